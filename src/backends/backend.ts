@@ -1,0 +1,69 @@
+// What every backend (cpu, webgpu) offers the trainer, the CLI and the app. The math is the seed's
+// (see src/backends/cpu/lstm.ts for the readable reference); all tensors use the flat parameter layout
+// of src/model/layout.ts.
+//
+// Legend: B = batch, N = samples, T = window, I = inputSize, O = outputSize, P = parameter count.
+
+import type { Dataset } from '../data/dataset.js';
+import type { ModelConfig, ParamLayout } from '../model/layout.js';
+
+export type BackendName = 'cpu' | 'webgpu';
+
+export interface GradientResult {
+  /** 0.5 * sum over the batch of (y - t)^2 */
+  loss: number;
+  /** (B, O) outputs */
+  y: Float32Array;
+  /** (P) gradients summed over the batch, flat layout */
+  grads: Float32Array;
+}
+
+/** Work counters of a GPU backend (null on the CPU). */
+export interface GpuCounters {
+  dispatches: number;
+  submits: number;
+  readbacks: number;
+  buffersCreated: number;
+}
+
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  description: string;
+  /** True for a CPU emulation of a GPU (SwiftShader and the like). */
+  software: boolean;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  readonly config: ModelConfig;
+  readonly layout: ParamLayout;
+  /** Null on the CPU. */
+  readonly adapter: AdapterDescription | null;
+
+  /** Replaces every parameter. (P) */
+  setParams(params: Float32Array): void;
+  /** The current parameters. (P) */
+  readParams(): Promise<Float32Array>;
+
+  /** One forward and backward pass on a batch, no update. x (B, T, I), t (B, O). */
+  gradients(x: Float32Array, t: Float32Array, batchSize: number): Promise<GradientResult>;
+  /** Forward only: outputs (N, O) for N windows x (N, T, I). */
+  predict(x: Float32Array, count: number): Promise<Float32Array>;
+
+  /** Makes `data` the training set (on the GPU it stays resident) for minibatches of `batchSize`. */
+  setTrainingData(data: Dataset, batchSize: number): void;
+  /**
+   * Queues one epoch: floor(N / B) minibatches taken from `order` (a permutation of the samples),
+   * an SGD update after each, then the error over all samples (the seed's 0.5 * sum of squares).
+   */
+  trainEpoch(order: Uint32Array, learningRate: number): void;
+  /** The errors of the epochs queued since the last call, oldest first. */
+  readLosses(): Promise<number[]>;
+
+  /** Null on the CPU. */
+  counters(): GpuCounters | null;
+  /** Minibatch updates per dispatch count, for reporting (null on the CPU). */
+  dispatchesPerStep(): number | null;
+  dispose(): void;
+}

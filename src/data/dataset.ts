@@ -1,0 +1,60 @@
+// Samples for training and evaluation, and the batch file.
+//
+// Legend: N = samples, T = window, I = inputSize, O = outputSize.
+//   x  (N, T, I)  input windows, sample-major (the batch file's [B][T][I])
+//   t  (N, O)     the target after each window's last step
+// Batch file (a contract): JSON {"x": [B][T][inputSize], "t": [B][outputSize]}.
+
+import { describeValue, InputError } from '../model/errors.js';
+import type { ModelConfig } from '../model/layout.js';
+import { field, isRecord, readTensor } from '../model/validate.js';
+
+export interface Dataset {
+  count: number;
+  window: number;
+  inputSize: number;
+  outputSize: number;
+  /** (N, T, I) */
+  x: Float32Array;
+  /** (N, O) */
+  t: Float32Array;
+}
+
+/** Reads a batch file for a model of the given shape. */
+export function readBatchFile(value: unknown, config: ModelConfig): Dataset {
+  if (!isRecord(value))
+    throw new InputError('batch', `expected a JSON object with x and t, got ${describeValue(value)}`);
+  const xs = field(value, 'x', 'batch');
+  if (!Array.isArray(xs) || xs.length < 1 || xs.length > 1_000_000) {
+    throw new InputError('batch.x', `expected a list of 1 or more samples [B][T][I], got ${describeValue(xs)}`);
+  }
+  const count = xs.length;
+  const { window, inputSize, outputSize } = config;
+  const x = new Float32Array(count * window * inputSize);
+  const t = new Float32Array(count * outputSize);
+  readTensor(xs, [count, window, inputSize], 'batch.x', (p, v) => {
+    x[p] = v;
+  });
+  readTensor(field(value, 't', 'batch'), [count, outputSize], 'batch.t', (p, v) => {
+    t[p] = v;
+  });
+  return { count, window, inputSize, outputSize, x, t };
+}
+
+/** Copies the samples listed in `indices` into `x` (B, T, I) and `t` (B, O). */
+export function gatherBatch(
+  data: Dataset,
+  indices: ArrayLike<number>,
+  start: number,
+  batchSize: number,
+  x: Float32Array,
+  t: Float32Array,
+): void {
+  const xRow = data.window * data.inputSize;
+  const tRow = data.outputSize;
+  for (let b = 0; b < batchSize; b++) {
+    const n = indices[start + b];
+    x.set(data.x.subarray(n * xRow, (n + 1) * xRow), b * xRow);
+    t.set(data.t.subarray(n * tRow, (n + 1) * tRow), b * tRow);
+  }
+}

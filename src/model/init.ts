@@ -1,0 +1,29 @@
+// Initial parameters as the seed draws them: W, V and the dense weights from N(0,1) / sqrt(fan-in),
+// biases zero. Values are drawn in the model file's order ([4][I][H] for w, [4][H][H] for v, layer by
+// layer, then dense [H][O]) so the draw sequence does not depend on the internal layout.
+
+import type { Rng } from '../data/rng.js';
+import { GATES, type ParamLayout } from './layout.js';
+
+export function initParams(layout: ParamLayout, rng: Rng): Float32Array {
+  const params = new Float32Array(layout.size);
+  for (const layer of layout.layers) {
+    const { inputSize, hiddenSize } = layer;
+    const rowWidth = GATES * hiddenSize;
+    const wScale = 1 / Math.sqrt(inputSize);
+    for (let g = 0; g < GATES; g++)
+      for (let k = 0; k < inputSize; k++)
+        for (let j = 0; j < hiddenSize; j++)
+          params[layer.w + k * rowWidth + g * hiddenSize + j] = rng.normal() * wScale;
+    const vScale = 1 / Math.sqrt(hiddenSize);
+    for (let g = 0; g < GATES; g++)
+      for (let k = 0; k < hiddenSize; k++)
+        for (let j = 0; j < hiddenSize; j++)
+          params[layer.v + k * rowWidth + g * hiddenSize + j] = rng.normal() * vScale;
+  }
+  const { dense } = layout;
+  const dScale = 1 / Math.sqrt(dense.inputSize);
+  for (let k = 0; k < dense.inputSize; k++)
+    for (let o = 0; o < dense.outputSize; o++) params[dense.w + k * dense.outputSize + o] = rng.normal() * dScale;
+  return params;
+}

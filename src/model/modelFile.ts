@@ -1,0 +1,146 @@
+// The model file (a contract other tools read and write):
+//   {"format":"webgpu-lstm/model","version":1,
+//    "config":{"inputSize","hiddenSizes","outputSize","window"},
+//    "lstm":[{"w":[4][I][H],"v":[4][H][H],"b":[4][H]}...],
+//    "dense":{"w":[H_last][O],"b":[O]}}
+// Converts between that nested layout and the flat parameter layout (see layout.ts). Unknown fields
+// are ignored; every known one is checked and a failure names it.
+
+import { describeValue, InputError } from './errors.js';
+import { GATES, type ModelConfig, type ParamLayout, paramLayout } from './layout.js';
+import { field, isRecord, readConfig, readTensor } from './validate.js';
+
+export const MODEL_FORMAT = 'webgpu-lstm/model';
+export const MODEL_VERSION = 1;
+
+export interface Model {
+  config: ModelConfig;
+  layout: ParamLayout;
+  params: Float32Array;
+}
+
+export interface NestedLayer {
+  w: number[][][];
+  v: number[][][];
+  b: number[][];
+}
+
+export interface NestedParams {
+  lstm: NestedLayer[];
+  dense: { w: number[][]; b: number[] };
+}
+
+export interface ModelFile extends NestedParams {
+  format: typeof MODEL_FORMAT;
+  version: typeof MODEL_VERSION;
+  config: ModelConfig;
+}
+
+/** Flat parameters (or gradients) in the file's nested layout. */
+export function toNested(layout: ParamLayout, flat: Float32Array | Float64Array): NestedParams {
+  const lstm = layout.layers.map((layer) => {
+    const { inputSize: I, hiddenSize: H, w, v, b } = layer;
+    const row = GATES * H;
+    const gateMatrix = (base: number, rows: number, g: number) =>
+      Array.from({ length: rows }, (_, k) => Array.from({ length: H }, (_, j) => flat[base + k * row + g * H + j]));
+    return {
+      w: Array.from({ length: GATES }, (_, g) => gateMatrix(w, I, g)),
+      v: Array.from({ length: GATES }, (_, g) => gateMatrix(v, H, g)),
+      b: Array.from({ length: GATES }, (_, g) => Array.from({ length: H }, (_, j) => flat[b + g * H + j])),
+    };
+  });
+  const { dense } = layout;
+  return {
+    lstm,
+    dense: {
+      w: Array.from({ length: dense.inputSize }, (_, k) =>
+        Array.from({ length: dense.outputSize }, (_, o) => flat[dense.w + k * dense.outputSize + o]),
+      ),
+      b: Array.from({ length: dense.outputSize }, (_, o) => flat[dense.b + o]),
+    },
+  };
+}
+
+/** Reads nested parameters (the file's layout) into a flat array; `path` prefixes error fields. */
+export function fromNested(layout: ParamLayout, value: Record<string, unknown>, path = ''): Float32Array {
+  const at = (key: string) => (path ? `${path}.${key}` : key);
+  const flat = new Float32Array(layout.size);
+  const lstm = field(value, 'lstm', path);
+  if (!Array.isArray(lstm) || lstm.length !== layout.layers.length) {
+    throw new InputError(
+      at('lstm'),
+      `expected ${layout.layers.length} layer(s) to match config.hiddenSizes, got ${describeValue(lstm)}`,
+    );
+  }
+  layout.layers.forEach((layer, l) => {
+    const where = `${at('lstm')}[${l}]`;
+    const node: unknown = lstm[l];
+    if (!isRecord(node)) throw new InputError(where, `expected an object with w, v, b, got ${describeValue(node)}`);
+    const { inputSize: I, hiddenSize: H } = layer;
+    const row = GATES * H;
+    // [4][rows][H] row-major position p -> flat position base + k*4H + g*H + j
+    const gateWriter = (base: number, rows: number) => (p: number, x: number) => {
+      const g = Math.floor(p / (rows * H));
+      const k = Math.floor(p / H) % rows;
+      const j = p % H;
+      flat[base + k * row + g * H + j] = x;
+    };
+    readTensor(field(node, 'w', where), [GATES, I, H], `${where}.w`, gateWriter(layer.w, I));
+    readTensor(field(node, 'v', where), [GATES, H, H], `${where}.v`, gateWriter(layer.v, H));
+    readTensor(field(node, 'b', where), [GATES, H], `${where}.b`, (p, x) => {
+      flat[layer.b + p] = x;
+    });
+  });
+  const dense = field(value, 'dense', path);
+  if (!isRecord(dense)) throw new InputError(at('dense'), `expected an object with w, b, got ${describeValue(dense)}`);
+  const d = layout.dense;
+  readTensor(field(dense, 'w', at('dense')), [d.inputSize, d.outputSize], `${at('dense')}.w`, (p, x) => {
+    flat[d.w + p] = x;
+  });
+  readTensor(field(dense, 'b', at('dense')), [d.outputSize], `${at('dense')}.b`, (p, x) => {
+    flat[d.b + p] = x;
+  });
+  return flat;
+}
+
+export function toModelFile(model: Model): ModelFile {
+  return {
+    format: MODEL_FORMAT,
+    version: MODEL_VERSION,
+    config: {
+      inputSize: model.config.inputSize,
+      hiddenSizes: [...model.config.hiddenSizes],
+      outputSize: model.config.outputSize,
+      window: model.config.window,
+    },
+    ...toNested(model.layout, model.params),
+  };
+}
+
+/** Validates a parsed model file; throws InputError naming the first field that is wrong. */
+export function readModelFile(value: unknown): Model {
+  if (!isRecord(value)) throw new InputError('model', `expected a JSON object, got ${describeValue(value)}`);
+  const format = field(value, 'format', '');
+  if (format !== MODEL_FORMAT) {
+    throw new InputError('format', `expected "${MODEL_FORMAT}", got ${describeValue(format)}`);
+  }
+  const version = field(value, 'version', '');
+  if (version !== MODEL_VERSION) {
+    throw new InputError(
+      'version',
+      `expected ${MODEL_VERSION} (the only version this build reads), got ${describeValue(version)}`,
+    );
+  }
+  const config = readConfig(field(value, 'config', ''));
+  const layout = paramLayout(config);
+  return { config, layout, params: fromNested(layout, value) };
+}
+
+/** Parses JSON text; a syntax error becomes an InputError naming the source. */
+export function parseJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InputError(source, `is not valid JSON (${(err as Error).message})`);
+  }
+}

@@ -1,0 +1,106 @@
+// The training scheduler shared by the CLI, the app and the tests: the seed's loop (a fresh shuffle
+// each epoch, floor(N / B) minibatches, SGD after each, the error over all samples after the epoch),
+// driving any Backend. Errors are read back once per report interval, so a GPU backend can queue
+// many epochs of work before the CPU waits for it.
+
+import type { Backend } from '../backends/backend.js';
+import type { Dataset } from '../data/dataset.js';
+import type { Rng } from '../data/rng.js';
+import { InputError } from '../model/errors.js';
+
+export interface TrainOptions {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Read errors back (and report) every this many epochs, and after the last. */
+  reportEvery: number;
+}
+
+export interface TrainReport {
+  /** Epochs done so far. */
+  epoch: number;
+  epochs: number;
+  /** Per-epoch errors from the first epoch to `epoch`. */
+  losses: number[];
+  /** Minibatch updates done so far. */
+  steps: number;
+  /** Wall time of the loop so far, in seconds. */
+  seconds: number;
+}
+
+export interface TrainResult extends TrainReport {
+  finalLoss: number;
+}
+
+/** Checks the options against the data; throws InputError naming the field. */
+export function checkTrainOptions(options: TrainOptions, data: Dataset): void {
+  if (!Number.isInteger(options.batchSize) || options.batchSize < 1 || options.batchSize > data.count) {
+    throw new InputError(
+      'batch',
+      `expected a whole number from 1 to the number of samples (${data.count}), got ${options.batchSize}`,
+    );
+  }
+  if (!Number.isInteger(options.epochs) || options.epochs < 1) {
+    throw new InputError('epochs', `expected a whole number of at least 1, got ${options.epochs}`);
+  }
+  if (!Number.isFinite(options.learningRate) || options.learningRate <= 0) {
+    throw new InputError('lr', `expected a positive number, got ${options.learningRate}`);
+  }
+  if (!Number.isInteger(options.reportEvery) || options.reportEvery < 1) {
+    throw new InputError('report', `expected a whole number of at least 1, got ${options.reportEvery}`);
+  }
+}
+
+/**
+ * Trains `backend` on `data`, drawing each epoch's minibatch order from `rng`; yields a report every
+ * `reportEvery` epochs and after the last. Stopping the iteration stops training after the epochs
+ * already queued.
+ */
+export async function* train(
+  backend: Backend,
+  data: Dataset,
+  rng: Rng,
+  options: TrainOptions,
+  now: () => number = () => performance.now(),
+): AsyncGenerator<TrainReport, TrainResult> {
+  checkTrainOptions(options, data);
+  backend.setTrainingData(data, options.batchSize);
+  const stepsPerEpoch = Math.floor(data.count / options.batchSize);
+  const order = new Uint32Array(data.count);
+  const losses: number[] = [];
+  const start = now();
+  let report: TrainReport | null = null;
+  for (let epoch = 1; epoch <= options.epochs; epoch++) {
+    rng.permutation(order);
+    backend.trainEpoch(order, options.learningRate);
+    if (epoch % options.reportEvery === 0 || epoch === options.epochs) {
+      for (const value of await backend.readLosses()) losses.push(value);
+      report = {
+        epoch,
+        epochs: options.epochs,
+        losses,
+        steps: epoch * stepsPerEpoch,
+        seconds: (now() - start) / 1000,
+      };
+      if (epoch < options.epochs) yield report;
+    }
+  }
+  if (report === null) throw new Error('unreachable: no epochs ran');
+  return { ...report, finalLoss: losses[losses.length - 1] };
+}
+
+/** Runs `train` to the end, calling `onReport` at each report. */
+export async function trainToEnd(
+  backend: Backend,
+  data: Dataset,
+  rng: Rng,
+  options: TrainOptions,
+  onReport?: (report: TrainReport) => void,
+): Promise<TrainResult> {
+  const run = train(backend, data, rng, options);
+  for (;;) {
+    const next = await run.next();
+    if (next.done) return next.value;
+    onReport?.(next.value);
+  }
+}

@@ -1,0 +1,69 @@
+// Shared test helpers: reading the float64 fixtures and comparing tensors with stated tolerances.
+
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Dataset, readBatchFile } from '../src/data/dataset.js';
+import type { ParamLayout } from '../src/model/layout.js';
+import { fromNested, type Model, readModelFile } from '../src/model/modelFile.js';
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const fixturesDir = join(repoRoot, '..', 'shared', 'fixtures', 'gradients');
+export const FIXTURE_CASES = ['tiny', 'seed', 'multi', 'stacked'] as const;
+
+export interface Fixture {
+  model: Model;
+  batch: Dataset;
+  expected: { loss: number; y: Float32Array; grads: Float64Array };
+}
+
+export function loadFixture(name: string): Fixture {
+  const read = (file: string): unknown => JSON.parse(readFileSync(join(fixturesDir, name, file), 'utf8'));
+  const model = readModelFile(read('model.json'));
+  const batch = readBatchFile(read('batch.json'), model.config);
+  const expected = read('expected.json') as { loss: number; y: number[][]; grads: Record<string, unknown> };
+  return {
+    model,
+    batch,
+    expected: {
+      loss: expected.loss,
+      y: Float32Array.from(expected.y.flat()),
+      grads: Float64Array.from(fromNested(model.layout, expected.grads)),
+    },
+  };
+}
+
+/** Largest |a - e| over a range, and the largest |e| there. */
+export function maxAbsDiff(actual: ArrayLike<number>, expected: ArrayLike<number>, start = 0, end = expected.length) {
+  let diff = 0;
+  let scale = 0;
+  for (let i = start; i < end; i++) {
+    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
+    scale = Math.max(scale, Math.abs(expected[i]));
+  }
+  return { diff, scale };
+}
+
+/** Named tensors of a flat parameter (or gradient) array, for per-tensor tolerances. */
+export function tensorRanges(layout: ParamLayout): { name: string; start: number; end: number }[] {
+  const ranges: { name: string; start: number; end: number }[] = [];
+  layout.layers.forEach((layer, l) => {
+    ranges.push({ name: `lstm[${l}].w`, start: layer.w, end: layer.v });
+    ranges.push({ name: `lstm[${l}].v`, start: layer.v, end: layer.b });
+    ranges.push({ name: `lstm[${l}].b`, start: layer.b, end: layer.b + 4 * layer.hiddenSize });
+  });
+  ranges.push({ name: 'dense.w', start: layout.dense.w, end: layout.dense.b });
+  ranges.push({ name: 'dense.b', start: layout.dense.b, end: layout.size });
+  return ranges;
+}
+
+/**
+ * The fixtures' contract: per tensor, max|a - e| <= tol * max(1, max|e|). Returns the worst ratio of
+ * error to allowance (<= 1 passes) per tensor for a readable failure.
+ */
+export function tensorErrors(layout: ParamLayout, actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number) {
+  return tensorRanges(layout).map(({ name, start, end }) => {
+    const { diff, scale } = maxAbsDiff(actual, expected, start, end);
+    return { name, diff, allowed: tol * Math.max(1, scale) };
+  });
+}
