@@ -1,0 +1,42 @@
+// `gradients --model FILE --batch FILE`: one forward and backward pass, no update. Prints
+// {"loss", "y", "grads"} with grads in the model file's nested layout.
+
+import { readFileSync } from 'node:fs';
+import { readBatchFile } from '../data/dataset.js';
+import { InputError } from '../model/errors.js';
+import { parseJson, readModelFile, toNested } from '../model/modelFile.js';
+import { openBackend, parseBackendChoice } from './backends.js';
+import { parseOptions, requiredString, stringOption } from './options.js';
+
+export function readTextFile(path: string, option: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new InputError(option, `cannot read "${path}" (${code})`);
+  }
+}
+
+export async function gradientsCommand(argv: string[], log: (line: string) => void): Promise<void> {
+  const values = parseOptions('gradients', argv, {
+    model: { type: 'string' },
+    batch: { type: 'string' },
+    backend: { type: 'string' },
+  });
+  const modelPath = requiredString(values, 'model');
+  const batchPath = requiredString(values, 'batch');
+  const choice = parseBackendChoice(stringOption(values, 'backend'));
+  const model = readModelFile(parseJson(readTextFile(modelPath, '--model'), `--model ${modelPath}`));
+  const batch = readBatchFile(parseJson(readTextFile(batchPath, '--batch'), `--batch ${batchPath}`), model.config);
+  const { backend, note } = await openBackend(choice, model.layout);
+  log(note);
+  try {
+    backend.setParams(model.params);
+    const result = await backend.gradients(batch.x, batch.t, batch.count);
+    const O = model.config.outputSize;
+    const y = Array.from({ length: batch.count }, (_, b) => Array.from(result.y.subarray(b * O, (b + 1) * O)));
+    process.stdout.write(`${JSON.stringify({ loss: result.loss, y, grads: toNested(model.layout, result.grads) })}\n`);
+  } finally {
+    backend.dispose();
+  }
+}

@@ -1,0 +1,54 @@
+// The command-line tool: `npm run cli -- <command> [options]`. Commands: train, gradients, help.
+// A mistake the user can fix (bad option, bad file) prints one line on stderr and exits with 2.
+
+import { InputError } from '../model/errors.js';
+import { gradientsCommand } from './gradients.js';
+import { trainCommand } from './train.js';
+
+const USAGE = `usage: npm run cli -- <command> [options]
+
+commands:
+  train       train on the seed's noisy sine task
+              --backend auto|cpu|webgpu (auto)   --hidden 30 (comma list for stacked layers, e.g. 64,32)
+              --window 10  --batch 8  --epochs 101  --lr 0.01  --seed 0  --points 50  --noise 0.1
+              --report 10 (epochs between progress reports)  --save FILE (model file)  --json
+  gradients   one forward and backward pass, no update; prints {"loss","y","grads"} as JSON
+              --model FILE  --batch FILE  [--backend auto|cpu|webgpu]
+  help        this text`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'train':
+      await trainCommand(rest, (line) => console.log(line));
+      return 0;
+    case 'gradients':
+      await gradientsCommand(rest, (line) => console.error(line));
+      return 0;
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return 0;
+    case undefined:
+      console.error(USAGE);
+      return 2;
+    default:
+      throw new InputError('command', `unknown command "${command}" (commands: train, gradients, help)`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof InputError) {
+      console.error(`error: ${err.message}`);
+      process.exitCode = 2;
+    } else {
+      console.error(err);
+      process.exitCode = 1;
+    }
+  },
+);

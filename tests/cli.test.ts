@@ -1,0 +1,139 @@
+// The command-line tool as a user runs it: output formats, saved files, and bad input (exit 2, one
+// line on stderr, no stack trace).
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readModelFile } from '../src/model/modelFile.js';
+import { fixturesDir, repoRoot } from './helpers.js';
+
+function cli(...args: string[]) {
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--import', './scripts/register-raw.mjs', 'src/cli/main.ts', ...args],
+    { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 },
+  );
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'webgpu-lstm-cli-'));
+
+describe('cli train', () => {
+  it('--json prints exactly one JSON object with the documented fields, and --save writes a loadable model', () => {
+    const save = join(tmp, 'model.json');
+    const { status, stdout } = cli(
+      'train',
+      '--backend',
+      'cpu',
+      '--epochs',
+      '12',
+      '--hidden',
+      '6,5',
+      '--json',
+      '--save',
+      save,
+    );
+    expect(status).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(out.backend).toBe('cpu');
+    expect(out.config).toMatchObject({ inputSize: 1, hiddenSizes: [6, 5], outputSize: 1, window: 10, batch: 8 });
+    expect(out.epochs).toBe(12);
+    expect(out.steps).toBe(12 * 5);
+    expect(out.losses).toHaveLength(12);
+    expect(out.finalLoss).toBe(out.losses[11]);
+    expect(out.stepsPerSecond).toBeCloseTo(out.steps / out.seconds, 6);
+    expect(out.msPerEpoch).toBeCloseTo((1000 * out.seconds) / 12, 6);
+    expect(out.gpu).toBeNull();
+    const model = readModelFile(JSON.parse(readFileSync(save, 'utf8')));
+    expect(model.config.hiddenSizes).toEqual([6, 5]);
+  });
+
+  it('prints progress and a summary for a person without --json', () => {
+    const { status, stdout } = cli('train', '--backend', 'cpu', '--epochs', '20', '--report', '10');
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/epoch 10\/20 {2}error \d/);
+    expect(stdout).toMatch(/done: error .* -> .* steps\/s/);
+  });
+});
+
+describe('cli gradients', () => {
+  it('matches the fixture', () => {
+    const dir = join(fixturesDir, 'multi');
+    const { status, stdout } = cli(
+      'gradients',
+      '--backend',
+      'cpu',
+      '--model',
+      join(dir, 'model.json'),
+      '--batch',
+      join(dir, 'batch.json'),
+    );
+    expect(status).toBe(0);
+    const out = JSON.parse(stdout);
+    const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8'));
+    expect(out.loss).toBeCloseTo(expected.loss, 4);
+    expect(out.y).toHaveLength(expected.y.length);
+    expect(out.grads.lstm[0].w).toHaveLength(4);
+    expect(out.grads.dense.w[0][1]).toBeCloseTo(expected.grads.dense.w[0][1], 4);
+  });
+});
+
+describe('cli bad input: exit 2 and one clear line', () => {
+  const badModel = join(tmp, 'bad-model.json');
+  writeFileSync(
+    badModel,
+    JSON.stringify({
+      format: 'webgpu-lstm/model',
+      version: 1,
+      config: { inputSize: 1, hiddenSizes: [2], outputSize: 1, window: 2 },
+      lstm: [{ w: [[[1, 2]]], v: [], b: [] }],
+      dense: { w: [[1], [2]], b: [0] },
+    }),
+  );
+  const truncated = join(tmp, 'truncated.json');
+  writeFileSync(truncated, '{"format": "webgpu-lstm/mo');
+  const tiny = join(fixturesDir, 'tiny');
+  const cases: [string, string[], RegExp][] = [
+    ['unknown command', ['fly'], /unknown command "fly"/],
+    ['unknown option', ['train', '--speed', '3'], /Unknown option '--speed'/],
+    ['non-numeric value', ['train', '--epochs', 'ten'], /--epochs: expected a number, got "ten"/],
+    ['zero', ['train', '--batch', '0'], /--batch: expected a whole number from 1 to 40/],
+    ['fraction', ['train', '--window', '2.5'], /--window: expected a whole number/],
+    ['negative rate', ['train', '--lr=-1'], /--lr: expected a number greater than 0/],
+    ['option value that looks like an option', ['train', '--lr', '-1'], /--lr/],
+    ['batch above sample count', ['train', '--batch', '41'], /--batch: expected a whole number from 1 to 40/],
+    ['points not above window', ['train', '--points', '10'], /--points: expected a whole number from 11/],
+    ['hidden list', ['train', '--hidden', '30,,2'], /--hidden: expected comma-separated whole numbers/],
+    ['huge hidden', ['train', '--hidden', '100000'], /--hidden: .*from 1 to 4096/],
+    ['backend', ['train', '--backend', 'tpu'], /--backend: expected one of auto, cpu, webgpu/],
+    ['missing file option', ['gradients', '--batch', 'x.json'], /--model: is required/],
+    ['missing file', ['gradients', '--model', join(tmp, 'nope.json'), '--batch', 'x'], /--model: cannot read .*ENOENT/],
+    ['truncated JSON', ['gradients', '--model', truncated, '--batch', join(tiny, 'batch.json')], /not valid JSON/],
+    [
+      'wrong shape',
+      ['gradients', '--model', badModel, '--batch', join(tiny, 'batch.json')],
+      /lstm\[0\]\.w: expected shape \[4\]\[1\]\[2\], got an array of length 1/,
+    ],
+    [
+      'batch for another model',
+      ['gradients', '--model', join(tiny, 'model.json'), '--batch', join(fixturesDir, 'multi', 'batch.json')],
+      /batch\.x\[0\]: expected shape \[3\]\[1\], got an array of length 7/,
+    ],
+  ];
+  for (const [name, args, message] of cases) {
+    it(name, () => {
+      const { status, stdout, stderr } = cli(
+        ...args,
+        ...(args[0] === 'train' && !args.includes('--backend') ? ['--backend', 'cpu'] : []),
+      );
+      expect(status).toBe(2);
+      expect(stderr).toMatch(message);
+      const errorLines = stderr.split('\n').filter((line) => line.startsWith('error:'));
+      expect(errorLines).toHaveLength(1);
+      expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
+      expect(stdout).toBe('');
+    });
+  }
+});
