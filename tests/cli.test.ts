@@ -58,6 +58,33 @@ describe('cli train', () => {
   });
 });
 
+describe('cli train that diverges', () => {
+  it('stops, names the epoch, suggests a lower rate, exits 3 and saves the last finite weights', () => {
+    const save = join(tmp, 'diverged.json');
+    const { status, stdout, stderr } = cli(
+      'train',
+      '--backend',
+      'cpu',
+      '--lr',
+      '50',
+      '--epochs',
+      '40',
+      '--report',
+      '5',
+      '--json',
+      '--save',
+      save,
+    );
+    expect(status).toBe(3);
+    expect(stderr).toMatch(/training diverged at epoch \d+ .*Try a lower learning rate \(now 50\)/);
+    const out = JSON.parse(stdout);
+    expect(out.diverged.epoch).toBeGreaterThan(0);
+    expect(out.losses.every(Number.isFinite)).toBe(true);
+    const model = readModelFile(JSON.parse(readFileSync(save, 'utf8')));
+    expect(model.params.every(Number.isFinite)).toBe(true);
+  });
+});
+
 describe('cli gradients', () => {
   it('matches the fixture', () => {
     const dir = join(fixturesDir, 'multi');

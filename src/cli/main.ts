@@ -21,7 +21,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'train':
       await trainCommand(rest, (line) => console.log(line));
-      return 0;
+      return typeof process.exitCode === 'number' ? process.exitCode : 0;
     case 'gradients':
       await gradientsCommand(rest, (line) => console.error(line));
       return 0;

@@ -10,6 +10,9 @@ import { trainToEnd } from '../train/trainer.js';
 import { type BackendChoice, openBackend, parseBackendChoice } from './backends.js';
 import { intListOption, intOption, numberOption, type OptionSpec, parseOptions, stringOption } from './options.js';
 
+/** Exit status when training stopped because the error became NaN or Infinity. */
+export const EXIT_DIVERGED = 3;
+
 export const TRAIN_OPTIONS: OptionSpec = {
   backend: { type: 'string' },
   hidden: { type: 'string' },
@@ -115,15 +118,17 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
           msPerEpoch,
           losses: result.losses,
           finalLoss: result.finalLoss,
+          diverged: result.diverged,
           gpu: backend.counters(),
           dispatchesPerStep: backend.dispatchesPerStep(),
         })}\n`,
       );
     } else {
-      log(
-        `done: error ${result.losses[0].toFixed(4)} -> ${result.finalLoss.toFixed(4)} in ${result.seconds.toFixed(2)} s ` +
-          `(${Math.round(stepsPerSecond)} steps/s, ${msPerEpoch.toFixed(2)} ms/epoch, ${result.steps} steps)`,
-      );
+      if (result.diverged === null)
+        log(
+          `done: error ${result.losses[0].toFixed(4)} -> ${result.finalLoss.toFixed(4)} in ${result.seconds.toFixed(2)} s ` +
+            `(${Math.round(stepsPerSecond)} steps/s, ${msPerEpoch.toFixed(2)} ms/epoch, ${result.steps} steps)`,
+        );
       const counters = backend.counters();
       if (counters !== null) {
         log(
@@ -132,6 +137,10 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
         );
       }
       if (s.save !== undefined) log(`model saved to ${s.save}`);
+    }
+    if (result.diverged !== null) {
+      console.error(`error: ${result.diverged.message}`);
+      process.exitCode = EXIT_DIVERGED;
     }
   } finally {
     backend.dispose();

@@ -26,10 +26,24 @@ export interface TrainReport {
   steps: number;
   /** Wall time of the loop so far, in seconds. */
   seconds: number;
+  /** The weights after `epoch`, read back at this report (P). */
+  params: Float32Array;
+}
+
+/** Why training ended before its last epoch. */
+export interface Divergence {
+  /** First epoch whose error was not finite. */
+  epoch: number;
+  /** Epoch of the weights restored into the backend (0: the initial weights). */
+  restoredEpoch: number;
+  message: string;
 }
 
 export interface TrainResult extends TrainReport {
+  /** The last finite error. */
   finalLoss: number;
+  /** Set when an error became NaN or Infinity; the backend then holds the last finite weights. */
+  diverged: Divergence | null;
 }
 
 /** Checks the options against the data; throws InputError naming the field. */
@@ -69,24 +83,54 @@ export async function* train(
   const order = new Uint32Array(data.count);
   const losses: number[] = [];
   const start = now();
-  let report: TrainReport | null = null;
+  // The last weights known to be finite: what divergence (and a lost GPU) falls back to.
+  let report: TrainReport = {
+    epoch: 0,
+    epochs: options.epochs,
+    losses,
+    steps: 0,
+    seconds: 0,
+    params: await backend.readParams(),
+  };
   for (let epoch = 1; epoch <= options.epochs; epoch++) {
     rng.permutation(order);
     backend.trainEpoch(order, options.learningRate);
     if (epoch % options.reportEvery === 0 || epoch === options.epochs) {
-      for (const value of await backend.readLosses()) losses.push(value);
+      const fresh = await backend.readLosses();
+      const bad = fresh.findIndex((value) => !Number.isFinite(value));
+      const params = bad < 0 ? await backend.readParams() : null;
+      if (params === null || !allFinite(params)) {
+        const badEpoch = epoch - fresh.length + 1 + (bad < 0 ? fresh.length - 1 : bad);
+        for (const value of fresh.slice(0, Math.max(0, bad))) losses.push(value);
+        backend.setParams(report.params);
+        const diverged: Divergence = {
+          epoch: badEpoch,
+          restoredEpoch: report.epoch,
+          message:
+            `training diverged at epoch ${badEpoch} (the error became ${bad < 0 ? 'finite but the weights did not stay finite' : String(fresh[bad])}); ` +
+            `the weights after epoch ${report.epoch} were restored. Try a lower learning rate (now ${options.learningRate}).`,
+        };
+        const last = losses.length > 0 ? losses[losses.length - 1] : Number.NaN;
+        return { ...report, losses, seconds: (now() - start) / 1000, finalLoss: last, diverged };
+      }
+      for (const value of fresh) losses.push(value);
       report = {
         epoch,
         epochs: options.epochs,
         losses,
         steps: epoch * stepsPerEpoch,
         seconds: (now() - start) / 1000,
+        params,
       };
       if (epoch < options.epochs) yield report;
     }
   }
-  if (report === null) throw new Error('unreachable: no epochs ran');
-  return { ...report, finalLoss: losses[losses.length - 1] };
+  return { ...report, finalLoss: losses[losses.length - 1], diverged: null };
+}
+
+function allFinite(values: Float32Array): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
+  return true;
 }
 
 /** Runs `train` to the end, calling `onReport` at each report. */
