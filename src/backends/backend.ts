@@ -34,6 +34,11 @@ export interface AdapterDescription {
   software: boolean;
 }
 
+export interface EpochOptions {
+  /** Compute the error over all samples after the epoch (default true). */
+  evaluate?: boolean;
+}
+
 export interface Backend {
   readonly name: BackendName;
   readonly config: ModelConfig;
@@ -55,9 +60,10 @@ export interface Backend {
   setTrainingData(data: Dataset, batchSize: number): void;
   /**
    * Queues one epoch: floor(N / B) minibatches taken from `order` (a permutation of the samples),
-   * an SGD update after each, then the error over all samples (the seed's 0.5 * sum of squares).
+   * an SGD update after each, then the error over all samples (the seed's 0.5 * sum of squares)
+   * unless `options.evaluate` is false (benchmarks time the steps alone; no error is queued then).
    */
-  trainEpoch(order: Uint32Array, learningRate: number): void;
+  trainEpoch(order: Uint32Array, learningRate: number, options?: EpochOptions): void;
   /** The errors of the epochs queued since the last call, oldest first. */
   readLosses(): Promise<number[]>;
 
