@@ -1,0 +1,324 @@
+// The GPU-versus-CPU benchmark: training steps (forward, backward through time, update) per second
+// over a sweep of hidden sizes and batch sizes at a fixed window, for any backend. Shared by the CLI
+// (`bench`) and the app's Benchmark view.
+//
+// Method, per case: open the backend (pipeline creation and shader compilation timed as `setupMs`,
+// excluded from the rates), one warm-up repetition (timed as `warmupMs`, excluded), then
+// `repetitions` timed repetitions of `steps` minibatch updates each. A repetition's clock stops only
+// when its work is complete: `readLosses()` resolves after the GPU finished (a readback). No per-epoch
+// error is computed inside timed repetitions. Rates come from the median repetition; the spread is
+// the fastest and slowest.
+
+import type { AdapterDescription, Backend, BackendName } from '../backends/backend.js';
+import type { Dataset } from '../data/dataset.js';
+import { Rng } from '../data/rng.js';
+import { InputError } from '../model/errors.js';
+import { trainStepFlops } from '../model/flops.js';
+import { initParams } from '../model/init.js';
+import { type ModelConfig, type ParamLayout, paramLayout } from '../model/layout.js';
+
+export interface BenchCase {
+  backend: BackendName;
+  hidden: number;
+  batch: number;
+  window: number;
+}
+
+export interface BenchResult extends BenchCase {
+  stepsPerSecond: number;
+  msPerStep: number;
+  /** Fastest and slowest repetition, ms per step. */
+  msPerStepMin: number;
+  msPerStepMax: number;
+  gflops: number;
+  /** FLOPs of one training step by trainStepFlops. */
+  flopsPerStep: number;
+  dispatchesPerStep: number | null;
+  setupMs: number;
+  warmupMs: number;
+  repetitions: number;
+  steps: number;
+  /** Set when the case could not run (too large for the device or memory); the rates are then null-like (0). */
+  skipped: string | null;
+}
+
+export interface BenchOptions {
+  /** Minibatch updates per timed repetition. */
+  steps: number;
+  repetitions: number;
+  /** Below this many repetitions a case stops early once it has spent `budgetSeconds`. */
+  budgetSeconds: number;
+}
+
+export type BackendOpener = (layout: ParamLayout) => Promise<Backend>;
+
+export const DEFAULT_SWEEP = {
+  hidden: [16, 32, 64, 128, 256, 512, 1024],
+  batch: [8, 64, 256],
+  window: 10,
+} as const;
+
+export function benchConfig(c: BenchCase): ModelConfig {
+  return { inputSize: 1, hiddenSizes: [c.hidden], outputSize: 1, window: c.window };
+}
+
+function randomData(config: ModelConfig, count: number, rng: Rng): Dataset {
+  const x = new Float32Array(count * config.window * config.inputSize);
+  const t = new Float32Array(count * config.outputSize);
+  for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.3) + 0.1 * rng.normal();
+  for (let i = 0; i < t.length; i++) t[i] = rng.normal() * 0.5;
+  return { count, window: config.window, inputSize: config.inputSize, outputSize: config.outputSize, x, t };
+}
+
+function median(sorted: number[]): number {
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : 0.5 * (sorted[mid - 1] + sorted[mid]);
+}
+
+function skippedResult(c: BenchCase, flopsPerStep: number, options: BenchOptions, reason: string): BenchResult {
+  return {
+    ...c,
+    stepsPerSecond: 0,
+    msPerStep: 0,
+    msPerStepMin: 0,
+    msPerStepMax: 0,
+    gflops: 0,
+    flopsPerStep,
+    dispatchesPerStep: null,
+    setupMs: 0,
+    warmupMs: 0,
+    repetitions: 0,
+    steps: options.steps,
+    skipped: reason,
+  };
+}
+
+/** Runs one case; a size the backend cannot hold comes back as skipped with the reason. */
+export async function benchCase(
+  open: BackendOpener,
+  c: BenchCase,
+  options: BenchOptions,
+  now: () => number = () => performance.now(),
+): Promise<BenchResult> {
+  const config = benchConfig(c);
+  const layout = paramLayout(config);
+  const flopsPerStep = trainStepFlops(config, c.batch);
+  const rng = new Rng(1);
+  const params = initParams(layout, rng);
+  const data = randomData(config, c.batch * options.steps, rng);
+  const order = rng.permutation(new Uint32Array(data.count));
+  const learningRate = 1e-4;
+  let backend: Backend | null = null;
+  try {
+    const setupStart = now();
+    backend = await open(layout);
+    backend.setParams(params);
+    backend.setTrainingData(data, c.batch);
+    await backend.readParams(); // uploads done
+    const setupMs = now() - setupStart;
+
+    const warmStart = now();
+    backend.trainEpoch(order, learningRate, { evaluate: false });
+    await backend.readLosses();
+    const warmupMs = now() - warmStart;
+    const countersBefore = backend.counters();
+
+    const times: number[] = [];
+    const budgetStart = now();
+    for (let r = 0; r < options.repetitions; r++) {
+      const start = now();
+      backend.trainEpoch(order, learningRate, { evaluate: false });
+      await backend.readLosses();
+      times.push((now() - start) / options.steps);
+      if (r >= 2 && (now() - budgetStart) / 1000 > options.budgetSeconds) break;
+    }
+    const countersAfter = backend.counters();
+    times.sort((a, b) => a - b);
+    const msPerStep = median(times);
+    const dispatchesPerStep =
+      countersBefore !== null && countersAfter !== null
+        ? (countersAfter.dispatches - countersBefore.dispatches) / (times.length * options.steps)
+        : null;
+    return {
+      ...c,
+      stepsPerSecond: 1000 / msPerStep,
+      msPerStep,
+      msPerStepMin: times[0],
+      msPerStepMax: times[times.length - 1],
+      gflops: flopsPerStep / (msPerStep * 1e6),
+      flopsPerStep,
+      dispatchesPerStep,
+      setupMs,
+      warmupMs,
+      repetitions: times.length,
+      steps: options.steps,
+      skipped: null,
+    };
+  } catch (err) {
+    if (err instanceof InputError || err instanceof RangeError) {
+      return skippedResult(c, flopsPerStep, options, err.message);
+    }
+    throw err;
+  } finally {
+    backend?.dispose();
+  }
+}
+
+export interface SweepSpec {
+  backends: BackendName[];
+  hidden: number[];
+  batch: number[];
+  window: number;
+}
+
+export interface BenchReport {
+  /** What was measured and how, for anyone reading the JSON later. */
+  method: string;
+  adapter: AdapterDescription | null;
+  options: BenchOptions;
+  results: BenchResult[];
+}
+
+export const BENCH_METHOD =
+  'per case: backend setup (pipelines, shaders) and one warm-up repetition excluded; then repeated timed ' +
+  'repetitions of `steps` minibatch updates (forward, backward through time, SGD), each ending only when ' +
+  'the work is complete (a readback); median ms per step reported with the fastest and slowest; ' +
+  'GFLOP/s = trainStepFlops / median time.';
+
+/** Runs the sweep case by case (backend-major so a GPU's caches stay warm), reporting each result. */
+export async function runSweep(
+  spec: SweepSpec,
+  openers: Partial<Record<BackendName, BackendOpener>>,
+  options: BenchOptions,
+  onResult?: (result: BenchResult, index: number, total: number) => void,
+): Promise<BenchResult[]> {
+  const cases: BenchCase[] = [];
+  for (const backend of spec.backends)
+    for (const batch of spec.batch)
+      for (const hidden of spec.hidden) cases.push({ backend, hidden, batch, window: spec.window });
+  const results: BenchResult[] = [];
+  for (const [index, c] of cases.entries()) {
+    const open = openers[c.backend];
+    const result =
+      open === undefined
+        ? skippedResult(
+            c,
+            trainStepFlops(benchConfig(c), c.batch),
+            options,
+            `backend ${c.backend} is not available here`,
+          )
+        : await benchCase(open, c, options);
+    results.push(result);
+    onResult?.(result, index, cases.length);
+  }
+  return results;
+}
+
+/** GPU/CPU speed-up per (hidden, batch) where both ran. */
+export function speedups(results: BenchResult[]): { hidden: number; batch: number; speedup: number }[] {
+  const out: { hidden: number; batch: number; speedup: number }[] = [];
+  for (const gpu of results) {
+    if (gpu.backend !== 'webgpu' || gpu.skipped !== null) continue;
+    const cpu = results.find(
+      (r) => r.backend === 'cpu' && r.skipped === null && r.hidden === gpu.hidden && r.batch === gpu.batch,
+    );
+    if (cpu) out.push({ hidden: gpu.hidden, batch: gpu.batch, speedup: gpu.stepsPerSecond / cpu.stepsPerSecond });
+  }
+  return out;
+}
+
+/** Smallest hidden size, per batch, from which the GPU is faster than the CPU (null if never). */
+export function crossovers(results: BenchResult[]): { batch: number; hidden: number | null }[] {
+  const byBatch = new Map<number, { hidden: number; speedup: number }[]>();
+  for (const s of speedups(results)) {
+    const list = byBatch.get(s.batch) ?? [];
+    list.push(s);
+    byBatch.set(s.batch, list);
+  }
+  return [...byBatch.entries()].map(([batch, list]) => {
+    list.sort((a, b) => a.hidden - b.hidden);
+    let hidden: number | null = null;
+    for (let i = list.length - 1; i >= 0 && list[i].speedup > 1; i--) hidden = list[i].hidden;
+    return { batch, hidden };
+  });
+}
+
+const CSV_COLUMNS = [
+  'backend',
+  'hidden',
+  'batch',
+  'window',
+  'stepsPerSecond',
+  'msPerStep',
+  'msPerStepMin',
+  'msPerStepMax',
+  'gflops',
+  'flopsPerStep',
+  'dispatchesPerStep',
+  'setupMs',
+  'warmupMs',
+  'repetitions',
+  'steps',
+  'skipped',
+] as const;
+
+export function resultsToCsv(results: BenchResult[]): string {
+  const cell = (value: unknown): string => {
+    if (value === null || value === undefined) return '';
+    const text = String(value);
+    return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  };
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const r of results) lines.push(CSV_COLUMNS.map((key) => cell(r[key])).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+/** Reads back what resultsToCsv wrote (numbers as numbers, empty as null). */
+export function resultsFromCsv(text: string): BenchResult[] {
+  const rows = parseSimpleCsv(text);
+  const header = rows.shift();
+  if (header === undefined || header.join(',') !== CSV_COLUMNS.join(',')) {
+    throw new InputError('csv', `expected the header ${CSV_COLUMNS.join(',')}`);
+  }
+  return rows.map((row) => {
+    const record: Record<string, unknown> = {};
+    header.forEach((key, i) => {
+      const text = row[i] ?? '';
+      if (key === 'backend') record[key] = text;
+      else if (key === 'skipped') record[key] = text === '' ? null : text;
+      else record[key] = text === '' ? null : Number(text);
+    });
+    return record as unknown as BenchResult;
+  });
+}
+
+function parseSimpleCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (ch === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+    } else if (ch !== '\r') cell += ch;
+  }
+  if (cell !== '' || row.length > 0) {
+    row.push(cell);
+    rows.push(row);
+  }
+  return rows;
+}

@@ -1,0 +1,103 @@
+// The benchmark module: a tiny sweep on the CPU produces consistent numbers, and exports round-trip.
+
+import { describe, expect, it } from 'vitest';
+import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
+import {
+  type BenchResult,
+  benchCase,
+  crossovers,
+  resultsFromCsv,
+  resultsToCsv,
+  runSweep,
+  speedups,
+} from '../src/bench/bench.js';
+import { trainStepFlops } from '../src/model/flops.js';
+
+const openCpu = async (layout: ConstructorParameters<typeof CpuBackend>[0]) => new CpuBackend(layout);
+
+describe('bench on the cpu', () => {
+  it('times a case: rates agree with each other and the FLOP formula', async () => {
+    const result = await benchCase(
+      openCpu,
+      { backend: 'cpu', hidden: 12, batch: 4, window: 5 },
+      {
+        steps: 3,
+        repetitions: 3,
+        budgetSeconds: 5,
+      },
+    );
+    expect(result.skipped).toBeNull();
+    expect(result.repetitions).toBe(3);
+    expect(result.stepsPerSecond).toBeCloseTo(1000 / result.msPerStep, 6);
+    expect(result.msPerStepMin).toBeLessThanOrEqual(result.msPerStep);
+    expect(result.msPerStepMax).toBeGreaterThanOrEqual(result.msPerStep);
+    expect(result.flopsPerStep).toBe(trainStepFlops({ inputSize: 1, hiddenSizes: [12], outputSize: 1, window: 5 }, 4));
+    expect(result.gflops).toBeCloseTo(result.flopsPerStep / (result.msPerStep * 1e6), 6);
+    expect(result.dispatchesPerStep).toBeNull();
+  });
+
+  it('reports a backend that is not available as skipped, with the reason', async () => {
+    const results = await runSweep(
+      { backends: ['cpu', 'webgpu'], hidden: [4], batch: [2], window: 3 },
+      { cpu: openCpu },
+      { steps: 1, repetitions: 1, budgetSeconds: 1 },
+    );
+    expect(results).toHaveLength(2);
+    expect(results[0].skipped).toBeNull();
+    expect(results[1].skipped).toMatch(/webgpu is not available/);
+  });
+});
+
+describe('trainStepFlops', () => {
+  it('follows the documented formula', () => {
+    // One layer, I = 1, H = 30, O = 1, B = 8, T = 10: 6·B·T·4H·(I+H) + 6·B·H·O + 2·P
+    const P = 4 * 30 * 1 + 4 * 30 * 30 + 4 * 30 + 30 + 1;
+    expect(trainStepFlops({ inputSize: 1, hiddenSizes: [30], outputSize: 1, window: 10 }, 8)).toBe(
+      6 * 8 * 10 * 120 * 31 + 6 * 8 * 30 + 2 * P,
+    );
+  });
+});
+
+function fake(backend: 'cpu' | 'webgpu', hidden: number, batch: number, stepsPerSecond: number): BenchResult {
+  return {
+    backend,
+    hidden,
+    batch,
+    window: 10,
+    stepsPerSecond,
+    msPerStep: 1000 / stepsPerSecond,
+    msPerStepMin: 900 / stepsPerSecond,
+    msPerStepMax: 1100 / stepsPerSecond,
+    gflops: 1.5,
+    flopsPerStep: 12345,
+    dispatchesPerStep: backend === 'webgpu' ? 6 : null,
+    setupMs: 3,
+    warmupMs: 4,
+    repetitions: 5,
+    steps: 5,
+    skipped: hidden === 1024 && backend === 'cpu' ? 'too slow, "quoted", reason' : null,
+  };
+}
+
+describe('speed-ups, crossover and export', () => {
+  const results = [
+    fake('cpu', 16, 8, 1000),
+    fake('cpu', 64, 8, 200),
+    fake('cpu', 256, 8, 20),
+    fake('cpu', 1024, 8, 1),
+    fake('webgpu', 16, 8, 100),
+    fake('webgpu', 64, 8, 150),
+    fake('webgpu', 256, 8, 140),
+    fake('webgpu', 1024, 8, 100),
+  ];
+  it('finds the ratio per size and the smallest size from which the GPU wins', () => {
+    const ups = speedups(results);
+    expect(ups.map((s) => s.hidden)).toEqual([16, 64, 256]);
+    expect(ups[2].speedup).toBeCloseTo(7, 6);
+    expect(crossovers(results)).toEqual([{ batch: 8, hidden: 256 }]);
+  });
+  it('round-trips through CSV and JSON', () => {
+    expect(resultsFromCsv(resultsToCsv(results))).toEqual(results);
+    expect(JSON.parse(JSON.stringify(results))).toEqual(results);
+  });
+});
