@@ -26,6 +26,17 @@ export class Rng {
     this.s3 = next();
   }
 
+  /** An independent copy at the same point of the stream (to replay from a checkpoint). */
+  clone(): Rng {
+    const copy = new Rng(0);
+    copy.s0 = this.s0;
+    copy.s1 = this.s1;
+    copy.s2 = this.s2;
+    copy.s3 = this.s3;
+    copy.spareNormal = this.spareNormal;
+    return copy;
+  }
+
   /** Uniform 32-bit unsigned integer. */
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;
