@@ -1,87 +1,105 @@
-// The CPU backend: the reference kernels of lstm.ts behind the Backend interface. Every buffer is
-// allocated when the shape, batch size or data change, never inside the step loop.
+// The CPU backend: the LSTM behind the Backend interface, computed by one of two engines (engine.ts):
+// 'fast' (the default: WebAssembly SIMD kernels, fastLstm.ts) or 'reference' (the readable
+// TypeScript kernels of lstm.ts that every other path is tested against). Every buffer is allocated
+// when the shape or the largest batch grows, never inside the step loop.
 
-import { type Dataset, gatherBatch } from '../../data/dataset.js';
+import type { Dataset } from '../../data/dataset.js';
 import type { ModelConfig, ParamLayout } from '../../model/layout.js';
 import type { Backend, GradientResult } from '../backend.js';
-import { backward, forward, loss, sgdUpdate, Workspace } from './lstm.js';
+import { type CpuEngine, type CpuKernels, ReferenceEngine } from './engine.js';
+import { FastLstm } from './fastLstm.js';
+
+export type { CpuKernels } from './engine.js';
+
+export interface CpuBackendOptions {
+  /** 'fast' (default) or 'reference' */
+  kernels?: CpuKernels;
+}
 
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   readonly adapter = null;
   readonly config: ModelConfig;
   readonly layout: ParamLayout;
-  private readonly params: Float32Array;
-  private readonly grads: Float32Array;
-  private workspace: Workspace | null = null;
+  readonly kernels: CpuKernels;
+  private engine: CpuEngine;
   private data: Dataset | null = null;
   private batchSize = 0;
-  /** (B, T, I) and (B, O): the current minibatch */
-  private batchX = new Float32Array(0);
-  private batchT = new Float32Array(0);
   private pendingLosses: number[] = [];
 
-  constructor(layout: ParamLayout) {
+  constructor(layout: ParamLayout, options: CpuBackendOptions = {}) {
     this.layout = layout;
     this.config = layout.config;
-    this.params = new Float32Array(layout.size);
-    this.grads = new Float32Array(layout.size);
+    this.kernels = options.kernels ?? 'fast';
+    this.engine = this.createEngine(1);
+  }
+
+  private createEngine(maxBatch: number): CpuEngine {
+    return this.kernels === 'fast' ? new FastLstm(this.layout, maxBatch) : new ReferenceEngine(this.layout, maxBatch);
+  }
+
+  /** The engine, replaced by a larger one (parameters carried over) when `batch` outgrows it. */
+  private engineFor(batch: number): CpuEngine {
+    if (this.engine.maxBatch < batch) this.replaceEngine(batch);
+    return this.engine;
+  }
+
+  private replaceEngine(maxBatch: number): void {
+    const params = new Float32Array(this.layout.size);
+    this.engine.readParams(params);
+    this.engine = this.createEngine(maxBatch);
+    this.engine.setParams(params);
   }
 
   setParams(params: Float32Array): void {
-    this.params.set(params);
+    this.engine.setParams(params);
   }
 
   async readParams(): Promise<Float32Array> {
-    return this.params.slice();
-  }
-
-  private workspaceFor(batch: number): Workspace {
-    if (this.workspace === null || this.workspace.maxBatch < batch) this.workspace = new Workspace(this.layout, batch);
-    return this.workspace;
+    const params = new Float32Array(this.layout.size);
+    this.engine.readParams(params);
+    return params;
   }
 
   async gradients(x: Float32Array, t: Float32Array, batchSize: number): Promise<GradientResult> {
-    const ws = this.workspaceFor(batchSize);
-    forward(this.params, ws, x, batchSize);
-    const value = loss(ws, t, batchSize);
-    backward(this.params, this.grads, ws, batchSize);
-    return {
-      loss: value,
-      y: ws.out.slice(0, batchSize * this.config.outputSize),
-      grads: this.grads.slice(),
-    };
+    const engine = this.engineFor(batchSize);
+    engine.loadBatch(x, t, null, 0, batchSize);
+    const y = engine.forward(batchSize).slice();
+    const loss = engine.loss(batchSize);
+    engine.backward(batchSize);
+    const grads = new Float32Array(this.layout.size);
+    engine.readGrads(grads);
+    return { loss, y, grads };
   }
 
   async predict(x: Float32Array, count: number): Promise<Float32Array> {
-    const ws = this.workspaceFor(count);
-    forward(this.params, ws, x, count);
-    return ws.out.slice(0, count * this.config.outputSize);
+    const engine = this.engineFor(count);
+    engine.loadBatch(x, null, null, 0, count);
+    return engine.forward(count).slice();
   }
 
   setTrainingData(data: Dataset, batchSize: number): void {
     this.data = data;
     this.batchSize = batchSize;
-    this.batchX = new Float32Array(batchSize * data.window * data.inputSize);
-    this.batchT = new Float32Array(batchSize * data.outputSize);
-    this.workspaceFor(Math.max(batchSize, data.count));
+    this.engineFor(Math.max(batchSize, data.count));
   }
 
   trainEpoch(order: Uint32Array, learningRate: number): void {
     const data = this.data;
     if (data === null) throw new Error('trainEpoch before setTrainingData');
     const B = this.batchSize;
-    const ws = this.workspaceFor(Math.max(B, data.count));
+    const engine = this.engineFor(Math.max(B, data.count));
     const steps = Math.floor(data.count / B);
     for (let s = 0; s < steps; s++) {
-      gatherBatch(data, order, s * B, B, this.batchX, this.batchT);
-      forward(this.params, ws, this.batchX, B);
-      loss(ws, this.batchT, B);
-      backward(this.params, this.grads, ws, B);
-      sgdUpdate(this.params, this.grads, learningRate);
+      engine.loadBatch(data.x, data.t, order, s * B, B);
+      engine.forward(B);
+      engine.loss(B);
+      engine.backward(B);
+      engine.sgdUpdate(learningRate);
     }
-    forward(this.params, ws, data.x, data.count);
-    this.pendingLosses.push(loss(ws, data.t, data.count));
+    engine.loadBatch(data.x, data.t, null, 0, data.count);
+    engine.forward(data.count);
+    this.pendingLosses.push(engine.loss(data.count));
   }
 
   async readLosses(): Promise<number[]> {
@@ -98,8 +116,9 @@ export class CpuBackend implements Backend {
     return null;
   }
 
+  /** Frees the batch-sized buffers; the parameters stay. */
   dispose(): void {
-    this.workspace = null;
+    this.replaceEngine(1);
     this.data = null;
   }
 }

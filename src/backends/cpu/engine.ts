@@ -1,0 +1,118 @@
+// What the CPU backend asks of a set of kernels, and the reference kernels (lstm.ts) behind it.
+// Two engines implement it: ReferenceEngine (plain TypeScript, the readable ground truth) and
+// FastLstm (fastLstm.ts, WebAssembly SIMD). An engine holds the parameters, gradients and every
+// buffer for one model shape and a maximum batch; nothing in it allocates per step.
+//
+// Legend: B = batch (rows in use, <= maxBatch), T = window, I = inputSize, O = outputSize,
+// P = parameter count. Parameters and gradients cross this interface in the flat layout of
+// src/model/layout.ts.
+
+import { type Dataset, gatherBatch } from '../../data/dataset.js';
+import type { ParamLayout } from '../../model/layout.js';
+import { backward, forward, loss, sgdUpdate, Workspace } from './lstm.js';
+
+export type CpuKernels = 'fast' | 'reference';
+
+export interface CpuEngine {
+  readonly kernels: CpuKernels;
+  readonly layout: ParamLayout;
+  readonly maxBatch: number;
+  /** Replaces every parameter. (P) */
+  setParams(params: Float32Array): void;
+  /** Copies the parameters into `out`. (P) */
+  readParams(out: Float32Array): void;
+  /**
+   * Takes B samples of x (N, T, I) and t (N, O) as the batch: rows indices[start..start+B) when
+   * `indices` is given, else the first B. t may be null when only outputs are wanted.
+   */
+  loadBatch(x: Float32Array, t: Float32Array | null, indices: ArrayLike<number> | null, start: number, B: number): void;
+  /** Forward pass of the loaded batch; returns the outputs (B, O), a view valid until the next call. */
+  forward(B: number): Float32Array;
+  /** The seed's 0.5 * sum((out - t)^2) after forward(); keeps out - t for backward(). */
+  loss(B: number): number;
+  /** Gradients summed over the batch, after loss(). */
+  backward(B: number): void;
+  /** Copies the gradients of the last backward() into `out`. (P) */
+  readGrads(out: Float32Array): void;
+  /** p -= learningRate * grad. */
+  sgdUpdate(learningRate: number): void;
+}
+
+const NO_TARGETS = new Float32Array(0);
+
+/** The reference kernels of lstm.ts behind the engine interface. */
+export class ReferenceEngine implements CpuEngine {
+  readonly kernels = 'reference' as const;
+  readonly layout: ParamLayout;
+  readonly maxBatch: number;
+  private readonly params: Float32Array;
+  private readonly grads: Float32Array;
+  private readonly workspace: Workspace;
+  /** (B, T, I) and (B, O): the gathered minibatch */
+  private readonly batchX: Float32Array;
+  private readonly batchT: Float32Array;
+  private x: Float32Array;
+  private t: Float32Array | null = null;
+
+  constructor(layout: ParamLayout, maxBatch: number) {
+    const { window, inputSize, outputSize } = layout.config;
+    this.layout = layout;
+    this.maxBatch = maxBatch;
+    this.params = new Float32Array(layout.size);
+    this.grads = new Float32Array(layout.size);
+    this.workspace = new Workspace(layout, maxBatch);
+    this.batchX = new Float32Array(maxBatch * window * inputSize);
+    this.batchT = new Float32Array(maxBatch * outputSize);
+    this.x = this.batchX;
+  }
+
+  setParams(params: Float32Array): void {
+    this.params.set(params);
+  }
+
+  readParams(out: Float32Array): void {
+    out.set(this.params);
+  }
+
+  loadBatch(
+    x: Float32Array,
+    t: Float32Array | null,
+    indices: ArrayLike<number> | null,
+    start: number,
+    B: number,
+  ): void {
+    if (indices === null) {
+      this.x = x;
+      this.t = t;
+      return;
+    }
+    const { window, inputSize, outputSize } = this.layout.config;
+    // Without targets, an empty t makes gatherBatch copy none.
+    const data: Dataset = { count: 0, window, inputSize, outputSize, x, t: t ?? NO_TARGETS };
+    gatherBatch(data, indices, start, B, this.batchX, this.batchT);
+    this.x = this.batchX;
+    this.t = t === null ? null : this.batchT;
+  }
+
+  forward(B: number): Float32Array {
+    forward(this.params, this.workspace, this.x, B);
+    return this.workspace.out.subarray(0, B * this.layout.config.outputSize);
+  }
+
+  loss(B: number): number {
+    if (this.t === null) throw new Error('loss() of a batch loaded without targets');
+    return loss(this.workspace, this.t, B);
+  }
+
+  backward(B: number): void {
+    backward(this.params, this.grads, this.workspace, B);
+  }
+
+  readGrads(out: Float32Array): void {
+    out.set(this.grads);
+  }
+
+  sgdUpdate(learningRate: number): void {
+    sgdUpdate(this.params, this.grads, learningRate);
+  }
+}

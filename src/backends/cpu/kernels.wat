@@ -1,0 +1,357 @@
+;; The CPU backend's fast kernels: WebAssembly SIMD (f32x4) for the LSTM's matrix products and gate
+;; math. The readable reference is lstm.ts; fastLstm.ts drives these kernels and the tests hold them
+;; to the reference. Compiled by scripts/build-cpu-kernels.ts into kernelsWasm.ts (committed bytes,
+;; so nothing is built or fetched at run time).
+;;
+;; Legend: B = batch rows, T = window, H = hidden size, Hp = H rounded up to a multiple of 4,
+;; G = 4 gates. Gate rows are (4, Hp): gate g of unit j at g*Hp + j, so every gate block is whole
+;; f32x4 vectors; the padding units have zero weights and stay exactly zero (see fastLstm.ts).
+;; Every pointer is a byte offset into the imported memory, every stride in bytes, every count in
+;; elements. Pointers to vectors are 16-byte aligned by fastLstm.ts.
+
+(module
+  (memory (import "env" "memory") 1)
+
+  ;; ---------------------------------------------------------------------------------------------
+  ;; gemm: C (m, n) = [C +] A (m, k) · Bm (k, n), in the axpy form that suits 4H-wide rows:
+  ;; C[i, :] += A[i, p] * Bm[p, :]. Bm and C are row-major with n (a multiple of 4) columns;
+  ;; A[i, p] sits at a + i*aRow + p*aInner, so the same kernel takes A (aRow = 4K, aInner = 4),
+  ;; A transposed (aRow = 4, aInner = 4M, for the weight gradients X^T δ), or a broadcast constant
+  ;; (aRow = aInner = 0, for the bias). Tiles of 4 rows × 8 columns keep 8 accumulators in registers.
+  ;; ---------------------------------------------------------------------------------------------
+
+  (func $tile4x8
+    (param $cp i32) (param $ap i32) (param $aRow i32) (param $aInner i32)
+    (param $bp i32) (param $nb i32) (param $k i32) (param $accumulate i32)
+    (local $a1 i32) (local $a2 i32) (local $a3 i32)
+    (local $c1 i32) (local $c2 i32) (local $c3 i32)
+    (local $b0 v128) (local $b1 v128) (local $s v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $a1 (i32.add (local.get $ap) (local.get $aRow)))
+    (local.set $a2 (i32.add (local.get $a1) (local.get $aRow)))
+    (local.set $a3 (i32.add (local.get $a2) (local.get $aRow)))
+    (local.set $c1 (i32.add (local.get $cp) (local.get $nb)))
+    (local.set $c2 (i32.add (local.get $c1) (local.get $nb)))
+    (local.set $c3 (i32.add (local.get $c2) (local.get $nb)))
+    (if (local.get $accumulate)
+      (then
+        (local.set $c00 (v128.load (local.get $cp)))
+        (local.set $c01 (v128.load offset=16 (local.get $cp)))
+        (local.set $c10 (v128.load (local.get $c1)))
+        (local.set $c11 (v128.load offset=16 (local.get $c1)))
+        (local.set $c20 (v128.load (local.get $c2)))
+        (local.set $c21 (v128.load offset=16 (local.get $c2)))
+        (local.set $c30 (v128.load (local.get $c3)))
+        (local.set $c31 (v128.load offset=16 (local.get $c3)))))
+    (block $done
+      (loop $inner
+        (br_if $done (i32.eqz (local.get $k)))
+        (local.set $b0 (v128.load (local.get $bp)))
+        (local.set $b1 (v128.load offset=16 (local.get $bp)))
+        (local.set $s (f32x4.splat (f32.load (local.get $ap))))
+        (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $s) (local.get $b0))))
+        (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $s) (local.get $b1))))
+        (local.set $s (f32x4.splat (f32.load (local.get $a1))))
+        (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $s) (local.get $b0))))
+        (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $s) (local.get $b1))))
+        (local.set $s (f32x4.splat (f32.load (local.get $a2))))
+        (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $s) (local.get $b0))))
+        (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $s) (local.get $b1))))
+        (local.set $s (f32x4.splat (f32.load (local.get $a3))))
+        (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $s) (local.get $b0))))
+        (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $s) (local.get $b1))))
+        (local.set $ap (i32.add (local.get $ap) (local.get $aInner)))
+        (local.set $a1 (i32.add (local.get $a1) (local.get $aInner)))
+        (local.set $a2 (i32.add (local.get $a2) (local.get $aInner)))
+        (local.set $a3 (i32.add (local.get $a3) (local.get $aInner)))
+        (local.set $bp (i32.add (local.get $bp) (local.get $nb)))
+        (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+        (br $inner)))
+    (v128.store (local.get $cp) (local.get $c00))
+    (v128.store offset=16 (local.get $cp) (local.get $c01))
+    (v128.store (local.get $c1) (local.get $c10))
+    (v128.store offset=16 (local.get $c1) (local.get $c11))
+    (v128.store (local.get $c2) (local.get $c20))
+    (v128.store offset=16 (local.get $c2) (local.get $c21))
+    (v128.store (local.get $c3) (local.get $c30))
+    (v128.store offset=16 (local.get $c3) (local.get $c31)))
+
+  ;; The column tail of a row block: 4 rows × 4 columns.
+  (func $tile4x4
+    (param $cp i32) (param $ap i32) (param $aRow i32) (param $aInner i32)
+    (param $bp i32) (param $nb i32) (param $k i32) (param $accumulate i32)
+    (local $a1 i32) (local $a2 i32) (local $a3 i32)
+    (local $c1 i32) (local $c2 i32) (local $c3 i32)
+    (local $b0 v128) (local $c0v v128) (local $c1v v128) (local $c2v v128) (local $c3v v128)
+    (local.set $a1 (i32.add (local.get $ap) (local.get $aRow)))
+    (local.set $a2 (i32.add (local.get $a1) (local.get $aRow)))
+    (local.set $a3 (i32.add (local.get $a2) (local.get $aRow)))
+    (local.set $c1 (i32.add (local.get $cp) (local.get $nb)))
+    (local.set $c2 (i32.add (local.get $c1) (local.get $nb)))
+    (local.set $c3 (i32.add (local.get $c2) (local.get $nb)))
+    (if (local.get $accumulate)
+      (then
+        (local.set $c0v (v128.load (local.get $cp)))
+        (local.set $c1v (v128.load (local.get $c1)))
+        (local.set $c2v (v128.load (local.get $c2)))
+        (local.set $c3v (v128.load (local.get $c3)))))
+    (block $done
+      (loop $inner
+        (br_if $done (i32.eqz (local.get $k)))
+        (local.set $b0 (v128.load (local.get $bp)))
+        (local.set $c0v (f32x4.add (local.get $c0v)
+          (f32x4.mul (f32x4.splat (f32.load (local.get $ap))) (local.get $b0))))
+        (local.set $c1v (f32x4.add (local.get $c1v)
+          (f32x4.mul (f32x4.splat (f32.load (local.get $a1))) (local.get $b0))))
+        (local.set $c2v (f32x4.add (local.get $c2v)
+          (f32x4.mul (f32x4.splat (f32.load (local.get $a2))) (local.get $b0))))
+        (local.set $c3v (f32x4.add (local.get $c3v)
+          (f32x4.mul (f32x4.splat (f32.load (local.get $a3))) (local.get $b0))))
+        (local.set $ap (i32.add (local.get $ap) (local.get $aInner)))
+        (local.set $a1 (i32.add (local.get $a1) (local.get $aInner)))
+        (local.set $a2 (i32.add (local.get $a2) (local.get $aInner)))
+        (local.set $a3 (i32.add (local.get $a3) (local.get $aInner)))
+        (local.set $bp (i32.add (local.get $bp) (local.get $nb)))
+        (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+        (br $inner)))
+    (v128.store (local.get $cp) (local.get $c0v))
+    (v128.store (local.get $c1) (local.get $c1v))
+    (v128.store (local.get $c2) (local.get $c2v))
+    (v128.store (local.get $c3) (local.get $c3v)))
+
+  ;; The row tail (fewer than 4 rows left): one row × 8 columns, or × 4 when $wide is 0.
+  (func $tile1
+    (param $cp i32) (param $ap i32) (param $aInner i32)
+    (param $bp i32) (param $nb i32) (param $k i32) (param $accumulate i32) (param $wide i32)
+    (local $s v128) (local $c0v v128) (local $c1v v128)
+    (if (local.get $accumulate)
+      (then
+        (local.set $c0v (v128.load (local.get $cp)))
+        (if (local.get $wide) (then (local.set $c1v (v128.load offset=16 (local.get $cp)))))))
+    (block $done
+      (loop $inner
+        (br_if $done (i32.eqz (local.get $k)))
+        (local.set $s (f32x4.splat (f32.load (local.get $ap))))
+        (local.set $c0v (f32x4.add (local.get $c0v) (f32x4.mul (local.get $s) (v128.load (local.get $bp)))))
+        (if (local.get $wide)
+          (then
+            (local.set $c1v (f32x4.add (local.get $c1v)
+              (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))))
+        (local.set $ap (i32.add (local.get $ap) (local.get $aInner)))
+        (local.set $bp (i32.add (local.get $bp) (local.get $nb)))
+        (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+        (br $inner)))
+    (v128.store (local.get $cp) (local.get $c0v))
+    (if (local.get $wide) (then (v128.store offset=16 (local.get $cp) (local.get $c1v)))))
+
+  (func (export "gemm")
+    (param $c i32) (param $a i32) (param $aRow i32) (param $aInner i32) (param $b i32)
+    (param $m i32) (param $n i32) (param $k i32) (param $accumulate i32)
+    (local $nb i32) (local $i i32) (local $q i32) (local $cRow i32) (local $aPtr i32)
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    ;; Blocks of 4 rows.
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.gt_s (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
+        (local.set $cRow (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))))
+        (local.set $aPtr (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $aRow))))
+        (local.set $q (i32.const 0))
+        (block $colsDone
+          (loop $cols
+            (br_if $colsDone (i32.gt_s (i32.add (local.get $q) (i32.const 32)) (local.get $nb)))
+            (call $tile4x8 (i32.add (local.get $cRow) (local.get $q)) (local.get $aPtr) (local.get $aRow)
+              (local.get $aInner) (i32.add (local.get $b) (local.get $q)) (local.get $nb) (local.get $k)
+              (local.get $accumulate))
+            (local.set $q (i32.add (local.get $q) (i32.const 32)))
+            (br $cols)))
+        (if (i32.lt_s (local.get $q) (local.get $nb))
+          (then
+            (call $tile4x4 (i32.add (local.get $cRow) (local.get $q)) (local.get $aPtr) (local.get $aRow)
+              (local.get $aInner) (i32.add (local.get $b) (local.get $q)) (local.get $nb) (local.get $k)
+              (local.get $accumulate))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $rows)))
+    ;; The remaining rows one at a time.
+    (block $tailDone
+      (loop $tail
+        (br_if $tailDone (i32.ge_s (local.get $i) (local.get $m)))
+        (local.set $cRow (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))))
+        (local.set $aPtr (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $aRow))))
+        (local.set $q (i32.const 0))
+        (block $colsDone
+          (loop $cols
+            (br_if $colsDone (i32.ge_s (local.get $q) (local.get $nb)))
+            (call $tile1 (i32.add (local.get $cRow) (local.get $q)) (local.get $aPtr) (local.get $aInner)
+              (i32.add (local.get $b) (local.get $q)) (local.get $nb) (local.get $k) (local.get $accumulate)
+              (i32.le_s (i32.add (local.get $q) (i32.const 32)) (local.get $nb)))
+            (local.set $q (i32.add (local.get $q) (i32.const 32)))
+            (br $cols)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail))))
+
+  ;; ---------------------------------------------------------------------------------------------
+  ;; Gate math. sigmoid(x) = 1 / (1 + exp(-x)) with exp in single precision (Cephes expf: the
+  ;; exponent by rounding x/ln2, a degree-6 polynomial on the rest, about 1 ulp); tanh(x) is
+  ;; 2 sigmoid(2x) - 1, exact to about 1e-7 absolute, which is what the gradients need.
+  ;; ---------------------------------------------------------------------------------------------
+
+  (func $sigmoid (param $x v128) (result v128)
+    (local $z v128) (local $n v128) (local $r v128) (local $p v128)
+    ;; exp(-x) for -x clamped to [-87.3, 88.3], so 2^n stays a normal float.
+    (local.set $x (f32x4.pmax (f32x4.pmin (f32x4.neg (local.get $x)) (v128.const f32x4 88.3 88.3 88.3 88.3))
+      (v128.const f32x4 -87.3 -87.3 -87.3 -87.3)))
+    ;; z = x/ln2 + 1.5*2^23 rounds to the nearest integer n, held in z's low mantissa bits.
+    (local.set $z (f32x4.add (f32x4.mul (local.get $x) (v128.const f32x4 1.44269504 1.44269504 1.44269504 1.44269504))
+      (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $n (f32x4.sub (local.get $z) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    ;; r = x - n ln2, with ln2 split in two so the product is exact.
+    (local.set $r (f32x4.sub
+      (f32x4.sub (local.get $x) (f32x4.mul (local.get $n) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375)))
+      (f32x4.mul (local.get $n) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+    (local.set $p (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r))
+      (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r))
+      (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r))
+      (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r))
+      (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r))
+      (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+    (local.set $p (f32x4.add
+      (f32x4.add (f32x4.mul (f32x4.mul (local.get $p) (local.get $r)) (local.get $r)) (local.get $r))
+      (v128.const f32x4 1 1 1 1)))
+    ;; 2^n: n + 127 shifted into the exponent field (the 1.5*2^23 bits shift out).
+    (local.set $p (f32x4.mul (local.get $p)
+      (i32x4.shl (i32x4.add (local.get $z) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
+    (f32x4.div (v128.const f32x4 1 1 1 1) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $p))))
+
+  (func $tanh (param $x v128) (result v128)
+    (f32x4.sub
+      (f32x4.mul (v128.const f32x4 2 2 2 2) (call $sigmoid (f32x4.add (local.get $x) (local.get $x))))
+      (v128.const f32x4 1 1 1 1)))
+
+  ;; One step of the cell for `rows` rows, in place: gates (rows, 4, Hp) pre-activations in,
+  ;; activations f, i, g, o out; c = f*cPrev + i*g; tanhC = tanh(c); y = o*tanhC. cPrev, c, tanhC
+  ;; and y are (rows, Hp).
+  (func (export "cellForward")
+    (param $gates i32) (param $cPrev i32) (param $c i32) (param $tanhC i32) (param $y i32)
+    (param $rows i32) (param $hp i32)
+    (local $gs i32) (local $q i32) (local $end i32) (local $rowEnd i32)
+    (local $f v128) (local $i v128) (local $g v128) (local $o v128) (local $cv v128) (local $tc v128)
+    (local.set $gs (i32.shl (local.get $hp) (i32.const 2)))
+    ;; q walks the (rows, Hp) arrays; the gate pointer skips the other three gate blocks at each row end.
+    (local.set $end (i32.mul (local.get $rows) (local.get $gs)))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_s (local.get $q) (local.get $end)))
+        (local.set $rowEnd (i32.add (local.get $q) (local.get $gs)))
+        (loop $chunk
+          (local.set $f (call $sigmoid (v128.load (local.get $gates))))
+          (local.set $i (call $sigmoid (v128.load (i32.add (local.get $gates) (local.get $gs)))))
+          (local.set $g (call $tanh (v128.load (i32.add (local.get $gates) (i32.shl (local.get $gs) (i32.const 1))))))
+          (local.set $o (call $sigmoid (v128.load (i32.add (local.get $gates) (i32.mul (local.get $gs) (i32.const 3))))))
+          (v128.store (local.get $gates) (local.get $f))
+          (v128.store (i32.add (local.get $gates) (local.get $gs)) (local.get $i))
+          (v128.store (i32.add (local.get $gates) (i32.shl (local.get $gs) (i32.const 1))) (local.get $g))
+          (v128.store (i32.add (local.get $gates) (i32.mul (local.get $gs) (i32.const 3))) (local.get $o))
+          (local.set $cv (f32x4.add
+            (f32x4.mul (local.get $f) (v128.load (i32.add (local.get $cPrev) (local.get $q))))
+            (f32x4.mul (local.get $i) (local.get $g))))
+          (local.set $tc (call $tanh (local.get $cv)))
+          (v128.store (i32.add (local.get $c) (local.get $q)) (local.get $cv))
+          (v128.store (i32.add (local.get $tanhC) (local.get $q)) (local.get $tc))
+          (v128.store (i32.add (local.get $y) (local.get $q)) (f32x4.mul (local.get $o) (local.get $tc)))
+          (local.set $gates (i32.add (local.get $gates) (i32.const 16)))
+          (local.set $q (i32.add (local.get $q) (i32.const 16)))
+          (br_if $chunk (i32.lt_s (local.get $q) (local.get $rowEnd))))
+        (local.set $gates (i32.add (local.get $gates) (i32.mul (local.get $gs) (i32.const 3))))
+        (br $row))))
+
+  ;; The same step backwards: from the activations (rows, 4, Hp), cPrev and tanhC (rows, Hp), the
+  ;; gradient gy (rows, Hp) reaching y and dc (rows, Hp) reaching c from the next step, the gate
+  ;; deltas (rows, 4, Hp) and, in place, the dc passed to the previous step.
+  (func (export "cellBackward")
+    (param $gates i32) (param $cPrev i32) (param $tanhC i32) (param $gy i32) (param $dc i32)
+    (param $delta i32) (param $rows i32) (param $hp i32)
+    (local $gs i32) (local $q i32) (local $end i32) (local $rowEnd i32)
+    (local $f v128) (local $i v128) (local $g v128) (local $o v128) (local $tc v128) (local $dy v128)
+    (local $r v128) (local $one v128)
+    (local.set $one (v128.const f32x4 1 1 1 1))
+    (local.set $gs (i32.shl (local.get $hp) (i32.const 2)))
+    (local.set $end (i32.mul (local.get $rows) (local.get $gs)))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_s (local.get $q) (local.get $end)))
+        (local.set $rowEnd (i32.add (local.get $q) (local.get $gs)))
+        (loop $chunk
+          (local.set $f (v128.load (local.get $gates)))
+          (local.set $i (v128.load (i32.add (local.get $gates) (local.get $gs))))
+          (local.set $g (v128.load (i32.add (local.get $gates) (i32.shl (local.get $gs) (i32.const 1)))))
+          (local.set $o (v128.load (i32.add (local.get $gates) (i32.mul (local.get $gs) (i32.const 3)))))
+          (local.set $tc (v128.load (i32.add (local.get $tanhC) (local.get $q))))
+          (local.set $dy (v128.load (i32.add (local.get $gy) (local.get $q))))
+          ;; r = dc + dy * o * (1 - tanh(c)^2): the gradient reaching c
+          (local.set $r (f32x4.add (v128.load (i32.add (local.get $dc) (local.get $q)))
+            (f32x4.mul (f32x4.mul (local.get $dy) (local.get $o))
+              (f32x4.sub (local.get $one) (f32x4.mul (local.get $tc) (local.get $tc))))))
+          (v128.store (local.get $delta)
+            (f32x4.mul (f32x4.mul (local.get $r) (v128.load (i32.add (local.get $cPrev) (local.get $q))))
+              (f32x4.mul (local.get $f) (f32x4.sub (local.get $one) (local.get $f)))))
+          (v128.store (i32.add (local.get $delta) (local.get $gs))
+            (f32x4.mul (f32x4.mul (local.get $r) (local.get $g))
+              (f32x4.mul (local.get $i) (f32x4.sub (local.get $one) (local.get $i)))))
+          (v128.store (i32.add (local.get $delta) (i32.shl (local.get $gs) (i32.const 1)))
+            (f32x4.mul (f32x4.mul (local.get $r) (local.get $i))
+              (f32x4.sub (local.get $one) (f32x4.mul (local.get $g) (local.get $g)))))
+          (v128.store (i32.add (local.get $delta) (i32.mul (local.get $gs) (i32.const 3)))
+            (f32x4.mul (f32x4.mul (local.get $dy) (local.get $tc))
+              (f32x4.mul (local.get $o) (f32x4.sub (local.get $one) (local.get $o)))))
+          (v128.store (i32.add (local.get $dc) (local.get $q)) (f32x4.mul (local.get $r) (local.get $f)))
+          (local.set $gates (i32.add (local.get $gates) (i32.const 16)))
+          (local.set $delta (i32.add (local.get $delta) (i32.const 16)))
+          (local.set $q (i32.add (local.get $q) (i32.const 16)))
+          (br_if $chunk (i32.lt_s (local.get $q) (local.get $rowEnd))))
+        (local.set $gates (i32.add (local.get $gates) (i32.mul (local.get $gs) (i32.const 3))))
+        (local.set $delta (i32.add (local.get $delta) (i32.mul (local.get $gs) (i32.const 3))))
+        (br $row))))
+
+  ;; dst[j, k] = src[k, j] for src (rows, cols); dst rows are dstStride elements apart. Gives the
+  ;; backward pass V^T and W^T, so dy = δ V^T is the same axpy-form gemm as the forward pass.
+  (func (export "transpose")
+    (param $dst i32) (param $src i32) (param $rows i32) (param $cols i32) (param $dstStride i32)
+    (local $k i32) (local $j i32) (local $from i32) (local $to i32) (local $toStep i32)
+    (local.set $toStep (i32.shl (local.get $dstStride) (i32.const 2)))
+    (block $rowsDone
+      (loop $rowLoop
+        (br_if $rowsDone (i32.ge_s (local.get $k) (local.get $rows)))
+        (local.set $from (i32.add (local.get $src) (i32.shl (i32.mul (local.get $k) (local.get $cols)) (i32.const 2))))
+        (local.set $to (i32.add (local.get $dst) (i32.shl (local.get $k) (i32.const 2))))
+        (local.set $j (i32.const 0))
+        (block $colsDone
+          (loop $colLoop
+            (br_if $colsDone (i32.ge_s (local.get $j) (local.get $cols)))
+            (f32.store (local.get $to) (f32.load (local.get $from)))
+            (local.set $from (i32.add (local.get $from) (i32.const 4)))
+            (local.set $to (i32.add (local.get $to) (local.get $toStep)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $colLoop)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $rowLoop))))
+
+  ;; p -= learningRate * grad over `count` floats (a multiple of 4).
+  (func (export "sgd") (param $params i32) (param $grads i32) (param $count i32) (param $learningRate f32)
+    (local $lr v128) (local $end i32)
+    (local.set $lr (f32x4.splat (local.get $learningRate)))
+    (local.set $end (i32.add (local.get $params) (i32.shl (local.get $count) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $params) (local.get $end)))
+        (v128.store (local.get $params) (f32x4.sub (v128.load (local.get $params))
+          (f32x4.mul (local.get $lr) (v128.load (local.get $grads)))))
+        (local.set $params (i32.add (local.get $params) (i32.const 16)))
+        (local.set $grads (i32.add (local.get $grads) (i32.const 16)))
+        (br $next))))
+)
