@@ -1,0 +1,117 @@
+// Chart columns and the numbers of the progress and timing panels, computed before any chart sees them.
+
+import { describe, expect, it } from 'vitest';
+import {
+  type BackendTrace,
+  describeRace,
+  errorColumns,
+  formatDuration,
+  formatNumber,
+  intervalTiming,
+  raceRatio,
+  secondsLeft,
+  seriesColumns,
+  timingColumns,
+} from '../src/app/columns.js';
+
+const trace = (backend: 'cpu' | 'webgpu', extra: Partial<BackendTrace> = {}): BackendTrace => ({
+  backend,
+  losses: [],
+  predictions: null,
+  forecast: null,
+  timing: [],
+  ...extra,
+});
+
+describe('chart columns', () => {
+  it('aligns predictions and forecast after the first window', () => {
+    const positions = Float32Array.from([0, 1, 2, 3, 4]);
+    const series = Float32Array.from([10, 11, 12, 13, 14]);
+    const cpu = trace('cpu', {
+      predictions: Float32Array.from([12.5, 13.5, 14.5]),
+      forecast: Float32Array.from([1, 2, 3]),
+    });
+    const columns = seriesColumns(positions, series, 2, [cpu, trace('webgpu')]);
+    expect(columns).toEqual([
+      [0, 1, 2, 3, 4],
+      [10, 11, 12, 13, 14],
+      [null, null, 12.5, 13.5, 14.5],
+      [null, null, 1, 2, 3],
+      [null, null, null, null, null],
+      [null, null, null, null, null],
+    ]);
+  });
+
+  it('draws only the data before a run', () => {
+    expect(seriesColumns(Float32Array.from([0, 1]), Float32Array.from([5, 6]), 1, [])).toEqual([
+      [0, 1],
+      [5, 6],
+    ]);
+  });
+
+  it('puts each backend error on a shared epoch axis', () => {
+    const columns = errorColumns([trace('webgpu', { losses: [4, 2] }), trace('cpu', { losses: [4, 2, 1] })]);
+    expect(columns).toEqual([
+      [1, 2, 3],
+      [4, 2, null],
+      [4, 2, 1],
+    ]);
+    expect(errorColumns([])).toEqual([[]]);
+  });
+
+  it('merges report epochs of both backends for timing', () => {
+    const gpu = trace('webgpu', { timing: [{ epoch: 10, msPerEpoch: 5, stepsPerSecond: 1000 }] });
+    const cpu = trace('cpu', {
+      timing: [
+        { epoch: 5, msPerEpoch: 2, stepsPerSecond: 2500 },
+        { epoch: 10, msPerEpoch: 1, stepsPerSecond: 5000 },
+      ],
+    });
+    expect(timingColumns([gpu, cpu])).toEqual([
+      [5, 10],
+      [null, 5],
+      [null, 1000],
+      [2, 1],
+      [2500, 5000],
+    ]);
+  });
+});
+
+describe('progress and timing numbers', () => {
+  it('times a report interval', () => {
+    const t = intervalTiming({ epoch: 10, seconds: 1 }, { epoch: 20, seconds: 1.5 }, 5);
+    expect(t.epoch).toBe(20);
+    expect(t.msPerEpoch).toBeCloseTo(50);
+    expect(t.stepsPerSecond).toBeCloseTo(100);
+  });
+
+  it('estimates the time left from the pace so far', () => {
+    expect(secondsLeft(25, 100, 5)).toBeCloseTo(15);
+    expect(secondsLeft(0, 100, 0)).toBeNull();
+    expect(formatDuration(null)).toBe('–');
+    expect(formatDuration(0.25)).toBe('250 ms');
+    expect(formatDuration(4.25)).toBe('4.3 s');
+    expect(formatDuration(125)).toBe('2 min 5 s');
+    expect(formatDuration(3 * 3600 + 120)).toBe('3 h 2 min');
+  });
+
+  it('formats numbers to about three digits', () => {
+    expect(formatNumber(12345.6)).toBe('12,346');
+    expect(formatNumber(123.4)).toBe('123');
+    expect(formatNumber(12.34)).toBe('12.3');
+    expect(formatNumber(1.234)).toBe('1.23');
+    expect(formatNumber(0.2549)).toBe('0.255');
+    expect(formatNumber(0.000123)).toBe('1.23e-4');
+    expect(formatNumber(null)).toBe('–');
+  });
+
+  it('states the race result and warns about software adapters', () => {
+    const ratio = raceRatio({ steps: 500, seconds: 10 }, { steps: 500, seconds: 1 });
+    expect(ratio).toBeCloseTo(0.1);
+    expect(describeRace(ratio, true)).toMatch(
+      /0\.100× the CPU's steps per second \(the CPU was 10\.0× faster\).*software/,
+    );
+    expect(describeRace(2, false)).toBe("WebGPU ran 2.00× the CPU's steps per second.");
+    expect(raceRatio({ steps: 1, seconds: 0 }, { steps: 1, seconds: 1 })).toBeNull();
+  });
+});
