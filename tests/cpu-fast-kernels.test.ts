@@ -117,6 +117,40 @@ describe('fast CPU kernels against the reference kernels', () => {
     }
   });
 
+  it('evaluates more samples than fit one chunk: error, predictions, and evaluate: false', async () => {
+    const config = { inputSize: 2, hiddenSizes: [9], outputSize: 2, window: 4 };
+    const { layout, params } = randomProblem(config, 1, 12);
+    const rng = new Rng(13);
+    const count = 150;
+    const data = {
+      count,
+      window: config.window,
+      inputSize: config.inputSize,
+      outputSize: config.outputSize,
+      x: Float32Array.from({ length: count * config.window * config.inputSize }, () => rng.normal()),
+      t: Float32Array.from({ length: count * config.outputSize }, () => rng.normal()),
+    };
+    const order = rng.permutation(new Uint32Array(count));
+    for (const kernels of ['fast', 'reference'] as const) {
+      const backend = new CpuBackend(layout, { kernels });
+      backend.setParams(params);
+      backend.setTrainingData(data, 16);
+      backend.trainEpoch(order, 0.01);
+      const [error] = await backend.readLosses();
+      // The same parameters through one unchunked pass over all samples.
+      const whole = await backend.gradients(data.x, data.t, count);
+      expect(Math.abs(error - whole.loss), kernels).toBeLessThanOrEqual(1e-6 * whole.loss);
+      expectClose(await backend.predict(data.x, count), whole.y, 1e-6, `${kernels} predict`);
+      // Without evaluation: the same update, no error queued.
+      const quiet = new CpuBackend(layout, { kernels });
+      quiet.setParams(params);
+      quiet.setTrainingData(data, 16);
+      quiet.trainEpoch(order, 0.01, { evaluate: false });
+      expect(await quiet.readLosses()).toEqual([]);
+      expect(Array.from(await quiet.readParams())).toEqual(Array.from(await backend.readParams()));
+    }
+  });
+
   it('keeps the parameters when a larger batch replaces its buffers', async () => {
     const config = { inputSize: 3, hiddenSizes: [7], outputSize: 2, window: 4 };
     const { layout, params, x, t } = randomProblem(config, 9, 11);

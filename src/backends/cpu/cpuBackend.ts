@@ -5,7 +5,7 @@
 
 import type { Dataset } from '../../data/dataset.js';
 import type { ModelConfig, ParamLayout } from '../../model/layout.js';
-import type { Backend, GradientResult } from '../backend.js';
+import type { Backend, EpochOptions, GradientResult } from '../backend.js';
 import { type CpuEngine, type CpuKernels, ReferenceEngine } from './engine.js';
 import { FastLstm } from './fastLstm.js';
 
@@ -15,6 +15,12 @@ export interface CpuBackendOptions {
   /** 'fast' (default) or 'reference' */
   kernels?: CpuKernels;
 }
+
+/**
+ * Samples the per-epoch error and predictions run through at once, so memory stays bounded whatever
+ * the number of samples (the error is a sum over samples, so chunks change nothing but rounding).
+ */
+const EVALUATION_ROWS = 64;
 
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
@@ -73,22 +79,28 @@ export class CpuBackend implements Backend {
   }
 
   async predict(x: Float32Array, count: number): Promise<Float32Array> {
-    const engine = this.engineFor(count);
-    engine.loadBatch(x, null, null, 0, count);
-    return engine.forward(count).slice();
+    const O = this.config.outputSize;
+    const engine = this.engineFor(Math.min(count, EVALUATION_ROWS));
+    const out = new Float32Array(count * O);
+    for (let start = 0; start < count; start += engine.maxBatch) {
+      const rows = Math.min(engine.maxBatch, count - start);
+      engine.loadBatch(x, null, null, start, rows);
+      out.set(engine.forward(rows), start * O);
+    }
+    return out;
   }
 
   setTrainingData(data: Dataset, batchSize: number): void {
     this.data = data;
     this.batchSize = batchSize;
-    this.engineFor(Math.max(batchSize, data.count));
+    this.engineFor(Math.max(batchSize, Math.min(data.count, EVALUATION_ROWS)));
   }
 
-  trainEpoch(order: Uint32Array, learningRate: number): void {
+  trainEpoch(order: Uint32Array, learningRate: number, options: EpochOptions = {}): void {
     const data = this.data;
     if (data === null) throw new Error('trainEpoch before setTrainingData');
     const B = this.batchSize;
-    const engine = this.engineFor(Math.max(B, data.count));
+    const engine = this.engineFor(Math.max(B, Math.min(data.count, EVALUATION_ROWS)));
     const steps = Math.floor(data.count / B);
     for (let s = 0; s < steps; s++) {
       engine.loadBatch(data.x, data.t, order, s * B, B);
@@ -97,9 +109,15 @@ export class CpuBackend implements Backend {
       engine.backward(B);
       engine.sgdUpdate(learningRate);
     }
-    engine.loadBatch(data.x, data.t, null, 0, data.count);
-    engine.forward(data.count);
-    this.pendingLosses.push(engine.loss(data.count));
+    if (options.evaluate === false) return;
+    let error = 0;
+    for (let start = 0; start < data.count; start += engine.maxBatch) {
+      const rows = Math.min(engine.maxBatch, data.count - start);
+      engine.loadBatch(data.x, data.t, null, start, rows);
+      engine.forward(rows);
+      error += engine.loss(rows);
+    }
+    this.pendingLosses.push(error);
   }
 
   async readLosses(): Promise<number[]> {

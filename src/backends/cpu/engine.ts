@@ -7,7 +7,6 @@
 // P = parameter count. Parameters and gradients cross this interface in the flat layout of
 // src/model/layout.ts.
 
-import { type Dataset, gatherBatch } from '../../data/dataset.js';
 import type { ParamLayout } from '../../model/layout.js';
 import { backward, forward, loss, sgdUpdate, Workspace } from './lstm.js';
 
@@ -23,7 +22,7 @@ export interface CpuEngine {
   readParams(out: Float32Array): void;
   /**
    * Takes B samples of x (N, T, I) and t (N, O) as the batch: rows indices[start..start+B) when
-   * `indices` is given, else the first B. t may be null when only outputs are wanted.
+   * `indices` is given, else rows start..start+B. t may be null when only outputs are wanted.
    */
   loadBatch(x: Float32Array, t: Float32Array | null, indices: ArrayLike<number> | null, start: number, B: number): void;
   /** Forward pass of the loaded batch; returns the outputs (B, O), a view valid until the next call. */
@@ -37,8 +36,6 @@ export interface CpuEngine {
   /** p -= learningRate * grad. */
   sgdUpdate(learningRate: number): void;
 }
-
-const NO_TARGETS = new Float32Array(0);
 
 /** The reference kernels of lstm.ts behind the engine interface. */
 export class ReferenceEngine implements CpuEngine {
@@ -81,15 +78,17 @@ export class ReferenceEngine implements CpuEngine {
     start: number,
     B: number,
   ): void {
-    if (indices === null) {
+    if (indices === null && start === 0) {
       this.x = x;
       this.t = t;
       return;
     }
-    const { window, inputSize, outputSize } = this.layout.config;
-    // Without targets, an empty t makes gatherBatch copy none.
-    const data: Dataset = { count: 0, window, inputSize, outputSize, x, t: t ?? NO_TARGETS };
-    gatherBatch(data, indices, start, B, this.batchX, this.batchT);
+    const { window: T, inputSize: I, outputSize: O } = this.layout.config;
+    for (let b = 0; b < B; b++) {
+      const n = indices === null ? start + b : indices[start + b];
+      for (let p = 0; p < T * I; p++) this.batchX[b * T * I + p] = x[n * T * I + p];
+      if (t !== null) for (let o = 0; o < O; o++) this.batchT[b * O + o] = t[n * O + o];
+    }
     this.x = this.batchX;
     this.t = t === null ? null : this.batchT;
   }

@@ -259,7 +259,7 @@ export class FastLstm implements CpuEngine {
     const xTime = this.xTime / FLOAT;
     // Time-major, so each step's rows are one contiguous (B, I) block.
     for (let b = 0; b < B; b++) {
-      const n = indices === null ? b : indices[start + b];
+      const n = indices === null ? start + b : indices[start + b];
       for (let t = 0; t < T; t++) {
         const from = (n * T + t) * I;
         const to = xTime + (t * B + b) * I;
