@@ -3,6 +3,7 @@
 
 import { InputError } from '../model/errors.js';
 import type { Dataset } from './dataset.js';
+import { noisySine } from './generators.js';
 import type { Rng } from './rng.js';
 
 export interface SineOptions {
@@ -27,13 +28,7 @@ export function makeSineTask(options: SineOptions, rng: Rng): SeriesTask {
       `must be greater than window (${window}) to give at least one sample, got ${points}`,
     );
   }
-  const series = new Float32Array(points);
-  const positions = new Float32Array(points);
-  for (let i = 0; i < points; i++) {
-    const p = -2 * Math.PI + (4 * Math.PI * i) / (points - 1);
-    positions[i] = p;
-    series[i] = Math.sin(p) + noise * rng.normal();
-  }
+  const { series, positions } = noisySine(points, 1, noise, rng);
   return { series, positions, data: windowSeries(series, window) };
 }
 
