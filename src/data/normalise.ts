@@ -1,0 +1,171 @@
+// Per-column normalisation, fitted on the training rows only (statistics of the held-out part must
+// not reach the model), applied to the whole table, and undone for charts and exported forecasts.
+//
+//   normalised = (value - offset) / scale        value = normalised · scale + offset
+//   z-score:  offset = mean,  scale = standard deviation (population) of the training rows
+//   min-max:  offset = min,   scale = max - min, so the training rows span [0, 1]
+//   none:     offset = 0,     scale = 1
+// A constant column (scale 0) gets scale 1: it normalises to 0 (z-score and min-max alike) instead
+// of dividing by zero, and the inverse still returns the constant.
+//
+// `Normalisation` is plain JSON (numbers, strings, arrays), the form the model file stores.
+
+import { describeValue, InputError } from '../model/errors.js';
+import { field, isRecord } from '../model/validate.js';
+import { type ColumnRef, type ColumnTable, columnIndex, type RowRange } from './windows.js';
+
+export const NORMALISE_METHODS = ['z-score', 'min-max', 'none'] as const;
+export type NormaliseMethod = (typeof NORMALISE_METHODS)[number];
+
+export interface Normalisation {
+  method: NormaliseMethod;
+  /** The table's column names, in order. (C) */
+  columns: string[];
+  /** (C) */
+  offset: number[];
+  /** (C), every one > 0 */
+  scale: number[];
+}
+
+/** Fits `method` on `rows` of every column of `table` (the training rows: default all). */
+export function fitNormalisation(table: ColumnTable, method: NormaliseMethod, rows?: RowRange): Normalisation {
+  if (!NORMALISE_METHODS.includes(method)) {
+    throw new InputError('normalise', `expected one of ${NORMALISE_METHODS.join(', ')}, got ${describeValue(method)}`);
+  }
+  const { start, end } = rows ?? { start: 0, end: table.rows };
+  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > table.rows || end - start < 1) {
+    throw new InputError('rows', `expected a non-empty range within 0..${table.rows}, got ${start}..${end}`);
+  }
+  const offset: number[] = [];
+  const scale: number[] = [];
+  for (const column of table.values) {
+    const [o, s] = fitColumn(column.subarray(start, end), method);
+    offset.push(o);
+    scale.push(s > 0 && Number.isFinite(s) ? s : 1);
+  }
+  return { method, columns: [...table.columns], offset, scale };
+}
+
+function fitColumn(values: Float64Array, method: NormaliseMethod): [number, number] {
+  if (method === 'none') return [0, 1];
+  if (method === 'min-max') {
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of values) {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    return [min, max - min];
+  }
+  // Two passes: the mean first, then squared deviations from it, which keeps the variance accurate
+  // for series far from 0 (prices, CO2 in ppm).
+  let sum = 0;
+  for (const v of values) sum += v;
+  const mean = sum / values.length;
+  let squares = 0;
+  for (const v of values) squares += (v - mean) * (v - mean);
+  return [mean, Math.sqrt(squares / values.length)];
+}
+
+/** A new table with every column normalised; `norm` must have been fitted on a table with these columns. */
+export function normaliseTable(table: ColumnTable, norm: Normalisation): ColumnTable {
+  checkColumns(table, norm);
+  const values = table.values.map((column, c) => {
+    const out = new Float64Array(column.length);
+    const o = norm.offset[c];
+    const s = norm.scale[c];
+    for (let r = 0; r < column.length; r++) out[r] = (column[r] - o) / s;
+    return out;
+  });
+  return { ...table, values };
+}
+
+/** Normalises values of one column (by name or index) into a new array. */
+export function normaliseValues(norm: Normalisation, column: ColumnRef, values: ArrayLike<number>): Float64Array {
+  const c = normalisedColumn(norm, column);
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = (values[i] - norm.offset[c]) / norm.scale[c];
+  return out;
+}
+
+/** Maps normalised values of one column (a forecast, say) back to original units, into a new array. */
+export function denormaliseValues(norm: Normalisation, column: ColumnRef, values: ArrayLike<number>): Float64Array {
+  const c = normalisedColumn(norm, column);
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i] * norm.scale[c] + norm.offset[c];
+  return out;
+}
+
+/**
+ * Maps normalised model outputs (N, O), row-major as the trainer produces them, back to original
+ * units, given the output columns in the order the model predicts them.
+ */
+export function denormaliseOutputs(
+  norm: Normalisation,
+  outputs: readonly ColumnRef[],
+  values: ArrayLike<number>,
+): Float64Array {
+  const columns = outputs.map((ref) => normalisedColumn(norm, ref));
+  const width = columns.length;
+  if (width < 1 || values.length % width !== 0) {
+    throw new InputError('outputs', `${values.length} values do not split into rows of ${width} outputs`);
+  }
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const c = columns[i % width];
+    out[i] = values[i] * norm.scale[c] + norm.offset[c];
+  }
+  return out;
+}
+
+/** Reads a normalisation from untrusted JSON (a model file's optional field). */
+export function readNormalisation(value: unknown, path = 'normalisation'): Normalisation {
+  if (!isRecord(value)) throw new InputError(path, `expected an object, got ${describeValue(value)}`);
+  const method = field(value, 'method', path);
+  if (typeof method !== 'string' || !(NORMALISE_METHODS as readonly string[]).includes(method)) {
+    throw new InputError(
+      `${path}.method`,
+      `expected one of ${NORMALISE_METHODS.join(', ')}, got ${describeValue(method)}`,
+    );
+  }
+  const columns = field(value, 'columns', path);
+  if (!Array.isArray(columns) || columns.length < 1 || columns.length > 100_000) {
+    throw new InputError(`${path}.columns`, `expected a list of column names, got ${describeValue(columns)}`);
+  }
+  const names = columns.map((name, c) => {
+    if (typeof name !== 'string') {
+      throw new InputError(`${path}.columns[${c}]`, `expected a column name, got ${describeValue(name)}`);
+    }
+    return name;
+  });
+  const numbers = (key: 'offset' | 'scale'): number[] => {
+    const list = field(value, key, path);
+    if (!Array.isArray(list) || list.length !== names.length) {
+      throw new InputError(`${path}.${key}`, `expected ${names.length} numbers, got ${describeValue(list)}`);
+    }
+    return list.map((v, c) => {
+      const ok = typeof v === 'number' && Number.isFinite(v) && (key === 'offset' || v > 0);
+      if (!ok) {
+        const valid = key === 'offset' ? 'a finite number' : 'a finite number greater than 0';
+        throw new InputError(`${path}.${key}[${c}]`, `expected ${valid}, got ${describeValue(v)}`);
+      }
+      return v as number;
+    });
+  };
+  return { method: method as NormaliseMethod, columns: names, offset: numbers('offset'), scale: numbers('scale') };
+}
+
+function normalisedColumn(norm: Normalisation, ref: ColumnRef): number {
+  return columnIndex({ columns: norm.columns, values: [], rows: 0 }, ref, 'column');
+}
+
+function checkColumns(table: ColumnTable, norm: Normalisation): void {
+  const same =
+    table.columns.length === norm.columns.length && table.columns.every((name, c) => name === norm.columns[c]);
+  if (!same) {
+    throw new InputError(
+      'normalisation',
+      `was fitted on columns ${JSON.stringify(norm.columns)}, not ${JSON.stringify(table.columns)}`,
+    );
+  }
+}
