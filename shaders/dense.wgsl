@@ -1,0 +1,109 @@
+// The dense output layer on the top LSTM layer's last output, the seed's loss, and the layer's backward:
+//   out = y_T Wd + bd;  delta = out - target;  loss = 0.5 * sum(delta^2)          (MODE >= 1)
+//   dWd = y_Tᵀ delta;  dbd = sum over b of delta;  dyTop = delta Wdᵀ                 (MODE 2)
+// One workgroup: the layer is tiny next to the recurrence, and a single workgroup can reduce the loss
+// and reuse delta after a barrier instead of another dispatch.
+//
+// Legend: N = samples, B = batch of this pass, T = window, H = top hidden size, O = outputSize,
+//         P = parameter count.
+// Buffers:
+//   params   (P)           Wd (H, O) at DENSE_W_OFFSET, bd (O) at DENSE_B_OFFSET
+//   yTop     (T+1, B, H)   the top layer's outputs; step T is read
+//   targets  (N, O)        batch row b is sample order[orderBase + b]
+//   order    (orderBase + B)
+//   outputs  [loss, 3 unused, out (B, O), delta (B, O)]
+//   dyTop    (B, H)        gradient at y_T, for the top layer's BPTT
+//   grads    (P)           dWd and dbd written at the dense offsets
+// MODE: 0 predict (out), 1 evaluate (out, loss), 2 train (out, loss, gradients).
+
+override MODE: u32;
+override WINDOW: u32;
+override HIDDEN_SIZE: u32;
+override OUTPUT_SIZE: u32;
+override DENSE_W_OFFSET: u32;
+override DENSE_B_OFFSET: u32;
+
+const WORKGROUP = 256u;
+const OUT_OFFSET = 4u;
+
+@group(0) @binding(0) var<storage, read> params: array<f32>;
+@group(0) @binding(1) var<storage, read> yTop: array<f32>;
+@group(0) @binding(2) var<storage, read> targets: array<f32>;
+@group(0) @binding(3) var<storage, read> order: array<u32>;
+@group(0) @binding(4) var<storage, read_write> outputs: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dyTop: array<f32>;
+@group(0) @binding(6) var<storage, read_write> grads: array<f32>;
+@group(0) @binding(7) var<uniform> batchPass: PassParams;
+
+var<workgroup> partialSums: array<f32, WORKGROUP>;
+
+@compute @workgroup_size(WORKGROUP)
+fn main(@builtin(local_invocation_index) lane: u32) {
+  let batch = batchPass.batch;
+  let H = HIDDEN_SIZE;
+  let O = OUTPUT_SIZE;
+  let last = WINDOW * batch * H;
+  let deltaAt = OUT_OFFSET + batch * O;
+
+  var sumSquares = 0.0;
+  for (var p = lane; p < batch * O; p += WORKGROUP) {
+    let b = p / O;
+    let o = p % O;
+    var out = params[DENSE_B_OFFSET + o];
+    for (var k = 0u; k < H; k++) {
+      out = fma(yTop[last + b * H + k], params[DENSE_W_OFFSET + k * O + o], out);
+    }
+    outputs[OUT_OFFSET + p] = out;
+    if (MODE >= 1u) {
+      let delta = out - targets[order[batchPass.orderBase + b] * O + o];
+      outputs[deltaAt + p] = delta;
+      sumSquares += delta * delta;
+    }
+  }
+  if (MODE == 0u) {
+    return;
+  }
+
+  partialSums[lane] = sumSquares;
+  workgroupBarrier();
+  for (var stride = WORKGROUP / 2u; stride > 0u; stride /= 2u) {
+    if (lane < stride) {
+      partialSums[lane] += partialSums[lane + stride];
+    }
+    workgroupBarrier();
+  }
+  if (lane == 0u) {
+    outputs[0] = 0.5 * partialSums[0];
+  }
+  if (MODE < 2u) {
+    return;
+  }
+
+  // delta was written by other invocations of this workgroup.
+  storageBarrier();
+  for (var q = lane; q < H * O; q += WORKGROUP) {
+    let k = q / O;
+    let o = q % O;
+    var sum = 0.0;
+    for (var b = 0u; b < batch; b++) {
+      sum = fma(yTop[last + b * H + k], outputs[deltaAt + b * O + o], sum);
+    }
+    grads[DENSE_W_OFFSET + q] = sum;
+  }
+  for (var o = lane; o < O; o += WORKGROUP) {
+    var sum = 0.0;
+    for (var b = 0u; b < batch; b++) {
+      sum += outputs[deltaAt + b * O + o];
+    }
+    grads[DENSE_B_OFFSET + o] = sum;
+  }
+  for (var q = lane; q < batch * H; q += WORKGROUP) {
+    let b = q / H;
+    let k = q % H;
+    var sum = 0.0;
+    for (var o = 0u; o < O; o++) {
+      sum = fma(outputs[deltaAt + b * O + o], params[DENSE_W_OFFSET + k * O + o], sum);
+    }
+    dyTop[q] = sum;
+  }
+}

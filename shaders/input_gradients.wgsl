@@ -1,0 +1,49 @@
+// Gradient at a stacked layer's input for all T steps, as one tiled product (the layer below adds it
+// to the gradient at its outputs in its BPTT):
+//   dInput[t, b, :] = delta[t, b, :] Wᵀ          (T*B, 4H) x (4H, I) -> (T*B, I)
+//
+// Legend: B = batch of this pass, T = window, I = layer input size (the layer below's H),
+//         H = hidden size, P = parameter count.
+// Buffers:
+//   params  (P)           W (I, 4H) at W_OFFSET; Wᵀ is read in place
+//   delta   (T, B, 4H)    gate deltas from BPTT
+//   dInput  (T, B, I)     written
+
+override WINDOW: u32;
+override INPUT_SIZE: u32;
+override HIDDEN_SIZE: u32;
+override W_OFFSET: u32;
+
+@group(0) @binding(0) var<storage, read> params: array<f32>;
+@group(0) @binding(1) var<storage, read> delta: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dInput: array<f32>;
+@group(0) @binding(3) var<uniform> batchPass: PassParams;
+
+fn matmul_rows() -> u32 {
+  return WINDOW * batchPass.batch;
+}
+
+fn matmul_cols() -> u32 {
+  return INPUT_SIZE;
+}
+
+fn matmul_depth() -> u32 {
+  return 4u * HIDDEN_SIZE;
+}
+
+fn load_a(m: u32, k: u32) -> f32 {
+  return delta[m * 4u * HIDDEN_SIZE + k];
+}
+
+fn load_b(k: u32, i: u32) -> f32 {
+  return params[W_OFFSET + i * 4u * HIDDEN_SIZE + k];
+}
+
+fn store_c(m: u32, i: u32, value: f32) {
+  dInput[m * INPUT_SIZE + i] = value;
+}
+
+@compute @workgroup_size(MATMUL_THREADS, MATMUL_THREADS)
+fn main(@builtin(workgroup_id) tile: vec3u, @builtin(local_invocation_id) thread: vec3u) {
+  matmul_tiled(tile.xy, thread.xy);
+}

@@ -1,0 +1,118 @@
+// One WebGPU device and everything known about it: the adapter's description, the limits we asked
+// for, and the one place where device loss and uncaptured errors are caught and kept, so the trainer
+// can stop, say why, and carry on with the CPU backend from the last weights it read back.
+//
+// requestGpuContext is the lazy probe: null on any failure (no `gpu` object, no adapter,
+// requestDevice throws), never an exception, so callers fall back to the CPU with one `if`.
+
+import type { AdapterDescription } from '../backend.js';
+
+/** The limits the WebGPU backend sizes itself against; requested up to what the adapter offers. */
+export interface GpuLimits {
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+  maxStorageBuffersPerShaderStage: number;
+  maxComputeWorkgroupStorageSize: number;
+  maxComputeInvocationsPerWorkgroup: number;
+  maxComputeWorkgroupSizeX: number;
+  maxComputeWorkgroupsPerDimension: number;
+  maxUniformBufferBindingSize: number;
+  minUniformBufferOffsetAlignment: number;
+  maxDynamicUniformBuffersPerPipelineLayout: number;
+  maxBindGroups: number;
+}
+
+const REQUESTED_LIMITS = [
+  'maxBufferSize',
+  'maxStorageBufferBindingSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupsPerDimension',
+  'maxUniformBufferBindingSize',
+  'maxDynamicUniformBuffersPerPipelineLayout',
+  'maxBindGroups',
+] as const satisfies readonly (keyof GpuLimits)[];
+
+export interface GpuContext {
+  readonly device: GPUDevice;
+  readonly adapter: AdapterDescription;
+  readonly limits: GpuLimits;
+  /** Resolves with the reason when the device is lost (destroy() included). */
+  readonly lost: Promise<string>;
+  /** The first uncaptured error or the loss of the device; null while all is well. */
+  failure(): string | null;
+  /** Calls `listener` with every uncaptured error and with the loss of the device; returns an unsubscribe. */
+  onError(listener: (message: string) => void): () => void;
+  destroy(): void;
+}
+
+const SOFTWARE_ADAPTERS = /swiftshader|llvmpipe|lavapipe|softpipe|warp|basic render/i;
+
+export function describeAdapter(info: GPUAdapterInfo): AdapterDescription {
+  const fallback = (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  const text = `${info.vendor} ${info.architecture} ${info.description} ${info.device}`;
+  return {
+    vendor: info.vendor,
+    architecture: info.architecture,
+    description: info.description,
+    software: fallback || SOFTWARE_ADAPTERS.test(text),
+  };
+}
+
+/** An adapter and device on `gpu` (navigator.gpu, or nodeGpu()'s), or null on any failure. */
+export async function requestGpuContext(gpu: GPU | undefined | null): Promise<GpuContext | null> {
+  if (gpu === undefined || gpu === null) return null;
+  let device: GPUDevice;
+  let adapterInfo: GPUAdapterInfo;
+  try {
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (adapter === null) return null;
+    adapterInfo = adapter.info;
+    const requiredLimits: Record<string, number> = {};
+    for (const name of REQUESTED_LIMITS) requiredLimits[name] = adapter.limits[name];
+    device = await adapter.requestDevice({ label: 'webgpu-lstm', requiredLimits });
+  } catch {
+    return null;
+  }
+  return wrapDevice(device, describeAdapter(adapterInfo));
+}
+
+function wrapDevice(device: GPUDevice, adapter: AdapterDescription): GpuContext {
+  const listeners = new Set<(message: string) => void>();
+  let firstFailure: string | null = null;
+  let destroyed = false;
+  const report = (message: string): void => {
+    if (firstFailure === null) firstFailure = message;
+    for (const listener of listeners) listener(message);
+  };
+  device.addEventListener('uncapturederror', (event) => {
+    const error = (event as GPUUncapturedErrorEvent).error;
+    report(`${error.constructor.name}: ${error.message}`);
+  });
+  const lost = device.lost.then((info) => {
+    const reason = `device lost (${info.reason}): ${info.message}`;
+    // Our own destroy() is not a failure worth reporting.
+    if (!destroyed) report(reason);
+    return reason;
+  });
+  const limits = {} as GpuLimits;
+  for (const name of REQUESTED_LIMITS) limits[name] = device.limits[name];
+  limits.minUniformBufferOffsetAlignment = device.limits.minUniformBufferOffsetAlignment;
+  return {
+    device,
+    adapter,
+    limits,
+    lost,
+    failure: () => firstFailure,
+    onError(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    destroy() {
+      destroyed = true;
+      device.destroy();
+    },
+  };
+}

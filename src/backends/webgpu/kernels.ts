@@ -1,0 +1,164 @@
+// The compute kernels of the WebGPU backend: each kernel's WGSL (one kernel a file in shaders/, with
+// the shared library files it needs), its explicit bind group layout (read-only storage for inputs,
+// storage for outputs, uniforms with dynamic offsets for the per-step indices), and a per-device cache
+// so that a module, layout or pipeline is made once per (kernel, override constants). The cache is a
+// WeakMap on the device, so a lost or destroyed device takes its pipelines with it.
+
+import denseSource from '../../../shaders/dense.wgsl?raw';
+import inputGradientsSource from '../../../shaders/input_gradients.wgsl?raw';
+import inputProjectionSource from '../../../shaders/input_projection.wgsl?raw';
+import backwardPersistentSource from '../../../shaders/lstm_backward_persistent.wgsl?raw';
+import cellSource from '../../../shaders/lstm_cell.wgsl?raw';
+import forwardPersistentSource from '../../../shaders/lstm_forward_persistent.wgsl?raw';
+import stepBackwardSource from '../../../shaders/lstm_step_backward.wgsl?raw';
+import stepForwardSource from '../../../shaders/lstm_step_forward.wgsl?raw';
+import matmulSource from '../../../shaders/matmul_tiled.wgsl?raw';
+import paramsSource from '../../../shaders/params.wgsl?raw';
+import sgdUpdateSource from '../../../shaders/sgd_update.wgsl?raw';
+import weightGradientsSource from '../../../shaders/weight_gradients.wgsl?raw';
+
+/** read: read-only storage; write: storage; uniform: whole-buffer uniform; dynamic: uniform with a dynamic offset. */
+type BindingKind = 'read' | 'write' | 'uniform' | 'dynamic';
+
+interface KernelSpec {
+  /** The kernel's file first, then the libraries it calls (params.wgsl is prepended to all). */
+  sources: string[];
+  bindings: BindingKind[];
+}
+
+const STEP_FORWARD: BindingKind[] = ['read', 'write', 'write', 'write', 'dynamic', 'dynamic'];
+const STEP_BACKWARD: BindingKind[] = ['read', 'read', 'read', 'read', 'write', 'write', 'dynamic', 'dynamic'];
+
+export const KERNELS = {
+  input_projection: {
+    sources: [inputProjectionSource, matmulSource],
+    bindings: ['read', 'read', 'read', 'write', 'dynamic'],
+  },
+  lstm_step_forward: { sources: [stepForwardSource, cellSource], bindings: STEP_FORWARD },
+  lstm_forward_persistent: { sources: [forwardPersistentSource, cellSource], bindings: STEP_FORWARD },
+  dense: { sources: [denseSource], bindings: ['read', 'read', 'read', 'read', 'write', 'write', 'write', 'dynamic'] },
+  lstm_step_backward: { sources: [stepBackwardSource, cellSource], bindings: STEP_BACKWARD },
+  lstm_backward_persistent: { sources: [backwardPersistentSource, cellSource], bindings: STEP_BACKWARD },
+  weight_gradients: {
+    sources: [weightGradientsSource, matmulSource],
+    bindings: ['read', 'read', 'read', 'read', 'write', 'dynamic'],
+  },
+  input_gradients: { sources: [inputGradientsSource, matmulSource], bindings: ['read', 'read', 'write', 'dynamic'] },
+  sgd_update: { sources: [sgdUpdateSource], bindings: ['write', 'read', 'uniform'] },
+} satisfies Record<string, KernelSpec>;
+
+export type KernelName = keyof typeof KERNELS;
+
+/** Bytes between the entries of a dynamically offset uniform buffer (at least the device's alignment). */
+export function uniformStride(device: GPUDevice): number {
+  return Math.max(256, device.limits.minUniformBufferOffsetAlignment);
+}
+
+/** Bytes a dynamic uniform binding covers (the largest of params.wgsl's structs, padded). */
+export const UNIFORM_BINDING_SIZE = 16;
+
+export class KernelCache {
+  private readonly device: GPUDevice;
+  private readonly modules = new Map<KernelName, GPUShaderModule>();
+  private readonly bindGroupLayouts = new Map<string, GPUBindGroupLayout>();
+  private readonly pipelineLayouts = new Map<KernelName, GPUPipelineLayout>();
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+
+  constructor(device: GPUDevice) {
+    this.device = device;
+  }
+
+  /** Kernels with the same bindings share one layout, so the stepwise and persistent kernels share bind groups. */
+  bindGroupLayout(kernel: KernelName): GPUBindGroupLayout {
+    const { bindings } = KERNELS[kernel];
+    const key = bindings.join(',');
+    let layout = this.bindGroupLayouts.get(key);
+    if (layout === undefined) {
+      layout = this.device.createBindGroupLayout({
+        label: `bindings ${key}`,
+        entries: bindings.map((kind, binding) => ({
+          binding,
+          visibility: GPUShaderStage.COMPUTE,
+          buffer: bufferBindingLayout(kind),
+        })),
+      });
+      this.bindGroupLayouts.set(key, layout);
+    }
+    return layout;
+  }
+
+  pipeline(kernel: KernelName, constants: Record<string, number>): GPUComputePipeline {
+    const key = `${kernel} ${JSON.stringify(constants)}`;
+    let pipeline = this.pipelines.get(key);
+    if (pipeline === undefined) {
+      pipeline = this.device.createComputePipeline({
+        label: key,
+        layout: this.pipelineLayout(kernel),
+        compute: { module: this.module(kernel), entryPoint: 'main', constants },
+      });
+      this.pipelines.set(key, pipeline);
+    }
+    return pipeline;
+  }
+
+  /** A bind group for `kernel` over `buffers`, in binding order; dynamic uniforms bind one entry's window. */
+  bindGroup(kernel: KernelName, label: string, buffers: GPUBuffer[]): GPUBindGroup {
+    const { bindings } = KERNELS[kernel];
+    if (buffers.length !== bindings.length) {
+      throw new Error(`${kernel}: ${bindings.length} bindings, ${buffers.length} buffers given`);
+    }
+    return this.device.createBindGroup({
+      label,
+      layout: this.bindGroupLayout(kernel),
+      entries: buffers.map((buffer, binding) => ({
+        binding,
+        resource: bindings[binding] === 'dynamic' ? { buffer, size: UNIFORM_BINDING_SIZE } : { buffer },
+      })),
+    });
+  }
+
+  private pipelineLayout(kernel: KernelName): GPUPipelineLayout {
+    let layout = this.pipelineLayouts.get(kernel);
+    if (layout === undefined) {
+      layout = this.device.createPipelineLayout({ label: kernel, bindGroupLayouts: [this.bindGroupLayout(kernel)] });
+      this.pipelineLayouts.set(kernel, layout);
+    }
+    return layout;
+  }
+
+  private module(kernel: KernelName): GPUShaderModule {
+    let module = this.modules.get(kernel);
+    if (module === undefined) {
+      module = this.device.createShaderModule({
+        label: `${kernel}.wgsl`,
+        code: [paramsSource, ...KERNELS[kernel].sources].join('\n'),
+      });
+      this.modules.set(kernel, module);
+    }
+    return module;
+  }
+}
+
+function bufferBindingLayout(kind: BindingKind): GPUBufferBindingLayout {
+  switch (kind) {
+    case 'read':
+      return { type: 'read-only-storage' };
+    case 'write':
+      return { type: 'storage' };
+    case 'uniform':
+      return { type: 'uniform' };
+    case 'dynamic':
+      return { type: 'uniform', hasDynamicOffset: true, minBindingSize: UNIFORM_BINDING_SIZE };
+  }
+}
+
+const caches = new WeakMap<GPUDevice, KernelCache>();
+
+export function kernelsFor(device: GPUDevice): KernelCache {
+  let cache = caches.get(device);
+  if (cache === undefined) {
+    cache = new KernelCache(device);
+    caches.set(device, cache);
+  }
+  return cache;
+}

@@ -1,0 +1,76 @@
+// WebGPU in Node (the CLI and the tests) through the `webgpu` npm package (Dawn). Dawn needs a Vulkan
+// driver: on a GPU server the vendor's, found the usual way; on these GPU-less machines SwiftShader's,
+// which ships with Debian's chromium (../shared/WEBGPU-TESTING.md).
+//
+// Dawn reads VK_ICD_FILENAMES each time `create()` builds an instance (checked: setting it after a
+// first create() in the same process works), so we try the system's drivers first and SwiftShader
+// second. The first try is skipped where Linux shows no GPU device node: Mesa's ICD files are
+// installed without hardware here, and probing them only prints Dawn's warnings.
+
+import { existsSync, readdirSync } from 'node:fs';
+
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+export interface NodeGpu {
+  gpu: GPU;
+  /** True when the adapter is SwiftShader (the CPU emulation), so timings say nothing about a GPU. */
+  swiftShader: boolean;
+}
+
+let cached: Promise<NodeGpu | null> | null = null;
+
+/** The `gpu` object for Node, or null when no adapter can be had. Probed once per process. */
+export function nodeGpu(): Promise<NodeGpu | null> {
+  cached ??= probe();
+  return cached;
+}
+
+async function probe(): Promise<NodeGpu | null> {
+  let create: (options: string[]) => GPU;
+  try {
+    const dawn = await import('webgpu');
+    create = dawn.create;
+    // GPUBufferUsage, GPUMapMode… as in a browser; never replace what the host already has.
+    const globals = dawn.globals as Record<string, unknown>;
+    for (const [name, value] of Object.entries(globals)) {
+      if (!(name in globalThis)) Object.defineProperty(globalThis, name, { value, writable: true, configurable: true });
+    }
+  } catch {
+    return null;
+  }
+
+  const adapterOn = async (): Promise<{ gpu: GPU; architecture: string } | null> => {
+    try {
+      const gpu = create([]);
+      const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+      return adapter === null ? null : { gpu, architecture: adapter.info.architecture };
+    } catch {
+      return null;
+    }
+  };
+  const found = (result: { gpu: GPU; architecture: string }): NodeGpu => ({
+    gpu: result.gpu,
+    swiftShader: /swiftshader/i.test(result.architecture),
+  });
+
+  const chosenByUser = process.env.VK_ICD_FILENAMES !== undefined || process.env.VK_DRIVER_FILES !== undefined;
+  if (chosenByUser || process.platform !== 'linux' || hasGpuDeviceNode()) {
+    const system = await adapterOn();
+    if (system !== null) return found(system);
+    if (chosenByUser) return null;
+  }
+  if (process.platform !== 'linux' || !existsSync(SWIFTSHADER_ICD)) return null;
+  process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  const software = await adapterOn();
+  return software === null ? null : found(software);
+}
+
+/** Whether Linux exposes a GPU to user space: DRM render nodes, NVIDIA's devices or WSL's dxg. */
+function hasGpuDeviceNode(): boolean {
+  try {
+    if (readdirSync('/dev/dri').some((name) => name.startsWith('renderD'))) return true;
+  } catch {
+    // no /dev/dri
+  }
+  return existsSync('/dev/nvidia0') || existsSync('/dev/dxg');
+}

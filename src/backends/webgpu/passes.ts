@@ -1,0 +1,499 @@
+// The GPU memory of the WebGPU backend and the dispatch plans that run the model over it.
+//
+// A Workspace holds the activations of passes of up to `capacity` rows; a Pass binds one workspace to
+// a sample source (samples, targets, sample order) for batches of one size, and holds the bind groups
+// and the list of dispatches of a forward and a backward pass, built once. Encoding a minibatch step is
+// then a walk over those lists with dynamic uniform offsets (which minibatch, which time step): no
+// buffer, bind group or pipeline is made while training.
+//
+// Legend: C = capacity (rows), B = batch of a pass, T = window, I = layer input size, H = hidden size,
+//         O = outputSize, P = parameter count.
+
+import { GATES, type ParamLayout } from '../../model/layout.js';
+import type { GpuCounters } from '../backend.js';
+import { type KernelCache, uniformStride } from './kernels.js';
+
+export type Schedule = 'stepwise' | 'persistent';
+export type DenseMode = 'predict' | 'evaluate' | 'train';
+
+const DENSE_MODES: Record<DenseMode, number> = { predict: 0, evaluate: 1, train: 2 };
+/** Workgroup tile of the tiled products and of the step kernels (see shaders/). */
+const MATMUL_TILE = 32;
+const STEP_UNITS = 64;
+const STEP_ROWS = 4;
+const SGD_WORKGROUP = 256;
+
+/** Creates, counts and finally destroys every buffer of one backend. */
+export class Allocator {
+  readonly device: GPUDevice;
+  private readonly counters: GpuCounters;
+  private readonly live = new Set<GPUBuffer>();
+
+  constructor(device: GPUDevice, counters: GpuCounters) {
+    this.device = device;
+    this.counters = counters;
+  }
+
+  /** A buffer of at least `bytes` (rounded up to 16), optionally filled with `data`. */
+  buffer(label: string, bytes: number, usage: GPUBufferUsageFlags, data?: Float32Array | Uint32Array): GPUBuffer {
+    const size = Math.max(16, Math.ceil(bytes / 16) * 16);
+    const buffer = this.device.createBuffer({ label, size, usage, mappedAtCreation: data !== undefined });
+    if (data !== undefined) {
+      const view =
+        data instanceof Float32Array
+          ? new Float32Array(buffer.getMappedRange())
+          : new Uint32Array(buffer.getMappedRange());
+      view.set(data);
+      buffer.unmap();
+    }
+    this.counters.buffersCreated++;
+    this.live.add(buffer);
+    return buffer;
+  }
+
+  storage(label: string, bytes: number, extraUsage: GPUBufferUsageFlags = 0): GPUBuffer {
+    return this.buffer(label, bytes, GPUBufferUsage.STORAGE | extraUsage);
+  }
+
+  release(buffer: GPUBuffer): void {
+    if (this.live.delete(buffer)) buffer.destroy();
+  }
+
+  releaseAll(): void {
+    for (const buffer of this.live) buffer.destroy();
+    this.live.clear();
+  }
+}
+
+/** Per-minibatch-step uniforms: entry s says batch B and that rows start at order[s * B]. */
+export function passUniform(allocator: Allocator, label: string, batch: number, entries: number): GPUBuffer {
+  const stride = uniformStride(allocator.device) / 4;
+  const data = new Uint32Array(entries * stride);
+  for (let s = 0; s < entries; s++) {
+    data[s * stride] = batch;
+    data[s * stride + 1] = s * batch;
+  }
+  return allocator.buffer(label, data.byteLength, GPUBufferUsage.UNIFORM, data);
+}
+
+/** Per-time-step uniforms: entry t holds t. */
+export function stepUniform(allocator: Allocator, window: number): GPUBuffer {
+  const stride = uniformStride(allocator.device) / 4;
+  const data = new Uint32Array(window * stride);
+  for (let t = 0; t < window; t++) data[t * stride] = t;
+  return allocator.buffer('time steps', data.byteLength, GPUBufferUsage.UNIFORM, data);
+}
+
+/** 0, 1, …, count-1: the sample order of passes that take rows in order. */
+export function identityOrder(allocator: Allocator, label: string, count: number): GPUBuffer {
+  const data = new Uint32Array(count);
+  for (let i = 0; i < count; i++) data[i] = i;
+  return allocator.buffer(label, data.byteLength, GPUBufferUsage.STORAGE, data);
+}
+
+export interface LayerBuffers {
+  /** (T, C, 4H) pre-activations, then activations f, i, g, o */
+  gates: GPUBuffer;
+  /** (T+1, C, H) cell states; step 0 is zero */
+  c: GPUBuffer;
+  /** (T+1, C, H) outputs; step 0 is zero */
+  y: GPUBuffer;
+  /** (T, C, 4H) gate deltas */
+  delta: GPUBuffer;
+  /** (T, C, I) gradient at the layer's input (layers above the first only) */
+  dInput: GPUBuffer | null;
+}
+
+/** Activations and scratch of passes of up to `capacity` rows; each pass packs its own B densely. */
+export class Workspace {
+  readonly capacity: number;
+  readonly layers: LayerBuffers[];
+  /** (C, H_max) running cell gradient of BPTT */
+  readonly dc: GPUBuffer;
+  /** (C, H_top) gradient at the top layer's last output */
+  readonly dyTop: GPUBuffer;
+  /** [loss, 3 unused, out (C, O), delta (C, O)] */
+  readonly outputs: GPUBuffer;
+  private readonly allocator: Allocator;
+
+  constructor(allocator: Allocator, layout: ParamLayout, capacity: number, label: string) {
+    const { window: T, outputSize: O } = layout.config;
+    const C = capacity;
+    this.allocator = allocator;
+    this.capacity = capacity;
+    this.layers = layout.layers.map(({ inputSize: I, hiddenSize: H }, l) => ({
+      // y and c start as zeros and step 0 is never written, which is the zero initial state.
+      gates: allocator.storage(`${label} lstm[${l}] gates (T, B, 4H)`, 4 * T * C * GATES * H),
+      c: allocator.storage(`${label} lstm[${l}] c (T+1, B, H)`, 4 * (T + 1) * C * H),
+      y: allocator.storage(`${label} lstm[${l}] y (T+1, B, H)`, 4 * (T + 1) * C * H),
+      delta: allocator.storage(`${label} lstm[${l}] delta (T, B, 4H)`, 4 * T * C * GATES * H),
+      dInput: l === 0 ? null : allocator.storage(`${label} lstm[${l}] dInput (T, B, I)`, 4 * T * C * I),
+    }));
+    const maxHidden = Math.max(...layout.config.hiddenSizes);
+    const topHidden = layout.dense.inputSize;
+    this.dc = allocator.storage(`${label} dc (B, H)`, 4 * C * maxHidden);
+    this.dyTop = allocator.storage(`${label} dyTop (B, H)`, 4 * C * topHidden);
+    this.outputs = allocator.storage(`${label} dense outputs`, 4 * (4 + 2 * C * O), GPUBufferUsage.COPY_SRC);
+  }
+
+  release(): void {
+    for (const layer of this.layers) {
+      for (const buffer of [layer.gates, layer.c, layer.y, layer.delta, layer.dInput]) {
+        if (buffer !== null) this.allocator.release(buffer);
+      }
+    }
+    for (const buffer of [this.dc, this.dyTop, this.outputs]) this.allocator.release(buffer);
+  }
+}
+
+/** Where a pass's rows come from: row b of minibatch s is sample order[s * B + b]. */
+export interface SampleSource {
+  /** (N, T, I) */
+  samples: GPUBuffer;
+  /** (N, O) */
+  targets: GPUBuffer;
+  /** sample indices */
+  order: GPUBuffer;
+}
+
+/** Buffers and pipelines every pass of one backend shares. */
+export interface PassContext {
+  kernels: KernelCache;
+  layout: ParamLayout;
+  allocator: Allocator;
+  params: GPUBuffer;
+  grads: GPUBuffer;
+  steps: GPUBuffer;
+  limits: { maxComputeWorkgroupStorageSize: number; maxComputeInvocationsPerWorkgroup: number };
+  counters: GpuCounters;
+}
+
+interface Dispatch {
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  /** How many dynamic offsets: 1 the pass entry, 2 the pass entry and the time step. */
+  dynamicOffsets: 1 | 2;
+  /** Time step (for the step uniform's offset). */
+  step: number;
+  workgroups: [number, number];
+}
+
+/** The dispatches of one minibatch step for one schedule (the dense layer and the update aside). */
+interface StepPlan {
+  forward: Dispatch[];
+  backward: Dispatch[];
+}
+
+/** Bytes of workgroup memory the persistent kernels need for a layer of `hidden` units at `batch` rows. */
+export function persistentForwardBytes(batch: number, hidden: number): number {
+  return 4 * 2 * batch * hidden;
+}
+export function persistentBackwardBytes(batch: number, hidden: number): number {
+  return 4 * 2 * batch * GATES * hidden;
+}
+
+export class Pass {
+  readonly batch: number;
+  readonly entries: number;
+  readonly workspace: Workspace;
+  private readonly context: PassContext;
+  private readonly plans: { stepwise: StepPlan; persistent: StepPlan | null };
+  private readonly dense: Record<DenseMode, Dispatch>;
+  private readonly offsets = new Uint32Array(2);
+  private readonly stride: number;
+  private readonly uniform: GPUBuffer;
+
+  /** A pass of `batch` rows over `entries` consecutive minibatches of `source`'s order. */
+  constructor(
+    context: PassContext,
+    label: string,
+    workspace: Workspace,
+    source: SampleSource,
+    batch: number,
+    entries: number,
+  ) {
+    if (batch > workspace.capacity) throw new Error(`${label}: batch ${batch} over capacity ${workspace.capacity}`);
+    this.context = context;
+    this.batch = batch;
+    this.entries = entries;
+    this.workspace = workspace;
+    this.stride = uniformStride(context.allocator.device);
+    const { kernels, layout, params, grads, steps } = context;
+    const uniform = passUniform(context.allocator, `${label} uniforms`, batch, entries);
+    this.uniform = uniform;
+    const { window: T } = layout.config;
+    const top = layout.layers.length - 1;
+
+    const stepwise: StepPlan = { forward: [], backward: [] };
+    const persistent: StepPlan = { forward: [], backward: [] };
+    let anyPersistent = false;
+    const persistentWorkgroup = (hidden: number) =>
+      Math.min(256, context.limits.maxComputeInvocationsPerWorkgroup, Math.ceil((batch * hidden) / 32) * 32);
+    const storage = context.limits.maxComputeWorkgroupStorageSize;
+
+    layout.layers.forEach((layer, l) => {
+      const { inputSize: I, hiddenSize: H } = layer;
+      const buffers = workspace.layers[l];
+      const input = l === 0 ? source.samples : workspace.layers[l - 1].y;
+      const gather = l === 0 ? 1 : 0;
+      const name = `${label} lstm[${l}]`;
+
+      const projection: Dispatch = {
+        pipeline: kernels.pipeline('input_projection', {
+          WINDOW: T,
+          INPUT_SIZE: I,
+          HIDDEN_SIZE: H,
+          W_OFFSET: layer.w,
+          BIAS_OFFSET: layer.b,
+          GATHER_SAMPLES: gather,
+        }),
+        bindGroup: kernels.bindGroup('input_projection', `${name} input projection`, [
+          params,
+          input,
+          source.order,
+          buffers.gates,
+          uniform,
+        ]),
+        dynamicOffsets: 1,
+        step: 0,
+        workgroups: [Math.ceil((GATES * H) / MATMUL_TILE), Math.ceil((T * batch) / MATMUL_TILE)],
+      };
+      const recurrence = kernels.bindGroup('lstm_step_forward', `${name} recurrence`, [
+        params,
+        buffers.gates,
+        buffers.c,
+        buffers.y,
+        uniform,
+        steps,
+      ]);
+      const stepForward = kernels.pipeline('lstm_step_forward', { WINDOW: T, HIDDEN_SIZE: H, V_OFFSET: layer.v });
+      const stepGrid: [number, number] = [Math.ceil(H / STEP_UNITS), Math.ceil(batch / STEP_ROWS)];
+      const forwardSteps: Dispatch[] = [];
+      for (let t = 0; t < T; t++) {
+        forwardSteps.push({
+          pipeline: stepForward,
+          bindGroup: recurrence,
+          dynamicOffsets: 2,
+          step: t,
+          workgroups: stepGrid,
+        });
+      }
+      stepwise.forward.push(projection, ...forwardSteps);
+      if (persistentForwardBytes(batch, H) <= storage) {
+        anyPersistent = true;
+        const pipeline = kernels.pipeline('lstm_forward_persistent', {
+          WINDOW: T,
+          HIDDEN_SIZE: H,
+          V_OFFSET: layer.v,
+          BATCH: batch,
+          WORKGROUP: persistentWorkgroup(H),
+        });
+        persistent.forward.push(projection, {
+          pipeline,
+          bindGroup: recurrence,
+          dynamicOffsets: 2,
+          step: 0,
+          workgroups: [1, 1],
+        });
+      } else {
+        persistent.forward.push(projection, ...forwardSteps);
+      }
+    });
+
+    // Backward runs from the top layer down: BPTT, then the layer's weight gradients and, above the
+    // first layer, the gradient at its input, which the layer below's BPTT reads.
+    for (let l = top; l >= 0; l--) {
+      const layer = layout.layers[l];
+      const { inputSize: I, hiddenSize: H } = layer;
+      const buffers = workspace.layers[l];
+      const input = l === 0 ? source.samples : workspace.layers[l - 1].y;
+      const fromAbove = l === top ? workspace.dyTop : workspace.layers[l + 1].dInput;
+      if (fromAbove === null) throw new Error('unreachable: a layer above the first has dInput');
+      const name = `${label} lstm[${l}]`;
+      const bptt = kernels.bindGroup('lstm_step_backward', `${name} bptt`, [
+        params,
+        buffers.gates,
+        buffers.c,
+        fromAbove,
+        buffers.delta,
+        workspace.dc,
+        uniform,
+        steps,
+      ]);
+      const fromDense = l === top ? 1 : 0;
+      const stepBackward = kernels.pipeline('lstm_step_backward', {
+        WINDOW: T,
+        HIDDEN_SIZE: H,
+        V_OFFSET: layer.v,
+        FROM_DENSE: fromDense,
+      });
+      const stepGrid: [number, number] = [Math.ceil(H / STEP_UNITS), Math.ceil(batch / STEP_ROWS)];
+      const backwardSteps: Dispatch[] = [];
+      for (let t = T - 1; t >= 0; t--) {
+        backwardSteps.push({
+          pipeline: stepBackward,
+          bindGroup: bptt,
+          dynamicOffsets: 2,
+          step: t,
+          workgroups: stepGrid,
+        });
+      }
+      const gradients: Dispatch[] = [
+        {
+          pipeline: kernels.pipeline('weight_gradients', {
+            WINDOW: T,
+            INPUT_SIZE: I,
+            HIDDEN_SIZE: H,
+            W_OFFSET: layer.w,
+            GATHER_SAMPLES: l === 0 ? 1 : 0,
+          }),
+          bindGroup: kernels.bindGroup('weight_gradients', `${name} weight gradients`, [
+            input,
+            source.order,
+            buffers.y,
+            buffers.delta,
+            grads,
+            uniform,
+          ]),
+          dynamicOffsets: 1,
+          step: 0,
+          workgroups: [Math.ceil((GATES * H) / MATMUL_TILE), Math.ceil((I + H + 1) / MATMUL_TILE)],
+        },
+      ];
+      if (buffers.dInput !== null) {
+        gradients.push({
+          pipeline: kernels.pipeline('input_gradients', {
+            WINDOW: T,
+            INPUT_SIZE: I,
+            HIDDEN_SIZE: H,
+            W_OFFSET: layer.w,
+          }),
+          bindGroup: kernels.bindGroup('input_gradients', `${name} input gradients`, [
+            params,
+            buffers.delta,
+            buffers.dInput,
+            uniform,
+          ]),
+          dynamicOffsets: 1,
+          step: 0,
+          workgroups: [Math.ceil(I / MATMUL_TILE), Math.ceil((T * batch) / MATMUL_TILE)],
+        });
+      }
+      stepwise.backward.push(...backwardSteps, ...gradients);
+      if (persistentBackwardBytes(batch, H) <= storage) {
+        anyPersistent = true;
+        const pipeline = kernels.pipeline('lstm_backward_persistent', {
+          WINDOW: T,
+          HIDDEN_SIZE: H,
+          V_OFFSET: layer.v,
+          FROM_DENSE: fromDense,
+          BATCH: batch,
+          WORKGROUP: persistentWorkgroup(H),
+        });
+        persistent.backward.push(
+          { pipeline, bindGroup: bptt, dynamicOffsets: 2, step: 0, workgroups: [1, 1] },
+          ...gradients,
+        );
+      } else {
+        persistent.backward.push(...backwardSteps, ...gradients);
+      }
+    }
+    this.plans = { stepwise, persistent: anyPersistent ? persistent : null };
+
+    const { dense } = layout;
+    const denseBindGroup = kernels.bindGroup('dense', `${label} dense`, [
+      params,
+      workspace.layers[top].y,
+      source.targets,
+      source.order,
+      workspace.outputs,
+      workspace.dyTop,
+      grads,
+      uniform,
+    ]);
+    const denseDispatch = (mode: DenseMode): Dispatch => ({
+      pipeline: kernels.pipeline('dense', {
+        MODE: DENSE_MODES[mode],
+        WINDOW: T,
+        HIDDEN_SIZE: dense.inputSize,
+        OUTPUT_SIZE: dense.outputSize,
+        DENSE_W_OFFSET: dense.w,
+        DENSE_B_OFFSET: dense.b,
+      }),
+      bindGroup: denseBindGroup,
+      dynamicOffsets: 1,
+      step: 0,
+      workgroups: [1, 1],
+    });
+    this.dense = {
+      predict: denseDispatch('predict'),
+      evaluate: denseDispatch('evaluate'),
+      train: denseDispatch('train'),
+    };
+  }
+
+  /** Frees the pass's own buffer (the workspace and source belong to the caller). */
+  release(): void {
+    this.context.allocator.release(this.uniform);
+  }
+
+  /** Whether the persistent kernels fit this pass (for at least one layer and direction). */
+  hasPersistent(): boolean {
+    return this.plans.persistent !== null;
+  }
+
+  private plan(schedule: Schedule): StepPlan {
+    return (schedule === 'persistent' ? this.plans.persistent : null) ?? this.plans.stepwise;
+  }
+
+  /** Dispatches of one training step on this pass: forward, dense, backward, and the update. */
+  dispatchesPerStep(schedule: Schedule): number {
+    const plan = this.plan(schedule);
+    return plan.forward.length + 1 + plan.backward.length + 1;
+  }
+
+  /** Forward through every layer and the dense layer for minibatch `entry`. */
+  encodeForward(compute: GPUComputePassEncoder, entry: number, schedule: Schedule, mode: DenseMode): void {
+    for (const dispatch of this.plan(schedule).forward) this.encode(compute, dispatch, entry);
+    this.encode(compute, this.dense[mode], entry);
+  }
+
+  /** BPTT and the gradients of every layer for minibatch `entry` (after encodeForward in 'train' mode). */
+  encodeBackward(compute: GPUComputePassEncoder, entry: number, schedule: Schedule): void {
+    for (const dispatch of this.plan(schedule).backward) this.encode(compute, dispatch, entry);
+  }
+
+  private encode(compute: GPUComputePassEncoder, dispatch: Dispatch, entry: number): void {
+    this.offsets[0] = entry * this.stride;
+    this.offsets[1] = dispatch.step * this.stride;
+    compute.setPipeline(dispatch.pipeline);
+    compute.setBindGroup(0, dispatch.bindGroup, this.offsets, 0, dispatch.dynamicOffsets);
+    compute.dispatchWorkgroups(dispatch.workgroups[0], dispatch.workgroups[1]);
+    this.context.counters.dispatches++;
+  }
+}
+
+/** The optimiser: params -= learningRate * grads over every parameter, one dispatch. */
+export class SgdUpdate {
+  private readonly pipeline: GPUComputePipeline;
+  private readonly bindGroup: GPUBindGroup;
+  private readonly workgroups: [number, number];
+  private readonly counters: GpuCounters;
+
+  constructor(context: PassContext, epochUniform: GPUBuffer, maxWorkgroupsPerDimension: number) {
+    const { kernels, layout, params, grads } = context;
+    this.counters = context.counters;
+    this.pipeline = kernels.pipeline('sgd_update', { PARAM_COUNT: layout.size });
+    this.bindGroup = kernels.bindGroup('sgd_update', 'sgd update', [params, grads, epochUniform]);
+    const groups = Math.ceil(layout.size / SGD_WORKGROUP);
+    const x = Math.min(groups, maxWorkgroupsPerDimension);
+    this.workgroups = [x, Math.ceil(groups / x)];
+  }
+
+  encode(compute: GPUComputePassEncoder): void {
+    compute.setPipeline(this.pipeline);
+    compute.setBindGroup(0, this.bindGroup);
+    compute.dispatchWorkgroups(this.workgroups[0], this.workgroups[1]);
+    this.counters.dispatches++;
+  }
+}
