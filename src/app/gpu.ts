@@ -1,12 +1,15 @@
-// WebGPU for the app: probes once, says in plain words why it is unavailable, and makes backends
-// on the probed device. The only file of the app that knows the WebGPU backend's module.
+// WebGPU for the app: one probe for the page's lifetime (one device, shared by every run), a plain
+// words reason when it is unavailable, and WebGPU backends made on the probed device. The only file
+// of the app that knows the WebGPU backend's modules.
 
 import type { AdapterDescription, Backend } from '../backends/backend.js';
+import { requestGpuContext } from '../backends/webgpu/context.js';
+import { createWebGpuBackend } from '../backends/webgpu/webgpuBackend.js';
 import type { ParamLayout } from '../model/layout.js';
 
 export interface GpuAccess {
   adapter: AdapterDescription;
-  /** Resolves with a plain-words reason if the device is lost. */
+  /** Resolves with the reason if the device is lost. */
   lost: Promise<string>;
   createBackend(layout: ParamLayout): Promise<Backend>;
 }
@@ -17,12 +20,27 @@ export async function probeWebGpu(): Promise<GpuProbe> {
   if (!('gpu' in navigator) || navigator.gpu === undefined) {
     return { ok: false, reason: 'This browser does not offer WebGPU (navigator.gpu is missing).' };
   }
-  // Interim: the WebGPU backend (src/backends/webgpu) is not in this build yet.
-  return { ok: false, reason: 'This build of the app does not include the WebGPU backend yet.' };
+  const context = await requestGpuContext(navigator.gpu);
+  if (context === null) {
+    return {
+      ok: false,
+      reason:
+        'This browser has WebGPU but could not give the app a GPU to use (no adapter was found, or the device could not be created).',
+    };
+  }
+  return {
+    ok: true,
+    gpu: {
+      adapter: context.adapter,
+      lost: context.lost,
+      createBackend: (layout) => createWebGpuBackend(context, layout),
+    },
+  };
 }
 
-/** "google swiftshader (software)": the adapter's name as people recognise it. */
-export function describeAdapter(adapter: AdapterDescription): string {
-  const name = [adapter.vendor, adapter.architecture, adapter.description].filter((part) => part !== '').join(' ');
-  return `${name || 'unnamed adapter'} (${adapter.software ? 'software, the GPU emulated on the CPU' : 'real GPU'})`;
+/** "google swiftshader (software, …)": the adapter's name as people recognise it, and what kind it is. */
+export function adapterName(adapter: AdapterDescription): string {
+  const parts = [adapter.vendor, adapter.architecture, adapter.description].filter((part) => part.trim() !== '');
+  const name = [...new Set(parts)].join(' ') || 'an unnamed adapter';
+  return `${name} (${adapter.software ? 'software, the GPU emulated on the CPU' : 'real GPU'})`;
 }

@@ -21,7 +21,7 @@ import {
   timingColumns,
 } from './columns.js';
 import { byId, el, setText } from './dom.js';
-import { describeAdapter, type GpuAccess, type GpuProbe, probeWebGpu } from './gpu.js';
+import { adapterName, type GpuAccess, type GpuProbe, probeWebGpu } from './gpu.js';
 import type { RunFailure } from './protocol.js';
 import { startCpuRun, startMainThreadRun, type TrainingRun } from './runners.js';
 import type { Snapshot } from './session.js';
@@ -229,7 +229,7 @@ function applyGpuProbe(probe: GpuProbe): void {
     gpu = probe.gpu;
     gpuUnavailable = null;
     hideNotice('webgpu');
-    setText(backendNote, `WebGPU adapter: ${describeAdapter(probe.gpu.adapter)}.`);
+    setText(backendNote, `WebGPU adapter: ${adapterName(probe.gpu.adapter)}.`);
     void probe.gpu.lost.then((reason) => onDeviceLost(probe.gpu, reason));
   } else {
     gpu = null;
@@ -251,7 +251,7 @@ function applyGpuProbe(probe: GpuProbe): void {
 
 function onDeviceLost(lostGpu: GpuAccess, reason: string): void {
   if (gpu !== lostGpu) return;
-  applyGpuProbe({ ok: false, reason: `The GPU device was lost (${reason}).` });
+  applyGpuProbe({ ok: false, reason: `WebGPU stopped working: ${reason}.` });
   for (const lane of lanes) {
     if (lane.backend === 'webgpu' && ACTIVE.has(lane.status)) {
       lane.run.stop();
@@ -301,12 +301,21 @@ function previewSettings(): void {
   render();
 }
 
+// Problems show while typing, after a short pause (at once while a field is marked, so the mark
+// clears as soon as it is fixed). Not on blur: a message appearing then would shift the buttons
+// under a pointer that left the field to press one.
+const typingPause = new Map<FieldName, number>();
 for (const [name, input] of inputs) {
   input.addEventListener('input', () => {
+    clearTimeout(typingPause.get(name));
     if (input.hasAttribute('aria-invalid')) validateForm(false, name);
+    else
+      typingPause.set(
+        name,
+        window.setTimeout(() => validateForm(false, name), 600),
+      );
     previewSettings();
   });
-  input.addEventListener('change', () => validateForm(false, name));
 }
 
 defaultsButton.addEventListener('click', () => {
@@ -559,7 +568,7 @@ function renderSummaries(): void {
   }
 
   const adapter = gpu?.adapter ?? null;
-  if (adapter !== null) setText(adapterLine, `WebGPU adapter: ${describeAdapter(adapter)}.`);
+  if (adapter !== null) setText(adapterLine, `WebGPU adapter: ${adapterName(adapter)}.`);
   else setText(adapterLine, `WebGPU: ${gpuUnavailable ?? 'checking…'}`);
   adapterLine.dataset.software = adapter === null ? '' : String(adapter.software);
 
@@ -586,8 +595,10 @@ function renderControls(): void {
   setText(pauseButton, active && !runningLanes ? 'Resume' : 'Pause');
   pauseButton.setAttribute('aria-pressed', String(active && !runningLanes));
   let phase = 'idle';
-  if (active) phase = runningLanes ? 'running' : 'paused';
-  else if (lanes.length > 0) phase = lanes.every((lane) => lane.status === 'finished') ? 'finished' : 'stopped';
+  if (active) {
+    if (runningLanes) phase = 'running';
+    else phase = lanes.some((lane) => lane.status === 'pausing') ? 'pausing' : 'paused';
+  } else if (lanes.length > 0) phase = lanes.every((lane) => lane.status === 'finished') ? 'finished' : 'stopped';
   document.body.dataset.phase = phase;
 }
 
