@@ -44,7 +44,14 @@ interface Kernels {
   ): void;
   transpose(dst: number, src: number, rows: number, cols: number, dstStride: number): void;
   sgd(params: number, grads: number, count: number, learningRate: number): void;
+  /** Where the kernels' own constants end and fastLstm.ts's buffers may start (bytes). */
+  heapBase: WebAssembly.Global;
+  /** Address of (1, 1, 1, 1): the broadcast A of the bias products. */
+  ones: WebAssembly.Global;
 }
+
+/** Bytes at the start of memory that kernels.wat keeps for its constants (its heapBase). */
+const KERNEL_CONSTANT_BYTES = 320;
 
 let kernelModule: WebAssembly.Module | null = null;
 
@@ -154,7 +161,6 @@ export class FastLstm implements CpuEngine {
   /** The whole wasm memory as floats. */
   private readonly f32: Float32Array;
   /** Byte offsets. */
-  private readonly ones: number;
   private readonly paramsAt: number;
   private readonly gradsAt: number;
   /** (T, B, I) the batch's input, time-major */
@@ -180,13 +186,12 @@ export class FastLstm implements CpuEngine {
     const B = maxBatch;
 
     // Carve the memory: 16-byte aligned regions, sizes in floats.
-    let top = 0;
+    let top = KERNEL_CONSTANT_BYTES;
     const region = (floats: number): number => {
       const at = top;
       top += roundUp4(floats) * FLOAT;
       return at;
     };
-    this.ones = region(4);
     this.paramsAt = region(this.padded.size);
     this.gradsAt = region(this.padded.size);
     this.xTime = region(T * B * layout.config.inputSize);
@@ -215,8 +220,12 @@ export class FastLstm implements CpuEngine {
     }
     const memory = new WebAssembly.Memory({ initial: pages });
     this.k = new WebAssembly.Instance(compiledKernels(), { env: { memory } }).exports as unknown as Kernels;
+    if (this.k.heapBase.value !== KERNEL_CONSTANT_BYTES) {
+      throw new Error(
+        `kernels.wat keeps ${this.k.heapBase.value} bytes of constants, fastLstm.ts expects ${KERNEL_CONSTANT_BYTES}`,
+      );
+    }
     this.f32 = new Float32Array(memory.buffer);
-    this.f32.fill(1, this.ones / FLOAT, this.ones / FLOAT + 4);
     this.params = this.f32.subarray(this.paramsAt / FLOAT, this.paramsAt / FLOAT + this.padded.size);
     this.grads = this.f32.subarray(this.gradsAt / FLOAT, this.gradsAt / FLOAT + this.padded.size);
     const O = layout.config.outputSize;
@@ -281,7 +290,7 @@ export class FastLstm implements CpuEngine {
       const input = this.inputAt(l, B);
       const inputRow = this.inputRowBytes(l);
       // u = b + x W for every step at once, then + y_prev V step by step.
-      k.gemm(L.gates, this.ones, 0, 0, this.paramsAt + b * FLOAT, T * B, G, 1, 0);
+      k.gemm(L.gates, this.k.ones.value, 0, 0, this.paramsAt + b * FLOAT, T * B, G, 1, 0);
       k.gemm(L.gates, input, inputRow, FLOAT, this.paramsAt + w * FLOAT, T * B, G, I, 1);
       f32.fill(0, L.c / FLOAT, L.c / FLOAT + B * Hp);
       f32.fill(0, L.y / FLOAT, L.y / FLOAT + B * Hp);
@@ -386,7 +395,7 @@ export class FastLstm implements CpuEngine {
       const inputRow = this.inputRowBytes(l);
       k.gemm(this.gradsAt + w * FLOAT, input, FLOAT, inputRow, L.delta, I, G, T * B, 0);
       k.gemm(this.gradsAt + v * FLOAT, L.y + stepH, FLOAT, Hp * FLOAT, L.delta + stepG, H, G, (T - 1) * B, 0);
-      k.gemm(this.gradsAt + b * FLOAT, this.ones, 0, 0, L.delta, 1, G, T * B, 0);
+      k.gemm(this.gradsAt + b * FLOAT, this.k.ones.value, 0, 0, L.delta, 1, G, T * B, 0);
       if (l > 0) {
         // The layer below's gy = δ W^T at every step.
         const belowHp = layers[l - 1].paddedHidden;

@@ -190,87 +190,147 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $tail))))
 
+;; ---------------------------------------------------------------------------------------------
+  ;; Gate math. activate: dst = a * sigmoid(a * src) + (1 - a) over `bytes` of floats, with `form`
+  ;; the address of its constants: 224 for a = 1, the sigmoid; 272 for a = 2, tanh(x) = 2 sigmoid(2x) - 1 (exact to about 1e-7 absolute, which is
+  ;; what the gradients need). sigmoid(x) = 1 / (1 + exp(-x)) with exp in single precision (Cephes
+  ;; expf: the exponent by rounding x/ln2, a degree-6 polynomial on the rest, about 1 ulp). One loop
+  ;; over many independent vectors lets the core overlap the exp chains and divisions.
   ;; ---------------------------------------------------------------------------------------------
-  ;; Gate math. sigmoid(x) = 1 / (1 + exp(-x)) with exp in single precision (Cephes expf: the
-  ;; exponent by rounding x/ln2, a degree-6 polynomial on the rest, about 1 ulp); tanh(x) is
-  ;; 2 sigmoid(2x) - 1, exact to about 1e-7 absolute, which is what the gradients need.
-  ;; ---------------------------------------------------------------------------------------------
 
-  (func $sigmoid (param $x v128) (result v128)
-    (local $z v128) (local $n v128) (local $r v128) (local $p v128)
-    ;; exp(-x) for -x clamped to [-87.3, 88.3], so 2^n stays a normal float.
-    (local.set $x (f32x4.pmax (f32x4.pmin (f32x4.neg (local.get $x)) (v128.const f32x4 88.3 88.3 88.3 88.3))
-      (v128.const f32x4 -87.3 -87.3 -87.3 -87.3)))
-    ;; z = x/ln2 + 1.5*2^23 rounds to the nearest integer n, held in z's low mantissa bits.
-    (local.set $z (f32x4.add (f32x4.mul (local.get $x) (v128.const f32x4 1.44269504 1.44269504 1.44269504 1.44269504))
-      (v128.const f32x4 12582912 12582912 12582912 12582912)))
-    (local.set $n (f32x4.sub (local.get $z) (v128.const f32x4 12582912 12582912 12582912 12582912)))
-    ;; r = x - n ln2, with ln2 split in two so the product is exact.
-    (local.set $r (f32x4.sub
-      (f32x4.sub (local.get $x) (f32x4.mul (local.get $n) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375)))
-      (f32x4.mul (local.get $n) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
-    (local.set $p (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r))
-      (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r))
-      (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r))
-      (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r))
-      (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r))
-      (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
-    (local.set $p (f32x4.add
-      (f32x4.add (f32x4.mul (f32x4.mul (local.get $p) (local.get $r)) (local.get $r)) (local.get $r))
-      (v128.const f32x4 1 1 1 1)))
-    ;; 2^n: n + 127 shifted into the exponent field (the 1.5*2^23 bits shift out).
-    (local.set $p (f32x4.mul (local.get $p)
-      (i32x4.shl (i32x4.add (local.get $z) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
-    (f32x4.div (v128.const f32x4 1 1 1 1) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $p))))
+  ;; The constants of activate, stored at instantiation into the first bytes of memory (fastLstm.ts
+  ;; allocates from heapBase on). They are loaded into locals before activate's loop: written inline,
+  ;; V8 rebuilds every v128 constant inside the loop, three instructions each.
+  (global (export "heapBase") i32 (i32.const 320))
+  ;; Address 0 holds (1, 1, 1, 1), the broadcast constant the bias products use (aRow = aInner = 0).
+  (global (export "ones") i32 (i32.const 0))
+  (func $storeConstants
+    (v128.store (i32.const 0) (v128.const f32x4 1 1 1 1))
+    (v128.store (i32.const 16) (v128.const f32x4 88.3 88.3 88.3 88.3))
+    (v128.store (i32.const 32) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3))
+    (v128.store (i32.const 48) (v128.const f32x4 1.44269504 1.44269504 1.44269504 1.44269504))
+    (v128.store (i32.const 64) (v128.const f32x4 12582912 12582912 12582912 12582912))
+    (v128.store (i32.const 80) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))
+    (v128.store (i32.const 96) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))
+    (v128.store (i32.const 112) (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
+    (v128.store (i32.const 128) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3))
+    (v128.store (i32.const 144) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3))
+    (v128.store (i32.const 160) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2))
+    (v128.store (i32.const 176) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1))
+    (v128.store (i32.const 192) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1))
+    (v128.store (i32.const 208) (v128.const i32x4 127 127 127 127))
+    ;; activate's two forms, (-a, 1 - a, a) each: sigmoid at 224, tanh at 272.
+    (v128.store (i32.const 224) (v128.const f32x4 -1 -1 -1 -1))
+    (v128.store (i32.const 240) (v128.const f32x4 0 0 0 0))
+    (v128.store (i32.const 256) (v128.const f32x4 1 1 1 1))
+    (v128.store (i32.const 272) (v128.const f32x4 -2 -2 -2 -2))
+    (v128.store (i32.const 288) (v128.const f32x4 -1 -1 -1 -1))
+    (v128.store (i32.const 304) (v128.const f32x4 2 2 2 2)))
+  (start $storeConstants)
 
-  (func $tanh (param $x v128) (result v128)
-    (f32x4.sub
-      (f32x4.mul (v128.const f32x4 2 2 2 2) (call $sigmoid (f32x4.add (local.get $x) (local.get $x))))
-      (v128.const f32x4 1 1 1 1)))
+  (func $activate (param $src i32) (param $dst i32) (param $bytes i32) (param $form i32)
+    (local $scale v128) (local $shift v128) (local $a v128) (local $end i32)
+    (local $one v128) (local $hi v128) (local $lo v128) (local $log2e v128) (local $magic v128)
+    (local $ln2hi v128) (local $ln2lo v128) (local $p0 v128) (local $p1 v128) (local $p2 v128)
+    (local $p3 v128) (local $p4 v128) (local $p5 v128) (local $bias v128)
+    (local $x v128) (local $z v128) (local $n v128) (local $r v128) (local $p v128)
+    (local.set $one (v128.load (i32.const 0)))
+    (local.set $hi (v128.load (i32.const 16)))
+    (local.set $lo (v128.load (i32.const 32)))
+    (local.set $log2e (v128.load (i32.const 48)))
+    (local.set $magic (v128.load (i32.const 64)))
+    (local.set $ln2hi (v128.load (i32.const 80)))
+    (local.set $ln2lo (v128.load (i32.const 96)))
+    (local.set $p0 (v128.load (i32.const 112)))
+    (local.set $p1 (v128.load (i32.const 128)))
+    (local.set $p2 (v128.load (i32.const 144)))
+    (local.set $p3 (v128.load (i32.const 160)))
+    (local.set $p4 (v128.load (i32.const 176)))
+    (local.set $p5 (v128.load (i32.const 192)))
+    (local.set $bias (v128.load (i32.const 208)))
+    ;; exp is taken of -a x
+    (local.set $scale (v128.load (local.get $form)))
+    (local.set $shift (v128.load offset=16 (local.get $form)))
+    (local.set $a (v128.load offset=32 (local.get $form)))
+    (local.set $end (i32.add (local.get $src) (local.get $bytes)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        ;; x = -a src clamped to [-87.3, 88.3], so 2^n below stays a normal float.
+        (local.set $x (f32x4.pmax
+          (f32x4.pmin (f32x4.mul (local.get $scale) (v128.load (local.get $src))) (local.get $hi))
+          (local.get $lo)))
+        ;; z = x/ln2 + 1.5*2^23 rounds to the nearest integer n, held in z's low mantissa bits.
+        (local.set $z (f32x4.add (f32x4.mul (local.get $x) (local.get $log2e)) (local.get $magic)))
+        (local.set $n (f32x4.sub (local.get $z) (local.get $magic)))
+        ;; r = x - n ln2, with ln2 split in two so the product is exact.
+        (local.set $r (f32x4.sub
+          (f32x4.sub (local.get $x) (f32x4.mul (local.get $n) (local.get $ln2hi)))
+          (f32x4.mul (local.get $n) (local.get $ln2lo))))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $p0) (local.get $r)) (local.get $p1)))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $p2)))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $p3)))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $p4)))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $p5)))
+        (local.set $p (f32x4.add
+          (f32x4.add (f32x4.mul (f32x4.mul (local.get $p) (local.get $r)) (local.get $r)) (local.get $r))
+          (local.get $one)))
+        ;; exp(x) = p * 2^n: n + 127 shifted into the exponent field (the 1.5*2^23 bits shift out).
+        (local.set $p (f32x4.mul (local.get $p)
+          (i32x4.shl (i32x4.add (local.get $z) (local.get $bias)) (i32.const 23))))
+        ;; a sigmoid(a src) + 1 - a = a / (1 + exp(-a src)) + 1 - a
+        (v128.store (local.get $dst) (f32x4.add (local.get $shift)
+          (f32x4.div (local.get $a) (f32x4.add (local.get $one) (local.get $p)))))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (br $next))))
 
-  ;; One step of the cell for `rows` rows, in place: gates (rows, 4, Hp) pre-activations in,
-  ;; activations f, i, g, o out; c = f*cPrev + i*g; tanhC = tanh(c); y = o*tanhC. cPrev, c, tanhC
+  ;; One step of the cell for `rows` rows: gates (rows, 4, Hp) pre-activations in, activations
+  ;; f, i, g, o out (in place); c = f*cPrev + i*g; tanhC = tanh(c); y = o*tanhC. cPrev, c, tanhC
   ;; and y are (rows, Hp).
   (func (export "cellForward")
     (param $gates i32) (param $cPrev i32) (param $c i32) (param $tanhC i32) (param $y i32)
     (param $rows i32) (param $hp i32)
-    (local $gs i32) (local $q i32) (local $end i32) (local $rowEnd i32)
-    (local $f v128) (local $i v128) (local $g v128) (local $o v128) (local $cv v128) (local $tc v128)
+    (local $gs i32) (local $q i32) (local $rowStart i32) (local $end i32) (local $rowEnd i32)
+    (local $i i32) (local $g i32) (local $o i32)
     (local.set $gs (i32.shl (local.get $hp) (i32.const 2)))
-    ;; q walks the (rows, Hp) arrays; the gate pointer skips the other three gate blocks at each row end.
+    ;; q walks the (rows, Hp) arrays, the gate pointers the (rows, 4, Hp) one.
     (local.set $end (i32.mul (local.get $rows) (local.get $gs)))
     (block $done
       (loop $row
         (br_if $done (i32.ge_s (local.get $q) (local.get $end)))
+        (local.set $i (i32.add (local.get $gates) (local.get $gs)))
+        (local.set $g (i32.add (local.get $i) (local.get $gs)))
+        (local.set $o (i32.add (local.get $g) (local.get $gs)))
+        ;; f and i are adjacent: one sigmoid over both; then tanh(g), sigmoid(o).
+        (call $activate (local.get $gates) (local.get $gates) (i32.shl (local.get $gs) (i32.const 1)) (i32.const 224))
+        (call $activate (local.get $g) (local.get $g) (local.get $gs) (i32.const 272))
+        (call $activate (local.get $o) (local.get $o) (local.get $gs) (i32.const 224))
+        (local.set $rowStart (local.get $q))
         (local.set $rowEnd (i32.add (local.get $q) (local.get $gs)))
-        (loop $chunk
-          (local.set $f (call $sigmoid (v128.load (local.get $gates))))
-          (local.set $i (call $sigmoid (v128.load (i32.add (local.get $gates) (local.get $gs)))))
-          (local.set $g (call $tanh (v128.load (i32.add (local.get $gates) (i32.shl (local.get $gs) (i32.const 1))))))
-          (local.set $o (call $sigmoid (v128.load (i32.add (local.get $gates) (i32.mul (local.get $gs) (i32.const 3))))))
-          (v128.store (local.get $gates) (local.get $f))
-          (v128.store (i32.add (local.get $gates) (local.get $gs)) (local.get $i))
-          (v128.store (i32.add (local.get $gates) (i32.shl (local.get $gs) (i32.const 1))) (local.get $g))
-          (v128.store (i32.add (local.get $gates) (i32.mul (local.get $gs) (i32.const 3))) (local.get $o))
-          (local.set $cv (f32x4.add
-            (f32x4.mul (local.get $f) (v128.load (i32.add (local.get $cPrev) (local.get $q))))
-            (f32x4.mul (local.get $i) (local.get $g))))
-          (local.set $tc (call $tanh (local.get $cv)))
-          (v128.store (i32.add (local.get $c) (local.get $q)) (local.get $cv))
-          (v128.store (i32.add (local.get $tanhC) (local.get $q)) (local.get $tc))
-          (v128.store (i32.add (local.get $y) (local.get $q)) (f32x4.mul (local.get $o) (local.get $tc)))
+        (loop $cell
+          (v128.store (i32.add (local.get $c) (local.get $q)) (f32x4.add
+            (f32x4.mul (v128.load (local.get $gates)) (v128.load (i32.add (local.get $cPrev) (local.get $q))))
+            (f32x4.mul (v128.load (local.get $i)) (v128.load (local.get $g)))))
           (local.set $gates (i32.add (local.get $gates) (i32.const 16)))
+          (local.set $i (i32.add (local.get $i) (i32.const 16)))
+          (local.set $g (i32.add (local.get $g) (i32.const 16)))
           (local.set $q (i32.add (local.get $q) (i32.const 16)))
-          (br_if $chunk (i32.lt_s (local.get $q) (local.get $rowEnd))))
-        (local.set $gates (i32.add (local.get $gates) (i32.mul (local.get $gs) (i32.const 3))))
+          (br_if $cell (i32.lt_s (local.get $q) (local.get $rowEnd))))
+        (call $activate (i32.add (local.get $c) (local.get $rowStart)) (i32.add (local.get $tanhC) (local.get $rowStart))
+          (local.get $gs) (i32.const 272))
+        (local.set $q (local.get $rowStart))
+        (loop $out
+          (v128.store (i32.add (local.get $y) (local.get $q))
+            (f32x4.mul (v128.load (local.get $o)) (v128.load (i32.add (local.get $tanhC) (local.get $q)))))
+          (local.set $o (i32.add (local.get $o) (i32.const 16)))
+          (local.set $q (i32.add (local.get $q) (i32.const 16)))
+          (br_if $out (i32.lt_s (local.get $q) (local.get $rowEnd))))
+        ;; o now points at the next row's f.
+        (local.set $gates (local.get $o))
         (br $row))))
 
-  ;; The same step backwards: from the activations (rows, 4, Hp), cPrev and tanhC (rows, Hp), the
+    ;; The same step backwards: from the activations (rows, 4, Hp), cPrev and tanhC (rows, Hp), the
   ;; gradient gy (rows, Hp) reaching y and dc (rows, Hp) reaching c from the next step, the gate
   ;; deltas (rows, 4, Hp) and, in place, the dc passed to the previous step.
   (func (export "cellBackward")
