@@ -1,8 +1,12 @@
 // Which backend a CLI command runs on: --backend cpu | webgpu | auto (the default: WebGPU when an
-// adapter exists, else the CPU), and a line saying which was picked and why.
+// adapter exists, else the CPU), and a line saying which was picked and on what.
 
-import type { Backend } from '../backends/backend.js';
+import type { AdapterDescription, Backend, BackendName } from '../backends/backend.js';
 import { CpuBackend } from '../backends/cpu/cpuBackend.js';
+import { type GpuContext, requestGpuContext } from '../backends/webgpu/context.js';
+import { nodeGpu } from '../backends/webgpu/nodeGpu.js';
+import { createWebGpuBackend } from '../backends/webgpu/webgpuBackend.js';
+import type { BackendOpener } from '../bench/bench.js';
 import { InputError } from '../model/errors.js';
 import type { ParamLayout } from '../model/layout.js';
 
@@ -15,13 +19,83 @@ export function parseBackendChoice(text: string | undefined): BackendChoice {
   throw new InputError('--backend', `expected one of ${BACKEND_CHOICES.join(', ')}, got "${text}"`);
 }
 
+export function describeAdapterLine(adapter: AdapterDescription): string {
+  const name = [adapter.vendor, adapter.architecture, adapter.description].filter((s) => s !== '').join(' / ');
+  return `${name}${adapter.software ? ' (software emulation on the CPU: correct, not GPU speed)' : ''}`;
+}
+
+/** A device for the CLI, or null with the reason. */
+async function openGpu(): Promise<{ context: GpuContext } | { reason: string }> {
+  const gpu = await nodeGpu();
+  if (gpu === null) {
+    return { reason: 'no WebGPU adapter (no GPU driver, and no SwiftShader: apt-get install chromium libvulkan1)' };
+  }
+  const context = await requestGpuContext(gpu.gpu);
+  if (context === null) return { reason: 'the WebGPU adapter refused to create a device' };
+  return { context };
+}
+
 export interface OpenedBackend {
   backend: Backend;
   /** One line for a person: which backend, on what. */
   note: string;
+  /** Disposes the backend and whatever device it used. */
+  close(): void;
 }
 
 export async function openBackend(choice: BackendChoice, layout: ParamLayout): Promise<OpenedBackend> {
-  if (choice === 'webgpu') throw new InputError('--backend', 'webgpu is not available in this build yet');
-  return { backend: new CpuBackend(layout), note: 'backend: cpu' };
+  if (choice === 'cpu') {
+    const backend = new CpuBackend(layout);
+    return { backend, note: 'backend: cpu', close: () => backend.dispose() };
+  }
+  const gpu = await openGpu();
+  if ('reason' in gpu) {
+    if (choice === 'webgpu') throw new InputError('--backend', `webgpu is not available: ${gpu.reason}`);
+    const backend = new CpuBackend(layout);
+    return { backend, note: `backend: cpu (auto: ${gpu.reason})`, close: () => backend.dispose() };
+  }
+  const { context } = gpu;
+  try {
+    const backend = await createWebGpuBackend(context, layout);
+    return {
+      backend,
+      note: `backend: webgpu${choice === 'auto' ? ' (auto: an adapter exists)' : ''} on ${describeAdapterLine(context.adapter)}`,
+      close: () => {
+        backend.dispose();
+        context.destroy();
+      },
+    };
+  } catch (err) {
+    context.destroy();
+    throw err;
+  }
+}
+
+/** Openers for the benchmark: one device shared by every WebGPU case. */
+export async function backendOpeners(backends: BackendName[]): Promise<{
+  openers: Partial<Record<BackendName, BackendOpener>>;
+  adapter: AdapterDescription | null;
+  notes: string[];
+  dispose(): void;
+}> {
+  const openers: Partial<Record<BackendName, BackendOpener>> = {};
+  const notes: string[] = [];
+  let context: GpuContext | null = null;
+  if (backends.includes('cpu')) openers.cpu = async (layout) => new CpuBackend(layout);
+  if (backends.includes('webgpu')) {
+    const gpu = await openGpu();
+    if ('reason' in gpu) notes.push(`webgpu: skipped, ${gpu.reason}`);
+    else {
+      const ctx = gpu.context;
+      context = ctx;
+      openers.webgpu = (layout) => createWebGpuBackend(ctx, layout);
+      notes.push(`webgpu on ${describeAdapterLine(ctx.adapter)}`);
+    }
+  }
+  return {
+    openers,
+    adapter: context?.adapter ?? null,
+    notes,
+    dispose: () => context?.destroy(),
+  };
 }

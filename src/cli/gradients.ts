@@ -28,7 +28,7 @@ export async function gradientsCommand(argv: string[], log: (line: string) => vo
   const choice = parseBackendChoice(stringOption(values, 'backend'));
   const model = readModelFile(parseJson(readTextFile(modelPath, '--model'), `--model ${modelPath}`));
   const batch = readBatchFile(parseJson(readTextFile(batchPath, '--batch'), `--batch ${batchPath}`), model.config);
-  const { backend, note } = await openBackend(choice, model.layout);
+  const { backend, note, close } = await openBackend(choice, model.layout);
   log(note);
   try {
     backend.setParams(model.params);
@@ -37,6 +37,6 @@ export async function gradientsCommand(argv: string[], log: (line: string) => vo
     const y = Array.from({ length: batch.count }, (_, b) => Array.from(result.y.subarray(b * O, (b + 1) * O)));
     process.stdout.write(`${JSON.stringify({ loss: result.loss, y, grads: toNested(model.layout, result.grads) })}\n`);
   } finally {
-    backend.dispose();
+    close();
   }
 }

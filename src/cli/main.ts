@@ -1,7 +1,8 @@
-// The command-line tool: `npm run cli -- <command> [options]`. Commands: train, gradients, help.
+// The command-line tool: `npm run cli -- <command> [options]`. Commands: train, gradients, bench, help.
 // A mistake the user can fix (bad option, bad file) prints one line on stderr and exits with 2.
 
 import { InputError } from '../model/errors.js';
+import { benchCommand } from './bench.js';
 import { gradientsCommand } from './gradients.js';
 import { trainCommand } from './train.js';
 
@@ -14,6 +15,9 @@ commands:
               --report 10 (epochs between progress reports)  --save FILE (model file)  --json
   gradients   one forward and backward pass, no update; prints {"loss","y","grads"} as JSON
               --model FILE  --batch FILE  [--backend auto|cpu|webgpu]
+  bench       steps per second, ms per step and GFLOP/s over hidden x batch, per backend
+              --backend cpu,webgpu  --hidden 16,32,64,128,256,512,1024  --batch 8,64,256  --window 10
+              --steps 5 (updates per timed repetition)  --repetitions 5  --budget 10 (seconds per case)  --json
   help        this text`;
 
 async function main(argv: string[]): Promise<number> {
@@ -25,6 +29,9 @@ async function main(argv: string[]): Promise<number> {
     case 'gradients':
       await gradientsCommand(rest, (line) => console.error(line));
       return 0;
+    case 'bench':
+      await benchCommand(rest, (line) => console.log(line));
+      return 0;
     case 'help':
     case '--help':
     case '-h':
@@ -34,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
       console.error(USAGE);
       return 2;
     default:
-      throw new InputError('command', `unknown command "${command}" (commands: train, gradients, help)`);
+      throw new InputError('command', `unknown command "${command}" (commands: train, gradients, bench, help)`);
   }
 }
 

@@ -66,7 +66,7 @@ export function readTrainSettings(argv: string[]): TrainSettings {
 export async function trainCommand(argv: string[], log: (line: string) => void): Promise<void> {
   const s = readTrainSettings(argv);
   const run = startSineRun(s);
-  const { backend, note } = await openBackend(s.backend, run.layout);
+  const { backend, note, close } = await openBackend(s.backend, run.layout);
   if (!s.json) log(note);
   try {
     backend.setParams(run.params);
@@ -143,6 +143,6 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
       process.exitCode = EXIT_DIVERGED;
     }
   } finally {
-    backend.dispose();
+    close();
   }
 }
