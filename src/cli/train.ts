@@ -3,10 +3,11 @@
 // JSON object (see README, "train --json").
 
 import { writeFileSync } from 'node:fs';
+import { CpuBackend } from '../backends/cpu/cpuBackend.js';
 import { toModelFile } from '../model/modelFile.js';
 import { LIMITS } from '../model/validate.js';
 import { startSineRun } from '../train/setup.js';
-import { trainToEnd } from '../train/trainer.js';
+import { type Fallback, trainToEnd } from '../train/trainer.js';
 import { type BackendChoice, openBackend, parseBackendChoice } from './backends.js';
 import { intListOption, intOption, numberOption, type OptionSpec, parseOptions, stringOption } from './options.js';
 
@@ -77,6 +78,13 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
           `${s.epochs} epochs on ${samples} samples (seed ${s.seed})`,
       );
     }
+    const fallback: Fallback | undefined =
+      backend.name === 'webgpu'
+        ? {
+            create: () => new CpuBackend(run.layout),
+            onSwitch: (message) => console.error(`warning: ${message} on the cpu backend`),
+          }
+        : undefined;
     const result = await trainToEnd(
       backend,
       run.task.data,
@@ -90,18 +98,20 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
           );
         }
       },
+      fallback,
     );
     const stepsPerSecond = result.steps / result.seconds;
     const msPerEpoch = (1000 * result.seconds) / result.epochs;
     if (s.save !== undefined) {
-      const params = await backend.readParams();
+      const params = await result.backend.readParams();
       writeFileSync(s.save, `${JSON.stringify(toModelFile({ config: run.config, layout: run.layout, params }))}\n`);
     }
     if (s.json) {
       process.stdout.write(
         `${JSON.stringify({
-          backend: backend.name,
+          backend: result.backend.name,
           adapter: backend.adapter,
+          fallback: result.switched,
           config: {
             ...run.config,
             batch: s.batchSize,

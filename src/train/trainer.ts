@@ -28,7 +28,12 @@ export interface TrainReport {
   seconds: number;
   /** The weights after `epoch`, read back at this report (P). */
   params: Float32Array;
+  /** The generator as it stands after `epoch`: resuming from here replays the same minibatch orders. */
+  rng: Rng;
 }
+
+/** Where a run can be picked up again (a report, or the start). */
+export type Checkpoint = Pick<TrainReport, 'epoch' | 'losses' | 'params' | 'rng'>;
 
 /** Why training ended before its last epoch. */
 export interface Divergence {
@@ -76,23 +81,30 @@ export async function* train(
   rng: Rng,
   options: TrainOptions,
   now: () => number = () => performance.now(),
+  resume?: Checkpoint,
 ): AsyncGenerator<TrainReport, TrainResult> {
   checkTrainOptions(options, data);
   backend.setTrainingData(data, options.batchSize);
   const stepsPerEpoch = Math.floor(data.count / options.batchSize);
   const order = new Uint32Array(data.count);
-  const losses: number[] = [];
+  const losses: number[] = resume ? [...resume.losses] : [];
+  const firstEpoch = resume ? resume.epoch + 1 : 1;
+  if (resume) {
+    backend.setParams(resume.params);
+    rng = resume.rng.clone();
+  }
   const start = now();
   // The last weights known to be finite: what divergence (and a lost GPU) falls back to.
   let report: TrainReport = {
-    epoch: 0,
+    epoch: firstEpoch - 1,
     epochs: options.epochs,
     losses,
-    steps: 0,
+    steps: (firstEpoch - 1) * stepsPerEpoch,
     seconds: 0,
-    params: await backend.readParams(),
+    params: resume ? resume.params : await backend.readParams(),
+    rng: rng.clone(),
   };
-  for (let epoch = 1; epoch <= options.epochs; epoch++) {
+  for (let epoch = firstEpoch; epoch <= options.epochs; epoch++) {
     rng.permutation(order);
     backend.trainEpoch(order, options.learningRate);
     if (epoch % options.reportEvery === 0 || epoch === options.epochs) {
@@ -121,6 +133,7 @@ export async function* train(
         steps: epoch * stepsPerEpoch,
         seconds: (now() - start) / 1000,
         params,
+        rng: rng.clone(),
       };
       if (epoch < options.epochs) yield report;
     }
@@ -133,18 +146,57 @@ function allFinite(values: Float32Array): boolean {
   return true;
 }
 
-/** Runs `train` to the end, calling `onReport` at each report. */
+/** A backend to go on with when the first one fails (a lost GPU device). */
+export interface Fallback {
+  /** Which failures to recover from: by default any error of a 'webgpu' backend but bad input. */
+  recoverable?: (error: unknown, backend: Backend) => boolean;
+  create(): Backend;
+  /** Told why and from which epoch training goes on. */
+  onSwitch?(message: string, fromEpoch: number): void;
+}
+
+export function isGpuFailure(error: unknown, backend: Backend): boolean {
+  return backend.name === 'webgpu' && !(error instanceof InputError);
+}
+
+/**
+ * Runs `train` to the end, calling `onReport` at each report. With a fallback, a failure of the
+ * backend (a lost GPU device) resumes on the fallback from the last report: at most one report
+ * interval is lost and the minibatch orders stay those of the seed. Returns the backend that finished.
+ */
 export async function trainToEnd(
   backend: Backend,
   data: Dataset,
   rng: Rng,
   options: TrainOptions,
   onReport?: (report: TrainReport) => void,
-): Promise<TrainResult> {
-  const run = train(backend, data, rng, options);
+  fallback?: Fallback,
+): Promise<TrainResult & { backend: Backend; switched: string | null }> {
+  // The start is the first checkpoint, so a failure before the first report loses nothing either.
+  let checkpoint: Checkpoint = { epoch: 0, losses: [], params: await backend.readParams(), rng: rng.clone() };
+  let secondsBefore = 0;
+  let current = backend;
+  let switched: string | null = null;
   for (;;) {
-    const next = await run.next();
-    if (next.done) return next.value;
-    onReport?.(next.value);
+    const run = train(current, data, rng, options, undefined, checkpoint);
+    let lastSeconds = 0;
+    try {
+      for (;;) {
+        const next = await run.next();
+        const seconds = secondsBefore + next.value.seconds;
+        lastSeconds = next.value.seconds;
+        if (next.done) return { ...next.value, seconds, backend: current, switched };
+        checkpoint = next.value;
+        onReport?.({ ...next.value, seconds });
+      }
+    } catch (error) {
+      const recoverable = fallback?.recoverable ?? isGpuFailure;
+      if (fallback === undefined || switched !== null || !recoverable(error, current)) throw error;
+      switched = `${current.name} failed (${(error as Error).message}); going on from epoch ${checkpoint.epoch}`;
+      fallback.onSwitch?.(switched, checkpoint.epoch);
+      secondsBefore += lastSeconds;
+      current.dispose();
+      current = fallback.create();
+    }
   }
 }
