@@ -1,18 +1,20 @@
 // The CPU backend: the LSTM behind the Backend interface, computed by one of two engines (engine.ts):
-// 'fast' (the default: WebAssembly SIMD kernels, fastLstm.ts) or 'reference' (the readable
-// TypeScript kernels of lstm.ts that every other path is tested against). Every buffer is allocated
-// when the shape or the largest batch grows, never inside the step loop.
+// 'fast' (WebAssembly SIMD kernels, fastLstm.ts) or 'reference' (the readable TypeScript kernels of
+// lstm.ts that every other path is tested against). The default is 'fast' wherever WebAssembly can
+// run, else 'reference' (see fastKernelsProblem); `kernels` says which one a backend uses. Every
+// buffer is allocated when the shape or the largest batch grows, never inside the step loop.
 
 import type { Dataset } from '../../data/dataset.js';
 import type { ModelConfig, ParamLayout } from '../../model/layout.js';
 import type { Backend, EpochOptions, GradientResult } from '../backend.js';
 import { type CpuEngine, type CpuKernels, ReferenceEngine } from './engine.js';
-import { FastLstm } from './fastLstm.js';
+import { FastLstm, fastKernelsProblem } from './fastLstm.js';
 
 export type { CpuKernels } from './engine.js';
+export { fastKernelsProblem } from './fastLstm.js';
 
 export interface CpuBackendOptions {
-  /** 'fast' (default) or 'reference' */
+  /** 'fast' or 'reference'; by default 'fast' where it can run (asking for 'fast' where it cannot throws). */
   kernels?: CpuKernels;
 }
 
@@ -36,7 +38,7 @@ export class CpuBackend implements Backend {
   constructor(layout: ParamLayout, options: CpuBackendOptions = {}) {
     this.layout = layout;
     this.config = layout.config;
-    this.kernels = options.kernels ?? 'fast';
+    this.kernels = options.kernels ?? (fastKernelsProblem() === null ? 'fast' : 'reference');
     this.engine = this.createEngine(1);
   }
 

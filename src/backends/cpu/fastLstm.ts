@@ -54,13 +54,28 @@ interface Kernels {
 const KERNEL_CONSTANT_BYTES = 320;
 
 let kernelModule: WebAssembly.Module | null = null;
+let kernelProblem: string | null = null;
 
-/** The compiled kernels, compiled once (2.5 KB: synchronous compilation is allowed everywhere). */
-function compiledKernels(): WebAssembly.Module {
-  if (kernelModule === null) {
-    const bytes = Uint8Array.from(atob(KERNELS_WASM_BASE64), (ch) => ch.charCodeAt(0));
-    kernelModule = new WebAssembly.Module(bytes);
+/**
+ * Why the fast kernels cannot run here, or null when they can. They need WebAssembly with SIMD (every
+ * current browser and Node 16.4+) and, on a page with a Content-Security-Policy, 'wasm-unsafe-eval'
+ * in its script-src. The module is 3 KB, so compiling it synchronously is allowed everywhere.
+ */
+export function fastKernelsProblem(): string | null {
+  if (kernelModule === null && kernelProblem === null) {
+    try {
+      const bytes = Uint8Array.from(atob(KERNELS_WASM_BASE64), (ch) => ch.charCodeAt(0));
+      kernelModule = new WebAssembly.Module(bytes);
+    } catch (err) {
+      kernelProblem = typeof WebAssembly === 'undefined' ? 'no WebAssembly' : String(err);
+    }
   }
+  return kernelProblem;
+}
+
+function compiledKernels(): WebAssembly.Module {
+  const problem = fastKernelsProblem();
+  if (kernelModule === null) throw new Error(`the fast CPU kernels cannot run here: ${problem}`);
   return kernelModule;
 }
 

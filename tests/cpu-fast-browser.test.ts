@@ -1,0 +1,144 @@
+// The fast CPU kernels where the app runs them: Chromium's main thread and a Web Worker, with no
+// network (the WebAssembly bytes are inside the bundle). The page carries the app's kind of
+// Content-Security-Policy: without 'wasm-unsafe-eval' the main thread cannot compile WebAssembly, so
+// the backend must fall back to the reference kernels there and say so, while a worker (whose policy
+// comes from its own response) runs the fast kernels.
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { build, type Rollup } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from './helpers.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Runs in the page and in the worker: fast (default) against reference kernels on one batch. */
+const ENTRY = `
+import { CpuBackend, fastKernelsProblem } from ${JSON.stringify(join(repoRoot, 'src/backends/cpu/cpuBackend.ts'))};
+import { Rng } from ${JSON.stringify(join(repoRoot, 'src/data/rng.ts'))};
+import { initParams } from ${JSON.stringify(join(repoRoot, 'src/model/init.ts'))};
+import { paramLayout } from ${JSON.stringify(join(repoRoot, 'src/model/layout.ts'))};
+
+async function compare() {
+  const layout = paramLayout({ inputSize: 2, hiddenSizes: [13, 6], outputSize: 2, window: 5 });
+  const rng = new Rng(3);
+  const params = initParams(layout, rng);
+  const B = 7;
+  const x = Float32Array.from({ length: B * 5 * 2 }, () => rng.normal());
+  const t = Float32Array.from({ length: B * 2 }, () => rng.normal());
+  const chosen = new CpuBackend(layout);
+  const reference = new CpuBackend(layout, { kernels: 'reference' });
+  chosen.setParams(params);
+  reference.setParams(params);
+  const a = await chosen.gradients(x, t, B);
+  const b = await reference.gradients(x, t, B);
+  let diff = Math.abs(a.loss - b.loss);
+  for (let p = 0; p < a.grads.length; p++) diff = Math.max(diff, Math.abs(a.grads[p] - b.grads[p]));
+  return { kernels: chosen.kernels, problem: fastKernelsProblem(), diff };
+}
+
+if (typeof window === 'undefined') {
+  self.onmessage = async () => self.postMessage(await compare());
+} else {
+  window.compare = compare;
+  window.compareInWorker = () =>
+    new Promise((resolve, reject) => {
+      const worker = new Worker('/bundle.js', { type: 'module' });
+      worker.onmessage = (event) => resolve(event.data);
+      worker.onerror = (event) => reject(new Error(event.message));
+      worker.postMessage('go');
+    });
+}
+`;
+
+/** The app's policy (index.html), and the same with WebAssembly allowed. */
+const APP_CSP = "default-src 'self'; script-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'";
+const WASM_CSP = APP_CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'");
+
+interface Comparison {
+  kernels: string;
+  problem: string | null;
+  diff: number;
+}
+
+let server: Server;
+let browser: Browser;
+let origin: string;
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cpu-fast-browser-'));
+  try {
+    const entry = join(dir, 'entry.ts');
+    writeFileSync(entry, ENTRY);
+    const output = (await build({
+      configFile: false,
+      logLevel: 'silent',
+      build: {
+        write: false,
+        minify: false,
+        lib: { entry, formats: ['es'], fileName: 'bundle' },
+      },
+    })) as Rollup.RollupOutput[];
+    const bundle = output[0].output[0].code;
+    server = createServer((request, response) => {
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      if (url.pathname === '/bundle.js') {
+        response.writeHead(200, { 'content-type': 'text/javascript' });
+        response.end(bundle);
+        return;
+      }
+      const csp = url.searchParams.get('csp') === 'wasm' ? WASM_CSP : APP_CSP;
+      response.writeHead(200, { 'content-type': 'text/html' });
+      response.end(
+        `<!doctype html><meta http-equiv="Content-Security-Policy" content="${csp}">` +
+          '<script type="module" src="/bundle.js"></script>',
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = `http://localhost:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--no-first-run'] });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => server?.close(resolve));
+});
+
+async function runInPage(csp: 'app' | 'wasm', where: 'compare' | 'compareInWorker'): Promise<Comparison> {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${origin}/?csp=${csp}`);
+    await page.waitForFunction(() => 'compare' in window);
+    return (await page.evaluate(`window.${where}()`)) as Comparison;
+  } finally {
+    await page.close();
+  }
+}
+
+describe('fast CPU kernels in Chromium', () => {
+  it('run in a Web Worker and match the reference kernels', async () => {
+    const result = await runInPage('app', 'compareInWorker');
+    expect(result).toMatchObject({ kernels: 'fast', problem: null });
+    expect(result.diff).toBeLessThan(1e-4);
+  });
+
+  it("run on the main thread when the page's policy allows 'wasm-unsafe-eval'", async () => {
+    const result = await runInPage('wasm', 'compare');
+    expect(result).toMatchObject({ kernels: 'fast', problem: null });
+    expect(result.diff).toBeLessThan(1e-4);
+  });
+
+  it('fall back to the reference kernels, and say why, where the policy forbids WebAssembly', async () => {
+    const result = await runInPage('app', 'compare');
+    expect(result.kernels).toBe('reference');
+    expect(result.problem).toMatch(/WebAssembly|wasm/i);
+    expect(result.diff).toBe(0);
+  });
+});
