@@ -1,0 +1,565 @@
+// The user's own series from a CSV file, read with papaparse into a ColumnTable.
+//
+// What is decided from the first rows (unless the caller says): the delimiter (comma, semicolon or
+// tab), whether row 1 is a header, which columns are numeric (the default value columns) and which
+// one holds dates. Then every row is read once, in chunks: parseCsv yields to the event loop between
+// chunks so a 50 MB file does not freeze a page (in a Web Worker it simply runs), parseCsvText does
+// the same work synchronously for the CLI and small texts.
+//
+// Rows are numbered as a spreadsheet numbers them: 1-based, the header (if any) is row 1, blank
+// lines count. A byte-order mark is stripped; CRLF, LF and CR line ends are all fine. A value that is
+// empty, not a plain decimal number (NaN, Infinity, "1,234", "abc") or beyond float32's range is a
+// problem: with missing 'refuse' (the default) the first one stops the parse with a CsvError naming
+// its row and column; with 'drop' its row is skipped and reported in `dropped`.
+//
+// Header cells are data: they become column names as plain strings and are never evaluated.
+
+import Papa from 'papaparse';
+import { describeValue, InputError } from '../model/errors.js';
+import { type ColumnRef, type ColumnTable, columnIndex } from './windows.js';
+
+export const CSV_DELIMITERS = [',', ';', '\t'] as const;
+export type CsvDelimiter = (typeof CSV_DELIMITERS)[number];
+
+export interface CsvOptions {
+  /** What errors name as the source: a file name, '--data'; default 'csv'. */
+  field?: string;
+  /** Whether row 1 holds column names; default 'auto'. */
+  header?: boolean | 'auto';
+  /** Default 'auto': whichever of comma, semicolon and tab splits the first rows consistently. */
+  delimiter?: CsvDelimiter | 'auto';
+  /** The decimal separator; ',' only makes sense with a semicolon or tab delimiter. Default '.'. */
+  decimal?: '.' | ',';
+  /** Value columns by name or 0-based index; default every numeric column except the date column. */
+  valueColumns?: ColumnRef[];
+  /**
+   * The column of row labels (dates), kept as text; null for none. Default: a column named like
+   * date/time/month/year, else the first non-numeric column whose values look like dates, else none.
+   */
+  dateColumn?: ColumnRef | null;
+  /** Keep only rows whose `column` holds exactly `value` (long tables such as symbol,date,price). */
+  filter?: { column: ColumnRef; value: string };
+  /** What to do with a row whose date or value is missing or not a number; default 'refuse'. */
+  missing?: 'refuse' | 'drop';
+  /** Largest input accepted, in characters (strings) or bytes (files); default 256 MiB. */
+  maxBytes?: number;
+}
+
+export interface CsvStreamOptions extends CsvOptions {
+  /** Characters parsed between yields to the event loop; default 512 KiB. */
+  chunkSize?: number;
+  /** Called after each chunk with the fraction of the text read so far. */
+  onProgress?: (fraction: number) => void;
+  /** Stops the parse; the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+export interface DroppedRow {
+  /** Spreadsheet row number (header = row 1). */
+  row: number;
+  /** The first column at fault. */
+  column: string;
+  /** Its text, shortened to 40 characters. */
+  value: string;
+  reason: string;
+}
+
+export interface CsvTable extends ColumnTable {
+  /** Every column of the file, in file order. */
+  allColumns: string[];
+  /** The date column's name, or null. */
+  dateColumn: string | null;
+  delimiter: CsvDelimiter;
+  header: boolean;
+  /** Rows skipped under missing 'drop': how many, and the first MAX_REPORTED_DROPS of them. */
+  dropped: { count: number; rows: DroppedRow[] };
+}
+
+/** A problem in the file itself, with the spreadsheet row and the column where known. */
+export class CsvError extends InputError {
+  readonly row: number | undefined;
+  readonly column: string | undefined;
+  constructor(field: string, message: string, row?: number, column?: string) {
+    const where =
+      row === undefined ? '' : column === undefined ? `row ${row}: ` : `row ${row}, column ${JSON.stringify(column)}: `;
+    super(field, `${where}${message}`);
+    this.name = 'CsvError';
+    this.row = row;
+    this.column = column;
+  }
+}
+
+export const MAX_REPORTED_DROPS = 100;
+const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
+/** About 25 ms of parsing on a desktop: short enough that a page stays responsive. */
+const DEFAULT_CHUNK_SIZE = 512 * 1024;
+/** Characters and rows looked at to decide delimiter, header and column kinds. */
+const SAMPLE_CHARS = 64 * 1024;
+const SAMPLE_ROWS = 50;
+const FLOAT32_MAX = 3.4028234663852886e38;
+const DATE_NAME = /^(date|time|datetime|timestamp|day|week|month|year|period|ds)$/i;
+const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** Parses a whole CSV text synchronously (the CLI, small texts, a Web Worker). */
+export function parseCsvText(text: string, options: CsvOptions = {}): CsvTable {
+  const plan = planParse(text, options);
+  const table = new TableBuilder(plan);
+  const body = stripBom(text);
+  for (const [start, end] of pieces(body, plan.newline, DEFAULT_CHUNK_SIZE)) {
+    table.addChunk(parsePiece(body, start, end, plan));
+  }
+  return table.finish();
+}
+
+/**
+ * Parses a CSV text or file in pieces of about `chunkSize` characters, yielding to the event loop
+ * between them so a page stays responsive. A Blob (a File from a picker or a drop) is read as UTF-8.
+ */
+export async function parseCsv(source: string | Blob, options: CsvStreamOptions = {}): Promise<CsvTable> {
+  const field = options.field ?? 'csv';
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (typeof source !== 'string' && source.size > maxBytes) throw tooLarge(field, source.size, maxBytes);
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  if (typeof chunkSize !== 'number' || !Number.isInteger(chunkSize) || chunkSize < 1) {
+    throw new InputError('chunkSize', `expected a whole number of characters ≥ 1, got ${describeValue(chunkSize)}`);
+  }
+  const { signal, onProgress } = options;
+  signal?.throwIfAborted();
+  const text = typeof source === 'string' ? source : await source.text();
+  const plan = planParse(text, options);
+  const table = new TableBuilder(plan);
+  const body = stripBom(text);
+  for (const [start, end] of pieces(body, plan.newline, chunkSize)) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    signal?.throwIfAborted();
+    table.addChunk(parsePiece(body, start, end, plan));
+    onProgress?.(end / body.length);
+  }
+  return table.finish();
+}
+
+/**
+ * Cuts the text into pieces of whole records: each ends after the first line end past `size`
+ * characters that lies outside quotes (an even number of quote characters since the piece began;
+ * RFC 4180 doubles quotes inside quoted fields, so the parity holds). Papaparse then parses each
+ * piece on its own. (Its own chunked mode reports false quote errors when a chunk ends between the
+ * CR and the LF of a line end.)
+ */
+function* pieces(text: string, newline: string, size: number): Generator<[number, number]> {
+  const lineEnd = newline === '\r' ? '\r' : '\n';
+  let start = 0;
+  while (start < text.length) {
+    let inQuotes = false;
+    let quote = text.indexOf('"', start);
+    let from = Math.min(text.length, start + size);
+    let end = text.length;
+    for (;;) {
+      const at = text.indexOf(lineEnd, from);
+      if (at === -1) break;
+      while (quote !== -1 && quote < at) {
+        inQuotes = !inQuotes;
+        quote = text.indexOf('"', quote + 1);
+      }
+      // With CRLF line ends a lone LF is data, as papaparse reads it.
+      const whole = newline !== '\r\n' || (at > 0 && text.charCodeAt(at - 1) === 13);
+      if (!inQuotes && whole) {
+        end = at + 1;
+        break;
+      }
+      from = at + 1;
+    }
+    yield [start, end];
+    start = end;
+  }
+}
+
+/** One piece through papaparse, which only splits rows and fields: the rest is ours. */
+function parsePiece(text: string, start: number, end: number, plan: ParsePlan): Papa.ParseResult<string[]> {
+  // Every piece but the last ends with its line end; leaving it out keeps papaparse from adding an
+  // empty record, so the pieces' records are exactly those of the whole text.
+  const stop = end < text.length ? end - plan.newline.length : end;
+  return Papa.parse<string[]>(text.slice(start, stop), {
+    delimiter: plan.delimiter,
+    newline: plan.newline as '\n' | '\r' | '\r\n',
+    header: false,
+    dynamicTyping: false,
+    skipEmptyLines: false,
+  });
+}
+
+interface ParsePlan {
+  field: string;
+  delimiter: CsvDelimiter;
+  newline: string;
+  header: boolean;
+  allColumns: string[];
+  values: number[];
+  date: number;
+  filter: { index: number; value: string } | null;
+  drop: boolean;
+  decimalComma: boolean;
+  /** Records the whole text likely holds, from the sample's average row length: the columns' first size. */
+  expectedRows: number;
+}
+
+/** Decides delimiter, header, column names and kinds, value and date columns from the first rows. */
+function planParse(raw: string, options: CsvOptions): ParsePlan {
+  const field = options.field ?? 'csv';
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (raw.length > maxBytes) throw tooLarge(field, raw.length, maxBytes);
+  const text = stripBom(raw);
+  if (text.trim() === '') throw new CsvError(field, 'the file is empty');
+
+  const delimiterOption = options.delimiter ?? 'auto';
+  if (delimiterOption !== 'auto' && !CSV_DELIMITERS.includes(delimiterOption)) {
+    throw new InputError('delimiter', `expected "auto", ",", ";" or a tab, got ${describeValue(delimiterOption)}`);
+  }
+  const decimal = options.decimal ?? '.';
+  if (decimal !== '.' && decimal !== ',') {
+    throw new InputError('decimal', `expected "." or ",", got ${describeValue(decimal)}`);
+  }
+  const missing = options.missing ?? 'refuse';
+  if (missing !== 'refuse' && missing !== 'drop') {
+    throw new InputError('missing', `expected "refuse" or "drop", got ${describeValue(missing)}`);
+  }
+  const headerOption = options.header ?? 'auto';
+  if (headerOption !== 'auto' && typeof headerOption !== 'boolean') {
+    throw new InputError('header', `expected true, false or "auto", got ${describeValue(headerOption)}`);
+  }
+
+  const decimalComma = decimal === ',';
+  const sample = firstRows(text);
+  const delimiter = delimiterOption === 'auto' ? guessDelimiter(sample, decimalComma) : delimiterOption;
+  const sniffed = Papa.parse<string[]>(sample, { delimiter, preview: SAMPLE_ROWS + 1, skipEmptyLines: 'greedy' });
+  if (sample.length === text.length && sniffed.errors.length > 0) {
+    const error = sniffed.errors[0];
+    const row = error.row === undefined ? undefined : error.row + 1;
+    throw new CsvError(field, `${error.message.replace(/\.$/, '')} (check the quotes)`, row);
+  }
+  const newline = sniffed.meta.linebreak || '\n';
+  const rows = sniffed.data.map((row) => row.map((cell) => cell.trim()));
+  if (decimalComma && delimiter === ',') {
+    throw new InputError('decimal', 'a decimal comma needs a semicolon or tab delimiter, but the file uses commas');
+  }
+
+  if (rows.length === 0) throw new CsvError(field, 'the file is empty');
+  const header = headerOption === 'auto' ? looksLikeHeader(rows, decimalComma) : headerOption;
+  // Row 1 sets the width, so a malformed row later is the one reported, not every row around it.
+  const allColumns = columnNames(header ? rows[0] : [], rows[0].length);
+  const body = header ? rows.slice(1) : rows;
+  if (body.length === 0) throw new CsvError(field, 'the file has a header row but no data rows');
+  const table: ColumnTable = { columns: allColumns, values: [], rows: 0 };
+  const numeric = allColumns.map((_, c) => isNumericColumn(body, c, decimalComma));
+
+  let date = -1;
+  if (options.dateColumn !== undefined) {
+    date = options.dateColumn === null ? -1 : columnIndex(table, options.dateColumn, 'dateColumn');
+  } else {
+    date = allColumns.findIndex((name, c) => header && !numeric[c] && DATE_NAME.test(name));
+    if (date < 0) date = allColumns.findIndex((_, c) => !numeric[c] && isDateColumn(body, c));
+  }
+
+  let filter: ParsePlan['filter'] = null;
+  if (options.filter !== undefined) {
+    if (typeof options.filter.value !== 'string') {
+      throw new InputError('filter.value', `expected text to match, got ${describeValue(options.filter.value)}`);
+    }
+    filter = { index: columnIndex(table, options.filter.column, 'filter.column'), value: options.filter.value };
+  }
+
+  let values: number[];
+  if (options.valueColumns !== undefined) {
+    if (!Array.isArray(options.valueColumns) || options.valueColumns.length < 1) {
+      throw new InputError('valueColumns', `choose at least one column (columns: ${quoteList(allColumns)})`);
+    }
+    values = options.valueColumns.map((ref, k) => columnIndex(table, ref, `valueColumns[${k}]`));
+    for (const c of values) {
+      if (c === date) {
+        throw new InputError('valueColumns', `${JSON.stringify(allColumns[c])} is the date column, not a value column`);
+      }
+    }
+    if (new Set(values).size !== values.length) throw new InputError('valueColumns', 'a column is chosen twice');
+  } else {
+    values = allColumns.map((_, c) => c).filter((c) => numeric[c] && c !== date && c !== filter?.index);
+    if (values.length === 0) {
+      throw new CsvError(
+        field,
+        `no column holds numbers in its first rows (columns: ${quoteList(allColumns)}); choose the value columns`,
+      );
+    }
+  }
+  return {
+    field,
+    delimiter,
+    newline,
+    header,
+    allColumns,
+    values,
+    date,
+    filter,
+    drop: missing === 'drop',
+    decimalComma,
+    expectedRows: Math.min(Math.ceil((1.05 * text.length * rows.length) / Math.max(1, sample.length)) + 16, 1 << 26),
+  };
+}
+
+/** The start of the text, ending at a line end when the text goes on, so its last row is whole. */
+function firstRows(text: string): string {
+  if (text.length <= SAMPLE_CHARS) return text;
+  let end = Math.max(text.lastIndexOf('\n', SAMPLE_CHARS), text.lastIndexOf('\r', SAMPLE_CHARS));
+  if (end <= 0) end = text.search(/[\r\n]/);
+  return end > 0 ? text.slice(0, end) : text;
+}
+
+/**
+ * The delimiter that splits the first rows most consistently into the width of row 1, then gives
+ * the most numbers, then the most columns. Comma when none splits row 1 at all (one column).
+ */
+function guessDelimiter(sample: string, decimalComma: boolean): CsvDelimiter {
+  let best: CsvDelimiter = ',';
+  let bestScore = [-1, -1, -1];
+  for (const delimiter of CSV_DELIMITERS) {
+    const { data } = Papa.parse<string[]>(sample, { delimiter, preview: SAMPLE_ROWS + 1, skipEmptyLines: 'greedy' });
+    const width = data.length > 0 ? data[0].length : 0;
+    if (width < 2) continue;
+    let cells = 0;
+    let numbers = 0;
+    for (const row of data) {
+      for (const cell of row) {
+        cells++;
+        if (isNumber(cell.trim(), decimalComma)) numbers++;
+      }
+    }
+    const consistent = data.filter((row) => row.length === width).length / data.length;
+    const score = [consistent, numbers / Math.max(1, cells), width];
+    const better = score.findIndex((v, k) => v !== bestScore[k]);
+    if (better >= 0 && score[better] > bestScore[better]) {
+      best = delimiter;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+/**
+ * Row 1 is a header when some column has text there but mostly numbers below it, or when it is the
+ * only row and holds any text.
+ */
+function looksLikeHeader(rows: string[][], decimalComma: boolean): boolean {
+  if (rows.length === 0) return false;
+  const isText = (cell: string | undefined) => cell !== undefined && cell !== '' && !isNumber(cell, decimalComma);
+  if (rows.length === 1) return rows[0].some(isText);
+  return rows[0].some((cell, c) => isText(cell) && isNumericColumn(rows.slice(1), c, decimalComma));
+}
+
+/** Mostly numbers among the non-empty cells of column c. */
+function isNumericColumn(rows: string[][], c: number, decimalComma: boolean): boolean {
+  let numbers = 0;
+  let filled = 0;
+  for (const row of rows) {
+    const cell = row[c];
+    if (cell === undefined || cell === '') continue;
+    filled++;
+    if (isNumber(cell, decimalComma)) numbers++;
+  }
+  return numbers > 0 && numbers >= filled / 2;
+}
+
+/** Every non-empty cell reads as a date: ISO-like, or text with digits that Date.parse accepts. */
+function isDateColumn(rows: string[][], c: number): boolean {
+  let dates = 0;
+  for (const row of rows) {
+    const cell = row[c];
+    if (cell === undefined || cell === '') continue;
+    if (!/\d/.test(cell) || !/[-/: .]/.test(cell) || Number.isNaN(Date.parse(cell))) return false;
+    dates++;
+  }
+  return dates > 0;
+}
+
+/** Names from the header cells: blanks become "column k", repeats get " (2)", " (3)"… */
+function columnNames(headerCells: string[], width: number): string[] {
+  const names: string[] = [];
+  const used = new Set<string>();
+  for (let c = 0; c < width; c++) {
+    const base = headerCells[c] ? headerCells[c] : `column ${c + 1}`;
+    let name = base;
+    for (let k = 2; used.has(name); k++) name = `${base} (${k})`;
+    used.add(name);
+    names.push(name);
+  }
+  return names;
+}
+
+function isNumber(cell: string, decimalComma: boolean): boolean {
+  return Number.isFinite(parseNumber(cell, decimalComma));
+}
+
+/** The value of a trimmed cell, or NaN when it is not a plain finite decimal within float32's range. */
+function parseNumber(cell: string, decimalComma: boolean): number {
+  const text = decimalComma ? cell.replace(',', '.') : cell;
+  if (!NUMBER.test(text)) return Number.NaN;
+  const value = Number(text);
+  return Math.abs(value) <= FLOAT32_MAX ? value : Number.NaN;
+}
+
+function problemWith(cell: string, decimalComma: boolean): string {
+  if (cell === '') return 'the value is missing';
+  if (/^[+-]?(nan|inf|infinity)$/i.test(cell)) return `expected a finite number, got ${describeValue(cell)}`;
+  const text = decimalComma ? cell.replace(',', '.') : cell;
+  if (NUMBER.test(text)) return `${cell} is beyond the range of 32-bit floats (±3.4e38)`;
+  const hint = !decimalComma && /^[+-]?\d+,\d+$/.test(cell) ? ' (for a decimal comma choose decimal ",")' : '';
+  return `expected a number, got ${describeValue(cell)}${hint}`;
+}
+
+/** Appends rows into growing float64 columns, checking and counting as it goes. */
+class TableBuilder {
+  private readonly plan: ParsePlan;
+  private readonly columns: Float64Array[];
+  private readonly dates: string[] | null;
+  private rows = 0;
+  /** Spreadsheet number of the last record seen. */
+  private record = 0;
+  private headerSeen = false;
+  private dropCount = 0;
+  private readonly dropRows: DroppedRow[] = [];
+  private readonly filterValuesSeen = new Set<string>();
+
+  constructor(plan: ParsePlan) {
+    this.plan = plan;
+    // Sized once from the estimate, so a large file is not copied again and again as it grows.
+    this.columns = plan.values.map(() => new Float64Array(plan.expectedRows));
+    this.dates = plan.date >= 0 ? [] : null;
+  }
+
+  addChunk(results: Papa.ParseResult<string[]>): void {
+    const { plan } = this;
+    const first = this.record;
+    for (const error of results.errors) {
+      // Quoting errors can shift every field after them, so the file is refused whatever the policy.
+      const row = error.row === undefined ? undefined : first + error.row + 1;
+      throw new CsvError(plan.field, `${error.message.replace(/\.$/, '')} (check the quotes)`, row);
+    }
+    for (const cells of results.data) {
+      this.record++;
+      if (cells.length === 1 && cells[0].trim() === '') continue;
+      if (plan.header && !this.headerSeen) {
+        this.headerSeen = true;
+        continue;
+      }
+      this.addRow(cells);
+    }
+  }
+
+  private addRow(cells: string[]): void {
+    const { plan } = this;
+    const width = plan.allColumns.length;
+    if (cells.length !== width) {
+      const fields = `${cells.length} field${cells.length === 1 ? '' : 's'}`;
+      const reason = `has ${fields} but ${plan.header ? 'the header has' : 'the first rows have'} ${width}; is the delimiter mixed? (reading with ${delimiterName(plan.delimiter)})`;
+      if (!plan.drop) throw new CsvError(plan.field, reason, this.record);
+      this.dropRow({ row: this.record, column: '', value: cells.join(plan.delimiter).slice(0, 40), reason });
+      return;
+    }
+    if (plan.filter) {
+      const key = cells[plan.filter.index].trim();
+      if (key !== plan.filter.value) {
+        if (this.filterValuesSeen.size < 20) this.filterValuesSeen.add(key);
+        return;
+      }
+    }
+    let date = '';
+    if (plan.date >= 0) {
+      date = cells[plan.date].trim();
+      if (date === '' && this.problem(plan.date, date)) return;
+    }
+    const at = this.rows;
+    this.grow();
+    for (let k = 0; k < plan.values.length; k++) {
+      const c = plan.values[k];
+      const cell = cells[c].trim();
+      const value = parseNumber(cell, plan.decimalComma);
+      if (Number.isNaN(value)) {
+        this.problem(c, cell);
+        return;
+      }
+      this.columns[k][at] = value;
+    }
+    if (this.dates) this.dates.push(date);
+    this.rows++;
+  }
+
+  /** Refuses (throws) or records the row as dropped; returns true when the row is to be skipped. */
+  private problem(c: number, cell: string): true {
+    const { plan } = this;
+    const column = plan.allColumns[c];
+    const reason = c === plan.date ? 'the date is missing' : problemWith(cell, plan.decimalComma);
+    if (!plan.drop) throw new CsvError(plan.field, reason, this.record, column);
+    this.dropRow({ row: this.record, column, value: cell.slice(0, 40), reason });
+    return true;
+  }
+
+  private dropRow(dropped: DroppedRow): void {
+    this.dropCount++;
+    if (this.dropRows.length < MAX_REPORTED_DROPS) this.dropRows.push(dropped);
+  }
+
+  private grow(): void {
+    const capacity = this.columns.length > 0 ? this.columns[0].length : Infinity;
+    if (this.rows < capacity) return;
+    for (let k = 0; k < this.columns.length; k++) {
+      const bigger = new Float64Array(Math.ceil(capacity * 1.5) + 1024);
+      bigger.set(this.columns[k]);
+      this.columns[k] = bigger;
+    }
+  }
+
+  finish(): CsvTable {
+    const { plan } = this;
+    if (this.rows === 0) {
+      if (plan.filter && this.dropCount === 0) {
+        throw new InputError(
+          'filter.value',
+          `no row has ${JSON.stringify(plan.allColumns[plan.filter.index])} = ${JSON.stringify(plan.filter.value)}` +
+            ` (values seen: ${quoteList([...this.filterValuesSeen])})`,
+        );
+      }
+      const what = this.dropCount > 0 ? `all ${this.dropCount} data rows were dropped` : 'there are no data rows';
+      throw new CsvError(plan.field, `${plan.header ? 'the file has a header row but ' : ''}${what}`);
+    }
+    if (this.rows === 1) {
+      throw new CsvError(plan.field, 'only 1 data row was read; a series needs at least 2 (and more than the window)');
+    }
+    const table: CsvTable = {
+      columns: plan.values.map((c) => plan.allColumns[c]),
+      values: this.columns.map((column) => column.slice(0, this.rows)),
+      rows: this.rows,
+      allColumns: plan.allColumns,
+      dateColumn: plan.date >= 0 ? plan.allColumns[plan.date] : null,
+      delimiter: plan.delimiter,
+      header: plan.header,
+      dropped: { count: this.dropCount, rows: this.dropRows },
+    };
+    if (this.dates) table.dates = this.dates;
+    return table;
+  }
+}
+
+function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+function tooLarge(field: string, size: number, max: number): CsvError {
+  const mb = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+  return new CsvError(field, `the file is ${mb(size)}, more than the ${mb(max)} that can be read`);
+}
+
+function delimiterName(delimiter: CsvDelimiter): string {
+  return delimiter === '\t' ? 'tabs' : delimiter === ',' ? 'commas' : 'semicolons';
+}
+
+function quoteList(names: string[]): string {
+  const shown = names.slice(0, 20).map((name) => JSON.stringify(name));
+  if (names.length > 20) shown.push(`… ${names.length - 20} more`);
+  return shown.join(', ') || 'none';
+}

@@ -1,0 +1,404 @@
+// CSV reading: detection (delimiter, header, date column), every kind of bad input from issue 7 with
+// the row and column named, the drop policy, property-based round trips and fuzzing, and a 50 MB
+// file through the chunked path without blocking the event loop for long.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CsvError, type CsvOptions, type CsvTable, parseCsv, parseCsvText } from '../src/data/csv.js';
+import { windowTable } from '../src/data/windows.js';
+import { InputError } from '../src/model/errors.js';
+
+function csvErrorOf(text: string, options?: CsvOptions): CsvError {
+  try {
+    parseCsvText(text, options);
+  } catch (err) {
+    if (err instanceof CsvError) return err;
+    throw err;
+  }
+  throw new Error('expected a CsvError');
+}
+
+function inputErrorOf(run: () => unknown): InputError {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof InputError) return err;
+    throw err;
+  }
+  throw new Error('expected an InputError');
+}
+
+const values = (table: CsvTable) => table.values.map((column) => Array.from(column));
+
+describe('CSV detection', () => {
+  it('detects comma, semicolon and tab delimiters and the header row', () => {
+    for (const delimiter of [',', ';', '\t'] as const) {
+      const text =
+        ['date', 'open', 'close'].join(delimiter) +
+        '\n' +
+        ['2020-01-01', '1.5', '2'].join(delimiter) +
+        '\n' +
+        ['2020-01-02', '-3', '4e2'].join(delimiter);
+      const table = parseCsvText(text);
+      expect(table.delimiter).toBe(delimiter);
+      expect(table.header).toBe(true);
+      expect(table.allColumns).toEqual(['date', 'open', 'close']);
+      expect(table.columns).toEqual(['open', 'close']);
+      expect(table.dateColumn).toBe('date');
+      expect(table.dates).toEqual(['2020-01-01', '2020-01-02']);
+      expect(values(table)).toEqual([
+        [1.5, -3],
+        [2, 400],
+      ]);
+    }
+  });
+
+  it('reads a file without a header, naming the columns by position', () => {
+    const table = parseCsvText('1;2\n3;4\n5;6\n');
+    expect(table.header).toBe(false);
+    expect(table.columns).toEqual(['column 1', 'column 2']);
+    expect(values(table)).toEqual([
+      [1, 3, 5],
+      [2, 4, 6],
+    ]);
+    // The caller can overrule the detection.
+    const forced = parseCsvText('1;2\n3;4\n5;6\n', { header: true });
+    expect(forced.columns).toEqual(['1', '2']);
+    expect(forced.rows).toBe(2);
+  });
+
+  it('strips a byte-order mark and reads CRLF and CR line ends', () => {
+    for (const text of ['\ufeffx,y\r\n1,2\r\n3,4\r\n', 'x,y\r1,2\r3,4\r', '\ufeffx,y\n1,2\n3,4']) {
+      const table = parseCsvText(text);
+      expect(table.columns).toEqual(['x', 'y']);
+      expect(values(table)).toEqual([
+        [1, 3],
+        [2, 4],
+      ]);
+    }
+  });
+
+  it('finds a date column by its name or by its values, and takes every other numeric column', () => {
+    const byValue = parseCsvText('when,temp,site\nJan 1 2000,1,a\nFeb 1 2000,2,b\n');
+    expect(byValue.dateColumn).toBe('when');
+    expect(byValue.columns).toEqual(['temp']);
+    expect(byValue.dates).toEqual(['Jan 1 2000', 'Feb 1 2000']);
+    const none = parseCsvText('a,b\n1,2\n3,4\n');
+    expect(none.dateColumn).toBeNull();
+    expect(none.dates).toBeUndefined();
+    const off = parseCsvText('Date,v\n2020-01-01,1\n2020-01-02,2\n', { dateColumn: null });
+    expect(off.dateColumn).toBeNull();
+  });
+
+  it('takes chosen value columns by name or index, in the order given', () => {
+    const text = 'a,b,c\n1,2,3\n4,5,6\n';
+    expect(parseCsvText(text, { valueColumns: ['c', 0] }).columns).toEqual(['c', 'a']);
+    expect(values(parseCsvText(text, { valueColumns: [1] }))).toEqual([[2, 5]]);
+    expect(inputErrorOf(() => parseCsvText(text, { valueColumns: ['d'] })).field).toBe('valueColumns[0]');
+    expect(inputErrorOf(() => parseCsvText(text, { valueColumns: [3] })).field).toBe('valueColumns[0]');
+    expect(inputErrorOf(() => parseCsvText(text, { valueColumns: [] })).field).toBe('valueColumns');
+    expect(inputErrorOf(() => parseCsvText(text, { valueColumns: ['a', 0] })).field).toBe('valueColumns');
+    expect(inputErrorOf(() => parseCsvText(text, { dateColumn: 'zz' })).field).toBe('dateColumn');
+  });
+
+  it('keeps the rows of one key in a long table', () => {
+    const text = 'symbol,date,price\nA,Jan 1 2000,1\nB,Jan 1 2000,10\nA,Feb 1 2000,2\nB,Feb 1 2000,20\n';
+    const table = parseCsvText(text, { filter: { column: 'symbol', value: 'B' } });
+    expect(table.columns).toEqual(['price']);
+    expect(values(table)).toEqual([[10, 20]]);
+    expect(table.dates).toEqual(['Jan 1 2000', 'Feb 1 2000']);
+    const err = inputErrorOf(() => parseCsvText(text, { filter: { column: 'symbol', value: 'C' } }));
+    expect(err.field).toBe('filter.value');
+    expect(err.message).toContain('values seen: "A", "B"');
+  });
+
+  it('reads quoted fields and decimal commas when asked', () => {
+    const quoted = parseCsvText('"name, with comma",v\n"1.5","2"\n"3",4\n');
+    expect(quoted.allColumns).toEqual(['name, with comma', 'v']);
+    expect(values(quoted)).toEqual([
+      [1.5, 3],
+      [2, 4],
+    ]);
+    const european = parseCsvText('a;b\n1,5;2\n3;4,25\n', { decimal: ',' });
+    expect(values(european)).toEqual([
+      [1.5, 3],
+      [2, 4.25],
+    ]);
+    expect(inputErrorOf(() => parseCsvText('a,b\n1,2\n', { decimal: ',' })).field).toBe('decimal');
+  });
+
+  it('keeps header text as plain strings: markup and prototype names are just names', () => {
+    const table = parseCsvText('<img src=x onerror=alert(1)>,__proto__,constructor\n1,2,3\n4,5,6\n');
+    expect(table.columns).toEqual(['<img src=x onerror=alert(1)>', '__proto__', 'constructor']);
+    expect(values(table)).toEqual([
+      [1, 4],
+      [2, 5],
+      [3, 6],
+    ]);
+    expect(Object.getPrototypeOf(table)).toBe(Object.prototype);
+  });
+
+  it('names blank and repeated header cells apart', () => {
+    const table = parseCsvText('x,,x,x\n1,2,3,4\n5,6,7,8\n');
+    expect(table.columns).toEqual(['x', 'column 2', 'x (2)', 'x (3)']);
+  });
+});
+
+describe('CSV bad input (issue 7)', () => {
+  it('refuses an empty file', () => {
+    for (const text of ['', '\ufeff', '  \n\r\n  ']) {
+      const err = csvErrorOf(text);
+      expect(err.field).toBe('csv');
+      expect(err.message).toMatch(/empty/);
+    }
+    expect(csvErrorOf('', { field: 'prices.csv' }).message).toBe('prices.csv: the file is empty');
+  });
+
+  it('refuses a header with no rows, and a single row', () => {
+    expect(csvErrorOf('date,price\n').message).toMatch(/header row but no data rows/);
+    expect(csvErrorOf('date,price\n2000-01-01,5\n').message).toMatch(/only 1 data row/);
+    expect(csvErrorOf('42').message).toMatch(/only 1 data row/);
+  });
+
+  it('reads a series shorter than the window but windowing it names the window', () => {
+    const table = parseCsvText('v\n1\n2\n3\n');
+    const err = inputErrorOf(() => windowTable(table, { inputs: [0], outputs: [0], window: 5 }));
+    expect(err.field).toBe('window');
+    expect(err.message).toMatch(/3 rows give no window of 5.*at most 2/);
+  });
+
+  it('refuses a non-numeric, missing, NaN or infinite value, naming the row and column', () => {
+    const cases: [string, string][] = [
+      ['abc', 'expected a number, got "abc"'],
+      ['', 'the value is missing'],
+      ['NaN', 'expected a finite number, got "NaN"'],
+      ['Infinity', 'expected a finite number'],
+      ['-inf', 'expected a finite number'],
+      ['1e400', 'beyond the range of 32-bit floats'],
+      ['1e39', 'beyond the range of 32-bit floats'],
+      ['0x10', 'expected a number'],
+      ['1,234', 'expected a number'],
+    ];
+    for (const [cell, reason] of cases) {
+      const text = `date,a,b\n2000-01-01,1,2\n2000-01-02,3,"${cell}"\n2000-01-03,5,6\n`;
+      const err = csvErrorOf(text);
+      expect(err.row).toBe(3);
+      expect(err.column).toBe('b');
+      expect(err.field).toBe('csv');
+      expect(err.message).toMatch(/^csv: row 3, column "b": /);
+      expect(err.message).toContain(reason);
+    }
+  });
+
+  it('drops rows with problems when asked and reports each with row, column and value', () => {
+    const text = 'date,a,b\n2000-01-01,1,2\n2000-01-02,x,4\n\n2000-01-04,5,NaN\n,7,8\n2000-01-06,9,10\n';
+    const table = parseCsvText(text, { missing: 'drop' });
+    expect(values(table)).toEqual([
+      [1, 9],
+      [2, 10],
+    ]);
+    expect(table.dates).toEqual(['2000-01-01', '2000-01-06']);
+    expect(table.dropped.count).toBe(3);
+    expect(table.dropped.rows).toEqual([
+      { row: 3, column: 'a', value: 'x', reason: 'expected a number, got "x"' },
+      { row: 5, column: 'b', value: 'NaN', reason: 'expected a finite number, got "NaN"' },
+      { row: 6, column: 'date', value: '', reason: 'the date is missing' },
+    ]);
+    // Refusing stops at the first.
+    expect(csvErrorOf(text).row).toBe(3);
+    // Dropping everything is still an error.
+    const allBad = csvErrorOf('a\nx\ny\n', { header: true, valueColumns: ['a'], missing: 'drop' });
+    expect(allBad.message).toMatch(/all 2 data rows were dropped/);
+  });
+
+  it('reports mixed delimiters at the row that differs', () => {
+    const err = csvErrorOf('a;b\n1;2\n3;4\n5,6\n7;8\n');
+    expect(err.row).toBe(4);
+    expect(err.message).toMatch(
+      /has 1 field but the header has 2; is the delimiter mixed\? \(reading with semicolons\)/,
+    );
+    const commaFirst = csvErrorOf('a,b\n1,2\n3;4\n');
+    expect(commaFirst.row).toBe(3);
+  });
+
+  it('refuses an unterminated quote', () => {
+    const err = csvErrorOf('a,b\n1,2\n"3,4\n5,6\n');
+    expect(err.message).toMatch(/row 3: .*unterminated.*check the quotes/i);
+  });
+
+  it('refuses a file over the size limit, before reading it', async () => {
+    expect(csvErrorOf('a\n1\n2\n', { maxBytes: 4 }).message).toMatch(/more than the/);
+    await expect(parseCsv(new Blob(['a\n1\n2\n']), { maxBytes: 4 })).rejects.toThrow(CsvError);
+  });
+
+  it('refuses bad options with the option named', () => {
+    const text = 'a\n1\n2\n';
+    expect(inputErrorOf(() => parseCsvText(text, { missing: 'skip' as 'drop' })).field).toBe('missing');
+    expect(inputErrorOf(() => parseCsvText(text, { delimiter: '|' as ',' })).field).toBe('delimiter');
+    expect(inputErrorOf(() => parseCsvText(text, { header: 'yes' as 'auto' })).field).toBe('header');
+  });
+
+  it('fails only with InputErrors on arbitrary text (fuzz)', () => {
+    fc.assert(
+      fc.property(
+        fc.string({
+          unit: fc.constantFrom('a', '1', '2', '.', '-', 'e', ',', ';', '\t', '"', '\n', '\r', ' ', '\ufeff', 'N'),
+        }),
+        fc.constantFrom<'refuse' | 'drop'>('refuse', 'drop'),
+        (text, missing) => {
+          try {
+            const table = parseCsvText(text, { missing });
+            expect(table.rows).toBeGreaterThanOrEqual(2);
+            for (const column of table.values) expect(column.every(Number.isFinite)).toBe(true);
+          } catch (err) {
+            expect(err).toBeInstanceOf(InputError);
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('CSV round trips (property-based)', () => {
+  const arbCase = fc.record({
+    rows: fc.array(fc.array(fc.double({ min: -1e30, max: 1e30, noNaN: true }), { minLength: 3, maxLength: 3 }), {
+      minLength: 2,
+      maxLength: 40,
+    }),
+    delimiter: fc.constantFrom(',', ';', '\t'),
+    newline: fc.constantFrom('\n', '\r\n', '\r'),
+    bom: fc.boolean(),
+    header: fc.boolean(),
+    quote: fc.boolean(),
+    trailingNewline: fc.boolean(),
+  });
+
+  type Case = typeof arbCase extends fc.Arbitrary<infer T> ? T : never;
+
+  function write(c: Case): string {
+    const cell = (v: number) => (c.quote ? `"${String(v)}"` : String(v));
+    const lines = c.rows.map((row) => row.map(cell).join(c.delimiter));
+    if (c.header) lines.unshift(['alpha', 'beta gamma', 'δ'].join(c.delimiter));
+    return (c.bom ? '\ufeff' : '') + lines.join(c.newline) + (c.trailingNewline ? c.newline : '');
+  }
+
+  it('reads back exactly the numbers written, whatever the delimiter, line end, BOM and quoting', () => {
+    fc.assert(
+      fc.property(arbCase, (c) => {
+        // Header detection is left to the parser.
+        const table = parseCsvText(write(c));
+        expect(table.header).toBe(c.header);
+        expect(table.delimiter).toBe(c.delimiter);
+        expect(table.rows).toBe(c.rows.length);
+        expect(table.columns).toEqual(c.header ? ['alpha', 'beta gamma', 'δ'] : ['column 1', 'column 2', 'column 3']);
+        for (let k = 0; k < 3; k++) expect(Array.from(table.values[k])).toEqual(c.rows.map((row) => row[k] + 0));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('gives the same table in chunks of any size as in one piece', async () => {
+    await fc.assert(
+      fc.asyncProperty(arbCase, fc.integer({ min: 1, max: 200 }), async (c, chunkSize) => {
+        const text = write(c);
+        const whole = parseCsvText(text);
+        const chunked = await parseCsv(text, { chunkSize });
+        expect(chunked).toEqual(whole);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('reports the same first bad row in chunks as in one piece', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 2, max: 60 }),
+        fc.integer({ min: 0, max: 59 }),
+        fc.integer({ min: 1, max: 32 }),
+        async (rows, bad, chunkSize) => {
+          fc.pre(bad < rows);
+          const lines = ['t,v', ...Array.from({ length: rows }, (_, r) => `${r},${r === bad ? 'oops' : r * 2}`)];
+          const text = lines.join('\n');
+          const err = await parseCsv(text, { chunkSize }).then(
+            () => null,
+            (e: unknown) => e,
+          );
+          expect(err).toBeInstanceOf(CsvError);
+          expect((err as CsvError).row).toBe(bad + 2);
+          expect((err as CsvError).column).toBe('v');
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('CSV large files', () => {
+  it('parses a 50 MB file in chunks, yielding to the event loop, from a string and a Blob', async () => {
+    const rows = 1_600_000;
+    const lines = new Array<string>(rows + 1);
+    lines[0] = 'date,open,close';
+    const start = Date.UTC(1990, 0, 1);
+    for (let r = 0; r < rows; r++) {
+      const date = new Date(start + r * 60_000).toISOString().slice(0, 16);
+      lines[r + 1] = `${date},${(r % 1000) / 8},${-r}`;
+    }
+    const text = lines.join('\r\n');
+    expect(text.length).toBeGreaterThan(50 * 1000 * 1000);
+
+    // A timer that should keep firing while the parse runs: the longest gap is the longest freeze.
+    let longestGap = 0;
+    let ticks = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      longestGap = Math.max(longestGap, now - last);
+      last = now;
+      ticks++;
+    }, 1);
+    const progress: number[] = [];
+    const t0 = performance.now();
+    let table: CsvTable;
+    try {
+      table = await parseCsv(text, { onProgress: (f) => progress.push(f) });
+    } finally {
+      clearInterval(ticker);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    console.log(
+      `50 MB CSV (${rows} rows): ${seconds.toFixed(2)} s, ${progress.length} chunks, ${ticks} timer ticks, ` +
+        `longest event-loop gap ${longestGap.toFixed(0)} ms`,
+    );
+    expect(table.rows).toBe(rows);
+    expect(table.columns).toEqual(['open', 'close']);
+    expect(table.values[1][rows - 1]).toBe(-(rows - 1));
+    expect(table.values[0][999]).toBe(999 / 8);
+    expect(table.dates?.[rows - 1]).toBe(lines[rows].slice(0, 16));
+    expect(progress.length).toBeGreaterThan(80);
+    expect(progress.every((f, i) => i === 0 || f >= progress[i - 1])).toBe(true);
+    expect(progress.at(-1)).toBe(1);
+    // Other work ran all along: parsing in one go would make the longest gap the whole parse. (An
+    // absolute bound would measure this machine's load rather than the parser.)
+    expect(ticks).toBeGreaterThan(progress.length / 2);
+    expect(longestGap).toBeLessThan((seconds * 1000) / 4);
+    expect(seconds).toBeLessThan(60);
+
+    const fromBlob = await parseCsv(new Blob([text]), { chunkSize: 4 * 1024 * 1024 });
+    expect(fromBlob.rows).toBe(rows);
+    expect(fromBlob.values[1]).toEqual(table.values[1]);
+  });
+
+  it('stops when aborted', async () => {
+    const text = `v\n${Array.from({ length: 20_000 }, (_, i) => i).join('\n')}`;
+    const controller = new AbortController();
+    const parse = parseCsv(text, {
+      chunkSize: 1000,
+      signal: controller.signal,
+      onProgress: (f) => {
+        if (f > 0.3) controller.abort(new Error('picked another file'));
+      },
+    });
+    await expect(parse).rejects.toThrow('picked another file');
+  });
+});
