@@ -72,7 +72,9 @@ export class CpuBackend implements Backend {
   async gradients(x: Float32Array, t: Float32Array, batchSize: number): Promise<GradientResult> {
     const engine = this.engineFor(batchSize);
     engine.loadBatch(x, t, null, 0, batchSize);
-    const y = engine.forward(batchSize).slice();
+    engine.forward(batchSize);
+    const y = new Float32Array(batchSize * this.config.outputSize);
+    engine.readOutputs(batchSize, y, 0);
     const loss = engine.loss(batchSize);
     engine.backward(batchSize);
     const grads = new Float32Array(this.layout.size);
@@ -87,7 +89,8 @@ export class CpuBackend implements Backend {
     for (let start = 0; start < count; start += engine.maxBatch) {
       const rows = Math.min(engine.maxBatch, count - start);
       engine.loadBatch(x, null, null, start, rows);
-      out.set(engine.forward(rows), start * O);
+      engine.forward(rows);
+      engine.readOutputs(rows, out, start * O);
     }
     return out;
   }

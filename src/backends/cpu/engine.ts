@@ -25,8 +25,10 @@ export interface CpuEngine {
    * `indices` is given, else rows start..start+B. t may be null when only outputs are wanted.
    */
   loadBatch(x: Float32Array, t: Float32Array | null, indices: ArrayLike<number> | null, start: number, B: number): void;
-  /** Forward pass of the loaded batch; returns the outputs (B, O), a view valid until the next call. */
-  forward(B: number): Float32Array;
+  /** Forward pass of the loaded batch. */
+  forward(B: number): void;
+  /** Copies the outputs (B, O) of the last forward() into `out` from `offset`. */
+  readOutputs(B: number, out: Float32Array, offset: number): void;
   /** The seed's 0.5 * sum((out - t)^2) after forward(); keeps out - t for backward(). */
   loss(B: number): number;
   /** Gradients summed over the batch, after loss(). */
@@ -35,6 +37,11 @@ export interface CpuEngine {
   readGrads(out: Float32Array): void;
   /** p -= learningRate * grad. */
   sgdUpdate(learningRate: number): void;
+}
+
+/** Copies the first `count` values of `from` into `out` at `offset` (a loop: no view allocated). */
+export function copyOutputs(from: Float32Array, count: number, out: Float32Array, offset: number): void {
+  for (let p = 0; p < count; p++) out[offset + p] = from[p];
 }
 
 /** The reference kernels of lstm.ts behind the engine interface. */
@@ -93,9 +100,12 @@ export class ReferenceEngine implements CpuEngine {
     this.t = t === null ? null : this.batchT;
   }
 
-  forward(B: number): Float32Array {
+  forward(B: number): void {
     forward(this.params, this.workspace, this.x, B);
-    return this.workspace.out.subarray(0, B * this.layout.config.outputSize);
+  }
+
+  readOutputs(B: number, out: Float32Array, offset: number): void {
+    copyOutputs(this.workspace.out, B * this.layout.config.outputSize, out, offset);
   }
 
   loss(B: number): number {

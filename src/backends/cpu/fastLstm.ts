@@ -16,7 +16,7 @@
 //   each over all T·B rows after it; only y_prev V and δ V^T run per step.
 
 import { GATES, type ParamLayout } from '../../model/layout.js';
-import type { CpuEngine } from './engine.js';
+import { type CpuEngine, copyOutputs } from './engine.js';
 import { KERNELS_WASM_BASE64 } from './kernelsWasm.js';
 
 interface Kernels {
@@ -294,7 +294,7 @@ export class FastLstm implements CpuEngine {
     this.hasTargets = t !== null;
   }
 
-  forward(B: number): Float32Array {
+  forward(B: number): void {
     const { k, f32 } = this;
     const T = this.window;
     const layers = this.padded.layers;
@@ -333,7 +333,10 @@ export class FastLstm implements CpuEngine {
         this.out[n * O + o] = s;
       }
     }
-    return this.out.subarray(0, B * O);
+  }
+
+  readOutputs(B: number, out: Float32Array, offset: number): void {
+    copyOutputs(this.out, B * this.layout.config.outputSize, out, offset);
   }
 
   loss(B: number): number {
