@@ -99,6 +99,12 @@ describe('CSV detection', () => {
     expect(inputErrorOf(() => parseCsvText(text, { valueColumns: [] })).field).toBe('valueColumns');
     expect(inputErrorOf(() => parseCsvText(text, { valueColumns: ['a', 0] })).field).toBe('valueColumns');
     expect(inputErrorOf(() => parseCsvText(text, { dateColumn: 'zz' })).field).toBe('dateColumn');
+    // Choosing the would-be date column as values turns the guess off; saying it is the date refuses.
+    const dated = 'Date,v\n2020-01-01,1\n2020-01-02,2\n';
+    expect(csvErrorOf(dated, { valueColumns: ['Date'] }).column).toBe('Date');
+    expect(inputErrorOf(() => parseCsvText(dated, { valueColumns: ['Date'], dateColumn: 'Date' })).field).toBe(
+      'valueColumns',
+    );
   });
 
   it('keeps the rows of one key in a long table', () => {
@@ -224,6 +230,10 @@ describe('CSV bad input (issue 7)', () => {
   it('refuses an unterminated quote', () => {
     const err = csvErrorOf('a,b\n1,2\n"3,4\n5,6\n');
     expect(err.message).toMatch(/row 3: .*unterminated.*check the quotes/i);
+    expect(csvErrorOf('a,b\n\n1,2\n"3,4\n5,6\n').row).toBe(4);
+    // Far into a file (past the rows sampled for detection) it is the full parse that reports it.
+    const long = `a,b\n${'1,2\n'.repeat(30_000)}"3,4\n5,6\n`;
+    expect(csvErrorOf(long).row).toBe(30_002);
   });
 
   it('refuses a file over the size limit, before reading it', async () => {

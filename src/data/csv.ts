@@ -141,9 +141,9 @@ export async function parseCsv(source: string | Blob, options: CsvStreamOptions 
 /**
  * Cuts the text into pieces of whole records: each ends after the first line end past `size`
  * characters that lies outside quotes (an even number of quote characters since the piece began;
- * RFC 4180 doubles quotes inside quoted fields, so the parity holds). Papaparse then parses each
- * piece on its own. (Its own chunked mode reports false quote errors when a chunk ends between the
- * CR and the LF of a line end.)
+ * RFC 4180 doubles quotes inside quoted fields, so the parity holds; a stray quote only makes a
+ * piece longer). Papaparse then parses each piece on its own. (Its own chunked mode reports false
+ * quote errors when a chunk ends between the CR and the LF of a line end.)
  */
 function* pieces(text: string, newline: string, size: number): Generator<[number, number]> {
   const lineEnd = newline === '\r' ? '\r' : '\n';
@@ -161,7 +161,7 @@ function* pieces(text: string, newline: string, size: number): Generator<[number
         quote = text.indexOf('"', quote + 1);
       }
       // With CRLF line ends a lone LF is data, as papaparse reads it.
-      const whole = newline !== '\r\n' || (at > 0 && text.charCodeAt(at - 1) === 13);
+      const whole = newline !== '\r\n' || text.charCodeAt(at - 1) === 13;
       if (!inQuotes && whole) {
         end = at + 1;
         break;
@@ -230,14 +230,17 @@ function planParse(raw: string, options: CsvOptions): ParsePlan {
   const decimalComma = decimal === ',';
   const sample = firstRows(text);
   const delimiter = delimiterOption === 'auto' ? guessDelimiter(sample, decimalComma) : delimiterOption;
-  const sniffed = Papa.parse<string[]>(sample, { delimiter, preview: SAMPLE_ROWS + 1, skipEmptyLines: 'greedy' });
+  // Blank lines are kept here so that an error's row index is the record's, as in the full parse.
+  const sniffed = Papa.parse<string[]>(sample, { delimiter, preview: SAMPLE_ROWS + 1, skipEmptyLines: false });
   if (sample.length === text.length && sniffed.errors.length > 0) {
     const error = sniffed.errors[0];
     const row = error.row === undefined ? undefined : error.row + 1;
     throw new CsvError(field, `${error.message.replace(/\.$/, '')} (check the quotes)`, row);
   }
   const newline = sniffed.meta.linebreak || '\n';
-  const rows = sniffed.data.map((row) => row.map((cell) => cell.trim()));
+  const rows = sniffed.data
+    .map((row) => row.map((cell) => cell.trim()))
+    .filter((row) => row.length > 1 || row[0] !== '');
   if (decimalComma && delimiter === ',') {
     throw new InputError('decimal', 'a decimal comma needs a semicolon or tab delimiter, but the file uses commas');
   }
@@ -273,6 +276,8 @@ function planParse(raw: string, options: CsvOptions): ParsePlan {
       throw new InputError('valueColumns', `choose at least one column (columns: ${quoteList(allColumns)})`);
     }
     values = options.valueColumns.map((ref, k) => columnIndex(table, ref, `valueColumns[${k}]`));
+    // A column the caller chose as values is not a date column unless the caller said so.
+    if (options.dateColumn === undefined && values.includes(date)) date = -1;
     for (const c of values) {
       if (c === date) {
         throw new InputError('valueColumns', `${JSON.stringify(allColumns[c])} is the date column, not a value column`);
