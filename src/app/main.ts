@@ -157,8 +157,9 @@ function timingSpec(backends: BackendName[]): ChartSpec {
     formatX: String,
     series,
     axes: [
-      { scale: 'ms', label: 'ms per epoch' },
-      { scale: 'sps', label: 'steps per second', side: 'right' },
+      // Log scales: in a race the backends can be orders of magnitude apart.
+      { scale: 'ms', label: 'ms per epoch', log: true },
+      { scale: 'sps', label: 'steps per second', side: 'right', log: true },
     ],
     height: 210,
   };
@@ -244,7 +245,11 @@ function applyGpuProbe(probe: GpuProbe): void {
     });
     if (selectedBackend() !== 'cpu') selectBackend('cpu');
   }
-  for (const radio of backendRadios()) radio.disabled = radio.value !== 'cpu' && gpu === null;
+  for (const radio of backendRadios()) {
+    const unavailable = radio.value !== 'cpu' && gpu === null;
+    radio.disabled = unavailable;
+    radio.toggleAttribute('data-unavailable', unavailable);
+  }
   if (gpu !== null && lanes.length === 0 && !userPickedBackend) selectBackend('webgpu');
   render();
 }
@@ -588,6 +593,7 @@ function renderControls(): void {
   const active = lanes.some((lane) => ACTIVE.has(lane.status));
   const runningLanes = lanes.some((lane) => lane.status === 'running');
   settingsFieldset.disabled = active;
+  backendFieldset.disabled = active;
   startButton.disabled = active;
   pauseButton.disabled = !active;
   stopButton.disabled = !active;
