@@ -175,7 +175,8 @@ export class FastLstm implements CpuEngine {
   private readonly k: Kernels;
   /** The whole wasm memory as floats. */
   private readonly f32: Float32Array;
-  /** Byte offsets. */
+  /** Byte offsets. (1, 1, 1, 1), the broadcast A of the bias products, is the kernels' own. */
+  private readonly onesAt: number;
   private readonly paramsAt: number;
   private readonly gradsAt: number;
   /** (T, B, I) the batch's input, time-major */
@@ -240,6 +241,7 @@ export class FastLstm implements CpuEngine {
         `kernels.wat keeps ${this.k.heapBase.value} bytes of constants, fastLstm.ts expects ${KERNEL_CONSTANT_BYTES}`,
       );
     }
+    this.onesAt = this.k.ones.value;
     this.f32 = new Float32Array(memory.buffer);
     this.params = this.f32.subarray(this.paramsAt / FLOAT, this.paramsAt / FLOAT + this.padded.size);
     this.grads = this.f32.subarray(this.gradsAt / FLOAT, this.gradsAt / FLOAT + this.padded.size);
@@ -284,9 +286,9 @@ export class FastLstm implements CpuEngine {
     // Time-major, so each step's rows are one contiguous (B, I) block.
     for (let b = 0; b < B; b++) {
       const n = indices === null ? start + b : indices[start + b];
-      for (let t = 0; t < T; t++) {
-        const from = (n * T + t) * I;
-        const to = xTime + (t * B + b) * I;
+      for (let step = 0; step < T; step++) {
+        const from = (n * T + step) * I;
+        const to = xTime + (step * B + b) * I;
         for (let i = 0; i < I; i++) f32[to + i] = x[from + i];
       }
       if (t !== null) for (let o = 0; o < O; o++) this.target[b * O + o] = t[n * O + o];
@@ -305,7 +307,7 @@ export class FastLstm implements CpuEngine {
       const input = this.inputAt(l, B);
       const inputRow = this.inputRowBytes(l);
       // u = b + x W for every step at once, then + y_prev V step by step.
-      k.gemm(L.gates, this.k.ones.value, 0, 0, this.paramsAt + b * FLOAT, T * B, G, 1, 0);
+      k.gemm(L.gates, this.onesAt, 0, 0, this.paramsAt + b * FLOAT, T * B, G, 1, 0);
       k.gemm(L.gates, input, inputRow, FLOAT, this.paramsAt + w * FLOAT, T * B, G, I, 1);
       f32.fill(0, L.c / FLOAT, L.c / FLOAT + B * Hp);
       f32.fill(0, L.y / FLOAT, L.y / FLOAT + B * Hp);
@@ -413,7 +415,7 @@ export class FastLstm implements CpuEngine {
       const inputRow = this.inputRowBytes(l);
       k.gemm(this.gradsAt + w * FLOAT, input, FLOAT, inputRow, L.delta, I, G, T * B, 0);
       k.gemm(this.gradsAt + v * FLOAT, L.y + stepH, FLOAT, Hp * FLOAT, L.delta + stepG, H, G, (T - 1) * B, 0);
-      k.gemm(this.gradsAt + b * FLOAT, this.k.ones.value, 0, 0, L.delta, 1, G, T * B, 0);
+      k.gemm(this.gradsAt + b * FLOAT, this.onesAt, 0, 0, L.delta, 1, G, T * B, 0);
       if (l > 0) {
         // The layer below's gy = δ W^T at every step.
         const belowHp = layers[l - 1].paddedHidden;
