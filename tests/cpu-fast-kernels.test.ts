@@ -31,6 +31,9 @@ const CASES: Case[] = [
   { inputSize: 1, hiddenSizes: [3], outputSize: 1, window: 1, batch: 6 }, // T = 1
   { inputSize: 2, hiddenSizes: [16, 8], outputSize: 2, window: 5, batch: 12 }, // multiples of 4
   { inputSize: 6, hiddenSizes: [37, 11], outputSize: 3, window: 7, batch: 9 },
+  // Products longer than the kernels' 256-row panels: T·B = 600 for the weight gradients, 4Hp = 288
+  // for dy = δ V^T.
+  { inputSize: 3, hiddenSizes: [70, 5], outputSize: 1, window: 12, batch: 50 },
 ];
 
 /** More shapes drawn from a seeded generator: 1-3 layers, sizes 1-40, B 1-13, T 1-9. */

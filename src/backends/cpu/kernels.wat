@@ -145,57 +145,70 @@
     (v128.store (local.get $cp) (local.get $c0v))
     (if (local.get $wide) (then (v128.store offset=16 (local.get $cp) (local.get $c1v)))))
 
+  ;; For the cache, Bm is taken 256 rows at a time (a 256 x 8 panel is 8 KB and stays in L1 while
+  ;; every row block of A passes over it), with column tiles outside and row blocks inside.
   (func (export "gemm")
     (param $c i32) (param $a i32) (param $aRow i32) (param $aInner i32) (param $b i32)
     (param $m i32) (param $n i32) (param $k i32) (param $accumulate i32)
-    (local $nb i32) (local $i i32) (local $q i32) (local $cRow i32) (local $aPtr i32)
+    (local $nb i32) (local $p0 i32) (local $kc i32) (local $aPanel i32) (local $bPanel i32)
+    (local $q i32) (local $wide i32) (local $i i32)
     (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
-    ;; Blocks of 4 rows.
-    (block $rowsDone
-      (loop $rows
-        (br_if $rowsDone (i32.gt_s (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
-        (local.set $cRow (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))))
-        (local.set $aPtr (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $aRow))))
-        (local.set $q (i32.const 0))
-        (block $colsDone
-          (loop $cols
-            (br_if $colsDone (i32.gt_s (i32.add (local.get $q) (i32.const 32)) (local.get $nb)))
-            (call $tile4x8 (i32.add (local.get $cRow) (local.get $q)) (local.get $aPtr) (local.get $aRow)
-              (local.get $aInner) (i32.add (local.get $b) (local.get $q)) (local.get $nb) (local.get $k)
-              (local.get $accumulate))
-            (local.set $q (i32.add (local.get $q) (i32.const 32)))
-            (br $cols)))
-        (if (i32.lt_s (local.get $q) (local.get $nb))
-          (then
-            (call $tile4x4 (i32.add (local.get $cRow) (local.get $q)) (local.get $aPtr) (local.get $aRow)
-              (local.get $aInner) (i32.add (local.get $b) (local.get $q)) (local.get $nb) (local.get $k)
-              (local.get $accumulate))))
-        (local.set $i (i32.add (local.get $i) (i32.const 4)))
-        (br $rows)))
-    ;; The remaining rows one at a time.
-    (block $tailDone
-      (loop $tail
-        (br_if $tailDone (i32.ge_s (local.get $i) (local.get $m)))
-        (local.set $cRow (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))))
-        (local.set $aPtr (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $aRow))))
-        (local.set $q (i32.const 0))
-        (block $colsDone
-          (loop $cols
-            (br_if $colsDone (i32.ge_s (local.get $q) (local.get $nb)))
-            (call $tile1 (i32.add (local.get $cRow) (local.get $q)) (local.get $aPtr) (local.get $aInner)
-              (i32.add (local.get $b) (local.get $q)) (local.get $nb) (local.get $k) (local.get $accumulate)
-              (i32.le_s (i32.add (local.get $q) (i32.const 32)) (local.get $nb)))
-            (local.set $q (i32.add (local.get $q) (i32.const 32)))
-            (br $cols)))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $tail))))
+    ;; One pass even when k is 0, so that C is still written (zeros) when not accumulating.
+    (loop $panels
+      (local.set $kc (i32.sub (local.get $k) (local.get $p0)))
+      (if (i32.gt_s (local.get $kc) (i32.const 256)) (then (local.set $kc (i32.const 256))))
+      (local.set $aPanel (i32.add (local.get $a) (i32.mul (local.get $p0) (local.get $aInner))))
+      (local.set $bPanel (i32.add (local.get $b) (i32.mul (local.get $p0) (local.get $nb))))
+      (local.set $q (i32.const 0))
+      (block $colsDone
+        (loop $cols
+          (br_if $colsDone (i32.ge_s (local.get $q) (local.get $nb)))
+          ;; 8 columns, or the last 4
+          (local.set $wide (i32.le_s (i32.add (local.get $q) (i32.const 32)) (local.get $nb)))
+          (local.set $i (i32.const 0))
+          (block $rowsDone
+            (loop $rows
+              (br_if $rowsDone (i32.gt_s (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
+              (if (local.get $wide)
+                (then
+                  (call $tile4x8
+                    (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (local.get $q))
+                    (i32.add (local.get $aPanel) (i32.mul (local.get $i) (local.get $aRow)))
+                    (local.get $aRow) (local.get $aInner) (i32.add (local.get $bPanel) (local.get $q))
+                    (local.get $nb) (local.get $kc) (local.get $accumulate)))
+                (else
+                  (call $tile4x4
+                    (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (local.get $q))
+                    (i32.add (local.get $aPanel) (i32.mul (local.get $i) (local.get $aRow)))
+                    (local.get $aRow) (local.get $aInner) (i32.add (local.get $bPanel) (local.get $q))
+                    (local.get $nb) (local.get $kc) (local.get $accumulate))))
+              (local.set $i (i32.add (local.get $i) (i32.const 4)))
+              (br $rows)))
+          ;; The rows left over (fewer than 4), one at a time.
+          (block $tailDone
+            (loop $tail
+              (br_if $tailDone (i32.ge_s (local.get $i) (local.get $m)))
+              (call $tile1
+                (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (local.get $q))
+                (i32.add (local.get $aPanel) (i32.mul (local.get $i) (local.get $aRow)))
+                (local.get $aInner) (i32.add (local.get $bPanel) (local.get $q)) (local.get $nb) (local.get $kc)
+                (local.get $accumulate) (local.get $wide))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $tail)))
+          (local.set $q (i32.add (local.get $q) (select (i32.const 32) (i32.const 16) (local.get $wide))))
+          (br $cols)))
+      ;; Later panels add to what the first wrote.
+      (local.set $accumulate (i32.const 1))
+      (local.set $p0 (i32.add (local.get $p0) (i32.const 256)))
+      (br_if $panels (i32.lt_s (local.get $p0) (local.get $k)))))
 
-;; ---------------------------------------------------------------------------------------------
+  ;; ---------------------------------------------------------------------------------------------
   ;; Gate math. activate: dst = a * sigmoid(a * src) + (1 - a) over `bytes` of floats, with `form`
-  ;; the address of its constants: 224 for a = 1, the sigmoid; 272 for a = 2, tanh(x) = 2 sigmoid(2x) - 1 (exact to about 1e-7 absolute, which is
-  ;; what the gradients need). sigmoid(x) = 1 / (1 + exp(-x)) with exp in single precision (Cephes
-  ;; expf: the exponent by rounding x/ln2, a degree-6 polynomial on the rest, about 1 ulp). One loop
-  ;; over many independent vectors lets the core overlap the exp chains and divisions.
+  ;; the address of its constants: 224 for a = 1, the sigmoid; 272 for a = 2, tanh(x) =
+  ;; 2 sigmoid(2x) - 1 (exact to about 1e-7 absolute, which is what the gradients need).
+  ;; sigmoid(x) = 1 / (1 + exp(-x)) with exp in single precision (Cephes expf: the exponent by
+  ;; rounding x/ln2, a degree-6 polynomial on the rest, about 1 ulp). One loop over many independent
+  ;; vectors lets the core overlap the exp chains and divisions.
   ;; ---------------------------------------------------------------------------------------------
 
   ;; The constants of activate, stored at instantiation into the first bytes of memory (fastLstm.ts
