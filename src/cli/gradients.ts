@@ -1,21 +1,11 @@
 // `gradients --model FILE --batch FILE`: one forward and backward pass, no update. Prints
 // {"loss", "y", "grads"} with grads in the model file's nested layout.
 
-import { readFileSync } from 'node:fs';
 import { readBatchFile } from '../data/dataset.js';
-import { InputError } from '../model/errors.js';
-import { parseJson, readModelFile, toNested } from '../model/modelFile.js';
+import { parseJson, toNested } from '../model/modelFile.js';
 import { openBackend, parseBackendChoice } from './backends.js';
+import { readModelOption, readTextFile } from './files.js';
 import { parseOptions, requiredString, stringOption } from './options.js';
-
-export function readTextFile(path: string, option: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new InputError(option, `cannot read "${path}" (${code})`);
-  }
-}
 
 export async function gradientsCommand(argv: string[], log: (line: string) => void): Promise<void> {
   const values = parseOptions('gradients', argv, {
@@ -26,7 +16,7 @@ export async function gradientsCommand(argv: string[], log: (line: string) => vo
   const modelPath = requiredString(values, 'model');
   const batchPath = requiredString(values, 'batch');
   const choice = parseBackendChoice(stringOption(values, 'backend'));
-  const model = readModelFile(parseJson(readTextFile(modelPath, '--model'), `--model ${modelPath}`));
+  const model = readModelOption(modelPath, '--model');
   const batch = readBatchFile(parseJson(readTextFile(batchPath, '--batch'), `--batch ${batchPath}`), model.config);
   const { backend, note, close } = await openBackend(choice, model.layout);
   log(note);

@@ -1,14 +1,18 @@
-// `train`: the seed's task (noisy sine, windows predict the next value) on a chosen backend.
-// Without --json it prints progress and a summary for a person; with --json, stdout is exactly one
-// JSON object (see README, "train --json").
+// `train`: the seed's task (noisy sine, windows predict the next value) by default, or any other
+// series (generated, bundled, a CSV file), on a chosen backend, optionally going on from a saved
+// model. Without --json it prints progress and a summary for a person; with --json, stdout is
+// exactly one JSON object (see README, "train --json").
 
 import { writeFileSync } from 'node:fs';
 import { CpuBackend } from '../backends/cpu/cpuBackend.js';
-import { toModelFile } from '../model/modelFile.js';
+import { InputError } from '../model/errors.js';
+import { type Model, toModelFile } from '../model/modelFile.js';
 import { LIMITS } from '../model/validate.js';
-import { startSineRun } from '../train/setup.js';
+import { type Run, startRun } from '../train/run.js';
 import { type Fallback, trainToEnd } from '../train/trainer.js';
 import { type BackendChoice, openBackend, parseBackendChoice } from './backends.js';
+import { DATA_OPTIONS, type DataChoice, readDataChoice } from './dataOptions.js';
+import { readModelOption } from './files.js';
 import { intListOption, intOption, numberOption, type OptionSpec, parseOptions, stringOption } from './options.js';
 
 /** Exit status when training stopped because the error became NaN or Infinity. */
@@ -22,11 +26,11 @@ export const TRAIN_OPTIONS: OptionSpec = {
   epochs: { type: 'string' },
   lr: { type: 'string' },
   seed: { type: 'string' },
-  points: { type: 'string' },
-  noise: { type: 'string' },
   report: { type: 'string' },
+  load: { type: 'string' },
   save: { type: 'string' },
   json: { type: 'boolean' },
+  ...DATA_OPTIONS,
 };
 
 export interface TrainSettings {
@@ -37,45 +41,73 @@ export interface TrainSettings {
   epochs: number;
   learningRate: number;
   seed: number;
-  points: number;
-  noise: number;
   reportEvery: number;
+  data: DataChoice;
+  load: Model | undefined;
   save: string | undefined;
   json: boolean;
 }
 
 export function readTrainSettings(argv: string[]): TrainSettings {
   const values = parseOptions('train', argv, TRAIN_OPTIONS);
-  const window = intOption(values, 'window', 10, 1, LIMITS.window);
-  const points = intOption(values, 'points', 50, window + 1, 10_000_000);
+  const loadPath = stringOption(values, 'load');
+  const load = loadPath === undefined ? undefined : readModelOption(loadPath, '--load');
+  // A loaded model fixes the shape; options may repeat it but not contradict it (startRun checks).
+  const window = intOption(values, 'window', load?.config.window ?? 10, 1, LIMITS.window);
+  const data = readDataChoice(values, window);
+  if (load?.normalisation !== undefined && data.normalise === undefined) data.normalise = load.normalisation.method;
   return {
     backend: parseBackendChoice(stringOption(values, 'backend')),
-    hiddenSizes: intListOption(values, 'hidden', [30], 1, LIMITS.hiddenSize, LIMITS.layers),
+    hiddenSizes: intListOption(values, 'hidden', load?.config.hiddenSizes ?? [30], 1, LIMITS.hiddenSize, LIMITS.layers),
     window,
-    batchSize: intOption(values, 'batch', 8, 1, points - window),
+    batchSize: intOption(values, 'batch', 8, 1, 1_000_000),
     epochs: intOption(values, 'epochs', 101, 1, 1_000_000),
     learningRate: numberOption(values, 'lr', 0.01, { min: 0, max: 1e6, minExclusive: true }),
     seed: intOption(values, 'seed', 0, 0, 0xffffffff),
-    points,
-    noise: numberOption(values, 'noise', 0.1, { min: 0, max: 1e6 }),
     reportEvery: intOption(values, 'report', 10, 1, 1_000_000),
+    data,
+    load,
     save: stringOption(values, 'save'),
     json: values.json === true,
   };
 }
 
+export function runFor(s: Pick<TrainSettings, 'seed' | 'window' | 'hiddenSizes' | 'data' | 'load'>): Run {
+  const { source, inputs, outputs, trainFraction, normalise } = s.data;
+  return startRun(
+    {
+      seed: s.seed,
+      source,
+      window: s.window,
+      hiddenSizes: s.hiddenSizes,
+      ...(inputs ? { inputs } : {}),
+      ...(outputs ? { outputs } : {}),
+      ...(trainFraction !== undefined ? { trainFraction } : {}),
+      ...(normalise ? { normalise } : {}),
+    },
+    s.load,
+  );
+}
+
 export async function trainCommand(argv: string[], log: (line: string) => void): Promise<void> {
   const s = readTrainSettings(argv);
-  const run = startSineRun(s);
+  const run = runFor(s);
+  const { train: data, validation } = run.prepared;
+  if (s.batchSize > data.count) {
+    throw new InputError(
+      '--batch',
+      `expected a whole number from 1 to ${data.count} (the training samples), got ${s.batchSize}`,
+    );
+  }
   const { backend, note, close } = await openBackend(s.backend, run.layout);
   if (!s.json) log(note);
   try {
     backend.setParams(run.params);
-    const samples = run.task.data.count;
     if (!s.json) {
       log(
         `training hidden [${s.hiddenSizes.join(',')}], window ${s.window}, batch ${s.batchSize}, lr ${s.learningRate}, ` +
-          `${s.epochs} epochs on ${samples} samples (seed ${s.seed})`,
+          `${s.epochs} epochs on ${data.count} samples of ${run.label}` +
+          `${validation ? ` (${validation.count} held out)` : ''} (seed ${s.seed})${s.load ? ', from the loaded model' : ''}`,
       );
     }
     const fallback: Fallback | undefined =
@@ -87,14 +119,21 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
         : undefined;
     const result = await trainToEnd(
       backend,
-      run.task.data,
+      data,
       run.rng,
-      { epochs: s.epochs, batchSize: s.batchSize, learningRate: s.learningRate, reportEvery: s.reportEvery },
+      {
+        epochs: s.epochs,
+        batchSize: s.batchSize,
+        learningRate: s.learningRate,
+        reportEvery: s.reportEvery,
+        validation,
+      },
       (report) => {
         if (!s.json) {
+          const v = report.validationLosses[report.validationLosses.length - 1];
           log(
             `epoch ${String(report.epoch).padStart(String(s.epochs).length)}/${s.epochs}  error ${report.losses[report.losses.length - 1].toFixed(5)}  ` +
-              `${Math.round(report.steps / report.seconds)} steps/s`,
+              `${v ? `validation ${v.loss.toFixed(5)}  ` : ''}${Math.round(report.steps / report.seconds)} steps/s`,
           );
         }
       },
@@ -104,8 +143,21 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
     const msPerEpoch = (1000 * result.seconds) / result.epochs;
     if (s.save !== undefined) {
       const params = await result.backend.readParams();
-      writeFileSync(s.save, `${JSON.stringify(toModelFile({ config: run.config, layout: run.layout, params }))}\n`);
+      const model: Model = {
+        config: run.config,
+        layout: run.layout,
+        params,
+        normalisation: run.prepared.normalisation,
+        data: {
+          source: run.label,
+          inputs: run.prepared.inputs,
+          outputs: run.prepared.outputs,
+          trainFraction: s.data.trainFraction ?? (validation ? 0.8 : 1),
+        },
+      };
+      writeFileSync(s.save, `${JSON.stringify(toModelFile(model))}\n`);
     }
+    const finalValidation = result.validationLosses[result.validationLosses.length - 1];
     if (s.json) {
       process.stdout.write(
         `${JSON.stringify({
@@ -118,8 +170,18 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
             learningRate: s.learningRate,
             epochs: s.epochs,
             seed: s.seed,
-            points: s.points,
-            noise: s.noise,
+            ...(s.data.source.kind === 'generated' ? { series: s.data.source.spec } : {}),
+            ...(s.data.source.kind === 'generated'
+              ? { points: s.data.source.spec.points, noise: s.data.source.spec.noise }
+              : {}),
+          },
+          data: {
+            source: run.label,
+            inputs: run.prepared.inputs,
+            outputs: run.prepared.outputs,
+            normalise: run.prepared.normalisation.method,
+            trainSamples: data.count,
+            validationSamples: validation?.count ?? 0,
           },
           epochs: result.epochs,
           steps: result.steps,
@@ -128,17 +190,21 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
           msPerEpoch,
           losses: result.losses,
           finalLoss: result.finalLoss,
+          validationLosses: result.validationLosses,
+          finalValidationLoss: finalValidation?.loss ?? null,
           diverged: result.diverged,
           gpu: backend.counters(),
           dispatchesPerStep: backend.dispatchesPerStep(),
         })}\n`,
       );
     } else {
-      if (result.diverged === null)
+      if (result.diverged === null) {
         log(
-          `done: error ${result.losses[0].toFixed(4)} -> ${result.finalLoss.toFixed(4)} in ${result.seconds.toFixed(2)} s ` +
+          `done: error ${result.losses[0].toFixed(4)} -> ${result.finalLoss.toFixed(4)}` +
+            `${finalValidation ? ` (validation ${finalValidation.loss.toFixed(4)})` : ''} in ${result.seconds.toFixed(2)} s ` +
             `(${Math.round(stepsPerSecond)} steps/s, ${msPerEpoch.toFixed(2)} ms/epoch, ${result.steps} steps)`,
         );
+      }
       const counters = backend.counters();
       if (counters !== null) {
         log(

@@ -6,6 +6,7 @@
 // Converts between that nested layout and the flat parameter layout (see layout.ts). Unknown fields
 // are ignored; every known one is checked and a failure names it.
 
+import { type Normalisation, readNormalisation } from '../data/normalise.js';
 import { describeValue, InputError } from './errors.js';
 import { GATES, type ModelConfig, type ParamLayout, paramLayout } from './layout.js';
 import { field, isRecord, readConfig, readTensor } from './validate.js';
@@ -17,6 +18,19 @@ export interface Model {
   config: ModelConfig;
   layout: ParamLayout;
   params: Float32Array;
+  /** Optional: how the data was scaled (forecasts are mapped back to original units with it). */
+  normalisation?: Normalisation;
+  /** Optional: where the data came from and which columns are inputs and outputs. */
+  data?: SavedDataSettings;
+}
+
+/** The data settings a model was trained with (optional field `data` of the model file). */
+export interface SavedDataSettings {
+  /** A description of the source, e.g. "sine series", "bundled stocks", "prices.csv". */
+  source: string;
+  inputs: string[];
+  outputs: string[];
+  trainFraction: number;
 }
 
 export interface NestedLayer {
@@ -34,6 +48,8 @@ export interface ModelFile extends NestedParams {
   format: typeof MODEL_FORMAT;
   version: typeof MODEL_VERSION;
   config: ModelConfig;
+  normalisation?: Normalisation;
+  data?: SavedDataSettings;
 }
 
 /** Flat parameters (or gradients) in the file's nested layout. */
@@ -114,6 +130,8 @@ export function toModelFile(model: Model): ModelFile {
       window: model.config.window,
     },
     ...toNested(model.layout, model.params),
+    ...(model.normalisation ? { normalisation: model.normalisation } : {}),
+    ...(model.data ? { data: model.data } : {}),
   };
 }
 
@@ -133,7 +151,33 @@ export function readModelFile(value: unknown): Model {
   }
   const config = readConfig(field(value, 'config', ''));
   const layout = paramLayout(config);
-  return { config, layout, params: fromNested(layout, value) };
+  const model: Model = { config, layout, params: fromNested(layout, value) };
+  if (Object.hasOwn(value, 'normalisation')) model.normalisation = readNormalisation(value.normalisation);
+  if (Object.hasOwn(value, 'data')) model.data = readDataSettings(value.data, config);
+  return model;
+}
+
+function readDataSettings(value: unknown, config: ModelConfig): SavedDataSettings {
+  if (!isRecord(value)) throw new InputError('data', `expected an object, got ${describeValue(value)}`);
+  const strings = (key: string, count: number): string[] => {
+    const list = field(value, key, 'data');
+    if (!Array.isArray(list) || list.length !== count || !list.every((item) => typeof item === 'string')) {
+      throw new InputError(`data.${key}`, `expected ${count} column name(s), got ${describeValue(list)}`);
+    }
+    return list as string[];
+  };
+  const source = field(value, 'source', 'data');
+  if (typeof source !== 'string') throw new InputError('data.source', `expected text, got ${describeValue(source)}`);
+  const trainFraction = field(value, 'trainFraction', 'data');
+  if (typeof trainFraction !== 'number' || !(trainFraction > 0 && trainFraction <= 1)) {
+    throw new InputError('data.trainFraction', `expected a number in (0, 1], got ${describeValue(trainFraction)}`);
+  }
+  return {
+    source: source.slice(0, 200),
+    inputs: strings('inputs', config.inputSize),
+    outputs: strings('outputs', config.outputSize),
+    trainFraction,
+  };
 }
 
 /** Parses JSON text; a syntax error becomes an InputError naming the source. */

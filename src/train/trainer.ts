@@ -14,6 +14,8 @@ export interface TrainOptions {
   learningRate: number;
   /** Read errors back (and report) every this many epochs, and after the last. */
   reportEvery: number;
+  /** Held-out samples: their error (same formula) is measured at every report. */
+  validation?: Dataset | null;
 }
 
 export interface TrainReport {
@@ -30,10 +32,24 @@ export interface TrainReport {
   params: Float32Array;
   /** The generator as it stands after `epoch`: resuming from here replays the same minibatch orders. */
   rng: Rng;
+  /** The validation error at each report so far (empty without validation data). */
+  validationLosses: { epoch: number; loss: number }[];
 }
 
 /** Where a run can be picked up again (a report, or the start). */
-export type Checkpoint = Pick<TrainReport, 'epoch' | 'losses' | 'params' | 'rng'>;
+export type Checkpoint = Pick<TrainReport, 'epoch' | 'losses' | 'params' | 'rng'> &
+  Partial<Pick<TrainReport, 'validationLosses'>>;
+
+/** The seed's error, 0.5 * sum of squares, of `backend` on `data`. */
+export async function datasetLoss(backend: Backend, data: Dataset): Promise<number> {
+  const y = await backend.predict(data.x, data.count);
+  let sum = 0;
+  for (let i = 0; i < y.length; i++) {
+    const d = y[i] - data.t[i];
+    sum += d * d;
+  }
+  return 0.5 * sum;
+}
 
 /** Why training ended before its last epoch. */
 export interface Divergence {
@@ -88,6 +104,8 @@ export async function* train(
   const stepsPerEpoch = Math.floor(data.count / options.batchSize);
   const order = new Uint32Array(data.count);
   const losses: number[] = resume ? [...resume.losses] : [];
+  const validationLosses = resume?.validationLosses ? [...resume.validationLosses] : [];
+  const validation = options.validation ?? null;
   const firstEpoch = resume ? resume.epoch + 1 : 1;
   if (resume) {
     backend.setParams(resume.params);
@@ -103,6 +121,7 @@ export async function* train(
     seconds: 0,
     params: resume ? resume.params : await backend.readParams(),
     rng: rng.clone(),
+    validationLosses,
   };
   for (let epoch = firstEpoch; epoch <= options.epochs; epoch++) {
     rng.permutation(order);
@@ -126,6 +145,7 @@ export async function* train(
         return { ...report, losses, seconds: (now() - start) / 1000, finalLoss: last, diverged };
       }
       for (const value of fresh) losses.push(value);
+      if (validation !== null) validationLosses.push({ epoch, loss: await datasetLoss(backend, validation) });
       report = {
         epoch,
         epochs: options.epochs,
@@ -134,6 +154,7 @@ export async function* train(
         seconds: (now() - start) / 1000,
         params,
         rng: rng.clone(),
+        validationLosses,
       };
       if (epoch < options.epochs) yield report;
     }

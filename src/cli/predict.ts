@@ -1,0 +1,63 @@
+// `predict --model FILE [data options] [--steps N]`: the free-running forecast past the end of the
+// data. The model reads the data's last window (in the units it was trained in, through the model
+// file's normalisation), then each prediction is fed back as the next input. Stdout is CSV:
+// `step,<output columns>` in the data's original units.
+
+import { denormaliseOutputs, normaliseValues } from '../data/normalise.js';
+import { Rng } from '../data/rng.js';
+import { selectColumns } from '../data/windows.js';
+import { InputError } from '../model/errors.js';
+import { freeRunForecast } from '../train/forecast.js';
+import { sourceTable } from '../train/run.js';
+import { DATA_OPTIONS, readDataChoice } from './dataOptions.js';
+import { readModelOption } from './files.js';
+import { intOption, parseOptions, requiredString } from './options.js';
+
+export async function predictCommand(argv: string[], write: (text: string) => void): Promise<void> {
+  const values = parseOptions('predict', argv, {
+    model: { type: 'string' },
+    steps: { type: 'string' },
+    seed: { type: 'string' },
+    ...DATA_OPTIONS,
+  });
+  const model = readModelOption(requiredString(values, 'model'), '--model');
+  const steps = intOption(values, 'steps', 20, 1, 1_000_000);
+  const { inputSize: I, outputSize: O, window: T } = model.config;
+  const choice = readDataChoice(values, T);
+  const { table } = sourceTable(choice.source, new Rng(intOption(values, 'seed', 0, 0, 0xffffffff)));
+  const all = table.columns.map((_, i) => i);
+  const inputs = selectColumns(table, choice.inputs ?? model.data?.inputs ?? all, 'inputs');
+  const outputs = selectColumns(table, choice.outputs ?? model.data?.outputs ?? all, 'outputs');
+  if (inputs.columns.length !== I || outputs.columns.length !== O) {
+    throw new InputError(
+      'inputs',
+      `the model reads ${I} column(s) and predicts ${O}, the data gives ${inputs.columns.length} in and ${outputs.columns.length} out`,
+    );
+  }
+  if (inputs.columns.join('\u0000') !== outputs.columns.join('\u0000')) {
+    throw new InputError(
+      'outputs',
+      'a free-running forecast feeds predictions back, so outputs must be the input columns',
+    );
+  }
+  if (table.rows < T) throw new InputError('data', `has ${table.rows} rows, fewer than the model's window (${T})`);
+  // (T, I) the data's last window, normalised as in training.
+  const lastWindow = new Float32Array(T * I);
+  inputs.columns.forEach((name, k) => {
+    const column = inputs.values[k].subarray(table.rows - T);
+    const scaled = model.normalisation ? normaliseValues(model.normalisation, name, column) : column;
+    for (let t = 0; t < T; t++) lastWindow[t * I + k] = scaled[t];
+  });
+  const forecast = freeRunForecast(model.layout, model.params, lastWindow, steps);
+  const original = model.normalisation ? denormaliseOutputs(model.normalisation, outputs.columns, forecast) : forecast;
+  const header = ['step', ...outputs.columns.map(csvCell)].join(',');
+  const lines = [header];
+  for (let s = 0; s < steps; s++) {
+    lines.push([String(s + 1), ...Array.from(original.subarray(s * O, (s + 1) * O), (v) => String(v))].join(','));
+  }
+  write(`${lines.join('\n')}\n`);
+}
+
+function csvCell(text: string): string {
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
