@@ -70,6 +70,20 @@ describe('app settings', () => {
     expect(!result.ok && result.errors.hidden).toBe('expected 1 to 8 layer sizes, got 9');
   });
 
+  it("keeps the model and the data within the page's memory budget", () => {
+    expect(parseSettings({ ...defaultFieldValues(), hidden: '2046' }).ok).toBe(true);
+    const justOver = parseSettings({ ...defaultFieldValues(), hidden: '2047' });
+    expect(!justOver.ok && justOver.errors.hidden).toMatch(/16,779,260 parameters.*one layer of up to 2046\)$/);
+    const big = parseSettings({ ...defaultFieldValues(), hidden: '4096,4096' });
+    expect(!big.ok && big.errors.hidden).toBe(
+      'these layer sizes make a model of 201,379,841 parameters; the app allows at most 16,777,216 (one layer of up to 2046)',
+    );
+    const long = parseSettings({ ...defaultFieldValues(), points: '100000', window: '4096' });
+    expect(!long.ok && long.errors.points).toBe(
+      '95,904 windows of 4096 values make 392,822,784 inputs; the app allows at most 16,777,216 (use fewer points or a shorter window)',
+    );
+  });
+
   it('maps errors from deeper code to form fields', () => {
     for (const { name } of FIELDS) expect(fieldOf(name)).toBe(name);
     expect(fieldOf('config.hiddenSizes[0]')).toBe('hidden');

@@ -142,12 +142,14 @@ function timingSpec(backends: BackendName[]): ChartSpec {
   const series: SeriesSpec[] = [];
   for (const b of backends) {
     series.push(
-      { label: `ms/epoch (${BACKEND_LABEL[b]})`, color: color(b), scale: 'ms', format: formatNumber },
+      // Points: one value per report, and a run of one report is still visible.
+      { label: `ms/epoch (${BACKEND_LABEL[b]})`, color: color(b), scale: 'ms', points: true, format: formatNumber },
       {
         label: `steps/s (${BACKEND_LABEL[b]})`,
         color: color(b),
         dash: [6, 4],
         scale: 'sps',
+        points: true,
         format: formatNumber,
       },
     );
@@ -206,6 +208,11 @@ function showNotice(key: string, text: string, action?: { label: string; run: ()
   notices.append(notice);
 }
 
+/** Ends a message with exactly one full stop. */
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
 function hideNotice(key: string): void {
   for (const node of notices.querySelectorAll(`[data-notice="${key}"]`)) node.remove();
 }
@@ -256,13 +263,18 @@ function applyGpuProbe(probe: GpuProbe): void {
 
 function onDeviceLost(lostGpu: GpuAccess, reason: string): void {
   if (gpu !== lostGpu) return;
-  applyGpuProbe({ ok: false, reason: `WebGPU stopped working: ${reason}.` });
+  applyGpuProbe({ ok: false, reason: `WebGPU stopped working (${reason.replace(/\.$/, '')}).` });
+  // The run may have failed first on a read-back the loss cut short; the loss is the story to tell.
+  hideNotice('failed-webgpu');
   for (const lane of lanes) {
-    if (lane.backend === 'webgpu' && ACTIVE.has(lane.status)) {
-      lane.run.stop();
-      failLane(lane, { field: null, message: 'the GPU device was lost' });
+    if (lane.backend !== 'webgpu') continue;
+    if (ACTIVE.has(lane.status)) lane.run.stop();
+    if (ACTIVE.has(lane.status) || lane.status === 'failed') {
+      lane.status = 'failed';
+      lane.failure = 'the GPU device was lost; the charts keep its last report';
     }
   }
+  render();
 }
 
 backendFieldset.addEventListener('change', () => {
@@ -362,7 +374,7 @@ function newLane(backend: BackendName, run: (events: Parameters<typeof startCpuR
       lane.status = end.outcome;
       if (end.message !== null) {
         lane.failure = end.message;
-        showNotice(`failed-${lane.backend}`, `The ${BACKEND_LABEL[lane.backend]} run ${end.message}`);
+        showNotice(`failed-${lane.backend}`, `The ${BACKEND_LABEL[lane.backend]} run ${sentence(end.message)}`);
       }
       render();
     },
@@ -378,7 +390,7 @@ function failLane(lane: Lane, failure: RunFailure): void {
   if (field !== null) showFieldError(field, failure.message);
   showNotice(
     `failed-${lane.backend}`,
-    `The ${BACKEND_LABEL[lane.backend]} run stopped: ${failure.message}.${lane.backend === 'webgpu' ? ' The CPU backend is still available.' : ''}`,
+    `The ${BACKEND_LABEL[lane.backend]} run stopped: ${sentence(failure.message)}${lane.backend === 'webgpu' ? ' The CPU backend is still available.' : ''}`,
   );
   render();
 }
@@ -514,7 +526,8 @@ function renderLane(lane: Lane): void {
   const left = ACTIVE.has(lane.status)
     ? `${formatDuration(secondsLeft(last.epoch, last.epochs, last.seconds))} left`
     : `took ${formatDuration(last.seconds)}`;
-  setText(meta, `epoch ${last.epoch}/${last.epochs} · ${formatNumber(rate)} steps/s · ${left}`);
+  const progress = `epoch ${last.epoch}/${last.epochs} · ${formatNumber(rate)} steps/s`;
+  setText(meta, lane.failure === null ? `${progress} · ${left}` : `${progress} · ${lane.failure}`);
   row.dataset.epoch = String(last.epoch);
 }
 

@@ -5,6 +5,7 @@
 import { Rng } from '../data/rng.js';
 import { makeSineTask, type SeriesTask } from '../data/sine.js';
 import { describeValue, InputError } from '../model/errors.js';
+import { paramLayout } from '../model/layout.js';
 import { intInRange, LIMITS } from '../model/validate.js';
 import type { SineRunSettings } from '../train/setup.js';
 import type { TrainOptions } from '../train/trainer.js';
@@ -33,6 +34,12 @@ export const APP_LIMITS = {
   seed: 0xffffffff,
   learningRate: 1e6,
   noise: 1e6,
+  /**
+   * Memory budget: the page holds parameters, gradients and activations on the CPU (and again on the
+   * GPU), so 2^24 parameters (64 MB a copy) and 2^24 input values keep a tab well clear of trouble.
+   */
+  parameters: 2 ** 24,
+  inputValues: 2 ** 24,
 } as const;
 
 export const FIELDS: readonly FieldSpec[] = [
@@ -136,6 +143,15 @@ export function parseSettings(values: FieldValues): ParseResult {
   if (errors.batch !== undefined && samples !== undefined) {
     errors.batch += ` (the batch cannot exceed the ${samples} samples that ${points} points and a window of ${window} give)`;
   }
+  if (window !== undefined && hiddenSizes !== undefined) {
+    const size = paramLayout({ inputSize: 1, hiddenSizes, outputSize: 1, window }).size;
+    if (size > APP_LIMITS.parameters) {
+      errors.hidden = `these layer sizes make a model of ${count(size)} parameters; the app allows at most ${count(APP_LIMITS.parameters)} (one layer of up to ${largestSingleLayer(window)})`;
+    }
+  }
+  if (samples !== undefined && window !== undefined && samples * window > APP_LIMITS.inputValues) {
+    errors.points = `${count(samples)} windows of ${window} values make ${count(samples * window)} inputs; the app allows at most ${count(APP_LIMITS.inputValues)} (use fewer points or a shorter window)`;
+  }
   const epochs = read('epochs', () => parseWhole('epochs', values.epochs, 1, APP_LIMITS.epochs));
   const learningRate = read('lr', () => parseReal('lr', values.lr, 0, APP_LIMITS.learningRate, true));
   const seed = read('seed', () => parseWhole('seed', values.seed, 0, APP_LIMITS.seed));
@@ -143,6 +159,7 @@ export function parseSettings(values: FieldValues): ParseResult {
   const reportEvery = read('report', () => parseWhole('report', values.report, 1, APP_LIMITS.report));
 
   if (
+    Object.keys(errors).length > 0 ||
     window === undefined ||
     hiddenSizes === undefined ||
     points === undefined ||
@@ -162,6 +179,18 @@ export function parseSettings(values: FieldValues): ParseResult {
       train: { epochs, batchSize, learningRate, reportEvery },
     },
   };
+}
+
+/** The largest hidden size of a one-layer model within the parameter budget. */
+function largestSingleLayer(window: number): number {
+  let hidden = Math.floor(Math.sqrt(APP_LIMITS.parameters / 4));
+  while (paramLayout({ inputSize: 1, hiddenSizes: [hidden], outputSize: 1, window }).size > APP_LIMITS.parameters)
+    hidden--;
+  return hidden;
+}
+
+function count(value: number): string {
+  return value.toLocaleString('en-US');
 }
 
 /** The message of an InputError without its "field: " prefix (the page shows it beside the field). */

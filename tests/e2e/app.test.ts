@@ -198,6 +198,43 @@ describe('the app in a browser', () => {
     expect(problems).toEqual([]);
   });
 
+  it('says so in plain words when the GPU device is lost, and the CPU carries on', async () => {
+    const { page, problems } = await open({ keepGpuDevice: true });
+    await expectWebGpuAdapter(page);
+    await pickBackend(page, 'webgpu');
+    await setField(page, 'epochs', '100000');
+    await page.click('#start');
+    await page.waitForFunction(
+      () => Number(document.querySelector('#stats-body tr')?.getAttribute('data-epoch')) >= 10,
+      null,
+      {
+        timeout: 60_000,
+      },
+    );
+    await page.evaluate(() => (window as unknown as { gpuDevice: GPUDevice }).gpuDevice.destroy());
+
+    const notice = page.locator('[data-notice="webgpu"]');
+    await notice.waitFor({ state: 'visible' });
+    expect(await notice.textContent()).toMatch(
+      /^WebGPU stopped working \(.*lost.*\)\. Training runs on the CPU backend instead/,
+    );
+    expect(await waitForPhase(page, ['stopped'], 10_000)).toBe('stopped');
+    expect(await page.textContent('.lane[data-backend="webgpu"] .lane-meta')).toMatch(/the GPU device was lost/);
+    expect(await page.isChecked('input[name="backend"][value="cpu"]')).toBe(true);
+    expect(await page.isDisabled('input[name="backend"][value="webgpu"]')).toBe(true);
+    // What WebGPU trained before the loss stays on the charts until the next run.
+    expect((await chartCounts(page, 'error-chart'))['error (WebGPU)']).toBeGreaterThanOrEqual(10);
+
+    await setField(page, 'epochs', '30');
+    await page.click('#start');
+    expect(await waitForPhase(page, ['finished', 'stopped'], 60_000)).toBe('finished');
+    const rows = await statsRows(page);
+    expect(Object.keys(rows)).toEqual(['cpu']);
+    expect(rows.cpu.lastError).toBeLessThan(0.5 * rows.cpu.firstError);
+    await page.screenshot({ path: join(artifactsDir, 'app-device-lost.png'), fullPage: true });
+    expect(problems).toEqual([]);
+  });
+
   it('falls back to the CPU with a notice when the browser has no WebGPU', async () => {
     const { page, problems } = await open({ withoutWebGpu: true, colorScheme: 'dark' });
     const notice = page.locator('[data-notice="webgpu"]');

@@ -73,7 +73,15 @@ export interface AppPage {
 
 export async function openApp(
   app: AppServer,
-  options: { width?: number; height?: number; withoutWebGpu?: boolean; colorScheme?: 'light' | 'dark' } = {},
+  options: {
+    width?: number;
+    height?: number;
+    colorScheme?: 'light' | 'dark';
+    /** Delete navigator.gpu before the app loads. */
+    withoutWebGpu?: boolean;
+    /** Keep the app's GPUDevice in window.gpuDevice, so a test can destroy it. */
+    keepGpuDevice?: boolean;
+  } = {},
 ): Promise<AppPage> {
   const context = await app.browser.newContext({
     viewport: { width: options.width ?? 1280, height: options.height ?? 800 },
@@ -96,6 +104,16 @@ export async function openApp(
     await page.addInitScript(() => {
       // What a browser without WebGPU looks like to the app.
       delete (Navigator.prototype as { gpu?: unknown }).gpu;
+    });
+  }
+  if (options.keepGpuDevice) {
+    await page.addInitScript(() => {
+      const requestDevice = GPUAdapter.prototype.requestDevice;
+      GPUAdapter.prototype.requestDevice = async function (this: GPUAdapter, ...args) {
+        const device = await requestDevice.apply(this, args);
+        (window as unknown as { gpuDevice: GPUDevice }).gpuDevice = device;
+        return device;
+      };
     });
   }
   await page.goto(app.url);
