@@ -1,0 +1,69 @@
+// The reference optimisers against hand-computed updates.
+
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../src/model/errors.js';
+import {
+  clipScale,
+  DEFAULT_OPTIMIZER,
+  epochLearningRate,
+  initialState,
+  lossScale,
+  optimizerStep,
+  readOptimizerState,
+} from '../src/model/optimizer.js';
+
+const grads = Float32Array.from([3, -4]); // norm 5
+
+describe('reference optimisers', () => {
+  it('sgd is the seed update', () => {
+    const p = Float32Array.from([1, 1]);
+    optimizerStep(DEFAULT_OPTIMIZER, initialState('sgd', 2), p, grads, 0.1);
+    expect(Array.from(p)).toEqual([Math.fround(1 - 0.3), Math.fround(1 + 0.4)]);
+  });
+
+  it('momentum accumulates velocity', () => {
+    const p = Float32Array.from([0, 0]);
+    const settings = { ...DEFAULT_OPTIMIZER, name: 'momentum' as const, momentum: 0.5 };
+    const state = initialState('momentum', 2);
+    optimizerStep(settings, state, p, grads, 1);
+    optimizerStep(settings, state, p, grads, 1);
+    // v1 = g, v2 = 1.5 g; p = -(g + 1.5 g) = -2.5 g
+    expect(p[0]).toBeCloseTo(-7.5, 5);
+    expect(p[1]).toBeCloseTo(10, 5);
+    expect(state.step).toBe(2);
+  });
+
+  it('adam moves each parameter by about lr on its first step, against the gradient', () => {
+    const p = Float32Array.from([0, 0]);
+    const state = initialState('adam', 2);
+    optimizerStep({ ...DEFAULT_OPTIMIZER, name: 'adam' }, state, p, grads, 0.01);
+    expect(p[0]).toBeCloseTo(-0.01, 6);
+    expect(p[1]).toBeCloseTo(0.01, 6);
+    expect(state.slots).toHaveLength(4);
+  });
+
+  it('clips by the global norm', () => {
+    expect(clipScale(grads, null)).toBe(1);
+    expect(clipScale(grads, 10)).toBe(1);
+    expect(clipScale(grads, 2.5)).toBeCloseTo(0.5, 6);
+    const p = Float32Array.from([0, 0]);
+    optimizerStep({ ...DEFAULT_OPTIMIZER, clipNorm: 1 }, initialState('sgd', 2), p, grads, 1);
+    expect(Math.hypot(p[0], p[1])).toBeCloseTo(1, 5);
+  });
+
+  it('decays the learning rate per epoch and scales the loss', () => {
+    expect(epochLearningRate(0.1, 0.5, 1)).toBe(0.1);
+    expect(epochLearningRate(0.1, 0.5, 3)).toBeCloseTo(0.025, 12);
+    expect(lossScale('sse', 8, 1)).toBe(1);
+    expect(lossScale('mse', 8, 2)).toBe(1 / 8);
+  });
+
+  it('reads a saved state and names what is wrong', () => {
+    const state = readOptimizerState({ name: 'momentum', step: 3, slots: [1, 2] }, 2);
+    expect(Array.from(state.slots)).toEqual([1, 2]);
+    expect(() => readOptimizerState({ name: 'adam', step: 1, slots: [1, 2] }, 2)).toThrowError(
+      /optimizer\.slots: expected 4 numbers/,
+    );
+    expect(() => readOptimizerState({ name: 'rmsprop', step: 1, slots: [] }, 2)).toThrowError(InputError);
+  });
+});
