@@ -6,6 +6,7 @@
 
 import type { Dataset } from '../data/dataset.js';
 import type { ModelConfig, ParamLayout } from '../model/layout.js';
+import type { LossName, OptimizerSettings, OptimizerState } from '../model/optimizer.js';
 
 export type BackendName = 'cpu' | 'webgpu';
 
@@ -66,6 +67,17 @@ export interface Backend {
   trainEpoch(order: Uint32Array, learningRate: number, options?: EpochOptions): void;
   /** The errors of the epochs queued since the last call, oldest first. */
   readLosses(): Promise<number[]>;
+
+  /**
+   * Chooses the optimiser and the loss (src/model/optimizer.ts is the reference) and resets the
+   * optimiser's state. Until called: SGD and the seed's loss ('sse'). The loss applies to training
+   * updates, the per-epoch error and gradients().
+   */
+  setOptimizer?(settings: OptimizerSettings, loss: LossName): void;
+  /** The optimiser's state (for saving, and for going on on another backend). */
+  readOptimizerState?(): Promise<OptimizerState>;
+  /** Restores a state read from this or another backend (same optimiser and parameter count). */
+  setOptimizerState?(state: OptimizerState): void;
 
   /** Null on the CPU. */
   counters(): GpuCounters | null;
