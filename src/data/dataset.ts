@@ -52,9 +52,10 @@ export function gatherBatch(
 ): void {
   const xRow = data.window * data.inputSize;
   const tRow = data.outputSize;
+  // Plain loops rather than set(subarray()): no views are allocated per sample in the step loop.
   for (let b = 0; b < batchSize; b++) {
     const n = indices[start + b];
-    x.set(data.x.subarray(n * xRow, (n + 1) * xRow), b * xRow);
-    t.set(data.t.subarray(n * tRow, (n + 1) * tRow), b * tRow);
+    for (let k = 0; k < xRow; k++) x[b * xRow + k] = data.x[n * xRow + k];
+    for (let k = 0; k < tRow; k++) t[b * tRow + k] = data.t[n * tRow + k];
   }
 }
