@@ -62,7 +62,8 @@ fn main(@builtin(local_invocation_index) lane: u32) {
       }
       let at = (t * BATCH + b) * G + j;
       let activations = vec4f(gates[at], gates[at + H], gates[at + 2u * H], gates[at + 3u * H]);
-      let cell = cell_backward(activations, c[t * state + e], c[(t + 1u) * state + e], dy, dcNext);
+      let cPrev = select(c[t * state + e], 0.0, t == 0u); // zero before step 0, as in the forward pass
+      let cell = cell_backward(activations, cPrev, c[(t + 1u) * state + e], dy, dcNext);
       delta[at] = cell.delta.x;
       delta[at + H] = cell.delta.y;
       delta[at + 2u * H] = cell.delta.z;

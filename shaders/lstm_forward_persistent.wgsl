@@ -46,7 +46,9 @@ fn main(@builtin(local_invocation_index) lane: u32) {
           u += yShared[previous + b * H + k] * vec4f(params[v], params[v + H], params[v + 2u * H], params[v + 3u * H]);
         }
       }
-      let cell = cell_forward(u, c[(t * BATCH + b) * H + j]);
+      // Step 0's previous state is zero by definition, whatever another pass left in the workspace.
+      let cPrev = select(c[(t * BATCH + b) * H + j], 0.0, t == 0u);
+      let cell = cell_forward(u, cPrev);
       gates[at] = cell.gates.x;
       gates[at + H] = cell.gates.y;
       gates[at + 2u * H] = cell.gates.z;

@@ -93,7 +93,8 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) la
       }
       let at = (t * batch + b) * G + j;
       let activations = vec4f(gates[at], gates[at + H], gates[at + 2u * H], gates[at + 3u * H]);
-      let cell = cell_backward(activations, c[(t * batch + b) * H + j], c[((t + 1u) * batch + b) * H + j], dy, dcNext);
+      let cPrev = select(c[(t * batch + b) * H + j], 0.0, t == 0u); // zero before step 0, as in the forward pass
+      let cell = cell_backward(activations, cPrev, c[((t + 1u) * batch + b) * H + j], dy, dcNext);
       delta[at] = cell.delta.x;
       delta[at + H] = cell.delta.y;
       delta[at + 2u * H] = cell.delta.z;

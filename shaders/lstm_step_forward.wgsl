@@ -74,7 +74,10 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) la
   for (var r = 0u; r < ROWS; r++) {
     let b = row0 + r;
     if (b < batch) {
-      let cell = cell_forward(u[r], c[(t * batch + b) * H + j]);
+      // The state before step 0 is zero by definition: another pass sharing this workspace may have
+      // left values in the step-0 region, so it is never read.
+      let cPrev = select(c[(t * batch + b) * H + j], 0.0, t == 0u);
+      let cell = cell_forward(u[r], cPrev);
       let at = (t * batch + b) * G + j;
       gates[at] = cell.gates.x;
       gates[at + H] = cell.gates.y;
