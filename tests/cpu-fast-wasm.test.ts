@@ -18,6 +18,16 @@ describe('committed CPU kernels', () => {
     const committed = Uint8Array.from(atob(KERNELS_WASM_BASE64), (ch) => ch.charCodeAt(0));
     expect(WebAssembly.validate(committed)).toBe(true);
     const names = WebAssembly.Module.exports(new WebAssembly.Module(committed)).map((e) => e.name);
-    expect(names.sort()).toEqual(['cellBackward', 'cellForward', 'gemm', 'heapBase', 'ones', 'sgd', 'transpose']);
+    expect(names.sort()).toEqual([
+      'adam',
+      'cellBackward',
+      'cellForward',
+      'gemm',
+      'heapBase',
+      'momentum',
+      'ones',
+      'sgd',
+      'transpose',
+    ]);
   });
 });

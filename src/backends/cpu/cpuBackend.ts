@@ -2,10 +2,21 @@
 // 'fast' (WebAssembly SIMD kernels, fastLstm.ts) or 'reference' (the readable TypeScript kernels of
 // lstm.ts that every other path is tested against). The default is 'fast' wherever WebAssembly can
 // run, else 'reference' (see fastKernelsProblem); `kernels` says which one a backend uses. Every
-// buffer is allocated when the shape or the largest batch grows, never inside the step loop.
+// buffer is allocated when the shape, the largest batch or the optimiser changes, never inside the
+// step loop. The optimiser's state lives in the engine beside the parameters and moves with them
+// when an engine is replaced.
 
 import type { Dataset } from '../../data/dataset.js';
+import { describeValue, InputError } from '../../model/errors.js';
 import type { ModelConfig, ParamLayout } from '../../model/layout.js';
+import {
+  DEFAULT_OPTIMIZER,
+  type LossName,
+  lossScale,
+  type OptimizerSettings,
+  type OptimizerState,
+  stateArrays,
+} from '../../model/optimizer.js';
 import type { Backend, EpochOptions, GradientResult } from '../backend.js';
 import { type CpuEngine, type CpuKernels, ReferenceEngine } from './engine.js';
 import { FastLstm, fastKernelsProblem } from './fastLstm.js';
@@ -34,6 +45,7 @@ export class CpuBackend implements Backend {
   private data: Dataset | null = null;
   private batchSize = 0;
   private pendingLosses: number[] = [];
+  private loss: LossName = 'sse';
 
   constructor(layout: ParamLayout, options: CpuBackendOptions = {}) {
     this.layout = layout;
@@ -42,21 +54,56 @@ export class CpuBackend implements Backend {
     this.engine = this.createEngine(1);
   }
 
-  private createEngine(maxBatch: number): CpuEngine {
-    return this.kernels === 'fast' ? new FastLstm(this.layout, maxBatch) : new ReferenceEngine(this.layout, maxBatch);
+  private createEngine(maxBatch: number, optimizer: OptimizerSettings = DEFAULT_OPTIMIZER): CpuEngine {
+    return this.kernels === 'fast'
+      ? new FastLstm(this.layout, maxBatch, optimizer)
+      : new ReferenceEngine(this.layout, maxBatch, optimizer);
   }
 
-  /** The engine, replaced by a larger one (parameters carried over) when `batch` outgrows it. */
+  /** The engine, replaced by a larger one (parameters and optimiser state carried over) when `batch` outgrows it. */
   private engineFor(batch: number): CpuEngine {
-    if (this.engine.maxBatch < batch) this.replaceEngine(batch);
+    if (this.engine.maxBatch < batch) this.replaceEngine(batch, this.engine.optimizer, true);
     return this.engine;
   }
 
-  private replaceEngine(maxBatch: number): void {
+  /** A new engine with the parameters of the current one, and its optimiser state when `keepState`. */
+  private replaceEngine(maxBatch: number, optimizer: OptimizerSettings, keepState: boolean): void {
     const params = new Float32Array(this.layout.size);
     this.engine.readParams(params);
-    this.engine = this.createEngine(maxBatch);
+    const state = keepState ? this.engine.readOptimizerState() : null;
+    this.engine = this.createEngine(maxBatch, optimizer);
     this.engine.setParams(params);
+    if (state !== null) this.engine.setOptimizerState(state);
+  }
+
+  setOptimizer(settings: OptimizerSettings, loss: LossName): void {
+    this.replaceEngine(this.engine.maxBatch, { ...settings }, false);
+    this.loss = loss;
+  }
+
+  async readOptimizerState(): Promise<OptimizerState> {
+    return this.engine.readOptimizerState();
+  }
+
+  setOptimizerState(state: OptimizerState): void {
+    const { name } = this.engine.optimizer;
+    if (state.name !== name) {
+      throw new InputError(
+        'optimizer.name',
+        `the backend trains with ${name}, got state of ${describeValue(state.name)}`,
+      );
+    }
+    if (!Number.isInteger(state.step) || state.step < 0) {
+      throw new InputError('optimizer.step', `expected a whole number of at least 0, got ${describeValue(state.step)}`);
+    }
+    const expected = stateArrays(name) * this.layout.size;
+    if (state.slots.length !== expected) {
+      throw new InputError(
+        'optimizer.slots',
+        `expected ${expected} numbers (${stateArrays(name)} x ${this.layout.size} parameters), got ${state.slots.length}`,
+      );
+    }
+    this.engine.setOptimizerState(state);
   }
 
   setParams(params: Float32Array): void {
@@ -75,7 +122,8 @@ export class CpuBackend implements Backend {
     engine.forward(batchSize);
     const y = new Float32Array(batchSize * this.config.outputSize);
     engine.readOutputs(batchSize, y, 0);
-    const loss = engine.loss(batchSize);
+    const scale = lossScale(this.loss, batchSize, this.config.outputSize);
+    const loss = scale * engine.loss(batchSize, scale);
     engine.backward(batchSize);
     const grads = new Float32Array(this.layout.size);
     engine.readGrads(grads);
@@ -107,22 +155,25 @@ export class CpuBackend implements Backend {
     const B = this.batchSize;
     const engine = this.engineFor(Math.max(B, Math.min(data.count, EVALUATION_ROWS)));
     const steps = Math.floor(data.count / B);
+    const O = this.config.outputSize;
+    const scale = lossScale(this.loss, B, O);
     for (let s = 0; s < steps; s++) {
       engine.loadBatch(data.x, data.t, order, s * B, B);
       engine.forward(B);
-      engine.loss(B);
+      engine.loss(B, scale);
       engine.backward(B);
-      engine.sgdUpdate(learningRate);
+      engine.update(learningRate);
     }
     if (options.evaluate === false) return;
+    // The seed's error summed over chunks, then made the chosen loss over all samples.
     let error = 0;
     for (let start = 0; start < data.count; start += engine.maxBatch) {
       const rows = Math.min(engine.maxBatch, data.count - start);
       engine.loadBatch(data.x, data.t, null, start, rows);
       engine.forward(rows);
-      error += engine.loss(rows);
+      error += engine.loss(rows, 1);
     }
-    this.pendingLosses.push(error);
+    this.pendingLosses.push(lossScale(this.loss, data.count, O) * error);
   }
 
   async readLosses(): Promise<number[]> {
@@ -139,9 +190,9 @@ export class CpuBackend implements Backend {
     return null;
   }
 
-  /** Frees the batch-sized buffers; the parameters stay. */
+  /** Frees the batch-sized buffers; the parameters, the optimiser and its state stay. */
   dispose(): void {
-    this.replaceEngine(1);
+    this.replaceEngine(1, this.engine.optimizer, true);
     this.data = null;
   }
 }

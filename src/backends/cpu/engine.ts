@@ -1,14 +1,16 @@
 // What the CPU backend asks of a set of kernels, and the reference kernels (lstm.ts) behind it.
 // Two engines implement it: ReferenceEngine (plain TypeScript, the readable ground truth) and
 // FastLstm (fastLstm.ts, WebAssembly SIMD). An engine holds the parameters, gradients and every
-// buffer for one model shape and a maximum batch; nothing in it allocates per step.
+// buffer for one model shape and a maximum batch, and the optimiser's state beside the parameters;
+// nothing in it allocates per step.
 //
 // Legend: B = batch (rows in use, <= maxBatch), T = window, I = inputSize, O = outputSize,
 // P = parameter count. Parameters and gradients cross this interface in the flat layout of
 // src/model/layout.ts.
 
 import type { ParamLayout } from '../../model/layout.js';
-import { backward, forward, loss, sgdUpdate, Workspace } from './lstm.js';
+import { initialState, type OptimizerSettings, type OptimizerState, optimizerStep } from '../../model/optimizer.js';
+import { backward, forward, loss, Workspace } from './lstm.js';
 
 export type CpuKernels = 'fast' | 'reference';
 
@@ -16,6 +18,8 @@ export interface CpuEngine {
   readonly kernels: CpuKernels;
   readonly layout: ParamLayout;
   readonly maxBatch: number;
+  /** The optimiser update() applies, fixed for the engine's life (src/model/optimizer.ts). */
+  readonly optimizer: OptimizerSettings;
   /** Replaces every parameter. (P) */
   setParams(params: Float32Array): void;
   /** Copies the parameters into `out`. (P) */
@@ -29,14 +33,21 @@ export interface CpuEngine {
   forward(B: number): void;
   /** Copies the outputs (B, O) of the last forward() into `out` from `offset`. */
   readOutputs(B: number, out: Float32Array, offset: number): void;
-  /** The seed's 0.5 * sum((out - t)^2) after forward(); keeps out - t for backward(). */
-  loss(B: number): number;
+  /**
+   * The seed's 0.5 * sum((out - t)^2) after forward(); keeps gradScale * (out - t), the gradient of
+   * the chosen loss with respect to out (gradScale = lossScale of src/model/optimizer.ts), for backward().
+   */
+  loss(B: number, gradScale: number): number;
   /** Gradients summed over the batch, after loss(). */
   backward(B: number): void;
   /** Copies the gradients of the last backward() into `out`. (P) */
   readGrads(out: Float32Array): void;
-  /** p -= learningRate * grad. */
-  sgdUpdate(learningRate: number): void;
+  /** One update of every parameter by the engine's optimiser, from the last backward()'s gradients. */
+  update(learningRate: number): void;
+  /** The optimiser's state, slots in the flat layout (a copy). */
+  readOptimizerState(): OptimizerState;
+  /** Replaces the optimiser's state (checked by the caller: same optimiser, flat layout). */
+  setOptimizerState(state: OptimizerState): void;
 }
 
 /** Copies the first `count` values of `from` into `out` at `offset` (a loop: no view allocated). */
@@ -44,13 +55,18 @@ export function copyOutputs(from: Float32Array, count: number, out: Float32Array
   for (let p = 0; p < count; p++) out[offset + p] = from[p];
 }
 
-/** The reference kernels of lstm.ts behind the engine interface. */
+/**
+ * The reference kernels of lstm.ts behind the engine interface; the update is optimizer.ts's
+ * optimizerStep itself, on the flat parameters and state.
+ */
 export class ReferenceEngine implements CpuEngine {
   readonly kernels = 'reference' as const;
   readonly layout: ParamLayout;
   readonly maxBatch: number;
+  readonly optimizer: OptimizerSettings;
   private readonly params: Float32Array;
   private readonly grads: Float32Array;
+  private readonly state: OptimizerState;
   private readonly workspace: Workspace;
   /** (B, T, I) and (B, O): the gathered minibatch */
   private readonly batchX: Float32Array;
@@ -58,12 +74,14 @@ export class ReferenceEngine implements CpuEngine {
   private x: Float32Array;
   private t: Float32Array | null = null;
 
-  constructor(layout: ParamLayout, maxBatch: number) {
+  constructor(layout: ParamLayout, maxBatch: number, optimizer: OptimizerSettings) {
     const { window, inputSize, outputSize } = layout.config;
     this.layout = layout;
     this.maxBatch = maxBatch;
+    this.optimizer = optimizer;
     this.params = new Float32Array(layout.size);
     this.grads = new Float32Array(layout.size);
+    this.state = initialState(optimizer.name, layout.size);
     this.workspace = new Workspace(layout, maxBatch);
     this.batchX = new Float32Array(maxBatch * window * inputSize);
     this.batchT = new Float32Array(maxBatch * outputSize);
@@ -108,9 +126,9 @@ export class ReferenceEngine implements CpuEngine {
     copyOutputs(this.workspace.out, B * this.layout.config.outputSize, out, offset);
   }
 
-  loss(B: number): number {
+  loss(B: number, gradScale: number): number {
     if (this.t === null) throw new Error('loss() of a batch loaded without targets');
-    return loss(this.workspace, this.t, B);
+    return loss(this.workspace, this.t, B, gradScale);
   }
 
   backward(B: number): void {
@@ -121,7 +139,16 @@ export class ReferenceEngine implements CpuEngine {
     out.set(this.grads);
   }
 
-  sgdUpdate(learningRate: number): void {
-    sgdUpdate(this.params, this.grads, learningRate);
+  update(learningRate: number): void {
+    optimizerStep(this.optimizer, this.state, this.params, this.grads, learningRate);
+  }
+
+  readOptimizerState(): OptimizerState {
+    return { name: this.state.name, step: this.state.step, slots: this.state.slots.slice() };
+  }
+
+  setOptimizerState(state: OptimizerState): void {
+    this.state.step = state.step;
+    this.state.slots.set(state.slots);
   }
 }

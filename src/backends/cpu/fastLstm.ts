@@ -9,13 +9,21 @@
 // - Inside, gate blocks are padded from H to Hp units (w (I, 4Hp), v (H, 4Hp), b (4Hp)), so every
 //   gate vector is whole f32x4 lanes and no kernel needs a scalar tail. The padding units have zero
 //   weights and bias, so their c and y stay exactly 0, their gate deltas and gradients are exactly 0,
-//   and SGD keeps their weights 0; parameters and gradients are converted to the flat layout only when
-//   they cross the engine's interface, never in the step loop.
+//   and every optimiser keeps their weights and state 0; parameters, gradients and the optimiser's
+//   state (same padded layout, beside the parameters) are converted to the flat layout only when they
+//   cross the engine's interface, never in the step loop.
 // - Matrix products are batched: the input product x W + b is one (T·B, I) × (I, 4Hp) product for
 //   all steps before the recurrence, and the weight gradients X^T δ, Y^T δ, sum δ are one product
 //   each over all T·B rows after it; only y_prev V and δ V^T run per step.
 
 import { GATES, type ParamLayout } from '../../model/layout.js';
+import {
+  clipScale,
+  DEFAULT_OPTIMIZER,
+  type OptimizerSettings,
+  type OptimizerState,
+  stateArrays,
+} from '../../model/optimizer.js';
 import { type CpuEngine, copyOutputs } from './engine.js';
 import { KERNELS_WASM_BASE64 } from './kernelsWasm.js';
 
@@ -44,6 +52,31 @@ interface Kernels {
   ): void;
   transpose(dst: number, src: number, rows: number, cols: number, dstStride: number): void;
   sgd(params: number, grads: number, count: number, learningRate: number): void;
+  momentum(
+    params: number,
+    grads: number,
+    velocity: number,
+    count: number,
+    learningRate: number,
+    momentum: number,
+    scale: number,
+  ): void;
+  adam(
+    params: number,
+    grads: number,
+    m: number,
+    v: number,
+    count: number,
+    learningRate: number,
+    beta1: number,
+    oneMinusBeta1: number,
+    beta2: number,
+    oneMinusBeta2: number,
+    epsilon: number,
+    c1: number,
+    c2: number,
+    scale: number,
+  ): void;
   /** Where the kernels' own constants end and fastLstm.ts's buffers may start (bytes). */
   heapBase: WebAssembly.Global;
   /** Address of (1, 1, 1, 1): the broadcast A of the bias products. */
@@ -59,7 +92,7 @@ let kernelProblem: string | null = null;
 /**
  * Why the fast kernels cannot run here, or null when they can. They need WebAssembly with SIMD (every
  * current browser and Node 16.4+) and, on a page with a Content-Security-Policy, 'wasm-unsafe-eval'
- * in its script-src. The module is 3 KB, so compiling it synchronously is allowed everywhere.
+ * in its script-src. The module is 3.4 KB, so compiling it synchronously is allowed everywhere.
  */
 export function fastKernelsProblem(): string | null {
   if (kernelModule === null && kernelProblem === null) {
@@ -172,6 +205,7 @@ export class FastLstm implements CpuEngine {
   readonly padded: PaddedLayout;
   readonly maxBatch: number;
   readonly window: number;
+  readonly optimizer: OptimizerSettings;
   private readonly k: Kernels;
   /** The whole wasm memory as floats. */
   private readonly f32: Float32Array;
@@ -179,24 +213,30 @@ export class FastLstm implements CpuEngine {
   private readonly onesAt: number;
   private readonly paramsAt: number;
   private readonly gradsAt: number;
+  /** (stateArrays, P_padded) the optimiser's state: momentum's velocity, or Adam's m then v */
+  private readonly slotsAt: number;
+  /** Updates so far (Adam's t). */
+  private step = 0;
   /** (T, B, I) the batch's input, time-major */
   private readonly xTime: number;
   /** (B, Hp_max) dc carried back through the steps of one layer */
   private readonly dc: number;
   private readonly buffers: LayerBuffers[];
-  /** (P_padded) views of the parameters and gradients */
+  /** (P_padded) views of the parameters and gradients; (stateArrays, P_padded) of the state */
   readonly params: Float32Array;
   readonly grads: Float32Array;
+  readonly slots: Float32Array;
   /** (B, O) targets of the loaded batch, outputs, and out - t */
   private readonly target: Float32Array;
   private readonly out: Float32Array;
   private readonly outDelta: Float32Array;
   private hasTargets = false;
 
-  constructor(layout: ParamLayout, maxBatch: number) {
+  constructor(layout: ParamLayout, maxBatch: number, optimizer: OptimizerSettings = DEFAULT_OPTIMIZER) {
     this.layout = layout;
     this.padded = paddedLayout(layout);
     this.maxBatch = maxBatch;
+    this.optimizer = optimizer;
     const T = layout.config.window;
     this.window = T;
     const B = maxBatch;
@@ -210,6 +250,8 @@ export class FastLstm implements CpuEngine {
     };
     this.paramsAt = region(this.padded.size);
     this.gradsAt = region(this.padded.size);
+    const slotCount = stateArrays(optimizer.name) * this.padded.size;
+    this.slotsAt = region(slotCount);
     this.xTime = region(T * B * layout.config.inputSize);
     let maxHp = 0;
     this.buffers = this.padded.layers.map(({ paddedHidden: Hp }, l) => {
@@ -245,6 +287,7 @@ export class FastLstm implements CpuEngine {
     this.f32 = new Float32Array(memory.buffer);
     this.params = this.f32.subarray(this.paramsAt / FLOAT, this.paramsAt / FLOAT + this.padded.size);
     this.grads = this.f32.subarray(this.gradsAt / FLOAT, this.gradsAt / FLOAT + this.padded.size);
+    this.slots = this.f32.subarray(this.slotsAt / FLOAT, this.slotsAt / FLOAT + slotCount);
     const O = layout.config.outputSize;
     this.target = new Float32Array(B * O);
     this.out = new Float32Array(B * O);
@@ -252,11 +295,7 @@ export class FastLstm implements CpuEngine {
   }
 
   setParams(params: Float32Array): void {
-    // The padding must be exactly zero (see the header).
-    this.params.fill(0);
-    forEachParamRun(this.layout, this.padded, (flat, padded, length) => {
-      this.params.set(params.subarray(flat, flat + length), padded);
-    });
+    this.pack(params, this.params);
   }
 
   readParams(out: Float32Array): void {
@@ -265,6 +304,34 @@ export class FastLstm implements CpuEngine {
 
   readGrads(out: Float32Array): void {
     this.unpack(this.grads, out);
+  }
+
+  readOptimizerState(): OptimizerState {
+    const P = this.layout.size;
+    const Pp = this.padded.size;
+    const arrays = stateArrays(this.optimizer.name);
+    const slots = new Float32Array(arrays * P);
+    for (let s = 0; s < arrays; s++) {
+      this.unpack(this.slots.subarray(s * Pp, (s + 1) * Pp), slots.subarray(s * P, (s + 1) * P));
+    }
+    return { name: this.optimizer.name, step: this.step, slots };
+  }
+
+  setOptimizerState(state: OptimizerState): void {
+    const P = this.layout.size;
+    const Pp = this.padded.size;
+    for (let s = 0; s < stateArrays(this.optimizer.name); s++) {
+      this.pack(state.slots.subarray(s * P, (s + 1) * P), this.slots.subarray(s * Pp, (s + 1) * Pp));
+    }
+    this.step = state.step;
+  }
+
+  /** Flat (P) into padded (P_padded); the padding must be exactly zero (see the header). */
+  private pack(flat: Float32Array, into: Float32Array): void {
+    into.fill(0);
+    forEachParamRun(this.layout, this.padded, (from, to, length) => {
+      into.set(flat.subarray(from, from + length), to);
+    });
   }
 
   private unpack(from: Float32Array, out: Float32Array): void {
@@ -341,13 +408,13 @@ export class FastLstm implements CpuEngine {
     copyOutputs(this.out, B * this.layout.config.outputSize, out, offset);
   }
 
-  loss(B: number): number {
+  loss(B: number, gradScale: number): number {
     if (!this.hasTargets) throw new Error('loss() of a batch loaded without targets');
     const O = this.layout.config.outputSize;
     let sum = 0;
     for (let p = 0; p < B * O; p++) {
       const d = this.out[p] - this.target[p];
-      this.outDelta[p] = d;
+      this.outDelta[p] = gradScale * d;
       sum += d * d;
     }
     return 0.5 * sum;
@@ -425,8 +492,43 @@ export class FastLstm implements CpuEngine {
     }
   }
 
-  sgdUpdate(learningRate: number): void {
-    this.k.sgd(this.paramsAt, this.gradsAt, this.padded.size, learningRate);
+  update(learningRate: number): void {
+    const { k, optimizer, paramsAt, gradsAt, slotsAt } = this;
+    const count = this.padded.size;
+    // The padding's gradients are 0, so the norm over the padded gradients is the flat one.
+    const scale = clipScale(this.grads, optimizer.clipNorm);
+    this.step++;
+    switch (optimizer.name) {
+      case 'sgd':
+        k.sgd(paramsAt, gradsAt, count, learningRate * scale);
+        return;
+      case 'momentum':
+        k.momentum(paramsAt, gradsAt, slotsAt, count, learningRate, optimizer.momentum, scale);
+        return;
+      case 'adam': {
+        const { beta1, beta2, epsilon } = optimizer;
+        const c1 = 1 - beta1 ** this.step;
+        const c2 = 1 - beta2 ** this.step;
+        const v = slotsAt + count * FLOAT;
+        k.adam(
+          paramsAt,
+          gradsAt,
+          slotsAt,
+          v,
+          count,
+          learningRate,
+          beta1,
+          1 - beta1,
+          beta2,
+          1 - beta2,
+          epsilon,
+          c1,
+          c2,
+          scale,
+        );
+        return;
+      }
+    }
   }
 
   /** Byte offset of layer l's input (T, B, I): the batch's x, or the layer below's y of steps 1..T. */

@@ -414,7 +414,14 @@
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $rowLoop))))
 
-  ;; p -= learningRate * grad over `count` floats (a multiple of 4).
+  ;; ---------------------------------------------------------------------------------------------
+  ;; Optimiser updates over `count` floats (a multiple of 4) of the padded parameters, gradients and
+  ;; state; the math is src/model/optimizer.ts's, in single precision. `scale` is the global-norm
+  ;; clipping factor (1 when clipping is off); the padding's gradients are 0, so its state and
+  ;; parameters stay 0.
+  ;; ---------------------------------------------------------------------------------------------
+
+  ;; SGD, the seed's: p -= learningRate * grad (fastLstm.ts folds the clipping scale into the rate).
   (func (export "sgd") (param $params i32) (param $grads i32) (param $count i32) (param $learningRate f32)
     (local $lr v128) (local $end i32)
     (local.set $lr (f32x4.splat (local.get $learningRate)))
@@ -426,5 +433,67 @@
           (f32x4.mul (local.get $lr) (v128.load (local.get $grads)))))
         (local.set $params (i32.add (local.get $params) (i32.const 16)))
         (local.set $grads (i32.add (local.get $grads) (i32.const 16)))
+        (br $next))))
+
+  ;; Momentum: velocity = momentum * velocity + scale * grad;  p -= learningRate * velocity.
+  (func (export "momentum")
+    (param $params i32) (param $grads i32) (param $velocity i32) (param $count i32)
+    (param $learningRate f32) (param $momentum f32) (param $scale f32)
+    (local $lr v128) (local $mu v128) (local $s v128) (local $v v128) (local $end i32)
+    (local.set $lr (f32x4.splat (local.get $learningRate)))
+    (local.set $mu (f32x4.splat (local.get $momentum)))
+    (local.set $s (f32x4.splat (local.get $scale)))
+    (local.set $end (i32.add (local.get $params) (i32.shl (local.get $count) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $params) (local.get $end)))
+        (local.set $v (f32x4.add (f32x4.mul (local.get $mu) (v128.load (local.get $velocity)))
+          (f32x4.mul (local.get $s) (v128.load (local.get $grads)))))
+        (v128.store (local.get $velocity) (local.get $v))
+        (v128.store (local.get $params) (f32x4.sub (v128.load (local.get $params))
+          (f32x4.mul (local.get $lr) (local.get $v))))
+        (local.set $params (i32.add (local.get $params) (i32.const 16)))
+        (local.set $grads (i32.add (local.get $grads) (i32.const 16)))
+        (local.set $velocity (i32.add (local.get $velocity) (i32.const 16)))
+        (br $next))))
+
+  ;; Adam: g = scale * grad;  m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2;
+  ;; p -= (learningRate * (m / c1)) / (sqrt(v / c2) + epsilon), where the caller passes the bias
+  ;; corrections c1 = 1 - beta1^t, c2 = 1 - beta2^t and the complements 1 - beta (taken in double
+  ;; precision, as the reference does).
+  (func (export "adam")
+    (param $params i32) (param $grads i32) (param $m i32) (param $v i32) (param $count i32)
+    (param $learningRate f32) (param $beta1 f32) (param $oneMinusBeta1 f32) (param $beta2 f32)
+    (param $oneMinusBeta2 f32) (param $epsilon f32) (param $c1 f32) (param $c2 f32) (param $scale f32)
+    (local $lr v128) (local $b1 v128) (local $a1 v128) (local $b2 v128) (local $a2 v128) (local $eps v128)
+    (local $bc1 v128) (local $bc2 v128) (local $s v128)
+    (local $g v128) (local $mv v128) (local $vv v128) (local $end i32)
+    (local.set $lr (f32x4.splat (local.get $learningRate)))
+    (local.set $b1 (f32x4.splat (local.get $beta1)))
+    (local.set $a1 (f32x4.splat (local.get $oneMinusBeta1)))
+    (local.set $b2 (f32x4.splat (local.get $beta2)))
+    (local.set $a2 (f32x4.splat (local.get $oneMinusBeta2)))
+    (local.set $eps (f32x4.splat (local.get $epsilon)))
+    (local.set $bc1 (f32x4.splat (local.get $c1)))
+    (local.set $bc2 (f32x4.splat (local.get $c2)))
+    (local.set $s (f32x4.splat (local.get $scale)))
+    (local.set $end (i32.add (local.get $params) (i32.shl (local.get $count) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $params) (local.get $end)))
+        (local.set $g (f32x4.mul (local.get $s) (v128.load (local.get $grads))))
+        (local.set $mv (f32x4.add (f32x4.mul (local.get $b1) (v128.load (local.get $m)))
+          (f32x4.mul (local.get $a1) (local.get $g))))
+        (local.set $vv (f32x4.add (f32x4.mul (local.get $b2) (v128.load (local.get $v)))
+          (f32x4.mul (local.get $a2) (f32x4.mul (local.get $g) (local.get $g)))))
+        (v128.store (local.get $m) (local.get $mv))
+        (v128.store (local.get $v) (local.get $vv))
+        (v128.store (local.get $params) (f32x4.sub (v128.load (local.get $params))
+          (f32x4.div (f32x4.mul (local.get $lr) (f32x4.div (local.get $mv) (local.get $bc1)))
+            (f32x4.add (f32x4.sqrt (f32x4.div (local.get $vv) (local.get $bc2))) (local.get $eps)))))
+        (local.set $params (i32.add (local.get $params) (i32.const 16)))
+        (local.set $grads (i32.add (local.get $grads) (i32.const 16)))
+        (local.set $m (i32.add (local.get $m) (i32.const 16)))
+        (local.set $v (i32.add (local.get $v) (i32.const 16)))
         (br $next))))
 )
