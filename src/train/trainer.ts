@@ -1,12 +1,21 @@
 // The training scheduler shared by the CLI, the app and the tests: the seed's loop (a fresh shuffle
-// each epoch, floor(N / B) minibatches, SGD after each, the error over all samples after the epoch),
-// driving any Backend. Errors are read back once per report interval, so a GPU backend can queue
-// many epochs of work before the CPU waits for it.
+// each epoch, floor(N / B) minibatches, an update after each, the error over all samples after the
+// epoch), driving any Backend. The update is the seed's SGD unless another optimiser is chosen
+// (src/model/optimizer.ts), with the epoch's learning rate after decay. Errors are read back once per
+// report interval, so a GPU backend can queue many epochs of work before the CPU waits for it.
 
 import type { Backend } from '../backends/backend.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Rng } from '../data/rng.js';
 import { InputError } from '../model/errors.js';
+import {
+  DEFAULT_OPTIMIZER,
+  epochLearningRate,
+  type LossName,
+  lossScale,
+  type OptimizerSettings,
+  type OptimizerState,
+} from '../model/optimizer.js';
 
 export interface TrainOptions {
   epochs: number;
@@ -16,6 +25,12 @@ export interface TrainOptions {
   reportEvery: number;
   /** Held-out samples: their error (same formula) is measured at every report. */
   validation?: Dataset | null;
+  /** The update after each minibatch; by default the seed's SGD (DEFAULT_OPTIMIZER). */
+  optimizer?: OptimizerSettings;
+  /** The loss trained and reported; by default the seed's 'sse'. */
+  loss?: LossName;
+  /** Epoch e trains with learningRate * lrDecay^(e - 1); default 1 (no decay). */
+  lrDecay?: number;
 }
 
 export interface TrainReport {
@@ -34,21 +49,23 @@ export interface TrainReport {
   rng: Rng;
   /** The validation error at each report so far (empty without validation data). */
   validationLosses: { epoch: number; loss: number }[];
+  /** The optimiser's state after `epoch`, read back at this report (absent where the backend cannot). */
+  optimizerState?: OptimizerState;
 }
 
 /** Where a run can be picked up again (a report, or the start). */
 export type Checkpoint = Pick<TrainReport, 'epoch' | 'losses' | 'params' | 'rng'> &
-  Partial<Pick<TrainReport, 'validationLosses'>>;
+  Partial<Pick<TrainReport, 'validationLosses' | 'optimizerState'>>;
 
-/** The seed's error, 0.5 * sum of squares, of `backend` on `data`. */
-export async function datasetLoss(backend: Backend, data: Dataset): Promise<number> {
+/** The error of `backend` on `data` by `loss` (the seed's 0.5 * sum of squares by default). */
+export async function datasetLoss(backend: Backend, data: Dataset, loss: LossName = 'sse'): Promise<number> {
   const y = await backend.predict(data.x, data.count);
   let sum = 0;
   for (let i = 0; i < y.length; i++) {
     const d = y[i] - data.t[i];
     sum += d * d;
   }
-  return 0.5 * sum;
+  return lossScale(loss, data.count, backend.config.outputSize) * 0.5 * sum;
 }
 
 /** Why training ended before its last epoch. */
@@ -84,6 +101,54 @@ export function checkTrainOptions(options: TrainOptions, data: Dataset): void {
   if (!Number.isInteger(options.reportEvery) || options.reportEvery < 1) {
     throw new InputError('report', `expected a whole number of at least 1, got ${options.reportEvery}`);
   }
+  const decay = options.lrDecay ?? 1;
+  if (!Number.isFinite(decay) || decay <= 0 || decay > 1) {
+    throw new InputError('lr-decay', `expected a number above 0 and at most 1, got ${decay}`);
+  }
+  const optimizer = options.optimizer ?? DEFAULT_OPTIMIZER;
+  const fraction = (field: string, value: number) => {
+    if (!(value >= 0 && value < 1))
+      throw new InputError(field, `expected a number from 0 up to (not including) 1, got ${value}`);
+  };
+  if (optimizer.name === 'momentum') fraction('momentum', optimizer.momentum);
+  if (optimizer.name === 'adam') {
+    fraction('beta1', optimizer.beta1);
+    fraction('beta2', optimizer.beta2);
+    if (!(optimizer.epsilon > 0 && Number.isFinite(optimizer.epsilon))) {
+      throw new InputError('epsilon', `expected a positive number, got ${optimizer.epsilon}`);
+    }
+  }
+  if (optimizer.clipNorm !== null && !(optimizer.clipNorm > 0 && Number.isFinite(optimizer.clipNorm))) {
+    throw new InputError('clip-norm', `expected a positive number (or none), got ${optimizer.clipNorm}`);
+  }
+}
+
+/**
+ * Gives the backend the options' optimiser and loss (its state starts at zero). A backend without
+ * optimiser hooks trains with the seed's SGD and loss only.
+ */
+function useOptimizer(backend: Backend, options: TrainOptions): void {
+  if (options.optimizer === undefined && options.loss === undefined) return;
+  const optimizer = options.optimizer ?? DEFAULT_OPTIMIZER;
+  const loss = options.loss ?? 'sse';
+  if (backend.setOptimizer !== undefined) {
+    backend.setOptimizer(optimizer, loss);
+  } else if (optimizer.name !== 'sgd' || optimizer.clipNorm !== null || loss !== 'sse') {
+    const asked = [
+      optimizer.name !== 'sgd' ? optimizer.name : null,
+      optimizer.clipNorm !== null ? 'gradient clipping' : null,
+      loss !== 'sse' ? `the ${loss} loss` : null,
+    ].filter((part) => part !== null);
+    throw new InputError(
+      'optimizer',
+      `the ${backend.name} backend does not support ${asked.join(', ')}; it trains with sgd and the sse loss only`,
+    );
+  }
+}
+
+/** The backend's optimiser state, where it can read it. */
+async function readState(backend: Backend): Promise<OptimizerState | undefined> {
+  return backend.readOptimizerState === undefined ? undefined : backend.readOptimizerState();
 }
 
 /**
@@ -100,6 +165,7 @@ export async function* train(
   resume?: Checkpoint,
 ): AsyncGenerator<TrainReport, TrainResult> {
   checkTrainOptions(options, data);
+  useOptimizer(backend, options);
   backend.setTrainingData(data, options.batchSize);
   const stepsPerEpoch = Math.floor(data.count / options.batchSize);
   const order = new Uint32Array(data.count);
@@ -109,6 +175,17 @@ export async function* train(
   const firstEpoch = resume ? resume.epoch + 1 : 1;
   if (resume) {
     backend.setParams(resume.params);
+    // The same optimiser goes on where it was; a checkpoint of another one starts this one afresh.
+    const state = resume.optimizerState;
+    if (state !== undefined && state.name === (options.optimizer ?? DEFAULT_OPTIMIZER).name) {
+      if (backend.setOptimizerState === undefined) {
+        if (state.name !== 'sgd') {
+          throw new InputError('optimizer', `the ${backend.name} backend cannot go on from ${state.name} state`);
+        }
+      } else {
+        backend.setOptimizerState(state);
+      }
+    }
     rng = resume.rng.clone();
   }
   const start = now();
@@ -122,10 +199,11 @@ export async function* train(
     params: resume ? resume.params : await backend.readParams(),
     rng: rng.clone(),
     validationLosses,
+    optimizerState: await readState(backend),
   };
   for (let epoch = firstEpoch; epoch <= options.epochs; epoch++) {
     rng.permutation(order);
-    backend.trainEpoch(order, options.learningRate);
+    backend.trainEpoch(order, epochLearningRate(options.learningRate, options.lrDecay ?? 1, epoch));
     if (epoch % options.reportEvery === 0 || epoch === options.epochs) {
       const fresh = await backend.readLosses();
       const bad = fresh.findIndex((value) => !Number.isFinite(value));
@@ -134,6 +212,7 @@ export async function* train(
         const badEpoch = epoch - fresh.length + 1 + (bad < 0 ? fresh.length - 1 : bad);
         for (const value of fresh.slice(0, Math.max(0, bad))) losses.push(value);
         backend.setParams(report.params);
+        if (report.optimizerState !== undefined) backend.setOptimizerState?.(report.optimizerState);
         const diverged: Divergence = {
           epoch: badEpoch,
           restoredEpoch: report.epoch,
@@ -145,7 +224,9 @@ export async function* train(
         return { ...report, losses, seconds: (now() - start) / 1000, finalLoss: last, diverged };
       }
       for (const value of fresh) losses.push(value);
-      if (validation !== null) validationLosses.push({ epoch, loss: await datasetLoss(backend, validation) });
+      if (validation !== null) {
+        validationLosses.push({ epoch, loss: await datasetLoss(backend, validation, options.loss) });
+      }
       report = {
         epoch,
         epochs: options.epochs,
@@ -155,6 +236,7 @@ export async function* train(
         params,
         rng: rng.clone(),
         validationLosses,
+        optimizerState: await readState(backend),
       };
       if (epoch < options.epochs) yield report;
     }
