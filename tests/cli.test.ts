@@ -237,6 +237,11 @@ describe('cli bad input: exit 2 and one clear line', () => {
     ['points not above window', ['train', '--points', '10'], /--points: expected a whole number from 11/],
     ['hidden list', ['train', '--hidden', '30,,2'], /--hidden: expected comma-separated whole numbers/],
     ['huge hidden', ['train', '--hidden', '100000'], /--hidden: .*from 1 to 4096/],
+    [
+      'model too large',
+      ['train', '--hidden', '4096,4096,4096,4096'],
+      /hidden: the model would have .* parameters; at most/,
+    ],
     ['backend', ['train', '--backend', 'tpu'], /--backend: expected one of auto, cpu, webgpu/],
     ['missing file option', ['gradients', '--batch', 'x.json'], /--model: is required/],
     ['missing file', ['gradients', '--model', join(tmp, 'nope.json'), '--batch', 'x'], /--model: cannot read .*ENOENT/],

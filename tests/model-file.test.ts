@@ -65,6 +65,12 @@ describe('model file', () => {
       'config.hiddenSizes[0]',
       /from 1 to 4096/,
     ],
+    [
+      'a model too large to allocate',
+      (f) => ({ ...f, config: { ...f.config, hiddenSizes: [4096, 4096, 4096, 4096] } }),
+      'config.hiddenSizes',
+      /would have 469,864,449 parameters; at most 67,108,864/,
+    ],
     ['fractional window', (f) => ({ ...f, config: { ...f.config, window: 2.5 } }), 'config.window', /whole number/],
     ['string size', (f) => ({ ...f, config: { ...f.config, inputSize: '2' } }), 'config.inputSize', /got "2"/],
     ['layer count', (f) => ({ ...f, lstm: f.lstm.slice(0, 1) }), 'lstm', /expected 2 layer/],

@@ -9,7 +9,7 @@
 import { type Normalisation, readNormalisation } from '../data/normalise.js';
 import { describeValue, InputError } from './errors.js';
 import { GATES, type ModelConfig, type ParamLayout, paramLayout } from './layout.js';
-import { field, isRecord, readConfig, readTensor } from './validate.js';
+import { checkParameterBudget, field, isRecord, readConfig, readTensor } from './validate.js';
 
 export const MODEL_FORMAT = 'webgpu-lstm/model';
 export const MODEL_VERSION = 1;
@@ -151,6 +151,7 @@ export function readModelFile(value: unknown): Model {
   }
   const config = readConfig(field(value, 'config', ''));
   const layout = paramLayout(config);
+  checkParameterBudget(layout.size, 'config.hiddenSizes');
   const model: Model = { config, layout, params: fromNested(layout, value) };
   if (Object.hasOwn(value, 'normalisation')) model.normalisation = readNormalisation(value.normalisation);
   if (Object.hasOwn(value, 'data')) model.data = readDataSettings(value.data, config);

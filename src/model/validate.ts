@@ -14,6 +14,22 @@ export const LIMITS = {
   window: 4096,
 } as const;
 
+/**
+ * Largest model a file or the CLI may ask for: 2^26 parameters (256 MiB of float32, and as much again
+ * for gradients), so a typo or a hostile file cannot exhaust memory before anything is read.
+ */
+export const MAX_PARAMETERS = 2 ** 26;
+
+/** Throws InputError on `field` when `config` has more than MAX_PARAMETERS parameters. */
+export function checkParameterBudget(parameterCount: number, field: string): void {
+  if (parameterCount > MAX_PARAMETERS) {
+    throw new InputError(
+      field,
+      `the model would have ${parameterCount.toLocaleString('en')} parameters; at most ${MAX_PARAMETERS.toLocaleString('en')} are allowed`,
+    );
+  }
+}
+
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -13,6 +13,7 @@ import { InputError } from '../model/errors.js';
 import { initParams } from '../model/init.js';
 import { describeConfig, type ModelConfig, type ParamLayout, paramLayout, sameShape } from '../model/layout.js';
 import type { Model } from '../model/modelFile.js';
+import { checkParameterBudget } from '../model/validate.js';
 
 export type DataSource =
   | { kind: 'generated'; spec: SeriesSpec }
@@ -90,6 +91,7 @@ export function startRun(settings: RunSettings, model?: Model): Run {
     window: settings.window,
   };
   const layout = paramLayout(config);
+  checkParameterBudget(layout.size, 'hidden');
   // Weights are drawn even when a model is loaded, so the minibatch orders do not depend on it.
   let params = initParams(layout, rng);
   if (model !== undefined) {
