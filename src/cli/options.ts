@@ -40,9 +40,12 @@ export function requiredString(values: ParsedOptions, name: string): string {
   return value;
 }
 
+/** Plain decimal notation only: "0x10", "0b1" or "Infinity" are not what a person means by a number here. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 function parseNumber(text: string, name: string): number {
   const trimmed = text.trim();
-  const value = trimmed === '' ? Number.NaN : Number(trimmed);
+  const value = DECIMAL.test(trimmed) ? Number(trimmed) : Number.NaN;
   if (!Number.isFinite(value)) throw new InputError(`--${name}`, `expected a number, got "${text}"`);
   return value;
 }
@@ -90,7 +93,7 @@ export function intListOption(
     throw new InputError(`--${name}`, `expected 1 to ${maxItems} comma-separated whole numbers, got "${text}"`);
   }
   return parts.map((part) => {
-    const value = part.trim() === '' ? Number.NaN : Number(part);
+    const value = DECIMAL.test(part.trim()) ? Number(part) : Number.NaN;
     if (!Number.isInteger(value) || value < min || value > max) {
       throw new InputError(
         `--${name}`,
