@@ -1,8 +1,10 @@
 // The dense output layer on the top LSTM layer's last output, the seed's loss, and the layer's backward:
-//   out = y_T Wd + bd;  delta = out - target;  loss = 0.5 * sum(delta^2)          (MODE >= 1)
-//   dWd = y_Tᵀ delta;  dbd = sum over b of delta;  dyTop = delta Wdᵀ                 (MODE 2)
-// One workgroup: the layer is tiny next to the recurrence, and a single workgroup can reduce the loss
-// and reuse delta after a barrier instead of another dispatch.
+//   out = y_T Wd + bd;  delta = out - target
+//   loss = 0.5 * sum(delta^2)                                         (WITH_LOSS)
+//   dWd = y_Tᵀ delta;  dbd = sum over b of delta;  dyTop = delta Wdᵀ   (WITH_GRADIENTS)
+// One workgroup: the layer is tiny next to the recurrence, and a single workgroup can reuse delta after
+// a storage barrier instead of another dispatch. Training steps need no loss (the epoch's error is
+// computed over all samples afterwards); gradients() wants both.
 //
 // Legend: N = samples, B = batch of this pass, T = window, H = top hidden size, O = outputSize,
 //         P = parameter count.
@@ -11,19 +13,19 @@
 //   yTop     (T+1, B, H)   the top layer's outputs; step T is read
 //   targets  (N, O)        batch row b is sample order[orderBase + b]
 //   order    (orderBase + B)
-//   outputs  [loss, 3 unused, out (B, O), delta (B, O)]
+//   outputs  [loss, 3 unused, out (B, O), delta (B, O), partial sums (WORKGROUP)]
 //   dyTop    (B, H)        gradient at y_T, for the top layer's BPTT
 //   grads    (P)           dWd and dbd written at the dense offsets
-// MODE: 0 predict (out), 1 evaluate (out, loss), 2 train (out, loss, gradients).
 
-override MODE: u32;
+override WITH_LOSS: bool;
+override WITH_GRADIENTS: bool;
 override WINDOW: u32;
 override HIDDEN_SIZE: u32;
 override OUTPUT_SIZE: u32;
 override DENSE_W_OFFSET: u32;
 override DENSE_B_OFFSET: u32;
 
-const WORKGROUP = 256u;
+const WORKGROUP = 64u;
 const OUT_OFFSET = 4u;
 
 @group(0) @binding(0) var<storage, read> params: array<f32>;
@@ -35,8 +37,6 @@ const OUT_OFFSET = 4u;
 @group(0) @binding(6) var<storage, read_write> grads: array<f32>;
 @group(0) @binding(7) var<uniform> batchPass: PassParams;
 
-var<workgroup> partialSums: array<f32, WORKGROUP>;
-
 @compute @workgroup_size(WORKGROUP)
 fn main(@builtin(local_invocation_index) lane: u32) {
   let batch = batchPass.batch;
@@ -44,6 +44,7 @@ fn main(@builtin(local_invocation_index) lane: u32) {
   let O = OUTPUT_SIZE;
   let last = WINDOW * batch * H;
   let deltaAt = OUT_OFFSET + batch * O;
+  let partialsAt = deltaAt + batch * O;
 
   var sumSquares = 0.0;
   for (var p = lane; p < batch * O; p += WORKGROUP) {
@@ -54,33 +55,29 @@ fn main(@builtin(local_invocation_index) lane: u32) {
       out = fma(yTop[last + b * H + k], params[DENSE_W_OFFSET + k * O + o], out);
     }
     outputs[OUT_OFFSET + p] = out;
-    if (MODE >= 1u) {
+    if (WITH_LOSS || WITH_GRADIENTS) {
       let delta = out - targets[order[batchPass.orderBase + b] * O + o];
       outputs[deltaAt + p] = delta;
       sumSquares += delta * delta;
     }
   }
-  if (MODE == 0u) {
+  if (!WITH_LOSS && !WITH_GRADIENTS) {
     return;
   }
-
-  partialSums[lane] = sumSquares;
-  workgroupBarrier();
-  for (var stride = WORKGROUP / 2u; stride > 0u; stride /= 2u) {
-    if (lane < stride) {
-      partialSums[lane] += partialSums[lane + stride];
-    }
-    workgroupBarrier();
-  }
-  if (lane == 0u) {
-    outputs[0] = 0.5 * partialSums[0];
-  }
-  if (MODE < 2u) {
-    return;
-  }
-
-  // delta was written by other invocations of this workgroup.
+  outputs[partialsAt + lane] = sumSquares;
+  // Both what follows read what other invocations wrote above.
   storageBarrier();
+
+  if (WITH_LOSS && lane == 0u) {
+    var sum = 0.0;
+    for (var i = 0u; i < WORKGROUP; i++) {
+      sum += outputs[partialsAt + i];
+    }
+    outputs[0] = 0.5 * sum;
+  }
+  if (!WITH_GRADIENTS) {
+    return;
+  }
   for (var q = lane; q < H * O; q += WORKGROUP) {
     let k = q / O;
     let o = q % O;

@@ -8,6 +8,7 @@
 //   params  (P)           W (I, 4H) at W_OFFSET; Wᵀ is read in place
 //   delta   (T, B, 4H)    gate deltas from BPTT
 //   dInput  (T, B, I)     written
+// Entry points (matmul_workgroup_tiles, matmul_registers) and tiling: matmul.wgsl, appended.
 
 override WINDOW: u32;
 override INPUT_SIZE: u32;
@@ -31,8 +32,10 @@ fn matmul_depth() -> u32 {
   return 4u * HIDDEN_SIZE;
 }
 
-fn load_a(m: u32, k: u32) -> f32 {
-  return delta[m * 4u * HIDDEN_SIZE + k];
+fn load_a4(m: u32, k: u32) -> vec4f {
+  let G = 4u * HIDDEN_SIZE;
+  let last = WINDOW * batchPass.batch - 1u;
+  return vec4f(delta[m * G + k], delta[min(m + 1u, last) * G + k], delta[min(m + 2u, last) * G + k], delta[min(m + 3u, last) * G + k]);
 }
 
 fn load_b(k: u32, i: u32) -> f32 {
@@ -41,9 +44,4 @@ fn load_b(k: u32, i: u32) -> f32 {
 
 fn store_c(m: u32, i: u32, value: f32) {
   dInput[m * INPUT_SIZE + i] = value;
-}
-
-@compute @workgroup_size(MATMUL_THREADS, MATMUL_THREADS)
-fn main(@builtin(workgroup_id) tile: vec3u, @builtin(local_invocation_id) thread: vec3u) {
-  matmul_tiled(tile.xy, thread.xy);
 }

@@ -1,7 +1,7 @@
 // Input projection of one LSTM layer for all T steps of a batch, as one tiled product before the
 // recurrence (it does not depend on y_prev; cuDNN does the same):
 //   gates[t, b, :] = x_t[b, :] W + b            (T*B, I) x (I, 4H) -> (T*B, 4H)
-// The recurrence (lstm_step_forward / lstm_forward_persistent) adds y_prev V and activates in place.
+// The recurrence (lstm_forward.wgsl) adds y_prev V and activates in place.
 //
 // Legend: N = samples, B = batch of this pass, T = window, I = layer input size, H = hidden size,
 //         P = parameter count; rows of the product are m = t * B + b.
@@ -11,6 +11,7 @@
 //           (T+1, B, I)   layers above: the outputs y of the layer below; steps 1..T are read
 //   order   (orderBase + B) sample indices
 //   gates   (T, B, 4H)    pre-activations, written
+// Entry points (matmul_workgroup_tiles, matmul_registers) and tiling: matmul.wgsl, appended.
 
 override WINDOW: u32;
 override INPUT_SIZE: u32;
@@ -37,14 +38,18 @@ fn matmul_depth() -> u32 {
   return INPUT_SIZE;
 }
 
-fn load_a(row: u32, k: u32) -> f32 {
+fn load_row(row: u32, k: u32) -> f32 {
   let batch = batchPass.batch;
+  let m = min(row, WINDOW * batch - 1u);
   if (GATHER_SAMPLES) {
-    let t = row / batch;
-    let sample = order[batchPass.orderBase + row % batch];
-    return input[(sample * WINDOW + t) * INPUT_SIZE + k];
+    let sample = order[batchPass.orderBase + m % batch];
+    return input[(sample * WINDOW + m / batch) * INPUT_SIZE + k];
   }
-  return input[(batch + row) * INPUT_SIZE + k];
+  return input[(batch + m) * INPUT_SIZE + k];
+}
+
+fn load_a4(row: u32, k: u32) -> vec4f {
+  return vec4f(load_row(row, k), load_row(row + 1u, k), load_row(row + 2u, k), load_row(row + 3u, k));
 }
 
 fn load_b(k: u32, col: u32) -> f32 {
@@ -53,9 +58,4 @@ fn load_b(k: u32, col: u32) -> f32 {
 
 fn store_c(row: u32, col: u32, value: f32) {
   gates[row * 4u * HIDDEN_SIZE + col] = value + params[BIAS_OFFSET + col];
-}
-
-@compute @workgroup_size(MATMUL_THREADS, MATMUL_THREADS)
-fn main(@builtin(workgroup_id) tile: vec3u, @builtin(local_invocation_id) thread: vec3u) {
-  matmul_tiled(tile.xy, thread.xy);
 }

@@ -1,8 +1,9 @@
 // Weight gradients of one LSTM layer, summed over the batch and all T steps, as one tiled product
 // (not T small ones). W, V and b sit back to back in the flat layout, so one product fills all three:
-//   [dW; dV; db] = Σ_t [x_t; y_{t-1}; 1]ᵀ delta_t      (I+H+1, T*B) x (T*B, 4H) -> (I+H+1, 4H)
-// Rows of the product are the layer's inputs, then its recurrent units, then a row of ones (the bias);
-// the summed dimension runs over m = t * B + b.
+//   [dV; dW; db] = Σ_t [y_{t-1}; x_t; 1]ᵀ delta_t      (H+I+1, T*B) x (T*B, 4H) -> (H+I+1, 4H)
+// Rows of the product are the recurrent units first (contiguous loads, no gather), then the layer's
+// inputs, then a row of ones (the bias); store_c puts each row where the layout has it. The summed
+// dimension runs over m = t * B + b.
 //
 // Legend: N = samples, B = batch of this pass, T = window, I = layer input size, H = hidden size,
 //         P = parameter count.
@@ -12,7 +13,8 @@
 //   order   (orderBase + B)
 //   y       (T+1, B, H)   this layer's outputs; y[t] is y_prev of step t
 //   delta   (T, B, 4H)    gate deltas from BPTT
-//   grads   (P)           written from W_OFFSET: dW (I, 4H), dV (H, 4H), db (4H)
+//   grads   (P)           written from W_OFFSET: dW (I, 4H), dV (H, 4H), db (4H), the layout's order
+// Entry points (matmul_workgroup_tiles, matmul_registers) and tiling: matmul.wgsl, appended.
 
 override WINDOW: u32;
 override INPUT_SIZE: u32;
@@ -39,19 +41,30 @@ fn matmul_depth() -> u32 {
   return WINDOW * batchPass.batch;
 }
 
-fn load_a(row: u32, m: u32) -> f32 {
+/** Row `row` of [y_{t-1}; x_t; 1] at m = t * B + b. */
+fn load_row(row: u32, m: u32) -> f32 {
   let batch = batchPass.batch;
-  if (row < INPUT_SIZE) {
+  if (row < HIDDEN_SIZE) {
+    return y[m * HIDDEN_SIZE + row];
+  }
+  let feature = row - HIDDEN_SIZE;
+  if (feature < INPUT_SIZE) {
     if (GATHER_SAMPLES) {
       let sample = order[batchPass.orderBase + m % batch];
-      return input[(sample * WINDOW + m / batch) * INPUT_SIZE + row];
+      return input[(sample * WINDOW + m / batch) * INPUT_SIZE + feature];
     }
-    return input[(batch + m) * INPUT_SIZE + row];
-  }
-  if (row < INPUT_SIZE + HIDDEN_SIZE) {
-    return y[m * HIDDEN_SIZE + row - INPUT_SIZE];
+    return input[(batch + m) * INPUT_SIZE + feature];
   }
   return 1.0;
+}
+
+fn load_a4(row: u32, m: u32) -> vec4f {
+  // Most rows are recurrent units, and they come first: four of them are four contiguous y values.
+  if (row + 3u < HIDDEN_SIZE) {
+    let at = m * HIDDEN_SIZE + row;
+    return vec4f(y[at], y[at + 1u], y[at + 2u], y[at + 3u]);
+  }
+  return vec4f(load_row(row, m), load_row(row + 1u, m), load_row(row + 2u, m), load_row(row + 3u, m));
 }
 
 fn load_b(m: u32, col: u32) -> f32 {
@@ -59,10 +72,12 @@ fn load_b(m: u32, col: u32) -> f32 {
 }
 
 fn store_c(row: u32, col: u32, value: f32) {
-  grads[W_OFFSET + row * 4u * HIDDEN_SIZE + col] = value;
-}
-
-@compute @workgroup_size(MATMUL_THREADS, MATMUL_THREADS)
-fn main(@builtin(workgroup_id) tile: vec3u, @builtin(local_invocation_id) thread: vec3u) {
-  matmul_tiled(tile.xy, thread.xy);
+  // Product row -> parameter row of the layout (w's I rows, then v's H rows, then b).
+  var parameterRow = INPUT_SIZE + HIDDEN_SIZE;
+  if (row < HIDDEN_SIZE) {
+    parameterRow = INPUT_SIZE + row;
+  } else if (row < HIDDEN_SIZE + INPUT_SIZE) {
+    parameterRow = row - HIDDEN_SIZE;
+  }
+  grads[W_OFFSET + parameterRow * 4u * HIDDEN_SIZE + col] = value;
 }

@@ -79,6 +79,12 @@ export interface Backend {
   /** Restores a state read from this or another backend (same optimiser and parameter count). */
   setOptimizerState?(state: OptimizerState): void;
 
+  /**
+   * Optional: measures the backend's alternative schedules on the training data just set and keeps the
+   * fastest (the WebGPU backend's stepwise or persistent recurrence). The parameters are unchanged.
+   */
+  calibrate?(): Promise<void>;
+
   /** Null on the CPU. */
   counters(): GpuCounters | null;
   /** Minibatch updates per dispatch count, for reporting (null on the CPU). */

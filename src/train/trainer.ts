@@ -167,6 +167,7 @@ export async function* train(
   checkTrainOptions(options, data);
   useOptimizer(backend, options);
   backend.setTrainingData(data, options.batchSize);
+  await backend.calibrate?.();
   const stepsPerEpoch = Math.floor(data.count / options.batchSize);
   const order = new Uint32Array(data.count);
   const losses: number[] = resume ? [...resume.losses] : [];

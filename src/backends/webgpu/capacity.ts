@@ -8,11 +8,7 @@
 import { InputError } from '../../model/errors.js';
 import { describeConfig, GATES, type ModelConfig, type ParamLayout, paramLayout } from '../../model/layout.js';
 import type { GpuLimits } from './context.js';
-
-/** Rows and columns of the tiled products' workgroup tile, and batch rows of the step kernels' (see shaders/). */
-const MATMUL_TILE = 32;
-const STEP_ROWS = 4;
-const STEP_UNITS = 64;
+import { forwardItems, MATMUL_TILE, STEP_WORKGROUP } from './passes.js';
 
 interface Need {
   what: string;
@@ -45,17 +41,16 @@ function storageNeeds(layout: ParamLayout, capacity: number, samples: number): N
         limitName: 'maxComputeWorkgroupsPerDimension',
       },
       {
-        what: `lstm[${l}] step workgroups (H/${STEP_UNITS})`,
-        amount: Math.ceil(H / STEP_UNITS),
+        what: `lstm[${l}] recurrence workgroups (B/4 * H / ${STEP_WORKGROUP})`,
+        amount: Math.ceil(forwardItems(C, H) / STEP_WORKGROUP),
         limitName: 'maxComputeWorkgroupsPerDimension',
       },
     );
   });
   needs.push(
-    { what: 'step workgroups (B/4)', amount: Math.ceil(C / STEP_ROWS), limitName: 'maxComputeWorkgroupsPerDimension' },
     { what: 'samples (N, T, I)', amount: 4 * samples * T * inputSize, limitName: 'maxStorageBufferBindingSize' },
     { what: 'targets (N, O)', amount: 4 * samples * O, limitName: 'maxStorageBufferBindingSize' },
-    { what: 'dense outputs (2, B, O)', amount: 4 * (4 + 2 * C * O), limitName: 'maxStorageBufferBindingSize' },
+    { what: 'dense outputs (2, B, O)', amount: 4 * (68 + 2 * C * O), limitName: 'maxStorageBufferBindingSize' },
   );
   return needs;
 }

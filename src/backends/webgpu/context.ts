@@ -41,6 +41,11 @@ export interface GpuContext {
   readonly limits: GpuLimits;
   /** Resolves with the reason when the device is lost (destroy() included). */
   readonly lost: Promise<string>;
+  /**
+   * True where waiting for the GPU keeps a CPU core busy (Dawn in Node polls in a setImmediate loop):
+   * long waits are better slept through first.
+   */
+  readonly waitsByPolling: boolean;
   /** The first uncaptured error or the loss of the device; null while all is well. */
   failure(): string | null;
   /** Calls `listener` with every uncaptured error and with the loss of the device; returns an unsubscribe. */
@@ -105,6 +110,7 @@ function wrapDevice(device: GPUDevice, adapter: AdapterDescription): GpuContext 
     adapter,
     limits,
     lost,
+    waitsByPolling: typeof process !== 'undefined' && process.versions?.node !== undefined,
     failure: () => firstFailure,
     onError(listener) {
       listeners.add(listener);

@@ -1,5 +1,6 @@
 // The compute kernels of the WebGPU backend: each kernel's WGSL (one kernel a file in shaders/, with
-// the shared library files it needs), its explicit bind group layout (read-only storage for inputs,
+// the shared library files it needs; a kernel may have one entry point per schedule), its explicit
+// bind group layout (read-only storage for inputs,
 // storage for outputs, uniforms with dynamic offsets for the per-step indices), and a per-device cache
 // so that a module, layout or pipeline is made once per (kernel, override constants). The cache is a
 // WeakMap on the device, so a lost or destroyed device takes its pipelines with it.
@@ -7,12 +8,10 @@
 import denseSource from '../../../shaders/dense.wgsl?raw';
 import inputGradientsSource from '../../../shaders/input_gradients.wgsl?raw';
 import inputProjectionSource from '../../../shaders/input_projection.wgsl?raw';
-import backwardPersistentSource from '../../../shaders/lstm_backward_persistent.wgsl?raw';
+import backwardSource from '../../../shaders/lstm_backward.wgsl?raw';
 import cellSource from '../../../shaders/lstm_cell.wgsl?raw';
-import forwardPersistentSource from '../../../shaders/lstm_forward_persistent.wgsl?raw';
-import stepBackwardSource from '../../../shaders/lstm_step_backward.wgsl?raw';
-import stepForwardSource from '../../../shaders/lstm_step_forward.wgsl?raw';
-import matmulSource from '../../../shaders/matmul_tiled.wgsl?raw';
+import forwardSource from '../../../shaders/lstm_forward.wgsl?raw';
+import matmulSource from '../../../shaders/matmul.wgsl?raw';
 import paramsSource from '../../../shaders/params.wgsl?raw';
 import sgdUpdateSource from '../../../shaders/sgd_update.wgsl?raw';
 import weightGradientsSource from '../../../shaders/weight_gradients.wgsl?raw';
@@ -26,19 +25,20 @@ interface KernelSpec {
   bindings: BindingKind[];
 }
 
-const STEP_FORWARD: BindingKind[] = ['read', 'write', 'write', 'write', 'dynamic', 'dynamic'];
-const STEP_BACKWARD: BindingKind[] = ['read', 'read', 'read', 'read', 'write', 'write', 'dynamic', 'dynamic'];
-
 export const KERNELS = {
   input_projection: {
     sources: [inputProjectionSource, matmulSource],
     bindings: ['read', 'read', 'read', 'write', 'dynamic'],
   },
-  lstm_step_forward: { sources: [stepForwardSource, cellSource], bindings: STEP_FORWARD },
-  lstm_forward_persistent: { sources: [forwardPersistentSource, cellSource], bindings: STEP_FORWARD },
+  lstm_forward: {
+    sources: [forwardSource, cellSource],
+    bindings: ['read', 'write', 'write', 'write', 'dynamic', 'dynamic'],
+  },
   dense: { sources: [denseSource], bindings: ['read', 'read', 'read', 'read', 'write', 'write', 'write', 'dynamic'] },
-  lstm_step_backward: { sources: [stepBackwardSource, cellSource], bindings: STEP_BACKWARD },
-  lstm_backward_persistent: { sources: [backwardPersistentSource, cellSource], bindings: STEP_BACKWARD },
+  lstm_backward: {
+    sources: [backwardSource, cellSource],
+    bindings: ['read', 'read', 'read', 'read', 'write', 'write', 'dynamic', 'dynamic'],
+  },
   weight_gradients: {
     sources: [weightGradientsSource, matmulSource],
     bindings: ['read', 'read', 'read', 'read', 'write', 'dynamic'],
@@ -68,7 +68,7 @@ export class KernelCache {
     this.device = device;
   }
 
-  /** Kernels with the same bindings share one layout, so the stepwise and persistent kernels share bind groups. */
+  /** Kernels with the same bindings share one layout. */
   bindGroupLayout(kernel: KernelName): GPUBindGroupLayout {
     const { bindings } = KERNELS[kernel];
     const key = bindings.join(',');
@@ -87,14 +87,15 @@ export class KernelCache {
     return layout;
   }
 
-  pipeline(kernel: KernelName, constants: Record<string, number>): GPUComputePipeline {
-    const key = `${kernel} ${JSON.stringify(constants)}`;
+  /** The pipeline of `kernel`'s entry point `entryPoint` with its override constants. */
+  pipeline(kernel: KernelName, entryPoint: string, constants: Record<string, number>): GPUComputePipeline {
+    const key = `${kernel}.${entryPoint} ${JSON.stringify(constants)}`;
     let pipeline = this.pipelines.get(key);
     if (pipeline === undefined) {
       pipeline = this.device.createComputePipeline({
         label: key,
         layout: this.pipelineLayout(kernel),
-        compute: { module: this.module(kernel), entryPoint: 'main', constants },
+        compute: { module: this.module(kernel), entryPoint, constants },
       });
       this.pipelines.set(key, pipeline);
     }

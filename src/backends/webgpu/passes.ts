@@ -14,14 +14,20 @@ import type { GpuCounters } from '../backend.js';
 import { type KernelCache, uniformStride } from './kernels.js';
 
 export type Schedule = 'stepwise' | 'persistent';
-export type DenseMode = 'predict' | 'evaluate' | 'train';
+/** What the dense kernel computes: outputs; + the loss; + the gradients; both. */
+export type DenseMode = 'predict' | 'evaluate' | 'train' | 'gradients';
 
-const DENSE_MODES: Record<DenseMode, number> = { predict: 0, evaluate: 1, train: 2 };
-/** Workgroup tile of the tiled products and of the step kernels (see shaders/). */
-const MATMUL_TILE = 32;
-const STEP_UNITS = 64;
-const STEP_ROWS = 4;
-const SGD_WORKGROUP = 256;
+/** Shapes fixed in shaders/: the products' output tile, the recurrence items, workgroup sizes. */
+export const MATMUL_TILE = 32;
+export const RECURRENCE_ROWS = 4;
+const RECURRENCE_UNITS = 4;
+/** Workgroup size of the step kernels at most (capacity checks use the smallest, 8). */
+export const STEP_WORKGROUP = 8;
+const SGD_WORKGROUP = 64;
+/** Items a step one invocation of a persistent kernel may take on. */
+const PERSISTENT_ITEMS = 8;
+/** Floats of the dense kernel's partial sums (its workgroup size). */
+const DENSE_PARTIALS = 64;
 
 /** Creates, counts and finally destroys every buffer of one backend. */
 export class Allocator {
@@ -112,7 +118,7 @@ export class Workspace {
   readonly dc: GPUBuffer;
   /** (C, H_top) gradient at the top layer's last output */
   readonly dyTop: GPUBuffer;
-  /** [loss, 3 unused, out (C, O), delta (C, O)] */
+  /** [loss, 3 unused, out (C, O), delta (C, O), partial sums (64)] */
   readonly outputs: GPUBuffer;
   private readonly allocator: Allocator;
 
@@ -133,7 +139,11 @@ export class Workspace {
     const topHidden = layout.dense.inputSize;
     this.dc = allocator.storage(`${label} dc (B, H)`, 4 * C * maxHidden);
     this.dyTop = allocator.storage(`${label} dyTop (B, H)`, 4 * C * topHidden);
-    this.outputs = allocator.storage(`${label} dense outputs`, 4 * (4 + 2 * C * O), GPUBufferUsage.COPY_SRC);
+    this.outputs = allocator.storage(
+      `${label} dense outputs`,
+      4 * (4 + 2 * C * O + DENSE_PARTIALS),
+      GPUBufferUsage.COPY_SRC,
+    );
   }
 
   release(): void {
@@ -156,6 +166,38 @@ export interface SampleSource {
   order: GPUBuffer;
 }
 
+/**
+ * How the kernels are shaped for a kind of adapter. GPUs get the classic choices (workgroup-memory
+ * tiles, wide workgroups); SwiftShader (a CPU) gets what measured fastest there: workgroup memory is
+ * slower than storage, zero-initialising it and barriers cost per invocation, and starting an
+ * invocation costs more than a few updates, so few long invocations win.
+ */
+export interface KernelTuning {
+  matmulEntry: 'matmul_workgroup_tiles' | 'matmul_registers';
+  /** Invocations of the persistent kernels' one workgroup, at most. */
+  persistentWorkgroup: number;
+  /** Invocations a workgroup of the stepwise recurrence kernels. */
+  stepWorkgroup: number;
+  /** Parameters one SGD invocation updates. */
+  sgdParamsPerInvocation: number;
+}
+
+export function kernelTuning(software: boolean, maxInvocationsPerWorkgroup: number): KernelTuning {
+  return software
+    ? {
+        matmulEntry: 'matmul_registers',
+        persistentWorkgroup: 64,
+        stepWorkgroup: Number(process.env.STEPWG ?? 16),
+        sgdParamsPerInvocation: 64,
+      }
+    : {
+        matmulEntry: 'matmul_workgroup_tiles',
+        persistentWorkgroup: Math.min(256, maxInvocationsPerWorkgroup),
+        stepWorkgroup: 64,
+        sgdParamsPerInvocation: 1,
+      };
+}
+
 /** Buffers and pipelines every pass of one backend shares. */
 export interface PassContext {
   kernels: KernelCache;
@@ -164,7 +206,7 @@ export interface PassContext {
   params: GPUBuffer;
   grads: GPUBuffer;
   steps: GPUBuffer;
-  limits: { maxComputeWorkgroupStorageSize: number; maxComputeInvocationsPerWorkgroup: number };
+  tuning: KernelTuning;
   counters: GpuCounters;
 }
 
@@ -184,12 +226,20 @@ interface StepPlan {
   backward: Dispatch[];
 }
 
-/** Bytes of workgroup memory the persistent kernels need for a layer of `hidden` units at `batch` rows. */
-export function persistentForwardBytes(batch: number, hidden: number): number {
-  return 4 * 2 * batch * hidden;
+/** Items of the recurrence kernels (see lstm_forward.wgsl, lstm_backward.wgsl): 4 rows x 1 or 4 units. */
+export function forwardItems(batch: number, hidden: number): number {
+  return Math.ceil(batch / RECURRENCE_ROWS) * hidden;
 }
-export function persistentBackwardBytes(batch: number, hidden: number): number {
-  return 4 * 2 * batch * GATES * hidden;
+function backwardItems(batch: number, hidden: number): number {
+  return Math.ceil(batch / RECURRENCE_ROWS) * Math.ceil(hidden / RECURRENCE_UNITS);
+}
+
+/**
+ * Whether a layer's recurrence at `batch` rows fits the persistent schedule: one workgroup, each
+ * invocation with at most PERSISTENT_ITEMS items a step (beyond that one workgroup is too little).
+ */
+export function persistentFits(batch: number, hidden: number, tuning: KernelTuning): boolean {
+  return forwardItems(batch, hidden) <= PERSISTENT_ITEMS * tuning.persistentWorkgroup;
 }
 
 export class Pass {
@@ -218,34 +268,34 @@ export class Pass {
     this.entries = entries;
     this.workspace = workspace;
     this.stride = uniformStride(context.allocator.device);
-    const { kernels, layout, params, grads, steps } = context;
+    const { kernels, layout, params, grads, steps, tuning } = context;
     const uniform = passUniform(context.allocator, `${label} uniforms`, batch, entries);
     this.uniform = uniform;
     const { window: T } = layout.config;
     const top = layout.layers.length - 1;
+    const matmulGrid = (rows: number, cols: number): [number, number] => [
+      Math.ceil(cols / MATMUL_TILE),
+      Math.ceil(rows / MATMUL_TILE),
+    ];
+    const persistentWorkgroup = (items: number) => Math.min(tuning.persistentWorkgroup, Math.ceil(items / 32) * 32);
 
     const stepwise: StepPlan = { forward: [], backward: [] };
     const persistent: StepPlan = { forward: [], backward: [] };
     let anyPersistent = false;
-    const persistentWorkgroup = (hidden: number) =>
-      Math.min(256, context.limits.maxComputeInvocationsPerWorkgroup, Math.ceil((batch * hidden) / 32) * 32);
-    const storage = context.limits.maxComputeWorkgroupStorageSize;
 
     layout.layers.forEach((layer, l) => {
       const { inputSize: I, hiddenSize: H } = layer;
       const buffers = workspace.layers[l];
       const input = l === 0 ? source.samples : workspace.layers[l - 1].y;
-      const gather = l === 0 ? 1 : 0;
       const name = `${label} lstm[${l}]`;
-
       const projection: Dispatch = {
-        pipeline: kernels.pipeline('input_projection', {
+        pipeline: kernels.pipeline('input_projection', tuning.matmulEntry, {
           WINDOW: T,
           INPUT_SIZE: I,
           HIDDEN_SIZE: H,
           W_OFFSET: layer.w,
           BIAS_OFFSET: layer.b,
-          GATHER_SAMPLES: gather,
+          GATHER_SAMPLES: l === 0 ? 1 : 0,
         }),
         bindGroup: kernels.bindGroup('input_projection', `${name} input projection`, [
           params,
@@ -256,9 +306,9 @@ export class Pass {
         ]),
         dynamicOffsets: 1,
         step: 0,
-        workgroups: [Math.ceil((GATES * H) / MATMUL_TILE), Math.ceil((T * batch) / MATMUL_TILE)],
+        workgroups: matmulGrid(T * batch, GATES * H),
       };
-      const recurrence = kernels.bindGroup('lstm_step_forward', `${name} recurrence`, [
+      const bindGroup = kernels.bindGroup('lstm_forward', `${name} forward`, [
         params,
         buffers.gates,
         buffers.c,
@@ -266,35 +316,30 @@ export class Pass {
         uniform,
         steps,
       ]);
-      const stepForward = kernels.pipeline('lstm_step_forward', { WINDOW: T, HIDDEN_SIZE: H, V_OFFSET: layer.v });
-      const stepGrid: [number, number] = [Math.ceil(H / STEP_UNITS), Math.ceil(batch / STEP_ROWS)];
+      const constants = { WINDOW: T, HIDDEN_SIZE: H, V_OFFSET: layer.v };
+      const items = forwardItems(batch, H);
+      const stepPipeline = kernels.pipeline('lstm_forward', 'step_forward', {
+        ...constants,
+        STEP_WORKGROUP: tuning.stepWorkgroup,
+      });
       const forwardSteps: Dispatch[] = [];
       for (let t = 0; t < T; t++) {
         forwardSteps.push({
-          pipeline: stepForward,
-          bindGroup: recurrence,
+          pipeline: stepPipeline,
+          bindGroup,
           dynamicOffsets: 2,
           step: t,
-          workgroups: stepGrid,
+          workgroups: [Math.ceil(items / tuning.stepWorkgroup), 1],
         });
       }
       stepwise.forward.push(projection, ...forwardSteps);
-      if (persistentForwardBytes(batch, H) <= storage) {
+      if (persistentFits(batch, H, tuning)) {
         anyPersistent = true;
-        const pipeline = kernels.pipeline('lstm_forward_persistent', {
-          WINDOW: T,
-          HIDDEN_SIZE: H,
-          V_OFFSET: layer.v,
-          BATCH: batch,
-          WORKGROUP: persistentWorkgroup(H),
+        const pipeline = kernels.pipeline('lstm_forward', 'persistent_forward', {
+          ...constants,
+          PERSISTENT_WORKGROUP: persistentWorkgroup(items),
         });
-        persistent.forward.push(projection, {
-          pipeline,
-          bindGroup: recurrence,
-          dynamicOffsets: 2,
-          step: 0,
-          workgroups: [1, 1],
-        });
+        persistent.forward.push(projection, { pipeline, bindGroup, dynamicOffsets: 2, step: 0, workgroups: [1, 1] });
       } else {
         persistent.forward.push(projection, ...forwardSteps);
       }
@@ -310,7 +355,7 @@ export class Pass {
       const fromAbove = l === top ? workspace.dyTop : workspace.layers[l + 1].dInput;
       if (fromAbove === null) throw new Error('unreachable: a layer above the first has dInput');
       const name = `${label} lstm[${l}]`;
-      const bptt = kernels.bindGroup('lstm_step_backward', `${name} bptt`, [
+      const bindGroup = kernels.bindGroup('lstm_backward', `${name} bptt`, [
         params,
         buffers.gates,
         buffers.c,
@@ -320,27 +365,25 @@ export class Pass {
         uniform,
         steps,
       ]);
-      const fromDense = l === top ? 1 : 0;
-      const stepBackward = kernels.pipeline('lstm_step_backward', {
-        WINDOW: T,
-        HIDDEN_SIZE: H,
-        V_OFFSET: layer.v,
-        FROM_DENSE: fromDense,
+      const constants = { WINDOW: T, HIDDEN_SIZE: H, V_OFFSET: layer.v, FROM_DENSE: l === top ? 1 : 0 };
+      const items = backwardItems(batch, H);
+      const stepPipeline = kernels.pipeline('lstm_backward', 'step_backward', {
+        ...constants,
+        STEP_WORKGROUP: tuning.stepWorkgroup,
       });
-      const stepGrid: [number, number] = [Math.ceil(H / STEP_UNITS), Math.ceil(batch / STEP_ROWS)];
       const backwardSteps: Dispatch[] = [];
       for (let t = T - 1; t >= 0; t--) {
         backwardSteps.push({
-          pipeline: stepBackward,
-          bindGroup: bptt,
+          pipeline: stepPipeline,
+          bindGroup,
           dynamicOffsets: 2,
           step: t,
-          workgroups: stepGrid,
+          workgroups: [Math.ceil(items / tuning.stepWorkgroup), 1],
         });
       }
       const gradients: Dispatch[] = [
         {
-          pipeline: kernels.pipeline('weight_gradients', {
+          pipeline: kernels.pipeline('weight_gradients', tuning.matmulEntry, {
             WINDOW: T,
             INPUT_SIZE: I,
             HIDDEN_SIZE: H,
@@ -357,12 +400,12 @@ export class Pass {
           ]),
           dynamicOffsets: 1,
           step: 0,
-          workgroups: [Math.ceil((GATES * H) / MATMUL_TILE), Math.ceil((I + H + 1) / MATMUL_TILE)],
+          workgroups: matmulGrid(I + H + 1, GATES * H),
         },
       ];
       if (buffers.dInput !== null) {
         gradients.push({
-          pipeline: kernels.pipeline('input_gradients', {
+          pipeline: kernels.pipeline('input_gradients', tuning.matmulEntry, {
             WINDOW: T,
             INPUT_SIZE: I,
             HIDDEN_SIZE: H,
@@ -376,24 +419,17 @@ export class Pass {
           ]),
           dynamicOffsets: 1,
           step: 0,
-          workgroups: [Math.ceil(I / MATMUL_TILE), Math.ceil((T * batch) / MATMUL_TILE)],
+          workgroups: matmulGrid(T * batch, I),
         });
       }
       stepwise.backward.push(...backwardSteps, ...gradients);
-      if (persistentBackwardBytes(batch, H) <= storage) {
+      if (persistentFits(batch, H, tuning)) {
         anyPersistent = true;
-        const pipeline = kernels.pipeline('lstm_backward_persistent', {
-          WINDOW: T,
-          HIDDEN_SIZE: H,
-          V_OFFSET: layer.v,
-          FROM_DENSE: fromDense,
-          BATCH: batch,
-          WORKGROUP: persistentWorkgroup(H),
+        const pipeline = kernels.pipeline('lstm_backward', 'persistent_backward', {
+          ...constants,
+          PERSISTENT_WORKGROUP: persistentWorkgroup(items),
         });
-        persistent.backward.push(
-          { pipeline, bindGroup: bptt, dynamicOffsets: 2, step: 0, workgroups: [1, 1] },
-          ...gradients,
-        );
+        persistent.backward.push({ pipeline, bindGroup, dynamicOffsets: 2, step: 0, workgroups: [1, 1] }, ...gradients);
       } else {
         persistent.backward.push(...backwardSteps, ...gradients);
       }
@@ -412,8 +448,9 @@ export class Pass {
       uniform,
     ]);
     const denseDispatch = (mode: DenseMode): Dispatch => ({
-      pipeline: kernels.pipeline('dense', {
-        MODE: DENSE_MODES[mode],
+      pipeline: kernels.pipeline('dense', 'main', {
+        WITH_LOSS: mode === 'evaluate' || mode === 'gradients' ? 1 : 0,
+        WITH_GRADIENTS: mode === 'train' || mode === 'gradients' ? 1 : 0,
         WINDOW: T,
         HIDDEN_SIZE: dense.inputSize,
         OUTPUT_SIZE: dense.outputSize,
@@ -429,6 +466,7 @@ export class Pass {
       predict: denseDispatch('predict'),
       evaluate: denseDispatch('evaluate'),
       train: denseDispatch('train'),
+      gradients: denseDispatch('gradients'),
     };
   }
 
@@ -437,7 +475,7 @@ export class Pass {
     this.context.allocator.release(this.uniform);
   }
 
-  /** Whether the persistent kernels fit this pass (for at least one layer and direction). */
+  /** Whether the persistent schedule applies to this pass (to at least one layer). */
   hasPersistent(): boolean {
     return this.plans.persistent !== null;
   }
@@ -458,7 +496,7 @@ export class Pass {
     this.encode(compute, this.dense[mode], entry);
   }
 
-  /** BPTT and the gradients of every layer for minibatch `entry` (after encodeForward in 'train' mode). */
+  /** BPTT and the gradients of every layer for minibatch `entry` (after encodeForward in a gradient mode). */
   encodeBackward(compute: GPUComputePassEncoder, entry: number, schedule: Schedule): void {
     for (const dispatch of this.plan(schedule).backward) this.encode(compute, dispatch, entry);
   }
@@ -481,11 +519,11 @@ export class SgdUpdate {
   private readonly counters: GpuCounters;
 
   constructor(context: PassContext, epochUniform: GPUBuffer, maxWorkgroupsPerDimension: number) {
-    const { kernels, layout, params, grads } = context;
+    const { kernels, layout, params, grads, tuning } = context;
     this.counters = context.counters;
-    this.pipeline = kernels.pipeline('sgd_update', { PARAM_COUNT: layout.size });
+    this.pipeline = kernels.pipeline('sgd_update', 'main', { PARAM_COUNT: layout.size });
     this.bindGroup = kernels.bindGroup('sgd_update', 'sgd update', [params, grads, epochUniform]);
-    const groups = Math.ceil(layout.size / SGD_WORKGROUP);
+    const groups = Math.ceil(layout.size / (SGD_WORKGROUP * tuning.sgdParamsPerInvocation));
     const x = Math.min(groups, maxWorkgroupsPerDimension);
     this.workgroups = [x, Math.ceil(groups / x)];
   }

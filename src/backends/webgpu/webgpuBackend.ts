@@ -14,7 +14,7 @@
 import type { Dataset } from '../../data/dataset.js';
 import { InputError } from '../../model/errors.js';
 import type { ModelConfig, ParamLayout } from '../../model/layout.js';
-import type { AdapterDescription, Backend, GpuCounters, GradientResult } from '../backend.js';
+import type { AdapterDescription, Backend, EpochOptions, GpuCounters, GradientResult } from '../backend.js';
 import { checkBatchFits, checkModelFits } from './capacity.js';
 import type { GpuContext } from './context.js';
 import { kernelsFor } from './kernels.js';
@@ -22,6 +22,8 @@ import { LossReadback } from './lossReadback.js';
 import {
   Allocator,
   identityOrder,
+  type KernelTuning,
+  kernelTuning,
   Pass,
   type PassContext,
   type Schedule,
@@ -35,6 +37,8 @@ export type { Schedule } from './passes.js';
 export interface WebGpuBackendOptions {
   /** How the recurrence is dispatched; 'auto' (the default) lets calibrate() measure. */
   schedule?: Schedule | 'auto';
+  /** Kernel shapes; by default those for the adapter's kind (tests run the GPU ones on SwiftShader too). */
+  tuning?: Partial<KernelTuning>;
 }
 
 /** The GPU failed (device lost, an uncaptured error): the weights last read back are still good. */
@@ -118,11 +122,14 @@ export class WebGpuBackend implements Backend {
       params: this.params,
       grads: this.grads,
       steps: stepUniform(this.allocator, layout.config.window),
-      limits: context.limits,
+      tuning: {
+        ...kernelTuning(context.adapter.software, context.limits.maxComputeInvocationsPerWorkgroup),
+        ...options.tuning,
+      },
       counters: this.counts,
     };
     this.sgd = new SgdUpdate(this.passContext, this.epochUniform, context.limits.maxComputeWorkgroupsPerDimension);
-    this.losses = new LossReadback(this.allocator, this.counts);
+    this.losses = new LossReadback(this.allocator, this.counts, context.waitsByPolling);
   }
 
   /** The schedule training uses now: the requested one, calibrate()'s pick, or the default before it. */
@@ -151,7 +158,7 @@ export class WebGpuBackend implements Backend {
     const values = await this.readBack(outBytes + 4 * this.layout.size, (encoder, staging) => {
       const pass = this.scratchPass(batchSize, x, t);
       const compute = encoder.beginComputePass({ label: 'gradients' });
-      pass.encodeForward(compute, 0, this.schedule(), 'train');
+      pass.encodeForward(compute, 0, this.schedule(), 'gradients');
       pass.encodeBackward(compute, 0, this.schedule());
       compute.end();
       encoder.copyBufferToBuffer(pass.workspace.outputs, 0, staging, 0, outBytes);
@@ -249,7 +256,7 @@ export class WebGpuBackend implements Backend {
       for (let round = 0; round < 3; round++) {
         for (const schedule of ['stepwise', 'persistent'] as const) {
           const encoder = this.device.createCommandEncoder({ label: `calibration: ${schedule}` });
-          this.encodeEpoch(encoder, training, schedule);
+          this.encodeEpoch(encoder, training, schedule, true);
           const start = performance.now();
           this.submit(encoder);
           await this.device.queue.onSubmittedWorkDone();
@@ -268,7 +275,7 @@ export class WebGpuBackend implements Backend {
     }
   }
 
-  trainEpoch(order: Uint32Array, learningRate: number): void {
+  trainEpoch(order: Uint32Array, learningRate: number, options: EpochOptions = {}): void {
     this.assertUsable();
     const training = this.training;
     if (training === null) throw new Error('trainEpoch before setTrainingData');
@@ -282,9 +289,10 @@ export class WebGpuBackend implements Backend {
     upload(queue, training.order, order, Math.min(order.length, training.data.count));
     this.epochValues[0] = learningRate;
     queue.writeBuffer(this.epochUniform, 0, this.epochValues);
+    const evaluate = options.evaluate ?? true;
     const encoder = this.device.createCommandEncoder({ label: 'epoch' });
-    this.encodeEpoch(encoder, training, this.schedule());
-    this.losses.encodeCopy(encoder, training.workspace.outputs, 0);
+    this.encodeEpoch(encoder, training, this.schedule(), evaluate);
+    if (evaluate) this.losses.encodeCopy(encoder, training.workspace.outputs, 0);
     this.submit(encoder);
   }
 
@@ -314,15 +322,15 @@ export class WebGpuBackend implements Backend {
     this.allocator.releaseAll();
   }
 
-  /** Every minibatch step (forward, loss, BPTT, gradients, update), then the error over all samples. */
-  private encodeEpoch(encoder: GPUCommandEncoder, training: Training, schedule: Schedule): void {
+  /** Every minibatch step (forward, BPTT, gradients, update), then the error over all samples. */
+  private encodeEpoch(encoder: GPUCommandEncoder, training: Training, schedule: Schedule, evaluate: boolean): void {
     const compute = encoder.beginComputePass({ label: 'epoch' });
     for (let s = 0; s < training.steps; s++) {
       training.train.encodeForward(compute, s, schedule, 'train');
       training.train.encodeBackward(compute, s, schedule);
       this.sgd.encode(compute);
     }
-    training.evaluate.encodeForward(compute, 0, schedule, 'evaluate');
+    if (evaluate) training.evaluate.encodeForward(compute, 0, schedule, 'evaluate');
     compute.end();
   }
 

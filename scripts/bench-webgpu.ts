@@ -1,0 +1,92 @@
+// Benchmark of the WebGPU backend (Node, Dawn; SwiftShader where there is no GPU).
+//   node --import tsx --import ./scripts/register-raw.mjs scripts/bench-webgpu.ts [seed | flops H B | schedules]
+// seed: the seed's defaults (T 10, H 30, B 8, 101 epochs, report every 10), each schedule, steps/s
+//       (median of 5 runs, the trainer's own clock: the loop with the per-epoch error, after setup).
+// flops H B: GFLOP/s of training steps at hidden H, batch B (window 10, 1 input, 1 output).
+
+import type { Backend } from '../src/backends/backend.js';
+import { requestGpuContext } from '../src/backends/webgpu/context.js';
+import { flopsPerStep } from '../src/backends/webgpu/flops.js';
+import { nodeGpu } from '../src/backends/webgpu/nodeGpu.js';
+import { createWebGpuBackend, type Schedule } from '../src/backends/webgpu/webgpuBackend.js';
+import { startSineRun } from '../src/train/setup.js';
+import { trainToEnd } from '../src/train/trainer.js';
+
+const node = await nodeGpu();
+const context = node === null ? null : await requestGpuContext(node.gpu);
+if (context === null) throw new Error('no WebGPU adapter');
+const { adapter } = context;
+console.log(
+  `adapter: ${adapter.vendor} ${adapter.architecture} ${adapter.description}${adapter.software ? ' (software)' : ''}`,
+);
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+async function seedRun(schedule: Schedule | 'auto', epochs: number, hidden = 30, batch = 8, points = 50) {
+  const run = startSineRun({ seed: 1, points, noise: 0.1, window: 10, hiddenSizes: [hidden] });
+  const backend = await createWebGpuBackend(context!, run.layout, { schedule });
+  backend.setParams(run.params);
+  backend.setTrainingData(run.task.data, batch);
+  await backend.calibrate();
+  const before = backend.counters();
+  const result = await trainToEnd(backend as Backend, run.task.data, run.rng, {
+    epochs,
+    batchSize: batch,
+    learningRate: 0.01,
+    reportEvery: 10,
+  });
+  const after = backend.counters();
+  const info = {
+    schedule: backend.schedule(),
+    dispatchesPerStep: backend.dispatchesPerStep(),
+    stepsPerSecond: result.steps / result.seconds,
+    submitsPerEpoch: (after.submits - before.submits) / epochs,
+    readbacks: after.readbacks - before.readbacks,
+    finalLoss: result.finalLoss,
+  };
+  backend.dispose();
+  return info;
+}
+
+const mode = process.argv[2] ?? 'seed';
+if (mode === 'seed') {
+  for (const schedule of ['stepwise', 'persistent', 'auto'] as const) {
+    const runs = [];
+    for (let i = 0; i < 3; i++) runs.push(await seedRun(schedule, 101));
+    const r = runs[0];
+    console.log(
+      `${schedule} -> ${r.schedule}: ${median(runs.map((x) => x.stepsPerSecond)).toFixed(0)} steps/s (runs: ${runs
+        .map((x) => x.stepsPerSecond.toFixed(0))
+        .join(
+          ', ',
+        )}), ${r.dispatchesPerStep} dispatches/step, ${r.submitsPerEpoch} submits/epoch, ${r.readbacks} readbacks in 101 epochs, final error ${r.finalLoss.toFixed(4)}`,
+    );
+  }
+} else if (mode === 'flops') {
+  const hidden = Number(process.argv[3] ?? 256);
+  const batch = Number(process.argv[4] ?? 64);
+  const epochs = Number(process.argv[5] ?? 2);
+  // points: exactly one minibatch an epoch, so an epoch is one training step plus the per-epoch error.
+  const run = startSineRun({ seed: 1, points: batch + 10, noise: 0.1, window: 10, hiddenSizes: [hidden] });
+  const backend = await createWebGpuBackend(context, run.layout, { schedule: 'stepwise' });
+  backend.setParams(run.params);
+  backend.setTrainingData(run.task.data, batch);
+  const order = new Uint32Array(batch);
+  run.rng.permutation(order);
+  backend.trainEpoch(order, 0.001); // warm-up
+  await backend.readLosses();
+  const start = performance.now();
+  for (let e = 0; e < epochs; e++) backend.trainEpoch(order, 0.001);
+  await backend.readLosses();
+  const seconds = (performance.now() - start) / 1000;
+  const perStep = flopsPerStep(run.layout, batch);
+  const perEval = flopsPerStep(run.layout, batch, 'forward');
+  console.log(
+    `hidden ${hidden} batch ${batch}: ${(perStep / 1e9).toFixed(2)} GFLOP a step (+${(perEval / 1e9).toFixed(2)} for the epoch's error), ${(seconds / epochs).toFixed(2)} s an epoch, ${(((perStep + perEval) * epochs) / seconds / 1e9).toFixed(2)} GFLOP/s`,
+  );
+  backend.dispose();
+}
+context.destroy();

@@ -1,0 +1,149 @@
+// Backpropagation through time of one LSTM layer, t = T-1 down to 0:
+//   dy = dyAbove[t] + delta[t+1] Vᵀ
+//   r = dc + dy * o * (1 - tanh(c)^2)
+//   delta_f = r c_prev f (1-f);  delta_i = r g i (1-i);  delta_g = r i (1-g^2);  delta_o = dy tanh(c) o (1-o)
+//   dc = r * f   (for step t-1)
+// The weight gradients and dx follow as batched products over all steps (weight_gradients,
+// input_gradients). Two schedules share the per-item code, as in lstm_forward.wgsl: `step_backward`
+// (one time step a dispatch) and `persistent_backward` (all T steps in one workgroup, a storage barrier
+// between steps).
+// An item is 4 hidden units for ROWS = 4 batch rows: the inner loop over the 4H deltas does 16
+// multiply-adds for 8 loads (V's rows are contiguous, so dy_j = delta · V[j, :]).
+//
+// Legend: B = batch of this pass, T = window, H = hidden size, P = parameter count.
+// Buffers:
+//   params   (P)           V (H, 4H) at V_OFFSET
+//   gates    (T, B, 4H)    activations f, i, g, o
+//   c        (T+1, B, H)   cell states; step 0 is zero
+//   dyAbove  (B, H)        FROM_DENSE: the dense layer's gradient, at the last step only
+//            (T, B, H)     otherwise: the layer above's input gradient at every step
+//   delta    (T, B, 4H)    gate deltas, written
+//   dc       (B, H)        running cell gradient (taken as zero at t = T-1); each cell is one item's
+
+override WINDOW: u32;
+override HIDDEN_SIZE: u32;
+override V_OFFSET: u32;
+override FROM_DENSE: bool;
+override STEP_WORKGROUP: u32 = 64;
+override PERSISTENT_WORKGROUP: u32 = 64;
+
+const ROWS = 4u;
+const UNITS = 4u;
+
+@group(0) @binding(0) var<storage, read> params: array<f32>;
+@group(0) @binding(1) var<storage, read> gates: array<f32>;
+@group(0) @binding(2) var<storage, read> c: array<f32>;
+@group(0) @binding(3) var<storage, read> dyAbove: array<f32>;
+@group(0) @binding(4) var<storage, read_write> delta: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dc: array<f32>;
+@group(0) @binding(6) var<uniform> batchPass: PassParams;
+@group(0) @binding(7) var<uniform> step: StepParams;
+
+fn unit_groups() -> u32 {
+  return (HIDDEN_SIZE + UNITS - 1u) / UNITS;
+}
+
+fn item_count(batch: u32) -> u32 {
+  return ((batch + ROWS - 1u) / ROWS) * unit_groups();
+}
+
+/** dyNext: the gradient at y[t+1] of unit j through the next step's gates (zero at the last step). */
+fn backward_cell(t: u32, batch: u32, b: u32, j: u32, dyNext: f32) {
+  let H = HIDDEN_SIZE;
+  let lastStep = t + 1u == WINDOW;
+  var dy = dyNext;
+  if (FROM_DENSE) {
+    if (lastStep) {
+      dy += dyAbove[b * H + j];
+    }
+  } else {
+    dy += dyAbove[(t * batch + b) * H + j];
+  }
+  var dcNext = 0.0;
+  if (!lastStep) {
+    dcNext = dc[b * H + j];
+  }
+  let at = (t * batch + b) * 4u * H + j;
+  let activations = vec4f(gates[at], gates[at + H], gates[at + 2u * H], gates[at + 3u * H]);
+  let cell = cell_backward(activations, c[(t * batch + b) * H + j], c[((t + 1u) * batch + b) * H + j], dy, dcNext);
+  delta[at] = cell.delta.x;
+  delta[at + H] = cell.delta.y;
+  delta[at + 2u * H] = cell.delta.z;
+  delta[at + 3u * H] = cell.delta.w;
+  dc[b * H + j] = cell.dcPrev;
+}
+
+/** The cells of row b, units j0..j0+3 (those below H), with their recurrent dy in dyNext's components. */
+fn backward_row(t: u32, batch: u32, b: u32, j0: u32, dyNext: vec4f) {
+  backward_cell(t, batch, b, j0, dyNext.x);
+  if (j0 + 1u < HIDDEN_SIZE) {
+    backward_cell(t, batch, b, j0 + 1u, dyNext.y);
+  }
+  if (j0 + 2u < HIDDEN_SIZE) {
+    backward_cell(t, batch, b, j0 + 2u, dyNext.z);
+  }
+  if (j0 + 3u < HIDDEN_SIZE) {
+    backward_cell(t, batch, b, j0 + 3u, dyNext.w);
+  }
+}
+
+fn backward_item(t: u32, batch: u32, item: u32) {
+  let H = HIDDEN_SIZE;
+  let G = 4u * H;
+  let j0 = (item % unit_groups()) * UNITS;
+  let row0 = (item / unit_groups()) * ROWS;
+  var d0 = vec4f();
+  var d1 = vec4f();
+  var d2 = vec4f();
+  var d3 = vec4f();
+  if (t + 1u < WINDOW) {
+    // Rows and units past the edge repeat the last one and are not stored.
+    let last = batch - 1u;
+    let n0 = ((t + 1u) * batch + min(row0, last)) * G;
+    let n1 = ((t + 1u) * batch + min(row0 + 1u, last)) * G;
+    let n2 = ((t + 1u) * batch + min(row0 + 2u, last)) * G;
+    let n3 = ((t + 1u) * batch + min(row0 + 3u, last)) * G;
+    let v0 = V_OFFSET + j0 * G;
+    let v1 = V_OFFSET + min(j0 + 1u, H - 1u) * G;
+    let v2 = V_OFFSET + min(j0 + 2u, H - 1u) * G;
+    let v3 = V_OFFSET + min(j0 + 3u, H - 1u) * G;
+    for (var k = 0u; k < G; k++) {
+      let v = vec4f(params[v0 + k], params[v1 + k], params[v2 + k], params[v3 + k]);
+      d0 = fma(vec4f(delta[n0 + k]), v, d0);
+      d1 = fma(vec4f(delta[n1 + k]), v, d1);
+      d2 = fma(vec4f(delta[n2 + k]), v, d2);
+      d3 = fma(vec4f(delta[n3 + k]), v, d3);
+    }
+  }
+  backward_row(t, batch, row0, j0, d0);
+  if (row0 + 1u < batch) {
+    backward_row(t, batch, row0 + 1u, j0, d1);
+  }
+  if (row0 + 2u < batch) {
+    backward_row(t, batch, row0 + 2u, j0, d2);
+  }
+  if (row0 + 3u < batch) {
+    backward_row(t, batch, row0 + 3u, j0, d3);
+  }
+}
+
+@compute @workgroup_size(STEP_WORKGROUP)
+fn step_backward(@builtin(global_invocation_id) id: vec3u) {
+  let batch = batchPass.batch;
+  if (id.x < item_count(batch)) {
+    backward_item(step.index, batch, id.x);
+  }
+}
+
+@compute @workgroup_size(PERSISTENT_WORKGROUP)
+fn persistent_backward(@builtin(local_invocation_index) lane: u32) {
+  let batch = batchPass.batch;
+  let items = item_count(batch);
+  for (var s = 0u; s < WINDOW; s++) {
+    for (var item = lane; item < items; item += PERSISTENT_WORKGROUP) {
+      backward_item(WINDOW - 1u - s, batch, item);
+    }
+    // The next (earlier) step reads the deltas other invocations wrote.
+    storageBarrier();
+  }
+}

@@ -1,0 +1,121 @@
+// Forward recurrence of one LSTM layer, after input_projection has put x_t W + b in `gates`:
+//   u = gates[t] + y[t] V
+//   f, i, o = sigmoid(u_f, u_i, u_o);  g = tanh(u_g)
+//   c[t+1] = f * c[t] + i * g;  y[t+1] = o * tanh(c[t+1]);  gates[t] = f, i, g, o (kept for BPTT)
+// Two schedules share the per-item code:
+//   step        entry point `step`: one time step a dispatch (T dispatches a layer), items spread over
+//               as many workgroups as needed
+//   persistent  entry point `persistent`: all T steps in one dispatch of one workgroup, a storage
+//               barrier between steps (Diamos et al., "Persistent RNNs", 2016): for small models,
+//               where T dispatches cost more than the arithmetic
+// An item is one hidden unit j, all four gates, for ROWS = 4 batch rows: each V value loaded serves four
+// rows and each y value four gates, so the inner loop does 16 multiply-adds for 8 loads. No workgroup
+// memory: the step's inputs are read from storage (on real GPUs through the caches; on SwiftShader,
+// workgroup memory is slow and its zero-initialisation costs more than the products here).
+//
+// Legend: B = batch of this pass, T = window, H = hidden size, P = parameter count.
+// Buffers:
+//   params  (P)           V (H, 4H) at V_OFFSET, row k: unit k's weights to every gate
+//   gates   (T, B, 4H)    pre-activations in, activations out
+//   c       (T+1, B, H)   cell states; step 0 is the zero initial state
+//   y       (T+1, B, H)   outputs; step 0 is zero
+
+override WINDOW: u32;
+override HIDDEN_SIZE: u32;
+override V_OFFSET: u32;
+override STEP_WORKGROUP: u32 = 64;
+override PERSISTENT_WORKGROUP: u32 = 64;
+
+const ROWS = 4u;
+
+@group(0) @binding(0) var<storage, read> params: array<f32>;
+@group(0) @binding(1) var<storage, read_write> gates: array<f32>;
+@group(0) @binding(2) var<storage, read_write> c: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<uniform> batchPass: PassParams;
+@group(0) @binding(5) var<uniform> step: StepParams;
+
+fn item_count(batch: u32) -> u32 {
+  return ((batch + ROWS - 1u) / ROWS) * HIDDEN_SIZE;
+}
+
+fn pre_activations(t: u32, batch: u32, b: u32, j: u32) -> vec4f {
+  let H = HIDDEN_SIZE;
+  let at = (t * batch + b) * 4u * H + j;
+  return vec4f(gates[at], gates[at + H], gates[at + 2u * H], gates[at + 3u * H]);
+}
+
+fn forward_cell(t: u32, batch: u32, b: u32, j: u32, u: vec4f) {
+  let H = HIDDEN_SIZE;
+  let cell = cell_forward(u, c[(t * batch + b) * H + j]);
+  let at = (t * batch + b) * 4u * H + j;
+  gates[at] = cell.gates.x;
+  gates[at + H] = cell.gates.y;
+  gates[at + 2u * H] = cell.gates.z;
+  gates[at + 3u * H] = cell.gates.w;
+  c[((t + 1u) * batch + b) * H + j] = cell.c;
+  y[((t + 1u) * batch + b) * H + j] = cell.y;
+}
+
+fn forward_item(t: u32, batch: u32, item: u32) {
+  let H = HIDDEN_SIZE;
+  let G = 4u * H;
+  let j = item % H;
+  let row0 = (item / H) * ROWS;
+  // Rows past the batch repeat the last one and are not stored.
+  let last = batch - 1u;
+  let b0 = min(row0, last);
+  let b1 = min(row0 + 1u, last);
+  let b2 = min(row0 + 2u, last);
+  let b3 = min(row0 + 3u, last);
+  var u0 = pre_activations(t, batch, b0, j);
+  var u1 = pre_activations(t, batch, b1, j);
+  var u2 = pre_activations(t, batch, b2, j);
+  var u3 = pre_activations(t, batch, b3, j);
+  // y[0] is zero, so the first step has no recurrent product.
+  if (t > 0u) {
+    let y0 = (t * batch + b0) * H;
+    let y1 = (t * batch + b1) * H;
+    let y2 = (t * batch + b2) * H;
+    let y3 = (t * batch + b3) * H;
+    for (var k = 0u; k < H; k++) {
+      let at = V_OFFSET + k * G + j;
+      let v = vec4f(params[at], params[at + H], params[at + 2u * H], params[at + 3u * H]);
+      u0 = fma(vec4f(y[y0 + k]), v, u0);
+      u1 = fma(vec4f(y[y1 + k]), v, u1);
+      u2 = fma(vec4f(y[y2 + k]), v, u2);
+      u3 = fma(vec4f(y[y3 + k]), v, u3);
+    }
+  }
+  forward_cell(t, batch, b0, j, u0);
+  if (row0 + 1u < batch) {
+    forward_cell(t, batch, b1, j, u1);
+  }
+  if (row0 + 2u < batch) {
+    forward_cell(t, batch, b2, j, u2);
+  }
+  if (row0 + 3u < batch) {
+    forward_cell(t, batch, b3, j, u3);
+  }
+}
+
+@compute @workgroup_size(STEP_WORKGROUP)
+fn step_forward(@builtin(global_invocation_id) id: vec3u) {
+  let batch = batchPass.batch;
+  if (id.x < item_count(batch)) {
+    forward_item(step.index, batch, id.x);
+  }
+}
+
+@compute @workgroup_size(PERSISTENT_WORKGROUP)
+fn persistent_forward(@builtin(local_invocation_index) lane: u32) {
+  let batch = batchPass.batch;
+  let items = item_count(batch);
+  for (var t = 0u; t < WINDOW; t++) {
+    for (var item = lane; item < items; item += PERSISTENT_WORKGROUP) {
+      forward_item(t, batch, item);
+    }
+    // Step t+1 reads the y[t+1] that other invocations wrote.
+    storageBarrier();
+  }
+}
