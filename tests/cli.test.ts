@@ -188,6 +188,55 @@ describe('cli data sources, save, load and predict', () => {
   });
 });
 
+describe('cli optimisers', () => {
+  it('trains with adam and mse, saves the optimiser state, and --load goes on with it', () => {
+    const save = join(tmp, 'adam.json');
+    const first = cli(
+      'train',
+      '--backend',
+      'cpu',
+      '--optimizer',
+      'adam',
+      '--loss',
+      'mse',
+      '--lr',
+      '0.005',
+      '--clip-norm',
+      '5',
+      '--lr-decay',
+      '0.99',
+      '--epochs',
+      '30',
+      '--json',
+      '--save',
+      save,
+    );
+    expect(first.status).toBe(0);
+    const out = JSON.parse(first.stdout);
+    expect(out.config.optimizer).toMatchObject({ name: 'adam', clipNorm: 5 });
+    expect(out.config).toMatchObject({ loss: 'mse', lrDecay: 0.99 });
+    expect(out.finalLoss).toBeLessThan(0.5 * out.losses[0]);
+    const saved = JSON.parse(readFileSync(save, 'utf8'));
+    expect(saved.optimizer).toMatchObject({ name: 'adam', step: 30 * 5, loss: 'mse' });
+    expect(saved.optimizer.slots).toHaveLength(2 * readModelFile(saved).params.length);
+    const again = cli('train', '--backend', 'cpu', '--load', save, '--lr', '0.005', '--epochs', '5', '--json');
+    expect(again.status).toBe(0);
+    const next = JSON.parse(again.stdout);
+    expect(next.config.optimizer.name).toBe('adam');
+    expect(next.config.loss).toBe('mse');
+    expect(next.losses[0]).toBeLessThan(out.losses[0]);
+  });
+
+  it('refuses unknown optimisers and out-of-range settings', () => {
+    const bad = cli('train', '--backend', 'cpu', '--optimizer', 'rmsprop');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--optimizer: expected one of sgd, momentum, adam/);
+    const beta = cli('train', '--backend', 'cpu', '--optimizer', 'adam', '--beta2', '1');
+    expect(beta.status).toBe(2);
+    expect(beta.stderr).toMatch(/--beta2: expected a number/);
+  });
+});
+
 describe('cli gradients', () => {
   it('matches the fixture', () => {
     const dir = join(fixturesDir, 'multi');

@@ -7,13 +7,29 @@ import { writeFileSync } from 'node:fs';
 import { CpuBackend } from '../backends/cpu/cpuBackend.js';
 import { InputError } from '../model/errors.js';
 import { type Model, toModelFile } from '../model/modelFile.js';
+import {
+  DEFAULT_OPTIMIZER,
+  LOSSES,
+  type LossName,
+  OPTIMIZERS,
+  type OptimizerName,
+  type OptimizerSettings,
+} from '../model/optimizer.js';
 import { LIMITS } from '../model/validate.js';
 import { type Run, startRun } from '../train/run.js';
 import { type Fallback, trainToEnd } from '../train/trainer.js';
 import { type BackendChoice, openBackend, parseBackendChoice } from './backends.js';
 import { DATA_OPTIONS, type DataChoice, readDataChoice } from './dataOptions.js';
 import { readModelOption } from './files.js';
-import { intListOption, intOption, numberOption, type OptionSpec, parseOptions, stringOption } from './options.js';
+import {
+  intListOption,
+  intOption,
+  numberOption,
+  type OptionSpec,
+  type ParsedOptions,
+  parseOptions,
+  stringOption,
+} from './options.js';
 
 /** Exit status when training stopped because the error became NaN or Infinity. */
 export const EXIT_DIVERGED = 3;
@@ -30,6 +46,14 @@ export const TRAIN_OPTIONS: OptionSpec = {
   load: { type: 'string' },
   save: { type: 'string' },
   json: { type: 'boolean' },
+  optimizer: { type: 'string' },
+  momentum: { type: 'string' },
+  beta1: { type: 'string' },
+  beta2: { type: 'string' },
+  epsilon: { type: 'string' },
+  'clip-norm': { type: 'string' },
+  'lr-decay': { type: 'string' },
+  loss: { type: 'string' },
   ...DATA_OPTIONS,
 };
 
@@ -43,6 +67,9 @@ export interface TrainSettings {
   seed: number;
   reportEvery: number;
   data: DataChoice;
+  optimizer: OptimizerSettings;
+  loss: LossName;
+  lrDecay: number;
   load: Model | undefined;
   save: string | undefined;
   json: boolean;
@@ -66,9 +93,40 @@ export function readTrainSettings(argv: string[]): TrainSettings {
     seed: intOption(values, 'seed', 0, 0, 0xffffffff),
     reportEvery: intOption(values, 'report', 10, 1, 1_000_000),
     data,
+    ...readOptimizerOptions(values, load),
     load,
     save: stringOption(values, 'save'),
     json: values.json === true,
+  };
+}
+
+function readOptimizerOptions(
+  values: ParsedOptions,
+  load: Model | undefined,
+): Pick<TrainSettings, 'optimizer' | 'loss' | 'lrDecay'> {
+  // A loaded model's optimiser is the default, so --load goes on as it was trained.
+  const base = load?.optimizer?.settings ?? DEFAULT_OPTIMIZER;
+  const name = stringOption(values, 'optimizer') ?? base.name;
+  if (!(OPTIMIZERS as readonly string[]).includes(name)) {
+    throw new InputError('--optimizer', `expected one of ${OPTIMIZERS.join(', ')}, got "${name}"`);
+  }
+  const loss = stringOption(values, 'loss') ?? load?.optimizer?.loss ?? 'sse';
+  if (!(LOSSES as readonly string[]).includes(loss)) {
+    throw new InputError('--loss', `expected one of ${LOSSES.join(', ')}, got "${loss}"`);
+  }
+  const fraction = { min: 0, max: 0.999999999 };
+  const clip = numberOption(values, 'clip-norm', Number.NaN, { min: 0, max: 1e12, minExclusive: true });
+  return {
+    optimizer: {
+      name: name as OptimizerName,
+      momentum: numberOption(values, 'momentum', base.momentum, fraction),
+      beta1: numberOption(values, 'beta1', base.beta1, fraction),
+      beta2: numberOption(values, 'beta2', base.beta2, fraction),
+      epsilon: numberOption(values, 'epsilon', base.epsilon, { min: 0, max: 1, minExclusive: true }),
+      clipNorm: Number.isNaN(clip) ? base.clipNorm : clip,
+    },
+    loss: loss as LossName,
+    lrDecay: numberOption(values, 'lr-decay', 1, { min: 0, max: 1, minExclusive: true }),
   };
 }
 
@@ -105,7 +163,7 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
     backend.setParams(run.params);
     if (!s.json) {
       log(
-        `training hidden [${s.hiddenSizes.join(',')}], window ${s.window}, batch ${s.batchSize}, lr ${s.learningRate}, ` +
+        `training hidden [${s.hiddenSizes.join(',')}], window ${s.window}, batch ${s.batchSize}, ${s.optimizer.name} lr ${s.learningRate}, ` +
           `${s.epochs} epochs on ${data.count} samples of ${run.label}` +
           `${validation ? ` (${validation.count} held out)` : ''} (seed ${s.seed})${s.load ? ', from the loaded model' : ''}`,
       );
@@ -127,6 +185,12 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
         learningRate: s.learningRate,
         reportEvery: s.reportEvery,
         validation,
+        optimizer: s.optimizer,
+        loss: s.loss,
+        lrDecay: s.lrDecay,
+        ...(s.load?.optimizer && s.load.optimizer.name === s.optimizer.name
+          ? { initialOptimizerState: s.load.optimizer }
+          : {}),
       },
       (report) => {
         if (!s.json) {
@@ -154,6 +218,9 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
           outputs: run.prepared.outputs,
           trainFraction: s.data.trainFraction ?? (validation ? 0.8 : 1),
         },
+        ...(result.optimizerState
+          ? { optimizer: { ...result.optimizerState, settings: s.optimizer, loss: s.loss } }
+          : {}),
       };
       writeFileSync(s.save, `${JSON.stringify(toModelFile(model))}\n`);
     }
@@ -168,6 +235,9 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
             ...run.config,
             batch: s.batchSize,
             learningRate: s.learningRate,
+            optimizer: s.optimizer,
+            loss: s.loss,
+            lrDecay: s.lrDecay,
             epochs: s.epochs,
             seed: s.seed,
             ...(s.data.source.kind === 'generated' ? { series: s.data.source.spec } : {}),

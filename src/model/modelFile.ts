@@ -9,6 +9,13 @@
 import { type Normalisation, readNormalisation } from '../data/normalise.js';
 import { describeValue, InputError } from './errors.js';
 import { GATES, type ModelConfig, type ParamLayout, paramLayout } from './layout.js';
+import {
+  DEFAULT_OPTIMIZER,
+  type LossName,
+  type OptimizerSettings,
+  type OptimizerState,
+  readOptimizerState,
+} from './optimizer.js';
 import { checkParameterBudget, field, isRecord, readConfig, readTensor } from './validate.js';
 
 export const MODEL_FORMAT = 'webgpu-lstm/model';
@@ -22,6 +29,13 @@ export interface Model {
   normalisation?: Normalisation;
   /** Optional: where the data came from and which columns are inputs and outputs. */
   data?: SavedDataSettings;
+  /** Optional: the optimiser, its settings and its state, to go on training where it stopped. */
+  optimizer?: SavedOptimizer;
+}
+
+export interface SavedOptimizer extends OptimizerState {
+  settings: OptimizerSettings;
+  loss: LossName;
 }
 
 /** The data settings a model was trained with (optional field `data` of the model file). */
@@ -50,6 +64,7 @@ export interface ModelFile extends NestedParams {
   config: ModelConfig;
   normalisation?: Normalisation;
   data?: SavedDataSettings;
+  optimizer?: { name: string; step: number; slots: number[]; settings: OptimizerSettings; loss: LossName };
 }
 
 /** Flat parameters (or gradients) in the file's nested layout. */
@@ -132,6 +147,17 @@ export function toModelFile(model: Model): ModelFile {
     ...toNested(model.layout, model.params),
     ...(model.normalisation ? { normalisation: model.normalisation } : {}),
     ...(model.data ? { data: model.data } : {}),
+    ...(model.optimizer
+      ? {
+          optimizer: {
+            name: model.optimizer.name,
+            step: model.optimizer.step,
+            slots: Array.from(model.optimizer.slots),
+            settings: model.optimizer.settings,
+            loss: model.optimizer.loss,
+          },
+        }
+      : {}),
   };
 }
 
@@ -155,7 +181,49 @@ export function readModelFile(value: unknown): Model {
   const model: Model = { config, layout, params: fromNested(layout, value) };
   if (Object.hasOwn(value, 'normalisation')) model.normalisation = readNormalisation(value.normalisation);
   if (Object.hasOwn(value, 'data')) model.data = readDataSettings(value.data, config);
+  if (Object.hasOwn(value, 'optimizer')) model.optimizer = readSavedOptimizer(value.optimizer, layout.size);
   return model;
+}
+
+function readSavedOptimizer(value: unknown, paramCount: number): SavedOptimizer {
+  const state = readOptimizerState(value, paramCount);
+  const record = value as Record<string, unknown>;
+  const settings = field(record, 'settings', 'optimizer');
+  if (!isRecord(settings))
+    throw new InputError('optimizer.settings', `expected an object, got ${describeValue(settings)}`);
+  const number = (key: string, min: number, max: number, fallback: number): number => {
+    if (!Object.hasOwn(settings, key)) return fallback;
+    const x = settings[key];
+    if (typeof x !== 'number' || !(x >= min && x <= max)) {
+      throw new InputError(
+        `optimizer.settings.${key}`,
+        `expected a number from ${min} to ${max}, got ${describeValue(x)}`,
+      );
+    }
+    return x;
+  };
+  const clip = Object.hasOwn(settings, 'clipNorm') ? settings.clipNorm : null;
+  if (clip !== null && (typeof clip !== 'number' || !(clip > 0 && Number.isFinite(clip)))) {
+    throw new InputError(
+      'optimizer.settings.clipNorm',
+      `expected a positive number or null, got ${describeValue(clip)}`,
+    );
+  }
+  const loss = Object.hasOwn(record, 'loss') ? record.loss : 'sse';
+  if (loss !== 'sse' && loss !== 'mse')
+    throw new InputError('optimizer.loss', `expected "sse" or "mse", got ${describeValue(loss)}`);
+  return {
+    ...state,
+    loss,
+    settings: {
+      name: state.name,
+      momentum: number('momentum', 0, 1, DEFAULT_OPTIMIZER.momentum),
+      beta1: number('beta1', 0, 1, DEFAULT_OPTIMIZER.beta1),
+      beta2: number('beta2', 0, 1, DEFAULT_OPTIMIZER.beta2),
+      epsilon: number('epsilon', 0, 1, DEFAULT_OPTIMIZER.epsilon),
+      clipNorm: clip as number | null,
+    },
+  };
 }
 
 function readDataSettings(value: unknown, config: ModelConfig): SavedDataSettings {

@@ -31,6 +31,8 @@ export interface TrainOptions {
   loss?: LossName;
   /** Epoch e trains with learningRate * lrDecay^(e - 1); default 1 (no decay). */
   lrDecay?: number;
+  /** trainToEnd only: the optimiser state to start from (a loaded model's), if it is the same optimiser. */
+  initialOptimizerState?: OptimizerState;
 }
 
 export interface TrainReport {
@@ -277,7 +279,13 @@ export async function trainToEnd(
   fallback?: Fallback,
 ): Promise<TrainResult & { backend: Backend; switched: string | null }> {
   // The start is the first checkpoint, so a failure before the first report loses nothing either.
-  let checkpoint: Checkpoint = { epoch: 0, losses: [], params: await backend.readParams(), rng: rng.clone() };
+  let checkpoint: Checkpoint = {
+    epoch: 0,
+    losses: [],
+    params: await backend.readParams(),
+    rng: rng.clone(),
+    ...(options.initialOptimizerState ? { optimizerState: options.initialOptimizerState } : {}),
+  };
   let secondsBefore = 0;
   let current = backend;
   let switched: string | null = null;
