@@ -17,8 +17,8 @@
 // Buffers:
 //   params  (P)           V (H, 4H) at V_OFFSET, row k: unit k's weights to every gate
 //   gates   (T, B, 4H)    pre-activations in, activations out
-//   c       (T+1, B, H)   cell states; step 0 is the zero initial state
-//   y       (T+1, B, H)   outputs; step 0 is zero
+//   c       (T+1, B, H)   cell states; step 0 (the zero initial state) is neither read nor written
+//   y       (T+1, B, H)   outputs; likewise
 
 override WINDOW: u32;
 override HIDDEN_SIZE: u32;
@@ -47,7 +47,13 @@ fn pre_activations(t: u32, batch: u32, b: u32, j: u32) -> vec4f {
 
 fn forward_cell(t: u32, batch: u32, b: u32, j: u32, u: vec4f) {
   let H = HIDDEN_SIZE;
-  let cell = cell_forward(u, c[(t * batch + b) * H + j]);
+  // The state before step 0 is zero by definition. Never read: passes of other batch sizes share
+  // the workspace and may have left values in another pass's step-0 region.
+  var cPrev = 0.0;
+  if (t > 0u) {
+    cPrev = c[(t * batch + b) * H + j];
+  }
+  let cell = cell_forward(u, cPrev);
   let at = (t * batch + b) * 4u * H + j;
   gates[at] = cell.gates.x;
   gates[at + H] = cell.gates.y;
@@ -72,7 +78,7 @@ fn forward_item(t: u32, batch: u32, item: u32) {
   var u1 = pre_activations(t, batch, b1, j);
   var u2 = pre_activations(t, batch, b2, j);
   var u3 = pre_activations(t, batch, b3, j);
-  // y[0] is zero, so the first step has no recurrent product.
+  // y[0] is zero, so the first step has no recurrent product (and y[0] is never read).
   if (t > 0u) {
     let y0 = (t * batch + b0) * H;
     let y1 = (t * batch + b1) * H;

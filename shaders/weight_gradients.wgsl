@@ -11,7 +11,7 @@
 //   input   (N, T, I)     layer 0 (GATHER_SAMPLES): the samples, batch row b is order[orderBase + b]
 //           (T+1, B, I)   layers above: the outputs y of the layer below; steps 1..T are read
 //   order   (orderBase + B)
-//   y       (T+1, B, H)   this layer's outputs; y[t] is y_prev of step t
+//   y       (T+1, B, H)   this layer's outputs; y[t] is y_prev of step t (y[0], zero, is not read)
 //   delta   (T, B, 4H)    gate deltas from BPTT
 //   grads   (P)           written from W_OFFSET: dW (I, 4H), dV (H, 4H), db (4H), the layout's order
 // Entry points (matmul_workgroup_tiles, matmul_registers) and tiling: matmul.wgsl, appended.
@@ -45,7 +45,7 @@ fn matmul_depth() -> u32 {
 fn load_row(row: u32, m: u32) -> f32 {
   let batch = batchPass.batch;
   if (row < HIDDEN_SIZE) {
-    return y[m * HIDDEN_SIZE + row];
+    return select(y[m * HIDDEN_SIZE + row], 0.0, m < batch);
   }
   let feature = row - HIDDEN_SIZE;
   if (feature < INPUT_SIZE) {
@@ -61,6 +61,10 @@ fn load_row(row: u32, m: u32) -> f32 {
 fn load_a4(row: u32, m: u32) -> vec4f {
   // Most rows are recurrent units, and they come first: four of them are four contiguous y values.
   if (row + 3u < HIDDEN_SIZE) {
+    // y_prev of step 0 is zero by definition; its region is never read (see lstm_forward.wgsl).
+    if (m < batchPass.batch) {
+      return vec4f();
+    }
     let at = m * HIDDEN_SIZE + row;
     return vec4f(y[at], y[at + 1u], y[at + 2u], y[at + 3u]);
   }

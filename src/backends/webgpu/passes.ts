@@ -128,7 +128,8 @@ export class Workspace {
     this.allocator = allocator;
     this.capacity = capacity;
     this.layers = layout.layers.map(({ inputSize: I, hiddenSize: H }, l) => ({
-      // y and c start as zeros and step 0 is never written, which is the zero initial state.
+      // Step 0 of y and c (the zero initial state) is never written nor read: another pass may have
+      // left values there, so the kernels take it as zero.
       gates: allocator.storage(`${label} lstm[${l}] gates (T, B, 4H)`, 4 * T * C * GATES * H),
       c: allocator.storage(`${label} lstm[${l}] c (T+1, B, H)`, 4 * (T + 1) * C * H),
       y: allocator.storage(`${label} lstm[${l}] y (T+1, B, H)`, 4 * (T + 1) * C * H),
@@ -187,7 +188,7 @@ export function kernelTuning(software: boolean, maxInvocationsPerWorkgroup: numb
     ? {
         matmulEntry: 'matmul_registers',
         persistentWorkgroup: 64,
-        stepWorkgroup: Number(process.env.STEPWG ?? 16),
+        stepWorkgroup: 16,
         sgdParamsPerInvocation: 64,
       }
     : {
