@@ -106,10 +106,12 @@ fn forward_item(t: u32, batch: u32, item: u32) {
 }
 
 @compute @workgroup_size(STEP_WORKGROUP)
-fn step_forward(@builtin(global_invocation_id) id: vec3u) {
+fn step_forward(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let batch = batchPass.batch;
-  if (id.x < item_count(batch)) {
-    forward_item(step.index, batch, id.x);
+  // The grid is 2-D when the items need more than maxComputeWorkgroupsPerDimension workgroups.
+  let item = id.y * groups.x * STEP_WORKGROUP + id.x;
+  if (item < item_count(batch)) {
+    forward_item(step.index, batch, item);
   }
 }
 

@@ -8,7 +8,7 @@
 import { InputError } from '../../model/errors.js';
 import { describeConfig, GATES, type ModelConfig, type ParamLayout, paramLayout } from '../../model/layout.js';
 import type { GpuLimits } from './context.js';
-import { forwardItems, MATMUL_TILE, STEP_WORKGROUP } from './passes.js';
+import { MATMUL_TILE } from './passes.js';
 
 interface Need {
   what: string;
@@ -38,11 +38,6 @@ function storageNeeds(layout: ParamLayout, capacity: number, samples: number): N
       {
         what: `lstm[${l}] weight-gradient workgroups ((I+H+1)/${MATMUL_TILE})`,
         amount: Math.ceil((I + H + 1) / MATMUL_TILE),
-        limitName: 'maxComputeWorkgroupsPerDimension',
-      },
-      {
-        what: `lstm[${l}] recurrence workgroups (B/4 * H / ${STEP_WORKGROUP})`,
-        amount: Math.ceil(forwardItems(C, H) / STEP_WORKGROUP),
         limitName: 'maxComputeWorkgroupsPerDimension',
       },
     );

@@ -21,8 +21,6 @@ export type DenseMode = 'predict' | 'evaluate' | 'train' | 'gradients';
 export const MATMUL_TILE = 32;
 export const RECURRENCE_ROWS = 4;
 const RECURRENCE_UNITS = 4;
-/** Workgroup size of the step kernels at most (capacity checks use the smallest, 8). */
-export const STEP_WORKGROUP = 8;
 const SGD_WORKGROUP = 64;
 /** Items a step one invocation of a persistent kernel may take on. */
 const PERSISTENT_ITEMS = 8;
@@ -208,6 +206,7 @@ export interface PassContext {
   grads: GPUBuffer;
   steps: GPUBuffer;
   tuning: KernelTuning;
+  maxWorkgroupsPerDimension: number;
   counters: GpuCounters;
 }
 
@@ -278,6 +277,10 @@ export class Pass {
       Math.ceil(cols / MATMUL_TILE),
       Math.ceil(rows / MATMUL_TILE),
     ];
+    const grid = (groups: number): [number, number] => {
+      const x = Math.min(groups, context.maxWorkgroupsPerDimension);
+      return [x, Math.ceil(groups / x)];
+    };
     const persistentWorkgroup = (items: number) => Math.min(tuning.persistentWorkgroup, Math.ceil(items / 32) * 32);
 
     const stepwise: StepPlan = { forward: [], backward: [] };
@@ -330,7 +333,7 @@ export class Pass {
           bindGroup,
           dynamicOffsets: 2,
           step: t,
-          workgroups: [Math.ceil(items / tuning.stepWorkgroup), 1],
+          workgroups: grid(Math.ceil(items / tuning.stepWorkgroup)),
         });
       }
       stepwise.forward.push(projection, ...forwardSteps);
@@ -379,7 +382,7 @@ export class Pass {
           bindGroup,
           dynamicOffsets: 2,
           step: t,
-          workgroups: [Math.ceil(items / tuning.stepWorkgroup), 1],
+          workgroups: grid(Math.ceil(items / tuning.stepWorkgroup)),
         });
       }
       const gradients: Dispatch[] = [
@@ -519,8 +522,8 @@ export class SgdUpdate {
   private readonly workgroups: [number, number];
   private readonly counters: GpuCounters;
 
-  constructor(context: PassContext, epochUniform: GPUBuffer, maxWorkgroupsPerDimension: number) {
-    const { kernels, layout, params, grads, tuning } = context;
+  constructor(context: PassContext, epochUniform: GPUBuffer) {
+    const { kernels, layout, params, grads, tuning, maxWorkgroupsPerDimension } = context;
     this.counters = context.counters;
     this.pipeline = kernels.pipeline('sgd_update', 'main', { PARAM_COUNT: layout.size });
     this.bindGroup = kernels.bindGroup('sgd_update', 'sgd update', [params, grads, epochUniform]);

@@ -126,9 +126,10 @@ export class WebGpuBackend implements Backend {
         ...kernelTuning(context.adapter.software, context.limits.maxComputeInvocationsPerWorkgroup),
         ...options.tuning,
       },
+      maxWorkgroupsPerDimension: context.limits.maxComputeWorkgroupsPerDimension,
       counters: this.counts,
     };
-    this.sgd = new SgdUpdate(this.passContext, this.epochUniform, context.limits.maxComputeWorkgroupsPerDimension);
+    this.sgd = new SgdUpdate(this.passContext, this.epochUniform);
     this.losses = new LossReadback(this.allocator, this.counts, context.waitsByPolling);
   }
 

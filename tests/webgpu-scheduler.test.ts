@@ -1,0 +1,185 @@
+// The WebGPU scheduler's contract at the seed's defaults (T 10, H 30, B 8, 40 samples): dispatches per
+// minibatch step (at most 2T + 8 stepwise, at most 6 persistent), one submit an epoch, one readback a
+// report, no buffer created while training; each schedule trains like the CPU; sizes the device cannot
+// hold are refused before anything is allocated, naming the field; calibrate() keeps the weights.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
+import type { GpuContext } from '../src/backends/webgpu/context.js';
+import { createWebGpuBackend, type Schedule, type WebGpuBackend } from '../src/backends/webgpu/webgpuBackend.js';
+import type { Dataset } from '../src/data/dataset.js';
+import { InputError } from '../src/model/errors.js';
+import { paramLayout } from '../src/model/layout.js';
+import { startSineRun } from '../src/train/setup.js';
+import { trainToEnd } from '../src/train/trainer.js';
+import { testGpuContext, withoutGpuErrors } from './webgpu-context.js';
+
+const SEED = { seed: 7, points: 50, noise: 0.1, window: 10, hiddenSizes: [30] };
+const T = SEED.window;
+const SCHEDULES: Schedule[] = ['stepwise', 'persistent'];
+
+let context: GpuContext;
+beforeAll(async () => {
+  context = await testGpuContext();
+});
+afterAll(() => context?.destroy());
+
+/** Runs `body` on a fresh backend for the seed's task, disposing of it afterwards, failing on any GPU error. */
+async function withSeedBackend<T>(
+  options: Parameters<typeof createWebGpuBackend>[2],
+  body: (backend: WebGpuBackend, run: ReturnType<typeof startSineRun>) => Promise<T>,
+): Promise<T> {
+  return withoutGpuErrors(context, async () => {
+    const run = startSineRun(SEED);
+    const backend = await createWebGpuBackend(context, run.layout, options);
+    try {
+      backend.setParams(run.params);
+      return await body(backend, run);
+    } finally {
+      backend.dispose();
+    }
+  });
+}
+
+describe('webgpu scheduler at the seed defaults', () => {
+  for (const schedule of SCHEDULES) {
+    it(`${schedule}: dispatches per step, one submit an epoch, one readback a report, no allocation`, async () => {
+      await withSeedBackend({ schedule }, async (backend, run) => {
+        const { data } = run.task;
+        backend.setTrainingData(data, 8);
+        const steps = Math.floor(data.count / 8);
+        const perStep = backend.dispatchesPerStep();
+        expect(perStep).not.toBeNull();
+        expect(perStep).toBeLessThanOrEqual(schedule === 'stepwise' ? 2 * T + 8 : 6);
+
+        const order = new Uint32Array(data.count);
+        run.rng.permutation(order);
+        backend.trainEpoch(order, 0.01); // warm-up: pipelines are already built, this proves it
+        await backend.readLosses();
+
+        const before = backend.counters();
+        const epochs = 3;
+        for (let e = 0; e < epochs; e++) {
+          run.rng.permutation(order);
+          backend.trainEpoch(order, 0.01);
+        }
+        const queued = backend.counters();
+        expect(queued.submits - before.submits).toBe(epochs);
+        expect(queued.readbacks - before.readbacks).toBe(0);
+        expect(queued.buffersCreated - before.buffersCreated).toBe(0);
+        // Each epoch: its minibatch steps, then the error over all samples (one forward pass).
+        const errorPass = (queued.dispatches - before.dispatches) / epochs - steps * (perStep ?? 0);
+        expect(errorPass).toBeGreaterThanOrEqual(3);
+        expect(errorPass).toBeLessThanOrEqual(T + 2);
+
+        const losses = await backend.readLosses();
+        expect(losses).toHaveLength(epochs);
+        expect(losses.every((loss) => Number.isFinite(loss) && loss > 0)).toBe(true);
+        const read = backend.counters();
+        expect(read.readbacks - queued.readbacks).toBe(1);
+        expect(read.submits - queued.submits).toBe(0);
+        expect(read.buffersCreated).toBe(before.buffersCreated);
+
+        // An epoch without the error queues none (benchmarks time the steps alone).
+        backend.trainEpoch(order, 0.01, { evaluate: false });
+        expect(await backend.readLosses()).toEqual([]);
+        expect(backend.counters().dispatches - read.dispatches).toBe(steps * (perStep ?? 0));
+      });
+    });
+
+    it(`${schedule}: per-epoch errors within 1e-3 relative of the cpu for 20 epochs`, async () => {
+      const options = { epochs: 20, batchSize: 8, learningRate: 0.01, reportEvery: 10 };
+      const cpuRun = startSineRun(SEED);
+      const cpu = new CpuBackend(cpuRun.layout);
+      cpu.setParams(cpuRun.params);
+      const expected = await trainToEnd(cpu, cpuRun.task.data, cpuRun.rng, options);
+      const gpu = await withSeedBackend({ schedule }, (backend, run) =>
+        trainToEnd(backend, run.task.data, run.rng, options),
+      );
+      for (let e = 0; e < options.epochs; e++) {
+        const relative = Math.abs(gpu.losses[e] - expected.losses[e]) / expected.losses[e];
+        expect(relative, `epoch ${e + 1}: gpu ${gpu.losses[e]}, cpu ${expected.losses[e]}`).toBeLessThanOrEqual(1e-3);
+      }
+    });
+  }
+
+  it('grows the error slots past 256 queued epochs with one more buffer, read back in order', async () => {
+    const tiny = { seed: 3, points: 9, noise: 0.1, window: 5, hiddenSizes: [4] };
+    await withoutGpuErrors(context, async () => {
+      const run = startSineRun(tiny);
+      const backend = await createWebGpuBackend(context, run.layout, { schedule: 'stepwise' });
+      try {
+        backend.setParams(run.params);
+        backend.setTrainingData(run.task.data, 4);
+        const order = new Uint32Array(run.task.data.count);
+        const before = backend.counters();
+        for (let e = 0; e < 300; e++) backend.trainEpoch(run.rng.permutation(order), 0.01);
+        const losses = await backend.readLosses();
+        const after = backend.counters();
+        expect(losses).toHaveLength(300);
+        expect(losses.every(Number.isFinite)).toBe(true);
+        expect(after.buffersCreated - before.buffersCreated).toBe(1);
+        expect(after.readbacks - before.readbacks).toBe(2);
+        expect(after.submits - before.submits).toBe(300);
+      } finally {
+        backend.dispose();
+      }
+    });
+  });
+
+  it('calibrate() picks a schedule, keeps the weights, and is remembered for the same shape', async () => {
+    await withSeedBackend({}, async (backend, run) => {
+      backend.setTrainingData(run.task.data, 8);
+      await backend.calibrate();
+      expect(SCHEDULES).toContain(backend.schedule());
+      expect(Array.from(await backend.readParams())).toEqual(Array.from(run.params));
+      const second = await createWebGpuBackend(context, run.layout);
+      try {
+        second.setTrainingData(run.task.data, 8);
+        const submits = second.counters().submits;
+        await second.calibrate();
+        expect(second.counters().submits).toBe(submits);
+        expect(second.schedule()).toBe(backend.schedule());
+      } finally {
+        second.dispose();
+      }
+    });
+  });
+});
+
+describe('webgpu sizes against the device limits', () => {
+  it('refuses a model whose parameters do not fit, naming hidden and what fits', async () => {
+    const layout = paramLayout({ inputSize: 1, hiddenSizes: [9000], outputSize: 1, window: 10 });
+    await withoutGpuErrors(context, async () => {
+      const error = await createWebGpuBackend(context, layout).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(InputError);
+      expect((error as InputError).field).toBe('hidden');
+      expect((error as InputError).message).toMatch(/maxStorageBufferBindingSize .*at most \d+ hidden units/);
+    });
+  });
+
+  it('refuses training data whose passes do not fit, before allocating anything', async () => {
+    const window = 10;
+    const layout = paramLayout({ inputSize: 1, hiddenSizes: [1024], outputSize: 1, window });
+    const count = 7000; // (T, N, 4H) gates: 4 bytes * 10 * 7000 * 4096 = 1.07 GiB, over SwiftShader's 1 GiB
+    const data: Dataset = {
+      count,
+      window,
+      inputSize: 1,
+      outputSize: 1,
+      x: new Float32Array(count * window),
+      t: new Float32Array(count),
+    };
+    await withoutGpuErrors(context, async () => {
+      const backend = await createWebGpuBackend(context, layout);
+      try {
+        const before = backend.counters().buffersCreated;
+        expect(() => backend.setTrainingData(data, 8)).toThrow(InputError);
+        expect(() => backend.setTrainingData(data, 8)).toThrow(/^points: .*gates .*at most \d+ fit/);
+        expect(backend.counters().buffersCreated).toBe(before);
+      } finally {
+        backend.dispose();
+      }
+    });
+  });
+});
