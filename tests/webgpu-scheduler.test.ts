@@ -1,6 +1,6 @@
 // The WebGPU scheduler's contract at the seed's defaults (T 10, H 30, B 8, 40 samples): dispatches per
 // minibatch step (at most 2T + 8 stepwise, at most 6 persistent), one submit an epoch, one readback a
-// report, no buffer created while training; each schedule trains like the CPU; sizes the device cannot
+// report (errors and weights together), no buffer created while training; each schedule trains like the CPU; sizes the device cannot
 // hold are refused before anything is allocated, naming the field; calibrate() keeps the weights.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,10 +80,18 @@ describe('webgpu scheduler at the seed defaults', () => {
         expect(read.submits - queued.submits).toBe(0);
         expect(read.buffersCreated).toBe(before.buffersCreated);
 
+        // The weights came back with the errors: the trainer's readParams at a report costs nothing more.
+        const params = await backend.readParams();
+        expect(backend.counters()).toEqual(read);
+        backend.setParams(params);
+        expect(Array.from(await backend.readParams())).toEqual(Array.from(params));
+        expect(backend.counters().readbacks - read.readbacks).toBe(1);
+
         // An epoch without the error queues none (benchmarks time the steps alone).
+        const unevaluated = backend.counters();
         backend.trainEpoch(order, 0.01, { evaluate: false });
         expect(await backend.readLosses()).toEqual([]);
-        expect(backend.counters().dispatches - read.dispatches).toBe(steps * (perStep ?? 0));
+        expect(backend.counters().dispatches - unevaluated.dispatches).toBe(steps * (perStep ?? 0));
       });
     });
 

@@ -17,8 +17,8 @@ import type { ModelConfig, ParamLayout } from '../../model/layout.js';
 import type { AdapterDescription, Backend, EpochOptions, GpuCounters, GradientResult } from '../backend.js';
 import { checkBatchFits, checkModelFits } from './capacity.js';
 import type { GpuContext } from './context.js';
+import { EpochReadback } from './epochReadback.js';
 import { kernelsFor } from './kernels.js';
-import { LossReadback } from './lossReadback.js';
 import {
   Allocator,
   identityOrder,
@@ -93,7 +93,11 @@ export class WebGpuBackend implements Backend {
   private readonly epochUniform: GPUBuffer;
   private readonly epochValues = new Float32Array(4);
   private readonly sgd: SgdUpdate;
-  private readonly losses: LossReadback;
+  private readonly epochResults: EpochReadback;
+  /** Bumped by everything that changes the parameters; tags the weights that came back with the errors. */
+  private paramsVersion = 0;
+  private returnedParams: { version: number; params: Float32Array } | null = null;
+  private lastEpochEvaluated = false;
   private readonly requestedSchedule: Schedule | 'auto';
   private chosenSchedule: Schedule | null = null;
   private training: Training | null = null;
@@ -130,7 +134,7 @@ export class WebGpuBackend implements Backend {
       counters: this.counts,
     };
     this.sgd = new SgdUpdate(this.passContext, this.epochUniform);
-    this.losses = new LossReadback(this.allocator, this.counts, context.waitsByPolling);
+    this.epochResults = new EpochReadback(this.allocator, this.counts, layout.size, context.waitsByPolling);
   }
 
   /** The schedule training uses now: the requested one, calibrate()'s pick, or the default before it. */
@@ -145,9 +149,16 @@ export class WebGpuBackend implements Backend {
       throw new InputError('params', `expected ${this.layout.size} values for this model, got ${params.length}`);
     }
     upload(this.device.queue, this.params, params, params.length);
+    this.paramsVersion++;
   }
 
   readParams(): Promise<Float32Array> {
+    // After readLosses, the weights of the last epoch came back with the errors.
+    const returned = this.returnedParams;
+    if (returned !== null && returned.version === this.paramsVersion) {
+      this.assertUsable();
+      return Promise.resolve(returned.params.slice());
+    }
     const bytes = 4 * this.layout.size;
     return this.readBack(bytes, (encoder, staging) => encoder.copyBufferToBuffer(this.params, 0, staging, 0, bytes));
   }
@@ -268,6 +279,7 @@ export class WebGpuBackend implements Backend {
       const restore = this.device.createCommandEncoder({ label: 'calibration: restore params' });
       restore.copyBufferToBuffer(backup, 0, this.params, 0, bytes);
       this.submit(restore);
+      this.paramsVersion++;
       await this.device.queue.onSubmittedWorkDone();
       this.assertUsable();
       this.remember(key, best.persistent < best.stepwise ? 'persistent' : 'stepwise');
@@ -280,7 +292,7 @@ export class WebGpuBackend implements Backend {
     this.assertUsable();
     const training = this.training;
     if (training === null) throw new Error('trainEpoch before setTrainingData');
-    if (this.losses.busy()) throw new Error('trainEpoch while readLosses is still reading');
+    if (this.epochResults.busy()) throw new Error('trainEpoch while readLosses is still reading');
     if (order.length < training.steps * training.batch) {
       throw new Error(
         `trainEpoch: order has ${order.length} entries, an epoch needs ${training.steps * training.batch}`,
@@ -291,19 +303,29 @@ export class WebGpuBackend implements Backend {
     this.epochValues[0] = learningRate;
     queue.writeBuffer(this.epochUniform, 0, this.epochValues);
     const evaluate = options.evaluate ?? true;
+    this.lastEpochEvaluated = evaluate;
     const encoder = this.device.createCommandEncoder({ label: 'epoch' });
     this.encodeEpoch(encoder, training, this.schedule(), evaluate);
-    if (evaluate) this.losses.encodeCopy(encoder, training.workspace.outputs, 0);
+    if (evaluate) this.epochResults.encodeEpoch(encoder, training.workspace.outputs, 0, this.params);
     this.submit(encoder);
+    this.paramsVersion++;
   }
 
   async readLosses(): Promise<number[]> {
     this.assertUsable();
+    const version = this.paramsVersion;
+    let results: Awaited<ReturnType<EpochReadback['read']>>;
     try {
-      return await this.losses.read();
+      results = await this.epochResults.read();
     } catch (error) {
       throw this.failureOr(error);
     }
+    if (results === null) return [];
+    // The weights are those after the last epoch that queued an error; current if nothing came after.
+    if (version === this.paramsVersion && this.lastEpochEvaluated) {
+      this.returnedParams = { version, params: results.params };
+    }
+    return results.losses;
   }
 
   counters(): GpuCounters {

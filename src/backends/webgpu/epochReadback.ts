@@ -1,0 +1,111 @@
+// What comes back to the CPU once per report interval: each epoch's error and the weights after the
+// last epoch. Each epoch's submit ends with a copy of its error (4 bytes) into the next slot of a
+// mappable staging chunk, and of the parameters into that chunk's weights region (overwriting the
+// previous epoch's). readLosses maps the used chunks once; the trainer's readParams that follows is
+// then answered from the weights that came back with them, without another submit or readback.
+// Chunks are made when an interval outgrows them and kept, so in steady state nothing is allocated.
+//
+// Paced waiting: Dawn in Node resolves a map by polling in a setImmediate loop, which keeps a CPU core
+// busy for as long as the GPU works; on SwiftShader that core is one the GPU needed. Where the context
+// says the runtime waits that way, read() first sleeps through most of the time the queued epochs
+// should take (measured on earlier intervals), then maps.
+//
+// Legend: P = parameter count. Chunk: [errors (SLOTS_PER_CHUNK), weights (P)].
+
+import type { GpuCounters } from '../backend.js';
+import type { Allocator } from './passes.js';
+
+const SLOTS_PER_CHUNK = 256;
+/** Share of the expected remaining GPU time slept before mapping (the rest is polled). */
+const PACED_SHARE = 0.85;
+
+export interface EpochResults {
+  /** The errors of the epochs copied since the last read, oldest first. */
+  losses: number[];
+  /** (P) the weights after the last of them. */
+  params: Float32Array;
+}
+
+export class EpochReadback {
+  private readonly allocator: Allocator;
+  private readonly counters: GpuCounters;
+  private readonly paramBytes: number;
+  private readonly paced: boolean;
+  private readonly chunks: GPUBuffer[] = [];
+  private pending = 0;
+  private mapping = false;
+  /** When the first epoch of this interval was queued. */
+  private intervalStart = 0;
+  /** Milliseconds an epoch took, from the last interval; null before one was read. */
+  private msPerEpoch: number | null = null;
+
+  constructor(allocator: Allocator, counters: GpuCounters, paramCount: number, paced: boolean) {
+    this.allocator = allocator;
+    this.counters = counters;
+    this.paramBytes = 4 * paramCount;
+    this.paced = paced;
+    this.grow();
+  }
+
+  /** True while read() waits for a map: the chunks cannot be written then. */
+  busy(): boolean {
+    return this.mapping;
+  }
+
+  /** Encodes the copies of an epoch's error (4 bytes of `error` at `offset`) and of `params`. */
+  encodeEpoch(encoder: GPUCommandEncoder, error: GPUBuffer, offset: number, params: GPUBuffer): void {
+    if (this.pending === 0) this.intervalStart = performance.now();
+    const chunk = Math.floor(this.pending / SLOTS_PER_CHUNK);
+    if (chunk === this.chunks.length) this.grow();
+    encoder.copyBufferToBuffer(error, offset, this.chunks[chunk], (this.pending % SLOTS_PER_CHUNK) * 4, 4);
+    encoder.copyBufferToBuffer(params, 0, this.chunks[chunk], 4 * SLOTS_PER_CHUNK, this.paramBytes);
+    this.pending++;
+  }
+
+  /** What the epochs queued since the last read copied; null when there were none. */
+  async read(): Promise<EpochResults | null> {
+    const count = this.pending;
+    if (count === 0) return null;
+    const used = this.chunks.slice(0, Math.ceil(count / SLOTS_PER_CHUNK));
+    const last = used.length - 1;
+    this.mapping = true;
+    try {
+      if (this.paced && this.msPerEpoch !== null) {
+        const due = this.intervalStart + count * this.msPerEpoch;
+        const sleep = PACED_SHARE * (due - performance.now());
+        if (sleep > 1) await new Promise((resolve) => setTimeout(resolve, sleep));
+      }
+      await Promise.all(
+        used.map((chunk, c) => {
+          this.counters.readbacks++;
+          // Only the last chunk's weights are wanted.
+          const bytes = c === last ? chunk.size : 4 * SLOTS_PER_CHUNK;
+          return chunk.mapAsync(GPUMapMode.READ, 0, bytes);
+        }),
+      );
+      const losses: number[] = [];
+      let params = new Float32Array(0);
+      used.forEach((chunk, c) => {
+        const slots = Math.min(SLOTS_PER_CHUNK, count - c * SLOTS_PER_CHUNK);
+        for (const value of new Float32Array(chunk.getMappedRange(0, 4 * slots))) losses.push(value);
+        if (c === last) params = new Float32Array(chunk.getMappedRange(4 * SLOTS_PER_CHUNK, this.paramBytes).slice(0));
+        chunk.unmap();
+      });
+      this.msPerEpoch = (performance.now() - this.intervalStart) / count;
+      this.pending = 0;
+      return { losses, params };
+    } finally {
+      this.mapping = false;
+    }
+  }
+
+  private grow(): void {
+    this.chunks.push(
+      this.allocator.buffer(
+        `epoch errors and weights ${this.chunks.length}`,
+        4 * SLOTS_PER_CHUNK + this.paramBytes,
+        GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      ),
+    );
+  }
+}
