@@ -4,6 +4,12 @@
 // Generator: xoshiro128** (Blackman & Vigna), state seeded from the integer seed by splitmix32.
 // Normal deviates: Box–Muller, both values of each pair used, so the stream is fully deterministic.
 
+/** The generator's state as plain numbers, for sending it to a worker (structured clone drops classes). */
+export interface RngState {
+  s: [number, number, number, number];
+  spareNormal: number | null;
+}
+
 export class Rng {
   private s0: number;
   private s1: number;
@@ -35,6 +41,18 @@ export class Rng {
     copy.s3 = this.s3;
     copy.spareNormal = this.spareNormal;
     return copy;
+  }
+
+  /** The state as plain data; Rng.fromState(state) continues the same stream. */
+  state(): RngState {
+    return { s: [this.s0, this.s1, this.s2, this.s3], spareNormal: this.spareNormal };
+  }
+
+  static fromState(state: RngState): Rng {
+    const rng = new Rng(0);
+    [rng.s0, rng.s1, rng.s2, rng.s3] = state.s.map((v) => v >>> 0) as RngState['s'];
+    rng.spareNormal = state.spareNormal;
+    return rng;
   }
 
   /** Uniform 32-bit unsigned integer. */
