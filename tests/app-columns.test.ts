@@ -2,9 +2,11 @@
 
 import { describe, expect, it } from 'vitest';
 import {
+  adapterLabel,
   type BackendTrace,
   describeRace,
   errorColumns,
+  errorScale,
   formatDuration,
   formatNumber,
   intervalTiming,
@@ -17,36 +19,52 @@ import {
 const trace = (backend: 'cpu' | 'webgpu', extra: Partial<BackendTrace> = {}): BackendTrace => ({
   backend,
   losses: [],
+  validation: [],
   predictions: null,
   forecast: null,
+  forecastFrom: 0,
   timing: [],
   ...extra,
 });
 
 describe('chart columns', () => {
-  it('aligns predictions and forecast after the first window', () => {
-    const positions = Float32Array.from([0, 1, 2, 3, 4]);
-    const series = Float32Array.from([10, 11, 12, 13, 14]);
+  it('aligns predictions after the first window and the forecast from its first row', () => {
+    const view = { positions: Float32Array.from([0, 1, 2, 3, 4]), values: [10, 11, 12, 13, 14], window: 2 };
     const cpu = trace('cpu', {
       predictions: Float32Array.from([12.5, 13.5, 14.5]),
-      forecast: Float32Array.from([1, 2, 3]),
+      forecast: Float32Array.from([1, 2]),
+      forecastFrom: 3,
     });
-    const columns = seriesColumns(positions, series, 2, [cpu, trace('webgpu')]);
+    const columns = seriesColumns({ ...view, outputs: 1, output: 0 }, [cpu, trace('webgpu')]);
     expect(columns).toEqual([
       [0, 1, 2, 3, 4],
       [10, 11, 12, 13, 14],
       [null, null, 12.5, 13.5, 14.5],
-      [null, null, 1, 2, 3],
+      [null, null, null, 1, 2],
       [null, null, null, null, null],
       [null, null, null, null, null],
     ]);
   });
 
-  it('draws only the data before a run', () => {
-    expect(seriesColumns(Float32Array.from([0, 1]), Float32Array.from([5, 6]), 1, [])).toEqual([
+  it('shows one output column of a model with several', () => {
+    const view = { positions: Float32Array.from([0, 1, 2]), values: [5, 6, 7], window: 1, outputs: 2, output: 1 };
+    // (N, O) = (2, 2): rows 1 and 2, columns a and b.
+    const cpu = trace('cpu', { predictions: Float32Array.from([1, 100, 2, 200]), forecast: null });
+    expect(seriesColumns(view, [cpu])).toEqual([
+      [0, 1, 2],
+      [5, 6, 7],
+      [null, 100, 200],
+      [null, null, null],
+    ]);
+  });
+
+  it('draws only the data before a run, and nothing without data', () => {
+    const view = { positions: Float32Array.from([0, 1]), values: [5, 6], window: 1, outputs: 1, output: 0 };
+    expect(seriesColumns(view, [])).toEqual([
       [0, 1],
       [5, 6],
     ]);
+    expect(seriesColumns(null, [trace('cpu')])).toEqual([[], [], [], []]);
   });
 
   it('puts each backend error on a shared epoch axis', () => {
@@ -57,6 +75,28 @@ describe('chart columns', () => {
       [4, 2, 1],
     ]);
     expect(errorColumns([])).toEqual([[]]);
+  });
+
+  it('puts the validation error at its report epochs, per sample beside the training error', () => {
+    const cpu = trace('cpu', {
+      losses: [40, 20, 10, 8],
+      validation: [
+        { epoch: 2, loss: 6 },
+        { epoch: 4, loss: 3 },
+      ],
+    });
+    // 20 training samples, 4 held out: both per sample.
+    const scale = errorScale('sse', 20, 4);
+    expect(scale.label).toBe('error per sample');
+    expect(errorColumns([cpu], scale, true)).toEqual([
+      [1, 2, 3, 4],
+      [2, 1, 0.5, 0.4],
+      [null, 1.5, null, 0.75],
+    ]);
+    // Without a held-out part the trainer's numbers are shown as they are (the seed's).
+    expect(errorScale('sse', 20, null)).toEqual({ train: 1, validation: 1, label: 'error' });
+    // The mean squared error is per sample already.
+    expect(errorScale('mse', 20, 5)).toMatchObject({ train: 1, validation: 1 });
   });
 
   it('merges report epochs of both backends for timing', () => {
@@ -113,5 +153,13 @@ describe('progress and timing numbers', () => {
     );
     expect(describeRace(2, false)).toBe("WebGPU ran 2.00× the CPU's steps per second.");
     expect(raceRatio({ steps: 1, seconds: 0 }, { steps: 1, seconds: 1 })).toBeNull();
+  });
+
+  it('names an adapter without repeating itself', () => {
+    const adapter = { vendor: 'google', architecture: 'swiftshader', description: 'swiftshader', software: true };
+    expect(adapterLabel(adapter)).toBe('google swiftshader');
+    expect(adapterLabel({ vendor: '', architecture: ' ', description: '', software: false })).toBe(
+      'an unnamed adapter',
+    );
   });
 });

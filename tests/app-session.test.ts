@@ -1,22 +1,43 @@
 // The app's training session (shared by the CPU worker and the WebGPU path): snapshots at each
-// report carry the new errors, predictions and forecast; pause waits at a report; stop ends the run.
+// report carry the new errors, the validation errors, predictions and forecast in original units, and
+// the weights and generator to go on from; pause waits at a report; stop ends the run; a run resumed
+// from a snapshot on another backend trains exactly as one that never stopped.
 
 import { describe, expect, it } from 'vitest';
-import { RunControl, runSession, type Snapshot, Stopwatch } from '../src/app/session.js';
+import {
+  forecastSnapshot,
+  RunControl,
+  resumePointOf,
+  runSession,
+  type Snapshot,
+  Stopwatch,
+} from '../src/app/session.js';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
+import { denormaliseOutputs } from '../src/data/normalise.js';
 import { freeRunForecast } from '../src/train/forecast.js';
-import { startSineRun } from '../src/train/setup.js';
+import { type RunSettings, startRun } from '../src/train/run.js';
 import { trainToEnd } from '../src/train/trainer.js';
 
-const run = { seed: 3, points: 30, noise: 0.1, window: 5, hiddenSizes: [6] };
+const sine: RunSettings = {
+  seed: 3,
+  source: { kind: 'generated', spec: { kind: 'sine', points: 30, noise: 0.1 } },
+  window: 5,
+  hiddenSizes: [6],
+};
 const options = { epochs: 12, batchSize: 4, learningRate: 0.01, reportEvery: 5 };
+
+async function collect(settings: RunSettings, trainOptions = options) {
+  const run = startRun(settings);
+  const snapshots: Snapshot[] = [];
+  const end = await runSession(new CpuBackend(run.layout), run, trainOptions, new RunControl(), (s) =>
+    snapshots.push(s),
+  );
+  return { run, snapshots, end };
+}
 
 describe('app session', () => {
   it('reports every interval with the same errors as the trainer, and a forecast from the trained weights', async () => {
-    const start = startSineRun(run);
-    const backend = new CpuBackend(start.layout);
-    const snapshots: Snapshot[] = [];
-    const end = await runSession(backend, start, options, new RunControl(), (s) => snapshots.push(s));
+    const { snapshots, end } = await collect(sine);
     expect(end).toEqual({ outcome: 'finished', message: null });
     expect(snapshots.map((s) => [s.epoch, s.newLosses.length, s.done])).toEqual([
       [5, 5, false],
@@ -27,27 +48,82 @@ describe('app session', () => {
     expect(last.stepsPerEpoch).toBe(6);
     expect(last.steps).toBe(72);
     expect(last.predictions.length).toBe(25);
+    expect(last.forecastFrom).toBe(5);
+    expect(last.validationLosses).toEqual([]);
 
-    const reference = startSineRun(run);
+    const reference = startRun(sine);
     const other = new CpuBackend(reference.layout);
     other.setParams(reference.params);
-    const result = await trainToEnd(other, reference.task.data, reference.rng, options);
+    const data = reference.prepared.train;
+    const result = await trainToEnd(other, data, reference.rng, options);
     expect(snapshots.flatMap((s) => s.newLosses)).toEqual(result.losses);
     const params = await other.readParams();
-    expect(last.forecast).toEqual(freeRunForecast(reference.layout, params, reference.task.data.x.subarray(0, 5), 25));
-    expect(last.predictions).toEqual(await other.predict(reference.task.data.x, reference.task.data.count));
+    expect(last.params).toEqual(params);
+    // The seed's series is not normalised: original units are the model's own.
+    expect(last.forecast).toEqual(freeRunForecast(reference.layout, params, data.x.subarray(0, 5), 25));
+    expect(last.predictions).toEqual(await other.predict(data.x, data.count));
   });
 
-  it('pauses at a report, resumes, and stops', async () => {
-    const start = startSineRun(run);
+  it('maps predictions back to original units and forecasts into the held-out part', async () => {
+    const settings: RunSettings = {
+      ...sine,
+      source: { kind: 'generated', spec: { kind: 'random-walk', points: 60, noise: 0.05, amplitude: 10 } },
+      trainFraction: 0.8,
+      normalise: 'z-score',
+    };
+    const { run, snapshots } = await collect(settings, { ...options, reportEvery: 4 });
+    const { prepared } = run;
+    expect(prepared.boundary).toBe(48);
+    const last = snapshots[snapshots.length - 1];
+    // Rows 5..59 predicted: 43 training and 12 validation samples.
+    expect(last.predictions.length).toBe(55);
+    expect(last.forecastFrom).toBe(48);
+    expect(last.forecast?.length).toBe(12);
+    expect(last.validationLosses.map((v) => v.epoch)).toEqual([4, 8, 12]);
+
+    const backend = new CpuBackend(run.layout);
+    backend.setParams(last.params);
+    const held = await backend.predict(prepared.validation!.x, prepared.validation!.count);
+    const original = denormaliseOutputs(prepared.normalisation, prepared.outputs, held);
+    expect(Array.from(last.predictions.subarray(43))).toEqual(Array.from(Float32Array.from(original)));
+    // In original units the predictions sit near the data, not near 0 as normalised values would.
+    const column = prepared.table.values[0];
+    const gap = Math.abs(last.predictions[54] - column[59]);
+    expect(gap).toBeLessThan(Math.abs(column[59]) + 20);
+  });
+
+  it('goes on from a snapshot on another backend exactly as if it had never stopped', async () => {
+    const { snapshots } = await collect(sine);
+    const losses: number[] = [];
+    for (const s of snapshots.slice(0, 1)) losses.push(...s.newLosses);
+    const resume = resumePointOf(snapshots[0], losses);
+    expect(resume.epoch).toBe(5);
+
+    const run = startRun(sine);
+    const resumed: Snapshot[] = [];
+    await runSession(new CpuBackend(run.layout), run, options, new RunControl(), (s) => resumed.push(s), resume);
+    expect(resumed.map((s) => s.epoch)).toEqual([10, 12]);
+    expect(resumed.flatMap((s) => s.newLosses)).toEqual(snapshots.slice(1).flatMap((s) => s.newLosses));
+    expect(resumed[1].params).toEqual(snapshots[2].params);
+    // The clock goes on from the seconds before the switch.
+    expect(resumed[0].seconds).toBeGreaterThanOrEqual(resume.seconds);
+  });
+
+  it('pauses at a report, resumes, and stops; a run paused before it starts waits before epoch 1', async () => {
+    const run = startRun(sine);
     let paused = 0;
     const control = new RunControl(() => paused++);
     const epochs: number[] = [];
     control.pause();
-    const done = runSession(new CpuBackend(start.layout), start, options, control, (s) => epochs.push(s.epoch));
+    const done = runSession(new CpuBackend(run.layout), run, options, control, (s) => epochs.push(s.epoch));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(epochs).toEqual([]);
+    expect(paused).toBe(1);
+    control.resume();
+    control.pause();
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(epochs).toEqual([5]);
-    expect(paused).toBe(1);
+    expect(paused).toBe(2);
     control.resume();
     control.pause();
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -58,20 +134,23 @@ describe('app session', () => {
   });
 
   it("ends a diverging run with the trainer's message and the last finite weights", async () => {
-    const start = startSineRun(run);
-    const snapshots: Snapshot[] = [];
-    const end = await runSession(
-      new CpuBackend(start.layout),
-      start,
-      { ...options, learningRate: 1e6, reportEvery: 1 },
-      new RunControl(),
-      (s) => snapshots.push(s),
-    );
+    const { snapshots, end } = await collect(sine, { ...options, learningRate: 1e6, reportEvery: 1 });
     expect(end.outcome).toBe('diverged');
     expect(end.message).toMatch(/diverged at epoch \d+.*lower learning rate/);
     const last = snapshots[snapshots.length - 1];
     expect(last.done).toBe(true);
-    expect(last.forecast.every(Number.isFinite)).toBe(true);
+    expect(last.params.every(Number.isFinite)).toBe(true);
+    expect(last.forecast?.every(Number.isFinite)).toBe(true);
+  });
+
+  it('forecasts with given weights and no training (a loaded model)', async () => {
+    const run = startRun(sine);
+    const snapshot = await forecastSnapshot(new CpuBackend(run.layout), run, 4);
+    expect(snapshot).toMatchObject({ epoch: 0, epochs: 0, newLosses: [], done: true, forecastFrom: 5 });
+    expect(snapshot.params).toEqual(run.params);
+    expect(snapshot.forecast).toEqual(
+      freeRunForecast(run.layout, run.params, run.prepared.train.x.subarray(0, 5), run.prepared.train.count),
+    );
   });
 
   it('counts only the time it runs', async () => {

@@ -1,17 +1,17 @@
 // The app's settings form as pure logic: defaults are the seed's, every bad field is refused with
-// what would be valid, and the preview series is the one a run trains on.
+// what would be valid, fields apply per data source, and the optimiser settings reach the trainer.
 
 import { describe, expect, it } from 'vitest';
 import {
   defaultFieldValues,
   FIELDS,
+  fieldApplies,
   fieldOf,
   parseBackendChoice,
   parseHiddenSizes,
   parseSettings,
-  taskFor,
 } from '../src/app/settings.js';
-import { startSineRun } from '../src/train/setup.js';
+import { DEFAULT_OPTIMIZER } from '../src/model/optimizer.js';
 
 describe('app settings', () => {
   it('defaults to the seed task', () => {
@@ -19,8 +19,23 @@ describe('app settings', () => {
     expect(result).toEqual({
       ok: true,
       settings: {
-        run: { seed: 0, points: 50, noise: 0.1, window: 10, hiddenSizes: [30] },
-        train: { epochs: 101, batchSize: 8, learningRate: 0.01, reportEvery: 10 },
+        run: {
+          seed: 0,
+          data: { kind: 'generated', spec: { kind: 'sine', points: 50, noise: 0.1, amplitude: 1 } },
+          window: 10,
+          hiddenSizes: [30],
+          trainFraction: 1,
+          normalise: 'none',
+        },
+        train: {
+          epochs: 101,
+          batchSize: 8,
+          learningRate: 0.01,
+          reportEvery: 10,
+          optimizer: DEFAULT_OPTIMIZER,
+          loss: 'sse',
+          lrDecay: 1,
+        },
       },
     });
   });
@@ -61,7 +76,7 @@ describe('app settings', () => {
     const tooFewPoints = parseSettings({ ...defaultFieldValues(), points: '10' });
     expect(!tooFewPoints.ok && tooFewPoints.errors.points).toMatch(/from 11 to 100000, got 10.*exceed the window, 10/);
     const bigBatch = parseSettings({ ...defaultFieldValues(), batch: '41' });
-    expect(!bigBatch.ok && bigBatch.errors.batch).toMatch(/from 1 to 40, got 41.*40 samples that 50 points/);
+    expect(!bigBatch.ok && bigBatch.errors.batch).toMatch(/from 1 to 40, got 41.*40 training samples that 50 points/);
     expect(parseSettings({ ...defaultFieldValues(), batch: '40' }).ok).toBe(true);
   });
 
@@ -88,7 +103,11 @@ describe('app settings', () => {
     for (const { name } of FIELDS) expect(fieldOf(name)).toBe(name);
     expect(fieldOf('config.hiddenSizes[0]')).toBe('hidden');
     expect(fieldOf('config.window')).toBe('window');
+    expect(fieldOf('trainFraction')).toBe('split');
+    expect(fieldOf('periods[1]')).toBe('periods');
+    expect(fieldOf('beta1')).toBe('optimizer');
     expect(fieldOf('device')).toBeNull();
+    expect(fieldOf('inputs[0]')).toBeNull();
   });
 
   it('parses the backend choice', () => {
@@ -96,12 +115,90 @@ describe('app settings', () => {
     expect(() => parseBackendChoice('tpu')).toThrow(/expected webgpu, cpu or both/);
   });
 
-  it('previews the same series a run trains on', () => {
-    const run = { seed: 7, points: 60, noise: 0.2, window: 12, hiddenSizes: [5] };
-    const preview = taskFor(run);
-    const started = startSineRun(run);
-    expect(preview.series).toEqual(started.task.series);
-    expect(preview.positions).toEqual(started.task.positions);
-    expect(preview.data.t).toEqual(started.task.data.t);
+  it('bounds the batch by the training part of a split series, and refuses a split with no training window', () => {
+    const split = parseSettings({ ...defaultFieldValues(), split: '0.8', batch: '31' });
+    // 50 points, boundary round(40) = 40, training targets 10..39: 30 samples.
+    expect(!split.ok && split.errors.batch).toMatch(/from 1 to 30, got 31.*30 training samples.*training share of 0.8/);
+    const tiny = parseSettings({ ...defaultFieldValues(), split: '0.1' });
+    expect(!tiny.ok && tiny.errors.split).toMatch(/the training part is 5 of 50 rows, which gives no window of 10/);
+    expect(parseSettings({ ...defaultFieldValues(), split: '0' }).ok).toBe(false);
+    expect(parseSettings({ ...defaultFieldValues(), split: '1.5' }).ok).toBe(false);
+  });
+
+  it('uses real-data defaults and the fields of each source', () => {
+    const bundled = defaultFieldValues('bundled');
+    expect([bundled.split, bundled.normalise]).toEqual(['0.8', 'z-score']);
+    expect(fieldApplies('symbol', bundled)).toBe(true);
+    expect(fieldApplies('symbol', { ...bundled, dataset: 'co2' })).toBe(false);
+    expect(fieldApplies('points', bundled)).toBe(false);
+    expect(fieldApplies('period', { ...defaultFieldValues(), series: 'square' })).toBe(true);
+    expect(fieldApplies('period', defaultFieldValues())).toBe(false);
+    expect(fieldApplies('momentum', { ...defaultFieldValues(), optimizer: 'momentum' })).toBe(true);
+
+    const stocks = parseSettings({ ...bundled, symbol: 'IBM', points: 'not used here' });
+    expect(stocks.ok && stocks.settings.run.data).toEqual({ kind: 'bundled', name: 'stocks', symbol: 'IBM' });
+    const csv = parseSettings({ ...defaultFieldValues('csv'), missing: 'drop' });
+    expect(csv.ok && csv.settings.run.data).toEqual({ kind: 'csv', missing: 'drop' });
+    const wave = parseSettings({
+      ...defaultFieldValues(),
+      series: 'sum-of-sines',
+      periods: '12, 5 ,3',
+      amplitude: '2',
+    });
+    expect(wave.ok && wave.settings.run.data).toEqual({
+      kind: 'generated',
+      spec: { kind: 'sum-of-sines', points: 50, noise: 0.1, amplitude: 2, periods: [12, 5, 3] },
+    });
+  });
+
+  it('refuses values outside each choice and each data field', () => {
+    const bad = parseSettings({
+      ...defaultFieldValues(),
+      source: 'ftp',
+      normalise: 'log',
+      optimizer: 'rmsprop',
+      loss: 'l1',
+    });
+    expect(!bad.ok && bad.errors).toMatchObject({
+      source: 'expected one of generated, bundled, csv, got "ftp"',
+      normalise: 'expected one of z-score, min-max, none, got "log"',
+      optimizer: 'expected one of sgd, momentum, adam, got "rmsprop"',
+      loss: 'expected one of sse, mse, got "l1"',
+    });
+    const wave = parseSettings({ ...defaultFieldValues(), series: 'square', period: '1', amplitude: '0' });
+    expect(!wave.ok && wave.errors.period).toBe('expected a whole number from 2 to 100000, got 1');
+    expect(!wave.ok && wave.errors.amplitude).toBe('expected a number greater than 0 and at most 1000000, got 0');
+    const periods = parseSettings({ ...defaultFieldValues(), series: 'sum-of-sines', periods: '20, 1' });
+    expect(!periods.ok && periods.errors.periods).toMatch(/comma-separated whole numbers from 2 to 100000/);
+  });
+
+  it('reads the optimiser, clipping, decay and loss for the trainer', () => {
+    const result = parseSettings({
+      ...defaultFieldValues(),
+      optimizer: 'momentum',
+      momentum: '0.8',
+      'clip-norm': ' 5 ',
+      'lr-decay': '0.99',
+      loss: 'mse',
+    });
+    expect(result.ok && result.settings.train).toMatchObject({
+      optimizer: { ...DEFAULT_OPTIMIZER, name: 'momentum', momentum: 0.8, clipNorm: 5 },
+      lrDecay: 0.99,
+      loss: 'mse',
+    });
+    const wrong = parseSettings({
+      ...defaultFieldValues(),
+      optimizer: 'momentum',
+      momentum: '1',
+      'clip-norm': '-1',
+      'lr-decay': '1.5',
+    });
+    expect(!wrong.ok && wrong.errors).toMatchObject({
+      momentum: 'expected a number at least 0 and below 1, got 1',
+      'clip-norm': 'expected a number greater than 0 and at most 1000000000000, got -1',
+      'lr-decay': 'expected a number greater than 0 and at most 1, got 1.5',
+    });
+    // Momentum does not apply to Adam, so its value is not checked then.
+    expect(parseSettings({ ...defaultFieldValues(), optimizer: 'adam', momentum: 'x' }).ok).toBe(true);
   });
 });

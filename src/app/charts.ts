@@ -29,9 +29,21 @@ export interface AxisSpec {
   log?: boolean;
 }
 
+/** A vertical line across the plot, e.g. where the held-out part of a series begins. */
+export interface MarkerSpec {
+  x: number;
+  label: string;
+}
+
 export interface ChartSpec {
   xLabel: string;
+  /** The x value as the legend shows it. */
   formatX: (value: number) => string;
+  /** The x axis' tick labels (dates, say); uPlot's own numbers when absent. */
+  formatXTick?: (value: number) => string;
+  /** A log-2 x axis (sizes that double). */
+  xLog?: boolean;
+  marker?: MarkerSpec | null;
   series: SeriesSpec[];
   axes: AxisSpec[];
   height: number;
@@ -46,7 +58,7 @@ function options(spec: ChartSpec, width: number): uPlot.Options {
   const gridColor = cssColor('--chart-grid');
   const font = `12px ${getComputedStyle(document.body).fontFamily}`;
   const labelFont = `600 12px ${getComputedStyle(document.body).fontFamily}`;
-  const scales: uPlot.Scales = { x: { time: false } };
+  const scales: uPlot.Scales = { x: spec.xLog ? { time: false, distr: 3, log: 2 } : { time: false } };
   for (const axis of spec.axes) scales[axis.scale] = axis.log ? { distr: 3, log: 10 } : { distr: 1 };
   return {
     width,
@@ -63,6 +75,7 @@ function options(spec: ChartSpec, width: number): uPlot.Options {
         labelFont,
         font,
         labelSize: 24,
+        ...(spec.formatXTick ? { values: (_u: uPlot, splits: number[]) => splits.map(spec.formatXTick!) } : {}),
       },
       ...spec.axes.map(
         (axis): uPlot.Axis => ({
@@ -79,6 +92,7 @@ function options(spec: ChartSpec, width: number): uPlot.Options {
         }),
       ),
     ],
+    hooks: spec.marker ? { draw: [(u: uPlot) => drawMarker(u, spec.marker!, axisColor, font)] } : {},
     series: [
       { label: spec.xLabel, value: (_u, v) => (v == null ? '–' : spec.formatX(v)) },
       ...spec.series.map(
@@ -95,6 +109,28 @@ function options(spec: ChartSpec, width: number): uPlot.Options {
       ),
     ],
   };
+}
+
+/** The marker as a dashed line with its label at the top, drawn on the canvas (text, never markup). */
+function drawMarker(u: uPlot, marker: MarkerSpec, color: string, font: string): void {
+  const x = u.valToPos(marker.x, 'x', true);
+  const { top, height, left, width } = u.bbox;
+  if (!(x >= left && x <= left + width)) return;
+  const ctx = u.ctx;
+  const ratio = devicePixelRatio || 1;
+  ctx.save();
+  ctx.strokeStyle = color;
+  ctx.fillStyle = color;
+  ctx.lineWidth = ratio;
+  ctx.setLineDash([4 * ratio, 4 * ratio]);
+  ctx.beginPath();
+  ctx.moveTo(x, top);
+  ctx.lineTo(x, top + height);
+  ctx.stroke();
+  ctx.font = font.replace(/^(\d+)px/, (_m, px) => `${Number(px) * ratio}px`);
+  ctx.textBaseline = 'top';
+  ctx.fillText(marker.label, x + 4 * ratio, top + 4 * ratio);
+  ctx.restore();
 }
 
 export class Chart {

@@ -2,23 +2,28 @@
 // has no value), and the numbers the progress and timing panels show. Pure functions: the charts
 // only draw what these return, and tests check them without a browser.
 //
-// Legend: P = points of the series, T = window, N = P - T samples, E = epochs reported so far.
+// Legend: R = rows of the series, T = window, N = R - T samples, O = output columns, S = forecast
+// steps, E = epochs reported so far.
 
-import type { BackendName } from '../backends/backend.js';
+import type { AdapterDescription, BackendName } from '../backends/backend.js';
+import type { LossName } from '../model/optimizer.js';
 
 export type Column = (number | null)[];
 /** uPlot's AlignedData with a plain x column. */
 export type Columns = [number[], ...Column[]];
 
-/** What one backend has produced so far in a run. */
+/** What one run (one lane) has produced so far. */
 export interface BackendTrace {
   backend: BackendName;
-  /** Per-epoch errors, epoch 1 first. (E) */
+  /** Per-epoch training errors as the trainer reports them, epoch 1 first. (E) */
   losses: number[];
-  /** One-step-ahead predictions on every window at the latest report, or null before the first. (N) */
+  /** The validation error at each report so far (empty without a held-out part). */
+  validation: { epoch: number; loss: number }[];
+  /** (N, O) one-step-ahead predictions for rows T..R-1 at the latest report, original units; null before the first. */
   predictions: Float32Array | null;
-  /** The free-running forecast from the first window at the latest report. (N) */
+  /** (S, O) the free-running forecast for rows forecastFrom.. at the latest report, original units. */
   forecast: Float32Array | null;
+  forecastFrom: number;
   /** Timing of each report interval. */
   timing: IntervalTiming[];
 }
@@ -32,28 +37,89 @@ export interface IntervalTiming {
 
 export const BACKEND_LABEL: Record<BackendName, string> = { webgpu: 'WebGPU', cpu: 'CPU' };
 
+/** "google swiftshader …": the adapter's vendor, architecture and description, without repeats. */
+export function adapterLabel(adapter: AdapterDescription): string {
+  const parts = [adapter.vendor, adapter.architecture, adapter.description].filter((part) => part.trim() !== '');
+  return [...new Set(parts)].join(' ') || 'an unnamed adapter';
+}
+
+/** The series chart's data: one output column of the series, in original units. */
+export interface SeriesView {
+  /** (R) x positions: the sine's argument, or the row number. */
+  positions: Float32Array;
+  /** (R) the shown column's values. */
+  values: ArrayLike<number>;
+  window: number;
+  /** Output columns O of the model, and which one is shown. */
+  outputs: number;
+  output: number;
+}
+
 /**
- * The series chart: x = the sine's argument, then the noisy data (P), then per backend its
- * predictions and its forecast, both aligned so value n sits at point T + n.
+ * The series chart: x = positions, then the data (R), then per run its predictions and its
+ * forecast of the shown output column, each value at the row it predicts (prediction n at row T + n,
+ * forecast step s at row forecastFrom + s).
  */
-export function seriesColumns(positions: Float32Array, series: Float32Array, window: number, traces: BackendTrace[]) {
-  const xs = Array.from(positions);
-  const columns: Columns = [xs, Array.from(series)];
-  const align = (values: Float32Array | null): Column => {
+export function seriesColumns(view: SeriesView | null, traces: BackendTrace[]): Columns {
+  if (view === null) {
+    const empty: Columns = [[], []];
+    for (const _ of traces) empty.push([], []);
+    return empty;
+  }
+  const xs = Array.from(view.positions);
+  const columns: Columns = [xs, Array.from(view.values)];
+  const align = (values: Float32Array | null, from: number): Column => {
     const column: Column = new Array(xs.length).fill(null);
-    if (values !== null)
-      for (let n = 0; n < values.length && window + n < xs.length; n++) column[window + n] = values[n];
+    if (values === null) return column;
+    const steps = Math.floor(values.length / view.outputs);
+    for (let n = 0; n < steps && from + n < xs.length; n++) column[from + n] = values[n * view.outputs + view.output];
     return column;
   };
-  for (const trace of traces) columns.push(align(trace.predictions), align(trace.forecast));
+  for (const trace of traces)
+    columns.push(align(trace.predictions, view.window), align(trace.forecast, trace.forecastFrom));
   return columns;
 }
 
-/** The error chart: x = epoch 1..E (the longest run so far), one column per backend. */
-export function errorColumns(traces: BackendTrace[]): Columns {
-  const epochs = Math.max(0, ...traces.map((t) => t.losses.length));
+/**
+ * How the error chart shows the trainer's errors. Without a held-out part: as reported (the seed's
+ * 0.5 · sum of squares over all samples). With one, training and validation errors are sums over
+ * different numbers of samples, so both are shown per sample (or as the mean squared error, which
+ * is per sample already) to be comparable.
+ */
+export interface ErrorScale {
+  train: number;
+  validation: number;
+  /** The y axis' label. */
+  label: string;
+}
+
+export function errorScale(loss: LossName, trainSamples: number, validationSamples: number | null): ErrorScale {
+  if (loss === 'mse') return { train: 1, validation: 1, label: 'mean squared error' };
+  if (validationSamples === null) return { train: 1, validation: 1, label: 'error' };
+  return { train: 1 / trainSamples, validation: 1 / validationSamples, label: 'error per sample' };
+}
+
+/**
+ * The error chart: x = epoch 1..E (the longest run so far); per run its training error, and with
+ * `withValidation` its validation error after it (values at report epochs only, null elsewhere).
+ */
+export function errorColumns(traces: BackendTrace[], scale: ErrorScale | null = null, withValidation = false): Columns {
+  const s = scale ?? { train: 1, validation: 1, label: '' };
+  const epochs = Math.max(0, ...traces.map((t) => t.losses.length), ...traces.map((t) => lastEpoch(t.validation)));
   const xs = Array.from({ length: epochs }, (_, i) => i + 1);
-  return [xs, ...traces.map((t) => xs.map((_, i) => (i < t.losses.length ? t.losses[i] : null)))];
+  const columns: Columns = [xs];
+  for (const trace of traces) {
+    columns.push(xs.map((_, i) => (i < trace.losses.length ? trace.losses[i] * s.train : null)));
+    if (withValidation) {
+      const byEpoch = new Map(trace.validation.map((v) => [v.epoch, v.loss * s.validation]));
+      columns.push(xs.map((x) => byEpoch.get(x) ?? null));
+    }
+  }
+  return columns;
+}
+
+function lastEpoch(points: { epoch: number }[]): number {
+  return points.length > 0 ? points[points.length - 1].epoch : 0;
 }
 
 /**

@@ -1,13 +1,19 @@
-// The CPU backend's training loop, off the page's main thread so the page stays responsive. The page
-// sends one 'start' with the settings, then 'pause', 'resume' or 'stop' at any time; the worker
-// answers with a snapshot at every report. It builds its run from the same settings as the page
-// (startSineRun), so data, initial weights and minibatch order match any other backend's run.
+// The CPU backend off the page's main thread, so the page stays responsive. The page sends one job:
+// 'start' (a training run, from the start, from a loaded model or from where a lost GPU left off,
+// or a forecast only) followed by 'pause', 'resume' or 'stop' at any time, answered with a snapshot
+// at every report; or 'bench' (the CPU cases of a benchmark sweep), answered with each result. It
+// builds its run from the same settings as the page (startRun), so data, initial weights and
+// minibatch order match any other backend's run.
+//
+// WebAssembly (the CPU kernels' fast path) compiles here: index.html's Content-Security-Policy is a
+// meta tag, which binds the document only, so the page's script-src needs no 'wasm-unsafe-eval'.
 
 import { CpuBackend } from '../backends/cpu/cpuBackend.js';
-import { startSineRun } from '../train/setup.js';
+import { runSweep } from '../bench/bench.js';
+import { startRun } from '../train/run.js';
 import { describeFailure } from './failure.js';
 import type { FromWorker, ToWorker } from './protocol.js';
-import { RunControl, runSession } from './session.js';
+import { forecastSnapshot, RunControl, runSession, type Snapshot } from './session.js';
 
 // The project's lib is DOM (not WebWorker); a dedicated worker's scope posts like a port.
 const scope = self as unknown as {
@@ -16,15 +22,16 @@ const scope = self as unknown as {
 };
 const post = (message: FromWorker, transfer: Transferable[] = []) => scope.postMessage(message, transfer);
 const control = new RunControl(() => post({ type: 'paused' }));
-let started = false;
+let busy = false;
 
 scope.onmessage = (event: MessageEvent<ToWorker>) => {
   const message = event.data;
   switch (message.type) {
     case 'start':
-      if (!started) {
-        started = true;
-        void run(message);
+    case 'bench':
+      if (!busy) {
+        busy = true;
+        void (message.type === 'start' ? train(message) : bench(message));
       }
       break;
     case 'pause':
@@ -39,18 +46,43 @@ scope.onmessage = (event: MessageEvent<ToWorker>) => {
   }
 };
 
-async function run(message: Extract<ToWorker, { type: 'start' }>): Promise<void> {
+function postSnapshot(snapshot: Snapshot): void {
+  const transfer: Transferable[] = [snapshot.predictions.buffer, snapshot.params.buffer];
+  if (snapshot.forecast !== null) transfer.push(snapshot.forecast.buffer);
+  post({ type: 'report', snapshot }, transfer);
+}
+
+async function train(message: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   let backend: CpuBackend | null = null;
   try {
-    const start = startSineRun(message.run);
-    backend = new CpuBackend(start.layout);
-    const end = await runSession(backend, start, message.train, control, (snapshot) =>
-      post({ type: 'report', snapshot }, [snapshot.predictions.buffer, snapshot.forecast.buffer]),
-    );
+    const { request, resume } = message;
+    if (message.paused) control.pause();
+    const run = startRun(request.run, request.model);
+    backend = new CpuBackend(run.layout);
+    if (request.forecastOnly) {
+      postSnapshot(await forecastSnapshot(backend, run, request.train.batchSize));
+      post({ type: 'ended', end: { outcome: 'finished', message: null } });
+      return;
+    }
+    const end = await runSession(backend, run, request.train, control, postSnapshot, resume);
     post({ type: 'ended', end });
   } catch (err) {
     post({ type: 'error', failure: describeFailure(err) });
   } finally {
     backend?.dispose();
+  }
+}
+
+async function bench(message: Extract<ToWorker, { type: 'bench' }>): Promise<void> {
+  try {
+    await runSweep(
+      message.spec,
+      { cpu: async (layout) => new CpuBackend(layout) },
+      message.options,
+      (result, index, total) => post({ type: 'bench-result', result, index, total }),
+    );
+    post({ type: 'bench-done' });
+  } catch (err) {
+    post({ type: 'error', failure: describeFailure(err) });
   }
 }

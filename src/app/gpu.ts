@@ -6,6 +6,7 @@ import type { AdapterDescription, Backend } from '../backends/backend.js';
 import { requestGpuContext } from '../backends/webgpu/context.js';
 import { createWebGpuBackend } from '../backends/webgpu/webgpuBackend.js';
 import type { ParamLayout } from '../model/layout.js';
+import { adapterLabel } from './columns.js';
 
 export interface GpuAccess {
   adapter: AdapterDescription;
@@ -40,7 +41,5 @@ export async function probeWebGpu(): Promise<GpuProbe> {
 
 /** "google swiftshader (software, …)": the adapter's name as people recognise it, and what kind it is. */
 export function adapterName(adapter: AdapterDescription): string {
-  const parts = [adapter.vendor, adapter.architecture, adapter.description].filter((part) => part.trim() !== '');
-  const name = [...new Set(parts)].join(' ') || 'an unnamed adapter';
-  return `${name} (${adapter.software ? 'software, the GPU emulated on the CPU' : 'real GPU'})`;
+  return `${adapterLabel(adapter)} (${adapter.software ? 'software, the GPU emulated on the CPU' : 'real GPU'})`;
 }

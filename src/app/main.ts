@@ -1,61 +1,101 @@
-// The app's page: the settings form, the run controls and progress, the three charts and the
-// notices. State lives in `lanes` (one per backend of the current run); every change schedules one
-// render per frame, which feeds the charts columns from columns.ts and writes text with textContent.
+// The app's page: the Train view (settings form with the data picker, run controls and progress, the
+// three charts, model download and load) and the Benchmark view (benchView.ts), plus the notices.
+// Training state lives in `lanes` (one per backend of the current run) and `shown` (the run's data);
+// every change schedules one render per frame, which feeds the charts columns from columns.ts and
+// writes text with textContent. The settings are mirrored into the page's URL (link.ts) as they change.
 
 import './trustedTypes.js';
 import './styles.css';
 import type { BackendName } from '../backends/backend.js';
-import type { SeriesTask } from '../data/sine.js';
+import { InputError } from '../model/errors.js';
+import { describeConfig, type ModelConfig, paramLayout, sameShape } from '../model/layout.js';
+import { type Model, parseJson, readModelFile, toModelFile } from '../model/modelFile.js';
+import { BenchView } from './benchView.js';
 import { Chart, type ChartSpec, type SeriesSpec } from './charts.js';
 import {
   BACKEND_LABEL,
   type BackendTrace,
   describeRace,
+  type ErrorScale,
   errorColumns,
+  errorScale,
   formatDuration,
   formatNumber,
   intervalTiming,
   raceRatio,
+  type SeriesView,
   secondsLeft,
   seriesColumns,
   timingColumns,
 } from './columns.js';
-import { byId, el, setText } from './dom.js';
+import { CsvPicker } from './csvPicker.js';
+import {
+  checkAgainstData,
+  describeData,
+  type ExplicitRunSettings,
+  runSettingsFor,
+  type ShownData,
+  shownData,
+} from './dataView.js';
+import { byId, downloadText, el, setText } from './dom.js';
+import { SettingsForm } from './form.js';
 import { adapterName, type GpuAccess, type GpuProbe, probeWebGpu } from './gpu.js';
-import type { RunFailure } from './protocol.js';
-import { startCpuRun, startMainThreadRun, type TrainingRun } from './runners.js';
+import { readLink, writeLink } from './link.js';
+import { hideNotice, sentence, showNotice } from './notices.js';
+import type { RunFailure, RunRequest } from './protocol.js';
+import {
+  liveResources,
+  onLiveResourcesChange,
+  type RunEvents,
+  startCpuRun,
+  startGpuRun,
+  type TrainingRun,
+} from './runners.js';
 import type { Snapshot } from './session.js';
 import {
+  type AppSettings,
   type BackendChoice,
   defaultFieldValues,
   FIELDS,
-  type FieldName,
-  type FieldValues,
+  fieldApplies,
   fieldOf,
+  messageOf,
   parseBackendChoice,
   parseSettings,
-  taskFor,
+  type SourceKind,
 } from './settings.js';
 
 type LaneStatus = 'running' | 'pausing' | 'paused' | 'finished' | 'stopped' | 'diverged' | 'failed';
 
 interface Lane {
+  /** The backend the lane started on (its colour); `run.backend` is the one training now. */
   backend: BackendName;
+  /** A forecast with a loaded model, no training. */
+  forecastOnly: boolean;
   run: TrainingRun;
   trace: BackendTrace;
   last: Snapshot | null;
   status: LaneStatus;
   failure: string | null;
+  /** Set when a WebGPU lane went on with the CPU: from which epoch. */
+  switchedAt: number | null;
   row: HTMLElement;
+}
+
+/** The run on the charts: its settings and its data as the page prepared it. */
+interface ShownRun {
+  settings: AppSettings;
+  runSettings: ExplicitRunSettings;
+  view: ShownData;
+  scale: ErrorScale;
 }
 
 const ACTIVE: ReadonlySet<LaneStatus> = new Set(['running', 'pausing', 'paused']);
 
 // ---- Elements (static markup in index.html; the form fields are generated from FIELDS) ----
 
-const form = byId('settings', HTMLFormElement);
+const settingsForm = byId('settings', HTMLFormElement);
 const settingsFieldset = byId('settings-fields', HTMLFieldSetElement);
-const fieldsHost = byId('fields', HTMLDivElement);
 const backendFieldset = byId('backend-choice', HTMLFieldSetElement);
 const backendNote = byId('backend-note', HTMLParagraphElement);
 const startButton = byId('start', HTMLButtonElement);
@@ -63,9 +103,18 @@ const pauseButton = byId('pause', HTMLButtonElement);
 const stopButton = byId('stop', HTMLButtonElement);
 const resetButton = byId('reset', HTMLButtonElement);
 const defaultsButton = byId('defaults', HTMLButtonElement);
+const copyLinkButton = byId('copy-link', HTMLButtonElement);
 const formStatus = byId('form-status', HTMLParagraphElement);
 const progressHost = byId('progress', HTMLDivElement);
-const notices = byId('notices', HTMLDivElement);
+const downloadButton = byId('download-model', HTMLButtonElement);
+const forecastButton = byId('forecast', HTMLButtonElement);
+const modelInput = byId('model-file', HTMLInputElement);
+const forgetModelButton = byId('forget-model', HTMLButtonElement);
+const modelStatus = byId('model-status', HTMLParagraphElement);
+const modelError = byId('model-error', HTMLParagraphElement);
+const dataSummary = byId('data-summary', HTMLParagraphElement);
+const outputChoice = byId('output-choice', HTMLLabelElement);
+const outputSelect = byId('output-column', HTMLSelectElement);
 const logToggle = byId('log-scale', HTMLInputElement);
 const seriesSummary = byId('series-summary', HTMLParagraphElement);
 const errorSummary = byId('error-summary', HTMLParagraphElement);
@@ -73,80 +122,116 @@ const adapterLine = byId('adapter', HTMLParagraphElement);
 const raceLine = byId('race', HTMLParagraphElement);
 const statsBody = byId('stats-body', HTMLTableSectionElement);
 
-const inputs = new Map<FieldName, HTMLInputElement>();
-const errorLines = new Map<FieldName, HTMLParagraphElement>();
-
-for (const spec of FIELDS) {
-  const id = `field-${spec.name}`;
-  const input = el('input', {
-    id,
-    name: spec.name,
-    type: 'text',
-    inputmode: spec.inputMode,
-    autocomplete: 'off',
-    spellcheck: 'false',
-    'aria-describedby': `${id}-hint ${id}-error`,
-  });
-  input.value = spec.defaultText;
-  const error = el('p', { class: 'field-error', id: `${id}-error` });
-  fieldsHost.append(
-    el('div', { class: 'field', 'data-field': spec.name }, [
-      el('label', { for: id }, [spec.label]),
-      input,
-      el('p', { class: 'field-hint', id: `${id}-hint` }, [spec.hint]),
-      error,
-    ]),
-  );
-  inputs.set(spec.name, input);
-  errorLines.set(spec.name, error);
-}
+const form = new SettingsForm({
+  data: byId('fields-data', HTMLDivElement),
+  split: byId('fields-split', HTMLDivElement),
+  model: byId('fields-model', HTMLDivElement),
+  training: byId('fields-training', HTMLDivElement),
+});
+const csv = new CsvPicker(() => (form.values().missing === 'drop' ? 'drop' : 'refuse'));
 
 // ---- State ----
 
 let lanes: Lane[] = [];
-/** The series the charts show: the current run's, or a preview of the settings while idle. */
-let shownTask: { task: SeriesTask; window: number } | null = null;
+/** The run on the charts, or null while idle (the charts then preview the settings' data). */
+let shown: ShownRun | null = null;
+let preview: { view: ShownData; runSettings: ExplicitRunSettings } | null = null;
+/** Which output column the series chart shows. */
+let outputIndex = 0;
+let loaded: { model: Model; name: string } | null = null;
 let gpuProbe: Promise<GpuProbe> = probeWebGpu();
 let gpu: GpuAccess | null = null;
 let gpuUnavailable: string | null = null;
-/** Once a person picks a backend, the WebGPU probe no longer changes the choice. */
+/** Once a person (or a link) picks a backend, the WebGPU probe no longer changes the choice. */
 let userPickedBackend = false;
+
+const active = () => lanes.some((lane) => ACTIVE.has(lane.status));
 
 // ---- Charts ----
 
-const color = (backend: BackendName) => backend;
-const fmt3 = (v: number) => v.toFixed(3);
+const fmt3 = (v: number) => (Math.abs(v) >= 1000 ? formatNumber(v) : v.toFixed(3));
 
-function seriesSpec(backends: BackendName[]): ChartSpec {
-  const series: SeriesSpec[] = [{ label: 'data', color: 'data', width: 1, points: true, format: fmt3 }];
-  for (const b of backends) {
-    series.push(
-      { label: `prediction (${BACKEND_LABEL[b]})`, color: color(b), format: fmt3 },
-      { label: `forecast (${BACKEND_LABEL[b]})`, color: `${color(b)}-alt`, dash: [6, 4], format: fmt3 },
-    );
-  }
-  return { xLabel: 'x', formatX: (v) => v.toFixed(2), series, axes: [{ scale: 'y', label: 'value' }], height: 260 };
+function laneLabel(lane: Lane): string {
+  if (lane.forecastOnly) return 'loaded model';
+  return lane.switchedAt === null ? BACKEND_LABEL[lane.backend] : `${BACKEND_LABEL[lane.backend]} → CPU`;
 }
 
-function errorSpec(backends: BackendName[]): ChartSpec {
+function shownView(): { view: ShownData; runSettings: ExplicitRunSettings } | null {
+  return shown ?? preview;
+}
+
+function seriesSpec(): ChartSpec {
+  const current = shownView();
+  const view = current?.view ?? null;
+  const column = view?.prepared.outputs[outputIndex] ?? 'value';
+  const series: SeriesSpec[] = [{ label: `data (${column})`, color: 'data', width: 1, points: true, format: fmt3 }];
+  for (const lane of lanes) {
+    const label = laneLabel(lane);
+    series.push(
+      { label: `prediction (${label})`, color: lane.backend, format: fmt3 },
+      { label: `forecast (${label})`, color: `${lane.backend}-alt`, dash: [6, 4], format: fmt3 },
+    );
+  }
+  const dates = view?.dates ?? null;
+  const source = current?.runSettings.source;
+  const sine = source?.kind === 'generated' && source.spec.kind === 'sine';
+  const formatX = (v: number) =>
+    dates !== null ? (dates[Math.round(v)] ?? String(v)) : sine ? v.toFixed(2) : String(v);
+  const prepared = view?.prepared ?? null;
+  const marker =
+    view !== null && prepared !== null && prepared.validation !== null
+      ? { x: view.positions[prepared.boundary], label: 'held out →' }
+      : null;
+  return {
+    xLabel: dates !== null ? 'date' : sine ? 'x' : source?.kind === 'generated' ? 'step' : 'row',
+    formatX,
+    // Months are enough on the axis: a full ISO date per tick crowds it.
+    formatXTick: dates !== null ? (v) => formatX(v).replace(/^(\d{4}-\d{2})-\d{2}$/, '$1') : undefined,
+    series,
+    axes: [{ scale: 'y', label: column, log: false }],
+    height: 270,
+    marker,
+  };
+}
+
+function withValidation(): boolean {
+  return shown !== null && shown.view.prepared.validation !== null;
+}
+
+function errorSpec(): ChartSpec {
+  const series: SeriesSpec[] = [];
+  for (const lane of lanes) {
+    const label = laneLabel(lane);
+    series.push({ label: `error (${label})`, color: lane.backend, format: formatNumber });
+    if (withValidation()) {
+      series.push({
+        label: `validation (${label})`,
+        color: `${lane.backend}-alt`,
+        dash: [3, 3],
+        points: true,
+        format: formatNumber,
+      });
+    }
+  }
   return {
     xLabel: 'epoch',
     formatX: String,
-    series: backends.map((b) => ({ label: `error (${BACKEND_LABEL[b]})`, color: color(b), format: formatNumber })),
-    axes: [{ scale: 'y', label: 'error', log: logToggle.checked }],
+    series,
+    axes: [{ scale: 'y', label: shown?.scale.label ?? 'error', log: logToggle.checked }],
     height: 210,
   };
 }
 
-function timingSpec(backends: BackendName[]): ChartSpec {
+function timingSpec(): ChartSpec {
   const series: SeriesSpec[] = [];
-  for (const b of backends) {
+  for (const lane of lanes) {
+    const label = laneLabel(lane);
     series.push(
       // Points: one value per report, and a run of one report is still visible.
-      { label: `ms/epoch (${BACKEND_LABEL[b]})`, color: color(b), scale: 'ms', points: true, format: formatNumber },
+      { label: `ms/epoch (${label})`, color: lane.backend, scale: 'ms', points: true, format: formatNumber },
       {
-        label: `steps/s (${BACKEND_LABEL[b]})`,
-        color: color(b),
+        label: `steps/s (${label})`,
+        color: lane.backend,
         dash: [6, 4],
         scale: 'sps',
         points: true,
@@ -168,54 +253,57 @@ function timingSpec(backends: BackendName[]): ChartSpec {
 }
 
 const traces = () => lanes.map((lane) => lane.trace);
-const laneBackends = () => lanes.map((lane) => lane.backend);
 
 function seriesData() {
-  if (shownTask === null) return seriesColumns(new Float32Array(0), new Float32Array(0), 0, traces());
-  return seriesColumns(shownTask.task.positions, shownTask.task.series, shownTask.window, traces());
+  const current = shownView();
+  if (current === null) return seriesColumns(null, traces());
+  const { prepared, positions } = current.view;
+  const name = prepared.outputs[outputIndex];
+  const view: SeriesView = {
+    positions,
+    values: prepared.table.values[prepared.table.columns.indexOf(name)],
+    window: current.runSettings.window,
+    outputs: prepared.outputs.length,
+    output: outputIndex,
+  };
+  return seriesColumns(view, traces());
 }
 
-const seriesChart = new Chart(byId('series-chart', HTMLDivElement), seriesSpec([]), seriesData());
-const errorChart = new Chart(byId('error-chart', HTMLDivElement), errorSpec([]), errorColumns([]));
-const timingChart = new Chart(byId('timing-chart', HTMLDivElement), timingSpec([]), timingColumns([]));
+const errorData = () => errorColumns(traces(), shown?.scale ?? null, withValidation());
+
+const seriesChart = new Chart(byId('series-chart', HTMLDivElement), seriesSpec(), seriesData());
+const errorChart = new Chart(byId('error-chart', HTMLDivElement), errorSpec(), errorData());
+const timingChart = new Chart(byId('timing-chart', HTMLDivElement), timingSpec(), timingColumns([]));
 
 function respecCharts(): void {
-  const backends = laneBackends();
-  seriesChart.setSpec(seriesSpec(backends), seriesData());
-  errorChart.setSpec(errorSpec(backends), errorColumns(traces()));
-  timingChart.setSpec(timingSpec(backends), timingColumns(traces()));
+  seriesChart.setSpec(seriesSpec(), seriesData());
+  errorChart.setSpec(errorSpec(), errorData());
+  timingChart.setSpec(timingSpec(), timingColumns(traces()));
 }
 
 window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
   for (const chart of [seriesChart, errorChart, timingChart]) chart.rebuild();
 });
 
-logToggle.addEventListener('change', () => errorChart.setSpec(errorSpec(laneBackends()), errorColumns(traces())));
+logToggle.addEventListener('change', () => errorChart.setSpec(errorSpec(), errorData()));
 
-// ---- Notices ----
-
-function showNotice(key: string, text: string, action?: { label: string; run: () => void }): void {
-  hideNotice(key);
-  const notice = el('div', { class: 'notice', 'data-notice': key, role: 'alert' }, [el('p', {}, [text])]);
-  if (action) {
-    const button = el('button', { type: 'button' }, [action.label]);
-    button.addEventListener('click', action.run);
-    notice.append(button);
+/** The output column chooser, shown when the model predicts several columns. */
+function renderOutputChoice(): void {
+  const outputs = shownView()?.view.prepared.outputs ?? [];
+  outputChoice.hidden = outputs.length < 2;
+  if (outputIndex >= outputs.length) outputIndex = 0;
+  const names = [...outputSelect.options].map((o) => o.textContent);
+  if (names.length !== outputs.length || names.some((n, i) => n !== outputs[i])) {
+    outputSelect.replaceChildren(...outputs.map((name, i) => el('option', { value: String(i) }, [name])));
   }
-  const close = el('button', { type: 'button', class: 'notice-close', 'aria-label': 'Dismiss this notice' }, ['×']);
-  close.addEventListener('click', () => hideNotice(key));
-  notice.append(close);
-  notices.append(notice);
+  outputSelect.value = String(outputIndex);
 }
 
-/** Ends a message with exactly one full stop. */
-function sentence(text: string): string {
-  return /[.!?]$/.test(text) ? text : `${text}.`;
-}
-
-function hideNotice(key: string): void {
-  for (const node of notices.querySelectorAll(`[data-notice="${key}"]`)) node.remove();
-}
+outputSelect.addEventListener('change', () => {
+  outputIndex = Number(outputSelect.value);
+  seriesChart.setSpec(seriesSpec(), seriesData());
+  render();
+});
 
 // ---- WebGPU availability ----
 
@@ -243,7 +331,7 @@ function applyGpuProbe(probe: GpuProbe): void {
     gpu = null;
     gpuUnavailable = probe.reason;
     setText(backendNote, 'WebGPU is unavailable here; the CPU backend works everywhere.');
-    showNotice('webgpu', `${probe.reason} Training runs on the CPU backend instead; everything else works.`, {
+    showNotice('webgpu', `${probe.reason} New runs use the CPU backend instead; everything else works.`, {
       label: 'Try WebGPU again',
       run: () => {
         gpuProbe = probeWebGpu();
@@ -258,111 +346,240 @@ function applyGpuProbe(probe: GpuProbe): void {
     radio.toggleAttribute('data-unavailable', unavailable);
   }
   if (gpu !== null && lanes.length === 0 && !userPickedBackend) selectBackend('webgpu');
+  bench.render();
   render();
 }
 
+/** The device is gone: say so, and move WebGPU runs to the CPU from their last report. */
 function onDeviceLost(lostGpu: GpuAccess, reason: string): void {
   if (gpu !== lostGpu) return;
-  applyGpuProbe({ ok: false, reason: `WebGPU stopped working (${reason.replace(/\.$/, '')}).` });
-  // The run may have failed first on a read-back the loss cut short; the loss is the story to tell.
-  hideNotice('failed-webgpu');
+  const why = reason.replace(/\.$/, '');
+  applyGpuProbe({ ok: false, reason: `WebGPU stopped working (${why}).` });
   for (const lane of lanes) {
-    if (lane.backend !== 'webgpu') continue;
-    if (ACTIVE.has(lane.status)) lane.run.stop();
-    if (ACTIVE.has(lane.status) || lane.status === 'failed') {
-      lane.status = 'failed';
-      lane.failure = 'the GPU device was lost; the charts keep its last report';
-    }
+    if (lane.run.backend === 'webgpu' && ACTIVE.has(lane.status)) lane.run.fallBack(`the GPU device was lost (${why})`);
   }
   render();
 }
 
 backendFieldset.addEventListener('change', () => {
   userPickedBackend = true;
+  scheduleLinkUpdate();
 });
 
-// ---- Settings form ----
-
-function fieldValues(): FieldValues {
-  const values = defaultFieldValues();
-  for (const [name, input] of inputs) values[name] = input.value;
-  return values;
-}
-
-function showFieldError(name: FieldName, message: string | undefined): void {
-  const input = inputs.get(name)!;
-  const line = errorLines.get(name)!;
-  setText(line, message ?? '');
-  if (message === undefined) input.removeAttribute('aria-invalid');
-  else input.setAttribute('aria-invalid', 'true');
-}
-
-/** Checks the form, shows every problem beside its field, and returns the settings if all are valid. */
-function validateForm(showAll: boolean, touched?: FieldName) {
-  const result = parseSettings(fieldValues());
-  const errors = result.ok ? {} : result.errors;
-  for (const { name } of FIELDS) {
-    const shown = inputs.get(name)!.hasAttribute('aria-invalid');
-    if (showAll || name === touched || shown) showFieldError(name, errors[name]);
-  }
-  return result;
-}
+// ---- Settings, data and the link ----
 
 /** While no run is shown, the series chart previews the data the settings give. */
+let previewTimer = 0;
+function schedulePreview(): void {
+  clearTimeout(previewTimer);
+  previewTimer = window.setTimeout(previewSettings, 120);
+}
+
 function previewSettings(): void {
-  if (lanes.length > 0) return;
-  const result = parseSettings(fieldValues());
-  if (!result.ok) return;
-  shownTask = { task: taskFor(result.settings.run), window: result.settings.run.window };
-  seriesChart.setData(seriesData());
+  const values = form.values();
+  csv.show(values.source === 'csv');
+  const result = parseSettings(values);
+  if (!result.ok) {
+    setText(dataSummary, '');
+    return;
+  }
+  try {
+    const runSettings = runSettingsFor(result.settings.run, csv.choice());
+    const view = shownData(runSettings);
+    setText(dataSummary, describeData(view, runSettings.window));
+    dataSummary.removeAttribute('data-problem');
+    if (lanes.length > 0) return;
+    preview = { view, runSettings };
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    setText(dataSummary, sentence(capitalise(messageOf(err))));
+    dataSummary.setAttribute('data-problem', err.field);
+    if (lanes.length > 0) return;
+    preview = null;
+  }
+  seriesChart.setSpec(seriesSpec(), seriesData());
   render();
 }
 
-// Problems show while typing, after a short pause (at once while a field is marked, so the mark
-// clears as soon as it is fixed). Not on blur: a message appearing then would shift the buttons
-// under a pointer that left the field to press one.
-const typingPause = new Map<FieldName, number>();
-for (const [name, input] of inputs) {
-  input.addEventListener('input', () => {
-    clearTimeout(typingPause.get(name));
-    if (input.hasAttribute('aria-invalid')) validateForm(false, name);
-    else
-      typingPause.set(
-        name,
-        window.setTimeout(() => validateForm(false, name), 600),
-      );
-    previewSettings();
-  });
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+let linkTimer = 0;
+function scheduleLinkUpdate(): void {
+  clearTimeout(linkTimer);
+  linkTimer = window.setTimeout(updateLink, 250);
+}
+
+function updateLink(): void {
+  const query = writeLink(form.values(), userPickedBackend ? selectedBackend() : null, csv.linkColumns());
+  const url = `${location.pathname}${query === '' ? '' : `?${query}`}${location.hash}`;
+  if (url !== `${location.pathname}${location.search}${location.hash}`) history.replaceState(null, '', url);
+}
+
+form.onChange((name) => {
+  if (name === 'missing') csv.reread();
+  schedulePreview();
+  scheduleLinkUpdate();
+});
+
+csv.onChange(() => {
+  schedulePreview();
+  scheduleLinkUpdate();
+  render();
+});
+
 defaultsButton.addEventListener('click', () => {
-  const defaults = defaultFieldValues();
-  for (const [name, input] of inputs) {
-    input.value = defaults[name];
-    showFieldError(name, undefined);
+  form.setValues(defaultFieldValues(form.values().source as SourceKind));
+  schedulePreview();
+  scheduleLinkUpdate();
+});
+
+copyLinkButton.addEventListener('click', () => {
+  updateLink();
+  const done = (text: string) => setText(formStatus, text);
+  if (navigator.clipboard) {
+    navigator.clipboard.writeText(location.href).then(
+      () => done('A link to these settings is on the clipboard.'),
+      () => done(`Copy this link to share these settings: ${location.href}`),
+    );
+  } else done(`Copy this link to share these settings: ${location.href}`);
+});
+
+/** Settings from the page's link: values the form's parser refuses are explained beside their fields. */
+function applyLink(): void {
+  const link = readLink(location.search);
+  form.setValues(link.values);
+  for (const [key, message] of Object.entries(link.errors)) {
+    const field = FIELDS.find((f) => f.name === key);
+    if (field) form.showNote(field.name, message);
+    else if (key === 'backend') setText(formStatus, `Backend: ${message}.`);
+    else csv.fail(`${message}.`);
   }
-  previewSettings();
+  if (link.unknown.length > 0) {
+    showNotice('link', `The link has settings this app does not know (${link.unknown.join(', ')}); they were ignored.`);
+  }
+  if (link.backend !== null) {
+    selectBackend(link.backend);
+    userPickedBackend = true;
+  }
+  if (link.values.source === 'csv') csv.choose(link.columns);
+}
+
+// ---- Model files ----
+
+const MAX_MODEL_BYTES = 256 * 1024 * 1024;
+
+modelInput.addEventListener('change', () => {
+  const file = modelInput.files?.[0];
+  modelInput.value = '';
+  if (file) void loadModel(file);
+});
+
+async function loadModel(file: File): Promise<void> {
+  setText(modelError, '');
+  try {
+    if (file.size > MAX_MODEL_BYTES) {
+      throw new InputError(
+        file.name,
+        `is ${(file.size / 2 ** 20).toFixed(1)} MiB; model files up to 256 MiB can be loaded`,
+      );
+    }
+    const model = readModelFile(parseJson(await file.text(), file.name));
+    loaded = { model, name: file.name };
+  } catch (err) {
+    // Whatever was loaded or trained before stays as it was.
+    const message =
+      err instanceof InputError
+        ? `${err.field === file.name ? 'the file' : err.field} ${messageOf(err)}`
+        : (err as Error).message;
+    setText(modelError, `${file.name} was not loaded: ${sentence(message)}`);
+    return;
+  }
+  const { config, data, normalisation } = loaded.model;
+  form.setValues({
+    window: String(config.window),
+    hidden: config.hiddenSizes.join(', '),
+    ...(data ? { split: String(data.trainFraction) } : {}),
+    ...(normalisation ? { normalise: normalisation.method } : {}),
+  });
+  if (data && form.values().source === 'csv')
+    csv.choose({ inputs: data.inputs, outputs: data.outputs, date: undefined });
+  schedulePreview();
+  scheduleLinkUpdate();
+  render();
+}
+
+forgetModelButton.addEventListener('click', () => {
+  loaded = null;
+  setText(modelError, '');
+  render();
+});
+
+function modelConfig(run: ShownRun): ModelConfig {
+  const { prepared } = run.view;
+  return {
+    inputSize: prepared.inputs.length,
+    hiddenSizes: [...run.runSettings.hiddenSizes],
+    outputSize: prepared.outputs.length,
+    window: run.runSettings.window,
+  };
+}
+
+downloadButton.addEventListener('click', () => {
+  const lane = lanes.find((l) => l.last !== null);
+  if (shown === null || lane === undefined || lane.last === null) return;
+  const config = modelConfig(shown);
+  const { prepared, label } = shown.view;
+  const file = toModelFile({
+    config,
+    layout: paramLayout(config),
+    params: lane.last.params,
+    normalisation: prepared.normalisation,
+    data: {
+      source: label,
+      inputs: prepared.inputs,
+      outputs: prepared.outputs,
+      trainFraction: shown.runSettings.trainFraction,
+    },
+  });
+  const slug =
+    label
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || 'data';
+  downloadText(`webgpu-lstm-${slug}-epoch-${lane.last.epoch}.json`, `${JSON.stringify(file)}\n`, 'application/json');
+});
+
+forecastButton.addEventListener('click', () => {
+  if (!active() && loaded !== null) void start(true);
 });
 
 // ---- Runs ----
 
-function newLane(backend: BackendName, run: (events: Parameters<typeof startCpuRun>[1]) => TrainingRun): Lane {
+function newLane(backend: BackendName, forecastOnly: boolean, run: (events: RunEvents) => TrainingRun): Lane {
   const lane: Lane = {
     backend,
+    forecastOnly,
     run: undefined as unknown as TrainingRun,
-    trace: { backend, losses: [], predictions: null, forecast: null, timing: [] },
+    trace: { backend, losses: [], validation: [], predictions: null, forecast: null, forecastFrom: 0, timing: [] },
     last: null,
     status: 'running',
     failure: null,
+    switchedAt: null,
     row: progressRow(backend),
   };
   lane.run = run({
     onReport: (snapshot) => {
       const previous = lane.last ?? { epoch: 0, seconds: 0 };
       lane.trace.losses.push(...snapshot.newLosses);
+      lane.trace.validation = snapshot.validationLosses;
       lane.trace.predictions = snapshot.predictions;
       lane.trace.forecast = snapshot.forecast;
-      lane.trace.timing.push(intervalTiming(previous, snapshot, snapshot.stepsPerEpoch));
+      lane.trace.forecastFrom = snapshot.forecastFrom;
+      if (snapshot.epoch > previous.epoch) {
+        lane.trace.timing.push(intervalTiming(previous, snapshot, snapshot.stepsPerEpoch));
+      }
       lane.last = snapshot;
       render();
     },
@@ -374,23 +591,52 @@ function newLane(backend: BackendName, run: (events: Parameters<typeof startCpuR
       lane.status = end.outcome;
       if (end.message !== null) {
         lane.failure = end.message;
-        showNotice(`failed-${lane.backend}`, `The ${BACKEND_LABEL[lane.backend]} run ${sentence(end.message)}`);
+        showNotice(`failed-${lane.backend}`, `The ${laneLabel(lane)} run stopped: ${sentence(end.message)}`);
+        if (end.outcome === 'diverged') form.showNote('lr', sentence(capitalise(end.message)));
       }
       render();
     },
     onFailed: (failure) => failLane(lane, failure),
+    onSwitched: (reason, fromEpoch) => {
+      lane.switchedAt = fromEpoch;
+      // What the GPU did after its last report is not kept: the CPU goes on from there.
+      lane.trace.losses.length = Math.min(lane.trace.losses.length, fromEpoch);
+      lane.trace.validation = lane.trace.validation.filter((v) => v.epoch <= fromEpoch);
+      lane.trace.timing = lane.trace.timing.filter((t) => t.epoch <= fromEpoch);
+      const from =
+        fromEpoch === 0
+          ? 'from the start'
+          : `from epoch ${fromEpoch}, its last report, with the weights read back then`;
+      showNotice(
+        `switched-${lane.backend}`,
+        `${sentence(capitalise(reason))} The run goes on with the CPU backend ${from}; at most one report interval of training was lost.`,
+      );
+      respecCharts();
+      render();
+    },
   });
   return lane;
+}
+
+/** Shows a problem a run's input caused beside what caused it: a field, the CSV, the loaded model. */
+function placeInputProblem(field: string | null, message: string): void {
+  const name = field === null ? null : fieldOf(field);
+  if (name !== null && fieldApplies(name, form.values())) {
+    form.showError(name, message);
+  } else if (field === '--load') {
+    setText(modelError, `The loaded model does not fit: ${sentence(message)}`);
+  } else if (field !== null && form.values().source === 'csv') {
+    csv.fail(sentence(capitalise(message)));
+  }
 }
 
 function failLane(lane: Lane, failure: RunFailure): void {
   lane.status = 'failed';
   lane.failure = failure.message;
-  const field = failure.field === null ? null : fieldOf(failure.field);
-  if (field !== null) showFieldError(field, failure.message);
+  placeInputProblem(failure.field, failure.message);
   showNotice(
     `failed-${lane.backend}`,
-    `The ${BACKEND_LABEL[lane.backend]} run stopped: ${sentence(failure.message)}${lane.backend === 'webgpu' ? ' The CPU backend is still available.' : ''}`,
+    `The ${laneLabel(lane)} run stopped: ${sentence(failure.message)}${lane.backend === 'webgpu' ? ' The CPU backend is still available.' : ''}`,
   );
   render();
 }
@@ -408,19 +654,53 @@ function clearRun(): void {
   stopAll();
   lanes = [];
   progressHost.replaceChildren();
-  hideNotice('failed-webgpu');
-  hideNotice('failed-cpu');
+  for (const key of ['failed-webgpu', 'failed-cpu', 'switched-webgpu']) hideNotice(key);
 }
 
-async function start(): Promise<void> {
-  const result = validateForm(true);
+/** The run's data and checks, or the problem shown where it belongs (null). */
+function prepareRun(settings: AppSettings): ShownRun | null {
+  try {
+    const runSettings = runSettingsFor(settings.run, csv.choice());
+    const view = shownData(runSettings);
+    checkAgainstData(settings.train, view);
+    const { train, validation } = view.prepared;
+    const scale = errorScale(settings.train.loss, train.count, validation?.count ?? null);
+    return { settings, runSettings, view, scale };
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    const message = messageOf(err);
+    placeInputProblem(err.field, message);
+    setText(formStatus, `Not started: ${sentence(message)}`);
+    const name = fieldOf(err.field);
+    if (name !== null && fieldApplies(name, form.values())) form.focus(name);
+    return null;
+  }
+}
+
+async function start(forecastOnly = false): Promise<void> {
+  const result = form.validate(true);
   if (!result.ok) {
     setText(formStatus, 'Not started: fix the settings marked in red.');
     const first = FIELDS.find((f) => result.errors[f.name] !== undefined);
-    if (first) inputs.get(first.name)!.focus();
+    if (first) form.focus(first.name);
     return;
   }
-  const choice = selectedBackend();
+  if (csv.busy()) {
+    setText(formStatus, 'Not started: the CSV file is still being read.');
+    return;
+  }
+  const run = prepareRun(result.settings);
+  if (run === null) return;
+  const model = loaded?.model;
+  if (model !== undefined && !sameShape(model.config, modelConfig(run))) {
+    setText(
+      modelError,
+      `The loaded model (${describeConfig(model.config)}) does not fit these settings and data (${describeConfig(modelConfig(run))}); change the settings or forget the model.`,
+    );
+    setText(formStatus, 'Not started: the loaded model does not fit.');
+    return;
+  }
+  const choice = forecastOnly ? 'cpu' : selectedBackend();
   if (choice !== 'cpu') {
     startButton.disabled = true;
     await gpuProbe; // applyGpuProbe, registered first, has run by now
@@ -430,26 +710,31 @@ async function start(): Promise<void> {
       return;
     }
   }
-  const settings = result.settings;
   clearRun();
   setText(formStatus, '');
-  shownTask = { task: taskFor(settings.run), window: settings.run.window };
+  setText(modelError, '');
+  shown = run;
+  preview = null;
+  const request: RunRequest = {
+    run: run.runSettings,
+    train: run.settings.train,
+    ...(model ? { model } : {}),
+    ...(forecastOnly ? { forecastOnly } : {}),
+  };
   const backends: BackendName[] = choice === 'both' ? ['webgpu', 'cpu'] : [choice];
   const gpuForRun = gpu;
   lanes = backends.map((backend) =>
     backend === 'cpu'
-      ? newLane('cpu', (events) => startCpuRun(settings, events))
-      : newLane('webgpu', (events) =>
-          startMainThreadRun('webgpu', settings, (layout) => gpuForRun!.createBackend(layout), events),
-        ),
+      ? newLane('cpu', forecastOnly, (events) => startCpuRun(request, events))
+      : newLane('webgpu', false, (events) => startGpuRun(request, gpuForRun!, events)),
   );
   respecCharts();
   render();
 }
 
-form.addEventListener('submit', (event) => {
+settingsForm.addEventListener('submit', (event) => {
   event.preventDefault();
-  if (!lanes.some((lane) => ACTIVE.has(lane.status))) void start();
+  if (!active() && !bench.running()) void start();
 });
 
 pauseButton.addEventListener('click', () => {
@@ -477,7 +762,7 @@ stopButton.addEventListener('click', () => {
 
 resetButton.addEventListener('click', () => {
   clearRun();
-  shownTask = null;
+  shown = null;
   respecCharts();
   previewSettings();
   render();
@@ -513,11 +798,23 @@ const STATUS_TEXT: Record<LaneStatus, string> = {
 function renderLane(lane: Lane): void {
   const { row, last } = lane;
   row.dataset.status = lane.status;
-  setText(row.querySelector<HTMLElement>('.lane-status')!, STATUS_TEXT[lane.status]);
+  row.dataset.runningOn = lane.run.backend;
+  setText(row.querySelector<HTMLElement>('.lane-name')!, laneLabel(lane));
+  setText(
+    row.querySelector<HTMLElement>('.lane-status')!,
+    lane.forecastOnly && lane.status === 'finished' ? 'forecast' : STATUS_TEXT[lane.status],
+  );
   const bar = row.querySelector('progress')!;
   const meta = row.querySelector<HTMLElement>('.lane-meta')!;
   if (last === null) {
     setText(meta, lane.status === 'failed' ? (lane.failure ?? 'failed') : 'preparing the first epochs…');
+    return;
+  }
+  row.dataset.epoch = String(last.epoch);
+  if (lane.forecastOnly) {
+    bar.max = 1;
+    bar.value = 1;
+    setText(meta, 'the loaded model’s predictions and forecast, without training');
     return;
   }
   bar.max = last.epochs;
@@ -527,29 +824,39 @@ function renderLane(lane: Lane): void {
     ? `${formatDuration(secondsLeft(last.epoch, last.epochs, last.seconds))} left`
     : `took ${formatDuration(last.seconds)}`;
   const progress = `epoch ${last.epoch}/${last.epochs} · ${formatNumber(rate)} steps/s`;
-  setText(meta, lane.failure === null ? `${progress} · ${left}` : `${progress} · ${lane.failure}`);
-  row.dataset.epoch = String(last.epoch);
+  const switched = lane.switchedAt === null ? '' : ` · on the CPU since epoch ${lane.switchedAt}`;
+  setText(meta, lane.failure === null ? `${progress} · ${left}${switched}` : `${progress} · ${lane.failure}`);
+}
+
+function latest<T>(list: T[]): T | null {
+  return list.length > 0 ? list[list.length - 1] : null;
 }
 
 function renderStats(): void {
+  const scale = shown?.scale ?? { train: 1, validation: 1 };
   const rows = lanes.map((lane) => {
-    const { losses } = lane.trace;
+    const { losses, validation } = lane.trace;
     const last = lane.last;
     const rate = last && last.seconds > 0 ? last.steps / last.seconds : null;
     const msPerEpoch = last && last.epoch > 0 ? (last.seconds * 1000) / last.epoch : null;
     const first = losses.length > 0 ? losses[0] : null;
-    const latest = losses.length > 0 ? losses[losses.length - 1] : null;
+    const final = latest(losses);
+    const held = latest(validation);
+    const scaled = (value: number | null, factor: number) => (value === null ? null : value * factor);
     const row = el('tr', { 'data-backend': lane.backend, 'data-status': lane.status }, [
-      el('th', { scope: 'row' }, [BACKEND_LABEL[lane.backend]]),
+      el('th', { scope: 'row' }, [laneLabel(lane)]),
       el('td', {}, [last ? `${last.epoch}/${last.epochs}` : '–']),
-      el('td', {}, [`${formatNumber(first)} → ${formatNumber(latest)}`]),
+      el('td', {}, [`${formatNumber(scaled(first, scale.train))} → ${formatNumber(scaled(final, scale.train))}`]),
+      el('td', {}, [formatNumber(scaled(held?.loss ?? null, scale.validation))]),
       el('td', {}, [formatNumber(msPerEpoch)]),
       el('td', {}, [formatNumber(rate)]),
     ]);
-    // Exact values for scripts and tests; the cells show rounded ones.
+    // Exact values (as the trainer reports them) for scripts and tests; the cells show rounded ones.
     row.dataset.epoch = String(last?.epoch ?? 0);
+    row.dataset.runningOn = lane.run.backend;
     row.dataset.firstError = String(first ?? '');
-    row.dataset.lastError = String(latest ?? '');
+    row.dataset.lastError = String(final ?? '');
+    row.dataset.validationError = String(held?.loss ?? '');
     row.dataset.stepsPerSecond = String(rate ?? '');
     row.dataset.msPerEpoch = String(msPerEpoch ?? '');
     return row;
@@ -558,29 +865,42 @@ function renderStats(): void {
 }
 
 function renderSummaries(): void {
+  const current = shownView();
   const reported = lanes.filter((lane) => lane.last !== null);
-  if (shownTask === null) setText(seriesSummary, 'Set valid settings to see the data.');
-  else if (reported.length === 0) {
+  if (current === null) {
     setText(
       seriesSummary,
-      `${shownTask.task.series.length} noisy points of a sine; the model will predict each value from the ${shownTask.window} before it.`,
+      form.values().source === 'csv' && csv.choice() === null
+        ? 'Choose a CSV file to see its series here.'
+        : 'Set valid settings to see the data.',
     );
   } else {
-    const parts = reported.map(
-      (lane) =>
-        `${BACKEND_LABEL[lane.backend]} at epoch ${lane.last!.epoch}: ${lane.trace.predictions?.length ?? 0} one-step predictions and a ${lane.trace.forecast?.length ?? 0}-step forecast`,
+    const about = describeData(current.view, current.runSettings.window);
+    const heldOut =
+      current.view.prepared.validation === null
+        ? ''
+        : ' The dashed line marks where the held-out part begins; the forecast runs on from there on its own predictions.';
+    const parts = reported.map((lane) =>
+      lane.forecastOnly
+        ? `the loaded model: ${lane.trace.predictions?.length ?? 0} one-step predictions`
+        : `${laneLabel(lane)} at epoch ${lane.last!.epoch}: one-step predictions${lane.trace.forecast === null ? '' : ' and a free-running forecast'}`,
     );
-    setText(seriesSummary, `${shownTask.task.series.length} data points. ${parts.join('; ')}.`);
+    setText(seriesSummary, `${about}${heldOut}${parts.length > 0 ? ` ${capitalise(parts.join('; '))}.` : ''}`);
   }
-  if (reported.length === 0) setText(errorSummary, 'The error after each epoch appears here once training runs.');
+  const scale = shown?.scale ?? { train: 1, validation: 1 };
+  const trained = reported.filter((lane) => lane.trace.losses.length > 0);
+  if (trained.length === 0) setText(errorSummary, 'The error after each epoch appears here once training runs.');
   else {
     setText(
       errorSummary,
-      reported
-        .map(
-          (lane) =>
-            `${BACKEND_LABEL[lane.backend]}: ${formatNumber(lane.trace.losses[0])} after epoch 1, ${formatNumber(lane.trace.losses[lane.trace.losses.length - 1])} after epoch ${lane.trace.losses.length}`,
-        )
+      trained
+        .map((lane) => {
+          const { losses, validation } = lane.trace;
+          const held = latest(validation);
+          const heldText =
+            held === null ? '' : `; validation ${formatNumber(held.loss * scale.validation)} at epoch ${held.epoch}`;
+          return `${laneLabel(lane)}: ${formatNumber(losses[0] * scale.train)} after epoch 1, ${formatNumber(losses[losses.length - 1] * scale.train)} after epoch ${losses.length}${heldText}`;
+        })
         .join('. '),
     );
   }
@@ -592,29 +912,49 @@ function renderSummaries(): void {
 
   const gpuLane = lanes.find((lane) => lane.backend === 'webgpu');
   const cpuLane = lanes.find((lane) => lane.backend === 'cpu');
-  if (gpuLane?.status === 'finished' && cpuLane?.status === 'finished' && gpuLane.last && cpuLane.last) {
+  const bothFinished = gpuLane?.status === 'finished' && cpuLane?.status === 'finished';
+  if (bothFinished && gpuLane.switchedAt === null && gpuLane.last && cpuLane.last) {
     const ratio = raceRatio(gpuLane.last, cpuLane.last);
     setText(raceLine, describeRace(ratio, adapter?.software ?? false));
     raceLine.dataset.ratio = String(ratio ?? '');
   } else {
-    setText(raceLine, lanes.length === 2 ? 'The race result appears when both backends finish.' : '');
+    setText(raceLine, lanes.length === 2 && !bothFinished ? 'The race result appears when both backends finish.' : '');
     raceLine.dataset.ratio = '';
   }
 }
 
+function renderModel(): void {
+  const isActive = active();
+  downloadButton.disabled = !lanes.some((lane) => lane.last !== null && !lane.forecastOnly);
+  forecastButton.disabled = loaded === null || isActive || bench.running();
+  forgetModelButton.hidden = loaded === null;
+  if (loaded === null)
+    setText(modelStatus, 'Train, then download the model; or load a model file to train on or forecast.');
+  else {
+    const { config, data } = loaded.model;
+    const layers = [config.inputSize, ...config.hiddenSizes, config.outputSize].join(' → ');
+    const source = data ? `, trained on ${data.source}` : '';
+    setText(
+      modelStatus,
+      `Loaded ${loaded.name}: ${layers}, window ${config.window}${source}. Start goes on training from its weights; Forecast shows what it predicts.`,
+    );
+  }
+}
+
 function renderControls(): void {
-  const active = lanes.some((lane) => ACTIVE.has(lane.status));
+  const isActive = active();
   const runningLanes = lanes.some((lane) => lane.status === 'running');
-  settingsFieldset.disabled = active;
-  backendFieldset.disabled = active;
-  startButton.disabled = active;
-  pauseButton.disabled = !active;
-  stopButton.disabled = !active;
+  settingsFieldset.disabled = isActive;
+  backendFieldset.disabled = isActive;
+  startButton.disabled = isActive || bench.running();
+  startButton.title = bench.running() ? 'The benchmark is running; training would disturb its timings.' : '';
+  pauseButton.disabled = !isActive;
+  stopButton.disabled = !isActive;
   resetButton.disabled = lanes.length === 0;
-  setText(pauseButton, active && !runningLanes ? 'Resume' : 'Pause');
-  pauseButton.setAttribute('aria-pressed', String(active && !runningLanes));
+  setText(pauseButton, isActive && !runningLanes ? 'Resume' : 'Pause');
+  pauseButton.setAttribute('aria-pressed', String(isActive && !runningLanes));
   let phase = 'idle';
-  if (active) {
+  if (isActive) {
     if (runningLanes) phase = 'running';
     else phase = lanes.some((lane) => lane.status === 'pausing') ? 'pausing' : 'paused';
   } else if (lanes.length > 0) phase = lanes.every((lane) => lane.status === 'finished') ? 'finished' : 'stopped';
@@ -629,38 +969,86 @@ function countValues(columns: (number | null)[][], labels: string[]): string {
   return JSON.stringify(counts);
 }
 
+function renderLive(): void {
+  const { workers, gpuBackends } = liveResources();
+  document.body.dataset.liveWorkers = String(workers);
+  document.body.dataset.liveGpuBackends = String(gpuBackends);
+}
+
+onLiveResourcesChange(renderLive);
+
 let frame = 0;
 function render(): void {
   if (frame !== 0) return;
   frame = requestAnimationFrame(() => {
     frame = 0;
+    renderOutputChoice();
     const series = seriesData();
-    const errors = errorColumns(traces());
+    const errors = errorData();
     const timing = timingColumns(traces());
     seriesChart.setData(series);
     errorChart.setData(errors);
     timingChart.setData(timing);
     // What each chart holds, for scripts and tests (a canvas cannot be read back as data).
-    const backends = laneBackends();
     byId('series-chart', HTMLDivElement).dataset.counts = countValues(
       series,
-      seriesSpec(backends).series.map((s) => s.label),
+      seriesSpec().series.map((s) => s.label),
     );
     byId('error-chart', HTMLDivElement).dataset.counts = countValues(
       errors,
-      errorSpec(backends).series.map((s) => s.label),
+      errorSpec().series.map((s) => s.label),
     );
     byId('timing-chart', HTMLDivElement).dataset.counts = countValues(
       timing,
-      timingSpec(backends).series.map((s) => s.label),
+      timingSpec().series.map((s) => s.label),
     );
     for (const lane of lanes) renderLane(lane);
     renderStats();
     renderSummaries();
+    renderModel();
     renderControls();
+    renderLive();
+    bench.render();
   });
 }
 
+// ---- Views ----
+
+const bench = new BenchView({
+  gpu: () => gpu,
+  trainingActive: active,
+  onChange: () => render(),
+});
+
+const tabs = [
+  { tab: byId('tab-train', HTMLButtonElement), view: byId('train-view', HTMLElement), hash: '' },
+  { tab: byId('tab-bench', HTMLButtonElement), view: byId('bench-view', HTMLElement), hash: '#benchmark' },
+];
+
+function showView(index: number, focus = false): void {
+  tabs.forEach(({ tab, view }, i) => {
+    const selected = i === index;
+    tab.setAttribute('aria-selected', String(selected));
+    tab.tabIndex = selected ? 0 : -1;
+    view.hidden = !selected;
+  });
+  if (focus) tabs[index].tab.focus();
+  const url = `${location.pathname}${location.search}${tabs[index].hash}`;
+  if (url !== `${location.pathname}${location.search}${location.hash}`) history.replaceState(null, '', url);
+  document.body.dataset.view = index === 0 ? 'train' : 'benchmark';
+}
+
+tabs.forEach(({ tab }, i) => {
+  tab.addEventListener('click', () => showView(i));
+  tab.addEventListener('keydown', (event) => {
+    if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
+    event.preventDefault();
+    showView((i + (event.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length, true);
+  });
+});
+
+applyLink();
+showView(location.hash === '#benchmark' ? 1 : 0);
 previewSettings();
 render();
 void gpuProbe.then(applyGpuProbe);

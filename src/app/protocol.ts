@@ -1,14 +1,28 @@
-// Messages between the page and the CPU training worker (src/app/cpuWorker.ts).
+// Messages between the page and the CPU worker (src/app/cpuWorker.ts). A worker does one job: a
+// training run (or a forecast with a loaded model), or the CPU part of a benchmark sweep.
 
-import type { SineRunSettings } from '../train/setup.js';
-import type { TrainOptions } from '../train/trainer.js';
-import type { SessionEnd, Snapshot } from './session.js';
+import type { BenchOptions, BenchResult, SweepSpec } from '../bench/bench.js';
+import type { Model } from '../model/modelFile.js';
+import type { RunSettings } from '../train/run.js';
+import type { ResumePoint, SessionEnd, Snapshot } from './session.js';
+import type { AppTrainOptions } from './settings.js';
+
+/** What a training run starts from: the data and model settings, the trainer's options, a loaded model. */
+export interface RunRequest {
+  run: RunSettings;
+  train: AppTrainOptions;
+  /** A loaded model file: training goes on from its weights (its shape must match). */
+  model?: Model;
+  /** Only predict and forecast with the starting weights (a loaded model), no training. */
+  forecastOnly?: boolean;
+}
 
 export type ToWorker =
-  | { type: 'start'; run: SineRunSettings; train: TrainOptions }
+  | { type: 'start'; request: RunRequest; resume?: ResumePoint; paused?: boolean }
   | { type: 'pause' }
   | { type: 'resume' }
-  | { type: 'stop' };
+  | { type: 'stop' }
+  | { type: 'bench'; spec: SweepSpec; options: BenchOptions };
 
 /** A failure as the page shows it: beside a field when `field` names one. */
 export interface RunFailure {
@@ -20,4 +34,6 @@ export type FromWorker =
   | { type: 'report'; snapshot: Snapshot }
   | { type: 'paused' }
   | { type: 'ended'; end: SessionEnd }
-  | { type: 'error'; failure: RunFailure };
+  | { type: 'error'; failure: RunFailure }
+  | { type: 'bench-result'; result: BenchResult; index: number; total: number }
+  | { type: 'bench-done' };

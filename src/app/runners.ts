@@ -1,14 +1,21 @@
-// The page's handle on a training run, whatever the backend: the CPU run lives in a Web Worker and
-// is driven by messages; the WebGPU run lives on the main thread (the GPU does the work, the page
-// only queues it and awaits the read-backs). Both report through the same events.
+// The page's handle on a training run or a benchmark sweep, whatever the backend: CPU work lives in a
+// Web Worker and is driven by messages; WebGPU work lives on the main thread (the GPU does the work,
+// the page only queues it and awaits the read-backs). A WebGPU run whose GPU fails (a lost device)
+// goes on in a CPU worker from its last report: the weights and the generator read back there, so at
+// most one report interval is lost and the minibatch orders stay the seed's.
+//
+// Every worker and every WebGPU backend made here is counted while it lives (liveResources), so the
+// page, and the tests through it, can see that stop and reset leave nothing running.
 
 import type { Backend, BackendName } from '../backends/backend.js';
-import type { ParamLayout } from '../model/layout.js';
-import { startSineRun } from '../train/setup.js';
+import type { BenchOptions, BenchResult, SweepSpec } from '../bench/bench.js';
+import { runSweep } from '../bench/bench.js';
+import { InputError } from '../model/errors.js';
+import { startRun } from '../train/run.js';
 import { describeFailure } from './failure.js';
-import type { FromWorker, RunFailure, ToWorker } from './protocol.js';
-import { RunControl, runSession, type SessionEnd, type Snapshot } from './session.js';
-import type { AppSettings } from './settings.js';
+import type { GpuAccess } from './gpu.js';
+import type { FromWorker, RunFailure, RunRequest, ToWorker } from './protocol.js';
+import { type ResumePoint, RunControl, resumePointOf, runSession, type SessionEnd, type Snapshot } from './session.js';
 
 export interface RunEvents {
   onReport(snapshot: Snapshot): void;
@@ -16,23 +23,91 @@ export interface RunEvents {
   onPaused(): void;
   onEnded(end: SessionEnd): void;
   onFailed(failure: RunFailure): void;
+  /** A WebGPU run goes on with the CPU backend from its last report at `fromEpoch` (0: from the start). */
+  onSwitched(reason: string, fromEpoch: number): void;
 }
 
 export interface TrainingRun {
+  /** The backend training now: a WebGPU run that lost its GPU goes on on the CPU. */
   readonly backend: BackendName;
   pause(): void;
   resume(): void;
   /** Stops at once from the page's point of view: no event follows. */
   stop(): void;
+  /** Moves a WebGPU run to the CPU now (the page heard that the device was lost). */
+  fallBack(reason: string): void;
 }
 
-/** CPU training in a worker; stop terminates the worker, so it ends even mid-interval. */
-export function startCpuRun(settings: AppSettings, events: RunEvents): TrainingRun {
-  const worker = new Worker(new URL('./cpuWorker.ts', import.meta.url), { type: 'module', name: 'cpu-training' });
+// ---- Live resources ----
+
+export interface LiveResources {
+  workers: number;
+  gpuBackends: number;
+}
+
+const live: LiveResources = { workers: 0, gpuBackends: 0 };
+const liveListeners = new Set<() => void>();
+
+export function liveResources(): LiveResources {
+  return { ...live };
+}
+
+export function onLiveResourcesChange(listener: () => void): void {
+  liveListeners.add(listener);
+}
+
+function countLive(key: keyof LiveResources, delta: number): void {
+  live[key] += delta;
+  for (const listener of liveListeners) listener();
+}
+
+/** A CPU worker, counted until it is terminated. */
+function spawnWorker(name: string): { worker: Worker; terminate(): void } {
+  const worker = new Worker(new URL('./cpuWorker.ts', import.meta.url), { type: 'module', name });
+  countLive('workers', 1);
+  let alive = true;
+  return {
+    worker,
+    terminate() {
+      if (!alive) return;
+      alive = false;
+      worker.terminate();
+      countLive('workers', -1);
+    },
+  };
+}
+
+/** A WebGPU backend, counted until it is disposed. */
+async function openGpuBackend(gpu: GpuAccess, layout: Parameters<GpuAccess['createBackend']>[0]): Promise<Backend> {
+  const backend = await gpu.createBackend(layout);
+  countLive('gpuBackends', 1);
+  const dispose = backend.dispose.bind(backend);
+  let disposed = false;
+  backend.dispose = () => {
+    if (disposed) return;
+    disposed = true;
+    dispose();
+    countLive('gpuBackends', -1);
+  };
+  return backend;
+}
+
+// ---- Training ----
+
+/**
+ * CPU training (or a forecast) in a worker, from the start or from `from.resume`; stop terminates
+ * the worker, so it ends even mid-interval.
+ */
+export function startCpuRun(
+  request: RunRequest,
+  events: RunEvents,
+  from: { resume?: ResumePoint; paused?: boolean } = {},
+): TrainingRun {
+  const { worker, terminate } = spawnWorker(request.forecastOnly ? 'cpu-forecast' : 'cpu-training');
   let over = false;
   const finish = () => {
     over = true;
-    worker.terminate();
+    terminate();
   };
   const send = (message: ToWorker) => {
     if (!over) worker.postMessage(message);
@@ -63,59 +138,162 @@ export function startCpuRun(settings: AppSettings, events: RunEvents): TrainingR
     finish();
     events.onFailed({ field: null, message: `the CPU worker failed: ${event.message || 'it could not be loaded'}` });
   };
-  send({ type: 'start', run: settings.run, train: settings.train });
+  send({ type: 'start', request, resume: from.resume, paused: from.paused });
   return {
     backend: 'cpu',
     pause: () => send({ type: 'pause' }),
     resume: () => send({ type: 'resume' }),
     stop: finish,
+    fallBack: () => {},
   };
 }
 
 /**
- * A run on a backend the page holds (WebGPU). `makeBackend` gets the run's layout; the run disposes
- * the backend when it ends.
+ * A run on the page's WebGPU device, which goes on in a CPU worker when the GPU fails (the device is
+ * lost, a read-back is cut short): from the last report's weights and generator, paused if it was.
+ * Bad input (an InputError) is no GPU failure: it ends the run with its message.
  */
-export function startMainThreadRun(
-  backendName: BackendName,
-  settings: AppSettings,
-  makeBackend: (layout: ParamLayout) => Promise<Backend>,
-  events: RunEvents,
-): TrainingRun {
-  let over = false;
+export function startGpuRun(request: RunRequest, gpu: GpuAccess, events: RunEvents): TrainingRun {
+  let phase: 'gpu' | 'cpu' | 'over' = 'gpu';
+  let paused = false;
+  let last: ResumePoint | undefined;
+  const losses: number[] = [];
+  let cpu: TrainingRun | null = null;
   const control = new RunControl(() => {
-    if (!over) events.onPaused();
+    if (phase === 'gpu') events.onPaused();
   });
-  const run = async () => {
+
+  const fallBack = (reason: string) => {
+    if (phase !== 'gpu') return;
+    phase = 'cpu';
+    control.stop();
+    events.onSwitched(reason, last?.epoch ?? 0);
+    cpu = startCpuRun(request, events, { resume: last, paused });
+  };
+
+  const train = async () => {
     let backend: Backend | null = null;
     try {
-      const start = startSineRun(settings.run);
-      backend = await makeBackend(start.layout);
-      if (over) return;
-      const end = await runSession(backend, start, settings.train, control, (snapshot) => {
-        if (!over) events.onReport(snapshot);
+      const run = startRun(request.run, request.model);
+      backend = await openGpuBackend(gpu, run.layout);
+      if (phase !== 'gpu') return;
+      const end = await runSession(backend, run, request.train, control, (snapshot) => {
+        if (phase !== 'gpu') return;
+        losses.push(...snapshot.newLosses);
+        if (!snapshot.done) last = resumePointOf(snapshot, losses);
+        events.onReport(snapshot);
       });
-      if (!over) {
-        over = true;
+      if (phase === 'gpu') {
+        phase = 'over';
         events.onEnded(end);
       }
     } catch (err) {
-      if (!over) {
-        over = true;
+      if (phase !== 'gpu') return;
+      if (err instanceof InputError) {
+        phase = 'over';
         events.onFailed(describeFailure(err));
+      } else {
+        fallBack(`WebGPU failed: ${describeFailure(err).message}`);
       }
     } finally {
       backend?.dispose();
     }
   };
-  void run();
+  void gpu.lost.then((reason) => fallBack(`the GPU device was lost (${reason.replace(/\.$/, '')})`));
+  void train();
+
   return {
-    backend: backendName,
-    pause: () => control.pause(),
-    resume: () => control.resume(),
+    get backend(): BackendName {
+      return phase === 'cpu' ? 'cpu' : 'webgpu';
+    },
+    pause: () => {
+      paused = true;
+      if (cpu) cpu.pause();
+      else control.pause();
+    },
+    resume: () => {
+      paused = false;
+      if (cpu) cpu.resume();
+      else control.resume();
+    },
     stop: () => {
-      over = true;
+      phase = 'over';
       control.stop();
+      cpu?.stop();
+    },
+    fallBack,
+  };
+}
+
+// ---- Benchmark sweeps ----
+
+export class SweepCancelled extends Error {
+  constructor() {
+    super('the sweep was cancelled');
+    this.name = 'SweepCancelled';
+  }
+}
+
+export interface SweepJob {
+  /** Every result, in case order; rejects with SweepCancelled after cancel(). */
+  done: Promise<BenchResult[]>;
+  cancel(): void;
+}
+
+type OnResult = (result: BenchResult, index: number, total: number) => void;
+
+/** The CPU cases of a sweep, in a worker (the page stays responsive while the CPU is timed). */
+export function cpuSweep(spec: SweepSpec, options: BenchOptions, onResult: OnResult): SweepJob {
+  const { worker, terminate } = spawnWorker('cpu-bench');
+  const results: BenchResult[] = [];
+  let settle: { resolve(results: BenchResult[]): void; reject(err: unknown): void };
+  const done = new Promise<BenchResult[]>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  worker.onmessage = (event: MessageEvent<FromWorker>) => {
+    const message = event.data;
+    if (message.type === 'bench-result') {
+      results.push(message.result);
+      onResult(message.result, message.index, message.total);
+    } else if (message.type === 'bench-done') {
+      terminate();
+      settle.resolve(results);
+    } else if (message.type === 'error') {
+      terminate();
+      settle.reject(new Error(message.failure.message));
+    }
+  };
+  worker.onerror = (event: ErrorEvent) => {
+    event.preventDefault();
+    terminate();
+    settle.reject(new Error(`the CPU worker failed: ${event.message || 'it could not be loaded'}`));
+  };
+  worker.postMessage({ type: 'bench', spec, options } satisfies ToWorker);
+  return {
+    done,
+    cancel: () => {
+      terminate();
+      settle.reject(new SweepCancelled());
+    },
+  };
+}
+
+/** The WebGPU cases of a sweep, on the page's device; cancel takes effect before the next case. */
+export function gpuSweep(spec: SweepSpec, options: BenchOptions, gpu: GpuAccess, onResult: OnResult): SweepJob {
+  let cancelled = false;
+  const open = async (layout: Parameters<GpuAccess['createBackend']>[0]) => {
+    if (cancelled) throw new SweepCancelled();
+    return openGpuBackend(gpu, layout);
+  };
+  return {
+    done: runSweep(spec, { webgpu: open }, options, (result, index, total) => {
+      if (!cancelled) onResult(result, index, total);
+    }).then((results) => {
+      if (cancelled) throw new SweepCancelled();
+      return results;
+    }),
+    cancel: () => {
+      cancelled = true;
     },
   };
 }

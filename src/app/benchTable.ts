@@ -1,0 +1,226 @@
+// The Benchmark view as pure logic: its form (the sweep the CLI's `bench` runs, same option names),
+// a rough warning when the CPU part will take long, the results as table rows and chart columns
+// (steps per second against hidden size, one series per backend and batch), the GPU/CPU speed-ups
+// and crossovers in words, and the exported JSON (the CLI's `bench --json` object).
+//
+// Legend: H = hidden sizes of the sweep, S = series (backend × batch).
+
+import type { AdapterDescription, BackendName } from '../backends/backend.js';
+import {
+  BENCH_METHOD,
+  type BenchOptions,
+  type BenchResult,
+  crossovers,
+  DEFAULT_SWEEP,
+  type SweepSpec,
+  speedups,
+} from '../bench/bench.js';
+import { InputError } from '../model/errors.js';
+import { trainStepFlops } from '../model/flops.js';
+import { LIMITS } from '../model/validate.js';
+import { adapterLabel, BACKEND_LABEL, type Columns, formatDuration, formatNumber } from './columns.js';
+import { messageOf, parseWholeList } from './settings.js';
+
+export type BenchFieldName = 'hidden' | 'batch' | 'window' | 'steps' | 'repetitions';
+
+export interface BenchFieldSpec {
+  name: BenchFieldName;
+  label: string;
+  defaultText: string;
+  hint: string;
+}
+
+export const BENCH_FIELDS: readonly BenchFieldSpec[] = [
+  { name: 'hidden', label: 'Hidden sizes', defaultText: DEFAULT_SWEEP.hidden.join(', '), hint: 'comma list' },
+  { name: 'batch', label: 'Batches', defaultText: DEFAULT_SWEEP.batch.join(', '), hint: 'comma list' },
+  { name: 'window', label: 'Window', defaultText: String(DEFAULT_SWEEP.window), hint: 'time steps per sample' },
+  { name: 'steps', label: 'Steps', defaultText: '5', hint: 'updates per timed repetition' },
+  { name: 'repetitions', label: 'Repetitions', defaultText: '5', hint: 'timed, after one warm-up' },
+];
+
+export type BenchValues = Record<BenchFieldName, string>;
+
+/** The CLI's default: a case below this many repetitions stops early once it has spent this long. */
+export const BENCH_BUDGET_SECONDS = 10;
+const MAX_BATCH = 4096;
+
+export function defaultBenchValues(): BenchValues {
+  return Object.fromEntries(BENCH_FIELDS.map((f) => [f.name, f.defaultText])) as BenchValues;
+}
+
+export type BenchParse =
+  | { ok: true; spec: SweepSpec; options: BenchOptions }
+  | { ok: false; errors: Partial<Record<BenchFieldName | 'backends', string>> };
+
+function whole(name: BenchFieldName, text: string, min: number, max: number): number {
+  const [value] = parseWholeList(name, text, min, max, 1, 'numbers');
+  return value;
+}
+
+export function parseBenchSettings(values: BenchValues, backends: BackendName[]): BenchParse {
+  const errors: Partial<Record<BenchFieldName | 'backends', string>> = {};
+  const read = <T>(name: BenchFieldName, parse: () => T): T | undefined => {
+    try {
+      return parse();
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      errors[name] = messageOf(err);
+      return undefined;
+    }
+  };
+  const hidden = read('hidden', () => parseWholeList('hidden', values.hidden, 1, LIMITS.hiddenSize, 16, 'sizes'));
+  const batch = read('batch', () => parseWholeList('batch', values.batch, 1, MAX_BATCH, 16, 'batches'));
+  const window = read('window', () => whole('window', values.window, 1, LIMITS.window));
+  const steps = read('steps', () => whole('steps', values.steps, 1, 10_000));
+  const repetitions = read('repetitions', () => whole('repetitions', values.repetitions, 1, 100));
+  if (backends.length === 0) errors.backends = 'choose at least one backend';
+  if (
+    Object.keys(errors).length > 0 ||
+    hidden === undefined ||
+    batch === undefined ||
+    window === undefined ||
+    steps === undefined ||
+    repetitions === undefined
+  ) {
+    return { ok: false, errors };
+  }
+  const unique = (list: number[]) => [...new Set(list)].sort((a, b) => a - b);
+  return {
+    ok: true,
+    spec: { backends, hidden: unique(hidden), batch: unique(batch), window },
+    options: { steps, repetitions, budgetSeconds: BENCH_BUDGET_SECONDS },
+  };
+}
+
+/** A guess at the CPU's pace for the warning only (this machine's CPU backend does about this). */
+const GUESSED_CPU_FLOPS = 2e9;
+
+/** A rough guess of the CPU part's seconds: every case's FLOPs, warm-up and repetitions, at 2 GFLOP/s. */
+export function estimateCpuSeconds(spec: SweepSpec, options: BenchOptions): number {
+  if (!spec.backends.includes('cpu')) return 0;
+  let flops = 0;
+  for (const batch of spec.batch) {
+    for (const hidden of spec.hidden) {
+      const config = { inputSize: 1, hiddenSizes: [hidden], outputSize: 1, window: spec.window };
+      flops += trainStepFlops(config, batch) * options.steps * (options.repetitions + 1);
+    }
+  }
+  return flops / GUESSED_CPU_FLOPS;
+}
+
+/** A warning when the CPU part will take more than a minute or two, naming the slow end. */
+export function benchWarning(spec: SweepSpec, options: BenchOptions): string | null {
+  const seconds = estimateCpuSeconds(spec, options);
+  if (seconds < 120) return null;
+  const hidden = Math.max(...spec.hidden);
+  const batch = Math.max(...spec.batch);
+  return `The CPU part may take about ${formatDuration(seconds)} (a rough guess at 2 GFLOP/s; hidden ${hidden} at batch ${batch} is the slow end). Drop the largest sizes or the CPU for a quick look.`;
+}
+
+export interface BenchRow {
+  backend: string;
+  hidden: number;
+  batch: number;
+  stepsPerSecond: string;
+  msPerStep: string;
+  spread: string;
+  gflops: string;
+  dispatches: string;
+  setupMs: string;
+  /** The reason a case was skipped, or ''. */
+  skipped: string;
+}
+
+export function benchRows(results: BenchResult[]): BenchRow[] {
+  return results.map((r) => {
+    const ran = r.skipped === null;
+    return {
+      backend: BACKEND_LABEL[r.backend],
+      hidden: r.hidden,
+      batch: r.batch,
+      stepsPerSecond: ran ? formatNumber(r.stepsPerSecond) : '–',
+      msPerStep: ran ? formatNumber(r.msPerStep) : '–',
+      spread: ran ? `${formatNumber(r.msPerStepMin)}–${formatNumber(r.msPerStepMax)}` : '–',
+      gflops: ran ? formatNumber(r.gflops) : '–',
+      dispatches: r.dispatchesPerStep === null ? '–' : formatNumber(r.dispatchesPerStep),
+      setupMs: ran ? formatNumber(r.setupMs) : '–',
+      skipped: r.skipped ?? '',
+    };
+  });
+}
+
+export interface BenchSeries {
+  backend: BackendName;
+  batch: number;
+  label: string;
+}
+
+/**
+ * The chart: x = every hidden size measured (H), one series per backend and batch (S) with its
+ * steps per second, null where a case was skipped or not run yet.
+ */
+export function benchColumns(results: BenchResult[]): { columns: Columns; series: BenchSeries[] } {
+  const xs = [...new Set(results.map((r) => r.hidden))].sort((a, b) => a - b);
+  const series: BenchSeries[] = [];
+  for (const r of results) {
+    if (!series.some((s) => s.backend === r.backend && s.batch === r.batch)) {
+      series.push({ backend: r.backend, batch: r.batch, label: `${BACKEND_LABEL[r.backend]}, batch ${r.batch}` });
+    }
+  }
+  const columns: Columns = [xs];
+  for (const s of series) {
+    columns.push(
+      xs.map((hidden) => {
+        const r = results.find((x) => x.backend === s.backend && x.batch === s.batch && x.hidden === hidden);
+        return r !== undefined && r.skipped === null ? r.stepsPerSecond : null;
+      }),
+    );
+  }
+  return { columns, series };
+}
+
+/** The speed-ups as a grid (batch rows × hidden columns) and the crossover of each batch in words. */
+export function benchComparison(results: BenchResult[]): {
+  hidden: number[];
+  rows: { batch: number; speedups: (number | null)[] }[];
+  crossovers: string[];
+} {
+  const ups = speedups(results);
+  const hidden = [...new Set(ups.map((s) => s.hidden))].sort((a, b) => a - b);
+  const batches = [...new Set(ups.map((s) => s.batch))].sort((a, b) => a - b);
+  const rows = batches.map((batch) => ({
+    batch,
+    speedups: hidden.map((h) => ups.find((s) => s.batch === batch && s.hidden === h)?.speedup ?? null),
+  }));
+  // crossovers() gives the smallest hidden size from which WebGPU stays faster up to the largest
+  // measured; where there is none, say where (if anywhere) it was faster all the same.
+  const words = crossovers(results)
+    .sort((a, b) => a.batch - b.batch)
+    .map((c) => {
+      if (c.hidden !== null) return `batch ${c.batch}: WebGPU is faster from hidden ${c.hidden} on`;
+      const faster = ups.filter((s) => s.batch === c.batch && s.speedup > 1).map((s) => s.hidden);
+      return faster.length === 0
+        ? `batch ${c.batch}: the CPU is faster at every hidden size measured`
+        : `batch ${c.batch}: WebGPU is faster only at hidden ${faster.join(', ')}; the CPU is faster at the largest size measured`;
+    });
+  return { hidden, rows, crossovers: words };
+}
+
+/** The adapter in words, saying plainly when it is software (SwiftShader emulating a GPU on the CPU). */
+export function describeAdapter(adapter: AdapterDescription | null): string {
+  if (adapter === null) return 'No WebGPU adapter: only the CPU can be measured here.';
+  const label = adapterLabel(adapter);
+  return adapter.software
+    ? `WebGPU adapter: ${label}. Software emulation: the "GPU" runs on the CPU, so its numbers say nothing about a real GPU.`
+    : `WebGPU adapter: ${label} (a real GPU).`;
+}
+
+/** The export: the same object as the CLI's `bench --json`, plus the sweep that made it. */
+export function benchJson(
+  results: BenchResult[],
+  adapter: AdapterDescription | null,
+  spec: SweepSpec,
+  options: BenchOptions,
+): string {
+  return `${JSON.stringify({ method: BENCH_METHOD, adapter, options, sweep: spec, results }, null, 2)}\n`;
+}

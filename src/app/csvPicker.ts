@@ -1,0 +1,277 @@
+// The user's CSV on the page: a file picker and a drop box, parsed with parseCsv in pieces (the page
+// stays responsive, a progress bar moves), then a choice of value columns as inputs and outputs and
+// of the date column. A file that cannot be read gets its message beside the control and the file
+// in use before it stays in use. Column names are the file's text: they go in through textContent
+// only, never as markup.
+
+import { type CsvTable, parseCsv } from '../data/csv.js';
+import { InputError } from '../model/errors.js';
+import type { CsvChoice } from './dataView.js';
+import { byId, el, setText } from './dom.js';
+import type { LinkColumns } from './link.js';
+import { messageOf } from './settings.js';
+
+const MAX_CSV_BYTES = 256 * 1024 * 1024;
+
+interface Loaded {
+  file: File;
+  table: CsvTable;
+  inputs: string[];
+  outputs: string[];
+  /** The date column as chosen: undefined while the parser's guess stands. */
+  date: string | null | undefined;
+}
+
+export class CsvPicker {
+  private readonly root = byId('csv-picker', HTMLDivElement);
+  private readonly fileInput = byId('csv-file', HTMLInputElement);
+  private readonly drop = byId('csv-drop', HTMLLabelElement);
+  private readonly progress = byId('csv-progress', HTMLProgressElement);
+  private readonly status = byId('csv-status', HTMLParagraphElement);
+  private readonly error = byId('csv-error', HTMLParagraphElement);
+  private readonly columnsBox = byId('csv-columns', HTMLDivElement);
+  private readonly columnsBody = byId('csv-columns-body', HTMLTableSectionElement);
+  private readonly dateSelect = byId('csv-date', HTMLSelectElement);
+  private loaded: Loaded | null = null;
+  /** Columns a link or a loaded model asked for, applied when a file is read. */
+  private pending: LinkColumns = { inputs: null, outputs: null, date: undefined };
+  private parsing: AbortController | null = null;
+  private readonly listeners: (() => void)[] = [];
+
+  constructor(private readonly missing: () => 'refuse' | 'drop') {
+    this.fileInput.addEventListener('change', () => {
+      const file = this.fileInput.files?.[0];
+      if (file) void this.read(file, undefined);
+      // The same file picked again (after fixing it on disk) is a change too.
+      this.fileInput.value = '';
+    });
+    for (const type of ['dragenter', 'dragover'] as const) {
+      this.drop.addEventListener(type, (event) => {
+        event.preventDefault();
+        this.drop.classList.add('dragging');
+      });
+    }
+    this.drop.addEventListener('dragleave', () => this.drop.classList.remove('dragging'));
+    this.drop.addEventListener('drop', (event) => {
+      event.preventDefault();
+      this.drop.classList.remove('dragging');
+      const files = event.dataTransfer?.files;
+      if (!files || files.length === 0) {
+        this.fail('nothing to read was dropped; drop a CSV file');
+        return;
+      }
+      if (files.length > 1) {
+        this.fail(`${files.length} files were dropped; drop one CSV file`);
+        return;
+      }
+      void this.read(files[0], undefined);
+    });
+    this.dateSelect.addEventListener('change', () => {
+      if (!this.loaded) return;
+      const value = this.dateSelect.value;
+      void this.read(this.loaded.file, value === '' ? null : value);
+    });
+  }
+
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  show(visible: boolean): void {
+    this.root.hidden = !visible;
+  }
+
+  /** The table and columns to train on, or null before a file was read. */
+  choice(): CsvChoice | null {
+    if (this.loaded === null) return null;
+    const { table, file, inputs, outputs } = this.loaded;
+    return { table, label: file.name, inputs: [...inputs], outputs: [...outputs] };
+  }
+
+  /** Whether a file is being read (a run must wait for it). */
+  busy(): boolean {
+    return this.parsing !== null;
+  }
+
+  /** The columns as a link carries them. */
+  linkColumns(): LinkColumns {
+    if (this.loaded === null) return this.pending;
+    return { inputs: this.loaded.inputs, outputs: this.loaded.outputs, date: this.loaded.date };
+  }
+
+  /** Columns to choose when a file is read (from a link or a loaded model); applied now if one is. */
+  choose(columns: LinkColumns): void {
+    this.pending = columns;
+    if (this.loaded !== null) {
+      if (columns.date !== undefined && columns.date !== this.loaded.table.dateColumn) {
+        void this.read(this.loaded.file, columns.date);
+        return;
+      }
+      this.applyPending(this.loaded);
+      this.renderColumns();
+      this.changed();
+    }
+  }
+
+  /** Reads the file in use again (the missing-values policy changed). */
+  reread(): void {
+    if (this.loaded) void this.read(this.loaded.file, this.loaded.date);
+  }
+
+  /** A message about the file or its columns, from elsewhere (a run refused the columns). */
+  fail(message: string): void {
+    setText(this.error, message);
+  }
+
+  private async read(file: File, date: string | null | undefined): Promise<void> {
+    this.parsing?.abort();
+    const parsing = new AbortController();
+    this.parsing = parsing;
+    setText(this.error, '');
+    this.progress.hidden = false;
+    this.progress.value = 0;
+    setText(this.status, `Reading ${file.name}…`);
+    this.changed();
+    try {
+      if (file.size > MAX_CSV_BYTES) {
+        throw new InputError(
+          file.name,
+          `the file is ${(file.size / 2 ** 20).toFixed(1)} MiB; at most 256 MiB can be read`,
+        );
+      }
+      const chosenDate = date !== undefined ? date : this.pending.date;
+      const table = await parseCsv(file, {
+        field: file.name,
+        missing: this.missing(),
+        ...(chosenDate !== undefined ? { dateColumn: chosenDate } : {}),
+        signal: parsing.signal,
+        onProgress: (fraction) => {
+          this.progress.value = fraction;
+        },
+      });
+      if (this.parsing !== parsing) return;
+      const previous = this.loaded;
+      const kept = (names: string[] | undefined) => names?.filter((name) => table.columns.includes(name)) ?? [];
+      const loaded: Loaded = {
+        file,
+        table,
+        // The same file read again keeps the columns chosen; a new one starts from its first column.
+        inputs: previous?.file === file ? kept(previous.inputs) : [],
+        outputs: previous?.file === file ? kept(previous.outputs) : [],
+        date: chosenDate,
+      };
+      if (previous?.file !== file) this.applyPending(loaded);
+      if (loaded.inputs.length === 0) loaded.inputs = [table.columns[0]];
+      if (loaded.outputs.length === 0) loaded.outputs = [...loaded.inputs];
+      this.loaded = loaded;
+      this.renderColumns();
+      setText(this.status, `${file.name}: ${describeTable(table)}`);
+    } catch (err) {
+      if (this.parsing !== parsing) return;
+      const message = err instanceof InputError ? messageOf(err) : (err as Error).message;
+      const hint =
+        /missing|expected a (finite )?number/.test(message) && this.missing() === 'refuse'
+          ? ' (or choose “drop the row” to skip such rows)'
+          : '';
+      setText(this.error, `${file.name} was not read: ${message}${hint}.`);
+      setText(
+        this.status,
+        this.loaded ? `Still using ${this.loaded.file.name}: ${describeTable(this.loaded.table)}` : '',
+      );
+    } finally {
+      if (this.parsing === parsing) {
+        this.parsing = null;
+        this.progress.hidden = true;
+      }
+      this.changed();
+    }
+  }
+
+  /** Takes the pending columns that the file has; says which it lacks. */
+  private applyPending(loaded: Loaded): void {
+    const missingNames: string[] = [];
+    const pick = (names: string[] | null): string[] => {
+      if (names === null) return [];
+      const found = names.filter((name) => loaded.table.columns.includes(name));
+      missingNames.push(...names.filter((name) => !found.includes(name)));
+      return found;
+    };
+    const inputs = pick(this.pending.inputs);
+    const outputs = pick(this.pending.outputs);
+    if (inputs.length > 0) loaded.inputs = inputs;
+    if (outputs.length > 0) loaded.outputs = outputs;
+    if (missingNames.length > 0) {
+      setText(
+        this.error,
+        `${loaded.file.name} has no value column ${[...new Set(missingNames)].map((n) => JSON.stringify(n)).join(', ')}; choose the columns below.`,
+      );
+    }
+    this.pending = { inputs: null, outputs: null, date: undefined };
+  }
+
+  private renderColumns(): void {
+    const loaded = this.loaded;
+    this.columnsBox.hidden = loaded === null;
+    if (loaded === null) return;
+    const rows = loaded.table.columns.map((name, i) => {
+      const box = (role: 'inputs' | 'outputs') => {
+        const input = el('input', {
+          type: 'checkbox',
+          'data-column': String(i),
+          'data-role': role,
+          'aria-label': `${name} as ${role === 'inputs' ? 'an input' : 'an output'}`,
+        });
+        input.checked = loaded[role].includes(name);
+        input.addEventListener('change', () => this.toggle(role, name, input.checked));
+        return el('td', {}, [input]);
+      };
+      return el('tr', {}, [el('th', { scope: 'row', title: name }, [name]), box('inputs'), box('outputs')]);
+    });
+    this.columnsBody.replaceChildren(...rows);
+    const options = [el('option', { value: '' }, ['none'])];
+    for (const name of loaded.table.allColumns) {
+      if (loaded.table.columns.includes(name)) continue;
+      options.push(el('option', { value: name }, [name]));
+    }
+    this.dateSelect.replaceChildren(...options);
+    this.dateSelect.value = loaded.table.dateColumn ?? '';
+  }
+
+  private toggle(role: 'inputs' | 'outputs', name: string, on: boolean): void {
+    const loaded = this.loaded;
+    if (!loaded) return;
+    const order = loaded.table.columns;
+    const chosen = new Set(loaded[role]);
+    if (on) chosen.add(name);
+    else chosen.delete(name);
+    loaded[role] = order.filter((column) => chosen.has(column));
+    setText(
+      this.error,
+      loaded[role].length === 0 ? `choose at least one ${role === 'inputs' ? 'input' : 'output'} column` : '',
+    );
+    this.changed();
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
+  }
+}
+
+const DELIMITER_NAME = { ',': 'commas', ';': 'semicolons', '\t': 'tabs' } as const;
+
+/** "1,234 rows, 2 value columns (commas, a header row, dates in "Date"); 3 rows dropped (…)." */
+export function describeTable(table: CsvTable): string {
+  const parts = [DELIMITER_NAME[table.delimiter], table.header ? 'a header row' : 'no header row'];
+  if (table.dateColumn !== null) parts.push(`dates in ${JSON.stringify(table.dateColumn)}`);
+  const columns = `${table.columns.length} value column${table.columns.length === 1 ? '' : 's'}`;
+  let text = `${table.rows.toLocaleString('en-US')} rows, ${columns} (${parts.join(', ')})`;
+  const { dropped } = table;
+  if (dropped.count > 0) {
+    const shown = dropped.rows
+      .slice(0, 3)
+      .map((d) => `row ${d.row}${d.column ? `, column ${JSON.stringify(d.column)}` : ''}: ${d.reason}`);
+    const more = dropped.count > shown.length ? `; and ${dropped.count - shown.length} more` : '';
+    text += `; ${dropped.count} row${dropped.count === 1 ? '' : 's'} dropped (${shown.join('; ')}${more})`;
+  }
+  return `${text}.`;
+}

@@ -1,0 +1,111 @@
+// From the form's settings (and the user's CSV, when that is the source) to the data a run trains on,
+// prepared exactly as startRun prepares it, so the page can chart the data in original units, mark
+// the held-out part and check the batch against the training samples before any worker starts.
+//
+// Legend: R = rows, T = window, B = boundary (first held-out row), O = output columns.
+
+import type { CsvTable } from '../data/csv.js';
+import type { PreparedData } from '../data/prepare.js';
+import { prepareData } from '../data/prepare.js';
+import { Rng } from '../data/rng.js';
+import { InputError } from '../model/errors.js';
+import { type RunSettings, sourceTable } from '../train/run.js';
+import { checkTrainOptions } from '../train/trainer.js';
+import type { AppRunSettings, AppTrainOptions } from './settings.js';
+
+/** The user's CSV as parsed, and the columns chosen from it. */
+export interface CsvChoice {
+  table: CsvTable;
+  /** The file's name. */
+  label: string;
+  inputs: string[];
+  outputs: string[];
+}
+
+/** RunSettings with every choice made explicit, so the page and the worker prepare the same data. */
+export interface ExplicitRunSettings extends RunSettings {
+  trainFraction: number;
+  normalise: NonNullable<RunSettings['normalise']>;
+}
+
+export function runSettingsFor(run: AppRunSettings, csv: CsvChoice | null): ExplicitRunSettings {
+  const common = {
+    seed: run.seed,
+    window: run.window,
+    hiddenSizes: run.hiddenSizes,
+    trainFraction: run.trainFraction,
+    normalise: run.normalise,
+  };
+  switch (run.data.kind) {
+    case 'generated':
+      return { ...common, source: { kind: 'generated', spec: run.data.spec } };
+    case 'bundled':
+      return {
+        ...common,
+        source: {
+          kind: 'bundled',
+          name: run.data.name,
+          options: run.data.name === 'stocks' ? { symbol: run.data.symbol } : {},
+        },
+      };
+    case 'csv':
+      if (csv === null) throw new InputError('csv', 'choose a CSV file first (or drop one on the box)');
+      return {
+        ...common,
+        source: { kind: 'table', table: csv.table, label: csv.label },
+        inputs: csv.inputs,
+        outputs: csv.outputs,
+      };
+  }
+}
+
+export interface ShownData {
+  prepared: PreparedData;
+  /** (R) x positions: the sine's argument, or the row number. */
+  positions: Float32Array;
+  /** (R) row labels (dates) where the source has them. */
+  dates: string[] | null;
+  label: string;
+  /** Whether the free-running forecast applies: the outputs are the inputs, in the same order. */
+  canForecast: boolean;
+}
+
+/** Prepares the data as startRun does (same generator draws, same columns, split and normalisation). */
+export function shownData(settings: ExplicitRunSettings): ShownData {
+  const { table, positions, label } = sourceTable(settings.source, new Rng(settings.seed));
+  const all = table.columns.map((_, i) => i);
+  const prepared = prepareData(table, {
+    inputs: settings.inputs ?? all,
+    outputs: settings.outputs ?? all,
+    window: settings.window,
+    trainFraction: settings.trainFraction,
+    normalise: settings.normalise,
+  });
+  return {
+    prepared,
+    positions,
+    dates: table.dates ?? null,
+    label,
+    canForecast: sameList(prepared.inputs, prepared.outputs),
+  };
+}
+
+/** The trainer's own checks of the options against the training samples (the batch, above all). */
+export function checkAgainstData(train: AppTrainOptions, view: ShownData): void {
+  checkTrainOptions(train, view.prepared.train);
+}
+
+export function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((name, i) => name === b[i]);
+}
+
+/** A one-line description of the data for people: rows, columns, split. */
+export function describeData(view: ShownData, window: number): string {
+  const { prepared } = view;
+  const rows = prepared.table.rows;
+  const columns = prepared.outputs.join(', ');
+  const held =
+    prepared.validation === null ? 'all of them train' : `rows ${prepared.boundary + 1}–${rows} are held out`;
+  const inputs = sameList(prepared.inputs, prepared.outputs) ? '' : ` from ${prepared.inputs.join(', ')}`;
+  return `${view.label}: ${rows} rows; the model predicts ${columns}${inputs} from the ${window} rows before; ${held}.`;
+}

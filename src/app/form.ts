@@ -1,0 +1,170 @@
+// The settings form on the page, built from settings.ts's FIELDS: a text box or a select per field in
+// its group, hidden while it does not apply (a period for a sine, a company for CO2), with its hint and
+// a line for its message. Messages a person caused (an invalid value) mark the field; notes (a link's
+// refused value, a divergence) only explain. Text goes in through textContent only.
+
+import { el, setText } from './dom.js';
+import {
+  defaultFieldValues,
+  FIELDS,
+  type FieldName,
+  type FieldValues,
+  fieldApplies,
+  type ParseResult,
+  parseSettings,
+  type SourceKind,
+} from './settings.js';
+
+/** Where each group's fields go; split and normalise come after the CSV controls. */
+export interface FormHosts {
+  data: HTMLElement;
+  split: HTMLElement;
+  model: HTMLElement;
+  training: HTMLElement;
+}
+
+type Control = HTMLInputElement | HTMLSelectElement;
+
+export class SettingsForm {
+  private readonly controls = new Map<FieldName, Control>();
+  private readonly messages = new Map<FieldName, HTMLParagraphElement>();
+  private readonly boxes = new Map<FieldName, HTMLElement>();
+  private readonly listeners: ((name: FieldName) => void)[] = [];
+  private readonly typingPause = new Map<FieldName, number>();
+
+  constructor(hosts: FormHosts) {
+    for (const spec of FIELDS) {
+      const id = `field-${spec.name}`;
+      const describedBy = `${id}-hint ${id}-error`;
+      let control: Control;
+      if (spec.options) {
+        control = el('select', { id, name: spec.name, 'aria-describedby': describedBy });
+        for (const option of spec.options) control.append(el('option', { value: option.value }, [option.label]));
+      } else {
+        control = el('input', {
+          id,
+          name: spec.name,
+          type: 'text',
+          inputmode: spec.inputMode ?? 'text',
+          autocomplete: 'off',
+          spellcheck: 'false',
+          'aria-describedby': describedBy,
+        });
+      }
+      control.value = spec.defaultText;
+      const message = el('p', { class: 'field-error', id: `${id}-error` });
+      const box = el('div', { class: 'field', 'data-field': spec.name }, [
+        el('label', { for: id }, [spec.label]),
+        control,
+        el('p', { class: 'field-hint', id: `${id}-hint` }, [spec.hint]),
+        message,
+      ]);
+      const host = spec.name === 'split' || spec.name === 'normalise' ? hosts.split : hosts[spec.group];
+      host.append(box);
+      this.controls.set(spec.name, control);
+      this.messages.set(spec.name, message);
+      this.boxes.set(spec.name, box);
+      this.listen(spec.name, control);
+    }
+    this.refreshVisibility();
+  }
+
+  /** Called after any field changes (selects at once, text as typed). */
+  onChange(listener: (name: FieldName) => void): void {
+    this.listeners.push(listener);
+  }
+
+  values(): FieldValues {
+    const values = defaultFieldValues();
+    for (const [name, control] of this.controls) values[name] = control.value;
+    return values;
+  }
+
+  /** Sets fields (a link, a loaded model, the defaults) and clears their messages. */
+  setValues(values: Partial<FieldValues>): void {
+    for (const [name, value] of Object.entries(values) as [FieldName, string][]) {
+      this.controls.get(name)!.value = value;
+      this.showError(name, undefined);
+    }
+    this.refreshVisibility();
+  }
+
+  /** A problem with the value: shown beside the field, which is marked invalid. */
+  showError(name: FieldName, message: string | undefined): void {
+    const control = this.controls.get(name)!;
+    setText(this.messages.get(name)!, message ?? '');
+    if (message === undefined) control.removeAttribute('aria-invalid');
+    else control.setAttribute('aria-invalid', 'true');
+  }
+
+  /** An explanation beside the field (the value itself is fine); cleared when the field changes. */
+  showNote(name: FieldName, message: string): void {
+    setText(this.messages.get(name)!, message);
+  }
+
+  focus(name: FieldName): void {
+    this.controls.get(name)!.focus();
+  }
+
+  /** Checks the form, shows every problem beside its field, and returns the settings if all are valid. */
+  validate(showAll: boolean, touched?: FieldName): ParseResult {
+    const result = parseSettings(this.values());
+    const errors = result.ok ? {} : result.errors;
+    for (const { name } of FIELDS) {
+      const shown = this.controls.get(name)!.hasAttribute('aria-invalid');
+      if (showAll || name === touched || shown) this.showError(name, errors[name]);
+    }
+    return result;
+  }
+
+  /** Shows the fields that apply to the current values, hides the rest. */
+  refreshVisibility(): void {
+    const values = this.values();
+    for (const [name, box] of this.boxes) box.hidden = !fieldApplies(name, values);
+  }
+
+  private listen(name: FieldName, control: Control): void {
+    const changed = () => {
+      this.refreshVisibility();
+      for (const listener of this.listeners) listener(name);
+    };
+    if (control instanceof HTMLSelectElement) {
+      let previous = control.value;
+      control.addEventListener('change', () => {
+        if (name === 'source') this.followSource(previous as SourceKind, control.value as SourceKind);
+        previous = control.value;
+        this.validate(false, name);
+        changed();
+      });
+      return;
+    }
+    // Problems show while typing, after a short pause (at once while a field is marked, so the mark
+    // clears as soon as it is fixed). Not on blur: a message appearing then would shift the buttons
+    // under a pointer that left the field to press one.
+    control.addEventListener('input', () => {
+      clearTimeout(this.typingPause.get(name));
+      if (control.hasAttribute('aria-invalid')) this.validate(false, name);
+      else {
+        setText(this.messages.get(name)!, '');
+        this.typingPause.set(
+          name,
+          window.setTimeout(() => this.validate(false, name), 600),
+        );
+      }
+      changed();
+    });
+  }
+
+  /** A new source brings its own defaults for the split and the normalisation, unless they were changed. */
+  private followSource(from: SourceKind, to: SourceKind): void {
+    const before = defaultFieldValues(from);
+    const after = defaultFieldValues(to);
+    for (const name of ['split', 'normalise'] as const) {
+      const control = this.controls.get(name)!;
+      if (control.value === before[name]) {
+        control.value = after[name];
+        this.showError(name, undefined);
+      }
+    }
+  }
+}

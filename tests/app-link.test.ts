@@ -1,0 +1,127 @@
+// Settings in the page's link: only what differs from the defaults is written, everything written
+// reads back the same, and a link's values go through the form's own parser: a refused value is
+// reported for its field, which keeps its default; unknown and repeated keys are reported too.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { readLink, writeLink } from '../src/app/link.js';
+import { defaultFieldValues, FIELDS, fieldApplies, parseSettings } from '../src/app/settings.js';
+
+const noColumns = { inputs: null, outputs: null, date: undefined };
+
+describe('settings in the link', () => {
+  it('writes nothing for the defaults and reads an empty link as the defaults', () => {
+    expect(writeLink(defaultFieldValues(), null, null)).toBe('');
+    const setup = readLink('');
+    expect(setup).toEqual({ values: defaultFieldValues(), backend: null, columns: noColumns, errors: {}, unknown: [] });
+  });
+
+  it('round-trips settings that differ from the defaults, with the backend and CSV columns', () => {
+    const values = {
+      ...defaultFieldValues('csv'),
+      missing: 'drop',
+      split: '0.7',
+      hidden: '64, 32',
+      optimizer: 'adam',
+      'clip-norm': '1',
+      window: '24',
+    };
+    const columns = { inputs: ['a b', 'c,d'], outputs: ['c,d'], date: null };
+    const query = writeLink(values, 'both', columns);
+    expect(query).toContain('source=csv');
+    expect(query).not.toContain('epochs=');
+    const setup = readLink(`?${query}`);
+    expect(setup.values).toEqual(values);
+    expect(setup.backend).toBe('both');
+    expect(setup.columns).toEqual(columns);
+    expect(setup.errors).toEqual({});
+  });
+
+  it('leaves out fields that do not apply (a period for a sine)', () => {
+    const query = writeLink({ ...defaultFieldValues(), period: '7' }, null, null);
+    expect(query).toBe('');
+    expect(writeLink({ ...defaultFieldValues(), series: 'square', period: '7' }, null, null)).toBe(
+      'series=square&period=7',
+    );
+  });
+
+  it('round-trips any valid generated-series settings', () => {
+    const text = (min: number, max: number) => fc.integer({ min, max }).map(String);
+    fc.assert(
+      fc.property(
+        fc.record({
+          window: text(1, 30),
+          points: text(40, 400),
+          seed: text(0, 2 ** 32 - 1),
+          epochs: text(1, 5000),
+          lr: fc.double({ min: 1e-6, max: 10, noNaN: true }).map(String),
+          series: fc.constantFrom('sine', 'square', 'sawtooth', 'random-walk'),
+          optimizer: fc.constantFrom('sgd', 'momentum', 'adam'),
+        }),
+        (picked) => {
+          const values = { ...defaultFieldValues(), ...picked };
+          fc.pre(parseSettings(values).ok);
+          const setup = readLink(writeLink(values, null, null));
+          expect(setup.errors).toEqual({});
+          for (const { name } of FIELDS) {
+            if (fieldApplies(name, values)) expect(setup.values[name]).toBe(values[name]);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuses bad values field by field, keeping the defaults and the rest of the link', () => {
+    const setup = readLink('?window=0&hidden=64,32&lr=fast&normalise=log&epochs=20');
+    expect(setup.values.window).toBe('10');
+    expect(setup.values.lr).toBe('0.01');
+    expect(setup.values.normalise).toBe('none');
+    expect(setup.values.hidden).toBe('64,32');
+    expect(setup.values.epochs).toBe('20');
+    expect(setup.errors.window).toBe(
+      'the link\'s value "0" was refused (expected a whole number from 1 to 4096, got 0); the default, 10, is used',
+    );
+    expect(setup.errors.lr).toMatch(/^the link's value "fast" was refused \(expected a number, got "fast"\)/);
+    expect(setup.errors.normalise).toMatch(/expected one of z-score, min-max, none\); the default, none, is used$/);
+    expect(parseSettings(setup.values).ok).toBe(true);
+  });
+
+  it('takes the defaults of the source the link names, and refuses an unknown source', () => {
+    expect(readLink('?source=bundled&dataset=co2').values).toMatchObject({ split: '0.8', normalise: 'z-score' });
+    const bad = readLink('?source=ftp&window=12');
+    expect(bad.values.source).toBe('generated');
+    expect(bad.values.window).toBe('12');
+    expect(bad.errors.source).toMatch(/"ftp" was refused \(expected one of generated, bundled, csv\)/);
+  });
+
+  it('refuses a value that only fails beside another of the link, and reports what is not its own', () => {
+    // points=12 is fine alone, but with window=20 the points must exceed the window: the link's
+    // points value is refused and falls back to 50, which fits.
+    const setup = readLink('?window=20&points=12');
+    expect(setup.values).toMatchObject({ window: '20', points: '50' });
+    expect(setup.errors.points).toMatch(/"12" was refused \(expected a whole number from 21 to 100000, got 12/);
+    // A default refused only because of a value the link set is reported as the form would.
+    const batch = readLink('?window=45');
+    expect(batch.errors.window).toBeUndefined();
+    expect(batch.errors.batch).toMatch(/from 1 to 5, got 8/);
+  });
+
+  it('reports unknown and repeated keys and a bad backend', () => {
+    const setup = readLink('?window=12&window=13&colour=red&backend=tpu&inputs=');
+    expect(setup.values.window).toBe('10');
+    expect(setup.errors.window).toBe('the link gives window 2 times; its default is used');
+    expect(setup.unknown).toEqual(['colour']);
+    expect(setup.backend).toBeNull();
+    expect(setup.errors.backend).toMatch(/"tpu" was refused/);
+    expect(setup.errors.inputs).toMatch(/empty inputs column/);
+  });
+
+  it('keeps markup in a link as plain text values', () => {
+    const setup = readLink(`?source=csv&inputs=${encodeURIComponent('<img src=x onerror=alert(1)>')}`);
+    expect(setup.columns.inputs).toEqual(['<img src=x onerror=alert(1)>']);
+    const hostile = readLink('?__proto__=1&constructor=2');
+    expect(hostile.unknown).toEqual(['__proto__', 'constructor']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
