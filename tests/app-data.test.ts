@@ -88,6 +88,20 @@ describe('app data', () => {
     expect(() => checkAgainstData({ ...train, batchSize: 22 }, view)).not.toThrow();
   });
 
+  it("keeps a file's windows within the page's memory budget", () => {
+    const rows = 600_000;
+    const table = {
+      ...parseCsvText('v\n1\n2\n'),
+      values: [new Float64Array(rows)],
+      rows,
+    };
+    const run: AppRunSettings = { ...settingsOf({ source: 'csv' }).run, window: 30 };
+    const view = shownData(runSettingsFor(run, { table, label: 'big.csv', inputs: ['v'], outputs: ['v'] }));
+    expect(() => checkAgainstData(settingsOf({}).train, view)).toThrow(
+      /window: 599,970 windows of 30 rows × 1 input columns make 17,999,100 inputs; the app allows at most 16,777,216/,
+    );
+  });
+
   it('refuses a window the held-out split leaves no room for, naming the split', () => {
     const table = parseCsvText(csvText);
     const run: AppRunSettings = { ...settingsOf({ source: 'csv' }).run, window: 30, trainFraction: 0.5 };

@@ -41,6 +41,8 @@ export interface ChartSpec {
   formatX: (value: number) => string;
   /** The x axis' tick labels (dates, say); uPlot's own numbers when absent. */
   formatXTick?: (value: number) => string;
+  /** Least pixels between x ticks (wide labels such as dates need more than uPlot's default). */
+  xTickSpace?: number;
   /** A log-2 x axis (sizes that double). */
   xLog?: boolean;
   marker?: MarkerSpec | null;
@@ -76,6 +78,7 @@ function options(spec: ChartSpec, width: number): uPlot.Options {
         font,
         labelSize: 24,
         ...(spec.formatXTick ? { values: (_u: uPlot, splits: number[]) => splits.map(spec.formatXTick!) } : {}),
+        ...(spec.xTickSpace ? { space: spec.xTickSpace } : {}),
       },
       ...spec.axes.map(
         (axis): uPlot.Axis => ({

@@ -11,7 +11,7 @@ import { Rng } from '../data/rng.js';
 import { InputError } from '../model/errors.js';
 import { type RunSettings, sourceTable } from '../train/run.js';
 import { checkTrainOptions } from '../train/trainer.js';
-import type { AppRunSettings, AppTrainOptions } from './settings.js';
+import { APP_LIMITS, type AppRunSettings, type AppTrainOptions } from './settings.js';
 
 /** The user's CSV as parsed, and the columns chosen from it. */
 export interface CsvChoice {
@@ -90,9 +90,23 @@ export function shownData(settings: ExplicitRunSettings): ShownData {
   };
 }
 
-/** The trainer's own checks of the options against the training samples (the batch, above all). */
+/**
+ * The trainer's own checks of the options against the training samples (the batch, above all), and
+ * the page's memory budget for the windows cut from the data (a generated series is checked as it
+ * is typed, in settings.ts; a file or a bundled series only once it is prepared).
+ */
 export function checkAgainstData(train: AppTrainOptions, view: ShownData): void {
-  checkTrainOptions(train, view.prepared.train);
+  const { train: data, validation } = view.prepared;
+  const samples = data.count + (validation?.count ?? 0);
+  const values = samples * data.window * data.inputSize;
+  if (values > APP_LIMITS.inputValues) {
+    const count = (n: number) => n.toLocaleString('en-US');
+    throw new InputError(
+      'window',
+      `${count(samples)} windows of ${data.window} rows × ${data.inputSize} input columns make ${count(values)} inputs; the app allows at most ${count(APP_LIMITS.inputValues)} (use a shorter window, fewer input columns or fewer rows)`,
+    );
+  }
+  checkTrainOptions(train, data);
 }
 
 export function sameList(a: readonly string[], b: readonly string[]): boolean {

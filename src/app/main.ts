@@ -185,13 +185,19 @@ function seriesSpec(): ChartSpec {
   return {
     xLabel: dates !== null ? 'date' : sine ? 'x' : source?.kind === 'generated' ? 'step' : 'row',
     formatX,
-    // Months are enough on the axis: a full ISO date per tick crowds it.
-    formatXTick: dates !== null ? (v) => formatX(v).replace(/^(\d{4}-\d{2})-\d{2}$/, '$1') : undefined,
+    // Monthly series (every date the 1st) label ticks by month; others by the full date.
+    formatXTick: dates !== null ? tickFormat(dates, formatX) : undefined,
+    xTickSpace: dates !== null ? 90 : undefined,
     series,
     axes: [{ scale: 'y', label: column, log: false }],
     height: 270,
     marker,
   };
+}
+
+function tickFormat(dates: string[], formatX: (v: number) => string): (v: number) => string {
+  const monthly = dates.every((d) => /^\d{4}-\d{2}-01$/.test(d));
+  return monthly ? (v) => formatX(v).replace(/^(\d{4}-\d{2})-01$/, '$1') : formatX;
 }
 
 function withValidation(): boolean {

@@ -193,6 +193,9 @@ export function startGpuRun(request: RunRequest, gpu: GpuAccess, events: RunEven
         phase = 'over';
         events.onFailed(describeFailure(err));
       } else {
+        // A read-back cut short by a lost device fails before the device says it was lost: give
+        // the loss a moment to be the reason told (fallBack runs once, whichever comes first).
+        await Promise.race([gpu.lost, new Promise((resolve) => setTimeout(resolve, 500))]);
         fallBack(`WebGPU failed: ${describeFailure(err).message}`);
       }
     } finally {

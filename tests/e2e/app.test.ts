@@ -1,6 +1,8 @@
 // The built app in headless chromium: training the seed's defaults on WebGPU (SwiftShader here), on
-// the CPU and both side by side; the controls; invalid settings; and the fallback when the browser
-// has no WebGPU. Screenshots go to test-results/ as artifacts.
+// the CPU and both side by side; the controls, pressed in any order and again, leaving no worker and
+// no GPU backend alive; invalid settings; a lost GPU device mid-run (the run goes on with the CPU from
+// its last report and finishes); and the fallback when the browser has no WebGPU. Screenshots go to
+// test-results/ as artifacts.
 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +11,7 @@ import {
   type AppServer,
   artifactsDir,
   chartCounts,
+  liveResources,
   openApp,
   pickBackend,
   setField,
@@ -55,7 +58,7 @@ async function expectChartsHold(page: AppPage['page'], backends: ('CPU' | 'WebGP
   const series = await chartCounts(page, 'series-chart');
   const errors = await chartCounts(page, 'error-chart');
   const timing = await chartCounts(page, 'timing-chart');
-  expect(series.data).toBe(POINTS);
+  expect(series['data (sine)']).toBe(POINTS);
   for (const b of backends) {
     expect(series[`prediction (${b})`]).toBe(SAMPLES);
     expect(series[`forecast (${b})`]).toBe(SAMPLES);
@@ -108,13 +111,14 @@ describe('the app in a browser', () => {
     expect(problems).toEqual([]);
   });
 
-  it('starts from the keyboard, pauses, resumes, stops and resets', async () => {
+  it('starts from the keyboard, pauses, resumes, stops and resets, again and in any order, leaving nothing running', async () => {
     const { page, problems } = await open();
     await pickBackend(page, 'cpu');
     await setField(page, 'epochs', '200000');
     await page.focus('#field-epochs');
     await page.keyboard.press('Enter');
     await waitForPhase(page, ['running'], 10_000);
+    expect(await liveResources(page)).toEqual({ workers: 1, gpuBackends: 0 });
     await page.waitForFunction(
       () => Number(document.querySelector('#stats-body tr')?.getAttribute('data-epoch')) >= 30,
     );
@@ -132,6 +136,10 @@ describe('the app in a browser', () => {
       (at) => Number(document.querySelector('#stats-body tr')?.getAttribute('data-epoch')) > at,
       pausedAt,
     );
+    // Pause and resume again at once, then stop while pausing: the stop wins and ends the worker.
+    await page.click('#pause');
+    await page.click('#pause');
+    await page.click('#pause');
     await page.click('#stop');
     expect(await waitForPhase(page, ['stopped'], 10_000)).toBe('stopped');
     const stopped = await statsRows(page);
@@ -141,13 +149,36 @@ describe('the app in a browser', () => {
     await page.waitForTimeout(300);
     expect((await statsRows(page)).cpu.epoch).toBe(stopped.cpu.epoch);
     expect((await chartCounts(page, 'error-chart'))['error (CPU)']).toBeGreaterThan(pausedAt);
+    expect(await liveResources(page)).toEqual({ workers: 0, gpuBackends: 0 });
 
     await page.click('#reset');
     expect(await waitForPhase(page, ['idle'], 5_000)).toBe('idle');
     expect(await page.$$('#stats-body tr')).toHaveLength(0);
     expect(await chartCounts(page, 'error-chart')).toEqual({});
-    expect((await chartCounts(page, 'series-chart')).data).toBe(POINTS);
+    expect((await chartCounts(page, 'series-chart'))['data (sine)']).toBe(POINTS);
     expect(await page.inputValue('#field-epochs')).toBe('200000');
+
+    // Start, pause before the first report, stop while paused; start and stop at once; start and
+    // reset mid-run: every time the worker ends with the run.
+    for (const ending of ['stop-paused', 'stop-at-once', 'reset-running'] as const) {
+      await page.click('#start');
+      await waitForPhase(page, ['running'], 10_000);
+      if (ending === 'stop-paused') {
+        await page.click('#pause');
+        await waitForPhase(page, ['paused'], 10_000);
+      }
+      if (ending === 'reset-running') {
+        await page.waitForFunction(
+          () => Number(document.querySelector('#stats-body tr')?.getAttribute('data-epoch')) >= 10,
+        );
+        await page.click('#reset');
+        expect(await waitForPhase(page, ['idle'], 5_000)).toBe('idle');
+      } else {
+        await page.click('#stop');
+        expect(await waitForPhase(page, ['stopped'], 5_000)).toBe('stopped');
+      }
+      expect(await liveResources(page)).toEqual({ workers: 0, gpuBackends: 0 });
+    }
     expect(problems).toEqual([]);
   });
 
@@ -212,40 +243,54 @@ describe('the app in a browser', () => {
   );
 
   it(
-    'says so in plain words when the GPU device is lost, and the CPU carries on',
+    'goes on with the CPU from the last report when the GPU device is lost mid-run, and finishes',
     async () => {
       const { page, problems } = await open({ keepGpuDevice: true });
       await expectWebGpuAdapter(page);
       await pickBackend(page, 'webgpu');
-      await setField(page, 'epochs', '100000');
+      const epochs = 400;
+      await setField(page, 'epochs', String(epochs));
       await page.click('#start');
       await page.waitForFunction(
-        () => Number(document.querySelector('#stats-body tr')?.getAttribute('data-epoch')) >= 10,
+        () => Number(document.querySelector('#stats-body tr')?.getAttribute('data-epoch')) >= 20,
         null,
-        {
-          timeout: 60_000,
-        },
+        { timeout: 60_000 },
       );
-      await page.evaluate(() => (window as unknown as { gpuDevice: GPUDevice }).gpuDevice.destroy());
+      expect(await liveResources(page)).toEqual({ workers: 0, gpuBackends: 1 });
+      const lastGpuReport = await page.evaluate(() => {
+        (window as unknown as { gpuDevice: GPUDevice }).gpuDevice.destroy();
+        return Number(document.querySelector('#stats-body tr')?.getAttribute('data-epoch'));
+      });
 
-      const notice = page.locator('[data-notice="webgpu"]');
-      await notice.waitFor({ state: 'visible' });
-      expect(await notice.textContent()).toMatch(
-        /^WebGPU stopped working \(.*lost.*\)\. Training runs on the CPU backend instead/,
+      const lost = page.locator('[data-notice="webgpu"]');
+      await lost.waitFor({ state: 'visible' });
+      expect(await lost.textContent()).toMatch(/^WebGPU stopped working \(.*lost.*\)\. New runs use the CPU backend/);
+      const switched = page.locator('[data-notice="switched-webgpu"]');
+      await switched.waitFor({ state: 'visible' });
+      const notice = (await switched.textContent()) ?? '';
+      expect(notice).toMatch(
+        /^The GPU device was lost \(.*\)\. The run goes on with the CPU backend from epoch (\d+), its last report, with the weights read back then; at most one report interval of training was lost\./,
       );
-      expect(await waitForPhase(page, ['stopped'], 10_000)).toBe('stopped');
-      expect(await page.textContent('.lane[data-backend="webgpu"] .lane-meta')).toMatch(/the GPU device was lost/);
-      expect(await page.isChecked('input[name="backend"][value="cpu"]')).toBe(true);
-      expect(await page.isDisabled('input[name="backend"][value="webgpu"]')).toBe(true);
-      // What WebGPU trained before the loss stays on the charts until the next run.
-      expect((await chartCounts(page, 'error-chart'))['error (WebGPU)']).toBeGreaterThanOrEqual(10);
+      // The CPU goes on from the last report the page had when the device went (or the one after it,
+      // if that report was already on its way).
+      const from = Number(/from epoch (\d+)/.exec(notice)?.[1]);
+      expect(from).toBeGreaterThanOrEqual(lastGpuReport);
+      expect(from).toBeLessThanOrEqual(lastGpuReport + 10);
 
-      await setField(page, 'epochs', '30');
-      await page.click('#start');
       expect(await waitForPhase(page, ['finished', 'stopped'], 60_000)).toBe('finished');
       const rows = await statsRows(page);
-      expect(Object.keys(rows)).toEqual(['cpu']);
-      expect(rows.cpu.lastError).toBeLessThan(0.5 * rows.cpu.firstError);
+      expect(Object.keys(rows)).toEqual(['webgpu']);
+      expect(rows.webgpu.epoch).toBe(epochs);
+      expect(rows.webgpu.lastError).toBeLessThan(0.25 * rows.webgpu.firstError);
+      expect(await page.getAttribute('#stats-body tr', 'data-running-on')).toBe('cpu');
+      expect(await page.textContent('.lane[data-backend="webgpu"] .lane-meta')).toMatch(
+        new RegExp(`^epoch ${epochs}/${epochs} .* on the CPU since epoch ${from}$`),
+      );
+      // Every epoch's error is on the chart once: the GPU's up to the switch, then the CPU's.
+      expect((await chartCounts(page, 'error-chart'))['error (WebGPU → CPU)']).toBe(epochs);
+      expect(await page.isChecked('input[name="backend"][value="cpu"]')).toBe(true);
+      expect(await page.isDisabled('input[name="backend"][value="webgpu"]')).toBe(true);
+      expect(await liveResources(page)).toEqual({ workers: 0, gpuBackends: 0 });
       await page.screenshot({ path: join(artifactsDir, 'app-device-lost.png'), fullPage: true });
       expect(problems).toEqual([]);
     },

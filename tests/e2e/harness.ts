@@ -4,7 +4,7 @@
 // (../shared/WEBGPU-TESTING.md). Pages record CSP violations and uncaught errors so every test can
 // assert there were none.
 
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -67,7 +67,7 @@ export async function startApp(): Promise<AppServer> {
 export interface AppPage {
   page: Page;
   context: BrowserContext;
-  /** CSP violations, uncaught errors and console errors seen so far. */
+  /** CSP violations, uncaught errors, console errors and dialogs (alert, confirm…) seen so far. */
   problems: string[];
 }
 
@@ -81,6 +81,8 @@ export async function openApp(
     withoutWebGpu?: boolean;
     /** Keep the app's GPUDevice in window.gpuDevice, so a test can destroy it. */
     keepGpuDevice?: boolean;
+    /** Appended to the app's address: a query string of settings, a #view. */
+    suffix?: string;
   } = {},
 ): Promise<AppPage> {
   const context = await app.browser.newContext({
@@ -92,6 +94,10 @@ export async function openApp(
   page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+  });
+  page.on('dialog', (dialog) => {
+    problems.push(`dialog: ${dialog.type()} ${dialog.message()}`);
+    void dialog.dismiss();
   });
   await page.exposeFunction('reportCspViolation', (text: string) => problems.push(`CSP: ${text}`));
   await page.addInitScript(() => {
@@ -116,7 +122,7 @@ export async function openApp(
       };
     });
   }
-  await page.goto(app.url);
+  await page.goto(`${app.url}${options.suffix ?? ''}`);
   await page.waitForFunction(() => document.body.dataset.phase === 'idle');
   return { page, context, problems };
 }
@@ -162,8 +168,66 @@ export async function waitForPhase(page: Page, phases: string[], timeoutMs: numb
   return (await page.getAttribute('body', 'data-phase')) ?? '';
 }
 
+/** Types into a text field, or picks an option of a select. */
 export async function setField(page: Page, name: string, value: string): Promise<void> {
-  await page.fill(`#field-${name}`, value);
+  const selector = `#field-${name}`;
+  if ((await page.locator(selector).evaluate((node) => node.tagName)) === 'SELECT') {
+    await page.selectOption(selector, value);
+  } else {
+    await page.fill(selector, value);
+  }
+}
+
+/** Workers and WebGPU backends the page holds now (it counts them as they start and end). */
+export async function liveResources(page: Page): Promise<{ workers: number; gpuBackends: number }> {
+  return page.evaluate(() => ({
+    workers: Number(document.body.dataset.liveWorkers),
+    gpuBackends: Number(document.body.dataset.liveGpuBackends),
+  }));
+}
+
+/** A file for a file input: the name and the text. */
+export function textFile(name: string, text: string, mimeType = 'text/csv') {
+  return { name, mimeType, buffer: Buffer.from(text) };
+}
+
+/** Drops a file with this text on an element, as a person dragging it from their desktop would. */
+export async function dropFile(page: Page, selector: string, name: string, text: string): Promise<void> {
+  const dataTransfer = await page.evaluateHandle(
+    ([fileName, content]) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([content], fileName, { type: 'text/csv' }));
+      return transfer;
+    },
+    [name, text] as const,
+  );
+  await page.dispatchEvent(selector, 'dragenter', { dataTransfer });
+  await page.dispatchEvent(selector, 'drop', { dataTransfer });
+}
+
+/** The text of a download the click starts. */
+export async function downloadOf(page: Page, selector: string): Promise<{ name: string; text: string }> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
+  const path = await download.path();
+  return { name: download.suggestedFilename(), text: readFileSync(path, 'utf8') };
+}
+
+/**
+ * A screenshot into test-results/: the window's view from the top of the page, or from `at` (a
+ * selector scrolled to the top), or the whole page.
+ */
+export async function screenshot(page: Page, name: string, options: { fullPage?: boolean; at?: string } = {}) {
+  await page.evaluate((selector) => {
+    const target = selector === undefined ? null : document.querySelector(selector);
+    if (target) target.scrollIntoView({ block: 'start' });
+    else window.scrollTo(0, 0);
+  }, options.at);
+  await page.screenshot({ path: join(artifactsDir, name), fullPage: options.fullPage ?? false });
+}
+
+/** No wider than the window: nothing scrolls sideways. */
+export async function overflowsSideways(page: Page): Promise<boolean> {
+  return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
 }
 
 export async function pickBackend(page: Page, backend: 'webgpu' | 'cpu' | 'both'): Promise<void> {

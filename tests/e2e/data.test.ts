@@ -1,0 +1,330 @@
+// The built app with real data, in headless chromium: the user's CSV through the file input and by
+// drag and drop (trained with stacked layers, the validation error charted), a header of markup shown
+// as text, bad files refused beside their control without losing the run, a model downloaded and
+// loaded again (to forecast and to go on training), divergence explained, and settings from a link.
+// Screenshots go to test-results/.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type AppPage,
+  type AppServer,
+  chartCounts,
+  downloadOf,
+  dropFile,
+  liveResources,
+  openApp,
+  overflowsSideways,
+  pickBackend,
+  screenshot,
+  setField,
+  startApp,
+  statsRows,
+  textFile,
+  waitForPhase,
+} from './harness.js';
+
+let app: AppServer;
+const pages: AppPage[] = [];
+
+beforeAll(async () => {
+  app = await startApp();
+}, 120_000);
+
+afterAll(async () => {
+  for (const { context } of pages) await context.close();
+  await app?.close();
+});
+
+async function open(options: Parameters<typeof openApp>[1] = {}): Promise<AppPage> {
+  const opened = await openApp(app, options);
+  pages.push(opened);
+  return opened;
+}
+
+/** A daily series with a date column, a value with a trend and a season, and a second column. */
+function pricesCsv(rows: number): string {
+  const lines = ['Date,price,volume'];
+  const start = Date.UTC(2021, 0, 1);
+  for (let i = 0; i < rows; i++) {
+    const date = new Date(start + i * 86_400_000).toISOString().slice(0, 10);
+    const price = 100 + 0.2 * i + 8 * Math.sin((2 * Math.PI * i) / 20);
+    lines.push(`${date},${price.toFixed(3)},${1000 + ((i * 37) % 200)}`);
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+async function chooseCsv(page: AppPage['page'], name: string, text: string): Promise<void> {
+  await setField(page, 'source', 'csv');
+  await page.setInputFiles('#csv-file', textFile(name, text));
+  await page.waitForFunction(
+    (file) => (document.querySelector('#csv-status')?.textContent ?? '').startsWith(`${file}:`),
+    name,
+  );
+}
+
+async function train(page: AppPage['page']): Promise<string> {
+  await page.click('#start');
+  return waitForPhase(page, ['finished', 'stopped'], 60_000);
+}
+
+describe('the app with real data', () => {
+  it('trains on a CSV from the file input with stacked layers, and charts the validation error', async () => {
+    const { page, problems } = await open();
+    await pickBackend(page, 'cpu');
+    await chooseCsv(page, 'prices.csv', pricesCsv(150));
+    expect(await page.textContent('#csv-status')).toBe(
+      'prices.csv: 150 rows, 2 value columns (commas, a header row, dates in "Date").',
+    );
+    expect(await page.$$eval('#csv-columns-body th', (ths) => ths.map((th) => th.textContent))).toEqual([
+      'price',
+      'volume',
+    ]);
+    // Real data: the last 20% is held out and z-scored by default.
+    expect(await page.inputValue('#field-split')).toBe('0.8');
+    expect(await page.inputValue('#field-normalise')).toBe('z-score');
+    await setField(page, 'hidden', '8, 4');
+    await setField(page, 'epochs', '60');
+    expect(await train(page)).toBe('finished');
+
+    const rows = await statsRows(page);
+    expect(rows.cpu.epoch).toBe(60);
+    expect(rows.cpu.lastError).toBeLessThan(0.5 * rows.cpu.firstError);
+    const validation = Number(await page.getAttribute('#stats-body tr', 'data-validation-error'));
+    expect(Number.isFinite(validation) && validation > 0).toBe(true);
+    // 150 rows, window 10: 140 one-step predictions; rows 121-150 held out, forecast into them.
+    expect(await chartCounts(page, 'series-chart')).toEqual({
+      'data (price)': 150,
+      'prediction (CPU)': 140,
+      'forecast (CPU)': 30,
+    });
+    // The training error every epoch, the validation error at each report (every 10 epochs).
+    expect(await chartCounts(page, 'error-chart')).toEqual({ 'error (CPU)': 60, 'validation (CPU)': 6 });
+    expect(await page.textContent('#series-summary')).toMatch(/^prices\.csv: 150 rows; .* rows 121–150 are held out\./);
+    expect(await liveResources(page)).toEqual({ workers: 0, gpuBackends: 0 });
+
+    await screenshot(page, 'app-csv-1280x800.png');
+    await screenshot(page, 'app-csv-1280-full.png', { fullPage: true });
+    await page.setViewportSize({ width: 420, height: 900 });
+    await page.waitForTimeout(300);
+    expect(await overflowsSideways(page)).toBe(false);
+    await screenshot(page, 'app-csv-420-full.png', { fullPage: true });
+    expect(problems).toEqual([]);
+  });
+
+  it('reads a dropped CSV whose header is markup as text: no element, no dialog, no CSP report', async () => {
+    const { page, problems } = await open({ width: 1280, height: 800 });
+    await pickBackend(page, 'cpu');
+    await setField(page, 'source', 'csv');
+    const header = '<img src=x onerror=alert(1)>';
+    const values = Array.from({ length: 60 }, (_, i) => (Math.sin(i / 3) * 2).toFixed(4));
+    await dropFile(page, '#csv-drop', 'xss.csv', [header, ...values].join('\n'));
+    await page.waitForFunction(() => (document.querySelector('#csv-status')?.textContent ?? '').startsWith('xss.csv:'));
+    expect(await page.textContent('#csv-columns-body th')).toBe(header);
+    await screenshot(page, 'app-data-picker-1280x800.png', { at: '#group-data' });
+    await page.setViewportSize({ width: 420, height: 900 });
+    await screenshot(page, 'app-data-picker-420x900.png', { at: '#group-data' });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await setField(page, 'epochs', '20');
+    expect(await train(page)).toBe('finished');
+    expect(Object.keys(await chartCounts(page, 'series-chart'))).toContain(`data (${header})`);
+    expect(await page.textContent('#series-summary')).toContain(`predicts ${header} from`);
+    // The markup stayed text: the page holds no img element and no element has an onerror handler.
+    expect(await page.$$eval('img, [onerror]', (nodes) => nodes.length)).toBe(0);
+    const legend = await page.$$eval('#series-chart .u-legend th', (ths) => ths.map((th) => th.textContent ?? ''));
+    expect(legend.some((text) => text.includes(header))).toBe(true);
+    await screenshot(page, 'app-csv-markup-header.png', { fullPage: true });
+    expect(problems).toEqual([]);
+  });
+
+  it('reads a large CSV in pieces with a progress bar, the page answering all along', async () => {
+    const { page, problems } = await open();
+    await setField(page, 'source', 'csv');
+    const rows = 120_000;
+    const text = pricesCsv(rows);
+    expect(text.length).toBeGreaterThan(3_000_000);
+    // A timer every 10 ms notes how late it fires (the page's longest stall), and the progress bar's
+    // values are noted as it moves.
+    await page.evaluate(() => {
+      const w = window as unknown as { stalls: number[]; progress: number[]; ticker: number };
+      w.stalls = [];
+      w.progress = [];
+      let last = performance.now();
+      w.ticker = window.setInterval(() => {
+        const now = performance.now();
+        w.stalls.push(now - last);
+        last = now;
+        const bar = document.querySelector<HTMLProgressElement>('#csv-progress')!;
+        if (!bar.hidden) w.progress.push(bar.value);
+      }, 10);
+    });
+    await page.setInputFiles('#csv-file', textFile('large.csv', text));
+    await page.waitForFunction(
+      () => (document.querySelector('#csv-status')?.textContent ?? '').startsWith('large.csv:'),
+      null,
+      { timeout: 60_000 },
+    );
+    const { stalls, progress } = await page.evaluate(() => {
+      const w = window as unknown as { stalls: number[]; progress: number[]; ticker: number };
+      clearInterval(w.ticker);
+      return { stalls: w.stalls, progress: w.progress };
+    });
+    expect(await page.textContent('#csv-status')).toMatch(/^large\.csv: 120,000 rows, 2 value columns/);
+    // The bar moved through the file, and no stall came near a frozen page.
+    expect(progress.some((v) => v > 0 && v < 1)).toBe(true);
+    expect(Math.max(...stalls)).toBeLessThan(1000);
+    expect(await page.isHidden('#csv-progress')).toBe(true);
+    await page.waitForFunction(
+      () =>
+        JSON.parse(document.querySelector('#series-chart')?.getAttribute('data-counts') ?? '{}')['data (price)'] ===
+        120_000,
+    );
+    expect(problems).toEqual([]);
+  });
+
+  it('refuses bad files beside their control and keeps the run already trained', async () => {
+    const { page, problems } = await open();
+    await pickBackend(page, 'cpu');
+    await chooseCsv(page, 'good.csv', pricesCsv(80));
+    await setField(page, 'epochs', '30');
+    expect(await train(page)).toBe('finished');
+    const before = await statsRows(page);
+    const chartsBefore = await chartCounts(page, 'error-chart');
+
+    const bad = 'time,level\n1,2.5\n2,n/a\n3,4.5\n4,NaN\n5,6\n';
+    await page.setInputFiles('#csv-file', textFile('bad.csv', bad));
+    await page.waitForFunction(() => (document.querySelector('#csv-error')?.textContent ?? '') !== '');
+    expect(await page.textContent('#csv-error')).toBe(
+      'bad.csv was not read: row 3, column "level": expected a number, got "n/a" (or choose “drop the row” to skip such rows).',
+    );
+    expect(await page.textContent('#csv-status')).toMatch(/^Still using good\.csv: 80 rows/);
+    const empty = textFile('empty.csv', '\n\n');
+    await page.setInputFiles('#csv-file', empty);
+    await page.waitForFunction(() => (document.querySelector('#csv-error')?.textContent ?? '').startsWith('empty.csv'));
+    expect(await page.textContent('#csv-error')).toBe('empty.csv was not read: the file is empty.');
+
+    // A model file that is not one: refused beside the model control.
+    await page.setInputFiles(
+      '#model-file',
+      textFile('model.json', '{"format":"webgpu-lstm/model","version":1', 'application/json'),
+    );
+    await page.waitForFunction(() => (document.querySelector('#model-error')?.textContent ?? '') !== '');
+    expect(await page.textContent('#model-error')).toMatch(/^model\.json was not loaded: the file is not valid JSON/);
+    const proto =
+      '{"format":"webgpu-lstm/model","version":1,"__proto__":{"polluted":1},"config":{"inputSize":1,"hiddenSizes":[2],"outputSize":1,"window":3}}';
+    await page.setInputFiles('#model-file', textFile('proto.json', proto, 'application/json'));
+    await page.waitForFunction(() =>
+      (document.querySelector('#model-error')?.textContent ?? '').startsWith('proto.json'),
+    );
+    expect(await page.textContent('#model-error')).toBe('proto.json was not loaded: lstm is missing.');
+    expect(await page.evaluate(() => (({}) as { polluted?: number }).polluted)).toBeUndefined();
+
+    // Nothing trained was lost.
+    expect(await statsRows(page)).toEqual(before);
+    expect(await chartCounts(page, 'error-chart')).toEqual(chartsBefore);
+    expect(await page.getAttribute('body', 'data-phase')).toBe('finished');
+
+    // The same bad file with "drop the row": read, and the dropped rows reported.
+    await setField(page, 'missing', 'drop');
+    await page.setInputFiles('#csv-file', textFile('bad.csv', bad));
+    await page.waitForFunction(() => (document.querySelector('#csv-status')?.textContent ?? '').startsWith('bad.csv:'));
+    expect(await page.textContent('#csv-status')).toBe(
+      'bad.csv: 3 rows, 2 value columns (commas, a header row); 2 rows dropped (row 3, column "level": expected a number, got "n/a"; row 5, column "level": expected a finite number, got "NaN").',
+    );
+    expect(await page.textContent('#csv-error')).toBe('');
+    expect(problems).toEqual([]);
+  });
+
+  it('downloads the trained model, loads it to forecast, and goes on training from it', async () => {
+    const { page, problems } = await open();
+    await pickBackend(page, 'cpu');
+    expect(await train(page)).toBe('finished');
+    const fresh = (await statsRows(page)).cpu;
+
+    const saved = await downloadOf(page, '#download-model');
+    expect(saved.name).toBe('webgpu-lstm-sine-series-epoch-101.json');
+    const file = JSON.parse(saved.text);
+    expect(file).toMatchObject({
+      format: 'webgpu-lstm/model',
+      version: 1,
+      config: { inputSize: 1, hiddenSizes: [30], outputSize: 1, window: 10 },
+      normalisation: { method: 'none', columns: ['sine'], offset: [0], scale: [1] },
+      data: { source: 'sine series', inputs: ['sine'], outputs: ['sine'], trainFraction: 1 },
+    });
+
+    await page.click('#reset');
+    await setField(page, 'hidden', '12');
+    await page.setInputFiles('#model-file', textFile('sine-model.json', saved.text, 'application/json'));
+    await page.waitForFunction(() => (document.querySelector('#model-status')?.textContent ?? '').startsWith('Loaded'));
+    expect(await page.textContent('#model-status')).toMatch(
+      /^Loaded sine-model\.json: 1 → 30 → 1, window 10, trained on sine series\./,
+    );
+    // The form takes the model's shape.
+    expect(await page.inputValue('#field-hidden')).toBe('30');
+
+    await page.click('#forecast');
+    expect(await waitForPhase(page, ['finished'], 30_000)).toBe('finished');
+    expect(await chartCounts(page, 'series-chart')).toEqual({
+      'data (sine)': 50,
+      'prediction (loaded model)': 40,
+      'forecast (loaded model)': 40,
+    });
+    expect(await page.textContent('.lane .lane-status')).toBe('forecast');
+
+    // Training goes on from the loaded weights: its first epoch is already as good as the end of
+    // the first run, far below a fresh first epoch.
+    await page.click('#start');
+    expect(await waitForPhase(page, ['finished'], 60_000)).toBe('finished');
+    const resumed = (await statsRows(page)).cpu;
+    expect(resumed.firstError).toBeLessThan(0.5 * fresh.firstError);
+    expect(resumed.firstError).toBeLessThan(2 * fresh.lastError);
+    expect(problems).toEqual([]);
+  });
+
+  it('stops a diverging run with its epoch and a lower learning rate, keeping the restored weights', async () => {
+    const { page, problems } = await open();
+    await pickBackend(page, 'cpu');
+    await setField(page, 'lr', '50');
+    expect(await train(page)).toBe('stopped');
+    const row = (await statsRows(page)).cpu;
+    expect(row.status).toBe('diverged');
+    const notice = await page.textContent('[data-notice="failed-cpu"] p');
+    expect(notice).toMatch(
+      /^The CPU run stopped: training diverged at epoch (\d+) \(.*\); the weights after epoch (\d+) were restored\. Try a lower learning rate \(now 50\)\.$/,
+    );
+    expect(await page.textContent('#field-lr-error')).toMatch(
+      /^Training diverged at epoch \d+.*Try a lower learning rate/,
+    );
+    // The charts keep the last finite weights' predictions and every finite error.
+    const series = await chartCounts(page, 'series-chart');
+    expect(series['prediction (CPU)']).toBe(40);
+    expect(await page.textContent('.lane-status')).toBe('diverged');
+    expect(await liveResources(page)).toEqual({ workers: 0, gpuBackends: 0 });
+    expect(problems).toEqual([]);
+  });
+
+  it('loads settings from the link into the form, explains what it refused, and keeps the link current', async () => {
+    const { page, problems } = await open({
+      suffix: '?source=bundled&dataset=co2&window=12&hidden=16,8&epochs=abc&lr=0.02&backend=cpu&colour=red',
+    });
+    expect(await page.inputValue('#field-source')).toBe('bundled');
+    expect(await page.inputValue('#field-dataset')).toBe('co2');
+    expect(await page.inputValue('#field-window')).toBe('12');
+    expect(await page.inputValue('#field-hidden')).toBe('16,8');
+    expect(await page.inputValue('#field-lr')).toBe('0.02');
+    expect(await page.inputValue('#field-epochs')).toBe('101');
+    expect(await page.textContent('#field-epochs-error')).toBe(
+      'the link\'s value "abc" was refused (expected a number, got "abc"); the default, 101, is used',
+    );
+    expect(await page.isChecked('input[name="backend"][value="cpu"]')).toBe(true);
+    expect(await page.textContent('[data-notice="link"] p')).toBe(
+      'The link has settings this app does not know (colour); they were ignored.',
+    );
+    expect(await page.isVisible('[data-field="symbol"]')).toBe(false);
+    await setField(page, 'epochs', '5');
+    await page.waitForFunction(() => location.search.includes('epochs=5'));
+    expect(new URL(page.url()).searchParams.get('window')).toBe('12');
+    expect(await train(page)).toBe('finished');
+    expect((await chartCounts(page, 'series-chart'))['data (CO2)']).toBeGreaterThan(700);
+    expect(problems).toEqual([]);
+  });
+});
