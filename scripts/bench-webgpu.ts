@@ -2,7 +2,8 @@
 //   node --import tsx --import ./scripts/register-raw.mjs scripts/bench-webgpu.ts [seed | flops H B | schedules]
 // seed: the seed's defaults (T 10, H 30, B 8, 101 epochs, report every 10), each schedule, steps/s
 //       (median of 5 runs, the trainer's own clock: the loop with the per-epoch error, after setup).
-// flops H B: GFLOP/s of training steps at hidden H, batch B (window 10, 1 input, 1 output).
+// flops H B [steps]: GFLOP/s of training steps at hidden H, batch B (window 10, 1 input, 1 output),
+//       FLOPs from src/backends/webgpu/flops.ts, the per-epoch error left out (evaluate: false).
 
 import type { Backend } from '../src/backends/backend.js';
 import { requestGpuContext } from '../src/backends/webgpu/context.js';
@@ -55,7 +56,7 @@ const mode = process.argv[2] ?? 'seed';
 if (mode === 'seed') {
   for (const schedule of ['stepwise', 'persistent', 'auto'] as const) {
     const runs = [];
-    for (let i = 0; i < 3; i++) runs.push(await seedRun(schedule, 101));
+    for (let i = 0; i < 5; i++) runs.push(await seedRun(schedule, 101));
     const r = runs[0];
     console.log(
       `${schedule} -> ${r.schedule}: ${median(runs.map((x) => x.stepsPerSecond)).toFixed(0)} steps/s (runs: ${runs
@@ -68,24 +69,24 @@ if (mode === 'seed') {
 } else if (mode === 'flops') {
   const hidden = Number(process.argv[3] ?? 256);
   const batch = Number(process.argv[4] ?? 64);
-  const epochs = Number(process.argv[5] ?? 2);
-  // points: exactly one minibatch an epoch, so an epoch is one training step plus the per-epoch error.
+  const steps = Number(process.argv[5] ?? 3);
+  // points: exactly one minibatch an epoch; epochs without the error, so only training steps are timed.
   const run = startSineRun({ seed: 1, points: batch + 10, noise: 0.1, window: 10, hiddenSizes: [hidden] });
-  const backend = await createWebGpuBackend(context, run.layout, { schedule: 'stepwise' });
+  const backend = await createWebGpuBackend(context, run.layout);
   backend.setParams(run.params);
   backend.setTrainingData(run.task.data, batch);
+  await backend.calibrate();
   const order = new Uint32Array(batch);
   run.rng.permutation(order);
-  backend.trainEpoch(order, 0.001); // warm-up
-  await backend.readLosses();
+  backend.trainEpoch(order, 0.001, { evaluate: false }); // warm-up
+  await backend.readParams();
   const start = performance.now();
-  for (let e = 0; e < epochs; e++) backend.trainEpoch(order, 0.001);
-  await backend.readLosses();
+  for (let s = 0; s < steps; s++) backend.trainEpoch(order, 0.001, { evaluate: false });
+  await backend.readParams(); // waits for the steps (and reads P values back: small next to them)
   const seconds = (performance.now() - start) / 1000;
   const perStep = flopsPerStep(run.layout, batch);
-  const perEval = flopsPerStep(run.layout, batch, 'forward');
   console.log(
-    `hidden ${hidden} batch ${batch}: ${(perStep / 1e9).toFixed(2)} GFLOP a step (+${(perEval / 1e9).toFixed(2)} for the epoch's error), ${(seconds / epochs).toFixed(2)} s an epoch, ${(((perStep + perEval) * epochs) / seconds / 1e9).toFixed(2)} GFLOP/s`,
+    `hidden ${hidden}, batch ${batch}, window 10, ${backend.schedule()}: ${(perStep / 1e9).toFixed(2)} GFLOP a step, ${(seconds / steps).toFixed(3)} s a step (${steps} steps), ${((perStep * steps) / seconds / 1e9).toFixed(2)} GFLOP/s`,
   );
   backend.dispose();
 }

@@ -6,11 +6,12 @@
 // a storage barrier instead of another dispatch. Training steps need no loss (the epoch's error is
 // computed over all samples afterwards); gradients() wants both.
 //
-// Legend: N = samples, B = batch of this pass, T = window, H = top hidden size, O = outputSize,
-//         P = parameter count.
+// Legend: N = samples, B = batch of this pass, C = workspace capacity, T = window, H = top hidden size,
+//         S = TOP_ROW, O = outputSize, P = parameter count.
 // Buffers:
 //   params   (P)           Wd (H, O) at DENSE_W_OFFSET, bd (O) at DENSE_B_OFFSET
-//   yTop     (T+1, B, H)   the top layer's outputs; step T is read
+//   yTop     ((T+1) C, S)  the top layer's [y_prev | x | 1] rows (params.wgsl's state_row); y_T is
+//                          the y_prev columns of row T
 //   targets  (N, O)        batch row b is sample order[orderBase + b]
 //   order    (orderBase + B)
 //   outputs  [loss, 3 unused, out (B, O), delta (B, O), partial sums (WORKGROUP)]
@@ -24,6 +25,8 @@ override HIDDEN_SIZE: u32;
 override OUTPUT_SIZE: u32;
 override DENSE_W_OFFSET: u32;
 override DENSE_B_OFFSET: u32;
+/** Row length of the top layer's inputs rows: H + its input size + 1. */
+override TOP_ROW: u32;
 
 const WORKGROUP = 64u;
 const OUT_OFFSET = 4u;
@@ -42,7 +45,6 @@ fn main(@builtin(local_invocation_index) lane: u32) {
   let batch = batchPass.batch;
   let H = HIDDEN_SIZE;
   let O = OUTPUT_SIZE;
-  let last = WINDOW * batch * H;
   let deltaAt = OUT_OFFSET + batch * O;
   let partialsAt = deltaAt + batch * O;
 
@@ -52,7 +54,7 @@ fn main(@builtin(local_invocation_index) lane: u32) {
     let o = p % O;
     var out = params[DENSE_B_OFFSET + o];
     for (var k = 0u; k < H; k++) {
-      out = fma(yTop[last + b * H + k], params[DENSE_W_OFFSET + k * O + o], out);
+      out = fma(yTop[state_row(batchPass, WINDOW, b) * TOP_ROW + k], params[DENSE_W_OFFSET + k * O + o], out);
     }
     outputs[OUT_OFFSET + p] = out;
     if (WITH_LOSS || WITH_GRADIENTS) {
@@ -83,7 +85,7 @@ fn main(@builtin(local_invocation_index) lane: u32) {
     let o = q % O;
     var sum = 0.0;
     for (var b = 0u; b < batch; b++) {
-      sum = fma(yTop[last + b * H + k], outputs[deltaAt + b * O + o], sum);
+      sum = fma(yTop[state_row(batchPass, WINDOW, b) * TOP_ROW + k], outputs[deltaAt + b * O + o], sum);
     }
     grads[DENSE_W_OFFSET + q] = sum;
   }

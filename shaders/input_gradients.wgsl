@@ -32,7 +32,7 @@ fn matmul_depth() -> u32 {
   return 4u * HIDDEN_SIZE;
 }
 
-fn load_a4(m: u32, k: u32) -> vec4f {
+fn load_a4(m: u32, k: u32, once: bool) -> vec4f {
   let G = 4u * HIDDEN_SIZE;
   let last = WINDOW * batchPass.batch - 1u;
   return vec4f(delta[m * G + k], delta[min(m + 1u, last) * G + k], delta[min(m + 2u, last) * G + k], delta[min(m + 3u, last) * G + k]);

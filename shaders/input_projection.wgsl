@@ -3,14 +3,16 @@
 //   gates[t, b, :] = x_t[b, :] W + b            (T*B, I) x (I, 4H) -> (T*B, 4H)
 // The recurrence (lstm_forward.wgsl) adds y_prev V and activates in place.
 //
-// Legend: N = samples, B = batch of this pass, T = window, I = layer input size, H = hidden size,
-//         P = parameter count; rows of the product are m = t * B + b.
+// Legend: N = samples, B = batch of this pass, C = workspace capacity, T = window, I = layer input size,
+//         H = hidden size, S = H + I + 1, P = parameter count; rows of the product are m = t * B + b.
 // Buffers:
-//   params  (P)           W (I, 4H) at W_OFFSET, b (4H) at BIAS_OFFSET
-//   input   (N, T, I)     layer 0 (GATHER_SAMPLES): the samples, batch row b is order[orderBase + b]
-//           (T+1, B, I)   layers above: the outputs y of the layer below; steps 1..T are read
-//   order   (orderBase + B) sample indices
-//   gates   (T, B, 4H)    pre-activations, written
+//   params   (P)           W (I, 4H) at W_OFFSET, b (4H) at BIAS_OFFSET
+//   samples  (N, T, I)     layer 0 (GATHER_SAMPLES): batch row b is sample order[orderBase + b]
+//   order    (orderBase + B) sample indices
+//   inputs   ((T+1) C, S)  this layer's [y_prev | x | 1] rows (params.wgsl's state_row): layer 0 writes
+//                          the gathered x_t here for the weight gradients; layers above read x_t here
+//                          (the layer below's forward pass wrote it)
+//   gates    (T, B, 4H)    pre-activations, written
 // Entry points (matmul_workgroup_tiles, matmul_registers) and tiling: matmul.wgsl, appended.
 
 override WINDOW: u32;
@@ -21,10 +23,11 @@ override BIAS_OFFSET: u32;
 override GATHER_SAMPLES: bool;
 
 @group(0) @binding(0) var<storage, read> params: array<f32>;
-@group(0) @binding(1) var<storage, read> input: array<f32>;
+@group(0) @binding(1) var<storage, read> samples: array<f32>;
 @group(0) @binding(2) var<storage, read> order: array<u32>;
-@group(0) @binding(3) var<storage, read_write> gates: array<f32>;
-@group(0) @binding(4) var<uniform> batchPass: PassParams;
+@group(0) @binding(3) var<storage, read_write> inputs: array<f32>;
+@group(0) @binding(4) var<storage, read_write> gates: array<f32>;
+@group(0) @binding(5) var<uniform> batchPass: PassParams;
 
 fn matmul_rows() -> u32 {
   return WINDOW * batchPass.batch;
@@ -38,18 +41,27 @@ fn matmul_depth() -> u32 {
   return INPUT_SIZE;
 }
 
-fn load_row(row: u32, k: u32) -> f32 {
+/** Where x_t of product row m sits in `inputs` (step t = m / B is row capacity - B + m). */
+fn input_at(m: u32, k: u32) -> u32 {
+  return (batchPass.capacity - batchPass.batch + m) * (HIDDEN_SIZE + INPUT_SIZE + 1u) + HIDDEN_SIZE + k;
+}
+
+fn load_x(row: u32, k: u32, once: bool) -> f32 {
   let batch = batchPass.batch;
   let m = min(row, WINDOW * batch - 1u);
   if (GATHER_SAMPLES) {
     let sample = order[batchPass.orderBase + m % batch];
-    return input[(sample * WINDOW + m / batch) * INPUT_SIZE + k];
+    let x = samples[(sample * WINDOW + m / batch) * INPUT_SIZE + k];
+    if (once && row == m) {
+      inputs[input_at(m, k)] = x;
+    }
+    return x;
   }
-  return input[(batch + m) * INPUT_SIZE + k];
+  return inputs[input_at(m, k)];
 }
 
-fn load_a4(row: u32, k: u32) -> vec4f {
-  return vec4f(load_row(row, k), load_row(row + 1u, k), load_row(row + 2u, k), load_row(row + 3u, k));
+fn load_a4(row: u32, k: u32, once: bool) -> vec4f {
+  return vec4f(load_x(row, k, once), load_x(row + 1u, k, once), load_x(row + 2u, k, once), load_x(row + 3u, k, once));
 }
 
 fn load_b(k: u32, col: u32) -> f32 {

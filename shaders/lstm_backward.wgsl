@@ -10,11 +10,11 @@
 // An item is 4 hidden units for ROWS = 4 batch rows: the inner loop over the 4H deltas does 16
 // multiply-adds for 8 loads (V's rows are contiguous, so dy_j = delta · V[j, :]).
 //
-// Legend: B = batch of this pass, T = window, H = hidden size, P = parameter count.
+// Legend: B = batch of this pass, C = workspace capacity, T = window, H = hidden size, P = parameter count.
 // Buffers:
 //   params   (P)           V (H, 4H) at V_OFFSET
 //   gates    (T, B, 4H)    activations f, i, g, o
-//   c        (T+1, B, H)   cell states; step 0 (zero) is not read
+//   c        ((T+1) C, H)  cell states, rows by params.wgsl's state_row (step 0: the zero block)
 //   dyAbove  (B, H)        FROM_DENSE: the dense layer's gradient, at the last step only
 //            (T, B, H)     otherwise: the layer above's input gradient at every step
 //   delta    (T, B, 4H)    gate deltas, written
@@ -65,12 +65,8 @@ fn backward_cell(t: u32, batch: u32, b: u32, j: u32, dyNext: f32) {
   }
   let at = (t * batch + b) * 4u * H + j;
   let activations = vec4f(gates[at], gates[at + H], gates[at + 2u * H], gates[at + 3u * H]);
-  // c before step 0 is zero by definition and never read (see lstm_forward.wgsl).
-  var cPrev = 0.0;
-  if (t > 0u) {
-    cPrev = c[(t * batch + b) * H + j];
-  }
-  let cell = cell_backward(activations, cPrev, c[((t + 1u) * batch + b) * H + j], dy, dcNext);
+  let cPrev = c[state_row(batchPass, t, b) * H + j];
+  let cell = cell_backward(activations, cPrev, c[state_row(batchPass, t + 1u, b) * H + j], dy, dcNext);
   delta[at] = cell.delta.x;
   delta[at + H] = cell.delta.y;
   delta[at + 2u * H] = cell.delta.z;

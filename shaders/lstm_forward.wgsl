@@ -3,9 +3,9 @@
 //   f, i, o = sigmoid(u_f, u_i, u_o);  g = tanh(u_g)
 //   c[t+1] = f * c[t] + i * g;  y[t+1] = o * tanh(c[t+1]);  gates[t] = f, i, g, o (kept for BPTT)
 // Two schedules share the per-item code:
-//   step        entry point `step`: one time step a dispatch (T dispatches a layer), items spread over
+//   step        entry point `step_forward`: one time step a dispatch (T dispatches a layer), items spread over
 //               as many workgroups as needed
-//   persistent  entry point `persistent`: all T steps in one dispatch of one workgroup, a storage
+//   persistent  entry point `persistent_forward`: all T steps in one dispatch of one workgroup, a storage
 //               barrier between steps (Diamos et al., "Persistent RNNs", 2016): for small models,
 //               where T dispatches cost more than the arithmetic
 // An item is one hidden unit j, all four gates, for ROWS = 4 batch rows: each V value loaded serves four
@@ -13,16 +13,23 @@
 // memory: the step's inputs are read from storage (on real GPUs through the caches; on SwiftShader,
 // workgroup memory is slow and its zero-initialisation costs more than the products here).
 //
-// Legend: B = batch of this pass, T = window, H = hidden size, P = parameter count.
+// Legend: B = batch of this pass, C = workspace capacity, T = window, I = layer input size,
+//         H = hidden size, S = H + I + 1, P = parameter count.
 // Buffers:
-//   params  (P)           V (H, 4H) at V_OFFSET, row k: unit k's weights to every gate
-//   gates   (T, B, 4H)    pre-activations in, activations out
-//   c       (T+1, B, H)   cell states; step 0 (the zero initial state) is neither read nor written
-//   y       (T+1, B, H)   outputs; likewise
+//   params  (P)            V (H, 4H) at V_OFFSET, row k: unit k's weights to every gate
+//   gates   (T, B, 4H)     pre-activations in, activations out
+//   c       ((T+1) C, H)   cell states, rows by params.wgsl's state_row (step 0: the zero block)
+//   inputs  ((T+1) C, S)   this layer's [y_prev | x | 1] rows: y_prev of step t read from row t,
+//                          y_t written to the y_prev columns of row t+1
+//   above   ((T+1) C, S')  the next layer's inputs rows (ABOVE_HIDDEN_SIZE > 0): y_t written to the x
+//                          columns of its row t, where its input projection and weight gradients read it
 
 override WINDOW: u32;
+override INPUT_SIZE: u32;
 override HIDDEN_SIZE: u32;
 override V_OFFSET: u32;
+/** Hidden size of the layer above, 0 for the top layer. */
+override ABOVE_HIDDEN_SIZE: u32;
 override STEP_WORKGROUP: u32 = 64;
 override PERSISTENT_WORKGROUP: u32 = 64;
 
@@ -31,9 +38,10 @@ const ROWS = 4u;
 @group(0) @binding(0) var<storage, read> params: array<f32>;
 @group(0) @binding(1) var<storage, read_write> gates: array<f32>;
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-@group(0) @binding(4) var<uniform> batchPass: PassParams;
-@group(0) @binding(5) var<uniform> step: StepParams;
+@group(0) @binding(3) var<storage, read_write> inputs: array<f32>;
+@group(0) @binding(4) var<storage, read_write> above: array<f32>;
+@group(0) @binding(5) var<uniform> batchPass: PassParams;
+@group(0) @binding(6) var<uniform> step: StepParams;
 
 fn item_count(batch: u32) -> u32 {
   return ((batch + ROWS - 1u) / ROWS) * HIDDEN_SIZE;
@@ -47,25 +55,25 @@ fn pre_activations(t: u32, batch: u32, b: u32, j: u32) -> vec4f {
 
 fn forward_cell(t: u32, batch: u32, b: u32, j: u32, u: vec4f) {
   let H = HIDDEN_SIZE;
-  // The state before step 0 is zero by definition. Never read: passes of other batch sizes share
-  // the workspace and may have left values in another pass's step-0 region.
-  var cPrev = 0.0;
-  if (t > 0u) {
-    cPrev = c[(t * batch + b) * H + j];
-  }
-  let cell = cell_forward(u, cPrev);
+  let now = state_row(batchPass, t, b);
+  let next = state_row(batchPass, t + 1u, b);
+  let cell = cell_forward(u, c[now * H + j]);
   let at = (t * batch + b) * 4u * H + j;
   gates[at] = cell.gates.x;
   gates[at + H] = cell.gates.y;
   gates[at + 2u * H] = cell.gates.z;
   gates[at + 3u * H] = cell.gates.w;
-  c[((t + 1u) * batch + b) * H + j] = cell.c;
-  y[((t + 1u) * batch + b) * H + j] = cell.y;
+  c[next * H + j] = cell.c;
+  inputs[next * (H + INPUT_SIZE + 1u) + j] = cell.y;
+  if (ABOVE_HIDDEN_SIZE > 0u) {
+    above[now * (ABOVE_HIDDEN_SIZE + H + 1u) + ABOVE_HIDDEN_SIZE + j] = cell.y;
+  }
 }
 
 fn forward_item(t: u32, batch: u32, item: u32) {
   let H = HIDDEN_SIZE;
   let G = 4u * H;
+  let S = H + INPUT_SIZE + 1u;
   let j = item % H;
   let row0 = (item / H) * ROWS;
   // Rows past the batch repeat the last one and are not stored.
@@ -78,19 +86,19 @@ fn forward_item(t: u32, batch: u32, item: u32) {
   var u1 = pre_activations(t, batch, b1, j);
   var u2 = pre_activations(t, batch, b2, j);
   var u3 = pre_activations(t, batch, b3, j);
-  // y[0] is zero, so the first step has no recurrent product (and y[0] is never read).
+  // y_prev is zero at the first step, so its product is skipped there.
   if (t > 0u) {
-    let y0 = (t * batch + b0) * H;
-    let y1 = (t * batch + b1) * H;
-    let y2 = (t * batch + b2) * H;
-    let y3 = (t * batch + b3) * H;
+    let y0 = state_row(batchPass, t, b0) * S;
+    let y1 = state_row(batchPass, t, b1) * S;
+    let y2 = state_row(batchPass, t, b2) * S;
+    let y3 = state_row(batchPass, t, b3) * S;
     for (var k = 0u; k < H; k++) {
       let at = V_OFFSET + k * G + j;
       let v = vec4f(params[at], params[at + H], params[at + 2u * H], params[at + 3u * H]);
-      u0 = fma(vec4f(y[y0 + k]), v, u0);
-      u1 = fma(vec4f(y[y1 + k]), v, u1);
-      u2 = fma(vec4f(y[y2 + k]), v, u2);
-      u3 = fma(vec4f(y[y3 + k]), v, u3);
+      u0 = fma(vec4f(inputs[y0 + k]), v, u0);
+      u1 = fma(vec4f(inputs[y1 + k]), v, u1);
+      u2 = fma(vec4f(inputs[y2 + k]), v, u2);
+      u3 = fma(vec4f(inputs[y3 + k]), v, u3);
     }
   }
   forward_cell(t, batch, b0, j, u0);
@@ -123,7 +131,7 @@ fn persistent_forward(@builtin(local_invocation_index) lane: u32) {
     for (var item = lane; item < items; item += PERSISTENT_WORKGROUP) {
       forward_item(t, batch, item);
     }
-    // Step t+1 reads the y[t+1] that other invocations wrote.
+    // Step t+1 reads the y_t that other invocations wrote.
     storageBarrier();
   }
 }

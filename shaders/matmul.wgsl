@@ -1,7 +1,9 @@
 // Matrix product C (M, N) = A (M, K) B (K, N), shared by the batched products (input projection,
 // weight gradients, input gradients; appended to their sources). Each of those kernels supplies the hooks
 //   matmul_rows() M, matmul_cols() N, matmul_depth() K,
-//   load_a4(row, k)   A[row..row+3, k]      (rows past M may hold anything finite: they are not stored)
+//   load_a4(row, k, once)  A[row..row+3, k]  (rows past M may hold anything finite: they are not stored;
+//                          `once` is true for exactly one load of each A element in the dispatch, for
+//                          kernels that also copy A somewhere)
 //   load_b(k, col)    B[k, col]             (col < N)
 //   store_c(row, col, value)
 // so gathers (minibatch rows through the sample order) and layouts live in the kernel, tiling here.
@@ -56,7 +58,7 @@ fn matmul_workgroup_tiles(@builtin(workgroup_id) tile: vec3u, @builtin(local_inv
       var b = vec4f();
       if (k0 + k < depth) {
         if (row0 + 4u * q < rows) {
-          a = load_a4(row0 + 4u * q, k0 + k);
+          a = load_a4(row0 + 4u * q, k0 + k, tile.x == 0u);
         }
         for (var e = 0u; e < 4u; e++) {
           if (col0 + 4u * q + e < cols) {
@@ -106,7 +108,7 @@ fn matmul_registers(@builtin(workgroup_id) tile: vec3u, @builtin(local_invocatio
   var acc2 = vec4f();
   var acc3 = vec4f();
   for (var k = 0u; k < depth; k++) {
-    let a = load_a4(r, k);
+    let a = load_a4(r, k, tile.x == 0u && thread.x == 0u);
     let b = vec4f(load_b(k, c), load_b(k, c1), load_b(k, c2), load_b(k, c3));
     acc0 = fma(vec4f(a.x), b, acc0);
     acc1 = fma(vec4f(a.y), b, acc1);

@@ -23,7 +23,11 @@ function storageNeeds(layout: ParamLayout, capacity: number, samples: number): N
   layout.layers.forEach(({ inputSize: I, hiddenSize: H }, l) => {
     needs.push(
       { what: `lstm[${l}] gates (T, B, 4H)`, amount: 4 * T * C * GATES * H, limitName: 'maxStorageBufferBindingSize' },
-      { what: `lstm[${l}] outputs (T+1, B, H)`, amount: 4 * (T + 1) * C * H, limitName: 'maxStorageBufferBindingSize' },
+      {
+        what: `lstm[${l}] inputs ((T+1) B, H+I+1)`,
+        amount: 4 * (T + 1) * C * (H + I + 1),
+        limitName: 'maxStorageBufferBindingSize',
+      },
       { what: `lstm[${l}] input gradient (T, B, I)`, amount: 4 * T * C * I, limitName: 'maxStorageBufferBindingSize' },
       {
         what: `lstm[${l}] input projection workgroups (T*B/${MATMUL_TILE})`,

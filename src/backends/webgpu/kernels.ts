@@ -28,21 +28,18 @@ interface KernelSpec {
 export const KERNELS = {
   input_projection: {
     sources: [inputProjectionSource, matmulSource],
-    bindings: ['read', 'read', 'read', 'write', 'dynamic'],
+    bindings: ['read', 'read', 'read', 'write', 'write', 'dynamic'],
   },
   lstm_forward: {
     sources: [forwardSource, cellSource],
-    bindings: ['read', 'write', 'write', 'write', 'dynamic', 'dynamic'],
+    bindings: ['read', 'write', 'write', 'write', 'write', 'dynamic', 'dynamic'],
   },
   dense: { sources: [denseSource], bindings: ['read', 'read', 'read', 'read', 'write', 'write', 'write', 'dynamic'] },
   lstm_backward: {
     sources: [backwardSource, cellSource],
     bindings: ['read', 'read', 'read', 'read', 'write', 'write', 'dynamic', 'dynamic'],
   },
-  weight_gradients: {
-    sources: [weightGradientsSource, matmulSource],
-    bindings: ['read', 'read', 'read', 'read', 'write', 'dynamic'],
-  },
+  weight_gradients: { sources: [weightGradientsSource, matmulSource], bindings: ['read', 'read', 'write', 'dynamic'] },
   input_gradients: { sources: [inputGradientsSource, matmulSource], bindings: ['read', 'read', 'write', 'dynamic'] },
   sgd_update: { sources: [sgdUpdateSource], bindings: ['write', 'read', 'uniform'] },
 } satisfies Record<string, KernelSpec>;

@@ -69,13 +69,20 @@ export class Allocator {
   }
 }
 
-/** Per-minibatch-step uniforms: entry s says batch B and that rows start at order[s * B]. */
-export function passUniform(allocator: Allocator, label: string, batch: number, entries: number): GPUBuffer {
+/** Per-minibatch-step uniforms (PassParams): entry s says batch B, rows from order[s * B], capacity C. */
+export function passUniform(
+  allocator: Allocator,
+  label: string,
+  batch: number,
+  entries: number,
+  capacity: number,
+): GPUBuffer {
   const stride = uniformStride(allocator.device) / 4;
   const data = new Uint32Array(entries * stride);
   for (let s = 0; s < entries; s++) {
     data[s * stride] = batch;
     data[s * stride + 1] = s * batch;
+    data[s * stride + 2] = capacity;
   }
   return allocator.buffer(label, data.byteLength, GPUBufferUsage.UNIFORM, data);
 }
@@ -98,10 +105,10 @@ export function identityOrder(allocator: Allocator, label: string, count: number
 export interface LayerBuffers {
   /** (T, C, 4H) pre-activations, then activations f, i, g, o */
   gates: GPUBuffer;
-  /** (T+1, C, H) cell states; step 0 is zero */
+  /** ((T+1) C, H) cell states, rows by params.wgsl's state_row; step 0 is the zero block */
   c: GPUBuffer;
-  /** (T+1, C, H) outputs; step 0 is zero */
-  y: GPUBuffer;
+  /** ((T+1) C, H+I+1) rows [y_prev | x | 1] by state_row: what the weight gradients multiply */
+  inputs: GPUBuffer;
   /** (T, C, 4H) gate deltas */
   delta: GPUBuffer;
   /** (T, C, I) gradient at the layer's input (layers above the first only) */
@@ -118,6 +125,8 @@ export class Workspace {
   readonly dyTop: GPUBuffer;
   /** [loss, 3 unused, out (C, O), delta (C, O), partial sums (64)] */
   readonly outputs: GPUBuffer;
+  /** Bound where the top layer's forward pass would write its outputs to the layer above. */
+  readonly noLayerAbove: GPUBuffer;
   private readonly allocator: Allocator;
 
   constructor(allocator: Allocator, layout: ParamLayout, capacity: number, label: string) {
@@ -126,14 +135,20 @@ export class Workspace {
     this.allocator = allocator;
     this.capacity = capacity;
     this.layers = layout.layers.map(({ inputSize: I, hiddenSize: H }, l) => ({
-      // Step 0 of y and c (the zero initial state) is never written nor read: another pass may have
-      // left values there, so the kernels take it as zero.
+      // Steps 0 of c and of inputs' y_prev (the zero initial state) are rows no pass writes; see
+      // params.wgsl's state_row.
       gates: allocator.storage(`${label} lstm[${l}] gates (T, B, 4H)`, 4 * T * C * GATES * H),
-      c: allocator.storage(`${label} lstm[${l}] c (T+1, B, H)`, 4 * (T + 1) * C * H),
-      y: allocator.storage(`${label} lstm[${l}] y (T+1, B, H)`, 4 * (T + 1) * C * H),
+      c: allocator.storage(`${label} lstm[${l}] c ((T+1) B, H)`, 4 * (T + 1) * C * H),
+      inputs: allocator.buffer(
+        `${label} lstm[${l}] inputs ((T+1) B, H+I+1)`,
+        4 * (T + 1) * C * (H + I + 1),
+        GPUBufferUsage.STORAGE,
+        onesColumn((T + 1) * C, H + I + 1),
+      ),
       delta: allocator.storage(`${label} lstm[${l}] delta (T, B, 4H)`, 4 * T * C * GATES * H),
       dInput: l === 0 ? null : allocator.storage(`${label} lstm[${l}] dInput (T, B, I)`, 4 * T * C * I),
     }));
+    this.noLayerAbove = allocator.storage(`${label} no layer above`, 16);
     const maxHidden = Math.max(...layout.config.hiddenSizes);
     const topHidden = layout.dense.inputSize;
     this.dc = allocator.storage(`${label} dc (B, H)`, 4 * C * maxHidden);
@@ -147,12 +162,19 @@ export class Workspace {
 
   release(): void {
     for (const layer of this.layers) {
-      for (const buffer of [layer.gates, layer.c, layer.y, layer.delta, layer.dInput]) {
+      for (const buffer of [layer.gates, layer.c, layer.inputs, layer.delta, layer.dInput]) {
         if (buffer !== null) this.allocator.release(buffer);
       }
     }
-    for (const buffer of [this.dc, this.dyTop, this.outputs]) this.allocator.release(buffer);
+    for (const buffer of [this.dc, this.dyTop, this.outputs, this.noLayerAbove]) this.allocator.release(buffer);
   }
+}
+
+/** Rows of `width` values, zero but for a last column of ones (the bias's input). */
+function onesColumn(rows: number, width: number): Float32Array {
+  const data = new Float32Array(rows * width);
+  for (let r = 0; r < rows; r++) data[r * width + width - 1] = 1;
+  return data;
 }
 
 /** Where a pass's rows come from: row b of minibatch s is sample order[s * B + b]. */
@@ -269,7 +291,7 @@ export class Pass {
     this.workspace = workspace;
     this.stride = uniformStride(context.allocator.device);
     const { kernels, layout, params, grads, steps, tuning } = context;
-    const uniform = passUniform(context.allocator, `${label} uniforms`, batch, entries);
+    const uniform = passUniform(context.allocator, `${label} uniforms`, batch, entries, workspace.capacity);
     this.uniform = uniform;
     const { window: T } = layout.config;
     const top = layout.layers.length - 1;
@@ -290,7 +312,6 @@ export class Pass {
     layout.layers.forEach((layer, l) => {
       const { inputSize: I, hiddenSize: H } = layer;
       const buffers = workspace.layers[l];
-      const input = l === 0 ? source.samples : workspace.layers[l - 1].y;
       const name = `${label} lstm[${l}]`;
       const projection: Dispatch = {
         pipeline: kernels.pipeline('input_projection', tuning.matmulEntry, {
@@ -303,8 +324,9 @@ export class Pass {
         }),
         bindGroup: kernels.bindGroup('input_projection', `${name} input projection`, [
           params,
-          input,
+          source.samples,
           source.order,
+          buffers.inputs,
           buffers.gates,
           uniform,
         ]),
@@ -312,15 +334,23 @@ export class Pass {
         step: 0,
         workgroups: matmulGrid(T * batch, GATES * H),
       };
+      const above = l < top ? workspace.layers[l + 1].inputs : workspace.noLayerAbove;
       const bindGroup = kernels.bindGroup('lstm_forward', `${name} forward`, [
         params,
         buffers.gates,
         buffers.c,
-        buffers.y,
+        buffers.inputs,
+        above,
         uniform,
         steps,
       ]);
-      const constants = { WINDOW: T, HIDDEN_SIZE: H, V_OFFSET: layer.v };
+      const constants = {
+        WINDOW: T,
+        INPUT_SIZE: I,
+        HIDDEN_SIZE: H,
+        V_OFFSET: layer.v,
+        ABOVE_HIDDEN_SIZE: l < top ? layout.layers[l + 1].hiddenSize : 0,
+      };
       const items = forwardItems(batch, H);
       const stepPipeline = kernels.pipeline('lstm_forward', 'step_forward', {
         ...constants,
@@ -355,7 +385,6 @@ export class Pass {
       const layer = layout.layers[l];
       const { inputSize: I, hiddenSize: H } = layer;
       const buffers = workspace.layers[l];
-      const input = l === 0 ? source.samples : workspace.layers[l - 1].y;
       const fromAbove = l === top ? workspace.dyTop : workspace.layers[l + 1].dInput;
       if (fromAbove === null) throw new Error('unreachable: a layer above the first has dInput');
       const name = `${label} lstm[${l}]`;
@@ -392,12 +421,9 @@ export class Pass {
             INPUT_SIZE: I,
             HIDDEN_SIZE: H,
             W_OFFSET: layer.w,
-            GATHER_SAMPLES: l === 0 ? 1 : 0,
           }),
           bindGroup: kernels.bindGroup('weight_gradients', `${name} weight gradients`, [
-            input,
-            source.order,
-            buffers.y,
+            buffers.inputs,
             buffers.delta,
             grads,
             uniform,
@@ -443,7 +469,7 @@ export class Pass {
     const { dense } = layout;
     const denseBindGroup = kernels.bindGroup('dense', `${label} dense`, [
       params,
-      workspace.layers[top].y,
+      workspace.layers[top].inputs,
       source.targets,
       source.order,
       workspace.outputs,
@@ -460,6 +486,7 @@ export class Pass {
         OUTPUT_SIZE: dense.outputSize,
         DENSE_W_OFFSET: dense.w,
         DENSE_B_OFFSET: dense.b,
+        TOP_ROW: dense.inputSize + layout.layers[top].inputSize + 1,
       }),
       bindGroup: denseBindGroup,
       dynamicOffsets: 1,

@@ -73,6 +73,10 @@ export interface Scratch {
   pass: Pass | null;
 }
 
+/** Timed rounds of calibrate() (after one warm-up) and epochs in each. */
+const CALIBRATION_ROUNDS = 4;
+const CALIBRATION_EPOCHS = 2;
+
 /** Which schedule calibrate() found faster, per device and (shape, batch, samples). */
 const calibrations = new WeakMap<GPUDevice, Map<string, Schedule>>();
 
@@ -242,8 +246,8 @@ export class WebGpuBackend implements Backend {
   }
 
   /**
-   * Times an epoch of each schedule on the training data (a warm-up, then the best of two) and keeps
-   * the faster for this device, model shape and batch. The parameters are restored afterwards, so it
+   * Times epochs of each schedule on the training data (a warm-up, then the best of several rounds)
+   * and keeps the faster for this device, model shape and batch. The parameters are restored afterwards, so it
    * can run at any point; the trainer runs it once after setTrainingData.
    */
   async calibrate(): Promise<void> {
@@ -265,14 +269,15 @@ export class WebGpuBackend implements Backend {
       save.copyBufferToBuffer(this.params, 0, backup, 0, bytes);
       this.submit(save);
       const best: Record<Schedule, number> = { stepwise: Infinity, persistent: Infinity };
-      for (let round = 0; round < 3; round++) {
+      // Round 0 warms up (some drivers compile at first use); then the best of the rest, alternating,
+      // so that a busy moment on a shared machine does not decide alone.
+      for (let round = 0; round <= CALIBRATION_ROUNDS; round++) {
         for (const schedule of ['stepwise', 'persistent'] as const) {
           const encoder = this.device.createCommandEncoder({ label: `calibration: ${schedule}` });
-          this.encodeEpoch(encoder, training, schedule, true);
+          for (let e = 0; e < CALIBRATION_EPOCHS; e++) this.encodeEpoch(encoder, training, schedule, true);
           const start = performance.now();
           this.submit(encoder);
           await this.device.queue.onSubmittedWorkDone();
-          // Round 0 warms up (shader compilation happens at first use on some drivers).
           if (round > 0) best[schedule] = Math.min(best[schedule], performance.now() - start);
         }
       }
