@@ -424,6 +424,7 @@ function updateLink(): void {
 }
 
 form.onChange((name) => {
+  csv.show(form.values().source === 'csv');
   if (name === 'missing') csv.reread();
   schedulePreview();
   scheduleLinkUpdate();
@@ -470,6 +471,7 @@ function applyLink(): void {
     userPickedBackend = true;
   }
   if (link.values.source === 'csv') csv.choose(link.columns);
+  csv.show(link.values.source === 'csv');
 }
 
 // ---- Model files ----

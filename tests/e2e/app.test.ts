@@ -197,6 +197,25 @@ describe('the app in a browser', () => {
       await expectChartsHold(page, ['WebGPU']);
       expect(await page.textContent('#adapter')).toMatch(/^WebGPU adapter: .+\((real GPU|software, .+)\)\.$/);
       await page.screenshot({ path: join(artifactsDir, 'app-webgpu.png'), fullPage: true });
+      expect(await liveResources(page)).toEqual({ workers: 0, gpuBackends: 0 });
+
+      // Pause, stop and reset a WebGPU run: its backend is disposed every time.
+      await setField(page, 'epochs', '100000');
+      await page.click('#start');
+      await page.waitForFunction(
+        () => Number(document.querySelector('#stats-body tr')?.getAttribute('data-epoch')) >= 10,
+      );
+      expect(await liveResources(page)).toEqual({ workers: 0, gpuBackends: 1 });
+      await page.click('#pause');
+      expect(await waitForPhase(page, ['paused'], 30_000)).toBe('paused');
+      await page.click('#stop');
+      expect(await waitForPhase(page, ['stopped'], 5_000)).toBe('stopped');
+      await page.waitForFunction(() => document.body.dataset.liveGpuBackends === '0');
+      await page.click('#start');
+      await page.waitForFunction(() => document.body.dataset.liveGpuBackends === '1', null, { timeout: 30_000 });
+      await page.click('#reset');
+      expect(await waitForPhase(page, ['idle'], 5_000)).toBe('idle');
+      await page.waitForFunction(() => document.body.dataset.liveGpuBackends === '0', null, { timeout: 30_000 });
       expect(problems).toEqual([]);
     },
     GPU_TEST_MS,

@@ -55,6 +55,7 @@ function pricesCsv(rows: number): string {
 
 async function chooseCsv(page: AppPage['page'], name: string, text: string): Promise<void> {
   await setField(page, 'source', 'csv');
+  expect(await page.isVisible('#csv-drop')).toBe(true);
   await page.setInputFiles('#csv-file', textFile(name, text));
   await page.waitForFunction(
     (file) => (document.querySelector('#csv-status')?.textContent ?? '').startsWith(`${file}:`),
