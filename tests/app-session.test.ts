@@ -14,6 +14,7 @@ import {
 } from '../src/app/session.js';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
 import { denormaliseOutputs } from '../src/data/normalise.js';
+import { DEFAULT_OPTIMIZER } from '../src/model/optimizer.js';
 import { freeRunForecast } from '../src/train/forecast.js';
 import { type RunSettings, startRun } from '../src/train/run.js';
 import { trainToEnd } from '../src/train/trainer.js';
@@ -107,6 +108,36 @@ describe('app session', () => {
     expect(resumed[1].params).toEqual(snapshots[2].params);
     // The clock goes on from the seconds before the switch.
     expect(resumed[0].seconds).toBeGreaterThanOrEqual(resume.seconds);
+  });
+
+  it("carries the optimiser's state through a resume and from a loaded model", async () => {
+    const momentum = { ...DEFAULT_OPTIMIZER, name: 'momentum' as const };
+    const withMomentum = { ...options, optimizer: momentum, loss: 'sse' as const, lrDecay: 0.99 };
+    const { snapshots } = await collect(sine, withMomentum);
+    expect(snapshots[0].optimizerState?.name).toBe('momentum');
+    const resume = resumePointOf(snapshots[0], snapshots[0].newLosses);
+    const run = startRun(sine);
+    const resumed: Snapshot[] = [];
+    await runSession(new CpuBackend(run.layout), run, withMomentum, new RunControl(), (s) => resumed.push(s), resume);
+    // With the velocity carried over, the resumed run is the uninterrupted one.
+    expect(resumed.flatMap((s) => s.newLosses)).toEqual(snapshots.slice(1).flatMap((s) => s.newLosses));
+
+    // A loaded model's state starts training where it stopped: it changes the first updates.
+    const trained = { ...startRun(sine), params: snapshots[2].params };
+    const fromState: Snapshot[] = [];
+    const state = snapshots[2].optimizerState!;
+    await runSession(
+      new CpuBackend(trained.layout),
+      trained,
+      { ...withMomentum, initialOptimizerState: state },
+      new RunControl(),
+      (s) => fromState.push(s),
+    );
+    const again = { ...startRun(sine), params: snapshots[2].params };
+    const fresh: Snapshot[] = [];
+    await runSession(new CpuBackend(again.layout), again, withMomentum, new RunControl(), (s) => fresh.push(s));
+    expect(fromState[0].newLosses[0]).not.toBe(fresh[0].newLosses[0]);
+    expect(fromState[0].optimizerState!.step).toBe(state.step + 5 * 6);
   });
 
   it('pauses at a report, resumes, and stops; a run paused before it starts waits before epoch 1', async () => {

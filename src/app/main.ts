@@ -504,12 +504,21 @@ async function loadModel(file: File): Promise<void> {
     setText(modelError, `${file.name} was not loaded: ${sentence(message)}`);
     return;
   }
-  const { config, data, normalisation } = loaded.model;
+  const { config, data, normalisation, optimizer } = loaded.model;
   form.setValues({
     window: String(config.window),
     hidden: config.hiddenSizes.join(', '),
     ...(data ? { split: String(data.trainFraction) } : {}),
     ...(normalisation ? { normalise: normalisation.method } : {}),
+    // The model's optimiser, so Start goes on as it was trained (its state is passed at start).
+    ...(optimizer
+      ? {
+          optimizer: optimizer.settings.name,
+          momentum: String(optimizer.settings.momentum),
+          'clip-norm': optimizer.settings.clipNorm === null ? '' : String(optimizer.settings.clipNorm),
+          loss: optimizer.loss,
+        }
+      : {}),
   });
   if (data && form.values().source === 'csv')
     csv.choose({ inputs: data.inputs, outputs: data.outputs, date: undefined });
@@ -539,10 +548,14 @@ downloadButton.addEventListener('click', () => {
   if (shown === null || lane === undefined || lane.last === null) return;
   const config = modelConfig(shown);
   const { prepared, label } = shown.view;
+  const { optimizer, loss } = shown.settings.train;
+  const state = lane.last.optimizerState;
   const file = toModelFile({
     config,
     layout: paramLayout(config),
     params: lane.last.params,
+    // The optimiser's state, so that loading the file goes on training where it stopped.
+    ...(state ? { optimizer: { ...state, settings: optimizer, loss } } : {}),
     normalisation: prepared.normalisation,
     data: {
       source: label,
@@ -723,9 +736,14 @@ async function start(forecastOnly = false): Promise<void> {
   setText(modelError, '');
   shown = run;
   preview = null;
+  // A loaded model's optimiser state goes on where it stopped, if the same optimiser is chosen.
+  const saved = model?.optimizer;
   const request: RunRequest = {
     run: run.runSettings,
-    train: run.settings.train,
+    train: {
+      ...run.settings.train,
+      ...(saved && saved.name === run.settings.train.optimizer.name ? { initialOptimizerState: saved } : {}),
+    },
     ...(model ? { model } : {}),
     ...(forecastOnly ? { forecastOnly } : {}),
   };

@@ -143,9 +143,6 @@ export function nextTask(): Promise<void> {
   });
 }
 
-/** The report fields the trainer adds once optimisers land (optional, so older trainers fit too). */
-type ReportWithState = TrainReport & { optimizerState?: OptimizerState };
-
 async function predictAll(backend: Backend, data: Dataset | null): Promise<Float32Array> {
   return data === null ? new Float32Array(0) : backend.predict(data.x, data.count);
 }
@@ -158,7 +155,7 @@ export async function takeSnapshot(
   backend: Backend,
   run: Run,
   batchSize: number,
-  report: ReportWithState,
+  report: TrainReport,
   reported: number,
   secondsBefore: number,
   done: boolean,
@@ -223,14 +220,19 @@ export async function runSession(
   const stopped: SessionEnd = { outcome: 'stopped', message: null };
   if (!(await control.checkpoint())) return stopped;
   backend.setParams(run.params);
-  const checkpoint: (Checkpoint & { optimizerState?: OptimizerState }) | undefined = resume && {
-    epoch: resume.epoch,
-    losses: resume.losses,
-    validationLosses: resume.validationLosses,
-    params: resume.params,
-    rng: Rng.fromState(resume.rng),
-    ...(resume.optimizerState ? { optimizerState: resume.optimizerState } : {}),
-  };
+  // Where to start: where another backend left off, or before epoch 1 with a loaded model's
+  // optimiser state (as trainToEnd starts from options.initialOptimizerState), or plainly.
+  const start = options.initialOptimizerState;
+  const checkpoint: Checkpoint | undefined = resume
+    ? {
+        epoch: resume.epoch,
+        losses: resume.losses,
+        validationLosses: resume.validationLosses,
+        params: resume.params,
+        rng: Rng.fromState(resume.rng),
+        ...(resume.optimizerState ? { optimizerState: resume.optimizerState } : {}),
+      }
+    : start && { epoch: 0, losses: [], params: run.params, rng: run.rng.clone(), optimizerState: start };
   const clock = new Stopwatch();
   const trainOptions: TrainOptions = { ...options, validation: run.prepared.validation };
   const steps = train(backend, run.prepared.train, run.rng, trainOptions, () => clock.read(), checkpoint);

@@ -121,6 +121,12 @@ describe('the app with real data', () => {
     await dropFile(page, '#csv-drop', 'xss.csv', [header, ...values].join('\n'));
     await page.waitForFunction(() => (document.querySelector('#csv-status')?.textContent ?? '').startsWith('xss.csv:'));
     expect(await page.textContent('#csv-columns-body th')).toBe(header);
+    await page.waitForFunction(() =>
+      (document.querySelector('#data-summary')?.textContent ?? '').startsWith('xss.csv:'),
+    );
+    expect(await page.textContent('#data-summary')).toBe(
+      `xss.csv: 60 rows; the model predicts ${header} from the 10 rows before; rows 49–60 are held out.`,
+    );
     await screenshot(page, 'app-data-picker-1280x800.png', { at: '#group-data' });
     await page.setViewportSize({ width: 420, height: 900 });
     await screenshot(page, 'app-data-picker-420x900.png', { at: '#group-data' });
@@ -250,6 +256,8 @@ describe('the app with real data', () => {
       config: { inputSize: 1, hiddenSizes: [30], outputSize: 1, window: 10 },
       normalisation: { method: 'none', columns: ['sine'], offset: [0], scale: [1] },
       data: { source: 'sine series', inputs: ['sine'], outputs: ['sine'], trainFraction: 1 },
+      // The optimiser and its state, so a load goes on where training stopped (SGD has no slots).
+      optimizer: { name: 'sgd', step: 505, slots: [], loss: 'sse', settings: { name: 'sgd', clipNorm: null } },
     });
 
     await page.click('#reset');
