@@ -113,6 +113,11 @@ export class CsvPicker {
     }
   }
 
+  /** A note under the control while no file is read (a link asked for a CSV). */
+  note(text: string): void {
+    if (this.loaded === null) setText(this.status, text);
+  }
+
   /** Reads the file in use again (the missing-values policy changed). */
   reread(): void {
     if (this.loaded) void this.read(this.loaded.file, this.loaded.date);

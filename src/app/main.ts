@@ -470,7 +470,15 @@ function applyLink(): void {
     selectBackend(link.backend);
     userPickedBackend = true;
   }
-  if (link.values.source === 'csv') csv.choose(link.columns);
+  if (link.values.source === 'csv') {
+    csv.choose(link.columns);
+    const named = [...new Set([...(link.columns.inputs ?? []), ...(link.columns.outputs ?? [])])];
+    const columns =
+      named.length > 0
+        ? ` (its columns ${named.map((n) => JSON.stringify(n)).join(', ')} are chosen when it is read)`
+        : '';
+    csv.note(`This link trains on a CSV file, which a link cannot carry: choose the file${columns}.`);
+  }
   csv.show(link.values.source === 'csv');
 }
 

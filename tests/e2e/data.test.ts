@@ -366,5 +366,24 @@ describe('the app with real data', () => {
     expect(await train(page)).toBe('finished');
     expect((await chartCounts(page, 'series-chart'))['data (CO2)']).toBeGreaterThan(700);
     expect(problems).toEqual([]);
+
+    // A link to a CSV setup cannot carry the file: it asks for it, then chooses the link's columns.
+    const csvLink = await open({ suffix: '?source=csv&inputs=price&inputs=volume&outputs=price&backend=cpu' });
+    expect(await csvLink.page.isVisible('#csv-drop')).toBe(true);
+    expect(await csvLink.page.textContent('#csv-status')).toBe(
+      'This link trains on a CSV file, which a link cannot carry: choose the file (its columns "price", "volume" are chosen when it is read).',
+    );
+    await csvLink.page.setInputFiles('#csv-file', textFile('prices.csv', pricesCsv(60)));
+    await csvLink.page.waitForFunction(() =>
+      (document.querySelector('#csv-status')?.textContent ?? '').startsWith('prices.csv:'),
+    );
+    const checked = await csvLink.page.$$eval('#csv-columns-body input', (boxes) =>
+      boxes.map(
+        (box) =>
+          `${box.getAttribute('data-role')} ${box.getAttribute('data-column')} ${(box as HTMLInputElement).checked}`,
+      ),
+    );
+    expect(checked).toEqual(['inputs 0 true', 'outputs 0 true', 'inputs 1 true', 'outputs 1 false']);
+    expect(csvLink.problems).toEqual([]);
   });
 });
