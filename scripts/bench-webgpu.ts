@@ -5,7 +5,6 @@
 // flops H B [steps]: GFLOP/s of training steps at hidden H, batch B (window 10, 1 input, 1 output),
 //       FLOPs from src/backends/webgpu/flops.ts, the per-epoch error left out (evaluate: false).
 
-import type { Backend } from '../src/backends/backend.js';
 import { requestGpuContext } from '../src/backends/webgpu/context.js';
 import { flopsPerStep } from '../src/backends/webgpu/flops.js';
 import { nodeGpu } from '../src/backends/webgpu/nodeGpu.js';
@@ -33,7 +32,7 @@ async function seedRun(schedule: Schedule | 'auto', epochs: number, hidden = 30,
   backend.setTrainingData(run.task.data, batch);
   await backend.calibrate();
   const before = backend.counters();
-  const result = await trainToEnd(backend as Backend, run.task.data, run.rng, {
+  const result = await trainToEnd(backend, run.task.data, run.rng, {
     epochs,
     batchSize: batch,
     learningRate: 0.01,

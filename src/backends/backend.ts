@@ -83,7 +83,7 @@ export interface Backend {
    * Optional: measures the backend's alternative schedules on the training data just set and keeps the
    * fastest (the WebGPU backend's stepwise or persistent recurrence). The parameters are unchanged.
    */
-  calibrate?(): Promise<void>;
+  calibrate?(): Promise<unknown>;
 
   /** Null on the CPU. */
   counters(): GpuCounters | null;

@@ -77,8 +77,15 @@ export interface Scratch {
 const CALIBRATION_ROUNDS = 4;
 const CALIBRATION_EPOCHS = 2;
 
-/** Which schedule calibrate() found faster, per device and (shape, batch, samples). */
-const calibrations = new WeakMap<GPUDevice, Map<string, Schedule>>();
+/** What calibrate() found. */
+export interface Calibration {
+  schedule: Schedule;
+  /** Best milliseconds an epoch on each schedule; null where only the stepwise one applies. */
+  msPerEpoch: Record<Schedule, number> | null;
+}
+
+/** calibrate()'s findings, per device and (shape, batch, samples). */
+const calibrations = new WeakMap<GPUDevice, Map<string, Calibration>>();
 
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu' as const;
@@ -103,7 +110,7 @@ export class WebGpuBackend implements Backend {
   private returnedParams: { version: number; params: Float32Array } | null = null;
   private lastEpochEvaluated = false;
   private readonly requestedSchedule: Schedule | 'auto';
-  private chosenSchedule: Schedule | null = null;
+  private calibrated: Calibration | null = null;
   private training: Training | null = null;
   private scratch: Scratch | null = null;
   private staging: GPUBuffer | null = null;
@@ -144,7 +151,7 @@ export class WebGpuBackend implements Backend {
   /** The schedule training uses now: the requested one, calibrate()'s pick, or the default before it. */
   schedule(): Schedule {
     if (this.requestedSchedule !== 'auto') return this.requestedSchedule;
-    return this.chosenSchedule ?? defaultSchedule(this.adapter);
+    return this.calibrated?.schedule ?? defaultSchedule(this.adapter);
   }
 
   setParams(params: Float32Array): void {
@@ -242,21 +249,22 @@ export class WebGpuBackend implements Backend {
       buffers: [samples, targets, order, identity],
       workspace,
     };
-    this.chosenSchedule = calibrations.get(this.device)?.get(this.calibrationKey(this.training)) ?? null;
+    this.calibrated = calibrations.get(this.device)?.get(this.calibrationKey(this.training)) ?? null;
   }
 
   /**
    * Times epochs of each schedule on the training data (a warm-up, then the best of several rounds)
    * and keeps the faster for this device, model shape and batch. The parameters are restored afterwards, so it
-   * can run at any point; the trainer runs it once after setTrainingData.
+   * can run at any point; the trainer runs it once after setTrainingData. Null before training data
+   * or when a schedule was asked for.
    */
-  async calibrate(): Promise<void> {
+  async calibrate(): Promise<Calibration | null> {
     const training = this.training;
-    if (training === null || this.requestedSchedule !== 'auto' || this.chosenSchedule !== null) return;
+    if (training === null || this.requestedSchedule !== 'auto') return null;
+    if (this.calibrated !== null) return this.calibrated;
     const key = this.calibrationKey(training);
     if (!training.train.hasPersistent() && !training.evaluate.hasPersistent()) {
-      this.remember(key, 'stepwise');
-      return;
+      return this.remember(key, { schedule: 'stepwise', msPerEpoch: null });
     }
     const bytes = 4 * this.layout.size;
     const backup = this.allocator.storage(
@@ -270,16 +278,24 @@ export class WebGpuBackend implements Backend {
       this.submit(save);
       const best: Record<Schedule, number> = { stepwise: Infinity, persistent: Infinity };
       // Round 0 warms up (some drivers compile at first use); then the best of the rest, alternating,
-      // so that a busy moment on a shared machine does not decide alone.
+      // so that a busy moment on a shared machine does not decide alone. Where waiting polls a core
+      // (Dawn in Node), later rounds sleep through part of the expected time first, as training does:
+      // a polled core is one a software GPU cannot use, and would bias the choice to one core.
       for (let round = 0; round <= CALIBRATION_ROUNDS; round++) {
         for (const schedule of ['stepwise', 'persistent'] as const) {
           const encoder = this.device.createCommandEncoder({ label: `calibration: ${schedule}` });
           for (let e = 0; e < CALIBRATION_EPOCHS; e++) this.encodeEpoch(encoder, training, schedule, true);
           const start = performance.now();
           this.submit(encoder);
+          // Half the fastest epoch so far: shorter than either schedule takes, so no bias.
+          const quiet = 0.5 * Math.min(best.stepwise, best.persistent);
+          if (this.context.waitsByPolling && Number.isFinite(quiet)) await sleep(quiet);
           await this.device.queue.onSubmittedWorkDone();
           if (round > 0) best[schedule] = Math.min(best[schedule], performance.now() - start);
         }
+        // A clear winner needs no more rounds (and a slow schedule costs the most to time).
+        const [fast, slow] = [Math.min(best.stepwise, best.persistent), Math.max(best.stepwise, best.persistent)];
+        if (round > 1 && slow > 2 * fast) break;
       }
       const restore = this.device.createCommandEncoder({ label: 'calibration: restore params' });
       restore.copyBufferToBuffer(backup, 0, this.params, 0, bytes);
@@ -287,7 +303,14 @@ export class WebGpuBackend implements Backend {
       this.paramsVersion++;
       await this.device.queue.onSubmittedWorkDone();
       this.assertUsable();
-      this.remember(key, best.persistent < best.stepwise ? 'persistent' : 'stepwise');
+      const msPerEpoch = {
+        stepwise: best.stepwise / CALIBRATION_EPOCHS,
+        persistent: best.persistent / CALIBRATION_EPOCHS,
+      };
+      return this.remember(key, {
+        schedule: msPerEpoch.persistent < msPerEpoch.stepwise ? 'persistent' : 'stepwise',
+        msPerEpoch,
+      });
     } finally {
       this.allocator.release(backup);
     }
@@ -451,14 +474,15 @@ export class WebGpuBackend implements Backend {
     return JSON.stringify([this.config, training.batch, training.data.count]);
   }
 
-  private remember(key: string, schedule: Schedule): void {
+  private remember(key: string, calibration: Calibration): Calibration {
     let known = calibrations.get(this.device);
     if (known === undefined) {
       known = new Map();
       calibrations.set(this.device, known);
     }
-    known.set(key, schedule);
-    this.chosenSchedule = schedule;
+    known.set(key, calibration);
+    this.calibrated = calibration;
+    return calibration;
   }
 
   private releaseTraining(): void {
@@ -469,7 +493,7 @@ export class WebGpuBackend implements Backend {
     training.workspace.release();
     for (const buffer of training.buffers) this.allocator.release(buffer);
     this.training = null;
-    this.chosenSchedule = null;
+    this.calibrated = null;
   }
 
   private releaseScratch(scratch: Scratch): void {
@@ -478,6 +502,10 @@ export class WebGpuBackend implements Backend {
     for (const buffer of [scratch.samples, scratch.targets, scratch.identity]) this.allocator.release(buffer);
     this.scratch = null;
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Before calibration: the schedule measured faster on this kind of adapter (see the README's figures). */
