@@ -26,7 +26,7 @@ import { trainToEnd } from '../src/train/trainer.js';
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SEED_PROGRAM = join(repoRoot, '..', 'shared', 'reference', 'seed_lstm.py');
 const SEED_DEFAULTS = { points: 50, noise: 0.1, window: 10, hiddenSizes: [30] };
-const SEED_TRAINING = { epochs: 101, batchSize: 8, learningRate: 0.01, reportEvery: 101 };
+const SEED_TRAINING = { epochs: 101, batchSize: 8, learningRate: 0.01, reportEvery: 10 }; // the CLI default
 
 type Program = 'seed' | CpuKernels;
 
