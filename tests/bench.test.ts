@@ -101,3 +101,26 @@ describe('speed-ups, crossover and export', () => {
     expect(JSON.parse(JSON.stringify(results))).toEqual(results);
   });
 });
+
+describe('bench on webgpu', () => {
+  it('stops the clock only when the GPU queue is done: rates are finite and dispatches counted', async () => {
+    const { testGpuContext } = await import('./webgpu-context.js');
+    const { createWebGpuBackend } = await import('../src/backends/webgpu/webgpuBackend.js');
+    const context = await testGpuContext();
+    try {
+      const result = await benchCase(
+        (layout) => createWebGpuBackend(context, layout),
+        { backend: 'webgpu', hidden: 8, batch: 4, window: 5 },
+        { steps: 4, repetitions: 3, budgetSeconds: 10 },
+      );
+      expect(result.skipped).toBeNull();
+      expect(Number.isFinite(result.stepsPerSecond)).toBe(true);
+      expect(result.dispatchesPerStep).toBeGreaterThanOrEqual(6);
+      // Each step is several dispatches of ~17 µs or more on SwiftShader: a clock that stopped before
+      // the GPU ran them would give a fraction of that.
+      expect(result.msPerStep).toBeGreaterThan(0.05);
+    } finally {
+      context.destroy();
+    }
+  });
+});

@@ -13,8 +13,6 @@ export interface GpuAccess {
   /** Resolves with the reason if the device is lost. */
   lost: Promise<string>;
   createBackend(layout: ParamLayout): Promise<Backend>;
-  /** Resolves when the GPU has finished all work submitted so far. */
-  workDone(): Promise<void>;
 }
 
 export type GpuProbe = { ok: true; gpu: GpuAccess } | { ok: false; reason: string };
@@ -37,7 +35,6 @@ export async function probeWebGpu(): Promise<GpuProbe> {
       adapter: context.adapter,
       lost: context.lost,
       createBackend: (layout) => createWebGpuBackend(context, layout),
-      workDone: () => context.device.queue.onSubmittedWorkDone(),
     },
   };
 }

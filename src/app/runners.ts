@@ -283,24 +283,13 @@ export function cpuSweep(spec: SweepSpec, options: BenchOptions, onResult: OnRes
 
 /**
  * The WebGPU cases of a sweep, on the page's device; cancel takes effect before the next case.
- *
- * The sweep stops each repetition's clock when readLosses() resolves, but a benchmark epoch queues
- * no error, and the backend's readLosses() then resolves at once, before the GPU has run the steps.
- * So here readLosses() also waits for the queue to finish (onSubmittedWorkDone): the clock stops
- * only when the GPU work is complete, as the method says.
+ * runSweep stops each repetition's clock at the backend's finish(), when the GPU queue is done.
  */
 export function gpuSweep(spec: SweepSpec, options: BenchOptions, gpu: GpuAccess, onResult: OnResult): SweepJob {
   let cancelled = false;
   const open = async (layout: Parameters<GpuAccess['createBackend']>[0]) => {
     if (cancelled) throw new SweepCancelled();
-    const backend = await openGpuBackend(gpu, layout);
-    const readLosses = backend.readLosses.bind(backend);
-    backend.readLosses = async () => {
-      const losses = await readLosses();
-      await gpu.workDone();
-      return losses;
-    };
-    return backend;
+    return openGpuBackend(gpu, layout);
   };
   return {
     done: runSweep(spec, { webgpu: open }, options, (result, index, total) => {

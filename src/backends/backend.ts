@@ -85,6 +85,11 @@ export interface Backend {
    */
   calibrate?(): Promise<unknown>;
 
+  /**
+   * Resolves when all work queued so far is complete (the CPU's is done when its calls return).
+   * readLosses() waits only for the epochs that queued an error; timing code waits here.
+   */
+  finish?(): Promise<void>;
   /** Null on the CPU. */
   counters(): GpuCounters | null;
   /** Minibatch updates per dispatch count, for reporting (null on the CPU). */

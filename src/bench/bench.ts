@@ -5,8 +5,8 @@
 // Method, per case: open the backend (pipeline creation and shader compilation timed as `setupMs`,
 // excluded from the rates), one warm-up repetition (timed as `warmupMs`, excluded), then
 // `repetitions` timed repetitions of `steps` minibatch updates each. A repetition's clock stops only
-// when its work is complete: `readLosses()` resolves after the GPU finished (a readback). No per-epoch
-// error is computed inside timed repetitions. Rates come from the median repetition; the spread is
+// when its work is complete (`finish()`: the GPU queue is done). No per-epoch error is computed
+// inside timed repetitions. Rates come from the median repetition; the spread is
 // the fastest and slowest.
 
 import type { AdapterDescription, Backend, BackendName } from '../backends/backend.js';
@@ -120,6 +120,7 @@ export async function benchCase(
     const warmStart = now();
     backend.trainEpoch(order, learningRate, { evaluate: false });
     await backend.readLosses();
+    await backend.finish?.();
     const warmupMs = now() - warmStart;
     const countersBefore = backend.counters();
 
@@ -129,6 +130,7 @@ export async function benchCase(
       const start = now();
       backend.trainEpoch(order, learningRate, { evaluate: false });
       await backend.readLosses();
+      await backend.finish?.(); // no error was queued, so this is what waits for the GPU
       times.push((now() - start) / options.steps);
       if (r >= 2 && (now() - budgetStart) / 1000 > options.budgetSeconds) break;
     }
@@ -182,7 +184,7 @@ export interface BenchReport {
 export const BENCH_METHOD =
   'per case: backend setup (pipelines, shaders) and one warm-up repetition excluded; then repeated timed ' +
   'repetitions of `steps` minibatch updates (forward, backward through time, SGD), each ending only when ' +
-  'the work is complete (a readback); median ms per step reported with the fastest and slowest; ' +
+  'the work is complete (the GPU queue done); median ms per step reported with the fastest and slowest; ' +
   'GFLOP/s = trainStepFlops / median time.';
 
 /** Runs the sweep case by case (backend-major so a GPU's caches stay warm), reporting each result. */

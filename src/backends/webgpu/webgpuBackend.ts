@@ -356,6 +356,12 @@ export class WebGpuBackend implements Backend {
     return results.losses;
   }
 
+  /** Resolves when the GPU has finished everything queued so far (a benchmark's clock stops here). */
+  async finish(): Promise<void> {
+    this.assertUsable();
+    await this.device.queue.onSubmittedWorkDone();
+  }
+
   counters(): GpuCounters {
     return { ...this.counts };
   }
