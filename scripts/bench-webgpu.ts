@@ -3,12 +3,12 @@
 // seed: the seed's defaults (T 10, H 30, B 8, 101 epochs, report every 10), each schedule, steps/s
 //       (median of 5 runs, the trainer's own clock: the loop with the per-epoch error, after setup).
 // flops H B [steps]: GFLOP/s of training steps at hidden H, batch B (window 10, 1 input, 1 output),
-//       FLOPs from src/backends/webgpu/flops.ts, the per-epoch error left out (evaluate: false).
+//       FLOPs from src/model/flops.ts, the per-epoch error left out (evaluate: false).
 
 import { requestGpuContext } from '../src/backends/webgpu/context.js';
-import { flopsPerStep } from '../src/backends/webgpu/flops.js';
 import { nodeGpu } from '../src/backends/webgpu/nodeGpu.js';
 import { createWebGpuBackend, type Schedule } from '../src/backends/webgpu/webgpuBackend.js';
+import { trainStepFlops } from '../src/model/flops.js';
 import { startSineRun } from '../src/train/setup.js';
 import { trainToEnd } from '../src/train/trainer.js';
 
@@ -83,7 +83,7 @@ if (mode === 'seed') {
   for (let s = 0; s < steps; s++) backend.trainEpoch(order, 0.001, { evaluate: false });
   await backend.readParams(); // waits for the steps (and reads P values back: small next to them)
   const seconds = (performance.now() - start) / 1000;
-  const perStep = flopsPerStep(run.layout, batch);
+  const perStep = trainStepFlops(run.config, batch);
   console.log(
     `hidden ${hidden}, batch ${batch}, window 10, ${backend.schedule()}: ${(perStep / 1e9).toFixed(2)} GFLOP a step, ${(seconds / steps).toFixed(3)} s a step (${steps} steps), ${((perStep * steps) / seconds / 1e9).toFixed(2)} GFLOP/s`,
   );

@@ -50,11 +50,19 @@ describe('bench on the cpu', () => {
 
 describe('trainStepFlops', () => {
   it('follows the documented formula', () => {
-    // One layer, I = 1, H = 30, O = 1, B = 8, T = 10: 6·B·T·4H·(I+H) + 6·B·H·O + 2·P
+    // One layer, I = 1, H = 30, O = 1, B = 8, T = 10, G = 120:
+    // 2·T·B·G·[(I+H) + H + (I+H+1)] + 6·B·H·O + 2·P
     const P = 4 * 30 * 1 + 4 * 30 * 30 + 4 * 30 + 30 + 1;
     expect(trainStepFlops({ inputSize: 1, hiddenSizes: [30], outputSize: 1, window: 10 }, 8)).toBe(
-      6 * 8 * 10 * 120 * 31 + 6 * 8 * 30 + 2 * P,
+      2 * 10 * 8 * 120 * (31 + 30 + 32) + 6 * 8 * 30 + 2 * P,
     );
+  });
+
+  it('counts the input gradient of stacked layers only', () => {
+    const one = trainStepFlops({ inputSize: 3, hiddenSizes: [4], outputSize: 1, window: 2 }, 1);
+    const two = trainStepFlops({ inputSize: 3, hiddenSizes: [4, 4], outputSize: 1, window: 2 }, 1);
+    const secondLayer = 2 * 2 * 16 * (4 + 4 + 4 + 4 + (4 + 4 + 1)) + 2 * (4 * 16 + 4 * 16 + 16);
+    expect(two - one).toBe(secondLayer);
   });
 });
 
