@@ -1,7 +1,9 @@
-// The dense output layer on the top LSTM layer's last output, the seed's loss, and the layer's backward:
-//   out = y_T Wd + bd;  delta = out - target
-//   loss = 0.5 * sum(delta^2)                                         (WITH_LOSS)
+// The dense output layer on the top LSTM layer's last output, the loss, and the layer's backward:
+//   out = y_T Wd + bd;  delta = k (out - target)
+//   loss = 0.5 k sum((out - target)^2)                                 (WITH_LOSS)
 //   dWd = y_Tᵀ delta;  dbd = sum over b of delta;  dyTop = delta Wdᵀ   (WITH_GRADIENTS)
+// where k = 1 for the seed's half sum of squares, and k = 2 / (B O) with MEAN_LOSS (the mean squared
+// error over the pass's samples and outputs; lossScale in src/model/optimizer.ts).
 // One workgroup: the layer is tiny next to the recurrence, and a single workgroup can reuse delta after
 // a storage barrier instead of another dispatch. Training steps need no loss (the epoch's error is
 // computed over all samples afterwards); gradients() wants both.
@@ -14,12 +16,13 @@
 //                          the y_prev columns of row T
 //   targets  (N, O)        batch row b is sample order[orderBase + b]
 //   order    (orderBase + B)
-//   outputs  [loss, 3 unused, out (B, O), delta (B, O), partial sums (WORKGROUP)]
+//   outputs  [loss, 3 unused, out (B, O), delta (B, O), partial sums (WORKGROUP)]; delta is k (out - t)
 //   dyTop    (B, H)        gradient at y_T, for the top layer's BPTT
 //   grads    (P)           dWd and dbd written at the dense offsets
 
 override WITH_LOSS: bool;
 override WITH_GRADIENTS: bool;
+override MEAN_LOSS: bool;
 override WINDOW: u32;
 override HIDDEN_SIZE: u32;
 override OUTPUT_SIZE: u32;
@@ -47,6 +50,7 @@ fn main(@builtin(local_invocation_index) lane: u32) {
   let O = OUTPUT_SIZE;
   let deltaAt = OUT_OFFSET + batch * O;
   let partialsAt = deltaAt + batch * O;
+  let lossScale = select(1.0, 2.0 / f32(batch * O), MEAN_LOSS);
 
   var sumSquares = 0.0;
   for (var p = lane; p < batch * O; p += WORKGROUP) {
@@ -58,9 +62,9 @@ fn main(@builtin(local_invocation_index) lane: u32) {
     }
     outputs[OUT_OFFSET + p] = out;
     if (WITH_LOSS || WITH_GRADIENTS) {
-      let delta = out - targets[order[batchPass.orderBase + b] * O + o];
-      outputs[deltaAt + p] = delta;
-      sumSquares += delta * delta;
+      let residual = out - targets[order[batchPass.orderBase + b] * O + o];
+      outputs[deltaAt + p] = lossScale * residual;
+      sumSquares += residual * residual;
     }
   }
   if (!WITH_LOSS && !WITH_GRADIENTS) {
@@ -75,7 +79,7 @@ fn main(@builtin(local_invocation_index) lane: u32) {
     for (var i = 0u; i < WORKGROUP; i++) {
       sum += outputs[partialsAt + i];
     }
-    outputs[0] = 0.5 * sum;
+    outputs[0] = 0.5 * lossScale * sum;
   }
   if (!WITH_GRADIENTS) {
     return;

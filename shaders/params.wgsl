@@ -2,7 +2,8 @@
 //
 // PassParams: one entry per minibatch step of a pass, 256 bytes apart, bound with a dynamic offset, so
 //   a whole epoch is encoded without writing a buffer between steps. Row b of the pass's batch is sample
-//   order[orderBase + b]; `capacity` is the rows the workspace was made for.
+//   order[orderBase + b]; `capacity` is the rows the workspace was made for; `entry` is the step's index
+//   in the epoch (the update's per-step values).
 // StepParams: one entry per time step t (the stepwise schedule's per-dispatch index), also dynamic.
 // EpochParams: written once per epoch.
 
@@ -10,6 +11,7 @@ struct PassParams {
   batch: u32,
   orderBase: u32,
   capacity: u32,
+  entry: u32,
 }
 
 struct StepParams {

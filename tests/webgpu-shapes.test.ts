@@ -59,7 +59,7 @@ const GPU_TUNING: Partial<KernelTuning> = {
   matmulEntry: 'matmul_workgroup_tiles',
   persistentWorkgroup: 256,
   stepWorkgroup: 64,
-  sgdParamsPerInvocation: 1,
+  updateParamsPerInvocation: 1,
 };
 const VARIANTS: { name: string; schedule: Schedule; tuning?: Partial<KernelTuning> }[] = [
   { name: 'stepwise', schedule: 'stepwise' },

@@ -6,15 +6,17 @@
 // WeakMap on the device, so a lost or destroyed device takes its pipelines with it.
 
 import denseSource from '../../../shaders/dense.wgsl?raw';
+import gradientNormSource from '../../../shaders/gradient_norm.wgsl?raw';
 import inputGradientsSource from '../../../shaders/input_gradients.wgsl?raw';
 import inputProjectionSource from '../../../shaders/input_projection.wgsl?raw';
 import backwardSource from '../../../shaders/lstm_backward.wgsl?raw';
 import cellSource from '../../../shaders/lstm_cell.wgsl?raw';
 import forwardSource from '../../../shaders/lstm_forward.wgsl?raw';
 import matmulSource from '../../../shaders/matmul.wgsl?raw';
+import optimizerUpdateSource from '../../../shaders/optimizer_update.wgsl?raw';
 import paramsSource from '../../../shaders/params.wgsl?raw';
-import sgdUpdateSource from '../../../shaders/sgd_update.wgsl?raw';
 import weightGradientsSource from '../../../shaders/weight_gradients.wgsl?raw';
+import workgroupSumSource from '../../../shaders/workgroup_sum.wgsl?raw';
 
 /** read: read-only storage; write: storage; uniform: whole-buffer uniform; dynamic: uniform with a dynamic offset. */
 type BindingKind = 'read' | 'write' | 'uniform' | 'dynamic';
@@ -41,7 +43,11 @@ export const KERNELS = {
   },
   weight_gradients: { sources: [weightGradientsSource, matmulSource], bindings: ['read', 'read', 'write', 'dynamic'] },
   input_gradients: { sources: [inputGradientsSource, matmulSource], bindings: ['read', 'read', 'write', 'dynamic'] },
-  sgd_update: { sources: [sgdUpdateSource], bindings: ['write', 'read', 'uniform'] },
+  gradient_norm: { sources: [gradientNormSource, workgroupSumSource], bindings: ['read', 'write'] },
+  optimizer_update: {
+    sources: [optimizerUpdateSource, workgroupSumSource],
+    bindings: ['write', 'read', 'write', 'write', 'read', 'read', 'uniform', 'dynamic'],
+  },
 } satisfies Record<string, KernelSpec>;
 
 export type KernelName = keyof typeof KERNELS;

@@ -10,6 +10,7 @@
 //         O = outputSize, P = parameter count.
 
 import { GATES, type ParamLayout } from '../../model/layout.js';
+import type { LossName, OptimizerSettings } from '../../model/optimizer.js';
 import type { GpuCounters } from '../backend.js';
 import { type KernelCache, uniformStride } from './kernels.js';
 
@@ -21,7 +22,10 @@ export type DenseMode = 'predict' | 'evaluate' | 'train' | 'gradients';
 export const MATMUL_TILE = 32;
 export const RECURRENCE_ROWS = 4;
 const RECURRENCE_UNITS = 4;
-const SGD_WORKGROUP = 64;
+/** Invocations a workgroup of the update and of the gradient norm (SUM_WORKGROUP in workgroup_sum.wgsl). */
+const UPDATE_WORKGROUP = 64;
+/** Workgroups of the gradient norm's first stage at most (the update adds up one partial sum each). */
+export const MAX_NORM_PARTIALS = 256;
 /** Items a step one invocation of a persistent kernel may take on. */
 const PERSISTENT_ITEMS = 8;
 /** Floats of the dense kernel's partial sums (its workgroup size). */
@@ -69,7 +73,7 @@ export class Allocator {
   }
 }
 
-/** Per-minibatch-step uniforms (PassParams): entry s says batch B, rows from order[s * B], capacity C. */
+/** Per-minibatch-step uniforms (PassParams): entry s says batch B, rows from order[s * B], capacity C, entry s. */
 export function passUniform(
   allocator: Allocator,
   label: string,
@@ -83,6 +87,7 @@ export function passUniform(
     data[s * stride] = batch;
     data[s * stride + 1] = s * batch;
     data[s * stride + 2] = capacity;
+    data[s * stride + 3] = s;
   }
   return allocator.buffer(label, data.byteLength, GPUBufferUsage.UNIFORM, data);
 }
@@ -199,8 +204,8 @@ export interface KernelTuning {
   persistentWorkgroup: number;
   /** Invocations a workgroup of the stepwise recurrence kernels. */
   stepWorkgroup: number;
-  /** Parameters one SGD invocation updates. */
-  sgdParamsPerInvocation: number;
+  /** Parameters one invocation of the update (and of the gradient norm) takes on. */
+  updateParamsPerInvocation: number;
 }
 
 export function kernelTuning(software: boolean, maxInvocationsPerWorkgroup: number): KernelTuning {
@@ -209,13 +214,13 @@ export function kernelTuning(software: boolean, maxInvocationsPerWorkgroup: numb
         matmulEntry: 'matmul_registers',
         persistentWorkgroup: 64,
         stepWorkgroup: 16,
-        sgdParamsPerInvocation: 64,
+        updateParamsPerInvocation: 64,
       }
     : {
         matmulEntry: 'matmul_workgroup_tiles',
         persistentWorkgroup: Math.min(256, maxInvocationsPerWorkgroup),
         stepWorkgroup: 64,
-        sgdParamsPerInvocation: 1,
+        updateParamsPerInvocation: 1,
       };
 }
 
@@ -230,6 +235,8 @@ export interface PassContext {
   tuning: KernelTuning;
   maxWorkgroupsPerDimension: number;
   counters: GpuCounters;
+  /** The loss of training steps, the per-epoch error and gradients(); passes follow it in useLoss(). */
+  loss: LossName;
 }
 
 interface Dispatch {
@@ -270,10 +277,12 @@ export class Pass {
   readonly workspace: Workspace;
   private readonly context: PassContext;
   private readonly plans: { stepwise: StepPlan; persistent: StepPlan | null };
-  private readonly dense: Record<DenseMode, Dispatch>;
+  private dense: Record<DenseMode, Dispatch>;
+  private readonly denseBindGroup: GPUBindGroup;
   private readonly offsets = new Uint32Array(2);
   private readonly stride: number;
-  private readonly uniform: GPUBuffer;
+  /** (entries) PassParams, bound with a dynamic offset per minibatch step */
+  readonly uniform: GPUBuffer;
 
   /** A pass of `batch` rows over `entries` consecutive minibatches of `source`'s order. */
   constructor(
@@ -466,8 +475,7 @@ export class Pass {
     }
     this.plans = { stepwise, persistent: anyPersistent ? persistent : null };
 
-    const { dense } = layout;
-    const denseBindGroup = kernels.bindGroup('dense', `${label} dense`, [
+    this.denseBindGroup = kernels.bindGroup('dense', `${label} dense`, [
       params,
       workspace.layers[top].inputs,
       source.targets,
@@ -477,27 +485,40 @@ export class Pass {
       grads,
       uniform,
     ]);
-    const denseDispatch = (mode: DenseMode): Dispatch => ({
+    this.dense = this.denseDispatches(context.loss);
+  }
+
+  /** Makes the dense layer compute `loss` (its pipelines are built here, not while training). */
+  useLoss(loss: LossName): void {
+    this.dense = this.denseDispatches(loss);
+  }
+
+  private denseDispatches(loss: LossName): Record<DenseMode, Dispatch> {
+    const { kernels, layout } = this.context;
+    const { dense } = layout;
+    const top = layout.layers.length - 1;
+    const dispatch = (mode: DenseMode): Dispatch => ({
       pipeline: kernels.pipeline('dense', 'main', {
         WITH_LOSS: mode === 'evaluate' || mode === 'gradients' ? 1 : 0,
         WITH_GRADIENTS: mode === 'train' || mode === 'gradients' ? 1 : 0,
-        WINDOW: T,
+        MEAN_LOSS: loss === 'mse' ? 1 : 0,
+        WINDOW: layout.config.window,
         HIDDEN_SIZE: dense.inputSize,
         OUTPUT_SIZE: dense.outputSize,
         DENSE_W_OFFSET: dense.w,
         DENSE_B_OFFSET: dense.b,
         TOP_ROW: dense.inputSize + layout.layers[top].inputSize + 1,
       }),
-      bindGroup: denseBindGroup,
+      bindGroup: this.denseBindGroup,
       dynamicOffsets: 1,
       step: 0,
       workgroups: [1, 1],
     });
-    this.dense = {
-      predict: denseDispatch('predict'),
-      evaluate: denseDispatch('evaluate'),
-      train: denseDispatch('train'),
-      gradients: denseDispatch('gradients'),
+    return {
+      predict: dispatch('predict'),
+      evaluate: dispatch('evaluate'),
+      train: dispatch('train'),
+      gradients: dispatch('gradients'),
     };
   }
 
@@ -515,10 +536,10 @@ export class Pass {
     return (schedule === 'persistent' ? this.plans.persistent : null) ?? this.plans.stepwise;
   }
 
-  /** Dispatches of one training step on this pass: forward, dense, backward, and the update. */
-  dispatchesPerStep(schedule: Schedule): number {
+  /** Dispatches of one training step on this pass before the update: forward, dense, backward. */
+  modelDispatchesPerStep(schedule: Schedule): number {
     const plan = this.plan(schedule);
-    return plan.forward.length + 1 + plan.backward.length + 1;
+    return plan.forward.length + 1 + plan.backward.length;
   }
 
   /** Forward through every layer and the dense layer for minibatch `entry`. */
@@ -542,27 +563,95 @@ export class Pass {
   }
 }
 
-/** The optimiser: params -= learningRate * grads over every parameter, one dispatch. */
-export class SgdUpdate {
-  private readonly pipeline: GPUComputePipeline;
-  private readonly bindGroup: GPUBindGroup;
-  private readonly workgroups: [number, number];
-  private readonly counters: GpuCounters;
+/** What the update reads and writes besides the parameters and gradients. */
+export interface UpdateBuffers {
+  /** (P) momentum's velocity or Adam's m; (P) Adam's v; 16 bytes where the optimiser has no such state */
+  firstState: GPUBuffer;
+  secondState: GPUBuffer;
+  /** (MAX_NORM_PARTIALS) the gradient norm's partial sums */
+  gradSquares: GPUBuffer;
+  /** (S, 2) Adam's bias corrections of the epoch's steps */
+  corrections: GPUBuffer;
+  /** EpochParams: the learning rate */
+  epoch: GPUBuffer;
+}
 
-  constructor(context: PassContext, epochUniform: GPUBuffer) {
+/**
+ * The optimiser after each minibatch step: one dispatch over every parameter (optimizer_update.wgsl),
+ * after one more for the gradient norm when clipping (gradient_norm.wgsl). Bound to a training pass,
+ * whose per-step uniform says which step's Adam corrections apply.
+ */
+export class OptimizerUpdate {
+  /** Dispatches a step: 1, or 2 with clipping. */
+  readonly dispatches: number;
+  private readonly update: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; workgroups: [number, number] };
+  private readonly norm: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; workgroups: number } | null;
+  private readonly counters: GpuCounters;
+  private readonly stride: number;
+  private readonly offsets = new Uint32Array(1);
+
+  constructor(context: PassContext, settings: OptimizerSettings, buffers: UpdateBuffers, pass: Pass) {
     const { kernels, layout, params, grads, tuning, maxWorkgroupsPerDimension } = context;
+    const P = layout.size;
     this.counters = context.counters;
-    this.pipeline = kernels.pipeline('sgd_update', 'main', { PARAM_COUNT: layout.size });
-    this.bindGroup = kernels.bindGroup('sgd_update', 'sgd update', [params, grads, epochUniform]);
-    const groups = Math.ceil(layout.size / (SGD_WORKGROUP * tuning.sgdParamsPerInvocation));
+    this.stride = uniformStride(context.allocator.device);
+    const perWorkgroup = UPDATE_WORKGROUP * tuning.updateParamsPerInvocation;
+    const clip = settings.clipNorm !== null;
+    const partials = Math.min(MAX_NORM_PARTIALS, Math.ceil(P / perWorkgroup));
+    this.norm = clip
+      ? {
+          pipeline: kernels.pipeline('gradient_norm', 'main', { PARAM_COUNT: P }),
+          bindGroup: kernels.bindGroup('gradient_norm', 'gradient norm', [grads, buffers.gradSquares]),
+          workgroups: partials,
+        }
+      : null;
+    const constants: Record<string, number> = { PARAM_COUNT: P, CLIP: clip ? 1 : 0 };
+    if (settings.clipNorm !== null) {
+      constants.CLIP_NORM = settings.clipNorm;
+      constants.NORM_PARTIALS = partials;
+    }
+    if (settings.name === 'momentum') constants.MOMENTUM = settings.momentum;
+    if (settings.name === 'adam') {
+      // The complements in double precision, as the CPU backend passes them.
+      Object.assign(constants, {
+        BETA1: settings.beta1,
+        ONE_MINUS_BETA1: 1 - settings.beta1,
+        BETA2: settings.beta2,
+        ONE_MINUS_BETA2: 1 - settings.beta2,
+        EPSILON: settings.epsilon,
+      });
+    }
+    const groups = Math.ceil(P / perWorkgroup);
     const x = Math.min(groups, maxWorkgroupsPerDimension);
-    this.workgroups = [x, Math.ceil(groups / x)];
+    this.update = {
+      pipeline: kernels.pipeline('optimizer_update', settings.name, constants),
+      bindGroup: kernels.bindGroup('optimizer_update', `${settings.name} update`, [
+        params,
+        grads,
+        buffers.firstState,
+        buffers.secondState,
+        buffers.gradSquares,
+        buffers.corrections,
+        buffers.epoch,
+        pass.uniform,
+      ]),
+      workgroups: [x, Math.ceil(groups / x)],
+    };
+    this.dispatches = clip ? 2 : 1;
   }
 
-  encode(compute: GPUComputePassEncoder): void {
-    compute.setPipeline(this.pipeline);
-    compute.setBindGroup(0, this.bindGroup);
-    compute.dispatchWorkgroups(this.workgroups[0], this.workgroups[1]);
+  /** The update after minibatch step `entry` of the pass. */
+  encode(compute: GPUComputePassEncoder, entry: number): void {
+    if (this.norm !== null) {
+      compute.setPipeline(this.norm.pipeline);
+      compute.setBindGroup(0, this.norm.bindGroup);
+      compute.dispatchWorkgroups(this.norm.workgroups);
+      this.counters.dispatches++;
+    }
+    this.offsets[0] = entry * this.stride;
+    compute.setPipeline(this.update.pipeline);
+    compute.setBindGroup(0, this.update.bindGroup, this.offsets, 0, 1);
+    compute.dispatchWorkgroups(this.update.workgroups[0], this.update.workgroups[1]);
     this.counters.dispatches++;
   }
 }

@@ -3,17 +3,29 @@
 //
 // Scheduler: the training data lives on the GPU; trainEpoch writes the epoch's sample order and
 // learning rate, encodes every minibatch step (forward, dense and loss, BPTT, batched weight
-// gradients, one SGD dispatch) and the error over all samples into one command buffer, and submits
-// it once. The error lands in a staging slot read back once per report interval. Two schedules of the
+// gradients, the optimiser's update) and the error over all samples into one command buffer, and
+// submits it once. The error lands in a staging slot read back once per report interval. Two schedules of the
 // recurrence exist: stepwise (a dispatch per time step, any size) and persistent (one dispatch for
 // all T steps of a layer, when the batch's state fits one workgroup); calibrate() times both on the
 // real training data and keeps the faster.
 //
+// Optimiser (src/model/optimizer.ts is the reference): its state (momentum's velocity, Adam's moments)
+// lives in GPU buffers made by setOptimizer; the update is one dispatch a step, after one for the
+// gradient norm when clipping. The update count is known on the CPU (steps per epoch are fixed), so
+// trainEpoch writes Adam's bias corrections for the epoch's steps once, beside the learning rate.
+//
 // Legend: N = samples, B = batch, T = window, I = inputSize, O = outputSize, P = parameter count.
 
 import type { Dataset } from '../../data/dataset.js';
-import { InputError } from '../../model/errors.js';
+import { describeValue, InputError } from '../../model/errors.js';
 import type { ModelConfig, ParamLayout } from '../../model/layout.js';
+import {
+  DEFAULT_OPTIMIZER,
+  type LossName,
+  type OptimizerSettings,
+  type OptimizerState,
+  stateArrays,
+} from '../../model/optimizer.js';
 import type { AdapterDescription, Backend, EpochOptions, GpuCounters, GradientResult } from '../backend.js';
 import { checkBatchFits, checkModelFits } from './capacity.js';
 import type { GpuContext } from './context.js';
@@ -24,10 +36,11 @@ import {
   identityOrder,
   type KernelTuning,
   kernelTuning,
+  MAX_NORM_PARTIALS,
+  OptimizerUpdate,
   Pass,
   type PassContext,
   type Schedule,
-  SgdUpdate,
   stepUniform,
   Workspace,
 } from './passes.js';
@@ -57,8 +70,22 @@ interface Training {
   order: GPUBuffer;
   train: Pass;
   evaluate: Pass;
+  /** (S, 2) Adam's bias corrections (c1, c2) of the epoch's steps, and their CPU copy */
+  corrections: GPUBuffer;
+  correctionValues: Float32Array;
+  /** The update after each step, bound to `train`'s per-step uniform. */
+  update: OptimizerUpdate;
   buffers: GPUBuffer[];
   workspace: Workspace;
+}
+
+/** The optimiser's state on the GPU: stateArrays(name) buffers of P values (16 bytes where unused). */
+interface OptimizerBuffers {
+  settings: OptimizerSettings;
+  firstState: GPUBuffer;
+  secondState: GPUBuffer;
+  /** Updates done (Adam's t of the last one), counted here since every epoch has the same steps. */
+  step: number;
 }
 
 /** Buffers for gradients() and predict() on batches given by the caller; grown, never shrunk. */
@@ -103,7 +130,9 @@ export class WebGpuBackend implements Backend {
   /** EpochParams: the learning rate */
   private readonly epochUniform: GPUBuffer;
   private readonly epochValues = new Float32Array(4);
-  private readonly sgd: SgdUpdate;
+  /** (MAX_NORM_PARTIALS) the gradient norm's partial sums, for clipping */
+  private readonly gradSquares: GPUBuffer;
+  private optimizer: OptimizerBuffers;
   private readonly epochResults: EpochReadback;
   /** Bumped by everything that changes the parameters; tags the weights that came back with the errors. */
   private paramsVersion = 0;
@@ -143,8 +172,10 @@ export class WebGpuBackend implements Backend {
       },
       maxWorkgroupsPerDimension: context.limits.maxComputeWorkgroupsPerDimension,
       counters: this.counts,
+      loss: 'sse',
     };
-    this.sgd = new SgdUpdate(this.passContext, this.epochUniform);
+    this.gradSquares = this.allocator.storage('gradient norm partial sums', 4 * MAX_NORM_PARTIALS);
+    this.optimizer = this.createOptimizer(DEFAULT_OPTIMIZER);
     this.epochResults = new EpochReadback(this.allocator, this.counts, layout.size, context.waitsByPolling);
   }
 
@@ -232,12 +263,24 @@ export class WebGpuBackend implements Backend {
     const identity = identityOrder(allocator, 'samples in order (N)', data.count);
     const workspace = new Workspace(allocator, this.layout, data.count, 'training');
     const steps = Math.floor(data.count / batchSize);
+    // Ones until trainEpoch writes the epoch's: any update encoded before (calibrate's) stays finite.
+    const correctionValues = new Float32Array(2 * steps).fill(1);
+    const corrections = allocator.buffer(
+      "Adam's bias corrections (S, 2)",
+      correctionValues.byteLength,
+      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+      correctionValues,
+    );
+    const train = new Pass(this.passContext, 'minibatch', workspace, { samples, targets, order }, batchSize, steps);
     this.training = {
       data,
       batch: batchSize,
       steps,
       order,
-      train: new Pass(this.passContext, 'minibatch', workspace, { samples, targets, order }, batchSize, steps),
+      train,
+      corrections,
+      correctionValues,
+      update: this.createUpdate(train, corrections),
       evaluate: new Pass(
         this.passContext,
         'all samples',
@@ -246,7 +289,7 @@ export class WebGpuBackend implements Backend {
         data.count,
         1,
       ),
-      buffers: [samples, targets, order, identity],
+      buffers: [samples, targets, order, identity, corrections],
       workspace,
     };
     this.calibrated = calibrations.get(this.device)?.get(this.calibrationKey(this.training)) ?? null;
@@ -254,7 +297,8 @@ export class WebGpuBackend implements Backend {
 
   /**
    * Times epochs of each schedule on the training data (a warm-up, then the best of several rounds)
-   * and keeps the faster for this device, model shape and batch. The parameters are restored afterwards, so it
+   * and keeps the faster for this device, model shape and batch. The parameters and the optimiser's
+   * state are restored afterwards, so it
    * can run at any point; the trainer runs it once after setTrainingData. Null before training data
    * or when a schedule was asked for.
    */
@@ -266,15 +310,17 @@ export class WebGpuBackend implements Backend {
     if (!training.train.hasPersistent() && !training.evaluate.hasPersistent()) {
       return this.remember(key, { schedule: 'stepwise', msPerEpoch: null });
     }
+    // The parameters, then each array of the optimiser's state, back to back.
     const bytes = 4 * this.layout.size;
+    const kept = [this.params, ...this.stateBuffers()];
     const backup = this.allocator.storage(
-      'params backup (P)',
-      bytes,
+      'params and optimiser state backup ((1 + state arrays) P)',
+      kept.length * bytes,
       GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
     );
     try {
-      const save = this.device.createCommandEncoder({ label: 'calibration: save params' });
-      save.copyBufferToBuffer(this.params, 0, backup, 0, bytes);
+      const save = this.device.createCommandEncoder({ label: 'calibration: save params and state' });
+      for (const [i, buffer] of kept.entries()) save.copyBufferToBuffer(buffer, 0, backup, i * bytes, bytes);
       this.submit(save);
       const best: Record<Schedule, number> = { stepwise: Infinity, persistent: Infinity };
       // Round 0 warms up (some drivers compile at first use); then the best of the rest, alternating,
@@ -297,8 +343,8 @@ export class WebGpuBackend implements Backend {
         const [fast, slow] = [Math.min(best.stepwise, best.persistent), Math.max(best.stepwise, best.persistent)];
         if (round > 1 && slow > 2 * fast) break;
       }
-      const restore = this.device.createCommandEncoder({ label: 'calibration: restore params' });
-      restore.copyBufferToBuffer(backup, 0, this.params, 0, bytes);
+      const restore = this.device.createCommandEncoder({ label: 'calibration: restore params and state' });
+      for (const [i, buffer] of kept.entries()) restore.copyBufferToBuffer(backup, i * bytes, buffer, 0, bytes);
       this.submit(restore);
       this.paramsVersion++;
       await this.device.queue.onSubmittedWorkDone();
@@ -330,6 +376,8 @@ export class WebGpuBackend implements Backend {
     upload(queue, training.order, order, Math.min(order.length, training.data.count));
     this.epochValues[0] = learningRate;
     queue.writeBuffer(this.epochUniform, 0, this.epochValues);
+    this.writeCorrections(training);
+    this.optimizer.step += training.steps;
     const evaluate = options.evaluate ?? true;
     this.lastEpochEvaluated = evaluate;
     const encoder = this.device.createCommandEncoder({ label: 'epoch' });
@@ -366,9 +414,66 @@ export class WebGpuBackend implements Backend {
     return { ...this.counts };
   }
 
-  /** Dispatches per minibatch step of the current schedule; null before setTrainingData. */
+  /** Dispatches per minibatch step of the current schedule and optimiser; null before setTrainingData. */
   dispatchesPerStep(): number | null {
-    return this.training === null ? null : this.training.train.dispatchesPerStep(this.schedule());
+    const training = this.training;
+    if (training === null) return null;
+    return training.train.modelDispatchesPerStep(this.schedule()) + training.update.dispatches;
+  }
+
+  /** Chooses the optimiser and the loss; the state starts at zero (new buffers), the parameters stay. */
+  setOptimizer(settings: OptimizerSettings, loss: LossName): void {
+    this.assertUsable();
+    for (const buffer of [this.optimizer.firstState, this.optimizer.secondState]) this.allocator.release(buffer);
+    this.optimizer = this.createOptimizer({ ...settings });
+    this.passContext.loss = loss;
+    const training = this.training;
+    if (training !== null) {
+      training.train.useLoss(loss);
+      training.evaluate.useLoss(loss);
+      training.update = this.createUpdate(training.train, training.corrections);
+    }
+    this.scratch?.pass?.useLoss(loss);
+  }
+
+  /** The state after every epoch queued so far: one readback (none for SGD, which keeps only the count). */
+  readOptimizerState(): Promise<OptimizerState> {
+    this.assertUsable();
+    const { name } = this.optimizer.settings;
+    const step = this.optimizer.step;
+    const buffers = this.stateBuffers();
+    if (buffers.length === 0) return Promise.resolve({ name, step, slots: new Float32Array(0) });
+    const bytes = 4 * this.layout.size;
+    return this.readBack(buffers.length * bytes, (encoder, staging) => {
+      for (const [i, buffer] of buffers.entries()) encoder.copyBufferToBuffer(buffer, 0, staging, i * bytes, bytes);
+    }).then((slots) => ({ name, step, slots }));
+  }
+
+  /** Restores a state of this optimiser (from this backend or another): checked, then uploaded. */
+  setOptimizerState(state: OptimizerState): void {
+    this.assertUsable();
+    const { name } = this.optimizer.settings;
+    if (state.name !== name) {
+      throw new InputError(
+        'optimizer.name',
+        `the backend trains with ${name}, got state of ${describeValue(state.name)}`,
+      );
+    }
+    if (!Number.isInteger(state.step) || state.step < 0) {
+      throw new InputError('optimizer.step', `expected a whole number of at least 0, got ${describeValue(state.step)}`);
+    }
+    const P = this.layout.size;
+    const expected = stateArrays(name) * P;
+    if (state.slots.length !== expected) {
+      throw new InputError(
+        'optimizer.slots',
+        `expected ${expected} numbers (${stateArrays(name)} x ${P} parameters), got ${state.slots.length}`,
+      );
+    }
+    this.stateBuffers().forEach((buffer, i) => {
+      this.device.queue.writeBuffer(buffer, 0, state.slots as Float32Array<ArrayBuffer>, i * P, P);
+    });
+    this.optimizer.step = state.step;
   }
 
   dispose(): void {
@@ -385,10 +490,51 @@ export class WebGpuBackend implements Backend {
     for (let s = 0; s < training.steps; s++) {
       training.train.encodeForward(compute, s, schedule, 'train');
       training.train.encodeBackward(compute, s, schedule);
-      this.sgd.encode(compute);
+      training.update.encode(compute, s);
     }
     if (evaluate) training.evaluate.encodeForward(compute, 0, schedule, 'evaluate');
     compute.end();
+  }
+
+  /** Zeroed state buffers for `settings` (16 bytes for an array the optimiser does not keep). */
+  private createOptimizer(settings: OptimizerSettings): OptimizerBuffers {
+    const arrays = stateArrays(settings.name);
+    const bytes = (used: boolean) => (used ? 4 * this.layout.size : 16);
+    const usage = GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+    return {
+      settings,
+      firstState: this.allocator.storage(`${settings.name} state 0 (P)`, bytes(arrays >= 1), usage),
+      secondState: this.allocator.storage(`${settings.name} state 1 (P)`, bytes(arrays >= 2), usage),
+      step: 0,
+    };
+  }
+
+  /** The arrays of state the current optimiser keeps, in the order of OptimizerState.slots. */
+  private stateBuffers(): GPUBuffer[] {
+    const { firstState, secondState, settings } = this.optimizer;
+    return [firstState, secondState].slice(0, stateArrays(settings.name));
+  }
+
+  private createUpdate(train: Pass, corrections: GPUBuffer): OptimizerUpdate {
+    const { settings, firstState, secondState } = this.optimizer;
+    return new OptimizerUpdate(
+      this.passContext,
+      settings,
+      { firstState, secondState, gradSquares: this.gradSquares, corrections, epoch: this.epochUniform },
+      train,
+    );
+  }
+
+  /** Adam's (c1, c2) = (1 - beta1^t, 1 - beta2^t) for the updates t of the epoch about to be queued. */
+  private writeCorrections(training: Training): void {
+    const { settings, step } = this.optimizer;
+    if (settings.name !== 'adam') return;
+    const values = training.correctionValues;
+    for (let s = 0; s < training.steps; s++) {
+      values[2 * s] = 1 - settings.beta1 ** (step + s + 1);
+      values[2 * s + 1] = 1 - settings.beta2 ** (step + s + 1);
+    }
+    upload(this.device.queue, training.corrections, values, values.length);
   }
 
   private submit(encoder: GPUCommandEncoder): void {
