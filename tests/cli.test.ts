@@ -237,6 +237,79 @@ describe('cli optimisers', () => {
   });
 });
 
+describe('cli bench', () => {
+  it('--json runs a tiny sweep on both backends and prints results with the documented fields', () => {
+    const { status, stdout } = cli(
+      'bench',
+      '--backend',
+      'cpu,webgpu',
+      '--hidden',
+      '4,8',
+      '--batch',
+      '2',
+      '--window',
+      '3',
+      '--steps',
+      '2',
+      '--repetitions',
+      '2',
+      '--json',
+    );
+    expect(status).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(out.method).toMatch(/median/);
+    expect(out.adapter).toMatchObject({ architecture: expect.any(String), software: expect.any(Boolean) });
+    expect(out.results).toHaveLength(4);
+    for (const r of out.results) {
+      expect(Object.keys(r)).toEqual(
+        expect.arrayContaining([
+          'backend',
+          'hidden',
+          'batch',
+          'window',
+          'stepsPerSecond',
+          'msPerStep',
+          'gflops',
+          'dispatchesPerStep',
+        ]),
+      );
+      expect(r.skipped).toBeNull();
+      expect(r.stepsPerSecond).toBeGreaterThan(0);
+      expect(Number.isFinite(r.gflops)).toBe(true);
+      expect(r.window).toBe(3);
+      expect(r.dispatchesPerStep === null).toBe(r.backend === 'cpu');
+    }
+    expect(out.results.map((r: { backend: string; hidden: number }) => `${r.backend}:${r.hidden}`)).toEqual([
+      'cpu:4',
+      'cpu:8',
+      'webgpu:4',
+      'webgpu:8',
+    ]);
+  });
+
+  it('prints a readable table by default and refuses a bad backend list', () => {
+    const { status, stdout } = cli(
+      'bench',
+      '--backend',
+      'cpu',
+      '--hidden',
+      '4',
+      '--batch',
+      '2',
+      '--steps',
+      '1',
+      '--repetitions',
+      '1',
+    );
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/backend\s+hidden\s+batch\s+steps\/s/);
+    expect(stdout).toMatch(/cpu\s+4\s+2\s+\d/);
+    const bad = cli('bench', '--backend', 'cpu,tpu');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--backend: expected a comma list of cpu and webgpu/);
+  });
+});
+
 describe('cli gradients', () => {
   it('matches the fixture', () => {
     const dir = join(fixturesDir, 'multi');
