@@ -7,7 +7,9 @@
 // second. The first try is skipped where Linux shows no GPU device node: Mesa's ICD files are
 // installed without hardware here, and probing them only prints Dawn's warnings.
 
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
@@ -61,8 +63,26 @@ async function probe(): Promise<NodeGpu | null> {
   }
   if (process.platform !== 'linux' || !existsSync(SWIFTSHADER_ICD)) return null;
   process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  quietRuntimeDir();
   const software = await adapterOn();
   return software === null ? null : found(software);
+}
+
+/**
+ * SwiftShader prints "XDG_RUNTIME_DIR is invalid or not set" on stderr (twice) where the variable is
+ * missing, as on servers and in CI; harmless, but it buries the CLI's own one-line messages. A private
+ * directory of our own satisfies it.
+ */
+function quietRuntimeDir(): void {
+  const current = process.env.XDG_RUNTIME_DIR;
+  if (current !== undefined && existsSync(current)) return;
+  try {
+    const dir = join(tmpdir(), `webgpu-lstm-xdg-${process.getuid?.() ?? 0}`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    process.env.XDG_RUNTIME_DIR = dir;
+  } catch {
+    // Only cosmetic: leave it unset.
+  }
 }
 
 /** Whether Linux exposes a GPU to user space: DRM render nodes, NVIDIA's devices or WSL's dxg. */
