@@ -141,3 +141,22 @@ describe('model file', () => {
     expect(() => parseJson('{"format": "webgpu', 'model.json')).toThrowError(/model\.json: is not valid JSON/);
   });
 });
+
+describe('save and load', () => {
+  it('a trained model saved and loaded predicts exactly the same', async () => {
+    const { CpuBackend } = await import('../src/backends/cpu/cpuBackend.js');
+    const { startSineRun } = await import('../src/train/setup.js');
+    const { trainToEnd } = await import('../src/train/trainer.js');
+    const run = startSineRun({ seed: 4, points: 40, noise: 0.1, window: 6, hiddenSizes: [7, 5] });
+    const trained = new CpuBackend(run.layout);
+    trained.setParams(run.params);
+    await trainToEnd(trained, run.task.data, run.rng, { epochs: 5, batchSize: 4, learningRate: 0.02, reportEvery: 5 });
+    const params = await trained.readParams();
+    const text = JSON.stringify(toModelFile({ config: run.config, layout: run.layout, params }));
+    const loaded = readModelFile(parseJson(text, 'saved'));
+    const again = new CpuBackend(loaded.layout);
+    again.setParams(loaded.params);
+    const { x, count } = run.task.data;
+    expect(Array.from(await again.predict(x, count))).toEqual(Array.from(await trained.predict(x, count)));
+  });
+});
