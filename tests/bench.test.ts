@@ -34,6 +34,7 @@ describe('bench on the cpu', () => {
     expect(result.flopsPerStep).toBe(trainStepFlops({ inputSize: 1, hiddenSizes: [12], outputSize: 1, window: 5 }, 4));
     expect(result.gflops).toBeCloseTo(result.flopsPerStep / (result.msPerStep * 1e6), 6);
     expect(result.dispatchesPerStep).toBeNull();
+    expect(result.kernelMs).toBeNull();
   });
 
   it('reports a backend that is not available as skipped, with the reason', async () => {
@@ -84,6 +85,10 @@ function fake(backend: 'cpu' | 'webgpu', hidden: number, batch: number, stepsPer
     repetitions: 5,
     steps: 5,
     skipped: hidden === 1024 && backend === 'cpu' ? 'too slow, "quoted", reason' : null,
+    kernelMs:
+      backend === 'webgpu'
+        ? { forward: 0.25, backward: 0.5, weightGradients: 0.125, update: 1 / stepsPerSecond }
+        : null,
   };
 }
 
@@ -108,6 +113,20 @@ describe('speed-ups, crossover and export', () => {
     expect(resultsFromCsv(resultsToCsv(results))).toEqual(results);
     expect(JSON.parse(JSON.stringify(results))).toEqual(results);
   });
+  it('appends the kernel times as the last CSV columns and still reads files written before them', () => {
+    const csv = resultsToCsv(results);
+    const [header, , , , , gpuRow] = csv.split('\n');
+    expect(header).toMatch(/,skipped,kernelForwardMs,kernelBackwardMs,kernelWeightGradientsMs,kernelUpdateMs$/);
+    expect(gpuRow).toMatch(/,0\.25,0\.5,0\.125,0\.01$/);
+    // A file of the columns up to `skipped` (rows without quoted commas, so they can be cut here).
+    const ran = results.filter((r) => r.skipped === null);
+    const older = resultsToCsv(ran)
+      .split('\n')
+      .map((line) => line.split(',').slice(0, -4).join(','))
+      .join('\n');
+    const read = resultsFromCsv(older);
+    expect(read).toEqual(ran.map((r) => ({ ...r, kernelMs: null })));
+  });
 });
 
 describe('bench on webgpu', () => {
@@ -127,6 +146,10 @@ describe('bench on webgpu', () => {
       // Each step is several dispatches of ~17 µs or more on SwiftShader: a clock that stopped before
       // the GPU ran them would give a fraction of that.
       expect(result.msPerStep).toBeGreaterThan(0.05);
+      // This machine's adapter offers timestamp-query: the GPU's own split of a step.
+      expect(context.timestamps).toBe(true);
+      expect(Object.keys(result.kernelMs ?? {})).toEqual(['forward', 'backward', 'weightGradients', 'update']);
+      for (const ms of Object.values(result.kernelMs ?? {})) expect(ms).toBeGreaterThan(0);
     } finally {
       context.destroy();
     }

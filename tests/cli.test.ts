@@ -278,6 +278,9 @@ describe('cli bench', () => {
       expect(Number.isFinite(r.gflops)).toBe(true);
       expect(r.window).toBe(3);
       expect(r.dispatchesPerStep === null).toBe(r.backend === 'cpu');
+      // The GPU's split of a step (SwiftShader here offers timestamp-query); none on the CPU.
+      if (r.backend === 'cpu') expect(r.kernelMs).toBeNull();
+      else expect(Object.keys(r.kernelMs)).toEqual(['forward', 'backward', 'weightGradients', 'update']);
     }
     expect(out.results.map((r: { backend: string; hidden: number }) => `${r.backend}:${r.hidden}`)).toEqual([
       'cpu:4',
@@ -291,7 +294,7 @@ describe('cli bench', () => {
     const { status, stdout } = cli(
       'bench',
       '--backend',
-      'cpu',
+      'cpu,webgpu',
       '--hidden',
       '4',
       '--batch',
@@ -302,8 +305,23 @@ describe('cli bench', () => {
       '1',
     );
     expect(status).toBe(0);
-    expect(stdout).toMatch(/backend\s+hidden\s+batch\s+steps\/s/);
-    expect(stdout).toMatch(/cpu\s+4\s+2\s+\d/);
+    expect(stdout).toMatch(/backend\s+hidden\s+batch\s+steps\/s.*kernel ms fwd\/bwd\/wgrad\/upd$/m);
+    expect(stdout).toMatch(/^cpu\s+4\s+2\s+\d.*\s-$/m);
+    expect(stdout).toMatch(/^webgpu\s+4\s+2\s+\d.*\s[\d.e-]+\/[\d.e-]+\/[\d.e-]+\/[\d.e-]+$/m);
+    const cpuOnly = cli(
+      'bench',
+      '--backend',
+      'cpu',
+      '--hidden',
+      '4',
+      '--batch',
+      '2',
+      '--steps',
+      '1',
+      '--repetitions',
+      '1',
+    );
+    expect(cpuOnly.stdout).not.toMatch(/kernel ms/);
     const bad = cli('bench', '--backend', 'cpu,tpu');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--backend: expected a comma list of cpu and webgpu/);

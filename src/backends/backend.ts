@@ -11,7 +11,7 @@ import type { LossName, OptimizerSettings, OptimizerState } from '../model/optim
 export type BackendName = 'cpu' | 'webgpu';
 
 export interface GradientResult {
-  /** 0.5 * sum over the batch of (y - t)^2 */
+  /** The chosen loss over the batch: the seed's 0.5 * sum of (y - t)^2 by default, or the mean ('mse'). */
   loss: number;
   /** (B, O) outputs */
   y: Float32Array;
@@ -33,6 +33,18 @@ export interface AdapterDescription {
   description: string;
   /** True for a CPU emulation of a GPU (SwiftShader and the like). */
   software: boolean;
+}
+
+/**
+ * GPU time of one training step per kernel group, mean milliseconds, from timestamp queries:
+ * forward (input projection, recurrence, dense layer with its loss and output gradient), backward
+ * (BPTT and the gradients at stacked layers' inputs), weight gradients, update (gradient norm included).
+ */
+export interface KernelTimes {
+  forward: number;
+  backward: number;
+  weightGradients: number;
+  update: number;
 }
 
 export interface EpochOptions {
@@ -61,7 +73,8 @@ export interface Backend {
   setTrainingData(data: Dataset, batchSize: number): void;
   /**
    * Queues one epoch: floor(N / B) minibatches taken from `order` (a permutation of the samples),
-   * an SGD update after each, then the error over all samples (the seed's 0.5 * sum of squares)
+   * an optimiser update after each (SGD unless setOptimizer chose another), then the error over all
+   * samples with the chosen loss (the seed's 0.5 * sum of squares by default)
    * unless `options.evaluate` is false (benchmarks time the steps alone; no error is queued then).
    */
   trainEpoch(order: Uint32Array, learningRate: number, options?: EpochOptions): void;
@@ -84,6 +97,13 @@ export interface Backend {
    * fastest (the WebGPU backend's stepwise or persistent recurrence). The parameters are unchanged.
    */
   calibrate?(): Promise<unknown>;
+
+  /**
+   * Optional: runs up to `steps` minibatch steps of the training data just set with the GPU timing each
+   * kernel group, and returns the mean per step; null where the device cannot time (no
+   * 'timestamp-query'). The parameters and the optimiser's state are left as they were.
+   */
+  profileSteps?(steps: number): Promise<KernelTimes | null>;
 
   /**
    * Resolves when all work queued so far is complete (the CPU's is done when its calls return).

@@ -7,9 +7,12 @@
 // `repetitions` timed repetitions of `steps` minibatch updates each. A repetition's clock stops only
 // when its work is complete (`finish()`: the GPU queue is done). No per-epoch error is computed
 // inside timed repetitions. Rates come from the median repetition; the spread is
-// the fastest and slowest.
+// the fastest and slowest. After them, a backend that can time its kernels on the GPU (WebGPU with
+// 'timestamp-query') profiles up to `steps` more steps, outside the timed repetitions, for the split
+// per kernel group (`kernelMs`). On SwiftShader those timestamps are the CPU's clock around its
+// emulation, not a GPU's.
 
-import type { AdapterDescription, Backend, BackendName } from '../backends/backend.js';
+import type { AdapterDescription, Backend, BackendName, KernelTimes } from '../backends/backend.js';
 import type { Dataset } from '../data/dataset.js';
 import { Rng } from '../data/rng.js';
 import { InputError } from '../model/errors.js';
@@ -40,6 +43,12 @@ export interface BenchResult extends BenchCase {
   steps: number;
   /** Set when the case could not run (too large for the device or memory); the rates are then null-like (0). */
   skipped: string | null;
+  /**
+   * GPU time of a step per kernel group, mean ms, from timestamp queries on separately profiled steps
+   * (each group in a pass of its own); null where the backend cannot time them. Absent in results
+   * made before it was measured.
+   */
+  kernelMs?: KernelTimes | null;
 }
 
 export interface BenchOptions {
@@ -90,6 +99,7 @@ function skippedResult(c: BenchCase, flopsPerStep: number, options: BenchOptions
     repetitions: 0,
     steps: options.steps,
     skipped: reason,
+    kernelMs: null,
   };
 }
 
@@ -135,6 +145,7 @@ export async function benchCase(
       if (r >= 2 && (now() - budgetStart) / 1000 > options.budgetSeconds) break;
     }
     const countersAfter = backend.counters();
+    const kernelMs = (await backend.profileSteps?.(options.steps)) ?? null;
     times.sort((a, b) => a - b);
     const msPerStep = median(times);
     const dispatchesPerStep =
@@ -155,6 +166,7 @@ export async function benchCase(
       repetitions: times.length,
       steps: options.steps,
       skipped: null,
+      kernelMs,
     };
   } catch (err) {
     if (err instanceof InputError || err instanceof RangeError) {
@@ -185,7 +197,11 @@ export const BENCH_METHOD =
   'per case: backend setup (pipelines, shaders) and one warm-up repetition excluded; then repeated timed ' +
   'repetitions of `steps` minibatch updates (forward, backward through time, SGD), each ending only when ' +
   'the work is complete (the GPU queue done); median ms per step reported with the fastest and slowest; ' +
-  'GFLOP/s = trainStepFlops / median time.';
+  'GFLOP/s = trainStepFlops / median time. Where the GPU offers timestamp queries, kernelMs splits a step ' +
+  'into forward (projection, recurrence, dense and loss), backward (BPTT, input gradients), weight ' +
+  'gradients and update (gradient norm included): GPU time per group, mean ms per step over up to `steps` ' +
+  'extra steps run after the timed ones with one compute pass per group (timestamps may be quantised; ' +
+  'on SwiftShader they time the CPU emulation, not a GPU).';
 
 /** Runs the sweep case by case (backend-major so a GPU's caches stay warm), reporting each result. */
 export async function runSweep(
@@ -264,14 +280,27 @@ const CSV_COLUMNS = [
   'skipped',
 ] as const;
 
+/** Appended after CSV_COLUMNS (files written before them end at `skipped`): kernelMs, empty when null. */
+const KERNEL_COLUMNS = {
+  kernelForwardMs: 'forward',
+  kernelBackwardMs: 'backward',
+  kernelWeightGradientsMs: 'weightGradients',
+  kernelUpdateMs: 'update',
+} as const satisfies Record<string, keyof KernelTimes>;
+const KERNEL_COLUMN_NAMES = Object.keys(KERNEL_COLUMNS) as (keyof typeof KERNEL_COLUMNS)[];
+
 export function resultsToCsv(results: BenchResult[]): string {
   const cell = (value: unknown): string => {
     if (value === null || value === undefined) return '';
     const text = String(value);
     return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   };
-  const lines = [CSV_COLUMNS.join(',')];
-  for (const r of results) lines.push(CSV_COLUMNS.map((key) => cell(r[key])).join(','));
+  const lines = [[...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES].join(',')];
+  for (const r of results) {
+    const base = CSV_COLUMNS.map((key) => cell(r[key]));
+    const kernels = KERNEL_COLUMN_NAMES.map((column) => cell(r.kernelMs?.[KERNEL_COLUMNS[column]]));
+    lines.push([...base, ...kernels].join(','));
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -279,17 +308,27 @@ export function resultsToCsv(results: BenchResult[]): string {
 export function resultsFromCsv(text: string): BenchResult[] {
   const rows = parseSimpleCsv(text);
   const header = rows.shift();
-  if (header === undefined || header.join(',') !== CSV_COLUMNS.join(',')) {
-    throw new InputError('csv', `expected the header ${CSV_COLUMNS.join(',')}`);
+  const current = [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES].join(',');
+  if (header === undefined || (header.join(',') !== current && header.join(',') !== CSV_COLUMNS.join(','))) {
+    throw new InputError('csv', `expected the header ${current}`);
   }
+  const numberOrNull = (text: string): number | null => (text === '' ? null : Number(text));
   return rows.map((row) => {
     const record: Record<string, unknown> = {};
-    header.forEach((key, i) => {
+    CSV_COLUMNS.forEach((key, i) => {
       const text = row[i] ?? '';
       if (key === 'backend') record[key] = text;
       else if (key === 'skipped') record[key] = text === '' ? null : text;
-      else record[key] = text === '' ? null : Number(text);
+      else record[key] = numberOrNull(text);
     });
+    const kernelMs: Partial<KernelTimes> = {};
+    let complete = true;
+    KERNEL_COLUMN_NAMES.forEach((column, k) => {
+      const value = numberOrNull(row[CSV_COLUMNS.length + k] ?? '');
+      if (value === null) complete = false;
+      else kernelMs[KERNEL_COLUMNS[column]] = value;
+    });
+    record.kernelMs = complete ? kernelMs : null;
     return record as unknown as BenchResult;
   });
 }

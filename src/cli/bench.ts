@@ -1,5 +1,6 @@
 // `bench`: the GPU-versus-CPU sweep (see src/bench/bench.ts for the method). A readable table by
-// default; with --json one object {method, adapter, options, results: [...]} on stdout.
+// default; with --json one object {method, adapter, options, results: [...]} on stdout. Where the GPU
+// timed its kernels, the table's last column splits a step: forward/backward/weight gradients/update, ms.
 
 import type { BackendName } from '../backends/backend.js';
 import { BENCH_METHOD, type BenchResult, crossovers, DEFAULT_SWEEP, runSweep, speedups } from '../bench/bench.js';
@@ -35,9 +36,11 @@ export async function benchCommand(argv: string[], log: (line: string) => void):
   const { openers, adapter, notes, dispose } = await backendOpeners(backends);
   try {
     if (!json) for (const note of notes) log(note);
-    if (!json) log(header());
+    // The kernel column only where a GPU case may fill it.
+    const kernels = backends.includes('webgpu');
+    if (!json) log(header(kernels));
     const results = await runSweep(spec, openers, options, (result) => {
-      if (!json) log(row(result));
+      if (!json) log(row(result, kernels));
     });
     if (json) {
       process.stdout.write(`${JSON.stringify({ method: BENCH_METHOD, adapter, options, results })}\n`);
@@ -69,13 +72,21 @@ function parseBackendList(text: string | undefined): BackendName[] {
   return [...new Set(names)] as BackendName[];
 }
 
-function header(): string {
-  return `${'backend'.padEnd(8)}${'hidden'.padStart(7)}${'batch'.padStart(7)}${'steps/s'.padStart(11)}${'ms/step'.padStart(11)}${'spread ms'.padStart(19)}${'GFLOP/s'.padStart(10)}${'disp/step'.padStart(11)}${'setup ms'.padStart(10)}`;
+function header(kernels: boolean): string {
+  const base = `${'backend'.padEnd(8)}${'hidden'.padStart(7)}${'batch'.padStart(7)}${'steps/s'.padStart(11)}${'ms/step'.padStart(11)}${'spread ms'.padStart(19)}${'GFLOP/s'.padStart(10)}${'disp/step'.padStart(11)}${'setup ms'.padStart(10)}`;
+  return kernels ? `${base}  kernel ms fwd/bwd/wgrad/upd` : base;
 }
 
-function row(r: BenchResult): string {
+function row(r: BenchResult, kernels: boolean): string {
   const lead = `${r.backend.padEnd(8)}${String(r.hidden).padStart(7)}${String(r.batch).padStart(7)}`;
   if (r.skipped !== null) return `${lead}  skipped: ${r.skipped}`;
   const spread = `${r.msPerStepMin.toPrecision(3)}–${r.msPerStepMax.toPrecision(3)}`;
-  return `${lead}${r.stepsPerSecond.toPrecision(4).padStart(11)}${r.msPerStep.toPrecision(4).padStart(11)}${spread.padStart(19)}${r.gflops.toPrecision(3).padStart(10)}${(r.dispatchesPerStep === null ? '-' : r.dispatchesPerStep.toFixed(1)).padStart(11)}${r.setupMs.toFixed(0).padStart(10)}`;
+  const base = `${lead}${r.stepsPerSecond.toPrecision(4).padStart(11)}${r.msPerStep.toPrecision(4).padStart(11)}${spread.padStart(19)}${r.gflops.toPrecision(3).padStart(10)}${(r.dispatchesPerStep === null ? '-' : r.dispatchesPerStep.toFixed(1)).padStart(11)}${r.setupMs.toFixed(0).padStart(10)}`;
+  if (!kernels) return base;
+  const k = r.kernelMs;
+  const split =
+    k === null || k === undefined
+      ? '-'
+      : [k.forward, k.backward, k.weightGradients, k.update].map((ms) => ms.toPrecision(3)).join('/');
+  return `${base}  ${split}`;
 }

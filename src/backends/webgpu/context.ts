@@ -3,7 +3,9 @@
 // can stop, say why, and carry on with the CPU backend from the last weights it read back.
 //
 // requestGpuContext is the lazy probe: null on any failure (no `gpu` object, no adapter,
-// requestDevice throws), never an exception, so callers fall back to the CPU with one `if`.
+// requestDevice throws), never an exception, so callers fall back to the CPU with one `if`. It asks
+// for 'timestamp-query' where the adapter offers it (the benchmark's per-kernel split); nothing else
+// depends on it.
 
 import type { AdapterDescription } from '../backend.js';
 
@@ -46,6 +48,8 @@ export interface GpuContext {
    * long waits are better slept through first.
    */
   readonly waitsByPolling: boolean;
+  /** True where the device has 'timestamp-query': compute passes can time themselves on the GPU. */
+  readonly timestamps: boolean;
   /** The first uncaptured error or the loss of the device; null while all is well. */
   failure(): string | null;
   /** Calls `listener` with every uncaptured error and with the loss of the device; returns an unsubscribe. */
@@ -66,8 +70,16 @@ export function describeAdapter(info: GPUAdapterInfo): AdapterDescription {
   };
 }
 
+export interface GpuContextOptions {
+  /** Ask for 'timestamp-query' where the adapter offers it (default true; false gives a device without it). */
+  timestampQuery?: boolean;
+}
+
 /** An adapter and device on `gpu` (navigator.gpu, or nodeGpu()'s), or null on any failure. */
-export async function requestGpuContext(gpu: GPU | undefined | null): Promise<GpuContext | null> {
+export async function requestGpuContext(
+  gpu: GPU | undefined | null,
+  options: GpuContextOptions = {},
+): Promise<GpuContext | null> {
   if (gpu === undefined || gpu === null) return null;
   let device: GPUDevice;
   let adapterInfo: GPUAdapterInfo;
@@ -77,7 +89,15 @@ export async function requestGpuContext(gpu: GPU | undefined | null): Promise<Gp
     adapterInfo = adapter.info;
     const requiredLimits: Record<string, number> = {};
     for (const name of REQUESTED_LIMITS) requiredLimits[name] = adapter.limits[name];
-    device = await adapter.requestDevice({ label: 'webgpu-lstm', requiredLimits });
+    const descriptor: GPUDeviceDescriptor = { label: 'webgpu-lstm', requiredLimits };
+    if (options.timestampQuery !== false && adapter.features.has('timestamp-query')) {
+      // An optional extra: a device refused with it is asked for again without.
+      device = await adapter
+        .requestDevice({ ...descriptor, requiredFeatures: ['timestamp-query'] })
+        .catch(() => adapter.requestDevice(descriptor));
+    } else {
+      device = await adapter.requestDevice(descriptor);
+    }
   } catch {
     return null;
   }
@@ -111,6 +131,7 @@ function wrapDevice(device: GPUDevice, adapter: AdapterDescription): GpuContext 
     limits,
     lost,
     waitsByPolling: typeof process !== 'undefined' && process.versions?.node !== undefined,
+    timestamps: device.features.has('timestamp-query'),
     failure: () => firstFailure,
     onError(listener) {
       listeners.add(listener);

@@ -43,7 +43,9 @@ async function probe(): Promise<NodeGpu | null> {
 
   const adapterOn = async (): Promise<{ gpu: GPU; architecture: string } | null> => {
     try {
-      const gpu = create([]);
+      // Dawn rounds timestamps down to 2^16 ns by default, a browser's guard against timing attacks
+      // that a CLI or a test has no need of; exact ones let short kernels be timed (profiler.ts).
+      const gpu = create(['disable-dawn-features=timestamp_quantization']);
       const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
       return adapter === null ? null : { gpu, architecture: adapter.info.architecture };
     } catch {

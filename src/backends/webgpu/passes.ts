@@ -11,10 +11,12 @@
 
 import { GATES, type ParamLayout } from '../../model/layout.js';
 import type { LossName, OptimizerSettings } from '../../model/optimizer.js';
-import type { GpuCounters } from '../backend.js';
+import type { GpuCounters, KernelTimes } from '../backend.js';
 import { type KernelCache, uniformStride } from './kernels.js';
 
 export type Schedule = 'stepwise' | 'persistent';
+/** What a dispatch counts toward when a step is profiled (see KernelTimes). */
+export type KernelGroup = keyof KernelTimes;
 /** What the dense kernel computes: outputs; + the loss; + the gradients; both. */
 export type DenseMode = 'predict' | 'evaluate' | 'train' | 'gradients';
 
@@ -247,6 +249,23 @@ interface Dispatch {
   /** Time step (for the step uniform's offset). */
   step: number;
   workgroups: [number, number];
+  group: KernelGroup;
+}
+
+/** Consecutive dispatches of one kernel group: one compute pass when a step is profiled. */
+interface GroupRun {
+  group: KernelGroup;
+  dispatches: Dispatch[];
+}
+
+function groupRuns(dispatches: Dispatch[]): GroupRun[] {
+  const runs: GroupRun[] = [];
+  for (const dispatch of dispatches) {
+    const last = runs[runs.length - 1];
+    if (last !== undefined && last.group === dispatch.group) last.dispatches.push(dispatch);
+    else runs.push({ group: dispatch.group, dispatches: [dispatch] });
+  }
+  return runs;
 }
 
 /** The dispatches of one minibatch step for one schedule (the dense layer and the update aside). */
@@ -277,6 +296,8 @@ export class Pass {
   readonly workspace: Workspace;
   private readonly context: PassContext;
   private readonly plans: { stepwise: StepPlan; persistent: StepPlan | null };
+  /** The backward plans cut into runs of one kernel group, for profiled steps only. */
+  private readonly backwardRuns: { stepwise: GroupRun[]; persistent: GroupRun[] | null };
   private dense: Record<DenseMode, Dispatch>;
   private readonly denseBindGroup: GPUBindGroup;
   private readonly offsets = new Uint32Array(2);
@@ -342,6 +363,7 @@ export class Pass {
         dynamicOffsets: 1,
         step: 0,
         workgroups: matmulGrid(T * batch, GATES * H),
+        group: 'forward',
       };
       const above = l < top ? workspace.layers[l + 1].inputs : workspace.noLayerAbove;
       const bindGroup = kernels.bindGroup('lstm_forward', `${name} forward`, [
@@ -373,6 +395,7 @@ export class Pass {
           dynamicOffsets: 2,
           step: t,
           workgroups: grid(Math.ceil(items / tuning.stepWorkgroup)),
+          group: 'forward',
         });
       }
       stepwise.forward.push(projection, ...forwardSteps);
@@ -382,7 +405,14 @@ export class Pass {
           ...constants,
           PERSISTENT_WORKGROUP: persistentWorkgroup(items),
         });
-        persistent.forward.push(projection, { pipeline, bindGroup, dynamicOffsets: 2, step: 0, workgroups: [1, 1] });
+        persistent.forward.push(projection, {
+          pipeline,
+          bindGroup,
+          dynamicOffsets: 2,
+          step: 0,
+          workgroups: [1, 1],
+          group: 'forward',
+        });
       } else {
         persistent.forward.push(projection, ...forwardSteps);
       }
@@ -421,6 +451,7 @@ export class Pass {
           dynamicOffsets: 2,
           step: t,
           workgroups: grid(Math.ceil(items / tuning.stepWorkgroup)),
+          group: 'backward',
         });
       }
       const gradients: Dispatch[] = [
@@ -440,6 +471,7 @@ export class Pass {
           dynamicOffsets: 1,
           step: 0,
           workgroups: matmulGrid(I + H + 1, GATES * H),
+          group: 'weightGradients',
         },
       ];
       if (buffers.dInput !== null) {
@@ -459,6 +491,7 @@ export class Pass {
           dynamicOffsets: 1,
           step: 0,
           workgroups: matmulGrid(T * batch, I),
+          group: 'backward',
         });
       }
       stepwise.backward.push(...backwardSteps, ...gradients);
@@ -468,12 +501,19 @@ export class Pass {
           ...constants,
           PERSISTENT_WORKGROUP: persistentWorkgroup(items),
         });
-        persistent.backward.push({ pipeline, bindGroup, dynamicOffsets: 2, step: 0, workgroups: [1, 1] }, ...gradients);
+        persistent.backward.push(
+          { pipeline, bindGroup, dynamicOffsets: 2, step: 0, workgroups: [1, 1], group: 'backward' },
+          ...gradients,
+        );
       } else {
         persistent.backward.push(...backwardSteps, ...gradients);
       }
     }
     this.plans = { stepwise, persistent: anyPersistent ? persistent : null };
+    this.backwardRuns = {
+      stepwise: groupRuns(stepwise.backward),
+      persistent: anyPersistent ? groupRuns(persistent.backward) : null,
+    };
 
     this.denseBindGroup = kernels.bindGroup('dense', `${label} dense`, [
       params,
@@ -513,6 +553,8 @@ export class Pass {
       dynamicOffsets: 1,
       step: 0,
       workgroups: [1, 1],
+      // One kernel computes the outputs, the loss and the loss's gradients: timed with the forward.
+      group: 'forward',
     });
     return {
       predict: dispatch('predict'),
@@ -551,6 +593,40 @@ export class Pass {
   /** BPTT and the gradients of every layer for minibatch `entry` (after encodeForward in a gradient mode). */
   encodeBackward(compute: GPUComputePassEncoder, entry: number, schedule: Schedule): void {
     for (const dispatch of this.plan(schedule).backward) this.encode(compute, dispatch, entry);
+  }
+
+  /** The kernel groups of the compute passes encodeProfiledStep opens, in order. */
+  profiledGroups(schedule: Schedule): KernelGroup[] {
+    return ['forward', ...this.runs(schedule).map((run) => run.group)];
+  }
+
+  /**
+   * The same dispatches as encodeForward(…, 'train') and encodeBackward, in the same order, but one
+   * compute pass per run of a kernel group, pass k opened with `passes[first + k]` (which carries its
+   * timestamp writes). Only for profiling: the epoch's single pass stays as it is. Returns the index
+   * of the next descriptor.
+   */
+  encodeProfiledStep(
+    encoder: GPUCommandEncoder,
+    entry: number,
+    schedule: Schedule,
+    passes: readonly GPUComputePassDescriptor[],
+    first: number,
+  ): number {
+    let next = first;
+    const forward = encoder.beginComputePass(passes[next++]);
+    this.encodeForward(forward, entry, schedule, 'train');
+    forward.end();
+    for (const run of this.runs(schedule)) {
+      const compute = encoder.beginComputePass(passes[next++]);
+      for (const dispatch of run.dispatches) this.encode(compute, dispatch, entry);
+      compute.end();
+    }
+    return next;
+  }
+
+  private runs(schedule: Schedule): GroupRun[] {
+    return (schedule === 'persistent' ? this.backwardRuns.persistent : null) ?? this.backwardRuns.stepwise;
   }
 
   private encode(compute: GPUComputePassEncoder, dispatch: Dispatch, entry: number): void {

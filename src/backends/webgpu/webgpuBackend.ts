@@ -14,6 +14,9 @@
 // gradient norm when clipping. The update count is known on the CPU (steps per epoch are fixed), so
 // trainEpoch writes Adam's bias corrections for the epoch's steps once, beside the learning rate.
 //
+// Profiling (profileSteps, where the device has 'timestamp-query'): the same steps encoded as one
+// compute pass per kernel group with timestamps, by profiler.ts; the training path never pays for it.
+//
 // Legend: N = samples, B = batch, T = window, I = inputSize, O = outputSize, P = parameter count.
 
 import type { Dataset } from '../../data/dataset.js';
@@ -26,7 +29,14 @@ import {
   type OptimizerState,
   stateArrays,
 } from '../../model/optimizer.js';
-import type { AdapterDescription, Backend, EpochOptions, GpuCounters, GradientResult } from '../backend.js';
+import type {
+  AdapterDescription,
+  Backend,
+  EpochOptions,
+  GpuCounters,
+  GradientResult,
+  KernelTimes,
+} from '../backend.js';
 import { checkBatchFits, checkModelFits } from './capacity.js';
 import type { GpuContext } from './context.js';
 import { EpochReadback } from './epochReadback.js';
@@ -44,6 +54,7 @@ import {
   stepUniform,
   Workspace,
 } from './passes.js';
+import { TimestampProfiler } from './profiler.js';
 
 export type { Schedule } from './passes.js';
 
@@ -144,6 +155,8 @@ export class WebGpuBackend implements Backend {
   private scratch: Scratch | null = null;
   private staging: GPUBuffer | null = null;
   private readChain: Promise<unknown> = Promise.resolve();
+  /** Made by the first profileSteps on a device with timestamps. */
+  private profiler: TimestampProfiler | null = null;
   private disposed = false;
 
   constructor(context: GpuContext, layout: ParamLayout, options: WebGpuBackendOptions = {}) {
@@ -310,17 +323,10 @@ export class WebGpuBackend implements Backend {
     if (!training.train.hasPersistent() && !training.evaluate.hasPersistent()) {
       return this.remember(key, { schedule: 'stepwise', msPerEpoch: null });
     }
-    // The parameters, then each array of the optimiser's state, back to back.
-    const bytes = 4 * this.layout.size;
-    const kept = [this.params, ...this.stateBuffers()];
-    const backup = this.allocator.storage(
-      'params and optimiser state backup ((1 + state arrays) P)',
-      kept.length * bytes,
-      GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
-    );
+    const kept = this.keepParamsAndState('calibration');
     try {
       const save = this.device.createCommandEncoder({ label: 'calibration: save params and state' });
-      for (const [i, buffer] of kept.entries()) save.copyBufferToBuffer(buffer, 0, backup, i * bytes, bytes);
+      kept.save(save);
       this.submit(save);
       const best: Record<Schedule, number> = { stepwise: Infinity, persistent: Infinity };
       // Round 0 warms up (some drivers compile at first use); then the best of the rest, alternating,
@@ -344,7 +350,7 @@ export class WebGpuBackend implements Backend {
         if (round > 1 && slow > 2 * fast) break;
       }
       const restore = this.device.createCommandEncoder({ label: 'calibration: restore params and state' });
-      for (const [i, buffer] of kept.entries()) restore.copyBufferToBuffer(backup, i * bytes, buffer, 0, bytes);
+      kept.restore(restore);
       this.submit(restore);
       this.paramsVersion++;
       await this.device.queue.onSubmittedWorkDone();
@@ -358,7 +364,53 @@ export class WebGpuBackend implements Backend {
         msPerEpoch,
       });
     } finally {
-      this.allocator.release(backup);
+      kept.release();
+    }
+  }
+
+  /**
+   * GPU time per kernel group of up to `steps` minibatch steps (at most the profiler's maxSteps; the
+   * epoch's steps in turn, as the last trainEpoch ordered them), mean ms per step; null where the
+   * device has no 'timestamp-query'. Each group runs in a compute pass of its own with timestamps at
+   * its beginning and end, so the split costs a little pass overhead that training does not pay. One
+   * submit (saving and restoring the parameters and optimiser state around the steps) and one readback.
+   */
+  async profileSteps(steps: number): Promise<KernelTimes | null> {
+    this.assertUsable();
+    if (!this.context.timestamps) return null;
+    const training = this.training;
+    if (training === null) throw new Error('profileSteps before setTrainingData');
+    if (!Number.isInteger(steps) || steps < 1) {
+      throw new InputError('steps', `expected a whole number of at least 1, got ${describeValue(steps)}`);
+    }
+    const schedule = this.schedule();
+    // The groups' sequence depends on the layer count only, the same for every schedule and batch.
+    this.profiler ??= new TimestampProfiler(this.allocator, [...training.train.profiledGroups(schedule), 'update']);
+    const profiler = this.profiler;
+    const measured = Math.min(steps, profiler.maxSteps);
+    const kept = this.keepParamsAndState('profile');
+    try {
+      const values = await this.readBack(profiler.bytes(measured), (encoder, staging) => {
+        kept.save(encoder);
+        let next = 0;
+        for (let s = 0; s < measured; s++) {
+          const entry = s % training.steps;
+          next = training.train.encodeProfiledStep(encoder, entry, schedule, profiler.passes, next);
+          const update = encoder.beginComputePass(profiler.passes[next++]);
+          training.update.encode(update, entry);
+          update.end();
+        }
+        // Every pass took the descriptor of its own group, or the times would be misattributed.
+        if (next !== measured * profiler.groups.length) {
+          throw new Error(`unreachable: ${next} profiled passes, expected ${measured * profiler.groups.length}`);
+        }
+        profiler.encodeResolve(encoder, measured, staging);
+        kept.restore(encoder);
+      });
+      this.paramsVersion++;
+      return profiler.times(new BigUint64Array(values.buffer, values.byteOffset, values.length / 2), measured);
+    } finally {
+      kept.release();
     }
   }
 
@@ -481,6 +533,8 @@ export class WebGpuBackend implements Backend {
     this.disposed = true;
     this.training = null;
     this.scratch = null;
+    this.profiler?.destroy();
+    this.profiler = null;
     this.allocator.releaseAll();
   }
 
@@ -494,6 +548,34 @@ export class WebGpuBackend implements Backend {
     }
     if (evaluate) training.evaluate.encodeForward(compute, 0, schedule, 'evaluate');
     compute.end();
+  }
+
+  /**
+   * A copy of the parameters and the optimiser's state, for work that must leave them as they were
+   * (calibrate, profileSteps): save() and restore() encode the copies; release() when the GPU is done.
+   */
+  private keepParamsAndState(label: string): {
+    save(encoder: GPUCommandEncoder): void;
+    restore(encoder: GPUCommandEncoder): void;
+    release(): void;
+  } {
+    // The parameters, then each array of the optimiser's state, back to back.
+    const bytes = 4 * this.layout.size;
+    const kept = [this.params, ...this.stateBuffers()];
+    const backup = this.allocator.storage(
+      `${label}: params and optimiser state backup ((1 + state arrays) P)`,
+      kept.length * bytes,
+      GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
+    );
+    return {
+      save: (encoder) => {
+        for (const [i, buffer] of kept.entries()) encoder.copyBufferToBuffer(buffer, 0, backup, i * bytes, bytes);
+      },
+      restore: (encoder) => {
+        for (const [i, buffer] of kept.entries()) encoder.copyBufferToBuffer(backup, i * bytes, buffer, 0, bytes);
+      },
+      release: () => this.allocator.release(backup),
+    };
   }
 
   /** Zeroed state buffers for `settings` (16 bytes for an array the optimiser does not keep). */
