@@ -45,10 +45,10 @@ export interface BenchResult extends BenchCase {
   skipped: string | null;
   /**
    * GPU time of a step per kernel group, mean ms, from timestamp queries on separately profiled steps
-   * (each group in a pass of its own); null where the backend cannot time them. Absent in results
-   * made before it was measured.
+   * (each group in a pass of its own). Absent where the backend cannot time them (no key rather than
+   * null, so that results without it, older ones included, come back from the CSV as they were).
    */
-  kernelMs?: KernelTimes | null;
+  kernelMs?: KernelTimes;
 }
 
 export interface BenchOptions {
@@ -99,7 +99,6 @@ function skippedResult(c: BenchCase, flopsPerStep: number, options: BenchOptions
     repetitions: 0,
     steps: options.steps,
     skipped: reason,
-    kernelMs: null,
   };
 }
 
@@ -166,7 +165,7 @@ export async function benchCase(
       repetitions: times.length,
       steps: options.steps,
       skipped: null,
-      kernelMs,
+      ...(kernelMs === null ? {} : { kernelMs }),
     };
   } catch (err) {
     if (err instanceof InputError || err instanceof RangeError) {
@@ -280,7 +279,7 @@ const CSV_COLUMNS = [
   'skipped',
 ] as const;
 
-/** Appended after CSV_COLUMNS (files written before them end at `skipped`): kernelMs, empty when null. */
+/** Appended after CSV_COLUMNS (files written before them end at `skipped`): kernelMs, empty when absent. */
 const KERNEL_COLUMNS = {
   kernelForwardMs: 'forward',
   kernelBackwardMs: 'backward',
@@ -304,7 +303,7 @@ export function resultsToCsv(results: BenchResult[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Reads back what resultsToCsv wrote (numbers as numbers, empty as null). */
+/** Reads back what resultsToCsv wrote (numbers as numbers, empty as null; no kernel times, no kernelMs). */
 export function resultsFromCsv(text: string): BenchResult[] {
   const rows = parseSimpleCsv(text);
   const header = rows.shift();
@@ -328,7 +327,7 @@ export function resultsFromCsv(text: string): BenchResult[] {
       if (value === null) complete = false;
       else kernelMs[KERNEL_COLUMNS[column]] = value;
     });
-    record.kernelMs = complete ? kernelMs : null;
+    if (complete) record.kernelMs = kernelMs;
     return record as unknown as BenchResult;
   });
 }

@@ -85,7 +85,7 @@ function row(r: BenchResult, kernels: boolean): string {
   if (!kernels) return base;
   const k = r.kernelMs;
   const split =
-    k === null || k === undefined
+    k === undefined
       ? '-'
       : [k.forward, k.backward, k.weightGradients, k.update].map((ms) => ms.toPrecision(3)).join('/');
   return `${base}  ${split}`;
