@@ -116,6 +116,29 @@ export function lossScale(loss: LossName, count: number, outputs: number): numbe
   return loss === 'sse' ? 1 : 2 / (count * outputs);
 }
 
+/**
+ * Checks that `state` can be restored into a backend training `name` with `paramCount` parameters;
+ * throws InputError naming optimizer.name, optimizer.step or optimizer.slots.
+ */
+export function checkOptimizerState(state: OptimizerState, name: OptimizerName, paramCount: number): void {
+  if (state.name !== name) {
+    throw new InputError(
+      'optimizer.name',
+      `the backend trains with ${name}, got state of ${describeValue(state.name)}`,
+    );
+  }
+  if (!Number.isInteger(state.step) || state.step < 0) {
+    throw new InputError('optimizer.step', `expected a whole number of at least 0, got ${describeValue(state.step)}`);
+  }
+  const expected = stateArrays(name) * paramCount;
+  if (state.slots.length !== expected) {
+    throw new InputError(
+      'optimizer.slots',
+      `expected ${expected} numbers (${stateArrays(name)} x ${paramCount} parameters), got ${state.slots.length}`,
+    );
+  }
+}
+
 /** Reads the optimiser state stored in a model file (optional field `optimizer`). */
 export function readOptimizerState(value: unknown, paramCount: number, path = 'optimizer'): OptimizerState {
   if (!isRecord(value)) throw new InputError(path, `expected an object, got ${describeValue(value)}`);

@@ -7,15 +7,14 @@
 // when an engine is replaced.
 
 import type { Dataset } from '../../data/dataset.js';
-import { describeValue, InputError } from '../../model/errors.js';
 import type { ModelConfig, ParamLayout } from '../../model/layout.js';
 import {
+  checkOptimizerState,
   DEFAULT_OPTIMIZER,
   type LossName,
   lossScale,
   type OptimizerSettings,
   type OptimizerState,
-  stateArrays,
 } from '../../model/optimizer.js';
 import type { Backend, EpochOptions, GradientResult } from '../backend.js';
 import { type CpuEngine, type CpuKernels, ReferenceEngine } from './engine.js';
@@ -86,23 +85,7 @@ export class CpuBackend implements Backend {
   }
 
   setOptimizerState(state: OptimizerState): void {
-    const { name } = this.engine.optimizer;
-    if (state.name !== name) {
-      throw new InputError(
-        'optimizer.name',
-        `the backend trains with ${name}, got state of ${describeValue(state.name)}`,
-      );
-    }
-    if (!Number.isInteger(state.step) || state.step < 0) {
-      throw new InputError('optimizer.step', `expected a whole number of at least 0, got ${describeValue(state.step)}`);
-    }
-    const expected = stateArrays(name) * this.layout.size;
-    if (state.slots.length !== expected) {
-      throw new InputError(
-        'optimizer.slots',
-        `expected ${expected} numbers (${stateArrays(name)} x ${this.layout.size} parameters), got ${state.slots.length}`,
-      );
-    }
+    checkOptimizerState(state, this.engine.optimizer.name, this.layout.size);
     this.engine.setOptimizerState(state);
   }
 

@@ -23,6 +23,7 @@ import type { Dataset } from '../../data/dataset.js';
 import { describeValue, InputError } from '../../model/errors.js';
 import type { ModelConfig, ParamLayout } from '../../model/layout.js';
 import {
+  checkOptimizerState,
   DEFAULT_OPTIMIZER,
   type LossName,
   type OptimizerSettings,
@@ -504,24 +505,8 @@ export class WebGpuBackend implements Backend {
   /** Restores a state of this optimiser (from this backend or another): checked, then uploaded. */
   setOptimizerState(state: OptimizerState): void {
     this.assertUsable();
-    const { name } = this.optimizer.settings;
-    if (state.name !== name) {
-      throw new InputError(
-        'optimizer.name',
-        `the backend trains with ${name}, got state of ${describeValue(state.name)}`,
-      );
-    }
-    if (!Number.isInteger(state.step) || state.step < 0) {
-      throw new InputError('optimizer.step', `expected a whole number of at least 0, got ${describeValue(state.step)}`);
-    }
     const P = this.layout.size;
-    const expected = stateArrays(name) * P;
-    if (state.slots.length !== expected) {
-      throw new InputError(
-        'optimizer.slots',
-        `expected ${expected} numbers (${stateArrays(name)} x ${P} parameters), got ${state.slots.length}`,
-      );
-    }
+    checkOptimizerState(state, this.optimizer.settings.name, P);
     this.stateBuffers().forEach((buffer, i) => {
       this.device.queue.writeBuffer(buffer, 0, state.slots as Float32Array<ArrayBuffer>, i * P, P);
     });
