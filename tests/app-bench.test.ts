@@ -14,6 +14,7 @@ import {
   estimateCpuSeconds,
   parseBenchSettings,
 } from '../src/app/benchTable.js';
+import { formatNumber } from '../src/app/columns.js';
 import type { BenchResult } from '../src/bench/bench.js';
 import { BENCH_METHOD, DEFAULT_SWEEP, resultsFromCsv, resultsToCsv } from '../src/bench/bench.js';
 
@@ -99,9 +100,18 @@ describe('benchmark view logic', () => {
       gflops: '1.50',
       dispatches: '–',
       setupMs: '12.0',
+      kernels: '–',
       skipped: '',
     });
     expect(rows[6]).toMatchObject({ backend: 'WebGPU', stepsPerSecond: '–', skipped: 'the device cannot hold it' });
+  });
+
+  it('shows GPU time per kernel group where it was measured', () => {
+    const measured = {
+      ...result('webgpu', 16, 8, 500),
+      kernelMs: { forward: 1.25, backward: 0.5, weightGradients: 0.25, update: 0.125 },
+    };
+    expect(benchRows([measured])[0].kernels).toBe([1.25, 0.5, 0.25, 0.125].map(formatNumber).join(' / '));
   });
 
   it('charts steps per second by hidden size, one series per backend and batch', () => {

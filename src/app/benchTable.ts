@@ -127,6 +127,8 @@ export interface BenchRow {
   gflops: string;
   dispatches: string;
   setupMs: string;
+  /** GPU ms per step by kernel group (forward / backward / weight gradients / update), or '–'. */
+  kernels: string;
   /** The reason a case was skipped, or ''. */
   skipped: string;
 }
@@ -144,6 +146,11 @@ export function benchRows(results: BenchResult[]): BenchRow[] {
       gflops: ran ? formatNumber(r.gflops) : '–',
       dispatches: r.dispatchesPerStep === null ? '–' : formatNumber(r.dispatchesPerStep),
       setupMs: ran ? formatNumber(r.setupMs) : '–',
+      kernels: r.kernelMs
+        ? [r.kernelMs.forward, r.kernelMs.backward, r.kernelMs.weightGradients, r.kernelMs.update]
+            .map(formatNumber)
+            .join(' / ')
+        : '–',
       skipped: r.skipped ?? '',
     };
   });

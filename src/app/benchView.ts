@@ -271,6 +271,7 @@ export class BenchView {
         row.gflops,
         row.dispatches,
         row.setupMs,
+        row.kernels,
       ];
       const tr = el('tr', {}, [
         el('th', { scope: 'row' }, [cells[0]]),
