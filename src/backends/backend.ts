@@ -5,6 +5,7 @@
 // Legend: B = batch, N = samples, T = window, I = inputSize, O = outputSize, P = parameter count.
 
 import type { Dataset } from '../data/dataset.js';
+import { InputError } from '../model/errors.js';
 import type { ModelConfig, ParamLayout } from '../model/layout.js';
 import type { LossName, OptimizerSettings, OptimizerState } from '../model/optimizer.js';
 
@@ -82,6 +83,21 @@ export interface Backend {
   readLosses(): Promise<number[]>;
 
   /**
+   * Optional: makes `data` (windows of the same shape as the training data) the validation set, or
+   * removes it (null). On the GPU it is uploaded here, once, after a check against the device limits.
+   * From then on every epoch that queues an error also queues the error over the validation samples
+   * (the same loss), computed after the epoch's updates in the same work as the training error: no
+   * extra submit or readback. Independent of setTrainingData (it stays when the training data changes).
+   */
+  setValidationData?(data: Dataset | null): void;
+  /**
+   * Optional: the validation errors that came back with the last readLosses(), oldest first, one per
+   * epoch that queued an error while a validation set was given (so, in a run that keeps one, as many
+   * as readLosses() returned). Each call hands them over once: a second call returns [].
+   */
+  takeValidationLosses?(): number[];
+
+  /**
    * Chooses the optimiser and the loss (src/model/optimizer.ts is the reference) and resets the
    * optimiser's state. Until called: SGD and the seed's loss ('sse'). The loss applies to training
    * updates, the per-epoch error and gradients().
@@ -115,4 +131,16 @@ export interface Backend {
   /** Minibatch updates per dispatch count, for reporting (null on the CPU). */
   dispatchesPerStep(): number | null;
   dispose(): void;
+}
+
+/** Throws InputError('validation') when `data` is empty or its windows do not fit the model. */
+export function checkValidationData(data: Dataset, config: ModelConfig): void {
+  if (!(data.count >= 1)) throw new InputError('validation', `expected at least 1 sample, got ${data.count}`);
+  const { window: T, inputSize: I, outputSize: O } = config;
+  if (data.window !== T || data.inputSize !== I || data.outputSize !== O) {
+    throw new InputError(
+      'validation',
+      `windows of ${data.window} steps, ${data.inputSize} inputs and ${data.outputSize} outputs do not fit a model of window ${T}, inputSize ${I}, outputSize ${O}`,
+    );
+  }
 }

@@ -23,7 +23,10 @@ export interface TrainOptions {
   learningRate: number;
   /** Read errors back (and report) every this many epochs, and after the last. */
   reportEvery: number;
-  /** Held-out samples: their error (same formula) is measured at every report. */
+  /**
+   * Held-out samples: their error (same formula) is measured after every epoch where the backend
+   * offers setValidationData and takeValidationLosses (in the epoch's own work), else at every report.
+   */
   validation?: Dataset | null;
   /** The update after each minibatch; by default the seed's SGD (DEFAULT_OPTIMIZER). */
   optimizer?: OptimizerSettings;
@@ -49,7 +52,10 @@ export interface TrainReport {
   params: Float32Array;
   /** The generator as it stands after `epoch`: resuming from here replays the same minibatch orders. */
   rng: Rng;
-  /** The validation error at each report so far (empty without validation data). */
+  /**
+   * The validation error so far, oldest first: one per epoch where the backend measures it with the
+   * epoch, else one per report (empty without validation data).
+   */
   validationLosses: { epoch: number; loss: number }[];
   /** The optimiser's state after `epoch`, read back at this report (absent where the backend cannot). */
   optimizerState?: OptimizerState;
@@ -169,12 +175,20 @@ export async function* train(
   checkTrainOptions(options, data);
   useOptimizer(backend, options);
   backend.setTrainingData(data, options.batchSize);
+  const validation = options.validation ?? null;
+  // Per epoch inside the backend where it can; else one predict per report.
+  const perEpochValidation =
+    validation !== null &&
+    validation.count > 0 &&
+    backend.setValidationData !== undefined &&
+    backend.takeValidationLosses !== undefined;
+  // (A backend kept from an earlier run drops that run's validation set.)
+  backend.setValidationData?.(perEpochValidation ? validation : null);
   await backend.calibrate?.();
   const stepsPerEpoch = Math.floor(data.count / options.batchSize);
   const order = new Uint32Array(data.count);
   const losses: number[] = resume ? [...resume.losses] : [];
   const validationLosses = resume?.validationLosses ? [...resume.validationLosses] : [];
-  const validation = options.validation ?? null;
   const firstEpoch = resume ? resume.epoch + 1 : 1;
   if (resume) {
     backend.setParams(resume.params);
@@ -209,11 +223,19 @@ export async function* train(
     backend.trainEpoch(order, epochLearningRate(options.learningRate, options.lrDecay ?? 1, epoch));
     if (epoch % options.reportEvery === 0 || epoch === options.epochs) {
       const fresh = await backend.readLosses();
+      const freshValidation = perEpochValidation ? (backend.takeValidationLosses?.() ?? []) : [];
+      /** The validation errors of the first `count` fresh epochs, when the backend measured them. */
+      const keepValidation = (count: number) => {
+        if (freshValidation.length !== fresh.length) return;
+        const first = epoch - fresh.length + 1;
+        for (let i = 0; i < count; i++) validationLosses.push({ epoch: first + i, loss: freshValidation[i] });
+      };
       const bad = fresh.findIndex((value) => !Number.isFinite(value));
       const params = bad < 0 ? await backend.readParams() : null;
       if (params === null || !allFinite(params)) {
         const badEpoch = epoch - fresh.length + 1 + (bad < 0 ? fresh.length - 1 : bad);
         for (const value of fresh.slice(0, Math.max(0, bad))) losses.push(value);
+        keepValidation(Math.max(0, bad));
         backend.setParams(report.params);
         if (report.optimizerState !== undefined) backend.setOptimizerState?.(report.optimizerState);
         const diverged: Divergence = {
@@ -228,7 +250,11 @@ export async function* train(
       }
       for (const value of fresh) losses.push(value);
       if (validation !== null) {
-        validationLosses.push({ epoch, loss: await datasetLoss(backend, validation, options.loss) });
+        if (perEpochValidation && freshValidation.length === fresh.length) {
+          keepValidation(fresh.length);
+        } else {
+          validationLosses.push({ epoch, loss: await datasetLoss(backend, validation, options.loss) });
+        }
       }
       report = {
         epoch,

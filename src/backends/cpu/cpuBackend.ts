@@ -16,7 +16,7 @@ import {
   type OptimizerSettings,
   type OptimizerState,
 } from '../../model/optimizer.js';
-import type { Backend, EpochOptions, GradientResult } from '../backend.js';
+import { type Backend, checkValidationData, type EpochOptions, type GradientResult } from '../backend.js';
 import { type CpuEngine, type CpuKernels, ReferenceEngine } from './engine.js';
 import { FastLstm, fastKernelsProblem } from './fastLstm.js';
 
@@ -44,6 +44,10 @@ export class CpuBackend implements Backend {
   private data: Dataset | null = null;
   private batchSize = 0;
   private pendingLosses: number[] = [];
+  private validation: Dataset | null = null;
+  private pendingValidation: number[] = [];
+  /** The validation errors that came back with the last readLosses(), until taken. */
+  private returnedValidation: number[] = [];
   private loss: LossName = 'sse';
 
   constructor(layout: ParamLayout, options: CpuBackendOptions = {}) {
@@ -132,11 +136,25 @@ export class CpuBackend implements Backend {
     this.engineFor(Math.max(batchSize, Math.min(data.count, EVALUATION_ROWS)));
   }
 
+  setValidationData(data: Dataset | null): void {
+    if (data !== null) checkValidationData(data, this.config);
+    this.validation = data;
+    if (data !== null) this.engineFor(Math.min(data.count, EVALUATION_ROWS));
+  }
+
+  takeValidationLosses(): number[] {
+    const losses = this.returnedValidation;
+    this.returnedValidation = [];
+    return losses;
+  }
+
   trainEpoch(order: Uint32Array, learningRate: number, options: EpochOptions = {}): void {
     const data = this.data;
     if (data === null) throw new Error('trainEpoch before setTrainingData');
     const B = this.batchSize;
-    const engine = this.engineFor(Math.max(B, Math.min(data.count, EVALUATION_ROWS)));
+    const validation = this.validation;
+    const evaluationRows = Math.max(data.count, validation?.count ?? 0);
+    const engine = this.engineFor(Math.max(B, Math.min(evaluationRows, EVALUATION_ROWS)));
     const steps = Math.floor(data.count / B);
     const O = this.config.outputSize;
     const scale = lossScale(this.loss, B, O);
@@ -148,7 +166,12 @@ export class CpuBackend implements Backend {
       engine.update(learningRate);
     }
     if (options.evaluate === false) return;
-    // The seed's error summed over chunks, then made the chosen loss over all samples.
+    this.pendingLosses.push(this.error(engine, data));
+    if (validation !== null) this.pendingValidation.push(this.error(engine, validation));
+  }
+
+  /** The seed's error over all of `data` summed over chunks, then made the chosen loss over all samples. */
+  private error(engine: CpuEngine, data: Dataset): number {
     let error = 0;
     for (let start = 0; start < data.count; start += engine.maxBatch) {
       const rows = Math.min(engine.maxBatch, data.count - start);
@@ -156,12 +179,14 @@ export class CpuBackend implements Backend {
       engine.forward(rows);
       error += engine.loss(rows, 1);
     }
-    this.pendingLosses.push(lossScale(this.loss, data.count, O) * error);
+    return lossScale(this.loss, data.count, this.config.outputSize) * error;
   }
 
   async readLosses(): Promise<number[]> {
     const losses = this.pendingLosses;
     this.pendingLosses = [];
+    this.returnedValidation = this.pendingValidation;
+    this.pendingValidation = [];
     return losses;
   }
 
@@ -177,5 +202,6 @@ export class CpuBackend implements Backend {
   dispose(): void {
     this.replaceEngine(1, this.engine.optimizer, true);
     this.data = null;
+    this.validation = null;
   }
 }

@@ -1,7 +1,8 @@
-// What comes back to the CPU once per report interval: each epoch's error and the weights after the
-// last epoch. Each epoch's submit ends with a copy of its error (4 bytes) into the next slot of a
-// mappable staging chunk, and of the parameters into that chunk's weights region (overwriting the
-// previous epoch's). readLosses maps the used chunks once; the trainer's readParams that follows is
+// What comes back to the CPU once per report interval: each epoch's error (and its validation error,
+// where a validation set is given) and the weights after the last epoch. Each epoch's submit ends with
+// a copy of its error (4 bytes) into the next slot of a mappable staging chunk, of its validation error
+// into the same slot of the chunk's validation region, and of the parameters into that chunk's weights
+// region (overwriting the previous epoch's). readLosses maps the used chunks once; the trainer's readParams that follows is
 // then answered from the weights that came back with them, without another submit or readback.
 // Chunks are made when an interval outgrows them and kept, so in steady state nothing is allocated.
 //
@@ -10,7 +11,8 @@
 // says the runtime waits that way, read() first sleeps through most of the time the queued epochs
 // should take (measured on earlier intervals), then maps.
 //
-// Legend: P = parameter count. Chunk: [errors (SLOTS_PER_CHUNK), weights (P)].
+// Legend: P = parameter count. Chunk: [errors (SLOTS), validation errors (SLOTS), weights (P)], where
+// SLOTS = SLOTS_PER_CHUNK.
 
 import type { GpuCounters } from '../backend.js';
 import type { Allocator } from './passes.js';
@@ -22,6 +24,8 @@ const PACED_SHARE = 0.85;
 export interface EpochResults {
   /** The errors of the epochs copied since the last read, oldest first. */
   losses: number[];
+  /** The validation errors of those of them that copied one, oldest first. */
+  validationLosses: number[];
   /** (P) the weights after the last of them. */
   params: Float32Array;
 }
@@ -33,6 +37,8 @@ export class EpochReadback {
   private readonly paced: boolean;
   private readonly chunks: GPUBuffer[] = [];
   private pending = 0;
+  /** Per slot of the chunks: whether its pending epoch copied a validation error (1) or not (0). */
+  private withValidation = new Uint8Array(0);
   private mapping = false;
   /** When the first epoch of this interval was queued. */
   private intervalStart = 0;
@@ -52,13 +58,33 @@ export class EpochReadback {
     return this.mapping;
   }
 
-  /** Encodes the copies of an epoch's error (4 bytes of `error` at `offset`) and of `params`. */
-  encodeEpoch(encoder: GPUCommandEncoder, error: GPUBuffer, offset: number, params: GPUBuffer): void {
+  /**
+   * Encodes the copies of an epoch's error (4 bytes of `error` at `offset`), of its validation error
+   * (4 bytes of `validation.buffer` at `validation.offset`, where there is one) and of `params`.
+   */
+  encodeEpoch(
+    encoder: GPUCommandEncoder,
+    error: GPUBuffer,
+    offset: number,
+    params: GPUBuffer,
+    validation: { buffer: GPUBuffer; offset: number } | null = null,
+  ): void {
     if (this.pending === 0) this.intervalStart = performance.now();
     const chunk = Math.floor(this.pending / SLOTS_PER_CHUNK);
     if (chunk === this.chunks.length) this.grow();
-    encoder.copyBufferToBuffer(error, offset, this.chunks[chunk], (this.pending % SLOTS_PER_CHUNK) * 4, 4);
-    encoder.copyBufferToBuffer(params, 0, this.chunks[chunk], 4 * SLOTS_PER_CHUNK, this.paramBytes);
+    const slot = (this.pending % SLOTS_PER_CHUNK) * 4;
+    encoder.copyBufferToBuffer(error, offset, this.chunks[chunk], slot, 4);
+    if (validation !== null) {
+      encoder.copyBufferToBuffer(
+        validation.buffer,
+        validation.offset,
+        this.chunks[chunk],
+        4 * SLOTS_PER_CHUNK + slot,
+        4,
+      );
+    }
+    encoder.copyBufferToBuffer(params, 0, this.chunks[chunk], 8 * SLOTS_PER_CHUNK, this.paramBytes);
+    this.withValidation[this.pending] = validation === null ? 0 : 1;
     this.pending++;
   }
 
@@ -79,31 +105,38 @@ export class EpochReadback {
         used.map((chunk, c) => {
           this.counters.readbacks++;
           // Only the last chunk's weights are wanted.
-          const bytes = c === last ? chunk.size : 4 * SLOTS_PER_CHUNK;
+          const bytes = c === last ? chunk.size : 8 * SLOTS_PER_CHUNK;
           return chunk.mapAsync(GPUMapMode.READ, 0, bytes);
         }),
       );
       const losses: number[] = [];
+      const validationLosses: number[] = [];
       let params = new Float32Array(0);
       used.forEach((chunk, c) => {
-        const slots = Math.min(SLOTS_PER_CHUNK, count - c * SLOTS_PER_CHUNK);
+        const first = c * SLOTS_PER_CHUNK;
+        const slots = Math.min(SLOTS_PER_CHUNK, count - first);
         for (const value of new Float32Array(chunk.getMappedRange(0, 4 * slots))) losses.push(value);
-        if (c === last) params = new Float32Array(chunk.getMappedRange(4 * SLOTS_PER_CHUNK, this.paramBytes).slice(0));
+        const validation = new Float32Array(chunk.getMappedRange(4 * SLOTS_PER_CHUNK, 4 * slots));
+        for (let s = 0; s < slots; s++) if (this.withValidation[first + s] === 1) validationLosses.push(validation[s]);
+        if (c === last) params = new Float32Array(chunk.getMappedRange(8 * SLOTS_PER_CHUNK, this.paramBytes).slice(0));
         chunk.unmap();
       });
       this.msPerEpoch = (performance.now() - this.intervalStart) / count;
       this.pending = 0;
-      return { losses, params };
+      return { losses, validationLosses, params };
     } finally {
       this.mapping = false;
     }
   }
 
   private grow(): void {
+    const flags = new Uint8Array((this.chunks.length + 1) * SLOTS_PER_CHUNK);
+    flags.set(this.withValidation);
+    this.withValidation = flags;
     this.chunks.push(
       this.allocator.buffer(
         `epoch errors and weights ${this.chunks.length}`,
-        4 * SLOTS_PER_CHUNK + this.paramBytes,
+        8 * SLOTS_PER_CHUNK + this.paramBytes,
         GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
       ),
     );

@@ -4,7 +4,9 @@
 // Scheduler: the training data lives on the GPU; trainEpoch writes the epoch's sample order and
 // learning rate, encodes every minibatch step (forward, dense and loss, BPTT, batched weight
 // gradients, the optimiser's update) and the error over all samples into one command buffer, and
-// submits it once. The error lands in a staging slot read back once per report interval. Two schedules of the
+// submits it once. The error lands in a staging slot read back once per report interval. With a
+// validation set (setValidationData, uploaded once), the same submit also runs a forward pass over the
+// validation windows after the updates, and its error lands beside the training error. Two schedules of the
 // recurrence exist: stepwise (a dispatch per time step, any size) and persistent (one dispatch for
 // all T steps of a layer, when the batch's state fits one workgroup); calibrate() times both on the
 // real training data and keeps the faster.
@@ -30,13 +32,14 @@ import {
   type OptimizerState,
   stateArrays,
 } from '../../model/optimizer.js';
-import type {
-  AdapterDescription,
-  Backend,
-  EpochOptions,
-  GpuCounters,
-  GradientResult,
-  KernelTimes,
+import {
+  type AdapterDescription,
+  type Backend,
+  checkValidationData,
+  type EpochOptions,
+  type GpuCounters,
+  type GradientResult,
+  type KernelTimes,
 } from '../backend.js';
 import { checkBatchFits, checkModelFits } from './capacity.js';
 import type { GpuContext } from './context.js';
@@ -89,6 +92,14 @@ interface Training {
   update: OptimizerUpdate;
   buffers: GPUBuffer[];
   workspace: Workspace;
+}
+
+/** The validation set on the GPU, uploaded once by setValidationData, and the pass over all of it. */
+interface Validation {
+  data: Dataset;
+  pass: Pass;
+  workspace: Workspace;
+  buffers: GPUBuffer[];
 }
 
 /** The optimiser's state on the GPU: stateArrays(name) buffers of P values (16 bytes where unused). */
@@ -153,6 +164,9 @@ export class WebGpuBackend implements Backend {
   private readonly requestedSchedule: Schedule | 'auto';
   private calibrated: Calibration | null = null;
   private training: Training | null = null;
+  private validation: Validation | null = null;
+  /** The validation errors that came back with the last readLosses(), until taken. */
+  private returnedValidation: number[] = [];
   private scratch: Scratch | null = null;
   private staging: GPUBuffer | null = null;
   private readChain: Promise<unknown> = Promise.resolve();
@@ -310,6 +324,42 @@ export class WebGpuBackend implements Backend {
   }
 
   /**
+   * Makes `data` the validation set: checked against the model and the device limits, then its
+   * windows uploaded once, with a workspace and an evaluate pass of its own; null removes it. Every
+   * epoch that queues an error then also encodes the validation error in the same submit.
+   */
+  setValidationData(data: Dataset | null): void {
+    this.assertUsable();
+    if (data !== null) {
+      checkValidationData(data, this.config);
+      checkBatchFits(this.layout, this.context.limits, data.count, data.count, 'validation');
+    }
+    this.releaseValidation();
+    if (data === null) return;
+    const allocator = this.allocator;
+    const samples = allocator.buffer('validation samples (N, T, I)', data.x.byteLength, GPUBufferUsage.STORAGE, data.x);
+    const targets = allocator.buffer('validation targets (N, O)', data.t.byteLength, GPUBufferUsage.STORAGE, data.t);
+    const identity = identityOrder(allocator, 'validation samples in order (N)', data.count);
+    const workspace = new Workspace(allocator, this.layout, data.count, 'validation');
+    const pass = new Pass(
+      this.passContext,
+      'validation samples',
+      workspace,
+      { samples, targets, order: identity },
+      data.count,
+      1,
+    );
+    this.validation = { data, pass, workspace, buffers: [samples, targets, identity] };
+  }
+
+  /** The validation errors read back by the last readLosses(), oldest first; handed over once. */
+  takeValidationLosses(): number[] {
+    const losses = this.returnedValidation;
+    this.returnedValidation = [];
+    return losses;
+  }
+
+  /**
    * Times epochs of each schedule on the training data (a warm-up, then the best of several rounds)
    * and keeps the faster for this device, model shape and batch. The parameters and the optimiser's
    * state are restored afterwards, so it
@@ -435,7 +485,10 @@ export class WebGpuBackend implements Backend {
     this.lastEpochEvaluated = evaluate;
     const encoder = this.device.createCommandEncoder({ label: 'epoch' });
     this.encodeEpoch(encoder, training, this.schedule(), evaluate);
-    if (evaluate) this.epochResults.encodeEpoch(encoder, training.workspace.outputs, 0, this.params);
+    if (evaluate) {
+      const validation = this.validation === null ? null : { buffer: this.validation.workspace.outputs, offset: 0 };
+      this.epochResults.encodeEpoch(encoder, training.workspace.outputs, 0, this.params, validation);
+    }
     this.submit(encoder);
     this.paramsVersion++;
   }
@@ -449,7 +502,11 @@ export class WebGpuBackend implements Backend {
     } catch (error) {
       throw this.failureOr(error);
     }
-    if (results === null) return [];
+    if (results === null) {
+      this.returnedValidation = [];
+      return [];
+    }
+    this.returnedValidation = results.validationLosses;
     // The weights are those after the last epoch that queued an error; current if nothing came after.
     if (version === this.paramsVersion && this.lastEpochEvaluated) {
       this.returnedParams = { version, params: results.params };
@@ -486,6 +543,7 @@ export class WebGpuBackend implements Backend {
       training.evaluate.useLoss(loss);
       training.update = this.createUpdate(training.train, training.corrections);
     }
+    this.validation?.pass.useLoss(loss);
     this.scratch?.pass?.useLoss(loss);
   }
 
@@ -517,13 +575,17 @@ export class WebGpuBackend implements Backend {
     if (this.disposed) return;
     this.disposed = true;
     this.training = null;
+    this.validation = null;
     this.scratch = null;
     this.profiler?.destroy();
     this.profiler = null;
     this.allocator.releaseAll();
   }
 
-  /** Every minibatch step (forward, BPTT, gradients, update), then the error over all samples. */
+  /**
+   * Every minibatch step (forward, BPTT, gradients, update), then the error over all samples and,
+   * with a validation set, over the validation samples.
+   */
   private encodeEpoch(encoder: GPUCommandEncoder, training: Training, schedule: Schedule, evaluate: boolean): void {
     const compute = encoder.beginComputePass({ label: 'epoch' });
     for (let s = 0; s < training.steps; s++) {
@@ -531,7 +593,10 @@ export class WebGpuBackend implements Backend {
       training.train.encodeBackward(compute, s, schedule);
       training.update.encode(compute, s);
     }
-    if (evaluate) training.evaluate.encodeForward(compute, 0, schedule, 'evaluate');
+    if (evaluate) {
+      training.evaluate.encodeForward(compute, 0, schedule, 'evaluate');
+      this.validation?.pass.encodeForward(compute, 0, schedule, 'evaluate');
+    }
     compute.end();
   }
 
@@ -713,6 +778,15 @@ export class WebGpuBackend implements Backend {
     for (const buffer of training.buffers) this.allocator.release(buffer);
     this.training = null;
     this.calibrated = null;
+  }
+
+  private releaseValidation(): void {
+    const validation = this.validation;
+    if (validation === null) return;
+    validation.pass.release();
+    validation.workspace.release();
+    for (const buffer of validation.buffers) this.allocator.release(buffer);
+    this.validation = null;
   }
 
   private releaseScratch(scratch: Scratch): void {
