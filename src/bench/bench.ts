@@ -12,6 +12,7 @@
 // per kernel group (`kernelMs`). On SwiftShader those timestamps are the CPU's clock around its
 // emulation, not a GPU's.
 
+import Papa from 'papaparse';
 import type { AdapterDescription, Backend, BackendName, KernelTimes } from '../backends/backend.js';
 import type { Dataset } from '../data/dataset.js';
 import { Rng } from '../data/rng.js';
@@ -305,7 +306,10 @@ export function resultsToCsv(results: BenchResult[]): string {
 
 /** Reads back what resultsToCsv wrote (numbers as numbers, empty as null; no kernel times, no kernelMs). */
 export function resultsFromCsv(text: string): BenchResult[] {
-  const rows = parseSimpleCsv(text);
+  // papaparse (the project's CSV parser) splits rows and quoted fields; the checks are ours.
+  const rows = Papa.parse<string[]>(text.replace(/\r?\n$/, ''), { delimiter: ',', newline: '\n' }).data.map((row) =>
+    row.map((cell) => cell.replace(/\r$/, '')),
+  );
   const header = rows.shift();
   const current = [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES].join(',');
   if (header === undefined || (header.join(',') !== current && header.join(',') !== CSV_COLUMNS.join(','))) {
@@ -330,35 +334,4 @@ export function resultsFromCsv(text: string): BenchResult[] {
     if (complete) record.kernelMs = kernelMs;
     return record as unknown as BenchResult;
   });
-}
-
-function parseSimpleCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (ch === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-    } else if (ch !== '\r') cell += ch;
-  }
-  if (cell !== '' || row.length > 0) {
-    row.push(cell);
-    rows.push(row);
-  }
-  return rows;
 }
