@@ -5,18 +5,16 @@
 // test-results/ as artifacts.
 
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type AppPage,
-  type AppServer,
   artifactsDir,
   chartCounts,
   liveResources,
-  openApp,
   pickBackend,
   setField,
-  startApp,
   statsRows,
+  useApp,
   waitForPhase,
 } from './harness.js';
 
@@ -28,23 +26,7 @@ const EPOCHS = 101;
 const GPU_RUN_MS = 240_000;
 const GPU_TEST_MS = GPU_RUN_MS + 30_000;
 
-let app: AppServer;
-const pages: AppPage[] = [];
-
-beforeAll(async () => {
-  app = await startApp();
-}, 120_000);
-
-afterAll(async () => {
-  for (const { context } of pages) await context.close();
-  await app?.close();
-});
-
-async function open(options: Parameters<typeof openApp>[1] = {}): Promise<AppPage> {
-  const opened = await openApp(app, options);
-  pages.push(opened);
-  return opened;
-}
+const open = useApp();
 
 /** The error fell the way the seed's training makes it fall (below 0.6 and a quarter of epoch 1's). */
 function expectErrorFell(row: { firstError: number; lastError: number; epoch: number }, epochs: number) {

@@ -2,35 +2,15 @@
 // WebGPU on SwiftShader here) shows both in the table and the chart, says the adapter is software
 // emulation, and its JSON and CSV downloads hold the same results. Screenshots go to test-results/.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type BenchResult, resultsFromCsv } from '../../src/bench/bench.js';
-import {
-  type AppPage,
-  type AppServer,
-  downloadOf,
-  liveResources,
-  openApp,
-  overflowsSideways,
-  screenshot,
-  startApp,
-} from './harness.js';
+import { downloadOf, liveResources, overflowsSideways, screenshot, useApp } from './harness.js';
 
-let app: AppServer;
-const pages: AppPage[] = [];
-
-beforeAll(async () => {
-  app = await startApp();
-}, 120_000);
-
-afterAll(async () => {
-  for (const { context } of pages) await context.close();
-  await app?.close();
-});
+const open = useApp();
 
 describe('the benchmark view', () => {
   it('runs a tiny sweep on both backends, charts it, and exports JSON and CSV that agree', async () => {
-    const opened = await openApp(app, { suffix: '#benchmark' });
-    pages.push(opened);
+    const opened = await open({ suffix: '#benchmark' });
     const { page, problems } = opened;
     expect(await page.isVisible('#bench-view')).toBe(true);
     expect(await page.isVisible('#train-view')).toBe(false);

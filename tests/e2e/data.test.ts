@@ -4,42 +4,24 @@
 // loaded again (to forecast and to go on training), divergence explained, and settings from a link.
 // Screenshots go to test-results/.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type AppPage,
-  type AppServer,
   chartCounts,
   downloadOf,
   dropFile,
   liveResources,
-  openApp,
   overflowsSideways,
   pickBackend,
   screenshot,
   setField,
-  startApp,
   statsRows,
   textFile,
+  useApp,
   waitForPhase,
 } from './harness.js';
 
-let app: AppServer;
-const pages: AppPage[] = [];
-
-beforeAll(async () => {
-  app = await startApp();
-}, 120_000);
-
-afterAll(async () => {
-  for (const { context } of pages) await context.close();
-  await app?.close();
-});
-
-async function open(options: Parameters<typeof openApp>[1] = {}): Promise<AppPage> {
-  const opened = await openApp(app, options);
-  pages.push(opened);
-  return opened;
-}
+const open = useApp();
 
 /** A daily series with a date column, a value with a trend and a season, and a second column. */
 function pricesCsv(rows: number): string {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { build, type PreviewServer, preview } from 'vite';
+import { afterAll, beforeAll } from 'vitest';
 import { repoRoot } from '../helpers.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -232,4 +233,26 @@ export async function overflowsSideways(page: Page): Promise<boolean> {
 
 export async function pickBackend(page: Page, backend: 'webgpu' | 'cpu' | 'both'): Promise<void> {
   await page.check(`input[name="backend"][value="${backend}"]`);
+}
+
+/**
+ * One built and served app per test file, started before its tests and closed after them with every
+ * page it opened; returns the function that opens a page on it.
+ */
+export function useApp(): (options?: Parameters<typeof openApp>[1]) => Promise<AppPage> {
+  let app: AppServer | undefined;
+  const pages: AppPage[] = [];
+  beforeAll(async () => {
+    app = await startApp();
+  }, 120_000);
+  afterAll(async () => {
+    for (const { context } of pages) await context.close();
+    await app?.close();
+  });
+  return async (options = {}) => {
+    if (app === undefined) throw new Error('useApp: the app is not started (call it at the top of a test file)');
+    const opened = await openApp(app, options);
+    pages.push(opened);
+    return opened;
+  };
 }
