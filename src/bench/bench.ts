@@ -290,18 +290,12 @@ const KERNEL_COLUMNS = {
 const KERNEL_COLUMN_NAMES = Object.keys(KERNEL_COLUMNS) as (keyof typeof KERNEL_COLUMNS)[];
 
 export function resultsToCsv(results: BenchResult[]): string {
-  const cell = (value: unknown): string => {
-    if (value === null || value === undefined) return '';
-    const text = String(value);
-    return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-  };
-  const lines = [[...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES].join(',')];
-  for (const r of results) {
-    const base = CSV_COLUMNS.map((key) => cell(r[key]));
-    const kernels = KERNEL_COLUMN_NAMES.map((column) => cell(r.kernelMs?.[KERNEL_COLUMNS[column]]));
-    lines.push([...base, ...kernels].join(','));
-  }
-  return `${lines.join('\n')}\n`;
+  const text = (value: unknown): string => (value === null || value === undefined ? '' : String(value));
+  const rows = results.map((r) => [
+    ...CSV_COLUMNS.map((key) => text(r[key])),
+    ...KERNEL_COLUMN_NAMES.map((column) => text(r.kernelMs?.[KERNEL_COLUMNS[column]])),
+  ]);
+  return `${Papa.unparse({ fields: [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES], data: rows }, { newline: '\n' })}\n`;
 }
 
 /** Reads back what resultsToCsv wrote (numbers as numbers, empty as null; no kernel times, no kernelMs). */

@@ -3,6 +3,7 @@
 // file's normalisation), then each prediction is fed back as the next input. Stdout is CSV:
 // `step,<output columns>` in the data's original units.
 
+import Papa from 'papaparse';
 import { denormaliseOutputs, normaliseValues } from '../data/normalise.js';
 import { Rng } from '../data/rng.js';
 import { selectColumns } from '../data/windows.js';
@@ -50,14 +51,9 @@ export async function predictCommand(argv: string[], write: (text: string) => vo
   });
   const forecast = freeRunForecast(model.layout, model.params, lastWindow, steps);
   const original = model.normalisation ? denormaliseOutputs(model.normalisation, outputs.columns, forecast) : forecast;
-  const header = ['step', ...outputs.columns.map(csvCell)].join(',');
-  const lines = [header];
-  for (let s = 0; s < steps; s++) {
-    lines.push([String(s + 1), ...Array.from(original.subarray(s * O, (s + 1) * O), (v) => String(v))].join(','));
-  }
-  write(`${lines.join('\n')}\n`);
-}
-
-function csvCell(text: string): string {
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  const rows = Array.from({ length: steps }, (_, s) => [
+    String(s + 1),
+    ...Array.from(original.subarray(s * O, (s + 1) * O), (v) => String(v)),
+  ]);
+  write(`${Papa.unparse({ fields: ['step', ...outputs.columns], data: rows }, { newline: '\n' })}\n`);
 }
