@@ -3,6 +3,7 @@
 
 import { readBatchFile } from '../data/dataset.js';
 import { parseJson, toNested } from '../model/modelFile.js';
+import { checkFloat32Tree } from '../model/validate.js';
 import { openBackend, parseBackendChoice } from './backends.js';
 import { readModelOption, readTextFile } from './files.js';
 import { parseOptions, requiredString, stringOption } from './options.js';
@@ -25,7 +26,10 @@ export async function gradientsCommand(argv: string[], log: (line: string) => vo
     const result = await backend.gradients(batch.x, batch.t, batch.count);
     const O = model.config.outputSize;
     const y = Array.from({ length: batch.count }, (_, b) => Array.from(result.y.subarray(b * O, (b + 1) * O)));
-    process.stdout.write(`${JSON.stringify({ loss: result.loss, y, grads: toNested(model.layout, result.grads) })}\n`);
+    const output = { loss: result.loss, y, grads: toNested(model.layout, result.grads) };
+    // JSON has no Infinity or NaN (it would print null): say which value overflowed instead.
+    checkFloat32Tree(output, '', "JSON cannot hold it; the model's weights are too large for this batch");
+    process.stdout.write(`${JSON.stringify(output)}\n`);
   } finally {
     close();
   }
