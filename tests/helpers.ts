@@ -1,5 +1,6 @@
 // Shared test helpers: reading the float64 fixtures and comparing tensors with stated tolerances.
 
+import { type SpawnSyncOptions, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +10,21 @@ import { fromNested, type Model, readModelFile } from '../src/model/modelFile.js
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const fixturesDir = join(repoRoot, '..', 'shared', 'fixtures', 'gradients');
+
+/** `node` arguments that run the CLI from source, as `npm run cli` does (from repoRoot). */
+export const CLI_ARGS = ['--import', 'tsx', '--import', './scripts/register-raw.mjs', 'src/cli/main.ts'];
+
+/** Runs the CLI to the end; `options` may set the environment or stdio. */
+export function cli(args: string[], options: SpawnSyncOptions = {}) {
+  const result = spawnSync(process.execPath, [...CLI_ARGS, ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    timeout: 120_000,
+    ...options,
+  });
+  return { status: result.status, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
+}
+
 export const FIXTURE_CASES = ['tiny', 'seed', 'multi', 'stacked'] as const;
 
 export interface Fixture {

@@ -3,7 +3,6 @@
 // model. Without --json it prints progress and a summary for a person; with --json, stdout is
 // exactly one JSON object (see README, "train --json").
 
-import { writeFileSync } from 'node:fs';
 import { CpuBackend } from '../backends/cpu/cpuBackend.js';
 import { InputError } from '../model/errors.js';
 import { type Model, toModelFile } from '../model/modelFile.js';
@@ -20,7 +19,7 @@ import { type Run, startRun } from '../train/run.js';
 import { type Fallback, trainToEnd } from '../train/trainer.js';
 import { type BackendChoice, openBackend, parseBackendChoice } from './backends.js';
 import { DATA_OPTIONS, type DataChoice, readDataChoice } from './dataOptions.js';
-import { readModelOption } from './files.js';
+import { checkWritablePath, readModelOption, writeFileAtomic } from './files.js';
 import {
   intListOption,
   intOption,
@@ -149,6 +148,8 @@ export function runFor(s: Pick<TrainSettings, 'seed' | 'window' | 'hiddenSizes' 
 
 export async function trainCommand(argv: string[], log: (line: string) => void): Promise<void> {
   const s = readTrainSettings(argv);
+  // A save that cannot work is refused now, not after the whole run.
+  if (s.save !== undefined) checkWritablePath(s.save, '--save');
   const run = runFor(s);
   const { train: data, validation } = run.prepared;
   if (s.batchSize > data.count) {
@@ -222,7 +223,7 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
           ? { optimizer: { ...result.optimizerState, settings: s.optimizer, loss: s.loss } }
           : {}),
       };
-      writeFileSync(s.save, `${JSON.stringify(toModelFile(model))}\n`);
+      writeFileAtomic(s.save, `${JSON.stringify(toModelFile(model))}\n`, '--save');
     }
     const finalValidation = result.validationLosses[result.validationLosses.length - 1];
     if (s.json) {
