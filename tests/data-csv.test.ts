@@ -324,13 +324,13 @@ describe('CSV hostile input (issue 14)', () => {
     expect(bom.columns).toEqual(['a', 'b']);
     const utf16le = new Uint8Array([0xff, 0xfe, ...Array.from(text).flatMap((c) => [c.charCodeAt(0), 0])]);
     await expect(parseCsv(new Blob([utf16le]), { field: 'f.csv' })).rejects.toThrow(
-      'f.csv: is UTF-16 text; save it as UTF-8',
+      'f.csv: the file is UTF-16 text; save it as UTF-8',
     );
     // Without a byte-order mark: the NUL beside every character gives it away (big-endian here).
     const utf16be = new Uint8Array(Array.from(text).flatMap((c) => [0, c.charCodeAt(0)]));
     await expect(parseCsv(new Blob([utf16be]), { field: 'f.csv' })).rejects.toThrow('is UTF-16 text');
     await expect(parseCsv(new Blob([new Uint8Array(64)]), { field: 'f.csv' })).rejects.toThrow(
-      'f.csv: is not a text file (it holds NUL bytes)',
+      'f.csv: the file is not a text file (it holds NUL bytes)',
     );
   });
 });

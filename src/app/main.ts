@@ -7,6 +7,7 @@
 import './trustedTypes.js';
 import './styles.css';
 import type { BackendName } from '../backends/backend.js';
+import { decodeTextFile } from '../data/textFile.js';
 import { InputError } from '../model/errors.js';
 import { describeConfig, type ModelConfig, paramLayout, sameShape } from '../model/layout.js';
 import { type Model, parseJson, readModelFile, toModelFile } from '../model/modelFile.js';
@@ -501,7 +502,8 @@ async function loadModel(file: File): Promise<void> {
         `is ${(file.size / 2 ** 20).toFixed(1)} MiB; model files up to 256 MiB can be loaded`,
       );
     }
-    const model = readModelFile(parseJson(await file.text(), file.name));
+    const text = decodeTextFile(new Uint8Array(await file.arrayBuffer()), file.name);
+    const model = readModelFile(parseJson(text, file.name));
     loaded = { model, name: file.name };
   } catch (err) {
     // Whatever was loaded or trained before stays as it was.
@@ -552,6 +554,17 @@ function modelConfig(run: ShownRun): ModelConfig {
 }
 
 downloadButton.addEventListener('click', () => {
+  setText(modelError, '');
+  try {
+    downloadModel();
+  } catch (err) {
+    // A weight beyond float32's range: no file is offered that could not be loaded again.
+    if (!(err instanceof InputError)) throw err;
+    setText(modelError, `The model was not downloaded: ${sentence(`${err.field} ${messageOf(err)}`)}`);
+  }
+});
+
+function downloadModel(): void {
   const lane = lanes.find((l) => l.last !== null);
   if (shown === null || lane === undefined || lane.last === null) return;
   const config = modelConfig(shown);
@@ -578,7 +591,7 @@ downloadButton.addEventListener('click', () => {
       .replace(/[^a-z0-9]+/g, '-')
       .replace(/^-|-$/g, '') || 'data';
   downloadText(`webgpu-lstm-${slug}-epoch-${lane.last.epoch}.json`, `${JSON.stringify(file)}\n`, 'application/json');
-});
+}
 
 forecastButton.addEventListener('click', () => {
   if (!active() && loaded !== null) void start(true);

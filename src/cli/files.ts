@@ -60,7 +60,7 @@ export function readTextFile(path: string, option: string, maxBytes = MAX_FILE_B
       if (read === 0) break;
       length += read;
     }
-    return decodeTextFile(buffer.subarray(0, length), option, path);
+    return decodeTextFile(buffer.subarray(0, length), option, `"${path}"`);
   } catch (err) {
     if (err instanceof InputError) throw err;
     throw new InputError(option, `cannot read "${path}" (${codeOf(err)})`);

@@ -129,7 +129,8 @@ export async function parseCsv(source: string | Blob, options: CsvStreamOptions 
   }
   const { signal, onProgress } = options;
   signal?.throwIfAborted();
-  const text = typeof source === 'string' ? source : decodeTextFile(new Uint8Array(await source.arrayBuffer()), field);
+  const text =
+    typeof source === 'string' ? source : decodeTextFile(new Uint8Array(await source.arrayBuffer()), field, 'the file');
   const plan = planParse(text, options);
   const table = new TableBuilder(plan);
   const body = stripBom(text);

@@ -7,9 +7,12 @@ import { InputError } from '../model/errors.js';
 /** Bytes looked at for NUL bytes: enough to tell UTF-16 text from UTF-8. */
 const SAMPLE_BYTES = 4096;
 
-/** Decodes `bytes` as UTF-8; `field` names the file in errors (an option, a file name). */
-export function decodeTextFile(bytes: Uint8Array, field: string, name?: string): string {
-  const what = name === undefined ? '' : `${JSON.stringify(name)} `;
+/**
+ * Decodes `bytes` as UTF-8. Errors name `field` (an option, a file name) and begin with `subject`
+ * when given (the file's quoted path, "the file").
+ */
+export function decodeTextFile(bytes: Uint8Array, field: string, subject?: string): string {
+  const what = subject === undefined ? '' : `${subject} `;
   const utf16 = new InputError(field, `${what}is UTF-16 text; save it as UTF-8`);
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) throw utf16;
   const sample = bytes.subarray(0, SAMPLE_BYTES);
