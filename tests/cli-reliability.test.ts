@@ -62,6 +62,39 @@ describe('numbers beyond float32', () => {
   });
 });
 
+describe('results beyond float32', () => {
+  it('predict refuses a forecast that overflows in the data’s units instead of printing Infinity', () => {
+    const model = modelJson();
+    model.dense.b = [3];
+    model.normalisation = { method: 'z-score', columns: ['sine'], offset: [0], scale: [3e38] };
+    const path = write('overflowing.json', JSON.stringify(model));
+    expectRefusal(
+      cli(['predict', '--model', path, '--steps', '3']),
+      /^error: --model: the forecast for "sine" at step 1 is 9e\+38, beyond float32's range/,
+    );
+  });
+
+  it('gradients refuses an infinite gradient instead of printing null', () => {
+    const model = modelJson();
+    model.dense.b = [3e38];
+    const path = write('huge-output.json', JSON.stringify(model));
+    const batch = write(
+      'far-target.json',
+      JSON.stringify({ x: [Array.from({ length: 10 }, () => [0])], t: [[-3e38]] }),
+    );
+    const result = cli(['gradients', '--backend', 'cpu', '--model', path, '--batch', batch]);
+    // gradients says which backend it runs on (stderr), then the one error line.
+    const [note, error, ...rest] = result.stderr.trimEnd().split('\n');
+    expect(note).toBe('backend: cpu');
+    expect(error).toMatch(
+      /^error: grads\.\S+: is (-?Infinity|NaN), not a number finite in float32 .*JSON cannot hold it/,
+    );
+    expect(rest).toEqual([]);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+  });
+});
+
 describe('--save', () => {
   it('is refused before training when it cannot work: missing folder, a directory, empty, not writable', () => {
     const train = (save: string) => cli(['train', '--backend', 'cpu', '--epochs', '3', '--save', save]);

@@ -2,6 +2,7 @@
 // {"loss", "y", "grads"} with grads in the model file's nested layout.
 
 import { readBatchFile } from '../data/dataset.js';
+import { InputError } from '../model/errors.js';
 import { parseJson, toNested } from '../model/modelFile.js';
 import { checkFloat32Tree } from '../model/validate.js';
 import { openBackend, parseBackendChoice } from './backends.js';
@@ -28,7 +29,9 @@ export async function gradientsCommand(argv: string[], log: (line: string) => vo
     const y = Array.from({ length: batch.count }, (_, b) => Array.from(result.y.subarray(b * O, (b + 1) * O)));
     const output = { loss: result.loss, y, grads: toNested(model.layout, result.grads) };
     // JSON has no Infinity or NaN (it would print null): say which value overflowed instead.
-    checkFloat32Tree(output, '', "JSON cannot hold it; the model's weights are too large for this batch");
+    const overflowed = "JSON cannot hold it; the model's weights are too large for this batch";
+    if (!Number.isFinite(output.loss)) throw new InputError('loss', `is ${output.loss}; ${overflowed}`);
+    checkFloat32Tree({ y: output.y, grads: output.grads }, '', overflowed);
     process.stdout.write(`${JSON.stringify(output)}\n`);
   } finally {
     close();

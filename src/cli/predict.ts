@@ -57,7 +57,7 @@ export async function predictCommand(argv: string[], write: (text: string) => vo
     throw new InputError(
       '--model',
       `the forecast for ${JSON.stringify(outputs.columns[overflow % O])} at step ${Math.floor(overflow / O) + 1} is ` +
-        `${original[overflow]}, beyond float32's range: the model's weights or normalisation do not fit this data`,
+        `${Number(original[overflow].toPrecision(6))}, beyond float32's range: the model's weights or normalisation do not fit this data`,
     );
   }
   const rows = Array.from({ length: steps }, (_, s) => [
