@@ -9,19 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkWritablePath, MAX_FILE_BYTES, readTextFile, type WriteCalls, writeFileAtomic } from '../src/cli/files.js';
-import { InputError } from '../src/model/errors.js';
+import { inputErrorOf } from './helpers.js';
 
 const tmp = fs.mkdtempSync(join(tmpdir(), 'webgpu-lstm-files-'));
 
-function messageOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof InputError) return err.message;
-    throw err;
-  }
-  throw new Error('expected an InputError');
-}
+const messageOf = (run: () => unknown) => inputErrorOf(run).message;
 
 describe('reading a file named on the command line', () => {
   it('refuses devices, a FIFO and a directory before reading a byte', () => {

@@ -5,11 +5,23 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Dataset, readBatchFile } from '../src/data/dataset.js';
+import { InputError } from '../src/model/errors.js';
 import type { ParamLayout } from '../src/model/layout.js';
 import { fromNested, type Model, readModelFile } from '../src/model/modelFile.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const fixturesDir = join(repoRoot, '..', 'shared', 'fixtures', 'gradients');
+
+/** The InputError that `run` throws (anything else thrown fails the test, as does nothing thrown). */
+export function inputErrorOf(run: () => unknown): InputError {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof InputError) return err;
+    throw err;
+  }
+  throw new Error('expected an InputError');
+}
 
 /** `node` arguments that run the CLI from source, as `npm run cli` does (from repoRoot). */
 export const CLI_ARGS = ['--import', 'tsx', '--import', './scripts/register-raw.mjs', 'src/cli/main.ts'];

@@ -8,7 +8,7 @@ import { initParams } from '../src/model/init.js';
 import { paramLayout } from '../src/model/layout.js';
 import { parseJson, readModelFile, toModelFile } from '../src/model/modelFile.js';
 import { DEFAULT_OPTIMIZER } from '../src/model/optimizer.js';
-import { FIXTURE_CASES, loadFixture } from './helpers.js';
+import { FIXTURE_CASES, inputErrorOf, loadFixture } from './helpers.js';
 
 const config = { inputSize: 2, hiddenSizes: [3, 2], outputSize: 1, window: 4 };
 const layout = paramLayout(config);
@@ -249,15 +249,7 @@ describe('save and load', () => {
 });
 
 describe('batch file', () => {
-  const errorOfBatch = (value: unknown, shape = config): InputError => {
-    try {
-      readBatchFile(value, shape);
-    } catch (err) {
-      if (err instanceof InputError) return err;
-      throw err;
-    }
-    throw new Error('expected an InputError');
-  };
+  const errorOfBatch = (value: unknown, shape = config) => inputErrorOf(() => readBatchFile(value, shape));
   const batch = () => ({
     x: [
       [
