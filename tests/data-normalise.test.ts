@@ -179,11 +179,11 @@ describe('normalisation within float32 (issue 14)', () => {
     const data = table([0, 1e-30, 2e-30, 3e38]);
     const norm = fitNormalisation(data, 'min-max', { start: 0, end: 3 });
     expect(() => normaliseTable(data, norm)).toThrowError(
-      /^normalise: value 3e\+38 \(row 4 of column "x"\) normalises to 1\.5e\+68 with offset 0 and scale 2e-30, beyond float32's range$/,
+      /^normalise: value 3e\+38 \(data row 4 of column "x"\) normalises to 1\.5e\+68 with offset 0 and scale 2e-30, beyond float32's range$/,
     );
     const loaded = { method: 'z-score' as const, columns: ['x'], offset: [0], scale: [1e-30] };
     expect(() => normaliseValues(loaded, 'x', [1, 1e10])).toThrowError(
-      /^normalisation: value 10000000000 \(row 2 of column "x"\) normalises to 1e\+40/,
+      /^normalisation: value 10000000000 \(data row 2 of column "x"\) normalises to 1e\+40/,
     );
   });
 });

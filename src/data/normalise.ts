@@ -97,7 +97,7 @@ function normaliseColumn(norm: Normalisation, c: number, values: ArrayLike<numbe
     if (!isFloat32Finite(out[r])) {
       throw new InputError(
         field,
-        `value ${values[r]} (row ${r + 1} of column ${describeValue(norm.columns[c])}) normalises to ${Number(out[r].toPrecision(6))} ` +
+        `value ${values[r]} (data row ${r + 1} of column ${describeValue(norm.columns[c])}) normalises to ${Number(out[r].toPrecision(6))} ` +
           `with offset ${o} and scale ${s}, beyond float32's range`,
       );
     }

@@ -60,9 +60,8 @@ export function checkFloat32Tree(value: unknown, path: string, consequence: stri
   } else if (Array.isArray(value) || ArrayBuffer.isView(value)) {
     const list = value as ArrayLike<unknown>;
     for (let i = 0; i < list.length; i++) {
-      // Only a bad number pays for building its path.
-      if (typeof list[i] !== 'number' || !isFloat32Finite(list[i]))
-        checkFloat32Tree(list[i], `${path}[${i}]`, consequence);
+      // Good numbers are passed over here, so only nested arrays and a bad number build a path.
+      if (!isFloat32Finite(list[i])) checkFloat32Tree(list[i], `${path}[${i}]`, consequence);
     }
   } else if (isRecord(value)) {
     for (const [key, item] of Object.entries(value)) checkFloat32Tree(item, path ? `${path}.${key}` : key, consequence);
@@ -133,8 +132,8 @@ export function readTensor(
     for (let i = 0; i < node.length; i++) {
       const item: unknown = node[i];
       if (depth === shape.length - 1) {
-        if (!isFloat32Finite(item)) float32Number(item, indexPath(path, shape, base + i));
-        write(base + i, item as number);
+        // float32Number throws, naming the element; its path is built only then.
+        write(base + i, isFloat32Finite(item) ? item : float32Number(item, indexPath(path, shape, base + i)));
       } else {
         walk(item as unknown[], depth + 1, base + i * stride);
       }
