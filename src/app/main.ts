@@ -11,7 +11,7 @@ import { InputError } from '../model/errors.js';
 import { describeConfig, type ModelConfig, paramLayout, sameShape } from '../model/layout.js';
 import { type Model, parseJson, readModelFile, toModelFile } from '../model/modelFile.js';
 import { BenchView } from './benchView.js';
-import { Chart, type ChartSpec, type SeriesSpec } from './charts.js';
+import { Chart, type ChartSeries, type ChartSpec } from './charts.js';
 import {
   BACKEND_LABEL,
   type BackendTrace,
@@ -38,9 +38,10 @@ import {
   shownData,
 } from './dataView.js';
 import { byId, downloadText, el, setText } from './dom.js';
+import { defaultFieldValues, FIELDS, fieldApplies, fieldOf, type SourceKind } from './fields.js';
 import { SettingsForm } from './form.js';
 import { adapterName, type GpuAccess, type GpuProbe, probeWebGpu } from './gpu.js';
-import { readLink, writeLink } from './link.js';
+import { describeNames, readLink, writeLink } from './link.js';
 import { hideNotice, sentence, showNotice } from './notices.js';
 import type { RunFailure, RunRequest } from './protocol.js';
 import {
@@ -52,18 +53,7 @@ import {
   type TrainingRun,
 } from './runners.js';
 import type { Snapshot } from './session.js';
-import {
-  type AppSettings,
-  type BackendChoice,
-  defaultFieldValues,
-  FIELDS,
-  fieldApplies,
-  fieldOf,
-  messageOf,
-  parseBackendChoice,
-  parseSettings,
-  type SourceKind,
-} from './settings.js';
+import { APP_BACKEND, type AppBackendChoice, type AppSettings, messageOf, parseSettings } from './settings.js';
 
 type LaneStatus = 'running' | 'pausing' | 'paused' | 'finished' | 'stopped' | 'diverged' | 'failed';
 
@@ -164,7 +154,7 @@ function seriesSpec(): ChartSpec {
   const current = shownView();
   const view = current?.view ?? null;
   const column = view?.prepared.outputs[outputIndex] ?? 'value';
-  const series: SeriesSpec[] = [{ label: `data (${column})`, color: 'data', width: 1, points: true, format: fmt3 }];
+  const series: ChartSeries[] = [{ label: `data (${column})`, color: 'data', width: 1, points: true, format: fmt3 }];
   for (const lane of lanes) {
     const label = laneLabel(lane);
     series.push(
@@ -205,7 +195,7 @@ function withValidation(): boolean {
 }
 
 function errorSpec(): ChartSpec {
-  const series: SeriesSpec[] = [];
+  const series: ChartSeries[] = [];
   for (const lane of lanes) {
     const label = laneLabel(lane);
     series.push({ label: `error (${label})`, color: lane.backend, format: formatNumber });
@@ -229,7 +219,7 @@ function errorSpec(): ChartSpec {
 }
 
 function timingSpec(): ChartSpec {
-  const series: SeriesSpec[] = [];
+  const series: ChartSeries[] = [];
   for (const lane of lanes) {
     const label = laneLabel(lane);
     series.push(
@@ -317,12 +307,12 @@ function backendRadios(): HTMLInputElement[] {
   return [...backendFieldset.querySelectorAll<HTMLInputElement>('input[name="backend"]')];
 }
 
-function selectedBackend(): BackendChoice {
+function selectedBackend(): AppBackendChoice {
   const checked = backendRadios().find((r) => r.checked);
-  return parseBackendChoice(checked?.value ?? 'cpu');
+  return APP_BACKEND.parse(checked?.value ?? 'cpu');
 }
 
-function selectBackend(choice: BackendChoice): void {
+function selectBackend(choice: AppBackendChoice): void {
   for (const radio of backendRadios()) radio.checked = radio.value === choice;
 }
 
@@ -464,7 +454,10 @@ function applyLink(): void {
     else csv.fail(`${message}.`);
   }
   if (link.unknown.length > 0) {
-    showNotice('link', `The link has settings this app does not know (${link.unknown.join(', ')}); they were ignored.`);
+    showNotice(
+      'link',
+      `The link has settings this app does not know (${describeNames(link.unknown)}); they were ignored.`,
+    );
   }
   if (link.backend !== null) {
     selectBackend(link.backend);
@@ -473,10 +466,7 @@ function applyLink(): void {
   if (link.values.source === 'csv') {
     csv.choose(link.columns);
     const named = [...new Set([...(link.columns.inputs ?? []), ...(link.columns.outputs ?? [])])];
-    const columns =
-      named.length > 0
-        ? ` (its columns ${named.map((n) => JSON.stringify(n)).join(', ')} are chosen when it is read)`
-        : '';
+    const columns = named.length > 0 ? ` (its columns ${describeNames(named, true)} are chosen when it is read)` : '';
     csv.note(`This link trains on a CSV file, which a link cannot carry: choose the file${columns}.`);
   }
   csv.show(link.values.source === 'csv');
