@@ -1,4 +1,4 @@
-// `train`: the seed's task (noisy sine, windows predict the next value) by default, or any other
+// `train`: the blog's task (noisy sine, windows predict the next value) by default, or any other
 // series (generated, bundled, a CSV file), on a chosen backend, optionally going on from a saved
 // model. Without --json it prints progress and a summary for a person; with --json, stdout is
 // exactly one JSON object (see README, "train --json").

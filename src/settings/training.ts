@@ -5,14 +5,14 @@
 // for real use and small enough that a typo cannot exhaust memory.
 
 import { BUNDLED_NAMES, STOCK_SYMBOLS } from '../data/bundled.js';
-import { MAX_POINTS, SERIES_KINDS } from '../data/generators.js';
+import { MAX_MAGNITUDE, MAX_POINTS, SERIES_KINDS } from '../data/generators.js';
 import { NORMALISE_METHODS } from '../data/normalise.js';
 import { DEFAULT_OPTIMIZER, LOSSES, OPTIMIZERS, type OptimizerSettings } from '../model/optimizer.js';
 import { LIMITS } from '../model/validate.js';
 import { choice, defineTable, optional, real, type Setting, whole, wholeList } from './setting.js';
 
-/** Bound on magnitudes (noise, amplitude, the learning rate): far beyond use, well within float32. */
-const MAX_MAGNITUDE = 1e6;
+/** Far beyond any rate that trains (the error diverges well before), well within float32. */
+const MAX_LEARNING_RATE = 1e6;
 /** Bound on counts of epochs, reports and minibatch samples. */
 const MAX_COUNT = 1_000_000;
 
@@ -92,7 +92,7 @@ export const SETTINGS = defineTable({
   lr: real({
     default: 0.01,
     min: 0,
-    max: MAX_MAGNITUDE,
+    max: MAX_LEARNING_RATE,
     minExclusive: true,
     float32: true,
     help: 'learning rate',
