@@ -10,7 +10,7 @@ import {
   seriesViewOf,
   timingChartSpec,
 } from '../src/app/chartSpecs.js';
-import { errorColumns, seriesColumns, timingColumns } from '../src/app/columns.js';
+import { emptyTrace, errorColumns, seriesColumns, timingColumns } from '../src/app/columns.js';
 import { runSettingsFor, shownData } from '../src/app/dataView.js';
 import { defaultFieldValues, type FieldValues } from '../src/app/fields.js';
 import { parseSettings } from '../src/app/settings.js';
@@ -42,16 +42,9 @@ describe('chart specifications', () => {
     expect(spec.xLabel).toBe('x');
     expect(spec.formatX(1.23456)).toBe('1.23');
     expect(spec.marker).toBeNull();
-    const trace = {
-      backend: 'cpu' as const,
-      losses: [],
-      validation: [],
-      predictions: new Float32Array(40).fill(0.5),
-      forecast: null,
-      forecastFrom: 10,
-      timing: [],
-    };
-    const columns = seriesColumns(seriesViewOf(current, 0), [{ ...trace, backend: 'webgpu' }, trace]);
+    const predictions = new Float32Array(40).fill(0.5);
+    const traces = race.map((lane) => ({ ...emptyTrace(lane.backend), predictions, forecastFrom: 10 }));
+    const columns = seriesColumns(seriesViewOf(current, 0), traces);
     expect(columns).toHaveLength(spec.series.length + 1);
     expect(JSON.parse(countValues(columns, spec))).toEqual({
       'data (sine)': 50,
@@ -91,13 +84,9 @@ describe('chart specifications', () => {
     ]);
     expect(held.axes).toEqual([{ scale: 'y', label: 'error per sample', log: true }]);
     const traces = race.map((lane) => ({
-      backend: lane.backend,
+      ...emptyTrace(lane.backend),
       losses: [3, 2, 1],
       validation: [{ epoch: 3, loss: 4 }],
-      predictions: null,
-      forecast: null,
-      forecastFrom: 0,
-      timing: [],
     }));
     expect(errorColumns(traces, null, true)).toHaveLength(held.series.length + 1);
   });

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Dataset, readBatchFile } from '../src/data/dataset.js';
+import { InputError } from '../src/model/errors.js';
 import type { ParamLayout } from '../src/model/layout.js';
 import { fromNested, type Model, readModelFile } from '../src/model/modelFile.js';
 import type { RunSettings } from '../src/train/run.js';
@@ -91,4 +92,15 @@ export function windowSeries(series: Float32Array, window: number): Dataset {
     t[n] = series[n + window];
   }
   return { count, window, inputSize: 1, outputSize: 1, x, t };
+}
+
+/** The InputError that `run` throws (anything else fails the test). */
+export function inputErrorOf(run: () => unknown): InputError {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof InputError) return err;
+    throw err;
+  }
+  throw new Error('expected an InputError');
 }

@@ -6,7 +6,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BATCH_FILE, CLI_SETTINGS, COMMANDS, commandOptions, helpText } from '../src/cli/commands.js';
 import { option, parseOptions } from '../src/cli/options.js';
-import { InputError } from '../src/model/errors.js';
 import { paramLayout } from '../src/model/layout.js';
 import { readModelFile, toModelFile } from '../src/model/modelFile.js';
 import { DEFAULT_OPTIMIZER, initialState } from '../src/model/optimizer.js';
@@ -15,21 +14,12 @@ import { isDecimal, MAX_NUMBER_TEXT, parseNumber, readDecimal } from '../src/set
 import { type RealSetting, type Setting, SMALLEST_NORMAL_FLOAT32 } from '../src/settings/setting.js';
 import { SETTINGS } from '../src/settings/training.js';
 import { checkTrainOptions } from '../src/train/trainer.js';
+import { inputErrorOf } from './helpers.js';
 
 const TABLES = { training: SETTINGS, bench: BENCH_SETTINGS, cli: CLI_SETTINGS };
 const ALL: [string, Setting<unknown>][] = Object.entries(TABLES).flatMap(([table, settings]) =>
   Object.values(settings).map((s): [string, Setting<unknown>] => [`${table} ${s.name}`, s]),
 );
-
-function refusal(run: () => unknown): InputError {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof InputError) return err;
-    throw err;
-  }
-  throw new Error('expected an InputError');
-}
 
 const isBounded = (s: Setting<unknown>): s is Setting<unknown> & { min: number; max: number } =>
   typeof (s as { min?: unknown }).min === 'number';
@@ -59,10 +49,10 @@ describe('the settings table', () => {
             .filter((value) => value < min || value > max),
           (value) => {
             const text = list ? `${min}, ${value}` : String(value);
-            const err = refusal(() => setting.parse(text));
+            const err = inputErrorOf(() => setting.parse(text));
             expect(err.field).toBe(setting.name);
             expect(err.message).toMatch(new RegExp(`^${setting.name}: expected `));
-            expect(refusal(() => setting.parse(text, `--${setting.name}`)).field).toBe(`--${setting.name}`);
+            expect(inputErrorOf(() => setting.parse(text, `--${setting.name}`)).field).toBe(`--${setting.name}`);
           },
         ),
         { numRuns: 50 },
@@ -81,20 +71,20 @@ describe('the settings table', () => {
       '1,,2',
       '١٢',
     ]) {
-      expect(refusal(() => setting.parse(text)).field).toBe(setting.name);
+      expect(inputErrorOf(() => setting.parse(text)).field).toBe(setting.name);
     }
   });
 
   it('refuses what float32 cannot hold, naming the smallest or largest valid value', () => {
     const smallest = 'the smallest valid value is 1.1754943508222875e-38';
-    expect(refusal(() => SETTINGS.lr.parse('1e-320', '--lr')).message).toBe(
+    expect(inputErrorOf(() => SETTINGS.lr.parse('1e-320', '--lr')).message).toBe(
       `--lr: expected a number greater than 0 and at most 1000000, got 1e-320, which float32 (the precision training runs in) holds as 0; ${smallest}`,
     );
-    expect(refusal(() => SETTINGS['clip-norm'].parse('1e-300')).message).toContain(smallest);
-    expect(refusal(() => SETTINGS.epsilon.parse('1e-300')).message).toContain(smallest);
+    expect(inputErrorOf(() => SETTINGS['clip-norm'].parse('1e-300')).message).toContain(smallest);
+    expect(inputErrorOf(() => SETTINGS.epsilon.parse('1e-300')).message).toContain(smallest);
     // Subnormal in float32: GPUs may flush it to 0.
-    expect(refusal(() => SETTINGS.lr.parse('1e-40')).message).toContain(smallest);
-    expect(refusal(() => SETTINGS.beta2.parse('0.99999999')).message).toMatch(
+    expect(inputErrorOf(() => SETTINGS.lr.parse('1e-40')).message).toContain(smallest);
+    expect(inputErrorOf(() => SETTINGS.beta2.parse('0.99999999')).message).toMatch(
       /got 0\.99999999, which float32 .* holds as 1; the largest is 0\.9999999403953552$/,
     );
     // The values named are themselves valid.
@@ -103,20 +93,20 @@ describe('the settings table', () => {
     // Every float32 setting with a bound that excludes 0 refuses what rounds to 0.
     for (const setting of Object.values(SETTINGS) as Setting<unknown>[]) {
       if (isReal(setting) && setting.float32 && setting.minExclusive && setting.min === 0) {
-        expect(refusal(() => setting.parse('1e-300')).message).toContain(smallest);
+        expect(inputErrorOf(() => setting.parse('1e-300')).message).toContain(smallest);
       }
     }
   });
 
   it('refuses a choice outside its values, naming them', () => {
-    expect(refusal(() => SETTINGS.optimizer.parse('rmsprop')).message).toBe(
+    expect(inputErrorOf(() => SETTINGS.optimizer.parse('rmsprop')).message).toBe(
       'optimizer: expected one of sgd, momentum, adam, got "rmsprop"',
     );
     expect(SETTINGS['clip-norm'].parse(' ')).toBeNull();
   });
 
   it('narrows bounds for what the data allows, with the same message', () => {
-    expect(refusal(() => SETTINGS.points.within({ min: 11 }).parse('10', '--points')).message).toBe(
+    expect(inputErrorOf(() => SETTINGS.points.within({ min: 11 }).parse('10', '--points')).message).toBe(
       '--points: expected a whole number from 11 to 10000000, got 10',
     );
     expect(SETTINGS.batch.within({ max: 40 }).parse('40')).toBe(40);
@@ -148,10 +138,10 @@ describe('numbers as typed', () => {
     const started = performance.now();
     expect(isDecimal(digits)).toBe(false);
     expect(isDecimal('9'.repeat(300_000))).toBe(true);
-    expect(refusal(() => parseNumber(digits, '--lr')).message).toMatch(
+    expect(inputErrorOf(() => parseNumber(digits, '--lr')).message).toMatch(
       /^--lr: expected a number, got "0{40}…" \(300,001 characters; at most 1000\)$/,
     );
-    expect(refusal(() => SETTINGS.hidden.parse(`${digits},${digits}`)).field).toBe('hidden');
+    expect(inputErrorOf(() => SETTINGS.hidden.parse(`${digits},${digits}`)).field).toBe('hidden');
     expect(readDecimal('1'.repeat(MAX_NUMBER_TEXT + 1))).toBeNaN();
     // Generous: the quadratic pattern took minutes here; a linear scan takes milliseconds.
     expect(performance.now() - started).toBeLessThan(1000);
@@ -160,10 +150,10 @@ describe('numbers as typed', () => {
   it('caps the length of any command-line value', () => {
     const options = commandOptions('train');
     const values = parseOptions('train', ['--lr', `${'0'.repeat(2000)}x`], options);
-    expect(refusal(() => option(values, SETTINGS.lr)).message).toMatch(
+    expect(inputErrorOf(() => option(values, SETTINGS.lr)).message).toMatch(
       /^--lr: expected a number, got "0{40}…" \(2,001 characters; at most 1000\)$/,
     );
-    expect(refusal(() => parseOptions('train', ['--lr', `${'0'.repeat(300_000)}x`], options)).message).toBe(
+    expect(inputErrorOf(() => parseOptions('train', ['--lr', `${'0'.repeat(300_000)}x`], options)).message).toBe(
       '--lr: expected at most 65536 characters, got 300,001',
     );
   });
@@ -192,7 +182,7 @@ describe('the table reaches every reader', () => {
     expect(option(parseOptions('train', ['--normalize', 'min-max'], options), SETTINGS.normalise)).toBe('min-max');
     expect(option(parseOptions('train', ['--normalise', 'min-max'], options), SETTINGS.normalise)).toBe('min-max');
     const both = parseOptions('train', ['--normalise', 'none', '--normalize', 'none'], options);
-    expect(refusal(() => option(both, SETTINGS.normalise)).message).toBe(
+    expect(inputErrorOf(() => option(both, SETTINGS.normalise)).message).toBe(
       '--normalize: is the same option as --normalise: give one',
     );
   });
@@ -208,7 +198,7 @@ describe('the table reaches every reader', () => {
     };
     const options = { epochs: 3, batchSize: 8, learningRate: 0.01, reportEvery: 1 };
     expect(() => checkTrainOptions(options, data)).not.toThrow();
-    const field = (changes: object) => refusal(() => checkTrainOptions({ ...options, ...changes }, data)).field;
+    const field = (changes: object) => inputErrorOf(() => checkTrainOptions({ ...options, ...changes }, data)).field;
     expect(field({ learningRate: 1e-320 })).toBe('lr');
     expect(field({ batchSize: 41 })).toBe('batch');
     expect(field({ epochs: 0 })).toBe('epochs');
@@ -236,7 +226,7 @@ describe('the table reaches every reader', () => {
     const withSetting = (key: string, value: unknown) => {
       const copy = JSON.parse(JSON.stringify(file));
       copy.optimizer.settings[key] = value;
-      return refusal(() => readModelFile(copy)).message;
+      return inputErrorOf(() => readModelFile(copy)).message;
     };
     expect(withSetting('beta1', 1)).toBe('optimizer.settings.beta1: expected a number at least 0 and below 1, got 1');
     expect(withSetting('beta2', 1)).toMatch(/^optimizer\.settings\.beta2: expected .* got 1$/);

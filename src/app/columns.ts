@@ -28,6 +28,11 @@ export interface BackendTrace {
   timing: IntervalTiming[];
 }
 
+/** A trace before its run's first report. */
+export function emptyTrace(backend: BackendName): BackendTrace {
+  return { backend, losses: [], validation: [], predictions: null, forecast: null, forecastFrom: 0, timing: [] };
+}
+
 export interface IntervalTiming {
   /** The epoch the interval ends at. */
   epoch: number;

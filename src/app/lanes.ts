@@ -8,7 +8,7 @@
 //   running/pausing/paused --stop()--> stopped;  --ended/failed event--> finished/stopped/diverged/failed
 
 import type { BackendName } from '../backends/backend.js';
-import { BACKEND_LABEL, type BackendTrace, intervalTiming } from './columns.js';
+import { BACKEND_LABEL, type BackendTrace, emptyTrace, intervalTiming } from './columns.js';
 import type { RunFailure } from './protocol.js';
 import type { RunEvents } from './runners.js';
 import type { SessionEnd, Snapshot } from './session.js';
@@ -56,15 +56,7 @@ export class Lane {
     start: (events: RunEvents) => RunHandle,
     private readonly observer: LaneObserver,
   ) {
-    this.trace = {
-      backend,
-      losses: [],
-      validation: [],
-      predictions: null,
-      forecast: null,
-      forecastFrom: 0,
-      timing: [],
-    };
+    this.trace = emptyTrace(backend);
     this.run = start({
       onReport: (snapshot) => this.whileActive(() => this.report(snapshot)),
       onPaused: () =>
