@@ -59,7 +59,10 @@ export function optionValue<T>(values: ParsedOptions, setting: Setting<T>): T | 
   return typeof value === 'boolean' ? setting.check(value, `--${given[0]}`) : setting.parse(value!, `--${given[0]}`);
 }
 
-/** The option's value, or `fallback` (the setting's default unless given) when it is not given. */
+/**
+ * The option's value, or `fallback` when the option is not given; an undefined `fallback` (a loaded
+ * model without that setting, say) means the setting's default.
+ */
 export function option<T>(values: ParsedOptions, setting: Setting<T>, fallback: T = setting.default): T {
   const value = optionValue(values, setting);
   return value === undefined ? fallback : value;
