@@ -4,17 +4,10 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  CsvError,
-  type CsvOptions,
-  type CsvTable,
-  isDecimal,
-  MAX_CELL_CHARS,
-  parseCsv,
-  parseCsvText,
-} from '../src/data/csv.js';
+import { CsvError, type CsvOptions, type CsvTable, MAX_CELL_CHARS, parseCsv, parseCsvText } from '../src/data/csv.js';
 import { windowTable } from '../src/data/windows.js';
 import { InputError } from '../src/model/errors.js';
+import { isDecimal } from '../src/settings/number.js';
 import { inputErrorOf } from './helpers.js';
 
 function csvErrorOf(text: string, options?: CsvOptions): CsvError {
@@ -303,7 +296,7 @@ describe('CSV hostile input (issue 14)', () => {
       fc.property(fc.array(pieces, { maxLength: 12 }), (parts) => {
         const cell = parts.join('');
         expect(isDecimal(cell)).toBe(pattern.test(cell));
-        expect(isDecimal(cell, true)).toBe(pattern.test(cell.replace(',', '.')) && !cell.includes('.'));
+        expect(isDecimal(cell, ',')).toBe(pattern.test(cell.replace(',', '.')) && !cell.includes('.'));
       }),
       { numRuns: 2000 },
     );

@@ -11,14 +11,16 @@
 // fine. A value that is empty, not a plain decimal number (NaN, Infinity, "1,234", "abc"), longer
 // than MAX_CELL_CHARS or beyond float32's range is a problem: with missing 'refuse' (the default) the
 // first one stops the parse with a CsvError naming its row and column; with 'drop' its row is skipped
-// and reported in `dropped`. Numbers are recognised by one pass over the cell (no backtracking), so
-// a hostile cell costs time in proportion to its length, and at most MAX_CELL_CHARS of it.
+// and reported in `dropped`. Numbers are recognised by one pass over the cell (isDecimal, no
+// backtracking), so a hostile cell costs time in proportion to its length, and at most
+// MAX_CELL_CHARS of it.
 //
 // Header cells are data: they become column names as plain strings and are never evaluated.
 
 import Papa from 'papaparse';
 import { describeValue, InputError } from '../model/errors.js';
 import { FLOAT32_MAX } from '../model/validate.js';
+import { isDecimal } from '../settings/number.js';
 import { decodeTextFile } from './textFile.js';
 import { type ColumnRef, type ColumnTable, columnIndex } from './windows.js';
 
@@ -407,42 +409,9 @@ function isNumber(cell: string, decimalComma: boolean): boolean {
   return Number.isFinite(parseNumber(cell, decimalComma));
 }
 
-/**
- * Whether a trimmed cell is a plain decimal number, `[+-]digits[.digits][(e|E)[+-]digits]` with a
- * digit before or after the point, in one pass over it (a regular expression for this backtracks,
- * which makes a long cell of digits cost time quadratic in its length).
- */
-export function isDecimal(cell: string, decimalComma = false): boolean {
-  const point = decimalComma ? 44 : 46; // ',' or '.'
-  let i = 0;
-  if (isSign(cell.charCodeAt(i))) i++;
-  const integer = i;
-  while (isDigit(cell.charCodeAt(i))) i++;
-  let digits = i - integer;
-  if (cell.charCodeAt(i) === point) {
-    const fraction = ++i;
-    while (isDigit(cell.charCodeAt(i))) i++;
-    digits += i - fraction;
-  }
-  if (digits === 0) return false;
-  const e = cell.charCodeAt(i);
-  if (e === 101 || e === 69) {
-    // 'e' or 'E', a sign, then at least one digit.
-    i++;
-    if (isSign(cell.charCodeAt(i))) i++;
-    if (!isDigit(cell.charCodeAt(i))) return false;
-    while (isDigit(cell.charCodeAt(i))) i++;
-  }
-  return i === cell.length;
-}
-
-// A character code past the end of a string is NaN, which neither test accepts.
-const isDigit = (code: number) => code >= 48 && code <= 57;
-const isSign = (code: number) => code === 43 || code === 45;
-
 /** The value of a trimmed cell, or NaN when it is not a plain finite decimal within float32's range. */
 function parseNumber(cell: string, decimalComma: boolean): number {
-  if (cell.length > MAX_CELL_CHARS || !isDecimal(cell, decimalComma)) return Number.NaN;
+  if (cell.length > MAX_CELL_CHARS || !isDecimal(cell, decimalComma ? ',' : '.')) return Number.NaN;
   const value = Number(decimalComma ? cell.replace(',', '.') : cell);
   return Math.abs(value) <= FLOAT32_MAX ? value : Number.NaN;
 }
@@ -451,7 +420,7 @@ function problemWith(cell: string, decimalComma: boolean): string {
   if (cell === '') return 'the value is missing';
   if (cell.length > MAX_CELL_CHARS) return tooLong(cell);
   if (/^[+-]?(nan|inf|infinity)$/i.test(cell)) return `expected a finite number, got ${describeValue(cell)}`;
-  if (isDecimal(cell, decimalComma)) return `${cell} is beyond the range of 32-bit floats (±3.4e38)`;
+  if (isDecimal(cell, decimalComma ? ',' : '.')) return `${cell} is beyond the range of 32-bit floats (±3.4e38)`;
   const hint = !decimalComma && /^[+-]?\d+,\d+$/.test(cell) ? ' (for a decimal comma choose decimal ",")' : '';
   return `expected a number, got ${describeValue(cell)}${hint}`;
 }
