@@ -100,7 +100,7 @@ describe('--save', () => {
     const train = (save: string) => cli(['train', '--backend', 'cpu', '--epochs', '3', '--save', save]);
     expectRefusal(train(join(tmp, 'missing', 'm.json')), /^error: --save: the folder ".*missing" does not exist/);
     expectRefusal(train(tmp), /^error: --save: ".*" is a directory; expected a file name/);
-    expectRefusal(train(''), /^error: --save: expected a file name, got an empty one/);
+    expectRefusal(train(''), /^error: --save: expected a value that is not empty/);
     expectRefusal(train('/sys/m.json'), /^error: --save: cannot write in the folder "\/sys"/);
   });
 
