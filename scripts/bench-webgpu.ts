@@ -77,10 +77,10 @@ if (mode === 'seed') {
   await backend.calibrate();
   const order = new Uint32Array(batch);
   run.rng.permutation(order);
-  backend.trainEpoch(order, 0.001, { evaluate: false }); // warm-up
+  await backend.trainEpoch(order, 0.001, { evaluate: false }); // warm-up
   await backend.readParams();
   const start = performance.now();
-  for (let s = 0; s < steps; s++) backend.trainEpoch(order, 0.001, { evaluate: false });
+  for (let s = 0; s < steps; s++) await backend.trainEpoch(order, 0.001, { evaluate: false });
   await backend.readParams(); // waits for the steps (and reads P values back: small next to them)
   const seconds = (performance.now() - start) / 1000;
   const perStep = trainStepFlops(run.config, batch);

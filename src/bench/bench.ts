@@ -128,24 +128,24 @@ export async function benchCase(
     const setupMs = now() - setupStart;
 
     const warmStart = now();
-    backend.trainEpoch(order, learningRate, { evaluate: false });
+    await backend.trainEpoch(order, learningRate, { evaluate: false });
     await backend.readLosses();
-    await backend.finish?.();
+    await backend.finish();
     const warmupMs = now() - warmStart;
-    const countersBefore = backend.counters();
+    const countersBefore = backend.gpu?.counters() ?? null;
 
     const times: number[] = [];
     const budgetStart = now();
     for (let r = 0; r < options.repetitions; r++) {
       const start = now();
-      backend.trainEpoch(order, learningRate, { evaluate: false });
+      await backend.trainEpoch(order, learningRate, { evaluate: false });
       await backend.readLosses();
-      await backend.finish?.(); // no error was queued, so this is what waits for the GPU
+      await backend.finish(); // no error was queued, so this is what waits for the GPU
       times.push((now() - start) / options.steps);
       if (r >= 2 && (now() - budgetStart) / 1000 > options.budgetSeconds) break;
     }
-    const countersAfter = backend.counters();
-    const kernelMs = (await backend.profileSteps?.(options.steps)) ?? null;
+    const countersAfter = backend.gpu?.counters() ?? null;
+    const kernelMs = (await backend.gpu?.profileSteps(options.steps)) ?? null;
     times.sort((a, b) => a - b);
     const msPerStep = median(times);
     const dispatchesPerStep =
@@ -174,7 +174,7 @@ export async function benchCase(
     }
     throw err;
   } finally {
-    backend?.dispose();
+    await backend?.dispose();
   }
 }
 

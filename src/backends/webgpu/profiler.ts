@@ -16,7 +16,8 @@
 // Legend: S = profiled steps, Q = passes per step. Query 2k and 2k+1: pass k's beginning and end.
 
 import type { KernelTimes } from '../backend.js';
-import type { Allocator, KernelGroup } from './passes.js';
+import type { Allocator } from './allocator.js';
+import type { KernelGroup } from './dispatchPlan.js';
 
 /** Steps a profile measures at most (more are measured as this many). */
 export const MAX_PROFILED_STEPS = 64;

@@ -1,0 +1,181 @@
+// The data the WebGPU backend keeps on the GPU, each set with its workspace and dispatch plans:
+// Training (the training windows, resident from setTrainingData on), Validation (the held-out windows
+// of setValidationData) and Scratch (the caller's rows of gradients() and predict(), grown, never
+// shrunk). Each releases its own buffers.
+//
+// Legend: N = samples, B = batch, C = capacity (rows), S = minibatch steps of an epoch, T = window,
+//         I = inputSize, O = outputSize.
+
+import type { Dataset } from '../../data/dataset.js';
+import type { Allocator } from './allocator.js';
+import { DispatchPlan, type PlanContext } from './dispatchPlan.js';
+import { type GpuOptimizerState, OptimizerUpdate, type UpdateBuffers } from './optimizerUpdate.js';
+import { GpuWorkspace, identityOrder } from './workspace.js';
+
+export class Training {
+  readonly data: Dataset;
+  readonly batch: number;
+  readonly steps: number;
+  /** (N) the epoch's sample order, written by trainEpoch */
+  readonly order: GPUBuffer;
+  /** The minibatch steps: S entries of B rows taken by `order`. */
+  readonly train: DispatchPlan;
+  /** The error over all samples in order. */
+  readonly evaluate: DispatchPlan;
+  /** (S, 2) Adam's bias corrections (c1, c2) of the epoch's steps, and their CPU copy */
+  readonly corrections: GPUBuffer;
+  readonly correctionValues: Float32Array;
+  readonly workspace: GpuWorkspace;
+  /** The optimizer's update after each step, bound to `train`'s per-step uniform. */
+  update: OptimizerUpdate;
+  private readonly context: PlanContext;
+  private readonly buffers: GPUBuffer[];
+
+  constructor(
+    context: PlanContext,
+    data: Dataset,
+    batch: number,
+    optimizer: GpuOptimizerState,
+    shared: Omit<UpdateBuffers, 'corrections' | 'batchPass'>,
+  ) {
+    const allocator = context.allocator;
+    this.context = context;
+    this.data = data;
+    this.batch = batch;
+    this.steps = Math.floor(data.count / batch);
+    const samples = allocator.buffer('samples (N, T, I)', data.x.byteLength, GPUBufferUsage.STORAGE, data.x);
+    const targets = allocator.buffer('targets (N, O)', data.t.byteLength, GPUBufferUsage.STORAGE, data.t);
+    this.order = allocator.storage('epoch order (N)', 4 * data.count, GPUBufferUsage.COPY_DST);
+    const identity = identityOrder(allocator, 'samples in order (N)', data.count);
+    this.workspace = new GpuWorkspace(allocator, context.layout, data.count, 'training');
+    // Ones until trainEpoch writes the epoch's: any update encoded before (calibration's) stays finite.
+    this.correctionValues = new Float32Array(2 * this.steps).fill(1);
+    this.corrections = allocator.buffer(
+      "Adam's bias corrections (S, 2)",
+      this.correctionValues.byteLength,
+      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+      this.correctionValues,
+    );
+    this.train = new DispatchPlan(
+      context,
+      'minibatch',
+      this.workspace,
+      { samples, targets, order: this.order },
+      batch,
+      this.steps,
+    );
+    this.evaluate = new DispatchPlan(
+      context,
+      'all samples',
+      this.workspace,
+      { samples, targets, order: identity },
+      data.count,
+      1,
+    );
+    this.buffers = [samples, targets, this.order, identity, this.corrections];
+    this.update = this.updateFor(optimizer, shared);
+  }
+
+  /** Binds the update after each step to `optimizer`'s state. */
+  useOptimizer(optimizer: GpuOptimizerState, shared: Omit<UpdateBuffers, 'corrections' | 'batchPass'>): void {
+    this.update = this.updateFor(optimizer, shared);
+  }
+
+  private updateFor(
+    optimizer: GpuOptimizerState,
+    shared: Omit<UpdateBuffers, 'corrections' | 'batchPass'>,
+  ): OptimizerUpdate {
+    return new OptimizerUpdate(this.context, optimizer, {
+      ...shared,
+      corrections: this.corrections,
+      batchPass: this.train.uniform,
+    });
+  }
+
+  release(): void {
+    this.train.release();
+    this.evaluate.release();
+    this.workspace.release();
+    for (const buffer of this.buffers) this.context.allocator.release(buffer);
+  }
+}
+
+/** The validation windows, uploaded once, and the plan of the error over all of them. */
+export class Validation {
+  readonly data: Dataset;
+  readonly plan: DispatchPlan;
+  readonly workspace: GpuWorkspace;
+  private readonly allocator: Allocator;
+  private readonly buffers: GPUBuffer[];
+
+  constructor(context: PlanContext, data: Dataset) {
+    const allocator = context.allocator;
+    this.allocator = allocator;
+    this.data = data;
+    const samples = allocator.buffer('validation samples (N, T, I)', data.x.byteLength, GPUBufferUsage.STORAGE, data.x);
+    const targets = allocator.buffer('validation targets (N, O)', data.t.byteLength, GPUBufferUsage.STORAGE, data.t);
+    const identity = identityOrder(allocator, 'validation samples in order (N)', data.count);
+    this.workspace = new GpuWorkspace(allocator, context.layout, data.count, 'validation');
+    this.plan = new DispatchPlan(
+      context,
+      'validation samples',
+      this.workspace,
+      { samples, targets, order: identity },
+      data.count,
+      1,
+    );
+    this.buffers = [samples, targets, identity];
+  }
+
+  release(): void {
+    this.plan.release();
+    this.workspace.release();
+    for (const buffer of this.buffers) this.allocator.release(buffer);
+  }
+}
+
+/** Buffers for gradients() and predict() on up to `capacity` rows given by the caller. */
+export class Scratch {
+  readonly capacity: number;
+  readonly workspace: GpuWorkspace;
+  /** (C, T, I) */
+  readonly samples: GPUBuffer;
+  /** (C, O) */
+  readonly targets: GPUBuffer;
+  /** (C) 0, 1, …, C-1 */
+  private readonly identity: GPUBuffer;
+  private readonly context: PlanContext;
+  private current: DispatchPlan | null = null;
+
+  constructor(context: PlanContext, capacity: number) {
+    const { allocator, layout } = context;
+    const { window: T, inputSize: I, outputSize: O } = layout.config;
+    this.context = context;
+    this.capacity = capacity;
+    this.workspace = new GpuWorkspace(allocator, layout, capacity, 'scratch');
+    this.samples = allocator.storage('scratch samples (B, T, I)', 4 * capacity * T * I, GPUBufferUsage.COPY_DST);
+    this.targets = allocator.storage('scratch targets (B, O)', 4 * capacity * O, GPUBufferUsage.COPY_DST);
+    this.identity = identityOrder(allocator, 'scratch order (B)', capacity);
+  }
+
+  /** The plan for passes of `count` rows (made when the count changes, which builds its pipelines). */
+  plan(count: number): DispatchPlan {
+    if (this.current === null || this.current.batch !== count) {
+      this.current?.release();
+      const source = { samples: this.samples, targets: this.targets, order: this.identity };
+      this.current = new DispatchPlan(this.context, 'scratch', this.workspace, source, count, 1);
+    }
+    return this.current;
+  }
+
+  /** The plan made last, if any (to follow a change of loss). */
+  lastPlan(): DispatchPlan | null {
+    return this.current;
+  }
+
+  release(): void {
+    this.current?.release();
+    this.workspace.release();
+    for (const buffer of [this.samples, this.targets, this.identity]) this.context.allocator.release(buffer);
+  }
+}
