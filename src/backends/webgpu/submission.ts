@@ -5,7 +5,7 @@
 import type { GpuCounters } from '../backend.js';
 import type { DispatchTarget } from './dispatchPlan.js';
 
-/** GPU time a slice of an epoch aims at. */
+/** GPU time a slice of an epoch aims at, by default. */
 export const SLICE_MS = 250;
 /** Estimated GPU time that single-slice submissions may queue before one waits for the device. */
 const BACKLOG_MS = 1000;
@@ -70,6 +70,7 @@ export class SubmitPacer {
   private readonly queue: GPUQueue;
   private readonly counters: GpuCounters;
   private readonly waitsByPolling: boolean;
+  private readonly sliceMs: number;
   private flopsPerMs: number;
   /** When the work submitted so far should be done, by the estimate (performance.now() ms). */
   private busyUntil = 0;
@@ -77,16 +78,21 @@ export class SubmitPacer {
   private flopsSinceIdle = 0;
   private firstSubmitSinceIdle = 0;
 
-  constructor(queue: GPUQueue, counters: GpuCounters, waitsByPolling: boolean, software: boolean) {
+  constructor(
+    queue: GPUQueue,
+    counters: GpuCounters,
+    options: { waitsByPolling: boolean; software: boolean; sliceMs: number },
+  ) {
     this.queue = queue;
     this.counters = counters;
-    this.waitsByPolling = waitsByPolling;
-    this.flopsPerMs = software ? PRIOR_FLOPS_PER_MS.software : PRIOR_FLOPS_PER_MS.gpu;
+    this.waitsByPolling = options.waitsByPolling;
+    this.sliceMs = options.sliceMs;
+    this.flopsPerMs = options.software ? PRIOR_FLOPS_PER_MS.software : PRIOR_FLOPS_PER_MS.gpu;
   }
 
-  /** FLOPs a slice may hold: SLICE_MS at the rate measured so far. */
+  /** FLOPs a slice may hold: sliceMs at the rate measured so far. */
   sliceFlops(): number {
-    return SLICE_MS * this.flopsPerMs;
+    return this.sliceMs * this.flopsPerMs;
   }
 
   /**

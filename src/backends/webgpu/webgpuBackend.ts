@@ -47,7 +47,7 @@ import { GpuOptimizerState, MAX_NORM_PARTIALS, prepareUpdatePipelines } from './
 import { pipelinesFor } from './pipelines.js';
 import { TimestampProfiler } from './profiler.js';
 import { Scratch, Training, Validation } from './residentData.js';
-import { type Slice, SliceRecorder, SubmitPacer } from './submission.js';
+import { SLICE_MS, type Slice, SliceRecorder, SubmitPacer } from './submission.js';
 import { defaultSchedule, type KernelTuning, kernelTuning, type Schedule } from './tuning.js';
 
 export { GpuFailure } from '../backend.js';
@@ -59,6 +59,8 @@ export interface WebGpuBackendOptions {
   schedule?: Schedule | 'auto';
   /** Kernel shapes; by default those for the adapter's kind (tests run the GPU ones on SwiftShader too). */
   tuning?: Partial<KernelTuning>;
+  /** GPU time an epoch's slices aim at, ms (default SLICE_MS); Infinity hands every epoch over whole. */
+  sliceMs?: number;
 }
 
 /** How long a failed map waits for the device to say it was lost, so that the loss is the reason told. */
@@ -133,7 +135,11 @@ export class WebGpuBackend implements Backend, GpuFacet {
     };
     this.gradSquares = this.allocator.storage('gradient norm partial sums', 4 * MAX_NORM_PARTIALS);
     this.optimizer = new GpuOptimizerState(this.allocator, DEFAULT_OPTIMIZER, layout.size);
-    this.pacer = new SubmitPacer(this.device.queue, this.counts, context.waitsByPolling, context.adapter.software);
+    this.pacer = new SubmitPacer(this.device.queue, this.counts, {
+      waitsByPolling: context.waitsByPolling,
+      software: context.adapter.software,
+      sliceMs: options.sliceMs ?? SLICE_MS,
+    });
     this.epochResults = new EpochReadback(this.allocator, this.counts, layout.size, this.pacer);
   }
 
