@@ -159,6 +159,13 @@ export class GpuFailure extends Error {
   }
 }
 
+/** Throws InputError('params') unless `params` holds one value for each of the layout's parameters. */
+export function checkParams(params: Float32Array, layout: ParamLayout): void {
+  if (params.length !== layout.size) {
+    throw new InputError('params', `expected ${layout.size} values for this model, got ${params.length}`);
+  }
+}
+
 /** Throws InputError(field) when the windows of `data` do not fit the model. */
 export function checkWindowsFit(data: Dataset, config: ModelConfig, field: string): void {
   const { window: T, inputSize: I, outputSize: O } = config;

@@ -18,6 +18,7 @@ import {
 } from '../../model/optimizer.js';
 import {
   type Backend,
+  checkParams,
   checkRows,
   checkTrainingData,
   checkValidationData,
@@ -115,6 +116,8 @@ export class CpuBackend implements Backend {
   }
 
   setParams(params: Float32Array): void {
+    this.assertUsable();
+    checkParams(params, this.layout);
     this.engine.setParams(params);
   }
 

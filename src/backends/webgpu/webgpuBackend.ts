@@ -19,6 +19,7 @@ import {
 import {
   type AdapterDescription,
   type Backend,
+  checkParams,
   checkRows,
   checkTrainingData,
   checkValidationData,
@@ -156,9 +157,7 @@ export class WebGpuBackend implements Backend, GpuFacet {
 
   setParams(params: Float32Array): void {
     this.assertIdle();
-    if (params.length !== this.layout.size) {
-      throw new InputError('params', `expected ${this.layout.size} values for this model, got ${params.length}`);
-    }
+    checkParams(params, this.layout);
     upload(this.device.queue, this.params, params, params.length);
     this.paramsVersion++;
   }
