@@ -3,9 +3,8 @@
 // field; dispose() frees the backend, a second call resolves too, and every later call throws (or
 // rejects with) a DisposedError while name, config and layout stay readable.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Backend, DisposedError } from '../src/backends/backend.js';
-import type { GpuContext } from '../src/backends/webgpu/context.js';
 import type { Dataset } from '../src/data/dataset.js';
 import { Rng } from '../src/data/rng.js';
 import { InputError } from '../src/model/errors.js';
@@ -13,30 +12,21 @@ import { initParams } from '../src/model/init.js';
 import { type ModelConfig, paramLayout } from '../src/model/layout.js';
 import { DEFAULT_OPTIMIZER } from '../src/model/optimizer.js';
 import { everyBackend } from './backends.js';
-import { testGpuContext } from './webgpu-context.js';
+import { fileGpuContext } from './webgpu-context.js';
 
 const CONFIG: ModelConfig = { inputSize: 2, hiddenSizes: [5], outputSize: 1, window: 3 };
 const layout = paramLayout(CONFIG);
 
+/** `count` windows of normal noise for CONFIG. */
 function windows(count: number, seed: number): Dataset {
   const rng = new Rng(seed);
-  return {
-    count,
-    window: CONFIG.window,
-    inputSize: CONFIG.inputSize,
-    outputSize: CONFIG.outputSize,
-    x: Float32Array.from({ length: count * CONFIG.window * CONFIG.inputSize }, () => rng.normal()),
-    t: Float32Array.from({ length: count * CONFIG.outputSize }, () => rng.normal()),
-  };
+  const { window, inputSize, outputSize } = CONFIG;
+  const x = new Float32Array(count * window * inputSize).map(() => rng.normal());
+  const t = new Float32Array(count * outputSize).map(() => rng.normal());
+  return { count, window, inputSize, outputSize, x, t };
 }
 
-let context: GpuContext;
-beforeAll(async () => {
-  context = await testGpuContext();
-});
-afterAll(() => context?.destroy());
-
-describe.each(everyBackend(() => context))('the contract on the $name backend', ({ open, run }) => {
+describe.each(everyBackend(fileGpuContext()))('the contract on the $name backend', ({ open, run }) => {
   /** A backend with parameters, 12 training and 5 validation windows, batch 4. */
   async function ready(): Promise<{ backend: Backend; train: Dataset; order: Uint32Array }> {
     const backend = await open(layout);

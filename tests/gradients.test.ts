@@ -2,21 +2,14 @@
 // tensor within max|a - e| <= 1e-4 * max(1, max|e|) per tensor, on both CPU engines and both schedules
 // of the WebGPU recurrence.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GpuContext } from '../src/backends/webgpu/context.js';
+import { describe, expect, it } from 'vitest';
 import { everyBackend } from './backends.js';
 import { FIXTURE_CASES, loadFixture, maxAbsDiff, tensorErrors } from './helpers.js';
-import { testGpuContext } from './webgpu-context.js';
+import { fileGpuContext } from './webgpu-context.js';
 
 const TOL = 1e-4;
 
-let context: GpuContext;
-beforeAll(async () => {
-  context = await testGpuContext();
-});
-afterAll(() => context?.destroy());
-
-describe.each(everyBackend(() => context))('$name backend on the gradient fixtures', ({ open, run }) => {
+describe.each(everyBackend(fileGpuContext()))('$name backend on the gradient fixtures', ({ open, run }) => {
   it.each(FIXTURE_CASES)('%s: loss, outputs and every gradient tensor within 1e-4 * max(1, max|e|)', async (name) => {
     const { model, batch, expected } = loadFixture(name);
     const result = await run(async () => {

@@ -2,15 +2,14 @@
 // model's gates can take (and suggests normalising), else the learning rate; only a GpuFailure moves a
 // run to the fallback backend, while a programming error in the WebGPU backend surfaces as it is.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GpuFailure } from '../src/backends/backend.js';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
-import type { GpuContext } from '../src/backends/webgpu/context.js';
 import { createWebGpuBackend } from '../src/backends/webgpu/webgpuBackend.js';
 import type { Dataset } from '../src/data/dataset.js';
 import { startSineRun } from '../src/train/setup.js';
 import { DATA_SCALE_LIMIT, type TrainOptions, trainToEnd } from '../src/train/trainer.js';
-import { testGpuContext } from './webgpu-context.js';
+import { fileGpuContext } from './webgpu-context.js';
 
 const SETTINGS = { seed: 2, points: 50, noise: 0.1, window: 10, hiddenSizes: [8] };
 const OPTIONS: TrainOptions = { epochs: 6, batchSize: 8, learningRate: 0.01, reportEvery: 3 };
@@ -44,18 +43,14 @@ describe('divergence advice', () => {
 });
 
 describe('what falls back to the CPU', () => {
-  let context: GpuContext;
-  beforeAll(async () => {
-    context = await testGpuContext();
-  });
-  afterAll(() => context?.destroy());
+  const gpu = fileGpuContext();
 
   it('a programming error in the WebGPU backend surfaces; the fallback is never made', async () => {
     const run = startSineRun(SETTINGS);
-    const gpu = await createWebGpuBackend(context, run.layout);
+    const backend = await createWebGpuBackend(gpu(), run.layout);
     try {
       // The injected bug: training data that never reaches the GPU.
-      gpu.setTrainingData = () => {};
+      backend.setTrainingData = () => {};
       let fallbacks = 0;
       const fallback = {
         create: () => {
@@ -63,27 +58,27 @@ describe('what falls back to the CPU', () => {
           return new CpuBackend(run.layout);
         },
       };
-      await expect(trainToEnd(gpu, run.task.data, run.rng, OPTIONS, undefined, fallback)).rejects.toThrow(
+      await expect(trainToEnd(backend, run.task.data, run.rng, OPTIONS, undefined, fallback)).rejects.toThrow(
         /^trainEpoch before setTrainingData$/,
       );
       expect(fallbacks).toBe(0);
     } finally {
-      await gpu.dispose();
+      await backend.dispose();
     }
   });
 
   it('a GpuFailure does fall back, from the last report', async () => {
     const run = startSineRun(SETTINGS);
-    const gpu = await createWebGpuBackend(context, run.layout);
-    gpu.setParams(run.params);
+    const backend = await createWebGpuBackend(gpu(), run.layout);
+    backend.setParams(run.params);
     let epochs = 0;
-    const trainEpoch = gpu.trainEpoch.bind(gpu);
-    gpu.trainEpoch = async (order, learningRate, options) => {
+    const trainEpoch = backend.trainEpoch.bind(backend);
+    backend.trainEpoch = async (order, learningRate, options) => {
       if (++epochs === 5) throw new GpuFailure('WebGPU failed: an out-of-memory error');
       await trainEpoch(order, learningRate, options);
     };
     const switches: number[] = [];
-    const result = await trainToEnd(gpu, run.task.data, run.rng, OPTIONS, undefined, {
+    const result = await trainToEnd(backend, run.task.data, run.rng, OPTIONS, undefined, {
       create: () => new CpuBackend(run.layout),
       onSwitch: (_message, from) => switches.push(from),
     });

@@ -3,29 +3,24 @@
 // what would interleave with it; a heavy epoch stopped by dispose() leaves the GPU within about a
 // second, with the rest of the epoch never submitted.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DisposedError } from '../src/backends/backend.js';
-import type { GpuContext } from '../src/backends/webgpu/context.js';
 import { createWebGpuBackend, type WebGpuBackend } from '../src/backends/webgpu/webgpuBackend.js';
 import type { Dataset } from '../src/data/dataset.js';
 import { Rng } from '../src/data/rng.js';
 import { initParams } from '../src/model/init.js';
 import { paramLayout } from '../src/model/layout.js';
 import { startSineRun } from '../src/train/setup.js';
-import { testGpuContext, withoutGpuErrors } from './webgpu-context.js';
+import { fileGpuContext, withoutGpuErrors } from './webgpu-context.js';
 
 const SEED = { seed: 5, points: 50, noise: 0.1, window: 10, hiddenSizes: [30] };
 
-let context: GpuContext;
-beforeAll(async () => {
-  context = await testGpuContext();
-});
-afterAll(() => context?.destroy());
+const gpu = fileGpuContext();
 
 /** `epochs` epochs on a fresh backend made with `options`: the errors, the weights and the submits of each epoch. */
 async function trainEpochs(options: Parameters<typeof createWebGpuBackend>[2], epochs: number) {
   const run = startSineRun(SEED);
-  const backend = await createWebGpuBackend(context, run.layout, { schedule: 'stepwise', ...options });
+  const backend = await createWebGpuBackend(gpu(), run.layout, { schedule: 'stepwise', ...options });
   try {
     backend.setParams(run.params);
     backend.setTrainingData(run.task.data, 8);
@@ -45,7 +40,7 @@ async function trainEpochs(options: Parameters<typeof createWebGpuBackend>[2], e
 
 describe('epochs in slices', () => {
   it('a cheap epoch is one submit; one cut into a slice a dispatch trains exactly alike', async () => {
-    await withoutGpuErrors(context, async () => {
+    await withoutGpuErrors(gpu(), async () => {
       const whole = await trainEpochs({}, 2);
       const sliced = await trainEpochs({ sliceMs: 1e-6 }, 2);
       expect(whole.submits).toEqual([1, 1]);
@@ -57,9 +52,9 @@ describe('epochs in slices', () => {
   });
 
   it('while an epoch is handed over, setters and trainEpoch are refused; reads wait for it', async () => {
-    await withoutGpuErrors(context, async () => {
+    await withoutGpuErrors(gpu(), async () => {
       const run = startSineRun(SEED);
-      const backend = await createWebGpuBackend(context, run.layout, { schedule: 'stepwise', sliceMs: 1e-6 });
+      const backend = await createWebGpuBackend(gpu(), run.layout, { schedule: 'stepwise', sliceMs: 1e-6 });
       try {
         backend.setParams(run.params);
         backend.setTrainingData(run.task.data, 8);
@@ -95,7 +90,7 @@ describe('stopping a heavy run', () => {
     };
     let backend: WebGpuBackend | null = null;
     try {
-      backend = await createWebGpuBackend(context, layout, { schedule: 'stepwise' });
+      backend = await createWebGpuBackend(gpu(), layout, { schedule: 'stepwise' });
       backend.setParams(initParams(layout, rng));
       backend.setTrainingData(data, 64);
       const before = backend.counters().submits;
@@ -115,7 +110,7 @@ describe('stopping a heavy run', () => {
       expect(backend.counters().submits - before, 'nothing submitted after the stop').toBe(submitted);
       // The device has nothing left to do.
       const idle = performance.now();
-      await context.device.queue.onSubmittedWorkDone();
+      await gpu().device.queue.onSubmittedWorkDone();
       expect(performance.now() - idle).toBeLessThan(100);
       // About a second (one slice of ~250 ms or one big dispatch, on a busy machine), not the ~8 s
       // left of the epoch.

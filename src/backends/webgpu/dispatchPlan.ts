@@ -10,6 +10,7 @@ import { GATES, type ParamLayout } from '../../model/layout.js';
 import type { LossName } from '../../model/optimizer.js';
 import type { GpuCounters, KernelTimes } from '../backend.js';
 import { type Allocator, uniformStride } from './allocator.js';
+import type { Bindings, KernelName } from './kernels.js';
 import type { PipelineCache } from './pipelines.js';
 import {
   backwardItems,
@@ -129,11 +130,12 @@ export class DispatchPlan {
     this.entries = entries;
     this.workspace = workspace;
     this.stride = uniformStride(context.allocator.device);
-    const { pipelines, layout, params, grads, steps, tuning } = context;
+    const { pipelines, layout, params, grads, tuning } = context;
+    const step = context.steps;
     const C = workspace.capacity;
     // Entry s: batch B, rows from order[s * B], capacity C, entry s.
-    const uniform = context.allocator.uniformEntries(`${label} uniforms`, entries, (s) => [batch, s * batch, C, s]);
-    this.uniform = uniform;
+    const batchPass = context.allocator.uniformEntries(`${label} uniforms`, entries, (s) => [batch, s * batch, C, s]);
+    this.uniform = batchPass;
     const { window: T } = layout.config;
     const B = batch;
     const top = layout.layers.length - 1;
@@ -146,90 +148,123 @@ export class DispatchPlan {
       return [x, Math.ceil(groups / x)];
     };
 
+    /** A dispatch of a whole-pass kernel (a product over all T steps): entry offset only. */
+    const product = <K extends KernelName>(
+      kernel: K,
+      constants: Record<string, number>,
+      label: string,
+      bindings: Bindings<K>,
+      workgroups: [number, number],
+      group: KernelGroup,
+      flops: number,
+    ): Dispatch => ({
+      pipeline: pipelines.pipeline(kernel, tuning.matmulEntry, constants),
+      bindGroup: pipelines.bindGroup(kernel, label, bindings),
+      dynamicOffsets: 1,
+      step: 0,
+      workgroups,
+      group,
+      flops,
+    });
+    let anyPersistent = false;
+    /**
+     * A layer's recurrence (lstm_forward or lstm_backward): a dispatch per time step, in the order of
+     * `times`, and, where the layer fits the persistent schedule, the one dispatch for all T steps.
+     */
+    const recurrence = (
+      kernel: 'lstm_forward' | 'lstm_backward',
+      bindGroup: GPUBindGroup,
+      constants: Record<string, number>,
+      H: number,
+      times: number[],
+    ): { steps: Dispatch[]; persistent: Dispatch | null } => {
+      const direction = kernel === 'lstm_forward' ? 'forward' : 'backward';
+      const items = kernel === 'lstm_forward' ? forwardItems(B, H) : backwardItems(B, H);
+      const flops = 2 * B * H * GATES * H;
+      const stepPipeline = pipelines.pipeline(kernel, `step_${direction}`, {
+        ...constants,
+        STEP_WORKGROUP: tuning.stepWorkgroup,
+      });
+      const workgroups = grid(Math.ceil(items / tuning.stepWorkgroup));
+      const stepDispatches = times.map(
+        (t): Dispatch => ({
+          pipeline: stepPipeline,
+          bindGroup,
+          dynamicOffsets: 2,
+          step: t,
+          workgroups,
+          group: direction,
+          flops,
+        }),
+      );
+      if (!persistentFits(B, H, tuning)) return { steps: stepDispatches, persistent: null };
+      anyPersistent = true;
+      const pipeline = pipelines.pipeline(kernel, `persistent_${direction}`, {
+        ...constants,
+        PERSISTENT_WORKGROUP: persistentWorkgroup(items, tuning),
+      });
+      return {
+        steps: stepDispatches,
+        persistent: {
+          pipeline,
+          bindGroup,
+          dynamicOffsets: 2,
+          step: 0,
+          workgroups: [1, 1],
+          group: direction,
+          flops: T * flops,
+        },
+      };
+    };
+    const forwardTimes = Array.from({ length: T }, (_, t) => t);
+    const backwardTimes = forwardTimes.map((t) => T - 1 - t);
+
     const stepwise: Omit<StepPlan, 'backwardRuns'> = { forward: [], backward: [] };
     const persistent: Omit<StepPlan, 'backwardRuns'> = { forward: [], backward: [] };
-    let anyPersistent = false;
-
     layout.layers.forEach((layer, l) => {
       const { inputSize: I, hiddenSize: H } = layer;
-      const G = GATES * H;
       const buffers = workspace.layers[l];
       const name = `${label} lstm[${l}]`;
-      const projection: Dispatch = {
-        pipeline: pipelines.pipeline('input_projection', tuning.matmulEntry, {
+      const projection = product(
+        'input_projection',
+        {
           WINDOW: T,
           INPUT_SIZE: I,
           HIDDEN_SIZE: H,
           W_OFFSET: layer.w,
           BIAS_OFFSET: layer.b,
           GATHER_SAMPLES: l === 0 ? 1 : 0,
-        }),
-        bindGroup: pipelines.bindGroup('input_projection', `${name} input projection`, {
+        },
+        `${name} input projection`,
+        {
           params,
           samples: source.samples,
           order: source.order,
           inputs: buffers.inputs,
           gates: buffers.gates,
-          batchPass: uniform,
-        }),
-        dynamicOffsets: 1,
-        step: 0,
-        workgroups: matmulGrid(T * B, G),
-        group: 'forward',
-        flops: 2 * T * B * I * G,
-      };
-      const bindGroup = pipelines.bindGroup('lstm_forward', `${name} forward`, {
-        params,
-        gates: buffers.gates,
-        c: buffers.c,
-        inputs: buffers.inputs,
-        above: l < top ? workspace.layers[l + 1].inputs : workspace.noLayerAbove,
-        batchPass: uniform,
-        step: steps,
-      });
-      const constants = {
-        WINDOW: T,
-        INPUT_SIZE: I,
-        HIDDEN_SIZE: H,
-        V_OFFSET: layer.v,
-        ABOVE_HIDDEN_SIZE: l < top ? layout.layers[l + 1].hiddenSize : 0,
-      };
-      const items = forwardItems(B, H);
-      const stepPipeline = pipelines.pipeline('lstm_forward', 'step_forward', {
-        ...constants,
-        STEP_WORKGROUP: tuning.stepWorkgroup,
-      });
-      const forwardSteps: Dispatch[] = [];
-      for (let t = 0; t < T; t++) {
-        forwardSteps.push({
-          pipeline: stepPipeline,
-          bindGroup,
-          dynamicOffsets: 2,
-          step: t,
-          workgroups: grid(Math.ceil(items / tuning.stepWorkgroup)),
-          group: 'forward',
-          flops: 2 * B * H * G,
-        });
-      }
+          batchPass,
+        },
+        matmulGrid(T * B, GATES * H),
+        'forward',
+        2 * T * B * I * GATES * H,
+      );
+      const { gates, c, inputs } = buffers;
+      const above = l < top ? workspace.layers[l + 1].inputs : workspace.noLayerAbove;
+      const { steps: forwardSteps, persistent: wholeForward } = recurrence(
+        'lstm_forward',
+        pipelines.bindGroup('lstm_forward', `${name} forward`, { params, gates, c, inputs, above, batchPass, step }),
+        {
+          WINDOW: T,
+          INPUT_SIZE: I,
+          HIDDEN_SIZE: H,
+          V_OFFSET: layer.v,
+          ABOVE_HIDDEN_SIZE: l < top ? layout.layers[l + 1].hiddenSize : 0,
+        },
+        H,
+        forwardTimes,
+      );
       stepwise.forward.push(projection, ...forwardSteps);
-      if (persistentFits(B, H, tuning)) {
-        anyPersistent = true;
-        const pipeline = pipelines.pipeline('lstm_forward', 'persistent_forward', {
-          ...constants,
-          PERSISTENT_WORKGROUP: persistentWorkgroup(items, tuning),
-        });
-        persistent.forward.push(projection, {
-          pipeline,
-          bindGroup,
-          dynamicOffsets: 2,
-          step: 0,
-          workgroups: [1, 1],
-          group: 'forward',
-          flops: 2 * T * B * H * G,
-        });
-      } else {
-        persistent.forward.push(projection, ...forwardSteps);
-      }
+      persistent.forward.push(projection, ...(wholeForward === null ? forwardSteps : [wholeForward]));
     });
 
     // Backward runs from the top layer down: BPTT, then the layer's weight gradients and, above the
@@ -239,101 +274,45 @@ export class DispatchPlan {
       const { inputSize: I, hiddenSize: H } = layer;
       const G = GATES * H;
       const buffers = workspace.layers[l];
-      const fromAbove = l === top ? workspace.dyTop : workspace.layers[l + 1].dInput;
-      if (fromAbove === null) throw new Error('unreachable: a layer above the first has dInput');
+      const dyAbove = l === top ? workspace.dyTop : workspace.layers[l + 1].dInput;
+      if (dyAbove === null) throw new Error('unreachable: a layer above the first has dInput');
       const name = `${label} lstm[${l}]`;
-      const bindGroup = pipelines.bindGroup('lstm_backward', `${name} bptt`, {
-        params,
-        gates: buffers.gates,
-        c: buffers.c,
-        dyAbove: fromAbove,
-        delta: buffers.delta,
-        dc: workspace.dc,
-        batchPass: uniform,
-        step: steps,
-      });
-      const constants = { WINDOW: T, HIDDEN_SIZE: H, V_OFFSET: layer.v, FROM_DENSE: l === top ? 1 : 0 };
-      const items = backwardItems(B, H);
-      const stepPipeline = pipelines.pipeline('lstm_backward', 'step_backward', {
-        ...constants,
-        STEP_WORKGROUP: tuning.stepWorkgroup,
-      });
-      const backwardSteps: Dispatch[] = [];
-      for (let t = T - 1; t >= 0; t--) {
-        backwardSteps.push({
-          pipeline: stepPipeline,
-          bindGroup,
-          dynamicOffsets: 2,
-          step: t,
-          workgroups: grid(Math.ceil(items / tuning.stepWorkgroup)),
-          group: 'backward',
-          flops: 2 * B * H * G,
-        });
-      }
-      const gradients: Dispatch[] = [
-        {
-          pipeline: pipelines.pipeline('weight_gradients', tuning.matmulEntry, {
-            WINDOW: T,
-            INPUT_SIZE: I,
-            HIDDEN_SIZE: H,
-            W_OFFSET: layer.w,
-          }),
-          bindGroup: pipelines.bindGroup('weight_gradients', `${name} weight gradients`, {
-            inputs: buffers.inputs,
-            delta: buffers.delta,
-            grads,
-            batchPass: uniform,
-          }),
-          dynamicOffsets: 1,
-          step: 0,
-          workgroups: matmulGrid(I + H + 1, G),
-          group: 'weightGradients',
-          flops: 2 * T * B * (I + H + 1) * G,
-        },
+      const { gates, c, delta } = buffers;
+      const { dc } = workspace;
+      const { steps: backwardSteps, persistent: wholeBackward } = recurrence(
+        'lstm_backward',
+        pipelines.bindGroup('lstm_backward', `${name} bptt`, { params, gates, c, dyAbove, delta, dc, batchPass, step }),
+        { WINDOW: T, HIDDEN_SIZE: H, V_OFFSET: layer.v, FROM_DENSE: l === top ? 1 : 0 },
+        H,
+        backwardTimes,
+      );
+      const shape = { WINDOW: T, INPUT_SIZE: I, HIDDEN_SIZE: H, W_OFFSET: layer.w };
+      const gradients = [
+        product(
+          'weight_gradients',
+          shape,
+          `${name} weight gradients`,
+          { inputs: buffers.inputs, delta: buffers.delta, grads, batchPass },
+          matmulGrid(I + H + 1, G),
+          'weightGradients',
+          2 * T * B * (I + H + 1) * G,
+        ),
       ];
       if (buffers.dInput !== null) {
-        gradients.push({
-          pipeline: pipelines.pipeline('input_gradients', tuning.matmulEntry, {
-            WINDOW: T,
-            INPUT_SIZE: I,
-            HIDDEN_SIZE: H,
-            W_OFFSET: layer.w,
-          }),
-          bindGroup: pipelines.bindGroup('input_gradients', `${name} input gradients`, {
-            params,
-            delta: buffers.delta,
-            dInput: buffers.dInput,
-            batchPass: uniform,
-          }),
-          dynamicOffsets: 1,
-          step: 0,
-          workgroups: matmulGrid(T * B, I),
-          group: 'backward',
-          flops: 2 * T * B * I * G,
-        });
+        gradients.push(
+          product(
+            'input_gradients',
+            shape,
+            `${name} input gradients`,
+            { params, delta: buffers.delta, dInput: buffers.dInput, batchPass },
+            matmulGrid(T * B, I),
+            'backward',
+            2 * T * B * I * G,
+          ),
+        );
       }
       stepwise.backward.push(...backwardSteps, ...gradients);
-      if (persistentFits(B, H, tuning)) {
-        anyPersistent = true;
-        const pipeline = pipelines.pipeline('lstm_backward', 'persistent_backward', {
-          ...constants,
-          PERSISTENT_WORKGROUP: persistentWorkgroup(items, tuning),
-        });
-        persistent.backward.push(
-          {
-            pipeline,
-            bindGroup,
-            dynamicOffsets: 2,
-            step: 0,
-            workgroups: [1, 1],
-            group: 'backward',
-            flops: 2 * T * B * H * G,
-          },
-          ...gradients,
-        );
-      } else {
-        persistent.backward.push(...backwardSteps, ...gradients);
-      }
+      persistent.backward.push(...(wholeBackward === null ? backwardSteps : [wholeBackward]), ...gradients);
     }
     const withRuns = (plan: Omit<StepPlan, 'backwardRuns'>): StepPlan => ({
       ...plan,
@@ -349,7 +328,7 @@ export class DispatchPlan {
       outputs: workspace.outputs,
       dyTop: workspace.dyTop,
       grads,
-      batchPass: uniform,
+      batchPass,
     });
     this.dense = this.denseDispatches(context.loss);
   }

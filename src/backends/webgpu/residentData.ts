@@ -1,7 +1,7 @@
 // The data the WebGPU backend keeps on the GPU, each set with its workspace and dispatch plans:
-// Training (the training windows, resident from setTrainingData on), Validation (the held-out windows
-// of setValidationData) and Scratch (the caller's rows of gradients() and predict(), grown, never
-// shrunk). Each releases its own buffers.
+// Training (the training windows, resident from setTrainingData on), the validation windows of
+// setValidationData (ResidentWindows) and Scratch (the caller's rows of gradients() and predict(),
+// grown, never shrunk). Each releases its own buffers.
 //
 // Legend: N = samples, B = batch, C = capacity (rows), S = minibatch steps of an epoch, T = window,
 //         I = inputSize, O = outputSize.
@@ -12,24 +12,55 @@ import { DispatchPlan, type PlanContext } from './dispatchPlan.js';
 import { type GpuOptimizerState, OptimizerUpdate, type UpdateBuffers } from './optimizerUpdate.js';
 import { GpuWorkspace, identityOrder } from './workspace.js';
 
-export class Training {
+/** Windows uploaded once, with a workspace of their size and the plan of the error over all of them in order. */
+export class ResidentWindows {
   readonly data: Dataset;
+  /** (N, T, I) */
+  readonly samples: GPUBuffer;
+  /** (N, O) */
+  readonly targets: GPUBuffer;
+  readonly workspace: GpuWorkspace;
+  /** The error over all N windows, one pass. */
+  readonly all: DispatchPlan;
+  private readonly allocator: Allocator;
+  /** (N) 0, 1, …, N-1 */
+  private readonly identity: GPUBuffer;
+
+  /** `label` names the set in buffer labels ('training', 'validation'). */
+  constructor(context: PlanContext, data: Dataset, label: string) {
+    const allocator = context.allocator;
+    this.allocator = allocator;
+    this.data = data;
+    this.samples = allocator.buffer(`${label} samples (N, T, I)`, data.x.byteLength, GPUBufferUsage.STORAGE, data.x);
+    this.targets = allocator.buffer(`${label} targets (N, O)`, data.t.byteLength, GPUBufferUsage.STORAGE, data.t);
+    this.identity = identityOrder(allocator, `${label} samples in order (N)`, data.count);
+    this.workspace = new GpuWorkspace(allocator, context.layout, data.count, label);
+    const source = { samples: this.samples, targets: this.targets, order: this.identity };
+    this.all = new DispatchPlan(context, `all ${label} samples`, this.workspace, source, data.count, 1);
+  }
+
+  release(): void {
+    this.all.release();
+    this.workspace.release();
+    for (const buffer of [this.samples, this.targets, this.identity]) this.allocator.release(buffer);
+  }
+}
+
+/** The training windows, the plan of an epoch's minibatch steps over them and the update after each. */
+export class Training {
+  readonly windows: ResidentWindows;
   readonly batch: number;
   readonly steps: number;
   /** (N) the epoch's sample order, written by trainEpoch */
   readonly order: GPUBuffer;
-  /** The minibatch steps: S entries of B rows taken by `order`. */
+  /** The minibatch steps: S entries of B rows taken by `order`, in the windows' workspace. */
   readonly train: DispatchPlan;
-  /** The error over all samples in order. */
-  readonly evaluate: DispatchPlan;
   /** (S, 2) Adam's bias corrections (c1, c2) of the epoch's steps, and their CPU copy */
   readonly corrections: GPUBuffer;
   readonly correctionValues: Float32Array;
-  readonly workspace: GpuWorkspace;
   /** The optimizer's update after each step, bound to `train`'s per-step uniform. */
   update: OptimizerUpdate;
   private readonly context: PlanContext;
-  private readonly buffers: GPUBuffer[];
 
   constructor(
     context: PlanContext,
@@ -40,14 +71,10 @@ export class Training {
   ) {
     const allocator = context.allocator;
     this.context = context;
-    this.data = data;
+    this.windows = new ResidentWindows(context, data, 'training');
     this.batch = batch;
     this.steps = Math.floor(data.count / batch);
-    const samples = allocator.buffer('samples (N, T, I)', data.x.byteLength, GPUBufferUsage.STORAGE, data.x);
-    const targets = allocator.buffer('targets (N, O)', data.t.byteLength, GPUBufferUsage.STORAGE, data.t);
     this.order = allocator.storage('epoch order (N)', 4 * data.count, GPUBufferUsage.COPY_DST);
-    const identity = identityOrder(allocator, 'samples in order (N)', data.count);
-    this.workspace = new GpuWorkspace(allocator, context.layout, data.count, 'training');
     // Ones until trainEpoch writes the epoch's: any update encoded before (calibration's) stays finite.
     this.correctionValues = new Float32Array(2 * this.steps).fill(1);
     this.corrections = allocator.buffer(
@@ -56,24 +83,20 @@ export class Training {
       GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
       this.correctionValues,
     );
+    const { samples, targets, workspace } = this.windows;
     this.train = new DispatchPlan(
       context,
       'minibatch',
-      this.workspace,
+      workspace,
       { samples, targets, order: this.order },
       batch,
       this.steps,
     );
-    this.evaluate = new DispatchPlan(
-      context,
-      'all samples',
-      this.workspace,
-      { samples, targets, order: identity },
-      data.count,
-      1,
-    );
-    this.buffers = [samples, targets, this.order, identity, this.corrections];
     this.update = this.updateFor(optimizer, shared);
+  }
+
+  get data(): Dataset {
+    return this.windows.data;
   }
 
   /** Binds the update after each step to `optimizer`'s state. */
@@ -94,43 +117,8 @@ export class Training {
 
   release(): void {
     this.train.release();
-    this.evaluate.release();
-    this.workspace.release();
-    for (const buffer of this.buffers) this.context.allocator.release(buffer);
-  }
-}
-
-/** The validation windows, uploaded once, and the plan of the error over all of them. */
-export class Validation {
-  readonly data: Dataset;
-  readonly plan: DispatchPlan;
-  readonly workspace: GpuWorkspace;
-  private readonly allocator: Allocator;
-  private readonly buffers: GPUBuffer[];
-
-  constructor(context: PlanContext, data: Dataset) {
-    const allocator = context.allocator;
-    this.allocator = allocator;
-    this.data = data;
-    const samples = allocator.buffer('validation samples (N, T, I)', data.x.byteLength, GPUBufferUsage.STORAGE, data.x);
-    const targets = allocator.buffer('validation targets (N, O)', data.t.byteLength, GPUBufferUsage.STORAGE, data.t);
-    const identity = identityOrder(allocator, 'validation samples in order (N)', data.count);
-    this.workspace = new GpuWorkspace(allocator, context.layout, data.count, 'validation');
-    this.plan = new DispatchPlan(
-      context,
-      'validation samples',
-      this.workspace,
-      { samples, targets, order: identity },
-      data.count,
-      1,
-    );
-    this.buffers = [samples, targets, identity];
-  }
-
-  release(): void {
-    this.plan.release();
-    this.workspace.release();
-    for (const buffer of this.buffers) this.allocator.release(buffer);
+    this.windows.release();
+    for (const buffer of [this.order, this.corrections]) this.context.allocator.release(buffer);
   }
 }
 

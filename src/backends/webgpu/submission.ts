@@ -12,10 +12,15 @@ const BACKLOG_MS = 1000;
 /** Share of the expected remaining GPU time slept before waiting on the device, where waiting polls. */
 const PACED_SHARE = 0.85;
 /**
- * What a device is assumed to do before anything was measured, FLOPs a millisecond: low, so that a
- * costly first epoch is cut finely (a cheap one is one slice whatever the guess).
+ * What a device is assumed to do at the least, FLOPs a millisecond: low, so that a costly first epoch
+ * is cut finely, and a floor under what is measured (below).
  */
 const PRIOR_FLOPS_PER_MS = { software: 5e5, gpu: 1e7 };
+/**
+ * Measurements the rate is the best of. A shared machine, or kernels compiled at first use, make
+ * single measurements slow, never fast: the best of the recent ones is the device's rate.
+ */
+const RECENT_RATES = 8;
 
 /** One command buffer and the FLOPs it holds. */
 export interface Slice {
@@ -71,6 +76,9 @@ export class SubmitPacer {
   private readonly counters: GpuCounters;
   private readonly waitsByPolling: boolean;
   private readonly sliceMs: number;
+  private readonly prior: number;
+  /** The last RECENT_RATES measured rates, FLOPs a millisecond. */
+  private readonly recent: number[] = [];
   private flopsPerMs: number;
   /** When the work submitted so far should be done, by the estimate (performance.now() ms). */
   private busyUntil = 0;
@@ -87,7 +95,8 @@ export class SubmitPacer {
     this.counters = counters;
     this.waitsByPolling = options.waitsByPolling;
     this.sliceMs = options.sliceMs;
-    this.flopsPerMs = options.software ? PRIOR_FLOPS_PER_MS.software : PRIOR_FLOPS_PER_MS.gpu;
+    this.prior = options.software ? PRIOR_FLOPS_PER_MS.software : PRIOR_FLOPS_PER_MS.gpu;
+    this.flopsPerMs = this.prior;
   }
 
   /** FLOPs a slice may hold: sliceMs at the rate measured so far. */
@@ -163,7 +172,11 @@ export class SubmitPacer {
   /** The device has finished everything submitted: the time since the first submission is its work's. */
   private idle(): void {
     const ms = performance.now() - this.firstSubmitSinceIdle;
-    if (this.flopsSinceIdle > 0 && ms > 0) this.flopsPerMs = this.flopsSinceIdle / ms;
+    if (this.flopsSinceIdle > 0 && ms > 0) {
+      this.recent.push(this.flopsSinceIdle / ms);
+      if (this.recent.length > RECENT_RATES) this.recent.shift();
+      this.flopsPerMs = Math.max(this.prior, ...this.recent);
+    }
     this.flopsSinceIdle = 0;
     this.busyUntil = 0;
   }

@@ -47,7 +47,7 @@ import { EpochReadback } from './epochReadback.js';
 import { GpuOptimizerState, MAX_NORM_PARTIALS, prepareUpdatePipelines } from './optimizerUpdate.js';
 import { pipelinesFor } from './pipelines.js';
 import { TimestampProfiler } from './profiler.js';
-import { Scratch, Training, Validation } from './residentData.js';
+import { ResidentWindows, Scratch, Training } from './residentData.js';
 import { SLICE_MS, type Slice, SliceRecorder, SubmitPacer } from './submission.js';
 import { defaultSchedule, type KernelTuning, kernelTuning, type Schedule } from './tuning.js';
 
@@ -91,7 +91,7 @@ export class WebGpuBackend implements Backend, GpuFacet {
   private readonly requestedSchedule: Schedule | 'auto';
   private calibrated: Calibration | null = null;
   private training: Training | null = null;
-  private validation: Validation | null = null;
+  private validation: ResidentWindows | null = null;
   private scratch: Scratch | null = null;
   /** Bumped by everything that changes the parameters; tags the weights that came back with the errors. */
   private paramsVersion = 0;
@@ -231,7 +231,7 @@ export class WebGpuBackend implements Backend, GpuFacet {
       checkBatchFits(this.layout, this.context.limits, data.count, data.count, 'validation');
     }
     this.validation?.release();
-    this.validation = data === null ? null : new Validation(this.planContext, data);
+    this.validation = data === null ? null : new ResidentWindows(this.planContext, data, 'validation');
   }
 
   /**
@@ -247,7 +247,7 @@ export class WebGpuBackend implements Backend, GpuFacet {
     if (training === null || this.requestedSchedule !== 'auto') return null;
     if (this.calibrated !== null) return this.calibrated;
     const key = this.calibrationKey(training);
-    if (!training.train.hasPersistent() && !training.evaluate.hasPersistent()) {
+    if (!training.train.hasPersistent() && !training.windows.all.hasPersistent()) {
       return this.remember(key, { schedule: 'stepwise', msPerEpoch: null });
     }
     const backup = this.backupParamsAndState('calibration: params and optimizer state');
@@ -348,7 +348,7 @@ export class WebGpuBackend implements Backend, GpuFacet {
     const slices = recorder.finish((encoder) => {
       if (!evaluate) return;
       const validation = this.validation === null ? null : { buffer: this.validation.workspace.outputs, offset: 0 };
-      this.epochResults.encodeEpoch(encoder, training.workspace.outputs, 0, this.params, validation);
+      this.epochResults.encodeEpoch(encoder, training.windows.workspace.outputs, 0, this.params, validation);
     });
     this.paramsVersion++;
     await this.handOver(slices);
@@ -398,10 +398,10 @@ export class WebGpuBackend implements Backend, GpuFacet {
     const training = this.training;
     if (training !== null) {
       training.train.useLoss(loss);
-      training.evaluate.useLoss(loss);
+      training.windows.all.useLoss(loss);
       training.useOptimizer(this.optimizer, this.updateBuffers());
     }
-    this.validation?.plan.useLoss(loss);
+    this.validation?.all.useLoss(loss);
     this.scratch?.lastPlan()?.useLoss(loss);
   }
 
@@ -468,8 +468,8 @@ export class WebGpuBackend implements Backend, GpuFacet {
       training.update.encode(target, s);
     }
     if (evaluate) {
-      training.evaluate.encodeForward(target, 0, schedule, 'evaluate');
-      this.validation?.plan.encodeForward(target, 0, schedule, 'evaluate');
+      training.windows.all.encodeForward(target, 0, schedule, 'evaluate');
+      this.validation?.all.encodeForward(target, 0, schedule, 'evaluate');
     }
   }
 
