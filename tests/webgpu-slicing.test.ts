@@ -1,16 +1,20 @@
 // Epochs handed to the GPU in slices (submission.ts): a cheap epoch is one submit; an epoch cut into
 // many slices trains exactly as the whole one, and while it is being handed over the backend refuses
-// what would interleave with it; a heavy epoch stopped by dispose() leaves the GPU within about a
-// second, with the rest of the epoch never submitted.
+// what would interleave with it; the per-epoch error over many samples, taken in chunks so that no
+// dispatch is long, is the error taken in one pass; a heavy epoch stopped by dispose() leaves the GPU
+// within about a second, with the rest of the epoch never submitted.
 
 import { describe, expect, it } from 'vitest';
 import { DisposedError } from '../src/backends/backend.js';
+import type { KernelTuning } from '../src/backends/webgpu/tuning.js';
 import { createWebGpuBackend, type WebGpuBackend } from '../src/backends/webgpu/webgpuBackend.js';
 import type { Dataset } from '../src/data/dataset.js';
 import { Rng } from '../src/data/rng.js';
 import { initParams } from '../src/model/init.js';
 import { paramLayout } from '../src/model/layout.js';
+import { type RunSettings, startRun } from '../src/train/run.js';
 import { startSineRun } from '../src/train/setup.js';
+import { type TrainOptions, trainToEnd } from '../src/train/trainer.js';
 import { fileGpuContext, withoutGpuErrors } from './webgpu-context.js';
 
 const SEED = { seed: 5, points: 50, noise: 0.1, window: 10, hiddenSizes: [30] };
@@ -71,6 +75,56 @@ describe('epochs in slices', () => {
       }
     });
   });
+});
+
+describe('the per-epoch error in chunks', () => {
+  for (const loss of ['sse', 'mse'] as const) {
+    it(`${loss}: chunks of 5 rows and a rest give the error of one pass, training and validation`, async () => {
+      const settings: RunSettings = {
+        seed: 11,
+        source: { kind: 'generated', spec: { kind: 'random-walk', points: 60, noise: 0.05, amplitude: 10 } },
+        window: 5,
+        hiddenSizes: [6],
+        trainFraction: 0.8,
+        normalise: 'z-score',
+      };
+      const options: TrainOptions = { epochs: 4, batchSize: 4, learningRate: 0.05, reportEvery: 2, loss };
+      // 2 G max(T I, H) FLOPs a row in the largest dispatch (a step of the recurrence, G = 24): 5 rows a chunk.
+      const errorDispatchFlops = 5 * (2 * 24 * 6);
+      const trained = (tuning: Partial<KernelTuning>) =>
+        withoutGpuErrors(gpu(), async () => {
+          const run = startRun(settings);
+          const backend = await createWebGpuBackend(gpu(), run.layout, { schedule: 'stepwise', tuning });
+          try {
+            backend.setParams(run.params);
+            const { train, validation } = run.prepared;
+            const result = await trainToEnd(backend, train, run.rng, { ...options, validation });
+            return { ...result, dispatches: backend.counters().dispatches };
+          } finally {
+            await backend.dispose();
+          }
+        });
+      const whole = await trained({});
+      const chunked = await trained({ errorDispatchFlops });
+      const run = startRun(settings);
+      // Both sets are cut: 8 chunks and a rest of 3 rows; 2 chunks and a rest of 2.
+      expect(run.prepared.train.count).toBe(43);
+      expect(run.prepared.validation?.count).toBe(12);
+      // Each chunk is a forward pass of its own: T + 2 dispatches (stepwise, one layer).
+      const perEpoch = (chunked.dispatches - whole.dispatches) / options.epochs;
+      expect(perEpoch).toBe((8 + 1 - 1 + (2 + 1 - 1)) * (5 + 2));
+      expect(Array.from(chunked.params)).toEqual(Array.from(whole.params));
+      const close = (got: number[], want: number[]) => {
+        expect(got).toHaveLength(want.length);
+        for (const [i, value] of got.entries()) expect(Math.abs(value - want[i])).toBeLessThanOrEqual(1e-5 * want[i]);
+      };
+      close(chunked.losses, whole.losses);
+      close(
+        chunked.validationLosses.map((v) => v.loss),
+        whole.validationLosses.map((v) => v.loss),
+      );
+    });
+  }
 });
 
 describe('stopping a heavy run', () => {

@@ -73,6 +73,29 @@ export function fixedPass(compute: GPUComputePassEncoder): DispatchTarget {
   return { pass: () => compute };
 }
 
+/**
+ * A plan that is one chunk of an error over `lossRows` rows computed in several passes: its entries
+ * start at row `firstRow` of the order and at entry index `firstEntry`; their losses add up.
+ */
+export interface ErrorChunk {
+  firstRow: number;
+  firstEntry: number;
+  lossRows: number;
+}
+
+/**
+ * Rows a chunk of the error over `count` windows takes: all of them unless its largest dispatch (an
+ * input projection or a step of the recurrence) would exceed `maxFlops`, so that an epoch's slices
+ * can be cut finely there too.
+ */
+export function errorChunkRows(layout: ParamLayout, count: number, maxFlops: number): number {
+  const T = layout.config.window;
+  const perRow = Math.max(
+    ...layout.layers.map(({ inputSize: I, hiddenSize: H }) => 2 * GATES * H * Math.max(T * I, H)),
+  );
+  return Math.max(1, Math.min(count, Math.floor(maxFlops / perRow)));
+}
+
 /** Per-time-step uniforms (StepParams): entry t holds t. */
 export function stepUniform(allocator: Allocator, window: number): GPUBuffer {
   return allocator.uniformEntries('time steps', window, (t) => [t, 0, 0, 0]);
@@ -114,6 +137,7 @@ export class DispatchPlan {
   private readonly denseBindGroup: GPUBindGroup;
   private readonly offsets = new Uint32Array(2);
   private readonly stride: number;
+  private readonly chunk: ErrorChunk | null;
 
   /** A plan of `batch` rows over `entries` consecutive minibatches of `source`'s order. */
   constructor(
@@ -123,9 +147,11 @@ export class DispatchPlan {
     source: SampleSource,
     batch: number,
     entries: number,
+    chunk: ErrorChunk | null = null,
   ) {
     if (batch > workspace.capacity) throw new Error(`${label}: batch ${batch} over capacity ${workspace.capacity}`);
     this.context = context;
+    this.chunk = chunk;
     this.batch = batch;
     this.entries = entries;
     this.workspace = workspace;
@@ -133,8 +159,15 @@ export class DispatchPlan {
     const { pipelines, layout, params, grads, tuning } = context;
     const step = context.steps;
     const C = workspace.capacity;
-    // Entry s: batch B, rows from order[s * B], capacity C, entry s.
-    const batchPass = context.allocator.uniformEntries(`${label} uniforms`, entries, (s) => [batch, s * batch, C, s]);
+    // Entry s: batch B, rows from order[s * B], capacity C, entry s (offset by a chunk's first ones).
+    const firstRow = chunk?.firstRow ?? 0;
+    const firstEntry = chunk?.firstEntry ?? 0;
+    const batchPass = context.allocator.uniformEntries(`${label} uniforms`, entries, (s) => [
+      batch,
+      firstRow + s * batch,
+      C,
+      firstEntry + s,
+    ]);
     this.uniform = batchPass;
     const { window: T } = layout.config;
     const B = batch;
@@ -353,6 +386,7 @@ export class DispatchPlan {
         DENSE_W_OFFSET: dense.w,
         DENSE_B_OFFSET: dense.b,
         TOP_ROW: dense.inputSize + layout.layers[top].inputSize + 1,
+        ...(mode === 'evaluate' && this.chunk !== null ? { LOSS_ROWS: this.chunk.lossRows } : {}),
       }),
       bindGroup: this.denseBindGroup,
       dynamicOffsets: 1,

@@ -7,10 +7,58 @@
 //         I = inputSize, O = outputSize.
 
 import type { Dataset } from '../../data/dataset.js';
+import type { LossName } from '../../model/optimizer.js';
 import type { Allocator } from './allocator.js';
-import { DispatchPlan, type PlanContext } from './dispatchPlan.js';
+import { DispatchPlan, type DispatchTarget, errorChunkRows, type PlanContext } from './dispatchPlan.js';
 import { type GpuOptimizerState, OptimizerUpdate, type UpdateBuffers } from './optimizerUpdate.js';
-import { GpuWorkspace, identityOrder } from './workspace.js';
+import type { Schedule } from './tuning.js';
+import { GpuWorkspace, identityOrder, type SampleSource } from './workspace.js';
+
+/**
+ * The error over all N windows in order, into the workspace's outputs[0]: one plan, or, where one
+ * pass's dispatches would be too large to cut an epoch finely, chunks of rows whose losses add up.
+ */
+export class ErrorPlan {
+  /** Each plan and the entries (chunks) it runs. */
+  private readonly parts: { plan: DispatchPlan; entries: number }[];
+
+  constructor(context: PlanContext, label: string, workspace: GpuWorkspace, source: SampleSource, count: number) {
+    const rows = errorChunkRows(context.layout, count, context.tuning.errorDispatchFlops);
+    if (rows === count) {
+      this.parts = [{ plan: new DispatchPlan(context, label, workspace, source, count, 1), entries: 1 }];
+      return;
+    }
+    const chunks = Math.floor(count / rows);
+    const rest = count - chunks * rows;
+    const chunk = { firstRow: 0, firstEntry: 0, lossRows: count };
+    this.parts = [{ plan: new DispatchPlan(context, label, workspace, source, rows, chunks, chunk), entries: chunks }];
+    if (rest > 0) {
+      const last = { firstRow: chunks * rows, firstEntry: chunks, lossRows: count };
+      this.parts.push({
+        plan: new DispatchPlan(context, `${label} (rest)`, workspace, source, rest, 1, last),
+        entries: 1,
+      });
+    }
+  }
+
+  encode(target: DispatchTarget, schedule: Schedule): void {
+    for (const { plan, entries } of this.parts) {
+      for (let e = 0; e < entries; e++) plan.encodeForward(target, e, schedule, 'evaluate');
+    }
+  }
+
+  hasPersistent(): boolean {
+    return this.parts.some(({ plan }) => plan.hasPersistent());
+  }
+
+  useLoss(loss: LossName): void {
+    for (const { plan } of this.parts) plan.useLoss(loss);
+  }
+
+  release(): void {
+    for (const { plan } of this.parts) plan.release();
+  }
+}
 
 /** Windows uploaded once, with a workspace of their size and the plan of the error over all of them in order. */
 export class ResidentWindows {
@@ -20,8 +68,8 @@ export class ResidentWindows {
   /** (N, O) */
   readonly targets: GPUBuffer;
   readonly workspace: GpuWorkspace;
-  /** The error over all N windows, one pass. */
-  readonly all: DispatchPlan;
+  /** The error over all N windows. */
+  readonly all: ErrorPlan;
   private readonly allocator: Allocator;
   /** (N) 0, 1, …, N-1 */
   private readonly identity: GPUBuffer;
@@ -36,7 +84,7 @@ export class ResidentWindows {
     this.identity = identityOrder(allocator, `${label} samples in order (N)`, data.count);
     this.workspace = new GpuWorkspace(allocator, context.layout, data.count, label);
     const source = { samples: this.samples, targets: this.targets, order: this.identity };
-    this.all = new DispatchPlan(context, `all ${label} samples`, this.workspace, source, data.count, 1);
+    this.all = new ErrorPlan(context, `all ${label} samples`, this.workspace, source, data.count);
   }
 
   release(): void {

@@ -33,7 +33,15 @@ export interface KernelTuning {
   stepWorkgroup: number;
   /** Parameters one invocation of the update (and of the gradient norm) takes on. */
   updateParamsPerInvocation: number;
+  /**
+   * FLOPs the largest dispatch of the per-epoch error may hold; over more samples the error is taken
+   * in chunks (dispatchPlan.ts's errorChunkRows), so that a Stop never waits long for one dispatch.
+   */
+  errorDispatchFlops: number;
 }
+
+/** 0.5 GFLOP: a third of a second on SwiftShader, a millisecond on a GPU. */
+const ERROR_DISPATCH_FLOPS = 5e8;
 
 export function kernelTuning(software: boolean, maxInvocationsPerWorkgroup: number): KernelTuning {
   return software
@@ -42,12 +50,14 @@ export function kernelTuning(software: boolean, maxInvocationsPerWorkgroup: numb
         persistentWorkgroup: 64,
         stepWorkgroup: 16,
         updateParamsPerInvocation: 64,
+        errorDispatchFlops: ERROR_DISPATCH_FLOPS,
       }
     : {
         matmulEntry: 'matmul_workgroup_tiles',
         persistentWorkgroup: Math.min(256, maxInvocationsPerWorkgroup),
         stepWorkgroup: 64,
         updateParamsPerInvocation: 1,
+        errorDispatchFlops: ERROR_DISPATCH_FLOPS,
       };
 }
 

@@ -468,8 +468,8 @@ export class WebGpuBackend implements Backend, GpuFacet {
       training.update.encode(target, s);
     }
     if (evaluate) {
-      training.windows.all.encodeForward(target, 0, schedule, 'evaluate');
-      this.validation?.all.encodeForward(target, 0, schedule, 'evaluate');
+      training.windows.all.encode(target, schedule);
+      this.validation?.all.encode(target, schedule);
     }
   }
 
