@@ -77,6 +77,36 @@ describe('epochs in slices', () => {
   });
 });
 
+describe('products in bands of row tiles', () => {
+  it('a product cut into one dispatch a row tile gives the same gradients, bit for bit', async () => {
+    // Row tiles of 32: input projections 2 (T B = 60), weight gradients 3 and 4 (I + H + 1 = 73, 111),
+    // the input gradients of layer 1 2.
+    const layout = paramLayout({ inputSize: 2, hiddenSizes: [70, 40], outputSize: 1, window: 3 });
+    const rng = new Rng(9);
+    const params = initParams(layout, rng);
+    const x = Float32Array.from({ length: 20 * 3 * 2 }, () => rng.normal());
+    const t = Float32Array.from({ length: 20 }, () => rng.normal());
+    const gradients = (tuning: Partial<KernelTuning>) =>
+      withoutGpuErrors(gpu(), async () => {
+        const backend = await createWebGpuBackend(gpu(), layout, { schedule: 'stepwise', tuning });
+        try {
+          backend.setParams(params);
+          const before = backend.counters().dispatches;
+          const result = await backend.gradients(x, t, 20);
+          return { ...result, dispatches: backend.counters().dispatches - before };
+        } finally {
+          await backend.dispose();
+        }
+      });
+    const whole = await gradients({});
+    const cut = await gradients({ maxDispatchFlops: 1 });
+    expect(cut.dispatches - whole.dispatches).toBe(2 * (2 - 1) + (3 - 1) + (4 - 1) + (2 - 1));
+    expect(cut.loss).toBe(whole.loss);
+    expect(Array.from(cut.y)).toEqual(Array.from(whole.y));
+    expect(Array.from(cut.grads)).toEqual(Array.from(whole.grads));
+  });
+});
+
 describe('the per-epoch error in chunks', () => {
   for (const loss of ['sse', 'mse'] as const) {
     it(`${loss}: chunks of 5 rows and a rest give the error of one pass, training and validation`, async () => {
@@ -90,7 +120,7 @@ describe('the per-epoch error in chunks', () => {
       };
       const options: TrainOptions = { epochs: 4, batchSize: 4, learningRate: 0.05, reportEvery: 2, loss };
       // 2 G max(T I, H) FLOPs a row in the largest dispatch (a step of the recurrence, G = 24): 5 rows a chunk.
-      const errorDispatchFlops = 5 * (2 * 24 * 6);
+      const maxDispatchFlops = 5 * (2 * 24 * 6);
       const trained = (tuning: Partial<KernelTuning>) =>
         withoutGpuErrors(gpu(), async () => {
           const run = startRun(settings);
@@ -105,7 +135,7 @@ describe('the per-epoch error in chunks', () => {
           }
         });
       const whole = await trained({});
-      const chunked = await trained({ errorDispatchFlops });
+      const chunked = await trained({ maxDispatchFlops });
       const run = startRun(settings);
       // Both sets are cut: 8 chunks and a rest of 3 rows; 2 chunks and a rest of 2.
       expect(run.prepared.train.count).toBe(43);

@@ -181,24 +181,40 @@ export class DispatchPlan {
       return [x, Math.ceil(groups / x)];
     };
 
-    /** A dispatch of a whole-pass kernel (a product over all T steps): entry offset only. */
+    /**
+     * A product over all T steps (matmul.wgsl) on a grid of [column tiles, row tiles]: one dispatch,
+     * or, past maxDispatchFlops, bands of row tiles (TILE_ROW_BASE), each a dispatch of its own.
+     */
     const product = <K extends KernelName>(
       kernel: K,
       constants: Record<string, number>,
       label: string,
       bindings: Bindings<K>,
-      workgroups: [number, number],
+      [columnTiles, rowTiles]: [number, number],
       group: KernelGroup,
       flops: number,
-    ): Dispatch => ({
-      pipeline: pipelines.pipeline(kernel, tuning.matmulEntry, constants),
-      bindGroup: pipelines.bindGroup(kernel, label, bindings),
-      dynamicOffsets: 1,
-      step: 0,
-      workgroups,
-      group,
-      flops,
-    });
+    ): Dispatch[] => {
+      const bindGroup = pipelines.bindGroup(kernel, label, bindings);
+      const band = Math.ceil(rowTiles / Math.min(rowTiles, Math.ceil(flops / tuning.maxDispatchFlops)));
+      const dispatches: Dispatch[] = [];
+      for (let base = 0; base < rowTiles; base += band) {
+        const rows = Math.min(band, rowTiles - base);
+        dispatches.push({
+          pipeline: pipelines.pipeline(
+            kernel,
+            tuning.matmulEntry,
+            base === 0 ? constants : { ...constants, TILE_ROW_BASE: base },
+          ),
+          bindGroup,
+          dynamicOffsets: 1,
+          step: 0,
+          workgroups: [columnTiles, rows],
+          group,
+          flops: (flops * rows) / rowTiles,
+        });
+      }
+      return dispatches;
+    };
     let anyPersistent = false;
     /**
      * A layer's recurrence (lstm_forward or lstm_backward): a dispatch per time step, in the order of
@@ -296,8 +312,8 @@ export class DispatchPlan {
         H,
         forwardTimes,
       );
-      stepwise.forward.push(projection, ...forwardSteps);
-      persistent.forward.push(projection, ...(wholeForward === null ? forwardSteps : [wholeForward]));
+      stepwise.forward.push(...projection, ...forwardSteps);
+      persistent.forward.push(...projection, ...(wholeForward === null ? forwardSteps : [wholeForward]));
     });
 
     // Backward runs from the top layer down: BPTT, then the layer's weight gradients and, above the
@@ -321,7 +337,7 @@ export class DispatchPlan {
       );
       const shape = { WINDOW: T, INPUT_SIZE: I, HIDDEN_SIZE: H, W_OFFSET: layer.w };
       const gradients = [
-        product(
+        ...product(
           'weight_gradients',
           shape,
           `${name} weight gradients`,
@@ -333,7 +349,7 @@ export class DispatchPlan {
       ];
       if (buffers.dInput !== null) {
         gradients.push(
-          product(
+          ...product(
             'input_gradients',
             shape,
             `${name} input gradients`,

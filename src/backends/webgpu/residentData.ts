@@ -23,7 +23,7 @@ export class ErrorPlan {
   private readonly parts: { plan: DispatchPlan; entries: number }[];
 
   constructor(context: PlanContext, label: string, workspace: GpuWorkspace, source: SampleSource, count: number) {
-    const rows = errorChunkRows(context.layout, count, context.tuning.errorDispatchFlops);
+    const rows = errorChunkRows(context.layout, count, context.tuning.maxDispatchFlops);
     if (rows === count) {
       this.parts = [{ plan: new DispatchPlan(context, label, workspace, source, count, 1), entries: 1 }];
       return;

@@ -34,14 +34,15 @@ export interface KernelTuning {
   /** Parameters one invocation of the update (and of the gradient norm) takes on. */
   updateParamsPerInvocation: number;
   /**
-   * FLOPs the largest dispatch of the per-epoch error may hold; over more samples the error is taken
-   * in chunks (dispatchPlan.ts's errorChunkRows), so that a Stop never waits long for one dispatch.
+   * FLOPs one dispatch may hold where work can be cut: a product is dispatched in bands of row tiles,
+   * the per-epoch error over many samples in chunks of rows (dispatchPlan.ts), so that a Stop never
+   * waits long for one dispatch.
    */
-  errorDispatchFlops: number;
+  maxDispatchFlops: number;
 }
 
 /** 0.5 GFLOP: a third of a second on SwiftShader, a millisecond on a GPU. */
-const ERROR_DISPATCH_FLOPS = 5e8;
+const MAX_DISPATCH_FLOPS = 5e8;
 
 export function kernelTuning(software: boolean, maxInvocationsPerWorkgroup: number): KernelTuning {
   return software
@@ -50,14 +51,14 @@ export function kernelTuning(software: boolean, maxInvocationsPerWorkgroup: numb
         persistentWorkgroup: 64,
         stepWorkgroup: 16,
         updateParamsPerInvocation: 64,
-        errorDispatchFlops: ERROR_DISPATCH_FLOPS,
+        maxDispatchFlops: MAX_DISPATCH_FLOPS,
       }
     : {
         matmulEntry: 'matmul_workgroup_tiles',
         persistentWorkgroup: Math.min(256, maxInvocationsPerWorkgroup),
         stepWorkgroup: 64,
         updateParamsPerInvocation: 1,
-        errorDispatchFlops: ERROR_DISPATCH_FLOPS,
+        maxDispatchFlops: MAX_DISPATCH_FLOPS,
       };
 }
 
