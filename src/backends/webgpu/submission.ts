@@ -17,8 +17,8 @@ const PACED_SHARE = 0.85;
  */
 const PRIOR_FLOPS_PER_MS = { software: 5e5, gpu: 1e7 };
 /**
- * Measurements the rate is the best of. A shared machine, or kernels compiled at first use, make
- * single measurements slow, never fast: the best of the recent ones is the device's rate.
+ * Measurements the rate slices are cut by is the best of. A shared machine, or kernels compiled at
+ * first use, make single measurements slow, never fast: the best of the recent ones is the device's.
  */
 const RECENT_RATES = 8;
 
@@ -28,7 +28,11 @@ export interface Slice {
   flops: number;
 }
 
-/** Records dispatches into compute passes, opening a new command buffer whenever a slice would exceed `budget` FLOPs. */
+/**
+ * Records dispatches into compute passes, opening a new command buffer whenever a slice would exceed
+ * `budget` FLOPs; a small dispatch (a tenth of the budget at most) joins the slice before it anyway,
+ * rather than be a slice (a submit and a wait) of its own.
+ */
 export class SliceRecorder implements DispatchTarget {
   private readonly device: GPUDevice;
   private readonly label: string;
@@ -47,7 +51,7 @@ export class SliceRecorder implements DispatchTarget {
   }
 
   pass(flops: number): GPUComputePassEncoder {
-    if (this.compute !== null && this.flops + flops > this.budget) this.cut();
+    if (this.compute !== null && this.flops + flops > this.budget && flops > 0.1 * this.budget) this.cut();
     this.flops += flops;
     this.compute ??= this.encoder.beginComputePass({ label: this.label });
     return this.compute;
@@ -79,7 +83,10 @@ export class SubmitPacer {
   private readonly prior: number;
   /** The last RECENT_RATES measured rates, FLOPs a millisecond. */
   private readonly recent: number[] = [];
-  private flopsPerMs: number;
+  /** What slices are cut by: the best recent rate, at least the prior. */
+  private sliceRate: number;
+  /** What waits are paced by: the rate measured last (the prior before any). */
+  private lastRate: number;
   /** When the work submitted so far should be done, by the estimate (performance.now() ms). */
   private busyUntil = 0;
   /** FLOPs submitted since the device was last seen idle, and when the first of them was submitted. */
@@ -96,12 +103,13 @@ export class SubmitPacer {
     this.waitsByPolling = options.waitsByPolling;
     this.sliceMs = options.sliceMs;
     this.prior = options.software ? PRIOR_FLOPS_PER_MS.software : PRIOR_FLOPS_PER_MS.gpu;
-    this.flopsPerMs = this.prior;
+    this.sliceRate = this.prior;
+    this.lastRate = this.prior;
   }
 
   /** FLOPs a slice may hold: sliceMs at the rate measured so far. */
   sliceFlops(): number {
-    return this.sliceMs * this.flopsPerMs;
+    return this.sliceMs * this.sliceRate;
   }
 
   /**
@@ -136,7 +144,7 @@ export class SubmitPacer {
     this.queue.submit([slice.commands]);
     this.counters.submits++;
     this.flopsSinceIdle += slice.flops;
-    this.busyUntil = Math.max(now, this.busyUntil) + slice.flops / this.flopsPerMs;
+    this.busyUntil = Math.max(now, this.busyUntil) + slice.flops / this.lastRate;
   }
 
   /**
@@ -166,16 +174,17 @@ export class SubmitPacer {
   private mustWait(slice: Slice, count: number): boolean {
     if (this.flopsSinceIdle === 0) return false;
     const backlog = Math.max(0, this.busyUntil - performance.now());
-    return count > 1 || backlog + slice.flops / this.flopsPerMs > BACKLOG_MS;
+    return count > 1 || backlog + slice.flops / this.lastRate > BACKLOG_MS;
   }
 
   /** The device has finished everything submitted: the time since the first submission is its work's. */
   private idle(): void {
     const ms = performance.now() - this.firstSubmitSinceIdle;
     if (this.flopsSinceIdle > 0 && ms > 0) {
-      this.recent.push(this.flopsSinceIdle / ms);
+      this.lastRate = this.flopsSinceIdle / ms;
+      this.recent.push(this.lastRate);
       if (this.recent.length > RECENT_RATES) this.recent.shift();
-      this.flopsPerMs = Math.max(this.prior, ...this.recent);
+      this.sliceRate = Math.max(this.prior, ...this.recent);
     }
     this.flopsSinceIdle = 0;
     this.busyUntil = 0;
