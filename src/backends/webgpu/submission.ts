@@ -83,9 +83,9 @@ export class SubmitPacer {
   private readonly prior: number;
   /** The last RECENT_RATES measured rates, FLOPs a millisecond. */
   private readonly recent: number[] = [];
-  /** What slices are cut by: the best recent rate, at least the prior. */
+  /** What slices are cut, and waits between them paced, by: the best recent rate, at least the prior. */
   private sliceRate: number;
-  /** What waits are paced by: the rate measured last (the prior before any). */
+  /** What a cheap epoch's or a readback's wait is paced by: the rate measured last (the prior before any). */
   private lastRate: number;
   /** When the work submitted so far should be done, by the estimate (performance.now() ms). */
   private busyUntil = 0;
@@ -118,7 +118,7 @@ export class SubmitPacer {
    */
   submitAtOnce(slices: readonly Slice[]): boolean {
     if (slices.length !== 1 || this.mustWait(slices[0], 1)) return false;
-    this.submitNow(slices[0]);
+    this.submitNow(slices[0], this.lastRate);
     return true;
   }
 
@@ -133,18 +133,23 @@ export class SubmitPacer {
         await this.waitFor(() => this.queue.onSubmittedWorkDone());
         check();
       }
-      this.submitNow(slice);
+      // Slices differ (a product, a time step, kernels built at first use): one slow measurement
+      // must not make the next wait sleep long past the slice's end.
+      this.submitNow(slice, this.sliceRate);
     }
   }
 
-  /** Submits `slice` with no wait (a readback's: its caller waits for it next). */
-  submitNow(slice: Slice): void {
+  /**
+   * Submits `slice` with no wait (a readback's: its caller waits for it next), expecting it to take
+   * its FLOPs at `rate` (by default the last measured).
+   */
+  submitNow(slice: Slice, rate = this.lastRate): void {
     const now = performance.now();
     if (this.flopsSinceIdle === 0) this.firstSubmitSinceIdle = now;
     this.queue.submit([slice.commands]);
     this.counters.submits++;
     this.flopsSinceIdle += slice.flops;
-    this.busyUntil = Math.max(now, this.busyUntil) + slice.flops / this.lastRate;
+    this.busyUntil = Math.max(now, this.busyUntil) + slice.flops / rate;
   }
 
   /**
