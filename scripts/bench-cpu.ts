@@ -20,7 +20,7 @@ import type { CpuKernels } from '../src/backends/cpu/cpuBackend.js';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
 import { type BenchResult, benchCase } from '../src/bench/bench.js';
 import { trainStepFlops } from '../src/model/flops.js';
-import { startSineRun } from '../src/train/setup.js';
+import { startRun } from '../src/train/run.js';
 import { trainToEnd } from '../src/train/trainer.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -37,10 +37,16 @@ interface RunResult {
 
 /** One training run at the seed's defaults in this process (the child side of `runFresh`). */
 async function trainOnce(kernels: CpuKernels, seed: number): Promise<RunResult> {
-  const run = startSineRun({ seed, ...SEED_DEFAULTS });
+  const { points, noise, window, hiddenSizes } = SEED_DEFAULTS;
+  const run = startRun({
+    seed,
+    source: { kind: 'generated', spec: { kind: 'sine', points, noise } },
+    window,
+    hiddenSizes,
+  });
   const backend = new CpuBackend(run.layout, { kernels });
   backend.setParams(run.params);
-  const result = await trainToEnd(backend, run.task.data, run.rng, SEED_TRAINING);
+  const result = await trainToEnd(backend, run.prepared.train, run.rng, SEED_TRAINING);
   return { stepsPerSecond: result.steps / result.seconds, finalLoss: result.finalLoss };
 }
 

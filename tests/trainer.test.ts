@@ -7,8 +7,9 @@ import { GpuFailure } from '../src/backends/backend.js';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
 import { createWebGpuBackend } from '../src/backends/webgpu/webgpuBackend.js';
 import type { Dataset } from '../src/data/dataset.js';
-import { startSineRun } from '../src/train/setup.js';
+import { startRun } from '../src/train/run.js';
 import { DATA_SCALE_LIMIT, type TrainOptions, trainToEnd } from '../src/train/trainer.js';
+import { sineRunSettings } from './helpers.js';
 import { fileGpuContext } from './webgpu-context.js';
 
 const SETTINGS = { seed: 2, points: 50, noise: 0.1, window: 10, hiddenSizes: [8] };
@@ -20,21 +21,21 @@ function scaled(data: Dataset, factor: number): Dataset {
 
 describe('divergence advice', () => {
   it("unnormalised data of 1e30 scale: the message names the data's scale and suggests normalising", async () => {
-    const run = startSineRun(SETTINGS);
+    const run = startRun(sineRunSettings(SETTINGS));
     const backend = new CpuBackend(run.layout);
     backend.setParams(run.params);
-    const result = await trainToEnd(backend, scaled(run.task.data, 1e30), run.rng, OPTIONS);
+    const result = await trainToEnd(backend, scaled(run.prepared.train, 1e30), run.rng, OPTIONS);
     expect(result.diverged).not.toBeNull();
     expect(result.diverged?.message).toMatch(/the data's scale .*values up to 1\.\de\+30.*normalise/i);
     expect(result.diverged?.message).not.toMatch(/learning rate/);
   });
 
   it('data of an ordinary scale and too high a learning rate: the message suggests a lower one', async () => {
-    const run = startSineRun(SETTINGS);
+    const run = startRun(sineRunSettings(SETTINGS));
     const backend = new CpuBackend(run.layout);
     backend.setParams(run.params);
     // Still under the limit: the data is not to blame.
-    const data = scaled(run.task.data, 0.5 * DATA_SCALE_LIMIT);
+    const data = scaled(run.prepared.train, 0.5 * DATA_SCALE_LIMIT);
     const result = await trainToEnd(backend, data, run.rng, { ...OPTIONS, learningRate: 50 });
     expect(result.diverged).not.toBeNull();
     expect(result.diverged?.message).toMatch(/Try a lower learning rate \(now 50\)/);
@@ -46,7 +47,7 @@ describe('what falls back to the CPU', () => {
   const gpu = fileGpuContext();
 
   it('a programming error in the WebGPU backend surfaces; the fallback is never made', async () => {
-    const run = startSineRun(SETTINGS);
+    const run = startRun(sineRunSettings(SETTINGS));
     const backend = await createWebGpuBackend(gpu(), run.layout);
     try {
       // The injected bug: training data that never reaches the GPU.
@@ -58,7 +59,7 @@ describe('what falls back to the CPU', () => {
           return new CpuBackend(run.layout);
         },
       };
-      await expect(trainToEnd(backend, run.task.data, run.rng, OPTIONS, undefined, fallback)).rejects.toThrow(
+      await expect(trainToEnd(backend, run.prepared.train, run.rng, OPTIONS, undefined, fallback)).rejects.toThrow(
         /^trainEpoch before setTrainingData$/,
       );
       expect(fallbacks).toBe(0);
@@ -68,7 +69,7 @@ describe('what falls back to the CPU', () => {
   });
 
   it('a GpuFailure does fall back, from the last report', async () => {
-    const run = startSineRun(SETTINGS);
+    const run = startRun(sineRunSettings(SETTINGS));
     const backend = await createWebGpuBackend(gpu(), run.layout);
     backend.setParams(run.params);
     let epochs = 0;
@@ -78,7 +79,7 @@ describe('what falls back to the CPU', () => {
       await trainEpoch(order, learningRate, options);
     };
     const switches: number[] = [];
-    const result = await trainToEnd(backend, run.task.data, run.rng, OPTIONS, undefined, {
+    const result = await trainToEnd(backend, run.prepared.train, run.rng, OPTIONS, undefined, {
       create: () => new CpuBackend(run.layout),
       onSwitch: (_message, from) => switches.push(from),
     });

@@ -13,8 +13,8 @@ import { Rng } from '../src/data/rng.js';
 import { initParams } from '../src/model/init.js';
 import { paramLayout } from '../src/model/layout.js';
 import { type RunSettings, startRun } from '../src/train/run.js';
-import { startSineRun } from '../src/train/setup.js';
 import { type TrainOptions, trainToEnd } from '../src/train/trainer.js';
+import { sineRunSettings } from './helpers.js';
 import { fileGpuContext, withoutGpuErrors } from './webgpu-context.js';
 
 const SEED = { seed: 5, points: 50, noise: 0.1, window: 10, hiddenSizes: [30] };
@@ -23,12 +23,12 @@ const gpu = fileGpuContext();
 
 /** `epochs` epochs on a fresh backend made with `options`: the errors, the weights and the submits of each epoch. */
 async function trainEpochs(options: Parameters<typeof createWebGpuBackend>[2], epochs: number) {
-  const run = startSineRun(SEED);
+  const run = startRun(sineRunSettings(SEED));
   const backend = await createWebGpuBackend(gpu(), run.layout, { schedule: 'stepwise', ...options });
   try {
     backend.setParams(run.params);
-    backend.setTrainingData(run.task.data, 8);
-    const order = new Uint32Array(run.task.data.count);
+    backend.setTrainingData(run.prepared.train, 8);
+    const order = new Uint32Array(run.prepared.train.count);
     const submits: number[] = [];
     for (let e = 0; e < epochs; e++) {
       const before = backend.counters().submits;
@@ -57,15 +57,15 @@ describe('epochs in slices', () => {
 
   it('while an epoch is handed over, setters and trainEpoch are refused; reads wait for it', async () => {
     await withoutGpuErrors(gpu(), async () => {
-      const run = startSineRun(SEED);
+      const run = startRun(sineRunSettings(SEED));
       const backend = await createWebGpuBackend(gpu(), run.layout, { schedule: 'stepwise', sliceMs: 1e-6 });
       try {
         backend.setParams(run.params);
-        backend.setTrainingData(run.task.data, 8);
-        const order = run.rng.permutation(new Uint32Array(run.task.data.count));
+        backend.setTrainingData(run.prepared.train, 8);
+        const order = run.rng.permutation(new Uint32Array(run.prepared.train.count));
         const epoch = backend.trainEpoch(order, 0.01);
         expect(() => backend.setParams(run.params)).toThrow(/still being queued/);
-        expect(() => backend.setTrainingData(run.task.data, 8)).toThrow(/still being queued/);
+        expect(() => backend.setTrainingData(run.prepared.train, 8)).toThrow(/still being queued/);
         await expect(backend.trainEpoch(order, 0.01)).rejects.toThrow(/still being queued/);
         const losses = await backend.readLosses();
         expect(losses.train).toHaveLength(1);
@@ -116,7 +116,7 @@ describe('the per-epoch error in chunks', () => {
         window: 5,
         hiddenSizes: [6],
         trainFraction: 0.75,
-        normalise: 'min-max',
+        normalize: 'min-max',
       };
       const options: TrainOptions = { epochs: 4, batchSize: 4, learningRate: 0.05, reportEvery: 2, loss };
       // 2 G max(T I, H) FLOPs a row in the largest dispatch (a step of the recurrence, G = 24): 5 rows a chunk.
