@@ -4,7 +4,8 @@
 // run, else 'reference' (see fastKernelsProblem); `kernels` says which one a backend uses. Every
 // buffer is allocated when the shape, the largest batch or the optimiser changes, never inside the
 // step loop. The optimiser's state lives in the engine beside the parameters and moves with them
-// when an engine is replaced.
+// when an engine is replaced. With a pool of threads (threads.ts; createCpuBackend starts one) the
+// fast engine splits every step across them, on a count measured per model and batch, or as asked.
 
 import type { Dataset } from '../../data/dataset.js';
 import type { ModelConfig, ParamLayout } from '../../model/layout.js';
@@ -19,13 +20,26 @@ import {
 import { type Backend, checkValidationData, type EpochOptions, type GradientResult } from '../backend.js';
 import { type CpuEngine, type CpuKernels, ReferenceEngine } from './engine.js';
 import { FastLstm, fastKernelsProblem } from './fastLstm.js';
+import type { KernelSimd } from './kernelsWasm.js';
+import { type CpuThreadPool, measureThreads } from './threads.js';
 
 export type { CpuKernels } from './engine.js';
 export { fastKernelsProblem } from './fastLstm.js';
 
+/** Threads for the fast kernels: a count, or 'auto' (every core, then the fastest count measured per batch size). */
+export type CpuThreads = number | 'auto';
+
 export interface CpuBackendOptions {
   /** 'fast' or 'reference'; by default 'fast' where it can run (asking for 'fast' where it cannot throws). */
   kernels?: CpuKernels;
+  /** Started threads (CpuThreadPool.start) for the fast kernels; without, one thread. */
+  pool?: CpuThreadPool | null;
+  /** With a pool: 'auto' (the default) measures how many of its threads to use, a number uses that many. */
+  threads?: CpuThreads;
+  /** The fast kernels' products (without a pool; a pool's are its own): by default kernelSimd(). */
+  simd?: KernelSimd;
+  /** Why the backend has fewer threads than were asked for (createCpuBackend says). */
+  threadsNote?: string | null;
 }
 
 /**
@@ -40,7 +54,14 @@ export class CpuBackend implements Backend {
   readonly config: ModelConfig;
   readonly layout: ParamLayout;
   readonly kernels: CpuKernels;
+  /** Why this backend has fewer threads than asked for (one thread, say, on a page that is not cross-origin isolated), or null. */
+  readonly threadsNote: string | null;
   private engine: CpuEngine;
+  private pool: CpuThreadPool | null;
+  private readonly measureThreads: boolean;
+  private readonly simdChoice: KernelSimd | undefined;
+  /** Threads the next engine starts with: the pool's, or what was asked for or measured. */
+  private chosenThreads: number;
   private data: Dataset | null = null;
   private batchSize = 0;
   private pendingLosses: number[] = [];
@@ -54,13 +75,31 @@ export class CpuBackend implements Backend {
     this.layout = layout;
     this.config = layout.config;
     this.kernels = options.kernels ?? (fastKernelsProblem() === null ? 'fast' : 'reference');
+    this.pool = this.kernels === 'fast' ? (options.pool ?? null) : null;
+    const threads = options.threads ?? 'auto';
+    this.measureThreads = this.pool !== null && threads === 'auto';
+    this.chosenThreads =
+      this.pool === null ? 1 : threads === 'auto' ? this.pool.size : Math.min(threads, this.pool.size);
+    this.threadsNote = options.threadsNote ?? null;
+    this.simdChoice = options.pool?.simd ?? options.simd;
     this.engine = this.createEngine(1);
   }
 
+  /** Threads the fast kernels use now (1 on the reference kernels). */
+  get threads(): number {
+    return this.engine instanceof FastLstm ? this.engine.threads : 1;
+  }
+
+  /** The fast kernels' products: 'relaxedSimd' (fused multiply-add) or 'simd'; null on the reference kernels. */
+  get simd(): KernelSimd | null {
+    return this.engine instanceof FastLstm ? this.engine.simd : null;
+  }
+
   private createEngine(maxBatch: number, optimizer: OptimizerSettings = DEFAULT_OPTIMIZER): CpuEngine {
-    return this.kernels === 'fast'
-      ? new FastLstm(this.layout, maxBatch, optimizer)
-      : new ReferenceEngine(this.layout, maxBatch, optimizer);
+    if (this.kernels === 'reference') return new ReferenceEngine(this.layout, maxBatch, optimizer);
+    const engine = new FastLstm(this.layout, maxBatch, optimizer, { pool: this.pool, simd: this.simdChoice });
+    engine.threads = this.chosenThreads;
+    return engine;
   }
 
   /** The engine, replaced by a larger one (parameters and optimiser state carried over) when `batch` outgrows it. */
@@ -133,7 +172,10 @@ export class CpuBackend implements Backend {
   setTrainingData(data: Dataset, batchSize: number): void {
     this.data = data;
     this.batchSize = batchSize;
-    this.engineFor(Math.max(batchSize, Math.min(data.count, EVALUATION_ROWS)));
+    const engine = this.engineFor(Math.max(batchSize, Math.min(data.count, EVALUATION_ROWS)));
+    if (this.measureThreads && engine instanceof FastLstm) {
+      this.chosenThreads = measureThreads(engine, data.x, data.t, data.count, batchSize);
+    }
   }
 
   setValidationData(data: Dataset | null): void {
@@ -198,9 +240,13 @@ export class CpuBackend implements Backend {
     return null;
   }
 
-  /** Frees the batch-sized buffers; the parameters, the optimiser and its state stay. */
+  /** Frees the batch-sized buffers and ends the threads; the parameters, the optimiser and its state stay (on one thread). */
   dispose(): void {
+    const pool = this.pool;
+    this.pool = null;
+    this.chosenThreads = 1;
     this.replaceEngine(1, this.engine.optimizer, true);
+    pool?.dispose();
     this.data = null;
     this.validation = null;
   }
