@@ -1,7 +1,8 @@
 // The CPU backend's threads in Node: worker_threads, each running a few lines of plain JavaScript
 // (no TypeScript loader needed in the worker) that instantiate the kernels on the shared memory and
 // enter threadMain. Workers are unref'd, so a forgotten backend never keeps Node alive; dispose()
-// ends them. Also: relaxed SIMD for Node 20, whose V8 has it behind a flag.
+// ends them. (A browser's threads run the same few lines, in cpuThread.ts.) Also: relaxed SIMD for
+// Node 20, whose V8 has it behind a flag.
 
 import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
