@@ -2,7 +2,7 @@
 //   npx tsx scripts/bench-cpu.ts [--reps 7] [--json]
 //
 // 1. Seed defaults (hidden 30, batch 8, window 10, 101 epochs, the per-epoch error over all 40
-//    samples included): each repetition runs the seed (`python3 ../shared/reference/seed_lstm.py`),
+//    samples included): each repetition runs the blog's numpy program (our port, `scripts/blog_lstm.py`),
 //    our fast kernels and our reference kernels, each in a fresh process (so our JIT and WebAssembly
 //    tier-up count, as they do for `npm run cli -- train`), in a rotating order so that load on a
 //    shared machine falls on all three alike. Steps/s is each program's own timing of its training
@@ -24,7 +24,7 @@ import { startSineRun } from '../src/train/setup.js';
 import { trainToEnd } from '../src/train/trainer.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
-const SEED_PROGRAM = join(repoRoot, '..', 'shared', 'reference', 'seed_lstm.py');
+const BLOG_PROGRAM = join(repoRoot, 'scripts', 'blog_lstm.py');
 const SEED_DEFAULTS = { points: 50, noise: 0.1, window: 10, hiddenSizes: [30] };
 const SEED_TRAINING = { epochs: 101, batchSize: 8, learningRate: 0.01, reportEvery: 10 }; // the CLI default
 
@@ -47,14 +47,20 @@ async function trainOnce(kernels: CpuKernels, seed: number): Promise<RunResult> 
 function runFresh(program: Program, seed: number): RunResult {
   const [command, args] =
     program === 'seed'
-      ? ['python3', [SEED_PROGRAM, '--seed', String(seed)]]
+      ? ['python3', [BLOG_PROGRAM, '--seed', String(seed)]]
       : [process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', program, String(seed)]];
-  const child = spawnSync(command, args, { cwd: repoRoot, encoding: 'utf8' });
+  const child = spawnSync(command, args, { cwd: repoRoot, encoding: 'utf8', env: numpyEnv() });
   if (child.status !== 0) throw new Error(`${program} run failed (${child.status}): ${child.stderr}`);
   const out = JSON.parse(child.stdout.trim().split('\n').pop() ?? '') as Record<string, number>;
   return program === 'seed'
     ? { stepsPerSecond: out.steps_per_s, finalLoss: out.final_error }
     : { stepsPerSecond: out.stepsPerSecond, finalLoss: out.finalLoss };
+}
+
+/** This process's environment less the OpenBLAS tuning overrides that make numpy slower on these machines. */
+function numpyEnv(): NodeJS.ProcessEnv {
+  const { OPENBLAS_CORETYPE: _coreType, OPENBLAS_L2_SIZE: _l2Size, ...env } = process.env;
+  return env;
 }
 
 function median(values: number[]): number {

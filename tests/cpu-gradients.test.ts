@@ -1,4 +1,4 @@
-// The CPU backend against the float64 fixtures (../shared/fixtures/gradients).
+// The CPU backend against the float64 fixtures (tests/fixtures/gradients).
 
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';

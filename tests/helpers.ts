@@ -6,10 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { type Dataset, readBatchFile } from '../src/data/dataset.js';
 import type { ParamLayout } from '../src/model/layout.js';
 import { fromNested, type Model, readModelFile } from '../src/model/modelFile.js';
+import { FIXTURE_SPECS } from './fixtures/reference64.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const fixturesDir = join(repoRoot, '..', 'shared', 'fixtures', 'gradients');
-export const FIXTURE_CASES = ['tiny', 'seed', 'multi', 'stacked'] as const;
+export const fixturesDir = join(repoRoot, 'tests', 'fixtures', 'gradients');
+export const FIXTURE_CASES = FIXTURE_SPECS.map((spec) => spec.name);
 
 export interface Fixture {
   model: Model;

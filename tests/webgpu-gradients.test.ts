@@ -1,4 +1,4 @@
-// The WebGPU backend against the float64 fixtures (../shared/fixtures/gradients), on both schedules of
+// The WebGPU backend against the float64 fixtures (tests/fixtures/gradients), on both schedules of
 // the recurrence, with the CPU backend's tolerance: max|a - e| <= 1e-4 * max(1, max|e|) per tensor.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

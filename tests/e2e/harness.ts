@@ -1,8 +1,7 @@
 // End-to-end harness: builds the app with Vite into a temporary folder, serves the build with
 // `vite preview` on localhost (a secure context, as WebGPU needs), and drives Debian's chromium
-// headless through playwright-core, with WebGPU on SwiftShader when no GPU is present
-// (../shared/WEBGPU-TESTING.md). Pages record CSP violations and uncaught errors so every test can
-// assert there were none.
+// headless through playwright-core, with WebGPU on SwiftShader when no GPU is present. Pages record
+// CSP violations and uncaught errors so every test can assert there were none.
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

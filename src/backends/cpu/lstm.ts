@@ -1,6 +1,6 @@
 // The LSTM on the CPU: the readable reference every other path is tested against, and the baseline
-// for timing. The math is the seed's (../shared/reference/seed_lstm.py), generalised to stacked
-// layers and several inputs and outputs:
+// for timing. The math is the blog's numpy program's (our port: scripts/blog_lstm.py), generalised
+// to stacked layers and several inputs and outputs:
 //   u = x W + y_prev V + b        (all four gates at once)
 //   f, i, o = sigmoid(u_f, u_i, u_o);  g = tanh(u_g)
 //   c = f * c_prev + i * g;  y = o * tanh(c)

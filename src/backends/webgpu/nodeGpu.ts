@@ -1,6 +1,6 @@
 // WebGPU in Node (the CLI and the tests) through the `webgpu` npm package (Dawn). Dawn needs a Vulkan
 // driver: on a GPU server the vendor's, found the usual way; on these GPU-less machines SwiftShader's,
-// which ships with Debian's chromium (../shared/WEBGPU-TESTING.md).
+// which ships with Debian's chromium.
 //
 // Dawn reads VK_ICD_FILENAMES each time `create()` builds an instance (checked: setting it after a
 // first create() in the same process works), so we try the system's drivers first and SwiftShader
