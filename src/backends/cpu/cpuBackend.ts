@@ -58,7 +58,8 @@ export class CpuBackend implements Backend {
   readonly threadsNote: string | null;
   private engine: CpuEngine;
   private pool: CpuThreadPool | null;
-  private readonly measureThreads: boolean;
+  /** Whether the thread count is measured per training batch (threads: 'auto' with a pool). */
+  private readonly autoThreads: boolean;
   private readonly simdChoice: KernelSimd | undefined;
   /** Threads the next engine starts with: the pool's, or what was asked for or measured. */
   private chosenThreads: number;
@@ -77,7 +78,7 @@ export class CpuBackend implements Backend {
     this.kernels = options.kernels ?? (fastKernelsProblem() === null ? 'fast' : 'reference');
     this.pool = this.kernels === 'fast' ? (options.pool ?? null) : null;
     const threads = options.threads ?? 'auto';
-    this.measureThreads = this.pool !== null && threads === 'auto';
+    this.autoThreads = this.pool !== null && threads === 'auto';
     this.chosenThreads =
       this.pool === null ? 1 : threads === 'auto' ? this.pool.size : Math.min(threads, this.pool.size);
     this.threadsNote = options.threadsNote ?? null;
@@ -173,7 +174,7 @@ export class CpuBackend implements Backend {
     this.data = data;
     this.batchSize = batchSize;
     const engine = this.engineFor(Math.max(batchSize, Math.min(data.count, EVALUATION_ROWS)));
-    if (this.measureThreads && engine instanceof FastLstm) {
+    if (this.autoThreads && engine instanceof FastLstm) {
       this.chosenThreads = measureThreads(engine, data.x, data.t, data.count, batchSize);
     }
   }

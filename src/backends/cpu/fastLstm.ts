@@ -6,7 +6,7 @@
 // multiple of 4, G = 4Hp gate columns, Ip = a layer's input slot (I for the first layer, the layer
 // below's Hp above it), Kp = yAt + Hp with yAt = Ip + 1 rounded up to 4, O = outputSize.
 //
-// How it differs from the reference, and why (docs/ARCHITECTURE.md has the longer story):
+// How it differs from the reference, and why (README, "The CPU backend on every core", has more):
 // - Every tensor lives in one WebAssembly memory, carved once per (shape, maximum batch); one
 //   kernel call runs a whole forward pass, backward pass or update.
 // - A layer's parameters are one matrix theta (Kp, G) = [W; b; 0; V], its inputs per step one
