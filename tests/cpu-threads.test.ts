@@ -120,6 +120,15 @@ describe('threaded fast kernels', () => {
     }).toThrow(/threads: expected a whole number from 1 to 2, got 3/);
   });
 
+  it('takes at least two threads where one step is long, checking whether the last halves help', async () => {
+    const threads = await pool(4);
+    const config = { inputSize: 1, hiddenSizes: [24], outputSize: 1, window: 4 };
+    const data = randomDataset(config, 16, 7);
+    const engine = new FastLstm(paramLayout(config), 16, DEFAULT_OPTIMIZER, { pool: threads });
+    // Every step counts as long here (threshold 0 ms): all 4 threads are timed against 2.
+    expect([2, 4]).toContain(measureThreads(engine, data.x, data.t, data.count, 16, 0));
+  });
+
   it("a backend with threads 'auto' measures its count when it gets its training data", async () => {
     const config = { inputSize: 1, hiddenSizes: [40], outputSize: 1, window: 6 };
     const backend = await createCpuBackend(paramLayout(config), {

@@ -103,7 +103,7 @@ export class CpuThreadPool {
   }
 }
 
-/** A single-thread step this long makes a barrier's few microseconds negligible: use every thread. */
+/** A single-thread step this long makes a barrier's few microseconds negligible: more threads win. */
 const LONG_STEP_MS = 20;
 /** Each thread count is timed over runs of at least this long... */
 const RUN_MS = 4;
@@ -120,8 +120,15 @@ const measured = new Map<string, number>();
  * the barriers threads need, a large one's is not). Measured once per model shape, batch and pool
  * size, then cached. Leaves the parameters and the optimiser untouched, and the engine on the count.
  */
-export function measureThreads(engine: FastLstm, x: Float32Array, t: Float32Array, count: number, B: number): number {
-  const key = JSON.stringify([engine.layout.config, B, engine.maxThreads, engine.simd]);
+export function measureThreads(
+  engine: FastLstm,
+  x: Float32Array,
+  t: Float32Array,
+  count: number,
+  B: number,
+  longStepMs = LONG_STEP_MS,
+): number {
+  const key = JSON.stringify([engine.layout.config, B, engine.maxThreads, engine.simd, longStepMs]);
   const known = measured.get(key);
   if (known !== undefined) {
     engine.threads = known;
@@ -134,29 +141,42 @@ export function measureThreads(engine: FastLstm, x: Float32Array, t: Float32Arra
     engine.loss(rows, 1);
     engine.backward(rows);
   };
-  const msPerStep = (threads: number): number => {
+  /** One step's time after a warm-up one (code tier-up, caches). */
+  const once = (threads: number): number => {
     engine.threads = threads;
-    step(); // warm-up (code tier-up, caches)
-    let start = performance.now();
     step();
-    const once = Math.max(performance.now() - start, 1e-3);
-    if (threads === 1 && once > LONG_STEP_MS) return once;
-    const steps = Math.min(200, Math.ceil(RUN_MS / once));
-    let best = Number.POSITIVE_INFINITY;
+    const start = performance.now();
+    step();
+    return Math.max(performance.now() - start, 1e-3);
+  };
+  /** The fastest of RUNS runs of about RUN_MS each, on the count once() set. */
+  const best = (firstStep: number): number => {
+    const steps = Math.min(200, Math.ceil(RUN_MS / firstStep));
+    let fastest = Number.POSITIVE_INFINITY;
     for (let r = 0; r < RUNS; r++) {
-      start = performance.now();
+      const start = performance.now();
       for (let s = 0; s < steps; s++) step();
-      best = Math.min(best, (performance.now() - start) / steps);
+      fastest = Math.min(fastest, (performance.now() - start) / steps);
     }
-    return best;
+    return fastest;
   };
   let chosen = 1;
-  let chosenMs = msPerStep(1);
-  if (chosenMs > LONG_STEP_MS) {
+  const single = once(1);
+  if (single > longStepMs) {
+    // Every thread beats one by far; whether the last halves (a core's second hardware thread, say)
+    // still help is timed one step each, from all of them down.
     chosen = engine.maxThreads;
+    let chosenMs = once(chosen);
+    for (let threads = chosen >> 1; threads >= 2; threads >>= 1) {
+      const ms = once(threads);
+      if (chosenMs < MARGIN * ms) break;
+      chosen = threads;
+      chosenMs = ms;
+    }
   } else {
+    let chosenMs = best(single);
     for (let threads = 2; threads <= engine.maxThreads; threads = Math.min(threads * 2, engine.maxThreads)) {
-      const ms = msPerStep(threads);
+      const ms = best(once(threads));
       if (ms < MARGIN * chosenMs) {
         chosen = threads;
         chosenMs = ms;
