@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCpuBackend } from '../src/backends/cpu/createCpuBackend.js';
 import { allowRelaxedSimd, nodeThreadHost } from '../src/backends/cpu/nodeThreads.js';
-import { startSineRun } from '../src/train/setup.js';
+import { startRun } from '../src/train/run.js';
 import { trainToEnd } from '../src/train/trainer.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -47,10 +47,9 @@ interface RunResult {
 /** One run of ours in this process (the child side of runFresh). */
 async function runOurs(size: Size, threads: number, seed: number): Promise<RunResult> {
   allowRelaxedSimd();
-  const run = startSineRun({
+  const run = startRun({
     seed,
-    points: WINDOW + size.batch * STEPS_PER_EPOCH,
-    noise: 0.1,
+    source: { kind: 'generated', spec: { kind: 'sine', points: WINDOW + size.batch * STEPS_PER_EPOCH, noise: 0.1 } },
     window: WINDOW,
     hiddenSizes: [size.hidden],
   });
@@ -59,7 +58,7 @@ async function runOurs(size: Size, threads: number, seed: number): Promise<RunRe
   backend.setParams(run.params);
   const epochs = epochsFor(size);
   const options = { epochs, batchSize: size.batch, learningRate: LEARNING_RATE, reportEvery: epochs };
-  const result = await trainToEnd(backend, run.task.data, run.rng, options);
+  const result = await trainToEnd(backend, run.prepared.train, run.rng, options);
   const out = { stepsPerSecond: result.steps / result.seconds, threads: backend.threads, simd: backend.simd };
   backend.dispose();
   return out;

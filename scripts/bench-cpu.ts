@@ -24,7 +24,7 @@ import { createCpuBackend } from '../src/backends/cpu/createCpuBackend.js';
 import { allowRelaxedSimd, nodeThreadHost } from '../src/backends/cpu/nodeThreads.js';
 import { type BenchResult, benchCase } from '../src/bench/bench.js';
 import { trainStepFlops } from '../src/model/flops.js';
-import { startSineRun } from '../src/train/setup.js';
+import { startRun } from '../src/train/run.js';
 import { trainToEnd } from '../src/train/trainer.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,10 +45,16 @@ interface RunResult {
  */
 async function trainOnce(kernels: CpuKernels, seed: number): Promise<RunResult> {
   allowRelaxedSimd();
-  const run = startSineRun({ seed, ...SEED_DEFAULTS });
+  const { points, noise, window, hiddenSizes } = SEED_DEFAULTS;
+  const run = startRun({
+    seed,
+    source: { kind: 'generated', spec: { kind: 'sine', points, noise } },
+    window,
+    hiddenSizes,
+  });
   const backend = await createCpuBackend(run.layout, { kernels, threads: 'auto', host: nodeThreadHost });
   backend.setParams(run.params);
-  const result = await trainToEnd(backend, run.task.data, run.rng, SEED_TRAINING);
+  const result = await trainToEnd(backend, run.prepared.train, run.rng, SEED_TRAINING);
   backend.dispose();
   return { stepsPerSecond: result.steps / result.seconds, finalLoss: result.finalLoss };
 }

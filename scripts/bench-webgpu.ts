@@ -9,7 +9,7 @@ import { requestGpuContext } from '../src/backends/webgpu/context.js';
 import { nodeGpu } from '../src/backends/webgpu/nodeGpu.js';
 import { createWebGpuBackend, type Schedule } from '../src/backends/webgpu/webgpuBackend.js';
 import { trainStepFlops } from '../src/model/flops.js';
-import { startSineRun } from '../src/train/setup.js';
+import { startRun } from '../src/train/run.js';
 import { trainToEnd } from '../src/train/trainer.js';
 
 const node = await nodeGpu();
@@ -26,13 +26,18 @@ function median(values: number[]): number {
 }
 
 async function seedRun(schedule: Schedule | 'auto', epochs: number, hidden = 30, batch = 8, points = 50) {
-  const run = startSineRun({ seed: 1, points, noise: 0.1, window: 10, hiddenSizes: [hidden] });
+  const run = startRun({
+    seed: 1,
+    source: { kind: 'generated', spec: { kind: 'sine', points, noise: 0.1 } },
+    window: 10,
+    hiddenSizes: [hidden],
+  });
   const backend = await createWebGpuBackend(context!, run.layout, { schedule });
   backend.setParams(run.params);
-  backend.setTrainingData(run.task.data, batch);
+  backend.setTrainingData(run.prepared.train, batch);
   await backend.calibrate();
   const before = backend.counters();
-  const result = await trainToEnd(backend, run.task.data, run.rng, {
+  const result = await trainToEnd(backend, run.prepared.train, run.rng, {
     epochs,
     batchSize: batch,
     learningRate: 0.01,
@@ -70,10 +75,15 @@ if (mode === 'seed') {
   const batch = Number(process.argv[4] ?? 64);
   const steps = Number(process.argv[5] ?? 3);
   // points: exactly one minibatch an epoch; epochs without the error, so only training steps are timed.
-  const run = startSineRun({ seed: 1, points: batch + 10, noise: 0.1, window: 10, hiddenSizes: [hidden] });
+  const run = startRun({
+    seed: 1,
+    source: { kind: 'generated', spec: { kind: 'sine', points: batch + 10, noise: 0.1 } },
+    window: 10,
+    hiddenSizes: [hidden],
+  });
   const backend = await createWebGpuBackend(context, run.layout);
   backend.setParams(run.params);
-  backend.setTrainingData(run.task.data, batch);
+  backend.setTrainingData(run.prepared.train, batch);
   await backend.calibrate();
   const order = new Uint32Array(batch);
   run.rng.permutation(order);

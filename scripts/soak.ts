@@ -10,7 +10,7 @@ import { liveNodeThreads, nodeThreadHost } from '../src/backends/cpu/nodeThreads
 import { requestGpuContext } from '../src/backends/webgpu/context.js';
 import { nodeGpu } from '../src/backends/webgpu/nodeGpu.js';
 import { createWebGpuBackend } from '../src/backends/webgpu/webgpuBackend.js';
-import { startSineRun } from '../src/train/setup.js';
+import { startRun } from '../src/train/run.js';
 import { train } from '../src/train/trainer.js';
 
 const [which = 'cpu', epochsText = '1000'] = process.argv.slice(2);
@@ -24,7 +24,12 @@ const heap = (): number => {
   return process.memoryUsage().heapUsed;
 };
 
-const run = startSineRun({ seed: 1, points: 24, noise: 0.1, window: 4, hiddenSizes: [6] });
+const run = startRun({
+  seed: 1,
+  source: { kind: 'generated', spec: { kind: 'sine', points: 24, noise: 0.1 } },
+  window: 4,
+  hiddenSizes: [6],
+});
 let backend: Backend;
 const liveBuffers = new Set<GPUBuffer>();
 let created = 0;
@@ -59,7 +64,7 @@ if (which === 'webgpu') {
 backend.setParams(run.params);
 
 const options = { epochs, batchSize: 4, learningRate: 0.01, reportEvery: 50 };
-const trainer = train(backend, run.task.data, run.rng, options);
+const trainer = train(backend, run.prepared.train, run.rng, options);
 let warm: { heap: number; counters: ReturnType<Backend['counters']>; created: number } | null = null;
 let finalLoss = Number.NaN;
 for (;;) {

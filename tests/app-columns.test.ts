@@ -5,6 +5,7 @@ import {
   adapterLabel,
   type BackendTrace,
   describeRace,
+  emptyTrace,
   errorColumns,
   errorScale,
   formatDuration,
@@ -17,13 +18,7 @@ import {
 } from '../src/app/columns.js';
 
 const trace = (backend: 'cpu' | 'webgpu', extra: Partial<BackendTrace> = {}): BackendTrace => ({
-  backend,
-  losses: [],
-  validation: [],
-  predictions: null,
-  forecast: null,
-  forecastFrom: 0,
-  timing: [],
+  ...emptyTrace(backend),
   ...extra,
 });
 

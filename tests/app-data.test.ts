@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { describeTable } from '../src/app/csvPicker.js';
 import { checkAgainstData, describeData, runSettingsFor, shownData } from '../src/app/dataView.js';
-import { type AppRunSettings, defaultFieldValues, parseSettings } from '../src/app/settings.js';
+import { defaultFieldValues } from '../src/app/fields.js';
+import { type AppRunSettings, parseSettings } from '../src/app/settings.js';
 import { parseCsvText } from '../src/data/csv.js';
 import { InputError } from '../src/model/errors.js';
 import { startRun } from '../src/train/run.js';

@@ -4,8 +4,9 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readLink, writeLink } from '../src/app/link.js';
-import { defaultFieldValues, FIELDS, fieldApplies, parseSettings } from '../src/app/settings.js';
+import { defaultFieldValues, FIELDS, type FieldName, type FieldValues, fieldApplies } from '../src/app/fields.js';
+import { describeNames, readLink, writeLink } from '../src/app/link.js';
+import { parseSettings } from '../src/app/settings.js';
 
 const noColumns = { inputs: null, outputs: null, date: undefined };
 
@@ -123,5 +124,47 @@ describe('settings in the link', () => {
     const hostile = readLink('?__proto__=1&constructor=2');
     expect(hostile.unknown).toEqual(['__proto__', 'constructor']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('round-trips every field, from the settings table, with a value other than its default', () => {
+    /** Other fields' values under which a field applies. */
+    const context: Partial<Record<FieldName, Partial<FieldValues>>> = {
+      period: { series: 'square' },
+      periods: { series: 'sum-of-sines' },
+      dataset: { source: 'bundled' },
+      symbol: { source: 'bundled' },
+      missing: { source: 'csv' },
+      momentum: { optimizer: 'momentum' },
+    };
+    for (const field of FIELDS) {
+      const setting = field.setting as typeof field.setting & { values?: string[] };
+      const value = setting.default;
+      let text: string;
+      if (setting.values) text = setting.values.find((v) => v !== value)!;
+      else if (Array.isArray(value)) text = setting.format([...value, 2]);
+      else if (value === null) text = '1';
+      else if (setting.kind === 'whole') text = setting.format((value as number) + 1);
+      else text = setting.format((value as number) / 2);
+      const values = { ...defaultFieldValues(context[field.name]?.source as 'generated'), ...context[field.name] };
+      values[field.name] = text;
+      if (field.name === 'source') values.dataset = 'co2';
+      expect(fieldApplies(field.name, values), field.name).toBe(true);
+      expect(parseSettings(values).ok, `${field.name}=${text}`).toBe(true);
+      const setup = readLink(writeLink(values, null, null));
+      expect(setup.errors, field.name).toEqual({});
+      expect(setup.values[field.name]).toBe(text);
+    }
+  });
+
+  it('echoes at most a few of a hostile link’s keys, each cut short', () => {
+    const keys = Array.from({ length: 20_000 }, (_, i) => `unknown-${i}-${'k'.repeat(50)}`);
+    const setup = readLink(`?${keys.map((k) => `${k}=${'v'.repeat(20)}`).join('&')}&lr=${'9'.repeat(100_000)}`);
+    expect(setup.unknown).toHaveLength(20_000);
+    const named = describeNames(setup.unknown);
+    expect(named).toMatch(/^unknown-0-k+…, unknown-1-k+…, .* and 19,995 more$/);
+    expect(named.length).toBeLessThan(300);
+    expect(setup.errors.lr!.length).toBeLessThan(300);
+    expect(describeNames(['price', 'volume'], true)).toBe('"price", "volume"');
+    expect(describeNames(['colour'])).toBe('colour');
   });
 });

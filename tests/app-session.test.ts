@@ -70,7 +70,7 @@ describe('app session', () => {
       ...sine,
       source: { kind: 'generated', spec: { kind: 'random-walk', points: 60, noise: 0.05, amplitude: 10 } },
       trainFraction: 0.8,
-      normalise: 'z-score',
+      normalize: 'z-score',
     };
     const { run, snapshots } = await collect(settings, { ...options, reportEvery: 4 });
     const { prepared } = run;

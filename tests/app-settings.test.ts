@@ -1,20 +1,14 @@
-// The app's settings form as pure logic: defaults are the seed's, every bad field is refused with
+// The app's settings form as pure logic: defaults are the blog's, every bad field is refused with
 // what would be valid, fields apply per data source, and the optimiser settings reach the trainer.
 
 import { describe, expect, it } from 'vitest';
-import {
-  defaultFieldValues,
-  FIELDS,
-  fieldApplies,
-  fieldOf,
-  parseBackendChoice,
-  parseHiddenSizes,
-  parseSettings,
-} from '../src/app/settings.js';
+import { defaultFieldValues, FIELDS, fieldApplies, fieldOf } from '../src/app/fields.js';
+import { APP_BACKEND, parseSettings } from '../src/app/settings.js';
 import { DEFAULT_OPTIMIZER } from '../src/model/optimizer.js';
+import { SETTINGS } from '../src/settings/training.js';
 
 describe('app settings', () => {
-  it('defaults to the seed task', () => {
+  it('defaults to the blog’s task', () => {
     const result = parseSettings(defaultFieldValues());
     expect(result).toEqual({
       ok: true,
@@ -25,7 +19,7 @@ describe('app settings', () => {
           window: 10,
           hiddenSizes: [30],
           trainFraction: 1,
-          normalise: 'none',
+          normalize: 'none',
         },
         train: {
           epochs: 101,
@@ -41,7 +35,7 @@ describe('app settings', () => {
   });
 
   it('reads stacked hidden sizes and tolerates spaces', () => {
-    expect(parseHiddenSizes(' 64, 32 ')).toEqual([64, 32]);
+    expect(SETTINGS.hidden.parse(' 64, 32 ')).toEqual([64, 32]);
     const result = parseSettings({ ...defaultFieldValues(), hidden: '16,8,4', lr: ' 1e-3 ' });
     expect(result.ok && result.settings.run.hiddenSizes).toEqual([16, 8, 4]);
     expect(result.ok && result.settings.train.learningRate).toBe(0.001);
@@ -111,8 +105,8 @@ describe('app settings', () => {
   });
 
   it('parses the backend choice', () => {
-    expect(parseBackendChoice('both')).toBe('both');
-    expect(() => parseBackendChoice('tpu')).toThrow(/expected webgpu, cpu or both/);
+    expect(APP_BACKEND.parse('both')).toBe('both');
+    expect(() => APP_BACKEND.parse('tpu')).toThrow(/expected one of webgpu, cpu, both/);
   });
 
   it('bounds the batch by the training part of a split series, and refuses a split with no training window', () => {
@@ -166,10 +160,10 @@ describe('app settings', () => {
       loss: 'expected one of sse, mse, got "l1"',
     });
     const wave = parseSettings({ ...defaultFieldValues(), series: 'square', period: '1', amplitude: '0' });
-    expect(!wave.ok && wave.errors.period).toBe('expected a whole number from 2 to 100000, got 1');
+    expect(!wave.ok && wave.errors.period).toBe('expected a whole number from 2 to 10000000, got 1');
     expect(!wave.ok && wave.errors.amplitude).toBe('expected a number greater than 0 and at most 1000000, got 0');
     const periods = parseSettings({ ...defaultFieldValues(), series: 'sum-of-sines', periods: '20, 1' });
-    expect(!periods.ok && periods.errors.periods).toMatch(/comma-separated whole numbers from 2 to 100000/);
+    expect(!periods.ok && periods.errors.periods).toMatch(/comma-separated whole numbers from 2 to 10000000/);
   });
 
   it('reads the optimiser, clipping, decay and loss for the trainer', () => {

@@ -1,10 +1,13 @@
-// Property-based tests of the CLI's option readers: whatever text a user types, a reader either
-// returns a value within the stated bounds or throws an InputError naming the option; never anything else.
+// Property-based tests of the CLI's option reader: whatever text a user types, a setting's reader either
+// returns a value within the setting's bounds or throws an InputError naming the option; never anything else.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { intListOption, intOption, numberOption } from '../src/cli/options.js';
+import { option } from '../src/cli/options.js';
 import { InputError } from '../src/model/errors.js';
+import { SETTINGS } from '../src/settings/training.js';
+
+const batch = SETTINGS.batch.within({ max: 1000 });
 
 const userText = fc.oneof(
   fc.string(),
@@ -22,10 +25,10 @@ function outcome(read: () => unknown): { ok: true; value: unknown } | { ok: fals
 }
 
 describe('option readers under arbitrary input', () => {
-  it('intOption: an integer within bounds, or an InputError on the option', () => {
+  it('a whole number: an integer within bounds, or an InputError on the option', () => {
     fc.assert(
       fc.property(userText, (text) => {
-        const result = outcome(() => intOption({ batch: text }, 'batch', 8, 1, 1000));
+        const result = outcome(() => option({ batch: text }, batch));
         if (result.ok) {
           expect(Number.isInteger(result.value)).toBe(true);
           expect(result.value as number).toBeGreaterThanOrEqual(1);
@@ -38,13 +41,13 @@ describe('option readers under arbitrary input', () => {
     );
   });
 
-  it('numberOption: a finite number within bounds, or an InputError on the option', () => {
+  it('a real number: a finite number within bounds, or an InputError on the option', () => {
     fc.assert(
       fc.property(userText, (text) => {
-        const result = outcome(() => numberOption({ lr: text }, 'lr', 0.01, { min: 0, max: 10, minExclusive: true }));
+        const result = outcome(() => option({ lr: text }, SETTINGS.lr));
         if (result.ok) {
           const value = result.value as number;
-          expect(Number.isFinite(value) && value > 0 && value <= 10).toBe(true);
+          expect(Number.isFinite(value) && Math.fround(value) > 0 && value <= 1e6).toBe(true);
         } else {
           expect((result.error as InputError).field).toBe('--lr');
         }
@@ -52,10 +55,10 @@ describe('option readers under arbitrary input', () => {
     );
   });
 
-  it('intListOption: 1 to maxItems integers within bounds, or an InputError on the option', () => {
+  it('a list: 1 to maxItems integers within bounds, or an InputError on the option', () => {
     fc.assert(
       fc.property(userText, (text) => {
-        const result = outcome(() => intListOption({ hidden: text }, 'hidden', [30], 1, 4096, 8));
+        const result = outcome(() => option({ hidden: text }, SETTINGS.hidden));
         if (result.ok) {
           const list = result.value as number[];
           expect(list.length).toBeGreaterThanOrEqual(1);
@@ -70,15 +73,15 @@ describe('option readers under arbitrary input', () => {
 
   it('reads decimal notation only', () => {
     for (const text of ['0x10', '0b1', 'Infinity', '1e400']) {
-      expect(() => intOption({ batch: text }, 'batch', 8, 1, 1000)).toThrowError(InputError);
+      expect(() => option({ batch: text }, batch)).toThrowError(InputError);
     }
-    expect(numberOption({ lr: '1e-3' }, 'lr', 0.01, { min: 0, max: 1 })).toBe(0.001);
+    expect(option({ lr: '1e-3' }, SETTINGS.lr)).toBe(0.001);
   });
 
   it('accepts every valid value it is given', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 1000 }), (n) => {
-        expect(intOption({ batch: String(n) }, 'batch', 8, 1, 1000)).toBe(n);
+        expect(option({ batch: String(n) }, batch)).toBe(n);
       }),
     );
   });

@@ -8,8 +8,9 @@ import type { Backend } from '../src/backends/backend.js';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
 import { InputError } from '../src/model/errors.js';
 import { DEFAULT_OPTIMIZER, epochLearningRate, type OptimizerSettings } from '../src/model/optimizer.js';
-import { startSineRun } from '../src/train/setup.js';
+import { startRun } from '../src/train/run.js';
 import { type Checkpoint, type TrainOptions, train, trainToEnd } from '../src/train/trainer.js';
+import { sineRunSettings } from './helpers.js';
 
 const SEED_DEFAULTS = { points: 50, noise: 0.1, window: 10, hiddenSizes: [30] };
 const ADAM: OptimizerSettings = { ...DEFAULT_OPTIMIZER, name: 'adam', clipNorm: 5 };
@@ -24,7 +25,7 @@ const OPTIONS: TrainOptions = {
 };
 
 function seedBackend(seed = 4) {
-  const run = startSineRun({ seed, ...SEED_DEFAULTS });
+  const run = startRun(sineRunSettings({ seed, ...SEED_DEFAULTS }));
   const backend = new CpuBackend(run.layout);
   backend.setParams(run.params);
   return { run, backend };
@@ -33,14 +34,14 @@ function seedBackend(seed = 4) {
 describe('trainer with an optimiser on the cpu', () => {
   it('trains each epoch at the decayed rate with the chosen optimiser and loss', async () => {
     const { run, backend } = seedBackend();
-    const result = await trainToEnd(backend, run.task.data, run.rng.clone(), OPTIONS);
+    const result = await trainToEnd(backend, run.prepared.train, run.rng.clone(), OPTIONS);
 
     // The same by hand: the backend's own calls, one permutation per epoch from the same generator.
     const { backend: manual } = seedBackend();
     manual.setOptimizer(ADAM, 'mse');
-    manual.setTrainingData(run.task.data, OPTIONS.batchSize);
+    manual.setTrainingData(run.prepared.train, OPTIONS.batchSize);
     const rng = run.rng.clone();
-    const order = new Uint32Array(run.task.data.count);
+    const order = new Uint32Array(run.prepared.train.count);
     for (let epoch = 1; epoch <= OPTIONS.epochs; epoch++) {
       rng.permutation(order);
       manual.trainEpoch(order, epochLearningRate(OPTIONS.learningRate, 0.9, epoch));
@@ -53,11 +54,11 @@ describe('trainer with an optimiser on the cpu', () => {
 
   it('goes on from a report with the same Adam state: the result is the uninterrupted run', async () => {
     const { run, backend } = seedBackend();
-    const whole = await trainToEnd(backend, run.task.data, run.rng.clone(), OPTIONS);
+    const whole = await trainToEnd(backend, run.prepared.train, run.rng.clone(), OPTIONS);
 
     // Stop at the second report (epoch 6), then go on in a fresh backend from that checkpoint.
     const first = seedBackend();
-    const reports = train(first.backend, run.task.data, run.rng.clone(), OPTIONS);
+    const reports = train(first.backend, run.prepared.train, run.rng.clone(), OPTIONS);
     let checkpoint: Checkpoint | null = null;
     for await (const report of reports) {
       if (report.epoch === 6) {
@@ -68,7 +69,7 @@ describe('trainer with an optimiser on the cpu', () => {
     expect(checkpoint?.optimizerState?.name).toBe('adam');
     expect(checkpoint?.optimizerState?.step).toBe(6 * 5);
     const second = new CpuBackend(run.layout);
-    const rest = train(second, run.task.data, run.rng.clone(), OPTIONS, undefined, checkpoint ?? undefined);
+    const rest = train(second, run.prepared.train, run.rng.clone(), OPTIONS, undefined, checkpoint ?? undefined);
     let next = await rest.next();
     while (!next.done) next = await rest.next();
     expect(next.value.losses).toEqual(whole.losses);
@@ -77,7 +78,14 @@ describe('trainer with an optimiser on the cpu', () => {
 
     // Without the state, Adam would start again at step 0 and end elsewhere.
     const { optimizerState: _dropped, ...stateless } = checkpoint as Checkpoint;
-    const restart = train(new CpuBackend(run.layout), run.task.data, run.rng.clone(), OPTIONS, undefined, stateless);
+    const restart = train(
+      new CpuBackend(run.layout),
+      run.prepared.train,
+      run.rng.clone(),
+      OPTIONS,
+      undefined,
+      stateless,
+    );
     let other = await restart.next();
     while (!other.done) other = await restart.next();
     expect(other.value.params).not.toEqual(whole.params);
@@ -85,7 +93,7 @@ describe('trainer with an optimiser on the cpu', () => {
 
   it('a fallback after a failure goes on from the last report with the optimiser state', async () => {
     const { run, backend } = seedBackend();
-    const whole = await trainToEnd(backend, run.task.data, run.rng.clone(), OPTIONS);
+    const whole = await trainToEnd(backend, run.prepared.train, run.rng.clone(), OPTIONS);
 
     // A backend that fails in its eighth epoch (after the report at epoch 6).
     const { backend: failing } = seedBackend();
@@ -96,7 +104,7 @@ describe('trainer with an optimiser on the cpu', () => {
       trainEpoch(order, learningRate, options);
     };
     let fromEpoch = -1;
-    const result = await trainToEnd(failing, run.task.data, run.rng.clone(), OPTIONS, undefined, {
+    const result = await trainToEnd(failing, run.prepared.train, run.rng.clone(), OPTIONS, undefined, {
       recoverable: () => true,
       create: () => new CpuBackend(run.layout),
       onSwitch: (_message, epoch) => {
@@ -112,12 +120,12 @@ describe('trainer with an optimiser on the cpu', () => {
 
   it('a checkpoint of another optimiser starts the chosen one afresh', async () => {
     const { run, backend } = seedBackend();
-    const momentum = await trainToEnd(backend, run.task.data, run.rng.clone(), {
+    const momentum = await trainToEnd(backend, run.prepared.train, run.rng.clone(), {
       ...OPTIONS,
       epochs: 3,
       optimizer: { ...DEFAULT_OPTIMIZER, name: 'momentum' },
     });
-    const adam = train(new CpuBackend(run.layout), run.task.data, run.rng.clone(), OPTIONS, undefined, momentum);
+    const adam = train(new CpuBackend(run.layout), run.prepared.train, run.rng.clone(), OPTIONS, undefined, momentum);
     let next = await adam.next();
     while (!next.done) next = await adam.next();
     expect(next.value.optimizerState?.name).toBe('adam');
@@ -127,9 +135,9 @@ describe('trainer with an optimiser on the cpu', () => {
   it('keeps the seed behaviour when no optimiser is given', async () => {
     const { run, backend } = seedBackend();
     const plain = { epochs: 4, batchSize: 8, learningRate: 0.01, reportEvery: 2 };
-    const result = await trainToEnd(backend, run.task.data, run.rng.clone(), plain);
+    const result = await trainToEnd(backend, run.prepared.train, run.rng.clone(), plain);
     const { backend: explicit } = seedBackend();
-    const withDefaults = await trainToEnd(explicit, run.task.data, run.rng.clone(), {
+    const withDefaults = await trainToEnd(explicit, run.prepared.train, run.rng.clone(), {
       ...plain,
       optimizer: DEFAULT_OPTIMIZER,
       loss: 'sse',
@@ -148,7 +156,7 @@ describe('trainer with an optimiser on the cpu', () => {
       readOptimizerState: undefined,
       setOptimizerState: undefined,
     });
-    const data = run.task.data;
+    const data = run.prepared.train;
     const go = (backendUsed: Backend, options: TrainOptions) =>
       trainToEnd(backendUsed, data, run.rng.clone(), { ...options, epochs: 2, reportEvery: 1 });
     await expect(go(bare, OPTIONS)).rejects.toThrowError(
@@ -160,11 +168,11 @@ describe('trainer with an optimiser on the cpu', () => {
     expect(plain.optimizerState).toBeUndefined();
     expect(plain.losses).toHaveLength(2);
 
-    await expect(go(backend, { ...OPTIONS, lrDecay: 0 })).rejects.toThrowError(/lr-decay: expected a number above 0/);
+    await expect(go(backend, { ...OPTIONS, lrDecay: 0 })).rejects.toThrowError(/lr-decay: expected a number greater/);
     await expect(go(backend, { ...OPTIONS, optimizer: { ...ADAM, beta2: 1 } })).rejects.toThrowError(/beta2/);
     await expect(
       go(backend, { ...OPTIONS, optimizer: { ...DEFAULT_OPTIMIZER, name: 'momentum', momentum: -0.1 } }),
-    ).rejects.toThrowError(/momentum: expected a number from 0/);
+    ).rejects.toThrowError(/momentum: expected a number at least 0/);
     await expect(go(backend, { ...OPTIONS, optimizer: { ...ADAM, clipNorm: 0 } })).rejects.toThrowError(/clip-norm/);
   });
 });

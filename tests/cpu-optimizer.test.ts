@@ -22,9 +22,9 @@ import {
   type OptimizerState,
   optimizerStep,
 } from '../src/model/optimizer.js';
-import { startSineRun } from '../src/train/setup.js';
+import { startRun } from '../src/train/run.js';
 import { trainToEnd } from '../src/train/trainer.js';
-import { maxAbsDiff } from './helpers.js';
+import { maxAbsDiff, sineRunSettings } from './helpers.js';
 
 /**
  * Parameters, state and per-epoch errors of the engines against the plain loop, as
@@ -232,11 +232,11 @@ describe('momentum and Adam train the seed task', () => {
   ];
   for (const [kernels, name, seed] of runs) {
     it(`${kernels}, ${name}, seed ${seed}: final error < 0.4 and < 0.15 x the first epoch's`, async () => {
-      const run = startSineRun({ seed, ...SEED_DEFAULTS });
+      const run = startRun(sineRunSettings({ seed, ...SEED_DEFAULTS }));
       const backend = new CpuBackend(run.layout, { kernels });
       backend.setParams(run.params);
       const optimizer = { ...DEFAULT_OPTIMIZER, name };
-      const result = await trainToEnd(backend, run.task.data, run.rng, { ...SEED_TRAINING, optimizer });
+      const result = await trainToEnd(backend, run.prepared.train, run.rng, { ...SEED_TRAINING, optimizer });
       expect(result.diverged).toBeNull();
       expect(result.finalLoss).toBeLessThan(0.4);
       expect(result.finalLoss).toBeLessThan(0.15 * result.losses[0]);
@@ -246,12 +246,15 @@ describe('momentum and Adam train the seed task', () => {
   }
 
   it('reports the MSE per epoch when asked, on training and validation data alike', async () => {
-    const run = startSineRun({ seed: 0, ...SEED_DEFAULTS });
+    const run = startRun(sineRunSettings({ seed: 0, ...SEED_DEFAULTS }));
     const backend = new CpuBackend(run.layout);
     backend.setParams(run.params);
     const options = { ...SEED_TRAINING, epochs: 20, reportEvery: 5, loss: 'mse' as const };
-    const result = await trainToEnd(backend, run.task.data, run.rng, { ...options, validation: run.task.data });
-    const { x, t, count } = run.task.data;
+    const result = await trainToEnd(backend, run.prepared.train, run.rng, {
+      ...options,
+      validation: run.prepared.train,
+    });
+    const { x, t, count } = run.prepared.train;
     const y = await backend.predict(x, count);
     let mean = 0;
     for (let i = 0; i < y.length; i++) mean += (y[i] - t[i]) ** 2 / y.length;

@@ -8,18 +8,19 @@ import { Rng } from '../src/data/rng.js';
 import { initParams } from '../src/model/init.js';
 import { type ModelConfig, paramLayout } from '../src/model/layout.js';
 import { freeRunForecast } from '../src/train/forecast.js';
-import { startSineRun } from '../src/train/setup.js';
+import { startRun } from '../src/train/run.js';
 import { trainToEnd } from '../src/train/trainer.js';
+import { sineRunSettings } from './helpers.js';
 
 const SEED_DEFAULTS = { points: 50, noise: 0.1, window: 10, hiddenSizes: [30] };
 
 describe('training at the seed defaults on the cpu', () => {
   for (const seed of [0, 1, 2]) {
     it(`seed ${seed}: final error below 0.6 and below 0.25 x the first epoch's`, async () => {
-      const run = startSineRun({ seed, ...SEED_DEFAULTS });
+      const run = startRun(sineRunSettings({ seed, ...SEED_DEFAULTS }));
       const backend = new CpuBackend(run.layout);
       backend.setParams(run.params);
-      const result = await trainToEnd(backend, run.task.data, run.rng, {
+      const result = await trainToEnd(backend, run.prepared.train, run.rng, {
         epochs: 101,
         batchSize: 8,
         learningRate: 0.01,
@@ -31,20 +32,25 @@ describe('training at the seed defaults on the cpu', () => {
       expect(result.finalLoss).toBeLessThan(0.25 * result.losses[0]);
       // The free-running forecast follows the series for the first steps after the first window.
       const params = await backend.readParams();
-      const forecast = freeRunForecast(run.layout, params, run.task.data.x.subarray(0, 10), run.task.data.count);
-      expect(forecast).toHaveLength(run.task.data.count);
-      const err = Math.abs(forecast[0] - run.task.data.t[0]);
+      const forecast = freeRunForecast(
+        run.layout,
+        params,
+        run.prepared.train.x.subarray(0, 10),
+        run.prepared.train.count,
+      );
+      expect(forecast).toHaveLength(run.prepared.train.count);
+      const err = Math.abs(forecast[0] - run.prepared.train.t[0]);
       expect(err).toBeLessThan(0.5);
     });
   }
 
   it('is deterministic for a seed and differs between seeds', async () => {
     const losses = async (seed: number) => {
-      const run = startSineRun({ seed, ...SEED_DEFAULTS });
+      const run = startRun(sineRunSettings({ seed, ...SEED_DEFAULTS }));
       const backend = new CpuBackend(run.layout);
       backend.setParams(run.params);
       const options = { epochs: 5, batchSize: 8, learningRate: 0.01, reportEvery: 2 };
-      return (await trainToEnd(backend, run.task.data, run.rng, options)).losses;
+      return (await trainToEnd(backend, run.prepared.train, run.rng, options)).losses;
     };
     expect(await losses(7)).toEqual(await losses(7));
     expect(await losses(7)).not.toEqual(await losses(8));

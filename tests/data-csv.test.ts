@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CsvError, type CsvOptions, type CsvTable, parseCsv, parseCsvText } from '../src/data/csv.js';
 import { windowTable } from '../src/data/windows.js';
 import { InputError } from '../src/model/errors.js';
+import { inputErrorOf } from './helpers.js';
 
 function csvErrorOf(text: string, options?: CsvOptions): CsvError {
   try {
@@ -16,16 +17,6 @@ function csvErrorOf(text: string, options?: CsvOptions): CsvError {
     throw err;
   }
   throw new Error('expected a CsvError');
-}
-
-function inputErrorOf(run: () => unknown): InputError {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof InputError) return err;
-    throw err;
-  }
-  throw new Error('expected an InputError');
 }
 
 const values = (table: CsvTable) => table.values.map((column) => Array.from(column));

@@ -1,12 +1,14 @@
-// Synthetic series: deterministic per seed, within their amplitude, the seed's sine unchanged, and
+// Synthetic series: deterministic per seed, within their amplitude, the blog's sine unchanged, and
 // every bad setting refused with an InputError naming the field.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generateSeries, type SeriesSpec } from '../src/data/generators.js';
 import { Rng } from '../src/data/rng.js';
-import { makeSineTask, windowSeries } from '../src/data/sine.js';
 import { InputError } from '../src/model/errors.js';
+import { initParams } from '../src/model/init.js';
+import { startRun } from '../src/train/run.js';
+import { sineRunSettings, windowSeries } from './helpers.js';
 
 const arbAmplitude = fc.double({ min: 0.01, max: 1000, noNaN: true });
 const arbPoints = fc.integer({ min: 2, max: 400 });
@@ -115,27 +117,26 @@ describe('generateSeries', () => {
     }
   });
 
-  it('keeps the seed task: makeSineTask gives the same numbers as before and as the sine generator', () => {
+  it("keeps the blog's task: a run of the sine draws the same data, weights and batches as the blog's formula", () => {
     const points = 50;
     const noise = 0.1;
-    // The seed's formula, written out.
+    // The blog's formula, written out; then the weights, then the minibatch orders, from one generator.
     const rng = new Rng(42);
     const expected = new Float32Array(points);
     for (let i = 0; i < points; i++) {
       const p = -2 * Math.PI + (4 * Math.PI * i) / (points - 1);
       expected[i] = Math.sin(p) + noise * rng.normal();
     }
-    const afterData = rng.nextUint32();
-
-    const taskRng = new Rng(42);
-    const task = makeSineTask({ points, noise, window: 5 }, taskRng);
-    expect(task.series).toEqual(expected);
-    expect(taskRng.nextUint32()).toBe(afterData);
-    expect(task.data).toEqual(windowSeries(expected, 5));
+    const run = startRun(sineRunSettings({ seed: 42, points, noise, window: 5, hiddenSizes: [3] }));
+    expect(Float32Array.from(run.prepared.table.values[0])).toEqual(expected);
+    expect(run.prepared.train).toEqual(windowSeries(expected, 5));
+    expect(run.prepared.validation).toBeNull();
+    expect(run.params).toEqual(initParams(run.layout, rng));
+    expect(run.rng.nextUint32()).toBe(rng.nextUint32());
 
     const generated = generateSeries({ kind: 'sine', points, noise }, new Rng(42));
-    expect(generated.series).toEqual(task.series);
-    expect(generated.positions).toEqual(task.positions);
+    expect(generated.series).toEqual(expected);
+    expect(generated.positions).toEqual(run.positions);
     expect(generated.positions[0]).toBeCloseTo(-2 * Math.PI, 6);
     expect(generated.positions[points - 1]).toBeCloseTo(2 * Math.PI, 6);
   });

@@ -3,9 +3,9 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { windowSeries } from '../src/data/sine.js';
 import { type ColumnTable, selectColumns, tableFromSeries, windowTable } from '../src/data/windows.js';
 import { InputError } from '../src/model/errors.js';
+import { windowSeries } from './helpers.js';
 
 /** A table whose value at (row r, column c) is 100·c + r, so every read can be checked by formula. */
 function indexTable(rows: number, columns: number): ColumnTable {

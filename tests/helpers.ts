@@ -4,8 +4,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Dataset, readBatchFile } from '../src/data/dataset.js';
+import { InputError } from '../src/model/errors.js';
 import type { ParamLayout } from '../src/model/layout.js';
 import { fromNested, type Model, readModelFile } from '../src/model/modelFile.js';
+import type { RunSettings } from '../src/train/run.js';
 import { FIXTURE_SPECS } from './fixtures/reference64.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -67,4 +69,39 @@ export function tensorErrors(layout: ParamLayout, actual: ArrayLike<number>, exp
     const { diff, scale } = maxAbsDiff(actual, expected, start, end);
     return { name, diff, allowed: tol * Math.max(1, scale) };
   });
+}
+
+/** The blog's task (a noisy sine) as startRun's settings: the same data, weights and batches as any run. */
+export function sineRunSettings(task: {
+  seed: number;
+  points: number;
+  noise: number;
+  window: number;
+  hiddenSizes: number[];
+}): RunSettings {
+  const { seed, points, noise, window, hiddenSizes } = task;
+  return { seed, source: { kind: 'generated', spec: { kind: 'sine', points, noise } }, window, hiddenSizes };
+}
+
+/** The blog's windows, written out: sample n is series[n..n+T-1], its target series[n+T]. */
+export function windowSeries(series: Float32Array, window: number): Dataset {
+  const count = series.length - window;
+  const x = new Float32Array(count * window);
+  const t = new Float32Array(count);
+  for (let n = 0; n < count; n++) {
+    x.set(series.subarray(n, n + window), n * window);
+    t[n] = series[n + window];
+  }
+  return { count, window, inputSize: 1, outputSize: 1, x, t };
+}
+
+/** The InputError that `run` throws (anything else fails the test). */
+export function inputErrorOf(run: () => unknown): InputError {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof InputError) return err;
+    throw err;
+  }
+  throw new Error('expected an InputError');
 }

@@ -6,7 +6,8 @@ import { InputError } from '../src/model/errors.js';
 import { initParams } from '../src/model/init.js';
 import { paramLayout } from '../src/model/layout.js';
 import { parseJson, readModelFile, toModelFile } from '../src/model/modelFile.js';
-import { FIXTURE_CASES, loadFixture } from './helpers.js';
+import { startRun } from '../src/train/run.js';
+import { FIXTURE_CASES, loadFixture, sineRunSettings } from './helpers.js';
 
 const config = { inputSize: 2, hiddenSizes: [3, 2], outputSize: 1, window: 4 };
 const layout = paramLayout(config);
@@ -145,18 +146,22 @@ describe('model file', () => {
 describe('save and load', () => {
   it('a trained model saved and loaded predicts exactly the same', async () => {
     const { CpuBackend } = await import('../src/backends/cpu/cpuBackend.js');
-    const { startSineRun } = await import('../src/train/setup.js');
     const { trainToEnd } = await import('../src/train/trainer.js');
-    const run = startSineRun({ seed: 4, points: 40, noise: 0.1, window: 6, hiddenSizes: [7, 5] });
+    const run = startRun(sineRunSettings({ seed: 4, points: 40, noise: 0.1, window: 6, hiddenSizes: [7, 5] }));
     const trained = new CpuBackend(run.layout);
     trained.setParams(run.params);
-    await trainToEnd(trained, run.task.data, run.rng, { epochs: 5, batchSize: 4, learningRate: 0.02, reportEvery: 5 });
+    await trainToEnd(trained, run.prepared.train, run.rng, {
+      epochs: 5,
+      batchSize: 4,
+      learningRate: 0.02,
+      reportEvery: 5,
+    });
     const params = await trained.readParams();
     const text = JSON.stringify(toModelFile({ config: run.config, layout: run.layout, params }));
     const loaded = readModelFile(parseJson(text, 'saved'));
     const again = new CpuBackend(loaded.layout);
     again.setParams(loaded.params);
-    const { x, count } = run.task.data;
+    const { x, count } = run.prepared.train;
     expect(Array.from(await again.predict(x, count))).toEqual(Array.from(await trained.predict(x, count)));
   });
 });

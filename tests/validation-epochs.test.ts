@@ -22,7 +22,7 @@ const SETTINGS: RunSettings = {
   window: 5,
   hiddenSizes: [6],
   trainFraction: 0.8,
-  normalise: 'z-score',
+  normalize: 'z-score',
 };
 const EPOCHS = 6;
 const OPTIONS: TrainOptions = { epochs: EPOCHS, batchSize: 4, learningRate: 0.05, reportEvery: 3 };

@@ -8,8 +8,9 @@ import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
 import type { GpuContext } from '../src/backends/webgpu/context.js';
 import { createWebGpuBackend } from '../src/backends/webgpu/webgpuBackend.js';
 import type { ParamLayout } from '../src/model/layout.js';
-import { startSineRun } from '../src/train/setup.js';
+import { startRun } from '../src/train/run.js';
 import { trainToEnd } from '../src/train/trainer.js';
+import { sineRunSettings } from './helpers.js';
 import { testGpuContext, withoutGpuErrors } from './webgpu-context.js';
 
 let context: GpuContext;
@@ -19,11 +20,11 @@ beforeAll(async () => {
 afterAll(() => context?.destroy());
 
 async function trainSeed(open: (layout: ParamLayout) => Promise<Backend>, seed: number) {
-  const run = startSineRun({ seed, points: 50, noise: 0.1, window: 10, hiddenSizes: [30] });
+  const run = startRun(sineRunSettings({ seed, points: 50, noise: 0.1, window: 10, hiddenSizes: [30] }));
   const backend = await open(run.layout);
   try {
     backend.setParams(run.params);
-    return await trainToEnd(backend, run.task.data, run.rng, {
+    return await trainToEnd(backend, run.prepared.train, run.rng, {
       epochs: 101,
       batchSize: 8,
       learningRate: 0.01,

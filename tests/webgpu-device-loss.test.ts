@@ -4,8 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
 import { createWebGpuBackend } from '../src/backends/webgpu/webgpuBackend.js';
-import { startSineRun } from '../src/train/setup.js';
+import { startRun } from '../src/train/run.js';
 import { trainToEnd } from '../src/train/trainer.js';
+import { sineRunSettings } from './helpers.js';
 import { testGpuContext } from './webgpu-context.js';
 
 const SETTINGS = { seed: 3, points: 50, noise: 0.1, window: 10, hiddenSizes: [12] };
@@ -14,14 +15,14 @@ const OPTIONS = { epochs: 30, batchSize: 8, learningRate: 0.05, reportEvery: 5 }
 describe('device loss during training', () => {
   it('switches to the cpu from the last report and completes every epoch', async () => {
     const context = await testGpuContext();
-    const run = startSineRun(SETTINGS);
+    const run = startRun(sineRunSettings(SETTINGS));
     const gpu = await createWebGpuBackend(context, run.layout);
     gpu.setParams(run.params);
     const reports: number[] = [];
     const switches: [string, number][] = [];
     const result = await trainToEnd(
       gpu,
-      run.task.data,
+      run.prepared.train,
       run.rng,
       OPTIONS,
       (report) => {
@@ -45,10 +46,10 @@ describe('device loss during training', () => {
 
     // The same run entirely on the CPU, resumed from the same epoch with the same minibatch orders,
     // ends close to it (the GPU's first 10 epochs differ from the CPU's only by rounding).
-    const cpuRun = startSineRun(SETTINGS);
+    const cpuRun = startRun(sineRunSettings(SETTINGS));
     const cpu = new CpuBackend(cpuRun.layout);
     cpu.setParams(cpuRun.params);
-    const reference = await trainToEnd(cpu, cpuRun.task.data, cpuRun.rng, OPTIONS);
+    const reference = await trainToEnd(cpu, cpuRun.prepared.train, cpuRun.rng, OPTIONS);
     expect(Math.abs(result.finalLoss - reference.finalLoss)).toBeLessThan(0.02 * reference.finalLoss);
     context.destroy();
   });

@@ -27,8 +27,9 @@ import {
   type OptimizerName,
   type OptimizerSettings,
 } from '../src/model/optimizer.js';
-import { startSineRun } from '../src/train/setup.js';
+import { type Run, startRun } from '../src/train/run.js';
 import { type TrainOptions, type TrainResult, trainToEnd } from '../src/train/trainer.js';
+import { sineRunSettings } from './helpers.js';
 import { testGpuContext, withoutGpuErrors } from './webgpu-context.js';
 
 const SEED = { seed: 11, points: 50, noise: 0.1, window: 10, hiddenSizes: [30] };
@@ -66,11 +67,11 @@ function options(optimizer: OptimizerSettings, loss: LossName): TrainOptions {
 /** Runs `body` on a fresh WebGPU backend for the task, disposing of it, failing on any GPU error. */
 function withGpu<T>(
   gpuOptions: WebGpuBackendOptions,
-  body: (backend: WebGpuBackend, run: ReturnType<typeof startSineRun>) => Promise<T>,
+  body: (backend: WebGpuBackend, run: Run) => Promise<T>,
   task = SEED,
 ): Promise<T> {
   return withoutGpuErrors(context, async () => {
-    const run = startSineRun(task);
+    const run = startRun(sineRunSettings(task));
     const backend = await createWebGpuBackend(context, run.layout, gpuOptions);
     try {
       backend.setParams(run.params);
@@ -82,10 +83,10 @@ function withGpu<T>(
 }
 
 async function trainCpu(train: TrainOptions, task = SEED): Promise<TrainResult> {
-  const run = startSineRun(task);
+  const run = startRun(sineRunSettings(task));
   const cpu = new CpuBackend(run.layout);
   cpu.setParams(run.params);
-  return trainToEnd(cpu, run.task.data, run.rng, train);
+  return trainToEnd(cpu, run.prepared.train, run.rng, train);
 }
 
 /** max|a - e| / max|e| over an array (0 for two empty arrays). */
@@ -116,7 +117,7 @@ function agreement(
     const gpu = await withGpu(
       gpuOptions,
       async (backend, run) => {
-        const result = await trainToEnd(backend, run.task.data, run.rng, train);
+        const result = await trainToEnd(backend, run.prepared.train, run.rng, train);
         // What the state's arrays hold is the GPU's, read once at the last report.
         expect(result.optimizerState).toEqual(await backend.readOptimizerState());
         return result;
@@ -155,21 +156,21 @@ describe('webgpu optimisers against the cpu', () => {
 
   for (const loss of ['sse', 'mse'] as const) {
     it(`${loss}: the clipping threshold clips most minibatches of the first epoch`, async () => {
-      const run = startSineRun(SEED);
+      const run = startRun(sineRunSettings(SEED));
       const cpu = new CpuBackend(run.layout);
       cpu.setParams(run.params);
       cpu.setOptimizer(settings('sgd', null), loss);
-      const order = run.rng.clone().permutation(new Uint32Array(run.task.data.count));
+      const order = run.rng.clone().permutation(new Uint32Array(run.prepared.train.count));
       const { window: T } = run.config;
       let clipped = 0;
-      const steps = Math.floor(run.task.data.count / BATCH);
+      const steps = Math.floor(run.prepared.train.count / BATCH);
       for (let s = 0; s < steps; s++) {
         const x = new Float32Array(BATCH * T);
         const t = new Float32Array(BATCH);
         for (let b = 0; b < BATCH; b++) {
           const n = order[s * BATCH + b];
-          x.set(run.task.data.x.subarray(n * T, (n + 1) * T), b * T);
-          t[b] = run.task.data.t[n];
+          x.set(run.prepared.train.x.subarray(n * T, (n + 1) * T), b * T);
+          t[b] = run.prepared.train.t[n];
         }
         const { grads } = await cpu.gradients(x, t, BATCH);
         if (clipScale(grads, CLIP_NORM[loss]) < 1) clipped++;
@@ -184,16 +185,16 @@ describe('webgpu optimisers against the cpu', () => {
 });
 
 /** The seed task's first minibatch (in sample order), as gradients() takes it. */
-function firstBatch(run: ReturnType<typeof startSineRun>) {
+function firstBatch(run: Run) {
   const { window: T } = run.config;
-  return { x: run.task.data.x.slice(0, BATCH * T), t: run.task.data.t.slice(0, BATCH) };
+  return { x: run.prepared.train.x.slice(0, BATCH * T), t: run.prepared.train.t.slice(0, BATCH) };
 }
 
 describe('webgpu optimiser state and loss', () => {
   for (const schedule of ['stepwise', 'persistent'] as const) {
     it(`${schedule}: clipping adds one dispatch a step; training allocates and reads back nothing`, async () => {
       await withGpu({ schedule }, async (backend, run) => {
-        const { data } = run.task;
+        const data = run.prepared.train;
         const steps = Math.floor(data.count / BATCH);
         const order = new Uint32Array(data.count);
         const perStep: Record<string, number | null> = {};
@@ -235,13 +236,13 @@ describe('webgpu optimiser state and loss', () => {
     await withGpu({}, async (backend, run) => {
       const adam = settings('adam', 1);
       backend.setOptimizer(adam, 'sse');
-      backend.setTrainingData(run.task.data, BATCH);
-      const order = new Uint32Array(run.task.data.count);
+      backend.setTrainingData(run.prepared.train, BATCH);
+      const order = new Uint32Array(run.prepared.train.count);
       for (let e = 0; e < 2; e++) backend.trainEpoch(run.rng.permutation(order), 0.01);
       await backend.readLosses();
       const state = await backend.readOptimizerState();
       const params = await backend.readParams();
-      expect(state.step).toBe(2 * Math.floor(run.task.data.count / BATCH));
+      expect(state.step).toBe(2 * Math.floor(run.prepared.train.count / BATCH));
       expect(state.slots.some((value) => value !== 0)).toBe(true);
 
       // setOptimizer starts the state afresh and keeps the weights.
@@ -276,8 +277,8 @@ describe('webgpu optimiser state and loss', () => {
   it("calibrate() keeps the weights and Adam's state", async () => {
     await withGpu({}, async (backend, run) => {
       backend.setOptimizer(settings('adam', null), 'mse');
-      backend.setTrainingData(run.task.data, BATCH);
-      backend.trainEpoch(run.rng.permutation(new Uint32Array(run.task.data.count)), 0.01);
+      backend.setTrainingData(run.prepared.train, BATCH);
+      backend.trainEpoch(run.rng.permutation(new Uint32Array(run.prepared.train.count)), 0.01);
       await backend.readLosses();
       const params = await backend.readParams();
       const state = await backend.readOptimizerState();
@@ -290,7 +291,7 @@ describe('webgpu optimiser state and loss', () => {
   });
 
   it('gradients() follow the loss: mse is 2 / (B O) times sse, as on the cpu', async () => {
-    const run = startSineRun(SEED);
+    const run = startRun(sineRunSettings(SEED));
     const { x, t } = firstBatch(run);
     const cpu = new CpuBackend(run.layout);
     cpu.setParams(run.params);

@@ -10,8 +10,9 @@ import { createWebGpuBackend, type Schedule, type WebGpuBackend } from '../src/b
 import type { Dataset } from '../src/data/dataset.js';
 import { InputError } from '../src/model/errors.js';
 import { paramLayout } from '../src/model/layout.js';
-import { startSineRun } from '../src/train/setup.js';
+import { type Run, startRun } from '../src/train/run.js';
 import { trainToEnd } from '../src/train/trainer.js';
+import { sineRunSettings } from './helpers.js';
 import { testGpuContext, withoutGpuErrors } from './webgpu-context.js';
 
 const SEED = { seed: 7, points: 50, noise: 0.1, window: 10, hiddenSizes: [30] };
@@ -27,10 +28,10 @@ afterAll(() => context?.destroy());
 /** Runs `body` on a fresh backend for the seed's task, disposing of it afterwards, failing on any GPU error. */
 async function withSeedBackend<T>(
   options: Parameters<typeof createWebGpuBackend>[2],
-  body: (backend: WebGpuBackend, run: ReturnType<typeof startSineRun>) => Promise<T>,
+  body: (backend: WebGpuBackend, run: Run) => Promise<T>,
 ): Promise<T> {
   return withoutGpuErrors(context, async () => {
-    const run = startSineRun(SEED);
+    const run = startRun(sineRunSettings(SEED));
     const backend = await createWebGpuBackend(context, run.layout, options);
     try {
       backend.setParams(run.params);
@@ -45,7 +46,7 @@ describe('webgpu scheduler at the seed defaults', () => {
   for (const schedule of SCHEDULES) {
     it(`${schedule}: dispatches per step, one submit an epoch, one readback a report, no allocation`, async () => {
       await withSeedBackend({ schedule }, async (backend, run) => {
-        const { data } = run.task;
+        const data = run.prepared.train;
         backend.setTrainingData(data, 8);
         const steps = Math.floor(data.count / 8);
         const perStep = backend.dispatchesPerStep();
@@ -97,12 +98,12 @@ describe('webgpu scheduler at the seed defaults', () => {
 
     it(`${schedule}: per-epoch errors within 1e-3 relative of the cpu for 20 epochs`, async () => {
       const options = { epochs: 20, batchSize: 8, learningRate: 0.01, reportEvery: 10 };
-      const cpuRun = startSineRun(SEED);
+      const cpuRun = startRun(sineRunSettings(SEED));
       const cpu = new CpuBackend(cpuRun.layout);
       cpu.setParams(cpuRun.params);
-      const expected = await trainToEnd(cpu, cpuRun.task.data, cpuRun.rng, options);
+      const expected = await trainToEnd(cpu, cpuRun.prepared.train, cpuRun.rng, options);
       const gpu = await withSeedBackend({ schedule }, (backend, run) =>
-        trainToEnd(backend, run.task.data, run.rng, options),
+        trainToEnd(backend, run.prepared.train, run.rng, options),
       );
       for (let e = 0; e < options.epochs; e++) {
         const relative = Math.abs(gpu.losses[e] - expected.losses[e]) / expected.losses[e];
@@ -114,12 +115,12 @@ describe('webgpu scheduler at the seed defaults', () => {
   it('grows the error slots past 256 queued epochs with one more buffer, read back in order', async () => {
     const tiny = { seed: 3, points: 9, noise: 0.1, window: 5, hiddenSizes: [4] };
     await withoutGpuErrors(context, async () => {
-      const run = startSineRun(tiny);
+      const run = startRun(sineRunSettings(tiny));
       const backend = await createWebGpuBackend(context, run.layout, { schedule: 'stepwise' });
       try {
         backend.setParams(run.params);
-        backend.setTrainingData(run.task.data, 4);
-        const order = new Uint32Array(run.task.data.count);
+        backend.setTrainingData(run.prepared.train, 4);
+        const order = new Uint32Array(run.prepared.train.count);
         const before = backend.counters();
         for (let e = 0; e < 300; e++) backend.trainEpoch(run.rng.permutation(order), 0.01);
         const losses = await backend.readLosses();
@@ -137,13 +138,13 @@ describe('webgpu scheduler at the seed defaults', () => {
 
   it('calibrate() picks a schedule, keeps the weights, and is remembered for the same shape', async () => {
     await withSeedBackend({}, async (backend, run) => {
-      backend.setTrainingData(run.task.data, 8);
+      backend.setTrainingData(run.prepared.train, 8);
       await backend.calibrate();
       expect(SCHEDULES).toContain(backend.schedule());
       expect(Array.from(await backend.readParams())).toEqual(Array.from(run.params));
       const second = await createWebGpuBackend(context, run.layout);
       try {
-        second.setTrainingData(run.task.data, 8);
+        second.setTrainingData(run.prepared.train, 8);
         const submits = second.counters().submits;
         await second.calibrate();
         expect(second.counters().submits).toBe(submits);

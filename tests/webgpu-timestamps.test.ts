@@ -13,7 +13,8 @@ import { createWebGpuBackend, type Schedule, type WebGpuBackend } from '../src/b
 import { benchCase } from '../src/bench/bench.js';
 import { InputError } from '../src/model/errors.js';
 import { DEFAULT_OPTIMIZER } from '../src/model/optimizer.js';
-import { startSineRun } from '../src/train/setup.js';
+import { type Run, startRun } from '../src/train/run.js';
+import { sineRunSettings } from './helpers.js';
 import { testGpuContext, withoutGpuErrors } from './webgpu-context.js';
 
 const SEED = { seed: 7, points: 50, noise: 0.1, window: 10, hiddenSizes: [30] };
@@ -28,16 +29,16 @@ afterAll(() => context?.destroy());
 async function withBackend<T>(
   settings: typeof SEED,
   options: Parameters<typeof createWebGpuBackend>[2],
-  body: (backend: WebGpuBackend, run: ReturnType<typeof startSineRun>) => Promise<T>,
+  body: (backend: WebGpuBackend, run: Run) => Promise<T>,
   on: GpuContext = context,
 ): Promise<T> {
   return withoutGpuErrors(on, async () => {
-    const run = startSineRun(settings);
+    const run = startRun(sineRunSettings(settings));
     const backend = await createWebGpuBackend(on, run.layout, options);
     try {
       backend.setParams(run.params);
-      backend.setTrainingData(run.task.data, 8);
-      backend.trainEpoch(run.rng.permutation(new Uint32Array(run.task.data.count)), 0.01);
+      backend.setTrainingData(run.prepared.train, 8);
+      backend.trainEpoch(run.rng.permutation(new Uint32Array(run.prepared.train.count)), 0.01);
       await backend.readLosses();
       return await body(backend, run);
     } finally {
@@ -103,7 +104,7 @@ describe('kernel times from timestamp queries', () => {
     const twoLayers = { ...SEED, hiddenSizes: [16, 24] };
     await withBackend(twoLayers, {}, async (backend, run) => {
       backend.setOptimizer({ ...DEFAULT_OPTIMIZER, name: 'adam', clipNorm: 1 }, 'mse');
-      const order = run.rng.permutation(new Uint32Array(run.task.data.count));
+      const order = run.rng.permutation(new Uint32Array(run.prepared.train.count));
       backend.trainEpoch(order, 0.01);
       await backend.readLosses();
       const params = await backend.readParams();
@@ -170,7 +171,7 @@ describe('a device without timestamp-query', () => {
         const before = backend.counters();
         expect(await backend.profileSteps(8)).toBeNull();
         expect(backend.counters()).toEqual(before);
-        backend.trainEpoch(run.rng.permutation(new Uint32Array(run.task.data.count)), 0.01);
+        backend.trainEpoch(run.rng.permutation(new Uint32Array(run.prepared.train.count)), 0.01);
         expect((await backend.readLosses()).every(Number.isFinite)).toBe(true);
       },
       plain,

@@ -11,15 +11,15 @@ import {
   type BenchOptions,
   type BenchResult,
   crossovers,
-  DEFAULT_SWEEP,
   type SweepSpec,
   speedups,
 } from '../bench/bench.js';
 import { InputError } from '../model/errors.js';
 import { trainStepFlops } from '../model/flops.js';
-import { LIMITS } from '../model/validate.js';
+import { BENCH_SETTINGS } from '../settings/bench.js';
+import type { Setting } from '../settings/setting.js';
 import { adapterLabel, BACKEND_LABEL, type Columns, formatDuration, formatNumber } from './columns.js';
-import { messageOf, parseWholeList } from './settings.js';
+import { messageOf } from './settings.js';
 
 export type BenchFieldName = 'hidden' | 'batch' | 'window' | 'steps' | 'repetitions';
 
@@ -30,19 +30,24 @@ export interface BenchFieldSpec {
   hint: string;
 }
 
-export const BENCH_FIELDS: readonly BenchFieldSpec[] = [
-  { name: 'hidden', label: 'Hidden sizes', defaultText: DEFAULT_SWEEP.hidden.join(', '), hint: 'comma list' },
-  { name: 'batch', label: 'Batches', defaultText: DEFAULT_SWEEP.batch.join(', '), hint: 'comma list' },
-  { name: 'window', label: 'Window', defaultText: String(DEFAULT_SWEEP.window), hint: 'time steps per sample' },
-  { name: 'steps', label: 'Steps', defaultText: '5', hint: 'updates per timed repetition' },
-  { name: 'repetitions', label: 'Repetitions', defaultText: '5', hint: 'timed, after one warm-up' },
-];
+/** The fields of the sweep: the bench settings' names, defaults and bounds, with a label and a hint. */
+export const BENCH_FIELDS: readonly BenchFieldSpec[] = (
+  [
+    ['hidden', 'Hidden sizes', 'comma list'],
+    ['batch', 'Batches', 'comma list'],
+    ['window', 'Window', 'time steps per sample'],
+    ['steps', 'Steps', 'updates per timed repetition'],
+    ['repetitions', 'Repetitions', 'timed, after one warm-up'],
+  ] as const
+).map(([name, label, hint]) => {
+  const setting: Setting<unknown> = BENCH_SETTINGS[name];
+  return { name, label, hint, defaultText: setting.format(setting.default) };
+});
 
 export type BenchValues = Record<BenchFieldName, string>;
 
 /** The CLI's default: a case below this many repetitions stops early once it has spent this long. */
-export const BENCH_BUDGET_SECONDS = 10;
-const MAX_BATCH = 4096;
+export const BENCH_BUDGET_SECONDS = BENCH_SETTINGS.budget.default;
 
 export function defaultBenchValues(): BenchValues {
   return Object.fromEntries(BENCH_FIELDS.map((f) => [f.name, f.defaultText])) as BenchValues;
@@ -52,27 +57,23 @@ export type BenchParse =
   | { ok: true; spec: SweepSpec; options: BenchOptions }
   | { ok: false; errors: Partial<Record<BenchFieldName | 'backends', string>> };
 
-function whole(name: BenchFieldName, text: string, min: number, max: number): number {
-  const [value] = parseWholeList(name, text, min, max, 1, 'numbers');
-  return value;
-}
-
 export function parseBenchSettings(values: BenchValues, backends: BackendName[]): BenchParse {
   const errors: Partial<Record<BenchFieldName | 'backends', string>> = {};
-  const read = <T>(name: BenchFieldName, parse: () => T): T | undefined => {
+  const read = <T>(name: BenchFieldName, parse: (text: string) => T): T | undefined => {
     try {
-      return parse();
+      return parse(values[name]);
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
       errors[name] = messageOf(err);
       return undefined;
     }
   };
-  const hidden = read('hidden', () => parseWholeList('hidden', values.hidden, 1, LIMITS.hiddenSize, 16, 'sizes'));
-  const batch = read('batch', () => parseWholeList('batch', values.batch, 1, MAX_BATCH, 16, 'batches'));
-  const window = read('window', () => whole('window', values.window, 1, LIMITS.window));
-  const steps = read('steps', () => whole('steps', values.steps, 1, 10_000));
-  const repetitions = read('repetitions', () => whole('repetitions', values.repetitions, 1, 100));
+  const B = BENCH_SETTINGS;
+  const hidden = read('hidden', (t) => B.hidden.parse(t));
+  const batch = read('batch', (t) => B.batch.parse(t));
+  const window = read('window', (t) => B.window.parse(t));
+  const steps = read('steps', (t) => B.steps.parse(t));
+  const repetitions = read('repetitions', (t) => B.repetitions.parse(t));
   if (backends.length === 0) errors.backends = 'choose at least one backend';
   if (
     Object.keys(errors).length > 0 ||

@@ -6,6 +6,7 @@
 
 import type { AdapterDescription, BackendName } from '../backends/backend.js';
 import { BENCH_METHOD, type BenchOptions, type BenchResult, resultsToCsv, type SweepSpec } from '../bench/bench.js';
+import { BENCH_SETTINGS } from '../settings/bench.js';
 import {
   BENCH_FIELDS,
   type BenchFieldName,
@@ -74,7 +75,7 @@ export class BenchView {
         id,
         name: spec.name,
         type: 'text',
-        inputmode: spec.name === 'hidden' || spec.name === 'batch' ? 'text' : 'numeric',
+        inputmode: BENCH_SETTINGS[spec.name].kind === 'whole' ? 'numeric' : 'text',
         autocomplete: 'off',
         spellcheck: 'false',
         'aria-describedby': `${id}-hint ${id}-error`,

@@ -9,7 +9,8 @@ import type { Columns } from './columns.js';
 /** Colour roles; the values live in styles.css as --chart-<role> and follow the colour scheme. */
 export type ColorRole = 'data' | 'webgpu' | 'cpu' | 'webgpu-alt' | 'cpu-alt';
 
-export interface SeriesSpec {
+/** One line of a chart: its legend label, colour role and style. */
+export interface ChartSeries {
   label: string;
   color: ColorRole;
   dash?: number[];
@@ -46,7 +47,7 @@ export interface ChartSpec {
   /** A log-2 x axis (sizes that double). */
   xLog?: boolean;
   marker?: MarkerSpec | null;
-  series: SeriesSpec[];
+  series: ChartSeries[];
   axes: AxisSpec[];
   height: number;
 }

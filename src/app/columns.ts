@@ -28,6 +28,11 @@ export interface BackendTrace {
   timing: IntervalTiming[];
 }
 
+/** A trace before its run's first report. */
+export function emptyTrace(backend: BackendName): BackendTrace {
+  return { backend, losses: [], validation: [], predictions: null, forecast: null, forecastFrom: 0, timing: [] };
+}
+
 export interface IntervalTiming {
   /** The epoch the interval ends at. */
   epoch: number;
@@ -81,7 +86,7 @@ export function seriesColumns(view: SeriesView | null, traces: BackendTrace[]): 
 }
 
 /**
- * How the error chart shows the trainer's errors. Without a held-out part: as reported (the seed's
+ * How the error chart shows the trainer's errors. Without a held-out part: as reported (the blog's
  * 0.5 · sum of squares over all samples). With one, training and validation errors are sums over
  * different numbers of samples, so both are shown per sample (or as the mean squared error, which
  * is per sample already) to be comparable.

@@ -11,7 +11,7 @@ import { Rng } from '../data/rng.js';
 import { InputError } from '../model/errors.js';
 import { type RunSettings, sourceTable } from '../train/run.js';
 import { checkTrainOptions } from '../train/trainer.js';
-import { APP_LIMITS, type AppRunSettings, type AppTrainOptions } from './settings.js';
+import { type AppRunSettings, type AppTrainOptions, PAGE_LIMITS } from './settings.js';
 
 /** The user's CSV as parsed, and the columns chosen from it. */
 export interface CsvChoice {
@@ -25,7 +25,7 @@ export interface CsvChoice {
 /** RunSettings with every choice made explicit, so the page and the worker prepare the same data. */
 export interface ExplicitRunSettings extends RunSettings {
   trainFraction: number;
-  normalise: NonNullable<RunSettings['normalise']>;
+  normalize: NonNullable<RunSettings['normalize']>;
 }
 
 export function runSettingsFor(run: AppRunSettings, csv: CsvChoice | null): ExplicitRunSettings {
@@ -34,7 +34,7 @@ export function runSettingsFor(run: AppRunSettings, csv: CsvChoice | null): Expl
     window: run.window,
     hiddenSizes: run.hiddenSizes,
     trainFraction: run.trainFraction,
-    normalise: run.normalise,
+    normalize: run.normalize,
   };
   switch (run.data.kind) {
     case 'generated':
@@ -79,7 +79,7 @@ export function shownData(settings: ExplicitRunSettings): ShownData {
     outputs: settings.outputs ?? all,
     window: settings.window,
     trainFraction: settings.trainFraction,
-    normalise: settings.normalise,
+    normalise: settings.normalize,
   });
   return {
     prepared,
@@ -99,11 +99,11 @@ export function checkAgainstData(train: AppTrainOptions, view: ShownData): void 
   const { train: data, validation } = view.prepared;
   const samples = data.count + (validation?.count ?? 0);
   const values = samples * data.window * data.inputSize;
-  if (values > APP_LIMITS.inputValues) {
+  if (values > PAGE_LIMITS.inputValues) {
     const count = (n: number) => n.toLocaleString('en-US');
     throw new InputError(
       'window',
-      `${count(samples)} windows of ${data.window} rows × ${data.inputSize} input columns make ${count(values)} inputs; the app allows at most ${count(APP_LIMITS.inputValues)} (use a shorter window, fewer input columns or fewer rows)`,
+      `${count(samples)} windows of ${data.window} rows × ${data.inputSize} input columns make ${count(values)} inputs; the app allows at most ${count(PAGE_LIMITS.inputValues)} (use a shorter window, fewer input columns or fewer rows)`,
     );
   }
   checkTrainOptions(train, data);

@@ -1,4 +1,4 @@
-// The settings form on the page, built from settings.ts's FIELDS: a text box or a select per field in
+// The settings form on the page, built from fields.ts's FIELDS: a text box or a select per field in
 // its group, hidden while it does not apply (a period for a sine, a company for CO2), with its hint and
 // a line for its message. Messages a person caused (an invalid value) mark the field; notes (a link's
 // refused value, a divergence) only explain. Text goes in through textContent only.
@@ -10,10 +10,9 @@ import {
   type FieldName,
   type FieldValues,
   fieldApplies,
-  type ParseResult,
-  parseSettings,
   type SourceKind,
-} from './settings.js';
+} from './fields.js';
+import { type ParseResult, parseSettings } from './settings.js';
 
 /** Where each group's fields go; split and normalise come after the CSV controls. */
 export interface FormHosts {
@@ -45,7 +44,7 @@ export class SettingsForm {
           id,
           name: spec.name,
           type: 'text',
-          inputmode: spec.inputMode ?? 'text',
+          inputmode: spec.inputMode,
           autocomplete: 'off',
           spellcheck: 'false',
           'aria-describedby': describedBy,
@@ -99,6 +98,8 @@ export class SettingsForm {
 
   /** An explanation beside the field (the value itself is fine); cleared when the field changes. */
   showNote(name: FieldName, message: string): void {
+    // A check still waiting for a pause in typing is older than the note: it must not clear it.
+    clearTimeout(this.typingPause.get(name));
     setText(this.messages.get(name)!, message);
   }
 

@@ -5,20 +5,19 @@
 // refused is reported for its field (the page shows it there) while the field keeps its default;
 // keys the app does not know are reported, never guessed at.
 
-import { describeValue } from '../model/errors.js';
+import { describeValue, InputError } from '../model/errors.js';
+import { SETTINGS } from '../settings/training.js';
 import {
-  type BackendChoice,
   defaultFieldValues,
   FIELDS,
   type FieldName,
   type FieldValues,
   fieldApplies,
   fieldSpec,
-  parseBackendChoice,
-  parseSettings,
-  SOURCE_KINDS,
+  isFieldName,
   type SourceKind,
-} from './settings.js';
+} from './fields.js';
+import { APP_BACKEND, type AppBackendChoice, messageOf, parseSettings } from './settings.js';
 
 /** A CSV's columns as a link carries them (null / undefined: not in the link, the page chooses). */
 export interface LinkColumns {
@@ -34,7 +33,7 @@ export interface LinkSetup {
   /** Every field's value: the link's where it was accepted, the default otherwise. */
   values: FieldValues;
   /** The backend the link asks for, or null. */
-  backend: BackendChoice | null;
+  backend: AppBackendChoice | null;
   columns: LinkColumns;
   /** Why a key's value was refused (the field keeps its default). */
   errors: Partial<Record<LinkKey, string>>;
@@ -42,9 +41,13 @@ export interface LinkSetup {
   unknown: string[];
 }
 
-const FIELD_NAMES = new Set<string>(FIELDS.map((f) => f.name));
 const LIST_KEYS = new Set(['inputs', 'outputs']);
 const OTHER_KEYS = new Set(['backend', 'date', ...LIST_KEYS]);
+
+/** "expected one of a, b": a choice's message without the value (the link's message quotes it). */
+function choiceReason(err: InputError): string {
+  return messageOf(err).replace(/, got .*$/, '');
+}
 
 function refused(raw: string, reason: string, fallback: string): string {
   const used = fallback === '' ? 'the field is left empty' : `the default, ${fallback}, is used`;
@@ -53,13 +56,19 @@ function refused(raw: string, reason: string, fallback: string): string {
 
 /** Reads a query string (with or without its "?"). */
 export function readLink(query: string): LinkSetup {
-  const params = new URLSearchParams(query);
+  // Each key's values in one pass (getAll per key would be quadratic in a link's length).
+  const params = new Map<string, string[]>();
+  for (const [key, value] of new URLSearchParams(query)) {
+    const values = params.get(key);
+    if (values === undefined) params.set(key, [value]);
+    else values.push(value);
+  }
+  const getAll = (key: string) => params.get(key) ?? [];
   const errors: Partial<Record<LinkKey, string>> = {};
   const unknown: string[] = [];
   const given = new Map<FieldName, string>();
-  for (const key of new Set(params.keys())) {
-    const all = params.getAll(key);
-    if (!FIELD_NAMES.has(key) && !OTHER_KEYS.has(key)) {
+  for (const [key, all] of params) {
+    if (!isFieldName(key) && !OTHER_KEYS.has(key)) {
       unknown.push(key);
       continue;
     }
@@ -67,28 +76,32 @@ export function readLink(query: string): LinkSetup {
       errors[key as LinkKey] = `the link gives ${key} ${all.length} times; its default is used`;
       continue;
     }
-    if (FIELD_NAMES.has(key)) given.set(key as FieldName, all[0]);
+    if (isFieldName(key)) given.set(key, all[0]);
   }
 
   // The source first: the other defaults depend on it.
   let source: SourceKind = 'generated';
   const sourceText = given.get('source');
   if (sourceText !== undefined) {
-    if ((SOURCE_KINDS as readonly string[]).includes(sourceText)) source = sourceText as SourceKind;
-    else {
-      errors.source = refused(sourceText, `expected one of ${SOURCE_KINDS.join(', ')}`, source);
+    try {
+      source = SETTINGS.source.parse(sourceText);
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      errors.source = refused(sourceText, choiceReason(err), source);
       given.delete('source');
     }
   }
   const defaults = defaultFieldValues(source);
   const values: FieldValues = { ...defaults };
   for (const [name, text] of given) {
-    const options = fieldSpec(name).options;
-    if (options !== undefined && !options.some((o) => o.value === text)) {
-      errors[name] = refused(text, `expected one of ${options.map((o) => o.value).join(', ')}`, defaults[name]);
-      given.delete(name);
-    } else {
+    const { setting } = fieldSpec(name);
+    try {
+      if (setting.kind === 'choice') setting.parse(text);
       values[name] = text;
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      errors[name] = refused(text, choiceReason(err), defaults[name]);
+      given.delete(name);
     }
   }
   // Each refused value falls back to its default, which can settle a field that depended on it
@@ -109,17 +122,18 @@ export function readLink(query: string): LinkSetup {
     }
   }
 
-  let backend: BackendChoice | null = null;
-  const backendText = params.getAll('backend');
+  let backend: AppBackendChoice | null = null;
+  const backendText = getAll('backend');
   if (backendText.length === 1) {
     try {
-      backend = parseBackendChoice(backendText[0]);
-    } catch {
-      errors.backend = refused(backendText[0], 'expected webgpu, cpu or both', 'the page’s choice');
+      backend = APP_BACKEND.parse(backendText[0]);
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      errors.backend = refused(backendText[0], choiceReason(err), 'the page’s choice');
     }
   }
   const list = (key: 'inputs' | 'outputs'): string[] | null => {
-    const names = params.getAll(key);
+    const names = getAll(key);
     if (names.length === 0) return null;
     if (names.some((name) => name === '')) {
       errors[key] = `the link names an empty ${key} column; the page's choice is used`;
@@ -127,7 +141,7 @@ export function readLink(query: string): LinkSetup {
     }
     return names;
   };
-  const dateText = params.getAll('date');
+  const dateText = getAll('date');
   const columns: LinkColumns = {
     inputs: list('inputs'),
     outputs: list('outputs'),
@@ -137,7 +151,7 @@ export function readLink(query: string): LinkSetup {
 }
 
 /** The query string (without "?") for these settings: only what differs from the defaults. */
-export function writeLink(values: FieldValues, backend: BackendChoice | null, columns: LinkColumns | null): string {
+export function writeLink(values: FieldValues, backend: AppBackendChoice | null, columns: LinkColumns | null): string {
   const params = new URLSearchParams();
   const defaults = defaultFieldValues(values.source as SourceKind);
   for (const { name } of FIELDS) {
@@ -153,4 +167,18 @@ export function writeLink(values: FieldValues, backend: BackendChoice | null, co
     if (columns.date !== undefined) params.set('date', columns.date ?? '');
   }
   return params.toString();
+}
+
+/** A notice names this many of a link's keys or columns at most, each cut short; the rest are counted. */
+const SHOWN_NAMES = 5;
+const SHOWN_LENGTH = 40;
+
+/** "a, b, c, d, e and 19,995 more": a few names from a link, each at most SHOWN_LENGTH characters, as given or quoted. */
+export function describeNames(names: readonly string[], quote = false): string {
+  const shown = names.slice(0, SHOWN_NAMES).map((name) => {
+    const short = name.length > SHOWN_LENGTH ? `${name.slice(0, SHOWN_LENGTH)}…` : name;
+    return quote ? JSON.stringify(short) : short;
+  });
+  const more = names.length - shown.length;
+  return more > 0 ? `${shown.join(', ')} and ${more.toLocaleString('en-US')} more` : shown.join(', ');
 }

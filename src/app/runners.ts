@@ -2,7 +2,7 @@
 // Web Worker and is driven by messages; WebGPU work lives on the main thread (the GPU does the work,
 // the page only queues it and awaits the read-backs). A WebGPU run whose GPU fails (a lost device)
 // goes on in a CPU worker from its last report: the weights and the generator read back there, so at
-// most one report interval is lost and the minibatch orders stay the seed's.
+// most one report interval is lost and the minibatch orders stay the same.
 //
 // Every worker and every WebGPU backend made here is counted while it lives (liveResources), so the
 // page, and the tests through it, can see that stop and reset leave nothing running.

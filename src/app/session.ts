@@ -53,7 +53,7 @@ export interface Snapshot {
   predictions: Float32Array;
   /** (S, O) the free-running forecast for rows forecastFrom.., in original units; null when the outputs are not the inputs. */
   forecast: Float32Array | null;
-  /** The row of the forecast's first value: B with a held-out part (forecasting into it), else T (the seed's). */
+  /** The row of the forecast's first value: B with a held-out part (forecasting into it), else T (the blog's). */
   forecastFrom: number;
   /** (P) the weights at this report (a copy: the trainer keeps its own for divergence). */
   params: Float32Array;
@@ -170,7 +170,7 @@ export async function takeSnapshot(
   const predictions = Float32Array.from(denormaliseOutputs(prepared.normalisation, prepared.outputs, normalised));
 
   // Free-running from the window before the held-out part (its first validation window), or from
-  // the first window when nothing is held out (the seed's forecast over the whole series).
+  // the first window when nothing is held out (the blog's forecast over the whole series).
   let forecast: Float32Array | null = null;
   const from = validation ?? trainData;
   if (sameList(prepared.inputs, prepared.outputs)) {

@@ -13,12 +13,6 @@ import type { ParamLayout } from '../model/layout.js';
 export const BACKEND_CHOICES = ['auto', 'cpu', 'webgpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
-export function parseBackendChoice(text: string | undefined): BackendChoice {
-  if (text === undefined) return 'auto';
-  if ((BACKEND_CHOICES as readonly string[]).includes(text)) return text as BackendChoice;
-  throw new InputError('--backend', `expected one of ${BACKEND_CHOICES.join(', ')}, got "${text}"`);
-}
-
 export function describeAdapterLine(adapter: AdapterDescription): string {
   const name = [adapter.vendor, adapter.architecture, adapter.description].filter((s) => s !== '').join(' / ');
   return `${name}${adapter.software ? ' (software emulation on the CPU: correct, not GPU speed)' : ''}`;

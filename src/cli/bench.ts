@@ -2,37 +2,27 @@
 // default; with --json one object {method, adapter, options, results: [...]} on stdout. Where the GPU
 // timed its kernels, the table's last column splits a step: forward/backward/weight gradients/update, ms.
 
-import type { BackendName } from '../backends/backend.js';
-import { BENCH_METHOD, type BenchResult, crossovers, DEFAULT_SWEEP, runSweep, speedups } from '../bench/bench.js';
-import { InputError } from '../model/errors.js';
-import { LIMITS } from '../model/validate.js';
+import { BENCH_METHOD, type BenchResult, crossovers, runSweep, speedups } from '../bench/bench.js';
+import { BENCH_SETTINGS as B } from '../settings/bench.js';
 import { backendOpeners } from './backends.js';
-import { intListOption, intOption, numberOption, parseOptions, stringOption } from './options.js';
+import { CLI_SETTINGS, commandOptions } from './commands.js';
+import { option, parseOptions } from './options.js';
 
 export async function benchCommand(argv: string[], log: (line: string) => void): Promise<void> {
-  const values = parseOptions('bench', argv, {
-    backend: { type: 'string' },
-    hidden: { type: 'string' },
-    batch: { type: 'string' },
-    window: { type: 'string' },
-    steps: { type: 'string' },
-    repetitions: { type: 'string' },
-    budget: { type: 'string' },
-    json: { type: 'boolean' },
-  });
-  const backends = parseBackendList(stringOption(values, 'backend'));
+  const values = parseOptions('bench', argv, commandOptions('bench'));
+  const backends = option(values, B.backend);
   const spec = {
     backends,
-    hidden: intListOption(values, 'hidden', [...DEFAULT_SWEEP.hidden], 1, LIMITS.hiddenSize, 64),
-    batch: intListOption(values, 'batch', [...DEFAULT_SWEEP.batch], 1, 65536, 64),
-    window: intOption(values, 'window', DEFAULT_SWEEP.window, 1, LIMITS.window),
+    hidden: option(values, B.hidden),
+    batch: option(values, B.batch),
+    window: option(values, B.window),
   };
   const options = {
-    steps: intOption(values, 'steps', 5, 1, 100_000),
-    repetitions: intOption(values, 'repetitions', 5, 1, 1000),
-    budgetSeconds: numberOption(values, 'budget', 10, { min: 0, max: 86_400 }),
+    steps: option(values, B.steps),
+    repetitions: option(values, B.repetitions),
+    budgetSeconds: option(values, B.budget),
   };
-  const json = values.json === true;
+  const json = option(values, CLI_SETTINGS.json);
   const { openers, adapter, notes, dispose } = await backendOpeners(backends);
   try {
     if (!json) for (const note of notes) log(note);
@@ -59,17 +49,6 @@ export async function benchCommand(argv: string[], log: (line: string) => void):
   } finally {
     dispose();
   }
-}
-
-function parseBackendList(text: string | undefined): BackendName[] {
-  if (text === undefined) return ['cpu', 'webgpu'];
-  const names = text.split(',').map((s) => s.trim());
-  for (const name of names) {
-    if (name !== 'cpu' && name !== 'webgpu') {
-      throw new InputError('--backend', `expected a comma list of cpu and webgpu, got "${text}"`);
-    }
-  }
-  return [...new Set(names)] as BackendName[];
 }
 
 function header(kernels: boolean): string {

@@ -3,19 +3,16 @@
 
 import { readBatchFile } from '../data/dataset.js';
 import { parseJson, toNested } from '../model/modelFile.js';
-import { openBackend, parseBackendChoice } from './backends.js';
+import { openBackend } from './backends.js';
+import { BATCH_FILE, CLI_SETTINGS, commandOptions } from './commands.js';
 import { readModelOption, readTextFile } from './files.js';
-import { parseOptions, requiredString, stringOption } from './options.js';
+import { option, parseOptions, requiredOption } from './options.js';
 
 export async function gradientsCommand(argv: string[], log: (line: string) => void): Promise<void> {
-  const values = parseOptions('gradients', argv, {
-    model: { type: 'string' },
-    batch: { type: 'string' },
-    backend: { type: 'string' },
-  });
-  const modelPath = requiredString(values, 'model');
-  const batchPath = requiredString(values, 'batch');
-  const choice = parseBackendChoice(stringOption(values, 'backend'));
+  const values = parseOptions('gradients', argv, commandOptions('gradients'));
+  const modelPath = requiredOption(values, CLI_SETTINGS.model);
+  const batchPath = requiredOption(values, BATCH_FILE);
+  const choice = option(values, CLI_SETTINGS.backend);
   const model = readModelOption(modelPath, '--model');
   const batch = readBatchFile(parseJson(readTextFile(batchPath, '--batch'), `--batch ${batchPath}`), model.config);
   const { backend, note, close } = await openBackend(choice, model.layout);

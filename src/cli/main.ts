@@ -1,37 +1,20 @@
-// The command-line tool: `npm run cli -- <command> [options]`. Commands: train, predict, gradients, bench, help.
+// The command-line tool: `npm run cli -- <command> [options]`. Commands: train, predict, gradients, bench, help
+// (generated from commands.ts).
 // A mistake the user can fix (bad option, bad file) prints one line on stderr and exits with 2.
 
 import { InputError } from '../model/errors.js';
 import { benchCommand } from './bench.js';
+import { helpText, unknownCommand } from './commands.js';
 import { gradientsCommand } from './gradients.js';
 import { predictCommand } from './predict.js';
 import { trainCommand } from './train.js';
 
-const USAGE = `usage: npm run cli -- <command> [options]
-
-commands:
-  train       train an LSTM (by default the seed's noisy sine task)
-              --backend auto|cpu|webgpu (auto)   --hidden 30 (comma list for stacked layers, e.g. 64,32)
-              --window 10  --batch 8  --epochs 101  --lr 0.01  --seed 0
-              --report 10 (epochs between progress reports)  --load FILE  --save FILE (model file)  --json
-  data        (train and predict) one of:
-              --series sine|sum-of-sines|square|sawtooth|random-walk  --points 50  --noise 0.1
-                --amplitude 1  --period 20 (square, sawtooth)  --periods 20,7 (sum-of-sines)
-              --dataset stocks|sp500|co2  --symbol AAPL|AMZN|GOOG|IBM|MSFT (stocks)
-              --data FILE.csv  --date-column NAME|none  --missing refuse|drop
-              and --inputs COLS  --outputs COLS (names or 0-based indices)  --split 0.8
-              --normalise z-score|min-max|none (default: none and no split for series, z-score and 0.8 otherwise)
-  predict     forecast past the end of the data with a saved model; prints CSV step,<outputs>
-              --model FILE  --steps 20  [data options]  --seed 0 (for generated series)
-  gradients   one forward and backward pass, no update; prints {"loss","y","grads"} as JSON
-              --model FILE  --batch FILE  [--backend auto|cpu|webgpu]
-  bench       steps per second, ms per step and GFLOP/s over hidden x batch, per backend
-              --backend cpu,webgpu  --hidden 16,32,64,128,256,512,1024  --batch 8,64,256  --window 10
-              --steps 5 (updates per timed repetition)  --repetitions 5  --budget 10 (seconds per case)  --json
-  help        this text`;
-
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command !== undefined && command !== 'help' && (rest.includes('--help') || rest.includes('-h'))) {
+    console.log(helpText(command));
+    return 0;
+  }
   switch (command) {
     case 'train':
       await trainCommand(rest, (line) => console.log(line));
@@ -48,16 +31,13 @@ async function main(argv: string[]): Promise<number> {
     case 'help':
     case '--help':
     case '-h':
-      console.log(USAGE);
+      console.log(helpText(rest[0]));
       return 0;
     case undefined:
-      console.error(USAGE);
+      console.error(helpText());
       return 2;
     default:
-      throw new InputError(
-        'command',
-        `unknown command "${command}" (commands: train, predict, gradients, bench, help)`,
-      );
+      throw unknownCommand(command);
   }
 }
 

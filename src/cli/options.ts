@@ -1,107 +1,76 @@
-// Command-line option parsing shared by every command: node's strict parseArgs for the syntax, then
-// typed readers that check each value and name the option when it is wrong (InputError → exit 2).
+// Command-line options: node's strict parseArgs for the syntax, over a command's settings (their
+// names and aliases, src/cli/commands.ts), then each value through its setting's own parser, which
+// names the option when the value is wrong (InputError → exit 2).
 
 import { parseArgs } from 'node:util';
-import { InputError } from '../model/errors.js';
-import { LIMITS } from '../model/validate.js';
+import { describeValue, InputError } from '../model/errors.js';
+import type { Setting } from '../settings/setting.js';
 
-export type OptionSpec = Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>;
 export type ParsedOptions = Record<string, string | boolean | undefined>;
+export type OptionList = readonly Setting<unknown>[];
 
-export function parseOptions(command: string, argv: string[], spec: OptionSpec): ParsedOptions {
+/** No option needs a longer value (a file name, a list of CSV columns); longer ones are refused unread. */
+export const MAX_OPTION_TEXT = 65_536;
+
+export function parseOptions(command: string, argv: string[], options: OptionList): ParsedOptions {
+  const spec: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const option of options) {
+    for (const name of [option.name, ...option.aliases]) spec[name] = { type: option.flag ? 'boolean' : 'string' };
+  }
+  let parsed: { values: ParsedOptions; positionals: string[] };
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: spec, strict: true, allowPositionals: true });
-    if (positionals.length > 0) {
-      throw new InputError(command, `unexpected argument "${positionals[0]}" (options are ${optionList(spec)})`);
-    }
-    return values as ParsedOptions;
+    parsed = parseArgs({ args: argv, options: spec, strict: true, allowPositionals: true });
   } catch (err) {
-    if (err instanceof InputError) throw err;
-    // parseArgs' messages name the option already; keep them to one line.
+    // parseArgs' messages name the option already; keep them to one short line.
     const message = (err as Error).message.split('\n')[0].replace(/\. To specify a positional.*$/, '');
-    throw new InputError(command, `${message} (options are ${optionList(spec)})`);
+    throw new InputError(command, `${shorten(message)} (options are ${optionList(options)})`);
   }
-}
-
-function optionList(spec: OptionSpec): string {
-  return Object.keys(spec)
-    .map((name) => `--${name}`)
-    .join(', ');
-}
-
-export function stringOption(values: ParsedOptions, name: string): string | undefined {
-  const value = values[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
-export function requiredString(values: ParsedOptions, name: string): string {
-  const value = stringOption(values, name);
-  if (value === undefined || value === '') throw new InputError(`--${name}`, 'is required');
-  return value;
-}
-
-/** Plain decimal notation only: "0x10", "0b1" or "Infinity" are not what a person means by a number here. */
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
-
-function parseNumber(text: string, name: string): number {
-  const trimmed = text.trim();
-  const value = DECIMAL.test(trimmed) ? Number(trimmed) : Number.NaN;
-  if (!Number.isFinite(value)) throw new InputError(`--${name}`, `expected a number, got "${text}"`);
-  return value;
-}
-
-export function intOption(values: ParsedOptions, name: string, fallback: number, min: number, max: number): number {
-  const text = stringOption(values, name);
-  if (text === undefined) return fallback;
-  const value = parseNumber(text, name);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InputError(`--${name}`, `expected a whole number from ${min} to ${max}, got "${text}"`);
+  if (parsed.positionals.length > 0) {
+    throw new InputError(
+      command,
+      `unexpected argument ${describeValue(parsed.positionals[0])} (options are ${optionList(options)})`,
+    );
   }
-  return value;
-}
-
-export function numberOption(
-  values: ParsedOptions,
-  name: string,
-  fallback: number,
-  check: { min: number; max: number; minExclusive?: boolean },
-): number {
-  const text = stringOption(values, name);
-  if (text === undefined) return fallback;
-  const value = parseNumber(text, name);
-  const tooLow = check.minExclusive ? value <= check.min : value < check.min;
-  if (tooLow || value > check.max) {
-    const low = check.minExclusive ? `greater than ${check.min}` : `at least ${check.min}`;
-    throw new InputError(`--${name}`, `expected a number ${low} and at most ${check.max}, got "${text}"`);
-  }
-  return value;
-}
-
-/** A comma list of whole numbers, e.g. --hidden 64,32. */
-export function intListOption(
-  values: ParsedOptions,
-  name: string,
-  fallback: number[],
-  min: number,
-  max: number,
-  maxItems: number,
-): number[] {
-  const text = stringOption(values, name);
-  if (text === undefined) return fallback;
-  const parts = text.split(',');
-  if (parts.length < 1 || parts.length > maxItems) {
-    throw new InputError(`--${name}`, `expected 1 to ${maxItems} comma-separated whole numbers, got "${text}"`);
-  }
-  return parts.map((part) => {
-    const value = DECIMAL.test(part.trim()) ? Number(part) : Number.NaN;
-    if (!Number.isInteger(value) || value < min || value > max) {
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (typeof value === 'string' && value.length > MAX_OPTION_TEXT) {
       throw new InputError(
         `--${name}`,
-        `expected comma-separated whole numbers from ${min} to ${max}, got "${text}" ("${part}" is not)`,
+        `expected at most ${MAX_OPTION_TEXT} characters, got ${value.length.toLocaleString('en-US')}`,
       );
     }
-    return value;
-  });
+  }
+  return parsed.values;
 }
 
-export const HIDDEN_BOUNDS = { min: 1, max: LIMITS.hiddenSize, maxLayers: LIMITS.layers } as const;
+function shorten(message: string): string {
+  return message.length > 200 ? `${message.slice(0, 200)}…` : message;
+}
+
+function optionList(options: OptionList): string {
+  return options.map((option) => `--${option.name}`).join(', ');
+}
+
+/** The option's value as its setting reads it (an error names the option as typed), or undefined if not given. */
+export function optionValue<T>(values: ParsedOptions, setting: Setting<T>): T | undefined {
+  const given = [setting.name, ...setting.aliases].filter((name) => values[name] !== undefined);
+  if (given.length === 0) return undefined;
+  if (given.length > 1) throw new InputError(`--${given[1]}`, `is the same option as --${given[0]}: give one`);
+  const value = values[given[0]];
+  return typeof value === 'boolean' ? setting.check(value, `--${given[0]}`) : setting.parse(value!, `--${given[0]}`);
+}
+
+/**
+ * The option's value, or `fallback` when the option is not given; an undefined `fallback` (a loaded
+ * model without that setting, say) means the setting's default.
+ */
+export function option<T>(values: ParsedOptions, setting: Setting<T>, fallback: T = setting.default): T {
+  const value = optionValue(values, setting);
+  return value === undefined ? fallback : value;
+}
+
+/** A file option that must be given. */
+export function requiredOption<T>(values: ParsedOptions, setting: Setting<T | undefined>): T {
+  const value = optionValue(values, setting);
+  if (value === undefined) throw new InputError(`--${setting.name}`, 'is required');
+  return value;
+}

@@ -8,24 +8,21 @@ import { denormaliseOutputs, normaliseValues } from '../data/normalise.js';
 import { Rng } from '../data/rng.js';
 import { selectColumns } from '../data/windows.js';
 import { InputError } from '../model/errors.js';
+import { SETTINGS } from '../settings/training.js';
 import { freeRunForecast } from '../train/forecast.js';
 import { sourceTable } from '../train/run.js';
-import { DATA_OPTIONS, readDataChoice } from './dataOptions.js';
+import { CLI_SETTINGS, commandOptions } from './commands.js';
+import { readDataOptions } from './dataOptions.js';
 import { readModelOption } from './files.js';
-import { intOption, parseOptions, requiredString } from './options.js';
+import { option, parseOptions, requiredOption } from './options.js';
 
 export async function predictCommand(argv: string[], write: (text: string) => void): Promise<void> {
-  const values = parseOptions('predict', argv, {
-    model: { type: 'string' },
-    steps: { type: 'string' },
-    seed: { type: 'string' },
-    ...DATA_OPTIONS,
-  });
-  const model = readModelOption(requiredString(values, 'model'), '--model');
-  const steps = intOption(values, 'steps', 20, 1, 1_000_000);
+  const values = parseOptions('predict', argv, commandOptions('predict'));
+  const model = readModelOption(requiredOption(values, CLI_SETTINGS.model), '--model');
+  const steps = option(values, CLI_SETTINGS.steps);
   const { inputSize: I, outputSize: O, window: T } = model.config;
-  const choice = readDataChoice(values, T);
-  const { table } = sourceTable(choice.source, new Rng(intOption(values, 'seed', 0, 0, 0xffffffff)));
+  const choice = readDataOptions(values, T);
+  const { table } = sourceTable(choice.source, new Rng(option(values, SETTINGS.seed)));
   const all = table.columns.map((_, i) => i);
   const inputs = selectColumns(table, choice.inputs ?? model.data?.inputs ?? all, 'inputs');
   const outputs = selectColumns(table, choice.outputs ?? model.data?.outputs ?? all, 'outputs');

@@ -1,61 +1,23 @@
-// `train`: the seed's task (noisy sine, windows predict the next value) by default, or any other
+// `train`: the blog's task (noisy sine, windows predict the next value) by default, or any other
 // series (generated, bundled, a CSV file), on a chosen backend, optionally going on from a saved
 // model. Without --json it prints progress and a summary for a person; with --json, stdout is
 // exactly one JSON object (see README, "train --json").
 
 import { writeFileSync } from 'node:fs';
 import { CpuBackend } from '../backends/cpu/cpuBackend.js';
-import { InputError } from '../model/errors.js';
 import { type Model, toModelFile } from '../model/modelFile.js';
-import {
-  DEFAULT_OPTIMIZER,
-  LOSSES,
-  type LossName,
-  OPTIMIZERS,
-  type OptimizerName,
-  type OptimizerSettings,
-} from '../model/optimizer.js';
-import { LIMITS } from '../model/validate.js';
+import { DEFAULT_OPTIMIZER, type LossName, type OptimizerSettings } from '../model/optimizer.js';
+import { SETTINGS } from '../settings/training.js';
 import { type Run, startRun } from '../train/run.js';
 import { type Fallback, trainToEnd } from '../train/trainer.js';
-import { type BackendChoice, openBackend, parseBackendChoice } from './backends.js';
-import { DATA_OPTIONS, type DataChoice, readDataChoice } from './dataOptions.js';
+import { type BackendChoice, openBackend } from './backends.js';
+import { CLI_SETTINGS, commandOptions } from './commands.js';
+import { type DataOptions, readDataOptions } from './dataOptions.js';
 import { readModelOption } from './files.js';
-import {
-  intListOption,
-  intOption,
-  numberOption,
-  type OptionSpec,
-  type ParsedOptions,
-  parseOptions,
-  stringOption,
-} from './options.js';
+import { option, optionValue, type ParsedOptions, parseOptions } from './options.js';
 
 /** Exit status when training stopped because the error became NaN or Infinity. */
 export const EXIT_DIVERGED = 3;
-
-export const TRAIN_OPTIONS: OptionSpec = {
-  backend: { type: 'string' },
-  hidden: { type: 'string' },
-  window: { type: 'string' },
-  batch: { type: 'string' },
-  epochs: { type: 'string' },
-  lr: { type: 'string' },
-  seed: { type: 'string' },
-  report: { type: 'string' },
-  load: { type: 'string' },
-  save: { type: 'string' },
-  json: { type: 'boolean' },
-  optimizer: { type: 'string' },
-  momentum: { type: 'string' },
-  beta1: { type: 'string' },
-  beta2: { type: 'string' },
-  epsilon: { type: 'string' },
-  'clip-norm': { type: 'string' },
-  'lr-decay': { type: 'string' },
-  loss: { type: 'string' },
-  ...DATA_OPTIONS,
-};
 
 export interface TrainSettings {
   backend: BackendChoice;
@@ -66,7 +28,7 @@ export interface TrainSettings {
   learningRate: number;
   seed: number;
   reportEvery: number;
-  data: DataChoice;
+  data: DataOptions;
   optimizer: OptimizerSettings;
   loss: LossName;
   lrDecay: number;
@@ -76,27 +38,27 @@ export interface TrainSettings {
 }
 
 export function readTrainSettings(argv: string[]): TrainSettings {
-  const values = parseOptions('train', argv, TRAIN_OPTIONS);
-  const loadPath = stringOption(values, 'load');
+  const values = parseOptions('train', argv, commandOptions('train'));
+  const loadPath = optionValue(values, CLI_SETTINGS.load);
   const load = loadPath === undefined ? undefined : readModelOption(loadPath, '--load');
   // A loaded model fixes the shape; options may repeat it but not contradict it (startRun checks).
-  const window = intOption(values, 'window', load?.config.window ?? 10, 1, LIMITS.window);
-  const data = readDataChoice(values, window);
-  if (load?.normalisation !== undefined && data.normalise === undefined) data.normalise = load.normalisation.method;
+  const window = option(values, SETTINGS.window, load?.config.window);
+  const data = readDataOptions(values, window);
+  if (load?.normalisation !== undefined && data.normalize === undefined) data.normalize = load.normalisation.method;
   return {
-    backend: parseBackendChoice(stringOption(values, 'backend')),
-    hiddenSizes: intListOption(values, 'hidden', load?.config.hiddenSizes ?? [30], 1, LIMITS.hiddenSize, LIMITS.layers),
+    backend: option(values, CLI_SETTINGS.backend),
+    hiddenSizes: option(values, SETTINGS.hidden, load?.config.hiddenSizes),
     window,
-    batchSize: intOption(values, 'batch', 8, 1, 1_000_000),
-    epochs: intOption(values, 'epochs', 101, 1, 1_000_000),
-    learningRate: numberOption(values, 'lr', 0.01, { min: 0, max: 1e6, minExclusive: true }),
-    seed: intOption(values, 'seed', 0, 0, 0xffffffff),
-    reportEvery: intOption(values, 'report', 10, 1, 1_000_000),
+    batchSize: option(values, SETTINGS.batch),
+    epochs: option(values, SETTINGS.epochs),
+    learningRate: option(values, SETTINGS.lr),
+    seed: option(values, SETTINGS.seed),
+    reportEvery: option(values, SETTINGS.report),
     data,
     ...readOptimizerOptions(values, load),
     load,
-    save: stringOption(values, 'save'),
-    json: values.json === true,
+    save: optionValue(values, CLI_SETTINGS.save),
+    json: option(values, CLI_SETTINGS.json),
   };
 }
 
@@ -104,34 +66,24 @@ function readOptimizerOptions(
   values: ParsedOptions,
   load: Model | undefined,
 ): Pick<TrainSettings, 'optimizer' | 'loss' | 'lrDecay'> {
-  // A loaded model's optimiser is the default, so --load goes on as it was trained.
+  // A loaded model's optimizer is the default, so --load goes on as it was trained.
   const base = load?.optimizer?.settings ?? DEFAULT_OPTIMIZER;
-  const name = stringOption(values, 'optimizer') ?? base.name;
-  if (!(OPTIMIZERS as readonly string[]).includes(name)) {
-    throw new InputError('--optimizer', `expected one of ${OPTIMIZERS.join(', ')}, got "${name}"`);
-  }
-  const loss = stringOption(values, 'loss') ?? load?.optimizer?.loss ?? 'sse';
-  if (!(LOSSES as readonly string[]).includes(loss)) {
-    throw new InputError('--loss', `expected one of ${LOSSES.join(', ')}, got "${loss}"`);
-  }
-  const fraction = { min: 0, max: 0.999999999 };
-  const clip = numberOption(values, 'clip-norm', Number.NaN, { min: 0, max: 1e12, minExclusive: true });
   return {
     optimizer: {
-      name: name as OptimizerName,
-      momentum: numberOption(values, 'momentum', base.momentum, fraction),
-      beta1: numberOption(values, 'beta1', base.beta1, fraction),
-      beta2: numberOption(values, 'beta2', base.beta2, fraction),
-      epsilon: numberOption(values, 'epsilon', base.epsilon, { min: 0, max: 1, minExclusive: true }),
-      clipNorm: Number.isNaN(clip) ? base.clipNorm : clip,
+      name: option(values, SETTINGS.optimizer, base.name),
+      momentum: option(values, SETTINGS.momentum, base.momentum),
+      beta1: option(values, SETTINGS.beta1, base.beta1),
+      beta2: option(values, SETTINGS.beta2, base.beta2),
+      epsilon: option(values, SETTINGS.epsilon, base.epsilon),
+      clipNorm: option(values, SETTINGS['clip-norm'], base.clipNorm),
     },
-    loss: loss as LossName,
-    lrDecay: numberOption(values, 'lr-decay', 1, { min: 0, max: 1, minExclusive: true }),
+    loss: option(values, SETTINGS.loss, load?.optimizer?.loss),
+    lrDecay: option(values, SETTINGS['lr-decay']),
   };
 }
 
 export function runFor(s: Pick<TrainSettings, 'seed' | 'window' | 'hiddenSizes' | 'data' | 'load'>): Run {
-  const { source, inputs, outputs, trainFraction, normalise } = s.data;
+  const { source, inputs, outputs, trainFraction, normalize } = s.data;
   return startRun(
     {
       seed: s.seed,
@@ -141,7 +93,7 @@ export function runFor(s: Pick<TrainSettings, 'seed' | 'window' | 'hiddenSizes' 
       ...(inputs ? { inputs } : {}),
       ...(outputs ? { outputs } : {}),
       ...(trainFraction !== undefined ? { trainFraction } : {}),
-      ...(normalise ? { normalise } : {}),
+      ...(normalize ? { normalize } : {}),
     },
     s.load,
   );
@@ -151,12 +103,7 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
   const s = readTrainSettings(argv);
   const run = runFor(s);
   const { train: data, validation } = run.prepared;
-  if (s.batchSize > data.count) {
-    throw new InputError(
-      '--batch',
-      `expected a whole number from 1 to ${data.count} (the training samples), got ${s.batchSize}`,
-    );
-  }
+  SETTINGS.batch.within({ max: data.count }).check(s.batchSize, '--batch');
   const { backend, note, close } = await openBackend(s.backend, run.layout);
   if (!s.json) log(note);
   try {

@@ -25,18 +25,6 @@ export type StockSymbol = (typeof STOCK_SYMBOLS)[number];
 
 export const CO2_COLUMNS = ['CO2', 'adjusted CO2'] as const;
 
-export interface BundledInfo {
-  title: string;
-  /** What the values measure, for axis labels. */
-  units: string;
-}
-
-export const BUNDLED_INFO: Record<BundledName, BundledInfo> = {
-  stocks: { title: 'Stock price, monthly 2000–2010', units: 'US dollars' },
-  sp500: { title: 'S&P 500, monthly 2000–2010', units: 'index points' },
-  co2: { title: 'CO2 at Mauna Loa, monthly 1958–2020', units: 'ppm' },
-};
-
 export interface BundledOptions {
   /** stocks only: which company; default 'AAPL'. */
   symbol?: StockSymbol;

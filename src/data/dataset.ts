@@ -40,22 +40,3 @@ export function readBatchFile(value: unknown, config: ModelConfig): Dataset {
   });
   return { count, window, inputSize, outputSize, x, t };
 }
-
-/** Copies the samples listed in `indices` into `x` (B, T, I) and `t` (B, O). */
-export function gatherBatch(
-  data: Dataset,
-  indices: ArrayLike<number>,
-  start: number,
-  batchSize: number,
-  x: Float32Array,
-  t: Float32Array,
-): void {
-  const xRow = data.window * data.inputSize;
-  const tRow = data.outputSize;
-  // Plain loops rather than set(subarray()): no views are allocated per sample in the step loop.
-  for (let b = 0; b < batchSize; b++) {
-    const n = indices[start + b];
-    for (let k = 0; k < xRow; k++) x[b * xRow + k] = data.x[n * xRow + k];
-    for (let k = 0; k < tRow; k++) t[b * tRow + k] = data.t[n * tRow + k];
-  }
-}

@@ -1,10 +1,10 @@
-// Synthetic series to train on: the seed's noisy sine (the default), a sum of sines, square and
+// Synthetic series to train on: the blog's noisy sine (the default), a sum of sines, square and
 // sawtooth waves, and a random walk whose drift and volatility change part-way (a "market regime"
-// change, the case the seed's author hit with stock prices).
+// change, the case the blog's author hit with stock prices).
 //
 // Legend: P = points (the series' length).
 //   series     (P)  the values the windows are cut from
-//   positions  (P)  x positions for charts: the sine's argument on [-2π, 2π] for `sine` (the seed's),
+//   positions  (P)  x positions for charts: the sine's argument on [-2π, 2π] for `sine` (the blog's),
 //                   the step index 0..P-1 for every other kind
 //
 // Every kind draws exactly one normal deviate per point for its noise (plus one per step for the
@@ -20,7 +20,7 @@ export type SeriesKind = (typeof SERIES_KINDS)[number];
 /** The longest series a generator makes (the CLI's bound on `points`). */
 export const MAX_POINTS = 10_000_000;
 /** Bound on amplitude, noise, drift and weights: far beyond use, well within float32. */
-const MAX_MAGNITUDE = 1e6;
+export const MAX_MAGNITUDE = 1e6;
 
 interface CommonSpec {
   /** Length of the series, 2 to MAX_POINTS. */
@@ -31,7 +31,7 @@ interface CommonSpec {
   amplitude?: number;
 }
 
-/** amplitude · sin(p) for p evenly spaced on [-2π, 2π] (two periods), plus noise: the seed's task. */
+/** amplitude · sin(p) for p evenly spaced on [-2π, 2π] (two periods), plus noise: the blog's task. */
 export interface SineSpec extends CommonSpec {
   kind: 'sine';
 }
@@ -82,9 +82,6 @@ export interface GeneratedSeries {
   positions: Float32Array;
 }
 
-/** The seed's task with its default settings. */
-export const DEFAULT_SERIES_SPEC: SineSpec = { kind: 'sine', points: 50, noise: 0.1 };
-
 export const RANDOM_WALK_DEFAULTS = {
   changeAt: 0.5,
   drift: [0.02, -0.02] as [number, number],
@@ -125,11 +122,8 @@ export function generateSeries(spec: SeriesSpec, rng: Rng): GeneratedSeries {
   }
 }
 
-/**
- * The seed's noisy sine, unvalidated (callers check their own bounds). makeSineTask uses it, so the
- * default generator and the seed's task are the same numbers for the same seed.
- */
-export function noisySine(points: number, amplitude: number, noise: number, rng: Rng): GeneratedSeries {
+/** The blog's noisy sine (the bounds are checked by generateSeries). */
+function noisySine(points: number, amplitude: number, noise: number, rng: Rng): GeneratedSeries {
   const series = new Float32Array(points);
   const positions = new Float32Array(points);
   for (let i = 0; i < points; i++) {

@@ -78,7 +78,7 @@ export interface WindowOptions {
 
 /**
  * Every window of `window` consecutive rows inside `rows`, with the next row's outputs as target:
- * N = (end - start) - window samples. For a single input-and-output column this is windowSeries.
+ * N = (end - start) - window samples. For a single input-and-output column these are the blog's windows.
  */
 export function windowTable(table: ColumnTable, options: WindowOptions): Dataset {
   const inputs = columnIndices(table, options.inputs, 'inputs');

@@ -7,15 +7,10 @@
 // are ignored; every known one is checked and a failure names it.
 
 import { type Normalisation, readNormalisation } from '../data/normalise.js';
+import { readOptimizerSettings } from '../settings/training.js';
 import { describeValue, InputError } from './errors.js';
 import { GATES, type ModelConfig, type ParamLayout, paramLayout } from './layout.js';
-import {
-  DEFAULT_OPTIMIZER,
-  type LossName,
-  type OptimizerSettings,
-  type OptimizerState,
-  readOptimizerState,
-} from './optimizer.js';
+import { type LossName, type OptimizerSettings, type OptimizerState, readOptimizerState } from './optimizer.js';
 import { checkParameterBudget, field, isRecord, readConfig, readTensor } from './validate.js';
 
 export const MODEL_FORMAT = 'webgpu-lstm/model';
@@ -191,38 +186,14 @@ function readSavedOptimizer(value: unknown, paramCount: number): SavedOptimizer 
   const settings = field(record, 'settings', 'optimizer');
   if (!isRecord(settings))
     throw new InputError('optimizer.settings', `expected an object, got ${describeValue(settings)}`);
-  const number = (key: string, min: number, max: number, fallback: number): number => {
-    if (!Object.hasOwn(settings, key)) return fallback;
-    const x = settings[key];
-    if (typeof x !== 'number' || !(x >= min && x <= max)) {
-      throw new InputError(
-        `optimizer.settings.${key}`,
-        `expected a number from ${min} to ${max}, got ${describeValue(x)}`,
-      );
-    }
-    return x;
-  };
-  const clip = Object.hasOwn(settings, 'clipNorm') ? settings.clipNorm : null;
-  if (clip !== null && (typeof clip !== 'number' || !(clip > 0 && Number.isFinite(clip)))) {
-    throw new InputError(
-      'optimizer.settings.clipNorm',
-      `expected a positive number or null, got ${describeValue(clip)}`,
-    );
-  }
   const loss = Object.hasOwn(record, 'loss') ? record.loss : 'sse';
   if (loss !== 'sse' && loss !== 'mse')
     throw new InputError('optimizer.loss', `expected "sse" or "mse", got ${describeValue(loss)}`);
   return {
     ...state,
     loss,
-    settings: {
-      name: state.name,
-      momentum: number('momentum', 0, 1, DEFAULT_OPTIMIZER.momentum),
-      beta1: number('beta1', 0, 1, DEFAULT_OPTIMIZER.beta1),
-      beta2: number('beta2', 0, 1, DEFAULT_OPTIMIZER.beta2),
-      epsilon: number('epsilon', 0, 1, DEFAULT_OPTIMIZER.epsilon),
-      clipNorm: clip as number | null,
-    },
+    // The settings' own bounds, so a file cannot carry what the trainer refuses (beta1 = 1, epsilon = 0).
+    settings: { name: state.name, ...readOptimizerSettings(settings, 'optimizer.settings') },
   };
 }
 

@@ -1,7 +1,8 @@
-// A run on any data source: a generated series (the seed's sine by default), a bundled real series,
-// or a table the caller parsed (the user's CSV). Everything goes through prepareData (columns,
-// chronological split, normalisation fitted on the training rows), and the draws from the seeded
-// generator keep the seed's order: data noise, then initial weights, then minibatch orders.
+// The one way a run starts, for the CLI, the app, the tests and the scripts: on any data source (a
+// generated series, the blog's noisy sine by default; a bundled real series; a table the caller
+// parsed, the user's CSV), through prepareData (columns, chronological split, normalization fitted on
+// the training rows). The seeded generator draws in the blog's order: data noise, then initial
+// weights, then (during training) the minibatch orders, so every backend sees the same run.
 
 import { type BundledName, type BundledOptions, loadBundledSeries } from '../data/bundled.js';
 import { generateSeries, type SeriesSpec } from '../data/generators.js';
@@ -14,6 +15,7 @@ import { initParams } from '../model/init.js';
 import { describeConfig, type ModelConfig, type ParamLayout, paramLayout, sameShape } from '../model/layout.js';
 import type { Model } from '../model/modelFile.js';
 import { checkParameterBudget } from '../model/validate.js';
+import { dataDefaults } from '../settings/training.js';
 
 export type DataSource =
   | { kind: 'generated'; spec: SeriesSpec }
@@ -28,10 +30,10 @@ export interface RunSettings {
   /** Input and output columns (default: every column in, every column out). */
   inputs?: ColumnRef[];
   outputs?: ColumnRef[];
-  /** Share of the rows that trains; default 1 for generated series (the seed's), 0.8 otherwise. */
+  /** Share of the rows that trains; by default dataDefaults' (all for a generated series, 0.8 otherwise). */
   trainFraction?: number;
-  /** Default 'none' for generated series (the seed's), 'z-score' otherwise. */
-  normalise?: NormaliseMethod;
+  /** By default dataDefaults' ('none' for a generated series, 'z-score' otherwise). */
+  normalize?: NormaliseMethod;
 }
 
 export interface Run {
@@ -75,14 +77,14 @@ function rowPositions(rows: number): Float32Array {
 export function startRun(settings: RunSettings, model?: Model): Run {
   const rng = new Rng(settings.seed);
   const { table, positions, label } = sourceTable(settings.source, rng);
-  const generated = settings.source.kind === 'generated';
+  const defaults = dataDefaults(settings.source.kind === 'generated');
   const all = table.columns.map((_, i) => i);
   const prepared = prepareData(table, {
     inputs: settings.inputs ?? all,
     outputs: settings.outputs ?? all,
     window: settings.window,
-    trainFraction: settings.trainFraction ?? (generated ? 1 : 0.8),
-    normalise: settings.normalise ?? (generated ? 'none' : 'z-score'),
+    trainFraction: settings.trainFraction ?? defaults.split,
+    normalise: settings.normalize ?? defaults.normalise,
   });
   const config: ModelConfig = {
     inputSize: prepared.inputs.length,

@@ -16,6 +16,7 @@ import {
   type OptimizerSettings,
   type OptimizerState,
 } from '../model/optimizer.js';
+import { SETTINGS } from '../settings/training.js';
 
 export interface TrainOptions {
   epochs: number;
@@ -92,43 +93,23 @@ export interface TrainResult extends TrainReport {
   diverged: Divergence | null;
 }
 
-/** Checks the options against the data; throws InputError naming the field. */
+/** Checks the options against the settings' bounds and the data; throws InputError naming the setting. */
 export function checkTrainOptions(options: TrainOptions, data: Dataset): void {
-  if (!Number.isInteger(options.batchSize) || options.batchSize < 1 || options.batchSize > data.count) {
-    throw new InputError(
-      'batch',
-      `expected a whole number from 1 to the number of samples (${data.count}), got ${options.batchSize}`,
-    );
-  }
-  if (!Number.isInteger(options.epochs) || options.epochs < 1) {
-    throw new InputError('epochs', `expected a whole number of at least 1, got ${options.epochs}`);
-  }
-  if (!Number.isFinite(options.learningRate) || options.learningRate <= 0) {
-    throw new InputError('lr', `expected a positive number, got ${options.learningRate}`);
-  }
-  if (!Number.isInteger(options.reportEvery) || options.reportEvery < 1) {
-    throw new InputError('report', `expected a whole number of at least 1, got ${options.reportEvery}`);
-  }
-  const decay = options.lrDecay ?? 1;
-  if (!Number.isFinite(decay) || decay <= 0 || decay > 1) {
-    throw new InputError('lr-decay', `expected a number above 0 and at most 1, got ${decay}`);
-  }
+  SETTINGS.batch.within({ max: data.count }).check(options.batchSize);
+  SETTINGS.epochs.check(options.epochs);
+  SETTINGS.lr.check(options.learningRate);
+  SETTINGS.report.check(options.reportEvery);
+  SETTINGS['lr-decay'].check(options.lrDecay ?? 1);
   const optimizer = options.optimizer ?? DEFAULT_OPTIMIZER;
-  const fraction = (field: string, value: number) => {
-    if (!(value >= 0 && value < 1))
-      throw new InputError(field, `expected a number from 0 up to (not including) 1, got ${value}`);
-  };
-  if (optimizer.name === 'momentum') fraction('momentum', optimizer.momentum);
+  SETTINGS.optimizer.check(optimizer.name);
+  if (optimizer.name === 'momentum') SETTINGS.momentum.check(optimizer.momentum);
   if (optimizer.name === 'adam') {
-    fraction('beta1', optimizer.beta1);
-    fraction('beta2', optimizer.beta2);
-    if (!(optimizer.epsilon > 0 && Number.isFinite(optimizer.epsilon))) {
-      throw new InputError('epsilon', `expected a positive number, got ${optimizer.epsilon}`);
-    }
+    SETTINGS.beta1.check(optimizer.beta1);
+    SETTINGS.beta2.check(optimizer.beta2);
+    SETTINGS.epsilon.check(optimizer.epsilon);
   }
-  if (optimizer.clipNorm !== null && !(optimizer.clipNorm > 0 && Number.isFinite(optimizer.clipNorm))) {
-    throw new InputError('clip-norm', `expected a positive number (or none), got ${optimizer.clipNorm}`);
-  }
+  SETTINGS['clip-norm'].check(optimizer.clipNorm);
+  SETTINGS.loss.check(options.loss ?? 'sse');
 }
 
 /**

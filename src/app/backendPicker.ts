@@ -1,0 +1,107 @@
+// The backend choice on the page (WebGPU, the CPU, or both racing) and what the page knows about
+// WebGPU: the probe's adapter, or why there is none, said plainly with a notice; a lost device
+// disables WebGPU and hands its runs to the CPU (the page's onDeviceLost).
+
+import { byId, setText } from './dom.js';
+import { adapterName, type GpuAccess, type GpuProbe, probeWebGpu } from './gpu.js';
+import { hideNotice, showNotice } from './notices.js';
+import { APP_BACKEND, type AppBackendChoice } from './settings.js';
+
+export interface BackendPickerDeps {
+  /** No run on the page: the probe may pick WebGPU for the next one. */
+  idle(): boolean;
+  /** The device was lost (`why`, without a full stop): runs on it go on on the CPU. */
+  onDeviceLost(why: string): void;
+  /** What the page shows about WebGPU changed. */
+  onChange(): void;
+  /** A person picked a backend (the link follows). */
+  onPick(): void;
+}
+
+export class BackendPicker {
+  private readonly fieldset = byId('backend-choice', HTMLFieldSetElement);
+  private readonly note = byId('backend-note', HTMLParagraphElement);
+  /** The device, once the probe found one and until it is lost. */
+  gpu: GpuAccess | null = null;
+  /** Why WebGPU is unavailable, once the probe said so. */
+  unavailable: string | null = null;
+  /** Once a person (or a link) picks a backend, the WebGPU probe no longer changes the choice. */
+  picked = false;
+
+  constructor(
+    private probe: Promise<GpuProbe>,
+    private readonly deps: BackendPickerDeps,
+  ) {
+    this.fieldset.addEventListener('change', () => {
+      this.picked = true;
+      deps.onPick();
+    });
+    // Registered first, so the probe's result is applied before anyone awaiting probed() goes on.
+    void probe.then((result) => this.apply(result));
+  }
+
+  /** Resolves once the latest probe's result is applied. */
+  async probed(): Promise<void> {
+    await this.probe;
+  }
+
+  selected(): AppBackendChoice {
+    const checked = this.radios().find((r) => r.checked);
+    return APP_BACKEND.parse(checked?.value ?? 'cpu');
+  }
+
+  select(choice: AppBackendChoice): void {
+    for (const radio of this.radios()) radio.checked = radio.value === choice;
+  }
+
+  /** A choice that stays (a link's): the probe no longer overrides it. */
+  pick(choice: AppBackendChoice): void {
+    this.select(choice);
+    this.picked = true;
+  }
+
+  setDisabled(disabled: boolean): void {
+    this.fieldset.disabled = disabled;
+  }
+
+  private radios(): HTMLInputElement[] {
+    return [...this.fieldset.querySelectorAll<HTMLInputElement>('input[name="backend"]')];
+  }
+
+  private apply(probe: GpuProbe): void {
+    if (probe.ok) {
+      this.gpu = probe.gpu;
+      this.unavailable = null;
+      hideNotice('webgpu');
+      setText(this.note, `WebGPU adapter: ${adapterName(probe.gpu.adapter)}.`);
+      void probe.gpu.lost.then((reason) => this.lost(probe.gpu, reason));
+    } else {
+      this.gpu = null;
+      this.unavailable = probe.reason;
+      setText(this.note, 'WebGPU is unavailable here; the CPU backend works everywhere.');
+      showNotice('webgpu', `${probe.reason} New runs use the CPU backend instead; everything else works.`, {
+        label: 'Try WebGPU again',
+        run: () => {
+          this.probe = probeWebGpu();
+          void this.probe.then((result) => this.apply(result));
+        },
+      });
+      if (this.selected() !== 'cpu') this.select('cpu');
+    }
+    for (const radio of this.radios()) {
+      const unavailable = radio.value !== 'cpu' && this.gpu === null;
+      radio.disabled = unavailable;
+      radio.toggleAttribute('data-unavailable', unavailable);
+    }
+    if (this.gpu !== null && this.deps.idle() && !this.picked) this.select('webgpu');
+    this.deps.onChange();
+  }
+
+  /** The device is gone: say so, and move WebGPU runs to the CPU from their last report. */
+  private lost(lostGpu: GpuAccess, reason: string): void {
+    if (this.gpu !== lostGpu) return;
+    const why = reason.replace(/\.$/, '');
+    this.apply({ ok: false, reason: `WebGPU stopped working (${why}).` });
+    this.deps.onDeviceLost(why);
+  }
+}

@@ -1,0 +1,138 @@
+// What the Train view's three charts show, as pure specifications (the chart only draws, charts.ts):
+// the series chart (the data, and per lane its one-step predictions and free-running forecast), the
+// error chart (per lane its training error, and its validation error with a held-out part) and the
+// timing chart (per lane ms per epoch and steps per second). Series come in the same order as the
+// columns from columns.ts. No DOM here.
+//
+// Legend: R = rows of the data, O = output columns.
+
+import type { BackendName } from '../backends/backend.js';
+import type { ChartSeries, ChartSpec } from './charts.js';
+import { type Columns, formatNumber, type SeriesView } from './columns.js';
+import type { ExplicitRunSettings, ShownData } from './dataView.js';
+
+/** The data on the series chart: a run's, or a preview of the settings' before any run. */
+export interface ShownView {
+  view: ShownData;
+  runSettings: ExplicitRunSettings;
+}
+
+/** A lane as the charts name and colour it. */
+export interface LaneLook {
+  backend: BackendName;
+  label: string;
+}
+
+const fmt3 = (v: number) => (Math.abs(v) >= 1000 ? formatNumber(v) : v.toFixed(3));
+
+export function seriesChartSpec(current: ShownView | null, outputIndex: number, lanes: readonly LaneLook[]): ChartSpec {
+  const view = current?.view ?? null;
+  const column = view?.prepared.outputs[outputIndex] ?? 'value';
+  const series: ChartSeries[] = [{ label: `data (${column})`, color: 'data', width: 1, points: true, format: fmt3 }];
+  for (const lane of lanes) {
+    series.push(
+      { label: `prediction (${lane.label})`, color: lane.backend, format: fmt3 },
+      { label: `forecast (${lane.label})`, color: `${lane.backend}-alt`, dash: [6, 4], format: fmt3 },
+    );
+  }
+  const dates = view?.dates ?? null;
+  const source = current?.runSettings.source;
+  const sine = source?.kind === 'generated' && source.spec.kind === 'sine';
+  const formatX = (v: number) =>
+    dates !== null ? (dates[Math.round(v)] ?? String(v)) : sine ? v.toFixed(2) : String(v);
+  const prepared = view?.prepared ?? null;
+  const marker =
+    view !== null && prepared !== null && prepared.validation !== null
+      ? { x: view.positions[prepared.boundary], label: 'held out →' }
+      : null;
+  return {
+    xLabel: dates !== null ? 'date' : sine ? 'x' : source?.kind === 'generated' ? 'step' : 'row',
+    formatX,
+    // Monthly series (every date the 1st) label ticks by month; others by the full date.
+    formatXTick: dates !== null ? tickFormat(dates, formatX) : undefined,
+    xTickSpace: dates !== null ? 90 : undefined,
+    series,
+    axes: [{ scale: 'y', label: column, log: false }],
+    height: 270,
+    marker,
+  };
+}
+
+function tickFormat(dates: string[], formatX: (v: number) => string): (v: number) => string {
+  const monthly = dates.every((d) => /^\d{4}-\d{2}-01$/.test(d));
+  return monthly ? (v) => formatX(v).replace(/^(\d{4}-\d{2})-01$/, '$1') : formatX;
+}
+
+/** The series chart's view of one output column (R values), or null before there is data. */
+export function seriesViewOf(current: ShownView | null, outputIndex: number): SeriesView | null {
+  if (current === null) return null;
+  const { prepared, positions } = current.view;
+  const name = prepared.outputs[outputIndex];
+  return {
+    positions,
+    values: prepared.table.values[prepared.table.columns.indexOf(name)],
+    window: current.runSettings.window,
+    outputs: prepared.outputs.length,
+    output: outputIndex,
+  };
+}
+
+export function errorChartSpec(
+  lanes: readonly LaneLook[],
+  withValidation: boolean,
+  axisLabel: string,
+  log: boolean,
+): ChartSpec {
+  const series: ChartSeries[] = [];
+  for (const lane of lanes) {
+    series.push({ label: `error (${lane.label})`, color: lane.backend, format: formatNumber });
+    if (withValidation) {
+      series.push({
+        label: `validation (${lane.label})`,
+        color: `${lane.backend}-alt`,
+        dash: [3, 3],
+        points: true,
+        format: formatNumber,
+      });
+    }
+  }
+  return { xLabel: 'epoch', formatX: String, series, axes: [{ scale: 'y', label: axisLabel, log }], height: 210 };
+}
+
+export function timingChartSpec(lanes: readonly LaneLook[]): ChartSpec {
+  const series: ChartSeries[] = [];
+  for (const lane of lanes) {
+    series.push(
+      // Points: one value per report, and a run of one report is still visible.
+      { label: `ms/epoch (${lane.label})`, color: lane.backend, scale: 'ms', points: true, format: formatNumber },
+      {
+        label: `steps/s (${lane.label})`,
+        color: lane.backend,
+        dash: [6, 4],
+        scale: 'sps',
+        points: true,
+        format: formatNumber,
+      },
+    );
+  }
+  return {
+    xLabel: 'epoch',
+    formatX: String,
+    series,
+    axes: [
+      // Log scales: in a race the backends can be orders of magnitude apart.
+      { scale: 'ms', label: 'ms per epoch', log: true },
+      { scale: 'sps', label: 'steps per second', side: 'right', log: true },
+    ],
+    height: 210,
+  };
+}
+
+/** How many values each series holds, by label (JSON), for scripts and tests: a canvas cannot be read back. */
+export function countValues(columns: Columns, spec: ChartSpec): string {
+  const counts: Record<string, number> = {};
+  spec.series.forEach((series, i) => {
+    counts[series.label] = columns[i + 1].filter((v) => v !== null).length;
+  });
+  return JSON.stringify(counts);
+}

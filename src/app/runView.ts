@@ -1,0 +1,246 @@
+// The run on the page as text: a progress row per lane (status, epoch i/N, steps per second, time
+// left), the results table (with exact values in data- attributes for scripts and tests), the
+// charts' summaries in words, the adapter and race lines, and the run controls' state. Everything
+// goes in through textContent.
+
+import type { AdapterDescription, BackendName } from '../backends/backend.js';
+import type { ShownView } from './chartSpecs.js';
+import {
+  BACKEND_LABEL,
+  describeRace,
+  type ErrorScale,
+  formatDuration,
+  formatNumber,
+  raceRatio,
+  secondsLeft,
+} from './columns.js';
+import { describeData } from './dataView.js';
+import { byId, el, setText } from './dom.js';
+import { adapterName } from './gpu.js';
+import type { Lane, LaneStatus, RunLanes } from './lanes.js';
+import { liveResources } from './runners.js';
+import { capitalise } from './settingsPanel.js';
+
+const STATUS_TEXT: Record<LaneStatus, string> = {
+  running: 'training',
+  pausing: 'pausing at the next report…',
+  paused: 'paused',
+  finished: 'finished',
+  stopped: 'stopped',
+  diverged: 'diverged',
+  failed: 'failed',
+};
+
+/** What the summaries describe, read at every render. */
+export interface RunViewState {
+  lanes: readonly Lane[];
+  /** The run's data, or the settings' preview. */
+  current: ShownView | null;
+  /** How the run's errors are scaled (per sample with a held-out part), or null without a run. */
+  scale: ErrorScale | null;
+  /** Why there is no data to show: a CSV source without its file. */
+  awaitingCsv: boolean;
+  adapter: AdapterDescription | null;
+  gpuUnavailable: string | null;
+}
+
+function latest<T>(list: T[]): T | null {
+  return list.length > 0 ? list[list.length - 1] : null;
+}
+
+export class RunView {
+  private readonly progressHost = byId('progress', HTMLDivElement);
+  private readonly statsBody = byId('stats-body', HTMLTableSectionElement);
+  private readonly seriesSummary = byId('series-summary', HTMLParagraphElement);
+  private readonly errorSummary = byId('error-summary', HTMLParagraphElement);
+  private readonly adapterLine = byId('adapter', HTMLParagraphElement);
+  private readonly raceLine = byId('race', HTMLParagraphElement);
+  private readonly settingsFieldset = byId('settings-fields', HTMLFieldSetElement);
+  private readonly startButton = byId('start', HTMLButtonElement);
+  private readonly pauseButton = byId('pause', HTMLButtonElement);
+  private readonly stopButton = byId('stop', HTMLButtonElement);
+  private readonly resetButton = byId('reset', HTMLButtonElement);
+  private readonly rows = new Map<Lane, HTMLElement>();
+
+  /** A progress row for a new lane. */
+  addLane(lane: Lane): void {
+    const label = BACKEND_LABEL[lane.backend];
+    const row = el('div', { class: `lane lane-${lane.backend}`, 'data-backend': lane.backend }, [
+      el('div', { class: 'lane-head' }, [
+        el('span', { class: 'lane-name' }, [label]),
+        el('span', { class: 'lane-status' }, ['starting']),
+      ]),
+      el('progress', { max: '1', value: '0', 'aria-label': `${label} training progress` }),
+      el('p', { class: 'lane-meta' }, ['starting…']),
+    ]);
+    this.progressHost.append(row);
+    this.rows.set(lane, row);
+  }
+
+  clearLanes(): void {
+    this.rows.clear();
+    this.progressHost.replaceChildren();
+  }
+
+  /** The start button waits for the WebGPU probe. */
+  holdStart(): void {
+    this.startButton.disabled = true;
+  }
+
+  render(state: RunViewState): void {
+    for (const lane of state.lanes) this.renderLane(lane);
+    this.renderStats(state);
+    this.renderSummaries(state);
+  }
+
+  renderControls(lanes: RunLanes, benchRunning: boolean): void {
+    const active = lanes.active();
+    const phase = lanes.phase();
+    this.settingsFieldset.disabled = active;
+    this.startButton.disabled = active || benchRunning;
+    this.startButton.title = benchRunning ? 'The benchmark is running; training would disturb its timings.' : '';
+    this.pauseButton.disabled = !active;
+    this.stopButton.disabled = !active;
+    this.resetButton.disabled = lanes.lanes.length === 0;
+    const resumable = active && phase !== 'running';
+    setText(this.pauseButton, resumable ? 'Resume' : 'Pause');
+    this.pauseButton.setAttribute('aria-pressed', String(resumable));
+    document.body.dataset.phase = phase;
+  }
+
+  /** How many workers and WebGPU backends live, for tests that check nothing is left running. */
+  renderLive(): void {
+    const { workers, gpuBackends } = liveResources();
+    document.body.dataset.liveWorkers = String(workers);
+    document.body.dataset.liveGpuBackends = String(gpuBackends);
+  }
+
+  private renderLane(lane: Lane): void {
+    const row = this.rows.get(lane);
+    if (row === undefined) return;
+    const { last } = lane;
+    row.dataset.status = lane.status;
+    row.dataset.runningOn = lane.run.backend;
+    setText(row.querySelector<HTMLElement>('.lane-name')!, lane.label);
+    setText(
+      row.querySelector<HTMLElement>('.lane-status')!,
+      lane.forecastOnly && lane.status === 'finished' ? 'forecast' : STATUS_TEXT[lane.status],
+    );
+    const bar = row.querySelector('progress')!;
+    const meta = row.querySelector<HTMLElement>('.lane-meta')!;
+    if (last === null) {
+      setText(meta, lane.status === 'failed' ? (lane.failure ?? 'failed') : 'preparing the first epochs…');
+      return;
+    }
+    row.dataset.epoch = String(last.epoch);
+    if (lane.forecastOnly) {
+      bar.max = 1;
+      bar.value = 1;
+      setText(meta, 'the loaded model’s predictions and forecast, without training');
+      return;
+    }
+    bar.max = last.epochs;
+    bar.value = last.epoch;
+    const rate = last.seconds > 0 ? last.steps / last.seconds : null;
+    const left = lane.active
+      ? `${formatDuration(secondsLeft(last.epoch, last.epochs, last.seconds))} left`
+      : `took ${formatDuration(last.seconds)}`;
+    const progress = `epoch ${last.epoch}/${last.epochs} · ${formatNumber(rate)} steps/s`;
+    const switched = lane.switchedAt === null ? '' : ` · on the CPU since epoch ${lane.switchedAt}`;
+    setText(meta, lane.failure === null ? `${progress} · ${left}${switched}` : `${progress} · ${lane.failure}`);
+  }
+
+  private renderStats({ lanes, scale }: RunViewState): void {
+    const factor = scale ?? { train: 1, validation: 1 };
+    const rows = lanes.map((lane) => {
+      const { losses, validation } = lane.trace;
+      const last = lane.last;
+      const rate = last && last.seconds > 0 ? last.steps / last.seconds : null;
+      const msPerEpoch = last && last.epoch > 0 ? (last.seconds * 1000) / last.epoch : null;
+      const first = losses.length > 0 ? losses[0] : null;
+      const final = latest(losses);
+      const held = latest(validation);
+      const scaled = (value: number | null, by: number) => (value === null ? null : value * by);
+      const row = el('tr', { 'data-backend': lane.backend, 'data-status': lane.status }, [
+        el('th', { scope: 'row' }, [lane.label]),
+        el('td', {}, [last ? `${last.epoch}/${last.epochs}` : '–']),
+        el('td', {}, [`${formatNumber(scaled(first, factor.train))} → ${formatNumber(scaled(final, factor.train))}`]),
+        el('td', {}, [formatNumber(scaled(held?.loss ?? null, factor.validation))]),
+        el('td', {}, [formatNumber(msPerEpoch)]),
+        el('td', {}, [formatNumber(rate)]),
+      ]);
+      // Exact values (as the trainer reports them) for scripts and tests; the cells show rounded ones.
+      row.dataset.epoch = String(last?.epoch ?? 0);
+      row.dataset.runningOn = lane.run.backend;
+      row.dataset.firstError = String(first ?? '');
+      row.dataset.lastError = String(final ?? '');
+      row.dataset.validationError = String(held?.loss ?? '');
+      row.dataset.stepsPerSecond = String(rate ?? '');
+      row.dataset.msPerEpoch = String(msPerEpoch ?? '');
+      return row;
+    });
+    this.statsBody.replaceChildren(...rows);
+  }
+
+  private renderSummaries(state: RunViewState): void {
+    const { current, lanes } = state;
+    const reported = lanes.filter((lane) => lane.last !== null);
+    if (current === null) {
+      setText(
+        this.seriesSummary,
+        state.awaitingCsv ? 'Choose a CSV file to see its series here.' : 'Set valid settings to see the data.',
+      );
+    } else {
+      const about = describeData(current.view, current.runSettings.window);
+      const heldOut =
+        current.view.prepared.validation === null
+          ? ''
+          : ' The dashed line marks where the held-out part begins; the forecast runs on from there on its own predictions.';
+      const parts = reported.map((lane) =>
+        lane.forecastOnly
+          ? `the loaded model: ${lane.trace.predictions?.length ?? 0} one-step predictions`
+          : `${lane.label} at epoch ${lane.last!.epoch}: one-step predictions${lane.trace.forecast === null ? '' : ' and a free-running forecast'}`,
+      );
+      setText(this.seriesSummary, `${about}${heldOut}${parts.length > 0 ? ` ${capitalise(parts.join('; '))}.` : ''}`);
+    }
+    const scale = state.scale ?? { train: 1, validation: 1 };
+    const trained = reported.filter((lane) => lane.trace.losses.length > 0);
+    if (trained.length === 0) setText(this.errorSummary, 'The error after each epoch appears here once training runs.');
+    else {
+      setText(
+        this.errorSummary,
+        trained
+          .map((lane) => {
+            const { losses, validation } = lane.trace;
+            const held = latest(validation);
+            const heldText =
+              held === null ? '' : `; validation ${formatNumber(held.loss * scale.validation)} at epoch ${held.epoch}`;
+            return `${lane.label}: ${formatNumber(losses[0] * scale.train)} after epoch 1, ${formatNumber(losses[losses.length - 1] * scale.train)} after epoch ${losses.length}${heldText}`;
+          })
+          .join('. '),
+      );
+    }
+    this.renderRace(state, lanes);
+  }
+
+  private renderRace({ adapter, gpuUnavailable }: RunViewState, lanes: readonly Lane[]): void {
+    if (adapter !== null) setText(this.adapterLine, `WebGPU adapter: ${adapterName(adapter)}.`);
+    else setText(this.adapterLine, `WebGPU: ${gpuUnavailable ?? 'checking…'}`);
+    this.adapterLine.dataset.software = adapter === null ? '' : String(adapter.software);
+    const lane = (backend: BackendName) => lanes.find((l) => l.backend === backend);
+    const gpuLane = lane('webgpu');
+    const cpuLane = lane('cpu');
+    const bothFinished = gpuLane?.status === 'finished' && cpuLane?.status === 'finished';
+    if (bothFinished && gpuLane.switchedAt === null && gpuLane.last && cpuLane.last) {
+      const ratio = raceRatio(gpuLane.last, cpuLane.last);
+      setText(this.raceLine, describeRace(ratio, adapter?.software ?? false));
+      this.raceLine.dataset.ratio = String(ratio ?? '');
+    } else {
+      setText(
+        this.raceLine,
+        lanes.length === 2 && !bothFinished ? 'The race result appears when both backends finish.' : '',
+      );
+      this.raceLine.dataset.ratio = '';
+    }
+  }
+}

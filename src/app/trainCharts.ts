@@ -1,0 +1,126 @@
+// The Train view's three charts on the page: built from chartSpecs.ts's specifications and
+// columns.ts's columns, with the output-column chooser (a model with several outputs shows one at a
+// time) and the error chart's log-scale switch. Each chart's value counts go into data-counts for
+// scripts and tests (a canvas cannot be read back as data).
+
+import {
+  countValues,
+  errorChartSpec,
+  type LaneLook,
+  type ShownView,
+  seriesChartSpec,
+  seriesViewOf,
+  timingChartSpec,
+} from './chartSpecs.js';
+import { Chart } from './charts.js';
+import { type BackendTrace, type ErrorScale, errorColumns, seriesColumns, timingColumns } from './columns.js';
+import { byId, el } from './dom.js';
+
+/** What the charts draw, read afresh at every update. */
+export interface ChartState {
+  /** The run's data, or the settings' preview; null when there is none. */
+  current: ShownView | null;
+  lanes: readonly (LaneLook & { trace: BackendTrace })[];
+  /** The run has a held-out part: the error chart shows validation errors too. */
+  withValidation: boolean;
+  /** How the errors are scaled for the chart (null: as reported). */
+  scale: ErrorScale | null;
+}
+
+export class TrainCharts {
+  private readonly seriesHost = byId('series-chart', HTMLDivElement);
+  private readonly errorHost = byId('error-chart', HTMLDivElement);
+  private readonly timingHost = byId('timing-chart', HTMLDivElement);
+  private readonly logToggle = byId('log-scale', HTMLInputElement);
+  private readonly outputChoice = byId('output-choice', HTMLLabelElement);
+  private readonly outputSelect = byId('output-column', HTMLSelectElement);
+  /** Which output column the series chart shows. */
+  private outputIndex = 0;
+  private readonly series: Chart;
+  private readonly error: Chart;
+  private readonly timing: Chart;
+
+  constructor(
+    private readonly state: () => ChartState,
+    /** The output column changed: the page re-renders. */
+    onOutputChange: () => void,
+  ) {
+    this.series = new Chart(this.seriesHost, this.seriesSpec(), this.seriesData());
+    this.error = new Chart(this.errorHost, this.errorSpec(), this.errorData());
+    this.timing = new Chart(this.timingHost, timingChartSpec([]), timingColumns([]));
+    window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
+      for (const chart of [this.series, this.error, this.timing]) chart.rebuild();
+    });
+    this.logToggle.addEventListener('change', () => this.respecErrors());
+    this.outputSelect.addEventListener('change', () => {
+      this.outputIndex = Number(this.outputSelect.value);
+      this.respecSeries();
+      onOutputChange();
+    });
+  }
+
+  /** New series on every chart (lanes came or went, a lane switched backend). */
+  respec(): void {
+    this.respecSeries();
+    this.respecErrors();
+    this.timing.setSpec(timingChartSpec(this.state().lanes), timingColumns(this.traces()));
+  }
+
+  /** The series chart's data changed shape (a preview, another output column). */
+  respecSeries(): void {
+    this.series.setSpec(this.seriesSpec(), this.seriesData());
+  }
+
+  private respecErrors(): void {
+    this.error.setSpec(this.errorSpec(), this.errorData());
+  }
+
+  /** New values on the charts (a report), and the output chooser kept in step with the data. */
+  update(): void {
+    this.renderOutputChoice();
+    const series = this.seriesData();
+    const errors = this.errorData();
+    const timing = timingColumns(this.traces());
+    this.series.setData(series);
+    this.error.setData(errors);
+    this.timing.setData(timing);
+    this.seriesHost.dataset.counts = countValues(series, this.seriesSpec());
+    this.errorHost.dataset.counts = countValues(errors, this.errorSpec());
+    this.timingHost.dataset.counts = countValues(timing, timingChartSpec(this.state().lanes));
+  }
+
+  private traces(): BackendTrace[] {
+    return this.state().lanes.map((lane) => lane.trace);
+  }
+
+  private seriesSpec() {
+    const { current, lanes } = this.state();
+    return seriesChartSpec(current, this.outputIndex, lanes);
+  }
+
+  private seriesData() {
+    return seriesColumns(seriesViewOf(this.state().current, this.outputIndex), this.traces());
+  }
+
+  private errorSpec() {
+    const { lanes, withValidation, scale } = this.state();
+    return errorChartSpec(lanes, withValidation, scale?.label ?? 'error', this.logToggle.checked);
+  }
+
+  private errorData() {
+    const { withValidation, scale } = this.state();
+    return errorColumns(this.traces(), scale, withValidation);
+  }
+
+  /** The output column chooser, shown when the model predicts several columns. */
+  private renderOutputChoice(): void {
+    const outputs = this.state().current?.view.prepared.outputs ?? [];
+    this.outputChoice.hidden = outputs.length < 2;
+    if (this.outputIndex >= outputs.length) this.outputIndex = 0;
+    const names = [...this.outputSelect.options].map((o) => o.textContent);
+    if (names.length !== outputs.length || names.some((n, i) => n !== outputs[i])) {
+      this.outputSelect.replaceChildren(...outputs.map((name, i) => el('option', { value: String(i) }, [name])));
+    }
+    this.outputSelect.value = String(this.outputIndex);
+  }
+}

@@ -1,0 +1,292 @@
+// The Train view: starts runs from the settings (one lane per backend, two in a race), drives the
+// run controls (start, pause and resume, stop, reset), and renders everything once per frame after
+// any change. The parts: settingsPanel.ts (form, CSV, link, preview), backendPicker.ts (the backend
+// and WebGPU), modelPanel.ts (download, load), lanes.ts (the runs' state), trainCharts.ts and
+// runView.ts (what the page shows).
+
+import type { BackendName } from '../backends/backend.js';
+import { InputError } from '../model/errors.js';
+import { describeConfig, sameShape } from '../model/layout.js';
+import { BackendPicker } from './backendPicker.js';
+import type { ShownView } from './chartSpecs.js';
+import { errorScale } from './columns.js';
+import { checkAgainstData, runSettingsFor, shownData } from './dataView.js';
+import { byId } from './dom.js';
+import { FIELDS, fieldApplies, fieldOf } from './fields.js';
+import type { GpuAccess, GpuProbe } from './gpu.js';
+import { Lane, type LaneObserver, RunLanes } from './lanes.js';
+import { ModelPanel, modelConfigOf, type ShownRun } from './modelPanel.js';
+import { hideNotice, sentence, showNotice } from './notices.js';
+import type { RunFailure, RunRequest } from './protocol.js';
+import { onLiveResourcesChange, startCpuRun, startGpuRun } from './runners.js';
+import { RunView } from './runView.js';
+import { type AppSettings, messageOf } from './settings.js';
+import { capitalise, SettingsPanel } from './settingsPanel.js';
+import { TrainCharts } from './trainCharts.js';
+
+/** What the Train view asks of the Benchmark view: training and a sweep never time at once. */
+export interface SweepStatus {
+  running(): boolean;
+  render(): void;
+}
+
+export class TrainView {
+  private readonly lanes = new RunLanes();
+  /** The run on the charts, or null while idle (the charts then preview the settings' data). */
+  private shown: ShownRun | null = null;
+  private previewed: ShownView | null = null;
+  private bench: SweepStatus = { running: () => false, render: () => {} };
+  private frame = 0;
+  private readonly settings: SettingsPanel;
+  private readonly backends: BackendPicker;
+  private readonly model: ModelPanel;
+  private readonly charts: TrainCharts;
+  private readonly view = new RunView();
+  private readonly observer: LaneObserver;
+
+  constructor(probe: Promise<GpuProbe>) {
+    this.settings = new SettingsPanel({
+      pickedBackend: () => (this.backends.picked ? this.backends.selected() : null),
+      pickBackend: (choice) => this.backends.pick(choice),
+      idle: () => this.lanes.lanes.length === 0,
+      onPreview: (preview) => {
+        this.previewed = preview;
+        this.charts.respecSeries();
+        this.render();
+      },
+      onChange: () => this.render(),
+    });
+    this.backends = new BackendPicker(probe, {
+      idle: () => this.lanes.lanes.length === 0,
+      onDeviceLost: (why) => {
+        for (const lane of this.lanes.lanes) {
+          if (lane.run.backend === 'webgpu' && lane.active) lane.run.fallBack(`the GPU device was lost (${why})`);
+        }
+        this.render();
+      },
+      onChange: () => {
+        this.bench.render();
+        this.render();
+      },
+      onPick: () => this.settings.scheduleLinkUpdate(),
+    });
+    this.model = new ModelPanel({
+      form: this.settings.form,
+      csv: this.settings.csv,
+      run: () => ({ shown: this.shown, lanes: this.lanes.lanes }),
+      forecast: () => {
+        if (!this.lanes.active() && this.model.loaded !== null) void this.start(true);
+      },
+      onLoaded: () => {
+        this.settings.changed();
+        this.render();
+      },
+      onForgotten: () => this.render(),
+    });
+    this.charts = new TrainCharts(
+      () => ({
+        current: this.shown ?? this.previewed,
+        lanes: this.lanes.lanes,
+        withValidation: this.shown !== null && this.shown.view.prepared.validation !== null,
+        scale: this.shown?.scale ?? null,
+      }),
+      () => this.render(),
+    );
+    this.observer = {
+      changed: () => this.render(),
+      ended: (lane, end) => {
+        if (end.message !== null) {
+          showNotice(`failed-${lane.backend}`, `The ${lane.label} run stopped: ${sentence(end.message)}`);
+          if (end.outcome === 'diverged') this.settings.form.showNote('lr', sentence(capitalise(end.message)));
+        }
+        this.render();
+      },
+      failed: (lane, failure) => this.failed(lane, failure),
+      switched: (lane, reason, fromEpoch) => {
+        const from =
+          fromEpoch === 0
+            ? 'from the start'
+            : `from epoch ${fromEpoch}, its last report, with the weights read back then`;
+        showNotice(
+          `switched-${lane.backend}`,
+          `${sentence(capitalise(reason))} The run goes on with the CPU backend ${from}; at most one report interval of training was lost.`,
+        );
+        this.charts.respec();
+        this.render();
+      },
+    };
+    this.listen();
+  }
+
+  /** The Benchmark view, once it exists (it asks this view whether training runs). */
+  attachBench(bench: SweepStatus): void {
+    this.bench = bench;
+  }
+
+  gpu(): GpuAccess | null {
+    return this.backends.gpu;
+  }
+
+  active(): boolean {
+    return this.lanes.active();
+  }
+
+  /** The page as it loads: the link's settings, then the preview of their data. */
+  open(): void {
+    this.settings.applyLink();
+    this.settings.preview();
+    this.render();
+  }
+
+  private listen(): void {
+    byId('settings', HTMLFormElement).addEventListener('submit', (event) => {
+      event.preventDefault();
+      if (!this.lanes.active() && !this.bench.running()) void this.start();
+    });
+    byId('pause', HTMLButtonElement).addEventListener('click', () => {
+      this.lanes.pauseOrResume();
+      this.render();
+    });
+    byId('stop', HTMLButtonElement).addEventListener('click', () => {
+      this.lanes.stop();
+      this.render();
+    });
+    byId('reset', HTMLButtonElement).addEventListener('click', () => {
+      this.clearRun();
+      this.shown = null;
+      this.charts.respec();
+      this.settings.preview();
+      this.render();
+      this.settings.say('Reset: the charts are cleared; the settings are kept.');
+    });
+    onLiveResourcesChange(() => this.view.renderLive());
+  }
+
+  private async start(forecastOnly = false): Promise<void> {
+    const { form, csv } = this.settings;
+    const result = form.validate(true);
+    if (!result.ok) {
+      this.settings.say('Not started: fix the settings marked in red.');
+      const first = FIELDS.find((f) => result.errors[f.name] !== undefined);
+      if (first) form.focus(first.name);
+      return;
+    }
+    if (csv.busy()) {
+      this.settings.say('Not started: the CSV file is still being read.');
+      return;
+    }
+    const run = this.prepareRun(result.settings);
+    if (run === null) return;
+    const model = this.model.loaded?.model;
+    if (model !== undefined && !sameShape(model.config, modelConfigOf(run))) {
+      this.model.showError(
+        `The loaded model (${describeConfig(model.config)}) does not fit these settings and data (${describeConfig(modelConfigOf(run))}); change the settings or forget the model.`,
+      );
+      this.settings.say('Not started: the loaded model does not fit.');
+      return;
+    }
+    const choice = forecastOnly ? 'cpu' : this.backends.selected();
+    if (choice !== 'cpu') {
+      this.view.holdStart();
+      await this.backends.probed();
+      if (this.backends.gpu === null) {
+        this.settings.say(`Not started: ${this.backends.unavailable ?? 'WebGPU is unavailable'} Pick the CPU backend.`);
+        this.render();
+        return;
+      }
+    }
+    this.clearRun();
+    this.settings.say('');
+    this.model.showError('');
+    this.shown = run;
+    this.previewed = null;
+    // A loaded model's optimizer state goes on where it stopped, if the same optimizer is chosen.
+    const saved = model?.optimizer;
+    const request: RunRequest = {
+      run: run.runSettings,
+      train: {
+        ...run.settings.train,
+        ...(saved && saved.name === run.settings.train.optimizer.name ? { initialOptimizerState: saved } : {}),
+      },
+      ...(model ? { model } : {}),
+      ...(forecastOnly ? { forecastOnly } : {}),
+    };
+    const backends: BackendName[] = choice === 'both' ? ['webgpu', 'cpu'] : [choice];
+    const gpu = this.backends.gpu;
+    const lanes = backends.map((backend) =>
+      backend === 'cpu'
+        ? new Lane('cpu', forecastOnly, (events) => startCpuRun(request, events), this.observer)
+        : new Lane('webgpu', false, (events) => startGpuRun(request, gpu!, events), this.observer),
+    );
+    this.lanes.replace(lanes);
+    for (const lane of lanes) this.view.addLane(lane);
+    this.charts.respec();
+    this.render();
+  }
+
+  /** The run's data and checks, or the problem shown where it belongs (null). */
+  private prepareRun(settings: AppSettings): ShownRun | null {
+    try {
+      const runSettings = runSettingsFor(settings.run, this.settings.csv.choice());
+      const view = shownData(runSettings);
+      checkAgainstData(settings.train, view);
+      const { train, validation } = view.prepared;
+      const scale = errorScale(settings.train.loss, train.count, validation?.count ?? null);
+      return { settings, runSettings, view, scale };
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      const message = messageOf(err);
+      this.placeProblem(err.field, message);
+      this.settings.say(`Not started: ${sentence(message)}`);
+      const name = fieldOf(err.field);
+      if (name !== null && fieldApplies(name, this.settings.form.values())) this.settings.form.focus(name);
+      return null;
+    }
+  }
+
+  /** Shows a problem a run's input caused beside what caused it: a field, the CSV, the loaded model. */
+  private placeProblem(field: string | null, message: string): void {
+    if (this.settings.placeProblem(field, message)) return;
+    if (field === '--load') this.model.showError(`The loaded model does not fit: ${sentence(message)}`);
+  }
+
+  private failed(lane: Lane, failure: RunFailure): void {
+    this.placeProblem(failure.field, failure.message);
+    showNotice(
+      `failed-${lane.backend}`,
+      `The ${lane.label} run stopped: ${sentence(failure.message)}${lane.backend === 'webgpu' ? ' The CPU backend is still available.' : ''}`,
+    );
+    this.render();
+  }
+
+  private clearRun(): void {
+    this.lanes.clear();
+    this.view.clearLanes();
+    for (const key of ['failed-webgpu', 'failed-cpu', 'switched-webgpu']) hideNotice(key);
+  }
+
+  /** Schedules one render for the next frame, whatever changed. */
+  render(): void {
+    if (this.frame !== 0) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      const lanes = this.lanes.lanes;
+      this.charts.update();
+      const { form, csv } = this.settings;
+      this.view.render({
+        lanes,
+        current: this.shown ?? this.previewed,
+        scale: this.shown?.scale ?? null,
+        awaitingCsv: form.values().source === 'csv' && csv.choice() === null,
+        adapter: this.backends.gpu?.adapter ?? null,
+        gpuUnavailable: this.backends.unavailable,
+      });
+      const busy = this.lanes.active() || this.bench.running();
+      this.model.render(busy, lanes);
+      this.view.renderControls(this.lanes, this.bench.running());
+      this.backends.setDisabled(this.lanes.active());
+      this.view.renderLive();
+      this.bench.render();
+    });
+  }
+}

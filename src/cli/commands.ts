@@ -1,0 +1,189 @@
+// The CLI's commands and their options: the training and bench settings from src/settings, plus
+// what only a command line has (files, the backend, --json). Each command reads its options from
+// here, and `help` is generated from here.
+
+import type { ColumnRef } from '../data/windows.js';
+import { describeValue, InputError } from '../model/errors.js';
+import { BENCH_SETTINGS } from '../settings/bench.js';
+import { choice, custom, defineTable, flag, type Setting, text, whole } from '../settings/setting.js';
+import { SETTINGS } from '../settings/training.js';
+import { BACKEND_CHOICES } from './backends.js';
+import type { OptionList } from './options.js';
+
+/** "price,2" → ['price', 2]: column names or 0-based indices. */
+const columns = (help: string) =>
+  custom<ColumnRef[] | undefined>({
+    default: undefined,
+    placeholder: 'COLS',
+    valid: 'comma-separated column names or 0-based indices',
+    help,
+    parse: (value, field) => {
+      const parts = value.split(',').map((part) => part.trim());
+      if (parts.some((part) => part === '')) {
+        throw new InputError(
+          field,
+          `expected comma-separated column names or 0-based indices, got ${describeValue(value)}`,
+        );
+      }
+      return parts.map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+    },
+    format: (value) => (value ?? []).join(','),
+  });
+
+export const CLI_SETTINGS = defineTable({
+  backend: choice(BACKEND_CHOICES, {
+    default: 'auto',
+    help: 'auto uses WebGPU when an adapter exists, else the CPU, and says which',
+  }),
+  load: text({ placeholder: 'FILE', help: 'go on training from a model file' }),
+  save: text({ placeholder: 'FILE', help: 'write the trained model as a model file' }),
+  json: flag({ help: 'print exactly one JSON object on stdout instead of progress' }),
+  data: text({ placeholder: 'FILE.csv', help: 'your own CSV (header, delimiter and a date column detected)' }),
+  'date-column': text({ placeholder: 'NAME|none', help: 'the CSV’s date column, or none' }),
+  inputs: columns('the columns the model reads (default: every value column)'),
+  outputs: columns('the columns the model predicts (default: every value column)'),
+  model: text({ placeholder: 'FILE', help: 'a model file' }),
+  steps: whole({ default: 20, min: 1, max: 1_000_000, help: 'forecast steps past the end of the data' }),
+});
+
+/** `gradients --batch FILE` is a batch file, not the minibatch size. */
+export const BATCH_FILE = text({ placeholder: 'FILE', help: 'a batch file {"x": [B][T][I], "t": [B][O]}' })('batch');
+
+const S = SETTINGS;
+const C = CLI_SETTINGS;
+
+/** The data options of `train` and `predict`: one source (a generated series by default), then columns. */
+export const DATA_OPTIONS: OptionList = [
+  S.series,
+  S.points,
+  S.noise,
+  S.amplitude,
+  S.period,
+  S.periods,
+  S.dataset,
+  S.symbol,
+  C.data,
+  C['date-column'],
+  S.missing,
+  C.inputs,
+  C.outputs,
+  S.split,
+  S.normalise,
+];
+
+export interface Command {
+  name: string;
+  summary: string;
+  options: OptionList;
+  /** Options listed in the overview by their group's name instead of one by one. */
+  shared?: { title: string; options: OptionList };
+}
+
+export const COMMANDS: readonly Command[] = [
+  {
+    name: 'train',
+    summary: 'train an LSTM (by default the blog’s noisy sine task)',
+    options: [
+      C.backend,
+      S.hidden,
+      S.window,
+      S.batch,
+      S.epochs,
+      S.lr,
+      S.seed,
+      S.report,
+      S.optimizer,
+      S.momentum,
+      S.beta1,
+      S.beta2,
+      S.epsilon,
+      S['clip-norm'],
+      S['lr-decay'],
+      S.loss,
+      C.load,
+      C.save,
+      C.json,
+    ],
+    shared: { title: 'data options', options: DATA_OPTIONS },
+  },
+  {
+    name: 'predict',
+    summary: 'forecast past the end of the data with a saved model; prints CSV step,<outputs>',
+    options: [C.model, C.steps, S.seed],
+    shared: { title: 'data options', options: DATA_OPTIONS },
+  },
+  {
+    name: 'gradients',
+    summary: 'one forward and backward pass, no update; prints {"loss","y","grads"} as JSON',
+    options: [C.model, BATCH_FILE, C.backend],
+  },
+  {
+    name: 'bench',
+    summary: 'steps per second, ms per step and GFLOP/s over hidden x batch, per backend',
+    options: [...Object.values(BENCH_SETTINGS), C.json],
+  },
+];
+
+/** Every option a command accepts. */
+export function commandOptions(name: string): OptionList {
+  const command = findCommand(name);
+  return [...command.options, ...(command.shared?.options ?? [])];
+}
+
+export function unknownCommand(name: string): InputError {
+  const names = COMMANDS.map((c) => c.name).join(', ');
+  return new InputError('command', `unknown command ${describeValue(name)} (commands: ${names}, help)`);
+}
+
+function findCommand(name: string): Command {
+  const command = COMMANDS.find((c) => c.name === name);
+  if (command === undefined) throw unknownCommand(name);
+  return command;
+}
+
+/** "  --window N    time steps per sample (default 10)", and what is valid below it where asked. */
+function optionLines(option: Setting<unknown>, withValid: boolean): string[] {
+  const usage = `--${option.name}${option.placeholder === '' ? '' : ` ${option.placeholder}`}`;
+  const shown = option.format(option.default);
+  const fallback = !option.helpShowsDefault || option.flag || shown === '' ? '' : ` (default ${shown})`;
+  const also = option.aliases.length === 0 ? '' : ` (also ${option.aliases.map((a) => `--${a}`).join(', ')})`;
+  const about = `${option.help}${fallback}${also}`;
+  const indent = ' '.repeat(HELP_COLUMN);
+  const lines =
+    usage.length < HELP_COLUMN - 3
+      ? [`  ${usage.padEnd(HELP_COLUMN - 2)}${about}`]
+      : [`  ${usage}`, `${indent}${about}`];
+  // Numbers' bounds; a choice's values are in its placeholder already, and a file is any name.
+  if (withValid && NUMERIC.has(option.kind)) lines.push(`${indent}${option.valid}`);
+  return lines;
+}
+
+const HELP_COLUMN = 33;
+const NUMERIC = new Set(['whole', 'real', 'list']);
+
+function listOptions(options: OptionList, withValid: boolean): string[] {
+  return options.flatMap((option) => optionLines(option, withValid));
+}
+
+const USAGE_LINE = 'usage: npm run cli -- <command> [options]    (npm run cli -- help <command>: one command)';
+
+/** Help for one command, with what each option accepts; or, without a command, every command. */
+export function helpText(commandName?: string): string {
+  if (commandName === undefined) {
+    const blocks = COMMANDS.map((c) => {
+      const shared = c.shared === undefined ? [] : [`  [${c.shared.title}]`];
+      return [`${c.name}: ${c.summary}`, ...listOptions(c.options, false), ...shared].join('\n');
+    });
+    const data = [
+      'data options (train and predict; one source, the blog’s sine if none):',
+      ...listOptions(DATA_OPTIONS, false),
+    ];
+    return [USAGE_LINE, '', ...blocks.flatMap((b) => [b, '']), data.join('\n'), '', 'help: this text'].join('\n');
+  }
+  const command = findCommand(commandName);
+  const lines = [`usage: npm run cli -- ${command.name} [options]`, '', `${command.name}: ${command.summary}`];
+  lines.push(...listOptions(command.options, true));
+  if (command.shared !== undefined)
+    lines.push('', `${command.shared.title}:`, ...listOptions(command.shared.options, true));
+  return lines.join('\n');
+}

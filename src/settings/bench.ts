@@ -1,0 +1,54 @@
+// The settings of the GPU-versus-CPU sweep, written once for the CLI's `bench` (options and help)
+// and the app's Benchmark view (its fields, src/app/benchTable.ts). Defaults are DEFAULT_SWEEP's.
+
+import type { BackendName } from '../backends/backend.js';
+import { DEFAULT_SWEEP } from '../bench/bench.js';
+import { describeValue, InputError } from '../model/errors.js';
+import { LIMITS } from '../model/validate.js';
+import { custom, defineTable, real, whole, wholeList } from './setting.js';
+
+const BENCH_BACKENDS: readonly BackendName[] = ['cpu', 'webgpu'];
+
+export const BENCH_SETTINGS = defineTable({
+  backend: custom<BackendName[]>({
+    default: [...BENCH_BACKENDS],
+    placeholder: 'cpu,webgpu',
+    valid: 'a comma list of cpu and webgpu',
+    help: 'the backends to time',
+    parse: (text, field) => {
+      const names = text.split(',').map((s) => s.trim());
+      if (names.some((name) => !(BENCH_BACKENDS as readonly string[]).includes(name))) {
+        throw new InputError(field, `expected a comma list of cpu and webgpu, got ${describeValue(text)}`);
+      }
+      return [...new Set(names)] as BackendName[];
+    },
+    isValid: (value) =>
+      Array.isArray(value) && value.every((name) => (BENCH_BACKENDS as readonly unknown[]).includes(name)),
+    format: (value) => value.join(','),
+  }),
+  hidden: wholeList({
+    default: [...DEFAULT_SWEEP.hidden],
+    min: 1,
+    max: LIMITS.hiddenSize,
+    maxItems: 64,
+    items: 'sizes',
+    help: 'the hidden sizes to sweep (one layer)',
+  }),
+  batch: wholeList({
+    default: [...DEFAULT_SWEEP.batch],
+    min: 1,
+    max: 65_536,
+    maxItems: 64,
+    items: 'batches',
+    help: 'the minibatch sizes to sweep',
+  }),
+  window: whole({ default: DEFAULT_SWEEP.window, min: 1, max: LIMITS.window, help: 'time steps per sample' }),
+  steps: whole({ default: 5, min: 1, max: 100_000, help: 'minibatch updates per timed repetition' }),
+  repetitions: whole({ default: 5, min: 1, max: 1000, help: 'timed repetitions per case, after one warm-up' }),
+  budget: real({
+    default: 10,
+    min: 0,
+    max: 86_400,
+    help: 'seconds per case after which it stops early with fewer repetitions',
+  }),
+});

@@ -1,0 +1,56 @@
+// Numbers as people type them (a CLI option, a form field, a link value): plain decimal notation,
+// read by one left-to-right scan, so the work is linear in the text's length whatever it holds.
+// "0x10", "0b1", "Infinity" and "1e400" are not what a person means by a number here.
+
+import { describeValue, InputError } from '../model/errors.js';
+
+/** Longer number texts are refused unread: no setting needs more than a few dozen characters. */
+export const MAX_NUMBER_TEXT = 1000;
+
+/** The index of the first character at or after `i` that is not a digit 0-9. */
+function skipDigits(text: string, i: number): number {
+  let j = i;
+  while (j < text.length && text.charCodeAt(j) >= 48 && text.charCodeAt(j) <= 57) j++;
+  return j;
+}
+
+/** Whether `text` is `[+-]digits[.digits][e[+-]digits]` (digits on at least one side of the point). */
+export function isDecimal(text: string): boolean {
+  let i = text[0] === '+' || text[0] === '-' ? 1 : 0;
+  const whole = skipDigits(text, i);
+  let digits = whole - i;
+  i = whole;
+  if (text[i] === '.') {
+    const fraction = skipDigits(text, i + 1);
+    digits += fraction - (i + 1);
+    i = fraction;
+  }
+  if (digits === 0) return false;
+  if (text[i] === 'e' || text[i] === 'E') {
+    const sign = text[i + 1] === '+' || text[i + 1] === '-' ? i + 2 : i + 1;
+    i = skipDigits(text, sign);
+    if (i === sign) return false;
+  }
+  return i === text.length;
+}
+
+/** The number `text` spells (spaces around it allowed), or NaN when it is no finite decimal number. */
+export function readDecimal(text: string): number {
+  if (text.length > MAX_NUMBER_TEXT) return Number.NaN;
+  const trimmed = text.trim();
+  const value = isDecimal(trimmed) ? Number(trimmed) : Number.NaN;
+  return Number.isFinite(value) ? value : Number.NaN;
+}
+
+/** A finite decimal number, or an InputError on `field` quoting (the start of) the text. */
+export function parseNumber(text: string, field: string): number {
+  if (text.length > MAX_NUMBER_TEXT) {
+    throw new InputError(
+      field,
+      `expected a number, got ${describeValue(text)} (${text.length.toLocaleString('en-US')} characters; at most ${MAX_NUMBER_TEXT})`,
+    );
+  }
+  const value = readDecimal(text);
+  if (Number.isNaN(value)) throw new InputError(field, `expected a number, got ${describeValue(text)}`);
+  return value;
+}
