@@ -7,10 +7,16 @@
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
-import { checkThreads, createCpuBackend } from '../src/backends/cpu/createCpuBackend.js';
+import { createCpuBackend } from '../src/backends/cpu/createCpuBackend.js';
 import { FastLstm } from '../src/backends/cpu/fastLstm.js';
 import { liveNodeThreads, nodeThreadHost } from '../src/backends/cpu/nodeThreads.js';
-import { type CpuThreadHost, CpuThreadPool, MAX_THREADS, measureThreads } from '../src/backends/cpu/threads.js';
+import {
+  type CpuThreadHost,
+  CpuThreadPool,
+  checkThreads,
+  MAX_THREADS,
+  measureThreads,
+} from '../src/backends/cpu/threads.js';
 import { Rng } from '../src/data/rng.js';
 import { InputError } from '../src/model/errors.js';
 import { paramLayout } from '../src/model/layout.js';
@@ -203,7 +209,7 @@ describe('thread lifecycle', () => {
     }
     for (const bad of [0, 17, 2.5, -1, 'many', Number.NaN]) {
       expect(() => checkThreads(bad)).toThrow(InputError);
-      expect(() => checkThreads(bad)).toThrow(`threads: expected 'auto' or a whole number from 1 to ${MAX_THREADS}`);
+      expect(() => checkThreads(bad)).toThrow(`threads: expected auto or a whole number from 1 to ${MAX_THREADS}`);
     }
     expect(checkThreads(16)).toBe(16);
     expect(checkThreads('auto')).toBe('auto');

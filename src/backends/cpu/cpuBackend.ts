@@ -21,13 +21,11 @@ import { type Backend, checkValidationData, type EpochOptions, type GradientResu
 import { type CpuEngine, type CpuKernels, ReferenceEngine } from './engine.js';
 import { FastLstm, fastKernelsProblem } from './fastLstm.js';
 import type { KernelSimd } from './kernelsWasm.js';
-import { type CpuThreadPool, measureThreads } from './threads.js';
+import { type CpuThreadPool, type CpuThreads, measureThreads } from './threads.js';
 
 export type { CpuKernels } from './engine.js';
 export { fastKernelsProblem } from './fastLstm.js';
-
-/** Threads for the fast kernels: a count, or 'auto' (every core, then the fastest count measured per batch size). */
-export type CpuThreads = number | 'auto';
+export type { CpuThreads } from './threads.js';
 
 export interface CpuBackendOptions {
   /** 'fast' or 'reference'; by default 'fast' where it can run (asking for 'fast' where it cannot throws). */

@@ -2,11 +2,10 @@
 // host (nodeThreads.ts, browserThreads.ts) and hands it to a CpuBackend, or falls back to one thread
 // and says why. `new CpuBackend(layout)` alone runs on one thread.
 
-import { InputError } from '../../model/errors.js';
 import type { ParamLayout } from '../../model/layout.js';
-import { CpuBackend, type CpuKernels, type CpuThreads, fastKernelsProblem } from './cpuBackend.js';
+import { CpuBackend, type CpuKernels, fastKernelsProblem } from './cpuBackend.js';
 import type { KernelSimd } from './kernelsWasm.js';
-import { type CpuThreadHost, CpuThreadPool, MAX_THREADS } from './threads.js';
+import { type CpuThreadHost, CpuThreadPool, type CpuThreads, checkThreads, MAX_THREADS } from './threads.js';
 
 export interface CreateCpuBackendOptions {
   kernels?: CpuKernels;
@@ -15,17 +14,6 @@ export interface CreateCpuBackendOptions {
   threads?: CpuThreads;
   /** Starts threads on this platform: nodeThreadHost (nodeThreads.ts) or browserThreadHost (browserThreads.ts). */
   host?: CpuThreadHost;
-}
-
-/** Throws InputError('threads') unless `threads` is 'auto' or a whole number from 1 to MAX_THREADS. */
-export function checkThreads(threads: unknown): CpuThreads {
-  if (
-    threads === 'auto' ||
-    (Number.isInteger(threads) && (threads as number) >= 1 && (threads as number) <= MAX_THREADS)
-  ) {
-    return threads as CpuThreads;
-  }
-  throw new InputError('threads', `expected 'auto' or a whole number from 1 to ${MAX_THREADS}, got ${String(threads)}`);
 }
 
 /**

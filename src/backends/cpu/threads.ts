@@ -5,6 +5,7 @@
 // differently per platform, so a host starts them: nodeThreads.ts (worker_threads) or
 // browserThreads.ts (Web Workers, on a cross-origin isolated page).
 
+import { describeValue, InputError } from '../../model/errors.js';
 import { compiledKernels, type FastLstm, instantiateKernels, type Kernels, kernelSimd } from './fastLstm.js';
 import type { KernelSimd } from './kernelsWasm.js';
 
@@ -30,6 +31,16 @@ export interface CpuThreadHost {
 
 /** The most threads a pool holds (kernels.wat has 16 mailboxes). */
 export const MAX_THREADS = 16;
+
+/** Threads for the fast kernels: a count, or 'auto' (every core, then the fastest count measured per batch size). */
+export type CpuThreads = number | 'auto';
+
+/** `value` as a thread choice, or an InputError on `field`: 'auto' or a whole number from 1 to MAX_THREADS. */
+export function checkThreads(value: unknown, field = 'threads'): CpuThreads {
+  const count = value as number;
+  if (value === 'auto' || (Number.isInteger(count) && count >= 1 && count <= MAX_THREADS)) return value as CpuThreads;
+  throw new InputError(field, `expected auto or a whole number from 1 to ${MAX_THREADS}, got ${describeValue(value)}`);
+}
 
 /**
  * Why this thread cannot coordinate a pool, or null: it needs shared memory and must be allowed to
