@@ -20,6 +20,7 @@ import { createCpuBackend } from '../src/backends/cpu/createCpuBackend.js';
 import { allowRelaxedSimd, nodeThreadHost } from '../src/backends/cpu/nodeThreads.js';
 import { startRun } from '../src/train/run.js';
 import { trainToEnd } from '../src/train/trainer.js';
+import { type Summary, summarise } from './summary.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WINDOW = 10;
@@ -103,22 +104,6 @@ function runFresh(program: Program, size: Size, seed: number, numpyProgram: stri
   return program.kind === 'numpy'
     ? { stepsPerSecond: Number(out.steps_per_s), threads: program.threads, simd: null }
     : (out as unknown as RunResult);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : 0.5 * (sorted[mid - 1] + sorted[mid]);
-}
-
-interface Summary {
-  median: number;
-  min: number;
-  max: number;
-}
-
-function summarise(values: number[]): Summary {
-  return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
 }
 
 function option(args: string[], name: string, fallback: string): string {

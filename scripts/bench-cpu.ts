@@ -26,6 +26,7 @@ import { type BenchResult, benchCase } from '../src/bench/bench.js';
 import { trainStepFlops } from '../src/model/flops.js';
 import { startRun } from '../src/train/run.js';
 import { trainToEnd } from '../src/train/trainer.js';
+import { type Summary, summarise } from './summary.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BLOG_PROGRAM = join(repoRoot, 'scripts', 'blog_lstm.py');
@@ -76,23 +77,6 @@ function runFresh(program: Program, seed: number): RunResult {
 function numpyEnv(): NodeJS.ProcessEnv {
   const { OPENBLAS_CORETYPE: _coreType, OPENBLAS_L2_SIZE: _l2Size, ...env } = process.env;
   return env;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : 0.5 * (sorted[mid - 1] + sorted[mid]);
-}
-
-interface Summary {
-  median: number;
-  min: number;
-  max: number;
-  runs: number[];
-}
-
-function summarise(runs: number[]): Summary {
-  return { median: median(runs), min: Math.min(...runs), max: Math.max(...runs), runs };
 }
 
 async function seedDefaults(reps: number, log: (line: string) => void) {

@@ -1,11 +1,12 @@
-// Shapes and random problems the CPU kernel tests share (fast against reference, on one thread or
-// several, with either SIMD variant), and their tolerance.
+// Shapes, random problems and the fixture check the CPU kernel tests share (fast against reference,
+// on one thread or several, with either SIMD variant), and their tolerances.
 
 import { expect } from 'vitest';
+import { CpuBackend, type CpuBackendOptions } from '../src/backends/cpu/cpuBackend.js';
 import { Rng } from '../src/data/rng.js';
 import { initParams } from '../src/model/init.js';
 import { type ModelConfig, paramLayout } from '../src/model/layout.js';
-import { maxAbsDiff } from './helpers.js';
+import { loadFixture, maxAbsDiff, tensorErrors } from './helpers.js';
 
 /**
  * Fast against reference, both float32: per tensor max|fast - ref| <= 2e-5 * max(1, max|ref|). The
@@ -72,4 +73,20 @@ export function randomDataset(config: ModelConfig, count: number, seed: number) 
 export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string) {
   const { diff, scale } = maxAbsDiff(actual, expected);
   expect(diff, what).toBeLessThanOrEqual(tol * Math.max(1, scale));
+}
+
+/** The fixtures' contract (float64 expected values). */
+export const FIXTURE_TOL = 1e-4;
+
+/** A CPU backend with these options on a fixture: loss, outputs and every gradient tensor within FIXTURE_TOL. */
+export async function expectFixture(name: string, options: CpuBackendOptions): Promise<void> {
+  const { model, batch, expected } = loadFixture(name);
+  const backend = new CpuBackend(model.layout, options);
+  backend.setParams(model.params);
+  const result = await backend.gradients(batch.x, batch.t, batch.count);
+  expect(Math.abs(result.loss - expected.loss)).toBeLessThanOrEqual(FIXTURE_TOL * Math.max(1, Math.abs(expected.loss)));
+  expectClose(result.y, expected.y, FIXTURE_TOL, 'outputs');
+  for (const tensor of tensorErrors(model.layout, result.grads, expected.grads, FIXTURE_TOL)) {
+    expect(tensor.diff, tensor.name).toBeLessThanOrEqual(tensor.allowed);
+  }
 }

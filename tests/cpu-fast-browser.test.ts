@@ -27,19 +27,23 @@ import { Rng } from ${JSON.stringify(join(repoRoot, 'src/data/rng.ts'))};
 import { initParams } from ${JSON.stringify(join(repoRoot, 'src/model/init.ts'))};
 import { paramLayout } from ${JSON.stringify(join(repoRoot, 'src/model/layout.ts'))};
 
-async function compare() {
-  const layout = paramLayout({ inputSize: 2, hiddenSizes: [13, 6], outputSize: 2, window: 5 });
-  const rng = new Rng(3);
+/** Gradients of one batch of B rows on a stacked model, from two backends given the same parameters. */
+async function gradientsOf(first, second, B, seed) {
+  const layout = first.layout;
+  const rng = new Rng(seed);
   const params = initParams(layout, rng);
-  const B = 7;
   const x = Float32Array.from({ length: B * 5 * 2 }, () => rng.normal());
   const t = Float32Array.from({ length: B * 2 }, () => rng.normal());
+  first.setParams(params);
+  second.setParams(params);
+  return [await first.gradients(x, t, B), await second.gradients(x, t, B)];
+}
+
+const layout = paramLayout({ inputSize: 2, hiddenSizes: [13, 6], outputSize: 2, window: 5 });
+
+async function compare() {
   const chosen = new CpuBackend(layout);
-  const reference = new CpuBackend(layout, { kernels: 'reference' });
-  chosen.setParams(params);
-  reference.setParams(params);
-  const a = await chosen.gradients(x, t, B);
-  const b = await reference.gradients(x, t, B);
+  const [a, b] = await gradientsOf(chosen, new CpuBackend(layout, { kernels: 'reference' }), 7, 3);
   let diff = Math.abs(a.loss - b.loss);
   for (let p = 0; p < a.grads.length; p++) diff = Math.max(diff, Math.abs(a.grads[p] - b.grads[p]));
   return { kernels: chosen.kernels, problem: fastKernelsProblem(), diff };
@@ -47,18 +51,8 @@ async function compare() {
 
 /** Two threads (where the page allows them) against one, on one batch: the results must be identical. */
 async function compareThreads() {
-  const layout = paramLayout({ inputSize: 2, hiddenSizes: [13, 6], outputSize: 2, window: 5 });
-  const rng = new Rng(4);
-  const params = initParams(layout, rng);
-  const B = 9;
-  const x = Float32Array.from({ length: B * 5 * 2 }, () => rng.normal());
-  const t = Float32Array.from({ length: B * 2 }, () => rng.normal());
   const threaded = await createCpuBackend(layout, { threads: 2, host: browserThreadHost });
-  const one = new CpuBackend(layout, { simd: threaded.simd });
-  threaded.setParams(params);
-  one.setParams(params);
-  const a = await threaded.gradients(x, t, B);
-  const b = await one.gradients(x, t, B);
+  const [a, b] = await gradientsOf(threaded, new CpuBackend(layout, { simd: threaded.simd }), 9, 4);
   let identical = a.loss === b.loss;
   for (let p = 0; p < a.grads.length; p++) identical &&= a.grads[p] === b.grads[p];
   const result = { threads: threaded.threads, note: threaded.threadsNote, simd: threaded.simd, identical };

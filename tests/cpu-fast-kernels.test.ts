@@ -6,11 +6,16 @@ import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
 import { FastLstm, forEachParamRun, paddedLayout } from '../src/backends/cpu/fastLstm.js';
 import { Rng } from '../src/data/rng.js';
 import { paramLayout } from '../src/model/layout.js';
-import { CPU_CASES, expectClose, FAST_TOL, randomCases, randomProblem } from './cpu-cases.js';
-import { FIXTURE_CASES, loadFixture, tensorErrors } from './helpers.js';
-
-/** The fixtures' contract (float64 expected values). */
-const FIXTURE_TOL = 1e-4;
+import {
+  CPU_CASES,
+  expectClose,
+  expectFixture,
+  FAST_TOL,
+  randomCases,
+  randomDataset,
+  randomProblem,
+} from './cpu-cases.js';
+import { FIXTURE_CASES, tensorErrors } from './helpers.js';
 
 describe('fast CPU kernels against the reference kernels', () => {
   const cases = [...CPU_CASES, ...randomCases(16, 2024)];
@@ -40,14 +45,7 @@ describe('fast CPU kernels against the reference kernels', () => {
     const { layout, params } = randomProblem(config, 1, 7);
     const rng = new Rng(8);
     const count = 23;
-    const data = {
-      count,
-      window: config.window,
-      inputSize: config.inputSize,
-      outputSize: config.outputSize,
-      x: Float32Array.from({ length: count * config.window * config.inputSize }, () => rng.normal()),
-      t: Float32Array.from({ length: count * config.outputSize }, () => rng.normal()),
-    };
+    const data = randomDataset(config, count, 8);
     const order = new Uint32Array(count);
     const backends = [new CpuBackend(layout, { kernels: 'reference' }), new CpuBackend(layout)];
     for (const backend of backends) {
@@ -70,17 +68,9 @@ describe('fast CPU kernels against the reference kernels', () => {
   it('evaluates more samples than fit one chunk: error, predictions, and evaluate: false', async () => {
     const config = { inputSize: 2, hiddenSizes: [9], outputSize: 2, window: 4 };
     const { layout, params } = randomProblem(config, 1, 12);
-    const rng = new Rng(13);
     const count = 150;
-    const data = {
-      count,
-      window: config.window,
-      inputSize: config.inputSize,
-      outputSize: config.outputSize,
-      x: Float32Array.from({ length: count * config.window * config.inputSize }, () => rng.normal()),
-      t: Float32Array.from({ length: count * config.outputSize }, () => rng.normal()),
-    };
-    const order = rng.permutation(new Uint32Array(count));
+    const data = randomDataset(config, count, 13);
+    const order = new Rng(13).permutation(new Uint32Array(count));
     for (const kernels of ['fast', 'reference'] as const) {
       const backend = new CpuBackend(layout, { kernels });
       backend.setParams(params);
@@ -134,18 +124,7 @@ describe('fast CPU engine internals', () => {
 
 describe('fast CPU kernels on the gradient fixtures', () => {
   for (const name of FIXTURE_CASES) {
-    it(`${name}: loss, outputs and every gradient tensor within 1e-4 * max(1, max|e|)`, async () => {
-      const { model, batch, expected } = loadFixture(name);
-      const backend = new CpuBackend(model.layout, { kernels: 'fast' });
-      backend.setParams(model.params);
-      const result = await backend.gradients(batch.x, batch.t, batch.count);
-      expect(Math.abs(result.loss - expected.loss)).toBeLessThanOrEqual(
-        FIXTURE_TOL * Math.max(1, Math.abs(expected.loss)),
-      );
-      expectClose(result.y, expected.y, FIXTURE_TOL, 'outputs');
-      for (const tensor of tensorErrors(model.layout, result.grads, expected.grads, FIXTURE_TOL)) {
-        expect(tensor.diff, tensor.name).toBeLessThanOrEqual(tensor.allowed);
-      }
-    });
+    it(`${name}: loss, outputs and every gradient tensor within 1e-4 * max(1, max|e|)`, () =>
+      expectFixture(name, { kernels: 'fast' }));
   }
 });

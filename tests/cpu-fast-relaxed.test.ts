@@ -10,12 +10,19 @@ import { allowRelaxedSimd, nodeThreadHost } from '../src/backends/cpu/nodeThread
 import { CpuThreadPool } from '../src/backends/cpu/threads.js';
 import { Rng } from '../src/data/rng.js';
 import { DEFAULT_OPTIMIZER } from '../src/model/optimizer.js';
-import { CPU_CASES, expectClose, FAST_TOL, randomCases, randomDataset, randomProblem } from './cpu-cases.js';
-import { FIXTURE_CASES, loadFixture, tensorErrors } from './helpers.js';
+import {
+  CPU_CASES,
+  expectClose,
+  expectFixture,
+  FAST_TOL,
+  randomCases,
+  randomDataset,
+  randomProblem,
+} from './cpu-cases.js';
+import { FIXTURE_CASES, tensorErrors } from './helpers.js';
 
 allowRelaxedSimd();
 
-const FIXTURE_TOL = 1e-4;
 const relaxed = { kernels: 'fast', simd: 'relaxedSimd' } as const;
 
 describe('relaxed-SIMD fast kernels', () => {
@@ -76,18 +83,7 @@ describe('relaxed-SIMD fast kernels', () => {
   });
 
   for (const name of FIXTURE_CASES) {
-    it(`${name} fixture: loss, outputs and every gradient tensor within 1e-4 * max(1, max|e|)`, async () => {
-      const { model, batch, expected } = loadFixture(name);
-      const backend = new CpuBackend(model.layout, relaxed);
-      backend.setParams(model.params);
-      const result = await backend.gradients(batch.x, batch.t, batch.count);
-      expect(Math.abs(result.loss - expected.loss)).toBeLessThanOrEqual(
-        FIXTURE_TOL * Math.max(1, Math.abs(expected.loss)),
-      );
-      expectClose(result.y, expected.y, FIXTURE_TOL, 'outputs');
-      for (const tensor of tensorErrors(model.layout, result.grads, expected.grads, FIXTURE_TOL)) {
-        expect(tensor.diff, tensor.name).toBeLessThanOrEqual(tensor.allowed);
-      }
-    });
+    it(`${name} fixture: loss, outputs and every gradient tensor within 1e-4 * max(1, max|e|)`, () =>
+      expectFixture(name, relaxed));
   }
 });
