@@ -2,6 +2,7 @@
 // (generated from commands.ts).
 // A mistake the user can fix (bad option, bad file) prints one line on stderr and exits with 2.
 
+import { allowRelaxedSimd } from '../backends/cpu/nodeThreads.js';
 import { InputError } from '../model/errors.js';
 import { benchCommand } from './bench.js';
 import { helpText, unknownCommand } from './commands.js';
@@ -10,6 +11,8 @@ import { predictCommand } from './predict.js';
 import { trainCommand } from './train.js';
 
 async function main(argv: string[]): Promise<number> {
+  // The CPU kernels' fused multiply-add, where this Node has it only behind a flag (Node 20).
+  allowRelaxedSimd();
   const [command, ...rest] = argv;
   if (command !== undefined && command !== 'help' && (rest.includes('--help') || rest.includes('-h'))) {
     console.log(helpText(command));

@@ -4,7 +4,7 @@
 // exactly one JSON object (see README, "train --json").
 
 import { writeFileSync } from 'node:fs';
-import { CpuBackend } from '../backends/cpu/cpuBackend.js';
+import { CpuBackend, type CpuThreads } from '../backends/cpu/cpuBackend.js';
 import { type Model, toModelFile } from '../model/modelFile.js';
 import { DEFAULT_OPTIMIZER, type LossName, type OptimizerSettings } from '../model/optimizer.js';
 import { SETTINGS } from '../settings/training.js';
@@ -21,6 +21,8 @@ export const EXIT_DIVERGED = 3;
 
 export interface TrainSettings {
   backend: BackendChoice;
+  /** The CPU backend's threads. */
+  threads: CpuThreads;
   hiddenSizes: number[];
   window: number;
   batchSize: number;
@@ -47,6 +49,7 @@ export function readTrainSettings(argv: string[]): TrainSettings {
   if (load?.normalisation !== undefined && data.normalize === undefined) data.normalize = load.normalisation.method;
   return {
     backend: option(values, CLI_SETTINGS.backend),
+    threads: option(values, SETTINGS.threads),
     hiddenSizes: option(values, SETTINGS.hidden, load?.config.hiddenSizes),
     window,
     batchSize: option(values, SETTINGS.batch),
@@ -104,7 +107,7 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
   const run = runFor(s);
   const { train: data, validation } = run.prepared;
   SETTINGS.batch.within({ max: data.count }).check(s.batchSize, '--batch');
-  const { backend, note, close } = await openBackend(s.backend, run.layout);
+  const { backend, note, close } = await openBackend(s.backend, run.layout, s.threads);
   if (!s.json) log(note);
   try {
     backend.setParams(run.params);
@@ -151,6 +154,8 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
       fallback,
     );
     const stepsPerSecond = result.steps / result.seconds;
+    // What the CPU backend ran on (its thread count is measured once the data is set, so known only now).
+    const cpu = result.backend instanceof CpuBackend ? result.backend : null;
     const msPerEpoch = (1000 * result.seconds) / result.epochs;
     if (s.save !== undefined) {
       const params = await result.backend.readParams();
@@ -210,6 +215,8 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
           validationLosses: result.validationLosses,
           finalValidationLoss: finalValidation?.loss ?? null,
           diverged: result.diverged,
+          threads: cpu?.threads ?? null,
+          simd: cpu?.simd ?? null,
           gpu: backend.counters(),
           dispatchesPerStep: backend.dispatchesPerStep(),
         })}\n`,
@@ -219,7 +226,8 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
         log(
           `done: error ${result.losses[0].toFixed(4)} -> ${result.finalLoss.toFixed(4)}` +
             `${finalValidation ? ` (validation ${finalValidation.loss.toFixed(4)})` : ''} in ${result.seconds.toFixed(2)} s ` +
-            `(${Math.round(stepsPerSecond)} steps/s, ${msPerEpoch.toFixed(2)} ms/epoch, ${result.steps} steps)`,
+            `(${Math.round(stepsPerSecond)} steps/s, ${msPerEpoch.toFixed(2)} ms/epoch, ${result.steps} steps` +
+            `${cpu === null ? '' : `, ${cpu.threads} CPU thread${cpu.threads === 1 ? '' : 's'}`})`,
         );
       }
       const counters = backend.counters();

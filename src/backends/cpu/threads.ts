@@ -35,11 +35,16 @@ export const MAX_THREADS = 16;
 /** Threads for the fast kernels: a count, or 'auto' (every core, then the fastest count measured per batch size). */
 export type CpuThreads = number | 'auto';
 
-/** `value` as a thread choice, or an InputError on `field`: 'auto' or a whole number from 1 to MAX_THREADS. */
-export function checkThreads(value: unknown, field = 'threads'): CpuThreads {
+/** Whether `value` is a thread choice: 'auto' or a whole number from 1 to MAX_THREADS. */
+export function isThreadChoice(value: unknown): value is CpuThreads {
   const count = value as number;
-  if (value === 'auto' || (Number.isInteger(count) && count >= 1 && count <= MAX_THREADS)) return value as CpuThreads;
-  throw new InputError(field, `expected auto or a whole number from 1 to ${MAX_THREADS}, got ${describeValue(value)}`);
+  return value === 'auto' || (Number.isInteger(count) && count >= 1 && count <= MAX_THREADS);
+}
+
+/** `value` as a thread choice, or an InputError on `field` quoting `shown` (what was typed, say). */
+export function checkThreads(value: unknown, field = 'threads', shown: unknown = value): CpuThreads {
+  if (isThreadChoice(value)) return value;
+  throw new InputError(field, `expected auto or a whole number from 1 to ${MAX_THREADS}, got ${describeValue(shown)}`);
 }
 
 /**
