@@ -5,10 +5,12 @@
 //    samples included): each repetition runs the blog's numpy program (our port, `scripts/blog_lstm.py`),
 //    our fast kernels and our reference kernels, each in a fresh process (so our JIT and WebAssembly
 //    tier-up count, as they do for `npm run cli -- train`), in a rotating order so that load on a
-//    shared machine falls on all three alike. Steps/s is each program's own timing of its training
-//    loop (minibatch updates / seconds). Reported: median, spread (min-max), and the ratio to the seed
-//    (median of the per-repetition ratios).
-// 2. GFLOP/s at hidden 256, batch 64, window 10 (one input, one output): training steps only
+//    shared machine falls on all three alike. Our fast kernels run as the CLI runs them (relaxed SIMD
+//    where Node has it, the thread count measured: one at this size). Steps/s is each program's own
+//    timing of its training loop (minibatch updates / seconds). Reported: median, spread (min-max),
+//    and the ratio to the seed (median of the per-repetition ratios).
+// 2. GFLOP/s on one core at hidden 256, batch 64, window 10 (one input, one output; more threads and
+//    larger sizes: scripts/bench-cpu-sizes.ts): training steps only
 //    (trainEpoch with evaluate: false), after a warm-up, median of repetitions (src/bench/bench.ts's
 //    method). FLOPs per step from trainStepFlops (src/model/flops.ts): per LSTM layer
 //    3 · 2·B·T·4H·(I + H) (forward x W + y V, backward dW/dV and dx/dy), dense 3 · 2·B·H·O, update 2·P.
@@ -18,10 +20,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CpuKernels } from '../src/backends/cpu/cpuBackend.js';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
+import { createCpuBackend } from '../src/backends/cpu/createCpuBackend.js';
+import { allowRelaxedSimd, nodeThreadHost } from '../src/backends/cpu/nodeThreads.js';
 import { type BenchResult, benchCase } from '../src/bench/bench.js';
 import { trainStepFlops } from '../src/model/flops.js';
 import { startRun } from '../src/train/run.js';
 import { trainToEnd } from '../src/train/trainer.js';
+import { type Summary, summarise } from './summary.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BLOG_PROGRAM = join(repoRoot, 'scripts', 'blog_lstm.py');
@@ -35,8 +40,12 @@ interface RunResult {
   finalLoss: number;
 }
 
-/** One training run at the seed's defaults in this process (the child side of `runFresh`). */
+/**
+ * One training run at the seed's defaults in this process (the child side of `runFresh`), as the CLI
+ * runs it: relaxed SIMD where Node has it, the thread count measured ('auto'; one at this size).
+ */
 async function trainOnce(kernels: CpuKernels, seed: number): Promise<RunResult> {
+  allowRelaxedSimd();
   const { points, noise, window, hiddenSizes } = SEED_DEFAULTS;
   const run = startRun({
     seed,
@@ -44,9 +53,10 @@ async function trainOnce(kernels: CpuKernels, seed: number): Promise<RunResult> 
     window,
     hiddenSizes,
   });
-  const backend = new CpuBackend(run.layout, { kernels });
+  const backend = await createCpuBackend(run.layout, { kernels, threads: 'auto', host: nodeThreadHost });
   backend.setParams(run.params);
   const result = await trainToEnd(backend, run.prepared.train, run.rng, SEED_TRAINING);
+  backend.dispose();
   return { stepsPerSecond: result.steps / result.seconds, finalLoss: result.finalLoss };
 }
 
@@ -67,23 +77,6 @@ function runFresh(program: Program, seed: number): RunResult {
 function numpyEnv(): NodeJS.ProcessEnv {
   const { OPENBLAS_CORETYPE: _coreType, OPENBLAS_L2_SIZE: _l2Size, ...env } = process.env;
   return env;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : 0.5 * (sorted[mid - 1] + sorted[mid]);
-}
-
-interface Summary {
-  median: number;
-  min: number;
-  max: number;
-  runs: number[];
-}
-
-function summarise(runs: number[]): Summary {
-  return { median: median(runs), min: Math.min(...runs), max: Math.max(...runs), runs };
 }
 
 async function seedDefaults(reps: number, log: (line: string) => void) {
@@ -123,6 +116,7 @@ async function gflops(kernels: CpuKernels, steps: number, repetitions: number): 
 }
 
 async function main(): Promise<void> {
+  allowRelaxedSimd();
   const args = process.argv.slice(2);
   if (args[0] === '--child') {
     console.log(JSON.stringify(await trainOnce(args[1] as CpuKernels, Number(args[2]))));

@@ -1,10 +1,12 @@
 // A long run that shows resource hygiene: `node --expose-gc --import tsx --import ./scripts/register-raw.mjs
-// scripts/soak.ts cpu|webgpu EPOCHS`. Trains a small model for EPOCHS epochs and prints one JSON object:
-// GPU counters and the JS heap after warm-up and at the end, and (WebGPU) how many buffers it created
-// and how many were still alive after dispose().
+// scripts/soak.ts cpu|cpu-threads|webgpu EPOCHS`. Trains a small model for EPOCHS epochs and prints one
+// JSON object: GPU counters and the JS heap after warm-up and at the end, and how many buffers
+// (WebGPU) or worker threads (cpu-threads: two threads) were still alive after dispose().
 
 import type { Backend } from '../src/backends/backend.js';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
+import { createCpuBackend } from '../src/backends/cpu/createCpuBackend.js';
+import { liveNodeThreads, nodeThreadHost } from '../src/backends/cpu/nodeThreads.js';
 import { requestGpuContext } from '../src/backends/webgpu/context.js';
 import { nodeGpu } from '../src/backends/webgpu/nodeGpu.js';
 import { createWebGpuBackend } from '../src/backends/webgpu/webgpuBackend.js';
@@ -52,6 +54,10 @@ if (which === 'webgpu') {
   };
   backend = await createWebGpuBackend(context, run.layout);
   destroyContext = () => context.destroy();
+} else if (which === 'cpu-threads') {
+  backend = await createCpuBackend(run.layout, { threads: 2, host: nodeThreadHost });
+  if ((backend as CpuBackend).threads !== 2)
+    throw new Error(`expected 2 threads: ${(backend as CpuBackend).threadsNote}`);
 } else {
   backend = new CpuBackend(run.layout);
 }
@@ -72,6 +78,10 @@ for (;;) {
 }
 const end = { heap: heap(), counters: counters(), created };
 await backend.dispose();
-const aliveAfterDispose = liveBuffers.size;
+// Node ends a terminated worker soon after, not at once.
+for (const deadline = Date.now() + 5000; liveNodeThreads() > 0 && Date.now() < deadline; ) {
+  await new Promise((resolve) => setTimeout(resolve, 10));
+}
+const aliveAfterDispose = which === 'cpu-threads' ? liveNodeThreads() : liveBuffers.size;
 destroyContext();
 console.log(JSON.stringify({ backend: which, epochs, finalLoss, warm, end, aliveAfterDispose }));

@@ -29,9 +29,29 @@ describe('app settings', () => {
           optimizer: DEFAULT_OPTIMIZER,
           loss: 'sse',
           lrDecay: 1,
+          threads: 'auto',
         },
       },
     });
+  });
+
+  it('takes the CPU threads as auto or a whole number from 1 to 16', () => {
+    const withThreads = (threads: string) => parseSettings({ ...defaultFieldValues(), threads });
+    for (const [text, threads] of [
+      ['auto', 'auto'],
+      [' auto ', 'auto'],
+      ['1', 1],
+      ['16', 16],
+    ] as const) {
+      const result = withThreads(text);
+      expect(result.ok && result.settings.train.threads, text).toBe(threads);
+    }
+    for (const text of ['0', '17', '2.5', 'many', '']) {
+      expect(withThreads(text)).toEqual({
+        ok: false,
+        errors: { threads: `expected auto or a whole number from 1 to 16, got ${JSON.stringify(text)}` },
+      });
+    }
   });
 
   it('reads stacked hidden sizes and tolerates spaces', () => {

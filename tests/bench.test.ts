@@ -35,6 +35,9 @@ describe('bench on the cpu', () => {
     expect(result.gflops).toBeCloseTo(result.flopsPerStep / (result.msPerStep * 1e6), 6);
     expect(result.dispatchesPerStep).toBeNull();
     expect(result.kernelMs).toBeUndefined();
+    // What the CPU backend ran on: one thread here, and the kernels' SIMD variant.
+    expect(result.threads).toBe(1);
+    expect(['simd', 'relaxedSimd']).toContain(result.simd);
   });
 
   it('reports a backend that is not available as skipped, with the reason', async () => {
@@ -112,20 +115,29 @@ describe('speed-ups, crossover and export', () => {
     expect(resultsFromCsv(resultsToCsv(results))).toEqual(results);
     expect(JSON.parse(JSON.stringify(results))).toEqual(results);
   });
-  it('appends the kernel times as the last CSV columns and still reads files written before them', () => {
-    const csv = resultsToCsv(results);
-    const [header, , , , , gpuRow] = csv.split('\n');
-    expect(header).toMatch(/,skipped,kernelForwardMs,kernelBackwardMs,kernelWeightGradientsMs,kernelUpdateMs$/);
-    expect(gpuRow).toMatch(/,0\.25,0\.5,0\.125,0\.01$/);
-    // A file of the columns up to `skipped` (rows without quoted commas, so they can be cut here).
-    const ran = results.filter((r) => r.skipped === null);
-    const older = resultsToCsv(ran)
-      .split('\n')
-      .map((line) => line.split(',').slice(0, -4).join(','))
-      .join('\n');
-    const read = resultsFromCsv(older);
-    expect(read).toEqual(ran.map(({ kernelMs: _, ...older }) => older));
-    for (const r of read) expect('kernelMs' in r).toBe(false);
+  it('appends the kernel times, then the CPU threads and SIMD variant, as the last CSV columns, and still reads files written before them', () => {
+    const withCpu = results.map((r) => (r.backend === 'cpu' ? { ...r, threads: 2, simd: 'relaxedSimd' } : r));
+    const csv = resultsToCsv(withCpu);
+    expect(resultsFromCsv(csv)).toEqual(withCpu);
+    const [header, cpuRow, , , , gpuRow] = csv.split('\n');
+    expect(header).toMatch(
+      /,skipped,kernelForwardMs,kernelBackwardMs,kernelWeightGradientsMs,kernelUpdateMs,threads,simd$/,
+    );
+    expect(cpuRow).toMatch(/,,,,,2,relaxedSimd$/);
+    expect(gpuRow).toMatch(/,0\.25,0\.5,0\.125,0\.01,,$/);
+    // Files of the columns up to the kernel times, and up to `skipped` (rows without quoted commas,
+    // so they can be cut here).
+    const ran = withCpu.filter((r) => r.skipped === null);
+    const cut = (columns: number) =>
+      resultsToCsv(ran)
+        .split('\n')
+        .map((line) => line.split(',').slice(0, -columns).join(','))
+        .join('\n');
+    const withoutCpu = ran.map(({ threads: _t, simd: _s, ...rest }) => rest);
+    expect(resultsFromCsv(cut(2))).toEqual(withoutCpu);
+    const read = resultsFromCsv(cut(6));
+    expect(read).toEqual(withoutCpu.map(({ kernelMs: _, ...older }) => older));
+    for (const r of read) expect('kernelMs' in r || 'threads' in r || 'simd' in r).toBe(false);
   });
 });
 

@@ -38,6 +38,9 @@ describe('cli train', () => {
     expect(out.stepsPerSecond).toBeCloseTo(out.steps / out.seconds, 6);
     expect(out.msPerEpoch).toBeCloseTo((1000 * out.seconds) / 12, 6);
     expect(out.gpu).toBeNull();
+    // The CPU backend's threads ('auto' by default: measured, so 1 or more) and SIMD variant.
+    expect(out.threads).toBeGreaterThanOrEqual(1);
+    expect(['simd', 'relaxedSimd']).toContain(out.simd);
     const model = readModelFile(JSON.parse(readFileSync(save, 'utf8')));
     expect(model.config.hiddenSizes).toEqual([6, 5]);
   });
@@ -46,7 +49,18 @@ describe('cli train', () => {
     const { status, stdout } = cli('train', '--backend', 'cpu', '--epochs', '20', '--report', '10');
     expect(status).toBe(0);
     expect(stdout).toMatch(/epoch 10\/20 {2}error \d/);
-    expect(stdout).toMatch(/done: error .* -> .* steps\/s/);
+    expect(stdout).toMatch(/done: error .* -> .* steps\/s.*, \d+ CPU threads?\)/);
+  });
+
+  it('--threads sets the CPU backend’s threads, and says how many it ran on', () => {
+    const { status, stdout } = cli('train', '--backend', 'cpu', '--epochs', '3', '--threads', '2', '--json');
+    expect(status).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(out.threads).toBe(2);
+    const one = JSON.parse(cli('train', '--backend', 'cpu', '--epochs', '3', '--threads', '1', '--json').stdout);
+    expect(one.threads).toBe(1);
+    // Any thread count gives exactly the one-thread results.
+    expect(out.losses).toEqual(one.losses);
   });
 });
 
@@ -273,6 +287,9 @@ describe('cli bench', () => {
       // The GPU's split of a step (SwiftShader here offers timestamp-query); none on the CPU.
       if (r.backend === 'cpu') expect(r.kernelMs).toBeUndefined();
       else expect(Object.keys(r.kernelMs)).toEqual(['forward', 'backward', 'weightGradients', 'update']);
+      // What a CPU case ran on; nothing of the kind on the GPU.
+      if (r.backend === 'cpu') expect(r.threads).toBeGreaterThanOrEqual(1);
+      else expect(r.threads).toBeUndefined();
     }
     expect(out.results.map((r: { backend: string; hidden: number }) => `${r.backend}:${r.hidden}`)).toEqual([
       'cpu:4',
@@ -375,6 +392,12 @@ describe('cli bad input: exit 2 and one clear line', () => {
       /hidden: the model would have .* parameters; at most/,
     ],
     ['backend', ['train', '--backend', 'tpu'], /--backend: expected one of auto, cpu, webgpu/],
+    ['threads', ['train', '--threads', '17'], /--threads: expected auto or a whole number from 1 to 16, got "17"/],
+    [
+      'bench threads',
+      ['bench', '--threads', 'all'],
+      /--threads: expected auto or a whole number from 1 to 16, got "all"/,
+    ],
     ['missing file option', ['gradients', '--batch', 'x.json'], /--model: is required/],
     ['missing file', ['gradients', '--model', join(tmp, 'nope.json'), '--batch', 'x'], /--model: cannot read .*ENOENT/],
     ['truncated JSON', ['gradients', '--model', truncated, '--batch', join(tiny, 'batch.json')], /not valid JSON/],

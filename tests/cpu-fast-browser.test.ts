@@ -2,7 +2,9 @@
 // network (the WebAssembly bytes are inside the bundle). The page carries the app's kind of
 // Content-Security-Policy: without 'wasm-unsafe-eval' the main thread cannot compile WebAssembly, so
 // the backend must fall back to the reference kernels there and say so, while a worker (whose policy
-// comes from its own response) runs the fast kernels.
+// comes from its own response) runs the fast kernels. On a cross-origin isolated page (served with
+// COOP and COEP, as `npm run dev` and `npm run preview` do) the worker runs them on two threads of its
+// own, with relaxed SIMD; elsewhere on one, and says why.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -19,39 +21,58 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Runs in the page and in the worker: fast (default) against reference kernels on one batch. */
 const ENTRY = `
 import { CpuBackend, fastKernelsProblem } from ${JSON.stringify(join(repoRoot, 'src/backends/cpu/cpuBackend.ts'))};
+import { browserThreadHost } from ${JSON.stringify(join(repoRoot, 'src/backends/cpu/browserThreads.ts'))};
+import { createCpuBackend } from ${JSON.stringify(join(repoRoot, 'src/backends/cpu/createCpuBackend.ts'))};
 import { Rng } from ${JSON.stringify(join(repoRoot, 'src/data/rng.ts'))};
 import { initParams } from ${JSON.stringify(join(repoRoot, 'src/model/init.ts'))};
 import { paramLayout } from ${JSON.stringify(join(repoRoot, 'src/model/layout.ts'))};
 
-async function compare() {
-  const layout = paramLayout({ inputSize: 2, hiddenSizes: [13, 6], outputSize: 2, window: 5 });
-  const rng = new Rng(3);
+/** Gradients of one batch of B rows on a stacked model, from two backends given the same parameters. */
+async function gradientsOf(first, second, B, seed) {
+  const layout = first.layout;
+  const rng = new Rng(seed);
   const params = initParams(layout, rng);
-  const B = 7;
   const x = Float32Array.from({ length: B * 5 * 2 }, () => rng.normal());
   const t = Float32Array.from({ length: B * 2 }, () => rng.normal());
+  first.setParams(params);
+  second.setParams(params);
+  return [await first.gradients(x, t, B), await second.gradients(x, t, B)];
+}
+
+const layout = paramLayout({ inputSize: 2, hiddenSizes: [13, 6], outputSize: 2, window: 5 });
+
+async function compare() {
   const chosen = new CpuBackend(layout);
-  const reference = new CpuBackend(layout, { kernels: 'reference' });
-  chosen.setParams(params);
-  reference.setParams(params);
-  const a = await chosen.gradients(x, t, B);
-  const b = await reference.gradients(x, t, B);
+  const [a, b] = await gradientsOf(chosen, new CpuBackend(layout, { kernels: 'reference' }), 7, 3);
   let diff = Math.abs(a.loss - b.loss);
   for (let p = 0; p < a.grads.length; p++) diff = Math.max(diff, Math.abs(a.grads[p] - b.grads[p]));
   return { kernels: chosen.kernels, problem: fastKernelsProblem(), diff };
 }
 
+/** Two threads (where the page allows them) against one, on one batch: the results must be identical. */
+async function compareThreads() {
+  const threaded = await createCpuBackend(layout, { threads: 2, host: browserThreadHost });
+  const [a, b] = await gradientsOf(threaded, new CpuBackend(layout, { simd: threaded.simd }), 9, 4);
+  let identical = a.loss === b.loss;
+  for (let p = 0; p < a.grads.length; p++) identical &&= a.grads[p] === b.grads[p];
+  const result = { threads: threaded.threads, note: threaded.threadsNote, simd: threaded.simd, identical };
+  threaded.dispose();
+  return { ...result, isolated: self.crossOriginIsolated };
+}
+
 if (typeof window === 'undefined') {
-  self.onmessage = async () => self.postMessage(await compare());
+  self.onmessage = async (event) => self.postMessage(await (event.data === 'threads' ? compareThreads() : compare()));
 } else {
   window.compare = compare;
-  window.compareInWorker = () =>
+  const inWorker = (job) =>
     new Promise((resolve, reject) => {
-      const worker = new Worker('/bundle.js', { type: 'module' });
+      const worker = new Worker(new URL('bundle.js', location.href), { type: 'module' });
       worker.onmessage = (event) => resolve(event.data);
       worker.onerror = (event) => reject(new Error(event.message));
-      worker.postMessage('go');
+      worker.postMessage(job);
     });
+  window.compareInWorker = () => inWorker('compare');
+  window.compareThreadsInWorker = () => inWorker('threads');
 }
 `;
 
@@ -63,6 +84,14 @@ interface Comparison {
   kernels: string;
   problem: string | null;
   diff: number;
+}
+
+interface ThreadComparison {
+  threads: number;
+  note: string | null;
+  simd: string | null;
+  identical: boolean;
+  isolated: boolean;
 }
 
 let server: Server;
@@ -77,25 +106,36 @@ beforeAll(async () => {
     const output = (await build({
       configFile: false,
       logLevel: 'silent',
+      // As the app's build: asset URLs relative to the bundle, so they stay under /coi/.
+      base: './',
       build: {
         write: false,
         minify: false,
         lib: { entry, formats: ['es'], fileName: 'bundle' },
       },
     })) as Rollup.RollupOutput[];
-    const bundle = output[0].output[0].code;
+    // The bundle and the chunks it starts workers from (the CPU threads' entry).
+    const files = new Map(
+      output[0].output.map((file) => [`/${file.fileName}`, file.type === 'chunk' ? file.code : file.source]),
+    );
     server = createServer((request, response) => {
       const url = new URL(request.url ?? '/', 'http://localhost');
-      if (url.pathname === '/bundle.js') {
-        response.writeHead(200, { 'content-type': 'text/javascript' });
-        response.end(bundle);
+      // Under /coi/ every response carries what makes a page cross-origin isolated.
+      const isolated = url.pathname.startsWith('/coi/');
+      const headers = isolated
+        ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' }
+        : {};
+      const file = files.get(isolated ? url.pathname.slice('/coi'.length) : url.pathname);
+      if (file !== undefined) {
+        response.writeHead(200, { 'content-type': 'text/javascript', ...headers });
+        response.end(file);
         return;
       }
       const csp = url.searchParams.get('csp') === 'wasm' ? WASM_CSP : APP_CSP;
-      response.writeHead(200, { 'content-type': 'text/html' });
+      response.writeHead(200, { 'content-type': 'text/html', ...headers });
       response.end(
         `<!doctype html><meta http-equiv="Content-Security-Policy" content="${csp}">` +
-          '<script type="module" src="/bundle.js"></script>',
+          '<script type="module" src="bundle.js"></script>',
       );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -111,12 +151,16 @@ afterAll(async () => {
   await new Promise((resolve) => server?.close(resolve));
 });
 
-async function runInPage(csp: 'app' | 'wasm', where: 'compare' | 'compareInWorker'): Promise<Comparison> {
+async function runInPage<T = Comparison>(
+  csp: 'app' | 'wasm',
+  where: 'compare' | 'compareInWorker' | 'compareThreadsInWorker',
+  isolated = false,
+): Promise<T> {
   const page = await browser.newPage();
   try {
-    await page.goto(`${origin}/?csp=${csp}`);
+    await page.goto(`${origin}${isolated ? '/coi/' : '/'}?csp=${csp}`);
     await page.waitForFunction(() => 'compare' in window);
-    return (await page.evaluate(`window.${where}()`)) as Comparison;
+    return (await page.evaluate(`window.${where}()`)) as T;
   } finally {
     await page.close();
   }
@@ -133,6 +177,17 @@ describe('fast CPU kernels in Chromium', () => {
     const result = await runInPage('wasm', 'compare');
     expect(result).toMatchObject({ kernels: 'fast', problem: null });
     expect(result.diff).toBeLessThan(1e-4);
+  });
+
+  it('run on two threads in a worker of a cross-origin isolated page, with relaxed SIMD, exactly as on one', async () => {
+    const result = await runInPage<ThreadComparison>('app', 'compareThreadsInWorker', true);
+    expect(result).toEqual({ threads: 2, note: null, simd: 'relaxedSimd', identical: true, isolated: true });
+  });
+
+  it('run on one thread, and say why, where the page is not cross-origin isolated', async () => {
+    const result = await runInPage<ThreadComparison>('app', 'compareThreadsInWorker');
+    expect(result).toMatchObject({ threads: 1, isolated: false, identical: true });
+    expect(result.note).toBe('one thread: CPU threads cannot run here: this page is not cross-origin isolated');
   });
 
   it('fall back to the reference kernels, and say why, where the policy forbids WebAssembly', async () => {

@@ -1,12 +1,13 @@
 // Resource hygiene over a long run (issue: reliability): after warm-up no GPU buffer is created, the
-// JS heap stays flat over 1,000 epochs, and dispose() destroys every buffer the backend made. Runs
-// in a child process with --expose-gc so heap figures are after full collections.
+// JS heap stays flat over 1,000 epochs (on the CPU with and without threads), and dispose() destroys
+// every buffer the backend made and ends every thread it started. Runs in a child process with
+// --expose-gc so heap figures are after full collections.
 
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from './helpers.js';
 
-function soak(backend: 'cpu' | 'webgpu', epochs: number) {
+function soak(backend: 'cpu' | 'cpu-threads' | 'webgpu', epochs: number) {
   const result = spawnSync(
     process.execPath,
     [
@@ -32,6 +33,13 @@ describe('1,000 epochs keep allocations flat', () => {
     const out = soak('cpu', 1000);
     expect(Number.isFinite(out.finalLoss)).toBe(true);
     expect(out.end.heap - out.warm.heap).toBeLessThan(HEAP_SLACK);
+  });
+
+  it('cpu on two threads: the heap stays flat, and dispose ends both threads', () => {
+    const out = soak('cpu-threads', 1000);
+    expect(Number.isFinite(out.finalLoss)).toBe(true);
+    expect(out.end.heap - out.warm.heap).toBeLessThan(HEAP_SLACK);
+    expect(out.aliveAfterDispose).toBe(0);
   });
 
   it('webgpu: no buffer created after warm-up, the heap stays flat, dispose destroys every buffer', () => {

@@ -32,6 +32,12 @@ export class BackendPicker {
     private probe: Promise<GpuProbe>,
     private readonly deps: BackendPickerDeps,
   ) {
+    // The CPU backend's threads need shared memory, which only a cross-origin isolated page has.
+    if (!crossOriginIsolated) {
+      const cpuNote = byId('cpu-note', HTMLParagraphElement);
+      setText(cpuNote, 'CPU: one thread: this page is not cross-origin isolated.');
+      cpuNote.hidden = false;
+    }
     this.fieldset.addEventListener('change', () => {
       this.picked = true;
       deps.onPick();

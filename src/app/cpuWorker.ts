@@ -6,9 +6,13 @@
 // minibatch order match any other backend's run.
 //
 // WebAssembly (the CPU kernels' fast path) compiles here: index.html's Content-Security-Policy is a
-// meta tag, which binds the document only, so the page's script-src needs no 'wasm-unsafe-eval'.
+// meta tag, which binds the document only, so the page's script-src needs no 'wasm-unsafe-eval'. On a
+// cross-origin isolated page the backend starts threads of its own from here (browserThreads.ts),
+// as many as the run's `threads` setting asks ('auto': measured); elsewhere it runs on one.
 
-import { CpuBackend } from '../backends/cpu/cpuBackend.js';
+import { browserThreadHost } from '../backends/cpu/browserThreads.js';
+import type { CpuBackend } from '../backends/cpu/cpuBackend.js';
+import { createCpuBackend } from '../backends/cpu/createCpuBackend.js';
 import { runSweep } from '../bench/bench.js';
 import { startRun } from '../train/run.js';
 import { describeFailure } from './failure.js';
@@ -58,7 +62,7 @@ async function train(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
     const { request, resume } = message;
     if (message.paused) control.pause();
     const run = startRun(request.run, request.model);
-    backend = new CpuBackend(run.layout);
+    backend = await createCpuBackend(run.layout, { threads: request.train.threads, host: browserThreadHost });
     if (request.forecastOnly) {
       postSnapshot(await forecastSnapshot(backend, run, request.train.batchSize));
       post({ type: 'ended', end: { outcome: 'finished', message: null } });
@@ -77,7 +81,7 @@ async function bench(message: Extract<ToWorker, { type: 'bench' }>): Promise<voi
   try {
     await runSweep(
       message.spec,
-      { cpu: async (layout) => new CpuBackend(layout) },
+      { cpu: (layout) => createCpuBackend(layout, { threads: 'auto', host: browserThreadHost }) },
       message.options,
       (result, index, total) => post({ type: 'bench-result', result, index, total }),
     );

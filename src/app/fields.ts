@@ -100,6 +100,7 @@ const LOOKS = {
   },
   seed: { label: 'Seed', group: 'training', hint: 'data, weights, batches' },
   report: { label: 'Report every', group: 'training', hint: 'epochs between updates' },
+  threads: { label: 'CPU threads', group: 'training', hint: 'auto: the fastest count, measured; or 1 to 16' },
 } satisfies Partial<Record<SettingName, FieldLook>>;
 
 export type FieldName = keyof typeof LOOKS;

@@ -4,6 +4,7 @@
 // bounds the page keeps its own memory budget (PAGE_LIMITS). The data's own limits (a CSV's rows)
 // are checked when the data is prepared (dataView.ts), with the same messages.
 
+import type { CpuThreads } from '../backends/cpu/threads.js';
 import type { BundledName, StockSymbol } from '../data/bundled.js';
 import type { SeriesSpec } from '../data/generators.js';
 import type { NormaliseMethod } from '../data/normalise.js';
@@ -53,6 +54,8 @@ export interface AppTrainOptions extends TrainOptions {
   optimizer: OptimizerSettings;
   loss: LossName;
   lrDecay: number;
+  /** The CPU backend's threads (one where the page is not cross-origin isolated). */
+  threads: CpuThreads;
 }
 
 export interface AppSettings {
@@ -125,6 +128,7 @@ export function parseSettings(values: FieldValues): ParseResult {
   const loss = read('loss', (t) => S.loss.parse(t));
   const seed = read('seed', (t) => S.seed.parse(t));
   const reportEvery = read('report', (t) => S.report.parse(t));
+  const threads = read('threads', (t) => S.threads.parse(t));
 
   if (
     Object.keys(errors).length > 0 ||
@@ -141,7 +145,8 @@ export function parseSettings(values: FieldValues): ParseResult {
     lrDecay === undefined ||
     loss === undefined ||
     seed === undefined ||
-    reportEvery === undefined
+    reportEvery === undefined ||
+    threads === undefined
   ) {
     return { ok: false, errors };
   }
@@ -155,7 +160,7 @@ export function parseSettings(values: FieldValues): ParseResult {
     ok: true,
     settings: {
       run: { seed, data, window, hiddenSizes, trainFraction: split, normalize },
-      train: { epochs, batchSize, learningRate, reportEvery, optimizer, loss, lrDecay },
+      train: { epochs, batchSize, learningRate, reportEvery, optimizer, loss, lrDecay, threads },
     },
   };
 }

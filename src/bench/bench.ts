@@ -42,6 +42,9 @@ export interface BenchResult extends BenchCase {
    * null, so that results without it, older ones included, come back from the CSV as they were).
    */
   kernelMs?: KernelTimes;
+  /** CPU backend only (absent elsewhere): the threads its steps ran on, and its kernels' SIMD variant. */
+  threads?: number;
+  simd?: string;
 }
 
 export interface BenchOptions {
@@ -92,6 +95,15 @@ function skippedResult(c: BenchCase, flopsPerStep: number, options: BenchOptions
     repetitions: 0,
     steps: options.steps,
     skipped: reason,
+  };
+}
+
+/** A CPU backend's threads and SIMD variant, read structurally (this file is in the page's bundle, the CPU backend is not). */
+function cpuDetails(backend: Backend): { threads?: number; simd?: string } {
+  const { threads, simd } = backend as { threads?: unknown; simd?: unknown };
+  return {
+    ...(typeof threads === 'number' ? { threads } : {}),
+    ...(typeof simd === 'string' ? { simd } : {}),
   };
 }
 
@@ -159,6 +171,7 @@ export async function benchCase(
       steps: options.steps,
       skipped: null,
       ...(kernelMs === null ? {} : { kernelMs }),
+      ...cpuDetails(backend),
     };
   } catch (err) {
     if (err instanceof InputError || err instanceof RangeError) {
@@ -280,25 +293,37 @@ const KERNEL_COLUMNS = {
   kernelUpdateMs: 'update',
 } as const satisfies Record<string, keyof KernelTimes>;
 const KERNEL_COLUMN_NAMES = Object.keys(KERNEL_COLUMNS) as (keyof typeof KERNEL_COLUMNS)[];
+/** Appended after the kernel columns (CPU results only, empty elsewhere and absent from older files). */
+const CPU_COLUMNS = ['threads', 'simd'] as const;
 
 export function resultsToCsv(results: BenchResult[]): string {
   const text = (value: unknown): string => (value === null || value === undefined ? '' : String(value));
   const rows = results.map((r) => [
     ...CSV_COLUMNS.map((key) => text(r[key])),
     ...KERNEL_COLUMN_NAMES.map((column) => text(r.kernelMs?.[KERNEL_COLUMNS[column]])),
+    ...CPU_COLUMNS.map((key) => text(r[key])),
   ]);
-  return `${Papa.unparse({ fields: [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES], data: rows }, { newline: '\n' })}\n`;
+  const fields = [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES, ...CPU_COLUMNS];
+  return `${Papa.unparse({ fields, data: rows }, { newline: '\n' })}\n`;
 }
 
-/** Reads back what resultsToCsv wrote (numbers as numbers, empty as null; no kernel times, no kernelMs). */
+/**
+ * Reads back what resultsToCsv wrote, or an older file without the CPU or kernel columns (numbers as
+ * numbers, empty as null; no kernel times, no kernelMs; no threads or simd, none of those keys).
+ */
 export function resultsFromCsv(text: string): BenchResult[] {
   // papaparse (the project's CSV parser) splits rows and quoted fields; the checks are ours.
   const rows = Papa.parse<string[]>(text.replace(/\r?\n$/, ''), { delimiter: ',', newline: '\n' }).data.map((row) =>
     row.map((cell) => cell.replace(/\r$/, '')),
   );
-  const header = rows.shift();
-  const current = [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES].join(',');
-  if (header === undefined || (header.join(',') !== current && header.join(',') !== CSV_COLUMNS.join(','))) {
+  const header = rows.shift()?.join(',');
+  const headers = [
+    CSV_COLUMNS,
+    [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES],
+    [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES, ...CPU_COLUMNS],
+  ];
+  const current = headers[headers.length - 1].join(',');
+  if (header === undefined || !headers.some((h) => h.join(',') === header)) {
     throw new InputError('csv', `expected the header ${current}`);
   }
   const numberOrNull = (text: string): number | null => (text === '' ? null : Number(text));
@@ -318,6 +343,10 @@ export function resultsFromCsv(text: string): BenchResult[] {
       else kernelMs[KERNEL_COLUMNS[column]] = value;
     });
     if (complete) record.kernelMs = kernelMs;
+    const at = CSV_COLUMNS.length + KERNEL_COLUMN_NAMES.length;
+    const [threads = '', simd = ''] = row.slice(at, at + CPU_COLUMNS.length);
+    if (threads !== '') record.threads = Number(threads);
+    if (simd !== '') record.simd = simd;
     return record as unknown as BenchResult;
   });
 }

@@ -2,7 +2,9 @@
 // adapter exists, else the CPU), and a line saying which was picked and on what.
 
 import type { AdapterDescription, Backend, BackendName } from '../backends/backend.js';
-import { CpuBackend } from '../backends/cpu/cpuBackend.js';
+import type { CpuThreads } from '../backends/cpu/cpuBackend.js';
+import { createCpuBackend } from '../backends/cpu/createCpuBackend.js';
+import { nodeThreadHost } from '../backends/cpu/nodeThreads.js';
 import { type GpuContext, requestGpuContext } from '../backends/webgpu/context.js';
 import { nodeGpu } from '../backends/webgpu/nodeGpu.js';
 import { createWebGpuBackend } from '../backends/webgpu/webgpuBackend.js';
@@ -37,16 +39,27 @@ export interface OpenedBackend {
   close(): void;
 }
 
-export async function openBackend(choice: BackendChoice, layout: ParamLayout): Promise<OpenedBackend> {
-  if (choice === 'cpu') {
-    const backend = new CpuBackend(layout);
-    return { backend, note: 'backend: cpu', close: () => backend.dispose() };
-  }
+/** The CPU backend on `threads` threads of this machine; the note says why where it has fewer. */
+async function openCpu(layout: ParamLayout, threads: CpuThreads, why: string | null): Promise<OpenedBackend> {
+  const backend = await createCpuBackend(layout, { threads, host: nodeThreadHost });
+  const notes = [why, backend.threadsNote].filter((n) => n !== null);
+  return {
+    backend,
+    note: `backend: cpu${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`,
+    close: () => backend.dispose(),
+  };
+}
+
+export async function openBackend(
+  choice: BackendChoice,
+  layout: ParamLayout,
+  threads: CpuThreads = 'auto',
+): Promise<OpenedBackend> {
+  if (choice === 'cpu') return openCpu(layout, threads, null);
   const gpu = await openGpu();
   if ('reason' in gpu) {
     if (choice === 'webgpu') throw new InputError('--backend', `webgpu is not available: ${gpu.reason}`);
-    const backend = new CpuBackend(layout);
-    return { backend, note: `backend: cpu (auto: ${gpu.reason})`, close: () => backend.dispose() };
+    return openCpu(layout, threads, `auto: ${gpu.reason}`);
   }
   const { context } = gpu;
   try {
@@ -65,8 +78,11 @@ export async function openBackend(choice: BackendChoice, layout: ParamLayout): P
   }
 }
 
-/** Openers for the benchmark: one device shared by every WebGPU case. */
-export async function backendOpeners(backends: BackendName[]): Promise<{
+/** Openers for the benchmark: one device shared by every WebGPU case; the CPU's on `threads` threads. */
+export async function backendOpeners(
+  backends: BackendName[],
+  threads: CpuThreads = 'auto',
+): Promise<{
   openers: Partial<Record<BackendName, BackendOpener>>;
   adapter: AdapterDescription | null;
   notes: string[];
@@ -75,7 +91,7 @@ export async function backendOpeners(backends: BackendName[]): Promise<{
   const openers: Partial<Record<BackendName, BackendOpener>> = {};
   const notes: string[] = [];
   let context: GpuContext | null = null;
-  if (backends.includes('cpu')) openers.cpu = async (layout) => new CpuBackend(layout);
+  if (backends.includes('cpu')) openers.cpu = (layout) => createCpuBackend(layout, { threads, host: nodeThreadHost });
   if (backends.includes('webgpu')) {
     const gpu = await openGpu();
     if ('reason' in gpu) notes.push(`webgpu: skipped, ${gpu.reason}`);

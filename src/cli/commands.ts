@@ -100,6 +100,7 @@ export const COMMANDS: readonly Command[] = [
       S['clip-norm'],
       S['lr-decay'],
       S.loss,
+      S.threads,
       C.load,
       C.save,
       C.json,

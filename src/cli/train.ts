@@ -3,7 +3,7 @@
 // model. Without --json it prints progress and a summary for a person; with --json, stdout is
 // exactly one JSON object (see README, "train --json").
 
-import { CpuBackend } from '../backends/cpu/cpuBackend.js';
+import { CpuBackend, type CpuThreads } from '../backends/cpu/cpuBackend.js';
 import { type Model, toModelFile } from '../model/modelFile.js';
 import { DEFAULT_OPTIMIZER, type LossName, type OptimizerSettings } from '../model/optimizer.js';
 import { SETTINGS } from '../settings/training.js';
@@ -20,6 +20,8 @@ export const EXIT_DIVERGED = 3;
 
 export interface TrainSettings {
   backend: BackendChoice;
+  /** The CPU backend's threads. */
+  threads: CpuThreads;
   hiddenSizes: number[];
   window: number;
   batchSize: number;
@@ -46,6 +48,7 @@ export function readTrainSettings(argv: string[]): TrainSettings {
   if (load?.normalisation !== undefined && data.normalize === undefined) data.normalize = load.normalisation.method;
   return {
     backend: option(values, CLI_SETTINGS.backend),
+    threads: option(values, SETTINGS.threads),
     hiddenSizes: option(values, SETTINGS.hidden, load?.config.hiddenSizes),
     window,
     batchSize: option(values, SETTINGS.batch),
@@ -105,7 +108,7 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
   const run = runFor(s);
   const { train: data, validation } = run.prepared;
   SETTINGS.batch.within({ max: data.count }).check(s.batchSize, '--batch');
-  const { backend, note, close } = await openBackend(s.backend, run.layout);
+  const { backend, note, close } = await openBackend(s.backend, run.layout, s.threads);
   if (!s.json) log(note);
   try {
     backend.setParams(run.params);
@@ -152,6 +155,8 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
       fallback,
     );
     const stepsPerSecond = result.steps / result.seconds;
+    // What the CPU backend ran on (its thread count is measured once the data is set, so known only now).
+    const cpu = result.backend instanceof CpuBackend ? result.backend : null;
     const msPerEpoch = (1000 * result.seconds) / result.epochs;
     if (s.save !== undefined) {
       const params = await result.backend.readParams();
@@ -211,6 +216,8 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
           validationLosses: result.validationLosses,
           finalValidationLoss: finalValidation?.loss ?? null,
           diverged: result.diverged,
+          threads: cpu?.threads ?? null,
+          simd: cpu?.simd ?? null,
           gpu: backend.gpu?.counters() ?? null,
           dispatchesPerStep: backend.gpu?.dispatchesPerStep() ?? null,
         })}\n`,
@@ -220,7 +227,8 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
         log(
           `done: error ${result.losses[0].toFixed(4)} -> ${result.finalLoss.toFixed(4)}` +
             `${finalValidation ? ` (validation ${finalValidation.loss.toFixed(4)})` : ''} in ${result.seconds.toFixed(2)} s ` +
-            `(${Math.round(stepsPerSecond)} steps/s, ${msPerEpoch.toFixed(2)} ms/epoch, ${result.steps} steps)`,
+            `(${Math.round(stepsPerSecond)} steps/s, ${msPerEpoch.toFixed(2)} ms/epoch, ${result.steps} steps` +
+            `${cpu === null ? '' : `, ${cpu.threads} CPU thread${cpu.threads === 1 ? '' : 's'}`})`,
         );
       }
       const counters = backend.gpu?.counters() ?? null;

@@ -6,6 +6,7 @@ import { DEFAULT_SWEEP } from '../bench/bench.js';
 import { describeValue, InputError } from '../model/errors.js';
 import { LIMITS } from '../model/validate.js';
 import { custom, defineTable, real, whole, wholeList } from './setting.js';
+import { cpuThreads } from './training.js';
 
 const BENCH_BACKENDS: readonly BackendName[] = ['cpu', 'webgpu'];
 
@@ -51,4 +52,5 @@ export const BENCH_SETTINGS = defineTable({
     max: 86_400,
     help: 'seconds per case after which it stops early with fewer repetitions',
   }),
+  threads: cpuThreads,
 });

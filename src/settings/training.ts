@@ -4,12 +4,14 @@
 // points, windows of 10, 30 hidden units, batch 8, SGD at 0.01, 101 epochs); bounds are generous
 // for real use and small enough that a typo cannot exhaust memory.
 
+import { type CpuThreads, checkThreads, isThreadChoice, MAX_THREADS } from '../backends/cpu/threads.js';
 import { BUNDLED_NAMES, STOCK_SYMBOLS } from '../data/bundled.js';
 import { MAX_MAGNITUDE, MAX_POINTS, SERIES_KINDS } from '../data/generators.js';
 import { NORMALISE_METHODS } from '../data/normalise.js';
 import { DEFAULT_OPTIMIZER, LOSSES, OPTIMIZERS, type OptimizerSettings } from '../model/optimizer.js';
 import { LIMITS } from '../model/validate.js';
-import { choice, defineTable, optional, real, type Setting, whole, wholeList } from './setting.js';
+import { readDecimal } from './number.js';
+import { choice, custom, defineTable, optional, real, type Setting, whole, wholeList } from './setting.js';
 
 /** Far beyond any rate that trains (the error diverges well before), well within float32. */
 const MAX_LEARNING_RATE = 1e6;
@@ -21,6 +23,16 @@ export const MISSING_VALUES = ['refuse', 'drop'] as const;
 
 /** Bundled and CSV data hold out the last 20% and are z-scored; a generated series trains on all, as is. */
 export const REAL_DATA_DEFAULTS = { split: 0.8, normalise: 'z-score' } as const;
+
+/** The CPU backend's threads (training and the benchmark): 'auto' measures the fastest count. */
+export const cpuThreads = custom<CpuThreads>({
+  default: 'auto',
+  placeholder: `auto|1..${MAX_THREADS}`,
+  valid: `auto or a whole number from 1 to ${MAX_THREADS}`,
+  help: 'the CPU backend’s threads; auto times 1, 2, 4, … when training starts and keeps the fastest',
+  parse: (text, field) => checkThreads(text.trim() === 'auto' ? 'auto' : readDecimal(text), field, text),
+  isValid: isThreadChoice,
+});
 
 export const SETTINGS = defineTable({
   // ---- Data ----
@@ -153,6 +165,7 @@ export const SETTINGS = defineTable({
     help: 'seed for data noise, initial weights and minibatch order',
   }),
   report: whole({ default: 10, min: 1, max: MAX_COUNT, help: 'epochs between progress reports (and GPU readbacks)' }),
+  threads: cpuThreads,
 });
 
 export type SettingName = keyof typeof SETTINGS;

@@ -3,6 +3,8 @@
 // lstm.ts that every other path is tested against). The default is 'fast' wherever WebAssembly can
 // run, else 'reference' (see fastKernelsProblem); `kernels` says which one a backend uses. Buffers are
 // allocated when the shape, the largest batch or the optimizer changes, never inside the step loop.
+// With a pool of threads (threads.ts; createCpuBackend starts one) the fast engine splits every step
+// across them, on a count measured per model and batch, or as asked.
 //
 // Legend: B = batch, N = samples, O = outputSize, P = parameter count.
 
@@ -29,13 +31,24 @@ import {
 } from '../backend.js';
 import { type CpuEngine, type CpuKernels, ReferenceEngine } from './engine.js';
 import { FastLstm, fastKernelsProblem } from './fastLstm.js';
+import type { KernelSimd } from './kernelsWasm.js';
+import { type CpuThreadPool, type CpuThreads, measureThreads } from './threads.js';
 
 export type { CpuKernels } from './engine.js';
 export { fastKernelsProblem } from './fastLstm.js';
+export type { CpuThreads } from './threads.js';
 
 export interface CpuBackendOptions {
   /** 'fast' or 'reference'; by default 'fast' where it can run (asking for 'fast' where it cannot throws). */
   kernels?: CpuKernels;
+  /** Started threads (CpuThreadPool.start) for the fast kernels; without, one thread. */
+  pool?: CpuThreadPool | null;
+  /** With a pool: 'auto' (the default) measures how many of its threads to use, a number uses that many. */
+  threads?: CpuThreads;
+  /** The fast kernels' products (without a pool; a pool's are its own): by default kernelSimd(). */
+  simd?: KernelSimd;
+  /** Why the backend has fewer threads than were asked for (createCpuBackend says). */
+  threadsNote?: string | null;
 }
 
 /**
@@ -50,6 +63,14 @@ export class CpuBackend implements Backend {
   readonly config: ModelConfig;
   readonly layout: ParamLayout;
   readonly kernels: CpuKernels;
+  /** Why this backend has fewer threads than asked for (one thread, say, on a page that is not cross-origin isolated), or null. */
+  readonly threadsNote: string | null;
+  private pool: CpuThreadPool | null;
+  /** Whether the thread count is measured per training batch (threads: 'auto' with a pool). */
+  private readonly autoThreads: boolean;
+  private readonly simdChoice: KernelSimd | undefined;
+  /** Threads the next engine starts with: the pool's, or what was asked for or measured. */
+  private chosenThreads: number;
   /** Parameters, optimizer state and buffers for the largest batch so far; null once disposed. */
   private current: CpuEngine | null;
   private data: Dataset | null = null;
@@ -63,13 +84,31 @@ export class CpuBackend implements Backend {
     this.layout = layout;
     this.config = layout.config;
     this.kernels = options.kernels ?? (fastKernelsProblem() === null ? 'fast' : 'reference');
+    this.pool = this.kernels === 'fast' ? (options.pool ?? null) : null;
+    const threads = options.threads ?? 'auto';
+    this.autoThreads = this.pool !== null && threads === 'auto';
+    this.chosenThreads =
+      this.pool === null ? 1 : threads === 'auto' ? this.pool.size : Math.min(threads, this.pool.size);
+    this.threadsNote = options.threadsNote ?? null;
+    this.simdChoice = options.pool?.simd ?? options.simd;
     this.current = this.createEngine(1);
   }
 
+  /** Threads the fast kernels use now (1 on the reference kernels). */
+  get threads(): number {
+    return this.engine instanceof FastLstm ? this.engine.threads : 1;
+  }
+
+  /** The fast kernels' products: 'relaxedSimd' (fused multiply-add) or 'simd'; null on the reference kernels. */
+  get simd(): KernelSimd | null {
+    return this.engine instanceof FastLstm ? this.engine.simd : null;
+  }
+
   private createEngine(maxBatch: number, optimizer: OptimizerSettings = DEFAULT_OPTIMIZER): CpuEngine {
-    return this.kernels === 'fast'
-      ? new FastLstm(this.layout, maxBatch, optimizer)
-      : new ReferenceEngine(this.layout, maxBatch, optimizer);
+    if (this.kernels === 'reference') return new ReferenceEngine(this.layout, maxBatch, optimizer);
+    const engine = new FastLstm(this.layout, maxBatch, optimizer, { pool: this.pool, simd: this.simdChoice });
+    engine.threads = this.chosenThreads;
+    return engine;
   }
 
   private assertUsable(): void {
@@ -161,7 +200,10 @@ export class CpuBackend implements Backend {
     checkTrainingData(data, batchSize, this.config);
     this.data = data;
     this.batchSize = batchSize;
-    this.engineFor(Math.max(batchSize, Math.min(data.count, EVALUATION_ROWS)));
+    const engine = this.engineFor(Math.max(batchSize, Math.min(data.count, EVALUATION_ROWS)));
+    if (this.autoThreads && engine instanceof FastLstm) {
+      this.chosenThreads = measureThreads(engine, data.x, data.t, data.count, batchSize);
+    }
   }
 
   setValidationData(data: Dataset | null): void {
@@ -218,9 +260,12 @@ export class CpuBackend implements Backend {
     this.assertUsable();
   }
 
-  /** Drops the engine (parameters, optimizer state, buffers) and the data. */
+  /** Drops the engine (parameters, optimizer state, buffers) and the data, and ends the threads. */
   async dispose(): Promise<void> {
     this.current = null;
+    const pool = this.pool;
+    this.pool = null;
+    pool?.dispose();
     this.data = null;
     this.validation = null;
     this.pending = { train: [], validation: [] };

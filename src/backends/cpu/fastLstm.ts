@@ -1,20 +1,22 @@
 // The CPU backend's fast path: the LSTM of lstm.ts (same math, same results to float rounding)
-// computed by the WebAssembly SIMD kernels of kernels.wat. The tests hold it to the reference.
+// computed by the WebAssembly SIMD kernels of kernels.wat, on one thread or on a pool of threads
+// sharing the memory (threads.ts). The tests hold it to the reference.
 //
 // Legend: B = batch, T = window, I = layer input size, H = hidden size, Hp = H rounded up to a
-// multiple of 4, G = 4 gates, O = outputSize, P = parameter count.
+// multiple of 4, G = 4Hp gate columns, Ip = a layer's input slot (I for the first layer, the layer
+// below's Hp above it), Kp = yAt + Hp with yAt = Ip + 1 rounded up to 4, O = outputSize.
 //
-// How it differs from the reference, and why:
-// - Every tensor lives in one WebAssembly memory, sized once per (shape, maximum batch).
-// - Inside, gate blocks are padded from H to Hp units (w (I, 4Hp), v (H, 4Hp), b (4Hp)), so every
-//   gate vector is whole f32x4 lanes and no kernel needs a scalar tail. The padding units have zero
-//   weights and bias, so their c and y stay exactly 0, their gate deltas and gradients are exactly 0,
-//   and every optimiser keeps their weights and state 0; parameters, gradients and the optimiser's
-//   state (same padded layout, beside the parameters) are converted to the flat layout only when they
-//   cross the engine's interface, never in the step loop.
-// - Matrix products are batched: the input product x W + b is one (T·B, I) × (I, 4Hp) product for
-//   all steps before the recurrence, and the weight gradients X^T δ, Y^T δ, sum δ are one product
-//   each over all T·B rows after it; only y_prev V and δ V^T run per step.
+// How it differs from the reference, and why (README, "The CPU backend on every core", has more):
+// - Every tensor lives in one WebAssembly memory, carved once per (shape, maximum batch); one
+//   kernel call runs a whole forward pass, backward pass or update.
+// - A layer's parameters are one matrix theta (Kp, G) = [W; b; 0; V], its inputs per step one
+//   matrix z = [x_t, 1, 0, y_{t-1}], so the pre-activation is one product z_t theta and the weight
+//   gradients one product z^T δ. Gate blocks are padded from H to Hp units; the padding has zero
+//   weights, so its c and y stay exactly 0, its deltas and gradients are exactly 0, and every
+//   optimiser keeps it 0. Rows are strided (rowStride) so the products' column strips do not
+//   crowd into a few cache sets. Parameters, gradients and the optimiser's state are converted to
+//   the flat layout only when they cross the engine's interface, never in the step loop.
+// - The dense layer and the loss (O is small) are plain TypeScript on the calling thread.
 
 import { GATES, type ParamLayout } from '../../model/layout.js';
 import {
@@ -25,81 +27,97 @@ import {
   stateArrays,
 } from '../../model/optimizer.js';
 import { type CpuEngine, copyOutputs } from './engine.js';
-import { KERNELS_WASM_BASE64 } from './kernelsWasm.js';
+import { KERNELS_WASM_BASE64, type KernelMemory, type KernelSimd } from './kernelsWasm.js';
 import { outputLoss } from './lstm.js';
+import type { CpuThreadPool } from './threads.js';
 
-interface Kernels {
-  gemm(
-    c: number,
-    a: number,
-    aRow: number,
-    aInner: number,
-    b: number,
-    m: number,
-    n: number,
-    k: number,
-    accumulate: number,
-  ): void;
-  cellForward(gates: number, cPrev: number, c: number, tanhC: number, y: number, rows: number, hp: number): void;
-  cellBackward(
-    gates: number,
-    cPrev: number,
-    tanhC: number,
-    gy: number,
-    dc: number,
-    delta: number,
-    rows: number,
-    hp: number,
-  ): void;
-  transpose(dst: number, src: number, rows: number, cols: number, dstStride: number): void;
-  sgd(params: number, grads: number, count: number, learningRate: number): void;
-  momentum(
-    params: number,
-    grads: number,
-    velocity: number,
-    count: number,
-    learningRate: number,
-    momentum: number,
-    scale: number,
-  ): void;
-  adam(
-    params: number,
-    grads: number,
-    m: number,
-    v: number,
-    count: number,
-    learningRate: number,
-    beta1: number,
-    oneMinusBeta1: number,
-    beta2: number,
-    oneMinusBeta2: number,
-    epsilon: number,
-    c1: number,
-    c2: number,
-    scale: number,
-  ): void;
-  /** Where the kernels' own constants end and fastLstm.ts's buffers may start (bytes). */
+/** kernels.wat's exports. */
+export interface Kernels {
+  /** Runs a command (FORWARD, BACKWARD, UPDATE) on the control block's thread count. */
+  run(command: number): void;
+  /** A pool thread's loop (threads.ts); returns on stopThreads. */
+  threadMain(index: number): void;
+  stopThreads(count: number): void;
+  /** Marks a thread's failure, so no thread waits for it. */
+  fail(): void;
   heapBase: WebAssembly.Global;
-  /** Address of (1, 1, 1, 1): the broadcast A of the bias products. */
-  ones: WebAssembly.Global;
 }
 
-/** Bytes at the start of memory that kernels.wat keeps for its constants (its heapBase). */
-const KERNEL_CONSTANT_BYTES = 320;
+/** kernels.wat's memory map: byte addresses, and i32 word indices inside each block. */
+export const KERNEL_MEMORY = {
+  control: 320,
+  model: 512,
+  heapBase: 576,
+  layerEntryBytes: 64,
+} as const;
+const CONTROL = {
+  threads: 1,
+  batch: 2,
+  failed: 5,
+  optimizer: 6,
+  learningRate: 7,
+  momentum: 8,
+  beta1: 9,
+  oneMinusBeta1: 10,
+  beta2: 11,
+  oneMinusBeta2: 12,
+  epsilon: 13,
+  c1: 14,
+  c2: 15,
+  scale: 16,
+} as const;
+const MODEL = {
+  window: 0,
+  layerCount: 1,
+  layers: 2,
+  params: 3,
+  grads: 4,
+  slots: 5,
+  paramCount: 6,
+  packed: 7,
+  packedBytes: 8,
+  dc: 9,
+  dcRow: 10,
+} as const;
+const LAYER_ENTRY = {
+  inputWidth: 0,
+  paddedHidden: 1,
+  yAt: 2,
+  zWidth: 3,
+  zRow: 4,
+  gateRow: 5,
+  theta: 6,
+  thetaT: 7,
+  z: 8,
+  gates: 9,
+  c: 10,
+  tanhC: 11,
+  gy: 12,
+  delta: 13,
+} as const;
+const COMMAND = { forward: 1, backward: 2, update: 3 } as const;
+const OPTIMIZER_CODE = { sgd: 0, momentum: 1, adam: 2 } as const;
+/** The longest panel of k the products pack at once (kernels.wat's gemm). */
+const PANEL = 256;
 
-let kernelModule: WebAssembly.Module | null = null;
-let kernelProblem: string | null = null;
+const modules: Partial<Record<`${KernelSimd} ${KernelMemory}`, WebAssembly.Module>> = {};
+let kernelProblem: string | null | undefined;
+let simdVariant: KernelSimd | undefined;
+
+function kernelBytes(simd: KernelSimd, memory: KernelMemory): Uint8Array<ArrayBuffer> {
+  return Uint8Array.from(atob(KERNELS_WASM_BASE64[simd][memory]), (ch) => ch.charCodeAt(0));
+}
 
 /**
  * Why the fast kernels cannot run here, or null when they can. They need WebAssembly with SIMD (every
  * current browser and Node 16.4+) and, on a page with a Content-Security-Policy, 'wasm-unsafe-eval'
- * in its script-src. The module is 3.4 KB, so compiling it synchronously is allowed everywhere.
+ * in its script-src. The module is 6 KB, so compiling it synchronously is allowed everywhere.
  */
 export function fastKernelsProblem(): string | null {
-  if (kernelModule === null && kernelProblem === null) {
+  if (kernelProblem === undefined) {
     try {
-      const bytes = Uint8Array.from(atob(KERNELS_WASM_BASE64), (ch) => ch.charCodeAt(0));
-      kernelModule = new WebAssembly.Module(bytes);
+      modules['simd private'] = new WebAssembly.Module(kernelBytes('simd', 'private'));
+      kernelProblem = null;
     } catch (err) {
       kernelProblem = typeof WebAssembly === 'undefined' ? 'no WebAssembly' : String(err);
     }
@@ -107,59 +125,106 @@ export function fastKernelsProblem(): string | null {
   return kernelProblem;
 }
 
-function compiledKernels(): WebAssembly.Module {
+/**
+ * The products' variant, chosen once: 'relaxedSimd' (f32x4.relaxed_madd, a fused multiply-add where
+ * the processor has one) where the engine validates relaxed SIMD, else 'simd' (multiply, then add).
+ */
+export function kernelSimd(): KernelSimd {
+  simdVariant ??= relaxedSimdValidates() ? 'relaxedSimd' : 'simd';
+  return simdVariant;
+}
+
+/** Whether this engine accepts the relaxed SIMD kernels now (kernelSimd keeps its first answer). */
+export function relaxedSimdValidates(): boolean {
+  return WebAssembly.validate(kernelBytes('relaxedSimd', 'private'));
+}
+
+/** The compiled kernels of a variant (throws where they cannot run, see fastKernelsProblem). */
+export function compiledKernels(simd: KernelSimd, memory: KernelMemory): WebAssembly.Module {
   const problem = fastKernelsProblem();
-  if (kernelModule === null) throw new Error(`the fast CPU kernels cannot run here: ${problem}`);
-  return kernelModule;
+  if (problem !== null) throw new Error(`the fast CPU kernels cannot run here: ${problem}`);
+  if (simd === 'relaxedSimd' && !relaxedSimdValidates()) throw new Error('this engine has no relaxed SIMD');
+  const key = `${simd} ${memory}` as const;
+  modules[key] ??= new WebAssembly.Module(kernelBytes(simd, memory));
+  return modules[key];
+}
+
+/** The kernels on `memory`, checked to keep their constants where this file expects. */
+export function instantiateKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): Kernels {
+  const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Kernels;
+  if (kernels.heapBase.value !== KERNEL_MEMORY.heapBase) {
+    throw new Error(
+      `kernels.wat's heap starts at ${kernels.heapBase.value}, fastLstm.ts expects ${KERNEL_MEMORY.heapBase}`,
+    );
+  }
+  return kernels;
 }
 
 const FLOAT = 4;
 
-function roundUp4(n: number): number {
-  return (n + 3) & ~3;
+function roundUp(n: number, multiple: number): number {
+  return Math.ceil(n / multiple) * multiple;
 }
 
-/** Where each tensor of the padded internal parameter layout starts, in floats. */
+/**
+ * Floats between rows of a matrix with n columns: at least n, a multiple of 16 (64-byte rows) and an
+ * odd number of 64-byte lines, so that a column strip's rows fall into different cache sets (rows
+ * 4 KB apart would all share one set and evict each other).
+ */
+export function rowStride(n: number): number {
+  return n <= 16 ? 16 : 16 + roundUp(n - 16, 32);
+}
+
+/** One layer of the padded internal parameter layout. */
 export interface PaddedLayer {
   inputSize: number;
   hiddenSize: number;
   /** hiddenSize rounded up to a multiple of 4 */
   paddedHidden: number;
-  /** (I, 4Hp) */
-  w: number;
-  /** (H, 4Hp) */
-  v: number;
-  /** (4Hp) */
-  b: number;
+  /** Ip: the input slot of z, inputSize for the first layer, the layer below's paddedHidden above */
+  inputWidth: number;
+  /** where y starts in z and V in theta: inputWidth + 1 (the bias) rounded up to 4 */
+  yAt: number;
+  /** Kp = yAt + paddedHidden: theta's rows, z's columns */
+  zWidth: number;
+  /** floats between rows of theta, gates and delta (rowStride(4Hp)) */
+  gateRow: number;
+  /** floats between rows of z and thetaT (rowStride(Kp)) */
+  zRow: number;
+  /** offset of theta (Kp, gateRow): W rows 0..I, b at row Ip, V rows yAt..yAt+H */
+  theta: number;
 }
 
 export interface PaddedLayout {
   layers: PaddedLayer[];
   /** dense w (H_last, O) and b (O), unpadded */
   dense: { w: number; b: number };
-  /** Floats, a multiple of 4. */
+  /** Floats, a multiple of 16. */
   size: number;
 }
 
 export function paddedLayout(layout: ParamLayout): PaddedLayout {
   let offset = 0;
+  let inputWidth = layout.config.inputSize;
   const layers = layout.layers.map(({ inputSize, hiddenSize }) => {
-    const paddedHidden = roundUp4(hiddenSize);
-    const G = GATES * paddedHidden;
-    const w = offset;
-    const v = w + inputSize * G;
-    const b = v + hiddenSize * G;
-    offset = b + G;
-    return { inputSize, hiddenSize, paddedHidden, w, v, b };
+    const paddedHidden = roundUp(hiddenSize, 4);
+    const yAt = roundUp(inputWidth + 1, 4);
+    const zWidth = yAt + paddedHidden;
+    const gateRow = rowStride(GATES * paddedHidden);
+    const layer = { inputSize, hiddenSize, paddedHidden, inputWidth, yAt, zWidth, gateRow, zRow: rowStride(zWidth) };
+    const theta = offset;
+    offset += zWidth * gateRow;
+    inputWidth = paddedHidden;
+    return { ...layer, theta };
   });
   const w = offset;
   const b = w + layout.dense.inputSize * layout.dense.outputSize;
-  return { layers, dense: { w, b }, size: roundUp4(b + layout.dense.outputSize) };
+  return { layers, dense: { w, b }, size: roundUp(b + layout.dense.outputSize, 16) };
 }
 
 /**
  * Calls `copy(flatOffset, paddedOffset, length)` for every contiguous run of parameters the flat and
- * padded layouts share: one run per gate block of each row, the bias's gate blocks, the dense layer.
+ * padded layouts share: one run per gate block of each row of w, v and b, and the dense layer.
  * Packing and unpacking are this walk in either direction.
  */
 export function forEachParamRun(
@@ -168,11 +233,11 @@ export function forEachParamRun(
   copy: (flatOffset: number, paddedOffset: number, length: number) => void,
 ): void {
   layout.layers.forEach((flat, l) => {
-    const { inputSize: I, hiddenSize: H, paddedHidden: Hp, w, v, b } = padded.layers[l];
+    const { inputSize: I, hiddenSize: H, paddedHidden: Hp, inputWidth, yAt, gateRow, theta } = padded.layers[l];
     for (let g = 0; g < GATES; g++) {
-      for (let k = 0; k < I; k++) copy(flat.w + k * GATES * H + g * H, w + k * GATES * Hp + g * Hp, H);
-      for (let k = 0; k < H; k++) copy(flat.v + k * GATES * H + g * H, v + k * GATES * Hp + g * Hp, H);
-      copy(flat.b + g * H, b + g * Hp, H);
+      for (let k = 0; k < I; k++) copy(flat.w + k * GATES * H + g * H, theta + k * gateRow + g * Hp, H);
+      copy(flat.b + g * H, theta + inputWidth * gateRow + g * Hp, H);
+      for (let k = 0; k < H; k++) copy(flat.v + k * GATES * H + g * H, theta + (yAt + k) * gateRow + g * Hp, H);
     }
   });
   const { dense } = layout;
@@ -180,24 +245,22 @@ export function forEachParamRun(
   copy(dense.b, padded.dense.b, dense.outputSize);
 }
 
-/** Byte offsets of one layer's buffers in wasm memory. */
+/** Byte offsets of one layer's buffers in wasm memory (shapes in kernels.wat's header). */
 interface LayerBuffers {
-  /** (T, B, 4Hp) pre-activations, then activations f, i, g, o */
+  /** (T+1, B, zRow) */
+  z: number;
+  /** (T, B, gateRow) */
   gates: number;
-  /** (T+1, B, Hp) cell state; step 0 is zero */
+  /** (T+1, B, Hp) */
   c: number;
-  /** (T, B, Hp) tanh(c) of steps 1..T */
+  /** (T, B, Hp) */
   tanhC: number;
-  /** (T+1, B, Hp) outputs; step 0 is zero */
-  y: number;
-  /** (T, B, Hp) gradient reaching this layer's y at each step (from above, then the recurrence added) */
+  /** (T, B, Hp) */
   gy: number;
-  /** (T, B, 4Hp) gate deltas */
+  /** (T, B, gateRow) */
   delta: number;
-  /** (4Hp, Hp) V^T for dy = δ V^T; padding columns stay 0 */
-  vT: number;
-  /** (4Hp, Hp of the layer below) W^T for the layer below's gy = δ W^T; layers above the first only */
-  wT: number;
+  /** (G, zRow) */
+  thetaT: number;
 }
 
 export class FastLstm implements CpuEngine {
@@ -207,22 +270,20 @@ export class FastLstm implements CpuEngine {
   readonly maxBatch: number;
   readonly window: number;
   readonly optimizer: OptimizerSettings;
+  /** The products' variant these kernels use. */
+  readonly simd: KernelSimd;
+  /** Threads this engine may use: its pool's, or 1. */
+  readonly maxThreads: number;
   private readonly k: Kernels;
-  /** The whole wasm memory as floats. */
+  /** The whole wasm memory as floats and as words. */
   private readonly f32: Float32Array;
-  /** Byte offsets. (1, 1, 1, 1), the broadcast A of the bias products, is the kernels' own. */
-  private readonly onesAt: number;
+  private readonly i32: Int32Array;
+  /** Byte offsets. */
   private readonly paramsAt: number;
   private readonly gradsAt: number;
-  /** (stateArrays, P_padded) the optimiser's state: momentum's velocity, or Adam's m then v */
-  private readonly slotsAt: number;
+  private readonly buffers: LayerBuffers[];
   /** Updates so far (Adam's t). */
   private step = 0;
-  /** (T, B, I) the batch's input, time-major */
-  private readonly xTime: number;
-  /** (B, Hp_max) dc carried back through the steps of one layer */
-  private readonly dc: number;
-  private readonly buffers: LayerBuffers[];
   /** (P_padded) views of the parameters and gradients; (stateArrays, P_padded) of the state */
   readonly params: Float32Array;
   readonly grads: Float32Array;
@@ -233,43 +294,53 @@ export class FastLstm implements CpuEngine {
   private readonly outDelta: Float32Array;
   private hasTargets = false;
 
-  constructor(layout: ParamLayout, maxBatch: number, optimizer: OptimizerSettings = DEFAULT_OPTIMIZER) {
+  /**
+   * With a pool, the buffers live in the pool's shared memory (one engine at a time uses it) and the
+   * pool's variant of the kernels runs; else `simd` (by default kernelSimd()).
+   */
+  constructor(
+    layout: ParamLayout,
+    maxBatch: number,
+    optimizer: OptimizerSettings = DEFAULT_OPTIMIZER,
+    { pool = null, simd = pool?.simd ?? kernelSimd() }: { pool?: CpuThreadPool | null; simd?: KernelSimd } = {},
+  ) {
     this.layout = layout;
     this.padded = paddedLayout(layout);
     this.maxBatch = maxBatch;
     this.optimizer = optimizer;
+    this.maxThreads = pool?.size ?? 1;
     const T = layout.config.window;
     this.window = T;
     const B = maxBatch;
+    const layers = this.padded.layers;
 
-    // Carve the memory: 16-byte aligned regions, sizes in floats.
-    let top = KERNEL_CONSTANT_BYTES;
+    // Carve the memory: 64-byte aligned regions, sizes in floats.
+    let top = KERNEL_MEMORY.heapBase;
     const region = (floats: number): number => {
       const at = top;
-      top += roundUp4(floats) * FLOAT;
+      top += roundUp(floats, 16) * FLOAT;
       return at;
     };
-    this.paramsAt = region(this.padded.size);
-    this.gradsAt = region(this.padded.size);
-    const slotCount = stateArrays(optimizer.name) * this.padded.size;
-    this.slotsAt = region(slotCount);
-    this.xTime = region(T * B * layout.config.inputSize);
-    let maxHp = 0;
-    this.buffers = this.padded.layers.map(({ paddedHidden: Hp }, l) => {
-      maxHp = Math.max(maxHp, Hp);
-      const G = GATES * Hp;
-      return {
-        gates: region(T * B * G),
-        c: region((T + 1) * B * Hp),
-        tanhC: region(T * B * Hp),
-        y: region((T + 1) * B * Hp),
-        gy: region(T * B * Hp),
-        delta: region(T * B * G),
-        vT: region(G * Hp),
-        wT: l > 0 ? region(G * this.padded.layers[l - 1].paddedHidden) : 0,
-      };
-    });
-    this.dc = region(B * maxHp);
+    const P = this.padded.size;
+    this.paramsAt = region(P);
+    this.gradsAt = region(P);
+    const slotCount = stateArrays(optimizer.name) * P;
+    const slotsAt = region(slotCount);
+    const layerTable = region((layers.length * KERNEL_MEMORY.layerEntryBytes) / FLOAT);
+    this.buffers = layers.map(({ paddedHidden: Hp, gateRow, zRow }) => ({
+      z: region((T + 1) * B * zRow),
+      gates: region(T * B * gateRow),
+      c: region((T + 1) * B * Hp),
+      tanhC: region(T * B * Hp),
+      gy: region(T * B * Hp),
+      delta: region(T * B * gateRow),
+      thetaT: region(GATES * Hp * zRow),
+    }));
+    const maxHp = Math.max(...layers.map((l) => l.paddedHidden));
+    const dc = region(B * maxHp);
+    // Each thread packs panels of A of up to max(B, Kp) rows by PANEL columns.
+    const packedBytes = roundUp(Math.max(B, ...layers.map((l) => l.zWidth)), 4) * PANEL * FLOAT;
+    const packed = region((this.maxThreads * packedBytes) / FLOAT);
     const pages = Math.ceil(top / 65536);
     if (pages > 65536) {
       throw new RangeError(
@@ -277,22 +348,74 @@ export class FastLstm implements CpuEngine {
           'more than WebAssembly memory can hold (4 GiB)',
       );
     }
-    const memory = new WebAssembly.Memory({ initial: pages });
-    this.k = new WebAssembly.Instance(compiledKernels(), { env: { memory } }).exports as unknown as Kernels;
-    if (this.k.heapBase.value !== KERNEL_CONSTANT_BYTES) {
-      throw new Error(
-        `kernels.wat keeps ${this.k.heapBase.value} bytes of constants, fastLstm.ts expects ${KERNEL_CONSTANT_BYTES}`,
-      );
+    this.simd = simd;
+    let memory: WebAssembly.Memory;
+    if (pool === null) {
+      memory = new WebAssembly.Memory({ initial: pages });
+      this.k = instantiateKernels(compiledKernels(simd, 'private'), memory);
+    } else {
+      if (pool.simd !== simd) throw new Error(`the pool runs the ${pool.simd} kernels, not ${simd}`);
+      memory = pool.memory;
+      const have = memory.buffer.byteLength / 65536;
+      if (have < pages) memory.grow(pages - have);
+      this.k = pool.kernels;
     }
-    this.onesAt = this.k.ones.value;
     this.f32 = new Float32Array(memory.buffer);
-    this.params = this.f32.subarray(this.paramsAt / FLOAT, this.paramsAt / FLOAT + this.padded.size);
-    this.grads = this.f32.subarray(this.gradsAt / FLOAT, this.gradsAt / FLOAT + this.padded.size);
-    this.slots = this.f32.subarray(this.slotsAt / FLOAT, this.slotsAt / FLOAT + slotCount);
+    this.i32 = new Int32Array(memory.buffer);
+    // A pool's memory holds whatever the engine before this one left; the padding must start at 0.
+    this.f32.fill(0, KERNEL_MEMORY.heapBase / FLOAT, top / FLOAT);
+
+    const model = KERNEL_MEMORY.model / FLOAT;
+    this.i32[model + MODEL.window] = T;
+    this.i32[model + MODEL.layerCount] = layers.length;
+    this.i32[model + MODEL.layers] = layerTable;
+    this.i32[model + MODEL.params] = this.paramsAt;
+    this.i32[model + MODEL.grads] = this.gradsAt;
+    this.i32[model + MODEL.slots] = slotsAt;
+    this.i32[model + MODEL.paramCount] = P;
+    this.i32[model + MODEL.packed] = packed;
+    this.i32[model + MODEL.packedBytes] = packedBytes;
+    this.i32[model + MODEL.dc] = dc;
+    this.i32[model + MODEL.dcRow] = maxHp * FLOAT;
+    layers.forEach((layer, l) => {
+      const entry = (layerTable + l * KERNEL_MEMORY.layerEntryBytes) / FLOAT;
+      const buffers = this.buffers[l];
+      this.i32[entry + LAYER_ENTRY.inputWidth] = layer.inputWidth;
+      this.i32[entry + LAYER_ENTRY.paddedHidden] = layer.paddedHidden;
+      this.i32[entry + LAYER_ENTRY.yAt] = layer.yAt;
+      this.i32[entry + LAYER_ENTRY.zWidth] = layer.zWidth;
+      this.i32[entry + LAYER_ENTRY.zRow] = layer.zRow * FLOAT;
+      this.i32[entry + LAYER_ENTRY.gateRow] = layer.gateRow * FLOAT;
+      this.i32[entry + LAYER_ENTRY.theta] = layer.theta * FLOAT;
+      this.i32[entry + LAYER_ENTRY.thetaT] = buffers.thetaT;
+      this.i32[entry + LAYER_ENTRY.z] = buffers.z;
+      this.i32[entry + LAYER_ENTRY.gates] = buffers.gates;
+      this.i32[entry + LAYER_ENTRY.c] = buffers.c;
+      this.i32[entry + LAYER_ENTRY.tanhC] = buffers.tanhC;
+      this.i32[entry + LAYER_ENTRY.gy] = buffers.gy;
+      this.i32[entry + LAYER_ENTRY.delta] = buffers.delta;
+    });
+    this.threads = this.maxThreads;
+
+    this.params = this.f32.subarray(this.paramsAt / FLOAT, this.paramsAt / FLOAT + P);
+    this.grads = this.f32.subarray(this.gradsAt / FLOAT, this.gradsAt / FLOAT + P);
+    this.slots = this.f32.subarray(slotsAt / FLOAT, slotsAt / FLOAT + slotCount);
     const O = layout.config.outputSize;
     this.target = new Float32Array(B * O);
     this.out = new Float32Array(B * O);
     this.outDelta = new Float32Array(B * O);
+  }
+
+  /** Threads every call splits its work across, 1 to maxThreads. */
+  get threads(): number {
+    return this.i32[KERNEL_MEMORY.control / FLOAT + CONTROL.threads];
+  }
+
+  set threads(count: number) {
+    if (!Number.isInteger(count) || count < 1 || count > this.maxThreads) {
+      throw new RangeError(`threads: expected a whole number from 1 to ${this.maxThreads}, got ${count}`);
+    }
+    this.i32[KERNEL_MEMORY.control / FLOAT + CONTROL.threads] = count;
   }
 
   setParams(params: Float32Array): void {
@@ -350,14 +473,17 @@ export class FastLstm implements CpuEngine {
   ): void {
     const { window: T, inputSize: I, outputSize: O } = this.layout.config;
     const f32 = this.f32;
-    const xTime = this.xTime / FLOAT;
-    // Time-major, so each step's rows are one contiguous (B, I) block.
+    const { zRow, yAt } = this.padded.layers[0];
+    const z = this.buffers[0].z / FLOAT;
+    // z_t rows [x_t, 1, 0..]: time-major, so each step's rows are one contiguous (B, zRow) block.
     for (let b = 0; b < B; b++) {
       const n = indices === null ? start + b : indices[start + b];
       for (let step = 0; step < T; step++) {
         const from = (n * T + step) * I;
-        const to = xTime + (step * B + b) * I;
+        const to = z + (step * B + b) * zRow;
         for (let i = 0; i < I; i++) f32[to + i] = x[from + i];
+        f32[to + I] = 1;
+        for (let i = I + 1; i < yAt; i++) f32[to + i] = 0;
       }
       if (t !== null) for (let o = 0; o < O; o++) this.target[b * O + o] = t[n * O + o];
     }
@@ -365,38 +491,16 @@ export class FastLstm implements CpuEngine {
   }
 
   forward(B: number): void {
-    const { k, f32 } = this;
-    const T = this.window;
-    const layers = this.padded.layers;
-    for (let l = 0; l < layers.length; l++) {
-      const { inputSize: I, hiddenSize: H, paddedHidden: Hp, w, v, b } = layers[l];
-      const L = this.buffers[l];
-      const G = GATES * Hp;
-      const input = this.inputAt(l, B);
-      const inputRow = this.inputRowBytes(l);
-      // u = b + x W for every step at once, then + y_prev V step by step.
-      k.gemm(L.gates, this.onesAt, 0, 0, this.paramsAt + b * FLOAT, T * B, G, 1, 0);
-      k.gemm(L.gates, input, inputRow, FLOAT, this.paramsAt + w * FLOAT, T * B, G, I, 1);
-      f32.fill(0, L.c / FLOAT, L.c / FLOAT + B * Hp);
-      f32.fill(0, L.y / FLOAT, L.y / FLOAT + B * Hp);
-      const stepG = B * G * FLOAT;
-      const stepH = B * Hp * FLOAT;
-      for (let t = 0; t < T; t++) {
-        const gates = L.gates + t * stepG;
-        // y_prev is zero at the first step, so its product is skipped there.
-        if (t > 0) k.gemm(gates, L.y + t * stepH, Hp * FLOAT, FLOAT, this.paramsAt + v * FLOAT, B, G, H, 1);
-        k.cellForward(gates, L.c + t * stepH, L.c + (t + 1) * stepH, L.tanhC + t * stepH, L.y + (t + 1) * stepH, B, Hp);
-      }
-    }
+    this.run(COMMAND.forward, B);
 
-    // The dense layer on the last step's y: (B, H) x (H, O), O is small.
+    // The dense layer on the last step's y (in the top layer's z at step T): (B, H) x (H, O).
+    const { f32, params } = this;
     const { dense } = this.padded;
     const O = this.layout.config.outputSize;
-    const top = layers[layers.length - 1];
-    const yLast = (this.buffers[layers.length - 1].y + T * B * top.paddedHidden * FLOAT) / FLOAT;
-    const params = this.params;
+    const top = this.padded.layers[this.padded.layers.length - 1];
+    const yLast = (this.buffers[this.buffers.length - 1].z + this.window * B * top.zRow * FLOAT) / FLOAT + top.yAt;
     for (let n = 0; n < B; n++) {
-      const yRow = yLast + n * top.paddedHidden;
+      const yRow = yLast + n * top.zRow;
       for (let o = 0; o < O; o++) {
         let s = params[dense.b + o];
         for (let j = 0; j < top.hiddenSize; j++) s += f32[yRow + j] * params[dense.w + j * O + o];
@@ -415,123 +519,80 @@ export class FastLstm implements CpuEngine {
   }
 
   backward(B: number): void {
-    const { k, f32 } = this;
+    const { f32, params, grads } = this;
     const T = this.window;
-    const layers = this.padded.layers;
-    const topIndex = layers.length - 1;
-    const top = layers[topIndex];
-
-    // Dense layer: dWd = y_T^T d, dbd = sum d, and dy_T = d Wd^T into the top layer's gy at step T.
+    // Dense layer: dWd = y_T^T d, dbd = sum d, and dy_T = d Wd^T into the top layer's gy at step T-1.
     const { dense } = this.padded;
     const O = this.layout.config.outputSize;
-    const { params, grads } = this;
-    const Htop = top.hiddenSize;
-    const HpTop = top.paddedHidden;
-    const yLast = (this.buffers[topIndex].y + T * B * HpTop * FLOAT) / FLOAT;
-    const gyLast = (this.buffers[topIndex].gy + (T - 1) * B * HpTop * FLOAT) / FLOAT;
+    const top = this.padded.layers[this.padded.layers.length - 1];
+    const topBuffers = this.buffers[this.buffers.length - 1];
+    const H = top.hiddenSize;
+    const Hp = top.paddedHidden;
+    const yLast = (topBuffers.z + T * B * top.zRow * FLOAT) / FLOAT + top.yAt;
+    const gyLast = (topBuffers.gy + (T - 1) * B * Hp * FLOAT) / FLOAT;
     grads.fill(0, dense.w, dense.b + O);
     for (let n = 0; n < B; n++) {
-      const yRow = yLast + n * HpTop;
+      const yRow = yLast + n * top.zRow;
       for (let o = 0; o < O; o++) {
         const d = this.outDelta[n * O + o];
         grads[dense.b + o] += d;
-        for (let j = 0; j < Htop; j++) grads[dense.w + j * O + o] += f32[yRow + j] * d;
+        for (let j = 0; j < H; j++) grads[dense.w + j * O + o] += f32[yRow + j] * d;
       }
-      const gyRow = gyLast + n * HpTop;
-      for (let j = 0; j < Htop; j++) {
+      const gyRow = gyLast + n * Hp;
+      for (let j = 0; j < H; j++) {
         let s = 0;
         for (let o = 0; o < O; o++) s += this.outDelta[n * O + o] * params[dense.w + j * O + o];
         f32[gyRow + j] = s;
       }
-      f32.fill(0, gyRow + Htop, gyRow + HpTop);
+      f32.fill(0, gyRow + H, gyRow + Hp);
     }
-
-    for (let l = topIndex; l >= 0; l--) {
-      const { inputSize: I, hiddenSize: H, paddedHidden: Hp, w, v, b } = layers[l];
-      const L = this.buffers[l];
-      const G = GATES * Hp;
-      const stepG = B * G * FLOAT;
-      const stepH = B * Hp * FLOAT;
-      k.transpose(L.vT, this.paramsAt + v * FLOAT, H, G, Hp);
-      f32.fill(0, this.dc / FLOAT, this.dc / FLOAT + B * Hp);
-      // The top layer's gy holds only dy_T from the dense layer, so the recurrence writes the other
-      // steps; a lower layer's gy already holds the layer above's input gradient, so it adds.
-      const accumulate = l === topIndex ? 0 : 1;
-      for (let t = T - 1; t >= 0; t--) {
-        const delta = L.delta + t * stepG;
-        k.cellBackward(
-          L.gates + t * stepG,
-          L.c + t * stepH,
-          L.tanhC + t * stepH,
-          L.gy + t * stepH,
-          this.dc,
-          delta,
-          B,
-          Hp,
-        );
-        if (t > 0) k.gemm(L.gy + (t - 1) * stepH, delta, G * FLOAT, FLOAT, L.vT, B, Hp, G, accumulate);
-      }
-      // Weight gradients over all steps at once: dW = X^T δ, dV = Y_prev^T δ (y_0 = 0 is skipped), db = sum δ.
-      const input = this.inputAt(l, B);
-      const inputRow = this.inputRowBytes(l);
-      k.gemm(this.gradsAt + w * FLOAT, input, FLOAT, inputRow, L.delta, I, G, T * B, 0);
-      k.gemm(this.gradsAt + v * FLOAT, L.y + stepH, FLOAT, Hp * FLOAT, L.delta + stepG, H, G, (T - 1) * B, 0);
-      k.gemm(this.gradsAt + b * FLOAT, this.onesAt, 0, 0, L.delta, 1, G, T * B, 0);
-      if (l > 0) {
-        // The layer below's gy = δ W^T at every step.
-        const belowHp = layers[l - 1].paddedHidden;
-        k.transpose(L.wT, this.paramsAt + w * FLOAT, I, G, belowHp);
-        k.gemm(this.buffers[l - 1].gy, L.delta, G * FLOAT, FLOAT, L.wT, T * B, belowHp, G, 0);
-      }
-    }
+    this.run(COMMAND.backward, B);
   }
 
   update(learningRate: number): void {
-    const { k, optimizer, paramsAt, gradsAt, slotsAt } = this;
-    const count = this.padded.size;
+    const { optimizer, f32, i32 } = this;
+    const control = KERNEL_MEMORY.control / FLOAT;
     // The padding's gradients are 0, so the norm over the padded gradients is the flat one.
     const scale = clipScale(this.grads, optimizer.clipNorm);
     this.step++;
+    i32[control + CONTROL.optimizer] = OPTIMIZER_CODE[optimizer.name];
+    f32[control + CONTROL.scale] = scale;
     switch (optimizer.name) {
       case 'sgd':
-        k.sgd(paramsAt, gradsAt, count, learningRate * scale);
-        return;
+        // The blog's update, with the clipping scale folded into the rate.
+        f32[control + CONTROL.learningRate] = learningRate * scale;
+        break;
       case 'momentum':
-        k.momentum(paramsAt, gradsAt, slotsAt, count, learningRate, optimizer.momentum, scale);
-        return;
+        f32[control + CONTROL.learningRate] = learningRate;
+        f32[control + CONTROL.momentum] = optimizer.momentum;
+        break;
       case 'adam': {
+        // The bias corrections and complements in double precision, as the reference takes them.
         const { beta1, beta2, epsilon } = optimizer;
-        const c1 = 1 - beta1 ** this.step;
-        const c2 = 1 - beta2 ** this.step;
-        const v = slotsAt + count * FLOAT;
-        k.adam(
-          paramsAt,
-          gradsAt,
-          slotsAt,
-          v,
-          count,
-          learningRate,
-          beta1,
-          1 - beta1,
-          beta2,
-          1 - beta2,
-          epsilon,
-          c1,
-          c2,
-          scale,
-        );
-        return;
+        f32[control + CONTROL.learningRate] = learningRate;
+        f32[control + CONTROL.beta1] = beta1;
+        f32[control + CONTROL.oneMinusBeta1] = 1 - beta1;
+        f32[control + CONTROL.beta2] = beta2;
+        f32[control + CONTROL.oneMinusBeta2] = 1 - beta2;
+        f32[control + CONTROL.epsilon] = epsilon;
+        f32[control + CONTROL.c1] = 1 - beta1 ** this.step;
+        f32[control + CONTROL.c2] = 1 - beta2 ** this.step;
+        break;
       }
     }
+    this.run(COMMAND.update, 0);
   }
 
-  /** Byte offset of layer l's input (T, B, I): the batch's x, or the layer below's y of steps 1..T. */
-  private inputAt(l: number, B: number): number {
-    return l === 0 ? this.xTime : this.buffers[l - 1].y + B * this.padded.layers[l - 1].paddedHidden * FLOAT;
-  }
-
-  /** Bytes between rows of layer l's input. */
-  private inputRowBytes(l: number): number {
-    return (l === 0 ? this.layout.config.inputSize : this.padded.layers[l - 1].paddedHidden) * FLOAT;
+  private run(command: number, B: number): void {
+    const control = KERNEL_MEMORY.control / FLOAT;
+    this.i32[control + CONTROL.batch] = B;
+    try {
+      this.k.run(command);
+    } catch (err) {
+      if (this.i32[control + CONTROL.failed] !== 0) {
+        throw new Error('a thread of the CPU backend failed, so its threads cannot go on', { cause: err });
+      }
+      throw err;
+    }
   }
 }

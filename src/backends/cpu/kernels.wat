@@ -1,206 +1,281 @@
-;; The CPU backend's fast kernels: WebAssembly SIMD (f32x4) for the LSTM's matrix products and gate
-;; math. The readable reference is lstm.ts; fastLstm.ts drives these kernels and the tests hold them
-;; to the reference. Compiled by scripts/build-cpu-kernels.ts into kernelsWasm.ts (committed bytes,
-;; so nothing is built or fetched at run time).
+;; The CPU backend's fast kernels: WebAssembly SIMD (f32x4) for the LSTM's products and gate math,
+;; and the drivers that walk the layers and steps, so that one call runs a whole forward pass,
+;; backward pass or update, on one thread or split across threads sharing this memory. The readable
+;; reference is lstm.ts; fastLstm.ts lays out the memory and the tests hold the results to the
+;; reference. scripts/build-cpu-kernels.ts compiles four variants into kernelsWasm.ts: products by
+;; f32x4.relaxed_madd (fused where the engine offers relaxed SIMD) or by mul then add, each on a
+;; private or a shared memory.
 ;;
-;; Legend: B = batch rows, T = window, H = hidden size, Hp = H rounded up to a multiple of 4,
-;; G = 4 gates. Gate rows are (4, Hp): gate g of unit j at g*Hp + j, so every gate block is whole
-;; f32x4 vectors; the padding units have zero weights and stay exactly zero (see fastLstm.ts).
-;; Every pointer is a byte offset into the imported memory, every stride in bytes, every count in
-;; elements. Pointers to vectors are 16-byte aligned by fastLstm.ts.
+;; Legend: B = batch rows, T = window, Ip = a layer's input slot (its inputs, padded to whole
+;; vectors above the first layer), H = hidden size, Hp = H rounded up to a multiple of 4, G = 4Hp
+;; gate columns (gate g of unit j at g*Hp + j), Kp = yAt + Hp with yAt = Ip + 1 rounded up to 4.
+;; Every pointer is a byte offset into memory, every stride ("row") in bytes, every count in
+;; elements. Per layer (fastLstm.ts carves them, see its header):
+;;   theta  (Kp, G)       [W (Ip rows); b (1 row); 0 rows up to yAt; V (Hp rows)], the parameters
+;;   z      (T+1, B, Kp)  [x_t, 1, 0.., y_{t-1}]: row t of z times theta is the pre-activation
+;;   gates  (T, B, G)     pre-activations, then the activations f, i, g, o
+;;   c      (T+1, B, Hp)  cell state, c_0 = 0;  tanhC (T, B, Hp);  gy (T, B, Hp) gradient reaching y_t
+;;   delta  (T, B, G)     gate deltas;  thetaT (G, Kp) theta transposed, for the backward products
+;;
+;; Memory map (fastLstm.ts mirrors it in KERNEL_MEMORY):
+;;   0    activate's constants (storeConstants)
+;;   320  control: +0 command, +4 threads, +8 batch B, +12 barrier arrivals, +16 barrier
+;;        generation, +20 failed, +24 optimizer (0 sgd, 1 momentum, 2 adam), then f32 arguments of
+;;        the update: +28 learningRate, +32 momentum, +36 beta1, +40 1-beta1, +44 beta2, +48 1-beta2,
+;;        +52 epsilon, +56 c1, +60 c2, +64 scale
+;;   448  mailboxes: one i32 per thread, bumped to hand that thread the command (16 threads at most)
+;;   512  model: +0 T, +4 layer count, +8 layer table, +12 params, +16 grads, +20 slots, +24 floats
+;;        of params (a multiple of 16), +28 packing scratch, +32 scratch bytes per thread, +36 dc,
+;;        +40 dc row (bytes: the widest layer's Hp)
+;;   576  heapBase: fastLstm.ts's buffers. A layer table entry is 64 bytes: +0 Ip, +4 Hp, +8 yAt,
+;;        +12 Kp, +16 z row, +20 gate row (bytes), +24 theta (offset into params, grads and slots),
+;;        +28 thetaT, +32 z, +36 gates, +40 c, +44 tanhC, +48 gy, +52 delta
+;;
+;; Threads: thread 0 (the caller of run) hands a command to threads 1.. through their mailboxes and
+;; works too; rows of the batch are split between threads for the recurrences (no thread reads
+;; another's rows, so steps need no barrier), gate columns for the transposes and the weight
+;; gradients, ranges of parameters for the update; a barrier separates the phases and ends the call.
 
 (module
-  (memory (import "env" "memory") 1)
+  (memory (import "env" "memory") 1 65536 shared)
 
   ;; ---------------------------------------------------------------------------------------------
-  ;; gemm: C (m, n) = [C +] A (m, k) · Bm (k, n), in the axpy form that suits 4H-wide rows:
-  ;; C[i, :] += A[i, p] * Bm[p, :]. Bm and C are row-major with n (a multiple of 4) columns;
-  ;; A[i, p] sits at a + i*aRow + p*aInner, so the same kernel takes A (aRow = 4K, aInner = 4),
-  ;; A transposed (aRow = 4, aInner = 4M, for the weight gradients X^T δ), or a broadcast constant
-  ;; (aRow = aInner = 0, for the bias). Tiles of 4 rows × 8 columns keep 8 accumulators in registers.
+  ;; Products. gemm: C (m, n) = [C +] A (m, k) · Bm (k, n), Bm and C row-major with n a multiple of
+  ;; 4; A[i, p] at a + i*aRow + p*aInner, so the same kernel takes A (aInner = 4) or A transposed
+  ;; (aRow = 4, for the weight gradients z^T δ). For the cache: Bm is taken in panels of at most 256
+  ;; rows (an 8-column strip of a panel stays in L1 while every row block of A passes over it, rows
+  ;; strided so they do not share cache sets, see fastLstm.ts's rowStride), and each panel of A is
+  ;; first packed into `packed`, 4 rows interleaved, so the inner loop reads A through one pointer.
+  ;; Tiles of 4 rows x 8 columns keep 8 accumulators in registers.
   ;; ---------------------------------------------------------------------------------------------
 
   (func $tile4x8
-    (param $cp i32) (param $ap i32) (param $aRow i32) (param $aInner i32)
-    (param $bp i32) (param $nb i32) (param $k i32) (param $accumulate i32)
-    (local $a1 i32) (local $a2 i32) (local $a3 i32)
+    (param $cp i32) (param $ldc i32) (param $ap i32) (param $bp i32) (param $ldb i32) (param $k i32)
+    (param $accumulate i32) (param $rows i32)
     (local $c1 i32) (local $c2 i32) (local $c3 i32)
     (local $b0 v128) (local $b1 v128) (local $s v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
-    (local.set $a1 (i32.add (local.get $ap) (local.get $aRow)))
-    (local.set $a2 (i32.add (local.get $a1) (local.get $aRow)))
-    (local.set $a3 (i32.add (local.get $a2) (local.get $aRow)))
-    (local.set $c1 (i32.add (local.get $cp) (local.get $nb)))
-    (local.set $c2 (i32.add (local.get $c1) (local.get $nb)))
-    (local.set $c3 (i32.add (local.get $c2) (local.get $nb)))
+    (local.set $c1 (i32.add (local.get $cp) (local.get $ldc)))
+    (local.set $c2 (i32.add (local.get $c1) (local.get $ldc)))
+    (local.set $c3 (i32.add (local.get $c2) (local.get $ldc)))
+    ;; Rows past `rows` are computed from the packing's zeros and never stored.
     (if (local.get $accumulate)
       (then
         (local.set $c00 (v128.load (local.get $cp)))
         (local.set $c01 (v128.load offset=16 (local.get $cp)))
-        (local.set $c10 (v128.load (local.get $c1)))
-        (local.set $c11 (v128.load offset=16 (local.get $c1)))
-        (local.set $c20 (v128.load (local.get $c2)))
-        (local.set $c21 (v128.load offset=16 (local.get $c2)))
-        (local.set $c30 (v128.load (local.get $c3)))
-        (local.set $c31 (v128.load offset=16 (local.get $c3)))))
-    (block $done
-      (loop $inner
-        (br_if $done (i32.eqz (local.get $k)))
-        (local.set $b0 (v128.load (local.get $bp)))
-        (local.set $b1 (v128.load offset=16 (local.get $bp)))
-        (local.set $s (v128.load32_splat (local.get $ap)))
-        (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $s) (local.get $b0))))
-        (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $s) (local.get $b1))))
-        (local.set $s (v128.load32_splat (local.get $a1)))
-        (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $s) (local.get $b0))))
-        (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $s) (local.get $b1))))
-        (local.set $s (v128.load32_splat (local.get $a2)))
-        (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $s) (local.get $b0))))
-        (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $s) (local.get $b1))))
-        (local.set $s (v128.load32_splat (local.get $a3)))
-        (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $s) (local.get $b0))))
-        (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $s) (local.get $b1))))
-        (local.set $ap (i32.add (local.get $ap) (local.get $aInner)))
-        (local.set $a1 (i32.add (local.get $a1) (local.get $aInner)))
-        (local.set $a2 (i32.add (local.get $a2) (local.get $aInner)))
-        (local.set $a3 (i32.add (local.get $a3) (local.get $aInner)))
-        (local.set $bp (i32.add (local.get $bp) (local.get $nb)))
-        (local.set $k (i32.sub (local.get $k) (i32.const 1)))
-        (br $inner)))
+        (if (i32.gt_u (local.get $rows) (i32.const 1))
+          (then
+            (local.set $c10 (v128.load (local.get $c1)))
+            (local.set $c11 (v128.load offset=16 (local.get $c1)))))
+        (if (i32.gt_u (local.get $rows) (i32.const 2))
+          (then
+            (local.set $c20 (v128.load (local.get $c2)))
+            (local.set $c21 (v128.load offset=16 (local.get $c2)))))
+        (if (i32.gt_u (local.get $rows) (i32.const 3))
+          (then
+            (local.set $c30 (v128.load (local.get $c3)))
+            (local.set $c31 (v128.load offset=16 (local.get $c3)))))))
+    (if (local.get $k)
+      (then
+        (loop $inner
+          (local.set $b0 (v128.load (local.get $bp)))
+          (local.set $b1 (v128.load offset=16 (local.get $bp)))
+          (local.set $s (v128.load32_splat (local.get $ap)))
+          (local.set $c00 (f32x4.relaxed_madd (local.get $s) (local.get $b0) (local.get $c00)))
+          (local.set $c01 (f32x4.relaxed_madd (local.get $s) (local.get $b1) (local.get $c01)))
+          (local.set $s (v128.load32_splat offset=4 (local.get $ap)))
+          (local.set $c10 (f32x4.relaxed_madd (local.get $s) (local.get $b0) (local.get $c10)))
+          (local.set $c11 (f32x4.relaxed_madd (local.get $s) (local.get $b1) (local.get $c11)))
+          (local.set $s (v128.load32_splat offset=8 (local.get $ap)))
+          (local.set $c20 (f32x4.relaxed_madd (local.get $s) (local.get $b0) (local.get $c20)))
+          (local.set $c21 (f32x4.relaxed_madd (local.get $s) (local.get $b1) (local.get $c21)))
+          (local.set $s (v128.load32_splat offset=12 (local.get $ap)))
+          (local.set $c30 (f32x4.relaxed_madd (local.get $s) (local.get $b0) (local.get $c30)))
+          (local.set $c31 (f32x4.relaxed_madd (local.get $s) (local.get $b1) (local.get $c31)))
+          (local.set $ap (i32.add (local.get $ap) (i32.const 16)))
+          (local.set $bp (i32.add (local.get $bp) (local.get $ldb)))
+          (br_if $inner (local.tee $k (i32.sub (local.get $k) (i32.const 1)))))))
     (v128.store (local.get $cp) (local.get $c00))
     (v128.store offset=16 (local.get $cp) (local.get $c01))
-    (v128.store (local.get $c1) (local.get $c10))
-    (v128.store offset=16 (local.get $c1) (local.get $c11))
-    (v128.store (local.get $c2) (local.get $c20))
-    (v128.store offset=16 (local.get $c2) (local.get $c21))
-    (v128.store (local.get $c3) (local.get $c30))
-    (v128.store offset=16 (local.get $c3) (local.get $c31)))
+    (if (i32.gt_u (local.get $rows) (i32.const 1))
+      (then
+        (v128.store (local.get $c1) (local.get $c10))
+        (v128.store offset=16 (local.get $c1) (local.get $c11))))
+    (if (i32.gt_u (local.get $rows) (i32.const 2))
+      (then
+        (v128.store (local.get $c2) (local.get $c20))
+        (v128.store offset=16 (local.get $c2) (local.get $c21))))
+    (if (i32.gt_u (local.get $rows) (i32.const 3))
+      (then
+        (v128.store (local.get $c3) (local.get $c30))
+        (v128.store offset=16 (local.get $c3) (local.get $c31)))))
 
-  ;; The column tail of a row block: 4 rows × 4 columns.
+  ;; The column tail of a strip (n % 8 = 4): 4 rows x 4 columns.
   (func $tile4x4
-    (param $cp i32) (param $ap i32) (param $aRow i32) (param $aInner i32)
-    (param $bp i32) (param $nb i32) (param $k i32) (param $accumulate i32)
-    (local $a1 i32) (local $a2 i32) (local $a3 i32)
-    (local $c1 i32) (local $c2 i32) (local $c3 i32)
-    (local $b0 v128) (local $c0v v128) (local $c1v v128) (local $c2v v128) (local $c3v v128)
-    (local.set $a1 (i32.add (local.get $ap) (local.get $aRow)))
-    (local.set $a2 (i32.add (local.get $a1) (local.get $aRow)))
-    (local.set $a3 (i32.add (local.get $a2) (local.get $aRow)))
-    (local.set $c1 (i32.add (local.get $cp) (local.get $nb)))
-    (local.set $c2 (i32.add (local.get $c1) (local.get $nb)))
-    (local.set $c3 (i32.add (local.get $c2) (local.get $nb)))
+    (param $cp i32) (param $ldc i32) (param $ap i32) (param $bp i32) (param $ldb i32) (param $k i32)
+    (param $accumulate i32) (param $rows i32)
+    (local $c1 i32) (local $c2 i32) (local $c3 i32) (local $b0 v128)
+    (local $c0v v128) (local $c1v v128) (local $c2v v128) (local $c3v v128)
+    (local.set $c1 (i32.add (local.get $cp) (local.get $ldc)))
+    (local.set $c2 (i32.add (local.get $c1) (local.get $ldc)))
+    (local.set $c3 (i32.add (local.get $c2) (local.get $ldc)))
     (if (local.get $accumulate)
       (then
         (local.set $c0v (v128.load (local.get $cp)))
-        (local.set $c1v (v128.load (local.get $c1)))
-        (local.set $c2v (v128.load (local.get $c2)))
-        (local.set $c3v (v128.load (local.get $c3)))))
-    (block $done
-      (loop $inner
-        (br_if $done (i32.eqz (local.get $k)))
-        (local.set $b0 (v128.load (local.get $bp)))
-        (local.set $c0v (f32x4.add (local.get $c0v)
-          (f32x4.mul (v128.load32_splat (local.get $ap)) (local.get $b0))))
-        (local.set $c1v (f32x4.add (local.get $c1v)
-          (f32x4.mul (v128.load32_splat (local.get $a1)) (local.get $b0))))
-        (local.set $c2v (f32x4.add (local.get $c2v)
-          (f32x4.mul (v128.load32_splat (local.get $a2)) (local.get $b0))))
-        (local.set $c3v (f32x4.add (local.get $c3v)
-          (f32x4.mul (v128.load32_splat (local.get $a3)) (local.get $b0))))
-        (local.set $ap (i32.add (local.get $ap) (local.get $aInner)))
-        (local.set $a1 (i32.add (local.get $a1) (local.get $aInner)))
-        (local.set $a2 (i32.add (local.get $a2) (local.get $aInner)))
-        (local.set $a3 (i32.add (local.get $a3) (local.get $aInner)))
-        (local.set $bp (i32.add (local.get $bp) (local.get $nb)))
-        (local.set $k (i32.sub (local.get $k) (i32.const 1)))
-        (br $inner)))
+        (if (i32.gt_u (local.get $rows) (i32.const 1)) (then (local.set $c1v (v128.load (local.get $c1)))))
+        (if (i32.gt_u (local.get $rows) (i32.const 2)) (then (local.set $c2v (v128.load (local.get $c2)))))
+        (if (i32.gt_u (local.get $rows) (i32.const 3)) (then (local.set $c3v (v128.load (local.get $c3)))))))
+    (if (local.get $k)
+      (then
+        (loop $inner
+          (local.set $b0 (v128.load (local.get $bp)))
+          (local.set $c0v (f32x4.relaxed_madd (v128.load32_splat (local.get $ap)) (local.get $b0) (local.get $c0v)))
+          (local.set $c1v (f32x4.relaxed_madd (v128.load32_splat offset=4 (local.get $ap)) (local.get $b0) (local.get $c1v)))
+          (local.set $c2v (f32x4.relaxed_madd (v128.load32_splat offset=8 (local.get $ap)) (local.get $b0) (local.get $c2v)))
+          (local.set $c3v (f32x4.relaxed_madd (v128.load32_splat offset=12 (local.get $ap)) (local.get $b0) (local.get $c3v)))
+          (local.set $ap (i32.add (local.get $ap) (i32.const 16)))
+          (local.set $bp (i32.add (local.get $bp) (local.get $ldb)))
+          (br_if $inner (local.tee $k (i32.sub (local.get $k) (i32.const 1)))))))
     (v128.store (local.get $cp) (local.get $c0v))
-    (v128.store (local.get $c1) (local.get $c1v))
-    (v128.store (local.get $c2) (local.get $c2v))
-    (v128.store (local.get $c3) (local.get $c3v)))
+    (if (i32.gt_u (local.get $rows) (i32.const 1)) (then (v128.store (local.get $c1) (local.get $c1v))))
+    (if (i32.gt_u (local.get $rows) (i32.const 2)) (then (v128.store (local.get $c2) (local.get $c2v))))
+    (if (i32.gt_u (local.get $rows) (i32.const 3)) (then (v128.store (local.get $c3) (local.get $c3v)))))
 
-  ;; The row tail (fewer than 4 rows left): one row × 8 columns, or × 4 when $wide is 0.
-  (func $tile1
-    (param $cp i32) (param $ap i32) (param $aInner i32)
-    (param $bp i32) (param $nb i32) (param $k i32) (param $accumulate i32) (param $wide i32)
-    (local $s v128) (local $c0v v128) (local $c1v v128)
-    (if (local.get $accumulate)
-      (then
-        (local.set $c0v (v128.load (local.get $cp)))
-        (if (local.get $wide) (then (local.set $c1v (v128.load offset=16 (local.get $cp)))))))
+  ;; dst rows r = 0..3 (dstRow apart) = column r of the 4 x 4 block at src (rows srcRow apart).
+  (func $transpose4x4 (param $dst i32) (param $dstRow i32) (param $src i32) (param $srcRow i32)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $r0 (v128.load (local.get $src)))
+    (local.set $r1 (v128.load (local.tee $src (i32.add (local.get $src) (local.get $srcRow)))))
+    (local.set $r2 (v128.load (local.tee $src (i32.add (local.get $src) (local.get $srcRow)))))
+    (local.set $r3 (v128.load (i32.add (local.get $src) (local.get $srcRow))))
+    ;; (a0 b0 a1 b1), (a2 b2 a3 b3), (c0 d0 c1 d1), (c2 d2 c3 d3)
+    (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+    (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+    (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+    (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+    (v128.store (local.get $dst)
+      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+    (v128.store (local.tee $dst (i32.add (local.get $dst) (local.get $dstRow)))
+      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+    (v128.store (local.tee $dst (i32.add (local.get $dst) (local.get $dstRow)))
+      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+    (v128.store (i32.add (local.get $dst) (local.get $dstRow))
+      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3))))
+
+  ;; A (m, kc) into blocks of 4 rows, p-major inside a block: dst[(block*kc + p)*4 + r] =
+  ;; A[4*block + r, p], 0 for rows past m.
+  (func $pack (param $dst i32) (param $a i32) (param $aRow i32) (param $aInner i32) (param $m i32) (param $kc i32)
+    (local $left i32) (local $p i32) (local $src i32) (local $r i32) (local $quads i32)
+    (local.set $left (local.get $m))
     (block $done
-      (loop $inner
-        (br_if $done (i32.eqz (local.get $k)))
-        (local.set $s (v128.load32_splat (local.get $ap)))
-        (local.set $c0v (f32x4.add (local.get $c0v) (f32x4.mul (local.get $s) (v128.load (local.get $bp)))))
-        (if (local.get $wide)
+      (loop $block
+        (br_if $done (i32.le_s (local.get $left) (i32.const 0)))
+        (local.set $p (i32.const 0))
+        (if (i32.and (i32.and (i32.eq (local.get $aRow) (i32.const 4)) (i32.ge_s (local.get $left) (i32.const 4)))
+          (i32.gt_s (local.get $kc) (i32.const 0)))
           (then
-            (local.set $c1v (f32x4.add (local.get $c1v)
-              (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))))
-        (local.set $ap (i32.add (local.get $ap) (local.get $aInner)))
-        (local.set $bp (i32.add (local.get $bp) (local.get $nb)))
-        (local.set $k (i32.sub (local.get $k) (i32.const 1)))
-        (br $inner)))
-    (v128.store (local.get $cp) (local.get $c0v))
-    (if (local.get $wide) (then (v128.store offset=16 (local.get $cp) (local.get $c1v)))))
+            ;; A transposed: a block's 4 values at each p are adjacent.
+            (loop $copy
+              (v128.store (i32.add (local.get $dst) (i32.shl (local.get $p) (i32.const 4)))
+                (v128.load (i32.add (local.get $a) (i32.mul (local.get $p) (local.get $aInner)))))
+              (br_if $copy (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (local.get $kc)))))
+          (else
+            (if (i32.and (i32.eq (local.get $aInner) (i32.const 4)) (i32.ge_s (local.get $left) (i32.const 4)))
+              (then
+                ;; A row-major: 4 x 4 blocks transposed, then the last kc % 4 columns one by one.
+                (local.set $quads (i32.and (local.get $kc) (i32.const -4)))
+                (block $quadsDone
+                  (loop $quad
+                    (br_if $quadsDone (i32.ge_s (local.get $p) (local.get $quads)))
+                    (call $transpose4x4 (i32.add (local.get $dst) (i32.shl (local.get $p) (i32.const 4))) (i32.const 16)
+                      (i32.add (local.get $a) (i32.shl (local.get $p) (i32.const 2))) (local.get $aRow))
+                    (local.set $p (i32.add (local.get $p) (i32.const 4)))
+                    (br $quad)))))
+            ;; What is left (or everything, for a block of fewer than 4 rows), one value at a time.
+            (block $restDone
+              (loop $rest
+                (br_if $restDone (i32.ge_s (local.get $p) (local.get $kc)))
+                (local.set $src (i32.add (local.get $a) (i32.mul (local.get $p) (local.get $aInner))))
+                (local.set $r (i32.const 0))
+                (loop $lane
+                  (f32.store (i32.add (i32.add (local.get $dst) (i32.shl (local.get $p) (i32.const 4))) (i32.shl (local.get $r) (i32.const 2)))
+                    (select (f32.load (local.get $src)) (f32.const 0) (i32.lt_s (local.get $r) (local.get $left))))
+                  (if (i32.lt_s (i32.add (local.get $r) (i32.const 1)) (local.get $left))
+                    (then (local.set $src (i32.add (local.get $src) (local.get $aRow)))))
+                  (br_if $lane (i32.lt_s (local.tee $r (i32.add (local.get $r) (i32.const 1))) (i32.const 4))))
+                (local.set $p (i32.add (local.get $p) (i32.const 1)))
+                (br $rest)))))
+        (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $kc) (i32.const 4))))
+        (local.set $a (i32.add (local.get $a) (i32.shl (local.get $aRow) (i32.const 2))))
+        (local.set $left (i32.sub (local.get $left) (i32.const 4)))
+        (br $block))))
 
-  ;; For the cache, Bm is taken 256 rows at a time (a 256 x 8 panel is 8 KB and stays in L1 while
-  ;; every row block of A passes over it), with column tiles outside and row blocks inside.
-  (func (export "gemm")
-    (param $c i32) (param $a i32) (param $aRow i32) (param $aInner i32) (param $b i32)
-    (param $m i32) (param $n i32) (param $k i32) (param $accumulate i32)
-    (local $nb i32) (local $p0 i32) (local $kc i32) (local $aPanel i32) (local $bPanel i32)
-    (local $q i32) (local $wide i32) (local $i i32)
-    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
-    ;; One pass even when k is 0, so that C is still written (zeros) when not accumulating.
-    (loop $panels
-      (local.set $kc (i32.sub (local.get $k) (local.get $p0)))
-      (if (i32.gt_s (local.get $kc) (i32.const 256)) (then (local.set $kc (i32.const 256))))
-      (local.set $aPanel (i32.add (local.get $a) (i32.mul (local.get $p0) (local.get $aInner))))
-      (local.set $bPanel (i32.add (local.get $b) (i32.mul (local.get $p0) (local.get $nb))))
+  (func $gemm
+    (param $c i32) (param $ldc i32) (param $a i32) (param $aRow i32) (param $aInner i32)
+    (param $b i32) (param $ldb i32) (param $m i32) (param $n i32) (param $k i32) (param $accumulate i32)
+    (param $packed i32)
+    (local $panels i32) (local $kc i32) (local $p0 i32) (local $q i32) (local $i i32) (local $ap i32)
+    (local $wide i32) (local $rows i32) (local $bStrip i32)
+    (if (i32.or (i32.le_s (local.get $m) (i32.const 0)) (i32.le_s (local.get $n) (i32.const 0))) (then (return)))
+    ;; Panels of about equal length, at most 256; one pass when k is 0, so C is still written (zeros).
+    (local.set $panels (i32.shr_u (i32.add (local.get $k) (i32.const 255)) (i32.const 8)))
+    (if (i32.eqz (local.get $panels)) (then (local.set $panels (i32.const 1))))
+    (local.set $kc (i32.div_u (i32.add (local.get $k) (i32.sub (local.get $panels) (i32.const 1))) (local.get $panels)))
+    (loop $panel
+      (if (i32.gt_s (local.get $kc) (i32.sub (local.get $k) (local.get $p0)))
+        (then (local.set $kc (i32.sub (local.get $k) (local.get $p0)))))
+      (call $pack (local.get $packed) (i32.add (local.get $a) (i32.mul (local.get $p0) (local.get $aInner)))
+        (local.get $aRow) (local.get $aInner) (local.get $m) (local.get $kc))
       (local.set $q (i32.const 0))
-      (block $colsDone
-        (loop $cols
-          (br_if $colsDone (i32.ge_s (local.get $q) (local.get $nb)))
-          ;; 8 columns, or the last 4
-          (local.set $wide (i32.le_s (i32.add (local.get $q) (i32.const 32)) (local.get $nb)))
-          (local.set $i (i32.const 0))
-          (block $rowsDone
-            (loop $rows
-              (br_if $rowsDone (i32.gt_s (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
-              (if (local.get $wide)
-                (then
-                  (call $tile4x8
-                    (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (local.get $q))
-                    (i32.add (local.get $aPanel) (i32.mul (local.get $i) (local.get $aRow)))
-                    (local.get $aRow) (local.get $aInner) (i32.add (local.get $bPanel) (local.get $q))
-                    (local.get $nb) (local.get $kc) (local.get $accumulate)))
-                (else
-                  (call $tile4x4
-                    (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (local.get $q))
-                    (i32.add (local.get $aPanel) (i32.mul (local.get $i) (local.get $aRow)))
-                    (local.get $aRow) (local.get $aInner) (i32.add (local.get $bPanel) (local.get $q))
-                    (local.get $nb) (local.get $kc) (local.get $accumulate))))
-              (local.set $i (i32.add (local.get $i) (i32.const 4)))
-              (br $rows)))
-          ;; The rows left over (fewer than 4), one at a time.
-          (block $tailDone
-            (loop $tail
-              (br_if $tailDone (i32.ge_s (local.get $i) (local.get $m)))
-              (call $tile1
-                (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (local.get $q))
-                (i32.add (local.get $aPanel) (i32.mul (local.get $i) (local.get $aRow)))
-                (local.get $aInner) (i32.add (local.get $bPanel) (local.get $q)) (local.get $nb) (local.get $kc)
-                (local.get $accumulate) (local.get $wide))
-              (local.set $i (i32.add (local.get $i) (i32.const 1)))
-              (br $tail)))
-          (local.set $q (i32.add (local.get $q) (select (i32.const 32) (i32.const 16) (local.get $wide))))
-          (br $cols)))
+      (loop $strip
+        ;; 8 columns, or the last 4
+        (local.set $wide (i32.le_s (i32.add (local.get $q) (i32.const 8)) (local.get $n)))
+        (local.set $bStrip (i32.add (i32.add (local.get $b) (i32.mul (local.get $p0) (local.get $ldb)))
+          (i32.shl (local.get $q) (i32.const 2))))
+        (local.set $i (i32.const 0))
+        (local.set $ap (local.get $packed))
+        (loop $rowBlock
+          (local.set $rows (i32.sub (local.get $m) (local.get $i)))
+          (if (local.get $wide)
+            (then
+              (call $tile4x8
+                (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))) (i32.shl (local.get $q) (i32.const 2)))
+                (local.get $ldc) (local.get $ap) (local.get $bStrip) (local.get $ldb) (local.get $kc)
+                (local.get $accumulate) (local.get $rows)))
+            (else
+              (call $tile4x4
+                (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))) (i32.shl (local.get $q) (i32.const 2)))
+                (local.get $ldc) (local.get $ap) (local.get $bStrip) (local.get $ldb) (local.get $kc)
+                (local.get $accumulate) (local.get $rows))))
+          (local.set $ap (i32.add (local.get $ap) (i32.shl (local.get $kc) (i32.const 4))))
+          (br_if $rowBlock (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 4))) (local.get $m))))
+        (br_if $strip (i32.lt_s
+          (local.tee $q (i32.add (local.get $q) (select (i32.const 8) (i32.const 4) (local.get $wide))))
+          (local.get $n))))
       ;; Later panels add to what the first wrote.
       (local.set $accumulate (i32.const 1))
-      (local.set $p0 (i32.add (local.get $p0) (i32.const 256)))
-      (br_if $panels (i32.lt_s (local.get $p0) (local.get $k)))))
+      (br_if $panel (i32.lt_s (local.tee $p0 (i32.add (local.get $p0) (local.get $kc))) (local.get $k)))))
+
+  ;; thetaT rows q0..q1 = theta columns q0..q1 (q0, q1 multiples of 4), over theta's kp rows.
+  (func $transposeColumns (param $thetaT i32) (param $tRow i32) (param $theta i32) (param $row i32)
+    (param $kp i32) (param $q0 i32) (param $q1 i32)
+    (local $q i32) (local $i i32)
+    (local.set $q (local.get $q0))
+    (block $done
+      (loop $columns
+        (br_if $done (i32.ge_s (local.get $q) (local.get $q1)))
+        (local.set $i (i32.const 0))
+        (loop $rows
+          (call $transpose4x4
+            (i32.add (i32.add (local.get $thetaT) (i32.mul (local.get $q) (local.get $tRow))) (i32.shl (local.get $i) (i32.const 2)))
+            (local.get $tRow)
+            (i32.add (i32.add (local.get $theta) (i32.mul (local.get $i) (local.get $row))) (i32.shl (local.get $q) (i32.const 2)))
+            (local.get $row))
+          (br_if $rows (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 4))) (local.get $kp))))
+        (local.set $q (i32.add (local.get $q) (i32.const 4)))
+        (br $columns))))
 
   ;; ---------------------------------------------------------------------------------------------
   ;; Gate math. activate: dst = a * sigmoid(a * src) + (1 - a) over `bytes` of floats, with `form`
@@ -211,12 +286,10 @@
   ;; vectors lets the core overlap the exp chains and divisions.
   ;; ---------------------------------------------------------------------------------------------
 
-  ;; The constants of activate, stored at instantiation into the first bytes of memory (fastLstm.ts
-  ;; allocates from heapBase on). They are loaded into locals before activate's loop: written inline,
-  ;; V8 rebuilds every v128 constant inside the loop, three instructions each.
-  (global (export "heapBase") i32 (i32.const 320))
-  ;; Address 0 holds (1, 1, 1, 1), the broadcast constant the bias products use (aRow = aInner = 0).
-  (global (export "ones") i32 (i32.const 0))
+  ;; The constants of activate, stored at instantiation into the first bytes of memory (every
+  ;; thread's instance stores the same bytes). They are loaded into locals before activate's loop:
+  ;; written inline, V8 rebuilds every v128 constant inside the loop, three instructions each.
+  (global (export "heapBase") i32 (i32.const 576))
   (func $storeConstants
     (v128.store (i32.const 0) (v128.const f32x4 1 1 1 1))
     (v128.store (i32.const 16) (v128.const f32x4 88.3 88.3 88.3 88.3))
@@ -297,122 +370,103 @@
         (local.set $src (i32.add (local.get $src) (i32.const 16)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
         (br $next))))
-
-  ;; One step of the cell for `rows` rows: gates (rows, 4, Hp) pre-activations in, activations
-  ;; f, i, g, o out (in place); c = f*cPrev + i*g; tanhC = tanh(c); y = o*tanhC. cPrev, c, tanhC
-  ;; and y are (rows, Hp).
-  (func (export "cellForward")
-    (param $gates i32) (param $cPrev i32) (param $c i32) (param $tanhC i32) (param $y i32)
-    (param $rows i32) (param $hp i32)
-    (local $gs i32) (local $q i32) (local $rowStart i32) (local $end i32) (local $rowEnd i32)
-    (local $i i32) (local $g i32) (local $o i32)
+  ;; One step of the cell for `rows` rows (at least 1): gates (rows, G) pre-activations in (rows
+  ;; gateRow bytes apart), activations f, i, g, o out in place; c = f*cPrev + i*g; tanhC = tanh(c);
+  ;; y = o*tanhC, y's rows yRow bytes apart (the next step's z). cPrev, c and tanhC are (rows, Hp).
+  (func $cellForward
+    (param $gates i32) (param $gateRow i32) (param $cPrev i32) (param $c i32) (param $tanhC i32)
+    (param $y i32) (param $yRow i32) (param $rows i32) (param $hp i32)
+    (local $gs i32) (local $q i32) (local $i i32) (local $g i32) (local $o i32)
     (local.set $gs (i32.shl (local.get $hp) (i32.const 2)))
-    ;; q walks the (rows, Hp) arrays, the gate pointers the (rows, 4, Hp) one.
-    (local.set $end (i32.mul (local.get $rows) (local.get $gs)))
-    (block $done
-      (loop $row
-        (br_if $done (i32.ge_s (local.get $q) (local.get $end)))
-        (local.set $i (i32.add (local.get $gates) (local.get $gs)))
-        (local.set $g (i32.add (local.get $i) (local.get $gs)))
-        (local.set $o (i32.add (local.get $g) (local.get $gs)))
-        ;; f and i are adjacent: one sigmoid over both; then tanh(g), sigmoid(o).
-        (call $activate (local.get $gates) (local.get $gates) (i32.shl (local.get $gs) (i32.const 1)) (i32.const 224))
-        (call $activate (local.get $g) (local.get $g) (local.get $gs) (i32.const 272))
-        (call $activate (local.get $o) (local.get $o) (local.get $gs) (i32.const 224))
-        (local.set $rowStart (local.get $q))
-        (local.set $rowEnd (i32.add (local.get $q) (local.get $gs)))
-        (loop $cell
-          (v128.store (i32.add (local.get $c) (local.get $q)) (f32x4.add
-            (f32x4.mul (v128.load (local.get $gates)) (v128.load (i32.add (local.get $cPrev) (local.get $q))))
-            (f32x4.mul (v128.load (local.get $i)) (v128.load (local.get $g)))))
-          (local.set $gates (i32.add (local.get $gates) (i32.const 16)))
-          (local.set $i (i32.add (local.get $i) (i32.const 16)))
-          (local.set $g (i32.add (local.get $g) (i32.const 16)))
-          (local.set $q (i32.add (local.get $q) (i32.const 16)))
-          (br_if $cell (i32.lt_s (local.get $q) (local.get $rowEnd))))
-        (call $activate (i32.add (local.get $c) (local.get $rowStart)) (i32.add (local.get $tanhC) (local.get $rowStart))
-          (local.get $gs) (i32.const 272))
-        (local.set $q (local.get $rowStart))
-        (loop $out
-          (v128.store (i32.add (local.get $y) (local.get $q))
-            (f32x4.mul (v128.load (local.get $o)) (v128.load (i32.add (local.get $tanhC) (local.get $q)))))
-          (local.set $o (i32.add (local.get $o) (i32.const 16)))
-          (local.set $q (i32.add (local.get $q) (i32.const 16)))
-          (br_if $out (i32.lt_s (local.get $q) (local.get $rowEnd))))
-        ;; o now points at the next row's f.
-        (local.set $gates (local.get $o))
-        (br $row))))
+    (loop $row
+      (local.set $i (i32.add (local.get $gates) (local.get $gs)))
+      (local.set $g (i32.add (local.get $i) (local.get $gs)))
+      (local.set $o (i32.add (local.get $g) (local.get $gs)))
+      ;; f and i are adjacent: one sigmoid over both; then tanh(g), sigmoid(o).
+      (call $activate (local.get $gates) (local.get $gates) (i32.shl (local.get $gs) (i32.const 1)) (i32.const 224))
+      (call $activate (local.get $g) (local.get $g) (local.get $gs) (i32.const 272))
+      (call $activate (local.get $o) (local.get $o) (local.get $gs) (i32.const 224))
+      (local.set $q (i32.const 0))
+      (loop $cell
+        (v128.store (i32.add (local.get $c) (local.get $q)) (f32x4.add
+          (f32x4.mul (v128.load (i32.add (local.get $gates) (local.get $q))) (v128.load (i32.add (local.get $cPrev) (local.get $q))))
+          (f32x4.mul (v128.load (i32.add (local.get $i) (local.get $q))) (v128.load (i32.add (local.get $g) (local.get $q))))))
+        (br_if $cell (i32.lt_u (local.tee $q (i32.add (local.get $q) (i32.const 16))) (local.get $gs))))
+      (call $activate (local.get $c) (local.get $tanhC) (local.get $gs) (i32.const 272))
+      (local.set $q (i32.const 0))
+      (loop $out
+        (v128.store (i32.add (local.get $y) (local.get $q))
+          (f32x4.mul (v128.load (i32.add (local.get $o) (local.get $q))) (v128.load (i32.add (local.get $tanhC) (local.get $q)))))
+        (br_if $out (i32.lt_u (local.tee $q (i32.add (local.get $q) (i32.const 16))) (local.get $gs))))
+      (local.set $gates (i32.add (local.get $gates) (local.get $gateRow)))
+      (local.set $cPrev (i32.add (local.get $cPrev) (local.get $gs)))
+      (local.set $c (i32.add (local.get $c) (local.get $gs)))
+      (local.set $tanhC (i32.add (local.get $tanhC) (local.get $gs)))
+      (local.set $y (i32.add (local.get $y) (local.get $yRow)))
+      (br_if $row (local.tee $rows (i32.sub (local.get $rows) (i32.const 1))))))
 
-    ;; The same step backwards: from the activations (rows, 4, Hp), cPrev and tanhC (rows, Hp), the
-  ;; gradient gy (rows, Hp) reaching y and dc (rows, Hp) reaching c from the next step, the gate
-  ;; deltas (rows, 4, Hp) and, in place, the dc passed to the previous step.
-  (func (export "cellBackward")
-    (param $gates i32) (param $cPrev i32) (param $tanhC i32) (param $gy i32) (param $dc i32)
-    (param $delta i32) (param $rows i32) (param $hp i32)
-    (local $gs i32) (local $q i32) (local $end i32) (local $rowEnd i32)
+  ;; The same step backwards for `rows` rows (at least 1): from the activations (rows, G), cPrev and
+  ;; tanhC (rows, Hp), the gradient gy (rows, Hp) reaching y and dc (rows, Hp) reaching c from the
+  ;; next step, the gate deltas (rows, G) and, in place, the dc passed to the previous step. gates
+  ;; and delta rows are gateRow bytes apart.
+  (func $cellBackward
+    (param $gates i32) (param $gateRow i32) (param $cPrev i32) (param $tanhC i32) (param $gy i32)
+    (param $dc i32) (param $delta i32) (param $rows i32) (param $hp i32)
+    (local $gs i32) (local $q i32)
     (local $f v128) (local $i v128) (local $g v128) (local $o v128) (local $tc v128) (local $dy v128)
     (local $r v128) (local $one v128)
     (local.set $one (v128.const f32x4 1 1 1 1))
     (local.set $gs (i32.shl (local.get $hp) (i32.const 2)))
-    (local.set $end (i32.mul (local.get $rows) (local.get $gs)))
-    (block $done
-      (loop $row
-        (br_if $done (i32.ge_s (local.get $q) (local.get $end)))
-        (local.set $rowEnd (i32.add (local.get $q) (local.get $gs)))
-        (loop $chunk
-          (local.set $f (v128.load (local.get $gates)))
-          (local.set $i (v128.load (i32.add (local.get $gates) (local.get $gs))))
-          (local.set $g (v128.load (i32.add (local.get $gates) (i32.shl (local.get $gs) (i32.const 1)))))
-          (local.set $o (v128.load (i32.add (local.get $gates) (i32.mul (local.get $gs) (i32.const 3)))))
-          (local.set $tc (v128.load (i32.add (local.get $tanhC) (local.get $q))))
-          (local.set $dy (v128.load (i32.add (local.get $gy) (local.get $q))))
-          ;; r = dc + dy * o * (1 - tanh(c)^2): the gradient reaching c
-          (local.set $r (f32x4.add (v128.load (i32.add (local.get $dc) (local.get $q)))
-            (f32x4.mul (f32x4.mul (local.get $dy) (local.get $o))
-              (f32x4.sub (local.get $one) (f32x4.mul (local.get $tc) (local.get $tc))))))
-          (v128.store (local.get $delta)
-            (f32x4.mul (f32x4.mul (local.get $r) (v128.load (i32.add (local.get $cPrev) (local.get $q))))
-              (f32x4.mul (local.get $f) (f32x4.sub (local.get $one) (local.get $f)))))
-          (v128.store (i32.add (local.get $delta) (local.get $gs))
-            (f32x4.mul (f32x4.mul (local.get $r) (local.get $g))
-              (f32x4.mul (local.get $i) (f32x4.sub (local.get $one) (local.get $i)))))
-          (v128.store (i32.add (local.get $delta) (i32.shl (local.get $gs) (i32.const 1)))
-            (f32x4.mul (f32x4.mul (local.get $r) (local.get $i))
-              (f32x4.sub (local.get $one) (f32x4.mul (local.get $g) (local.get $g)))))
-          (v128.store (i32.add (local.get $delta) (i32.mul (local.get $gs) (i32.const 3)))
-            (f32x4.mul (f32x4.mul (local.get $dy) (local.get $tc))
-              (f32x4.mul (local.get $o) (f32x4.sub (local.get $one) (local.get $o)))))
-          (v128.store (i32.add (local.get $dc) (local.get $q)) (f32x4.mul (local.get $r) (local.get $f)))
-          (local.set $gates (i32.add (local.get $gates) (i32.const 16)))
-          (local.set $delta (i32.add (local.get $delta) (i32.const 16)))
-          (local.set $q (i32.add (local.get $q) (i32.const 16)))
-          (br_if $chunk (i32.lt_s (local.get $q) (local.get $rowEnd))))
-        (local.set $gates (i32.add (local.get $gates) (i32.mul (local.get $gs) (i32.const 3))))
-        (local.set $delta (i32.add (local.get $delta) (i32.mul (local.get $gs) (i32.const 3))))
-        (br $row))))
+    (loop $row
+      (local.set $q (i32.const 0))
+      (loop $chunk
+        (local.set $f (v128.load (i32.add (local.get $gates) (local.get $q))))
+        (local.set $i (v128.load (i32.add (i32.add (local.get $gates) (local.get $gs)) (local.get $q))))
+        (local.set $g (v128.load (i32.add (i32.add (local.get $gates) (i32.shl (local.get $gs) (i32.const 1))) (local.get $q))))
+        (local.set $o (v128.load (i32.add (i32.add (local.get $gates) (i32.mul (local.get $gs) (i32.const 3))) (local.get $q))))
+        (local.set $tc (v128.load (i32.add (local.get $tanhC) (local.get $q))))
+        (local.set $dy (v128.load (i32.add (local.get $gy) (local.get $q))))
+        ;; r = dc + dy * o * (1 - tanh(c)^2): the gradient reaching c
+        (local.set $r (f32x4.add (v128.load (i32.add (local.get $dc) (local.get $q)))
+          (f32x4.mul (f32x4.mul (local.get $dy) (local.get $o))
+            (f32x4.sub (local.get $one) (f32x4.mul (local.get $tc) (local.get $tc))))))
+        (v128.store (i32.add (local.get $delta) (local.get $q))
+          (f32x4.mul (f32x4.mul (local.get $r) (v128.load (i32.add (local.get $cPrev) (local.get $q))))
+            (f32x4.mul (local.get $f) (f32x4.sub (local.get $one) (local.get $f)))))
+        (v128.store (i32.add (i32.add (local.get $delta) (local.get $gs)) (local.get $q))
+          (f32x4.mul (f32x4.mul (local.get $r) (local.get $g))
+            (f32x4.mul (local.get $i) (f32x4.sub (local.get $one) (local.get $i)))))
+        (v128.store (i32.add (i32.add (local.get $delta) (i32.shl (local.get $gs) (i32.const 1))) (local.get $q))
+          (f32x4.mul (f32x4.mul (local.get $r) (local.get $i))
+            (f32x4.sub (local.get $one) (f32x4.mul (local.get $g) (local.get $g)))))
+        (v128.store (i32.add (i32.add (local.get $delta) (i32.mul (local.get $gs) (i32.const 3))) (local.get $q))
+          (f32x4.mul (f32x4.mul (local.get $dy) (local.get $tc))
+            (f32x4.mul (local.get $o) (f32x4.sub (local.get $one) (local.get $o)))))
+        (v128.store (i32.add (local.get $dc) (local.get $q)) (f32x4.mul (local.get $r) (local.get $f)))
+        (br_if $chunk (i32.lt_u (local.tee $q (i32.add (local.get $q) (i32.const 16))) (local.get $gs))))
+      (local.set $gates (i32.add (local.get $gates) (local.get $gateRow)))
+      (local.set $delta (i32.add (local.get $delta) (local.get $gateRow)))
+      (local.set $cPrev (i32.add (local.get $cPrev) (local.get $gs)))
+      (local.set $tanhC (i32.add (local.get $tanhC) (local.get $gs)))
+      (local.set $gy (i32.add (local.get $gy) (local.get $gs)))
+      (local.set $dc (i32.add (local.get $dc) (local.get $gs)))
+      (br_if $row (local.tee $rows (i32.sub (local.get $rows) (i32.const 1))))))
 
-  ;; dst[j, k] = src[k, j] for src (rows, cols); dst rows are dstStride elements apart. Gives the
-  ;; backward pass V^T and W^T, so dy = δ V^T is the same axpy-form gemm as the forward pass.
-  (func (export "transpose")
-    (param $dst i32) (param $src i32) (param $rows i32) (param $cols i32) (param $dstStride i32)
-    (local $k i32) (local $j i32) (local $from i32) (local $to i32) (local $toStep i32)
-    (local.set $toStep (i32.shl (local.get $dstStride) (i32.const 2)))
-    (block $rowsDone
-      (loop $rowLoop
-        (br_if $rowsDone (i32.ge_s (local.get $k) (local.get $rows)))
-        (local.set $from (i32.add (local.get $src) (i32.shl (i32.mul (local.get $k) (local.get $cols)) (i32.const 2))))
-        (local.set $to (i32.add (local.get $dst) (i32.shl (local.get $k) (i32.const 2))))
-        (local.set $j (i32.const 0))
-        (block $colsDone
-          (loop $colLoop
-            (br_if $colsDone (i32.ge_s (local.get $j) (local.get $cols)))
-            (f32.store (local.get $to) (f32.load (local.get $from)))
-            (local.set $from (i32.add (local.get $from) (i32.const 4)))
-            (local.set $to (i32.add (local.get $to) (local.get $toStep)))
-            (local.set $j (i32.add (local.get $j) (i32.const 1)))
-            (br $colLoop)))
-        (local.set $k (i32.add (local.get $k) (i32.const 1)))
-        (br $rowLoop))))
+  ;; A layer's input rows from the layer below's outputs: `rows` rows of `bytes` (the below layer's
+  ;; Hp floats) from src (srcRow apart) into dst (dstRow apart), each followed by (1, 0, 0, 0): the
+  ;; bias input and the padding up to yAt.
+  (func $inputRows (param $dst i32) (param $dstRow i32) (param $src i32) (param $srcRow i32)
+    (param $rows i32) (param $bytes i32)
+    (local $q i32)
+    (loop $row
+      (local.set $q (i32.const 0))
+      (loop $copy
+        (v128.store (i32.add (local.get $dst) (local.get $q)) (v128.load (i32.add (local.get $src) (local.get $q))))
+        (br_if $copy (i32.lt_u (local.tee $q (i32.add (local.get $q) (i32.const 16))) (local.get $bytes))))
+      (v128.store (i32.add (local.get $dst) (local.get $bytes)) (v128.const f32x4 1 0 0 0))
+      (local.set $dst (i32.add (local.get $dst) (local.get $dstRow)))
+      (local.set $src (i32.add (local.get $src) (local.get $srcRow)))
+      (br_if $row (local.tee $rows (i32.sub (local.get $rows) (i32.const 1))))))
 
   ;; ---------------------------------------------------------------------------------------------
   ;; Optimiser updates over `count` floats (a multiple of 4) of the padded parameters, gradients and
@@ -421,8 +475,8 @@
   ;; parameters stay 0.
   ;; ---------------------------------------------------------------------------------------------
 
-  ;; SGD, the seed's: p -= learningRate * grad (fastLstm.ts folds the clipping scale into the rate).
-  (func (export "sgd") (param $params i32) (param $grads i32) (param $count i32) (param $learningRate f32)
+  ;; SGD, the blog's: p -= learningRate * grad (fastLstm.ts folds the clipping scale into the rate).
+  (func $sgd (param $params i32) (param $grads i32) (param $count i32) (param $learningRate f32)
     (local $lr v128) (local $end i32)
     (local.set $lr (f32x4.splat (local.get $learningRate)))
     (local.set $end (i32.add (local.get $params) (i32.shl (local.get $count) (i32.const 2))))
@@ -436,7 +490,7 @@
         (br $next))))
 
   ;; Momentum: velocity = momentum * velocity + scale * grad;  p -= learningRate * velocity.
-  (func (export "momentum")
+  (func $momentum
     (param $params i32) (param $grads i32) (param $velocity i32) (param $count i32)
     (param $learningRate f32) (param $momentum f32) (param $scale f32)
     (local $lr v128) (local $mu v128) (local $s v128) (local $v v128) (local $end i32)
@@ -461,7 +515,7 @@
   ;; p -= (learningRate * (m / c1)) / (sqrt(v / c2) + epsilon), where the caller passes the bias
   ;; corrections c1 = 1 - beta1^t, c2 = 1 - beta2^t and the complements 1 - beta (taken in double
   ;; precision, as the reference does).
-  (func (export "adam")
+  (func $adam
     (param $params i32) (param $grads i32) (param $m i32) (param $v i32) (param $count i32)
     (param $learningRate f32) (param $beta1 f32) (param $oneMinusBeta1 f32) (param $beta2 f32)
     (param $oneMinusBeta2 f32) (param $epsilon f32) (param $c1 f32) (param $c2 f32) (param $scale f32)
@@ -496,4 +550,329 @@
         (local.set $m (i32.add (local.get $m) (i32.const 16)))
         (local.set $v (i32.add (local.get $v) (i32.const 16)))
         (br $next))))
+  ;; ---------------------------------------------------------------------------------------------
+  ;; Drivers: one thread's share of a forward pass, a backward pass or an update, for the model
+  ;; and batch described at 320 and 512.
+  ;; ---------------------------------------------------------------------------------------------
+
+  ;; The first of `count` items that thread `index` takes: chunks of ceil(count / threads) rounded up
+  ;; to `grain` (a power of two), so that rows go in whole tiles and columns in whole strips.
+  (func $shareStart (param $index i32) (param $count i32) (param $grain i32) (result i32)
+    (local $threads i32) (local $chunk i32) (local $start i32)
+    (local.set $threads (i32.load (i32.const 324)))
+    (local.set $chunk (i32.div_u (i32.add (local.get $count) (i32.sub (local.get $threads) (i32.const 1)))
+      (local.get $threads)))
+    (local.set $chunk (i32.and (i32.add (local.get $chunk) (i32.sub (local.get $grain) (i32.const 1)))
+      (i32.sub (i32.const 0) (local.get $grain))))
+    (local.set $start (i32.mul (local.get $index) (local.get $chunk)))
+    (select (local.get $count) (local.get $start) (i32.gt_s (local.get $start) (local.get $count))))
+
+  ;; Thread `index`'s scratch for packing A.
+  (func $packedOf (param $index i32) (result i32)
+    (i32.add (i32.load (i32.const 540)) (i32.mul (local.get $index) (i32.load (i32.const 544)))))
+
+  ;; Forward: every layer, every step, this thread's rows. A layer above reads the same rows of the
+  ;; layer below, so the threads never wait for each other here.
+  (func $forwardShare (param $index i32)
+    (local $B i32) (local $T i32) (local $b0 i32) (local $rows i32) (local $packed i32)
+    (local $layer i32) (local $last i32) (local $t i32) (local $hasBelow i32)
+    (local $hp i32) (local $yAt i32) (local $kp i32) (local $zRow i32) (local $gateRow i32) (local $theta i32)
+    (local $z i32) (local $gates i32) (local $c i32) (local $tanhC i32)
+    (local $zStep i32) (local $gateStep i32) (local $hStep i32)
+    (local $belowY i32) (local $belowRow i32) (local $belowStep i32)
+    (local.set $B (i32.load (i32.const 328)))
+    (local.set $T (i32.load (i32.const 512)))
+    (local.set $b0 (call $shareStart (local.get $index) (local.get $B) (i32.const 4)))
+    (local.set $rows (i32.sub (call $shareStart (i32.add (local.get $index) (i32.const 1)) (local.get $B) (i32.const 4))
+      (local.get $b0)))
+    (if (i32.le_s (local.get $rows) (i32.const 0)) (then (return)))
+    (local.set $packed (call $packedOf (local.get $index)))
+    (local.set $layer (i32.load (i32.const 520)))
+    (local.set $last (i32.add (local.get $layer) (i32.shl (i32.sub (i32.load (i32.const 516)) (i32.const 1)) (i32.const 6))))
+    (loop $layers
+      (local.set $hp (i32.load offset=4 (local.get $layer)))
+      (local.set $yAt (i32.load offset=8 (local.get $layer)))
+      (local.set $kp (i32.load offset=12 (local.get $layer)))
+      (local.set $zRow (i32.load offset=16 (local.get $layer)))
+      (local.set $gateRow (i32.load offset=20 (local.get $layer)))
+      (local.set $theta (i32.add (i32.load (i32.const 524)) (i32.load offset=24 (local.get $layer))))
+      (local.set $zStep (i32.mul (local.get $B) (local.get $zRow)))
+      (local.set $gateStep (i32.mul (local.get $B) (local.get $gateRow)))
+      (local.set $hStep (i32.mul (local.get $B) (i32.shl (local.get $hp) (i32.const 2))))
+      ;; This thread's first row at step 0 of each buffer; they move on by a step's bytes.
+      (local.set $z (i32.add (i32.load offset=32 (local.get $layer)) (i32.mul (local.get $b0) (local.get $zRow))))
+      (local.set $gates (i32.add (i32.load offset=36 (local.get $layer)) (i32.mul (local.get $b0) (local.get $gateRow))))
+      (local.set $c (i32.add (i32.load offset=40 (local.get $layer)) (i32.mul (local.get $b0) (i32.shl (local.get $hp) (i32.const 2)))))
+      (local.set $tanhC (i32.add (i32.load offset=44 (local.get $layer)) (i32.mul (local.get $b0) (i32.shl (local.get $hp) (i32.const 2)))))
+      ;; c_0 = 0 (with another batch size, an earlier call's later steps may lie here)
+      (memory.fill (local.get $c) (i32.const 0) (i32.mul (local.get $rows) (i32.shl (local.get $hp) (i32.const 2))))
+      (local.set $t (i32.const 0))
+      (loop $steps
+        (if (local.get $hasBelow)
+          (then
+            (call $inputRows (local.get $z) (local.get $zRow) (local.get $belowY) (local.get $belowRow)
+              (local.get $rows) (i32.shl (i32.load (local.get $layer)) (i32.const 2)))
+            (local.set $belowY (i32.add (local.get $belowY) (local.get $belowStep)))))
+        ;; u_t = [x_t, 1, y_{t-1}] theta; y_{-1} = 0, so step 0 stops at yAt.
+        (call $gemm (local.get $gates) (local.get $gateRow) (local.get $z) (local.get $zRow) (i32.const 4)
+          (local.get $theta) (local.get $gateRow) (local.get $rows) (i32.shl (local.get $hp) (i32.const 2))
+          (select (local.get $kp) (local.get $yAt) (local.get $t)) (i32.const 0) (local.get $packed))
+        (call $cellForward (local.get $gates) (local.get $gateRow) (local.get $c) (i32.add (local.get $c) (local.get $hStep))
+          (local.get $tanhC) (i32.add (i32.add (local.get $z) (local.get $zStep)) (i32.shl (local.get $yAt) (i32.const 2)))
+          (local.get $zRow) (local.get $rows) (local.get $hp))
+        (local.set $z (i32.add (local.get $z) (local.get $zStep)))
+        (local.set $gates (i32.add (local.get $gates) (local.get $gateStep)))
+        (local.set $c (i32.add (local.get $c) (local.get $hStep)))
+        (local.set $tanhC (i32.add (local.get $tanhC) (local.get $hStep)))
+        (br_if $steps (i32.lt_s (local.tee $t (i32.add (local.get $t) (i32.const 1))) (local.get $T))))
+      ;; The layer above takes y_t from this layer's z at steps 1..T.
+      (local.set $belowY (i32.add (i32.add (i32.load offset=32 (local.get $layer)) (local.get $zStep))
+        (i32.add (i32.mul (local.get $b0) (local.get $zRow)) (i32.shl (local.get $yAt) (i32.const 2)))))
+      (local.set $belowRow (local.get $zRow))
+      (local.set $belowStep (local.get $zStep))
+      (local.set $hasBelow (i32.const 1))
+      (br_if $layers (i32.le_u (local.tee $layer (i32.add (local.get $layer) (i32.const 64))) (local.get $last)))))
+
+  ;; Backward: thetaT (gate columns split), barrier, the recurrences on this thread's rows (top layer
+  ;; first; no barrier between steps or layers), barrier, the weight gradients (gate columns split).
+  ;; The caller has put the dense layer's gradient into the top layer's gy at step T-1.
+  (func $backwardShare (param $index i32)
+    (local $B i32) (local $T i32) (local $b0 i32) (local $rows i32) (local $packed i32)
+    (local $first i32) (local $top i32) (local $layer i32) (local $t i32)
+    (local $hp i32) (local $g i32) (local $ip i32) (local $yAt i32) (local $kp i32) (local $zRow i32) (local $gateRow i32)
+    (local $thetaT i32) (local $gates i32) (local $delta i32) (local $c i32) (local $tanhC i32) (local $gy i32)
+    (local $dc i32) (local $zStep i32) (local $gateStep i32) (local $hStep i32)
+    (local $q0 i32) (local $q1 i32) (local $grad i32) (local $belowGy i32) (local $belowStep i32)
+    (local.set $B (i32.load (i32.const 328)))
+    (local.set $T (i32.load (i32.const 512)))
+    (local.set $b0 (call $shareStart (local.get $index) (local.get $B) (i32.const 4)))
+    (local.set $rows (i32.sub (call $shareStart (i32.add (local.get $index) (i32.const 1)) (local.get $B) (i32.const 4))
+      (local.get $b0)))
+    (local.set $packed (call $packedOf (local.get $index)))
+    (local.set $first (i32.load (i32.const 520)))
+    (local.set $top (i32.add (local.get $first) (i32.shl (i32.sub (i32.load (i32.const 516)) (i32.const 1)) (i32.const 6))))
+
+    (local.set $layer (local.get $first))
+    (loop $transposes
+      (local.set $g (i32.shl (i32.load offset=4 (local.get $layer)) (i32.const 2)))
+      (call $transposeColumns (i32.load offset=28 (local.get $layer)) (i32.load offset=16 (local.get $layer))
+        (i32.add (i32.load (i32.const 524)) (i32.load offset=24 (local.get $layer))) (i32.load offset=20 (local.get $layer))
+        (i32.load offset=12 (local.get $layer))
+        (call $shareStart (local.get $index) (local.get $g) (i32.const 16))
+        (call $shareStart (i32.add (local.get $index) (i32.const 1)) (local.get $g) (i32.const 16)))
+      (br_if $transposes (i32.le_u (local.tee $layer (i32.add (local.get $layer) (i32.const 64))) (local.get $top))))
+    (call $barrier)
+
+    (if (i32.gt_s (local.get $rows) (i32.const 0))
+      (then
+        (local.set $layer (local.get $top))
+        (loop $layers
+          (local.set $ip (i32.load (local.get $layer)))
+          (local.set $hp (i32.load offset=4 (local.get $layer)))
+          (local.set $g (i32.shl (local.get $hp) (i32.const 2)))
+          (local.set $yAt (i32.load offset=8 (local.get $layer)))
+          (local.set $zRow (i32.load offset=16 (local.get $layer)))
+          (local.set $gateRow (i32.load offset=20 (local.get $layer)))
+          (local.set $thetaT (i32.load offset=28 (local.get $layer)))
+          (local.set $gateStep (i32.mul (local.get $B) (local.get $gateRow)))
+          (local.set $hStep (i32.mul (local.get $B) (i32.shl (local.get $hp) (i32.const 2))))
+          ;; This thread's first row at step T-1; they move back by a step's bytes.
+          (local.set $gates (i32.add (i32.load offset=36 (local.get $layer))
+            (i32.add (i32.mul (i32.sub (local.get $T) (i32.const 1)) (local.get $gateStep)) (i32.mul (local.get $b0) (local.get $gateRow)))))
+          (local.set $delta (i32.add (i32.load offset=52 (local.get $layer))
+            (i32.add (i32.mul (i32.sub (local.get $T) (i32.const 1)) (local.get $gateStep)) (i32.mul (local.get $b0) (local.get $gateRow)))))
+          (local.set $c (i32.add (i32.load offset=40 (local.get $layer))
+            (i32.add (i32.mul (i32.sub (local.get $T) (i32.const 1)) (local.get $hStep)) (i32.mul (local.get $b0) (i32.shl (local.get $hp) (i32.const 2))))))
+          (local.set $tanhC (i32.add (i32.load offset=44 (local.get $layer))
+            (i32.add (i32.mul (i32.sub (local.get $T) (i32.const 1)) (local.get $hStep)) (i32.mul (local.get $b0) (i32.shl (local.get $hp) (i32.const 2))))))
+          (local.set $gy (i32.add (i32.load offset=48 (local.get $layer))
+            (i32.add (i32.mul (i32.sub (local.get $T) (i32.const 1)) (local.get $hStep)) (i32.mul (local.get $b0) (i32.shl (local.get $hp) (i32.const 2))))))
+          ;; dc rows are the widest layer's apart: threads go through the layers at their own pace.
+          (local.set $dc (i32.add (i32.load (i32.const 548)) (i32.mul (local.get $b0) (i32.load (i32.const 552)))))
+          (memory.fill (local.get $dc) (i32.const 0) (i32.mul (local.get $rows) (i32.shl (local.get $hp) (i32.const 2))))
+          (local.set $t (i32.sub (local.get $T) (i32.const 1)))
+          (loop $steps
+            (call $cellBackward (local.get $gates) (local.get $gateRow) (local.get $c) (local.get $tanhC) (local.get $gy)
+              (local.get $dc) (local.get $delta) (local.get $rows) (local.get $hp))
+            ;; gy_{t-1} [+]= δ_t V^T. The top layer's gy holds only the dense layer's gradient at T-1,
+            ;; so this writes the other steps; a lower layer's gy already holds the layer above's.
+            (if (local.get $t)
+              (then
+                (call $gemm (i32.sub (local.get $gy) (local.get $hStep)) (i32.shl (local.get $hp) (i32.const 2))
+                  (local.get $delta) (local.get $gateRow) (i32.const 4)
+                  (i32.add (local.get $thetaT) (i32.shl (local.get $yAt) (i32.const 2))) (local.get $zRow)
+                  (local.get $rows) (local.get $hp) (local.get $g) (i32.ne (local.get $layer) (local.get $top))
+                  (local.get $packed))))
+            (local.set $gates (i32.sub (local.get $gates) (local.get $gateStep)))
+            (local.set $delta (i32.sub (local.get $delta) (local.get $gateStep)))
+            (local.set $c (i32.sub (local.get $c) (local.get $hStep)))
+            (local.set $tanhC (i32.sub (local.get $tanhC) (local.get $hStep)))
+            (local.set $gy (i32.sub (local.get $gy) (local.get $hStep)))
+            (br_if $steps (i32.ge_s (local.tee $t (i32.sub (local.get $t) (i32.const 1))) (i32.const 0))))
+          (if (i32.ne (local.get $layer) (local.get $first))
+            (then
+              ;; The layer below's gy_t = δ_t W^T at every step (its Hp is this layer's Ip).
+              (local.set $delta (i32.add (i32.load offset=52 (local.get $layer)) (i32.mul (local.get $b0) (local.get $gateRow))))
+              (local.set $belowStep (i32.mul (local.get $B) (i32.shl (local.get $ip) (i32.const 2))))
+              (local.set $belowGy (i32.add (i32.load offset=48 (i32.sub (local.get $layer) (i32.const 64)))
+                (i32.mul (local.get $b0) (i32.shl (local.get $ip) (i32.const 2)))))
+              (local.set $t (i32.const 0))
+              (loop $below
+                (call $gemm (local.get $belowGy) (i32.shl (local.get $ip) (i32.const 2))
+                  (local.get $delta) (local.get $gateRow) (i32.const 4) (local.get $thetaT) (local.get $zRow)
+                  (local.get $rows) (local.get $ip) (local.get $g) (i32.const 0) (local.get $packed))
+                (local.set $belowGy (i32.add (local.get $belowGy) (local.get $belowStep)))
+                (local.set $delta (i32.add (local.get $delta) (local.get $gateStep)))
+                (br_if $below (i32.lt_s (local.tee $t (i32.add (local.get $t) (i32.const 1))) (local.get $T))))))
+          (br_if $layers (i32.ge_u (local.tee $layer (i32.sub (local.get $layer) (i32.const 64))) (local.get $first))))))
+    (call $barrier)
+
+    ;; dtheta = sum over steps and rows of z^T δ: rows 0..yAt (W, b) over every step, the V rows over
+    ;; steps 1..T-1 (y_{-1} = 0 adds nothing).
+    (local.set $layer (local.get $first))
+    (loop $gradients
+      (local.set $hp (i32.load offset=4 (local.get $layer)))
+      (local.set $g (i32.shl (local.get $hp) (i32.const 2)))
+      (local.set $yAt (i32.load offset=8 (local.get $layer)))
+      (local.set $zRow (i32.load offset=16 (local.get $layer)))
+      (local.set $gateRow (i32.load offset=20 (local.get $layer)))
+      (local.set $zStep (i32.mul (local.get $B) (local.get $zRow)))
+      (local.set $gateStep (i32.mul (local.get $B) (local.get $gateRow)))
+      (local.set $q0 (call $shareStart (local.get $index) (local.get $g) (i32.const 16)))
+      (local.set $q1 (call $shareStart (i32.add (local.get $index) (i32.const 1)) (local.get $g) (i32.const 16)))
+      (local.set $grad (i32.add (i32.add (i32.load (i32.const 528)) (i32.load offset=24 (local.get $layer)))
+        (i32.shl (local.get $q0) (i32.const 2))))
+      (local.set $delta (i32.add (i32.load offset=52 (local.get $layer)) (i32.shl (local.get $q0) (i32.const 2))))
+      (call $gemm (local.get $grad) (local.get $gateRow) (i32.load offset=32 (local.get $layer)) (i32.const 4) (local.get $zRow)
+        (local.get $delta) (local.get $gateRow) (local.get $yAt) (i32.sub (local.get $q1) (local.get $q0))
+        (i32.mul (local.get $T) (local.get $B)) (i32.const 0) (local.get $packed))
+      (call $gemm (i32.add (local.get $grad) (i32.mul (local.get $yAt) (local.get $gateRow))) (local.get $gateRow)
+        (i32.add (i32.add (i32.load offset=32 (local.get $layer)) (local.get $zStep)) (i32.shl (local.get $yAt) (i32.const 2)))
+        (i32.const 4) (local.get $zRow)
+        (i32.add (local.get $delta) (local.get $gateStep)) (local.get $gateRow) (local.get $hp) (i32.sub (local.get $q1) (local.get $q0))
+        (i32.mul (i32.sub (local.get $T) (i32.const 1)) (local.get $B)) (i32.const 0) (local.get $packed))
+      (br_if $gradients (i32.le_u (local.tee $layer (i32.add (local.get $layer) (i32.const 64))) (local.get $top)))))
+
+  ;; Update: this thread's range of the parameters (every optimiser is elementwise).
+  (func $updateShare (param $index i32)
+    (local $count i32) (local $p0 i32) (local $n i32) (local $params i32) (local $grads i32) (local $slots i32)
+    (local.set $count (i32.load (i32.const 536)))
+    (local.set $p0 (call $shareStart (local.get $index) (local.get $count) (i32.const 16)))
+    (local.set $n (i32.sub (call $shareStart (i32.add (local.get $index) (i32.const 1)) (local.get $count) (i32.const 16))
+      (local.get $p0)))
+    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
+    (local.set $params (i32.add (i32.load (i32.const 524)) (i32.shl (local.get $p0) (i32.const 2))))
+    (local.set $grads (i32.add (i32.load (i32.const 528)) (i32.shl (local.get $p0) (i32.const 2))))
+    (local.set $slots (i32.add (i32.load (i32.const 532)) (i32.shl (local.get $p0) (i32.const 2))))
+    (block $done
+      (block $adam
+        (block $momentum
+          (block $sgd
+            (br_table $sgd $momentum $adam (i32.load (i32.const 344))))
+          (call $sgd (local.get $params) (local.get $grads) (local.get $n) (f32.load (i32.const 348)))
+          (br $done))
+        (call $momentum (local.get $params) (local.get $grads) (local.get $slots) (local.get $n)
+          (f32.load (i32.const 348)) (f32.load (i32.const 352)) (f32.load (i32.const 384)))
+        (br $done))
+      ;; Adam's v follows m: one parameter count further.
+      (call $adam (local.get $params) (local.get $grads) (local.get $slots)
+        (i32.add (local.get $slots) (i32.shl (local.get $count) (i32.const 2))) (local.get $n)
+        (f32.load (i32.const 348)) (f32.load (i32.const 356)) (f32.load (i32.const 360)) (f32.load (i32.const 364))
+        (f32.load (i32.const 368)) (f32.load (i32.const 372)) (f32.load (i32.const 376)) (f32.load (i32.const 380))
+        (f32.load (i32.const 384)))))
+
+  (func $share (param $command i32) (param $index i32)
+    (if (i32.eq (local.get $command) (i32.const 1)) (then (call $forwardShare (local.get $index)) (return)))
+    (if (i32.eq (local.get $command) (i32.const 2)) (then (call $backwardShare (local.get $index)) (return)))
+    (if (i32.eq (local.get $command) (i32.const 3)) (then (call $updateShare (local.get $index)))))
+
+  ;; ---------------------------------------------------------------------------------------------
+  ;; Threads. Commands: 1 forward, 2 backward, 3 update, 4 stop. The control words are read and
+  ;; written with atomics; everything else a phase writes is published by the barrier that ends it.
+  ;; ---------------------------------------------------------------------------------------------
+
+  ;; Returns once the i32 at addr is no longer `seen`, or a thread has failed. Spins first: a phase
+  ;; of a small model takes about as long as a sleep and a wake-up.
+  (func $awaitChange (param $addr i32) (param $seen i32)
+    (local $spins i32)
+    (local.set $spins (i32.const 20000))
+    (loop $spin
+      (if (i32.ne (i32.atomic.load (local.get $addr)) (local.get $seen)) (then (return)))
+      (br_if $spin (local.tee $spins (i32.sub (local.get $spins) (i32.const 1)))))
+    (loop $sleep
+      (if (i32.ne (i32.atomic.load (local.get $addr)) (local.get $seen)) (then (return)))
+      (if (i32.atomic.load (i32.const 340)) (then (return)))
+      ;; 0.1 s at most, to see a failure
+      (drop (memory.atomic.wait32 (local.get $addr) (local.get $seen) (i64.const 100000000)))
+      (br $sleep)))
+
+  ;; Every thread of the call waits here until all have arrived (the last one wakes the others).
+  (func $barrier
+    (local $threads i32) (local $generation i32)
+    (local.set $threads (i32.load (i32.const 324)))
+    (if (i32.le_u (local.get $threads) (i32.const 1)) (then (return)))
+    (local.set $generation (i32.atomic.load (i32.const 336)))
+    (if (i32.eq (i32.atomic.rmw.add (i32.const 332) (i32.const 1)) (i32.sub (local.get $threads) (i32.const 1)))
+      (then
+        (i32.atomic.store (i32.const 332) (i32.const 0))
+        (drop (i32.atomic.rmw.add (i32.const 336) (i32.const 1)))
+        (drop (memory.atomic.notify (i32.const 336) (i32.const -1))))
+      (else (call $awaitChange (i32.const 336) (local.get $generation))))
+    (if (i32.atomic.load (i32.const 340)) (then (unreachable))))
+
+  ;; Hands the command in the control block to thread `index`.
+  (func $post (param $index i32)
+    (local $mailbox i32)
+    (local.set $mailbox (i32.add (i32.const 448) (i32.shl (local.get $index) (i32.const 2))))
+    (drop (i32.atomic.rmw.add (local.get $mailbox) (i32.const 1)))
+    (drop (memory.atomic.notify (local.get $mailbox) (i32.const 1))))
+
+  ;; Thread 0: runs `command` on the control block's `threads` threads, its own share included, and
+  ;; returns when every share is done. With one thread nothing here waits or needs shared memory.
+  (func (export "run") (param $command i32)
+    (local $threads i32) (local $i i32)
+    (i32.store (i32.const 320) (local.get $command))
+    (local.set $threads (i32.load (i32.const 324)))
+    (local.set $i (i32.const 1))
+    (block $posted
+      (loop $post
+        (br_if $posted (i32.ge_u (local.get $i) (local.get $threads)))
+        (call $post (local.get $i))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $post)))
+    (call $share (local.get $command) (i32.const 0))
+    (call $barrier))
+
+  ;; Threads 1..: each waits for its mailbox (which starts at 0), runs its share, meets the others at
+  ;; the barrier; returns on the stop command or a failure.
+  (func (export "threadMain") (param $index i32)
+    (local $mailbox i32) (local $seen i32)
+    (local.set $mailbox (i32.add (i32.const 448) (i32.shl (local.get $index) (i32.const 2))))
+    (loop $next
+      (call $awaitChange (local.get $mailbox) (local.get $seen))
+      (if (i32.atomic.load (i32.const 340)) (then (return)))
+      (local.set $seen (i32.atomic.load (local.get $mailbox)))
+      (if (i32.eq (i32.load (i32.const 320)) (i32.const 4)) (then (return)))
+      (call $share (i32.load (i32.const 320)) (local.get $index))
+      (call $barrier)
+      (br $next)))
+
+  ;; Ends threads 1..count-1: their threadMain returns.
+  (func (export "stopThreads") (param $count i32)
+    (local $i i32)
+    (i32.store (i32.const 320) (i32.const 4))
+    (local.set $i (i32.const 1))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
+        (call $post (local.get $i))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next))))
+
+  ;; A thread that trapped marks the failure and wakes every waiter, so that no thread waits for it
+  ;; forever; every barrier then traps too.
+  (func (export "fail")
+    (i32.atomic.store (i32.const 340) (i32.const 1))
+    (drop (i32.atomic.rmw.add (i32.const 336) (i32.const 1)))
+    (drop (memory.atomic.notify (i32.const 336) (i32.const -1))))
 )
