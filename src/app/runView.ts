@@ -4,9 +4,11 @@
 // goes in through textContent.
 
 import type { AdapterDescription, BackendName } from '../backends/backend.js';
+import { describeCoincidence } from './agreement.js';
 import type { ShownView } from './chartSpecs.js';
 import {
   BACKEND_LABEL,
+  type BackendTrace,
   describeRace,
   type ErrorScale,
   formatDuration,
@@ -14,7 +16,7 @@ import {
   raceRatio,
   secondsLeft,
 } from './columns.js';
-import { describeData } from './dataView.js';
+import { describeData, noForecastReason } from './dataView.js';
 import { byId, el, setText } from './dom.js';
 import { adapterName } from './gpu.js';
 import type { Lane, LaneStatus, RunLanes } from './lanes.js';
@@ -48,11 +50,33 @@ function latest<T>(list: T[]): T | null {
   return list.length > 0 ? list[list.length - 1] : null;
 }
 
+function prefixed(text: string): string {
+  return text === '' ? '' : ` ${text}`;
+}
+
+/**
+ * In a race whose two lanes reported the same epoch: the sentence saying that their `series` (from
+ * each lane's trace, in the same order) coincide on the chart, or '' (different, or not a race).
+ */
+function raceCoincidence(
+  lanes: readonly Lane[],
+  series: (trace: BackendTrace) => (ArrayLike<number> | null)[],
+): (what: string) => string {
+  const gpu = lanes.find((lane) => lane.backend === 'webgpu');
+  const cpu = lanes.find((lane) => lane.backend === 'cpu');
+  if (gpu?.last == null || cpu?.last == null || gpu.last.epoch !== cpu.last.epoch) return () => '';
+  const ours = series(gpu.trace);
+  const theirs = series(cpu.trace);
+  const pairs = ours.map((values, i): [ArrayLike<number> | null, ArrayLike<number> | null] => [values, theirs[i]]);
+  return (what) => describeCoincidence(what, pairs, { first: gpu.label, second: cpu.label });
+}
+
 export class RunView {
   private readonly progressHost = byId('progress', HTMLDivElement);
   private readonly statsBody = byId('stats-body', HTMLTableSectionElement);
   private readonly seriesSummary = byId('series-summary', HTMLParagraphElement);
   private readonly errorSummary = byId('error-summary', HTMLParagraphElement);
+  private readonly timingSummary = byId('timing-summary', HTMLParagraphElement);
   private readonly adapterLine = byId('adapter', HTMLParagraphElement);
   private readonly raceLine = byId('race', HTMLParagraphElement);
   private readonly settingsFieldset = byId('settings-fields', HTMLFieldSetElement);
@@ -201,7 +225,19 @@ export class RunView {
           ? `the loaded model: ${lane.trace.predictions?.length ?? 0} one-step predictions`
           : `${lane.label} at epoch ${lane.last!.epoch}: one-step predictions${lane.trace.forecast === null ? '' : ' and a free-running forecast'}`,
       );
-      setText(this.seriesSummary, `${about}${heldOut}${parts.length > 0 ? ` ${capitalise(parts.join('; '))}.` : ''}`);
+      const why = noForecastReason(current.view);
+      const same = raceCoincidence(lanes, (trace) => [trace.predictions, trace.forecast]);
+      setText(
+        this.seriesSummary,
+        [
+          `${about}${heldOut}`,
+          parts.length > 0 ? `${capitalise(parts.join('; '))}.` : '',
+          why ?? '',
+          same(current.view.canForecast ? 'predictions and forecast are' : 'predictions are'),
+        ]
+          .filter((part) => part !== '')
+          .join(' '),
+      );
     }
     const scale = state.scale ?? { train: 1, validation: 1 };
     const trained = reported.filter((lane) => lane.trace.losses.length > 0);
@@ -217,10 +253,35 @@ export class RunView {
               held === null ? '' : `; validation ${formatNumber(held.loss * scale.validation)} at epoch ${held.epoch}`;
             return `${lane.label}: ${formatNumber(losses[0] * scale.train)} after epoch 1, ${formatNumber(losses[losses.length - 1] * scale.train)} after epoch ${losses.length}${heldText}`;
           })
-          .join('. '),
+          .join('. ') +
+          '.' +
+          prefixed(
+            raceCoincidence(lanes, (trace) => [trace.losses, trace.validation.map((v) => v.loss)])(
+              'errors per epoch are',
+            ),
+          ),
       );
     }
+    this.renderTiming(lanes);
     this.renderRace(state, lanes);
+  }
+
+  /** The timing chart in words: each lane's latest interval. */
+  private renderTiming(lanes: readonly Lane[]): void {
+    const parts = lanes.flatMap((lane) => {
+      const last = latest(lane.trace.timing);
+      return last === null
+        ? []
+        : [
+            `${lane.label}: ${formatNumber(last.msPerEpoch)} ms per epoch, ${formatNumber(last.stepsPerSecond)} steps/s over the interval to epoch ${last.epoch}`,
+          ];
+    });
+    setText(
+      this.timingSummary,
+      parts.length === 0
+        ? 'Milliseconds per epoch (solid) and steps per second (dashed) of each run appear here at each report.'
+        : `${parts.join('. ')}.`,
+    );
   }
 
   private renderRace({ adapter, gpuUnavailable }: RunViewState, lanes: readonly Lane[]): void {
