@@ -83,7 +83,9 @@ function readOptimizerOptions(
 }
 
 export function runFor(s: Pick<TrainSettings, 'seed' | 'window' | 'hiddenSizes' | 'data' | 'load'>): Run {
-  const { source, inputs, outputs, trainFraction, normalize } = s.data;
+  const { source, trainFraction, normalize, defaultColumns } = s.data;
+  const inputs = s.data.inputs ?? defaultColumns;
+  const outputs = s.data.outputs ?? defaultColumns;
   return startRun(
     {
       seed: s.seed,
@@ -101,6 +103,7 @@ export function runFor(s: Pick<TrainSettings, 'seed' | 'window' | 'hiddenSizes' 
 
 export async function trainCommand(argv: string[], log: (line: string) => void): Promise<void> {
   const s = readTrainSettings(argv);
+  for (const line of s.data.notes) console.error(line);
   const run = runFor(s);
   const { train: data, validation } = run.prepared;
   SETTINGS.batch.within({ max: data.count }).check(s.batchSize, '--batch');
