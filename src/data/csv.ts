@@ -482,7 +482,8 @@ function looksNumeric(cell: string): boolean {
 }
 
 /**
- * Row 1 is a header when some column has text there but numbers (in any format) or dates below it,
+ * Row 1 is a header when some column has text there but numbers (in any format) or dates below it;
+ * or when it holds only text that no row below repeats in its column (a file without numbers);
  * or when it is the only row and holds any text.
  */
 function looksLikeHeader(rows: string[][]): boolean {
@@ -490,15 +491,14 @@ function looksLikeHeader(rows: string[][]): boolean {
   const isText = (cell: string | undefined) => cell !== undefined && cell !== '' && !looksNumeric(cell);
   if (rows.length === 1) return rows[0].some(isText);
   const below = rows.slice(1);
-  return rows[0].some((cell, c) => {
+  const typed = rows[0].some((cell, c) => {
     if (!isText(cell)) return false;
     const cells = below.map((row, i) => ({ row: i + 2, text: row[c] ?? '' }));
-    return (
-      detectColumn(cells, { preferred: null, semicolons: false }).numeric ||
-      (detectDateFormat(cells, cell, false, false) !== null &&
-        detectDateFormat([{ row: 1, text: cell }], cell, false, false) === null)
-    );
+    const dates = detectDateFormat(cells, cell, false, false) !== null;
+    const dateItself = detectDateFormat([{ row: 1, text: cell }], cell, false, false) !== null;
+    return detectColumn(cells, { preferred: null, semicolons: false }).numeric || (dates && !dateItself);
   });
+  return typed || (rows[0].every(isText) && rows[0].every((cell, c) => below.every((row) => row[c] !== cell)));
 }
 
 /**

@@ -193,7 +193,7 @@ export function scanNumber(cell: string): ScannedNumber | null {
     if (code === 0x25 && !percent) {
       percent = true;
       i++;
-    } else if (isMinus(code) && signs === 0 && i === end - 1) {
+    } else if (isMinus(code) && signs === 0) {
       negative = true;
       signs++;
       i++;
