@@ -1,14 +1,15 @@
-// The user's CSV on the page: a file picker and a drop box, parsed with parseCsv in pieces (the page
-// stays responsive, a progress bar moves), then a choice of value columns as inputs and outputs and
-// of the date column; every column of the file is listed, those that are not numbers with the reason.
-// A file that cannot be read gets its message beside the control and the file in use before it
-// stays in use; changing how bad values or decimal marks are read reads the file picked last again,
-// even one that was refused. Column names are the file's text: they go in through textContent only,
-// never as markup.
+// The user's CSV on the page: a file picker and a drop box, parsed with parseCsv in a Web Worker
+// (csvWorker.ts: the page stays responsive whatever the file, a progress bar moves), then a choice of
+// value columns as inputs and outputs and of the date column; every column of the file is listed,
+// those that are not numbers with the reason. A file that cannot be read gets its message beside the
+// control and the file in use before it stays in use; changing how bad values or decimal marks are
+// read reads the file picked last again, even one that was refused. Column names are the file's
+// text: they go in through textContent only, never as markup.
 
-import { type CsvTable, DELIMITER_NAMES, parseCsv } from '../data/csv.js';
+import { type CsvOptions, type CsvTable, DELIMITER_NAMES } from '../data/csv.js';
 import type { DecimalSetting } from '../data/numberFormat.js';
 import { InputError } from '../model/errors.js';
+import type { CsvParseReply, CsvParseRequest } from './csvWorker.js';
 import type { CsvChoice } from './dataView.js';
 import { byId, el, setText } from './dom.js';
 import type { LinkColumns } from './link.js';
@@ -159,16 +160,19 @@ export class CsvPicker {
         );
       }
       const chosenDate = date !== undefined ? date : this.pending.date;
-      const table = await parseCsv(file, {
-        field: file.name,
-        missing: this.missing(),
-        decimal: this.decimal(),
-        ...(chosenDate !== undefined ? { dateColumn: chosenDate } : {}),
-        signal: parsing.signal,
-        onProgress: (fraction) => {
+      const table = await parseInWorker(
+        file,
+        {
+          field: file.name,
+          missing: this.missing(),
+          decimal: this.decimal(),
+          ...(chosenDate !== undefined ? { dateColumn: chosenDate } : {}),
+        },
+        parsing.signal,
+        (fraction) => {
           this.progress.value = fraction;
         },
-      });
+      );
       if (this.parsing !== parsing) return;
       const previous = this.loaded;
       const kept = (names: string[] | undefined) => names?.filter((name) => table.columns.includes(name)) ?? [];
@@ -285,6 +289,48 @@ export class CsvPicker {
   private changed(): void {
     for (const listener of this.listeners) listener();
   }
+}
+
+/**
+ * Parses `file` in a worker of its own, ended when the answer comes or `signal` aborts; a failure
+ * comes back as an InputError when it names a field, as the parser threw it.
+ */
+function parseInWorker(
+  file: File,
+  options: CsvOptions,
+  signal: AbortSignal,
+  onProgress: (fraction: number) => void,
+): Promise<CsvTable> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./csvWorker.ts', import.meta.url), { type: 'module', name: 'csv-parse' });
+    const end = () => {
+      worker.terminate();
+      signal.removeEventListener('abort', aborted);
+    };
+    const aborted = () => {
+      end();
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', aborted);
+    worker.onmessage = (event: MessageEvent<CsvParseReply>) => {
+      const reply = event.data;
+      if (reply.type === 'progress') {
+        onProgress(reply.fraction);
+        return;
+      }
+      end();
+      if (reply.type === 'table') resolve(reply.table);
+      else {
+        const { field, message } = reply.failure;
+        reject(field === null ? new Error(message) : new InputError(field, message));
+      }
+    };
+    worker.onerror = (event) => {
+      end();
+      reject(new Error(event.message || 'the CSV reader stopped'));
+    };
+    worker.postMessage({ file, options } satisfies CsvParseRequest);
+  });
 }
 
 /**

@@ -8,6 +8,7 @@ import { denormaliseOutputs, normaliseValues } from '../data/normalise.js';
 import { Rng } from '../data/rng.js';
 import { selectColumns } from '../data/windows.js';
 import { InputError } from '../model/errors.js';
+import { isFloat32Finite } from '../model/validate.js';
 import { SETTINGS } from '../settings/training.js';
 import { freeRunForecast } from '../train/forecast.js';
 import { sourceTable } from '../train/run.js';
@@ -49,6 +50,14 @@ export async function predictCommand(argv: string[], write: (text: string) => vo
   });
   const forecast = freeRunForecast(model.layout, model.params, lastWindow, steps);
   const original = model.normalisation ? denormaliseOutputs(model.normalisation, outputs.columns, forecast) : forecast;
+  const overflow = original.findIndex((v) => !isFloat32Finite(v));
+  if (overflow >= 0) {
+    throw new InputError(
+      '--model',
+      `the forecast for ${JSON.stringify(outputs.columns[overflow % O])} at step ${Math.floor(overflow / O) + 1} is ` +
+        `${Number(original[overflow].toPrecision(6))}, beyond float32's range: the model's weights or normalisation do not fit this data`,
+    );
+  }
   const rows = Array.from({ length: steps }, (_, s) => [
     String(s + 1),
     ...Array.from(original.subarray(s * O, (s + 1) * O), (v) => String(v)),

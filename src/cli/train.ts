@@ -3,7 +3,6 @@
 // model. Without --json it prints progress and a summary for a person; with --json, stdout is
 // exactly one JSON object (see README, "train --json").
 
-import { writeFileSync } from 'node:fs';
 import { CpuBackend } from '../backends/cpu/cpuBackend.js';
 import { type Model, toModelFile } from '../model/modelFile.js';
 import { DEFAULT_OPTIMIZER, type LossName, type OptimizerSettings } from '../model/optimizer.js';
@@ -13,7 +12,7 @@ import { type Fallback, trainToEnd } from '../train/trainer.js';
 import { type BackendChoice, openBackend } from './backends.js';
 import { CLI_SETTINGS, commandOptions } from './commands.js';
 import { type DataOptions, readDataOptions } from './dataOptions.js';
-import { readModelOption } from './files.js';
+import { checkWritablePath, readModelOption, writeFileAtomic } from './files.js';
 import { option, optionValue, type ParsedOptions, parseOptions } from './options.js';
 
 /** Exit status when training stopped because the error became NaN or Infinity. */
@@ -103,6 +102,8 @@ export function runFor(s: Pick<TrainSettings, 'seed' | 'window' | 'hiddenSizes' 
 
 export async function trainCommand(argv: string[], log: (line: string) => void): Promise<void> {
   const s = readTrainSettings(argv);
+  // A save that cannot work is refused now, not after the whole run.
+  if (s.save !== undefined) checkWritablePath(s.save, '--save');
   for (const line of s.data.notes) console.error(line);
   const run = runFor(s);
   const { train: data, validation } = run.prepared;
@@ -172,7 +173,7 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
           ? { optimizer: { ...result.optimizerState, settings: s.optimizer, loss: s.loss } }
           : {}),
       };
-      writeFileSync(s.save, `${JSON.stringify(toModelFile(model))}\n`);
+      writeFileAtomic(s.save, `${JSON.stringify(toModelFile(model))}\n`, '--save');
     }
     const finalValidation = result.validationLosses[result.validationLosses.length - 1];
     if (s.json) {

@@ -11,16 +11,19 @@
 // held-out part is always the newest, and `reversed` says so.
 //
 // Rows are numbered as a spreadsheet numbers them: 1-based, the header (if any) is row 1, blank
-// lines count. A byte-order mark is stripped; CRLF, LF and CR line ends are all fine. A value that is
-// empty, not a number in its column's format (NaN, Infinity, "abc"), longer than MAX_CELL_CHARS or
-// beyond float32's range is a problem: with missing 'refuse' (the default) the first one stops the
-// parse with a CsvError naming its row and column; with 'drop' its row is skipped and reported in
-// `dropped`.
+// lines count. A byte-order mark is stripped (UTF-16 is refused); CRLF, LF and CR line ends are all
+// fine. A value that is empty, not a number in its column's format (NaN, Infinity, "abc"), longer
+// than MAX_CELL_CHARS or beyond float32's range is a problem: with missing 'refuse' (the default) the
+// first one stops the parse with a CsvError naming its row and column; with 'drop' its row is skipped
+// and reported in `dropped`. Numbers are recognised by one pass over the cell (no backtracking), so
+// a hostile cell costs time in proportion to its length, and at most MAX_CELL_CHARS of it.
 //
 // Header cells are data: they become column names as plain strings and are never evaluated.
 
 import Papa from 'papaparse';
 import { describeValue, InputError } from '../model/errors.js';
+import { FLOAT32_MAX } from '../model/validate.js';
+import { isDecimal } from '../settings/number.js';
 import { DATE_KIND_TEXT, DATE_NAME, type DateFormat, type DateKind, detectDateFormat, readDate } from './dateFormat.js';
 import {
   DECIMAL_MARKS,
@@ -37,6 +40,7 @@ import {
   scanNumber,
   unboundedValueOf,
 } from './numberFormat.js';
+import { decodeTextFile } from './textFile.js';
 import { type ColumnRef, type ColumnTable, columnIndex } from './windows.js';
 
 export const CSV_DELIMITERS = [',', ';', '\t', '|'] as const;
@@ -144,7 +148,6 @@ const DEFAULT_CHUNK_SIZE = 512 * 1024;
 /** Characters and rows looked at to decide delimiter, header and column kinds. */
 const SAMPLE_CHARS = 64 * 1024;
 const SAMPLE_ROWS = 50;
-const FLOAT32_MAX = 3.4028234663852886e38;
 /** Names of a column that counts rows (with any step). */
 const INDEX_NAME = /^(|#|n|no\.?|idx|index|id|row|rownum|unnamed: ?0)$/i;
 
@@ -173,7 +176,8 @@ export async function parseCsv(source: string | Blob, options: CsvStreamOptions 
   }
   const { signal, onProgress } = options;
   signal?.throwIfAborted();
-  const text = typeof source === 'string' ? source : await source.text();
+  const text =
+    typeof source === 'string' ? source : decodeTextFile(new Uint8Array(await source.arrayBuffer()), field, 'the file');
   const plan = planParse(text, options);
   const table = new TableBuilder(plan);
   const body = stripBom(text);
@@ -527,13 +531,11 @@ function columnNames(headerCells: string[], width: number): string[] {
   return names;
 }
 
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
 /** The value of a trimmed cell under `format`, or NaN when it does not read as one within float32's range. */
 function parseNumber(cell: string, format: NumberFormat): number {
   if (cell.length > MAX_CELL_CHARS) return Number.NaN;
   if (!isPlain(format)) return readNumber(cell, format);
-  if (!NUMBER.test(cell)) return Number.NaN;
+  if (!isDecimal(cell)) return Number.NaN;
   const value = Number(cell);
   return Math.abs(value) <= FLOAT32_MAX ? value : Number.NaN;
 }
