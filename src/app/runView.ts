@@ -9,6 +9,7 @@ import type { ShownView } from './chartSpecs.js';
 import {
   BACKEND_LABEL,
   type BackendTrace,
+  describeEpochProgress,
   describeRace,
   type ErrorScale,
   formatDuration,
@@ -152,8 +153,16 @@ export class RunView {
     );
     const bar = row.querySelector('progress')!;
     const meta = row.querySelector<HTMLElement>('.lane-meta')!;
+    // Inside a long epoch: how far it has got, between the reports.
+    const within =
+      lane.active && lane.progress !== null && lane.progress.epoch > (last?.epoch ?? 0) ? lane.progress : null;
+    if (within !== null) {
+      bar.max = within.epochs;
+      bar.value = within.epoch - 1 + within.steps / within.stepsPerEpoch;
+    }
     if (last === null) {
-      setText(meta, lane.status === 'failed' ? (lane.failure ?? 'failed') : 'preparing the first epochs…');
+      const waiting = within === null ? 'preparing the first epochs…' : describeEpochProgress(within);
+      setText(meta, lane.status === 'failed' ? (lane.failure ?? 'failed') : waiting);
       return;
     }
     row.dataset.epoch = String(last.epoch);
@@ -163,13 +172,16 @@ export class RunView {
       setText(meta, 'the loaded model’s predictions and forecast, without training');
       return;
     }
-    bar.max = last.epochs;
-    bar.value = last.epoch;
+    if (within === null) {
+      bar.max = last.epochs;
+      bar.value = last.epoch;
+    }
     const rate = last.seconds > 0 ? last.steps / last.seconds : null;
     const left = lane.active
       ? `${formatDuration(secondsLeft(last.epoch, last.epochs, last.seconds))} left`
       : `took ${formatDuration(last.seconds)}`;
-    const progress = `epoch ${last.epoch}/${last.epochs} · ${formatNumber(rate)} steps/s`;
+    const at = within === null ? `epoch ${last.epoch}/${last.epochs}` : describeEpochProgress(within);
+    const progress = `${at} · ${formatNumber(rate)} steps/s`;
     const switched = lane.switchedAt === null ? '' : ` · on the CPU since epoch ${lane.switchedAt}`;
     setText(meta, lane.failure === null ? `${progress} · ${left}${switched}` : `${progress} · ${lane.failure}`);
   }

@@ -51,7 +51,16 @@ export interface KernelTimes {
 export interface EpochOptions {
   /** Compute the error over all samples after the epoch (default true). */
   evaluate?: boolean;
+  /**
+   * Told the minibatch steps done so far, between steps of a long epoch, at most about every
+   * EPOCH_PROGRESS_MS (a page shows "epoch 1: 37%" instead of waiting for the epoch's end). The
+   * CPU backend calls it; one that hands the whole epoch to a device at once may not.
+   */
+  onProgress?: (stepsDone: number) => void;
 }
+
+/** Least milliseconds between two calls of EpochOptions.onProgress. */
+export const EPOCH_PROGRESS_MS = 100;
 
 export interface Backend {
   readonly name: BackendName;
