@@ -9,7 +9,7 @@ import { describeBenchChart } from '../src/app/benchTable.js';
 import { type BackendTrace, emptyTrace } from '../src/app/columns.js';
 import { noForecastReason, runSettingsFor, shownData } from '../src/app/dataView.js';
 import { SERIES_CSV_COLUMNS, seriesCsv } from '../src/app/seriesExport.js';
-import { dateTick, isMonthly, linearTicks, logTick, monthlyTick } from '../src/app/ticks.js';
+import { dateTick, dropRepeatedDays, isMonthly, linearTicks, logTick, monthlyTick } from '../src/app/ticks.js';
 import type { BenchResult } from '../src/bench/bench.js';
 import { parseCsvText } from '../src/data/csv.js';
 
@@ -51,6 +51,9 @@ describe('tick labels', () => {
     expect(isMonthly(['2004-01-01', '2004-02-01'])).toBe(true);
     expect(isMonthly(['2004-01-01', '2004-02-02'])).toBe(false);
     expect(monthlyTick('2004-03-01')).toBe('2004-03');
+    expect(
+      dropRepeatedDays(['2024-01-31\n13:00', '2024-01-31\n14:00', '2024-02-01\n00:00', '2024-02-01\n01:00']),
+    ).toEqual(['2024-01-31\n13:00', '14:00', '2024-02-01\n00:00', '01:00']);
   });
 });
 

@@ -10,7 +10,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Columns } from './columns.js';
 import { byId, downloadBlob } from './dom.js';
-import { linearTicks, logTick, ROW_INCREMENTS } from './ticks.js';
+import { dropRepeatedDays, linearTicks, logTick, ROW_INCREMENTS } from './ticks.js';
 
 /** Colour roles; the values live in styles.css as --chart-<role> and follow the colour scheme. */
 export type ColorRole = 'data' | 'webgpu' | 'cpu' | 'webgpu-alt' | 'cpu-alt';
@@ -71,7 +71,7 @@ export interface DrawnAxis {
   side: 'bottom' | 'left' | 'right';
   /** The axis' breadth for its tick labels (title excluded). */
   size: number;
-  ticks: { text: string; at: number; width: number }[];
+  ticks: { text: string; value: number; at: number; width: number }[];
 }
 
 const FONT_PX = 12;
@@ -149,7 +149,9 @@ function options(spec: ChartSpec, width: number, ticks: TickRecord[]): uPlot.Opt
       record(
         0,
         splits,
-        formatXTick ? splits.map((v) => (v == null ? '' : formatXTick(v))) : linearTicks(splits, increment),
+        formatXTick
+          ? dropRepeatedDays(splits.map((v) => (v == null ? '' : formatXTick(v))))
+          : linearTicks(splits, increment),
       ),
     ...(formatXTick && !spec.xLog
       ? {
@@ -373,6 +375,7 @@ export class Chart {
             : [
                 {
                   text: record.texts[k],
+                  value: split,
                   at: plot.valToPos(split, scale),
                   width: textWidth(plot.ctx, `${FONT_PX}px ${family}`, record.texts[k]),
                 },

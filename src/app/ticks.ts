@@ -69,6 +69,25 @@ export function dateTick(label: string): string {
   return `${day}\n${time}${utc ? '' : ` ${zone}`}`;
 }
 
+/**
+ * Date ticks ("date\ntime") after the first of a day show only their time, as a clock's axis
+ * does: "2024-01-31\n13:00", "14:00", "15:00", then "2024-02-01\n00:00" when the day changes.
+ */
+export function dropRepeatedDays(labels: readonly string[]): string[] {
+  let day = '';
+  return labels.map((label) => {
+    const cut = label.indexOf('\n');
+    if (cut < 0) {
+      day = '';
+      return label;
+    }
+    const date = label.slice(0, cut);
+    if (date === day) return label.slice(cut + 1);
+    day = date;
+    return label;
+  });
+}
+
 /** Monthly labels (every date the 1st of its month) read by month: "2004-03-01" → "2004-03". */
 export function monthlyTick(label: string): string {
   return label.replace(/^(\d{4}-\d{2})-01$/, '$1');
@@ -80,5 +99,8 @@ export function isMonthly(labels: readonly string[]): boolean {
 }
 
 /** Whole-number steps between row ticks, so every tick lands on a row and no label repeats. */
-export const ROW_INCREMENTS: number[] = [1, 2, 5].flatMap((m) => [1, 10, 100, 1e3, 1e4, 1e5, 1e6].map((p) => m * p));
-ROW_INCREMENTS.sort((a, b) => a - b);
+export const ROW_INCREMENTS: number[] = [1, 2, 3, 4, 5, 6, 8].concat(
+  [1, 10, 100, 1e3, 1e4, 1e5, 1e6].flatMap((power) =>
+    [10, 12, 15, 20, 25, 30, 40, 50, 60, 75, 80].map((m) => m * power),
+  ),
+);
