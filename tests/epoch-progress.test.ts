@@ -12,8 +12,8 @@ import { sineRunSettings } from './helpers.js';
 
 describe('progress within an epoch', () => {
   it('is reported between the steps of a long epoch, with its epoch, in order, never past its end', async () => {
-    // 6,000 windows at batch 1: thousands of steps an epoch, long enough to outlast the interval.
-    const run = startRun(sineRunSettings({ seed: 0, points: 6010, noise: 0.1, window: 10, hiddenSizes: [24] }));
+    // 12,000 windows at batch 1: thousands of steps an epoch, long enough to outlast the interval.
+    const run = startRun(sineRunSettings({ seed: 0, points: 12010, noise: 0.1, window: 10, hiddenSizes: [24] }));
     const backend = new CpuBackend(run.layout);
     backend.setParams(run.params);
     const seen: EpochProgress[] = [];
@@ -32,7 +32,7 @@ describe('progress within an epoch', () => {
     }
     epochMs.push(performance.now() - t0);
     const stepsPerEpoch = run.prepared.train.count;
-    expect(stepsPerEpoch).toBe(6000);
+    expect(stepsPerEpoch).toBe(12000);
     // An epoch that ran well past the interval was reported on; how often depends on the machine.
     for (const [k, ms] of epochMs.entries()) {
       const ofEpoch = seen.filter((p) => p.epoch === k + 1);

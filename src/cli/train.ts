@@ -180,7 +180,7 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
       process.stdout.write(
         `${JSON.stringify({
           backend: result.backend.name,
-          adapter: backend.adapter,
+          adapter: backend.gpu?.adapter ?? null,
           fallback: result.switched,
           config: {
             ...run.config,
@@ -214,8 +214,8 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
           validationLosses: result.validationLosses,
           finalValidationLoss: finalValidation?.loss ?? null,
           diverged: result.diverged,
-          gpu: backend.counters(),
-          dispatchesPerStep: backend.dispatchesPerStep(),
+          gpu: backend.gpu?.counters() ?? null,
+          dispatchesPerStep: backend.gpu?.dispatchesPerStep() ?? null,
         })}\n`,
       );
     } else {
@@ -226,10 +226,10 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
             `(${Math.round(stepsPerSecond)} steps/s, ${msPerEpoch.toFixed(2)} ms/epoch, ${result.steps} steps)`,
         );
       }
-      const counters = backend.counters();
+      const counters = backend.gpu?.counters() ?? null;
       if (counters !== null) {
         log(
-          `gpu: ${counters.dispatches} dispatches (${backend.dispatchesPerStep()?.toFixed(2)} per step), ` +
+          `gpu: ${counters.dispatches} dispatches (${backend.gpu?.dispatchesPerStep()?.toFixed(2)} per step), ` +
             `${counters.submits} submits, ${counters.readbacks} readbacks, ${counters.buffersCreated} buffers`,
         );
       }
