@@ -93,13 +93,7 @@ describe('cli --data as brokers and other locales write CSVs (issue 13)', () => 
       'cpu',
       '--data',
       csv,
-      '--window',
-      '5',
-      '--hidden',
-      '4',
-      '--epochs',
-      '2',
-      '--json',
+      ...'--window 5 --hidden 4 --epochs 2 --json'.split(' '),
     );
     expect(run.status).toBe(0);
     expect(run.stderr).toContain(`note: ${csv} runs newest first (by "Date"); its rows were reversed`);
@@ -128,17 +122,9 @@ describe('cli --data as brokers and other locales write CSVs (issue 13)', () => 
         'cpu',
         '--data',
         lone,
-        '--window',
-        '3',
-        '--hidden',
-        '2',
-        '--epochs',
-        '1',
         '--decimal',
         decimal,
-        '--normalise',
-        'none',
-        '--json',
+        ...'--window 3 --hidden 2 --epochs 1 --normalise none --json'.split(' '),
       );
     const point = JSON.parse(predicted('auto').stdout);
     const comma = JSON.parse(predicted(',').stdout);

@@ -31,6 +31,17 @@ function csvErrorOf(text: string, options?: CsvOptions): CsvError {
 
 const values = (table: CsvTable) => table.values.map((column) => Array.from(column));
 
+/** A fuzzed text gives a table of finite values and at least two rows, or an InputError; nothing else. */
+function expectTableOrInputError(text: string, options: CsvOptions): void {
+  try {
+    const table = parseCsvText(text, options);
+    expect(table.rows).toBeGreaterThanOrEqual(2);
+    for (const column of table.values) expect(column.every(Number.isFinite)).toBe(true);
+  } catch (err) {
+    expect(err).toBeInstanceOf(InputError);
+  }
+}
+
 describe('CSV detection', () => {
   it('detects comma, semicolon and tab delimiters and the header row', () => {
     for (const delimiter of [',', ';', '\t'] as const) {
@@ -263,15 +274,7 @@ describe('CSV bad input (issue 7)', () => {
           unit: fc.constantFrom('a', '1', '2', '.', '-', 'e', ',', ';', '\t', '"', '\n', '\r', ' ', '\ufeff', 'N'),
         }),
         fc.constantFrom<'refuse' | 'drop'>('refuse', 'drop'),
-        (text, missing) => {
-          try {
-            const table = parseCsvText(text, { missing });
-            expect(table.rows).toBeGreaterThanOrEqual(2);
-            for (const column of table.values) expect(column.every(Number.isFinite)).toBe(true);
-          } catch (err) {
-            expect(err).toBeInstanceOf(InputError);
-          }
-        },
+        (text, missing) => expectTableOrInputError(text, { missing }),
       ),
       { numRuns: 2000 },
     );
@@ -633,15 +636,9 @@ describe('CSV files from brokers, spreadsheets in other locales and logging tool
       'USD ',
     );
     fc.assert(
-      fc.property(fc.string({ unit }), fc.constantFrom<'auto' | '.' | ','>('auto', '.', ','), (text, decimal) => {
-        try {
-          const table = parseCsvText(text, { decimal, missing: 'drop' });
-          expect(table.rows).toBeGreaterThanOrEqual(2);
-          for (const column of table.values) expect(column.every(Number.isFinite)).toBe(true);
-        } catch (err) {
-          expect(err).toBeInstanceOf(InputError);
-        }
-      }),
+      fc.property(fc.string({ unit }), fc.constantFrom<'auto' | '.' | ','>('auto', '.', ','), (text, decimal) =>
+        expectTableOrInputError(text, { decimal, missing: 'drop' }),
+      ),
       { numRuns: 2000 },
     );
   });
