@@ -8,7 +8,7 @@
 // chunks: parseCsv yields to the event loop between chunks so a 50 MB file does not freeze a page (in
 // a Web Worker it simply runs), parseCsvText does the same work synchronously for the CLI and small
 // texts. A file that runs newest first (by its dates, or a falling row counter) is reversed, so the
-// held-out part is always the newest, and `reversed` says so.
+// held-out part is always the newest, and `reversedBy` says so.
 //
 // Rows are numbered as a spreadsheet numbers them: 1-based, the header (if any) is row 1, blank
 // lines count. A byte-order mark is stripped (UTF-16 is refused); CRLF, LF and CR line ends are all
