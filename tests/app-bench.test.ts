@@ -99,6 +99,8 @@ describe('benchmark view logic', () => {
       hidden: 16,
       batch: 8,
       stepsPerSecond: '4,000',
+      // Steps per second × batch 8: what compares across batches.
+      samplesPerSecond: '32,000',
       msPerStep: '0.250',
       spread: '0.225–0.300',
       gflops: '1.50',

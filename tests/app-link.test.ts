@@ -134,6 +134,7 @@ describe('settings in the link', () => {
       dataset: { source: 'bundled' },
       symbol: { source: 'bundled' },
       missing: { source: 'csv' },
+      decimal: { source: 'csv' },
       momentum: { optimizer: 'momentum' },
     };
     for (const field of FIELDS) {

@@ -91,6 +91,62 @@ describe('cli train that diverges', () => {
   });
 });
 
+describe('cli --data as brokers and other locales write CSVs (issue 13)', () => {
+  it('reads dollar prices newest first (reversed, with a note), refuses a text column by its reason, and takes --decimal', () => {
+    const csv = join(tmp, 'broker.csv');
+    const day = (i: number) => new Date(Date.UTC(2024, 0, 1) + i * 86_400_000);
+    const mdy = (d: Date) =>
+      `${String(d.getUTCMonth() + 1).padStart(2, '0')}/${String(d.getUTCDate()).padStart(2, '0')}/${d.getUTCFullYear()}`;
+    const rows = Array.from({ length: 40 }, (_, i) => 39 - i).map(
+      (i) => `${mdy(day(i))},$${(1000 + 20 * Math.sin(i / 3)).toFixed(2)},AAPL`,
+    );
+    writeFileSync(csv, `Date,Close/Last,Ticker\r\n${rows.join('\r\n')}\r\n`);
+    const run = cli(
+      'train',
+      '--backend',
+      'cpu',
+      '--data',
+      csv,
+      ...'--window 5 --hidden 4 --epochs 2 --json'.split(' '),
+    );
+    expect(run.status).toBe(0);
+    expect(run.stderr).toContain(`note: ${csv} runs newest first (by "Date"); its rows were reversed`);
+    const out = JSON.parse(run.stdout);
+    expect(out.data).toMatchObject({ inputs: ['Close/Last'], outputs: ['Close/Last'] });
+    expect(out.data.trainSamples + out.data.validationSamples).toBe(35);
+
+    const text = cli('train', '--backend', 'cpu', '--data', csv, '--inputs', 'Ticker', '--epochs', '1');
+    expect(text.status).toBe(2);
+    expect(text.stderr.trim()).toBe(
+      'error: --inputs: "Ticker" is not a column of numbers: not numbers (row 2 holds "AAPL"); the value columns are "Close/Last"',
+    );
+    const bad = cli('train', '--backend', 'cpu', '--data', csv, '--decimal', ';');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim()).toMatch(/^error: --decimal: expected one of auto, \., ,/);
+    // A lone 1.234 is a decimal point unless --decimal says it is a thousands separator.
+    const lone = join(tmp, 'lone.csv');
+    writeFileSync(
+      lone,
+      `v\n${Array.from({ length: 30 }, (_, i) => `${i + 1}.${String(100 + ((i * 37) % 900))}`).join('\n')}\n`,
+    );
+    const predicted = (decimal: string) =>
+      cli(
+        'train',
+        '--backend',
+        'cpu',
+        '--data',
+        lone,
+        '--decimal',
+        decimal,
+        ...'--window 3 --hidden 2 --epochs 1 --normalise none --json'.split(' '),
+      );
+    const point = JSON.parse(predicted('auto').stdout);
+    const comma = JSON.parse(predicted(',').stdout);
+    // The same series read in thousands is a thousand times larger, and so is its error.
+    expect(comma.losses[0] / point.losses[0]).toBeGreaterThan(1e4);
+  });
+});
+
 describe('cli data sources, save, load and predict', () => {
   const csv = join(tmp, 'prices.csv');
   writeFileSync(

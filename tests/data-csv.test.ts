@@ -1,10 +1,19 @@
 // CSV reading: detection (delimiter, header, date column), every kind of bad input from issue 7 with
-// the row and column named, the drop policy, property-based round trips and fuzzing, and a 50 MB
-// file through the chunked path without blocking the event loop for long.
+// the row and column named, the drop policy, property-based round trips and fuzzing, a 50 MB file
+// through the chunked path without blocking the event loop for long, and files as brokers,
+// spreadsheets in other locales and logging tools write them (issue 13).
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CsvError, type CsvOptions, type CsvTable, MAX_CELL_CHARS, parseCsv, parseCsvText } from '../src/data/csv.js';
+import {
+  CsvError,
+  type CsvOptions,
+  type CsvTable,
+  checkValueColumns,
+  MAX_CELL_CHARS,
+  parseCsv,
+  parseCsvText,
+} from '../src/data/csv.js';
 import { windowTable } from '../src/data/windows.js';
 import { InputError } from '../src/model/errors.js';
 import { isDecimal } from '../src/settings/number.js';
@@ -21,6 +30,17 @@ function csvErrorOf(text: string, options?: CsvOptions): CsvError {
 }
 
 const values = (table: CsvTable) => table.values.map((column) => Array.from(column));
+
+/** A fuzzed text gives a table of finite values and at least two rows, or an InputError; nothing else. */
+function expectTableOrInputError(text: string, options: CsvOptions): void {
+  try {
+    const table = parseCsvText(text, options);
+    expect(table.rows).toBeGreaterThanOrEqual(2);
+    for (const column of table.values) expect(column.every(Number.isFinite)).toBe(true);
+  } catch (err) {
+    expect(err).toBeInstanceOf(InputError);
+  }
+}
 
 describe('CSV detection', () => {
   it('detects comma, semicolon and tab delimiters and the header row', () => {
@@ -74,7 +94,8 @@ describe('CSV detection', () => {
     const byValue = parseCsvText('when,temp,site\nJan 1 2000,1,a\nFeb 1 2000,2,b\n');
     expect(byValue.dateColumn).toBe('when');
     expect(byValue.columns).toEqual(['temp']);
-    expect(byValue.dates).toEqual(['Jan 1 2000', 'Feb 1 2000']);
+    // Dates read in any format are labelled in ISO form.
+    expect(byValue.dates).toEqual(['2000-01-01', '2000-02-01']);
     const none = parseCsvText('a,b\n1,2\n3,4\n');
     expect(none.dateColumn).toBeNull();
     expect(none.dates).toBeUndefined();
@@ -104,7 +125,7 @@ describe('CSV detection', () => {
     const table = parseCsvText(text, { filter: { column: 'symbol', value: 'B' } });
     expect(table.columns).toEqual(['price']);
     expect(values(table)).toEqual([[10, 20]]);
-    expect(table.dates).toEqual(['Jan 1 2000', 'Feb 1 2000']);
+    expect(table.dates).toEqual(['2000-01-01', '2000-02-01']);
     const err = inputErrorOf(() => parseCsvText(text, { filter: { column: 'symbol', value: 'C' } }));
     expect(err.field).toBe('filter.value');
     expect(err.message).toContain('values seen: "A", "B"');
@@ -122,7 +143,12 @@ describe('CSV detection', () => {
       [1.5, 3],
       [2, 4.25],
     ]);
-    expect(inputErrorOf(() => parseCsvText('a,b\n1,2\n', { decimal: ',' })).field).toBe('decimal');
+    // Quoted, a decimal comma is fine with comma delimiters too; an unknown mark is refused by name.
+    expect(values(parseCsvText('a,b\n"1,5",2\n3,"4,25"\n', { decimal: ',' }))).toEqual([
+      [1.5, 3],
+      [2, 4.25],
+    ]);
+    expect(inputErrorOf(() => parseCsvText('a;b\n1;2\n', { decimal: ';' as ',' })).field).toBe('decimal');
   });
 
   it('keeps header text as plain strings: markup and prototype names are just names', () => {
@@ -175,7 +201,8 @@ describe('CSV bad input (issue 7)', () => {
       ['1e400', 'beyond the range of 32-bit floats'],
       ['1e39', 'beyond the range of 32-bit floats'],
       ['0x10', 'expected a number'],
-      ['1,234', 'expected a number'],
+      // Thousands separators in groups of three only.
+      ['1,23,4', 'expected a number'],
     ];
     for (const [cell, reason] of cases) {
       const text = `date,a,b\n2000-01-01,1,2\n2000-01-02,3,"${cell}"\n2000-01-03,5,6\n`;
@@ -236,7 +263,7 @@ describe('CSV bad input (issue 7)', () => {
   it('refuses bad options with the option named', () => {
     const text = 'a\n1\n2\n';
     expect(inputErrorOf(() => parseCsvText(text, { missing: 'skip' as 'drop' })).field).toBe('missing');
-    expect(inputErrorOf(() => parseCsvText(text, { delimiter: '|' as ',' })).field).toBe('delimiter');
+    expect(inputErrorOf(() => parseCsvText(text, { delimiter: ':' as ',' })).field).toBe('delimiter');
     expect(inputErrorOf(() => parseCsvText(text, { header: 'yes' as 'auto' })).field).toBe('header');
   });
 
@@ -247,15 +274,7 @@ describe('CSV bad input (issue 7)', () => {
           unit: fc.constantFrom('a', '1', '2', '.', '-', 'e', ',', ';', '\t', '"', '\n', '\r', ' ', '\ufeff', 'N'),
         }),
         fc.constantFrom<'refuse' | 'drop'>('refuse', 'drop'),
-        (text, missing) => {
-          try {
-            const table = parseCsvText(text, { missing });
-            expect(table.rows).toBeGreaterThanOrEqual(2);
-            for (const column of table.values) expect(column.every(Number.isFinite)).toBe(true);
-          } catch (err) {
-            expect(err).toBeInstanceOf(InputError);
-          }
-        },
+        (text, missing) => expectTableOrInputError(text, { missing }),
       ),
       { numRuns: 2000 },
     );
@@ -433,7 +452,7 @@ describe('CSV large files', () => {
     expect(table.columns).toEqual(['open', 'close']);
     expect(table.values[1][rows - 1]).toBe(-(rows - 1));
     expect(table.values[0][999]).toBe(999 / 8);
-    expect(table.dates?.[rows - 1]).toBe(lines[rows].slice(0, 16));
+    expect(table.dates?.[rows - 1]).toBe(lines[rows].slice(0, 16).replace('T', ' '));
     expect(progress.length).toBeGreaterThan(80);
     expect(progress.every((f, i) => i === 0 || f >= progress[i - 1])).toBe(true);
     expect(progress.at(-1)).toBe(1);
@@ -459,5 +478,186 @@ describe('CSV large files', () => {
       },
     });
     await expect(parse).rejects.toThrow('picked another file');
+  });
+});
+
+describe('CSV files from brokers, spreadsheets in other locales and logging tools (issue 13)', () => {
+  /** A broker's export (Nasdaq): newest first, month-first dates, dollar prices, plain volume. */
+  const broker = [
+    'Date,Close/Last,Volume,Open,High,Low',
+    '02/02/2024,$185.85,102551700,$179.86,$187.33,$179.25',
+    '02/01/2024,$186.86,64885410,$183.985,$186.95,$183.82',
+    '01/31/2024,$184.40,55467800,$187.04,$187.10,$184.35',
+    '01/30/2024,$188.04,55859370,$190.94,$191.80,$187.47',
+    '01/29/2024,$191.73,47145620,$192.01,$192.20,$189.58',
+  ].join('\r\n');
+
+  it('reads dollar prices instead of dropping them, and turns a newest-first file around', () => {
+    const table = parseCsvText(broker);
+    expect(table.header).toBe(true);
+    expect(table.columns).toEqual(['Close/Last', 'Volume', 'Open', 'High', 'Low']);
+    expect(table.defaultColumns[0]).toBe('Close/Last');
+    expect(table.dateColumn).toBe('Date');
+    expect(table.dateKind).toBe('mdy');
+    expect(table.reversedBy).toBe('Date');
+    // Oldest first now: the held-out part is the newest.
+    expect(table.dates).toEqual(['2024-01-29', '2024-01-30', '2024-01-31', '2024-02-01', '2024-02-02']);
+    expect(values(table)[0]).toEqual([191.73, 188.04, 184.4, 186.86, 185.85]);
+    expect(table.columnInfo[1]).toEqual({ name: 'Close/Last', kind: 'value', note: 'numbers like $1234.5' });
+  });
+
+  it('reads decimal commas with semicolons, and quoted thousands with commas, keeping the header', () => {
+    const european = parseCsvText('Datum;Kurs;Umsatz\n31.01.2024;102,03;1.234.567\n01.02.2024;101,5;987.654\n');
+    expect(european.allColumns).toEqual(['Datum', 'Kurs', 'Umsatz']);
+    expect(european.decimal).toBe(',');
+    expect(values(european)).toEqual([
+      [102.03, 101.5],
+      [1234567, 987654],
+    ]);
+    expect(european.dates).toEqual(['2024-01-31', '2024-02-01']);
+    const quoted = parseCsvText('date,price\n2024-01-02,"10,203.00"\n2024-01-03,"10,250.50"\n');
+    expect(quoted.allColumns).toEqual(['date', 'price']);
+    expect(values(quoted)).toEqual([[10203, 10250.5]]);
+    const spaced = parseCsvText(
+      'date;price\n2024-01-02;10 203,00\n2024-01-03;10\u202f250,50\n2024-01-04;9\u00a0999,99\n',
+    );
+    expect(values(spaced)).toEqual([[10203, 10250.5, 9999.99]]);
+    const swiss = parseCsvText("date\tprice\n2024-01-02\tCHF 1'234.50\n2024-01-03\tCHF 1'300.00\n");
+    expect(swiss.delimiter).toBe('\t');
+    expect(values(swiss)).toEqual([[1234.5, 1300]]);
+  });
+
+  it('resolves a lone 1,234 by the file, the delimiter or the decimal-mark setting', () => {
+    // Semicolons: a decimal comma. Commas (the cell quoted): a thousands separator.
+    expect(values(parseCsvText('a;b\n1,234;1\n2,345;7\n'))[0]).toEqual([1.234, 2.345]);
+    expect(values(parseCsvText('a,b\n"1,234",1\n"2,345",7\n'))[0]).toEqual([1234, 2345]);
+    // Another column shows the file's decimal comma.
+    expect(values(parseCsvText('a\tb\n1,234\t0,5\n2,345\t1,25\n'))[0]).toEqual([1.234, 2.345]);
+    // The setting decides what nothing else does.
+    expect(values(parseCsvText('a\tb\n1.234\t1\n2.345\t7\n', { decimal: ',' }))[0]).toEqual([1234, 2345]);
+    expect(values(parseCsvText('a\tb\n1,234\t1\n2,345\t7\n', { decimal: ',' }))[0]).toEqual([1.234, 2.345]);
+  });
+
+  it('reads percent signs and negatives in parentheses, with a trailing minus or a Unicode minus', () => {
+    const table = parseCsvText(
+      'month,change,pnl\n2024-01,1.5%,"(1,234.50)"\n2024-02,−2.25%,"2,000.00"\n2024-03,0.5%,50.00-\n',
+    );
+    expect(table.dates).toEqual(['2024-01', '2024-02', '2024-03']);
+    expect(values(table)).toEqual([
+      [1.5, -2.25, 0.5],
+      [-1234.5, 2000, -50],
+    ]);
+  });
+
+  it('takes a Unix timestamp column as the dates, in seconds, milliseconds or microseconds', () => {
+    const t = Date.UTC(2024, 0, 31, 13, 45) / 1000;
+    for (const [scale, kind] of [
+      [1, 'epoch-s'],
+      [1e3, 'epoch-ms'],
+      [1e6, 'epoch-us'],
+    ] as const) {
+      const rows = [0, 1, 2].map((k) => `${(t + 60 * k) * scale},${k + 0.5},${(7 * k) % 5}`);
+      const table = parseCsvText(['timestamp,value,other', ...rows].join('\n'));
+      expect(table.dateColumn).toBe('timestamp');
+      expect(table.dateKind).toBe(kind);
+      expect(table.columns).toEqual(['value', 'other']);
+      expect(table.dates).toEqual(['2024-01-31 13:45', '2024-01-31 13:46', '2024-01-31 13:47']);
+    }
+    // A numeric column chosen as the date column leaves the values.
+    const chosen = parseCsvText('t0,v\n100,1.5\n200,2.5\n300,2\n', { dateColumn: 't0' });
+    expect(chosen.columns).toEqual(['v']);
+    expect(chosen.dates).toEqual(['100', '200', '300']);
+  });
+
+  it('never makes a row counter the default column, and turns a file around by a falling one', () => {
+    const pandas = parseCsvText(',close,volume\n0,5.5,100\n1,5.7,120\n2,5.2,90\n3,5.9,130\n');
+    expect(pandas.columns).toEqual(['column 1', 'close', 'volume']);
+    expect(pandas.defaultColumns).toEqual(['close', 'volume']);
+    expect(pandas.columnInfo[0].kind).toBe('index');
+    expect(pandas.reversedBy).toBeNull();
+    const falling = parseCsvText('id,close\n5,5.5\n4,5.7\n3,5.2\n2,5.9\n1,6.1\n');
+    expect(falling.reversedBy).toBe('id');
+    expect(values(falling)).toEqual([
+      [1, 2, 3, 4, 5],
+      [6.1, 5.9, 5.2, 5.7, 5.5],
+    ]);
+  });
+
+  it('describes a column that is not numbers instead of dropping it, and names it when chosen', () => {
+    const table = parseCsvText('date,ticker,price\n2024-01-02,AAPL,185.5\n2024-01-03,AAPL,184.25\n');
+    expect(table.columns).toEqual(['price']);
+    expect(table.columnInfo.map((c) => [c.name, c.kind])).toEqual([
+      ['date', 'date'],
+      ['ticker', 'text'],
+      ['price', 'value'],
+    ]);
+    expect(table.columnInfo[1].note).toBe('not numbers (row 2 holds "AAPL")');
+    const err = inputErrorOf(() => checkValueColumns(table, ['ticker'], '--inputs'));
+    expect(err.message).toBe(
+      '--inputs: "ticker" is not a column of numbers: not numbers (row 2 holds "AAPL"); the value columns are "price"',
+    );
+    const none = csvErrorOf('name,city\nann,paris\nbob,oslo\n');
+    expect(none.message).toMatch(
+      /no column holds a series of numbers \("name": not numbers \(row 2 holds "ann"\); "city"/,
+    );
+    // Later rows out of the column's format are refused by row, with the format expected.
+    expect(csvErrorOf('d,p\n2024-01-01,$1.50\n2024-01-02,$2.50\n2024-01-03,abc\n').message).toBe(
+      'csv: row 4, column "p": expected a number like $1234.5, got "abc"',
+    );
+  });
+
+  it('fails only with InputErrors on arbitrary text made of number and date pieces (fuzz)', () => {
+    const unit = fc.constantFrom(
+      '1',
+      '2',
+      '0',
+      '.',
+      ',',
+      ';',
+      '|',
+      '\t',
+      '\n',
+      '"',
+      '$',
+      '€',
+      '%',
+      '(',
+      ')',
+      '-',
+      '−',
+      "'",
+      ' ',
+      '\u00a0',
+      '/',
+      ':',
+      'e',
+      'T',
+      'Z',
+      'USD ',
+    );
+    fc.assert(
+      fc.property(fc.string({ unit }), fc.constantFrom<'auto' | '.' | ','>('auto', '.', ','), (text, decimal) =>
+        expectTableOrInputError(text, { decimal, missing: 'drop' }),
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('reads bars and tabs, CRLF, quoted fields holding delimiters and line ends, and a first line over 64 KB', () => {
+    const bars = parseCsvText('date|value\r\n2024-01-01|1.5\r\n2024-01-02|2.5\r\n');
+    expect(bars.delimiter).toBe('|');
+    expect(values(bars)).toEqual([[1.5, 2.5]]);
+    const quoted = parseCsvText('"a;b","note\nmore",v\n1,"x, y\nz",2\n3,"w",4\n');
+    expect(quoted.allColumns).toEqual(['a;b', 'note\nmore', 'v']);
+    expect(values(quoted)).toEqual([
+      [1, 3],
+      [2, 4],
+    ]);
+    const wide = Array.from({ length: 9000 }, (_, c) => `column_${c}`);
+    const rows = [0, 1, 2].map((r) => wide.map((_, c) => String(r + c / 10)).join(','));
+    const long = parseCsvText([wide.join(','), ...rows].join('\n'));
+    expect(wide.join(',').length).toBeGreaterThan(64 * 1024);
+    expect(long.rows).toBe(3);
+    expect(long.columns).toHaveLength(9000);
   });
 });

@@ -5,7 +5,7 @@
 // within about a second, with the rest of the epoch never submitted.
 
 import { describe, expect, it } from 'vitest';
-import { DisposedError } from '../src/backends/backend.js';
+import { DisposedError, EPOCH_PROGRESS_MS } from '../src/backends/backend.js';
 import type { KernelTuning } from '../src/backends/webgpu/tuning.js';
 import { createWebGpuBackend, type WebGpuBackend } from '../src/backends/webgpu/webgpuBackend.js';
 import type { Dataset } from '../src/data/dataset.js';
@@ -70,6 +70,33 @@ describe('epochs in slices', () => {
         const losses = await backend.readLosses();
         expect(losses.train).toHaveLength(1);
         await epoch;
+      } finally {
+        await backend.dispose();
+      }
+    });
+  });
+
+  it('tells how far an epoch in slices has got, as the device finishes them', async () => {
+    await withoutGpuErrors(gpu(), async () => {
+      const run = startRun(sineRunSettings({ ...SEED, points: 210 }));
+      const backend = await createWebGpuBackend(gpu(), run.layout, { schedule: 'stepwise', sliceMs: 1e-6 });
+      try {
+        backend.setParams(run.params);
+        backend.setTrainingData(run.prepared.train, 2);
+        const steps = Math.floor(run.prepared.train.count / 2);
+        const seen: number[] = [];
+        const t0 = performance.now();
+        await backend.trainEpoch(run.rng.permutation(new Uint32Array(run.prepared.train.count)), 0.01, {
+          onProgress: (done) => seen.push(done),
+        });
+        const ms = performance.now() - t0;
+        // An epoch well past the interval is reported on; each report is further on, and short of the end.
+        if (ms > 3 * EPOCH_PROGRESS_MS) expect(seen.length, `${ms.toFixed(0)} ms`).toBeGreaterThan(0);
+        expect(seen.length).toBeLessThanOrEqual(Math.ceil(ms / EPOCH_PROGRESS_MS) + 1);
+        for (const [i, done] of seen.entries()) {
+          expect(done).toBeGreaterThan(i === 0 ? 0 : seen[i - 1]);
+          expect(done).toBeLessThan(steps);
+        }
       } finally {
         await backend.dispose();
       }

@@ -123,6 +123,8 @@ export interface BenchRow {
   hidden: number;
   batch: number;
   stepsPerSecond: string;
+  /** Steps per second × batch: training windows per second, which compares across batches. */
+  samplesPerSecond: string;
   msPerStep: string;
   spread: string;
   gflops: string;
@@ -142,6 +144,7 @@ export function benchRows(results: BenchResult[]): BenchRow[] {
       hidden: r.hidden,
       batch: r.batch,
       stepsPerSecond: ran ? formatNumber(r.stepsPerSecond) : '–',
+      samplesPerSecond: ran ? formatNumber(r.stepsPerSecond * r.batch) : '–',
       msPerStep: ran ? formatNumber(r.msPerStep) : '–',
       spread: ran ? `${formatNumber(r.msPerStepMin)}–${formatNumber(r.msPerStepMax)}` : '–',
       gflops: ran ? formatNumber(r.gflops) : '–',
@@ -163,11 +166,26 @@ export interface BenchSeries {
   label: string;
 }
 
+/** What the chart's y axis shows: training steps per second, or samples (steps × batch) per second. */
+export type BenchMetric = 'steps' | 'samples';
+
+export const BENCH_METRIC_LABEL: Record<BenchMetric, string> = {
+  steps: 'training steps per second',
+  samples: 'training samples per second',
+};
+
+function metricOf(r: BenchResult, metric: BenchMetric): number {
+  return metric === 'steps' ? r.stepsPerSecond : r.stepsPerSecond * r.batch;
+}
+
 /**
  * The chart: x = every hidden size measured (H), one series per backend and batch (S) with its
- * steps per second, null where a case was skipped or not run yet.
+ * steps (or samples) per second, null where a case was skipped or not run yet.
  */
-export function benchColumns(results: BenchResult[]): { columns: Columns; series: BenchSeries[] } {
+export function benchColumns(
+  results: BenchResult[],
+  metric: BenchMetric = 'steps',
+): { columns: Columns; series: BenchSeries[] } {
   const xs = [...new Set(results.map((r) => r.hidden))].sort((a, b) => a - b);
   const series: BenchSeries[] = [];
   for (const r of results) {
@@ -180,11 +198,33 @@ export function benchColumns(results: BenchResult[]): { columns: Columns; series
     columns.push(
       xs.map((hidden) => {
         const r = results.find((x) => x.backend === s.backend && x.batch === s.batch && x.hidden === hidden);
-        return r !== undefined && r.skipped === null ? r.stepsPerSecond : null;
+        return r !== undefined && r.skipped === null ? metricOf(r, metric) : null;
       }),
     );
   }
   return { columns, series };
+}
+
+/**
+ * The chart in words (its text alternative): per backend and batch, the rate at the smallest and
+ * the largest hidden size measured.
+ */
+export function describeBenchChart(results: BenchResult[], metric: BenchMetric = 'steps'): string {
+  const { columns, series } = benchColumns(results, metric);
+  const unit = metric === 'steps' ? 'steps/s' : 'samples/s';
+  const parts = series.flatMap((s, i) => {
+    const measured = columns[0].flatMap((hidden, k) => {
+      const value = columns[i + 1][k];
+      return value === null ? [] : [{ hidden, value }];
+    });
+    if (measured.length === 0) return [];
+    const first = measured[0];
+    const last = measured[measured.length - 1];
+    const at = (m: { hidden: number; value: number }) => `${formatNumber(m.value)} ${unit} at hidden ${m.hidden}`;
+    return [`${s.label}: ${measured.length === 1 ? at(first) : `${at(first)} to ${at(last)}`}`];
+  });
+  const title = metric === 'steps' ? 'Training steps per second' : 'Training samples per second';
+  return parts.length === 0 ? '' : `${title} by hidden size (log axes). ${parts.join('; ')}.`;
 }
 
 /** The speed-ups as a grid (batch rows × hidden columns) and the crossover of each batch in words. */

@@ -9,7 +9,9 @@ import { BENCH_METHOD, type BenchOptions, type BenchResult, resultsToCsv, type S
 import { BENCH_SETTINGS } from '../settings/bench.js';
 import {
   BENCH_FIELDS,
+  BENCH_METRIC_LABEL,
   type BenchFieldName,
+  type BenchMetric,
   benchColumns,
   benchComparison,
   benchJson,
@@ -17,9 +19,10 @@ import {
   benchWarning,
   defaultBenchValues,
   describeAdapter,
+  describeBenchChart,
   parseBenchSettings,
 } from './benchTable.js';
-import { Chart, type ChartSpec } from './charts.js';
+import { Chart, type ChartSpec, offerPng } from './charts.js';
 import { BACKEND_LABEL, type Columns, formatNumber } from './columns.js';
 import { byId, downloadText, el, setText } from './dom.js';
 import type { GpuAccess } from './gpu.js';
@@ -42,6 +45,8 @@ export class BenchView {
   private readonly backendsBox = byId('bench-backends', HTMLFieldSetElement);
   private readonly backendsError = byId('bench-backends-error', HTMLParagraphElement);
   private readonly warning = byId('bench-warning', HTMLParagraphElement);
+  /** Why the sweep cannot start now (a training run), in words beside the button. */
+  private readonly blocked = byId('bench-blocked', HTMLParagraphElement);
   private readonly runButton = byId('bench-run', HTMLButtonElement);
   private readonly cancelButton = byId('bench-cancel', HTMLButtonElement);
   private readonly status = byId('bench-status', HTMLParagraphElement);
@@ -53,6 +58,8 @@ export class BenchView {
   private readonly speedupTable = byId('bench-speedups', HTMLTableElement);
   private readonly crossoverList = byId('bench-crossovers', HTMLUListElement);
   private readonly summary = byId('bench-summary', HTMLParagraphElement);
+  private readonly speedupNote = byId('bench-speedup-note', HTMLParagraphElement);
+  private readonly metricSelect = byId('bench-metric', HTMLSelectElement);
   private readonly inputs = new Map<BenchFieldName, HTMLInputElement>();
   private readonly errors = new Map<BenchFieldName, HTMLParagraphElement>();
   private readonly chart: Chart;
@@ -101,9 +108,17 @@ export class BenchView {
       if (this.phase !== 'running') void this.run();
     });
     this.cancelButton.addEventListener('click', () => this.cancel());
+    this.metricSelect.addEventListener('change', () => {
+      this.chartLabels = '';
+      this.render();
+    });
     this.jsonButton.addEventListener('click', () => this.export('json'));
     this.csvButton.addEventListener('click', () => this.export('csv'));
-    this.chart = new Chart(byId('bench-chart', HTMLDivElement), this.chartSpec([]), [[]]);
+    this.chart = new Chart(byId('bench-chart', HTMLDivElement), this.chartSpec([]), [[]], {
+      title: 'Training speed by hidden size',
+      summaryId: 'bench-summary',
+    });
+    offerPng('bench-png', this.chart, 'webgpu-lstm-bench.png');
     this.check(false);
   }
 
@@ -215,6 +230,10 @@ export class BenchView {
     }
   }
 
+  private metric(): BenchMetric {
+    return this.metricSelect.value === 'samples' ? 'samples' : 'steps';
+  }
+
   private chartSpec(series: { backend: BackendName; batch: number; label: string }[]): ChartSpec {
     const batches = [...new Set(series.map((s) => s.batch))].sort((a, b) => a - b);
     return {
@@ -229,7 +248,7 @@ export class BenchView {
         points: true,
         format: formatNumber,
       })),
-      axes: [{ scale: 'y', label: 'training steps per second', log: true }],
+      axes: [{ scale: 'y', label: BENCH_METRIC_LABEL[this.metric()], log: true }],
       height: 300,
     };
   }
@@ -237,8 +256,14 @@ export class BenchView {
   render(): void {
     const running = this.phase === 'running';
     document.body.dataset.benchPhase = this.phase;
-    this.runButton.disabled = running || this.deps.trainingActive();
-    this.runButton.title = this.deps.trainingActive() ? 'Training is running; stop or finish it first.' : '';
+    const training = this.deps.trainingActive();
+    this.runButton.disabled = running || training;
+    setText(
+      this.blocked,
+      training
+        ? 'A training run is in progress on the Train tab: the sweep can start once it finishes or is stopped, so that the two are not timed at once.'
+        : '',
+    );
     this.cancelButton.disabled = !running;
     for (const input of this.inputs.values()) input.disabled = running;
     const gpuMissing = this.deps.gpu() === null;
@@ -267,6 +292,7 @@ export class BenchView {
         String(row.hidden),
         String(row.batch),
         row.stepsPerSecond,
+        row.samplesPerSecond,
         row.msPerStep,
         row.spread,
         row.gflops,
@@ -289,7 +315,7 @@ export class BenchView {
   }
 
   private renderChart(): void {
-    const { columns, series } = benchColumns(this.results);
+    const { columns, series } = benchColumns(this.results, this.metric());
     const labels = series.map((s) => s.label).join('|');
     if (labels !== this.chartLabels) {
       this.chartLabels = labels;
@@ -302,6 +328,12 @@ export class BenchView {
       counts[s.label] = columns[i + 1].filter((v) => v !== null).length;
     });
     byId('bench-chart', HTMLDivElement).dataset.counts = JSON.stringify(counts);
+    setText(
+      this.summary,
+      this.results.length === 0
+        ? 'Run the sweep to see each backend’s training steps per second here.'
+        : describeBenchChart(this.results, this.metric()),
+    );
   }
 
   private renderComparison(): void {
@@ -310,10 +342,8 @@ export class BenchView {
       this.speedupTable.replaceChildren();
       this.crossoverList.replaceChildren();
       setText(
-        this.summary,
-        this.results.length === 0
-          ? 'Run the sweep to see each backend’s training steps per second here.'
-          : 'The speed-up appears once both backends have measured the same sizes.',
+        this.speedupNote,
+        this.results.length === 0 ? '' : 'The speed-up appears once both backends have measured the same sizes.',
       );
       return;
     }
@@ -343,6 +373,9 @@ export class BenchView {
       body,
     );
     this.crossoverList.replaceChildren(...crossovers.map((text) => el('li', {}, [text])));
-    setText(this.summary, 'Above 1× WebGPU trains faster than the CPU at that size.');
+    setText(
+      this.speedupNote,
+      'WebGPU’s steps per second over the CPU’s at the same size: above 1× WebGPU trains faster (in bold), below 1× the CPU does.',
+    );
   }
 }

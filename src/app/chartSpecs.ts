@@ -10,6 +10,7 @@ import type { BackendName } from '../backends/backend.js';
 import type { ChartSeries, ChartSpec } from './charts.js';
 import { type Columns, formatNumber, type SeriesView } from './columns.js';
 import type { ExplicitRunSettings, ShownData } from './dataView.js';
+import { dateTick, isMonthly, monthlyTick } from './ticks.js';
 
 /** The data on the series chart: a run's, or a preview of the settings' before any run. */
 export interface ShownView {
@@ -48,9 +49,8 @@ export function seriesChartSpec(current: ShownView | null, outputIndex: number, 
   return {
     xLabel: dates !== null ? 'date' : sine ? 'x' : source?.kind === 'generated' ? 'step' : 'row',
     formatX,
-    // Monthly series (every date the 1st) label ticks by month; others by the full date.
-    formatXTick: dates !== null ? tickFormat(dates, formatX) : undefined,
-    xTickSpace: dates !== null ? 90 : undefined,
+    // Monthly series (every date the 1st) label ticks by month; others by the date over its time.
+    formatXTick: dates === null ? undefined : tickFormat(dates, formatX),
     series,
     axes: [{ scale: 'y', label: column, log: false }],
     height: 270,
@@ -59,8 +59,8 @@ export function seriesChartSpec(current: ShownView | null, outputIndex: number, 
 }
 
 function tickFormat(dates: string[], formatX: (v: number) => string): (v: number) => string {
-  const monthly = dates.every((d) => /^\d{4}-\d{2}-01$/.test(d));
-  return monthly ? (v) => formatX(v).replace(/^(\d{4}-\d{2})-01$/, '$1') : formatX;
+  const tick = isMonthly(dates) ? monthlyTick : dateTick;
+  return (v) => tick(formatX(v));
 }
 
 /** The series chart's view of one output column (R values), or null before there is data. */

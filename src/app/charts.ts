@@ -1,10 +1,16 @@
 // uPlot charts that only draw: a ChartSpec says which series there are (label, colour role, dash,
 // scale), the columns come ready-made from columns.ts. A chart follows its container's width and
 // is rebuilt when its series change or the colour scheme flips (uPlot bakes colours into its options).
+// What every chart shares lives here: legend markers drawn like their lines (solid, dashed, dotted),
+// tick labels from ticks.ts, axes as wide as their widest tick so titles never overlap them, x ticks
+// spaced by their widest label, the canvas described by the chart's summary (aria-describedby), the
+// ticks as drawn published in data-axes for tests, and the chart as a PNG with its title and legend.
 
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Columns } from './columns.js';
+import { byId, downloadBlob } from './dom.js';
+import { dropRepeatedDays, linearTicks, logTick, ROW_INCREMENTS } from './ticks.js';
 
 /** Colour roles; the values live in styles.css as --chart-<role> and follow the colour scheme. */
 export type ColorRole = 'data' | 'webgpu' | 'cpu' | 'webgpu-alt' | 'cpu-alt';
@@ -40,10 +46,11 @@ export interface ChartSpec {
   xLabel: string;
   /** The x value as the legend shows it. */
   formatX: (value: number) => string;
-  /** The x axis' tick labels (dates, say); uPlot's own numbers when absent. */
+  /**
+   * The x axis' tick labels (dates, say; a '\n' breaks a label over two lines): on a linear x axis
+   * ticks then fall on whole rows and are spaced by the widest label. Plain numbers when absent.
+   */
   formatXTick?: (value: number) => string;
-  /** Least pixels between x ticks (wide labels such as dates need more than uPlot's default). */
-  xTickSpace?: number;
   /** A log-2 x axis (sizes that double). */
   xLog?: boolean;
   marker?: MarkerSpec | null;
@@ -52,47 +59,143 @@ export interface ChartSpec {
   height: number;
 }
 
+/** What the page says about a chart: its title (the PNG's heading) and the id of its summary in words. */
+export interface ChartText {
+  title: string;
+  summaryId: string;
+}
+
+/** One axis' ticks as last drawn, in CSS pixels, for tests (a canvas cannot be read back). */
+export interface DrawnAxis {
+  label: string;
+  side: 'bottom' | 'left' | 'right';
+  /** The axis' breadth for its tick labels (title excluded). */
+  size: number;
+  ticks: { text: string; value: number; at: number; width: number }[];
+}
+
+const FONT_PX = 12;
+const TICK_SIZE = 6;
+const AXIS_GAP = 5;
+/** Least space between two x tick labels. */
+const LABEL_GAP = 14;
+
 function cssColor(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
 }
 
-function options(spec: ChartSpec, width: number): uPlot.Options {
+function fontFamily(): string {
+  return getComputedStyle(document.body).fontFamily;
+}
+
+/** The CSS pixels a tick label takes across: its widest line. */
+function textWidth(ctx: CanvasRenderingContext2D, font: string, text: string): number {
+  ctx.save();
+  ctx.font = font;
+  const width = Math.max(0, ...text.split('\n').map((line) => ctx.measureText(line).width));
+  ctx.restore();
+  return width;
+}
+
+/** A legend marker like the line it stands for: its colour, width and dash (and a dot for points). */
+export function markerImage(series: ChartSeries, color: string): string {
+  const dash = series.dash && series.dash.length > 0 ? ` stroke-dasharray='${series.dash.join(' ')}'` : '';
+  const width = Math.max(2, series.width ?? 2);
+  const dot = series.points ? `<circle cx='14' cy='6' r='3' fill='${color}'/>` : '';
+  const svg = `<svg xmlns='http://www.w3.org/2000/svg' width='28' height='12'><line x1='0' y1='6' x2='28' y2='6' stroke='${color}' stroke-width='${width}'${dash}/>${dot}</svg>`;
+  return `url("data:image/svg+xml,${encodeURIComponent(svg)}") center / 28px 12px no-repeat`;
+}
+
+/** Ticks and sizes as they were last computed, per axis index (uPlot's own are private). */
+interface TickRecord {
+  splits: (number | null)[];
+  texts: string[];
+  /** The axis' breadth for its tick labels, as last sized. */
+  size: number;
+}
+
+function options(spec: ChartSpec, width: number, ticks: TickRecord[]): uPlot.Options {
   const axisColor = cssColor('--chart-axis');
   const gridColor = cssColor('--chart-grid');
-  const font = `12px ${getComputedStyle(document.body).fontFamily}`;
-  const labelFont = `600 12px ${getComputedStyle(document.body).fontFamily}`;
+  const family = fontFamily();
+  const font = `${FONT_PX}px ${family}`;
+  const labelFont = `600 ${FONT_PX}px ${family}`;
   const scales: uPlot.Scales = { x: spec.xLog ? { time: false, distr: 3, log: 2 } : { time: false } };
   for (const axis of spec.axes) scales[axis.scale] = axis.log ? { distr: 3, log: 10 } : { distr: 1 };
+  const record = (index: number, splits: (number | null)[], texts: string[]) => {
+    ticks[index] = { splits, texts, size: ticks[index]?.size ?? 0 };
+    return texts;
+  };
+  const sized = (index: number, size: number) => {
+    ticks[index] = { splits: ticks[index]?.splits ?? [], texts: ticks[index]?.texts ?? [], size };
+    return size;
+  };
+  // As wide as the widest tick label plus the tick and the gap, so the axis title sits clear of it.
+  const fitWidth = (u: uPlot, values: string[] | null) =>
+    Math.ceil(TICK_SIZE + AXIS_GAP + Math.max(16, ...(values ?? []).map((v) => textWidth(u.ctx, font, v))) + 4);
+  const lines = (values: string[] | null) => Math.max(1, ...(values ?? []).map((v) => v.split('\n').length));
+  const formatXTick = spec.formatXTick;
+  const xAxis: uPlot.Axis = {
+    stroke: axisColor,
+    grid: { stroke: gridColor, width: 1 },
+    ticks: { stroke: gridColor, width: 1, size: TICK_SIZE },
+    gap: AXIS_GAP,
+    label: spec.xLabel,
+    labelFont,
+    font,
+    labelSize: 20,
+    size: (_u, values) => sized(0, TICK_SIZE + AXIS_GAP + lines(values) * Math.ceil(FONT_PX * 1.5) + 2),
+    values: (_u, splits, _axis, _space, increment) =>
+      record(
+        0,
+        splits,
+        formatXTick
+          ? dropRepeatedDays(splits.map((v) => (v == null ? '' : formatXTick(v))))
+          : linearTicks(splits, increment),
+      ),
+    ...(formatXTick && !spec.xLog
+      ? {
+          incrs: ROW_INCREMENTS,
+          // Ticks at least the widest label (among a sample of the rows in view) apart.
+          space: (u: uPlot, _axis: number, min: number, max: number) => {
+            let widest = 0;
+            const from = Math.max(0, Math.ceil(min));
+            const step = Math.max(1, Math.floor((max - from) / 40));
+            for (let v = from; v <= max; v += step) widest = Math.max(widest, textWidth(u.ctx, font, formatXTick(v)));
+            return Math.max(40, widest + LABEL_GAP);
+          },
+        }
+      : {}),
+  };
   return {
     width,
     height: spec.height,
     scales,
-    legend: { live: true },
+    legend: {
+      live: true,
+      markers: {
+        width: 0,
+        fill: (_u, i) => markerImage(spec.series[i - 1], cssColor(`--chart-${spec.series[i - 1].color}`)),
+      },
+    },
     cursor: { drag: { x: true, y: false }, points: { size: 7 } },
     axes: [
-      {
-        stroke: axisColor,
-        grid: { stroke: gridColor, width: 1 },
-        ticks: { stroke: gridColor, width: 1 },
-        label: spec.xLabel,
-        labelFont,
-        font,
-        labelSize: 24,
-        ...(spec.formatXTick ? { values: (_u: uPlot, splits: number[]) => splits.map(spec.formatXTick!) } : {}),
-        ...(spec.xTickSpace ? { space: spec.xTickSpace } : {}),
-      },
+      xAxis,
       ...spec.axes.map(
-        (axis): uPlot.Axis => ({
+        (axis, k): uPlot.Axis => ({
           scale: axis.scale,
           side: axis.side === 'right' ? 1 : 3,
           stroke: axisColor,
           grid: { stroke: gridColor, width: 1, show: axis.side !== 'right' },
-          ticks: { stroke: gridColor, width: 1 },
+          ticks: { stroke: gridColor, width: 1, size: TICK_SIZE },
+          gap: AXIS_GAP,
           label: axis.label,
           labelFont,
           font,
-          labelSize: 24,
-          size: 56,
+          labelSize: 20,
+          size: (u, values) => sized(k + 1, fitWidth(u, values)),
+          values: (_u, splits, _axis, _space, increment) =>
+            record(k + 1, splits, axis.log ? splits.map(logTick) : linearTicks(splits, increment)),
         }),
       ),
     ],
@@ -142,11 +245,13 @@ export class Chart {
   private spec: ChartSpec;
   private columns: Columns;
   private readonly resizer: ResizeObserver;
+  private ticks: TickRecord[] = [];
 
   constructor(
     private readonly host: HTMLElement,
     spec: ChartSpec,
     columns: Columns,
+    private readonly text: ChartText,
   ) {
     this.spec = spec;
     this.columns = columns;
@@ -171,7 +276,114 @@ export class Chart {
   /** Redraws with the current colour scheme's colours. */
   rebuild(): void {
     this.plot?.destroy();
-    this.plot = new uPlot(options(this.spec, this.width()), this.columns as uPlot.AlignedData, this.host);
+    this.ticks = [];
+    const opts = options(this.spec, this.width(), this.ticks);
+    opts.hooks = { ...opts.hooks, draw: [...(opts.hooks?.draw ?? []), () => this.publishAxes()] };
+    this.plot = new uPlot(opts, this.columns as uPlot.AlignedData, this.host);
+    const canvas = this.plot.ctx.canvas;
+    canvas.setAttribute('role', 'img');
+    canvas.setAttribute('aria-label', `${this.text.title} chart`);
+    canvas.setAttribute('aria-describedby', this.text.summaryId);
+  }
+
+  /**
+   * The chart as a PNG: its title, the plot with its axes as drawn, and a legend of every series
+   * (marker and label), on the panel's background.
+   */
+  async toPng(): Promise<Blob> {
+    const plot = this.plot;
+    if (plot === null) throw new Error('the chart is not drawn');
+    const source = plot.ctx.canvas;
+    const ratio = source.width / Math.max(1, plot.width);
+    const family = fontFamily();
+    const out = document.createElement('canvas');
+    const ctx = out.getContext('2d');
+    if (ctx === null) throw new Error('this browser cannot draw a PNG');
+    const pad = 12;
+    const titleHeight = 30;
+    const entries = this.spec.series.map((s, i) => ({ s, label: plot.series[i + 1].label as string }));
+    // Legend rows: entries placed left to right, wrapping at the canvas' width.
+    const rowHeight = 20;
+    const font = `${FONT_PX}px ${family}`;
+    const placed: { x: number; row: number; label: string; s: ChartSeries }[] = [];
+    let x = pad;
+    let row = 0;
+    for (const { s, label } of entries) {
+      const w = 34 + textWidth(ctx, font, label) + 16;
+      if (x + w > plot.width - pad && x > pad) {
+        row++;
+        x = pad;
+      }
+      placed.push({ x, row, label, s });
+      x += w;
+    }
+    const legendHeight = entries.length === 0 ? 0 : (row + 1) * rowHeight + pad;
+    out.width = source.width;
+    out.height = Math.round((titleHeight + plot.height + legendHeight) * ratio);
+    ctx.scale(ratio, ratio);
+    ctx.fillStyle = cssColor('--panel');
+    ctx.fillRect(0, 0, plot.width, titleHeight + plot.height + legendHeight);
+    ctx.fillStyle = cssColor('--fg');
+    ctx.font = `600 15px ${family}`;
+    ctx.textBaseline = 'middle';
+    ctx.fillText(this.text.title, pad, titleHeight / 2 + 2);
+    ctx.drawImage(source, 0, titleHeight, plot.width, plot.height);
+    ctx.font = font;
+    for (const entry of placed) {
+      const y = titleHeight + plot.height + pad / 2 + entry.row * rowHeight + rowHeight / 2;
+      const color = cssColor(`--chart-${entry.s.color}`);
+      ctx.strokeStyle = color;
+      ctx.lineWidth = Math.max(2, entry.s.width ?? 2);
+      ctx.setLineDash(entry.s.dash ?? []);
+      ctx.beginPath();
+      ctx.moveTo(entry.x, y);
+      ctx.lineTo(entry.x + 28, y);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      if (entry.s.points) {
+        ctx.fillStyle = color;
+        ctx.beginPath();
+        ctx.arc(entry.x + 14, y, 3, 0, 2 * Math.PI);
+        ctx.fill();
+      }
+      ctx.fillStyle = cssColor('--fg');
+      ctx.fillText(entry.label, entry.x + 34, y);
+    }
+    return new Promise((resolve, reject) => {
+      out.toBlob(
+        (blob) => (blob === null ? reject(new Error('the PNG could not be made')) : resolve(blob)),
+        'image/png',
+      );
+    });
+  }
+
+  /** The ticks as drawn, with their places and widths, in the host's data-axes (for tests). */
+  private publishAxes(): void {
+    const plot = this.plot;
+    if (plot === null) return;
+    const family = fontFamily();
+    const axes: DrawnAxis[] = plot.axes.map((axis, i) => {
+      const record = this.ticks[i] ?? { splits: [], texts: [], size: 0 };
+      const scale = axis.scale ?? 'x';
+      return {
+        label: typeof axis.label === 'string' ? axis.label : '',
+        side: i === 0 ? 'bottom' : axis.side === 1 ? 'right' : 'left',
+        size: record.size,
+        ticks: record.splits.flatMap((split, k) =>
+          split === null || record.texts[k] === ''
+            ? []
+            : [
+                {
+                  text: record.texts[k],
+                  value: split,
+                  at: plot.valToPos(split, scale),
+                  width: textWidth(plot.ctx, `${FONT_PX}px ${family}`, record.texts[k]),
+                },
+              ],
+        ),
+      };
+    });
+    this.host.dataset.axes = JSON.stringify(axes);
   }
 
   private width(): number {
@@ -183,4 +395,17 @@ export class Chart {
       this.plot.setSize({ width: this.width(), height: this.spec.height });
     }
   }
+}
+
+/** The button `buttonId` downloads `chart` as a PNG named `fileName`. */
+export function offerPng(buttonId: string, chart: Chart, fileName: string): void {
+  const button = byId(buttonId, HTMLButtonElement);
+  button.addEventListener('click', () => {
+    chart.toPng().then(
+      (blob) => downloadBlob(fileName, blob),
+      (err: Error) => {
+        button.title = `No PNG: ${err.message}`;
+      },
+    );
+  });
 }

@@ -7,6 +7,7 @@
 
 import type { AdapterDescription, BackendName } from '../backends/backend.js';
 import type { LossName } from '../model/optimizer.js';
+import type { EpochProgress } from '../train/trainer.js';
 
 export type Column = (number | null)[];
 /** uPlot's AlignedData with a plain x column. */
@@ -163,6 +164,13 @@ export function intervalTiming(
 export function secondsLeft(epoch: number, epochs: number, seconds: number): number | null {
   if (epoch <= 0 || seconds <= 0) return null;
   return ((epochs - epoch) * seconds) / epoch;
+}
+
+/** "epoch 1: 37% (1,234 of 3,300 steps)" */
+export function describeEpochProgress(progress: EpochProgress): string {
+  const share = Math.floor((100 * progress.steps) / Math.max(1, progress.stepsPerEpoch));
+  const count = (n: number) => n.toLocaleString('en-US');
+  return `epoch ${progress.epoch}: ${share}% (${count(progress.steps)} of ${count(progress.stepsPerEpoch)} steps)`;
 }
 
 export function formatDuration(seconds: number | null): string {

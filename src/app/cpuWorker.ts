@@ -15,6 +15,7 @@ import type { CpuBackend } from '../backends/cpu/cpuBackend.js';
 import { createCpuBackend } from '../backends/cpu/createCpuBackend.js';
 import { runSweep } from '../bench/bench.js';
 import { startRun } from '../train/run.js';
+import type { EpochProgress } from '../train/trainer.js';
 import { describeFailure } from './failure.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { forecastSnapshot, RunControl, runSession, type Snapshot } from './session.js';
@@ -68,7 +69,8 @@ async function train(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
       post({ type: 'ended', end: { outcome: 'finished', message: null } });
       return;
     }
-    const end = await runSession(backend, run, request.train, control, postSnapshot, resume);
+    const onEpochProgress = (progress: EpochProgress) => post({ type: 'progress', progress });
+    const end = await runSession(backend, run, { ...request.train, onEpochProgress }, control, postSnapshot, resume);
     post({ type: 'ended', end });
   } catch (err) {
     post({ type: 'error', failure: describeFailure(err) });

@@ -1,10 +1,13 @@
 // The user's CSV on the page: a file picker and a drop box, parsed with parseCsv in a Web Worker
-// (csvWorker.ts: the page stays responsive whatever the file, a progress bar moves), then a choice of value columns as inputs and outputs and
-// of the date column. A file that cannot be read gets its message beside the control and the file
-// in use before it stays in use. Column names are the file's text: they go in through textContent
-// only, never as markup.
+// (csvWorker.ts: the page stays responsive whatever the file, a progress bar moves), then a choice of
+// value columns as inputs and outputs and of the date column; every column of the file is listed,
+// those that are not numbers with the reason. A file that cannot be read gets its message beside the
+// control and the file in use before it stays in use; changing how bad values or decimal marks are
+// read reads the file picked last again, even one that was refused. Column names are the file's
+// text: they go in through textContent only, never as markup.
 
-import type { CsvOptions, CsvTable } from '../data/csv.js';
+import { type CsvOptions, type CsvTable, DELIMITER_NAMES } from '../data/csv.js';
+import type { DecimalSetting } from '../data/numberFormat.js';
 import { InputError } from '../model/errors.js';
 import type { CsvParseReply, CsvParseRequest } from './csvWorker.js';
 import type { CsvChoice } from './dataView.js';
@@ -34,12 +37,17 @@ export class CsvPicker {
   private readonly columnsBody = byId('csv-columns-body', HTMLTableSectionElement);
   private readonly dateSelect = byId('csv-date', HTMLSelectElement);
   private loaded: Loaded | null = null;
+  /** The file picked or dropped last, read or refused: what a changed reading setting reads again. */
+  private picked: File | null = null;
   /** Columns a link or a loaded model asked for, applied when a file is read. */
   private pending: LinkColumns = { inputs: null, outputs: null, date: undefined };
   private parsing: AbortController | null = null;
   private readonly listeners: (() => void)[] = [];
 
-  constructor(private readonly missing: () => 'refuse' | 'drop') {
+  constructor(
+    private readonly missing: () => 'refuse' | 'drop',
+    private readonly decimal: () => DecimalSetting,
+  ) {
     this.fileInput.addEventListener('change', () => {
       const file = this.fileInput.files?.[0];
       if (file) void this.read(file, undefined);
@@ -119,9 +127,14 @@ export class CsvPicker {
     if (this.loaded === null) setText(this.status, text);
   }
 
-  /** Reads the file in use again (the missing-values policy changed). */
+  /**
+   * Reads the file picked last again (the missing-values policy or the decimal mark changed), even
+   * when it was refused: choosing "drop the row" after a refusal needs no second pick.
+   */
   reread(): void {
-    if (this.loaded) void this.read(this.loaded.file, this.loaded.date);
+    if (this.picked === null) return;
+    const date = this.loaded?.file === this.picked ? this.loaded.date : undefined;
+    void this.read(this.picked, date);
   }
 
   /** A message about the file or its columns, from elsewhere (a run refused the columns). */
@@ -130,6 +143,7 @@ export class CsvPicker {
   }
 
   private async read(file: File, date: string | null | undefined): Promise<void> {
+    this.picked = file;
     this.parsing?.abort();
     const parsing = new AbortController();
     this.parsing = parsing;
@@ -151,6 +165,7 @@ export class CsvPicker {
         {
           field: file.name,
           missing: this.missing(),
+          decimal: this.decimal(),
           ...(chosenDate !== undefined ? { dateColumn: chosenDate } : {}),
         },
         parsing.signal,
@@ -170,7 +185,8 @@ export class CsvPicker {
         date: chosenDate,
       };
       if (previous?.file !== file) this.applyPending(loaded);
-      if (loaded.inputs.length === 0) loaded.inputs = [table.columns[0]];
+      // A column that counts rows is never the first pick.
+      if (loaded.inputs.length === 0) loaded.inputs = [table.defaultColumns[0] ?? table.columns[0]];
       if (loaded.outputs.length === 0) loaded.outputs = [...loaded.inputs];
       this.loaded = loaded;
       this.renderColumns();
@@ -222,8 +238,12 @@ export class CsvPicker {
     const loaded = this.loaded;
     this.columnsBox.hidden = loaded === null;
     if (loaded === null) return;
-    const rows = loaded.table.columns.map((name, i) => {
+    // Every column of the file: values (and row counters) can be chosen; the others say what they are.
+    const rows = loaded.table.columnInfo.map((column) => {
+      const { name, kind, note } = column;
+      const i = loaded.table.columns.indexOf(name);
       const box = (role: 'inputs' | 'outputs') => {
+        if (i < 0) return el('td', { class: 'not-chosen' }, ['–']);
         const input = el('input', {
           type: 'checkbox',
           'data-column': String(i),
@@ -234,14 +254,19 @@ export class CsvPicker {
         input.addEventListener('change', () => this.toggle(role, name, input.checked));
         return el('td', {}, [input]);
       };
-      return el('tr', {}, [el('th', { scope: 'row', title: name }, [name]), box('inputs'), box('outputs')]);
+      return el('tr', { 'data-kind': kind, 'data-name': name }, [
+        el('th', { scope: 'row' }, [
+          el('span', { class: 'column-name', title: name }, [name]),
+          el('span', { class: 'column-note' }, [note]),
+        ]),
+        box('inputs'),
+        box('outputs'),
+      ]);
     });
     this.columnsBody.replaceChildren(...rows);
+    // Any column can be the date column (a numeric one, such as epoch seconds, too); it then leaves the values.
     const options = [el('option', { value: '' }, ['none'])];
-    for (const name of loaded.table.allColumns) {
-      if (loaded.table.columns.includes(name)) continue;
-      options.push(el('option', { value: name }, [name]));
-    }
+    for (const name of loaded.table.allColumns) options.push(el('option', { value: name }, [name]));
     this.dateSelect.replaceChildren(...options);
     this.dateSelect.value = loaded.table.dateColumn ?? '';
   }
@@ -308,11 +333,13 @@ function parseInWorker(
   });
 }
 
-const DELIMITER_NAME = { ',': 'commas', ';': 'semicolons', '\t': 'tabs' } as const;
-
-/** "1,234 rows, 2 value columns (commas, a header row, dates in "Date"); 3 rows dropped (…)." */
+/**
+ * "1,234 rows, 2 value columns (commas, a header row, decimal commas, dates in "Date"); 3 rows dropped
+ * (…). The file runs newest first…"
+ */
 export function describeTable(table: CsvTable): string {
-  const parts = [DELIMITER_NAME[table.delimiter], table.header ? 'a header row' : 'no header row'];
+  const parts = [DELIMITER_NAMES[table.delimiter], table.header ? 'a header row' : 'no header row'];
+  if (table.decimal === ',') parts.push('decimal commas');
   if (table.dateColumn !== null) parts.push(`dates in ${JSON.stringify(table.dateColumn)}`);
   const columns = `${table.columns.length} value column${table.columns.length === 1 ? '' : 's'}`;
   let text = `${table.rows.toLocaleString('en-US')} rows, ${columns} (${parts.join(', ')})`;
@@ -323,6 +350,9 @@ export function describeTable(table: CsvTable): string {
       .map((d) => `row ${d.row}${d.column ? `, column ${JSON.stringify(d.column)}` : ''}: ${d.reason}`);
     const more = dropped.count > shown.length ? `; and ${dropped.count - shown.length} more` : '';
     text += `; ${dropped.count} row${dropped.count === 1 ? '' : 's'} dropped (${shown.join('; ')}${more})`;
+  }
+  if (table.reversedBy !== null) {
+    text += `. The file runs newest first (by ${JSON.stringify(table.reversedBy)}): its rows were reversed, so the held-out part is the newest`;
   }
   return `${text}.`;
 }

@@ -123,3 +123,19 @@ export function describeData(view: ShownData, window: number): string {
   const inputs = sameList(prepared.inputs, prepared.outputs) ? '' : ` from ${prepared.inputs.join(', ')}`;
   return `${view.label}: ${rows} rows; the model predicts ${columns}${inputs} from the ${window} rows before; ${held}.`;
 }
+
+/**
+ * Why the series chart has no free-running forecast, or null when it has one: the forecast feeds
+ * each prediction back as the next input, which needs the outputs to be the inputs.
+ */
+export function noForecastReason(view: ShownData): string | null {
+  if (view.canForecast) return null;
+  const { inputs, outputs } = view.prepared;
+  const list = (names: string[]) => names.join(', ');
+  const extra = inputs.filter((name) => !outputs.includes(name));
+  const why =
+    extra.length > 0
+      ? `the model reads ${list(inputs)} but predicts only ${list(outputs)}, so a prediction cannot stand in for ${extra.length === 1 ? 'the next input' : 'all of the next inputs'} (${list(extra)} ${extra.length === 1 ? 'is' : 'are'} never predicted)`
+      : `the model predicts ${list(outputs)} from ${list(inputs)}, so its predictions are not its next inputs`;
+  return `No free-running forecast: ${why}. Choose the same columns as inputs and outputs for one.`;
+}

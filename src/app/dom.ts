@@ -22,9 +22,14 @@ export function setText(node: HTMLElement, text: string): void {
   if (node.textContent !== text) node.textContent = text;
 }
 
-/** Offers `text` as a file download (a Blob URL, released once the download has started). */
+/** Offers `text` as a file download. */
 export function downloadText(fileName: string, text: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+  downloadBlob(fileName, new Blob([text], { type }));
+}
+
+/** Offers `blob` as a file download (a Blob URL, released once the download has started). */
+export function downloadBlob(fileName: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
   const link = el('a', { href: url, download: fileName });
   link.hidden = true;
   document.body.append(link);

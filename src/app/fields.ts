@@ -71,6 +71,13 @@ const LOOKS = {
     optionLabels: { refuse: 'refuse the file', drop: 'drop the row' },
     appliesWhen: (v) => v.source === 'csv',
   },
+  decimal: {
+    label: 'Decimal mark',
+    group: 'data',
+    hint: 'where 1,234 alone could be either',
+    optionLabels: { auto: 'detect', '.': 'point: 1,234.5', ',': 'comma: 1.234,5' },
+    appliesWhen: (v) => v.source === 'csv',
+  },
   split: { label: 'Training share', group: 'data', hint: 'first part trains, the rest is held out; 1: none' },
   normalise: { label: 'Normalise', group: 'data', hint: 'fitted on the training part only' },
   window: { label: 'Window', group: 'model', hint: 'values per input window' },

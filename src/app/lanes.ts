@@ -8,6 +8,7 @@
 //   running/pausing/paused --stop()--> stopped;  --ended/failed event--> finished/stopped/diverged/failed
 
 import type { BackendName } from '../backends/backend.js';
+import type { EpochProgress } from '../train/trainer.js';
 import { BACKEND_LABEL, type BackendTrace, emptyTrace, intervalTiming } from './columns.js';
 import type { RunFailure } from './protocol.js';
 import type { RunEvents } from './runners.js';
@@ -41,6 +42,8 @@ export class Lane {
   status: LaneStatus = 'running';
   /** The latest report, or null before the first. */
   last: Snapshot | null = null;
+  /** How far the epoch under way has got (from the backend, between reports), or null. */
+  progress: EpochProgress | null = null;
   /** Why the run stopped early (a failure, a divergence), or null. */
   failure: string | null = null;
   /** Set when a WebGPU lane went on with the CPU: from which epoch. */
@@ -59,6 +62,11 @@ export class Lane {
     this.trace = emptyTrace(backend);
     this.run = start({
       onReport: (snapshot) => this.whileActive(() => this.report(snapshot)),
+      onProgress: (progress) =>
+        this.whileActive(() => {
+          this.progress = progress;
+          this.observer.changed(this);
+        }),
       onPaused: () =>
         this.whileActive(() => {
           if (this.status === 'pausing') this.status = 'paused';
@@ -124,6 +132,7 @@ export class Lane {
       this.trace.timing.push(intervalTiming(previous, snapshot, snapshot.stepsPerEpoch));
     }
     this.last = snapshot;
+    if (this.progress !== null && this.progress.epoch <= snapshot.epoch) this.progress = null;
     this.observer.changed(this);
   }
 

@@ -44,5 +44,10 @@ tabs.forEach(({ tab }, i) => {
   });
 });
 
+// Leaving or reloading the page while a run or a sweep is in progress asks first (the browser's question).
+window.addEventListener('beforeunload', (event) => {
+  if (train.active() || bench.running()) event.preventDefault();
+});
+
 showView(location.hash === '#benchmark' ? 1 : 0);
 train.open();

@@ -4,6 +4,7 @@
 import type { BenchOptions, BenchResult, SweepSpec } from '../bench/bench.js';
 import type { Model } from '../model/modelFile.js';
 import type { RunSettings } from '../train/run.js';
+import type { EpochProgress } from '../train/trainer.js';
 import type { ResumePoint, SessionEnd, Snapshot } from './session.js';
 import type { AppTrainOptions } from './settings.js';
 
@@ -32,6 +33,7 @@ export interface RunFailure {
 
 export type FromWorker =
   | { type: 'report'; snapshot: Snapshot }
+  | { type: 'progress'; progress: EpochProgress }
   | { type: 'paused' }
   | { type: 'ended'; end: SessionEnd }
   | { type: 'error'; failure: RunFailure }

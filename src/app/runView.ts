@@ -4,9 +4,12 @@
 // goes in through textContent.
 
 import type { AdapterDescription, BackendName } from '../backends/backend.js';
+import { describeCoincidence } from './agreement.js';
 import type { ShownView } from './chartSpecs.js';
 import {
   BACKEND_LABEL,
+  type BackendTrace,
+  describeEpochProgress,
   describeRace,
   type ErrorScale,
   formatDuration,
@@ -14,7 +17,7 @@ import {
   raceRatio,
   secondsLeft,
 } from './columns.js';
-import { describeData } from './dataView.js';
+import { describeData, noForecastReason } from './dataView.js';
 import { byId, el, setText } from './dom.js';
 import { adapterName } from './gpu.js';
 import type { Lane, LaneStatus, RunLanes } from './lanes.js';
@@ -48,11 +51,33 @@ function latest<T>(list: T[]): T | null {
   return list.length > 0 ? list[list.length - 1] : null;
 }
 
+function prefixed(text: string): string {
+  return text === '' ? '' : ` ${text}`;
+}
+
+/**
+ * In a race whose two lanes reported the same epoch: the sentence saying that their `series` (from
+ * each lane's trace, in the same order) coincide on the chart, or '' (different, or not a race).
+ */
+function raceCoincidence(
+  lanes: readonly Lane[],
+  series: (trace: BackendTrace) => (ArrayLike<number> | null)[],
+): (what: string) => string {
+  const gpu = lanes.find((lane) => lane.backend === 'webgpu');
+  const cpu = lanes.find((lane) => lane.backend === 'cpu');
+  if (gpu?.last == null || cpu?.last == null || gpu.last.epoch !== cpu.last.epoch) return () => '';
+  const ours = series(gpu.trace);
+  const theirs = series(cpu.trace);
+  const pairs = ours.map((values, i): [ArrayLike<number> | null, ArrayLike<number> | null] => [values, theirs[i]]);
+  return (what) => describeCoincidence(what, pairs, { first: gpu.label, second: cpu.label });
+}
+
 export class RunView {
   private readonly progressHost = byId('progress', HTMLDivElement);
   private readonly statsBody = byId('stats-body', HTMLTableSectionElement);
   private readonly seriesSummary = byId('series-summary', HTMLParagraphElement);
   private readonly errorSummary = byId('error-summary', HTMLParagraphElement);
+  private readonly timingSummary = byId('timing-summary', HTMLParagraphElement);
   private readonly adapterLine = byId('adapter', HTMLParagraphElement);
   private readonly raceLine = byId('race', HTMLParagraphElement);
   private readonly settingsFieldset = byId('settings-fields', HTMLFieldSetElement);
@@ -128,8 +153,16 @@ export class RunView {
     );
     const bar = row.querySelector('progress')!;
     const meta = row.querySelector<HTMLElement>('.lane-meta')!;
+    // Inside a long epoch: how far it has got, between the reports.
+    const within =
+      lane.active && lane.progress !== null && lane.progress.epoch > (last?.epoch ?? 0) ? lane.progress : null;
+    if (within !== null) {
+      bar.max = within.epochs;
+      bar.value = within.epoch - 1 + within.steps / within.stepsPerEpoch;
+    }
     if (last === null) {
-      setText(meta, lane.status === 'failed' ? (lane.failure ?? 'failed') : 'preparing the first epochs…');
+      const waiting = within === null ? 'preparing the first epochs…' : describeEpochProgress(within);
+      setText(meta, lane.status === 'failed' ? (lane.failure ?? 'failed') : waiting);
       return;
     }
     row.dataset.epoch = String(last.epoch);
@@ -139,13 +172,16 @@ export class RunView {
       setText(meta, 'the loaded model’s predictions and forecast, without training');
       return;
     }
-    bar.max = last.epochs;
-    bar.value = last.epoch;
+    if (within === null) {
+      bar.max = last.epochs;
+      bar.value = last.epoch;
+    }
     const rate = last.seconds > 0 ? last.steps / last.seconds : null;
     const left = lane.active
       ? `${formatDuration(secondsLeft(last.epoch, last.epochs, last.seconds))} left`
       : `took ${formatDuration(last.seconds)}`;
-    const progress = `epoch ${last.epoch}/${last.epochs} · ${formatNumber(rate)} steps/s`;
+    const at = within === null ? `epoch ${last.epoch}/${last.epochs}` : describeEpochProgress(within);
+    const progress = `${at} · ${formatNumber(rate)} steps/s`;
     const switched = lane.switchedAt === null ? '' : ` · on the CPU since epoch ${lane.switchedAt}`;
     setText(meta, lane.failure === null ? `${progress} · ${left}${switched}` : `${progress} · ${lane.failure}`);
   }
@@ -201,7 +237,19 @@ export class RunView {
           ? `the loaded model: ${lane.trace.predictions?.length ?? 0} one-step predictions`
           : `${lane.label} at epoch ${lane.last!.epoch}: one-step predictions${lane.trace.forecast === null ? '' : ' and a free-running forecast'}`,
       );
-      setText(this.seriesSummary, `${about}${heldOut}${parts.length > 0 ? ` ${capitalise(parts.join('; '))}.` : ''}`);
+      const why = noForecastReason(current.view);
+      const same = raceCoincidence(lanes, (trace) => [trace.predictions, trace.forecast]);
+      setText(
+        this.seriesSummary,
+        [
+          `${about}${heldOut}`,
+          parts.length > 0 ? `${capitalise(parts.join('; '))}.` : '',
+          why ?? '',
+          same(current.view.canForecast ? 'predictions and forecast are' : 'predictions are'),
+        ]
+          .filter((part) => part !== '')
+          .join(' '),
+      );
     }
     const scale = state.scale ?? { train: 1, validation: 1 };
     const trained = reported.filter((lane) => lane.trace.losses.length > 0);
@@ -217,10 +265,35 @@ export class RunView {
               held === null ? '' : `; validation ${formatNumber(held.loss * scale.validation)} at epoch ${held.epoch}`;
             return `${lane.label}: ${formatNumber(losses[0] * scale.train)} after epoch 1, ${formatNumber(losses[losses.length - 1] * scale.train)} after epoch ${losses.length}${heldText}`;
           })
-          .join('. '),
+          .join('. ') +
+          '.' +
+          prefixed(
+            raceCoincidence(lanes, (trace) => [trace.losses, trace.validation.map((v) => v.loss)])(
+              'errors per epoch are',
+            ),
+          ),
       );
     }
+    this.renderTiming(lanes);
     this.renderRace(state, lanes);
+  }
+
+  /** The timing chart in words: each lane's latest interval. */
+  private renderTiming(lanes: readonly Lane[]): void {
+    const parts = lanes.flatMap((lane) => {
+      const last = latest(lane.trace.timing);
+      return last === null
+        ? []
+        : [
+            `${lane.label}: ${formatNumber(last.msPerEpoch)} ms per epoch, ${formatNumber(last.stepsPerSecond)} steps/s over the interval to epoch ${last.epoch}`,
+          ];
+    });
+    setText(
+      this.timingSummary,
+      parts.length === 0
+        ? 'Milliseconds per epoch (solid) and steps per second (dashed) of each run appear here at each report.'
+        : `${parts.join('. ')}.`,
+    );
   }
 
   private renderRace({ adapter, gpuUnavailable }: RunViewState, lanes: readonly Lane[]): void {

@@ -11,6 +11,7 @@ import { type Backend, type BackendName, GpuFailure } from '../backends/backend.
 import type { BenchOptions, BenchResult, SweepSpec } from '../bench/bench.js';
 import { runSweep } from '../bench/bench.js';
 import { startRun } from '../train/run.js';
+import type { EpochProgress } from '../train/trainer.js';
 import { describeFailure } from './failure.js';
 import type { GpuAccess } from './gpu.js';
 import type { FromWorker, RunFailure, RunRequest, ToWorker } from './protocol.js';
@@ -18,6 +19,8 @@ import { type ResumePoint, RunControl, resumePointOf, runSession, type SessionEn
 
 export interface RunEvents {
   onReport(snapshot: Snapshot): void;
+  /** How far a long epoch has got (between reports). */
+  onProgress(progress: EpochProgress): void;
   /** The run has reached a report and is waiting to be resumed. */
   onPaused(): void;
   onEnded(end: SessionEnd): void;
@@ -119,6 +122,9 @@ export function startCpuRun(
       case 'report':
         events.onReport(message.snapshot);
         break;
+      case 'progress':
+        events.onProgress(message.progress);
+        break;
       case 'paused':
         events.onPaused();
         break;
@@ -177,7 +183,10 @@ export function startGpuRun(request: RunRequest, gpu: GpuAccess, events: RunEven
       const run = startRun(request.run, request.model);
       backend = await openGpuBackend(gpu, run.layout);
       if (phase !== 'gpu') return;
-      const end = await runSession(backend, run, request.train, control, (snapshot) => {
+      const onEpochProgress = (progress: EpochProgress) => {
+        if (phase === 'gpu') events.onProgress(progress);
+      };
+      const end = await runSession(backend, run, { ...request.train, onEpochProgress }, control, (snapshot) => {
         if (phase !== 'gpu') return;
         losses.push(...snapshot.newLosses);
         if (!snapshot.done) last = resumePointOf(snapshot, losses);

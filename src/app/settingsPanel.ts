@@ -37,7 +37,13 @@ export class SettingsPanel {
     model: byId('fields-model', HTMLDivElement),
     training: byId('fields-training', HTMLDivElement),
   });
-  readonly csv = new CsvPicker(() => (this.form.values().missing === 'drop' ? 'drop' : 'refuse'));
+  readonly csv = new CsvPicker(
+    () => (this.form.values().missing === 'drop' ? 'drop' : 'refuse'),
+    () => {
+      const decimal = this.form.values().decimal;
+      return decimal === '.' || decimal === ',' ? decimal : 'auto';
+    },
+  );
   private readonly status = byId('form-status', HTMLParagraphElement);
   private readonly dataSummary = byId('data-summary', HTMLParagraphElement);
   private previewTimer = 0;
@@ -46,7 +52,7 @@ export class SettingsPanel {
   constructor(private readonly deps: SettingsPanelDeps) {
     this.form.onChange((name) => {
       this.csv.show(this.form.values().source === 'csv');
-      if (name === 'missing') this.csv.reread();
+      if (name === 'missing' || name === 'decimal') this.csv.reread();
       this.changed();
     });
     this.csv.onChange(() => {

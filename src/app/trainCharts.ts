@@ -12,15 +12,16 @@ import {
   seriesViewOf,
   timingChartSpec,
 } from './chartSpecs.js';
-import { Chart } from './charts.js';
+import { Chart, offerPng } from './charts.js';
 import { type BackendTrace, type ErrorScale, errorColumns, seriesColumns, timingColumns } from './columns.js';
-import { byId, el } from './dom.js';
+import { byId, downloadText, el } from './dom.js';
+import { seriesCsv } from './seriesExport.js';
 
 /** What the charts draw, read afresh at every update. */
 export interface ChartState {
   /** The run's data, or the settings' preview; null when there is none. */
   current: ShownView | null;
-  lanes: readonly (LaneLook & { trace: BackendTrace })[];
+  lanes: readonly (LaneLook & { trace: BackendTrace; last: { epoch: number } | null })[];
   /** The run has a held-out part: the error chart shows validation errors too. */
   withValidation: boolean;
   /** How the errors are scaled for the chart (null: as reported). */
@@ -34,6 +35,7 @@ export class TrainCharts {
   private readonly logToggle = byId('log-scale', HTMLInputElement);
   private readonly outputChoice = byId('output-choice', HTMLLabelElement);
   private readonly outputSelect = byId('output-column', HTMLSelectElement);
+  private readonly csvButton = byId('download-series', HTMLButtonElement);
   /** Which output column the series chart shows. */
   private outputIndex = 0;
   private readonly series: Chart;
@@ -45,9 +47,22 @@ export class TrainCharts {
     /** The output column changed: the page re-renders. */
     onOutputChange: () => void,
   ) {
-    this.series = new Chart(this.seriesHost, this.seriesSpec(), this.seriesData());
-    this.error = new Chart(this.errorHost, this.errorSpec(), this.errorData());
-    this.timing = new Chart(this.timingHost, timingChartSpec([]), timingColumns([]));
+    this.series = new Chart(this.seriesHost, this.seriesSpec(), this.seriesData(), {
+      title: 'Series',
+      summaryId: 'series-summary',
+    });
+    this.error = new Chart(this.errorHost, this.errorSpec(), this.errorData(), {
+      title: 'Error per epoch',
+      summaryId: 'error-summary',
+    });
+    this.timing = new Chart(this.timingHost, timingChartSpec([]), timingColumns([]), {
+      title: 'Timing',
+      summaryId: 'timing-summary',
+    });
+    offerPng('series-png', this.series, 'webgpu-lstm-series.png');
+    offerPng('error-png', this.error, 'webgpu-lstm-error.png');
+    offerPng('timing-png', this.timing, 'webgpu-lstm-timing.png');
+    this.csvButton.addEventListener('click', () => this.downloadCsv());
     window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
       for (const chart of [this.series, this.error, this.timing]) chart.rebuild();
     });
@@ -78,6 +93,7 @@ export class TrainCharts {
   /** New values on the charts (a report), and the output chooser kept in step with the data. */
   update(): void {
     this.renderOutputChoice();
+    this.csvButton.disabled = this.state().current === null;
     const series = this.seriesData();
     const errors = this.errorData();
     const timing = timingColumns(this.traces());
@@ -87,6 +103,23 @@ export class TrainCharts {
     this.seriesHost.dataset.counts = countValues(series, this.seriesSpec());
     this.errorHost.dataset.counts = countValues(errors, this.errorSpec());
     this.timingHost.dataset.counts = countValues(timing, timingChartSpec(this.state().lanes));
+  }
+
+  /** The charts' data as one tidy CSV (seriesExport.ts). */
+  private downloadCsv(): void {
+    const { current, lanes, scale } = this.state();
+    if (current === null) return;
+    const text = seriesCsv({
+      view: current.view,
+      lanes: lanes.map((lane) => ({
+        backend: lane.backend,
+        label: lane.label,
+        trace: lane.trace,
+        epoch: lane.last?.epoch ?? null,
+      })),
+      scale,
+    });
+    downloadText('webgpu-lstm-series.csv', text, 'text/csv');
   }
 
   private traces(): BackendTrace[] {

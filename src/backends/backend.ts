@@ -31,7 +31,16 @@ export interface EpochLosses {
 export interface EpochOptions {
   /** Compute the error over all samples after the epoch (default true). */
   evaluate?: boolean;
+  /**
+   * Told the minibatch steps done so far, between the steps of a long epoch, at most about every
+   * EPOCH_PROGRESS_MS (a page shows "epoch 1: 37%" instead of waiting for the epoch's end): the CPU
+   * backend between steps, the WebGPU backend as the device finishes each slice it was handed.
+   */
+  onProgress?: (stepsDone: number) => void;
 }
+
+/** Least milliseconds between two calls of EpochOptions.onProgress. */
+export const EPOCH_PROGRESS_MS = 100;
 
 /** Work counters of a GPU backend. */
 export interface GpuCounters {

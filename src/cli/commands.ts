@@ -65,6 +65,7 @@ export const DATA_OPTIONS: OptionList = [
   C.data,
   C['date-column'],
   S.missing,
+  S.decimal,
   C.inputs,
   C.outputs,
   S.split,

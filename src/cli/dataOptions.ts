@@ -1,7 +1,7 @@
 // The data options shared by `train` and `predict`: which series (generated, bundled or a CSV file),
 // which columns go in and come out, the split and the normalization.
 
-import { parseCsvText } from '../data/csv.js';
+import { checkValueColumns, parseCsvText } from '../data/csv.js';
 import type { SeriesSpec } from '../data/generators.js';
 import type { NormaliseMethod } from '../data/normalise.js';
 import type { ColumnRef } from '../data/windows.js';
@@ -19,6 +19,10 @@ export interface DataOptions {
   outputs: ColumnRef[] | undefined;
   trainFraction: number | undefined;
   normalize: NormaliseMethod | undefined;
+  /** The columns a CSV trains on unless --inputs and --outputs say (its row counters left out). */
+  defaultColumns: ColumnRef[] | undefined;
+  /** What the reader did that the user should know (a newest-first file reversed), one line each. */
+  notes: string[];
 }
 
 /** Reads the data options; `window` bounds the number of points. */
@@ -30,6 +34,10 @@ export function readDataOptions(values: ParsedOptions, window: number): DataOpti
     throw new InputError(`--${chosen[1].name}`, `cannot be combined with --${chosen[0].name}: pick one data source`);
   }
   let source: DataSource;
+  let defaultColumns: ColumnRef[] | undefined;
+  const notes: string[] = [];
+  const inputs = optionValue(values, CLI_SETTINGS.inputs);
+  const outputs = optionValue(values, CLI_SETTINGS.outputs);
   const data = optionValue(values, CLI_SETTINGS.data);
   const dataset = optionValue(values, SETTINGS.dataset);
   if (data !== undefined) {
@@ -37,9 +45,19 @@ export function readDataOptions(values: ParsedOptions, window: number): DataOpti
     const table = parseCsvText(readTextFile(data, '--data'), {
       field: `--data ${data}`,
       missing: option(values, SETTINGS.missing),
+      decimal: option(values, SETTINGS.decimal),
       ...(dateColumn === undefined ? {} : { dateColumn: dateColumn === 'none' ? null : dateColumn }),
     });
+    // A chosen column that is in the file but holds no numbers is refused with the reason.
+    if (inputs !== undefined) checkValueColumns(table, inputs, '--inputs');
+    if (outputs !== undefined) checkValueColumns(table, outputs, '--outputs');
     source = { kind: 'table', table, label: data };
+    defaultColumns = table.defaultColumns;
+    if (table.reversedBy !== null) {
+      notes.push(
+        `note: ${data} runs newest first (by ${JSON.stringify(table.reversedBy)}); its rows were reversed, so the held-out part is the newest`,
+      );
+    }
   } else if (dataset !== undefined) {
     const symbol = optionValue(values, SETTINGS.symbol);
     if (symbol !== undefined && dataset !== 'stocks')
@@ -50,10 +68,12 @@ export function readDataOptions(values: ParsedOptions, window: number): DataOpti
   }
   return {
     source,
-    inputs: optionValue(values, CLI_SETTINGS.inputs),
-    outputs: optionValue(values, CLI_SETTINGS.outputs),
+    inputs,
+    outputs,
     trainFraction: optionValue(values, SETTINGS.split),
     normalize: optionValue(values, SETTINGS.normalise),
+    defaultColumns,
+    notes,
   };
 }
 

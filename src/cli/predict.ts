@@ -23,8 +23,9 @@ export async function predictCommand(argv: string[], write: (text: string) => vo
   const steps = option(values, CLI_SETTINGS.steps);
   const { inputSize: I, outputSize: O, window: T } = model.config;
   const choice = readDataOptions(values, T);
+  for (const line of choice.notes) console.error(line);
   const { table } = sourceTable(choice.source, new Rng(option(values, SETTINGS.seed)));
-  const all = table.columns.map((_, i) => i);
+  const all = choice.defaultColumns ?? table.columns.map((_, i) => i);
   const inputs = selectColumns(table, choice.inputs ?? model.data?.inputs ?? all, 'inputs');
   const outputs = selectColumns(table, choice.outputs ?? model.data?.outputs ?? all, 'outputs');
   if (inputs.columns.length !== I || outputs.columns.length !== O) {

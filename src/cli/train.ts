@@ -85,7 +85,9 @@ function readOptimizerOptions(
 }
 
 export function runFor(s: Pick<TrainSettings, 'seed' | 'window' | 'hiddenSizes' | 'data' | 'load'>): Run {
-  const { source, inputs, outputs, trainFraction, normalize } = s.data;
+  const { source, trainFraction, normalize, defaultColumns } = s.data;
+  const inputs = s.data.inputs ?? defaultColumns;
+  const outputs = s.data.outputs ?? defaultColumns;
   return startRun(
     {
       seed: s.seed,
@@ -105,6 +107,7 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
   const s = readTrainSettings(argv);
   // A save that cannot work is refused now, not after the whole run.
   if (s.save !== undefined) checkWritablePath(s.save, '--save');
+  for (const line of s.data.notes) console.error(line);
   const run = runFor(s);
   const { train: data, validation } = run.prepared;
   SETTINGS.batch.within({ max: data.count }).check(s.batchSize, '--batch');

@@ -1,19 +1,22 @@
 // The user's own series from a CSV file, read with papaparse into a ColumnTable.
 //
-// What is decided from the first rows (unless the caller says): the delimiter (comma, semicolon or
-// tab), whether row 1 is a header, which columns are numeric (the default value columns) and which
-// one holds dates. Then every row is read once, in chunks: parseCsv yields to the event loop between
-// chunks so a 50 MB file does not freeze a page (in a Web Worker it simply runs), parseCsvText does
-// the same work synchronously for the CLI and small texts.
+// What is decided from the first rows (unless the caller says): the delimiter (comma, semicolon, tab
+// or bar), whether row 1 is a header, how each column writes its numbers (numberFormat.ts: currency,
+// thousands separators, decimal mark, percent) or its dates (dateFormat.ts), which columns are values
+// (every numeric one; a column that counts rows is offered but not chosen by default), which one holds
+// dates; a column that is not numeric is described with the reason. Then every row is read once, in
+// chunks: parseCsv yields to the event loop between chunks so a 50 MB file does not freeze a page (in
+// a Web Worker it simply runs), parseCsvText does the same work synchronously for the CLI and small
+// texts. A file that runs newest first (by its dates, or a falling row counter) is reversed, so the
+// held-out part is always the newest, and `reversedBy` says so.
 //
 // Rows are numbered as a spreadsheet numbers them: 1-based, the header (if any) is row 1, blank
 // lines count. A byte-order mark is stripped (UTF-16 is refused); CRLF, LF and CR line ends are all
-// fine. A value that is empty, not a plain decimal number (NaN, Infinity, "1,234", "abc"), longer
+// fine. A value that is empty, not a number in its column's format (NaN, Infinity, "abc"), longer
 // than MAX_CELL_CHARS or beyond float32's range is a problem: with missing 'refuse' (the default) the
 // first one stops the parse with a CsvError naming its row and column; with 'drop' its row is skipped
-// and reported in `dropped`. Numbers are recognised by one pass over the cell (isDecimal, no
-// backtracking), so a hostile cell costs time in proportion to its length, and at most
-// MAX_CELL_CHARS of it.
+// and reported in `dropped`. Numbers are recognised by one pass over the cell (no backtracking), so
+// a hostile cell costs time in proportion to its length, and at most MAX_CELL_CHARS of it.
 //
 // Header cells are data: they become column names as plain strings and are never evaluated.
 
@@ -21,10 +24,26 @@ import Papa from 'papaparse';
 import { describeValue, InputError } from '../model/errors.js';
 import { FLOAT32_MAX } from '../model/validate.js';
 import { isDecimal } from '../settings/number.js';
+import { DATE_KIND_TEXT, DATE_NAME, type DateFormat, type DateKind, detectDateFormat, readDate } from './dateFormat.js';
+import {
+  DECIMAL_MARKS,
+  type DecimalMark,
+  type DecimalSetting,
+  describeExample,
+  detectColumn,
+  isPlain,
+  type NumberFormat,
+  PLAIN_FORMAT,
+  provenDecimal,
+  readNumber,
+  type SampleCell,
+  scanNumber,
+  unboundedValueOf,
+} from './numberFormat.js';
 import { decodeTextFile } from './textFile.js';
 import { type ColumnRef, type ColumnTable, columnIndex } from './windows.js';
 
-export const CSV_DELIMITERS = [',', ';', '\t'] as const;
+export const CSV_DELIMITERS = [',', ';', '\t', '|'] as const;
 export type CsvDelimiter = (typeof CSV_DELIMITERS)[number];
 
 export interface CsvOptions {
@@ -32,10 +51,13 @@ export interface CsvOptions {
   field?: string;
   /** Whether row 1 holds column names; default 'auto'. */
   header?: boolean | 'auto';
-  /** Default 'auto': whichever of comma, semicolon and tab splits the first rows consistently. */
+  /** Default 'auto': whichever of comma, semicolon, tab and bar splits the first rows consistently. */
   delimiter?: CsvDelimiter | 'auto';
-  /** The decimal separator; ',' only makes sense with a semicolon or tab delimiter. Default '.'. */
-  decimal?: '.' | ',';
+  /**
+   * The decimal mark where a column's cells do not show it (1,234 alone): 'auto' (default) lets the
+   * file's other columns decide, then the delimiter (a comma is decimal after semicolons).
+   */
+  decimal?: DecimalSetting;
   /** Value columns by name or 0-based index; default every numeric column except the date column. */
   valueColumns?: ColumnRef[];
   /**
@@ -70,13 +92,35 @@ export interface DroppedRow {
   reason: string;
 }
 
+/** What one column of the file is. */
+export interface CsvColumn {
+  name: string;
+  /**
+   * 'value': numbers (in `columns`); 'index': numbers that count rows (in `columns`, not among the
+   * defaults); 'date': the date column; 'key': the filter's column; 'text': not numbers.
+   */
+  kind: 'value' | 'index' | 'date' | 'key' | 'text';
+  /** Values: their format ("numbers like $1,234.5"); text: why it is not numbers; dates: their kind. */
+  note: string;
+}
+
 export interface CsvTable extends ColumnTable {
   /** Every column of the file, in file order. */
   allColumns: string[];
+  /** What each of allColumns is, in the same order. */
+  columnInfo: CsvColumn[];
+  /** The value columns a run uses unless told otherwise: every one but those that count rows. */
+  defaultColumns: string[];
   /** The date column's name, or null. */
   dateColumn: string | null;
+  /** How the date column writes its dates, or null (none, or labels as written). */
+  dateKind: DateKind | null;
   delimiter: CsvDelimiter;
   header: boolean;
+  /** The decimal mark of the file's numbers (where no column showed it: the setting's, or '.'). */
+  decimal: DecimalMark;
+  /** The column that showed the file runs newest first (its rows were reversed), or null. */
+  reversedBy: string | null;
   /** Rows skipped under missing 'drop': how many, and the first MAX_REPORTED_DROPS of them. */
   dropped: { count: number; rows: DroppedRow[] };
 }
@@ -104,7 +148,8 @@ const DEFAULT_CHUNK_SIZE = 512 * 1024;
 /** Characters and rows looked at to decide delimiter, header and column kinds. */
 const SAMPLE_CHARS = 64 * 1024;
 const SAMPLE_ROWS = 50;
-const DATE_NAME = /^(date|time|datetime|timestamp|day|week|month|year|period|ds)$/i;
+/** Names of a column that counts rows (with any step). */
+const INDEX_NAME = /^(|#|n|no\.?|idx|index|id|row|rownum|unnamed: ?0)$/i;
 
 /** Parses a whole CSV text synchronously (the CLI, small texts, a Web Worker). */
 export function parseCsvText(text: string, options: CsvOptions = {}): CsvTable {
@@ -201,12 +246,26 @@ interface ParsePlan {
   header: boolean;
   allColumns: string[];
   values: number[];
+  /** How each value column writes its numbers (values[k]'s format). */
+  formats: NumberFormat[];
   date: number;
+  /** How the date column writes its dates; null: labels as written, no order known. */
+  dateFormat: DateFormat | null;
+  /** Value columns that count rows (1, 2, 3…): a falling one shows the file runs newest first. */
+  indexColumns: number[];
+  columnInfo: CsvColumn[];
+  defaultColumns: string[];
+  decimal: DecimalMark;
   filter: { index: number; value: string } | null;
   drop: boolean;
-  decimalComma: boolean;
   /** Records the whole text likely holds, from the sample's average row length: the columns' first size. */
   expectedRows: number;
+}
+
+/** A sample row: its cells (trimmed) and its spreadsheet row number. */
+interface SampleRow {
+  row: number;
+  cells: string[];
 }
 
 /** Decides delimiter, header, column names and kinds, value and date columns from the first rows. */
@@ -219,11 +278,11 @@ function planParse(raw: string, options: CsvOptions): ParsePlan {
 
   const delimiterOption = options.delimiter ?? 'auto';
   if (delimiterOption !== 'auto' && !CSV_DELIMITERS.includes(delimiterOption)) {
-    throw new InputError('delimiter', `expected "auto", ",", ";" or a tab, got ${describeValue(delimiterOption)}`);
+    throw new InputError('delimiter', `expected "auto", ",", ";", "|" or a tab, got ${describeValue(delimiterOption)}`);
   }
-  const decimal = options.decimal ?? '.';
-  if (decimal !== '.' && decimal !== ',') {
-    throw new InputError('decimal', `expected "." or ",", got ${describeValue(decimal)}`);
+  const decimalSetting = options.decimal ?? 'auto';
+  if (!DECIMAL_MARKS.includes(decimalSetting)) {
+    throw new InputError('decimal', `expected "auto", "." or ",", got ${describeValue(decimalSetting)}`);
   }
   const missing = options.missing ?? 'refuse';
   if (missing !== 'refuse' && missing !== 'drop') {
@@ -234,9 +293,8 @@ function planParse(raw: string, options: CsvOptions): ParsePlan {
     throw new InputError('header', `expected true, false or "auto", got ${describeValue(headerOption)}`);
   }
 
-  const decimalComma = decimal === ',';
   const sample = firstRows(text);
-  const delimiter = delimiterOption === 'auto' ? guessDelimiter(sample, decimalComma) : delimiterOption;
+  const delimiter = delimiterOption === 'auto' ? guessDelimiter(sample) : delimiterOption;
   // Blank lines are kept here so that an error's row index is the record's, as in the full parse.
   const sniffed = Papa.parse<string[]>(sample, { delimiter, preview: SAMPLE_ROWS + 1, skipEmptyLines: false });
   if (sample.length === text.length && sniffed.errors.length > 0) {
@@ -245,28 +303,51 @@ function planParse(raw: string, options: CsvOptions): ParsePlan {
     throw new CsvError(field, `${error.message.replace(/\.$/, '')} (check the quotes)`, row);
   }
   const newline = sniffed.meta.linebreak || '\n';
-  const rows = sniffed.data
-    .map((row) => row.map((cell) => cell.trim()))
-    .filter((row) => row.length > 1 || row[0] !== '');
-  if (decimalComma && delimiter === ',') {
-    throw new InputError('decimal', 'a decimal comma needs a semicolon or tab delimiter, but the file uses commas');
-  }
+  const rows: SampleRow[] = sniffed.data
+    .map((cells, i) => ({ row: i + 1, cells: cells.map((cell) => cell.trim()) }))
+    .filter(({ cells }) => cells.length > 1 || cells[0] !== '');
 
   if (rows.length === 0) throw new CsvError(field, 'the file is empty');
-  const header = headerOption === 'auto' ? looksLikeHeader(rows, decimalComma) : headerOption;
+  const header = headerOption === 'auto' ? looksLikeHeader(rows.map((r) => r.cells)) : headerOption;
   // Row 1 sets the width, so a malformed row later is the one reported, not every row around it.
-  const allColumns = columnNames(header ? rows[0] : [], rows[0].length);
+  const allColumns = columnNames(header ? rows[0].cells : [], rows[0].cells.length);
   const body = header ? rows.slice(1) : rows;
   if (body.length === 0) throw new CsvError(field, 'the file has a header row but no data rows');
   const table: ColumnTable = { columns: allColumns, values: [], rows: 0 };
-  const numeric = allColumns.map((_, c) => isNumericColumn(body, c, decimalComma));
+  const cellsOf = (c: number): SampleCell[] => body.map(({ row, cells }) => ({ row, text: cells[c] ?? '' }));
+  const columnCells = allColumns.map((_, c) => cellsOf(c));
+
+  // Numbers: each column by its own cells; then a column that proves nothing (1,234 alone) by the
+  // mark the other numeric columns prove, else the setting, else the delimiter.
+  const setting = decimalSetting === 'auto' ? null : decimalSetting;
+  const semicolons = delimiter === ';';
+  let verdicts = columnCells.map((cells) => detectColumn(cells, { preferred: setting, semicolons }));
+  const proven = verdicts.flatMap((v, c) => (v.numeric ? [provenDecimal(columnCells[c])] : []));
+  const votes = { '.': proven.filter((d) => d === '.').length, ',': proven.filter((d) => d === ',').length };
+  const fileDecimal: DecimalMark | null = votes['.'] + votes[','] === 0 ? null : votes[','] > votes['.'] ? ',' : '.';
+  if (fileDecimal !== null) {
+    verdicts = verdicts.map((v, c) =>
+      v.numeric && v.ambiguous && provenDecimal(columnCells[c]) === null
+        ? detectColumn(columnCells[c], { preferred: fileDecimal, semicolons })
+        : v,
+    );
+  }
+  const decimal: DecimalMark =
+    fileDecimal ?? setting ?? (verdicts.some((v) => v.numeric && v.format.decimal === ',') ? ',' : '.');
+  const numeric = verdicts.map((v) => v.numeric);
+  const dateFormats = allColumns.map((name, c) => detectDateFormat(columnCells[c], name, numeric[c], decimal === ','));
 
   let date = -1;
   if (options.dateColumn !== undefined) {
     date = options.dateColumn === null ? -1 : columnIndex(table, options.dateColumn, 'dateColumn');
   } else {
-    date = allColumns.findIndex((name, c) => header && !numeric[c] && DATE_NAME.test(name));
-    if (date < 0) date = allColumns.findIndex((_, c) => !numeric[c] && isDateColumn(body, c));
+    // A column named as dates (and read as dates, or as text); else the first text column of dates;
+    // else a numeric column of epoch times or years.
+    date = allColumns.findIndex(
+      (name, c) => header && DATE_NAME.test(name) && (!numeric[c] || dateFormats[c] !== null),
+    );
+    if (date < 0) date = allColumns.findIndex((_, c) => !numeric[c] && dateFormats[c] !== null);
+    if (date < 0) date = allColumns.findIndex((_, c) => numeric[c] && dateFormats[c] !== null);
   }
 
   let filter: ParsePlan['filter'] = null;
@@ -277,6 +358,11 @@ function planParse(raw: string, options: CsvOptions): ParsePlan {
     filter = { index: columnIndex(table, options.filter.column, 'filter.column'), value: options.filter.value };
   }
 
+  // An unnamed column (a blank header cell, as pandas writes its index) is named like a counter.
+  const index = allColumns.map(
+    (name, c) =>
+      numeric[c] && c !== date && isIndexColumn(header && rows[0].cells[c] === '' ? '' : name, columnCells[c]),
+  );
   let values: number[];
   if (options.valueColumns !== undefined) {
     if (!Array.isArray(options.valueColumns) || options.valueColumns.length < 1) {
@@ -293,12 +379,26 @@ function planParse(raw: string, options: CsvOptions): ParsePlan {
     if (new Set(values).size !== values.length) throw new InputError('valueColumns', 'a column is chosen twice');
   } else {
     values = allColumns.map((_, c) => c).filter((c) => numeric[c] && c !== date && c !== filter?.index);
-    if (values.length === 0) {
-      throw new CsvError(
-        field,
-        `no column holds numbers in its first rows (columns: ${quoteList(allColumns)}); choose the value columns`,
-      );
+  }
+  const columnInfo: CsvColumn[] = allColumns.map((name, c) => {
+    if (c === date) {
+      const format = dateFormats[c];
+      return { name, kind: 'date', note: format === null ? 'dates, as written' : DATE_KIND_TEXT[format.kind] };
     }
+    if (c === filter?.index) return { name, kind: 'key', note: `rows with ${JSON.stringify(filter.value)} are kept` };
+    const verdict = verdicts[c];
+    if (!verdict.numeric) return { name, kind: 'text', note: verdict.reason };
+    const like = `numbers like ${describeExample(verdict.format)}`;
+    return index[c]
+      ? { name, kind: 'index', note: `counts rows (${like}): not a default column` }
+      : { name, kind: 'value', note: like };
+  });
+  // Row counters are never the default, unless the file has no other numbers.
+  const series = values.filter((c) => !index[c]);
+  const defaultColumns = (series.length > 0 ? series : values).map((c) => allColumns[c]);
+  if (options.valueColumns === undefined && defaultColumns.length === 0) {
+    const described = columnInfo.map((column) => `${JSON.stringify(column.name)}: ${column.note}`).join('; ');
+    throw new CsvError(field, `no column holds a series of numbers (${described}); choose the value columns`);
   }
   return {
     field,
@@ -307,27 +407,54 @@ function planParse(raw: string, options: CsvOptions): ParsePlan {
     header,
     allColumns,
     values,
+    formats: values.map((c) => {
+      const verdict = verdicts[c];
+      return verdict.numeric ? verdict.format : { ...PLAIN_FORMAT, decimal };
+    }),
     date,
+    dateFormat: date >= 0 ? dateFormats[date] : null,
+    indexColumns: values.filter((c) => index[c]),
+    columnInfo,
+    defaultColumns,
+    decimal,
     filter,
     drop: missing === 'drop',
-    decimalComma,
     expectedRows: Math.min(Math.ceil((1.05 * text.length * rows.length) / Math.max(1, sample.length)) + 16, 1 << 26),
   };
 }
 
-/** The start of the text, ending at a line end when the text goes on, so its last row is whole. */
+/** Lines the sample holds at least, however long they are: a header and two rows. */
+const MIN_SAMPLE_LINES = 3;
+
+/**
+ * The start of the text, ending at a line end when the text goes on, so its last row is whole: about
+ * SAMPLE_CHARS, and at least MIN_SAMPLE_LINES lines even when a line is longer than that.
+ */
 function firstRows(text: string): string {
   if (text.length <= SAMPLE_CHARS) return text;
   let end = Math.max(text.lastIndexOf('\n', SAMPLE_CHARS), text.lastIndexOf('\r', SAMPLE_CHARS));
-  if (end <= 0) end = text.search(/[\r\n]/);
-  return end > 0 ? text.slice(0, end) : text;
+  let lines = 0;
+  let at = -1;
+  while (lines < MIN_SAMPLE_LINES) {
+    const next = text.slice(at + 1).search(/[\r\n]/);
+    if (next < 0) {
+      at = text.length;
+      break;
+    }
+    at += next + 1;
+    // CRLF is one line end.
+    if (text.charCodeAt(at) === 13 && text.charCodeAt(at + 1) === 10) at++;
+    lines++;
+  }
+  end = Math.max(end, at);
+  return end > 0 && end < text.length ? text.slice(0, end) : text;
 }
 
 /**
  * The delimiter that splits the first rows most consistently into the width of row 1, then gives
  * the most numbers, then the most columns. Comma when none splits row 1 at all (one column).
  */
-function guessDelimiter(sample: string, decimalComma: boolean): CsvDelimiter {
+function guessDelimiter(sample: string): CsvDelimiter {
   let best: CsvDelimiter = ',';
   let bestScore = [-1, -1, -1];
   for (const delimiter of CSV_DELIMITERS) {
@@ -339,7 +466,7 @@ function guessDelimiter(sample: string, decimalComma: boolean): CsvDelimiter {
     for (const row of data) {
       for (const cell of row) {
         cells++;
-        if (isNumber(cell.trim(), decimalComma)) numbers++;
+        if (looksNumeric(cell.trim())) numbers++;
       }
     }
     const consistent = data.filter((row) => row.length === width).length / data.length;
@@ -353,42 +480,41 @@ function guessDelimiter(sample: string, decimalComma: boolean): CsvDelimiter {
   return best;
 }
 
+/** A number in some format (a currency, separators, a percent sign). */
+function looksNumeric(cell: string): boolean {
+  return cell.length <= MAX_CELL_CHARS && scanNumber(cell) !== null;
+}
+
 /**
- * Row 1 is a header when some column has text there but mostly numbers below it, or when it is the
- * only row and holds any text.
+ * Row 1 is a header when some column has text there but numbers (in any format) or dates below it;
+ * or when it holds only text that no row below repeats in its column (a file without numbers);
+ * or when it is the only row and holds any text.
  */
-function looksLikeHeader(rows: string[][], decimalComma: boolean): boolean {
+function looksLikeHeader(rows: string[][]): boolean {
   if (rows.length === 0) return false;
-  const isText = (cell: string | undefined) => cell !== undefined && cell !== '' && !isNumber(cell, decimalComma);
+  const isText = (cell: string | undefined) => cell !== undefined && cell !== '' && !looksNumeric(cell);
   if (rows.length === 1) return rows[0].some(isText);
-  return rows[0].some((cell, c) => isText(cell) && isNumericColumn(rows.slice(1), c, decimalComma));
+  const below = rows.slice(1);
+  const typed = rows[0].some((cell, c) => {
+    if (!isText(cell)) return false;
+    const cells = below.map((row, i) => ({ row: i + 2, text: row[c] ?? '' }));
+    const dates = detectDateFormat(cells, cell, false, false) !== null;
+    const dateItself = detectDateFormat([{ row: 1, text: cell }], cell, false, false) !== null;
+    return detectColumn(cells, { preferred: null, semicolons: false }).numeric || (dates && !dateItself);
+  });
+  return typed || (rows[0].every(isText) && rows[0].every((cell, c) => below.every((row) => row[c] !== cell)));
 }
 
-/** Mostly numbers among the non-empty cells of column c. */
-function isNumericColumn(rows: string[][], c: number, decimalComma: boolean): boolean {
-  let numbers = 0;
-  let filled = 0;
-  for (const row of rows) {
-    const cell = row[c];
-    if (cell === undefined || cell === '') continue;
-    filled++;
-    if (isNumber(cell, decimalComma)) numbers++;
-  }
-  return numbers > 0 && numbers >= filled / 2;
-}
-
-/** Every non-empty cell reads as a date: ISO-like, or text with digits that Date.parse accepts. */
-function isDateColumn(rows: string[][], c: number): boolean {
-  let dates = 0;
-  for (const row of rows) {
-    const cell = row[c];
-    if (cell === undefined || cell === '') continue;
-    if (cell.length > MAX_CELL_CHARS || !/\d/.test(cell) || !/[-/: .]/.test(cell) || Number.isNaN(Date.parse(cell))) {
-      return false;
-    }
-    dates++;
-  }
-  return dates > 0;
+/**
+ * A column that counts rows: whole numbers with the same step from each filled row to the next,
+ * named as a counter ("index", "id", none) with three rows or more, or with a step of ±1 over five.
+ */
+function isIndexColumn(name: string, cells: readonly SampleCell[]): boolean {
+  const numbers = cells.filter((cell) => cell.text !== '').map((cell) => Number(cell.text));
+  if (numbers.length < 3 || !numbers.every(Number.isInteger)) return false;
+  const step = numbers[1] - numbers[0];
+  if (step === 0 || !numbers.every((v, i) => i === 0 || v - numbers[i - 1] === step)) return false;
+  return INDEX_NAME.test(name) || (Math.abs(step) === 1 && numbers.length >= 5);
 }
 
 /** Names from the header cells: blanks become "column k", repeats get " (2)", " (3)"… */
@@ -405,24 +531,26 @@ function columnNames(headerCells: string[], width: number): string[] {
   return names;
 }
 
-function isNumber(cell: string, decimalComma: boolean): boolean {
-  return Number.isFinite(parseNumber(cell, decimalComma));
-}
-
-/** The value of a trimmed cell, or NaN when it is not a plain finite decimal within float32's range. */
-function parseNumber(cell: string, decimalComma: boolean): number {
-  if (cell.length > MAX_CELL_CHARS || !isDecimal(cell, decimalComma ? ',' : '.')) return Number.NaN;
-  const value = Number(decimalComma ? cell.replace(',', '.') : cell);
+/** The value of a trimmed cell under `format`, or NaN when it does not read as one within float32's range. */
+function parseNumber(cell: string, format: NumberFormat): number {
+  if (cell.length > MAX_CELL_CHARS) return Number.NaN;
+  if (!isPlain(format)) return readNumber(cell, format);
+  if (!isDecimal(cell)) return Number.NaN;
+  const value = Number(cell);
   return Math.abs(value) <= FLOAT32_MAX ? value : Number.NaN;
 }
 
-function problemWith(cell: string, decimalComma: boolean): string {
+function problemWith(cell: string, format: NumberFormat): string {
   if (cell === '') return 'the value is missing';
   if (cell.length > MAX_CELL_CHARS) return tooLong(cell);
   if (/^[+-]?(nan|inf|infinity)$/i.test(cell)) return `expected a finite number, got ${describeValue(cell)}`;
-  if (isDecimal(cell, decimalComma ? ',' : '.')) return `${cell} is beyond the range of 32-bit floats (±3.4e38)`;
-  const hint = !decimalComma && /^[+-]?\d+,\d+$/.test(cell) ? ' (for a decimal comma choose decimal ",")' : '';
-  return `expected a number, got ${describeValue(cell)}${hint}`;
+  const scanned = scanNumber(cell);
+  if (scanned !== null && Math.abs(unboundedValueOf(scanned, format)) > FLOAT32_MAX) {
+    return `${cell} is beyond the range of 32-bit floats (±3.4e38)`;
+  }
+  const plain = isPlain(format);
+  const hint = plain && /^[+-]?\d+,\d+$/.test(cell) ? ' (for a decimal comma choose decimal ",")' : '';
+  return `expected a number${plain ? '' : ` like ${describeExample(format)}`}, got ${describeValue(cell)}${hint}`;
 }
 
 function tooLong(cell: string): string {
@@ -434,6 +562,8 @@ class TableBuilder {
   private readonly plan: ParsePlan;
   private readonly columns: Float64Array[];
   private readonly dates: string[] | null;
+  /** The dates' times (ms), NaN where a cell did not read in the column's date format. */
+  private times: Float64Array | null;
   private rows = 0;
   /** Spreadsheet number of the last record seen. */
   private record = 0;
@@ -447,6 +577,7 @@ class TableBuilder {
     // Sized once from the estimate, so a large file is not copied again and again as it grows.
     this.columns = plan.values.map(() => new Float64Array(plan.expectedRows));
     this.dates = plan.date >= 0 ? [] : null;
+    this.times = plan.dateFormat !== null ? new Float64Array(plan.expectedRows) : null;
   }
 
   addChunk(results: Papa.ParseResult<string[]>): void {
@@ -486,16 +617,25 @@ class TableBuilder {
       }
     }
     let date = '';
+    let time = Number.NaN;
     if (plan.date >= 0) {
       date = cells[plan.date].trim();
       if ((date === '' || date.length > MAX_CELL_CHARS) && this.problem(plan.date, date)) return;
+      if (plan.dateFormat !== null) {
+        // A cell outside the column's format keeps its text as the label; its time stays unknown.
+        const read = readDate(date, plan.dateFormat);
+        if (read !== null) {
+          date = read.label;
+          time = read.time;
+        }
+      }
     }
     const at = this.rows;
     this.grow();
     for (let k = 0; k < plan.values.length; k++) {
       const c = plan.values[k];
       const cell = cells[c].trim();
-      const value = parseNumber(cell, plan.decimalComma);
+      const value = parseNumber(cell, plan.formats[k]);
       if (Number.isNaN(value)) {
         this.problem(c, cell);
         return;
@@ -503,6 +643,7 @@ class TableBuilder {
       this.columns[k][at] = value;
     }
     if (this.dates) this.dates.push(date);
+    if (this.times) this.times[at] = time;
     this.rows++;
   }
 
@@ -511,7 +652,11 @@ class TableBuilder {
     const { plan } = this;
     const column = plan.allColumns[c];
     const reason =
-      c !== plan.date ? problemWith(cell, plan.decimalComma) : cell === '' ? 'the date is missing' : tooLong(cell);
+      c !== plan.date
+        ? problemWith(cell, plan.formats[plan.values.indexOf(c)] ?? PLAIN_FORMAT)
+        : cell === ''
+          ? 'the date is missing'
+          : tooLong(cell);
     if (!plan.drop) throw new CsvError(plan.field, reason, this.record, column);
     this.dropRow({ row: this.record, column, value: cell.slice(0, 40), reason });
     return true;
@@ -525,11 +670,45 @@ class TableBuilder {
   private grow(): void {
     const capacity = this.columns.length > 0 ? this.columns[0].length : Infinity;
     if (this.rows < capacity) return;
+    const size = Math.ceil(capacity * 1.5) + 1024;
     for (let k = 0; k < this.columns.length; k++) {
-      const bigger = new Float64Array(Math.ceil(capacity * 1.5) + 1024);
+      const bigger = new Float64Array(size);
       bigger.set(this.columns[k]);
       this.columns[k] = bigger;
     }
+    if (this.times) {
+      const bigger = new Float64Array(size);
+      bigger.set(this.times);
+      this.times = bigger;
+    }
+  }
+
+  /**
+   * The column that shows the rows run newest first, or null: the dates fall from row to row (at
+   * least 19 falls for every rise, so a stray row does not decide it), or a row counter falls.
+   */
+  private newestFirst(values: Float64Array[]): string | null {
+    const { plan } = this;
+    if (this.times !== null) {
+      let up = 0;
+      let down = 0;
+      let previous = Number.NaN;
+      for (let i = 0; i < this.rows; i++) {
+        const t = this.times[i];
+        if (Number.isNaN(t)) continue;
+        if (t > previous) up++;
+        else if (t < previous) down++;
+        previous = t;
+      }
+      if (up + down > 0) return down > 0 && down >= 19 * up ? plan.allColumns[plan.date] : null;
+    }
+    for (const c of plan.indexColumns) {
+      const column = values[plan.values.indexOf(c)];
+      let falling = column.length > 1;
+      for (let i = 1; i < column.length && falling; i++) falling = column[i] < column[i - 1];
+      if (falling) return plan.allColumns[c];
+    }
+    return null;
   }
 
   finish(): CsvTable {
@@ -548,18 +727,46 @@ class TableBuilder {
     if (this.rows === 1) {
       throw new CsvError(plan.field, 'only 1 data row was read; a series needs at least 2 (and more than the window)');
     }
+    const values = this.columns.map((column) => column.slice(0, this.rows));
+    const reversedBy = this.newestFirst(values);
+    if (reversedBy !== null) {
+      for (const column of values) column.reverse();
+      this.dates?.reverse();
+    }
     const table: CsvTable = {
       columns: plan.values.map((c) => plan.allColumns[c]),
-      values: this.columns.map((column) => column.slice(0, this.rows)),
+      values,
       rows: this.rows,
       allColumns: plan.allColumns,
+      columnInfo: plan.columnInfo,
+      defaultColumns: plan.defaultColumns,
       dateColumn: plan.date >= 0 ? plan.allColumns[plan.date] : null,
+      dateKind: plan.dateFormat?.kind ?? null,
       delimiter: plan.delimiter,
       header: plan.header,
+      decimal: plan.decimal,
+      reversedBy,
       dropped: { count: this.dropCount, rows: this.dropRows },
     };
     if (this.dates) table.dates = this.dates;
     return table;
+  }
+}
+
+/**
+ * Refuses a chosen column (name or 0-based index among the value columns) that the file has but
+ * that holds no numbers, or is its date column, saying why; unknown names are left to the caller.
+ */
+export function checkValueColumns(table: CsvTable, refs: readonly ColumnRef[], field: string): void {
+  for (const ref of refs) {
+    if (typeof ref !== 'string' || table.columns.includes(ref)) continue;
+    const column = table.columnInfo.find((c) => c.name === ref);
+    if (column === undefined) continue;
+    const why = column.kind === 'date' ? `it is the date column (${column.note})` : column.note;
+    throw new InputError(
+      field,
+      `${JSON.stringify(ref)} is not a column of numbers: ${why}; the value columns are ${quoteList(table.columns)}`,
+    );
   }
 }
 
@@ -572,8 +779,15 @@ function tooLarge(field: string, size: number, max: number): CsvError {
   return new CsvError(field, `the file is ${mb(size)}, more than the ${mb(max)} that can be read`);
 }
 
+export const DELIMITER_NAMES: Record<CsvDelimiter, string> = {
+  ',': 'commas',
+  ';': 'semicolons',
+  '\t': 'tabs',
+  '|': 'bars',
+};
+
 function delimiterName(delimiter: CsvDelimiter): string {
-  return delimiter === '\t' ? 'tabs' : delimiter === ',' ? 'commas' : 'semicolons';
+  return DELIMITER_NAMES[delimiter];
 }
 
 function quoteList(names: string[]): string {

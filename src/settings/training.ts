@@ -8,6 +8,7 @@ import { type CpuThreads, checkThreads, isThreadChoice, MAX_THREADS } from '../b
 import { BUNDLED_NAMES, STOCK_SYMBOLS } from '../data/bundled.js';
 import { MAX_MAGNITUDE, MAX_POINTS, SERIES_KINDS } from '../data/generators.js';
 import { NORMALISE_METHODS } from '../data/normalise.js';
+import { DECIMAL_MARKS } from '../data/numberFormat.js';
 import { DEFAULT_OPTIMIZER, LOSSES, OPTIMIZERS, type OptimizerSettings } from '../model/optimizer.js';
 import { LIMITS } from '../model/validate.js';
 import { readDecimal } from './number.js';
@@ -71,6 +72,10 @@ export const SETTINGS = defineTable({
   missing: choice(MISSING_VALUES, {
     default: 'refuse',
     help: 'a CSV row with a missing or non-numeric value: refuse the file, or drop the row',
+  }),
+  decimal: choice(DECIMAL_MARKS, {
+    default: 'auto',
+    help: 'the CSV’s decimal mark where its numbers do not show it (1,234 alone): auto reads it from the other columns, then the delimiter',
   }),
   /** Default 1 for a generated series (the blog's); REAL_DATA_DEFAULTS for bundled and CSV data. */
   split: real({

@@ -32,6 +32,18 @@ export interface TrainOptions {
   lrDecay?: number;
   /** trainToEnd only: the optimizer state to start from (a loaded model's), if it is the same optimizer. */
   initialOptimizerState?: OptimizerState;
+  /** Told how far a long epoch has got, where the backend says (EpochOptions.onProgress). */
+  onEpochProgress?: (progress: EpochProgress) => void;
+}
+
+/** Where training stands inside an epoch. */
+export interface EpochProgress {
+  /** The epoch under way, 1-based. */
+  epoch: number;
+  epochs: number;
+  /** Minibatch steps of this epoch done so far. */
+  steps: number;
+  stepsPerEpoch: number;
 }
 
 export interface TrainReport {
@@ -147,7 +159,14 @@ export async function* train(
   };
   for (let epoch = firstEpoch; epoch <= options.epochs; epoch++) {
     rng.permutation(order);
-    await backend.trainEpoch(order, epochLearningRate(options.learningRate, options.lrDecay ?? 1, epoch));
+    const onProgress = options.onEpochProgress;
+    await backend.trainEpoch(
+      order,
+      epochLearningRate(options.learningRate, options.lrDecay ?? 1, epoch),
+      onProgress && {
+        onProgress: (steps) => onProgress({ epoch, epochs: options.epochs, steps, stepsPerEpoch }),
+      },
+    );
     if (epoch % options.reportEvery === 0 || epoch === options.epochs) {
       const fresh = await backend.readLosses();
       const first = epoch - fresh.train.length + 1;

@@ -55,6 +55,29 @@ describe('the benchmark view', () => {
       await page.$$eval('#bench-speedups tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-batch'))),
     ).toEqual(['4']);
     expect(await page.textContent('#bench-crossovers li')).toMatch(/^batch 4: /);
+    // The speed-up's reading sits with its table; samples per second join steps per second.
+    expect(await page.textContent('#bench-speedup-note')).toMatch(
+      /^WebGPU’s steps per second over the CPU’s at the same size: above 1× WebGPU trains faster/,
+    );
+    const samples = await page.$$eval('#bench-body tr', (trs) => trs.map((tr) => tr.children[4].textContent));
+    const steps = await page.$$eval('#bench-body tr', (trs) => trs.map((tr) => tr.children[3].textContent));
+    for (const [i, text] of samples.entries()) {
+      const perStep = Number((steps[i] ?? '').replace(/,/g, ''));
+      expect(Math.abs(Number((text ?? '').replace(/,/g, '')) - 4 * perStep)).toBeLessThanOrEqual(
+        Math.max(1, 0.01 * 4 * perStep),
+      );
+    }
+    // The chart in words for its canvas, and per sample on request.
+    expect(await page.textContent('#bench-summary')).toMatch(
+      /^Training steps per second by hidden size \(log axes\)\. CPU, batch 4: /,
+    );
+    expect(await page.getAttribute('#bench-chart canvas', 'aria-describedby')).toBe('bench-summary');
+    await page.selectOption('#bench-metric', 'samples');
+    await page.waitForFunction(() =>
+      (document.querySelector('#bench-summary')?.textContent ?? '').includes('samples/s'),
+    );
+    // A results table wider than its panel keeps its first column in view.
+    expect(await page.$eval('.bench-table tbody th', (th) => getComputedStyle(th).position)).toBe('sticky');
     const adapterLine = (await page.textContent('#bench-adapter')) ?? '';
     const software = (await page.getAttribute('#bench-adapter', 'data-software')) === 'true';
     expect(adapterLine).toMatch(

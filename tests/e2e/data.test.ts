@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type AppPage,
   chartCounts,
+  chooseCsv,
   downloadOf,
   dropFile,
   liveResources,
@@ -35,16 +36,6 @@ function pricesCsv(rows: number): string {
   return `${lines.join('\r\n')}\r\n`;
 }
 
-async function chooseCsv(page: AppPage['page'], name: string, text: string): Promise<void> {
-  await setField(page, 'source', 'csv');
-  expect(await page.isVisible('#csv-drop')).toBe(true);
-  await page.setInputFiles('#csv-file', textFile(name, text));
-  await page.waitForFunction(
-    (file) => (document.querySelector('#csv-status')?.textContent ?? '').startsWith(`${file}:`),
-    name,
-  );
-}
-
 async function train(page: AppPage['page']): Promise<string> {
   await page.click('#start');
   return waitForPhase(page, ['finished', 'stopped'], 60_000);
@@ -58,10 +49,11 @@ describe('the app with real data', () => {
     expect(await page.textContent('#csv-status')).toBe(
       'prices.csv: 150 rows, 2 value columns (commas, a header row, dates in "Date").',
     );
-    expect(await page.$$eval('#csv-columns-body th', (ths) => ths.map((th) => th.textContent))).toEqual([
-      'price',
-      'volume',
-    ]);
+    expect(
+      await page.$$eval('#csv-columns-body tr[data-kind="value"] .column-name', (names) =>
+        names.map((name) => name.textContent),
+      ),
+    ).toEqual(['price', 'volume']);
     // Real data: the last 20% is held out and z-scored by default.
     expect(await page.inputValue('#field-split')).toBe('0.8');
     expect(await page.inputValue('#field-normalise')).toBe('z-score');
@@ -102,7 +94,7 @@ describe('the app with real data', () => {
     const values = Array.from({ length: 60 }, (_, i) => (Math.sin(i / 3) * 2).toFixed(4));
     await dropFile(page, '#csv-drop', 'xss.csv', [header, ...values].join('\n'));
     await page.waitForFunction(() => (document.querySelector('#csv-status')?.textContent ?? '').startsWith('xss.csv:'));
-    expect(await page.textContent('#csv-columns-body th')).toBe(header);
+    expect(await page.textContent('#csv-columns-body .column-name')).toBe(header);
     await page.waitForFunction(() =>
       (document.querySelector('#data-summary')?.textContent ?? '').startsWith('xss.csv:'),
     );

@@ -207,9 +207,60 @@ export async function dropFile(page: Page, selector: string, name: string, text:
 
 /** The text of a download the click starts. */
 export async function downloadOf(page: Page, selector: string): Promise<{ name: string; text: string }> {
+  const { name, bytes } = await downloadBytesOf(page, selector);
+  return { name, text: bytes.toString('utf8') };
+}
+
+/** The bytes of a download the click starts (a PNG, say). */
+export async function downloadBytesOf(page: Page, selector: string): Promise<{ name: string; bytes: Buffer }> {
   const [download] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
   const path = await download.path();
-  return { name: download.suggestedFilename(), text: readFileSync(path, 'utf8') };
+  return { name: download.suggestedFilename(), bytes: readFileSync(path) };
+}
+
+/** Picks the CSV source and a file through the file input, and waits until the page has read it (or refused it). */
+export async function chooseCsv(page: Page, name: string, text: string): Promise<void> {
+  await setField(page, 'source', 'csv');
+  await page.setInputFiles('#csv-file', textFile(name, text));
+  await page.waitForFunction(
+    (file) =>
+      (document.querySelector('#csv-status')?.textContent ?? '').startsWith(`${file}:`) ||
+      (document.querySelector('#csv-error')?.textContent ?? '').startsWith(`${file} was not read`),
+    name,
+  );
+}
+
+/** A chart's axes as it last drew them: tick labels with their values, places and widths (charts.ts, data-axes). */
+export interface DrawnAxis {
+  label: string;
+  side: 'bottom' | 'left' | 'right';
+  size: number;
+  ticks: { text: string; value: number; at: number; width: number }[];
+}
+
+export async function drawnAxes(page: Page, chartId: string): Promise<DrawnAxis[]> {
+  return JSON.parse((await page.getAttribute(`#${chartId}`, 'data-axes')) ?? '[]') as DrawnAxis[];
+}
+
+/**
+ * What is wrong with an axis' labels, or '' when nothing is: x labels that overlap their neighbours,
+ * y labels wider than the axis leaves them (they would run into its title), "0" for a value that is not 0.
+ */
+export function axisProblems(axis: DrawnAxis): string {
+  const problems: string[] = [];
+  axis.ticks.forEach((tick, i) => {
+    if (tick.text === '0' && tick.value !== 0) problems.push(`${tick.value} reads "0" (${axis.label})`);
+    if (axis.side === 'bottom' && i > 0) {
+      const previous = axis.ticks[i - 1];
+      if (tick.at - previous.at < (tick.width + previous.width) / 2 + 2) {
+        problems.push(`x labels ${JSON.stringify(previous.text)} and ${JSON.stringify(tick.text)} overlap`);
+      }
+    }
+    if (axis.side !== 'bottom' && tick.width + 6 > axis.size) {
+      problems.push(`${JSON.stringify(tick.text)} is wider than the ${axis.label} axis leaves it`);
+    }
+  });
+  return problems.join('; ');
 }
 
 /**

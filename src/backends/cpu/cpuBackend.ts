@@ -25,6 +25,7 @@ import {
   checkTrainingData,
   checkValidationData,
   DisposedError,
+  EPOCH_PROGRESS_MS,
   type EpochLosses,
   type EpochOptions,
   type GradientResult,
@@ -224,12 +225,19 @@ export class CpuBackend implements Backend {
     const steps = Math.floor(data.count / B);
     const O = this.config.outputSize;
     const scale = lossScale(this.loss, B, O);
+    const { onProgress } = options;
+    let progressAt = onProgress === undefined ? Number.POSITIVE_INFINITY : performance.now() + EPOCH_PROGRESS_MS;
     for (let s = 0; s < steps; s++) {
       engine.loadBatch(data.x, data.t, order, s * B, B);
       engine.forward(B);
       engine.loss(B, scale);
       engine.backward(B);
       engine.update(learningRate);
+      // The clock is read every 8 steps only: a step can take microseconds.
+      if ((s & 7) === 7 && s + 1 < steps && performance.now() >= progressAt) {
+        onProgress?.(s + 1);
+        progressAt = performance.now() + EPOCH_PROGRESS_MS;
+      }
     }
     if (options.evaluate === false) return;
     this.pending.train.push(this.error(engine, data));

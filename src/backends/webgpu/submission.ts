@@ -125,14 +125,18 @@ export class SubmitPacer {
   /**
    * Submits `slices` in order, each (of several) only once the device has finished everything before
    * it, calling `check` after each wait (it throws to stop: the backend was disposed, the device
-   * lost): at most one slice is in flight, and a stop waits for that one only.
+   * lost): at most one slice is in flight, and a stop waits for that one only. `finished` is told the
+   * FLOPs of this call's slices the device has finished, after each wait.
    */
-  async submit(slices: readonly Slice[], check: () => void): Promise<void> {
+  async submit(slices: readonly Slice[], check: () => void, finished?: (flops: number) => void): Promise<void> {
+    let submitted = 0;
     for (const slice of slices) {
       if (this.mustWait(slice, slices.length)) {
         await this.waitFor(() => this.queue.onSubmittedWorkDone());
         check();
+        if (submitted > 0) finished?.(submitted);
       }
+      submitted += slice.flops;
       // Slices differ (a product, a time step, kernels built at first use): one slow measurement
       // must not make the next wait sleep long past the slice's end.
       this.submitNow(slice, this.sliceRate);

@@ -24,6 +24,7 @@ import {
   checkTrainingData,
   checkValidationData,
   DisposedError,
+  EPOCH_PROGRESS_MS,
   type EpochLosses,
   type EpochOptions,
   type GpuCounters,
@@ -351,7 +352,20 @@ export class WebGpuBackend implements Backend, GpuFacet {
       this.epochResults.encodeEpoch(encoder, training.windows.workspace.outputs, 0, this.params, validation);
     });
     this.paramsVersion++;
-    await this.handOver(slices);
+    const { onProgress } = options;
+    if (onProgress === undefined) {
+      await this.handOver(slices);
+      return;
+    }
+    // Slices finished, as a share of the epoch's FLOPs, as minibatch steps (the error after them is small).
+    const total = slices.reduce((sum, slice) => sum + slice.flops, 0);
+    let reportAt = performance.now() + EPOCH_PROGRESS_MS;
+    await this.handOver(slices, (flops) => {
+      const steps = Math.min(training.steps - 1, Math.floor((training.steps * flops) / total));
+      if (steps < 1 || performance.now() < reportAt) return;
+      onProgress(steps);
+      reportAt = performance.now() + EPOCH_PROGRESS_MS;
+    });
   }
 
   async readLosses(): Promise<EpochLosses> {
@@ -473,10 +487,13 @@ export class WebGpuBackend implements Backend, GpuFacet {
     }
   }
 
-  /** Hands an epoch's slices to the device: at once when cheap, else one at a time (submission.ts). */
-  private async handOver(slices: readonly Slice[]): Promise<void> {
+  /**
+   * Hands an epoch's slices to the device: at once when cheap, else one at a time (submission.ts),
+   * telling `finished` the FLOPs done as the device finishes them.
+   */
+  private async handOver(slices: readonly Slice[], finished?: (flops: number) => void): Promise<void> {
     if (this.pacer.submitAtOnce(slices)) return;
-    const queueing = this.pacer.submit(slices, () => this.assertUsable());
+    const queueing = this.pacer.submit(slices, () => this.assertUsable(), finished);
     this.queueing = queueing;
     try {
       await queueing;
