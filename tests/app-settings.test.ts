@@ -19,7 +19,10 @@ describe('app settings', () => {
           window: 10,
           hiddenSizes: [30],
           trainFraction: 1,
+          validationFraction: 0,
           normalize: 'none',
+          transform: 'levels',
+          season: 'auto',
         },
         train: {
           epochs: 101,
@@ -29,6 +32,9 @@ describe('app settings', () => {
           optimizer: DEFAULT_OPTIMIZER,
           loss: 'sse',
           lrDecay: 1,
+          keepBest: true,
+          patience: null,
+          horizon: 24,
         },
       },
     });
