@@ -16,9 +16,27 @@ function relaxCspForDevServer(): Plugin {
   };
 }
 
+/**
+ * Headers on every response of `npm run dev` and `npm run preview` (public/_headers carries the same
+ * for static hosts; a test keeps the two alike). No other site may frame the page (a meta CSP cannot
+ * say frame-ancestors), no content is sniffed, no referrer leaves, and the page is cross-origin
+ * isolated (COOP + COEP), which SharedArrayBuffer needs; everything the app loads is same-origin, so
+ * require-corp blocks nothing.
+ */
+export const RESPONSE_HEADERS: Record<string, string> = {
+  'X-Frame-Options': 'DENY',
+  'Content-Security-Policy': "frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
 export default defineConfig({
   base: './',
   build: { target: 'es2022', outDir: 'dist' },
   worker: { format: 'es' },
   plugins: [relaxCspForDevServer()],
+  server: { headers: RESPONSE_HEADERS },
+  preview: { headers: RESPONSE_HEADERS },
 });

@@ -1,6 +1,6 @@
 // Benchmark of the WebGPU backend (Node, Dawn; SwiftShader where there is no GPU).
 //   node --import tsx --import ./scripts/register-raw.mjs scripts/bench-webgpu.ts [seed | flops H B | schedules]
-// seed: the seed's defaults (T 10, H 30, B 8, 101 epochs, report every 10), each schedule, steps/s
+// seed: the blog's defaults (T 10, H 30, B 8, 101 epochs, report every 10), each schedule, steps/s
 //       (median of 5 runs, the trainer's own clock: the loop with the per-epoch error, after setup).
 // flops H B [steps]: GFLOP/s of training steps at hidden H, batch B (window 10, 1 input, 1 output),
 //       FLOPs from src/model/flops.ts, the per-epoch error left out (evaluate: false).
@@ -87,10 +87,10 @@ if (mode === 'seed') {
   await backend.calibrate();
   const order = new Uint32Array(batch);
   run.rng.permutation(order);
-  backend.trainEpoch(order, 0.001, { evaluate: false }); // warm-up
+  await backend.trainEpoch(order, 0.001, { evaluate: false }); // warm-up
   await backend.readParams();
   const start = performance.now();
-  for (let s = 0; s < steps; s++) backend.trainEpoch(order, 0.001, { evaluate: false });
+  for (let s = 0; s < steps; s++) await backend.trainEpoch(order, 0.001, { evaluate: false });
   await backend.readParams(); // waits for the steps (and reads P values back: small next to them)
   const seconds = (performance.now() - start) / 1000;
   const perStep = trainStepFlops(run.config, batch);

@@ -56,10 +56,11 @@ if (which === 'webgpu') {
   backend = new CpuBackend(run.layout);
 }
 backend.setParams(run.params);
+const counters = () => backend.gpu?.counters() ?? null;
 
 const options = { epochs, batchSize: 4, learningRate: 0.01, reportEvery: 50 };
 const trainer = train(backend, run.prepared.train, run.rng, options);
-let warm: { heap: number; counters: ReturnType<Backend['counters']>; created: number } | null = null;
+let warm: { heap: number; counters: ReturnType<typeof counters>; created: number } | null = null;
 let finalLoss = Number.NaN;
 for (;;) {
   const next = await trainer.next();
@@ -67,10 +68,10 @@ for (;;) {
     finalLoss = next.value.finalLoss;
     break;
   }
-  if (next.value.epoch === 100) warm = { heap: heap(), counters: backend.counters(), created };
+  if (next.value.epoch === 100) warm = { heap: heap(), counters: counters(), created };
 }
-const end = { heap: heap(), counters: backend.counters(), created };
-backend.dispose();
+const end = { heap: heap(), counters: counters(), created };
+await backend.dispose();
 const aliveAfterDispose = liveBuffers.size;
 destroyContext();
 console.log(JSON.stringify({ backend: which, epochs, finalLoss, warm, end, aliveAfterDispose }));

@@ -2,8 +2,10 @@
 //   out = y_T Wd + bd;  delta = k (out - target)
 //   loss = 0.5 k sum((out - target)^2)                                 (WITH_LOSS)
 //   dWd = y_Tᵀ delta;  dbd = sum over b of delta;  dyTop = delta Wdᵀ   (WITH_GRADIENTS)
-// where k = 1 for the seed's half sum of squares, and k = 2 / (B O) with MEAN_LOSS (the mean squared
-// error over the pass's samples and outputs; lossScale in src/model/optimizer.ts).
+// where k = 1 for the blog's half sum of squares, and k = 2 / (B O) with MEAN_LOSS (the mean squared
+// error over the pass's samples and outputs; lossScale in src/model/optimizer.ts). With LOSS_ROWS, the
+// pass is one chunk of an error over LOSS_ROWS rows taken in several passes: the mean is over those,
+// and each chunk (entry) after the first adds its loss to outputs[0].
 // One workgroup: the layer is tiny next to the recurrence, and a single workgroup can reuse delta after
 // a storage barrier instead of another dispatch. Training steps need no loss (the epoch's error is
 // computed over all samples afterwards); gradients() wants both.
@@ -30,6 +32,8 @@ override DENSE_W_OFFSET: u32;
 override DENSE_B_OFFSET: u32;
 /** Row length of the top layer's inputs rows: H + its input size + 1. */
 override TOP_ROW: u32;
+/** Rows of the whole error when this pass is a chunk of it (0: not chunked, the pass's own batch). */
+override LOSS_ROWS: u32 = 0u;
 
 const WORKGROUP = 64u;
 const OUT_OFFSET = 4u;
@@ -79,7 +83,10 @@ fn main(@builtin(local_invocation_index) lane: u32) {
     for (var i = 0u; i < WORKGROUP; i++) {
       sum += outputs[partialsAt + i];
     }
-    outputs[0] = 0.5 * lossScale * sum;
+    let chunked = LOSS_ROWS > 0u;
+    let scale = select(lossScale, 2.0 / f32(LOSS_ROWS * O), chunked && MEAN_LOSS);
+    let before = select(0.0, outputs[0], chunked && batchPass.entry > 0u);
+    outputs[0] = before + 0.5 * scale * sum;
   }
   if (!WITH_GRADIENTS) {
     return;

@@ -3,7 +3,7 @@
 // one dispatch a step and no readback:
 //   gradSquares[w] = sum over p = w * 64 + lane + k * (W * 64) of grads[p]^2
 //
-// Legend: P = PARAM_COUNT, W = workgroups of the dispatch (at most MAX_NORM_PARTIALS in passes.ts).
+// Legend: P = PARAM_COUNT, W = workgroups of the dispatch (at most MAX_NORM_PARTIALS in src/backends/webgpu/optimizerUpdate.ts).
 // Buffers:
 //   grads        (P)  summed over the batch, flat layout
 //   gradSquares  (W)  one partial sum a workgroup

@@ -17,7 +17,11 @@
 //                           on SwiftShader (a CPU) workgroup memory is slower than storage and its
 //                           zero-initialisation and barriers cost more than they save (measured: 2-3x)
 // Sizes need not be multiples of the tile: the hooks clamp at the edge, loads past the depth read zero,
-// stores past the edge are skipped.
+// stores past the edge are skipped. A large product may be dispatched in parts, each over a band of
+// row tiles starting at TILE_ROW_BASE (workgroup y counts from there), so that no dispatch is long.
+
+/** The first row tile of this dispatch's band (0: the whole product in one dispatch). */
+override TILE_ROW_BASE: u32 = 0u;
 
 const TILE = 32u;
 const TILE_K = 16u;
@@ -43,7 +47,7 @@ fn matmul_workgroup_tiles(@builtin(workgroup_id) tile: vec3u, @builtin(local_inv
   let rows = matmul_rows();
   let cols = matmul_cols();
   let depth = matmul_depth();
-  let row0 = tile.y * TILE;
+  let row0 = (tile.y + TILE_ROW_BASE) * TILE;
   let col0 = tile.x * TILE;
   let flat = thread.y * MATMUL_THREADS + thread.x;
   var c0 = vec4f();
@@ -95,7 +99,7 @@ fn matmul_registers(@builtin(workgroup_id) tile: vec3u, @builtin(local_invocatio
   let depth = matmul_depth();
   // Rows 4ty..4ty+3 as in the tiled entry point, but columns tx, tx+8, tx+16, tx+24: neighbouring
   // invocations read neighbouring B values (SwiftShader turns that into vector loads).
-  let r = tile.y * TILE + 4u * thread.y;
+  let r = (tile.y + TILE_ROW_BASE) * TILE + 4u * thread.y;
   let c = tile.x * TILE + thread.x;
   if (r >= rows || c >= cols) {
     return;

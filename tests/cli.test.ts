@@ -1,22 +1,14 @@
 // The command-line tool as a user runs it: output formats, saved files, and bad input (exit 2, one
 // line on stderr, no stack trace).
 
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readModelFile } from '../src/model/modelFile.js';
-import { fixturesDir, repoRoot } from './helpers.js';
+import { fixturesDir, cli as runCli } from './helpers.js';
 
-function cli(...args: string[]) {
-  const result = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', '--import', './scripts/register-raw.mjs', 'src/cli/main.ts', ...args],
-    { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 },
-  );
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const cli = (...args: string[]) => runCli(args);
 
 const tmp = mkdtempSync(join(tmpdir(), 'webgpu-lstm-cli-'));
 

@@ -4,9 +4,10 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CsvError, type CsvOptions, type CsvTable, parseCsv, parseCsvText } from '../src/data/csv.js';
+import { CsvError, type CsvOptions, type CsvTable, MAX_CELL_CHARS, parseCsv, parseCsvText } from '../src/data/csv.js';
 import { windowTable } from '../src/data/windows.js';
 import { InputError } from '../src/model/errors.js';
+import { isDecimal } from '../src/settings/number.js';
 import { inputErrorOf } from './helpers.js';
 
 function csvErrorOf(text: string, options?: CsvOptions): CsvError {
@@ -257,6 +258,63 @@ describe('CSV bad input (issue 7)', () => {
         },
       ),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('CSV hostile input (issue 14)', () => {
+  it('refuses a 300,000-digit cell ending in x at once, naming row, column and the limit', () => {
+    // Before: a backtracking number pattern took time quadratic in the cell (96 s in the CLI).
+    const text = `a,b\n1,2\n3,${'9'.repeat(300_000)}x\n5,6\n`;
+    const t0 = performance.now();
+    const err = csvErrorOf(text);
+    const seconds = (performance.now() - t0) / 1000;
+    expect(err.message).toBe(
+      `csv: row 3, column "b": the cell holds 300,001 characters; a value or date may have at most ${MAX_CELL_CHARS.toLocaleString('en-US')}`,
+    );
+    expect(err.row).toBe(3);
+    expect(err.column).toBe('b');
+    // A bound a hundred times what it takes, far below what quadratic time costs: it fails a regression, not a slow machine.
+    expect(seconds).toBeLessThan(2);
+  });
+
+  it('refuses a too-long date cell the same way, and drops such rows when asked', () => {
+    const long = `2020-01-0${'1'.repeat(MAX_CELL_CHARS)}`;
+    const text = `date,v\n2020-01-01,1\n${long},2\n2020-01-03,3\n2020-01-04,4\n`;
+    expect(csvErrorOf(text, { dateColumn: 'date' }).message).toMatch(
+      /row 3, column "date": the cell holds 1,009 characters/,
+    );
+    const table = parseCsvText(text, { dateColumn: 'date', missing: 'drop' });
+    expect(table.rows).toBe(3);
+    expect(table.dropped.rows[0]).toMatchObject({ row: 3, column: 'date' });
+  });
+
+  it('recognises numbers in one pass exactly as the plain-decimal pattern does (property-based)', () => {
+    const pattern = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+    const pieces = fc.constantFrom('1', '0', '9', '.', ',', 'e', 'E', '+', '-', 'x', ' ', '');
+    fc.assert(
+      fc.property(fc.array(pieces, { maxLength: 12 }), (parts) => {
+        const cell = parts.join('');
+        expect(isDecimal(cell)).toBe(pattern.test(cell));
+        expect(isDecimal(cell, ',')).toBe(pattern.test(cell.replace(',', '.')) && !cell.includes('.'));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('reads UTF-8 with a byte-order mark from a Blob and refuses UTF-16 by name', async () => {
+    const text = 'a,b\n1,2\n3,4\n';
+    const bom = await parseCsv(new Blob([new Uint8Array([0xef, 0xbb, 0xbf]), text]), { field: 'f.csv' });
+    expect(bom.columns).toEqual(['a', 'b']);
+    const utf16le = new Uint8Array([0xff, 0xfe, ...Array.from(text).flatMap((c) => [c.charCodeAt(0), 0])]);
+    await expect(parseCsv(new Blob([utf16le]), { field: 'f.csv' })).rejects.toThrow(
+      'f.csv: the file is UTF-16 text; save it as UTF-8',
+    );
+    // Without a byte-order mark: the NUL beside every character gives it away (big-endian here).
+    const utf16be = new Uint8Array(Array.from(text).flatMap((c) => [0, c.charCodeAt(0)]));
+    await expect(parseCsv(new Blob([utf16be]), { field: 'f.csv' })).rejects.toThrow('is UTF-16 text');
+    await expect(parseCsv(new Blob([new Uint8Array(64)]), { field: 'f.csv' })).rejects.toThrow(
+      'f.csv: the file is not a text file (it holds NUL bytes)',
     );
   });
 });

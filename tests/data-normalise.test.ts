@@ -151,3 +151,39 @@ describe('normalisation', () => {
     expect(() => fitNormalisation(table, 'log' as 'none')).toThrow(InputError);
   });
 });
+
+describe('normalisation within float32 (issue 14)', () => {
+  const table = (values: number[]): ColumnTable => ({
+    columns: ['x'],
+    values: [Float64Array.from(values)],
+    rows: values.length,
+  });
+
+  it('fits only offsets and scales a model file can hold, refusing a min-max span beyond float32', () => {
+    expect(() => fitNormalisation(table([-3e38, 3e38]), 'min-max')).toThrowError(
+      /^normalise: column "x" cannot be normalised with min-max: the scale 6e\+38 is not a normal float32 number/,
+    );
+    // z-score of the same column fits (its deviation is 3e38), and every fitted value reads back.
+    const norm = fitNormalisation(table([-3e38, 3e38]), 'z-score');
+    expect(readNormalisation(JSON.parse(JSON.stringify(norm)))).toEqual(norm);
+  });
+
+  it('treats a spread below float32’s smallest normal number as a constant column (scale 1)', () => {
+    const norm = fitNormalisation(table([1e-40, 2e-40, 3e-40]), 'min-max');
+    expect(norm.scale).toEqual([1]);
+    expect(readNormalisation(JSON.parse(JSON.stringify(norm)))).toEqual(norm);
+  });
+
+  it('refuses data that normalises beyond float32, naming the value, its row and column', () => {
+    // Fitted on rows 0..2 (span 2e-30), the held-out 3e38 normalises to 1.5e68.
+    const data = table([0, 1e-30, 2e-30, 3e38]);
+    const norm = fitNormalisation(data, 'min-max', { start: 0, end: 3 });
+    expect(() => normaliseTable(data, norm)).toThrowError(
+      /^normalise: value 3e\+38 \(data row 4 of column "x"\) normalises to 1\.5e\+68 with offset 0 and scale 2e-30, beyond float32's range$/,
+    );
+    const loaded = { method: 'z-score' as const, columns: ['x'], offset: [0], scale: [1e-30] };
+    expect(() => normaliseValues(loaded, 'x', [1, 1e10])).toThrowError(
+      /^normalisation: value 10000000000 \(data row 2 of column "x"\) normalises to 1e\+40/,
+    );
+  });
+});

@@ -1,5 +1,6 @@
 // Shared test helpers: reading the float64 fixtures and comparing tensors with stated tolerances.
 
+import { type SpawnSyncOptions, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,20 @@ import { FIXTURE_SPECS } from './fixtures/reference64.js';
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const fixturesDir = join(repoRoot, 'tests', 'fixtures', 'gradients');
 export const FIXTURE_CASES = FIXTURE_SPECS.map((spec) => spec.name);
+
+/** `node` arguments that run the CLI from source, as `npm run cli` does (from repoRoot). */
+export const CLI_ARGS = ['--import', 'tsx', '--import', './scripts/register-raw.mjs', 'src/cli/main.ts'];
+
+/** Runs the CLI to the end; `options` may set the environment or stdio. */
+export function cli(args: string[], options: SpawnSyncOptions = {}) {
+  const result = spawnSync(process.execPath, [...CLI_ARGS, ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    timeout: 120_000,
+    ...options,
+  });
+  return { status: result.status, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
+}
 
 export interface Fixture {
   model: Model;

@@ -1,13 +1,15 @@
 // The model file: round trips, and every way a file can be wrong gets a message naming the field.
 
 import { describe, expect, it } from 'vitest';
+import { readBatchFile } from '../src/data/dataset.js';
 import { Rng } from '../src/data/rng.js';
 import { InputError } from '../src/model/errors.js';
 import { initParams } from '../src/model/init.js';
 import { paramLayout } from '../src/model/layout.js';
 import { parseJson, readModelFile, toModelFile } from '../src/model/modelFile.js';
+import { DEFAULT_OPTIMIZER } from '../src/model/optimizer.js';
 import { startRun } from '../src/train/run.js';
-import { FIXTURE_CASES, loadFixture, sineRunSettings } from './helpers.js';
+import { FIXTURE_CASES, inputErrorOf, loadFixture, sineRunSettings } from './helpers.js';
 
 const config = { inputSize: 2, hiddenSizes: [3, 2], outputSize: 1, window: 4 };
 const layout = paramLayout(config);
@@ -88,7 +90,7 @@ describe('model file', () => {
         return f;
       },
       'lstm[0].b[1][2]',
-      /finite number, got NaN/,
+      /expected a number finite in float32 \(at most 3\.4028235e38 in magnitude\), got NaN/,
     ],
     [
       'Infinity',
@@ -97,7 +99,7 @@ describe('model file', () => {
         return f;
       },
       'dense.b[0]',
-      /finite number, got Infinity/,
+      /finite in float32 .*got Infinity/,
     ],
     [
       'string weight',
@@ -106,7 +108,66 @@ describe('model file', () => {
         return f;
       },
       'dense.w[1][0]',
-      /finite number, got "0.5"/,
+      /finite in float32 .*got "0\.5"/,
+    ],
+    [
+      'a weight finite as a double but not as a float32',
+      (f) => {
+        f.lstm[0].w[1][0][2] = 1e39;
+        return f;
+      },
+      'lstm[0].w[1][0][2]',
+      /finite in float32 .*got 1e\+39/,
+    ],
+    [
+      'a bias just past float32 (3.5e38)',
+      (f) => {
+        f.lstm[1].b[3][1] = -3.5e38;
+        return f;
+      },
+      'lstm[1].b[3][1]',
+      /got -3\.5e\+38/,
+    ],
+    [
+      'optimizer state beyond float32',
+      (f) => ({ ...f, optimizer: { name: 'momentum', step: 3, slots: [...Array(layout.size - 1).fill(0), 1e39] } }),
+      `optimizer.slots[${layout.size - 1}]`,
+      /finite in float32 .*got 1e\+39/,
+    ],
+    [
+      'a normalisation offset beyond float32',
+      (f) => ({ ...f, normalisation: { method: 'z-score', columns: ['a'], offset: [4e38], scale: [1] } }),
+      'normalisation.offset[0]',
+      /finite in float32 .*got 4e\+38/,
+    ],
+    [
+      'a normalisation scale that float32 rounds to 0',
+      (f) => ({ ...f, normalisation: { method: 'z-score', columns: ['a'], offset: [0], scale: [1e-46] } }),
+      'normalisation.scale[0]',
+      /normal and finite in float32.*got 1e-46/,
+    ],
+    [
+      'a subnormal normalisation scale (flushed to 0 on a GPU)',
+      (f) => ({ ...f, normalisation: { method: 'z-score', columns: ['a'], offset: [0], scale: [1e-39] } }),
+      'normalisation.scale[0]',
+      /got 1e-39/,
+    ],
+    [
+      'a normalisation whose denormalised values overflow float32',
+      (f) => ({ ...f, normalisation: { method: 'min-max', columns: ['a'], offset: [3e38], scale: [3e38] } }),
+      'normalisation.offset[0]',
+      /offset 3e\+38 ± scale 3e\+38 is beyond float32's range/,
+    ],
+    [
+      'a small file that claims a large model (shapes are checked before allocating)',
+      (f) => ({
+        ...f,
+        config: { inputSize: 1024, hiddenSizes: [2048], outputSize: 1024, window: 4096 },
+        lstm: [{ w: [], v: [], b: [] }],
+        dense: { w: [], b: [] },
+      }),
+      'lstm[0].w',
+      /expected shape \[4\]\[1024\]\[2048\], got an array of length 0/,
     ],
     [
       'missing dense',
@@ -143,6 +204,32 @@ describe('model file', () => {
   });
 });
 
+describe('writing a model file', () => {
+  it('refuses a model with a value not finite in float32, naming the field (JSON would write null)', () => {
+    const broken = Float32Array.from(params);
+    broken[layout.layers[0].w + 1 * 12 + 0 * 3 + 2] = Number.POSITIVE_INFINITY; // lstm[0].w[0][1][2]
+    expect(() => toModelFile({ config, layout, params: broken })).toThrowError(
+      /^lstm\[0\]\.w\[0\]\[1\]\[2\]: is Infinity, not a number finite in float32 .* the model is not saved$/,
+    );
+    broken.fill(0);
+    broken[layout.dense.b] = Number.NaN;
+    expect(() => toModelFile({ config, layout, params: broken })).toThrowError(/^dense\.b\[0\]: is NaN/);
+  });
+
+  it('refuses non-finite optimizer state and a normalisation beyond float32', () => {
+    const slots = new Float32Array(layout.size);
+    slots[5] = Number.NEGATIVE_INFINITY;
+    const optimizer = { name: 'momentum' as const, step: 1, slots, settings: DEFAULT_OPTIMIZER, loss: 'sse' as const };
+    expect(() => toModelFile({ config, layout, params, optimizer })).toThrowError(
+      /^optimizer\.slots\[5\]: is -Infinity/,
+    );
+    const normalisation = { method: 'min-max' as const, columns: ['a'], offset: [0], scale: [6e38] };
+    expect(() => toModelFile({ config, layout, params, normalisation })).toThrowError(
+      /^normalisation\.scale\[0\]: is 6e\+38/,
+    );
+  });
+});
+
 describe('save and load', () => {
   it('a trained model saved and loaded predicts exactly the same', async () => {
     const { CpuBackend } = await import('../src/backends/cpu/cpuBackend.js');
@@ -163,5 +250,44 @@ describe('save and load', () => {
     again.setParams(loaded.params);
     const { x, count } = run.prepared.train;
     expect(Array.from(await again.predict(x, count))).toEqual(Array.from(await trained.predict(x, count)));
+  });
+});
+
+describe('batch file', () => {
+  const errorOfBatch = (value: unknown, shape = config) => inputErrorOf(() => readBatchFile(value, shape));
+  const batch = () => ({
+    x: [
+      [
+        [0.1, 0.2],
+        [0.3, 0.4],
+        [0.5, 0.6],
+        [0.7, 0.8],
+      ],
+    ],
+    t: [[1]],
+  });
+
+  it('reads values and targets, refusing any not finite in float32 by its field', () => {
+    expect(Array.from(readBatchFile(batch(), config).t)).toEqual([1]);
+    const x = batch();
+    x.x[0][1][0] = 1e39;
+    expect(errorOfBatch(x).message).toBe(
+      'batch.x[0][1][0]: expected a number finite in float32 (at most 3.4028235e38 in magnitude), got 1e+39',
+    );
+    const t = batch();
+    t.t[0][0] = 3.5e38;
+    expect(errorOfBatch(t).field).toBe('batch.t[0][0]');
+  });
+
+  it('checks count × window × inputs against the limit, and the shapes, before allocating', () => {
+    // The issue's case: a 2 MB file of tiny samples for a model with window 4096 and 1,024 inputs.
+    const wide = { inputSize: 1024, hiddenSizes: [8], outputSize: 1, window: 4096 };
+    const many = { x: Array.from({ length: 200_000 }, () => [[0]]), t: [] };
+    expect(JSON.stringify(many).length).toBeLessThan(2_000_000);
+    expect(errorOfBatch(many, wide).message).toBe(
+      'batch.x: 200000 samples × 4096 steps × 1024 inputs is 838,860,800,000 values, over the limit of 268,435,456',
+    );
+    const few = { x: Array.from({ length: 10 }, () => [[0]]), t: [] };
+    expect(errorOfBatch(few, wide).message).toBe('batch.x[0]: expected shape [4096][1024], got an array of length 1');
   });
 });

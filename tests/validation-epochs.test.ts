@@ -1,8 +1,8 @@
-// The validation error measured every epoch inside the backends (setValidationData and
-// takeValidationLosses): the trainer's validationLosses get one entry per epoch, each the error
-// datasetLoss() measures on the validation windows after that epoch in a separate reference run, on
-// the CPU and on WebGPU alike (which agree with each other); on WebGPU it costs no submit or readback
-// (one submit an epoch, one readback a report) and no buffer while training.
+// The validation error measured every epoch inside the backends (setValidationData, and readLosses'
+// `validation`): the trainer's validationLosses get one entry per epoch, each the error of predict()
+// on the validation windows after that epoch in a separate reference run, on the CPU and on WebGPU
+// alike (which agree with each other); on WebGPU it costs no submit or readback (one submit an epoch,
+// one readback a report) and no buffer while training.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backends/backend.js';
@@ -11,9 +11,9 @@ import type { GpuContext } from '../src/backends/webgpu/context.js';
 import { createWebGpuBackend, type Schedule } from '../src/backends/webgpu/webgpuBackend.js';
 import type { Dataset } from '../src/data/dataset.js';
 import { InputError } from '../src/model/errors.js';
-import { DEFAULT_OPTIMIZER, type LossName } from '../src/model/optimizer.js';
+import { DEFAULT_OPTIMIZER, type LossName, lossScale } from '../src/model/optimizer.js';
 import { type Run, type RunSettings, startRun } from '../src/train/run.js';
-import { datasetLoss, type TrainOptions, trainToEnd } from '../src/train/trainer.js';
+import { type TrainOptions, trainToEnd } from '../src/train/trainer.js';
 import { testGpuContext, withoutGpuErrors } from './webgpu-context.js';
 
 const SETTINGS: RunSettings = {
@@ -42,13 +42,24 @@ async function trainerValidation(backend: Backend, run: Run, loss: LossName) {
   return result;
 }
 
+/** The error of `backend` on `data` by `loss`, from predict(): the reference for the per-epoch one. */
+async function datasetLoss(backend: Backend, data: Dataset, loss: LossName): Promise<number> {
+  const y = await backend.predict(data.x, data.count);
+  let sum = 0;
+  for (let i = 0; i < y.length; i++) {
+    const d = y[i] - data.t[i];
+    sum += d * d;
+  }
+  return lossScale(loss, data.count, backend.config.outputSize) * 0.5 * sum;
+}
+
 /**
  * The reference: the same epochs driven by hand without a validation set, the validation error
  * measured after each by datasetLoss (a predict).
  */
 async function referenceValidation(backend: Backend, run: Run, loss: LossName): Promise<number[]> {
   const { train, validation } = split(run);
-  backend.setOptimizer?.(DEFAULT_OPTIMIZER, loss);
+  backend.setOptimizer(DEFAULT_OPTIMIZER, loss);
   backend.setParams(run.params);
   backend.setTrainingData(train, OPTIONS.batchSize);
   const rng = run.rng.clone();
@@ -56,7 +67,7 @@ async function referenceValidation(backend: Backend, run: Run, loss: LossName): 
   const losses: number[] = [];
   for (let epoch = 1; epoch <= EPOCHS; epoch++) {
     rng.permutation(order);
-    backend.trainEpoch(order, OPTIONS.learningRate);
+    await backend.trainEpoch(order, OPTIONS.learningRate);
     await backend.readLosses();
     losses.push(await datasetLoss(backend, validation, loss));
   }
@@ -114,9 +125,9 @@ describe('validation error every epoch on the CPU', () => {
     const failing = new CpuBackend(run.layout);
     failing.setParams(run.params);
     const original = failing.trainEpoch.bind(failing);
-    failing.trainEpoch = (order, lr, options) => {
+    failing.trainEpoch = async (order, lr, options) => {
       if (++calls > 4) throw new Error('device lost');
-      original(order, lr, options);
+      await original(order, lr, options);
     };
     const resumed = await trainToEnd(failing, train, run.rng.clone(), { ...OPTIONS, validation }, undefined, {
       recoverable: () => true,
@@ -208,28 +219,28 @@ describe('validation error every epoch on WebGPU', () => {
         backend.setValidationData(validation);
         const order = new Uint32Array(train.count);
         run.rng.clone().permutation(order);
-        backend.trainEpoch(order, 0.01);
-        await backend.readLosses();
-        expect(backend.takeValidationLosses()).toHaveLength(1);
+        await backend.trainEpoch(order, 0.01);
+        expect((await backend.readLosses()).validation).toHaveLength(1);
         const before = backend.counters();
-        for (let e = 0; e < 4; e++) backend.trainEpoch(order, 0.01);
-        expect(await backend.readLosses()).toHaveLength(4);
+        for (let e = 0; e < 4; e++) await backend.trainEpoch(order, 0.01);
+        const four = await backend.readLosses();
         const after = backend.counters();
-        expect(backend.takeValidationLosses()).toHaveLength(4);
-        expect(backend.takeValidationLosses()).toEqual([]);
+        expect(four.train).toHaveLength(4);
+        expect(four.validation).toHaveLength(4);
+        expect((await backend.readLosses()).validation).toEqual([]);
         expect(after.submits - before.submits).toBe(4);
         expect(after.readbacks - before.readbacks).toBe(1);
         expect(after.buffersCreated).toBe(before.buffersCreated);
         // An epoch without an error queues no validation error either.
-        backend.trainEpoch(order, 0.01, { evaluate: false });
-        backend.trainEpoch(order, 0.01);
-        expect(await backend.readLosses()).toHaveLength(1);
-        expect(backend.takeValidationLosses()).toHaveLength(1);
+        await backend.trainEpoch(order, 0.01, { evaluate: false });
+        await backend.trainEpoch(order, 0.01);
+        const one = await backend.readLosses();
+        expect(one.train).toHaveLength(1);
+        expect(one.validation).toHaveLength(1);
         // Removed: epochs go on without it.
         backend.setValidationData(null);
-        backend.trainEpoch(order, 0.01);
-        expect(await backend.readLosses()).toHaveLength(1);
-        expect(backend.takeValidationLosses()).toEqual([]);
+        await backend.trainEpoch(order, 0.01);
+        expect(await backend.readLosses()).toMatchObject({ train: [expect.any(Number)], validation: [] });
       } finally {
         backend.dispose();
       }

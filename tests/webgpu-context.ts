@@ -2,7 +2,7 @@
 // no GPU), and a wrapper that fails a test on any WebGPU error, captured or not. A missing adapter is a
 // failure, not a skip: CI has SwiftShader, so no adapter there means something is broken.
 
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { type GpuContext, requestGpuContext } from '../src/backends/webgpu/context.js';
 import { nodeGpu } from '../src/backends/webgpu/nodeGpu.js';
 
@@ -16,6 +16,22 @@ export async function testGpuContext(): Promise<GpuContext> {
   const context = await requestGpuContext(node.gpu);
   if (context === null) throw new Error('the WebGPU adapter gave no device');
   return context;
+}
+
+/**
+ * The test file's one device, made before its tests and destroyed after them: call the returned
+ * function inside a test (or a describe.each case's body).
+ */
+export function fileGpuContext(): () => GpuContext {
+  let context: GpuContext | null = null;
+  beforeAll(async () => {
+    context = await testGpuContext();
+  });
+  afterAll(() => context?.destroy());
+  return () => {
+    if (context === null) throw new Error('the GPU context is made in beforeAll: use it inside a test');
+    return context;
+  };
 }
 
 /** Runs `body` inside validation and out-of-memory error scopes; any error, scoped or uncaptured, fails. */

@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
 import type { GpuContext } from '../src/backends/webgpu/context.js';
-import type { KernelTuning } from '../src/backends/webgpu/passes.js';
+import type { KernelTuning } from '../src/backends/webgpu/tuning.js';
 import {
   createWebGpuBackend,
   type WebGpuBackend,
@@ -202,11 +202,11 @@ describe('webgpu optimiser state and loss', () => {
           for (const clipNorm of [null, 1]) {
             backend.setOptimizer(settings(name, clipNorm), 'mse');
             backend.setTrainingData(data, BATCH);
-            backend.trainEpoch(run.rng.permutation(order), 0.01); // warm-up
+            await backend.trainEpoch(run.rng.permutation(order), 0.01); // warm-up
             await backend.readLosses();
             await backend.readOptimizerState();
             const before = backend.counters();
-            for (let e = 0; e < 3; e++) backend.trainEpoch(run.rng.permutation(order), 0.01, { evaluate: false });
+            for (let e = 0; e < 3; e++) await backend.trainEpoch(run.rng.permutation(order), 0.01, { evaluate: false });
             const after = backend.counters();
             const key = `${name}${clipNorm === null ? '' : ' clipped'}`;
             perStep[key] = backend.dispatchesPerStep();
@@ -238,7 +238,7 @@ describe('webgpu optimiser state and loss', () => {
       backend.setOptimizer(adam, 'sse');
       backend.setTrainingData(run.prepared.train, BATCH);
       const order = new Uint32Array(run.prepared.train.count);
-      for (let e = 0; e < 2; e++) backend.trainEpoch(run.rng.permutation(order), 0.01);
+      for (let e = 0; e < 2; e++) await backend.trainEpoch(run.rng.permutation(order), 0.01);
       await backend.readLosses();
       const state = await backend.readOptimizerState();
       const params = await backend.readParams();
@@ -278,7 +278,7 @@ describe('webgpu optimiser state and loss', () => {
     await withGpu({}, async (backend, run) => {
       backend.setOptimizer(settings('adam', null), 'mse');
       backend.setTrainingData(run.prepared.train, BATCH);
-      backend.trainEpoch(run.rng.permutation(new Uint32Array(run.prepared.train.count)), 0.01);
+      await backend.trainEpoch(run.rng.permutation(new Uint32Array(run.prepared.train.count)), 0.01);
       await backend.readLosses();
       const params = await backend.readParams();
       const state = await backend.readOptimizerState();

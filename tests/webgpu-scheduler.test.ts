@@ -55,14 +55,14 @@ describe('webgpu scheduler at the seed defaults', () => {
 
         const order = new Uint32Array(data.count);
         run.rng.permutation(order);
-        backend.trainEpoch(order, 0.01); // warm-up: pipelines are already built, this proves it
+        await backend.trainEpoch(order, 0.01); // warm-up: pipelines are already built, this proves it
         await backend.readLosses();
 
         const before = backend.counters();
         const epochs = 3;
         for (let e = 0; e < epochs; e++) {
           run.rng.permutation(order);
-          backend.trainEpoch(order, 0.01);
+          await backend.trainEpoch(order, 0.01);
         }
         const queued = backend.counters();
         expect(queued.submits - before.submits).toBe(epochs);
@@ -73,7 +73,7 @@ describe('webgpu scheduler at the seed defaults', () => {
         expect(errorPass).toBeGreaterThanOrEqual(3);
         expect(errorPass).toBeLessThanOrEqual(T + 2);
 
-        const losses = await backend.readLosses();
+        const losses = (await backend.readLosses()).train;
         expect(losses).toHaveLength(epochs);
         expect(losses.every((loss) => Number.isFinite(loss) && loss > 0)).toBe(true);
         const read = backend.counters();
@@ -90,8 +90,8 @@ describe('webgpu scheduler at the seed defaults', () => {
 
         // An epoch without the error queues none (benchmarks time the steps alone).
         const unevaluated = backend.counters();
-        backend.trainEpoch(order, 0.01, { evaluate: false });
-        expect(await backend.readLosses()).toEqual([]);
+        await backend.trainEpoch(order, 0.01, { evaluate: false });
+        expect((await backend.readLosses()).train).toEqual([]);
         expect(backend.counters().dispatches - unevaluated.dispatches).toBe(steps * (perStep ?? 0));
       });
     });
@@ -122,8 +122,8 @@ describe('webgpu scheduler at the seed defaults', () => {
         backend.setTrainingData(run.prepared.train, 4);
         const order = new Uint32Array(run.prepared.train.count);
         const before = backend.counters();
-        for (let e = 0; e < 300; e++) backend.trainEpoch(run.rng.permutation(order), 0.01);
-        const losses = await backend.readLosses();
+        for (let e = 0; e < 300; e++) await backend.trainEpoch(run.rng.permutation(order), 0.01);
+        const losses = (await backend.readLosses()).train;
         const after = backend.counters();
         expect(losses).toHaveLength(300);
         expect(losses.every(Number.isFinite)).toBe(true);

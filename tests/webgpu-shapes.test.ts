@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GradientResult } from '../src/backends/backend.js';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
 import type { GpuContext } from '../src/backends/webgpu/context.js';
-import type { KernelTuning } from '../src/backends/webgpu/passes.js';
+import type { KernelTuning } from '../src/backends/webgpu/tuning.js';
 import { createWebGpuBackend, type Schedule } from '../src/backends/webgpu/webgpuBackend.js';
 import { Rng } from '../src/data/rng.js';
 import { initParams } from '../src/model/init.js';

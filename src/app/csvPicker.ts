@@ -1,11 +1,12 @@
-// The user's CSV on the page: a file picker and a drop box, parsed with parseCsv in pieces (the page
-// stays responsive, a progress bar moves), then a choice of value columns as inputs and outputs and
+// The user's CSV on the page: a file picker and a drop box, parsed with parseCsv in a Web Worker
+// (csvWorker.ts: the page stays responsive whatever the file, a progress bar moves), then a choice of value columns as inputs and outputs and
 // of the date column. A file that cannot be read gets its message beside the control and the file
 // in use before it stays in use. Column names are the file's text: they go in through textContent
 // only, never as markup.
 
-import { type CsvTable, parseCsv } from '../data/csv.js';
+import type { CsvOptions, CsvTable } from '../data/csv.js';
 import { InputError } from '../model/errors.js';
+import type { CsvParseReply, CsvParseRequest } from './csvWorker.js';
 import type { CsvChoice } from './dataView.js';
 import { byId, el, setText } from './dom.js';
 import type { LinkColumns } from './link.js';
@@ -145,15 +146,18 @@ export class CsvPicker {
         );
       }
       const chosenDate = date !== undefined ? date : this.pending.date;
-      const table = await parseCsv(file, {
-        field: file.name,
-        missing: this.missing(),
-        ...(chosenDate !== undefined ? { dateColumn: chosenDate } : {}),
-        signal: parsing.signal,
-        onProgress: (fraction) => {
+      const table = await parseInWorker(
+        file,
+        {
+          field: file.name,
+          missing: this.missing(),
+          ...(chosenDate !== undefined ? { dateColumn: chosenDate } : {}),
+        },
+        parsing.signal,
+        (fraction) => {
           this.progress.value = fraction;
         },
-      });
+      );
       if (this.parsing !== parsing) return;
       const previous = this.loaded;
       const kept = (names: string[] | undefined) => names?.filter((name) => table.columns.includes(name)) ?? [];
@@ -260,6 +264,48 @@ export class CsvPicker {
   private changed(): void {
     for (const listener of this.listeners) listener();
   }
+}
+
+/**
+ * Parses `file` in a worker of its own, ended when the answer comes or `signal` aborts; a failure
+ * comes back as an InputError when it names a field, as the parser threw it.
+ */
+function parseInWorker(
+  file: File,
+  options: CsvOptions,
+  signal: AbortSignal,
+  onProgress: (fraction: number) => void,
+): Promise<CsvTable> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./csvWorker.ts', import.meta.url), { type: 'module', name: 'csv-parse' });
+    const end = () => {
+      worker.terminate();
+      signal.removeEventListener('abort', aborted);
+    };
+    const aborted = () => {
+      end();
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', aborted);
+    worker.onmessage = (event: MessageEvent<CsvParseReply>) => {
+      const reply = event.data;
+      if (reply.type === 'progress') {
+        onProgress(reply.fraction);
+        return;
+      }
+      end();
+      if (reply.type === 'table') resolve(reply.table);
+      else {
+        const { field, message } = reply.failure;
+        reject(field === null ? new Error(message) : new InputError(field, message));
+      }
+    };
+    worker.onerror = (event) => {
+      end();
+      reject(new Error(event.message || 'the CSV reader stopped'));
+    };
+    worker.postMessage({ file, options } satisfies CsvParseRequest);
+  });
 }
 
 const DELIMITER_NAME = { ',': 'commas', ';': 'semicolons', '\t': 'tabs' } as const;

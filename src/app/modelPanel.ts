@@ -5,6 +5,7 @@
 // A bad file is explained beside the control; whatever was loaded or trained before stays.
 
 import { type DataFingerprint, fingerprintTable, sameFingerprint } from '../data/fingerprint.js';
+import { decodeTextFile } from '../data/textFile.js';
 import { InputError } from '../model/errors.js';
 import type { ModelConfig } from '../model/layout.js';
 import { type Model, parseJson, readModelFile, toModelFile } from '../model/modelFile.js';
@@ -126,7 +127,16 @@ export class ModelPanel {
       setText(this.error, '');
       deps.onForgotten();
     });
-    this.downloadButton.addEventListener('click', () => this.download());
+    this.downloadButton.addEventListener('click', () => {
+      setText(this.error, '');
+      try {
+        this.download();
+      } catch (err) {
+        // A weight beyond float32's range: no file is offered that could not be loaded again.
+        if (!(err instanceof InputError)) throw err;
+        setText(this.error, `The model was not downloaded: ${sentence(`${err.field} ${messageOf(err)}`)}`);
+      }
+    });
     this.forecastButton.addEventListener('click', () => deps.forecast());
   }
 
@@ -178,7 +188,8 @@ export class ModelPanel {
           `is ${(file.size / 2 ** 20).toFixed(1)} MiB; model files up to 256 MiB can be loaded`,
         );
       }
-      const model = readModelFile(parseJson(await file.text(), file.name));
+      const text = decodeTextFile(new Uint8Array(await file.arrayBuffer()), file.name);
+      const model = readModelFile(parseJson(text, file.name));
       this.loaded = { model, name: file.name };
     } catch (err) {
       // Whatever was loaded or trained before stays as it was.

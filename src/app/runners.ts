@@ -7,10 +7,9 @@
 // Every worker and every WebGPU backend made here is counted while it lives (liveResources), so the
 // page, and the tests through it, can see that stop and reset leave nothing running.
 
-import type { Backend, BackendName } from '../backends/backend.js';
+import { type Backend, type BackendName, GpuFailure } from '../backends/backend.js';
 import type { BenchOptions, BenchResult, SweepSpec } from '../bench/bench.js';
 import { runSweep } from '../bench/bench.js';
-import { InputError } from '../model/errors.js';
 import { startRun } from '../train/run.js';
 import { describeFailure } from './failure.js';
 import type { GpuAccess } from './gpu.js';
@@ -84,10 +83,11 @@ async function openGpuBackend(gpu: GpuAccess, layout: Parameters<GpuAccess['crea
   const dispose = backend.dispose.bind(backend);
   let disposed = false;
   backend.dispose = () => {
-    if (disposed) return;
-    disposed = true;
-    dispose();
-    countLive('gpuBackends', -1);
+    if (!disposed) {
+      disposed = true;
+      countLive('gpuBackends', -1);
+    }
+    return dispose();
   };
   return backend;
 }
@@ -151,7 +151,7 @@ export function startCpuRun(
 /**
  * A run on the page's WebGPU device, which goes on in a CPU worker when the GPU fails (the device is
  * lost, a read-back is cut short): from the last report's weights and generator, paused if it was.
- * Bad input (an InputError) is no GPU failure: it ends the run with its message.
+ * Only a GpuFailure falls back; anything else (bad input, a bug) ends the run with its message.
  */
 export function startGpuRun(request: RunRequest, gpu: GpuAccess, events: RunEvents): TrainingRun {
   let phase: 'gpu' | 'cpu' | 'over' = 'gpu';
@@ -171,8 +171,8 @@ export function startGpuRun(request: RunRequest, gpu: GpuAccess, events: RunEven
     cpu = startCpuRun(request, events, { resume: last, paused });
   };
 
+  let backend: Backend | null = null;
   const train = async () => {
-    let backend: Backend | null = null;
     try {
       const run = startRun(request.run, request.model);
       backend = await openGpuBackend(gpu, run.layout);
@@ -189,7 +189,7 @@ export function startGpuRun(request: RunRequest, gpu: GpuAccess, events: RunEven
       }
     } catch (err) {
       if (phase !== 'gpu') return;
-      if (err instanceof InputError) {
+      if (!(err instanceof GpuFailure)) {
         phase = 'over';
         events.onFailed(describeFailure(err));
       } else {
@@ -199,7 +199,7 @@ export function startGpuRun(request: RunRequest, gpu: GpuAccess, events: RunEven
         fallBack(`WebGPU failed: ${describeFailure(err).message}`);
       }
     } finally {
-      backend?.dispose();
+      void backend?.dispose();
     }
   };
   void gpu.lost.then((reason) => fallBack(`the GPU device was lost (${reason.replace(/\.$/, '')})`));
@@ -222,6 +222,8 @@ export function startGpuRun(request: RunRequest, gpu: GpuAccess, events: RunEven
     stop: () => {
       phase = 'over';
       control.stop();
+      // Ends the GPU's work between two slices of an epoch, not at the next report.
+      void backend?.dispose();
       cpu?.stop();
     },
     fallBack,

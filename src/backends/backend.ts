@@ -1,6 +1,6 @@
-// What every backend (cpu, webgpu) offers the trainer, the CLI and the app. The math is the seed's
-// (see src/backends/cpu/lstm.ts for the readable reference); all tensors use the flat parameter layout
-// of src/model/layout.ts.
+// What every backend (cpu, webgpu) offers the trainer, the CLI and the app, and the checks of their
+// arguments that both share. docs/ARCHITECTURE.md ("The Backend contract") says how the methods fit
+// together; every tensor uses the flat parameter layout of src/model/layout.ts.
 //
 // Legend: B = batch, N = samples, T = window, I = inputSize, O = outputSize, P = parameter count.
 
@@ -12,7 +12,7 @@ import type { LossName, OptimizerSettings, OptimizerState } from '../model/optim
 export type BackendName = 'cpu' | 'webgpu';
 
 export interface GradientResult {
-  /** The chosen loss over the batch: the seed's 0.5 * sum of (y - t)^2 by default, or the mean ('mse'). */
+  /** The chosen loss over the batch: the blog's 0.5 * sum of (y - t)^2 by default, or the mean ('mse'). */
   loss: number;
   /** (B, O) outputs */
   y: Float32Array;
@@ -20,7 +20,20 @@ export interface GradientResult {
   grads: Float32Array;
 }
 
-/** Work counters of a GPU backend (null on the CPU). */
+/** What readLosses() hands back: the errors of the epochs that queued one since the last call. */
+export interface EpochLosses {
+  /** The error over all training samples after each such epoch, oldest first. */
+  train: number[];
+  /** The error over the validation samples after the same epochs; empty without a validation set. */
+  validation: number[];
+}
+
+export interface EpochOptions {
+  /** Compute the error over all samples after the epoch (default true). */
+  evaluate?: boolean;
+}
+
+/** Work counters of a GPU backend. */
 export interface GpuCounters {
   dispatches: number;
   submits: number;
@@ -48,17 +61,36 @@ export interface KernelTimes {
   update: number;
 }
 
-export interface EpochOptions {
-  /** Compute the error over all samples after the epoch (default true). */
-  evaluate?: boolean;
+/** What only a GPU backend has: its adapter, its work counters, calibration and kernel profiling. */
+export interface GpuFacet {
+  readonly adapter: AdapterDescription;
+  counters(): GpuCounters;
+  /** Dispatches per minibatch step of the current schedule and optimizer; null before setTrainingData. */
+  dispatchesPerStep(): number | null;
+  /**
+   * Measures the backend's alternative schedules on the training data just set and keeps the fastest
+   * (the WebGPU backend's stepwise or persistent recurrence). The parameters are unchanged.
+   */
+  calibrate(): Promise<unknown>;
+  /**
+   * Runs up to `steps` minibatch steps of the training data just set with the GPU timing each kernel
+   * group, and returns the mean per step; null where the device cannot time (no 'timestamp-query').
+   * The parameters and the optimizer's state are left as they were.
+   */
+  profileSteps(steps: number): Promise<KernelTimes | null>;
 }
 
+/**
+ * A model's training and inference on one device. Every method is required. Await trainEpoch before
+ * the next call that changes the backend (a setter or trainEpoch; those throw otherwise); reads wait
+ * for it. A call after dispose() throws (or rejects with) a DisposedError.
+ */
 export interface Backend {
   readonly name: BackendName;
   readonly config: ModelConfig;
   readonly layout: ParamLayout;
-  /** Null on the CPU. */
-  readonly adapter: AdapterDescription | null;
+  /** The GPU-only side; null on the CPU. */
+  readonly gpu: GpuFacet | null;
 
   /** Replaces every parameter. (P) */
   setParams(params: Float32Array): void;
@@ -73,74 +105,114 @@ export interface Backend {
   /** Makes `data` the training set (on the GPU it stays resident) for minibatches of `batchSize`. */
   setTrainingData(data: Dataset, batchSize: number): void;
   /**
-   * Queues one epoch: floor(N / B) minibatches taken from `order` (a permutation of the samples),
-   * an optimiser update after each (SGD unless setOptimizer chose another), then the error over all
-   * samples with the chosen loss (the seed's 0.5 * sum of squares by default)
-   * unless `options.evaluate` is false (benchmarks time the steps alone; no error is queued then).
+   * Makes `data` (windows of the model's shape) the validation set, or removes it (null). From then on
+   * every epoch that queues an error also queues the error over the validation samples with the same
+   * loss, in the same work (on the GPU: no extra submit or readback). Independent of setTrainingData.
    */
-  trainEpoch(order: Uint32Array, learningRate: number, options?: EpochOptions): void;
-  /** The errors of the epochs queued since the last call, oldest first. */
-  readLosses(): Promise<number[]>;
+  setValidationData(data: Dataset | null): void;
+  /**
+   * Queues one epoch: floor(N / B) minibatches taken from `order` (a permutation of the samples), an
+   * update by the chosen optimizer after each, then the error over all samples (and the validation
+   * samples) unless `options.evaluate` is false. Resolves once the epoch is handed to the device; the
+   * WebGPU backend hands a costly epoch over in slices and waits between them, so little work is ever
+   * in flight (see docs/ARCHITECTURE.md), and a cheap one at once.
+   */
+  trainEpoch(order: Uint32Array, learningRate: number, options?: EpochOptions): Promise<void>;
+  /** The errors of the epochs queued since the last call (waits for them). */
+  readLosses(): Promise<EpochLosses>;
 
   /**
-   * Optional: makes `data` (windows of the same shape as the training data) the validation set, or
-   * removes it (null). On the GPU it is uploaded here, once, after a check against the device limits.
-   * From then on every epoch that queues an error also queues the error over the validation samples
-   * (the same loss), computed after the epoch's updates in the same work as the training error: no
-   * extra submit or readback. Independent of setTrainingData (it stays when the training data changes).
+   * Chooses the optimizer and the loss (src/model/optimizer.ts is the reference) and resets the
+   * optimizer's state; the parameters stay. Until called: SGD and the blog's loss ('sse'). The loss
+   * applies to training updates, the per-epoch error and gradients().
    */
-  setValidationData?(data: Dataset | null): void;
-  /**
-   * Optional: the validation errors that came back with the last readLosses(), oldest first, one per
-   * epoch that queued an error while a validation set was given (so, in a run that keeps one, as many
-   * as readLosses() returned). Each call hands them over once: a second call returns [].
-   */
-  takeValidationLosses?(): number[];
+  setOptimizer(settings: OptimizerSettings, loss: LossName): void;
+  /** The optimizer's state after every epoch queued so far (for saving, and for going on elsewhere). */
+  readOptimizerState(): Promise<OptimizerState>;
+  /** Restores a state read from this or another backend (same optimizer and parameter count). */
+  setOptimizerState(state: OptimizerState): void;
 
+  /** Resolves when all work queued so far is complete (the CPU's is done when its calls return). */
+  finish(): Promise<void>;
   /**
-   * Chooses the optimiser and the loss (src/model/optimizer.ts is the reference) and resets the
-   * optimiser's state. Until called: SGD and the seed's loss ('sse'). The loss applies to training
-   * updates, the per-epoch error and gradients().
+   * Ends the backend and frees its memory. Work not yet handed to the device is dropped; the promise
+   * resolves when the device has finished what it was handed (at most about one slice of an epoch)
+   * and never rejects. A second call does nothing more and resolves alike; any other call afterwards
+   * throws a DisposedError; `name`, `config` and `layout` stay readable.
    */
-  setOptimizer?(settings: OptimizerSettings, loss: LossName): void;
-  /** The optimiser's state (for saving, and for going on on another backend). */
-  readOptimizerState?(): Promise<OptimizerState>;
-  /** Restores a state read from this or another backend (same optimiser and parameter count). */
-  setOptimizerState?(state: OptimizerState): void;
+  dispose(): Promise<void>;
+}
 
-  /**
-   * Optional: measures the backend's alternative schedules on the training data just set and keeps the
-   * fastest (the WebGPU backend's stepwise or persistent recurrence). The parameters are unchanged.
-   */
-  calibrate?(): Promise<unknown>;
+/** A backend was used after dispose(): a programming error, or work cut short by a stop. */
+export class DisposedError extends Error {
+  constructor(backend: BackendName) {
+    super(`the ${backend} backend was disposed`);
+    this.name = 'DisposedError';
+  }
+}
 
-  /**
-   * Optional: runs up to `steps` minibatch steps of the training data just set with the GPU timing each
-   * kernel group, and returns the mean per step; null where the device cannot time (no
-   * 'timestamp-query'). The parameters and the optimiser's state are left as they were.
-   */
-  profileSteps?(steps: number): Promise<KernelTimes | null>;
+/** The GPU failed (device lost, out of memory, a validation error): the weights last read back are still good. */
+export class GpuFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GpuFailure';
+  }
+}
 
-  /**
-   * Resolves when all work queued so far is complete (the CPU's is done when its calls return).
-   * readLosses() waits only for the epochs that queued an error; timing code waits here.
-   */
-  finish?(): Promise<void>;
-  /** Null on the CPU. */
-  counters(): GpuCounters | null;
-  /** Minibatch updates per dispatch count, for reporting (null on the CPU). */
-  dispatchesPerStep(): number | null;
-  dispose(): void;
+/** Throws InputError('params') unless `params` holds one value for each of the layout's parameters. */
+export function checkParams(params: Float32Array, layout: ParamLayout): void {
+  if (params.length !== layout.size) {
+    throw new InputError('params', `expected ${layout.size} values for this model, got ${params.length}`);
+  }
+}
+
+/** Throws InputError(field) when the windows of `data` do not fit the model. */
+export function checkWindowsFit(data: Dataset, config: ModelConfig, field: string): void {
+  const { window: T, inputSize: I, outputSize: O } = config;
+  if (data.window !== T || data.inputSize !== I || data.outputSize !== O) {
+    throw new InputError(
+      field,
+      `windows of ${data.window} steps, ${data.inputSize} inputs and ${data.outputSize} outputs do not fit a model of window ${T}, inputSize ${I}, outputSize ${O}`,
+    );
+  }
+}
+
+/** Throws InputError for training data that does not fit the model, or a batch outside 1..N. */
+export function checkTrainingData(data: Dataset, batchSize: number, config: ModelConfig): void {
+  checkWindowsFit(data, config, 'data');
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > data.count) {
+    throw new InputError(
+      'batch',
+      `expected a whole number from 1 to the number of samples (${data.count}), got ${batchSize}`,
+    );
+  }
 }
 
 /** Throws InputError('validation') when `data` is empty or its windows do not fit the model. */
 export function checkValidationData(data: Dataset, config: ModelConfig): void {
   if (!(data.count >= 1)) throw new InputError('validation', `expected at least 1 sample, got ${data.count}`);
+  checkWindowsFit(data, config, 'validation');
+}
+
+/**
+ * Throws InputError when `rows` (named `field`) is not a whole number of at least 1, or when x (rows,
+ * T, I) or t (rows, O) holds fewer values than that: the arguments of gradients() and predict().
+ */
+export function checkRows(
+  field: string,
+  rows: number,
+  config: ModelConfig,
+  x: Float32Array,
+  t: Float32Array | null,
+): void {
   const { window: T, inputSize: I, outputSize: O } = config;
-  if (data.window !== T || data.inputSize !== I || data.outputSize !== O) {
-    throw new InputError(
-      'validation',
-      `windows of ${data.window} steps, ${data.inputSize} inputs and ${data.outputSize} outputs do not fit a model of window ${T}, inputSize ${I}, outputSize ${O}`,
-    );
+  if (!Number.isInteger(rows) || rows < 1) {
+    throw new InputError(field, `expected a whole number of at least 1, got ${rows}`);
+  }
+  if (x.length < rows * T * I) {
+    throw new InputError('x', `expected ${rows * T * I} values (${rows} windows), got ${x.length}`);
+  }
+  if (t !== null && t.length < rows * O) {
+    throw new InputError('t', `expected ${rows * O} values (${rows} targets), got ${t.length}`);
   }
 }

@@ -1,16 +1,8 @@
 // The GPU-versus-CPU benchmark: training steps (forward, backward through time, update) per second
 // over a sweep of hidden sizes and batch sizes at a fixed window, for any backend. Shared by the CLI
-// (`bench`) and the app's Benchmark view.
-//
-// Method, per case: open the backend (pipeline creation and shader compilation timed as `setupMs`,
-// excluded from the rates), one warm-up repetition (timed as `warmupMs`, excluded), then
-// `repetitions` timed repetitions of `steps` minibatch updates each. A repetition's clock stops only
-// when its work is complete (`finish()`: the GPU queue is done). No per-epoch error is computed
-// inside timed repetitions. Rates come from the median repetition; the spread is
-// the fastest and slowest. After them, a backend that can time its kernels on the GPU (WebGPU with
-// 'timestamp-query') profiles up to `steps` more steps, outside the timed repetitions, for the split
-// per kernel group (`kernelMs`). On SwiftShader those timestamps are the CPU's clock around its
-// emulation, not a GPU's.
+// (`bench`) and the app's Benchmark view. The method (setup and warm-up apart, timed repetitions that
+// end when the work is complete, the median and the spread, the per-kernel split) is BENCH_METHOD
+// below and the README's "Method".
 
 import Papa from 'papaparse';
 import type { AdapterDescription, Backend, BackendName, KernelTimes } from '../backends/backend.js';
@@ -128,24 +120,24 @@ export async function benchCase(
     const setupMs = now() - setupStart;
 
     const warmStart = now();
-    backend.trainEpoch(order, learningRate, { evaluate: false });
+    await backend.trainEpoch(order, learningRate, { evaluate: false });
     await backend.readLosses();
-    await backend.finish?.();
+    await backend.finish();
     const warmupMs = now() - warmStart;
-    const countersBefore = backend.counters();
+    const countersBefore = backend.gpu?.counters() ?? null;
 
     const times: number[] = [];
     const budgetStart = now();
     for (let r = 0; r < options.repetitions; r++) {
       const start = now();
-      backend.trainEpoch(order, learningRate, { evaluate: false });
+      await backend.trainEpoch(order, learningRate, { evaluate: false });
       await backend.readLosses();
-      await backend.finish?.(); // no error was queued, so this is what waits for the GPU
+      await backend.finish(); // no error was queued, so this is what waits for the GPU
       times.push((now() - start) / options.steps);
       if (r >= 2 && (now() - budgetStart) / 1000 > options.budgetSeconds) break;
     }
-    const countersAfter = backend.counters();
-    const kernelMs = (await backend.profileSteps?.(options.steps)) ?? null;
+    const countersAfter = backend.gpu?.counters() ?? null;
+    const kernelMs = (await backend.gpu?.profileSteps(options.steps)) ?? null;
     times.sort((a, b) => a - b);
     const msPerStep = median(times);
     const dispatchesPerStep =
@@ -174,7 +166,7 @@ export async function benchCase(
     }
     throw err;
   } finally {
-    backend?.dispose();
+    await backend?.dispose();
   }
 }
 

@@ -2,7 +2,9 @@
 // {"loss", "y", "grads"} with grads in the model file's nested layout.
 
 import { readBatchFile } from '../data/dataset.js';
+import { InputError } from '../model/errors.js';
 import { parseJson, toNested } from '../model/modelFile.js';
+import { checkFloat32Tree } from '../model/validate.js';
 import { openBackend } from './backends.js';
 import { BATCH_FILE, CLI_SETTINGS, commandOptions } from './commands.js';
 import { readModelOption, readTextFile } from './files.js';
@@ -22,7 +24,12 @@ export async function gradientsCommand(argv: string[], log: (line: string) => vo
     const result = await backend.gradients(batch.x, batch.t, batch.count);
     const O = model.config.outputSize;
     const y = Array.from({ length: batch.count }, (_, b) => Array.from(result.y.subarray(b * O, (b + 1) * O)));
-    process.stdout.write(`${JSON.stringify({ loss: result.loss, y, grads: toNested(model.layout, result.grads) })}\n`);
+    const output = { loss: result.loss, y, grads: toNested(model.layout, result.grads) };
+    // JSON has no Infinity or NaN (it would print null): say which value overflowed instead.
+    const overflowed = "JSON cannot hold it; the model's weights are too large for this batch";
+    if (!Number.isFinite(output.loss)) throw new InputError('loss', `is ${output.loss}; ${overflowed}`);
+    checkFloat32Tree({ y: output.y, grads: output.grads }, '', overflowed);
+    process.stdout.write(`${JSON.stringify(output)}\n`);
   } finally {
     close();
   }

@@ -1,6 +1,8 @@
 // The command-line tool: `npm run cli -- <command> [options]`. Commands: train, predict, gradients, bench, help
 // (generated from commands.ts).
-// A mistake the user can fix (bad option, bad file) prints one line on stderr and exits with 2.
+// A mistake the user can fix (bad option, bad file) prints one line on stderr and exits with 2, as
+// does output that cannot be written (a full disk); a reader that stops early (`| head -1`) ends the
+// program quietly with 141, as SIGPIPE would.
 
 import { InputError } from '../model/errors.js';
 import { benchCommand } from './bench.js';
@@ -8,6 +10,32 @@ import { helpText, unknownCommand } from './commands.js';
 import { gradientsCommand } from './gradients.js';
 import { predictCommand } from './predict.js';
 import { trainCommand } from './train.js';
+
+/** Exit status when stdout's reader went away: 128 + SIGPIPE, what a shell reports for `yes | head -1`. */
+export const EXIT_CLOSED_PIPE = 141;
+
+/** RangeErrors that mean an allocation failed, not a bug. */
+const ALLOCATION_FAILED =
+  /allocation failed|Invalid typed array length|Invalid array buffer length|Invalid array length/i;
+
+/** A failed write to stdout or stderr: a reader that went away ends quietly, anything else in one line. */
+function outputFailed(name: 'stdout' | 'stderr', err: NodeJS.ErrnoException): never {
+  if (err.code === 'EPIPE') process.exit(EXIT_CLOSED_PIPE);
+  if (name === 'stdout') process.stderr.write(`error: cannot write to stdout (${err.code ?? err.message})\n`);
+  process.exit(2);
+}
+
+process.stdout.on('error', (err) => outputFailed('stdout', err));
+process.stderr.on('error', (err) => outputFailed('stderr', err));
+
+/**
+ * Writes to stdout and checks at once: the stream's 'error' event waits for the event loop, which a
+ * long training on the CPU does not visit between reports.
+ */
+function writeOut(text: string): void {
+  process.stdout.write(text);
+  if (process.stdout.errored) outputFailed('stdout', process.stdout.errored);
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -17,16 +45,16 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'train':
-      await trainCommand(rest, (line) => console.log(line));
+      await trainCommand(rest, (line) => writeOut(`${line}\n`));
       return typeof process.exitCode === 'number' ? process.exitCode : 0;
     case 'gradients':
       await gradientsCommand(rest, (line) => console.error(line));
       return 0;
     case 'predict':
-      await predictCommand(rest, (text) => process.stdout.write(text));
+      await predictCommand(rest, writeOut);
       return 0;
     case 'bench':
-      await benchCommand(rest, (line) => console.log(line));
+      await benchCommand(rest, (line) => writeOut(`${line}\n`));
       return 0;
     case 'help':
     case '--help':
@@ -48,6 +76,9 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof InputError) {
       console.error(`error: ${err.message}`);
+      process.exitCode = 2;
+    } else if (err instanceof RangeError && ALLOCATION_FAILED.test(err.message)) {
+      console.error(`error: not enough memory for what was asked (${err.message})`);
       process.exitCode = 2;
     } else {
       console.error(err);

@@ -10,6 +10,7 @@ import { Rng } from '../data/rng.js';
 import { pathLevels, targetTransform, transformTable } from '../data/transform.js';
 import { selectColumns } from '../data/windows.js';
 import { InputError } from '../model/errors.js';
+import { isFloat32Finite } from '../model/validate.js';
 import { SETTINGS } from '../settings/training.js';
 import { freeRunForecast } from '../train/forecast.js';
 import { sourceTable } from '../train/run.js';
@@ -70,6 +71,16 @@ export async function predictCommand(argv: string[], write: (text: string) => vo
       Array.from({ length: steps }, (_, s) => predicted[s * O + o]),
     ),
   );
+  for (const [o, path] of paths.entries()) {
+    const overflow = path.findIndex((v) => !isFloat32Finite(v));
+    if (overflow >= 0) {
+      throw new InputError(
+        '--model',
+        `the forecast for ${JSON.stringify(outputs.columns[o])} at step ${overflow + 1} is ` +
+          `${Number(path[overflow].toPrecision(6))}, beyond float32's range: the model's weights or normalisation do not fit this data`,
+      );
+    }
+  }
   const rows = Array.from({ length: steps }, (_, s) => [String(s + 1), ...paths.map((path) => String(path[s]))]);
   write(`${Papa.unparse({ fields: ['step', ...outputs.columns], data: rows }, { newline: '\n' })}\n`);
 }

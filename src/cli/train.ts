@@ -3,7 +3,6 @@
 // model. Without --json it prints progress and a summary for a person; with --json, stdout is
 // exactly one JSON object (see README, "train --json").
 
-import { writeFileSync } from 'node:fs';
 import { CpuBackend } from '../backends/cpu/cpuBackend.js';
 import type { CsvTable } from '../data/csv.js';
 import { fingerprintTable } from '../data/fingerprint.js';
@@ -26,7 +25,7 @@ import { type Fallback, trainToEnd } from '../train/trainer.js';
 import { type BackendChoice, openBackend } from './backends.js';
 import { CLI_SETTINGS, commandOptions } from './commands.js';
 import { type DataOptions, type Fallbacks, fallbacks, readDataOptions } from './dataOptions.js';
-import { readModelOption } from './files.js';
+import { checkWritablePath, readModelOption, writeFileAtomic } from './files.js';
 import { option, optionValue, type ParsedOptions, parseOptions } from './options.js';
 
 /** Exit status when training stopped because the error became NaN or Infinity. */
@@ -125,6 +124,8 @@ export function runFor(s: Pick<TrainSettings, 'seed' | 'window' | 'hiddenSizes' 
 
 export async function trainCommand(argv: string[], log: (line: string) => void): Promise<void> {
   const s = readTrainSettings(argv);
+  // A save that cannot work is refused now, not after the whole run.
+  if (s.save !== undefined) checkWritablePath(s.save, '--save');
   const run = runFor(s);
   const { prepared } = run;
   const { train: data } = prepared;
@@ -223,7 +224,7 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
           rng: kept.rng.state(),
         },
       });
-      writeFileSync(s.save, `${JSON.stringify(toModelFile(model))}\n`);
+      writeFileAtomic(s.save, `${JSON.stringify(toModelFile(model))}\n`, '--save');
     }
     const finalValidation = result.validationLosses[result.validationLosses.length - 1];
     const peeked =
@@ -234,7 +235,7 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
       process.stdout.write(
         `${JSON.stringify({
           backend: result.backend.name,
-          adapter: backend.adapter,
+          adapter: backend.gpu?.adapter ?? null,
           fallback: result.switched,
           config: {
             ...run.config,
@@ -303,8 +304,8 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
           })),
           summary: `${evaluation.summary}${peeked}`,
           diverged: result.diverged,
-          gpu: backend.counters(),
-          dispatchesPerStep: backend.dispatchesPerStep(),
+          gpu: backend.gpu?.counters() ?? null,
+          dispatchesPerStep: backend.gpu?.dispatchesPerStep() ?? null,
         })}\n`,
       );
     } else {
@@ -324,10 +325,10 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
       }
       if (overfit !== null) log(`note: ${overfit.message}`);
       log(`${evaluation.summary}${peeked}`);
-      const counters = backend.counters();
+      const counters = backend.gpu?.counters() ?? null;
       if (counters !== null) {
         log(
-          `gpu: ${counters.dispatches} dispatches (${backend.dispatchesPerStep()?.toFixed(2)} per step), ` +
+          `gpu: ${counters.dispatches} dispatches (${backend.gpu?.dispatchesPerStep()?.toFixed(2)} per step), ` +
             `${counters.submits} submits, ${counters.readbacks} readbacks, ${counters.buffersCreated} buffers`,
         );
       }

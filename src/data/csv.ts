@@ -7,15 +7,21 @@
 // the same work synchronously for the CLI and small texts.
 //
 // Rows are numbered as a spreadsheet numbers them: 1-based, the header (if any) is row 1, blank
-// lines count. A byte-order mark is stripped; CRLF, LF and CR line ends are all fine. A value that is
-// empty, not a plain decimal number (NaN, Infinity, "1,234", "abc") or beyond float32's range is a
-// problem: with missing 'refuse' (the default) the first one stops the parse with a CsvError naming
-// its row and column; with 'drop' its row is skipped and reported in `dropped`.
+// lines count. A byte-order mark is stripped (UTF-16 is refused); CRLF, LF and CR line ends are all
+// fine. A value that is empty, not a plain decimal number (NaN, Infinity, "1,234", "abc"), longer
+// than MAX_CELL_CHARS or beyond float32's range is a problem: with missing 'refuse' (the default) the
+// first one stops the parse with a CsvError naming its row and column; with 'drop' its row is skipped
+// and reported in `dropped`. Numbers are recognised by one pass over the cell (isDecimal, no
+// backtracking), so a hostile cell costs time in proportion to its length, and at most
+// MAX_CELL_CHARS of it.
 //
 // Header cells are data: they become column names as plain strings and are never evaluated.
 
 import Papa from 'papaparse';
 import { describeValue, InputError } from '../model/errors.js';
+import { FLOAT32_MAX } from '../model/validate.js';
+import { isDecimal } from '../settings/number.js';
+import { decodeTextFile } from './textFile.js';
 import { type ColumnRef, type ColumnTable, columnIndex } from './windows.js';
 
 export const CSV_DELIMITERS = [',', ';', '\t'] as const;
@@ -90,15 +96,15 @@ export class CsvError extends InputError {
 }
 
 export const MAX_REPORTED_DROPS = 100;
+/** Longest value or date cell read, in characters: a number or a date needs a few dozen. */
+export const MAX_CELL_CHARS = 1000;
 const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 /** About 25 ms of parsing on a desktop: short enough that a page stays responsive. */
 const DEFAULT_CHUNK_SIZE = 512 * 1024;
 /** Characters and rows looked at to decide delimiter, header and column kinds. */
 const SAMPLE_CHARS = 64 * 1024;
 const SAMPLE_ROWS = 50;
-const FLOAT32_MAX = 3.4028234663852886e38;
 const DATE_NAME = /^(date|time|datetime|timestamp|day|week|month|year|period|ds)$/i;
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** Parses a whole CSV text synchronously (the CLI, small texts, a Web Worker). */
 export function parseCsvText(text: string, options: CsvOptions = {}): CsvTable {
@@ -125,7 +131,8 @@ export async function parseCsv(source: string | Blob, options: CsvStreamOptions 
   }
   const { signal, onProgress } = options;
   signal?.throwIfAborted();
-  const text = typeof source === 'string' ? source : await source.text();
+  const text =
+    typeof source === 'string' ? source : decodeTextFile(new Uint8Array(await source.arrayBuffer()), field, 'the file');
   const plan = planParse(text, options);
   const table = new TableBuilder(plan);
   const body = stripBom(text);
@@ -376,7 +383,9 @@ function isDateColumn(rows: string[][], c: number): boolean {
   for (const row of rows) {
     const cell = row[c];
     if (cell === undefined || cell === '') continue;
-    if (!/\d/.test(cell) || !/[-/: .]/.test(cell) || Number.isNaN(Date.parse(cell))) return false;
+    if (cell.length > MAX_CELL_CHARS || !/\d/.test(cell) || !/[-/: .]/.test(cell) || Number.isNaN(Date.parse(cell))) {
+      return false;
+    }
     dates++;
   }
   return dates > 0;
@@ -402,19 +411,22 @@ function isNumber(cell: string, decimalComma: boolean): boolean {
 
 /** The value of a trimmed cell, or NaN when it is not a plain finite decimal within float32's range. */
 function parseNumber(cell: string, decimalComma: boolean): number {
-  const text = decimalComma ? cell.replace(',', '.') : cell;
-  if (!NUMBER.test(text)) return Number.NaN;
-  const value = Number(text);
+  if (cell.length > MAX_CELL_CHARS || !isDecimal(cell, decimalComma ? ',' : '.')) return Number.NaN;
+  const value = Number(decimalComma ? cell.replace(',', '.') : cell);
   return Math.abs(value) <= FLOAT32_MAX ? value : Number.NaN;
 }
 
 function problemWith(cell: string, decimalComma: boolean): string {
   if (cell === '') return 'the value is missing';
+  if (cell.length > MAX_CELL_CHARS) return tooLong(cell);
   if (/^[+-]?(nan|inf|infinity)$/i.test(cell)) return `expected a finite number, got ${describeValue(cell)}`;
-  const text = decimalComma ? cell.replace(',', '.') : cell;
-  if (NUMBER.test(text)) return `${cell} is beyond the range of 32-bit floats (±3.4e38)`;
+  if (isDecimal(cell, decimalComma ? ',' : '.')) return `${cell} is beyond the range of 32-bit floats (±3.4e38)`;
   const hint = !decimalComma && /^[+-]?\d+,\d+$/.test(cell) ? ' (for a decimal comma choose decimal ",")' : '';
   return `expected a number, got ${describeValue(cell)}${hint}`;
+}
+
+function tooLong(cell: string): string {
+  return `the cell holds ${cell.length.toLocaleString('en-US')} characters; a value or date may have at most ${MAX_CELL_CHARS.toLocaleString('en-US')}`;
 }
 
 /** Appends rows into growing float64 columns, checking and counting as it goes. */
@@ -476,7 +488,7 @@ class TableBuilder {
     let date = '';
     if (plan.date >= 0) {
       date = cells[plan.date].trim();
-      if (date === '' && this.problem(plan.date, date)) return;
+      if ((date === '' || date.length > MAX_CELL_CHARS) && this.problem(plan.date, date)) return;
     }
     const at = this.rows;
     this.grow();
@@ -498,7 +510,8 @@ class TableBuilder {
   private problem(c: number, cell: string): true {
     const { plan } = this;
     const column = plan.allColumns[c];
-    const reason = c === plan.date ? 'the date is missing' : problemWith(cell, plan.decimalComma);
+    const reason =
+      c !== plan.date ? problemWith(cell, plan.decimalComma) : cell === '' ? 'the date is missing' : tooLong(cell);
     if (!plan.drop) throw new CsvError(plan.field, reason, this.record, column);
     this.dropRow({ row: this.record, column, value: cell.slice(0, 40), reason });
     return true;

@@ -7,7 +7,8 @@
 
 import { describeValue, InputError } from '../model/errors.js';
 import type { ModelConfig } from '../model/layout.js';
-import { field, isRecord, readTensor } from '../model/validate.js';
+import { allocateFloat32, checkShape, field, isRecord, readTensor } from '../model/validate.js';
+import { MAX_DATASET_VALUES } from './windows.js';
 
 export interface Dataset {
   count: number;
@@ -30,12 +31,24 @@ export function readBatchFile(value: unknown, config: ModelConfig): Dataset {
   }
   const count = xs.length;
   const { window, inputSize, outputSize } = config;
-  const x = new Float32Array(count * window * inputSize);
-  const t = new Float32Array(count * outputSize);
+  // Sizes and shapes first, so a small file for a large model is refused before anything is allocated.
+  const values = count * window * inputSize;
+  if (values > MAX_DATASET_VALUES) {
+    throw new InputError(
+      'batch.x',
+      `${count} samples × ${window} steps × ${inputSize} inputs is ${values.toLocaleString('en')} values, ` +
+        `over the limit of ${MAX_DATASET_VALUES.toLocaleString('en')}`,
+    );
+  }
+  const ts = field(value, 't', 'batch');
+  checkShape(xs, [count, window, inputSize], 'batch.x');
+  checkShape(ts, [count, outputSize], 'batch.t');
+  const x = allocateFloat32(values, 'batch.x');
+  const t = allocateFloat32(count * outputSize, 'batch.t');
   readTensor(xs, [count, window, inputSize], 'batch.x', (p, v) => {
     x[p] = v;
   });
-  readTensor(field(value, 't', 'batch'), [count, outputSize], 'batch.t', (p, v) => {
+  readTensor(ts, [count, outputSize], 'batch.t', (p, v) => {
     t[p] = v;
   });
   return { count, window, inputSize, outputSize, x, t };

@@ -5,13 +5,15 @@
 //   z-score:  offset = mean,  scale = standard deviation (population) of the training rows
 //   min-max:  offset = min,   scale = max - min, so the training rows span [0, 1]
 //   none:     offset = 0,     scale = 1
-// A constant column (scale 0) gets scale 1: it normalises to 0 (z-score and min-max alike) instead
-// of dividing by zero, and the inverse still returns the constant.
+// A constant column (scale 0, or below float32's smallest normal number) gets scale 1: it normalises
+// to 0 (z-score and min-max alike) instead of dividing by zero, and the inverse still returns the
+// constant. Offsets and scales, fitted or read, stay finite in float32 with offset ± scale too, so
+// the model file can hold them; normalised values that leave float32's range are refused.
 //
 // `Normalisation` is plain JSON (numbers, strings, arrays), the form the model file stores.
 
 import { describeValue, InputError } from '../model/errors.js';
-import { field, isRecord } from '../model/validate.js';
+import { FLOAT32_MAX, FLOAT32_MIN_NORMAL, field, float32Number, isFloat32Finite, isRecord } from '../model/validate.js';
 import { type ColumnRef, type ColumnTable, columnIndex, type RowRange } from './windows.js';
 
 export const NORMALISE_METHODS = ['z-score', 'min-max', 'none'] as const;
@@ -38,11 +40,19 @@ export function fitNormalisation(table: ColumnTable, method: NormaliseMethod, ro
   }
   const offset: number[] = [];
   const scale: number[] = [];
-  for (const column of table.values) {
+  table.values.forEach((column, c) => {
     const [o, s] = fitColumn(column.subarray(start, end), method);
+    const kept = s >= FLOAT32_MIN_NORMAL && Number.isFinite(s) ? s : 1;
+    const problem = columnProblem(o, kept);
+    if (problem !== null) {
+      throw new InputError(
+        'normalise',
+        `column ${describeValue(table.columns[c])} cannot be normalised with ${method}: ${problem}`,
+      );
+    }
     offset.push(o);
-    scale.push(s > 0 && Number.isFinite(s) ? s : 1);
-  }
+    scale.push(kept);
+  });
   return { method, columns: [...table.columns], offset, scale };
 }
 
@@ -70,22 +80,34 @@ function fitColumn(values: Float64Array, method: NormaliseMethod): [number, numb
 /** A new table with every column normalised; `norm` must have been fitted on a table with these columns. */
 export function normaliseTable(table: ColumnTable, norm: Normalisation): ColumnTable {
   checkColumns(table, norm);
-  const values = table.values.map((column, c) => {
-    const out = new Float64Array(column.length);
-    const o = norm.offset[c];
-    const s = norm.scale[c];
-    for (let r = 0; r < column.length; r++) out[r] = (column[r] - o) / s;
-    return out;
-  });
+  const values = table.values.map((column, c) => normaliseColumn(norm, c, column, 'normalise'));
   return { ...table, values };
+}
+
+/**
+ * (values - offset) / scale of column c into a new array; a result beyond float32's range (data far
+ * outside what the scale was fitted on) is an InputError on `field`, naming the row.
+ */
+function normaliseColumn(norm: Normalisation, c: number, values: ArrayLike<number>, field: string): Float64Array {
+  const out = new Float64Array(values.length);
+  const o = norm.offset[c];
+  const s = norm.scale[c];
+  for (let r = 0; r < values.length; r++) {
+    out[r] = (values[r] - o) / s;
+    if (!isFloat32Finite(out[r])) {
+      throw new InputError(
+        field,
+        `value ${values[r]} (data row ${r + 1} of column ${describeValue(norm.columns[c])}) normalises to ${Number(out[r].toPrecision(6))} ` +
+          `with offset ${o} and scale ${s}, beyond float32's range`,
+      );
+    }
+  }
+  return out;
 }
 
 /** Normalises values of one column (by name or index) into a new array. */
 export function normaliseValues(norm: Normalisation, column: ColumnRef, values: ArrayLike<number>): Float64Array {
-  const c = normalisedColumn(norm, column);
-  const out = new Float64Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = (values[i] - norm.offset[c]) / norm.scale[c];
-  return out;
+  return normaliseColumn(norm, normalisedColumn(norm, column), values, 'normalisation');
 }
 
 /** Maps normalised values of one column (a forecast, say) back to original units, into a new array. */
@@ -138,21 +160,44 @@ export function readNormalisation(value: unknown, path = 'normalisation'): Norma
     }
     return name;
   });
-  const numbers = (key: 'offset' | 'scale'): number[] => {
+  const numbers = (key: 'offset' | 'scale'): unknown[] => {
     const list = field(value, key, path);
     if (!Array.isArray(list) || list.length !== names.length) {
       throw new InputError(`${path}.${key}`, `expected ${names.length} numbers, got ${describeValue(list)}`);
     }
-    return list.map((v, c) => {
-      const ok = typeof v === 'number' && Number.isFinite(v) && (key === 'offset' || v > 0);
-      if (!ok) {
-        const valid = key === 'offset' ? 'a finite number' : 'a finite number greater than 0';
-        throw new InputError(`${path}.${key}[${c}]`, `expected ${valid}, got ${describeValue(v)}`);
-      }
-      return v as number;
-    });
+    return list;
   };
-  return { method: method as NormaliseMethod, columns: names, offset: numbers('offset'), scale: numbers('scale') };
+  const offset = numbers('offset').map((o, c) => float32Number(o, `${path}.offset[${c}]`));
+  const scale = numbers('scale').map((s, c) => {
+    if (!(isFloat32Finite(s) && s >= FLOAT32_MIN_NORMAL)) {
+      throw new InputError(
+        `${path}.scale[${c}]`,
+        `expected a number from ${FLOAT32_MIN_NORMAL} to ${FLOAT32_MAX} (normal and finite in float32), got ${describeValue(s)}`,
+      );
+    }
+    return s;
+  });
+  offset.forEach((o, c) => {
+    const problem = columnProblem(o, scale[c]);
+    if (problem !== null) throw new InputError(`${path}.offset[${c}]`, problem);
+  });
+  return { method: method as NormaliseMethod, columns: names, offset, scale };
+}
+
+/**
+ * Why offset and scale cannot serve a column, or null: both must be finite in float32, the scale a
+ * normal float32 (not 0 once rounded or flushed), and offset ± scale finite too, so that the values
+ * the training rows normalise to (within a few units of 0) map back to finite ones.
+ */
+function columnProblem(offset: number, scale: number): string | null {
+  if (!isFloat32Finite(offset)) return `the offset ${offset} is beyond float32's range`;
+  if (!(isFloat32Finite(scale) && scale >= FLOAT32_MIN_NORMAL)) {
+    return `the scale ${scale} is not a normal float32 number (${FLOAT32_MIN_NORMAL} to ${FLOAT32_MAX})`;
+  }
+  if (!isFloat32Finite(Math.abs(offset) + scale)) {
+    return `offset ${offset} ± scale ${scale} is beyond float32's range, so denormalised values would overflow`;
+  }
+  return null;
 }
 
 function normalisedColumn(norm: Normalisation, ref: ColumnRef): number {

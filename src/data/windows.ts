@@ -7,7 +7,7 @@
 //   dataset.t        (N, O)     the output columns at row start+n+T (the sample's target row)
 
 import { describeValue, InputError } from '../model/errors.js';
-import { LIMITS } from '../model/validate.js';
+import { allocateFloat32, LIMITS } from '../model/validate.js';
 import type { Dataset } from './dataset.js';
 
 /** Columns of equal length in time order; values in float64 so that statistics stay exact. */
@@ -107,8 +107,8 @@ export function windowTable(table: ColumnTable, options: WindowOptions): Dataset
         `limit of ${MAX_DATASET_VALUES}; use a shorter window, fewer rows or fewer input columns`,
     );
   }
-  const x = new Float32Array(count * window * inputSize); // (N, T, I)
-  const t = new Float32Array(count * outputSize); // (N, O)
+  const x = allocateFloat32(count * window * inputSize, 'window'); // (N, T, I)
+  const t = allocateFloat32(count * outputSize, 'window'); // (N, O)
   const inputColumns = inputs.map((c) => table.values[c]);
   const outputColumns = outputs.map((c) => table.values[c]);
   for (let n = 0; n < count; n++) {

@@ -28,11 +28,3 @@ export function trainStepFlops(config: ModelConfig, batchSize: number): number {
   flops += 6 * B * layout.dense.inputSize * layout.dense.outputSize;
   return flops + 2 * layout.size;
 }
-
-/** FLOPs of a forward pass over `count` windows (the per-epoch error, predictions). */
-export function forwardFlops(config: ModelConfig, count: number): number {
-  const layout = paramLayout(config);
-  let flops = 0;
-  for (const { inputSize: I, hiddenSize: H } of layout.layers) flops += 2 * count * config.window * GATES * H * (I + H);
-  return flops + 2 * count * layout.dense.inputSize * layout.dense.outputSize;
-}

@@ -19,7 +19,16 @@ import {
   type SavedDataExtras,
   type SavedTraining,
 } from './savedSetup.js';
-import { checkParameterBudget, field, isRecord, readConfig, readTensor } from './validate.js';
+import {
+  allocateFloat32,
+  checkFloat32Tree,
+  checkParameterBudget,
+  checkShape,
+  field,
+  isRecord,
+  readConfig,
+  readTensor,
+} from './validate.js';
 
 export const MODEL_FORMAT = 'webgpu-lstm/model';
 /** The version written; every version up to it is read. */
@@ -102,10 +111,15 @@ export function toNested(layout: ParamLayout, flat: Float32Array | Float64Array)
   };
 }
 
-/** Reads nested parameters (the file's layout) into a flat array; `path` prefixes error fields. */
+/**
+ * Reads nested parameters (the file's layout) into a flat array; `path` prefixes error fields. Every
+ * tensor's shape is checked before the array is allocated, so a small file that claims a large model
+ * is refused without the memory being asked for.
+ */
 export function fromNested(layout: ParamLayout, value: Record<string, unknown>, path = ''): Float32Array {
   const at = (key: string) => (path ? `${path}.${key}` : key);
-  const flat = new Float32Array(layout.size);
+  // Each tensor: its value, shape, field, and where its row-major position p lands in the flat array.
+  const tensors: { value: unknown; shape: number[]; path: string; flatIndex: (p: number) => number }[] = [];
   const lstm = field(value, 'lstm', path);
   if (!Array.isArray(lstm) || lstm.length !== layout.layers.length) {
     throw new InputError(
@@ -120,32 +134,51 @@ export function fromNested(layout: ParamLayout, value: Record<string, unknown>, 
     const { inputSize: I, hiddenSize: H } = layer;
     const row = GATES * H;
     // [4][rows][H] row-major position p -> flat position base + k*4H + g*H + j
-    const gateWriter = (base: number, rows: number) => (p: number, x: number) => {
+    const gateIndex = (base: number, rows: number) => (p: number) => {
       const g = Math.floor(p / (rows * H));
       const k = Math.floor(p / H) % rows;
       const j = p % H;
-      flat[base + k * row + g * H + j] = x;
+      return base + k * row + g * H + j;
     };
-    readTensor(field(node, 'w', where), [GATES, I, H], `${where}.w`, gateWriter(layer.w, I));
-    readTensor(field(node, 'v', where), [GATES, H, H], `${where}.v`, gateWriter(layer.v, H));
-    readTensor(field(node, 'b', where), [GATES, H], `${where}.b`, (p, x) => {
-      flat[layer.b + p] = x;
-    });
+    tensors.push(
+      { value: field(node, 'w', where), shape: [GATES, I, H], path: `${where}.w`, flatIndex: gateIndex(layer.w, I) },
+      { value: field(node, 'v', where), shape: [GATES, H, H], path: `${where}.v`, flatIndex: gateIndex(layer.v, H) },
+      { value: field(node, 'b', where), shape: [GATES, H], path: `${where}.b`, flatIndex: (p) => layer.b + p },
+    );
   });
   const dense = field(value, 'dense', path);
   if (!isRecord(dense)) throw new InputError(at('dense'), `expected an object with w, b, got ${describeValue(dense)}`);
   const d = layout.dense;
-  readTensor(field(dense, 'w', at('dense')), [d.inputSize, d.outputSize], `${at('dense')}.w`, (p, x) => {
-    flat[d.w + p] = x;
-  });
-  readTensor(field(dense, 'b', at('dense')), [d.outputSize], `${at('dense')}.b`, (p, x) => {
-    flat[d.b + p] = x;
-  });
+  tensors.push(
+    {
+      value: field(dense, 'w', at('dense')),
+      shape: [d.inputSize, d.outputSize],
+      path: `${at('dense')}.w`,
+      flatIndex: (p) => d.w + p,
+    },
+    {
+      value: field(dense, 'b', at('dense')),
+      shape: [d.outputSize],
+      path: `${at('dense')}.b`,
+      flatIndex: (p) => d.b + p,
+    },
+  );
+  for (const tensor of tensors) checkShape(tensor.value, tensor.shape, tensor.path);
+  const flat = allocateFloat32(layout.size, 'config.hiddenSizes');
+  for (const { value: nested, shape, path: where, flatIndex } of tensors) {
+    readTensor(nested, shape, where, (p, x) => {
+      flat[flatIndex(p)] = x;
+    });
+  }
   return flat;
 }
 
+/**
+ * The model as the file holds it. Refuses (InputError naming the field) a model with a number that is
+ * not finite in float32: JSON would write it as null, and no reader could load the file.
+ */
 export function toModelFile(model: Model): ModelFile {
-  return {
+  const file: ModelFile = {
     format: MODEL_FORMAT,
     version: MODEL_VERSION,
     config: {
@@ -171,6 +204,8 @@ export function toModelFile(model: Model): ModelFile {
     ...(model.settings ? { settings: model.settings } : {}),
     ...(model.training ? { training: model.training } : {}),
   };
+  checkFloat32Tree(file, '', 'a model file cannot hold it, so the model is not saved');
+  return file;
 }
 
 /** Validates a parsed model file; throws InputError naming the first field that is wrong. */

@@ -13,7 +13,7 @@
 //              uses the same formula over all samples.
 
 import { describeValue, InputError } from './errors.js';
-import { isRecord } from './validate.js';
+import { isRecord, readTensor } from './validate.js';
 
 export const OPTIMIZERS = ['sgd', 'momentum', 'adam'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
@@ -156,12 +156,8 @@ export function readOptimizerState(value: unknown, paramCount: number, path = 'o
     throw new InputError(`${path}.slots`, `expected ${expected} numbers, got ${describeValue(slots)}`);
   }
   const out = new Float32Array(expected);
-  for (let i = 0; i < expected; i++) {
-    const x: unknown = slots[i];
-    if (typeof x !== 'number' || !Number.isFinite(x)) {
-      throw new InputError(`${path}.slots[${i}]`, `expected a finite number, got ${describeValue(x)}`);
-    }
+  readTensor(slots, [expected], `${path}.slots`, (i, x) => {
     out[i] = x;
-  }
+  });
   return { name: name as OptimizerName, step, slots: out };
 }

@@ -14,13 +14,16 @@ function skipDigits(text: string, i: number): number {
   return j;
 }
 
-/** Whether `text` is `[+-]digits[.digits][e[+-]digits]` (digits on at least one side of the point). */
-export function isDecimal(text: string): boolean {
+/**
+ * Whether `text` is `[+-]digits[.digits][e[+-]digits]` (digits on at least one side of the point);
+ * `point` is the decimal separator (a CSV may use a comma).
+ */
+export function isDecimal(text: string, point: '.' | ',' = '.'): boolean {
   let i = text[0] === '+' || text[0] === '-' ? 1 : 0;
   const whole = skipDigits(text, i);
   let digits = whole - i;
   i = whole;
-  if (text[i] === '.') {
+  if (text[i] === point) {
     const fraction = skipDigits(text, i + 1);
     digits += fraction - (i + 1);
     i = fraction;

@@ -1,18 +1,16 @@
-// The training scheduler shared by the CLI, the app and the tests: the seed's loop (a fresh shuffle
+// The training scheduler shared by the CLI, the app and the tests: the blog's loop (a fresh shuffle
 // each epoch, floor(N / B) minibatches, an update after each, the error over all samples after the
-// epoch), driving any Backend. The update is the seed's SGD unless another optimiser is chosen
-// (src/model/optimizer.ts), with the epoch's learning rate after decay. Errors are read back once per
-// report interval, so a GPU backend can queue many epochs of work before the CPU waits for it.
+// epoch), driving any Backend with the chosen optimizer (src/model/optimizer.ts) at the epoch's
+// learning rate after decay. Errors are read back once per report interval; docs/ARCHITECTURE.md
+// says why.
 
-import type { Backend } from '../backends/backend.js';
+import { type Backend, GpuFailure } from '../backends/backend.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Rng } from '../data/rng.js';
-import { InputError } from '../model/errors.js';
 import {
   DEFAULT_OPTIMIZER,
   epochLearningRate,
   type LossName,
-  lossScale,
   type OptimizerSettings,
   type OptimizerState,
 } from '../model/optimizer.js';
@@ -24,18 +22,15 @@ export interface TrainOptions {
   learningRate: number;
   /** Read errors back (and report) every this many epochs, and after the last. */
   reportEvery: number;
-  /**
-   * Held-out samples: their error (same formula) is measured after every epoch where the backend
-   * offers setValidationData and takeValidationLosses (in the epoch's own work), else at every report.
-   */
+  /** Held-out samples: their error (same formula) is measured after every epoch, in the epoch's own work. */
   validation?: Dataset | null;
-  /** The update after each minibatch; by default the seed's SGD (DEFAULT_OPTIMIZER). */
+  /** The update after each minibatch; by default the blog's SGD (DEFAULT_OPTIMIZER). */
   optimizer?: OptimizerSettings;
-  /** The loss trained and reported; by default the seed's 'sse'. */
+  /** The loss trained and reported; by default the blog's 'sse'. */
   loss?: LossName;
   /** Epoch e trains with learningRate * lrDecay^(e - 1); default 1 (no decay). */
   lrDecay?: number;
-  /** trainToEnd only: the optimiser state to start from (a loaded model's), if it is the same optimiser. */
+  /** trainToEnd only: the optimizer state to start from (a loaded model's), if it is the same optimizer. */
   initialOptimizerState?: OptimizerState;
   /**
    * trainToEnd only: where a loaded model's training stopped (its epoch, errors so far, generator, and
@@ -77,12 +72,9 @@ export interface TrainReport {
   params: Float32Array;
   /** The generator as it stands after `epoch`: resuming from here replays the same minibatch orders. */
   rng: Rng;
-  /**
-   * The validation error so far, oldest first: one per epoch where the backend measures it with the
-   * epoch, else one per report (empty without validation data).
-   */
+  /** The validation error of every epoch so far, oldest first (empty without validation data). */
   validationLosses: { epoch: number; loss: number }[];
-  /** The optimiser's state after `epoch`, read back at this report (absent where the backend cannot). */
+  /** The optimizer's state after `epoch`, read back at this report (always set by train()). */
   optimizerState?: OptimizerState;
   /** With keepBest: the best epoch so far (null before the first validation error). */
   best: BestEpoch | null;
@@ -91,17 +83,6 @@ export interface TrainReport {
 /** Where a run can be picked up again (a report, or the start). */
 export type Checkpoint = Pick<TrainReport, 'epoch' | 'losses' | 'params' | 'rng'> &
   Partial<Pick<TrainReport, 'validationLosses' | 'optimizerState' | 'best'>>;
-
-/** The error of `backend` on `data` by `loss` (the seed's 0.5 * sum of squares by default). */
-export async function datasetLoss(backend: Backend, data: Dataset, loss: LossName = 'sse'): Promise<number> {
-  const y = await backend.predict(data.x, data.count);
-  let sum = 0;
-  for (let i = 0; i < y.length; i++) {
-    const d = y[i] - data.t[i];
-    sum += d * d;
-  }
-  return lossScale(loss, data.count, backend.config.outputSize) * 0.5 * sum;
-}
 
 /** Why training ended before its last epoch. */
 export interface Divergence {
@@ -151,37 +132,15 @@ export function checkTrainOptions(options: TrainOptions, data: Dataset): void {
 }
 
 /**
- * Gives the backend the options' optimiser and loss (its state starts at zero). A backend without
- * optimiser hooks trains with the seed's SGD and loss only.
+ * Max |value| of the windows and targets above which a divergence is blamed on the data's scale (the
+ * model's activations saturate and its gradients overflow long before a learning rate matters).
  */
-function useOptimizer(backend: Backend, options: TrainOptions): void {
-  if (options.optimizer === undefined && options.loss === undefined) return;
-  const optimizer = options.optimizer ?? DEFAULT_OPTIMIZER;
-  const loss = options.loss ?? 'sse';
-  if (backend.setOptimizer !== undefined) {
-    backend.setOptimizer(optimizer, loss);
-  } else if (optimizer.name !== 'sgd' || optimizer.clipNorm !== null || loss !== 'sse') {
-    const asked = [
-      optimizer.name !== 'sgd' ? optimizer.name : null,
-      optimizer.clipNorm !== null ? 'gradient clipping' : null,
-      loss !== 'sse' ? `the ${loss} loss` : null,
-    ].filter((part) => part !== null);
-    throw new InputError(
-      'optimizer',
-      `the ${backend.name} backend does not support ${asked.join(', ')}; it trains with sgd and the sse loss only`,
-    );
-  }
-}
-
-/** The backend's optimiser state, where it can read it. */
-async function readState(backend: Backend): Promise<OptimizerState | undefined> {
-  return backend.readOptimizerState === undefined ? undefined : backend.readOptimizerState();
-}
+export const DATA_SCALE_LIMIT = 1e4;
 
 /**
  * Trains `backend` on `data`, drawing each epoch's minibatch order from `rng`; yields a report every
  * `reportEvery` epochs and after the last. Stopping the iteration stops training after the epochs
- * already queued.
+ * already queued; disposing of the backend stops it between two slices of an epoch.
  */
 export async function* train(
   backend: Backend,
@@ -192,18 +151,13 @@ export async function* train(
   resume?: Checkpoint,
 ): AsyncGenerator<TrainReport, TrainResult> {
   checkTrainOptions(options, data);
-  useOptimizer(backend, options);
+  const optimizer = options.optimizer ?? DEFAULT_OPTIMIZER;
+  backend.setOptimizer(optimizer, options.loss ?? 'sse');
   backend.setTrainingData(data, options.batchSize);
-  const validation = options.validation ?? null;
-  // Per epoch inside the backend where it can; else one predict per report.
-  const perEpochValidation =
-    validation !== null &&
-    validation.count > 0 &&
-    backend.setValidationData !== undefined &&
-    backend.takeValidationLosses !== undefined;
+  const validation = options.validation != null && options.validation.count > 0 ? options.validation : null;
   // (A backend kept from an earlier run drops that run's validation set.)
-  backend.setValidationData?.(perEpochValidation ? validation : null);
-  await backend.calibrate?.();
+  backend.setValidationData(validation);
+  await backend.gpu?.calibrate();
   const stepsPerEpoch = Math.floor(data.count / options.batchSize);
   const order = new Uint32Array(data.count);
   const losses: number[] = resume ? [...resume.losses] : [];
@@ -213,17 +167,9 @@ export async function* train(
   let best: BestEpoch | null = keepBest ? (resume?.best ?? null) : null;
   if (resume) {
     backend.setParams(resume.params);
-    // The same optimiser goes on where it was; a checkpoint of another one starts this one afresh.
+    // The same optimizer goes on where it was; a checkpoint of another one starts this one afresh.
     const state = resume.optimizerState;
-    if (state !== undefined && state.name === (options.optimizer ?? DEFAULT_OPTIMIZER).name) {
-      if (backend.setOptimizerState === undefined) {
-        if (state.name !== 'sgd') {
-          throw new InputError('optimizer', `the ${backend.name} backend cannot go on from ${state.name} state`);
-        }
-      } else {
-        backend.setOptimizerState(state);
-      }
-    }
+    if (state !== undefined && state.name === optimizer.name) backend.setOptimizerState(state);
     rng = resume.rng.clone();
   }
   const start = now();
@@ -237,38 +183,44 @@ export async function* train(
     params: resume ? resume.params : await backend.readParams(),
     rng: rng.clone(),
     validationLosses,
-    optimizerState: await readState(backend),
+    optimizerState: await backend.readOptimizerState(),
     best,
   };
   for (let epoch = firstEpoch; epoch <= options.epochs; epoch++) {
     rng.permutation(order);
-    backend.trainEpoch(order, epochLearningRate(options.learningRate, options.lrDecay ?? 1, epoch));
+    await backend.trainEpoch(order, epochLearningRate(options.learningRate, options.lrDecay ?? 1, epoch));
     const reportNow = epoch % options.reportEvery === 0 || epoch === options.epochs;
     if (reportNow || keepBest) {
       const fresh = await backend.readLosses();
-      const freshValidation = perEpochValidation ? (backend.takeValidationLosses?.() ?? []) : [];
-      /** The validation errors of the first `count` fresh epochs, when the backend measured them. */
-      const keepValidation = (count: number) => {
-        if (freshValidation.length !== fresh.length) return;
-        const first = epoch - fresh.length + 1;
-        for (let i = 0; i < count; i++) validationLosses.push({ epoch: first + i, loss: freshValidation[i] });
+      const first = epoch - fresh.train.length + 1;
+      if (validation !== null && fresh.validation.length !== fresh.train.length) {
+        throw new Error(
+          `${backend.name} backend: ${fresh.validation.length} validation errors for ${fresh.train.length} epochs`,
+        );
+      }
+      /** Keeps the errors of the first `count` fresh epochs. */
+      const keep = (count: number) => {
+        for (let i = 0; i < count; i++) {
+          losses.push(fresh.train[i]);
+          if (validation !== null) validationLosses.push({ epoch: first + i, loss: fresh.validation[i] });
+        }
       };
-      const bad = fresh.findIndex((value) => !Number.isFinite(value));
+      const bad = fresh.train.findIndex((value) => !Number.isFinite(value));
       const params = bad < 0 ? await backend.readParams() : null;
       if (params === null || !allFinite(params)) {
-        const badEpoch = epoch - fresh.length + 1 + (bad < 0 ? fresh.length - 1 : bad);
-        for (const value of fresh.slice(0, Math.max(0, bad))) losses.push(value);
-        keepValidation(Math.max(0, bad));
+        const badEpoch = first + (bad < 0 ? fresh.train.length - 1 : bad);
+        keep(Math.max(0, bad));
         // The best epoch's weights where they are kept, else the last report's: both are finite.
         const restored = best ?? report;
         backend.setParams(restored.params);
-        if (restored.optimizerState !== undefined) backend.setOptimizerState?.(restored.optimizerState);
+        if (restored.optimizerState !== undefined) backend.setOptimizerState(restored.optimizerState);
+        const became = bad < 0 ? 'finite but the weights did not stay finite' : String(fresh.train[bad]);
         const diverged: Divergence = {
           epoch: badEpoch,
           restoredEpoch: restored.epoch,
           message:
-            `training diverged at epoch ${badEpoch} (the error became ${bad < 0 ? 'finite but the weights did not stay finite' : String(fresh[bad])}); ` +
-            `the weights after epoch ${restored.epoch} were restored. Try a lower learning rate (now ${options.learningRate}).`,
+            `training diverged at epoch ${badEpoch} (the error became ${became}); ` +
+            `the weights after epoch ${restored.epoch} were restored. ${divergenceAdvice(data, options.learningRate)}`,
         };
         const last = losses.length > 0 ? losses[losses.length - 1] : Number.NaN;
         return {
@@ -282,19 +234,13 @@ export async function* train(
           kept: keptOf(restored),
         };
       }
-      for (const value of fresh) losses.push(value);
-      if (validation !== null) {
-        if (perEpochValidation && freshValidation.length === fresh.length) {
-          keepValidation(fresh.length);
-        } else {
-          validationLosses.push({ epoch, loss: await datasetLoss(backend, validation, options.loss) });
-        }
-      }
+      keep(fresh.train.length);
       let stop = false;
       if (keepBest && validationLosses.length > 0) {
         const latest = validationLosses[validationLosses.length - 1];
         if (latest.epoch === epoch && (best === null || latest.loss < best.loss)) {
-          best = { epoch, loss: latest.loss, params, optimizerState: await readState(backend), rng: rng.clone() };
+          const optimizerState = await backend.readOptimizerState();
+          best = { epoch, loss: latest.loss, params, optimizerState, rng: rng.clone() };
         }
         stop = best !== null && options.patience != null && epoch - best.epoch >= options.patience;
       }
@@ -308,7 +254,7 @@ export async function* train(
         params,
         rng: rng.clone(),
         validationLosses,
-        optimizerState: await readState(backend),
+        optimizerState: await backend.readOptimizerState(),
         best,
       };
       if (stop) return finish(backend, report, losses, epoch);
@@ -323,7 +269,7 @@ function finish(backend: Backend, report: TrainReport, losses: number[], stopped
   const { best } = report;
   if (best !== null) {
     backend.setParams(best.params);
-    if (best.optimizerState !== undefined) backend.setOptimizerState?.(best.optimizerState);
+    if (best.optimizerState !== undefined) backend.setOptimizerState(best.optimizerState);
   }
   const kept = keptOf(best ?? report);
   return { ...report, params: kept.params, finalLoss: losses[losses.length - 1], diverged: null, stoppedEarly, kept };
@@ -338,6 +284,31 @@ function keptOf(point: Kept): Kept {
   };
 }
 
+/**
+ * What to try after a divergence: normalising the data where its values are far beyond what an LSTM's
+ * squashing gates can take (DATA_SCALE_LIMIT), else a lower learning rate.
+ */
+function divergenceAdvice(data: Dataset, learningRate: number): string {
+  const scale = Math.max(maxAbs(data.x), maxAbs(data.t));
+  if (scale > DATA_SCALE_LIMIT) {
+    return (
+      `The data's scale is the likely cause (values up to ${scale.toExponential(1)}): ` +
+      'normalise the data (z-score or min-max) and train again.'
+    );
+  }
+  return `Try a lower learning rate (now ${learningRate}).`;
+}
+
+function maxAbs(values: Float32Array): number {
+  let max = 0;
+  for (let i = 0; i < values.length; i++) {
+    const value = Math.abs(values[i]);
+    // NaN never compares greater: a NaN in the data is no scale.
+    if (value > max) max = value;
+  }
+  return max;
+}
+
 function allFinite(values: Float32Array): boolean {
   for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
   return true;
@@ -345,21 +316,22 @@ function allFinite(values: Float32Array): boolean {
 
 /** A backend to go on with when the first one fails (a lost GPU device). */
 export interface Fallback {
-  /** Which failures to recover from: by default any error of a 'webgpu' backend but bad input. */
+  /** Which failures to recover from: by default a GpuFailure (device lost, out of memory, a validation error). */
   recoverable?: (error: unknown, backend: Backend) => boolean;
   create(): Backend;
   /** Told why and from which epoch training goes on. */
   onSwitch?(message: string, fromEpoch: number): void;
 }
 
-export function isGpuFailure(error: unknown, backend: Backend): boolean {
-  return backend.name === 'webgpu' && !(error instanceof InputError);
+/** Only the GPU failing is recovered from: bad input and programming errors surface as they are. */
+export function isGpuFailure(error: unknown): boolean {
+  return error instanceof GpuFailure;
 }
 
 /**
  * Runs `train` to the end, calling `onReport` at each report. With a fallback, a failure of the
  * backend (a lost GPU device) resumes on the fallback from the last report: at most one report
- * interval is lost and the minibatch orders stay those of the seed. Returns the backend that finished.
+ * interval is lost and the minibatch orders stay those of the run's seed. Returns the backend that finished.
  */
 export async function trainToEnd(
   backend: Backend,
@@ -399,7 +371,7 @@ export async function trainToEnd(
       switched = `${current.name} failed (${(error as Error).message}); going on from epoch ${checkpoint.epoch}`;
       fallback.onSwitch?.(switched, checkpoint.epoch);
       secondsBefore += lastSeconds;
-      current.dispose();
+      void current.dispose();
       current = fallback.create();
     }
   }

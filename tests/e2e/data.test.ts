@@ -223,6 +223,75 @@ describe('the app with real data', () => {
     expect(problems).toEqual([]);
   });
 
+  it('reads CSVs in a worker: a 300,000-digit cell and UTF-16 are refused while the page keeps answering', async () => {
+    const { page, problems } = await open();
+    await setField(page, 'source', 'csv');
+    // Note every worker the page starts, and how late a 10 ms timer fires (the page's longest stall).
+    await page.evaluate(() => {
+      const w = window as unknown as { workerNames: string[]; stalls: number[]; ticker: number };
+      w.workerNames = [];
+      w.stalls = [];
+      const Original = window.Worker;
+      window.Worker = class extends Original {
+        constructor(url: string | URL, options?: WorkerOptions) {
+          super(url, options);
+          w.workerNames.push(options?.name ?? '');
+        }
+      };
+      let last = performance.now();
+      w.ticker = window.setInterval(() => {
+        const now = performance.now();
+        w.stalls.push(now - last);
+        last = now;
+      }, 10);
+    });
+    const digits = `a,b\n1,2\n3,${'9'.repeat(300_000)}x\n5,6\n`;
+    await page.setInputFiles('#csv-file', textFile('digits.csv', digits));
+    await page.waitForFunction(() =>
+      (document.querySelector('#csv-error')?.textContent ?? '').startsWith('digits.csv'),
+    );
+    expect(await page.textContent('#csv-error')).toBe(
+      'digits.csv was not read: row 3, column "b": the cell holds 300,001 characters; a value or date may have at most 1,000.',
+    );
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(pricesCsv(30), 'utf16le')]);
+    await page.setInputFiles('#csv-file', { name: 'utf16.csv', mimeType: 'text/csv', buffer: utf16 });
+    await page.waitForFunction(() => (document.querySelector('#csv-error')?.textContent ?? '').startsWith('utf16.csv'));
+    expect(await page.textContent('#csv-error')).toBe(
+      'utf16.csv was not read: the file is UTF-16 text; save it as UTF-8.',
+    );
+    const { workerNames, stalls } = await page.evaluate(() => {
+      const w = window as unknown as { workerNames: string[]; stalls: number[]; ticker: number };
+      clearInterval(w.ticker);
+      return { workerNames: w.workerNames, stalls: w.stalls };
+    });
+    expect(workerNames).toEqual(['csv-parse', 'csv-parse']);
+    expect(stalls.length).toBeGreaterThan(0);
+    expect(Math.max(...stalls)).toBeLessThan(1000);
+    expect(problems).toEqual([]);
+  });
+
+  it('loads a model file saved as UTF-8 with a byte-order mark, and refuses UTF-16 by name', async () => {
+    const { page, problems } = await open();
+    const model = JSON.stringify({
+      format: 'webgpu-lstm/model',
+      version: 1,
+      config: { inputSize: 1, hiddenSizes: [1], outputSize: 1, window: 10 },
+      lstm: [{ w: [[[0.1]], [[0.2]], [[0.3]], [[0.4]]], v: [[[0]], [[0]], [[0]], [[0]]], b: [[0], [0], [0], [0]] }],
+      dense: { w: [[1]], b: [0] },
+    });
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(model)]);
+    await page.setInputFiles('#model-file', { name: 'bom.json', mimeType: 'application/json', buffer: bom });
+    await page.waitForFunction(() => (document.querySelector('#model-status')?.textContent ?? '').includes('bom.json'));
+    expect(await page.textContent('#model-error')).toBe('');
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(model, 'utf16le')]);
+    await page.setInputFiles('#model-file', { name: 'utf16.json', mimeType: 'application/json', buffer: utf16 });
+    await page.waitForFunction(() => (document.querySelector('#model-error')?.textContent ?? '') !== '');
+    expect(await page.textContent('#model-error')).toBe(
+      'utf16.json was not loaded: the file is UTF-16 text; save it as UTF-8.',
+    );
+    expect(problems).toEqual([]);
+  });
+
   it('downloads the trained model, loads it to forecast, and goes on training from it', async () => {
     const { page, problems } = await open();
     await pickBackend(page, 'cpu');

@@ -1,10 +1,10 @@
 // The CPU backend: the LSTM behind the Backend interface, computed by one of two engines (engine.ts):
 // 'fast' (WebAssembly SIMD kernels, fastLstm.ts) or 'reference' (the readable TypeScript kernels of
 // lstm.ts that every other path is tested against). The default is 'fast' wherever WebAssembly can
-// run, else 'reference' (see fastKernelsProblem); `kernels` says which one a backend uses. Every
-// buffer is allocated when the shape, the largest batch or the optimiser changes, never inside the
-// step loop. The optimiser's state lives in the engine beside the parameters and moves with them
-// when an engine is replaced.
+// run, else 'reference' (see fastKernelsProblem); `kernels` says which one a backend uses. Buffers are
+// allocated when the shape, the largest batch or the optimizer changes, never inside the step loop.
+//
+// Legend: B = batch, N = samples, O = outputSize, P = parameter count.
 
 import type { Dataset } from '../../data/dataset.js';
 import type { ModelConfig, ParamLayout } from '../../model/layout.js';
@@ -16,7 +16,17 @@ import {
   type OptimizerSettings,
   type OptimizerState,
 } from '../../model/optimizer.js';
-import { type Backend, checkValidationData, type EpochOptions, type GradientResult } from '../backend.js';
+import {
+  type Backend,
+  checkParams,
+  checkRows,
+  checkTrainingData,
+  checkValidationData,
+  DisposedError,
+  type EpochLosses,
+  type EpochOptions,
+  type GradientResult,
+} from '../backend.js';
 import { type CpuEngine, type CpuKernels, ReferenceEngine } from './engine.js';
 import { FastLstm, fastKernelsProblem } from './fastLstm.js';
 
@@ -36,25 +46,24 @@ const EVALUATION_ROWS = 64;
 
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
-  readonly adapter = null;
+  readonly gpu = null;
   readonly config: ModelConfig;
   readonly layout: ParamLayout;
   readonly kernels: CpuKernels;
-  private engine: CpuEngine;
+  /** Parameters, optimizer state and buffers for the largest batch so far; null once disposed. */
+  private current: CpuEngine | null;
   private data: Dataset | null = null;
   private batchSize = 0;
-  private pendingLosses: number[] = [];
   private validation: Dataset | null = null;
-  private pendingValidation: number[] = [];
-  /** The validation errors that came back with the last readLosses(), until taken. */
-  private returnedValidation: number[] = [];
+  /** The errors of the epochs since the last readLosses(). */
+  private pending: EpochLosses = { train: [], validation: [] };
   private loss: LossName = 'sse';
 
   constructor(layout: ParamLayout, options: CpuBackendOptions = {}) {
     this.layout = layout;
     this.config = layout.config;
     this.kernels = options.kernels ?? (fastKernelsProblem() === null ? 'fast' : 'reference');
-    this.engine = this.createEngine(1);
+    this.current = this.createEngine(1);
   }
 
   private createEngine(maxBatch: number, optimizer: OptimizerSettings = DEFAULT_OPTIMIZER): CpuEngine {
@@ -63,20 +72,33 @@ export class CpuBackend implements Backend {
       : new ReferenceEngine(this.layout, maxBatch, optimizer);
   }
 
-  /** The engine, replaced by a larger one (parameters and optimiser state carried over) when `batch` outgrows it. */
+  private assertUsable(): void {
+    if (this.current === null) throw new DisposedError(this.name);
+  }
+
+  /** The engine; throws once disposed. */
+  private get engine(): CpuEngine {
+    if (this.current === null) throw new DisposedError(this.name);
+    return this.current;
+  }
+
+  /** The engine, replaced by a larger one (parameters and optimizer state carried over) when `batch` outgrows it. */
   private engineFor(batch: number): CpuEngine {
-    if (this.engine.maxBatch < batch) this.replaceEngine(batch, this.engine.optimizer, true);
+    const engine = this.engine;
+    if (engine.maxBatch < batch) this.replaceEngine(batch, engine.optimizer, true);
     return this.engine;
   }
 
-  /** A new engine with the parameters of the current one, and its optimiser state when `keepState`. */
+  /** A new engine with the parameters of the current one, and its optimizer state when `keepState`. */
   private replaceEngine(maxBatch: number, optimizer: OptimizerSettings, keepState: boolean): void {
+    const old = this.engine;
     const params = new Float32Array(this.layout.size);
-    this.engine.readParams(params);
-    const state = keepState ? this.engine.readOptimizerState() : null;
-    this.engine = this.createEngine(maxBatch, optimizer);
-    this.engine.setParams(params);
-    if (state !== null) this.engine.setOptimizerState(state);
+    old.readParams(params);
+    const state = keepState ? old.readOptimizerState() : null;
+    const engine = this.createEngine(maxBatch, optimizer);
+    engine.setParams(params);
+    if (state !== null) engine.setOptimizerState(state);
+    this.current = engine;
   }
 
   setOptimizer(settings: OptimizerSettings, loss: LossName): void {
@@ -94,6 +116,8 @@ export class CpuBackend implements Backend {
   }
 
   setParams(params: Float32Array): void {
+    this.assertUsable();
+    checkParams(params, this.layout);
     this.engine.setParams(params);
   }
 
@@ -104,6 +128,7 @@ export class CpuBackend implements Backend {
   }
 
   async gradients(x: Float32Array, t: Float32Array, batchSize: number): Promise<GradientResult> {
+    checkRows('batch', batchSize, this.config, x, t);
     const engine = this.engineFor(batchSize);
     engine.loadBatch(x, t, null, 0, batchSize);
     engine.forward(batchSize);
@@ -118,6 +143,7 @@ export class CpuBackend implements Backend {
   }
 
   async predict(x: Float32Array, count: number): Promise<Float32Array> {
+    checkRows('count', count, this.config, x, null);
     const O = this.config.outputSize;
     const engine = this.engineFor(Math.min(count, EVALUATION_ROWS));
     const out = new Float32Array(count * O);
@@ -131,25 +157,23 @@ export class CpuBackend implements Backend {
   }
 
   setTrainingData(data: Dataset, batchSize: number): void {
+    this.assertUsable();
+    checkTrainingData(data, batchSize, this.config);
     this.data = data;
     this.batchSize = batchSize;
     this.engineFor(Math.max(batchSize, Math.min(data.count, EVALUATION_ROWS)));
   }
 
   setValidationData(data: Dataset | null): void {
+    this.assertUsable();
     if (data !== null) checkValidationData(data, this.config);
     this.validation = data;
     if (data !== null) this.engineFor(Math.min(data.count, EVALUATION_ROWS));
   }
 
-  takeValidationLosses(): number[] {
-    const losses = this.returnedValidation;
-    this.returnedValidation = [];
-    return losses;
-  }
-
-  trainEpoch(order: Uint32Array, learningRate: number, options: EpochOptions = {}): void {
+  async trainEpoch(order: Uint32Array, learningRate: number, options: EpochOptions = {}): Promise<void> {
     const data = this.data;
+    this.assertUsable();
     if (data === null) throw new Error('trainEpoch before setTrainingData');
     const B = this.batchSize;
     const validation = this.validation;
@@ -166,11 +190,11 @@ export class CpuBackend implements Backend {
       engine.update(learningRate);
     }
     if (options.evaluate === false) return;
-    this.pendingLosses.push(this.error(engine, data));
-    if (validation !== null) this.pendingValidation.push(this.error(engine, validation));
+    this.pending.train.push(this.error(engine, data));
+    if (validation !== null) this.pending.validation.push(this.error(engine, validation));
   }
 
-  /** The seed's error over all of `data` summed over chunks, then made the chosen loss over all samples. */
+  /** The blog's error over all of `data` summed over chunks, then made the chosen loss over all samples. */
   private error(engine: CpuEngine, data: Dataset): number {
     let error = 0;
     for (let start = 0; start < data.count; start += engine.maxBatch) {
@@ -182,26 +206,23 @@ export class CpuBackend implements Backend {
     return lossScale(this.loss, data.count, this.config.outputSize) * error;
   }
 
-  async readLosses(): Promise<number[]> {
-    const losses = this.pendingLosses;
-    this.pendingLosses = [];
-    this.returnedValidation = this.pendingValidation;
-    this.pendingValidation = [];
+  async readLosses(): Promise<EpochLosses> {
+    this.assertUsable();
+    const losses = this.pending;
+    this.pending = { train: [], validation: [] };
     return losses;
   }
 
-  counters(): null {
-    return null;
+  /** The CPU's work is done when its calls return. */
+  async finish(): Promise<void> {
+    this.assertUsable();
   }
 
-  dispatchesPerStep(): null {
-    return null;
-  }
-
-  /** Frees the batch-sized buffers; the parameters, the optimiser and its state stay. */
-  dispose(): void {
-    this.replaceEngine(1, this.engine.optimizer, true);
+  /** Drops the engine (parameters, optimizer state, buffers) and the data. */
+  async dispose(): Promise<void> {
+    this.current = null;
     this.data = null;
     this.validation = null;
+    this.pending = { train: [], validation: [] };
   }
 }

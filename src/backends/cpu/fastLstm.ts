@@ -26,6 +26,7 @@ import {
 } from '../../model/optimizer.js';
 import { type CpuEngine, copyOutputs } from './engine.js';
 import { KERNELS_WASM_BASE64 } from './kernelsWasm.js';
+import { outputLoss } from './lstm.js';
 
 interface Kernels {
   gemm(
@@ -410,14 +411,7 @@ export class FastLstm implements CpuEngine {
 
   loss(B: number, gradScale: number): number {
     if (!this.hasTargets) throw new Error('loss() of a batch loaded without targets');
-    const O = this.layout.config.outputSize;
-    let sum = 0;
-    for (let p = 0; p < B * O; p++) {
-      const d = this.out[p] - this.target[p];
-      this.outDelta[p] = gradScale * d;
-      sum += d * d;
-    }
-    return 0.5 * sum;
+    return outputLoss(this.out, this.target, this.outDelta, B * this.layout.config.outputSize, gradScale);
   }
 
   backward(B: number): void {

@@ -5,7 +5,7 @@
 //   f, i, o = sigmoid(u_f, u_i, u_o);  g = tanh(u_g)
 //   c = f * c_prev + i * g;  y = o * tanh(c)
 //   out = y_T Wd + bd;  loss = 0.5 * sum((out - t)^2);  gradients summed over the batch.
-// The optimisers and the loss choice are src/model/optimizer.ts's (engine.ts applies them).
+// The optimizers and the loss choice are src/model/optimizer.ts's (engine.ts applies them).
 //
 // Legend: B = batch, T = window, I = layer input size, H = hidden size, G = 4 gates, O = outputSize.
 // Buffers are allocated once per (shape, maximum batch) in a Workspace; nothing allocates per step.
@@ -146,16 +146,29 @@ export function forward(params: Float32Array, ws: Workspace, x: Float32Array, B:
 }
 
 /**
- * The seed's loss, 0.5 * sum((out - t)^2), of the outputs in ws.out; also fills ws.outDelta with
- * gradScale * (out - t), the gradient backward() propagates: 1 for the seed's loss, the factor
- * lossScale (src/model/optimizer.ts) gives for another, since every loss is a multiple of this one.
+ * The blog's loss, 0.5 * sum((out - t)^2), of the outputs in ws.out; also fills ws.outDelta with
+ * gradScale * (out - t), the gradient backward() propagates (see outputLoss).
  */
 export function loss(ws: Workspace, target: Float32Array, B: number, gradScale = 1): number {
-  const O = ws.layout.config.outputSize;
+  return outputLoss(ws.out, target, ws.outDelta, B * ws.layout.config.outputSize, gradScale);
+}
+
+/**
+ * 0.5 * sum((out - target)^2) over the first `count` values, filling outDelta with gradScale *
+ * (out - target): 1 for the blog's loss, the factor lossScale (src/model/optimizer.ts) gives for
+ * another, since every loss is a multiple of this one. Both CPU engines' loss.
+ */
+export function outputLoss(
+  out: Float32Array,
+  target: Float32Array,
+  outDelta: Float32Array,
+  count: number,
+  gradScale: number,
+): number {
   let sum = 0;
-  for (let p = 0; p < B * O; p++) {
-    const d = ws.out[p] - target[p];
-    ws.outDelta[p] = gradScale * d;
+  for (let p = 0; p < count; p++) {
+    const d = out[p] - target[p];
+    outDelta[p] = gradScale * d;
     sum += d * d;
   }
   return 0.5 * sum;

@@ -8,7 +8,8 @@
 import { InputError } from '../../model/errors.js';
 import { describeConfig, GATES, type ModelConfig, type ParamLayout, paramLayout } from '../../model/layout.js';
 import type { GpuLimits } from './context.js';
-import { MATMUL_TILE } from './passes.js';
+import { MATMUL_TILE } from './tuning.js';
+import { denseOutputsLength } from './workspace.js';
 
 interface Need {
   what: string;
@@ -49,7 +50,7 @@ function storageNeeds(layout: ParamLayout, capacity: number, samples: number): N
   needs.push(
     { what: 'samples (N, T, I)', amount: 4 * samples * T * inputSize, limitName: 'maxStorageBufferBindingSize' },
     { what: 'targets (N, O)', amount: 4 * samples * O, limitName: 'maxStorageBufferBindingSize' },
-    { what: 'dense outputs (2, B, O)', amount: 4 * (68 + 2 * C * O), limitName: 'maxStorageBufferBindingSize' },
+    { what: 'dense outputs (2, B, O)', amount: 4 * denseOutputsLength(C, O), limitName: 'maxStorageBufferBindingSize' },
   );
   return needs;
 }

@@ -1,11 +1,7 @@
-// One WebGPU device and everything known about it: the adapter's description, the limits we asked
-// for, and the one place where device loss and uncaptured errors are caught and kept, so the trainer
-// can stop, say why, and carry on with the CPU backend from the last weights it read back.
-//
-// requestGpuContext is the lazy probe: null on any failure (no `gpu` object, no adapter,
-// requestDevice throws), never an exception, so callers fall back to the CPU with one `if`. It asks
-// for 'timestamp-query' where the adapter offers it (the benchmark's per-kernel split); nothing else
-// depends on it.
+// One WebGPU device and everything known about it: the adapter's description, the limits asked for,
+// and the one place where device loss and uncaptured errors are caught and kept. requestGpuContext is
+// the lazy probe: null on any failure (no `gpu` object, no adapter, requestDevice throws), never an
+// exception; it asks for 'timestamp-query' where the adapter offers it (only profiling uses it).
 
 import type { AdapterDescription } from '../backend.js';
 

@@ -1,25 +1,18 @@
 // What comes back to the CPU once per report interval: each epoch's error (and its validation error,
-// where a validation set is given) and the weights after the last epoch. Each epoch's submit ends with
-// a copy of its error (4 bytes) into the next slot of a mappable staging chunk, of its validation error
-// into the same slot of the chunk's validation region, and of the parameters into that chunk's weights
-// region (overwriting the previous epoch's). readLosses maps the used chunks once; the trainer's readParams that follows is
-// then answered from the weights that came back with them, without another submit or readback.
-// Chunks are made when an interval outgrows them and kept, so in steady state nothing is allocated.
-//
-// Paced waiting: Dawn in Node resolves a map by polling in a setImmediate loop, which keeps a CPU core
-// busy for as long as the GPU works; on SwiftShader that core is one the GPU needed. Where the context
-// says the runtime waits that way, read() first sleeps through most of the time the queued epochs
-// should take (measured on earlier intervals), then maps.
+// where a validation set is given) and the weights after the last epoch. Each epoch's work ends with
+// copies of its errors into the next slot of a mappable staging chunk and of the parameters into that
+// chunk's weights region (overwriting the previous epoch's); read() maps the used chunks once, and the
+// trainer's readParams that follows is answered from those weights. Chunks are made when an interval
+// outgrows them and kept, so in steady state nothing is allocated.
 //
 // Legend: P = parameter count. Chunk: [errors (SLOTS), validation errors (SLOTS), weights (P)], where
 // SLOTS = SLOTS_PER_CHUNK.
 
 import type { GpuCounters } from '../backend.js';
-import type { Allocator } from './passes.js';
+import type { Allocator } from './allocator.js';
+import type { SubmitPacer } from './submission.js';
 
 const SLOTS_PER_CHUNK = 256;
-/** Share of the expected remaining GPU time slept before mapping (the rest is polled). */
-const PACED_SHARE = 0.85;
 
 export interface EpochResults {
   /** The errors of the epochs copied since the last read, oldest first. */
@@ -34,22 +27,18 @@ export class EpochReadback {
   private readonly allocator: Allocator;
   private readonly counters: GpuCounters;
   private readonly paramBytes: number;
-  private readonly paced: boolean;
+  private readonly pacer: SubmitPacer;
   private readonly chunks: GPUBuffer[] = [];
   private pending = 0;
   /** Per slot of the chunks: whether its pending epoch copied a validation error (1) or not (0). */
   private withValidation = new Uint8Array(0);
   private mapping = false;
-  /** When the first epoch of this interval was queued. */
-  private intervalStart = 0;
-  /** Milliseconds an epoch took, from the last interval; null before one was read. */
-  private msPerEpoch: number | null = null;
 
-  constructor(allocator: Allocator, counters: GpuCounters, paramCount: number, paced: boolean) {
+  constructor(allocator: Allocator, counters: GpuCounters, paramCount: number, pacer: SubmitPacer) {
     this.allocator = allocator;
     this.counters = counters;
     this.paramBytes = 4 * paramCount;
-    this.paced = paced;
+    this.pacer = pacer;
     this.grow();
   }
 
@@ -69,7 +58,6 @@ export class EpochReadback {
     params: GPUBuffer,
     validation: { buffer: GPUBuffer; offset: number } | null = null,
   ): void {
-    if (this.pending === 0) this.intervalStart = performance.now();
     const chunk = Math.floor(this.pending / SLOTS_PER_CHUNK);
     if (chunk === this.chunks.length) this.grow();
     const slot = (this.pending % SLOTS_PER_CHUNK) * 4;
@@ -96,18 +84,15 @@ export class EpochReadback {
     const last = used.length - 1;
     this.mapping = true;
     try {
-      if (this.paced && this.msPerEpoch !== null) {
-        const due = this.intervalStart + count * this.msPerEpoch;
-        const sleep = PACED_SHARE * (due - performance.now());
-        if (sleep > 1) await new Promise((resolve) => setTimeout(resolve, sleep));
-      }
-      await Promise.all(
-        used.map((chunk, c) => {
-          this.counters.readbacks++;
-          // Only the last chunk's weights are wanted.
-          const bytes = c === last ? chunk.size : 8 * SLOTS_PER_CHUNK;
-          return chunk.mapAsync(GPUMapMode.READ, 0, bytes);
-        }),
+      await this.pacer.waitFor(() =>
+        Promise.all(
+          used.map((chunk, c) => {
+            this.counters.readbacks++;
+            // Only the last chunk's weights are wanted.
+            const bytes = c === last ? chunk.size : 8 * SLOTS_PER_CHUNK;
+            return chunk.mapAsync(GPUMapMode.READ, 0, bytes);
+          }),
+        ),
       );
       const losses: number[] = [];
       const validationLosses: number[] = [];
@@ -121,7 +106,6 @@ export class EpochReadback {
         if (c === last) params = new Float32Array(chunk.getMappedRange(8 * SLOTS_PER_CHUNK, this.paramBytes).slice(0));
         chunk.unmap();
       });
-      this.msPerEpoch = (performance.now() - this.intervalStart) / count;
       this.pending = 0;
       return { losses, validationLosses, params };
     } finally {

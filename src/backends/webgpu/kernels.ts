@@ -1,9 +1,8 @@
-// The compute kernels of the WebGPU backend: each kernel's WGSL (one kernel a file in shaders/, with
-// the shared library files it needs; a kernel may have one entry point per schedule), its explicit
-// bind group layout (read-only storage for inputs,
-// storage for outputs, uniforms with dynamic offsets for the per-step indices), and a per-device cache
-// so that a module, layout or pipeline is made once per (kernel, override constants). The cache is a
-// WeakMap on the device, so a lost or destroyed device takes its pipelines with it.
+// The table of the WebGPU backend's kernels: for each, its WGSL (the kernel's own file in shaders/,
+// then the library files it calls; params.wgsl goes before all) and its bindings by name, in binding
+// order, with their access. The names are the WGSL variables' names; tests/webgpu-bindings.test.ts
+// checks every shader's `@group(0) @binding(n) var<...> name` against this table, and bind groups are
+// built from records keyed by these names (pipelines.ts), so a binding is spelled out once.
 
 import denseSource from '../../../shaders/dense.wgsl?raw';
 import gradientNormSource from '../../../shaders/gradient_norm.wgsl?raw';
@@ -18,151 +17,103 @@ import paramsSource from '../../../shaders/params.wgsl?raw';
 import weightGradientsSource from '../../../shaders/weight_gradients.wgsl?raw';
 import workgroupSumSource from '../../../shaders/workgroup_sum.wgsl?raw';
 
-/** read: read-only storage; write: storage; uniform: whole-buffer uniform; dynamic: uniform with a dynamic offset. */
-type BindingKind = 'read' | 'write' | 'uniform' | 'dynamic';
+/**
+ * How a kernel binds a buffer: 'read' is var<storage, read>, 'read_write' var<storage, read_write>,
+ * 'uniform' var<uniform> bound whole, 'dynamic' var<uniform> bound one entry at a time (a dynamic
+ * offset picks the minibatch step or the time step).
+ */
+export type BindingAccess = 'read' | 'read_write' | 'uniform' | 'dynamic';
 
 interface KernelSpec {
-  /** The kernel's file first, then the libraries it calls (params.wgsl is prepended to all). */
-  sources: string[];
-  bindings: BindingKind[];
+  /** The kernel's file first, then the libraries it calls. */
+  sources: readonly string[];
+  /** Binding name -> access, in binding order (binding n is the n-th entry). */
+  bindings: Readonly<Record<string, BindingAccess>>;
 }
 
 export const KERNELS = {
   input_projection: {
     sources: [inputProjectionSource, matmulSource],
-    bindings: ['read', 'read', 'read', 'write', 'write', 'dynamic'],
+    bindings: {
+      params: 'read',
+      samples: 'read',
+      order: 'read',
+      inputs: 'read_write',
+      gates: 'read_write',
+      batchPass: 'dynamic',
+    },
   },
   lstm_forward: {
     sources: [forwardSource, cellSource],
-    bindings: ['read', 'write', 'write', 'write', 'write', 'dynamic', 'dynamic'],
+    bindings: {
+      params: 'read',
+      gates: 'read_write',
+      c: 'read_write',
+      inputs: 'read_write',
+      above: 'read_write',
+      batchPass: 'dynamic',
+      step: 'dynamic',
+    },
   },
-  dense: { sources: [denseSource], bindings: ['read', 'read', 'read', 'read', 'write', 'write', 'write', 'dynamic'] },
+  dense: {
+    sources: [denseSource],
+    bindings: {
+      params: 'read',
+      yTop: 'read',
+      targets: 'read',
+      order: 'read',
+      outputs: 'read_write',
+      dyTop: 'read_write',
+      grads: 'read_write',
+      batchPass: 'dynamic',
+    },
+  },
   lstm_backward: {
     sources: [backwardSource, cellSource],
-    bindings: ['read', 'read', 'read', 'read', 'write', 'write', 'dynamic', 'dynamic'],
+    bindings: {
+      params: 'read',
+      gates: 'read',
+      c: 'read',
+      dyAbove: 'read',
+      delta: 'read_write',
+      dc: 'read_write',
+      batchPass: 'dynamic',
+      step: 'dynamic',
+    },
   },
-  weight_gradients: { sources: [weightGradientsSource, matmulSource], bindings: ['read', 'read', 'write', 'dynamic'] },
-  input_gradients: { sources: [inputGradientsSource, matmulSource], bindings: ['read', 'read', 'write', 'dynamic'] },
-  gradient_norm: { sources: [gradientNormSource, workgroupSumSource], bindings: ['read', 'write'] },
+  weight_gradients: {
+    sources: [weightGradientsSource, matmulSource],
+    bindings: { inputs: 'read', delta: 'read', grads: 'read_write', batchPass: 'dynamic' },
+  },
+  input_gradients: {
+    sources: [inputGradientsSource, matmulSource],
+    bindings: { params: 'read', delta: 'read', dInput: 'read_write', batchPass: 'dynamic' },
+  },
+  gradient_norm: {
+    sources: [gradientNormSource, workgroupSumSource],
+    bindings: { grads: 'read', gradSquares: 'read_write' },
+  },
   optimizer_update: {
     sources: [optimizerUpdateSource, workgroupSumSource],
-    bindings: ['write', 'read', 'write', 'write', 'read', 'read', 'uniform', 'dynamic'],
+    bindings: {
+      params: 'read_write',
+      grads: 'read',
+      firstState: 'read_write',
+      secondState: 'read_write',
+      gradSquares: 'read',
+      corrections: 'read',
+      epoch: 'uniform',
+      batchPass: 'dynamic',
+    },
   },
-} satisfies Record<string, KernelSpec>;
+} as const satisfies Record<string, KernelSpec>;
 
 export type KernelName = keyof typeof KERNELS;
 
-/** Bytes between the entries of a dynamically offset uniform buffer (at least the device's alignment). */
-export function uniformStride(device: GPUDevice): number {
-  return Math.max(256, device.limits.minUniformBufferOffsetAlignment);
-}
+/** The buffers of a bind group of `kernel`, by binding name. */
+export type Bindings<K extends KernelName> = Record<keyof (typeof KERNELS)[K]['bindings'], GPUBuffer>;
 
-/** Bytes a dynamic uniform binding covers (the largest of params.wgsl's structs, padded). */
-export const UNIFORM_BINDING_SIZE = 16;
-
-export class KernelCache {
-  private readonly device: GPUDevice;
-  private readonly modules = new Map<KernelName, GPUShaderModule>();
-  private readonly bindGroupLayouts = new Map<string, GPUBindGroupLayout>();
-  private readonly pipelineLayouts = new Map<KernelName, GPUPipelineLayout>();
-  private readonly pipelines = new Map<string, GPUComputePipeline>();
-
-  constructor(device: GPUDevice) {
-    this.device = device;
-  }
-
-  /** Kernels with the same bindings share one layout. */
-  bindGroupLayout(kernel: KernelName): GPUBindGroupLayout {
-    const { bindings } = KERNELS[kernel];
-    const key = bindings.join(',');
-    let layout = this.bindGroupLayouts.get(key);
-    if (layout === undefined) {
-      layout = this.device.createBindGroupLayout({
-        label: `bindings ${key}`,
-        entries: bindings.map((kind, binding) => ({
-          binding,
-          visibility: GPUShaderStage.COMPUTE,
-          buffer: bufferBindingLayout(kind),
-        })),
-      });
-      this.bindGroupLayouts.set(key, layout);
-    }
-    return layout;
-  }
-
-  /** The pipeline of `kernel`'s entry point `entryPoint` with its override constants. */
-  pipeline(kernel: KernelName, entryPoint: string, constants: Record<string, number>): GPUComputePipeline {
-    const key = `${kernel}.${entryPoint} ${JSON.stringify(constants)}`;
-    let pipeline = this.pipelines.get(key);
-    if (pipeline === undefined) {
-      pipeline = this.device.createComputePipeline({
-        label: key,
-        layout: this.pipelineLayout(kernel),
-        compute: { module: this.module(kernel), entryPoint, constants },
-      });
-      this.pipelines.set(key, pipeline);
-    }
-    return pipeline;
-  }
-
-  /** A bind group for `kernel` over `buffers`, in binding order; dynamic uniforms bind one entry's window. */
-  bindGroup(kernel: KernelName, label: string, buffers: GPUBuffer[]): GPUBindGroup {
-    const { bindings } = KERNELS[kernel];
-    if (buffers.length !== bindings.length) {
-      throw new Error(`${kernel}: ${bindings.length} bindings, ${buffers.length} buffers given`);
-    }
-    return this.device.createBindGroup({
-      label,
-      layout: this.bindGroupLayout(kernel),
-      entries: buffers.map((buffer, binding) => ({
-        binding,
-        resource: bindings[binding] === 'dynamic' ? { buffer, size: UNIFORM_BINDING_SIZE } : { buffer },
-      })),
-    });
-  }
-
-  private pipelineLayout(kernel: KernelName): GPUPipelineLayout {
-    let layout = this.pipelineLayouts.get(kernel);
-    if (layout === undefined) {
-      layout = this.device.createPipelineLayout({ label: kernel, bindGroupLayouts: [this.bindGroupLayout(kernel)] });
-      this.pipelineLayouts.set(kernel, layout);
-    }
-    return layout;
-  }
-
-  private module(kernel: KernelName): GPUShaderModule {
-    let module = this.modules.get(kernel);
-    if (module === undefined) {
-      module = this.device.createShaderModule({
-        label: `${kernel}.wgsl`,
-        code: [paramsSource, ...KERNELS[kernel].sources].join('\n'),
-      });
-      this.modules.set(kernel, module);
-    }
-    return module;
-  }
-}
-
-function bufferBindingLayout(kind: BindingKind): GPUBufferBindingLayout {
-  switch (kind) {
-    case 'read':
-      return { type: 'read-only-storage' };
-    case 'write':
-      return { type: 'storage' };
-    case 'uniform':
-      return { type: 'uniform' };
-    case 'dynamic':
-      return { type: 'uniform', hasDynamicOffset: true, minBindingSize: UNIFORM_BINDING_SIZE };
-  }
-}
-
-const caches = new WeakMap<GPUDevice, KernelCache>();
-
-export function kernelsFor(device: GPUDevice): KernelCache {
-  let cache = caches.get(device);
-  if (cache === undefined) {
-    cache = new KernelCache(device);
-    caches.set(device, cache);
-  }
-  return cache;
+/** The WGSL of a kernel's shader module: params.wgsl, then the kernel's file and its libraries. */
+export function kernelCode(kernel: KernelName): string {
+  return [paramsSource, ...KERNELS[kernel].sources].join('\n');
 }

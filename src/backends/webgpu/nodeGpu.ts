@@ -7,9 +7,9 @@
 // second. The first try is skipped where Linux shows no GPU device node: Mesa's ICD files are
 // installed without hardware here, and probing them only prints Dawn's warnings.
 
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
@@ -71,19 +71,28 @@ async function probe(): Promise<NodeGpu | null> {
 }
 
 /**
- * SwiftShader prints "XDG_RUNTIME_DIR is invalid or not set" on stderr (twice) where the variable is
- * missing, as on servers and in CI; harmless, but it buries the CLI's own one-line messages. A private
- * directory of our own satisfies it.
+ * SwiftShader's Wayland probe (libwayland) prints "XDG_RUNTIME_DIR is invalid or not set" on stderr,
+ * twice, unless the variable holds an absolute path (whether it exists does not matter to it): so
+ * where it is unset, empty or relative, as on servers and in CI, it buries the CLI's one-line
+ * messages. A private folder of ours satisfies it; where none can be made (no writable temporary
+ * folder), /dev/null does: absolute, and no display's socket can be under it.
  */
 function quietRuntimeDir(): void {
   const current = process.env.XDG_RUNTIME_DIR;
-  if (current !== undefined && existsSync(current)) return;
+  if (current !== undefined && isAbsolute(current)) return;
+  process.env.XDG_RUNTIME_DIR = privateRuntimeDir() ?? '/dev/null';
+}
+
+function privateRuntimeDir(): string | null {
+  const uid = process.getuid?.() ?? 0;
+  const dir = join(tmpdir(), `webgpu-lstm-xdg-${uid}`);
   try {
-    const dir = join(tmpdir(), `webgpu-lstm-xdg-${process.getuid?.() ?? 0}`);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    process.env.XDG_RUNTIME_DIR = dir;
+    const stat = lstatSync(dir);
+    // Ours alone, as the XDG spec asks: a folder someone else made there could hold their sockets.
+    return isAbsolute(dir) && stat.isDirectory() && stat.uid === uid && (stat.mode & 0o077) === 0 ? dir : null;
   } catch {
-    // Only cosmetic: leave it unset.
+    return null;
   }
 }
 

@@ -1,22 +1,14 @@
-// GPU time per kernel group of a training step, from timestamp queries ('timestamp-query').
-//
-// A profiled step is encoded as one compute pass per run of a kernel group (Pass.encodeProfiledStep,
-// then the update in a pass of its own), each pass writing a timestamp where it begins and where it
-// ends. The query set, the resolve buffer and one pass descriptor per pass of every step that can be
-// profiled are made once, on the first profile; a profile then resolves every timestamp into the
-// resolve buffer and reads them back once. Training never goes through here: its epoch stays one
-// compute pass without timestamps.
-//
-// What the numbers are worth: browsers quantise timestamps (Chrome to 100 µs; Dawn in Node is made
-// without that, see nodeGpu.ts), so there a group shorter than a quantum reads as 0 or one quantum in
-// a single step, and only the mean over many steps means something. Each pass pays its own start and
-// end, which the epoch's single pass does not. On SwiftShader the timestamps are the CPU's clock
-// around its emulation of each pass, not the timing of any GPU.
+// GPU time per kernel group of a training step, from timestamp queries ('timestamp-query'): a
+// profiled step is one compute pass per run of a kernel group (DispatchPlan.encodeProfiledStep, then
+// the update in a pass of its own), each writing a timestamp at its beginning and end. The query set,
+// resolve buffer and pass descriptors are made on the first profile. docs/ARCHITECTURE.md
+// ("Profiling") says what the numbers are worth.
 //
 // Legend: S = profiled steps, Q = passes per step. Query 2k and 2k+1: pass k's beginning and end.
 
 import type { KernelTimes } from '../backend.js';
-import type { Allocator, KernelGroup } from './passes.js';
+import type { Allocator } from './allocator.js';
+import type { KernelGroup } from './dispatchPlan.js';
 
 /** Steps a profile measures at most (more are measured as this many). */
 export const MAX_PROFILED_STEPS = 64;

@@ -1,23 +1,8 @@
 // The WebGPU backend: the CPU backend's training (src/backends/cpu/lstm.ts) computed by the WGSL
-// kernels in shaders/, behind the same Backend interface.
-//
-// Scheduler: the training data lives on the GPU; trainEpoch writes the epoch's sample order and
-// learning rate, encodes every minibatch step (forward, dense and loss, BPTT, batched weight
-// gradients, the optimiser's update) and the error over all samples into one command buffer, and
-// submits it once. The error lands in a staging slot read back once per report interval. With a
-// validation set (setValidationData, uploaded once), the same submit also runs a forward pass over the
-// validation windows after the updates, and its error lands beside the training error. Two schedules of the
-// recurrence exist: stepwise (a dispatch per time step, any size) and persistent (one dispatch for
-// all T steps of a layer, when the batch's state fits one workgroup); calibrate() times both on the
-// real training data and keeps the faster.
-//
-// Optimiser (src/model/optimizer.ts is the reference): its state (momentum's velocity, Adam's moments)
-// lives in GPU buffers made by setOptimizer; the update is one dispatch a step, after one for the
-// gradient norm when clipping. The update count is known on the CPU (steps per epoch are fixed), so
-// trainEpoch writes Adam's bias corrections for the epoch's steps once, beside the learning rate.
-//
-// Profiling (profileSteps, where the device has 'timestamp-query'): the same steps encoded as one
-// compute pass per kernel group with timestamps, by profiler.ts; the training path never pays for it.
+// kernels in shaders/, behind the same Backend interface. The training data stays on the GPU; an
+// epoch (every minibatch step, then the error over all samples) is recorded once and handed to the
+// device in as few slices as its cost allows; errors and weights come back once per report.
+// docs/ARCHITECTURE.md draws the step and says why it is built this way.
 //
 // Legend: N = samples, B = batch, T = window, I = inputSize, O = outputSize, P = parameter count.
 
@@ -30,114 +15,59 @@ import {
   type LossName,
   type OptimizerSettings,
   type OptimizerState,
-  stateArrays,
 } from '../../model/optimizer.js';
 import {
   type AdapterDescription,
   type Backend,
+  checkParams,
+  checkRows,
+  checkTrainingData,
   checkValidationData,
+  DisposedError,
+  type EpochLosses,
   type EpochOptions,
   type GpuCounters,
+  type GpuFacet,
+  GpuFailure,
   type GradientResult,
   type KernelTimes,
 } from '../backend.js';
+import { Allocator, BufferBackup } from './allocator.js';
+import {
+  type Calibration,
+  calibrationKey,
+  rememberCalibration,
+  rememberedCalibration,
+  timeSchedules,
+} from './calibration.js';
 import { checkBatchFits, checkModelFits } from './capacity.js';
 import type { GpuContext } from './context.js';
+import { type DispatchTarget, type PlanContext, stepUniform } from './dispatchPlan.js';
 import { EpochReadback } from './epochReadback.js';
-import { kernelsFor } from './kernels.js';
-import {
-  Allocator,
-  identityOrder,
-  type KernelTuning,
-  kernelTuning,
-  MAX_NORM_PARTIALS,
-  OptimizerUpdate,
-  Pass,
-  type PassContext,
-  type Schedule,
-  stepUniform,
-  Workspace,
-} from './passes.js';
+import { GpuOptimizerState, MAX_NORM_PARTIALS, prepareUpdatePipelines } from './optimizerUpdate.js';
+import { pipelinesFor } from './pipelines.js';
 import { TimestampProfiler } from './profiler.js';
+import { ResidentWindows, Scratch, Training } from './residentData.js';
+import { SLICE_MS, type Slice, SliceRecorder, SubmitPacer } from './submission.js';
+import { defaultSchedule, type KernelTuning, kernelTuning, type Schedule } from './tuning.js';
 
-export type { Schedule } from './passes.js';
+export { GpuFailure } from '../backend.js';
+export type { Calibration } from './calibration.js';
+export type { Schedule } from './tuning.js';
 
 export interface WebGpuBackendOptions {
   /** How the recurrence is dispatched; 'auto' (the default) lets calibrate() measure. */
   schedule?: Schedule | 'auto';
   /** Kernel shapes; by default those for the adapter's kind (tests run the GPU ones on SwiftShader too). */
   tuning?: Partial<KernelTuning>;
+  /** GPU time an epoch's slices aim at, ms (default SLICE_MS); Infinity hands every epoch over whole. */
+  sliceMs?: number;
 }
 
-/** The GPU failed (device lost, an uncaptured error): the weights last read back are still good. */
-export class GpuFailure extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'GpuFailure';
-  }
-}
+/** How long a failed map waits for the device to say it was lost, so that the loss is the reason told. */
+const LOSS_GRACE_MS = 500;
 
-interface Training {
-  data: Dataset;
-  batch: number;
-  steps: number;
-  /** (N) the epoch's sample order, written by trainEpoch */
-  order: GPUBuffer;
-  train: Pass;
-  evaluate: Pass;
-  /** (S, 2) Adam's bias corrections (c1, c2) of the epoch's steps, and their CPU copy */
-  corrections: GPUBuffer;
-  correctionValues: Float32Array;
-  /** The update after each step, bound to `train`'s per-step uniform. */
-  update: OptimizerUpdate;
-  buffers: GPUBuffer[];
-  workspace: Workspace;
-}
-
-/** The validation set on the GPU, uploaded once by setValidationData, and the pass over all of it. */
-interface Validation {
-  data: Dataset;
-  pass: Pass;
-  workspace: Workspace;
-  buffers: GPUBuffer[];
-}
-
-/** The optimiser's state on the GPU: stateArrays(name) buffers of P values (16 bytes where unused). */
-interface OptimizerBuffers {
-  settings: OptimizerSettings;
-  firstState: GPUBuffer;
-  secondState: GPUBuffer;
-  /** Updates done (Adam's t of the last one), counted here since every epoch has the same steps. */
-  step: number;
-}
-
-/** Buffers for gradients() and predict() on batches given by the caller; grown, never shrunk. */
-export interface Scratch {
-  capacity: number;
-  workspace: Workspace;
-  /** (C, T, I) */
-  samples: GPUBuffer;
-  /** (C, O) */
-  targets: GPUBuffer;
-  identity: GPUBuffer;
-  pass: Pass | null;
-}
-
-/** Timed rounds of calibrate() (after one warm-up) and epochs in each. */
-const CALIBRATION_ROUNDS = 4;
-const CALIBRATION_EPOCHS = 2;
-
-/** What calibrate() found. */
-export interface Calibration {
-  schedule: Schedule;
-  /** Best milliseconds an epoch on each schedule; null where only the stepwise one applies. */
-  msPerEpoch: Record<Schedule, number> | null;
-}
-
-/** calibrate()'s findings, per device and (shape, batch, samples). */
-const calibrations = new WeakMap<GPUDevice, Map<string, Calibration>>();
-
-export class WebGpuBackend implements Backend {
+export class WebGpuBackend implements Backend, GpuFacet {
   readonly name = 'webgpu' as const;
   readonly config: ModelConfig;
   readonly layout: ParamLayout;
@@ -146,7 +76,9 @@ export class WebGpuBackend implements Backend {
   private readonly device: GPUDevice;
   private readonly counts: GpuCounters = { dispatches: 0, submits: 0, readbacks: 0, buffersCreated: 0 };
   private readonly allocator: Allocator;
-  private readonly passContext: PassContext;
+  private readonly planContext: PlanContext;
+  private readonly pacer: SubmitPacer;
+  private readonly epochResults: EpochReadback;
   /** (P) parameters and gradients, flat layout */
   private readonly params: GPUBuffer;
   private readonly grads: GPUBuffer;
@@ -155,24 +87,24 @@ export class WebGpuBackend implements Backend {
   private readonly epochValues = new Float32Array(4);
   /** (MAX_NORM_PARTIALS) the gradient norm's partial sums, for clipping */
   private readonly gradSquares: GPUBuffer;
-  private optimizer: OptimizerBuffers;
-  private readonly epochResults: EpochReadback;
+  private optimizer: GpuOptimizerState;
+  private readonly requestedSchedule: Schedule | 'auto';
+  private calibrated: Calibration | null = null;
+  private training: Training | null = null;
+  private validation: ResidentWindows | null = null;
+  private scratch: Scratch | null = null;
   /** Bumped by everything that changes the parameters; tags the weights that came back with the errors. */
   private paramsVersion = 0;
   private returnedParams: { version: number; params: Float32Array } | null = null;
   private lastEpochEvaluated = false;
-  private readonly requestedSchedule: Schedule | 'auto';
-  private calibrated: Calibration | null = null;
-  private training: Training | null = null;
-  private validation: Validation | null = null;
-  /** The validation errors that came back with the last readLosses(), until taken. */
-  private returnedValidation: number[] = [];
-  private scratch: Scratch | null = null;
+  /** The epoch still being handed over in slices, if any. */
+  private queueing: Promise<void> | null = null;
   private staging: GPUBuffer | null = null;
   private readChain: Promise<unknown> = Promise.resolve();
   /** Made by the first profileSteps on a device with timestamps. */
   private profiler: TimestampProfiler | null = null;
-  private disposed = false;
+  /** Set by dispose(): resolves when the device has finished what it was handed. */
+  private disposed: Promise<void> | null = null;
 
   constructor(context: GpuContext, layout: ParamLayout, options: WebGpuBackendOptions = {}) {
     checkModelFits(layout, context.limits);
@@ -187,8 +119,8 @@ export class WebGpuBackend implements Backend {
     this.params = this.allocator.storage('params (P)', P, GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
     this.grads = this.allocator.storage('grads (P)', P, GPUBufferUsage.COPY_SRC);
     this.epochUniform = this.allocator.buffer('epoch', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-    this.passContext = {
-      kernels: kernelsFor(this.device),
+    this.planContext = {
+      pipelines: pipelinesFor(this.device),
       layout,
       allocator: this.allocator,
       params: this.params,
@@ -203,8 +135,18 @@ export class WebGpuBackend implements Backend {
       loss: 'sse',
     };
     this.gradSquares = this.allocator.storage('gradient norm partial sums', 4 * MAX_NORM_PARTIALS);
-    this.optimizer = this.createOptimizer(DEFAULT_OPTIMIZER);
-    this.epochResults = new EpochReadback(this.allocator, this.counts, layout.size, context.waitsByPolling);
+    this.optimizer = new GpuOptimizerState(this.allocator, DEFAULT_OPTIMIZER, layout.size);
+    this.pacer = new SubmitPacer(this.device.queue, this.counts, {
+      waitsByPolling: context.waitsByPolling,
+      software: context.adapter.software,
+      sliceMs: options.sliceMs ?? SLICE_MS,
+    });
+    this.epochResults = new EpochReadback(this.allocator, this.counts, layout.size, this.pacer);
+  }
+
+  /** The GPU-only side of the Backend interface: this backend itself. */
+  get gpu(): GpuFacet {
+    return this;
   }
 
   /** The schedule training uses now: the requested one, calibrate()'s pick, or the default before it. */
@@ -214,37 +156,39 @@ export class WebGpuBackend implements Backend {
   }
 
   setParams(params: Float32Array): void {
-    this.assertUsable();
-    if (params.length !== this.layout.size) {
-      throw new InputError('params', `expected ${this.layout.size} values for this model, got ${params.length}`);
-    }
+    this.assertIdle();
+    checkParams(params, this.layout);
     upload(this.device.queue, this.params, params, params.length);
     this.paramsVersion++;
   }
 
-  readParams(): Promise<Float32Array> {
+  async readParams(): Promise<Float32Array> {
+    await this.queued();
     // After readLosses, the weights of the last epoch came back with the errors.
     const returned = this.returnedParams;
     if (returned !== null && returned.version === this.paramsVersion) {
       this.assertUsable();
-      return Promise.resolve(returned.params.slice());
+      return returned.params.slice();
     }
     const bytes = 4 * this.layout.size;
-    return this.readBack(bytes, (encoder, staging) => encoder.copyBufferToBuffer(this.params, 0, staging, 0, bytes));
+    return this.readBack('read params', bytes, (recorder, staging) =>
+      recorder.finish((encoder) => encoder.copyBufferToBuffer(this.params, 0, staging, 0, bytes)),
+    );
   }
 
   async gradients(x: Float32Array, t: Float32Array, batchSize: number): Promise<GradientResult> {
-    const { window: T, inputSize: I, outputSize: O } = this.config;
-    checkRows('batch', batchSize, x, T * I, t, O);
+    checkRows('batch', batchSize, this.config, x, t);
+    const O = this.config.outputSize;
     const outBytes = 4 * (4 + batchSize * O);
-    const values = await this.readBack(outBytes + 4 * this.layout.size, (encoder, staging) => {
-      const pass = this.scratchPass(batchSize, x, t);
-      const compute = encoder.beginComputePass({ label: 'gradients' });
-      pass.encodeForward(compute, 0, this.schedule(), 'gradients');
-      pass.encodeBackward(compute, 0, this.schedule());
-      compute.end();
-      encoder.copyBufferToBuffer(pass.workspace.outputs, 0, staging, 0, outBytes);
-      encoder.copyBufferToBuffer(this.grads, 0, staging, outBytes, 4 * this.layout.size);
+    await this.queued();
+    const values = await this.readBack('gradients', outBytes + 4 * this.layout.size, (recorder, staging) => {
+      const plan = this.scratchPlan(batchSize, x, t);
+      plan.encodeForward(recorder, 0, this.schedule(), 'gradients');
+      plan.encodeBackward(recorder, 0, this.schedule());
+      return recorder.finish((encoder) => {
+        encoder.copyBufferToBuffer(plan.workspace.outputs, 0, staging, 0, outBytes);
+        encoder.copyBufferToBuffer(this.grads, 0, staging, outBytes, 4 * this.layout.size);
+      });
     });
     return {
       loss: values[0],
@@ -253,169 +197,79 @@ export class WebGpuBackend implements Backend {
     };
   }
 
-  predict(x: Float32Array, count: number): Promise<Float32Array> {
-    const { window: T, inputSize: I, outputSize: O } = this.config;
-    checkRows('count', count, x, T * I, null, O);
-    const bytes = 4 * count * O;
-    return this.readBack(bytes, (encoder, staging) => {
-      const pass = this.scratchPass(count, x, null);
-      const compute = encoder.beginComputePass({ label: 'predict' });
-      pass.encodeForward(compute, 0, this.schedule(), 'predict');
-      compute.end();
-      encoder.copyBufferToBuffer(pass.workspace.outputs, 16, staging, 0, bytes);
+  async predict(x: Float32Array, count: number): Promise<Float32Array> {
+    checkRows('count', count, this.config, x, null);
+    const bytes = 4 * count * this.config.outputSize;
+    await this.queued();
+    return this.readBack('predict', bytes, (recorder, staging) => {
+      const plan = this.scratchPlan(count, x, null);
+      plan.encodeForward(recorder, 0, this.schedule(), 'predict');
+      return recorder.finish((encoder) => encoder.copyBufferToBuffer(plan.workspace.outputs, 16, staging, 0, bytes));
     });
   }
 
   setTrainingData(data: Dataset, batchSize: number): void {
-    this.assertUsable();
-    const { window: T, inputSize: I, outputSize: O } = this.config;
-    if (data.window !== T || data.inputSize !== I || data.outputSize !== O) {
-      throw new InputError(
-        'data',
-        `windows of ${data.window} steps, ${data.inputSize} inputs and ${data.outputSize} outputs do not fit a model of window ${T}, inputSize ${I}, outputSize ${O}`,
-      );
-    }
-    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > data.count) {
-      throw new InputError(
-        'batch',
-        `expected a whole number from 1 to the number of samples (${data.count}), got ${batchSize}`,
-      );
-    }
+    this.assertIdle();
+    checkTrainingData(data, batchSize, this.config);
     checkBatchFits(this.layout, this.context.limits, data.count, data.count, 'points');
-    this.releaseTraining();
-
-    const allocator = this.allocator;
-    const samples = allocator.buffer('samples (N, T, I)', data.x.byteLength, GPUBufferUsage.STORAGE, data.x);
-    const targets = allocator.buffer('targets (N, O)', data.t.byteLength, GPUBufferUsage.STORAGE, data.t);
-    const order = allocator.storage('epoch order (N)', 4 * data.count, GPUBufferUsage.COPY_DST);
-    const identity = identityOrder(allocator, 'samples in order (N)', data.count);
-    const workspace = new Workspace(allocator, this.layout, data.count, 'training');
-    const steps = Math.floor(data.count / batchSize);
-    // Ones until trainEpoch writes the epoch's: any update encoded before (calibrate's) stays finite.
-    const correctionValues = new Float32Array(2 * steps).fill(1);
-    const corrections = allocator.buffer(
-      "Adam's bias corrections (S, 2)",
-      correctionValues.byteLength,
-      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
-      correctionValues,
-    );
-    const train = new Pass(this.passContext, 'minibatch', workspace, { samples, targets, order }, batchSize, steps);
-    this.training = {
-      data,
-      batch: batchSize,
-      steps,
-      order,
-      train,
-      corrections,
-      correctionValues,
-      update: this.createUpdate(train, corrections),
-      evaluate: new Pass(
-        this.passContext,
-        'all samples',
-        workspace,
-        { samples, targets, order: identity },
-        data.count,
-        1,
-      ),
-      buffers: [samples, targets, order, identity, corrections],
-      workspace,
-    };
-    this.calibrated = calibrations.get(this.device)?.get(this.calibrationKey(this.training)) ?? null;
+    this.training?.release();
+    this.training = null;
+    this.calibrated = null;
+    const training = new Training(this.planContext, data, batchSize, this.optimizer, this.updateBuffers());
+    this.training = training;
+    this.calibrated = rememberedCalibration(this.device, this.calibrationKey(training));
   }
 
   /**
    * Makes `data` the validation set: checked against the model and the device limits, then its
-   * windows uploaded once, with a workspace and an evaluate pass of its own; null removes it. Every
-   * epoch that queues an error then also encodes the validation error in the same submit.
+   * windows uploaded once, with a workspace and a plan of its own; null removes it.
    */
   setValidationData(data: Dataset | null): void {
-    this.assertUsable();
+    this.assertIdle();
     if (data !== null) {
       checkValidationData(data, this.config);
       checkBatchFits(this.layout, this.context.limits, data.count, data.count, 'validation');
     }
-    this.releaseValidation();
-    if (data === null) return;
-    const allocator = this.allocator;
-    const samples = allocator.buffer('validation samples (N, T, I)', data.x.byteLength, GPUBufferUsage.STORAGE, data.x);
-    const targets = allocator.buffer('validation targets (N, O)', data.t.byteLength, GPUBufferUsage.STORAGE, data.t);
-    const identity = identityOrder(allocator, 'validation samples in order (N)', data.count);
-    const workspace = new Workspace(allocator, this.layout, data.count, 'validation');
-    const pass = new Pass(
-      this.passContext,
-      'validation samples',
-      workspace,
-      { samples, targets, order: identity },
-      data.count,
-      1,
-    );
-    this.validation = { data, pass, workspace, buffers: [samples, targets, identity] };
-  }
-
-  /** The validation errors read back by the last readLosses(), oldest first; handed over once. */
-  takeValidationLosses(): number[] {
-    const losses = this.returnedValidation;
-    this.returnedValidation = [];
-    return losses;
+    this.validation?.release();
+    this.validation = data === null ? null : new ResidentWindows(this.planContext, data, 'validation');
   }
 
   /**
-   * Times epochs of each schedule on the training data (a warm-up, then the best of several rounds)
-   * and keeps the faster for this device, model shape and batch. The parameters and the optimiser's
-   * state are restored afterwards, so it
-   * can run at any point; the trainer runs it once after setTrainingData. Null before training data
-   * or when a schedule was asked for.
+   * Times epochs of each schedule on the training data and keeps the faster for this device, model
+   * shape and batch (calibration.ts). The parameters and the optimizer's state are restored
+   * afterwards, so it can run at any point; the trainer runs it once after setTrainingData. Null
+   * before training data or when a schedule was asked for.
    */
   async calibrate(): Promise<Calibration | null> {
+    await this.queued();
+    this.assertUsable();
     const training = this.training;
     if (training === null || this.requestedSchedule !== 'auto') return null;
     if (this.calibrated !== null) return this.calibrated;
     const key = this.calibrationKey(training);
-    if (!training.train.hasPersistent() && !training.evaluate.hasPersistent()) {
+    if (!training.train.hasPersistent() && !training.windows.all.hasPersistent()) {
       return this.remember(key, { schedule: 'stepwise', msPerEpoch: null });
     }
-    const kept = this.keepParamsAndState('calibration');
+    const backup = this.backupParamsAndState('calibration: params and optimizer state');
     try {
-      const save = this.device.createCommandEncoder({ label: 'calibration: save params and state' });
-      kept.save(save);
-      this.submit(save);
-      const best: Record<Schedule, number> = { stepwise: Infinity, persistent: Infinity };
-      // Round 0 warms up (some drivers compile at first use); then the best of the rest, alternating,
-      // so that a busy moment on a shared machine does not decide alone. Where waiting polls a core
-      // (Dawn in Node), later rounds sleep through part of the expected time first, as training does:
-      // a polled core is one a software GPU cannot use, and would bias the choice to one core.
-      for (let round = 0; round <= CALIBRATION_ROUNDS; round++) {
-        for (const schedule of ['stepwise', 'persistent'] as const) {
-          const encoder = this.device.createCommandEncoder({ label: `calibration: ${schedule}` });
-          for (let e = 0; e < CALIBRATION_EPOCHS; e++) this.encodeEpoch(encoder, training, schedule, true);
-          const start = performance.now();
-          this.submit(encoder);
-          // Half the fastest epoch so far: shorter than either schedule takes, so no bias.
-          const quiet = 0.5 * Math.min(best.stepwise, best.persistent);
-          if (this.context.waitsByPolling && Number.isFinite(quiet)) await sleep(quiet);
-          await this.device.queue.onSubmittedWorkDone();
-          if (round > 0) best[schedule] = Math.min(best[schedule], performance.now() - start);
-        }
-        // A clear winner needs no more rounds (and a slow schedule costs the most to time).
-        const [fast, slow] = [Math.min(best.stepwise, best.persistent), Math.max(best.stepwise, best.persistent)];
-        if (round > 1 && slow > 2 * fast) break;
-      }
-      const restore = this.device.createCommandEncoder({ label: 'calibration: restore params and state' });
-      kept.restore(restore);
-      this.submit(restore);
+      this.submitEncoded('calibration: save params and state', (encoder) => backup.save(encoder));
+      const calibration = await timeSchedules({
+        queue: this.device.queue,
+        waitsByPolling: this.context.waitsByPolling,
+        encodeEpochs: (schedule, epochs) => {
+          const recorder = new SliceRecorder(this.device, `calibration: ${schedule}`, Infinity);
+          for (let e = 0; e < epochs; e++) this.encodeEpoch(recorder, training, schedule, true);
+          return recorder.finish()[0].commands;
+        },
+        submit: (commands) => this.submitCommands(commands),
+      });
+      this.submitEncoded('calibration: restore params and state', (encoder) => backup.restore(encoder));
       this.paramsVersion++;
       await this.device.queue.onSubmittedWorkDone();
       this.assertUsable();
-      const msPerEpoch = {
-        stepwise: best.stepwise / CALIBRATION_EPOCHS,
-        persistent: best.persistent / CALIBRATION_EPOCHS,
-      };
-      return this.remember(key, {
-        schedule: msPerEpoch.persistent < msPerEpoch.stepwise ? 'persistent' : 'stepwise',
-        msPerEpoch,
-      });
+      return this.remember(key, calibration);
     } finally {
-      kept.release();
+      backup.release();
     }
   }
 
@@ -423,10 +277,11 @@ export class WebGpuBackend implements Backend {
    * GPU time per kernel group of up to `steps` minibatch steps (at most the profiler's maxSteps; the
    * epoch's steps in turn, as the last trainEpoch ordered them), mean ms per step; null where the
    * device has no 'timestamp-query'. Each group runs in a compute pass of its own with timestamps at
-   * its beginning and end, so the split costs a little pass overhead that training does not pay. One
-   * submit (saving and restoring the parameters and optimiser state around the steps) and one readback.
+   * its beginning and end (profiler.ts). One submit (saving and restoring the parameters and
+   * optimizer state around the steps) and one readback.
    */
   async profileSteps(steps: number): Promise<KernelTimes | null> {
+    await this.queued();
     this.assertUsable();
     if (!this.context.timestamps) return null;
     const training = this.training;
@@ -439,34 +294,36 @@ export class WebGpuBackend implements Backend {
     this.profiler ??= new TimestampProfiler(this.allocator, [...training.train.profiledGroups(schedule), 'update']);
     const profiler = this.profiler;
     const measured = Math.min(steps, profiler.maxSteps);
-    const kept = this.keepParamsAndState('profile');
+    const backup = this.backupParamsAndState('profile: params and optimizer state');
     try {
-      const values = await this.readBack(profiler.bytes(measured), (encoder, staging) => {
-        kept.save(encoder);
-        let next = 0;
-        for (let s = 0; s < measured; s++) {
-          const entry = s % training.steps;
-          next = training.train.encodeProfiledStep(encoder, entry, schedule, profiler.passes, next);
-          const update = encoder.beginComputePass(profiler.passes[next++]);
-          training.update.encode(update, entry);
-          update.end();
-        }
-        // Every pass took the descriptor of its own group, or the times would be misattributed.
-        if (next !== measured * profiler.groups.length) {
-          throw new Error(`unreachable: ${next} profiled passes, expected ${measured * profiler.groups.length}`);
-        }
-        profiler.encodeResolve(encoder, measured, staging);
-        kept.restore(encoder);
-      });
+      const values = await this.readBack('profile', profiler.bytes(measured), (recorder, staging) =>
+        recorder.finish((encoder) => {
+          backup.save(encoder);
+          let next = 0;
+          for (let s = 0; s < measured; s++) {
+            const entry = s % training.steps;
+            next = training.train.encodeProfiledStep(encoder, entry, schedule, profiler.passes, next);
+            const update = encoder.beginComputePass(profiler.passes[next++]);
+            training.update.encode({ pass: () => update }, entry);
+            update.end();
+          }
+          // Every pass took the descriptor of its own group, or the times would be misattributed.
+          if (next !== measured * profiler.groups.length) {
+            throw new Error(`unreachable: ${next} profiled passes, expected ${measured * profiler.groups.length}`);
+          }
+          profiler.encodeResolve(encoder, measured, staging);
+          backup.restore(encoder);
+        }),
+      );
       this.paramsVersion++;
       return profiler.times(new BigUint64Array(values.buffer, values.byteOffset, values.length / 2), measured);
     } finally {
-      kept.release();
+      backup.release();
     }
   }
 
-  trainEpoch(order: Uint32Array, learningRate: number, options: EpochOptions = {}): void {
-    this.assertUsable();
+  async trainEpoch(order: Uint32Array, learningRate: number, options: EpochOptions = {}): Promise<void> {
+    this.assertIdle();
     const training = this.training;
     if (training === null) throw new Error('trainEpoch before setTrainingData');
     if (this.epochResults.busy()) throw new Error('trainEpoch while readLosses is still reading');
@@ -479,244 +336,209 @@ export class WebGpuBackend implements Backend {
     upload(queue, training.order, order, Math.min(order.length, training.data.count));
     this.epochValues[0] = learningRate;
     queue.writeBuffer(this.epochUniform, 0, this.epochValues);
-    this.writeCorrections(training);
+    if (this.optimizer.settings.name === 'adam') {
+      this.optimizer.corrections(training.correctionValues, training.steps);
+      upload(queue, training.corrections, training.correctionValues, training.correctionValues.length);
+    }
     this.optimizer.step += training.steps;
     const evaluate = options.evaluate ?? true;
     this.lastEpochEvaluated = evaluate;
-    const encoder = this.device.createCommandEncoder({ label: 'epoch' });
-    this.encodeEpoch(encoder, training, this.schedule(), evaluate);
-    if (evaluate) {
+    const recorder = new SliceRecorder(this.device, 'epoch', this.pacer.sliceFlops());
+    this.encodeEpoch(recorder, training, this.schedule(), evaluate);
+    const slices = recorder.finish((encoder) => {
+      if (!evaluate) return;
       const validation = this.validation === null ? null : { buffer: this.validation.workspace.outputs, offset: 0 };
-      this.epochResults.encodeEpoch(encoder, training.workspace.outputs, 0, this.params, validation);
-    }
-    this.submit(encoder);
+      this.epochResults.encodeEpoch(encoder, training.windows.workspace.outputs, 0, this.params, validation);
+    });
     this.paramsVersion++;
+    await this.handOver(slices);
   }
 
-  async readLosses(): Promise<number[]> {
+  async readLosses(): Promise<EpochLosses> {
+    await this.queued();
     this.assertUsable();
     const version = this.paramsVersion;
     let results: Awaited<ReturnType<EpochReadback['read']>>;
     try {
       results = await this.epochResults.read();
     } catch (error) {
-      throw this.failureOr(error);
+      throw await this.deviceError(error);
     }
-    if (results === null) {
-      this.returnedValidation = [];
-      return [];
-    }
-    this.returnedValidation = results.validationLosses;
+    if (results === null) return { train: [], validation: [] };
     // The weights are those after the last epoch that queued an error; current if nothing came after.
     if (version === this.paramsVersion && this.lastEpochEvaluated) {
       this.returnedParams = { version, params: results.params };
     }
-    return results.losses;
+    return { train: results.losses, validation: results.validationLosses };
   }
 
   /** Resolves when the GPU has finished everything queued so far (a benchmark's clock stops here). */
   async finish(): Promise<void> {
+    await this.queued();
     this.assertUsable();
-    await this.device.queue.onSubmittedWorkDone();
+    await this.pacer.settle();
   }
 
   counters(): GpuCounters {
     return { ...this.counts };
   }
 
-  /** Dispatches per minibatch step of the current schedule and optimiser; null before setTrainingData. */
   dispatchesPerStep(): number | null {
     const training = this.training;
     if (training === null) return null;
     return training.train.modelDispatchesPerStep(this.schedule()) + training.update.dispatches;
   }
 
-  /** Chooses the optimiser and the loss; the state starts at zero (new buffers), the parameters stay. */
+  /** Chooses the optimizer and the loss; the state starts at zero (new buffers), the parameters stay. */
   setOptimizer(settings: OptimizerSettings, loss: LossName): void {
-    this.assertUsable();
-    for (const buffer of [this.optimizer.firstState, this.optimizer.secondState]) this.allocator.release(buffer);
-    this.optimizer = this.createOptimizer({ ...settings });
-    this.passContext.loss = loss;
+    this.assertIdle();
+    this.optimizer.release();
+    this.optimizer = new GpuOptimizerState(this.allocator, { ...settings }, this.layout.size);
+    this.planContext.loss = loss;
     const training = this.training;
     if (training !== null) {
       training.train.useLoss(loss);
-      training.evaluate.useLoss(loss);
-      training.update = this.createUpdate(training.train, training.corrections);
+      training.windows.all.useLoss(loss);
+      training.useOptimizer(this.optimizer, this.updateBuffers());
     }
-    this.validation?.pass.useLoss(loss);
-    this.scratch?.pass?.useLoss(loss);
+    this.validation?.all.useLoss(loss);
+    this.scratch?.lastPlan()?.useLoss(loss);
   }
 
   /** The state after every epoch queued so far: one readback (none for SGD, which keeps only the count). */
-  readOptimizerState(): Promise<OptimizerState> {
+  async readOptimizerState(): Promise<OptimizerState> {
+    await this.queued();
     this.assertUsable();
     const { name } = this.optimizer.settings;
     const step = this.optimizer.step;
-    const buffers = this.stateBuffers();
-    if (buffers.length === 0) return Promise.resolve({ name, step, slots: new Float32Array(0) });
+    const buffers = this.optimizer.buffers();
+    if (buffers.length === 0) return { name, step, slots: new Float32Array(0) };
     const bytes = 4 * this.layout.size;
-    return this.readBack(buffers.length * bytes, (encoder, staging) => {
-      for (const [i, buffer] of buffers.entries()) encoder.copyBufferToBuffer(buffer, 0, staging, i * bytes, bytes);
-    }).then((slots) => ({ name, step, slots }));
+    const slots = await this.readBack('read optimizer state', buffers.length * bytes, (recorder, staging) =>
+      recorder.finish((encoder) => {
+        for (const [i, buffer] of buffers.entries()) encoder.copyBufferToBuffer(buffer, 0, staging, i * bytes, bytes);
+      }),
+    );
+    return { name, step, slots };
   }
 
-  /** Restores a state of this optimiser (from this backend or another): checked, then uploaded. */
+  /** Restores a state of this optimizer (from this backend or another): checked, then uploaded. */
   setOptimizerState(state: OptimizerState): void {
-    this.assertUsable();
+    this.assertIdle();
     const P = this.layout.size;
     checkOptimizerState(state, this.optimizer.settings.name, P);
-    this.stateBuffers().forEach((buffer, i) => {
+    this.optimizer.buffers().forEach((buffer, i) => {
       this.device.queue.writeBuffer(buffer, 0, state.slots as Float32Array<ArrayBuffer>, i * P, P);
     });
     this.optimizer.step = state.step;
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.training = null;
-    this.validation = null;
-    this.scratch = null;
-    this.profiler?.destroy();
-    this.profiler = null;
-    this.allocator.releaseAll();
+  dispose(): Promise<void> {
+    if (this.disposed === null) {
+      this.training = null;
+      this.validation = null;
+      this.scratch = null;
+      this.profiler?.destroy();
+      this.profiler = null;
+      this.allocator.releaseAll();
+      const lost = this.context.lost.then(() => undefined);
+      this.disposed = Promise.race([this.pacer.settle(), lost]);
+    }
+    return this.disposed;
+  }
+
+  /**
+   * Builds every pipeline this model can use (the passes' on both schedules, the dense layer's in every
+   * mode, every optimizer's update and the gradient norm): createWebGpuBackend runs it inside an error
+   * scope, so a kernel that does not build fails there.
+   */
+  preparePipelines(): void {
+    this.scratchFor(1, 'batch').plan(1);
+    prepareUpdatePipelines(this.planContext.pipelines, DEFAULT_OPTIMIZER, this.layout.size);
   }
 
   /**
    * Every minibatch step (forward, BPTT, gradients, update), then the error over all samples and,
    * with a validation set, over the validation samples.
    */
-  private encodeEpoch(encoder: GPUCommandEncoder, training: Training, schedule: Schedule, evaluate: boolean): void {
-    const compute = encoder.beginComputePass({ label: 'epoch' });
+  private encodeEpoch(target: DispatchTarget, training: Training, schedule: Schedule, evaluate: boolean): void {
     for (let s = 0; s < training.steps; s++) {
-      training.train.encodeForward(compute, s, schedule, 'train');
-      training.train.encodeBackward(compute, s, schedule);
-      training.update.encode(compute, s);
+      training.train.encodeForward(target, s, schedule, 'train');
+      training.train.encodeBackward(target, s, schedule);
+      training.update.encode(target, s);
     }
     if (evaluate) {
-      training.evaluate.encodeForward(compute, 0, schedule, 'evaluate');
-      this.validation?.pass.encodeForward(compute, 0, schedule, 'evaluate');
+      training.windows.all.encode(target, schedule);
+      this.validation?.all.encode(target, schedule);
     }
-    compute.end();
   }
 
-  /**
-   * A copy of the parameters and the optimiser's state, for work that must leave them as they were
-   * (calibrate, profileSteps): save() and restore() encode the copies; release() when the GPU is done.
-   */
-  private keepParamsAndState(label: string): {
-    save(encoder: GPUCommandEncoder): void;
-    restore(encoder: GPUCommandEncoder): void;
-    release(): void;
-  } {
-    // The parameters, then each array of the optimiser's state, back to back.
-    const bytes = 4 * this.layout.size;
-    const kept = [this.params, ...this.stateBuffers()];
-    const backup = this.allocator.storage(
-      `${label}: params and optimiser state backup ((1 + state arrays) P)`,
-      kept.length * bytes,
-      GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
-    );
-    return {
-      save: (encoder) => {
-        for (const [i, buffer] of kept.entries()) encoder.copyBufferToBuffer(buffer, 0, backup, i * bytes, bytes);
-      },
-      restore: (encoder) => {
-        for (const [i, buffer] of kept.entries()) encoder.copyBufferToBuffer(backup, i * bytes, buffer, 0, bytes);
-      },
-      release: () => this.allocator.release(backup),
-    };
-  }
-
-  /** Zeroed state buffers for `settings` (16 bytes for an array the optimiser does not keep). */
-  private createOptimizer(settings: OptimizerSettings): OptimizerBuffers {
-    const arrays = stateArrays(settings.name);
-    const bytes = (used: boolean) => (used ? 4 * this.layout.size : 16);
-    const usage = GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-    return {
-      settings,
-      firstState: this.allocator.storage(`${settings.name} state 0 (P)`, bytes(arrays >= 1), usage),
-      secondState: this.allocator.storage(`${settings.name} state 1 (P)`, bytes(arrays >= 2), usage),
-      step: 0,
-    };
-  }
-
-  /** The arrays of state the current optimiser keeps, in the order of OptimizerState.slots. */
-  private stateBuffers(): GPUBuffer[] {
-    const { firstState, secondState, settings } = this.optimizer;
-    return [firstState, secondState].slice(0, stateArrays(settings.name));
-  }
-
-  private createUpdate(train: Pass, corrections: GPUBuffer): OptimizerUpdate {
-    const { settings, firstState, secondState } = this.optimizer;
-    return new OptimizerUpdate(
-      this.passContext,
-      settings,
-      { firstState, secondState, gradSquares: this.gradSquares, corrections, epoch: this.epochUniform },
-      train,
-    );
-  }
-
-  /** Adam's (c1, c2) = (1 - beta1^t, 1 - beta2^t) for the updates t of the epoch about to be queued. */
-  private writeCorrections(training: Training): void {
-    const { settings, step } = this.optimizer;
-    if (settings.name !== 'adam') return;
-    const values = training.correctionValues;
-    for (let s = 0; s < training.steps; s++) {
-      values[2 * s] = 1 - settings.beta1 ** (step + s + 1);
-      values[2 * s + 1] = 1 - settings.beta2 ** (step + s + 1);
+  /** Hands an epoch's slices to the device: at once when cheap, else one at a time (submission.ts). */
+  private async handOver(slices: readonly Slice[]): Promise<void> {
+    if (this.pacer.submitAtOnce(slices)) return;
+    const queueing = this.pacer.submit(slices, () => this.assertUsable());
+    this.queueing = queueing;
+    try {
+      await queueing;
+    } catch (error) {
+      throw error instanceof DisposedError || error instanceof GpuFailure ? error : await this.deviceError(error);
+    } finally {
+      if (this.queueing === queueing) this.queueing = null;
     }
-    upload(this.device.queue, training.corrections, values, values.length);
   }
 
-  private submit(encoder: GPUCommandEncoder): void {
-    this.device.queue.submit([encoder.finish()]);
+  /** Waits until no epoch is being handed over (reads come after the epochs queued before them). */
+  private async queued(): Promise<void> {
+    while (this.queueing !== null) await this.queueing.catch(() => undefined);
+  }
+
+  private updateBuffers() {
+    return { gradSquares: this.gradSquares, epoch: this.epochUniform };
+  }
+
+  private backupParamsAndState(label: string): BufferBackup {
+    return new BufferBackup(this.allocator, label, [this.params, ...this.optimizer.buffers()], 4 * this.layout.size);
+  }
+
+  private submitCommands(commands: GPUCommandBuffer): void {
+    this.device.queue.submit([commands]);
     this.counts.submits++;
   }
 
-  /** A pass over the caller's `count` windows (uploaded here), growing the scratch buffers if needed. */
-  private scratchPass(count: number, x: Float32Array, t: Float32Array | null): Pass {
-    const { window: T, inputSize: I, outputSize: O } = this.config;
-    const scratch = this.prepareScratch(count, t === null ? 'count' : 'batch');
-    upload(this.device.queue, scratch.samples, x, count * T * I);
-    if (t !== null) upload(this.device.queue, scratch.targets, t, count * O);
-    if (scratch.pass === null) throw new Error('unreachable: prepareScratch makes the pass');
-    return scratch.pass;
+  private submitEncoded(label: string, encode: (encoder: GPUCommandEncoder) => void): void {
+    const encoder = this.device.createCommandEncoder({ label });
+    encode(encoder);
+    this.submitCommands(encoder.finish());
   }
 
-  /** Scratch buffers for passes of `count` rows and the pass itself (which compiles its pipelines). */
-  prepareScratch(count: number, field: string): Scratch {
+  /** A plan over the caller's `count` windows (uploaded here), growing the scratch buffers if needed. */
+  private scratchPlan(count: number, x: Float32Array, t: Float32Array | null) {
     const { window: T, inputSize: I, outputSize: O } = this.config;
-    let scratch = this.scratch;
-    if (scratch === null || scratch.capacity < count) {
-      checkBatchFits(this.layout, this.context.limits, count, count, field);
-      if (scratch !== null) this.releaseScratch(scratch);
-      const allocator = this.allocator;
-      scratch = {
-        capacity: count,
-        workspace: new Workspace(allocator, this.layout, count, 'scratch'),
-        samples: allocator.storage('scratch samples (B, T, I)', 4 * count * T * I, GPUBufferUsage.COPY_DST),
-        targets: allocator.storage('scratch targets (B, O)', 4 * count * O, GPUBufferUsage.COPY_DST),
-        identity: identityOrder(allocator, 'scratch order (B)', count),
-        pass: null,
-      };
-      this.scratch = scratch;
-    }
-    if (scratch.pass === null || scratch.pass.batch !== count) {
-      scratch.pass?.release();
-      const source = { samples: scratch.samples, targets: scratch.targets, order: scratch.identity };
-      scratch.pass = new Pass(this.passContext, 'scratch', scratch.workspace, source, count, 1);
-    }
-    return scratch;
+    const scratch = this.scratchFor(count, t === null ? 'count' : 'batch');
+    upload(this.device.queue, scratch.samples, x, count * T * I);
+    if (t !== null) upload(this.device.queue, scratch.targets, t, count * O);
+    return scratch.plan(count);
+  }
+
+  /** Scratch buffers for at least `count` rows. */
+  private scratchFor(count: number, field: string): Scratch {
+    const scratch = this.scratch;
+    if (scratch !== null && scratch.capacity >= count) return scratch;
+    checkBatchFits(this.layout, this.context.limits, count, count, field);
+    scratch?.release();
+    this.scratch = null;
+    this.scratch = new Scratch(this.planContext, count);
+    return this.scratch;
   }
 
   /**
-   * Runs `encode` (which may write inputs and encode work that ends with copies into `staging`), submits
+   * Records work with `record` (which may write inputs, and ends with copies into `staging`), submits
    * it, and maps the first `bytes` of staging. One at a time: the staging buffer and scratch are shared.
    */
   private readBack(
+    label: string,
     bytes: number,
-    encode: (encoder: GPUCommandEncoder, staging: GPUBuffer) => void,
+    record: (recorder: SliceRecorder, staging: GPUBuffer) => Slice[],
   ): Promise<Float32Array> {
     const run = async (): Promise<Float32Array> => {
       this.assertUsable();
@@ -725,14 +547,13 @@ export class WebGpuBackend implements Backend {
         this.staging = this.allocator.buffer('readback', bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
       }
       const staging = this.staging;
-      const encoder = this.device.createCommandEncoder({ label: 'readback' });
-      encode(encoder, staging);
-      this.submit(encoder);
+      const [slice] = record(new SliceRecorder(this.device, label, Infinity), staging);
+      this.pacer.submitNow(slice);
       this.counts.readbacks++;
       try {
-        await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+        await this.pacer.waitFor(() => staging.mapAsync(GPUMapMode.READ, 0, bytes));
       } catch (error) {
-        throw this.failureOr(error);
+        throw await this.deviceError(error);
       }
       const values = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
       staging.unmap();
@@ -744,88 +565,41 @@ export class WebGpuBackend implements Backend {
   }
 
   private assertUsable(): void {
-    if (this.disposed) throw new Error('the WebGPU backend was disposed');
+    if (this.disposed !== null) throw new DisposedError(this.name);
     const failure = this.context.failure();
     if (failure !== null) throw new GpuFailure(`WebGPU failed: ${failure}`);
   }
 
-  private failureOr(error: unknown): unknown {
-    const failure = this.context.failure();
-    return failure === null ? error : new GpuFailure(`WebGPU failed: ${failure}`);
+  /** Usable, and no epoch still being handed over (its writes and submits would interleave with the caller's). */
+  private assertIdle(): void {
+    this.assertUsable();
+    if (this.queueing !== null) throw new Error('the previous trainEpoch is still being queued: await it first');
+  }
+
+  /** What to throw for an error the device gave (a map or a wait that failed). */
+  private async deviceError(error: unknown): Promise<Error> {
+    if (this.disposed !== null) return new DisposedError(this.name);
+    // A map cut short by a lost device can fail before the device says it was lost.
+    if (this.context.failure() === null) {
+      await Promise.race([this.context.lost, new Promise((resolve) => setTimeout(resolve, LOSS_GRACE_MS))]);
+    }
+    const reason = this.context.failure() ?? (error instanceof Error ? error.message : String(error));
+    return new GpuFailure(`WebGPU failed: ${reason}`);
   }
 
   private calibrationKey(training: Training): string {
-    return JSON.stringify([this.config, training.batch, training.data.count]);
+    return calibrationKey(this.config, training.batch, training.data.count);
   }
 
   private remember(key: string, calibration: Calibration): Calibration {
-    let known = calibrations.get(this.device);
-    if (known === undefined) {
-      known = new Map();
-      calibrations.set(this.device, known);
-    }
-    known.set(key, calibration);
-    this.calibrated = calibration;
+    this.calibrated = rememberCalibration(this.device, key, calibration);
     return calibration;
   }
-
-  private releaseTraining(): void {
-    const training = this.training;
-    if (training === null) return;
-    training.train.release();
-    training.evaluate.release();
-    training.workspace.release();
-    for (const buffer of training.buffers) this.allocator.release(buffer);
-    this.training = null;
-    this.calibrated = null;
-  }
-
-  private releaseValidation(): void {
-    const validation = this.validation;
-    if (validation === null) return;
-    validation.pass.release();
-    validation.workspace.release();
-    for (const buffer of validation.buffers) this.allocator.release(buffer);
-    this.validation = null;
-  }
-
-  private releaseScratch(scratch: Scratch): void {
-    scratch.pass?.release();
-    scratch.workspace.release();
-    for (const buffer of [scratch.samples, scratch.targets, scratch.identity]) this.allocator.release(buffer);
-    this.scratch = null;
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Before calibration: the schedule measured faster on this kind of adapter (see the README's figures). */
-function defaultSchedule(adapter: AdapterDescription): Schedule {
-  return adapter.software ? 'stepwise' : 'persistent';
 }
 
 /** The first `count` elements of `data` into `buffer` (any typed array; the DOM types want ArrayBuffer-backed ones). */
 function upload(queue: GPUQueue, buffer: GPUBuffer, data: Float32Array | Uint32Array, count: number): void {
   queue.writeBuffer(buffer, 0, data as Float32Array<ArrayBuffer>, 0, count);
-}
-
-function checkRows(
-  field: string,
-  rows: number,
-  x: Float32Array,
-  xRow: number,
-  t: Float32Array | null,
-  tRow: number,
-): void {
-  if (!Number.isInteger(rows) || rows < 1)
-    throw new InputError(field, `expected a whole number of at least 1, got ${rows}`);
-  if (x.length < rows * xRow)
-    throw new InputError('x', `expected ${rows * xRow} values (${rows} windows), got ${x.length}`);
-  if (t !== null && t.length < rows * tRow) {
-    throw new InputError('t', `expected ${rows * tRow} values (${rows} targets), got ${t.length}`);
-  }
 }
 
 /** A WebGPU backend for `layout` on `context`'s device; checks the model against the device limits first. */
@@ -840,15 +614,14 @@ export async function createWebGpuBackend(
   let failure: unknown = null;
   try {
     backend = new WebGpuBackend(context, layout, options);
-    // Compiles the kernels now, inside the error scope, so a shader that does not build fails here.
-    backend.prepareScratch(1, 'batch');
+    backend.preparePipelines();
   } catch (error) {
     failure = error;
   }
   const error = await device.popErrorScope();
   if (failure === null && error !== null) failure = new GpuFailure(`WebGPU backend setup failed: ${error.message}`);
   if (failure !== null || backend === null) {
-    backend?.dispose();
+    await backend?.dispose();
     throw failure;
   }
   return backend;
