@@ -33,6 +33,8 @@ export const PAGE_LIMITS = {
   points: 100_000,
   parameters: 2 ** 24,
   inputValues: 2 ** 24,
+  /** Forecast steps past the end: one batch-1 forward each on the CPU at every report. */
+  horizon: 1000,
 } as const;
 
 /** Where the data comes from; a CSV's table joins these settings when a run starts (dataView.ts). */
@@ -150,7 +152,7 @@ export function parseSettings(values: FieldValues): ParseResult {
   const loss = read('loss', (t) => S.loss.parse(t));
   const bestEpoch = read('best-epoch', (t) => S['best-epoch'].parse(t));
   const patience = read('patience', (t) => S.patience.parse(t));
-  const horizon = read('horizon', (t) => S.horizon.parse(t));
+  const horizon = read('horizon', (t) => S.horizon.within({ max: PAGE_LIMITS.horizon }).parse(t));
   const seed = read('seed', (t) => S.seed.parse(t));
   const reportEvery = read('report', (t) => S.report.parse(t));
 

@@ -63,7 +63,7 @@ export function prepareData(source: ColumnTable, settings: DataSettings): Prepar
     start: transform.lag,
     end: validationStart,
   });
-  const normalised = normaliseTable(transformed, normalisation);
+  const normalised = normaliseFrom(transformed, normalisation, transform.lag);
   const split = splitTable(normalised, {
     inputs: inputTable.columns,
     outputs: outputTable.columns,
@@ -81,4 +81,19 @@ export function prepareData(source: ColumnTable, settings: DataSettings): Prepar
     inputs: inputTable.columns,
     outputs: outputTable.columns,
   };
+}
+
+/** The table normalised from row `lag` on; the rows before it (no transformed value) stay NaN. */
+function normaliseFrom(table: ColumnTable, normalisation: Normalisation, lag: number): ColumnTable {
+  if (lag === 0) return normaliseTable(table, normalisation);
+  const later = normaliseTable(
+    { columns: table.columns, values: table.values.map((column) => column.subarray(lag)), rows: table.rows - lag },
+    normalisation,
+  );
+  const values = later.values.map((column) => {
+    const out = new Float64Array(table.rows).fill(Number.NaN);
+    out.set(column, lag);
+    return out;
+  });
+  return { ...table, values };
 }

@@ -21,8 +21,6 @@ const MAX_COUNT = 1_000_000;
 export const SOURCE_KINDS = ['generated', 'bundled', 'csv'] as const;
 export const MISSING_VALUES = ['refuse', 'drop'] as const;
 export const ON_OFF = ['on', 'off'] as const;
-/** The longest forecast past the end: one batch-1 forward per step on the CPU, and a forecast fed on its own output says little beyond a few hundred. */
-export const MAX_HORIZON = 1000;
 
 /** The seasonal period: found from the data ('auto'), none, or a number of rows. */
 export type SeasonChoice = 'auto' | 'none' | number;
@@ -192,10 +190,11 @@ export const SETTINGS = defineTable({
     whole({ default: 20, min: 1, max: MAX_COUNT, help: '' }),
     'stop once the validation error has not improved for this many epochs (none by default)',
   ),
+  /** The app holds it to PAGE_LIMITS.horizon. */
   horizon: whole({
     default: 24,
     min: 1,
-    max: MAX_HORIZON,
+    max: MAX_COUNT,
     aliases: ['steps'],
     help: 'forecast steps past the end of the data',
   }),
