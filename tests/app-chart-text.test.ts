@@ -132,7 +132,10 @@ function csvView(text: string, inputs: string[], outputs: string[]) {
         window: 2,
         hiddenSizes: [3],
         trainFraction: 0.75,
+        validationFraction: 0,
         normalize: 'z-score',
+        transform: 'levels',
+        season: 'none',
       },
       { table, label: 'f.csv', inputs, outputs },
     ),
@@ -163,7 +166,7 @@ describe('the series chart in words and as CSV', () => {
     const text = seriesCsv({
       view,
       lanes: [{ backend: 'cpu', label: 'CPU', trace, epoch: 2 }],
-      scale: { train: 0.5, validation: 1, label: 'error per sample' },
+      scale: { train: 0.5, validation: 1, test: 1, label: 'error per sample' },
     });
     const rows = Papa.parse<string[]>(text.trim(), { delimiter: ',' }).data;
     expect(rows[0]).toEqual([...SERIES_CSV_COLUMNS]);

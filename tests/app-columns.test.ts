@@ -7,13 +7,16 @@ import {
   describeRace,
   emptyTrace,
   errorColumns,
+  errorColumnsWithBaselines,
   errorScale,
   formatDuration,
   formatNumber,
   intervalTiming,
   raceRatio,
+  residualColumns,
   secondsLeft,
   seriesColumns,
+  seriesColumnsWithFuture,
   timingColumns,
 } from '../src/app/columns.js';
 
@@ -27,6 +30,7 @@ describe('chart columns', () => {
     const view = { positions: Float32Array.from([0, 1, 2, 3, 4]), values: [10, 11, 12, 13, 14], window: 2 };
     const cpu = trace('cpu', {
       predictions: Float32Array.from([12.5, 13.5, 14.5]),
+      predictionsFrom: 2,
       forecast: Float32Array.from([1, 2]),
       forecastFrom: 3,
     });
@@ -44,7 +48,7 @@ describe('chart columns', () => {
   it('shows one output column of a model with several', () => {
     const view = { positions: Float32Array.from([0, 1, 2]), values: [5, 6, 7], window: 1, outputs: 2, output: 1 };
     // (N, O) = (2, 2): rows 1 and 2, columns a and b.
-    const cpu = trace('cpu', { predictions: Float32Array.from([1, 100, 2, 200]), forecast: null });
+    const cpu = trace('cpu', { predictions: Float32Array.from([1, 100, 2, 200]), predictionsFrom: 1, forecast: null });
     expect(seriesColumns(view, [cpu])).toEqual([
       [0, 1, 2],
       [5, 6, 7],
@@ -89,9 +93,49 @@ describe('chart columns', () => {
       [null, 1.5, null, 0.75],
     ]);
     // Without a held-out part the trainer's numbers are shown as they are (the seed's).
-    expect(errorScale('sse', 20, null)).toEqual({ train: 1, validation: 1, label: 'error' });
+    expect(errorScale('sse', 20, null)).toEqual({ train: 1, validation: 1, test: 1, label: 'error' });
     // The mean squared error is per sample already.
     expect(errorScale('mse', 20, 5)).toMatchObject({ train: 1, validation: 1 });
+  });
+
+  it('runs the series on past the data with each lane’s forecast, joined to the last value', () => {
+    const view = { positions: Float32Array.from([0, 2, 4]), values: [10, 11, 12], window: 1, outputs: 1, output: 0 };
+    const cpu = trace('cpu', {
+      predictions: Float32Array.from([10.5, 11.5]),
+      predictionsFrom: 1,
+      future: Float32Array.from([13, 14]),
+    });
+    expect(seriesColumnsWithFuture(view, [cpu], 2)).toEqual([
+      [0, 2, 4, 6, 8],
+      [10, 11, 12, null, null],
+      [null, 10.5, 11.5, null, null],
+      [null, null, null, null, null],
+      [null, null, 12, 13, 14],
+    ]);
+  });
+
+  it('puts the residuals of the compared part at its rows, and the baselines as flat lines beside the test error', () => {
+    const view = { positions: Float32Array.from([0, 1, 2, 3]), values: [1, 2, 4, 8], window: 1, outputs: 1, output: 0 };
+    const cpu = trace('cpu', { predictions: Float32Array.from([1, 5, 7]), predictionsFrom: 1 });
+    expect(residualColumns(view, [cpu, trace('webgpu')], { start: 2, end: 4 })).toEqual([
+      [2, 3],
+      [-1, 1],
+      [null, null],
+    ]);
+    const withTest = trace('cpu', { losses: [4, 2], test: [{ epoch: 2, loss: 8 }] });
+    const scale = errorScale('sse', 2, 4, 8);
+    expect(scale.test).toBe(1 / 8);
+    const columns = errorColumnsWithBaselines([withTest], scale, false, true, [
+      { label: 'last value', value: 0.75 },
+      { label: 'seasonal naive', value: null },
+    ]);
+    expect(columns).toEqual([
+      [1, 2],
+      [2, 1],
+      [null, 1],
+      [0.75, 0.75],
+      [null, null],
+    ]);
   });
 
   it('merges report epochs of both backends for timing', () => {

@@ -35,23 +35,32 @@ describe('app data', () => {
     expect(view.prepared.train.t).toEqual(started.prepared.train.t);
     expect(view.positions).toEqual(started.positions);
     expect(view.prepared.validation).toBeNull();
+    expect(view.prepared.test).toBeNull();
     expect(view.canForecast).toBe(true);
     expect(describeData(view, 10)).toBe(
       'sine series: 50 rows; the model predicts sine from the 10 rows before; all of them train.',
     );
   });
 
-  it('prepares a bundled series with its split and normalisation, and its dates', () => {
+  it('prepares a bundled series with its transform, three parts and normalisation, and its dates', () => {
     const { run } = settingsOf({ source: 'bundled', dataset: 'stocks', symbol: 'MSFT' });
     const settings = runSettingsFor(run, null);
     expect(settings.source).toEqual({ kind: 'bundled', name: 'stocks', options: { symbol: 'MSFT' } });
+    expect(settings).toMatchObject({ transform: 'log-returns', trainFraction: 0.8, validationFraction: 0.1 });
     const view = shownData(settings);
     const started = startRun(settings);
     expect(view.prepared.normalisation).toEqual(started.prepared.normalisation);
     expect(view.prepared.validation?.x).toEqual(started.prepared.validation?.x);
+    expect(view.prepared.test?.x).toEqual(started.prepared.test?.x);
     expect(view.prepared.boundary).toBe(98);
+    expect(view.prepared.validationStart).toBe(86);
+    expect(view.prepared.season).toBe(12);
+    expect(view.unit).toBe('$');
     expect(view.dates?.[0]).toBe('2000-01-01');
-    expect(describeData(view, 10)).toMatch(/^bundled stocks: 123 rows; .* rows 99–123 are held out\.$/);
+    expect(describeData(view, 10)).toBe(
+      'bundled stocks: 123 rows; the model predicts price (as log returns on the row before) from the 10 rows before; ' +
+        'rows 87–98 choose the best epoch (validation); rows 99–123 are held out (test). Seasonal period: 12 rows.',
+    );
   });
 
   it("prepares the user's CSV with the chosen columns", () => {
@@ -67,7 +76,8 @@ describe('app data', () => {
     expect(view.dates?.[2]).toBe('2020-01-03');
     expect(startRun(settings).config).toMatchObject({ inputSize: 2, outputSize: 1, window: 5 });
     expect(describeData(view, 5)).toBe(
-      'prices.csv: 40 rows; the model predicts close from close, volume from the 5 rows before; rows 33–40 are held out.',
+      'prices.csv: 40 rows; the model predicts close (as differences from the row before) from close, volume from the 5 rows before; ' +
+        'rows 29–32 choose the best epoch (validation); rows 33–40 are held out (test).',
     );
   });
 
@@ -76,17 +86,17 @@ describe('app data', () => {
     expect(() => runSettingsFor(run, null)).toThrow(/csv: choose a CSV file first/);
     const table = parseCsvText(csvText);
     const view = shownData(runSettingsFor(run, { table, label: 'p.csv', inputs: ['close'], outputs: ['close'] }));
-    // 40 rows, boundary 32, window 10: 22 training samples.
-    expect(view.prepared.train.count).toBe(22);
+    // 40 rows, validation from row 28, differences (lag 1), window 10: 17 training samples.
+    expect(view.prepared.train.count).toBe(17);
     let caught: unknown;
     try {
-      checkAgainstData({ ...train, batchSize: 23 }, view);
+      checkAgainstData({ ...train, batchSize: 18 }, view);
     } catch (err) {
       caught = err;
     }
     expect(caught).toBeInstanceOf(InputError);
     expect((caught as InputError).field).toBe('batch');
-    expect(() => checkAgainstData({ ...train, batchSize: 22 }, view)).not.toThrow();
+    expect(() => checkAgainstData({ ...train, batchSize: 17 }, view)).not.toThrow();
   });
 
   it("keeps a file's windows within the page's memory budget", () => {
@@ -99,7 +109,7 @@ describe('app data', () => {
     const run: AppRunSettings = { ...settingsOf({ source: 'csv' }).run, window: 30 };
     const view = shownData(runSettingsFor(run, { table, label: 'big.csv', inputs: ['v'], outputs: ['v'] }));
     expect(() => checkAgainstData(settingsOf({}).train, view)).toThrow(
-      /window: 599,970 windows of 30 rows × 1 input columns make 17,999,100 inputs; the app allows at most 16,777,216/,
+      /window: 599,969 windows of 30 rows × 1 input columns make 17,999,070 inputs; the app allows at most 16,777,216/,
     );
   });
 
@@ -108,7 +118,9 @@ describe('app data', () => {
     const run: AppRunSettings = { ...settingsOf({ source: 'csv' }).run, window: 30, trainFraction: 0.5 };
     expect(() =>
       shownData(runSettingsFor(run, { table, label: 'p.csv', inputs: ['close'], outputs: ['close'] })),
-    ).toThrow(/trainFraction: the training part is 20 of 40 rows, which gives no window of 30/);
+    ).toThrow(
+      /trainFraction: the training part is 16 of 40 rows, which gives no window of 30 \(and the transform's 1 row before it\)/,
+    );
   });
 
   it('describes a parsed file, with the rows it dropped', () => {

@@ -43,9 +43,13 @@ function snapshot(epoch: number, losses: number[]): Snapshot {
     seconds: epoch / 10,
     stepsPerEpoch: 5,
     predictions: new Float32Array(3),
+    predictionsFrom: 10,
     forecast: null,
     forecastFrom: 10,
+    future: null,
+    testLoss: null,
     params: new Float32Array(2),
+    best: null,
     rng: { s: [1, 2, 3, 4] } as unknown as Snapshot['rng'],
     done: false,
   };

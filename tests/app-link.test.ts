@@ -144,6 +144,8 @@ describe('settings in the link', () => {
       if (setting.values) text = setting.values.find((v) => v !== value)!;
       else if (Array.isArray(value)) text = setting.format([...value, 2]);
       else if (value === null) text = '1';
+      else if (field.name === 'season') text = '12';
+      else if (value === 0 && setting.kind === 'real') text = '0.1';
       // The CPU threads: 'auto' or a count.
       else if (value === 'auto') text = '2';
       else if (setting.kind === 'whole') text = setting.format((value as number) + 1);

@@ -85,7 +85,7 @@ describe('app session', () => {
 
     const backend = new CpuBackend(run.layout);
     backend.setParams(last.params);
-    const held = await backend.predict(prepared.validation!.x, prepared.validation!.count);
+    const held = await backend.predict(prepared.test!.x, prepared.test!.count);
     const original = denormaliseOutputs(prepared.normalisation, prepared.outputs, held);
     expect(Array.from(last.predictions.subarray(43))).toEqual(Array.from(Float32Array.from(original)));
     // In original units the predictions sit near the data, not near 0 as normalised values would.
@@ -177,7 +177,7 @@ describe('app session', () => {
 
   it('forecasts with given weights and no training (a loaded model)', async () => {
     const run = startRun(sine);
-    const snapshot = await forecastSnapshot(new CpuBackend(run.layout), run, 4);
+    const snapshot = await forecastSnapshot(new CpuBackend(run.layout), run, { ...options, batchSize: 4 });
     expect(snapshot).toMatchObject({ epoch: 0, epochs: 0, newLosses: [], done: true, forecastFrom: 5 });
     expect(snapshot.params).toEqual(run.params);
     expect(snapshot.forecast).toEqual(

@@ -19,7 +19,10 @@ describe('app settings', () => {
           window: 10,
           hiddenSizes: [30],
           trainFraction: 1,
+          validationFraction: 0,
           normalize: 'none',
+          transform: 'levels',
+          season: 'auto',
         },
         train: {
           epochs: 101,
@@ -30,6 +33,9 @@ describe('app settings', () => {
           loss: 'sse',
           lrDecay: 1,
           threads: 'auto',
+          keepBest: true,
+          patience: null,
+          horizon: 24,
         },
       },
     });

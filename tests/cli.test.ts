@@ -174,8 +174,15 @@ describe('cli data sources, save, load and predict', () => {
     );
     expect(first.status).toBe(0);
     const out = JSON.parse(first.stdout);
-    expect(out.data).toMatchObject({ source: csv, inputs: ['price'], outputs: ['price'], normalise: 'z-score' });
-    expect(out.data.trainSamples + out.data.validationSamples).toBe(55);
+    expect(out.data).toMatchObject({
+      source: csv,
+      inputs: ['price'],
+      outputs: ['price'],
+      normalise: 'z-score',
+      transform: 'differences',
+    });
+    // 60 rows, a window of 5 and differences (which look one row back): 54 samples in three parts.
+    expect(out.data.trainSamples + out.data.validationSamples + out.data.testSamples).toBe(54);
     expect(out.validationLosses.length).toBeGreaterThan(0);
     expect(Number.isFinite(out.finalValidationLoss)).toBe(true);
     const saved = JSON.parse(readFileSync(save, 'utf8'));
@@ -186,8 +193,13 @@ describe('cli data sources, save, load and predict', () => {
     expect(again.status).toBe(0);
     const next = JSON.parse(again.stdout);
     expect(next.config).toMatchObject({ hiddenSizes: [6], window: 5 });
+    // Going on from the kept epoch: its errors so far come first, and the new epochs number on from it.
+    const kept = out.bestEpoch.epoch;
+    expect(next.firstEpoch).toBe(kept + 1);
+    expect(next.losses.slice(0, kept)).toEqual(out.losses.slice(0, kept));
+    expect(next.losses).toHaveLength(kept + 3);
     // Going on from trained weights starts below where training from scratch started.
-    expect(next.losses[0]).toBeLessThan(out.losses[0]);
+    expect(next.losses[kept]).toBeLessThan(out.losses[0]);
 
     const predicted = cli('predict', '--model', save, '--data', csv, '--steps', '4');
     expect(predicted.status).toBe(0);
@@ -217,7 +229,8 @@ describe('cli data sources, save, load and predict', () => {
       '--json',
     );
     expect(stocks.status).toBe(0);
-    expect(JSON.parse(stocks.stdout).data.trainSamples).toBeGreaterThan(80);
+    // 123 months: the first 86 train (less the window and the log return's lag).
+    expect(JSON.parse(stocks.stdout).data.trainSamples).toBe(86 - 10 - 1);
     const square = cli(
       'train',
       '--backend',
@@ -286,7 +299,9 @@ describe('cli optimisers', () => {
     const next = JSON.parse(again.stdout);
     expect(next.config.optimizer.name).toBe('adam');
     expect(next.config.loss).toBe('mse');
-    expect(next.losses[0]).toBeLessThan(out.losses[0]);
+    // Epochs 31–35 follow the 30 saved ones, from trained weights and Adam's saved moments.
+    expect(next.losses.slice(0, 30)).toEqual(out.losses);
+    expect(next.losses[30]).toBeLessThan(out.losses[0]);
   });
 
   it('refuses unknown optimisers and out-of-range settings', () => {

@@ -61,7 +61,7 @@ describe('bundled series', () => {
     for (const name of BUNDLED_NAMES) {
       const table = loadBundledSeries(name);
       const prepared = prepareData(table, { inputs: [0], outputs: [0], window: 12 });
-      expect(prepared.train.count + prepared.validation!.count).toBe(table.rows - 12);
+      expect(prepared.train.count + prepared.test!.count).toBe(table.rows - 12);
     }
   });
 

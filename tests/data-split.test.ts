@@ -1,13 +1,14 @@
-// The chronological split and the whole preparation: sizes, no validation target reaching training,
-// normalisation fitted on the training rows only.
+// The chronological split and the whole preparation: sizes, no later part's target reaching an
+// earlier part, normalisation fitted on the training rows only, transforms before windows.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { denormaliseOutputs } from '../src/data/normalise.js';
 import { prepareData } from '../src/data/prepare.js';
-import { splitRows, splitTable } from '../src/data/split.js';
+import { selectionPart, splitRows, splitTable } from '../src/data/split.js';
 import type { ColumnTable } from '../src/data/windows.js';
 import { InputError } from '../src/model/errors.js';
+import { inputErrorOf } from './helpers.js';
 
 /** Row r holds r in every column (plus 1000·c), so a window's values say which rows it read. */
 function rowTable(rows: number, columns = 1): ColumnTable {
@@ -33,19 +34,54 @@ describe('chronological split', () => {
   it('defaults to 80/20 and reports the ranges for charting', () => {
     const split = splitTable(rowTable(100), { inputs: ['c0'], outputs: ['c0'], window: 5 });
     expect(split.boundary).toBe(80);
+    expect(split.validationStart).toBe(80);
     expect(split.trainRows).toEqual({ start: 0, end: 80 });
     expect(split.trainTargets).toEqual({ start: 5, end: 80 });
-    expect(split.validationRows).toEqual({ start: 75, end: 100 });
-    expect(split.validationTargets).toEqual({ start: 80, end: 100 });
+    expect(split.testRows).toEqual({ start: 75, end: 100 });
+    expect(split.testTargets).toEqual({ start: 80, end: 100 });
     expect(split.train.count).toBe(75);
-    expect(split.validation?.count).toBe(20);
+    expect(split.validation).toBeNull();
+    expect(split.test?.count).toBe(20);
+  });
+
+  it('cuts training | validation | test as 70/10/20, the test part the same last 20% as with two parts', () => {
+    const split = splitTable(rowTable(100), {
+      inputs: ['c0'],
+      outputs: ['c0'],
+      window: 5,
+      trainFraction: 0.8,
+      validationFraction: 0.1,
+    });
+    expect(split.validationStart).toBe(70);
+    expect(split.boundary).toBe(80);
+    expect(Array.from(split.train.t)).toEqual(range(5, 70));
+    expect(Array.from(split.validation!.t)).toEqual(range(70, 80));
+    expect(Array.from(split.test!.t)).toEqual(range(80, 100));
+    // Training reads nothing from row 70 on; the validation windows read back into training rows.
+    expect(Math.max(...split.train.x)).toBe(68);
+    expect(split.validation!.x[0]).toBe(65);
+    expect(selectionPart(split)?.name).toBe('validation');
+    const two = splitTable(rowTable(100), { inputs: ['c0'], outputs: ['c0'], window: 5 });
+    expect(selectionPart(two)?.name).toBe('test');
+    expect(
+      selectionPart(splitTable(rowTable(100), { inputs: ['c0'], outputs: ['c0'], window: 5, trainFraction: 1 })),
+    ).toBeNull();
+  });
+
+  it("starts the training windows after the transform's lag, and refuses a validation share of no whole row", () => {
+    const split = splitTable(rowTable(50), { inputs: ['c0'], outputs: ['c0'], window: 4, lag: 12 });
+    expect(split.trainTargets).toEqual({ start: 16, end: 40 });
+    expect(split.train.x[0]).toBe(12);
+    expect(inputErrorOf(() => splitRows(50, 4, { validationFraction: 0.005 })).field).toBe('validation');
+    expect(inputErrorOf(() => splitRows(50, 4, { validationFraction: 0.8 })).field).toBe('validation');
+    expect(inputErrorOf(() => splitRows(20, 4, { lag: 12 })).message).toMatch(/transform's 12 rows/);
   });
 
   it('never lets training read a held-out row, and validates on every held-out row in order', () => {
     fc.assert(
       fc.property(arbSplit, ({ rows, window, trainFraction }) => {
         const split = splitTable(rowTable(rows), { inputs: ['c0'], outputs: ['c0'], window, trainFraction });
-        const { boundary, train, validation } = split;
+        const { boundary, train, test: validation } = split;
         // Every value a training sample reads (inputs and target) is a training row.
         expect(Math.max(...train.x, ...train.t)).toBeLessThan(boundary);
         expect(Array.from(train.t)).toEqual(range(split.trainTargets.start, split.trainTargets.end));
@@ -78,11 +114,11 @@ describe('chronological split', () => {
       return 'no error';
     };
     expect(field(() => splitRows(10, 8))).toBe('trainFraction');
-    expect(field(() => splitRows(100, 5, 0))).toBe('trainFraction');
-    expect(field(() => splitRows(100, 5, 1.5))).toBe('trainFraction');
-    expect(field(() => splitRows(100, 5, Number.NaN))).toBe('trainFraction');
+    expect(field(() => splitRows(100, 5, { trainFraction: 0 }))).toBe('trainFraction');
+    expect(field(() => splitRows(100, 5, { trainFraction: 1.5 }))).toBe('trainFraction');
+    expect(field(() => splitRows(100, 5, { trainFraction: Number.NaN }))).toBe('trainFraction');
     // A fraction just under 1 still holds out a row.
-    expect(splitRows(10, 2, 0.99).boundary).toBe(9);
+    expect(splitRows(10, 2, { trainFraction: 0.99 }).boundary).toBe(9);
   });
 });
 
@@ -95,7 +131,7 @@ describe('prepareData', () => {
     expect(prepared.normalisation.offset).toEqual([0, 1000]);
     expect(prepared.normalisation.scale).toEqual([39, 39]);
     // Held-out values go beyond 1: their range never reached the fit.
-    expect(Math.max(...prepared.validation!.t)).toBeCloseTo(49 / 39, 6);
+    expect(Math.max(...prepared.test!.t)).toBeCloseTo(49 / 39, 6);
     expect(Math.max(...prepared.train.t)).toBeCloseTo(1, 6);
     // Changing the held-out part leaves the training data and the normalisation as they were.
     const altered = rowTable(rows, 2);
@@ -114,7 +150,7 @@ describe('prepareData', () => {
     expect(prepared.outputs).toEqual(['c0', 'c2']);
     expect(prepared.train.inputSize).toBe(1);
     expect(prepared.train.outputSize).toBe(2);
-    const back = denormaliseOutputs(prepared.normalisation, prepared.outputs, prepared.validation!.t);
+    const back = denormaliseOutputs(prepared.normalisation, prepared.outputs, prepared.test!.t);
     const expected = range(24, 30).flatMap((r) => [r, r + 2000]);
     for (const [i, v] of back.entries()) expect(v).toBeCloseTo(expected[i], 3);
   });

@@ -22,6 +22,7 @@ const SETTINGS: RunSettings = {
   window: 5,
   hiddenSizes: [6],
   trainFraction: 0.8,
+  validationFraction: 0.1,
   normalize: 'z-score',
 };
 const EPOCHS = 6;

@@ -43,7 +43,7 @@ export function seriesChartSpec(current: ShownView | null, outputIndex: number, 
     dates !== null ? (dates[Math.round(v)] ?? String(v)) : sine ? v.toFixed(2) : String(v);
   const prepared = view?.prepared ?? null;
   const marker =
-    view !== null && prepared !== null && prepared.validation !== null
+    view !== null && prepared !== null && prepared.test !== null
       ? { x: view.positions[prepared.boundary], label: 'held out →' }
       : null;
   return {
@@ -135,4 +135,117 @@ export function countValues(columns: Columns, spec: ChartSpec): string {
     counts[series.label] = columns[i + 1].filter((v) => v !== null).length;
   });
   return JSON.stringify(counts);
+}
+
+// ---- Forecasting: the forecast past the end, baselines and the best epoch, residuals ----
+
+/** The label of row `row` past the last of `dates`: monthly dates go on by months, others by the row count. */
+export function futureDate(dates: readonly string[], row: number): string {
+  const last = dates[dates.length - 1];
+  const ahead = row - (dates.length - 1);
+  const monthly = /^(\d{4})-(\d{2})-01$/.exec(last);
+  if (monthly === null || !dates.every((d) => /^\d{4}-\d{2}-01$/.test(d))) return `${last} + ${ahead}`;
+  const months = Number(monthly[1]) * 12 + Number(monthly[2]) - 1 + ahead;
+  return `${Math.floor(months / 12)}-${String((months % 12) + 1).padStart(2, '0')}-01`;
+}
+
+/**
+ * The series chart with each lane's forecast past the end after its other series (the columns come
+ * from seriesColumnsWithFuture); x labels past the data continue its dates.
+ */
+export function withFuture(spec: ChartSpec, current: ShownView | null, lanes: readonly LaneLook[]): ChartSpec {
+  const dates = current?.view.dates ?? null;
+  const rows = current?.view.prepared.table.rows ?? 0;
+  const label = (v: number, format: (v: number) => string) =>
+    dates !== null && Math.round(v) >= rows ? futureDate(dates, Math.round(v)) : format(v);
+  const { formatX, formatXTick } = spec;
+  return {
+    ...spec,
+    formatX: (v) => label(v, formatX),
+    ...(formatXTick ? { formatXTick: (v: number) => label(v, formatXTick).replace(/^(\d{4}-\d{2})-01$/, '$1') } : {}),
+    series: [
+      ...spec.series,
+      ...lanes.map(
+        (lane): ChartSeries => ({
+          label: `past the end (${lane.label})`,
+          color: `${lane.backend}-alt`,
+          dash: [2, 3],
+          width: 2,
+          format: fmt3,
+        }),
+      ),
+    ],
+  };
+}
+
+/** A baseline on the error chart: its label; the columns hold its level. */
+export interface BaselineLook {
+  label: string;
+}
+
+const BASELINE_DASHES = [
+  [10, 4],
+  [2, 4],
+  [10, 3, 2, 3],
+];
+
+/**
+ * The error chart with, after its series, each lane's test error (where a validation part chooses
+ * the epoch) and a horizontal line per baseline (on the compared part, in the chart's units), and a
+ * mark at the first lane's best epoch. Columns from errorColumnsWithBaselines.
+ */
+export function withBaselines(
+  spec: ChartSpec,
+  lanes: readonly LaneLook[],
+  withTest: boolean,
+  baselines: readonly BaselineLook[],
+  best: { epoch: number; label: string } | null,
+): ChartSpec {
+  const tests = withTest
+    ? lanes.map(
+        (lane): ChartSeries => ({
+          label: `test (${lane.label})`,
+          color: lane.backend,
+          dash: [1, 3],
+          points: true,
+          format: formatNumber,
+        }),
+      )
+    : [];
+  const lines = baselines.map(
+    (baseline, i): ChartSeries => ({
+      label: baseline.label,
+      color: 'data',
+      dash: BASELINE_DASHES[i % BASELINE_DASHES.length],
+      width: 1.5,
+      format: formatNumber,
+    }),
+  );
+  return {
+    ...spec,
+    series: [...spec.series, ...tests, ...lines],
+    marker: best === null ? null : { x: best.epoch, label: best.label },
+  };
+}
+
+/** Actual minus predicted on the compared part (test, or training without one), in the data's units, per lane. */
+export function residualChartSpec(
+  current: ShownView | null,
+  outputIndex: number,
+  lanes: readonly LaneLook[],
+): ChartSpec {
+  const base = seriesChartSpec(current, outputIndex, []);
+  const column = current?.view.prepared.outputs[outputIndex] ?? 'value';
+  const unit = current?.view.unit ?? null;
+  return {
+    xLabel: base.xLabel,
+    formatX: base.formatX,
+    formatXTick: base.formatXTick,
+    series: lanes.map(
+      (lane): ChartSeries => ({ label: `residual (${lane.label})`, color: lane.backend, points: true, format: fmt3 }),
+    ),
+    axes: [{ scale: 'y', label: `${column} actual − predicted${unit ? ` (${unit})` : ''}`, log: false }],
+    height: 190,
+    marker: null,
+  };
 }

@@ -20,18 +20,37 @@ export interface BackendTrace {
   losses: number[];
   /** The validation error at each report so far (empty without a held-out part). */
   validation: { epoch: number; loss: number }[];
-  /** (N, O) one-step-ahead predictions for rows T..R-1 at the latest report, original units; null before the first. */
+  /** (N, O) one-step-ahead predictions for rows predictionsFrom..R-1 at the latest report, original units; null before the first. */
   predictions: Float32Array | null;
+  predictionsFrom: number;
   /** (S, O) the free-running forecast for rows forecastFrom.. at the latest report, original units. */
   forecast: Float32Array | null;
   forecastFrom: number;
+  /** (H, O) the free-running forecast past the last row at the latest report, original units. */
+  future: Float32Array | null;
+  /** The test part's error at each report, where a validation part chooses the epoch (else empty). */
+  test: { epoch: number; loss: number }[];
+  /** The best epoch so far, where the run keeps it. */
+  best: { epoch: number; loss: number } | null;
   /** Timing of each report interval. */
   timing: IntervalTiming[];
 }
 
 /** A trace before its run's first report. */
 export function emptyTrace(backend: BackendName): BackendTrace {
-  return { backend, losses: [], validation: [], predictions: null, forecast: null, forecastFrom: 0, timing: [] };
+  return {
+    backend,
+    losses: [],
+    validation: [],
+    predictions: null,
+    predictionsFrom: 0,
+    forecast: null,
+    forecastFrom: 0,
+    future: null,
+    test: [],
+    best: null,
+    timing: [],
+  };
 }
 
 export interface IntervalTiming {
@@ -63,8 +82,8 @@ export interface SeriesView {
 
 /**
  * The series chart: x = positions, then the data (R), then per run its predictions and its
- * forecast of the shown output column, each value at the row it predicts (prediction n at row T + n,
- * forecast step s at row forecastFrom + s).
+ * forecast of the shown output column, each value at the row it predicts (prediction n at row
+ * predictionsFrom + n, forecast step s at row forecastFrom + s).
  */
 export function seriesColumns(view: SeriesView | null, traces: BackendTrace[]): Columns {
   if (view === null) {
@@ -82,7 +101,63 @@ export function seriesColumns(view: SeriesView | null, traces: BackendTrace[]): 
     return column;
   };
   for (const trace of traces)
-    columns.push(align(trace.predictions, view.window), align(trace.forecast, trace.forecastFrom));
+    columns.push(align(trace.predictions, trace.predictionsFrom), align(trace.forecast, trace.forecastFrom));
+  return columns;
+}
+
+/**
+ * seriesColumns with `horizon` more rows past the data (x continuing by the last step), and per run
+ * its forecast past the end after the others: null over the data but its last row, where it starts
+ * from the last value so the line joins the data.
+ */
+export function seriesColumnsWithFuture(view: SeriesView | null, traces: BackendTrace[], horizon: number): Columns {
+  const base = seriesColumns(view, traces);
+  if (view === null || horizon < 1) {
+    for (const _ of traces) base.push(base[0].map(() => null));
+    return base;
+  }
+  const rows = base[0].length;
+  const [xs, ...rest] = base;
+  const step = rows > 1 ? xs[rows - 1] - xs[rows - 2] : 1;
+  const extended: Columns = [[...xs, ...Array.from({ length: horizon }, (_, s) => xs[rows - 1] + step * (s + 1))]];
+  for (const column of rest) extended.push([...column, ...new Array<null>(horizon).fill(null)]);
+  for (const trace of traces) {
+    const column: Column = new Array(rows + horizon).fill(null);
+    const future = trace.future;
+    if (future !== null) {
+      column[rows - 1] = view.values[rows - 1];
+      const steps = Math.min(horizon, Math.floor(future.length / view.outputs));
+      for (let s = 0; s < steps; s++) column[rows + s] = future[s * view.outputs + view.output];
+    }
+    extended.push(column);
+  }
+  return extended;
+}
+
+/**
+ * The residual chart: x = the positions of the compared part's target rows, then per run actual -
+ * predicted of the shown output column there (null before the run's first report).
+ */
+export function residualColumns(
+  view: SeriesView | null,
+  traces: BackendTrace[],
+  targets: { start: number; end: number } | null,
+): Columns {
+  if (view === null || targets === null) return [[], ...traces.map((): Column => [])];
+  const xs = Array.from(view.positions.subarray(targets.start, targets.end));
+  const columns: Columns = [xs];
+  for (const trace of traces) {
+    const { predictions, predictionsFrom } = trace;
+    columns.push(
+      xs.map((_, n) => {
+        const row = targets.start + n;
+        const index = (row - predictionsFrom) * view.outputs + view.output;
+        return predictions === null || index < 0 || index >= predictions.length
+          ? null
+          : view.values[row] - predictions[index];
+      }),
+    );
+  }
   return columns;
 }
 
@@ -95,14 +170,26 @@ export function seriesColumns(view: SeriesView | null, traces: BackendTrace[]): 
 export interface ErrorScale {
   train: number;
   validation: number;
+  /** For the test part's error and the baselines on it (1 without a test part). */
+  test: number;
   /** The y axis' label. */
   label: string;
 }
 
-export function errorScale(loss: LossName, trainSamples: number, validationSamples: number | null): ErrorScale {
-  if (loss === 'mse') return { train: 1, validation: 1, label: 'mean squared error' };
-  if (validationSamples === null) return { train: 1, validation: 1, label: 'error' };
-  return { train: 1 / trainSamples, validation: 1 / validationSamples, label: 'error per sample' };
+export function errorScale(
+  loss: LossName,
+  trainSamples: number,
+  validationSamples: number | null,
+  testSamples: number | null = validationSamples,
+): ErrorScale {
+  if (loss === 'mse') return { train: 1, validation: 1, test: 1, label: 'mean squared error' };
+  if (validationSamples === null) return { train: 1, validation: 1, test: 1, label: 'error' };
+  return {
+    train: 1 / trainSamples,
+    validation: 1 / validationSamples,
+    test: testSamples === null ? 1 : 1 / testSamples,
+    label: 'error per sample',
+  };
 }
 
 /**
@@ -110,7 +197,7 @@ export function errorScale(loss: LossName, trainSamples: number, validationSampl
  * `withValidation` its validation error after it (values at report epochs only, null elsewhere).
  */
 export function errorColumns(traces: BackendTrace[], scale: ErrorScale | null = null, withValidation = false): Columns {
-  const s = scale ?? { train: 1, validation: 1, label: '' };
+  const s = scale ?? { train: 1, validation: 1, test: 1, label: '' };
   const epochs = Math.max(0, ...traces.map((t) => t.losses.length), ...traces.map((t) => lastEpoch(t.validation)));
   const xs = Array.from({ length: epochs }, (_, i) => i + 1);
   const columns: Columns = [xs];
@@ -121,6 +208,37 @@ export function errorColumns(traces: BackendTrace[], scale: ErrorScale | null = 
       columns.push(xs.map((x) => byEpoch.get(x) ?? null));
     }
   }
+  return columns;
+}
+
+/** A baseline's level on the error chart: its loss on the compared part, already scaled. */
+export interface BaselineLine {
+  label: string;
+  /** Null where the baseline does not apply (no season, too few windows): a column of nulls. */
+  value: number | null;
+}
+
+/**
+ * errorColumns, then per run its test error at each report (with `withTest`), then one constant
+ * column per baseline over every epoch (horizontal lines).
+ */
+export function errorColumnsWithBaselines(
+  traces: BackendTrace[],
+  scale: ErrorScale | null,
+  withValidation: boolean,
+  withTest: boolean,
+  baselines: readonly BaselineLine[],
+): Columns {
+  const columns = errorColumns(traces, scale, withValidation);
+  const xs = columns[0];
+  if (withTest) {
+    const s = scale?.test ?? 1;
+    for (const trace of traces) {
+      const byEpoch = new Map(trace.test.map((v) => [v.epoch, v.loss * s]));
+      columns.push(xs.map((x) => byEpoch.get(x) ?? null));
+    }
+  }
+  for (const line of baselines) columns.push(xs.map(() => line.value));
   return columns;
 }
 

@@ -54,6 +54,8 @@ scope.onmessage = (event: MessageEvent<ToWorker>) => {
 function postSnapshot(snapshot: Snapshot): void {
   const transfer: Transferable[] = [snapshot.predictions.buffer, snapshot.params.buffer];
   if (snapshot.forecast !== null) transfer.push(snapshot.forecast.buffer);
+  if (snapshot.future !== null) transfer.push(snapshot.future.buffer);
+  if (snapshot.best !== null) transfer.push(snapshot.best.params.buffer);
   post({ type: 'report', snapshot }, transfer);
 }
 
@@ -65,7 +67,7 @@ async function train(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
     const run = startRun(request.run, request.model);
     backend = await createCpuBackend(run.layout, { threads: request.train.threads, host: browserThreadHost });
     if (request.forecastOnly) {
-      postSnapshot(await forecastSnapshot(backend, run, request.train.batchSize));
+      postSnapshot(await forecastSnapshot(backend, run, request.train));
       post({ type: 'ended', end: { outcome: 'finished', message: null } });
       return;
     }

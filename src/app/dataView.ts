@@ -5,11 +5,10 @@
 // Legend: R = rows, T = window, B = boundary (first held-out row), O = output columns.
 
 import type { CsvTable } from '../data/csv.js';
-import type { PreparedData } from '../data/prepare.js';
-import { prepareData } from '../data/prepare.js';
+import { type PreparedData, prepareData } from '../data/prepare.js';
 import { Rng } from '../data/rng.js';
 import { InputError } from '../model/errors.js';
-import { type RunSettings, sourceTable } from '../train/run.js';
+import { type RunSettings, resolveDataSettings, sourceTable } from '../train/run.js';
 import { checkTrainOptions } from '../train/trainer.js';
 import { type AppRunSettings, type AppTrainOptions, PAGE_LIMITS } from './settings.js';
 
@@ -25,7 +24,10 @@ export interface CsvChoice {
 /** RunSettings with every choice made explicit, so the page and the worker prepare the same data. */
 export interface ExplicitRunSettings extends RunSettings {
   trainFraction: number;
+  validationFraction: number;
   normalize: NonNullable<RunSettings['normalize']>;
+  transform: NonNullable<RunSettings['transform']>;
+  season: NonNullable<RunSettings['season']>;
 }
 
 export function runSettingsFor(run: AppRunSettings, csv: CsvChoice | null): ExplicitRunSettings {
@@ -34,7 +36,10 @@ export function runSettingsFor(run: AppRunSettings, csv: CsvChoice | null): Expl
     window: run.window,
     hiddenSizes: run.hiddenSizes,
     trainFraction: run.trainFraction,
+    validationFraction: run.validationFraction,
     normalize: run.normalize,
+    transform: run.transform,
+    season: run.season,
   };
   switch (run.data.kind) {
     case 'generated':
@@ -66,26 +71,22 @@ export interface ShownData {
   /** (R) row labels (dates) where the source has them. */
   dates: string[] | null;
   label: string;
+  /** The data's unit where it is known ("ppm"), else null. */
+  unit: string | null;
   /** Whether the free-running forecast applies: the outputs are the inputs, in the same order. */
   canForecast: boolean;
 }
 
-/** Prepares the data as startRun does (same generator draws, same columns, split and normalisation). */
+/** Prepares the data as startRun does (same generator draws, same columns, transform, split and normalisation). */
 export function shownData(settings: ExplicitRunSettings): ShownData {
-  const { table, positions, label } = sourceTable(settings.source, new Rng(settings.seed));
-  const all = table.columns.map((_, i) => i);
-  const prepared = prepareData(table, {
-    inputs: settings.inputs ?? all,
-    outputs: settings.outputs ?? all,
-    window: settings.window,
-    trainFraction: settings.trainFraction,
-    normalise: settings.normalize,
-  });
+  const { table, positions, label, unit } = sourceTable(settings.source, new Rng(settings.seed));
+  const prepared = prepareData(table, resolveDataSettings(settings, table));
   return {
     prepared,
     positions,
     dates: table.dates ?? null,
     label,
+    unit,
     canForecast: sameList(prepared.inputs, prepared.outputs),
   };
 }
@@ -96,8 +97,8 @@ export function shownData(settings: ExplicitRunSettings): ShownData {
  * is typed, in settings.ts; a file or a bundled series only once it is prepared).
  */
 export function checkAgainstData(train: AppTrainOptions, view: ShownData): void {
-  const { train: data, validation } = view.prepared;
-  const samples = data.count + (validation?.count ?? 0);
+  const { train: data, validation, test } = view.prepared;
+  const samples = data.count + (validation?.count ?? 0) + (test?.count ?? 0);
   const values = samples * data.window * data.inputSize;
   if (values > PAGE_LIMITS.inputValues) {
     const count = (n: number) => n.toLocaleString('en-US');
@@ -113,15 +114,28 @@ export function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((name, i) => name === b[i]);
 }
 
-/** A one-line description of the data for people: rows, columns, split. */
+const TRANSFORM_WORDS: Record<string, string> = {
+  levels: '',
+  differences: ' (as differences from the row before)',
+  'log-returns': ' (as log returns on the row before)',
+  'seasonal-differences': ' (as differences from the row one season before)',
+};
+
+/** A one-line description of the data for people: rows, columns, transform, parts. */
 export function describeData(view: ShownData, window: number): string {
   const { prepared } = view;
   const rows = prepared.table.rows;
   const columns = prepared.outputs.join(', ');
-  const held =
-    prepared.validation === null ? 'all of them train' : `rows ${prepared.boundary + 1}–${rows} are held out`;
+  const parts = [
+    prepared.validation === null
+      ? ''
+      : `rows ${prepared.validationStart + 1}–${prepared.boundary} choose the best epoch (validation)`,
+    prepared.test === null ? '' : `rows ${prepared.boundary + 1}–${rows} are held out (test)`,
+  ].filter((part) => part !== '');
+  const held = parts.length === 0 ? 'all of them train' : parts.join('; ');
   const inputs = sameList(prepared.inputs, prepared.outputs) ? '' : ` from ${prepared.inputs.join(', ')}`;
-  return `${view.label}: ${rows} rows; the model predicts ${columns}${inputs} from the ${window} rows before; ${held}.`;
+  const season = prepared.season === null ? '' : ` Seasonal period: ${prepared.season} rows.`;
+  return `${view.label}: ${rows} rows; the model predicts ${columns}${TRANSFORM_WORDS[prepared.transform.kind]}${inputs} from the ${window} rows before; ${held}.${season}`;
 }
 
 /**

@@ -3,8 +3,16 @@
 // the choices' labels and when a field applies (a period for a square wave, a company for stocks).
 // No DOM here: form.ts builds the page's controls from FIELDS.
 
+import type { BundledName } from '../data/bundled.js';
 import type { Setting } from '../settings/setting.js';
-import { REAL_DATA_DEFAULTS, SETTINGS, type SettingName, type SOURCE_KINDS } from '../settings/training.js';
+import {
+  defaultsKey,
+  SETTINGS,
+  type SettingName,
+  type SOURCE_KINDS,
+  settingOf,
+  sourceDefault,
+} from '../settings/training.js';
 
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 export type FieldGroup = 'data' | 'model' | 'training';
@@ -78,8 +86,29 @@ const LOOKS = {
     optionLabels: { auto: 'detect', '.': 'point: 1,234.5', ',': 'comma: 1.234,5' },
     appliesWhen: (v) => v.source === 'csv',
   },
-  split: { label: 'Training share', group: 'data', hint: 'first part trains, the rest is held out; 1: none' },
+  split: {
+    label: 'Before the test part',
+    group: 'data',
+    hint: 'share of rows; the rest is the held-out test; 1: none',
+  },
+  validation: {
+    label: 'Validation share',
+    group: 'data',
+    hint: 'rows just before the test that choose the best epoch; 0: none',
+  },
   normalise: { label: 'Normalise', group: 'data', hint: 'fitted on the training part only' },
+  transform: {
+    label: 'Predict',
+    group: 'data',
+    hint: 'the model learns this, and it is undone for every chart',
+    optionLabels: {
+      levels: 'the values (levels)',
+      differences: 'differences',
+      'log-returns': 'log returns',
+      'seasonal-differences': 'seasonal differences',
+    },
+  },
+  season: { label: 'Season', group: 'data', hint: 'rows per cycle: auto (monthly: 12), none, or a number' },
   window: { label: 'Window', group: 'model', hint: 'values per input window' },
   hidden: { label: 'Hidden sizes', group: 'model', hint: 'comma list, one per layer: 64, 32' },
   batch: { label: 'Batch', group: 'training', hint: 'samples per minibatch' },
@@ -105,6 +134,18 @@ const LOOKS = {
     hint: '½ · Σ squares is the blog’s',
     optionLabels: { sse: '½ · Σ squares', mse: 'mean squared' },
   },
+  'best-epoch': {
+    label: 'Keep the best epoch',
+    group: 'training',
+    hint: 'lowest validation error; needs a held-out part',
+    optionLabels: { on: 'yes', off: 'no, the last' },
+  },
+  patience: {
+    label: 'Patience',
+    group: 'training',
+    hint: 'stop after this many epochs without a better one; empty: never',
+  },
+  horizon: { label: 'Forecast steps', group: 'training', hint: 'how far past the end of the data' },
   seed: { label: 'Seed', group: 'training', hint: 'data, weights, batches' },
   report: { label: 'Report every', group: 'training', hint: 'epochs between updates' },
   threads: { label: 'CPU threads', group: 'training', hint: 'auto: the fastest count, measured; or 1 to 16' },
@@ -161,14 +202,19 @@ export function isFieldName(name: string): name is FieldName {
   return BY_NAME.has(name as FieldName);
 }
 
-/** Every field's text at its default: the blog's task for a generated series, REAL_DATA_DEFAULTS otherwise. */
-export function defaultFieldValues(source: SourceKind = 'generated'): FieldValues {
-  const values = Object.fromEntries(FIELDS.map((f) => [f.name, f.defaultText])) as FieldValues;
+/**
+ * Every field's text at its default for a source (and, for bundled data, which series): the blog's
+ * task for a generated series, a forecaster's choices otherwise (settings/training.ts, SOURCE_DEFAULTS).
+ */
+export function defaultFieldValues(source: SourceKind = 'generated', dataset?: string): FieldValues {
+  const name = (SETTINGS.dataset.values as readonly string[]).includes(dataset ?? '')
+    ? (dataset as BundledName)
+    : undefined;
+  const key = defaultsKey(source, name);
+  const values = Object.fromEntries(
+    FIELDS.map((f) => [f.name, settingOf(f.name).format(sourceDefault(f.name, key) as never)]),
+  ) as FieldValues;
   values.source = source;
-  if (source !== 'generated') {
-    values.split = SETTINGS.split.format(REAL_DATA_DEFAULTS.split);
-    values.normalise = REAL_DATA_DEFAULTS.normalise;
-  }
   return values;
 }
 

@@ -30,6 +30,8 @@ export class SettingsForm {
   private readonly boxes = new Map<FieldName, HTMLElement>();
   private readonly listeners: ((name: FieldName) => void)[] = [];
   private readonly typingPause = new Map<FieldName, number>();
+  /** The defaults of the source now chosen: a field still at one follows the next source's. */
+  private defaults: FieldValues = defaultFieldValues();
 
   constructor(hosts: FormHosts) {
     for (const spec of FIELDS) {
@@ -85,6 +87,8 @@ export class SettingsForm {
       this.controls.get(name)!.value = value;
       this.showError(name, undefined);
     }
+    const now = this.values();
+    this.defaults = defaultFieldValues(now.source as SourceKind, now.dataset);
     this.refreshVisibility();
   }
 
@@ -130,10 +134,8 @@ export class SettingsForm {
       for (const listener of this.listeners) listener(name);
     };
     if (control instanceof HTMLSelectElement) {
-      let previous = control.value;
       control.addEventListener('change', () => {
-        if (name === 'source') this.followSource(previous as SourceKind, control.value as SourceKind);
-        previous = control.value;
+        if (name === 'source' || name === 'dataset') this.followSource();
         this.validate(false, name);
         changed();
       });
@@ -156,16 +158,20 @@ export class SettingsForm {
     });
   }
 
-  /** A new source brings its own defaults for the split and the normalisation, unless they were changed. */
-  private followSource(from: SourceKind, to: SourceKind): void {
-    const before = defaultFieldValues(from);
-    const after = defaultFieldValues(to);
-    for (const name of ['split', 'normalise'] as const) {
-      const control = this.controls.get(name)!;
-      if (control.value === before[name]) {
+  /**
+   * A new source (or bundled series) brings its own defaults (the transform, the split, the window…)
+   * to every field still at the previous source's default; a value a person set stays.
+   */
+  private followSource(): void {
+    const now = this.values();
+    const after = defaultFieldValues(now.source as SourceKind, now.dataset);
+    for (const [name, control] of this.controls) {
+      if (name === 'source' || name === 'dataset') continue;
+      if (control.value === this.defaults[name] && control.value !== after[name]) {
         control.value = after[name];
         this.showError(name, undefined);
       }
     }
+    this.defaults = after;
   }
 }

@@ -126,8 +126,17 @@ export class Lane {
     this.trace.losses.push(...snapshot.newLosses);
     this.trace.validation = snapshot.validationLosses;
     this.trace.predictions = snapshot.predictions;
+    this.trace.predictionsFrom = snapshot.predictionsFrom;
     this.trace.forecast = snapshot.forecast;
     this.trace.forecastFrom = snapshot.forecastFrom;
+    this.trace.future = snapshot.future;
+    if (snapshot.testLoss !== null) {
+      // The last snapshot holds the kept weights: the best epoch's where the run keeps it.
+      const epoch = snapshot.done && snapshot.best !== null ? snapshot.best.epoch : snapshot.epoch;
+      const others = this.trace.test.filter((t) => t.epoch !== epoch);
+      this.trace.test = [...others, { epoch, loss: snapshot.testLoss }].sort((a, b) => a.epoch - b.epoch);
+    }
+    this.trace.best = snapshot.best === null ? null : { epoch: snapshot.best.epoch, loss: snapshot.best.loss };
     if (snapshot.epoch > previous.epoch) {
       this.trace.timing.push(intervalTiming(previous, snapshot, snapshot.stepsPerEpoch));
     }
@@ -141,6 +150,7 @@ export class Lane {
     // What the GPU did after its last report is not kept: the CPU goes on from there.
     this.trace.losses.length = Math.min(this.trace.losses.length, fromEpoch);
     this.trace.validation = this.trace.validation.filter((v) => v.epoch <= fromEpoch);
+    this.trace.test = this.trace.test.filter((v) => v.epoch <= fromEpoch);
     this.trace.timing = this.trace.timing.filter((t) => t.epoch <= fromEpoch);
     this.observer.switched(this, reason, fromEpoch);
   }

@@ -91,7 +91,13 @@ export function readLink(query: string): LinkSetup {
       given.delete('source');
     }
   }
-  const defaults = defaultFieldValues(source);
+  // A bundled series brings its own defaults too: the dataset next, if the link's is valid.
+  const datasetText = given.get('dataset');
+  const dataset =
+    datasetText !== undefined && (SETTINGS.dataset.values as readonly string[]).includes(datasetText)
+      ? datasetText
+      : undefined;
+  const defaults = defaultFieldValues(source, dataset);
   const values: FieldValues = { ...defaults };
   for (const [name, text] of given) {
     const { setting } = fieldSpec(name);
@@ -153,7 +159,7 @@ export function readLink(query: string): LinkSetup {
 /** The query string (without "?") for these settings: only what differs from the defaults. */
 export function writeLink(values: FieldValues, backend: AppBackendChoice | null, columns: LinkColumns | null): string {
   const params = new URLSearchParams();
-  const defaults = defaultFieldValues(values.source as SourceKind);
+  const defaults = defaultFieldValues(values.source as SourceKind, values.dataset);
   for (const { name } of FIELDS) {
     if (
       name === 'source' ? values.source !== 'generated' : fieldApplies(name, values) && values[name] !== defaults[name]

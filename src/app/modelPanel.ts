@@ -1,17 +1,24 @@
-// The model panel: download the model a run trained (weights, normalization, data settings and the
-// optimizer's state, as the CLI's --save writes it), load a model file to train on or forecast with
-// (its settings go into the form), and forget it. A bad file is explained beside the control;
-// whatever was loaded or trained before stays.
+// The model panel: download the model a run trained (as the CLI's --save writes it: weights,
+// normalization, the data's origin and fingerprint, every setting, the optimizer's state and the
+// training so far), load a model file to train on or forecast with (its whole setup goes into the
+// form; a CSV it was trained on is asked for and checked against the fingerprint), and forget it.
+// A bad file is explained beside the control; whatever was loaded or trained before stays.
 
+import { type DataFingerprint, fingerprintTable, sameFingerprint } from '../data/fingerprint.js';
 import { decodeTextFile } from '../data/textFile.js';
 import { InputError } from '../model/errors.js';
-import { type ModelConfig, paramLayout } from '../model/layout.js';
+import type { ModelConfig } from '../model/layout.js';
 import { type Model, parseJson, readModelFile, toModelFile } from '../model/modelFile.js';
-import { SETTINGS } from '../settings/training.js';
+import type { DataOrigin } from '../model/savedSetup.js';
+import { SETTINGS, type SettingValues, settingOf } from '../settings/training.js';
+import type { BaselineErrors } from '../train/evaluate.js';
+import { savedModel } from '../train/savedModel.js';
 import type { ShownView } from './chartSpecs.js';
 import type { ErrorScale } from './columns.js';
 import type { CsvPicker } from './csvPicker.js';
+import type { ShownData } from './dataView.js';
 import { byId, downloadText, setText } from './dom.js';
+import { FIELDS, type FieldName, type FieldValues, fieldApplies } from './fields.js';
 import type { SettingsForm } from './form.js';
 import type { Lane } from './lanes.js';
 import { sentence } from './notices.js';
@@ -19,10 +26,60 @@ import { type AppSettings, messageOf } from './settings.js';
 
 const MAX_MODEL_BYTES = 256 * 1024 * 1024;
 
-/** The run on the charts: its settings, its data as the page prepared it, and its errors' scale. */
+/** The run on the charts: its settings, its data as the page prepared it, its errors' scale and the baselines. */
 export interface ShownRun extends ShownView {
   settings: AppSettings;
   scale: ErrorScale;
+  /** The baselines on the compared part (the test part, or the training windows without one). */
+  baselines: BaselineErrors[];
+  comparedOn: 'test' | 'train';
+  /** The form's text when the run started (what a downloaded model keeps as its settings). */
+  fieldValues: FieldValues;
+}
+
+/** The settings a form's text gives, every field that applies (what a model file keeps). */
+export function settingsOfFields(values: FieldValues): Partial<SettingValues> {
+  const settings: Record<string, unknown> = {};
+  for (const { name, setting } of FIELDS) {
+    if (fieldApplies(name, values)) settings[name] = setting.parse(values[name]);
+  }
+  return settings as Partial<SettingValues>;
+}
+
+/** The form's text for a model file's settings (and, for a version-1 file, what it has). */
+export function fieldsOfModel(model: Model): Partial<FieldValues> {
+  const { config, data, normalisation, optimizer, settings } = model;
+  const values: Partial<FieldValues> = {};
+  for (const [name, value] of Object.entries(settings ?? {}) as [FieldName, unknown][]) {
+    if (FIELDS.some((f) => f.name === name)) values[name] = settingOf(name).format(value as never);
+  }
+  return {
+    ...values,
+    window: SETTINGS.window.format(config.window),
+    hidden: SETTINGS.hidden.format(config.hiddenSizes),
+    ...(data ? { split: SETTINGS.split.format(data.trainFraction) } : {}),
+    ...(data?.validationFraction !== undefined
+      ? { validation: SETTINGS.validation.format(data.validationFraction) }
+      : {}),
+    ...(data?.transform !== undefined ? { transform: data.transform } : {}),
+    ...(normalisation ? { normalise: normalisation.method } : {}),
+    // The model's optimizer, so Start goes on as it was trained (its state is passed at start).
+    ...(optimizer
+      ? {
+          optimizer: optimizer.settings.name,
+          momentum: SETTINGS.momentum.format(optimizer.settings.momentum),
+          'clip-norm': SETTINGS['clip-norm'].format(optimizer.settings.clipNorm),
+          loss: optimizer.loss,
+        }
+      : {}),
+  };
+}
+
+/** Whether `view`'s data is what the model was trained on, as its fingerprint says (null: it has none). */
+export function dataMatches(model: Model, view: ShownData): { same: boolean; saved: DataFingerprint } | null {
+  const saved = model.data?.fingerprint;
+  if (saved === undefined) return null;
+  return { same: sameFingerprint(saved, fingerprintTable(view.prepared.table)), saved };
 }
 
 /** The model a run's settings and data make (what a loaded model must match). */
@@ -88,6 +145,21 @@ export class ModelPanel {
     setText(this.error, text);
   }
 
+  /** Says whether the data the settings give is the loaded model's (by its fingerprint); '' without a model. */
+  checkData(view: ShownData | null): void {
+    const loaded = this.loaded;
+    const check = loaded === null || view === null ? null : dataMatches(loaded.model, view);
+    this.dataCheck =
+      loaded === null || view === null || check === null
+        ? ''
+        : check.same
+          ? ` The data is the data it was trained on (${check.saved.rows} rows, fingerprint ${check.saved.hash}).`
+          : ` Warning: this data differs from the data it was trained on (${check.saved.rows} rows, fingerprint ${check.saved.hash}; now ${view.prepared.table.rows} rows, ${fingerprintTable(view.prepared.table).hash}).`;
+    this.status.dataset.dataMatches = check === null ? '' : String(check.same);
+  }
+
+  private dataCheck = '';
+
   render(busy: boolean, lanes: readonly Lane[]): void {
     this.downloadButton.disabled = !lanes.some((lane) => lane.last !== null && !lane.forecastOnly);
     this.forecastButton.disabled = this.loaded === null || busy;
@@ -96,12 +168,14 @@ export class ModelPanel {
       setText(this.status, 'Train, then download the model; or load a model file to train on or forecast.');
       return;
     }
-    const { config, data } = this.loaded.model;
+    const { config, data, training } = this.loaded.model;
     const layers = [config.inputSize, ...config.hiddenSizes, config.outputSize].join(' → ');
     const source = data ? `, trained on ${data.source}` : '';
+    const epochs = training ? ` for ${training.epoch} epochs` : '';
+    const goesOn = training ? `, numbering on from epoch ${training.epoch + 1}` : '';
     setText(
       this.status,
-      `Loaded ${this.loaded.name}: ${layers}, window ${config.window}${source}. Start goes on training from its weights; Forecast shows what it predicts.`,
+      `Loaded ${this.loaded.name}: ${layers}, window ${config.window}${source}${epochs}. Start goes on training from its weights${goesOn}; Forecast shows what it predicts.${this.dataCheck}`,
     );
   }
 
@@ -126,25 +200,19 @@ export class ModelPanel {
       setText(this.error, `${file.name} was not loaded: ${sentence(message)}`);
       return;
     }
-    const { config, data, normalisation, optimizer } = this.loaded.model;
+    const { data } = this.loaded.model;
     const { form, csv } = this.deps;
-    form.setValues({
-      window: SETTINGS.window.format(config.window),
-      hidden: SETTINGS.hidden.format(config.hiddenSizes),
-      ...(data ? { split: SETTINGS.split.format(data.trainFraction) } : {}),
-      ...(normalisation ? { normalise: normalisation.method } : {}),
-      // The model's optimizer, so Start goes on as it was trained (its state is passed at start).
-      ...(optimizer
-        ? {
-            optimizer: optimizer.settings.name,
-            momentum: SETTINGS.momentum.format(optimizer.settings.momentum),
-            'clip-norm': SETTINGS['clip-norm'].format(optimizer.settings.clipNorm),
-            loss: optimizer.loss,
-          }
-        : {}),
-    });
-    if (data && form.values().source === 'csv')
-      csv.choose({ inputs: data.inputs, outputs: data.outputs, date: undefined });
+    form.setValues(fieldsOfModel(this.loaded.model));
+    if (data && form.values().source === 'csv') {
+      const origin = data.origin?.kind === 'csv' ? data.origin : null;
+      csv.choose({ inputs: data.inputs, outputs: data.outputs, date: origin?.dateColumn ?? undefined });
+      csv.show(true);
+      if (origin !== null && csv.choice()?.label !== origin.fileName) {
+        csv.note(
+          `The model was trained on ${origin.fileName}: choose that file (it is checked against the model's fingerprint of its values).`,
+        );
+      }
+    }
     this.deps.onLoaded();
   }
 
@@ -152,29 +220,44 @@ export class ModelPanel {
     const { shown, lanes } = this.deps.run();
     const lane = lanes.find((l) => l.last !== null);
     if (shown === null || lane === undefined || lane.last === null) return;
+    const last = lane.last;
+    // The weights kept: the best epoch's where the run keeps it, else the latest.
+    const kept = last.best ?? last;
     const config = modelConfigOf(shown);
     const { prepared, label } = shown.view;
     const { optimizer, loss } = shown.settings.train;
-    const state = lane.last.optimizerState;
-    const file = toModelFile({
-      config,
-      layout: paramLayout(config),
-      params: lane.last.params,
-      // The optimizer's state, so that loading the file goes on training where it stopped.
-      ...(state ? { optimizer: { ...state, settings: optimizer, loss } } : {}),
-      normalisation: prepared.normalisation,
-      data: {
-        source: label,
-        inputs: prepared.inputs,
-        outputs: prepared.outputs,
-        trainFraction: shown.runSettings.trainFraction,
-      },
-    });
+    const state = kept.optimizerState;
+    const { source, trainFraction, validationFraction } = shown.runSettings;
+    const csv = this.deps.csv.choice();
+    const origin: DataOrigin =
+      source.kind === 'table'
+        ? { kind: 'csv', fileName: source.label, dateColumn: csv?.table.dateColumn ?? null }
+        : { kind: source.kind };
+    const file = toModelFile(
+      savedModel({
+        config,
+        params: kept.params,
+        prepared,
+        label,
+        origin,
+        trainFraction,
+        validationFraction,
+        settings: settingsOfFields(shown.fieldValues),
+        // The optimizer's state, so that loading the file goes on training where it stopped.
+        ...(state ? { optimizer: { ...state, settings: optimizer, loss } } : {}),
+        training: {
+          epoch: kept.epoch,
+          losses: lane.trace.losses.slice(0, kept.epoch),
+          validationLosses: lane.trace.validation.filter((v) => v.epoch <= kept.epoch),
+          rng: kept.rng,
+        },
+      }),
+    );
     const slug =
       label
         .toLowerCase()
         .replace(/[^a-z0-9]+/g, '-')
         .replace(/^-|-$/g, '') || 'data';
-    downloadText(`webgpu-lstm-${slug}-epoch-${lane.last.epoch}.json`, `${JSON.stringify(file)}\n`, 'application/json');
+    downloadText(`webgpu-lstm-${slug}-epoch-${kept.epoch}.json`, `${JSON.stringify(file)}\n`, 'application/json');
   }
 }

@@ -4,6 +4,16 @@
 // goes in through textContent.
 
 import type { AdapterDescription, BackendName } from '../backends/backend.js';
+import type { PreparedData } from '../data/prepare.js';
+import { selectionPart } from '../data/split.js';
+import {
+  type BaselineErrors,
+  comparedWith,
+  type Evaluation,
+  evaluate,
+  overfitting,
+  partsFromPredictions,
+} from '../train/evaluate.js';
 import { describeCoincidence } from './agreement.js';
 import type { ShownView } from './chartSpecs.js';
 import {
@@ -45,6 +55,15 @@ export interface RunViewState {
   awaitingCsv: boolean;
   adapter: AdapterDescription | null;
   gpuUnavailable: string | null;
+  /** The run's data and baselines, for errors in the data's units; null without a run. */
+  forecasting: RunForecasting | null;
+}
+
+/** What the errors in the data's units are measured against. */
+export interface RunForecasting {
+  prepared: PreparedData;
+  baselines: BaselineErrors[];
+  unit: string | null;
 }
 
 function latest<T>(list: T[]): T | null {
@@ -75,6 +94,10 @@ function raceCoincidence(
 export class RunView {
   private readonly progressHost = byId('progress', HTMLDivElement);
   private readonly statsBody = byId('stats-body', HTMLTableSectionElement);
+  private readonly statsHead = byId('stats-head', HTMLTableSectionElement);
+  private readonly verdict = byId('verdict', HTMLParagraphElement);
+  private readonly fitNote = byId('fit-note', HTMLParagraphElement);
+  private readonly residualSummary = byId('residual-summary', HTMLParagraphElement);
   private readonly seriesSummary = byId('series-summary', HTMLParagraphElement);
   private readonly errorSummary = byId('error-summary', HTMLParagraphElement);
   private readonly timingSummary = byId('timing-summary', HTMLParagraphElement);
@@ -114,8 +137,23 @@ export class RunView {
 
   render(state: RunViewState): void {
     for (const lane of state.lanes) this.renderLane(lane);
-    this.renderStats(state);
+    const evaluations = this.evaluations(state);
+    this.renderStats(state, evaluations);
     this.renderSummaries(state);
+    this.renderForecasting(state, evaluations);
+  }
+
+  /** Each lane's errors in the data's units from its latest predictions (null before its first report). */
+  private evaluations({ lanes, forecasting }: RunViewState): Map<Lane, Evaluation> {
+    const out = new Map<Lane, Evaluation>();
+    if (forecasting === null) return out;
+    for (const lane of lanes) {
+      const { predictions, predictionsFrom } = lane.trace;
+      if (predictions === null) continue;
+      const parts = partsFromPredictions(forecasting.prepared, predictions, predictionsFrom);
+      out.set(lane, evaluate(forecasting.prepared, parts, forecasting.baselines, forecasting.unit));
+    }
+    return out;
   }
 
   renderControls(lanes: RunLanes, benchRunning: boolean): void {
@@ -186,10 +224,35 @@ export class RunView {
     setText(meta, lane.failure === null ? `${progress} · ${left}${switched}` : `${progress} · ${lane.failure}`);
   }
 
-  private renderStats({ lanes, scale }: RunViewState): void {
+  private renderStats({ lanes, scale, forecasting }: RunViewState, evaluations: Map<Lane, Evaluation>): void {
     const factor = scale ?? { train: 1, validation: 1 };
+    const unit = forecasting?.unit ? ` (${forecasting.unit})` : '';
+    const compared = forecasting?.prepared.test === null ? 'training' : 'held-out';
+    const baselines = (forecasting?.baselines ?? []).filter((b) => b.errors !== null);
+    const heads = [
+      'Backend',
+      'Epoch',
+      'Training error, epoch 1 → latest',
+      'Validation error, latest',
+      'Best epoch',
+      `RMSE, ${compared}${unit}`,
+      `MAE, ${compared}${unit}`,
+      ...baselines.map((b) => `${b.label} RMSE${unit}`),
+      'ms/epoch',
+      'steps/s',
+    ];
+    const names = [...this.statsHead.querySelectorAll('th')].map((th) => th.textContent);
+    if (names.join('\n') !== heads.join('\n')) {
+      this.statsHead.replaceChildren(
+        el(
+          'tr',
+          {},
+          heads.map((head) => el('th', { scope: 'col' }, [head])),
+        ),
+      );
+    }
     const rows = lanes.map((lane) => {
-      const { losses, validation } = lane.trace;
+      const { losses, validation, best } = lane.trace;
       const last = lane.last;
       const rate = last && last.seconds > 0 ? last.steps / last.seconds : null;
       const msPerEpoch = last && last.epoch > 0 ? (last.seconds * 1000) / last.epoch : null;
@@ -197,11 +260,17 @@ export class RunView {
       const final = latest(losses);
       const held = latest(validation);
       const scaled = (value: number | null, by: number) => (value === null ? null : value * by);
+      const evaluation = evaluations.get(lane) ?? null;
+      const measured = evaluation?.model[evaluation.comparedOn] ?? null;
       const row = el('tr', { 'data-backend': lane.backend, 'data-status': lane.status }, [
         el('th', { scope: 'row' }, [lane.label]),
         el('td', {}, [last ? `${last.epoch}/${last.epochs}` : '–']),
         el('td', {}, [`${formatNumber(scaled(first, factor.train))} → ${formatNumber(scaled(final, factor.train))}`]),
         el('td', {}, [formatNumber(scaled(held?.loss ?? null, factor.validation))]),
+        el('td', {}, [best === null ? '–' : String(best.epoch)]),
+        el('td', {}, [formatNumber(measured?.rmse[0] ?? null)]),
+        el('td', {}, [formatNumber(measured?.mae[0] ?? null)]),
+        ...baselines.map((b) => el('td', {}, [formatNumber(b.errors!.rmse[0])])),
         el('td', {}, [formatNumber(msPerEpoch)]),
         el('td', {}, [formatNumber(rate)]),
       ]);
@@ -211,11 +280,55 @@ export class RunView {
       row.dataset.firstError = String(first ?? '');
       row.dataset.lastError = String(final ?? '');
       row.dataset.validationError = String(held?.loss ?? '');
+      row.dataset.bestEpoch = String(best?.epoch ?? '');
+      row.dataset.rmse = String(measured?.rmse[0] ?? '');
       row.dataset.stepsPerSecond = String(rate ?? '');
       row.dataset.msPerEpoch = String(msPerEpoch ?? '');
       return row;
     });
     this.statsBody.replaceChildren(...rows);
+  }
+
+  /** The plain sentence per lane, the overfitting note, and the residuals in words. */
+  private renderForecasting({ lanes, forecasting }: RunViewState, evaluations: Map<Lane, Evaluation>): void {
+    const shown = lanes.filter((lane) => evaluations.has(lane));
+    const prefix = (lane: Lane) => (shown.length > 1 ? `${lane.label}: ` : '');
+    const peeked =
+      forecasting !== null && selectionPart(forecasting.prepared)?.name === 'test' && shown.some((l) => l.trace.best)
+        ? ' The best epoch is chosen on the held-out part itself (there is no validation part), so its error there is optimistic.'
+        : '';
+    setText(
+      this.verdict,
+      shown.map((lane) => `${prefix(lane)}${evaluations.get(lane)!.summary}`).join(' ') +
+        (shown.length > 0 ? peeked : ''),
+    );
+    this.verdict.dataset.rmse =
+      shown.length > 0
+        ? String(evaluations.get(shown[0])!.model[evaluations.get(shown[0])!.comparedOn]?.rmse[0] ?? '')
+        : '';
+    const notes = lanes
+      .map((lane) => {
+        const note = overfitting(lane.trace.losses, lane.trace.validation);
+        return note === null
+          ? null
+          : `${prefix(lane)}${note.message}${lane.trace.best ? ` The weights of epoch ${lane.trace.best.epoch} are kept.` : ''}`;
+      })
+      .filter((note) => note !== null);
+    setText(this.fitNote, notes.join(' '));
+    const residuals = shown.map((lane) => {
+      const evaluation = evaluations.get(lane)!;
+      const measured = evaluation.model[evaluation.comparedOn];
+      const last = evaluation.baselines.find((b) => b.key === 'last-value')?.errors?.rmse[0];
+      const versus =
+        last === undefined || measured === null ? '' : `, ${comparedWith(measured.rmse[0], last)} the last value's`;
+      return `${prefix(lane)}mean absolute residual ${formatNumber(measured?.mae[0] ?? null)}${versus}`;
+    });
+    setText(
+      this.residualSummary,
+      residuals.length === 0
+        ? 'Actual minus predicted on the held-out part appears here once training runs.'
+        : `${capitalise(residuals.join('; '))}.`,
+    );
   }
 
   private renderSummaries(state: RunViewState): void {

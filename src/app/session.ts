@@ -1,21 +1,30 @@
 // One training run of one backend, as the app shows it: the shared trainer drives the backend, and
 // at every report the run takes a snapshot for the charts (one-step-ahead predictions on every
-// window and the free-running forecast, both mapped back to the data's original units) and for going
-// on elsewhere (the weights and the generator as they stand), then yields to the event loop, where
-// pause and stop take effect. The same code runs in the CPU worker and, for WebGPU, on the page's
-// main thread; it touches no DOM.
+// window, the free-running forecast into the held-out part and past the end of the data, all mapped
+// back to levels in the data's units) and for going on elsewhere (the weights, the best epoch's and
+// the generator as they stand), then yields to the event loop, where pause and stop take effect. The
+// same code runs in the CPU worker and, for WebGPU, on the page's main thread; it touches no DOM.
 //
-// Legend: R = rows, T = window, B = boundary (first held-out row), N = R - T samples,
-// I = input columns, O = output columns, P = parameters, S = forecast steps.
+// Legend: R = rows, T = window, L = the transform's lag, B = boundary (first test row),
+// N = R - L - T samples, I = input columns, O = output columns, P = parameters, S = forecast steps,
+// H = the horizon (steps past the end).
 
 import type { Backend } from '../backends/backend.js';
 import type { Dataset } from '../data/dataset.js';
+import { type PartName, partTargets } from '../data/metrics.js';
 import { denormaliseOutputs } from '../data/normalise.js';
+import type { PreparedData } from '../data/prepare.js';
 import { Rng, type RngState } from '../data/rng.js';
-import type { OptimizerState } from '../model/optimizer.js';
+import { selectionPart } from '../data/split.js';
+import { pathLevels } from '../data/transform.js';
+import { lossScale, type OptimizerState } from '../model/optimizer.js';
+import type { SavedTraining } from '../model/savedSetup.js';
+import { SETTINGS } from '../settings/training.js';
+import { levelsFromOutputs, partData } from '../train/evaluate.js';
 import { freeRunForecast } from '../train/forecast.js';
 import type { Run } from '../train/run.js';
-import { type Checkpoint, type TrainOptions, type TrainReport, train } from '../train/trainer.js';
+import { continuationOf } from '../train/savedModel.js';
+import { type BestEpoch, type Checkpoint, type TrainOptions, type TrainReport, train } from '../train/trainer.js';
 import { sameList } from './dataView.js';
 
 /**
@@ -23,6 +32,17 @@ import { sameList } from './dataView.js';
  * CPU, and beyond a few hundred steps a forecast fed on its own output says little anyway.
  */
 export const MAX_FORECAST_STEPS = 1000;
+
+/** The best epoch so far as plain data (structured clone drops the generator's class). */
+export interface BestPoint {
+  epoch: number;
+  /** Its validation error. */
+  loss: number;
+  /** (P) its weights */
+  params: Float32Array;
+  rng: RngState;
+  optimizerState?: OptimizerState;
+}
 
 /** Where a run stood at a report: enough for another backend (the CPU worker) to go on from there. */
 export interface ResumePoint {
@@ -34,6 +54,8 @@ export interface ResumePoint {
   params: Float32Array;
   rng: RngState;
   optimizerState?: OptimizerState;
+  /** The best epoch so far, where the run keeps it. */
+  best: BestPoint | null;
   /** Training seconds before this point (the new run's clock starts from them). */
   seconds: number;
 }
@@ -49,14 +71,22 @@ export interface Snapshot {
   /** Training time so far in seconds: pauses and snapshots excluded. */
   seconds: number;
   stepsPerEpoch: number;
-  /** (N, O) one-step-ahead predictions for target rows T..R-1, in original units. */
+  /** (N, O) one-step-ahead predictions for target rows predictionsFrom..R-1, levels in original units. */
   predictions: Float32Array;
+  /** The row of the first prediction: L + T. */
+  predictionsFrom: number;
   /** (S, O) the free-running forecast for rows forecastFrom.., in original units; null when the outputs are not the inputs. */
   forecast: Float32Array | null;
-  /** The row of the forecast's first value: B with a held-out part (forecasting into it), else T (the blog's). */
+  /** The row of the forecast's first value: B with a held-out part (forecasting into it), else L + T (the blog's). */
   forecastFrom: number;
-  /** (P) the weights at this report (a copy: the trainer keeps its own for divergence). */
+  /** (H, O) the free-running forecast past the last row (rows R..R+H-1), in original units; null as forecast. */
+  future: Float32Array | null;
+  /** The error on the test part (the trainer's loss) at this report, when a validation part chooses the epoch; else null. */
+  testLoss: number | null;
+  /** (P) the weights at this report (a copy: the trainer keeps its own for divergence); the kept weights in the last snapshot. */
   params: Float32Array;
+  /** The best epoch so far where the run keeps it, else null. */
+  best: BestPoint | null;
   /** The generator after `epoch`: resuming from here replays the same minibatch orders. */
   rng: RngState;
   optimizerState?: OptimizerState;
@@ -143,42 +173,92 @@ export function nextTask(): Promise<void> {
   });
 }
 
-async function predictAll(backend: Backend, data: Dataset | null): Promise<Float32Array> {
-  return data === null ? new Float32Array(0) : backend.predict(data.x, data.count);
+/** The free-running forecast of `steps` from the window that ends before row `from`, as levels. (S, O) */
+function forecastLevels(
+  prepared: PreparedData,
+  params: Float32Array,
+  run: Run,
+  from: number,
+  steps: number,
+): Float32Array {
+  const { window: T, inputSize: I } = prepared.train;
+  const O = prepared.outputs.length;
+  // (T, I) the window's normalised, transformed values, rows from-T..from-1.
+  const window = new Float32Array(T * I);
+  prepared.inputs.forEach((name, i) => {
+    const column = prepared.normalised.values[prepared.normalised.columns.indexOf(name)];
+    for (let t = 0; t < T; t++) window[t * I + i] = column[from - T + t];
+  });
+  const raw = freeRunForecast(run.layout, params, window, steps);
+  const values = denormaliseOutputs(prepared.normalisation, prepared.outputs, raw);
+  const out = new Float32Array(steps * O);
+  prepared.outputs.forEach((name, o) => {
+    const levels = prepared.table.values[prepared.table.columns.indexOf(name)];
+    const path = pathLevels(
+      prepared.transform,
+      levels,
+      from,
+      Array.from({ length: steps }, (_, s) => values[s * O + o]),
+    );
+    for (let s = 0; s < steps; s++) out[s * O + o] = path[s];
+  });
+  return out;
+}
+
+/** The trainer's loss of normalised outputs `y` (N, O) against a dataset's targets. */
+function lossOf(y: Float32Array, data: Dataset, loss: TrainOptions['loss']): number {
+  let sum = 0;
+  for (let i = 0; i < y.length; i++) sum += (y[i] - data.t[i]) ** 2;
+  return lossScale(loss ?? 'sse', data.count, data.outputSize) * 0.5 * sum;
+}
+
+function bestPoint(best: BestEpoch | null): BestPoint | null {
+  if (best === null) return null;
+  return {
+    epoch: best.epoch,
+    loss: best.loss,
+    params: best.params.slice(),
+    rng: best.rng.state(),
+    ...(best.optimizerState ? { optimizerState: best.optimizerState } : {}),
+  };
 }
 
 /**
- * The snapshot at `report`: predictions on the training and the held-out windows (rows T..R-1), the
- * free-running forecast (into the held-out part when there is one), both in original units.
+ * The snapshot at `report`: level predictions on every part's windows (rows L+T..R-1), the
+ * free-running forecast into the test part (or, without one, from the first window, as the blog's),
+ * and past the end of the data for `horizon` steps.
  */
 export async function takeSnapshot(
   backend: Backend,
   run: Run,
-  batchSize: number,
+  options: Pick<TrainOptions, 'batchSize' | 'loss'>,
   report: TrainReport,
   reported: number,
   secondsBefore: number,
   done: boolean,
+  horizon: number,
 ): Promise<Snapshot> {
   const { prepared } = run;
-  const { train: trainData, validation } = prepared;
-  const fitted = await predictAll(backend, trainData);
-  const held = await predictAll(backend, validation);
-  const normalised = new Float32Array(fitted.length + held.length);
-  normalised.set(fitted);
-  normalised.set(held, fitted.length);
-  const predictions = Float32Array.from(denormaliseOutputs(prepared.normalisation, prepared.outputs, normalised));
-
-  // Free-running from the window before the held-out part (its first validation window), or from
-  // the first window when nothing is held out (the blog's forecast over the whole series).
-  let forecast: Float32Array | null = null;
-  const from = validation ?? trainData;
-  if (sameList(prepared.inputs, prepared.outputs)) {
-    const { window: T, inputSize: I } = from;
-    const steps = Math.min(from.count, MAX_FORECAST_STEPS);
-    const raw = freeRunForecast(run.layout, report.params, from.x.subarray(0, T * I), steps);
-    forecast = Float32Array.from(denormaliseOutputs(prepared.normalisation, prepared.outputs, raw));
+  const parts: PartName[] = ['train', 'validation', 'test'];
+  const levels: Float64Array[] = [];
+  let testLoss: number | null = null;
+  for (const part of parts) {
+    const data = partData(prepared, part);
+    if (data === null) continue;
+    const y = await backend.predict(data.x, data.count);
+    levels.push(levelsFromOutputs(prepared, partTargets(prepared, part), y));
+    if (part === 'test' && selectionPart(prepared)?.name === 'validation') testLoss = lossOf(y, data, options.loss);
   }
+  const predictions = new Float32Array(levels.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of levels) {
+    predictions.set(part, offset);
+    offset += part.length;
+  }
+  const forecastFrom = prepared.test === null ? prepared.trainTargets.start : prepared.boundary;
+  const canForecast = sameList(prepared.inputs, prepared.outputs);
+  const rows = prepared.table.rows;
+  const forecastSteps = Math.min(rows - forecastFrom, MAX_FORECAST_STEPS);
   return {
     epoch: report.epoch,
     epochs: report.epochs,
@@ -186,15 +266,27 @@ export async function takeSnapshot(
     validationLosses: report.validationLosses.map((v) => ({ ...v })),
     steps: report.steps,
     seconds: secondsBefore + report.seconds,
-    stepsPerEpoch: Math.floor(trainData.count / batchSize),
+    stepsPerEpoch: Math.floor(prepared.train.count / options.batchSize),
     predictions,
-    forecast,
-    forecastFrom: validation === null ? prepared.trainTargets.start : prepared.boundary,
+    predictionsFrom: prepared.trainTargets.start,
+    forecast: canForecast ? forecastLevels(prepared, report.params, run, forecastFrom, forecastSteps) : null,
+    forecastFrom,
+    future: canForecast ? forecastLevels(prepared, report.params, run, rows, horizon) : null,
+    testLoss,
     params: report.params.slice(),
+    best: bestPoint(report.best),
     rng: report.rng.state(),
     ...(report.optimizerState ? { optimizerState: report.optimizerState } : {}),
     done,
   };
+}
+
+/** The trainer's options and how far past the end of the data the snapshots forecast. */
+export interface SessionOptions extends TrainOptions {
+  /** Steps of the forecast past the end; SETTINGS.horizon's default when absent. */
+  horizon?: number;
+  /** A loaded model's training so far (plain data, as a worker receives it): training goes on from its epoch. */
+  saved?: SavedTraining;
 }
 
 /** How a run ended; `message` says why a run diverged (and which weights it kept). */
@@ -212,7 +304,7 @@ export interface SessionEnd {
 export async function runSession(
   backend: Backend,
   run: Run,
-  options: TrainOptions,
+  options: SessionOptions,
   control: RunControl,
   emit: (snapshot: Snapshot) => void,
   resume?: ResumePoint,
@@ -220,8 +312,9 @@ export async function runSession(
   const stopped: SessionEnd = { outcome: 'stopped', message: null };
   if (!(await control.checkpoint())) return stopped;
   backend.setParams(run.params);
-  // Where to start: where another backend left off, or before epoch 1 with a loaded model's
-  // optimiser state (as trainToEnd starts from options.initialOptimizerState), or plainly.
+  // Where to start: where another backend left off; where a loaded model's training stopped (its
+  // epoch, errors, generator and optimizer state); before epoch 1 with a loaded model's optimizer
+  // state (as trainToEnd starts from options.initialOptimizerState); or plainly.
   const start = options.initialOptimizerState;
   const checkpoint: Checkpoint | undefined = resume
     ? {
@@ -231,20 +324,28 @@ export async function runSession(
         params: resume.params,
         rng: Rng.fromState(resume.rng),
         ...(resume.optimizerState ? { optimizerState: resume.optimizerState } : {}),
+        best: bestEpochOf(resume.best),
       }
-    : start && { epoch: 0, losses: [], params: run.params, rng: run.rng.clone(), optimizerState: start };
+    : options.saved
+      ? {
+          ...continuationOf(options.saved, run.params, options.keepBest === true),
+          params: run.params,
+          ...(start ? { optimizerState: start } : {}),
+        }
+      : start && { epoch: 0, losses: [], params: run.params, rng: run.rng.clone(), optimizerState: start };
   const clock = new Stopwatch();
-  const trainOptions: TrainOptions = { ...options, validation: run.prepared.validation };
+  const trainOptions: TrainOptions = { ...options, validation: selectionPart(run.prepared)?.data ?? null };
   const steps = train(backend, run.prepared.train, run.rng, trainOptions, () => clock.read(), checkpoint);
   const secondsBefore = resume?.seconds ?? 0;
   let reported = resume?.losses.length ?? 0;
+  const horizon = options.horizon ?? SETTINGS.horizon.default;
   for (;;) {
     clock.start();
     const next = await steps.next();
     clock.stop();
     if (control.isStopped) return stopped;
     const report = next.value;
-    emit(await takeSnapshot(backend, run, options.batchSize, report, reported, secondsBefore, next.done === true));
+    emit(await takeSnapshot(backend, run, options, report, reported, secondsBefore, next.done === true, horizon));
     reported = report.losses.length;
     if (next.done) {
       const diverged = next.value.diverged;
@@ -257,8 +358,8 @@ export async function runSession(
   }
 }
 
-/** The one snapshot of a loaded model on the data, without training (epoch 0): its predictions and forecast. */
-export async function forecastSnapshot(backend: Backend, run: Run, batchSize: number): Promise<Snapshot> {
+/** The one snapshot of a loaded model on the data, without training (epoch 0): its predictions and forecasts. */
+export async function forecastSnapshot(backend: Backend, run: Run, options: SessionOptions): Promise<Snapshot> {
   backend.setParams(run.params);
   const report: TrainReport = {
     epoch: 0,
@@ -269,8 +370,15 @@ export async function forecastSnapshot(backend: Backend, run: Run, batchSize: nu
     params: run.params,
     rng: run.rng.clone(),
     validationLosses: [],
+    best: null,
   };
-  return takeSnapshot(backend, run, batchSize, report, 0, 0, true);
+  return takeSnapshot(backend, run, options, report, 0, 0, true, options.horizon ?? SETTINGS.horizon.default);
+}
+
+function bestEpochOf(best: BestPoint | null): BestEpoch | null {
+  if (best === null) return null;
+  const { epoch, loss, params, rng, optimizerState } = best;
+  return { epoch, loss, params, rng: Rng.fromState(rng), ...(optimizerState ? { optimizerState } : {}) };
 }
 
 /** The point to go on from after `snapshot`, given every error so far. */
@@ -282,6 +390,7 @@ export function resumePointOf(snapshot: Snapshot, losses: number[]): ResumePoint
     params: snapshot.params,
     rng: snapshot.rng,
     ...(snapshot.optimizerState ? { optimizerState: snapshot.optimizerState } : {}),
+    best: snapshot.best,
     seconds: snapshot.seconds,
   };
 }

@@ -8,14 +8,16 @@ import type { CpuThreads } from '../backends/cpu/threads.js';
 import type { BundledName, StockSymbol } from '../data/bundled.js';
 import type { SeriesSpec } from '../data/generators.js';
 import type { NormaliseMethod } from '../data/normalise.js';
+import { seasonOfSeries } from '../data/season.js';
 import { splitRows } from '../data/split.js';
+import { type Transform, targetTransform } from '../data/transform.js';
 import { InputError } from '../model/errors.js';
 import { paramLayout } from '../model/layout.js';
 import { DEFAULT_OPTIMIZER, type LossName, type OptimizerSettings } from '../model/optimizer.js';
 import { choice } from '../settings/setting.js';
-import { SETTINGS } from '../settings/training.js';
-import type { TrainOptions } from '../train/trainer.js';
-import { type FieldName, type FieldValues, fieldApplies } from './fields.js';
+import { SETTINGS, type SeasonChoice } from '../settings/training.js';
+import { type FieldName, type FieldValues, fieldApplies, fieldOf } from './fields.js';
+import type { SessionOptions } from './session.js';
 
 /** Which backends a run races: WebGPU, the CPU, or both side by side (the CLI's --backend picks one). */
 export const APP_BACKENDS = ['webgpu', 'cpu', 'both'] as const;
@@ -32,6 +34,8 @@ export const PAGE_LIMITS = {
   points: 100_000,
   parameters: 2 ** 24,
   inputValues: 2 ** 24,
+  /** Forecast steps past the end: one batch-1 forward each on the CPU at every report. */
+  horizon: 1000,
 } as const;
 
 /** Where the data comes from; a CSV's table joins these settings when a run starts (dataView.ts). */
@@ -46,16 +50,22 @@ export interface AppRunSettings {
   window: number;
   hiddenSizes: number[];
   trainFraction: number;
+  validationFraction: number;
   normalize: NormaliseMethod;
+  transform: Transform;
+  season: SeasonChoice;
 }
 
-/** The trainer's options with the optimizer, loss and decay always chosen. */
-export interface AppTrainOptions extends TrainOptions {
+/** The trainer's options with the optimizer, loss, decay, best epoch and horizon always chosen. */
+export interface AppTrainOptions extends SessionOptions {
   optimizer: OptimizerSettings;
   loss: LossName;
   lrDecay: number;
   /** The CPU backend's threads (one where the page is not cross-origin isolated). */
   threads: CpuThreads;
+  keepBest: boolean;
+  patience: number | null;
+  horizon: number;
 }
 
 export interface AppSettings {
@@ -99,19 +109,36 @@ export function parseSettings(values: FieldValues): ParseResult {
 
   const data = readSource(source, window, read, errors);
   const split = read('split', (t) => S.split.parse(t));
+  const validation = read('validation', (t) => S.validation.parse(t));
   const normalize = read('normalise', (t) => S.normalise.parse(t));
+  const transform = read('transform', (t) => S.transform.parse(t));
+  const season = read('season', (t) => S.season.parse(t));
 
   // The batch is bounded by the training samples where they are known here (a generated series); a
   // bundled series or a CSV is checked against its rows when the data is prepared.
   const generated = data?.kind === 'generated' ? data.spec : undefined;
   let trainSamples: number | undefined;
-  if (generated !== undefined && window !== undefined && split !== undefined) {
+  if (
+    generated !== undefined &&
+    window !== undefined &&
+    split !== undefined &&
+    validation !== undefined &&
+    transform !== undefined &&
+    season !== undefined
+  ) {
     try {
-      const { trainTargets } = splitRows(generated.points, window, split);
+      const period = season === 'auto' ? seasonOfSeries(generated) : season === 'none' ? null : season;
+      const { lag } = targetTransform(transform, period);
+      const { trainTargets } = splitRows(generated.points, window, {
+        trainFraction: split,
+        validationFraction: validation,
+        lag,
+      });
       trainSamples = trainTargets.end - trainTargets.start;
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
-      errors.split = messageOf(err);
+      const name = fieldOf(err.field) ?? 'split';
+      errors[name] = messageOf(err);
     }
   }
   const batchSize = read('batch', (t) => S.batch.within({ max: trainSamples }).parse(t));
@@ -126,6 +153,9 @@ export function parseSettings(values: FieldValues): ParseResult {
   const clipNorm = read('clip-norm', (t) => S['clip-norm'].parse(t));
   const lrDecay = read('lr-decay', (t) => S['lr-decay'].parse(t));
   const loss = read('loss', (t) => S.loss.parse(t));
+  const bestEpoch = read('best-epoch', (t) => S['best-epoch'].parse(t));
+  const patience = read('patience', (t) => S.patience.parse(t));
+  const horizon = read('horizon', (t) => S.horizon.within({ max: PAGE_LIMITS.horizon }).parse(t));
   const seed = read('seed', (t) => S.seed.parse(t));
   const reportEvery = read('report', (t) => S.report.parse(t));
   const threads = read('threads', (t) => S.threads.parse(t));
@@ -136,7 +166,13 @@ export function parseSettings(values: FieldValues): ParseResult {
     window === undefined ||
     hiddenSizes === undefined ||
     split === undefined ||
+    validation === undefined ||
     normalize === undefined ||
+    transform === undefined ||
+    season === undefined ||
+    bestEpoch === undefined ||
+    patience === undefined ||
+    horizon === undefined ||
     batchSize === undefined ||
     epochs === undefined ||
     learningRate === undefined ||
@@ -159,8 +195,30 @@ export function parseSettings(values: FieldValues): ParseResult {
   return {
     ok: true,
     settings: {
-      run: { seed, data, window, hiddenSizes, trainFraction: split, normalize },
-      train: { epochs, batchSize, learningRate, reportEvery, optimizer, loss, lrDecay, threads },
+      run: {
+        seed,
+        data,
+        window,
+        hiddenSizes,
+        trainFraction: split,
+        validationFraction: validation,
+        normalize,
+        transform,
+        season,
+      },
+      train: {
+        epochs,
+        batchSize,
+        learningRate,
+        reportEvery,
+        optimizer,
+        loss,
+        lrDecay,
+        keepBest: bestEpoch === 'on',
+        patience,
+        horizon,
+        threads,
+      },
     },
   };
 }

@@ -2,7 +2,9 @@
 // preview (while no run is shown, the series chart previews the data the settings give), and the
 // page's link (link.ts), kept current as the settings change and read once at load.
 
+import type { BundledName } from '../data/bundled.js';
 import { InputError } from '../model/errors.js';
+import { defaultsKey, SOURCE_DEFAULT_REASONS } from '../settings/training.js';
 import type { ShownView } from './chartSpecs.js';
 import { CsvPicker } from './csvPicker.js';
 import { describeData, runSettingsFor, shownData } from './dataView.js';
@@ -46,6 +48,7 @@ export class SettingsPanel {
   );
   private readonly status = byId('form-status', HTMLParagraphElement);
   private readonly dataSummary = byId('data-summary', HTMLParagraphElement);
+  private readonly sourceNote = byId('source-note', HTMLParagraphElement);
   private previewTimer = 0;
   private linkTimer = 0;
 
@@ -60,7 +63,8 @@ export class SettingsPanel {
       deps.onChange();
     });
     byId('defaults', HTMLButtonElement).addEventListener('click', () => {
-      this.form.setValues(defaultFieldValues(this.form.values().source as SourceKind));
+      const { source, dataset } = this.form.values();
+      this.form.setValues(defaultFieldValues(source as SourceKind, dataset));
       this.changed();
     });
     byId('copy-link', HTMLButtonElement).addEventListener('click', () => this.copyLink());
@@ -101,6 +105,9 @@ export class SettingsPanel {
   preview(): void {
     const values = this.form.values();
     this.csv.show(values.source === 'csv');
+    const source = values.source as SourceKind;
+    const key = defaultsKey(source, source === 'bundled' ? (values.dataset as BundledName) : undefined);
+    setText(this.sourceNote, `Defaults for this source: ${SOURCE_DEFAULT_REASONS[key] ?? ''}.`);
     const result = parseSettings(values);
     if (!result.ok) {
       setText(this.dataSummary, '');

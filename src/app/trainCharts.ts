@@ -1,19 +1,33 @@
-// The Train view's three charts on the page: built from chartSpecs.ts's specifications and
-// columns.ts's columns, with the output-column chooser (a model with several outputs shows one at a
-// time) and the error chart's log-scale switch. Each chart's value counts go into data-counts for
-// scripts and tests (a canvas cannot be read back as data).
+// The Train view's charts on the page: built from chartSpecs.ts's specifications and columns.ts's
+// columns, with the output-column chooser (a model with several outputs shows one at a time) and the
+// error chart's log-scale switch. The series chart runs on past the data with each lane's forecast;
+// the error chart carries the baselines and the best epoch; the residual chart shows actual minus
+// predicted on the held-out part. Each chart's value counts go into data-counts for scripts and
+// tests (a canvas cannot be read back as data).
 
+import type { RowRange } from '../data/windows.js';
 import {
   countValues,
   errorChartSpec,
   type LaneLook,
+  residualChartSpec,
   type ShownView,
   seriesChartSpec,
   seriesViewOf,
   timingChartSpec,
+  withBaselines,
+  withFuture,
 } from './chartSpecs.js';
 import { Chart, offerPng } from './charts.js';
-import { type BackendTrace, type ErrorScale, errorColumns, seriesColumns, timingColumns } from './columns.js';
+import {
+  type BackendTrace,
+  type BaselineLine,
+  type ErrorScale,
+  errorColumnsWithBaselines,
+  residualColumns,
+  seriesColumnsWithFuture,
+  timingColumns,
+} from './columns.js';
 import { byId, downloadText, el } from './dom.js';
 import { seriesCsv } from './seriesExport.js';
 
@@ -26,12 +40,21 @@ export interface ChartState {
   withValidation: boolean;
   /** How the errors are scaled for the chart (null: as reported). */
   scale: ErrorScale | null;
+  /** Steps of the forecast past the end on the series chart. */
+  horizon: number;
+  /** The baselines' levels on the error chart (empty without a run). */
+  baselines: readonly BaselineLine[];
+  /** The lanes' test error goes on the error chart (a validation part chooses the epoch). */
+  withTest: boolean;
+  /** The target rows the residual chart shows (the held-out part, or the training windows), or null. */
+  residualTargets: RowRange | null;
 }
 
 export class TrainCharts {
   private readonly seriesHost = byId('series-chart', HTMLDivElement);
   private readonly errorHost = byId('error-chart', HTMLDivElement);
   private readonly timingHost = byId('timing-chart', HTMLDivElement);
+  private readonly residualHost = byId('residual-chart', HTMLDivElement);
   private readonly logToggle = byId('log-scale', HTMLInputElement);
   private readonly outputChoice = byId('output-choice', HTMLLabelElement);
   private readonly outputSelect = byId('output-column', HTMLSelectElement);
@@ -41,6 +64,7 @@ export class TrainCharts {
   private readonly series: Chart;
   private readonly error: Chart;
   private readonly timing: Chart;
+  private readonly residual: Chart;
 
   constructor(
     private readonly state: () => ChartState,
@@ -59,12 +83,16 @@ export class TrainCharts {
       title: 'Timing',
       summaryId: 'timing-summary',
     });
+    this.residual = new Chart(this.residualHost, this.residualSpec(), this.residualData(), {
+      title: 'Held-out residuals',
+      summaryId: 'residual-summary',
+    });
     offerPng('series-png', this.series, 'webgpu-lstm-series.png');
     offerPng('error-png', this.error, 'webgpu-lstm-error.png');
     offerPng('timing-png', this.timing, 'webgpu-lstm-timing.png');
     this.csvButton.addEventListener('click', () => this.downloadCsv());
     window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
-      for (const chart of [this.series, this.error, this.timing]) chart.rebuild();
+      for (const chart of [this.series, this.error, this.timing, this.residual]) chart.rebuild();
     });
     this.logToggle.addEventListener('change', () => this.respecErrors());
     this.outputSelect.addEventListener('change', () => {
@@ -84,6 +112,7 @@ export class TrainCharts {
   /** The series chart's data changed shape (a preview, another output column). */
   respecSeries(): void {
     this.series.setSpec(this.seriesSpec(), this.seriesData());
+    this.residual.setSpec(this.residualSpec(), this.residualData());
   }
 
   private respecErrors(): void {
@@ -97,12 +126,21 @@ export class TrainCharts {
     const series = this.seriesData();
     const errors = this.errorData();
     const timing = timingColumns(this.traces());
+    const residuals = this.residualData();
+    // The error chart's marker (the best epoch) moves as training goes: its spec follows.
+    const errorSpec = this.errorSpec();
+    if (errorSpec.marker?.x !== this.errorMarker) {
+      this.errorMarker = errorSpec.marker?.x;
+      this.error.setSpec(errorSpec, errors);
+    } else this.error.setData(errors);
     this.series.setData(series);
-    this.error.setData(errors);
     this.timing.setData(timing);
+    this.residual.setData(residuals);
     this.seriesHost.dataset.counts = countValues(series, this.seriesSpec());
-    this.errorHost.dataset.counts = countValues(errors, this.errorSpec());
+    this.errorHost.dataset.counts = countValues(errors, errorSpec);
+    this.errorHost.dataset.bestEpoch = String(errorSpec.marker?.x ?? '');
     this.timingHost.dataset.counts = countValues(timing, timingChartSpec(this.state().lanes));
+    this.residualHost.dataset.counts = countValues(residuals, this.residualSpec());
   }
 
   /** The charts' data as one tidy CSV (seriesExport.ts). */
@@ -122,27 +160,45 @@ export class TrainCharts {
     downloadText('webgpu-lstm-series.csv', text, 'text/csv');
   }
 
+  private errorMarker: number | undefined = undefined;
+
   private traces(): BackendTrace[] {
     return this.state().lanes.map((lane) => lane.trace);
   }
 
   private seriesSpec() {
     const { current, lanes } = this.state();
-    return seriesChartSpec(current, this.outputIndex, lanes);
+    return withFuture(seriesChartSpec(current, this.outputIndex, lanes), current, lanes);
   }
 
   private seriesData() {
-    return seriesColumns(seriesViewOf(this.state().current, this.outputIndex), this.traces());
+    const { current, horizon } = this.state();
+    return seriesColumnsWithFuture(seriesViewOf(current, this.outputIndex), this.traces(), horizon);
   }
 
   private errorSpec() {
-    const { lanes, withValidation, scale } = this.state();
-    return errorChartSpec(lanes, withValidation, scale?.label ?? 'error', this.logToggle.checked);
+    const { lanes, withValidation, withTest, scale, baselines } = this.state();
+    const spec = errorChartSpec(lanes, withValidation, scale?.label ?? 'error', this.logToggle.checked);
+    const lane = lanes.find((l) => l.trace.best !== null);
+    const best = lane?.trace.best
+      ? { epoch: lane.trace.best.epoch, label: `best epoch ${lane.trace.best.epoch}` }
+      : null;
+    return withBaselines(spec, lanes, withTest, baselines, best);
   }
 
   private errorData() {
-    const { withValidation, scale } = this.state();
-    return errorColumns(this.traces(), scale, withValidation);
+    const { withValidation, withTest, scale, baselines } = this.state();
+    return errorColumnsWithBaselines(this.traces(), scale, withValidation, withTest, baselines);
+  }
+
+  private residualSpec() {
+    const { current, lanes } = this.state();
+    return residualChartSpec(current, this.outputIndex, lanes);
+  }
+
+  private residualData() {
+    const { current, residualTargets } = this.state();
+    return residualColumns(seriesViewOf(current, this.outputIndex), this.traces(), residualTargets);
   }
 
   /** The output column chooser, shown when the model predicts several columns. */

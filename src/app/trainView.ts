@@ -5,8 +5,11 @@
 // runView.ts (what the page shows).
 
 import type { BackendName } from '../backends/backend.js';
+import { partTargets } from '../data/metrics.js';
+import { selectionPart } from '../data/split.js';
 import { InputError } from '../model/errors.js';
 import { describeConfig, sameShape } from '../model/layout.js';
+import { baselineErrors, comparisonPart } from '../train/evaluate.js';
 import { BackendPicker } from './backendPicker.js';
 import type { ShownView } from './chartSpecs.js';
 import { errorScale } from './columns.js';
@@ -15,14 +18,14 @@ import { byId } from './dom.js';
 import { FIELDS, fieldApplies, fieldOf } from './fields.js';
 import type { GpuAccess, GpuProbe } from './gpu.js';
 import { Lane, type LaneObserver, RunLanes } from './lanes.js';
-import { ModelPanel, modelConfigOf, type ShownRun } from './modelPanel.js';
+import { dataMatches, ModelPanel, modelConfigOf, type ShownRun } from './modelPanel.js';
 import { hideNotice, sentence, showNotice } from './notices.js';
 import type { RunFailure, RunRequest } from './protocol.js';
 import { onLiveResourcesChange, startCpuRun, startGpuRun } from './runners.js';
 import { RunView } from './runView.js';
 import { type AppSettings, messageOf } from './settings.js';
 import { capitalise, SettingsPanel } from './settingsPanel.js';
-import { TrainCharts } from './trainCharts.js';
+import { type ChartState, TrainCharts } from './trainCharts.js';
 
 /** What the Train view asks of the Benchmark view: training and a sweep never time at once. */
 export interface SweepStatus {
@@ -51,6 +54,7 @@ export class TrainView {
       idle: () => this.lanes.lanes.length === 0,
       onPreview: (preview) => {
         this.previewed = preview;
+        this.model.checkData(preview?.view ?? null);
         this.charts.respecSeries();
         this.render();
       },
@@ -84,12 +88,7 @@ export class TrainView {
       onForgotten: () => this.render(),
     });
     this.charts = new TrainCharts(
-      () => ({
-        current: this.shown ?? this.previewed,
-        lanes: this.lanes.lanes,
-        withValidation: this.shown !== null && this.shown.view.prepared.validation !== null,
-        scale: this.shown?.scale ?? null,
-      }),
+      () => this.chartState(),
       () => this.render(),
     );
     this.observer = {
@@ -116,6 +115,27 @@ export class TrainView {
       },
     };
     this.listen();
+  }
+
+  /** What the charts draw now: the run's data and lanes, or the settings' preview. */
+  private chartState(): ChartState {
+    const shown = this.shown;
+    const base = { current: shown ?? this.previewed, lanes: this.lanes.lanes, horizon: 0 };
+    if (shown === null) {
+      return { ...base, withValidation: false, withTest: false, scale: null, baselines: [], residualTargets: null };
+    }
+    const { prepared } = shown.view;
+    const scale = shown.scale;
+    const factor = shown.comparedOn === 'test' ? scale.test : scale.train;
+    return {
+      ...base,
+      horizon: shown.view.canForecast ? shown.settings.train.horizon : 0,
+      withValidation: selectionPart(prepared) !== null,
+      withTest: prepared.validation !== null && prepared.test !== null,
+      scale,
+      baselines: shown.baselines.map((b) => ({ label: b.label, value: b.loss === null ? null : b.loss * factor })),
+      residualTargets: partTargets(prepared, shown.comparedOn),
+    };
   }
 
   /** The Benchmark view, once it exists (it asks this view whether training runs). */
@@ -200,13 +220,23 @@ export class TrainView {
     this.model.showError('');
     this.shown = run;
     this.previewed = null;
-    // A loaded model's optimizer state goes on where it stopped, if the same optimizer is chosen.
+    this.model.checkData(run.view);
+    if (model !== undefined && dataMatches(model, run.view)?.same === false) {
+      showNotice(
+        'model-data',
+        'The data differs from the data the loaded model was trained on (see its fingerprint beside the model controls); its errors here say how it does on other data.',
+      );
+    }
+    // A loaded model's optimizer state goes on where it stopped, if the same optimizer is chosen; a
+    // version-2 model's training goes on from its epoch, numbering the new epochs on from there.
     const saved = model?.optimizer;
+    const training = forecastOnly ? undefined : model?.training;
     const request: RunRequest = {
       run: run.runSettings,
       train: {
         ...run.settings.train,
         ...(saved && saved.name === run.settings.train.optimizer.name ? { initialOptimizerState: saved } : {}),
+        ...(training ? { saved: training, epochs: training.epoch + run.settings.train.epochs } : {}),
       },
       ...(model ? { model } : {}),
       ...(forecastOnly ? { forecastOnly } : {}),
@@ -230,9 +260,17 @@ export class TrainView {
       const runSettings = runSettingsFor(settings.run, this.settings.csv.choice());
       const view = shownData(runSettings);
       checkAgainstData(settings.train, view);
-      const { train, validation } = view.prepared;
-      const scale = errorScale(settings.train.loss, train.count, validation?.count ?? null);
-      return { settings, runSettings, view, scale };
+      const { prepared } = view;
+      const selection = selectionPart(prepared);
+      const scale = errorScale(
+        settings.train.loss,
+        prepared.train.count,
+        selection?.data.count ?? null,
+        prepared.test?.count ?? null,
+      );
+      const comparedOn = comparisonPart(prepared);
+      const baselines = baselineErrors(prepared, comparedOn, settings.train.loss);
+      return { settings, runSettings, view, scale, baselines, comparedOn, fieldValues: this.settings.form.values() };
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
       const message = messageOf(err);
@@ -262,7 +300,7 @@ export class TrainView {
   private clearRun(): void {
     this.lanes.clear();
     this.view.clearLanes();
-    for (const key of ['failed-webgpu', 'failed-cpu', 'switched-webgpu']) hideNotice(key);
+    for (const key of ['failed-webgpu', 'failed-cpu', 'switched-webgpu', 'model-data']) hideNotice(key);
   }
 
   /** Schedules one render for the next frame, whatever changed. */
@@ -280,6 +318,10 @@ export class TrainView {
         awaitingCsv: form.values().source === 'csv' && csv.choice() === null,
         adapter: this.backends.gpu?.adapter ?? null,
         gpuUnavailable: this.backends.unavailable,
+        forecasting:
+          this.shown === null
+            ? null
+            : { prepared: this.shown.view.prepared, baselines: this.shown.baselines, unit: this.shown.view.unit },
       });
       const busy = this.lanes.active() || this.bench.running();
       this.model.render(busy, lanes);

@@ -5,7 +5,7 @@
 import type { ColumnRef } from '../data/windows.js';
 import { describeValue, InputError } from '../model/errors.js';
 import { BENCH_SETTINGS } from '../settings/bench.js';
-import { choice, custom, defineTable, flag, type Setting, text, whole } from '../settings/setting.js';
+import { choice, custom, defineTable, flag, type Setting, text } from '../settings/setting.js';
 import { SETTINGS } from '../settings/training.js';
 import { BACKEND_CHOICES } from './backends.js';
 import type { OptionList } from './options.js';
@@ -43,7 +43,6 @@ export const CLI_SETTINGS = defineTable({
   inputs: columns('the columns the model reads (default: every value column)'),
   outputs: columns('the columns the model predicts (default: every value column)'),
   model: text({ placeholder: 'FILE', help: 'a model file' }),
-  steps: whole({ default: 20, min: 1, max: 1_000_000, help: 'forecast steps past the end of the data' }),
 });
 
 /** `gradients --batch FILE` is a batch file, not the minibatch size. */
@@ -69,7 +68,10 @@ export const DATA_OPTIONS: OptionList = [
   C.inputs,
   C.outputs,
   S.split,
+  S.validation,
   S.normalise,
+  S.transform,
+  S.season,
 ];
 
 export interface Command {
@@ -102,6 +104,8 @@ export const COMMANDS: readonly Command[] = [
       S['lr-decay'],
       S.loss,
       S.threads,
+      S['best-epoch'],
+      S.patience,
       C.load,
       C.save,
       C.json,
@@ -110,8 +114,9 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'predict',
-    summary: 'forecast past the end of the data with a saved model; prints CSV step,<outputs>',
-    options: [C.model, C.steps, S.seed],
+    summary:
+      'forecast past the end of the data (the model’s own by default) with a saved model; prints CSV step,<outputs>',
+    options: [C.model, S.horizon, S.seed],
     shared: { title: 'data options', options: DATA_OPTIONS },
   },
   {

@@ -1,12 +1,23 @@
 // The data options shared by `train` and `predict`: which series (generated, bundled or a CSV file),
-// which columns go in and come out, the split and the normalization.
+// which columns go in and come out, the split, the normalization and the transform. Without a source
+// option, a loaded model's own data is used (its file says where it came from).
 
 import { checkValueColumns, parseCsvText } from '../data/csv.js';
-import type { SeriesSpec } from '../data/generators.js';
 import type { NormaliseMethod } from '../data/normalise.js';
+import type { Transform } from '../data/transform.js';
 import type { ColumnRef } from '../data/windows.js';
 import { InputError } from '../model/errors.js';
-import { SETTINGS } from '../settings/training.js';
+import type { Model } from '../model/modelFile.js';
+import {
+  type DefaultsKey,
+  SETTINGS,
+  type SeasonChoice,
+  type SettingName,
+  type SettingValue,
+  seriesSpecOf,
+  settingOf,
+  sourceDefault,
+} from '../settings/training.js';
 import type { DataSource } from '../train/run.js';
 import { CLI_SETTINGS } from './commands.js';
 import { readTextFile } from './files.js';
@@ -18,81 +29,162 @@ export interface DataOptions {
   inputs: ColumnRef[] | undefined;
   outputs: ColumnRef[] | undefined;
   trainFraction: number | undefined;
+  validationFraction: number | undefined;
   normalize: NormaliseMethod | undefined;
+  transform: Transform | undefined;
+  season: SeasonChoice | undefined;
   /** The columns a CSV trains on unless --inputs and --outputs say (its row counters left out). */
   defaultColumns: ColumnRef[] | undefined;
   /** What the reader did that the user should know (a newest-first file reversed), one line each. */
   notes: string[];
 }
 
+/** Whether any option picks a data source (--series, --dataset or --data). */
+function picksSource(values: ParsedOptions): boolean {
+  return [SETTINGS.series, SETTINGS.dataset, CLI_SETTINGS.data].some((setting) => values[setting.name] !== undefined);
+}
+
+/**
+ * How the options fall back: to a loaded model's settings, then to the defaults of the source the
+ * options (or the model) name. `fromModel` says whether the data is the model's own (no source option).
+ */
+export interface Fallbacks {
+  key: DefaultsKey;
+  fromModel: boolean;
+  /** The option's value, else the model's, else the source's default. */
+  value<K extends SettingName>(name: K): SettingValue<K>;
+}
+
+export function fallbacks(values: ParsedOptions, model: Model | undefined): Fallbacks {
+  const saved = model?.settings ?? {};
+  const fromModel = model?.data?.origin !== undefined && !picksSource(values);
+  const savedKey: DefaultsKey | undefined =
+    model?.data?.origin === undefined
+      ? undefined
+      : model.data.origin.kind === 'bundled'
+        ? (saved.dataset ?? SETTINGS.dataset.default)
+        : model.data.origin.kind;
+  const key: DefaultsKey = fromModel
+    ? savedKey!
+    : values[CLI_SETTINGS.data.name] !== undefined
+      ? 'csv'
+      : (optionValue(values, SETTINGS.dataset) ?? (picksSource(values) ? 'generated' : (savedKey ?? 'generated')));
+  return {
+    key,
+    fromModel,
+    value: (name) => {
+      const own = saved[name];
+      return option(
+        values,
+        settingOf(name),
+        own !== undefined ? (own as SettingValue<typeof name>) : sourceDefault(name, key),
+      );
+    },
+  };
+}
+
 /** Reads the data options; `window` bounds the number of points. */
-export function readDataOptions(values: ParsedOptions, window: number): DataOptions {
+export function readDataOptions(values: ParsedOptions, window: number, model?: Model): DataOptions {
   const chosen = [SETTINGS.series, SETTINGS.dataset, CLI_SETTINGS.data].filter(
     (setting) => values[setting.name] !== undefined,
   );
   if (chosen.length > 1) {
     throw new InputError(`--${chosen[1].name}`, `cannot be combined with --${chosen[0].name}: pick one data source`);
   }
-  let source: DataSource;
-  let defaultColumns: ColumnRef[] | undefined;
-  const notes: string[] = [];
-  const inputs = optionValue(values, CLI_SETTINGS.inputs);
-  const outputs = optionValue(values, CLI_SETTINGS.outputs);
-  const data = optionValue(values, CLI_SETTINGS.data);
-  const dataset = optionValue(values, SETTINGS.dataset);
-  if (data !== undefined) {
-    const dateColumn = optionValue(values, CLI_SETTINGS['date-column']);
-    const table = parseCsvText(readTextFile(data, '--data'), {
-      field: `--data ${data}`,
-      missing: option(values, SETTINGS.missing),
-      decimal: option(values, SETTINGS.decimal),
-      ...(dateColumn === undefined ? {} : { dateColumn: dateColumn === 'none' ? null : dateColumn }),
-    });
-    // A chosen column that is in the file but holds no numbers is refused with the reason.
-    if (inputs !== undefined) checkValueColumns(table, inputs, '--inputs');
-    if (outputs !== undefined) checkValueColumns(table, outputs, '--outputs');
-    source = { kind: 'table', table, label: data };
-    defaultColumns = table.defaultColumns;
-    if (table.reversedBy !== null) {
-      notes.push(
-        `note: ${data} runs newest first (by ${JSON.stringify(table.reversedBy)}); its rows were reversed, so the held-out part is the newest`,
-      );
-    }
-  } else if (dataset !== undefined) {
-    const symbol = optionValue(values, SETTINGS.symbol);
-    if (symbol !== undefined && dataset !== 'stocks')
-      throw new InputError('--symbol', 'only applies to --dataset stocks');
-    source = { kind: 'bundled', name: dataset, options: symbol === undefined ? {} : { symbol } };
-  } else {
-    source = { kind: 'generated', spec: readSeriesSpec(values, window) };
-  }
+  const given = fallbacks(values, model);
+  const data = given.fromModel ? model?.data : undefined;
+  const saved = model?.settings ?? {};
+  /** The option's value, else (for the model's own data) what the model was trained with. */
+  const asSaved = <K extends SettingName>(name: K): SettingValue<K> | undefined =>
+    optionValue(values, settingOf(name)) ?? (given.fromModel ? saved[name] : undefined);
+  const { source, defaultColumns, notes } = readSource(values, window, given, model);
   return {
     source,
-    inputs,
-    outputs,
-    trainFraction: optionValue(values, SETTINGS.split),
-    normalize: optionValue(values, SETTINGS.normalise),
+    inputs: optionValue(values, CLI_SETTINGS.inputs) ?? data?.inputs,
+    outputs: optionValue(values, CLI_SETTINGS.outputs) ?? data?.outputs,
+    trainFraction: asSaved('split') ?? data?.trainFraction,
+    validationFraction: asSaved('validation') ?? data?.validationFraction,
+    normalize: asSaved('normalise') ?? model?.normalisation?.method,
+    transform: asSaved('transform') ?? data?.transform,
+    season: asSaved('season') ?? (data?.season === undefined ? undefined : (data.season ?? 'none')),
     defaultColumns,
     notes,
   };
 }
 
-function readSeriesSpec(values: ParsedOptions, window: number): SeriesSpec {
-  const kind = option(values, SETTINGS.series);
-  const common = {
-    // At least one sample: more points than the window.
-    points: option(values, SETTINGS.points.within({ min: window + 1 })),
-    noise: option(values, SETTINGS.noise),
-    amplitude: option(values, SETTINGS.amplitude),
-  };
-  switch (kind) {
-    case 'sine':
-    case 'random-walk':
-      return { kind, ...common };
-    case 'square':
-    case 'sawtooth':
-      return { kind, ...common, period: option(values, SETTINGS.period) };
-    case 'sum-of-sines':
-      return { kind, ...common, periods: option(values, SETTINGS.periods) };
+/** The data source, with the columns a CSV trains on by default and what its reader did. */
+function readSource(
+  values: ParsedOptions,
+  window: number,
+  given: Fallbacks,
+  model: Model | undefined,
+): { source: DataSource; defaultColumns: ColumnRef[] | undefined; notes: string[] } {
+  const origin = given.fromModel ? model?.data?.origin : undefined;
+  const file = optionValue(values, CLI_SETTINGS.data) ?? (origin?.kind === 'csv' ? origin.fileName : undefined);
+  if (file !== undefined) {
+    const option = optionValue(values, CLI_SETTINGS.data) === undefined ? '--model' : '--data';
+    const dateOption = optionValue(values, CLI_SETTINGS['date-column']);
+    const dateColumn =
+      dateOption !== undefined
+        ? dateOption === 'none'
+          ? null
+          : dateOption
+        : origin?.kind === 'csv'
+          ? origin.dateColumn
+          : undefined;
+    let text: string;
+    try {
+      text = readTextFile(file, option);
+    } catch (err) {
+      if (option === '--data' || !(err instanceof InputError)) throw err;
+      throw new InputError(
+        '--data',
+        `the model was trained on ${JSON.stringify(file)}, which cannot be read here (${err.message.replace(/^[^:]*: /, '')}); give --data FILE`,
+      );
+    }
+    const table = parseCsvText(text, {
+      field: `${option === '--data' ? '--data' : 'the model’s data'} ${file}`,
+      missing: given.value('missing'),
+      decimal: given.value('decimal'),
+      ...(dateColumn === undefined ? {} : { dateColumn }),
+    });
+    // A chosen column that is in the file but holds no numbers is refused with the reason.
+    const inputs = optionValue(values, CLI_SETTINGS.inputs);
+    const outputs = optionValue(values, CLI_SETTINGS.outputs);
+    if (inputs !== undefined) checkValueColumns(table, inputs, '--inputs');
+    if (outputs !== undefined) checkValueColumns(table, outputs, '--outputs');
+    const notes =
+      table.reversedBy === null
+        ? []
+        : [
+            `note: ${file} runs newest first (by ${JSON.stringify(table.reversedBy)}); its rows were reversed, so the held-out part is the newest`,
+          ];
+    return { source: { kind: 'table', table, label: file }, defaultColumns: table.defaultColumns, notes };
   }
+  if (optionValue(values, SETTINGS.dataset) !== undefined || origin?.kind === 'bundled') {
+    const dataset = given.value('dataset');
+    const symbol = optionValue(values, SETTINGS.symbol);
+    if (symbol !== undefined && dataset !== 'stocks') {
+      throw new InputError('--symbol', 'only applies to --dataset stocks');
+    }
+    const source: DataSource = {
+      kind: 'bundled',
+      name: dataset,
+      options: dataset === 'stocks' ? { symbol: given.value('symbol') } : {},
+    };
+    return { source, defaultColumns: undefined, notes: [] };
+  }
+  const source: DataSource = {
+    kind: 'generated',
+    spec: seriesSpecOf({
+      series: given.value('series'),
+      // At least one sample: more points than the window.
+      points: option(values, SETTINGS.points.within({ min: window + 1 }), given.value('points')),
+      noise: given.value('noise'),
+      amplitude: given.value('amplitude'),
+      period: given.value('period'),
+      periods: given.value('periods'),
+    }),
+  };
+  return { source, defaultColumns: undefined, notes: [] };
 }

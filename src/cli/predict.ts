@@ -1,11 +1,13 @@
-// `predict --model FILE [data options] [--steps N]`: the free-running forecast past the end of the
-// data. The model reads the data's last window (in the units it was trained in, through the model
-// file's normalisation), then each prediction is fed back as the next input. Stdout is CSV:
-// `step,<output columns>` in the data's original units.
+// `predict --model FILE [data options] [--horizon N]`: the free-running forecast past the end of the
+// data, the model's own data unless a source option names other data. The model reads the data's
+// last window (transformed and normalised as in training, through the model file), then each
+// prediction is fed back as the next input; the path is mapped back to levels in the data's units.
+// Stdout is CSV: `step,<output columns>`.
 
 import Papa from 'papaparse';
 import { denormaliseOutputs, normaliseValues } from '../data/normalise.js';
 import { Rng } from '../data/rng.js';
+import { pathLevels, targetTransform, transformTable } from '../data/transform.js';
 import { selectColumns } from '../data/windows.js';
 import { InputError } from '../model/errors.js';
 import { isFloat32Finite } from '../model/validate.js';
@@ -20,14 +22,20 @@ import { option, parseOptions, requiredOption } from './options.js';
 export async function predictCommand(argv: string[], write: (text: string) => void): Promise<void> {
   const values = parseOptions('predict', argv, commandOptions('predict'));
   const model = readModelOption(requiredOption(values, CLI_SETTINGS.model), '--model');
-  const steps = option(values, CLI_SETTINGS.steps);
+  const steps = option(values, SETTINGS.horizon, model.settings?.horizon);
   const { inputSize: I, outputSize: O, window: T } = model.config;
-  const choice = readDataOptions(values, T);
+  const choice = readDataOptions(values, T, model);
   for (const line of choice.notes) console.error(line);
-  const { table } = sourceTable(choice.source, new Rng(option(values, SETTINGS.seed)));
+  // The model's transform: its weights predict that, whatever the options say.
+  const kind = model.data?.transform ?? 'levels';
+  if (choice.transform !== undefined && choice.transform !== kind) {
+    throw new InputError('--transform', `the model predicts ${kind}, not ${choice.transform}; leave --transform out`);
+  }
+  const transform = targetTransform(kind, model.data?.season ?? null);
+  const { table } = sourceTable(choice.source, new Rng(option(values, SETTINGS.seed, model.settings?.seed)));
   const all = choice.defaultColumns ?? table.columns.map((_, i) => i);
-  const inputs = selectColumns(table, choice.inputs ?? model.data?.inputs ?? all, 'inputs');
-  const outputs = selectColumns(table, choice.outputs ?? model.data?.outputs ?? all, 'outputs');
+  const inputs = selectColumns(table, choice.inputs ?? all, 'inputs');
+  const outputs = selectColumns(table, choice.outputs ?? all, 'outputs');
   if (inputs.columns.length !== I || outputs.columns.length !== O) {
     throw new InputError(
       'inputs',
@@ -40,27 +48,40 @@ export async function predictCommand(argv: string[], write: (text: string) => vo
       'a free-running forecast feeds predictions back, so outputs must be the input columns',
     );
   }
-  if (table.rows < T) throw new InputError('data', `has ${table.rows} rows, fewer than the model's window (${T})`);
-  // (T, I) the data's last window, normalised as in training.
+  const R = table.rows;
+  if (R < T + transform.lag) {
+    const lag = transform.lag > 0 ? ` plus the ${transform.lag} its ${kind} look back` : '';
+    throw new InputError('data', `has ${R} rows, fewer than the model's window (${T})${lag}`);
+  }
+  const transformed = transformTable(inputs, transform);
+  // (T, I) the data's last window, transformed and normalised as in training.
   const lastWindow = new Float32Array(T * I);
-  inputs.columns.forEach((name, k) => {
-    const column = inputs.values[k].subarray(table.rows - T);
+  transformed.columns.forEach((name, k) => {
+    const column = transformed.values[k].subarray(R - T);
     const scaled = model.normalisation ? normaliseValues(model.normalisation, name, column) : column;
     for (let t = 0; t < T; t++) lastWindow[t * I + k] = scaled[t];
   });
   const forecast = freeRunForecast(model.layout, model.params, lastWindow, steps);
-  const original = model.normalisation ? denormaliseOutputs(model.normalisation, outputs.columns, forecast) : forecast;
-  const overflow = original.findIndex((v) => !isFloat32Finite(v));
-  if (overflow >= 0) {
-    throw new InputError(
-      '--model',
-      `the forecast for ${JSON.stringify(outputs.columns[overflow % O])} at step ${Math.floor(overflow / O) + 1} is ` +
-        `${Number(original[overflow].toPrecision(6))}, beyond float32's range: the model's weights or normalisation do not fit this data`,
-    );
+  const predicted = model.normalisation ? denormaliseOutputs(model.normalisation, outputs.columns, forecast) : forecast;
+  // (O)(S) each output's path in levels, continuing from the data's last rows.
+  const paths = outputs.columns.map((_, o) =>
+    pathLevels(
+      transform,
+      outputs.values[o],
+      R,
+      Array.from({ length: steps }, (_, s) => predicted[s * O + o]),
+    ),
+  );
+  for (const [o, path] of paths.entries()) {
+    const overflow = path.findIndex((v) => !isFloat32Finite(v));
+    if (overflow >= 0) {
+      throw new InputError(
+        '--model',
+        `the forecast for ${JSON.stringify(outputs.columns[o])} at step ${overflow + 1} is ` +
+          `${Number(path[overflow].toPrecision(6))}, beyond float32's range: the model's weights or normalisation do not fit this data`,
+      );
+    }
   }
-  const rows = Array.from({ length: steps }, (_, s) => [
-    String(s + 1),
-    ...Array.from(original.subarray(s * O, (s + 1) * O), (v) => String(v)),
-  ]);
+  const rows = Array.from({ length: steps }, (_, s) => [String(s + 1), ...paths.map((path) => String(path[s]))]);
   write(`${Papa.unparse({ fields: ['step', ...outputs.columns], data: rows }, { newline: '\n' })}\n`);
 }

@@ -4,14 +4,27 @@
 // exactly one JSON object (see README, "train --json").
 
 import { CpuBackend, type CpuThreads } from '../backends/cpu/cpuBackend.js';
+import type { CsvTable } from '../data/csv.js';
+import { fingerprintTable } from '../data/fingerprint.js';
+import { selectionPart } from '../data/split.js';
 import { type Model, toModelFile } from '../model/modelFile.js';
 import { DEFAULT_OPTIMIZER, type LossName, type OptimizerSettings } from '../model/optimizer.js';
-import { SETTINGS } from '../settings/training.js';
+import type { DataOrigin } from '../model/savedSetup.js';
+import { SETTINGS, type SettingValues } from '../settings/training.js';
+import {
+  baselineErrors,
+  comparisonPart,
+  evaluate,
+  overfitting,
+  type PartErrors,
+  predictParts,
+} from '../train/evaluate.js';
 import { type Run, startRun } from '../train/run.js';
+import { continuationOf, savedModel } from '../train/savedModel.js';
 import { type Fallback, trainToEnd } from '../train/trainer.js';
 import { type BackendChoice, openBackend } from './backends.js';
 import { CLI_SETTINGS, commandOptions } from './commands.js';
-import { type DataOptions, readDataOptions } from './dataOptions.js';
+import { type DataOptions, type Fallbacks, fallbacks, readDataOptions } from './dataOptions.js';
 import { checkWritablePath, readModelOption, writeFileAtomic } from './files.js';
 import { option, optionValue, type ParsedOptions, parseOptions } from './options.js';
 
@@ -33,6 +46,9 @@ export interface TrainSettings {
   optimizer: OptimizerSettings;
   loss: LossName;
   lrDecay: number;
+  /** Keep the weights of the best epoch on the validation part. */
+  keepBest: boolean;
+  patience: number | null;
   load: Model | undefined;
   save: string | undefined;
   json: boolean;
@@ -42,22 +58,26 @@ export function readTrainSettings(argv: string[]): TrainSettings {
   const values = parseOptions('train', argv, commandOptions('train'));
   const loadPath = optionValue(values, CLI_SETTINGS.load);
   const load = loadPath === undefined ? undefined : readModelOption(loadPath, '--load');
+  // Each option not given falls back to the loaded model's setting, then to the source's default.
+  const given = fallbacks(values, load);
   // A loaded model fixes the shape; options may repeat it but not contradict it (startRun checks).
-  const window = option(values, SETTINGS.window, load?.config.window);
-  const data = readDataOptions(values, window);
+  const window = option(values, SETTINGS.window, load?.config.window ?? given.value('window'));
+  const data = readDataOptions(values, window, load);
   if (load?.normalisation !== undefined && data.normalize === undefined) data.normalize = load.normalisation.method;
   return {
     backend: option(values, CLI_SETTINGS.backend),
     threads: option(values, SETTINGS.threads),
-    hiddenSizes: option(values, SETTINGS.hidden, load?.config.hiddenSizes),
+    hiddenSizes: option(values, SETTINGS.hidden, load?.config.hiddenSizes ?? given.value('hidden')),
     window,
-    batchSize: option(values, SETTINGS.batch),
-    epochs: option(values, SETTINGS.epochs),
-    learningRate: option(values, SETTINGS.lr),
-    seed: option(values, SETTINGS.seed),
-    reportEvery: option(values, SETTINGS.report),
+    batchSize: given.value('batch'),
+    epochs: given.value('epochs'),
+    learningRate: given.value('lr'),
+    seed: given.value('seed'),
+    reportEvery: given.value('report'),
     data,
-    ...readOptimizerOptions(values, load),
+    ...readOptimizerOptions(values, load, given),
+    keepBest: given.value('best-epoch') === 'on',
+    patience: given.value('patience'),
     load,
     save: optionValue(values, CLI_SETTINGS.save),
     json: option(values, CLI_SETTINGS.json),
@@ -67,9 +87,10 @@ export function readTrainSettings(argv: string[]): TrainSettings {
 function readOptimizerOptions(
   values: ParsedOptions,
   load: Model | undefined,
+  given: Fallbacks,
 ): Pick<TrainSettings, 'optimizer' | 'loss' | 'lrDecay'> {
   // A loaded model's optimizer is the default, so --load goes on as it was trained.
-  const base = load?.optimizer?.settings ?? DEFAULT_OPTIMIZER;
+  const base = load?.optimizer?.settings ?? { ...DEFAULT_OPTIMIZER, name: given.value('optimizer') };
   return {
     optimizer: {
       name: option(values, SETTINGS.optimizer, base.name),
@@ -79,13 +100,13 @@ function readOptimizerOptions(
       epsilon: option(values, SETTINGS.epsilon, base.epsilon),
       clipNorm: option(values, SETTINGS['clip-norm'], base.clipNorm),
     },
-    loss: option(values, SETTINGS.loss, load?.optimizer?.loss),
-    lrDecay: option(values, SETTINGS['lr-decay']),
+    loss: option(values, SETTINGS.loss, load?.optimizer?.loss ?? given.value('loss')),
+    lrDecay: given.value('lr-decay'),
   };
 }
 
 export function runFor(s: Pick<TrainSettings, 'seed' | 'window' | 'hiddenSizes' | 'data' | 'load'>): Run {
-  const { source, trainFraction, normalize, defaultColumns } = s.data;
+  const { source, trainFraction, validationFraction, normalize, transform, season, defaultColumns } = s.data;
   const inputs = s.data.inputs ?? defaultColumns;
   const outputs = s.data.outputs ?? defaultColumns;
   return startRun(
@@ -97,7 +118,10 @@ export function runFor(s: Pick<TrainSettings, 'seed' | 'window' | 'hiddenSizes' 
       ...(inputs ? { inputs } : {}),
       ...(outputs ? { outputs } : {}),
       ...(trainFraction !== undefined ? { trainFraction } : {}),
+      ...(validationFraction !== undefined ? { validationFraction } : {}),
       ...(normalize ? { normalize } : {}),
+      ...(transform ? { transform } : {}),
+      ...(season !== undefined ? { season } : {}),
     },
     s.load,
   );
@@ -109,17 +133,28 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
   if (s.save !== undefined) checkWritablePath(s.save, '--save');
   for (const line of s.data.notes) console.error(line);
   const run = runFor(s);
-  const { train: data, validation } = run.prepared;
+  const { prepared } = run;
+  const { train: data } = prepared;
+  const selection = selectionPart(prepared);
   SETTINGS.batch.within({ max: data.count }).check(s.batchSize, '--batch');
   const { backend, note, close } = await openBackend(s.backend, run.layout, s.threads);
   if (!s.json) log(note);
   try {
     backend.setParams(run.params);
+    // A version-2 model goes on from the epoch of its weights: --epochs more, numbered on from there.
+    const saved = s.load?.training;
+    const continueFrom = saved && continuationOf(saved, run.params, s.keepBest);
+    const firstEpoch = (continueFrom?.epoch ?? 0) + 1;
+    const lastEpoch = firstEpoch - 1 + s.epochs;
     if (!s.json) {
+      const parts = [
+        prepared.validation ? `${prepared.validation.count} validation` : '',
+        prepared.test ? `${prepared.test.count} held out` : '',
+      ].filter((part) => part !== '');
       log(
         `training hidden [${s.hiddenSizes.join(',')}], window ${s.window}, batch ${s.batchSize}, ${s.optimizer.name} lr ${s.learningRate}, ` +
-          `${s.epochs} epochs on ${data.count} samples of ${run.label}` +
-          `${validation ? ` (${validation.count} held out)` : ''} (seed ${s.seed})${s.load ? ', from the loaded model' : ''}`,
+          `epochs ${firstEpoch}–${lastEpoch} on ${data.count} samples of ${run.label}` +
+          `${parts.length > 0 ? ` (${parts.join(', ')})` : ''}, ${prepared.transform.kind} (seed ${s.seed})${s.load ? ', from the loaded model' : ''}`,
       );
     }
     const fallback: Fallback | undefined =
@@ -134,53 +169,76 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
       data,
       run.rng,
       {
-        epochs: s.epochs,
+        epochs: lastEpoch,
         batchSize: s.batchSize,
         learningRate: s.learningRate,
         reportEvery: s.reportEvery,
-        validation,
+        validation: selection?.data ?? null,
         optimizer: s.optimizer,
         loss: s.loss,
         lrDecay: s.lrDecay,
+        keepBest: s.keepBest,
+        patience: s.patience,
         ...(s.load?.optimizer && s.load.optimizer.name === s.optimizer.name
           ? { initialOptimizerState: s.load.optimizer }
           : {}),
+        ...(continueFrom ? { continueFrom } : {}),
       },
       (report) => {
         if (!s.json) {
           const v = report.validationLosses[report.validationLosses.length - 1];
           log(
-            `epoch ${String(report.epoch).padStart(String(s.epochs).length)}/${s.epochs}  error ${report.losses[report.losses.length - 1].toFixed(5)}  ` +
+            `epoch ${String(report.epoch).padStart(String(lastEpoch).length)}/${lastEpoch}  error ${report.losses[report.losses.length - 1].toFixed(5)}  ` +
               `${v ? `validation ${v.loss.toFixed(5)}  ` : ''}${Math.round(report.steps / report.seconds)} steps/s`,
           );
         }
       },
       fallback,
     );
-    const stepsPerSecond = result.steps / result.seconds;
+    const epochsRun = result.epoch - firstEpoch + 1;
+    const stepsPerSecond = (epochsRun * Math.floor(data.count / s.batchSize)) / result.seconds;
+    const msPerEpoch = (1000 * result.seconds) / epochsRun;
+    // The weights kept (the best epoch's, with keepBest) are in result.backend now.
+    const evaluation = evaluate(
+      prepared,
+      await predictParts(result.backend, prepared),
+      baselineErrors(prepared, comparisonPart(prepared), s.loss),
+      run.unit,
+    );
+    const best =
+      result.best === null || selection === null
+        ? null
+        : { epoch: result.best.epoch, validationLoss: result.best.loss, chosenOn: selection.name };
+    const overfit = overfitting(result.losses, result.validationLosses);
     // What the CPU backend ran on (its thread count is measured once the data is set, so known only now).
     const cpu = result.backend instanceof CpuBackend ? result.backend : null;
-    const msPerEpoch = (1000 * result.seconds) / result.epochs;
     if (s.save !== undefined) {
       const params = await result.backend.readParams();
-      const model: Model = {
+      const { kept } = result;
+      const model = savedModel({
         config: run.config,
-        layout: run.layout,
         params,
-        normalisation: run.prepared.normalisation,
-        data: {
-          source: run.label,
-          inputs: run.prepared.inputs,
-          outputs: run.prepared.outputs,
-          trainFraction: s.data.trainFraction ?? (validation ? 0.8 : 1),
+        prepared,
+        label: run.label,
+        origin: originOf(s.data),
+        trainFraction: run.dataSettings.trainFraction,
+        validationFraction: run.dataSettings.validationFraction,
+        settings: savedSettings(s, run),
+        ...(kept.optimizerState ? { optimizer: { ...kept.optimizerState, settings: s.optimizer, loss: s.loss } } : {}),
+        training: {
+          epoch: kept.epoch,
+          losses: result.losses.slice(0, kept.epoch),
+          validationLosses: result.validationLosses.filter((v) => v.epoch <= kept.epoch),
+          rng: kept.rng.state(),
         },
-        ...(result.optimizerState
-          ? { optimizer: { ...result.optimizerState, settings: s.optimizer, loss: s.loss } }
-          : {}),
-      };
+      });
       writeFileAtomic(s.save, `${JSON.stringify(toModelFile(model))}\n`, '--save');
     }
     const finalValidation = result.validationLosses[result.validationLosses.length - 1];
+    const peeked =
+      best?.chosenOn === 'test'
+        ? ' The best epoch was chosen on the held-out part itself (there is no validation part), so its error there is optimistic.'
+        : '';
     if (s.json) {
       process.stdout.write(
         `${JSON.stringify({
@@ -196,6 +254,8 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
             lrDecay: s.lrDecay,
             epochs: s.epochs,
             seed: s.seed,
+            bestEpoch: s.keepBest ? 'on' : 'off',
+            patience: s.patience,
             ...(s.data.source.kind === 'generated' ? { series: s.data.source.spec } : {}),
             ...(s.data.source.kind === 'generated'
               ? { points: s.data.source.spec.points, noise: s.data.source.spec.noise }
@@ -203,13 +263,26 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
           },
           data: {
             source: run.label,
-            inputs: run.prepared.inputs,
-            outputs: run.prepared.outputs,
-            normalise: run.prepared.normalisation.method,
+            inputs: prepared.inputs,
+            outputs: prepared.outputs,
+            normalise: prepared.normalisation.method,
+            transform: prepared.transform.kind,
+            season: prepared.season,
+            split: run.dataSettings.trainFraction,
+            validation: run.dataSettings.validationFraction,
+            rows: prepared.table.rows,
+            parts: {
+              train: prepared.trainTargets,
+              validation: prepared.validation ? prepared.validationTargets : null,
+              test: prepared.test ? prepared.testTargets : null,
+            },
             trainSamples: data.count,
-            validationSamples: validation?.count ?? 0,
+            validationSamples: selection?.data.count ?? 0,
+            testSamples: prepared.test?.count ?? 0,
+            fingerprint: fingerprintTable(prepared.table),
           },
-          epochs: result.epochs,
+          epochs: result.epoch,
+          firstEpoch,
           steps: result.steps,
           seconds: result.seconds,
           stepsPerSecond,
@@ -218,6 +291,26 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
           finalLoss: result.finalLoss,
           validationLosses: result.validationLosses,
           finalValidationLoss: finalValidation?.loss ?? null,
+          validationPart: selection?.name ?? null,
+          bestEpoch: best,
+          stoppedEarly: result.stoppedEarly,
+          overfitting: overfit,
+          metrics: {
+            columns: evaluation.columns,
+            unit: evaluation.unit,
+            train: errorsOf(evaluation.model.train),
+            validation: errorsOf(evaluation.model.validation),
+            test: errorsOf(evaluation.model.test),
+          },
+          baselinesOn: evaluation.comparedOn,
+          baselines: evaluation.baselines.map(({ key, label, errors, skipped }) => ({
+            key,
+            label,
+            rmse: errors?.rmse ?? null,
+            mae: errors?.mae ?? null,
+            skipped,
+          })),
+          summary: `${evaluation.summary}${peeked}`,
           diverged: result.diverged,
           threads: cpu?.threads ?? null,
           simd: cpu?.simd ?? null,
@@ -228,12 +321,21 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
     } else {
       if (result.diverged === null) {
         log(
-          `done: error ${result.losses[0].toFixed(4)} -> ${result.finalLoss.toFixed(4)}` +
+          `done: error ${result.losses[firstEpoch - 1]?.toFixed(4)} -> ${result.finalLoss.toFixed(4)}` +
             `${finalValidation ? ` (validation ${finalValidation.loss.toFixed(4)})` : ''} in ${result.seconds.toFixed(2)} s ` +
             `(${Math.round(stepsPerSecond)} steps/s, ${msPerEpoch.toFixed(2)} ms/epoch, ${result.steps} steps` +
             `${cpu === null ? '' : `, ${cpu.threads} CPU thread${cpu.threads === 1 ? '' : 's'}`})`,
         );
       }
+      if (best !== null) {
+        const early =
+          result.stoppedEarly === null
+            ? ''
+            : `; stopped early at epoch ${result.stoppedEarly} (patience ${s.patience})`;
+        log(`kept the weights of epoch ${best.epoch}, the lowest ${best.chosenOn} error${early}`);
+      }
+      if (overfit !== null) log(`note: ${overfit.message}`);
+      log(`${evaluation.summary}${peeked}`);
       const counters = backend.gpu?.counters() ?? null;
       if (counters !== null) {
         log(
@@ -250,4 +352,67 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
   } finally {
     close();
   }
+}
+
+function errorsOf(part: PartErrors | null): { rmse: number[]; mae: number[] } | null {
+  return part === null ? null : { rmse: part.rmse, mae: part.mae };
+}
+
+/** Where the CLI's data came from, as the model file says it. */
+function originOf(data: DataOptions): DataOrigin {
+  const { source } = data;
+  if (source.kind === 'table') {
+    const table = source.table as Partial<CsvTable>;
+    return { kind: 'csv', fileName: source.label, dateColumn: table.dateColumn ?? null };
+  }
+  return { kind: source.kind };
+}
+
+/** Every setting of the run, as the settings table names them (what a model file keeps). */
+function savedSettings(s: TrainSettings, run: Run): Partial<SettingValues> {
+  const { source } = s.data;
+  const dataValues: Partial<SettingValues> =
+    source.kind === 'generated'
+      ? {
+          source: 'generated',
+          series: source.spec.kind,
+          points: source.spec.points,
+          noise: source.spec.noise,
+          amplitude: source.spec.amplitude ?? 1,
+          ...('period' in source.spec ? { period: source.spec.period } : {}),
+          ...('periods' in source.spec ? { periods: source.spec.periods } : {}),
+        }
+      : source.kind === 'bundled'
+        ? {
+            source: 'bundled',
+            dataset: source.name,
+            ...(source.options?.symbol ? { symbol: source.options.symbol } : {}),
+          }
+        : { source: 'csv' };
+  const { dataSettings } = run;
+  return {
+    ...dataValues,
+    split: dataSettings.trainFraction,
+    validation: dataSettings.validationFraction,
+    normalise: dataSettings.normalise,
+    transform: dataSettings.transform,
+    season: s.data.season ?? 'auto',
+    window: s.window,
+    hidden: s.hiddenSizes,
+    batch: s.batchSize,
+    epochs: s.epochs,
+    lr: s.learningRate,
+    optimizer: s.optimizer.name,
+    momentum: s.optimizer.momentum,
+    beta1: s.optimizer.beta1,
+    beta2: s.optimizer.beta2,
+    epsilon: s.optimizer.epsilon,
+    'clip-norm': s.optimizer.clipNorm,
+    'lr-decay': s.lrDecay,
+    loss: s.loss,
+    'best-epoch': s.keepBest ? 'on' : 'off',
+    patience: s.patience,
+    seed: s.seed,
+    report: s.reportEvery,
+  };
 }

@@ -25,6 +25,9 @@ export type StockSymbol = (typeof STOCK_SYMBOLS)[number];
 
 export const CO2_COLUMNS = ['CO2', 'adjusted CO2'] as const;
 
+/** Each bundled series' unit, for errors stated in it. */
+export const BUNDLED_UNITS: Record<BundledName, string> = { stocks: '$', sp500: 'points', co2: 'ppm' };
+
 export interface BundledOptions {
   /** stocks only: which company; default 'AAPL'. */
   symbol?: StockSymbol;

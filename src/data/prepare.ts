@@ -1,9 +1,11 @@
-// From a table to what training needs: the chosen columns, split chronologically, normalised with
-// statistics of the training rows only, and cut into train and validation windows. Every source (a
-// generator, a bundled series, the user's CSV) goes through here, so all behave alike.
+// From a table to what training needs: the chosen columns, transformed (levels, differences, log
+// returns), split chronologically (training | validation | test), normalised with statistics of the
+// training rows only, and cut into windows. Every source (a generator, a bundled series, the user's
+// CSV) goes through here, so all behave alike.
 
 import { fitNormalisation, type Normalisation, type NormaliseMethod, normaliseTable } from './normalise.js';
 import { DEFAULT_TRAIN_FRACTION, type SplitData, splitRows, splitTable } from './split.js';
+import { type TargetTransform, type Transform, targetTransform, transformTable } from './transform.js';
 import { type ColumnRef, type ColumnTable, selectColumns } from './windows.js';
 
 export interface DataSettings {
@@ -12,18 +14,29 @@ export interface DataSettings {
   /** Output columns (outputSize = their count). */
   outputs: ColumnRef[];
   window: number;
-  /** Default 0.8; 1 holds nothing out. */
+  /** Share of rows before the test part; default 0.8; 1 holds nothing out. */
   trainFraction?: number;
+  /** Share of rows in the validation part (before the test part); default 0: none. */
+  validationFraction?: number;
   /** Default 'z-score'. */
   normalise?: NormaliseMethod;
+  /** What the model predicts; default 'levels'. */
+  transform?: Transform;
+  /** The seasonal period in rows (for seasonal differences and the seasonal baseline), or null. */
+  season?: number | null;
 }
 
 export interface PreparedData extends SplitData {
   /** The used columns (inputs, then outputs not among them) in original units: what charts draw. */
   table: ColumnTable;
-  /** The same columns normalised: what the windows were cut from. */
+  /** The same columns transformed (NaN in the first `transform.lag` rows), in the data's units. */
+  transformed: ColumnTable;
+  /** The transformed columns normalised: what the windows were cut from. */
   normalised: ColumnTable;
-  /** Fitted on table rows [0, boundary); stored in the model file to map forecasts back. */
+  transform: TargetTransform;
+  /** The seasonal period in rows, or null. */
+  season: number | null;
+  /** Fitted on the transformed training rows [lag, V); stored in the model file to map forecasts back. */
   normalisation: Normalisation;
   /** Output column names in the order the model predicts them (for denormaliseOutputs). */
   outputs: string[];
@@ -37,15 +50,50 @@ export function prepareData(source: ColumnTable, settings: DataSettings): Prepar
   const used = [...inputTable.columns];
   for (const name of outputTable.columns) if (!used.includes(name)) used.push(name);
   const table = selectColumns(source, used);
-  const trainFraction = settings.trainFraction ?? DEFAULT_TRAIN_FRACTION;
-  const { trainRows } = splitRows(table.rows, settings.window, trainFraction);
-  const normalisation = fitNormalisation(table, settings.normalise ?? 'z-score', trainRows);
-  const normalised = normaliseTable(table, normalisation);
+  const season = settings.season ?? null;
+  const transform = targetTransform(settings.transform ?? 'levels', season);
+  const fractions = {
+    trainFraction: settings.trainFraction ?? DEFAULT_TRAIN_FRACTION,
+    validationFraction: settings.validationFraction ?? 0,
+    lag: transform.lag,
+  };
+  const { validationStart } = splitRows(table.rows, settings.window, fractions);
+  const transformed = transformTable(table, transform);
+  const normalisation = fitNormalisation(transformed, settings.normalise ?? 'z-score', {
+    start: transform.lag,
+    end: validationStart,
+  });
+  const normalised = normaliseFrom(transformed, normalisation, transform.lag);
   const split = splitTable(normalised, {
     inputs: inputTable.columns,
     outputs: outputTable.columns,
     window: settings.window,
-    trainFraction,
+    ...fractions,
   });
-  return { ...split, table, normalised, normalisation, inputs: inputTable.columns, outputs: outputTable.columns };
+  return {
+    ...split,
+    table,
+    transformed,
+    normalised,
+    transform,
+    season,
+    normalisation,
+    inputs: inputTable.columns,
+    outputs: outputTable.columns,
+  };
+}
+
+/** The table normalised from row `lag` on; the rows before it (no transformed value) stay NaN. */
+function normaliseFrom(table: ColumnTable, normalisation: Normalisation, lag: number): ColumnTable {
+  if (lag === 0) return normaliseTable(table, normalisation);
+  const later = normaliseTable(
+    { columns: table.columns, values: table.values.map((column) => column.subarray(lag)), rows: table.rows - lag },
+    normalisation,
+  );
+  const values = later.values.map((column) => {
+    const out = new Float64Array(table.rows).fill(Number.NaN);
+    out.set(column, lag);
+    return out;
+  });
+  return { ...table, values };
 }

@@ -1,16 +1,24 @@
 // The model file (a contract other tools read and write):
-//   {"format":"webgpu-lstm/model","version":1,
+//   {"format":"webgpu-lstm/model","version":2,
 //    "config":{"inputSize","hiddenSizes","outputSize","window"},
 //    "lstm":[{"w":[4][I][H],"v":[4][H][H],"b":[4][H]}...],
 //    "dense":{"w":[H_last][O],"b":[O]}}
-// Converts between that nested layout and the flat parameter layout (see layout.ts). Unknown fields
-// are ignored; every known one is checked and a failure names it.
+// plus optional normalisation, data, optimizer, and (version 2) settings and training (savedSetup.ts).
+// Converts between that nested layout and the flat parameter layout (see layout.ts). Version 1 files
+// load as they are. Unknown fields are ignored; every known one is checked and a failure names it.
 
 import { type Normalisation, readNormalisation } from '../data/normalise.js';
-import { readOptimizerSettings } from '../settings/training.js';
+import { readOptimizerSettings, type SettingValues } from '../settings/training.js';
 import { describeValue, InputError } from './errors.js';
 import { GATES, type ModelConfig, type ParamLayout, paramLayout } from './layout.js';
 import { type LossName, type OptimizerSettings, type OptimizerState, readOptimizerState } from './optimizer.js';
+import {
+  readDataExtras,
+  readSavedSettings,
+  readSavedTraining,
+  type SavedDataExtras,
+  type SavedTraining,
+} from './savedSetup.js';
 import {
   allocateFloat32,
   checkFloat32Tree,
@@ -23,7 +31,8 @@ import {
 } from './validate.js';
 
 export const MODEL_FORMAT = 'webgpu-lstm/model';
-export const MODEL_VERSION = 1;
+/** The version written; every version up to it is read. */
+export const MODEL_VERSION = 2;
 
 export interface Model {
   config: ModelConfig;
@@ -35,6 +44,10 @@ export interface Model {
   data?: SavedDataSettings;
   /** Optional: the optimiser, its settings and its state, to go on training where it stopped. */
   optimizer?: SavedOptimizer;
+  /** Optional (version 2): every setting of the settings table the model was trained with. */
+  settings?: Partial<SettingValues>;
+  /** Optional (version 2): the epoch of the weights, the errors so far and the generator. */
+  training?: SavedTraining;
 }
 
 export interface SavedOptimizer extends OptimizerState {
@@ -43,7 +56,7 @@ export interface SavedOptimizer extends OptimizerState {
 }
 
 /** The data settings a model was trained with (optional field `data` of the model file). */
-export interface SavedDataSettings {
+export interface SavedDataSettings extends Partial<SavedDataExtras> {
   /** A description of the source, e.g. "sine series", "bundled stocks", "prices.csv". */
   source: string;
   inputs: string[];
@@ -69,6 +82,8 @@ export interface ModelFile extends NestedParams {
   normalisation?: Normalisation;
   data?: SavedDataSettings;
   optimizer?: { name: string; step: number; slots: number[]; settings: OptimizerSettings; loss: LossName };
+  settings?: Partial<SettingValues>;
+  training?: SavedTraining;
 }
 
 /** Flat parameters (or gradients) in the file's nested layout. */
@@ -186,6 +201,8 @@ export function toModelFile(model: Model): ModelFile {
           },
         }
       : {}),
+    ...(model.settings ? { settings: model.settings } : {}),
+    ...(model.training ? { training: model.training } : {}),
   };
   checkFloat32Tree(file, '', 'a model file cannot hold it, so the model is not saved');
   return file;
@@ -199,10 +216,10 @@ export function readModelFile(value: unknown): Model {
     throw new InputError('format', `expected "${MODEL_FORMAT}", got ${describeValue(format)}`);
   }
   const version = field(value, 'version', '');
-  if (version !== MODEL_VERSION) {
+  if (version !== 1 && version !== MODEL_VERSION) {
     throw new InputError(
       'version',
-      `expected ${MODEL_VERSION} (the only version this build reads), got ${describeValue(version)}`,
+      `expected 1 or ${MODEL_VERSION} (the versions this build reads), got ${describeValue(version)}`,
     );
   }
   const config = readConfig(field(value, 'config', ''));
@@ -212,6 +229,8 @@ export function readModelFile(value: unknown): Model {
   if (Object.hasOwn(value, 'normalisation')) model.normalisation = readNormalisation(value.normalisation);
   if (Object.hasOwn(value, 'data')) model.data = readDataSettings(value.data, config);
   if (Object.hasOwn(value, 'optimizer')) model.optimizer = readSavedOptimizer(value.optimizer, layout.size);
+  if (Object.hasOwn(value, 'settings')) model.settings = readSavedSettings(value.settings);
+  if (Object.hasOwn(value, 'training')) model.training = readSavedTraining(value.training);
   return model;
 }
 
@@ -252,6 +271,7 @@ function readDataSettings(value: unknown, config: ModelConfig): SavedDataSetting
     inputs: strings('inputs', config.inputSize),
     outputs: strings('outputs', config.outputSize),
     trainFraction,
+    ...readDataExtras(value),
   };
 }
 

@@ -5,10 +5,12 @@
 // for real use and small enough that a typo cannot exhaust memory.
 
 import { type CpuThreads, checkThreads, isThreadChoice, MAX_THREADS } from '../backends/cpu/threads.js';
-import { BUNDLED_NAMES, STOCK_SYMBOLS } from '../data/bundled.js';
-import { MAX_MAGNITUDE, MAX_POINTS, SERIES_KINDS } from '../data/generators.js';
+import { BUNDLED_NAMES, type BundledName, STOCK_SYMBOLS } from '../data/bundled.js';
+import { MAX_MAGNITUDE, MAX_POINTS, SERIES_KINDS, type SeriesSpec } from '../data/generators.js';
 import { NORMALISE_METHODS } from '../data/normalise.js';
 import { DECIMAL_MARKS } from '../data/numberFormat.js';
+import { TRANSFORMS } from '../data/transform.js';
+import { describeValue, InputError } from '../model/errors.js';
 import { DEFAULT_OPTIMIZER, LOSSES, OPTIMIZERS, type OptimizerSettings } from '../model/optimizer.js';
 import { LIMITS } from '../model/validate.js';
 import { readDecimal } from './number.js';
@@ -21,9 +23,11 @@ const MAX_COUNT = 1_000_000;
 
 export const SOURCE_KINDS = ['generated', 'bundled', 'csv'] as const;
 export const MISSING_VALUES = ['refuse', 'drop'] as const;
+export const ON_OFF = ['on', 'off'] as const;
 
-/** Bundled and CSV data hold out the last 20% and are z-scored; a generated series trains on all, as is. */
-export const REAL_DATA_DEFAULTS = { split: 0.8, normalise: 'z-score' } as const;
+/** The seasonal period: found from the data ('auto'), none, or a number of rows. */
+export type SeasonChoice = 'auto' | 'none' | number;
+const MAX_SEASON = 10_000;
 
 /** The CPU backend's threads (training and the benchmark): 'auto' measures the fastest count. */
 export const cpuThreads = custom<CpuThreads>({
@@ -77,18 +81,50 @@ export const SETTINGS = defineTable({
     default: 'auto',
     help: 'the CSV’s decimal mark where its numbers do not show it (1,234 alone): auto reads it from the other columns, then the delimiter',
   }),
-  /** Default 1 for a generated series (the blog's); REAL_DATA_DEFAULTS for bundled and CSV data. */
+  /** Default 1 for a generated series (the blog's); sourceDefaults' for bundled and CSV data. */
   split: real({
     default: 1,
     min: 0,
     max: 1,
     minExclusive: true,
-    help: `the chronological share that trains, the rest held out (${REAL_DATA_DEFAULTS.split} for bundled and CSV data)`,
+    help: 'the chronological share before the held-out test part (0.8 for bundled and CSV data)',
+  }),
+  validation: real({
+    default: 0,
+    min: 0,
+    max: 1,
+    maxExclusive: true,
+    help: 'the share just before the test part that chooses the best epoch (0.1 for bundled and CSV data; 0: none)',
   }),
   normalise: choice(NORMALISE_METHODS, {
     default: 'none',
     aliases: ['normalize'],
-    help: `scaling fitted on the training rows only (${REAL_DATA_DEFAULTS.normalise} for bundled and CSV data)`,
+    help: 'scaling fitted on the training rows only (z-score for bundled and CSV data)',
+  }),
+  transform: choice(TRANSFORMS, {
+    default: 'levels',
+    help: 'what the model predicts: the values, their differences, log returns or seasonal differences (by source)',
+  }),
+  season: custom<SeasonChoice>({
+    default: 'auto',
+    placeholder: 'auto|none|N',
+    valid: `auto, none, or a whole number of rows from 2 to ${MAX_SEASON}`,
+    help: 'the seasonal period in rows: auto finds it (monthly dates: 12; a square or sawtooth wave: its period)',
+    parse: (text, field) => {
+      const value = text.trim();
+      if (value === 'auto' || value === 'none') return value;
+      const period = Number(value);
+      if (/^\d+$/.test(value) && period >= 2 && period <= MAX_SEASON) return period;
+      throw new InputError(
+        field,
+        `expected auto, none, or a whole number of rows from 2 to ${MAX_SEASON}, got ${describeValue(text)}`,
+      );
+    },
+    isValid: (value) =>
+      value === 'auto' ||
+      value === 'none' ||
+      (typeof value === 'number' && Number.isInteger(value) && value >= 2 && value <= MAX_SEASON),
+    format: String,
   }),
 
   // ---- Model ----
@@ -163,6 +199,22 @@ export const SETTINGS = defineTable({
     default: 'sse',
     help: 'the blog’s 0.5·Σ(y-t)², or the mean squared error per sample and output',
   }),
+  'best-epoch': choice(ON_OFF, {
+    default: 'on',
+    help: 'keep the weights of the epoch with the lowest validation error (needs a held-out part)',
+  }),
+  patience: optional(
+    whole({ default: 20, min: 1, max: MAX_COUNT, help: '' }),
+    'stop once the validation error has not improved for this many epochs (none by default)',
+  ),
+  /** The app holds it to PAGE_LIMITS.horizon. */
+  horizon: whole({
+    default: 24,
+    min: 1,
+    max: MAX_COUNT,
+    aliases: ['steps'],
+    help: 'forecast steps past the end of the data',
+  }),
   seed: whole({
     default: 0,
     min: 0,
@@ -175,11 +227,69 @@ export const SETTINGS = defineTable({
 
 export type SettingName = keyof typeof SETTINGS;
 
-/** The split and normalisation a source trains with unless they are set. */
-export function dataDefaults(generated: boolean): { split: number; normalise: (typeof NORMALISE_METHODS)[number] } {
-  return generated
-    ? { split: SETTINGS.split.default, normalise: SETTINGS.normalise.default }
-    : { ...REAL_DATA_DEFAULTS };
+/** A setting's value type. */
+export type SettingValue<K extends SettingName> = (typeof SETTINGS)[K]['default'];
+export type SettingValues = { [K in SettingName]: SettingValue<K> };
+
+/** The setting named `name`, typed by its value (indexing SETTINGS with a generic name loses that). */
+export function settingOf<K extends SettingName>(name: K): Setting<SettingValue<K>> {
+  return SETTINGS[name] as unknown as Setting<SettingValue<K>>;
+}
+
+/** Which defaults a source brings: a generated series, each bundled series, or a CSV. */
+export type DefaultsKey = 'generated' | BundledName | 'csv';
+
+/** The source's own defaults key from a source kind and (for bundled data) its name. */
+export function defaultsKey(kind: (typeof SOURCE_KINDS)[number], dataset?: BundledName): DefaultsKey {
+  return kind === 'bundled' ? (dataset ?? SETTINGS.dataset.default) : kind;
+}
+
+/** Held out the last 20%, the 10% before it choosing the best epoch, z-scores fitted on the first 70%. */
+const REAL_DATA = { split: 0.8, validation: 0.1, normalise: 'z-score' } as const;
+
+/**
+ * What a forecaster would choose for each source, where it differs from the table's defaults (the
+ * blog's, which a generated series keeps). SOURCE_DEFAULT_REASONS says why, for the UI and the README.
+ */
+export const SOURCE_DEFAULTS: Record<DefaultsKey, Partial<SettingValues>> = {
+  generated: {},
+  stocks: { ...REAL_DATA, transform: 'log-returns', hidden: [4] },
+  sp500: { ...REAL_DATA, transform: 'log-returns', hidden: [4] },
+  co2: { ...REAL_DATA, transform: 'differences', window: 24 },
+  csv: { ...REAL_DATA, transform: 'differences' },
+};
+
+export const SOURCE_DEFAULT_REASONS: Record<DefaultsKey, string> = {
+  generated: 'a generated series keeps the blog’s settings: levels, no split, no scaling',
+  stocks:
+    'prices: log returns (relative moves look alike at any price) and a small model (4 hidden units: monthly returns carry little signal, and about 75 training windows cannot pin down more), the last 20% held out, the 10% before it choosing the epoch',
+  sp500:
+    'an index: log returns (relative moves look alike at any level) and a small model (4 hidden units: monthly returns carry little signal), the last 20% held out, the 10% before it choosing the epoch',
+  co2: 'a trend with a yearly cycle: first differences, a window of two years, the last 20% held out, the 10% before it choosing the epoch',
+  csv: 'most measured series trend: first differences, the last 20% held out, the 10% before it choosing the epoch',
+};
+
+/** The value of setting `name` a source trains with unless it is set. */
+export function sourceDefault<K extends SettingName>(name: K, key: DefaultsKey): SettingValue<K> {
+  const own = SOURCE_DEFAULTS[key];
+  return (Object.hasOwn(own, name) ? own[name] : SETTINGS[name].default) as SettingValue<K>;
+}
+
+/** The generated series that these settings describe. */
+export function seriesSpecOf(
+  values: Pick<SettingValues, 'series' | 'points' | 'noise' | 'amplitude' | 'period' | 'periods'>,
+): SeriesSpec {
+  const { series: kind, points, noise, amplitude } = values;
+  switch (kind) {
+    case 'sine':
+    case 'random-walk':
+      return { kind, points, noise, amplitude };
+    case 'square':
+    case 'sawtooth':
+      return { kind, points, noise, amplitude, period: values.period };
+    case 'sum-of-sines':
+      return { kind, points, noise, amplitude, periods: values.periods };
+  }
 }
 
 /** A model file's optimizer settings (its keys are the OptimizerSettings' names), checked against the same bounds. */

@@ -4,18 +4,20 @@
 // the training rows). The seeded generator draws in the blog's order: data noise, then initial
 // weights, then (during training) the minibatch orders, so every backend sees the same run.
 
-import { type BundledName, type BundledOptions, loadBundledSeries } from '../data/bundled.js';
+import { BUNDLED_UNITS, type BundledName, type BundledOptions, loadBundledSeries } from '../data/bundled.js';
 import { generateSeries, type SeriesSpec } from '../data/generators.js';
 import type { NormaliseMethod } from '../data/normalise.js';
-import { type PreparedData, prepareData } from '../data/prepare.js';
+import { type DataSettings, type PreparedData, prepareData } from '../data/prepare.js';
 import { Rng } from '../data/rng.js';
+import { seasonFromDates, seasonOfSeries } from '../data/season.js';
+import type { Transform } from '../data/transform.js';
 import { type ColumnRef, type ColumnTable, tableFromSeries } from '../data/windows.js';
 import { InputError } from '../model/errors.js';
 import { initParams } from '../model/init.js';
 import { describeConfig, type ModelConfig, type ParamLayout, paramLayout, sameShape } from '../model/layout.js';
 import type { Model } from '../model/modelFile.js';
 import { checkParameterBudget } from '../model/validate.js';
-import { dataDefaults } from '../settings/training.js';
+import { type DefaultsKey, type SeasonChoice, sourceDefault } from '../settings/training.js';
 
 export type DataSource =
   | { kind: 'generated'; spec: SeriesSpec }
@@ -30,10 +32,16 @@ export interface RunSettings {
   /** Input and output columns (default: every column in, every column out). */
   inputs?: ColumnRef[];
   outputs?: ColumnRef[];
-  /** Share of the rows that trains; by default dataDefaults' (all for a generated series, 0.8 otherwise). */
+  /** Share of the rows before the test part; by default the source's (all for a generated series, 0.8 otherwise). */
   trainFraction?: number;
-  /** By default dataDefaults' ('none' for a generated series, 'z-score' otherwise). */
+  /** Share of the rows in the validation part; by default the source's (none for a generated series, 0.1 otherwise). */
+  validationFraction?: number;
+  /** By default the source's ('none' for a generated series, 'z-score' otherwise). */
   normalize?: NormaliseMethod;
+  /** What the model predicts; by default the source's (levels for a generated series). */
+  transform?: Transform;
+  /** The seasonal period; by default 'auto' (from the dates, or a generated wave's period). */
+  season?: SeasonChoice;
 }
 
 export interface Run {
@@ -46,24 +54,61 @@ export interface Run {
   positions: Float32Array;
   /** A short description of the data for people. */
   label: string;
+  /** The data's unit where it is known ("ppm"), else null. */
+  unit: string | null;
+  /** The data settings as resolved (the source's defaults filled in). */
+  dataSettings: Required<DataSettings>;
 }
 
 export function sourceTable(
   source: DataSource,
   rng: Rng,
-): { table: ColumnTable; positions: Float32Array; label: string } {
+): { table: ColumnTable; positions: Float32Array; label: string; unit: string | null } {
   switch (source.kind) {
     case 'generated': {
       const { series, positions } = generateSeries(source.spec, rng);
-      return { table: tableFromSeries(series, source.spec.kind), positions, label: `${source.spec.kind} series` };
+      const label = `${source.spec.kind} series`;
+      return { table: tableFromSeries(series, source.spec.kind), positions, label, unit: null };
     }
     case 'bundled': {
       const table = loadBundledSeries(source.name, source.options);
-      return { table, positions: rowPositions(table.rows), label: `bundled ${source.name}` };
+      const label = `bundled ${source.name}`;
+      return { table, positions: rowPositions(table.rows), label, unit: BUNDLED_UNITS[source.name] };
     }
     case 'table':
-      return { table: source.table, positions: rowPositions(source.table.rows), label: source.label };
+      return { table: source.table, positions: rowPositions(source.table.rows), label: source.label, unit: null };
   }
+}
+
+/** Which defaults the source brings (settings/training.ts, SOURCE_DEFAULTS). */
+export function defaultsKeyOf(source: DataSource): DefaultsKey {
+  return source.kind === 'bundled' ? source.name : source.kind === 'table' ? 'csv' : 'generated';
+}
+
+/** The seasonal period in rows that `choice` means for this source and table, or null. */
+export function resolveSeason(choice: SeasonChoice, source: DataSource, table: ColumnTable): number | null {
+  if (choice === 'none') return null;
+  if (choice !== 'auto') return choice;
+  return source.kind === 'generated' ? seasonOfSeries(source.spec) : (seasonFromDates(table.dates)?.period ?? null);
+}
+
+/** The data settings of a run, each left out taking the source's default. */
+export function resolveDataSettings(
+  settings: Omit<RunSettings, 'seed' | 'hiddenSizes'>,
+  table: ColumnTable,
+): Required<DataSettings> {
+  const key = defaultsKeyOf(settings.source);
+  const all = table.columns.map((_, i) => i);
+  return {
+    inputs: settings.inputs ?? all,
+    outputs: settings.outputs ?? all,
+    window: settings.window,
+    trainFraction: settings.trainFraction ?? sourceDefault('split', key),
+    validationFraction: settings.validationFraction ?? sourceDefault('validation', key),
+    normalise: settings.normalize ?? sourceDefault('normalise', key),
+    transform: settings.transform ?? sourceDefault('transform', key),
+    season: resolveSeason(settings.season ?? 'auto', settings.source, table),
+  };
 }
 
 function rowPositions(rows: number): Float32Array {
@@ -76,16 +121,9 @@ function rowPositions(rows: number): Float32Array {
  */
 export function startRun(settings: RunSettings, model?: Model): Run {
   const rng = new Rng(settings.seed);
-  const { table, positions, label } = sourceTable(settings.source, rng);
-  const defaults = dataDefaults(settings.source.kind === 'generated');
-  const all = table.columns.map((_, i) => i);
-  const prepared = prepareData(table, {
-    inputs: settings.inputs ?? all,
-    outputs: settings.outputs ?? all,
-    window: settings.window,
-    trainFraction: settings.trainFraction ?? defaults.split,
-    normalise: settings.normalize ?? defaults.normalise,
-  });
+  const { table, positions, label, unit } = sourceTable(settings.source, rng);
+  const dataSettings = resolveDataSettings(settings, table);
+  const prepared = prepareData(table, dataSettings);
   const config: ModelConfig = {
     inputSize: prepared.inputs.length,
     hiddenSizes: [...settings.hiddenSizes],
@@ -105,5 +143,5 @@ export function startRun(settings: RunSettings, model?: Model): Run {
     }
     params = model.params.slice();
   }
-  return { rng, config, layout, params, prepared, positions, label };
+  return { rng, config, layout, params, prepared, positions, label, unit, dataSettings };
 }

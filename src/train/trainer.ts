@@ -34,6 +34,18 @@ export interface TrainOptions {
   initialOptimizerState?: OptimizerState;
   /** Told how far a long epoch has got, where the backend says (EpochOptions.onProgress). */
   onEpochProgress?: (progress: EpochProgress) => void;
+  /**
+   * trainToEnd only: where a loaded model's training stopped (its epoch, errors so far, generator, and
+   * its weights as the best so far); training goes on with epoch + 1 up to `epochs`.
+   */
+  continueFrom?: Pick<Checkpoint, 'epoch' | 'losses' | 'validationLosses' | 'rng' | 'best'>;
+  /**
+   * Keep the weights of the epoch with the lowest validation error (with validation data only): the
+   * errors are then read back after every epoch, and the weights whenever the error is a new best.
+   */
+  keepBest?: boolean;
+  /** With keepBest: stop once the validation error has not improved for this many epochs (null: never). */
+  patience?: number | null;
 }
 
 /** Where training stands inside an epoch. */
@@ -44,6 +56,18 @@ export interface EpochProgress {
   /** Minibatch steps of this epoch done so far. */
   steps: number;
   stepsPerEpoch: number;
+}
+
+/** The epoch with the lowest validation error so far, and where training stood after it. */
+export interface BestEpoch {
+  epoch: number;
+  /** Its validation error. */
+  loss: number;
+  /** (P) its weights. */
+  params: Float32Array;
+  optimizerState?: OptimizerState;
+  /** The generator after it: going on from the best epoch replays the orders that followed it. */
+  rng: Rng;
 }
 
 export interface TrainReport {
@@ -64,11 +88,13 @@ export interface TrainReport {
   validationLosses: { epoch: number; loss: number }[];
   /** The optimizer's state after `epoch`, read back at this report (always set by train()). */
   optimizerState?: OptimizerState;
+  /** With keepBest: the best epoch so far (null before the first validation error). */
+  best: BestEpoch | null;
 }
 
 /** Where a run can be picked up again (a report, or the start). */
 export type Checkpoint = Pick<TrainReport, 'epoch' | 'losses' | 'params' | 'rng'> &
-  Partial<Pick<TrainReport, 'validationLosses' | 'optimizerState'>>;
+  Partial<Pick<TrainReport, 'validationLosses' | 'optimizerState' | 'best'>>;
 
 /** Why training ended before its last epoch. */
 export interface Divergence {
@@ -79,12 +105,23 @@ export interface Divergence {
   message: string;
 }
 
+/**
+ * `params` (and the backend) hold the weights kept: the best epoch's with keepBest, else the last
+ * epoch's; `epoch` is the last epoch trained.
+ */
 export interface TrainResult extends TrainReport {
   /** The last finite error. */
   finalLoss: number;
   /** Set when an error became NaN or Infinity; the backend then holds the last finite weights. */
   diverged: Divergence | null;
+  /** The epoch at which patience ran out (training stopped early), or null. */
+  stoppedEarly: number | null;
+  /** Where the weights kept (`params`) stand: the best epoch, the epoch restored after a divergence, or the last. */
+  kept: Kept;
 }
+
+/** An epoch's weights with the optimizer state and generator after it. */
+export type Kept = Pick<BestEpoch, 'epoch' | 'params' | 'optimizerState' | 'rng'>;
 
 /** Checks the options against the settings' bounds and the data; throws InputError naming the setting. */
 export function checkTrainOptions(options: TrainOptions, data: Dataset): void {
@@ -103,6 +140,7 @@ export function checkTrainOptions(options: TrainOptions, data: Dataset): void {
   }
   SETTINGS['clip-norm'].check(optimizer.clipNorm);
   SETTINGS.loss.check(options.loss ?? 'sse');
+  SETTINGS.patience.check(options.patience ?? null);
 }
 
 /**
@@ -137,6 +175,8 @@ export async function* train(
   const losses: number[] = resume ? [...resume.losses] : [];
   const validationLosses = resume?.validationLosses ? [...resume.validationLosses] : [];
   const firstEpoch = resume ? resume.epoch + 1 : 1;
+  const keepBest = options.keepBest === true && validation !== null && validation.count > 0;
+  let best: BestEpoch | null = keepBest ? (resume?.best ?? null) : null;
   if (resume) {
     backend.setParams(resume.params);
     // The same optimizer goes on where it was; a checkpoint of another one starts this one afresh.
@@ -156,6 +196,7 @@ export async function* train(
     rng: rng.clone(),
     validationLosses,
     optimizerState: await backend.readOptimizerState(),
+    best,
   };
   for (let epoch = firstEpoch; epoch <= options.epochs; epoch++) {
     rng.permutation(order);
@@ -167,7 +208,8 @@ export async function* train(
         onProgress: (steps) => onProgress({ epoch, epochs: options.epochs, steps, stepsPerEpoch }),
       },
     );
-    if (epoch % options.reportEvery === 0 || epoch === options.epochs) {
+    const reportNow = epoch % options.reportEvery === 0 || epoch === options.epochs;
+    if (reportNow || keepBest) {
       const fresh = await backend.readLosses();
       const first = epoch - fresh.train.length + 1;
       if (validation !== null && fresh.validation.length !== fresh.train.length) {
@@ -187,20 +229,41 @@ export async function* train(
       if (params === null || !allFinite(params)) {
         const badEpoch = first + (bad < 0 ? fresh.train.length - 1 : bad);
         keep(Math.max(0, bad));
-        backend.setParams(report.params);
-        if (report.optimizerState !== undefined) backend.setOptimizerState(report.optimizerState);
+        // The best epoch's weights where they are kept, else the last report's: both are finite.
+        const restored = best ?? report;
+        backend.setParams(restored.params);
+        if (restored.optimizerState !== undefined) backend.setOptimizerState(restored.optimizerState);
         const became = bad < 0 ? 'finite but the weights did not stay finite' : String(fresh.train[bad]);
         const diverged: Divergence = {
           epoch: badEpoch,
-          restoredEpoch: report.epoch,
+          restoredEpoch: restored.epoch,
           message:
             `training diverged at epoch ${badEpoch} (the error became ${became}); ` +
-            `the weights after epoch ${report.epoch} were restored. ${divergenceAdvice(data, options.learningRate)}`,
+            `the weights after epoch ${restored.epoch} were restored. ${divergenceAdvice(data, options.learningRate)}`,
         };
         const last = losses.length > 0 ? losses[losses.length - 1] : Number.NaN;
-        return { ...report, losses, seconds: (now() - start) / 1000, finalLoss: last, diverged };
+        return {
+          ...report,
+          losses,
+          params: restored.params,
+          seconds: (now() - start) / 1000,
+          finalLoss: last,
+          diverged,
+          stoppedEarly: null,
+          kept: keptOf(restored),
+        };
       }
       keep(fresh.train.length);
+      let stop = false;
+      if (keepBest && validationLosses.length > 0) {
+        const latest = validationLosses[validationLosses.length - 1];
+        if (latest.epoch === epoch && (best === null || latest.loss < best.loss)) {
+          const optimizerState = await backend.readOptimizerState();
+          best = { epoch, loss: latest.loss, params, optimizerState, rng: rng.clone() };
+        }
+        stop = best !== null && options.patience != null && epoch - best.epoch >= options.patience;
+      }
+      if (!reportNow && !stop) continue;
       report = {
         epoch,
         epochs: options.epochs,
@@ -211,11 +274,33 @@ export async function* train(
         rng: rng.clone(),
         validationLosses,
         optimizerState: await backend.readOptimizerState(),
+        best,
       };
+      if (stop) return finish(backend, report, losses, epoch);
       if (epoch < options.epochs) yield report;
     }
   }
-  return { ...report, finalLoss: losses[losses.length - 1], diverged: null };
+  return finish(backend, report, losses, null);
+}
+
+/** The result after the last epoch (or an early stop): the best epoch's weights go back into the backend. */
+function finish(backend: Backend, report: TrainReport, losses: number[], stoppedEarly: number | null): TrainResult {
+  const { best } = report;
+  if (best !== null) {
+    backend.setParams(best.params);
+    if (best.optimizerState !== undefined) backend.setOptimizerState(best.optimizerState);
+  }
+  const kept = keptOf(best ?? report);
+  return { ...report, params: kept.params, finalLoss: losses[losses.length - 1], diverged: null, stoppedEarly, kept };
+}
+
+function keptOf(point: Kept): Kept {
+  return {
+    epoch: point.epoch,
+    params: point.params,
+    rng: point.rng,
+    ...(point.optimizerState ? { optimizerState: point.optimizerState } : {}),
+  };
 }
 
 /**
@@ -282,6 +367,7 @@ export async function trainToEnd(
     params: await backend.readParams(),
     rng: rng.clone(),
     ...(options.initialOptimizerState ? { optimizerState: options.initialOptimizerState } : {}),
+    ...options.continueFrom,
   };
   let secondsBefore = 0;
   let current = backend;

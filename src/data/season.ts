@@ -1,0 +1,45 @@
+// The seasonal period of a series, in rows, when the data says what it is: from the spacing of its
+// dates (monthly rows repeat every 12, quarterly every 4, weekly every 52, daily every 7, hourly every
+// 24), or from a generated wave's own period. A person may set another (the `season` setting).
+
+import type { SeriesSpec } from './generators.js';
+
+const DAY_MS = 86_400_000;
+
+/** Median spacing in days → rows per season; spacings are matched within these bounds. */
+const SEASONS: { minDays: number; maxDays: number; period: number; name: string }[] = [
+  { minDays: 0.9 / 24, maxDays: 1.1 / 24, period: 24, name: 'hourly' },
+  { minDays: 0.9, maxDays: 1.1, period: 7, name: 'daily' },
+  { minDays: 6.5, maxDays: 7.5, period: 52, name: 'weekly' },
+  { minDays: 27.5, maxDays: 31.5, period: 12, name: 'monthly' },
+  { minDays: 88, maxDays: 93, period: 4, name: 'quarterly' },
+];
+
+/** Milliseconds since 1970 for an ISO date (yyyy-mm-dd, optionally with a time), else NaN. */
+function dateMs(text: string): number {
+  return /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text)
+    ? Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text.replace(' ', 'T'))
+    : Number.NaN;
+}
+
+/** The season the dates' spacing implies, with its name ("monthly"), or null (no dates, irregular, yearly). */
+export function seasonFromDates(dates: readonly string[] | undefined | null): { period: number; name: string } | null {
+  if (!dates || dates.length < 3) return null;
+  const gaps: number[] = [];
+  let previous = dateMs(dates[0]);
+  for (let r = 1; r < dates.length; r++) {
+    const current = dateMs(dates[r]);
+    if (!Number.isFinite(previous) || !Number.isFinite(current)) return null;
+    gaps.push((current - previous) / DAY_MS);
+    previous = current;
+  }
+  gaps.sort((a, b) => a - b);
+  const median = gaps[Math.floor(gaps.length / 2)];
+  const match = SEASONS.find((s) => median >= s.minDays && median <= s.maxDays);
+  return match ? { period: match.period, name: match.name } : null;
+}
+
+/** A generated wave's own period (square, sawtooth), or null (the sine's is not a whole number of rows). */
+export function seasonOfSeries(spec: SeriesSpec): number | null {
+  return spec.kind === 'square' || spec.kind === 'sawtooth' ? spec.period : null;
+}

@@ -1,0 +1,75 @@
+// The model file's contents for a trained run, written alike by the CLI's --save and the app's
+// download: weights, normalisation, the data's origin and fingerprint, the transform and split as
+// resolved, every setting, the optimizer's state and the training so far.
+
+import { fingerprintTable } from '../data/fingerprint.js';
+import type { PreparedData } from '../data/prepare.js';
+import { Rng } from '../data/rng.js';
+import type { ModelConfig } from '../model/layout.js';
+import { paramLayout } from '../model/layout.js';
+import type { Model, SavedOptimizer } from '../model/modelFile.js';
+import type { DataOrigin, SavedTraining } from '../model/savedSetup.js';
+import type { SettingValues } from '../settings/training.js';
+import type { TrainOptions } from './trainer.js';
+
+export interface SavedRun {
+  config: ModelConfig;
+  /** (P) the weights kept. */
+  params: Float32Array;
+  prepared: PreparedData;
+  /** The data's description ("bundled co2", "prices.csv"). */
+  label: string;
+  origin: DataOrigin;
+  /** The shares as set (the prepared rows are their rounding). */
+  trainFraction: number;
+  validationFraction: number;
+  /** Every setting as the run used it. */
+  settings: Partial<SettingValues>;
+  optimizer?: SavedOptimizer;
+  training?: SavedTraining;
+}
+
+export function savedModel(run: SavedRun): Model {
+  const { prepared } = run;
+  return {
+    config: run.config,
+    layout: paramLayout(run.config),
+    params: run.params,
+    normalisation: prepared.normalisation,
+    data: {
+      source: run.label,
+      inputs: prepared.inputs,
+      outputs: prepared.outputs,
+      trainFraction: run.trainFraction,
+      validationFraction: run.validationFraction,
+      transform: prepared.transform.kind,
+      season: prepared.season,
+      origin: run.origin,
+      fingerprint: fingerprintTable(prepared.table),
+    },
+    settings: run.settings,
+    ...(run.optimizer ? { optimizer: run.optimizer } : {}),
+    ...(run.training ? { training: run.training } : {}),
+  };
+}
+
+/**
+ * Where a loaded model's training stopped, as the trainer goes on from it (TrainOptions.continueFrom):
+ * with keepBest, its weights (`params`) are the best so far, and a later epoch must beat their
+ * validation error to replace them.
+ */
+export function continuationOf(
+  saved: SavedTraining,
+  params: Float32Array,
+  keepBest: boolean,
+): NonNullable<TrainOptions['continueFrom']> {
+  const rng = Rng.fromState(saved.rng);
+  const atEpoch = saved.validationLosses.find((v) => v.epoch === saved.epoch);
+  return {
+    epoch: saved.epoch,
+    losses: saved.losses,
+    validationLosses: saved.validationLosses,
+    rng,
+    best: keepBest && atEpoch ? { epoch: saved.epoch, loss: atEpoch.loss, params, rng: rng.clone() } : null,
+  };
+}

@@ -1,0 +1,172 @@
+// The CLI as a forecaster uses it: `train --json` with the baselines, errors in units and the best
+// epoch; a model file (version 2) that restores its whole setup, so `predict --model` needs no data
+// options; version-1 files still load.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readModelFile } from '../src/model/modelFile.js';
+import { repoRoot } from './helpers.js';
+
+function cli(...args: string[]) {
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--import', './scripts/register-raw.mjs', 'src/cli/main.ts', ...args],
+    { cwd: repoRoot, encoding: 'utf8', timeout: 180_000 },
+  );
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'webgpu-lstm-forecasting-'));
+const co2Model = join(tmp, 'co2.json');
+
+describe('train --json on a bundled series at its defaults', () => {
+  it('reports the parts, the best epoch, errors in ppm and the baselines, with one plain sentence', () => {
+    const run = cli('train', '--backend', 'cpu', '--dataset', 'co2', '--epochs', '4', '--json', '--save', co2Model);
+    expect(run.status, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout);
+    // CO2's defaults: first differences, a two-year window, 70/10/20.
+    expect(out.config.window).toBe(24);
+    expect(out.data).toMatchObject({ transform: 'differences', season: 12, split: 0.8, validation: 0.1, rows: 741 });
+    expect(out.data.parts).toEqual({
+      train: { start: 25, end: 519 },
+      validation: { start: 519, end: 593 },
+      test: { start: 593, end: 741 },
+    });
+    expect(out.data.testSamples).toBe(148);
+    expect(out.validationPart).toBe('validation');
+    expect(out.bestEpoch.chosenOn).toBe('validation');
+    const losses = out.validationLosses.map((v: { loss: number }) => v.loss);
+    expect(out.bestEpoch.epoch).toBe(losses.indexOf(Math.min(...losses)) + 1);
+    expect(out.metrics.unit).toBe('ppm');
+    for (const part of ['train', 'validation', 'test'] as const) {
+      expect(out.metrics[part].rmse[0]).toBeGreaterThan(0);
+      expect(out.metrics[part].mae[0]).toBeLessThanOrEqual(out.metrics[part].rmse[0]);
+    }
+    expect(out.baselines.map((b: { label: string }) => b.label)).toEqual([
+      'last value',
+      'seasonal naive (12)',
+      'AR(24)',
+    ]);
+    expect(out.baselines[0].rmse[0]).toBeCloseTo(1.3676, 3);
+    expect(out.summary).toMatch(
+      /^Held-out RMSE [\d.]+ ppm: [\d.]+× (better|worse) than repeating the last value \(1\.37 ppm\); seasonal naive \(12\) 2\.41 ppm, AR\(24\) 0\.449 ppm\.$/,
+    );
+  });
+
+  it('says plainly when the held-out part chose the epoch (no validation part)', () => {
+    const run = cli('train', '--backend', 'cpu', '--dataset', 'sp500', '--validation', '0', '--epochs', '3', '--json');
+    expect(run.status, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout);
+    expect(out.validationPart).toBe('test');
+    expect(out.bestEpoch.chosenOn).toBe('test');
+    expect(out.summary).toMatch(/chosen on the held-out part itself .* optimistic/);
+  });
+
+  it('keeps the blog’s task as it was: levels, nothing held out, the baselines on the training windows', () => {
+    const run = cli('train', '--backend', 'cpu', '--epochs', '3', '--json');
+    const out = JSON.parse(run.stdout);
+    expect(out.data).toMatchObject({ transform: 'levels', season: null, split: 1, validation: 0, testSamples: 0 });
+    expect(out.bestEpoch).toBeNull();
+    expect(out.baselinesOn).toBe('train');
+    expect(out.baselines[1].skipped).toBe('no seasonal period');
+    expect(out.summary).toMatch(/^RMSE on the training windows \(nothing is held out\) /);
+  });
+});
+
+describe('a model file that restores its whole setup', () => {
+  it('keeps the data’s origin and fingerprint, the transform, every setting and the training so far', () => {
+    const file = JSON.parse(readFileSync(co2Model, 'utf8'));
+    expect(file.version).toBe(2);
+    expect(file.data).toMatchObject({
+      source: 'bundled co2',
+      transform: 'differences',
+      season: 12,
+      trainFraction: 0.8,
+      validationFraction: 0.1,
+      origin: { kind: 'bundled' },
+      fingerprint: { rows: 741 },
+    });
+    expect(file.settings).toMatchObject({
+      source: 'bundled',
+      dataset: 'co2',
+      window: 24,
+      'best-epoch': 'on',
+      season: 'auto',
+    });
+    const model = readModelFile(file);
+    expect(model.training?.epoch).toBe(model.training?.losses.length);
+  });
+
+  it('predict --model with no data options forecasts the model’s own data, past its end, in ppm', () => {
+    const own = cli('predict', '--model', co2Model, '--horizon', '6');
+    expect(own.status, own.stderr).toBe(0);
+    const given = cli('predict', '--model', co2Model, '--dataset', 'co2', '--steps', '6');
+    expect(given.stdout).toBe(own.stdout);
+    const lines = own.stdout.trim().split('\n');
+    expect(lines[0]).toBe('step,CO2');
+    expect(lines).toHaveLength(7);
+    // Differences added to the last level (416.18 ppm, April 2020): the path stays near it.
+    for (const line of lines.slice(1)) {
+      const value = Number(line.split(',')[1]);
+      expect(Math.abs(value - 416.18)).toBeLessThan(10);
+    }
+    const refused = cli('predict', '--model', co2Model, '--transform', 'levels');
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/--transform: the model predicts differences, not levels/);
+  });
+
+  it('goes on training from the epoch it was saved at, on its own data', () => {
+    const saved = readModelFile(JSON.parse(readFileSync(co2Model, 'utf8')));
+    const run = cli('train', '--backend', 'cpu', '--load', co2Model, '--epochs', '2', '--json');
+    expect(run.status, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout);
+    expect(out.data.source).toBe('bundled co2');
+    expect(out.firstEpoch).toBe(saved.training!.epoch + 1);
+    expect(out.losses).toHaveLength(saved.training!.epoch + 2);
+  });
+
+  it('still reads a version-1 file, which says nothing of transforms: levels', () => {
+    const v2 = JSON.parse(readFileSync(co2Model, 'utf8'));
+    const { settings: _settings, training: _training, ...rest } = v2;
+    const v1 = {
+      ...rest,
+      version: 1,
+      data: { source: v2.data.source, inputs: v2.data.inputs, outputs: v2.data.outputs, trainFraction: 0.8 },
+    };
+    const path = join(tmp, 'v1.json');
+    writeFileSync(path, JSON.stringify(v1));
+    const model = readModelFile(v1);
+    expect(model.settings).toBeUndefined();
+    expect(model.data?.transform).toBeUndefined();
+    const predicted = cli('predict', '--model', path, '--dataset', 'co2', '--steps', '2');
+    expect(predicted.status, predicted.stderr).toBe(0);
+    expect(predicted.stdout.trim().split('\n')).toHaveLength(3);
+  });
+
+  it('asks for a CSV it cannot find by the name it was trained on', () => {
+    const csv = join(tmp, 'series.csv');
+    writeFileSync(
+      csv,
+      `date,value\n${Array.from({ length: 48 }, (_, i) => `${2000 + Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}-01,${10 + i + Math.sin(i)}`).join('\n')}\n`,
+    );
+    const model = join(tmp, 'csv-model.json');
+    expect(
+      cli('train', '--backend', 'cpu', '--data', csv, '--window', '4', '--epochs', '2', '--save', model).status,
+    ).toBe(0);
+    const file = JSON.parse(readFileSync(model, 'utf8'));
+    expect(file.data.origin).toEqual({ kind: 'csv', fileName: csv, dateColumn: 'date' });
+    expect(file.data.season).toBe(12);
+    expect(cli('predict', '--model', model, '--steps', '2').status).toBe(0);
+    file.data.origin.fileName = join(tmp, 'gone.csv');
+    const moved = join(tmp, 'moved.json');
+    writeFileSync(moved, JSON.stringify(file));
+    const missing = cli('predict', '--model', moved);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(
+      /--data: the model was trained on ".*gone\.csv", which cannot be read here .*give --data FILE/,
+    );
+  });
+});
