@@ -113,7 +113,8 @@ describe('cli --data as brokers and other locales write CSVs (issue 13)', () => 
     expect(run.stderr).toContain(`note: ${csv} runs newest first (by "Date"); its rows were reversed`);
     const out = JSON.parse(run.stdout);
     expect(out.data).toMatchObject({ inputs: ['Close/Last'], outputs: ['Close/Last'] });
-    expect(out.data.trainSamples + out.data.validationSamples).toBe(35);
+    // Every row read: 40 rows, windows of 5 and one more row for the differences (a CSV's default).
+    expect(out.data.trainSamples + out.data.validationSamples + out.data.testSamples).toBe(34);
 
     const text = cli('train', '--backend', 'cpu', '--data', csv, '--inputs', 'Ticker', '--epochs', '1');
     expect(text.status).toBe(2);

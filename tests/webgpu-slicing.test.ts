@@ -154,7 +154,8 @@ describe('the per-epoch error in chunks', () => {
           const backend = await createWebGpuBackend(gpu(), run.layout, { schedule: 'stepwise', tuning });
           try {
             backend.setParams(run.params);
-            const { train, validation } = run.prepared;
+            // The held-out rows (the test part: no validation part here) are the evaluated second set.
+            const { train, test: validation } = run.prepared;
             const result = await trainToEnd(backend, train, run.rng, { ...options, validation });
             return { ...result, dispatches: backend.counters().dispatches };
           } finally {
@@ -166,7 +167,7 @@ describe('the per-epoch error in chunks', () => {
       const run = startRun(settings);
       // Both sets are cut: 8 chunks and a rest of 3 rows; 3 chunks and a rest of 1.
       expect(run.prepared.train.count).toBe(43);
-      expect(run.prepared.validation?.count).toBe(16);
+      expect(run.prepared.test?.count).toBe(16);
       // Each chunk past the first is one more forward pass: T + 2 dispatches (stepwise, one layer).
       const perEpoch = (chunked.dispatches - whole.dispatches) / options.epochs;
       expect(perEpoch).toBe((8 + 3) * (5 + 2));

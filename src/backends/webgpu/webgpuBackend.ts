@@ -360,10 +360,13 @@ export class WebGpuBackend implements Backend, GpuFacet {
     // Slices finished, as a share of the epoch's FLOPs, as minibatch steps (the error after them is small).
     const total = slices.reduce((sum, slice) => sum + slice.flops, 0);
     let reportAt = performance.now() + EPOCH_PROGRESS_MS;
+    let reported = 0;
     await this.handOver(slices, (flops) => {
       const steps = Math.min(training.steps - 1, Math.floor((training.steps * flops) / total));
-      if (steps < 1 || performance.now() < reportAt) return;
+      // Two slices can end inside one step: a report always says the epoch has got further.
+      if (steps <= reported || performance.now() < reportAt) return;
       onProgress(steps);
+      reported = steps;
       reportAt = performance.now() + EPOCH_PROGRESS_MS;
     });
   }
