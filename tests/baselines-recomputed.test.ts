@@ -1,6 +1,6 @@
 // Every baseline `train --json` reports for the bundled series, recomputed here from the raw CSV files
 // with plain code that shares nothing with src/ (its own CSV reading, transform, split and least
-// squares by the normal equations), following the definitions in the README ("Errors and baselines").
+// squares by the normal equations), following the definitions in the README ("Forecasting honestly").
 
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
