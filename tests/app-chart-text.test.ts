@@ -9,7 +9,15 @@ import { describeBenchChart } from '../src/app/benchTable.js';
 import { type BackendTrace, emptyTrace } from '../src/app/columns.js';
 import { noForecastReason, runSettingsFor, shownData } from '../src/app/dataView.js';
 import { SERIES_CSV_COLUMNS, seriesCsv } from '../src/app/seriesExport.js';
-import { dateTick, dropRepeatedDays, isMonthly, linearTicks, logTick, monthlyTick } from '../src/app/ticks.js';
+import {
+  dateTick,
+  dropRepeatedDays,
+  isMonthly,
+  linearTicks,
+  logTick,
+  monthlyTick,
+  wholeRowSplits,
+} from '../src/app/ticks.js';
 import type { BenchResult } from '../src/bench/bench.js';
 import { parseCsvText } from '../src/data/csv.js';
 
@@ -200,5 +208,17 @@ describe('the benchmark chart in words', () => {
     );
     expect(describeBenchChart(results, 'samples')).toMatch(/CPU, batch 8: 32,000 samples\/s at hidden 16/);
     expect(describeBenchChart([])).toBe('');
+  });
+});
+
+describe('ticks on whole rows', () => {
+  it('falls on multiples of the increment inside the range, and ends where uPlot finds no increment', () => {
+    expect(wholeRowSplits(0.5, 10, 2)).toEqual([2, 4, 6, 8, 10]);
+    expect(wholeRowSplits(3, 3, 1)).toEqual([3]);
+    // uPlot passes 0 when no increment fits the space; a range can be empty or not finite.
+    expect(wholeRowSplits(0, 2, 0)).toEqual([]);
+    expect(wholeRowSplits(0, Number.NaN, 1)).toEqual([]);
+    expect(wholeRowSplits(5, 1, 1)).toEqual([]);
+    expect(wholeRowSplits(0, 1e9, 1)).toHaveLength(1000);
   });
 });

@@ -162,7 +162,15 @@ export function withFuture(spec: ChartSpec, current: ShownView | null, lanes: re
   return {
     ...spec,
     formatX: (v) => label(v, formatX),
-    ...(formatXTick ? { formatXTick: (v: number) => label(v, formatXTick).replace(/^(\d{4}-\d{2})-01$/, '$1') } : {}),
+    // Ticks past the data read as the data's own ticks do (monthly dates by their month).
+    ...(formatXTick
+      ? {
+          formatXTick: (v: number) =>
+            dates !== null && Math.round(v) >= rows
+              ? (isMonthly(dates) ? monthlyTick : dateTick)(futureDate(dates, Math.round(v)))
+              : formatXTick(v),
+        }
+      : {}),
     series: [
       ...spec.series,
       ...lanes.map(

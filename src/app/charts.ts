@@ -10,7 +10,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Columns } from './columns.js';
 import { byId, downloadBlob } from './dom.js';
-import { dropRepeatedDays, linearTicks, logTick, ROW_INCREMENTS } from './ticks.js';
+import { dropRepeatedDays, linearTicks, logTick, ROW_INCREMENTS, wholeRowSplits } from './ticks.js';
 
 /** Colour roles; the values live in styles.css as --chart-<role> and follow the colour scheme. */
 export type ColorRole = 'data' | 'webgpu' | 'cpu' | 'webgpu-alt' | 'cpu-alt';
@@ -156,6 +156,8 @@ function options(spec: ChartSpec, width: number, ticks: TickRecord[]): uPlot.Opt
     ...(formatXTick && !spec.xLog
       ? {
           incrs: ROW_INCREMENTS,
+          splits: (_u: uPlot, _axis: number, min: number, max: number, increment: number) =>
+            wholeRowSplits(min, max, increment),
           // Ticks at least the widest label (among a sample of the rows in view) apart.
           space: (u: uPlot, _axis: number, min: number, max: number) => {
             let widest = 0;
@@ -254,7 +256,7 @@ export class Chart {
     private readonly text: ChartText,
   ) {
     this.spec = spec;
-    this.columns = columns;
+    this.columns = drawable(spec, columns);
     this.resizer = new ResizeObserver(() => this.fitWidth());
     this.resizer.observe(host);
     this.rebuild();
@@ -263,14 +265,14 @@ export class Chart {
   /** New series (a different set of backends, a log scale switched on or off). */
   setSpec(spec: ChartSpec, columns: Columns): void {
     this.spec = spec;
-    this.columns = columns;
+    this.columns = drawable(spec, columns);
     this.rebuild();
   }
 
   setData(columns: Columns): void {
-    this.columns = columns;
+    this.columns = drawable(this.spec, columns);
     if (this.plot === null || columns.length !== this.spec.series.length + 1) this.rebuild();
-    else this.plot.setData(columns as uPlot.AlignedData);
+    else this.plot.setData(this.columns as uPlot.AlignedData);
   }
 
   /** Redraws with the current colour scheme's colours. */
@@ -408,4 +410,26 @@ export function offerPng(buttonId: string, chart: Chart, fileName: string): void
       },
     );
   });
+}
+
+/** The range uPlot's log-axis ticks cover (its tick table runs from 1e-16 to 1e16). */
+const LOG_AXIS_RANGE = [1e-15, 1e15] as const;
+
+/**
+ * The columns with what no axis can place left out (null: a gap): values that are not finite, and on
+ * a log axis values outside LOG_AXIS_RANGE (0, or a baseline that fits exactly at 1e-29). uPlot's tick
+ * loop never ends on a range that reaches any of them.
+ */
+export function drawable(spec: ChartSpec, columns: Columns): Columns {
+  const logScales = new Set(spec.axes.filter((axis) => axis.log).map((axis) => axis.scale));
+  const [xs, ...rest] = columns;
+  return [
+    xs,
+    ...rest.map((column, i) => {
+      const log = logScales.has(spec.series[i]?.scale ?? 'y');
+      const placeable = (v: number | null) =>
+        v !== null && Number.isFinite(v) && (!log || (v >= LOG_AXIS_RANGE[0] && v <= LOG_AXIS_RANGE[1]));
+      return column.every((v) => v === null || placeable(v)) ? column : column.map((v) => (placeable(v) ? v : null));
+    }),
+  ];
 }

@@ -104,3 +104,19 @@ export const ROW_INCREMENTS: number[] = [1, 2, 3, 4, 5, 6, 8].concat(
     [10, 12, 15, 20, 25, 30, 40, 50, 60, 75, 80].map((m) => m * power),
   ),
 );
+
+/** Most ticks an axis draws: a bound on any range and increment uPlot hands over. */
+const MAX_SPLITS = 1000;
+
+/**
+ * Ticks on whole rows, `increment` apart, from `min` to `max`. Where no increment fits (uPlot then
+ * passes 0) or the range is not finite, none: uPlot's own loop would never end.
+ */
+export function wholeRowSplits(min: number, max: number, increment: number): number[] {
+  if (!Number.isFinite(min) || !Number.isFinite(max) || !(increment > 0) || max < min) return [];
+  const splits: number[] = [];
+  for (let v = Math.ceil(min / increment) * increment; v <= max && splits.length < MAX_SPLITS; v += increment) {
+    splits.push(v);
+  }
+  return splits;
+}

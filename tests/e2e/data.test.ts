@@ -66,15 +66,27 @@ describe('the app with real data', () => {
     expect(rows.cpu.lastError).toBeLessThan(0.5 * rows.cpu.firstError);
     const validation = Number(await page.getAttribute('#stats-body tr', 'data-validation-error'));
     expect(Number.isFinite(validation) && validation > 0).toBe(true);
-    // 150 rows, window 10: 140 one-step predictions; rows 121-150 held out, forecast into them.
+    // 150 rows, window 10 and one more row for the differences (a CSV's default): 139 one-step
+    // predictions; rows 121-150 held out, forecast into them; 24 steps past the end, from the last value.
     expect(await chartCounts(page, 'series-chart')).toEqual({
       'data (price)': 150,
-      'prediction (CPU)': 140,
+      'prediction (CPU)': 139,
       'forecast (CPU)': 30,
+      'past the end (CPU)': 25,
     });
     // The training error and the validation error every epoch (the backend measures both with the epoch).
-    expect(await chartCounts(page, 'error-chart')).toEqual({ 'error (CPU)': 60, 'validation (CPU)': 60 });
-    expect(await page.textContent('#series-summary')).toMatch(/^prices\.csv: 150 rows; .* rows 121–150 are held out\./);
+    // The test error at each report, and the three baselines drawn across every epoch.
+    expect(await chartCounts(page, 'error-chart')).toEqual({
+      'error (CPU)': 60,
+      'validation (CPU)': 60,
+      'test (CPU)': 6,
+      'last value': 60,
+      'seasonal naive (7)': 60,
+      'AR(10)': 60,
+    });
+    expect(await page.textContent('#series-summary')).toMatch(
+      /^prices\.csv: 150 rows; .* rows 121–150 are held out \(test\)\./,
+    );
     expect(await liveResources(page)).toEqual({ workers: 0, gpuBackends: 0 });
 
     await screenshot(page, 'app-csv-1280x800.png');
@@ -99,7 +111,7 @@ describe('the app with real data', () => {
       (document.querySelector('#data-summary')?.textContent ?? '').startsWith('xss.csv:'),
     );
     expect(await page.textContent('#data-summary')).toBe(
-      `xss.csv: 60 rows; the model predicts ${header} from the 10 rows before; rows 49–60 are held out.`,
+      `xss.csv: 60 rows; the model predicts ${header} (as differences from the row before) from the 10 rows before; rows 43–48 choose the best epoch (validation); rows 49–60 are held out (test).`,
     );
     await screenshot(page, 'app-data-picker-1280x800.png', { at: '#group-data' });
     await page.setViewportSize({ width: 420, height: 900 });
@@ -108,7 +120,9 @@ describe('the app with real data', () => {
     await setField(page, 'epochs', '20');
     expect(await train(page)).toBe('finished');
     expect(Object.keys(await chartCounts(page, 'series-chart'))).toContain(`data (${header})`);
-    expect(await page.textContent('#series-summary')).toContain(`predicts ${header} from`);
+    expect(await page.textContent('#series-summary')).toContain(
+      `predicts ${header} (as differences from the row before) from`,
+    );
     // The markup stayed text: the page holds no img element and no element has an onerror handler.
     expect(await page.$$eval('img, [onerror]', (nodes) => nodes.length)).toBe(0);
     const legend = await page.$$eval('#series-chart .u-legend th', (ths) => ths.map((th) => th.textContent ?? ''));
@@ -295,7 +309,7 @@ describe('the app with real data', () => {
     const file = JSON.parse(saved.text);
     expect(file).toMatchObject({
       format: 'webgpu-lstm/model',
-      version: 1,
+      version: 2,
       config: { inputSize: 1, hiddenSizes: [30], outputSize: 1, window: 10 },
       normalisation: { method: 'none', columns: ['sine'], offset: [0], scale: [1] },
       data: { source: 'sine series', inputs: ['sine'], outputs: ['sine'], trainFraction: 1 },
@@ -308,7 +322,7 @@ describe('the app with real data', () => {
     await page.setInputFiles('#model-file', textFile('sine-model.json', saved.text, 'application/json'));
     await page.waitForFunction(() => (document.querySelector('#model-status')?.textContent ?? '').startsWith('Loaded'));
     expect(await page.textContent('#model-status')).toMatch(
-      /^Loaded sine-model\.json: 1 → 30 → 1, window 10, trained on sine series\./,
+      /^Loaded sine-model\.json: 1 → 30 → 1, window 10, trained on sine series for 101 epochs\./,
     );
     // The form takes the model's shape.
     expect(await page.inputValue('#field-hidden')).toBe('30');
@@ -319,16 +333,21 @@ describe('the app with real data', () => {
       'data (sine)': 50,
       'prediction (loaded model)': 40,
       'forecast (loaded model)': 40,
+      'past the end (loaded model)': 25,
     });
     expect(await page.textContent('.lane .lane-status')).toBe('forecast');
 
-    // Training goes on from the loaded weights: its first epoch is already as good as the end of
-    // the first run, far below a fresh first epoch.
+    // Training goes on from the loaded weights and numbers on from the model's epoch: 20 more epochs.
+    await setField(page, 'epochs', '20');
     await page.click('#start');
     expect(await waitForPhase(page, ['finished'], 60_000)).toBe('finished');
     const resumed = (await statsRows(page)).cpu;
-    expect(resumed.firstError).toBeLessThan(0.5 * fresh.firstError);
-    expect(resumed.firstError).toBeLessThan(2 * fresh.lastError);
+    // Epochs 102-121 after the model's 101, whose errors the chart keeps; the error stays where the
+    // first run ended (a fresh start would begin near its first error, 20x higher).
+    expect(resumed.epoch).toBe(121);
+    expect((await chartCounts(page, 'error-chart'))['error (CPU)']).toBe(121);
+    expect(resumed.firstError).toBe(fresh.firstError);
+    expect(resumed.lastError).toBeLessThan(2 * fresh.lastError);
     expect(problems).toEqual([]);
   });
 

@@ -32,7 +32,11 @@ export interface AppServer {
 /** Builds the app, serves it, and starts the browser. */
 export async function startApp(): Promise<AppServer> {
   const outDir = mkdtempSync(join(tmpdir(), 'webgpu-lstm-e2e-'));
-  await build({ root: repoRoot, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+  await build({
+    root: repoRoot,
+    logLevel: 'warn',
+    build: { outDir, emptyOutDir: true, minify: process.env.E2E_STACKS ? false : undefined },
+  });
   let server: PreviewServer | null = null;
   let browser: Browser | null = null;
   try {
@@ -91,7 +95,10 @@ export async function openApp(
   });
   const page = await context.newPage();
   const problems: string[] = [];
-  page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
+  page.on('pageerror', (err) => {
+    problems.push(`uncaught: ${err.message}`);
+    if (process.env.E2E_STACKS) console.error(err.stack);
+  });
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
   });
