@@ -125,7 +125,6 @@ describe('CSVs as people export them', () => {
       (document.querySelector('#data-summary')?.textContent ?? '').startsWith('AAPL.csv'),
     );
     const x = (await drawnAxes(page, 'series-chart'))[0];
-    console.error('TICKS', JSON.stringify(x.ticks.map((t) => t.text)));
     expect(x.ticks[0].text < x.ticks[x.ticks.length - 1].text).toBe(true);
     expect(x.ticks.every((t) => /^2023-\d\d-\d\d$/.test(t.text))).toBe(true);
     await expectAxesReadable(page, 'series-chart');
