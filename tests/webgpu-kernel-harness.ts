@@ -141,6 +141,20 @@ export class KernelHarness {
     );
   }
 
+  /** A uniform buffer holding `data` (a struct bound whole, such as EpochParams). */
+  uniformData(label: string, data: Float32Array): GPUBuffer {
+    const buffer = this.device.createBuffer({
+      label,
+      size: Math.max(16, Math.ceil(data.byteLength / 16) * 16),
+      usage: GPUBufferUsage.UNIFORM,
+      mappedAtCreation: true,
+    });
+    new Float32Array(buffer.getMappedRange()).set(data);
+    buffer.unmap();
+    this.buffers.push(buffer);
+    return buffer;
+  }
+
   /** The dispatches in order in one compute pass and one submit; resolves when the GPU is done. */
   async run(dispatches: HarnessDispatch[]): Promise<void> {
     const encoder = this.device.createCommandEncoder();

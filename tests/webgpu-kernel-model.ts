@@ -15,13 +15,21 @@ import tiledBackwardSource from '../shaders/lstm_backward_tiled.wgsl?raw';
 import cellSource from '../shaders/lstm_cell.wgsl?raw';
 import forwardSource from '../shaders/lstm_forward.wgsl?raw';
 import tiledForwardSource from '../shaders/lstm_forward_tiled.wgsl?raw';
-import fusedBackwardSource from '../shaders/lstm_fused_backward.wgsl?raw';
-import fusedForwardSource from '../shaders/lstm_fused_forward.wgsl?raw';
+import fusedGradientsSource from '../shaders/lstm_fused_gradients.wgsl?raw';
+import fusedRowsSource from '../shaders/lstm_fused_rows.wgsl?raw';
 import matmulSource from '../shaders/matmul.wgsl?raw';
+import optimizerUpdateSource from '../shaders/optimizer_update.wgsl?raw';
 import transposeSource from '../shaders/recurrent_transpose.wgsl?raw';
 import weightGradientsSource from '../shaders/weight_gradients.wgsl?raw';
+import workgroupSumSource from '../shaders/workgroup_sum.wgsl?raw';
 import { backward, forward, loss, Workspace } from '../src/backends/cpu/lstm.js';
-import { type FusedPlan, fusedBackwardConstants, fusedForwardConstants } from '../src/backends/webgpu/fusedStep.js';
+import {
+  type FusedMode,
+  type FusedPlan,
+  fusedGradientsConstants,
+  fusedRowsConstants,
+  gradientWorkgroups,
+} from '../src/backends/webgpu/fusedStep.js';
 import { type RecurrenceTile, tileConstants, transposePlan } from '../src/backends/webgpu/recurrenceTiling.js';
 import { Rng } from '../src/data/rng.js';
 import { initParams } from '../src/model/init.js';
@@ -41,8 +49,9 @@ export const SOURCES = {
   transpose: [transposeSource],
   weightGradients: [weightGradientsSource, matmulSource],
   inputGradients: [inputGradientsSource, matmulSource],
-  fusedForward: [fusedForwardSource, cellSource],
-  fusedBackward: [fusedBackwardSource, cellSource],
+  fusedRows: [fusedRowsSource, cellSource],
+  fusedGradients: [fusedGradientsSource],
+  optimizerUpdate: [optimizerUpdateSource, workgroupSumSource],
 } as const;
 
 export interface KernelCase {
@@ -128,6 +137,9 @@ export interface GpuModel {
   transposeLayers: GPUBuffer;
   batchPass: GPUBuffer;
   step: GPUBuffer;
+  /** The update's: EpochParams (the learning rate), and what SGD without clipping leaves unused. */
+  epoch: GPUBuffer;
+  unusedUpdateBuffers: GPUBuffer[];
 }
 
 /** Rows the workspace has beyond the batch: state_row must skip them. */
@@ -171,6 +183,33 @@ export function uploadModel(harness: KernelHarness, reference: ReferenceStep): G
     transposeLayers: harness.storage('transpose layers', plan.table),
     batchPass: harness.passUniform(batch, C),
     step: harness.stepUniform(T),
+    epoch: harness.uniformData('epoch', Float32Array.of(LEARNING_RATE)),
+    unusedUpdateBuffers: [0, 1, 2].map((n) => harness.storage(`unused update buffer ${n}`, 4)),
+  };
+}
+
+const LEARNING_RATE = 0.01;
+/** Invocations a workgroup of the update (SUM_WORKGROUP in workgroup_sum.wgsl). */
+const UPDATE_WORKGROUP = 64;
+
+/** The existing SGD update over every parameter (optimizer_update.wgsl): one dispatch. */
+export function updateDispatch(model: GpuModel, paramsPerInvocation: number): HarnessDispatch {
+  const { harness } = model;
+  const P = model.reference.layout.size;
+  const kernel = harness.kernel('update', [...SOURCES.optimizerUpdate], 'sgd', { PARAM_COUNT: P, CLIP: 0 });
+  return {
+    kernel,
+    bindGroup: harness.bindGroup(kernel, {
+      params: model.params,
+      grads: model.grads,
+      firstState: model.unusedUpdateBuffers[0],
+      secondState: model.unusedUpdateBuffers[1],
+      gradSquares: model.unusedUpdateBuffers[2],
+      corrections: model.unusedUpdateBuffers[2],
+      epoch: model.epoch,
+      batchPass: model.batchPass,
+    }),
+    workgroups: [Math.ceil(P / (UPDATE_WORKGROUP * paramsPerInvocation)), 1],
   };
 }
 
@@ -181,6 +220,7 @@ export type ForwardVariant =
 
 export type BackwardVariant =
   | { kind: 'register-step'; workgroup: number }
+  | { kind: 'register-persistent'; workgroup: number }
   | { kind: 'coalesced-step'; workgroup: number }
   | { kind: 'coalesced-persistent'; workgroup: number }
   | { kind: 'tiled'; tile: (hidden: number) => RecurrenceTile };
@@ -341,6 +381,12 @@ export function backwardDispatches(model: GpuModel, variant: BackwardVariant): H
         }),
         [Math.ceil(items / variant.workgroup), 1],
       );
+    } else if (variant.kind === 'register-persistent') {
+      const kernel = harness.kernel('backward', [...SOURCES.backward], 'persistent_backward', {
+        ...constants,
+        PERSISTENT_WORKGROUP: variant.workgroup,
+      });
+      dispatches.push({ kernel, bindGroup: harness.bindGroup(kernel, buffersByName), workgroups: [1, 1] });
     } else {
       buffersByName.recurrentTransposed = model.recurrentTransposed;
       const coalescedConstants = { ...constants, TRANSPOSED_OFFSET: transposed.transposedOffsets[l] };
@@ -419,27 +465,28 @@ export function transposeDispatch(model: GpuModel): HarnessDispatch {
   };
 }
 
-/** The fused forward (with the loss and the output gradient) and the fused backward: two dispatches. */
-export function fusedDispatches(model: GpuModel, plan: FusedPlan): HarnessDispatch[] {
+/**
+ * A fused pass: the rows kernel (one workgroup a row group) and, where the mode sums anything, the
+ * gradients kernel. By default a gradients() pass: gradients and the loss.
+ */
+export function fusedDispatches(
+  model: GpuModel,
+  plan: FusedPlan,
+  mode: FusedMode = { withLoss: true, withGradients: true, meanLoss: model.reference.meanLoss },
+): HarnessDispatch[] {
   const { harness, reference } = model;
   const { layout } = reference;
   const buffers = model.layers[0];
-  const forwardKernel = harness.kernel(
-    'fused forward',
-    [...SOURCES.fusedForward],
-    'fused_forward',
-    fusedForwardConstants(layout, plan, { withLoss: true, withGradients: true, meanLoss: reference.meanLoss }),
+  const rows = harness.kernel(
+    'fused rows',
+    [...SOURCES.fusedRows],
+    'fused_rows',
+    fusedRowsConstants(layout, plan, mode),
   );
-  const backwardKernel = harness.kernel(
-    'fused backward',
-    [...SOURCES.fusedBackward],
-    'fused_backward',
-    fusedBackwardConstants(layout, plan),
-  );
-  return [
+  const dispatches: HarnessDispatch[] = [
     {
-      kernel: forwardKernel,
-      bindGroup: harness.bindGroup(forwardKernel, {
+      kernel: rows,
+      bindGroup: harness.bindGroup(rows, {
         params: model.params,
         samples: model.samples,
         order: model.order,
@@ -450,23 +497,25 @@ export function fusedDispatches(model: GpuModel, plan: FusedPlan): HarnessDispat
         outputs: model.outputs,
         batchPass: model.batchPass,
       }),
-      workgroups: [1, 1],
+      workgroups: [plan.rowGroups, 1],
     },
-    {
-      kernel: backwardKernel,
-      bindGroup: harness.bindGroup(backwardKernel, {
-        params: model.params,
-        gates: buffers.gates,
-        c: buffers.c,
+  ];
+  const constants = fusedGradientsConstants(layout, mode);
+  if (constants !== null) {
+    const gradients = harness.kernel('fused gradients', [...SOURCES.fusedGradients], 'fused_gradients', constants);
+    dispatches.push({
+      kernel: gradients,
+      bindGroup: harness.bindGroup(gradients, {
         inputs: buffers.inputs,
+        gates: buffers.gates,
         outputs: model.outputs,
-        delta: buffers.delta,
         grads: model.grads,
         batchPass: model.batchPass,
       }),
-      workgroups: [1, 1],
-    },
-  ];
+      workgroups: gradientWorkgroups(layout, mode, harness.device.limits.maxComputeWorkgroupsPerDimension),
+    });
+  }
+  return dispatches;
 }
 
 export interface StepResults {
@@ -504,9 +553,15 @@ export async function readResults(model: GpuModel): Promise<StepResults> {
 
 /**
  * What of a step lies outside tol * max(1, max|e|) of the reference, per tensor: the loss, the outputs,
- * each gradient tensor, each layer's activations and cell states. Empty when everything matches.
+ * each layer's cell states, and as `checks` says each gradient tensor and each layer's activations
+ * (which the fused backward overwrites with deltas). Empty when everything matches.
  */
-export function stepMismatches(reference: ReferenceStep, results: StepResults, tol: number): string[] {
+export function stepMismatches(
+  reference: ReferenceStep,
+  results: StepResults,
+  tol: number,
+  checks: { gradients: boolean; activations: boolean } = { gradients: true, activations: true },
+): string[] {
   const mismatches: string[] = [];
   const check = (name: string, diff: number, scale: number) => {
     const allowed = tol * Math.max(1, scale);
@@ -515,13 +570,17 @@ export function stepMismatches(reference: ReferenceStep, results: StepResults, t
   check('loss', Math.abs(results.loss - reference.loss), Math.abs(reference.loss));
   const out = maxAbsDiff(results.out, reference.out);
   check('outputs', out.diff, out.scale);
-  for (const { name, diff, allowed } of tensorErrors(reference.layout, results.grads, reference.grads, tol)) {
-    check(`gradient of ${name}`, diff, allowed / tol);
+  if (checks.gradients) {
+    for (const { name, diff, allowed } of tensorErrors(reference.layout, results.grads, reference.grads, tol)) {
+      check(`gradient of ${name}`, diff, allowed / tol);
+    }
   }
   reference.layout.layers.forEach((_, l) => {
     const layer = reference.workspace.layers[l];
-    const gates = maxAbsDiff(results.gates[l], layer.gates, 0, results.gates[l].length);
-    check(`lstm[${l}] activations`, gates.diff, gates.scale);
+    if (checks.activations) {
+      const gates = maxAbsDiff(results.gates[l], layer.gates, 0, results.gates[l].length);
+      check(`lstm[${l}] activations`, gates.diff, gates.scale);
+    }
     const c = maxAbsDiff(results.c[l], layer.c, 0, results.c[l].length);
     check(`lstm[${l}] cell states`, c.diff, c.scale);
   });

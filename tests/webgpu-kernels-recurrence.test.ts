@@ -162,7 +162,7 @@ describe('bindings of the new kernels, as the backend will bind them by name', (
       'batchPass: dynamic',
       'step: dynamic',
     ],
-    fusedForward: [
+    fusedRows: [
       'params: read',
       'samples: read',
       'order: read',
@@ -173,16 +173,7 @@ describe('bindings of the new kernels, as the backend will bind them by name', (
       'outputs: write',
       'batchPass: dynamic',
     ],
-    fusedBackward: [
-      'params: read',
-      'gates: read',
-      'c: read',
-      'inputs: read',
-      'outputs: read',
-      'delta: write',
-      'grads: write',
-      'batchPass: dynamic',
-    ],
+    fusedGradients: ['inputs: read', 'gates: read', 'outputs: write', 'grads: write', 'batchPass: dynamic'],
   };
   for (const [kernel, bindings] of Object.entries(expected)) {
     it(kernel, () => {

@@ -1,11 +1,11 @@
 // The shapes chosen for the hardware recurrence kernels, without a device: the tiled steps' tiles
 // (recurrenceTiling.ts) fit the workgroup limits they are given and cover the shape, the Vᵀ refresh's
-// table places every layer, and the fused kernels (fusedStep.ts) are admitted only where one
-// workgroup holds the state and the step's work is small.
+// table places every layer, and the fused kernels (fusedStep.ts) are admitted only where a workgroup
+// holds the state of its rows and its share of the step is small.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fusedAdmission, oneWorkgroupSuffices } from '../src/backends/webgpu/fusedStep.js';
+import { fusedAdmission, oneWorkgroupSuffices, rowGroupFlops } from '../src/backends/webgpu/fusedStep.js';
 import {
   backwardTile,
   forwardTile,
@@ -15,7 +15,6 @@ import {
   tileStorageBytes,
   transposePlan,
 } from '../src/backends/webgpu/recurrenceTiling.js';
-import { trainStepFlops } from '../src/model/flops.js';
 import { paramLayout } from '../src/model/layout.js';
 
 function limits(storage: number, invocations: number): TilingLimits {
@@ -101,14 +100,16 @@ describe('admission of the fused small-model kernels', () => {
   const blog = paramLayout({ inputSize: 1, hiddenSizes: [30], outputSize: 1, window: 10 });
   const device = { maxComputeInvocationsPerWorkgroup: 256, maxStorageBuffersPerShaderStage: 8 };
 
-  it("admits the blog's model at batch 8 on a 16 KB device (deltas from storage) and a 32 KB one (staged)", () => {
+  it("admits the blog's model at batch 8 on a 16 KB device (deltas read back) and a 32 KB one (staged)", () => {
     const small = fusedAdmission(blog, 8, { ...device, maxComputeWorkgroupStorageSize: 16384 });
     const large = fusedAdmission(blog, 8, { ...device, maxComputeWorkgroupStorageSize: 32768 });
-    expect(small).toMatchObject({ admitted: true, plan: { stageDeltas: false, itemsPerLane: 1, workgroup: 64 } });
-    expect(large).toMatchObject({ admitted: true, plan: { stageDeltas: true, backwardStorageBytes: 22080 } });
-    if (!small.admitted) return;
-    expect(small.plan.forwardStorageBytes).toBeLessThanOrEqual(16384);
-    expect(small.plan.flopsPerStep).toBe(trainStepFlops(blog.config, 8));
+    // V (30 x 30 vec4) and y (2 x 30 vec4) and, staged, the deltas (2 x 30 x 4 vec4).
+    expect(small).toMatchObject({
+      admitted: true,
+      plan: { stageDeltas: false, storageBytes: 14400 + 960 + 16, rowGroups: 2, workgroup: 32, itemsPerLane: 1 },
+    });
+    expect(large).toMatchObject({ admitted: true, plan: { stageDeltas: true, storageBytes: 14400 + 960 + 3840 } });
+    expect(small.admitted && small.plan.rowGroupFlops).toBe(rowGroupFlops(blog, 4));
   });
 
   it('refuses stacked layers, too many items, too little workgroup memory or storage buffers', () => {
@@ -118,8 +119,8 @@ describe('admission of the fused small-model kernels', () => {
       admitted: false,
       reason: expect.stringMatching(/2 layers/),
     });
-    const large = paramLayout({ inputSize: 1, hiddenSizes: [1024], outputSize: 1, window: 10 });
-    expect(fusedAdmission(large, 8, limits32)).toMatchObject({
+    const large = paramLayout({ inputSize: 1, hiddenSizes: [1100], outputSize: 1, window: 10 });
+    expect(fusedAdmission(large, 8, limits32, { onChip: false })).toMatchObject({
       admitted: false,
       reason: expect.stringMatching(/items/),
     });
@@ -134,14 +135,14 @@ describe('admission of the fused small-model kernels', () => {
     });
   });
 
-  it('refuses a step too large for one workgroup, which one can still ask for (to time it)', () => {
-    const roomy = { ...device, maxComputeWorkgroupStorageSize: 65536 };
-    const layout = paramLayout({ inputSize: 1, hiddenSizes: [40], outputSize: 1, window: 10 });
-    expect(oneWorkgroupSuffices(trainStepFlops(layout.config, 32), 23)).toBe(false);
-    expect(fusedAdmission(layout, 32, roomy)).toMatchObject({
+  it('refuses a workgroup with too much work, which one can still ask for (to time it)', () => {
+    const layout = paramLayout({ inputSize: 1, hiddenSizes: [256], outputSize: 1, window: 10 });
+    const limits = { ...device, maxComputeWorkgroupStorageSize: 32768 };
+    expect(oneWorkgroupSuffices(rowGroupFlops(layout, 4), 20)).toBe(false);
+    expect(fusedAdmission(layout, 8, limits, { onChip: false })).toMatchObject({
       admitted: false,
       reason: expect.stringMatching(/MFLOP/),
     });
-    expect(fusedAdmission(layout, 32, roomy, { ignoreFlopBound: true }).admitted).toBe(true);
+    expect(fusedAdmission(layout, 8, limits, { onChip: false, ignoreFlopBound: true }).admitted).toBe(true);
   });
 });
