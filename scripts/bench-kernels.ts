@@ -156,16 +156,13 @@ const update = (model: GpuModel) => updateDispatch(model, UPDATE_PARAMS_PER_INVO
 const storage = context.limits.maxComputeWorkgroupStorageSize;
 const fusedPlans = [
   fusedPlan(storage, {}),
-  fusedPlan(16384, {}),
-  fusedPlan(storage, { groupQuads: 2 }),
   fusedPlan(storage, { onChip: false, maxWorkgroup: 8 }),
   fusedPlan(storage, { onChip: false, maxWorkgroup: 16 }),
-  fusedPlan(storage, { onChip: false, maxWorkgroup: 32 }),
   fusedPlan(storage, { onChip: false, maxWorkgroup: 16, groupQuads: 2 }),
 ];
 const TRAIN = { withLoss: false, withGradients: true, meanLoss: false };
 const describePlan = (plan: FusedPlan) =>
-  `fused, ${plan.onChip ? 'on chip' : 'off chip'}, ${plan.rowGroups} workgroups of ${plan.workgroup} (${plan.itemsPerLane} items each)${plan.stageDeltas ? ', deltas staged' : ''}`;
+  `fused, ${plan.onChip ? 'on chip' : 'off chip'}, ${plan.rowGroups} workgroups of ${plan.workgroup} (${plan.unitsPerLane} units each)${plan.stageDeltas ? ', deltas staged' : ''}`;
 const tiles = {
   forward: () => forwardTile(BATCH, 30, context!.limits),
   backward: () => backwardTile(BATCH, 30, context!.limits),

@@ -16,7 +16,10 @@ export type FusedLimits = Pick<
   'maxComputeWorkgroupStorageSize' | 'maxComputeInvocationsPerWorkgroup' | 'maxStorageBuffersPerShaderStage'
 >;
 
-/** Items an invocation may take on (MAX_ITEMS_PER_LANE in lstm_fused_rows.wgsl: c and dc stay in registers). */
+/**
+ * (Row quad, unit) pairs an invocation may take on (MAX_ITEMS_PER_LANE in lstm_fused_rows.wgsl: their
+ * c and dc stay in registers).
+ */
 export const MAX_ITEMS_PER_LANE = 4;
 /** Storage buffers the rows kernel binds (the gradients kernel binds 4). */
 const ROWS_STORAGE_BUFFERS = 8;
@@ -52,9 +55,9 @@ export interface FusedPlan {
   groupQuads: number;
   /** Workgroups of the rows kernel: ceil(B / 4Q). */
   rowGroups: number;
-  /** Invocations a workgroup of the rows kernel, and the items each takes on. */
+  /** Invocations a workgroup of the rows kernel, and the units each takes of every row quad. */
   workgroup: number;
-  itemsPerLane: number;
+  unitsPerLane: number;
   /** V and y in workgroup memory (GPUs), or read from storage (software adapters). */
   onChip: boolean;
   /** Whether BPTT keeps step t+1's deltas in workgroup memory (else reads them back). */
@@ -93,25 +96,22 @@ export function fusedAdmission(
   const H = config.hiddenSizes[0];
   const T = config.window;
   const groupQuads = Math.min(options.groupQuads ?? 1, Math.ceil(batch / 4));
-  const items = groupQuads * H;
   const maxWorkgroup = Math.min(
     options.maxWorkgroup ?? limits.maxComputeInvocationsPerWorkgroup,
     limits.maxComputeInvocationsPerWorkgroup,
   );
-  const itemsPerLane = Math.ceil(items / maxWorkgroup);
-  if (itemsPerLane > MAX_ITEMS_PER_LANE) {
+  // An invocation a unit in whole warps where the limit allows, else several units an invocation.
+  const workgroup = Math.min(maxWorkgroup, Math.ceil(H / 32) * 32);
+  const unitsPerLane = Math.ceil(H / workgroup);
+  if (groupQuads * unitsPerLane > MAX_ITEMS_PER_LANE) {
     return {
       admitted: false,
-      reason: `${items} items (4 rows x 1 unit) a workgroup need ${itemsPerLane} a lane of ${maxWorkgroup}, more than ${MAX_ITEMS_PER_LANE}`,
+      reason: `${groupQuads} row quads x ${unitsPerLane} units a lane of ${workgroup} is more than ${MAX_ITEMS_PER_LANE}`,
     };
   }
-  // As few invocations as the items need at that many a lane, in whole warps where the limit allows.
-  const workgroup = Math.min(maxWorkgroup, Math.ceil(Math.ceil(items / itemsPerLane) / 32) * 32);
   // Off chip, each workgroup array shrinks to one vec4.
   const onChip = options.onChip ?? true;
-  const state = onChip
-    ? BYTES_PER_VEC4 * H * H + BYTES_PER_VEC4 * 2 * H * groupQuads
-    : 2 * BYTES_PER_VEC4;
+  const state = onChip ? BYTES_PER_VEC4 * H * H + BYTES_PER_VEC4 * 2 * H * groupQuads : 2 * BYTES_PER_VEC4;
   const staged = state + BYTES_PER_VEC4 * 2 * H * 4 * groupQuads;
   const available = limits.maxComputeWorkgroupStorageSize;
   const stageDeltas = onChip && staged <= available;
@@ -141,7 +141,7 @@ export function fusedAdmission(
       groupQuads,
       rowGroups: Math.ceil(batch / (4 * groupQuads)),
       workgroup,
-      itemsPerLane,
+      unitsPerLane,
       onChip,
       stageDeltas,
       storageBytes,
@@ -189,7 +189,7 @@ export function fusedRowsConstants(layout: ParamLayout, plan: FusedPlan, mode: F
     V_OFFSET: layer.v,
     BIAS_OFFSET: layer.b,
     WORKGROUP: plan.workgroup,
-    ITEMS_PER_LANE: plan.itemsPerLane,
+    UNITS_PER_LANE: plan.unitsPerLane,
     GROUP_QUADS: plan.groupQuads,
     ON_CHIP: plan.onChip ? 1 : 0,
     STAGE_DELTAS: plan.stageDeltas ? 1 : 0,
