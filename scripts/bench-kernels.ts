@@ -162,7 +162,7 @@ const fusedPlans = [
 ];
 const TRAIN = { withLoss: false, withGradients: true, meanLoss: false };
 const describePlan = (plan: FusedPlan) =>
-  `fused, ${plan.onChip ? 'on chip' : 'off chip'}, ${plan.rowGroups} workgroups of ${plan.workgroup} (${plan.unitsPerLane} units each)${plan.stageDeltas ? ', deltas staged' : ''}`;
+  `fused, ${plan.onChip ? 'on chip' : 'off chip'}, ${plan.rowGroups} workgroups of ${plan.workgroup} (${plan.itemsPerLane} items each)${plan.stageDeltas ? ', deltas staged' : ''}`;
 const tiles = {
   forward: () => forwardTile(BATCH, 30, context!.limits),
   backward: () => backwardTile(BATCH, 30, context!.limits),

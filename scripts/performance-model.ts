@@ -2,7 +2,7 @@
 // and DRAM, shared memory), arithmetic intensity and a roofline-style time on a stated GPU, before and
 // after issue 11's kernels, at three shapes; and cuDNN's expected time on the same GPU. Nothing here is
 // measured: every number follows from the parameters below and the formulas in the doc.
-//   node --import tsx scripts/performance-model.ts
+//   node --import tsx scripts/performance-model.ts      (WGSL_EFFICIENCY=0.3 to try another assumption)
 
 import { backwardTile, forwardTile, type TilingLimits } from '../src/backends/webgpu/recurrenceTiling.js';
 import { trainStepFlops } from '../src/model/flops.js';
@@ -28,7 +28,7 @@ const GPU = {
  * The share of its instruction-mix bound a WGSL kernel is assumed to reach (bounds checks, no control
  * of register allocation or unrolling); cuBLAS's SGEMM is taken at 75% of peak on large products.
  */
-const WGSL_EFFICIENCY = 0.6;
+const WGSL_EFFICIENCY = Number(process.env.WGSL_EFFICIENCY ?? 0.6);
 const WEBGPU_DEFAULT_LIMITS: TilingLimits = {
   maxComputeWorkgroupStorageSize: 16384,
   maxComputeInvocationsPerWorkgroup: 256,

@@ -9,11 +9,9 @@
 // transposed for the backward, so consecutive invocations read consecutive vec4s both times), y too
 // (double-buffered: one barrier a step), and the deltas of step t+1 where STAGE_DELTAS; otherwise
 // (SwiftShader, where a read of workgroup memory costs several of storage) all are read from storage,
-// after a storage barrier a step. An invocation takes UNITS_PER_LANE units (lane, lane + WORKGROUP,
-// …: consecutive invocations, consecutive units) of each of the group's row quads, all four gates, for
-// all 2T steps: c and dc stay in registers, and each y (or delta) it loads serves all its units (4
-// rows x UNITS_PER_LANE units of multiply-adds a load). BPTT overwrites each step's activations in
-// `gates` with that step's deltas once it has used them: the weight gradients read the deltas there.
+// after a storage barrier a step. An item (one unit j, its four gates, 4 rows) keeps its invocation
+// for all 2T steps, so c and dc stay in registers. BPTT overwrites each step's activations in `gates`
+// with that step's deltas once it has used them: the weight gradients read the deltas there.
 // Admission and constants: src/backends/webgpu/fusedStep.ts. Appended: lstm_cell.wgsl.
 //
 // Legend: N = samples, B = batch of this pass, C = workspace capacity, T = window, I = input size,
@@ -47,8 +45,8 @@ override WITH_LOSS: bool;
 override WITH_GRADIENTS: bool;
 override MEAN_LOSS: bool;
 override WORKGROUP: u32;
-/** Units an invocation takes of each row quad: GROUP_QUADS x UNITS_PER_LANE at most MAX_ITEMS_PER_LANE. */
-override UNITS_PER_LANE: u32;
+/** Items an invocation takes on, at most MAX_ITEMS_PER_LANE. */
+override ITEMS_PER_LANE: u32;
 /** Row quads a workgroup takes: workgroup w has rows 4 Q w .. 4 Q (w + 1) - 1. */
 override GROUP_QUADS: u32;
 override ON_CHIP: bool;
@@ -89,16 +87,20 @@ fn sample_x(t: u32, b: u32, i: u32) -> f32 {
   return samples[(order[batchPass.orderBase + b] * WINDOW + t) * INPUT_SIZE + i];
 }
 
-/** Batch rows of quad q of the group (rows past the batch repeat the last one, and are not stored). */
-fn quad_rows(group: u32, q: u32, batch: u32) -> vec4u {
-  let row0 = ROWS * (group * GROUP_QUADS + q);
-  let last = batch - 1u;
-  return vec4u(row0, min(row0 + 1u, last), min(row0 + 2u, last), min(row0 + 3u, last));
+/** Where an item works: unit j, the group's quad q, and the batch rows of that quad (past the batch: the last). */
+struct Item {
+  j: u32,
+  q: u32,
+  row0: u32,
+  rows: vec4u,
 }
 
-/** The s-th unit of an invocation (past H: the last unit, read but not stored). */
-fn lane_unit(lane: u32, s: u32) -> u32 {
-  return min(lane + s * WORKGROUP, HIDDEN_SIZE - 1u);
+fn item_at(group: u32, item: u32, batch: u32) -> Item {
+  let q = item / HIDDEN_SIZE;
+  let row0 = ROWS * (group * GROUP_QUADS + q);
+  let last = batch - 1u;
+  let rows = vec4u(row0, min(row0 + 1u, last), min(row0 + 2u, last), min(row0 + 3u, last));
+  return Item(item % HIDDEN_SIZE, q, row0, rows);
 }
 
 /** V[k, g*H + j] for the four gates g, in the forward's order. */
@@ -117,17 +119,17 @@ fn backward_weights(k: u32, j: u32) -> vec4f {
   return gate_values(V_OFFSET + j * 4u * HIDDEN_SIZE + k);
 }
 
-/** y of unit k after step t-1 (y_prev of step t) for quad q's rows; on chip from half `now`. */
-fn previous_y(t: u32, rows: vec4u, q: u32, k: u32, now: u32) -> vec4f {
+/** y of unit k after step t-1 (y_prev of step t) for an item's rows; on chip from half `now`. */
+fn previous_y(t: u32, item: Item, k: u32, now: u32) -> vec4f {
   if (ON_CHIP) {
-    return yShared[now + k * GROUP_QUADS + q];
+    return yShared[now + k * GROUP_QUADS + item.q];
   }
   let S = HIDDEN_SIZE + INPUT_SIZE + 1u;
   return vec4f(
-    inputs[state_row(batchPass, t, rows.x) * S + k],
-    inputs[state_row(batchPass, t, rows.y) * S + k],
-    inputs[state_row(batchPass, t, rows.z) * S + k],
-    inputs[state_row(batchPass, t, rows.w) * S + k],
+    inputs[state_row(batchPass, t, item.rows.x) * S + k],
+    inputs[state_row(batchPass, t, item.rows.y) * S + k],
+    inputs[state_row(batchPass, t, item.rows.z) * S + k],
+    inputs[state_row(batchPass, t, item.rows.w) * S + k],
   );
 }
 
@@ -159,6 +161,7 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
   let G = 4u * H;
   let S = H + INPUT_SIZE + 1u;
   let O = OUTPUT_SIZE;
+  let items = GROUP_QUADS * H;
   let groupRow0 = ROWS * GROUP_QUADS * group;
   let half = H * GROUP_QUADS;
   if (ON_CHIP) {
@@ -166,74 +169,72 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
       vShared[i] = gate_values(V_OFFSET + (i / H) * G + i % H);
     }
   }
-  // [q * UNITS_PER_LANE + s]: c (forward), then dc (backward), of unit s of quad q's four rows.
+  // c of each item's four rows (zero before the first step); later dc. Every variable here has an
+  // explicit initializer: Dawn on SwiftShader does not re-zero one without, declared in a loop body.
   var cells = array<vec4f, MAX_ITEMS_PER_LANE>();
   workgroupBarrier();
 
   for (var t = 0u; t < WINDOW; t++) {
     let now = (t % 2u) * half;
-    for (var q = 0u; q < GROUP_QUADS; q++) {
-      let rows = quad_rows(group, q, batch);
+    for (var slot = 0u; slot < ITEMS_PER_LANE; slot++) {
+      let index = lane + slot * WORKGROUP;
+      let item = item_at(group, index, batch);
       // Quads wholly past the batch have nothing to do (their rows would be another quad's).
-      if (rows.x < batch) {
-        // u[4 s + r]: the four pre-activations of unit s, row r.
-        var u = array<vec4f, 4u * MAX_ITEMS_PER_LANE>();
-        for (var s = 0u; s < UNITS_PER_LANE; s++) {
-          let bias = gate_values(BIAS_OFFSET + lane_unit(lane, s));
-          for (var r = 0u; r < ROWS; r++) {
-            u[4u * s + r] = bias;
-          }
-        }
+      if (index < items && item.row0 < batch) {
+        let j = item.j;
+        let rows = item.rows;
+        let bias = gate_values(BIAS_OFFSET + j);
+        var u0 = bias;
+        var u1 = bias;
+        var u2 = bias;
+        var u3 = bias;
         for (var i = 0u; i < INPUT_SIZE; i++) {
+          let w = gate_values(W_OFFSET + i * G + j);
           let x = vec4f(sample_x(t, rows.x, i), sample_x(t, rows.y, i), sample_x(t, rows.z, i), sample_x(t, rows.w, i));
-          for (var s = 0u; s < UNITS_PER_LANE; s++) {
-            let w = gate_values(W_OFFSET + i * G + lane_unit(lane, s));
-            for (var r = 0u; r < ROWS; r++) {
-              u[4u * s + r] = fma(vec4f(x[r]), w, u[4u * s + r]);
-            }
-          }
-          // The weight gradients read x from the inputs rows; lane 0 puts it there.
-          if (lane == 0u) {
-            for (var r = 0u; r < ROWS && rows.x + r < batch; r++) {
-              inputs[state_row(batchPass, t, rows.x + r) * S + H + i] = x[r];
+          u0 = fma(vec4f(x.x), w, u0);
+          u1 = fma(vec4f(x.y), w, u1);
+          u2 = fma(vec4f(x.z), w, u2);
+          u3 = fma(vec4f(x.w), w, u3);
+          // The weight gradients read x from the inputs rows; one item a quad puts it there.
+          if (j == 0u) {
+            for (var r = 0u; r < ROWS && item.row0 + r < batch; r++) {
+              inputs[state_row(batchPass, t, item.row0 + r) * S + H + i] = x[r];
             }
           }
         }
         // y_prev is zero at the first step, so its product is skipped there.
         if (t > 0u) {
           for (var k = 0u; k < H; k++) {
-            let y = previous_y(t, rows, q, k, now);
-            for (var s = 0u; s < UNITS_PER_LANE; s++) {
-              let v = forward_weights(k, lane_unit(lane, s));
-              for (var r = 0u; r < ROWS; r++) {
-                u[4u * s + r] = fma(vec4f(y[r]), v, u[4u * s + r]);
-              }
-            }
+            let y = previous_y(t, item, k, now);
+            let v = forward_weights(k, j);
+            u0 = fma(vec4f(y.x), v, u0);
+            u1 = fma(vec4f(y.y), v, u1);
+            u2 = fma(vec4f(y.z), v, u2);
+            u3 = fma(vec4f(y.w), v, u3);
           }
         }
-        for (var s = 0u; s < UNITS_PER_LANE; s++) {
-          let j = lane + s * WORKGROUP;
-          if (j < H) {
-            let slot = q * UNITS_PER_LANE + s;
-            var y = vec4f();
-            var cNext = vec4f();
-            for (var r = 0u; r < ROWS; r++) {
-              let cell = cell_forward(u[4u * s + r], cells[slot][r]);
-              cNext[r] = cell.c;
-              y[r] = cell.y;
-              if (rows.x + r < batch) {
-                store_cell(t, batch, rows.x + r, j, cell);
-              }
-            }
-            cells[slot] = cNext;
-            if (ON_CHIP) {
-              yShared[half - now + j * GROUP_QUADS + q] = y;
-            }
-          }
+        let cPrev = cells[slot];
+        let cell0 = cell_forward(u0, cPrev.x);
+        let cell1 = cell_forward(u1, cPrev.y);
+        let cell2 = cell_forward(u2, cPrev.z);
+        let cell3 = cell_forward(u3, cPrev.w);
+        cells[slot] = vec4f(cell0.c, cell1.c, cell2.c, cell3.c);
+        if (ON_CHIP) {
+          yShared[half - now + j * GROUP_QUADS + item.q] = vec4f(cell0.y, cell1.y, cell2.y, cell3.y);
+        }
+        store_cell(t, batch, rows.x, j, cell0);
+        if (item.row0 + 1u < batch) {
+          store_cell(t, batch, rows.y, j, cell1);
+        }
+        if (item.row0 + 2u < batch) {
+          store_cell(t, batch, rows.z, j, cell2);
+        }
+        if (item.row0 + 3u < batch) {
+          store_cell(t, batch, rows.w, j, cell3);
         }
       }
     }
-    // Step t+1 reads the y that every invocation wrote (in the inputs rows unless on chip).
+    // Step t+1 reads the y that every item wrote (in the inputs rows unless on chip).
     if (!ON_CHIP) {
       storageBarrier();
     }
@@ -269,7 +270,7 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
     return;
   }
 
-  // Backward: the invocations read delta_out of their rows, which others wrote.
+  // Backward: the items read delta_out of their rows, which other invocations wrote.
   storageBarrier();
   if (ON_CHIP) {
     for (var i = lane; i < H * H; i += WORKGROUP) {
@@ -282,66 +283,58 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
   }
   workgroupBarrier();
   let stagedHalf = H * ROWS * GROUP_QUADS;
-  for (var back = 0u; back < WINDOW; back++) {
-    let t = WINDOW - 1u - back;
+  for (var s = 0u; s < WINDOW; s++) {
+    let t = WINDOW - 1u - s;
     let now = (t % 2u) * stagedHalf;
-    let staged = stagedHalf - now;
-    for (var q = 0u; q < GROUP_QUADS; q++) {
-      let rows = quad_rows(group, q, batch);
-      if (rows.x < batch) {
+    for (var slot = 0u; slot < ITEMS_PER_LANE; slot++) {
+      let index = lane + slot * WORKGROUP;
+      let item = item_at(group, index, batch);
+      if (index < items && item.row0 < batch) {
+        let j = item.j;
+        let rows = item.rows;
         let local = rows - vec4u(groupRow0);
-        // dy[s]: the four rows' gradient at y of unit s. (Initialized explicitly: Dawn on SwiftShader
-        // does not re-zero an uninitialized array declared in a loop body at each iteration.)
-        var dy = array<vec4f, MAX_ITEMS_PER_LANE>();
+        var dy = vec4f();
         if (t + 1u == WINDOW) {
           for (var o = 0u; o < O; o++) {
+            let w = params[DENSE_W_OFFSET + j * O + o];
             let d = vec4f(
               outputs[deltaOut + rows.x * O + o],
               outputs[deltaOut + rows.y * O + o],
               outputs[deltaOut + rows.z * O + o],
               outputs[deltaOut + rows.w * O + o],
             );
-            for (var s = 0u; s < UNITS_PER_LANE; s++) {
-              dy[s] = fma(d, vec4f(params[DENSE_W_OFFSET + lane_unit(lane, s) * O + o]), dy[s]);
-            }
+            dy = fma(d, vec4f(w), dy);
           }
         } else {
           for (var k = 0u; k < H; k++) {
-            let d0 = next_deltas(t, batch, rows.x, local.x, k, staged);
-            let d1 = next_deltas(t, batch, rows.y, local.y, k, staged);
-            let d2 = next_deltas(t, batch, rows.z, local.z, k, staged);
-            let d3 = next_deltas(t, batch, rows.w, local.w, k, staged);
-            for (var s = 0u; s < UNITS_PER_LANE; s++) {
-              let v = backward_weights(k, lane_unit(lane, s));
-              dy[s] += vec4f(dot(d0, v), dot(d1, v), dot(d2, v), dot(d3, v));
-            }
+            let v = backward_weights(k, j);
+            dy += vec4f(
+              dot(next_deltas(t, batch, rows.x, local.x, k, stagedHalf - now), v),
+              dot(next_deltas(t, batch, rows.y, local.y, k, stagedHalf - now), v),
+              dot(next_deltas(t, batch, rows.z, local.z, k, stagedHalf - now), v),
+              dot(next_deltas(t, batch, rows.w, local.w, k, stagedHalf - now), v),
+            );
           }
         }
-        for (var s = 0u; s < UNITS_PER_LANE; s++) {
-          let j = lane + s * WORKGROUP;
-          if (j < H) {
-            let slot = q * UNITS_PER_LANE + s;
-            var dcPrev = vec4f();
-            for (var r = 0u; r < ROWS && rows.x + r < batch; r++) {
-              let b = rows.x + r;
-              let at = (t * batch + b) * G + j;
-              let cPrev = c[state_row(batchPass, t, b) * H + j];
-              let cNow = c[state_row(batchPass, t + 1u, b) * H + j];
-              let cell = cell_backward(gate_row(at), cPrev, cNow, dy[s][r], cells[slot][r]);
-              dcPrev[r] = cell.dcPrev;
-              for (var g = 0u; g < 4u; g++) {
-                gates[at + g * H] = cell.delta[g];
-              }
-              if (STAGE_DELTAS) {
-                deltaShared[now + j * ROWS * GROUP_QUADS + b - groupRow0] = cell.delta;
-              }
-            }
-            cells[slot] = dcPrev;
+        var dcPrev = vec4f();
+        for (var r = 0u; r < ROWS && item.row0 + r < batch; r++) {
+          let b = item.row0 + r;
+          let at = (t * batch + b) * G + j;
+          let cPrev = c[state_row(batchPass, t, b) * H + j];
+          let cNow = c[state_row(batchPass, t + 1u, b) * H + j];
+          let cell = cell_backward(gate_row(at), cPrev, cNow, dy[r], cells[slot][r]);
+          dcPrev[r] = cell.dcPrev;
+          for (var g = 0u; g < 4u; g++) {
+            gates[at + g * H] = cell.delta[g];
+          }
+          if (STAGE_DELTAS) {
+            deltaShared[now + j * ROWS * GROUP_QUADS + b - groupRow0] = cell.delta;
           }
         }
+        cells[slot] = dcPrev;
       }
     }
-    // Step t-1 reads the deltas every invocation wrote (in `gates` unless staged).
+    // Step t-1 reads the deltas every item wrote (in `gates` unless staged).
     if (!STAGE_DELTAS) {
       storageBarrier();
     }

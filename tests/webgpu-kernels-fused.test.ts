@@ -3,7 +3,7 @@
 // 1e-4 * max(1, max|e|): a gradients pass (the loss, the outputs, every gradient tensor, the cell
 // states) and an evaluation pass (the loss, the outputs, the activations and cell states). Each shape
 // runs on chip with the deltas staged (a 32 KB device) and read back (a 16 KB one), off chip (the
-// software tuning), with one and several row quads a workgroup and several units an invocation.
+// software tuning), with one and several row quads a workgroup and several items an invocation.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../src/backends/webgpu/context.js';
@@ -73,7 +73,7 @@ function device(storage: number): FusedLimits {
 const TUNINGS: { name: string; limits: FusedLimits; options: FusedOptions }[] = [
   { name: 'on chip, 32 KB: deltas staged, a quad a workgroup', limits: device(32768), options: {} },
   {
-    name: 'on chip, 16 KB: deltas read back, two quads a workgroup, several units a lane',
+    name: 'on chip, 16 KB: deltas read back, two quads a workgroup, several items a lane',
     limits: device(16384),
     options: { groupQuads: 2, maxWorkgroup: 16 },
   },
@@ -125,7 +125,7 @@ describe('fused kernels against the CPU reference', () => {
     const admission = fusedAdmission(layout, 8, device(16384));
     expect(admission).toMatchObject({
       admitted: true,
-      plan: { stageDeltas: false, rowGroups: 2, workgroup: 32, unitsPerLane: 1 },
+      plan: { stageDeltas: false, rowGroups: 2, workgroup: 32, itemsPerLane: 1 },
     });
   });
 });

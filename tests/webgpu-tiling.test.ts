@@ -106,13 +106,13 @@ describe('admission of the fused small-model kernels', () => {
     // V (30 x 30 vec4) and y (2 x 30 vec4) and, staged, the deltas (2 x 30 x 4 vec4).
     expect(small).toMatchObject({
       admitted: true,
-      plan: { stageDeltas: false, storageBytes: 14400 + 960 + 16, rowGroups: 2, workgroup: 32, unitsPerLane: 1 },
+      plan: { stageDeltas: false, storageBytes: 14400 + 960 + 16, rowGroups: 2, workgroup: 32, itemsPerLane: 1 },
     });
     expect(large).toMatchObject({ admitted: true, plan: { stageDeltas: true, storageBytes: 14400 + 960 + 3840 } });
     expect(small.admitted && small.plan.rowGroupFlops).toBe(rowGroupFlops(blog, 4));
   });
 
-  it('refuses stacked layers, too many units a lane, too little workgroup memory or storage buffers', () => {
+  it('refuses stacked layers, too many items, too little workgroup memory or storage buffers', () => {
     const limits32 = { ...device, maxComputeWorkgroupStorageSize: 32768 };
     const stacked = paramLayout({ inputSize: 1, hiddenSizes: [8, 8], outputSize: 1, window: 10 });
     expect(fusedAdmission(stacked, 8, limits32)).toMatchObject({
@@ -122,7 +122,7 @@ describe('admission of the fused small-model kernels', () => {
     const large = paramLayout({ inputSize: 1, hiddenSizes: [1100], outputSize: 1, window: 10 });
     expect(fusedAdmission(large, 8, limits32, { onChip: false })).toMatchObject({
       admitted: false,
-      reason: expect.stringMatching(/units a lane/),
+      reason: expect.stringMatching(/items/),
     });
     const wide = paramLayout({ inputSize: 1, hiddenSizes: [64], outputSize: 1, window: 10 });
     expect(fusedAdmission(wide, 4, limits32)).toMatchObject({

@@ -16,10 +16,7 @@ export type FusedLimits = Pick<
   'maxComputeWorkgroupStorageSize' | 'maxComputeInvocationsPerWorkgroup' | 'maxStorageBuffersPerShaderStage'
 >;
 
-/**
- * (Row quad, unit) pairs an invocation may take on (MAX_ITEMS_PER_LANE in lstm_fused_rows.wgsl: their
- * c and dc stay in registers).
- */
+/** Items an invocation may take on (MAX_ITEMS_PER_LANE in lstm_fused_rows.wgsl: c and dc stay in registers). */
 export const MAX_ITEMS_PER_LANE = 4;
 /** Storage buffers the rows kernel binds (the gradients kernel binds 4). */
 const ROWS_STORAGE_BUFFERS = 8;
@@ -55,9 +52,9 @@ export interface FusedPlan {
   groupQuads: number;
   /** Workgroups of the rows kernel: ceil(B / 4Q). */
   rowGroups: number;
-  /** Invocations a workgroup of the rows kernel, and the units each takes of every row quad. */
+  /** Invocations a workgroup of the rows kernel, and the items each takes on. */
   workgroup: number;
-  unitsPerLane: number;
+  itemsPerLane: number;
   /** V and y in workgroup memory (GPUs), or read from storage (software adapters). */
   onChip: boolean;
   /** Whether BPTT keeps step t+1's deltas in workgroup memory (else reads them back). */
@@ -96,19 +93,20 @@ export function fusedAdmission(
   const H = config.hiddenSizes[0];
   const T = config.window;
   const groupQuads = Math.min(options.groupQuads ?? 1, Math.ceil(batch / 4));
+  const items = groupQuads * H;
   const maxWorkgroup = Math.min(
     options.maxWorkgroup ?? limits.maxComputeInvocationsPerWorkgroup,
     limits.maxComputeInvocationsPerWorkgroup,
   );
-  // An invocation a unit in whole warps where the limit allows, else several units an invocation.
-  const workgroup = Math.min(maxWorkgroup, Math.ceil(H / 32) * 32);
-  const unitsPerLane = Math.ceil(H / workgroup);
-  if (groupQuads * unitsPerLane > MAX_ITEMS_PER_LANE) {
+  const itemsPerLane = Math.ceil(items / maxWorkgroup);
+  if (itemsPerLane > MAX_ITEMS_PER_LANE) {
     return {
       admitted: false,
-      reason: `${groupQuads} row quads x ${unitsPerLane} units a lane of ${workgroup} is more than ${MAX_ITEMS_PER_LANE}`,
+      reason: `${items} items (4 rows x 1 unit) a workgroup need ${itemsPerLane} a lane of ${maxWorkgroup}, more than ${MAX_ITEMS_PER_LANE}`,
     };
   }
+  // As few invocations as the items need at that many a lane, in whole warps where the limit allows.
+  const workgroup = Math.min(maxWorkgroup, Math.ceil(Math.ceil(items / itemsPerLane) / 32) * 32);
   // Off chip, each workgroup array shrinks to one vec4.
   const onChip = options.onChip ?? true;
   const state = onChip ? BYTES_PER_VEC4 * H * H + BYTES_PER_VEC4 * 2 * H * groupQuads : 2 * BYTES_PER_VEC4;
@@ -141,7 +139,7 @@ export function fusedAdmission(
       groupQuads,
       rowGroups: Math.ceil(batch / (4 * groupQuads)),
       workgroup,
-      unitsPerLane,
+      itemsPerLane,
       onChip,
       stageDeltas,
       storageBytes,
@@ -189,7 +187,7 @@ export function fusedRowsConstants(layout: ParamLayout, plan: FusedPlan, mode: F
     V_OFFSET: layer.v,
     BIAS_OFFSET: layer.b,
     WORKGROUP: plan.workgroup,
-    UNITS_PER_LANE: plan.unitsPerLane,
+    ITEMS_PER_LANE: plan.itemsPerLane,
     GROUP_QUADS: plan.groupQuads,
     ON_CHIP: plan.onChip ? 1 : 0,
     STAGE_DELTAS: plan.stageDeltas ? 1 : 0,
