@@ -188,12 +188,12 @@ variants.push(
   harnessVariant("harness: today's kernels, persistent", harness, [...persistentKernels, update(todayModel)]),
   harnessVariant('harness: software stepwise, coalesced backward (+ Vᵀ)', harness, [
     ...forwardDispatches(softwareModel, { kind: 'register-step', workgroup: 16 }),
-    ...backwardDispatches(softwareModel, { kind: 'coalesced-step', workgroup: 16 }),
+    ...backwardDispatches(softwareModel, { kind: 'coalesced-step', workgroup: 16, transpose: 'elements' }),
     update(softwareModel),
   ]),
   harnessVariant('harness: software persistent, coalesced backward (+ Vᵀ)', harness, [
     ...forwardDispatches(softwareModel, { kind: 'register-persistent', workgroup: 64 }),
-    ...backwardDispatches(softwareModel, { kind: 'coalesced-persistent', workgroup: 64 }),
+    ...backwardDispatches(softwareModel, { kind: 'coalesced-persistent', workgroup: 64, transpose: 'elements' }),
     update(softwareModel),
   ]),
   harnessVariant('harness: hardware tiled steps', harness, [
@@ -246,12 +246,13 @@ if (parts.has('kernels')) {
     {
       name: 'coalesced backward, persistent',
       dispatches: [
-        backwardDispatches(softwareModel, { kind: 'coalesced-persistent', workgroup: 64 }).find(
+        backwardDispatches(softwareModel, { kind: 'coalesced-persistent', workgroup: 64, transpose: 'elements' }).find(
           (d) => d.kernel.label === 'coalesced backward',
         )!,
       ],
     },
-    { name: 'Vᵀ refresh', dispatches: [transposeDispatch(softwareModel)] },
+    { name: 'Vᵀ refresh, 32 x 32 tiles', dispatches: [transposeDispatch(softwareModel, 'tiles')] },
+    { name: 'Vᵀ refresh, a value an invocation', dispatches: [transposeDispatch(softwareModel, 'elements')] },
   ];
   const perKernel = new Map<string, Timing[]>(singles.map((single) => [single.name, []]));
   for (let round = 0; round <= rounds; round++) {

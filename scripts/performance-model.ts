@@ -135,6 +135,32 @@ function dense(shape: Shape): Kernel {
   };
 }
 
+/** The input projection of every step at once, as both tunings do it. */
+function projection(shape: Shape): Kernel {
+  const z = sizes(shape);
+  return tiledProduct(
+    'input projection (tiled product)',
+    z.M,
+    z.G,
+    z.I,
+    z.streamed ? z.gates : 0,
+    'x: 4 rows a thread; W, gates along rows: coalesced',
+  );
+}
+
+/** dW, dV, db over all steps at once, as both tunings do it. */
+function weightGradients(shape: Shape): Kernel {
+  const z = sizes(shape);
+  return tiledProduct(
+    'weight gradients (tiled product)',
+    z.S,
+    z.G,
+    z.M,
+    z.streamed ? z.inputs + z.delta : 0,
+    '[y, x, 1] 4 rows a thread, delta along rows: coalesced',
+  );
+}
+
 /** Today's hardware tuning: tiled products, the register recurrence (persistent where persistentFits). */
 function before(shape: Shape): Kernel[] {
   const { T, H, B } = shape;
@@ -148,14 +174,7 @@ function before(shape: Shape): Kernel[] {
   const backwardItems = rowQuads * Math.ceil(H / 4);
   const schedule = persistent ? 'persistent, 1 workgroup' : `stepwise, ${T} dispatches`;
   return [
-    tiledProduct(
-      'input projection (tiled product)',
-      z.M,
-      z.G,
-      z.I,
-      z.streamed ? z.gates : 0,
-      'x: 4 rows a thread; W, gates along rows: coalesced',
-    ),
+    projection(shape),
     {
       name: `forward recurrence, register path (${schedule})`,
       dispatches: steps,
@@ -190,14 +209,7 @@ function before(shape: Shape): Kernel[] {
         : z.G * 24 + GPU.stepLatencyCycles,
       coalescing: 'V: 4 rows a thread, rows 4H apart: 1/8 of each 32-byte sector used; delta: broadcast',
     },
-    tiledProduct(
-      'weight gradients (tiled product)',
-      z.S,
-      z.G,
-      z.M,
-      z.streamed ? z.inputs + z.delta : 0,
-      '[y|x|1] 4 rows a thread, delta along rows: coalesced',
-    ),
+    weightGradients(shape),
     update(z.P),
   ];
 }
@@ -221,14 +233,7 @@ function after(shape: Shape): Kernel[] {
   const backwardWavefronts =
     Math.ceil((16 * Math.ceil(32 / backwardUnitQuads)) / 128) + Math.ceil((16 * backwardUnitQuads) / 128);
   return [
-    tiledProduct(
-      'input projection (tiled product)',
-      z.M,
-      z.G,
-      z.I,
-      z.streamed ? z.gates : 0,
-      'x: 4 rows a thread; W, gates along rows: coalesced',
-    ),
+    projection(shape),
     {
       name: `forward recurrence, tiled (${forward.rows} rows x ${forward.units} units x ${forward.depth} deep, ${T} dispatches)`,
       dispatches: T,
@@ -256,14 +261,7 @@ function after(shape: Shape): Kernel[] {
       coalescing:
         'delta and V tiles along their rows (consecutive m): coalesced; inner loop: vec4 from workgroup memory',
     },
-    tiledProduct(
-      'weight gradients (tiled product)',
-      z.S,
-      z.G,
-      z.M,
-      z.streamed ? z.inputs + z.delta : 0,
-      '[y|x|1] 4 rows a thread, delta along rows: coalesced',
-    ),
+    weightGradients(shape),
     update(z.P),
   ];
 }
@@ -303,7 +301,7 @@ function fused(shape: Shape): Kernel[] {
       fmaShare: 16 / 24,
       workgroups: Math.ceil((productItems + H + 2) / 64),
       serialCycles: z.M * 24 + 200,
-      coalescing: 'deltas: consecutive units, 4 gates; [y|x|1]: broadcast',
+      coalescing: 'deltas: consecutive units, 4 gates; [y, x, 1]: broadcast',
     },
     update(z.P),
   ];

@@ -1,9 +1,12 @@
 // Vᵀ of every LSTM layer in one dispatch, refreshed after each update, for the coalesced backward step
 // (lstm_backward_coalesced.wgsl), whose consecutive invocations then read consecutive addresses:
 //   recurrentTransposed[transposedOffset + m * H + k] = params[vOffset + k * 4H + m]   (H, 4H) -> (4H, H)
-// A workgroup moves one 32 x 32 tile through workgroup memory, so loads and stores both run along
-// rows (128 contiguous bytes a warp). Workgroups are numbered across all layers' tiles; a layer's
-// first tile is in its table entry.
+// Two entry points, for the two tunings:
+//   transpose_tiles     a workgroup moves one 32 x 32 tile through workgroup memory, so loads and
+//                       stores both run along rows (128 contiguous bytes a warp); workgroups are
+//                       numbered across all layers' tiles, a layer's first tile in its table entry
+//   transpose_elements  an invocation moves one value, stores along rows, no workgroup memory or
+//                       barrier (SwiftShader, where those cost more than the scattered loads)
 //
 // Legend: L = LAYER_COUNT, H = a layer's hidden size, P = parameter count.
 // Buffers:
@@ -25,6 +28,8 @@ const TRANSPOSE_TILE = 32u;
 const TRANSPOSE_ROWS = 8u;
 /** A row of the tile padded by one, so reading a column touches 32 different banks. */
 const TILE_STRIDE = TRANSPOSE_TILE + 1u;
+/** Invocations a workgroup of transpose_elements. */
+const ELEMENT_WORKGROUP = 64u;
 
 @group(0) @binding(0) var<storage, read> params: array<f32>;
 @group(0) @binding(1) var<storage, read_write> recurrentTransposed: array<f32>;
@@ -33,7 +38,7 @@ const TILE_STRIDE = TRANSPOSE_TILE + 1u;
 var<workgroup> tile: array<f32, TRANSPOSE_TILE * TILE_STRIDE>;
 
 @compute @workgroup_size(TRANSPOSE_TILE, TRANSPOSE_ROWS)
-fn main(
+fn transpose_tiles(
   @builtin(workgroup_id) group: vec3u,
   @builtin(num_workgroups) groups: vec3u,
   @builtin(local_invocation_id) thread: vec3u,
@@ -70,5 +75,24 @@ fn main(
     if (inTile && k < H && m < G) {
       recurrentTransposed[layer.transposedOffset + m * H + k] = tile[thread.x * TILE_STRIDE + r];
     }
+  }
+}
+
+@compute @workgroup_size(ELEMENT_WORKGROUP)
+fn transpose_elements(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  // Element e of the transposed buffer; the grid is 2-D past maxComputeWorkgroupsPerDimension.
+  let e = id.y * groups.x * ELEMENT_WORKGROUP + id.x;
+  var l = 0u;
+  for (var next = 1u; next < LAYER_COUNT; next++) {
+    if (e >= transposeLayers[next].transposedOffset) {
+      l = next;
+    }
+  }
+  let layer = transposeLayers[l];
+  let H = layer.hiddenSize;
+  let local = e - layer.transposedOffset;
+  if (local < 4u * H * H) {
+    // Vᵀ[m, k] = V[k, m]
+    recurrentTransposed[e] = params[layer.vOffset + (local % H) * 4u * H + local / H];
   }
 }

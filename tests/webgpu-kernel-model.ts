@@ -221,9 +221,12 @@ export type ForwardVariant =
 export type BackwardVariant =
   | { kind: 'register-step'; workgroup: number }
   | { kind: 'register-persistent'; workgroup: number }
-  | { kind: 'coalesced-step'; workgroup: number }
-  | { kind: 'coalesced-persistent'; workgroup: number }
+  | { kind: 'coalesced-step'; workgroup: number; transpose: TransposeEntry }
+  | { kind: 'coalesced-persistent'; workgroup: number; transpose: TransposeEntry }
   | { kind: 'tiled'; tile: (hidden: number) => RecurrenceTile };
+
+/** The Vᵀ refresh's entry points: 32 x 32 tiles through workgroup memory, or a value an invocation. */
+export type TransposeEntry = 'tiles' | 'elements';
 
 const MATMUL_TILE = 32;
 const MATMUL_ENTRY = 'matmul_registers';
@@ -339,8 +342,9 @@ export function backwardDispatches(model: GpuModel, variant: BackwardVariant): H
   const T = layout.config.window;
   const top = layout.layers.length - 1;
   const dispatches: HarnessDispatch[] = [];
-  const coalesced = variant.kind === 'coalesced-step' || variant.kind === 'coalesced-persistent';
-  if (coalesced) dispatches.push(transposeDispatch(model));
+  if (variant.kind === 'coalesced-step' || variant.kind === 'coalesced-persistent') {
+    dispatches.push(transposeDispatch(model, variant.transpose));
+  }
   const transposed = transposePlan(layout, harness.device.limits.maxComputeWorkgroupsPerDimension);
   for (let l = top; l >= 0; l--) {
     const layer = layout.layers[l];
@@ -448,10 +452,10 @@ export function backwardDispatches(model: GpuModel, variant: BackwardVariant): H
 }
 
 /** The Vᵀ refresh of every layer: one dispatch. */
-export function transposeDispatch(model: GpuModel): HarnessDispatch {
+export function transposeDispatch(model: GpuModel, entry: TransposeEntry): HarnessDispatch {
   const { harness, reference } = model;
   const plan = transposePlan(reference.layout, harness.device.limits.maxComputeWorkgroupsPerDimension);
-  const kernel = harness.kernel('recurrent transpose', [...SOURCES.transpose], 'main', {
+  const kernel = harness.kernel('recurrent transpose', [...SOURCES.transpose], `transpose_${entry}`, {
     LAYER_COUNT: reference.layout.layers.length,
   });
   return {
@@ -461,7 +465,7 @@ export function transposeDispatch(model: GpuModel): HarnessDispatch {
       recurrentTransposed: model.recurrentTransposed,
       transposeLayers: model.transposeLayers,
     }),
-    workgroups: plan.workgroups,
+    workgroups: plan.workgroups[entry],
   };
 }
 

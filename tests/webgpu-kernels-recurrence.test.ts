@@ -76,14 +76,14 @@ interface Tuning {
 
 const TUNINGS: Tuning[] = [
   {
-    name: 'software, stepwise: register forward, coalesced backward',
+    name: 'software, stepwise: register forward, coalesced backward, Vᵀ a value an invocation',
     forward: () => ({ kind: 'register-step', workgroup: 16 }),
-    backward: () => ({ kind: 'coalesced-step', workgroup: 16 }),
+    backward: () => ({ kind: 'coalesced-step', workgroup: 16, transpose: 'elements' }),
   },
   {
-    name: 'software, persistent: register forward, coalesced backward',
+    name: 'persistent: register forward, coalesced backward, Vᵀ by tiles',
     forward: () => ({ kind: 'register-persistent', workgroup: 64 }),
-    backward: () => ({ kind: 'coalesced-persistent', workgroup: 64 }),
+    backward: () => ({ kind: 'coalesced-persistent', workgroup: 64, transpose: 'tiles' }),
   },
   {
     name: "hardware: tiled steps, this device's tiles",

@@ -91,8 +91,8 @@ describe("the Vᵀ refresh's plan", () => {
     expect(Array.from(plan.table)).toEqual([layout.layers[0].v, 0, 40, 0, layout.layers[1].v, 6400, 8, 10]);
     expect(plan.transposedOffsets).toEqual([0, 6400]);
     expect(plan.transposedSize).toBe(6400 + 256);
-    expect(plan.workgroups).toEqual([11, 1]);
-    expect(transposePlan(layout, 4).workgroups).toEqual([4, 3]);
+    expect(plan.workgroups).toEqual({ tiles: [11, 1], elements: [Math.ceil(6656 / 64), 1] });
+    expect(transposePlan(layout, 4).workgroups.tiles).toEqual([4, 3]);
   });
 });
 

@@ -175,9 +175,12 @@ export interface TransposePlan {
   transposedOffsets: number[];
   /** Floats of the transposed buffer: Σ 4H². */
   transposedSize: number;
-  /** Workgroups (x, y) of the one dispatch over every layer's tiles. */
-  workgroups: [number, number];
+  /** Workgroups (x, y) of the one dispatch: transpose_tiles (tiles) or transpose_elements (elements). */
+  workgroups: { tiles: [number, number]; elements: [number, number] };
 }
+
+/** Invocations a workgroup of transpose_elements (ELEMENT_WORKGROUP in recurrent_transpose.wgsl). */
+const TRANSPOSE_ELEMENT_WORKGROUP = 64;
 
 /** The Vᵀ refresh for every layer of `layout`: its table, buffer size and grid. */
 export function transposePlan(layout: ParamLayout, maxWorkgroupsPerDimension: number): TransposePlan {
@@ -191,6 +194,14 @@ export function transposePlan(layout: ParamLayout, maxWorkgroupsPerDimension: nu
     transposedSize += GATES * H * H;
     tiles += Math.ceil(H / TRANSPOSE_TILE) * Math.ceil((GATES * H) / TRANSPOSE_TILE);
   });
-  const x = Math.min(tiles, maxWorkgroupsPerDimension);
-  return { table, transposedOffsets, transposedSize, workgroups: [x, Math.ceil(tiles / x)] };
+  const grid = (groups: number): [number, number] => {
+    const x = Math.min(groups, maxWorkgroupsPerDimension);
+    return [x, Math.ceil(groups / x)];
+  };
+  return {
+    table,
+    transposedOffsets,
+    transposedSize,
+    workgroups: { tiles: grid(tiles), elements: grid(Math.ceil(transposedSize / TRANSPOSE_ELEMENT_WORKGROUP)) },
+  };
 }
