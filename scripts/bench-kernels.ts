@@ -18,7 +18,7 @@ import { type FusedOptions, type FusedPlan, fusedAdmission } from '../src/backen
 import { nodeGpu } from '../src/backends/webgpu/nodeGpu.js';
 import { backwardTile, forwardTile } from '../src/backends/webgpu/recurrenceTiling.js';
 import { createWebGpuBackend, type Schedule } from '../src/backends/webgpu/webgpuBackend.js';
-import { startSineRun } from '../src/train/setup.js';
+import { startRun } from '../src/train/run.js';
 import { type HarnessDispatch, KernelHarness } from '../tests/webgpu-kernel-harness.js';
 import {
   backwardDispatches,
@@ -112,13 +112,18 @@ interface Variant {
 }
 
 async function backendVariant(schedule: Schedule): Promise<Variant> {
-  const run = startSineRun({ seed: 1, points: 50, noise: 0.1, window: 10, hiddenSizes: [30] });
+  const run = startRun({
+    seed: 1,
+    source: { kind: 'generated', spec: { kind: 'sine', points: 50, noise: 0.1 } },
+    window: 10,
+    hiddenSizes: [30],
+  });
   const backend = await createWebGpuBackend(context!, run.layout, { schedule });
   backend.setParams(run.params);
-  backend.setTrainingData(run.task.data, BATCH);
-  const stepsPerEpoch = Math.floor(run.task.data.count / BATCH);
+  backend.setTrainingData(run.prepared.train, BATCH);
+  const stepsPerEpoch = Math.floor(run.prepared.train.count / BATCH);
   const epochs = Math.ceil(steps / stepsPerEpoch);
-  const orders = Array.from({ length: epochs }, () => run.rng.permutation(new Uint32Array(run.task.data.count)));
+  const orders = Array.from({ length: epochs }, () => run.rng.permutation(new Uint32Array(run.prepared.train.count)));
   return {
     name: `today's backend, ${schedule}`,
     dispatchesPerStep: backend.dispatchesPerStep() ?? Number.NaN,
