@@ -161,7 +161,7 @@ function weightGradients(shape: Shape): Kernel {
   );
 }
 
-/** Today's hardware tuning: tiled products, the register recurrence (persistent where persistentFits). */
+/** The previous hardware tuning: tiled products, the register recurrence (persistent wherever the batch's state fit one workgroup). */
 function before(shape: Shape): Kernel[] {
   const { T, H, B } = shape;
   const z = sizes(shape);

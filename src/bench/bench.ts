@@ -42,6 +42,11 @@ export interface BenchResult extends BenchCase {
    * null, so that results without it, older ones included, come back from the CSV as they were).
    */
   kernelMs?: KernelTimes;
+  /**
+   * The variant of a GPU training step that calibration chose for this case and the timed steps ran
+   * ('fused/software': schedule/tuning); absent on the CPU and in older results.
+   */
+  variant?: string;
 }
 
 export interface BenchOptions {
@@ -116,6 +121,8 @@ export async function benchCase(
     backend = await open(layout);
     backend.setParams(params);
     backend.setTrainingData(data, c.batch);
+    // Every case runs the variant this device trains it fastest with, as training would.
+    await backend.gpu?.calibrate();
     await backend.readParams(); // uploads done
     const setupMs = now() - setupStart;
 
@@ -159,6 +166,7 @@ export async function benchCase(
       steps: options.steps,
       skipped: null,
       ...(kernelMs === null ? {} : { kernelMs }),
+      ...(backend.gpu === null ? {} : { variant: backend.gpu.variantName() }),
     };
   } catch (err) {
     if (err instanceof InputError || err instanceof RangeError) {
@@ -186,7 +194,8 @@ export interface BenchReport {
 }
 
 export const BENCH_METHOD =
-  'per case: backend setup (pipelines, shaders) and one warm-up repetition excluded; then repeated timed ' +
+  "per case: backend setup (pipelines, shaders, the GPU's calibration of its variants: `variant` names the one " +
+  'timed) and one warm-up repetition excluded; then repeated timed ' +
   'repetitions of `steps` minibatch updates (forward, backward through time, SGD), each ending only when ' +
   'the work is complete (the GPU queue done); median ms per step reported with the fastest and slowest; ' +
   'GFLOP/s = trainStepFlops / median time. Where the GPU offers timestamp queries, kernelMs splits a step ' +
@@ -280,14 +289,24 @@ const KERNEL_COLUMNS = {
   kernelUpdateMs: 'update',
 } as const satisfies Record<string, keyof KernelTimes>;
 const KERNEL_COLUMN_NAMES = Object.keys(KERNEL_COLUMNS) as (keyof typeof KERNEL_COLUMNS)[];
+/** Appended after the kernel columns (files written before it end at them, or at `skipped`). */
+const VARIANT_COLUMN = 'variant';
+/** The headers files were written with, newest first: each older one is a prefix of the newer. */
+const CSV_HEADERS = [
+  [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES, VARIANT_COLUMN],
+  [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES],
+  [...CSV_COLUMNS],
+].map((columns) => columns.join(','));
 
 export function resultsToCsv(results: BenchResult[]): string {
   const text = (value: unknown): string => (value === null || value === undefined ? '' : String(value));
   const rows = results.map((r) => [
     ...CSV_COLUMNS.map((key) => text(r[key])),
     ...KERNEL_COLUMN_NAMES.map((column) => text(r.kernelMs?.[KERNEL_COLUMNS[column]])),
+    text(r.variant),
   ]);
-  return `${Papa.unparse({ fields: [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES], data: rows }, { newline: '\n' })}\n`;
+  const fields = [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES, VARIANT_COLUMN];
+  return `${Papa.unparse({ fields, data: rows }, { newline: '\n' })}\n`;
 }
 
 /** Reads back what resultsToCsv wrote (numbers as numbers, empty as null; no kernel times, no kernelMs). */
@@ -297,9 +316,8 @@ export function resultsFromCsv(text: string): BenchResult[] {
     row.map((cell) => cell.replace(/\r$/, '')),
   );
   const header = rows.shift();
-  const current = [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES].join(',');
-  if (header === undefined || (header.join(',') !== current && header.join(',') !== CSV_COLUMNS.join(','))) {
-    throw new InputError('csv', `expected the header ${current}`);
+  if (header === undefined || !CSV_HEADERS.includes(header.join(','))) {
+    throw new InputError('csv', `expected the header ${CSV_HEADERS[0]}`);
   }
   const numberOrNull = (text: string): number | null => (text === '' ? null : Number(text));
   return rows.map((row) => {
@@ -318,6 +336,8 @@ export function resultsFromCsv(text: string): BenchResult[] {
       else kernelMs[KERNEL_COLUMNS[column]] = value;
     });
     if (complete) record.kernelMs = kernelMs;
+    const variant = row[CSV_COLUMNS.length + KERNEL_COLUMN_NAMES.length] ?? '';
+    if (variant !== '') record.variant = variant;
     return record as unknown as BenchResult;
   });
 }

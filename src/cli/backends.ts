@@ -1,8 +1,10 @@
-// Which backend a CLI command runs on: --backend cpu | webgpu | auto (the default: WebGPU when an
-// adapter exists, else the CPU), and a line saying which was picked and on what.
+// Which backend a CLI command runs on: --backend cpu | webgpu | auto (the default: the faster of the
+// two here, at the command's shape and batch, by a short race: src/backends/race.ts; the CPU without an
+// adapter), and a line saying which was picked, on what, and why.
 
 import type { AdapterDescription, Backend, BackendName } from '../backends/backend.js';
 import { CpuBackend } from '../backends/cpu/cpuBackend.js';
+import { type AutoChoice, chooseBackend, raceBackends } from '../backends/race.js';
 import { type GpuContext, requestGpuContext } from '../backends/webgpu/context.js';
 import { nodeGpu } from '../backends/webgpu/nodeGpu.js';
 import { createWebGpuBackend } from '../backends/webgpu/webgpuBackend.js';
@@ -31,29 +33,50 @@ async function openGpu(): Promise<{ context: GpuContext } | { reason: string }> 
 
 export interface OpenedBackend {
   backend: Backend;
-  /** One line for a person: which backend, on what. */
+  /** One line for a person: which backend, on what (and for `auto`, why). */
   note: string;
+  /** What `auto` measured and chose; null where a backend was named or no adapter exists. */
+  auto: AutoChoice | null;
   /** Disposes the backend and whatever device it used. */
   close(): void;
 }
 
-export async function openBackend(choice: BackendChoice, layout: ParamLayout): Promise<OpenedBackend> {
-  if (choice === 'cpu') {
-    const backend = new CpuBackend(layout);
-    return { backend, note: 'backend: cpu', close: () => backend.dispose() };
-  }
+function openCpu(layout: ParamLayout, note: string): OpenedBackend {
+  const backend = new CpuBackend(layout);
+  return { backend, note, auto: null, close: () => backend.dispose() };
+}
+
+/** The backend `choice` names, for a model of `layout` run at minibatches of `batch` (what `auto` races). */
+export async function openBackend(choice: BackendChoice, layout: ParamLayout, batch: number): Promise<OpenedBackend> {
+  if (choice === 'cpu') return openCpu(layout, 'backend: cpu');
   const gpu = await openGpu();
   if ('reason' in gpu) {
     if (choice === 'webgpu') throw new InputError('--backend', `webgpu is not available: ${gpu.reason}`);
-    const backend = new CpuBackend(layout);
-    return { backend, note: `backend: cpu (auto: ${gpu.reason})`, close: () => backend.dispose() };
+    return openCpu(layout, `backend: cpu (auto: ${gpu.reason})`);
   }
   const { context } = gpu;
   try {
+    let auto: AutoChoice | null = null;
+    if (choice === 'auto') {
+      auto = await chooseBackend(context.adapter, layout, batch, async () => {
+        const cpu = new CpuBackend(layout);
+        const webgpu = await createWebGpuBackend(context, layout);
+        try {
+          return await raceBackends(cpu, webgpu, batch);
+        } finally {
+          await Promise.all([cpu.dispose(), webgpu.dispose()]);
+        }
+      });
+      if (auto.backend === 'cpu') {
+        context.destroy();
+        return { ...openCpu(layout, `backend: cpu (${auto.reason})`), auto };
+      }
+    }
     const backend = await createWebGpuBackend(context, layout);
     return {
       backend,
-      note: `backend: webgpu${choice === 'auto' ? ' (auto: an adapter exists)' : ''} on ${describeAdapterLine(context.adapter)}`,
+      note: `backend: webgpu${auto === null ? '' : ` (${auto.reason})`} on ${describeAdapterLine(context.adapter)}`,
+      auto,
       close: () => {
         backend.dispose();
         context.destroy();

@@ -105,7 +105,7 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
   const run = runFor(s);
   const { train: data, validation } = run.prepared;
   SETTINGS.batch.within({ max: data.count }).check(s.batchSize, '--batch');
-  const { backend, note, close } = await openBackend(s.backend, run.layout);
+  const { backend, note, auto, close } = await openBackend(s.backend, run.layout, s.batchSize);
   if (!s.json) log(note);
   try {
     backend.setParams(run.params);
@@ -178,6 +178,7 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
         `${JSON.stringify({
           backend: result.backend.name,
           adapter: backend.gpu?.adapter ?? null,
+          auto,
           fallback: result.switched,
           config: {
             ...run.config,

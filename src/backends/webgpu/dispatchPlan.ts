@@ -28,7 +28,7 @@ import {
   forwardItems,
   type KernelTuning,
   MATMUL_TILE,
-  persistentFits,
+  admitsPersistent,
   persistentWorkgroup,
   type TuningName,
   type Variant,
@@ -488,7 +488,7 @@ export class DispatchPlan {
 
   /**
    * The stepwise schedule under `tuning`, or (`persistent`) the persistent one for every layer whose
-   * recurrence admits it at this batch (persistentFits), the others stepwise.
+   * recurrence admits it at this batch (admitsPersistent), the others stepwise.
    */
   private layeredPlan(persistent: boolean, tuning: KernelTuning): StepPlan {
     const { layout, limits, pipelines, transposed } = this.context;
@@ -522,7 +522,7 @@ export class DispatchPlan {
       const bindGroup = this.recurrenceBindGroups[l].forward;
       const base = { bindGroup, dynamicOffsets: 2 as const, group: 'forward' as const, flops };
       layers.push(...products.forward[l]);
-      if (persistent && persistentFits(B, H, T, tuning)) {
+      if (persistent && admitsPersistent(B, H, T, tuning)) {
         anyPersistent = true;
         const workgroup = persistentWorkgroup(forwardItems(B, H), tuning);
         const pipeline = pipelines.pipeline('lstm_forward', 'persistent_forward', {
@@ -556,7 +556,7 @@ export class DispatchPlan {
       const constants = { WINDOW: T, HIDDEN_SIZE: H, V_OFFSET: layer.v, FROM_DENSE: l === top ? 1 : 0 };
       const bindGroup = this.recurrenceBindGroups[l].backward;
       const base = { bindGroup, dynamicOffsets: 2 as const, group: 'backward' as const, flops };
-      if (persistent && persistentFits(B, H, T, tuning)) {
+      if (persistent && admitsPersistent(B, H, T, tuning)) {
         anyPersistent = true;
         const whole = { ...base, step: 0, workgroups: [1, 1] as [number, number], flops: T * flops };
         if (tuning.persistentBackward === 'coalesced') {

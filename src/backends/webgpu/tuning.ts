@@ -152,7 +152,7 @@ export function backwardItems(batch: number, hidden: number): number {
  * work for one workgroup next to the T - 1 dispatches they save (oneWorkgroupSuffices), so that a run
  * is never stranded on one SM of a large GPU.
  */
-export function persistentFits(batch: number, hidden: number, window: number, tuning: KernelTuning): boolean {
+export function admitsPersistent(batch: number, hidden: number, window: number, tuning: KernelTuning): boolean {
   const fitsOneWorkgroup = forwardItems(batch, hidden) <= PERSISTENT_ITEMS * tuning.persistentWorkgroup;
   return fitsOneWorkgroup && oneWorkgroupSuffices(2 * window * batch * hidden * 4 * hidden, window - 1);
 }
