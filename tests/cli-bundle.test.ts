@@ -63,6 +63,18 @@ describe('the CLI bundle', () => {
     const table = run([], { ...process.env, WEBGPU_DAWN: join(server, 'lib', 'dawn.node') });
     expect(table.status, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/^webgpu\s+8\s+4\s/m);
+    // A WEBGPU_DAWN naming nothing is said in one line, with the path, when WebGPU is asked for.
+    const missing = join(server, 'nowhere', 'dawn.node');
+    const refused = spawnSync(process.execPath, [BUNDLE, 'train', '--backend', 'webgpu', '--epochs', '1'], {
+      cwd: server,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, WEBGPU_DAWN: missing },
+    });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr.trim()).toBe(
+      `error: --backend: webgpu is not available: the webgpu module did not load (WEBGPU_DAWN: no file at ${missing})`,
+    );
     // (Calibrated anew: on a shared machine the pick may differ from the first run's.)
     expect(table.stdout).toMatch(/^webgpu\s+8\s+4\s.*\s(fused|stepwise|persistent)\/software\s/m);
   });

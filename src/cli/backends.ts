@@ -6,7 +6,7 @@ import type { AdapterDescription, Backend, BackendName } from '../backends/backe
 import { CpuBackend } from '../backends/cpu/cpuBackend.js';
 import { type AutoChoice, chooseBackend, raceBackends } from '../backends/race.js';
 import { type GpuContext, requestGpuContext } from '../backends/webgpu/context.js';
-import { nodeGpu } from '../backends/webgpu/nodeGpu.js';
+import { nodeGpu, nodeGpuLoadFailure } from '../backends/webgpu/nodeGpu.js';
 import { createWebGpuBackend } from '../backends/webgpu/webgpuBackend.js';
 import type { BackendOpener } from '../bench/bench.js';
 import { InputError } from '../model/errors.js';
@@ -24,6 +24,8 @@ export function describeAdapterLine(adapter: AdapterDescription): string {
 async function openGpu(): Promise<{ context: GpuContext } | { reason: string }> {
   const gpu = await nodeGpu();
   if (gpu === null) {
+    const failure = nodeGpuLoadFailure();
+    if (failure !== null) return { reason: `the webgpu module did not load (${failure})` };
     return { reason: 'no WebGPU adapter (no GPU driver, and no SwiftShader: apt-get install chromium libvulkan1)' };
   }
   const context = await requestGpuContext(gpu.gpu);
