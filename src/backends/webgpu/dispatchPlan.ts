@@ -24,11 +24,11 @@ import type { Bindings, KernelName } from './kernels.js';
 import type { PipelineCache } from './pipelines.js';
 import { backwardTile, forwardTile, type TransposePlan, tileConstants } from './recurrenceTiling.js';
 import {
+  admitsPersistent,
   backwardItems,
   forwardItems,
   type KernelTuning,
   MATMUL_TILE,
-  admitsPersistent,
   persistentWorkgroup,
   type TuningName,
   type Variant,
