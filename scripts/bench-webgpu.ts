@@ -1,13 +1,15 @@
 // Benchmark of the WebGPU backend (Node, Dawn; SwiftShader where there is no GPU).
 //   node --import tsx --import ./scripts/register-raw.mjs scripts/bench-webgpu.ts [seed | flops H B | schedules]
-// seed: the blog's defaults (T 10, H 30, B 8, 101 epochs, report every 10), each schedule, steps/s
-//       (median of 5 runs, the trainer's own clock: the loop with the per-epoch error, after setup).
+// seed: the blog's defaults (T 10, H 30, B 8, 101 epochs, report every 10), each variant the adapter
+//       may use and auto (calibrated), steps/s (median of 5 runs, the trainer's own clock: the loop
+//       with the per-epoch error, after setup and calibration).
 // flops H B [steps]: GFLOP/s of training steps at hidden H, batch B (window 10, 1 input, 1 output),
 //       FLOPs from src/model/flops.ts, the per-epoch error left out (evaluate: false).
 
 import { requestGpuContext } from '../src/backends/webgpu/context.js';
 import { nodeGpu } from '../src/backends/webgpu/nodeGpu.js';
-import { createWebGpuBackend, type Schedule } from '../src/backends/webgpu/webgpuBackend.js';
+import { candidateVariants, type Variant, variantName } from '../src/backends/webgpu/tuning.js';
+import { createWebGpuBackend } from '../src/backends/webgpu/webgpuBackend.js';
 import { trainStepFlops } from '../src/model/flops.js';
 import { startRun } from '../src/train/run.js';
 import { trainToEnd } from '../src/train/trainer.js';
@@ -25,14 +27,14 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-async function seedRun(schedule: Schedule | 'auto', epochs: number, hidden = 30, batch = 8, points = 50) {
+async function seedRun(variant: Variant | 'auto', epochs: number, hidden = 30, batch = 8, points = 50) {
   const run = startRun({
     seed: 1,
     source: { kind: 'generated', spec: { kind: 'sine', points, noise: 0.1 } },
     window: 10,
     hiddenSizes: [hidden],
   });
-  const backend = await createWebGpuBackend(context!, run.layout, { schedule });
+  const backend = await createWebGpuBackend(context!, run.layout, variant === 'auto' ? {} : variant);
   backend.setParams(run.params);
   backend.setTrainingData(run.prepared.train, batch);
   await backend.calibrate();
@@ -45,7 +47,7 @@ async function seedRun(schedule: Schedule | 'auto', epochs: number, hidden = 30,
   });
   const after = backend.counters();
   const info = {
-    schedule: backend.schedule(),
+    variant: backend.variantName(),
     dispatchesPerStep: backend.dispatchesPerStep(),
     stepsPerSecond: result.steps / result.seconds,
     submitsPerEpoch: (after.submits - before.submits) / epochs,
@@ -58,12 +60,12 @@ async function seedRun(schedule: Schedule | 'auto', epochs: number, hidden = 30,
 
 const mode = process.argv[2] ?? 'seed';
 if (mode === 'seed') {
-  for (const schedule of ['stepwise', 'persistent', 'auto'] as const) {
+  for (const variant of [...candidateVariants(adapter, 'auto', 'auto'), 'auto' as const]) {
     const runs = [];
-    for (let i = 0; i < 5; i++) runs.push(await seedRun(schedule, 101));
+    for (let i = 0; i < 5; i++) runs.push(await seedRun(variant, 101));
     const r = runs[0];
     console.log(
-      `${schedule} -> ${r.schedule}: ${median(runs.map((x) => x.stepsPerSecond)).toFixed(0)} steps/s (runs: ${runs
+      `${variant === 'auto' ? 'auto' : variantName(variant)} -> ${r.variant}: ${median(runs.map((x) => x.stepsPerSecond)).toFixed(0)} steps/s (runs: ${runs
         .map((x) => x.stepsPerSecond.toFixed(0))
         .join(
           ', ',
@@ -95,7 +97,7 @@ if (mode === 'seed') {
   const seconds = (performance.now() - start) / 1000;
   const perStep = trainStepFlops(run.config, batch);
   console.log(
-    `hidden ${hidden}, batch ${batch}, window 10, ${backend.schedule()}: ${(perStep / 1e9).toFixed(2)} GFLOP a step, ${(seconds / steps).toFixed(3)} s a step (${steps} steps), ${((perStep * steps) / seconds / 1e9).toFixed(2)} GFLOP/s`,
+    `hidden ${hidden}, batch ${batch}, window 10, ${backend.variantName()}: ${(perStep / 1e9).toFixed(2)} GFLOP a step, ${(seconds / steps).toFixed(3)} s a step (${steps} steps), ${((perStep * steps) / seconds / 1e9).toFixed(2)} GFLOP/s`,
   );
   backend.dispose();
 }

@@ -105,6 +105,7 @@ describe('benchmark view logic', () => {
       spread: '0.225–0.300',
       gflops: '1.50',
       dispatches: '–',
+      variant: '–',
       setupMs: '12.0',
       kernels: '–',
       skipped: '',

@@ -1,10 +1,12 @@
 // Every backend a suite that runs "on every backend" runs on: the CPU's two engines and the WebGPU
-// backend's two schedules (on the file's one device, SwiftShader where there is no GPU). `run` wraps
-// a test body: on WebGPU it fails the test on any GPU error, captured or not.
+// backend's variants, every schedule under both kernel tunings (on the file's one device, SwiftShader
+// where there is no GPU). `run` wraps a test body: on WebGPU it fails the test on any GPU error,
+// captured or not.
 
 import type { Backend } from '../src/backends/backend.js';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
 import type { GpuContext } from '../src/backends/webgpu/context.js';
+import { SCHEDULES, TUNING_NAMES, variantName } from '../src/backends/webgpu/tuning.js';
 import { createWebGpuBackend } from '../src/backends/webgpu/webgpuBackend.js';
 import type { ParamLayout } from '../src/model/layout.js';
 import { withoutGpuErrors } from './webgpu-context.js';
@@ -22,15 +24,12 @@ export function everyBackend(context: () => GpuContext): BackendCase[] {
   return [
     { name: 'cpu (fast)', open: async (layout) => new CpuBackend(layout, { kernels: 'fast' }), run: onCpu },
     { name: 'cpu (reference)', open: async (layout) => new CpuBackend(layout, { kernels: 'reference' }), run: onCpu },
-    {
-      name: 'webgpu (stepwise)',
-      open: (layout) => createWebGpuBackend(context(), layout, { schedule: 'stepwise' }),
-      run: onGpu,
-    },
-    {
-      name: 'webgpu (persistent)',
-      open: (layout) => createWebGpuBackend(context(), layout, { schedule: 'persistent' }),
-      run: onGpu,
-    },
+    ...SCHEDULES.flatMap((schedule) =>
+      TUNING_NAMES.map((tuning) => ({
+        name: `webgpu (${variantName({ schedule, tuning })})`,
+        open: (layout: ParamLayout) => createWebGpuBackend(context(), layout, { schedule, tuning }),
+        run: onGpu,
+      })),
+    ),
   ];
 }

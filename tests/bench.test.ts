@@ -89,7 +89,10 @@ function fake(backend: 'cpu' | 'webgpu', hidden: number, batch: number, stepsPer
     steps: 5,
     skipped: hidden === 1024 && backend === 'cpu' ? 'too slow, "quoted", reason' : null,
     ...(backend === 'webgpu'
-      ? { kernelMs: { forward: 0.25, backward: 0.5, weightGradients: 0.125, update: 1 / stepsPerSecond } }
+      ? {
+          kernelMs: { forward: 0.25, backward: 0.5, weightGradients: 0.125, update: 1 / stepsPerSecond },
+          variant: 'fused/software',
+        }
       : {}),
   };
 }
@@ -115,29 +118,30 @@ describe('speed-ups, crossover and export', () => {
     expect(resultsFromCsv(resultsToCsv(results))).toEqual(results);
     expect(JSON.parse(JSON.stringify(results))).toEqual(results);
   });
-  it('appends the kernel times, then the CPU threads and SIMD variant, as the last CSV columns, and still reads files written before them', () => {
+  it('appends the kernel times, then the CPU threads and SIMD variant, then the GPU variant, as the last CSV columns, and still reads files written before them', () => {
     const withCpu = results.map((r) => (r.backend === 'cpu' ? { ...r, threads: 2, simd: 'relaxedSimd' } : r));
     const csv = resultsToCsv(withCpu);
     expect(resultsFromCsv(csv)).toEqual(withCpu);
     const [header, cpuRow, , , , gpuRow] = csv.split('\n');
     expect(header).toMatch(
-      /,skipped,kernelForwardMs,kernelBackwardMs,kernelWeightGradientsMs,kernelUpdateMs,threads,simd$/,
+      /,skipped,kernelForwardMs,kernelBackwardMs,kernelWeightGradientsMs,kernelUpdateMs,threads,simd,variant$/,
     );
-    expect(cpuRow).toMatch(/,,,,,2,relaxedSimd$/);
-    expect(gpuRow).toMatch(/,0\.25,0\.5,0\.125,0\.01,,$/);
-    // Files of the columns up to the kernel times, and up to `skipped` (rows without quoted commas,
-    // so they can be cut here).
+    expect(cpuRow).toMatch(/,,,,,2,relaxedSimd,$/);
+    expect(gpuRow).toMatch(/,0\.25,0\.5,0\.125,0\.01,,,fused\/software$/);
+    // Files of the columns up to the CPU's, up to the kernel times, and up to `skipped` (rows without
+    // quoted commas, so they can be cut here).
     const ran = withCpu.filter((r) => r.skipped === null);
     const cut = (columns: number) =>
       resultsToCsv(ran)
         .split('\n')
         .map((line) => line.split(',').slice(0, -columns).join(','))
         .join('\n');
-    const withoutCpu = ran.map(({ threads: _t, simd: _s, ...rest }) => rest);
-    expect(resultsFromCsv(cut(2))).toEqual(withoutCpu);
-    const read = resultsFromCsv(cut(6));
+    expect(resultsFromCsv(cut(1))).toEqual(ran.map(({ variant: _, ...older }) => older));
+    const withoutCpu = ran.map(({ threads: _t, simd: _s, variant: _v, ...rest }) => rest);
+    expect(resultsFromCsv(cut(3))).toEqual(withoutCpu);
+    const read = resultsFromCsv(cut(7));
     expect(read).toEqual(withoutCpu.map(({ kernelMs: _, ...older }) => older));
-    for (const r of read) expect('kernelMs' in r || 'threads' in r || 'simd' in r).toBe(false);
+    for (const r of read) expect('kernelMs' in r || 'threads' in r || 'simd' in r || 'variant' in r).toBe(false);
   });
 });
 
@@ -154,14 +158,20 @@ describe('bench on webgpu', () => {
       );
       expect(result.skipped).toBeNull();
       expect(Number.isFinite(result.stepsPerSecond)).toBe(true);
-      expect(result.dispatchesPerStep).toBeGreaterThanOrEqual(6);
+      // Calibration chose among the variants this shape admits, and the timed steps ran it.
+      expect(result.variant).toMatch(/^(fused|stepwise|persistent)\/software$/);
+      expect(result.dispatchesPerStep).toBeGreaterThanOrEqual(result.variant === 'fused/software' ? 3 : 6);
       // Each step is several dispatches of ~17 µs or more on SwiftShader: a clock that stopped before
       // the GPU ran them would give a fraction of that.
       expect(result.msPerStep).toBeGreaterThan(0.05);
       // This machine's adapter offers timestamp-query: the GPU's own split of a step.
       expect(context.timestamps).toBe(true);
       expect(Object.keys(result.kernelMs ?? {})).toEqual(['forward', 'backward', 'weightGradients', 'update']);
-      for (const ms of Object.values(result.kernelMs ?? {})) expect(ms).toBeGreaterThan(0);
+      // The fused schedule's BPTT runs in its forward's dispatch: no backward group of its own.
+      const { backward, ...timed } = result.kernelMs ?? {};
+      if (result.variant === 'fused/software') expect(backward).toBe(0);
+      else expect(backward).toBeGreaterThan(0);
+      for (const ms of Object.values(timed)) expect(ms).toBeGreaterThan(0);
     } finally {
       context.destroy();
     }

@@ -1,6 +1,6 @@
 // Every backend against the float64 gradient fixtures (loadFixture): loss, outputs and every gradient
-// tensor within max|a - e| <= 1e-4 * max(1, max|e|) per tensor, on both CPU engines and both schedules
-// of the WebGPU recurrence.
+// tensor within max|a - e| <= 1e-4 * max(1, max|e|) per tensor, on both CPU engines and on every
+// variant of the WebGPU backend (each schedule under both kernel tunings).
 
 import { describe, expect, it } from 'vitest';
 import { everyBackend } from './backends.js';

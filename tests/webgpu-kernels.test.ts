@@ -1,6 +1,6 @@
 // The kernel table (src/backends/webgpu/kernels.ts) against the shaders: every `@group(0)
-// @binding(n) var<...> name` of every .wgsl file is the table's n-th binding of its kernel, with the
-// same name and access, and only kernel files declare bindings. And every kernel is built inside
+// @binding(n) var<...> name` of a kernel's module (its file and the files it appends) is the table's
+// n-th binding of that kernel, with the same name and access, and only kernel files declare bindings. And every kernel is built inside
 // createWebGpuBackend's error scope: a shader that does not compile, or a pipeline whose constants
 // are wrong, fails there, whichever kernel it is.
 
@@ -45,7 +45,7 @@ describe('the kernel table and the shaders', () => {
   });
 
   for (const file of shaderFiles) {
-    it(`${file}: its bindings are its kernel's in the table, by number, name and access`, () => {
+    it(`${file}: its module's bindings are its kernel's in the table, by number, name and access`, () => {
       const source = readFileSync(join(shadersDir, file), 'utf8');
       const declared = declaredBindings(source);
       const kernel = file.replace(/\.wgsl$/, '');
@@ -60,13 +60,14 @@ describe('the kernel table and the shaders', () => {
       }
       const spec = KERNELS[kernel as KernelName];
       expect(spec.sources[0], `${kernel}'s first source is ${file}`).toBe(source);
+      const moduleBindings = declaredBindings(spec.sources.join('\n')).sort((a, b) => a.binding - b.binding);
       const table = Object.entries(spec.bindings).map(([name, access], binding) => ({
         group: 0,
         binding,
         name,
         access: access === 'dynamic' ? 'uniform' : access,
       }));
-      expect(declared).toEqual(table);
+      expect(moduleBindings).toEqual(table);
     });
   }
 });

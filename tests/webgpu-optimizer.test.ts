@@ -12,7 +12,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
 import type { GpuContext } from '../src/backends/webgpu/context.js';
-import type { KernelTuning } from '../src/backends/webgpu/tuning.js';
 import {
   createWebGpuBackend,
   type WebGpuBackend,
@@ -35,12 +34,6 @@ import { testGpuContext, withoutGpuErrors } from './webgpu-context.js';
 const SEED = { seed: 11, points: 50, noise: 0.1, window: 10, hiddenSizes: [30] };
 /** A model whose P (16,961) needs the gradient norm's 256 partial sums at one parameter an invocation. */
 const WIDE = { ...SEED, hiddenSizes: [64] };
-const GPU_TUNING: Partial<KernelTuning> = {
-  matmulEntry: 'matmul_workgroup_tiles',
-  persistentWorkgroup: 256,
-  stepWorkgroup: 64,
-  updateParamsPerInvocation: 1,
-};
 const BATCH = 8;
 /** Relative agreement of errors, weights and state after six epochs. */
 const TOL = 1e-4;
@@ -152,7 +145,7 @@ function agreement(
 
 describe('webgpu optimisers against the cpu', () => {
   for (const name of OPTIMIZERS)
-    agreement(name, CLIP_NORM.mse, 'mse', WIDE, { schedule: 'stepwise', tuning: GPU_TUNING });
+    agreement(name, CLIP_NORM.mse, 'mse', WIDE, { schedule: 'stepwise', tuning: 'hardware' });
 
   for (const loss of ['sse', 'mse'] as const) {
     it(`${loss}: the clipping threshold clips most minibatches of the first epoch`, async () => {

@@ -1,12 +1,21 @@
-// The WebGPU scheduler's contract at the seed's defaults (T 10, H 30, B 8, 40 samples): dispatches per
-// minibatch step (at most 2T + 8 stepwise, at most 6 persistent), one submit an epoch, one readback a
-// report (errors and weights together), no buffer created while training; each schedule trains like the CPU; sizes the device cannot
-// hold are refused before anything is allocated, naming the field; calibrate() keeps the weights.
+// The WebGPU scheduler's contract at the blog's defaults (T 10, H 30, B 8, 40 samples), on every
+// schedule under both tunings: dispatches per minibatch step (at most 2T + 8 stepwise, 7 persistent,
+// 3 fused), one submit an epoch, one readback a report (errors and weights together), no buffer created
+// while training; each variant trains like the CPU; sizes the device cannot hold are refused before
+// anything is allocated, naming the field; calibrate() keeps the weights.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
 import type { GpuContext } from '../src/backends/webgpu/context.js';
-import { createWebGpuBackend, type Schedule, type WebGpuBackend } from '../src/backends/webgpu/webgpuBackend.js';
+import {
+  SCHEDULES,
+  type Schedule,
+  sameVariant,
+  TUNING_NAMES,
+  type Variant,
+  variantName,
+} from '../src/backends/webgpu/tuning.js';
+import { createWebGpuBackend, type WebGpuBackend } from '../src/backends/webgpu/webgpuBackend.js';
 import type { Dataset } from '../src/data/dataset.js';
 import { InputError } from '../src/model/errors.js';
 import { paramLayout } from '../src/model/layout.js';
@@ -17,7 +26,9 @@ import { testGpuContext, withoutGpuErrors } from './webgpu-context.js';
 
 const SEED = { seed: 7, points: 50, noise: 0.1, window: 10, hiddenSizes: [30] };
 const T = SEED.window;
-const SCHEDULES: Schedule[] = ['stepwise', 'persistent'];
+const VARIANTS: Variant[] = SCHEDULES.flatMap((schedule) => TUNING_NAMES.map((tuning) => ({ schedule, tuning })));
+/** Dispatches a step at most (the update included): the hardware persistent one refreshes Vᵀ first. */
+const MAX_DISPATCHES: Record<Schedule, number> = { stepwise: 2 * T + 8, persistent: 7, fused: 3 };
 
 let context: GpuContext;
 beforeAll(async () => {
@@ -43,15 +54,18 @@ async function withSeedBackend<T>(
 }
 
 describe('webgpu scheduler at the seed defaults', () => {
-  for (const schedule of SCHEDULES) {
-    it(`${schedule}: dispatches per step, one submit an epoch, one readback a report, no allocation`, async () => {
-      await withSeedBackend({ schedule }, async (backend, run) => {
+  for (const variant of VARIANTS) {
+    const name = variantName(variant);
+    it(`${name}: dispatches per step, one submit an epoch, one readback a report, no allocation`, async () => {
+      await withSeedBackend(variant, async (backend, run) => {
         const data = run.prepared.train;
         backend.setTrainingData(data, 8);
+        // The blog's model takes every variant: none falls back to another.
+        expect(backend.variantName()).toBe(name);
         const steps = Math.floor(data.count / 8);
         const perStep = backend.dispatchesPerStep();
         expect(perStep).not.toBeNull();
-        expect(perStep).toBeLessThanOrEqual(schedule === 'stepwise' ? 2 * T + 8 : 6);
+        expect(perStep).toBeLessThanOrEqual(MAX_DISPATCHES[variant.schedule]);
 
         const order = new Uint32Array(data.count);
         run.rng.permutation(order);
@@ -70,7 +84,7 @@ describe('webgpu scheduler at the seed defaults', () => {
         expect(queued.buffersCreated - before.buffersCreated).toBe(0);
         // Each epoch: its minibatch steps, then the error over all samples (one forward pass).
         const errorPass = (queued.dispatches - before.dispatches) / epochs - steps * (perStep ?? 0);
-        expect(errorPass).toBeGreaterThanOrEqual(3);
+        expect(errorPass).toBeGreaterThanOrEqual(variant.schedule === 'fused' ? 2 : 3);
         expect(errorPass).toBeLessThanOrEqual(T + 2);
 
         const losses = (await backend.readLosses()).train;
@@ -96,13 +110,13 @@ describe('webgpu scheduler at the seed defaults', () => {
       });
     });
 
-    it(`${schedule}: per-epoch errors within 1e-3 relative of the cpu for 20 epochs`, async () => {
+    it(`${name}: per-epoch errors within 1e-3 relative of the cpu for 20 epochs`, async () => {
       const options = { epochs: 20, batchSize: 8, learningRate: 0.01, reportEvery: 10 };
       const cpuRun = startRun(sineRunSettings(SEED));
       const cpu = new CpuBackend(cpuRun.layout);
       cpu.setParams(cpuRun.params);
       const expected = await trainToEnd(cpu, cpuRun.prepared.train, cpuRun.rng, options);
-      const gpu = await withSeedBackend({ schedule }, (backend, run) =>
+      const gpu = await withSeedBackend(variant, (backend, run) =>
         trainToEnd(backend, run.prepared.train, run.rng, options),
       );
       for (let e = 0; e < options.epochs; e++) {
@@ -136,11 +150,19 @@ describe('webgpu scheduler at the seed defaults', () => {
     });
   });
 
-  it('calibrate() picks a schedule, keeps the weights, and is remembered for the same shape', async () => {
+  it('calibrate() picks a variant, keeps the weights, and is remembered for the same shape', async () => {
     await withSeedBackend({}, async (backend, run) => {
       backend.setTrainingData(run.prepared.train, 8);
-      await backend.calibrate();
-      expect(SCHEDULES).toContain(backend.schedule());
+      const calibration = await backend.calibrate();
+      expect(calibration).not.toBeNull();
+      // Every schedule the adapter's tunings offer was timed (the blog's model takes them all).
+      const tunings = context.adapter.software ? ['software'] : ['hardware', 'software'];
+      expect(Object.keys(calibration?.msPerEpoch ?? {}).sort()).toEqual(
+        VARIANTS.filter((v) => tunings.includes(v.tuning))
+          .map(variantName)
+          .sort(),
+      );
+      expect(calibration !== null && sameVariant(calibration.variant, backend.variant())).toBe(true);
       expect(Array.from(await backend.readParams())).toEqual(Array.from(run.params));
       const second = await createWebGpuBackend(context, run.layout);
       try {
@@ -148,7 +170,7 @@ describe('webgpu scheduler at the seed defaults', () => {
         const submits = second.counters().submits;
         await second.calibrate();
         expect(second.counters().submits).toBe(submits);
-        expect(second.schedule()).toBe(backend.schedule());
+        expect(second.variant()).toEqual(backend.variant());
       } finally {
         second.dispose();
       }

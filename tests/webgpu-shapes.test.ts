@@ -1,15 +1,16 @@
 // The WebGPU backend against the CPU reference on random shapes: several inputs and outputs, stacked
 // layers, sizes that are not multiples of the kernels' tiles (4 rows, 4 units, 32 x 32 products,
-// workgroups of 16 or 64), batch 1 and window 1. Each shape runs on both schedules and on both kernel
-// tunings (SwiftShader's and the GPU one, with workgroup-memory tiles), and one backend serves passes of
-// several batch sizes in turn, so a pass that read another pass's leftovers would show.
+// workgroups of 16 or 64), batch 1 and window 1. Each shape runs on every schedule (stepwise,
+// persistent, fused) under both kernel tunings (SwiftShader's, and the hardware one: tiled steps, the
+// coalesced persistent backward, workgroup-memory products, the fused kernels on chip), and one backend
+// serves passes of several batch sizes in turn, so a pass that read another pass's leftovers would show.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GradientResult } from '../src/backends/backend.js';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
 import type { GpuContext } from '../src/backends/webgpu/context.js';
-import type { KernelTuning } from '../src/backends/webgpu/tuning.js';
-import { createWebGpuBackend, type Schedule } from '../src/backends/webgpu/webgpuBackend.js';
+import { SCHEDULES, TUNING_NAMES, type Variant, variantName } from '../src/backends/webgpu/tuning.js';
+import { createWebGpuBackend } from '../src/backends/webgpu/webgpuBackend.js';
 import { Rng } from '../src/data/rng.js';
 import { initParams } from '../src/model/init.js';
 import { type ModelConfig, paramLayout } from '../src/model/layout.js';
@@ -55,18 +56,8 @@ function uniform(rng: Rng, length: number): Float32Array {
   return values;
 }
 
-const GPU_TUNING: Partial<KernelTuning> = {
-  matmulEntry: 'matmul_workgroup_tiles',
-  persistentWorkgroup: 256,
-  stepWorkgroup: 64,
-  updateParamsPerInvocation: 1,
-};
-const VARIANTS: { name: string; schedule: Schedule; tuning?: Partial<KernelTuning> }[] = [
-  { name: 'stepwise', schedule: 'stepwise' },
-  { name: 'persistent', schedule: 'persistent' },
-  { name: 'stepwise, gpu tuning', schedule: 'stepwise', tuning: GPU_TUNING },
-  { name: 'persistent, gpu tuning', schedule: 'persistent', tuning: GPU_TUNING },
-];
+/** Every schedule under every tuning (a model a schedule does not take runs stepwise under that tuning). */
+const VARIANTS: Variant[] = SCHEDULES.flatMap((schedule) => TUNING_NAMES.map((tuning) => ({ schedule, tuning })));
 
 let context: GpuContext;
 beforeAll(async () => {
@@ -99,7 +90,7 @@ describe('webgpu against cpu on random shapes', () => {
             gpu.setParams(params);
             for (let c = 0; c < cases.length; c++) {
               const { batch, x, t } = cases[c];
-              const what = `${variant.name}, batch ${batch}`;
+              const what = `${variantName(variant)}, batch ${batch}`;
               const result = await gpu.gradients(x, t, batch);
               expect(Math.abs(result.loss - expected[c].loss), `${what}: loss`).toBeLessThanOrEqual(
                 TOL * Math.max(1, Math.abs(expected[c].loss)),

@@ -6,7 +6,6 @@
 
 import { describe, expect, it } from 'vitest';
 import { DisposedError, EPOCH_PROGRESS_MS } from '../src/backends/backend.js';
-import type { KernelTuning } from '../src/backends/webgpu/tuning.js';
 import { createWebGpuBackend, type WebGpuBackend } from '../src/backends/webgpu/webgpuBackend.js';
 import type { Dataset } from '../src/data/dataset.js';
 import { Rng } from '../src/data/rng.js';
@@ -113,9 +112,9 @@ describe('products in bands of row tiles', () => {
     const params = initParams(layout, rng);
     const x = Float32Array.from({ length: 20 * 3 * 2 }, () => rng.normal());
     const t = Float32Array.from({ length: 20 }, () => rng.normal());
-    const gradients = (tuning: Partial<KernelTuning>) =>
+    const gradients = (maxDispatchFlops?: number) =>
       withoutGpuErrors(gpu(), async () => {
-        const backend = await createWebGpuBackend(gpu(), layout, { schedule: 'stepwise', tuning });
+        const backend = await createWebGpuBackend(gpu(), layout, { schedule: 'stepwise', maxDispatchFlops });
         try {
           backend.setParams(params);
           const before = backend.counters().dispatches;
@@ -125,8 +124,8 @@ describe('products in bands of row tiles', () => {
           await backend.dispose();
         }
       });
-    const whole = await gradients({});
-    const cut = await gradients({ maxDispatchFlops: 1 });
+    const whole = await gradients();
+    const cut = await gradients(1);
     expect(cut.dispatches - whole.dispatches).toBe(2 * (2 - 1) + (3 - 1) + (4 - 1) + (2 - 1));
     expect(cut.loss).toBe(whole.loss);
     expect(Array.from(cut.y)).toEqual(Array.from(whole.y));
@@ -148,10 +147,10 @@ describe('the per-epoch error in chunks', () => {
       const options: TrainOptions = { epochs: 4, batchSize: 4, learningRate: 0.05, reportEvery: 2, loss };
       // 2 G max(T I, H) FLOPs a row in the largest dispatch (a step of the recurrence, G = 24): 5 rows a chunk.
       const maxDispatchFlops = 5 * (2 * 24 * 6);
-      const trained = (tuning: Partial<KernelTuning>) =>
+      const trained = (maxDispatchFlops?: number) =>
         withoutGpuErrors(gpu(), async () => {
           const run = startRun(settings);
-          const backend = await createWebGpuBackend(gpu(), run.layout, { schedule: 'stepwise', tuning });
+          const backend = await createWebGpuBackend(gpu(), run.layout, { schedule: 'stepwise', maxDispatchFlops });
           try {
             backend.setParams(run.params);
             // The held-out rows (the test part: no validation part here) are the evaluated second set.
@@ -162,8 +161,8 @@ describe('the per-epoch error in chunks', () => {
             await backend.dispose();
           }
         });
-      const whole = await trained({});
-      const chunked = await trained({ maxDispatchFlops });
+      const whole = await trained();
+      const chunked = await trained(maxDispatchFlops);
       const run = startRun(settings);
       // Both sets are cut: 8 chunks and a rest of 3 rows; 3 chunks and a rest of 1.
       expect(run.prepared.train.count).toBe(43);

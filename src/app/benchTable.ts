@@ -129,6 +129,8 @@ export interface BenchRow {
   spread: string;
   gflops: string;
   dispatches: string;
+  /** The GPU step's variant calibration chose ('fused/software'), or '–'. */
+  variant: string;
   setupMs: string;
   /** GPU ms per step by kernel group (forward / backward / weight gradients / update), or '–'. */
   kernels: string;
@@ -149,6 +151,7 @@ export function benchRows(results: BenchResult[]): BenchRow[] {
       spread: ran ? `${formatNumber(r.msPerStepMin)}–${formatNumber(r.msPerStepMax)}` : '–',
       gflops: ran ? formatNumber(r.gflops) : '–',
       dispatches: r.dispatchesPerStep === null ? '–' : formatNumber(r.dispatchesPerStep),
+      variant: r.variant ?? '–',
       setupMs: ran ? formatNumber(r.setupMs) : '–',
       kernels: r.kernelMs
         ? [r.kernelMs.forward, r.kernelMs.backward, r.kernelMs.weightGradients, r.kernelMs.update]

@@ -297,6 +297,7 @@ export class BenchView {
         row.spread,
         row.gflops,
         row.dispatches,
+        row.variant,
         row.setupMs,
         row.kernels,
       ];

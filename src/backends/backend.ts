@@ -74,13 +74,16 @@ export interface KernelTimes {
 export interface GpuFacet {
   readonly adapter: AdapterDescription;
   counters(): GpuCounters;
-  /** Dispatches per minibatch step of the current schedule and optimizer; null before setTrainingData. */
+  /** Dispatches per minibatch step of the current variant and optimizer; null before setTrainingData. */
   dispatchesPerStep(): number | null;
   /**
-   * Measures the backend's alternative schedules on the training data just set and keeps the fastest
-   * (the WebGPU backend's stepwise or persistent recurrence). The parameters are unchanged.
+   * Measures the backend's alternative variants of a training step on the training data just set and
+   * keeps the fastest (the WebGPU backend's schedules under its kernel tunings). The parameters are
+   * unchanged.
    */
   calibrate(): Promise<unknown>;
+  /** The variant training runs now, as reports name it ('fused/software'). */
+  variantName(): string;
   /**
    * Runs up to `steps` minibatch steps of the training data just set with the GPU timing each kernel
    * group, and returns the mean per step; null where the device cannot time (no 'timestamp-query').

@@ -45,6 +45,11 @@ export interface BenchResult extends BenchCase {
   /** CPU backend only (absent elsewhere): the threads its steps ran on, and its kernels' SIMD variant. */
   threads?: number;
   simd?: string;
+  /**
+   * The variant of a GPU training step that calibration chose for this case and the timed steps ran
+   * ('fused/software': schedule/tuning); absent on the CPU and in older results.
+   */
+  variant?: string;
 }
 
 export interface BenchOptions {
@@ -128,6 +133,8 @@ export async function benchCase(
     backend = await open(layout);
     backend.setParams(params);
     backend.setTrainingData(data, c.batch);
+    // Every case runs the variant this device trains it fastest with, as training would.
+    await backend.gpu?.calibrate();
     await backend.readParams(); // uploads done
     const setupMs = now() - setupStart;
 
@@ -172,6 +179,7 @@ export async function benchCase(
       skipped: null,
       ...(kernelMs === null ? {} : { kernelMs }),
       ...cpuDetails(backend),
+      ...(backend.gpu === null ? {} : { variant: backend.gpu.variantName() }),
     };
   } catch (err) {
     if (err instanceof InputError || err instanceof RangeError) {
@@ -199,7 +207,8 @@ export interface BenchReport {
 }
 
 export const BENCH_METHOD =
-  'per case: backend setup (pipelines, shaders) and one warm-up repetition excluded; then repeated timed ' +
+  "per case: backend setup (pipelines, shaders, the GPU's calibration of its variants: `variant` names the one " +
+  'timed) and one warm-up repetition excluded; then repeated timed ' +
   'repetitions of `steps` minibatch updates (forward, backward through time, SGD), each ending only when ' +
   'the work is complete (the GPU queue done); median ms per step reported with the fastest and slowest; ' +
   'GFLOP/s = trainStepFlops / median time. Where the GPU offers timestamp queries, kernelMs splits a step ' +
@@ -293,8 +302,17 @@ const KERNEL_COLUMNS = {
   kernelUpdateMs: 'update',
 } as const satisfies Record<string, keyof KernelTimes>;
 const KERNEL_COLUMN_NAMES = Object.keys(KERNEL_COLUMNS) as (keyof typeof KERNEL_COLUMNS)[];
-/** Appended after the kernel columns (CPU results only, empty elsewhere and absent from older files). */
+/** Appended after the kernel columns (CPU results only, empty elsewhere). */
 const CPU_COLUMNS = ['threads', 'simd'] as const;
+/** Appended last (GPU results only). */
+const VARIANT_COLUMN = 'variant';
+/** The headers files were written with, newest first: each older one is a prefix of the newer. */
+const CSV_HEADERS = [
+  [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES, ...CPU_COLUMNS, VARIANT_COLUMN],
+  [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES, ...CPU_COLUMNS],
+  [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES],
+  [...CSV_COLUMNS],
+].map((columns) => columns.join(','));
 
 export function resultsToCsv(results: BenchResult[]): string {
   const text = (value: unknown): string => (value === null || value === undefined ? '' : String(value));
@@ -302,8 +320,9 @@ export function resultsToCsv(results: BenchResult[]): string {
     ...CSV_COLUMNS.map((key) => text(r[key])),
     ...KERNEL_COLUMN_NAMES.map((column) => text(r.kernelMs?.[KERNEL_COLUMNS[column]])),
     ...CPU_COLUMNS.map((key) => text(r[key])),
+    text(r.variant),
   ]);
-  const fields = [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES, ...CPU_COLUMNS];
+  const fields = [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES, ...CPU_COLUMNS, VARIANT_COLUMN];
   return `${Papa.unparse({ fields, data: rows }, { newline: '\n' })}\n`;
 }
 
@@ -316,15 +335,9 @@ export function resultsFromCsv(text: string): BenchResult[] {
   const rows = Papa.parse<string[]>(text.replace(/\r?\n$/, ''), { delimiter: ',', newline: '\n' }).data.map((row) =>
     row.map((cell) => cell.replace(/\r$/, '')),
   );
-  const header = rows.shift()?.join(',');
-  const headers = [
-    CSV_COLUMNS,
-    [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES],
-    [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES, ...CPU_COLUMNS],
-  ];
-  const current = headers[headers.length - 1].join(',');
-  if (header === undefined || !headers.some((h) => h.join(',') === header)) {
-    throw new InputError('csv', `expected the header ${current}`);
+  const header = rows.shift();
+  if (header === undefined || !CSV_HEADERS.includes(header.join(','))) {
+    throw new InputError('csv', `expected the header ${CSV_HEADERS[0]}`);
   }
   const numberOrNull = (text: string): number | null => (text === '' ? null : Number(text));
   return rows.map((row) => {
@@ -344,9 +357,10 @@ export function resultsFromCsv(text: string): BenchResult[] {
     });
     if (complete) record.kernelMs = kernelMs;
     const at = CSV_COLUMNS.length + KERNEL_COLUMN_NAMES.length;
-    const [threads = '', simd = ''] = row.slice(at, at + CPU_COLUMNS.length);
+    const [threads = '', simd = '', variant = ''] = row.slice(at, at + CPU_COLUMNS.length + 1);
     if (threads !== '') record.threads = Number(threads);
     if (simd !== '') record.simd = simd;
+    if (variant !== '') record.variant = variant;
     return record as unknown as BenchResult;
   });
 }

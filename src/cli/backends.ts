@@ -1,12 +1,14 @@
-// Which backend a CLI command runs on: --backend cpu | webgpu | auto (the default: WebGPU when an
-// adapter exists, else the CPU), and a line saying which was picked and on what.
+// Which backend a CLI command runs on: --backend cpu | webgpu | auto (the default: the faster of the
+// two here, at the command's shape and batch, by a short race: src/backends/race.ts; the CPU without an
+// adapter), and a line saying which was picked, on what, and why.
 
 import type { AdapterDescription, Backend, BackendName } from '../backends/backend.js';
 import type { CpuThreads } from '../backends/cpu/cpuBackend.js';
 import { createCpuBackend } from '../backends/cpu/createCpuBackend.js';
 import { nodeThreadHost } from '../backends/cpu/nodeThreads.js';
+import { type AutoChoice, chooseBackend, raceBackends } from '../backends/race.js';
 import { type GpuContext, requestGpuContext } from '../backends/webgpu/context.js';
-import { nodeGpu } from '../backends/webgpu/nodeGpu.js';
+import { nodeGpu, nodeGpuLoadFailure } from '../backends/webgpu/nodeGpu.js';
 import { createWebGpuBackend } from '../backends/webgpu/webgpuBackend.js';
 import type { BackendOpener } from '../bench/bench.js';
 import { InputError } from '../model/errors.js';
@@ -24,6 +26,8 @@ export function describeAdapterLine(adapter: AdapterDescription): string {
 async function openGpu(): Promise<{ context: GpuContext } | { reason: string }> {
   const gpu = await nodeGpu();
   if (gpu === null) {
+    const failure = nodeGpuLoadFailure();
+    if (failure !== null) return { reason: `the webgpu module did not load (${failure})` };
     return { reason: 'no WebGPU adapter (no GPU driver, and no SwiftShader: apt-get install chromium libvulkan1)' };
   }
   const context = await requestGpuContext(gpu.gpu);
@@ -33,8 +37,10 @@ async function openGpu(): Promise<{ context: GpuContext } | { reason: string }> 
 
 export interface OpenedBackend {
   backend: Backend;
-  /** One line for a person: which backend, on what. */
+  /** One line for a person: which backend, on what (and for `auto`, why). */
   note: string;
+  /** What `auto` measured and chose; null where a backend was named or no adapter exists. */
+  auto: AutoChoice | null;
   /** Disposes the backend and whatever device it used. */
   close(): void;
 }
@@ -46,13 +52,19 @@ async function openCpu(layout: ParamLayout, threads: CpuThreads, why: string | n
   return {
     backend,
     note: `backend: cpu${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`,
+    auto: null,
     close: () => backend.dispose(),
   };
 }
 
+/**
+ * The backend `choice` names, for a model of `layout` run at minibatches of `batch` (what `auto`
+ * races), the CPU on `threads` threads.
+ */
 export async function openBackend(
   choice: BackendChoice,
   layout: ParamLayout,
+  batch: number,
   threads: CpuThreads = 'auto',
 ): Promise<OpenedBackend> {
   if (choice === 'cpu') return openCpu(layout, threads, null);
@@ -63,10 +75,27 @@ export async function openBackend(
   }
   const { context } = gpu;
   try {
+    let auto: AutoChoice | null = null;
+    if (choice === 'auto') {
+      auto = await chooseBackend(context.adapter, layout, batch, async () => {
+        const cpu = await createCpuBackend(layout, { threads, host: nodeThreadHost });
+        const webgpu = await createWebGpuBackend(context, layout);
+        try {
+          return await raceBackends(cpu, webgpu, batch);
+        } finally {
+          await Promise.all([cpu.dispose(), webgpu.dispose()]);
+        }
+      });
+      if (auto.backend === 'cpu') {
+        context.destroy();
+        return { ...(await openCpu(layout, threads, auto.reason)), auto };
+      }
+    }
     const backend = await createWebGpuBackend(context, layout);
     return {
       backend,
-      note: `backend: webgpu${choice === 'auto' ? ' (auto: an adapter exists)' : ''} on ${describeAdapterLine(context.adapter)}`,
+      note: `backend: webgpu${auto === null ? '' : ` (${auto.reason})`} on ${describeAdapterLine(context.adapter)}`,
+      auto,
       close: () => {
         backend.dispose();
         context.destroy();

@@ -52,7 +52,7 @@ export async function benchCommand(argv: string[], log: (line: string) => void):
 }
 
 function header(kernels: boolean): string {
-  const base = `${'backend'.padEnd(8)}${'hidden'.padStart(7)}${'batch'.padStart(7)}${'steps/s'.padStart(11)}${'ms/step'.padStart(11)}${'spread ms'.padStart(19)}${'GFLOP/s'.padStart(10)}${'disp/step'.padStart(11)}${'setup ms'.padStart(10)}${'threads'.padStart(9)}`;
+  const base = `${'backend'.padEnd(8)}${'hidden'.padStart(7)}${'batch'.padStart(7)}${'steps/s'.padStart(11)}${'ms/step'.padStart(11)}${'spread ms'.padStart(19)}${'GFLOP/s'.padStart(10)}${'disp/step'.padStart(11)}  ${'variant'.padEnd(20)}${'setup ms'.padStart(10)}${'threads'.padStart(9)}`;
   return kernels ? `${base}  kernel ms fwd/bwd/wgrad/upd` : base;
 }
 
@@ -60,7 +60,7 @@ function row(r: BenchResult, kernels: boolean): string {
   const lead = `${r.backend.padEnd(8)}${String(r.hidden).padStart(7)}${String(r.batch).padStart(7)}`;
   if (r.skipped !== null) return `${lead}  skipped: ${r.skipped}`;
   const spread = `${r.msPerStepMin.toPrecision(3)}–${r.msPerStepMax.toPrecision(3)}`;
-  const base = `${lead}${r.stepsPerSecond.toPrecision(4).padStart(11)}${r.msPerStep.toPrecision(4).padStart(11)}${spread.padStart(19)}${r.gflops.toPrecision(3).padStart(10)}${(r.dispatchesPerStep === null ? '-' : r.dispatchesPerStep.toFixed(1)).padStart(11)}${r.setupMs.toFixed(0).padStart(10)}${String(r.threads ?? '-').padStart(9)}`;
+  const base = `${lead}${r.stepsPerSecond.toPrecision(4).padStart(11)}${r.msPerStep.toPrecision(4).padStart(11)}${spread.padStart(19)}${r.gflops.toPrecision(3).padStart(10)}${(r.dispatchesPerStep === null ? '-' : r.dispatchesPerStep.toFixed(1)).padStart(11)}  ${(r.variant ?? '-').padEnd(20)}${r.setupMs.toFixed(0).padStart(10)}${String(r.threads ?? '-').padStart(9)}`;
   if (!kernels) return base;
   const k = r.kernelMs;
   const split =

@@ -33,7 +33,7 @@ const columns = (help: string) =>
 export const CLI_SETTINGS = defineTable({
   backend: choice(BACKEND_CHOICES, {
     default: 'auto',
-    help: 'auto uses WebGPU when an adapter exists, else the CPU, and says which',
+    help: 'auto races the two briefly at this shape and batch and takes the faster here, saying why (the CPU without an adapter)',
   }),
   load: text({ placeholder: 'FILE', help: 'go on training from a model file' }),
   save: text({ placeholder: 'FILE', help: 'write the trained model as a model file' }),

@@ -17,7 +17,7 @@ export async function gradientsCommand(argv: string[], log: (line: string) => vo
   const choice = option(values, CLI_SETTINGS.backend);
   const model = readModelOption(modelPath, '--model');
   const batch = readBatchFile(parseJson(readTextFile(batchPath, '--batch'), `--batch ${batchPath}`), model.config);
-  const { backend, note, close } = await openBackend(choice, model.layout);
+  const { backend, note, close } = await openBackend(choice, model.layout, batch.count);
   log(note);
   try {
     backend.setParams(model.params);

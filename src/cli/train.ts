@@ -137,7 +137,7 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
   const { train: data } = prepared;
   const selection = selectionPart(prepared);
   SETTINGS.batch.within({ max: data.count }).check(s.batchSize, '--batch');
-  const { backend, note, close } = await openBackend(s.backend, run.layout, s.threads);
+  const { backend, note, auto, close } = await openBackend(s.backend, run.layout, s.batchSize, s.threads);
   if (!s.json) log(note);
   try {
     backend.setParams(run.params);
@@ -244,6 +244,7 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
         `${JSON.stringify({
           backend: result.backend.name,
           adapter: backend.gpu?.adapter ?? null,
+          auto,
           fallback: result.switched,
           config: {
             ...run.config,

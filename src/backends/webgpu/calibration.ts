@@ -1,34 +1,40 @@
-// Calibration: which schedule of the recurrence (tuning.ts) trains fastest on this device, for a model
-// shape, batch and sample count, found by timing real epochs of each, and remembered per device.
+// Calibration: which variant of a training step (a schedule under a kernel tuning, tuning.ts) trains
+// fastest on this device, for a model shape, batch and sample count, found by timing real epochs of
+// each variant the training data admits, and remembered per device.
 
-import { SCHEDULES, type Schedule } from './tuning.js';
+import { type Variant, variantName } from './tuning.js';
 
-/** Timed rounds (after one warm-up) and epochs in each. */
-const CALIBRATION_ROUNDS = 4;
-const CALIBRATION_EPOCHS = 2;
+/** Timed rounds at most (after one warm-up round), one epoch of each variant a round. */
+const MAX_ROUNDS = 5;
+/** Wall time after which no further round starts (every variant is timed at least once). */
+const BUDGET_MS = 400;
+/** A variant this many times slower than the fastest after a round is timed no more. */
+const CLEARLY_SLOWER = 2;
 
 /** What calibration found. */
 export interface Calibration {
-  schedule: Schedule;
-  /** Best milliseconds an epoch on each schedule; null where only the stepwise one applies. */
-  msPerEpoch: Record<Schedule, number> | null;
+  variant: Variant;
+  /** Best milliseconds an epoch of each variant timed, by variantName; empty where only one was admitted. */
+  msPerEpoch: Record<string, number>;
+  /** Wall time calibration took (0 where nothing was timed). */
+  ms: number;
 }
 
-/** What timing the schedules needs of the backend. */
-export interface ScheduleTimer {
+/** What timing the variants needs of the backend. */
+export interface VariantTimer {
   queue: GPUQueue;
   /** True where waiting for the GPU keeps a CPU core busy (Dawn in Node). */
   waitsByPolling: boolean;
-  /** One command buffer of `epochs` epochs of the training data on `schedule`. */
-  encodeEpochs(schedule: Schedule, epochs: number): GPUCommandBuffer;
+  /** One command buffer of an epoch of the training data on `variant`. */
+  encodeEpoch(variant: Variant): GPUCommandBuffer;
   submit(commands: GPUCommandBuffer): void;
 }
 
-/** Calibrations per device and (shape, batch, samples). */
+/** Calibrations per device and (shape, batch, samples, the variants asked for). */
 const calibrations = new WeakMap<GPUDevice, Map<string, Calibration>>();
 
-export function calibrationKey(shape: unknown, batch: number, samples: number): string {
-  return JSON.stringify([shape, batch, samples]);
+export function calibrationKey(shape: unknown, batch: number, samples: number, variants: readonly Variant[]): string {
+  return JSON.stringify([shape, batch, samples, variants.map(variantName)]);
 }
 
 export function rememberedCalibration(device: GPUDevice, key: string): Calibration | null {
@@ -46,31 +52,37 @@ export function rememberCalibration(device: GPUDevice, key: string, calibration:
 }
 
 /**
- * Times epochs of each schedule (a warm-up round, then the best of several, alternating so that a busy
- * moment on a shared machine does not decide alone) and returns the faster. The caller keeps and
- * restores the parameters around it.
+ * Times an epoch of each variant (a warm-up round, then rounds alternating between the variants still
+ * in the race, so that a busy moment on a shared machine does not decide alone; a variant clearly
+ * slower than the fastest drops out), within a short budget, and returns the fastest. The caller keeps
+ * and restores the parameters around it.
  */
-export async function timeSchedules(timer: ScheduleTimer): Promise<Calibration> {
-  const best: Record<Schedule, number> = { stepwise: Infinity, persistent: Infinity };
-  for (let round = 0; round <= CALIBRATION_ROUNDS; round++) {
-    for (const schedule of SCHEDULES) {
-      const commands = timer.encodeEpochs(schedule, CALIBRATION_EPOCHS);
-      const start = performance.now();
+export async function timeVariants(timer: VariantTimer, variants: readonly Variant[]): Promise<Calibration> {
+  const start = performance.now();
+  const best = new Map(variants.map((variant) => [variant, Infinity]));
+  let racing = [...variants];
+  for (let round = 0; round <= MAX_ROUNDS && racing.length > 1; round++) {
+    for (const variant of racing) {
+      const commands = timer.encodeEpoch(variant);
+      const begun = performance.now();
       timer.submit(commands);
       // Where waiting polls a core, sleep through half the fastest epoch so far first, as training
-      // does: a polled core is one a software GPU cannot use. Shorter than either takes: no bias.
-      const quiet = 0.5 * Math.min(best.stepwise, best.persistent);
+      // does: a polled core is one a software GPU cannot use. Shorter than any takes: no bias.
+      const quiet = 0.5 * Math.min(...best.values());
       if (timer.waitsByPolling && Number.isFinite(quiet)) await new Promise((resolve) => setTimeout(resolve, quiet));
       await timer.queue.onSubmittedWorkDone();
-      if (round > 0) best[schedule] = Math.min(best[schedule], performance.now() - start);
+      if (round > 0) best.set(variant, Math.min(best.get(variant) ?? Infinity, performance.now() - begun));
     }
-    // A clear winner needs no more rounds (and a slow schedule costs the most to time).
-    const [fast, slow] = [Math.min(best.stepwise, best.persistent), Math.max(best.stepwise, best.persistent)];
-    if (round > 1 && slow > 2 * fast) break;
+    if (round === 0) continue;
+    const fastest = Math.min(...racing.map((variant) => best.get(variant) ?? Infinity));
+    racing = racing.filter((variant) => (best.get(variant) ?? Infinity) <= CLEARLY_SLOWER * fastest);
+    if (performance.now() - start > BUDGET_MS) break;
   }
-  const msPerEpoch = {
-    stepwise: best.stepwise / CALIBRATION_EPOCHS,
-    persistent: best.persistent / CALIBRATION_EPOCHS,
-  };
-  return { schedule: msPerEpoch.persistent < msPerEpoch.stepwise ? 'persistent' : 'stepwise', msPerEpoch };
+  let chosen = variants[0];
+  const msPerEpoch: Record<string, number> = {};
+  for (const [variant, ms] of best) {
+    if (Number.isFinite(ms)) msPerEpoch[variantName(variant)] = ms;
+    if (ms < (best.get(chosen) ?? Infinity)) chosen = variant;
+  }
+  return { variant: chosen, msPerEpoch, ms: performance.now() - start };
 }

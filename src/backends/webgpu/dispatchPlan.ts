@@ -1,7 +1,8 @@
 // Dispatch plans: the list of dispatches (pipeline, bind group, grid, FLOPs) of a forward and a
 // backward pass of the model over one workspace and sample source, for batches of one size, built once
-// per schedule. Encoding a minibatch step is a walk over those lists with dynamic uniform offsets
-// (which minibatch, which time step): no buffer, bind group or pipeline is made while training.
+// per variant (a schedule under a kernel tuning, tuning.ts) before training. Encoding a minibatch step
+// is a walk over those lists with dynamic uniform offsets (which minibatch, which time step): no
+// buffer, bind group or pipeline is made while training.
 //
 // Legend: C = capacity (rows), B = batch of a plan, T = window, I = layer input size, H = hidden size,
 //         G = 4H, O = outputSize, P = parameter count, E = entries (minibatches) of a plan.
@@ -10,16 +11,28 @@ import { GATES, type ParamLayout } from '../../model/layout.js';
 import type { LossName } from '../../model/optimizer.js';
 import type { GpuCounters, KernelTimes } from '../backend.js';
 import { type Allocator, uniformStride } from './allocator.js';
+import type { GpuLimits } from './context.js';
+import {
+  type FusedMode,
+  type FusedPlan,
+  fusedAdmission,
+  fusedGradientsConstants,
+  fusedRowsConstants,
+  gradientWorkgroups,
+} from './fusedStep.js';
 import type { Bindings, KernelName } from './kernels.js';
 import type { PipelineCache } from './pipelines.js';
+import { backwardTile, forwardTile, type TransposePlan, tileConstants } from './recurrenceTiling.js';
 import {
+  admitsPersistent,
   backwardItems,
   forwardItems,
   type KernelTuning,
   MATMUL_TILE,
-  persistentFits,
   persistentWorkgroup,
-  type Schedule,
+  type TuningName,
+  type Variant,
+  variantName,
 } from './tuning.js';
 import type { GpuWorkspace, SampleSource } from './workspace.js';
 
@@ -39,8 +52,13 @@ export interface PlanContext {
   grads: GPUBuffer;
   /** (T) StepParams, entry t holds t */
   steps: GPUBuffer;
-  tuning: KernelTuning;
-  maxWorkgroupsPerDimension: number;
+  /** Each tuning's kernels and shapes. */
+  tunings: Record<TuningName, KernelTuning>;
+  limits: GpuLimits;
+  /** FLOPs one dispatch may hold where work can be cut (tuning.ts's MAX_DISPATCH_FLOPS by default). */
+  maxDispatchFlops: number;
+  /** Vᵀ of every layer (Σ 4H²), its layer table (L, 4) and grid: the coalesced backward reads it. */
+  transposed: { buffer: GPUBuffer; layers: GPUBuffer; plan: TransposePlan };
   counters: GpuCounters;
   /** The loss of training steps, the per-epoch error and gradients(); plans follow it in useLoss(). */
   loss: LossName;
@@ -49,8 +67,8 @@ export interface PlanContext {
 export interface Dispatch {
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
-  /** How many dynamic offsets: 1 the plan's entry, 2 the entry and the time step. */
-  dynamicOffsets: 1 | 2;
+  /** How many dynamic offsets: none, 1 the plan's entry, 2 the entry and the time step. */
+  dynamicOffsets: 0 | 1 | 2;
   /** Time step (for the step uniform's offset). */
   step: number;
   workgroups: [number, number];
@@ -117,12 +135,31 @@ function groupRuns(dispatches: Dispatch[]): GroupRun[] {
   return runs;
 }
 
-/** The dispatches of one minibatch step for one schedule (the dense layer and the update aside). */
+/** The dispatches of one minibatch step for one variant. */
 interface StepPlan {
-  forward: Dispatch[];
+  /** What runs: the variant asked for, or stepwise under its tuning where this pass does not admit it. */
+  variant: Variant;
+  /** Each layer's forward, before the dense layer (none on the fused schedule). */
+  layers: Dispatch[];
+  /** What follows the layers in each mode: the dense layer, or the fused kernels. */
+  modes: Record<DenseMode, Dispatch[]>;
+  /** BPTT and the gradients (after the forward in a gradient mode). */
   backward: Dispatch[];
   /** The backward dispatches cut into runs of one kernel group, for profiled steps only. */
   backwardRuns: GroupRun[];
+  /** The fused rows kernel's plan, on the fused schedule. */
+  fused: FusedPlan | null;
+}
+
+const DENSE_MODES: readonly DenseMode[] = ['predict', 'evaluate', 'train', 'gradients'];
+
+/** What a fused pass sums besides its rows, per mode ('train' and 'gradients' alike: the loss costs one item). */
+function fusedMode(mode: DenseMode, loss: LossName): FusedMode {
+  return {
+    withLoss: mode !== 'predict',
+    withGradients: mode === 'train' || mode === 'gradients',
+    meanLoss: loss === 'mse',
+  };
 }
 
 export class DispatchPlan {
@@ -132,12 +169,19 @@ export class DispatchPlan {
   /** (E) PassParams, bound with a dynamic offset per minibatch step */
   readonly uniform: GPUBuffer;
   private readonly context: PlanContext;
-  private readonly plans: { stepwise: StepPlan; persistent: StepPlan | null };
-  private dense: Record<DenseMode, Dispatch>;
-  private readonly denseBindGroup: GPUBindGroup;
-  private readonly offsets = new Uint32Array(2);
-  private readonly stride: number;
+  private readonly label: string;
+  private readonly source: SampleSource;
   private readonly chunk: ErrorChunk | null;
+  private readonly stride: number;
+  private readonly offsets = new Uint32Array(2);
+  private readonly denseBindGroup: GPUBindGroup;
+  /** The forward and backward recurrence's bind groups of each layer (every variant's kernels share them). */
+  private readonly recurrenceBindGroups: { forward: GPUBindGroup; backward: GPUBindGroup }[];
+  /** The products of each tuning (shared by its schedules). */
+  private readonly products = new Map<TuningName, { forward: Dispatch[][]; backward: Dispatch[][] }>();
+  /** Step plans by variant name, built on first use (prepare() builds them before training). */
+  private readonly stepPlans = new Map<string, StepPlan>();
+  private loss: LossName;
 
   /** A plan of `batch` rows over `entries` consecutive minibatches of `source`'s order. */
   constructor(
@@ -151,224 +195,54 @@ export class DispatchPlan {
   ) {
     if (batch > workspace.capacity) throw new Error(`${label}: batch ${batch} over capacity ${workspace.capacity}`);
     this.context = context;
+    this.label = label;
+    this.source = source;
     this.chunk = chunk;
     this.batch = batch;
     this.entries = entries;
     this.workspace = workspace;
+    this.loss = context.loss;
     this.stride = uniformStride(context.allocator.device);
-    const { pipelines, layout, params, grads, tuning } = context;
-    const step = context.steps;
-    const C = workspace.capacity;
+    const { pipelines, layout, params, grads, steps: step } = context;
     // Entry s: batch B, rows from order[s * B], capacity C, entry s (offset by a chunk's first ones).
     const firstRow = chunk?.firstRow ?? 0;
     const firstEntry = chunk?.firstEntry ?? 0;
     const batchPass = context.allocator.uniformEntries(`${label} uniforms`, entries, (s) => [
       batch,
       firstRow + s * batch,
-      C,
+      workspace.capacity,
       firstEntry + s,
     ]);
     this.uniform = batchPass;
-    const { window: T } = layout.config;
-    const B = batch;
     const top = layout.layers.length - 1;
-    const matmulGrid = (rows: number, cols: number): [number, number] => [
-      Math.ceil(cols / MATMUL_TILE),
-      Math.ceil(rows / MATMUL_TILE),
-    ];
-    const grid = (groups: number): [number, number] => {
-      const x = Math.min(groups, context.maxWorkgroupsPerDimension);
-      return [x, Math.ceil(groups / x)];
-    };
-
-    /**
-     * A product over all T steps (matmul.wgsl) on a grid of [column tiles, row tiles]: one dispatch,
-     * or, past maxDispatchFlops, bands of row tiles (TILE_ROW_BASE), each a dispatch of its own.
-     */
-    const product = <K extends KernelName>(
-      kernel: K,
-      constants: Record<string, number>,
-      label: string,
-      bindings: Bindings<K>,
-      [columnTiles, rowTiles]: [number, number],
-      group: KernelGroup,
-      flops: number,
-    ): Dispatch[] => {
-      const bindGroup = pipelines.bindGroup(kernel, label, bindings);
-      const band = Math.ceil(rowTiles / Math.min(rowTiles, Math.ceil(flops / tuning.maxDispatchFlops)));
-      const dispatches: Dispatch[] = [];
-      for (let base = 0; base < rowTiles; base += band) {
-        const rows = Math.min(band, rowTiles - base);
-        dispatches.push({
-          pipeline: pipelines.pipeline(
-            kernel,
-            tuning.matmulEntry,
-            base === 0 ? constants : { ...constants, TILE_ROW_BASE: base },
-          ),
-          bindGroup,
-          dynamicOffsets: 1,
-          step: 0,
-          workgroups: [columnTiles, rows],
-          group,
-          flops: (flops * rows) / rowTiles,
-        });
-      }
-      return dispatches;
-    };
-    let anyPersistent = false;
-    /**
-     * A layer's recurrence (lstm_forward or lstm_backward): a dispatch per time step, in the order of
-     * `times`, and, where the layer fits the persistent schedule, the one dispatch for all T steps.
-     */
-    const recurrence = (
-      kernel: 'lstm_forward' | 'lstm_backward',
-      bindGroup: GPUBindGroup,
-      constants: Record<string, number>,
-      H: number,
-      times: number[],
-    ): { steps: Dispatch[]; persistent: Dispatch | null } => {
-      const direction = kernel === 'lstm_forward' ? 'forward' : 'backward';
-      const items = kernel === 'lstm_forward' ? forwardItems(B, H) : backwardItems(B, H);
-      const flops = 2 * B * H * GATES * H;
-      const stepPipeline = pipelines.pipeline(kernel, `step_${direction}`, {
-        ...constants,
-        STEP_WORKGROUP: tuning.stepWorkgroup,
-      });
-      const workgroups = grid(Math.ceil(items / tuning.stepWorkgroup));
-      const stepDispatches = times.map(
-        (t): Dispatch => ({
-          pipeline: stepPipeline,
-          bindGroup,
-          dynamicOffsets: 2,
-          step: t,
-          workgroups,
-          group: direction,
-          flops,
-        }),
-      );
-      if (!persistentFits(B, H, tuning)) return { steps: stepDispatches, persistent: null };
-      anyPersistent = true;
-      const pipeline = pipelines.pipeline(kernel, `persistent_${direction}`, {
-        ...constants,
-        PERSISTENT_WORKGROUP: persistentWorkgroup(items, tuning),
-      });
-      return {
-        steps: stepDispatches,
-        persistent: {
-          pipeline,
-          bindGroup,
-          dynamicOffsets: 2,
-          step: 0,
-          workgroups: [1, 1],
-          group: direction,
-          flops: T * flops,
-        },
-      };
-    };
-    const forwardTimes = Array.from({ length: T }, (_, t) => t);
-    const backwardTimes = forwardTimes.map((t) => T - 1 - t);
-
-    const stepwise: Omit<StepPlan, 'backwardRuns'> = { forward: [], backward: [] };
-    const persistent: Omit<StepPlan, 'backwardRuns'> = { forward: [], backward: [] };
-    layout.layers.forEach((layer, l) => {
-      const { inputSize: I, hiddenSize: H } = layer;
-      const buffers = workspace.layers[l];
-      const name = `${label} lstm[${l}]`;
-      const projection = product(
-        'input_projection',
-        {
-          WINDOW: T,
-          INPUT_SIZE: I,
-          HIDDEN_SIZE: H,
-          W_OFFSET: layer.w,
-          BIAS_OFFSET: layer.b,
-          GATHER_SAMPLES: l === 0 ? 1 : 0,
-        },
-        `${name} input projection`,
-        {
-          params,
-          samples: source.samples,
-          order: source.order,
-          inputs: buffers.inputs,
-          gates: buffers.gates,
-          batchPass,
-        },
-        matmulGrid(T * B, GATES * H),
-        'forward',
-        2 * T * B * I * GATES * H,
-      );
-      const { gates, c, inputs } = buffers;
+    this.recurrenceBindGroups = layout.layers.map((_, l) => {
+      const { gates, c, inputs, delta } = workspace.layers[l];
       const above = l < top ? workspace.layers[l + 1].inputs : workspace.noLayerAbove;
-      const { steps: forwardSteps, persistent: wholeForward } = recurrence(
-        'lstm_forward',
-        pipelines.bindGroup('lstm_forward', `${name} forward`, { params, gates, c, inputs, above, batchPass, step }),
-        {
-          WINDOW: T,
-          INPUT_SIZE: I,
-          HIDDEN_SIZE: H,
-          V_OFFSET: layer.v,
-          ABOVE_HIDDEN_SIZE: l < top ? layout.layers[l + 1].hiddenSize : 0,
-        },
-        H,
-        forwardTimes,
-      );
-      stepwise.forward.push(...projection, ...forwardSteps);
-      persistent.forward.push(...projection, ...(wholeForward === null ? forwardSteps : [wholeForward]));
-    });
-
-    // Backward runs from the top layer down: BPTT, then the layer's weight gradients and, above the
-    // first layer, the gradient at its input, which the layer below's BPTT reads.
-    for (let l = top; l >= 0; l--) {
-      const layer = layout.layers[l];
-      const { inputSize: I, hiddenSize: H } = layer;
-      const G = GATES * H;
-      const buffers = workspace.layers[l];
       const dyAbove = l === top ? workspace.dyTop : workspace.layers[l + 1].dInput;
       if (dyAbove === null) throw new Error('unreachable: a layer above the first has dInput');
       const name = `${label} lstm[${l}]`;
-      const { gates, c, delta } = buffers;
-      const { dc } = workspace;
-      const { steps: backwardSteps, persistent: wholeBackward } = recurrence(
-        'lstm_backward',
-        pipelines.bindGroup('lstm_backward', `${name} bptt`, { params, gates, c, dyAbove, delta, dc, batchPass, step }),
-        { WINDOW: T, HIDDEN_SIZE: H, V_OFFSET: layer.v, FROM_DENSE: l === top ? 1 : 0 },
-        H,
-        backwardTimes,
-      );
-      const shape = { WINDOW: T, INPUT_SIZE: I, HIDDEN_SIZE: H, W_OFFSET: layer.w };
-      const gradients = [
-        ...product(
-          'weight_gradients',
-          shape,
-          `${name} weight gradients`,
-          { inputs: buffers.inputs, delta: buffers.delta, grads, batchPass },
-          matmulGrid(I + H + 1, G),
-          'weightGradients',
-          2 * T * B * (I + H + 1) * G,
-        ),
-      ];
-      if (buffers.dInput !== null) {
-        gradients.push(
-          ...product(
-            'input_gradients',
-            shape,
-            `${name} input gradients`,
-            { params, delta: buffers.delta, dInput: buffers.dInput, batchPass },
-            matmulGrid(T * B, I),
-            'backward',
-            2 * T * B * I * G,
-          ),
-        );
-      }
-      stepwise.backward.push(...backwardSteps, ...gradients);
-      persistent.backward.push(...(wholeBackward === null ? backwardSteps : [wholeBackward]), ...gradients);
-    }
-    const withRuns = (plan: Omit<StepPlan, 'backwardRuns'>): StepPlan => ({
-      ...plan,
-      backwardRuns: groupRuns(plan.backward),
+      return {
+        forward: pipelines.bindGroup('lstm_forward', `${name} forward`, {
+          params,
+          gates,
+          c,
+          inputs,
+          above,
+          batchPass,
+          step,
+        }),
+        backward: pipelines.bindGroup('lstm_backward', `${name} bptt`, {
+          params,
+          gates,
+          c,
+          dyAbove,
+          delta,
+          dc: workspace.dc,
+          batchPass,
+          step,
+        }),
+      };
     });
-    this.plans = { stepwise: withRuns(stepwise), persistent: anyPersistent ? withRuns(persistent) : null };
-
     this.denseBindGroup = pipelines.bindGroup('dense', `${label} dense`, {
       params,
       yTop: workspace.layers[top].inputs,
@@ -379,23 +253,162 @@ export class DispatchPlan {
       grads,
       batchPass,
     });
-    this.dense = this.denseDispatches(context.loss);
   }
 
-  /** Makes the dense layer compute `loss` (its pipelines are built here, not while training). */
+  /** Builds the step plans (and so the pipelines) of `variants` now rather than at their first use. */
+  prepare(variants: readonly Variant[]): void {
+    for (const variant of variants) this.stepPlan(variant);
+  }
+
+  /** What runs when `variant` is asked for: itself, or stepwise under its tuning where this pass does not admit it. */
+  effective(variant: Variant): Variant {
+    return this.stepPlan(variant).variant;
+  }
+
+  /** Makes the dense layer (and the fused kernels) compute `loss`; their pipelines are built here, not while training. */
   useLoss(loss: LossName): void {
-    this.dense = this.denseDispatches(loss);
+    this.loss = loss;
+    for (const plan of this.stepPlans.values()) {
+      plan.modes = this.modeDispatches(plan.fused);
+      // The fused sums in the backward take the loss's scale too.
+      if (plan.fused !== null) {
+        plan.backward = this.fusedBackward(plan.fused);
+        plan.backwardRuns = groupRuns(plan.backward);
+      }
+    }
   }
 
-  private denseDispatches(loss: LossName): Record<DenseMode, Dispatch> {
+  /** Frees the plan's own buffer (the workspace and source belong to the caller). */
+  release(): void {
+    this.context.allocator.release(this.uniform);
+  }
+
+  /** Dispatches of one training step before the update: forward, dense, backward. */
+  modelDispatchesPerStep(variant: Variant): number {
+    const plan = this.stepPlan(variant);
+    return plan.layers.length + plan.modes.train.length + plan.backward.length;
+  }
+
+  /** Forward through every layer and the dense layer for minibatch `entry`. */
+  encodeForward(target: DispatchTarget, entry: number, variant: Variant, mode: DenseMode): void {
+    const plan = this.stepPlan(variant);
+    for (const dispatch of plan.layers) this.encode(target.pass(dispatch.flops), dispatch, entry);
+    for (const dispatch of plan.modes[mode]) this.encode(target.pass(dispatch.flops), dispatch, entry);
+  }
+
+  /** BPTT and the gradients of every layer for minibatch `entry` (after encodeForward in a gradient mode). */
+  encodeBackward(target: DispatchTarget, entry: number, variant: Variant): void {
+    for (const dispatch of this.stepPlan(variant).backward) this.encode(target.pass(dispatch.flops), dispatch, entry);
+  }
+
+  /** The kernel groups of the compute passes encodeProfiledStep opens, in order. */
+  profiledGroups(variant: Variant): KernelGroup[] {
+    return ['forward', ...this.stepPlan(variant).backwardRuns.map((run) => run.group)];
+  }
+
+  /**
+   * The same dispatches as encodeForward(…, 'train') and encodeBackward, in the same order, but one
+   * compute pass per run of a kernel group, pass k opened with `passes[first + k]` (which carries its
+   * timestamp writes). Only for profiling. Returns the index of the next descriptor.
+   */
+  encodeProfiledStep(
+    encoder: GPUCommandEncoder,
+    entry: number,
+    variant: Variant,
+    passes: readonly GPUComputePassDescriptor[],
+    first: number,
+  ): number {
+    let next = first;
+    const forward = encoder.beginComputePass(passes[next++]);
+    this.encodeForward(fixedPass(forward), entry, variant, 'train');
+    forward.end();
+    for (const run of this.stepPlan(variant).backwardRuns) {
+      const compute = encoder.beginComputePass(passes[next++]);
+      for (const dispatch of run.dispatches) this.encode(compute, dispatch, entry);
+      compute.end();
+    }
+    return next;
+  }
+
+  private encode(compute: GPUComputePassEncoder, dispatch: Dispatch, entry: number): void {
+    this.offsets[0] = entry * this.stride;
+    this.offsets[1] = dispatch.step * this.stride;
+    compute.setPipeline(dispatch.pipeline);
+    compute.setBindGroup(0, dispatch.bindGroup, this.offsets, 0, dispatch.dynamicOffsets);
+    compute.dispatchWorkgroups(dispatch.workgroups[0], dispatch.workgroups[1]);
+    this.context.counters.dispatches++;
+  }
+
+  private stepPlan(variant: Variant): StepPlan {
+    const key = variantName(variant);
+    let plan = this.stepPlans.get(key);
+    if (plan === undefined) {
+      plan = this.buildStepPlan(variant);
+      this.stepPlans.set(key, plan);
+    }
+    return plan;
+  }
+
+  private buildStepPlan(variant: Variant): StepPlan {
+    const tuning = this.context.tunings[variant.tuning];
+    const fused = variant.schedule === 'fused' ? this.fusedPlan(tuning) : null;
+    if (fused !== null) {
+      const backward = this.fusedBackward(fused);
+      return {
+        variant,
+        layers: [],
+        modes: this.modeDispatches(fused),
+        backward,
+        backwardRuns: groupRuns(backward),
+        fused,
+      };
+    }
+    return this.layeredPlan(variant.schedule === 'persistent', tuning);
+  }
+
+  /** The fused schedule's backward: the sums over the rows (the rows' BPTT ran in the forward's dispatch). */
+  private fusedBackward(fused: FusedPlan): Dispatch[] {
+    return [this.fusedSums(fused, fusedMode('train', this.loss), 'weightGradients')];
+  }
+
+  /** The fused kernels' plan for this pass under `tuning`, or null where it does not admit them. */
+  private fusedPlan(tuning: KernelTuning): FusedPlan | null {
+    // A chunk of a larger error adds its loss to the others' (dense.wgsl's LOSS_ROWS); the fused sums do not.
+    if (this.chunk !== null) return null;
+    const { layout, limits } = this.context;
+    const admission = fusedAdmission(layout, this.batch, limits, {
+      onChip: tuning.fusedOnChip,
+      maxWorkgroup: tuning.fusedWorkgroup,
+    });
+    if (!admission.admitted || admission.plan.rowGroups > limits.maxComputeWorkgroupsPerDimension) return null;
+    return admission.plan;
+  }
+
+  /** The dispatches after the layers' forward, per mode: the dense layer, or the fused kernels. */
+  private modeDispatches(fused: FusedPlan | null): Record<DenseMode, Dispatch[]> {
+    const modes = {} as Record<DenseMode, Dispatch[]>;
+    for (const mode of DENSE_MODES) {
+      if (fused === null) {
+        modes[mode] = [this.denseDispatch(mode)];
+        continue;
+      }
+      const kind = fusedMode(mode, this.loss);
+      const rows = this.fusedRows(fused, kind);
+      // Training and gradients() sum in the backward; an evaluation sums its loss here.
+      modes[mode] = mode === 'evaluate' ? [rows, this.fusedSums(fused, kind, 'forward')] : [rows];
+    }
+    return modes;
+  }
+
+  private denseDispatch(mode: DenseMode): Dispatch {
     const { pipelines, layout } = this.context;
     const { dense } = layout;
     const top = layout.layers.length - 1;
-    const dispatch = (mode: DenseMode): Dispatch => ({
+    return {
       pipeline: pipelines.pipeline('dense', 'main', {
         WITH_LOSS: mode === 'evaluate' || mode === 'gradients' ? 1 : 0,
         WITH_GRADIENTS: mode === 'train' || mode === 'gradients' ? 1 : 0,
-        MEAN_LOSS: loss === 'mse' ? 1 : 0,
+        MEAN_LOSS: this.loss === 'mse' ? 1 : 0,
         WINDOW: layout.config.window,
         HIDDEN_SIZE: dense.inputSize,
         OUTPUT_SIZE: dense.outputSize,
@@ -411,82 +424,337 @@ export class DispatchPlan {
       // One kernel computes the outputs, the loss and the loss's gradients: timed with the forward.
       group: 'forward',
       flops: 6 * this.batch * dense.inputSize * dense.outputSize,
-    });
-    return {
-      predict: dispatch('predict'),
-      evaluate: dispatch('evaluate'),
-      train: dispatch('train'),
-      gradients: dispatch('gradients'),
     };
   }
 
-  /** Frees the plan's own buffer (the workspace and source belong to the caller). */
-  release(): void {
-    this.context.allocator.release(this.uniform);
+  /** lstm_fused_rows.wgsl over the pass's rows: a workgroup per row group (its BPTT timed with the forward). */
+  private fusedRows(fused: FusedPlan, mode: FusedMode): Dispatch {
+    const { pipelines, layout, params } = this.context;
+    const [{ inputSize: I, hiddenSize: H }] = layout.layers;
+    const { window: T, outputSize: O } = layout.config;
+    const buffers = this.workspace.layers[0];
+    const perRow = 2 * T * (I + H) * GATES * H + 2 * H * O + (mode.withGradients ? 2 * T * H * GATES * H : 0);
+    return {
+      pipeline: pipelines.pipeline('lstm_fused_rows', 'fused_rows', fusedRowsConstants(layout, fused, mode)),
+      bindGroup: pipelines.bindGroup('lstm_fused_rows', `${this.label} fused rows`, {
+        params,
+        samples: this.source.samples,
+        order: this.source.order,
+        targets: this.source.targets,
+        gates: buffers.gates,
+        c: buffers.c,
+        inputs: buffers.inputs,
+        outputs: this.workspace.outputs,
+        batchPass: this.uniform,
+      }),
+      dynamicOffsets: 1,
+      step: 0,
+      workgroups: [fused.rowGroups, 1],
+      group: 'forward',
+      flops: this.batch * perRow,
+    };
   }
 
-  /** Whether the persistent schedule applies to this plan (to at least one layer). */
-  hasPersistent(): boolean {
-    return this.plans.persistent !== null;
-  }
-
-  private plan(schedule: Schedule): StepPlan {
-    return (schedule === 'persistent' ? this.plans.persistent : null) ?? this.plans.stepwise;
-  }
-
-  /** Dispatches of one training step before the update: forward, dense, backward. */
-  modelDispatchesPerStep(schedule: Schedule): number {
-    const plan = this.plan(schedule);
-    return plan.forward.length + 1 + plan.backward.length;
-  }
-
-  /** Forward through every layer and the dense layer for minibatch `entry`. */
-  encodeForward(target: DispatchTarget, entry: number, schedule: Schedule, mode: DenseMode): void {
-    for (const dispatch of this.plan(schedule).forward) this.encode(target.pass(dispatch.flops), dispatch, entry);
-    const dense = this.dense[mode];
-    this.encode(target.pass(dense.flops), dense, entry);
-  }
-
-  /** BPTT and the gradients of every layer for minibatch `entry` (after encodeForward in a gradient mode). */
-  encodeBackward(target: DispatchTarget, entry: number, schedule: Schedule): void {
-    for (const dispatch of this.plan(schedule).backward) this.encode(target.pass(dispatch.flops), dispatch, entry);
-  }
-
-  /** The kernel groups of the compute passes encodeProfiledStep opens, in order. */
-  profiledGroups(schedule: Schedule): KernelGroup[] {
-    return ['forward', ...this.plan(schedule).backwardRuns.map((run) => run.group)];
+  /** lstm_fused_gradients.wgsl: the sums over the rows (weight and dense gradients, the loss). */
+  private fusedSums(fused: FusedPlan, mode: FusedMode, group: KernelGroup): Dispatch {
+    const { pipelines, layout, grads, limits } = this.context;
+    const [{ inputSize: I, hiddenSize: H }] = layout.layers;
+    const { window: T, outputSize: O } = layout.config;
+    const constants = fusedGradientsConstants(layout, mode);
+    if (constants === null) throw new Error('unreachable: a fused pass that sums nothing');
+    const buffers = this.workspace.layers[0];
+    return {
+      pipeline: pipelines.pipeline('lstm_fused_gradients', 'fused_gradients', constants),
+      bindGroup: pipelines.bindGroup(
+        'lstm_fused_gradients',
+        `${this.label} fused sums (${fused.rowGroups} row groups)`,
+        {
+          inputs: buffers.inputs,
+          gates: buffers.gates,
+          outputs: this.workspace.outputs,
+          grads,
+          batchPass: this.uniform,
+        },
+      ),
+      dynamicOffsets: 1,
+      step: 0,
+      workgroups: gradientWorkgroups(layout, mode, limits.maxComputeWorkgroupsPerDimension),
+      group,
+      flops: mode.withGradients
+        ? 2 * T * this.batch * (I + H + 1) * GATES * H + 2 * this.batch * H * O
+        : this.batch * O,
+    };
   }
 
   /**
-   * The same dispatches as encodeForward(…, 'train') and encodeBackward, in the same order, but one
-   * compute pass per run of a kernel group, pass k opened with `passes[first + k]` (which carries its
-   * timestamp writes). Only for profiling. Returns the index of the next descriptor.
+   * The stepwise schedule under `tuning`, or (`persistent`) the persistent one for every layer whose
+   * recurrence admits it at this batch (admitsPersistent), the others stepwise.
    */
-  encodeProfiledStep(
-    encoder: GPUCommandEncoder,
-    entry: number,
-    schedule: Schedule,
-    passes: readonly GPUComputePassDescriptor[],
-    first: number,
-  ): number {
-    let next = first;
-    const forward = encoder.beginComputePass(passes[next++]);
-    this.encodeForward(fixedPass(forward), entry, schedule, 'train');
-    forward.end();
-    for (const run of this.plan(schedule).backwardRuns) {
-      const compute = encoder.beginComputePass(passes[next++]);
-      for (const dispatch of run.dispatches) this.encode(compute, dispatch, entry);
-      compute.end();
+  private layeredPlan(persistent: boolean, tuning: KernelTuning): StepPlan {
+    const { layout, limits, pipelines, transposed } = this.context;
+    const { window: T } = layout.config;
+    const B = this.batch;
+    const top = layout.layers.length - 1;
+    const products = this.productsOf(tuning);
+    const grid = (groups: number): [number, number] => {
+      const x = Math.min(groups, limits.maxComputeWorkgroupsPerDimension);
+      return [x, Math.ceil(groups / x)];
+    };
+    const forwardTimes = Array.from({ length: T }, (_, t) => t);
+    const backwardTimes = forwardTimes.map((t) => T - 1 - t);
+    const everyStep = (dispatch: Omit<Dispatch, 'step'>, times: number[]): Dispatch[] =>
+      times.map((t) => ({ ...dispatch, step: t }));
+    const layers: Dispatch[] = [];
+    const backward: Dispatch[] = [];
+    let anyPersistent = false;
+    let anyCoalesced = false;
+
+    layout.layers.forEach((layer, l) => {
+      const H = layer.hiddenSize;
+      const flops = 2 * B * H * GATES * H;
+      const constants = {
+        WINDOW: T,
+        INPUT_SIZE: layer.inputSize,
+        HIDDEN_SIZE: H,
+        V_OFFSET: layer.v,
+        ABOVE_HIDDEN_SIZE: l < top ? layout.layers[l + 1].hiddenSize : 0,
+      };
+      const bindGroup = this.recurrenceBindGroups[l].forward;
+      const base = { bindGroup, dynamicOffsets: 2 as const, group: 'forward' as const, flops };
+      layers.push(...products.forward[l]);
+      if (persistent && admitsPersistent(B, H, T, tuning)) {
+        anyPersistent = true;
+        const workgroup = persistentWorkgroup(forwardItems(B, H), tuning);
+        const pipeline = pipelines.pipeline('lstm_forward', 'persistent_forward', {
+          ...constants,
+          PERSISTENT_WORKGROUP: workgroup,
+        });
+        layers.push({ ...base, pipeline, step: 0, workgroups: [1, 1], flops: T * flops });
+      } else if (tuning.stepKernels === 'tiled') {
+        const tile = forwardTile(B, H, limits);
+        const pipeline = pipelines.pipeline('lstm_forward_tiled', 'tiled_forward', {
+          ...constants,
+          ...tileConstants(tile),
+        });
+        layers.push(...everyStep({ ...base, pipeline, workgroups: tile.workgroups }, forwardTimes));
+      } else {
+        const pipeline = pipelines.pipeline('lstm_forward', 'step_forward', {
+          ...constants,
+          STEP_WORKGROUP: tuning.stepWorkgroup,
+        });
+        const workgroups = grid(Math.ceil(forwardItems(B, H) / tuning.stepWorkgroup));
+        layers.push(...everyStep({ ...base, pipeline, workgroups }, forwardTimes));
+      }
+    });
+
+    // Backward runs from the top layer down: BPTT, then the layer's weight gradients and, above the
+    // first layer, the gradient at its input, which the layer below's BPTT reads.
+    for (let l = top; l >= 0; l--) {
+      const layer = layout.layers[l];
+      const H = layer.hiddenSize;
+      const flops = 2 * B * H * GATES * H;
+      const constants = { WINDOW: T, HIDDEN_SIZE: H, V_OFFSET: layer.v, FROM_DENSE: l === top ? 1 : 0 };
+      const bindGroup = this.recurrenceBindGroups[l].backward;
+      const base = { bindGroup, dynamicOffsets: 2 as const, group: 'backward' as const, flops };
+      if (persistent && admitsPersistent(B, H, T, tuning)) {
+        anyPersistent = true;
+        const whole = { ...base, step: 0, workgroups: [1, 1] as [number, number], flops: T * flops };
+        if (tuning.persistentBackward === 'coalesced') {
+          anyCoalesced = true;
+          const pipeline = pipelines.pipeline('lstm_backward_coalesced', 'persistent_backward_coalesced', {
+            ...constants,
+            TRANSPOSED_OFFSET: transposed.plan.transposedOffsets[l],
+            PERSISTENT_WORKGROUP: persistentWorkgroup(forwardItems(B, H), tuning),
+          });
+          backward.push({ ...whole, pipeline, bindGroup: this.coalescedBindGroup(l) });
+        } else {
+          const pipeline = pipelines.pipeline('lstm_backward', 'persistent_backward', {
+            ...constants,
+            PERSISTENT_WORKGROUP: persistentWorkgroup(backwardItems(B, H), tuning),
+          });
+          backward.push({ ...whole, pipeline });
+        }
+      } else if (tuning.stepKernels === 'tiled') {
+        const tile = backwardTile(B, H, limits);
+        const pipeline = pipelines.pipeline('lstm_backward_tiled', 'tiled_backward', {
+          ...constants,
+          ...tileConstants(tile),
+        });
+        backward.push(...everyStep({ ...base, pipeline, workgroups: tile.workgroups }, backwardTimes));
+      } else {
+        const pipeline = pipelines.pipeline('lstm_backward', 'step_backward', {
+          ...constants,
+          STEP_WORKGROUP: tuning.stepWorkgroup,
+        });
+        const workgroups = grid(Math.ceil(backwardItems(B, H) / tuning.stepWorkgroup));
+        backward.push(...everyStep({ ...base, pipeline, workgroups }, backwardTimes));
+      }
+      backward.push(...products.backward[l]);
     }
-    return next;
+    // Vᵀ is refreshed where it is read, first in every backward pass that reads it: no change of the
+    // parameters (an update, setParams, a restore) can leave it stale.
+    if (anyCoalesced) backward.unshift(this.transposeDispatch(tuning));
+    return {
+      variant: { schedule: anyPersistent ? 'persistent' : 'stepwise', tuning: tuning.name },
+      layers,
+      modes: this.modeDispatches(null),
+      backward,
+      backwardRuns: groupRuns(backward),
+      fused: null,
+    };
   }
 
-  private encode(compute: GPUComputePassEncoder, dispatch: Dispatch, entry: number): void {
-    this.offsets[0] = entry * this.stride;
-    this.offsets[1] = dispatch.step * this.stride;
-    compute.setPipeline(dispatch.pipeline);
-    compute.setBindGroup(0, dispatch.bindGroup, this.offsets, 0, dispatch.dynamicOffsets);
-    compute.dispatchWorkgroups(dispatch.workgroups[0], dispatch.workgroups[1]);
-    this.context.counters.dispatches++;
+  /** The Vᵀ refresh of every layer (recurrent_transpose.wgsl): one dispatch. */
+  private transposeDispatch(tuning: KernelTuning): Dispatch {
+    const { pipelines, layout, params, transposed } = this.context;
+    return {
+      pipeline: pipelines.pipeline('recurrent_transpose', tuning.transposeEntry, { LAYER_COUNT: layout.layers.length }),
+      bindGroup: pipelines.bindGroup('recurrent_transpose', 'Vᵀ refresh', {
+        params,
+        recurrentTransposed: transposed.buffer,
+        transposeLayers: transposed.layers,
+      }),
+      dynamicOffsets: 0,
+      step: 0,
+      workgroups:
+        tuning.transposeEntry === 'transpose_tiles'
+          ? transposed.plan.workgroups.tiles
+          : transposed.plan.workgroups.elements,
+      group: 'backward',
+      flops: transposed.plan.transposedSize,
+    };
+  }
+
+  private coalescedBindGroup(l: number): GPUBindGroup {
+    const { pipelines, params, steps: step, transposed } = this.context;
+    const { gates, c, delta } = this.workspace.layers[l];
+    const top = this.context.layout.layers.length - 1;
+    const dyAbove = l === top ? this.workspace.dyTop : this.workspace.layers[l + 1].dInput;
+    if (dyAbove === null) throw new Error('unreachable: a layer above the first has dInput');
+    return pipelines.bindGroup('lstm_backward_coalesced', `${this.label} lstm[${l}] bptt (Vᵀ)`, {
+      params,
+      gates,
+      c,
+      dyAbove,
+      delta,
+      dc: this.workspace.dc,
+      batchPass: this.uniform,
+      step,
+      recurrentTransposed: transposed.buffer,
+    });
+  }
+
+  /** Each layer's products under `tuning`: the input projection; the weight and input gradients. */
+  private productsOf(tuning: KernelTuning): { forward: Dispatch[][]; backward: Dispatch[][] } {
+    const known = this.products.get(tuning.name);
+    if (known !== undefined) return known;
+    const { layout, params, grads } = this.context;
+    const { window: T } = layout.config;
+    const B = this.batch;
+    const batchPass = this.uniform;
+    const matmulGrid = (rows: number, cols: number): [number, number] => [
+      Math.ceil(cols / MATMUL_TILE),
+      Math.ceil(rows / MATMUL_TILE),
+    ];
+    const forward: Dispatch[][] = [];
+    const backward: Dispatch[][] = [];
+    layout.layers.forEach((layer, l) => {
+      const { inputSize: I, hiddenSize: H } = layer;
+      const G = GATES * H;
+      const buffers = this.workspace.layers[l];
+      const name = `${this.label} lstm[${l}]`;
+      forward.push(
+        this.product(
+          tuning,
+          'input_projection',
+          {
+            WINDOW: T,
+            INPUT_SIZE: I,
+            HIDDEN_SIZE: H,
+            W_OFFSET: layer.w,
+            BIAS_OFFSET: layer.b,
+            GATHER_SAMPLES: l === 0 ? 1 : 0,
+          },
+          `${name} input projection`,
+          {
+            params,
+            samples: this.source.samples,
+            order: this.source.order,
+            inputs: buffers.inputs,
+            gates: buffers.gates,
+            batchPass,
+          },
+          matmulGrid(T * B, G),
+          'forward',
+          2 * T * B * I * G,
+        ),
+      );
+      const shape = { WINDOW: T, INPUT_SIZE: I, HIDDEN_SIZE: H, W_OFFSET: layer.w };
+      const gradients = this.product(
+        tuning,
+        'weight_gradients',
+        shape,
+        `${name} weight gradients`,
+        { inputs: buffers.inputs, delta: buffers.delta, grads, batchPass },
+        matmulGrid(I + H + 1, G),
+        'weightGradients',
+        2 * T * B * (I + H + 1) * G,
+      );
+      if (buffers.dInput !== null) {
+        gradients.push(
+          ...this.product(
+            tuning,
+            'input_gradients',
+            shape,
+            `${name} input gradients`,
+            { params, delta: buffers.delta, dInput: buffers.dInput, batchPass },
+            matmulGrid(T * B, I),
+            'backward',
+            2 * T * B * I * G,
+          ),
+        );
+      }
+      backward.push(gradients);
+    });
+    const built = { forward, backward };
+    this.products.set(tuning.name, built);
+    return built;
+  }
+
+  /**
+   * A product over all T steps (matmul.wgsl) on a grid of [column tiles, row tiles]: one dispatch,
+   * or, past maxDispatchFlops, bands of row tiles (TILE_ROW_BASE), each a dispatch of its own.
+   */
+  private product<K extends KernelName>(
+    tuning: KernelTuning,
+    kernel: K,
+    constants: Record<string, number>,
+    label: string,
+    bindings: Bindings<K>,
+    [columnTiles, rowTiles]: [number, number],
+    group: KernelGroup,
+    flops: number,
+  ): Dispatch[] {
+    const { pipelines, maxDispatchFlops } = this.context;
+    const bindGroup = pipelines.bindGroup(kernel, label, bindings);
+    const band = Math.ceil(rowTiles / Math.min(rowTiles, Math.ceil(flops / maxDispatchFlops)));
+    const dispatches: Dispatch[] = [];
+    for (let base = 0; base < rowTiles; base += band) {
+      const rows = Math.min(band, rowTiles - base);
+      dispatches.push({
+        pipeline: pipelines.pipeline(
+          kernel,
+          tuning.matmulEntry,
+          base === 0 ? constants : { ...constants, TILE_ROW_BASE: base },
+        ),
+        bindGroup,
+        dynamicOffsets: 1,
+        step: 0,
+        workgroups: [columnTiles, rows],
+        group,
+        flops: (flops * rows) / rowTiles,
+      });
+    }
+    return dispatches;
   }
 }

@@ -1,19 +1,27 @@
 // The table of the WebGPU backend's kernels: for each, its WGSL (the kernel's own file in shaders/,
 // then the library files it calls; params.wgsl goes before all) and its bindings by name, in binding
-// order, with their access. The names are the WGSL variables' names; tests/webgpu-bindings.test.ts
-// checks every shader's `@group(0) @binding(n) var<...> name` against this table, and bind groups are
-// built from records keyed by these names (pipelines.ts), so a binding is spelled out once.
+// order, with their access. The names are the WGSL variables' names; tests/webgpu-kernels.test.ts
+// checks every kernel module's `@group(0) @binding(n) var<...> name` against this table, and bind
+// groups are built from records keyed by these names (pipelines.ts), so a binding is spelled out once.
+// A kernel that appends another kernel's file (the tiled and coalesced recurrence steps) shares its
+// bindings, and so its bind groups.
 
 import denseSource from '../../../shaders/dense.wgsl?raw';
 import gradientNormSource from '../../../shaders/gradient_norm.wgsl?raw';
 import inputGradientsSource from '../../../shaders/input_gradients.wgsl?raw';
 import inputProjectionSource from '../../../shaders/input_projection.wgsl?raw';
 import backwardSource from '../../../shaders/lstm_backward.wgsl?raw';
+import backwardCoalescedSource from '../../../shaders/lstm_backward_coalesced.wgsl?raw';
+import backwardTiledSource from '../../../shaders/lstm_backward_tiled.wgsl?raw';
 import cellSource from '../../../shaders/lstm_cell.wgsl?raw';
 import forwardSource from '../../../shaders/lstm_forward.wgsl?raw';
+import forwardTiledSource from '../../../shaders/lstm_forward_tiled.wgsl?raw';
+import fusedGradientsSource from '../../../shaders/lstm_fused_gradients.wgsl?raw';
+import fusedRowsSource from '../../../shaders/lstm_fused_rows.wgsl?raw';
 import matmulSource from '../../../shaders/matmul.wgsl?raw';
 import optimizerUpdateSource from '../../../shaders/optimizer_update.wgsl?raw';
 import paramsSource from '../../../shaders/params.wgsl?raw';
+import transposeSource from '../../../shaders/recurrent_transpose.wgsl?raw';
 import weightGradientsSource from '../../../shaders/weight_gradients.wgsl?raw';
 import workgroupSumSource from '../../../shaders/workgroup_sum.wgsl?raw';
 
@@ -31,6 +39,27 @@ interface KernelSpec {
   bindings: Readonly<Record<string, BindingAccess>>;
 }
 
+const FORWARD_BINDINGS = {
+  params: 'read',
+  gates: 'read_write',
+  c: 'read_write',
+  inputs: 'read_write',
+  above: 'read_write',
+  batchPass: 'dynamic',
+  step: 'dynamic',
+} as const;
+
+const BACKWARD_BINDINGS = {
+  params: 'read',
+  gates: 'read',
+  c: 'read',
+  dyAbove: 'read',
+  delta: 'read_write',
+  dc: 'read_write',
+  batchPass: 'dynamic',
+  step: 'dynamic',
+} as const;
+
 export const KERNELS = {
   input_projection: {
     sources: [inputProjectionSource, matmulSource],
@@ -43,18 +72,8 @@ export const KERNELS = {
       batchPass: 'dynamic',
     },
   },
-  lstm_forward: {
-    sources: [forwardSource, cellSource],
-    bindings: {
-      params: 'read',
-      gates: 'read_write',
-      c: 'read_write',
-      inputs: 'read_write',
-      above: 'read_write',
-      batchPass: 'dynamic',
-      step: 'dynamic',
-    },
-  },
+  lstm_forward: { sources: [forwardSource, cellSource], bindings: FORWARD_BINDINGS },
+  lstm_forward_tiled: { sources: [forwardTiledSource, forwardSource, cellSource], bindings: FORWARD_BINDINGS },
   dense: {
     sources: [denseSource],
     bindings: {
@@ -68,18 +87,33 @@ export const KERNELS = {
       batchPass: 'dynamic',
     },
   },
-  lstm_backward: {
-    sources: [backwardSource, cellSource],
+  lstm_backward: { sources: [backwardSource, cellSource], bindings: BACKWARD_BINDINGS },
+  lstm_backward_tiled: { sources: [backwardTiledSource, backwardSource, cellSource], bindings: BACKWARD_BINDINGS },
+  lstm_backward_coalesced: {
+    sources: [backwardCoalescedSource, backwardSource, cellSource],
+    bindings: { ...BACKWARD_BINDINGS, recurrentTransposed: 'read' },
+  },
+  recurrent_transpose: {
+    sources: [transposeSource],
+    bindings: { params: 'read', recurrentTransposed: 'read_write', transposeLayers: 'read' },
+  },
+  lstm_fused_rows: {
+    sources: [fusedRowsSource, cellSource],
     bindings: {
       params: 'read',
-      gates: 'read',
-      c: 'read',
-      dyAbove: 'read',
-      delta: 'read_write',
-      dc: 'read_write',
+      samples: 'read',
+      order: 'read',
+      targets: 'read',
+      gates: 'read_write',
+      c: 'read_write',
+      inputs: 'read_write',
+      outputs: 'read_write',
       batchPass: 'dynamic',
-      step: 'dynamic',
     },
+  },
+  lstm_fused_gradients: {
+    sources: [fusedGradientsSource],
+    bindings: { inputs: 'read', gates: 'read', outputs: 'read_write', grads: 'read_write', batchPass: 'dynamic' },
   },
   weight_gradients: {
     sources: [weightGradientsSource, matmulSource],

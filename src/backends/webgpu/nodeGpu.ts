@@ -20,6 +20,13 @@ export interface NodeGpu {
 }
 
 let cached: Promise<NodeGpu | null> | null = null;
+/** Why the `webgpu` module itself did not load (a bundle without its dawn.node, say), once probed. */
+let loadFailure: string | null = null;
+
+/** After nodeGpu() gave null: why the `webgpu` module did not load, or null where it loaded (no adapter then). */
+export function nodeGpuLoadFailure(): string | null {
+  return loadFailure;
+}
 
 /** The `gpu` object for Node, or null when no adapter can be had. Probed once per process. */
 export function nodeGpu(): Promise<NodeGpu | null> {
@@ -37,7 +44,8 @@ async function probe(): Promise<NodeGpu | null> {
     for (const [name, value] of Object.entries(globals)) {
       if (!(name in globalThis)) Object.defineProperty(globalThis, name, { value, writable: true, configurable: true });
     }
-  } catch {
+  } catch (err) {
+    loadFailure = err instanceof Error ? err.message : String(err);
     return null;
   }
 

@@ -9,6 +9,7 @@ import type { GpuCounters } from '../backend.js';
 import { type Allocator, uniformStride } from './allocator.js';
 import type { DispatchTarget, PlanContext } from './dispatchPlan.js';
 import type { PipelineCache } from './pipelines.js';
+import type { KernelTuning } from './tuning.js';
 
 /** Invocations a workgroup of the update and of the gradient norm (SUM_WORKGROUP in workgroup_sum.wgsl). */
 const UPDATE_WORKGROUP = 64;
@@ -76,7 +77,7 @@ interface UpdateDispatch {
   workgroups: [number, number];
 }
 
-/** The update of `state` after each minibatch step of a training plan. */
+/** The update of `state` after each minibatch step of a training plan, shaped by `tuning`. */
 export class OptimizerUpdate {
   /** Dispatches a step: 1, or 2 with clipping. */
   readonly dispatches: number;
@@ -87,8 +88,9 @@ export class OptimizerUpdate {
   private readonly stride: number;
   private readonly offsets = new Uint32Array(1);
 
-  constructor(context: PlanContext, state: GpuOptimizerState, buffers: UpdateBuffers) {
-    const { pipelines, layout, params, grads, tuning, maxWorkgroupsPerDimension } = context;
+  constructor(context: PlanContext, tuning: KernelTuning, state: GpuOptimizerState, buffers: UpdateBuffers) {
+    const { pipelines, layout, params, grads } = context;
+    const { maxComputeWorkgroupsPerDimension: maxWorkgroupsPerDimension } = context.limits;
     const { settings } = state;
     const P = layout.size;
     this.counters = context.counters;
@@ -112,7 +114,7 @@ export class OptimizerUpdate {
     const x = Math.min(groups, maxWorkgroupsPerDimension);
     this.update = {
       pipeline: update,
-      bindGroup: pipelines.bindGroup('optimizer_update', `${settings.name} update`, {
+      bindGroup: pipelines.bindGroup('optimizer_update', `${settings.name} update (${tuning.name})`, {
         params,
         grads,
         firstState: state.firstState,

@@ -11,7 +11,7 @@ import type { LossName } from '../../model/optimizer.js';
 import type { Allocator } from './allocator.js';
 import { DispatchPlan, type DispatchTarget, errorChunkRows, type PlanContext } from './dispatchPlan.js';
 import { type GpuOptimizerState, OptimizerUpdate, type UpdateBuffers } from './optimizerUpdate.js';
-import type { Schedule } from './tuning.js';
+import type { TuningName, Variant } from './tuning.js';
 import { GpuWorkspace, identityOrder, type SampleSource } from './workspace.js';
 
 /**
@@ -23,7 +23,7 @@ export class ErrorPlan {
   private readonly parts: { plan: DispatchPlan; entries: number }[];
 
   constructor(context: PlanContext, label: string, workspace: GpuWorkspace, source: SampleSource, count: number) {
-    const rows = errorChunkRows(context.layout, count, context.tuning.maxDispatchFlops);
+    const rows = errorChunkRows(context.layout, count, context.maxDispatchFlops);
     if (rows === count) {
       this.parts = [{ plan: new DispatchPlan(context, label, workspace, source, count, 1), entries: 1 }];
       return;
@@ -41,14 +41,14 @@ export class ErrorPlan {
     }
   }
 
-  encode(target: DispatchTarget, schedule: Schedule): void {
+  encode(target: DispatchTarget, variant: Variant): void {
     for (const { plan, entries } of this.parts) {
-      for (let e = 0; e < entries; e++) plan.encodeForward(target, e, schedule, 'evaluate');
+      for (let e = 0; e < entries; e++) plan.encodeForward(target, e, variant, 'evaluate');
     }
   }
 
-  hasPersistent(): boolean {
-    return this.parts.some(({ plan }) => plan.hasPersistent());
+  prepare(variants: readonly Variant[]): void {
+    for (const { plan } of this.parts) plan.prepare(variants);
   }
 
   useLoss(loss: LossName): void {
@@ -106,9 +106,11 @@ export class Training {
   /** (S, 2) Adam's bias corrections (c1, c2) of the epoch's steps, and their CPU copy */
   readonly corrections: GPUBuffer;
   readonly correctionValues: Float32Array;
-  /** The optimizer's update after each step, bound to `train`'s per-step uniform. */
-  update: OptimizerUpdate;
   private readonly context: PlanContext;
+  private optimizer: GpuOptimizerState;
+  private shared: Omit<UpdateBuffers, 'corrections' | 'batchPass'>;
+  /** The optimizer's update after each step under each tuning, bound to `train`'s per-step uniform. */
+  private readonly updates = new Map<TuningName, OptimizerUpdate>();
 
   constructor(
     context: PlanContext,
@@ -140,7 +142,8 @@ export class Training {
       batch,
       this.steps,
     );
-    this.update = this.updateFor(optimizer, shared);
+    this.optimizer = optimizer;
+    this.shared = shared;
   }
 
   get data(): Dataset {
@@ -149,18 +152,30 @@ export class Training {
 
   /** Binds the update after each step to `optimizer`'s state. */
   useOptimizer(optimizer: GpuOptimizerState, shared: Omit<UpdateBuffers, 'corrections' | 'batchPass'>): void {
-    this.update = this.updateFor(optimizer, shared);
+    this.optimizer = optimizer;
+    this.shared = shared;
+    this.updates.clear();
   }
 
-  private updateFor(
-    optimizer: GpuOptimizerState,
-    shared: Omit<UpdateBuffers, 'corrections' | 'batchPass'>,
-  ): OptimizerUpdate {
-    return new OptimizerUpdate(this.context, optimizer, {
-      ...shared,
-      corrections: this.corrections,
-      batchPass: this.train.uniform,
-    });
+  /** The update after each step under `tuning` (made on first use: prepare() makes it before training). */
+  update(tuning: TuningName): OptimizerUpdate {
+    let update = this.updates.get(tuning);
+    if (update === undefined) {
+      update = new OptimizerUpdate(this.context, this.context.tunings[tuning], this.optimizer, {
+        ...this.shared,
+        corrections: this.corrections,
+        batchPass: this.train.uniform,
+      });
+      this.updates.set(tuning, update);
+    }
+    return update;
+  }
+
+  /** Builds the steps, the error's passes and the updates of `variants` (their pipelines) now. */
+  prepare(variants: readonly Variant[]): void {
+    this.train.prepare(variants);
+    this.windows.all.prepare(variants);
+    for (const { tuning } of variants) this.update(tuning);
   }
 
   release(): void {

@@ -1,18 +1,44 @@
-// How the kernels are shaped and scheduled: the schedules of the recurrence, the kernel tunings per
-// kind of adapter, and the shapes fixed in shaders/ that the dispatch plans size their grids by.
-// A new schedule or tuning starts here (and gets its plan in dispatchPlan.ts, its timing in
-// calibration.ts).
+// How the kernels are shaped and scheduled: the variants of a training step (a schedule of the
+// recurrence and a kernel tuning), the shapes fixed in shaders/ that the dispatch plans size their grids
+// by, and which variants a pass admits. A new schedule or tuning starts here (and gets its plan in
+// dispatchPlan.ts; calibration.ts times whatever is admitted).
 //
-// Legend: B = batch of a pass, H = hidden size.
+// Legend: B = batch of a pass, T = window, H = hidden size.
 
 import type { AdapterDescription } from '../backend.js';
+import { oneWorkgroupSuffices } from './fusedStep.js';
 
 /**
- * How the recurrence is dispatched: stepwise (a dispatch per time step, any size) or persistent (one
- * dispatch for all T steps of a layer, its state in one workgroup, barriers between steps).
+ * How the recurrence is dispatched: stepwise (a dispatch per time step, any size), persistent (one
+ * dispatch for all T steps of a layer, its state in one workgroup, barriers between steps) or fused (a
+ * one-layer model's whole forward and backward pass in one dispatch, a workgroup per 4 rows, and the
+ * sums over the rows in a second: fusedStep.ts).
  */
-export type Schedule = 'stepwise' | 'persistent';
-export const SCHEDULES: readonly Schedule[] = ['stepwise', 'persistent'];
+export type Schedule = 'stepwise' | 'persistent' | 'fused';
+export const SCHEDULES: readonly Schedule[] = ['stepwise', 'persistent', 'fused'];
+
+/**
+ * Which kernels run and how they are shaped: 'software' for a CPU emulating a GPU (SwiftShader: the
+ * register kernels, few long invocations, nothing through workgroup memory), 'hardware' for GPUs
+ * (workgroup-memory tiles, wide workgroups, coalesced loads). docs/ARCHITECTURE.md says why.
+ */
+export type TuningName = 'software' | 'hardware';
+export const TUNING_NAMES: readonly TuningName[] = ['software', 'hardware'];
+
+/** A training step's kernels: a schedule under a tuning. */
+export interface Variant {
+  schedule: Schedule;
+  tuning: TuningName;
+}
+
+/** 'fused/software': how a variant is named in reports (bench's `variant`, train --json). */
+export function variantName(variant: Variant): string {
+  return `${variant.schedule}/${variant.tuning}`;
+}
+
+export function sameVariant(a: Variant, b: Variant): boolean {
+  return a.schedule === b.schedule && a.tuning === b.tuning;
+}
 
 /** Shapes fixed in shaders/: the products' output tile, and the recurrence's items (4 rows x 1 or 4 units). */
 export const MATMUL_TILE = 32;
@@ -22,49 +48,92 @@ const RECURRENCE_UNITS = 4;
 const PERSISTENT_ITEMS = 8;
 
 /**
- * How the kernels are shaped for a kind of adapter. GPUs get the classic choices (workgroup-memory
- * tiles, wide workgroups); SwiftShader (a CPU) gets what measured fastest there (docs/ARCHITECTURE.md).
+ * FLOPs one dispatch may hold where work can be cut: a product is dispatched in bands of row tiles,
+ * the per-epoch error over many samples in chunks of rows (dispatchPlan.ts), so that a Stop never
+ * waits long for one dispatch. 0.5 GFLOP: a third of a second on SwiftShader, a millisecond on a GPU.
  */
+export const MAX_DISPATCH_FLOPS = 5e8;
+
+/** The kernels and shapes of a tuning. */
 export interface KernelTuning {
+  name: TuningName;
   matmulEntry: 'matmul_workgroup_tiles' | 'matmul_registers';
+  /**
+   * The stepwise recurrence: the register kernels (lstm_forward.wgsl, lstm_backward.wgsl), or the
+   * tiled ones (lstm_forward_tiled.wgsl, lstm_backward_tiled.wgsl) with tiles from recurrenceTiling.ts.
+   */
+  stepKernels: 'registers' | 'tiled';
+  /**
+   * The persistent backward: lstm_backward.wgsl's, or lstm_backward_coalesced.wgsl's reading Vᵀ
+   * (refreshed by recurrent_transpose.wgsl's `transposeEntry` before each backward pass).
+   */
+  persistentBackward: 'registers' | 'coalesced';
+  transposeEntry: 'transpose_tiles' | 'transpose_elements';
   /** Invocations of the persistent kernels' one workgroup, at most. */
   persistentWorkgroup: number;
-  /** Invocations a workgroup of the stepwise recurrence kernels. */
+  /** Invocations a workgroup of the register step kernels. */
   stepWorkgroup: number;
+  /** The fused rows kernel: V and y in workgroup memory, and its workgroup's invocations at most. */
+  fusedOnChip: boolean;
+  fusedWorkgroup: number;
   /** Parameters one invocation of the update (and of the gradient norm) takes on. */
   updateParamsPerInvocation: number;
-  /**
-   * FLOPs one dispatch may hold where work can be cut: a product is dispatched in bands of row tiles,
-   * the per-epoch error over many samples in chunks of rows (dispatchPlan.ts), so that a Stop never
-   * waits long for one dispatch.
-   */
-  maxDispatchFlops: number;
 }
 
-/** 0.5 GFLOP: a third of a second on SwiftShader, a millisecond on a GPU. */
-const MAX_DISPATCH_FLOPS = 5e8;
-
-export function kernelTuning(software: boolean, maxInvocationsPerWorkgroup: number): KernelTuning {
-  return software
+export function kernelTuning(name: TuningName, maxInvocationsPerWorkgroup: number): KernelTuning {
+  return name === 'software'
     ? {
+        name,
         matmulEntry: 'matmul_registers',
+        stepKernels: 'registers',
+        persistentBackward: 'registers',
+        transposeEntry: 'transpose_elements',
         persistentWorkgroup: 64,
         stepWorkgroup: 16,
+        fusedOnChip: false,
+        fusedWorkgroup: 32,
         updateParamsPerInvocation: 64,
-        maxDispatchFlops: MAX_DISPATCH_FLOPS,
       }
     : {
+        name,
         matmulEntry: 'matmul_workgroup_tiles',
+        stepKernels: 'tiled',
+        persistentBackward: 'coalesced',
+        transposeEntry: 'transpose_tiles',
         persistentWorkgroup: Math.min(256, maxInvocationsPerWorkgroup),
         stepWorkgroup: 64,
+        fusedOnChip: true,
+        fusedWorkgroup: maxInvocationsPerWorkgroup,
         updateParamsPerInvocation: 1,
-        maxDispatchFlops: MAX_DISPATCH_FLOPS,
       };
 }
 
-/** Before calibration: the schedule measured faster on this kind of adapter (see the README's figures). */
-export function defaultSchedule(adapter: AdapterDescription): Schedule {
-  return adapter.software ? 'stepwise' : 'persistent';
+/**
+ * The tunings worth timing on an adapter: a software adapter gets the software one only (workgroup
+ * memory and barriers are what it is slowest at); a GPU both, the hardware one first.
+ */
+export function adapterTunings(adapter: AdapterDescription): TuningName[] {
+  return adapter.software ? ['software'] : ['hardware', 'software'];
+}
+
+/**
+ * The variants worth timing, most promising first: the schedules that save dispatches before the one
+ * that always applies; on a software adapter the persistent schedule last but one (its barriers cost
+ * more there than the dispatches it saves). What a pass admits is decided later (dispatchPlan.ts).
+ */
+export function candidateVariants(
+  adapter: AdapterDescription,
+  schedule: Schedule | 'auto',
+  tuning: TuningName | 'auto',
+): Variant[] {
+  const schedules: Schedule[] =
+    schedule !== 'auto'
+      ? [schedule]
+      : adapter.software
+        ? ['fused', 'stepwise', 'persistent']
+        : ['fused', 'persistent', 'stepwise'];
+  const tunings = tuning !== 'auto' ? [tuning] : adapterTunings(adapter);
+  return tunings.flatMap((t) => schedules.map((s) => ({ schedule: s, tuning: t })));
 }
 
 /** Items of the forward recurrence kernel (lstm_forward.wgsl): 4 rows x 1 unit each. */
@@ -78,11 +147,14 @@ export function backwardItems(batch: number, hidden: number): number {
 }
 
 /**
- * Whether a layer's recurrence at `batch` rows fits the persistent schedule: one workgroup, each
- * invocation with at most PERSISTENT_ITEMS items a step (beyond that one workgroup is too little).
+ * Whether a layer's recurrence at `batch` rows takes the persistent schedule: it fits one workgroup
+ * (each invocation with at most PERSISTENT_ITEMS items a step), and one direction's T steps are little
+ * work for one workgroup next to the T - 1 dispatches they save (oneWorkgroupSuffices), so that a run
+ * is never stranded on one SM of a large GPU.
  */
-export function persistentFits(batch: number, hidden: number, tuning: KernelTuning): boolean {
-  return forwardItems(batch, hidden) <= PERSISTENT_ITEMS * tuning.persistentWorkgroup;
+export function admitsPersistent(batch: number, hidden: number, window: number, tuning: KernelTuning): boolean {
+  const fitsOneWorkgroup = forwardItems(batch, hidden) <= PERSISTENT_ITEMS * tuning.persistentWorkgroup;
+  return fitsOneWorkgroup && oneWorkgroupSuffices(2 * window * batch * hidden * 4 * hidden, window - 1);
 }
 
 /** The persistent kernels' workgroup for `items`: a multiple of 32 invocations, at most the tuning's. */

@@ -39,7 +39,7 @@ import {
   calibrationKey,
   rememberCalibration,
   rememberedCalibration,
-  timeSchedules,
+  timeVariants,
 } from './calibration.js';
 import { checkBatchFits, checkModelFits } from './capacity.js';
 import type { GpuContext } from './context.js';
@@ -48,19 +48,31 @@ import { EpochReadback } from './epochReadback.js';
 import { GpuOptimizerState, MAX_NORM_PARTIALS, prepareUpdatePipelines } from './optimizerUpdate.js';
 import { pipelinesFor } from './pipelines.js';
 import { TimestampProfiler } from './profiler.js';
+import { transposePlan } from './recurrenceTiling.js';
 import { ResidentWindows, Scratch, Training } from './residentData.js';
 import { SLICE_MS, type Slice, SliceRecorder, SubmitPacer } from './submission.js';
-import { defaultSchedule, type KernelTuning, kernelTuning, type Schedule } from './tuning.js';
+import {
+  candidateVariants,
+  kernelTuning,
+  MAX_DISPATCH_FLOPS,
+  type Schedule,
+  sameVariant,
+  type TuningName,
+  type Variant,
+  variantName,
+} from './tuning.js';
 
 export { GpuFailure } from '../backend.js';
 export type { Calibration } from './calibration.js';
-export type { Schedule } from './tuning.js';
+export type { Schedule, TuningName, Variant } from './tuning.js';
 
 export interface WebGpuBackendOptions {
   /** How the recurrence is dispatched; 'auto' (the default) lets calibrate() measure. */
   schedule?: Schedule | 'auto';
-  /** Kernel shapes; by default those for the adapter's kind (tests run the GPU ones on SwiftShader too). */
-  tuning?: Partial<KernelTuning>;
+  /** Which kernels; 'auto' (the default) lets calibrate() measure those for the adapter's kind. */
+  tuning?: TuningName | 'auto';
+  /** FLOPs one dispatch may hold where work can be cut (default MAX_DISPATCH_FLOPS; tests cut finer). */
+  maxDispatchFlops?: number;
   /** GPU time an epoch's slices aim at, ms (default SLICE_MS); Infinity hands every epoch over whole. */
   sliceMs?: number;
 }
@@ -89,7 +101,10 @@ export class WebGpuBackend implements Backend, GpuFacet {
   /** (MAX_NORM_PARTIALS) the gradient norm's partial sums, for clipping */
   private readonly gradSquares: GPUBuffer;
   private optimizer: GpuOptimizerState;
-  private readonly requestedSchedule: Schedule | 'auto';
+  /** The variants asked for (one, or every one calibration may choose), most promising first. */
+  private readonly requested: Variant[];
+  /** Those the training data admits (what runs of each requested one), once it is set. */
+  private candidates: Variant[] = [];
   private calibrated: Calibration | null = null;
   private training: Training | null = null;
   private validation: ResidentWindows | null = null;
@@ -114,12 +129,14 @@ export class WebGpuBackend implements Backend, GpuFacet {
     this.adapter = context.adapter;
     this.layout = layout;
     this.config = layout.config;
-    this.requestedSchedule = options.schedule ?? 'auto';
+    this.requested = candidateVariants(context.adapter, options.schedule ?? 'auto', options.tuning ?? 'auto');
     this.allocator = new Allocator(this.device, this.counts);
     const P = 4 * layout.size;
     this.params = this.allocator.storage('params (P)', P, GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
     this.grads = this.allocator.storage('grads (P)', P, GPUBufferUsage.COPY_SRC);
     this.epochUniform = this.allocator.buffer('epoch', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    const { limits } = context;
+    const transposes = transposePlan(layout, limits.maxComputeWorkgroupsPerDimension);
     this.planContext = {
       pipelines: pipelinesFor(this.device),
       layout,
@@ -127,11 +144,22 @@ export class WebGpuBackend implements Backend, GpuFacet {
       params: this.params,
       grads: this.grads,
       steps: stepUniform(this.allocator, layout.config.window),
-      tuning: {
-        ...kernelTuning(context.adapter.software, context.limits.maxComputeInvocationsPerWorkgroup),
-        ...options.tuning,
+      tunings: {
+        software: kernelTuning('software', limits.maxComputeInvocationsPerWorkgroup),
+        hardware: kernelTuning('hardware', limits.maxComputeInvocationsPerWorkgroup),
       },
-      maxWorkgroupsPerDimension: context.limits.maxComputeWorkgroupsPerDimension,
+      limits,
+      maxDispatchFlops: options.maxDispatchFlops ?? MAX_DISPATCH_FLOPS,
+      transposed: {
+        buffer: this.allocator.storage('Vᵀ of every layer (Σ 4H²)', 4 * transposes.transposedSize),
+        layers: this.allocator.buffer(
+          'Vᵀ layers (L, 4)',
+          transposes.table.byteLength,
+          GPUBufferUsage.STORAGE,
+          transposes.table,
+        ),
+        plan: transposes,
+      },
       counters: this.counts,
       loss: 'sse',
     };
@@ -150,10 +178,20 @@ export class WebGpuBackend implements Backend, GpuFacet {
     return this;
   }
 
-  /** The schedule training uses now: the requested one, calibrate()'s pick, or the default before it. */
-  schedule(): Schedule {
-    if (this.requestedSchedule !== 'auto') return this.requestedSchedule;
-    return this.calibrated?.schedule ?? defaultSchedule(this.adapter);
+  /**
+   * The variant training, gradients() and predict() use now: calibrate()'s pick, or before it the most
+   * promising the training data admits (the first asked for, before any data). A pass that does not
+   * admit it (a batch too large for one workgroup, a stacked model on the fused schedule) runs its
+   * stepwise schedule under the same tuning.
+   */
+  variant(): Variant {
+    return this.calibrated?.variant ?? this.candidates[0] ?? this.requested[0];
+  }
+
+  /** The variant's name as reports give it ('fused/software'): what the training steps run. */
+  variantName(): string {
+    const training = this.training;
+    return variantName(training === null ? this.variant() : training.train.effective(this.variant()));
   }
 
   setParams(params: Float32Array): void {
@@ -184,8 +222,8 @@ export class WebGpuBackend implements Backend, GpuFacet {
     await this.queued();
     const values = await this.readBack('gradients', outBytes + 4 * this.layout.size, (recorder, staging) => {
       const plan = this.scratchPlan(batchSize, x, t);
-      plan.encodeForward(recorder, 0, this.schedule(), 'gradients');
-      plan.encodeBackward(recorder, 0, this.schedule());
+      plan.encodeForward(recorder, 0, this.variant(), 'gradients');
+      plan.encodeBackward(recorder, 0, this.variant());
       return recorder.finish((encoder) => {
         encoder.copyBufferToBuffer(plan.workspace.outputs, 0, staging, 0, outBytes);
         encoder.copyBufferToBuffer(this.grads, 0, staging, outBytes, 4 * this.layout.size);
@@ -204,7 +242,7 @@ export class WebGpuBackend implements Backend, GpuFacet {
     await this.queued();
     return this.readBack('predict', bytes, (recorder, staging) => {
       const plan = this.scratchPlan(count, x, null);
-      plan.encodeForward(recorder, 0, this.schedule(), 'predict');
+      plan.encodeForward(recorder, 0, this.variant(), 'predict');
       return recorder.finish((encoder) => encoder.copyBufferToBuffer(plan.workspace.outputs, 16, staging, 0, bytes));
     });
   }
@@ -216,8 +254,14 @@ export class WebGpuBackend implements Backend, GpuFacet {
     this.training?.release();
     this.training = null;
     this.calibrated = null;
+    this.candidates = [];
     const training = new Training(this.planContext, data, batchSize, this.optimizer, this.updateBuffers());
     this.training = training;
+    training.prepare(this.requested);
+    for (const variant of this.requested.map((v) => training.train.effective(v))) {
+      if (!this.candidates.some((known) => sameVariant(known, variant))) this.candidates.push(variant);
+    }
+    this.validation?.all.prepare(this.candidates);
     this.calibrated = rememberedCalibration(this.device, this.calibrationKey(training));
   }
 
@@ -233,37 +277,39 @@ export class WebGpuBackend implements Backend, GpuFacet {
     }
     this.validation?.release();
     this.validation = data === null ? null : new ResidentWindows(this.planContext, data, 'validation');
+    this.validation?.all.prepare(this.training === null ? this.requested : this.candidates);
   }
 
   /**
-   * Times epochs of each schedule on the training data and keeps the faster for this device, model
-   * shape and batch (calibration.ts). The parameters and the optimizer's state are restored
-   * afterwards, so it can run at any point; the trainer runs it once after setTrainingData. Null
-   * before training data or when a schedule was asked for.
+   * Times epochs of each variant the training data admits and keeps the fastest for this device, model
+   * shape and batch (calibration.ts); a single one is kept untimed. The parameters and the optimizer's
+   * state are restored afterwards, so it can run at any point; the trainer runs it once after
+   * setTrainingData. Null before training data.
    */
   async calibrate(): Promise<Calibration | null> {
     await this.queued();
     this.assertUsable();
     const training = this.training;
-    if (training === null || this.requestedSchedule !== 'auto') return null;
+    if (training === null) return null;
     if (this.calibrated !== null) return this.calibrated;
     const key = this.calibrationKey(training);
-    if (!training.train.hasPersistent() && !training.windows.all.hasPersistent()) {
-      return this.remember(key, { schedule: 'stepwise', msPerEpoch: null });
-    }
+    if (this.candidates.length === 1) return this.remember(key, { variant: this.candidates[0], msPerEpoch: {}, ms: 0 });
     const backup = this.backupParamsAndState('calibration: params and optimizer state');
     try {
       this.submitEncoded('calibration: save params and state', (encoder) => backup.save(encoder));
-      const calibration = await timeSchedules({
-        queue: this.device.queue,
-        waitsByPolling: this.context.waitsByPolling,
-        encodeEpochs: (schedule, epochs) => {
-          const recorder = new SliceRecorder(this.device, `calibration: ${schedule}`, Infinity);
-          for (let e = 0; e < epochs; e++) this.encodeEpoch(recorder, training, schedule, true);
-          return recorder.finish()[0].commands;
+      const calibration = await timeVariants(
+        {
+          queue: this.device.queue,
+          waitsByPolling: this.context.waitsByPolling,
+          encodeEpoch: (variant) => {
+            const recorder = new SliceRecorder(this.device, `calibration: ${variantName(variant)}`, Infinity);
+            this.encodeEpoch(recorder, training, variant, true);
+            return recorder.finish()[0].commands;
+          },
+          submit: (commands) => this.submitCommands(commands),
         },
-        submit: (commands) => this.submitCommands(commands),
-      });
+        this.candidates,
+      );
       this.submitEncoded('calibration: restore params and state', (encoder) => backup.restore(encoder));
       this.paramsVersion++;
       await this.device.queue.onSubmittedWorkDone();
@@ -290,9 +336,13 @@ export class WebGpuBackend implements Backend, GpuFacet {
     if (!Number.isInteger(steps) || steps < 1) {
       throw new InputError('steps', `expected a whole number of at least 1, got ${describeValue(steps)}`);
     }
-    const schedule = this.schedule();
-    // The groups' sequence depends on the layer count only, the same for every schedule and batch.
-    this.profiler ??= new TimestampProfiler(this.allocator, [...training.train.profiledGroups(schedule), 'update']);
+    const variant = this.variant();
+    // The groups' sequence depends on the variant and the layer count: a profiler per sequence.
+    const groups = [...training.train.profiledGroups(variant), 'update'] as const;
+    if (this.profiler === null || this.profiler.groups.join() !== groups.join()) {
+      this.profiler?.destroy();
+      this.profiler = new TimestampProfiler(this.allocator, groups);
+    }
     const profiler = this.profiler;
     const measured = Math.min(steps, profiler.maxSteps);
     const backup = this.backupParamsAndState('profile: params and optimizer state');
@@ -303,9 +353,9 @@ export class WebGpuBackend implements Backend, GpuFacet {
           let next = 0;
           for (let s = 0; s < measured; s++) {
             const entry = s % training.steps;
-            next = training.train.encodeProfiledStep(encoder, entry, schedule, profiler.passes, next);
+            next = training.train.encodeProfiledStep(encoder, entry, variant, profiler.passes, next);
             const update = encoder.beginComputePass(profiler.passes[next++]);
-            training.update.encode({ pass: () => update }, entry);
+            training.update(variant.tuning).encode({ pass: () => update }, entry);
             update.end();
           }
           // Every pass took the descriptor of its own group, or the times would be misattributed.
@@ -345,7 +395,7 @@ export class WebGpuBackend implements Backend, GpuFacet {
     const evaluate = options.evaluate ?? true;
     this.lastEpochEvaluated = evaluate;
     const recorder = new SliceRecorder(this.device, 'epoch', this.pacer.sliceFlops());
-    this.encodeEpoch(recorder, training, this.schedule(), evaluate);
+    this.encodeEpoch(recorder, training, this.variant(), evaluate);
     const slices = recorder.finish((encoder) => {
       if (!evaluate) return;
       const validation = this.validation === null ? null : { buffer: this.validation.workspace.outputs, offset: 0 };
@@ -403,7 +453,8 @@ export class WebGpuBackend implements Backend, GpuFacet {
   dispatchesPerStep(): number | null {
     const training = this.training;
     if (training === null) return null;
-    return training.train.modelDispatchesPerStep(this.schedule()) + training.update.dispatches;
+    const variant = this.variant();
+    return training.train.modelDispatchesPerStep(variant) + training.update(variant.tuning).dispatches;
   }
 
   /** Chooses the optimizer and the loss; the state starts at zero (new buffers), the parameters stay. */
@@ -417,6 +468,7 @@ export class WebGpuBackend implements Backend, GpuFacet {
       training.train.useLoss(loss);
       training.windows.all.useLoss(loss);
       training.useOptimizer(this.optimizer, this.updateBuffers());
+      training.prepare(this.candidates);
     }
     this.validation?.all.useLoss(loss);
     this.scratch?.lastPlan()?.useLoss(loss);
@@ -465,12 +517,13 @@ export class WebGpuBackend implements Backend, GpuFacet {
   }
 
   /**
-   * Builds every pipeline this model can use (the passes' on both schedules, the dense layer's in every
-   * mode, every optimizer's update and the gradient norm): createWebGpuBackend runs it inside an error
-   * scope, so a kernel that does not build fails there.
+   * Builds every pipeline this model can use (the passes' of every variant asked for, the dense layer's
+   * and the fused kernels' in every mode, every optimizer's update and the gradient norm):
+   * createWebGpuBackend runs it inside an error scope, so a kernel that does not build fails there.
+   * (The tiled kernels' tiles depend on the batch: setTrainingData builds those it needs.)
    */
   preparePipelines(): void {
-    this.scratchFor(1, 'batch').plan(1);
+    this.scratchFor(1, 'batch').plan(1).prepare(this.requested);
     prepareUpdatePipelines(this.planContext.pipelines, DEFAULT_OPTIMIZER, this.layout.size);
   }
 
@@ -478,15 +531,16 @@ export class WebGpuBackend implements Backend, GpuFacet {
    * Every minibatch step (forward, BPTT, gradients, update), then the error over all samples and,
    * with a validation set, over the validation samples.
    */
-  private encodeEpoch(target: DispatchTarget, training: Training, schedule: Schedule, evaluate: boolean): void {
+  private encodeEpoch(target: DispatchTarget, training: Training, variant: Variant, evaluate: boolean): void {
+    const update = training.update(variant.tuning);
     for (let s = 0; s < training.steps; s++) {
-      training.train.encodeForward(target, s, schedule, 'train');
-      training.train.encodeBackward(target, s, schedule);
-      training.update.encode(target, s);
+      training.train.encodeForward(target, s, variant, 'train');
+      training.train.encodeBackward(target, s, variant);
+      update.encode(target, s);
     }
     if (evaluate) {
-      training.windows.all.encode(target, schedule);
-      this.validation?.all.encode(target, schedule);
+      training.windows.all.encode(target, variant);
+      this.validation?.all.encode(target, variant);
     }
   }
 
@@ -608,7 +662,7 @@ export class WebGpuBackend implements Backend, GpuFacet {
   }
 
   private calibrationKey(training: Training): string {
-    return calibrationKey(this.config, training.batch, training.data.count);
+    return calibrationKey(this.config, training.batch, training.data.count, this.candidates);
   }
 
   private remember(key: string, calibration: Calibration): Calibration {

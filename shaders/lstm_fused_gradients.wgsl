@@ -1,0 +1,153 @@
+// After lstm_fused_rows.wgsl, what sums over the batch rows, in one dispatch of many workgroups:
+//   [dV; dW; db] = Σ_t [y_prev; x_t; 1]ᵀ delta_t      (as weight_gradients.wgsl)        WITH_GRADIENTS
+//   dWd = y_Tᵀ delta_out;  dbd = Σ_b delta_out         (as dense.wgsl)                   WITH_GRADIENTS
+//   loss = 0.5 Σ delta_out² / k = 0.5 k Σ (out - target)²                                  WITH_LOSS
+// An invocation takes one item: 4 rows of the product [y_prev | x | 1]ᵀ delta x one unit x the 4
+// gates (consecutive invocations, consecutive units: the deltas' loads run along a row), or one dense
+// gradient, or the loss; items in that order, the grid as gradientItems() in fusedStep.ts counts them.
+// The summed dimension is m = t * B + b, whose inputs row is C - B + m.
+//
+// Legend: B = batch of this pass, C = workspace capacity, T = window, I = input size, H = hidden size,
+//         S = H + I + 1, O = output size, P = parameter count.
+// Buffers:
+//   inputs   ((T+1) C, S)   [y_prev | x | 1] rows by params.wgsl's state_row; y_T: row T's y_prev
+//   gates    (T, B, 4H)     the gate deltas (lstm_fused_rows.wgsl wrote them over the activations)
+//   outputs  [loss, 3 unused, out (B, O), delta_out (B, O)]   the loss written
+//   grads    (P)            dW, dV, db from W_OFFSET and dWd, dbd at the dense offsets, written
+
+override WINDOW: u32;
+override INPUT_SIZE: u32;
+override HIDDEN_SIZE: u32;
+override OUTPUT_SIZE: u32;
+override W_OFFSET: u32;
+override DENSE_W_OFFSET: u32;
+override DENSE_B_OFFSET: u32;
+override WITH_LOSS: bool;
+override WITH_GRADIENTS: bool;
+override MEAN_LOSS: bool;
+override WORKGROUP: u32;
+
+const OUT_OFFSET = 4u;
+
+@group(0) @binding(0) var<storage, read> inputs: array<f32>;
+@group(0) @binding(1) var<storage, read> gates: array<f32>;
+@group(0) @binding(2) var<storage, read_write> outputs: array<f32>;
+@group(0) @binding(3) var<storage, read_write> grads: array<f32>;
+@group(0) @binding(4) var<uniform> batchPass: PassParams;
+
+/** Items of 4 product rows x 1 unit: ceil(S / 4) H. */
+fn product_items() -> u32 {
+  return ((HIDDEN_SIZE + INPUT_SIZE + 4u) / 4u) * HIDDEN_SIZE;
+}
+
+/** Row k of the product [y_prev | x | 1]ᵀ delta, unit j, four gates, where the flat layout keeps it. */
+fn store_weight_gradients(k: u32, j: u32, sum: vec4f) {
+  let H = HIDDEN_SIZE;
+  // Product rows are y_prev (H), x (I), 1; the layout's rows are w (I), v (H), b.
+  var parameterRow = INPUT_SIZE + H;
+  if (k < H) {
+    parameterRow = INPUT_SIZE + k;
+  } else if (k < H + INPUT_SIZE) {
+    parameterRow = k - H;
+  }
+  let at = W_OFFSET + parameterRow * 4u * H + j;
+  for (var g = 0u; g < 4u; g++) {
+    grads[at + g * H] = sum[g];
+  }
+}
+
+fn weight_gradients(item: u32) {
+  let H = HIDDEN_SIZE;
+  let S = H + INPUT_SIZE + 1u;
+  let batch = batchPass.batch;
+  let j = item % H;
+  let k0 = (item / H) * 4u;
+  // Rows past the product read the last one and are not stored.
+  let k1 = min(k0 + 1u, S - 1u);
+  let k2 = min(k0 + 2u, S - 1u);
+  let k3 = min(k0 + 3u, S - 1u);
+  var sum0 = vec4f();
+  var sum1 = vec4f();
+  var sum2 = vec4f();
+  var sum3 = vec4f();
+  let rowStart = batchPass.capacity - batch;
+  for (var m = 0u; m < WINDOW * batch; m++) {
+    let row = (rowStart + m) * S;
+    let at = m * 4u * H + j;
+    let d = vec4f(gates[at], gates[at + H], gates[at + 2u * H], gates[at + 3u * H]);
+    sum0 = fma(vec4f(inputs[row + k0]), d, sum0);
+    sum1 = fma(vec4f(inputs[row + k1]), d, sum1);
+    sum2 = fma(vec4f(inputs[row + k2]), d, sum2);
+    sum3 = fma(vec4f(inputs[row + k3]), d, sum3);
+  }
+  store_weight_gradients(k0, j, sum0);
+  if (k0 + 1u < S) {
+    store_weight_gradients(k0 + 1u, j, sum1);
+  }
+  if (k0 + 2u < S) {
+    store_weight_gradients(k0 + 2u, j, sum2);
+  }
+  if (k0 + 3u < S) {
+    store_weight_gradients(k0 + 3u, j, sum3);
+  }
+}
+
+/** Dense gradient q: dWd[k, o] for q = k O + o < H O, then dbd[o]. */
+fn dense_gradient(q: u32) {
+  let H = HIDDEN_SIZE;
+  let O = OUTPUT_SIZE;
+  let batch = batchPass.batch;
+  let deltaOut = OUT_OFFSET + batch * O;
+  if (q < H * O) {
+    let k = q / O;
+    let o = q % O;
+    let yLast = state_row(batchPass, WINDOW, 0u);
+    var sum = 0.0;
+    for (var b = 0u; b < batch; b++) {
+      sum = fma(inputs[(yLast + b) * (H + INPUT_SIZE + 1u) + k], outputs[deltaOut + b * O + o], sum);
+    }
+    grads[DENSE_W_OFFSET + q] = sum;
+  } else {
+    let o = q - H * O;
+    var sum = 0.0;
+    for (var b = 0u; b < batch; b++) {
+      sum += outputs[deltaOut + b * O + o];
+    }
+    grads[DENSE_B_OFFSET + o] = sum;
+  }
+}
+
+fn loss() {
+  let O = OUTPUT_SIZE;
+  let batch = batchPass.batch;
+  let deltaOut = OUT_OFFSET + batch * O;
+  let lossScale = select(1.0, 2.0 / f32(batch * O), MEAN_LOSS);
+  var sum = 0.0;
+  for (var p = 0u; p < batch * O; p++) {
+    let residual = outputs[deltaOut + p] / lossScale;
+    sum = fma(residual, residual, sum);
+  }
+  outputs[0] = 0.5 * lossScale * sum;
+}
+
+@compute @workgroup_size(WORKGROUP)
+fn fused_gradients(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  // The grid is 2-D when the items need more than maxComputeWorkgroupsPerDimension workgroups.
+  var item = id.y * groups.x * WORKGROUP + id.x;
+  if (WITH_GRADIENTS) {
+    if (item < product_items()) {
+      weight_gradients(item);
+      return;
+    }
+    item -= product_items();
+    let denseItems = (HIDDEN_SIZE + 1u) * OUTPUT_SIZE;
+    if (item < denseItems) {
+      dense_gradient(item);
+      return;
+    }
+    item -= denseItems;
+  }
+  if (WITH_LOSS && item == 0u) {
+    loss();
+  }
+}

@@ -1,0 +1,343 @@
+// A one-layer model's whole forward pass and, WITH_GRADIENTS, its whole backward pass through time, in
+// one dispatch: batch rows never meet until the weight gradients sum over them
+// (lstm_fused_gradients.wgsl), so each workgroup takes 4 GROUP_QUADS rows through everything:
+//   forward   u = x_t W + b + y[t] V, the cell as lstm_forward.wgsl, all T steps;  out = y_T Wd + bd
+//             delta_out = k (out - target)  (WITH_LOSS or WITH_GRADIENTS; k as dense.wgsl's)
+//   backward  dy = delta_out Wdᵀ (last step) + delta[t+1] Vᵀ;  the cell's backward as lstm_backward.wgsl
+// for small models, where the stepwise and persistent schedules' dispatches cost more than their
+// arithmetic. Where ON_CHIP (GPUs), V lives in workgroup memory (staged for the forward, restaged
+// transposed for the backward, so consecutive invocations read consecutive vec4s both times), y too
+// (double-buffered: one barrier a step), and the deltas of step t+1 where STAGE_DELTAS; otherwise
+// (SwiftShader, where a read of workgroup memory costs several of storage) all are read from storage,
+// after a storage barrier a step. An item (one unit j, its four gates, 4 rows) keeps its invocation
+// for all 2T steps, so c and dc stay in registers. BPTT overwrites each step's activations in `gates`
+// with that step's deltas once it has used them: the weight gradients read the deltas there.
+// Admission and constants: src/backends/webgpu/fusedStep.ts. Appended: lstm_cell.wgsl.
+//
+// Legend: N = samples, B = batch of this pass, C = workspace capacity, T = window, I = input size,
+//         H = hidden size, S = H + I + 1, O = output size, P = parameter count, Q = GROUP_QUADS.
+// Buffers:
+//   params   (P)            W (I, 4H), V (H, 4H), b (4H), Wd (H, O), bd (O) at their offsets
+//   samples  (N, T, I)      batch row b is sample order[orderBase + b]
+//   order    (orderBase + B)
+//   targets  (N, O)
+//   gates    (T, B, 4H)     activations f, i, g, o; then, WITH_GRADIENTS, the gate deltas
+//   c        ((T+1) C, H)   cell states by params.wgsl's state_row (step 0: the zero block)
+//   inputs   ((T+1) C, S)   [y_prev | x | 1] rows: x_t written to row t, y_t to row t+1
+//   outputs  [loss, 3 unused, out (B, O), delta_out (B, O)]   as dense.wgsl's; the loss is
+//            lstm_fused_gradients.wgsl's
+// Workgroup memory (ON_CHIP; one vec4 each otherwise):
+//   vShared      (H, H)     vec4, forward: V[k, g*H + j] at [k * H + j]; backward: V[j, g*H + k] there
+//   yShared      (2, H, Q)  vec4: y of the group's rows 4q .. 4q+3, unit k, at [half + k * Q + q]
+//   deltaShared  (2, H, 4Q) vec4: delta[t, b, g*H + k] over the gates g, row b of the group, at
+//                           [half + k * 4Q + b]  (STAGE_DELTAS)
+
+override WINDOW: u32;
+override INPUT_SIZE: u32;
+override HIDDEN_SIZE: u32;
+override OUTPUT_SIZE: u32;
+override W_OFFSET: u32;
+override V_OFFSET: u32;
+override BIAS_OFFSET: u32;
+override DENSE_W_OFFSET: u32;
+override DENSE_B_OFFSET: u32;
+override WITH_LOSS: bool;
+override WITH_GRADIENTS: bool;
+override MEAN_LOSS: bool;
+override WORKGROUP: u32;
+/** Items an invocation takes on, at most MAX_ITEMS_PER_LANE. */
+override ITEMS_PER_LANE: u32;
+/** Row quads a workgroup takes: workgroup w has rows 4 Q w .. 4 Q (w + 1) - 1. */
+override GROUP_QUADS: u32;
+override ON_CHIP: bool;
+/** Only on chip. */
+override STAGE_DELTAS: bool;
+
+const ROWS = 4u;
+const MAX_ITEMS_PER_LANE = 4u;
+const OUT_OFFSET = 4u;
+
+@group(0) @binding(0) var<storage, read> params: array<f32>;
+@group(0) @binding(1) var<storage, read> samples: array<f32>;
+@group(0) @binding(2) var<storage, read> order: array<u32>;
+@group(0) @binding(3) var<storage, read> targets: array<f32>;
+@group(0) @binding(4) var<storage, read_write> gates: array<f32>;
+@group(0) @binding(5) var<storage, read_write> c: array<f32>;
+@group(0) @binding(6) var<storage, read_write> inputs: array<f32>;
+@group(0) @binding(7) var<storage, read_write> outputs: array<f32>;
+@group(0) @binding(8) var<uniform> batchPass: PassParams;
+
+var<workgroup> vShared: array<vec4f, select(1u, HIDDEN_SIZE * HIDDEN_SIZE, ON_CHIP)>;
+var<workgroup> yShared: array<vec4f, select(1u, 2u * HIDDEN_SIZE * GROUP_QUADS, ON_CHIP)>;
+var<workgroup> deltaShared: array<vec4f, select(1u, 2u * HIDDEN_SIZE * ROWS * GROUP_QUADS, STAGE_DELTAS)>;
+
+/** params[at + g * H] (or the four gates' values of any (., 4H) row) for the four gates g. */
+fn gate_values(at: u32) -> vec4f {
+  let H = HIDDEN_SIZE;
+  return vec4f(params[at], params[at + H], params[at + 2u * H], params[at + 3u * H]);
+}
+
+/** gates[at + g * H] for the four gates g: activations, or deltas once BPTT has passed. */
+fn gate_row(at: u32) -> vec4f {
+  let H = HIDDEN_SIZE;
+  return vec4f(gates[at], gates[at + H], gates[at + 2u * H], gates[at + 3u * H]);
+}
+
+fn sample_x(t: u32, b: u32, i: u32) -> f32 {
+  return samples[(order[batchPass.orderBase + b] * WINDOW + t) * INPUT_SIZE + i];
+}
+
+/** Where an item works: unit j, the group's quad q, and the batch rows of that quad (past the batch: the last). */
+struct Item {
+  j: u32,
+  q: u32,
+  row0: u32,
+  rows: vec4u,
+}
+
+fn item_at(group: u32, item: u32, batch: u32) -> Item {
+  let q = item / HIDDEN_SIZE;
+  let row0 = ROWS * (group * GROUP_QUADS + q);
+  let last = batch - 1u;
+  let rows = vec4u(row0, min(row0 + 1u, last), min(row0 + 2u, last), min(row0 + 3u, last));
+  return Item(item % HIDDEN_SIZE, q, row0, rows);
+}
+
+/** V[k, g*H + j] for the four gates g, in the forward's order. */
+fn forward_weights(k: u32, j: u32) -> vec4f {
+  if (ON_CHIP) {
+    return vShared[k * HIDDEN_SIZE + j];
+  }
+  return gate_values(V_OFFSET + k * 4u * HIDDEN_SIZE + j);
+}
+
+/** V[j, g*H + k] for the four gates g: unit j's weights to unit k, in the backward's order. */
+fn backward_weights(k: u32, j: u32) -> vec4f {
+  if (ON_CHIP) {
+    return vShared[k * HIDDEN_SIZE + j];
+  }
+  return gate_values(V_OFFSET + j * 4u * HIDDEN_SIZE + k);
+}
+
+/** y of unit k after step t-1 (y_prev of step t) for an item's rows; on chip from half `now`. */
+fn previous_y(t: u32, item: Item, k: u32, now: u32) -> vec4f {
+  if (ON_CHIP) {
+    return yShared[now + k * GROUP_QUADS + item.q];
+  }
+  let S = HIDDEN_SIZE + INPUT_SIZE + 1u;
+  return vec4f(
+    inputs[state_row(batchPass, t, item.rows.x) * S + k],
+    inputs[state_row(batchPass, t, item.rows.y) * S + k],
+    inputs[state_row(batchPass, t, item.rows.z) * S + k],
+    inputs[state_row(batchPass, t, item.rows.w) * S + k],
+  );
+}
+
+/** The deltas of step t+1, unit k, batch row b (local row `local` of the group); staged in half `staged`. */
+fn next_deltas(t: u32, batch: u32, b: u32, local: u32, k: u32, staged: u32) -> vec4f {
+  if (STAGE_DELTAS) {
+    return deltaShared[staged + k * ROWS * GROUP_QUADS + local];
+  }
+  return gate_row(((t + 1u) * batch + b) * 4u * HIDDEN_SIZE + k);
+}
+
+/** What the backward and the weight gradients need of row b, unit j at step t. */
+fn store_cell(t: u32, batch: u32, b: u32, j: u32, cell: CellForward) {
+  let H = HIDDEN_SIZE;
+  let at = (t * batch + b) * 4u * H + j;
+  for (var g = 0u; g < 4u; g++) {
+    gates[at + g * H] = cell.gates[g];
+  }
+  let next = state_row(batchPass, t + 1u, b);
+  c[next * H + j] = cell.c;
+  inputs[next * (H + INPUT_SIZE + 1u) + j] = cell.y;
+}
+
+@compute @workgroup_size(WORKGROUP)
+fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) groupId: vec3u) {
+  let group = groupId.x;
+  let batch = batchPass.batch;
+  let H = HIDDEN_SIZE;
+  let G = 4u * H;
+  let S = H + INPUT_SIZE + 1u;
+  let O = OUTPUT_SIZE;
+  let items = GROUP_QUADS * H;
+  let groupRow0 = ROWS * GROUP_QUADS * group;
+  let half = H * GROUP_QUADS;
+  if (ON_CHIP) {
+    for (var i = lane; i < H * H; i += WORKGROUP) {
+      vShared[i] = gate_values(V_OFFSET + (i / H) * G + i % H);
+    }
+  }
+  // c of each item's four rows (zero before the first step); later dc. Every variable here has an
+  // explicit initializer: Dawn on SwiftShader does not re-zero one without, declared in a loop body.
+  var cells = array<vec4f, MAX_ITEMS_PER_LANE>();
+  workgroupBarrier();
+
+  for (var t = 0u; t < WINDOW; t++) {
+    let now = (t % 2u) * half;
+    for (var slot = 0u; slot < ITEMS_PER_LANE; slot++) {
+      let index = lane + slot * WORKGROUP;
+      let item = item_at(group, index, batch);
+      // Quads wholly past the batch have nothing to do (their rows would be another quad's).
+      if (index < items && item.row0 < batch) {
+        let j = item.j;
+        let rows = item.rows;
+        let bias = gate_values(BIAS_OFFSET + j);
+        var u0 = bias;
+        var u1 = bias;
+        var u2 = bias;
+        var u3 = bias;
+        for (var i = 0u; i < INPUT_SIZE; i++) {
+          let w = gate_values(W_OFFSET + i * G + j);
+          let x = vec4f(sample_x(t, rows.x, i), sample_x(t, rows.y, i), sample_x(t, rows.z, i), sample_x(t, rows.w, i));
+          u0 = fma(vec4f(x.x), w, u0);
+          u1 = fma(vec4f(x.y), w, u1);
+          u2 = fma(vec4f(x.z), w, u2);
+          u3 = fma(vec4f(x.w), w, u3);
+          // The weight gradients read x from the inputs rows; one item a quad puts it there.
+          if (j == 0u) {
+            for (var r = 0u; r < ROWS && item.row0 + r < batch; r++) {
+              inputs[state_row(batchPass, t, item.row0 + r) * S + H + i] = x[r];
+            }
+          }
+        }
+        // y_prev is zero at the first step, so its product is skipped there.
+        if (t > 0u) {
+          for (var k = 0u; k < H; k++) {
+            let y = previous_y(t, item, k, now);
+            let v = forward_weights(k, j);
+            u0 = fma(vec4f(y.x), v, u0);
+            u1 = fma(vec4f(y.y), v, u1);
+            u2 = fma(vec4f(y.z), v, u2);
+            u3 = fma(vec4f(y.w), v, u3);
+          }
+        }
+        let cPrev = cells[slot];
+        let cell0 = cell_forward(u0, cPrev.x);
+        let cell1 = cell_forward(u1, cPrev.y);
+        let cell2 = cell_forward(u2, cPrev.z);
+        let cell3 = cell_forward(u3, cPrev.w);
+        cells[slot] = vec4f(cell0.c, cell1.c, cell2.c, cell3.c);
+        if (ON_CHIP) {
+          yShared[half - now + j * GROUP_QUADS + item.q] = vec4f(cell0.y, cell1.y, cell2.y, cell3.y);
+        }
+        store_cell(t, batch, rows.x, j, cell0);
+        if (item.row0 + 1u < batch) {
+          store_cell(t, batch, rows.y, j, cell1);
+        }
+        if (item.row0 + 2u < batch) {
+          store_cell(t, batch, rows.z, j, cell2);
+        }
+        if (item.row0 + 3u < batch) {
+          store_cell(t, batch, rows.w, j, cell3);
+        }
+      }
+    }
+    // Step t+1 reads the y that every item wrote (in the inputs rows unless on chip).
+    if (!ON_CHIP) {
+      storageBarrier();
+    }
+    workgroupBarrier();
+  }
+
+  // The dense layer on the group's rows of y_T, which step T-1 wrote to half (T % 2) on chip.
+  let yLast = (WINDOW % 2u) * half;
+  let deltaOut = OUT_OFFSET + batch * O;
+  let lossScale = select(1.0, 2.0 / f32(batch * O), MEAN_LOSS);
+  for (var p = lane; p < ROWS * GROUP_QUADS * O; p += WORKGROUP) {
+    let local = p / O;
+    let b = groupRow0 + local;
+    let o = p % O;
+    if (b < batch) {
+      var out = params[DENSE_B_OFFSET + o];
+      for (var k = 0u; k < H; k++) {
+        var y: f32;
+        if (ON_CHIP) {
+          y = yShared[yLast + k * GROUP_QUADS + local / ROWS][local % ROWS];
+        } else {
+          y = inputs[state_row(batchPass, WINDOW, b) * S + k];
+        }
+        out = fma(y, params[DENSE_W_OFFSET + k * O + o], out);
+      }
+      outputs[OUT_OFFSET + b * O + o] = out;
+      if (WITH_LOSS || WITH_GRADIENTS) {
+        outputs[deltaOut + b * O + o] = lossScale * (out - targets[order[batchPass.orderBase + b] * O + o]);
+      }
+    }
+  }
+  if (!WITH_GRADIENTS) {
+    return;
+  }
+
+  // Backward: the items read delta_out of their rows, which other invocations wrote.
+  storageBarrier();
+  if (ON_CHIP) {
+    for (var i = lane; i < H * H; i += WORKGROUP) {
+      // [k * H + j] now holds row j of V at the gate columns of unit k.
+      vShared[i] = gate_values(V_OFFSET + (i % H) * G + i / H);
+    }
+  }
+  for (var slot = 0u; slot < MAX_ITEMS_PER_LANE; slot++) {
+    cells[slot] = vec4f();
+  }
+  workgroupBarrier();
+  let stagedHalf = H * ROWS * GROUP_QUADS;
+  for (var s = 0u; s < WINDOW; s++) {
+    let t = WINDOW - 1u - s;
+    let now = (t % 2u) * stagedHalf;
+    for (var slot = 0u; slot < ITEMS_PER_LANE; slot++) {
+      let index = lane + slot * WORKGROUP;
+      let item = item_at(group, index, batch);
+      if (index < items && item.row0 < batch) {
+        let j = item.j;
+        let rows = item.rows;
+        let local = rows - vec4u(groupRow0);
+        var dy = vec4f();
+        if (t + 1u == WINDOW) {
+          for (var o = 0u; o < O; o++) {
+            let w = params[DENSE_W_OFFSET + j * O + o];
+            let d = vec4f(
+              outputs[deltaOut + rows.x * O + o],
+              outputs[deltaOut + rows.y * O + o],
+              outputs[deltaOut + rows.z * O + o],
+              outputs[deltaOut + rows.w * O + o],
+            );
+            dy = fma(d, vec4f(w), dy);
+          }
+        } else {
+          for (var k = 0u; k < H; k++) {
+            let v = backward_weights(k, j);
+            dy += vec4f(
+              dot(next_deltas(t, batch, rows.x, local.x, k, stagedHalf - now), v),
+              dot(next_deltas(t, batch, rows.y, local.y, k, stagedHalf - now), v),
+              dot(next_deltas(t, batch, rows.z, local.z, k, stagedHalf - now), v),
+              dot(next_deltas(t, batch, rows.w, local.w, k, stagedHalf - now), v),
+            );
+          }
+        }
+        var dcPrev = vec4f();
+        for (var r = 0u; r < ROWS && item.row0 + r < batch; r++) {
+          let b = item.row0 + r;
+          let at = (t * batch + b) * G + j;
+          let cPrev = c[state_row(batchPass, t, b) * H + j];
+          let cNow = c[state_row(batchPass, t + 1u, b) * H + j];
+          let cell = cell_backward(gate_row(at), cPrev, cNow, dy[r], cells[slot][r]);
+          dcPrev[r] = cell.dcPrev;
+          for (var g = 0u; g < 4u; g++) {
+            gates[at + g * H] = cell.delta[g];
+          }
+          if (STAGE_DELTAS) {
+            deltaShared[now + j * ROWS * GROUP_QUADS + b - groupRow0] = cell.delta;
+          }
+        }
+        cells[slot] = dcPrev;
+      }
+    }
+    // Step t-1 reads the deltas every item wrote (in `gates` unless staged).
+    if (!STAGE_DELTAS) {
+      storageBarrier();
+    }
+    workgroupBarrier();
+  }
+}

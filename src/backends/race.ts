@@ -1,0 +1,117 @@
+// The `auto` backend: a short race of the CPU and WebGPU backends at a model's shape and batch decides
+// which trains faster on this machine, with a one-line reason; remembered per adapter, shape and batch.
+//
+// Legend: B = batch, N = samples (RACE_STEPS minibatches), T = window, I = inputSize, O = outputSize.
+
+import type { Dataset } from '../data/dataset.js';
+import { Rng } from '../data/rng.js';
+import { initParams } from '../model/init.js';
+import type { ModelConfig, ParamLayout } from '../model/layout.js';
+import type { AdapterDescription, Backend, BackendName } from './backend.js';
+
+/** Wall time of the whole race, both backends and their warm-up epochs, ms (at least one timed epoch each). */
+export const RACE_BUDGET_MS = 200;
+/** Minibatch steps in a race epoch: enough to amortize an epoch's submit, little enough for the budget. */
+const RACE_STEPS = 2;
+
+/** Best milliseconds a training step of each backend. */
+export interface RaceTimes {
+  cpu: number;
+  webgpu: number;
+}
+
+/** What `auto` chose, by how much, and why in one line. */
+export interface AutoChoice {
+  backend: BackendName;
+  /** How many times faster the chosen backend trained than the other (at least 1). */
+  ratio: number;
+  msPerStep: RaceTimes;
+  /** `auto: cpu, 25× faster than webgpu on this software adapter at hidden 30, batch 8` */
+  reason: string;
+}
+
+/** The faster backend of a race and the line that says so (a tie goes to the CPU: exact and no device). */
+export function decideBackend(
+  times: RaceTimes,
+  adapter: AdapterDescription,
+  config: ModelConfig,
+  batch: number,
+): AutoChoice {
+  const backend: BackendName = times.webgpu < times.cpu ? 'webgpu' : 'cpu';
+  const other: BackendName = backend === 'cpu' ? 'webgpu' : 'cpu';
+  const ratio = times[other] / times[backend];
+  const where = adapter.software ? 'this software adapter' : 'this GPU';
+  const digits = ratio < 10 ? 1 : 0;
+  return {
+    backend,
+    ratio,
+    msPerStep: { ...times },
+    reason: `auto: ${backend}, ${ratio.toFixed(digits)}× faster than ${other} on ${where} at hidden ${config.hiddenSizes.join(',')}, batch ${batch}`,
+  };
+}
+
+/** Race results per adapter, model shape and batch, for the life of the page or process. */
+const remembered = new Map<string, AutoChoice>();
+
+function raceKey(adapter: AdapterDescription, config: ModelConfig, batch: number): string {
+  return JSON.stringify([adapter, config, batch]);
+}
+
+/** Windows of the model's shape with values like a normalized series (the race times work, not learning). */
+function raceData(config: ModelConfig, batch: number): Dataset {
+  const count = RACE_STEPS * batch;
+  const { window, inputSize, outputSize } = config;
+  const rng = new Rng(1);
+  const x = Float32Array.from({ length: count * window * inputSize }, () => rng.normal());
+  const t = Float32Array.from({ length: count * outputSize }, () => rng.normal());
+  return { count, window, inputSize, outputSize, x, t };
+}
+
+/**
+ * Times training epochs of RACE_STEPS minibatches on each backend, alternating (a warm-up epoch each,
+ * then rounds until the budget is spent, at least one), and returns the best per step. Both backends
+ * are left with the race's training data and parameters: the caller sets its own.
+ */
+export async function raceBackends(
+  cpu: Backend,
+  webgpu: Backend,
+  batch: number,
+  budgetMs = RACE_BUDGET_MS,
+): Promise<RaceTimes> {
+  const start = performance.now();
+  const data = raceData(cpu.config, batch);
+  const params = initParams(cpu.layout, new Rng(1));
+  const order = Uint32Array.from({ length: data.count }, (_, i) => i);
+  const racers = { cpu, webgpu };
+  const best: RaceTimes = { cpu: Infinity, webgpu: Infinity };
+  const epoch = async (backend: Backend): Promise<number> => {
+    const begun = performance.now();
+    await backend.trainEpoch(order, 1e-3, { evaluate: false });
+    await backend.finish();
+    return performance.now() - begun;
+  };
+  for (const backend of [cpu, webgpu]) {
+    backend.setParams(params);
+    backend.setTrainingData(data, batch);
+    await epoch(backend);
+  }
+  for (let round = 0; round === 0 || performance.now() - start < budgetMs; round++) {
+    for (const name of ['cpu', 'webgpu'] as const) best[name] = Math.min(best[name], await epoch(racers[name]));
+  }
+  return { cpu: best.cpu / RACE_STEPS, webgpu: best.webgpu / RACE_STEPS };
+}
+
+/** The remembered choice for this adapter, shape and batch, or a race's (then remembered). */
+export async function chooseBackend(
+  adapter: AdapterDescription,
+  layout: ParamLayout,
+  batch: number,
+  race: () => Promise<RaceTimes>,
+): Promise<AutoChoice> {
+  const key = raceKey(adapter, layout.config, batch);
+  const known = remembered.get(key);
+  if (known !== undefined) return known;
+  const choice = decideBackend(await race(), adapter, layout.config, batch);
+  remembered.set(key, choice);
+  return choice;
+}

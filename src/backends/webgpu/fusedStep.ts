@@ -1,0 +1,220 @@
+// When the fused small-model kernels run a pass, and their shapes and override constants. A training
+// step is then 3 dispatches: shaders/lstm_fused_rows.wgsl (each workgroup takes its batch rows through
+// the whole forward and backward pass), shaders/lstm_fused_gradients.wgsl (the sums over the rows:
+// weight and dense gradients, the loss), and the update. A workgroup runs all T steps of its rows, so
+// this pays only where that is little work for one workgroup (one SM) next to the dispatches it saves
+// (docs/PERFORMANCE.md derives the bound). One-layer models only: stacked ones take the other paths.
+//
+// Legend: B = batch, T = window, I = input size, H = hidden size, O = output size,
+//         Q = row quads a workgroup, R = 4Q rows a workgroup.
+
+import type { ParamLayout } from '../../model/layout.js';
+import type { GpuLimits } from './context.js';
+
+export type FusedLimits = Pick<
+  GpuLimits,
+  'maxComputeWorkgroupStorageSize' | 'maxComputeInvocationsPerWorkgroup' | 'maxStorageBuffersPerShaderStage'
+>;
+
+/** Items an invocation may take on (MAX_ITEMS_PER_LANE in lstm_fused_rows.wgsl: c and dc stay in registers). */
+export const MAX_ITEMS_PER_LANE = 4;
+/** Storage buffers the rows kernel binds (the gradients kernel binds 4). */
+const ROWS_STORAGE_BUFFERS = 8;
+const BYTES_PER_VEC4 = 16;
+/** Invocations a workgroup of the gradients kernel. */
+const GRADIENTS_WORKGROUP = 64;
+
+/**
+ * FLOPs one workgroup does in the time one dispatch costs on a real GPU with WebGPU: about a quarter
+ * of one SM's fp32 peak (~60 GFLOP/s of a 25-TFLOP/s GPU's ~100 SMs: one workgroup, a barrier a
+ * time step) times ~7 µs a dispatch.
+ */
+export const WORKGROUP_FLOPS_PER_DISPATCH = 4e5;
+
+/**
+ * Whether one workgroup's share of a step is small enough: its `flops` on one SM take no longer than
+ * the `dispatchesSaved` dispatches that running it in one workgroup replaces. The persistent schedule
+ * saves 2(T - 1) a layer; the fused rows kernel about 2T.
+ */
+export function oneWorkgroupSuffices(flops: number, dispatchesSaved: number): boolean {
+  return flops <= WORKGROUP_FLOPS_PER_DISPATCH * dispatchesSaved;
+}
+
+/** FLOPs of one workgroup of the rows kernel: the forward and BPTT products of its R rows over T steps. */
+export function rowGroupFlops(layout: ParamLayout, rows: number): number {
+  const [{ inputSize: I, hiddenSize: H }] = layout.layers;
+  const T = layout.config.window;
+  return 2 * T * rows * (I + H) * 4 * H + 2 * T * rows * H * 4 * H;
+}
+
+export interface FusedPlan {
+  /** Row quads a workgroup of the rows kernel takes (GROUP_QUADS). */
+  groupQuads: number;
+  /** Workgroups of the rows kernel: ceil(B / 4Q). */
+  rowGroups: number;
+  /** Invocations a workgroup of the rows kernel, and the items each takes on. */
+  workgroup: number;
+  itemsPerLane: number;
+  /** V and y in workgroup memory (GPUs), or read from storage (software adapters). */
+  onChip: boolean;
+  /** Whether BPTT keeps step t+1's deltas in workgroup memory (else reads them back). */
+  stageDeltas: boolean;
+  /** Workgroup memory of the rows kernel. */
+  storageBytes: number;
+  /** FLOPs of one workgroup of the rows kernel. */
+  rowGroupFlops: number;
+}
+
+export type FusedAdmission = { admitted: true; plan: FusedPlan } | { admitted: false; reason: string };
+
+export interface FusedOptions {
+  /** Invocations a workgroup at most (a software adapter may want fewer); the device's limit by default. */
+  maxWorkgroup?: number;
+  /** Row quads a workgroup (default 1: as many workgroups as the batch has quads). */
+  groupQuads?: number;
+  /** Keep V and the state in workgroup memory (default true; false for software adapters). */
+  onChip?: boolean;
+  /** Admit whatever fits, however much work a workgroup gets (to test and time the kernels beyond the bound). */
+  ignoreFlopBound?: boolean;
+}
+
+/** Whether the fused kernels take passes of `layout` at batch B on a device with `limits`, and how. */
+export function fusedAdmission(
+  layout: ParamLayout,
+  batch: number,
+  limits: FusedLimits,
+  options: FusedOptions = {},
+): FusedAdmission {
+  const { config } = layout;
+  if (!Number.isInteger(batch) || batch < 1) throw new Error(`fused step: batch ${batch} is not a count`);
+  if (config.hiddenSizes.length !== 1) {
+    return { admitted: false, reason: `${config.hiddenSizes.length} layers: the fused kernels take one` };
+  }
+  const H = config.hiddenSizes[0];
+  const T = config.window;
+  const groupQuads = Math.min(options.groupQuads ?? 1, Math.ceil(batch / 4));
+  const items = groupQuads * H;
+  const maxWorkgroup = Math.min(
+    options.maxWorkgroup ?? limits.maxComputeInvocationsPerWorkgroup,
+    limits.maxComputeInvocationsPerWorkgroup,
+  );
+  const itemsPerLane = Math.ceil(items / maxWorkgroup);
+  if (itemsPerLane > MAX_ITEMS_PER_LANE) {
+    return {
+      admitted: false,
+      reason: `${items} items (4 rows x 1 unit) a workgroup need ${itemsPerLane} a lane of ${maxWorkgroup}, more than ${MAX_ITEMS_PER_LANE}`,
+    };
+  }
+  // As few invocations as the items need at that many a lane, in whole warps where the limit allows.
+  const workgroup = Math.min(maxWorkgroup, Math.ceil(Math.ceil(items / itemsPerLane) / 32) * 32);
+  // Off chip, each workgroup array shrinks to one vec4.
+  const onChip = options.onChip ?? true;
+  const state = onChip ? BYTES_PER_VEC4 * H * H + BYTES_PER_VEC4 * 2 * H * groupQuads : 2 * BYTES_PER_VEC4;
+  const staged = state + BYTES_PER_VEC4 * 2 * H * 4 * groupQuads;
+  const available = limits.maxComputeWorkgroupStorageSize;
+  const stageDeltas = onChip && staged <= available;
+  const storageBytes = stageDeltas ? staged : state + BYTES_PER_VEC4;
+  if (storageBytes > available) {
+    return {
+      admitted: false,
+      reason: `V and the state need ${storageBytes} bytes of workgroup memory, more than ${available}`,
+    };
+  }
+  if (limits.maxStorageBuffersPerShaderStage < ROWS_STORAGE_BUFFERS) {
+    return {
+      admitted: false,
+      reason: `${ROWS_STORAGE_BUFFERS} storage buffers, more than ${limits.maxStorageBuffersPerShaderStage}`,
+    };
+  }
+  const flops = rowGroupFlops(layout, 4 * groupQuads);
+  if (!options.ignoreFlopBound && !oneWorkgroupSuffices(flops, 2 * T)) {
+    return {
+      admitted: false,
+      reason: `${(flops / 1e6).toFixed(1)} MFLOP a workgroup a step is too much for one workgroup at window ${T}`,
+    };
+  }
+  return {
+    admitted: true,
+    plan: {
+      groupQuads,
+      rowGroups: Math.ceil(batch / (4 * groupQuads)),
+      workgroup,
+      itemsPerLane,
+      onChip,
+      stageDeltas,
+      storageBytes,
+      rowGroupFlops: flops,
+    },
+  };
+}
+
+/** What a fused pass computes besides the outputs (as dense.wgsl's modes). */
+export interface FusedMode {
+  /** The loss (the gradients kernel's last item). */
+  withLoss: boolean;
+  /** BPTT, and the weight and dense gradients. */
+  withGradients: boolean;
+  meanLoss: boolean;
+}
+
+function modeConstants(mode: FusedMode): Record<string, number> {
+  return {
+    WITH_LOSS: mode.withLoss ? 1 : 0,
+    WITH_GRADIENTS: mode.withGradients ? 1 : 0,
+    MEAN_LOSS: mode.meanLoss ? 1 : 0,
+  };
+}
+
+function layerConstants(layout: ParamLayout): Record<string, number> {
+  const [layer] = layout.layers;
+  return {
+    WINDOW: layout.config.window,
+    INPUT_SIZE: layer.inputSize,
+    HIDDEN_SIZE: layer.hiddenSize,
+    OUTPUT_SIZE: layout.dense.outputSize,
+    W_OFFSET: layer.w,
+    DENSE_W_OFFSET: layout.dense.w,
+    DENSE_B_OFFSET: layout.dense.b,
+  };
+}
+
+/** Override constants of lstm_fused_rows.wgsl's fused_rows; dispatch plan.rowGroups workgroups. */
+export function fusedRowsConstants(layout: ParamLayout, plan: FusedPlan, mode: FusedMode): Record<string, number> {
+  const [layer] = layout.layers;
+  return {
+    ...layerConstants(layout),
+    ...modeConstants(mode),
+    V_OFFSET: layer.v,
+    BIAS_OFFSET: layer.b,
+    WORKGROUP: plan.workgroup,
+    ITEMS_PER_LANE: plan.itemsPerLane,
+    GROUP_QUADS: plan.groupQuads,
+    ON_CHIP: plan.onChip ? 1 : 0,
+    STAGE_DELTAS: plan.stageDeltas ? 1 : 0,
+  };
+}
+
+/** Override constants of lstm_fused_gradients.wgsl's fused_gradients (null where the mode has nothing to sum). */
+export function fusedGradientsConstants(layout: ParamLayout, mode: FusedMode): Record<string, number> | null {
+  if (!mode.withGradients && !mode.withLoss) return null;
+  return { ...layerConstants(layout), ...modeConstants(mode), WORKGROUP: GRADIENTS_WORKGROUP };
+}
+
+/** Items of the gradients kernel: 4 product rows x 1 unit each, the dense gradients, the loss. */
+export function gradientItems(layout: ParamLayout, mode: FusedMode): number {
+  const [{ inputSize: I, hiddenSize: H }] = layout.layers;
+  const O = layout.dense.outputSize;
+  const gradients = mode.withGradients ? Math.ceil((H + I + 1) / 4) * H + (H + 1) * O : 0;
+  return gradients + (mode.withLoss ? 1 : 0);
+}
+
+/** Workgroups (x, y) of the gradients kernel for `mode`. */
+export function gradientWorkgroups(
+  layout: ParamLayout,
+  mode: FusedMode,
+  maxWorkgroupsPerDimension: number,
+): [number, number] {
+  const groups = Math.ceil(gradientItems(layout, mode) / GRADIENTS_WORKGROUP);
+  const x = Math.min(groups, maxWorkgroupsPerDimension);
+  return [x, Math.ceil(groups / x)];
+}

@@ -1,0 +1,83 @@
+// `auto`: the decision from a race's timings (injected, so deterministic), the memory per adapter,
+// shape and batch, and one real race on this machine's adapter (SwiftShader here: the CPU must win at
+// the blog's defaults) through the CLI's opener and `train --json`.
+
+import { describe, expect, it } from 'vitest';
+import type { AdapterDescription } from '../src/backends/backend.js';
+import { chooseBackend, decideBackend } from '../src/backends/race.js';
+import { openBackend } from '../src/cli/backends.js';
+import { paramLayout } from '../src/model/layout.js';
+import { cli } from './helpers.js';
+
+const SOFTWARE: AdapterDescription = { vendor: 'google', architecture: 'swiftshader', description: '', software: true };
+const GPU: AdapterDescription = { vendor: 'nvidia', architecture: 'hopper', description: 'H200', software: false };
+const BLOG = { inputSize: 1, hiddenSizes: [30], outputSize: 1, window: 10 };
+
+describe('auto: the decision', () => {
+  it('takes the faster backend and says by how much, on what, at which shape', () => {
+    const slowGpu = decideBackend({ cpu: 0.04, webgpu: 1 }, SOFTWARE, BLOG, 8);
+    expect(slowGpu.backend).toBe('cpu');
+    expect(slowGpu.ratio).toBeCloseTo(25, 9);
+    expect(slowGpu.reason).toBe('auto: cpu, 25× faster than webgpu on this software adapter at hidden 30, batch 8');
+    const fastGpu = decideBackend({ cpu: 30, webgpu: 2 }, GPU, { ...BLOG, hiddenSizes: [512, 256] }, 256);
+    expect(fastGpu.backend).toBe('webgpu');
+    expect(fastGpu.ratio).toBeCloseTo(15, 9);
+    expect(fastGpu.reason).toBe('auto: webgpu, 15× faster than cpu on this GPU at hidden 512,256, batch 256');
+    expect(decideBackend({ cpu: 2, webgpu: 1.5 }, GPU, BLOG, 8).reason).toContain('webgpu, 1.3× faster than cpu');
+    // A tie goes to the CPU (exact, and no device to hold).
+    expect(decideBackend({ cpu: 1, webgpu: 1 }, GPU, BLOG, 8).backend).toBe('cpu');
+  });
+
+  it('races once per adapter, shape and batch', async () => {
+    const layout = paramLayout({ ...BLOG, hiddenSizes: [7] });
+    let races = 0;
+    const race = async () => {
+      races++;
+      return { cpu: 3, webgpu: 1 };
+    };
+    const first = await chooseBackend(GPU, layout, 4, race);
+    expect(first.backend).toBe('webgpu');
+    expect(await chooseBackend(GPU, layout, 4, race)).toBe(first);
+    expect(races).toBe(1);
+    await chooseBackend(GPU, layout, 5, race);
+    await chooseBackend(SOFTWARE, layout, 4, race);
+    await chooseBackend(GPU, paramLayout({ ...BLOG, hiddenSizes: [8] }), 4, race);
+    expect(races).toBe(4);
+  });
+});
+
+describe('auto: a real race on this adapter', () => {
+  it('chooses the cpu at the blog defaults on SwiftShader, naming both backends and a ratio', async () => {
+    const opened = await openBackend('auto', paramLayout(BLOG), 8);
+    try {
+      const { auto } = opened;
+      expect(auto).not.toBeNull();
+      if (auto === null) return;
+      expect(auto.msPerStep.cpu).toBeGreaterThan(0);
+      expect(auto.msPerStep.webgpu).toBeGreaterThan(0);
+      expect(auto.reason).toMatch(
+        /^auto: (cpu|webgpu), \d+(\.\d)?× faster than (cpu|webgpu) on this .* at hidden 30, batch 8$/,
+      );
+      // This test machine has no GPU: the adapter is SwiftShader, and on it the CPU wins at this size.
+      expect(auto.reason).toContain('software adapter');
+      expect(auto.backend).toBe('cpu');
+      expect(opened.backend.name).toBe('cpu');
+      expect(auto.reason).toContain('faster than webgpu');
+      expect(opened.note).toBe(`backend: cpu (${auto.reason})`);
+    } finally {
+      opened.close();
+    }
+  });
+
+  it('train --json carries the choice and the measured ratio', () => {
+    const { status, stdout, stderr } = cli(['train', '--epochs', '2', '--json']);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(out.backend).toBe('cpu');
+    expect(out.auto.backend).toBe('cpu');
+    expect(out.auto.ratio).toBeGreaterThanOrEqual(1);
+    expect(out.auto.reason).toMatch(/^auto: cpu, [\d.]+× faster than webgpu/);
+    expect(Object.keys(out.auto.msPerStep).sort()).toEqual(['cpu', 'webgpu']);
+  });
+});
