@@ -1,6 +1,6 @@
 // The CPU backend against the blog's numpy program at larger sizes, on one and on more threads, side
 // by side in one run:
-//   npx tsx scripts/bench-cpu-sizes.ts [--reps 5] [--sizes 256x64,512x256] [--threads 1,2] [--json]
+//   npm run bench:cpu-sizes -- [--reps 5] [--sizes 256x64,512x256] [--threads 1,2] [--json]
 //     [--numpy scripts/blog_lstm.py]
 //
 // Per size (hidden H x batch B, window 10, 10 minibatches an epoch, the per-epoch error over all
@@ -94,7 +94,7 @@ function runFresh(program: Program, size: Size, seed: number, numpyProgram: stri
       : spawnSync(
           process.execPath,
           [
-            ...['--import', 'tsx', fileURLToPath(import.meta.url), '--child'],
+            ...['--import', 'tsx', '--import', './scripts/register-raw.mjs', fileURLToPath(import.meta.url), '--child'],
             ...[String(size.hidden), String(size.batch), String(program.threads), String(seed)],
           ],
           { cwd: repoRoot, encoding: 'utf8' },

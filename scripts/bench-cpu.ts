@@ -1,5 +1,5 @@
 // The CPU backend against the seed's numpy program, measured side by side in one run:
-//   npx tsx scripts/bench-cpu.ts [--reps 7] [--json]
+//   npm run bench:cpu -- [--reps 7] [--json]
 //
 // 1. Seed defaults (hidden 30, batch 8, window 10, 101 epochs, the per-epoch error over all 40
 //    samples included): each repetition runs the blog's numpy program (our port, `scripts/blog_lstm.py`),
@@ -64,7 +64,19 @@ function runFresh(program: Program, seed: number): RunResult {
   const [command, args] =
     program === 'seed'
       ? ['python3', [BLOG_PROGRAM, '--seed', String(seed)]]
-      : [process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', program, String(seed)]];
+      : [
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            '--import',
+            './scripts/register-raw.mjs',
+            fileURLToPath(import.meta.url),
+            '--child',
+            program,
+            String(seed),
+          ],
+        ];
   const child = spawnSync(command, args, { cwd: repoRoot, encoding: 'utf8', env: numpyEnv() });
   if (child.status !== 0) throw new Error(`${program} run failed (${child.status}): ${child.stderr}`);
   const out = JSON.parse(child.stdout.trim().split('\n').pop() ?? '') as Record<string, number>;

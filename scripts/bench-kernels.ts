@@ -1,6 +1,6 @@
 // SwiftShader timing of the new recurrence kernels, side by side in one run (rounds in a rotating
 // order after a warm-up round; medians and spreads), at the blog's defaults (T 10, H 30, B 8, I 1, O 1):
-//   node --import tsx --import ./scripts/register-raw.mjs scripts/bench-kernels.ts [rounds=7] [steps=50] [parts]
+//   npm run bench:kernels -- [rounds=7] [steps=50] [parts]
 // parts: a comma list of steps, kernels, swiftshader (all three by default).
 // steps: a training step of the fused kernels (rows: forward and BPTT; gradients) and the existing SGD
 //   update (3 dispatches) against today's backend (WebGpuBackend, stepwise and persistent: one submit an epoch

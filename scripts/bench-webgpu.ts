@@ -1,5 +1,5 @@
 // Benchmark of the WebGPU backend (Node, Dawn; SwiftShader where there is no GPU).
-//   node --import tsx --import ./scripts/register-raw.mjs scripts/bench-webgpu.ts [seed | flops H B | schedules]
+//   npm run bench:webgpu -- [seed | flops H B | schedules]
 // seed: the blog's defaults (T 10, H 30, B 8, 101 epochs, report every 10), each variant the adapter
 //       may use and auto (calibrated), steps/s (median of 5 runs, the trainer's own clock: the loop
 //       with the per-epoch error, after setup and calibration).
