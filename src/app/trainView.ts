@@ -81,7 +81,7 @@ export class TrainView {
       csv: this.settings.csv,
       run: () => ({ shown: this.shown, lanes: this.lanes.lanes }),
       forecast: () => {
-        if (!this.lanes.active() && this.model.loaded !== null) void this.start(true);
+        if (!this.active() && this.model.loaded !== null) void this.start(true);
       },
       onLoaded: () => {
         this.settings.changed();
