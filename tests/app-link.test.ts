@@ -118,6 +118,15 @@ describe('settings in the link', () => {
     expect(setup.errors.inputs).toMatch(/empty inputs column/);
   });
 
+  it('takes every backend choice, auto (the default) too, and writes a picked one back', () => {
+    for (const backend of ['auto', 'webgpu', 'cpu', 'both'] as const) {
+      const setup = readLink(`?backend=${backend}`);
+      expect(setup.backend).toBe(backend);
+      expect(setup.errors).toEqual({});
+      expect(readLink(writeLink(setup.values, setup.backend, null)).backend).toBe(backend);
+    }
+  });
+
   it('keeps markup in a link as plain text values', () => {
     const setup = readLink(`?source=csv&inputs=${encodeURIComponent('<img src=x onerror=alert(1)>')}`);
     expect(setup.columns.inputs).toEqual(['<img src=x onerror=alert(1)>']);

@@ -132,7 +132,7 @@ describe('app settings', () => {
 
   it('parses the backend choice', () => {
     expect(APP_BACKEND.parse('both')).toBe('both');
-    expect(() => APP_BACKEND.parse('tpu')).toThrow(/expected one of webgpu, cpu, both/);
+    expect(() => APP_BACKEND.parse('tpu')).toThrow(/expected one of auto, webgpu, cpu, both/);
   });
 
   it('bounds the batch by the training part of a split series, and refuses a split with no training window', () => {

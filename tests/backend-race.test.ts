@@ -1,10 +1,12 @@
 // `auto`: the decision from a race's timings (injected, so deterministic), the memory per adapter,
-// shape and batch, and one real race on this machine's adapter (SwiftShader here: the CPU must win at
+// shape and batch, one half of a race as the app times it, and one real race on this machine's adapter (SwiftShader here: the CPU must win at
 // the blog's defaults) through the CLI's opener and `train --json`.
 
 import { describe, expect, it } from 'vitest';
 import type { AdapterDescription } from '../src/backends/backend.js';
-import { chooseBackend, decideBackend } from '../src/backends/race.js';
+import { createCpuBackend } from '../src/backends/cpu/createCpuBackend.js';
+import { nodeThreadHost } from '../src/backends/cpu/nodeThreads.js';
+import { chooseBackend, decideBackend, timeRacer } from '../src/backends/race.js';
 import { openBackend } from '../src/cli/backends.js';
 import { paramLayout } from '../src/model/layout.js';
 import { cli } from './helpers.js';
@@ -43,6 +45,30 @@ describe('auto: the decision', () => {
     await chooseBackend(SOFTWARE, layout, 4, race);
     await chooseBackend(GPU, paramLayout({ ...BLOG, hiddenSizes: [8] }), 4, race);
     expect(races).toBe(4);
+  });
+});
+
+describe('auto: one half of a race (the app times the CPU in its worker, WebGPU on the page)', () => {
+  it('times a warm-up epoch and then epochs until its budget, at least one, and returns the best ms a step', async () => {
+    const cpu = await createCpuBackend(paramLayout(BLOG), { threads: 1, host: nodeThreadHost });
+    try {
+      const epochs: number[] = [];
+      const trainEpoch = cpu.trainEpoch.bind(cpu);
+      cpu.trainEpoch = (order, ...rest) => {
+        epochs.push(order.length);
+        return trainEpoch(order, ...rest);
+      };
+      const best = await timeRacer(cpu, 8, 0);
+      expect(Number.isFinite(best) && best > 0).toBe(true);
+      // A zero budget: the warm-up and one timed epoch, each of the race's two minibatches of 8.
+      expect(epochs).toEqual([16, 16]);
+      epochs.length = 0;
+      await timeRacer(cpu, 4, 50);
+      expect(epochs.length).toBeGreaterThan(2);
+      expect(new Set(epochs)).toEqual(new Set([8]));
+    } finally {
+      await cpu.dispose();
+    }
   });
 });
 

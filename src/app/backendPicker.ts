@@ -1,15 +1,15 @@
-// The backend choice on the page (WebGPU, the CPU, or both racing) and what the page knows about
+// The backend choice on the page (auto, the default: the faster here by a race when a run starts;
+// WebGPU; the CPU; or both side by side), auto's one-line reason, and what the page knows about
 // WebGPU: the probe's adapter, or why there is none, said plainly with a notice; a lost device
 // disables WebGPU and hands its runs to the CPU (the page's onDeviceLost).
 
+import type { BackendName } from '../backends/backend.js';
 import { byId, setText } from './dom.js';
 import { adapterName, type GpuAccess, type GpuProbe, probeWebGpu } from './gpu.js';
 import { hideNotice, showNotice } from './notices.js';
 import { APP_BACKEND, type AppBackendChoice } from './settings.js';
 
 export interface BackendPickerDeps {
-  /** No run on the page: the probe may pick WebGPU for the next one. */
-  idle(): boolean;
   /** The device was lost (`why`, without a full stop): runs on it go on on the CPU. */
   onDeviceLost(why: string): void;
   /** What the page shows about WebGPU changed. */
@@ -21,11 +21,12 @@ export interface BackendPickerDeps {
 export class BackendPicker {
   private readonly fieldset = byId('backend-choice', HTMLFieldSetElement);
   private readonly note = byId('backend-note', HTMLParagraphElement);
+  private readonly autoLine = byId('backend-auto', HTMLParagraphElement);
   /** The device, once the probe found one and until it is lost. */
   gpu: GpuAccess | null = null;
   /** Why WebGPU is unavailable, once the probe said so. */
   unavailable: string | null = null;
-  /** Once a person (or a link) picks a backend, the WebGPU probe no longer changes the choice. */
+  /** A person (or a link) picked the backend: the link carries it. */
   picked = false;
 
   constructor(
@@ -40,6 +41,7 @@ export class BackendPicker {
     }
     this.fieldset.addEventListener('change', () => {
       this.picked = true;
+      this.renderAuto();
       deps.onPick();
     });
     // Registered first, so the probe's result is applied before anyone awaiting probed() goes on.
@@ -58,9 +60,10 @@ export class BackendPicker {
 
   select(choice: AppBackendChoice): void {
     for (const radio of this.radios()) radio.checked = radio.value === choice;
+    this.renderAuto();
   }
 
-  /** A choice that stays (a link's): the probe no longer overrides it. */
+  /** A link's choice: the link carries it on. */
   pick(choice: AppBackendChoice): void {
     this.select(choice);
     this.picked = true;
@@ -68,6 +71,20 @@ export class BackendPicker {
 
   setDisabled(disabled: boolean): void {
     this.fieldset.disabled = disabled;
+  }
+
+  /**
+   * Auto's line beside the choice, shown while auto is chosen: 'racing' while the race runs, then the
+   * backend it chose (its data-auto attribute says which, for tests).
+   */
+  showAuto(line: string, state: 'racing' | BackendName): void {
+    setText(this.autoLine, line);
+    this.autoLine.dataset.auto = state;
+    this.renderAuto();
+  }
+
+  renderAuto(): void {
+    this.autoLine.hidden = this.autoLine.textContent === '' || this.selected() !== 'auto';
   }
 
   private radios(): HTMLInputElement[] {
@@ -92,15 +109,20 @@ export class BackendPicker {
           void this.probe.then((result) => this.apply(result));
         },
       });
-      if (this.selected() !== 'cpu') this.select('cpu');
+      if (this.needsGpu(this.selected())) this.select('cpu');
     }
     for (const radio of this.radios()) {
-      const unavailable = radio.value !== 'cpu' && this.gpu === null;
+      const unavailable = this.needsGpu(APP_BACKEND.parse(radio.value)) && this.gpu === null;
       radio.disabled = unavailable;
       radio.toggleAttribute('data-unavailable', unavailable);
     }
-    if (this.gpu !== null && this.deps.idle() && !this.picked) this.select('webgpu');
+    this.renderAuto();
     this.deps.onChange();
+  }
+
+  /** Auto without WebGPU is the CPU; WebGPU and both need it. */
+  private needsGpu(choice: AppBackendChoice): boolean {
+    return choice === 'webgpu' || choice === 'both';
   }
 
   /** The device is gone: say so, and move WebGPU runs to the CPU from their last report. */

@@ -1,7 +1,10 @@
 // Messages between the page and the CPU worker (src/app/cpuWorker.ts). A worker does one job: a
-// training run (or a forecast with a loaded model), or the CPU part of a benchmark sweep.
+// training run (or a forecast with a loaded model), the CPU part of a benchmark sweep, or the CPU's
+// half of `auto`'s race.
 
+import type { CpuThreads } from '../backends/cpu/threads.js';
 import type { BenchOptions, BenchResult, SweepSpec } from '../bench/bench.js';
+import type { ModelConfig } from '../model/layout.js';
 import type { Model } from '../model/modelFile.js';
 import type { RunSettings } from '../train/run.js';
 import type { EpochProgress } from '../train/trainer.js';
@@ -23,7 +26,8 @@ export type ToWorker =
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }
-  | { type: 'bench'; spec: SweepSpec; options: BenchOptions };
+  | { type: 'bench'; spec: SweepSpec; options: BenchOptions }
+  | { type: 'race'; config: ModelConfig; batch: number; threads: CpuThreads };
 
 /** A failure as the page shows it: beside a field when `field` names one. */
 export interface RunFailure {
@@ -38,4 +42,5 @@ export type FromWorker =
   | { type: 'ended'; end: SessionEnd }
   | { type: 'error'; failure: RunFailure }
   | { type: 'bench-result'; result: BenchResult; index: number; total: number }
-  | { type: 'bench-done' };
+  | { type: 'bench-done' }
+  | { type: 'race-time'; msPerStep: number };

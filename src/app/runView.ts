@@ -156,11 +156,12 @@ export class RunView {
     return out;
   }
 
-  renderControls(lanes: RunLanes, benchRunning: boolean): void {
+  /** The run controls; `racing`: auto's race runs, the run starts when it is decided. */
+  renderControls(lanes: RunLanes, benchRunning: boolean, racing: boolean): void {
     const active = lanes.active();
     const phase = lanes.phase();
     this.settingsFieldset.disabled = active;
-    this.startButton.disabled = active || benchRunning;
+    this.startButton.disabled = active || benchRunning || racing;
     this.startButton.title = benchRunning ? 'The benchmark is running; training would disturb its timings.' : '';
     this.pauseButton.disabled = !active;
     this.stopButton.disabled = !active;

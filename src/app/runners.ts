@@ -8,8 +8,11 @@
 // page, and the tests through it, can see that stop and reset leave nothing running.
 
 import { type Backend, type BackendName, GpuFailure } from '../backends/backend.js';
+import type { CpuThreads } from '../backends/cpu/threads.js';
+import { type AutoChoice, chooseBackend, timeRacer } from '../backends/race.js';
 import type { BenchOptions, BenchResult, SweepSpec } from '../bench/bench.js';
 import { runSweep } from '../bench/bench.js';
+import type { ParamLayout } from '../model/layout.js';
 import { startRun } from '../train/run.js';
 import type { EpochProgress } from '../train/trainer.js';
 import { describeFailure } from './failure.js';
@@ -237,6 +240,56 @@ export function startGpuRun(request: RunRequest, gpu: GpuAccess, events: RunEven
     },
     fallBack,
   };
+}
+
+// ---- Auto: the race ----
+
+/** The CPU's half of the race, in a worker of its own (the page's CSP keeps WebAssembly off the page). */
+function cpuRaceTime(layout: ParamLayout, batch: number, threads: CpuThreads): Promise<number> {
+  const { worker, terminate } = spawnWorker('cpu-race');
+  return new Promise<number>((resolve, reject) => {
+    worker.onmessage = (event: MessageEvent<FromWorker>) => {
+      const message = event.data;
+      terminate();
+      if (message.type === 'race-time') resolve(message.msPerStep);
+      else if (message.type === 'error') reject(new Error(`the CPU's race failed: ${message.failure.message}`));
+      else reject(new Error(`the CPU's race answered ${message.type}`));
+    };
+    worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault();
+      terminate();
+      reject(new Error(`the CPU worker failed: ${event.message || 'it could not be loaded'}`));
+    };
+    worker.postMessage({ type: 'race', config: layout.config, batch, threads } satisfies ToWorker);
+  });
+}
+
+/** WebGPU's half of the race, on the page's device. */
+async function gpuRaceTime(gpu: GpuAccess, layout: ParamLayout, batch: number): Promise<number> {
+  const backend = await openGpuBackend(gpu, layout);
+  try {
+    return await timeRacer(backend, batch);
+  } finally {
+    await backend.dispose();
+  }
+}
+
+/**
+ * What `auto` trains on at this shape and batch: the remembered choice for the page's adapter, or a
+ * race's (the CPU timed in its worker, then WebGPU on the page, one after the other so neither slows
+ * the other), with the CLI's decision and reason; `onRace` hears that a race begins.
+ */
+export function chooseAutoBackend(
+  gpu: GpuAccess,
+  layout: ParamLayout,
+  batch: number,
+  threads: CpuThreads,
+  onRace: () => void,
+): Promise<AutoChoice> {
+  return chooseBackend(gpu.adapter, layout, batch, async () => {
+    onRace();
+    return { cpu: await cpuRaceTime(layout, batch, threads), webgpu: await gpuRaceTime(gpu, layout, batch) };
+  });
 }
 
 // ---- Benchmark sweeps ----

@@ -19,11 +19,14 @@ import { SETTINGS, type SeasonChoice } from '../settings/training.js';
 import { type FieldName, type FieldValues, fieldApplies, fieldOf } from './fields.js';
 import type { SessionOptions } from './session.js';
 
-/** Which backends a run races: WebGPU, the CPU, or both side by side (the CLI's --backend picks one). */
-export const APP_BACKENDS = ['webgpu', 'cpu', 'both'] as const;
+/**
+ * Which backend a run trains on: the faster here by a short race (auto, as the CLI's default), WebGPU,
+ * the CPU, or both side by side.
+ */
+export const APP_BACKENDS = ['auto', 'webgpu', 'cpu', 'both'] as const;
 export type AppBackendChoice = (typeof APP_BACKENDS)[number];
 /** The link's `backend` key. */
-export const APP_BACKEND = choice(APP_BACKENDS, { default: 'webgpu', help: 'the backends a run races' })('backend');
+export const APP_BACKEND = choice(APP_BACKENDS, { default: 'auto', help: 'the backend a run trains on' })('backend');
 
 /**
  * The page's own budget beyond the settings' bounds: it holds parameters, gradients and activations

@@ -8,20 +8,21 @@ import type { BackendName } from '../backends/backend.js';
 import { partTargets } from '../data/metrics.js';
 import { selectionPart } from '../data/split.js';
 import { InputError } from '../model/errors.js';
-import { describeConfig, sameShape } from '../model/layout.js';
+import { describeConfig, paramLayout, sameShape } from '../model/layout.js';
 import { baselineErrors, comparisonPart } from '../train/evaluate.js';
 import { BackendPicker } from './backendPicker.js';
 import type { ShownView } from './chartSpecs.js';
 import { errorScale } from './columns.js';
 import { checkAgainstData, runSettingsFor, shownData } from './dataView.js';
 import { byId } from './dom.js';
+import { describeFailure } from './failure.js';
 import { FIELDS, fieldApplies, fieldOf } from './fields.js';
 import type { GpuAccess, GpuProbe } from './gpu.js';
 import { Lane, type LaneObserver, RunLanes } from './lanes.js';
 import { dataMatches, ModelPanel, modelConfigOf, type ShownRun } from './modelPanel.js';
 import { hideNotice, sentence, showNotice } from './notices.js';
 import type { RunFailure, RunRequest } from './protocol.js';
-import { onLiveResourcesChange, startCpuRun, startGpuRun } from './runners.js';
+import { chooseAutoBackend, onLiveResourcesChange, startCpuRun, startGpuRun } from './runners.js';
 import { RunView } from './runView.js';
 import { type AppSettings, messageOf } from './settings.js';
 import { capitalise, SettingsPanel } from './settingsPanel.js';
@@ -46,6 +47,8 @@ export class TrainView {
   private readonly charts: TrainCharts;
   private readonly view = new RunView();
   private readonly observer: LaneObserver;
+  /** Auto's race runs: the run starts when it is decided. */
+  private racing = false;
 
   constructor(probe: Promise<GpuProbe>) {
     this.settings = new SettingsPanel({
@@ -61,7 +64,6 @@ export class TrainView {
       onChange: () => this.render(),
     });
     this.backends = new BackendPicker(probe, {
-      idle: () => this.lanes.lanes.length === 0,
       onDeviceLost: (why) => {
         for (const lane of this.lanes.lanes) {
           if (lane.run.backend === 'webgpu' && lane.active) lane.run.fallBack(`the GPU device was lost (${why})`);
@@ -79,7 +81,7 @@ export class TrainView {
       csv: this.settings.csv,
       run: () => ({ shown: this.shown, lanes: this.lanes.lanes }),
       forecast: () => {
-        if (!this.lanes.active() && this.model.loaded !== null) void this.start(true);
+        if (!this.active() && this.model.loaded !== null) void this.start(true);
       },
       onLoaded: () => {
         this.settings.changed();
@@ -148,7 +150,7 @@ export class TrainView {
   }
 
   active(): boolean {
-    return this.lanes.active();
+    return this.lanes.active() || this.racing;
   }
 
   /** The page as it loads: the link's settings, then the preview of their data. */
@@ -161,7 +163,7 @@ export class TrainView {
   private listen(): void {
     byId('settings', HTMLFormElement).addEventListener('submit', (event) => {
       event.preventDefault();
-      if (!this.lanes.active() && !this.bench.running()) void this.start();
+      if (!this.active() && !this.bench.running()) void this.start();
     });
     byId('pause', HTMLButtonElement).addEventListener('click', () => {
       this.lanes.pauseOrResume();
@@ -205,16 +207,19 @@ export class TrainView {
       this.settings.say('Not started: the loaded model does not fit.');
       return;
     }
-    const choice = forecastOnly ? 'cpu' : this.backends.selected();
-    if (choice !== 'cpu') {
+    const picked = forecastOnly ? 'cpu' : this.backends.selected();
+    if (picked !== 'cpu') {
       this.view.holdStart();
       await this.backends.probed();
-      if (this.backends.gpu === null) {
+      if (this.backends.gpu === null && picked !== 'auto') {
         this.settings.say(`Not started: ${this.backends.unavailable ?? 'WebGPU is unavailable'} Pick the CPU backend.`);
         this.render();
         return;
       }
     }
+    const decided = picked === 'auto' ? await this.decideAuto(run) : picked;
+    // A device lost during auto's race leaves the CPU.
+    const choice = decided === 'webgpu' && this.backends.gpu === null ? 'cpu' : decided;
     this.clearRun();
     this.settings.say('');
     this.model.showError('');
@@ -252,6 +257,40 @@ export class TrainView {
     for (const lane of lanes) this.view.addLane(lane);
     this.charts.respec();
     this.render();
+  }
+
+  /**
+   * Auto's backend for this run's shape and batch: the CPU where there is no WebGPU, else the race's
+   * winner (remembered for the page's life), with its reason beside the choice. The race's failure
+   * (WebGPU failing in it, say) leaves the CPU, with why.
+   */
+  private async decideAuto(run: ShownRun): Promise<BackendName> {
+    const gpu = this.backends.gpu;
+    if (gpu === null) {
+      const why = (this.backends.unavailable ?? 'WebGPU is unavailable').replace(/\.$/, '');
+      this.backends.showAuto(`auto: cpu, the only backend here: ${why.charAt(0).toLowerCase()}${why.slice(1)}`, 'cpu');
+      return 'cpu';
+    }
+    const layout = paramLayout(modelConfigOf(run));
+    const { batchSize, threads } = run.settings.train;
+    this.racing = true;
+    const onRace = () => {
+      this.backends.showAuto(
+        `auto: timing cpu and webgpu at hidden ${layout.config.hiddenSizes.join(',')}, batch ${batchSize}…`,
+        'racing',
+      );
+      this.render();
+    };
+    try {
+      const auto = await chooseAutoBackend(gpu, layout, batchSize, threads, onRace);
+      this.backends.showAuto(auto.reason, auto.backend);
+      return auto.backend;
+    } catch (err) {
+      this.backends.showAuto(`auto: cpu, the race failed (${describeFailure(err).message})`, 'cpu');
+      return 'cpu';
+    } finally {
+      this.racing = false;
+    }
   }
 
   /** The run's data and checks, or the problem shown where it belongs (null). */
@@ -325,8 +364,8 @@ export class TrainView {
       });
       const busy = this.lanes.active() || this.bench.running();
       this.model.render(busy, lanes);
-      this.view.renderControls(this.lanes, this.bench.running());
-      this.backends.setDisabled(this.lanes.active());
+      this.view.renderControls(this.lanes, this.bench.running(), this.racing);
+      this.backends.setDisabled(this.active());
       this.view.renderLive();
       this.bench.render();
     });

@@ -68,6 +68,25 @@ function raceData(config: ModelConfig, batch: number): Dataset {
 }
 
 /**
+ * Gives a backend the race's training data and parameters, runs its warm-up epoch, and returns the
+ * timed epoch (ms). The backend keeps the race's data and parameters: the caller sets its own.
+ */
+async function warmRacer(backend: Backend, batch: number): Promise<() => Promise<number>> {
+  const data = raceData(backend.config, batch);
+  const order = Uint32Array.from({ length: data.count }, (_, i) => i);
+  backend.setParams(initParams(backend.layout, new Rng(1)));
+  backend.setTrainingData(data, batch);
+  const epoch = async (): Promise<number> => {
+    const begun = performance.now();
+    await backend.trainEpoch(order, 1e-3, { evaluate: false });
+    await backend.finish();
+    return performance.now() - begun;
+  };
+  await epoch();
+  return epoch;
+}
+
+/**
  * Times training epochs of RACE_STEPS minibatches on each backend, alternating (a warm-up epoch each,
  * then rounds until the budget is spent, at least one), and returns the best per step. Both backends
  * are left with the race's training data and parameters: the caller sets its own.
@@ -79,26 +98,26 @@ export async function raceBackends(
   budgetMs = RACE_BUDGET_MS,
 ): Promise<RaceTimes> {
   const start = performance.now();
-  const data = raceData(cpu.config, batch);
-  const params = initParams(cpu.layout, new Rng(1));
-  const order = Uint32Array.from({ length: data.count }, (_, i) => i);
-  const racers = { cpu, webgpu };
+  const racers = { cpu: await warmRacer(cpu, batch), webgpu: await warmRacer(webgpu, batch) };
   const best: RaceTimes = { cpu: Infinity, webgpu: Infinity };
-  const epoch = async (backend: Backend): Promise<number> => {
-    const begun = performance.now();
-    await backend.trainEpoch(order, 1e-3, { evaluate: false });
-    await backend.finish();
-    return performance.now() - begun;
-  };
-  for (const backend of [cpu, webgpu]) {
-    backend.setParams(params);
-    backend.setTrainingData(data, batch);
-    await epoch(backend);
-  }
   for (let round = 0; round === 0 || performance.now() - start < budgetMs; round++) {
-    for (const name of ['cpu', 'webgpu'] as const) best[name] = Math.min(best[name], await epoch(racers[name]));
+    for (const name of ['cpu', 'webgpu'] as const) best[name] = Math.min(best[name], await racers[name]());
   }
   return { cpu: best.cpu / RACE_STEPS, webgpu: best.webgpu / RACE_STEPS };
+}
+
+/**
+ * One backend's half of a race where the two cannot alternate (the app times the CPU in its worker,
+ * WebGPU on the page): a warm-up epoch, then epochs until `budgetMs` is spent (at least one); the
+ * best milliseconds a step. Give each half half of RACE_BUDGET_MS.
+ */
+export async function timeRacer(backend: Backend, batch: number, budgetMs = RACE_BUDGET_MS / 2): Promise<number> {
+  const start = performance.now();
+  const epoch = await warmRacer(backend, batch);
+  let best = Infinity;
+  for (let round = 0; round === 0 || performance.now() - start < budgetMs; round++)
+    best = Math.min(best, await epoch());
+  return best / RACE_STEPS;
 }
 
 /** The remembered choice for this adapter, shape and batch, or a race's (then remembered). */

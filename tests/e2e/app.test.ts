@@ -1,5 +1,6 @@
-// The built app in headless chromium: training the seed's defaults on WebGPU (SwiftShader here), on
-// the CPU and both side by side; the controls, pressed in any order and again, leaving no worker and
+// The built app in headless chromium: training the blog's defaults with the default backend, auto
+// (a race at the run's shape: the CPU on SwiftShader, with its reason, raced once), on WebGPU
+// (SwiftShader here), on the CPU and both side by side; the controls, pressed in any order and again, leaving no worker and
 // no GPU backend alive; invalid settings; a lost GPU device mid-run (the run goes on with the CPU from
 // its last report and finishes); and the fallback when the browser has no WebGPU. Screenshots go to
 // test-results/ as artifacts.
@@ -60,6 +61,63 @@ async function expectWebGpuAdapter(page: AppPage['page']) {
 }
 
 describe('the app in a browser', () => {
+  it('by default races the backends when a run starts, trains on the faster (the CPU here) and says why, once per shape', async () => {
+    const { page, problems } = await open();
+    await expectWebGpuAdapter(page);
+    expect(await page.isChecked('input[name="backend"][value="auto"]')).toBe(true);
+    // Every state auto's line goes through, from before the first Start.
+    await page.evaluate(() => {
+      const line = document.querySelector<HTMLElement>('#backend-auto')!;
+      const states: string[] = [];
+      (window as unknown as { autoStates: string[] }).autoStates = states;
+      new MutationObserver(() => states.push(line.dataset.auto ?? '')).observe(line, {
+        attributes: true,
+        attributeFilter: ['data-auto'],
+      });
+    });
+    const autoStates = () => page.evaluate(() => (window as unknown as { autoStates: string[] }).autoStates);
+    expect(await page.isHidden('#backend-auto')).toBe(true);
+
+    await page.click('#start');
+    await page.waitForSelector('#backend-auto[data-auto="cpu"], #backend-auto[data-auto="webgpu"]', {
+      timeout: GPU_RUN_MS,
+    });
+    const reason = await page.textContent('#backend-auto');
+    // This machine has no GPU: the adapter is SwiftShader, on which the CPU wins at the blog's size.
+    expect(reason).toMatch(
+      /^auto: cpu, \d+(\.\d)?× faster than webgpu on this software adapter at hidden 30, batch 8$/,
+    );
+    expect(await page.getAttribute('#backend-auto', 'data-auto')).toBe('cpu');
+    expect(await page.isVisible('#backend-auto')).toBe(true);
+    expect(await waitForPhase(page, ['finished', 'stopped'], 60_000)).toBe('finished');
+    const rows = await statsRows(page);
+    expect(Object.keys(rows)).toEqual(['cpu']);
+    expectErrorFell(rows.cpu, EPOCHS);
+    expect(await autoStates()).toEqual(['racing', 'cpu']);
+    await page.screenshot({ path: join(artifactsDir, 'app-auto.png') });
+    // The race's worker and WebGPU backend are gone with it.
+    expect(await liveResources(page)).toEqual({ workers: 0, gpuBackends: 0 });
+
+    // The same shape and batch again: the remembered choice, no second race.
+    await page.click('#start');
+    expect(await waitForPhase(page, ['finished', 'stopped'], 60_000)).toBe('finished');
+    expect(await autoStates()).toEqual(['racing', 'cpu', 'cpu']);
+    expect(await page.textContent('#backend-auto')).toBe(reason);
+    // Another batch is another race.
+    await setField(page, 'batch', '4');
+    await page.click('#start');
+    await page.waitForFunction(() => (window as unknown as { autoStates: string[] }).autoStates.length === 5, null, {
+      timeout: GPU_RUN_MS,
+    });
+    expect(await autoStates()).toEqual(['racing', 'cpu', 'cpu', 'racing', 'cpu']);
+    expect(await page.textContent('#backend-auto')).toMatch(/at hidden 30, batch 4$/);
+    expect(await waitForPhase(page, ['finished', 'stopped'], 60_000)).toBe('finished');
+    // Auto's line belongs to auto: another choice hides it.
+    await pickBackend(page, 'cpu');
+    expect(await page.isHidden('#backend-auto')).toBe(true);
+    expect(problems).toEqual([]);
+  });
+
   it('trains the seed defaults on the CPU in a worker, and refuses bad settings without losing the run', async () => {
     const { page, problems } = await open();
     await pickBackend(page, 'cpu');
@@ -305,10 +363,15 @@ describe('the app in a browser', () => {
     expect(await notice.textContent()).toMatch(/does not offer WebGPU \(navigator\.gpu is missing\).*CPU backend/);
     expect(await page.isDisabled('input[name="backend"][value="webgpu"]')).toBe(true);
     expect(await page.isDisabled('input[name="backend"][value="both"]')).toBe(true);
-    expect(await page.isChecked('input[name="backend"][value="cpu"]')).toBe(true);
+    // Auto stays the choice: without WebGPU it is the CPU, and says so when a run starts.
+    expect(await page.isChecked('input[name="backend"][value="auto"]')).toBe(true);
+    expect(await page.isEnabled('input[name="backend"][value="cpu"]')).toBe(true);
 
     await page.click('#start');
     expect(await waitForPhase(page, ['finished', 'stopped'], 60_000)).toBe('finished');
+    expect(await page.textContent('#backend-auto')).toBe(
+      'auto: cpu, the only backend here: this browser does not offer WebGPU (navigator.gpu is missing)',
+    );
     const rows = await statsRows(page);
     expect(Object.keys(rows)).toEqual(['cpu']);
     expectErrorFell(rows.cpu, EPOCHS);
