@@ -13,6 +13,13 @@ import { isAbsolute, join } from 'node:path';
 
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
+/**
+ * Dawn's flags for SwiftShader: without Tint's bounds clamp on every storage access, which SwiftShader
+ * pays for on the CPU, the blog's training step takes about half the CPU time (docs/PERFORMANCE.md).
+ * Our own kernels only, whose indices the CPU-equality tests check; a browser keeps its robustness.
+ */
+const SWIFTSHADER_FLAGS = ['enable-dawn-features=disable_robustness'];
+
 export interface NodeGpu {
   gpu: GPU;
   /** True when the adapter is SwiftShader (the CPU emulation), so timings say nothing about a GPU. */
@@ -49,11 +56,11 @@ async function probe(): Promise<NodeGpu | null> {
     return null;
   }
 
-  const adapterOn = async (): Promise<{ gpu: GPU; architecture: string } | null> => {
+  const adapterOn = async (flags: readonly string[] = []): Promise<{ gpu: GPU; architecture: string } | null> => {
     try {
       // Dawn rounds timestamps down to 2^16 ns by default, a browser's guard against timing attacks
       // that a CLI or a test has no need of; exact ones let short kernels be timed (profiler.ts).
-      const gpu = create(['disable-dawn-features=timestamp_quantization']);
+      const gpu = create(['disable-dawn-features=timestamp_quantization', ...flags]);
       const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
       return adapter === null ? null : { gpu, architecture: adapter.info.architecture };
     } catch {
@@ -74,7 +81,7 @@ async function probe(): Promise<NodeGpu | null> {
   if (process.platform !== 'linux' || !existsSync(SWIFTSHADER_ICD)) return null;
   process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   quietRuntimeDir();
-  const software = await adapterOn();
+  const software = await adapterOn(SWIFTSHADER_FLAGS);
   return software === null ? null : found(software);
 }
 
