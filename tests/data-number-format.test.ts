@@ -193,7 +193,7 @@ describe('number formats', () => {
       Number.isNaN(readNumber('1e39', { decimal: '.', group: '', unit: '', unitAfter: false, percent: false })),
     ).toBe(true);
     expect(readColumn(['1e-3', '2.5E+2']).values).toEqual([0.001, 250]);
-    expect(scanNumber('x'.repeat(10) + '1')).toBeNull();
+    expect(scanNumber(`${'x'.repeat(10)}1`)).toBeNull();
   });
 });
 

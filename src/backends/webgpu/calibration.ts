@@ -10,6 +10,14 @@ const MAX_ROUNDS = 5;
 const BUDGET_MS = 400;
 /** A variant this many times slower than the fastest after a round is timed no more. */
 const CLEARLY_SLOWER = 2;
+/**
+ * Variants within this factor of the fastest count as equally fast, and the one with the fewest
+ * dispatches a step wins: a dispatch costs 5–10 µs on a real GPU, more than a software adapter's
+ * timings show, and the noise of a shared machine is about this large.
+ */
+export const TIE = 1.1;
+/** Dispatches a step, in order: fused (3) < persistent (6) < stepwise (2T + 4). */
+const DISPATCH_RANK: Record<Variant['schedule'], number> = { fused: 0, persistent: 1, stepwise: 2 };
 
 /** What calibration found. */
 export interface Calibration {
@@ -78,11 +86,20 @@ export async function timeVariants(timer: VariantTimer, variants: readonly Varia
     racing = racing.filter((variant) => (best.get(variant) ?? Infinity) <= CLEARLY_SLOWER * fastest);
     if (performance.now() - start > BUDGET_MS) break;
   }
-  let chosen = variants[0];
   const msPerEpoch: Record<string, number> = {};
-  for (const [variant, ms] of best) {
-    if (Number.isFinite(ms)) msPerEpoch[variantName(variant)] = ms;
-    if (ms < (best.get(chosen) ?? Infinity)) chosen = variant;
-  }
-  return { variant: chosen, msPerEpoch, ms: performance.now() - start };
+  for (const [variant, ms] of best) if (Number.isFinite(ms)) msPerEpoch[variantName(variant)] = ms;
+  return { variant: choose(best, variants), msPerEpoch, ms: performance.now() - start };
+}
+
+/** The fastest variant, or among those within TIE of it the one with the fewest dispatches a step. */
+export function choose(best: ReadonlyMap<Variant, number>, variants: readonly Variant[]): Variant {
+  const fastest = Math.min(...variants.map((variant) => best.get(variant) ?? Infinity));
+  if (!Number.isFinite(fastest)) return variants[0];
+  const ties = variants.filter((variant) => (best.get(variant) ?? Infinity) <= TIE * fastest);
+  return ties.reduce((a, b) =>
+    DISPATCH_RANK[b.schedule] < DISPATCH_RANK[a.schedule] ||
+    (DISPATCH_RANK[b.schedule] === DISPATCH_RANK[a.schedule] && (best.get(b) ?? Infinity) < (best.get(a) ?? Infinity))
+      ? b
+      : a,
+  );
 }
