@@ -14,12 +14,11 @@ import {
   type SweepSpec,
   speedups,
 } from '../bench/bench.js';
-import { InputError } from '../model/errors.js';
 import { trainStepFlops } from '../model/flops.js';
 import { BENCH_SETTINGS } from '../settings/bench.js';
 import type { Setting } from '../settings/setting.js';
 import { adapterLabel, BACKEND_LABEL, type Columns, formatDuration, formatNumber } from './columns.js';
-import { messageOf } from './settings.js';
+import { fieldReader } from './settings.js';
 
 export type BenchFieldName = 'hidden' | 'batch' | 'window' | 'steps' | 'repetitions';
 
@@ -59,15 +58,7 @@ export type BenchParse =
 
 export function parseBenchSettings(values: BenchValues, backends: BackendName[]): BenchParse {
   const errors: Partial<Record<BenchFieldName | 'backends', string>> = {};
-  const read = <T>(name: BenchFieldName, parse: (text: string) => T): T | undefined => {
-    try {
-      return parse(values[name]);
-    } catch (err) {
-      if (!(err instanceof InputError)) throw err;
-      errors[name] = messageOf(err);
-      return undefined;
-    }
-  };
+  const read = fieldReader<BenchFieldName>(values, errors);
   const B = BENCH_SETTINGS;
   const hidden = read('hidden', (t) => B.hidden.parse(t));
   const batch = read('batch', (t) => B.batch.parse(t));

@@ -83,13 +83,16 @@ export type ParseResult = { ok: true; settings: AppSettings } | { ok: false; err
 type Reader = <T>(name: FieldName, parse: (text: string) => T) => T | undefined;
 
 /**
- * Checks every field that applies and returns the settings, or one message per field at fault
- * (fields whose bounds depend on another field are checked only once that field is valid).
+ * Reads fields: `parse` of a field's text, or undefined with the InputError's message recorded under
+ * the field's name (any other error is thrown on); a field for which `applies` is false is not read.
  */
-export function parseSettings(values: FieldValues): ParseResult {
-  const errors: FieldErrors = {};
-  const read: Reader = (name, parse) => {
-    if (!fieldApplies(name, values)) return undefined;
+export function fieldReader<N extends string>(
+  values: Record<N, string>,
+  errors: Partial<Record<N, string>>,
+  applies: (name: N) => boolean = () => true,
+): <T>(name: N, parse: (text: string) => T) => T | undefined {
+  return (name, parse) => {
+    if (!applies(name)) return undefined;
     try {
       return parse(values[name]);
     } catch (err) {
@@ -98,6 +101,15 @@ export function parseSettings(values: FieldValues): ParseResult {
       return undefined;
     }
   };
+}
+
+/**
+ * Checks every field that applies and returns the settings, or one message per field at fault
+ * (fields whose bounds depend on another field are checked only once that field is valid).
+ */
+export function parseSettings(values: FieldValues): ParseResult {
+  const errors: FieldErrors = {};
+  const read: Reader = fieldReader(values, errors, (name) => fieldApplies(name, values));
   const S = SETTINGS;
 
   const source = read('source', (t) => S.source.parse(t));
