@@ -12,8 +12,13 @@
 // epochs loop (our thread count is measured or set before it). Reported: medians and spreads, and
 // the medians of the per-repetition ratios ours / numpy at the same thread count and ours n threads /
 // ours 1 thread.
+//
+// And what the machine itself gives n cores: n one-thread runs of ours at once, in n processes that
+// share nothing ("ours 1t xn"), their steps/s summed. Their ratio to one run alone is the most any
+// split of one run across n threads could reach here: on a virtual machine whose cores slow each
+// other down (a shared clock budget, a neighbour on the same physical core) it is well under n.
 
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCpuBackend } from '../src/backends/cpu/createCpuBackend.js';
@@ -65,10 +70,11 @@ async function runOurs(size: Size, threads: number, seed: number): Promise<RunRe
   return out;
 }
 
-type Program = { kind: 'ours' | 'numpy'; threads: number };
+/** One of the programs timed: ours or numpy on `threads` threads, or `threads` one-thread runs of ours at once. */
+type Program = { kind: 'ours' | 'numpy' | 'apart'; threads: number };
 
 function label(p: Program): string {
-  return `${p.kind} ${p.threads}t`;
+  return p.kind === 'apart' ? `ours 1t x${p.threads}` : `${p.kind} ${p.threads}t`;
 }
 
 /** This process's environment less the OpenBLAS tuning overrides a user's numpy does not have. */
@@ -77,33 +83,63 @@ function numpyEnv(threads: number): NodeJS.ProcessEnv {
   return { ...env, OPENBLAS_NUM_THREADS: String(threads) };
 }
 
-function runFresh(program: Program, size: Size, seed: number, numpyProgram: string): RunResult {
+/** A child process's output and exit status. */
+function finished(child: ChildProcess): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+}
+
+/** One run of `program` in fresh processes (`apart`: its processes at once, steps/s summed). */
+async function runFresh(program: Program, size: Size, seed: number, numpyProgram: string): Promise<RunResult> {
   const epochs = epochsFor(size);
-  const child =
+  const ours = (threads: number, runSeed: number) =>
+    spawn(
+      process.execPath,
+      [
+        ...['--import', 'tsx', '--import', './scripts/register-raw.mjs', fileURLToPath(import.meta.url), '--child'],
+        ...[String(size.hidden), String(size.batch), String(threads), String(runSeed)],
+      ],
+      { cwd: repoRoot },
+    );
+  const children =
     program.kind === 'numpy'
-      ? spawnSync(
-          'python3',
-          [
-            numpyProgram,
-            ...['--n_mid', String(size.hidden), '--batch', String(size.batch), '--epochs', String(epochs)],
-            ...['--n_points', String(WINDOW + size.batch * STEPS_PER_EPOCH), '--window', String(WINDOW)],
-            ...['--eta', String(LEARNING_RATE), '--seed', String(seed)],
-          ],
-          { cwd: repoRoot, encoding: 'utf8', env: numpyEnv(program.threads) },
-        )
-      : spawnSync(
-          process.execPath,
-          [
-            ...['--import', 'tsx', '--import', './scripts/register-raw.mjs', fileURLToPath(import.meta.url), '--child'],
-            ...[String(size.hidden), String(size.batch), String(program.threads), String(seed)],
-          ],
-          { cwd: repoRoot, encoding: 'utf8' },
-        );
-  if (child.status !== 0) throw new Error(`${label(program)} run failed (${child.status}): ${child.stderr}`);
-  const out = JSON.parse(child.stdout.trim().split('\n').pop() ?? '') as Record<string, number | string>;
-  return program.kind === 'numpy'
-    ? { stepsPerSecond: Number(out.steps_per_s), threads: program.threads, simd: null }
-    : (out as unknown as RunResult);
+      ? [
+          spawn(
+            'python3',
+            [
+              numpyProgram,
+              ...['--n_mid', String(size.hidden), '--batch', String(size.batch), '--epochs', String(epochs)],
+              ...['--n_points', String(WINDOW + size.batch * STEPS_PER_EPOCH), '--window', String(WINDOW)],
+              ...['--eta', String(LEARNING_RATE), '--seed', String(seed)],
+            ],
+            { cwd: repoRoot, env: numpyEnv(program.threads) },
+          ),
+        ]
+      : program.kind === 'apart'
+        ? Array.from({ length: program.threads }, (_, i) => ours(1, seed + i))
+        : [ours(program.threads, seed)];
+  const outputs = await Promise.all(children.map(finished));
+  const results = outputs.map((child) => {
+    if (child.status !== 0) throw new Error(`${label(program)} run failed (${child.status}): ${child.stderr}`);
+    return JSON.parse(child.stdout.trim().split('\n').pop() ?? '') as Record<string, number | string>;
+  });
+  if (program.kind === 'numpy') {
+    return { stepsPerSecond: Number(results[0].steps_per_s), threads: program.threads, simd: null };
+  }
+  const runs = results as unknown as RunResult[];
+  if (program.kind === 'ours') return runs[0];
+  return {
+    stepsPerSecond: runs.reduce((sum, run) => sum + run.stepsPerSecond, 0),
+    threads: program.threads,
+    simd: runs[0].simd,
+  };
 }
 
 function option(args: string[], name: string, fallback: string): string {
@@ -137,9 +173,10 @@ async function main(): Promise<void> {
   const json = args.includes('--json');
   const log = json ? () => {} : (line: string) => console.log(line);
 
-  const programs: Program[] = threadCounts.flatMap((threads) => [
+  const programs: Program[] = threadCounts.flatMap((threads): Program[] => [
     { kind: 'ours', threads },
     { kind: 'numpy', threads },
+    ...(threads > 1 ? [{ kind: 'apart', threads } as const] : []),
   ]);
   const results = [];
   for (const size of sizes) {
@@ -151,8 +188,8 @@ async function main(): Promise<void> {
     for (let r = 0; r < reps; r++) {
       const order = programs.map((_, i) => programs[(i + r) % programs.length]);
       for (const program of order) {
-        const result = runFresh(program, size, r, numpyProgram);
-        if (program.kind === 'ours' && result.threads !== program.threads) {
+        const result = await runFresh(program, size, r, numpyProgram);
+        if (program.kind !== 'numpy' && result.threads !== program.threads) {
           throw new Error(`${label(program)} ran on ${result.threads} threads`);
         }
         simd ??= result.simd;
@@ -168,10 +205,13 @@ async function main(): Promise<void> {
     const oursOverNumpy = Object.fromEntries(
       threadCounts.map((threads) => [`${threads}t`, ratio({ kind: 'ours', threads }, { kind: 'numpy', threads })]),
     );
+    const several = threadCounts.filter((threads) => threads > 1 && threadCounts.includes(1));
     const oursOverOneThread = Object.fromEntries(
-      threadCounts
-        .filter((threads) => threads > 1 && threadCounts.includes(1))
-        .map((threads) => [`${threads}t`, ratio({ kind: 'ours', threads }, { kind: 'ours', threads: 1 })]),
+      several.map((threads) => [`${threads}t`, ratio({ kind: 'ours', threads }, { kind: 'ours', threads: 1 })]),
+    );
+    // What n processes that share nothing get here over one: the ceiling for n threads of one run.
+    const machineScaling = Object.fromEntries(
+      several.map((threads) => [`${threads}t`, ratio({ kind: 'apart', threads }, { kind: 'ours', threads: 1 })]),
     );
     for (const p of programs) {
       const s = stepsPerSecond[label(p)];
@@ -182,6 +222,9 @@ async function main(): Promise<void> {
     const text = (s: Summary) => `${s.median.toFixed(2)}x (spread ${s.min.toFixed(2)}-${s.max.toFixed(2)})`;
     for (const [key, s] of Object.entries(oursOverNumpy)) log(`  ours / numpy, ${key}: ${text(s)}`);
     for (const [key, s] of Object.entries(oursOverOneThread)) log(`  ours ${key} / ours 1t: ${text(s)}`);
+    for (const [key, s] of Object.entries(machineScaling)) {
+      log(`  ${key.replace('t', '')} one-thread runs at once / one alone (this machine's ceiling): ${text(s)}`);
+    }
     log(`  our kernels: ${simd}`);
     results.push({
       ...size,
@@ -191,6 +234,7 @@ async function main(): Promise<void> {
       stepsPerSecond,
       oursOverNumpy,
       oursOverOneThread,
+      machineScaling,
     });
   }
   if (json) console.log(JSON.stringify({ reps, sizes: results }));

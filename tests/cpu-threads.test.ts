@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
 import { createCpuBackend } from '../src/backends/cpu/createCpuBackend.js';
-import { FastLstm } from '../src/backends/cpu/fastLstm.js';
+import { FastLstm, rebalanceWeights } from '../src/backends/cpu/fastLstm.js';
 import { liveNodeThreads, nodeThreadHost } from '../src/backends/cpu/nodeThreads.js';
 import {
   type CpuThreadHost,
@@ -75,6 +75,57 @@ describe('threaded fast kernels', () => {
       }
     });
   }
+
+  it('uneven share weights split the work unevenly, and the results stay exactly one thread’s', async () => {
+    const threads = await pool(3);
+    const config = { inputSize: 2, hiddenSizes: [37, 9], outputSize: 1, window: 4 };
+    const batch = 29;
+    const { layout, params, x, t } = randomProblem(config, batch, 41);
+    const one = new FastLstm(layout, batch);
+    const several = new FastLstm(layout, batch, DEFAULT_OPTIMIZER, { pool: threads });
+    const results = (engine: FastLstm) => {
+      engine.setParams(params);
+      engine.loadBatch(x, t, null, 0, batch);
+      engine.forward(batch);
+      const loss = engine.loss(batch, 1);
+      engine.backward(batch);
+      const grads = new Float32Array(layout.size);
+      engine.readGrads(grads);
+      return { loss, grads: Array.from(grads) };
+    };
+    const want = results(one);
+    for (const weights of [
+      [1, 1, 1],
+      [5, 1, 0.25],
+      [0.1, 0.1, 9],
+      [1, 1e-3, 1],
+    ]) {
+      several.setWeights(weights);
+      expect(results(several), `weights ${weights}`).toEqual(want);
+    }
+    expect(() => several.setWeights([1, 0, 1])).toThrow(/3 positive numbers/);
+    expect(() => several.setWeights([1, 1])).toThrow(/3 positive numbers/);
+  });
+
+  it('moves the share weights toward the threads’ measured speeds, and leaves them where a pass was too short to time', () => {
+    const weights = new Float32Array([1, 1, 1, 1]);
+    // Equal rows; thread 1 took twice as long, so it is half as fast as the others.
+    rebalanceWeights(weights, [16, 16, 16, 16], [10, 20, 10, 10], 3);
+    expect(weights[0]).toBeCloseTo(weights[2], 6);
+    expect(weights[1]).toBeLessThan(weights[0]);
+    expect(weights[0] + weights[1] + weights[2]).toBeCloseTo(3, 5);
+    expect(weights[3]).toBe(1);
+    // Repeated, the weights settle where every thread's share takes the same time: speeds 2:1:2.
+    for (let pass = 0; pass < 30; pass++) {
+      const rows = [0, 1, 2].map((i) => (64 * weights[i]) / 3);
+      rebalanceWeights(weights, rows, [rows[0] / 2, rows[1] / 1, rows[2] / 2], 3);
+    }
+    expect(weights[0] / weights[1]).toBeCloseTo(2, 3);
+    const settled = Array.from(weights);
+    rebalanceWeights(weights, [16, 16, 16], [0.1, 10, 10], 3);
+    rebalanceWeights(weights, [16, 0, 16], [10, 10, 10], 3);
+    expect(Array.from(weights)).toEqual(settled);
+  });
 
   it('trains epochs with each optimiser exactly as one thread does (the update split by ranges)', async () => {
     const threads = await pool(3);
@@ -175,7 +226,7 @@ describe('thread lifecycle', () => {
         new Promise((resolve) => {
           const worker = new Worker(
             `const { parentPort, workerData: { module, memory } } = require('node:worker_threads');
-             const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
+             const kernels = new WebAssembly.Instance(module, { env: { memory, now: () => 0 } }).exports;
              parentPort.postMessage('ready');
              kernels.fail();`,
             { eval: true, workerData: start, execArgv: [] },

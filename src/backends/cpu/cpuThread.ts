@@ -15,7 +15,8 @@ const scope = self as unknown as {
 
 scope.onmessage = (event) => {
   const { module, memory, index } = event.data;
-  const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Kernels;
+  const kernels = new WebAssembly.Instance(module, { env: { memory, now: () => performance.now() } })
+    .exports as unknown as Kernels;
   scope.postMessage('ready');
   try {
     kernels.threadMain(index);

@@ -31,6 +31,33 @@ import { KERNELS_WASM_BASE64, type KernelMemory, type KernelSimd } from './kerne
 import { outputLoss } from './lstm.js';
 import type { CpuThreadPool } from './threads.js';
 
+/** Busy times shorter than this (a timer's resolution is 5 µs to 0.1 ms in browsers) move no weight. */
+const MIN_TIMED_MS = 0.5;
+
+/**
+ * Moves each of `threads` share weights toward its thread's measured speed (rows per millisecond
+ * over the last pass), keeping their sum, so that the next passes end together. Speeds wobble from
+ * step to step; moving halfway each time follows a core that stays slower without chasing one slow
+ * step. A pass too short to time, or a thread that had no rows, leaves the weights as they are.
+ */
+export function rebalanceWeights(
+  weights: Float32Array,
+  rows: ArrayLike<number>,
+  busyMs: ArrayLike<number>,
+  threads: number,
+): void {
+  let speedSum = 0;
+  let weightSum = 0;
+  for (let i = 0; i < threads; i++) {
+    if (rows[i] === 0 || !(busyMs[i] >= MIN_TIMED_MS)) return;
+    speedSum += rows[i] / busyMs[i];
+    weightSum += weights[i];
+  }
+  for (let i = 0; i < threads; i++) {
+    weights[i] = 0.5 * weights[i] + 0.5 * ((rows[i] / busyMs[i] / speedSum) * weightSum);
+  }
+}
+
 /** kernels.wat's exports. */
 export interface Kernels {
   /** Runs a command (FORWARD, BACKWARD, UPDATE) on the control block's thread count. */
@@ -47,9 +74,17 @@ export interface Kernels {
 export const KERNEL_MEMORY = {
   control: 320,
   model: 512,
-  heapBase: 576,
+  /** f32 per thread: its share of every split, in proportion */
+  shareWeights: 576,
+  /** f64 per thread: milliseconds on its rows in the last forward pass or backward recurrence */
+  busy: 640,
+  /** i32 per thread: how many rows that was */
+  busyRows: 768,
+  heapBase: 832,
   layerEntryBytes: 64,
 } as const;
+/** The most threads kernels.wat has room for (mailboxes, weights, busy times). */
+const KERNEL_THREADS = 16;
 const CONTROL = {
   threads: 1,
   batch: 2,
@@ -149,9 +184,17 @@ export function compiledKernels(simd: KernelSimd, memory: KernelMemory): WebAsse
   return modules[key];
 }
 
+/**
+ * What the kernels import: the memory, and a clock for the busy times that weigh the threads'
+ * shares. (A pool's threads write the same object inline: nodeThreads.ts, cpuThread.ts.)
+ */
+export function kernelImports(memory: WebAssembly.Memory): WebAssembly.Imports {
+  return { env: { memory, now: () => performance.now() } };
+}
+
 /** The kernels on `memory`, checked to keep their constants where this file expects. */
 export function instantiateKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): Kernels {
-  const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Kernels;
+  const kernels = new WebAssembly.Instance(module, kernelImports(memory)).exports as unknown as Kernels;
   if (kernels.heapBase.value !== KERNEL_MEMORY.heapBase) {
     throw new Error(
       `kernels.wat's heap starts at ${kernels.heapBase.value}, fastLstm.ts expects ${KERNEL_MEMORY.heapBase}`,
@@ -278,6 +321,10 @@ export class FastLstm implements CpuEngine {
   /** The whole wasm memory as floats and as words. */
   private readonly f32: Float32Array;
   private readonly i32: Int32Array;
+  /** Views of kernels.wat's share weights, busy times and busy rows (one per thread). */
+  private readonly shareWeights: Float32Array;
+  private readonly busy: Float64Array;
+  private readonly busyRows: Int32Array;
   /** Byte offsets. */
   private readonly paramsAt: number;
   private readonly gradsAt: number;
@@ -362,6 +409,10 @@ export class FastLstm implements CpuEngine {
     }
     this.f32 = new Float32Array(memory.buffer);
     this.i32 = new Int32Array(memory.buffer);
+    this.shareWeights = new Float32Array(memory.buffer, KERNEL_MEMORY.shareWeights, KERNEL_THREADS);
+    this.busy = new Float64Array(memory.buffer, KERNEL_MEMORY.busy, KERNEL_THREADS);
+    this.busyRows = new Int32Array(memory.buffer, KERNEL_MEMORY.busyRows, KERNEL_THREADS);
+    this.busyRows.fill(0);
     // A pool's memory holds whatever the engine before this one left; the padding must start at 0.
     this.f32.fill(0, KERNEL_MEMORY.heapBase / FLOAT, top / FLOAT);
 
@@ -416,6 +467,25 @@ export class FastLstm implements CpuEngine {
       throw new RangeError(`threads: expected a whole number from 1 to ${this.maxThreads}, got ${count}`);
     }
     this.i32[KERNEL_MEMORY.control / FLOAT + CONTROL.threads] = count;
+    this.shareWeights.fill(1);
+  }
+
+  /** Every thread's share weight (kernels.wat splits work in proportion), 1 each until measured. */
+  get weights(): Float32Array {
+    return this.shareWeights.slice(0, this.threads);
+  }
+
+  /** Sets the share weights (positive, one per thread); passes move them on from there. */
+  setWeights(weights: readonly number[]): void {
+    if (weights.length !== this.threads || !weights.every((w) => w > 0 && Number.isFinite(w))) {
+      throw new RangeError(`weights: expected ${this.threads} positive numbers, got [${weights.join(', ')}]`);
+    }
+    this.shareWeights.set(weights);
+  }
+
+  /** After a pass whose rows the threads shared: the weights moved toward the threads' measured speeds. */
+  private rebalance(): void {
+    rebalanceWeights(this.shareWeights, this.busyRows, this.busy, this.threads);
   }
 
   setParams(params: Float32Array): void {
@@ -594,5 +664,6 @@ export class FastLstm implements CpuEngine {
       }
       throw err;
     }
+    if (command !== COMMAND.update && this.threads > 1) this.rebalance();
   }
 }

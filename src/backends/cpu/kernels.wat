@@ -27,7 +27,11 @@
 ;;   512  model: +0 T, +4 layer count, +8 layer table, +12 params, +16 grads, +20 slots, +24 floats
 ;;        of params (a multiple of 16), +28 packing scratch, +32 scratch bytes per thread, +36 dc,
 ;;        +40 dc row (bytes: the widest layer's Hp)
-;;   576  heapBase: fastLstm.ts's buffers. A layer table entry is 64 bytes: +0 Ip, +4 Hp, +8 yAt,
+;;   576  share weights: one f32 per thread, its share of every split in proportion (fastLstm.ts sets
+;;        them from the speeds below)
+;;   640  busy: one f64 per thread, the milliseconds it spent on its rows in the last forward pass or
+;;        backward recurrence;  768  rows: one i32 per thread, how many rows that was
+;;   832  heapBase: fastLstm.ts's buffers. A layer table entry is 64 bytes: +0 Ip, +4 Hp, +8 yAt,
 ;;        +12 Kp, +16 z row, +20 gate row (bytes), +24 theta (offset into params, grads and slots),
 ;;        +28 thetaT, +32 z, +36 gates, +40 c, +44 tanhC, +48 gy, +52 delta
 ;;
@@ -38,6 +42,8 @@
 
 (module
   (memory (import "env" "memory") 1 65536 shared)
+  ;; performance.now(): milliseconds, for the busy times that set the share weights.
+  (import "env" "now" (func $now (result f64)))
 
   ;; ---------------------------------------------------------------------------------------------
   ;; Products. gemm: C (m, n) = [C +] A (m, k) · Bm (k, n), Bm and C row-major with n a multiple of
@@ -289,7 +295,7 @@
   ;; The constants of activate, stored at instantiation into the first bytes of memory (every
   ;; thread's instance stores the same bytes). They are loaded into locals before activate's loop:
   ;; written inline, V8 rebuilds every v128 constant inside the loop, three instructions each.
-  (global (export "heapBase") i32 (i32.const 576))
+  (global (export "heapBase") i32 (i32.const 832))
   (func $storeConstants
     (v128.store (i32.const 0) (v128.const f32x4 1 1 1 1))
     (v128.store (i32.const 16) (v128.const f32x4 88.3 88.3 88.3 88.3))
@@ -555,17 +561,33 @@
   ;; and batch described at 320 and 512.
   ;; ---------------------------------------------------------------------------------------------
 
-  ;; The first of `count` items that thread `index` takes: chunks of ceil(count / threads) rounded up
-  ;; to `grain` (a power of two), so that rows go in whole tiles and columns in whole strips.
+  ;; The first of `count` items that thread `index` takes: the threads before it take shares in
+  ;; proportion to their weights (at 576), rounded to whole `grain`s (a power of two), so that rows go
+  ;; in whole tiles and columns in whole strips.
   (func $shareStart (param $index i32) (param $count i32) (param $grain i32) (result i32)
-    (local $threads i32) (local $chunk i32) (local $start i32)
+    (local $threads i32) (local $i i32) (local $weight f64) (local $before f64) (local $total f64) (local $start i32)
     (local.set $threads (i32.load (i32.const 324)))
-    (local.set $chunk (i32.div_u (i32.add (local.get $count) (i32.sub (local.get $threads) (i32.const 1)))
-      (local.get $threads)))
-    (local.set $chunk (i32.and (i32.add (local.get $chunk) (i32.sub (local.get $grain) (i32.const 1)))
-      (i32.sub (i32.const 0) (local.get $grain))))
-    (local.set $start (i32.mul (local.get $index) (local.get $chunk)))
+    (if (i32.ge_u (local.get $index) (local.get $threads)) (then (return (local.get $count))))
+    (loop $weights
+      (local.set $weight (f64.promote_f32 (f32.load offset=576 (i32.shl (local.get $i) (i32.const 2)))))
+      (if (i32.lt_u (local.get $i) (local.get $index))
+        (then (local.set $before (f64.add (local.get $before) (local.get $weight)))))
+      (local.set $total (f64.add (local.get $total) (local.get $weight)))
+      (br_if $weights (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $threads))))
+    (local.set $start (i32.mul (local.get $grain)
+      (i32.trunc_f64_u (f64.nearest (f64.div (f64.mul (f64.convert_i32_u (local.get $count)) (local.get $before))
+        (f64.mul (local.get $total) (f64.convert_i32_u (local.get $grain))))))))
     (select (local.get $count) (local.get $start) (i32.gt_s (local.get $start) (local.get $count))))
+
+  ;; Records thread `index`'s busy time since `start` (from $now) on `rows` rows, where threads share the work.
+  (func $recordBusy (param $index i32) (param $start f64) (param $rows i32)
+    (if (i32.le_u (i32.load (i32.const 324)) (i32.const 1)) (then (return)))
+    (f64.store offset=640 (i32.shl (local.get $index) (i32.const 3)) (f64.sub (call $now) (local.get $start)))
+    (i32.store offset=768 (i32.shl (local.get $index) (i32.const 2)) (local.get $rows)))
+
+  ;; $now where threads share the work (the busy times are only read then), else 0.
+  (func $startClock (result f64)
+    (if (result f64) (i32.gt_u (i32.load (i32.const 324)) (i32.const 1)) (then (call $now)) (else (f64.const 0))))
 
   ;; Thread `index`'s scratch for packing A.
   (func $packedOf (param $index i32) (result i32)
@@ -643,6 +665,7 @@
     (local $thetaT i32) (local $gates i32) (local $delta i32) (local $c i32) (local $tanhC i32) (local $gy i32)
     (local $dc i32) (local $zStep i32) (local $gateStep i32) (local $hStep i32)
     (local $q0 i32) (local $q1 i32) (local $grad i32) (local $belowGy i32) (local $belowStep i32)
+    (local $clock f64)
     (local.set $B (i32.load (i32.const 328)))
     (local.set $T (i32.load (i32.const 512)))
     (local.set $b0 (call $shareStart (local.get $index) (local.get $B) (i32.const 4)))
@@ -663,6 +686,7 @@
       (br_if $transposes (i32.le_u (local.tee $layer (i32.add (local.get $layer) (i32.const 64))) (local.get $top))))
     (call $barrier)
 
+    (local.set $clock (call $startClock))
     (if (i32.gt_s (local.get $rows) (i32.const 0))
       (then
         (local.set $layer (local.get $top))
@@ -725,6 +749,7 @@
                 (local.set $delta (i32.add (local.get $delta) (local.get $gateStep)))
                 (br_if $below (i32.lt_s (local.tee $t (i32.add (local.get $t) (i32.const 1))) (local.get $T))))))
           (br_if $layers (i32.ge_u (local.tee $layer (i32.sub (local.get $layer) (i32.const 64))) (local.get $first))))))
+    (call $recordBusy (local.get $index) (local.get $clock) (local.get $rows))
     (call $barrier)
 
     ;; dtheta = sum over steps and rows of z^T δ: rows 0..yAt (W, b) over every step, the V rows over
@@ -782,7 +807,16 @@
         (f32.load (i32.const 384)))))
 
   (func $share (param $command i32) (param $index i32)
-    (if (i32.eq (local.get $command) (i32.const 1)) (then (call $forwardShare (local.get $index)) (return)))
+    (local $clock f64) (local $B i32)
+    (if (i32.eq (local.get $command) (i32.const 1))
+      (then
+        (local.set $clock (call $startClock))
+        (call $forwardShare (local.get $index))
+        (local.set $B (i32.load (i32.const 328)))
+        (call $recordBusy (local.get $index) (local.get $clock)
+          (i32.sub (call $shareStart (i32.add (local.get $index) (i32.const 1)) (local.get $B) (i32.const 4))
+            (call $shareStart (local.get $index) (local.get $B) (i32.const 4))))
+        (return)))
     (if (i32.eq (local.get $command) (i32.const 2)) (then (call $backwardShare (local.get $index)) (return)))
     (if (i32.eq (local.get $command) (i32.const 3)) (then (call $updateShare (local.get $index)))))
 

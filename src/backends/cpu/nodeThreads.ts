@@ -13,7 +13,7 @@ import type { CpuThreadHost, ThreadHandle, ThreadStart } from './threads.js';
 const THREAD_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { module, memory, index } = workerData;
-const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const kernels = new WebAssembly.Instance(module, { env: { memory, now: () => performance.now() } }).exports;
 parentPort.postMessage('ready');
 try {
   kernels.threadMain(index);
