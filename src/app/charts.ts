@@ -5,11 +5,14 @@
 // tick labels from ticks.ts, axes as wide as their widest tick so titles never overlap them, x ticks
 // spaced by their widest label, the canvas described by the chart's summary (aria-describedby), the
 // ticks as drawn published in data-axes for tests, and the chart as a PNG with its title and legend.
+// A series longer than the chart is wide is drawn thinned to a few rows a pixel column (thinning.ts;
+// the rows drawn are published in data-drawn-rows).
 
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Columns } from './columns.js';
 import { byId, downloadBlob } from './dom.js';
+import { keptRows, pickRows } from './thinning.js';
 import { dropRepeatedDays, linearTicks, logTick, ROW_INCREMENTS, wholeRowSplits } from './ticks.js';
 
 /** Colour roles; the values live in styles.css as --chart-<role> and follow the colour scheme. */
@@ -245,7 +248,10 @@ function drawMarker(u: uPlot, marker: MarkerSpec, color: string, font: string): 
 export class Chart {
   private plot: uPlot | null = null;
   private spec: ChartSpec;
+  /** Every row, as drawable() leaves it. */
   private columns: Columns;
+  /** The rows drawn at the current width (thinning.ts), or null for all of them. */
+  private kept: number[] | null = null;
   private readonly resizer: ResizeObserver;
   private ticks: TickRecord[] = [];
 
@@ -271,17 +277,33 @@ export class Chart {
 
   setData(columns: Columns): void {
     this.columns = drawable(this.spec, columns);
-    if (this.plot === null || columns.length !== this.spec.series.length + 1) this.rebuild();
-    else this.plot.setData(this.columns as uPlot.AlignedData);
+    const wasThinned = this.kept !== null;
+    this.kept = keptRows(this.columns, this.width());
+    // Markers come and go with thinning (they are options), so a change of it rebuilds.
+    if (this.plot === null || columns.length !== this.spec.series.length + 1 || wasThinned !== (this.kept !== null)) {
+      this.rebuild();
+    } else {
+      this.plot.setData(pickRows(this.columns, this.kept) as uPlot.AlignedData);
+      this.publishDrawnRows();
+    }
+  }
+
+  /** How many rows the chart draws (all, or those thinning kept), in data-drawn-rows for tests. */
+  private publishDrawnRows(): void {
+    this.host.dataset.drawnRows = String(this.kept?.length ?? this.columns[0].length);
   }
 
   /** Redraws with the current colour scheme's colours. */
   rebuild(): void {
     this.plot?.destroy();
     this.ticks = [];
+    this.kept = keptRows(this.columns, this.width());
     const opts = options(this.spec, this.width(), this.ticks);
     opts.hooks = { ...opts.hooks, draw: [...(opts.hooks?.draw ?? []), () => this.publishAxes()] };
-    this.plot = new uPlot(opts, this.columns as uPlot.AlignedData, this.host);
+    // A thinned series has more rows than pixels: a marker on each kept row would mark nothing.
+    if (this.kept !== null) for (const series of opts.series.slice(1)) series.points = { show: false };
+    this.plot = new uPlot(opts, pickRows(this.columns, this.kept) as uPlot.AlignedData, this.host);
+    this.publishDrawnRows();
     const canvas = this.plot.ctx.canvas;
     canvas.setAttribute('role', 'img');
     canvas.setAttribute('aria-label', `${this.text.title} chart`);
@@ -394,7 +416,9 @@ export class Chart {
 
   private fitWidth(): void {
     if (this.plot !== null && this.plot.width !== this.width()) {
-      this.plot.setSize({ width: this.width(), height: this.spec.height });
+      // Thinning follows the width (rows per pixel column).
+      if (keptRows(this.columns, this.width()) !== null || this.kept !== null) this.rebuild();
+      else this.plot.setSize({ width: this.width(), height: this.spec.height });
     }
   }
 }

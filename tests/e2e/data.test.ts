@@ -137,42 +137,51 @@ describe('the app with real data', () => {
     const rows = 120_000;
     const text = pricesCsv(rows);
     expect(text.length).toBeGreaterThan(3_000_000);
-    // A timer every 10 ms notes how late it fires (the page's longest stall), and the progress bar's
-    // values are noted as it moves.
+    // A timer every 10 ms notes how late it fires (the page's longest stall) from the moment the
+    // progress bar shows (reading has begun: the stall before it is the test tool handing the page its
+    // 3 MB file) until the series chart has drawn the file, and the bar's values as it moves.
     await page.evaluate(() => {
       const w = window as unknown as { stalls: number[]; progress: number[]; ticker: number };
       w.stalls = [];
       w.progress = [];
       let last = performance.now();
+      let reading = false;
       w.ticker = window.setInterval(() => {
         const now = performance.now();
-        w.stalls.push(now - last);
-        last = now;
         const bar = document.querySelector<HTMLProgressElement>('#csv-progress')!;
+        // Only intervals that began with reading under way: the one the file's hand-over ends in is the tool's.
+        if (reading) w.stalls.push(now - last);
+        reading ||= !bar.hidden;
+        last = now;
         if (!bar.hidden) w.progress.push(bar.value);
       }, 10);
     });
     await page.setInputFiles('#csv-file', textFile('large.csv', text));
     await page.waitForFunction(
-      () => (document.querySelector('#csv-status')?.textContent ?? '').startsWith('large.csv:'),
+      () =>
+        JSON.parse(document.querySelector('#series-chart')?.getAttribute('data-counts') ?? '{}')['data (price)'] ===
+        120_000,
       null,
       { timeout: 60_000 },
     );
+    // Two frames more, so that a draw the data set off is timed too.
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
     const { stalls, progress } = await page.evaluate(() => {
       const w = window as unknown as { stalls: number[]; progress: number[]; ticker: number };
       clearInterval(w.ticker);
       return { stalls: w.stalls, progress: w.progress };
     });
     expect(await page.textContent('#csv-status')).toMatch(/^large\.csv: 120,000 rows, 2 value columns/);
-    // The bar moved through the file, and no stall came near a frozen page.
+    // The bar moved through the file, and no stall came near a frozen page: reading, preparing the
+    // preview and drawing it included.
     expect(progress.some((v) => v > 0 && v < 1)).toBe(true);
+    expect(stalls.length).toBeGreaterThan(0);
     expect(Math.max(...stalls)).toBeLessThan(1000);
     expect(await page.isHidden('#csv-progress')).toBe(true);
-    await page.waitForFunction(
-      () =>
-        JSON.parse(document.querySelector('#series-chart')?.getAttribute('data-counts') ?? '{}')['data (price)'] ===
-        120_000,
-    );
+    // The chart draws a few rows a pixel column, not all 120,000.
+    const drawn = Number(await page.getAttribute('#series-chart', 'data-drawn-rows'));
+    expect(drawn).toBeGreaterThan(1000);
+    expect(drawn).toBeLessThan(20_000);
     expect(problems).toEqual([]);
   });
 
