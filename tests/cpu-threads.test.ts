@@ -107,7 +107,7 @@ describe('threaded fast kernels', () => {
     expect(() => several.setWeights([1, 1])).toThrow(/3 positive numbers/);
   });
 
-  it('moves the share weights toward the threads’ measured speeds, and leaves them where a pass was too short to time', () => {
+  it('moves the share weights toward the threads’ measured speeds, never starving one', () => {
     const weights = new Float32Array([1, 1, 1, 1]);
     // Equal rows; thread 1 took twice as long, so it is half as fast as the others.
     rebalanceWeights(weights, [16, 16, 16, 16], [10, 20, 10, 10], 3);
@@ -121,10 +121,23 @@ describe('threaded fast kernels', () => {
       rebalanceWeights(weights, rows, [rows[0] / 2, rows[1] / 1, rows[2] / 2], 3);
     }
     expect(weights[0] / weights[1]).toBeCloseTo(2, 3);
+    // A pass too short to time moves nothing.
     const settled = Array.from(weights);
     rebalanceWeights(weights, [16, 16, 16], [0.1, 10, 10], 3);
-    rebalanceWeights(weights, [16, 0, 16], [10, 10, 10], 3);
     expect(Array.from(weights)).toEqual(settled);
+
+    // A thread held up again and again keeps a share (MIN_WEIGHT of the mean)...
+    const two = new Float32Array([1, 1]);
+    for (let pass = 0; pass < 40; pass++) rebalanceWeights(two, [32, 32], [5, 5000], 2);
+    expect(two[1]).toBeGreaterThan(0.05);
+    expect(two[0] + two[1]).toBeCloseTo(2, 5);
+    // ...and one that got no rows (a small batch) moves back toward the mean, then follows its speed.
+    rebalanceWeights(two, [64, 0], [5, 0], 2);
+    const back = two[1];
+    expect(back).toBeGreaterThan(0.1);
+    for (let pass = 0; pass < 30; pass++) rebalanceWeights(two, [32, 32], [5, 5], 2);
+    expect(two[0]).toBeCloseTo(1, 3);
+    expect(two[1]).toBeCloseTo(1, 3);
   });
 
   it('trains epochs with each optimiser exactly as one thread does (the update split by ranges)', async () => {

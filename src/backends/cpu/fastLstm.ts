@@ -35,10 +35,17 @@ import type { CpuThreadPool } from './threads.js';
 const MIN_TIMED_MS = 0.5;
 
 /**
+ * The least share weight, a fraction of the mean: a thread its core left waiting for a while (the
+ * system ran something else there) still gets rows, so its speed is measured again.
+ */
+const MIN_WEIGHT = 0.1;
+
+/**
  * Moves each of `threads` share weights toward its thread's measured speed (rows per millisecond
- * over the last pass), keeping their sum, so that the next passes end together. Speeds wobble from
- * step to step; moving halfway each time follows a core that stays slower without chasing one slow
- * step. A pass too short to time, or a thread that had no rows, leaves the weights as they are.
+ * over the last pass), so that the next passes end together; the weights keep their sum, `threads`.
+ * Speeds wobble from step to step; moving halfway each time follows a core that stays slower without
+ * chasing one slow step. A thread that had no rows (a small batch) moves toward the mean weight, and
+ * none falls below MIN_WEIGHT of it. A pass too short to time leaves the weights as they are.
  */
 export function rebalanceWeights(
   weights: Float32Array,
@@ -47,15 +54,24 @@ export function rebalanceWeights(
   threads: number,
 ): void {
   let speedSum = 0;
+  let timedWeight = 0;
   let weightSum = 0;
   for (let i = 0; i < threads; i++) {
-    if (rows[i] === 0 || !(busyMs[i] >= MIN_TIMED_MS)) return;
-    speedSum += rows[i] / busyMs[i];
     weightSum += weights[i];
+    if (rows[i] === 0) continue;
+    if (!(busyMs[i] >= MIN_TIMED_MS)) return;
+    speedSum += rows[i] / busyMs[i];
+    timedWeight += weights[i];
   }
+  if (speedSum === 0) return;
+  const mean = weightSum / threads;
+  let sum = 0;
   for (let i = 0; i < threads; i++) {
-    weights[i] = 0.5 * weights[i] + 0.5 * ((rows[i] / busyMs[i] / speedSum) * weightSum);
+    const target = rows[i] === 0 ? mean : (rows[i] / busyMs[i] / speedSum) * timedWeight;
+    weights[i] = Math.max(MIN_WEIGHT * mean, 0.5 * weights[i] + 0.5 * target);
+    sum += weights[i];
   }
+  for (let i = 0; i < threads; i++) weights[i] *= threads / sum;
 }
 
 /** kernels.wat's exports. */
