@@ -486,12 +486,10 @@ export class FastLstm implements CpuEngine {
     this.shareWeights.fill(1);
   }
 
-  /** Every thread's share weight (kernels.wat splits work in proportion), 1 each until measured. */
-  get weights(): Float32Array {
-    return this.shareWeights.slice(0, this.threads);
-  }
-
-  /** Sets the share weights (positive, one per thread); passes move them on from there. */
+  /**
+   * Sets every thread's share weight (positive, one per thread; 1 each until passes are timed), which
+   * kernels.wat splits work in proportion to; passes move them on from there.
+   */
   setWeights(weights: readonly number[]): void {
     if (weights.length !== this.threads || !weights.every((w) => w > 0 && Number.isFinite(w))) {
       throw new RangeError(`weights: expected ${this.threads} positive numbers, got [${weights.join(', ')}]`);
