@@ -52,6 +52,20 @@ async function everyEpoch(): Promise<{ params: Float32Array[]; validation: numbe
   return { params, validation: report.validationLosses.map((v) => v.loss) };
 }
 
+/** The run trained on the CPU keeping its best epoch, with `extra` options; and the backend. */
+async function keepingBest(extra: Partial<TrainOptions> = {}) {
+  const run = startRun(RUN);
+  const backend = new CpuBackend(run.layout);
+  backend.setParams(run.params);
+  const result = await trainToEnd(backend, run.prepared.train, run.rng, {
+    ...OPTIONS,
+    validation: validationOf(run),
+    keepBest: true,
+    ...extra,
+  });
+  return { result, backend };
+}
+
 describe('keeping the best epoch', () => {
   const gpu = fileGpuContext();
 
@@ -61,14 +75,7 @@ describe('keeping the best epoch', () => {
     // The run must have gone past its best for the test to mean something.
     expect(bestEpoch).toBeLessThan(OPTIONS.epochs);
 
-    const run = startRun(RUN);
-    const backend = new CpuBackend(run.layout);
-    backend.setParams(run.params);
-    const result = await trainToEnd(backend, run.prepared.train, run.rng, {
-      ...OPTIONS,
-      validation: validationOf(run),
-      keepBest: true,
-    });
+    const { result, backend } = await keepingBest();
     expect(result.best?.epoch).toBe(bestEpoch);
     expect(result.kept.epoch).toBe(bestEpoch);
     expect(result.params).toEqual(reference.params[bestEpoch - 1]);
@@ -81,15 +88,7 @@ describe('keeping the best epoch', () => {
 
   it('stops once the validation error has not improved for `patience` epochs', async () => {
     const reference = await everyEpoch();
-    const run = startRun(RUN);
-    const backend = new CpuBackend(run.layout);
-    backend.setParams(run.params);
-    const result = await trainToEnd(backend, run.prepared.train, run.rng, {
-      ...OPTIONS,
-      validation: validationOf(run),
-      keepBest: true,
-      patience: 3,
-    });
+    const { result } = await keepingBest({ patience: 3 });
     // The first epoch that is 3 past the best so far.
     let best = 0;
     let stop = 0;
