@@ -9,8 +9,10 @@
 // transposed for the backward, so consecutive invocations read consecutive vec4s both times), y too
 // (double-buffered: one barrier a step), and the deltas of step t+1 where STAGE_DELTAS; otherwise
 // (SwiftShader, where a read of workgroup memory costs several of storage) all are read from storage,
-// after a storage barrier a step. An item (one unit j, its four gates, 4 rows) keeps its invocation
-// for all 2T steps, so c and dc stay in registers. BPTT overwrites each step's activations in `gates`
+// after a storage barrier a step. An item (UNITS units j and j + UNIT_STRIDE, their four gates, 4
+// rows) keeps its invocation for all 2T steps, so c and dc stay in registers. Two units an item share
+// each load of y (forward) and of the next step's deltas (backward): SwiftShader's loads cost tens of
+// cycles each (docs/PERFORMANCE.md), so there that halves the loads per multiply-add of BPTT. BPTT overwrites each step's activations in `gates`
 // with that step's deltas once it has used them: the weight gradients read the deltas there.
 // Admission and constants: src/backends/webgpu/fusedStep.ts. Appended: lstm_cell.wgsl.
 //
@@ -47,6 +49,10 @@ override MEAN_LOSS: bool;
 override WORKGROUP: u32;
 /** Items an invocation takes on, at most MAX_ITEMS_PER_LANE. */
 override ITEMS_PER_LANE: u32;
+/** Units an item takes: 1, or 2 (j and j + UNIT_STRIDE, the second only where below H). */
+override UNITS: u32;
+/** Items a row quad: ceil(H / UNITS). */
+override UNIT_STRIDE: u32;
 /** Row quads a workgroup takes: workgroup w has rows 4 Q w .. 4 Q (w + 1) - 1. */
 override GROUP_QUADS: u32;
 override ON_CHIP: bool;
@@ -87,20 +93,27 @@ fn sample_x(t: u32, b: u32, i: u32) -> f32 {
   return samples[(order[batchPass.orderBase + b] * WINDOW + t) * INPUT_SIZE + i];
 }
 
-/** Where an item works: unit j, the group's quad q, and the batch rows of that quad (past the batch: the last). */
+/**
+ * Where an item works: unit j and, where `paired`, unit j2 (else j2 = j, loaded but not stored); the
+ * group's quad q, and the batch rows of that quad (past the batch: the last).
+ */
 struct Item {
   j: u32,
+  j2: u32,
+  paired: bool,
   q: u32,
   row0: u32,
   rows: vec4u,
 }
 
 fn item_at(group: u32, item: u32, batch: u32) -> Item {
-  let q = item / HIDDEN_SIZE;
+  let q = item / UNIT_STRIDE;
+  let j = item % UNIT_STRIDE;
+  let paired = UNITS == 2u && j + UNIT_STRIDE < HIDDEN_SIZE;
   let row0 = ROWS * (group * GROUP_QUADS + q);
   let last = batch - 1u;
   let rows = vec4u(row0, min(row0 + 1u, last), min(row0 + 2u, last), min(row0 + 3u, last));
-  return Item(item % HIDDEN_SIZE, q, row0, rows);
+  return Item(j, select(j, j + UNIT_STRIDE, paired), paired, q, row0, rows);
 }
 
 /** V[k, g*H + j] for the four gates g, in the forward's order. */
@@ -153,6 +166,54 @@ fn store_cell(t: u32, batch: u32, b: u32, j: u32, cell: CellForward) {
   inputs[next * (H + INPUT_SIZE + 1u) + j] = cell.y;
 }
 
+/** Step t of unit j for the item's rows from their pre-activations u: stores it, returns the new c. */
+fn finish_forward(t: u32, batch: u32, item: Item, j: u32, u: array<vec4f, 4>, cPrev: vec4f) -> vec4f {
+  let cell0 = cell_forward(u[0], cPrev.x);
+  let cell1 = cell_forward(u[1], cPrev.y);
+  let cell2 = cell_forward(u[2], cPrev.z);
+  let cell3 = cell_forward(u[3], cPrev.w);
+  if (ON_CHIP) {
+    let next = (1u - t % 2u) * HIDDEN_SIZE * GROUP_QUADS;
+    yShared[next + j * GROUP_QUADS + item.q] = vec4f(cell0.y, cell1.y, cell2.y, cell3.y);
+  }
+  store_cell(t, batch, item.rows.x, j, cell0);
+  if (item.row0 + 1u < batch) {
+    store_cell(t, batch, item.rows.y, j, cell1);
+  }
+  if (item.row0 + 2u < batch) {
+    store_cell(t, batch, item.rows.z, j, cell2);
+  }
+  if (item.row0 + 3u < batch) {
+    store_cell(t, batch, item.rows.w, j, cell3);
+  }
+  return vec4f(cell0.c, cell1.c, cell2.c, cell3.c);
+}
+
+/**
+ * BPTT at step t for unit j of the item's rows, from the gradient dy reaching y and dc reaching c: the
+ * deltas over the activations (and staged where STAGE_DELTAS); returns the dc passed to step t-1.
+ */
+fn finish_backward(t: u32, batch: u32, item: Item, j: u32, groupRow0: u32, dy: vec4f, dc: vec4f) -> vec4f {
+  let H = HIDDEN_SIZE;
+  let now = (t % 2u) * H * ROWS * GROUP_QUADS;
+  var dcPrev = vec4f();
+  for (var r = 0u; r < ROWS && item.row0 + r < batch; r++) {
+    let b = item.row0 + r;
+    let at = (t * batch + b) * 4u * H + j;
+    let cPrev = c[state_row(batchPass, t, b) * H + j];
+    let cNow = c[state_row(batchPass, t + 1u, b) * H + j];
+    let cell = cell_backward(gate_row(at), cPrev, cNow, dy[r], dc[r]);
+    dcPrev[r] = cell.dcPrev;
+    for (var g = 0u; g < 4u; g++) {
+      gates[at + g * H] = cell.delta[g];
+    }
+    if (STAGE_DELTAS) {
+      deltaShared[now + j * ROWS * GROUP_QUADS + b - groupRow0] = cell.delta;
+    }
+  }
+  return dcPrev;
+}
+
 @compute @workgroup_size(WORKGROUP)
 fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) groupId: vec3u) {
   let group = groupId.x;
@@ -161,7 +222,7 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
   let G = 4u * H;
   let S = H + INPUT_SIZE + 1u;
   let O = OUTPUT_SIZE;
-  let items = GROUP_QUADS * H;
+  let items = GROUP_QUADS * UNIT_STRIDE;
   let groupRow0 = ROWS * GROUP_QUADS * group;
   let half = H * GROUP_QUADS;
   if (ON_CHIP) {
@@ -169,9 +230,11 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
       vShared[i] = gate_values(V_OFFSET + (i / H) * G + i % H);
     }
   }
-  // c of each item's four rows (zero before the first step); later dc. Every variable here has an
-  // explicit initializer: Dawn on SwiftShader does not re-zero one without, declared in a loop body.
+  // c of each item's four rows (zero before the first step), of unit j in `cells` and of unit j2 in
+  // `cells2`; later dc. Every variable here has an explicit initializer: Dawn on SwiftShader does not
+  // re-zero one without, declared in a loop body.
   var cells = array<vec4f, MAX_ITEMS_PER_LANE>();
+  var cells2 = array<vec4f, MAX_ITEMS_PER_LANE>();
   workgroupBarrier();
 
   for (var t = 0u; t < WINDOW; t++) {
@@ -182,19 +245,32 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
       // Quads wholly past the batch have nothing to do (their rows would be another quad's).
       if (index < items && item.row0 < batch) {
         let j = item.j;
+        let j2 = item.j2;
         let rows = item.rows;
+        // u*: unit j's four pre-activations for rows 0..3; w*: unit j2's. Named, not an array: an
+        // array indexed in a loop lives in memory on SwiftShader, and this loop is the kernel's hot one.
         let bias = gate_values(BIAS_OFFSET + j);
+        let bias2 = gate_values(BIAS_OFFSET + j2);
         var u0 = bias;
         var u1 = bias;
         var u2 = bias;
         var u3 = bias;
+        var w0 = bias2;
+        var w1 = bias2;
+        var w2 = bias2;
+        var w3 = bias2;
         for (var i = 0u; i < INPUT_SIZE; i++) {
           let w = gate_values(W_OFFSET + i * G + j);
+          let wb = gate_values(W_OFFSET + i * G + j2);
           let x = vec4f(sample_x(t, rows.x, i), sample_x(t, rows.y, i), sample_x(t, rows.z, i), sample_x(t, rows.w, i));
           u0 = fma(vec4f(x.x), w, u0);
           u1 = fma(vec4f(x.y), w, u1);
           u2 = fma(vec4f(x.z), w, u2);
           u3 = fma(vec4f(x.w), w, u3);
+          w0 = fma(vec4f(x.x), wb, w0);
+          w1 = fma(vec4f(x.y), wb, w1);
+          w2 = fma(vec4f(x.z), wb, w2);
+          w3 = fma(vec4f(x.w), wb, w3);
           // The weight gradients read x from the inputs rows; one item a quad puts it there.
           if (j == 0u) {
             for (var r = 0u; r < ROWS && item.row0 + r < batch; r++) {
@@ -207,30 +283,20 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
           for (var k = 0u; k < H; k++) {
             let y = previous_y(t, item, k, now);
             let v = forward_weights(k, j);
+            let v2 = forward_weights(k, j2);
             u0 = fma(vec4f(y.x), v, u0);
             u1 = fma(vec4f(y.y), v, u1);
             u2 = fma(vec4f(y.z), v, u2);
             u3 = fma(vec4f(y.w), v, u3);
+            w0 = fma(vec4f(y.x), v2, w0);
+            w1 = fma(vec4f(y.y), v2, w1);
+            w2 = fma(vec4f(y.z), v2, w2);
+            w3 = fma(vec4f(y.w), v2, w3);
           }
         }
-        let cPrev = cells[slot];
-        let cell0 = cell_forward(u0, cPrev.x);
-        let cell1 = cell_forward(u1, cPrev.y);
-        let cell2 = cell_forward(u2, cPrev.z);
-        let cell3 = cell_forward(u3, cPrev.w);
-        cells[slot] = vec4f(cell0.c, cell1.c, cell2.c, cell3.c);
-        if (ON_CHIP) {
-          yShared[half - now + j * GROUP_QUADS + item.q] = vec4f(cell0.y, cell1.y, cell2.y, cell3.y);
-        }
-        store_cell(t, batch, rows.x, j, cell0);
-        if (item.row0 + 1u < batch) {
-          store_cell(t, batch, rows.y, j, cell1);
-        }
-        if (item.row0 + 2u < batch) {
-          store_cell(t, batch, rows.z, j, cell2);
-        }
-        if (item.row0 + 3u < batch) {
-          store_cell(t, batch, rows.w, j, cell3);
+        cells[slot] = finish_forward(t, batch, item, j, array(u0, u1, u2, u3), cells[slot]);
+        if (item.paired) {
+          cells2[slot] = finish_forward(t, batch, item, j2, array(w0, w1, w2, w3), cells2[slot]);
         }
       }
     }
@@ -280,6 +346,7 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
   }
   for (var slot = 0u; slot < MAX_ITEMS_PER_LANE; slot++) {
     cells[slot] = vec4f();
+    cells2[slot] = vec4f();
   }
   workgroupBarrier();
   let stagedHalf = H * ROWS * GROUP_QUADS;
@@ -291,47 +358,38 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
       let item = item_at(group, index, batch);
       if (index < items && item.row0 < batch) {
         let j = item.j;
+        let j2 = item.j2;
         let rows = item.rows;
         let local = rows - vec4u(groupRow0);
         var dy = vec4f();
+        var dy2 = vec4f();
         if (t + 1u == WINDOW) {
           for (var o = 0u; o < O; o++) {
-            let w = params[DENSE_W_OFFSET + j * O + o];
             let d = vec4f(
               outputs[deltaOut + rows.x * O + o],
               outputs[deltaOut + rows.y * O + o],
               outputs[deltaOut + rows.z * O + o],
               outputs[deltaOut + rows.w * O + o],
             );
-            dy = fma(d, vec4f(w), dy);
+            dy = fma(d, vec4f(params[DENSE_W_OFFSET + j * O + o]), dy);
+            dy2 = fma(d, vec4f(params[DENSE_W_OFFSET + j2 * O + o]), dy2);
           }
         } else {
           for (var k = 0u; k < H; k++) {
             let v = backward_weights(k, j);
-            dy += vec4f(
-              dot(next_deltas(t, batch, rows.x, local.x, k, stagedHalf - now), v),
-              dot(next_deltas(t, batch, rows.y, local.y, k, stagedHalf - now), v),
-              dot(next_deltas(t, batch, rows.z, local.z, k, stagedHalf - now), v),
-              dot(next_deltas(t, batch, rows.w, local.w, k, stagedHalf - now), v),
-            );
+            let v2 = backward_weights(k, j2);
+            let d0 = next_deltas(t, batch, rows.x, local.x, k, stagedHalf - now);
+            let d1 = next_deltas(t, batch, rows.y, local.y, k, stagedHalf - now);
+            let d2 = next_deltas(t, batch, rows.z, local.z, k, stagedHalf - now);
+            let d3 = next_deltas(t, batch, rows.w, local.w, k, stagedHalf - now);
+            dy += vec4f(dot(d0, v), dot(d1, v), dot(d2, v), dot(d3, v));
+            dy2 += vec4f(dot(d0, v2), dot(d1, v2), dot(d2, v2), dot(d3, v2));
           }
         }
-        var dcPrev = vec4f();
-        for (var r = 0u; r < ROWS && item.row0 + r < batch; r++) {
-          let b = item.row0 + r;
-          let at = (t * batch + b) * G + j;
-          let cPrev = c[state_row(batchPass, t, b) * H + j];
-          let cNow = c[state_row(batchPass, t + 1u, b) * H + j];
-          let cell = cell_backward(gate_row(at), cPrev, cNow, dy[r], cells[slot][r]);
-          dcPrev[r] = cell.dcPrev;
-          for (var g = 0u; g < 4u; g++) {
-            gates[at + g * H] = cell.delta[g];
-          }
-          if (STAGE_DELTAS) {
-            deltaShared[now + j * ROWS * GROUP_QUADS + b - groupRow0] = cell.delta;
-          }
+        cells[slot] = finish_backward(t, batch, item, j, groupRow0, dy, cells[slot]);
+        if (item.paired) {
+          cells2[slot] = finish_backward(t, batch, item, j2, groupRow0, dy2, cells2[slot]);
         }
-        cells[slot] = dcPrev;
       }
     }
     // Step t-1 reads the deltas every item wrote (in `gates` unless staged).

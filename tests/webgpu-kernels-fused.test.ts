@@ -3,11 +3,13 @@
 // 1e-4 * max(1, max|e|): a gradients pass (the loss, the outputs, every gradient tensor, the cell
 // states) and an evaluation pass (the loss, the outputs, the activations and cell states). Each shape
 // runs on chip with the deltas staged (a 32 KB device) and read back (a 16 KB one), off chip (the
-// software tuning), with one and several row quads a workgroup and several items an invocation.
+// software tuning), with one and several row quads a workgroup, several items an invocation, and one
+// and two units an item.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../src/backends/webgpu/context.js';
 import { type FusedLimits, type FusedOptions, fusedAdmission } from '../src/backends/webgpu/fusedStep.js';
+import { kernelTuning } from '../src/backends/webgpu/tuning.js';
 import { Rng } from '../src/data/rng.js';
 import { paramLayout } from '../src/model/layout.js';
 import { testGpuContext, withoutGpuErrors } from './webgpu-context.js';
@@ -78,9 +80,19 @@ const TUNINGS: { name: string; limits: FusedLimits; options: FusedOptions }[] = 
     options: { groupQuads: 2, maxWorkgroup: 16 },
   },
   {
-    name: 'off chip (software): a quad a workgroup',
+    name: 'off chip (software): a quad a workgroup, two units an item',
     limits: device(32768),
-    options: { onChip: false, maxWorkgroup: 8 },
+    options: { onChip: false, maxWorkgroup: 8, units: 2 },
+  },
+  {
+    name: 'off chip: two quads a workgroup, one unit an item',
+    limits: device(32768),
+    options: { onChip: false, groupQuads: 2, maxWorkgroup: 16 },
+  },
+  {
+    name: 'on chip, 32 KB: two units an item, two quads a workgroup',
+    limits: device(32768),
+    options: { units: 2, groupQuads: 2, maxWorkgroup: 8 },
   },
 ];
 
@@ -97,6 +109,7 @@ describe('fused kernels against the CPU reference', () => {
           if (!admission.admitted) throw new Error(`not admitted: ${admission.reason}`);
           const { plan } = admission;
           expect(plan.onChip).toBe(tuning.options.onChip ?? true);
+          expect(plan.units).toBe(tuning.options.units ?? 1);
           if (tuning.limits.maxComputeWorkgroupStorageSize === 32768 && plan.onChip)
             expect(plan.stageDeltas).toBe(true);
           const reference = referenceStep(kernelCase);
@@ -127,5 +140,22 @@ describe('fused kernels against the CPU reference', () => {
       admitted: true,
       plan: { stageDeltas: false, rowGroups: 2, workgroup: 32, itemsPerLane: 1 },
     });
+  });
+
+  it('the software tuning pairs units and sizes workgroups in groups of 4 invocations, not warps of 32', () => {
+    const software = kernelTuning('software', 256);
+    const options = { onChip: software.fusedOnChip, units: software.fusedUnits, warp: software.fusedWarp };
+    const plan = (H: number, maxWorkgroup = software.fusedWorkgroup) => {
+      const layout = paramLayout({ inputSize: 1, hiddenSizes: [H], outputSize: 1, window: 10 });
+      const admission = fusedAdmission(layout, 8, device(32768), { ...options, maxWorkgroup });
+      if (!admission.admitted) throw new Error(admission.reason);
+      return admission.plan;
+    };
+    // The blog's 30 units: 15 items of two units a quad, 16 invocations (was 32 with one unit an item).
+    expect(plan(30)).toMatchObject({ units: 2, workgroup: 16, itemsPerLane: 1, rowGroups: 2 });
+    expect(plan(7)).toMatchObject({ workgroup: 4, itemsPerLane: 1 });
+    // More items than invocations: several a lane, still whole groups of 4.
+    expect(plan(100)).toMatchObject({ workgroup: 28, itemsPerLane: 2 });
+    expect(kernelTuning('hardware', 256)).toMatchObject({ fusedUnits: 1, fusedWarp: 32 });
   });
 });

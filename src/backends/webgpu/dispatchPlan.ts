@@ -379,6 +379,8 @@ export class DispatchPlan {
     const admission = fusedAdmission(layout, this.batch, limits, {
       onChip: tuning.fusedOnChip,
       maxWorkgroup: tuning.fusedWorkgroup,
+      units: tuning.fusedUnits,
+      warp: tuning.fusedWarp,
     });
     if (!admission.admitted || admission.plan.rowGroups > limits.maxComputeWorkgroupsPerDimension) return null;
     return admission.plan;

@@ -55,6 +55,8 @@ export interface FusedPlan {
   /** Invocations a workgroup of the rows kernel, and the items each takes on. */
   workgroup: number;
   itemsPerLane: number;
+  /** Units an item takes (UNITS): 1, or 2 where loads cost more than arithmetic. */
+  units: 1 | 2;
   /** V and y in workgroup memory (GPUs), or read from storage (software adapters). */
   onChip: boolean;
   /** Whether BPTT keeps step t+1's deltas in workgroup memory (else reads them back). */
@@ -74,6 +76,13 @@ export interface FusedOptions {
   groupQuads?: number;
   /** Keep V and the state in workgroup memory (default true; false for software adapters). */
   onChip?: boolean;
+  /** Units an item takes (default 1; 2 for software adapters, where each load costs tens of cycles). */
+  units?: 1 | 2;
+  /**
+   * Invocations that run in lockstep (default 32, a warp): the workgroup is whole multiples of it.
+   * SwiftShader runs 4 at a time and pays for a group of 4 with no item as for one with items.
+   */
+  warp?: number;
   /** Admit whatever fits, however much work a workgroup gets (to test and time the kernels beyond the bound). */
   ignoreFlopBound?: boolean;
 }
@@ -93,7 +102,8 @@ export function fusedAdmission(
   const H = config.hiddenSizes[0];
   const T = config.window;
   const groupQuads = Math.min(options.groupQuads ?? 1, Math.ceil(batch / 4));
-  const items = groupQuads * H;
+  const units = options.units ?? 1;
+  const items = groupQuads * Math.ceil(H / units);
   const maxWorkgroup = Math.min(
     options.maxWorkgroup ?? limits.maxComputeInvocationsPerWorkgroup,
     limits.maxComputeInvocationsPerWorkgroup,
@@ -102,11 +112,12 @@ export function fusedAdmission(
   if (itemsPerLane > MAX_ITEMS_PER_LANE) {
     return {
       admitted: false,
-      reason: `${items} items (4 rows x 1 unit) a workgroup need ${itemsPerLane} a lane of ${maxWorkgroup}, more than ${MAX_ITEMS_PER_LANE}`,
+      reason: `${items} items (4 rows x ${units} unit${units === 1 ? '' : 's'}) a workgroup need ${itemsPerLane} a lane of ${maxWorkgroup}, more than ${MAX_ITEMS_PER_LANE}`,
     };
   }
   // As few invocations as the items need at that many a lane, in whole warps where the limit allows.
-  const workgroup = Math.min(maxWorkgroup, Math.ceil(Math.ceil(items / itemsPerLane) / 32) * 32);
+  const warp = options.warp ?? 32;
+  const workgroup = Math.min(maxWorkgroup, Math.ceil(Math.ceil(items / itemsPerLane) / warp) * warp);
   // Off chip, each workgroup array shrinks to one vec4.
   const onChip = options.onChip ?? true;
   const state = onChip ? BYTES_PER_VEC4 * H * H + BYTES_PER_VEC4 * 2 * H * groupQuads : 2 * BYTES_PER_VEC4;
@@ -140,6 +151,7 @@ export function fusedAdmission(
       rowGroups: Math.ceil(batch / (4 * groupQuads)),
       workgroup,
       itemsPerLane,
+      units,
       onChip,
       stageDeltas,
       storageBytes,
@@ -188,6 +200,8 @@ export function fusedRowsConstants(layout: ParamLayout, plan: FusedPlan, mode: F
     BIAS_OFFSET: layer.b,
     WORKGROUP: plan.workgroup,
     ITEMS_PER_LANE: plan.itemsPerLane,
+    UNITS: plan.units,
+    UNIT_STRIDE: Math.ceil(layer.hiddenSize / plan.units),
     GROUP_QUADS: plan.groupQuads,
     ON_CHIP: plan.onChip ? 1 : 0,
     STAGE_DELTAS: plan.stageDeltas ? 1 : 0,

@@ -76,6 +76,10 @@ export interface KernelTuning {
   /** The fused rows kernel: V and y in workgroup memory, and its workgroup's invocations at most. */
   fusedOnChip: boolean;
   fusedWorkgroup: number;
+  /** Units an item of the fused rows kernel takes (two share each load, where loads cost most). */
+  fusedUnits: 1 | 2;
+  /** Invocations that run in lockstep: the fused rows kernel's workgroup is whole multiples of it. */
+  fusedWarp: number;
   /** Parameters one invocation of the update (and of the gradient norm) takes on. */
   updateParamsPerInvocation: number;
 }
@@ -92,6 +96,8 @@ export function kernelTuning(name: TuningName, maxInvocationsPerWorkgroup: numbe
         stepWorkgroup: 16,
         fusedOnChip: false,
         fusedWorkgroup: 32,
+        fusedWarp: 4,
+        fusedUnits: 2,
         updateParamsPerInvocation: 64,
       }
     : {
@@ -104,6 +110,8 @@ export function kernelTuning(name: TuningName, maxInvocationsPerWorkgroup: numbe
         stepWorkgroup: 64,
         fusedOnChip: true,
         fusedWorkgroup: maxInvocationsPerWorkgroup,
+        fusedUnits: 1,
+        fusedWarp: 32,
         updateParamsPerInvocation: 1,
       };
 }
