@@ -214,11 +214,11 @@ export function fusedGradientsConstants(layout: ParamLayout, mode: FusedMode): R
   return { ...layerConstants(layout), ...modeConstants(mode), WORKGROUP: GRADIENTS_WORKGROUP };
 }
 
-/** Items of the gradients kernel: 4 product rows x 1 unit each, the dense gradients, the loss. */
+/** Items of the gradients kernel: 4 product rows x 2 units each, the dense gradients, the loss. */
 export function gradientItems(layout: ParamLayout, mode: FusedMode): number {
   const [{ inputSize: I, hiddenSize: H }] = layout.layers;
   const O = layout.dense.outputSize;
-  const gradients = mode.withGradients ? Math.ceil((H + I + 1) / 4) * H + (H + 1) * O : 0;
+  const gradients = mode.withGradients ? Math.ceil((H + I + 1) / 4) * Math.ceil(H / 2) + (H + 1) * O : 0;
   return gradients + (mode.withLoss ? 1 : 0);
 }
 
