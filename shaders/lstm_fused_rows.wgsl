@@ -9,10 +9,11 @@
 // transposed for the backward, so consecutive invocations read consecutive vec4s both times), y too
 // (double-buffered: one barrier a step), and the deltas of step t+1 where STAGE_DELTAS; otherwise
 // (SwiftShader, where a read of workgroup memory costs several of storage) all are read from storage,
-// after a storage barrier a step. An item (UNITS units j and j + UNIT_STRIDE, their four gates, 4
-// rows) keeps its invocation for all 2T steps, so c and dc stay in registers. Two units an item share
-// each load of y (forward) and of the next step's deltas (backward): SwiftShader's loads cost tens of
-// cycles each (docs/PERFORMANCE.md), so there that halves the loads per multiply-add of BPTT. BPTT overwrites each step's activations in `gates`
+// after a storage barrier a step. An item (UNITS units j, j + UNIT_STRIDE, …, their four gates, 4
+// rows) keeps its invocation for all 2T steps, so c and dc stay in registers. The units of an item
+// share each load of y (forward) and of the next step's deltas (backward): SwiftShader's loads cost
+// tens of cycles each (docs/PERFORMANCE.md), so there four units an item load a third as much per
+// multiply-add of BPTT as one. BPTT overwrites each step's activations in `gates`
 // with that step's deltas once it has used them: the weight gradients read the deltas there.
 // Admission and constants: src/backends/webgpu/fusedStep.ts. Appended: lstm_cell.wgsl.
 //
@@ -49,7 +50,7 @@ override MEAN_LOSS: bool;
 override WORKGROUP: u32;
 /** Items an invocation takes on, at most MAX_ITEMS_PER_LANE. */
 override ITEMS_PER_LANE: u32;
-/** Units an item takes: 1, or 2 (j and j + UNIT_STRIDE, the second only where below H). */
+/** Units an item takes: 1, 2 or 4 (j + u UNIT_STRIDE for u < UNITS, those below H). */
 override UNITS: u32;
 /** Items a row quad: ceil(H / UNITS). */
 override UNIT_STRIDE: u32;
@@ -60,6 +61,7 @@ override ON_CHIP: bool;
 override STAGE_DELTAS: bool;
 
 const ROWS = 4u;
+const MAX_UNITS = 4u;
 const MAX_ITEMS_PER_LANE = 4u;
 const OUT_OFFSET = 4u;
 
@@ -94,13 +96,13 @@ fn sample_x(t: u32, b: u32, i: u32) -> f32 {
 }
 
 /**
- * Where an item works: unit j and, where `paired`, unit j2 (else j2 = j, loaded but not stored); the
- * group's quad q, and the batch rows of that quad (past the batch: the last).
+ * Where an item works: its units (the first `unitCount` of them below H; the others repeat the first,
+ * loaded but not stored), the group's quad q, and the batch rows of that quad (past the batch: the
+ * last).
  */
 struct Item {
-  j: u32,
-  j2: u32,
-  paired: bool,
+  units: vec4u,
+  unitCount: u32,
   q: u32,
   row0: u32,
   rows: vec4u,
@@ -109,11 +111,31 @@ struct Item {
 fn item_at(group: u32, item: u32, batch: u32) -> Item {
   let q = item / UNIT_STRIDE;
   let j = item % UNIT_STRIDE;
-  let paired = UNITS == 2u && j + UNIT_STRIDE < HIDDEN_SIZE;
+  let all = vec4u(j) + vec4u(0u, 1u, 2u, 3u) * UNIT_STRIDE;
+  let real = (all < vec4u(HIDDEN_SIZE)) & (vec4u(0u, 1u, 2u, 3u) < vec4u(UNITS));
+  let unitCount = dot(select(vec4u(), vec4u(1u), real), vec4u(1u));
   let row0 = ROWS * (group * GROUP_QUADS + q);
   let last = batch - 1u;
   let rows = vec4u(row0, min(row0 + 1u, last), min(row0 + 2u, last), min(row0 + 3u, last));
-  return Item(j, select(j, j + UNIT_STRIDE, paired), paired, q, row0, rows);
+  return Item(select(vec4u(j), all, real), unitCount, q, row0, rows);
+}
+
+/** Four gates' values for each of an item's 4 rows: pre-activations, or deltas. */
+struct Rows {
+  r0: vec4f,
+  r1: vec4f,
+  r2: vec4f,
+  r3: vec4f,
+}
+
+/** acc + x[r] w for each row r: one input's (or y's) contribution through one unit's weights w. */
+fn accumulate(acc: Rows, x: vec4f, w: vec4f) -> Rows {
+  return Rows(fma(vec4f(x.x), w, acc.r0), fma(vec4f(x.y), w, acc.r1), fma(vec4f(x.z), w, acc.r2), fma(vec4f(x.w), w, acc.r3));
+}
+
+/** The rows' deltas through one unit's weights v (its four gates): that unit's dy for each row. */
+fn through(deltas: Rows, v: vec4f) -> vec4f {
+  return vec4f(dot(deltas.r0, v), dot(deltas.r1, v), dot(deltas.r2, v), dot(deltas.r3, v));
 }
 
 /** V[k, g*H + j] for the four gates g, in the forward's order. */
@@ -130,6 +152,12 @@ fn backward_weights(k: u32, j: u32) -> vec4f {
     return vShared[k * HIDDEN_SIZE + j];
   }
   return gate_values(V_OFFSET + j * 4u * HIDDEN_SIZE + k);
+}
+
+/** Unit j's biases (its four gates) as every row's pre-activations before the products. */
+fn bias_rows(j: u32) -> Rows {
+  let bias = gate_values(BIAS_OFFSET + j);
+  return Rows(bias, bias, bias, bias);
 }
 
 /** y of unit k after step t-1 (y_prev of step t) for an item's rows; on chip from half `now`. */
@@ -167,11 +195,11 @@ fn store_cell(t: u32, batch: u32, b: u32, j: u32, cell: CellForward) {
 }
 
 /** Step t of unit j for the item's rows from their pre-activations u: stores it, returns the new c. */
-fn finish_forward(t: u32, batch: u32, item: Item, j: u32, u: array<vec4f, 4>, cPrev: vec4f) -> vec4f {
-  let cell0 = cell_forward(u[0], cPrev.x);
-  let cell1 = cell_forward(u[1], cPrev.y);
-  let cell2 = cell_forward(u[2], cPrev.z);
-  let cell3 = cell_forward(u[3], cPrev.w);
+fn finish_forward(t: u32, batch: u32, item: Item, j: u32, u: Rows, cPrev: vec4f) -> vec4f {
+  let cell0 = cell_forward(u.r0, cPrev.x);
+  let cell1 = cell_forward(u.r1, cPrev.y);
+  let cell2 = cell_forward(u.r2, cPrev.z);
+  let cell3 = cell_forward(u.r3, cPrev.w);
   if (ON_CHIP) {
     let next = (1u - t % 2u) * HIDDEN_SIZE * GROUP_QUADS;
     yShared[next + j * GROUP_QUADS + item.q] = vec4f(cell0.y, cell1.y, cell2.y, cell3.y);
@@ -230,11 +258,10 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
       vShared[i] = gate_values(V_OFFSET + (i / H) * G + i % H);
     }
   }
-  // c of each item's four rows (zero before the first step), of unit j in `cells` and of unit j2 in
-  // `cells2`; later dc. Every variable here has an explicit initializer: Dawn on SwiftShader does not
-  // re-zero one without, declared in a loop body.
-  var cells = array<vec4f, MAX_ITEMS_PER_LANE>();
-  var cells2 = array<vec4f, MAX_ITEMS_PER_LANE>();
+  // c of each item's four rows, unit by unit (zero before the first step); later dc. Every variable
+  // here has an explicit initializer: Dawn on SwiftShader does not re-zero one without, declared in a
+  // loop body.
+  var cells = array<array<vec4f, MAX_UNITS>, MAX_ITEMS_PER_LANE>();
   workgroupBarrier();
 
   for (var t = 0u; t < WINDOW; t++) {
@@ -244,35 +271,27 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
       let item = item_at(group, index, batch);
       // Quads wholly past the batch have nothing to do (their rows would be another quad's).
       if (index < items && item.row0 < batch) {
-        let j = item.j;
-        let j2 = item.j2;
+        let units = item.units;
         let rows = item.rows;
-        // u*: unit j's four pre-activations for rows 0..3; w*: unit j2's. Named, not an array: an
-        // array indexed in a loop lives in memory on SwiftShader, and this loop is the kernel's hot one.
-        let bias = gate_values(BIAS_OFFSET + j);
-        let bias2 = gate_values(BIAS_OFFSET + j2);
-        var u0 = bias;
-        var u1 = bias;
-        var u2 = bias;
-        var u3 = bias;
-        var w0 = bias2;
-        var w1 = bias2;
-        var w2 = bias2;
-        var w3 = bias2;
+        // The pre-activations of each unit: named, not an array, for the loops below are the kernel's
+        // hot ones and an array indexed in a loop lives in memory on SwiftShader. UNITS is constant in
+        // a pipeline, so a tuning with fewer units an item compiles the others away.
+        var u0 = bias_rows(units.x);
+        var u1 = bias_rows(units.y);
+        var u2 = bias_rows(units.z);
+        var u3 = bias_rows(units.w);
         for (var i = 0u; i < INPUT_SIZE; i++) {
-          let w = gate_values(W_OFFSET + i * G + j);
-          let wb = gate_values(W_OFFSET + i * G + j2);
           let x = vec4f(sample_x(t, rows.x, i), sample_x(t, rows.y, i), sample_x(t, rows.z, i), sample_x(t, rows.w, i));
-          u0 = fma(vec4f(x.x), w, u0);
-          u1 = fma(vec4f(x.y), w, u1);
-          u2 = fma(vec4f(x.z), w, u2);
-          u3 = fma(vec4f(x.w), w, u3);
-          w0 = fma(vec4f(x.x), wb, w0);
-          w1 = fma(vec4f(x.y), wb, w1);
-          w2 = fma(vec4f(x.z), wb, w2);
-          w3 = fma(vec4f(x.w), wb, w3);
+          u0 = accumulate(u0, x, gate_values(W_OFFSET + i * G + units.x));
+          if (UNITS > 1u) {
+            u1 = accumulate(u1, x, gate_values(W_OFFSET + i * G + units.y));
+          }
+          if (UNITS > 2u) {
+            u2 = accumulate(u2, x, gate_values(W_OFFSET + i * G + units.z));
+            u3 = accumulate(u3, x, gate_values(W_OFFSET + i * G + units.w));
+          }
           // The weight gradients read x from the inputs rows; one item a quad puts it there.
-          if (j == 0u) {
+          if (units.x == 0u) {
             for (var r = 0u; r < ROWS && item.row0 + r < batch; r++) {
               inputs[state_row(batchPass, t, item.row0 + r) * S + H + i] = x[r];
             }
@@ -282,21 +301,25 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
         if (t > 0u) {
           for (var k = 0u; k < H; k++) {
             let y = previous_y(t, item, k, now);
-            let v = forward_weights(k, j);
-            let v2 = forward_weights(k, j2);
-            u0 = fma(vec4f(y.x), v, u0);
-            u1 = fma(vec4f(y.y), v, u1);
-            u2 = fma(vec4f(y.z), v, u2);
-            u3 = fma(vec4f(y.w), v, u3);
-            w0 = fma(vec4f(y.x), v2, w0);
-            w1 = fma(vec4f(y.y), v2, w1);
-            w2 = fma(vec4f(y.z), v2, w2);
-            w3 = fma(vec4f(y.w), v2, w3);
+            u0 = accumulate(u0, y, forward_weights(k, units.x));
+            if (UNITS > 1u) {
+              u1 = accumulate(u1, y, forward_weights(k, units.y));
+            }
+            if (UNITS > 2u) {
+              u2 = accumulate(u2, y, forward_weights(k, units.z));
+              u3 = accumulate(u3, y, forward_weights(k, units.w));
+            }
           }
         }
-        cells[slot] = finish_forward(t, batch, item, j, array(u0, u1, u2, u3), cells[slot]);
-        if (item.paired) {
-          cells2[slot] = finish_forward(t, batch, item, j2, array(w0, w1, w2, w3), cells2[slot]);
+        cells[slot][0] = finish_forward(t, batch, item, units.x, u0, cells[slot][0]);
+        if (item.unitCount > 1u) {
+          cells[slot][1] = finish_forward(t, batch, item, units.y, u1, cells[slot][1]);
+        }
+        if (item.unitCount > 2u) {
+          cells[slot][2] = finish_forward(t, batch, item, units.z, u2, cells[slot][2]);
+        }
+        if (item.unitCount > 3u) {
+          cells[slot][3] = finish_forward(t, batch, item, units.w, u3, cells[slot][3]);
         }
       }
     }
@@ -344,10 +367,7 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
       vShared[i] = gate_values(V_OFFSET + (i % H) * G + i / H);
     }
   }
-  for (var slot = 0u; slot < MAX_ITEMS_PER_LANE; slot++) {
-    cells[slot] = vec4f();
-    cells2[slot] = vec4f();
-  }
+  cells = array<array<vec4f, MAX_UNITS>, MAX_ITEMS_PER_LANE>();
   workgroupBarrier();
   let stagedHalf = H * ROWS * GROUP_QUADS;
   for (var s = 0u; s < WINDOW; s++) {
@@ -357,12 +377,13 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
       let index = lane + slot * WORKGROUP;
       let item = item_at(group, index, batch);
       if (index < items && item.row0 < batch) {
-        let j = item.j;
-        let j2 = item.j2;
+        let units = item.units;
         let rows = item.rows;
         let local = rows - vec4u(groupRow0);
-        var dy = vec4f();
+        var dy0 = vec4f();
+        var dy1 = vec4f();
         var dy2 = vec4f();
+        var dy3 = vec4f();
         if (t + 1u == WINDOW) {
           for (var o = 0u; o < O; o++) {
             let d = vec4f(
@@ -371,24 +392,44 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
               outputs[deltaOut + rows.z * O + o],
               outputs[deltaOut + rows.w * O + o],
             );
-            dy = fma(d, vec4f(params[DENSE_W_OFFSET + j * O + o]), dy);
-            dy2 = fma(d, vec4f(params[DENSE_W_OFFSET + j2 * O + o]), dy2);
+            let w = vec4f(
+              params[DENSE_W_OFFSET + units.x * O + o],
+              params[DENSE_W_OFFSET + units.y * O + o],
+              params[DENSE_W_OFFSET + units.z * O + o],
+              params[DENSE_W_OFFSET + units.w * O + o],
+            );
+            dy0 = fma(d, vec4f(w.x), dy0);
+            dy1 = fma(d, vec4f(w.y), dy1);
+            dy2 = fma(d, vec4f(w.z), dy2);
+            dy3 = fma(d, vec4f(w.w), dy3);
           }
         } else {
           for (var k = 0u; k < H; k++) {
-            let v = backward_weights(k, j);
-            let v2 = backward_weights(k, j2);
-            let d0 = next_deltas(t, batch, rows.x, local.x, k, stagedHalf - now);
-            let d1 = next_deltas(t, batch, rows.y, local.y, k, stagedHalf - now);
-            let d2 = next_deltas(t, batch, rows.z, local.z, k, stagedHalf - now);
-            let d3 = next_deltas(t, batch, rows.w, local.w, k, stagedHalf - now);
-            dy += vec4f(dot(d0, v), dot(d1, v), dot(d2, v), dot(d3, v));
-            dy2 += vec4f(dot(d0, v2), dot(d1, v2), dot(d2, v2), dot(d3, v2));
+            let deltas = Rows(
+              next_deltas(t, batch, rows.x, local.x, k, stagedHalf - now),
+              next_deltas(t, batch, rows.y, local.y, k, stagedHalf - now),
+              next_deltas(t, batch, rows.z, local.z, k, stagedHalf - now),
+              next_deltas(t, batch, rows.w, local.w, k, stagedHalf - now),
+            );
+            dy0 += through(deltas, backward_weights(k, units.x));
+            if (UNITS > 1u) {
+              dy1 += through(deltas, backward_weights(k, units.y));
+            }
+            if (UNITS > 2u) {
+              dy2 += through(deltas, backward_weights(k, units.z));
+              dy3 += through(deltas, backward_weights(k, units.w));
+            }
           }
         }
-        cells[slot] = finish_backward(t, batch, item, j, groupRow0, dy, cells[slot]);
-        if (item.paired) {
-          cells2[slot] = finish_backward(t, batch, item, j2, groupRow0, dy2, cells2[slot]);
+        cells[slot][0] = finish_backward(t, batch, item, units.x, groupRow0, dy0, cells[slot][0]);
+        if (item.unitCount > 1u) {
+          cells[slot][1] = finish_backward(t, batch, item, units.y, groupRow0, dy1, cells[slot][1]);
+        }
+        if (item.unitCount > 2u) {
+          cells[slot][2] = finish_backward(t, batch, item, units.z, groupRow0, dy2, cells[slot][2]);
+        }
+        if (item.unitCount > 3u) {
+          cells[slot][3] = finish_backward(t, batch, item, units.w, groupRow0, dy3, cells[slot][3]);
         }
       }
     }

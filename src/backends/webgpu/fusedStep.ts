@@ -55,8 +55,8 @@ export interface FusedPlan {
   /** Invocations a workgroup of the rows kernel, and the items each takes on. */
   workgroup: number;
   itemsPerLane: number;
-  /** Units an item takes (UNITS): 1, or 2 where loads cost more than arithmetic. */
-  units: 1 | 2;
+  /** Units an item takes (UNITS): 1, or 2 or 4 where loads cost more than arithmetic. */
+  units: 1 | 2 | 4;
   /** V and y in workgroup memory (GPUs), or read from storage (software adapters). */
   onChip: boolean;
   /** Whether BPTT keeps step t+1's deltas in workgroup memory (else reads them back). */
@@ -76,8 +76,8 @@ export interface FusedOptions {
   groupQuads?: number;
   /** Keep V and the state in workgroup memory (default true; false for software adapters). */
   onChip?: boolean;
-  /** Units an item takes (default 1; 2 for software adapters, where each load costs tens of cycles). */
-  units?: 1 | 2;
+  /** Units an item takes (default 1; more for software adapters, where each load costs tens of cycles). */
+  units?: 1 | 2 | 4;
   /**
    * Invocations that run in lockstep (default 32, a warp): the workgroup is whole multiples of it.
    * SwiftShader runs 4 at a time and pays for a group of 4 with no item as for one with items.

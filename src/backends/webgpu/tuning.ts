@@ -76,8 +76,8 @@ export interface KernelTuning {
   /** The fused rows kernel: V and y in workgroup memory, and its workgroup's invocations at most. */
   fusedOnChip: boolean;
   fusedWorkgroup: number;
-  /** Units an item of the fused rows kernel takes (two share each load, where loads cost most). */
-  fusedUnits: 1 | 2;
+  /** Units an item of the fused rows kernel takes (they share each load: more where loads cost most). */
+  fusedUnits: 1 | 2 | 4;
   /** Invocations that run in lockstep: the fused rows kernel's workgroup is whole multiples of it. */
   fusedWarp: number;
   /** Parameters one invocation of the update (and of the gradient norm) takes on. */
@@ -97,7 +97,7 @@ export function kernelTuning(name: TuningName, maxInvocationsPerWorkgroup: numbe
         fusedOnChip: false,
         fusedWorkgroup: 32,
         fusedWarp: 4,
-        fusedUnits: 2,
+        fusedUnits: 4,
         updateParamsPerInvocation: 64,
       }
     : {
