@@ -2,10 +2,10 @@
 //   [dV; dW; db] = Σ_t [y_prev; x_t; 1]ᵀ delta_t      (as weight_gradients.wgsl)        WITH_GRADIENTS
 //   dWd = y_Tᵀ delta_out;  dbd = Σ_b delta_out         (as dense.wgsl)                   WITH_GRADIENTS
 //   loss = 0.5 Σ delta_out² / k = 0.5 k Σ (out - target)²                                  WITH_LOSS
-// An invocation takes one item: 4 rows of the product [y_prev | x | 1]ᵀ delta x two units (j and
-// j + ceil(H / 2), so that both share each load of the inputs; consecutive invocations, consecutive
-// units: the deltas' loads run along a row) x the 4 gates, or one dense gradient, or the loss; items in
-// that order, the grid as gradientItems() in fusedStep.ts counts them.
+// An invocation takes one item: 4 rows of the product [y_prev | x | 1]ᵀ delta x four units (j + u
+// ceil(H / 4), so that they share each load of the inputs; consecutive invocations, consecutive units:
+// the deltas' loads run along a row) x the 4 gates, or one dense gradient, or the loss; items in that
+// order, the grid as gradientItems() in fusedStep.ts counts them.
 // The summed dimension is m = t * B + b, whose inputs row is C - B + m.
 //
 // Legend: B = batch of this pass, C = workspace capacity, T = window, I = input size, H = hidden size,
@@ -36,10 +36,12 @@ const OUT_OFFSET = 4u;
 @group(0) @binding(3) var<storage, read_write> grads: array<f32>;
 @group(0) @binding(4) var<uniform> batchPass: PassParams;
 
-/** Items a block of 4 product rows: ceil(H / 2), units j and j + UNIT_STRIDE. */
-override UNIT_STRIDE = (HIDDEN_SIZE + 1u) / 2u;
+/** Units an item takes: j + u UNIT_STRIDE for u < 4, those below H. */
+const UNITS = 4u;
+/** Items a block of 4 product rows: ceil(H / 4). */
+override UNIT_STRIDE = (HIDDEN_SIZE + UNITS - 1u) / UNITS;
 
-/** Items of 4 product rows x 2 units: ceil(S / 4) ceil(H / 2). */
+/** Items of 4 product rows x 4 units: ceil(S / 4) ceil(H / 4). */
 fn product_items() -> u32 {
   return ((HIDDEN_SIZE + INPUT_SIZE + 4u) / 4u) * UNIT_STRIDE;
 }
@@ -60,63 +62,78 @@ fn store_weight_gradients(k: u32, j: u32, sum: vec4f) {
   }
 }
 
+/** Four product rows' sums for one unit, each over its four gates. */
+struct Rows {
+  r0: vec4f,
+  r1: vec4f,
+  r2: vec4f,
+  r3: vec4f,
+}
+
+/** acc + x[r] d for each product row r. */
+fn accumulate(acc: Rows, x: vec4f, d: vec4f) -> Rows {
+  return Rows(fma(vec4f(x.x), d, acc.r0), fma(vec4f(x.y), d, acc.r1), fma(vec4f(x.z), d, acc.r2), fma(vec4f(x.w), d, acc.r3));
+}
+
+/** The deltas of summed row m (a step and batch row), unit j, four gates. */
+fn deltas(m: u32, j: u32) -> vec4f {
+  let H = HIDDEN_SIZE;
+  let at = m * 4u * H + j;
+  return vec4f(gates[at], gates[at + H], gates[at + 2u * H], gates[at + 3u * H]);
+}
+
 fn weight_gradients(item: u32) {
   let H = HIDDEN_SIZE;
   let S = H + INPUT_SIZE + 1u;
   let batch = batchPass.batch;
   let j = item % UNIT_STRIDE;
-  // The second unit, where there is one (an odd H leaves the last item one): else j again, not stored.
-  let paired = j + UNIT_STRIDE < H;
-  let j2 = select(j, j + UNIT_STRIDE, paired);
+  // Units past H repeat j: loaded, not stored.
+  let all = vec4u(j) + vec4u(0u, 1u, 2u, 3u) * UNIT_STRIDE;
+  let real = all < vec4u(H);
+  let units = select(vec4u(j), all, real);
   let k0 = (item / UNIT_STRIDE) * 4u;
   // Rows past the product read the last one and are not stored.
   let k1 = min(k0 + 1u, S - 1u);
   let k2 = min(k0 + 2u, S - 1u);
   let k3 = min(k0 + 3u, S - 1u);
-  // sum*: unit j's gates for product rows k0..k3; more*: unit j2's. Named, not an array: an array
-  // indexed in a loop lives in memory on SwiftShader.
-  var sum0 = vec4f();
-  var sum1 = vec4f();
-  var sum2 = vec4f();
-  var sum3 = vec4f();
-  var more0 = vec4f();
-  var more1 = vec4f();
-  var more2 = vec4f();
-  var more3 = vec4f();
+  // One Rows a unit: named, not an array, for an array indexed in a loop lives in memory on SwiftShader.
+  var sums0 = Rows();
+  var sums1 = Rows();
+  var sums2 = Rows();
+  var sums3 = Rows();
   let rowStart = batchPass.capacity - batch;
   for (var m = 0u; m < WINDOW * batch; m++) {
     let row = (rowStart + m) * S;
-    let at = m * 4u * H;
-    let d = vec4f(gates[at + j], gates[at + H + j], gates[at + 2u * H + j], gates[at + 3u * H + j]);
-    let d2 = vec4f(gates[at + j2], gates[at + H + j2], gates[at + 2u * H + j2], gates[at + 3u * H + j2]);
     let x = vec4f(inputs[row + k0], inputs[row + k1], inputs[row + k2], inputs[row + k3]);
-    sum0 = fma(vec4f(x.x), d, sum0);
-    sum1 = fma(vec4f(x.y), d, sum1);
-    sum2 = fma(vec4f(x.z), d, sum2);
-    sum3 = fma(vec4f(x.w), d, sum3);
-    more0 = fma(vec4f(x.x), d2, more0);
-    more1 = fma(vec4f(x.y), d2, more1);
-    more2 = fma(vec4f(x.z), d2, more2);
-    more3 = fma(vec4f(x.w), d2, more3);
+    sums0 = accumulate(sums0, x, deltas(m, units.x));
+    sums1 = accumulate(sums1, x, deltas(m, units.y));
+    sums2 = accumulate(sums2, x, deltas(m, units.z));
+    sums3 = accumulate(sums3, x, deltas(m, units.w));
   }
-  store_product_rows(k0, j, array(sum0, sum1, sum2, sum3));
-  if (paired) {
-    store_product_rows(k0, j2, array(more0, more1, more2, more3));
+  store_product_rows(k0, units.x, sums0);
+  if (real.y) {
+    store_product_rows(k0, units.y, sums1);
+  }
+  if (real.z) {
+    store_product_rows(k0, units.z, sums2);
+  }
+  if (real.w) {
+    store_product_rows(k0, units.w, sums3);
   }
 }
 
 /** Product rows k0..k0+3 (those below S) of unit j. */
-fn store_product_rows(k0: u32, j: u32, sums: array<vec4f, 4>) {
+fn store_product_rows(k0: u32, j: u32, sums: Rows) {
   let S = HIDDEN_SIZE + INPUT_SIZE + 1u;
-  store_weight_gradients(k0, j, sums[0]);
+  store_weight_gradients(k0, j, sums.r0);
   if (k0 + 1u < S) {
-    store_weight_gradients(k0 + 1u, j, sums[1]);
+    store_weight_gradients(k0 + 1u, j, sums.r1);
   }
   if (k0 + 2u < S) {
-    store_weight_gradients(k0 + 2u, j, sums[2]);
+    store_weight_gradients(k0 + 2u, j, sums.r2);
   }
   if (k0 + 3u < S) {
-    store_weight_gradients(k0 + 3u, j, sums[3]);
+    store_weight_gradients(k0 + 3u, j, sums.r3);
   }
 }
 

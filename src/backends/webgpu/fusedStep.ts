@@ -23,6 +23,8 @@ const ROWS_STORAGE_BUFFERS = 8;
 const BYTES_PER_VEC4 = 16;
 /** Invocations a workgroup of the gradients kernel. */
 const GRADIENTS_WORKGROUP = 64;
+/** Units an item of the gradients kernel takes (UNITS in lstm_fused_gradients.wgsl). */
+const GRADIENT_UNITS = 4;
 
 /**
  * FLOPs one workgroup does in the time one dispatch costs on a real GPU with WebGPU: about a quarter
@@ -214,11 +216,11 @@ export function fusedGradientsConstants(layout: ParamLayout, mode: FusedMode): R
   return { ...layerConstants(layout), ...modeConstants(mode), WORKGROUP: GRADIENTS_WORKGROUP };
 }
 
-/** Items of the gradients kernel: 4 product rows x 2 units each, the dense gradients, the loss. */
+/** Items of the gradients kernel: 4 product rows x 4 units each, the dense gradients, the loss. */
 export function gradientItems(layout: ParamLayout, mode: FusedMode): number {
   const [{ inputSize: I, hiddenSize: H }] = layout.layers;
   const O = layout.dense.outputSize;
-  const gradients = mode.withGradients ? Math.ceil((H + I + 1) / 4) * Math.ceil(H / 2) + (H + 1) * O : 0;
+  const gradients = mode.withGradients ? Math.ceil((H + I + 1) / 4) * Math.ceil(H / GRADIENT_UNITS) + (H + 1) * O : 0;
   return gradients + (mode.withLoss ? 1 : 0);
 }
 
