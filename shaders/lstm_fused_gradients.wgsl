@@ -2,10 +2,11 @@
 //   [dV; dW; db] = Σ_t [y_prev; x_t; 1]ᵀ delta_t      (as weight_gradients.wgsl)        WITH_GRADIENTS
 //   dWd = y_Tᵀ delta_out;  dbd = Σ_b delta_out         (as dense.wgsl)                   WITH_GRADIENTS
 //   loss = 0.5 Σ delta_out² / k = 0.5 k Σ (out - target)²                                  WITH_LOSS
-// An invocation takes one item: 4 rows of the product [y_prev | x | 1]ᵀ delta x four units (j + u
-// ceil(H / 4), so that they share each load of the inputs; consecutive invocations, consecutive units:
-// the deltas' loads run along a row) x the 4 gates, or one dense gradient, or the loss; items in that
-// order, the grid as gradientItems() in fusedStep.ts counts them.
+// An invocation takes one item: PRODUCT_ROWS (4 or 8) rows of the product [y_prev | x | 1]ᵀ delta x
+// four units (j + u ceil(H / 4)) x the 4 gates, so that the units share each load of the inputs and
+// the rows each load of the deltas (consecutive invocations, consecutive units: the deltas' loads run
+// along a row), or one dense gradient, or the loss; items in that order, the grid as gradientItems()
+// in fusedStep.ts counts them.
 // The summed dimension is m = t * B + b, whose inputs row is C - B + m.
 //
 // Legend: B = batch of this pass, C = workspace capacity, T = window, I = input size, H = hidden size,
@@ -27,6 +28,8 @@ override WITH_LOSS: bool;
 override WITH_GRADIENTS: bool;
 override MEAN_LOSS: bool;
 override WORKGROUP: u32;
+/** Product rows an item takes: 4, or 8 where loads cost more than arithmetic (software adapters). */
+override PRODUCT_ROWS: u32;
 
 const OUT_OFFSET = 4u;
 
@@ -38,12 +41,12 @@ const OUT_OFFSET = 4u;
 
 /** Units an item takes: j + u UNIT_STRIDE for u < 4, those below H. */
 const UNITS = 4u;
-/** Items a block of 4 product rows: ceil(H / 4). */
+/** Items a block of product rows: ceil(H / 4). */
 override UNIT_STRIDE = (HIDDEN_SIZE + UNITS - 1u) / UNITS;
 
-/** Items of 4 product rows x 4 units: ceil(S / 4) ceil(H / 4). */
+/** Items of PRODUCT_ROWS product rows x 4 units: ceil(S / PRODUCT_ROWS) ceil(H / 4). */
 fn product_items() -> u32 {
-  return ((HIDDEN_SIZE + INPUT_SIZE + 4u) / 4u) * UNIT_STRIDE;
+  return ((HIDDEN_SIZE + INPUT_SIZE + PRODUCT_ROWS) / PRODUCT_ROWS) * UNIT_STRIDE;
 }
 
 /** Row k of the product [y_prev | x | 1]ᵀ delta, unit j, four gates, where the flat layout keeps it. */
@@ -91,24 +94,40 @@ fn weight_gradients(item: u32) {
   let all = vec4u(j) + vec4u(0u, 1u, 2u, 3u) * UNIT_STRIDE;
   let real = all < vec4u(H);
   let units = select(vec4u(j), all, real);
-  let k0 = (item / UNIT_STRIDE) * 4u;
+  let k0 = (item / UNIT_STRIDE) * PRODUCT_ROWS;
   // Rows past the product read the last one and are not stored.
-  let k1 = min(k0 + 1u, S - 1u);
-  let k2 = min(k0 + 2u, S - 1u);
-  let k3 = min(k0 + 3u, S - 1u);
-  // One Rows a unit: named, not an array, for an array indexed in a loop lives in memory on SwiftShader.
+  let ks = min(vec4u(k0) + vec4u(0u, 1u, 2u, 3u), vec4u(S - 1u));
+  let more = min(vec4u(k0 + 4u) + vec4u(0u, 1u, 2u, 3u), vec4u(S - 1u));
+  // One Rows a unit and block of 4 product rows: named, not an array, for an array indexed in a loop
+  // lives in memory on SwiftShader. PRODUCT_ROWS is constant in a pipeline: with 4, the second
+  // block's compile away.
   var sums0 = Rows();
   var sums1 = Rows();
   var sums2 = Rows();
   var sums3 = Rows();
+  var next0 = Rows();
+  var next1 = Rows();
+  var next2 = Rows();
+  var next3 = Rows();
   let rowStart = batchPass.capacity - batch;
   for (var m = 0u; m < WINDOW * batch; m++) {
     let row = (rowStart + m) * S;
-    let x = vec4f(inputs[row + k0], inputs[row + k1], inputs[row + k2], inputs[row + k3]);
-    sums0 = accumulate(sums0, x, deltas(m, units.x));
-    sums1 = accumulate(sums1, x, deltas(m, units.y));
-    sums2 = accumulate(sums2, x, deltas(m, units.z));
-    sums3 = accumulate(sums3, x, deltas(m, units.w));
+    let d0 = deltas(m, units.x);
+    let d1 = deltas(m, units.y);
+    let d2 = deltas(m, units.z);
+    let d3 = deltas(m, units.w);
+    let x = vec4f(inputs[row + ks.x], inputs[row + ks.y], inputs[row + ks.z], inputs[row + ks.w]);
+    sums0 = accumulate(sums0, x, d0);
+    sums1 = accumulate(sums1, x, d1);
+    sums2 = accumulate(sums2, x, d2);
+    sums3 = accumulate(sums3, x, d3);
+    if (PRODUCT_ROWS > 4u) {
+      let x2 = vec4f(inputs[row + more.x], inputs[row + more.y], inputs[row + more.z], inputs[row + more.w]);
+      next0 = accumulate(next0, x2, d0);
+      next1 = accumulate(next1, x2, d1);
+      next2 = accumulate(next2, x2, d2);
+      next3 = accumulate(next3, x2, d3);
+    }
   }
   store_product_rows(k0, units.x, sums0);
   if (real.y) {
@@ -119,6 +138,18 @@ fn weight_gradients(item: u32) {
   }
   if (real.w) {
     store_product_rows(k0, units.w, sums3);
+  }
+  if (PRODUCT_ROWS > 4u && k0 + 4u < S) {
+    store_product_rows(k0 + 4u, units.x, next0);
+    if (real.y) {
+      store_product_rows(k0 + 4u, units.y, next1);
+    }
+    if (real.z) {
+      store_product_rows(k0 + 4u, units.z, next2);
+    }
+    if (real.w) {
+      store_product_rows(k0 + 4u, units.w, next3);
+    }
   }
 }
 

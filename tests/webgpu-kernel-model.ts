@@ -504,7 +504,7 @@ export function fusedDispatches(
       workgroups: [plan.rowGroups, 1],
     },
   ];
-  const constants = fusedGradientsConstants(layout, mode);
+  const constants = fusedGradientsConstants(layout, plan, mode);
   if (constants !== null) {
     const gradients = harness.kernel('fused gradients', [...SOURCES.fusedGradients], 'fused_gradients', constants);
     dispatches.push({
@@ -516,7 +516,7 @@ export function fusedDispatches(
         grads: model.grads,
         batchPass: model.batchPass,
       }),
-      workgroups: gradientWorkgroups(layout, mode, harness.device.limits.maxComputeWorkgroupsPerDimension),
+      workgroups: gradientWorkgroups(layout, plan, mode, harness.device.limits.maxComputeWorkgroupsPerDimension),
     });
   }
   return dispatches;

@@ -80,9 +80,9 @@ const TUNINGS: { name: string; limits: FusedLimits; options: FusedOptions }[] = 
     options: { groupQuads: 2, maxWorkgroup: 16 },
   },
   {
-    name: 'off chip (software): a quad a workgroup, four units an item',
+    name: 'off chip (software): a quad a workgroup, four units an item, sums of 8 product rows an item',
     limits: device(32768),
-    options: { onChip: false, maxWorkgroup: 4, units: 4 },
+    options: { onChip: false, maxWorkgroup: 4, units: 4, gradientRows: 8, gradientWorkgroup: 16 },
   },
   {
     name: 'off chip: two quads a workgroup, one unit an item',
@@ -142,7 +142,7 @@ describe('fused kernels against the CPU reference', () => {
     });
   });
 
-  it("the software tuning gives an item four units and sizes workgroups in groups of 4 invocations, not warps of 32", () => {
+  it('the software tuning gives an item four units and sizes workgroups in groups of 4 invocations, not warps of 32', () => {
     const software = kernelTuning('software', 256);
     const options = { onChip: software.fusedOnChip, units: software.fusedUnits, warp: software.fusedWarp };
     const plan = (H: number, maxWorkgroup = software.fusedWorkgroup) => {
@@ -157,6 +157,7 @@ describe('fused kernels against the CPU reference', () => {
     // More items than invocations: several a lane, still whole groups of 4.
     expect(plan(30, 4)).toMatchObject({ workgroup: 4, itemsPerLane: 2 });
     expect(plan(100)).toMatchObject({ workgroup: 28, itemsPerLane: 1 });
-    expect(kernelTuning('hardware', 256)).toMatchObject({ fusedUnits: 1, fusedWarp: 32 });
+    expect(software).toMatchObject({ fusedGradientRows: 8, fusedGradientWorkgroup: 16 });
+    expect(kernelTuning('hardware', 256)).toMatchObject({ fusedUnits: 1, fusedWarp: 32, fusedGradientRows: 4 });
   });
 });

@@ -381,6 +381,8 @@ export class DispatchPlan {
       maxWorkgroup: tuning.fusedWorkgroup,
       units: tuning.fusedUnits,
       warp: tuning.fusedWarp,
+      gradientRows: tuning.fusedGradientRows,
+      gradientWorkgroup: tuning.fusedGradientWorkgroup,
     });
     if (!admission.admitted || admission.plan.rowGroups > limits.maxComputeWorkgroupsPerDimension) return null;
     return admission.plan;
@@ -462,7 +464,7 @@ export class DispatchPlan {
     const { pipelines, layout, grads, limits } = this.context;
     const [{ inputSize: I, hiddenSize: H }] = layout.layers;
     const { window: T, outputSize: O } = layout.config;
-    const constants = fusedGradientsConstants(layout, mode);
+    const constants = fusedGradientsConstants(layout, fused, mode);
     if (constants === null) throw new Error('unreachable: a fused pass that sums nothing');
     const buffers = this.workspace.layers[0];
     return {
@@ -480,7 +482,7 @@ export class DispatchPlan {
       ),
       dynamicOffsets: 1,
       step: 0,
-      workgroups: gradientWorkgroups(layout, mode, limits.maxComputeWorkgroupsPerDimension),
+      workgroups: gradientWorkgroups(layout, fused, mode, limits.maxComputeWorkgroupsPerDimension),
       group,
       flops: mode.withGradients
         ? 2 * T * this.batch * (I + H + 1) * GATES * H + 2 * this.batch * H * O

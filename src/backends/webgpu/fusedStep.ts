@@ -21,8 +21,6 @@ export const MAX_ITEMS_PER_LANE = 4;
 /** Storage buffers the rows kernel binds (the gradients kernel binds 4). */
 const ROWS_STORAGE_BUFFERS = 8;
 const BYTES_PER_VEC4 = 16;
-/** Invocations a workgroup of the gradients kernel. */
-const GRADIENTS_WORKGROUP = 64;
 /** Units an item of the gradients kernel takes (UNITS in lstm_fused_gradients.wgsl). */
 const GRADIENT_UNITS = 4;
 
@@ -59,6 +57,9 @@ export interface FusedPlan {
   itemsPerLane: number;
   /** Units an item takes (UNITS): 1, or 2 or 4 where loads cost more than arithmetic. */
   units: 1 | 2 | 4;
+  /** The gradients kernel: product rows an item takes (PRODUCT_ROWS) and invocations a workgroup. */
+  gradientRows: 4 | 8;
+  gradientWorkgroup: number;
   /** V and y in workgroup memory (GPUs), or read from storage (software adapters). */
   onChip: boolean;
   /** Whether BPTT keeps step t+1's deltas in workgroup memory (else reads them back). */
@@ -80,6 +81,10 @@ export interface FusedOptions {
   onChip?: boolean;
   /** Units an item takes (default 1; more for software adapters, where each load costs tens of cycles). */
   units?: 1 | 2 | 4;
+  /** Product rows an item of the gradients kernel takes (default 4; 8 share each load of the deltas). */
+  gradientRows?: 4 | 8;
+  /** Invocations a workgroup of the gradients kernel (default 64). */
+  gradientWorkgroup?: number;
   /**
    * Invocations that run in lockstep (default 32, a warp): the workgroup is whole multiples of it.
    * SwiftShader runs 4 at a time and pays for a group of 4 with no item as for one with items.
@@ -154,6 +159,8 @@ export function fusedAdmission(
       workgroup,
       itemsPerLane,
       units,
+      gradientRows: options.gradientRows ?? 4,
+      gradientWorkgroup: options.gradientWorkgroup ?? 64,
       onChip,
       stageDeltas,
       storageBytes,
@@ -211,26 +218,37 @@ export function fusedRowsConstants(layout: ParamLayout, plan: FusedPlan, mode: F
 }
 
 /** Override constants of lstm_fused_gradients.wgsl's fused_gradients (null where the mode has nothing to sum). */
-export function fusedGradientsConstants(layout: ParamLayout, mode: FusedMode): Record<string, number> | null {
+export function fusedGradientsConstants(
+  layout: ParamLayout,
+  plan: FusedPlan,
+  mode: FusedMode,
+): Record<string, number> | null {
   if (!mode.withGradients && !mode.withLoss) return null;
-  return { ...layerConstants(layout), ...modeConstants(mode), WORKGROUP: GRADIENTS_WORKGROUP };
+  return {
+    ...layerConstants(layout),
+    ...modeConstants(mode),
+    WORKGROUP: plan.gradientWorkgroup,
+    PRODUCT_ROWS: plan.gradientRows,
+  };
 }
 
-/** Items of the gradients kernel: 4 product rows x 4 units each, the dense gradients, the loss. */
-export function gradientItems(layout: ParamLayout, mode: FusedMode): number {
+/** Items of the gradients kernel: product rows x 4 units each, the dense gradients, the loss. */
+export function gradientItems(layout: ParamLayout, plan: FusedPlan, mode: FusedMode): number {
   const [{ inputSize: I, hiddenSize: H }] = layout.layers;
   const O = layout.dense.outputSize;
-  const gradients = mode.withGradients ? Math.ceil((H + I + 1) / 4) * Math.ceil(H / GRADIENT_UNITS) + (H + 1) * O : 0;
+  const products = Math.ceil((H + I + 1) / plan.gradientRows) * Math.ceil(H / GRADIENT_UNITS);
+  const gradients = mode.withGradients ? products + (H + 1) * O : 0;
   return gradients + (mode.withLoss ? 1 : 0);
 }
 
 /** Workgroups (x, y) of the gradients kernel for `mode`. */
 export function gradientWorkgroups(
   layout: ParamLayout,
+  plan: FusedPlan,
   mode: FusedMode,
   maxWorkgroupsPerDimension: number,
 ): [number, number] {
-  const groups = Math.ceil(gradientItems(layout, mode) / GRADIENTS_WORKGROUP);
+  const groups = Math.ceil(gradientItems(layout, plan, mode) / plan.gradientWorkgroup);
   const x = Math.min(groups, maxWorkgroupsPerDimension);
   return [x, Math.ceil(groups / x)];
 }

@@ -80,6 +80,9 @@ export interface KernelTuning {
   fusedUnits: 1 | 2 | 4;
   /** Invocations that run in lockstep: the fused rows kernel's workgroup is whole multiples of it. */
   fusedWarp: number;
+  /** The fused gradients kernel: product rows an item takes, and invocations a workgroup. */
+  fusedGradientRows: 4 | 8;
+  fusedGradientWorkgroup: number;
   /** Parameters one invocation of the update (and of the gradient norm) takes on. */
   updateParamsPerInvocation: number;
 }
@@ -98,6 +101,8 @@ export function kernelTuning(name: TuningName, maxInvocationsPerWorkgroup: numbe
         fusedWorkgroup: 32,
         fusedWarp: 4,
         fusedUnits: 4,
+        fusedGradientRows: 8,
+        fusedGradientWorkgroup: 16,
         updateParamsPerInvocation: 64,
       }
     : {
@@ -112,6 +117,8 @@ export function kernelTuning(name: TuningName, maxInvocationsPerWorkgroup: numbe
         fusedWorkgroup: maxInvocationsPerWorkgroup,
         fusedUnits: 1,
         fusedWarp: 32,
+        fusedGradientRows: 4,
+        fusedGradientWorkgroup: 64,
         updateParamsPerInvocation: 1,
       };
 }
