@@ -12,8 +12,8 @@
 // after a storage barrier a step. An item (UNITS units j, j + UNIT_STRIDE, …, their four gates, 4
 // rows) keeps its invocation for all 2T steps, so c and dc stay in registers. The units of an item
 // share each load of y (forward) and of the next step's deltas (backward): SwiftShader's loads cost
-// tens of cycles each (docs/PERFORMANCE.md), so there four units an item load a third as much per
-// multiply-add of BPTT as one. BPTT overwrites each step's activations in `gates`
+// tens of cycles each (docs/PERFORMANCE.md), so there eight units an item load 0.375 values per
+// multiply-add of BPTT, where one unit an item loads 1.25. BPTT overwrites each step's activations in `gates`
 // with that step's deltas once it has used them: the weight gradients read the deltas there.
 // Admission and constants: src/backends/webgpu/fusedStep.ts. Appended: lstm_cell.wgsl.
 //
@@ -50,7 +50,7 @@ override MEAN_LOSS: bool;
 override WORKGROUP: u32;
 /** Items an invocation takes on, at most MAX_ITEMS_PER_LANE. */
 override ITEMS_PER_LANE: u32;
-/** Units an item takes: 1, 2 or 4 (j + u UNIT_STRIDE for u < UNITS, those below H). */
+/** Units an item takes: 1 to 8 (j + u UNIT_STRIDE for u < UNITS, those below H). */
 override UNITS: u32;
 /** Items a row quad: ceil(H / UNITS). */
 override UNIT_STRIDE: u32;
@@ -61,7 +61,7 @@ override ON_CHIP: bool;
 override STAGE_DELTAS: bool;
 
 const ROWS = 4u;
-const MAX_UNITS = 4u;
+const MAX_UNITS = 8u;
 const MAX_ITEMS_PER_LANE = 4u;
 const OUT_OFFSET = 4u;
 
@@ -102,6 +102,7 @@ fn sample_x(t: u32, b: u32, i: u32) -> f32 {
  */
 struct Item {
   units: vec4u,
+  more: vec4u,
   unitCount: u32,
   q: u32,
   row0: u32,
@@ -113,11 +114,13 @@ fn item_at(group: u32, item: u32, batch: u32) -> Item {
   let j = item % UNIT_STRIDE;
   let all = vec4u(j) + vec4u(0u, 1u, 2u, 3u) * UNIT_STRIDE;
   let real = (all < vec4u(HIDDEN_SIZE)) & (vec4u(0u, 1u, 2u, 3u) < vec4u(UNITS));
-  let unitCount = dot(select(vec4u(), vec4u(1u), real), vec4u(1u));
+  let allMore = all + vec4u(4u * UNIT_STRIDE);
+  let realMore = (allMore < vec4u(HIDDEN_SIZE)) & (vec4u(4u, 5u, 6u, 7u) < vec4u(UNITS));
+  let unitCount = dot(select(vec4u(), vec4u(1u), real), vec4u(1u)) + dot(select(vec4u(), vec4u(1u), realMore), vec4u(1u));
   let row0 = ROWS * (group * GROUP_QUADS + q);
   let last = batch - 1u;
   let rows = vec4u(row0, min(row0 + 1u, last), min(row0 + 2u, last), min(row0 + 3u, last));
-  return Item(select(vec4u(j), all, real), unitCount, q, row0, rows);
+  return Item(select(vec4u(j), all, real), select(vec4u(j), allMore, realMore), unitCount, q, row0, rows);
 }
 
 /** Four gates' values for each of an item's 4 rows: pre-activations, or deltas. */
@@ -280,6 +283,10 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
         var u1 = bias_rows(units.y);
         var u2 = bias_rows(units.z);
         var u3 = bias_rows(units.w);
+        var u4 = bias_rows(item.more.x);
+        var u5 = bias_rows(item.more.y);
+        var u6 = bias_rows(item.more.z);
+        var u7 = bias_rows(item.more.w);
         for (var i = 0u; i < INPUT_SIZE; i++) {
           let x = vec4f(sample_x(t, rows.x, i), sample_x(t, rows.y, i), sample_x(t, rows.z, i), sample_x(t, rows.w, i));
           u0 = accumulate(u0, x, gate_values(W_OFFSET + i * G + units.x));
@@ -289,6 +296,12 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
           if (UNITS > 2u) {
             u2 = accumulate(u2, x, gate_values(W_OFFSET + i * G + units.z));
             u3 = accumulate(u3, x, gate_values(W_OFFSET + i * G + units.w));
+          }
+          if (UNITS > 4u) {
+            u4 = accumulate(u4, x, gate_values(W_OFFSET + i * G + item.more.x));
+            u5 = accumulate(u5, x, gate_values(W_OFFSET + i * G + item.more.y));
+            u6 = accumulate(u6, x, gate_values(W_OFFSET + i * G + item.more.z));
+            u7 = accumulate(u7, x, gate_values(W_OFFSET + i * G + item.more.w));
           }
           // The weight gradients read x from the inputs rows; one item a quad puts it there.
           if (units.x == 0u) {
@@ -309,6 +322,12 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
               u2 = accumulate(u2, y, forward_weights(k, units.z));
               u3 = accumulate(u3, y, forward_weights(k, units.w));
             }
+            if (UNITS > 4u) {
+              u4 = accumulate(u4, y, forward_weights(k, item.more.x));
+              u5 = accumulate(u5, y, forward_weights(k, item.more.y));
+              u6 = accumulate(u6, y, forward_weights(k, item.more.z));
+              u7 = accumulate(u7, y, forward_weights(k, item.more.w));
+            }
           }
         }
         cells[slot][0] = finish_forward(t, batch, item, units.x, u0, cells[slot][0]);
@@ -320,6 +339,18 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
         }
         if (item.unitCount > 3u) {
           cells[slot][3] = finish_forward(t, batch, item, units.w, u3, cells[slot][3]);
+        }
+        if (item.unitCount > 4u) {
+          cells[slot][4] = finish_forward(t, batch, item, item.more.x, u4, cells[slot][4]);
+        }
+        if (item.unitCount > 5u) {
+          cells[slot][5] = finish_forward(t, batch, item, item.more.y, u5, cells[slot][5]);
+        }
+        if (item.unitCount > 6u) {
+          cells[slot][6] = finish_forward(t, batch, item, item.more.z, u6, cells[slot][6]);
+        }
+        if (item.unitCount > 7u) {
+          cells[slot][7] = finish_forward(t, batch, item, item.more.w, u7, cells[slot][7]);
         }
       }
     }
@@ -384,6 +415,10 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
         var dy1 = vec4f();
         var dy2 = vec4f();
         var dy3 = vec4f();
+        var dy4 = vec4f();
+        var dy5 = vec4f();
+        var dy6 = vec4f();
+        var dy7 = vec4f();
         if (t + 1u == WINDOW) {
           for (var o = 0u; o < O; o++) {
             let d = vec4f(
@@ -402,6 +437,16 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
             dy1 = fma(d, vec4f(w.y), dy1);
             dy2 = fma(d, vec4f(w.z), dy2);
             dy3 = fma(d, vec4f(w.w), dy3);
+            let w2 = vec4f(
+              params[DENSE_W_OFFSET + item.more.x * O + o],
+              params[DENSE_W_OFFSET + item.more.y * O + o],
+              params[DENSE_W_OFFSET + item.more.z * O + o],
+              params[DENSE_W_OFFSET + item.more.w * O + o],
+            );
+            dy4 = fma(d, vec4f(w2.x), dy4);
+            dy5 = fma(d, vec4f(w2.y), dy5);
+            dy6 = fma(d, vec4f(w2.z), dy6);
+            dy7 = fma(d, vec4f(w2.w), dy7);
           }
         } else {
           for (var k = 0u; k < H; k++) {
@@ -419,6 +464,12 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
               dy2 += through(deltas, backward_weights(k, units.z));
               dy3 += through(deltas, backward_weights(k, units.w));
             }
+            if (UNITS > 4u) {
+              dy4 += through(deltas, backward_weights(k, item.more.x));
+              dy5 += through(deltas, backward_weights(k, item.more.y));
+              dy6 += through(deltas, backward_weights(k, item.more.z));
+              dy7 += through(deltas, backward_weights(k, item.more.w));
+            }
           }
         }
         cells[slot][0] = finish_backward(t, batch, item, units.x, groupRow0, dy0, cells[slot][0]);
@@ -430,6 +481,18 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
         }
         if (item.unitCount > 3u) {
           cells[slot][3] = finish_backward(t, batch, item, units.w, groupRow0, dy3, cells[slot][3]);
+        }
+        if (item.unitCount > 4u) {
+          cells[slot][4] = finish_backward(t, batch, item, item.more.x, groupRow0, dy4, cells[slot][4]);
+        }
+        if (item.unitCount > 5u) {
+          cells[slot][5] = finish_backward(t, batch, item, item.more.y, groupRow0, dy5, cells[slot][5]);
+        }
+        if (item.unitCount > 6u) {
+          cells[slot][6] = finish_backward(t, batch, item, item.more.z, groupRow0, dy6, cells[slot][6]);
+        }
+        if (item.unitCount > 7u) {
+          cells[slot][7] = finish_backward(t, batch, item, item.more.w, groupRow0, dy7, cells[slot][7]);
         }
       }
     }

@@ -80,14 +80,14 @@ const TUNINGS: { name: string; limits: FusedLimits; options: FusedOptions }[] = 
     options: { groupQuads: 2, maxWorkgroup: 16 },
   },
   {
-    name: 'off chip (software): a quad a workgroup, four units an item, sums of 8 product rows an item',
+    name: 'off chip (software): a quad a workgroup, eight units an item, sums of 8 product rows an item',
     limits: device(32768),
-    options: { onChip: false, maxWorkgroup: 4, units: 4, gradientRows: 8, gradientWorkgroup: 16 },
+    options: { onChip: false, maxWorkgroup: 4, units: 8, gradientRows: 8, gradientWorkgroup: 16 },
   },
   {
-    name: 'off chip: two quads a workgroup, one unit an item',
+    name: 'off chip: two quads a workgroup, four units an item',
     limits: device(32768),
-    options: { onChip: false, groupQuads: 2, maxWorkgroup: 16 },
+    options: { onChip: false, groupQuads: 2, maxWorkgroup: 4, units: 4 },
   },
   {
     name: 'on chip, 32 KB: two units an item, two quads a workgroup',
@@ -142,7 +142,7 @@ describe('fused kernels against the CPU reference', () => {
     });
   });
 
-  it('the software tuning gives an item four units and sizes workgroups in groups of 4 invocations, not warps of 32', () => {
+  it('the software tuning gives an item eight units and sizes workgroups in groups of 4 invocations, not warps of 32', () => {
     const software = kernelTuning('software', 256);
     const options = { onChip: software.fusedOnChip, units: software.fusedUnits, warp: software.fusedWarp };
     const plan = (H: number, maxWorkgroup = software.fusedWorkgroup) => {
@@ -151,12 +151,12 @@ describe('fused kernels against the CPU reference', () => {
       if (!admission.admitted) throw new Error(admission.reason);
       return admission.plan;
     };
-    // The blog's 30 units: 8 items of four units a quad, 8 invocations (was 32 with one unit an item).
-    expect(plan(30)).toMatchObject({ units: 4, workgroup: 8, itemsPerLane: 1, rowGroups: 2 });
+    // The blog's 30 units: 4 items of eight units a quad, 4 invocations (was 32 with one unit an item).
+    expect(plan(30)).toMatchObject({ units: 8, workgroup: 4, itemsPerLane: 1, rowGroups: 2 });
     expect(plan(7)).toMatchObject({ workgroup: 4, itemsPerLane: 1 });
     // More items than invocations: several a lane, still whole groups of 4.
-    expect(plan(30, 4)).toMatchObject({ workgroup: 4, itemsPerLane: 2 });
-    expect(plan(100)).toMatchObject({ workgroup: 28, itemsPerLane: 1 });
+    expect(plan(60, 4)).toMatchObject({ workgroup: 4, itemsPerLane: 2 });
+    expect(plan(100)).toMatchObject({ workgroup: 16, itemsPerLane: 1 });
     expect(software).toMatchObject({ fusedGradientRows: 8, fusedGradientWorkgroup: 16 });
     expect(kernelTuning('hardware', 256)).toMatchObject({ fusedUnits: 1, fusedWarp: 32, fusedGradientRows: 4 });
   });

@@ -55,8 +55,8 @@ export interface FusedPlan {
   /** Invocations a workgroup of the rows kernel, and the items each takes on. */
   workgroup: number;
   itemsPerLane: number;
-  /** Units an item takes (UNITS): 1, or 2 or 4 where loads cost more than arithmetic. */
-  units: 1 | 2 | 4;
+  /** Units an item takes (UNITS): 1, or up to 8 where loads cost more than arithmetic. */
+  units: 1 | 2 | 4 | 8;
   /** The gradients kernel: product rows an item takes (PRODUCT_ROWS) and invocations a workgroup. */
   gradientRows: 4 | 8;
   gradientWorkgroup: number;
@@ -80,7 +80,7 @@ export interface FusedOptions {
   /** Keep V and the state in workgroup memory (default true; false for software adapters). */
   onChip?: boolean;
   /** Units an item takes (default 1; more for software adapters, where each load costs tens of cycles). */
-  units?: 1 | 2 | 4;
+  units?: 1 | 2 | 4 | 8;
   /** Product rows an item of the gradients kernel takes (default 4; 8 share each load of the deltas). */
   gradientRows?: 4 | 8;
   /** Invocations a workgroup of the gradients kernel (default 64). */

@@ -77,7 +77,7 @@ export interface KernelTuning {
   fusedOnChip: boolean;
   fusedWorkgroup: number;
   /** Units an item of the fused rows kernel takes (they share each load: more where loads cost most). */
-  fusedUnits: 1 | 2 | 4;
+  fusedUnits: 1 | 2 | 4 | 8;
   /** Invocations that run in lockstep: the fused rows kernel's workgroup is whole multiples of it. */
   fusedWarp: number;
   /** The fused gradients kernel: product rows an item takes, and invocations a workgroup. */
@@ -100,7 +100,7 @@ export function kernelTuning(name: TuningName, maxInvocationsPerWorkgroup: numbe
         fusedOnChip: false,
         fusedWorkgroup: 32,
         fusedWarp: 4,
-        fusedUnits: 4,
+        fusedUnits: 8,
         fusedGradientRows: 8,
         fusedGradientWorkgroup: 16,
         updateParamsPerInvocation: 64,
