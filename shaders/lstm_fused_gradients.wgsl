@@ -65,19 +65,6 @@ fn store_weight_gradients(k: u32, j: u32, sum: vec4f) {
   }
 }
 
-/** Four product rows' sums for one unit, each over its four gates. */
-struct Rows {
-  r0: vec4f,
-  r1: vec4f,
-  r2: vec4f,
-  r3: vec4f,
-}
-
-/** acc + x[r] d for each product row r. */
-fn accumulate(acc: Rows, x: vec4f, d: vec4f) -> Rows {
-  return Rows(fma(vec4f(x.x), d, acc.r0), fma(vec4f(x.y), d, acc.r1), fma(vec4f(x.z), d, acc.r2), fma(vec4f(x.w), d, acc.r3));
-}
-
 /** The deltas of summed row m (a step and batch row), unit j, four gates. */
 fn deltas(m: u32, j: u32) -> vec4f {
   let H = HIDDEN_SIZE;

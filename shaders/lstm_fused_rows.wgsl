@@ -15,7 +15,8 @@
 // tens of cycles each (docs/PERFORMANCE.md), so there eight units an item load 0.375 values per
 // multiply-add of BPTT, where one unit an item loads 1.25. BPTT overwrites each step's activations in `gates`
 // with that step's deltas once it has used them: the weight gradients read the deltas there.
-// Admission and constants: src/backends/webgpu/fusedStep.ts. Appended: lstm_cell.wgsl.
+// Admission and constants: src/backends/webgpu/fusedStep.ts. Appended: lstm_cell.wgsl, gate_rows.wgsl (an
+// item's Rows: its 4 rows' pre-activations or deltas, one unit's four gates).
 //
 // Legend: N = samples, B = batch of this pass, C = workspace capacity, T = window, I = input size,
 //         H = hidden size, S = H + I + 1, O = output size, P = parameter count, Q = GROUP_QUADS.
@@ -121,19 +122,6 @@ fn item_at(group: u32, item: u32, batch: u32) -> Item {
   let last = batch - 1u;
   let rows = vec4u(row0, min(row0 + 1u, last), min(row0 + 2u, last), min(row0 + 3u, last));
   return Item(select(vec4u(j), all, real), select(vec4u(j), allMore, realMore), unitCount, q, row0, rows);
-}
-
-/** Four gates' values for each of an item's 4 rows: pre-activations, or deltas. */
-struct Rows {
-  r0: vec4f,
-  r1: vec4f,
-  r2: vec4f,
-  r3: vec4f,
-}
-
-/** acc + x[r] w for each row r: one input's (or y's) contribution through one unit's weights w. */
-fn accumulate(acc: Rows, x: vec4f, w: vec4f) -> Rows {
-  return Rows(fma(vec4f(x.x), w, acc.r0), fma(vec4f(x.y), w, acc.r1), fma(vec4f(x.z), w, acc.r2), fma(vec4f(x.w), w, acc.r3));
 }
 
 /** The rows' deltas through one unit's weights v (its four gates): that unit's dy for each row. */

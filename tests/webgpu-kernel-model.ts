@@ -7,6 +7,7 @@
 //         T = window, I = layer input size, H = hidden size, S = H + I + 1, O = outputs, P = parameters.
 
 import denseSource from '../shaders/dense.wgsl?raw';
+import gateRowsSource from '../shaders/gate_rows.wgsl?raw';
 import inputGradientsSource from '../shaders/input_gradients.wgsl?raw';
 import inputProjectionSource from '../shaders/input_projection.wgsl?raw';
 import backwardSource from '../shaders/lstm_backward.wgsl?raw';
@@ -49,8 +50,8 @@ export const SOURCES = {
   transpose: [transposeSource],
   weightGradients: [weightGradientsSource, matmulSource],
   inputGradients: [inputGradientsSource, matmulSource],
-  fusedRows: [fusedRowsSource, cellSource],
-  fusedGradients: [fusedGradientsSource],
+  fusedRows: [fusedRowsSource, cellSource, gateRowsSource],
+  fusedGradients: [fusedGradientsSource, gateRowsSource],
   optimizerUpdate: [optimizerUpdateSource, workgroupSumSource],
 } as const;
 

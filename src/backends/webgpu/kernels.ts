@@ -7,6 +7,7 @@
 // bindings, and so its bind groups.
 
 import denseSource from '../../../shaders/dense.wgsl?raw';
+import gateRowsSource from '../../../shaders/gate_rows.wgsl?raw';
 import gradientNormSource from '../../../shaders/gradient_norm.wgsl?raw';
 import inputGradientsSource from '../../../shaders/input_gradients.wgsl?raw';
 import inputProjectionSource from '../../../shaders/input_projection.wgsl?raw';
@@ -98,7 +99,7 @@ export const KERNELS = {
     bindings: { params: 'read', recurrentTransposed: 'read_write', transposeLayers: 'read' },
   },
   lstm_fused_rows: {
-    sources: [fusedRowsSource, cellSource],
+    sources: [fusedRowsSource, cellSource, gateRowsSource],
     bindings: {
       params: 'read',
       samples: 'read',
@@ -112,7 +113,7 @@ export const KERNELS = {
     },
   },
   lstm_fused_gradients: {
-    sources: [fusedGradientsSource],
+    sources: [fusedGradientsSource, gateRowsSource],
     bindings: { inputs: 'read', gates: 'read', outputs: 'read_write', grads: 'read_write', batchPass: 'dynamic' },
   },
   weight_gradients: {
