@@ -1,15 +1,15 @@
-import { DisposedError } from '../src/backends/backend.js';
 // The CPU backend on several threads (src/backends/cpu/threads.ts and kernels.wat's drivers). Any
-// split of rows, gate columns and parameters gives exactly the one-thread result, since every row's
-// and every column's sums run in the same order on whichever thread takes them; the reference bounds
-// both. Threads end on dispose(), a thread that fails is an error and not a hang, and the choice of
-// thread count falls back to one, with the reason, where threads cannot run.
+// split of rows (claimed in chunks), gate columns and parameters gives exactly the one-thread result,
+// since every row's and every column's sums run in the same order on whichever thread takes them; the
+// reference bounds both. Threads end on dispose(), a thread that fails is an error and not a hang, and
+// the choice of thread count falls back to one, with the reason, where threads cannot run.
 
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DisposedError } from '../src/backends/backend.js';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
 import { createCpuBackend } from '../src/backends/cpu/createCpuBackend.js';
-import { FastLstm, rebalanceWeights } from '../src/backends/cpu/fastLstm.js';
+import { FastLstm, KERNEL_MEMORY, rebalanceWeights } from '../src/backends/cpu/fastLstm.js';
 import { liveNodeThreads, nodeThreadHost } from '../src/backends/cpu/nodeThreads.js';
 import {
   type CpuThreadHost,
@@ -75,6 +75,24 @@ describe('threaded fast kernels', () => {
       }
     });
   }
+
+  it('claims every batch row once in the forward pass and in BPTT, on any batch size', async () => {
+    const threads = await pool(3);
+    const config = { inputSize: 2, hiddenSizes: [13, 6], outputSize: 1, window: 3 };
+    const rowsTaken = new Int32Array(threads.memory.buffer, KERNEL_MEMORY.busyRows, threads.size);
+    const claimed = () => rowsTaken.reduce((sum, rows) => sum + rows, 0);
+    for (const batch of [1, 3, 4, 29, 64, 97]) {
+      const { layout, params, x, t } = randomProblem(config, batch, 60 + batch);
+      const engine = new FastLstm(layout, batch, DEFAULT_OPTIMIZER, { pool: threads });
+      engine.setParams(params);
+      engine.loadBatch(x, t, null, 0, batch);
+      engine.forward(batch);
+      expect(claimed(), `forward, batch ${batch}`).toBe(batch);
+      engine.loss(batch, 1);
+      engine.backward(batch);
+      expect(claimed(), `BPTT, batch ${batch}`).toBe(batch);
+    }
+  });
 
   it('uneven share weights split the work unevenly, and the results stay exactly one thread’s', async () => {
     const threads = await pool(3);

@@ -36,7 +36,8 @@ const MIN_TIMED_MS = 0.5;
 
 /**
  * The least share weight, a fraction of the mean: a thread its core left waiting for a while (the
- * system ran something else there) still gets rows, so its speed is measured again.
+ * system ran something else there) still gets columns and parameters to do (and its speed is
+ * measured again on the rows it claims).
  */
 const MIN_WEIGHT = 0.1;
 
@@ -488,7 +489,8 @@ export class FastLstm implements CpuEngine {
 
   /**
    * Sets every thread's share weight (positive, one per thread; 1 each until passes are timed), which
-   * kernels.wat splits work in proportion to; passes move them on from there.
+   * kernels.wat splits gate columns and parameters in proportion to (rows go in claimed chunks);
+   * passes move them on from there.
    */
   setWeights(weights: readonly number[]): void {
     if (weights.length !== this.threads || !weights.every((w) => w > 0 && Number.isFinite(w))) {

@@ -22,13 +22,14 @@
 ;;   320  control: +0 command, +4 threads, +8 batch B, +12 barrier arrivals, +16 barrier
 ;;        generation, +20 failed, +24 optimizer (0 sgd, 1 momentum, 2 adam), then f32 arguments of
 ;;        the update: +28 learningRate, +32 momentum, +36 beta1, +40 1-beta1, +44 beta2, +48 1-beta2,
-;;        +52 epsilon, +56 c1, +60 c2, +64 scale
+;;        +52 epsilon, +56 c1, +60 c2, +64 scale, +68 the forward pass's next row chunk, +72 the
+;;        backward recurrence's
 ;;   448  mailboxes: one i32 per thread, bumped to hand that thread the command (16 threads at most)
 ;;   512  model: +0 T, +4 layer count, +8 layer table, +12 params, +16 grads, +20 slots, +24 floats
 ;;        of params (a multiple of 16), +28 packing scratch, +32 scratch bytes per thread, +36 dc,
 ;;        +40 dc row (bytes: the widest layer's Hp)
-;;   576  share weights: one f32 per thread, its share of every split in proportion (fastLstm.ts sets
-;;        them from the speeds below)
+;;   576  share weights: one f32 per thread, its share of every split of columns or parameters in
+;;        proportion (fastLstm.ts sets them from the speeds below)
 ;;   640  busy: one f64 per thread, the milliseconds it spent on its rows in the last forward pass or
 ;;        backward recurrence;  768  rows: one i32 per thread, how many rows that was
 ;;   832  heapBase: fastLstm.ts's buffers. A layer table entry is 64 bytes: +0 Ip, +4 Hp, +8 yAt,
@@ -36,9 +37,10 @@
 ;;        +28 thetaT, +32 z, +36 gates, +40 c, +44 tanhC, +48 gy, +52 delta
 ;;
 ;; Threads: thread 0 (the caller of run) hands a command to threads 1.. through their mailboxes and
-;; works too; rows of the batch are split between threads for the recurrences (no thread reads
-;; another's rows, so steps need no barrier), gate columns for the transposes and the weight
-;; gradients, ranges of parameters for the update; a barrier separates the phases and ends the call.
+;; works too; the threads claim chunks of batch rows for the recurrences, one after another until none
+;; is left (no thread reads another's rows, so steps need no barrier, and a thread its core holds back
+;; takes fewer chunks), and split gate columns for the transposes and the weight gradients and ranges
+;; of parameters for the update in shares; a barrier separates the phases and ends the call.
 
 (module
   (memory (import "env" "memory") 1 65536 shared)
@@ -579,6 +581,20 @@
         (f64.mul (local.get $total) (f64.convert_i32_u (local.get $grain))))))))
     (select (local.get $count) (local.get $start) (i32.gt_s (local.get $start) (local.get $count))))
 
+  ;; Rows a claim takes: the whole batch on one thread; else whole tiles, about 8 claims a thread, for
+  ;; the products cost the same a row in chunks of 4 rows as of 64, and small chunks end together.
+  (func $chunkRows (param $B i32) (result i32)
+    (local $claims i32)
+    (local.set $claims (i32.shl (i32.load (i32.const 324)) (i32.const 3)))
+    (if (result i32) (i32.le_u (i32.load (i32.const 324)) (i32.const 1))
+      (then (local.get $B))
+      (else (i32.shl (i32.div_u (i32.add (i32.shr_u (i32.add (local.get $B) (i32.const 3)) (i32.const 2))
+        (i32.sub (local.get $claims) (i32.const 1))) (local.get $claims)) (i32.const 2)))))
+
+  ;; The first row of the next unclaimed chunk of `chunk` rows (counter at `counter`); B or more when none is left.
+  (func $claim (param $counter i32) (param $chunk i32) (result i32)
+    (i32.mul (i32.atomic.rmw.add (local.get $counter) (i32.const 1)) (local.get $chunk)))
+
   ;; Records thread `index`'s busy time since `start` (from $now) on `rows` rows, where threads share the work.
   (func $recordBusy (param $index i32) (param $start f64) (param $rows i32)
     (if (i32.le_u (i32.load (i32.const 324)) (i32.const 1)) (then (return)))
@@ -593,10 +609,12 @@
   (func $packedOf (param $index i32) (result i32)
     (i32.add (i32.load (i32.const 540)) (i32.mul (local.get $index) (i32.load (i32.const 544)))))
 
-  ;; Forward: every layer, every step, this thread's rows. A layer above reads the same rows of the
-  ;; layer below, so the threads never wait for each other here.
-  (func $forwardShare (param $index i32)
+  ;; Forward: every layer, every step, of each chunk of rows this thread claims; returns how many rows
+  ;; it took. A layer above reads the same rows of the layer below, so the threads never wait for each
+  ;; other here.
+  (func $forwardShare (param $index i32) (result i32)
     (local $B i32) (local $T i32) (local $b0 i32) (local $rows i32) (local $packed i32)
+    (local $chunk i32) (local $done i32)
     (local $layer i32) (local $last i32) (local $t i32) (local $hasBelow i32)
     (local $hp i32) (local $yAt i32) (local $kp i32) (local $zRow i32) (local $gateRow i32) (local $theta i32)
     (local $z i32) (local $gates i32) (local $c i32) (local $tanhC i32)
@@ -604,62 +622,69 @@
     (local $belowY i32) (local $belowRow i32) (local $belowStep i32)
     (local.set $B (i32.load (i32.const 328)))
     (local.set $T (i32.load (i32.const 512)))
-    (local.set $b0 (call $shareStart (local.get $index) (local.get $B) (i32.const 4)))
-    (local.set $rows (i32.sub (call $shareStart (i32.add (local.get $index) (i32.const 1)) (local.get $B) (i32.const 4))
-      (local.get $b0)))
-    (if (i32.le_s (local.get $rows) (i32.const 0)) (then (return)))
+    (local.set $chunk (call $chunkRows (local.get $B)))
     (local.set $packed (call $packedOf (local.get $index)))
-    (local.set $layer (i32.load (i32.const 520)))
-    (local.set $last (i32.add (local.get $layer) (i32.shl (i32.sub (i32.load (i32.const 516)) (i32.const 1)) (i32.const 6))))
-    (loop $layers
-      (local.set $hp (i32.load offset=4 (local.get $layer)))
-      (local.set $yAt (i32.load offset=8 (local.get $layer)))
-      (local.set $kp (i32.load offset=12 (local.get $layer)))
-      (local.set $zRow (i32.load offset=16 (local.get $layer)))
-      (local.set $gateRow (i32.load offset=20 (local.get $layer)))
-      (local.set $theta (i32.add (i32.load (i32.const 524)) (i32.load offset=24 (local.get $layer))))
-      (local.set $zStep (i32.mul (local.get $B) (local.get $zRow)))
-      (local.set $gateStep (i32.mul (local.get $B) (local.get $gateRow)))
-      (local.set $hStep (i32.mul (local.get $B) (i32.shl (local.get $hp) (i32.const 2))))
-      ;; This thread's first row at step 0 of each buffer; they move on by a step's bytes.
-      (local.set $z (i32.add (i32.load offset=32 (local.get $layer)) (i32.mul (local.get $b0) (local.get $zRow))))
-      (local.set $gates (i32.add (i32.load offset=36 (local.get $layer)) (i32.mul (local.get $b0) (local.get $gateRow))))
-      (local.set $c (i32.add (i32.load offset=40 (local.get $layer)) (i32.mul (local.get $b0) (i32.shl (local.get $hp) (i32.const 2)))))
-      (local.set $tanhC (i32.add (i32.load offset=44 (local.get $layer)) (i32.mul (local.get $b0) (i32.shl (local.get $hp) (i32.const 2)))))
-      ;; c_0 = 0 (with another batch size, an earlier call's later steps may lie here)
-      (memory.fill (local.get $c) (i32.const 0) (i32.mul (local.get $rows) (i32.shl (local.get $hp) (i32.const 2))))
-      (local.set $t (i32.const 0))
-      (loop $steps
-        (if (local.get $hasBelow)
-          (then
-            (call $inputRows (local.get $z) (local.get $zRow) (local.get $belowY) (local.get $belowRow)
-              (local.get $rows) (i32.shl (i32.load (local.get $layer)) (i32.const 2)))
-            (local.set $belowY (i32.add (local.get $belowY) (local.get $belowStep)))))
-        ;; u_t = [x_t, 1, y_{t-1}] theta; y_{-1} = 0, so step 0 stops at yAt.
-        (call $gemm (local.get $gates) (local.get $gateRow) (local.get $z) (local.get $zRow) (i32.const 4)
-          (local.get $theta) (local.get $gateRow) (local.get $rows) (i32.shl (local.get $hp) (i32.const 2))
-          (select (local.get $kp) (local.get $yAt) (local.get $t)) (i32.const 0) (local.get $packed))
-        (call $cellForward (local.get $gates) (local.get $gateRow) (local.get $c) (i32.add (local.get $c) (local.get $hStep))
-          (local.get $tanhC) (i32.add (i32.add (local.get $z) (local.get $zStep)) (i32.shl (local.get $yAt) (i32.const 2)))
-          (local.get $zRow) (local.get $rows) (local.get $hp))
-        (local.set $z (i32.add (local.get $z) (local.get $zStep)))
-        (local.set $gates (i32.add (local.get $gates) (local.get $gateStep)))
-        (local.set $c (i32.add (local.get $c) (local.get $hStep)))
-        (local.set $tanhC (i32.add (local.get $tanhC) (local.get $hStep)))
-        (br_if $steps (i32.lt_s (local.tee $t (i32.add (local.get $t) (i32.const 1))) (local.get $T))))
-      ;; The layer above takes y_t from this layer's z at steps 1..T.
-      (local.set $belowY (i32.add (i32.add (i32.load offset=32 (local.get $layer)) (local.get $zStep))
-        (i32.add (i32.mul (local.get $b0) (local.get $zRow)) (i32.shl (local.get $yAt) (i32.const 2)))))
-      (local.set $belowRow (local.get $zRow))
-      (local.set $belowStep (local.get $zStep))
-      (local.set $hasBelow (i32.const 1))
-      (br_if $layers (i32.le_u (local.tee $layer (i32.add (local.get $layer) (i32.const 64))) (local.get $last)))))
+    (block $claimed (loop $claims
+      (local.set $b0 (call $claim (i32.const 388) (local.get $chunk)))
+      (br_if $claimed (i32.ge_u (local.get $b0) (local.get $B)))
+      (local.set $rows (select (local.get $chunk) (i32.sub (local.get $B) (local.get $b0))
+        (i32.le_u (i32.add (local.get $b0) (local.get $chunk)) (local.get $B))))
+      (local.set $done (i32.add (local.get $done) (local.get $rows)))
+      (local.set $hasBelow (i32.const 0))
+      (local.set $layer (i32.load (i32.const 520)))
+      (local.set $last (i32.add (local.get $layer) (i32.shl (i32.sub (i32.load (i32.const 516)) (i32.const 1)) (i32.const 6))))
+      (loop $layers
+        (local.set $hp (i32.load offset=4 (local.get $layer)))
+        (local.set $yAt (i32.load offset=8 (local.get $layer)))
+        (local.set $kp (i32.load offset=12 (local.get $layer)))
+        (local.set $zRow (i32.load offset=16 (local.get $layer)))
+        (local.set $gateRow (i32.load offset=20 (local.get $layer)))
+        (local.set $theta (i32.add (i32.load (i32.const 524)) (i32.load offset=24 (local.get $layer))))
+        (local.set $zStep (i32.mul (local.get $B) (local.get $zRow)))
+        (local.set $gateStep (i32.mul (local.get $B) (local.get $gateRow)))
+        (local.set $hStep (i32.mul (local.get $B) (i32.shl (local.get $hp) (i32.const 2))))
+        ;; This thread's first row at step 0 of each buffer; they move on by a step's bytes.
+        (local.set $z (i32.add (i32.load offset=32 (local.get $layer)) (i32.mul (local.get $b0) (local.get $zRow))))
+        (local.set $gates (i32.add (i32.load offset=36 (local.get $layer)) (i32.mul (local.get $b0) (local.get $gateRow))))
+        (local.set $c (i32.add (i32.load offset=40 (local.get $layer)) (i32.mul (local.get $b0) (i32.shl (local.get $hp) (i32.const 2)))))
+        (local.set $tanhC (i32.add (i32.load offset=44 (local.get $layer)) (i32.mul (local.get $b0) (i32.shl (local.get $hp) (i32.const 2)))))
+        ;; c_0 = 0 (with another batch size, an earlier call's later steps may lie here)
+        (memory.fill (local.get $c) (i32.const 0) (i32.mul (local.get $rows) (i32.shl (local.get $hp) (i32.const 2))))
+        (local.set $t (i32.const 0))
+        (loop $steps
+          (if (local.get $hasBelow)
+            (then
+              (call $inputRows (local.get $z) (local.get $zRow) (local.get $belowY) (local.get $belowRow)
+                (local.get $rows) (i32.shl (i32.load (local.get $layer)) (i32.const 2)))
+              (local.set $belowY (i32.add (local.get $belowY) (local.get $belowStep)))))
+          ;; u_t = [x_t, 1, y_{t-1}] theta; y_{-1} = 0, so step 0 stops at yAt.
+          (call $gemm (local.get $gates) (local.get $gateRow) (local.get $z) (local.get $zRow) (i32.const 4)
+            (local.get $theta) (local.get $gateRow) (local.get $rows) (i32.shl (local.get $hp) (i32.const 2))
+            (select (local.get $kp) (local.get $yAt) (local.get $t)) (i32.const 0) (local.get $packed))
+          (call $cellForward (local.get $gates) (local.get $gateRow) (local.get $c) (i32.add (local.get $c) (local.get $hStep))
+            (local.get $tanhC) (i32.add (i32.add (local.get $z) (local.get $zStep)) (i32.shl (local.get $yAt) (i32.const 2)))
+            (local.get $zRow) (local.get $rows) (local.get $hp))
+          (local.set $z (i32.add (local.get $z) (local.get $zStep)))
+          (local.set $gates (i32.add (local.get $gates) (local.get $gateStep)))
+          (local.set $c (i32.add (local.get $c) (local.get $hStep)))
+          (local.set $tanhC (i32.add (local.get $tanhC) (local.get $hStep)))
+          (br_if $steps (i32.lt_s (local.tee $t (i32.add (local.get $t) (i32.const 1))) (local.get $T))))
+        ;; The layer above takes y_t from this layer's z at steps 1..T.
+        (local.set $belowY (i32.add (i32.add (i32.load offset=32 (local.get $layer)) (local.get $zStep))
+          (i32.add (i32.mul (local.get $b0) (local.get $zRow)) (i32.shl (local.get $yAt) (i32.const 2)))))
+        (local.set $belowRow (local.get $zRow))
+        (local.set $belowStep (local.get $zStep))
+        (local.set $hasBelow (i32.const 1))
+        (br_if $layers (i32.le_u (local.tee $layer (i32.add (local.get $layer) (i32.const 64))) (local.get $last))))
+      (br $claims)))
+    (local.get $done))
 
-  ;; Backward: thetaT (gate columns split), barrier, the recurrences on this thread's rows (top layer
-  ;; first; no barrier between steps or layers), barrier, the weight gradients (gate columns split).
-  ;; The caller has put the dense layer's gradient into the top layer's gy at step T-1.
+  ;; Backward: thetaT (gate columns split), barrier, the recurrences on each chunk of rows this thread
+  ;; claims (top layer first; no barrier between steps or layers), barrier, the weight gradients (gate
+  ;; columns split). The caller has put the dense layer's gradient into the top layer's gy at step T-1.
   (func $backwardShare (param $index i32)
     (local $B i32) (local $T i32) (local $b0 i32) (local $rows i32) (local $packed i32)
+    (local $chunk i32) (local $done i32)
     (local $first i32) (local $top i32) (local $layer i32) (local $t i32)
     (local $hp i32) (local $g i32) (local $ip i32) (local $yAt i32) (local $kp i32) (local $zRow i32) (local $gateRow i32)
     (local $thetaT i32) (local $gates i32) (local $delta i32) (local $c i32) (local $tanhC i32) (local $gy i32)
@@ -668,9 +693,7 @@
     (local $clock f64)
     (local.set $B (i32.load (i32.const 328)))
     (local.set $T (i32.load (i32.const 512)))
-    (local.set $b0 (call $shareStart (local.get $index) (local.get $B) (i32.const 4)))
-    (local.set $rows (i32.sub (call $shareStart (i32.add (local.get $index) (i32.const 1)) (local.get $B) (i32.const 4))
-      (local.get $b0)))
+    (local.set $chunk (call $chunkRows (local.get $B)))
     (local.set $packed (call $packedOf (local.get $index)))
     (local.set $first (i32.load (i32.const 520)))
     (local.set $top (i32.add (local.get $first) (i32.shl (i32.sub (i32.load (i32.const 516)) (i32.const 1)) (i32.const 6))))
@@ -687,8 +710,12 @@
     (call $barrier)
 
     (local.set $clock (call $startClock))
-    (if (i32.gt_s (local.get $rows) (i32.const 0))
-      (then
+    (block $claimed (loop $claims
+      (local.set $b0 (call $claim (i32.const 392) (local.get $chunk)))
+      (br_if $claimed (i32.ge_u (local.get $b0) (local.get $B)))
+      (local.set $rows (select (local.get $chunk) (i32.sub (local.get $B) (local.get $b0))
+        (i32.le_u (i32.add (local.get $b0) (local.get $chunk)) (local.get $B))))
+      (local.set $done (i32.add (local.get $done) (local.get $rows)))
         (local.set $layer (local.get $top))
         (loop $layers
           (local.set $ip (i32.load (local.get $layer)))
@@ -748,8 +775,9 @@
                 (local.set $belowGy (i32.add (local.get $belowGy) (local.get $belowStep)))
                 (local.set $delta (i32.add (local.get $delta) (local.get $gateStep)))
                 (br_if $below (i32.lt_s (local.tee $t (i32.add (local.get $t) (i32.const 1))) (local.get $T))))))
-          (br_if $layers (i32.ge_u (local.tee $layer (i32.sub (local.get $layer) (i32.const 64))) (local.get $first))))))
-    (call $recordBusy (local.get $index) (local.get $clock) (local.get $rows))
+          (br_if $layers (i32.ge_u (local.tee $layer (i32.sub (local.get $layer) (i32.const 64))) (local.get $first))))
+      (br $claims)))
+    (call $recordBusy (local.get $index) (local.get $clock) (local.get $done))
     (call $barrier)
 
     ;; dtheta = sum over steps and rows of z^T δ: rows 0..yAt (W, b) over every step, the V rows over
@@ -807,15 +835,11 @@
         (f32.load (i32.const 384)))))
 
   (func $share (param $command i32) (param $index i32)
-    (local $clock f64) (local $B i32)
+    (local $clock f64)
     (if (i32.eq (local.get $command) (i32.const 1))
       (then
         (local.set $clock (call $startClock))
-        (call $forwardShare (local.get $index))
-        (local.set $B (i32.load (i32.const 328)))
-        (call $recordBusy (local.get $index) (local.get $clock)
-          (i32.sub (call $shareStart (i32.add (local.get $index) (i32.const 1)) (local.get $B) (i32.const 4))
-            (call $shareStart (local.get $index) (local.get $B) (i32.const 4))))
+        (call $recordBusy (local.get $index) (local.get $clock) (call $forwardShare (local.get $index)))
         (return)))
     (if (i32.eq (local.get $command) (i32.const 2)) (then (call $backwardShare (local.get $index)) (return)))
     (if (i32.eq (local.get $command) (i32.const 3)) (then (call $updateShare (local.get $index)))))
@@ -866,6 +890,8 @@
   (func (export "run") (param $command i32)
     (local $threads i32) (local $i i32)
     (i32.store (i32.const 320) (local.get $command))
+    (i32.atomic.store (i32.const 388) (i32.const 0))
+    (i32.atomic.store (i32.const 392) (i32.const 0))
     (local.set $threads (i32.load (i32.const 324)))
     (local.set $i (i32.const 1))
     (block $posted

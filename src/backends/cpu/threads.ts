@@ -1,8 +1,8 @@
 // Threads for the CPU backend's fast kernels: a pool of workers that each run kernels.wat's
 // threadMain on one shared WebAssembly memory, where FastLstm splits every forward pass, backward
-// pass and update (rows of the batch, gate columns, ranges of parameters; see kernels.wat), and the
-// measurement that picks how many of them a model's training step should use. Threads start
-// differently per platform, so a host starts them: nodeThreads.ts (worker_threads) or
+// pass and update (claimed chunks of batch rows, gate columns, ranges of parameters; see
+// kernels.wat), and the measurement that picks how many of them a model's training step should use.
+// Threads start differently per platform, so a host starts them: nodeThreads.ts (worker_threads) or
 // browserThreads.ts (Web Workers, on a cross-origin isolated page).
 
 import { describeValue, InputError } from '../../model/errors.js';
