@@ -564,8 +564,8 @@
   ;; ---------------------------------------------------------------------------------------------
 
   ;; The first of `count` items that thread `index` takes: the threads before it take shares in
-  ;; proportion to their weights (at 576), rounded to whole `grain`s (a power of two), so that rows go
-  ;; in whole tiles and columns in whole strips.
+  ;; proportion to their weights (at 576), rounded to whole `grain`s (a power of two), so that columns
+  ;; go in whole strips.
   (func $shareStart (param $index i32) (param $count i32) (param $grain i32) (result i32)
     (local $threads i32) (local $i i32) (local $weight f64) (local $before f64) (local $total f64) (local $start i32)
     (local.set $threads (i32.load (i32.const 324)))
