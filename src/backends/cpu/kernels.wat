@@ -584,12 +584,13 @@
   ;; Rows a claim takes: the whole batch on one thread; else whole tiles, about 8 claims a thread, for
   ;; the products cost the same a row in chunks of 4 rows as of 64, and small chunks end together.
   (func $chunkRows (param $B i32) (result i32)
-    (local $claims i32)
-    (local.set $claims (i32.shl (i32.load (i32.const 324)) (i32.const 3)))
-    (if (result i32) (i32.le_u (i32.load (i32.const 324)) (i32.const 1))
-      (then (local.get $B))
-      (else (i32.shl (i32.div_u (i32.add (i32.shr_u (i32.add (local.get $B) (i32.const 3)) (i32.const 2))
-        (i32.sub (local.get $claims) (i32.const 1))) (local.get $claims)) (i32.const 2)))))
+    (local $threads i32) (local $claims i32)
+    (local.set $threads (i32.load (i32.const 324)))
+    (if (i32.le_u (local.get $threads) (i32.const 1)) (then (return (local.get $B))))
+    ;; 4 ceil(ceil(B / 4) / claims)
+    (local.set $claims (i32.shl (local.get $threads) (i32.const 3)))
+    (i32.shl (i32.div_u (i32.add (i32.shr_u (i32.add (local.get $B) (i32.const 3)) (i32.const 2))
+      (i32.sub (local.get $claims) (i32.const 1))) (local.get $claims)) (i32.const 2)))
 
   ;; The first row of the next unclaimed chunk of `chunk` rows (counter at `counter`); B or more when none is left.
   (func $claim (param $counter i32) (param $chunk i32) (result i32)

@@ -47,6 +47,11 @@ export function rowGroupFlops(layout: ParamLayout, rows: number): number {
   return 2 * T * rows * (I + H) * 4 * H + 2 * T * rows * H * 4 * H;
 }
 
+/** Units an item of the rows kernel may take (UNITS in lstm_fused_rows.wgsl). */
+export type FusedUnits = 1 | 2 | 4 | 8;
+/** Product rows an item of the gradients kernel may take (PRODUCT_ROWS in lstm_fused_gradients.wgsl). */
+export type GradientRows = 4 | 8;
+
 export interface FusedPlan {
   /** Row quads a workgroup of the rows kernel takes (GROUP_QUADS). */
   groupQuads: number;
@@ -56,9 +61,9 @@ export interface FusedPlan {
   workgroup: number;
   itemsPerLane: number;
   /** Units an item takes (UNITS): 1, or up to 8 where loads cost more than arithmetic. */
-  units: 1 | 2 | 4 | 8;
+  units: FusedUnits;
   /** The gradients kernel: product rows an item takes (PRODUCT_ROWS) and invocations a workgroup. */
-  gradientRows: 4 | 8;
+  gradientRows: GradientRows;
   gradientWorkgroup: number;
   /** V and y in workgroup memory (GPUs), or read from storage (software adapters). */
   onChip: boolean;
@@ -80,9 +85,9 @@ export interface FusedOptions {
   /** Keep V and the state in workgroup memory (default true; false for software adapters). */
   onChip?: boolean;
   /** Units an item takes (default 1; more for software adapters, where each load costs tens of cycles). */
-  units?: 1 | 2 | 4 | 8;
+  units?: FusedUnits;
   /** Product rows an item of the gradients kernel takes (default 4; 8 share each load of the deltas). */
-  gradientRows?: 4 | 8;
+  gradientRows?: GradientRows;
   /** Invocations a workgroup of the gradients kernel (default 64). */
   gradientWorkgroup?: number;
   /**

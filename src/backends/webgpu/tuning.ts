@@ -6,7 +6,7 @@
 // Legend: B = batch of a pass, T = window, H = hidden size.
 
 import type { AdapterDescription } from '../backend.js';
-import { oneWorkgroupSuffices } from './fusedStep.js';
+import { type FusedUnits, type GradientRows, oneWorkgroupSuffices } from './fusedStep.js';
 
 /**
  * How the recurrence is dispatched: stepwise (a dispatch per time step, any size), persistent (one
@@ -77,11 +77,11 @@ export interface KernelTuning {
   fusedOnChip: boolean;
   fusedWorkgroup: number;
   /** Units an item of the fused rows kernel takes (they share each load: more where loads cost most). */
-  fusedUnits: 1 | 2 | 4 | 8;
+  fusedUnits: FusedUnits;
   /** Invocations that run in lockstep: the fused rows kernel's workgroup is whole multiples of it. */
   fusedWarp: number;
   /** The fused gradients kernel: product rows an item takes, and invocations a workgroup. */
-  fusedGradientRows: 4 | 8;
+  fusedGradientRows: GradientRows;
   fusedGradientWorkgroup: number;
   /** Parameters one invocation of the update (and of the gradient norm) takes on. */
   updateParamsPerInvocation: number;
