@@ -2,6 +2,7 @@
 // fastest on this device, for a model shape, batch and sample count, found by timing real epochs of
 // each variant the training data admits, and remembered per device.
 
+import type { GpuWait } from './context.js';
 import { type Variant, variantName } from './tuning.js';
 
 /** Timed rounds at most (after one warm-up round), one epoch of each variant a round. */
@@ -31,8 +32,8 @@ export interface Calibration {
 /** What timing the variants needs of the backend. */
 export interface VariantTimer {
   queue: GPUQueue;
-  /** True where waiting for the GPU keeps a CPU core busy (Dawn in Node). */
-  waitsByPolling: boolean;
+  /** Awaits a promise of the device's (the context's wait). */
+  wait: GpuWait;
   /** One command buffer of an epoch of the training data on `variant`. */
   encodeEpoch(variant: Variant): GPUCommandBuffer;
   submit(commands: GPUCommandBuffer): void;
@@ -74,11 +75,7 @@ export async function timeVariants(timer: VariantTimer, variants: readonly Varia
       const commands = timer.encodeEpoch(variant);
       const begun = performance.now();
       timer.submit(commands);
-      // Where waiting polls a core, sleep through half the fastest epoch so far first, as training
-      // does: a polled core is one a software GPU cannot use. Shorter than any takes: no bias.
-      const quiet = 0.5 * Math.min(...best.values());
-      if (timer.waitsByPolling && Number.isFinite(quiet)) await new Promise((resolve) => setTimeout(resolve, quiet));
-      await timer.queue.onSubmittedWorkDone();
+      await timer.wait(timer.queue.onSubmittedWorkDone());
       if (round > 0) best.set(variant, Math.min(best.get(variant) ?? Infinity, performance.now() - begun));
     }
     if (round === 0) continue;

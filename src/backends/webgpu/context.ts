@@ -33,17 +33,42 @@ const REQUESTED_LIMITS = [
   'maxBindGroups',
 ] as const satisfies readonly (keyof GpuLimits)[];
 
+/** Awaits a promise of a device's. */
+export type GpuWait = <T>(promise: Promise<T>) => Promise<T>;
+
+/** The longest a wait for Dawn in Node sleeps between two polls (ms): how late it may see the GPU done. */
+const POLL_MS = 1;
+
+/**
+ * Awaits `promise`, a promise of a device's, in Node. Dawn settles such a promise only by polling from
+ * a `setImmediate` loop, which keeps a CPU core busy for as long as the GPU works; on SwiftShader that
+ * is a core the GPU's own threads need. So this thread sleeps POLL_MS between the loop's turns: the
+ * poll still comes, at most that late, and the core is free in between.
+ */
+export async function pollGently<T>(promise: Promise<T>): Promise<T> {
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  let settled = false;
+  const pause = (): void => {
+    if (settled) return;
+    Atomics.wait(sleeper, 0, 0, POLL_MS);
+    setImmediate(pause);
+  };
+  setImmediate(pause);
+  try {
+    return await promise;
+  } finally {
+    settled = true;
+  }
+}
+
 export interface GpuContext {
   readonly device: GPUDevice;
   readonly adapter: AdapterDescription;
   readonly limits: GpuLimits;
   /** Resolves with the reason when the device is lost (destroy() included). */
   readonly lost: Promise<string>;
-  /**
-   * True where waiting for the GPU keeps a CPU core busy (Dawn in Node polls in a setImmediate loop):
-   * long waits are better slept through first.
-   */
-  readonly waitsByPolling: boolean;
+  /** Awaits a promise of the device's (onSubmittedWorkDone, a map): in Node by pollGently. */
+  readonly wait: GpuWait;
   /** True where the device has 'timestamp-query': compute passes can time themselves on the GPU. */
   readonly timestamps: boolean;
   /** The first uncaptured error or the loss of the device; null while all is well. */
@@ -126,7 +151,7 @@ function wrapDevice(device: GPUDevice, adapter: AdapterDescription): GpuContext 
     adapter,
     limits,
     lost,
-    waitsByPolling: typeof process !== 'undefined' && process.versions?.node !== undefined,
+    wait: typeof process !== 'undefined' && process.versions?.node !== undefined ? pollGently : (promise) => promise,
     timestamps: device.features.has('timestamp-query'),
     failure: () => firstFailure,
     onError(listener) {

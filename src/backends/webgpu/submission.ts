@@ -3,14 +3,13 @@
 // lets a stop end the GPU's work within about a second. docs/ARCHITECTURE.md says why and how.
 
 import type { GpuCounters } from '../backend.js';
+import type { GpuWait } from './context.js';
 import type { DispatchTarget } from './dispatchPlan.js';
 
 /** GPU time a slice of an epoch aims at, by default. */
 export const SLICE_MS = 250;
 /** Estimated GPU time that single-slice submissions may queue before one waits for the device. */
 const BACKLOG_MS = 1000;
-/** Share of the expected remaining GPU time slept before waiting on the device, where waiting polls. */
-const PACED_SHARE = 0.85;
 /**
  * What a device is assumed to do at the least, FLOPs a millisecond: low, so that a costly first epoch
  * is cut finely, and a floor under what is measured (below).
@@ -78,14 +77,14 @@ export class SliceRecorder implements DispatchTarget {
 export class SubmitPacer {
   private readonly queue: GPUQueue;
   private readonly counters: GpuCounters;
-  private readonly waitsByPolling: boolean;
+  private readonly wait: GpuWait;
   private readonly sliceMs: number;
   private readonly prior: number;
   /** The last RECENT_RATES measured rates, FLOPs a millisecond. */
   private readonly recent: number[] = [];
-  /** What slices are cut, and waits between them paced, by: the best recent rate, at least the prior. */
+  /** What slices are cut by: the best recent rate, at least the prior. */
   private sliceRate: number;
-  /** What a cheap epoch's or a readback's wait is paced by: the rate measured last (the prior before any). */
+  /** What the backlog of cheap epochs is estimated by: the rate measured last (the prior before any). */
   private lastRate: number;
   /** When the work submitted so far should be done, by the estimate (performance.now() ms). */
   private busyUntil = 0;
@@ -93,14 +92,10 @@ export class SubmitPacer {
   private flopsSinceIdle = 0;
   private firstSubmitSinceIdle = 0;
 
-  constructor(
-    queue: GPUQueue,
-    counters: GpuCounters,
-    options: { waitsByPolling: boolean; software: boolean; sliceMs: number },
-  ) {
+  constructor(queue: GPUQueue, counters: GpuCounters, options: { wait: GpuWait; software: boolean; sliceMs: number }) {
     this.queue = queue;
     this.counters = counters;
-    this.waitsByPolling = options.waitsByPolling;
+    this.wait = options.wait;
     this.sliceMs = options.sliceMs;
     this.prior = options.software ? PRIOR_FLOPS_PER_MS.software : PRIOR_FLOPS_PER_MS.gpu;
     this.sliceRate = this.prior;
@@ -137,8 +132,6 @@ export class SubmitPacer {
         if (submitted > 0) finished?.(submitted);
       }
       submitted += slice.flops;
-      // Slices differ (a product, a time step, kernels built at first use): one slow measurement
-      // must not make the next wait sleep long past the slice's end.
       this.submitNow(slice, this.sliceRate);
     }
   }
@@ -158,22 +151,17 @@ export class SubmitPacer {
 
   /**
    * Waits for `done` (a map or onSubmittedWorkDone that settles when the device has finished the work
-   * submitted so far), sleeping through most of the expected time first where waiting polls a CPU
-   * core (Dawn in Node), and learns the device's rate from how long the work took.
+   * submitted so far) and learns the device's rate from how long the work took.
    */
   async waitFor<T>(done: () => Promise<T>): Promise<T> {
-    if (this.waitsByPolling) {
-      const sleep = PACED_SHARE * (this.busyUntil - performance.now());
-      if (sleep > 1) await new Promise((resolve) => setTimeout(resolve, sleep));
-    }
-    const result = await done();
+    const result = await this.wait(done());
     this.idle();
     return result;
   }
 
   /** Resolves when the device has finished the work submitted so far; never rejects. */
   settle(): Promise<void> {
-    return this.queue.onSubmittedWorkDone().then(
+    return this.wait(this.queue.onSubmittedWorkDone()).then(
       () => this.idle(),
       () => undefined,
     );

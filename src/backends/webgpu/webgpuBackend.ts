@@ -166,7 +166,7 @@ export class WebGpuBackend implements Backend, GpuFacet {
     this.gradSquares = this.allocator.storage('gradient norm partial sums', 4 * MAX_NORM_PARTIALS);
     this.optimizer = new GpuOptimizerState(this.allocator, DEFAULT_OPTIMIZER, layout.size);
     this.pacer = new SubmitPacer(this.device.queue, this.counts, {
-      waitsByPolling: context.waitsByPolling,
+      wait: context.wait,
       software: context.adapter.software,
       sliceMs: options.sliceMs ?? SLICE_MS,
     });
@@ -300,7 +300,7 @@ export class WebGpuBackend implements Backend, GpuFacet {
       const calibration = await timeVariants(
         {
           queue: this.device.queue,
-          waitsByPolling: this.context.waitsByPolling,
+          wait: this.context.wait,
           encodeEpoch: (variant) => {
             const recorder = new SliceRecorder(this.device, `calibration: ${variantName(variant)}`, Infinity);
             this.encodeEpoch(recorder, training, variant, true);
@@ -312,7 +312,7 @@ export class WebGpuBackend implements Backend, GpuFacet {
       );
       this.submitEncoded('calibration: restore params and state', (encoder) => backup.restore(encoder));
       this.paramsVersion++;
-      await this.device.queue.onSubmittedWorkDone();
+      await this.context.wait(this.device.queue.onSubmittedWorkDone());
       this.assertUsable();
       return this.remember(key, calibration);
     } finally {
