@@ -16,13 +16,14 @@ function spinner(): { turns: () => number; stop: () => void } {
   return { turns: () => turns, stop: () => (running = false) };
 }
 
-const after = <T>(ms: number, value: T): Promise<T> => new Promise((resolve) => setTimeout(() => resolve(value), ms));
+const settlesIn = <T>(ms: number, value: T): Promise<T> =>
+  new Promise((resolve) => setTimeout(() => resolve(value), ms));
 
 describe('pollGently', () => {
   it('lets a polling loop turn at most about once a millisecond while it waits, and hands back the value', async () => {
     const loop = spinner();
     const start = performance.now();
-    const value = await pollGently(after(60, 'done'));
+    const value = await pollGently(settlesIn(60, 'done'));
     const waited = performance.now() - start;
     const turns = loop.turns();
     loop.stop();
@@ -35,9 +36,9 @@ describe('pollGently', () => {
 
   it('stops throttling once the promise settles, and passes a rejection on', async () => {
     await expect(pollGently(Promise.reject(new Error('lost')))).rejects.toThrow('lost');
-    await pollGently(after(5, null));
+    await pollGently(settlesIn(5, null));
     const loop = spinner();
-    await after(30, null);
+    await settlesIn(30, null);
     const turns = loop.turns();
     loop.stop();
     // No pause is left behind: the loop turns freely (far more than once a millisecond).
