@@ -22,8 +22,8 @@
 ;;   320  control: +0 command, +4 threads, +8 batch B, +12 barrier arrivals, +16 barrier
 ;;        generation, +20 failed, +24 optimizer (0 sgd, 1 momentum, 2 adam), then f32 arguments of
 ;;        the update: +28 learningRate, +32 momentum, +36 beta1, +40 1-beta1, +44 beta2, +48 1-beta2,
-;;        +52 epsilon, +56 c1, +60 c2, +64 scale, +68 the forward pass's next row chunk, +72 the
-;;        backward recurrence's
+;;        +52 epsilon, +56 c1, +60 c2, +64 scale, +68 the first batch row the forward pass has
+;;        not handed out, +72 the backward recurrence's
 ;;   448  mailboxes: one i32 per thread, bumped to hand that thread the command (16 threads at most)
 ;;   512  model: +0 T, +4 layer count, +8 layer table, +12 params, +16 grads, +20 slots, +24 floats
 ;;        of params (a multiple of 16), +28 packing scratch, +32 scratch bytes per thread, +36 dc,
@@ -38,9 +38,10 @@
 ;;
 ;; Threads: thread 0 (the caller of run) hands a command to threads 1.. through their mailboxes and
 ;; works too; the threads claim chunks of batch rows for the recurrences, one after another until none
-;; is left (no thread reads another's rows, so steps need no barrier, and a thread its core holds back
-;; takes fewer chunks), and split gate columns for the transposes and the weight gradients and ranges
-;; of parameters for the update in shares; a barrier separates the phases and ends the call.
+;; is left (big ones first, then single tiles: see $chunkAt; no thread reads another's rows, so steps
+;; need no barrier, and a thread its core holds back takes less), and split gate columns for the
+;; transposes and the weight gradients and ranges of parameters for the update in shares; a barrier
+;; separates the phases and ends the call.
 
 (module
   (memory (import "env" "memory") 1 65536 shared)
@@ -581,20 +582,35 @@
         (f64.mul (local.get $total) (f64.convert_i32_u (local.get $grain))))))))
     (select (local.get $count) (local.get $start) (i32.gt_s (local.get $start) (local.get $count))))
 
-  ;; Rows a claim takes: the whole batch on one thread; else whole tiles, about 8 claims a thread, for
-  ;; the products cost the same a row in chunks of 4 rows as of 64, and small chunks end together.
-  (func $chunkRows (param $B i32) (result i32)
-    (local $threads i32) (local $claims i32)
+  ;; Rows in the chunk that starts at row `start`. One thread takes all that is left. Several take
+  ;; first one big chunk each, together 7/8 of the batch in whole tiles of 4 rows, then the rest a tile
+  ;; at a time. A chunk reads all the weights once a step, and two threads reading them over and over
+  ;; slow each other down (4-row chunks throughout cost 10-15% more a row on two threads than one
+  ;; chunk each); the small tail lets a thread its core holds back take less, so the threads end
+  ;; together.
+  (func $chunkAt (param $B i32) (param $start i32) (result i32)
+    (local $threads i32) (local $left i32) (local $big i32) (local $rows i32)
+    (local.set $left (i32.sub (local.get $B) (local.get $start)))
     (local.set $threads (i32.load (i32.const 324)))
-    (if (i32.le_u (local.get $threads) (i32.const 1)) (then (return (local.get $B))))
-    ;; 4 ceil(ceil(B / 4) / claims)
-    (local.set $claims (i32.shl (local.get $threads) (i32.const 3)))
-    (i32.shl (i32.div_u (i32.add (i32.shr_u (i32.add (local.get $B) (i32.const 3)) (i32.const 2))
-      (i32.sub (local.get $claims) (i32.const 1))) (local.get $claims)) (i32.const 2)))
+    (if (i32.le_u (local.get $threads) (i32.const 1)) (then (return (local.get $left))))
+    ;; big = 7/8 B / threads, whole tiles
+    (local.set $big (i32.and (i32.div_u (i32.shr_u (i32.mul (local.get $B) (i32.const 7)) (i32.const 3))
+      (local.get $threads)) (i32.const -4)))
+    (local.set $rows (select (local.get $big) (i32.const 4)
+      (i32.lt_u (local.get $start) (i32.mul (local.get $big) (local.get $threads)))))
+    (select (local.get $rows) (local.get $left) (i32.lt_u (local.get $rows) (local.get $left))))
 
-  ;; The first row of the next unclaimed chunk of `chunk` rows (counter at `counter`); B or more when none is left.
-  (func $claim (param $counter i32) (param $chunk i32) (result i32)
-    (i32.mul (i32.atomic.rmw.add (local.get $counter) (i32.const 1)) (local.get $chunk)))
+  ;; Claims the next chunk of rows from the counter at `counter` (the first row not yet claimed) and
+  ;; returns its first row ($chunkAt gives its size), or B once none is left.
+  (func $claim (param $counter i32) (param $B i32) (result i32)
+    (local $start i32)
+    (loop $retry
+      (local.set $start (i32.atomic.load (local.get $counter)))
+      (if (i32.ge_u (local.get $start) (local.get $B)) (then (return (local.get $B))))
+      (br_if $retry (i32.ne (local.get $start)
+        (i32.atomic.rmw.cmpxchg (local.get $counter) (local.get $start)
+          (i32.add (local.get $start) (call $chunkAt (local.get $B) (local.get $start)))))))
+    (local.get $start))
 
   ;; Records thread `index`'s busy time since `start` (from $now) on `rows` rows, where threads share the work.
   (func $recordBusy (param $index i32) (param $start f64) (param $rows i32)
@@ -615,7 +631,7 @@
   ;; other here.
   (func $forwardShare (param $index i32) (result i32)
     (local $B i32) (local $T i32) (local $b0 i32) (local $rows i32) (local $packed i32)
-    (local $chunk i32) (local $done i32)
+    (local $done i32)
     (local $layer i32) (local $last i32) (local $t i32) (local $hasBelow i32)
     (local $hp i32) (local $yAt i32) (local $kp i32) (local $zRow i32) (local $gateRow i32) (local $theta i32)
     (local $z i32) (local $gates i32) (local $c i32) (local $tanhC i32)
@@ -623,13 +639,11 @@
     (local $belowY i32) (local $belowRow i32) (local $belowStep i32)
     (local.set $B (i32.load (i32.const 328)))
     (local.set $T (i32.load (i32.const 512)))
-    (local.set $chunk (call $chunkRows (local.get $B)))
     (local.set $packed (call $packedOf (local.get $index)))
     (block $claimed (loop $claims
-      (local.set $b0 (call $claim (i32.const 388) (local.get $chunk)))
+      (local.set $b0 (call $claim (i32.const 388) (local.get $B)))
       (br_if $claimed (i32.ge_u (local.get $b0) (local.get $B)))
-      (local.set $rows (select (local.get $chunk) (i32.sub (local.get $B) (local.get $b0))
-        (i32.le_u (i32.add (local.get $b0) (local.get $chunk)) (local.get $B))))
+      (local.set $rows (call $chunkAt (local.get $B) (local.get $b0)))
       (local.set $done (i32.add (local.get $done) (local.get $rows)))
       (local.set $hasBelow (i32.const 0))
       (local.set $layer (i32.load (i32.const 520)))
@@ -685,7 +699,7 @@
   ;; columns split). The caller has put the dense layer's gradient into the top layer's gy at step T-1.
   (func $backwardShare (param $index i32)
     (local $B i32) (local $T i32) (local $b0 i32) (local $rows i32) (local $packed i32)
-    (local $chunk i32) (local $done i32)
+    (local $done i32)
     (local $first i32) (local $top i32) (local $layer i32) (local $t i32)
     (local $hp i32) (local $g i32) (local $ip i32) (local $yAt i32) (local $kp i32) (local $zRow i32) (local $gateRow i32)
     (local $thetaT i32) (local $gates i32) (local $delta i32) (local $c i32) (local $tanhC i32) (local $gy i32)
@@ -694,7 +708,6 @@
     (local $clock f64)
     (local.set $B (i32.load (i32.const 328)))
     (local.set $T (i32.load (i32.const 512)))
-    (local.set $chunk (call $chunkRows (local.get $B)))
     (local.set $packed (call $packedOf (local.get $index)))
     (local.set $first (i32.load (i32.const 520)))
     (local.set $top (i32.add (local.get $first) (i32.shl (i32.sub (i32.load (i32.const 516)) (i32.const 1)) (i32.const 6))))
@@ -712,10 +725,9 @@
 
     (local.set $clock (call $startClock))
     (block $claimed (loop $claims
-      (local.set $b0 (call $claim (i32.const 392) (local.get $chunk)))
+      (local.set $b0 (call $claim (i32.const 392) (local.get $B)))
       (br_if $claimed (i32.ge_u (local.get $b0) (local.get $B)))
-      (local.set $rows (select (local.get $chunk) (i32.sub (local.get $B) (local.get $b0))
-        (i32.le_u (i32.add (local.get $b0) (local.get $chunk)) (local.get $B))))
+      (local.set $rows (call $chunkAt (local.get $B) (local.get $b0)))
       (local.set $done (i32.add (local.get $done) (local.get $rows)))
         (local.set $layer (local.get $top))
         (loop $layers
