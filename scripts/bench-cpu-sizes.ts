@@ -13,6 +13,11 @@
 // the medians of the per-repetition ratios ours / numpy at the same thread count and ours n threads /
 // ours 1 thread.
 //
+// Beside those, ours on n threads and on one in one process, epochs alternating ("paired"): the
+// median of each pair's ratio of epoch times. On this project's shared 2-vCPU machines the speed of
+// the cores swings for seconds at a time, so two runs a few seconds apart can meet different
+// machines; a pair meets the same one.
+//
 // And what the machine itself gives n cores: n one-thread runs of ours at once, in n processes that
 // share nothing ("ours 1t xn"): their steps together over the time from the first one's start to the
 // last one's end (summing each run's own steps/s would count the time one ran alone, after the
@@ -25,6 +30,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCpuBackend } from '../src/backends/cpu/createCpuBackend.js';
 import { allowRelaxedSimd, nodeThreadHost } from '../src/backends/cpu/nodeThreads.js';
+import { DEFAULT_OPTIMIZER } from '../src/model/optimizer.js';
 import { startRun } from '../src/train/run.js';
 import { trainToEnd } from '../src/train/trainer.js';
 import { type Summary, summarise } from './summary.js';
@@ -59,18 +65,29 @@ interface ChildRun extends RunResult {
   endMs: number;
 }
 
-/** One run of ours in this process (the child side of runFresh). */
-async function runOurs(size: Size, threads: number, seed: number): Promise<ChildRun> {
-  allowRelaxedSimd();
-  const run = startRun({
+/** The run every program of ours trains: the blog's noisy sine, long enough for STEPS_PER_EPOCH minibatches. */
+function benchRun(size: Size, seed: number) {
+  return startRun({
     seed,
     source: { kind: 'generated', spec: { kind: 'sine', points: WINDOW + size.batch * STEPS_PER_EPOCH, noise: 0.1 } },
     window: WINDOW,
     hiddenSizes: [size.hidden],
   });
+}
+
+/** Our CPU backend for `run` on `threads` threads, its parameters set. */
+async function oursOn(run: ReturnType<typeof benchRun>, threads: number) {
+  allowRelaxedSimd();
   const backend = await createCpuBackend(run.layout, { threads, host: nodeThreadHost });
   if (backend.threadsNote !== null) throw new Error(backend.threadsNote);
   backend.setParams(run.params);
+  return backend;
+}
+
+/** One run of ours in this process (the child side of runFresh). */
+async function runOurs(size: Size, threads: number, seed: number): Promise<ChildRun> {
+  const run = benchRun(size, seed);
+  const backend = await oursOn(run, threads);
   const epochs = epochsFor(size);
   const options = { epochs, batchSize: size.batch, learningRate: LEARNING_RATE, reportEvery: epochs };
   const result = await trainToEnd(backend, run.prepared.train, run.rng, options);
@@ -85,6 +102,37 @@ async function runOurs(size: Size, threads: number, seed: number): Promise<Child
   };
   backend.dispose();
   return out;
+}
+
+/**
+ * Ours on one thread and on `threads` in this process (the child side of runPaired): epochs as the
+ * trainer runs them (the minibatches, then the error over all samples), alternating, the order
+ * flipped each pair; returns each pair's one-thread epoch time over the `threads` one's.
+ */
+async function runPairedHere(size: Size, threads: number, seed: number): Promise<number[]> {
+  const sides = await Promise.all(
+    [1, threads].map(async (count) => {
+      const run = benchRun(size, seed);
+      const backend = await oursOn(run, count);
+      backend.setOptimizer(DEFAULT_OPTIMIZER, 'sse');
+      backend.setTrainingData(run.prepared.train, size.batch);
+      if (backend.threads !== count) throw new Error(`ours paired: ${backend.threads} threads, not ${count}`);
+      return { run, backend, order: new Uint32Array(run.prepared.train.count), ms: 0 };
+    }),
+  );
+  const ratios: number[] = [];
+  for (let pair = 0; pair < epochsFor(size); pair++) {
+    for (const side of pair % 2 === 0 ? sides : [...sides].reverse()) {
+      side.run.rng.permutation(side.order);
+      const start = performance.now();
+      await side.backend.trainEpoch(side.order, LEARNING_RATE);
+      await side.backend.readLosses();
+      side.ms = performance.now() - start;
+    }
+    ratios.push(sides[0].ms / sides[1].ms);
+  }
+  for (const side of sides) side.backend.dispose();
+  return ratios;
 }
 
 /** One of the programs timed: ours or numpy on `threads` threads, or `threads` one-thread runs of ours at once. */
@@ -157,6 +205,22 @@ async function runFresh(program: Program, size: Size, seed: number, numpyProgram
   return { stepsPerSecond: (1000 * steps) / spanMs, threads: program.threads, simd: runs[0].simd };
 }
 
+/** The median of the epoch pairs' ratios of runPairedHere, in a fresh process. */
+async function runPaired(size: Size, threads: number, seed: number): Promise<number> {
+  const child = spawn(
+    process.execPath,
+    [
+      ...['--import', 'tsx', '--import', './scripts/register-raw.mjs', fileURLToPath(import.meta.url), '--paired'],
+      ...[String(size.hidden), String(size.batch), String(threads), String(seed)],
+    ],
+    { cwd: repoRoot },
+  );
+  const output = await finished(child);
+  if (output.status !== 0) throw new Error(`ours paired ${threads}t run failed (${output.status}): ${output.stderr}`);
+  const ratios = JSON.parse(output.stdout.trim().split('\n').pop() ?? '') as number[];
+  return summarise(ratios).median;
+}
+
 function option(args: string[], name: string, fallback: string): string {
   const at = args.indexOf(name);
   return at >= 0 ? (args[at + 1] ?? '') : fallback;
@@ -167,6 +231,11 @@ async function main(): Promise<void> {
   if (args[0] === '--child') {
     const [hidden, batch, threads, seed] = args.slice(1).map(Number);
     console.log(JSON.stringify(await runOurs({ hidden, batch }, threads, seed)));
+    return;
+  }
+  if (args[0] === '--paired') {
+    const [hidden, batch, threads, seed] = args.slice(1).map(Number);
+    console.log(JSON.stringify(await runPairedHere({ hidden, batch }, threads, seed)));
     return;
   }
   const reps = Number(option(args, '--reps', '5'));
@@ -199,6 +268,8 @@ async function main(): Promise<void> {
       `Hidden ${size.hidden}, batch ${size.batch}, window ${WINDOW}, ${epochsFor(size)} epochs of ${STEPS_PER_EPOCH} steps, ${reps} reps:`,
     );
     const rates = new Map<string, number[]>(programs.map((p) => [label(p), []]));
+    const several = threadCounts.filter((threads) => threads > 1 && threadCounts.includes(1));
+    const paired = new Map<number, number[]>(several.map((threads) => [threads, []]));
     let simd: string | null = null;
     for (let r = 0; r < reps; r++) {
       const order = programs.map((_, i) => programs[(i + r) % programs.length]);
@@ -210,8 +281,10 @@ async function main(): Promise<void> {
         simd ??= result.simd;
         rates.get(label(program))?.push(result.stepsPerSecond);
       }
+      for (const threads of several) paired.get(threads)?.push(await runPaired(size, threads, r));
+      const pairedText = several.map((threads) => `; paired ${threads}t / 1t ${paired.get(threads)?.[r].toFixed(2)}x`);
       log(
-        `  rep ${r + 1}/${reps}: ${programs.map((p) => `${label(p)} ${rates.get(label(p))?.[r].toFixed(1)}`).join(', ')} steps/s`,
+        `  rep ${r + 1}/${reps}: ${programs.map((p) => `${label(p)} ${rates.get(label(p))?.[r].toFixed(1)}`).join(', ')} steps/s${pairedText.join('')}`,
       );
     }
     const rateOf = (p: Program) => rates.get(label(p)) ?? [];
@@ -220,9 +293,11 @@ async function main(): Promise<void> {
     const oursOverNumpy = Object.fromEntries(
       threadCounts.map((threads) => [`${threads}t`, ratio({ kind: 'ours', threads }, { kind: 'numpy', threads })]),
     );
-    const several = threadCounts.filter((threads) => threads > 1 && threadCounts.includes(1));
     const oursOverOneThread = Object.fromEntries(
       several.map((threads) => [`${threads}t`, ratio({ kind: 'ours', threads }, { kind: 'ours', threads: 1 })]),
+    );
+    const oursOverOneThreadPaired = Object.fromEntries(
+      several.map((threads) => [`${threads}t`, summarise(paired.get(threads) ?? [])]),
     );
     // What n processes that share nothing get here over one: the ceiling for n threads of one run.
     const machineScaling = Object.fromEntries(
@@ -237,6 +312,9 @@ async function main(): Promise<void> {
     const text = (s: Summary) => `${s.median.toFixed(2)}x (spread ${s.min.toFixed(2)}-${s.max.toFixed(2)})`;
     for (const [key, s] of Object.entries(oursOverNumpy)) log(`  ours / numpy, ${key}: ${text(s)}`);
     for (const [key, s] of Object.entries(oursOverOneThread)) log(`  ours ${key} / ours 1t: ${text(s)}`);
+    for (const [key, s] of Object.entries(oursOverOneThreadPaired)) {
+      log(`  ours ${key} / ours 1t in one process, epochs alternating (medians of the reps' pairs): ${text(s)}`);
+    }
     for (const [key, s] of Object.entries(machineScaling)) {
       log(`  ${key.replace('t', '')} one-thread runs at once / one alone (this machine's ceiling): ${text(s)}`);
     }
@@ -249,6 +327,7 @@ async function main(): Promise<void> {
       stepsPerSecond,
       oursOverNumpy,
       oursOverOneThread,
+      oursOverOneThreadPaired,
       machineScaling,
     });
   }
