@@ -161,18 +161,22 @@ function finished(child: ChildProcess): Promise<{ status: number | null; stdout:
   return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
 }
 
+/** This script in a fresh process, on its child side `mode` (--child: runOurs, --paired: runPairedHere). */
+function spawnOurs(mode: '--child' | '--paired', size: Size, threads: number, seed: number): ChildProcess {
+  return spawn(
+    process.execPath,
+    [
+      ...['--import', 'tsx', '--import', './scripts/register-raw.mjs', fileURLToPath(import.meta.url), mode],
+      ...[String(size.hidden), String(size.batch), String(threads), String(seed)],
+    ],
+    { cwd: repoRoot },
+  );
+}
+
 /** One run of `program` in fresh processes (`apart`: its processes at once, their steps over their span). */
 async function runFresh(program: Program, size: Size, seed: number, numpyProgram: string): Promise<RunResult> {
   const epochs = epochsFor(size);
-  const ours = (threads: number, runSeed: number) =>
-    spawn(
-      process.execPath,
-      [
-        ...['--import', 'tsx', '--import', './scripts/register-raw.mjs', fileURLToPath(import.meta.url), '--child'],
-        ...[String(size.hidden), String(size.batch), String(threads), String(runSeed)],
-      ],
-      { cwd: repoRoot },
-    );
+  const ours = (threads: number, runSeed: number) => spawnOurs('--child', size, threads, runSeed);
   const children =
     program.kind === 'numpy'
       ? [
@@ -207,15 +211,7 @@ async function runFresh(program: Program, size: Size, seed: number, numpyProgram
 
 /** The median of the epoch pairs' ratios of runPairedHere, in a fresh process. */
 async function runPaired(size: Size, threads: number, seed: number): Promise<number> {
-  const child = spawn(
-    process.execPath,
-    [
-      ...['--import', 'tsx', '--import', './scripts/register-raw.mjs', fileURLToPath(import.meta.url), '--paired'],
-      ...[String(size.hidden), String(size.batch), String(threads), String(seed)],
-    ],
-    { cwd: repoRoot },
-  );
-  const output = await finished(child);
+  const output = await finished(spawnOurs('--paired', size, threads, seed));
   if (output.status !== 0) throw new Error(`ours paired ${threads}t run failed (${output.status}): ${output.stderr}`);
   const ratios = JSON.parse(output.stdout.trim().split('\n').pop() ?? '') as number[];
   return summarise(ratios).median;
