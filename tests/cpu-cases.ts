@@ -31,6 +31,9 @@ export const CPU_CASES: CpuCase[] = [
   // Products longer than the kernels' 256-row panels: T·B = 600 for the weight gradients, 4Hp = 288
   // for dy = δ V^T.
   { inputSize: 3, hiddenSizes: [70, 5], outputSize: 1, window: 12, batch: 50 },
+  // The forward product longer than a panel too (Kp = 264), over theta in column strips whose last
+  // strip is 4 columns wide in V^T and in the second layer's W^T (Hp = 260).
+  { inputSize: 2, hiddenSizes: [259, 6], outputSize: 1, window: 2, batch: 3 },
 ];
 
 /** More shapes drawn from a seeded generator: 1-3 layers, sizes 1-40, B 1-13, T 1-9. */

@@ -14,8 +14,11 @@
 //   gradients one product z^T δ. Gate blocks are padded from H to Hp units; the padding has zero
 //   weights, so its c and y stay exactly 0, its deltas and gradients are exactly 0, and every
 //   optimiser keeps it 0. Rows are strided (rowStride) so the products' column strips do not
-//   crowd into a few cache sets. Parameters, gradients and the optimiser's state are converted to
-//   the flat layout only when they cross the engine's interface, never in the step loop.
+//   crowd into a few cache sets. The recurrences' products read theta (forward) and its parts
+//   transposed (backward) packed in column strips, each strip one run of memory: packed once per
+//   forward after the parameters change, and at the start of each backward pass. Parameters,
+//   gradients and the optimiser's state are converted to the flat layout only when they cross the
+//   engine's interface, never in the step loop.
 // - The dense layer and the loss (O is small) are plain TypeScript on the calling thread.
 
 import { GATES, type ParamLayout } from '../../model/layout.js';
@@ -146,8 +149,9 @@ const LAYER_ENTRY = {
   tanhC: 11,
   gy: 12,
   delta: 13,
+  thetaS: 14,
 } as const;
-const COMMAND = { forward: 1, backward: 2, update: 3 } as const;
+const COMMAND = { forward: 1, backward: 2, update: 3, pack: 5 } as const;
 const OPTIMIZER_CODE = { sgd: 0, momentum: 1, adam: 2 } as const;
 /** The longest panel of k the products pack at once (kernels.wat's gemm). */
 const PANEL = 256;
@@ -249,7 +253,7 @@ export interface PaddedLayer {
   zWidth: number;
   /** floats between rows of theta, gates and delta (rowStride(4Hp)) */
   gateRow: number;
-  /** floats between rows of z and thetaT (rowStride(Kp)) */
+  /** floats between rows of z (rowStride(Kp)) */
   zRow: number;
   /** offset of theta (Kp, gateRow): W rows 0..I, b at row Ip, V rows yAt..yAt+H */
   theta: number;
@@ -319,8 +323,10 @@ interface LayerBuffers {
   gy: number;
   /** (T, B, gateRow) */
   delta: number;
-  /** (G, zRow) */
+  /** V^T (G, Hp) then W^T (G, Ip), in column strips, for the backward products */
   thetaT: number;
+  /** (Kp, G) theta in column strips, for the forward products; packed after every change of theta */
+  thetaS: number;
 }
 
 export class FastLstm implements CpuEngine {
@@ -348,6 +354,8 @@ export class FastLstm implements CpuEngine {
   private readonly buffers: LayerBuffers[];
   /** Updates so far (Adam's t). */
   private step = 0;
+  /** Whether thetaS holds the parameters as they are now. */
+  private stripsCurrent = false;
   /** (P_padded) views of the parameters and gradients; (stateArrays, P_padded) of the state */
   readonly params: Float32Array;
   readonly grads: Float32Array;
@@ -391,14 +399,15 @@ export class FastLstm implements CpuEngine {
     const slotCount = stateArrays(optimizer.name) * P;
     const slotsAt = region(slotCount);
     const layerTable = region((layers.length * KERNEL_MEMORY.layerEntryBytes) / FLOAT);
-    this.buffers = layers.map(({ paddedHidden: Hp, gateRow, zRow }) => ({
+    this.buffers = layers.map(({ paddedHidden: Hp, inputWidth, gateRow, zRow, zWidth }) => ({
       z: region((T + 1) * B * zRow),
       gates: region(T * B * gateRow),
       c: region((T + 1) * B * Hp),
       tanhC: region(T * B * Hp),
       gy: region(T * B * Hp),
       delta: region(T * B * gateRow),
-      thetaT: region(GATES * Hp * zRow),
+      thetaT: region(GATES * Hp * (Hp + inputWidth)),
+      thetaS: region(zWidth * GATES * Hp),
     }));
     const maxHp = Math.max(...layers.map((l) => l.paddedHidden));
     const dc = region(B * maxHp);
@@ -456,6 +465,7 @@ export class FastLstm implements CpuEngine {
       this.i32[entry + LAYER_ENTRY.gateRow] = layer.gateRow * FLOAT;
       this.i32[entry + LAYER_ENTRY.theta] = layer.theta * FLOAT;
       this.i32[entry + LAYER_ENTRY.thetaT] = buffers.thetaT;
+      this.i32[entry + LAYER_ENTRY.thetaS] = buffers.thetaS;
       this.i32[entry + LAYER_ENTRY.z] = buffers.z;
       this.i32[entry + LAYER_ENTRY.gates] = buffers.gates;
       this.i32[entry + LAYER_ENTRY.c] = buffers.c;
@@ -506,6 +516,7 @@ export class FastLstm implements CpuEngine {
 
   setParams(params: Float32Array): void {
     this.pack(params, this.params);
+    this.stripsCurrent = false;
   }
 
   readParams(out: Float32Array): void {
@@ -577,6 +588,10 @@ export class FastLstm implements CpuEngine {
   }
 
   forward(B: number): void {
+    if (!this.stripsCurrent) {
+      this.run(COMMAND.pack, 0);
+      this.stripsCurrent = true;
+    }
     this.run(COMMAND.forward, B);
 
     // The dense layer on the last step's y (in the top layer's z at step T): (B, H) x (H, O).
@@ -667,6 +682,7 @@ export class FastLstm implements CpuEngine {
       }
     }
     this.run(COMMAND.update, 0);
+    this.stripsCurrent = false;
   }
 
   private run(command: number, B: number): void {
@@ -680,6 +696,6 @@ export class FastLstm implements CpuEngine {
       }
       throw err;
     }
-    if (command !== COMMAND.update && this.threads > 1) this.rebalance();
+    if ((command === COMMAND.forward || command === COMMAND.backward) && this.threads > 1) this.rebalance();
   }
 }

@@ -15,7 +15,9 @@
 ;;   z      (T+1, B, Kp)  [x_t, 1, 0.., y_{t-1}]: row t of z times theta is the pre-activation
 ;;   gates  (T, B, G)     pre-activations, then the activations f, i, g, o
 ;;   c      (T+1, B, Hp)  cell state, c_0 = 0;  tanhC (T, B, Hp);  gy (T, B, Hp) gradient reaching y_t
-;;   delta  (T, B, G)     gate deltas;  thetaT (G, Kp) theta transposed, for the backward products
+;;   delta  (T, B, G)     gate deltas;  thetaT: V^T (G, Hp) then W^T (G, Ip), theta's parts
+;;                        transposed in column strips for the backward products;  thetaS (Kp, G)
+;;                        theta in column strips for the forward products
 ;;
 ;; Memory map (fastLstm.ts mirrors it in KERNEL_MEMORY):
 ;;   0    activate's constants (storeConstants)
@@ -34,14 +36,14 @@
 ;;        backward recurrence;  768  rows: one i32 per thread, how many rows that was
 ;;   832  heapBase: fastLstm.ts's buffers. A layer table entry is 64 bytes: +0 Ip, +4 Hp, +8 yAt,
 ;;        +12 Kp, +16 z row, +20 gate row (bytes), +24 theta (offset into params, grads and slots),
-;;        +28 thetaT, +32 z, +36 gates, +40 c, +44 tanhC, +48 gy, +52 delta
+;;        +28 thetaT, +32 z, +36 gates, +40 c, +44 tanhC, +48 gy, +52 delta, +56 thetaS
 ;;
 ;; Threads: thread 0 (the caller of run) hands a command to threads 1.. through their mailboxes and
 ;; works too; the threads claim chunks of batch rows for the recurrences, one after another until none
 ;; is left (big ones first, then single tiles: see $chunkAt; no thread reads another's rows, so steps
-;; need no barrier, and a thread its core holds back takes less), and split gate columns for the
-;; transposes and the weight gradients and ranges of parameters for the update in shares; a barrier
-;; separates the phases and ends the call.
+;; need no barrier, and a thread its core holds back takes less), and split gate columns for packing
+;; theta's strips and for the weight gradients and ranges of parameters for the update in shares; a
+;; barrier separates the phases and ends the call.
 
 (module
   (memory (import "env" "memory") 1 65536 shared)
@@ -49,13 +51,18 @@
   (import "env" "now" (func $now (result f64)))
 
   ;; ---------------------------------------------------------------------------------------------
-  ;; Products. gemm: C (m, n) = [C +] A (m, k) · Bm (k, n), Bm and C row-major with n a multiple of
-  ;; 4; A[i, p] at a + i*aRow + p*aInner, so the same kernel takes A (aInner = 4) or A transposed
-  ;; (aRow = 4, for the weight gradients z^T δ). For the cache: Bm is taken in panels of at most 256
-  ;; rows (an 8-column strip of a panel stays in L1 while every row block of A passes over it, rows
-  ;; strided so they do not share cache sets, see fastLstm.ts's rowStride), and each panel of A is
-  ;; first packed into `packed`, 4 rows interleaved, so the inner loop reads A through one pointer.
-  ;; Tiles of 4 rows x 8 columns keep 8 accumulators in registers.
+  ;; Products. gemm: C (m, n) = [C +] A (m, k) · Bm (k, n), C row-major with n a multiple of 4;
+  ;; A[i, p] at a + i*aRow + p*aInner, so the same kernel takes A (aInner = 4) or A transposed
+  ;; (aRow = 4, for the weight gradients z^T δ). Bm is row-major (rows ldb bytes apart) when bStrips
+  ;; is 0, else packed in column strips (see $packStrips): columns q..q+7 at b + (q/8)*bStrips, their
+  ;; rows 32 bytes apart (16 in a last strip of 4 columns). For the cache: Bm is taken in panels of at
+  ;; most 256 rows (an 8-column strip of a panel stays in L1 while every row block of A passes over
+  ;; it), and each panel of A is first packed into `packed`, 4 rows interleaved, so the inner loop
+  ;; reads A through one pointer. Tiles of 4 rows x 8 columns keep 8 accumulators in registers.
+  ;; A row-major Bm's strip is 8 floats from each of up to 256 rows, rows strided so they do not
+  ;; share cache sets (fastLstm.ts's rowStride); packed, it is one run of memory the processor
+  ;; fetches ahead, which is what a product of few rows needs (at hidden 1024 a 4-row product over
+  ;; row-major weights ran at a third of the speed of a 64-row one).
   ;; ---------------------------------------------------------------------------------------------
 
   (func $tile4x8
@@ -223,10 +230,10 @@
 
   (func $gemm
     (param $c i32) (param $ldc i32) (param $a i32) (param $aRow i32) (param $aInner i32)
-    (param $b i32) (param $ldb i32) (param $m i32) (param $n i32) (param $k i32) (param $accumulate i32)
-    (param $packed i32)
+    (param $b i32) (param $ldb i32) (param $bStrips i32) (param $m i32) (param $n i32) (param $k i32)
+    (param $accumulate i32) (param $packed i32)
     (local $panels i32) (local $kc i32) (local $p0 i32) (local $q i32) (local $i i32) (local $ap i32)
-    (local $wide i32) (local $rows i32) (local $bStrip i32)
+    (local $wide i32) (local $rows i32) (local $bStrip i32) (local $bRow i32)
     (if (i32.or (i32.le_s (local.get $m) (i32.const 0)) (i32.le_s (local.get $n) (i32.const 0))) (then (return)))
     ;; Panels of about equal length, at most 256; one pass when k is 0, so C is still written (zeros).
     (local.set $panels (i32.shr_u (i32.add (local.get $k) (i32.const 255)) (i32.const 8)))
@@ -241,8 +248,15 @@
       (loop $strip
         ;; 8 columns, or the last 4
         (local.set $wide (i32.le_s (i32.add (local.get $q) (i32.const 8)) (local.get $n)))
-        (local.set $bStrip (i32.add (i32.add (local.get $b) (i32.mul (local.get $p0) (local.get $ldb)))
-          (i32.shl (local.get $q) (i32.const 2))))
+        (if (local.get $bStrips)
+          (then
+            (local.set $bRow (select (i32.const 32) (i32.const 16) (local.get $wide)))
+            (local.set $bStrip (i32.add (i32.add (local.get $b) (i32.mul (i32.shr_u (local.get $q) (i32.const 3)) (local.get $bStrips)))
+              (i32.mul (local.get $p0) (local.get $bRow)))))
+          (else
+            (local.set $bRow (local.get $ldb))
+            (local.set $bStrip (i32.add (i32.add (local.get $b) (i32.mul (local.get $p0) (local.get $ldb)))
+              (i32.shl (local.get $q) (i32.const 2))))))
         (local.set $i (i32.const 0))
         (local.set $ap (local.get $packed))
         (loop $rowBlock
@@ -251,12 +265,12 @@
             (then
               (call $tile4x8
                 (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))) (i32.shl (local.get $q) (i32.const 2)))
-                (local.get $ldc) (local.get $ap) (local.get $bStrip) (local.get $ldb) (local.get $kc)
+                (local.get $ldc) (local.get $ap) (local.get $bStrip) (local.get $bRow) (local.get $kc)
                 (local.get $accumulate) (local.get $rows)))
             (else
               (call $tile4x4
                 (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))) (i32.shl (local.get $q) (i32.const 2)))
-                (local.get $ldc) (local.get $ap) (local.get $bStrip) (local.get $ldb) (local.get $kc)
+                (local.get $ldc) (local.get $ap) (local.get $bStrip) (local.get $bRow) (local.get $kc)
                 (local.get $accumulate) (local.get $rows))))
           (local.set $ap (i32.add (local.get $ap) (i32.shl (local.get $kc) (i32.const 4))))
           (br_if $rowBlock (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 4))) (local.get $m))))
@@ -267,23 +281,50 @@
       (local.set $accumulate (i32.const 1))
       (br_if $panel (i32.lt_s (local.tee $p0 (i32.add (local.get $p0) (local.get $kc))) (local.get $k)))))
 
-  ;; thetaT rows q0..q1 = theta columns q0..q1 (q0, q1 multiples of 4), over theta's kp rows.
-  (func $transposeColumns (param $thetaT i32) (param $tRow i32) (param $theta i32) (param $row i32)
-    (param $kp i32) (param $q0 i32) (param $q1 i32)
-    (local $q i32) (local $i i32)
+  ;; Bm (rows, n) row-major at src (rows srcRow bytes apart) into column strips at dst (gemm's
+  ;; bStrips = rows * 32), strips q0..q1 only (column indices, multiples of 8; n a multiple of 8).
+  (func $packStrips (param $dst i32) (param $src i32) (param $srcRow i32) (param $rows i32) (param $q0 i32) (param $q1 i32)
+    (local $q i32) (local $r i32) (local $to i32) (local $from i32)
     (local.set $q (local.get $q0))
     (block $done
-      (loop $columns
+      (loop $strips
         (br_if $done (i32.ge_s (local.get $q) (local.get $q1)))
-        (local.set $i (i32.const 0))
-        (loop $rows
-          (call $transpose4x4
-            (i32.add (i32.add (local.get $thetaT) (i32.mul (local.get $q) (local.get $tRow))) (i32.shl (local.get $i) (i32.const 2)))
-            (local.get $tRow)
-            (i32.add (i32.add (local.get $theta) (i32.mul (local.get $i) (local.get $row))) (i32.shl (local.get $q) (i32.const 2)))
-            (local.get $row))
-          (br_if $rows (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 4))) (local.get $kp))))
-        (local.set $q (i32.add (local.get $q) (i32.const 4)))
+        (local.set $to (i32.add (local.get $dst) (i32.mul (i32.shr_u (local.get $q) (i32.const 3)) (i32.shl (local.get $rows) (i32.const 5)))))
+        (local.set $from (i32.add (local.get $src) (i32.shl (local.get $q) (i32.const 2))))
+        (local.set $r (local.get $rows))
+        (loop $copy
+          (v128.store (local.get $to) (v128.load (local.get $from)))
+          (v128.store offset=16 (local.get $to) (v128.load offset=16 (local.get $from)))
+          (local.set $to (i32.add (local.get $to) (i32.const 32)))
+          (local.set $from (i32.add (local.get $from) (local.get $srcRow)))
+          (br_if $copy (local.tee $r (i32.sub (local.get $r) (i32.const 1)))))
+        (local.set $q (i32.add (local.get $q) (i32.const 8)))
+        (br $strips))))
+
+  ;; The transpose of src (n rows, srcRow bytes apart, by `rows` columns) into column strips at dst
+  ;; (gemm's bStrips = rows * 32), its rows q0..q1 only (multiples of 4; n a multiple of 4): dst is
+  ;; (rows, n) with [q, j] = src[j, q]. The backward products take theta's parts this way.
+  (func $packTransposed (param $dst i32) (param $src i32) (param $srcRow i32) (param $n i32) (param $rows i32)
+    (param $q0 i32) (param $q1 i32)
+    (local $j i32) (local $q i32) (local $to i32) (local $dstRow i32)
+    (block $done
+      (loop $columns
+        (br_if $done (i32.ge_s (local.get $j) (local.get $n)))
+        ;; a strip of 8 columns, or a last one of 4
+        (local.set $dstRow (select (i32.const 32) (i32.const 16)
+          (i32.le_s (i32.add (i32.and (local.get $j) (i32.const -8)) (i32.const 8)) (local.get $n))))
+        (local.set $to (i32.add (i32.add (local.get $dst) (i32.mul (i32.shr_u (local.get $j) (i32.const 3)) (i32.shl (local.get $rows) (i32.const 5))))
+          (i32.shl (i32.and (local.get $j) (i32.const 4)) (i32.const 2))))
+        (local.set $q (local.get $q0))
+        (block $rowsDone
+          (loop $rowBlocks
+            (br_if $rowsDone (i32.ge_s (local.get $q) (local.get $q1)))
+            (call $transpose4x4 (i32.add (local.get $to) (i32.mul (local.get $q) (local.get $dstRow))) (local.get $dstRow)
+              (i32.add (i32.add (local.get $src) (i32.mul (local.get $j) (local.get $srcRow))) (i32.shl (local.get $q) (i32.const 2)))
+              (local.get $srcRow))
+            (local.set $q (i32.add (local.get $q) (i32.const 4)))
+            (br $rowBlocks)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
         (br $columns))))
 
   ;; ---------------------------------------------------------------------------------------------
@@ -633,7 +674,7 @@
     (local $B i32) (local $T i32) (local $b0 i32) (local $rows i32) (local $packed i32)
     (local $done i32)
     (local $layer i32) (local $last i32) (local $t i32) (local $hasBelow i32)
-    (local $hp i32) (local $yAt i32) (local $kp i32) (local $zRow i32) (local $gateRow i32) (local $theta i32)
+    (local $hp i32) (local $yAt i32) (local $kp i32) (local $zRow i32) (local $gateRow i32) (local $thetaS i32)
     (local $z i32) (local $gates i32) (local $c i32) (local $tanhC i32)
     (local $zStep i32) (local $gateStep i32) (local $hStep i32)
     (local $belowY i32) (local $belowRow i32) (local $belowStep i32)
@@ -654,7 +695,8 @@
         (local.set $kp (i32.load offset=12 (local.get $layer)))
         (local.set $zRow (i32.load offset=16 (local.get $layer)))
         (local.set $gateRow (i32.load offset=20 (local.get $layer)))
-        (local.set $theta (i32.add (i32.load (i32.const 524)) (i32.load offset=24 (local.get $layer))))
+        ;; theta in column strips ($packShare)
+        (local.set $thetaS (i32.load offset=56 (local.get $layer)))
         (local.set $zStep (i32.mul (local.get $B) (local.get $zRow)))
         (local.set $gateStep (i32.mul (local.get $B) (local.get $gateRow)))
         (local.set $hStep (i32.mul (local.get $B) (i32.shl (local.get $hp) (i32.const 2))))
@@ -674,7 +716,7 @@
               (local.set $belowY (i32.add (local.get $belowY) (local.get $belowStep)))))
           ;; u_t = [x_t, 1, y_{t-1}] theta; y_{-1} = 0, so step 0 stops at yAt.
           (call $gemm (local.get $gates) (local.get $gateRow) (local.get $z) (local.get $zRow) (i32.const 4)
-            (local.get $theta) (local.get $gateRow) (local.get $rows) (i32.shl (local.get $hp) (i32.const 2))
+            (local.get $thetaS) (i32.const 0) (i32.shl (local.get $kp) (i32.const 5)) (local.get $rows) (i32.shl (local.get $hp) (i32.const 2))
             (select (local.get $kp) (local.get $yAt) (local.get $t)) (i32.const 0) (local.get $packed))
           (call $cellForward (local.get $gates) (local.get $gateRow) (local.get $c) (i32.add (local.get $c) (local.get $hStep))
             (local.get $tanhC) (i32.add (i32.add (local.get $z) (local.get $zStep)) (i32.shl (local.get $yAt) (i32.const 2)))
@@ -705,7 +747,7 @@
     (local $thetaT i32) (local $gates i32) (local $delta i32) (local $c i32) (local $tanhC i32) (local $gy i32)
     (local $dc i32) (local $zStep i32) (local $gateStep i32) (local $hStep i32)
     (local $q0 i32) (local $q1 i32) (local $grad i32) (local $belowGy i32) (local $belowStep i32)
-    (local $clock f64)
+    (local $theta i32) (local $clock f64)
     (local.set $B (i32.load (i32.const 328)))
     (local.set $T (i32.load (i32.const 512)))
     (local.set $packed (call $packedOf (local.get $index)))
@@ -714,12 +756,21 @@
 
     (local.set $layer (local.get $first))
     (loop $transposes
-      (local.set $g (i32.shl (i32.load offset=4 (local.get $layer)) (i32.const 2)))
-      (call $transposeColumns (i32.load offset=28 (local.get $layer)) (i32.load offset=16 (local.get $layer))
-        (i32.add (i32.load (i32.const 524)) (i32.load offset=24 (local.get $layer))) (i32.load offset=20 (local.get $layer))
-        (i32.load offset=12 (local.get $layer))
-        (call $shareStart (local.get $index) (local.get $g) (i32.const 16))
-        (call $shareStart (i32.add (local.get $index) (i32.const 1)) (local.get $g) (i32.const 16)))
+      ;; thetaT: V^T (G, Hp) in column strips, then W^T (G, Ip) where a layer below takes its gradient.
+      (local.set $hp (i32.load offset=4 (local.get $layer)))
+      (local.set $g (i32.shl (local.get $hp) (i32.const 2)))
+      (local.set $thetaT (i32.load offset=28 (local.get $layer)))
+      (local.set $theta (i32.add (i32.load (i32.const 524)) (i32.load offset=24 (local.get $layer))))
+      (local.set $gateRow (i32.load offset=20 (local.get $layer)))
+      (local.set $q0 (call $shareStart (local.get $index) (local.get $g) (i32.const 16)))
+      (local.set $q1 (call $shareStart (i32.add (local.get $index) (i32.const 1)) (local.get $g) (i32.const 16)))
+      (call $packTransposed (local.get $thetaT)
+        (i32.add (local.get $theta) (i32.mul (i32.load offset=8 (local.get $layer)) (local.get $gateRow))) (local.get $gateRow)
+        (local.get $hp) (local.get $g) (local.get $q0) (local.get $q1))
+      (if (i32.ne (local.get $layer) (local.get $first))
+        (then
+          (call $packTransposed (i32.add (local.get $thetaT) (i32.shl (i32.mul (local.get $g) (local.get $hp)) (i32.const 2)))
+            (local.get $theta) (local.get $gateRow) (i32.load (local.get $layer)) (local.get $g) (local.get $q0) (local.get $q1))))
       (br_if $transposes (i32.le_u (local.tee $layer (i32.add (local.get $layer) (i32.const 64))) (local.get $top))))
     (call $barrier)
 
@@ -764,7 +815,7 @@
               (then
                 (call $gemm (i32.sub (local.get $gy) (local.get $hStep)) (i32.shl (local.get $hp) (i32.const 2))
                   (local.get $delta) (local.get $gateRow) (i32.const 4)
-                  (i32.add (local.get $thetaT) (i32.shl (local.get $yAt) (i32.const 2))) (local.get $zRow)
+                  (local.get $thetaT) (i32.const 0) (i32.shl (local.get $g) (i32.const 5))
                   (local.get $rows) (local.get $hp) (local.get $g) (i32.ne (local.get $layer) (local.get $top))
                   (local.get $packed))))
             (local.set $gates (i32.sub (local.get $gates) (local.get $gateStep)))
@@ -783,7 +834,9 @@
               (local.set $t (i32.const 0))
               (loop $below
                 (call $gemm (local.get $belowGy) (i32.shl (local.get $ip) (i32.const 2))
-                  (local.get $delta) (local.get $gateRow) (i32.const 4) (local.get $thetaT) (local.get $zRow)
+                  (local.get $delta) (local.get $gateRow) (i32.const 4)
+                  (i32.add (local.get $thetaT) (i32.shl (i32.mul (local.get $g) (local.get $hp)) (i32.const 2)))
+                  (i32.const 0) (i32.shl (local.get $g) (i32.const 5))
                   (local.get $rows) (local.get $ip) (local.get $g) (i32.const 0) (local.get $packed))
                 (local.set $belowGy (i32.add (local.get $belowGy) (local.get $belowStep)))
                 (local.set $delta (i32.add (local.get $delta) (local.get $gateStep)))
@@ -810,12 +863,13 @@
         (i32.shl (local.get $q0) (i32.const 2))))
       (local.set $delta (i32.add (i32.load offset=52 (local.get $layer)) (i32.shl (local.get $q0) (i32.const 2))))
       (call $gemm (local.get $grad) (local.get $gateRow) (i32.load offset=32 (local.get $layer)) (i32.const 4) (local.get $zRow)
-        (local.get $delta) (local.get $gateRow) (local.get $yAt) (i32.sub (local.get $q1) (local.get $q0))
+        (local.get $delta) (local.get $gateRow) (i32.const 0) (local.get $yAt) (i32.sub (local.get $q1) (local.get $q0))
         (i32.mul (local.get $T) (local.get $B)) (i32.const 0) (local.get $packed))
       (call $gemm (i32.add (local.get $grad) (i32.mul (local.get $yAt) (local.get $gateRow))) (local.get $gateRow)
         (i32.add (i32.add (i32.load offset=32 (local.get $layer)) (local.get $zStep)) (i32.shl (local.get $yAt) (i32.const 2)))
         (i32.const 4) (local.get $zRow)
-        (i32.add (local.get $delta) (local.get $gateStep)) (local.get $gateRow) (local.get $hp) (i32.sub (local.get $q1) (local.get $q0))
+        (i32.add (local.get $delta) (local.get $gateStep)) (local.get $gateRow) (i32.const 0) (local.get $hp)
+        (i32.sub (local.get $q1) (local.get $q0))
         (i32.mul (i32.sub (local.get $T) (i32.const 1)) (local.get $B)) (i32.const 0) (local.get $packed))
       (br_if $gradients (i32.le_u (local.tee $layer (i32.add (local.get $layer) (i32.const 64))) (local.get $top)))))
 
@@ -847,6 +901,21 @@
         (f32.load (i32.const 368)) (f32.load (i32.const 372)) (f32.load (i32.const 376)) (f32.load (i32.const 380))
         (f32.load (i32.const 384)))))
 
+  ;; Pack: every layer's theta into thetaS, in column strips for the forward products (gate columns
+  ;; split). fastLstm.ts runs it before a forward pass when the parameters have changed since.
+  (func $packShare (param $index i32)
+    (local $layer i32) (local $top i32) (local $g i32)
+    (local.set $layer (i32.load (i32.const 520)))
+    (local.set $top (i32.add (local.get $layer) (i32.shl (i32.sub (i32.load (i32.const 516)) (i32.const 1)) (i32.const 6))))
+    (loop $layers
+      (local.set $g (i32.shl (i32.load offset=4 (local.get $layer)) (i32.const 2)))
+      (call $packStrips (i32.load offset=56 (local.get $layer))
+        (i32.add (i32.load (i32.const 524)) (i32.load offset=24 (local.get $layer))) (i32.load offset=20 (local.get $layer))
+        (i32.load offset=12 (local.get $layer))
+        (call $shareStart (local.get $index) (local.get $g) (i32.const 16))
+        (call $shareStart (i32.add (local.get $index) (i32.const 1)) (local.get $g) (i32.const 16)))
+      (br_if $layers (i32.le_u (local.tee $layer (i32.add (local.get $layer) (i32.const 64))) (local.get $top)))))
+
   (func $share (param $command i32) (param $index i32)
     (local $clock f64)
     (if (i32.eq (local.get $command) (i32.const 1))
@@ -855,11 +924,13 @@
         (call $recordBusy (local.get $index) (local.get $clock) (call $forwardShare (local.get $index)))
         (return)))
     (if (i32.eq (local.get $command) (i32.const 2)) (then (call $backwardShare (local.get $index)) (return)))
-    (if (i32.eq (local.get $command) (i32.const 3)) (then (call $updateShare (local.get $index)))))
+    (if (i32.eq (local.get $command) (i32.const 3)) (then (call $updateShare (local.get $index)) (return)))
+    (if (i32.eq (local.get $command) (i32.const 5)) (then (call $packShare (local.get $index)))))
 
   ;; ---------------------------------------------------------------------------------------------
-  ;; Threads. Commands: 1 forward, 2 backward, 3 update, 4 stop. The control words are read and
-  ;; written with atomics; everything else a phase writes is published by the barrier that ends it.
+  ;; Threads. Commands: 1 forward, 2 backward, 3 update, 4 stop, 5 pack. The control words are read
+  ;; and written with atomics; everything else a phase writes is published by the barrier that ends
+  ;; it.
   ;; ---------------------------------------------------------------------------------------------
 
   ;; Returns once the i32 at addr is no longer `seen`, or a thread has failed. Spins first: a phase
