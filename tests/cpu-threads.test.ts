@@ -125,6 +125,68 @@ describe('threaded fast kernels', () => {
     expect(() => several.setWeights([1, 1])).toThrow(/3 positive numbers/);
   });
 
+  it('threads splitting the hidden units give exactly one thread’s results, on any weights and steps', async () => {
+    const cases = [
+      { inputSize: 3, hiddenSizes: [16], outputSize: 1, window: 4, batch: 5 },
+      { inputSize: 2, hiddenSizes: [24, 8, 40], outputSize: 2, window: 3, batch: 7 }, // three layers
+      { inputSize: 1, hiddenSizes: [66, 64], outputSize: 1, window: 5, batch: 1 }, // 66 pads to 72
+      { inputSize: 5, hiddenSizes: [8], outputSize: 3, window: 2, batch: 9 }, // a thread with no units
+      { inputSize: 2, hiddenSizes: [300], outputSize: 1, window: 2, batch: 3 }, // products over several panels
+    ];
+    for (const size of [2, 3]) {
+      const threads = await pool(size);
+      for (const [index, c] of cases.entries()) {
+        const { batch, ...config } = c;
+        const { layout, params, x, t } = randomProblem(config, batch, 700 + index);
+        const one = new FastLstm(layout, batch);
+        const several = new FastLstm(layout, batch, DEFAULT_OPTIMIZER, { pool: threads });
+        several.splitUnits = true;
+        expect(several.splitUnits).toBe(true);
+        const run = (engine: FastLstm) => {
+          engine.setParams(params);
+          const steps = [];
+          for (let step = 0; step < 2; step++) {
+            engine.loadBatch(x, t, null, 0, batch);
+            engine.forward(batch);
+            const loss = engine.loss(batch, 1);
+            engine.backward(batch);
+            const grads = new Float32Array(layout.size);
+            engine.readGrads(grads);
+            steps.push({ loss, grads: Array.from(grads) });
+            engine.update(0.01);
+          }
+          return steps;
+        };
+        const want = run(one);
+        const shape = `${size} threads, H=[${config.hiddenSizes}] T=${config.window} B=${batch}`;
+        expect(run(several), shape).toEqual(want);
+        several.setWeights(size === 2 ? [3, 0.2] : [0.2, 4, 1]);
+        expect(run(several), `${shape}, uneven weights`).toEqual(want);
+      }
+    }
+  });
+
+  it('splits the units only on several threads and where a layer’s weights are large', async () => {
+    const threads = await pool(2);
+    const engine = (hiddenSizes: number[]) =>
+      new FastLstm(paramLayout({ inputSize: 1, hiddenSizes, outputSize: 1, window: 2 }), 2, DEFAULT_OPTIMIZER, {
+        pool: threads,
+      });
+    const large = engine([1024]);
+    expect(large.splitUnits).toBe(true);
+    large.threads = 1;
+    expect(large.splitUnits).toBe(false);
+    large.splitUnits = true;
+    expect(large.splitUnits).toBe(false);
+    const small = engine([30]);
+    expect(small.splitUnits).toBe(false);
+    small.splitUnits = true;
+    expect(small.splitUnits).toBe(true);
+    expect(() => {
+      engine([30, 10]).splitUnits = true;
+    }).toThrow(/multiple of 8/);
+  });
+
   it('moves the share weights toward the threads’ measured speeds, never starving one', () => {
     const weights = new Float32Array([1, 1, 1, 1]);
     // Equal rows; thread 1 took twice as long, so it is half as fast as the others.

@@ -3,8 +3,9 @@
 // sharing the memory (threads.ts). The tests hold it to the reference.
 //
 // Legend: B = batch, T = window, I = layer input size, H = hidden size, Hp = H rounded up to a
-// multiple of 4, G = 4Hp gate columns, Ip = a layer's input slot (I for the first layer, the layer
-// below's Hp above it), Kp = yAt + Hp with yAt = Ip + 1 rounded up to 4, O = outputSize.
+// multiple of 4 (of 8 from 64 units), G = 4Hp gate columns, Ip = a layer's input slot (I for the
+// first layer, the layer below's Hp above it), Kp = yAt + Hp with yAt = Ip + 1 rounded up to 4,
+// O = outputSize.
 //
 // How it differs from the reference, and why (README, "The CPU backend on every core", has more):
 // - Every tensor lives in one WebAssembly memory, carved once per (shape, maximum batch); one
@@ -120,6 +121,7 @@ const CONTROL = {
   c1: 14,
   c2: 15,
   scale: 16,
+  splitUnits: 19,
 } as const;
 const MODEL = {
   window: 0,
@@ -152,6 +154,15 @@ const LAYER_ENTRY = {
   thetaS: 14,
 } as const;
 const COMMAND = { forward: 1, backward: 2, update: 3, pack: 5 } as const;
+/**
+ * Threads split a model's hidden units rather than its batch rows (splitUnits) where some layer's
+ * theta is larger than this: there, rows cost each thread a read of all of theta every step. Two
+ * threads against one, in one process (docs/PERFORMANCE.md, "Splitting the hidden units"): at
+ * hidden 1024 (theta 17 MB) units 2.02x and rows 1.78x at batch 64, 1.63x and 1.24x at batch 16;
+ * at 768 (9.5 MB) about even; at 512 (4.3 MB) and 256 rows ahead (1.91x against 1.85x, 1.79x
+ * against 1.68x).
+ */
+const UNITS_FROM_BYTES = 8 * 1024 * 1024;
 const OPTIMIZER_CODE = { sgd: 0, momentum: 1, adam: 2 } as const;
 /** The longest panel of k the products pack at once (kernels.wat's gemm). */
 const PANEL = 256;
@@ -243,7 +254,7 @@ export function rowStride(n: number): number {
 export interface PaddedLayer {
   inputSize: number;
   hiddenSize: number;
-  /** hiddenSize rounded up to a multiple of 4 */
+  /** hiddenSize rounded up to a multiple of 4 (of 8 from 64 units) */
   paddedHidden: number;
   /** Ip: the input slot of z, inputSize for the first layer, the layer below's paddedHidden above */
   inputWidth: number;
@@ -271,7 +282,8 @@ export function paddedLayout(layout: ParamLayout): PaddedLayout {
   let offset = 0;
   let inputWidth = layout.config.inputSize;
   const layers = layout.layers.map(({ inputSize, hiddenSize }) => {
-    const paddedHidden = roundUp(hiddenSize, 4);
+    // Multiples of 8 from 64 units, so that the threads can split the units in whole 8-column strips.
+    const paddedHidden = roundUp(hiddenSize, hiddenSize >= 64 ? 8 : 4);
     const yAt = roundUp(inputWidth + 1, 4);
     const zWidth = yAt + paddedHidden;
     const gateRow = rowStride(GATES * paddedHidden);
@@ -356,6 +368,8 @@ export class FastLstm implements CpuEngine {
   private step = 0;
   /** Whether thetaS holds the parameters as they are now. */
   private stripsCurrent = false;
+  /** Whether splitting the units pays (UNITS_FROM_BYTES) and the layout allows it. */
+  private readonly unitsPay: boolean;
   /** (P_padded) views of the parameters and gradients; (stateArrays, P_padded) of the state */
   readonly params: Float32Array;
   readonly grads: Float32Array;
@@ -473,6 +487,9 @@ export class FastLstm implements CpuEngine {
       this.i32[entry + LAYER_ENTRY.gy] = buffers.gy;
       this.i32[entry + LAYER_ENTRY.delta] = buffers.delta;
     });
+    this.unitsPay =
+      layers.some((l) => l.zWidth * l.gateRow * FLOAT > UNITS_FROM_BYTES) &&
+      layers.every((l) => l.paddedHidden % 8 === 0);
     this.threads = this.maxThreads;
 
     this.params = this.f32.subarray(this.paramsAt / FLOAT, this.paramsAt / FLOAT + P);
@@ -495,6 +512,24 @@ export class FastLstm implements CpuEngine {
     }
     this.i32[KERNEL_MEMORY.control / FLOAT + CONTROL.threads] = count;
     this.shareWeights.fill(1);
+    this.splitUnits = count > 1 && this.unitsPay;
+  }
+
+  /**
+   * How the threads split the recurrences: false, chunks of batch rows (each thread reads all of
+   * theta every step for its rows, with no barrier between steps); true, ranges of hidden units
+   * (every row, a barrier each step, and each thread reads only its columns of theta). Set with the
+   * thread count: units where a layer's theta is larger than UNITS_FROM_BYTES.
+   */
+  get splitUnits(): boolean {
+    return this.i32[KERNEL_MEMORY.control / FLOAT + CONTROL.splitUnits] !== 0;
+  }
+
+  set splitUnits(split: boolean) {
+    if (split && !this.padded.layers.every((l) => l.paddedHidden % 8 === 0)) {
+      throw new RangeError('splitUnits: every layer needs a multiple of 8 padded hidden units');
+    }
+    this.i32[KERNEL_MEMORY.control / FLOAT + CONTROL.splitUnits] = split && this.threads > 1 ? 1 : 0;
   }
 
   /**

@@ -7,8 +7,9 @@
 ;; private or a shared memory.
 ;;
 ;; Legend: B = batch rows, T = window, Ip = a layer's input slot (its inputs, padded to whole
-;; vectors above the first layer), H = hidden size, Hp = H rounded up to a multiple of 4, G = 4Hp
-;; gate columns (gate g of unit j at g*Hp + j), Kp = yAt + Hp with yAt = Ip + 1 rounded up to 4.
+;; vectors above the first layer), H = hidden size, Hp = H rounded up to a multiple of 4 (of 8 from
+;; 64 units), G = 4Hp gate columns (gate g of unit j at g*Hp + j), Kp = yAt + Hp with yAt = Ip + 1
+;; rounded up to 4.
 ;; Every pointer is a byte offset into memory, every stride ("row") in bytes, every count in
 ;; elements. Per layer (fastLstm.ts carves them, see its header):
 ;;   theta  (Kp, G)       [W (Ip rows); b (1 row); 0 rows up to yAt; V (Hp rows)], the parameters
@@ -25,7 +26,8 @@
 ;;        generation, +20 failed, +24 optimizer (0 sgd, 1 momentum, 2 adam), then f32 arguments of
 ;;        the update: +28 learningRate, +32 momentum, +36 beta1, +40 1-beta1, +44 beta2, +48 1-beta2,
 ;;        +52 epsilon, +56 c1, +60 c2, +64 scale, +68 the first batch row the forward pass has
-;;        not handed out, +72 the backward recurrence's
+;;        not handed out, +72 the backward recurrence's, +76 1 where the threads split the hidden
+;;        units of the recurrences (else their batch rows)
 ;;   448  mailboxes: one i32 per thread, bumped to hand that thread the command (16 threads at most)
 ;;   512  model: +0 T, +4 layer count, +8 layer table, +12 params, +16 grads, +20 slots, +24 floats
 ;;        of params (a multiple of 16), +28 packing scratch, +32 scratch bytes per thread, +36 dc,
@@ -43,7 +45,9 @@
 ;; is left (big ones first, then single tiles: see $chunkAt; no thread reads another's rows, so steps
 ;; need no barrier, and a thread its core holds back takes less), and split gate columns for packing
 ;; theta's strips and for the weight gradients and ranges of parameters for the update in shares; a
-;; barrier separates the phases and ends the call.
+;; barrier separates the phases and ends the call. For large layers the threads split the hidden
+;; units of the recurrences instead, with a barrier a step ($forwardUnits, $backwardUnits): each
+;; thread then reads only its columns of theta, where with rows each would read all of it.
 
 (module
   (memory (import "env" "memory") 1 65536 shared)
@@ -420,34 +424,41 @@
         (local.set $src (i32.add (local.get $src) (i32.const 16)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
         (br $next))))
-  ;; One step of the cell for `rows` rows (at least 1): gates (rows, G) pre-activations in (rows
-  ;; gateRow bytes apart), activations f, i, g, o out in place; c = f*cPrev + i*g; tanhC = tanh(c);
-  ;; y = o*tanhC, y's rows yRow bytes apart (the next step's z). cPrev, c and tanhC are (rows, Hp).
+  ;; One step of the cell for `rows` rows (at least 1) and `n` units (at least 4; all Hp of them, or
+  ;; a thread's range when the threads split the units): gates (rows, G) pre-activations in (rows
+  ;; gateRow bytes apart, gate blocks Hp apart), activations f, i, g, o out in place; c = f*cPrev +
+  ;; i*g; tanhC = tanh(c); y = o*tanhC, y's rows yRow bytes apart (the next step's z). cPrev, c and
+  ;; tanhC are (rows, Hp). The pointers are at the first unit.
   (func $cellForward
     (param $gates i32) (param $gateRow i32) (param $cPrev i32) (param $c i32) (param $tanhC i32)
-    (param $y i32) (param $yRow i32) (param $rows i32) (param $hp i32)
-    (local $gs i32) (local $q i32) (local $i i32) (local $g i32) (local $o i32)
+    (param $y i32) (param $yRow i32) (param $rows i32) (param $hp i32) (param $n i32)
+    (local $gs i32) (local $ns i32) (local $q i32) (local $i i32) (local $g i32) (local $o i32)
     (local.set $gs (i32.shl (local.get $hp) (i32.const 2)))
+    (local.set $ns (i32.shl (local.get $n) (i32.const 2)))
     (loop $row
       (local.set $i (i32.add (local.get $gates) (local.get $gs)))
       (local.set $g (i32.add (local.get $i) (local.get $gs)))
       (local.set $o (i32.add (local.get $g) (local.get $gs)))
-      ;; f and i are adjacent: one sigmoid over both; then tanh(g), sigmoid(o).
-      (call $activate (local.get $gates) (local.get $gates) (i32.shl (local.get $gs) (i32.const 1)) (i32.const 224))
-      (call $activate (local.get $g) (local.get $g) (local.get $gs) (i32.const 272))
-      (call $activate (local.get $o) (local.get $o) (local.get $gs) (i32.const 224))
+      ;; With all units, f and i are adjacent: one sigmoid over both; then tanh(g), sigmoid(o).
+      (if (i32.eq (local.get $n) (local.get $hp))
+        (then (call $activate (local.get $gates) (local.get $gates) (i32.shl (local.get $gs) (i32.const 1)) (i32.const 224)))
+        (else
+          (call $activate (local.get $gates) (local.get $gates) (local.get $ns) (i32.const 224))
+          (call $activate (local.get $i) (local.get $i) (local.get $ns) (i32.const 224))))
+      (call $activate (local.get $g) (local.get $g) (local.get $ns) (i32.const 272))
+      (call $activate (local.get $o) (local.get $o) (local.get $ns) (i32.const 224))
       (local.set $q (i32.const 0))
       (loop $cell
         (v128.store (i32.add (local.get $c) (local.get $q)) (f32x4.add
           (f32x4.mul (v128.load (i32.add (local.get $gates) (local.get $q))) (v128.load (i32.add (local.get $cPrev) (local.get $q))))
           (f32x4.mul (v128.load (i32.add (local.get $i) (local.get $q))) (v128.load (i32.add (local.get $g) (local.get $q))))))
-        (br_if $cell (i32.lt_u (local.tee $q (i32.add (local.get $q) (i32.const 16))) (local.get $gs))))
-      (call $activate (local.get $c) (local.get $tanhC) (local.get $gs) (i32.const 272))
+        (br_if $cell (i32.lt_u (local.tee $q (i32.add (local.get $q) (i32.const 16))) (local.get $ns))))
+      (call $activate (local.get $c) (local.get $tanhC) (local.get $ns) (i32.const 272))
       (local.set $q (i32.const 0))
       (loop $out
         (v128.store (i32.add (local.get $y) (local.get $q))
           (f32x4.mul (v128.load (i32.add (local.get $o) (local.get $q))) (v128.load (i32.add (local.get $tanhC) (local.get $q)))))
-        (br_if $out (i32.lt_u (local.tee $q (i32.add (local.get $q) (i32.const 16))) (local.get $gs))))
+        (br_if $out (i32.lt_u (local.tee $q (i32.add (local.get $q) (i32.const 16))) (local.get $ns))))
       (local.set $gates (i32.add (local.get $gates) (local.get $gateRow)))
       (local.set $cPrev (i32.add (local.get $cPrev) (local.get $gs)))
       (local.set $c (i32.add (local.get $c) (local.get $gs)))
@@ -455,18 +466,19 @@
       (local.set $y (i32.add (local.get $y) (local.get $yRow)))
       (br_if $row (local.tee $rows (i32.sub (local.get $rows) (i32.const 1))))))
 
-  ;; The same step backwards for `rows` rows (at least 1): from the activations (rows, G), cPrev and
-  ;; tanhC (rows, Hp), the gradient gy (rows, Hp) reaching y and dc (rows, Hp) reaching c from the
-  ;; next step, the gate deltas (rows, G) and, in place, the dc passed to the previous step. gates
-  ;; and delta rows are gateRow bytes apart.
+  ;; The same step backwards for `rows` rows (at least 1) and `n` units (at least 4): from the
+  ;; activations (rows, G), cPrev and tanhC (rows, Hp), the gradient gy (rows, Hp) reaching y and dc
+  ;; (rows, Hp) reaching c from the next step, the gate deltas (rows, G) and, in place, the dc passed
+  ;; to the previous step. gates and delta rows are gateRow bytes apart; pointers at the first unit.
   (func $cellBackward
     (param $gates i32) (param $gateRow i32) (param $cPrev i32) (param $tanhC i32) (param $gy i32)
-    (param $dc i32) (param $delta i32) (param $rows i32) (param $hp i32)
-    (local $gs i32) (local $q i32)
+    (param $dc i32) (param $delta i32) (param $rows i32) (param $hp i32) (param $n i32)
+    (local $gs i32) (local $ns i32) (local $q i32)
     (local $f v128) (local $i v128) (local $g v128) (local $o v128) (local $tc v128) (local $dy v128)
     (local $r v128) (local $one v128)
     (local.set $one (v128.const f32x4 1 1 1 1))
     (local.set $gs (i32.shl (local.get $hp) (i32.const 2)))
+    (local.set $ns (i32.shl (local.get $n) (i32.const 2)))
     (loop $row
       (local.set $q (i32.const 0))
       (loop $chunk
@@ -493,7 +505,7 @@
           (f32x4.mul (f32x4.mul (local.get $dy) (local.get $tc))
             (f32x4.mul (local.get $o) (f32x4.sub (local.get $one) (local.get $o)))))
         (v128.store (i32.add (local.get $dc) (local.get $q)) (f32x4.mul (local.get $r) (local.get $f)))
-        (br_if $chunk (i32.lt_u (local.tee $q (i32.add (local.get $q) (i32.const 16))) (local.get $gs))))
+        (br_if $chunk (i32.lt_u (local.tee $q (i32.add (local.get $q) (i32.const 16))) (local.get $ns))))
       (local.set $gates (i32.add (local.get $gates) (local.get $gateRow)))
       (local.set $delta (i32.add (local.get $delta) (local.get $gateRow)))
       (local.set $cPrev (i32.add (local.get $cPrev) (local.get $gs)))
@@ -720,7 +732,7 @@
             (select (local.get $kp) (local.get $yAt) (local.get $t)) (i32.const 0) (local.get $packed))
           (call $cellForward (local.get $gates) (local.get $gateRow) (local.get $c) (i32.add (local.get $c) (local.get $hStep))
             (local.get $tanhC) (i32.add (i32.add (local.get $z) (local.get $zStep)) (i32.shl (local.get $yAt) (i32.const 2)))
-            (local.get $zRow) (local.get $rows) (local.get $hp))
+            (local.get $zRow) (local.get $rows) (local.get $hp) (local.get $hp))
           (local.set $z (i32.add (local.get $z) (local.get $zStep)))
           (local.set $gates (i32.add (local.get $gates) (local.get $gateStep)))
           (local.set $c (i32.add (local.get $c) (local.get $hStep)))
@@ -735,6 +747,205 @@
         (br_if $layers (i32.le_u (local.tee $layer (i32.add (local.get $layer) (i32.const 64))) (local.get $last))))
       (br $claims)))
     (local.get $done))
+
+  ;; A barrier, timed: returns the milliseconds this thread waited there.
+  (func $barrierTimed (result f64)
+    (local $start f64)
+    (local.set $start (call $now))
+    (call $barrier)
+    (f64.sub (call $now) (local.get $start)))
+
+  ;; Forward with the units split (fastLstm.ts chooses it for large layers, where each thread reading
+  ;; all of theta a step for its own rows would cost more than a barrier a step): every thread takes
+  ;; all the rows and its range of units (multiples of 8; Hp a multiple of 8) and so reads only its
+  ;; columns of theta; a barrier after each step publishes y_t. Records its busy time since `start`,
+  ;; less its waits at the barriers, on the units it took.
+  (func $forwardUnits (param $index i32) (param $start f64)
+    (local $B i32) (local $T i32) (local $packed i32) (local $done i32)
+    (local $layer i32) (local $last i32) (local $t i32) (local $gate i32) (local $hasBelow i32)
+    (local $hp i32) (local $yAt i32) (local $kp i32) (local $zRow i32) (local $gateRow i32) (local $thetaS i32)
+    (local $j0 i32) (local $n i32) (local $r0 i32) (local $rows i32)
+    (local $z i32) (local $gates i32) (local $c i32) (local $tanhC i32) (local $row i32)
+    (local $zStep i32) (local $gateStep i32) (local $hStep i32)
+    (local $belowZ i32) (local $belowZRow i32) (local $belowYAt i32)
+    (local.set $B (i32.load (i32.const 328)))
+    (local.set $T (i32.load (i32.const 512)))
+    (local.set $packed (call $packedOf (local.get $index)))
+    (local.set $layer (i32.load (i32.const 520)))
+    (local.set $last (i32.add (local.get $layer) (i32.shl (i32.sub (i32.load (i32.const 516)) (i32.const 1)) (i32.const 6))))
+    (loop $layers
+      (local.set $hp (i32.load offset=4 (local.get $layer)))
+      (local.set $yAt (i32.load offset=8 (local.get $layer)))
+      (local.set $kp (i32.load offset=12 (local.get $layer)))
+      (local.set $zRow (i32.load offset=16 (local.get $layer)))
+      (local.set $gateRow (i32.load offset=20 (local.get $layer)))
+      (local.set $thetaS (i32.load offset=56 (local.get $layer)))
+      (local.set $zStep (i32.mul (local.get $B) (local.get $zRow)))
+      (local.set $gateStep (i32.mul (local.get $B) (local.get $gateRow)))
+      (local.set $hStep (i32.mul (local.get $B) (i32.shl (local.get $hp) (i32.const 2))))
+      (local.set $j0 (call $shareStart (local.get $index) (local.get $hp) (i32.const 8)))
+      (local.set $n (i32.sub (call $shareStart (i32.add (local.get $index) (i32.const 1)) (local.get $hp) (i32.const 8))
+        (local.get $j0)))
+      (local.set $done (i32.add (local.get $done) (local.get $n)))
+      (local.set $z (i32.load offset=32 (local.get $layer)))
+      (local.set $gates (i32.add (i32.load offset=36 (local.get $layer)) (i32.shl (local.get $j0) (i32.const 2))))
+      (local.set $c (i32.add (i32.load offset=40 (local.get $layer)) (i32.shl (local.get $j0) (i32.const 2))))
+      (local.set $tanhC (i32.add (i32.load offset=44 (local.get $layer)) (i32.shl (local.get $j0) (i32.const 2))))
+      ;; c_0 = 0 in this thread's units
+      (if (local.get $n)
+        (then
+          (local.set $row (i32.const 0))
+          (loop $zero
+            (memory.fill (i32.add (local.get $c) (i32.mul (local.get $row) (i32.shl (local.get $hp) (i32.const 2))))
+              (i32.const 0) (i32.shl (local.get $n) (i32.const 2)))
+            (br_if $zero (i32.lt_u (local.tee $row (i32.add (local.get $row) (i32.const 1))) (local.get $B))))))
+      (if (local.get $hasBelow)
+        (then
+          ;; Every step's inputs from the layer below, this thread's share of the rows, then a barrier.
+          (local.set $r0 (call $shareStart (local.get $index) (local.get $B) (i32.const 1)))
+          (local.set $rows (i32.sub (call $shareStart (i32.add (local.get $index) (i32.const 1)) (local.get $B) (i32.const 1))
+            (local.get $r0)))
+          (if (local.get $rows)
+            (then
+              (local.set $t (i32.const 0))
+              (loop $inputs
+                (call $inputRows
+                  (i32.add (i32.add (local.get $z) (i32.mul (local.get $t) (local.get $zStep))) (i32.mul (local.get $r0) (local.get $zRow)))
+                  (local.get $zRow)
+                  (i32.add (i32.add (local.get $belowZ) (i32.mul (i32.add (local.get $t) (i32.const 1)) (i32.mul (local.get $B) (local.get $belowZRow))))
+                    (i32.add (i32.mul (local.get $r0) (local.get $belowZRow)) (i32.shl (local.get $belowYAt) (i32.const 2))))
+                  (local.get $belowZRow) (local.get $rows) (i32.shl (i32.load (local.get $layer)) (i32.const 2)))
+                (br_if $inputs (i32.lt_s (local.tee $t (i32.add (local.get $t) (i32.const 1))) (local.get $T))))))
+          (local.set $start (f64.add (local.get $start) (call $barrierTimed)))))
+      (local.set $t (i32.const 0))
+      (loop $steps
+        (if (local.get $n)
+          (then
+            ;; u_t = [x_t, 1, y_{t-1}] theta in this thread's columns of each gate; y_{-1} = 0, so step 0 stops at yAt.
+            (local.set $gate (i32.const 0))
+            (loop $gateBlocks
+              (call $gemm (i32.add (local.get $gates) (i32.shl (i32.mul (local.get $gate) (local.get $hp)) (i32.const 2)))
+                (local.get $gateRow) (local.get $z) (local.get $zRow) (i32.const 4)
+                (i32.add (local.get $thetaS) (i32.mul (i32.shr_u (i32.add (i32.mul (local.get $gate) (local.get $hp)) (local.get $j0)) (i32.const 3))
+                  (i32.shl (local.get $kp) (i32.const 5))))
+                (i32.const 0) (i32.shl (local.get $kp) (i32.const 5)) (local.get $B) (local.get $n)
+                (select (local.get $kp) (local.get $yAt) (local.get $t)) (i32.const 0) (local.get $packed))
+              (br_if $gateBlocks (i32.lt_u (local.tee $gate (i32.add (local.get $gate) (i32.const 1))) (i32.const 4))))
+            (call $cellForward (local.get $gates) (local.get $gateRow) (local.get $c) (i32.add (local.get $c) (local.get $hStep))
+              (local.get $tanhC)
+              (i32.add (i32.add (local.get $z) (local.get $zStep)) (i32.shl (i32.add (local.get $yAt) (local.get $j0)) (i32.const 2)))
+              (local.get $zRow) (local.get $B) (local.get $hp) (local.get $n))))
+        (local.set $start (f64.add (local.get $start) (call $barrierTimed)))
+        (local.set $z (i32.add (local.get $z) (local.get $zStep)))
+        (local.set $gates (i32.add (local.get $gates) (local.get $gateStep)))
+        (local.set $c (i32.add (local.get $c) (local.get $hStep)))
+        (local.set $tanhC (i32.add (local.get $tanhC) (local.get $hStep)))
+        (br_if $steps (i32.lt_s (local.tee $t (i32.add (local.get $t) (i32.const 1))) (local.get $T))))
+      ;; The layer above takes y_t from this layer's z at steps 1..T.
+      (local.set $belowZ (i32.load offset=32 (local.get $layer)))
+      (local.set $belowZRow (local.get $zRow))
+      (local.set $belowYAt (local.get $yAt))
+      (local.set $hasBelow (i32.const 1))
+      (br_if $layers (i32.le_u (local.tee $layer (i32.add (local.get $layer) (i32.const 64))) (local.get $last))))
+    (call $recordBusy (local.get $index) (local.get $start) (local.get $done)))
+
+  ;; The backward recurrences with the units split ($forwardUnits): for each layer, top first, and
+  ;; each step back, this thread's units of the cell for every row, a barrier (every δ_t written),
+  ;; then its columns of gy_{t-1} = δ_t V^T; after a layer's last step, its columns of the layer
+  ;; below's gy_t = δ_t W^T (the same split of the same units, so the layer below reads only what this
+  ;; thread wrote). Records its busy time less its waits, as $forwardUnits.
+  (func $backwardUnits (param $index i32) (param $start f64)
+    (local $B i32) (local $T i32) (local $packed i32) (local $done i32)
+    (local $first i32) (local $layer i32) (local $top i32) (local $t i32) (local $row i32)
+    (local $hp i32) (local $g i32) (local $ip i32) (local $gateRow i32) (local $thetaT i32)
+    (local $j0 i32) (local $n i32) (local $k0 i32) (local $kn i32)
+    (local $gates i32) (local $delta i32) (local $c i32) (local $tanhC i32) (local $gy i32) (local $dc i32)
+    (local $gateStep i32) (local $hStep i32) (local $belowGy i32) (local $belowStep i32)
+    (local.set $B (i32.load (i32.const 328)))
+    (local.set $T (i32.load (i32.const 512)))
+    (local.set $packed (call $packedOf (local.get $index)))
+    (local.set $first (i32.load (i32.const 520)))
+    (local.set $top (i32.add (local.get $first) (i32.shl (i32.sub (i32.load (i32.const 516)) (i32.const 1)) (i32.const 6))))
+    (local.set $layer (local.get $top))
+    (loop $layers
+      (local.set $ip (i32.load (local.get $layer)))
+      (local.set $hp (i32.load offset=4 (local.get $layer)))
+      (local.set $g (i32.shl (local.get $hp) (i32.const 2)))
+      (local.set $gateRow (i32.load offset=20 (local.get $layer)))
+      (local.set $thetaT (i32.load offset=28 (local.get $layer)))
+      (local.set $gateStep (i32.mul (local.get $B) (local.get $gateRow)))
+      (local.set $hStep (i32.mul (local.get $B) (i32.shl (local.get $hp) (i32.const 2))))
+      (local.set $j0 (call $shareStart (local.get $index) (local.get $hp) (i32.const 8)))
+      (local.set $n (i32.sub (call $shareStart (i32.add (local.get $index) (i32.const 1)) (local.get $hp) (i32.const 8))
+        (local.get $j0)))
+      (local.set $done (i32.add (local.get $done) (local.get $n)))
+      ;; Step T-1, row 0, this thread's first unit.
+      (local.set $gates (i32.add (i32.load offset=36 (local.get $layer))
+        (i32.add (i32.mul (i32.sub (local.get $T) (i32.const 1)) (local.get $gateStep)) (i32.shl (local.get $j0) (i32.const 2)))))
+      (local.set $delta (i32.add (i32.load offset=52 (local.get $layer))
+        (i32.add (i32.mul (i32.sub (local.get $T) (i32.const 1)) (local.get $gateStep)) (i32.shl (local.get $j0) (i32.const 2)))))
+      (local.set $c (i32.add (i32.load offset=40 (local.get $layer))
+        (i32.add (i32.mul (i32.sub (local.get $T) (i32.const 1)) (local.get $hStep)) (i32.shl (local.get $j0) (i32.const 2)))))
+      (local.set $tanhC (i32.add (i32.load offset=44 (local.get $layer))
+        (i32.add (i32.mul (i32.sub (local.get $T) (i32.const 1)) (local.get $hStep)) (i32.shl (local.get $j0) (i32.const 2)))))
+      (local.set $gy (i32.add (i32.load offset=48 (local.get $layer))
+        (i32.add (i32.mul (i32.sub (local.get $T) (i32.const 1)) (local.get $hStep)) (i32.shl (local.get $j0) (i32.const 2)))))
+      ;; dc (B, Hp) rows Hp apart, this thread's units zeroed.
+      (local.set $dc (i32.add (i32.load (i32.const 548)) (i32.shl (local.get $j0) (i32.const 2))))
+      (if (local.get $n)
+        (then
+          (local.set $row (i32.const 0))
+          (loop $zero
+            (memory.fill (i32.add (local.get $dc) (i32.mul (local.get $row) (i32.shl (local.get $hp) (i32.const 2))))
+              (i32.const 0) (i32.shl (local.get $n) (i32.const 2)))
+            (br_if $zero (i32.lt_u (local.tee $row (i32.add (local.get $row) (i32.const 1))) (local.get $B))))))
+      (local.set $t (i32.sub (local.get $T) (i32.const 1)))
+      (loop $steps
+        (if (local.get $n)
+          (then
+            (call $cellBackward (local.get $gates) (local.get $gateRow) (local.get $c) (local.get $tanhC) (local.get $gy)
+              (local.get $dc) (local.get $delta) (local.get $B) (local.get $hp) (local.get $n))))
+        (local.set $start (f64.add (local.get $start) (call $barrierTimed)))
+        ;; gy_{t-1} [+]= δ_t V^T in this thread's units (the top layer's gy holds only the dense
+        ;; layer's gradient at T-1; a lower layer's already holds the layer above's).
+        (if (i32.and (i32.ne (local.get $t) (i32.const 0)) (i32.ne (local.get $n) (i32.const 0)))
+          (then
+            (call $gemm (i32.sub (local.get $gy) (local.get $hStep)) (i32.shl (local.get $hp) (i32.const 2))
+              (i32.sub (local.get $delta) (i32.shl (local.get $j0) (i32.const 2))) (local.get $gateRow) (i32.const 4)
+              (i32.add (local.get $thetaT) (i32.mul (i32.shr_u (local.get $j0) (i32.const 3)) (i32.shl (local.get $g) (i32.const 5))))
+              (i32.const 0) (i32.shl (local.get $g) (i32.const 5))
+              (local.get $B) (local.get $n) (local.get $g) (i32.ne (local.get $layer) (local.get $top)) (local.get $packed))))
+        (local.set $gates (i32.sub (local.get $gates) (local.get $gateStep)))
+        (local.set $delta (i32.sub (local.get $delta) (local.get $gateStep)))
+        (local.set $c (i32.sub (local.get $c) (local.get $hStep)))
+        (local.set $tanhC (i32.sub (local.get $tanhC) (local.get $hStep)))
+        (local.set $gy (i32.sub (local.get $gy) (local.get $hStep)))
+        (br_if $steps (i32.ge_s (local.tee $t (i32.sub (local.get $t) (i32.const 1))) (i32.const 0))))
+      (if (i32.ne (local.get $layer) (local.get $first))
+        (then
+          ;; The layer below's gy_t = δ_t W^T at every step, in this thread's units of that layer.
+          (local.set $k0 (call $shareStart (local.get $index) (local.get $ip) (i32.const 8)))
+          (local.set $kn (i32.sub (call $shareStart (i32.add (local.get $index) (i32.const 1)) (local.get $ip) (i32.const 8))
+            (local.get $k0)))
+          (if (local.get $kn)
+            (then
+              (local.set $delta (i32.load offset=52 (local.get $layer)))
+              (local.set $belowStep (i32.mul (local.get $B) (i32.shl (local.get $ip) (i32.const 2))))
+              (local.set $belowGy (i32.add (i32.load offset=48 (i32.sub (local.get $layer) (i32.const 64)))
+                (i32.shl (local.get $k0) (i32.const 2))))
+              (local.set $t (i32.const 0))
+              (loop $below
+                (call $gemm (local.get $belowGy) (i32.shl (local.get $ip) (i32.const 2))
+                  (local.get $delta) (local.get $gateRow) (i32.const 4)
+                  (i32.add (i32.add (local.get $thetaT) (i32.shl (i32.mul (local.get $g) (local.get $hp)) (i32.const 2)))
+                    (i32.mul (i32.shr_u (local.get $k0) (i32.const 3)) (i32.shl (local.get $g) (i32.const 5))))
+                  (i32.const 0) (i32.shl (local.get $g) (i32.const 5))
+                  (local.get $B) (local.get $kn) (local.get $g) (i32.const 0) (local.get $packed))
+                (local.set $belowGy (i32.add (local.get $belowGy) (local.get $belowStep)))
+                (local.set $delta (i32.add (local.get $delta) (local.get $gateStep)))
+                (br_if $below (i32.lt_s (local.tee $t (i32.add (local.get $t) (i32.const 1))) (local.get $T))))))))
+      (br_if $layers (i32.ge_u (local.tee $layer (i32.sub (local.get $layer) (i32.const 64))) (local.get $first))))
+    (call $recordBusy (local.get $index) (local.get $start) (local.get $done)))
 
   ;; Backward: thetaT (gate columns split), barrier, the recurrences on each chunk of rows this thread
   ;; claims (top layer first; no barrier between steps or layers), barrier, the weight gradients (gate
@@ -775,6 +986,9 @@
     (call $barrier)
 
     (local.set $clock (call $startClock))
+    (if (i32.load (i32.const 396))
+      (then (call $backwardUnits (local.get $index) (local.get $clock)))
+      (else
     (block $claimed (loop $claims
       (local.set $b0 (call $claim (i32.const 392) (local.get $B)))
       (br_if $claimed (i32.ge_u (local.get $b0) (local.get $B)))
@@ -808,7 +1022,7 @@
           (local.set $t (i32.sub (local.get $T) (i32.const 1)))
           (loop $steps
             (call $cellBackward (local.get $gates) (local.get $gateRow) (local.get $c) (local.get $tanhC) (local.get $gy)
-              (local.get $dc) (local.get $delta) (local.get $rows) (local.get $hp))
+              (local.get $dc) (local.get $delta) (local.get $rows) (local.get $hp) (local.get $hp))
             ;; gy_{t-1} [+]= δ_t V^T. The top layer's gy holds only the dense layer's gradient at T-1,
             ;; so this writes the other steps; a lower layer's gy already holds the layer above's.
             (if (local.get $t)
@@ -843,7 +1057,7 @@
                 (br_if $below (i32.lt_s (local.tee $t (i32.add (local.get $t) (i32.const 1))) (local.get $T))))))
           (br_if $layers (i32.ge_u (local.tee $layer (i32.sub (local.get $layer) (i32.const 64))) (local.get $first))))
       (br $claims)))
-    (call $recordBusy (local.get $index) (local.get $clock) (local.get $done))
+    (call $recordBusy (local.get $index) (local.get $clock) (local.get $done))))
     (call $barrier)
 
     ;; dtheta = sum over steps and rows of z^T δ: rows 0..yAt (W, b) over every step, the V rows over
@@ -921,7 +1135,9 @@
     (if (i32.eq (local.get $command) (i32.const 1))
       (then
         (local.set $clock (call $startClock))
-        (call $recordBusy (local.get $index) (local.get $clock) (call $forwardShare (local.get $index)))
+        (if (i32.load (i32.const 396))
+          (then (call $forwardUnits (local.get $index) (local.get $clock)))
+          (else (call $recordBusy (local.get $index) (local.get $clock) (call $forwardShare (local.get $index)))))
         (return)))
     (if (i32.eq (local.get $command) (i32.const 2)) (then (call $backwardShare (local.get $index)) (return)))
     (if (i32.eq (local.get $command) (i32.const 3)) (then (call $updateShare (local.get $index)) (return)))
