@@ -157,10 +157,9 @@ const COMMAND = { forward: 1, backward: 2, update: 3, pack: 5 } as const;
 /**
  * Threads split a model's hidden units rather than its batch rows (splitUnits) where some layer's
  * theta is larger than this: there, rows cost each thread a read of all of theta every step. Two
- * threads against one, in one process (README.md, "Large layers"): at
- * hidden 1024 (theta 17 MB) units 2.02x and rows 1.78x at batch 64, 1.63x and 1.24x at batch 16;
- * at 768 (9.5 MB) about even; at 512 (4.3 MB) and 256 rows ahead (1.91x against 1.85x, 1.79x
- * against 1.68x).
+ * threads against one, in one process (README.md, "Large layers"): at hidden 1024 (theta 17 MB)
+ * units 2.02x and rows 1.78x at batch 64, 1.63x and 1.24x at batch 16; at 768 (9.5 MB) about even;
+ * at 512 (4.3 MB) and 256 rows ahead (1.91x against 1.85x, 1.79x against 1.68x).
  */
 const UNITS_FROM_BYTES = 8 * 1024 * 1024;
 const OPTIMIZER_CODE = { sgd: 0, momentum: 1, adam: 2 } as const;
