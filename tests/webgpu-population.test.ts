@@ -110,7 +110,7 @@ function randomPopulation(seed: number, K: number, stacked: boolean): Population
       m === 0
         ? { start: 0, count: validation.count }
         : m === 1
-          ? { start: rng.below(validation.count), count: 0 }
+          ? { start: validation.count, count: 0 }
           : randomRange(rng, validation.count, 1);
     const rate = (optimizer.name === 'adam' ? 0.01 : 0.05) * (0.5 + rng.uniform());
     return {
@@ -303,6 +303,36 @@ describe('what the member dimension does not cost', () => {
         if (schedule === 'fused') expect(counts[1].dispatches, what).toBe(4);
       }
     }
+  });
+});
+
+describe('calibration at the population shape', () => {
+  it('times the variants of K = 4 members and leaves every member as it was', async () => {
+    const population = randomPopulation(17, 4, false);
+    const { layout, batch, train, members } = population;
+    await withoutGpuErrors(gpu(), async () => {
+      const engine = await createWebGpuPopulation(gpu(), layout, 4, { tuning: 'software' });
+      try {
+        engine.setMemberOptimizers(members.map(({ optimizer, loss }) => ({ optimizer, loss })));
+        for (const [m, member] of members.entries()) engine.setMemberParams(m, member.params);
+        engine.setMemberTraining(
+          train,
+          batch,
+          members.map((member) => member.train),
+        );
+        const calibration = await engine.calibrate();
+        expect(Object.keys(calibration?.msPerEpoch ?? {}).length).toBeGreaterThan(1);
+        const params = await engine.readMemberParams();
+        const states = await engine.readMemberOptimizerStates();
+        for (const [m, member] of members.entries()) {
+          expect(params[m], `member ${m}: weights`).toEqual(member.params);
+          expect(states[m].step, `member ${m}: updates`).toBe(0);
+          expect(states[m].slots.every((value) => value === 0)).toBe(true);
+        }
+      } finally {
+        await engine.dispose();
+      }
+    });
   });
 });
 

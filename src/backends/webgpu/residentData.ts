@@ -92,7 +92,7 @@ export class ResidentWindows {
     const capacity = Math.max(1, ...ranges.map((range) => range.count));
     this.samples = allocator.buffer(`${label} samples (N, T, I)`, data.x.byteLength, GPUBufferUsage.STORAGE, data.x);
     this.targets = allocator.buffer(`${label} targets (N, O)`, data.t.byteLength, GPUBufferUsage.STORAGE, data.t);
-    const orders = rangeOrders(ranges, capacity);
+    const orders = rangeOrders(ranges, capacity, data.count);
     this.inOrder = allocator.buffer(
       `${label} ranges in order (K, C)`,
       orders.byteLength,
@@ -165,7 +165,7 @@ export class Training {
     // Each member's range in order until trainMembers writes the epoch's: past a member's own
     // windows its part of the order repeats a window of its range, so its steps past S_m compute
     // harmlessly.
-    this.orderValues = rangeOrders(ranges, C);
+    this.orderValues = rangeOrders(ranges, C, data.count);
     this.order = allocator.buffer(
       'epoch order (K, C)',
       this.orderValues.byteLength,

@@ -246,16 +246,12 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
 
   setTrainingData(data: Dataset, batchSize: number): void {
     this.singleModel('setTrainingData');
-    this.assertIdle();
-    checkTrainingData(data, batchSize, this.config);
     this.setMemberTraining(data, batchSize, sharedRanges(1, data.count));
   }
 
   setValidationData(data: Dataset | null): void {
     this.singleModel('setValidationData');
-    this.assertIdle();
-    if (data !== null) checkValidationData(data, this.config);
-    this.setMemberValidation(data, data === null ? undefined : sharedRanges(1, data.count));
+    this.setMemberValidation(data);
   }
 
   async trainEpoch(order: Uint32Array, learningRate: number, options: EpochOptions = {}): Promise<void> {
@@ -840,7 +836,7 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
     queue.writeBuffer(scratch.samples, 0, x as Float32Array<ArrayBuffer>, 0, rows * T * I);
     if (t !== null) queue.writeBuffer(scratch.targets, 0, t as Float32Array<ArrayBuffer>, 0, rows * O);
     const ranges = Array.from({ length: this.members }, (_, m) => ({ start: each ? m * count : 0, count }));
-    queue.writeBuffer(scratch.order, 0, rangeOrders(ranges, scratch.capacity));
+    queue.writeBuffer(scratch.order, 0, rangeOrders(ranges, scratch.capacity, rows));
     return scratch.plan(count);
   }
 

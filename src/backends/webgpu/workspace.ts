@@ -146,13 +146,18 @@ export interface SampleSource {
 
 /**
  * (K, C) each member's windows in order, start_m .. start_m + count_m - 1, then its last window again
- * (or its start, for a member with none) to the capacity: the order of passes that take a member's
- * range in order (its rows past count_m compute but do not count).
+ * to the capacity (a member with none: a window of the `windows` there are): the order of passes that
+ * take a member's range in order, whose rows past count_m compute but do not count.
  */
-export function rangeOrders(ranges: readonly WindowRange[], capacity: number): Uint32Array<ArrayBuffer> {
+export function rangeOrders(
+  ranges: readonly WindowRange[],
+  capacity: number,
+  windows: number,
+): Uint32Array<ArrayBuffer> {
   const data = new Uint32Array(ranges.length * capacity);
   ranges.forEach(({ start, count }, m) => {
-    for (let i = 0; i < capacity; i++) data[m * capacity + i] = start + Math.max(0, Math.min(i, count - 1));
+    const last = count > 0 ? start + count - 1 : Math.min(start, windows - 1);
+    for (let i = 0; i < capacity; i++) data[m * capacity + i] = Math.min(start + i, last);
   });
   return data;
 }
