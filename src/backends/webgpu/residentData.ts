@@ -8,8 +8,9 @@
 //         epoch (the most of any member), T = window, I = inputSize, O = outputSize.
 
 import type { Dataset } from '../../data/dataset.js';
+import { describeValue, InputError } from '../../model/errors.js';
 import type { LossName } from '../../model/optimizer.js';
-import { memberSteps, type WindowRange } from '../population.js';
+import { type MemberEpoch, memberSteps, type WindowRange } from '../population.js';
 import type { Allocator } from './allocator.js';
 import { DispatchPlan, type DispatchTarget, errorChunkRows, type PlanContext } from './dispatchPlan.js';
 import {
@@ -17,6 +18,7 @@ import {
   MEMBER_SETTINGS_WORDS,
   OptimizerUpdate,
   type UpdateBuffers,
+  writeMemberSettings,
 } from './optimizerUpdate.js';
 import type { TuningName, Variant } from './tuning.js';
 import { GpuWorkspace, rangeOrders, type SampleSource } from './workspace.js';
@@ -225,6 +227,35 @@ export class Training {
     return update;
   }
 
+  /**
+   * Checks `epoch` and writes what its steps read: each member's order (its range's start added), its
+   * settings (optimizer, learning rate, steps: S_m, or 0 when it is not active) and, for Adam, its
+   * bias corrections; one write each. Counts the members' updates. Nothing changes where it throws.
+   */
+  writeEpoch(queue: GPUQueue, epoch: MemberEpoch): void {
+    const steps = this.epochSteps(epoch);
+    this.writeOrders(queue, epoch.orders);
+    this.writeSettings(queue, epoch.learningRates, steps);
+    if (this.optimizer.settings.some((settings) => settings.name === 'adam')) {
+      this.optimizer.corrections(this.correctionValues, steps);
+      queue.writeBuffer(this.corrections, 0, this.correctionValues);
+    }
+    for (const [m, s] of steps.entries()) this.optimizer.steps[m] += s;
+  }
+
+  /**
+   * Settings for epochs that only time (calibration, profiling): every member updates in all its steps
+   * at a learning rate of 0, so the update costs what it does in training. The parameters and state
+   * they touch are restored afterwards; writeEpoch writes an epoch's own.
+   */
+  writeTimingSettings(queue: GPUQueue): void {
+    this.writeSettings(
+      queue,
+      this.memberSteps.map(() => 0),
+      this.memberSteps,
+    );
+  }
+
   /** Builds the steps, the error's passes and the updates of `variants` (their pipelines) now. */
   prepare(variants: readonly Variant[]): void {
     this.train.prepare(variants);
@@ -236,6 +267,64 @@ export class Training {
     this.train.release();
     this.windows.release();
     for (const buffer of [this.order, this.corrections, this.settings]) this.context.allocator.release(buffer);
+  }
+
+  /** Each member's steps this epoch (S_m, or 0 when it is not active), the epoch's arguments checked. */
+  private epochSteps({ orders, learningRates, active }: MemberEpoch): number[] {
+    const K = this.memberSteps.length;
+    for (const [field, list] of [
+      ['orders', orders],
+      ['learningRates', learningRates],
+      ['active', active ?? orders],
+    ] as const) {
+      if (list.length !== K) throw new InputError(field, `expected one per member (${K}), got ${list.length}`);
+    }
+    for (const [m, rate] of learningRates.entries()) {
+      if (!Number.isFinite(rate)) {
+        throw new InputError(`learningRates[${m}]`, `expected a finite number, got ${describeValue(rate)}`);
+      }
+    }
+    return this.memberSteps.map((steps, m) => {
+      const needed = steps * this.batch;
+      if (orders[m].length < needed) {
+        throw new InputError(
+          `orders[${m}]`,
+          `expected at least ${needed} entries (${steps} steps), got ${orders[m].length}`,
+        );
+      }
+      return active === undefined || active[m] ? steps : 0;
+    });
+  }
+
+  /**
+   * Each member's order into the order buffer (K, C), its range's start added. A member's part past
+   * its own order repeats its range's start, so its steps past S_m read windows of its range.
+   */
+  private writeOrders(queue: GPUQueue, orders: readonly Uint32Array[]): void {
+    const values = this.orderValues;
+    const C = this.windows.workspace.capacity;
+    for (const [m, { start, count }] of this.ranges.entries()) {
+      const order = orders[m];
+      const given = Math.min(order.length, count);
+      for (let i = 0; i < given; i++) {
+        const position = order[i];
+        if (!(position < count)) {
+          throw new InputError(`orders[${m}]`, `expected positions from 0 to ${count - 1}, got ${position} at ${i}`);
+        }
+        values[m * C + i] = start + position;
+      }
+      values.fill(start, m * C + given, (m + 1) * C);
+    }
+    queue.writeBuffer(this.order, 0, values);
+  }
+
+  /** Each member's optimizer, learning rate and steps of the epoch into the update's settings. */
+  private writeSettings(queue: GPUQueue, learningRates: readonly number[], steps: readonly number[]): void {
+    const words = this.settingsValues;
+    for (const [m, settings] of this.optimizer.settings.entries()) {
+      writeMemberSettings(words, m, settings, learningRates[m], steps[m]);
+    }
+    queue.writeBuffer(this.settings, 0, words);
   }
 }
 

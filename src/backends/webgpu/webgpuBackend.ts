@@ -58,12 +58,7 @@ import { checkBatchFits, checkModelFits } from './capacity.js';
 import type { GpuContext } from './context.js';
 import { type DispatchTarget, type PlanContext, stepUniform } from './dispatchPlan.js';
 import { EpochReadback } from './epochReadback.js';
-import {
-  GpuOptimizerState,
-  MAX_NORM_PARTIALS,
-  prepareUpdatePipelines,
-  writeMemberSettings,
-} from './optimizerUpdate.js';
+import { GpuOptimizerState, MAX_NORM_PARTIALS, prepareUpdatePipelines } from './optimizerUpdate.js';
 import { pipelinesFor } from './pipelines.js';
 import { TimestampProfiler } from './profiler.js';
 import { transposePlan } from './recurrenceTiling.js';
@@ -447,17 +442,7 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
     const training = this.training;
     if (training === null) throw new Error('trainMembers before setMemberTraining');
     if (this.epochResults.busy()) throw new Error('trainMembers while readMemberLosses is still reading');
-    const steps = this.epochSteps(training, epoch);
-    this.writeOrders(training, epoch.orders);
-    this.writeSettings(training, epoch.learningRates, steps);
-    const queue = this.device.queue;
-    if (this.optimizer.settings.some((settings) => settings.name === 'adam')) {
-      this.optimizer.corrections(training.correctionValues, steps);
-      queue.writeBuffer(training.corrections, 0, training.correctionValues);
-    }
-    steps.forEach((s, m) => {
-      this.optimizer.steps[m] += s;
-    });
+    training.writeEpoch(this.device.queue, epoch);
     const evaluate = options.evaluate ?? true;
     this.lastEpochEvaluated = evaluate;
     const recorder = new SliceRecorder(this.device, 'epoch', this.pacer.sliceFlops());
@@ -578,7 +563,7 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
     const backup = this.backupParamsAndState('calibration: params and optimizer state');
     try {
       this.submitEncoded('calibration: save params and state', (encoder) => backup.save(encoder));
-      this.writeTimingSettings(training);
+      training.writeTimingSettings(this.device.queue);
       const calibration = await timeVariants(
         {
           queue: this.device.queue,
@@ -629,7 +614,7 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
     const measured = Math.min(steps, profiler.maxSteps);
     const backup = this.backupParamsAndState('profile: params and optimizer state');
     try {
-      this.writeTimingSettings(training);
+      training.writeTimingSettings(this.device.queue);
       const values = await this.readBack('profile', () => ({
         bytes: profiler.bytes(measured),
         record: (recorder, staging) =>
@@ -717,74 +702,6 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
       training.windows.all.encode(target, variant);
       if (this.validation?.anyWindows === true) this.validation.all.encode(target, variant);
     }
-  }
-
-  /** Each member's steps this epoch (S_m, or 0 when it is not active), the epoch's arguments checked. */
-  private epochSteps(training: Training, epoch: MemberEpoch): number[] {
-    const K = this.members;
-    const { orders, learningRates, active } = epoch;
-    for (const [field, list] of [
-      ['orders', orders],
-      ['learningRates', learningRates],
-      ['active', active ?? orders],
-    ] as const) {
-      if (list.length !== K) throw new InputError(field, `expected one per member (${K}), got ${list.length}`);
-    }
-    learningRates.forEach((rate, m) => {
-      if (!Number.isFinite(rate)) {
-        throw new InputError(`learningRates[${m}]`, `expected a finite number, got ${describeValue(rate)}`);
-      }
-    });
-    return training.memberSteps.map((steps, m) => {
-      const needed = steps * training.batch;
-      if (orders[m].length < needed) {
-        throw new InputError(
-          `orders[${m}]`,
-          `expected at least ${needed} entries (${steps} steps), got ${orders[m].length}`,
-        );
-      }
-      return active === undefined || active[m] ? steps : 0;
-    });
-  }
-
-  /**
-   * Each member's order into the order buffer (K, C), its range's start added: one write. A member's
-   * part past its own order repeats its range's start, so its steps past S_m read windows of its range.
-   */
-  private writeOrders(training: Training, orders: readonly Uint32Array[]): void {
-    const values = training.orderValues;
-    const C = training.windows.workspace.capacity;
-    training.ranges.forEach(({ start, count }, m) => {
-      const order = orders[m];
-      const given = Math.min(order.length, count);
-      for (let i = 0; i < given; i++) {
-        const position = order[i];
-        if (!(position < count)) {
-          throw new InputError(`orders[${m}]`, `expected positions from 0 to ${count - 1}, got ${position} at ${i}`);
-        }
-        values[m * C + i] = start + position;
-      }
-      values.fill(start, m * C + given, (m + 1) * C);
-    });
-    this.device.queue.writeBuffer(training.order, 0, values);
-  }
-
-  /** Each member's optimizer, learning rate and steps of the epoch into the update's settings: one write. */
-  private writeSettings(training: Training, learningRates: readonly number[], steps: readonly number[]): void {
-    const words = training.settingsValues;
-    for (const [m, settings] of this.optimizer.settings.entries()) {
-      writeMemberSettings(words, m, settings, learningRates[m], steps[m]);
-    }
-    this.device.queue.writeBuffer(training.settings, 0, words);
-  }
-
-  /**
-   * Settings for epochs that only time (calibration, profiling): every member updates in all its steps
-   * at a learning rate of 0, so the update costs what it does in training. The parameters and state
-   * they touch are restored afterwards; trainMembers writes the epoch's own.
-   */
-  private writeTimingSettings(training: Training): void {
-    this.writeSettings(training, this.everyMember(0), training.memberSteps);
   }
 
   /**
