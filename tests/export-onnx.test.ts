@@ -4,13 +4,15 @@
 // relative. Also the graph's declared inputs and outputs, and that the session logs no warning.
 
 import fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TRANSFORMS } from '../src/data/transform.js';
 import { exportOnnx, ONNX_OPSET } from '../src/export/onnx.js';
 import type { Model } from '../src/model/modelFile.js';
 import { FIXTURE_CASES, namedCase, ourPrediction, relativeDifference } from './export-cases.js';
-import { loadFixture } from './helpers.js';
+import { cli, fixturesDir, loadFixture } from './helpers.js';
 
 const RTOL = 1e-5;
 const measured: string[] = [];
@@ -102,5 +104,35 @@ describe('ONNX export in ONNX Runtime', () => {
     expect(input).toMatchObject({ name: 'input', isTensor: true, type: 'float32', shape: ['batch', 6, 2] });
     await session.release();
     expect(ONNX_OPSET).toBe(17);
+  });
+});
+
+describe('export --format onnx on the command line', () => {
+  it('writes a file ONNX Runtime runs as our prediction', async () => {
+    const work = fs.mkdtempSync(join(tmpdir(), 'webgpu-lstm-onnx-'));
+    try {
+      const out = join(work, 'multi.onnx');
+      const result = cli([
+        'export',
+        '--model',
+        join(fixturesDir, 'multi', 'model.json'),
+        '--format',
+        'onnx',
+        '--out',
+        out,
+      ]);
+      expect(result.stderr).toMatch(/wrote .*multi\.onnx \(ONNX, opset 17/);
+      expect(result.status).toBe(0);
+      const { model, batch } = loadFixture('multi');
+      const session = await ort.InferenceSession.create(new Uint8Array(fs.readFileSync(out)));
+      const { inputSize: I, outputSize: O, window: T } = model.config;
+      const { output } = await session.run({ input: new ort.Tensor('float32', batch.x.slice(), [batch.count, T, I]) });
+      await session.release();
+      expect(output.dims).toEqual([batch.count, O]);
+      const ours = ourPrediction(model, Float64Array.from(batch.x), batch.count);
+      expect(relativeDifference(output.data as Float32Array, ours.levels)).toBeLessThanOrEqual(RTOL);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
   });
 });

@@ -4,6 +4,9 @@
 // TF.js (and of the same model as Keras's converter lays it out) predicting as TF.js does; ours →
 // TF.js → ours giving the same weights; and the import refusing what it cannot read, by name.
 
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { exportTfjs, TFJS_METADATA_KEY, type TfjsModelJson } from '../src/export/tfjs.js';
@@ -11,7 +14,7 @@ import { importTfjs } from '../src/export/tfjsImport.js';
 import { InputError } from '../src/model/errors.js';
 import type { Model } from '../src/model/modelFile.js';
 import { FIXTURE_CASES, namedCase, ourPrediction, relativeDifference } from './export-cases.js';
-import { loadFixture } from './helpers.js';
+import { cli, fixturesDir, loadFixture } from './helpers.js';
 
 const RTOL = 1e-5;
 const measured: string[] = [];
@@ -224,5 +227,42 @@ describe('TF.js import', () => {
         (j.userDefinedMetadata[TFJS_METADATA_KEY] as { normalisation: { scale: number[] } }).normalisation.scale[0] = 0;
       }),
     ).toMatch(/userDefinedMetadata\["webgpu-lstm"\]\.normalisation\.scale\[0\]/);
+  });
+});
+
+describe('export and import on the command line', () => {
+  const work = mkdtempSync(join(tmpdir(), 'webgpu-lstm-tfjs-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it('export --format tfjs then import gives the model file’s weights back', () => {
+    const model = join(fixturesDir, 'stacked', 'model.json');
+    const folder = join(work, 'stacked-tfjs');
+    const exported = cli(['export', '--model', model, '--format', 'tfjs', '--out', folder]);
+    expect(exported.stderr).toMatch(/wrote .*model\.json and .*weights\.bin/);
+    expect(exported.status).toBe(0);
+    const back = join(work, 'back.json');
+    const imported = cli(['import', '--format', 'tfjs', folder, '--out', back]);
+    expect(imported.status).toBe(0);
+    const original = JSON.parse(readFileSync(model, 'utf8'));
+    const result = JSON.parse(readFileSync(back, 'utf8'));
+    expect(result.config).toEqual(original.config);
+    expect(result.lstm).toEqual(original.lstm);
+    expect(result.dense).toEqual(original.dense);
+  });
+
+  it('import refuses an unsupported layer by name, and writes nothing', () => {
+    const folder = join(work, 'gru');
+    const { modelJson, weights } = exportTfjs(namedCase('tiny').model);
+    modelJson.modelTopology.config.layers[0].class_name = 'GRU';
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'model.json'), JSON.stringify(modelJson));
+    writeFileSync(join(folder, 'weights.bin'), weights);
+    const out = join(work, 'never.json');
+    const result = cli(['import', folder, '--out', out]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(
+      /^error: model\.json modelTopology\.config\.layers\[0\]\.class_name: "GRU" \(layer "lstm_1"\) is not supported/,
+    );
+    expect(() => readFileSync(out)).toThrow();
   });
 });
