@@ -108,7 +108,7 @@ class GraphBuilder {
 }
 
 /** The model as an ONNX file's bytes. */
-export function exportOnnx(model: Model): Uint8Array {
+export function exportOnnx(model: Model): Uint8Array<ArrayBuffer> {
   const scaling = modelScaling(model);
   const { inputSize: I, outputSize: O, window: T } = model.config;
   const g = new GraphBuilder();

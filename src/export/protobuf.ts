@@ -43,7 +43,7 @@ export class ProtoMessage {
   }
 
   /** The message's bytes. */
-  finish(): Uint8Array {
+  finish(): Uint8Array<ArrayBuffer> {
     return concat(this.parts, this.size);
   }
 
@@ -73,7 +73,10 @@ function varintBytes(value: number): Uint8Array {
   return Uint8Array.from(out);
 }
 
-function concat(parts: readonly Uint8Array[], size = parts.reduce((sum, part) => sum + part.length, 0)): Uint8Array {
+function concat(
+  parts: readonly Uint8Array[],
+  size = parts.reduce((sum, part) => sum + part.length, 0),
+): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size);
   let offset = 0;
   for (const part of parts) {

@@ -54,7 +54,7 @@ export interface TfjsModelJson {
 export function exportTfjs(
   model: Model,
   weightsFile = TFJS_WEIGHTS_FILE,
-): { modelJson: TfjsModelJson; weights: Uint8Array } {
+): { modelJson: TfjsModelJson; weights: Uint8Array<ArrayBuffer> } {
   const scaling = modelScaling(model);
   const { inputSize: I, outputSize: O, window: T } = model.config;
   const { layers, dense } = model.layout;
