@@ -97,6 +97,12 @@ describe('ONNX export in ONNX Runtime', () => {
     },
   );
 
+  it('refuses a normalization whose columns the file does not name', () => {
+    const { model } = namedCase('multi');
+    const { data: _, ...unnamed } = model;
+    expect(() => exportOnnx(unnamed)).toThrowError(/^data: the model file has a normalisation but no data\.inputs/);
+  });
+
   it('states opset 17 and the input shape [batch, window, inputs]', async () => {
     const { model } = namedCase('stacked');
     const session = await ort.InferenceSession.create(exportOnnx(model));

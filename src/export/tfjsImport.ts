@@ -49,7 +49,7 @@ export function importTfjs(modelJson: unknown, readWeights: ReadWeights, source 
   const { layersPath, layers } = readTopology(field(modelJson, 'modelTopology', source), at('modelTopology'));
   const { config, lstm, dense } = readLayers(layers, layersPath);
   const layout = paramLayout(config);
-  checkParameterBudget(layout.size, at(`${layersPath}`));
+  checkParameterBudget(layout.size, at(layersPath));
 
   const weights = readWeightsManifest(field(modelJson, 'weightsManifest', source), readWeights, at('weightsManifest'));
   const take = (layer: string, kind: string, shape: number[], needed = true): Float32Array | null => {
