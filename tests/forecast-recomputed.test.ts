@@ -2,7 +2,8 @@
 // that shares nothing with src/ (its own CSV reading, autocorrelations, decomposition, exponential
 // smoothing, least squares and scores), from the definitions of the M4 competition
 // (Mcompetitions/M4-methods, "Benchmarks and Evaluation.R") and of split conformal prediction:
-//   - every benchmark's per-horizon MASE, sMAPE and OWA from every origin of the held-out part;
+//   - every benchmark's forecasts and per-horizon MASE, sMAPE and OWA from every origin of the
+//     held-out part;
 //   - split conformal bounds from drift forecasts on the validation part, applied to the held-out
 //     part, with their coverage, margin, width and MSIS; and ensemble bounds from the benchmarks as
 //     members.
@@ -311,7 +312,7 @@ describe('forecast measures recomputed from the raw CSV', () => {
     const B = Math.min(Math.round(R * 0.8), R - 1);
     const V = Math.round(R * (0.8 - 0.1));
 
-    it(`${c.name}: every benchmark's per-horizon MASE, sMAPE and OWA on the held-out origins`, () => {
+    it(`${c.name}: every benchmark's forecasts and per-horizon MASE, sMAPE and OWA on the held-out origins`, () => {
       const prepared = prepareData(tableFromSeries(y), {
         inputs: [0],
         outputs: [0],
@@ -337,6 +338,13 @@ describe('forecast measures recomputed from the raw CSV', () => {
       const naive2 = score(y, byKey.get('naive2')!, B, R);
       for (const benchmark of reported.benchmarks) {
         expect(benchmark.skipped, benchmark.key).toBeNull();
+        // The forecasts themselves (Naive2 and Theta above all), at every origin and step.
+        for (const { origin, forecast } of benchmark.forecasts!) {
+          const expected = byKey.get(benchmark.key)!.get(origin)!;
+          forecast.forEach((value, k) => {
+            agrees(value, expected[k], `${benchmark.label} from row ${origin + 1} h=${k + 1}`);
+          });
+        }
         const mine = score(y, byKey.get(benchmark.key)!, B, R);
         const rows = [...benchmark.table!.steps, benchmark.table!.overall];
         rows.forEach((row, i) => {
