@@ -7,52 +7,18 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Backend } from '../src/backends/backend.js';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
-import type { Population, WindowRange } from '../src/backends/population.js';
+import type { WindowRange } from '../src/backends/population.js';
 import type { Dataset } from '../src/data/dataset.js';
 import { Rng } from '../src/data/rng.js';
 import { initParams } from '../src/model/init.js';
 import { paramLayout } from '../src/model/layout.js';
 import { DEFAULT_OPTIMIZER, type OptimizerName } from '../src/model/optimizer.js';
-import { type MemberSpec, singleMember, trainPopulation } from '../src/train/population.js';
+import { type MemberSpec, trainPopulation } from '../src/train/population.js';
 import { startRun } from '../src/train/run.js';
 import { type TrainResult, trainToEnd } from '../src/train/trainer.js';
 import { sineRunSettings } from './helpers.js';
-
-/** K single backends behind the Population interface, one after another (a test's stand-in for an engine). */
-function loopedPopulation(backends: Backend[]): Population {
-  const views = backends.map(singleMember);
-  const each = <T>(f: (view: Population, m: number) => T) => views.map(f);
-  const first = backends[0];
-  return {
-    name: first.name,
-    config: first.config,
-    layout: first.layout,
-    members: backends.length,
-    gpu: null,
-    setMemberParams: (m, params) => views[m].setMemberParams(0, params),
-    readMemberParams: async () => (await Promise.all(each((v) => v.readMemberParams()))).flat(),
-    predictMembers: async (x, count) => (await Promise.all(each((v) => v.predictMembers(x, count)))).flat(),
-    memberGradients: async (x, t, b) => (await Promise.all(each((v) => v.memberGradients(x, t, b)))).flat(),
-    setMemberTraining: (data, batch, ranges) => each((v, m) => v.setMemberTraining(data, batch, [ranges[m]])),
-    setMemberValidation: (data, ranges) => each((v, m) => v.setMemberValidation(data, ranges && [ranges[m]])),
-    setMemberOptimizers: (settings) => each((v, m) => v.setMemberOptimizers([settings[m]])),
-    async trainMembers(epoch, options) {
-      for (const [m, view] of views.entries()) {
-        if (epoch.active?.[m] === false) continue;
-        await view.trainMembers({ orders: [epoch.orders[m]], learningRates: [epoch.learningRates[m]] }, options);
-      }
-    },
-    readMemberLosses: async () => (await Promise.all(each((v) => v.readMemberLosses()))).flat(),
-    readMemberOptimizerStates: async () => (await Promise.all(each((v) => v.readMemberOptimizerStates()))).flat(),
-    setMemberOptimizerState: (m, state) => views[m].setMemberOptimizerState(0, state),
-    finish: async () => undefined,
-    dispose: async () => {
-      await Promise.all(backends.map((b) => b.dispose()));
-    },
-  };
-}
+import { loopedPopulation } from './population-loop.js';
 
 function slice(data: Dataset, range: WindowRange): Dataset {
   const { window: T, inputSize: I, outputSize: O } = data;
