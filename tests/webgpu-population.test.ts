@@ -22,6 +22,8 @@ import { InputError } from '../src/model/errors.js';
 import { initParams } from '../src/model/init.js';
 import { type ModelConfig, type ParamLayout, paramLayout } from '../src/model/layout.js';
 import { DEFAULT_OPTIMIZER, type LossName, type OptimizerSettings } from '../src/model/optimizer.js';
+import { type MemberSpec, trainPopulation } from '../src/train/population.js';
+import { type TrainResult, trainToEnd } from '../src/train/trainer.js';
 import { maxAbsDiff } from './helpers.js';
 import { fileGpuContext, withoutGpuErrors } from './webgpu-context.js';
 
@@ -252,6 +254,72 @@ describe('a population trains each member as it would train alone', () => {
       expect(together[1].validation).toEqual([]);
       expect(together[2].losses[1]).toBe(together[2].losses[0]);
     });
+  });
+});
+
+describe('the population trainer on the engine', () => {
+  it('each member of trainPopulation (one diverging, the best epoch kept, patience) is trainToEnd of it alone', async () => {
+    const population = randomPopulation(23, 4, false);
+    const { layout, batch, train, validation, members } = population;
+    const specs = members.map(
+      (member, m): MemberSpec => ({
+        rng: new Rng(500 + m),
+        // Member 3 diverges: it stops alone, its earlier weights restored.
+        learningRate: m === 3 ? 50 : member.rates[0],
+        lrDecay: 0.9,
+        optimizer: m === 3 ? DEFAULT_OPTIMIZER : member.optimizer,
+        loss: member.loss,
+        training: member.train,
+        validation: member.validation,
+      }),
+    );
+    const options = { epochs: 6, batchSize: batch, reportEvery: 2, validation, keepBest: true, patience: 2 };
+    const variant = { schedule: 'fused', tuning: 'software' } as const;
+    const together = await withoutGpuErrors(gpu(), async () => {
+      const engine = await createWebGpuPopulation(gpu(), layout, members.length, variant);
+      try {
+        for (const [m, member] of members.entries()) engine.setMemberParams(m, member.params);
+        const run = trainPopulation(
+          engine,
+          train,
+          specs.map((spec) => ({ ...spec, rng: spec.rng.clone() })),
+          options,
+        );
+        let next = await run.next();
+        while (!next.done) next = await run.next();
+        return next.value.members;
+      } finally {
+        await engine.dispose();
+      }
+    });
+    for (const [m, spec] of specs.entries()) {
+      const single: TrainResult = await withoutGpuErrors(gpu(), async () => {
+        const backend = await createWebGpuBackend(gpu(), layout, variant);
+        try {
+          backend.setParams(members[m].params);
+          const own = members[m].validation;
+          return await trainToEnd(backend, slice(train, members[m].train), spec.rng.clone(), {
+            ...options,
+            learningRate: spec.learningRate,
+            lrDecay: spec.lrDecay,
+            optimizer: spec.optimizer,
+            loss: spec.loss,
+            validation: own.count > 0 ? slice(validation, own) : null,
+          });
+        } finally {
+          await backend.dispose();
+        }
+      });
+      const where = `member ${m}`;
+      expect(together[m].losses, where).toEqual(single.losses);
+      expect(together[m].validationLosses, where).toEqual(single.validationLosses);
+      expectClose(together[m].params, single.params, `${where}: weights`);
+      expect(together[m].kept.epoch, where).toBe(single.kept.epoch);
+      expect(together[m].diverged === null, where).toBe(single.diverged === null);
+      expect(together[m].stoppedEarly, where).toBe(single.stoppedEarly);
+      expect(together[m].epoch, where).toBe(single.epoch);
+    }
+    expect(together[3].diverged).not.toBeNull();
   });
 });
 
