@@ -217,7 +217,6 @@ async function trainAlone(population: Population, m: number, options: WebGpuBack
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
   expect(actual.length, `${what}: length`).toBe(expected.length);
   const { diff, scale } = maxAbsDiff(actual, expected);
-  if (process.env.SHOW_DIFF) console.log(what, diff, scale);
   expect(diff, what).toBeLessThanOrEqual(TOL * Math.max(1, scale));
 }
 
