@@ -8,7 +8,9 @@
 // members [K …] [variant]: populations of K members (default 1 16 64 256) at the blog's size, side by
 //       side in one process (rounds alternating between the Ks, so that a busy moment on a shared
 //       machine falls on all of them): member-steps/s (median of the rounds; each member's error every
-//       epoch, read every 10, as a run does), dispatches a population step and submits an epoch.
+//       epoch, read every 10, as a run does), the process's CPU time a member-step (SwiftShader's
+//       threads included: what a busy machine's preemption does not inflate as it does the wall time),
+//       dispatches a population step and submits an epoch.
 //       `variant` is e.g. fused/software (default: calibrated).
 
 import { sharedRanges } from '../src/backends/population.js';
@@ -102,7 +104,7 @@ async function membersBench(sizes: number[], variant: Partial<Variant>) {
     // A warm-up: the first epochs build nothing, but let the submit pacer learn the device's rate.
     for (let e = 0; e < 3; e++) await epoch();
     await engine.readMemberLosses();
-    engines.push({ K, engine, epoch, calibration, rates: [] as number[], submits: 0 });
+    engines.push({ K, engine, epoch, calibration, rates: [] as number[], cpuMs: [] as number[], submits: 0 });
   }
   const stepsPerEpoch = Math.floor(data.count / batch);
   for (let round = 0; round < 5; round++) {
@@ -111,21 +113,25 @@ async function membersBench(sizes: number[], variant: Partial<Variant>) {
       const epochs = Math.max(2, Math.round(200 / entry.K));
       const before = entry.engine.counters().submits;
       const start = performance.now();
+      const cpu = process.cpuUsage();
       for (let e = 0; e < epochs; e++) {
         await entry.epoch();
         if (e % 10 === 9 || e === epochs - 1) await entry.engine.readMemberLosses();
       }
       const seconds = (performance.now() - start) / 1000;
-      entry.rates.push((entry.K * stepsPerEpoch * epochs) / seconds);
+      const { user, system } = process.cpuUsage(cpu);
+      const memberSteps = entry.K * stepsPerEpoch * epochs;
+      entry.rates.push(memberSteps / seconds);
+      entry.cpuMs.push((user + system) / 1000 / memberSteps);
       entry.submits = (entry.engine.counters().submits - before) / epochs;
     }
   }
   const single = engines.find((entry) => entry.K === 1);
-  for (const { K, engine, rates, submits } of engines) {
+  for (const { K, engine, rates, cpuMs, submits } of engines) {
     const rate = median(rates);
     const ratio = single === undefined ? '' : `, ${(rate / median(single.rates)).toFixed(2)}x K = 1`;
     console.log(
-      `K ${K}, ${engine.variantName()}: ${rate.toFixed(0)} member-steps/s (rounds: ${rates.map((r) => r.toFixed(0)).join(', ')})${ratio}, ${engine.dispatchesPerStep()} dispatches a population step, ${submits} submits an epoch`,
+      `K ${K}, ${engine.variantName()}: ${rate.toFixed(0)} member-steps/s (rounds: ${rates.map((r) => r.toFixed(0)).join(', ')})${ratio}, CPU ${median(cpuMs).toFixed(2)} ms a member-step, ${engine.dispatchesPerStep()} dispatches a population step, ${submits.toFixed(1)} submits an epoch`,
     );
     await engine.dispose();
   }
