@@ -6,8 +6,8 @@ import { Rng } from '../src/data/rng.js';
 import { InputError } from '../src/model/errors.js';
 import { initParams } from '../src/model/init.js';
 import { paramLayout } from '../src/model/layout.js';
-import { parseJson, readModelFile, toModelFile } from '../src/model/modelFile.js';
 import { DEFAULT_OPTIMIZER } from '../src/model/optimizer.js';
+import { parseJson, readModelFile, toModelFile } from '../src/train/modelFile.js';
 import { startRun } from '../src/train/run.js';
 import { FIXTURE_CASES, inputErrorOf, loadFixture, sineRunSettings } from './helpers.js';
 

@@ -10,6 +10,7 @@ import { Rng } from '../data/rng.js';
 import { InputError } from '../model/errors.js';
 import { type RunSettings, resolveDataSettings, sourceTable } from '../train/run.js';
 import { checkTrainOptions } from '../train/trainer.js';
+import { sameList } from '../util/lists.js';
 import { type AppRunSettings, type AppTrainOptions, PAGE_LIMITS } from './settings.js';
 
 /** The user's CSV as parsed, and the columns chosen from it. */
@@ -108,10 +109,6 @@ export function checkAgainstData(train: AppTrainOptions, view: ShownData): void 
     );
   }
   checkTrainOptions(train, data);
-}
-
-export function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((name, i) => name === b[i]);
 }
 
 const TRANSFORM_WORDS: Record<string, string> = {

@@ -8,11 +8,12 @@ import { type DataFingerprint, fingerprintTable, sameFingerprint } from '../data
 import { decodeTextFile } from '../data/textFile.js';
 import { InputError } from '../model/errors.js';
 import type { ModelConfig } from '../model/layout.js';
-import { type Model, parseJson, readModelFile, toModelFile } from '../model/modelFile.js';
-import type { DataOrigin } from '../model/savedSetup.js';
 import { SETTINGS, type SettingValues, settingOf } from '../settings/training.js';
 import type { BaselineErrors } from '../train/evaluate.js';
+import { type Model, parseJson, readModelFile, toModelFile } from '../train/modelFile.js';
 import { savedModel } from '../train/savedModel.js';
+import type { DataOrigin } from '../train/savedSetup.js';
+import { sentence } from '../util/text.js';
 import type { ShownView } from './chartSpecs.js';
 import type { ErrorScale } from './columns.js';
 import type { CsvPicker } from './csvPicker.js';
@@ -21,7 +22,6 @@ import { byId, downloadText, setText } from './dom.js';
 import { FIELDS, type FieldName, type FieldValues, fieldApplies } from './fields.js';
 import type { SettingsForm } from './form.js';
 import type { Lane } from './lanes.js';
-import { sentence } from './notices.js';
 import { type AppSettings, messageOf } from './settings.js';
 
 const MAX_MODEL_BYTES = 256 * 1024 * 1024;

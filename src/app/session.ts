@@ -18,14 +18,14 @@ import { Rng, type RngState } from '../data/rng.js';
 import { selectionPart } from '../data/split.js';
 import { pathLevels } from '../data/transform.js';
 import { lossScale, type OptimizerState } from '../model/optimizer.js';
-import type { SavedTraining } from '../model/savedSetup.js';
 import { SETTINGS } from '../settings/training.js';
 import { levelsFromOutputs, partData } from '../train/evaluate.js';
 import { freeRunForecast } from '../train/forecast.js';
 import type { Run } from '../train/run.js';
 import { continuationOf } from '../train/savedModel.js';
+import type { SavedTraining } from '../train/savedSetup.js';
 import { type BestEpoch, type Checkpoint, type TrainOptions, type TrainReport, train } from '../train/trainer.js';
-import { sameList } from './dataView.js';
+import { sameList } from '../util/lists.js';
 
 /**
  * The longest free-running forecast a snapshot computes: it runs one batch-1 forward per step on the

@@ -4,7 +4,6 @@
 // bounds the page keeps its own memory budget (PAGE_LIMITS). The data's own limits (a CSV's rows)
 // are checked when the data is prepared (dataView.ts), with the same messages.
 
-import type { CpuThreads } from '../backends/cpu/threads.js';
 import type { BundledName, StockSymbol } from '../data/bundled.js';
 import type { SeriesSpec } from '../data/generators.js';
 import type { NormaliseMethod } from '../data/normalise.js';
@@ -15,6 +14,7 @@ import { InputError } from '../model/errors.js';
 import { paramLayout } from '../model/layout.js';
 import { DEFAULT_OPTIMIZER, type LossName, type OptimizerSettings } from '../model/optimizer.js';
 import { choice } from '../settings/setting.js';
+import type { CpuThreads } from '../settings/threads.js';
 import { SETTINGS, type SeasonChoice } from '../settings/training.js';
 import { type FieldName, type FieldValues, fieldApplies, fieldOf } from './fields.js';
 import type { SessionOptions } from './session.js';

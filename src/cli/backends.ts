@@ -3,7 +3,6 @@
 // adapter), and a line saying which was picked, on what, and why.
 
 import type { AdapterDescription, Backend, BackendName } from '../backends/backend.js';
-import type { CpuThreads } from '../backends/cpu/cpuBackend.js';
 import { createCpuBackend } from '../backends/cpu/createCpuBackend.js';
 import { nodeThreadHost } from '../backends/cpu/nodeThreads.js';
 import { type AutoChoice, chooseBackend, raceBackends } from '../backends/race.js';
@@ -13,6 +12,7 @@ import { createWebGpuBackend } from '../backends/webgpu/webgpuBackend.js';
 import type { BackendOpener } from '../bench/bench.js';
 import { InputError } from '../model/errors.js';
 import type { ParamLayout } from '../model/layout.js';
+import type { CpuThreads } from '../settings/threads.js';
 
 export const BACKEND_CHOICES = ['auto', 'cpu', 'webgpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];

@@ -7,7 +7,6 @@ import type { NormaliseMethod } from '../data/normalise.js';
 import type { Transform } from '../data/transform.js';
 import type { ColumnRef } from '../data/windows.js';
 import { InputError } from '../model/errors.js';
-import type { Model } from '../model/modelFile.js';
 import {
   type DefaultsKey,
   SETTINGS,
@@ -18,6 +17,7 @@ import {
   settingOf,
   sourceDefault,
 } from '../settings/training.js';
+import type { Model } from '../train/modelFile.js';
 import type { DataSource } from '../train/run.js';
 import { CLI_SETTINGS } from './commands.js';
 import { readTextFile } from './files.js';

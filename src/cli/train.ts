@@ -3,13 +3,12 @@
 // model. Without --json it prints progress and a summary for a person; with --json, stdout is
 // exactly one JSON object (see README, "train --json").
 
-import { CpuBackend, type CpuThreads } from '../backends/cpu/cpuBackend.js';
+import { CpuBackend } from '../backends/cpu/cpuBackend.js';
 import type { CsvTable } from '../data/csv.js';
 import { fingerprintTable } from '../data/fingerprint.js';
 import { selectionPart } from '../data/split.js';
-import { type Model, toModelFile } from '../model/modelFile.js';
 import { DEFAULT_OPTIMIZER, type LossName, type OptimizerSettings } from '../model/optimizer.js';
-import type { DataOrigin } from '../model/savedSetup.js';
+import type { CpuThreads } from '../settings/threads.js';
 import { SETTINGS, type SettingValues } from '../settings/training.js';
 import {
   baselineErrors,
@@ -19,8 +18,10 @@ import {
   type PartErrors,
   predictParts,
 } from '../train/evaluate.js';
+import { type Model, toModelFile } from '../train/modelFile.js';
 import { type Run, startRun } from '../train/run.js';
 import { continuationOf, savedModel } from '../train/savedModel.js';
+import type { DataOrigin } from '../train/savedSetup.js';
 import { type Fallback, trainToEnd } from '../train/trainer.js';
 import { type BackendChoice, openBackend } from './backends.js';
 import { CLI_SETTINGS, commandOptions } from './commands.js';

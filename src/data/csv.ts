@@ -23,8 +23,8 @@
 import Papa from 'papaparse';
 import { describeValue, InputError } from '../model/errors.js';
 import { FLOAT32_MAX } from '../model/validate.js';
-import { isDecimal } from '../settings/number.js';
 import { DATE_KIND_TEXT, DATE_NAME, type DateFormat, type DateKind, detectDateFormat, readDate } from './dateFormat.js';
+import { isDecimal } from './decimal.js';
 import {
   DECIMAL_MARKS,
   type DecimalMark,

@@ -4,8 +4,8 @@
 // points, windows of 10, 30 hidden units, batch 8, SGD at 0.01, 101 epochs); bounds are generous
 // for real use and small enough that a typo cannot exhaust memory.
 
-import { type CpuThreads, checkThreads, isThreadChoice, MAX_THREADS } from '../backends/cpu/threads.js';
 import { BUNDLED_NAMES, type BundledName, STOCK_SYMBOLS } from '../data/bundled.js';
+import { readDecimal } from '../data/decimal.js';
 import { MAX_MAGNITUDE, MAX_POINTS, SERIES_KINDS, type SeriesSpec } from '../data/generators.js';
 import { NORMALISE_METHODS } from '../data/normalise.js';
 import { DECIMAL_MARKS } from '../data/numberFormat.js';
@@ -13,8 +13,8 @@ import { TRANSFORMS } from '../data/transform.js';
 import { describeValue, InputError } from '../model/errors.js';
 import { DEFAULT_OPTIMIZER, LOSSES, OPTIMIZERS, type OptimizerSettings } from '../model/optimizer.js';
 import { LIMITS } from '../model/validate.js';
-import { readDecimal } from './number.js';
 import { choice, custom, defineTable, optional, real, type Setting, whole, wholeList } from './setting.js';
+import { type CpuThreads, checkThreads, isThreadChoice, MAX_THREADS } from './threads.js';
 
 /** Far beyond any rate that trains (the error diverges well before), well within float32. */
 const MAX_LEARNING_RATE = 1e6;

@@ -15,9 +15,9 @@ import { type ColumnRef, type ColumnTable, tableFromSeries } from '../data/windo
 import { InputError } from '../model/errors.js';
 import { initParams } from '../model/init.js';
 import { describeConfig, type ModelConfig, type ParamLayout, paramLayout, sameShape } from '../model/layout.js';
-import type { Model } from '../model/modelFile.js';
 import { checkParameterBudget } from '../model/validate.js';
 import { type DefaultsKey, type SeasonChoice, sourceDefault } from '../settings/training.js';
+import type { Model } from './modelFile.js';
 
 export type DataSource =
   | { kind: 'generated'; spec: SeriesSpec }

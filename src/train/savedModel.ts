@@ -7,9 +7,9 @@ import type { PreparedData } from '../data/prepare.js';
 import { Rng } from '../data/rng.js';
 import type { ModelConfig } from '../model/layout.js';
 import { paramLayout } from '../model/layout.js';
-import type { Model, SavedOptimizer } from '../model/modelFile.js';
-import type { DataOrigin, SavedTraining } from '../model/savedSetup.js';
 import type { SettingValues } from '../settings/training.js';
+import type { Model, SavedOptimizer } from './modelFile.js';
+import type { DataOrigin, SavedTraining } from './savedSetup.js';
 import type { TrainOptions } from './trainer.js';
 
 export interface SavedRun {

@@ -8,17 +8,9 @@
 // load as they are. Unknown fields are ignored; every known one is checked and a failure names it.
 
 import { type Normalisation, readNormalisation } from '../data/normalise.js';
-import { readOptimizerSettings, type SettingValues } from '../settings/training.js';
-import { describeValue, InputError } from './errors.js';
-import { GATES, type ModelConfig, type ParamLayout, paramLayout } from './layout.js';
-import { type LossName, type OptimizerSettings, type OptimizerState, readOptimizerState } from './optimizer.js';
-import {
-  readDataExtras,
-  readSavedSettings,
-  readSavedTraining,
-  type SavedDataExtras,
-  type SavedTraining,
-} from './savedSetup.js';
+import { describeValue, InputError } from '../model/errors.js';
+import { GATES, type ModelConfig, type ParamLayout, paramLayout } from '../model/layout.js';
+import { type LossName, type OptimizerSettings, type OptimizerState, readOptimizerState } from '../model/optimizer.js';
 import {
   allocateFloat32,
   checkFloat32Tree,
@@ -28,7 +20,15 @@ import {
   isRecord,
   readConfig,
   readTensor,
-} from './validate.js';
+} from '../model/validate.js';
+import { readOptimizerSettings, type SettingValues } from '../settings/training.js';
+import {
+  readDataExtras,
+  readSavedSettings,
+  readSavedTraining,
+  type SavedDataExtras,
+  type SavedTraining,
+} from './savedSetup.js';
 
 export const MODEL_FORMAT = 'webgpu-lstm/model';
 /** The version written; every version up to it is read. */
