@@ -8,7 +8,8 @@ import { type DataFingerprint, fingerprintTable, sameFingerprint } from '../data
 import { decodeTextFile } from '../data/textFile.js';
 import { InputError } from '../model/errors.js';
 import type { ModelConfig } from '../model/layout.js';
-import { SETTINGS, type SettingValues, settingOf } from '../settings/training.js';
+import type { OptimizerValues } from '../model/optimizer.js';
+import { OPTIMIZER_KEYS, OPTIMIZER_SETTINGS, SETTINGS, type SettingValues, settingOf } from '../settings/training.js';
 import type { BaselineErrors } from '../train/evaluate.js';
 import { type Model, parseJson, readModelFile, toModelFile } from '../train/modelFile.js';
 import { savedModel } from '../train/savedModel.js';
@@ -19,7 +20,7 @@ import type { ErrorScale } from './columns.js';
 import type { CsvPicker } from './csvPicker.js';
 import type { ShownData } from './dataView.js';
 import { byId, downloadText, setText } from './dom.js';
-import { FIELDS, type FieldName, type FieldValues, fieldApplies } from './fields.js';
+import { FIELDS, type FieldName, type FieldValues, fieldApplies, isFieldName } from './fields.js';
 import type { SettingsForm } from './form.js';
 import type { Lane } from './lanes.js';
 import { type AppSettings, messageOf } from './settings.js';
@@ -67,12 +68,22 @@ export function fieldsOfModel(model: Model): Partial<FieldValues> {
     ...(optimizer
       ? {
           optimizer: optimizer.settings.name,
-          momentum: SETTINGS.momentum.format(optimizer.settings.momentum),
-          'clip-norm': SETTINGS['clip-norm'].format(optimizer.settings.clipNorm),
+          ...optimizerFields(optimizer.settings),
           loss: optimizer.loss,
         }
       : {}),
   };
+}
+
+/** The form's text of the optimizer's own settings that have a field (momentum, clip norm). */
+function optimizerFields(settings: OptimizerValues): Partial<FieldValues> {
+  const values: Partial<FieldValues> = {};
+  const text = <K extends keyof OptimizerValues>(key: K) => OPTIMIZER_SETTINGS[key].format(settings[key]);
+  for (const key of OPTIMIZER_KEYS) {
+    const { name } = OPTIMIZER_SETTINGS[key];
+    if (isFieldName(name)) values[name] = text(key);
+  }
+  return values;
 }
 
 /** Whether `view`'s data is what the model was trained on, as its fingerprint says (null: it has none). */

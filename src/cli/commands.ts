@@ -6,7 +6,7 @@ import type { ColumnRef } from '../data/windows.js';
 import { describeValue, InputError } from '../model/errors.js';
 import { BENCH_SETTINGS } from '../settings/bench.js';
 import { choice, custom, defineTable, flag, type Setting, text } from '../settings/setting.js';
-import { SETTINGS } from '../settings/training.js';
+import { OPTIMIZER_SETTINGS, SETTINGS } from '../settings/training.js';
 import { BACKEND_CHOICES } from './backends.js';
 import type { OptionList } from './options.js';
 
@@ -96,11 +96,7 @@ export const COMMANDS: readonly Command[] = [
       S.seed,
       S.report,
       S.optimizer,
-      S.momentum,
-      S.beta1,
-      S.beta2,
-      S.epsilon,
-      S['clip-norm'],
+      ...Object.values(OPTIMIZER_SETTINGS),
       S['lr-decay'],
       S.loss,
       S.threads,

@@ -9,7 +9,7 @@ import { fingerprintTable } from '../data/fingerprint.js';
 import { selectionPart } from '../data/split.js';
 import { DEFAULT_OPTIMIZER, type LossName, type OptimizerSettings } from '../model/optimizer.js';
 import type { CpuThreads } from '../settings/threads.js';
-import { SETTINGS, type SettingValues } from '../settings/training.js';
+import { optimizerSettingValues, optimizerValues, SETTINGS, type SettingValues } from '../settings/training.js';
 import {
   baselineErrors,
   comparisonPart,
@@ -95,11 +95,7 @@ function readOptimizerOptions(
   return {
     optimizer: {
       name: option(values, SETTINGS.optimizer, base.name),
-      momentum: option(values, SETTINGS.momentum, base.momentum),
-      beta1: option(values, SETTINGS.beta1, base.beta1),
-      beta2: option(values, SETTINGS.beta2, base.beta2),
-      epsilon: option(values, SETTINGS.epsilon, base.epsilon),
-      clipNorm: option(values, SETTINGS['clip-norm'], base.clipNorm),
+      ...optimizerValues((key, setting) => option(values, setting, base[key])),
     },
     loss: option(values, SETTINGS.loss, load?.optimizer?.loss ?? given.value('loss')),
     lrDecay: given.value('lr-decay'),
@@ -404,12 +400,7 @@ function savedSettings(s: TrainSettings, run: Run): Partial<SettingValues> {
     batch: s.batchSize,
     epochs: s.epochs,
     lr: s.learningRate,
-    optimizer: s.optimizer.name,
-    momentum: s.optimizer.momentum,
-    beta1: s.optimizer.beta1,
-    beta2: s.optimizer.beta2,
-    epsilon: s.optimizer.epsilon,
-    'clip-norm': s.optimizer.clipNorm,
+    ...optimizerSettingValues(s.optimizer),
     'lr-decay': s.lrDecay,
     loss: s.loss,
     'best-epoch': s.keepBest ? 'on' : 'off',

@@ -41,6 +41,21 @@ export const DEFAULT_OPTIMIZER: OptimizerSettings = {
   clipNorm: null,
 };
 
+/** An optimizer's own settings: everything in OptimizerSettings but the name. */
+export type OptimizerValues = Omit<OptimizerSettings, 'name'>;
+
+/** Which of its own settings each optimizer's update reads (clipping applies to every one). */
+const USES: Record<OptimizerName, readonly (keyof OptimizerValues)[]> = {
+  sgd: ['clipNorm'],
+  momentum: ['momentum', 'clipNorm'],
+  adam: ['beta1', 'beta2', 'epsilon', 'clipNorm'],
+};
+
+/** Whether optimizer `name`'s update reads setting `key`. */
+export function optimizerUses(name: OptimizerName, key: keyof OptimizerValues): boolean {
+  return USES[name].includes(key);
+}
+
 /** How many arrays of P values of state an optimiser keeps. */
 export function stateArrays(name: OptimizerName): number {
   return name === 'sgd' ? 0 : name === 'momentum' ? 1 : 2;

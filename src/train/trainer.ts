@@ -13,8 +13,9 @@ import {
   type LossName,
   type OptimizerSettings,
   type OptimizerState,
+  optimizerUses,
 } from '../model/optimizer.js';
-import { SETTINGS } from '../settings/training.js';
+import { OPTIMIZER_KEYS, OPTIMIZER_SETTINGS, SETTINGS } from '../settings/training.js';
 
 export interface TrainOptions {
   epochs: number;
@@ -132,13 +133,9 @@ export function checkTrainOptions(options: TrainOptions, data: Dataset): void {
   SETTINGS['lr-decay'].check(options.lrDecay ?? 1);
   const optimizer = options.optimizer ?? DEFAULT_OPTIMIZER;
   SETTINGS.optimizer.check(optimizer.name);
-  if (optimizer.name === 'momentum') SETTINGS.momentum.check(optimizer.momentum);
-  if (optimizer.name === 'adam') {
-    SETTINGS.beta1.check(optimizer.beta1);
-    SETTINGS.beta2.check(optimizer.beta2);
-    SETTINGS.epsilon.check(optimizer.epsilon);
+  for (const key of OPTIMIZER_KEYS) {
+    if (optimizerUses(optimizer.name, key)) OPTIMIZER_SETTINGS[key].check(optimizer[key]);
   }
-  SETTINGS['clip-norm'].check(optimizer.clipNorm);
   SETTINGS.loss.check(options.loss ?? 'sse');
   SETTINGS.patience.check(options.patience ?? null);
 }
