@@ -223,8 +223,8 @@ describe('writing a model file', () => {
     expect(() => toModelFile({ config, layout, params, optimizer })).toThrowError(
       /^optimizer\.slots\[5\]: is -Infinity/,
     );
-    const normalisation = { method: 'min-max' as const, columns: ['a'], offset: [0], scale: [6e38] };
-    expect(() => toModelFile({ config, layout, params, normalisation })).toThrowError(
+    const normalization = { method: 'min-max' as const, columns: ['a'], offset: [0], scale: [6e38] };
+    expect(() => toModelFile({ config, layout, params, normalization })).toThrowError(
       /^normalisation\.scale\[0\]: is 6e\+38/,
     );
   });

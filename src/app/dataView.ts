@@ -78,7 +78,7 @@ export interface ShownData {
   canForecast: boolean;
 }
 
-/** Prepares the data as startRun does (same generator draws, same columns, transform, split and normalisation). */
+/** Prepares the data as startRun does (same generator draws, same columns, transform, split and normalization). */
 export function shownData(settings: ExplicitRunSettings): ShownData {
   const { table, positions, label, unit } = sourceTable(settings.source, new Rng(settings.seed));
   const prepared = prepareData(table, resolveDataSettings(settings, table));

@@ -120,7 +120,7 @@ const LOOKS = {
   epochs: { label: 'Epochs', group: 'training', hint: 'passes over the data' },
   lr: { label: 'Learning rate', group: 'training', hint: 'step size of each update' },
   optimizer: {
-    label: 'Optimiser',
+    label: 'Optimizer',
     group: 'training',
     hint: 'SGD is the blog’s',
     optionLabels: { sgd: 'SGD', adam: 'Adam' },

@@ -49,7 +49,7 @@ export function settingsOfFields(values: FieldValues): Partial<SettingValues> {
 
 /** The form's text for a model file's settings (and, for a version-1 file, what it has). */
 export function fieldsOfModel(model: Model): Partial<FieldValues> {
-  const { config, data, normalisation, optimizer, settings } = model;
+  const { config, data, normalization, optimizer, settings } = model;
   const values: Partial<FieldValues> = {};
   for (const [name, value] of Object.entries(settings ?? {}) as [FieldName, unknown][]) {
     if (FIELDS.some((f) => f.name === name)) values[name] = settingOf(name).format(value as never);
@@ -63,7 +63,7 @@ export function fieldsOfModel(model: Model): Partial<FieldValues> {
       ? { validation: SETTINGS.validation.format(data.validationFraction) }
       : {}),
     ...(data?.transform !== undefined ? { transform: data.transform } : {}),
-    ...(normalisation ? { normalise: normalisation.method } : {}),
+    ...(normalization ? { normalise: normalization.method } : {}),
     // The model's optimizer, so Start goes on as it was trained (its state is passed at start).
     ...(optimizer
       ? {

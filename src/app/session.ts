@@ -12,7 +12,7 @@
 import type { Backend } from '../backends/backend.js';
 import type { Dataset } from '../data/dataset.js';
 import { type PartName, partTargets } from '../data/metrics.js';
-import { denormaliseOutputs } from '../data/normalise.js';
+import { denormalizeOutputs } from '../data/normalize.js';
 import type { PreparedData } from '../data/prepare.js';
 import { Rng, type RngState } from '../data/rng.js';
 import { selectionPart } from '../data/split.js';
@@ -183,14 +183,14 @@ function forecastLevels(
 ): Float32Array {
   const { window: T, inputSize: I } = prepared.train;
   const O = prepared.outputs.length;
-  // (T, I) the window's normalised, transformed values, rows from-T..from-1.
+  // (T, I) the window's normalized, transformed values, rows from-T..from-1.
   const window = new Float32Array(T * I);
   prepared.inputs.forEach((name, i) => {
-    const column = prepared.normalised.values[prepared.normalised.columns.indexOf(name)];
+    const column = prepared.normalized.values[prepared.normalized.columns.indexOf(name)];
     for (let t = 0; t < T; t++) window[t * I + i] = column[from - T + t];
   });
   const raw = freeRunForecast(run.layout, params, window, steps);
-  const values = denormaliseOutputs(prepared.normalisation, prepared.outputs, raw);
+  const values = denormalizeOutputs(prepared.normalization, prepared.outputs, raw);
   const out = new Float32Array(steps * O);
   prepared.outputs.forEach((name, o) => {
     const levels = prepared.table.values[prepared.table.columns.indexOf(name)];

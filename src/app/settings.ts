@@ -6,7 +6,7 @@
 
 import type { BundledName, StockSymbol } from '../data/bundled.js';
 import type { SeriesSpec } from '../data/generators.js';
-import type { NormaliseMethod } from '../data/normalise.js';
+import type { NormalizeMethod } from '../data/normalize.js';
 import { seasonOfSeries } from '../data/season.js';
 import { splitRows } from '../data/split.js';
 import { type Transform, targetTransform } from '../data/transform.js';
@@ -54,7 +54,7 @@ export interface AppRunSettings {
   hiddenSizes: number[];
   trainFraction: number;
   validationFraction: number;
-  normalize: NormaliseMethod;
+  normalize: NormalizeMethod;
   transform: Transform;
   season: SeasonChoice;
 }

@@ -67,7 +67,7 @@ export function readTrainSettings(argv: string[]): TrainSettings {
   // A loaded model fixes the shape; options may repeat it but not contradict it (startRun checks).
   const window = option(values, SETTINGS.window, load?.config.window ?? given.value('window'));
   const data = readDataOptions(values, window, load);
-  if (load?.normalisation !== undefined && data.normalize === undefined) data.normalize = load.normalisation.method;
+  if (load?.normalization !== undefined && data.normalize === undefined) data.normalize = load.normalization.method;
   return {
     backend: option(values, CLI_SETTINGS.backend),
     threads: option(values, SETTINGS.threads),
@@ -372,7 +372,7 @@ function jsonData(run: Run, selection: Trained['selection']) {
     source: run.label,
     inputs: prepared.inputs,
     outputs: prepared.outputs,
-    normalise: prepared.normalisation.method,
+    normalise: prepared.normalization.method,
     transform: prepared.transform.kind,
     season: prepared.season,
     split: run.dataSettings.trainFraction,
@@ -466,7 +466,7 @@ function savedSettings(s: TrainSettings, run: Run): Partial<SettingValues> {
     ...dataValues,
     split: dataSettings.trainFraction,
     validation: dataSettings.validationFraction,
-    normalise: dataSettings.normalise,
+    normalise: dataSettings.normalize,
     transform: dataSettings.transform,
     season: s.data.season ?? 'auto',
     window: s.window,

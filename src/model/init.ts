@@ -1,6 +1,7 @@
-// Initial parameters as the seed draws them: W, V and the dense weights from N(0,1) / sqrt(fan-in),
-// biases zero. Values are drawn in the model file's order ([4][I][H] for w, [4][H][H] for v, layer by
-// layer, then dense [H][O]) so the draw sequence does not depend on the internal layout.
+// Initial parameters as the blog's program draws them: W, V and the dense weights from
+// N(0,1) / sqrt(fan-in), biases zero. Values are drawn in the model file's order ([4][I][H] for w,
+// [4][H][H] for v, layer by layer, then dense [H][O]) so the draw sequence does not depend on the
+// internal layout.
 
 import { GATES, type ParamLayout } from './layout.js';
 

@@ -7,7 +7,7 @@
 import { BUNDLED_NAMES, type BundledName, STOCK_SYMBOLS } from '../data/bundled.js';
 import { readDecimal } from '../data/decimal.js';
 import { MAX_MAGNITUDE, MAX_POINTS, SERIES_KINDS, type SeriesSpec } from '../data/generators.js';
-import { NORMALISE_METHODS } from '../data/normalise.js';
+import { NORMALIZE_METHODS } from '../data/normalize.js';
 import { DECIMAL_MARKS } from '../data/numberFormat.js';
 import { TRANSFORMS } from '../data/transform.js';
 import { describeValue, InputError } from '../model/errors.js';
@@ -102,7 +102,7 @@ export const SETTINGS = defineTable({
     maxExclusive: true,
     help: 'the share just before the test part that chooses the best epoch (0.1 for bundled and CSV data; 0: none)',
   }),
-  normalise: choice(NORMALISE_METHODS, {
+  normalise: choice(NORMALIZE_METHODS, {
     default: 'none',
     aliases: ['normalize'],
     help: 'scaling fitted on the training rows only (z-score for bundled and CSV data)',

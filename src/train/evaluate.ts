@@ -16,17 +16,17 @@ import {
   type PartName,
   partTargets,
 } from '../data/metrics.js';
-import { denormaliseOutputs } from '../data/normalise.js';
+import { denormalizeOutputs } from '../data/normalize.js';
 import type { PreparedData } from '../data/prepare.js';
 import { oneStepLevels } from '../data/transform.js';
 import type { RowRange } from '../data/windows.js';
 import type { LossName } from '../model/optimizer.js';
 
-/** Level predictions (N, O) for the target rows of windows whose normalised outputs are `outputs` (N, O). */
+/** Level predictions (N, O) for the target rows of windows whose normalized outputs are `outputs` (N, O). */
 export function levelsFromOutputs(prepared: PreparedData, targets: RowRange, outputs: ArrayLike<number>): Float64Array {
   const O = prepared.outputs.length;
   const N = targets.end - targets.start;
-  const values = denormaliseOutputs(prepared.normalisation, prepared.outputs, outputs);
+  const values = denormalizeOutputs(prepared.normalization, prepared.outputs, outputs);
   const out = new Float64Array(N * O);
   for (let o = 0; o < O; o++) {
     const column = new Float64Array(N);

@@ -6,7 +6,7 @@
 
 import { BUNDLED_UNITS, type BundledName, type BundledOptions, loadBundledSeries } from '../data/bundled.js';
 import { generateSeries, type SeriesSpec } from '../data/generators.js';
-import type { NormaliseMethod } from '../data/normalise.js';
+import type { NormalizeMethod } from '../data/normalize.js';
 import { type DataSettings, type PreparedData, prepareData } from '../data/prepare.js';
 import { Rng } from '../data/rng.js';
 import { seasonFromDates, seasonOfSeries } from '../data/season.js';
@@ -37,7 +37,7 @@ export interface RunSettings {
   /** Share of the rows in the validation part; by default the source's (none for a generated series, 0.1 otherwise). */
   validationFraction?: number;
   /** By default the source's ('none' for a generated series, 'z-score' otherwise). */
-  normalize?: NormaliseMethod;
+  normalize?: NormalizeMethod;
   /** What the model predicts; by default the source's (levels for a generated series). */
   transform?: Transform;
   /** The seasonal period; by default 'auto' (from the dates, or a generated wave's period). */
@@ -105,7 +105,7 @@ export function resolveDataSettings(
     window: settings.window,
     trainFraction: settings.trainFraction ?? sourceDefault('split', key),
     validationFraction: settings.validationFraction ?? sourceDefault('validation', key),
-    normalise: settings.normalize ?? sourceDefault('normalise', key),
+    normalize: settings.normalize ?? sourceDefault('normalise', key),
     transform: settings.transform ?? sourceDefault('transform', key),
     season: resolveSeason(settings.season ?? 'auto', settings.source, table),
   };

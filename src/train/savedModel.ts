@@ -1,5 +1,5 @@
 // The model file's contents for a trained run, written alike by the CLI's --save and the app's
-// download: weights, normalisation, the data's origin and fingerprint, the transform and split as
+// download: weights, normalization, the data's origin and fingerprint, the transform and split as
 // resolved, every setting, the optimizer's state and the training so far.
 
 import { fingerprintTable } from '../data/fingerprint.js';
@@ -35,7 +35,7 @@ export function savedModel(run: SavedRun): Model {
     config: run.config,
     layout: paramLayout(run.config),
     params: run.params,
-    normalisation: prepared.normalisation,
+    normalization: prepared.normalization,
     data: {
       source: run.label,
       inputs: prepared.inputs,

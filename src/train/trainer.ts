@@ -370,7 +370,7 @@ function keptOf(point: Kept): Kept {
 }
 
 /**
- * What to try after a divergence: normalising the data where its values are far beyond what an LSTM's
+ * What to try after a divergence: normalizing the data where its values are far beyond what an LSTM's
  * squashing gates can take (DATA_SCALE_LIMIT), else a lower learning rate.
  */
 function divergenceAdvice(data: Dataset, learningRate: number): string {
