@@ -144,7 +144,7 @@ export const MAX_REPORTED_DROPS = 100;
 /** Longest value or date cell read, in characters: a number or a date needs a few dozen. */
 export const MAX_CELL_CHARS = 1000;
 const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
-/** About 25 ms of parsing on a desktop: short enough that a page stays responsive. */
+/** Characters parsed between two yields to the page: a piece short enough that the page stays responsive. */
 const DEFAULT_CHUNK_SIZE = 512 * 1024;
 /** Characters and rows looked at to decide delimiter, header and column kinds. */
 const SAMPLE_CHARS = 64 * 1024;
