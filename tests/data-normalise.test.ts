@@ -1,4 +1,4 @@
-// Normalisation: round trips, the statistics of the chosen rows only, constant columns, the JSON
+// Normalization: round trips, the statistics of the chosen rows only, constant columns, the JSON
 // form read back from untrusted input.
 
 import fc from 'fast-check';

@@ -13,11 +13,11 @@ const LAYERS: readonly (readonly string[])[] = [
   ['util'],
   ['model'],
   ['data'],
-  ['settings'],
+  ['settings', 'forecast'],
   ['backends'],
   ['backends/cpu', 'backends/webgpu'],
   ['train'],
-  ['bench'],
+  ['bench', 'export'],
   ['cli', 'app'],
 ];
 

@@ -205,7 +205,7 @@ function forecastLevels(
   return out;
 }
 
-/** The trainer's loss of normalised outputs `y` (N, O) against a dataset's targets. */
+/** The trainer's loss of normalized outputs `y` (N, O) against a dataset's targets. */
 function lossOf(y: Float32Array, data: Dataset, loss: TrainOptions['loss']): number {
   let sum = 0;
   for (let i = 0; i < y.length; i++) sum += (y[i] - data.t[i]) ** 2;

@@ -1,0 +1,150 @@
+// A population: K members of one shape (window, inputs, hidden sizes, outputs) and one batch size,
+// trained together on one device. Each member has its own parameters, optimizer and its state, loss,
+// learning rate per epoch, minibatch orders, and its own ranges of the shared training and
+// validation windows (so that a member can be a seed of an ensemble, a point of a search grid or a
+// backtest fold with its own origin). On WebGPU the members share every dispatch of a step (the
+// member is a dimension of the grid and of the buffers); on the CPU they spread over the threads.
+// A single model is a population of one: the Backend interface (backend.ts) is its face, and both
+// backends implement Population too, with the same engine underneath.
+//
+// Legend: K = members, N = windows (all members' together), B = batch, P = parameter count,
+// S_m = floor(count_m / B) the minibatch steps of member m's epoch.
+
+import type { Dataset } from '../data/dataset.js';
+import { InputError } from '../model/errors.js';
+import type { ModelConfig, ParamLayout } from '../model/layout.js';
+import type { LossName, OptimizerSettings, OptimizerState } from '../model/optimizer.js';
+import type { BackendName, EpochLosses, EpochOptions, GpuFacet, GradientResult } from './backend.js';
+
+/** Windows start .. start + count - 1 of a dataset. */
+export interface WindowRange {
+  start: number;
+  count: number;
+}
+
+/** What a member trains with: its optimizer (with its momentum, betas, clipping) and its loss. */
+export interface MemberOptimizer {
+  optimizer: OptimizerSettings;
+  loss: LossName;
+}
+
+/** One epoch of every member. */
+export interface MemberEpoch {
+  /**
+   * (K) each member's minibatch order: a permutation of 0 .. count_m - 1, positions inside its
+   * training range (the backend adds the range's start). Its first S_m * B entries are used.
+   */
+  orders: readonly Uint32Array[];
+  /** (K) each member's learning rate for this epoch (its decay applied). */
+  learningRates: readonly number[];
+  /**
+   * (K) whether the member trains this epoch; a member that is not active keeps its parameters and
+   * optimizer state unchanged (a diverged or early-stopped member). Default: every member.
+   */
+  active?: readonly boolean[];
+}
+
+/**
+ * K models of one shape trained in the same work. Every method is required. The ordering and
+ * disposal rules of the Backend contract hold (docs/ARCHITECTURE.md): await trainMembers before the
+ * next call that changes the population; reads wait for it; after dispose() every call but dispose
+ * throws a DisposedError.
+ */
+export interface Population {
+  readonly name: BackendName;
+  readonly config: ModelConfig;
+  readonly layout: ParamLayout;
+  /** K, fixed for the population's life. */
+  readonly members: number;
+  /** The GPU-only side; null on the CPU. Its dispatchesPerStep counts one step of the whole population. */
+  readonly gpu: GpuFacet | null;
+
+  /** Replaces member m's parameters. (P) */
+  setMemberParams(member: number, params: Float32Array): void;
+  /** Every member's parameters, (K) arrays of (P). */
+  readMemberParams(): Promise<Float32Array[]>;
+
+  /**
+   * Forward only, every member on windows x: (K) arrays of outputs (N, O). With `each`, x holds
+   * K * count windows, member m's from window m * count on; else all members read the same count.
+   */
+  predictMembers(x: Float32Array, count: number, each?: boolean): Promise<Float32Array[]>;
+  /** One forward and backward pass of every member on the same batch, no update. */
+  memberGradients(x: Float32Array, t: Float32Array, batchSize: number): Promise<GradientResult[]>;
+
+  /**
+   * Makes `data` the shared training windows and `ranges` (K) each member's part of them, for
+   * minibatches of `batchSize` (at most the smallest range's count). Replaces the validation
+   * windows' ranges' meaning only through setMemberValidation.
+   */
+  setMemberTraining(data: Dataset, batchSize: number, ranges: readonly WindowRange[]): void;
+  /**
+   * Makes `data` the shared validation windows and `ranges` (K) each member's part of them (a count
+   * of 0: the member has none), or removes them (null). Every epoch that queues an error then also
+   * queues each member's error over its range, in the same work.
+   */
+  setMemberValidation(data: Dataset | null, ranges?: readonly WindowRange[]): void;
+  /** Chooses each member's optimizer and loss and resets every optimizer state; parameters stay. (K) */
+  setMemberOptimizers(settings: readonly MemberOptimizer[]): void;
+
+  /**
+   * Queues one epoch of every member: max S_m minibatch steps, member m updating only in its first
+   * S_m (and only when active), then each member's error over its training and validation ranges
+   * unless `options.evaluate` is false. Resolves once the epoch is handed to the device.
+   */
+  trainMembers(epoch: MemberEpoch, options?: EpochOptions): Promise<void>;
+  /** (K) each member's errors of the epochs queued since the last call (waits for them). */
+  readMemberLosses(): Promise<EpochLosses[]>;
+
+  /** (K) each member's optimizer state after the epochs queued so far. */
+  readMemberOptimizerStates(): Promise<OptimizerState[]>;
+  /** Restores member m's optimizer state (same optimizer and parameter count). */
+  setMemberOptimizerState(member: number, state: OptimizerState): void;
+
+  /** Resolves when all queued work is complete. */
+  finish(): Promise<void>;
+  /** As Backend.dispose. */
+  dispose(): Promise<void>;
+}
+
+/** Throws InputError(field) unless `member` is a member's index. */
+export function checkMember(member: number, members: number, field = 'member'): void {
+  if (!Number.isInteger(member) || member < 0 || member >= members) {
+    throw new InputError(field, `expected a member from 0 to ${members - 1}, got ${member}`);
+  }
+}
+
+/**
+ * Throws InputError unless `ranges` holds one range per member, each inside the `count` windows, and
+ * (for training, `batchSize` given) each with at least `batchSize` windows.
+ */
+export function checkMemberRanges(
+  ranges: readonly WindowRange[],
+  members: number,
+  count: number,
+  field: string,
+  batchSize?: number,
+): void {
+  if (ranges.length !== members) {
+    throw new InputError(field, `expected one range of windows per member (${members}), got ${ranges.length}`);
+  }
+  for (const [m, { start, count: n }] of ranges.entries()) {
+    const least = batchSize ?? 0;
+    if (!Number.isInteger(start) || !Number.isInteger(n) || start < 0 || n < least || start + n > count) {
+      throw new InputError(
+        `${field}[${m}]`,
+        `expected whole numbers with start >= 0, count >= ${least} and start + count <= ${count}, got start ${start}, count ${n}`,
+      );
+    }
+  }
+}
+
+/** Every member on all `count` windows: the ranges of a population whose members share their data. */
+export function sharedRanges(members: number, count: number): WindowRange[] {
+  return Array.from({ length: members }, () => ({ start: 0, count }));
+}
+
+/** Minibatch steps of each member's epoch: floor(count_m / B). */
+export function memberSteps(ranges: readonly WindowRange[], batchSize: number): number[] {
+  return ranges.map((range) => Math.floor(range.count / batchSize));
+}
