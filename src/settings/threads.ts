@@ -4,7 +4,7 @@
 
 import { describeValue, InputError } from '../model/errors.js';
 
-/** The most threads a pool holds (src/backends/cpu/kernels.wat has 16 mailboxes). */
+/** The most threads a pool holds: the CPU kernels' memory map (src/backends/cpu/kernelMemory.ts) has room for this many. */
 export const MAX_THREADS = 16;
 
 /** Threads for the fast kernels: a count, or 'auto' (every core, then the fastest count measured per batch size). */
