@@ -154,8 +154,13 @@ export function formatValue(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   const abs = Math.abs(value);
   if (abs === 0) return '0';
-  if (abs >= 1000) return Math.round(value).toLocaleString('en-US');
-  if (abs >= 0.01) return value.toPrecision(3).replace(/\.?0+$/, '');
+  if (abs >= 999.5) return Math.round(value).toLocaleString('en-US');
+  // Only zeros after the point go: 120 stays 120, 1.50 becomes 1.5.
+  if (abs >= 0.01)
+    return value
+      .toPrecision(3)
+      .replace(/(\.\d*?)0+$/, '$1')
+      .replace(/\.$/, '');
   return value.toExponential(2);
 }
 
