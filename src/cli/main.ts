@@ -1,4 +1,4 @@
-// The command-line tool: `npm run cli -- <command> [options]`. Commands: train, predict, gradients, bench, help
+// The command-line tool: `npm run cli -- <command> [options]`. Commands: train, predict, backtest, gradients, bench, help
 // (generated from commands.ts).
 // A mistake the user can fix (bad option, bad file) prints one line on stderr and exits with 2, as
 // does output that cannot be written (a full disk); a reader that stops early (`| head -1`) ends the
@@ -6,6 +6,7 @@
 
 import { allowRelaxedSimd } from '../backends/cpu/nodeThreads.js';
 import { InputError } from '../model/errors.js';
+import { backtestCommand } from './backtest.js';
 import { benchCommand } from './bench.js';
 import { helpText, unknownCommand } from './commands.js';
 import { gradientsCommand } from './gradients.js';
@@ -55,6 +56,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'predict':
       await predictCommand(rest, writeOut);
+      return 0;
+    case 'backtest':
+      await backtestCommand(rest, (line) => writeOut(`${line}\n`));
       return 0;
     case 'bench':
       await benchCommand(rest, (line) => writeOut(`${line}\n`));
