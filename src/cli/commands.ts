@@ -49,6 +49,24 @@ export const CLI_SETTINGS = defineTable({
 /** `gradients --batch FILE` is a batch file, not the minibatch size. */
 export const BATCH_FILE = text({ placeholder: 'FILE', help: 'a batch file {"x": [B][T][I], "t": [B][O]}' })('batch');
 
+/** `export --format`: the other runtime's file. */
+export const EXPORT_FORMAT = choice(['onnx', 'tfjs'] as const, {
+  default: 'onnx',
+  help: 'onnx: one ONNX file (opset 17); tfjs: a TensorFlow.js Layers model, model.json and weights.bin',
+})('format');
+/** `export --out`: a file for ONNX, a folder for TF.js. */
+export const EXPORT_OUT = text({
+  placeholder: 'PATH',
+  help: 'where to write: a file (onnx), or a folder for model.json and weights.bin (tfjs, made if missing)',
+})('out');
+/** `import --format`: what the folder holds. */
+export const IMPORT_FORMAT = choice(['tfjs'] as const, {
+  default: 'tfjs',
+  help: 'tfjs: a TensorFlow.js Layers model (model.json and its weights files), from TF.js or Keras’s converter',
+})('format');
+/** `import --out`: the model file written. */
+export const IMPORT_OUT = text({ placeholder: 'FILE', help: 'the model file to write' })('out');
+
 const S = SETTINGS;
 const C = CLI_SETTINGS;
 
@@ -105,6 +123,8 @@ const B = BACKTEST_SETTINGS;
 
 export interface Command {
   name: string;
+  /** What comes between the command and its options, in the usage line (import's DIR). */
+  operand?: string;
   summary: string;
   options: OptionList;
   /** Options listed in the overview by their group's name instead of one by one. */
@@ -136,6 +156,18 @@ export const COMMANDS: readonly Command[] = [
     name: 'gradients',
     summary: 'one forward and backward pass, no update; prints {"loss","y","grads"} as JSON',
     options: [C.model, BATCH_FILE, C.backend],
+  },
+  {
+    name: 'export',
+    summary: 'write a model file as ONNX or TensorFlow.js, to predict elsewhere (docs/FILE-FORMATS.md, "Exporting")',
+    options: [C.model, EXPORT_FORMAT, EXPORT_OUT],
+  },
+  {
+    name: 'import',
+    operand: 'DIR',
+    summary:
+      'a TensorFlow.js Layers model (LSTM layers and a Dense output) in folder DIR (or its model.json) as a model file',
+    options: [IMPORT_FORMAT, IMPORT_OUT],
   },
   {
     name: 'bench',
@@ -192,7 +224,8 @@ export function helpText(commandName?: string): string {
   if (commandName === undefined) {
     const blocks = COMMANDS.map((c) => {
       const shared = c.shared === undefined ? [] : [`  [${c.shared.title}]`];
-      return [`${c.name}: ${c.summary}`, ...listOptions(c.options, false), ...shared].join('\n');
+      const operand = c.operand === undefined ? '' : ` ${c.operand}`;
+      return [`${c.name}${operand}: ${c.summary}`, ...listOptions(c.options, false), ...shared].join('\n');
     });
     const data = [
       'data options (train, predict and backtest; one source, the blog’s sine if none):',
@@ -201,7 +234,12 @@ export function helpText(commandName?: string): string {
     return [USAGE_LINE, '', ...blocks.flatMap((b) => [b, '']), data.join('\n'), '', 'help: this text'].join('\n');
   }
   const command = findCommand(commandName);
-  const lines = [`usage: npm run cli -- ${command.name} [options]`, '', `${command.name}: ${command.summary}`];
+  const operand = command.operand === undefined ? '' : ` ${command.operand}`;
+  const lines = [
+    `usage: npm run cli -- ${command.name}${operand} [options]`,
+    '',
+    `${command.name}${operand}: ${command.summary}`,
+  ];
   lines.push(...listOptions(command.options, true));
   if (command.shared !== undefined)
     lines.push('', `${command.shared.title}:`, ...listOptions(command.shared.options, true));
