@@ -319,14 +319,19 @@ describe('what the backtest says', () => {
   it('names a loss a loss', () => {
     const sentence = backtestSentence(8, 12, tableOf(1.21), benchmarks(1.1, 1, 0.98), wins(2, 1), null);
     expect(sentence).toBe(
-      'Over 8 folds, 12-step MASE 1.21 against naive 1.10, Naive2 1.00 and Theta 0.980: no better than any of them on average; it wins 2 of 8 folds against Naive2 and 1 of 8 folds against Theta.',
+      'Over 8 folds, 12-step MASE 1.21 against naive 1.10, Naive2 1.00 and Theta 0.980: worse than all three on average (OWA 1.00 against Naive2); it wins 2 of 8 folds against Naive2 and 1 of 8 folds against Theta.',
     );
     expect(sentence).not.toMatch(/better than (naive|Naive2|Theta|all)/);
   });
 
   it('says which it beats where the model is between them', () => {
     const sentence = backtestSentence(8, 12, tableOf(0.61), benchmarks(2.1, 1, 0.5), wins(7, 2), null);
-    expect(sentence).toContain('better than naive and Naive2 but not Theta on average');
+    expect(sentence).toContain('better than naive and Naive2, worse than Theta on average');
+  });
+
+  it('calls a hair’s difference a tie, not a win', () => {
+    const sentence = backtestSentence(8, 12, tableOf(0.788), benchmarks(0.789, 0.789, 0.818), wins(5, 6), null);
+    expect(sentence).toContain(': better than Theta, as good as naive and Naive2 on average');
   });
 
   it('writes numbers with three significant digits, keeping the zeros before the point', () => {

@@ -45,7 +45,7 @@ import {
 } from '../forecast/intervals.js';
 import { InputError } from '../model/errors.js';
 import type { LossName, OptimizerSettings } from '../model/optimizer.js';
-import { formatValue } from './evaluate.js';
+import { formatValue, SAME_ERROR } from './evaluate.js';
 import { consecutiveSeeds, meanLevels, memberStarts } from './members.js';
 import { type MemberSpec, type PopulationOptions, type PopulationReport, trainPopulation } from './population.js';
 import { type Run, type RunSettings, resolveDataSettings, sourceTable, startRun } from './run.js';
@@ -685,20 +685,37 @@ export function backtestSentence(
   const mine = model?.overall.mase;
   if (mine?.value == null) return `${over} cannot be computed for the model: ${mine?.reason ?? 'no forecasts'}.`;
   if (named.length === 0) return `${over} ${threeDigits(mine.value)}; no benchmark has a MASE to compare with.`;
-  const better = named.filter((b) => mine.value! < b.table!.overall.mase.value!).map((b) => SHORT_LABELS[b.key]!);
-  const worse = named.filter((b) => !(mine.value! < b.table!.overall.mase.value!)).map((b) => SHORT_LABELS[b.key]!);
-  const verdict =
-    worse.length === 0
-      ? `better than ${named.length === 1 ? better[0] : named.length === 2 ? 'both' : 'all three'} on average`
-      : better.length === 0
-        ? `no better than ${named.length === 1 ? worse[0] : named.length === 2 ? 'either' : 'any of them'} on average`
-        : `better than ${list(better)} but not ${list(worse)} on average`;
+  const verdict = maseVerdict(mine.value, named, list);
+  const owa = model?.overall.owa.value;
+  const versusNaive2 = owa == null ? '' : ` (OWA ${threeDigits(owa)} against Naive2)`;
   const tallies = (['naive2', 'theta'] as const).flatMap((key) => {
     const count = wins[key];
     return count === null ? [] : [`${count.wins} of ${count.folds} folds against ${SHORT_LABELS[key]}`];
   });
   const tally = tallies.length === 0 ? '' : `; it wins ${tallies.join(' and ')}`;
-  return `${over} ${threeDigits(mine.value)} against ${theirs}: ${verdict}${tally}.`;
+  return `${over} ${threeDigits(mine.value)} against ${theirs}: ${verdict}${versusNaive2}${tally}.`;
+}
+
+/**
+ * "better than all three on average", "as good as naive and Naive2, better than Theta on average":
+ * MASEs within SAME_ERROR of each other read as equal, so a hair's difference is no win.
+ */
+function maseVerdict(mine: number, named: readonly BenchmarkSummary[], list: (parts: string[]) => string): string {
+  const groups = { better: [] as string[], same: [] as string[], worse: [] as string[] };
+  for (const b of named) {
+    const ratio = mine / (b.table?.overall.mase.value as number);
+    const group = Math.abs(ratio - 1) < SAME_ERROR ? 'same' : ratio < 1 ? 'better' : 'worse';
+    groups[group].push(SHORT_LABELS[b.key] as string);
+  }
+  const all = named.length === 1 ? null : named.length === 2 ? 'both' : 'all three';
+  const phrase = (words: string, names: string[]) =>
+    names.length === 0 ? [] : [`${words} ${names.length === named.length && all !== null ? all : list(names)}`];
+  const parts = [
+    ...phrase('better than', groups.better),
+    ...phrase('as good as', groups.same),
+    ...phrase('worse than', groups.worse),
+  ];
+  return `${parts.join(', ')} on average`;
 }
 
 function conformalResult(
