@@ -86,8 +86,8 @@ describe('backtest for people', () => {
   it('prints the fold table, the per-step table, the sentence and the intervals', async () => {
     const lines = await run();
     const text = lines.join('\n');
-    expect(text).toMatch(/^backend: cpu/);
-    expect(text).toContain('2 folds of 3 steps, 3 rows apart, 1 seed a fold');
+    expect(lines[0]).toMatch(/^backtest of sine series \(sine\): 2 folds of 3 steps, 3 rows apart, 1 seed a fold;/);
+    expect(lines[1]).toMatch(/^backend: cpu/);
     expect(text).toContain('MASE over the 3 steps of each fold:');
     expect(lines.some((line) => /^all\s/.test(line))).toBe(true);
     expect(text).toMatch(/Over 2 folds, 3-step MASE /);

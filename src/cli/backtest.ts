@@ -9,8 +9,10 @@ import type { HorizonRow, HorizonTable, Metric } from '../forecast/horizons.js';
 import type { IntervalRow } from '../forecast/intervals.js';
 import { BACKTEST_SETTINGS as B } from '../settings/backtest.js';
 import {
+  type BacktestListeners,
   type BacktestResult,
   type BacktestSettings,
+  type FoldPlan,
   type FoldResult,
   type IntervalResult,
   runBacktest,
@@ -78,10 +80,29 @@ export async function backtestCommand(argv: string[], log: (line: string) => voi
     if (!s.json) log(opened.note);
     return opened.population;
   };
-  const onReport = s.json ? undefined : (report: PopulationReport) => log(progressLine(report));
-  const result = await runBacktest(s.backtest, open, onReport);
+  const listeners: BacktestListeners = s.json
+    ? {}
+    : {
+        onPlan: (plan, data) => log(planLine(plan, data, s)),
+        onReport: (report) => log(progressLine(report)),
+      };
+  const result = await runBacktest(s.backtest, open, listeners);
   if (s.json) log(JSON.stringify(backtestJson(result, s, backendNote)));
-  else for (const line of backtestText(result, s)) log(line);
+  else for (const line of backtestText(result)) log(line);
+}
+
+function planLine(
+  plan: FoldPlan,
+  data: { label: string; column: string; unit: string | null },
+  s: BacktestCommandSettings,
+): string {
+  const seeds = s.backtest.members;
+  return (
+    `backtest of ${data.label} (${data.column}${data.unit === null ? '' : `, ${data.unit}`}): ` +
+    `${plan.origins.length} folds of ${plan.horizon} steps, ${plan.step} rows apart, ${seeds} seed${seeds === 1 ? '' : 's'} a fold; ` +
+    `hidden [${s.train.hiddenSizes.join(',')}], window ${s.train.window}, ${s.train.optimizer.name} lr ${s.train.learningRate}, ${s.train.epochs} epochs` +
+    `${plan.note === null ? '' : `\nnote: ${plan.note}`}`
+  );
 }
 
 function progressLine(report: PopulationReport): string {
@@ -248,15 +269,10 @@ function table(rows: string[][]): string[] {
   );
 }
 
-export function backtestText(result: BacktestResult, s: BacktestCommandSettings): string[] {
-  const { plan, summary } = result;
+export function backtestText(result: BacktestResult): string[] {
+  const { summary } = result;
   const cells = new Cells();
-  const seeds = result.seeds.length;
   const lines = [
-    `backtest of ${result.label} (${result.column}${result.unit === null ? '' : `, ${result.unit}`}): ` +
-      `${plan.origins.length} folds of ${plan.horizon} steps, ${plan.step} rows apart, ${seeds} seed${seeds === 1 ? '' : 's'} a fold; ` +
-      `hidden [${s.train.hiddenSizes.join(',')}], window ${s.train.window}, ${s.train.optimizer.name} lr ${s.train.learningRate}, ${s.train.epochs} epochs`,
-    ...(plan.note === null ? [] : [`note: ${plan.note}`]),
     ...(result.modelSkipped === null ? [] : [`note: no model forecasts: ${result.modelSkipped}`]),
     `trained ${result.memberSteps} member-steps in ${result.seconds.training.toFixed(2)} s, forecast in ${result.seconds.forecasting.toFixed(2)} s`,
     '',

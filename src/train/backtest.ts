@@ -263,23 +263,30 @@ function tooFewRows(
   );
 }
 
+/** What a backtest tells as it goes: its plan before training, then the population's progress. */
+export interface BacktestListeners {
+  onPlan?: (plan: FoldPlan, data: { label: string; column: string; unit: string | null }) => void;
+  onReport?: (report: PopulationReport) => void;
+}
+
 /**
  * Runs the backtest: plans the folds, trains them (and their seeds) as one population from `open`,
- * forecasts, scores and measures the intervals. `onReport` hears the population's progress.
+ * forecasts, scores and measures the intervals.
  */
 export async function runBacktest(
   settings: BacktestSettings,
   open: OpenPopulation,
-  onReport?: (report: PopulationReport) => void,
+  listeners: BacktestListeners = {},
   now: () => number = () => performance.now(),
 ): Promise<BacktestResult> {
   const start = now();
   const setup = setUpFolds(settings);
+  listeners.onPlan?.(setup.plan, { label: setup.label, column: setup.column, unit: setup.unit });
   const { plan, runs, series, season } = setup;
   const seeds = consecutiveSeeds(settings.seed, settings.members);
   const skipped = feedbackProblem(runs[0].prepared);
   const trained =
-    skipped === null ? await trainAndForecast(settings, setup, seeds, open, onReport, now) : untrained(runs);
+    skipped === null ? await trainAndForecast(settings, setup, seeds, open, listeners.onReport, now) : untrained(runs);
   const folds = runs.map((run, k) => scoreFold(setup, run, k, trained, seeds));
   const part = heldOut(series, season, plan);
   const summary = summarise(part, folds, plan.horizon, skipped);
