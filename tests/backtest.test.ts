@@ -4,12 +4,15 @@
 // average, the wins and the sentence count what they say, and the conformal calibration uses only
 // forecasts made before the fold's origin.
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
 import { denormaliseValues } from '../src/data/normalise.js';
 import { Rng } from '../src/data/rng.js';
 import { pathLevels } from '../src/data/transform.js';
 import type { ColumnTable } from '../src/data/windows.js';
+import { BENCHMARK_EXPLANATIONS, MEASURE_EXPLANATIONS, METHOD_EXPLANATIONS } from '../src/forecast/explain.js';
 import { type HorizonRow, type HorizonTable, known } from '../src/forecast/horizons.js';
 import { InputError } from '../src/model/errors.js';
 import type { ParamLayout } from '../src/model/layout.js';
@@ -32,6 +35,7 @@ import { freeRunForecast } from '../src/train/forecast.js';
 import { singleMember } from '../src/train/population.js';
 import { type RunSettings, startRun } from '../src/train/run.js';
 import { trainToEnd } from '../src/train/trainer.js';
+import { repoRoot } from './helpers.js';
 import { loopedPopulation } from './population-loop.js';
 
 /** 90 months of a trend with a yearly cycle and noise. */
@@ -372,5 +376,19 @@ describe('a model that cannot feed its forecasts back', () => {
     expect(result.summary.benchmarks.find((b) => b.key === 'naive2')?.table?.overall.mase.value).toBeGreaterThan(0);
     expect(result.summary.sentence).toMatch(/the model has none \(a multi-step forecast feeds/);
     expect(result.intervals.every((i) => i.table === null && i.skipped === result.modelSkipped)).toBe(true);
+  });
+});
+
+describe('docs/FORECASTING.md', () => {
+  it('explains every number, benchmark and interval of a backtest in explain.ts’s own words', () => {
+    const text = readFileSync(join(repoRoot, 'docs', 'FORECASTING.md'), 'utf8');
+    const section = text.slice(text.indexOf('## Backtests and intervals'));
+    for (const line of [
+      ...Object.values(MEASURE_EXPLANATIONS),
+      ...Object.values(BENCHMARK_EXPLANATIONS),
+      ...Object.values(METHOD_EXPLANATIONS),
+    ]) {
+      expect(section).toContain(`- ${line}\n`);
+    }
   });
 });
