@@ -22,6 +22,7 @@ import {
   type BacktestSettings,
   type BenchmarkSummary,
   backtestSentence,
+  checkBacktestSettings,
   defaultHorizon,
   foldOrigins,
   planFolds,
@@ -131,6 +132,15 @@ describe('fold plans', () => {
       /--folds: 8 folds of 12 steps.*at most 6 folds of 12 steps/,
     );
     expect(() => planFolds(30, 20, { folds: 20, horizon: null, step: null }, 24)).toThrow(/--folds/);
+  });
+
+  it('refuses settings out of bounds by the option’s name', () => {
+    const good = { folds: 8, horizon: null, step: null, levels: [80, 95], members: 1 };
+    expect(() => checkBacktestSettings(good)).not.toThrow();
+    expect(() => checkBacktestSettings({ ...good, folds: 0 })).toThrow(/^--folds: expected a whole number from 1/);
+    expect(() => checkBacktestSettings({ ...good, horizon: 2.5 })).toThrow(/^--horizon: /);
+    expect(() => checkBacktestSettings({ ...good, levels: [0.9] })).toThrow(/^--levels: /);
+    expect(() => checkBacktestSettings({ ...good, members: 0 })).toThrow(/^--members: /);
   });
 
   it('sizes the smallest fold from the window, the transform, the validation share and the batch', () => {

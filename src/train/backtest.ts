@@ -45,6 +45,7 @@ import {
 } from '../forecast/intervals.js';
 import { InputError } from '../model/errors.js';
 import type { LossName, OptimizerSettings } from '../model/optimizer.js';
+import { BACKTEST_SETTINGS } from '../settings/backtest.js';
 import { formatValue, SAME_ERROR } from './evaluate.js';
 import { consecutiveSeeds, meanLevels, memberStarts } from './members.js';
 import { type MemberSpec, type PopulationOptions, type PopulationReport, trainPopulation } from './population.js';
@@ -263,6 +264,18 @@ function tooFewRows(
   );
 }
 
+/** Throws InputError, naming the option, unless the backtest's own settings are within their bounds. */
+export function checkBacktestSettings(
+  settings: Pick<BacktestSettings, 'folds' | 'horizon' | 'step' | 'levels' | 'members'>,
+): void {
+  const B = BACKTEST_SETTINGS;
+  B.folds.check(settings.folds, '--folds');
+  B.horizon.check(settings.horizon, '--horizon');
+  B.step.check(settings.step, '--step');
+  B.levels.check(settings.levels, '--levels');
+  B.members.check(settings.members, '--members');
+}
+
 /** What a backtest tells as it goes: its plan before training, then the population's progress. */
 export interface BacktestListeners {
   onPlan?: (plan: FoldPlan, data: { label: string; column: string; unit: string | null }) => void;
@@ -280,6 +293,7 @@ export async function runBacktest(
   now: () => number = () => performance.now(),
 ): Promise<BacktestResult> {
   const start = now();
+  checkBacktestSettings(settings);
   const setup = setUpFolds(settings);
   listeners.onPlan?.(setup.plan, { label: setup.label, column: setup.column, unit: setup.unit });
   const { plan, runs, series, season } = setup;
