@@ -22,7 +22,7 @@ import {
   predictParts,
 } from '../train/evaluate.js';
 import { type Model, toModelFile } from '../train/modelFile.js';
-import { type Run, startRun } from '../train/run.js';
+import { type Run, type RunSettings, startRun } from '../train/run.js';
 import { continuationOf, savedModel } from '../train/savedModel.js';
 import type { DataOrigin } from '../train/savedSetup.js';
 import { type Fallback, type TrainOptions, type TrainReport, trainToEnd } from '../train/trainer.js';
@@ -58,8 +58,9 @@ export interface TrainSettings {
   json: boolean;
 }
 
-export function readTrainSettings(argv: string[]): TrainSettings {
-  const values = parseOptions('train', argv, commandOptions('train'));
+/** The training and data options of `train`, or of another command that trains (`backtest`). */
+export function readTrainSettings(argv: string[], command = 'train'): TrainSettings {
+  const values = parseOptions(command, argv, commandOptions(command));
   const loadPath = optionValue(values, CLI_SETTINGS.load);
   const load = loadPath === undefined ? undefined : readModelOption(loadPath, '--load');
   // Each option not given falls back to the loaded model's setting, then to the source's default.
@@ -105,26 +106,28 @@ function readOptimizerOptions(
   };
 }
 
-export function runFor(s: Pick<TrainSettings, 'seed' | 'window' | 'hiddenSizes' | 'data' | 'load'>): Run {
+/** The run the options describe, each setting not given left to the source's default. */
+export function runSettingsFor(s: Pick<TrainSettings, 'seed' | 'window' | 'hiddenSizes' | 'data'>): RunSettings {
   const { source, trainFraction, validationFraction, normalize, transform, season, defaultColumns } = s.data;
   const inputs = s.data.inputs ?? defaultColumns;
   const outputs = s.data.outputs ?? defaultColumns;
-  return startRun(
-    {
-      seed: s.seed,
-      source,
-      window: s.window,
-      hiddenSizes: s.hiddenSizes,
-      ...(inputs ? { inputs } : {}),
-      ...(outputs ? { outputs } : {}),
-      ...(trainFraction !== undefined ? { trainFraction } : {}),
-      ...(validationFraction !== undefined ? { validationFraction } : {}),
-      ...(normalize ? { normalize } : {}),
-      ...(transform ? { transform } : {}),
-      ...(season !== undefined ? { season } : {}),
-    },
-    s.load,
-  );
+  return {
+    seed: s.seed,
+    source,
+    window: s.window,
+    hiddenSizes: s.hiddenSizes,
+    ...(inputs ? { inputs } : {}),
+    ...(outputs ? { outputs } : {}),
+    ...(trainFraction !== undefined ? { trainFraction } : {}),
+    ...(validationFraction !== undefined ? { validationFraction } : {}),
+    ...(normalize ? { normalize } : {}),
+    ...(transform ? { transform } : {}),
+    ...(season !== undefined ? { season } : {}),
+  };
+}
+
+export function runFor(s: Pick<TrainSettings, 'seed' | 'window' | 'hiddenSizes' | 'data' | 'load'>): Run {
+  return startRun(runSettingsFor(s), s.load);
 }
 
 /**

@@ -12,7 +12,7 @@ import { Rng } from '../data/rng.js';
 import { seasonFromDates, seasonOfSeries } from '../data/season.js';
 import type { Transform } from '../data/transform.js';
 import { type ColumnRef, type ColumnTable, tableFromSeries } from '../data/windows.js';
-import { InputError } from '../model/errors.js';
+import { describeValue, InputError } from '../model/errors.js';
 import { initParams } from '../model/init.js';
 import { describeConfig, type ModelConfig, type ParamLayout, paramLayout, sameShape } from '../model/layout.js';
 import { checkParameterBudget } from '../model/validate.js';
@@ -33,6 +33,8 @@ export interface RunSettings {
    */
   dataSeed?: number;
   source: DataSource;
+  /** Only the source's first `rows` rows (a backtest fold: the rows before its origin); by default all. */
+  rows?: number;
   window: number;
   hiddenSizes: number[];
   /** Input and output columns (default: every column in, every column out). */
@@ -117,6 +119,24 @@ export function resolveDataSettings(
   };
 }
 
+/** The table, its positions and its label cut to the first `rows` rows. */
+function firstRows(
+  source: ReturnType<typeof sourceTable>,
+  rows: number,
+): { table: ColumnTable; positions: Float32Array; label: string } {
+  const { table, positions, label } = source;
+  if (!Number.isInteger(rows) || rows < 2 || rows > table.rows) {
+    throw new InputError('rows', `expected a whole number of rows from 2 to ${table.rows}, got ${describeValue(rows)}`);
+  }
+  const cut: ColumnTable = {
+    columns: table.columns,
+    values: table.values.map((column) => column.subarray(0, rows)),
+    rows,
+    ...(table.dates ? { dates: table.dates.slice(0, rows) } : {}),
+  };
+  return { table: cut, positions: positions.subarray(0, rows), label: `${label}, rows 1–${rows}` };
+}
+
 function rowPositions(rows: number): Float32Array {
   return Float32Array.from({ length: rows }, (_, i) => i);
 }
@@ -128,9 +148,11 @@ function rowPositions(rows: number): Float32Array {
 export function startRun(settings: RunSettings, model?: Model): Run {
   const rng = new Rng(settings.seed);
   const dataRng = settings.dataSeed === undefined ? rng : new Rng(settings.dataSeed);
-  const { table, positions, label, unit } = sourceTable(settings.source, dataRng);
+  const source = sourceTable(settings.source, dataRng);
   // The weights come after the draws a run of `seed` makes for its own data, as members.ts's do.
   if (dataRng !== rng) sourceTable(settings.source, rng);
+  const { table, positions, label } = settings.rows === undefined ? source : firstRows(source, settings.rows);
+  const { unit } = source;
   const dataSettings = resolveDataSettings(settings, table);
   const prepared = prepareData(table, dataSettings);
   const config: ModelConfig = {
