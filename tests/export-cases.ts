@@ -6,9 +6,9 @@
 // Legend: B = batch, T = window, I = inputSize, O = outputSize.
 
 import { forward, Workspace } from '../src/backends/cpu/lstm.js';
-import { denormaliseOutputs, type Normalisation, normaliseValues } from '../src/data/normalise.js';
+import { denormalizeOutputs, type Normalization, normalizeValues } from '../src/data/normalize.js';
 import { type Transform, toLevel } from '../src/data/transform.js';
-import type { Model } from '../src/model/modelFile.js';
+import type { Model } from '../src/train/modelFile.js';
 import { FIXTURE_CASES, loadFixture } from './helpers.js';
 
 export { FIXTURE_CASES };
@@ -23,7 +23,7 @@ export function namedCase(name: string, transform: Transform = 'levels') {
   const { model, batch } = loadFixture(name);
   const { inputSize: I, outputSize: O, window: T } = model.config;
   const columns = Array.from({ length: Math.max(I, O) }, (_, c) => `column ${c}`);
-  const normalisation: Normalisation = {
+  const normalization: Normalization = {
     method: 'z-score',
     columns,
     offset: columns.map((_, c) => (c % 2 === 0 ? 1 : -1) * (3 + 7 * c)),
@@ -33,7 +33,7 @@ export function namedCase(name: string, transform: Transform = 'levels') {
   const outputs = columns.slice(0, O);
   const named: Model = {
     ...model,
-    normalisation,
+    normalization,
     data: {
       source: `fixture ${name}`,
       inputs,
@@ -47,7 +47,7 @@ export function namedCase(name: string, transform: Transform = 'levels') {
   const raw = new Float64Array(B * T * I);
   for (let p = 0; p < raw.length; p++) {
     const c = p % I;
-    raw[p] = batch.x[p] * normalisation.scale[c] + normalisation.offset[c];
+    raw[p] = batch.x[p] * normalization.scale[c] + normalization.offset[c];
   }
   // Levels the transform looks back to: positive (log returns need them so), one per output.
   const reference = Float64Array.from({ length: B * O }, (_, p) => 5 + ((p * 37) % 11));
@@ -61,17 +61,17 @@ export function namedCase(name: string, transform: Transform = 'levels') {
 export function ourPrediction(model: Model, raw: Float64Array, B: number, reference?: Float64Array) {
   const { inputSize: I, outputSize: O, window: T } = model.config;
   const x = new Float32Array(B * T * I);
-  const norm = model.normalisation;
+  const norm = model.normalization;
   const inputs = model.data?.inputs ?? [];
   for (let k = 0; k < I; k++) {
     const column = Float64Array.from({ length: B * T }, (_, n) => raw[n * I + k]);
-    const scaled = norm ? normaliseValues(norm, inputs[k], column) : column;
+    const scaled = norm ? normalizeValues(norm, inputs[k], column) : column;
     for (let n = 0; n < B * T; n++) x[n * I + k] = scaled[n];
   }
   const ws = new Workspace(model.layout, B);
   forward(model.params, ws, x, B);
   const out = ws.out.subarray(0, B * O);
-  const transformed = norm ? denormaliseOutputs(norm, model.data?.outputs ?? [], out) : Float64Array.from(out);
+  const transformed = norm ? denormalizeOutputs(norm, model.data?.outputs ?? [], out) : Float64Array.from(out);
   const kind = model.data?.transform ?? 'levels';
   const levels = transformed.map((z, p) => toLevel(kind, z, reference?.[p] ?? 0));
   return { levels, transformed, normalized: Float32Array.from(out) };

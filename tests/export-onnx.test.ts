@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TRANSFORMS } from '../src/data/transform.js';
 import { exportOnnx, ONNX_OPSET } from '../src/export/onnx.js';
-import type { Model } from '../src/model/modelFile.js';
+import type { Model } from '../src/train/modelFile.js';
 import { FIXTURE_CASES, namedCase, ourPrediction, relativeDifference } from './export-cases.js';
 import { cli, fixturesDir, loadFixture } from './helpers.js';
 

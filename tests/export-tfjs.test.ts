@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { exportTfjs, TFJS_METADATA_KEY, type TfjsModelJson } from '../src/export/tfjs.js';
 import { importTfjs } from '../src/export/tfjsImport.js';
 import { InputError } from '../src/model/errors.js';
-import type { Model } from '../src/model/modelFile.js';
+import type { Model } from '../src/train/modelFile.js';
 import { FIXTURE_CASES, namedCase, ourPrediction, relativeDifference } from './export-cases.js';
 import { cli, fixturesDir } from './helpers.js';
 
@@ -107,7 +107,7 @@ describe('TF.js import', () => {
     });
     expect(back.config).toEqual(model.config);
     expect(back.params).toEqual(model.params);
-    expect(back.normalisation).toEqual(model.normalisation);
+    expect(back.normalization).toEqual(model.normalization);
     expect(back.data).toEqual(model.data);
   });
 

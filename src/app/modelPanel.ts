@@ -11,21 +11,22 @@ import { exportOnnx } from '../export/onnx.js';
 import { exportTfjs } from '../export/tfjs.js';
 import { InputError } from '../model/errors.js';
 import type { ModelConfig } from '../model/layout.js';
-import { type Model, parseJson, readModelFile, toModelFile } from '../model/modelFile.js';
-import type { DataOrigin } from '../model/savedSetup.js';
+import type { OptimizerValues } from '../model/optimizer.js';
 import { checkFloat32Tree } from '../model/validate.js';
-import { SETTINGS, type SettingValues, settingOf } from '../settings/training.js';
+import { OPTIMIZER_KEYS, OPTIMIZER_SETTINGS, SETTINGS, type SettingValues, settingOf } from '../settings/training.js';
 import type { BaselineErrors } from '../train/evaluate.js';
+import { type Model, parseJson, readModelFile, toModelFile } from '../train/modelFile.js';
 import { savedModel } from '../train/savedModel.js';
+import type { DataOrigin } from '../train/savedSetup.js';
+import { sentence } from '../util/text.js';
 import type { ShownView } from './chartSpecs.js';
 import type { ErrorScale } from './columns.js';
 import type { CsvPicker } from './csvPicker.js';
 import type { ShownData } from './dataView.js';
 import { byId, downloadBlob, downloadText, setText } from './dom.js';
-import { FIELDS, type FieldName, type FieldValues, fieldApplies } from './fields.js';
+import { FIELDS, type FieldName, type FieldValues, fieldApplies, isFieldName } from './fields.js';
 import type { SettingsForm } from './form.js';
 import type { Lane } from './lanes.js';
-import { sentence } from './notices.js';
 import { type AppSettings, messageOf } from './settings.js';
 
 const MAX_MODEL_BYTES = 256 * 1024 * 1024;
@@ -52,7 +53,7 @@ export function settingsOfFields(values: FieldValues): Partial<SettingValues> {
 
 /** The form's text for a model file's settings (and, for a version-1 file, what it has). */
 export function fieldsOfModel(model: Model): Partial<FieldValues> {
-  const { config, data, normalisation, optimizer, settings } = model;
+  const { config, data, normalization, optimizer, settings } = model;
   const values: Partial<FieldValues> = {};
   for (const [name, value] of Object.entries(settings ?? {}) as [FieldName, unknown][]) {
     if (FIELDS.some((f) => f.name === name)) values[name] = settingOf(name).format(value as never);
@@ -66,17 +67,27 @@ export function fieldsOfModel(model: Model): Partial<FieldValues> {
       ? { validation: SETTINGS.validation.format(data.validationFraction) }
       : {}),
     ...(data?.transform !== undefined ? { transform: data.transform } : {}),
-    ...(normalisation ? { normalise: normalisation.method } : {}),
+    ...(normalization ? { normalise: normalization.method } : {}),
     // The model's optimizer, so Start goes on as it was trained (its state is passed at start).
     ...(optimizer
       ? {
           optimizer: optimizer.settings.name,
-          momentum: SETTINGS.momentum.format(optimizer.settings.momentum),
-          'clip-norm': SETTINGS['clip-norm'].format(optimizer.settings.clipNorm),
+          ...optimizerFields(optimizer.settings),
           loss: optimizer.loss,
         }
       : {}),
   };
+}
+
+/** The form's text of the optimizer's own settings that have a field (momentum, clip norm). */
+function optimizerFields(settings: OptimizerValues): Partial<FieldValues> {
+  const values: Partial<FieldValues> = {};
+  const text = <K extends keyof OptimizerValues>(key: K) => OPTIMIZER_SETTINGS[key].format(settings[key]);
+  for (const key of OPTIMIZER_KEYS) {
+    const { name } = OPTIMIZER_SETTINGS[key];
+    if (isFieldName(name)) values[name] = text(key);
+  }
+  return values;
 }
 
 /** Whether `view`'s data is what the model was trained on, as its fingerprint says (null: it has none). */

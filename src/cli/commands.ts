@@ -4,9 +4,10 @@
 
 import type { ColumnRef } from '../data/windows.js';
 import { describeValue, InputError } from '../model/errors.js';
+import { BACKTEST_SETTINGS } from '../settings/backtest.js';
 import { BENCH_SETTINGS } from '../settings/bench.js';
 import { choice, custom, defineTable, flag, type Setting, text } from '../settings/setting.js';
-import { SETTINGS } from '../settings/training.js';
+import { OPTIMIZER_SETTINGS, SETTINGS } from '../settings/training.js';
 import { BACKEND_CHOICES } from './backends.js';
 import type { OptionList } from './options.js';
 
@@ -92,6 +93,30 @@ export const DATA_OPTIONS: OptionList = [
   S.season,
 ];
 
+/** A backtest holds out each fold's rows after its origin itself, so it has no --split. */
+const BACKTEST_DATA_OPTIONS: OptionList = DATA_OPTIONS.filter((setting) => setting !== S.split);
+
+/** How `train` and `backtest` train a model. */
+const TRAINING_OPTIONS: OptionList = [
+  C.backend,
+  S.hidden,
+  S.window,
+  S.batch,
+  S.epochs,
+  S.lr,
+  S.seed,
+  S.report,
+  S.optimizer,
+  ...Object.values(OPTIMIZER_SETTINGS),
+  S['lr-decay'],
+  S.loss,
+  S.threads,
+  S['best-epoch'],
+  S.patience,
+];
+
+const B = BACKTEST_SETTINGS;
+
 export interface Command {
   name: string;
   /** What comes between the command and its options, in the usage line (import's DIR). */
@@ -106,31 +131,15 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'train',
     summary: 'train an LSTM (by default the blog’s noisy sine task)',
-    options: [
-      C.backend,
-      S.hidden,
-      S.window,
-      S.batch,
-      S.epochs,
-      S.lr,
-      S.seed,
-      S.report,
-      S.optimizer,
-      S.momentum,
-      S.beta1,
-      S.beta2,
-      S.epsilon,
-      S['clip-norm'],
-      S['lr-decay'],
-      S.loss,
-      S.threads,
-      S['best-epoch'],
-      S.patience,
-      C.load,
-      C.save,
-      C.json,
-    ],
+    options: [...TRAINING_OPTIONS, C.load, C.save, C.json],
     shared: { title: 'data options', options: DATA_OPTIONS },
+  },
+  {
+    name: 'backtest',
+    summary:
+      'rolling-origin backtest: each fold trained on the rows before its origin, its multi-step forecasts scored per step against six benchmarks, with checked prediction intervals',
+    options: [B.folds, B.horizon, B.step, B.levels, B.members, ...TRAINING_OPTIONS, C.json],
+    shared: { title: 'data options (no --split: the folds hold out their own rows)', options: BACKTEST_DATA_OPTIONS },
   },
   {
     name: 'predict',
@@ -215,7 +224,7 @@ export function helpText(commandName?: string): string {
       return [`${c.name}${operand}: ${c.summary}`, ...listOptions(c.options, false), ...shared].join('\n');
     });
     const data = [
-      'data options (train and predict; one source, the blog’s sine if none):',
+      'data options (train, predict and backtest; one source, the blog’s sine if none):',
       ...listOptions(DATA_OPTIONS, false),
     ];
     return [USAGE_LINE, '', ...blocks.flatMap((b) => [b, '']), data.join('\n'), '', 'help: this text'].join('\n');

@@ -9,7 +9,7 @@ import { exportOnnx } from '../export/onnx.js';
 import { exportTfjs, TFJS_WEIGHTS_FILE } from '../export/tfjs.js';
 import { importTfjs } from '../export/tfjsImport.js';
 import { InputError } from '../model/errors.js';
-import { parseJson, toModelFile } from '../model/modelFile.js';
+import { parseJson, toModelFile } from '../train/modelFile.js';
 import { CLI_SETTINGS, commandOptions, EXPORT_FORMAT, EXPORT_OUT, IMPORT_FORMAT, IMPORT_OUT } from './commands.js';
 import { checkWritablePath, readFileBytes, readModelOption, readTextFile, writeFileAtomic } from './files.js';
 import { option, parseCommandLine, parseOptions, requiredOption } from './options.js';
@@ -87,7 +87,7 @@ export function importCommand(argv: string[], log: (line: string) => void): void
   writeFileAtomic(out, `${JSON.stringify(toModelFile(model))}\n`, '--out');
   const { inputSize, hiddenSizes, outputSize, window } = model.config;
   log(
-    `wrote ${out}: ${[inputSize, ...hiddenSizes, outputSize].join(' → ')}, window ${window}${model.normalisation ? ', with its normalisation' : ''}`,
+    `wrote ${out}: ${[inputSize, ...hiddenSizes, outputSize].join(' → ')}, window ${window}${model.normalization ? ', with its normalisation' : ''}`,
   );
 }
 

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { decodeTextFile } from '../data/textFile.js';
 import { InputError } from '../model/errors.js';
-import { type Model, parseJson, readModelFile } from '../model/modelFile.js';
+import { type Model, parseJson, readModelFile } from '../train/modelFile.js';
 
 /** Largest file read (model, batch, CSV): 256 MiB, as the app allows. */
 export const MAX_FILE_BYTES = 256 * 2 ** 20;

@@ -1,11 +1,12 @@
-// The command-line tool: `npm run cli -- <command> [options]`. Commands: train, predict, gradients, export,
-// import, bench, help (generated from commands.ts).
+// The command-line tool: `npm run cli -- <command> [options]`. Commands: train, predict, backtest,
+// gradients, export, import, bench, help (generated from commands.ts).
 // A mistake the user can fix (bad option, bad file) prints one line on stderr and exits with 2, as
 // does output that cannot be written (a full disk); a reader that stops early (`| head -1`) ends the
 // program quietly with 141, as SIGPIPE would.
 
 import { allowRelaxedSimd } from '../backends/cpu/nodeThreads.js';
 import { InputError } from '../model/errors.js';
+import { backtestCommand } from './backtest.js';
 import { benchCommand } from './bench.js';
 import { helpText, unknownCommand } from './commands.js';
 import { exportCommand, importCommand } from './exchange.js';
@@ -56,6 +57,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'predict':
       await predictCommand(rest, writeOut);
+      return 0;
+    case 'backtest':
+      await backtestCommand(rest, (line) => writeOut(`${line}\n`));
       return 0;
     case 'export':
       exportCommand(rest, (line) => console.error(line));

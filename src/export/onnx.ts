@@ -29,7 +29,7 @@
 // TensorShapeProto dim 1; Dimension dim_value 1, dim_param 2; StringStringEntryProto key 1, value 2.
 
 import { GATES } from '../model/layout.js';
-import type { Model } from '../model/modelFile.js';
+import type { Model } from '../train/modelFile.js';
 import { ProtoMessage } from './protobuf.js';
 import { type ModelScaling, modelScaling, ONNX_GATE_ORDER, reorderGates } from './scaling.js';
 
@@ -107,13 +107,20 @@ class GraphBuilder {
   }
 }
 
-/** The model as an ONNX file's bytes. */
+/** The model as an ONNX file's bytes: the graph's nodes input to output, then the file around them. */
 export function exportOnnx(model: Model): Uint8Array<ArrayBuffer> {
   const scaling = modelScaling(model);
-  const { inputSize: I, outputSize: O, window: T } = model.config;
   const g = new GraphBuilder();
-  const transformed = scaling.transform.kind !== 'levels';
+  const normalized = inputNodes(g, model, scaling);
+  lstmNodes(g, model, normalized);
+  denseNodes(g, model);
+  outputNodes(g, model, scaling);
+  return onnxFile(g, model, scaling);
+}
 
+/** input (B, T, I), scaled as in training where the model was, to time-major (T, B, I); returns its name. */
+function inputNodes(g: GraphBuilder, model: Model, scaling: ModelScaling): string {
+  const { inputSize: I } = model.config;
   let x = 'input';
   if (scaling.input !== null) {
     g.node('Sub', [x, g.floats('input_offset', [I], scaling.input.offset)], ['input_centred']);
@@ -121,8 +128,13 @@ export function exportOnnx(model: Model): Uint8Array<ArrayBuffer> {
     x = 'input_normalized';
   }
   g.node('Transpose', [x], ['input_time_major'], [{ name: 'perm', ints: [1, 0, 2] }]);
-  x = 'input_time_major';
-  const { layers, dense } = model.layout;
+  return 'input_time_major';
+}
+
+/** One LSTM operator a layer, in ONNX's gate order, from time-major `x` to the last step's output (last_hidden). */
+function lstmNodes(g: GraphBuilder, model: Model, input: string): void {
+  const { layers } = model.layout;
+  let x = input;
   // Squeeze's axes (an input since opset 13); axis 1 only where layers are stacked (an unused
   // initializer is a runtime's warning).
   const axis0 = g.int64s('axis_0', [0]);
@@ -155,6 +167,12 @@ export function exportOnnx(model: Model): Uint8Array<ArrayBuffer> {
       g.node('Squeeze', [`lstm_${l}_Y_h`, axis0], ['last_hidden']);
     }
   });
+}
+
+/** The dense layer on last_hidden: dense_output (B, O). */
+function denseNodes(g: GraphBuilder, model: Model): void {
+  const { dense } = model.layout;
+  const O = model.config.outputSize;
   g.node(
     'MatMul',
     [
@@ -168,7 +186,12 @@ export function exportOnnx(model: Model): Uint8Array<ArrayBuffer> {
     ['dense_product', g.floats('dense_b', [O], model.params.subarray(dense.b, dense.b + O))],
     ['dense_output'],
   );
+}
 
+/** dense_output back to the data's units, and the transform undone from the reference level: output (B, O). */
+function outputNodes(g: GraphBuilder, model: Model, scaling: ModelScaling): void {
+  const O = model.config.outputSize;
+  const transformed = scaling.transform.kind !== 'levels';
   let y = 'dense_output';
   const predicted = transformed ? 'transformed' : 'output';
   if (scaling.output !== null) {
@@ -184,7 +207,12 @@ export function exportOnnx(model: Model): Uint8Array<ArrayBuffer> {
   } else if (transformed) {
     g.node('Add', ['reference', y], ['output']);
   }
+}
 
+/** The graph (its nodes, initializers, inputs and outputs) in a model file with the opset and metadata. */
+function onnxFile(g: GraphBuilder, model: Model, scaling: ModelScaling): Uint8Array<ArrayBuffer> {
+  const { inputSize: I, outputSize: O, window: T } = model.config;
+  const transformed = scaling.transform.kind !== 'levels';
   const graph = new ProtoMessage();
   for (const node of g.nodes) graph.message(1, node);
   graph.string(2, 'webgpu_lstm');
@@ -233,6 +261,6 @@ function metadata(model: Model, scaling: ModelScaling): Record<string, string> {
     transform: scaling.transform.kind,
     lag: String(scaling.transform.lag),
     window: String(model.config.window),
-    normalization: model.normalisation?.method ?? 'none',
+    normalization: model.normalization?.method ?? 'none',
   };
 }

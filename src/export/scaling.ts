@@ -9,7 +9,7 @@ import { type TargetTransform, targetTransform } from '../data/transform.js';
 import { columnIndex } from '../data/windows.js';
 import { InputError } from '../model/errors.js';
 import { CANDIDATE, FORGET, GATES, INPUT, OUTPUT } from '../model/layout.js';
-import type { Model } from '../model/modelFile.js';
+import type { Model } from '../train/modelFile.js';
 
 /** ONNX's LSTM concatenates its gates as i, o, f, c (the operator's W[iofc]); each entry is our gate index. */
 export const ONNX_GATE_ORDER: readonly number[] = [INPUT, OUTPUT, FORGET, CANDIDATE];
@@ -41,20 +41,20 @@ export interface ModelScaling {
  */
 export function modelScaling(model: Model): ModelScaling {
   const { inputSize: I, outputSize: O } = model.config;
-  const { data, normalisation } = model;
+  const { data, normalization } = model;
   const inputs = data?.inputs ?? Array.from({ length: I }, (_, k) => `input ${k + 1}`);
   const outputs = data?.outputs ?? Array.from({ length: O }, (_, o) => `output ${o + 1}`);
-  if (normalisation !== undefined && data === undefined) {
+  if (normalization !== undefined && data === undefined) {
     throw new InputError(
       'data',
       'the model file has a normalisation but no data.inputs and data.outputs, so which column each input and output is cannot be told',
     );
   }
   const affine = (names: string[], field: string): Affine | null => {
-    if (normalisation === undefined) return null;
-    const table = { columns: normalisation.columns, values: [], rows: 0 };
+    if (normalization === undefined) return null;
+    const table = { columns: normalization.columns, values: [], rows: 0 };
     const columns = names.map((name) => columnIndex(table, name, field));
-    return { offset: columns.map((c) => normalisation.offset[c]), scale: columns.map((c) => normalisation.scale[c]) };
+    return { offset: columns.map((c) => normalization.offset[c]), scale: columns.map((c) => normalization.scale[c]) };
   };
   return {
     inputs,

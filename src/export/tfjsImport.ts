@@ -16,8 +16,8 @@
 
 import { describeValue, InputError } from '../model/errors.js';
 import { GATES, type ModelConfig, paramLayout } from '../model/layout.js';
-import { MODEL_FORMAT, MODEL_VERSION, type Model, readModelFile, toNested } from '../model/modelFile.js';
 import { checkParameterBudget, field, intInRange, isRecord, LIMITS } from '../model/validate.js';
+import { MODEL_FORMAT, MODEL_VERSION, type Model, readModelFile, toNested } from '../train/modelFile.js';
 import { restoreGates, TFJS_GATE_ORDER } from './scaling.js';
 import { TFJS_METADATA_KEY } from './tfjs.js';
 
@@ -149,15 +149,7 @@ function readLayers(layers: unknown[], path: string): { config: ModelConfig; lst
   let dense: DenseSpec | null = null;
   layers.forEach((layer, index) => {
     const where = `${path}[${index}]`;
-    if (!isRecord(layer)) throw new InputError(where, `expected a layer object, got ${describeValue(layer)}`);
-    const className = layer.class_name;
-    const config = field(layer, 'config', where);
-    if (!isRecord(config)) throw new InputError(`${where}.config`, `expected an object, got ${describeValue(config)}`);
-    const setting = (key: string) => config[key];
-    const name = setting('name');
-    if (typeof name !== 'string' || name === '') {
-      throw new InputError(`${where}.config.name`, `expected the layer's name, got ${describeValue(name)}`);
-    }
+    const { className, name, setting } = layerHead(layer, where);
     if (dense !== null) {
       throw new InputError(
         where,
@@ -171,49 +163,19 @@ function readLayers(layers: unknown[], path: string): { config: ModelConfig; lst
       }
       shape ??= inputShape;
     }
-    const expect = (key: string, valid: (v: unknown) => boolean, wanted: string, absentOk = true) => {
-      const v = setting(key);
-      if ((v === undefined || v === null) && absentOk) return;
-      if (!valid(v)) {
-        throw new InputError(
-          `${where}.config.${key}`,
-          `expected ${wanted} (what this project computes), got ${describeValue(v)}`,
-        );
-      }
-    };
-    const useBias = () => {
-      const v = setting('use_bias');
-      if (v !== undefined && typeof v !== 'boolean') {
-        throw new InputError(`${where}.config.use_bias`, `expected true or false, got ${describeValue(v)}`);
-      }
-      return v !== false;
-    };
     switch (className) {
       case 'InputLayer':
         return;
       case 'LSTM': {
-        const units = intInRange(setting('units'), `${where}.config.units`, 1, LIMITS.hiddenSize);
-        expect('activation', (v) => v === 'tanh', '"tanh"', false);
-        expect('recurrent_activation', (v) => v === 'sigmoid', '"sigmoid"', false);
-        for (const key of ['return_state', 'go_backwards', 'stateful', 'time_major']) {
-          expect(key, (v) => v === false, 'false');
-        }
-        lstm.push({ name, units, useBias: useBias() });
-        const sequences = setting('return_sequences');
         // Every LSTM but the last hands its whole sequence on; the last hands on its last step only.
         const last = !layers.slice(index + 1).some((later) => isRecord(later) && later.class_name === 'LSTM');
-        if (sequences !== !last && !(last && sequences === undefined)) {
-          throw new InputError(
-            `${where}.config.return_sequences`,
-            `expected ${!last} (${last ? 'the last LSTM feeds the Dense layer its last step' : 'an LSTM below another feeds it every step'}), got ${describeValue(sequences)}`,
-          );
-        }
+        lstm.push(readLstm(name, setting, where, last));
         return;
       }
       case 'Dense': {
         const units = intInRange(setting('units'), `${where}.config.units`, 1, LIMITS.outputSize);
-        expect('activation', (v) => v === 'linear', '"linear"');
-        dense = { name, units, useBias: useBias() };
+        expectSetting(setting, where, 'activation', (v) => v === 'linear', '"linear"');
+        dense = { name, units, useBias: useBiasOf(setting, where) };
         return;
       }
       default:
@@ -228,7 +190,80 @@ function readLayers(layers: unknown[], path: string): { config: ModelConfig; lst
     throw new InputError(path, `has ${lstm.length} LSTM layers; at most ${LIMITS.layers} are supported`);
   }
   if (dense === null) throw new InputError(path, 'has no Dense output layer after the LSTM layers');
-  const shapePath = `${path}[0].config.batch_input_shape`;
+  const { window, inputSize } = readInputShape(shape, `${path}[0].config.batch_input_shape`);
+  const found = dense as DenseSpec;
+  return {
+    config: { inputSize, hiddenSizes: lstm.map((l) => l.units), outputSize: found.units, window },
+    lstm,
+    dense: found,
+  };
+}
+
+/** A layer's config value by key. */
+type LayerSetting = (key: string) => unknown;
+
+/** A layer's class, its name (which must be given) and its config's values. */
+function layerHead(layer: unknown, where: string): { className: unknown; name: string; setting: LayerSetting } {
+  if (!isRecord(layer)) throw new InputError(where, `expected a layer object, got ${describeValue(layer)}`);
+  const config = field(layer, 'config', where);
+  if (!isRecord(config)) throw new InputError(`${where}.config`, `expected an object, got ${describeValue(config)}`);
+  const setting: LayerSetting = (key) => config[key];
+  const name = setting('name');
+  if (typeof name !== 'string' || name === '') {
+    throw new InputError(`${where}.config.name`, `expected the layer's name, got ${describeValue(name)}`);
+  }
+  return { className: layer.class_name, name, setting };
+}
+
+/** An LSTM layer that computes what ours does (tanh, sigmoid gates, forward in time, no state kept). */
+function readLstm(name: string, setting: LayerSetting, where: string, last: boolean): LstmSpec {
+  const units = intInRange(setting('units'), `${where}.config.units`, 1, LIMITS.hiddenSize);
+  expectSetting(setting, where, 'activation', (v) => v === 'tanh', '"tanh"', false);
+  expectSetting(setting, where, 'recurrent_activation', (v) => v === 'sigmoid', '"sigmoid"', false);
+  for (const key of ['return_state', 'go_backwards', 'stateful', 'time_major']) {
+    expectSetting(setting, where, key, (v) => v === false, 'false');
+  }
+  const spec = { name, units, useBias: useBiasOf(setting, where) };
+  const sequences = setting('return_sequences');
+  if (sequences !== !last && !(last && sequences === undefined)) {
+    throw new InputError(
+      `${where}.config.return_sequences`,
+      `expected ${!last} (${last ? 'the last LSTM feeds the Dense layer its last step' : 'an LSTM below another feeds it every step'}), got ${describeValue(sequences)}`,
+    );
+  }
+  return spec;
+}
+
+/** Refuses a config value that is not what this project computes (absent is fine where `absentOk`). */
+function expectSetting(
+  setting: LayerSetting,
+  where: string,
+  key: string,
+  valid: (v: unknown) => boolean,
+  wanted: string,
+  absentOk = true,
+): void {
+  const v = setting(key);
+  if ((v === undefined || v === null) && absentOk) return;
+  if (!valid(v)) {
+    throw new InputError(
+      `${where}.config.${key}`,
+      `expected ${wanted} (what this project computes), got ${describeValue(v)}`,
+    );
+  }
+}
+
+/** Whether the layer adds a bias (Keras's default: yes). */
+function useBiasOf(setting: LayerSetting, where: string): boolean {
+  const v = setting('use_bias');
+  if (v !== undefined && typeof v !== 'boolean') {
+    throw new InputError(`${where}.config.use_bias`, `expected true or false, got ${describeValue(v)}`);
+  }
+  return v !== false;
+}
+
+/** The window and inputs of batch_input_shape [null, window, inputs]: the window must be fixed. */
+function readInputShape(shape: unknown, shapePath: string): { window: number; inputSize: number } {
   if (!Array.isArray(shape) || shape.length !== 3) {
     throw new InputError(shapePath, `expected [null, window, inputs], got ${describeValue(shape)}`);
   }
@@ -240,12 +275,7 @@ function readLayers(layers: unknown[], path: string): { config: ModelConfig; lst
   }
   const window = intInRange(shape[1], `${shapePath}[1]`, 1, LIMITS.window);
   const inputSize = intInRange(shape[2], `${shapePath}[2]`, 1, LIMITS.inputSize);
-  const found = dense as DenseSpec;
-  return {
-    config: { inputSize, hiddenSizes: lstm.map((l) => l.units), outputSize: found.units, window },
-    lstm,
-    dense: found,
-  };
+  return { window, inputSize };
 }
 
 /** Every weight in the manifest by name: each group's files joined in order, then cut by the specs. */

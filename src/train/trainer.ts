@@ -13,8 +13,9 @@ import {
   type LossName,
   type OptimizerSettings,
   type OptimizerState,
+  optimizerUses,
 } from '../model/optimizer.js';
-import { SETTINGS } from '../settings/training.js';
+import { OPTIMIZER_KEYS, OPTIMIZER_SETTINGS, SETTINGS } from '../settings/training.js';
 
 export interface TrainOptions {
   epochs: number;
@@ -132,13 +133,9 @@ export function checkTrainOptions(options: TrainOptions, data: Dataset): void {
   SETTINGS['lr-decay'].check(options.lrDecay ?? 1);
   const optimizer = options.optimizer ?? DEFAULT_OPTIMIZER;
   SETTINGS.optimizer.check(optimizer.name);
-  if (optimizer.name === 'momentum') SETTINGS.momentum.check(optimizer.momentum);
-  if (optimizer.name === 'adam') {
-    SETTINGS.beta1.check(optimizer.beta1);
-    SETTINGS.beta2.check(optimizer.beta2);
-    SETTINGS.epsilon.check(optimizer.epsilon);
+  for (const key of OPTIMIZER_KEYS) {
+    if (optimizerUses(optimizer.name, key)) OPTIMIZER_SETTINGS[key].check(optimizer[key]);
   }
-  SETTINGS['clip-norm'].check(optimizer.clipNorm);
   SETTINGS.loss.check(options.loss ?? 'sse');
   SETTINGS.patience.check(options.patience ?? null);
 }
@@ -162,14 +159,7 @@ export async function* train(
   now: () => number = () => performance.now(),
   resume?: Checkpoint,
 ): AsyncGenerator<TrainReport, TrainResult> {
-  checkTrainOptions(options, data);
-  const optimizer = options.optimizer ?? DEFAULT_OPTIMIZER;
-  backend.setOptimizer(optimizer, options.loss ?? 'sse');
-  backend.setTrainingData(data, options.batchSize);
-  const validation = options.validation != null && options.validation.count > 0 ? options.validation : null;
-  // (A backend kept from an earlier run drops that run's validation set.)
-  backend.setValidationData(validation);
-  await backend.gpu?.calibrate();
+  const { optimizer, validation } = await setUp(backend, data, options);
   const stepsPerEpoch = Math.floor(data.count / options.batchSize);
   const order = new Uint32Array(data.count);
   const losses: number[] = resume ? [...resume.losses] : [];
@@ -177,13 +167,7 @@ export async function* train(
   const firstEpoch = resume ? resume.epoch + 1 : 1;
   const keepBest = options.keepBest === true && validation !== null && validation.count > 0;
   let best: BestEpoch | null = keepBest ? (resume?.best ?? null) : null;
-  if (resume) {
-    backend.setParams(resume.params);
-    // The same optimizer goes on where it was; a checkpoint of another one starts this one afresh.
-    const state = resume.optimizerState;
-    if (state !== undefined && state.name === optimizer.name) backend.setOptimizerState(state);
-    rng = resume.rng.clone();
-  }
+  if (resume) rng = resumeFrom(backend, resume, optimizer);
   const start = now();
   // The last weights known to be finite: what divergence (and a lost GPU) falls back to.
   let report: TrainReport = {
@@ -200,87 +184,169 @@ export async function* train(
   };
   for (let epoch = firstEpoch; epoch <= options.epochs; epoch++) {
     rng.permutation(order);
-    const onProgress = options.onEpochProgress;
-    await backend.trainEpoch(
-      order,
-      epochLearningRate(options.learningRate, options.lrDecay ?? 1, epoch),
-      onProgress && {
-        onProgress: (steps) => onProgress({ epoch, epochs: options.epochs, steps, stepsPerEpoch }),
-      },
-    );
+    await trainEpoch(backend, order, options, epoch, stepsPerEpoch);
     const reportNow = epoch % options.reportEvery === 0 || epoch === options.epochs;
-    if (reportNow || keepBest) {
-      const fresh = await backend.readLosses();
-      const first = epoch - fresh.train.length + 1;
-      if (validation !== null && fresh.validation.length !== fresh.train.length) {
-        throw new Error(
-          `${backend.name} backend: ${fresh.validation.length} validation errors for ${fresh.train.length} epochs`,
-        );
-      }
-      /** Keeps the errors of the first `count` fresh epochs. */
-      const keep = (count: number) => {
-        for (let i = 0; i < count; i++) {
-          losses.push(fresh.train[i]);
-          if (validation !== null) validationLosses.push({ epoch: first + i, loss: fresh.validation[i] });
-        }
-      };
-      const bad = fresh.train.findIndex((value) => !Number.isFinite(value));
-      const params = bad < 0 ? await backend.readParams() : null;
-      if (params === null || !allFinite(params)) {
-        const badEpoch = first + (bad < 0 ? fresh.train.length - 1 : bad);
-        keep(Math.max(0, bad));
-        // The best epoch's weights where they are kept, else the last report's: both are finite.
-        const restored = best ?? report;
-        backend.setParams(restored.params);
-        if (restored.optimizerState !== undefined) backend.setOptimizerState(restored.optimizerState);
-        const became = bad < 0 ? 'finite but the weights did not stay finite' : String(fresh.train[bad]);
-        const diverged: Divergence = {
-          epoch: badEpoch,
-          restoredEpoch: restored.epoch,
-          message:
-            `training diverged at epoch ${badEpoch} (the error became ${became}); ` +
-            `the weights after epoch ${restored.epoch} were restored. ${divergenceAdvice(data, options.learningRate)}`,
-        };
-        const last = losses.length > 0 ? losses[losses.length - 1] : Number.NaN;
-        return {
-          ...report,
-          losses,
-          params: restored.params,
-          seconds: (now() - start) / 1000,
-          finalLoss: last,
-          diverged,
-          stoppedEarly: null,
-          kept: keptOf(restored),
-        };
-      }
-      keep(fresh.train.length);
-      let stop = false;
-      if (keepBest && validationLosses.length > 0) {
-        const latest = validationLosses[validationLosses.length - 1];
-        if (latest.epoch === epoch && (best === null || latest.loss < best.loss)) {
-          const optimizerState = await backend.readOptimizerState();
-          best = { epoch, loss: latest.loss, params, optimizerState, rng: rng.clone() };
-        }
-        stop = best !== null && options.patience != null && epoch - best.epoch >= options.patience;
-      }
-      if (!reportNow && !stop) continue;
-      report = {
-        epoch,
-        epochs: options.epochs,
-        losses,
-        steps: epoch * stepsPerEpoch,
-        seconds: (now() - start) / 1000,
-        params,
-        rng: rng.clone(),
-        validationLosses,
-        optimizerState: await backend.readOptimizerState(),
-        best,
-      };
-      if (stop) return finish(backend, report, losses, epoch);
-      if (epoch < options.epochs) yield report;
+    if (!reportNow && !keepBest) continue;
+    const fresh = await readFreshLosses(backend, epoch, validation !== null);
+    const bad = fresh.train.findIndex((value) => !Number.isFinite(value));
+    const params = bad < 0 ? await backend.readParams() : null;
+    if (params === null || !allFinite(params)) {
+      keepLosses(fresh, Math.max(0, bad), losses, validationLosses);
+      const seconds = (now() - start) / 1000;
+      return divergence(backend, data, options.learningRate, { ...report, losses, seconds }, best, fresh, bad);
     }
+    keepLosses(fresh, fresh.train.length, losses, validationLosses);
+    let stop = false;
+    if (keepBest && validationLosses.length > 0) {
+      best = await bestSoFar(backend, best, validationLosses[validationLosses.length - 1], epoch, params, rng);
+      stop = best !== null && options.patience != null && epoch - best.epoch >= options.patience;
+    }
+    if (!reportNow && !stop) continue;
+    report = {
+      epoch,
+      epochs: options.epochs,
+      losses,
+      steps: epoch * stepsPerEpoch,
+      seconds: (now() - start) / 1000,
+      params,
+      rng: rng.clone(),
+      validationLosses,
+      optimizerState: await backend.readOptimizerState(),
+      best,
+    };
+    if (stop) return finish(backend, report, losses, epoch);
+    if (epoch < options.epochs) yield report;
   }
   return finish(backend, report, losses, null);
+}
+
+/** Checks the options and gives the backend the optimizer, the data and its calibration. */
+async function setUp(
+  backend: Backend,
+  data: Dataset,
+  options: TrainOptions,
+): Promise<{ optimizer: OptimizerSettings; validation: Dataset | null }> {
+  checkTrainOptions(options, data);
+  const optimizer = options.optimizer ?? DEFAULT_OPTIMIZER;
+  backend.setOptimizer(optimizer, options.loss ?? 'sse');
+  backend.setTrainingData(data, options.batchSize);
+  const validation = options.validation != null && options.validation.count > 0 ? options.validation : null;
+  // (A backend kept from an earlier run drops that run's validation set.)
+  backend.setValidationData(validation);
+  await backend.gpu?.calibrate();
+  return { optimizer, validation };
+}
+
+/** Puts the checkpoint's weights (and its optimizer's state) back; returns the generator to go on with. */
+function resumeFrom(backend: Backend, resume: Checkpoint, optimizer: OptimizerSettings): Rng {
+  backend.setParams(resume.params);
+  // The same optimizer goes on where it was; a checkpoint of another one starts this one afresh.
+  const state = resume.optimizerState;
+  if (state !== undefined && state.name === optimizer.name) backend.setOptimizerState(state);
+  return resume.rng.clone();
+}
+
+/** One epoch over `order` at the epoch's learning rate, telling options.onEpochProgress how far it got. */
+async function trainEpoch(
+  backend: Backend,
+  order: Uint32Array,
+  options: TrainOptions,
+  epoch: number,
+  stepsPerEpoch: number,
+): Promise<void> {
+  const onProgress = options.onEpochProgress;
+  await backend.trainEpoch(
+    order,
+    epochLearningRate(options.learningRate, options.lrDecay ?? 1, epoch),
+    onProgress && {
+      onProgress: (steps) => onProgress({ epoch, epochs: options.epochs, steps, stepsPerEpoch }),
+    },
+  );
+}
+
+/** The errors of the epochs since the last read, the first of them numbered `first`. */
+interface FreshLosses {
+  first: number;
+  train: number[];
+  /** One per training error, or none without validation data. */
+  validation: number[];
+}
+
+async function readFreshLosses(backend: Backend, epoch: number, validating: boolean): Promise<FreshLosses> {
+  const fresh = await backend.readLosses();
+  if (validating && fresh.validation.length !== fresh.train.length) {
+    throw new Error(
+      `${backend.name} backend: ${fresh.validation.length} validation errors for ${fresh.train.length} epochs`,
+    );
+  }
+  return { first: epoch - fresh.train.length + 1, train: fresh.train, validation: validating ? fresh.validation : [] };
+}
+
+/** Keeps the errors of the first `count` fresh epochs. */
+function keepLosses(
+  fresh: FreshLosses,
+  count: number,
+  losses: number[],
+  validationLosses: { epoch: number; loss: number }[],
+): void {
+  for (let i = 0; i < count; i++) {
+    losses.push(fresh.train[i]);
+    if (fresh.validation.length > 0) validationLosses.push({ epoch: fresh.first + i, loss: fresh.validation[i] });
+  }
+}
+
+/** The best epoch after `epoch`: this one where its validation error (`latest`) beats the best so far. */
+async function bestSoFar(
+  backend: Backend,
+  best: BestEpoch | null,
+  latest: { epoch: number; loss: number },
+  epoch: number,
+  params: Float32Array,
+  rng: Rng,
+): Promise<BestEpoch | null> {
+  // (A NaN validation error is never better.)
+  const better = latest.epoch === epoch && (best === null || latest.loss < best.loss);
+  if (!better) return best;
+  const optimizerState = await backend.readOptimizerState();
+  return { epoch, loss: latest.loss, params, optimizerState, rng: rng.clone() };
+}
+
+/**
+ * A non-finite error in the fresh epochs (the first at `bad`), or finite errors but weights that did
+ * not stay finite (`bad` -1), ends training: the best epoch's weights where they are kept, else the
+ * last report's (both finite), go back into the backend, and the message names the epoch and what to
+ * try. `report` is the last report with the errors kept up to the bad epoch and the time so far.
+ */
+function divergence(
+  backend: Backend,
+  data: Dataset,
+  learningRate: number,
+  report: TrainReport,
+  best: BestEpoch | null,
+  fresh: FreshLosses,
+  bad: number,
+): TrainResult {
+  const badEpoch = fresh.first + (bad < 0 ? fresh.train.length - 1 : bad);
+  const restored = best ?? report;
+  backend.setParams(restored.params);
+  if (restored.optimizerState !== undefined) backend.setOptimizerState(restored.optimizerState);
+  const became = bad < 0 ? 'finite but the weights did not stay finite' : String(fresh.train[bad]);
+  const diverged: Divergence = {
+    epoch: badEpoch,
+    restoredEpoch: restored.epoch,
+    message:
+      `training diverged at epoch ${badEpoch} (the error became ${became}); ` +
+      `the weights after epoch ${restored.epoch} were restored. ${divergenceAdvice(data, learningRate)}`,
+  };
+  const { losses } = report;
+  return {
+    ...report,
+    params: restored.params,
+    finalLoss: losses.length > 0 ? losses[losses.length - 1] : Number.NaN,
+    diverged,
+    stoppedEarly: null,
+    kept: keptOf(restored),
+  };
 }
 
 /** The result after the last epoch (or an early stop): the best epoch's weights go back into the backend. */
@@ -304,7 +370,7 @@ function keptOf(point: Kept): Kept {
 }
 
 /**
- * What to try after a divergence: normalising the data where its values are far beyond what an LSTM's
+ * What to try after a divergence: normalizing the data where its values are far beyond what an LSTM's
  * squashing gates can take (DATA_SCALE_LIMIT), else a lower learning rate.
  */
 function divergenceAdvice(data: Dataset, learningRate: number): string {

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { exportOnnx } from '../../src/export/onnx.js';
 import { exportTfjs } from '../../src/export/tfjs.js';
-import { readModelFile } from '../../src/model/modelFile.js';
+import { readModelFile } from '../../src/train/modelFile.js';
 import {
   type AppPage,
   chartCounts,

@@ -18,6 +18,7 @@ import {
   type OptimizerSettings,
   type OptimizerState,
 } from '../../model/optimizer.js';
+import type { CpuThreads } from '../../settings/threads.js';
 import {
   type Backend,
   checkParams,
@@ -33,11 +34,10 @@ import {
 import { type CpuEngine, type CpuKernels, ReferenceEngine } from './engine.js';
 import { FastLstm, fastKernelsProblem } from './fastLstm.js';
 import type { KernelSimd } from './kernelsWasm.js';
-import { type CpuThreadPool, type CpuThreads, measureThreads } from './threads.js';
+import { type CpuThreadPool, measureThreads } from './threads.js';
 
 export type { CpuKernels } from './engine.js';
 export { fastKernelsProblem } from './fastLstm.js';
-export type { CpuThreads } from './threads.js';
 
 export interface CpuBackendOptions {
   /** 'fast' or 'reference'; by default 'fast' where it can run (asking for 'fast' where it cannot throws). */

@@ -3,9 +3,10 @@
 // and says why. `new CpuBackend(layout)` alone runs on one thread.
 
 import type { ParamLayout } from '../../model/layout.js';
+import { type CpuThreads, checkThreads, MAX_THREADS } from '../../settings/threads.js';
 import { CpuBackend, type CpuKernels, fastKernelsProblem } from './cpuBackend.js';
 import type { KernelSimd } from './kernelsWasm.js';
-import { type CpuThreadHost, CpuThreadPool, type CpuThreads, checkThreads, MAX_THREADS } from './threads.js';
+import { type CpuThreadHost, CpuThreadPool } from './threads.js';
 
 export interface CreateCpuBackendOptions {
   kernels?: CpuKernels;
