@@ -6,6 +6,7 @@ import type { ColumnRef } from '../data/windows.js';
 import { describeValue, InputError } from '../model/errors.js';
 import { BACKTEST_SETTINGS } from '../settings/backtest.js';
 import { BENCH_SETTINGS } from '../settings/bench.js';
+import { SEARCH_SETTINGS } from '../settings/search.js';
 import { choice, custom, defineTable, flag, type Setting, text } from '../settings/setting.js';
 import { OPTIMIZER_SETTINGS, SETTINGS } from '../settings/training.js';
 import { BACKEND_CHOICES } from './backends.js';
@@ -116,6 +117,9 @@ const TRAINING_OPTIONS: OptionList = [
 ];
 
 const B = BACKTEST_SETTINGS;
+const G = SEARCH_SETTINGS;
+/** The training options but those a search lists (learning rate, hidden sizes, window). */
+const SEARCH_TRAINING = TRAINING_OPTIONS.filter((o) => o !== S.lr && o !== S.hidden && o !== S.window);
 
 export interface Command {
   name: string;
@@ -140,6 +144,13 @@ export const COMMANDS: readonly Command[] = [
       'rolling-origin backtest: each fold trained on the rows before its origin, its multi-step forecasts scored per step against six benchmarks, with checked prediction intervals',
     options: [B.folds, B.horizon, B.step, B.levels, B.members, ...TRAINING_OPTIONS, C.json],
     shared: { title: 'data options (no --split: the folds hold out their own rows)', options: BACKTEST_DATA_OPTIONS },
+  },
+  {
+    name: 'search',
+    summary:
+      'train every configuration of a grid (learning rates, hidden sizes, windows) with several seeds and choose one on the validation part',
+    options: [G.lr, G.hidden, G.window, G.seeds, ...SEARCH_TRAINING, C.json],
+    shared: { title: 'data options', options: DATA_OPTIONS },
   },
   {
     name: 'predict',

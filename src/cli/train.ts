@@ -18,7 +18,6 @@ import {
   evaluate,
   type Overfitting,
   overfitting,
-  type PartErrors,
   predictParts,
 } from '../train/evaluate.js';
 import { type Model, toModelFile } from '../train/modelFile.js';
@@ -29,6 +28,7 @@ import { type Fallback, type TrainOptions, type TrainReport, trainToEnd } from '
 import { type BackendChoice, type OpenedBackend, openBackend } from './backends.js';
 import { CLI_SETTINGS, commandOptions } from './commands.js';
 import { type DataOptions, type Fallbacks, fallbacks, readDataOptions } from './dataOptions.js';
+import { baselinesJson, metricsJson } from './evaluationJson.js';
 import { checkWritablePath, readModelOption, writeFileAtomic } from './files.js';
 import { option, optionValue, type ParsedOptions, parseOptions } from './options.js';
 
@@ -325,21 +325,9 @@ function jsonReport(s: TrainSettings, run: Run, opened: OpenedBackend, trained: 
     bestEpoch: best,
     stoppedEarly: result.stoppedEarly,
     overfitting: summary.overfit,
-    metrics: {
-      columns: evaluation.columns,
-      unit: evaluation.unit,
-      train: errorsOf(evaluation.model.train),
-      validation: errorsOf(evaluation.model.validation),
-      test: errorsOf(evaluation.model.test),
-    },
+    metrics: metricsJson(evaluation),
     baselinesOn: evaluation.comparedOn,
-    baselines: evaluation.baselines.map(({ key, label, errors, skipped }) => ({
-      key,
-      label,
-      rmse: errors?.rmse ?? null,
-      mae: errors?.mae ?? null,
-      skipped,
-    })),
+    baselines: baselinesJson(evaluation),
     summary: `${evaluation.summary}${summary.peeked}`,
     diverged: result.diverged,
     threads: summary.cpu?.threads ?? null,
@@ -427,10 +415,6 @@ function printSummary(
     );
   }
   if (s.save !== undefined) log(`model saved to ${s.save}`);
-}
-
-function errorsOf(part: PartErrors | null): { rmse: number[]; mae: number[] } | null {
-  return part === null ? null : { rmse: part.rmse, mae: part.mae };
 }
 
 /** Where the CLI's data came from, as the model file says it. */
