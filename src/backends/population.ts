@@ -139,6 +139,40 @@ export function checkMemberRanges(
   }
 }
 
+/**
+ * Throws InputError unless `epoch` holds for each of the members training on `ranges` with batches
+ * of `batchSize` an order with at least S_m * B positions, those inside its range (0 .. count_m - 1),
+ * a learning rate, and (if given) whether it is active.
+ */
+export function checkMemberEpoch(epoch: MemberEpoch, ranges: readonly WindowRange[], batchSize: number): void {
+  const members = ranges.length;
+  const { orders, learningRates, active } = epoch;
+  for (const [field, list] of [
+    ['orders', orders],
+    ['learningRates', learningRates],
+    ['active', active ?? ranges],
+  ] as const) {
+    if (list.length !== members) {
+      throw new InputError(field, `expected one entry per member (${members}), got ${list.length}`);
+    }
+  }
+  for (const [m, { count }] of ranges.entries()) {
+    const used = Math.floor(count / batchSize) * batchSize;
+    const order = orders[m];
+    if (order.length < used) {
+      throw new InputError(
+        `orders[${m}]`,
+        `expected at least ${used} positions (whole batches of ${count} windows), got ${order.length}`,
+      );
+    }
+    for (let p = 0; p < used; p++) {
+      if (order[p] >= count) {
+        throw new InputError(`orders[${m}]`, `expected positions from 0 to ${count - 1}, got ${order[p]} at ${p}`);
+      }
+    }
+  }
+}
+
 /** Every member on all `count` windows: the ranges of a population whose members share their data. */
 export function sharedRanges(members: number, count: number): WindowRange[] {
   return Array.from({ length: members }, () => ({ start: 0, count }));
