@@ -340,6 +340,65 @@ interface LayerBuffers {
   thetaS: number;
 }
 
+/** Byte addresses of the regions an engine carves from heapBase, each 64-byte aligned. */
+interface Heap {
+  /** (P_padded) each */
+  params: number;
+  grads: number;
+  /** (stateArrays, P_padded): the optimizer's state */
+  slots: number;
+  /** one layer entry a layer, which kernels.wat's drivers walk */
+  layerTable: number;
+  layers: LayerBuffers[];
+  /** (B, max Hp): the backward pass's dc, rows dcRow bytes apart */
+  dc: number;
+  dcRow: number;
+  /** a scratch of packedBytes per thread, where the products pack panels of A */
+  packed: number;
+  packedBytes: number;
+  /** the first byte past the last region */
+  end: number;
+}
+
+/** Carves the heap for a padded layout, window T, maximum batch B, the optimizer's state and `threads`. */
+function carveHeap(padded: PaddedLayout, T: number, B: number, slotFloats: number, threads: number): Heap {
+  let top = KERNEL_MEMORY.heapBase;
+  const region = (floats: number): number => {
+    const at = top;
+    top += roundUp(floats, 16) * FLOAT;
+    return at;
+  };
+  const params = region(padded.size);
+  const grads = region(padded.size);
+  const slots = region(slotFloats);
+  const layerTable = region((padded.layers.length * KERNEL_MEMORY.layerEntryBytes) / FLOAT);
+  const layers = padded.layers.map(({ paddedHidden: Hp, inputWidth, gateRow, zRow, zWidth }) => ({
+    z: region((T + 1) * B * zRow),
+    gates: region(T * B * gateRow),
+    c: region((T + 1) * B * Hp),
+    tanhC: region(T * B * Hp),
+    gy: region(T * B * Hp),
+    delta: region(T * B * gateRow),
+    thetaT: region(GATES * Hp * (Hp + inputWidth)),
+    thetaS: region(zWidth * GATES * Hp),
+  }));
+  const maxHp = Math.max(...padded.layers.map((l) => l.paddedHidden));
+  const dc = region(B * maxHp);
+  // Each thread packs panels of A of up to max(B, Kp) rows by PANEL columns.
+  const packedBytes = roundUp(Math.max(B, ...padded.layers.map((l) => l.zWidth)), 4) * PANEL * FLOAT;
+  const packed = region((threads * packedBytes) / FLOAT);
+  return { params, grads, slots, layerTable, layers, dc, dcRow: maxHp * FLOAT, packed, packedBytes, end: top };
+}
+
+/**
+ * Bytes of WebAssembly memory a one-thread engine of this layout, maximum batch and optimizer holds
+ * (a population's members each hold one; its capacity check sums them).
+ */
+export function fastLstmBytes(layout: ParamLayout, maxBatch: number, optimizer: OptimizerSettings): number {
+  const padded = paddedLayout(layout);
+  return carveHeap(padded, layout.config.window, maxBatch, stateArrays(optimizer.name) * padded.size, 1).end;
+}
+
 export class FastLstm implements CpuEngine {
   readonly kernels = 'fast' as const;
   readonly layout: ParamLayout;
@@ -399,34 +458,15 @@ export class FastLstm implements CpuEngine {
     const B = maxBatch;
     const layers = this.padded.layers;
 
-    // Carve the memory: 64-byte aligned regions, sizes in floats.
-    let top = KERNEL_MEMORY.heapBase;
-    const region = (floats: number): number => {
-      const at = top;
-      top += roundUp(floats, 16) * FLOAT;
-      return at;
-    };
     const P = this.padded.size;
-    this.paramsAt = region(P);
-    this.gradsAt = region(P);
     const slotCount = stateArrays(optimizer.name) * P;
-    const slotsAt = region(slotCount);
-    const layerTable = region((layers.length * KERNEL_MEMORY.layerEntryBytes) / FLOAT);
-    this.buffers = layers.map(({ paddedHidden: Hp, inputWidth, gateRow, zRow, zWidth }) => ({
-      z: region((T + 1) * B * zRow),
-      gates: region(T * B * gateRow),
-      c: region((T + 1) * B * Hp),
-      tanhC: region(T * B * Hp),
-      gy: region(T * B * Hp),
-      delta: region(T * B * gateRow),
-      thetaT: region(GATES * Hp * (Hp + inputWidth)),
-      thetaS: region(zWidth * GATES * Hp),
-    }));
-    const maxHp = Math.max(...layers.map((l) => l.paddedHidden));
-    const dc = region(B * maxHp);
-    // Each thread packs panels of A of up to max(B, Kp) rows by PANEL columns.
-    const packedBytes = roundUp(Math.max(B, ...layers.map((l) => l.zWidth)), 4) * PANEL * FLOAT;
-    const packed = region((this.maxThreads * packedBytes) / FLOAT);
+    const heap = carveHeap(this.padded, T, B, slotCount, this.maxThreads);
+    this.paramsAt = heap.params;
+    this.gradsAt = heap.grads;
+    const slotsAt = heap.slots;
+    const { layerTable, dc, packed, packedBytes, end: top } = heap;
+    this.buffers = heap.layers;
+    const maxHp = heap.dcRow / FLOAT;
     const pages = Math.ceil(top / 65536);
     if (pages > 65536) {
       throw new RangeError(
