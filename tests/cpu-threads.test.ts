@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DisposedError } from '../src/backends/backend.js';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
 import { createCpuBackend } from '../src/backends/cpu/createCpuBackend.js';
-import { FastLstm, KERNEL_MEMORY, rebalanceWeights } from '../src/backends/cpu/fastLstm.js';
+import { FastLstm, rebalanceWeights } from '../src/backends/cpu/fastLstm.js';
+import { KERNEL_MEMORY } from '../src/backends/cpu/kernelMemory.js';
 import { liveNodeThreads, nodeThreadHost } from '../src/backends/cpu/nodeThreads.js';
 import {
   type CpuThreadHost,

@@ -25,7 +25,13 @@ export type DataSource =
   | { kind: 'table'; table: ColumnTable; label: string };
 
 export interface RunSettings {
+  /** The generator of the initial weights and minibatch orders, and of the data noise unless dataSeed is set. */
   seed: number;
+  /**
+   * The data noise's seed where it differs from `seed` (a population's member trained alone: the
+   * population's data, the member's own weights and orders; see members.ts).
+   */
+  dataSeed?: number;
   source: DataSource;
   window: number;
   hiddenSizes: number[];
@@ -121,7 +127,10 @@ function rowPositions(rows: number): Float32Array {
  */
 export function startRun(settings: RunSettings, model?: Model): Run {
   const rng = new Rng(settings.seed);
-  const { table, positions, label, unit } = sourceTable(settings.source, rng);
+  const dataRng = settings.dataSeed === undefined ? rng : new Rng(settings.dataSeed);
+  const { table, positions, label, unit } = sourceTable(settings.source, dataRng);
+  // The weights come after the draws a run of `seed` makes for its own data, as members.ts's do.
+  if (dataRng !== rng) sourceTable(settings.source, rng);
   const dataSettings = resolveDataSettings(settings, table);
   const prepared = prepareData(table, dataSettings);
   const config: ModelConfig = {

@@ -49,13 +49,14 @@ import {
 } from '../population.js';
 import { engineFactory, evaluationRows, trainingRows } from './cpuModel.js';
 import type { CpuKernels } from './engine.js';
-import { FastLstm, fastKernelsProblem, fastLstmBytes, kernelSimd } from './fastLstm.js';
+import { FastLstm, fastLstmBytes } from './fastLstm.js';
+import { fastKernelsProblem, kernelSimd } from './kernelLoader.js';
 import type { KernelSimd } from './kernelsWasm.js';
 import { type GroupEpoch, type GroupWindows, MemberGroup, RemoteMemberGroup } from './memberGroup.js';
 import { type CpuThreadPool, type CpuThreads, type MemberThread, measureThreads } from './threads.js';
 
 export type { CpuKernels } from './engine.js';
-export { fastKernelsProblem } from './fastLstm.js';
+export { fastKernelsProblem } from './kernelLoader.js';
 export type { CpuThreads } from './threads.js';
 
 export interface CpuBackendOptions {

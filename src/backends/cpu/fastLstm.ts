@@ -8,17 +8,18 @@
 // O = outputSize.
 //
 // How it differs from the reference, and why (README, "The CPU backend on every core", has more):
-// - Every tensor lives in one WebAssembly memory, carved once per (shape, maximum batch); one
-//   kernel call runs a whole forward pass, backward pass or update.
+// - Every tensor lives in one WebAssembly memory, carved once per (shape, maximum batch) above the
+//   fixed blocks of kernelMemory.ts (the memory map kernels.wat is built from); one kernel call
+//   runs a whole forward pass, backward pass or update.
 // - A layer's parameters are one matrix theta (Kp, G) = [W; b; 0; V], its inputs per step one
 //   matrix z = [x_t, 1, 0, y_{t-1}], so the pre-activation is one product z_t theta and the weight
 //   gradients one product z^T δ. Gate blocks are padded from H to Hp units; the padding has zero
 //   weights, so its c and y stay exactly 0, its deltas and gradients are exactly 0, and every
-//   optimiser keeps it 0. Rows are strided (rowStride) so the products' column strips do not
+//   optimizer keeps it 0. Rows are strided (rowStride) so the products' column strips do not
 //   crowd into a few cache sets. The recurrences' products read theta (forward) and its parts
 //   transposed (backward) packed in column strips, each strip one run of memory: packed once per
 //   forward after the parameters change, and at the start of each backward pass. Parameters,
-//   gradients and the optimiser's state are converted to the flat layout only when they cross the
+//   gradients and the optimizer's state are converted to the flat layout only when they cross the
 //   engine's interface, never in the step loop.
 // - The dense layer and the loss (O is small) are plain TypeScript on the calling thread.
 
@@ -31,9 +32,23 @@ import {
   stateArrays,
 } from '../../model/optimizer.js';
 import { type CpuEngine, copyOutputs } from './engine.js';
-import { KERNELS_WASM_BASE64, type KernelMemory, type KernelSimd } from './kernelsWasm.js';
+import { compiledKernels, instantiateKernels, type KernelPool, type Kernels, kernelSimd } from './kernelLoader.js';
+import {
+  COMMAND,
+  CONTROL,
+  GEMM_PANEL,
+  KERNEL_MEMORY,
+  KERNEL_THREADS,
+  LAYER_ENTRY,
+  LAYER_ENTRY_BYTES,
+  MODEL,
+  OPTIMIZER_CODE,
+} from './kernelMemory.js';
+import type { KernelSimd } from './kernelsWasm.js';
 import { outputLoss } from './lstm.js';
-import type { CpuThreadPool } from './threads.js';
+
+// Moved to kernelLoader.ts; still exported here for the modules that import them from this file.
+export { fastKernelsProblem, type Kernels, relaxedSimdValidates } from './kernelLoader.js';
 
 /** Busy times shorter than this (a timer's resolution is 5 µs to 0.1 ms in browsers) move no weight. */
 const MIN_TIMED_MS = 0.5;
@@ -79,160 +94,13 @@ export function rebalanceWeights(
   for (let i = 0; i < threads; i++) weights[i] *= threads / sum;
 }
 
-/** kernels.wat's exports. */
-export interface Kernels {
-  /** Runs a command (FORWARD, BACKWARD, UPDATE) on the control block's thread count. */
-  run(command: number): void;
-  /** A pool thread's loop (threads.ts); returns on stopThreads. */
-  threadMain(index: number): void;
-  stopThreads(count: number): void;
-  /** Marks a thread's failure, so no thread waits for it. */
-  fail(): void;
-  heapBase: WebAssembly.Global;
-}
-
-/** kernels.wat's memory map: byte addresses, and i32 word indices inside each block. */
-export const KERNEL_MEMORY = {
-  control: 320,
-  model: 512,
-  /** f32 per thread: its share of every split, in proportion */
-  shareWeights: 576,
-  /** f64 per thread: milliseconds on its rows in the last forward pass or backward recurrence */
-  busy: 640,
-  /** i32 per thread: how many rows that was */
-  busyRows: 768,
-  heapBase: 832,
-  layerEntryBytes: 64,
-} as const;
-/** The most threads kernels.wat has room for (mailboxes, weights, busy times). */
-const KERNEL_THREADS = 16;
-const CONTROL = {
-  threads: 1,
-  batch: 2,
-  failed: 5,
-  optimizer: 6,
-  learningRate: 7,
-  momentum: 8,
-  beta1: 9,
-  oneMinusBeta1: 10,
-  beta2: 11,
-  oneMinusBeta2: 12,
-  epsilon: 13,
-  c1: 14,
-  c2: 15,
-  scale: 16,
-  splitUnits: 19,
-} as const;
-const MODEL = {
-  window: 0,
-  layerCount: 1,
-  layers: 2,
-  params: 3,
-  grads: 4,
-  slots: 5,
-  paramCount: 6,
-  packed: 7,
-  packedBytes: 8,
-  dc: 9,
-  dcRow: 10,
-} as const;
-const LAYER_ENTRY = {
-  inputWidth: 0,
-  paddedHidden: 1,
-  yAt: 2,
-  zWidth: 3,
-  zRow: 4,
-  gateRow: 5,
-  theta: 6,
-  thetaT: 7,
-  z: 8,
-  gates: 9,
-  c: 10,
-  tanhC: 11,
-  gy: 12,
-  delta: 13,
-  thetaS: 14,
-} as const;
-const COMMAND = { forward: 1, backward: 2, update: 3, pack: 5 } as const;
 /**
  * Threads split a model's hidden units rather than its batch rows (splitUnits) where some layer's
- * theta is larger than this: there, rows cost each thread a read of all of theta every step. Two
- * threads against one, in one process (README.md, "Large layers"): at hidden 1024 (theta 17 MB)
- * units 2.02x and rows 1.78x at batch 64, 1.63x and 1.24x at batch 16; at 768 (9.5 MB) about even;
- * at 512 (4.3 MB) and 256 rows ahead (1.91x against 1.85x, 1.79x against 1.68x).
+ * theta is larger than this: with rows, each thread reads all of theta every step, which for a large
+ * theta costs more than the barrier a step that units need. npm run bench:cpu-sizes measures where
+ * the two cross over (docs/PERFORMANCE.md).
  */
 const UNITS_FROM_BYTES = 8 * 1024 * 1024;
-const OPTIMIZER_CODE = { sgd: 0, momentum: 1, adam: 2 } as const;
-/** The longest panel of k the products pack at once (kernels.wat's gemm). */
-const PANEL = 256;
-
-const modules: Partial<Record<`${KernelSimd} ${KernelMemory}`, WebAssembly.Module>> = {};
-let kernelProblem: string | null | undefined;
-let simdVariant: KernelSimd | undefined;
-
-function kernelBytes(simd: KernelSimd, memory: KernelMemory): Uint8Array<ArrayBuffer> {
-  return Uint8Array.from(atob(KERNELS_WASM_BASE64[simd][memory]), (ch) => ch.charCodeAt(0));
-}
-
-/**
- * Why the fast kernels cannot run here, or null when they can. They need WebAssembly with SIMD (every
- * current browser and Node 16.4+) and, on a page with a Content-Security-Policy, 'wasm-unsafe-eval'
- * in its script-src. The module is 6 KB, so compiling it synchronously is allowed everywhere.
- */
-export function fastKernelsProblem(): string | null {
-  if (kernelProblem === undefined) {
-    try {
-      modules['simd private'] = new WebAssembly.Module(kernelBytes('simd', 'private'));
-      kernelProblem = null;
-    } catch (err) {
-      kernelProblem = typeof WebAssembly === 'undefined' ? 'no WebAssembly' : String(err);
-    }
-  }
-  return kernelProblem;
-}
-
-/**
- * The products' variant, chosen once: 'relaxedSimd' (f32x4.relaxed_madd, a fused multiply-add where
- * the processor has one) where the engine validates relaxed SIMD, else 'simd' (multiply, then add).
- */
-export function kernelSimd(): KernelSimd {
-  simdVariant ??= relaxedSimdValidates() ? 'relaxedSimd' : 'simd';
-  return simdVariant;
-}
-
-/** Whether this engine accepts the relaxed SIMD kernels now (kernelSimd keeps its first answer). */
-export function relaxedSimdValidates(): boolean {
-  return WebAssembly.validate(kernelBytes('relaxedSimd', 'private'));
-}
-
-/** The compiled kernels of a variant (throws where they cannot run, see fastKernelsProblem). */
-export function compiledKernels(simd: KernelSimd, memory: KernelMemory): WebAssembly.Module {
-  const problem = fastKernelsProblem();
-  if (problem !== null) throw new Error(`the fast CPU kernels cannot run here: ${problem}`);
-  if (simd === 'relaxedSimd' && !relaxedSimdValidates()) throw new Error('this engine has no relaxed SIMD');
-  const key = `${simd} ${memory}` as const;
-  modules[key] ??= new WebAssembly.Module(kernelBytes(simd, memory));
-  return modules[key];
-}
-
-/**
- * What the kernels import: the memory, and a clock for the busy times that weigh the threads'
- * shares. (A pool's threads write the same object inline: nodeThreads.ts, cpuThread.ts.)
- */
-export function kernelImports(memory: WebAssembly.Memory): WebAssembly.Imports {
-  return { env: { memory, now: () => performance.now() } };
-}
-
-/** The kernels on `memory`, checked to keep their constants where this file expects. */
-export function instantiateKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): Kernels {
-  const kernels = new WebAssembly.Instance(module, kernelImports(memory)).exports as unknown as Kernels;
-  if (kernels.heapBase.value !== KERNEL_MEMORY.heapBase) {
-    throw new Error(
-      `kernels.wat's heap starts at ${kernels.heapBase.value}, fastLstm.ts expects ${KERNEL_MEMORY.heapBase}`,
-    );
-  }
-  return kernels;
-}
 
 const FLOAT = 4;
 
@@ -347,7 +215,7 @@ interface Heap {
   grads: number;
   /** (stateArrays, P_padded): the optimizer's state */
   slots: number;
-  /** one layer entry a layer, which kernels.wat's drivers walk */
+  /** one LAYER_ENTRY_BYTES entry a layer, which kernels.wat's drivers walk */
   layerTable: number;
   layers: LayerBuffers[];
   /** (B, max Hp): the backward pass's dc, rows dcRow bytes apart */
@@ -371,7 +239,7 @@ function carveHeap(padded: PaddedLayout, T: number, B: number, slotFloats: numbe
   const params = region(padded.size);
   const grads = region(padded.size);
   const slots = region(slotFloats);
-  const layerTable = region((padded.layers.length * KERNEL_MEMORY.layerEntryBytes) / FLOAT);
+  const layerTable = region((padded.layers.length * LAYER_ENTRY_BYTES) / FLOAT);
   const layers = padded.layers.map(({ paddedHidden: Hp, inputWidth, gateRow, zRow, zWidth }) => ({
     z: region((T + 1) * B * zRow),
     gates: region(T * B * gateRow),
@@ -384,8 +252,8 @@ function carveHeap(padded: PaddedLayout, T: number, B: number, slotFloats: numbe
   }));
   const maxHp = Math.max(...padded.layers.map((l) => l.paddedHidden));
   const dc = region(B * maxHp);
-  // Each thread packs panels of A of up to max(B, Kp) rows by PANEL columns.
-  const packedBytes = roundUp(Math.max(B, ...padded.layers.map((l) => l.zWidth)), 4) * PANEL * FLOAT;
+  // Each thread packs panels of A of up to max(B, Kp) rows by GEMM_PANEL columns.
+  const packedBytes = roundUp(Math.max(B, ...padded.layers.map((l) => l.zWidth)), 4) * GEMM_PANEL * FLOAT;
   const packed = region((threads * packedBytes) / FLOAT);
   return { params, grads, slots, layerTable, layers, dc, dcRow: maxHp * FLOAT, packed, packedBytes, end: top };
 }
@@ -397,6 +265,72 @@ function carveHeap(padded: PaddedLayout, T: number, B: number, slotFloats: numbe
 export function fastLstmBytes(layout: ParamLayout, maxBatch: number, optimizer: OptimizerSettings): number {
   const padded = paddedLayout(layout);
   return carveHeap(padded, layout.config.window, maxBatch, stateArrays(optimizer.name) * padded.size, 1).end;
+}
+
+/**
+ * The memory and kernels an engine of `bytes` runs on: with a pool, the pool's shared memory (grown
+ * to fit; one engine at a time uses it) and kernels; else a private memory and the `simd` kernels.
+ */
+function engineMemory(
+  pool: KernelPool | null,
+  simd: KernelSimd,
+  bytes: number,
+  layout: ParamLayout,
+  B: number,
+): { memory: WebAssembly.Memory; kernels: Kernels } {
+  const pages = Math.ceil(bytes / 65536);
+  if (pages > 65536) {
+    throw new RangeError(
+      `the fast CPU kernels need ${bytes} bytes for ${layout.config.hiddenSizes.join(',')} hidden and batch ${B}, ` +
+        'more than WebAssembly memory can hold (4 GiB)',
+    );
+  }
+  if (pool === null) {
+    const memory = new WebAssembly.Memory({ initial: pages });
+    return { memory, kernels: instantiateKernels(compiledKernels(simd, 'private'), memory) };
+  }
+  if (pool.simd !== simd) throw new Error(`the pool runs the ${pool.simd} kernels, not ${simd}`);
+  const have = pool.memory.buffer.byteLength / 65536;
+  if (have < pages) pool.memory.grow(pages - have);
+  return { memory: pool.memory, kernels: pool.kernels };
+}
+
+/** Writes the model block and the layer table (kernelMemory.ts), which kernels.wat's drivers read. */
+function writeModelTable(i32: Int32Array, heap: Heap, padded: PaddedLayout, T: number): void {
+  const model = (field: keyof typeof MODEL, value: number) => {
+    i32[(KERNEL_MEMORY.model + MODEL[field]) / FLOAT] = value;
+  };
+  model('window', T);
+  model('layerCount', padded.layers.length);
+  model('layers', heap.layerTable);
+  model('params', heap.params);
+  model('grads', heap.grads);
+  model('slots', heap.slots);
+  model('paramCount', padded.size);
+  model('packed', heap.packed);
+  model('packedBytes', heap.packedBytes);
+  model('dc', heap.dc);
+  model('dcRow', heap.dcRow);
+  padded.layers.forEach((layer, l) => {
+    const entry = (field: keyof typeof LAYER_ENTRY, value: number) => {
+      i32[(heap.layerTable + l * LAYER_ENTRY_BYTES + LAYER_ENTRY[field]) / FLOAT] = value;
+    };
+    const buffers = heap.layers[l];
+    entry('inputWidth', layer.inputWidth);
+    entry('paddedHidden', layer.paddedHidden);
+    entry('yAt', layer.yAt);
+    entry('zWidth', layer.zWidth);
+    entry('zRow', layer.zRow * FLOAT);
+    entry('gateRow', layer.gateRow * FLOAT);
+    entry('theta', layer.theta * FLOAT);
+    for (const name of ['thetaT', 'thetaS', 'z', 'gates', 'c', 'tanhC', 'gy', 'delta'] as const)
+      entry(name, buffers[name]);
+  });
+}
+
+/** The index, in the memory's i32 and f32 views, of a word of the control block. */
+function controlWord(field: keyof typeof CONTROL): number {
+  return (KERNEL_MEMORY.control + CONTROL[field]) / FLOAT;
 }
 
 export class FastLstm implements CpuEngine {
@@ -418,10 +352,8 @@ export class FastLstm implements CpuEngine {
   private readonly shareWeights: Float32Array;
   private readonly busy: Float64Array;
   private readonly busyRows: Int32Array;
-  /** Byte offsets. */
-  private readonly paramsAt: number;
-  private readonly gradsAt: number;
-  private readonly buffers: LayerBuffers[];
+  /** Byte offsets of the regions carved for this engine. */
+  private readonly heap: Heap;
   /** Updates so far (Adam's t). */
   private step = 0;
   /** Whether thetaS holds the parameters as they are now. */
@@ -446,46 +378,22 @@ export class FastLstm implements CpuEngine {
     layout: ParamLayout,
     maxBatch: number,
     optimizer: OptimizerSettings = DEFAULT_OPTIMIZER,
-    { pool = null, simd = pool?.simd ?? kernelSimd() }: { pool?: CpuThreadPool | null; simd?: KernelSimd } = {},
+    { pool = null, simd = pool?.simd ?? kernelSimd() }: { pool?: KernelPool | null; simd?: KernelSimd } = {},
   ) {
     this.layout = layout;
     this.padded = paddedLayout(layout);
     this.maxBatch = maxBatch;
     this.optimizer = optimizer;
     this.maxThreads = pool?.size ?? 1;
-    const T = layout.config.window;
-    this.window = T;
-    const B = maxBatch;
-    const layers = this.padded.layers;
-
+    this.window = layout.config.window;
+    this.simd = simd;
     const P = this.padded.size;
     const slotCount = stateArrays(optimizer.name) * P;
-    const heap = carveHeap(this.padded, T, B, slotCount, this.maxThreads);
-    this.paramsAt = heap.params;
-    this.gradsAt = heap.grads;
-    const slotsAt = heap.slots;
-    const { layerTable, dc, packed, packedBytes, end: top } = heap;
-    this.buffers = heap.layers;
-    const maxHp = heap.dcRow / FLOAT;
-    const pages = Math.ceil(top / 65536);
-    if (pages > 65536) {
-      throw new RangeError(
-        `the fast CPU kernels need ${top} bytes for ${layout.config.hiddenSizes.join(',')} hidden and batch ${B}, ` +
-          'more than WebAssembly memory can hold (4 GiB)',
-      );
-    }
-    this.simd = simd;
-    let memory: WebAssembly.Memory;
-    if (pool === null) {
-      memory = new WebAssembly.Memory({ initial: pages });
-      this.k = instantiateKernels(compiledKernels(simd, 'private'), memory);
-    } else {
-      if (pool.simd !== simd) throw new Error(`the pool runs the ${pool.simd} kernels, not ${simd}`);
-      memory = pool.memory;
-      const have = memory.buffer.byteLength / 65536;
-      if (have < pages) memory.grow(pages - have);
-      this.k = pool.kernels;
-    }
+    const heap = carveHeap(this.padded, this.window, maxBatch, slotCount, this.maxThreads);
+    this.heap = heap;
+
+    const { memory, kernels } = engineMemory(pool, simd, heap.end, layout, maxBatch);
+    this.k = kernels;
     this.f32 = new Float32Array(memory.buffer);
     this.i32 = new Int32Array(memory.buffer);
     this.shareWeights = new Float32Array(memory.buffer, KERNEL_MEMORY.shareWeights, KERNEL_THREADS);
@@ -493,63 +401,34 @@ export class FastLstm implements CpuEngine {
     this.busyRows = new Int32Array(memory.buffer, KERNEL_MEMORY.busyRows, KERNEL_THREADS);
     this.busyRows.fill(0);
     // A pool's memory holds whatever the engine before this one left; the padding must start at 0.
-    this.f32.fill(0, KERNEL_MEMORY.heapBase / FLOAT, top / FLOAT);
+    this.f32.fill(0, KERNEL_MEMORY.heapBase / FLOAT, heap.end / FLOAT);
+    writeModelTable(this.i32, heap, this.padded, this.window);
 
-    const model = KERNEL_MEMORY.model / FLOAT;
-    this.i32[model + MODEL.window] = T;
-    this.i32[model + MODEL.layerCount] = layers.length;
-    this.i32[model + MODEL.layers] = layerTable;
-    this.i32[model + MODEL.params] = this.paramsAt;
-    this.i32[model + MODEL.grads] = this.gradsAt;
-    this.i32[model + MODEL.slots] = slotsAt;
-    this.i32[model + MODEL.paramCount] = P;
-    this.i32[model + MODEL.packed] = packed;
-    this.i32[model + MODEL.packedBytes] = packedBytes;
-    this.i32[model + MODEL.dc] = dc;
-    this.i32[model + MODEL.dcRow] = maxHp * FLOAT;
-    layers.forEach((layer, l) => {
-      const entry = (layerTable + l * KERNEL_MEMORY.layerEntryBytes) / FLOAT;
-      const buffers = this.buffers[l];
-      this.i32[entry + LAYER_ENTRY.inputWidth] = layer.inputWidth;
-      this.i32[entry + LAYER_ENTRY.paddedHidden] = layer.paddedHidden;
-      this.i32[entry + LAYER_ENTRY.yAt] = layer.yAt;
-      this.i32[entry + LAYER_ENTRY.zWidth] = layer.zWidth;
-      this.i32[entry + LAYER_ENTRY.zRow] = layer.zRow * FLOAT;
-      this.i32[entry + LAYER_ENTRY.gateRow] = layer.gateRow * FLOAT;
-      this.i32[entry + LAYER_ENTRY.theta] = layer.theta * FLOAT;
-      this.i32[entry + LAYER_ENTRY.thetaT] = buffers.thetaT;
-      this.i32[entry + LAYER_ENTRY.thetaS] = buffers.thetaS;
-      this.i32[entry + LAYER_ENTRY.z] = buffers.z;
-      this.i32[entry + LAYER_ENTRY.gates] = buffers.gates;
-      this.i32[entry + LAYER_ENTRY.c] = buffers.c;
-      this.i32[entry + LAYER_ENTRY.tanhC] = buffers.tanhC;
-      this.i32[entry + LAYER_ENTRY.gy] = buffers.gy;
-      this.i32[entry + LAYER_ENTRY.delta] = buffers.delta;
-    });
+    const layers = this.padded.layers;
     this.unitsPay =
       layers.some((l) => l.zWidth * l.gateRow * FLOAT > UNITS_FROM_BYTES) &&
       layers.every((l) => l.paddedHidden % 8 === 0);
     this.threads = this.maxThreads;
 
-    this.params = this.f32.subarray(this.paramsAt / FLOAT, this.paramsAt / FLOAT + P);
-    this.grads = this.f32.subarray(this.gradsAt / FLOAT, this.gradsAt / FLOAT + P);
-    this.slots = this.f32.subarray(slotsAt / FLOAT, slotsAt / FLOAT + slotCount);
+    this.params = this.f32.subarray(heap.params / FLOAT, heap.params / FLOAT + P);
+    this.grads = this.f32.subarray(heap.grads / FLOAT, heap.grads / FLOAT + P);
+    this.slots = this.f32.subarray(heap.slots / FLOAT, heap.slots / FLOAT + slotCount);
     const O = layout.config.outputSize;
-    this.target = new Float32Array(B * O);
-    this.out = new Float32Array(B * O);
-    this.outDelta = new Float32Array(B * O);
+    this.target = new Float32Array(maxBatch * O);
+    this.out = new Float32Array(maxBatch * O);
+    this.outDelta = new Float32Array(maxBatch * O);
   }
 
   /** Threads every call splits its work across, 1 to maxThreads. */
   get threads(): number {
-    return this.i32[KERNEL_MEMORY.control / FLOAT + CONTROL.threads];
+    return this.i32[controlWord('threads')];
   }
 
   set threads(count: number) {
     if (!Number.isInteger(count) || count < 1 || count > this.maxThreads) {
       throw new RangeError(`threads: expected a whole number from 1 to ${this.maxThreads}, got ${count}`);
     }
-    this.i32[KERNEL_MEMORY.control / FLOAT + CONTROL.threads] = count;
+    this.i32[controlWord('threads')] = count;
     this.shareWeights.fill(1);
     this.splitUnits = count > 1 && this.unitsPay;
   }
@@ -561,14 +440,14 @@ export class FastLstm implements CpuEngine {
    * thread count: units where a layer's theta is larger than UNITS_FROM_BYTES.
    */
   get splitUnits(): boolean {
-    return this.i32[KERNEL_MEMORY.control / FLOAT + CONTROL.splitUnits] !== 0;
+    return this.i32[controlWord('splitUnits')] !== 0;
   }
 
   set splitUnits(split: boolean) {
     if (split && !this.padded.layers.every((l) => l.paddedHidden % 8 === 0)) {
       throw new RangeError('splitUnits: every layer needs a multiple of 8 padded hidden units');
     }
-    this.i32[KERNEL_MEMORY.control / FLOAT + CONTROL.splitUnits] = split && this.threads > 1 ? 1 : 0;
+    this.i32[controlWord('splitUnits')] = split && this.threads > 1 ? 1 : 0;
   }
 
   /**
@@ -645,7 +524,7 @@ export class FastLstm implements CpuEngine {
     const { window: T, inputSize: I, outputSize: O } = this.layout.config;
     const f32 = this.f32;
     const { zRow, yAt } = this.padded.layers[0];
-    const z = this.buffers[0].z / FLOAT;
+    const z = this.heap.layers[0].z / FLOAT;
     // z_t rows [x_t, 1, 0..]: time-major, so each step's rows are one contiguous (B, zRow) block.
     for (let b = 0; b < B; b++) {
       const n = indices === null ? start + b : indices[start + b];
@@ -673,7 +552,8 @@ export class FastLstm implements CpuEngine {
     const { dense } = this.padded;
     const O = this.layout.config.outputSize;
     const top = this.padded.layers[this.padded.layers.length - 1];
-    const yLast = (this.buffers[this.buffers.length - 1].z + this.window * B * top.zRow * FLOAT) / FLOAT + top.yAt;
+    const yLast =
+      (this.heap.layers[this.heap.layers.length - 1].z + this.window * B * top.zRow * FLOAT) / FLOAT + top.yAt;
     for (let n = 0; n < B; n++) {
       const yRow = yLast + n * top.zRow;
       for (let o = 0; o < O; o++) {
@@ -700,7 +580,7 @@ export class FastLstm implements CpuEngine {
     const { dense } = this.padded;
     const O = this.layout.config.outputSize;
     const top = this.padded.layers[this.padded.layers.length - 1];
-    const topBuffers = this.buffers[this.buffers.length - 1];
+    const topBuffers = this.heap.layers[this.heap.layers.length - 1];
     const H = top.hiddenSize;
     const Hp = top.paddedHidden;
     const yLast = (topBuffers.z + T * B * top.zRow * FLOAT) / FLOAT + top.yAt;
@@ -726,32 +606,31 @@ export class FastLstm implements CpuEngine {
 
   update(learningRate: number): void {
     const { optimizer, f32, i32 } = this;
-    const control = KERNEL_MEMORY.control / FLOAT;
     // The padding's gradients are 0, so the norm over the padded gradients is the flat one.
     const scale = clipScale(this.grads, optimizer.clipNorm);
     this.step++;
-    i32[control + CONTROL.optimizer] = OPTIMIZER_CODE[optimizer.name];
-    f32[control + CONTROL.scale] = scale;
+    i32[controlWord('optimizer')] = OPTIMIZER_CODE[optimizer.name];
+    f32[controlWord('scale')] = scale;
     switch (optimizer.name) {
       case 'sgd':
         // The blog's update, with the clipping scale folded into the rate.
-        f32[control + CONTROL.learningRate] = learningRate * scale;
+        f32[controlWord('learningRate')] = learningRate * scale;
         break;
       case 'momentum':
-        f32[control + CONTROL.learningRate] = learningRate;
-        f32[control + CONTROL.momentum] = optimizer.momentum;
+        f32[controlWord('learningRate')] = learningRate;
+        f32[controlWord('momentum')] = optimizer.momentum;
         break;
       case 'adam': {
         // The bias corrections and complements in double precision, as the reference takes them.
         const { beta1, beta2, epsilon } = optimizer;
-        f32[control + CONTROL.learningRate] = learningRate;
-        f32[control + CONTROL.beta1] = beta1;
-        f32[control + CONTROL.oneMinusBeta1] = 1 - beta1;
-        f32[control + CONTROL.beta2] = beta2;
-        f32[control + CONTROL.oneMinusBeta2] = 1 - beta2;
-        f32[control + CONTROL.epsilon] = epsilon;
-        f32[control + CONTROL.c1] = 1 - beta1 ** this.step;
-        f32[control + CONTROL.c2] = 1 - beta2 ** this.step;
+        f32[controlWord('learningRate')] = learningRate;
+        f32[controlWord('beta1')] = beta1;
+        f32[controlWord('oneMinusBeta1')] = 1 - beta1;
+        f32[controlWord('beta2')] = beta2;
+        f32[controlWord('oneMinusBeta2')] = 1 - beta2;
+        f32[controlWord('epsilon')] = epsilon;
+        f32[controlWord('c1')] = 1 - beta1 ** this.step;
+        f32[controlWord('c2')] = 1 - beta2 ** this.step;
         break;
       }
     }
@@ -760,12 +639,11 @@ export class FastLstm implements CpuEngine {
   }
 
   private run(command: number, B: number): void {
-    const control = KERNEL_MEMORY.control / FLOAT;
-    this.i32[control + CONTROL.batch] = B;
+    this.i32[controlWord('batch')] = B;
     try {
       this.k.run(command);
     } catch (err) {
-      if (this.i32[control + CONTROL.failed] !== 0) {
+      if (this.i32[controlWord('failed')] !== 0) {
         throw new Error('a thread of the CPU backend failed, so its threads cannot go on', { cause: err });
       }
       throw err;

@@ -11,7 +11,7 @@
 ;; 64 units), G = 4Hp gate columns (gate g of unit j at g*Hp + j), Kp = yAt + Hp with yAt = Ip + 1
 ;; rounded up to 4.
 ;; Every pointer is a byte offset into memory, every stride ("row") in bytes, every count in
-;; elements. Per layer (fastLstm.ts carves them, see its header):
+;; elements. Per layer (fastLstm.ts carves them from heapBase, see its header):
 ;;   theta  (Kp, G)       [W (Ip rows); b (1 row); 0 rows up to yAt; V (Hp rows)], the parameters
 ;;   z      (T+1, B, Kp)  [x_t, 1, 0.., y_{t-1}]: row t of z times theta is the pre-activation
 ;;   gates  (T, B, G)     pre-activations, then the activations f, i, g, o
@@ -20,25 +20,17 @@
 ;;                        transposed in column strips for the backward products;  thetaS (Kp, G)
 ;;                        theta in column strips for the forward products
 ;;
-;; Memory map (fastLstm.ts mirrors it in KERNEL_MEMORY):
-;;   0    activate's constants (storeConstants)
-;;   320  control: +0 command, +4 threads, +8 batch B, +12 barrier arrivals, +16 barrier
-;;        generation, +20 failed, +24 optimizer (0 sgd, 1 momentum, 2 adam), then f32 arguments of
-;;        the update: +28 learningRate, +32 momentum, +36 beta1, +40 1-beta1, +44 beta2, +48 1-beta2,
-;;        +52 epsilon, +56 c1, +60 c2, +64 scale, +68 the first batch row the forward pass has
-;;        not handed out, +72 the backward recurrence's, +76 1 where the threads split the hidden
-;;        units of the recurrences (else their batch rows)
-;;   448  mailboxes: one i32 per thread, bumped to hand that thread the command (16 threads at most)
-;;   512  model: +0 T, +4 layer count, +8 layer table, +12 params, +16 grads, +20 slots, +24 floats
-;;        of params (a multiple of 16), +28 packing scratch, +32 scratch bytes per thread, +36 dc,
-;;        +40 dc row (bytes: the widest layer's Hp)
-;;   576  share weights: one f32 per thread, its share of every split of columns or parameters in
-;;        proportion (fastLstm.ts sets them from the speeds below)
-;;   640  busy: one f64 per thread, the milliseconds it spent on its rows in the last forward pass or
-;;        backward recurrence;  768  rows: one i32 per thread, how many rows that was
-;;   832  heapBase: fastLstm.ts's buffers. A layer table entry is 64 bytes: +0 Ip, +4 Hp, +8 yAt,
-;;        +12 Kp, +16 z row, +20 gate row (bytes), +24 theta (offset into params, grads and slots),
-;;        +28 thetaT, +32 z, +36 gates, +40 c, +44 tanhC, +48 gy, +52 delta, +56 thetaS
+;; Memory map: kernelMemory.ts is its one table, and this file names its entries in braces, which
+;; scripts/build-cpu-kernels.ts replaces by the table's numbers ({control.threads} is the address
+;; of the control block's thread count, offset={layer.gy} the offset of gy in a layer table entry,
+;; {command.stop} a command's code); so this file is WebAssembly text only once built. From address
+;; 0: activate's constants; control (the command, thread count, batch, barrier, failure flag, the
+;; update's arguments, the row counters the threads claim from, whether they split units or rows);
+;; mailboxes (one i32 per thread, bumped to hand it the command); model (T, the layer table, the
+;; parameter buffers, the scratch); shareWeights, busy and busyRows (one per thread: its share of
+;; every split, and its time and rows in the last pass, which set the shares); then, from heapBase,
+;; fastLstm.ts's buffers. The layer table holds one entry a layer (LAYER_ENTRY), the layer's shape
+;; and its buffers' addresses.
 ;;
 ;; Threads: thread 0 (the caller of run) hands a command to threads 1.. through their mailboxes and
 ;; works too; the threads claim chunks of batch rows for the recurrences, one after another until none
@@ -60,13 +52,13 @@
   ;; (aRow = 4, for the weight gradients z^T δ). Bm is row-major (rows ldb bytes apart) when bStrips
   ;; is 0, else packed in column strips (see $packStrips): columns q..q+7 at b + (q/8)*bStrips, their
   ;; rows 32 bytes apart (16 in a last strip of 4 columns). For the cache: Bm is taken in panels of at
-  ;; most 256 rows (an 8-column strip of a panel stays in L1 while every row block of A passes over
+  ;; most GEMM_PANEL rows (256, kernelMemory.ts; an 8-column strip of a panel stays in L1 while every row block of A passes over
   ;; it), and each panel of A is first packed into `packed`, 4 rows interleaved, so the inner loop
   ;; reads A through one pointer. Tiles of 4 rows x 8 columns keep 8 accumulators in registers.
-  ;; A row-major Bm's strip is 8 floats from each of up to 256 rows, rows strided so they do not
+  ;; A row-major Bm's strip is 8 floats from each of up to GEMM_PANEL rows, rows strided so they do not
   ;; share cache sets (fastLstm.ts's rowStride); packed, it is one run of memory the processor
-  ;; fetches ahead, which is what a product of few rows needs (at hidden 1024 a 4-row product over
-  ;; row-major weights ran at a third of the speed of a 64-row one).
+  ;; fetches ahead, which is what a product of few rows needs: over row-major weights it would wait
+  ;; on fetching rows scattered across memory.
   ;; ---------------------------------------------------------------------------------------------
 
   (func $tile4x8
@@ -239,8 +231,8 @@
     (local $panels i32) (local $kc i32) (local $p0 i32) (local $q i32) (local $i i32) (local $ap i32)
     (local $wide i32) (local $rows i32) (local $bStrip i32) (local $bRow i32)
     (if (i32.or (i32.le_s (local.get $m) (i32.const 0)) (i32.le_s (local.get $n) (i32.const 0))) (then (return)))
-    ;; Panels of about equal length, at most 256; one pass when k is 0, so C is still written (zeros).
-    (local.set $panels (i32.shr_u (i32.add (local.get $k) (i32.const 255)) (i32.const 8)))
+    ;; Panels of about equal length, at most GEMM_PANEL; one pass when k is 0, so C is still written (zeros).
+    (local.set $panels (i32.shr_u (i32.add (local.get $k) (i32.const {gemm.panelMask})) (i32.const {gemm.panelShift})))
     (if (i32.eqz (local.get $panels)) (then (local.set $panels (i32.const 1))))
     (local.set $kc (i32.div_u (i32.add (local.get $k) (i32.sub (local.get $panels) (i32.const 1))) (local.get $panels)))
     (loop $panel
@@ -333,7 +325,7 @@
 
   ;; ---------------------------------------------------------------------------------------------
   ;; Gate math. activate: dst = a * sigmoid(a * src) + (1 - a) over `bytes` of floats, with `form`
-  ;; the address of its constants: 224 for a = 1, the sigmoid; 272 for a = 2, tanh(x) =
+  ;; the address of its constants: {constants.sigmoid} for a = 1; {constants.tanh} for a = 2, tanh(x) =
   ;; 2 sigmoid(2x) - 1 (exact to about 1e-7 absolute, which is what the gradients need).
   ;; sigmoid(x) = 1 / (1 + exp(-x)) with exp in single precision (Cephes expf: the exponent by
   ;; rounding x/ln2, a degree-6 polynomial on the rest, about 1 ulp). One loop over many independent
@@ -343,29 +335,29 @@
   ;; The constants of activate, stored at instantiation into the first bytes of memory (every
   ;; thread's instance stores the same bytes). They are loaded into locals before activate's loop:
   ;; written inline, V8 rebuilds every v128 constant inside the loop, three instructions each.
-  (global (export "heapBase") i32 (i32.const 832))
+  (global (export "heapBase") i32 (i32.const {heapBase}))
   (func $storeConstants
-    (v128.store (i32.const 0) (v128.const f32x4 1 1 1 1))
-    (v128.store (i32.const 16) (v128.const f32x4 88.3 88.3 88.3 88.3))
-    (v128.store (i32.const 32) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3))
-    (v128.store (i32.const 48) (v128.const f32x4 1.44269504 1.44269504 1.44269504 1.44269504))
-    (v128.store (i32.const 64) (v128.const f32x4 12582912 12582912 12582912 12582912))
-    (v128.store (i32.const 80) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))
-    (v128.store (i32.const 96) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))
-    (v128.store (i32.const 112) (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
-    (v128.store (i32.const 128) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3))
-    (v128.store (i32.const 144) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3))
-    (v128.store (i32.const 160) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2))
-    (v128.store (i32.const 176) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1))
-    (v128.store (i32.const 192) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1))
-    (v128.store (i32.const 208) (v128.const i32x4 127 127 127 127))
-    ;; activate's two forms, (-a, 1 - a, a) each: sigmoid at 224, tanh at 272.
-    (v128.store (i32.const 224) (v128.const f32x4 -1 -1 -1 -1))
-    (v128.store (i32.const 240) (v128.const f32x4 0 0 0 0))
-    (v128.store (i32.const 256) (v128.const f32x4 1 1 1 1))
-    (v128.store (i32.const 272) (v128.const f32x4 -2 -2 -2 -2))
-    (v128.store (i32.const 288) (v128.const f32x4 -1 -1 -1 -1))
-    (v128.store (i32.const 304) (v128.const f32x4 2 2 2 2)))
+    (v128.store (i32.const {constants.one}) (v128.const f32x4 1 1 1 1))
+    (v128.store (i32.const {constants.hi}) (v128.const f32x4 88.3 88.3 88.3 88.3))
+    (v128.store (i32.const {constants.lo}) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3))
+    (v128.store (i32.const {constants.log2e}) (v128.const f32x4 1.44269504 1.44269504 1.44269504 1.44269504))
+    (v128.store (i32.const {constants.magic}) (v128.const f32x4 12582912 12582912 12582912 12582912))
+    (v128.store (i32.const {constants.ln2hi}) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))
+    (v128.store (i32.const {constants.ln2lo}) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))
+    (v128.store (i32.const {constants.p0}) (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
+    (v128.store (i32.const {constants.p1}) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3))
+    (v128.store (i32.const {constants.p2}) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3))
+    (v128.store (i32.const {constants.p3}) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2))
+    (v128.store (i32.const {constants.p4}) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1))
+    (v128.store (i32.const {constants.p5}) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1))
+    (v128.store (i32.const {constants.bias}) (v128.const i32x4 127 127 127 127))
+    ;; activate's two forms, (-a, 1 - a, a) each.
+    (v128.store (i32.const {constants.sigmoid.scale}) (v128.const f32x4 -1 -1 -1 -1))
+    (v128.store (i32.const {constants.sigmoid.shift}) (v128.const f32x4 0 0 0 0))
+    (v128.store (i32.const {constants.sigmoid.a}) (v128.const f32x4 1 1 1 1))
+    (v128.store (i32.const {constants.tanh.scale}) (v128.const f32x4 -2 -2 -2 -2))
+    (v128.store (i32.const {constants.tanh.shift}) (v128.const f32x4 -1 -1 -1 -1))
+    (v128.store (i32.const {constants.tanh.a}) (v128.const f32x4 2 2 2 2)))
   (start $storeConstants)
 
   (func $activate (param $src i32) (param $dst i32) (param $bytes i32) (param $form i32)
@@ -374,24 +366,24 @@
     (local $ln2hi v128) (local $ln2lo v128) (local $p0 v128) (local $p1 v128) (local $p2 v128)
     (local $p3 v128) (local $p4 v128) (local $p5 v128) (local $bias v128)
     (local $x v128) (local $z v128) (local $n v128) (local $r v128) (local $p v128)
-    (local.set $one (v128.load (i32.const 0)))
-    (local.set $hi (v128.load (i32.const 16)))
-    (local.set $lo (v128.load (i32.const 32)))
-    (local.set $log2e (v128.load (i32.const 48)))
-    (local.set $magic (v128.load (i32.const 64)))
-    (local.set $ln2hi (v128.load (i32.const 80)))
-    (local.set $ln2lo (v128.load (i32.const 96)))
-    (local.set $p0 (v128.load (i32.const 112)))
-    (local.set $p1 (v128.load (i32.const 128)))
-    (local.set $p2 (v128.load (i32.const 144)))
-    (local.set $p3 (v128.load (i32.const 160)))
-    (local.set $p4 (v128.load (i32.const 176)))
-    (local.set $p5 (v128.load (i32.const 192)))
-    (local.set $bias (v128.load (i32.const 208)))
+    (local.set $one (v128.load (i32.const {constants.one})))
+    (local.set $hi (v128.load (i32.const {constants.hi})))
+    (local.set $lo (v128.load (i32.const {constants.lo})))
+    (local.set $log2e (v128.load (i32.const {constants.log2e})))
+    (local.set $magic (v128.load (i32.const {constants.magic})))
+    (local.set $ln2hi (v128.load (i32.const {constants.ln2hi})))
+    (local.set $ln2lo (v128.load (i32.const {constants.ln2lo})))
+    (local.set $p0 (v128.load (i32.const {constants.p0})))
+    (local.set $p1 (v128.load (i32.const {constants.p1})))
+    (local.set $p2 (v128.load (i32.const {constants.p2})))
+    (local.set $p3 (v128.load (i32.const {constants.p3})))
+    (local.set $p4 (v128.load (i32.const {constants.p4})))
+    (local.set $p5 (v128.load (i32.const {constants.p5})))
+    (local.set $bias (v128.load (i32.const {constants.bias})))
     ;; exp is taken of -a x
-    (local.set $scale (v128.load (local.get $form)))
-    (local.set $shift (v128.load offset=16 (local.get $form)))
-    (local.set $a (v128.load offset=32 (local.get $form)))
+    (local.set $scale (v128.load offset={form.scale} (local.get $form)))
+    (local.set $shift (v128.load offset={form.shift} (local.get $form)))
+    (local.set $a (v128.load offset={form.a} (local.get $form)))
     (local.set $end (i32.add (local.get $src) (local.get $bytes)))
     (block $done
       (loop $next
@@ -441,19 +433,19 @@
       (local.set $o (i32.add (local.get $g) (local.get $gs)))
       ;; With all units, f and i are adjacent: one sigmoid over both; then tanh(g), sigmoid(o).
       (if (i32.eq (local.get $n) (local.get $hp))
-        (then (call $activate (local.get $gates) (local.get $gates) (i32.shl (local.get $gs) (i32.const 1)) (i32.const 224)))
+        (then (call $activate (local.get $gates) (local.get $gates) (i32.shl (local.get $gs) (i32.const 1)) (i32.const {constants.sigmoid})))
         (else
-          (call $activate (local.get $gates) (local.get $gates) (local.get $ns) (i32.const 224))
-          (call $activate (local.get $i) (local.get $i) (local.get $ns) (i32.const 224))))
-      (call $activate (local.get $g) (local.get $g) (local.get $ns) (i32.const 272))
-      (call $activate (local.get $o) (local.get $o) (local.get $ns) (i32.const 224))
+          (call $activate (local.get $gates) (local.get $gates) (local.get $ns) (i32.const {constants.sigmoid}))
+          (call $activate (local.get $i) (local.get $i) (local.get $ns) (i32.const {constants.sigmoid}))))
+      (call $activate (local.get $g) (local.get $g) (local.get $ns) (i32.const {constants.tanh}))
+      (call $activate (local.get $o) (local.get $o) (local.get $ns) (i32.const {constants.sigmoid}))
       (local.set $q (i32.const 0))
       (loop $cell
         (v128.store (i32.add (local.get $c) (local.get $q)) (f32x4.add
           (f32x4.mul (v128.load (i32.add (local.get $gates) (local.get $q))) (v128.load (i32.add (local.get $cPrev) (local.get $q))))
           (f32x4.mul (v128.load (i32.add (local.get $i) (local.get $q))) (v128.load (i32.add (local.get $g) (local.get $q))))))
         (br_if $cell (i32.lt_u (local.tee $q (i32.add (local.get $q) (i32.const 16))) (local.get $ns))))
-      (call $activate (local.get $c) (local.get $tanhC) (local.get $ns) (i32.const 272))
+      (call $activate (local.get $c) (local.get $tanhC) (local.get $ns) (i32.const {constants.tanh}))
       (local.set $q (i32.const 0))
       (loop $out
         (v128.store (i32.add (local.get $y) (local.get $q))
@@ -614,18 +606,18 @@
         (br $next))))
   ;; ---------------------------------------------------------------------------------------------
   ;; Drivers: one thread's share of a forward pass, a backward pass or an update, for the model
-  ;; and batch described at 320 and 512.
+  ;; and batch described in the control and model blocks.
   ;; ---------------------------------------------------------------------------------------------
 
   ;; The first of `count` items that thread `index` takes: the threads before it take shares in
-  ;; proportion to their weights (at 576), rounded to whole `grain`s (a power of two), so that columns
+  ;; proportion to their weights ({shareWeights}), rounded to whole `grain`s (a power of two), so that columns
   ;; go in whole strips.
   (func $shareStart (param $index i32) (param $count i32) (param $grain i32) (result i32)
     (local $threads i32) (local $i i32) (local $weight f64) (local $before f64) (local $total f64) (local $start i32)
-    (local.set $threads (i32.load (i32.const 324)))
+    (local.set $threads (i32.load (i32.const {control.threads})))
     (if (i32.ge_u (local.get $index) (local.get $threads)) (then (return (local.get $count))))
     (loop $weights
-      (local.set $weight (f64.promote_f32 (f32.load offset=576 (i32.shl (local.get $i) (i32.const 2)))))
+      (local.set $weight (f64.promote_f32 (f32.load offset={shareWeights} (i32.shl (local.get $i) (i32.const 2)))))
       (if (i32.lt_u (local.get $i) (local.get $index))
         (then (local.set $before (f64.add (local.get $before) (local.get $weight)))))
       (local.set $total (f64.add (local.get $total) (local.get $weight)))
@@ -638,13 +630,12 @@
   ;; Rows in the chunk that starts at row `start`. One thread takes all that is left. Several take
   ;; first one big chunk each, together 7/8 of the batch in whole tiles of 4 rows, then the rest a tile
   ;; at a time. A chunk reads all the weights once a step, and two threads reading them over and over
-  ;; slow each other down (4-row chunks throughout cost 10-15% more a row on two threads than one
-  ;; chunk each); the small tail lets a thread its core holds back take less, so the threads end
-  ;; together.
+  ;; slow each other down (small chunks throughout cost more a row than one big chunk each); the
+  ;; small tail lets a thread its core holds back take less, so the threads end together.
   (func $chunkAt (param $B i32) (param $start i32) (result i32)
     (local $threads i32) (local $left i32) (local $big i32) (local $rows i32)
     (local.set $left (i32.sub (local.get $B) (local.get $start)))
-    (local.set $threads (i32.load (i32.const 324)))
+    (local.set $threads (i32.load (i32.const {control.threads})))
     (if (i32.le_u (local.get $threads) (i32.const 1)) (then (return (local.get $left))))
     ;; big = 7/8 B / threads, whole tiles
     (local.set $big (i32.and (i32.div_u (i32.shr_u (i32.mul (local.get $B) (i32.const 7)) (i32.const 3))
@@ -667,17 +658,17 @@
 
   ;; Records thread `index`'s busy time since `start` (from $now) on `rows` rows, where threads share the work.
   (func $recordBusy (param $index i32) (param $start f64) (param $rows i32)
-    (if (i32.le_u (i32.load (i32.const 324)) (i32.const 1)) (then (return)))
-    (f64.store offset=640 (i32.shl (local.get $index) (i32.const 3)) (f64.sub (call $now) (local.get $start)))
-    (i32.store offset=768 (i32.shl (local.get $index) (i32.const 2)) (local.get $rows)))
+    (if (i32.le_u (i32.load (i32.const {control.threads})) (i32.const 1)) (then (return)))
+    (f64.store offset={busy} (i32.shl (local.get $index) (i32.const 3)) (f64.sub (call $now) (local.get $start)))
+    (i32.store offset={busyRows} (i32.shl (local.get $index) (i32.const 2)) (local.get $rows)))
 
   ;; $now where threads share the work (the busy times are only read then), else 0.
   (func $startClock (result f64)
-    (if (result f64) (i32.gt_u (i32.load (i32.const 324)) (i32.const 1)) (then (call $now)) (else (f64.const 0))))
+    (if (result f64) (i32.gt_u (i32.load (i32.const {control.threads})) (i32.const 1)) (then (call $now)) (else (f64.const 0))))
 
   ;; Thread `index`'s scratch for packing A.
   (func $packedOf (param $index i32) (result i32)
-    (i32.add (i32.load (i32.const 540)) (i32.mul (local.get $index) (i32.load (i32.const 544)))))
+    (i32.add (i32.load (i32.const {model.packed})) (i32.mul (local.get $index) (i32.load (i32.const {model.packedBytes})))))
 
   ;; Forward: every layer, every step, of each chunk of rows this thread claims; returns how many rows
   ;; it took. A layer above reads the same rows of the layer below, so the threads never wait for each
@@ -690,33 +681,33 @@
     (local $z i32) (local $gates i32) (local $c i32) (local $tanhC i32)
     (local $zStep i32) (local $gateStep i32) (local $hStep i32)
     (local $belowY i32) (local $belowRow i32) (local $belowStep i32)
-    (local.set $B (i32.load (i32.const 328)))
-    (local.set $T (i32.load (i32.const 512)))
+    (local.set $B (i32.load (i32.const {control.batch})))
+    (local.set $T (i32.load (i32.const {model.window})))
     (local.set $packed (call $packedOf (local.get $index)))
     (block $claimed (loop $claims
-      (local.set $b0 (call $claim (i32.const 388) (local.get $B)))
+      (local.set $b0 (call $claim (i32.const {control.forwardNextRow}) (local.get $B)))
       (br_if $claimed (i32.ge_u (local.get $b0) (local.get $B)))
       (local.set $rows (call $chunkAt (local.get $B) (local.get $b0)))
       (local.set $done (i32.add (local.get $done) (local.get $rows)))
       (local.set $hasBelow (i32.const 0))
-      (local.set $layer (i32.load (i32.const 520)))
-      (local.set $last (i32.add (local.get $layer) (i32.shl (i32.sub (i32.load (i32.const 516)) (i32.const 1)) (i32.const 6))))
+      (local.set $layer (i32.load (i32.const {model.layers})))
+      (local.set $last (i32.add (local.get $layer) (i32.shl (i32.sub (i32.load (i32.const {model.layerCount})) (i32.const 1)) (i32.const {layerEntry.shift}))))
       (loop $layers
-        (local.set $hp (i32.load offset=4 (local.get $layer)))
-        (local.set $yAt (i32.load offset=8 (local.get $layer)))
-        (local.set $kp (i32.load offset=12 (local.get $layer)))
-        (local.set $zRow (i32.load offset=16 (local.get $layer)))
-        (local.set $gateRow (i32.load offset=20 (local.get $layer)))
+        (local.set $hp (i32.load offset={layer.paddedHidden} (local.get $layer)))
+        (local.set $yAt (i32.load offset={layer.yAt} (local.get $layer)))
+        (local.set $kp (i32.load offset={layer.zWidth} (local.get $layer)))
+        (local.set $zRow (i32.load offset={layer.zRow} (local.get $layer)))
+        (local.set $gateRow (i32.load offset={layer.gateRow} (local.get $layer)))
         ;; theta in column strips ($packShare)
-        (local.set $thetaS (i32.load offset=56 (local.get $layer)))
+        (local.set $thetaS (i32.load offset={layer.thetaS} (local.get $layer)))
         (local.set $zStep (i32.mul (local.get $B) (local.get $zRow)))
         (local.set $gateStep (i32.mul (local.get $B) (local.get $gateRow)))
         (local.set $hStep (i32.mul (local.get $B) (i32.shl (local.get $hp) (i32.const 2))))
         ;; This thread's first row at step 0 of each buffer; they move on by a step's bytes.
-        (local.set $z (i32.add (i32.load offset=32 (local.get $layer)) (i32.mul (local.get $b0) (local.get $zRow))))
-        (local.set $gates (i32.add (i32.load offset=36 (local.get $layer)) (i32.mul (local.get $b0) (local.get $gateRow))))
-        (local.set $c (i32.add (i32.load offset=40 (local.get $layer)) (i32.mul (local.get $b0) (i32.shl (local.get $hp) (i32.const 2)))))
-        (local.set $tanhC (i32.add (i32.load offset=44 (local.get $layer)) (i32.mul (local.get $b0) (i32.shl (local.get $hp) (i32.const 2)))))
+        (local.set $z (i32.add (i32.load offset={layer.z} (local.get $layer)) (i32.mul (local.get $b0) (local.get $zRow))))
+        (local.set $gates (i32.add (i32.load offset={layer.gates} (local.get $layer)) (i32.mul (local.get $b0) (local.get $gateRow))))
+        (local.set $c (i32.add (i32.load offset={layer.c} (local.get $layer)) (i32.mul (local.get $b0) (i32.shl (local.get $hp) (i32.const 2)))))
+        (local.set $tanhC (i32.add (i32.load offset={layer.tanhC} (local.get $layer)) (i32.mul (local.get $b0) (i32.shl (local.get $hp) (i32.const 2)))))
         ;; c_0 = 0 (with another batch size, an earlier call's later steps may lie here)
         (memory.fill (local.get $c) (i32.const 0) (i32.mul (local.get $rows) (i32.shl (local.get $hp) (i32.const 2))))
         (local.set $t (i32.const 0))
@@ -724,7 +715,7 @@
           (if (local.get $hasBelow)
             (then
               (call $inputRows (local.get $z) (local.get $zRow) (local.get $belowY) (local.get $belowRow)
-                (local.get $rows) (i32.shl (i32.load (local.get $layer)) (i32.const 2)))
+                (local.get $rows) (i32.shl (i32.load offset={layer.inputWidth} (local.get $layer)) (i32.const 2)))
               (local.set $belowY (i32.add (local.get $belowY) (local.get $belowStep)))))
           ;; u_t = [x_t, 1, y_{t-1}] theta; y_{-1} = 0, so step 0 stops at yAt.
           (call $gemm (local.get $gates) (local.get $gateRow) (local.get $z) (local.get $zRow) (i32.const 4)
@@ -739,12 +730,12 @@
           (local.set $tanhC (i32.add (local.get $tanhC) (local.get $hStep)))
           (br_if $steps (i32.lt_s (local.tee $t (i32.add (local.get $t) (i32.const 1))) (local.get $T))))
         ;; The layer above takes y_t from this layer's z at steps 1..T.
-        (local.set $belowY (i32.add (i32.add (i32.load offset=32 (local.get $layer)) (local.get $zStep))
+        (local.set $belowY (i32.add (i32.add (i32.load offset={layer.z} (local.get $layer)) (local.get $zStep))
           (i32.add (i32.mul (local.get $b0) (local.get $zRow)) (i32.shl (local.get $yAt) (i32.const 2)))))
         (local.set $belowRow (local.get $zRow))
         (local.set $belowStep (local.get $zStep))
         (local.set $hasBelow (i32.const 1))
-        (br_if $layers (i32.le_u (local.tee $layer (i32.add (local.get $layer) (i32.const 64))) (local.get $last))))
+        (br_if $layers (i32.le_u (local.tee $layer (i32.add (local.get $layer) (i32.const {layerEntry.bytes}))) (local.get $last))))
       (br $claims)))
     (local.get $done))
 
@@ -768,18 +759,18 @@
     (local $z i32) (local $gates i32) (local $c i32) (local $tanhC i32) (local $row i32)
     (local $zStep i32) (local $gateStep i32) (local $hStep i32)
     (local $belowZ i32) (local $belowZRow i32) (local $belowYAt i32)
-    (local.set $B (i32.load (i32.const 328)))
-    (local.set $T (i32.load (i32.const 512)))
+    (local.set $B (i32.load (i32.const {control.batch})))
+    (local.set $T (i32.load (i32.const {model.window})))
     (local.set $packed (call $packedOf (local.get $index)))
-    (local.set $layer (i32.load (i32.const 520)))
-    (local.set $last (i32.add (local.get $layer) (i32.shl (i32.sub (i32.load (i32.const 516)) (i32.const 1)) (i32.const 6))))
+    (local.set $layer (i32.load (i32.const {model.layers})))
+    (local.set $last (i32.add (local.get $layer) (i32.shl (i32.sub (i32.load (i32.const {model.layerCount})) (i32.const 1)) (i32.const {layerEntry.shift}))))
     (loop $layers
-      (local.set $hp (i32.load offset=4 (local.get $layer)))
-      (local.set $yAt (i32.load offset=8 (local.get $layer)))
-      (local.set $kp (i32.load offset=12 (local.get $layer)))
-      (local.set $zRow (i32.load offset=16 (local.get $layer)))
-      (local.set $gateRow (i32.load offset=20 (local.get $layer)))
-      (local.set $thetaS (i32.load offset=56 (local.get $layer)))
+      (local.set $hp (i32.load offset={layer.paddedHidden} (local.get $layer)))
+      (local.set $yAt (i32.load offset={layer.yAt} (local.get $layer)))
+      (local.set $kp (i32.load offset={layer.zWidth} (local.get $layer)))
+      (local.set $zRow (i32.load offset={layer.zRow} (local.get $layer)))
+      (local.set $gateRow (i32.load offset={layer.gateRow} (local.get $layer)))
+      (local.set $thetaS (i32.load offset={layer.thetaS} (local.get $layer)))
       (local.set $zStep (i32.mul (local.get $B) (local.get $zRow)))
       (local.set $gateStep (i32.mul (local.get $B) (local.get $gateRow)))
       (local.set $hStep (i32.mul (local.get $B) (i32.shl (local.get $hp) (i32.const 2))))
@@ -787,10 +778,10 @@
       (local.set $n (i32.sub (call $shareStart (i32.add (local.get $index) (i32.const 1)) (local.get $hp) (i32.const 8))
         (local.get $j0)))
       (local.set $done (i32.add (local.get $done) (local.get $n)))
-      (local.set $z (i32.load offset=32 (local.get $layer)))
-      (local.set $gates (i32.add (i32.load offset=36 (local.get $layer)) (i32.shl (local.get $j0) (i32.const 2))))
-      (local.set $c (i32.add (i32.load offset=40 (local.get $layer)) (i32.shl (local.get $j0) (i32.const 2))))
-      (local.set $tanhC (i32.add (i32.load offset=44 (local.get $layer)) (i32.shl (local.get $j0) (i32.const 2))))
+      (local.set $z (i32.load offset={layer.z} (local.get $layer)))
+      (local.set $gates (i32.add (i32.load offset={layer.gates} (local.get $layer)) (i32.shl (local.get $j0) (i32.const 2))))
+      (local.set $c (i32.add (i32.load offset={layer.c} (local.get $layer)) (i32.shl (local.get $j0) (i32.const 2))))
+      (local.set $tanhC (i32.add (i32.load offset={layer.tanhC} (local.get $layer)) (i32.shl (local.get $j0) (i32.const 2))))
       ;; c_0 = 0 in this thread's units
       (if (local.get $n)
         (then
@@ -814,7 +805,7 @@
                   (local.get $zRow)
                   (i32.add (i32.add (local.get $belowZ) (i32.mul (i32.add (local.get $t) (i32.const 1)) (i32.mul (local.get $B) (local.get $belowZRow))))
                     (i32.add (i32.mul (local.get $r0) (local.get $belowZRow)) (i32.shl (local.get $belowYAt) (i32.const 2))))
-                  (local.get $belowZRow) (local.get $rows) (i32.shl (i32.load (local.get $layer)) (i32.const 2)))
+                  (local.get $belowZRow) (local.get $rows) (i32.shl (i32.load offset={layer.inputWidth} (local.get $layer)) (i32.const 2)))
                 (br_if $inputs (i32.lt_s (local.tee $t (i32.add (local.get $t) (i32.const 1))) (local.get $T))))))
           (local.set $start (f64.add (local.get $start) (call $barrierTimed)))))
       (local.set $t (i32.const 0))
@@ -842,11 +833,11 @@
         (local.set $tanhC (i32.add (local.get $tanhC) (local.get $hStep)))
         (br_if $steps (i32.lt_s (local.tee $t (i32.add (local.get $t) (i32.const 1))) (local.get $T))))
       ;; The layer above takes y_t from this layer's z at steps 1..T.
-      (local.set $belowZ (i32.load offset=32 (local.get $layer)))
+      (local.set $belowZ (i32.load offset={layer.z} (local.get $layer)))
       (local.set $belowZRow (local.get $zRow))
       (local.set $belowYAt (local.get $yAt))
       (local.set $hasBelow (i32.const 1))
-      (br_if $layers (i32.le_u (local.tee $layer (i32.add (local.get $layer) (i32.const 64))) (local.get $last))))
+      (br_if $layers (i32.le_u (local.tee $layer (i32.add (local.get $layer) (i32.const {layerEntry.bytes}))) (local.get $last))))
     (call $recordBusy (local.get $index) (local.get $start) (local.get $done)))
 
   ;; The backward recurrences with the units split ($forwardUnits): for each layer, top first, and
@@ -861,18 +852,18 @@
     (local $j0 i32) (local $n i32) (local $k0 i32) (local $kn i32)
     (local $gates i32) (local $delta i32) (local $c i32) (local $tanhC i32) (local $gy i32) (local $dc i32)
     (local $gateStep i32) (local $hStep i32) (local $belowGy i32) (local $belowStep i32)
-    (local.set $B (i32.load (i32.const 328)))
-    (local.set $T (i32.load (i32.const 512)))
+    (local.set $B (i32.load (i32.const {control.batch})))
+    (local.set $T (i32.load (i32.const {model.window})))
     (local.set $packed (call $packedOf (local.get $index)))
-    (local.set $first (i32.load (i32.const 520)))
-    (local.set $top (i32.add (local.get $first) (i32.shl (i32.sub (i32.load (i32.const 516)) (i32.const 1)) (i32.const 6))))
+    (local.set $first (i32.load (i32.const {model.layers})))
+    (local.set $top (i32.add (local.get $first) (i32.shl (i32.sub (i32.load (i32.const {model.layerCount})) (i32.const 1)) (i32.const {layerEntry.shift}))))
     (local.set $layer (local.get $top))
     (loop $layers
-      (local.set $ip (i32.load (local.get $layer)))
-      (local.set $hp (i32.load offset=4 (local.get $layer)))
+      (local.set $ip (i32.load offset={layer.inputWidth} (local.get $layer)))
+      (local.set $hp (i32.load offset={layer.paddedHidden} (local.get $layer)))
       (local.set $g (i32.shl (local.get $hp) (i32.const 2)))
-      (local.set $gateRow (i32.load offset=20 (local.get $layer)))
-      (local.set $thetaT (i32.load offset=28 (local.get $layer)))
+      (local.set $gateRow (i32.load offset={layer.gateRow} (local.get $layer)))
+      (local.set $thetaT (i32.load offset={layer.thetaT} (local.get $layer)))
       (local.set $gateStep (i32.mul (local.get $B) (local.get $gateRow)))
       (local.set $hStep (i32.mul (local.get $B) (i32.shl (local.get $hp) (i32.const 2))))
       (local.set $j0 (call $shareStart (local.get $index) (local.get $hp) (i32.const 8)))
@@ -880,18 +871,18 @@
         (local.get $j0)))
       (local.set $done (i32.add (local.get $done) (local.get $n)))
       ;; Step T-1, row 0, this thread's first unit.
-      (local.set $gates (i32.add (i32.load offset=36 (local.get $layer))
+      (local.set $gates (i32.add (i32.load offset={layer.gates} (local.get $layer))
         (i32.add (i32.mul (i32.sub (local.get $T) (i32.const 1)) (local.get $gateStep)) (i32.shl (local.get $j0) (i32.const 2)))))
-      (local.set $delta (i32.add (i32.load offset=52 (local.get $layer))
+      (local.set $delta (i32.add (i32.load offset={layer.delta} (local.get $layer))
         (i32.add (i32.mul (i32.sub (local.get $T) (i32.const 1)) (local.get $gateStep)) (i32.shl (local.get $j0) (i32.const 2)))))
-      (local.set $c (i32.add (i32.load offset=40 (local.get $layer))
+      (local.set $c (i32.add (i32.load offset={layer.c} (local.get $layer))
         (i32.add (i32.mul (i32.sub (local.get $T) (i32.const 1)) (local.get $hStep)) (i32.shl (local.get $j0) (i32.const 2)))))
-      (local.set $tanhC (i32.add (i32.load offset=44 (local.get $layer))
+      (local.set $tanhC (i32.add (i32.load offset={layer.tanhC} (local.get $layer))
         (i32.add (i32.mul (i32.sub (local.get $T) (i32.const 1)) (local.get $hStep)) (i32.shl (local.get $j0) (i32.const 2)))))
-      (local.set $gy (i32.add (i32.load offset=48 (local.get $layer))
+      (local.set $gy (i32.add (i32.load offset={layer.gy} (local.get $layer))
         (i32.add (i32.mul (i32.sub (local.get $T) (i32.const 1)) (local.get $hStep)) (i32.shl (local.get $j0) (i32.const 2)))))
       ;; dc (B, Hp) rows Hp apart, this thread's units zeroed.
-      (local.set $dc (i32.add (i32.load (i32.const 548)) (i32.shl (local.get $j0) (i32.const 2))))
+      (local.set $dc (i32.add (i32.load (i32.const {model.dc})) (i32.shl (local.get $j0) (i32.const 2))))
       (if (local.get $n)
         (then
           (local.set $row (i32.const 0))
@@ -929,9 +920,9 @@
             (local.get $k0)))
           (if (local.get $kn)
             (then
-              (local.set $delta (i32.load offset=52 (local.get $layer)))
+              (local.set $delta (i32.load offset={layer.delta} (local.get $layer)))
               (local.set $belowStep (i32.mul (local.get $B) (i32.shl (local.get $ip) (i32.const 2))))
-              (local.set $belowGy (i32.add (i32.load offset=48 (i32.sub (local.get $layer) (i32.const 64)))
+              (local.set $belowGy (i32.add (i32.load offset={layer.gy} (i32.sub (local.get $layer) (i32.const {layerEntry.bytes})))
                 (i32.shl (local.get $k0) (i32.const 2))))
               (local.set $t (i32.const 0))
               (loop $below
@@ -944,7 +935,7 @@
                 (local.set $belowGy (i32.add (local.get $belowGy) (local.get $belowStep)))
                 (local.set $delta (i32.add (local.get $delta) (local.get $gateStep)))
                 (br_if $below (i32.lt_s (local.tee $t (i32.add (local.get $t) (i32.const 1))) (local.get $T))))))))
-      (br_if $layers (i32.ge_u (local.tee $layer (i32.sub (local.get $layer) (i32.const 64))) (local.get $first))))
+      (br_if $layers (i32.ge_u (local.tee $layer (i32.sub (local.get $layer) (i32.const {layerEntry.bytes}))) (local.get $first))))
     (call $recordBusy (local.get $index) (local.get $start) (local.get $done)))
 
   ;; Backward: thetaT (gate columns split), barrier, the recurrences on each chunk of rows this thread
@@ -959,65 +950,65 @@
     (local $dc i32) (local $zStep i32) (local $gateStep i32) (local $hStep i32)
     (local $q0 i32) (local $q1 i32) (local $grad i32) (local $belowGy i32) (local $belowStep i32)
     (local $theta i32) (local $clock f64)
-    (local.set $B (i32.load (i32.const 328)))
-    (local.set $T (i32.load (i32.const 512)))
+    (local.set $B (i32.load (i32.const {control.batch})))
+    (local.set $T (i32.load (i32.const {model.window})))
     (local.set $packed (call $packedOf (local.get $index)))
-    (local.set $first (i32.load (i32.const 520)))
-    (local.set $top (i32.add (local.get $first) (i32.shl (i32.sub (i32.load (i32.const 516)) (i32.const 1)) (i32.const 6))))
+    (local.set $first (i32.load (i32.const {model.layers})))
+    (local.set $top (i32.add (local.get $first) (i32.shl (i32.sub (i32.load (i32.const {model.layerCount})) (i32.const 1)) (i32.const {layerEntry.shift}))))
 
     (local.set $layer (local.get $first))
     (loop $transposes
       ;; thetaT: V^T (G, Hp) in column strips, then W^T (G, Ip) where a layer below takes its gradient.
-      (local.set $hp (i32.load offset=4 (local.get $layer)))
+      (local.set $hp (i32.load offset={layer.paddedHidden} (local.get $layer)))
       (local.set $g (i32.shl (local.get $hp) (i32.const 2)))
-      (local.set $thetaT (i32.load offset=28 (local.get $layer)))
-      (local.set $theta (i32.add (i32.load (i32.const 524)) (i32.load offset=24 (local.get $layer))))
-      (local.set $gateRow (i32.load offset=20 (local.get $layer)))
+      (local.set $thetaT (i32.load offset={layer.thetaT} (local.get $layer)))
+      (local.set $theta (i32.add (i32.load (i32.const {model.params})) (i32.load offset={layer.theta} (local.get $layer))))
+      (local.set $gateRow (i32.load offset={layer.gateRow} (local.get $layer)))
       (local.set $q0 (call $shareStart (local.get $index) (local.get $g) (i32.const 16)))
       (local.set $q1 (call $shareStart (i32.add (local.get $index) (i32.const 1)) (local.get $g) (i32.const 16)))
       (call $packTransposed (local.get $thetaT)
-        (i32.add (local.get $theta) (i32.mul (i32.load offset=8 (local.get $layer)) (local.get $gateRow))) (local.get $gateRow)
+        (i32.add (local.get $theta) (i32.mul (i32.load offset={layer.yAt} (local.get $layer)) (local.get $gateRow))) (local.get $gateRow)
         (local.get $hp) (local.get $g) (local.get $q0) (local.get $q1))
       (if (i32.ne (local.get $layer) (local.get $first))
         (then
           (call $packTransposed (i32.add (local.get $thetaT) (i32.shl (i32.mul (local.get $g) (local.get $hp)) (i32.const 2)))
-            (local.get $theta) (local.get $gateRow) (i32.load (local.get $layer)) (local.get $g) (local.get $q0) (local.get $q1))))
-      (br_if $transposes (i32.le_u (local.tee $layer (i32.add (local.get $layer) (i32.const 64))) (local.get $top))))
+            (local.get $theta) (local.get $gateRow) (i32.load offset={layer.inputWidth} (local.get $layer)) (local.get $g) (local.get $q0) (local.get $q1))))
+      (br_if $transposes (i32.le_u (local.tee $layer (i32.add (local.get $layer) (i32.const {layerEntry.bytes}))) (local.get $top))))
     (call $barrier)
 
     (local.set $clock (call $startClock))
-    (if (i32.load (i32.const 396))
+    (if (i32.load (i32.const {control.splitUnits}))
       (then (call $backwardUnits (local.get $index) (local.get $clock)))
       (else
     (block $claimed (loop $claims
-      (local.set $b0 (call $claim (i32.const 392) (local.get $B)))
+      (local.set $b0 (call $claim (i32.const {control.backwardNextRow}) (local.get $B)))
       (br_if $claimed (i32.ge_u (local.get $b0) (local.get $B)))
       (local.set $rows (call $chunkAt (local.get $B) (local.get $b0)))
       (local.set $done (i32.add (local.get $done) (local.get $rows)))
         (local.set $layer (local.get $top))
         (loop $layers
-          (local.set $ip (i32.load (local.get $layer)))
-          (local.set $hp (i32.load offset=4 (local.get $layer)))
+          (local.set $ip (i32.load offset={layer.inputWidth} (local.get $layer)))
+          (local.set $hp (i32.load offset={layer.paddedHidden} (local.get $layer)))
           (local.set $g (i32.shl (local.get $hp) (i32.const 2)))
-          (local.set $yAt (i32.load offset=8 (local.get $layer)))
-          (local.set $zRow (i32.load offset=16 (local.get $layer)))
-          (local.set $gateRow (i32.load offset=20 (local.get $layer)))
-          (local.set $thetaT (i32.load offset=28 (local.get $layer)))
+          (local.set $yAt (i32.load offset={layer.yAt} (local.get $layer)))
+          (local.set $zRow (i32.load offset={layer.zRow} (local.get $layer)))
+          (local.set $gateRow (i32.load offset={layer.gateRow} (local.get $layer)))
+          (local.set $thetaT (i32.load offset={layer.thetaT} (local.get $layer)))
           (local.set $gateStep (i32.mul (local.get $B) (local.get $gateRow)))
           (local.set $hStep (i32.mul (local.get $B) (i32.shl (local.get $hp) (i32.const 2))))
           ;; This thread's first row at step T-1; they move back by a step's bytes.
-          (local.set $gates (i32.add (i32.load offset=36 (local.get $layer))
+          (local.set $gates (i32.add (i32.load offset={layer.gates} (local.get $layer))
             (i32.add (i32.mul (i32.sub (local.get $T) (i32.const 1)) (local.get $gateStep)) (i32.mul (local.get $b0) (local.get $gateRow)))))
-          (local.set $delta (i32.add (i32.load offset=52 (local.get $layer))
+          (local.set $delta (i32.add (i32.load offset={layer.delta} (local.get $layer))
             (i32.add (i32.mul (i32.sub (local.get $T) (i32.const 1)) (local.get $gateStep)) (i32.mul (local.get $b0) (local.get $gateRow)))))
-          (local.set $c (i32.add (i32.load offset=40 (local.get $layer))
+          (local.set $c (i32.add (i32.load offset={layer.c} (local.get $layer))
             (i32.add (i32.mul (i32.sub (local.get $T) (i32.const 1)) (local.get $hStep)) (i32.mul (local.get $b0) (i32.shl (local.get $hp) (i32.const 2))))))
-          (local.set $tanhC (i32.add (i32.load offset=44 (local.get $layer))
+          (local.set $tanhC (i32.add (i32.load offset={layer.tanhC} (local.get $layer))
             (i32.add (i32.mul (i32.sub (local.get $T) (i32.const 1)) (local.get $hStep)) (i32.mul (local.get $b0) (i32.shl (local.get $hp) (i32.const 2))))))
-          (local.set $gy (i32.add (i32.load offset=48 (local.get $layer))
+          (local.set $gy (i32.add (i32.load offset={layer.gy} (local.get $layer))
             (i32.add (i32.mul (i32.sub (local.get $T) (i32.const 1)) (local.get $hStep)) (i32.mul (local.get $b0) (i32.shl (local.get $hp) (i32.const 2))))))
           ;; dc rows are the widest layer's apart: threads go through the layers at their own pace.
-          (local.set $dc (i32.add (i32.load (i32.const 548)) (i32.mul (local.get $b0) (i32.load (i32.const 552)))))
+          (local.set $dc (i32.add (i32.load (i32.const {model.dc})) (i32.mul (local.get $b0) (i32.load (i32.const {model.dcRow})))))
           (memory.fill (local.get $dc) (i32.const 0) (i32.mul (local.get $rows) (i32.shl (local.get $hp) (i32.const 2))))
           (local.set $t (i32.sub (local.get $T) (i32.const 1)))
           (loop $steps
@@ -1041,9 +1032,9 @@
           (if (i32.ne (local.get $layer) (local.get $first))
             (then
               ;; The layer below's gy_t = δ_t W^T at every step (its Hp is this layer's Ip).
-              (local.set $delta (i32.add (i32.load offset=52 (local.get $layer)) (i32.mul (local.get $b0) (local.get $gateRow))))
+              (local.set $delta (i32.add (i32.load offset={layer.delta} (local.get $layer)) (i32.mul (local.get $b0) (local.get $gateRow))))
               (local.set $belowStep (i32.mul (local.get $B) (i32.shl (local.get $ip) (i32.const 2))))
-              (local.set $belowGy (i32.add (i32.load offset=48 (i32.sub (local.get $layer) (i32.const 64)))
+              (local.set $belowGy (i32.add (i32.load offset={layer.gy} (i32.sub (local.get $layer) (i32.const {layerEntry.bytes})))
                 (i32.mul (local.get $b0) (i32.shl (local.get $ip) (i32.const 2)))))
               (local.set $t (i32.const 0))
               (loop $below
@@ -1055,7 +1046,7 @@
                 (local.set $belowGy (i32.add (local.get $belowGy) (local.get $belowStep)))
                 (local.set $delta (i32.add (local.get $delta) (local.get $gateStep)))
                 (br_if $below (i32.lt_s (local.tee $t (i32.add (local.get $t) (i32.const 1))) (local.get $T))))))
-          (br_if $layers (i32.ge_u (local.tee $layer (i32.sub (local.get $layer) (i32.const 64))) (local.get $first))))
+          (br_if $layers (i32.ge_u (local.tee $layer (i32.sub (local.get $layer) (i32.const {layerEntry.bytes}))) (local.get $first))))
       (br $claims)))
     (call $recordBusy (local.get $index) (local.get $clock) (local.get $done))))
     (call $barrier)
@@ -1064,87 +1055,87 @@
     ;; steps 1..T-1 (y_{-1} = 0 adds nothing).
     (local.set $layer (local.get $first))
     (loop $gradients
-      (local.set $hp (i32.load offset=4 (local.get $layer)))
+      (local.set $hp (i32.load offset={layer.paddedHidden} (local.get $layer)))
       (local.set $g (i32.shl (local.get $hp) (i32.const 2)))
-      (local.set $yAt (i32.load offset=8 (local.get $layer)))
-      (local.set $zRow (i32.load offset=16 (local.get $layer)))
-      (local.set $gateRow (i32.load offset=20 (local.get $layer)))
+      (local.set $yAt (i32.load offset={layer.yAt} (local.get $layer)))
+      (local.set $zRow (i32.load offset={layer.zRow} (local.get $layer)))
+      (local.set $gateRow (i32.load offset={layer.gateRow} (local.get $layer)))
       (local.set $zStep (i32.mul (local.get $B) (local.get $zRow)))
       (local.set $gateStep (i32.mul (local.get $B) (local.get $gateRow)))
       (local.set $q0 (call $shareStart (local.get $index) (local.get $g) (i32.const 16)))
       (local.set $q1 (call $shareStart (i32.add (local.get $index) (i32.const 1)) (local.get $g) (i32.const 16)))
-      (local.set $grad (i32.add (i32.add (i32.load (i32.const 528)) (i32.load offset=24 (local.get $layer)))
+      (local.set $grad (i32.add (i32.add (i32.load (i32.const {model.grads})) (i32.load offset={layer.theta} (local.get $layer)))
         (i32.shl (local.get $q0) (i32.const 2))))
-      (local.set $delta (i32.add (i32.load offset=52 (local.get $layer)) (i32.shl (local.get $q0) (i32.const 2))))
-      (call $gemm (local.get $grad) (local.get $gateRow) (i32.load offset=32 (local.get $layer)) (i32.const 4) (local.get $zRow)
+      (local.set $delta (i32.add (i32.load offset={layer.delta} (local.get $layer)) (i32.shl (local.get $q0) (i32.const 2))))
+      (call $gemm (local.get $grad) (local.get $gateRow) (i32.load offset={layer.z} (local.get $layer)) (i32.const 4) (local.get $zRow)
         (local.get $delta) (local.get $gateRow) (i32.const 0) (local.get $yAt) (i32.sub (local.get $q1) (local.get $q0))
         (i32.mul (local.get $T) (local.get $B)) (i32.const 0) (local.get $packed))
       (call $gemm (i32.add (local.get $grad) (i32.mul (local.get $yAt) (local.get $gateRow))) (local.get $gateRow)
-        (i32.add (i32.add (i32.load offset=32 (local.get $layer)) (local.get $zStep)) (i32.shl (local.get $yAt) (i32.const 2)))
+        (i32.add (i32.add (i32.load offset={layer.z} (local.get $layer)) (local.get $zStep)) (i32.shl (local.get $yAt) (i32.const 2)))
         (i32.const 4) (local.get $zRow)
         (i32.add (local.get $delta) (local.get $gateStep)) (local.get $gateRow) (i32.const 0) (local.get $hp)
         (i32.sub (local.get $q1) (local.get $q0))
         (i32.mul (i32.sub (local.get $T) (i32.const 1)) (local.get $B)) (i32.const 0) (local.get $packed))
-      (br_if $gradients (i32.le_u (local.tee $layer (i32.add (local.get $layer) (i32.const 64))) (local.get $top)))))
+      (br_if $gradients (i32.le_u (local.tee $layer (i32.add (local.get $layer) (i32.const {layerEntry.bytes}))) (local.get $top)))))
 
-  ;; Update: this thread's range of the parameters (every optimiser is elementwise).
+  ;; Update: this thread's range of the parameters (every optimizer is elementwise).
   (func $updateShare (param $index i32)
     (local $count i32) (local $p0 i32) (local $n i32) (local $params i32) (local $grads i32) (local $slots i32)
-    (local.set $count (i32.load (i32.const 536)))
+    (local.set $count (i32.load (i32.const {model.paramCount})))
     (local.set $p0 (call $shareStart (local.get $index) (local.get $count) (i32.const 16)))
     (local.set $n (i32.sub (call $shareStart (i32.add (local.get $index) (i32.const 1)) (local.get $count) (i32.const 16))
       (local.get $p0)))
     (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
-    (local.set $params (i32.add (i32.load (i32.const 524)) (i32.shl (local.get $p0) (i32.const 2))))
-    (local.set $grads (i32.add (i32.load (i32.const 528)) (i32.shl (local.get $p0) (i32.const 2))))
-    (local.set $slots (i32.add (i32.load (i32.const 532)) (i32.shl (local.get $p0) (i32.const 2))))
+    (local.set $params (i32.add (i32.load (i32.const {model.params})) (i32.shl (local.get $p0) (i32.const 2))))
+    (local.set $grads (i32.add (i32.load (i32.const {model.grads})) (i32.shl (local.get $p0) (i32.const 2))))
+    (local.set $slots (i32.add (i32.load (i32.const {model.slots})) (i32.shl (local.get $p0) (i32.const 2))))
     (block $done
       (block $adam
         (block $momentum
           (block $sgd
-            (br_table $sgd $momentum $adam (i32.load (i32.const 344))))
-          (call $sgd (local.get $params) (local.get $grads) (local.get $n) (f32.load (i32.const 348)))
+            (br_table $sgd $momentum $adam (i32.load (i32.const {control.optimizer}))))
+          (call $sgd (local.get $params) (local.get $grads) (local.get $n) (f32.load (i32.const {control.learningRate})))
           (br $done))
         (call $momentum (local.get $params) (local.get $grads) (local.get $slots) (local.get $n)
-          (f32.load (i32.const 348)) (f32.load (i32.const 352)) (f32.load (i32.const 384)))
+          (f32.load (i32.const {control.learningRate})) (f32.load (i32.const {control.momentum})) (f32.load (i32.const {control.scale})))
         (br $done))
       ;; Adam's v follows m: one parameter count further.
       (call $adam (local.get $params) (local.get $grads) (local.get $slots)
         (i32.add (local.get $slots) (i32.shl (local.get $count) (i32.const 2))) (local.get $n)
-        (f32.load (i32.const 348)) (f32.load (i32.const 356)) (f32.load (i32.const 360)) (f32.load (i32.const 364))
-        (f32.load (i32.const 368)) (f32.load (i32.const 372)) (f32.load (i32.const 376)) (f32.load (i32.const 380))
-        (f32.load (i32.const 384)))))
+        (f32.load (i32.const {control.learningRate})) (f32.load (i32.const {control.beta1})) (f32.load (i32.const {control.oneMinusBeta1})) (f32.load (i32.const {control.beta2}))
+        (f32.load (i32.const {control.oneMinusBeta2})) (f32.load (i32.const {control.epsilon})) (f32.load (i32.const {control.c1})) (f32.load (i32.const {control.c2}))
+        (f32.load (i32.const {control.scale})))))
 
   ;; Pack: every layer's theta into thetaS, in column strips for the forward products (gate columns
   ;; split). fastLstm.ts runs it before a forward pass when the parameters have changed since.
   (func $packShare (param $index i32)
     (local $layer i32) (local $top i32) (local $g i32)
-    (local.set $layer (i32.load (i32.const 520)))
-    (local.set $top (i32.add (local.get $layer) (i32.shl (i32.sub (i32.load (i32.const 516)) (i32.const 1)) (i32.const 6))))
+    (local.set $layer (i32.load (i32.const {model.layers})))
+    (local.set $top (i32.add (local.get $layer) (i32.shl (i32.sub (i32.load (i32.const {model.layerCount})) (i32.const 1)) (i32.const {layerEntry.shift}))))
     (loop $layers
-      (local.set $g (i32.shl (i32.load offset=4 (local.get $layer)) (i32.const 2)))
-      (call $packStrips (i32.load offset=56 (local.get $layer))
-        (i32.add (i32.load (i32.const 524)) (i32.load offset=24 (local.get $layer))) (i32.load offset=20 (local.get $layer))
-        (i32.load offset=12 (local.get $layer))
+      (local.set $g (i32.shl (i32.load offset={layer.paddedHidden} (local.get $layer)) (i32.const 2)))
+      (call $packStrips (i32.load offset={layer.thetaS} (local.get $layer))
+        (i32.add (i32.load (i32.const {model.params})) (i32.load offset={layer.theta} (local.get $layer))) (i32.load offset={layer.gateRow} (local.get $layer))
+        (i32.load offset={layer.zWidth} (local.get $layer))
         (call $shareStart (local.get $index) (local.get $g) (i32.const 16))
         (call $shareStart (i32.add (local.get $index) (i32.const 1)) (local.get $g) (i32.const 16)))
-      (br_if $layers (i32.le_u (local.tee $layer (i32.add (local.get $layer) (i32.const 64))) (local.get $top)))))
+      (br_if $layers (i32.le_u (local.tee $layer (i32.add (local.get $layer) (i32.const {layerEntry.bytes}))) (local.get $top)))))
 
   (func $share (param $command i32) (param $index i32)
     (local $clock f64)
-    (if (i32.eq (local.get $command) (i32.const 1))
+    (if (i32.eq (local.get $command) (i32.const {command.forward}))
       (then
         (local.set $clock (call $startClock))
-        (if (i32.load (i32.const 396))
+        (if (i32.load (i32.const {control.splitUnits}))
           (then (call $forwardUnits (local.get $index) (local.get $clock)))
           (else (call $recordBusy (local.get $index) (local.get $clock) (call $forwardShare (local.get $index)))))
         (return)))
-    (if (i32.eq (local.get $command) (i32.const 2)) (then (call $backwardShare (local.get $index)) (return)))
-    (if (i32.eq (local.get $command) (i32.const 3)) (then (call $updateShare (local.get $index)) (return)))
-    (if (i32.eq (local.get $command) (i32.const 5)) (then (call $packShare (local.get $index)))))
+    (if (i32.eq (local.get $command) (i32.const {command.backward})) (then (call $backwardShare (local.get $index)) (return)))
+    (if (i32.eq (local.get $command) (i32.const {command.update})) (then (call $updateShare (local.get $index)) (return)))
+    (if (i32.eq (local.get $command) (i32.const {command.pack})) (then (call $packShare (local.get $index)))))
 
   ;; ---------------------------------------------------------------------------------------------
-  ;; Threads. Commands: 1 forward, 2 backward, 3 update, 4 stop, 5 pack. The control words are read
+  ;; Threads. Commands: forward, backward, update, stop, pack ({command.*}). The control words are read
   ;; and written with atomics; everything else a phase writes is published by the barrier that ends
   ;; it.
   ;; ---------------------------------------------------------------------------------------------
@@ -1159,7 +1150,7 @@
       (br_if $spin (local.tee $spins (i32.sub (local.get $spins) (i32.const 1)))))
     (loop $sleep
       (if (i32.ne (i32.atomic.load (local.get $addr)) (local.get $seen)) (then (return)))
-      (if (i32.atomic.load (i32.const 340)) (then (return)))
+      (if (i32.atomic.load (i32.const {control.failed})) (then (return)))
       ;; 0.1 s at most, to see a failure
       (drop (memory.atomic.wait32 (local.get $addr) (local.get $seen) (i64.const 100000000)))
       (br $sleep)))
@@ -1167,21 +1158,21 @@
   ;; Every thread of the call waits here until all have arrived (the last one wakes the others).
   (func $barrier
     (local $threads i32) (local $generation i32)
-    (local.set $threads (i32.load (i32.const 324)))
+    (local.set $threads (i32.load (i32.const {control.threads})))
     (if (i32.le_u (local.get $threads) (i32.const 1)) (then (return)))
-    (local.set $generation (i32.atomic.load (i32.const 336)))
-    (if (i32.eq (i32.atomic.rmw.add (i32.const 332) (i32.const 1)) (i32.sub (local.get $threads) (i32.const 1)))
+    (local.set $generation (i32.atomic.load (i32.const {control.generation})))
+    (if (i32.eq (i32.atomic.rmw.add (i32.const {control.arrivals}) (i32.const 1)) (i32.sub (local.get $threads) (i32.const 1)))
       (then
-        (i32.atomic.store (i32.const 332) (i32.const 0))
-        (drop (i32.atomic.rmw.add (i32.const 336) (i32.const 1)))
-        (drop (memory.atomic.notify (i32.const 336) (i32.const -1))))
-      (else (call $awaitChange (i32.const 336) (local.get $generation))))
-    (if (i32.atomic.load (i32.const 340)) (then (unreachable))))
+        (i32.atomic.store (i32.const {control.arrivals}) (i32.const 0))
+        (drop (i32.atomic.rmw.add (i32.const {control.generation}) (i32.const 1)))
+        (drop (memory.atomic.notify (i32.const {control.generation}) (i32.const -1))))
+      (else (call $awaitChange (i32.const {control.generation}) (local.get $generation))))
+    (if (i32.atomic.load (i32.const {control.failed})) (then (unreachable))))
 
   ;; Hands the command in the control block to thread `index`.
   (func $post (param $index i32)
     (local $mailbox i32)
-    (local.set $mailbox (i32.add (i32.const 448) (i32.shl (local.get $index) (i32.const 2))))
+    (local.set $mailbox (i32.add (i32.const {mailboxes}) (i32.shl (local.get $index) (i32.const 2))))
     (drop (i32.atomic.rmw.add (local.get $mailbox) (i32.const 1)))
     (drop (memory.atomic.notify (local.get $mailbox) (i32.const 1))))
 
@@ -1189,10 +1180,10 @@
   ;; returns when every share is done. With one thread nothing here waits or needs shared memory.
   (func (export "run") (param $command i32)
     (local $threads i32) (local $i i32)
-    (i32.store (i32.const 320) (local.get $command))
-    (i32.atomic.store (i32.const 388) (i32.const 0))
-    (i32.atomic.store (i32.const 392) (i32.const 0))
-    (local.set $threads (i32.load (i32.const 324)))
+    (i32.store (i32.const {control.command}) (local.get $command))
+    (i32.atomic.store (i32.const {control.forwardNextRow}) (i32.const 0))
+    (i32.atomic.store (i32.const {control.backwardNextRow}) (i32.const 0))
+    (local.set $threads (i32.load (i32.const {control.threads})))
     (local.set $i (i32.const 1))
     (block $posted
       (loop $post
@@ -1207,20 +1198,20 @@
   ;; the barrier; returns on the stop command or a failure.
   (func (export "threadMain") (param $index i32)
     (local $mailbox i32) (local $seen i32)
-    (local.set $mailbox (i32.add (i32.const 448) (i32.shl (local.get $index) (i32.const 2))))
+    (local.set $mailbox (i32.add (i32.const {mailboxes}) (i32.shl (local.get $index) (i32.const 2))))
     (loop $next
       (call $awaitChange (local.get $mailbox) (local.get $seen))
-      (if (i32.atomic.load (i32.const 340)) (then (return)))
+      (if (i32.atomic.load (i32.const {control.failed})) (then (return)))
       (local.set $seen (i32.atomic.load (local.get $mailbox)))
-      (if (i32.eq (i32.load (i32.const 320)) (i32.const 4)) (then (return)))
-      (call $share (i32.load (i32.const 320)) (local.get $index))
+      (if (i32.eq (i32.load (i32.const {control.command})) (i32.const {command.stop})) (then (return)))
+      (call $share (i32.load (i32.const {control.command})) (local.get $index))
       (call $barrier)
       (br $next)))
 
   ;; Ends threads 1..count-1: their threadMain returns.
   (func (export "stopThreads") (param $count i32)
     (local $i i32)
-    (i32.store (i32.const 320) (i32.const 4))
+    (i32.store (i32.const {control.command}) (i32.const {command.stop}))
     (local.set $i (i32.const 1))
     (block $done
       (loop $next
@@ -1232,7 +1223,7 @@
   ;; A thread that trapped marks the failure and wakes every waiter, so that no thread waits for it
   ;; forever; every barrier then traps too.
   (func (export "fail")
-    (i32.atomic.store (i32.const 340) (i32.const 1))
-    (drop (i32.atomic.rmw.add (i32.const 336) (i32.const 1)))
-    (drop (memory.atomic.notify (i32.const 336) (i32.const -1))))
+    (i32.atomic.store (i32.const {control.failed}) (i32.const 1))
+    (drop (i32.atomic.rmw.add (i32.const {control.generation}) (i32.const 1)))
+    (drop (memory.atomic.notify (i32.const {control.generation}) (i32.const -1))))
 )

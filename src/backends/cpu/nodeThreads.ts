@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { relaxedSimdValidates } from './fastLstm.js';
+import { relaxedSimdValidates } from './kernelLoader.js';
 import { type GroupRequest, serveMemberGroup } from './memberGroup.js';
 import type { CpuThreadHost, MemberThread, ThreadStart } from './threads.js';
 

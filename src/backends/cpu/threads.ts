@@ -6,7 +6,9 @@
 // browserThreads.ts (Web Workers, on a cross-origin isolated page).
 
 import { describeValue, InputError } from '../../model/errors.js';
-import { compiledKernels, type FastLstm, instantiateKernels, type Kernels, kernelSimd } from './fastLstm.js';
+import type { FastLstm } from './fastLstm.js';
+import { compiledKernels, instantiateKernels, type KernelPool, type Kernels, kernelSimd } from './kernelLoader.js';
+import { KERNEL_THREADS } from './kernelMemory.js';
 import type { KernelSimd } from './kernelsWasm.js';
 
 /** What a thread needs to start: the shared-memory kernels, the memory, and its index (1..). */
@@ -47,8 +49,8 @@ export interface CpuThreadHost {
   spawnMembers?(): Promise<MemberThread>;
 }
 
-/** The most threads a pool holds (kernels.wat has 16 mailboxes). */
-export const MAX_THREADS = 16;
+/** The most threads a pool holds: as many as kernels.wat has mailboxes for. */
+export const MAX_THREADS = KERNEL_THREADS;
 
 /** Threads for the fast kernels: a count, or 'auto' (every core, then the fastest count measured per batch size). */
 export type CpuThreads = number | 'auto';
@@ -81,7 +83,7 @@ export function sharedMemoryProblem(): string | null {
 }
 
 /** `size` threads, this one included, on one shared memory: FastLstm engines use them one at a time. */
-export class CpuThreadPool {
+export class CpuThreadPool implements KernelPool {
   readonly size: number;
   /** The kernels' variant every thread runs. */
   readonly simd: KernelSimd;
@@ -152,7 +154,7 @@ const measured = new Map<string, number>();
  * The thread count, 1 to engine.maxThreads, that runs this engine's forward and backward passes on
  * batches of B fastest, timed on the first B samples of x, t (one tiny model's step is shorter than
  * the barriers threads need, a large one's is not). Measured once per model shape, batch and pool
- * size, then cached. Leaves the parameters and the optimiser untouched, and the engine on the count.
+ * size, then cached. Leaves the parameters and the optimizer untouched, and the engine on the count.
  */
 export function measureThreads(
   engine: FastLstm,
