@@ -5,7 +5,9 @@
 // populations draw each member's seed, optimizer (clipping or not), loss, learning rate, training and
 // validation ranges (one member has none), and leave members out of some epochs. Also: bad input is
 // an InputError naming the field, a population too large for memory is refused naming the largest K
-// that fits, a member thread that ends is an error and not a hang, and dispose() ends the threads.
+// that fits, a member thread that ends is an error and not a hang, and dispose() ends the threads. And
+// the population trainer (src/train/population.ts) on a CPU population gives each member its result
+// alone.
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { DisposedError, type EpochLosses } from '../src/backends/backend.js';
@@ -21,7 +23,11 @@ import { InputError } from '../src/model/errors.js';
 import { initParams } from '../src/model/init.js';
 import { type ModelConfig, type ParamLayout, paramLayout } from '../src/model/layout.js';
 import { DEFAULT_OPTIMIZER, type OptimizerName, type OptimizerState } from '../src/model/optimizer.js';
+import { trainPopulation } from '../src/train/population.js';
+import { startRun } from '../src/train/run.js';
+import { trainToEnd } from '../src/train/trainer.js';
 import { randomDataset } from './cpu-cases.js';
+import { sineRunSettings } from './helpers.js';
 
 const opened: { dispose(): Promise<void> }[] = [];
 afterAll(async () => {
@@ -259,6 +265,60 @@ describe('a population trains each member exactly as alone', () => {
       expectSame(gradients[m].grads, want.grads, `member ${m}: gradients`);
       await single.dispose();
     }
+    await population.dispose();
+  });
+});
+
+describe('the population trainer on a CPU population', () => {
+  it('gives every member the result trainToEnd gives it alone: errors, best epoch, divergence, weights', async () => {
+    const run = startRun(sineRunSettings({ seed: 4, points: 80, noise: 0.1, window: 6, hiddenSizes: [5, 3] }));
+    const train = run.prepared.train;
+    const data = windowsOf(train, { start: 0, count: train.count - 20 });
+    const validation = windowsOf(train, { start: train.count - 20, count: 20 });
+    const shared = { epochs: 6, batchSize: 4, reportEvery: 2, keepBest: true, patience: 3 } as const;
+    const rng = new Rng(8);
+    // Learning rate 30 makes SGD diverge on the blog's loss: a member that stops alone.
+    const rates = [30, 0.01, 0.003, 0.05, 0.01];
+    const specs = rates.map((learningRate, m) => {
+      const own = new Rng(50 + m);
+      const count = 8 + rng.below(data.count - 8);
+      return {
+        rng: own,
+        params: initParams(run.layout, own),
+        learningRate,
+        lrDecay: m % 2 === 0 ? 1 : 0.9,
+        optimizer: { ...DEFAULT_OPTIMIZER, name: OPTIMIZER_NAMES[m % 3], clipNorm: m === 3 ? 1 : null },
+        loss: m % 2 === 0 ? ('sse' as const) : ('mse' as const),
+        training: { start: rng.below(data.count - count + 1), count },
+        validation: m === 2 ? { start: 0, count: 0 } : { start: rng.below(10), count: 1 + rng.below(10) },
+      };
+    });
+    const population = await createCpuPopulation(run.layout, specs.length, { threads: 2, host: nodeThreadHost });
+    opened.push(population);
+    specs.forEach((spec, m) => {
+      population.setMemberParams(m, spec.params);
+    });
+    const trained = trainPopulation(population, data, specs, { ...shared, validation });
+    let next = await trained.next();
+    while (!next.done) next = await trained.next();
+    for (const [m, spec] of specs.entries()) {
+      const single = new CpuBackend(run.layout);
+      single.setParams(spec.params);
+      const { training, validation: own, params: _params, ...settings } = spec;
+      const want = await trainToEnd(single, windowsOf(data, training), spec.rng.clone(), {
+        ...shared,
+        ...settings,
+        validation: own.count > 0 ? windowsOf(validation, own) : null,
+      });
+      const got = next.value.members[m];
+      expect(got.losses, `member ${m}`).toEqual(want.losses);
+      expect(got.validationLosses, `member ${m}`).toEqual(want.validationLosses);
+      expectSame(got.params, want.params, `member ${m}: weights`);
+      expect(got.kept.epoch, `member ${m}`).toBe(want.kept.epoch);
+      expect(got.diverged, `member ${m}`).toEqual(want.diverged);
+      expect(got.stoppedEarly, `member ${m}`).toBe(want.stoppedEarly);
+    }
+    expect(next.value.members[0].diverged).not.toBeNull();
     await population.dispose();
   });
 });
