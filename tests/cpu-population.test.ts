@@ -446,8 +446,11 @@ describe('member threads', () => {
     }
     // No more threads than members.
     const two = await createCpuPopulation(layout, 2, { threads: 'auto', host: { ...nodeThreadHost, cores: 8 } });
-    expect(two.threads).toBe(2);
+    expect([two.threads, two.threadsNote]).toEqual([2, null]);
     await two.dispose();
+    const asked = await createCpuPopulation(layout, 2, { threads: 4, host: nodeThreadHost });
+    expect([asked.threads, asked.threadsNote]).toEqual([2, '2 threads: one a member']);
+    await asked.dispose();
   });
 
   it('a member thread that ends makes the next read fail instead of waiting for it forever', async () => {

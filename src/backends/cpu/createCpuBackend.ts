@@ -82,5 +82,6 @@ export async function createCpuPopulation(
     const reason = failed.reason instanceof Error ? failed.reason.message : String(failed.reason);
     return alone(`one thread: a member thread failed to start: ${reason}`);
   }
-  return new CpuBackend(layout, { kernels, simd, members, memberThreads });
+  const capped = typeof threads === 'number' && threads > members ? `${members} threads: one a member` : null;
+  return new CpuBackend(layout, { kernels, simd, members, memberThreads, threadsNote: capped });
 }
