@@ -72,7 +72,7 @@ export interface CpuBackendOptions {
   threadsNote?: string | null;
   /** K, the members trained together; by default 1. */
   members?: number;
-  /** Started member threads (createCpuPopulation), over which and this thread several members spread. */
+  /** Started member threads (createCpuPopulation), over which and this thread several members spread; the backend ends them. */
   memberThreads?: readonly MemberThread[];
 }
 
@@ -164,7 +164,7 @@ export class CpuBackend implements Backend, Population {
     this.kernels = options.kernels ?? (fastKernelsProblem() === null ? 'fast' : 'reference');
     this.members = options.members ?? 1;
     checkMembers(this.members);
-    const memberThreads = this.members > 1 ? (options.memberThreads ?? []).slice(0, this.members - 1) : [];
+    const memberThreads = this.members > 1 ? (options.memberThreads ?? []) : [];
     this.pool = this.kernels === 'fast' && this.members === 1 ? (options.pool ?? null) : null;
     const threads = options.threads ?? 'auto';
     this.autoThreads = this.pool !== null && threads === 'auto';
