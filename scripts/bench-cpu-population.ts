@@ -9,7 +9,9 @@
 // machines the speed of the cores swings for seconds at a time, so sides timed far apart can meet
 // different machines, and a round's sides meet the same one. "Alone" is one model's K epochs, the
 // same member-steps as a population's epoch. Reported: each side's median member-steps/s and the
-// medians of the per-round ratios.
+// medians of the per-round ratios; beside them, how many cores the process kept busy over each
+// side's epochs (its CPU time, every thread's, over the wall time): on a machine others load, a
+// side that got less than its threads is held back by them, not by its own work.
 
 import { parseArgs } from 'node:util';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
@@ -56,6 +58,8 @@ interface Side {
   name: string;
   epoch(): Promise<void>;
   ms: number[];
+  /** The process's CPU time (every thread) over each epoch, ms. */
+  cpuMs: number[];
   dispose(): Promise<void>;
 }
 
@@ -71,6 +75,7 @@ async function populationSide(count: number): Promise<Side> {
   return {
     name: `${members} members, ${count} thread${count > 1 ? 's' : ''}`,
     ms: [],
+    cpuMs: [],
     epoch: async () => {
       for (const [m, rng] of rngs.entries()) rng.permutation(orders[m]);
       await population.trainMembers({ orders, learningRates });
@@ -89,6 +94,7 @@ async function aloneSide(): Promise<Side> {
   return {
     name: 'one model alone',
     ms: [],
+    cpuMs: [],
     epoch: async () => {
       for (let m = 0; m < members; m++) {
         rng.permutation(order);
@@ -106,8 +112,11 @@ for (let round = 0; round < rounds; round++) {
   for (let i = 0; i < sides.length; i++) {
     const side = sides[(i + round) % sides.length];
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
     await side.epoch();
     side.ms.push(performance.now() - start);
+    const cpu = process.cpuUsage(cpuStart);
+    side.cpuMs.push((cpu.user + cpu.system) / 1000);
   }
 }
 for (const side of sides) await side.dispose();
@@ -116,11 +125,13 @@ const memberSteps = members * steps;
 const perSecond = (ms: number) => (1000 * memberSteps) / ms;
 const ratios = (over: Side, under: Side) => median(over.ms.map((ms, r) => under.ms[r] / ms));
 const [one, several, alone] = sides;
+const coresBusy = (side: Side) => side.cpuMs.reduce((a, b) => a + b, 0) / side.ms.reduce((a, b) => a + b, 0);
 const result = {
   shape: { hidden: Number(values.hidden), window: 10, batch, windows: data.count, members, stepsPerEpoch: steps },
   memberStepsPerSecond: Object.fromEntries(sides.map((side) => [side.name, Math.round(perSecond(median(side.ms)))])),
   [`${threads} threads / 1 thread`]: ratios(several, one),
   '1 thread / alone': ratios(one, alone),
+  coresBusy: Object.fromEntries(sides.map((side) => [side.name, coresBusy(side)])),
   rounds,
 };
 if (values.json) {
@@ -135,7 +146,8 @@ if (values.json) {
       `${side.name.padEnd(24)} ${Math.round(perSecond(median(side.ms)))
         .toLocaleString('en')
         .padStart(9)} member-steps/s` +
-        ` (${Math.round(Math.min(...spread)).toLocaleString('en')} to ${Math.round(Math.max(...spread)).toLocaleString('en')})`,
+        ` (${Math.round(Math.min(...spread)).toLocaleString('en')} to ${Math.round(Math.max(...spread)).toLocaleString('en')}),` +
+        ` ${coresBusy(side).toFixed(2)} cores busy`,
     );
   }
   console.log(`${threads} threads / 1 thread, median of the rounds' ratios: ${ratios(several, one).toFixed(2)}x`);
