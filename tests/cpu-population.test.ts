@@ -374,6 +374,9 @@ describe('what a population refuses', () => {
     expect(await field(() => population.trainMembers({ ...epoch, learningRates: [0.1] }))).toBe('learningRates');
     expect(await field(() => population.trainMembers({ ...epoch, active: [true] }))).toBe('active');
     expect(await field(() => population.trainMembers(epoch))).toBe('accepted');
+    // A member that sits the epoch out reads nothing of its order.
+    const idle = { ...epoch, orders: [orders[0], new Uint32Array(0), orders[2]], active: [true, false, true] };
+    expect(await field(() => population.trainMembers(idle))).toBe('accepted');
     expect(await field(() => population.setMemberParams(3, new Float32Array(layout.size)))).toBe('member');
     expect(await field(() => population.setMemberParams(0, new Float32Array(3)))).toBe('params');
     expect(await field(() => population.setMemberOptimizers([]))).toBe('optimizers');

@@ -141,8 +141,8 @@ export function checkMemberRanges(
 
 /**
  * Throws InputError unless `epoch` holds for each of the members training on `ranges` with batches
- * of `batchSize` an order with at least S_m * B positions, those inside its range (0 .. count_m - 1),
- * a learning rate, and (if given) whether it is active.
+ * of `batchSize` an order, a learning rate and (if given) whether it is active, and each active
+ * member's order at least S_m * B positions, those inside its range (0 .. count_m - 1).
  */
 export function checkMemberEpoch(epoch: MemberEpoch, ranges: readonly WindowRange[], batchSize: number): void {
   const members = ranges.length;
@@ -157,6 +157,8 @@ export function checkMemberEpoch(epoch: MemberEpoch, ranges: readonly WindowRang
     }
   }
   for (const [m, { count }] of ranges.entries()) {
+    // A member that sits the epoch out reads nothing of its order.
+    if (active?.[m] === false) continue;
     const used = Math.floor(count / batchSize) * batchSize;
     const order = orders[m];
     if (order.length < used) {
