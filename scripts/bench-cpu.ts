@@ -1,4 +1,4 @@
-// The CPU backend against the seed's numpy program, measured side by side in one run:
+// The CPU backend against the blog's numpy program, measured side by side in one run:
 //   npm run bench:cpu -- [--reps 7] [--json]
 //
 // 1. Seed defaults (hidden 30, batch 8, window 10, 101 epochs, the per-epoch error over all 40
@@ -8,7 +8,7 @@
 //    shared machine falls on all three alike. Our fast kernels run as the CLI runs them (relaxed SIMD
 //    where Node has it, the thread count measured: one at this size). Steps/s is each program's own
 //    timing of its training loop (minibatch updates / seconds). Reported: median, spread (min-max),
-//    and the ratio to the seed (median of the per-repetition ratios).
+//    and the ratio to the blog's program (median of the per-repetition ratios).
 // 2. GFLOP/s on one core at hidden 256, batch 64, window 10 (one input, one output; more threads and
 //    larger sizes: scripts/bench-cpu-sizes.ts): training steps only
 //    (trainEpoch with evaluate: false), after a warm-up, median of repetitions (src/bench/bench.ts's
@@ -41,7 +41,7 @@ interface RunResult {
 }
 
 /**
- * One training run at the seed's defaults in this process (the child side of `runFresh`), as the CLI
+ * One training run at the blog's defaults in this process (the child side of `runFresh`), as the CLI
  * runs it: relaxed SIMD where Node has it, the thread count measured ('auto'; one at this size).
  */
 async function trainOnce(kernels: CpuKernels, seed: number): Promise<RunResult> {

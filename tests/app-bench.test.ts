@@ -16,7 +16,8 @@ import {
 } from '../src/app/benchTable.js';
 import { formatNumber } from '../src/app/columns.js';
 import type { BenchResult } from '../src/bench/bench.js';
-import { BENCH_METHOD, DEFAULT_SWEEP, resultsFromCsv, resultsToCsv } from '../src/bench/bench.js';
+import { BENCH_METHOD, resultsFromCsv, resultsToCsv } from '../src/bench/bench.js';
+import { DEFAULT_SWEEP } from '../src/settings/bench.js';
 
 function result(backend: 'cpu' | 'webgpu', hidden: number, batch: number, stepsPerSecond: number): BenchResult {
   const msPerStep = 1000 / stepsPerSecond;

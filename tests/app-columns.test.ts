@@ -92,7 +92,7 @@ describe('chart columns', () => {
       [2, 1, 0.5, 0.4],
       [null, 1.5, null, 0.75],
     ]);
-    // Without a held-out part the trainer's numbers are shown as they are (the seed's).
+    // Without a held-out part the trainer's numbers are shown as they are (the blog's).
     expect(errorScale('sse', 20, null)).toEqual({ train: 1, validation: 1, test: 1, label: 'error' });
     // The mean squared error is per sample already.
     expect(errorScale('mse', 20, 5)).toMatchObject({ train: 1, validation: 1 });

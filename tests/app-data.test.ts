@@ -26,7 +26,7 @@ const csvText = [
 ].join('\n');
 
 describe('app data', () => {
-  it('prepares the seed task as startRun does', () => {
+  it('prepares the blog’s task as startRun does', () => {
     const { run } = settingsOf({});
     const settings = runSettingsFor(run, null);
     const view = shownData(settings);
@@ -49,7 +49,7 @@ describe('app data', () => {
     expect(settings).toMatchObject({ transform: 'log-returns', trainFraction: 0.8, validationFraction: 0.1 });
     const view = shownData(settings);
     const started = startRun(settings);
-    expect(view.prepared.normalisation).toEqual(started.prepared.normalisation);
+    expect(view.prepared.normalization).toEqual(started.prepared.normalization);
     expect(view.prepared.validation?.x).toEqual(started.prepared.validation?.x);
     expect(view.prepared.test?.x).toEqual(started.prepared.test?.x);
     expect(view.prepared.boundary).toBe(98);

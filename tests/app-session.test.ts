@@ -13,7 +13,7 @@ import {
   Stopwatch,
 } from '../src/app/session.js';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
-import { denormaliseOutputs } from '../src/data/normalise.js';
+import { denormalizeOutputs } from '../src/data/normalize.js';
 import { DEFAULT_OPTIMIZER } from '../src/model/optimizer.js';
 import { freeRunForecast } from '../src/train/forecast.js';
 import { type RunSettings, startRun } from '../src/train/run.js';
@@ -60,7 +60,7 @@ describe('app session', () => {
     expect(snapshots.flatMap((s) => s.newLosses)).toEqual(result.losses);
     const params = await other.readParams();
     expect(last.params).toEqual(params);
-    // The seed's series is not normalised: original units are the model's own.
+    // The blog's series is not normalised: original units are the model's own.
     expect(last.forecast).toEqual(freeRunForecast(reference.layout, params, data.x.subarray(0, 5), 25));
     expect(last.predictions).toEqual(await other.predict(data.x, data.count));
   });
@@ -86,7 +86,7 @@ describe('app session', () => {
     const backend = new CpuBackend(run.layout);
     backend.setParams(last.params);
     const held = await backend.predict(prepared.test!.x, prepared.test!.count);
-    const original = denormaliseOutputs(prepared.normalisation, prepared.outputs, held);
+    const original = denormalizeOutputs(prepared.normalization, prepared.outputs, held);
     expect(Array.from(last.predictions.subarray(43))).toEqual(Array.from(Float32Array.from(original)));
     // In original units the predictions sit near the data, not near 0 as normalised values would.
     const column = prepared.table.values[0];

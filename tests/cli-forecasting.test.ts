@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readModelFile } from '../src/model/modelFile.js';
+import { readModelFile } from '../src/train/modelFile.js';
 import { repoRoot } from './helpers.js';
 
 function cli(...args: string[]) {

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../src/data/rng.js';
 import { initParams } from '../src/model/init.js';
 import { paramLayout } from '../src/model/layout.js';
-import { toModelFile } from '../src/model/modelFile.js';
+import { toModelFile } from '../src/train/modelFile.js';
 import { CLI_ARGS, cli, repoRoot } from './helpers.js';
 
 const tmp = fs.mkdtempSync(join(tmpdir(), 'webgpu-lstm-cli-reliability-'));

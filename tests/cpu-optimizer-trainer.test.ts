@@ -130,7 +130,7 @@ describe('trainer with an optimiser on the cpu', () => {
     expect(next.value.optimizerState?.step).toBe(6 * 5);
   });
 
-  it('keeps the seed behaviour when no optimiser is given', async () => {
+  it('keeps the blog’s behaviour when no optimiser is given', async () => {
     const { run, backend } = seedBackend();
     const plain = { epochs: 4, batchSize: 8, learningRate: 0.01, reportEvery: 2 };
     const result = await trainToEnd(backend, run.prepared.train, run.rng.clone(), plain);

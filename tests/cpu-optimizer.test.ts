@@ -1,6 +1,6 @@
 // The CPU backend's optimisers and loss choice, on both engines, against a plain loop of the
 // reference (src/model/optimizer.ts's optimizerStep on the reference kernels' gradients): SGD,
-// momentum and Adam, each with and without global-norm clipping, with the seed's loss and the MSE,
+// momentum and Adam, each with and without global-norm clipping, with the blog's loss and the MSE,
 // over several epochs with a decaying learning rate.
 
 import { describe, expect, it } from 'vitest';
@@ -29,7 +29,7 @@ import { maxAbsDiff, sineRunSettings } from './helpers.js';
 /**
  * Parameters, state and per-epoch errors of the engines against the plain loop, as
  * max|got - want| <= tol * max(1, max|want|) per array. The reference engine runs optimizerStep
- * itself, so with the seed's loss it is bit-identical to the loop; with the MSE it differs only in
+ * itself, so with the blog's loss it is bit-identical to the loop; with the MSE it differs only in
  * where the loss's factor is applied (to out - t before the backward pass, not to the gradients
  * after), at most 6.3e-7 over these cases (Adam). The fast path also differs in summation order
  * and exp (gradients within ~1e-6 of the reference, see cpu-fast-kernels.test.ts) and computes the
@@ -71,7 +71,7 @@ interface Run {
 }
 
 const SHAPES: [string, ModelConfig][] = [
-  ['the seed shape', { inputSize: 1, hiddenSizes: [30], outputSize: 1, window: 10 }],
+  ['the blog’s shape', { inputSize: 1, hiddenSizes: [30], outputSize: 1, window: 10 }],
   // Hidden sizes that are not multiples of 4, so the fast path's padding is in play.
   ['stacked, several outputs', { inputSize: 3, hiddenSizes: [5, 7], outputSize: 2, window: 4 }],
 ];
@@ -91,7 +91,7 @@ function epochOrders(count: number): Uint32Array[] {
   });
 }
 
-/** The plain loop: reference gradients of the seed's loss, scaled to the chosen loss, then optimizerStep. */
+/** The plain loop: reference gradients of the blog's loss, scaled to the chosen loss, then optimizerStep. */
 async function referenceLoop(problem: Problem, settings: OptimizerSettings, loss: LossName): Promise<Run> {
   const { layout, data } = problem;
   const { window: T, inputSize: I, outputSize: O } = layout.config;
@@ -192,7 +192,7 @@ describe('CPU optimisers against the plain reference loop (3 epochs, lr decay 0.
 
 describe('the loss choice on the CPU', () => {
   for (const kernels of ['reference', 'fast'] as const) {
-    it(`${kernels}: gradients() of the MSE are lossScale x those of the seed's loss, its loss the mean`, async () => {
+    it(`${kernels}: gradients() of the MSE are lossScale x those of the blog’s loss, its loss the mean`, async () => {
       const config = { inputSize: 2, hiddenSizes: [6], outputSize: 3, window: 5 };
       const { layout, params, data } = randomProblem(config, 4, 3);
       const backend = new CpuBackend(layout, { kernels });
@@ -219,8 +219,8 @@ describe('the loss choice on the CPU', () => {
 const SEED_DEFAULTS = { points: 50, noise: 0.1, window: 10, hiddenSizes: [30] };
 const SEED_TRAINING = { epochs: 101, batchSize: 8, learningRate: 0.01, reportEvery: 101 };
 
-describe('momentum and Adam train the seed task', () => {
-  // At the seed's settings the final error is 0.19-0.30 for momentum 0.9 and 0.05-0.11 for Adam
+describe('momentum and Adam train the blog’s task', () => {
+  // At the blog's settings the final error is 0.19-0.30 for momentum 0.9 and 0.05-0.11 for Adam
   // (SGD: 0.25-0.35), 0.02-0.09 of the first epoch's.
   const runs: [CpuKernels, OptimizerName, number][] = [
     ['fast', 'momentum', 0],

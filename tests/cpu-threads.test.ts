@@ -12,17 +12,12 @@ import { createCpuBackend } from '../src/backends/cpu/createCpuBackend.js';
 import { FastLstm, rebalanceWeights } from '../src/backends/cpu/fastLstm.js';
 import { KERNEL_MEMORY } from '../src/backends/cpu/kernelMemory.js';
 import { liveNodeThreads, nodeThreadHost } from '../src/backends/cpu/nodeThreads.js';
-import {
-  type CpuThreadHost,
-  CpuThreadPool,
-  checkThreads,
-  MAX_THREADS,
-  measureThreads,
-} from '../src/backends/cpu/threads.js';
+import { type CpuThreadHost, CpuThreadPool, measureThreads } from '../src/backends/cpu/threads.js';
 import { Rng } from '../src/data/rng.js';
 import { InputError } from '../src/model/errors.js';
 import { paramLayout } from '../src/model/layout.js';
 import { DEFAULT_OPTIMIZER } from '../src/model/optimizer.js';
+import { checkThreads, MAX_THREADS } from '../src/settings/threads.js';
 import { CPU_CASES, expectClose, FAST_TOL, randomCases, randomDataset, randomProblem } from './cpu-cases.js';
 import { tensorErrors } from './helpers.js';
 

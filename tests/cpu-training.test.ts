@@ -1,4 +1,4 @@
-// Training the seed's task on the CPU backend, and a finite-difference check of its gradients on
+// Training the blog's task on the CPU backend, and a finite-difference check of its gradients on
 // random small models (stacked ones included).
 
 import { describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import { sineRunSettings } from './helpers.js';
 
 const SEED_DEFAULTS = { points: 50, noise: 0.1, window: 10, hiddenSizes: [30] };
 
-describe('training at the seed defaults on the cpu', () => {
+describe('training at the blog’s defaults on the cpu', () => {
   for (const seed of [0, 1, 2]) {
     it(`seed ${seed}: final error below 0.6 and below 0.25 x the first epoch's`, async () => {
       const run = startRun(sineRunSettings({ seed, ...SEED_DEFAULTS }));

@@ -14,9 +14,9 @@ import {
   parseCsv,
   parseCsvText,
 } from '../src/data/csv.js';
+import { isDecimal } from '../src/data/decimal.js';
 import { windowTable } from '../src/data/windows.js';
 import { InputError } from '../src/model/errors.js';
-import { isDecimal } from '../src/settings/number.js';
 import { inputErrorOf } from './helpers.js';
 
 function csvErrorOf(text: string, options?: CsvOptions): CsvError {

@@ -1,17 +1,17 @@
-// Normalisation: round trips, the statistics of the chosen rows only, constant columns, the JSON
+// Normalization: round trips, the statistics of the chosen rows only, constant columns, the JSON
 // form read back from untrusted input.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  denormaliseOutputs,
-  denormaliseValues,
-  fitNormalisation,
-  NORMALISE_METHODS,
-  normaliseTable,
-  normaliseValues,
-  readNormalisation,
-} from '../src/data/normalise.js';
+  denormalizeOutputs,
+  denormalizeValues,
+  fitNormalization,
+  NORMALIZE_METHODS,
+  normalizeTable,
+  normalizeValues,
+  readNormalization,
+} from '../src/data/normalize.js';
 import type { ColumnTable } from '../src/data/windows.js';
 import { InputError } from '../src/model/errors.js';
 
@@ -37,15 +37,15 @@ function closeTo(actual: number, expected: number, scale: number): boolean {
 describe('normalisation', () => {
   it('round-trips: inverse(transform(x)) ≈ x for every method', () => {
     fc.assert(
-      fc.property(arbTable, fc.constantFrom(...NORMALISE_METHODS), (table, method) => {
-        const norm = fitNormalisation(table, method);
-        const normalised = normaliseTable(table, norm);
+      fc.property(arbTable, fc.constantFrom(...NORMALIZE_METHODS), (table, method) => {
+        const norm = fitNormalization(table, method);
+        const normalised = normalizeTable(table, norm);
         for (let c = 0; c < table.columns.length; c++) {
-          const back = denormaliseValues(norm, c, normalised.values[c]);
+          const back = denormalizeValues(norm, c, normalised.values[c]);
           const range = Math.max(...table.values[c].map(Math.abs));
           for (let r = 0; r < table.rows; r++) expect(closeTo(back[r], table.values[c][r], range)).toBe(true);
           // The one-column form agrees with the table form.
-          expect(normaliseValues(norm, table.columns[c], table.values[c])).toEqual(normalised.values[c]);
+          expect(normalizeValues(norm, table.columns[c], table.values[c])).toEqual(normalised.values[c]);
         }
       }),
       { numRuns: 200 },
@@ -59,8 +59,8 @@ describe('normalisation', () => {
           const column = table.values[c];
           fc.pre(Math.max(...column) - Math.min(...column) > 1e-3);
         }
-        const z = normaliseTable(table, fitNormalisation(table, 'z-score'));
-        const m = normaliseTable(table, fitNormalisation(table, 'min-max'));
+        const z = normalizeTable(table, fitNormalization(table, 'z-score'));
+        const m = normalizeTable(table, fitNormalization(table, 'min-max'));
         for (let c = 0; c < table.columns.length; c++) {
           const v = z.values[c];
           const mean = v.reduce((a, b) => a + b, 0) / v.length;
@@ -80,11 +80,11 @@ describe('normalisation', () => {
     const changed = Float64Array.from(base);
     for (let r = 80; r < rows; r++) changed[r] = 1e5 * (r - 90);
     const train = { start: 0, end: 80 };
-    for (const method of NORMALISE_METHODS) {
-      const a = fitNormalisation({ columns: ['v'], values: [base], rows }, method, train);
-      const b = fitNormalisation({ columns: ['v'], values: [changed], rows }, method, train);
+    for (const method of NORMALIZE_METHODS) {
+      const a = fitNormalization({ columns: ['v'], values: [base], rows }, method, train);
+      const b = fitNormalization({ columns: ['v'], values: [changed], rows }, method, train);
       expect(b).toEqual(a);
-      const onTrain = fitNormalisation({ columns: ['v'], values: [base.slice(0, 80)], rows: 80 }, method);
+      const onTrain = fitNormalization({ columns: ['v'], values: [base.slice(0, 80)], rows: 80 }, method);
       expect(onTrain).toEqual(a);
     }
   });
@@ -92,10 +92,10 @@ describe('normalisation', () => {
   it('maps a constant column to 0 without dividing by zero, and back to the constant', () => {
     const table: ColumnTable = { columns: ['flat'], values: [new Float64Array(10).fill(7.5)], rows: 10 };
     for (const method of ['z-score', 'min-max'] as const) {
-      const norm = fitNormalisation(table, method);
+      const norm = fitNormalization(table, method);
       expect(norm.scale).toEqual([1]);
-      expect(Array.from(normaliseTable(table, norm).values[0])).toEqual(new Array(10).fill(0));
-      expect(Array.from(denormaliseValues(norm, 'flat', [0, 0]))).toEqual([7.5, 7.5]);
+      expect(Array.from(normalizeTable(table, norm).values[0])).toEqual(new Array(10).fill(0));
+      expect(Array.from(denormalizeValues(norm, 'flat', [0, 0]))).toEqual([7.5, 7.5]);
     }
   });
 
@@ -105,10 +105,10 @@ describe('normalisation', () => {
       values: [Float64Array.from([0, 10]), Float64Array.from([100, 300])],
       rows: 2,
     };
-    const norm = fitNormalisation(table, 'min-max');
+    const norm = fitNormalization(table, 'min-max');
     // Outputs predicted in the order b, a; two samples.
-    expect(Array.from(denormaliseOutputs(norm, ['b', 'a'], [0, 0, 1, 0.5]))).toEqual([100, 0, 300, 5]);
-    expect(() => denormaliseOutputs(norm, ['b', 'a'], [1, 2, 3])).toThrow(InputError);
+    expect(Array.from(denormalizeOutputs(norm, ['b', 'a'], [0, 0, 1, 0.5]))).toEqual([100, 0, 300, 5]);
+    expect(() => denormalizeOutputs(norm, ['b', 'a'], [1, 2, 3])).toThrow(InputError);
   });
 
   it('survives JSON and reads back only well-formed objects', () => {
@@ -117,13 +117,13 @@ describe('normalisation', () => {
       values: [Float64Array.from([1, 2, 4]), Float64Array.from([3, 3, 3])],
       rows: 3,
     };
-    const norm = fitNormalisation(table, 'z-score');
-    expect(readNormalisation(JSON.parse(JSON.stringify(norm)))).toEqual(norm);
+    const norm = fitNormalization(table, 'z-score');
+    expect(readNormalization(JSON.parse(JSON.stringify(norm)))).toEqual(norm);
 
     const good = JSON.parse(JSON.stringify(norm));
     const fieldOf = (value: unknown) => {
       try {
-        readNormalisation(value);
+        readNormalization(value);
       } catch (err) {
         if (err instanceof InputError) return err.field;
         throw err;
@@ -146,9 +146,9 @@ describe('normalisation', () => {
 
   it('refuses a table whose columns differ from the fitted ones', () => {
     const table: ColumnTable = { columns: ['x'], values: [Float64Array.from([1, 2])], rows: 2 };
-    const norm = fitNormalisation(table, 'z-score');
-    expect(() => normaliseTable({ ...table, columns: ['y'] }, norm)).toThrow(/fitted on columns \["x"\]/);
-    expect(() => fitNormalisation(table, 'log' as 'none')).toThrow(InputError);
+    const norm = fitNormalization(table, 'z-score');
+    expect(() => normalizeTable({ ...table, columns: ['y'] }, norm)).toThrow(/fitted on columns \["x"\]/);
+    expect(() => fitNormalization(table, 'log' as 'none')).toThrow(InputError);
   });
 });
 
@@ -160,29 +160,29 @@ describe('normalisation within float32 (issue 14)', () => {
   });
 
   it('fits only offsets and scales a model file can hold, refusing a min-max span beyond float32', () => {
-    expect(() => fitNormalisation(table([-3e38, 3e38]), 'min-max')).toThrowError(
+    expect(() => fitNormalization(table([-3e38, 3e38]), 'min-max')).toThrowError(
       /^normalise: column "x" cannot be normalised with min-max: the scale 6e\+38 is not a normal float32 number/,
     );
     // z-score of the same column fits (its deviation is 3e38), and every fitted value reads back.
-    const norm = fitNormalisation(table([-3e38, 3e38]), 'z-score');
-    expect(readNormalisation(JSON.parse(JSON.stringify(norm)))).toEqual(norm);
+    const norm = fitNormalization(table([-3e38, 3e38]), 'z-score');
+    expect(readNormalization(JSON.parse(JSON.stringify(norm)))).toEqual(norm);
   });
 
   it('treats a spread below float32’s smallest normal number as a constant column (scale 1)', () => {
-    const norm = fitNormalisation(table([1e-40, 2e-40, 3e-40]), 'min-max');
+    const norm = fitNormalization(table([1e-40, 2e-40, 3e-40]), 'min-max');
     expect(norm.scale).toEqual([1]);
-    expect(readNormalisation(JSON.parse(JSON.stringify(norm)))).toEqual(norm);
+    expect(readNormalization(JSON.parse(JSON.stringify(norm)))).toEqual(norm);
   });
 
   it('refuses data that normalises beyond float32, naming the value, its row and column', () => {
     // Fitted on rows 0..2 (span 2e-30), the held-out 3e38 normalises to 1.5e68.
     const data = table([0, 1e-30, 2e-30, 3e38]);
-    const norm = fitNormalisation(data, 'min-max', { start: 0, end: 3 });
-    expect(() => normaliseTable(data, norm)).toThrowError(
+    const norm = fitNormalization(data, 'min-max', { start: 0, end: 3 });
+    expect(() => normalizeTable(data, norm)).toThrowError(
       /^normalise: value 3e\+38 \(data row 4 of column "x"\) normalises to 1\.5e\+68 with offset 0 and scale 2e-30, beyond float32's range$/,
     );
     const loaded = { method: 'z-score' as const, columns: ['x'], offset: [0], scale: [1e-30] };
-    expect(() => normaliseValues(loaded, 'x', [1, 1e10])).toThrowError(
+    expect(() => normalizeValues(loaded, 'x', [1, 1e10])).toThrowError(
       /^normalisation: value 10000000000 \(data row 2 of column "x"\) normalises to 1e\+40/,
     );
   });

@@ -3,7 +3,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { denormaliseOutputs } from '../src/data/normalise.js';
+import { denormalizeOutputs } from '../src/data/normalize.js';
 import { prepareData } from '../src/data/prepare.js';
 import { selectionPart, splitRows, splitTable } from '../src/data/split.js';
 import type { ColumnTable } from '../src/data/windows.js';
@@ -126,18 +126,18 @@ describe('prepareData', () => {
   it('fits the normalisation on the training rows only', () => {
     const rows = 50;
     const table = rowTable(rows, 2);
-    const prepared = prepareData(table, { inputs: ['c0', 'c1'], outputs: ['c1'], window: 3, normalise: 'min-max' });
+    const prepared = prepareData(table, { inputs: ['c0', 'c1'], outputs: ['c1'], window: 3, normalize: 'min-max' });
     expect(prepared.boundary).toBe(40);
-    expect(prepared.normalisation.offset).toEqual([0, 1000]);
-    expect(prepared.normalisation.scale).toEqual([39, 39]);
+    expect(prepared.normalization.offset).toEqual([0, 1000]);
+    expect(prepared.normalization.scale).toEqual([39, 39]);
     // Held-out values go beyond 1: their range never reached the fit.
     expect(Math.max(...prepared.test!.t)).toBeCloseTo(49 / 39, 6);
     expect(Math.max(...prepared.train.t)).toBeCloseTo(1, 6);
     // Changing the held-out part leaves the training data and the normalisation as they were.
     const altered = rowTable(rows, 2);
     for (const column of altered.values) column.fill(-1e4, 40);
-    const again = prepareData(altered, { inputs: ['c0', 'c1'], outputs: ['c1'], window: 3, normalise: 'min-max' });
-    expect(again.normalisation).toEqual(prepared.normalisation);
+    const again = prepareData(altered, { inputs: ['c0', 'c1'], outputs: ['c1'], window: 3, normalize: 'min-max' });
+    expect(again.normalization).toEqual(prepared.normalization);
     expect(again.train).toEqual(prepared.train);
   });
 
@@ -145,12 +145,12 @@ describe('prepareData', () => {
     const table = rowTable(30, 3);
     const prepared = prepareData(table, { inputs: ['c2'], outputs: ['c0', 'c2'], window: 2 });
     expect(prepared.table.columns).toEqual(['c2', 'c0']);
-    expect(prepared.normalisation.columns).toEqual(['c2', 'c0']);
+    expect(prepared.normalization.columns).toEqual(['c2', 'c0']);
     expect(prepared.inputs).toEqual(['c2']);
     expect(prepared.outputs).toEqual(['c0', 'c2']);
     expect(prepared.train.inputSize).toBe(1);
     expect(prepared.train.outputSize).toBe(2);
-    const back = denormaliseOutputs(prepared.normalisation, prepared.outputs, prepared.test!.t);
+    const back = denormalizeOutputs(prepared.normalization, prepared.outputs, prepared.test!.t);
     const expected = range(24, 30).flatMap((r) => [r, r + 2000]);
     for (const [i, v] of back.entries()) expect(v).toBeCloseTo(expected[i], 3);
   });

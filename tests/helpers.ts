@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { type Dataset, readBatchFile } from '../src/data/dataset.js';
 import { InputError } from '../src/model/errors.js';
 import type { ParamLayout } from '../src/model/layout.js';
-import { fromNested, type Model, readModelFile } from '../src/model/modelFile.js';
+import { fromNested, type Model, readModelFile } from '../src/train/modelFile.js';
 import type { RunSettings } from '../src/train/run.js';
 import { FIXTURE_SPECS } from './fixtures/reference64.js';
 

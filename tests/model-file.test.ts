@@ -6,8 +6,8 @@ import { Rng } from '../src/data/rng.js';
 import { InputError } from '../src/model/errors.js';
 import { initParams } from '../src/model/init.js';
 import { paramLayout } from '../src/model/layout.js';
-import { parseJson, readModelFile, toModelFile } from '../src/model/modelFile.js';
 import { DEFAULT_OPTIMIZER } from '../src/model/optimizer.js';
+import { parseJson, readModelFile, toModelFile } from '../src/train/modelFile.js';
 import { startRun } from '../src/train/run.js';
 import { FIXTURE_CASES, inputErrorOf, loadFixture, sineRunSettings } from './helpers.js';
 
@@ -223,8 +223,8 @@ describe('writing a model file', () => {
     expect(() => toModelFile({ config, layout, params, optimizer })).toThrowError(
       /^optimizer\.slots\[5\]: is -Infinity/,
     );
-    const normalisation = { method: 'min-max' as const, columns: ['a'], offset: [0], scale: [6e38] };
-    expect(() => toModelFile({ config, layout, params, normalisation })).toThrowError(
+    const normalization = { method: 'min-max' as const, columns: ['a'], offset: [0], scale: [6e38] };
+    expect(() => toModelFile({ config, layout, params, normalization })).toThrowError(
       /^normalisation\.scale\[0\]: is 6e\+38/,
     );
   });

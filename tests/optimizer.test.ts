@@ -15,7 +15,7 @@ import {
 const grads = Float32Array.from([3, -4]); // norm 5
 
 describe('reference optimisers', () => {
-  it('sgd is the seed update', () => {
+  it('sgd is the blog’s update', () => {
     const p = Float32Array.from([1, 1]);
     optimizerStep(DEFAULT_OPTIMIZER, initialState('sgd', 2), p, grads, 0.1);
     expect(Array.from(p)).toEqual([Math.fround(1 - 0.3), Math.fround(1 + 0.4)]);

@@ -6,13 +6,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BATCH_FILE, CLI_SETTINGS, COMMANDS, commandOptions, helpText } from '../src/cli/commands.js';
 import { option, parseOptions } from '../src/cli/options.js';
+import { isDecimal, MAX_NUMBER_TEXT, parseNumber, readDecimal } from '../src/data/decimal.js';
 import { paramLayout } from '../src/model/layout.js';
-import { readModelFile, toModelFile } from '../src/model/modelFile.js';
 import { DEFAULT_OPTIMIZER, initialState } from '../src/model/optimizer.js';
 import { BENCH_SETTINGS } from '../src/settings/bench.js';
-import { isDecimal, MAX_NUMBER_TEXT, parseNumber, readDecimal } from '../src/settings/number.js';
 import { type RealSetting, type Setting, SMALLEST_NORMAL_FLOAT32 } from '../src/settings/setting.js';
 import { SETTINGS } from '../src/settings/training.js';
+import { readModelFile, toModelFile } from '../src/train/modelFile.js';
 import { checkTrainOptions } from '../src/train/trainer.js';
 import { inputErrorOf } from './helpers.js';
 

@@ -1,4 +1,4 @@
-// Training the seed's task with the same seed on both backends: the same data, initial weights and
+// Training the blog's task with the same seed on both backends: the same data, initial weights and
 // minibatches, so per-epoch errors agree within 1e-3 relative for the first 20 epochs (float32 on
 // both; only the order of sums differs) and the final error within 2%.
 
@@ -35,7 +35,7 @@ async function trainSeed(open: (layout: ParamLayout) => Promise<Backend>, seed: 
   }
 }
 
-describe('webgpu and cpu train the seed task alike', () => {
+describe('webgpu and cpu train the blog’s task alike', () => {
   it('per-epoch errors within 1e-3 relative for 20 epochs, final error within 2%', async () => {
     const cpu = await trainSeed(async (layout) => new CpuBackend(layout), 0);
     const gpu = await withoutGpuErrors(context, () => trainSeed((layout) => createWebGpuBackend(context, layout), 0));

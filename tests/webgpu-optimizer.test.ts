@@ -1,6 +1,6 @@
 // The optimisers and the losses on WebGPU against the CPU backend, through the trainer, with the same
 // seed, data, initial weights and minibatches: SGD, momentum and Adam, each with and without
-// global-norm clipping, on the seed's half sum of squares and on the mean squared error, with
+// global-norm clipping, on the blog's half sum of squares and on the mean squared error, with
 // learning-rate decay. Float32 on both; only the order of sums differs, so after six epochs (30
 // updates) the per-epoch errors agree within 1e-4 relative and the weights and each array of the
 // optimiser's state within 1e-4 of that array's largest magnitude. The clipped runs are repeated at
@@ -38,7 +38,7 @@ const BATCH = 8;
 /** Relative agreement of errors, weights and state after six epochs. */
 const TOL = 1e-4;
 /**
- * Clipping threshold: below the gradient norm of most minibatches of the seed's task under either
+ * Clipping threshold: below the gradient norm of most minibatches of the blog's task under either
  * loss (checked below), so clipping changes most updates.
  */
 const CLIP_NORM: Record<LossName, number> = { sse: 0.5, mse: 0.05 };
@@ -177,7 +177,7 @@ describe('webgpu optimisers against the cpu', () => {
   }
 });
 
-/** The seed task's first minibatch (in sample order), as gradients() takes it. */
+/** The blog's task's first minibatch (in sample order), as gradients() takes it. */
 function firstBatch(run: Run) {
   const { window: T } = run.config;
   return { x: run.prepared.train.x.slice(0, BATCH * T), t: run.prepared.train.t.slice(0, BATCH) };

@@ -36,7 +36,7 @@ beforeAll(async () => {
 });
 afterAll(() => context?.destroy());
 
-/** Runs `body` on a fresh backend for the seed's task, disposing of it afterwards, failing on any GPU error. */
+/** Runs `body` on a fresh backend for the blog's task, disposing of it afterwards, failing on any GPU error. */
 async function withSeedBackend<T>(
   options: Parameters<typeof createWebGpuBackend>[2],
   body: (backend: WebGpuBackend, run: Run) => Promise<T>,
@@ -53,7 +53,7 @@ async function withSeedBackend<T>(
   });
 }
 
-describe('webgpu scheduler at the seed defaults', () => {
+describe('webgpu scheduler at the blog’s defaults', () => {
   for (const variant of VARIANTS) {
     const name = variantName(variant);
     it(`${name}: dispatches per step, one submit an epoch, one readback a report, no allocation`, async () => {

@@ -76,7 +76,7 @@ describe('kernel times from timestamp queries', () => {
   });
 
   for (const schedule of ['stepwise', 'persistent'] as Schedule[]) {
-    it(`${schedule} at the seed defaults: four positive times within the wall time; one submit, one readback, weights kept`, async () => {
+    it(`${schedule} at the blog’s defaults: four positive times within the wall time; one submit, one readback, weights kept`, async () => {
       await withBackend(SEED, { schedule }, async (backend) => {
         const perStep = backend.dispatchesPerStep();
         const params = await backend.readParams();

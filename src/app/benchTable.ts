@@ -84,10 +84,10 @@ export function parseBenchSettings(values: BenchValues, backends: BackendName[])
   };
 }
 
-/** A guess at the CPU's pace for the warning only (this machine's CPU backend does about this). */
+/** A guess at the CPU backend's pace, FLOPs a second, for the warning only (not a measurement). */
 const GUESSED_CPU_FLOPS = 2e9;
 
-/** A rough guess of the CPU part's seconds: every case's FLOPs, warm-up and repetitions, at 2 GFLOP/s. */
+/** A rough guess of the CPU part's seconds: every case's FLOPs, warm-up and repetitions, at GUESSED_CPU_FLOPS. */
 export function estimateCpuSeconds(spec: SweepSpec, options: BenchOptions): number {
   if (!spec.backends.includes('cpu')) return 0;
   let flops = 0;

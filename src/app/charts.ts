@@ -117,39 +117,108 @@ interface TickRecord {
   size: number;
 }
 
-function options(spec: ChartSpec, width: number, ticks: TickRecord[]): uPlot.Options {
-  const axisColor = cssColor('--chart-axis');
-  const gridColor = cssColor('--chart-grid');
+/** What every axis shares: the colour scheme's axis and grid colours and the page's fonts, as they are now. */
+interface AxisLook {
+  axisColor: string;
+  gridColor: string;
+  font: string;
+  labelFont: string;
+}
+
+function axisLook(): AxisLook {
   const family = fontFamily();
-  const font = `${FONT_PX}px ${family}`;
-  const labelFont = `600 ${FONT_PX}px ${family}`;
+  return {
+    axisColor: cssColor('--chart-axis'),
+    gridColor: cssColor('--chart-grid'),
+    font: `${FONT_PX}px ${family}`,
+    labelFont: `600 ${FONT_PX}px ${family}`,
+  };
+}
+
+/** An axis' stroke, grid, ticks and fonts, titled `label`. */
+function axisBase(look: AxisLook, label: string): uPlot.Axis {
+  return {
+    stroke: look.axisColor,
+    grid: { stroke: look.gridColor, width: 1 },
+    ticks: { stroke: look.gridColor, width: 1, size: TICK_SIZE },
+    gap: AXIS_GAP,
+    label,
+    labelFont: look.labelFont,
+    font: look.font,
+    labelSize: 20,
+  };
+}
+
+/** Keeps each axis' ticks (as uPlot labels them) and size (as uPlot sizes it) in `ticks`, by axis index. */
+interface TickRecorder {
+  /** Records the axis' tick texts; returns them. */
+  texts(index: number, splits: (number | null)[], texts: string[]): string[];
+  /** Records the axis' size; returns it. */
+  size(index: number, size: number): number;
+}
+
+function tickRecorder(ticks: TickRecord[]): TickRecorder {
+  return {
+    texts: (index, splits, texts) => {
+      ticks[index] = { splits, texts, size: ticks[index]?.size ?? 0 };
+      return texts;
+    },
+    size: (index, size) => {
+      ticks[index] = { splits: ticks[index]?.splits ?? [], texts: ticks[index]?.texts ?? [], size };
+      return size;
+    },
+  };
+}
+
+function options(spec: ChartSpec, width: number, ticks: TickRecord[]): uPlot.Options {
+  const look = axisLook();
+  const recorder = tickRecorder(ticks);
   const scales: uPlot.Scales = { x: spec.xLog ? { time: false, distr: 3, log: 2 } : { time: false } };
   for (const axis of spec.axes) scales[axis.scale] = axis.log ? { distr: 3, log: 10 } : { distr: 1 };
-  const record = (index: number, splits: (number | null)[], texts: string[]) => {
-    ticks[index] = { splits, texts, size: ticks[index]?.size ?? 0 };
-    return texts;
+  return {
+    width,
+    height: spec.height,
+    scales,
+    legend: {
+      live: true,
+      markers: {
+        width: 0,
+        fill: (_u, i) => markerImage(spec.series[i - 1], cssColor(`--chart-${spec.series[i - 1].color}`)),
+      },
+    },
+    cursor: { drag: { x: true, y: false }, points: { size: 7 } },
+    axes: [xAxis(spec, look, recorder), ...spec.axes.map((axis, k) => yAxis(axis, k + 1, look, recorder))],
+    hooks: spec.marker ? { draw: [(u: uPlot) => drawMarker(u, spec.marker!, look.axisColor, look.font)] } : {},
+    series: [
+      { label: spec.xLabel, value: (_u, v) => (v == null ? '–' : spec.formatX(v)) },
+      ...spec.series.map(
+        (s): uPlot.Series => ({
+          label: s.label,
+          stroke: cssColor(`--chart-${s.color}`),
+          width: s.width ?? 2,
+          dash: s.dash,
+          scale: s.scale ?? 'y',
+          spanGaps: true,
+          points: s.points ? { show: true, size: 5, fill: cssColor(`--chart-${s.color}`) } : { show: false },
+          value: (_u, v) => (v == null ? '–' : (s.format ?? String)(v)),
+        }),
+      ),
+    ],
   };
-  const sized = (index: number, size: number) => {
-    ticks[index] = { splits: ticks[index]?.splits ?? [], texts: ticks[index]?.texts ?? [], size };
-    return size;
-  };
-  // As wide as the widest tick label plus the tick and the gap, so the axis title sits clear of it.
-  const fitWidth = (u: uPlot, values: string[] | null) =>
-    Math.ceil(TICK_SIZE + AXIS_GAP + Math.max(16, ...(values ?? []).map((v) => textWidth(u.ctx, font, v))) + 4);
+}
+
+/**
+ * The x axis (index 0): as tall as its labels' lines; with formatXTick on a linear axis, ticks on
+ * whole rows spaced by the widest label.
+ */
+function xAxis(spec: ChartSpec, look: AxisLook, recorder: TickRecorder): uPlot.Axis {
   const lines = (values: string[] | null) => Math.max(1, ...(values ?? []).map((v) => v.split('\n').length));
   const formatXTick = spec.formatXTick;
-  const xAxis: uPlot.Axis = {
-    stroke: axisColor,
-    grid: { stroke: gridColor, width: 1 },
-    ticks: { stroke: gridColor, width: 1, size: TICK_SIZE },
-    gap: AXIS_GAP,
-    label: spec.xLabel,
-    labelFont,
-    font,
-    labelSize: 20,
-    size: (_u, values) => sized(0, TICK_SIZE + AXIS_GAP + lines(values) * Math.ceil(FONT_PX * 1.5) + 2),
+  return {
+    ...axisBase(look, spec.xLabel),
+    size: (_u, values) => recorder.size(0, TICK_SIZE + AXIS_GAP + lines(values) * Math.ceil(FONT_PX * 1.5) + 2),
     values: (_u, splits, _axis, _space, increment) =>
-      record(
+      recorder.texts(
         0,
         splits,
         formatXTick
@@ -166,60 +235,27 @@ function options(spec: ChartSpec, width: number, ticks: TickRecord[]): uPlot.Opt
             let widest = 0;
             const from = Math.max(0, Math.ceil(min));
             const step = Math.max(1, Math.floor((max - from) / 40));
-            for (let v = from; v <= max; v += step) widest = Math.max(widest, textWidth(u.ctx, font, formatXTick(v)));
+            for (let v = from; v <= max; v += step)
+              widest = Math.max(widest, textWidth(u.ctx, look.font, formatXTick(v)));
             return Math.max(40, widest + LABEL_GAP);
           },
         }
       : {}),
   };
+}
+
+/** A y axis (`index` 1, 2, …): as wide as its widest tick label plus the tick and the gap, so the title sits clear. */
+function yAxis(axis: AxisSpec, index: number, look: AxisLook, recorder: TickRecorder): uPlot.Axis {
+  const fitWidth = (u: uPlot, values: string[] | null) =>
+    Math.ceil(TICK_SIZE + AXIS_GAP + Math.max(16, ...(values ?? []).map((v) => textWidth(u.ctx, look.font, v))) + 4);
   return {
-    width,
-    height: spec.height,
-    scales,
-    legend: {
-      live: true,
-      markers: {
-        width: 0,
-        fill: (_u, i) => markerImage(spec.series[i - 1], cssColor(`--chart-${spec.series[i - 1].color}`)),
-      },
-    },
-    cursor: { drag: { x: true, y: false }, points: { size: 7 } },
-    axes: [
-      xAxis,
-      ...spec.axes.map(
-        (axis, k): uPlot.Axis => ({
-          scale: axis.scale,
-          side: axis.side === 'right' ? 1 : 3,
-          stroke: axisColor,
-          grid: { stroke: gridColor, width: 1, show: axis.side !== 'right' },
-          ticks: { stroke: gridColor, width: 1, size: TICK_SIZE },
-          gap: AXIS_GAP,
-          label: axis.label,
-          labelFont,
-          font,
-          labelSize: 20,
-          size: (u, values) => sized(k + 1, fitWidth(u, values)),
-          values: (_u, splits, _axis, _space, increment) =>
-            record(k + 1, splits, axis.log ? splits.map(logTick) : linearTicks(splits, increment)),
-        }),
-      ),
-    ],
-    hooks: spec.marker ? { draw: [(u: uPlot) => drawMarker(u, spec.marker!, axisColor, font)] } : {},
-    series: [
-      { label: spec.xLabel, value: (_u, v) => (v == null ? '–' : spec.formatX(v)) },
-      ...spec.series.map(
-        (s): uPlot.Series => ({
-          label: s.label,
-          stroke: cssColor(`--chart-${s.color}`),
-          width: s.width ?? 2,
-          dash: s.dash,
-          scale: s.scale ?? 'y',
-          spanGaps: true,
-          points: s.points ? { show: true, size: 5, fill: cssColor(`--chart-${s.color}`) } : { show: false },
-          value: (_u, v) => (v == null ? '–' : (s.format ?? String)(v)),
-        }),
-      ),
-    ],
+    ...axisBase(look, axis.label),
+    scale: axis.scale,
+    side: axis.side === 'right' ? 1 : 3,
+    grid: { stroke: look.gridColor, width: 1, show: axis.side !== 'right' },
+    size: (u, values) => recorder.size(index, fitWidth(u, values)),
+    values: (_u, splits, _axis, _space, increment) =>
+      recorder.texts(index, splits, axis.log ? splits.map(logTick) : linearTicks(splits, increment)),
   };
 }
 

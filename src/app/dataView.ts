@@ -10,6 +10,7 @@ import { Rng } from '../data/rng.js';
 import { InputError } from '../model/errors.js';
 import { type RunSettings, resolveDataSettings, sourceTable } from '../train/run.js';
 import { checkTrainOptions } from '../train/trainer.js';
+import { sameList } from '../util/lists.js';
 import { type AppRunSettings, type AppTrainOptions, PAGE_LIMITS } from './settings.js';
 
 /** The user's CSV as parsed, and the columns chosen from it. */
@@ -77,7 +78,7 @@ export interface ShownData {
   canForecast: boolean;
 }
 
-/** Prepares the data as startRun does (same generator draws, same columns, transform, split and normalisation). */
+/** Prepares the data as startRun does (same generator draws, same columns, transform, split and normalization). */
 export function shownData(settings: ExplicitRunSettings): ShownData {
   const { table, positions, label, unit } = sourceTable(settings.source, new Rng(settings.seed));
   const prepared = prepareData(table, resolveDataSettings(settings, table));
@@ -108,10 +109,6 @@ export function checkAgainstData(train: AppTrainOptions, view: ShownData): void 
     );
   }
   checkTrainOptions(train, data);
-}
-
-export function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((name, i) => name === b[i]);
 }
 
 const TRANSFORM_WORDS: Record<string, string> = {

@@ -4,9 +4,11 @@
 // No DOM here: form.ts builds the page's controls from FIELDS.
 
 import type { BundledName } from '../data/bundled.js';
+import { OPTIMIZERS, type OptimizerName, type OptimizerValues, optimizerUses } from '../model/optimizer.js';
 import type { Setting } from '../settings/setting.js';
 import {
   defaultsKey,
+  OPTIMIZER_SETTINGS,
   SETTINGS,
   type SettingName,
   type SOURCE_KINDS,
@@ -32,6 +34,9 @@ interface FieldLook {
 type FieldText = Readonly<Record<string, string>>;
 
 const isGenerated = (v: FieldText) => v.source === 'generated';
+/** An optimizer's own setting applies where the chosen optimizer's update reads it. */
+const readBy = (key: keyof OptimizerValues) => (v: FieldText) =>
+  (OPTIMIZERS as readonly string[]).includes(v.optimizer) && optimizerUses(v.optimizer as OptimizerName, key);
 const isPeriodic = (v: FieldText) => isGenerated(v) && (v.series === 'square' || v.series === 'sawtooth');
 
 /** The form's fields in page order; each key is a setting's name (the CLI's option, the link's key). */
@@ -115,7 +120,7 @@ const LOOKS = {
   epochs: { label: 'Epochs', group: 'training', hint: 'passes over the data' },
   lr: { label: 'Learning rate', group: 'training', hint: 'step size of each update' },
   optimizer: {
-    label: 'Optimiser',
+    label: 'Optimizer',
     group: 'training',
     hint: 'SGD is the blog’s',
     optionLabels: { sgd: 'SGD', adam: 'Adam' },
@@ -124,7 +129,7 @@ const LOOKS = {
     label: 'Momentum',
     group: 'training',
     hint: 'from 0 up to (not including) 1',
-    appliesWhen: (v) => v.optimizer === 'momentum',
+    appliesWhen: readBy('momentum'),
   },
   'clip-norm': { label: 'Clip norm', group: 'training', hint: 'cap on the gradients’ norm; empty: none' },
   'lr-decay': { label: 'Rate decay', group: 'training', hint: 'rate × this each epoch; 1: none' },
@@ -231,9 +236,12 @@ export function fieldOf(errorField: string): FieldName | null {
     trainFraction: 'split',
     kind: 'series',
     name: 'dataset',
-    beta1: 'optimizer',
-    beta2: 'optimizer',
-    epsilon: 'optimizer',
+    // The optimizer's settings without a field of their own (Adam's) belong to the optimizer's.
+    ...Object.fromEntries(
+      Object.values(OPTIMIZER_SETTINGS)
+        .filter((setting) => !isFieldName(setting.name))
+        .map((setting) => [setting.name, 'optimizer' as const]),
+    ),
     weights: 'periods',
   };
   const head = errorField.replace(/[[.].*$/, '');

@@ -54,17 +54,37 @@ function refused(raw: string, reason: string, fallback: string): string {
   return `the link's value ${describeValue(raw)} was refused (${reason}); ${used}`;
 }
 
+type LinkErrors = Partial<Record<LinkKey, string>>;
+
 /** Reads a query string (with or without its "?"). */
 export function readLink(query: string): LinkSetup {
-  // Each key's values in one pass (getAll per key would be quadratic in a link's length).
+  const params = linkParams(query);
+  const errors: LinkErrors = {};
+  const { given, unknown } = sortKeys(params, errors);
+  const defaults = sourceDefaults(given, errors);
+  const values = acceptedValues(given, defaults, errors);
+  settleValues(values, given, defaults, errors);
+  const backend = linkBackend(params.get('backend') ?? [], errors);
+  const columns = linkColumns(params, errors);
+  return { values, backend, columns, errors, unknown };
+}
+
+/** Each key's values in one pass (getAll per key would be quadratic in a link's length). */
+function linkParams(query: string): Map<string, string[]> {
   const params = new Map<string, string[]>();
   for (const [key, value] of new URLSearchParams(query)) {
     const values = params.get(key);
     if (values === undefined) params.set(key, [value]);
     else values.push(value);
   }
-  const getAll = (key: string) => params.get(key) ?? [];
-  const errors: Partial<Record<LinkKey, string>> = {};
+  return params;
+}
+
+/** The fields' values the link gives once, and the keys it does not know; a key given twice is refused. */
+function sortKeys(
+  params: Map<string, string[]>,
+  errors: LinkErrors,
+): { given: Map<FieldName, string>; unknown: string[] } {
   const unknown: string[] = [];
   const given = new Map<FieldName, string>();
   for (const [key, all] of params) {
@@ -78,8 +98,14 @@ export function readLink(query: string): LinkSetup {
     }
     if (isFieldName(key)) given.set(key, all[0]);
   }
+  return { given, unknown };
+}
 
-  // The source first: the other defaults depend on it.
+/**
+ * Every field's default for the link's source (the other defaults depend on it) and, for a bundled
+ * series, its dataset, where the link's are valid; a refused source is dropped from `given`.
+ */
+function sourceDefaults(given: Map<FieldName, string>, errors: LinkErrors): FieldValues {
   let source: SourceKind = 'generated';
   const sourceText = given.get('source');
   if (sourceText !== undefined) {
@@ -91,13 +117,16 @@ export function readLink(query: string): LinkSetup {
       given.delete('source');
     }
   }
-  // A bundled series brings its own defaults too: the dataset next, if the link's is valid.
   const datasetText = given.get('dataset');
   const dataset =
     datasetText !== undefined && (SETTINGS.dataset.values as readonly string[]).includes(datasetText)
       ? datasetText
       : undefined;
-  const defaults = defaultFieldValues(source, dataset);
+  return defaultFieldValues(source, dataset);
+}
+
+/** The defaults with the link's values over them; a choice the link gets wrong is refused and dropped. */
+function acceptedValues(given: Map<FieldName, string>, defaults: FieldValues, errors: LinkErrors): FieldValues {
   const values: FieldValues = { ...defaults };
   for (const [name, text] of given) {
     const { setting } = fieldSpec(name);
@@ -110,16 +139,27 @@ export function readLink(query: string): LinkSetup {
       given.delete(name);
     }
   }
-  // Each refused value falls back to its default, which can settle a field that depended on it
-  // (points on the window, say), so parse again until only fields the link did not set are at fault.
+  return values;
+}
+
+/**
+ * Each refused value falls back to its default, which can settle a field that depended on it (points
+ * on the window, say), so `values` are parsed again until only fields the link did not set are at fault.
+ */
+function settleValues(
+  values: FieldValues,
+  given: Map<FieldName, string>,
+  defaults: FieldValues,
+  errors: LinkErrors,
+): void {
   for (let round = 0; round < FIELDS.length; round++) {
     const result = parseSettings(values);
-    if (result.ok) break;
+    if (result.ok) return;
     const atFault = [...given.keys()].filter((name) => result.errors[name] !== undefined);
     if (atFault.length === 0) {
       // Fields at their defaults, refused only next to values the link set: shown as the form would.
       for (const [name, message] of Object.entries(result.errors) as [FieldName, string][]) errors[name] = message;
-      break;
+      return;
     }
     for (const name of atFault) {
       errors[name] = refused(given.get(name)!, result.errors[name]!, defaults[name]);
@@ -127,19 +167,24 @@ export function readLink(query: string): LinkSetup {
       given.delete(name);
     }
   }
+}
 
-  let backend: AppBackendChoice | null = null;
-  const backendText = getAll('backend');
-  if (backendText.length === 1) {
-    try {
-      backend = APP_BACKEND.parse(backendText[0]);
-    } catch (err) {
-      if (!(err instanceof InputError)) throw err;
-      errors.backend = refused(backendText[0], choiceReason(err), 'the page’s choice');
-    }
+/** The backend the link asks for (given once), or null. */
+function linkBackend(texts: string[], errors: LinkErrors): AppBackendChoice | null {
+  if (texts.length !== 1) return null;
+  try {
+    return APP_BACKEND.parse(texts[0]);
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    errors.backend = refused(texts[0], choiceReason(err), 'the page’s choice');
+    return null;
   }
+}
+
+/** A CSV's columns as the link names them. */
+function linkColumns(params: Map<string, string[]>, errors: LinkErrors): LinkColumns {
   const list = (key: 'inputs' | 'outputs'): string[] | null => {
-    const names = getAll(key);
+    const names = params.get(key) ?? [];
     if (names.length === 0) return null;
     if (names.some((name) => name === '')) {
       errors[key] = `the link names an empty ${key} column; the page's choice is used`;
@@ -147,13 +192,12 @@ export function readLink(query: string): LinkSetup {
     }
     return names;
   };
-  const dateText = getAll('date');
-  const columns: LinkColumns = {
+  const dateText = params.get('date') ?? [];
+  return {
     inputs: list('inputs'),
     outputs: list('outputs'),
     date: dateText.length === 1 ? (dateText[0] === '' ? null : dateText[0]) : undefined,
   };
-  return { values, backend, columns, errors, unknown };
 }
 
 /** The query string (without "?") for these settings: only what differs from the defaults. */

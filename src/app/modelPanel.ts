@@ -1,27 +1,32 @@
 // The model panel: download the model a run trained (as the CLI's --save writes it: weights,
 // normalization, the data's origin and fingerprint, every setting, the optimizer's state and the
-// training so far), load a model file to train on or forecast with (its whole setup goes into the
+// training so far), or the same model as ONNX or as a TensorFlow.js Layers model (model.json and its
+// weights file, two downloads, as the CLI's export writes them), load a model file to train on or forecast with (its whole setup goes into the
 // form; a CSV it was trained on is asked for and checked against the fingerprint), and forget it.
 // A bad file is explained beside the control; whatever was loaded or trained before stays.
 
 import { type DataFingerprint, fingerprintTable, sameFingerprint } from '../data/fingerprint.js';
 import { decodeTextFile } from '../data/textFile.js';
+import { exportOnnx } from '../export/onnx.js';
+import { exportTfjs } from '../export/tfjs.js';
 import { InputError } from '../model/errors.js';
 import type { ModelConfig } from '../model/layout.js';
-import { type Model, parseJson, readModelFile, toModelFile } from '../model/modelFile.js';
-import type { DataOrigin } from '../model/savedSetup.js';
-import { SETTINGS, type SettingValues, settingOf } from '../settings/training.js';
+import type { OptimizerValues } from '../model/optimizer.js';
+import { checkFloat32Tree } from '../model/validate.js';
+import { OPTIMIZER_KEYS, OPTIMIZER_SETTINGS, SETTINGS, type SettingValues, settingOf } from '../settings/training.js';
 import type { BaselineErrors } from '../train/evaluate.js';
+import { type Model, parseJson, readModelFile, toModelFile } from '../train/modelFile.js';
 import { savedModel } from '../train/savedModel.js';
+import type { DataOrigin } from '../train/savedSetup.js';
+import { sentence } from '../util/text.js';
 import type { ShownView } from './chartSpecs.js';
 import type { ErrorScale } from './columns.js';
 import type { CsvPicker } from './csvPicker.js';
 import type { ShownData } from './dataView.js';
-import { byId, downloadText, setText } from './dom.js';
-import { FIELDS, type FieldName, type FieldValues, fieldApplies } from './fields.js';
+import { byId, downloadBlob, downloadText, setText } from './dom.js';
+import { FIELDS, type FieldName, type FieldValues, fieldApplies, isFieldName } from './fields.js';
 import type { SettingsForm } from './form.js';
 import type { Lane } from './lanes.js';
-import { sentence } from './notices.js';
 import { type AppSettings, messageOf } from './settings.js';
 
 const MAX_MODEL_BYTES = 256 * 1024 * 1024;
@@ -48,7 +53,7 @@ export function settingsOfFields(values: FieldValues): Partial<SettingValues> {
 
 /** The form's text for a model file's settings (and, for a version-1 file, what it has). */
 export function fieldsOfModel(model: Model): Partial<FieldValues> {
-  const { config, data, normalisation, optimizer, settings } = model;
+  const { config, data, normalization, optimizer, settings } = model;
   const values: Partial<FieldValues> = {};
   for (const [name, value] of Object.entries(settings ?? {}) as [FieldName, unknown][]) {
     if (FIELDS.some((f) => f.name === name)) values[name] = settingOf(name).format(value as never);
@@ -62,17 +67,27 @@ export function fieldsOfModel(model: Model): Partial<FieldValues> {
       ? { validation: SETTINGS.validation.format(data.validationFraction) }
       : {}),
     ...(data?.transform !== undefined ? { transform: data.transform } : {}),
-    ...(normalisation ? { normalise: normalisation.method } : {}),
+    ...(normalization ? { normalise: normalization.method } : {}),
     // The model's optimizer, so Start goes on as it was trained (its state is passed at start).
     ...(optimizer
       ? {
           optimizer: optimizer.settings.name,
-          momentum: SETTINGS.momentum.format(optimizer.settings.momentum),
-          'clip-norm': SETTINGS['clip-norm'].format(optimizer.settings.clipNorm),
+          ...optimizerFields(optimizer.settings),
           loss: optimizer.loss,
         }
       : {}),
   };
+}
+
+/** The form's text of the optimizer's own settings that have a field (momentum, clip norm). */
+function optimizerFields(settings: OptimizerValues): Partial<FieldValues> {
+  const values: Partial<FieldValues> = {};
+  const text = <K extends keyof OptimizerValues>(key: K) => OPTIMIZER_SETTINGS[key].format(settings[key]);
+  for (const key of OPTIMIZER_KEYS) {
+    const { name } = OPTIMIZER_SETTINGS[key];
+    if (isFieldName(name)) values[name] = text(key);
+  }
+  return values;
 }
 
 /** Whether `view`'s data is what the model was trained on, as its fingerprint says (null: it has none). */
@@ -93,6 +108,9 @@ export function modelConfigOf(run: ShownView): ModelConfig {
   };
 }
 
+/** What a download button offers: our model file, ONNX, or a TF.js Layers model. */
+type DownloadFormat = 'model' | 'onnx' | 'tfjs';
+
 export interface ModelPanelDeps {
   form: SettingsForm;
   csv: CsvPicker;
@@ -108,6 +126,8 @@ export interface ModelPanelDeps {
 
 export class ModelPanel {
   private readonly downloadButton = byId('download-model', HTMLButtonElement);
+  private readonly onnxButton = byId('download-onnx', HTMLButtonElement);
+  private readonly tfjsButton = byId('download-tfjs', HTMLButtonElement);
   private readonly forecastButton = byId('forecast', HTMLButtonElement);
   private readonly input = byId('model-file', HTMLInputElement);
   private readonly forgetButton = byId('forget-model', HTMLButtonElement);
@@ -127,16 +147,20 @@ export class ModelPanel {
       setText(this.error, '');
       deps.onForgotten();
     });
-    this.downloadButton.addEventListener('click', () => {
-      setText(this.error, '');
-      try {
-        this.download();
-      } catch (err) {
-        // A weight beyond float32's range: no file is offered that could not be loaded again.
-        if (!(err instanceof InputError)) throw err;
-        setText(this.error, `The model was not downloaded: ${sentence(`${err.field} ${messageOf(err)}`)}`);
-      }
-    });
+    const offer = (button: HTMLButtonElement, format: DownloadFormat) =>
+      button.addEventListener('click', () => {
+        setText(this.error, '');
+        try {
+          this.download(format);
+        } catch (err) {
+          // A weight beyond float32's range: no file is offered that could not be loaded again.
+          if (!(err instanceof InputError)) throw err;
+          setText(this.error, `The model was not downloaded: ${sentence(`${err.field} ${messageOf(err)}`)}`);
+        }
+      });
+    offer(this.downloadButton, 'model');
+    offer(this.onnxButton, 'onnx');
+    offer(this.tfjsButton, 'tfjs');
     this.forecastButton.addEventListener('click', () => deps.forecast());
   }
 
@@ -161,7 +185,8 @@ export class ModelPanel {
   private dataCheck = '';
 
   render(busy: boolean, lanes: readonly Lane[]): void {
-    this.downloadButton.disabled = !lanes.some((lane) => lane.last !== null && !lane.forecastOnly);
+    const nothingTrained = !lanes.some((lane) => lane.last !== null && !lane.forecastOnly);
+    for (const button of [this.downloadButton, this.onnxButton, this.tfjsButton]) button.disabled = nothingTrained;
     this.forecastButton.disabled = this.loaded === null || busy;
     this.forgetButton.hidden = this.loaded === null;
     if (this.loaded === null) {
@@ -216,7 +241,7 @@ export class ModelPanel {
     this.deps.onLoaded();
   }
 
-  private download(): void {
+  private download(format: DownloadFormat): void {
     const { shown, lanes } = this.deps.run();
     const lane = lanes.find((l) => l.last !== null);
     if (shown === null || lane === undefined || lane.last === null) return;
@@ -233,31 +258,42 @@ export class ModelPanel {
       source.kind === 'table'
         ? { kind: 'csv', fileName: source.label, dateColumn: csv?.table.dateColumn ?? null }
         : { kind: source.kind };
-    const file = toModelFile(
-      savedModel({
-        config,
-        params: kept.params,
-        prepared,
-        label,
-        origin,
-        trainFraction,
-        validationFraction,
-        settings: settingsOfFields(shown.fieldValues),
-        // The optimizer's state, so that loading the file goes on training where it stopped.
-        ...(state ? { optimizer: { ...state, settings: optimizer, loss } } : {}),
-        training: {
-          epoch: kept.epoch,
-          losses: lane.trace.losses.slice(0, kept.epoch),
-          validationLosses: lane.trace.validation.filter((v) => v.epoch <= kept.epoch),
-          rng: kept.rng,
-        },
-      }),
-    );
+    const model = savedModel({
+      config,
+      params: kept.params,
+      prepared,
+      label,
+      origin,
+      trainFraction,
+      validationFraction,
+      settings: settingsOfFields(shown.fieldValues),
+      // The optimizer's state, so that loading the file goes on training where it stopped.
+      ...(state ? { optimizer: { ...state, settings: optimizer, loss } } : {}),
+      training: {
+        epoch: kept.epoch,
+        losses: lane.trace.losses.slice(0, kept.epoch),
+        validationLosses: lane.trace.validation.filter((v) => v.epoch <= kept.epoch),
+        rng: kept.rng,
+      },
+    });
     const slug =
       label
         .toLowerCase()
         .replace(/[^a-z0-9]+/g, '-')
         .replace(/^-|-$/g, '') || 'data';
-    downloadText(`webgpu-lstm-${slug}-epoch-${kept.epoch}.json`, `${JSON.stringify(file)}\n`, 'application/json');
+    const name = `webgpu-lstm-${slug}-epoch-${kept.epoch}`;
+    if (format === 'model') {
+      downloadText(`${name}.json`, `${JSON.stringify(toModelFile(model))}\n`, 'application/json');
+      return;
+    }
+    checkFloat32Tree(model.params, 'weights', 'no runtime could use it, so the model is not exported');
+    if (format === 'onnx') {
+      downloadBlob(`${name}.onnx`, new Blob([exportOnnx(model)], { type: 'application/octet-stream' }));
+      return;
+    }
+    // model.json names its weights file: both keep the run's name, so that they do not clash with other downloads.
+    const { modelJson, weights } = exportTfjs(model, `${name}.weights.bin`);
+    downloadText(`${name}.model.json`, `${JSON.stringify(modelJson)}\n`, 'application/json');
+    downloadBlob(`${name}.weights.bin`, new Blob([weights], { type: 'application/octet-stream' }));
   }
 }

@@ -21,8 +21,3 @@ export function showNotice(key: string, text: string, action?: { label: string; 
 export function hideNotice(key: string): void {
   for (const node of host().querySelectorAll(`[data-notice="${CSS.escape(key)}"]`)) node.remove();
 }
-
-/** Ends a message with exactly one full stop. */
-export function sentence(text: string): string {
-  return /[.!?]$/.test(text) ? text : `${text}.`;
-}

@@ -2,10 +2,10 @@
 // training run (or a forecast with a loaded model), the CPU part of a benchmark sweep, or the CPU's
 // half of `auto`'s race.
 
-import type { CpuThreads } from '../backends/cpu/threads.js';
 import type { BenchOptions, BenchResult, SweepSpec } from '../bench/bench.js';
 import type { ModelConfig } from '../model/layout.js';
-import type { Model } from '../model/modelFile.js';
+import type { CpuThreads } from '../settings/threads.js';
+import type { Model } from '../train/modelFile.js';
 import type { RunSettings } from '../train/run.js';
 import type { EpochProgress } from '../train/trainer.js';
 import type { ResumePoint, SessionEnd, Snapshot } from './session.js';

@@ -14,6 +14,7 @@ import {
   overfitting,
   partsFromPredictions,
 } from '../train/evaluate.js';
+import { capitalize } from '../util/text.js';
 import { describeCoincidence } from './agreement.js';
 import type { ShownView } from './chartSpecs.js';
 import {
@@ -32,7 +33,6 @@ import { byId, el, setText } from './dom.js';
 import { adapterName } from './gpu.js';
 import type { Lane, LaneStatus, RunLanes } from './lanes.js';
 import { liveResources } from './runners.js';
-import { capitalise } from './settingsPanel.js';
 
 const STATUS_TEXT: Record<LaneStatus, string> = {
   running: 'training',
@@ -328,7 +328,7 @@ export class RunView {
       this.residualSummary,
       residuals.length === 0
         ? 'Actual minus predicted on the held-out part appears here once training runs.'
-        : `${capitalise(residuals.join('; '))}.`,
+        : `${capitalize(residuals.join('; '))}.`,
     );
   }
 
@@ -357,7 +357,7 @@ export class RunView {
         this.seriesSummary,
         [
           `${about}${heldOut}`,
-          parts.length > 0 ? `${capitalise(parts.join('; '))}.` : '',
+          parts.length > 0 ? `${capitalize(parts.join('; '))}.` : '',
           why ?? '',
           same(current.view.canForecast ? 'predictions and forecast are' : 'predictions are'),
         ]

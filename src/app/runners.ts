@@ -8,11 +8,11 @@
 // page, and the tests through it, can see that stop and reset leave nothing running.
 
 import { type Backend, type BackendName, GpuFailure } from '../backends/backend.js';
-import type { CpuThreads } from '../backends/cpu/threads.js';
 import { type AutoChoice, chooseBackend, timeRacer } from '../backends/race.js';
 import type { BenchOptions, BenchResult, SweepSpec } from '../bench/bench.js';
 import { runSweep } from '../bench/bench.js';
 import type { ParamLayout } from '../model/layout.js';
+import type { CpuThreads } from '../settings/threads.js';
 import { startRun } from '../train/run.js';
 import type { EpochProgress } from '../train/trainer.js';
 import { describeFailure } from './failure.js';

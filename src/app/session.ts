@@ -12,20 +12,20 @@
 import type { Backend } from '../backends/backend.js';
 import type { Dataset } from '../data/dataset.js';
 import { type PartName, partTargets } from '../data/metrics.js';
-import { denormaliseOutputs } from '../data/normalise.js';
+import { denormalizeOutputs } from '../data/normalize.js';
 import type { PreparedData } from '../data/prepare.js';
 import { Rng, type RngState } from '../data/rng.js';
 import { selectionPart } from '../data/split.js';
 import { pathLevels } from '../data/transform.js';
 import { lossScale, type OptimizerState } from '../model/optimizer.js';
-import type { SavedTraining } from '../model/savedSetup.js';
 import { SETTINGS } from '../settings/training.js';
 import { levelsFromOutputs, partData } from '../train/evaluate.js';
 import { freeRunForecast } from '../train/forecast.js';
 import type { Run } from '../train/run.js';
 import { continuationOf } from '../train/savedModel.js';
+import type { SavedTraining } from '../train/savedSetup.js';
 import { type BestEpoch, type Checkpoint, type TrainOptions, type TrainReport, train } from '../train/trainer.js';
-import { sameList } from './dataView.js';
+import { sameList } from '../util/lists.js';
 
 /**
  * The longest free-running forecast a snapshot computes: it runs one batch-1 forward per step on the
@@ -183,14 +183,14 @@ function forecastLevels(
 ): Float32Array {
   const { window: T, inputSize: I } = prepared.train;
   const O = prepared.outputs.length;
-  // (T, I) the window's normalised, transformed values, rows from-T..from-1.
+  // (T, I) the window's normalized, transformed values, rows from-T..from-1.
   const window = new Float32Array(T * I);
   prepared.inputs.forEach((name, i) => {
-    const column = prepared.normalised.values[prepared.normalised.columns.indexOf(name)];
+    const column = prepared.normalized.values[prepared.normalized.columns.indexOf(name)];
     for (let t = 0; t < T; t++) window[t * I + i] = column[from - T + t];
   });
   const raw = freeRunForecast(run.layout, params, window, steps);
-  const values = denormaliseOutputs(prepared.normalisation, prepared.outputs, raw);
+  const values = denormalizeOutputs(prepared.normalization, prepared.outputs, raw);
   const out = new Float32Array(steps * O);
   prepared.outputs.forEach((name, o) => {
     const levels = prepared.table.values[prepared.table.columns.indexOf(name)];
@@ -205,7 +205,7 @@ function forecastLevels(
   return out;
 }
 
-/** The trainer's loss of normalised outputs `y` (N, O) against a dataset's targets. */
+/** The trainer's loss of normalized outputs `y` (N, O) against a dataset's targets. */
 function lossOf(y: Float32Array, data: Dataset, loss: TrainOptions['loss']): number {
   let sum = 0;
   for (let i = 0; i < y.length; i++) sum += (y[i] - data.t[i]) ** 2;

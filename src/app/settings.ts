@@ -4,10 +4,9 @@
 // bounds the page keeps its own memory budget (PAGE_LIMITS). The data's own limits (a CSV's rows)
 // are checked when the data is prepared (dataView.ts), with the same messages.
 
-import type { CpuThreads } from '../backends/cpu/threads.js';
 import type { BundledName, StockSymbol } from '../data/bundled.js';
 import type { SeriesSpec } from '../data/generators.js';
-import type { NormaliseMethod } from '../data/normalise.js';
+import type { NormalizeMethod } from '../data/normalize.js';
 import { seasonOfSeries } from '../data/season.js';
 import { splitRows } from '../data/split.js';
 import { type Transform, targetTransform } from '../data/transform.js';
@@ -15,8 +14,9 @@ import { InputError } from '../model/errors.js';
 import { paramLayout } from '../model/layout.js';
 import { DEFAULT_OPTIMIZER, type LossName, type OptimizerSettings } from '../model/optimizer.js';
 import { choice } from '../settings/setting.js';
-import { SETTINGS, type SeasonChoice } from '../settings/training.js';
-import { type FieldName, type FieldValues, fieldApplies, fieldOf } from './fields.js';
+import type { CpuThreads } from '../settings/threads.js';
+import { optimizerValues, SETTINGS, type SeasonChoice } from '../settings/training.js';
+import { type FieldName, type FieldValues, fieldApplies, fieldOf, isFieldName } from './fields.js';
 import type { SessionOptions } from './session.js';
 
 /**
@@ -54,7 +54,7 @@ export interface AppRunSettings {
   hiddenSizes: number[];
   trainFraction: number;
   validationFraction: number;
-  normalize: NormaliseMethod;
+  normalize: NormalizeMethod;
   transform: Transform;
   season: SeasonChoice;
 }
@@ -103,69 +103,111 @@ export function fieldReader<N extends string>(
   };
 }
 
+/** Each field as read: undefined where it does not apply or is at fault. */
+type Read<T> = { [K in keyof T]: T[K] | undefined };
+
+/** Whether every value was read (no field at fault, none missing). */
+function allRead<T extends object>(values: Read<T>): values is T {
+  return Object.values(values).every((value) => value !== undefined);
+}
+
 /**
  * Checks every field that applies and returns the settings, or one message per field at fault
- * (fields whose bounds depend on another field are checked only once that field is valid).
+ * (fields whose bounds depend on another field are checked only once that field is valid). Fields
+ * are read in the form's order, so the messages come in that order too.
  */
 export function parseSettings(values: FieldValues): ParseResult {
   const errors: FieldErrors = {};
   const read: Reader = fieldReader(values, errors, (name) => fieldApplies(name, values));
-  const S = SETTINGS;
+  const source = read('source', (t) => SETTINGS.source.parse(t));
+  const shape = readShape(read, errors);
+  const data = readSource(source, shape.window, read, errors);
+  const preparation = readPreparation(read);
+  const trainSamples = generatedTrainSamples(data, shape.window, preparation, errors);
+  const { seed, ...train } = readTraining(read, errors, trainSamples, data, shape.window, preparation.trainFraction);
+  const run: Read<AppRunSettings> = { seed, data, ...shape, ...preparation };
+  if (Object.keys(errors).length > 0 || !allRead(run) || !allRead(train)) return { ok: false, errors };
+  return { ok: true, settings: { run, train } };
+}
 
-  const source = read('source', (t) => S.source.parse(t));
-  const window = read('window', (t) => S.window.parse(t));
-  const hiddenSizes = read('hidden', (t) => S.hidden.parse(t));
+/** The model's shape, held to the page's parameter budget. */
+function readShape(read: Reader, errors: FieldErrors): Read<Pick<AppRunSettings, 'window' | 'hiddenSizes'>> {
+  const window = read('window', (t) => SETTINGS.window.parse(t));
+  const hiddenSizes = read('hidden', (t) => SETTINGS.hidden.parse(t));
   if (window !== undefined && hiddenSizes !== undefined) {
     const size = paramLayout({ inputSize: 1, hiddenSizes, outputSize: 1, window }).size;
     if (size > PAGE_LIMITS.parameters) {
       errors.hidden = `these layer sizes make a model of ${count(size)} parameters; the app allows at most ${count(PAGE_LIMITS.parameters)} (one layer of up to ${largestSingleLayer(window)})`;
     }
   }
+  return { window, hiddenSizes };
+}
 
-  const data = readSource(source, window, read, errors);
-  const split = read('split', (t) => S.split.parse(t));
-  const validation = read('validation', (t) => S.validation.parse(t));
-  const normalize = read('normalise', (t) => S.normalise.parse(t));
-  const transform = read('transform', (t) => S.transform.parse(t));
-  const season = read('season', (t) => S.season.parse(t));
+type Preparation = Pick<AppRunSettings, 'trainFraction' | 'validationFraction' | 'normalize' | 'transform' | 'season'>;
 
-  // The batch is bounded by the training samples where they are known here (a generated series); a
-  // bundled series or a CSV is checked against its rows when the data is prepared.
-  const generated = data?.kind === 'generated' ? data.spec : undefined;
-  let trainSamples: number | undefined;
+/** How the data is split, normalized and transformed. */
+function readPreparation(read: Reader): Read<Preparation> {
+  const S = SETTINGS;
+  return {
+    trainFraction: read('split', (t) => S.split.parse(t)),
+    validationFraction: read('validation', (t) => S.validation.parse(t)),
+    normalize: read('normalise', (t) => S.normalise.parse(t)),
+    transform: read('transform', (t) => S.transform.parse(t)),
+    season: read('season', (t) => S.season.parse(t)),
+  };
+}
+
+/**
+ * The training samples of a generated series (what bounds the batch here), or undefined for other
+ * sources: a bundled series or a CSV is checked against its rows when the data is prepared.
+ */
+function generatedTrainSamples(
+  data: SourceChoice | undefined,
+  window: number | undefined,
+  preparation: Read<Preparation>,
+  errors: FieldErrors,
+): number | undefined {
+  const { trainFraction, validationFraction, transform, season } = preparation;
   if (
-    generated !== undefined &&
-    window !== undefined &&
-    split !== undefined &&
-    validation !== undefined &&
-    transform !== undefined &&
-    season !== undefined
+    data?.kind !== 'generated' ||
+    window === undefined ||
+    trainFraction === undefined ||
+    validationFraction === undefined ||
+    transform === undefined ||
+    season === undefined
   ) {
-    try {
-      const period = season === 'auto' ? seasonOfSeries(generated) : season === 'none' ? null : season;
-      const { lag } = targetTransform(transform, period);
-      const { trainTargets } = splitRows(generated.points, window, {
-        trainFraction: split,
-        validationFraction: validation,
-        lag,
-      });
-      trainSamples = trainTargets.end - trainTargets.start;
-    } catch (err) {
-      if (!(err instanceof InputError)) throw err;
-      const name = fieldOf(err.field) ?? 'split';
-      errors[name] = messageOf(err);
-    }
+    return undefined;
   }
+  try {
+    const period = season === 'auto' ? seasonOfSeries(data.spec) : season === 'none' ? null : season;
+    const { lag } = targetTransform(transform, period);
+    const { trainTargets } = splitRows(data.spec.points, window, { trainFraction, validationFraction, lag });
+    return trainTargets.end - trainTargets.start;
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    errors[fieldOf(err.field) ?? 'split'] = messageOf(err);
+    return undefined;
+  }
+}
+
+/** The trainer's options (the batch within the training samples, where known) and the seed. */
+function readTraining(
+  read: Reader,
+  errors: FieldErrors,
+  trainSamples: number | undefined,
+  data: SourceChoice | undefined,
+  window: number | undefined,
+  split: number | undefined,
+): Read<AppTrainOptions> & { seed: number | undefined } {
+  const S = SETTINGS;
   const batchSize = read('batch', (t) => S.batch.within({ max: trainSamples }).parse(t));
-  if (errors.batch !== undefined && trainSamples !== undefined && generated !== undefined) {
+  if (errors.batch !== undefined && trainSamples !== undefined && data?.kind === 'generated') {
     const share = split !== undefined && split < 1 ? ` with a training share of ${split}` : '';
-    errors.batch += ` (the batch cannot exceed the ${trainSamples} training samples that ${generated.points} points and a window of ${window} give${share})`;
+    errors.batch += ` (the batch cannot exceed the ${trainSamples} training samples that ${data.spec.points} points and a window of ${window} give${share})`;
   }
   const epochs = read('epochs', (t) => S.epochs.parse(t));
   const learningRate = read('lr', (t) => S.lr.parse(t));
-  const optimizerName = read('optimizer', (t) => S.optimizer.parse(t));
-  const momentum = read('momentum', (t) => S.momentum.parse(t));
-  const clipNorm = read('clip-norm', (t) => S['clip-norm'].parse(t));
+  const optimizer = readOptimizer(read);
   const lrDecay = read('lr-decay', (t) => S['lr-decay'].parse(t));
   const loss = read('loss', (t) => S.loss.parse(t));
   const bestEpoch = read('best-epoch', (t) => S['best-epoch'].parse(t));
@@ -174,68 +216,34 @@ export function parseSettings(values: FieldValues): ParseResult {
   const seed = read('seed', (t) => S.seed.parse(t));
   const reportEvery = read('report', (t) => S.report.parse(t));
   const threads = read('threads', (t) => S.threads.parse(t));
-
-  if (
-    Object.keys(errors).length > 0 ||
-    data === undefined ||
-    window === undefined ||
-    hiddenSizes === undefined ||
-    split === undefined ||
-    validation === undefined ||
-    normalize === undefined ||
-    transform === undefined ||
-    season === undefined ||
-    bestEpoch === undefined ||
-    patience === undefined ||
-    horizon === undefined ||
-    batchSize === undefined ||
-    epochs === undefined ||
-    learningRate === undefined ||
-    optimizerName === undefined ||
-    clipNorm === undefined ||
-    lrDecay === undefined ||
-    loss === undefined ||
-    seed === undefined ||
-    reportEvery === undefined ||
-    threads === undefined
-  ) {
-    return { ok: false, errors };
-  }
-  const optimizer: OptimizerSettings = {
-    ...DEFAULT_OPTIMIZER,
-    name: optimizerName,
-    momentum: momentum ?? DEFAULT_OPTIMIZER.momentum,
-    clipNorm,
-  };
   return {
-    ok: true,
-    settings: {
-      run: {
-        seed,
-        data,
-        window,
-        hiddenSizes,
-        trainFraction: split,
-        validationFraction: validation,
-        normalize,
-        transform,
-        season,
-      },
-      train: {
-        epochs,
-        batchSize,
-        learningRate,
-        reportEvery,
-        optimizer,
-        loss,
-        lrDecay,
-        keepBest: bestEpoch === 'on',
-        patience,
-        horizon,
-        threads,
-      },
-    },
+    seed,
+    epochs,
+    batchSize,
+    learningRate,
+    reportEvery,
+    optimizer,
+    loss,
+    lrDecay,
+    keepBest: bestEpoch === undefined ? undefined : bestEpoch === 'on',
+    patience,
+    horizon,
+    threads,
   };
+}
+
+/**
+ * The optimizer: its name, and its own settings from the fields the form has for them (momentum, clip
+ * norm); a setting without a field, or whose field does not apply to this optimizer, is at its default.
+ */
+function readOptimizer(read: Reader): OptimizerSettings | undefined {
+  const name = read('optimizer', (t) => SETTINGS.optimizer.parse(t));
+  const values = optimizerValues((key, setting) => {
+    const field = setting.name;
+    const value = isFieldName(field) ? read(field, (t) => setting.parse(t)) : undefined;
+    return value === undefined ? DEFAULT_OPTIMIZER[key] : value;
+  });
+  return name === undefined ? undefined : { name, ...values };
 }
 
 function readSource(

@@ -5,6 +5,7 @@
 import type { BundledName } from '../data/bundled.js';
 import { InputError } from '../model/errors.js';
 import { defaultsKey, SOURCE_DEFAULT_REASONS } from '../settings/training.js';
+import { capitalize, sentence } from '../util/text.js';
 import type { ShownView } from './chartSpecs.js';
 import { CsvPicker } from './csvPicker.js';
 import { describeData, runSettingsFor, shownData } from './dataView.js';
@@ -12,7 +13,7 @@ import { byId, setText } from './dom.js';
 import { defaultFieldValues, fieldApplies, fieldOf, isFieldName, type SourceKind } from './fields.js';
 import { SettingsForm } from './form.js';
 import { describeNames, readLink, writeLink } from './link.js';
-import { sentence, showNotice } from './notices.js';
+import { showNotice } from './notices.js';
 import { type AppBackendChoice, messageOf, parseSettings } from './settings.js';
 
 export interface SettingsPanelDeps {
@@ -26,10 +27,6 @@ export interface SettingsPanelDeps {
   onPreview(preview: ShownView | null): void;
   /** The CSV or its columns changed. */
   onChange(): void;
-}
-
-export function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 export class SettingsPanel {
@@ -95,7 +92,7 @@ export class SettingsPanel {
       return true;
     }
     if (field !== null && field !== '--load' && this.form.values().source === 'csv') {
-      this.csv.fail(sentence(capitalise(message)));
+      this.csv.fail(sentence(capitalize(message)));
       return true;
     }
     return false;
@@ -122,7 +119,7 @@ export class SettingsPanel {
       preview = { view, runSettings };
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
-      setText(this.dataSummary, sentence(capitalise(messageOf(err))));
+      setText(this.dataSummary, sentence(capitalize(messageOf(err))));
       this.dataSummary.setAttribute('data-problem', err.field);
       preview = null;
     }

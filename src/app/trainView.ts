@@ -10,6 +10,7 @@ import { selectionPart } from '../data/split.js';
 import { InputError } from '../model/errors.js';
 import { describeConfig, paramLayout, sameShape } from '../model/layout.js';
 import { baselineErrors, comparisonPart } from '../train/evaluate.js';
+import { capitalize, sentence } from '../util/text.js';
 import { BackendPicker } from './backendPicker.js';
 import type { ShownView } from './chartSpecs.js';
 import { errorScale } from './columns.js';
@@ -20,12 +21,12 @@ import { FIELDS, fieldApplies, fieldOf } from './fields.js';
 import type { GpuAccess, GpuProbe } from './gpu.js';
 import { Lane, type LaneObserver, RunLanes } from './lanes.js';
 import { dataMatches, ModelPanel, modelConfigOf, type ShownRun } from './modelPanel.js';
-import { hideNotice, sentence, showNotice } from './notices.js';
+import { hideNotice, showNotice } from './notices.js';
 import type { RunFailure, RunRequest } from './protocol.js';
 import { chooseAutoBackend, onLiveResourcesChange, startCpuRun, startGpuRun } from './runners.js';
 import { RunView } from './runView.js';
 import { type AppSettings, messageOf } from './settings.js';
-import { capitalise, SettingsPanel } from './settingsPanel.js';
+import { SettingsPanel } from './settingsPanel.js';
 import { type ChartState, TrainCharts } from './trainCharts.js';
 
 /** What the Train view asks of the Benchmark view: training and a sweep never time at once. */
@@ -98,7 +99,7 @@ export class TrainView {
       ended: (lane, end) => {
         if (end.message !== null) {
           showNotice(`failed-${lane.backend}`, `The ${lane.label} run stopped: ${sentence(end.message)}`);
-          if (end.outcome === 'diverged') this.settings.form.showNote('lr', sentence(capitalise(end.message)));
+          if (end.outcome === 'diverged') this.settings.form.showNote('lr', sentence(capitalize(end.message)));
         }
         this.render();
       },
@@ -110,7 +111,7 @@ export class TrainView {
             : `from epoch ${fromEpoch}, its last report, with the weights read back then`;
         showNotice(
           `switched-${lane.backend}`,
-          `${sentence(capitalise(reason))} The run goes on with the CPU backend ${from}; at most one report interval of training was lost.`,
+          `${sentence(capitalize(reason))} The run goes on with the CPU backend ${from}; at most one report interval of training was lost.`,
         );
         this.charts.respec();
         this.render();

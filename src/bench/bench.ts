@@ -62,12 +62,6 @@ export interface BenchOptions {
 
 export type BackendOpener = (layout: ParamLayout) => Promise<Backend>;
 
-export const DEFAULT_SWEEP = {
-  hidden: [16, 32, 64, 128, 256, 512, 1024],
-  batch: [8, 64, 256],
-  window: 10,
-} as const;
-
 export function benchConfig(c: BenchCase): ModelConfig {
   return { inputSize: 1, hiddenSizes: [c.hidden], outputSize: 1, window: c.window };
 }

@@ -3,9 +3,9 @@
 // adapter), and a line saying which was picked, on what, and why.
 
 import type { AdapterDescription, Backend, BackendName } from '../backends/backend.js';
-import type { CpuThreads } from '../backends/cpu/cpuBackend.js';
 import { createCpuBackend } from '../backends/cpu/createCpuBackend.js';
 import { nodeThreadHost } from '../backends/cpu/nodeThreads.js';
+import type { Population } from '../backends/population.js';
 import { type AutoChoice, chooseBackend, raceBackends } from '../backends/race.js';
 import { type GpuContext, requestGpuContext } from '../backends/webgpu/context.js';
 import { nodeGpu, nodeGpuLoadFailure } from '../backends/webgpu/nodeGpu.js';
@@ -13,6 +13,8 @@ import { createWebGpuBackend } from '../backends/webgpu/webgpuBackend.js';
 import type { BackendOpener } from '../bench/bench.js';
 import { InputError } from '../model/errors.js';
 import type { ParamLayout } from '../model/layout.js';
+import type { CpuThreads } from '../settings/threads.js';
+import { singleMember } from '../train/population.js';
 
 export const BACKEND_CHOICES = ['auto', 'cpu', 'webgpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -136,5 +138,92 @@ export async function backendOpeners(
     adapter: context?.adapter ?? null,
     notes,
     dispose: () => context?.destroy(),
+  };
+}
+
+export interface OpenedPopulation {
+  population: Population;
+  /** As OpenedBackend's: which backend, on what (and for `auto`, why). */
+  note: string;
+}
+
+/**
+ * A population of `members` for a model of `layout` at minibatches of `batch`, on the backend
+ * `choice` names (`auto` races once, for the first member). Until the population engines are on
+ * main this is populationOfSingles: one single backend per member, trained one after another.
+ */
+export async function openPopulation(
+  choice: BackendChoice,
+  layout: ParamLayout,
+  members: number,
+  batch: number,
+  threads: CpuThreads = 'auto',
+): Promise<OpenedPopulation> {
+  const first = await openBackend(choice, layout, batch, threads);
+  const opened = [first];
+  try {
+    // The others on the backend the first one settled on: one race is enough.
+    for (let m = 1; m < members; m++) opened.push(await openBackend(first.backend.name, layout, batch, threads));
+  } catch (err) {
+    for (const backend of opened) backend.close();
+    throw err;
+  }
+  const population = populationOfSingles(opened.map((o) => o.backend));
+  return {
+    // Closing a backend disposes it and whatever device it used.
+    population: {
+      ...population,
+      dispose: async () => {
+        for (const o of opened) o.close();
+      },
+    },
+    note: members === 1 ? first.note : `${first.note}; ${members} members, one backend each, trained in turn`,
+  };
+}
+
+/**
+ * TEMPORARY, until the population engines (CPU and WebGPU) land on main and replace it: K single
+ * backends behind the Population interface, trained one after another (no shared work). Results are
+ * exactly those of a real engine on the CPU. The tests' stand-in engine (tests/population-loop.ts)
+ * is this function; when the engines land it moves there.
+ */
+export function populationOfSingles(backends: Backend[]): Population {
+  const views = backends.map(singleMember);
+  const each = <T>(f: (view: Population, m: number) => T) => views.map(f);
+  const first = backends[0];
+  const windowValues = first.config.window * first.config.inputSize;
+  return {
+    name: first.name,
+    config: first.config,
+    layout: first.layout,
+    members: backends.length,
+    gpu: null,
+    setMemberParams: (m, params) => views[m].setMemberParams(0, params),
+    readMemberParams: async () => (await Promise.all(each((v) => v.readMemberParams()))).flat(),
+    predictMembers: async (x, count, own) =>
+      (
+        await Promise.all(
+          each((v, m) =>
+            v.predictMembers(own ? x.subarray(m * count * windowValues, (m + 1) * count * windowValues) : x, count),
+          ),
+        )
+      ).flat(),
+    memberGradients: async (x, t, b) => (await Promise.all(each((v) => v.memberGradients(x, t, b)))).flat(),
+    setMemberTraining: (data, batch, ranges) => each((v, m) => v.setMemberTraining(data, batch, [ranges[m]])),
+    setMemberValidation: (data, ranges) => each((v, m) => v.setMemberValidation(data, ranges && [ranges[m]])),
+    setMemberOptimizers: (settings) => each((v, m) => v.setMemberOptimizers([settings[m]])),
+    async trainMembers(epoch, options) {
+      for (const [m, view] of views.entries()) {
+        if (epoch.active?.[m] === false) continue;
+        await view.trainMembers({ orders: [epoch.orders[m]], learningRates: [epoch.learningRates[m]] }, options);
+      }
+    },
+    readMemberLosses: async () => (await Promise.all(each((v) => v.readMemberLosses()))).flat(),
+    readMemberOptimizerStates: async () => (await Promise.all(each((v) => v.readMemberOptimizerStates()))).flat(),
+    setMemberOptimizerState: (m, state) => views[m].setMemberOptimizerState(0, state),
+    finish: async () => undefined,
+    dispose: async () => {
+      await Promise.all(backends.map((b) => b.dispose()));
+    },
   };
 }

@@ -4,9 +4,11 @@
 
 import type { ColumnRef } from '../data/windows.js';
 import { describeValue, InputError } from '../model/errors.js';
+import { BACKTEST_SETTINGS } from '../settings/backtest.js';
 import { BENCH_SETTINGS } from '../settings/bench.js';
+import { SEARCH_SETTINGS } from '../settings/search.js';
 import { choice, custom, defineTable, flag, type Setting, text } from '../settings/setting.js';
-import { SETTINGS } from '../settings/training.js';
+import { OPTIMIZER_SETTINGS, SETTINGS } from '../settings/training.js';
 import { BACKEND_CHOICES } from './backends.js';
 import type { OptionList } from './options.js';
 
@@ -48,6 +50,24 @@ export const CLI_SETTINGS = defineTable({
 /** `gradients --batch FILE` is a batch file, not the minibatch size. */
 export const BATCH_FILE = text({ placeholder: 'FILE', help: 'a batch file {"x": [B][T][I], "t": [B][O]}' })('batch');
 
+/** `export --format`: the other runtime's file. */
+export const EXPORT_FORMAT = choice(['onnx', 'tfjs'] as const, {
+  default: 'onnx',
+  help: 'onnx: one ONNX file (opset 17); tfjs: a TensorFlow.js Layers model, model.json and weights.bin',
+})('format');
+/** `export --out`: a file for ONNX, a folder for TF.js. */
+export const EXPORT_OUT = text({
+  placeholder: 'PATH',
+  help: 'where to write: a file (onnx), or a folder for model.json and weights.bin (tfjs, made if missing)',
+})('out');
+/** `import --format`: what the folder holds. */
+export const IMPORT_FORMAT = choice(['tfjs'] as const, {
+  default: 'tfjs',
+  help: 'tfjs: a TensorFlow.js Layers model (model.json and its weights files), from TF.js or Keras’s converter',
+})('format');
+/** `import --out`: the model file written. */
+export const IMPORT_OUT = text({ placeholder: 'FILE', help: 'the model file to write' })('out');
+
 const S = SETTINGS;
 const C = CLI_SETTINGS;
 
@@ -74,8 +94,37 @@ export const DATA_OPTIONS: OptionList = [
   S.season,
 ];
 
+/** A backtest holds out each fold's rows after its origin itself, so it has no --split. */
+const BACKTEST_DATA_OPTIONS: OptionList = DATA_OPTIONS.filter((setting) => setting !== S.split);
+
+/** How `train` and `backtest` train a model. */
+const TRAINING_OPTIONS: OptionList = [
+  C.backend,
+  S.hidden,
+  S.window,
+  S.batch,
+  S.epochs,
+  S.lr,
+  S.seed,
+  S.report,
+  S.optimizer,
+  ...Object.values(OPTIMIZER_SETTINGS),
+  S['lr-decay'],
+  S.loss,
+  S.threads,
+  S['best-epoch'],
+  S.patience,
+];
+
+const B = BACKTEST_SETTINGS;
+const G = SEARCH_SETTINGS;
+/** The training options but those a search lists (learning rate, hidden sizes, window). */
+const SEARCH_TRAINING = TRAINING_OPTIONS.filter((o) => o !== S.lr && o !== S.hidden && o !== S.window);
+
 export interface Command {
   name: string;
+  /** What comes between the command and its options, in the usage line (import's DIR). */
+  operand?: string;
   summary: string;
   options: OptionList;
   /** Options listed in the overview by their group's name instead of one by one. */
@@ -86,30 +135,21 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'train',
     summary: 'train an LSTM (by default the blog’s noisy sine task)',
-    options: [
-      C.backend,
-      S.hidden,
-      S.window,
-      S.batch,
-      S.epochs,
-      S.lr,
-      S.seed,
-      S.report,
-      S.optimizer,
-      S.momentum,
-      S.beta1,
-      S.beta2,
-      S.epsilon,
-      S['clip-norm'],
-      S['lr-decay'],
-      S.loss,
-      S.threads,
-      S['best-epoch'],
-      S.patience,
-      C.load,
-      C.save,
-      C.json,
-    ],
+    options: [...TRAINING_OPTIONS, C.load, C.save, C.json],
+    shared: { title: 'data options', options: DATA_OPTIONS },
+  },
+  {
+    name: 'backtest',
+    summary:
+      'rolling-origin backtest: each fold trained on the rows before its origin, its multi-step forecasts scored per step against six benchmarks, with checked prediction intervals',
+    options: [B.folds, B.horizon, B.step, B.levels, B.members, ...TRAINING_OPTIONS, C.json],
+    shared: { title: 'data options (no --split: the folds hold out their own rows)', options: BACKTEST_DATA_OPTIONS },
+  },
+  {
+    name: 'search',
+    summary:
+      'train every configuration of a grid (learning rates, hidden sizes, windows) with several seeds and choose one on the validation part',
+    options: [G.lr, G.hidden, G.window, G.seeds, ...SEARCH_TRAINING, C.json],
     shared: { title: 'data options', options: DATA_OPTIONS },
   },
   {
@@ -123,6 +163,18 @@ export const COMMANDS: readonly Command[] = [
     name: 'gradients',
     summary: 'one forward and backward pass, no update; prints {"loss","y","grads"} as JSON',
     options: [C.model, BATCH_FILE, C.backend],
+  },
+  {
+    name: 'export',
+    summary: 'write a model file as ONNX or TensorFlow.js, to predict elsewhere (docs/FILE-FORMATS.md, "Exporting")',
+    options: [C.model, EXPORT_FORMAT, EXPORT_OUT],
+  },
+  {
+    name: 'import',
+    operand: 'DIR',
+    summary:
+      'a TensorFlow.js Layers model (LSTM layers and a Dense output) in folder DIR (or its model.json) as a model file',
+    options: [IMPORT_FORMAT, IMPORT_OUT],
   },
   {
     name: 'bench',
@@ -179,16 +231,22 @@ export function helpText(commandName?: string): string {
   if (commandName === undefined) {
     const blocks = COMMANDS.map((c) => {
       const shared = c.shared === undefined ? [] : [`  [${c.shared.title}]`];
-      return [`${c.name}: ${c.summary}`, ...listOptions(c.options, false), ...shared].join('\n');
+      const operand = c.operand === undefined ? '' : ` ${c.operand}`;
+      return [`${c.name}${operand}: ${c.summary}`, ...listOptions(c.options, false), ...shared].join('\n');
     });
     const data = [
-      'data options (train and predict; one source, the blog’s sine if none):',
+      'data options (train, predict and backtest; one source, the blog’s sine if none):',
       ...listOptions(DATA_OPTIONS, false),
     ];
     return [USAGE_LINE, '', ...blocks.flatMap((b) => [b, '']), data.join('\n'), '', 'help: this text'].join('\n');
   }
   const command = findCommand(commandName);
-  const lines = [`usage: npm run cli -- ${command.name} [options]`, '', `${command.name}: ${command.summary}`];
+  const operand = command.operand === undefined ? '' : ` ${command.operand}`;
+  const lines = [
+    `usage: npm run cli -- ${command.name}${operand} [options]`,
+    '',
+    `${command.name}${operand}: ${command.summary}`,
+  ];
   lines.push(...listOptions(command.options, true));
   if (command.shared !== undefined)
     lines.push('', `${command.shared.title}:`, ...listOptions(command.shared.options, true));

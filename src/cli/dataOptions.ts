@@ -3,11 +3,10 @@
 // option, a loaded model's own data is used (its file says where it came from).
 
 import { checkValueColumns, parseCsvText } from '../data/csv.js';
-import type { NormaliseMethod } from '../data/normalise.js';
+import type { NormalizeMethod } from '../data/normalize.js';
 import type { Transform } from '../data/transform.js';
 import type { ColumnRef } from '../data/windows.js';
 import { InputError } from '../model/errors.js';
-import type { Model } from '../model/modelFile.js';
 import {
   type DefaultsKey,
   SETTINGS,
@@ -18,6 +17,7 @@ import {
   settingOf,
   sourceDefault,
 } from '../settings/training.js';
+import type { Model } from '../train/modelFile.js';
 import type { DataSource } from '../train/run.js';
 import { CLI_SETTINGS } from './commands.js';
 import { readTextFile } from './files.js';
@@ -30,7 +30,7 @@ export interface DataOptions {
   outputs: ColumnRef[] | undefined;
   trainFraction: number | undefined;
   validationFraction: number | undefined;
-  normalize: NormaliseMethod | undefined;
+  normalize: NormalizeMethod | undefined;
   transform: Transform | undefined;
   season: SeasonChoice | undefined;
   /** The columns a CSV trains on unless --inputs and --outputs say (its row counters left out). */
@@ -104,7 +104,7 @@ export function readDataOptions(values: ParsedOptions, window: number, model?: M
     outputs: optionValue(values, CLI_SETTINGS.outputs) ?? data?.outputs,
     trainFraction: asSaved('split') ?? data?.trainFraction,
     validationFraction: asSaved('validation') ?? data?.validationFraction,
-    normalize: asSaved('normalise') ?? model?.normalisation?.method,
+    normalize: asSaved('normalise') ?? model?.normalization?.method,
     transform: asSaved('transform') ?? data?.transform,
     season: asSaved('season') ?? (data?.season === undefined ? undefined : (data.season ?? 'none')),
     defaultColumns,

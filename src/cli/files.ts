@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { decodeTextFile } from '../data/textFile.js';
 import { InputError } from '../model/errors.js';
-import { type Model, parseJson, readModelFile } from '../model/modelFile.js';
+import { type Model, parseJson, readModelFile } from '../train/modelFile.js';
 
 /** Largest file read (model, batch, CSV): 256 MiB, as the app allows. */
 export const MAX_FILE_BYTES = 256 * 2 ** 20;
@@ -33,6 +33,11 @@ function kindOf(stat: fs.Stats): string {
 }
 
 export function readTextFile(path: string, option: string, maxBytes = MAX_FILE_BYTES): string {
+  return decodeTextFile(readFileBytes(path, option, maxBytes), option, `"${path}"`);
+}
+
+/** The bytes of a regular file of at most `maxBytes` (a weights file); failures name `option`. */
+export function readFileBytes(path: string, option: string, maxBytes = MAX_FILE_BYTES): Uint8Array {
   let fd: number;
   try {
     // Non-blocking, so that opening a FIFO returns at once (to be refused) instead of waiting for a writer.
@@ -60,7 +65,7 @@ export function readTextFile(path: string, option: string, maxBytes = MAX_FILE_B
       if (read === 0) break;
       length += read;
     }
-    return decodeTextFile(buffer.subarray(0, length), option, `"${path}"`);
+    return buffer.subarray(0, length);
   } catch (err) {
     if (err instanceof InputError) throw err;
     throw new InputError(option, `cannot read "${path}" (${codeOf(err)})`);
@@ -132,10 +137,16 @@ export function checkWritablePath(path: string, option: string): void {
 }
 
 /**
- * Writes `text` to `path` atomically: into a temporary file beside it, flushed, then renamed over it.
- * A failure removes the temporary file and leaves whatever was at `path` as it was.
+ * Writes `content` (text, as UTF-8, or bytes) to `path` atomically: into a temporary file beside it,
+ * flushed, then renamed over it. A failure removes the temporary file and leaves whatever was at
+ * `path` as it was.
  */
-export function writeFileAtomic(path: string, text: string, option: string, calls: WriteCalls = fs): void {
+export function writeFileAtomic(
+  path: string,
+  content: string | Uint8Array,
+  option: string,
+  calls: WriteCalls = fs,
+): void {
   const target = saveTarget(path);
   const temporary = temporaryPath(target);
   let fd: number | undefined;
@@ -151,15 +162,10 @@ export function writeFileAtomic(path: string, text: string, option: string, call
     fd = calls.openSync(temporary, 'wx', 0o666);
     // The replaced file's permissions carry over (a private model stays private).
     if (mode !== undefined) calls.fchmodSync(fd, mode);
-    for (let start = 0; start < text.length; ) {
-      let end = Math.min(start + WRITE_CHUNK, text.length);
-      // Never split a surrogate pair between two chunks.
-      if (end < text.length && (text.charCodeAt(end - 1) & 0xfc00) === 0xd800) end--;
-      const bytes = Buffer.from(text.slice(start, end), 'utf8');
+    for (const bytes of chunks(content)) {
       for (let written = 0; written < bytes.length; ) {
         written += calls.writeSync(fd, bytes, written, bytes.length - written);
       }
-      start = end;
     }
     calls.fsyncSync(fd);
     calls.closeSync(fd);
@@ -182,6 +188,21 @@ export function writeFileAtomic(path: string, text: string, option: string, call
     throw new InputError(option, `cannot write "${path}" (${codeOf(err)})${kept}`);
   }
   syncFolder(dirname(target));
+}
+
+/** Bytes to write, a chunk at a time: text is encoded a chunk at a time, so a large model is not held twice. */
+function* chunks(content: string | Uint8Array): Generator<Uint8Array> {
+  if (typeof content !== 'string') {
+    yield content;
+    return;
+  }
+  for (let start = 0; start < content.length; ) {
+    let end = Math.min(start + WRITE_CHUNK, content.length);
+    // Never split a surrogate pair between two chunks.
+    if (end < content.length && (content.charCodeAt(end - 1) & 0xfc00) === 0xd800) end--;
+    yield Buffer.from(content.slice(start, end), 'utf8');
+    start = end;
+  }
 }
 
 /** Flushes the folder's entry for the renamed file, where the system allows it (best effort). */

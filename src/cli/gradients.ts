@@ -3,8 +3,8 @@
 
 import { readBatchFile } from '../data/dataset.js';
 import { InputError } from '../model/errors.js';
-import { parseJson, toNested } from '../model/modelFile.js';
 import { checkFloat32Tree } from '../model/validate.js';
+import { parseJson, toNested } from '../train/modelFile.js';
 import { openBackend } from './backends.js';
 import { BATCH_FILE, CLI_SETTINGS, commandOptions } from './commands.js';
 import { readModelOption, readTextFile } from './files.js';

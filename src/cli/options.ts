@@ -13,6 +13,20 @@ export type OptionList = readonly Setting<unknown>[];
 export const MAX_OPTION_TEXT = 65_536;
 
 export function parseOptions(command: string, argv: string[], options: OptionList): ParsedOptions {
+  return parseCommandLine(command, argv, options).values;
+}
+
+/**
+ * The options, and up to `positionals` arguments that are not options (`import`'s folder), in order;
+ * `positionalName` names them in the message for one too many.
+ */
+export function parseCommandLine(
+  command: string,
+  argv: string[],
+  options: OptionList,
+  positionals = 0,
+  positionalName = 'argument',
+): { values: ParsedOptions; positionals: string[] } {
   const spec: Record<string, { type: 'string' | 'boolean' }> = {};
   for (const option of options) {
     for (const name of [option.name, ...option.aliases]) spec[name] = { type: option.flag ? 'boolean' : 'string' };
@@ -25,10 +39,11 @@ export function parseOptions(command: string, argv: string[], options: OptionLis
     const message = (err as Error).message.split('\n')[0].replace(/\. To specify a positional.*$/, '');
     throw new InputError(command, `${shorten(message)} (options are ${optionList(options)})`);
   }
-  if (parsed.positionals.length > 0) {
+  if (parsed.positionals.length > positionals) {
+    const expected = positionals === 0 ? `options are ${optionList(options)}` : `one ${positionalName}, then options`;
     throw new InputError(
       command,
-      `unexpected argument ${describeValue(parsed.positionals[0])} (options are ${optionList(options)})`,
+      `unexpected argument ${describeValue(parsed.positionals[positionals])} (${expected})`,
     );
   }
   for (const [name, value] of Object.entries(parsed.values)) {
@@ -39,7 +54,7 @@ export function parseOptions(command: string, argv: string[], options: OptionLis
       );
     }
   }
-  return parsed.values;
+  return parsed;
 }
 
 function shorten(message: string): string {

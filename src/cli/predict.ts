@@ -1,11 +1,11 @@
 // `predict --model FILE [data options] [--horizon N]`: the free-running forecast past the end of the
 // data, the model's own data unless a source option names other data. The model reads the data's
-// last window (transformed and normalised as in training, through the model file), then each
+// last window (transformed and normalized as in training, through the model file), then each
 // prediction is fed back as the next input; the path is mapped back to levels in the data's units.
 // Stdout is CSV: `step,<output columns>`.
 
 import Papa from 'papaparse';
-import { denormaliseOutputs, normaliseValues } from '../data/normalise.js';
+import { denormalizeOutputs, normalizeValues } from '../data/normalize.js';
 import { Rng } from '../data/rng.js';
 import { pathLevels, targetTransform, transformTable } from '../data/transform.js';
 import { selectColumns } from '../data/windows.js';
@@ -54,15 +54,15 @@ export async function predictCommand(argv: string[], write: (text: string) => vo
     throw new InputError('data', `has ${R} rows, fewer than the model's window (${T})${lag}`);
   }
   const transformed = transformTable(inputs, transform);
-  // (T, I) the data's last window, transformed and normalised as in training.
+  // (T, I) the data's last window, transformed and normalized as in training.
   const lastWindow = new Float32Array(T * I);
   transformed.columns.forEach((name, k) => {
     const column = transformed.values[k].subarray(R - T);
-    const scaled = model.normalisation ? normaliseValues(model.normalisation, name, column) : column;
+    const scaled = model.normalization ? normalizeValues(model.normalization, name, column) : column;
     for (let t = 0; t < T; t++) lastWindow[t * I + k] = scaled[t];
   });
   const forecast = freeRunForecast(model.layout, model.params, lastWindow, steps);
-  const predicted = model.normalisation ? denormaliseOutputs(model.normalisation, outputs.columns, forecast) : forecast;
+  const predicted = model.normalization ? denormalizeOutputs(model.normalization, outputs.columns, forecast) : forecast;
   // (O)(S) each output's path in levels, continuing from the data's last rows.
   const paths = outputs.columns.map((_, o) =>
     pathLevels(

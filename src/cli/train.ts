@@ -3,28 +3,32 @@
 // model. Without --json it prints progress and a summary for a person; with --json, stdout is
 // exactly one JSON object (see README, "train --json").
 
-import { CpuBackend, type CpuThreads } from '../backends/cpu/cpuBackend.js';
+import type { Backend } from '../backends/backend.js';
+import { CpuBackend } from '../backends/cpu/cpuBackend.js';
 import type { CsvTable } from '../data/csv.js';
 import { fingerprintTable } from '../data/fingerprint.js';
 import { selectionPart } from '../data/split.js';
-import { type Model, toModelFile } from '../model/modelFile.js';
 import { DEFAULT_OPTIMIZER, type LossName, type OptimizerSettings } from '../model/optimizer.js';
-import type { DataOrigin } from '../model/savedSetup.js';
-import { SETTINGS, type SettingValues } from '../settings/training.js';
+import type { CpuThreads } from '../settings/threads.js';
+import { optimizerSettingValues, optimizerValues, SETTINGS, type SettingValues } from '../settings/training.js';
 import {
   baselineErrors,
   comparisonPart,
+  type Evaluation,
   evaluate,
+  type Overfitting,
   overfitting,
-  type PartErrors,
   predictParts,
 } from '../train/evaluate.js';
-import { type Run, startRun } from '../train/run.js';
+import { type Model, toModelFile } from '../train/modelFile.js';
+import { type Run, type RunSettings, startRun } from '../train/run.js';
 import { continuationOf, savedModel } from '../train/savedModel.js';
-import { type Fallback, trainToEnd } from '../train/trainer.js';
-import { type BackendChoice, openBackend } from './backends.js';
+import type { DataOrigin } from '../train/savedSetup.js';
+import { type Fallback, type TrainOptions, type TrainReport, trainToEnd } from '../train/trainer.js';
+import { type BackendChoice, type OpenedBackend, openBackend } from './backends.js';
 import { CLI_SETTINGS, commandOptions } from './commands.js';
 import { type DataOptions, type Fallbacks, fallbacks, readDataOptions } from './dataOptions.js';
+import { baselinesJson, metricsJson } from './evaluationJson.js';
 import { checkWritablePath, readModelOption, writeFileAtomic } from './files.js';
 import { option, optionValue, type ParsedOptions, parseOptions } from './options.js';
 
@@ -54,8 +58,9 @@ export interface TrainSettings {
   json: boolean;
 }
 
-export function readTrainSettings(argv: string[]): TrainSettings {
-  const values = parseOptions('train', argv, commandOptions('train'));
+/** The training and data options of `train`, or of another command that trains (`backtest`). */
+export function readTrainSettings(argv: string[], command = 'train'): TrainSettings {
+  const values = parseOptions(command, argv, commandOptions(command));
   const loadPath = optionValue(values, CLI_SETTINGS.load);
   const load = loadPath === undefined ? undefined : readModelOption(loadPath, '--load');
   // Each option not given falls back to the loaded model's setting, then to the source's default.
@@ -63,7 +68,7 @@ export function readTrainSettings(argv: string[]): TrainSettings {
   // A loaded model fixes the shape; options may repeat it but not contradict it (startRun checks).
   const window = option(values, SETTINGS.window, load?.config.window ?? given.value('window'));
   const data = readDataOptions(values, window, load);
-  if (load?.normalisation !== undefined && data.normalize === undefined) data.normalize = load.normalisation.method;
+  if (load?.normalization !== undefined && data.normalize === undefined) data.normalize = load.normalization.method;
   return {
     backend: option(values, CLI_SETTINGS.backend),
     threads: option(values, SETTINGS.threads),
@@ -94,269 +99,322 @@ function readOptimizerOptions(
   return {
     optimizer: {
       name: option(values, SETTINGS.optimizer, base.name),
-      momentum: option(values, SETTINGS.momentum, base.momentum),
-      beta1: option(values, SETTINGS.beta1, base.beta1),
-      beta2: option(values, SETTINGS.beta2, base.beta2),
-      epsilon: option(values, SETTINGS.epsilon, base.epsilon),
-      clipNorm: option(values, SETTINGS['clip-norm'], base.clipNorm),
+      ...optimizerValues((key, setting) => option(values, setting, base[key])),
     },
     loss: option(values, SETTINGS.loss, load?.optimizer?.loss ?? given.value('loss')),
     lrDecay: given.value('lr-decay'),
   };
 }
 
-export function runFor(s: Pick<TrainSettings, 'seed' | 'window' | 'hiddenSizes' | 'data' | 'load'>): Run {
+/** The run the options describe, each setting not given left to the source's default. */
+export function runSettingsFor(s: Pick<TrainSettings, 'seed' | 'window' | 'hiddenSizes' | 'data'>): RunSettings {
   const { source, trainFraction, validationFraction, normalize, transform, season, defaultColumns } = s.data;
   const inputs = s.data.inputs ?? defaultColumns;
   const outputs = s.data.outputs ?? defaultColumns;
-  return startRun(
-    {
-      seed: s.seed,
-      source,
-      window: s.window,
-      hiddenSizes: s.hiddenSizes,
-      ...(inputs ? { inputs } : {}),
-      ...(outputs ? { outputs } : {}),
-      ...(trainFraction !== undefined ? { trainFraction } : {}),
-      ...(validationFraction !== undefined ? { validationFraction } : {}),
-      ...(normalize ? { normalize } : {}),
-      ...(transform ? { transform } : {}),
-      ...(season !== undefined ? { season } : {}),
-    },
-    s.load,
-  );
+  return {
+    seed: s.seed,
+    source,
+    window: s.window,
+    hiddenSizes: s.hiddenSizes,
+    ...(inputs ? { inputs } : {}),
+    ...(outputs ? { outputs } : {}),
+    ...(trainFraction !== undefined ? { trainFraction } : {}),
+    ...(validationFraction !== undefined ? { validationFraction } : {}),
+    ...(normalize ? { normalize } : {}),
+    ...(transform ? { transform } : {}),
+    ...(season !== undefined ? { season } : {}),
+  };
 }
 
+export function runFor(s: Pick<TrainSettings, 'seed' | 'window' | 'hiddenSizes' | 'data' | 'load'>): Run {
+  return startRun(runSettingsFor(s), s.load);
+}
+
+/**
+ * `train` from its arguments to its output, one phase a call: read the options, open the backend,
+ * train, evaluate, save, print.
+ */
 export async function trainCommand(argv: string[], log: (line: string) => void): Promise<void> {
   const s = readTrainSettings(argv);
   // A save that cannot work is refused now, not after the whole run.
   if (s.save !== undefined) checkWritablePath(s.save, '--save');
   for (const line of s.data.notes) console.error(line);
   const run = runFor(s);
-  const { prepared } = run;
-  const { train: data } = prepared;
-  const selection = selectionPart(prepared);
-  SETTINGS.batch.within({ max: data.count }).check(s.batchSize, '--batch');
-  const { backend, note, auto, close } = await openBackend(s.backend, run.layout, s.batchSize, s.threads);
-  if (!s.json) log(note);
+  SETTINGS.batch.within({ max: run.prepared.train.count }).check(s.batchSize, '--batch');
+  const opened = await openBackend(s.backend, run.layout, s.batchSize, s.threads);
+  if (!s.json) log(opened.note);
   try {
-    backend.setParams(run.params);
-    // A version-2 model goes on from the epoch of its weights: --epochs more, numbered on from there.
-    const saved = s.load?.training;
-    const continueFrom = saved && continuationOf(saved, run.params, s.keepBest);
-    const firstEpoch = (continueFrom?.epoch ?? 0) + 1;
-    const lastEpoch = firstEpoch - 1 + s.epochs;
-    if (!s.json) {
-      const parts = [
-        prepared.validation ? `${prepared.validation.count} validation` : '',
-        prepared.test ? `${prepared.test.count} held out` : '',
-      ].filter((part) => part !== '');
-      log(
-        `training hidden [${s.hiddenSizes.join(',')}], window ${s.window}, batch ${s.batchSize}, ${s.optimizer.name} lr ${s.learningRate}, ` +
-          `epochs ${firstEpoch}–${lastEpoch} on ${data.count} samples of ${run.label}` +
-          `${parts.length > 0 ? ` (${parts.join(', ')})` : ''}, ${prepared.transform.kind} (seed ${s.seed})${s.load ? ', from the loaded model' : ''}`,
-      );
-    }
-    const fallback: Fallback | undefined =
-      backend.name === 'webgpu'
-        ? {
-            create: () => new CpuBackend(run.layout),
-            onSwitch: (message) => console.error(`warning: ${message} on the cpu backend`),
-          }
-        : undefined;
-    const result = await trainToEnd(
-      backend,
-      data,
-      run.rng,
-      {
-        epochs: lastEpoch,
-        batchSize: s.batchSize,
-        learningRate: s.learningRate,
-        reportEvery: s.reportEvery,
-        validation: selection?.data ?? null,
-        optimizer: s.optimizer,
-        loss: s.loss,
-        lrDecay: s.lrDecay,
-        keepBest: s.keepBest,
-        patience: s.patience,
-        ...(s.load?.optimizer && s.load.optimizer.name === s.optimizer.name
-          ? { initialOptimizerState: s.load.optimizer }
-          : {}),
-        ...(continueFrom ? { continueFrom } : {}),
-      },
-      (report) => {
-        if (!s.json) {
-          const v = report.validationLosses[report.validationLosses.length - 1];
-          log(
-            `epoch ${String(report.epoch).padStart(String(lastEpoch).length)}/${lastEpoch}  error ${report.losses[report.losses.length - 1].toFixed(5)}  ` +
-              `${v ? `validation ${v.loss.toFixed(5)}  ` : ''}${Math.round(report.steps / report.seconds)} steps/s`,
-          );
-        }
-      },
-      fallback,
-    );
-    const epochsRun = result.epoch - firstEpoch + 1;
-    const stepsPerSecond = (epochsRun * Math.floor(data.count / s.batchSize)) / result.seconds;
-    const msPerEpoch = (1000 * result.seconds) / epochsRun;
-    // The weights kept (the best epoch's, with keepBest) are in result.backend now.
-    const evaluation = evaluate(
-      prepared,
-      await predictParts(result.backend, prepared),
-      baselineErrors(prepared, comparisonPart(prepared), s.loss),
-      run.unit,
-    );
-    const best =
-      result.best === null || selection === null
-        ? null
-        : { epoch: result.best.epoch, validationLoss: result.best.loss, chosenOn: selection.name };
-    const overfit = overfitting(result.losses, result.validationLosses);
-    // What the CPU backend ran on (its thread count is measured once the data is set, so known only now).
-    const cpu = result.backend instanceof CpuBackend ? result.backend : null;
-    if (s.save !== undefined) {
-      const params = await result.backend.readParams();
-      const { kept } = result;
-      const model = savedModel({
-        config: run.config,
-        params,
-        prepared,
-        label: run.label,
-        origin: originOf(s.data),
-        trainFraction: run.dataSettings.trainFraction,
-        validationFraction: run.dataSettings.validationFraction,
-        settings: savedSettings(s, run),
-        ...(kept.optimizerState ? { optimizer: { ...kept.optimizerState, settings: s.optimizer, loss: s.loss } } : {}),
-        training: {
-          epoch: kept.epoch,
-          losses: result.losses.slice(0, kept.epoch),
-          validationLosses: result.validationLosses.filter((v) => v.epoch <= kept.epoch),
-          rng: kept.rng.state(),
-        },
-      });
-      writeFileAtomic(s.save, `${JSON.stringify(toModelFile(model))}\n`, '--save');
-    }
-    const finalValidation = result.validationLosses[result.validationLosses.length - 1];
-    const peeked =
-      best?.chosenOn === 'test'
-        ? ' The best epoch was chosen on the held-out part itself (there is no validation part), so its error there is optimistic.'
-        : '';
-    if (s.json) {
-      process.stdout.write(
-        `${JSON.stringify({
-          backend: result.backend.name,
-          adapter: backend.gpu?.adapter ?? null,
-          auto,
-          fallback: result.switched,
-          config: {
-            ...run.config,
-            batch: s.batchSize,
-            learningRate: s.learningRate,
-            optimizer: s.optimizer,
-            loss: s.loss,
-            lrDecay: s.lrDecay,
-            epochs: s.epochs,
-            seed: s.seed,
-            bestEpoch: s.keepBest ? 'on' : 'off',
-            patience: s.patience,
-            ...(s.data.source.kind === 'generated' ? { series: s.data.source.spec } : {}),
-            ...(s.data.source.kind === 'generated'
-              ? { points: s.data.source.spec.points, noise: s.data.source.spec.noise }
-              : {}),
-          },
-          data: {
-            source: run.label,
-            inputs: prepared.inputs,
-            outputs: prepared.outputs,
-            normalise: prepared.normalisation.method,
-            transform: prepared.transform.kind,
-            season: prepared.season,
-            split: run.dataSettings.trainFraction,
-            validation: run.dataSettings.validationFraction,
-            rows: prepared.table.rows,
-            parts: {
-              train: prepared.trainTargets,
-              validation: prepared.validation ? prepared.validationTargets : null,
-              test: prepared.test ? prepared.testTargets : null,
-            },
-            trainSamples: data.count,
-            validationSamples: selection?.data.count ?? 0,
-            testSamples: prepared.test?.count ?? 0,
-            fingerprint: fingerprintTable(prepared.table),
-          },
-          epochs: result.epoch,
-          firstEpoch,
-          steps: result.steps,
-          seconds: result.seconds,
-          stepsPerSecond,
-          msPerEpoch,
-          losses: result.losses,
-          finalLoss: result.finalLoss,
-          validationLosses: result.validationLosses,
-          finalValidationLoss: finalValidation?.loss ?? null,
-          validationPart: selection?.name ?? null,
-          bestEpoch: best,
-          stoppedEarly: result.stoppedEarly,
-          overfitting: overfit,
-          metrics: {
-            columns: evaluation.columns,
-            unit: evaluation.unit,
-            train: errorsOf(evaluation.model.train),
-            validation: errorsOf(evaluation.model.validation),
-            test: errorsOf(evaluation.model.test),
-          },
-          baselinesOn: evaluation.comparedOn,
-          baselines: evaluation.baselines.map(({ key, label, errors, skipped }) => ({
-            key,
-            label,
-            rmse: errors?.rmse ?? null,
-            mae: errors?.mae ?? null,
-            skipped,
-          })),
-          summary: `${evaluation.summary}${peeked}`,
-          diverged: result.diverged,
-          threads: cpu?.threads ?? null,
-          simd: cpu?.simd ?? null,
-          gpu: backend.gpu?.counters() ?? null,
-          dispatchesPerStep: backend.gpu?.dispatchesPerStep() ?? null,
-        })}\n`,
-      );
-    } else {
-      if (result.diverged === null) {
-        log(
-          `done: error ${result.losses[firstEpoch - 1]?.toFixed(4)} -> ${result.finalLoss.toFixed(4)}` +
-            `${finalValidation ? ` (validation ${finalValidation.loss.toFixed(4)})` : ''} in ${result.seconds.toFixed(2)} s ` +
-            `(${Math.round(stepsPerSecond)} steps/s, ${msPerEpoch.toFixed(2)} ms/epoch, ${result.steps} steps` +
-            `${cpu === null ? '' : `, ${cpu.threads} CPU thread${cpu.threads === 1 ? '' : 's'}`})`,
-        );
-      }
-      if (best !== null) {
-        const early =
-          result.stoppedEarly === null
-            ? ''
-            : `; stopped early at epoch ${result.stoppedEarly} (patience ${s.patience})`;
-        log(`kept the weights of epoch ${best.epoch}, the lowest ${best.chosenOn} error${early}`);
-      }
-      if (overfit !== null) log(`note: ${overfit.message}`);
-      log(`${evaluation.summary}${peeked}`);
-      const counters = backend.gpu?.counters() ?? null;
-      if (counters !== null) {
-        log(
-          `gpu: ${counters.dispatches} dispatches (${backend.gpu?.dispatchesPerStep()?.toFixed(2)} per step), ` +
-            `${counters.submits} submits, ${counters.readbacks} readbacks, ${counters.buffersCreated} buffers`,
-        );
-      }
-      if (s.save !== undefined) log(`model saved to ${s.save}`);
-    }
-    if (result.diverged !== null) {
-      console.error(`error: ${result.diverged.message}`);
+    const trained = await trainRun(s, run, opened.backend, log);
+    const summary = await summarize(s, run, trained);
+    if (s.save !== undefined) await saveModel(s.save, s, run, trained.result);
+    if (s.json) process.stdout.write(`${JSON.stringify(jsonReport(s, run, opened, trained, summary))}\n`);
+    else printSummary(s, opened.backend, trained, summary, log);
+    if (trained.result.diverged !== null) {
+      console.error(`error: ${trained.result.diverged.message}`);
       process.exitCode = EXIT_DIVERGED;
     }
   } finally {
-    close();
+    opened.close();
   }
 }
 
-function errorsOf(part: PartErrors | null): { rmse: number[]; mae: number[] } | null {
-  return part === null ? null : { rmse: part.rmse, mae: part.mae };
+type TrainedResult = Awaited<ReturnType<typeof trainToEnd>>;
+
+/** What training gave: the trainer's result and the epochs it numbered. */
+interface Trained {
+  result: TrainedResult;
+  firstEpoch: number;
+  lastEpoch: number;
+  /** The part that chose the best epoch (validation, else test), or null. */
+  selection: ReturnType<typeof selectionPart>;
+}
+
+/** Trains `backend` from the run's weights (or the loaded model's epoch on), logging progress for a person. */
+async function trainRun(s: TrainSettings, run: Run, backend: Backend, log: (line: string) => void): Promise<Trained> {
+  backend.setParams(run.params);
+  // A version-2 model goes on from the epoch of its weights: --epochs more, numbered on from there.
+  const saved = s.load?.training;
+  const continueFrom = saved && continuationOf(saved, run.params, s.keepBest);
+  const firstEpoch = (continueFrom?.epoch ?? 0) + 1;
+  const lastEpoch = firstEpoch - 1 + s.epochs;
+  const selection = selectionPart(run.prepared);
+  if (!s.json) log(startLine(s, run, firstEpoch, lastEpoch));
+  const fallback: Fallback | undefined =
+    backend.name === 'webgpu'
+      ? {
+          create: () => new CpuBackend(run.layout),
+          onSwitch: (message) => console.error(`warning: ${message} on the cpu backend`),
+        }
+      : undefined;
+  const options: TrainOptions = {
+    epochs: lastEpoch,
+    batchSize: s.batchSize,
+    learningRate: s.learningRate,
+    reportEvery: s.reportEvery,
+    validation: selection?.data ?? null,
+    optimizer: s.optimizer,
+    loss: s.loss,
+    lrDecay: s.lrDecay,
+    keepBest: s.keepBest,
+    patience: s.patience,
+    ...(s.load?.optimizer && s.load.optimizer.name === s.optimizer.name
+      ? { initialOptimizerState: s.load.optimizer }
+      : {}),
+    ...(continueFrom ? { continueFrom } : {}),
+  };
+  const onReport = (report: TrainReport) => {
+    if (!s.json) log(progressLine(report, lastEpoch));
+  };
+  const result = await trainToEnd(backend, run.prepared.train, run.rng, options, onReport, fallback);
+  return { result, firstEpoch, lastEpoch, selection };
+}
+
+/** The line that opens a run for a person: the model, the training and the data. */
+function startLine(s: TrainSettings, run: Run, firstEpoch: number, lastEpoch: number): string {
+  const { prepared } = run;
+  const parts = [
+    prepared.validation ? `${prepared.validation.count} validation` : '',
+    prepared.test ? `${prepared.test.count} held out` : '',
+  ].filter((part) => part !== '');
+  return (
+    `training hidden [${s.hiddenSizes.join(',')}], window ${s.window}, batch ${s.batchSize}, ${s.optimizer.name} lr ${s.learningRate}, ` +
+    `epochs ${firstEpoch}–${lastEpoch} on ${prepared.train.count} samples of ${run.label}` +
+    `${parts.length > 0 ? ` (${parts.join(', ')})` : ''}, ${prepared.transform.kind} (seed ${s.seed})${s.load ? ', from the loaded model' : ''}`
+  );
+}
+
+/** One report's line: the epoch, its error (and validation error) and the rate. */
+function progressLine(report: TrainReport, lastEpoch: number): string {
+  const v = report.validationLosses[report.validationLosses.length - 1];
+  return (
+    `epoch ${String(report.epoch).padStart(String(lastEpoch).length)}/${lastEpoch}  error ${report.losses[report.losses.length - 1].toFixed(5)}  ` +
+    `${v ? `validation ${v.loss.toFixed(5)}  ` : ''}${Math.round(report.steps / report.seconds)} steps/s`
+  );
+}
+
+/** What a run comes to: its rates, the errors of the weights kept against the baselines, its best epoch. */
+interface Summary {
+  stepsPerSecond: number;
+  msPerEpoch: number;
+  evaluation: Evaluation;
+  best: { epoch: number; validationLoss: number; chosenOn: 'validation' | 'test' } | null;
+  overfit: Overfitting | null;
+  /** What the CPU backend ran on (its thread count is measured once the data is set, so known only now). */
+  cpu: CpuBackend | null;
+  /** A warning where the best epoch was chosen on the held-out part itself, else ''. */
+  peeked: string;
+}
+
+/** Evaluates the weights kept (the best epoch's, with keepBest: they are in the result's backend now). */
+async function summarize(s: TrainSettings, run: Run, trained: Trained): Promise<Summary> {
+  const { result, firstEpoch, selection } = trained;
+  const { prepared } = run;
+  const epochsRun = result.epoch - firstEpoch + 1;
+  const evaluation = evaluate(
+    prepared,
+    await predictParts(result.backend, prepared),
+    baselineErrors(prepared, comparisonPart(prepared), s.loss),
+    run.unit,
+  );
+  const best =
+    result.best === null || selection === null
+      ? null
+      : { epoch: result.best.epoch, validationLoss: result.best.loss, chosenOn: selection.name };
+  return {
+    stepsPerSecond: (epochsRun * Math.floor(prepared.train.count / s.batchSize)) / result.seconds,
+    msPerEpoch: (1000 * result.seconds) / epochsRun,
+    evaluation,
+    best,
+    overfit: overfitting(result.losses, result.validationLosses),
+    cpu: result.backend instanceof CpuBackend ? result.backend : null,
+    peeked:
+      best?.chosenOn === 'test'
+        ? ' The best epoch was chosen on the held-out part itself (there is no validation part), so its error there is optimistic.'
+        : '',
+  };
+}
+
+/** Writes the model file: the weights kept, the data's setup, the settings and where training stopped. */
+async function saveModel(path: string, s: TrainSettings, run: Run, result: TrainedResult): Promise<void> {
+  const params = await result.backend.readParams();
+  const { kept } = result;
+  const model = savedModel({
+    config: run.config,
+    params,
+    prepared: run.prepared,
+    label: run.label,
+    origin: originOf(s.data),
+    trainFraction: run.dataSettings.trainFraction,
+    validationFraction: run.dataSettings.validationFraction,
+    settings: savedSettings(s, run),
+    ...(kept.optimizerState ? { optimizer: { ...kept.optimizerState, settings: s.optimizer, loss: s.loss } } : {}),
+    training: {
+      epoch: kept.epoch,
+      losses: result.losses.slice(0, kept.epoch),
+      validationLosses: result.validationLosses.filter((v) => v.epoch <= kept.epoch),
+      rng: kept.rng.state(),
+    },
+  });
+  writeFileAtomic(path, `${JSON.stringify(toModelFile(model))}\n`, '--save');
+}
+
+/** The one JSON object of --json (its fields are the README's "train --json"). */
+function jsonReport(s: TrainSettings, run: Run, opened: OpenedBackend, trained: Trained, summary: Summary) {
+  const { result, firstEpoch, selection } = trained;
+  const { evaluation, best } = summary;
+  const { gpu } = opened.backend;
+  const finalValidation = result.validationLosses[result.validationLosses.length - 1];
+  return {
+    backend: result.backend.name,
+    adapter: gpu?.adapter ?? null,
+    auto: opened.auto,
+    fallback: result.switched,
+    config: jsonConfig(s, run),
+    data: jsonData(run, selection),
+    epochs: result.epoch,
+    firstEpoch,
+    steps: result.steps,
+    seconds: result.seconds,
+    stepsPerSecond: summary.stepsPerSecond,
+    msPerEpoch: summary.msPerEpoch,
+    losses: result.losses,
+    finalLoss: result.finalLoss,
+    validationLosses: result.validationLosses,
+    finalValidationLoss: finalValidation?.loss ?? null,
+    validationPart: selection?.name ?? null,
+    bestEpoch: best,
+    stoppedEarly: result.stoppedEarly,
+    overfitting: summary.overfit,
+    metrics: metricsJson(evaluation),
+    baselinesOn: evaluation.comparedOn,
+    baselines: baselinesJson(evaluation),
+    summary: `${evaluation.summary}${summary.peeked}`,
+    diverged: result.diverged,
+    threads: summary.cpu?.threads ?? null,
+    simd: summary.cpu?.simd ?? null,
+    gpu: gpu?.counters() ?? null,
+    dispatchesPerStep: gpu?.dispatchesPerStep() ?? null,
+  };
+}
+
+/** --json's `config`: the model's shape and every training setting. */
+function jsonConfig(s: TrainSettings, run: Run) {
+  const { source } = s.data;
+  return {
+    ...run.config,
+    batch: s.batchSize,
+    learningRate: s.learningRate,
+    optimizer: s.optimizer,
+    loss: s.loss,
+    lrDecay: s.lrDecay,
+    epochs: s.epochs,
+    seed: s.seed,
+    bestEpoch: s.keepBest ? 'on' : 'off',
+    patience: s.patience,
+    ...(source.kind === 'generated' ? { series: source.spec } : {}),
+    ...(source.kind === 'generated' ? { points: source.spec.points, noise: source.spec.noise } : {}),
+  };
+}
+
+/** --json's `data`: where the data came from, how it was prepared and split, and its fingerprint. */
+function jsonData(run: Run, selection: Trained['selection']) {
+  const { prepared } = run;
+  return {
+    source: run.label,
+    inputs: prepared.inputs,
+    outputs: prepared.outputs,
+    normalise: prepared.normalization.method,
+    transform: prepared.transform.kind,
+    season: prepared.season,
+    split: run.dataSettings.trainFraction,
+    validation: run.dataSettings.validationFraction,
+    rows: prepared.table.rows,
+    parts: {
+      train: prepared.trainTargets,
+      validation: prepared.validation ? prepared.validationTargets : null,
+      test: prepared.test ? prepared.testTargets : null,
+    },
+    trainSamples: prepared.train.count,
+    validationSamples: selection?.data.count ?? 0,
+    testSamples: prepared.test?.count ?? 0,
+    fingerprint: fingerprintTable(prepared.table),
+  };
+}
+
+/** The summary for a person: the errors, the epoch kept, the evaluation and the GPU's counters. */
+function printSummary(
+  s: TrainSettings,
+  backend: Backend,
+  trained: Trained,
+  summary: Summary,
+  log: (line: string) => void,
+): void {
+  const { result, firstEpoch } = trained;
+  const { best, cpu } = summary;
+  const finalValidation = result.validationLosses[result.validationLosses.length - 1];
+  if (result.diverged === null) {
+    log(
+      `done: error ${result.losses[firstEpoch - 1]?.toFixed(4)} -> ${result.finalLoss.toFixed(4)}` +
+        `${finalValidation ? ` (validation ${finalValidation.loss.toFixed(4)})` : ''} in ${result.seconds.toFixed(2)} s ` +
+        `(${Math.round(summary.stepsPerSecond)} steps/s, ${summary.msPerEpoch.toFixed(2)} ms/epoch, ${result.steps} steps` +
+        `${cpu === null ? '' : `, ${cpu.threads} CPU thread${cpu.threads === 1 ? '' : 's'}`})`,
+    );
+  }
+  if (best !== null) {
+    const early =
+      result.stoppedEarly === null ? '' : `; stopped early at epoch ${result.stoppedEarly} (patience ${s.patience})`;
+    log(`kept the weights of epoch ${best.epoch}, the lowest ${best.chosenOn} error${early}`);
+  }
+  if (summary.overfit !== null) log(`note: ${summary.overfit.message}`);
+  log(`${summary.evaluation.summary}${summary.peeked}`);
+  const counters = backend.gpu?.counters() ?? null;
+  if (counters !== null) {
+    log(
+      `gpu: ${counters.dispatches} dispatches (${backend.gpu?.dispatchesPerStep()?.toFixed(2)} per step), ` +
+        `${counters.submits} submits, ${counters.readbacks} readbacks, ${counters.buffersCreated} buffers`,
+    );
+  }
+  if (s.save !== undefined) log(`model saved to ${s.save}`);
 }
 
 /** Where the CLI's data came from, as the model file says it. */
@@ -395,7 +453,7 @@ function savedSettings(s: TrainSettings, run: Run): Partial<SettingValues> {
     ...dataValues,
     split: dataSettings.trainFraction,
     validation: dataSettings.validationFraction,
-    normalise: dataSettings.normalise,
+    normalise: dataSettings.normalize,
     transform: dataSettings.transform,
     season: s.data.season ?? 'auto',
     window: s.window,
@@ -403,12 +461,7 @@ function savedSettings(s: TrainSettings, run: Run): Partial<SettingValues> {
     batch: s.batchSize,
     epochs: s.epochs,
     lr: s.learningRate,
-    optimizer: s.optimizer.name,
-    momentum: s.optimizer.momentum,
-    beta1: s.optimizer.beta1,
-    beta2: s.optimizer.beta2,
-    epsilon: s.optimizer.epsilon,
-    'clip-norm': s.optimizer.clipNorm,
+    ...optimizerSettingValues(s.optimizer),
     'lr-decay': s.lrDecay,
     loss: s.loss,
     'best-epoch': s.keepBest ? 'on' : 'off',

@@ -23,9 +23,10 @@
 import Papa from 'papaparse';
 import { describeValue, InputError } from '../model/errors.js';
 import { FLOAT32_MAX } from '../model/validate.js';
-import { isDecimal } from '../settings/number.js';
 import { DATE_KIND_TEXT, DATE_NAME, type DateFormat, type DateKind, detectDateFormat, readDate } from './dateFormat.js';
+import { isDecimal } from './decimal.js';
 import {
+  type ColumnVerdict,
   DECIMAL_MARKS,
   type DecimalMark,
   type DecimalSetting,
@@ -143,7 +144,7 @@ export const MAX_REPORTED_DROPS = 100;
 /** Longest value or date cell read, in characters: a number or a date needs a few dozen. */
 export const MAX_CELL_CHARS = 1000;
 const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
-/** About 25 ms of parsing on a desktop: short enough that a page stays responsive. */
+/** Characters parsed between two yields to the page: a piece short enough that the page stays responsive. */
 const DEFAULT_CHUNK_SIZE = 512 * 1024;
 /** Characters and rows looked at to decide delimiter, header and column kinds. */
 const SAMPLE_CHARS = 64 * 1024;
@@ -268,96 +269,30 @@ interface SampleRow {
   cells: string[];
 }
 
-/** Decides delimiter, header, column names and kinds, value and date columns from the first rows. */
+/**
+ * Decides delimiter, header, column names and kinds, value and date columns from the first rows: the
+ * options checked, the first rows sampled, each column's numbers and dates detected, then the date,
+ * filter and value columns chosen and described.
+ */
 function planParse(raw: string, options: CsvOptions): ParsePlan {
-  const field = options.field ?? 'csv';
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-  if (raw.length > maxBytes) throw tooLarge(field, raw.length, maxBytes);
-  const text = stripBom(raw);
-  if (text.trim() === '') throw new CsvError(field, 'the file is empty');
-
-  const delimiterOption = options.delimiter ?? 'auto';
-  if (delimiterOption !== 'auto' && !CSV_DELIMITERS.includes(delimiterOption)) {
-    throw new InputError('delimiter', `expected "auto", ",", ";", "|" or a tab, got ${describeValue(delimiterOption)}`);
-  }
-  const decimalSetting = options.decimal ?? 'auto';
-  if (!DECIMAL_MARKS.includes(decimalSetting)) {
-    throw new InputError('decimal', `expected "auto", "." or ",", got ${describeValue(decimalSetting)}`);
-  }
-  const missing = options.missing ?? 'refuse';
-  if (missing !== 'refuse' && missing !== 'drop') {
-    throw new InputError('missing', `expected "refuse" or "drop", got ${describeValue(missing)}`);
-  }
-  const headerOption = options.header ?? 'auto';
-  if (headerOption !== 'auto' && typeof headerOption !== 'boolean') {
-    throw new InputError('header', `expected true, false or "auto", got ${describeValue(headerOption)}`);
-  }
-
-  const sample = firstRows(text);
-  const delimiter = delimiterOption === 'auto' ? guessDelimiter(sample) : delimiterOption;
-  // Blank lines are kept here so that an error's row index is the record's, as in the full parse.
-  const sniffed = Papa.parse<string[]>(sample, { delimiter, preview: SAMPLE_ROWS + 1, skipEmptyLines: false });
-  if (sample.length === text.length && sniffed.errors.length > 0) {
-    const error = sniffed.errors[0];
-    const row = error.row === undefined ? undefined : error.row + 1;
-    throw new CsvError(field, `${error.message.replace(/\.$/, '')} (check the quotes)`, row);
-  }
-  const newline = sniffed.meta.linebreak || '\n';
-  const rows: SampleRow[] = sniffed.data
-    .map((cells, i) => ({ row: i + 1, cells: cells.map((cell) => cell.trim()) }))
-    .filter(({ cells }) => cells.length > 1 || cells[0] !== '');
-
-  if (rows.length === 0) throw new CsvError(field, 'the file is empty');
-  const header = headerOption === 'auto' ? looksLikeHeader(rows.map((r) => r.cells)) : headerOption;
+  const checked = checkCsvOptions(raw, options);
+  const { field, text } = checked;
+  const { sample, delimiter, newline, rows } = sampleRows(text, checked.delimiter, field);
+  const header = checked.header === 'auto' ? looksLikeHeader(rows.map((r) => r.cells)) : checked.header;
   // Row 1 sets the width, so a malformed row later is the one reported, not every row around it.
   const allColumns = columnNames(header ? rows[0].cells : [], rows[0].cells.length);
   const body = header ? rows.slice(1) : rows;
   if (body.length === 0) throw new CsvError(field, 'the file has a header row but no data rows');
   const table: ColumnTable = { columns: allColumns, values: [], rows: 0 };
-  const cellsOf = (c: number): SampleCell[] => body.map(({ row, cells }) => ({ row, text: cells[c] ?? '' }));
-  const columnCells = allColumns.map((_, c) => cellsOf(c));
-
-  // Numbers: each column by its own cells; then a column that proves nothing (1,234 alone) by the
-  // mark the other numeric columns prove, else the setting, else the delimiter.
-  const setting = decimalSetting === 'auto' ? null : decimalSetting;
-  const semicolons = delimiter === ';';
-  let verdicts = columnCells.map((cells) => detectColumn(cells, { preferred: setting, semicolons }));
-  const proven = verdicts.flatMap((v, c) => (v.numeric ? [provenDecimal(columnCells[c])] : []));
-  const votes = { '.': proven.filter((d) => d === '.').length, ',': proven.filter((d) => d === ',').length };
-  const fileDecimal: DecimalMark | null = votes['.'] + votes[','] === 0 ? null : votes[','] > votes['.'] ? ',' : '.';
-  if (fileDecimal !== null) {
-    verdicts = verdicts.map((v, c) =>
-      v.numeric && v.ambiguous && provenDecimal(columnCells[c]) === null
-        ? detectColumn(columnCells[c], { preferred: fileDecimal, semicolons })
-        : v,
-    );
-  }
-  const decimal: DecimalMark =
-    fileDecimal ?? setting ?? (verdicts.some((v) => v.numeric && v.format.decimal === ',') ? ',' : '.');
+  const columnCells = allColumns.map((_, c): SampleCell[] =>
+    body.map(({ row, cells }) => ({ row, text: cells[c] ?? '' })),
+  );
+  const { verdicts, decimal } = detectNumbers(columnCells, checked.decimal, delimiter);
   const numeric = verdicts.map((v) => v.numeric);
   const dateFormats = allColumns.map((name, c) => detectDateFormat(columnCells[c], name, numeric[c], decimal === ','));
-
-  let date = -1;
-  if (options.dateColumn !== undefined) {
-    date = options.dateColumn === null ? -1 : columnIndex(table, options.dateColumn, 'dateColumn');
-  } else {
-    // A column named as dates (and read as dates, or as text); else the first text column of dates;
-    // else a numeric column of epoch times or years.
-    date = allColumns.findIndex(
-      (name, c) => header && DATE_NAME.test(name) && (!numeric[c] || dateFormats[c] !== null),
-    );
-    if (date < 0) date = allColumns.findIndex((_, c) => !numeric[c] && dateFormats[c] !== null);
-    if (date < 0) date = allColumns.findIndex((_, c) => numeric[c] && dateFormats[c] !== null);
-  }
-
-  let filter: ParsePlan['filter'] = null;
-  if (options.filter !== undefined) {
-    if (typeof options.filter.value !== 'string') {
-      throw new InputError('filter.value', `expected text to match, got ${describeValue(options.filter.value)}`);
-    }
-    filter = { index: columnIndex(table, options.filter.column, 'filter.column'), value: options.filter.value };
-  }
-
+  const detected: Detected = { table, header, numeric, dateFormats };
+  let date = dateColumnOf(options, detected);
+  const filter = filterOf(options, table);
   // An unnamed column (a blank header cell, as pandas writes its index) is named like a counter.
   const index = allColumns.map(
     (name, c) =>
@@ -365,34 +300,20 @@ function planParse(raw: string, options: CsvOptions): ParsePlan {
   );
   let values: number[];
   if (options.valueColumns !== undefined) {
-    if (!Array.isArray(options.valueColumns) || options.valueColumns.length < 1) {
-      throw new InputError('valueColumns', `choose at least one column (columns: ${quoteList(allColumns)})`);
-    }
-    values = options.valueColumns.map((ref, k) => columnIndex(table, ref, `valueColumns[${k}]`));
+    values = chosenValueColumns(options.valueColumns, table);
     // A column the caller chose as values is not a date column unless the caller said so.
     if (options.dateColumn === undefined && values.includes(date)) date = -1;
-    for (const c of values) {
-      if (c === date) {
-        throw new InputError('valueColumns', `${JSON.stringify(allColumns[c])} is the date column, not a value column`);
-      }
+    if (values.includes(date)) {
+      throw new InputError(
+        'valueColumns',
+        `${JSON.stringify(allColumns[date])} is the date column, not a value column`,
+      );
     }
     if (new Set(values).size !== values.length) throw new InputError('valueColumns', 'a column is chosen twice');
   } else {
     values = allColumns.map((_, c) => c).filter((c) => numeric[c] && c !== date && c !== filter?.index);
   }
-  const columnInfo: CsvColumn[] = allColumns.map((name, c) => {
-    if (c === date) {
-      const format = dateFormats[c];
-      return { name, kind: 'date', note: format === null ? 'dates, as written' : DATE_KIND_TEXT[format.kind] };
-    }
-    if (c === filter?.index) return { name, kind: 'key', note: `rows with ${JSON.stringify(filter.value)} are kept` };
-    const verdict = verdicts[c];
-    if (!verdict.numeric) return { name, kind: 'text', note: verdict.reason };
-    const like = `numbers like ${describeExample(verdict.format)}`;
-    return index[c]
-      ? { name, kind: 'index', note: `counts rows (${like}): not a default column` }
-      : { name, kind: 'value', note: like };
-  });
+  const columnInfo = describeColumns(allColumns, { date, dateFormats, filter, verdicts, index });
   // Row counters are never the default, unless the file has no other numbers.
   const series = values.filter((c) => !index[c]);
   const defaultColumns = (series.length > 0 ? series : values).map((c) => allColumns[c]);
@@ -418,9 +339,147 @@ function planParse(raw: string, options: CsvOptions): ParsePlan {
     defaultColumns,
     decimal,
     filter,
-    drop: missing === 'drop',
+    drop: checked.missing === 'drop',
     expectedRows: Math.min(Math.ceil((1.05 * text.length * rows.length) / Math.max(1, sample.length)) + 16, 1 << 26),
   };
+}
+
+/** The options that shape the parse, checked, and the text without its byte-order mark. */
+function checkCsvOptions(raw: string, options: CsvOptions) {
+  const field = options.field ?? 'csv';
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (raw.length > maxBytes) throw tooLarge(field, raw.length, maxBytes);
+  const text = stripBom(raw);
+  if (text.trim() === '') throw new CsvError(field, 'the file is empty');
+  const delimiter = options.delimiter ?? 'auto';
+  if (delimiter !== 'auto' && !CSV_DELIMITERS.includes(delimiter)) {
+    throw new InputError('delimiter', `expected "auto", ",", ";", "|" or a tab, got ${describeValue(delimiter)}`);
+  }
+  const decimal = options.decimal ?? 'auto';
+  if (!DECIMAL_MARKS.includes(decimal)) {
+    throw new InputError('decimal', `expected "auto", "." or ",", got ${describeValue(decimal)}`);
+  }
+  const missing = options.missing ?? 'refuse';
+  if (missing !== 'refuse' && missing !== 'drop') {
+    throw new InputError('missing', `expected "refuse" or "drop", got ${describeValue(missing)}`);
+  }
+  const header = options.header ?? 'auto';
+  if (header !== 'auto' && typeof header !== 'boolean') {
+    throw new InputError('header', `expected true, false or "auto", got ${describeValue(header)}`);
+  }
+  return { field, text, delimiter, decimal, missing, header };
+}
+
+/** The first rows (trimmed cells, blank lines left out) with the delimiter and line end they use. */
+function sampleRows(text: string, delimiterOption: CsvDelimiter | 'auto', field: string) {
+  const sample = firstRows(text);
+  const delimiter = delimiterOption === 'auto' ? guessDelimiter(sample) : delimiterOption;
+  // Blank lines are kept here so that an error's row index is the record's, as in the full parse.
+  const sniffed = Papa.parse<string[]>(sample, { delimiter, preview: SAMPLE_ROWS + 1, skipEmptyLines: false });
+  if (sample.length === text.length && sniffed.errors.length > 0) {
+    const error = sniffed.errors[0];
+    const row = error.row === undefined ? undefined : error.row + 1;
+    throw new CsvError(field, `${error.message.replace(/\.$/, '')} (check the quotes)`, row);
+  }
+  const newline = sniffed.meta.linebreak || '\n';
+  const rows: SampleRow[] = sniffed.data
+    .map((cells, i) => ({ row: i + 1, cells: cells.map((cell) => cell.trim()) }))
+    .filter(({ cells }) => cells.length > 1 || cells[0] !== '');
+  if (rows.length === 0) throw new CsvError(field, 'the file is empty');
+  return { sample, delimiter, newline, rows };
+}
+
+/**
+ * Each column's number format by its own cells; then a column that proves nothing (1,234 alone) by
+ * the mark the other numeric columns prove, else the setting, else the delimiter.
+ */
+function detectNumbers(
+  columnCells: SampleCell[][],
+  decimalSetting: DecimalSetting,
+  delimiter: CsvDelimiter,
+): { verdicts: ColumnVerdict[]; decimal: DecimalMark } {
+  const setting = decimalSetting === 'auto' ? null : decimalSetting;
+  const semicolons = delimiter === ';';
+  let verdicts = columnCells.map((cells) => detectColumn(cells, { preferred: setting, semicolons }));
+  const proven = verdicts.flatMap((v, c) => (v.numeric ? [provenDecimal(columnCells[c])] : []));
+  const votes = { '.': proven.filter((d) => d === '.').length, ',': proven.filter((d) => d === ',').length };
+  const fileDecimal: DecimalMark | null = votes['.'] + votes[','] === 0 ? null : votes[','] > votes['.'] ? ',' : '.';
+  if (fileDecimal !== null) {
+    verdicts = verdicts.map((v, c) =>
+      v.numeric && v.ambiguous && provenDecimal(columnCells[c]) === null
+        ? detectColumn(columnCells[c], { preferred: fileDecimal, semicolons })
+        : v,
+    );
+  }
+  const decimal: DecimalMark =
+    fileDecimal ?? setting ?? (verdicts.some((v) => v.numeric && v.format.decimal === ',') ? ',' : '.');
+  return { verdicts, decimal };
+}
+
+/** What the sample showed of the columns: names, header, which hold numbers, which dates. */
+interface Detected {
+  table: ColumnTable;
+  header: boolean;
+  numeric: boolean[];
+  dateFormats: (DateFormat | null)[];
+}
+
+/** The date column (-1: none): the one the options name, else the most date-like the sample shows. */
+function dateColumnOf(options: CsvOptions, { table, header, numeric, dateFormats }: Detected): number {
+  if (options.dateColumn !== undefined) {
+    return options.dateColumn === null ? -1 : columnIndex(table, options.dateColumn, 'dateColumn');
+  }
+  // A column named as dates (and read as dates, or as text); else the first text column of dates;
+  // else a numeric column of epoch times or years.
+  const columns = table.columns;
+  let date = columns.findIndex((name, c) => header && DATE_NAME.test(name) && (!numeric[c] || dateFormats[c] !== null));
+  if (date < 0) date = columns.findIndex((_, c) => !numeric[c] && dateFormats[c] !== null);
+  if (date < 0) date = columns.findIndex((_, c) => numeric[c] && dateFormats[c] !== null);
+  return date;
+}
+
+/** The rows to keep by one column's text, where the options ask for it. */
+function filterOf(options: CsvOptions, table: ColumnTable): ParsePlan['filter'] {
+  if (options.filter === undefined) return null;
+  if (typeof options.filter.value !== 'string') {
+    throw new InputError('filter.value', `expected text to match, got ${describeValue(options.filter.value)}`);
+  }
+  return { index: columnIndex(table, options.filter.column, 'filter.column'), value: options.filter.value };
+}
+
+/** The value columns the options chose, as indices (at least one). */
+function chosenValueColumns(refs: CsvOptions['valueColumns'], table: ColumnTable): number[] {
+  if (!Array.isArray(refs) || refs.length < 1) {
+    throw new InputError('valueColumns', `choose at least one column (columns: ${quoteList(table.columns)})`);
+  }
+  return refs.map((ref, k) => columnIndex(table, ref, `valueColumns[${k}]`));
+}
+
+/** Each column's kind and a note on it for a person: date, filter key, text, row counter or values. */
+function describeColumns(
+  allColumns: string[],
+  chosen: {
+    date: number;
+    dateFormats: (DateFormat | null)[];
+    filter: ParsePlan['filter'];
+    verdicts: ColumnVerdict[];
+    index: boolean[];
+  },
+): CsvColumn[] {
+  const { date, dateFormats, filter, verdicts, index } = chosen;
+  return allColumns.map((name, c) => {
+    if (c === date) {
+      const format = dateFormats[c];
+      return { name, kind: 'date', note: format === null ? 'dates, as written' : DATE_KIND_TEXT[format.kind] };
+    }
+    if (c === filter?.index) return { name, kind: 'key', note: `rows with ${JSON.stringify(filter.value)} are kept` };
+    const verdict = verdicts[c];
+    if (!verdict.numeric) return { name, kind: 'text', note: verdict.reason };
+    const like = `numbers like ${describeExample(verdict.format)}`;
+    return index[c]
+      ? { name, kind: 'index', note: `counts rows (${like}): not a default column` }
+      : { name, kind: 'value', note: like };
+  });
 }
 
 /** Lines the sample holds at least, however long they are: a header and two rows. */

@@ -8,7 +8,9 @@
 import { describeValue, InputError } from '../model/errors.js';
 import type { ModelConfig } from '../model/layout.js';
 import { allocateFloat32, checkShape, field, isRecord, readTensor } from '../model/validate.js';
-import { MAX_DATASET_VALUES } from './windows.js';
+
+/** Most float32 values a dataset may hold (1 GiB): beyond that a typo, not a plan. */
+export const MAX_DATASET_VALUES = 268_435_456;
 
 export interface Dataset {
   count: number;

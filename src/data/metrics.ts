@@ -74,7 +74,7 @@ export function residuals(prepared: PreparedData, targets: RowRange, predicted: 
 }
 
 /**
- * The trainer's error (the same loss over the same samples, in the model's normalised, transformed
+ * The trainer's error (the same loss over the same samples, in the model's normalized, transformed
  * units) that level predictions `predicted` (N, O) at `targets` would have: what puts a baseline on the
  * error chart beside the model's own error.
  */
@@ -87,8 +87,8 @@ export function modelSpaceLoss(
   const O = prepared.outputs.length;
   const count = targets.end - targets.start;
   const { kind, lag } = prepared.transform;
-  // The normalisation's offset cancels in a difference; its scale does not.
-  const { columns, scale } = prepared.normalisation;
+  // The normalization's offset cancels in a difference; its scale does not.
+  const { columns, scale } = prepared.normalization;
   let sum = 0;
   for (let o = 0; o < O; o++) {
     const levels = outputLevels(prepared, o);

@@ -1,9 +1,9 @@
 // From a table to what training needs: the chosen columns, transformed (levels, differences, log
-// returns), split chronologically (training | validation | test), normalised with statistics of the
+// returns), split chronologically (training | validation | test), normalized with statistics of the
 // training rows only, and cut into windows. Every source (a generator, a bundled series, the user's
 // CSV) goes through here, so all behave alike.
 
-import { fitNormalisation, type Normalisation, type NormaliseMethod, normaliseTable } from './normalise.js';
+import { fitNormalization, type Normalization, type NormalizeMethod, normalizeTable } from './normalize.js';
 import { DEFAULT_TRAIN_FRACTION, type SplitData, splitRows, splitTable } from './split.js';
 import { type TargetTransform, type Transform, targetTransform, transformTable } from './transform.js';
 import { type ColumnRef, type ColumnTable, selectColumns } from './windows.js';
@@ -19,7 +19,7 @@ export interface DataSettings {
   /** Share of rows in the validation part (before the test part); default 0: none. */
   validationFraction?: number;
   /** Default 'z-score'. */
-  normalise?: NormaliseMethod;
+  normalize?: NormalizeMethod;
   /** What the model predicts; default 'levels'. */
   transform?: Transform;
   /** The seasonal period in rows (for seasonal differences and the seasonal baseline), or null. */
@@ -31,14 +31,14 @@ export interface PreparedData extends SplitData {
   table: ColumnTable;
   /** The same columns transformed (NaN in the first `transform.lag` rows), in the data's units. */
   transformed: ColumnTable;
-  /** The transformed columns normalised: what the windows were cut from. */
-  normalised: ColumnTable;
+  /** The transformed columns normalized: what the windows were cut from. */
+  normalized: ColumnTable;
   transform: TargetTransform;
   /** The seasonal period in rows, or null. */
   season: number | null;
   /** Fitted on the transformed training rows [lag, V); stored in the model file to map forecasts back. */
-  normalisation: Normalisation;
-  /** Output column names in the order the model predicts them (for denormaliseOutputs). */
+  normalization: Normalization;
+  /** Output column names in the order the model predicts them (for denormalizeOutputs). */
   outputs: string[];
   /** Input column names in the order the model reads them. */
   inputs: string[];
@@ -59,12 +59,12 @@ export function prepareData(source: ColumnTable, settings: DataSettings): Prepar
   };
   const { validationStart } = splitRows(table.rows, settings.window, fractions);
   const transformed = transformTable(table, transform);
-  const normalisation = fitNormalisation(transformed, settings.normalise ?? 'z-score', {
+  const normalization = fitNormalization(transformed, settings.normalize ?? 'z-score', {
     start: transform.lag,
     end: validationStart,
   });
-  const normalised = normaliseFrom(transformed, normalisation, transform.lag);
-  const split = splitTable(normalised, {
+  const normalized = normalizeFrom(transformed, normalization, transform.lag);
+  const split = splitTable(normalized, {
     inputs: inputTable.columns,
     outputs: outputTable.columns,
     window: settings.window,
@@ -74,21 +74,21 @@ export function prepareData(source: ColumnTable, settings: DataSettings): Prepar
     ...split,
     table,
     transformed,
-    normalised,
+    normalized,
     transform,
     season,
-    normalisation,
+    normalization,
     inputs: inputTable.columns,
     outputs: outputTable.columns,
   };
 }
 
-/** The table normalised from row `lag` on; the rows before it (no transformed value) stay NaN. */
-function normaliseFrom(table: ColumnTable, normalisation: Normalisation, lag: number): ColumnTable {
-  if (lag === 0) return normaliseTable(table, normalisation);
-  const later = normaliseTable(
+/** The table normalized from row `lag` on; the rows before it (no transformed value) stay NaN. */
+function normalizeFrom(table: ColumnTable, normalization: Normalization, lag: number): ColumnTable {
+  if (lag === 0) return normalizeTable(table, normalization);
+  const later = normalizeTable(
     { columns: table.columns, values: table.values.map((column) => column.subarray(lag)), rows: table.rows - lag },
-    normalisation,
+    normalization,
   );
   const values = later.values.map((column) => {
     const out = new Float64Array(table.rows).fill(Number.NaN);

@@ -9,7 +9,7 @@
 //   test samples        target rows B .. R-1 (none when B = R)
 // A sample reads the T rows before its target (and, through the transform, L more), which may lie in
 // an earlier part: those values are the known past at forecast time. No target is read by an earlier
-// part's samples. The normalisation is fitted on the training rows only (see prepare.ts).
+// part's samples. The normalization is fitted on the training rows only (see prepare.ts).
 //   B = round(R · trainFraction), kept below R so that a fraction under 1 holds out at least a row
 //   V = round(R · (trainFraction - validationFraction)), or B without a validation part
 

@@ -8,7 +8,7 @@
 
 import { describeValue, InputError } from '../model/errors.js';
 import { allocateFloat32, LIMITS } from '../model/validate.js';
-import type { Dataset } from './dataset.js';
+import { type Dataset, MAX_DATASET_VALUES } from './dataset.js';
 
 /** Columns of equal length in time order; values in float64 so that statistics stay exact. */
 export interface ColumnTable {
@@ -30,9 +30,6 @@ export interface RowRange {
 
 /** A column chosen by name or by 0-based index. */
 export type ColumnRef = string | number;
-
-/** Most float32 values a dataset may hold (1 GiB): beyond that a typo, not a plan. */
-export const MAX_DATASET_VALUES = 268_435_456;
 
 /** A one-column table from a series (a generated one, say), so every source goes the same way. */
 export function tableFromSeries(series: ArrayLike<number>, name = 'value'): ColumnTable {

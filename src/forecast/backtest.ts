@@ -27,18 +27,22 @@ export interface BenchmarkBacktest {
   naive2: HorizonTable | null;
 }
 
-/** Every benchmark forecast H steps from every origin of `part.targets` and scored per horizon. */
+/**
+ * Every benchmark forecast H steps from every origin of `part.targets` (or from `origins` only: a
+ * backtest fold's one origin) and scored per horizon.
+ */
 export function benchmarkBacktest(
   part: EvaluationPart,
   horizon: number,
   options: Omit<BenchmarkOptions, 'season'>,
+  origins: readonly number[] = originsIn(part.targets),
 ): BenchmarkBacktest {
   const series = Float64Array.from(part.series);
   const collected = new Map<
     BenchmarkKey,
     { label: string; forecasts: OriginForecast[]; skipped: string | null; note: string | null }
   >(BENCHMARK_KEYS.map((key) => [key, { label: key, forecasts: [], skipped: null, note: null }]));
-  for (const origin of originsIn(part.targets)) {
+  for (const origin of origins) {
     const made = benchmarkForecasts(series.subarray(0, origin), horizon, { ...options, season: part.season });
     for (const benchmark of made) {
       const entry = collected.get(benchmark.key)!;

@@ -1,11 +1,19 @@
-// Initial parameters as the seed draws them: W, V and the dense weights from N(0,1) / sqrt(fan-in),
-// biases zero. Values are drawn in the model file's order ([4][I][H] for w, [4][H][H] for v, layer by
-// layer, then dense [H][O]) so the draw sequence does not depend on the internal layout.
+// Initial parameters as the blog's program draws them: W, V and the dense weights from
+// N(0,1) / sqrt(fan-in), biases zero. Values are drawn in the model file's order ([4][I][H] for w,
+// [4][H][H] for v, layer by layer, then dense [H][O]) so the draw sequence does not depend on the
+// internal layout.
 
-import type { Rng } from '../data/rng.js';
 import { GATES, type ParamLayout } from './layout.js';
 
-export function initParams(layout: ParamLayout, rng: Rng): Float32Array {
+/**
+ * What initParams draws from: standard normal deviates. The seeded generator (src/data/rng.ts) is
+ * one; naming only what is used keeps the model's math below the data layer that owns the generator.
+ */
+export interface NormalSource {
+  normal(): number;
+}
+
+export function initParams(layout: ParamLayout, rng: NormalSource): Float32Array {
   const params = new Float32Array(layout.size);
   for (const layer of layout.layers) {
     const { inputSize, hiddenSize } = layer;

@@ -1,9 +1,9 @@
 // The model's shape and where every parameter lives in one flat Float32Array.
 //
 // Legend: I = inputSize of a layer, H = hiddenSize of a layer, G = 4 gates, O = outputSize.
-// Gate order is the seed's: 0 forget (sigmoid), 1 input (sigmoid), 2 candidate (tanh), 3 output (sigmoid).
+// Gate order is the blog's: 0 forget (sigmoid), 1 input (sigmoid), 2 candidate (tanh), 3 output (sigmoid).
 //
-// All parameters sit in one flat allocation (so an optimiser is one loop, or one GPU dispatch),
+// All parameters sit in one flat allocation (so an optimizer is one loop, or one GPU dispatch),
 // gradients in another with the same layout. Per LSTM layer, in this order:
 //   w  (I, G*H)   row k holds input k's weights to every gate: w[k*4H + g*H + j]
 //   v  (H, G*H)   row k holds recurrent unit k's weights:       v[k*4H + g*H + j]
@@ -11,7 +11,7 @@
 // then the dense output layer:
 //   w  (H_last, O)
 //   b  (O)
-// The model file stores w as [4][I][H] (the seed's layout); rows of 4H contiguous values make the
+// The model file stores w as [4][I][H] (the blog's layout); rows of 4H contiguous values make the
 // fused product u = x W + y V + b one pass over contiguous memory, on the CPU and on the GPU.
 
 export const GATES = 4;

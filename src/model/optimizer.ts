@@ -1,14 +1,14 @@
-// Optimisers, the loss choice and learning-rate decay: the readable reference every backend matches.
+// Optimizers, the loss choice and learning-rate decay: the readable reference every backend matches.
 // All parameters are one flat array (layout.ts), so an update is one loop over P values (one GPU
-// dispatch), and the optimiser's state is one or two more arrays of P values.
+// dispatch), and the optimizer's state is one or two more arrays of P values.
 //
 //   clipping   g *= min(1, clipNorm / ||g||)  with ||g|| the global L2 norm over all parameters
-//   sgd        p -= lr * g                                            (the seed's)
+//   sgd        p -= lr * g                                            (the blog's)
 //   momentum   v = momentum * v + g;  p -= lr * v                     (state: v)
 //   adam       m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;        (state: m, v, step t)
 //              p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
 //   decay      the learning rate of epoch e (1-based) is lr * lrDecay^(e - 1)
-//   loss       'sse' is the seed's 0.5 * sum over samples and outputs of (y - t)^2;
+//   loss       'sse' is the blog's 0.5 * sum over samples and outputs of (y - t)^2;
 //              'mse' is the mean over samples and outputs of (y - t)^2. The error reported per epoch
 //              uses the same formula over all samples.
 
@@ -41,12 +41,27 @@ export const DEFAULT_OPTIMIZER: OptimizerSettings = {
   clipNorm: null,
 };
 
-/** How many arrays of P values of state an optimiser keeps. */
+/** An optimizer's own settings: everything in OptimizerSettings but the name. */
+export type OptimizerValues = Omit<OptimizerSettings, 'name'>;
+
+/** Which of its own settings each optimizer's update reads (clipping applies to every one). */
+const USES: Record<OptimizerName, readonly (keyof OptimizerValues)[]> = {
+  sgd: ['clipNorm'],
+  momentum: ['momentum', 'clipNorm'],
+  adam: ['beta1', 'beta2', 'epsilon', 'clipNorm'],
+};
+
+/** Whether optimizer `name`'s update reads setting `key`. */
+export function optimizerUses(name: OptimizerName, key: keyof OptimizerValues): boolean {
+  return USES[name].includes(key);
+}
+
+/** How many arrays of P values of state an optimizer keeps. */
 export function stateArrays(name: OptimizerName): number {
   return name === 'sgd' ? 0 : name === 'momentum' ? 1 : 2;
 }
 
-/** The optimiser's state: `slots` holds stateArrays(name) arrays of P values back to back; `step` counts updates. */
+/** The optimizer's state: `slots` holds stateArrays(name) arrays of P values back to back; `step` counts updates. */
 export interface OptimizerState {
   name: OptimizerName;
   step: number;
@@ -111,7 +126,7 @@ export function optimizerStep(
   }
 }
 
-/** Factor from the seed's 0.5 * sum of squares to the chosen loss over `count` samples of `outputs`. */
+/** Factor from the blog's 0.5 * sum of squares to the chosen loss over `count` samples of `outputs`. */
 export function lossScale(loss: LossName, count: number, outputs: number): number {
   return loss === 'sse' ? 1 : 2 / (count * outputs);
 }
@@ -139,7 +154,7 @@ export function checkOptimizerState(state: OptimizerState, name: OptimizerName, 
   }
 }
 
-/** Reads the optimiser state stored in a model file (optional field `optimizer`). */
+/** Reads the optimizer state stored in a model file (optional field `optimizer`). */
 export function readOptimizerState(value: unknown, paramCount: number, path = 'optimizer'): OptimizerState {
   if (!isRecord(value)) throw new InputError(path, `expected an object, got ${describeValue(value)}`);
   const name = value.name;

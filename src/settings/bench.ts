@@ -1,17 +1,25 @@
 // The settings of the GPU-versus-CPU sweep, written once for the CLI's `bench` (options and help)
-// and the app's Benchmark view (its fields, src/app/benchTable.ts). Defaults are DEFAULT_SWEEP's.
+// and the app's Benchmark view (its fields, src/app/benchTable.ts). Defaults are DEFAULT_SWEEP's. The
+// settings sit below the benchmark (src/bench) that runs them.
 
-import type { BackendName } from '../backends/backend.js';
-import { DEFAULT_SWEEP } from '../bench/bench.js';
 import { describeValue, InputError } from '../model/errors.js';
 import { LIMITS } from '../model/validate.js';
 import { custom, defineTable, real, whole, wholeList } from './setting.js';
 import { cpuThreads } from './training.js';
 
-const BENCH_BACKENDS: readonly BackendName[] = ['cpu', 'webgpu'];
+/** The backends the sweep can time (the names of src/backends/backend.ts's BackendName). */
+const BENCH_BACKENDS = ['cpu', 'webgpu'] as const;
+type BenchBackend = (typeof BENCH_BACKENDS)[number];
+
+/** The sweep when no option or field says otherwise. */
+export const DEFAULT_SWEEP = {
+  hidden: [16, 32, 64, 128, 256, 512, 1024],
+  batch: [8, 64, 256],
+  window: 10,
+} as const;
 
 export const BENCH_SETTINGS = defineTable({
-  backend: custom<BackendName[]>({
+  backend: custom<BenchBackend[]>({
     default: [...BENCH_BACKENDS],
     placeholder: 'cpu,webgpu',
     valid: 'a comma list of cpu and webgpu',
@@ -21,7 +29,7 @@ export const BENCH_SETTINGS = defineTable({
       if (names.some((name) => !(BENCH_BACKENDS as readonly string[]).includes(name))) {
         throw new InputError(field, `expected a comma list of cpu and webgpu, got ${describeValue(text)}`);
       }
-      return [...new Set(names)] as BackendName[];
+      return [...new Set(names)] as BenchBackend[];
     },
     isValid: (value) =>
       Array.isArray(value) && value.every((name) => (BENCH_BACKENDS as readonly unknown[]).includes(name)),

@@ -4,8 +4,8 @@
 // help line. The kinds below build settings; the tables (training.ts, bench.ts) list them.
 // Nothing here touches the DOM or Node.
 
+import { parseNumber, readDecimal } from '../data/decimal.js';
 import { describeValue, InputError } from '../model/errors.js';
-import { parseNumber, readDecimal } from './number.js';
 
 export type SettingKind = 'whole' | 'real' | 'choice' | 'list' | 'text' | 'flag';
 

@@ -4,17 +4,23 @@
 // points, windows of 10, 30 hidden units, batch 8, SGD at 0.01, 101 epochs); bounds are generous
 // for real use and small enough that a typo cannot exhaust memory.
 
-import { type CpuThreads, checkThreads, isThreadChoice, MAX_THREADS } from '../backends/cpu/threads.js';
 import { BUNDLED_NAMES, type BundledName, STOCK_SYMBOLS } from '../data/bundled.js';
+import { readDecimal } from '../data/decimal.js';
 import { MAX_MAGNITUDE, MAX_POINTS, SERIES_KINDS, type SeriesSpec } from '../data/generators.js';
-import { NORMALISE_METHODS } from '../data/normalise.js';
+import { NORMALIZE_METHODS } from '../data/normalize.js';
 import { DECIMAL_MARKS } from '../data/numberFormat.js';
 import { TRANSFORMS } from '../data/transform.js';
 import { describeValue, InputError } from '../model/errors.js';
-import { DEFAULT_OPTIMIZER, LOSSES, OPTIMIZERS, type OptimizerSettings } from '../model/optimizer.js';
+import {
+  DEFAULT_OPTIMIZER,
+  LOSSES,
+  OPTIMIZERS,
+  type OptimizerSettings,
+  type OptimizerValues,
+} from '../model/optimizer.js';
 import { LIMITS } from '../model/validate.js';
-import { readDecimal } from './number.js';
 import { choice, custom, defineTable, optional, real, type Setting, whole, wholeList } from './setting.js';
+import { type CpuThreads, checkThreads, isThreadChoice, MAX_THREADS } from './threads.js';
 
 /** Far beyond any rate that trains (the error diverges well before), well within float32. */
 const MAX_LEARNING_RATE = 1e6;
@@ -96,7 +102,7 @@ export const SETTINGS = defineTable({
     maxExclusive: true,
     help: 'the share just before the test part that chooses the best epoch (0.1 for bundled and CSV data; 0: none)',
   }),
-  normalise: choice(NORMALISE_METHODS, {
+  normalise: choice(NORMALIZE_METHODS, {
     default: 'none',
     aliases: ['normalize'],
     help: 'scaling fitted on the training rows only (z-score for bundled and CSV data)',
@@ -292,15 +298,42 @@ export function seriesSpecOf(
   }
 }
 
-/** A model file's optimizer settings (its keys are the OptimizerSettings' names), checked against the same bounds. */
-export function readOptimizerSettings(value: Record<string, unknown>, path: string): Omit<OptimizerSettings, 'name'> {
-  const read = <T>(key: keyof OptimizerSettings, setting: Setting<T>, fallback: T): T =>
-    Object.hasOwn(value, key) ? setting.check(value[key], `${path}.${key}`) : fallback;
+/**
+ * The optimizer's own settings in the table, by their OptimizerSettings key (the table spells clipNorm
+ * 'clip-norm'): the CLI's options, the app's fields, the model file and the trainer's checks all go
+ * through this one list.
+ */
+export const OPTIMIZER_SETTINGS: { readonly [K in keyof OptimizerValues]: Setting<OptimizerValues[K]> } = {
+  momentum: SETTINGS.momentum,
+  beta1: SETTINGS.beta1,
+  beta2: SETTINGS.beta2,
+  epsilon: SETTINGS.epsilon,
+  clipNorm: SETTINGS['clip-norm'],
+};
+
+/** The keys of OPTIMIZER_SETTINGS in the table's order. */
+export const OPTIMIZER_KEYS = Object.keys(OPTIMIZER_SETTINGS) as (keyof OptimizerValues)[];
+
+/** The optimizer's own settings, each from `valueFor` with its setting. */
+export function optimizerValues(
+  valueFor: <K extends keyof OptimizerValues>(key: K, setting: Setting<OptimizerValues[K]>) => OptimizerValues[K],
+): OptimizerValues {
+  const values: Partial<Record<keyof OptimizerValues, unknown>> = {};
+  for (const key of OPTIMIZER_KEYS) values[key] = valueFor(key, OPTIMIZER_SETTINGS[key]);
+  return values as OptimizerValues;
+}
+
+/** The optimizer's settings as the table names them (what a model file's settings keep). */
+export function optimizerSettingValues(optimizer: OptimizerSettings): Partial<SettingValues> {
   return {
-    momentum: read('momentum', SETTINGS.momentum, DEFAULT_OPTIMIZER.momentum),
-    beta1: read('beta1', SETTINGS.beta1, DEFAULT_OPTIMIZER.beta1),
-    beta2: read('beta2', SETTINGS.beta2, DEFAULT_OPTIMIZER.beta2),
-    epsilon: read('epsilon', SETTINGS.epsilon, DEFAULT_OPTIMIZER.epsilon),
-    clipNorm: read('clipNorm', SETTINGS['clip-norm'], DEFAULT_OPTIMIZER.clipNorm),
+    optimizer: optimizer.name,
+    ...Object.fromEntries(OPTIMIZER_KEYS.map((key) => [OPTIMIZER_SETTINGS[key].name, optimizer[key]])),
   };
+}
+
+/** A model file's optimizer settings (its keys are the OptimizerSettings' names), checked against the same bounds. */
+export function readOptimizerSettings(value: Record<string, unknown>, path: string): OptimizerValues {
+  return optimizerValues((key, setting) =>
+    Object.hasOwn(value, key) ? setting.check(value[key], `${path}.${key}`) : DEFAULT_OPTIMIZER[key],
+  );
 }

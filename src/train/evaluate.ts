@@ -16,17 +16,17 @@ import {
   type PartName,
   partTargets,
 } from '../data/metrics.js';
-import { denormaliseOutputs } from '../data/normalise.js';
+import { denormalizeOutputs } from '../data/normalize.js';
 import type { PreparedData } from '../data/prepare.js';
 import { oneStepLevels } from '../data/transform.js';
 import type { RowRange } from '../data/windows.js';
 import type { LossName } from '../model/optimizer.js';
 
-/** Level predictions (N, O) for the target rows of windows whose normalised outputs are `outputs` (N, O). */
+/** Level predictions (N, O) for the target rows of windows whose normalized outputs are `outputs` (N, O). */
 export function levelsFromOutputs(prepared: PreparedData, targets: RowRange, outputs: ArrayLike<number>): Float64Array {
   const O = prepared.outputs.length;
   const N = targets.end - targets.start;
-  const values = denormaliseOutputs(prepared.normalisation, prepared.outputs, outputs);
+  const values = denormalizeOutputs(prepared.normalization, prepared.outputs, outputs);
   const out = new Float64Array(N * O);
   for (let o = 0; o < O; o++) {
     const column = new Float64Array(N);
@@ -154,8 +154,13 @@ export function formatValue(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   const abs = Math.abs(value);
   if (abs === 0) return '0';
-  if (abs >= 1000) return Math.round(value).toLocaleString('en-US');
-  if (abs >= 0.01) return value.toPrecision(3).replace(/\.?0+$/, '');
+  if (abs >= 999.5) return Math.round(value).toLocaleString('en-US');
+  // Only zeros after the point go: 120 stays 120, 1.50 becomes 1.5.
+  if (abs >= 0.01)
+    return value
+      .toPrecision(3)
+      .replace(/(\.\d*?)0+$/, '$1')
+      .replace(/\.$/, '');
   return value.toExponential(2);
 }
 
@@ -163,11 +168,14 @@ function withUnit(value: number, unit: string | null): string {
   return unit === null ? formatValue(value) : `${formatValue(value)} ${unit}`;
 }
 
+/** How close to 1 a ratio of two errors must be for them to read as equal ("as good as"). */
+export const SAME_ERROR = 0.005;
+
 /** "2.3× worse than" / "2.3× better than" / "about as good as", from model / baseline. */
 export function comparedWith(model: number, baseline: number): string {
   if (!(baseline > 0) || !Number.isFinite(model)) return 'not comparable with';
   const ratio = model / baseline;
-  if (Math.abs(ratio - 1) < 0.005) return 'as good as';
+  if (Math.abs(ratio - 1) < SAME_ERROR) return 'as good as';
   return ratio > 1 ? `${formatRatio(ratio)} worse than` : `${formatRatio(1 / ratio)} better than`;
 }
 

@@ -1,4 +1,4 @@
-// The seed's free-running forecast: start from the first window and feed each prediction back as
+// The blog's free-running forecast: start from the first window and feed each prediction back as
 // the newest input, for `steps` steps. It runs on the CPU reference kernels from parameters read
 // back from any backend: it is sequential (one batch-1 forward per step), so a GPU would spend its
 // time on submits, and it is what the screen needs, not what training needs.

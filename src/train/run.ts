@@ -6,18 +6,18 @@
 
 import { BUNDLED_UNITS, type BundledName, type BundledOptions, loadBundledSeries } from '../data/bundled.js';
 import { generateSeries, type SeriesSpec } from '../data/generators.js';
-import type { NormaliseMethod } from '../data/normalise.js';
+import type { NormalizeMethod } from '../data/normalize.js';
 import { type DataSettings, type PreparedData, prepareData } from '../data/prepare.js';
 import { Rng } from '../data/rng.js';
 import { seasonFromDates, seasonOfSeries } from '../data/season.js';
 import type { Transform } from '../data/transform.js';
 import { type ColumnRef, type ColumnTable, tableFromSeries } from '../data/windows.js';
-import { InputError } from '../model/errors.js';
+import { describeValue, InputError } from '../model/errors.js';
 import { initParams } from '../model/init.js';
 import { describeConfig, type ModelConfig, type ParamLayout, paramLayout, sameShape } from '../model/layout.js';
-import type { Model } from '../model/modelFile.js';
 import { checkParameterBudget } from '../model/validate.js';
 import { type DefaultsKey, type SeasonChoice, sourceDefault } from '../settings/training.js';
+import type { Model } from './modelFile.js';
 
 export type DataSource =
   | { kind: 'generated'; spec: SeriesSpec }
@@ -33,6 +33,8 @@ export interface RunSettings {
    */
   dataSeed?: number;
   source: DataSource;
+  /** Only the source's first `rows` rows (a backtest fold: the rows before its origin); by default all. */
+  rows?: number;
   window: number;
   hiddenSizes: number[];
   /** Input and output columns (default: every column in, every column out). */
@@ -43,7 +45,7 @@ export interface RunSettings {
   /** Share of the rows in the validation part; by default the source's (none for a generated series, 0.1 otherwise). */
   validationFraction?: number;
   /** By default the source's ('none' for a generated series, 'z-score' otherwise). */
-  normalize?: NormaliseMethod;
+  normalize?: NormalizeMethod;
   /** What the model predicts; by default the source's (levels for a generated series). */
   transform?: Transform;
   /** The seasonal period; by default 'auto' (from the dates, or a generated wave's period). */
@@ -111,10 +113,28 @@ export function resolveDataSettings(
     window: settings.window,
     trainFraction: settings.trainFraction ?? sourceDefault('split', key),
     validationFraction: settings.validationFraction ?? sourceDefault('validation', key),
-    normalise: settings.normalize ?? sourceDefault('normalise', key),
+    normalize: settings.normalize ?? sourceDefault('normalise', key),
     transform: settings.transform ?? sourceDefault('transform', key),
     season: resolveSeason(settings.season ?? 'auto', settings.source, table),
   };
+}
+
+/** The table, its positions and its label cut to the first `rows` rows. */
+function firstRows(
+  source: ReturnType<typeof sourceTable>,
+  rows: number,
+): { table: ColumnTable; positions: Float32Array; label: string } {
+  const { table, positions, label } = source;
+  if (!Number.isInteger(rows) || rows < 2 || rows > table.rows) {
+    throw new InputError('rows', `expected a whole number of rows from 2 to ${table.rows}, got ${describeValue(rows)}`);
+  }
+  const cut: ColumnTable = {
+    columns: table.columns,
+    values: table.values.map((column) => column.subarray(0, rows)),
+    rows,
+    ...(table.dates ? { dates: table.dates.slice(0, rows) } : {}),
+  };
+  return { table: cut, positions: positions.subarray(0, rows), label: `${label}, rows 1–${rows}` };
 }
 
 function rowPositions(rows: number): Float32Array {
@@ -128,9 +148,11 @@ function rowPositions(rows: number): Float32Array {
 export function startRun(settings: RunSettings, model?: Model): Run {
   const rng = new Rng(settings.seed);
   const dataRng = settings.dataSeed === undefined ? rng : new Rng(settings.dataSeed);
-  const { table, positions, label, unit } = sourceTable(settings.source, dataRng);
+  const source = sourceTable(settings.source, dataRng);
   // The weights come after the draws a run of `seed` makes for its own data, as members.ts's do.
   if (dataRng !== rng) sourceTable(settings.source, rng);
+  const { table, positions, label } = settings.rows === undefined ? source : firstRows(source, settings.rows);
+  const { unit } = source;
   const dataSettings = resolveDataSettings(settings, table);
   const prepared = prepareData(table, dataSettings);
   const config: ModelConfig = {

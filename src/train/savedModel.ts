@@ -1,5 +1,5 @@
 // The model file's contents for a trained run, written alike by the CLI's --save and the app's
-// download: weights, normalisation, the data's origin and fingerprint, the transform and split as
+// download: weights, normalization, the data's origin and fingerprint, the transform and split as
 // resolved, every setting, the optimizer's state and the training so far.
 
 import { fingerprintTable } from '../data/fingerprint.js';
@@ -7,9 +7,9 @@ import type { PreparedData } from '../data/prepare.js';
 import { Rng } from '../data/rng.js';
 import type { ModelConfig } from '../model/layout.js';
 import { paramLayout } from '../model/layout.js';
-import type { Model, SavedOptimizer } from '../model/modelFile.js';
-import type { DataOrigin, SavedTraining } from '../model/savedSetup.js';
 import type { SettingValues } from '../settings/training.js';
+import type { Model, SavedOptimizer } from './modelFile.js';
+import type { DataOrigin, SavedTraining } from './savedSetup.js';
 import type { TrainOptions } from './trainer.js';
 
 export interface SavedRun {
@@ -35,7 +35,7 @@ export function savedModel(run: SavedRun): Model {
     config: run.config,
     layout: paramLayout(run.config),
     params: run.params,
-    normalisation: prepared.normalisation,
+    normalization: prepared.normalization,
     data: {
       source: run.label,
       inputs: prepared.inputs,

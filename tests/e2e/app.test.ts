@@ -19,17 +19,17 @@ import {
   waitForPhase,
 } from './harness.js';
 
-// The seed's task: 50 points, window 10 → 40 samples; 101 epochs.
+// The blog's task: 50 points, window 10 → 40 samples; 101 epochs.
 const POINTS = 50;
 const SAMPLES = 40;
 const EPOCHS = 101;
-// SwiftShader runs the seed's 101 epochs in 15–30 s on two busy cores; allow for a slower day.
+// SwiftShader runs the blog's 101 epochs in 15–30 s on two busy cores; allow for a slower day.
 const GPU_RUN_MS = 240_000;
 const GPU_TEST_MS = GPU_RUN_MS + 30_000;
 
 const open = useApp();
 
-/** The error fell the way the seed's training makes it fall (below 0.6 and a quarter of epoch 1's). */
+/** The error fell the way the blog's training makes it fall (below 0.6 and a quarter of epoch 1's). */
 function expectErrorFell(row: { firstError: number; lastError: number; epoch: number }, epochs: number) {
   expect(row.epoch).toBe(epochs);
   expect(Number.isFinite(row.firstError) && Number.isFinite(row.lastError)).toBe(true);
@@ -118,7 +118,7 @@ describe('the app in a browser', () => {
     expect(problems).toEqual([]);
   });
 
-  it('trains the seed defaults on the CPU in a worker, and refuses bad settings without losing the run', async () => {
+  it('trains the blog’s defaults on the CPU in a worker, and refuses bad settings without losing the run', async () => {
     const { page, problems } = await open();
     await pickBackend(page, 'cpu');
     await page.click('#start');
@@ -223,7 +223,7 @@ describe('the app in a browser', () => {
   });
 
   it(
-    'trains the seed defaults on WebGPU',
+    'trains the blog’s defaults on WebGPU',
     async () => {
       const { page, problems } = await open();
       await expectWebGpuAdapter(page);

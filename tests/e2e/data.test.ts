@@ -1,14 +1,20 @@
 // The built app with real data, in headless chromium: the user's CSV through the file input and by
 // drag and drop (trained with stacked layers, the validation error charted), a header of markup shown
 // as text, bad files refused beside their control without losing the run, a model downloaded and
-// loaded again (to forecast and to go on training), divergence explained, and settings from a link.
+// loaded again (to forecast and to go on training) and downloaded as ONNX and TF.js, divergence
+// explained, and settings from a link.
 // Screenshots go to test-results/.
 
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { exportOnnx } from '../../src/export/onnx.js';
+import { exportTfjs } from '../../src/export/tfjs.js';
+import { readModelFile } from '../../src/train/modelFile.js';
 import {
   type AppPage,
   chartCounts,
   chooseCsv,
+  downloadBytesOf,
   downloadOf,
   dropFile,
   liveResources,
@@ -325,6 +331,25 @@ describe('the app with real data', () => {
       // The optimiser and its state, so a load goes on where training stopped (SGD has no slots).
       optimizer: { name: 'sgd', step: 505, slots: [], loss: 'sse', settings: { name: 'sgd', clipNorm: null } },
     });
+    // The same model as ONNX and as TF.js: what `export` makes of the downloaded model file.
+    const model = readModelFile(file);
+    const onnx = await downloadBytesOf(page, '#download-onnx');
+    expect(onnx.name).toBe('webgpu-lstm-sine-series-epoch-101.onnx');
+    expect(new Uint8Array(onnx.bytes)).toEqual(exportOnnx(model));
+    const [modelJson, weights] = await Promise.all([
+      page.waitForEvent('download'),
+      page.waitForEvent('download', (d) => d.suggestedFilename().endsWith('.weights.bin')),
+      page.click('#download-tfjs'),
+    ]);
+    expect([modelJson.suggestedFilename(), weights.suggestedFilename()]).toEqual([
+      'webgpu-lstm-sine-series-epoch-101.model.json',
+      'webgpu-lstm-sine-series-epoch-101.weights.bin',
+    ]);
+    const tfjs = exportTfjs(model, 'webgpu-lstm-sine-series-epoch-101.weights.bin');
+    expect(JSON.parse(readFileSync(await modelJson.path(), 'utf8'))).toEqual(
+      JSON.parse(JSON.stringify(tfjs.modelJson)),
+    );
+    expect(new Uint8Array(readFileSync(await weights.path()))).toEqual(tfjs.weights);
 
     await page.click('#reset');
     await setField(page, 'hidden', '12');

@@ -24,6 +24,7 @@ import {
   type OptimizerSettings,
   type OptimizerState,
 } from '../../model/optimizer.js';
+import type { CpuThreads } from '../../settings/threads.js';
 import {
   type Backend,
   checkParams,
@@ -53,11 +54,10 @@ import { FastLstm, fastLstmBytes } from './fastLstm.js';
 import { fastKernelsProblem, kernelSimd } from './kernelLoader.js';
 import type { KernelSimd } from './kernelsWasm.js';
 import { type GroupEpoch, type GroupWindows, MemberGroup, RemoteMemberGroup } from './memberGroup.js';
-import { type CpuThreadPool, type CpuThreads, type MemberThread, measureThreads } from './threads.js';
+import { type CpuThreadPool, type MemberThread, measureThreads } from './threads.js';
 
 export type { CpuKernels } from './engine.js';
 export { fastKernelsProblem } from './kernelLoader.js';
-export type { CpuThreads } from './threads.js';
 
 export interface CpuBackendOptions {
   /** 'fast' or 'reference'; by default 'fast' where it can run (asking for 'fast' where it cannot throws). */

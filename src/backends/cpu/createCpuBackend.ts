@@ -4,9 +4,10 @@
 // which they spread. `new CpuBackend(layout)` alone runs on one thread.
 
 import type { ParamLayout } from '../../model/layout.js';
+import { type CpuThreads, checkThreads, MAX_THREADS } from '../../settings/threads.js';
 import { CpuBackend, type CpuKernels, checkMembers, checkPopulationMemory, fastKernelsProblem } from './cpuBackend.js';
 import type { KernelSimd } from './kernelsWasm.js';
-import { type CpuThreadHost, CpuThreadPool, type CpuThreads, checkThreads, MAX_THREADS } from './threads.js';
+import { type CpuThreadHost, CpuThreadPool } from './threads.js';
 
 export interface CreateCpuBackendOptions {
   kernels?: CpuKernels;

@@ -1,7 +1,7 @@
 // What the CPU backend asks of a set of kernels, and the reference kernels (lstm.ts) behind it.
 // Two engines implement it: ReferenceEngine (plain TypeScript, the readable ground truth) and
 // FastLstm (fastLstm.ts, WebAssembly SIMD). An engine holds the parameters, gradients and every
-// buffer for one model shape and a maximum batch, and the optimiser's state beside the parameters;
+// buffer for one model shape and a maximum batch, and the optimizer's state beside the parameters;
 // nothing in it allocates per step.
 //
 // Legend: B = batch (rows in use, <= maxBatch), T = window, I = inputSize, O = outputSize,
@@ -18,7 +18,7 @@ export interface CpuEngine {
   readonly kernels: CpuKernels;
   readonly layout: ParamLayout;
   readonly maxBatch: number;
-  /** The optimiser update() applies, fixed for the engine's life (src/model/optimizer.ts). */
+  /** The optimizer update() applies, fixed for the engine's life (src/model/optimizer.ts). */
   readonly optimizer: OptimizerSettings;
   /** Replaces every parameter. (P) */
   setParams(params: Float32Array): void;
@@ -34,7 +34,7 @@ export interface CpuEngine {
   /** Copies the outputs (B, O) of the last forward() into `out` from `offset`. */
   readOutputs(B: number, out: Float32Array, offset: number): void;
   /**
-   * The seed's 0.5 * sum((out - t)^2) after forward(); keeps gradScale * (out - t), the gradient of
+   * The blog's 0.5 * sum((out - t)^2) after forward(); keeps gradScale * (out - t), the gradient of
    * the chosen loss with respect to out (gradScale = lossScale of src/model/optimizer.ts), for backward().
    */
   loss(B: number, gradScale: number): number;
@@ -42,11 +42,11 @@ export interface CpuEngine {
   backward(B: number): void;
   /** Copies the gradients of the last backward() into `out`. (P) */
   readGrads(out: Float32Array): void;
-  /** One update of every parameter by the engine's optimiser, from the last backward()'s gradients. */
+  /** One update of every parameter by the engine's optimizer, from the last backward()'s gradients. */
   update(learningRate: number): void;
-  /** The optimiser's state, slots in the flat layout (a copy). */
+  /** The optimizer's state, slots in the flat layout (a copy). */
   readOptimizerState(): OptimizerState;
-  /** Replaces the optimiser's state (checked by the caller: same optimiser, flat layout). */
+  /** Replaces the optimizer's state (checked by the caller: same optimizer, flat layout). */
   setOptimizerState(state: OptimizerState): void;
 }
 

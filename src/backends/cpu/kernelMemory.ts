@@ -5,11 +5,16 @@
 // kernelsWasm.ts. After editing this file, rebuild: npx tsx scripts/build-cpu-kernels.ts
 // (tests/cpu-fast-wasm.test.ts fails until the committed kernels match the table).
 //
-// Every address and offset is in bytes. This module imports nothing: the build script reads it
-// before kernelsWasm.ts exists.
+// Every address and offset is in bytes. This module imports only the thread bound (a constant): the
+// build script reads it before kernelsWasm.ts exists.
 
-/** The most threads kernels.wat has room for: mailboxes, share weights, busy times and rows. */
-export const KERNEL_THREADS = 16;
+import { MAX_THREADS } from '../../settings/threads.js';
+
+/**
+ * The most threads kernels.wat has room for: mailboxes, share weights, busy times and rows. The
+ * thread setting's bound (src/settings/threads.ts), so that the settings need not import the backend.
+ */
+export const KERNEL_THREADS = MAX_THREADS;
 
 /** Bytes per thread in the blocks that hold one value per thread. */
 export const PER_THREAD_BYTES = { mailboxes: 4, shareWeights: 4, busy: 8, busyRows: 4 } as const;

@@ -83,54 +83,64 @@ export function forward(params: Float32Array, ws: Workspace, x: Float32Array, B:
   for (let b = 0; b < B; b++)
     for (let t = 0; t < T; t++) for (let k = 0; k < I0; k++) ws.xTime[(t * B + b) * I0 + k] = x[(b * T + t) * I0 + k];
 
-  for (let l = 0; l < layout.layers.length; l++) {
-    const { inputSize: I, hiddenSize: H, w, v, b: bias } = layout.layers[l];
-    const st = ws.layers[l];
-    const G = GATES * H;
-    // Layer l reads layer l-1's outputs of steps 1..T, which sit at offset B*H in its y.
-    const input = l === 0 ? ws.xTime : ws.layers[l - 1].y;
-    const inputBase = l === 0 ? 0 : B * I;
-    st.c.fill(0, 0, B * H);
-    st.y.fill(0, 0, B * H);
-    for (let t = 0; t < T; t++) {
-      for (let n = 0; n < B; n++) {
-        const u = (t * B + n) * G; // pre-activations, then activations, in st.gates
-        const gates = st.gates;
-        for (let j = 0; j < G; j++) gates[u + j] = params[bias + j];
-        const xRow = inputBase + (t * B + n) * I;
-        for (let k = 0; k < I; k++) {
-          const xk = input[xRow + k];
-          const wRow = w + k * G;
-          for (let j = 0; j < G; j++) gates[u + j] += xk * params[wRow + j];
-        }
-        // y_prev is zero at the first step, so its product is skipped there.
-        const yPrevRow = (t * B + n) * H;
-        for (let k = 0; t > 0 && k < H; k++) {
-          const yk = st.y[yPrevRow + k];
-          const vRow = v + k * G;
-          for (let j = 0; j < G; j++) gates[u + j] += yk * params[vRow + j];
-        }
-        const cPrev = (t * B + n) * H;
-        const cNext = ((t + 1) * B + n) * H;
-        for (let j = 0; j < H; j++) {
-          const f = sigmoid(gates[u + FORGET * H + j]);
-          const i = sigmoid(gates[u + INPUT * H + j]);
-          const g = Math.tanh(gates[u + CANDIDATE * H + j]);
-          const o = sigmoid(gates[u + OUTPUT * H + j]);
-          gates[u + FORGET * H + j] = f;
-          gates[u + INPUT * H + j] = i;
-          gates[u + CANDIDATE * H + j] = g;
-          gates[u + OUTPUT * H + j] = o;
-          const c = f * st.c[cPrev + j] + i * g;
-          const tc = Math.tanh(c);
-          st.c[cNext + j] = c;
-          st.tanhC[cPrev + j] = tc;
-          st.y[cNext + j] = o * tc;
-        }
+  for (let l = 0; l < layout.layers.length; l++) layerForward(params, ws, B, l);
+  denseForward(params, ws, B);
+}
+
+/** Layer l over the T steps, from the layer below's outputs (or the input): its gates, c and y in ws. */
+function layerForward(params: Float32Array, ws: Workspace, B: number, l: number): void {
+  const T = ws.window;
+  const { inputSize: I, hiddenSize: H, w, v, b: bias } = ws.layout.layers[l];
+  const st = ws.layers[l];
+  const G = GATES * H;
+  // Layer l reads layer l-1's outputs of steps 1..T, which sit at offset B*H in its y.
+  const input = l === 0 ? ws.xTime : ws.layers[l - 1].y;
+  const inputBase = l === 0 ? 0 : B * I;
+  st.c.fill(0, 0, B * H);
+  st.y.fill(0, 0, B * H);
+  for (let t = 0; t < T; t++) {
+    for (let n = 0; n < B; n++) {
+      const u = (t * B + n) * G; // pre-activations, then activations, in st.gates
+      const gates = st.gates;
+      for (let j = 0; j < G; j++) gates[u + j] = params[bias + j];
+      const xRow = inputBase + (t * B + n) * I;
+      for (let k = 0; k < I; k++) {
+        const xk = input[xRow + k];
+        const wRow = w + k * G;
+        for (let j = 0; j < G; j++) gates[u + j] += xk * params[wRow + j];
+      }
+      // y_prev is zero at the first step, so its product is skipped there.
+      const yPrevRow = (t * B + n) * H;
+      for (let k = 0; t > 0 && k < H; k++) {
+        const yk = st.y[yPrevRow + k];
+        const vRow = v + k * G;
+        for (let j = 0; j < G; j++) gates[u + j] += yk * params[vRow + j];
+      }
+      const cPrev = (t * B + n) * H;
+      const cNext = ((t + 1) * B + n) * H;
+      for (let j = 0; j < H; j++) {
+        const f = sigmoid(gates[u + FORGET * H + j]);
+        const i = sigmoid(gates[u + INPUT * H + j]);
+        const g = Math.tanh(gates[u + CANDIDATE * H + j]);
+        const o = sigmoid(gates[u + OUTPUT * H + j]);
+        gates[u + FORGET * H + j] = f;
+        gates[u + INPUT * H + j] = i;
+        gates[u + CANDIDATE * H + j] = g;
+        gates[u + OUTPUT * H + j] = o;
+        const c = f * st.c[cPrev + j] + i * g;
+        const tc = Math.tanh(c);
+        st.c[cNext + j] = c;
+        st.tanhC[cPrev + j] = tc;
+        st.y[cNext + j] = o * tc;
       }
     }
   }
+}
 
+/** The dense layer on the top layer's last outputs: ws.out (B, O). */
+function denseForward(params: Float32Array, ws: Workspace, B: number): void {
+  const { layout } = ws;
+  const T = ws.window;
   const { dense } = layout;
   const last = ws.layers[layout.layers.length - 1];
   const H = dense.inputSize;
@@ -179,10 +189,15 @@ export function outputLoss(
  * into `grads` (zeroed first).
  */
 export function backward(params: Float32Array, grads: Float32Array, ws: Workspace, B: number): void {
+  grads.fill(0);
+  denseBackward(params, grads, ws, B);
+  for (let l = ws.layout.layers.length - 1; l >= 0; l--) layerBackward(params, grads, ws, B, l);
+}
+
+/** The dense layer's gradients (dWd, dbd) and the gradient at the top layer's last outputs (ws.dyTop). */
+function denseBackward(params: Float32Array, grads: Float32Array, ws: Workspace, B: number): void {
   const { layout } = ws;
   const T = ws.window;
-  grads.fill(0);
-
   const { dense } = layout;
   const Htop = dense.inputSize;
   const O = dense.outputSize;
@@ -200,66 +215,72 @@ export function backward(params: Float32Array, grads: Float32Array, ws: Workspac
       ws.dyTop[n * Htop + k] = s;
     }
   }
+}
 
-  for (let l = layout.layers.length - 1; l >= 0; l--) {
-    const { inputSize: I, hiddenSize: H, w, v, b: bias } = layout.layers[l];
-    const st = ws.layers[l];
-    const G = GATES * H;
-    const input = l === 0 ? ws.xTime : ws.layers[l - 1].y;
-    const inputBase = l === 0 ? 0 : B * I;
-    // Gradient arriving at this layer's outputs from above at step t: the dense layer's at the last
-    // step for the top layer, the layer above's input gradient at every step otherwise.
-    const fromAbove = l === layout.layers.length - 1 ? null : ws.layers[l + 1].dInput;
-    const { dy, dc, delta } = ws;
-    dy.fill(0, 0, B * H);
-    dc.fill(0, 0, B * H);
-    for (let t = T - 1; t >= 0; t--) {
-      for (let n = 0; n < B; n++) {
-        const hRow = n * H;
-        const stepRow = (t * B + n) * H;
-        const gateRow = (t * B + n) * G;
-        const dRow = n * G;
-        for (let j = 0; j < H; j++) {
-          let gy = dy[hRow + j];
-          if (fromAbove !== null) gy += fromAbove[stepRow + j];
-          else if (t === T - 1) gy += ws.dyTop[hRow + j];
-          const f = st.gates[gateRow + FORGET * H + j];
-          const i = st.gates[gateRow + INPUT * H + j];
-          const g = st.gates[gateRow + CANDIDATE * H + j];
-          const o = st.gates[gateRow + OUTPUT * H + j];
-          const tc = st.tanhC[stepRow + j];
-          const r = dc[hRow + j] + gy * o * (1 - tc * tc);
-          delta[dRow + FORGET * H + j] = r * st.c[stepRow + j] * f * (1 - f);
-          delta[dRow + INPUT * H + j] = r * g * i * (1 - i);
-          delta[dRow + CANDIDATE * H + j] = r * i * (1 - g * g);
-          delta[dRow + OUTPUT * H + j] = gy * tc * o * (1 - o);
-          dc[hRow + j] = r * f;
+/**
+ * Layer l back through the T steps: adds its dW, dV and db to `grads` and, above the first layer,
+ * leaves the gradient at its input in its dInput for the layer below.
+ */
+function layerBackward(params: Float32Array, grads: Float32Array, ws: Workspace, B: number, l: number): void {
+  const { layout } = ws;
+  const T = ws.window;
+  const { inputSize: I, hiddenSize: H, w, v, b: bias } = layout.layers[l];
+  const st = ws.layers[l];
+  const G = GATES * H;
+  const input = l === 0 ? ws.xTime : ws.layers[l - 1].y;
+  const inputBase = l === 0 ? 0 : B * I;
+  // Gradient arriving at this layer's outputs from above at step t: the dense layer's at the last
+  // step for the top layer, the layer above's input gradient at every step otherwise.
+  const fromAbove = l === layout.layers.length - 1 ? null : ws.layers[l + 1].dInput;
+  const { dy, dc, delta } = ws;
+  dy.fill(0, 0, B * H);
+  dc.fill(0, 0, B * H);
+  for (let t = T - 1; t >= 0; t--) {
+    for (let n = 0; n < B; n++) {
+      const hRow = n * H;
+      const stepRow = (t * B + n) * H;
+      const gateRow = (t * B + n) * G;
+      const dRow = n * G;
+      for (let j = 0; j < H; j++) {
+        let gy = dy[hRow + j];
+        if (fromAbove !== null) gy += fromAbove[stepRow + j];
+        else if (t === T - 1) gy += ws.dyTop[hRow + j];
+        const f = st.gates[gateRow + FORGET * H + j];
+        const i = st.gates[gateRow + INPUT * H + j];
+        const g = st.gates[gateRow + CANDIDATE * H + j];
+        const o = st.gates[gateRow + OUTPUT * H + j];
+        const tc = st.tanhC[stepRow + j];
+        const r = dc[hRow + j] + gy * o * (1 - tc * tc);
+        delta[dRow + FORGET * H + j] = r * st.c[stepRow + j] * f * (1 - f);
+        delta[dRow + INPUT * H + j] = r * g * i * (1 - i);
+        delta[dRow + CANDIDATE * H + j] = r * i * (1 - g * g);
+        delta[dRow + OUTPUT * H + j] = gy * tc * o * (1 - o);
+        dc[hRow + j] = r * f;
+      }
+      for (let j = 0; j < G; j++) grads[bias + j] += delta[dRow + j];
+      const xRow = inputBase + (t * B + n) * I;
+      for (let k = 0; k < I; k++) {
+        const xk = input[xRow + k];
+        const gRow = w + k * G;
+        let s = 0;
+        for (let j = 0; j < G; j++) {
+          const dj = delta[dRow + j];
+          grads[gRow + j] += xk * dj;
+          s += dj * params[gRow + j];
         }
-        for (let j = 0; j < G; j++) grads[bias + j] += delta[dRow + j];
-        const xRow = inputBase + (t * B + n) * I;
-        for (let k = 0; k < I; k++) {
-          const xk = input[xRow + k];
-          const gRow = w + k * G;
-          let s = 0;
-          for (let j = 0; j < G; j++) {
-            const dj = delta[dRow + j];
-            grads[gRow + j] += xk * dj;
-            s += dj * params[gRow + j];
-          }
-          if (l > 0) st.dInput[(t * B + n) * I + k] = s;
+        if (l > 0) st.dInput[(t * B + n) * I + k] = s;
+      }
+      const yPrevRow = (t * B + n) * H;
+      for (let k = 0; k < H; k++) {
+        const yk = st.y[yPrevRow + k];
+        const gRow = v + k * G;
+        let s = 0;
+        for (let j = 0; j < G; j++) {
+          const dj = delta[dRow + j];
+          grads[gRow + j] += yk * dj;
+          s += dj * params[gRow + j];
         }
-        const yPrevRow = (t * B + n) * H;
-        for (let k = 0; k < H; k++) {
-          const yk = st.y[yPrevRow + k];
-          const gRow = v + k * G;
-          let s = 0;
-          for (let j = 0; j < G; j++) {
-            const dj = delta[dRow + j];
-            grads[gRow + j] += yk * dj;
-            s += dj * params[gRow + j];
-          }
-          dy[hRow + k] = s;
-        }
+        dy[hRow + k] = s;
       }
     }
   }

@@ -5,10 +5,9 @@
 // Threads start differently per platform, so a host starts them: nodeThreads.ts (worker_threads) or
 // browserThreads.ts (Web Workers, on a cross-origin isolated page).
 
-import { describeValue, InputError } from '../../model/errors.js';
+import { MAX_THREADS } from '../../settings/threads.js';
 import type { FastLstm } from './fastLstm.js';
 import { compiledKernels, instantiateKernels, type KernelPool, type Kernels, kernelSimd } from './kernelLoader.js';
-import { KERNEL_THREADS } from './kernelMemory.js';
 import type { KernelSimd } from './kernelsWasm.js';
 
 /** What a thread needs to start: the shared-memory kernels, the memory, and its index (1..). */
@@ -47,24 +46,6 @@ export interface CpuThreadHost {
    * population's members on the calling thread.
    */
   spawnMembers?(): Promise<MemberThread>;
-}
-
-/** The most threads a pool holds: as many as kernels.wat has mailboxes for. */
-export const MAX_THREADS = KERNEL_THREADS;
-
-/** Threads for the fast kernels: a count, or 'auto' (every core, then the fastest count measured per batch size). */
-export type CpuThreads = number | 'auto';
-
-/** Whether `value` is a thread choice: 'auto' or a whole number from 1 to MAX_THREADS. */
-export function isThreadChoice(value: unknown): value is CpuThreads {
-  const count = value as number;
-  return value === 'auto' || (Number.isInteger(count) && count >= 1 && count <= MAX_THREADS);
-}
-
-/** `value` as a thread choice, or an InputError on `field` quoting `shown` (what was typed, say). */
-export function checkThreads(value: unknown, field = 'threads', shown: unknown = value): CpuThreads {
-  if (isThreadChoice(value)) return value;
-  throw new InputError(field, `expected auto or a whole number from 1 to ${MAX_THREADS}, got ${describeValue(shown)}`);
 }
 
 /**

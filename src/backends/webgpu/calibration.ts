@@ -13,8 +13,8 @@ const BUDGET_MS = 400;
 const CLEARLY_SLOWER = 2;
 /**
  * Variants within this factor of the fastest count as equally fast, and the one with the fewest
- * dispatches a step wins: a dispatch costs 5–10 µs on a real GPU, more than a software adapter's
- * timings show, and the noise of a shared machine is about this large.
+ * dispatches a step wins: a dispatch costs more on a real GPU than a software adapter's timings show
+ * (docs/PERFORMANCE.md), and the noise of a shared machine is about this large.
  */
 export const TIE = 1.1;
 /** Dispatches a step, in order: fused (3) < persistent (6) < stepwise (2T + 4). */

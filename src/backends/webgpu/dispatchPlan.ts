@@ -22,7 +22,13 @@ import {
 } from './fusedStep.js';
 import type { Bindings, KernelName } from './kernels.js';
 import type { PipelineCache } from './pipelines.js';
-import { backwardTile, forwardTile, type TransposePlan, tileConstants } from './recurrenceTiling.js';
+import {
+  backwardTile,
+  forwardTile,
+  type RecurrenceTile,
+  type TransposePlan,
+  tileConstants,
+} from './recurrenceTiling.js';
 import {
   admitsPersistent,
   backwardItems,
@@ -35,6 +41,44 @@ import {
   variantName,
 } from './tuning.js';
 import type { GpuWorkspace, SampleSource } from './workspace.js';
+
+/** A pass through the recurrence: forward in time, or backward through it (BPTT). */
+type Direction = 'forward' | 'backward';
+
+/** A kernel file and the entry point a pipeline runs. */
+interface KernelEntry {
+  kernel: KernelName;
+  entry: string;
+}
+
+/**
+ * What the two directions of a layer's recurrence differ in, arm by arm: the kernel and entry point
+ * of the persistent, tiled and stepwise arms, the work items a step has, and the tile it is cut into.
+ */
+interface RecurrenceKernels {
+  persistent: KernelEntry;
+  tiled: KernelEntry;
+  step: KernelEntry;
+  items(batch: number, hidden: number): number;
+  tile(batch: number, hidden: number, limits: GpuLimits): RecurrenceTile;
+}
+
+const RECURRENCE: Record<Direction, RecurrenceKernels> = {
+  forward: {
+    persistent: { kernel: 'lstm_forward', entry: 'persistent_forward' },
+    tiled: { kernel: 'lstm_forward_tiled', entry: 'tiled_forward' },
+    step: { kernel: 'lstm_forward', entry: 'step_forward' },
+    items: forwardItems,
+    tile: forwardTile,
+  },
+  backward: {
+    persistent: { kernel: 'lstm_backward', entry: 'persistent_backward' },
+    tiled: { kernel: 'lstm_backward_tiled', entry: 'tiled_backward' },
+    step: { kernel: 'lstm_backward', entry: 'step_backward' },
+    items: backwardItems,
+    tile: backwardTile,
+  },
+};
 
 /** What a dispatch counts toward when a step is profiled (see KernelTimes). */
 export type KernelGroup = keyof KernelTimes;
@@ -495,105 +539,24 @@ export class DispatchPlan {
    * recurrence admits it at this batch (admitsPersistent), the others stepwise.
    */
   private layeredPlan(persistent: boolean, tuning: KernelTuning): StepPlan {
-    const { layout, limits, pipelines, transposed } = this.context;
-    const { window: T } = layout.config;
-    const B = this.batch;
-    const top = layout.layers.length - 1;
+    const top = this.context.layout.layers.length - 1;
     const products = this.productsOf(tuning);
-    const grid = (groups: number): [number, number] => {
-      const x = Math.min(groups, limits.maxComputeWorkgroupsPerDimension);
-      return [x, Math.ceil(groups / x)];
-    };
-    const forwardTimes = Array.from({ length: T }, (_, t) => t);
-    const backwardTimes = forwardTimes.map((t) => T - 1 - t);
-    const everyStep = (dispatch: Omit<Dispatch, 'step'>, times: number[]): Dispatch[] =>
-      times.map((t) => ({ ...dispatch, step: t }));
     const layers: Dispatch[] = [];
     const backward: Dispatch[] = [];
     let anyPersistent = false;
     let anyCoalesced = false;
-
-    layout.layers.forEach((layer, l) => {
-      const H = layer.hiddenSize;
-      const flops = 2 * B * H * GATES * H;
-      const constants = {
-        WINDOW: T,
-        INPUT_SIZE: layer.inputSize,
-        HIDDEN_SIZE: H,
-        V_OFFSET: layer.v,
-        ABOVE_HIDDEN_SIZE: l < top ? layout.layers[l + 1].hiddenSize : 0,
-      };
-      const bindGroup = this.recurrenceBindGroups[l].forward;
-      const base = { bindGroup, dynamicOffsets: 2 as const, group: 'forward' as const, flops };
-      layers.push(...products.forward[l]);
-      if (persistent && admitsPersistent(B, H, T, tuning)) {
-        anyPersistent = true;
-        const workgroup = persistentWorkgroup(forwardItems(B, H), tuning);
-        const pipeline = pipelines.pipeline('lstm_forward', 'persistent_forward', {
-          ...constants,
-          PERSISTENT_WORKGROUP: workgroup,
-        });
-        layers.push({ ...base, pipeline, step: 0, workgroups: [1, 1], flops: T * flops });
-      } else if (tuning.stepKernels === 'tiled') {
-        const tile = forwardTile(B, H, limits);
-        const pipeline = pipelines.pipeline('lstm_forward_tiled', 'tiled_forward', {
-          ...constants,
-          ...tileConstants(tile),
-        });
-        layers.push(...everyStep({ ...base, pipeline, workgroups: tile.workgroups }, forwardTimes));
-      } else {
-        const pipeline = pipelines.pipeline('lstm_forward', 'step_forward', {
-          ...constants,
-          STEP_WORKGROUP: tuning.stepWorkgroup,
-        });
-        const workgroups = grid(Math.ceil(forwardItems(B, H) / tuning.stepWorkgroup));
-        layers.push(...everyStep({ ...base, pipeline, workgroups }, forwardTimes));
-      }
-    });
-
+    for (let l = 0; l <= top; l++) {
+      const recurrence = this.recurrence('forward', l, persistent, tuning);
+      layers.push(...products.forward[l], ...recurrence.dispatches);
+      anyPersistent ||= recurrence.persistent;
+    }
     // Backward runs from the top layer down: BPTT, then the layer's weight gradients and, above the
     // first layer, the gradient at its input, which the layer below's BPTT reads.
     for (let l = top; l >= 0; l--) {
-      const layer = layout.layers[l];
-      const H = layer.hiddenSize;
-      const flops = 2 * B * H * GATES * H;
-      const constants = { WINDOW: T, HIDDEN_SIZE: H, V_OFFSET: layer.v, FROM_DENSE: l === top ? 1 : 0 };
-      const bindGroup = this.recurrenceBindGroups[l].backward;
-      const base = { bindGroup, dynamicOffsets: 2 as const, group: 'backward' as const, flops };
-      if (persistent && admitsPersistent(B, H, T, tuning)) {
-        anyPersistent = true;
-        const whole = { ...base, step: 0, workgroups: [1, 1] as [number, number], flops: T * flops };
-        if (tuning.persistentBackward === 'coalesced') {
-          anyCoalesced = true;
-          const pipeline = pipelines.pipeline('lstm_backward_coalesced', 'persistent_backward_coalesced', {
-            ...constants,
-            TRANSPOSED_OFFSET: transposed.plan.transposedOffsets[l],
-            PERSISTENT_WORKGROUP: persistentWorkgroup(forwardItems(B, H), tuning),
-          });
-          backward.push({ ...whole, pipeline, bindGroup: this.coalescedBindGroup(l) });
-        } else {
-          const pipeline = pipelines.pipeline('lstm_backward', 'persistent_backward', {
-            ...constants,
-            PERSISTENT_WORKGROUP: persistentWorkgroup(backwardItems(B, H), tuning),
-          });
-          backward.push({ ...whole, pipeline });
-        }
-      } else if (tuning.stepKernels === 'tiled') {
-        const tile = backwardTile(B, H, limits);
-        const pipeline = pipelines.pipeline('lstm_backward_tiled', 'tiled_backward', {
-          ...constants,
-          ...tileConstants(tile),
-        });
-        backward.push(...everyStep({ ...base, pipeline, workgroups: tile.workgroups }, backwardTimes));
-      } else {
-        const pipeline = pipelines.pipeline('lstm_backward', 'step_backward', {
-          ...constants,
-          STEP_WORKGROUP: tuning.stepWorkgroup,
-        });
-        const workgroups = grid(Math.ceil(backwardItems(B, H) / tuning.stepWorkgroup));
-        backward.push(...everyStep({ ...base, pipeline, workgroups }, backwardTimes));
-      }
-      backward.push(...products.backward[l]);
+      const recurrence = this.recurrence('backward', l, persistent, tuning);
+      backward.push(...recurrence.dispatches, ...products.backward[l]);
+      anyPersistent ||= recurrence.persistent;
+      anyCoalesced ||= recurrence.coalesced;
     }
     // Vᵀ is refreshed where it is read, first in every backward pass that reads it: no change of the
     // parameters (an update, setParams, a restore) can leave it stale.
@@ -606,6 +569,77 @@ export class DispatchPlan {
       backwardRuns: groupRuns(backward),
       fused: null,
     };
+  }
+
+  /**
+   * Layer l's recurrence in one direction: one persistent dispatch that walks the T steps (where asked
+   * for and admitted; the backward's coalesced variant reads Vᵀ), else one dispatch a step, tiled or
+   * an item a thread. Both directions take the same arms; RECURRENCE says what differs.
+   */
+  private recurrence(
+    direction: Direction,
+    l: number,
+    persistent: boolean,
+    tuning: KernelTuning,
+  ): { dispatches: Dispatch[]; persistent: boolean; coalesced: boolean } {
+    const { layout, limits, pipelines, transposed } = this.context;
+    const { window: T } = layout.config;
+    const B = this.batch;
+    const top = layout.layers.length - 1;
+    const layer = layout.layers[l];
+    const H = layer.hiddenSize;
+    const kernels = RECURRENCE[direction];
+    const flops = 2 * B * H * GATES * H;
+    const constants: Record<string, number> =
+      direction === 'forward'
+        ? {
+            WINDOW: T,
+            INPUT_SIZE: layer.inputSize,
+            HIDDEN_SIZE: H,
+            V_OFFSET: layer.v,
+            ABOVE_HIDDEN_SIZE: l < top ? layout.layers[l + 1].hiddenSize : 0,
+          }
+        : { WINDOW: T, HIDDEN_SIZE: H, V_OFFSET: layer.v, FROM_DENSE: l === top ? 1 : 0 };
+    const bindGroup = this.recurrenceBindGroups[l][direction];
+    const base = { bindGroup, dynamicOffsets: 2 as const, group: direction, flops };
+    if (persistent && admitsPersistent(B, H, T, tuning)) {
+      const whole = { ...base, step: 0, workgroups: [1, 1] as [number, number], flops: T * flops };
+      if (direction === 'backward' && tuning.persistentBackward === 'coalesced') {
+        const pipeline = pipelines.pipeline('lstm_backward_coalesced', 'persistent_backward_coalesced', {
+          ...constants,
+          TRANSPOSED_OFFSET: transposed.plan.transposedOffsets[l],
+          PERSISTENT_WORKGROUP: persistentWorkgroup(forwardItems(B, H), tuning),
+        });
+        const dispatch = { ...whole, pipeline, bindGroup: this.coalescedBindGroup(l) };
+        return { dispatches: [dispatch], persistent: true, coalesced: true };
+      }
+      const { kernel, entry } = kernels.persistent;
+      const pipeline = pipelines.pipeline(kernel, entry, {
+        ...constants,
+        PERSISTENT_WORKGROUP: persistentWorkgroup(kernels.items(B, H), tuning),
+      });
+      return { dispatches: [{ ...whole, pipeline }], persistent: true, coalesced: false };
+    }
+    let pipeline: GPUComputePipeline;
+    let workgroups: [number, number];
+    if (tuning.stepKernels === 'tiled') {
+      const tile = kernels.tile(B, H, limits);
+      pipeline = pipelines.pipeline(kernels.tiled.kernel, kernels.tiled.entry, {
+        ...constants,
+        ...tileConstants(tile),
+      });
+      workgroups = tile.workgroups;
+    } else {
+      const { kernel, entry } = kernels.step;
+      pipeline = pipelines.pipeline(kernel, entry, { ...constants, STEP_WORKGROUP: tuning.stepWorkgroup });
+      const groups = Math.ceil(kernels.items(B, H) / tuning.stepWorkgroup);
+      const x = Math.min(groups, limits.maxComputeWorkgroupsPerDimension);
+      workgroups = [x, Math.ceil(groups / x)];
+    }
+    // The forward walks t = 0 … T-1, the backward T-1 … 0.
+    const times = Array.from({ length: T }, (_, t) => (direction === 'forward' ? t : T - 1 - t));
+    const dispatches = times.map((t) => ({ ...base, pipeline, workgroups, step: t }));
+    return { dispatches, persistent: false, coalesced: false };
   }
 
   /** The Vᵀ refresh of every layer (recurrent_transpose.wgsl): one dispatch. */

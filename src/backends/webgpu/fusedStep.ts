@@ -26,8 +26,8 @@ const GRADIENT_UNITS = 4;
 
 /**
  * FLOPs one workgroup does in the time one dispatch costs on a real GPU with WebGPU: about a quarter
- * of one SM's fp32 peak (~60 GFLOP/s of a 25-TFLOP/s GPU's ~100 SMs: one workgroup, a barrier a
- * time step) times ~7 µs a dispatch.
+ * of one SM's fp32 peak (one workgroup, a barrier a time step) times the cost of a dispatch. The
+ * figures it is made of are in docs/PERFORMANCE.md.
  */
 export const WORKGROUP_FLOPS_PER_DISPATCH = 4e5;
 

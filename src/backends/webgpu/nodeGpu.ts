@@ -15,7 +15,7 @@ export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 /**
  * Dawn's flags for SwiftShader: without Tint's bounds clamp on every storage access, which SwiftShader
- * pays for on the CPU, the blog's training step takes about half the CPU time (docs/PERFORMANCE.md).
+ * pays for on the CPU, the blog's training step takes much less CPU time (docs/PERFORMANCE.md).
  * Our own kernels only, whose indices the CPU-equality tests check; a browser keeps its robustness.
  */
 const SWIFTSHADER_FLAGS = ['enable-dawn-features=disable_robustness'];

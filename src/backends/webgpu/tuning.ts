@@ -50,7 +50,8 @@ const PERSISTENT_ITEMS = 8;
 /**
  * FLOPs one dispatch may hold where work can be cut: a product is dispatched in bands of row tiles,
  * the per-epoch error over many samples in chunks of rows (dispatchPlan.ts), so that a Stop never
- * waits long for one dispatch. 0.5 GFLOP: a third of a second on SwiftShader, a millisecond on a GPU.
+ * waits long for one dispatch (docs/PERFORMANCE.md: what 0.5 GFLOP takes on a software adapter and on
+ * a GPU).
  */
 export const MAX_DISPATCH_FLOPS = 5e8;
 

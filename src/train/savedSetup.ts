@@ -7,9 +7,9 @@
 import type { DataFingerprint } from '../data/fingerprint.js';
 import type { RngState } from '../data/rng.js';
 import { TRANSFORMS, type Transform } from '../data/transform.js';
+import { describeValue, InputError } from '../model/errors.js';
+import { field, isRecord } from '../model/validate.js';
 import { SETTINGS, type SettingName, type SettingValues } from '../settings/training.js';
-import { describeValue, InputError } from './errors.js';
-import { field, isRecord } from './validate.js';
 
 /** Where the data came from; the settings (series, points, dataset, symbol…) say the rest. */
 export type DataOrigin =

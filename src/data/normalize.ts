@@ -1,26 +1,26 @@
-// Per-column normalisation, fitted on the training rows only (statistics of the held-out part must
+// Per-column normalization, fitted on the training rows only (statistics of the held-out part must
 // not reach the model), applied to the whole table, and undone for charts and exported forecasts.
 //
-//   normalised = (value - offset) / scale        value = normalised · scale + offset
+//   normalized = (value - offset) / scale        value = normalized · scale + offset
 //   z-score:  offset = mean,  scale = standard deviation (population) of the training rows
 //   min-max:  offset = min,   scale = max - min, so the training rows span [0, 1]
 //   none:     offset = 0,     scale = 1
-// A constant column (scale 0, or below float32's smallest normal number) gets scale 1: it normalises
+// A constant column (scale 0, or below float32's smallest normal number) gets scale 1: it normalizes
 // to 0 (z-score and min-max alike) instead of dividing by zero, and the inverse still returns the
 // constant. Offsets and scales, fitted or read, stay finite in float32 with offset ± scale too, so
-// the model file can hold them; normalised values that leave float32's range are refused.
+// the model file can hold them; normalized values that leave float32's range are refused.
 //
-// `Normalisation` is plain JSON (numbers, strings, arrays), the form the model file stores.
+// `Normalization` is plain JSON (numbers, strings, arrays), the form the model file stores.
 
 import { describeValue, InputError } from '../model/errors.js';
 import { FLOAT32_MAX, FLOAT32_MIN_NORMAL, field, float32Number, isFloat32Finite, isRecord } from '../model/validate.js';
 import { type ColumnRef, type ColumnTable, columnIndex, type RowRange } from './windows.js';
 
-export const NORMALISE_METHODS = ['z-score', 'min-max', 'none'] as const;
-export type NormaliseMethod = (typeof NORMALISE_METHODS)[number];
+export const NORMALIZE_METHODS = ['z-score', 'min-max', 'none'] as const;
+export type NormalizeMethod = (typeof NORMALIZE_METHODS)[number];
 
-export interface Normalisation {
-  method: NormaliseMethod;
+export interface Normalization {
+  method: NormalizeMethod;
   /** The table's column names, in order. (C) */
   columns: string[];
   /** (C) */
@@ -30,9 +30,9 @@ export interface Normalisation {
 }
 
 /** Fits `method` on `rows` of every column of `table` (the training rows: default all). */
-export function fitNormalisation(table: ColumnTable, method: NormaliseMethod, rows?: RowRange): Normalisation {
-  if (!NORMALISE_METHODS.includes(method)) {
-    throw new InputError('normalise', `expected one of ${NORMALISE_METHODS.join(', ')}, got ${describeValue(method)}`);
+export function fitNormalization(table: ColumnTable, method: NormalizeMethod, rows?: RowRange): Normalization {
+  if (!NORMALIZE_METHODS.includes(method)) {
+    throw new InputError('normalise', `expected one of ${NORMALIZE_METHODS.join(', ')}, got ${describeValue(method)}`);
   }
   const { start, end } = rows ?? { start: 0, end: table.rows };
   if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > table.rows || end - start < 1) {
@@ -56,7 +56,7 @@ export function fitNormalisation(table: ColumnTable, method: NormaliseMethod, ro
   return { method, columns: [...table.columns], offset, scale };
 }
 
-function fitColumn(values: Float64Array, method: NormaliseMethod): [number, number] {
+function fitColumn(values: Float64Array, method: NormalizeMethod): [number, number] {
   if (method === 'none') return [0, 1];
   if (method === 'min-max') {
     let min = Infinity;
@@ -77,10 +77,10 @@ function fitColumn(values: Float64Array, method: NormaliseMethod): [number, numb
   return [mean, Math.sqrt(squares / values.length)];
 }
 
-/** A new table with every column normalised; `norm` must have been fitted on a table with these columns. */
-export function normaliseTable(table: ColumnTable, norm: Normalisation): ColumnTable {
+/** A new table with every column normalized; `norm` must have been fitted on a table with these columns. */
+export function normalizeTable(table: ColumnTable, norm: Normalization): ColumnTable {
   checkColumns(table, norm);
-  const values = table.values.map((column, c) => normaliseColumn(norm, c, column, 'normalise'));
+  const values = table.values.map((column, c) => normalizeColumn(norm, c, column, 'normalise'));
   return { ...table, values };
 }
 
@@ -88,7 +88,7 @@ export function normaliseTable(table: ColumnTable, norm: Normalisation): ColumnT
  * (values - offset) / scale of column c into a new array; a result beyond float32's range (data far
  * outside what the scale was fitted on) is an InputError on `field`, naming the row.
  */
-function normaliseColumn(norm: Normalisation, c: number, values: ArrayLike<number>, field: string): Float64Array {
+function normalizeColumn(norm: Normalization, c: number, values: ArrayLike<number>, field: string): Float64Array {
   const out = new Float64Array(values.length);
   const o = norm.offset[c];
   const s = norm.scale[c];
@@ -105,29 +105,29 @@ function normaliseColumn(norm: Normalisation, c: number, values: ArrayLike<numbe
   return out;
 }
 
-/** Normalises values of one column (by name or index) into a new array. */
-export function normaliseValues(norm: Normalisation, column: ColumnRef, values: ArrayLike<number>): Float64Array {
-  return normaliseColumn(norm, normalisedColumn(norm, column), values, 'normalisation');
+/** Normalizes values of one column (by name or index) into a new array. */
+export function normalizeValues(norm: Normalization, column: ColumnRef, values: ArrayLike<number>): Float64Array {
+  return normalizeColumn(norm, normalizedColumn(norm, column), values, 'normalisation');
 }
 
-/** Maps normalised values of one column (a forecast, say) back to original units, into a new array. */
-export function denormaliseValues(norm: Normalisation, column: ColumnRef, values: ArrayLike<number>): Float64Array {
-  const c = normalisedColumn(norm, column);
+/** Maps normalized values of one column (a forecast, say) back to original units, into a new array. */
+export function denormalizeValues(norm: Normalization, column: ColumnRef, values: ArrayLike<number>): Float64Array {
+  const c = normalizedColumn(norm, column);
   const out = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) out[i] = values[i] * norm.scale[c] + norm.offset[c];
   return out;
 }
 
 /**
- * Maps normalised model outputs (N, O), row-major as the trainer produces them, back to original
+ * Maps normalized model outputs (N, O), row-major as the trainer produces them, back to original
  * units, given the output columns in the order the model predicts them.
  */
-export function denormaliseOutputs(
-  norm: Normalisation,
+export function denormalizeOutputs(
+  norm: Normalization,
   outputs: readonly ColumnRef[],
   values: ArrayLike<number>,
 ): Float64Array {
-  const columns = outputs.map((ref) => normalisedColumn(norm, ref));
+  const columns = outputs.map((ref) => normalizedColumn(norm, ref));
   const width = columns.length;
   if (width < 1 || values.length % width !== 0) {
     throw new InputError('outputs', `${values.length} values do not split into rows of ${width} outputs`);
@@ -140,14 +140,14 @@ export function denormaliseOutputs(
   return out;
 }
 
-/** Reads a normalisation from untrusted JSON (a model file's optional field). */
-export function readNormalisation(value: unknown, path = 'normalisation'): Normalisation {
+/** Reads a normalization from untrusted JSON (a model file's optional field). */
+export function readNormalization(value: unknown, path = 'normalisation'): Normalization {
   if (!isRecord(value)) throw new InputError(path, `expected an object, got ${describeValue(value)}`);
   const method = field(value, 'method', path);
-  if (typeof method !== 'string' || !(NORMALISE_METHODS as readonly string[]).includes(method)) {
+  if (typeof method !== 'string' || !(NORMALIZE_METHODS as readonly string[]).includes(method)) {
     throw new InputError(
       `${path}.method`,
-      `expected one of ${NORMALISE_METHODS.join(', ')}, got ${describeValue(method)}`,
+      `expected one of ${NORMALIZE_METHODS.join(', ')}, got ${describeValue(method)}`,
     );
   }
   const columns = field(value, 'columns', path);
@@ -181,7 +181,7 @@ export function readNormalisation(value: unknown, path = 'normalisation'): Norma
     const problem = columnProblem(o, scale[c]);
     if (problem !== null) throw new InputError(`${path}.offset[${c}]`, problem);
   });
-  return { method: method as NormaliseMethod, columns: names, offset, scale };
+  return { method: method as NormalizeMethod, columns: names, offset, scale };
 }
 
 /**
@@ -200,11 +200,11 @@ function columnProblem(offset: number, scale: number): string | null {
   return null;
 }
 
-function normalisedColumn(norm: Normalisation, ref: ColumnRef): number {
+function normalizedColumn(norm: Normalization, ref: ColumnRef): number {
   return columnIndex({ columns: norm.columns, values: [], rows: 0 }, ref, 'column');
 }
 
-function checkColumns(table: ColumnTable, norm: Normalisation): void {
+function checkColumns(table: ColumnTable, norm: Normalization): void {
   const same =
     table.columns.length === norm.columns.length && table.columns.every((name, c) => name === norm.columns[c]);
   if (!same) {

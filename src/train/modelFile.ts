@@ -7,18 +7,10 @@
 // Converts between that nested layout and the flat parameter layout (see layout.ts). Version 1 files
 // load as they are. Unknown fields are ignored; every known one is checked and a failure names it.
 
-import { type Normalisation, readNormalisation } from '../data/normalise.js';
-import { readOptimizerSettings, type SettingValues } from '../settings/training.js';
-import { describeValue, InputError } from './errors.js';
-import { GATES, type ModelConfig, type ParamLayout, paramLayout } from './layout.js';
-import { type LossName, type OptimizerSettings, type OptimizerState, readOptimizerState } from './optimizer.js';
-import {
-  readDataExtras,
-  readSavedSettings,
-  readSavedTraining,
-  type SavedDataExtras,
-  type SavedTraining,
-} from './savedSetup.js';
+import { type Normalization, readNormalization } from '../data/normalize.js';
+import { describeValue, InputError } from '../model/errors.js';
+import { GATES, type ModelConfig, type ParamLayout, paramLayout } from '../model/layout.js';
+import { type LossName, type OptimizerSettings, type OptimizerState, readOptimizerState } from '../model/optimizer.js';
 import {
   allocateFloat32,
   checkFloat32Tree,
@@ -28,7 +20,15 @@ import {
   isRecord,
   readConfig,
   readTensor,
-} from './validate.js';
+} from '../model/validate.js';
+import { readOptimizerSettings, type SettingValues } from '../settings/training.js';
+import {
+  readDataExtras,
+  readSavedSettings,
+  readSavedTraining,
+  type SavedDataExtras,
+  type SavedTraining,
+} from './savedSetup.js';
 
 export const MODEL_FORMAT = 'webgpu-lstm/model';
 /** The version written; every version up to it is read. */
@@ -39,10 +39,10 @@ export interface Model {
   layout: ParamLayout;
   params: Float32Array;
   /** Optional: how the data was scaled (forecasts are mapped back to original units with it). */
-  normalisation?: Normalisation;
+  normalization?: Normalization;
   /** Optional: where the data came from and which columns are inputs and outputs. */
   data?: SavedDataSettings;
-  /** Optional: the optimiser, its settings and its state, to go on training where it stopped. */
+  /** Optional: the optimizer, its settings and its state, to go on training where it stopped. */
   optimizer?: SavedOptimizer;
   /** Optional (version 2): every setting of the settings table the model was trained with. */
   settings?: Partial<SettingValues>;
@@ -79,7 +79,8 @@ export interface ModelFile extends NestedParams {
   format: typeof MODEL_FORMAT;
   version: typeof MODEL_VERSION;
   config: ModelConfig;
-  normalisation?: Normalisation;
+  /** Model.normalization (the file's field keeps the name it has always had). */
+  normalisation?: Normalization;
   data?: SavedDataSettings;
   optimizer?: { name: string; step: number; slots: number[]; settings: OptimizerSettings; loss: LossName };
   settings?: Partial<SettingValues>;
@@ -188,7 +189,7 @@ export function toModelFile(model: Model): ModelFile {
       window: model.config.window,
     },
     ...toNested(model.layout, model.params),
-    ...(model.normalisation ? { normalisation: model.normalisation } : {}),
+    ...(model.normalization ? { normalisation: model.normalization } : {}),
     ...(model.data ? { data: model.data } : {}),
     ...(model.optimizer
       ? {
@@ -226,7 +227,7 @@ export function readModelFile(value: unknown): Model {
   const layout = paramLayout(config);
   checkParameterBudget(layout.size, 'config.hiddenSizes');
   const model: Model = { config, layout, params: fromNested(layout, value) };
-  if (Object.hasOwn(value, 'normalisation')) model.normalisation = readNormalisation(value.normalisation);
+  if (Object.hasOwn(value, 'normalisation')) model.normalization = readNormalization(value.normalisation);
   if (Object.hasOwn(value, 'data')) model.data = readDataSettings(value.data, config);
   if (Object.hasOwn(value, 'optimizer')) model.optimizer = readSavedOptimizer(value.optimizer, layout.size);
   if (Object.hasOwn(value, 'settings')) model.settings = readSavedSettings(value.settings);

@@ -1,6 +1,7 @@
 // Numbers as people type them (a CLI option, a form field, a link value): plain decimal notation,
 // read by one left-to-right scan, so the work is linear in the text's length whatever it holds.
-// "0x10", "0b1", "Infinity" and "1e400" are not what a person means by a number here.
+// "0x10", "0b1", "Infinity" and "1e400" are not what a person means by a number here. Below the
+// settings (which parse options with it) because the CSV reader asks the same question of a cell.
 
 import { describeValue, InputError } from '../model/errors.js';
 

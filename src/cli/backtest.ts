@@ -1,0 +1,343 @@
+// `backtest --folds K --horizon H [--step S] [--levels 80,95] [--members M]`: a rolling-origin
+// backtest (src/train/backtest.ts) with `train`'s training and data options (no --split: each fold
+// holds out its own rows). Without --json it prints progress, the fold table, the per-step summary
+// beside the benchmarks, one sentence and the intervals' coverage; with --json, exactly one JSON
+// object (docs/FILE-FORMATS.md, "backtest --json").
+
+import { BENCHMARK_KEYS, type BenchmarkKey } from '../forecast/benchmarks.js';
+import type { HorizonRow, HorizonTable, Metric } from '../forecast/horizons.js';
+import type { IntervalRow } from '../forecast/intervals.js';
+import { BACKTEST_SETTINGS as B } from '../settings/backtest.js';
+import {
+  type BacktestListeners,
+  type BacktestResult,
+  type BacktestSettings,
+  type FoldPlan,
+  type FoldResult,
+  type IntervalResult,
+  runBacktest,
+  threeDigits,
+} from '../train/backtest.js';
+import type { PopulationReport } from '../train/population.js';
+import { openPopulation } from './backends.js';
+import { CLI_SETTINGS, commandOptions } from './commands.js';
+import { option, parseOptions } from './options.js';
+import { readTrainSettings, runSettingsFor, type TrainSettings } from './train.js';
+
+/** The benchmarks' names in the JSON (backtest --json's contract). */
+export const BENCHMARK_JSON_NAMES: Record<BenchmarkKey, string> = {
+  'last-value': 'naive',
+  'seasonal-naive': 'seasonalNaive',
+  naive2: 'naive2',
+  drift: 'drift',
+  autoregression: 'autoregression',
+  theta: 'theta',
+};
+
+export interface BacktestCommandSettings {
+  train: TrainSettings;
+  backtest: BacktestSettings;
+  json: boolean;
+}
+
+export function readBacktestSettings(argv: string[]): BacktestCommandSettings {
+  const values = parseOptions('backtest', argv, commandOptions('backtest'));
+  const train = readTrainSettings(argv, 'backtest');
+  const { seed: _seed, trainFraction: _split, ...run } = runSettingsFor(train);
+  return {
+    train,
+    backtest: {
+      run,
+      seed: train.seed,
+      members: option(values, B.members),
+      folds: option(values, B.folds),
+      horizon: option(values, B.horizon),
+      step: option(values, B.step),
+      levels: option(values, B.levels),
+      training: {
+        epochs: train.epochs,
+        batchSize: train.batchSize,
+        reportEvery: train.reportEvery,
+        keepBest: train.keepBest,
+        patience: train.patience,
+        learningRate: train.learningRate,
+        optimizer: train.optimizer,
+        loss: train.loss,
+        lrDecay: train.lrDecay,
+      },
+    },
+    json: option(values, CLI_SETTINGS.json),
+  };
+}
+
+export async function backtestCommand(argv: string[], log: (line: string) => void): Promise<void> {
+  const s = readBacktestSettings(argv);
+  for (const line of s.train.data.notes) console.error(line);
+  let backendNote = '';
+  const open = async (layout: Parameters<typeof openPopulation>[1], members: number, batch: number) => {
+    const opened = await openPopulation(s.train.backend, layout, members, batch, s.train.threads);
+    backendNote = opened.note;
+    if (!s.json) log(opened.note);
+    return opened.population;
+  };
+  const listeners: BacktestListeners = s.json
+    ? {}
+    : {
+        onPlan: (plan, data) => log(planLine(plan, data, s)),
+        onReport: (report) => log(progressLine(report)),
+      };
+  const result = await runBacktest(s.backtest, open, listeners);
+  if (s.json) log(JSON.stringify(backtestJson(result, s, backendNote)));
+  else for (const line of backtestText(result)) log(line);
+}
+
+function planLine(
+  plan: FoldPlan,
+  data: { label: string; column: string; unit: string | null },
+  s: BacktestCommandSettings,
+): string {
+  const seeds = s.backtest.members;
+  return (
+    `backtest of ${data.label} (${data.column}${data.unit === null ? '' : `, ${data.unit}`}): ` +
+    `${plan.origins.length} folds of ${plan.horizon} steps, ${plan.step} rows apart, ${seeds} seed${seeds === 1 ? '' : 's'} a fold; ` +
+    `hidden [${s.train.hiddenSizes.join(',')}], window ${s.train.window}, ${s.train.optimizer.name} lr ${s.train.learningRate}, ${s.train.epochs} epochs` +
+    `${plan.note === null ? '' : `\nnote: ${plan.note}`}`
+  );
+}
+
+function progressLine(report: PopulationReport): string {
+  const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+  const last = <T>(list: T[]) => list[list.length - 1];
+  const errors = report.members.map((m) => last(m.losses)).filter((v) => v !== undefined);
+  const validation = report.members.map((m) => last(m.validationLosses)?.loss).filter((v) => v !== undefined);
+  const width = String(report.epochs).length;
+  return (
+    `epoch ${String(report.epoch).padStart(width)}/${report.epochs}  mean error ${mean(errors).toFixed(5)}` +
+    `${validation.length > 0 ? `  mean validation ${mean(validation).toFixed(5)}` : ''}  (${report.members.length} members)`
+  );
+}
+
+// ---- JSON ----
+
+/** A row's measures as {name: number} or {name: null, nameReason: why}. */
+function measures(
+  row: HorizonRow,
+  names: readonly (keyof HorizonRow & string)[],
+): Record<string, number | string | null> {
+  const out: Record<string, number | string | null> = {};
+  for (const name of names) Object.assign(out, metricJson(name, row[name] as Metric));
+  return out;
+}
+
+function metricJson(name: string, metric: Metric): Record<string, number | string | null> {
+  return metric.value === null ? { [name]: null, [`${name}Reason`]: metric.reason } : { [name]: metric.value };
+}
+
+const MEASURES = ['mae', 'rmse', 'mase', 'smape', 'owa'] as const;
+
+/** One step's row (or the pooled one) of the model and every benchmark. */
+function horizonJson(
+  step: number,
+  model: HorizonTable | null,
+  modelReason: string | null,
+  benchmarks: { key: BenchmarkKey; table: HorizonTable | null; skipped: string | null }[],
+) {
+  const rowOf = (table: HorizonTable) => (step === 0 ? table.overall : table.steps[step - 1]);
+  const named: Record<string, unknown> = {};
+  for (const b of benchmarks) {
+    named[BENCHMARK_JSON_NAMES[b.key]] =
+      b.table === null ? null : { count: rowOf(b.table).count, ...measures(rowOf(b.table), MEASURES) };
+    if (b.table === null) named[`${BENCHMARK_JSON_NAMES[b.key]}Reason`] = b.skipped;
+  }
+  return {
+    ...(step === 0 ? {} : { h: step }),
+    count: model === null ? null : rowOf(model).count,
+    model: model === null ? null : measures(rowOf(model), MEASURES),
+    ...(model === null ? { modelReason } : {}),
+    benchmarks: named,
+  };
+}
+
+function foldJson(fold: FoldResult, horizon: number, modelReason: string | null) {
+  const benchmarks = fold.benchmarks.map((b) => ({ key: b.key, table: b.table, skipped: b.skipped }));
+  return {
+    origin: fold.origin,
+    originDate: fold.originDate,
+    trainRows: fold.trainRows,
+    validationRows: fold.validationRows,
+    members: fold.members.map(({ params: _weights, ...member }) => member),
+    forecast: fold.forecast === null ? null : Array.from(fold.forecast),
+    calibrationForecasts: fold.calibration,
+    horizons: Array.from({ length: horizon }, (_, h) => horizonJson(h + 1, fold.model, modelReason, benchmarks)),
+    overall: horizonJson(0, fold.model, modelReason, benchmarks),
+  };
+}
+
+function intervalRowJson(row: IntervalRow) {
+  return {
+    ...metricJson('coverage', row.coverage),
+    ...metricJson('margin', row.margin),
+    ...metricJson('meanWidth', row.width),
+    ...metricJson('msis', row.msis),
+    points: row.count,
+  };
+}
+
+function intervalJson(interval: IntervalResult) {
+  const { level, method, table } = interval;
+  const none = { coverage: null, margin: null, meanWidth: null, msis: null, points: 0 };
+  return {
+    level,
+    method,
+    ...(table === null ? { ...none, reason: interval.skipped } : intervalRowJson(table.overall)),
+    holds: interval.holds,
+    folds: interval.folds,
+    unmeasured: interval.unmeasured,
+    sentence: interval.sentence,
+    horizons: table === null ? [] : table.steps.map((row) => ({ h: row.horizon, ...intervalRowJson(row) })),
+  };
+}
+
+export function backtestJson(result: BacktestResult, s: BacktestCommandSettings, backend: string) {
+  const { summary, plan } = result;
+  const horizon = plan.horizon;
+  const owa = summary.model?.overall.owa ?? { value: null, reason: result.modelSkipped };
+  const wins: Record<string, unknown> = {};
+  for (const key of BENCHMARK_KEYS) wins[BENCHMARK_JSON_NAMES[key]] = summary.wins[key];
+  return {
+    backend,
+    data: {
+      source: result.label,
+      column: result.column,
+      unit: result.unit,
+      rows: result.rows,
+      season: result.season,
+    },
+    config: {
+      window: s.train.window,
+      hidden: s.train.hiddenSizes,
+      batch: s.train.batchSize,
+      epochs: s.train.epochs,
+      learningRate: s.train.learningRate,
+      optimizer: s.train.optimizer,
+      loss: s.train.loss,
+      lrDecay: s.train.lrDecay,
+      bestEpoch: s.train.keepBest ? 'on' : 'off',
+      patience: s.train.patience,
+      seeds: result.seeds,
+    },
+    plan: { folds: plan.origins.length, horizon, step: plan.step, origins: plan.origins, note: plan.note },
+    modelSkipped: result.modelSkipped,
+    folds: result.folds.map((fold) => foldJson(fold, horizon, result.modelSkipped)),
+    summary: {
+      horizons: Array.from({ length: horizon }, (_, h) =>
+        horizonJson(h + 1, summary.model, result.modelSkipped, summary.benchmarks),
+      ),
+      overall: horizonJson(0, summary.model, result.modelSkipped, summary.benchmarks),
+      ...metricJson('owa', owa),
+      wins,
+      sentence: summary.sentence,
+    },
+    intervals: result.intervals.map(intervalJson),
+    seconds: result.seconds,
+    memberSteps: result.memberSteps,
+  };
+}
+
+// ---- Text ----
+
+/** Cells for people: a number, or "–" with its reason kept for the notes below the table. */
+class Cells {
+  readonly reasons: string[] = [];
+
+  of(metric: Metric | undefined | null): string {
+    if (metric == null) return '–';
+    if (metric.value !== null) return threeDigits(metric.value);
+    if (metric.reason !== null && !this.reasons.includes(metric.reason)) this.reasons.push(metric.reason);
+    return '–';
+  }
+
+  notes(): string[] {
+    return this.reasons.map((reason) => `  –: ${reason}`);
+  }
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  return rows.map((row) =>
+    row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '),
+  );
+}
+
+export function backtestText(result: BacktestResult): string[] {
+  const { summary } = result;
+  const cells = new Cells();
+  const lines = [
+    ...(result.modelSkipped === null ? [] : [`note: no model forecasts: ${result.modelSkipped}`]),
+    `trained ${result.memberSteps} member-steps in ${result.seconds.training.toFixed(2)} s, forecast in ${result.seconds.forecasting.toFixed(2)} s`,
+    '',
+    ...foldTable(result, cells),
+    '',
+    ...stepTable(result, cells),
+    '',
+    summary.sentence,
+    ...result.intervals.map((interval) => interval.sentence),
+  ];
+  const notes = cells.notes();
+  return notes.length === 0 ? lines : [...lines, '', 'numbers that cannot be computed:', ...notes];
+}
+
+function foldTable(result: BacktestResult, cells: Cells): string[] {
+  const keys: BenchmarkKey[] = ['last-value', 'naive2', 'theta'];
+  const header = ['fold', 'origin', 'rows', 'epoch', 'MASE', ...keys.map(shortLabel), 'vs Naive2'];
+  const rows = result.folds.map((fold, k) => {
+    const mine = fold.model?.overall.mase;
+    const naive2 = fold.benchmarks.find((b) => b.key === 'naive2')?.table?.overall.mase;
+    const won = mine?.value == null || naive2?.value == null ? '–' : mine.value < naive2.value ? 'won' : 'lost';
+    return [
+      String(k + 1),
+      fold.originDate ?? `row ${fold.origin + 1}`,
+      String(fold.trainRows),
+      fold.members.map((m) => m.keptEpoch).join(',') || '–',
+      cells.of(mine),
+      ...keys.map((key) => cells.of(fold.benchmarks.find((b) => b.key === key)?.table?.overall.mase)),
+      won,
+    ];
+  });
+  return [`MASE over the ${result.plan.horizon} steps of each fold:`, ...table([header, ...rows])];
+}
+
+function stepTable(result: BacktestResult, cells: Cells): string[] {
+  const { summary } = result;
+  const header = ['h', 'MAE', 'RMSE', 'MASE', 'sMAPE', 'OWA', ...summary.benchmarks.map((b) => `${shortLabel(b.key)}`)];
+  const row = (label: string, pick: (table: HorizonTable) => HorizonRow) => {
+    const mine = summary.model === null ? null : pick(summary.model);
+    return [
+      label,
+      cells.of(mine?.mae),
+      cells.of(mine?.rmse),
+      cells.of(mine?.mase),
+      cells.of(mine?.smape),
+      cells.of(mine?.owa),
+      ...summary.benchmarks.map((b) =>
+        b.table === null ? cells.of({ value: null, reason: b.skipped }) : cells.of(pick(b.table).mase),
+      ),
+    ];
+  };
+  const steps = Array.from({ length: result.plan.horizon }, (_, h) => row(String(h + 1), (t) => t.steps[h]));
+  return [
+    `per step over the folds: the model's errors${result.unit === null ? '' : ` (${result.unit})`}, then each benchmark's MASE:`,
+    ...table([header, ...steps, row('all', (t) => t.overall)]),
+  ];
+}
+
+function shortLabel(key: BenchmarkKey): string {
+  return {
+    'last-value': 'naive',
+    'seasonal-naive': 'sNaive',
+    naive2: 'Naive2',
+    drift: 'drift',
+    autoregression: 'AR',
+    theta: 'Theta',
+  }[key];
+}
