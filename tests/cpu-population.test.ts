@@ -435,7 +435,23 @@ describe('member threads', () => {
       ...nodeThreadHost,
       spawnMembers: () => Promise.reject(new Error('no workers today')),
     };
+    // A thread that starts, then fails every request (its setup first).
+    const refusing: CpuThreadHost = {
+      ...nodeThreadHost,
+      spawnMembers: async () => {
+        let answer: (message: unknown) => void = () => undefined;
+        return {
+          post: (message) =>
+            setTimeout(() => answer({ id: (message as { id: number }).id, failure: 'no kernels here' })),
+          listen: (onMessage) => {
+            answer = onMessage;
+          },
+          terminate: async () => undefined,
+        };
+      },
+    };
     const cases = [
+      [await createCpuPopulation(layout, 4, { threads: 2, host: refusing }), /one thread: .*no kernels here/],
       [await createCpuPopulation(layout, 4, { threads: 2 }), /one thread: no way to start member threads/],
       [await createCpuPopulation(layout, 4, { threads: 2, host: noMembers }), /one thread: no way to start member/],
       [await createCpuPopulation(layout, 4, { threads: 3, host: failing }), /one thread: .*no workers today/],

@@ -84,5 +84,13 @@ export async function createCpuPopulation(
     return alone(`one thread: a member thread failed to start: ${reason}`);
   }
   const capped = typeof threads === 'number' && threads > members ? `${members} threads: one a member` : null;
-  return new CpuBackend(layout, { kernels, simd, members, memberThreads, threadsNote: capped });
+  const population = new CpuBackend(layout, { kernels, simd, members, memberThreads, threadsNote: capped });
+  try {
+    // Every member thread has made its engines (the same kernels as this thread's) before training.
+    await population.finish();
+  } catch (err) {
+    await population.dispose();
+    return alone(`one thread: a member thread failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return population;
 }
