@@ -11,7 +11,9 @@
 // same member-steps as a population's epoch. Reported: each side's median member-steps/s and the
 // medians of the per-round ratios; beside them, how many cores the process kept busy over each
 // side's epochs (its CPU time, every thread's, over the wall time): on a machine others load, a
-// side that got less than its threads is held back by them, not by its own work.
+// side that got less than its threads is held back by them, not by its own work. (Linux with
+// sched_autogroup puts each session's processes in one group that shares the CPU with the other
+// sessions as one, so there a second thread adds no CPU while other sessions keep both cores busy.)
 
 import { parseArgs } from 'node:util';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
