@@ -7,7 +7,7 @@ import { describeValue, InputError } from '../model/errors.js';
 import { BACKTEST_SETTINGS } from '../settings/backtest.js';
 import { BENCH_SETTINGS } from '../settings/bench.js';
 import { SEARCH_SETTINGS } from '../settings/search.js';
-import { choice, custom, defineTable, flag, type Setting, text } from '../settings/setting.js';
+import { choice, custom, defineTable, flag, optional, type Setting, text, whole } from '../settings/setting.js';
 import { OPTIMIZER_SETTINGS, SETTINGS } from '../settings/training.js';
 import { BACKEND_CHOICES } from './backends.js';
 import type { OptionList } from './options.js';
@@ -45,6 +45,10 @@ export const CLI_SETTINGS = defineTable({
   inputs: columns('the columns the model reads (default: every value column)'),
   outputs: columns('the columns the model predicts (default: every value column)'),
   model: text({ placeholder: 'FILE', help: 'a model file' }),
+  'data-seed': optional(
+    whole({ default: 0, min: 0, max: 0xffffffff, help: '' }),
+    'the data noise’s seed where it differs from --seed: member m of --members K --seed S trains alone as --seed S+m --data-seed S',
+  ),
 });
 
 /** `gradients --batch FILE` is a batch file, not the minibatch size. */
@@ -135,7 +139,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'train',
     summary: 'train an LSTM (by default the blog’s noisy sine task)',
-    options: [...TRAINING_OPTIONS, C.load, C.save, C.json],
+    options: [...TRAINING_OPTIONS, S.members, C['data-seed'], C.load, C.save, C.json],
     shared: { title: 'data options', options: DATA_OPTIONS },
   },
   {

@@ -12,7 +12,7 @@ import { openPopulation } from './backends.js';
 import { CLI_SETTINGS, commandOptions } from './commands.js';
 import { evaluationJson } from './evaluationJson.js';
 import { option, parseOptions } from './options.js';
-import { readTrainSettings, runSettingsFor, type TrainSettings } from './train.js';
+import { readTrainSettings, runSettingsFor, type TrainSettings } from './trainSettings.js';
 
 /** The grid's options: lists here, single values in `train`. */
 const GRID_OPTIONS = ['lr', 'hidden', 'window', 'seeds'] as const;
