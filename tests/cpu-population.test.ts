@@ -372,6 +372,9 @@ describe('what a population refuses', () => {
       'orders[2]',
     );
     expect(await field(() => population.trainMembers({ ...epoch, learningRates: [0.1] }))).toBe('learningRates');
+    expect(await field(() => population.trainMembers({ ...epoch, learningRates: [0.1, Number.NaN, 0.1] }))).toBe(
+      'learningRates[1]',
+    );
     expect(await field(() => population.trainMembers({ ...epoch, active: [true] }))).toBe('active');
     expect(await field(() => population.trainMembers(epoch))).toBe('accepted');
     // A member that sits the epoch out reads nothing of its order.

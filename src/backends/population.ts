@@ -11,7 +11,7 @@
 // S_m = floor(count_m / B) the minibatch steps of member m's epoch.
 
 import type { Dataset } from '../data/dataset.js';
-import { InputError } from '../model/errors.js';
+import { describeValue, InputError } from '../model/errors.js';
 import type { ModelConfig, ParamLayout } from '../model/layout.js';
 import type { LossName, OptimizerSettings, OptimizerState } from '../model/optimizer.js';
 import type { BackendName, EpochLosses, EpochOptions, GpuFacet, GradientResult } from './backend.js';
@@ -141,8 +141,8 @@ export function checkMemberRanges(
 
 /**
  * Throws InputError unless `epoch` holds for each of the members training on `ranges` with batches
- * of `batchSize` an order, a learning rate and (if given) whether it is active, and each active
- * member's order at least S_m * B positions, those inside its range (0 .. count_m - 1).
+ * of `batchSize` an order, a finite learning rate and (if given) whether it is active, and each
+ * active member's order at least S_m * B positions, those inside its range (0 .. count_m - 1).
  */
 export function checkMemberEpoch(epoch: MemberEpoch, ranges: readonly WindowRange[], batchSize: number): void {
   const members = ranges.length;
@@ -154,6 +154,11 @@ export function checkMemberEpoch(epoch: MemberEpoch, ranges: readonly WindowRang
   ] as const) {
     if (list.length !== members) {
       throw new InputError(field, `expected one entry per member (${members}), got ${list.length}`);
+    }
+  }
+  for (const [m, rate] of learningRates.entries()) {
+    if (!Number.isFinite(rate)) {
+      throw new InputError(`learningRates[${m}]`, `expected a finite number, got ${describeValue(rate)}`);
     }
   }
   for (const [m, { count }] of ranges.entries()) {
