@@ -121,14 +121,16 @@ export async function backendOpeners(
   const openers: Partial<Record<BackendName, BackendOpener>> = {};
   const notes: string[] = [];
   let context: GpuContext | null = null;
-  if (backends.includes('cpu')) openers.cpu = (layout) => createCpuBackend(layout, { threads, host: nodeThreadHost });
+  if (backends.includes('cpu')) {
+    openers.cpu = (layout, members) => createCpuPopulation(layout, members, { threads, host: nodeThreadHost });
+  }
   if (backends.includes('webgpu')) {
     const gpu = await openGpu();
     if ('reason' in gpu) notes.push(`webgpu: skipped, ${gpu.reason}`);
     else {
       const ctx = gpu.context;
       context = ctx;
-      openers.webgpu = (layout) => createWebGpuBackend(ctx, layout);
+      openers.webgpu = (layout, members) => createWebGpuPopulation(ctx, layout, members);
       notes.push(`webgpu on ${describeAdapterLine(ctx.adapter)}`);
     }
   }
