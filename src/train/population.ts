@@ -100,8 +100,9 @@ class MemberRun {
     const resume = spec.resume;
     this.order = new Uint32Array(training.count);
     this.stepsPerEpoch = Math.floor(training.count / options.batchSize);
-    this.losses = resume ? [...resume.losses] : [];
-    this.validationLosses = resume?.validationLosses ? [...resume.validationLosses] : [];
+    // (A report's lists may have grown past its epoch since: with keepBest they gain an entry an epoch.)
+    this.losses = resume ? resume.losses.slice(0, resume.epoch) : [];
+    this.validationLosses = resume?.validationLosses?.filter((v) => v.epoch <= resume.epoch) ?? [];
     this.best = keepBest ? (resume?.best ?? null) : null;
     this.rng = (resume?.rng ?? spec.rng).clone();
     const epoch = resume?.epoch ?? 0;
@@ -454,7 +455,8 @@ function allFinite(values: Float32Array): boolean {
 export interface PopulationFallback {
   /** Which failures to recover from: by default a GpuFailure (device lost, out of memory, a validation error). */
   recoverable?: (error: unknown, population: Population) => boolean;
-  create(): Population;
+  /** The population to go on with (its members' weights are set from their last reports). */
+  create(): Population | Promise<Population>;
   /** Told why and from which epoch training goes on. */
   onSwitch?(message: string, fromEpoch: number): void;
 }
@@ -506,7 +508,7 @@ export async function trainPopulationToEnd(
       fallback.onSwitch?.(switched, fromEpoch);
       secondsBefore += lastSeconds;
       void current.dispose();
-      current = fallback.create();
+      current = await fallback.create();
     }
   }
 }
