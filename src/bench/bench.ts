@@ -12,6 +12,7 @@ import { InputError } from '../model/errors.js';
 import { trainStepFlops } from '../model/flops.js';
 import { initParams } from '../model/init.js';
 import { type ModelConfig, type ParamLayout, paramLayout } from '../model/layout.js';
+import { writeCsv } from '../util/csvWrite.js';
 
 export interface BenchCase {
   backend: BackendName;
@@ -317,7 +318,7 @@ export function resultsToCsv(results: BenchResult[]): string {
     text(r.variant),
   ]);
   const fields = [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES, ...CPU_COLUMNS, VARIANT_COLUMN];
-  return `${Papa.unparse({ fields, data: rows }, { newline: '\n' })}\n`;
+  return writeCsv(fields, rows);
 }
 
 /**
