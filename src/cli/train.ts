@@ -21,11 +21,18 @@ import {
   type PartErrors,
   predictParts,
 } from '../train/evaluate.js';
-import { type Model, toModelFile } from '../train/modelFile.js';
+import {
+  checkModelFile,
+  checkModelFileSize,
+  type Model,
+  modelFileBytes,
+  type SavedOptimizer,
+} from '../train/modelFile.js';
 import { type Run, type RunSettings, startRun } from '../train/run.js';
 import { continuationOf, savedModel } from '../train/savedModel.js';
-import type { DataOrigin } from '../train/savedSetup.js';
+import type { DataOrigin, SavedTraining } from '../train/savedSetup.js';
 import { type Fallback, type TrainOptions, type TrainReport, trainToEnd } from '../train/trainer.js';
+import { printable } from '../util/text.js';
 import { type BackendChoice, type OpenedBackend, openBackend } from './backends.js';
 import { CLI_SETTINGS, commandOptions } from './commands.js';
 import { type DataOptions, type Fallbacks, fallbacks, readDataOptions } from './dataOptions.js';
@@ -138,13 +145,15 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
   const s = readTrainSettings(argv);
   // A save that cannot work is refused now, not after the whole run.
   if (s.save !== undefined) checkWritablePath(s.save, '--save');
-  for (const line of s.data.notes) console.error(line);
+  for (const line of s.data.notes) console.error(printable(line));
   const run = runFor(s);
   SETTINGS.batch.within({ max: run.prepared.train.count }).check(s.batchSize, '--batch');
+  if (s.save !== undefined) checkSavable(s, run);
   const opened = await openBackend(s.backend, run.layout, s.batchSize, s.threads);
   if (!s.json) log(opened.note);
+  const interrupted = sayWhatIsKeptOnInterrupt(s.save);
   try {
-    const trained = await trainRun(s, run, opened.backend, log);
+    const trained = await trainRun(s, run, opened.backend, log, interrupted.reached);
     const summary = await summarize(s, run, trained);
     if (s.save !== undefined) await saveModel(s.save, s, run, trained.result);
     if (s.json) process.stdout.write(`${JSON.stringify(jsonReport(s, run, opened, trained, summary))}\n`);
@@ -154,8 +163,61 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
       process.exitCode = EXIT_DIVERGED;
     }
   } finally {
+    interrupted.done();
     opened.close();
   }
+}
+
+/** Exit status after Ctrl-C: 128 + SIGINT, what a shell reports. */
+const EXIT_INTERRUPTED = 130;
+
+/**
+ * Until `done()`, Ctrl-C (SIGINT) ends the run with one line saying how far it got and that nothing
+ * of it was saved (the file `--save` names, if any, is as it was: saves are atomic and come last).
+ * `reached(epoch)` records the last epoch reported.
+ */
+function sayWhatIsKeptOnInterrupt(save: string | undefined): { reached(epoch: number): void; done(): void } {
+  let epoch = 0;
+  const onInterrupt = () => {
+    const where = epoch > 0 ? ` after epoch ${epoch}` : ' before the first report';
+    const kept =
+      save === undefined
+        ? 'nothing was saved (give --save FILE to keep the model)'
+        : `the run's progress was not saved; ${printable(save)} is as it was before the run`;
+    process.stderr.write(`interrupted${where}: ${kept}\n`);
+    process.exit(EXIT_INTERRUPTED);
+  };
+  process.once('SIGINT', onInterrupt);
+  return {
+    reached: (e) => {
+      epoch = e;
+    },
+    done: () => process.off('SIGINT', onInterrupt),
+  };
+}
+
+/**
+ * Refuses, before any training, a save that could not be read back: a model file too large (bounded
+ * from the parameter count, the optimizer and the epochs), or a field the reader refuses (a checked
+ * dry run of the file with the starting weights).
+ */
+function checkSavable(s: TrainSettings, run: Run): void {
+  const names = [run.label, ...run.prepared.inputs, ...run.prepared.outputs].reduce(
+    (sum, name) => sum + name.length,
+    0,
+  );
+  checkModelFileSize(
+    {
+      parameters: run.layout.size,
+      optimizer: s.optimizer.name,
+      epochs: (s.load?.training?.epoch ?? 0) + s.epochs,
+      names,
+    },
+    '--save',
+  );
+  checkModelFile(
+    modelToSave(s, run, run.params, undefined, { epoch: 0, losses: [], validationLosses: [], rng: run.rng.state() }),
+  );
 }
 
 type TrainedResult = Awaited<ReturnType<typeof trainToEnd>>;
@@ -169,8 +231,17 @@ interface Trained {
   selection: ReturnType<typeof selectionPart>;
 }
 
-/** Trains `backend` from the run's weights (or the loaded model's epoch on), logging progress for a person. */
-async function trainRun(s: TrainSettings, run: Run, backend: Backend, log: (line: string) => void): Promise<Trained> {
+/**
+ * Trains `backend` from the run's weights (or the loaded model's epoch on), logging progress for a
+ * person; `reached` hears each reported epoch.
+ */
+async function trainRun(
+  s: TrainSettings,
+  run: Run,
+  backend: Backend,
+  log: (line: string) => void,
+  reached: (epoch: number) => void,
+): Promise<Trained> {
   backend.setParams(run.params);
   // A version-2 model goes on from the epoch of its weights: --epochs more, numbered on from there.
   const saved = s.load?.training;
@@ -203,6 +274,7 @@ async function trainRun(s: TrainSettings, run: Run, backend: Backend, log: (line
     ...(continueFrom ? { continueFrom } : {}),
   };
   const onReport = (report: TrainReport) => {
+    reached(report.epoch);
     if (!s.json) log(progressLine(report, lastEpoch));
   };
   const result = await trainToEnd(backend, run.prepared.train, run.rng, options, onReport, fallback);
@@ -278,7 +350,30 @@ async function summarize(s: TrainSettings, run: Run, trained: Trained): Promise<
 async function saveModel(path: string, s: TrainSettings, run: Run, result: TrainedResult): Promise<void> {
   const params = await result.backend.readParams();
   const { kept } = result;
-  const model = savedModel({
+  const model = modelToSave(
+    s,
+    run,
+    params,
+    kept.optimizerState ? { ...kept.optimizerState, settings: s.optimizer, loss: s.loss } : undefined,
+    {
+      epoch: kept.epoch,
+      losses: result.losses.slice(0, kept.epoch),
+      validationLosses: result.validationLosses.filter((v) => v.epoch <= kept.epoch),
+      rng: kept.rng.state(),
+    },
+  );
+  writeFileAtomic(path, modelFileBytes(model, '--save').chunks(), '--save');
+}
+
+/** The model file's contents for this run: `params`, the optimizer's state and the training so far. */
+function modelToSave(
+  s: TrainSettings,
+  run: Run,
+  params: Float32Array,
+  optimizer: SavedOptimizer | undefined,
+  training: SavedTraining,
+): Model {
+  return savedModel({
     config: run.config,
     params,
     prepared: run.prepared,
@@ -287,15 +382,9 @@ async function saveModel(path: string, s: TrainSettings, run: Run, result: Train
     trainFraction: run.dataSettings.trainFraction,
     validationFraction: run.dataSettings.validationFraction,
     settings: savedSettings(s, run),
-    ...(kept.optimizerState ? { optimizer: { ...kept.optimizerState, settings: s.optimizer, loss: s.loss } } : {}),
-    training: {
-      epoch: kept.epoch,
-      losses: result.losses.slice(0, kept.epoch),
-      validationLosses: result.validationLosses.filter((v) => v.epoch <= kept.epoch),
-      rng: kept.rng.state(),
-    },
+    ...(optimizer ? { optimizer } : {}),
+    training,
   });
-  writeFileAtomic(path, `${JSON.stringify(toModelFile(model))}\n`, '--save');
 }
 
 /** The one JSON object of --json (its fields are the README's "train --json"). */
