@@ -74,6 +74,8 @@ export interface CsvOptions {
   missing?: 'refuse' | 'drop';
   /** Largest input accepted, in characters (strings) or bytes (files); default 256 MiB. */
   maxBytes?: number;
+  /** Most data rows read (the app's budget); more are refused as soon as they are seen. Default: no bound. */
+  maxRows?: number;
 }
 
 export interface CsvStreamOptions extends CsvOptions {
@@ -285,6 +287,8 @@ interface ParsePlan {
   drop: boolean;
   /** Records the whole text likely holds, from the sample's average row length: the columns' first size. */
   expectedRows: number;
+  /** Most data rows read, or Infinity. */
+  maxRows: number;
 }
 
 /** A sample row: its cells (trimmed) and its spreadsheet row number. */
@@ -364,7 +368,12 @@ function planParse(raw: string, options: CsvOptions): ParsePlan {
     decimal,
     filter,
     drop: checked.missing === 'drop',
-    expectedRows: Math.min(Math.ceil((1.05 * text.length * rows.length) / Math.max(1, sample.length)) + 16, 1 << 26),
+    maxRows: checked.maxRows,
+    expectedRows: Math.min(
+      Math.ceil((1.05 * text.length * rows.length) / Math.max(1, sample.length)) + 16,
+      1 << 26,
+      checked.maxRows,
+    ),
   };
 }
 
@@ -391,7 +400,11 @@ function checkCsvOptions(raw: string, options: CsvOptions) {
   if (header !== 'auto' && typeof header !== 'boolean') {
     throw new InputError('header', `expected true, false or "auto", got ${describeValue(header)}`);
   }
-  return { field, text, delimiter, decimal, missing, header };
+  const maxRows = options.maxRows ?? Number.POSITIVE_INFINITY;
+  if (maxRows !== Number.POSITIVE_INFINITY && !(Number.isInteger(maxRows) && maxRows >= 2)) {
+    throw new InputError('maxRows', `expected a whole number of at least 2, got ${describeValue(maxRows)}`);
+  }
+  return { field, text, delimiter, decimal, missing, header, maxRows };
 }
 
 /**
@@ -757,6 +770,13 @@ class TableBuilder {
       }
     }
     const at = this.rows;
+    if (at === plan.maxRows) {
+      throw new CsvError(
+        plan.field,
+        `has more than ${plan.maxRows.toLocaleString('en-US')} data rows, the most read here; use a shorter file (the CLI reads longer ones)`,
+        this.record,
+      );
+    }
     this.grow();
     for (let k = 0; k < plan.values.length; k++) {
       const c = plan.values[k];

@@ -589,7 +589,7 @@ export function modelFileBytes(model: Model, field = 'model'): ModelFileBytes {
   const size =
     pieces.reduce((sum, piece) => sum + piece.length, 0) +
     arrays.reduce((sum, values) => sum + 2 + base64Length(values.byteLength), 0);
-  if (size > MAX_MODEL_FILE_BYTES) throw tooLargeToSave(field, `would be ${mib(size)}`);
+  if (size > MAX_MODEL_FILE_BYTES) throw new InputError(field, tooLargeToSave(`would be ${mib(size)}`));
   return {
     size,
     *chunks() {
@@ -613,11 +613,8 @@ function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
-function tooLargeToSave(field: string, size: string): InputError {
-  return new InputError(
-    field,
-    `the model file ${size}; at most ${MAX_MODEL_FILE_BYTES / 2 ** 20} MiB can be read back, so it is not saved: use fewer hidden units, an optimizer with less state (sgd keeps none, momentum one copy of the weights, adam two), or fewer members`,
-  );
+function tooLargeToSave(size: string): string {
+  return `the model file ${size}; at most ${MAX_MODEL_FILE_BYTES / 2 ** 20} MiB can be read back, so it is not saved: use fewer hidden units, an optimizer with less state (sgd keeps none, momentum one copy of the weights, adam two), or fewer members`;
 }
 
 /** What a model file will hold, known before training: what bounds its size. */
@@ -650,12 +647,16 @@ export function modelFileBound(shape: SavedShape): number {
 
 /** Refuses, before training, a model whose file could not be read back (naming `field`, the limit and the way out). */
 export function checkModelFileSize(shape: SavedShape, field: string): void {
+  const problem = modelFileProblem(shape);
+  if (problem !== null) throw new InputError(field, problem);
+}
+
+/** Why a model of `shape` could not be saved and read back (the limit and the way out), or null when it can. */
+export function modelFileProblem(shape: SavedShape): string | null {
   const bound = modelFileBound(shape);
-  if (bound > MAX_MODEL_FILE_BYTES) {
-    const members = shape.members !== undefined && shape.members > 1 ? ` × ${shape.members} members` : '';
-    throw tooLargeToSave(
-      field,
-      `of ${shape.parameters.toLocaleString('en')} parameters${members} with ${shape.optimizer ?? 'no optimizer'}'s state would be up to ${mib(bound)}`,
-    );
-  }
+  if (bound <= MAX_MODEL_FILE_BYTES) return null;
+  const members = shape.members !== undefined && shape.members > 1 ? ` × ${shape.members} members` : '';
+  return tooLargeToSave(
+    `of ${shape.parameters.toLocaleString('en')} parameters${members} with ${shape.optimizer ?? 'no optimizer'}'s state would be up to ${mib(bound)}`,
+  );
 }
