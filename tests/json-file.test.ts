@@ -44,7 +44,9 @@ describe('bounded JSON', () => {
       empties[i + 1] = 0x5d;
     }
     empties[0] = 0x5b;
-    expect(inputErrorOf(() => parseJsonBytes(empties, 'f')).message).toMatch(/holds more than 4,194,304 arrays and objects/);
+    expect(inputErrorOf(() => parseJsonBytes(empties, 'f')).message).toMatch(
+      /holds more than 4,194,304 arrays and objects/,
+    );
   });
 
   it('says where JSON is malformed, naming the source', () => {

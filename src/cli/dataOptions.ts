@@ -19,6 +19,7 @@ import {
 } from '../settings/training.js';
 import type { Model } from '../train/modelFile.js';
 import type { DataSource } from '../train/run.js';
+import { printable } from '../util/text.js';
 import { CLI_SETTINGS } from './commands.js';
 import { readTextFile } from './files.js';
 import { option, optionValue, type ParsedOptions } from './options.js';
@@ -176,19 +177,21 @@ function readSource(
       if (outputs !== undefined) checkValueColumns(table, outputs, '--outputs');
       return table;
     };
+    if (!named) {
+      // Said before the file is opened: the user sees which file a model makes the CLI read.
+      console.error(
+        printable(
+          `note: reading the model's data from ${JSON.stringify(file)}, as its file names it (give --data FILE for other data)`,
+        ),
+      );
+    }
     const table = named ? read() : readModelsData(file, model, read);
-    const notes = [
-      ...(named
-        ? []
-        : [
-            `note: reading the model's data from ${JSON.stringify(file)}, as its file names it (give --data FILE for other data)`,
-          ]),
-      ...(table.reversedBy === null
+    const notes =
+      table.reversedBy === null
         ? []
         : [
             `note: ${file} runs newest first (by ${JSON.stringify(table.reversedBy)}); its rows were reversed, so the held-out part is the newest`,
-          ]),
-    ];
+          ];
     return { source: { kind: 'table', table, label: file }, defaultColumns: table.defaultColumns, notes };
   }
   if (optionValue(values, SETTINGS.dataset) !== undefined || origin?.kind === 'bundled') {

@@ -8,6 +8,8 @@ import { CpuBackend } from '../backends/cpu/cpuBackend.js';
 import type { CsvTable } from '../data/csv.js';
 import { fingerprintTable } from '../data/fingerprint.js';
 import { selectionPart } from '../data/split.js';
+import type { ColumnRef } from '../data/windows.js';
+import { paramLayout } from '../model/layout.js';
 import { DEFAULT_OPTIMIZER, type LossName, type OptimizerSettings } from '../model/optimizer.js';
 import type { CpuThreads } from '../settings/threads.js';
 import { optimizerSettingValues, optimizerValues, SETTINGS, type SettingValues } from '../settings/training.js';
@@ -27,6 +29,7 @@ import {
   type Model,
   modelFileBytes,
   type SavedOptimizer,
+  type SavedShape,
 } from '../train/modelFile.js';
 import { type Run, type RunSettings, startRun } from '../train/run.js';
 import { continuationOf, savedModel } from '../train/savedModel.js';
@@ -143,8 +146,19 @@ export function runFor(s: Pick<TrainSettings, 'seed' | 'window' | 'hiddenSizes' 
  */
 export async function trainCommand(argv: string[], log: (line: string) => void): Promise<void> {
   const s = readTrainSettings(argv);
-  // A save that cannot work is refused now, not after the whole run.
-  if (s.save !== undefined) checkWritablePath(s.save, '--save');
+  // A save that cannot work is refused now, not after the whole run (and, for size, before the
+  // weights are even drawn; checkSavable checks again with the data's own columns).
+  if (s.save !== undefined) {
+    checkWritablePath(s.save, '--save');
+    const columns = (given: ColumnRef[] | undefined) => (given ?? s.data.defaultColumns)?.length ?? 1;
+    const shape = s.load?.config ?? {
+      inputSize: columns(s.data.inputs),
+      hiddenSizes: s.hiddenSizes,
+      outputSize: columns(s.data.outputs),
+      window: s.window,
+    };
+    checkModelFileSize(savedShape(s, paramLayout(shape).size, 0), '--save');
+  }
   for (const line of s.data.notes) console.error(printable(line));
   const run = runFor(s);
   SETTINGS.batch.within({ max: run.prepared.train.count }).check(s.batchSize, '--batch');
@@ -168,13 +182,18 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
   }
 }
 
+/** What bounds the size of the file this run saves: its parameters, optimizer, epochs and names. */
+function savedShape(s: TrainSettings, parameters: number, names: number): SavedShape {
+  return { parameters, optimizer: s.optimizer.name, epochs: (s.load?.training?.epoch ?? 0) + s.epochs, names };
+}
+
 /** Exit status after Ctrl-C: 128 + SIGINT, what a shell reports. */
 const EXIT_INTERRUPTED = 130;
 
 /**
- * Until `done()`, Ctrl-C (SIGINT) ends the run with one line saying how far it got and that nothing
- * of it was saved (the file `--save` names, if any, is as it was: saves are atomic and come last).
- * `reached(epoch)` records the last epoch reported.
+ * Until `done()`, Ctrl-C (SIGINT) ends the run at the next report with one line saying how far it got
+ * and that nothing of it was saved (the file `--save` names, if any, is as it was: saves are atomic
+ * and come last). `reached(epoch)` records the last epoch reported.
  */
 function sayWhatIsKeptOnInterrupt(save: string | undefined): { reached(epoch: number): void; done(): void } {
   let epoch = 0;
@@ -276,6 +295,8 @@ async function trainRun(
   const onReport = (report: TrainReport) => {
     reached(report.epoch);
     if (!s.json) log(progressLine(report, lastEpoch));
+    // The event loop turns once a report: a Ctrl-C is heard here (the epochs themselves never yield).
+    return new Promise<void>((resolve) => setImmediate(resolve));
   };
   const result = await trainToEnd(backend, run.prepared.train, run.rng, options, onReport, fallback);
   return { result, firstEpoch, lastEpoch, selection };

@@ -423,7 +423,7 @@ export async function trainToEnd(
   data: Dataset,
   rng: Rng,
   options: TrainOptions,
-  onReport?: (report: TrainReport) => void,
+  onReport?: (report: TrainReport) => void | Promise<void>,
   fallback?: Fallback,
 ): Promise<TrainResult & { backend: Backend; switched: string | null }> {
   // The start is the first checkpoint, so a failure before the first report loses nothing either.
@@ -448,7 +448,8 @@ export async function trainToEnd(
         lastSeconds = next.value.seconds;
         if (next.done) return { ...next.value, seconds, backend: current, switched };
         checkpoint = next.value;
-        onReport?.({ ...next.value, seconds });
+        // Awaited: a caller may let its event loop turn here (the CLI hears Ctrl-C at a report).
+        await onReport?.({ ...next.value, seconds });
       }
     } catch (error) {
       const recoverable = fallback?.recoverable ?? isGpuFailure;
