@@ -11,7 +11,7 @@
 // S_m = floor(count_m / B) the minibatch steps of member m's epoch.
 
 import type { Dataset } from '../data/dataset.js';
-import { InputError } from '../model/errors.js';
+import { describeValue, InputError } from '../model/errors.js';
 import type { ModelConfig, ParamLayout } from '../model/layout.js';
 import type { LossName, OptimizerSettings, OptimizerState } from '../model/optimizer.js';
 import type { BackendName, EpochLosses, EpochOptions, GpuFacet, GradientResult } from './backend.js';
@@ -135,6 +135,47 @@ export function checkMemberRanges(
         `${field}[${m}]`,
         `expected whole numbers with start >= 0, count >= ${least} and start + count <= ${count}, got start ${start}, count ${n}`,
       );
+    }
+  }
+}
+
+/**
+ * Throws InputError unless `epoch` holds for each of the members training on `ranges` with batches
+ * of `batchSize` an order, a finite learning rate and (if given) whether it is active, and each
+ * active member's order at least S_m * B positions, those inside its range (0 .. count_m - 1).
+ */
+export function checkMemberEpoch(epoch: MemberEpoch, ranges: readonly WindowRange[], batchSize: number): void {
+  const members = ranges.length;
+  const { orders, learningRates, active } = epoch;
+  for (const [field, list] of [
+    ['orders', orders],
+    ['learningRates', learningRates],
+    ['active', active ?? ranges],
+  ] as const) {
+    if (list.length !== members) {
+      throw new InputError(field, `expected one entry per member (${members}), got ${list.length}`);
+    }
+  }
+  for (const [m, rate] of learningRates.entries()) {
+    if (!Number.isFinite(rate)) {
+      throw new InputError(`learningRates[${m}]`, `expected a finite number, got ${describeValue(rate)}`);
+    }
+  }
+  for (const [m, { count }] of ranges.entries()) {
+    // A member that sits the epoch out reads nothing of its order.
+    if (active?.[m] === false) continue;
+    const used = Math.floor(count / batchSize) * batchSize;
+    const order = orders[m];
+    if (order.length < used) {
+      throw new InputError(
+        `orders[${m}]`,
+        `expected at least ${used} positions (whole batches of ${count} windows), got ${order.length}`,
+      );
+    }
+    for (let p = 0; p < used; p++) {
+      if (order[p] >= count) {
+        throw new InputError(`orders[${m}]`, `expected positions from 0 to ${count - 1}, got ${order[p]} at ${p}`);
+      }
     }
   }
 }

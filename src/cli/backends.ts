@@ -5,7 +5,7 @@
 import type { AdapterDescription, Backend, BackendName } from '../backends/backend.js';
 import { fastKernelsProblem } from '../backends/cpu/cpuBackend.js';
 import { createCpuBackend } from '../backends/cpu/createCpuBackend.js';
-import { fastKernelBytes, MAX_KERNEL_BYTES } from '../backends/cpu/fastLstm.js';
+import { fastLstmBytes, MAX_KERNEL_BYTES } from '../backends/cpu/fastLstm.js';
 import { nodeThreadHost } from '../backends/cpu/nodeThreads.js';
 import type { Population } from '../backends/population.js';
 import { type AutoChoice, chooseBackend, raceBackends } from '../backends/race.js';
@@ -15,6 +15,7 @@ import { createWebGpuBackend } from '../backends/webgpu/webgpuBackend.js';
 import type { BackendOpener } from '../bench/bench.js';
 import { InputError } from '../model/errors.js';
 import type { ParamLayout } from '../model/layout.js';
+import { DEFAULT_OPTIMIZER } from '../model/optimizer.js';
 import type { CpuThreads } from '../settings/threads.js';
 import { singleMember } from '../train/population.js';
 
@@ -131,7 +132,7 @@ export async function openBackend(
  */
 export function cpuMemoryProblem(layout: ParamLayout, batch: number): string | null {
   if (fastKernelsProblem() !== null) return null;
-  const bytes = fastKernelBytes(layout, batch, 'adam');
+  const bytes = fastLstmBytes(layout, batch, { ...DEFAULT_OPTIMIZER, name: 'adam' });
   if (bytes <= MAX_KERNEL_BYTES) return null;
   return `the CPU backend would need ${(bytes / 2 ** 30).toFixed(1)} GiB, more than WebAssembly memory holds (4 GiB)`;
 }
@@ -172,6 +173,8 @@ export interface OpenedPopulation {
   population: Population;
   /** As OpenedBackend's: which backend, on what (and for `auto`, why). */
   note: string;
+  /** What `auto` measured and chose; null where a backend was named or no adapter exists. */
+  auto: AutoChoice | null;
 }
 
 /**
@@ -205,6 +208,7 @@ export async function openPopulation(
       },
     },
     note: members === 1 ? first.note : `${first.note}; ${members} members, one backend each, trained in turn`,
+    auto: first.auto,
   };
 }
 

@@ -1,10 +1,10 @@
-// The command-line tool: `npm run cli -- <command> [options]`. Commands: train, predict, backtest,
+// The command-line tool: `npm run cli -- <command> [options]`. Commands: train, predict, backtest, search,
 // gradients, export, import, bench, help (generated from commands.ts).
 // A mistake the user can fix (bad option, bad file) prints one line on stderr and exits with 2, as
 // does output that cannot be written (a full disk); a reader that stops early (`| head -1`) ends the
 // program quietly with 141, as SIGPIPE would.
 
-import { allowRelaxedSimd } from '../backends/cpu/nodeThreads.js';
+import { allowRelaxedSimd, isNodeMemberThread, serveNodeMemberThread } from '../backends/cpu/nodeThreads.js';
 import { InputError } from '../model/errors.js';
 import { printable } from '../util/text.js';
 import { backtestCommand } from './backtest.js';
@@ -13,6 +13,7 @@ import { helpText, unknownCommand } from './commands.js';
 import { exportCommand, importCommand } from './exchange.js';
 import { gradientsCommand } from './gradients.js';
 import { predictCommand } from './predict.js';
+import { searchCommand } from './search.js';
 import { trainCommand } from './train.js';
 
 /** Exit status when stdout's reader went away: 128 + SIGPIPE, what a shell reports for `yes | head -1`. */
@@ -72,6 +73,9 @@ async function main(argv: string[]): Promise<number> {
     case 'backtest':
       await backtestCommand(rest, writeLine);
       return 0;
+    case 'search':
+      await searchCommand(rest, writeLine);
+      return 0;
     case 'export':
       exportCommand(rest, errorLine);
       return 0;
@@ -94,20 +98,25 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    if (err instanceof InputError) {
-      errorLine(`error: ${err.message}`);
-      process.exitCode = 2;
-    } else if (err instanceof RangeError && ALLOCATION_FAILED.test(err.message)) {
-      errorLine(`error: not enough memory for what was asked (${err.message})`);
-      process.exitCode = 2;
-    } else {
-      console.error(err);
-      process.exitCode = 1;
-    }
-  },
-);
+// The one-file CLI is also what the CPU backend's member threads load (nodeThreads.ts): there it serves.
+if (isNodeMemberThread()) {
+  serveNodeMemberThread();
+} else {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      if (err instanceof InputError) {
+        errorLine(`error: ${err.message}`);
+        process.exitCode = 2;
+      } else if (err instanceof RangeError && ALLOCATION_FAILED.test(err.message)) {
+        errorLine(`error: not enough memory for what was asked (${err.message})`);
+        process.exitCode = 2;
+      } else {
+        console.error(err);
+        process.exitCode = 1;
+      }
+    },
+  );
+}

@@ -28,7 +28,6 @@ import { GATES, type ParamLayout } from '../../model/layout.js';
 import {
   clipScale,
   DEFAULT_OPTIMIZER,
-  type OptimizerName,
   type OptimizerSettings,
   type OptimizerState,
   stateArrays,
@@ -263,15 +262,6 @@ function carveHeap(padded: PaddedLayout, T: number, B: number, slotFloats: numbe
 /** The most bytes WebAssembly memory holds (65,536 pages of 64 KiB): what the fast kernels can use. */
 export const MAX_KERNEL_BYTES = 65536 * 65536;
 
-/**
- * Bytes of WebAssembly memory the fast kernels take for `layout` at minibatches of up to `maxBatch`,
- * with `optimizer`'s state and `threads` threads: what must stay within MAX_KERNEL_BYTES.
- */
-export function fastKernelBytes(layout: ParamLayout, maxBatch: number, optimizer: OptimizerName, threads = 1): number {
-  const padded = paddedLayout(layout);
-  return carveHeap(padded, layout.config.window, maxBatch, stateArrays(optimizer) * padded.size, threads).end;
-}
-
 /** Why the fast kernels cannot hold `layout` at batch `B`, as one line for a person. */
 function tooLarge(bytes: number, layout: ParamLayout, B: number, why: string): InputError {
   const gib = (bytes / 2 ** 30).toFixed(1);
@@ -279,6 +269,15 @@ function tooLarge(bytes: number, layout: ParamLayout, B: number, why: string): I
     'backend',
     `the CPU backend needs ${gib} GiB for hidden ${layout.config.hiddenSizes.join(',')}, window ${layout.config.window} and batch ${B}, ${why}; use fewer hidden units, a shorter window or a smaller batch, or the webgpu backend`,
   );
+}
+
+/**
+ * Bytes of WebAssembly memory a one-thread engine of this layout, maximum batch and optimizer holds
+ * (a population's members each hold one; its capacity check sums them).
+ */
+export function fastLstmBytes(layout: ParamLayout, maxBatch: number, optimizer: OptimizerSettings): number {
+  const padded = paddedLayout(layout);
+  return carveHeap(padded, layout.config.window, maxBatch, stateArrays(optimizer.name) * padded.size, 1).end;
 }
 
 /**
