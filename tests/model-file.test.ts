@@ -469,6 +469,26 @@ describe('writing a model file', () => {
     expect(() => readModelBytes(bytes, 'wide.json')).toThrowError(/^weights\.data: is not base64: position 100 /);
   });
 
+  it('saves and loads back the largest model the app trains (2^24 parameters) with Adam’s state', () => {
+    // One layer of 2,046 units on one input: 16,769,023 parameters, just under PAGE_LIMITS.parameters.
+    const big = { inputSize: 1, hiddenSizes: [2046], outputSize: 1, window: 10 };
+    const bigLayout = paramLayout(big);
+    expect(bigLayout.size).toBeLessThanOrEqual(2 ** 24);
+    const weights = new Float32Array(bigLayout.size).map((_, i) => Math.fround(Math.sin(i)));
+    const slots = new Float32Array(2 * bigLayout.size).fill(1e-3);
+    const model: Model = {
+      config: big,
+      layout: bigLayout,
+      params: weights,
+      optimizer: { name: 'adam', step: 1, slots, settings: { ...DEFAULT_OPTIMIZER, name: 'adam' }, loss: 'sse' },
+    };
+    const file = modelFileBytes(model);
+    expect(file.size).toBeLessThan(MAX_MODEL_FILE_BYTES);
+    const back = readModelBytes(Buffer.concat([...file.chunks()]), 'big.json');
+    expect(Buffer.from(back.params.buffer).equals(Buffer.from(weights.buffer))).toBe(true);
+    expect(back.optimizer?.slots.length).toBe(2 * bigLayout.size);
+  }, 60_000);
+
   it('bounds the file a model will make before training, and refuses what could not be read back', () => {
     // The app's largest model (2^24 parameters) with Adam and a million epochs fits, with room.
     const page = modelFileBound({ parameters: 2 ** 24, optimizer: 'adam', epochs: 1_000_000, names: 1000 });
