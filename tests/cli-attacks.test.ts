@@ -17,6 +17,7 @@ import { Rng } from '../src/data/rng.js';
 import { initParams } from '../src/model/init.js';
 import { paramLayout } from '../src/model/layout.js';
 import { type Model, toModelFile } from '../src/train/modelFile.js';
+import { csvCell, writeCsv } from '../src/util/csvWrite.js';
 import { CLI_ARGS, cli, repoRoot } from './helpers.js';
 
 const tmp = fs.mkdtempSync(join(tmpdir(), 'webgpu-lstm-cli-attacks-'));
@@ -152,6 +153,20 @@ describe('a model file cannot reach outside', () => {
 });
 
 describe('exports safe to open', () => {
+  it('every CSV writer escapes a text cell that starts a formula (OWASP), and leaves numbers alone', () => {
+    for (const start of ['=', '+', '-', '@', '\t', '\r']) expect(csvCell(`${start}1+1`)).toBe(`'${start}1+1`);
+    expect(['-0.5', '+3e-7', '12', '', 'price', '2024-01-01'].map(csvCell)).toEqual([
+      '-0.5',
+      '+3e-7',
+      '12',
+      '',
+      'price',
+      '2024-01-01',
+    ]);
+    expect(csvCell(-2.5)).toBe('-2.5');
+    expect(writeCsv(['step', '@SUM(A1)', 'note'], [[1, -0.25, '-x']])).toBe(`step,"'@SUM(A1)",note\n1,-0.25,"'-x"\n`);
+  });
+
   it("predict's CSV escapes a column name a spreadsheet would run, and keeps numbers numbers", async () => {
     const name = "=cmd|' /C calc'!A0";
     const csv = write(
