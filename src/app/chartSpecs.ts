@@ -7,6 +7,7 @@
 // Legend: R = rows of the data, O = output columns.
 
 import type { BackendName } from '../backends/backend.js';
+import { dateAhead } from '../data/futureDates.js';
 import type { ChartSeries, ChartSpec } from './charts.js';
 import { type Columns, formatNumber, type SeriesView } from './columns.js';
 import type { ExplicitRunSettings, ShownData } from './dataView.js';
@@ -139,14 +140,9 @@ export function countValues(columns: Columns, spec: ChartSpec): string {
 
 // ---- Forecasting: the forecast past the end, baselines and the best epoch, residuals ----
 
-/** The label of row `row` past the last of `dates`: monthly dates go on by months, others by the row count. */
+/** The label of row `row` past the last of `dates` (src/data/futureDates.ts: by months, or by the dates' step). */
 export function futureDate(dates: readonly string[], row: number): string {
-  const last = dates[dates.length - 1];
-  const ahead = row - (dates.length - 1);
-  const monthly = /^(\d{4})-(\d{2})-01$/.exec(last);
-  if (monthly === null || !dates.every((d) => /^\d{4}-\d{2}-01$/.test(d))) return `${last} + ${ahead}`;
-  const months = Number(monthly[1]) * 12 + Number(monthly[2]) - 1 + ahead;
-  return `${Math.floor(months / 12)}-${String((months % 12) + 1).padStart(2, '0')}-01`;
+  return dateAhead(dates, row - (dates.length - 1));
 }
 
 /**
