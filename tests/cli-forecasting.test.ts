@@ -52,7 +52,7 @@ describe('train --json on a bundled series at its defaults', () => {
     ]);
     expect(out.baselines[0].rmse[0]).toBeCloseTo(1.3676, 3);
     expect(out.summary).toMatch(
-      /^Held-out RMSE [\d.]+ ppm: [\d.]+× (better|worse) than repeating the last value \(1\.37 ppm\); seasonal naive \(12\) 2\.41 ppm, AR\(24\) 0\.449 ppm\.$/,
+      /^Held-out RMSE [\d.]+ ppm: [\d.]+× (better|worse) than AR\(24\) \(0\.449 ppm\), the strongest baseline, (and|though) [\d.]+× (better|worse) than repeating the last value \(1\.37 ppm\); seasonal naive \(12\) 2\.41 ppm\.$/,
     );
   });
 

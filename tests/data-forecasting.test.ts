@@ -18,7 +18,7 @@ import {
   transformTable,
 } from '../src/data/transform.js';
 import type { ColumnTable } from '../src/data/windows.js';
-import { levelsFromOutputs } from '../src/train/evaluate.js';
+import { type BaselineErrors, levelsFromOutputs, type PartErrors, summarise } from '../src/train/evaluate.js';
 import { inputErrorOf } from './helpers.js';
 
 function table(values: number[], dates?: string[]): ColumnTable {
@@ -157,6 +157,50 @@ describe('errors in units and baselines', () => {
     for (let i = 0; i < outputs.length; i++) sse += (outputs[i] - test.t[i]) ** 2;
     expect(modelSpaceLoss(prepared, partTargets(prepared, 'test'), levels, 'sse')).toBeCloseTo(0.5 * sse, 5);
     expect(modelSpaceLoss(prepared, partTargets(prepared, 'test'), levels, 'mse')).toBeCloseTo(sse / test.count, 5);
+  });
+});
+
+describe('the sentence', () => {
+  const model = (rmse: number): PartErrors => ({ targets: { start: 0, end: 1 }, rmse: [rmse], mae: [rmse] });
+  const baseline = (key: BaselineErrors['key'], label: string, rmse: number | null): BaselineErrors => ({
+    key,
+    label,
+    levels: null,
+    skipped: rmse === null ? 'does not apply' : null,
+    errors: rmse === null ? null : { rmse: [rmse], mae: [rmse] },
+    loss: null,
+  });
+  const baselines = (ar: number | null) => [
+    baseline('last-value', 'last value', 0.53),
+    baseline('seasonal-naive', 'seasonal naive', null),
+    baseline('autoregression', 'AR(10)', ar),
+  ];
+
+  it('names the strongest baseline first and says when the model loses to it, though it beats the last value', () => {
+    const sentence = summarise(['y'], model(0.255), baselines(0.18), 'train', null);
+    expect(sentence).toBe(
+      'RMSE on the training windows (nothing is held out) 0.255: 1.42× worse than AR(10) (0.18), the strongest baseline, though 2.1× better than repeating the last value (0.53).',
+    );
+  });
+
+  it('says "better than" only where the model’s error is lower, and "as good as" for a hair’s difference', () => {
+    const win = summarise(['y'], model(0.1), baselines(0.18), 'test', 'ppm');
+    expect(win).toBe(
+      'Held-out RMSE 0.1 ppm: 1.80× better than AR(10) (0.18 ppm), the strongest baseline, and 5.3× better than repeating the last value (0.53 ppm).',
+    );
+    const tie = summarise(['y'], model(0.1801), baselines(0.18), 'test', null);
+    expect(tie).toMatch(/^Held-out RMSE 0\.18: as good as AR\(10\) \(0\.18\), the strongest baseline, and/);
+    // Losing to every baseline: no "better" anywhere.
+    const loss = summarise(['y'], model(0.6), baselines(0.18), 'test', null);
+    expect(loss).not.toMatch(/better/);
+    expect(loss).toMatch(/worse than AR\(10\) .*, and 1\.13× worse than repeating the last value/);
+  });
+
+  it('with the last value strongest, names it once, the others after', () => {
+    const sentence = summarise(['y'], model(0.5), baselines(0.9), 'test', null);
+    expect(sentence).toBe(
+      'Held-out RMSE 0.5: 1.06× better than repeating the last value (0.53), the strongest baseline; AR(10) 0.9.',
+    );
   });
 });
 

@@ -183,7 +183,13 @@ function formatRatio(ratio: number): string {
   return `${ratio >= 10 ? Math.round(ratio) : ratio.toFixed(ratio >= 1.995 ? 1 : 2)}×`;
 }
 
-function summarise(
+/**
+ * The sentence, per output column: the model's RMSE against the strongest baseline (the lowest RMSE
+ * on the same rows), then against repeating the last value where that is another one, then the rest.
+ * Each comparison is comparedWith's, so a loss reads "worse than" and a hair's difference "as good
+ * as", whichever baseline it is; "though" joins a win to a loss.
+ */
+export function summarise(
   columns: string[],
   model: PartErrors | null,
   baselines: BaselineErrors[],
@@ -192,20 +198,32 @@ function summarise(
 ): string {
   if (model === null) return '';
   const what = part === 'test' ? 'Held-out RMSE' : 'RMSE on the training windows (nothing is held out)';
-  const last = baselines.find((b) => b.key === 'last-value');
+  const present = baselines.filter((b) => b.errors !== null);
   return columns
     .map((column, o) => {
       const rmse = model.rmse[o];
       const of = columns.length > 1 ? ` of ${column}` : '';
-      const lastRmse = last?.errors?.rmse[o];
-      const versus =
-        lastRmse === undefined
-          ? ''
-          : `: ${comparedWith(rmse, lastRmse)} repeating the last value (${withUnit(lastRmse, unit)})`;
-      const others = baselines
-        .filter((b) => b.key !== 'last-value' && b.errors !== null)
+      const phrase = (b: BaselineErrors) => {
+        const theirs = b.errors!.rmse[o];
+        const name = b.key === 'last-value' ? 'repeating the last value' : b.label;
+        return { verdict: comparedWith(rmse, theirs), text: `${name} (${withUnit(theirs, unit)})` };
+      };
+      const ranked = [...present].sort((a, b) => a.errors!.rmse[o] - b.errors!.rmse[o]);
+      const strongest = ranked[0];
+      if (strongest === undefined) return `${what}${of} ${withUnit(rmse, unit)}.`;
+      const first = phrase(strongest);
+      const strongestText = `${first.verdict} ${first.text}${ranked.length > 1 ? ', the strongest baseline' : ''}`;
+      const last = strongest.key === 'last-value' ? undefined : present.find((b) => b.key === 'last-value');
+      let versusLast = '';
+      if (last !== undefined) {
+        const second = phrase(last);
+        const turns = first.verdict.endsWith('worse than') && second.verdict.endsWith('better than');
+        versusLast = `${turns ? ', though' : ', and'} ${second.verdict} ${second.text}`;
+      }
+      const others = ranked
+        .filter((b) => b !== strongest && b !== last)
         .map((b) => `${b.label} ${withUnit(b.errors!.rmse[o], unit)}`);
-      return `${what}${of} ${withUnit(rmse, unit)}${versus}${others.length > 0 ? `; ${others.join(', ')}` : ''}.`;
+      return `${what}${of} ${withUnit(rmse, unit)}: ${strongestText}${versusLast}${others.length > 0 ? `; ${others.join(', ')}` : ''}.`;
     })
     .join(' ');
 }
