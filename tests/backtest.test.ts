@@ -26,13 +26,12 @@ import {
   defaultHorizon,
   foldOrigins,
   planFolds,
-  recursiveForecasts,
   runBacktest,
   smallestFoldRows,
   threeDigits,
 } from '../src/train/backtest.js';
 import { formatValue } from '../src/train/evaluate.js';
-import { freeRunForecast } from '../src/train/forecast.js';
+import { freeRunForecast, recursiveForecasts } from '../src/train/forecast.js';
 import { singleMember } from '../src/train/population.js';
 import { type RunSettings, startRun } from '../src/train/run.js';
 import { trainToEnd } from '../src/train/trainer.js';

@@ -3,6 +3,7 @@
 // training rows only, and cut into windows. Every source (a generator, a bundled series, the user's
 // CSV) goes through here, so all behave alike.
 
+import { describeValue, InputError } from '../model/errors.js';
 import { fitNormalization, type Normalization, type NormalizeMethod, normalizeTable } from './normalize.js';
 import { DEFAULT_TRAIN_FRACTION, type SplitData, splitRows, splitTable } from './split.js';
 import { type TargetTransform, type Transform, targetTransform, transformTable } from './transform.js';
@@ -24,6 +25,11 @@ export interface DataSettings {
   transform?: Transform;
   /** The seasonal period in rows (for seasonal differences and the seasonal baseline), or null. */
   season?: number | null;
+  /**
+   * Inputs whose future values are known (a calendar, a planned temperature): a multi-step forecast
+   * reads them instead of predicting them. Each must be an input and no output. Default none.
+   */
+  knownAhead?: ColumnRef[];
 }
 
 export interface PreparedData extends SplitData {
@@ -42,6 +48,8 @@ export interface PreparedData extends SplitData {
   outputs: string[];
   /** Input column names in the order the model reads them. */
   inputs: string[];
+  /** The inputs known ahead (DataSettings.knownAhead), by name. */
+  knownAhead: string[];
 }
 
 export function prepareData(source: ColumnTable, settings: DataSettings): PreparedData {
@@ -50,6 +58,7 @@ export function prepareData(source: ColumnTable, settings: DataSettings): Prepar
   const used = [...inputTable.columns];
   for (const name of outputTable.columns) if (!used.includes(name)) used.push(name);
   const table = selectColumns(source, used);
+  const knownAhead = knownAheadColumns(source, settings.knownAhead ?? [], inputTable.columns, outputTable.columns);
   const season = settings.season ?? null;
   const transform = targetTransform(settings.transform ?? 'levels', season);
   const fractions = {
@@ -80,7 +89,29 @@ export function prepareData(source: ColumnTable, settings: DataSettings): Prepar
     normalization,
     inputs: inputTable.columns,
     outputs: outputTable.columns,
+    knownAhead,
   };
+}
+
+/** The known-ahead columns by name: each an input, none an output (a value read is not predicted). */
+function knownAheadColumns(source: ColumnTable, refs: ColumnRef[], inputs: string[], outputs: string[]): string[] {
+  if (refs.length === 0) return [];
+  const names = selectColumns(source, refs, 'knownAhead').columns;
+  for (const name of names) {
+    if (outputs.includes(name)) {
+      throw new InputError(
+        'knownAhead',
+        `${describeValue(name)} is an output: a column known ahead is read, not predicted; leave it out of the outputs or of the known-ahead columns`,
+      );
+    }
+    if (!inputs.includes(name)) {
+      throw new InputError(
+        'knownAhead',
+        `${describeValue(name)} is not an input (inputs: ${inputs.map((n) => JSON.stringify(n)).join(', ')}); a column known ahead is one the model reads`,
+      );
+    }
+  }
+  return names;
 }
 
 /** The table normalized from row `lag` on; the rows before it (no transformed value) stay NaN. */

@@ -136,3 +136,25 @@ export function selectColumns(table: ColumnTable, refs: readonly ColumnRef[], fi
   if (table.dates) selected.dates = table.dates;
   return selected;
 }
+
+/**
+ * `table` with `future`'s rows after its own (rows past the data's end whose outputs are not known
+ * yet: a CSV's future rows). `future` has the same columns; its dates follow the table's where both
+ * have them. Without future rows, the table itself.
+ */
+export function withFutureRows(table: ColumnTable, future: ColumnTable | undefined): ColumnTable {
+  if (future === undefined || future.rows === 0) return table;
+  if (future.columns.join('\u0000') !== table.columns.join('\u0000')) {
+    throw new InputError('future', 'the future rows must have the same columns as the data');
+  }
+  const rows = table.rows + future.rows;
+  const values = table.values.map((column, c) => {
+    const out = new Float64Array(rows);
+    out.set(column.subarray(0, table.rows));
+    out.set(future.values[c], table.rows);
+    return out;
+  });
+  const joined: ColumnTable = { columns: table.columns, values, rows };
+  if (table.dates && future.dates) joined.dates = [...table.dates, ...future.dates];
+  return joined;
+}

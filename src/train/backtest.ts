@@ -23,15 +23,14 @@
 // others. With M > 1 the point forecast is the mean of the fold's seeds, and the ensemble interval
 // the spread of their forecasts.
 
-import type { Population } from '../backends/population.js';
 import { fitAutoregression } from '../data/baselines.js';
 import type { Dataset } from '../data/dataset.js';
-import { denormalizeValues } from '../data/normalize.js';
 import type { PreparedData } from '../data/prepare.js';
 import { Rng } from '../data/rng.js';
 import { seasonFromDates } from '../data/season.js';
 import { splitRows } from '../data/split.js';
-import { pathLevels, targetTransform } from '../data/transform.js';
+import { targetTransform } from '../data/transform.js';
+import { type ColumnTable, withFutureRows } from '../data/windows.js';
 import { type BenchmarkTable, benchmarkBacktest } from '../forecast/backtest.js';
 import { autoregressionModel, BENCHMARK_KEYS, type BenchmarkKey } from '../forecast/benchmarks.js';
 import { type EvaluationPart, type HorizonTable, horizonTable, type OriginForecast } from '../forecast/horizons.js';
@@ -47,6 +46,7 @@ import { InputError } from '../model/errors.js';
 import type { LossName, OptimizerSettings } from '../model/optimizer.js';
 import { BACKTEST_SETTINGS } from '../settings/backtest.js';
 import { formatValue, SAME_ERROR } from './evaluate.js';
+import { feedbackProblem, inputFeed, recursiveForecasts } from './forecast.js';
 import { consecutiveSeeds, meanLevels, memberStarts } from './members.js';
 import { type MemberSpec, type PopulationOptions, type PopulationReport, trainPopulation } from './population.js';
 import { type Run, type RunSettings, resolveDataSettings, sourceTable, startRun } from './run.js';
@@ -332,6 +332,8 @@ interface FoldSetup {
   column: string;
   /** The scored column's levels, every row. (R) */
   series: Float64Array;
+  /** Every column in levels, every row and any future rows after them (known-ahead inputs are read here). */
+  levels: ColumnTable;
   dates: string[] | null;
   season: number | null;
   plan: FoldPlan;
@@ -375,19 +377,13 @@ function setUpFolds(settings: BacktestSettings): FoldSetup {
     unit,
     column,
     series: Float64Array.from(table.values[table.columns.indexOf(column)]),
+    levels: settings.run.source.kind === 'table' ? withFutureRows(table, settings.run.source.future) : table,
     dates: table.dates ?? null,
     season: data.season,
     plan,
     runs,
     runSettings,
   };
-}
-
-/** Why the model's forecasts cannot be fed back as its next inputs (an input that is no output), or null. */
-export function feedbackProblem(prepared: PreparedData): string | null {
-  const missing = prepared.inputs.filter((name) => !prepared.outputs.includes(name));
-  if (missing.length === 0) return null;
-  return `a multi-step forecast feeds the model's predictions back as its inputs, and it does not predict ${missing.map((n) => JSON.stringify(n)).join(', ')}; make the outputs include every input column`;
 }
 
 /** Each member's forecasts: from its fold's origin, then from its fold's validation origins. */
@@ -473,8 +469,14 @@ async function trainAndForecast(
       next = await loop.next();
     }
     const forecastStart = now();
+    // A known-ahead input is read from the whole series: its values after the origin are known then.
+    const feeds = runs.map((run) => inputFeed(run.prepared, setup.levels));
     const members = runs.flatMap((run, k) =>
-      seeds.map(() => ({ prepared: run.prepared, origins: [plan.origins[k], ...validationOrigins(run.prepared)] })),
+      seeds.map(() => ({
+        prepared: run.prepared,
+        origins: [plan.origins[k], ...validationOrigins(run.prepared)],
+        feed: feeds[k],
+      })),
     );
     const forecasts = await recursiveForecasts(population, members, plan.horizon);
     return {
@@ -502,57 +504,6 @@ function meanForecasts(seeds: OriginForecast[][]): OriginForecast[] {
     origin,
     forecast: meanLevels(seeds.map((own) => own[n].forecast)) as Float64Array,
   }));
-}
-
-/**
- * Every member's recursive forecast of its first output column, H steps from each of its origins:
- * the T rows before the origin (normalized and transformed as its run's were) in, the prediction fed
- * back as the newest row, H times; the path mapped back to levels with the run's normalization and
- * transform. All members and origins go through the population together, one forward a step. Each
- * member's inputs must be among its outputs (feedbackProblem). (K)(N_m)
- */
-export async function recursiveForecasts(
-  population: Population,
-  members: readonly { prepared: PreparedData; origins: readonly number[] }[],
-  horizon: number,
-): Promise<OriginForecast[][]> {
-  const { window: T, inputSize: I, outputSize: O } = population.config;
-  const N = Math.max(1, ...members.map((m) => m.origins.length));
-  const x = new Float32Array(members.length * N * T * I); // (K, N, T, I)
-  const paths = members.map((m) => new Float32Array(m.origins.length * horizon)); // (K)(N, H) of output 0
-  members.forEach(({ prepared, origins }, m) => {
-    const columns = prepared.inputs.map(
-      (name) => prepared.normalized.values[prepared.normalized.columns.indexOf(name)],
-    );
-    origins.forEach((origin, n) => {
-      let p = (m * N + n) * T * I;
-      for (let row = origin - T; row < origin; row++) for (const column of columns) x[p++] = column[row];
-    });
-  });
-  const feedback = members.map(({ prepared }) => prepared.inputs.map((name) => prepared.outputs.indexOf(name)));
-  for (let h = 0; h < horizon; h++) {
-    const outputs = await population.predictMembers(x, N, true); // (K)(N, O)
-    members.forEach(({ origins }, m) => {
-      for (let n = 0; n < N; n++) {
-        const base = (m * N + n) * T * I;
-        x.copyWithin(base, base + I, base + T * I);
-        for (let i = 0; i < I; i++) x[base + (T - 1) * I + i] = outputs[m][n * O + feedback[m][i]];
-        if (n < origins.length) paths[m][n * horizon + h] = outputs[m][n * O];
-      }
-    });
-  }
-  return members.map(({ prepared, origins }, m) => {
-    const column = prepared.outputs[0];
-    const levels = prepared.table.values[prepared.table.columns.indexOf(column)];
-    return origins.map((origin, n) => {
-      const transformed = denormalizeValues(
-        prepared.normalization,
-        column,
-        paths[m].subarray(n * horizon, (n + 1) * horizon),
-      );
-      return { origin, forecast: pathLevels(prepared.transform, levels, origin, transformed) };
-    });
-  });
 }
 
 /** The fold's H rows after its origin, in the whole series. */

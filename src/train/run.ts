@@ -11,7 +11,7 @@ import { type DataSettings, type PreparedData, prepareData } from '../data/prepa
 import { Rng } from '../data/rng.js';
 import { seasonFromDates, seasonOfSeries } from '../data/season.js';
 import type { Transform } from '../data/transform.js';
-import { type ColumnRef, type ColumnTable, tableFromSeries } from '../data/windows.js';
+import { type ColumnRef, type ColumnTable, columnIndex, tableFromSeries } from '../data/windows.js';
 import { describeValue, InputError } from '../model/errors.js';
 import { initParams } from '../model/init.js';
 import { describeConfig, type ModelConfig, type ParamLayout, paramLayout, sameShape } from '../model/layout.js';
@@ -22,7 +22,16 @@ import type { Model } from './modelFile.js';
 export type DataSource =
   | { kind: 'generated'; spec: SeriesSpec }
   | { kind: 'bundled'; name: BundledName; options?: BundledOptions }
-  | { kind: 'table'; table: ColumnTable; label: string };
+  | {
+      kind: 'table';
+      table: ColumnTable;
+      label: string;
+      /**
+       * Rows after the table's last whose outputs are not known yet (a CSV's rows with empty outputs):
+       * the known-ahead columns' future values, and their dates. Same columns as `table`, NaN where empty.
+       */
+      future?: ColumnTable;
+    };
 
 export interface RunSettings {
   /** The generator of the initial weights and minibatch orders, and of the data noise unless dataSeed is set. */
@@ -50,6 +59,8 @@ export interface RunSettings {
   transform?: Transform;
   /** The seasonal period; by default 'auto' (from the dates, or a generated wave's period). */
   season?: SeasonChoice;
+  /** Inputs whose future values are known, read instead of predicted in a multi-step forecast (prepare.ts). */
+  knownAhead?: ColumnRef[];
 }
 
 export interface Run {
@@ -107,15 +118,19 @@ export function resolveDataSettings(
 ): Required<DataSettings> {
   const key = defaultsKeyOf(settings.source);
   const all = table.columns.map((_, i) => i);
+  const knownAhead = settings.knownAhead ?? [];
+  // A column known ahead is read, never predicted: the default outputs leave it out.
+  const known = new Set(knownAhead.map((ref) => columnIndex(table, ref, 'knownAhead')));
   return {
     inputs: settings.inputs ?? all,
-    outputs: settings.outputs ?? all,
+    outputs: settings.outputs ?? all.filter((c) => !known.has(c)),
     window: settings.window,
     trainFraction: settings.trainFraction ?? sourceDefault('split', key),
     validationFraction: settings.validationFraction ?? sourceDefault('validation', key),
     normalize: settings.normalize ?? sourceDefault('normalise', key),
     transform: settings.transform ?? sourceDefault('transform', key),
     season: resolveSeason(settings.season ?? 'auto', settings.source, table),
+    knownAhead,
   };
 }
 
