@@ -646,13 +646,38 @@ export function backtestSentence(
   wins: Record<BenchmarkKey, FoldWins | null>,
   skipped: string | null,
 ): string {
+  const tallies = (['naive2', 'theta'] as const).flatMap((key) => {
+    const count = wins[key];
+    return count === null ? [] : [`${count.wins} of ${count.folds} folds against ${SHORT_LABELS[key]}`];
+  });
+  const tally = tallies.length === 0 ? '' : `; it wins ${tallies.join(' and ')}`;
+  return maseSentence(
+    `Over ${folds} fold${folds === 1 ? '' : 's'}, ${horizon}-step MASE`,
+    model,
+    benchmarks,
+    skipped,
+    tally,
+  );
+}
+
+/**
+ * "<over> 0.321 against naive 1.50, Naive2 0.847 and Theta 0.646: better than all three on average
+ * (OWA 0.379 against Naive2)<tally>.", or why the model has no MASE. `over` opens it ("Over 8 folds,
+ * 12-step MASE"); the verdict is maseVerdict's, so a loss never reads as a win.
+ */
+export function maseSentence(
+  over: string,
+  model: HorizonTable | null,
+  benchmarks: readonly Pick<BenchmarkSummary, 'key' | 'table'>[],
+  skipped: string | null,
+  tally = '',
+): string {
   const named = SENTENCE_BENCHMARKS.map((key) => benchmarks.find((b) => b.key === key)!).filter(
     (b) => b.table?.overall.mase.value != null,
   );
   const list = (parts: string[]) =>
     parts.length <= 1 ? parts.join('') : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
   const theirs = list(named.map((b) => `${SHORT_LABELS[b.key]} ${threeDigits(b.table!.overall.mase.value!)}`));
-  const over = `Over ${folds} fold${folds === 1 ? '' : 's'}, ${horizon}-step MASE`;
   if (skipped !== null) return `${over}: the model has none (${skipped}); ${theirs}.`;
   const mine = model?.overall.mase;
   if (mine?.value == null) return `${over} cannot be computed for the model: ${mine?.reason ?? 'no forecasts'}.`;
@@ -660,11 +685,6 @@ export function backtestSentence(
   const verdict = maseVerdict(mine.value, named, list);
   const owa = model?.overall.owa.value;
   const versusNaive2 = owa == null ? '' : ` (OWA ${threeDigits(owa)} against Naive2)`;
-  const tallies = (['naive2', 'theta'] as const).flatMap((key) => {
-    const count = wins[key];
-    return count === null ? [] : [`${count.wins} of ${count.folds} folds against ${SHORT_LABELS[key]}`];
-  });
-  const tally = tallies.length === 0 ? '' : `; it wins ${tallies.join(' and ')}`;
   return `${over} ${threeDigits(mine.value)} against ${theirs}: ${verdict}${versusNaive2}${tally}.`;
 }
 
@@ -672,7 +692,11 @@ export function backtestSentence(
  * "better than all three on average", "as good as naive and Naive2, better than Theta on average":
  * MASEs within SAME_ERROR of each other read as equal, so a hair's difference is no win.
  */
-function maseVerdict(mine: number, named: readonly BenchmarkSummary[], list: (parts: string[]) => string): string {
+function maseVerdict(
+  mine: number,
+  named: readonly Pick<BenchmarkSummary, 'key' | 'table'>[],
+  list: (parts: string[]) => string,
+): string {
   const groups = { better: [] as string[], same: [] as string[], worse: [] as string[] };
   for (const b of named) {
     const ratio = mine / (b.table?.overall.mase.value as number);
@@ -791,39 +815,38 @@ function measured(setup: FoldSetup, sets: IntervalSet[], level: number, method: 
     unavailable: new Array(setup.plan.horizon).fill(null),
   };
   const table = intervalTable(heldOut(setup.series, setup.season, setup.plan), set);
-  const { coverage, margin, width, msis, count } = table.overall;
   const on =
     missing.length === 0
       ? ''
       : `; measured on fold${folds.length === 1 ? '' : 's'} ${foldList(folds)} only, as ${unmeasured}`;
-  if (coverage.value === null || margin.value === null) {
-    return {
-      level,
-      method,
-      table,
-      skipped: null,
-      folds,
-      unmeasured,
-      holds: null,
-      sentence: `${band}: ${coverage.reason}${on}.`,
-    };
-  }
+  return { level, method, table, skipped: null, folds, unmeasured, ...coverageVerdict(table, band, setup.unit, on) };
+}
+
+/**
+ * Whether an interval's pooled coverage is within its margin of the level, and the sentence: "80%
+ * conformal interval: 75% of 96 held-out values inside (80 ± 8.0 by chance alone): within its margin
+ * of the level; mean width 1.47 ppm, MSIS 1.49<on>." `band` names the interval, `on` ends the
+ * sentence with what was measured where not everything was.
+ */
+export function coverageVerdict(
+  table: IntervalTable,
+  band: string,
+  unit: string | null,
+  on = '',
+): { holds: boolean | null; sentence: string } {
+  const { coverage, margin, width, msis, count, nominal: level } = table.overall;
+  if (coverage.value === null || margin.value === null)
+    return { holds: null, sentence: `${band}: ${coverage.reason}${on}.` };
   const holds = Math.abs(coverage.value - level) <= margin.value;
   const verdict = holds
     ? 'within its margin of the level'
     : `it misses: ${coverage.value < level ? 'too narrow' : 'wider than it needs to be'}`;
-  const unit = setup.unit === null ? '' : ` ${setup.unit}`;
+  const units = unit === null ? '' : ` ${unit}`;
   const score = msis.value === null ? `MSIS none (${msis.reason})` : `MSIS ${formatValue(msis.value)}`;
   return {
-    level,
-    method,
-    table,
-    skipped: null,
-    folds,
-    unmeasured,
     holds,
     sentence:
       `${band}: ${formatValue(coverage.value)}% of ${count} held-out values inside (${level} ± ${margin.value.toFixed(1)} by chance alone): ` +
-      `${verdict}; mean width ${formatValue(width.value as number)}${unit}, ${score}${on}.`,
+      `${verdict}; mean width ${formatValue(width.value as number)}${units}, ${score}${on}.`,
   };
 }

@@ -139,7 +139,7 @@ export function freeRunForecast(
 }
 
 /** What forecasts: a population (every member at once) or anything with its forward pass. */
-export type Forecaster = Pick<Population, 'config' | 'predictMembers'>;
+export type Forecaster = Pick<Population, 'config' | 'members' | 'predictMembers'>;
 
 /** One member's forecasts: its data, the origins it forecasts from and how its inputs are fed. */
 export interface ForecastMember {
@@ -240,6 +240,7 @@ export function paramsForecaster(layout: ParamLayout, members: readonly Float32A
   let ws: Workspace | null = null;
   return {
     config: layout.config,
+    members: members.length,
     predictMembers: async (x, count, each = false) =>
       members.map((params, m) => {
         ws ??= new Workspace(layout, Math.min(REFERENCE_CHUNK, Math.max(1, count)));

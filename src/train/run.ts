@@ -11,7 +11,14 @@ import { type DataSettings, type PreparedData, prepareData } from '../data/prepa
 import { Rng } from '../data/rng.js';
 import { seasonFromDates, seasonOfSeries } from '../data/season.js';
 import type { Transform } from '../data/transform.js';
-import { type ColumnRef, type ColumnTable, columnIndex, tableFromSeries } from '../data/windows.js';
+import {
+  type ColumnRef,
+  type ColumnTable,
+  columnIndex,
+  selectColumns,
+  tableFromSeries,
+  withFutureRows,
+} from '../data/windows.js';
 import { describeValue, InputError } from '../model/errors.js';
 import { initParams } from '../model/init.js';
 import { describeConfig, type ModelConfig, type ParamLayout, paramLayout, sameShape } from '../model/layout.js';
@@ -77,6 +84,11 @@ export interface Run {
   unit: string | null;
   /** The data settings as resolved (the source's defaults filled in). */
   dataSettings: Required<DataSettings>;
+  /**
+   * The used columns in levels with the source's future rows after them (a CSV's rows whose outputs
+   * are empty: known-ahead inputs are read there past the end); prepared.table where there are none.
+   */
+  levels: ColumnTable;
 }
 
 export function sourceTable(
@@ -189,5 +201,10 @@ export function startRun(settings: RunSettings, model?: Model): Run {
     }
     params = model.params.slice();
   }
-  return { rng, config, layout, params, prepared, positions, label, unit, dataSettings };
+  const future = settings.source.kind === 'table' && settings.rows === undefined ? settings.source.future : undefined;
+  const levels =
+    future === undefined
+      ? prepared.table
+      : withFutureRows(prepared.table, selectColumns(future, prepared.table.columns));
+  return { rng, config, layout, params, prepared, positions, label, unit, dataSettings, levels };
 }
