@@ -5,8 +5,6 @@
 // object (docs/FILE-FORMATS.md, "backtest --json").
 
 import { BENCHMARK_KEYS, type BenchmarkKey } from '../forecast/benchmarks.js';
-import type { HorizonRow, HorizonTable, Metric } from '../forecast/horizons.js';
-import type { IntervalRow } from '../forecast/intervals.js';
 import { BACKTEST_SETTINGS as B } from '../settings/backtest.js';
 import {
   type BacktestListeners,
@@ -14,26 +12,25 @@ import {
   type BacktestSettings,
   type FoldPlan,
   type FoldResult,
-  type IntervalResult,
   runBacktest,
-  threeDigits,
 } from '../train/backtest.js';
 import type { PopulationReport } from '../train/population.js';
 import { printable } from '../util/text.js';
 import { openPopulation } from './backends.js';
 import { CLI_SETTINGS, commandOptions } from './commands.js';
+import {
+  BENCHMARK_JSON_NAMES,
+  Cells,
+  horizonJson,
+  horizonsJson,
+  intervalJson,
+  metricJson,
+  shortLabel,
+  stepTable,
+  textTable,
+} from './forecastReport.js';
 import { option, parseOptions } from './options.js';
 import { readTrainSettings, runSettingsFor, type TrainSettings } from './trainSettings.js';
-
-/** The benchmarks' names in the JSON (backtest --json's contract). */
-export const BENCHMARK_JSON_NAMES: Record<BenchmarkKey, string> = {
-  'last-value': 'naive',
-  'seasonal-naive': 'seasonalNaive',
-  naive2: 'naive2',
-  drift: 'drift',
-  autoregression: 'autoregression',
-  theta: 'theta',
-};
 
 export interface BacktestCommandSettings {
   train: TrainSettings;
@@ -120,45 +117,6 @@ function progressLine(report: PopulationReport): string {
 
 // ---- JSON ----
 
-/** A row's measures as {name: number} or {name: null, nameReason: why}. */
-function measures(
-  row: HorizonRow,
-  names: readonly (keyof HorizonRow & string)[],
-): Record<string, number | string | null> {
-  const out: Record<string, number | string | null> = {};
-  for (const name of names) Object.assign(out, metricJson(name, row[name] as Metric));
-  return out;
-}
-
-function metricJson(name: string, metric: Metric): Record<string, number | string | null> {
-  return metric.value === null ? { [name]: null, [`${name}Reason`]: metric.reason } : { [name]: metric.value };
-}
-
-const MEASURES = ['mae', 'rmse', 'mase', 'smape', 'owa'] as const;
-
-/** One step's row (or the pooled one) of the model and every benchmark. */
-function horizonJson(
-  step: number,
-  model: HorizonTable | null,
-  modelReason: string | null,
-  benchmarks: { key: BenchmarkKey; table: HorizonTable | null; skipped: string | null }[],
-) {
-  const rowOf = (table: HorizonTable) => (step === 0 ? table.overall : table.steps[step - 1]);
-  const named: Record<string, unknown> = {};
-  for (const b of benchmarks) {
-    named[BENCHMARK_JSON_NAMES[b.key]] =
-      b.table === null ? null : { count: rowOf(b.table).count, ...measures(rowOf(b.table), MEASURES) };
-    if (b.table === null) named[`${BENCHMARK_JSON_NAMES[b.key]}Reason`] = b.skipped;
-  }
-  return {
-    ...(step === 0 ? {} : { h: step }),
-    count: model === null ? null : rowOf(model).count,
-    model: model === null ? null : measures(rowOf(model), MEASURES),
-    ...(model === null ? { modelReason } : {}),
-    benchmarks: named,
-  };
-}
-
 function foldJson(fold: FoldResult, horizon: number, modelReason: string | null) {
   const benchmarks = fold.benchmarks.map((b) => ({ key: b.key, table: b.table, skipped: b.skipped }));
   return {
@@ -169,33 +127,8 @@ function foldJson(fold: FoldResult, horizon: number, modelReason: string | null)
     members: fold.members.map(({ params: _weights, ...member }) => member),
     forecast: fold.forecast === null ? null : Array.from(fold.forecast),
     calibrationForecasts: fold.calibration,
-    horizons: Array.from({ length: horizon }, (_, h) => horizonJson(h + 1, fold.model, modelReason, benchmarks)),
+    horizons: horizonsJson(horizon, fold.model, modelReason, benchmarks),
     overall: horizonJson(0, fold.model, modelReason, benchmarks),
-  };
-}
-
-function intervalRowJson(row: IntervalRow) {
-  return {
-    ...metricJson('coverage', row.coverage),
-    ...metricJson('margin', row.margin),
-    ...metricJson('meanWidth', row.width),
-    ...metricJson('msis', row.msis),
-    points: row.count,
-  };
-}
-
-function intervalJson(interval: IntervalResult) {
-  const { level, method, table } = interval;
-  const none = { coverage: null, margin: null, meanWidth: null, msis: null, points: 0 };
-  return {
-    level,
-    method,
-    ...(table === null ? { ...none, reason: interval.skipped } : intervalRowJson(table.overall)),
-    holds: interval.holds,
-    folds: interval.folds,
-    unmeasured: interval.unmeasured,
-    sentence: interval.sentence,
-    horizons: table === null ? [] : table.steps.map((row) => ({ h: row.horizon, ...intervalRowJson(row) })),
   };
 }
 
@@ -231,44 +164,19 @@ export function backtestJson(result: BacktestResult, s: BacktestCommandSettings,
     modelSkipped: result.modelSkipped,
     folds: result.folds.map((fold) => foldJson(fold, horizon, result.modelSkipped)),
     summary: {
-      horizons: Array.from({ length: horizon }, (_, h) =>
-        horizonJson(h + 1, summary.model, result.modelSkipped, summary.benchmarks),
-      ),
+      horizons: horizonsJson(horizon, summary.model, result.modelSkipped, summary.benchmarks),
       overall: horizonJson(0, summary.model, result.modelSkipped, summary.benchmarks),
       ...metricJson('owa', owa),
       wins,
       sentence: summary.sentence,
     },
-    intervals: result.intervals.map(intervalJson),
+    intervals: result.intervals.map((interval) => intervalJson(interval, { folds: interval.folds })),
     seconds: result.seconds,
     memberSteps: result.memberSteps,
   };
 }
 
 // ---- Text ----
-
-/** Cells for people: a number, or "–" with its reason kept for the notes below the table. */
-class Cells {
-  readonly reasons: string[] = [];
-
-  of(metric: Metric | undefined | null): string {
-    if (metric == null) return '–';
-    if (metric.value !== null) return threeDigits(metric.value);
-    if (metric.reason !== null && !this.reasons.includes(metric.reason)) this.reasons.push(metric.reason);
-    return '–';
-  }
-
-  notes(): string[] {
-    return this.reasons.map((reason) => `  –: ${reason}`);
-  }
-}
-
-function table(rows: string[][]): string[] {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
-  return rows.map((row) =>
-    row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '),
-  );
-}
 
 export function backtestText(result: BacktestResult): string[] {
   const { summary } = result;
@@ -279,7 +187,7 @@ export function backtestText(result: BacktestResult): string[] {
     '',
     ...foldTable(result, cells),
     '',
-    ...stepTable(result, cells),
+    ...stepsOf(result, cells),
     '',
     summary.sentence,
     ...result.intervals.map((interval) => interval.sentence),
@@ -305,40 +213,13 @@ function foldTable(result: BacktestResult, cells: Cells): string[] {
       won,
     ];
   });
-  return [`MASE over the ${result.plan.horizon} steps of each fold:`, ...table([header, ...rows])];
+  return [`MASE over the ${result.plan.horizon} steps of each fold:`, ...textTable([header, ...rows])];
 }
 
-function stepTable(result: BacktestResult, cells: Cells): string[] {
+function stepsOf(result: BacktestResult, cells: Cells): string[] {
   const { summary } = result;
-  const header = ['h', 'MAE', 'RMSE', 'MASE', 'sMAPE', 'OWA', ...summary.benchmarks.map((b) => `${shortLabel(b.key)}`)];
-  const row = (label: string, pick: (table: HorizonTable) => HorizonRow) => {
-    const mine = summary.model === null ? null : pick(summary.model);
-    return [
-      label,
-      cells.of(mine?.mae),
-      cells.of(mine?.rmse),
-      cells.of(mine?.mase),
-      cells.of(mine?.smape),
-      cells.of(mine?.owa),
-      ...summary.benchmarks.map((b) =>
-        b.table === null ? cells.of({ value: null, reason: b.skipped }) : cells.of(pick(b.table).mase),
-      ),
-    ];
-  };
-  const steps = Array.from({ length: result.plan.horizon }, (_, h) => row(String(h + 1), (t) => t.steps[h]));
   return [
     `per step over the folds: the model's errors${result.unit === null ? '' : ` (${result.unit})`}, then each benchmark's MASE:`,
-    ...table([header, ...steps, row('all', (t) => t.overall)]),
+    ...stepTable(result.plan.horizon, summary.model, summary.benchmarks, cells),
   ];
-}
-
-function shortLabel(key: BenchmarkKey): string {
-  return {
-    'last-value': 'naive',
-    'seasonal-naive': 'sNaive',
-    naive2: 'Naive2',
-    drift: 'drift',
-    autoregression: 'AR',
-    theta: 'Theta',
-  }[key];
 }
