@@ -139,7 +139,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'train',
     summary: 'train an LSTM (by default the blog’s noisy sine task)',
-    options: [...TRAINING_OPTIONS, S.members, C['data-seed'], C.load, C.save, C.json],
+    options: [...TRAINING_OPTIONS, S.members, C['data-seed'], B.horizon, B.levels, C.load, C.save, C.json],
     shared: { title: 'data options', options: DATA_OPTIONS },
   },
   {
@@ -153,7 +153,7 @@ export const COMMANDS: readonly Command[] = [
     name: 'search',
     summary:
       'train every configuration of a grid (learning rates, hidden sizes, windows) with several seeds and choose one on the validation part',
-    options: [G.lr, G.hidden, G.window, G.seeds, ...SEARCH_TRAINING, C.json],
+    options: [G.lr, G.hidden, G.window, G.seeds, ...SEARCH_TRAINING, B.horizon, B.levels, C.json],
     shared: { title: 'data options', options: DATA_OPTIONS },
   },
   {

@@ -10,6 +10,7 @@ import type { Population } from '../backends/population.js';
 import { selectionPart } from '../data/split.js';
 import { InputError } from '../model/errors.js';
 import { baselineErrors, comparisonPart, type Evaluation, evaluate, overfitting } from '../train/evaluate.js';
+import type { HeldOutForecasts } from '../train/heldOut.js';
 import { consecutiveSeeds, ensembleLevels, memberPartLevels, memberStarts } from '../train/members.js';
 import { modelFileBytes } from '../train/modelFile.js';
 import type { PopulationOptions, PopulationReport, PopulationResult } from '../train/population.js';
@@ -20,8 +21,9 @@ import { printable } from '../util/text.js';
 import { type OpenedPopulation, openPopulation } from './backends.js';
 import { baselinesJson, evaluationJson, metricsJson } from './evaluationJson.js';
 import { writeFileAtomic } from './files.js';
+import { heldOutJson, heldOutText } from './forecastReport.js';
 import { ensembleToSave } from './saving.js';
-import { jsonConfig, jsonData, startLine } from './trainReport.js';
+import { heldOutOf, jsonConfig, jsonData, startLine } from './trainReport.js';
 import { EXIT_DIVERGED, runSettingsFor, type TrainSettings } from './trainSettings.js';
 
 export async function trainMembers(s: TrainSettings, run: Run, log: (line: string) => void): Promise<void> {
@@ -33,13 +35,14 @@ export async function trainMembers(s: TrainSettings, run: Run, log: (line: strin
     // The population that finished: the CPU's, if the GPU failed on the way.
     finishedOn = trained.population;
     const evaluations = await evaluateMembers(s, run, finishedOn);
+    const heldOut = await heldOutOf(s, run, finishedOn);
     if (s.save !== undefined) {
       const model = ensembleToSave(s, run, trained.members, memberSeeds(s));
       writeFileAtomic(s.save, modelFileBytes(model, '--save').chunks(), '--save');
       if (!s.json) log(`ensemble of ${s.members} members saved to ${printable(s.save)}`);
     }
-    if (s.json) log(JSON.stringify(membersJson(s, run, opened, trained, evaluations)));
-    else printMembers(s, trained, evaluations, log);
+    if (s.json) log(JSON.stringify(membersJson(s, run, opened, trained, evaluations, heldOut)));
+    else printMembers(s, trained, evaluations, log, heldOut, run.unit);
     const diverged = trained.members.filter((m) => m.diverged !== null).length;
     if (diverged === s.members) {
       console.error(`error: every member diverged; member 0: ${trained.members[0].diverged?.message}`);
@@ -155,6 +158,8 @@ function printMembers(
   trained: PopulationResult,
   evaluations: Evaluations,
   log: (line: string) => void,
+  heldOut: HeldOutForecasts | string,
+  unit: string | null,
 ) {
   const rate = Math.round(trained.memberSteps / trained.seconds);
   log(`done: ${s.members} members in ${trained.seconds.toFixed(2)} s (${rate} member-steps/s)`);
@@ -165,10 +170,18 @@ function printMembers(
     log(`  member ${m} (seed ${s.seed + m}): ${fate}${kept}; ${evaluations.members[m].summary}`);
   });
   log(`ensemble (the mean of ${s.members} members): ${evaluations.ensemble.summary}`);
+  for (const line of heldOutText(heldOut, unit)) log(`ensemble: ${line}`);
 }
 
 /** `train --members K --json`: member 0's fields as `train --json` has them, every member's, and the ensemble's. */
-function membersJson(s: TrainSettings, run: Run, opened: OpenedPopulation, trained: Trained, evaluations: Evaluations) {
+function membersJson(
+  s: TrainSettings,
+  run: Run,
+  opened: OpenedPopulation,
+  trained: Trained,
+  evaluations: Evaluations,
+  heldOut: HeldOutForecasts | string,
+) {
   const first = trained.members[0];
   const selection = selectionPart(run.prepared);
   const { gpu } = opened.population;
@@ -208,6 +221,8 @@ function membersJson(s: TrainSettings, run: Run, opened: OpenedPopulation, train
       diverged: member.diverged,
     })),
     ensemble: evaluationJson(evaluations.ensemble),
+    // The ensemble's: the mean of every member's forecast, and the members' spread.
+    ...heldOutJson(heldOut),
     gpu: gpu?.counters() ?? null,
     dispatchesPerStep: gpu?.dispatchesPerStep() ?? null,
   };

@@ -12,6 +12,7 @@ import { printable } from '../util/text.js';
 import { openPopulation } from './backends.js';
 import { CLI_SETTINGS, commandOptions } from './commands.js';
 import { evaluationJson } from './evaluationJson.js';
+import { heldOutJson, heldOutText } from './forecastReport.js';
 import { option, parseOptions } from './options.js';
 import { readTrainSettings, runSettingsFor, type TrainSettings } from './trainSettings.js';
 
@@ -61,6 +62,7 @@ export function readSearchSettings(argv: string[]): SearchCommandSettings {
         loss: train.loss,
         lrDecay: train.lrDecay,
       },
+      heldOut: { horizon: train.horizon, levels: train.levels },
     },
     json: option(values, CLI_SETTINGS.json),
     notes,
@@ -140,6 +142,7 @@ function searchText(result: SearchResult): string[] {
     ...rows.map(line),
     `chosen (*): ${result.chosen.reason}`,
     `its ensemble of ${seeds} seed${seeds === 1 ? '' : 's'}: ${result.ensemble.summary}`,
+    ...heldOutText(result.heldOut, result.ensemble.unit),
     `${result.configurations.length} configurations × ${seeds} seeds in ${result.seconds.toFixed(1)} s`,
   ];
 }
@@ -161,6 +164,6 @@ function searchJson(result: SearchResult, backend: string) {
       members: c.members,
     })),
     chosen: result.chosen,
-    ensemble: evaluationJson(result.ensemble),
+    ensemble: { ...evaluationJson(result.ensemble), ...heldOutJson(result.heldOut) },
   };
 }

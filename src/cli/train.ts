@@ -18,7 +18,9 @@ import {
   overfitting,
   predictParts,
 } from '../train/evaluate.js';
+import type { HeldOutForecasts } from '../train/heldOut.js';
 import { checkModelFileSize, modelFileBytes } from '../train/modelFile.js';
+import { singleMember } from '../train/population.js';
 import type { Run } from '../train/run.js';
 import { continuationOf } from '../train/savedModel.js';
 import { type Fallback, type TrainOptions, type TrainReport, trainToEnd } from '../train/trainer.js';
@@ -26,9 +28,10 @@ import { printable } from '../util/text.js';
 import { type OpenedBackend, openBackend } from './backends.js';
 import { baselinesJson, metricsJson } from './evaluationJson.js';
 import { checkWritablePath, writeFileAtomic } from './files.js';
+import { heldOutJson, heldOutText } from './forecastReport.js';
 import { trainMembers } from './members.js';
 import { checkSavable, keptOf, modelToSave, savedShape } from './saving.js';
-import { jsonConfig, jsonData, startLine } from './trainReport.js';
+import { heldOutOf, jsonConfig, jsonData, startLine } from './trainReport.js';
 import { EXIT_DIVERGED, readTrainSettings, runFor, type TrainSettings } from './trainSettings.js';
 
 export { EXIT_DIVERGED } from './trainSettings.js';
@@ -63,9 +66,10 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
   try {
     const trained = await trainRun(s, run, opened.backend, log, interrupted.reached);
     const summary = await summarize(s, run, trained);
+    const heldOut = await heldOutOf(s, run, singleMember(trained.result.backend));
     if (s.save !== undefined) await saveModel(s.save, s, run, trained.result);
-    if (s.json) process.stdout.write(`${JSON.stringify(jsonReport(s, run, opened, trained, summary))}\n`);
-    else printSummary(s, opened.backend, trained, summary, log);
+    if (s.json) process.stdout.write(`${JSON.stringify(jsonReport(s, run, opened, trained, summary, heldOut))}\n`);
+    else printSummary(s, opened.backend, trained, summary, log, heldOut, run.unit);
     if (trained.result.diverged !== null) {
       console.error(`error: ${trained.result.diverged.message}`);
       process.exitCode = EXIT_DIVERGED;
@@ -226,7 +230,14 @@ async function saveModel(path: string, s: TrainSettings, run: Run, result: Train
 }
 
 /** The one JSON object of --json (its fields are the README's "train --json"). */
-function jsonReport(s: TrainSettings, run: Run, opened: OpenedBackend, trained: Trained, summary: Summary) {
+function jsonReport(
+  s: TrainSettings,
+  run: Run,
+  opened: OpenedBackend,
+  trained: Trained,
+  summary: Summary,
+  heldOut: HeldOutForecasts | string,
+) {
   const { result, firstEpoch, selection } = trained;
   const { evaluation, best } = summary;
   const { gpu } = opened.backend;
@@ -256,6 +267,7 @@ function jsonReport(s: TrainSettings, run: Run, opened: OpenedBackend, trained: 
     baselinesOn: evaluation.comparedOn,
     baselines: baselinesJson(evaluation),
     summary: `${evaluation.summary}${summary.peeked}`,
+    ...heldOutJson(heldOut),
     diverged: result.diverged,
     threads: summary.cpu?.threads ?? null,
     simd: summary.cpu?.simd ?? null,
@@ -271,6 +283,8 @@ function printSummary(
   trained: Trained,
   summary: Summary,
   log: (line: string) => void,
+  heldOut: HeldOutForecasts | string,
+  unit: string | null,
 ): void {
   const { result, firstEpoch } = trained;
   const { best, cpu } = summary;
@@ -290,6 +304,7 @@ function printSummary(
   }
   if (summary.overfit !== null) log(`note: ${summary.overfit.message}`);
   log(`${summary.evaluation.summary}${summary.peeked}`);
+  for (const line of heldOutText(heldOut, unit)) log(line);
   const counters = backend.gpu?.counters() ?? null;
   if (counters !== null) {
     log(

@@ -5,6 +5,8 @@ import type { CsvTable } from '../data/csv.js';
 import { fingerprintTable } from '../data/fingerprint.js';
 import type { selectionPart } from '../data/split.js';
 import { optimizerSettingValues, type SettingValues } from '../settings/training.js';
+import type { Forecaster } from '../train/forecast.js';
+import { type HeldOutForecasts, heldOutForecasts, noHeldOutPart } from '../train/heldOut.js';
 import type { Run } from '../train/run.js';
 import type { DataOrigin } from '../train/savedSetup.js';
 import type { DataOptions } from './dataOptions.js';
@@ -52,6 +54,20 @@ export function jsonData(run: Run, selection: ReturnType<typeof selectionPart>) 
     testSamples: prepared.test?.count ?? 0,
     fingerprint: fingerprintTable(prepared.table),
   };
+}
+
+/**
+ * The held-out part's multi-step forecasts of `forecaster`'s members (the run's model, or its
+ * ensemble) at the options' horizon and levels, or why there are none (nothing held out).
+ */
+export async function heldOutOf(
+  s: Pick<TrainSettings, 'horizon' | 'levels'>,
+  run: Run,
+  forecaster: Forecaster,
+): Promise<HeldOutForecasts | string> {
+  return (
+    noHeldOutPart(run.prepared) ?? (await heldOutForecasts(forecaster, run, { horizon: s.horizon, levels: s.levels }))
+  );
 }
 
 /** The line that opens a run for a person: the model, the training and the data. */

@@ -3,6 +3,7 @@
 // source's default; and the run they describe.
 
 import { DEFAULT_OPTIMIZER, type LossName, type OptimizerSettings } from '../model/optimizer.js';
+import { BACKTEST_SETTINGS } from '../settings/backtest.js';
 import type { CpuThreads } from '../settings/threads.js';
 import { optimizerValues, SETTINGS } from '../settings/training.js';
 import type { Model } from '../train/modelFile.js';
@@ -41,6 +42,10 @@ export interface TrainSettings {
   load: Model | undefined;
   save: string | undefined;
   json: boolean;
+  /** Steps of the held-out part's multi-step forecasts (null: 12 for monthly data, else 24). */
+  horizon: number | null;
+  /** The prediction intervals' levels, in percent. */
+  levels: number[];
 }
 
 /** The training and data options of `train`, or of another command that trains (`backtest`). */
@@ -74,6 +79,8 @@ export function readTrainSettings(argv: string[], command = 'train'): TrainSetti
     load,
     save: optionValue(values, CLI_SETTINGS.save),
     json: option(values, CLI_SETTINGS.json),
+    horizon: option(values, BACKTEST_SETTINGS.horizon),
+    levels: option(values, BACKTEST_SETTINGS.levels),
   };
 }
 

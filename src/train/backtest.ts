@@ -826,15 +826,21 @@ function measured(setup: FoldSetup, sets: IntervalSet[], level: number, method: 
  * Whether an interval's pooled coverage is within its margin of the level, and the sentence: "80%
  * conformal interval: 75% of 96 held-out values inside (80 ± 8.0 by chance alone): within its margin
  * of the level; mean width 1.47 ppm, MSIS 1.49<on>." `band` names the interval, `on` ends the
- * sentence with what was measured where not everything was.
+ * sentence with what was measured where not everything was. Where forecasts from several origins
+ * score the same rows (`rows` distinct rows under more pairs), the sentence says so, and the table's
+ * margin is to be that of the rows (heldOut.ts): pairs that share a row are not independent draws.
  */
 export function coverageVerdict(
   table: IntervalTable,
   band: string,
   unit: string | null,
   on = '',
+  rows?: number,
 ): { holds: boolean | null; sentence: string } {
   const { coverage, margin, width, msis, count, nominal: level } = table.overall;
+  const shared = rows !== undefined && rows < count;
+  const values = shared ? `${count} forecasts of ${rows} held-out values` : `${count} held-out values`;
+  const chance = shared ? `by chance alone on ${rows} values` : 'by chance alone';
   if (coverage.value === null || margin.value === null)
     return { holds: null, sentence: `${band}: ${coverage.reason}${on}.` };
   const holds = Math.abs(coverage.value - level) <= margin.value;
@@ -846,7 +852,7 @@ export function coverageVerdict(
   return {
     holds,
     sentence:
-      `${band}: ${formatValue(coverage.value)}% of ${count} held-out values inside (${level} ± ${margin.value.toFixed(1)} by chance alone): ` +
+      `${band}: ${formatValue(coverage.value)}% of ${values} inside (${level} ± ${margin.value.toFixed(1)} ${chance}): ` +
       `${verdict}; mean width ${formatValue(width.value as number)}${units}, ${score}${on}.`,
   };
 }

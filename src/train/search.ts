@@ -11,6 +11,7 @@ import { InputError } from '../model/errors.js';
 import type { ParamLayout } from '../model/layout.js';
 import type { LossName, OptimizerSettings } from '../model/optimizer.js';
 import { baselineErrors, comparisonPart, type Evaluation, evaluate } from './evaluate.js';
+import { type HeldOutForecasts, type HeldOutSettings, heldOutForecasts, noHeldOutPart } from './heldOut.js';
 import { ensembleLevels, memberPartLevels, memberStarts, type PartLevels } from './members.js';
 import { type MemberSpec, type PopulationOptions, trainPopulation } from './population.js';
 import { type Run, type RunSettings, startRun } from './run.js';
@@ -32,6 +33,8 @@ export interface SearchSettings {
     loss: LossName;
     lrDecay: number;
   };
+  /** The chosen ensemble's multi-step forecasts on the held-out part; default: the data's horizon, 80 and 95%. */
+  heldOut?: HeldOutSettings;
 }
 
 /** Mean, least and greatest of a configuration's errors over its seeds. */
@@ -67,6 +70,8 @@ export interface SearchResult {
   chosen: { index: number; reason: string };
   /** The chosen configuration's ensemble (the mean of its seeds' predictions), evaluated as a model is. */
   ensemble: Evaluation;
+  /** Its multi-step forecasts on the held-out part (its members' mean and spread), or why there are none. */
+  heldOut: HeldOutForecasts | string;
   /** What the chosen configuration trained on, and its members' results (for saving the ensemble). */
   chosenRun: ChosenRun;
   seconds: number;
@@ -145,18 +150,41 @@ export async function runSearch(
     baselineErrors(prepared, comparisonPart(prepared), settings.training.loss),
     unit,
   );
+  const params = outcome.results.slice(lrIndex * seeds, (lrIndex + 1) * seeds).map((r) => r.params);
+  const heldOut = await ensembleHeldOut(outcome.run, params, open, settings);
   return {
     configurations,
     chosen,
     ensemble,
+    heldOut,
     chosenRun: {
       run: outcome.run,
       settings: outcome.settings,
-      params: outcome.results.slice(lrIndex * seeds, (lrIndex + 1) * seeds).map((r) => r.params),
+      params,
       results: outcome.results.slice(lrIndex * seeds, (lrIndex + 1) * seeds),
     },
     seconds: (now() - start) / 1000,
   };
+}
+
+/** The chosen ensemble's held-out forecasts: its members' kept weights in a population of their own. */
+async function ensembleHeldOut(
+  run: Run,
+  params: Float32Array[],
+  open: OpenPopulation,
+  settings: SearchSettings,
+): Promise<HeldOutForecasts | string> {
+  const none = noHeldOutPart(run.prepared);
+  if (none !== null) return none;
+  const population = await open(run.layout, params.length, settings.training.batchSize);
+  try {
+    params.forEach((p, m) => {
+      population.setMemberParams(m, p);
+    });
+    return await heldOutForecasts(population, run, settings.heldOut ?? { horizon: null, levels: [80, 95] });
+  } finally {
+    await population.dispose();
+  }
 }
 
 /** One shape's population: every learning rate × seed, trained together, evaluated member by member. */
