@@ -124,7 +124,7 @@ describe('split conformal intervals', () => {
     const wide = conformalIntervals([at(6, 10, 20)], scores, 80);
     expect(wide.intervals[0].lower[1]).toBeNaN();
     expect(wide.unavailable[1]).toBe(
-      'a 80% split conformal interval needs at least 4 calibration forecasts 2 steps ahead, and there are 2',
+      'an 80% split conformal interval needs at least 4 calibration forecasts 2 steps ahead, and there are 2',
     );
   });
 });

@@ -4,7 +4,7 @@
 
 import type { ColumnRef } from '../data/windows.js';
 import { describeValue, InputError } from '../model/errors.js';
-import { BACKTEST_SETTINGS } from '../settings/backtest.js';
+import { BACKTEST_SETTINGS, LEVELS } from '../settings/backtest.js';
 import { BENCH_SETTINGS } from '../settings/bench.js';
 import { SEARCH_SETTINGS } from '../settings/search.js';
 import { choice, custom, defineTable, flag, optional, type Setting, text, whole } from '../settings/setting.js';
@@ -43,7 +43,10 @@ export const CLI_SETTINGS = defineTable({
   data: text({ placeholder: 'FILE.csv', help: 'your own CSV (header, delimiter and a date column detected)' }),
   'date-column': text({ placeholder: 'NAME|none', help: 'the CSV’s date column, or none' }),
   inputs: columns('the columns the model reads (default: every value column)'),
-  outputs: columns('the columns the model predicts (default: every value column)'),
+  outputs: columns('the columns the model predicts (default: every value column but those known ahead)'),
+  'known-ahead': columns(
+    'inputs whose future values are known (a calendar, a planned temperature): a multi-step forecast reads them from the data, past its end from the rows whose outputs are empty',
+  ),
   model: text({ placeholder: 'FILE', help: 'a model file' }),
   'data-seed': optional(
     whole({ default: 0, min: 0, max: 0xffffffff, help: '' }),
@@ -91,6 +94,7 @@ export const DATA_OPTIONS: OptionList = [
   S.decimal,
   C.inputs,
   C.outputs,
+  C['known-ahead'],
   S.split,
   S.validation,
   S.normalise,
@@ -121,6 +125,11 @@ const TRAINING_OPTIONS: OptionList = [
 ];
 
 const B = BACKTEST_SETTINGS;
+/** `predict --levels`: bands only when asked for (none by default). */
+export const PREDICT_LEVELS = optional(
+  LEVELS,
+  'add lower_P,upper_P columns at each level: an ensemble’s members’ quantiles, else split conformal from the data’s last part',
+)('levels');
 const G = SEARCH_SETTINGS;
 /** The training options but those a search lists (learning rate, hidden sizes, window). */
 const SEARCH_TRAINING = TRAINING_OPTIONS.filter((o) => o !== S.lr && o !== S.hidden && o !== S.window);
@@ -159,8 +168,8 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'predict',
     summary:
-      'forecast past the end of the data (the model’s own by default) with a saved model; prints CSV step,<outputs>',
-    options: [C.model, S.horizon, S.seed],
+      'forecast past the end of the data (the model’s own by default) with a saved model (an ensemble: its members’ mean); prints CSV step,date|row,<outputs>[,bands]',
+    options: [C.model, S.horizon, PREDICT_LEVELS, S.seed],
     shared: { title: 'data options', options: DATA_OPTIONS },
   },
   {

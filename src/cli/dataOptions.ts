@@ -5,7 +5,7 @@
 import { CsvError, type CsvTable, checkValueColumns, parseCsvText } from '../data/csv.js';
 import type { NormalizeMethod } from '../data/normalize.js';
 import type { Transform } from '../data/transform.js';
-import type { ColumnRef } from '../data/windows.js';
+import { type ColumnRef, type ColumnTable, columnIndex } from '../data/windows.js';
 import { InputError } from '../model/errors.js';
 import {
   type DefaultsKey,
@@ -34,6 +34,8 @@ export interface DataOptions {
   normalize: NormalizeMethod | undefined;
   transform: Transform | undefined;
   season: SeasonChoice | undefined;
+  /** Inputs whose future values are read, not predicted (--known-ahead, else the model's); by name for a CSV. */
+  knownAhead: ColumnRef[] | undefined;
   /** The columns a CSV trains on unless --inputs and --outputs say (its row counters left out). */
   defaultColumns: ColumnRef[] | undefined;
   /** What the reader did that the user should know (a newest-first file reversed), one line each. */
@@ -128,11 +130,13 @@ export function readDataOptions(values: ParsedOptions, window: number, model?: M
   /** The option's value, else (for the model's own data) what the model was trained with. */
   const asSaved = <K extends SettingName>(name: K): SettingValue<K> | undefined =>
     optionValue(values, settingOf(name)) ?? (given.fromModel ? saved[name] : undefined);
-  const { source, defaultColumns, notes } = readSource(values, window, given, model);
+  const knownAhead = optionValue(values, CLI_SETTINGS['known-ahead']) ?? model?.data?.knownAhead;
+  const { source, defaultColumns, notes } = readSource(values, window, given, model, knownAhead);
   return {
     source,
     inputs: optionValue(values, CLI_SETTINGS.inputs) ?? data?.inputs,
     outputs: optionValue(values, CLI_SETTINGS.outputs) ?? data?.outputs,
+    knownAhead: source.kind === 'table' && knownAhead !== undefined ? namesOf(source.table, knownAhead) : knownAhead,
     trainFraction: asSaved('split') ?? data?.trainFraction,
     validationFraction: asSaved('validation') ?? data?.validationFraction,
     normalize: asSaved('normalise') ?? model?.normalization?.method,
@@ -143,12 +147,18 @@ export function readDataOptions(values: ParsedOptions, window: number, model?: M
   };
 }
 
+/** Column references (names or 0-based indices) as names, each checked against the table. */
+function namesOf(table: ColumnTable, refs: readonly ColumnRef[]): string[] {
+  return refs.map((ref, k) => table.columns[columnIndex(table, ref, `--known-ahead[${k}]`)]);
+}
+
 /** The data source, with the columns a CSV trains on by default and what its reader did. */
 function readSource(
   values: ParsedOptions,
   window: number,
   given: Fallbacks,
   model: Model | undefined,
+  knownAhead: readonly ColumnRef[] | undefined,
 ): { source: DataSource; defaultColumns: ColumnRef[] | undefined; notes: string[] } {
   const origin = given.fromModel ? model?.data?.origin : undefined;
   const file = optionValue(values, CLI_SETTINGS.data) ?? (origin?.kind === 'csv' ? origin.fileName : undefined);
@@ -169,6 +179,8 @@ function readSource(
         missing: given.value('missing'),
         decimal: given.value('decimal'),
         ...(dateColumn === undefined ? {} : { dateColumn }),
+        // Inputs known ahead are read past the end: the last rows may leave the outputs empty.
+        futureRows: knownAhead !== undefined && knownAhead.length > 0,
       });
       // A chosen column that is in the file but holds no numbers is refused with the reason.
       const inputs = optionValue(values, CLI_SETTINGS.inputs);
@@ -186,13 +198,24 @@ function readSource(
       );
     }
     const table = named ? read() : readModelsData(file, model, read);
-    const notes =
+    const notes: string[] =
       table.reversedBy === null
         ? []
         : [
             `note: ${file} runs newest first (by ${JSON.stringify(table.reversedBy)}); its rows were reversed, so the held-out part is the newest`,
           ];
-    return { source: { kind: 'table', table, label: file }, defaultColumns: table.defaultColumns, notes };
+    if (table.future !== null) {
+      notes.push(
+        `note: the last ${table.future.rows} row${table.future.rows === 1 ? '' : 's'} of ${file} have missing values: they are the data's future (known-ahead inputs are read there), not trained on`,
+      );
+    }
+    const source: DataSource = {
+      kind: 'table',
+      table,
+      label: file,
+      ...(table.future === null ? {} : { future: table.future }),
+    };
+    return { source, defaultColumns: table.defaultColumns, notes };
   }
   if (optionValue(values, SETTINGS.dataset) !== undefined || origin?.kind === 'bundled') {
     const dataset = given.value('dataset');

@@ -1,21 +1,19 @@
-// `predict --model FILE [data options] [--horizon N]`: the free-running forecast past the end of the
-// data, the model's own data unless a source option names other data. The model reads the data's
-// last window (transformed and normalized as in training, through the model file), then each
-// prediction is fed back as the next input; the path is mapped back to levels in the data's units.
-// Stdout is CSV: `step,<output columns>`.
+// `predict --model FILE [data options] [--horizon N] [--levels 80,95]`: the forecast past the end of
+// the data (src/train/pastEnd.ts), the model's own data unless a source option names other data. The
+// model reads the data's last window (transformed and normalized as in training, through the model
+// file), then each prediction is fed back as the next input (known-ahead inputs are read from the
+// data's future rows); the path is mapped back to levels in the data's units. An ensemble file
+// forecasts the mean of its members. Stdout is CSV: `step,date|row,<outputs>[,<bands>]`.
 
-import { denormalizeOutputs, normalizeValues } from '../data/normalize.js';
 import { Rng } from '../data/rng.js';
-import { pathLevels, targetTransform, transformTable } from '../data/transform.js';
 import { selectColumns } from '../data/windows.js';
 import { InputError } from '../model/errors.js';
-import { isFloat32Finite } from '../model/validate.js';
 import { SETTINGS } from '../settings/training.js';
-import { freeRunForecast } from '../train/forecast.js';
+import { type Band, forecastPastEnd, type PastEndForecast } from '../train/pastEnd.js';
 import { sourceTable } from '../train/run.js';
 import { writeCsv } from '../util/csvWrite.js';
 import { printable } from '../util/text.js';
-import { CLI_SETTINGS, commandOptions } from './commands.js';
+import { CLI_SETTINGS, commandOptions, PREDICT_LEVELS } from './commands.js';
 import { readDataOptions } from './dataOptions.js';
 import { readModelOption } from './files.js';
 import { option, parseOptions, requiredOption } from './options.js';
@@ -24,6 +22,7 @@ export async function predictCommand(argv: string[], write: (text: string) => vo
   const values = parseOptions('predict', argv, commandOptions('predict'));
   const model = readModelOption(requiredOption(values, CLI_SETTINGS.model), '--model');
   const steps = option(values, SETTINGS.horizon, model.settings?.horizon);
+  const levels = option(values, PREDICT_LEVELS) ?? [];
   const { inputSize: I, outputSize: O, window: T } = model.config;
   const choice = readDataOptions(values, T, model);
   for (const line of choice.notes) console.error(printable(line));
@@ -32,60 +31,86 @@ export async function predictCommand(argv: string[], write: (text: string) => vo
   if (choice.transform !== undefined && choice.transform !== kind) {
     throw new InputError('--transform', `the model predicts ${kind}, not ${choice.transform}; leave --transform out`);
   }
-  const transform = targetTransform(kind, model.data?.season ?? null);
   const { table } = sourceTable(choice.source, new Rng(option(values, SETTINGS.seed, model.settings?.seed)));
+  const future = choice.source.kind === 'table' ? choice.source.future : undefined;
   const all = choice.defaultColumns ?? table.columns.map((_, i) => i);
-  const inputs = selectColumns(table, choice.inputs ?? all, 'inputs');
-  const outputs = selectColumns(table, choice.outputs ?? all, 'outputs');
-  if (inputs.columns.length !== I || outputs.columns.length !== O) {
+  const inputs = selectColumns(table, choice.inputs ?? all, 'inputs').columns;
+  const known = choice.knownAhead === undefined ? [] : selectColumns(table, choice.knownAhead, '--known-ahead').columns;
+  const outputs = selectColumns(
+    table,
+    choice.outputs ?? all.filter((c) => !known.includes(String(c))),
+    'outputs',
+  ).columns;
+  if (inputs.length !== I || outputs.length !== O) {
     throw new InputError(
       'inputs',
-      `the model reads ${I} column(s) and predicts ${O}, the data gives ${inputs.columns.length} in and ${outputs.columns.length} out`,
+      `the model reads ${I} column(s) and predicts ${O}, the data gives ${inputs.length} in and ${outputs.length} out`,
     );
   }
-  if (inputs.columns.join('\u0000') !== outputs.columns.join('\u0000')) {
-    throw new InputError(
-      'outputs',
-      'a free-running forecast feeds predictions back, so outputs must be the input columns',
-    );
-  }
-  const R = table.rows;
-  if (R < T + transform.lag) {
-    const lag = transform.lag > 0 ? ` plus the ${transform.lag} its ${kind} look back` : '';
-    throw new InputError('data', `has ${R} rows, fewer than the model's window (${T})${lag}`);
-  }
-  const transformed = transformTable(inputs, transform);
-  // (T, I) the data's last window, transformed and normalized as in training.
-  const lastWindow = new Float32Array(T * I);
-  transformed.columns.forEach((name, k) => {
-    const column = transformed.values[k].subarray(R - T);
-    const scaled = model.normalization ? normalizeValues(model.normalization, name, column) : column;
-    for (let t = 0; t < T; t++) lastWindow[t * I + k] = scaled[t];
-  });
-  const forecast = freeRunForecast(model.layout, model.params, lastWindow, steps, forecastProgress(steps));
-  const predicted = model.normalization ? denormalizeOutputs(model.normalization, outputs.columns, forecast) : forecast;
-  // (O)(S) each output's path in levels, continuing from the data's last rows.
-  const paths = outputs.columns.map((_, o) =>
-    pathLevels(
-      transform,
-      outputs.values[o],
-      R,
-      Array.from({ length: steps }, (_, s) => predicted[s * O + o]),
-    ),
+  const forecast = await forecastPastEnd(
+    model,
+    table,
+    future,
+    { inputs, outputs, knownAhead: known },
+    { steps, levels, onStep: forecastProgress(steps) },
   );
-  for (const [o, path] of paths.entries()) {
-    const overflow = path.findIndex((v) => !isFloat32Finite(v));
-    if (overflow >= 0) {
-      throw new InputError(
-        '--model',
-        `the forecast for ${JSON.stringify(outputs.columns[o])} at step ${overflow + 1} is ` +
-          `${Number(path[overflow].toPrecision(6))}, beyond float32's range: the model's weights or normalisation do not fit this data`,
+  for (const line of bandNotes(forecast, table.dates ?? null)) console.error(printable(line));
+  write(forecastCsv(forecast));
+}
+
+/** The CSV: the step, its date (or row number), each output, then each output's band at each level. */
+export function forecastCsv(forecast: PastEndForecast): string {
+  const { columns, paths, dates, rows, bands } = forecast;
+  const several = columns.length > 1;
+  // Column names from a file: escaped as text a terminal or a spreadsheet could run.
+  const name = (band: Band, side: 'lower' | 'upper') =>
+    `${several ? `${printable(band.column)}_` : ''}${side}_${band.level}`;
+  const ordered = columns.flatMap((column) => bands.filter((band) => band.column === column));
+  const header = [
+    'step',
+    dates === null ? 'row' : 'date',
+    ...columns.map(printable),
+    ...ordered.flatMap((band) => [name(band, 'lower'), name(band, 'upper')]),
+  ];
+  const cell = (value: number) => (Number.isNaN(value) ? null : value);
+  const lines = Array.from({ length: rows.length }, (_, s) => [
+    s + 1,
+    dates === null ? rows[s] : printable(dates[s]),
+    ...paths.map((path) => path[s]),
+    ...ordered.flatMap((band) => [cell(band.lower[s]), cell(band.upper[s])]),
+  ]);
+  return writeCsv(header, lines);
+}
+
+/** What stderr says of the bands: how they were made, from which rows, and the steps without one. */
+function bandNotes(forecast: PastEndForecast, dates: string[] | null): string[] {
+  const { method, calibration, bands, members } = forecast;
+  if (method === null) return [];
+  const levels = [...new Set(bands.map((band) => band.level))].map((level) => `${level}%`).join(' and ');
+  const notes: string[] = [];
+  if (method === 'ensemble') {
+    notes.push(
+      `note: the ${levels} bands are the spread of the ${members} members' forecasts (their quantiles at each step)`,
+    );
+  } else if (calibration !== null) {
+    const { start, end } = calibration.origins;
+    const at = (row: number) => (dates === null ? `row ${row + 1}` : `${dates[row]} (row ${row + 1})`);
+    const rows = `${end - start} origins, ${at(start)} to ${at(end - 1)}`;
+    notes.push(
+      calibration.trainedOn
+        ? `note: the ${levels} bands are split conformal, calibrated on the model's forecasts from the last ${rows}; it trained on every row, these too, so the bands are likely too narrow`
+        : `note: the ${levels} bands are split conformal: at each step the forecast ± the error that that share of the model's own forecasts as many steps ahead stayed within, from the ${rows}, the rows after its training part`,
+    );
+  }
+  for (const band of bands) {
+    const first = band.unavailable.findIndex((reason) => reason !== null);
+    if (first >= 0) {
+      notes.push(
+        `note: no ${band.level}% band for ${JSON.stringify(band.column)} from step ${first + 1} on (empty cells): ${band.unavailable[first]}`,
       );
     }
   }
-  const rows = Array.from({ length: steps }, (_, s) => [s + 1, ...paths.map((path) => path[s])]);
-  // Column names from a file: escaped as text a terminal or a spreadsheet could run.
-  write(writeCsv(['step', ...outputs.columns.map(printable)], rows));
+  return notes;
 }
 
 /** Seconds between two progress lines of a long forecast. */

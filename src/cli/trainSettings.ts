@@ -105,9 +105,11 @@ function readOptimizerOptions(
 export function runSettingsFor(
   s: Pick<TrainSettings, 'seed' | 'window' | 'hiddenSizes' | 'data'> & Partial<Pick<TrainSettings, 'dataSeed'>>,
 ): RunSettings {
-  const { source, trainFraction, validationFraction, normalize, transform, season, defaultColumns } = s.data;
+  const { source, trainFraction, validationFraction, normalize, transform, season, defaultColumns, knownAhead } =
+    s.data;
   const inputs = s.data.inputs ?? defaultColumns;
-  const outputs = s.data.outputs ?? defaultColumns;
+  // A column known ahead is read, never predicted: the default outputs leave it out.
+  const outputs = s.data.outputs ?? defaultColumns?.filter((c) => !knownAhead?.includes(c));
   return {
     seed: s.seed,
     ...(s.dataSeed != null ? { dataSeed: s.dataSeed } : {}),
@@ -121,6 +123,7 @@ export function runSettingsFor(
     ...(normalize ? { normalize } : {}),
     ...(transform ? { transform } : {}),
     ...(season !== undefined ? { season } : {}),
+    ...(knownAhead !== undefined && knownAhead.length > 0 ? { knownAhead } : {}),
   };
 }
 

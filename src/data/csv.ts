@@ -34,6 +34,7 @@ import {
   type DecimalSetting,
   describeExample,
   detectColumn,
+  isMissingMarker,
   isPlain,
   type NumberFormat,
   PLAIN_FORMAT,
@@ -72,6 +73,12 @@ export interface CsvOptions {
   filter?: { column: ColumnRef; value: string };
   /** What to do with a row whose date or value is missing or not a number; default 'refuse'. */
   missing?: 'refuse' | 'drop';
+  /**
+   * Keep the rows at the end of the data whose values are partly missing (empty, or a marker such as
+   * NA) as the data's future (`future`: their outputs are not known yet, known-ahead inputs are), instead
+   * of refusing or dropping them; default false. Missing values before them follow `missing`.
+   */
+  futureRows?: boolean;
   /** Largest input accepted, in characters (strings) or bytes (files); default 256 MiB. */
   maxBytes?: number;
   /** Most data rows read (the app's budget); more are refused as soon as they are seen. Default: no bound. */
@@ -128,6 +135,11 @@ export interface CsvTable extends ColumnTable {
   reversedBy: string | null;
   /** Rows skipped under missing 'drop': how many, and the first MAX_REPORTED_DROPS of them. */
   dropped: { count: number; rows: DroppedRow[] };
+  /**
+   * With futureRows: the rows after the data's last whose values are partly missing (NaN there), the
+   * same columns and their dates; null without such rows. Not among `rows`.
+   */
+  future: ColumnTable | null;
 }
 
 /** A problem in the file itself, with the spreadsheet row and the column where known. */
@@ -285,6 +297,8 @@ interface ParsePlan {
   decimal: DecimalMark;
   filter: { index: number; value: string } | null;
   drop: boolean;
+  /** Keep the last rows with missing values as the data's future (CsvOptions.futureRows). */
+  futureRows: boolean;
   /** Records the whole text likely holds, from the sample's average row length: the columns' first size. */
   expectedRows: number;
   /** Most data rows read, or Infinity. */
@@ -368,6 +382,7 @@ function planParse(raw: string, options: CsvOptions): ParsePlan {
     decimal,
     filter,
     drop: checked.missing === 'drop',
+    futureRows: options.futureRows === true,
     maxRows: checked.maxRows,
     expectedRows: Math.min(
       Math.ceil((1.05 * text.length * rows.length) / Math.max(1, sample.length)) + 16,
@@ -709,6 +724,8 @@ class TableBuilder {
   private readonly order = { up: 0, down: 0, firstUp: null as Step | null, firstDown: null as Step | null };
   private lastTime = Number.NaN;
   private lastLabel = '';
+  /** With futureRows: each row (in file order) with a missing value, and where its first one is. */
+  private readonly gaps: { at: number; record: number; column: number }[] = [];
 
   constructor(plan: ParsePlan) {
     this.plan = plan;
@@ -778,16 +795,24 @@ class TableBuilder {
       );
     }
     this.grow();
+    let gap = -1;
     for (let k = 0; k < plan.values.length; k++) {
       const c = plan.values[k];
       const cell = cells[c].trim();
       const value = parseNumber(cell, plan.formats[k]);
       if (Number.isNaN(value)) {
+        // Possibly a future row's value not known yet: settled in finish(), once the last rows are known.
+        if (plan.futureRows && (cell === '' || isMissingMarker(cell))) {
+          if (gap < 0) gap = c;
+          this.columns[k][at] = Number.NaN;
+          continue;
+        }
         this.problem(c, cell);
         return;
       }
       this.columns[k][at] = value;
     }
+    if (gap >= 0) this.gaps.push({ at, record: this.record, column: gap });
     if (this.dates) this.dates.push(date);
     if (this.times) {
       this.times[at] = time;
@@ -897,16 +922,42 @@ class TableBuilder {
     if (this.rows === 1) {
       throw new CsvError(plan.field, 'only 1 data row was read; a series needs at least 2 (and more than the window)');
     }
-    const values = this.columns.map((column) => column.slice(0, this.rows));
+    let values = this.columns.map((column) => column.slice(0, this.rows));
     const reversedBy = this.newestFirst(values);
     if (reversedBy !== null) {
       for (const column of values) column.reverse();
       this.dates?.reverse();
     }
+    const columns = plan.values.map((c) => plan.allColumns[c]);
+    let rows = this.rows;
+    let dates = this.dates;
+    let future: ColumnTable | null = null;
+    if (this.gaps.length > 0) {
+      const kept = this.settleGaps(reversedBy !== null);
+      values = values.map((column) => column.filter((_, r) => kept.has(r)));
+      dates = dates?.filter((_, r) => kept.has(r)) ?? null;
+      rows = kept.size;
+      const first = rows - kept.future;
+      future = {
+        columns,
+        values: values.map((column) => column.slice(first)),
+        rows: kept.future,
+        ...(dates ? { dates: dates.slice(first) } : {}),
+      };
+      values = values.map((column) => column.slice(0, first));
+      dates = dates?.slice(0, first) ?? null;
+      rows = first;
+      if (rows < 2) {
+        throw new CsvError(
+          plan.field,
+          `${rows} data row${rows === 1 ? '' : 's'} before the ${kept.future} at the end with missing values (the data's future); a series needs at least 2`,
+        );
+      }
+    }
     const table: CsvTable = {
-      columns: plan.values.map((c) => plan.allColumns[c]),
+      columns,
       values,
-      rows: this.rows,
+      rows,
       allColumns: plan.allColumns,
       columnInfo: plan.columnInfo,
       defaultColumns: plan.defaultColumns,
@@ -917,9 +968,37 @@ class TableBuilder {
       decimal: plan.decimal,
       reversedBy,
       dropped: { count: this.dropCount, rows: this.dropRows },
+      future,
     };
-    if (this.dates) table.dates = this.dates;
+    if (dates) table.dates = dates;
     return table;
+  }
+
+  /**
+   * The rows (indices in time order) kept once the rows with missing values are settled: those at the
+   * end are the data's future (`future` of them, the last kept); each earlier one is refused or
+   * dropped as `missing` says, as a row with a bad value is.
+   */
+  private settleGaps(reversed: boolean): Set<number> & { future: number } {
+    const { plan } = this;
+    const inTime = (at: number) => (reversed ? this.rows - 1 - at : at);
+    const gapAt = new Map(this.gaps.map((gap) => [inTime(gap.at), gap]));
+    let future = 0;
+    while (future < this.rows && gapAt.has(this.rows - 1 - future)) future++;
+    const kept = new Set<number>() as Set<number> & { future: number };
+    for (let r = 0; r < this.rows; r++) {
+      const gap = gapAt.get(r);
+      if (gap !== undefined && r < this.rows - future) {
+        const column = plan.allColumns[gap.column];
+        const reason = 'the value is missing, and the row is not among the last rows (the data’s future)';
+        if (!plan.drop) throw new CsvError(plan.field, reason, gap.record, column);
+        this.dropRow({ row: gap.record, column, value: '', reason });
+        continue;
+      }
+      kept.add(r);
+    }
+    kept.future = future;
+    return kept;
   }
 }
 

@@ -160,6 +160,11 @@ export function fewestCalibrationScores(level: number): number {
   return n;
 }
 
+/** "an" before a number read with a vowel sound (8, 11, 18, 80, 85.5), else "a". */
+function article(level: number): string {
+  return /^(8|11(\.|$)|18(\.|$))/.test(String(level)) ? 'an' : 'a';
+}
+
 /** The split conformal half width: the ⌈(n + 1) p⌉-th smallest score, or why there is none. */
 export function conformalHalfWidth(scores: ArrayLike<number>, level: number, step = 1): Metric {
   checkLevel(level);
@@ -169,7 +174,7 @@ export function conformalHalfWidth(scores: ArrayLike<number>, level: number, ste
   const k = conformalRank(n, level);
   if (k > n) {
     return unknown(
-      `a ${level}% split conformal interval needs at least ${fewestCalibrationScores(level)} calibration forecasts ${ahead}, and there ${n === 1 ? 'is 1' : `are ${n}`}`,
+      `${article(level)} ${level}% split conformal interval needs at least ${fewestCalibrationScores(level)} calibration forecasts ${ahead}, and there ${n === 1 ? 'is 1' : `are ${n}`}`,
     );
   }
   const sorted = Float64Array.from(scores).sort();

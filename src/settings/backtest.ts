@@ -29,6 +29,27 @@ const stepsOrAuto = (help: string) =>
     format: (value) => (value === null ? 'auto' : String(value)),
   });
 
+/** Interval levels in percent (80,95), for the backtest's intervals and train's and predict's. */
+export const LEVELS = custom<number[]>({
+  default: [80, 95],
+  placeholder: 'P,P,…',
+  valid: 'a comma list of percentages above 1 and below 100',
+  help: 'the prediction intervals’ levels, in percent',
+  parse: (text, field) => {
+    const levels = text.split(',').map((part) => readDecimal(part.trim()));
+    if (levels.length === 0 || levels.some((level) => !(level > 1 && level < 100))) {
+      throw new InputError(
+        field,
+        `expected a comma list of percentages above 1 and below 100 (80,95), got ${describeValue(text)}`,
+      );
+    }
+    return [...new Set(levels)];
+  },
+  isValid: (value) =>
+    Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'number' && v > 1 && v < 100),
+  format: (value) => value.join(','),
+});
+
 export const BACKTEST_SETTINGS = defineTable({
   folds: whole({
     default: 8,
@@ -38,25 +59,7 @@ export const BACKTEST_SETTINGS = defineTable({
   }),
   horizon: stepsOrAuto('steps forecast from each origin; auto: 12 for monthly data, else 24, bounded by the data'),
   step: stepsOrAuto('rows between origins; auto: the horizon, so the folds’ held-out rows do not overlap'),
-  levels: custom<number[]>({
-    default: [80, 95],
-    placeholder: 'P,P,…',
-    valid: 'a comma list of percentages above 1 and below 100',
-    help: 'the prediction intervals’ levels, in percent',
-    parse: (text, field) => {
-      const levels = text.split(',').map((part) => readDecimal(part.trim()));
-      if (levels.length === 0 || levels.some((level) => !(level > 1 && level < 100))) {
-        throw new InputError(
-          field,
-          `expected a comma list of percentages above 1 and below 100 (80,95), got ${describeValue(text)}`,
-        );
-      }
-      return [...new Set(levels)];
-    },
-    isValid: (value) =>
-      Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'number' && v > 1 && v < 100),
-    format: (value) => value.join(','),
-  }),
+  levels: LEVELS,
   members: whole({
     default: 1,
     min: 1,

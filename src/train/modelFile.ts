@@ -99,6 +99,8 @@ export interface SavedDataSettings extends Partial<SavedDataExtras> {
   inputs: string[];
   outputs: string[];
   trainFraction: number;
+  /** Inputs whose future values are read, not predicted, in a multi-step forecast (absent: none). */
+  knownAhead?: string[];
 }
 
 export interface NestedLayer {
@@ -452,13 +454,35 @@ function readDataSettings(value: unknown, config: ModelConfig): SavedDataSetting
   if (typeof trainFraction !== 'number' || !(trainFraction > 0 && trainFraction <= 1)) {
     throw new InputError('data.trainFraction', `expected a number in (0, 1], got ${describeValue(trainFraction)}`);
   }
+  const inputs = strings('inputs', config.inputSize);
+  const outputs = strings('outputs', config.outputSize);
   return {
     source: source.slice(0, 200),
-    inputs: strings('inputs', config.inputSize),
-    outputs: strings('outputs', config.outputSize),
+    inputs,
+    outputs,
     trainFraction,
     ...readDataExtras(value),
+    ...(Object.hasOwn(value, 'knownAhead') ? { knownAhead: readKnownAhead(value.knownAhead, inputs, outputs) } : {}),
   };
+}
+
+/** `data.knownAhead`: inputs, none an output, each once. */
+function readKnownAhead(value: unknown, inputs: string[], outputs: string[]): string[] {
+  if (!Array.isArray(value) || value.length > inputs.length) {
+    throw new InputError(
+      'data.knownAhead',
+      `expected a list of at most ${inputs.length} input names, got ${describeValue(value)}`,
+    );
+  }
+  value.forEach((name, i) => {
+    if (typeof name !== 'string' || !inputs.includes(name) || outputs.includes(name) || value.indexOf(name) !== i) {
+      throw new InputError(
+        `data.knownAhead[${i}]`,
+        `expected an input that is no output, named once (inputs: ${inputs.map((n) => JSON.stringify(n)).join(', ')}), got ${describeValue(name)}`,
+      );
+    }
+  });
+  return value as string[];
 }
 
 /** Parses JSON text within the bounds of src/data/jsonFile.ts; errors name `source`. */

@@ -46,6 +46,7 @@ export function savedModel(run: SavedRun): Model {
       season: prepared.season,
       origin: run.origin,
       fingerprint: fingerprintTable(prepared.table),
+      ...(prepared.knownAhead.length > 0 ? { knownAhead: prepared.knownAhead } : {}),
     },
     settings: run.settings,
     ...(run.optimizer ? { optimizer: run.optimizer } : {}),
