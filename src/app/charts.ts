@@ -16,7 +16,7 @@ import { keptRows, pickRows } from './thinning.js';
 import { dropRepeatedDays, linearTicks, logTick, ROW_INCREMENTS, wholeRowSplits } from './ticks.js';
 
 /** Colour roles; the values live in styles.css as --chart-<role> and follow the colour scheme. */
-export type ColorRole = 'data' | 'webgpu' | 'cpu' | 'webgpu-alt' | 'cpu-alt';
+export type ColorRole = 'data' | 'webgpu' | 'cpu' | 'webgpu-alt' | 'cpu-alt' | `run-${number}`;
 
 /** One line of a chart: its legend label, colour role and style. */
 export interface ChartSeries {

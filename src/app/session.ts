@@ -358,18 +358,23 @@ export async function runSession(
   }
 }
 
-/** The one snapshot of a loaded model on the data, without training (epoch 0): its predictions and forecasts. */
+/**
+ * The one snapshot of a loaded model on the data, without training: its predictions and forecasts,
+ * with the training history the model file keeps (its epoch and errors; none for a version-1 file).
+ */
 export async function forecastSnapshot(backend: Backend, run: Run, options: SessionOptions): Promise<Snapshot> {
   backend.setParams(run.params);
+  const history = options.saved;
+  const epoch = history?.epoch ?? 0;
   const report: TrainReport = {
-    epoch: 0,
-    epochs: 0,
-    losses: [],
+    epoch,
+    epochs: epoch,
+    losses: history?.losses.slice(0, epoch) ?? [],
     steps: 0,
     seconds: 0,
     params: run.params,
     rng: run.rng.clone(),
-    validationLosses: [],
+    validationLosses: history?.validationLosses.filter((v) => v.epoch <= epoch) ?? [],
     best: null,
   };
   return takeSnapshot(backend, run, options, report, 0, 0, true, options.horizon ?? SETTINGS.horizon.default);

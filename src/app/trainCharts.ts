@@ -10,6 +10,7 @@ import {
   countValues,
   errorChartSpec,
   type LaneLook,
+  type OverlayLook,
   residualChartSpec,
   type ShownView,
   seriesChartSpec,
@@ -17,6 +18,8 @@ import {
   timingChartSpec,
   withBaselines,
   withFuture,
+  withOverlayErrorSeries,
+  withOverlayPredictionSeries,
 } from './chartSpecs.js';
 import { Chart, offerPng } from './charts.js';
 import {
@@ -24,9 +27,11 @@ import {
   type BaselineLine,
   type ErrorScale,
   errorColumnsWithBaselines,
+  type OverlayTrace,
   residualColumns,
   seriesColumnsWithFuture,
   timingColumns,
+  withOverlayPredictions,
 } from './columns.js';
 import { byId, downloadText, el } from './dom.js';
 import { seriesCsv } from './seriesExport.js';
@@ -48,7 +53,12 @@ export interface ChartState {
   withTest: boolean;
   /** The target rows the residual chart shows (the held-out part, or the training windows), or null. */
   residualTargets: RowRange | null;
+  /** Kept runs ticked in the Runs table, drawn over the current one. */
+  overlays: readonly Overlay[];
 }
+
+/** A kept run on the charts. */
+export type Overlay = OverlayLook & OverlayTrace;
 
 export class TrainCharts {
   private readonly seriesHost = byId('series-chart', HTMLDivElement);
@@ -167,18 +177,26 @@ export class TrainCharts {
   }
 
   private seriesSpec() {
-    const { current, lanes } = this.state();
-    return withFuture(seriesChartSpec(current, this.outputIndex, lanes), current, lanes);
+    const { current, lanes, overlays } = this.state();
+    return withOverlayPredictionSeries(
+      withFuture(seriesChartSpec(current, this.outputIndex, lanes), current, lanes),
+      overlays,
+    );
   }
 
   private seriesData() {
-    const { current, horizon } = this.state();
-    return seriesColumnsWithFuture(seriesViewOf(current, this.outputIndex), this.traces(), horizon);
+    const { current, horizon, overlays } = this.state();
+    const view = seriesViewOf(current, this.outputIndex);
+    return withOverlayPredictions(seriesColumnsWithFuture(view, this.traces(), horizon), view, [...overlays]);
   }
 
   private errorSpec() {
-    const { lanes, withValidation, withTest, scale, baselines } = this.state();
-    const spec = errorChartSpec(lanes, withValidation, scale?.label ?? 'error', this.logToggle.checked);
+    const { lanes, withValidation, withTest, scale, baselines, overlays } = this.state();
+    const spec = withOverlayErrorSeries(
+      errorChartSpec(lanes, withValidation, scale?.label ?? 'error', this.logToggle.checked),
+      overlays,
+      withValidation,
+    );
     const lane = lanes.find((l) => l.trace.best !== null);
     const best = lane?.trace.best
       ? { epoch: lane.trace.best.epoch, label: `best epoch ${lane.trace.best.epoch}` }
@@ -187,8 +205,8 @@ export class TrainCharts {
   }
 
   private errorData() {
-    const { withValidation, withTest, scale, baselines } = this.state();
-    return errorColumnsWithBaselines(this.traces(), scale, withValidation, withTest, baselines);
+    const { withValidation, withTest, scale, baselines, overlays } = this.state();
+    return errorColumnsWithBaselines(this.traces(), scale, withValidation, withTest, baselines, [...overlays]);
   }
 
   private residualSpec() {

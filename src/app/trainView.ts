@@ -1,33 +1,41 @@
 // The Train view: starts runs from the settings (one lane per backend, two in a race), drives the
-// run controls (start, pause and resume, stop, reset), and renders everything once per frame after
-// any change. The parts: settingsPanel.ts (form, CSV, link, preview), backendPicker.ts (the backend
-// and WebGPU), modelPanel.ts (download, load), lanes.ts (the runs' state), trainCharts.ts and
-// runView.ts (what the page shows).
+// run controls (start, pause and resume, stop, reset), keeps every run (runStore.ts, runsView.ts:
+// the Runs table, overlays, reopening), and renders everything once per frame after any change.
+// After Start the settings fold away, focus goes to Pause and the results come into view; `auto`
+// starts on the CPU at once and moves the run to WebGPU at a report if WebGPU, timed meanwhile, is
+// faster. The parts: settingsPanel.ts (form, CSV, link, preview), backendPicker.ts (the backend and
+// WebGPU), modelPanel.ts (download, load), lanes.ts (the runs' state), trainCharts.ts and runView.ts
+// (what the page shows).
 
 import type { BackendName } from '../backends/backend.js';
+import { fingerprintTable } from '../data/fingerprint.js';
 import { partTargets } from '../data/metrics.js';
 import { selectionPart } from '../data/split.js';
 import { InputError } from '../model/errors.js';
-import { describeConfig, paramLayout, sameShape } from '../model/layout.js';
+import { describeConfig, type ParamLayout, paramLayout, sameShape } from '../model/layout.js';
 import { baselineErrors, comparisonPart } from '../train/evaluate.js';
+import { toModelFile } from '../train/modelFile.js';
 import { capitalize, sentence } from '../util/text.js';
+import { decideAndRemember, describeAuto, rememberedChoice } from './autoChoice.js';
 import { BackendPicker } from './backendPicker.js';
 import type { ShownView } from './chartSpecs.js';
 import { errorScale } from './columns.js';
 import { checkAgainstData, runSettingsFor, shownData } from './dataView.js';
-import { byId } from './dom.js';
+import { byId, downloadText, setText } from './dom.js';
 import { describeFailure } from './failure.js';
-import { FIELDS, fieldApplies, fieldOf } from './fields.js';
+import { FIELDS, type FieldValues, fieldApplies, fieldOf } from './fields.js';
 import type { GpuAccess, GpuProbe } from './gpu.js';
 import { Lane, type LaneObserver, RunLanes } from './lanes.js';
-import { dataMatches, ModelPanel, modelConfigOf, type ShownRun } from './modelPanel.js';
+import { dataMatches, ModelPanel, modelConfigOf, modelOfLane, type ShownRun } from './modelPanel.js';
 import { hideNotice, showNotice } from './notices.js';
 import type { RunFailure, RunRequest } from './protocol.js';
-import { chooseAutoBackend, onLiveResourcesChange, startCpuRun, startGpuRun } from './runners.js';
+import { gpuStepTime, onLiveResourcesChange, startTraining } from './runners.js';
+import { type RunRecord, RunStore } from './runStore.js';
+import { RunsView } from './runsView.js';
 import { RunView } from './runView.js';
-import { type AppSettings, messageOf } from './settings.js';
+import { APP_BACKEND, type AppBackendChoice, type AppSettings, messageOf } from './settings.js';
 import { SettingsPanel } from './settingsPanel.js';
-import { type ChartState, TrainCharts } from './trainCharts.js';
+import { type ChartState, type Overlay, TrainCharts } from './trainCharts.js';
 
 /** What the Train view asks of the Benchmark view: training and a sweep never time at once. */
 export interface SweepStatus {
@@ -48,8 +56,25 @@ export class TrainView {
   private readonly charts: TrainCharts;
   private readonly view = new RunView();
   private readonly observer: LaneObserver;
-  /** Auto's race runs: the run starts when it is decided. */
-  private racing = false;
+  /** WebGPU timings for auto under way in the background (a sweep waits for them). */
+  private racing = 0;
+  /** WebGPU's ms a step per shape and batch being timed, so two runs at one shape share a timing. */
+  private readonly timings = new Map<string, Promise<number>>();
+  private readonly store = new RunStore();
+  /** Every run kept, oldest first; the current one's lanes are live. */
+  private records: RunRecord[] = [];
+  /** The kept run on the charts, or null. */
+  private current: { record: RunRecord; lanes: readonly Lane[] } | null = null;
+  /** Runs that ended but are not yet written to the browser's storage. */
+  private readonly unsavedIds = new Set<string>();
+  private readonly runs: RunsView;
+  /** Where focus goes at the next render (after an action whose button disables itself). */
+  private focusNext: 'start' | 'pause' | null = null;
+  private readonly settingsToggle = byId('settings-toggle', HTMLButtonElement);
+  private readonly settingsBody = byId('settings-body', HTMLDivElement);
+  private readonly dataHashes = new WeakMap<object, string>();
+  /** The control a person was on last (to find where focus went when it disabled itself). */
+  private lastFocused: HTMLButtonElement | HTMLInputElement | null = null;
 
   constructor(probe: Promise<GpuProbe>) {
     this.settings = new SettingsPanel({
@@ -101,29 +126,87 @@ export class TrainView {
           showNotice(`failed-${lane.backend}`, `The ${lane.label} run stopped: ${sentence(end.message)}`);
           if (end.outcome === 'diverged') this.settings.form.showNote('lr', sentence(capitalize(end.message)));
         }
+        this.keepIfOver();
         this.render();
       },
-      failed: (lane, failure) => this.failed(lane, failure),
-      switched: (lane, reason, fromEpoch) => {
-        const from =
-          fromEpoch === 0
-            ? 'from the start'
-            : `from epoch ${fromEpoch}, its last report, with the weights read back then`;
-        showNotice(
-          `switched-${lane.backend}`,
-          `${sentence(capitalize(reason))} The run goes on with the CPU backend ${from}; at most one report interval of training was lost.`,
-        );
+      failed: (lane, failure) => {
+        this.failed(lane, failure);
+        this.keepIfOver();
+      },
+      switched: (lane, reason, fromEpoch, to) => {
+        if (to === 'cpu') {
+          const from =
+            fromEpoch === 0
+              ? 'from the start'
+              : `from epoch ${fromEpoch}, its last report, with the weights read back then`;
+          showNotice(
+            `switched-${lane.backend}`,
+            `${sentence(capitalize(reason))} The run goes on with the CPU backend ${from}; at most one report interval of training was lost.`,
+          );
+        } else {
+          // Auto found WebGPU faster: the run goes on there from this report, nothing lost.
+          this.backends.showAuto(
+            `${reason} The run moved to WebGPU at epoch ${fromEpoch}, with its weights and optimizer state.`,
+            'webgpu',
+          );
+        }
         this.charts.respec();
         this.render();
       },
     };
+    this.runs = new RunsView({
+      onOverlay: () => {
+        this.charts.respec();
+        this.render();
+      },
+      reopen: (record) => this.reopen(record),
+      download: (record) => {
+        if (record.model !== null) {
+          downloadText(`webgpu-lstm-run-${record.number}.json`, `${record.model}\n`, 'application/json');
+        }
+      },
+      remove: (record) => {
+        this.records = this.records.filter((r) => r !== record);
+        this.unsavedIds.delete(record.id);
+        void this.store.delete(record.id).then(() => this.render());
+        this.charts.respec();
+        this.render();
+      },
+      clear: () => {
+        const keep = this.current !== null && this.lanes.active() ? [this.current.record] : [];
+        this.records = keep;
+        this.unsavedIds.clear();
+        void this.store.clear().then(() => this.render());
+        this.charts.respec();
+        this.render();
+      },
+    });
+    void this.store.open().then((kept) => {
+      const mine = new Set(this.records.map((r) => r.id));
+      this.records = [...kept.filter((r) => !mine.has(r.id)), ...this.records];
+      this.render();
+    });
+    document.addEventListener('focusin', (event) => {
+      const target = event.target;
+      if (target instanceof HTMLButtonElement || target instanceof HTMLInputElement) this.lastFocused = target;
+    });
     this.listen();
+  }
+
+  /** Whether a finished run is not yet kept in the browser (leaving would lose it). */
+  unsaved(): boolean {
+    return this.unsavedIds.size > 0;
   }
 
   /** What the charts draw now: the run's data and lanes, or the settings' preview. */
   private chartState(): ChartState {
     const shown = this.shown;
-    const base = { current: shown ?? this.previewed, lanes: this.lanes.lanes, horizon: 0 };
+    const base = {
+      current: shown ?? this.previewed,
+      lanes: this.lanes.lanes,
+      horizon: 0,
+      overlays: this.overlays(shown ?? this.previewed),
+    };
     if (shown === null) {
       return { ...base, withValidation: false, withTest: false, scale: null, baselines: [], residualTargets: null };
     }
@@ -150,8 +233,14 @@ export class TrainView {
     return this.backends.gpu;
   }
 
+  /** A run goes (pause, stop and leaving the page apply). */
   active(): boolean {
-    return this.lanes.active() || this.racing;
+    return this.lanes.active();
+  }
+
+  /** A run goes or auto times WebGPU in the background: a benchmark sweep would disturb either. */
+  busy(): boolean {
+    return this.lanes.active() || this.racing > 0;
   }
 
   /** The page as it loads: the link's settings, then the preview of their data. */
@@ -164,7 +253,7 @@ export class TrainView {
   private listen(): void {
     byId('settings', HTMLFormElement).addEventListener('submit', (event) => {
       event.preventDefault();
-      if (!this.active() && !this.bench.running()) void this.start();
+      if (!this.lanes.active() && !this.bench.running()) void this.start();
     });
     byId('pause', HTMLButtonElement).addEventListener('click', () => {
       this.lanes.pauseOrResume();
@@ -172,16 +261,24 @@ export class TrainView {
     });
     byId('stop', HTMLButtonElement).addEventListener('click', () => {
       this.lanes.stop();
+      this.keepIfOver();
+      this.focusNext = 'start';
       this.render();
     });
     byId('reset', HTMLButtonElement).addEventListener('click', () => {
       this.clearRun();
       this.shown = null;
+      this.current = null;
       this.charts.respec();
       this.settings.preview();
+      this.foldSettings(false);
+      this.focusNext = 'start';
       this.render();
-      this.settings.say('Reset: the charts are cleared; the settings are kept.');
+      this.settings.say('Reset: the charts are cleared; the settings are kept, and so is the run in the Runs table.');
     });
+    this.settingsToggle.addEventListener('click', () =>
+      this.foldSettings(this.settingsToggle.getAttribute('aria-expanded') === 'true'),
+    );
     onLiveResourcesChange(() => this.view.renderLive());
   }
 
@@ -209,18 +306,25 @@ export class TrainView {
       return;
     }
     const picked = forecastOnly ? 'cpu' : this.backends.selected();
-    if (picked !== 'cpu') {
+    if (picked === 'webgpu' || picked === 'both') {
       this.view.holdStart();
       await this.backends.probed();
-      if (this.backends.gpu === null && picked !== 'auto') {
+      if (this.backends.gpu === null) {
         this.settings.say(`Not started: ${this.backends.unavailable ?? 'WebGPU is unavailable'} Pick the CPU backend.`);
         this.render();
         return;
       }
     }
-    const decided = picked === 'auto' ? await this.decideAuto(run) : picked;
-    // A device lost during auto's race leaves the CPU.
-    const choice = decided === 'webgpu' && this.backends.gpu === null ? 'cpu' : decided;
+    const layout = paramLayout(modelConfigOf(run));
+    const { batchSize } = run.settings.train;
+    const gpu = this.backends.gpu;
+    // Auto starts at once: on the backend remembered for this shape, else on the CPU while WebGPU
+    // is timed in the background (decideAuto).
+    const known = picked === 'auto' && gpu !== null ? rememberedChoice(gpu.adapter, layout.config, batchSize) : null;
+    if (known !== null)
+      this.backends.showAuto(describeAuto(known, gpu!.adapter.software, layout.config, batchSize), known.backend);
+    const backends: BackendName[] =
+      picked === 'both' ? ['webgpu', 'cpu'] : picked === 'auto' ? [known?.backend ?? 'cpu'] : [picked];
     this.clearRun();
     this.settings.say('');
     this.model.showError('');
@@ -234,64 +338,240 @@ export class TrainView {
       );
     }
     // A loaded model's optimizer state goes on where it stopped, if the same optimizer is chosen; a
-    // version-2 model's training goes on from its epoch, numbering the new epochs on from there.
+    // version-2 model's training goes on from its epoch, numbering the new epochs on from there. A
+    // forecast shows the model's training so far on the error chart.
     const saved = model?.optimizer;
-    const training = forecastOnly ? undefined : model?.training;
+    const training = model?.training;
     const request: RunRequest = {
       run: run.runSettings,
       train: {
         ...run.settings.train,
         ...(saved && saved.name === run.settings.train.optimizer.name ? { initialOptimizerState: saved } : {}),
-        ...(training ? { saved: training, epochs: training.epoch + run.settings.train.epochs } : {}),
+        ...(training && !forecastOnly ? { saved: training, epochs: training.epoch + run.settings.train.epochs } : {}),
+        ...(training && forecastOnly ? { saved: training } : {}),
       },
       ...(model ? { model } : {}),
       ...(forecastOnly ? { forecastOnly } : {}),
     };
-    const backends: BackendName[] = choice === 'both' ? ['webgpu', 'cpu'] : [choice];
-    const gpu = this.backends.gpu;
-    const lanes = backends.map((backend) =>
-      backend === 'cpu'
-        ? new Lane('cpu', forecastOnly, (events) => startCpuRun(request, events), this.observer)
-        : new Lane('webgpu', false, (events) => startGpuRun(request, gpu!, events), this.observer),
+    const lanes = backends.map(
+      (backend) =>
+        new Lane(backend, forecastOnly, (events) => startTraining(request, backend, gpu, events), this.observer),
     );
     this.lanes.replace(lanes);
     for (const lane of lanes) this.view.addLane(lane);
+    this.keepNew(run, picked, lanes);
     this.charts.respec();
+    this.afterStart();
     this.render();
+    if (picked === 'auto' && known === null) void this.decideAuto(lanes[0], layout, batchSize);
   }
 
   /**
-   * Auto's backend for this run's shape and batch: the CPU where there is no WebGPU, else the race's
-   * winner (remembered for the page's life), with its reason beside the choice. The race's failure
-   * (WebGPU failing in it, say) leaves the CPU, with why.
+   * Auto's choice while its run trains on the CPU: the CPU where there is no WebGPU; else WebGPU is
+   * timed on the page at the run's shape and batch, against the CPU's own steps in the run, and the
+   * faster is remembered for the shape. When WebGPU wins the run moves there at its next report.
    */
-  private async decideAuto(run: ShownRun): Promise<BackendName> {
-    const gpu = this.backends.gpu;
-    if (gpu === null) {
-      const why = (this.backends.unavailable ?? 'WebGPU is unavailable').replace(/\.$/, '');
-      this.backends.showAuto(`auto: cpu, the only backend here: ${why.charAt(0).toLowerCase()}${why.slice(1)}`, 'cpu');
-      return 'cpu';
-    }
-    const layout = paramLayout(modelConfigOf(run));
-    const { batchSize, threads } = run.settings.train;
-    this.racing = true;
-    const onRace = () => {
-      this.backends.showAuto(
-        `auto: timing cpu and webgpu at hidden ${layout.config.hiddenSizes.join(',')}, batch ${batchSize}…`,
-        'racing',
-      );
-      this.render();
-    };
+  private async decideAuto(lane: Lane, layout: ParamLayout, batch: number): Promise<void> {
+    const at = `at hidden ${layout.config.hiddenSizes.join(',')}, batch ${batch}`;
+    this.racing++;
+    this.backends.showAuto(`auto: training on the CPU while WebGPU is timed ${at}…`, 'racing');
     try {
-      const auto = await chooseAutoBackend(gpu, layout, batchSize, threads, onRace);
-      this.backends.showAuto(auto.reason, auto.backend);
-      return auto.backend;
+      await this.backends.probed();
+      const gpu = this.backends.gpu;
+      if (gpu === null) {
+        const why = (this.backends.unavailable ?? 'WebGPU is unavailable').replace(/\.$/, '');
+        this.backends.showAuto(
+          `auto: cpu, the only backend here: ${why.charAt(0).toLowerCase()}${why.slice(1)}`,
+          'cpu',
+        );
+        return;
+      }
+      let choice = rememberedChoice(gpu.adapter, layout.config, batch);
+      if (choice === null) {
+        const key = JSON.stringify([layout.config, batch]);
+        const timing = this.timings.get(key) ?? gpuStepTime(gpu, layout, batch);
+        this.timings.set(key, timing);
+        let webgpu: number;
+        try {
+          webgpu = await timing;
+        } finally {
+          this.timings.delete(key);
+        }
+        const cpu = await cpuStepTime(lane);
+        if (cpu === null) {
+          this.backends.showAuto(`auto: the CPU (the run ended before its steps could be timed ${at}).`, 'cpu');
+          return;
+        }
+        choice = decideAndRemember({ cpu, webgpu }, gpu.adapter, layout.config, batch);
+      }
+      const said = describeAuto(choice, gpu.adapter.software, layout.config, batch);
+      if (choice.backend === 'webgpu' && lane.active && this.lanes.lanes.includes(lane)) {
+        this.backends.showAuto(`${said} The run moves there at its next report…`, 'webgpu');
+        lane.run.moveTo('webgpu', said);
+      } else this.backends.showAuto(said, choice.backend);
     } catch (err) {
-      this.backends.showAuto(`auto: cpu, the race failed (${describeFailure(err).message})`, 'cpu');
-      return 'cpu';
+      this.backends.showAuto(`auto: the CPU; WebGPU could not be timed (${describeFailure(err).message}).`, 'cpu');
     } finally {
-      this.racing = false;
+      this.racing--;
+      this.render();
     }
+  }
+
+  /** After Start: the settings fold away, Pause takes the focus and the live results come into view. */
+  private afterStart(): void {
+    this.foldSettings(true);
+    this.focusNext = 'pause';
+    const results = byId('results', HTMLElement);
+    const series = byId('series-chart', HTMLElement).closest('section') ?? results;
+    // The run buttons stay at the foot of a narrow window: what they cover is out of view.
+    const bar = document.querySelector<HTMLElement>('.run-buttons');
+    const covered = bar !== null && getComputedStyle(bar).position === 'fixed' ? bar.offsetHeight : 0;
+    const top = results.getBoundingClientRect().top;
+    if (top < 0 || series.getBoundingClientRect().bottom > window.innerHeight - covered) {
+      results.scrollIntoView({ block: 'start' });
+    }
+  }
+
+  /** Folds the settings away (or opens them again); the toggle says which. */
+  private foldSettings(folded: boolean): void {
+    this.settingsBody.hidden = folded;
+    this.settingsToggle.setAttribute('aria-expanded', String(!folded));
+    setText(byId('settings-state', HTMLSpanElement), folded ? 'folded away: show them' : '');
+  }
+
+  /** The overlays: runs ticked in the Runs table, but the one on the charts already. */
+  private overlays(on: { view: { prepared: { table: object } } } | null): Overlay[] {
+    const hash = on === null ? null : this.hashOf(on.view.prepared.table as Parameters<typeof fingerprintTable>[0]);
+    return this.records.flatMap((record) => {
+      const color = this.runs.colorOf(record.id);
+      if (color === null || record === this.current?.record) return [];
+      const lane = record.lanes.find((l) => l.trace.losses.length > 0 || l.trace.predictions !== null);
+      if (lane === undefined) return [];
+      return [
+        {
+          label: `#${record.number} ${lane.label}`,
+          color,
+          trace: lane.trace,
+          scale: record.data.scale,
+          sameData: record.data.hash === hash,
+        },
+      ];
+    });
+  }
+
+  private hashOf(table: Parameters<typeof fingerprintTable>[0]): string {
+    let hash = this.dataHashes.get(table);
+    if (hash === undefined) {
+      hash = fingerprintTable(table).hash;
+      this.dataHashes.set(table, hash);
+    }
+    return hash;
+  }
+
+  /** A new run in the Runs table (kept in the browser once it ends). */
+  private keepNew(run: ShownRun, choice: AppBackendChoice, lanes: readonly Lane[]): void {
+    const { prepared, label, unit } = run.view;
+    const record: RunRecord = {
+      version: 1,
+      id: `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+      number: Math.max(0, ...this.records.map((r) => r.number)) + 1,
+      startedAt: Date.now(),
+      fieldValues: { ...run.fieldValues },
+      backendChoice: choice,
+      data: {
+        label,
+        rows: prepared.table.rows,
+        hash: this.hashOf(prepared.table),
+        outputs: [...prepared.outputs],
+        unit,
+        comparedOn: run.comparedOn,
+        scale: { train: run.scale.train, validation: run.scale.validation },
+      },
+      baselines: run.baselines.map((b) => ({ label: b.label, rmse: b.errors?.rmse ?? null })),
+      lanes: [],
+      model: null,
+    };
+    this.records.push(record);
+    this.current = { record, lanes };
+  }
+
+  /** The current run's row from its lanes as they stand (errors in units from the view's evaluations). */
+  private refreshRecord(
+    evaluations: ReadonlyMap<
+      Lane,
+      { model: Record<string, { rmse: number[]; mae: number[] } | null>; comparedOn: string }
+    >,
+  ): void {
+    const current = this.current;
+    if (current === null) return;
+    current.record.lanes = current.lanes.map((lane) => {
+      const evaluation = evaluations.get(lane);
+      const errors = evaluation?.model[evaluation.comparedOn] ?? null;
+      const last = lane.last;
+      return {
+        backend: lane.backend,
+        label: lane.label,
+        status: lane.forecastOnly && lane.status === 'finished' ? 'forecast' : lane.status,
+        epoch: last?.epoch ?? 0,
+        epochs: last?.epochs ?? 0,
+        seconds: last?.seconds ?? 0,
+        steps: last?.steps ?? 0,
+        trace: lane.trace,
+        errors: errors === null ? null : { rmse: [...errors.rmse], mae: [...errors.mae] },
+      };
+    });
+  }
+
+  /** Once the current run is over: its model goes in its row and the run is written to the browser. */
+  private keepIfOver(): void {
+    const current = this.current;
+    if (current === null || current.lanes.some((lane) => lane.active)) return;
+    const { record } = current;
+    const lane = current.lanes.find((l) => l.last !== null && !l.forecastOnly);
+    if (lane !== undefined && this.shown !== null && record.model === null) {
+      try {
+        const kept = modelOfLane(this.shown, lane, this.settings.csv.choice());
+        if (kept !== null) record.model = JSON.stringify(toModelFile(kept.model));
+      } catch (err) {
+        // A model beyond float32's range is not offered (the model panel says why on its button).
+        if (!(err instanceof InputError)) throw err;
+      }
+    }
+    // The row's trace as it ends: the record keeps it when the run is gone from the charts.
+    this.unsavedIds.add(record.id);
+    queueMicrotask(() => {
+      void this.store.put(structuredClone(record)).then((written) => {
+        if (written) this.unsavedIds.delete(record.id);
+        this.render();
+      });
+    });
+  }
+
+  /** A kept run's settings back in the form (and its backend), the run alone on the charts as an overlay. */
+  private reopen(record: RunRecord): void {
+    if (this.lanes.active()) {
+      this.settings.say('Stop the run first: its settings are locked while it goes.');
+      return;
+    }
+    this.settings.form.setValues(record.fieldValues as Partial<FieldValues>);
+    this.backends.pick(backendOf(record.backendChoice));
+    this.clearRun();
+    this.shown = null;
+    this.current = null;
+    this.runs.overlaid.clear();
+    this.runs.overlaid.add(record.id);
+    this.foldSettings(false);
+    this.settings.changed();
+    this.charts.respec();
+    const file =
+      record.fieldValues.source === 'csv'
+        ? ` It trained on ${record.data.label}: choose that file again if another is in use.`
+        : '';
+    this.settings.say(
+      `Run #${record.number}'s settings are in the form and the run is on the charts; Start trains it again.${file}`,
+    );
+    this.focusNext = 'start';
+    this.render();
   }
 
   /** The run's data and checks, or the problem shown where it belongs (null). */
@@ -351,7 +631,7 @@ export class TrainView {
       const lanes = this.lanes.lanes;
       this.charts.update();
       const { form, csv } = this.settings;
-      this.view.render({
+      const evaluations = this.view.render({
         lanes,
         current: this.shown ?? this.previewed,
         scale: this.shown?.scale ?? null,
@@ -363,12 +643,63 @@ export class TrainView {
             ? null
             : { prepared: this.shown.view.prepared, baselines: this.shown.baselines, unit: this.shown.view.unit },
       });
+      this.refreshRecord(evaluations);
+      this.runs.render(this.records, this.current?.record.id ?? null, this.runsNote());
       const busy = this.lanes.active() || this.bench.running();
       this.model.render(busy, lanes);
-      this.view.renderControls(this.lanes, this.bench.running(), this.racing);
-      this.backends.setDisabled(this.active());
+      this.view.renderControls(this.lanes, this.bench.running());
+      this.backends.setDisabled(this.lanes.active());
+      byId('settings-locked', HTMLParagraphElement).hidden = !this.lanes.active();
       this.view.renderLive();
       this.bench.render();
+      this.moveFocus();
     });
   }
+
+  /** What the Runs table says about keeping runs. */
+  private runsNote(): string {
+    if (this.store.problem !== null && !this.store.persistent) {
+      return `Runs are kept while the page is open only: ${this.store.problem}.`;
+    }
+    if (this.store.problem !== null) return `${capitalize(this.store.problem)}; the page asks before you leave.`;
+    return '';
+  }
+
+  /**
+   * Focus where the next action is: Pause after Start, Start after Stop or Reset, and Start when the
+   * control that had it disables itself (a run ends on its own while Pause has the focus).
+   */
+  private moveFocus(): void {
+    const start = byId('start', HTMLButtonElement);
+    const pause = byId('pause', HTMLButtonElement);
+    const wanted = this.focusNext === 'pause' && !pause.disabled ? pause : this.focusNext === 'start' ? start : null;
+    if (wanted !== null && !wanted.disabled) {
+      wanted.focus({ preventScroll: true });
+      this.focusNext = null;
+    }
+    // A control that disables itself drops the focus to the page: it goes to Start (or Pause) instead.
+    const left = this.lastFocused;
+    const focused = document.activeElement;
+    const stranded = focused === null || focused === document.body || focused === left;
+    if (left?.disabled && stranded) {
+      const next = !start.disabled ? start : !pause.disabled ? pause : null;
+      next?.focus({ preventScroll: true });
+    }
+  }
+}
+
+/** A kept run's backend choice, or auto where it is not one (a record from another version). */
+function backendOf(text: string): AppBackendChoice {
+  try {
+    return APP_BACKEND.parse(text);
+  } catch {
+    return 'auto';
+  }
+}
+
+/** The CPU's milliseconds a step in its own run, from the run's first report (null if it ends without one). */
+async function cpuStepTime(lane: Lane): Promise<number | null> {
+  while (lane.last === null && lane.active) await new Promise((resolve) => setTimeout(resolve, 50));
+  const last = lane.last;
+  return last === null || last.steps === 0 ? null : (last.seconds * 1000) / last.steps;
 }

@@ -141,7 +141,7 @@ describe('CSVs as people export them', () => {
     expect(await train(page)).toBe('finished');
     expect(await chartCounts(page, 'series-chart')).toMatchObject({ 'data (Close/Last)': 120, 'forecast (CPU)': 0 });
     for (const id of ['series-chart', 'error-chart', 'timing-chart']) await expectAxesReadable(page, id);
-    await screenshot(page, 'app-broker-csv-1280.png', { at: '#charts' });
+    await screenshot(page, 'app-broker-csv-1280.png', { at: '#results' });
     expect(problems).toEqual([]);
   });
 
@@ -179,7 +179,7 @@ describe('CSVs as people export them', () => {
       // Later ticks of the same day show their time only.
       expect(x.ticks[1].text).toMatch(/^1\d:\d\d$/);
       await expectAxesReadable(page, 'series-chart');
-      await screenshot(page, `app-logging-csv-${width}.png`, { at: '#charts' });
+      await screenshot(page, `app-logging-csv-${width}.png`, { at: '#results' });
       expect(await overflowsSideways(page)).toBe(false);
       expect(problems).toEqual([]);
     }
