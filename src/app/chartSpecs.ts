@@ -227,6 +227,7 @@ export function withBaselines(
       dash: BASELINE_DASHES[i % BASELINE_DASHES.length],
       width: 1.5,
       format: formatNumber,
+      benchmark: true,
     }),
   );
   return {
@@ -252,7 +253,14 @@ export function residualChartSpec(
     series: lanes.map(
       (lane): ChartSeries => ({ label: `residual (${lane.label})`, color: lane.backend, points: true, format: fmt3 }),
     ),
-    axes: [{ scale: 'y', label: `${column} actual − predicted${unit ? ` (${unit})` : ''}`, log: false }],
+    axes: [
+      {
+        scale: 'y',
+        label: `${column} actual − predicted${unit ? ` (${unit})` : ''}`,
+        shortLabel: `residual${unit ? ` (${unit})` : ''}`,
+        log: false,
+      },
+    ],
     height: 190,
     marker: null,
   };
@@ -287,4 +295,11 @@ export function withOverlayErrorSeries(
       : []),
   ]);
   return { ...spec, series: [...spec.series, ...added] };
+}
+
+/** The residual chart's title: which part's residuals it shows. */
+export function residualTitle(part: 'test' | 'train' | null): string {
+  if (part === 'test') return 'Residuals on the held-out part';
+  if (part === 'train') return 'Residuals on the training windows (nothing is held out)';
+  return 'Residuals';
 }

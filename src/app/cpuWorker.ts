@@ -18,7 +18,7 @@ import { startRun } from '../train/run.js';
 import type { EpochProgress } from '../train/trainer.js';
 import { describeFailure } from './failure.js';
 import type { FromWorker, ToWorker } from './protocol.js';
-import { forecastSnapshot, RunControl, runSession, type Snapshot } from './session.js';
+import { firstStep, forecastSnapshot, RunControl, runSession, type Snapshot } from './session.js';
 
 // The project's lib is DOM (not WebWorker); a dedicated worker's scope posts like a port.
 const scope = self as unknown as {
@@ -72,6 +72,7 @@ async function train(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
       return;
     }
     const onEpochProgress = (progress: EpochProgress) => post({ type: 'progress', progress });
+    onEpochProgress(firstStep(run, request.train, resume));
     const end = await runSession(backend, run, { ...request.train, onEpochProgress }, control, postSnapshot, resume);
     post({ type: 'ended', end });
   } catch (err) {

@@ -54,6 +54,9 @@ export class Lane {
   switchedTo: BackendName | null = null;
   readonly trace: BackendTrace;
   readonly run: RunHandle;
+  /** When Start was pressed, and when the first training step began (performance.now(), ms). */
+  startedAt = performance.now();
+  firstStepAt: number | null = null;
 
   /** `backend` is the one the lane started on (its colour); `run.backend` is the one training now. */
   constructor(
@@ -68,6 +71,7 @@ export class Lane {
       onReport: (snapshot) => this.whileActive(() => this.report(snapshot)),
       onProgress: (progress) =>
         this.whileActive(() => {
+          this.firstStepAt ??= performance.now();
           this.progress = progress;
           this.observer.changed(this);
         }),

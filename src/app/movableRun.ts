@@ -11,6 +11,7 @@ import type { EpochProgress } from '../train/trainer.js';
 import { describeFailure } from './failure.js';
 import type { RunFailure } from './protocol.js';
 import {
+  firstStep,
   type ResumePoint,
   RunControl,
   resumePointOf,
@@ -202,6 +203,7 @@ export function sessionSegment(
       const onEpochProgress = (progress: EpochProgress) => {
         if (!stopped) events.onProgress(progress);
       };
+      onEpochProgress(firstStep(made, options, from.resume));
       const end = await runSession(
         backend,
         made,

@@ -198,6 +198,8 @@ export class RunView {
     const { last } = lane;
     row.dataset.status = lane.status;
     row.dataset.runningOn = lane.run.backend;
+    // How long Start took to reach the first training step, for scripts and tests.
+    if (lane.firstStepAt !== null) row.dataset.firstStepMs = String(Math.round(lane.firstStepAt - lane.startedAt));
     setText(row.querySelector<HTMLElement>('.lane-name')!, lane.label);
     setText(
       row.querySelector<HTMLElement>('.lane-status')!,

@@ -24,7 +24,14 @@ import { freeRunForecast } from '../train/forecast.js';
 import type { Run } from '../train/run.js';
 import { continuationOf } from '../train/savedModel.js';
 import type { SavedTraining } from '../train/savedSetup.js';
-import { type BestEpoch, type Checkpoint, type TrainOptions, type TrainReport, train } from '../train/trainer.js';
+import {
+  type BestEpoch,
+  type Checkpoint,
+  type EpochProgress,
+  type TrainOptions,
+  type TrainReport,
+  train,
+} from '../train/trainer.js';
 import { sameList } from '../util/lists.js';
 
 /**
@@ -397,5 +404,20 @@ export function resumePointOf(snapshot: Snapshot, losses: number[]): ResumePoint
     ...(snapshot.optimizerState ? { optimizerState: snapshot.optimizerState } : {}),
     best: snapshot.best,
     seconds: snapshot.seconds,
+  };
+}
+
+/** The progress before the first step of a session: training is about to start (the page times Start to it). */
+export function firstStep(
+  run: Run,
+  options: Pick<SessionOptions, 'epochs' | 'batchSize' | 'saved'>,
+  resume?: ResumePoint,
+): EpochProgress {
+  const from = resume?.epoch ?? options.saved?.epoch ?? 0;
+  return {
+    epoch: from + 1,
+    epochs: options.epochs,
+    steps: 0,
+    stepsPerEpoch: Math.floor(run.prepared.train.count / options.batchSize),
   };
 }

@@ -12,6 +12,7 @@ import {
   type LaneLook,
   type OverlayLook,
   residualChartSpec,
+  residualTitle,
   type ShownView,
   seriesChartSpec,
   seriesViewOf,
@@ -33,7 +34,7 @@ import {
   timingColumns,
   withOverlayPredictions,
 } from './columns.js';
-import { byId, downloadText, el } from './dom.js';
+import { byId, downloadText, el, setText } from './dom.js';
 import { seriesCsv } from './seriesExport.js';
 
 /** What the charts draw, read afresh at every update. */
@@ -55,6 +56,8 @@ export interface ChartState {
   residualTargets: RowRange | null;
   /** Kept runs ticked in the Runs table, drawn over the current one. */
   overlays: readonly Overlay[];
+  /** Which part the residual chart shows: the held-out (test) part, the training windows, or none yet. */
+  residualPart: 'test' | 'train' | null;
 }
 
 /** A kept run on the charts. */
@@ -65,6 +68,7 @@ export class TrainCharts {
   private readonly errorHost = byId('error-chart', HTMLDivElement);
   private readonly timingHost = byId('timing-chart', HTMLDivElement);
   private readonly residualHost = byId('residual-chart', HTMLDivElement);
+  private readonly residualTitle = byId('residual-title', HTMLHeadingElement);
   private readonly logToggle = byId('log-scale', HTMLInputElement);
   private readonly outputChoice = byId('output-choice', HTMLLabelElement);
   private readonly outputSelect = byId('output-column', HTMLSelectElement);
@@ -94,7 +98,7 @@ export class TrainCharts {
       summaryId: 'timing-summary',
     });
     this.residual = new Chart(this.residualHost, this.residualSpec(), this.residualData(), {
-      title: 'Held-out residuals',
+      title: 'Residuals',
       summaryId: 'residual-summary',
     });
     offerPng('series-png', this.series, 'webgpu-lstm-series.png');
@@ -121,6 +125,9 @@ export class TrainCharts {
 
   /** The series chart's data changed shape (a preview, another output column). */
   respecSeries(): void {
+    const title = residualTitle(this.state().residualPart);
+    setText(this.residualTitle, title);
+    this.residual.retitle(title);
     this.series.setSpec(this.seriesSpec(), this.seriesData());
     this.residual.setSpec(this.residualSpec(), this.residualData());
   }

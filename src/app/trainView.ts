@@ -88,6 +88,7 @@ export class TrainView {
         this.render();
       },
       onChange: () => this.render(),
+      onOpenSettings: () => this.foldSettings(false),
     });
     this.backends = new BackendPicker(probe, {
       onDeviceLost: (why) => {
@@ -208,7 +209,15 @@ export class TrainView {
       overlays: this.overlays(shown ?? this.previewed),
     };
     if (shown === null) {
-      return { ...base, withValidation: false, withTest: false, scale: null, baselines: [], residualTargets: null };
+      return {
+        ...base,
+        withValidation: false,
+        withTest: false,
+        scale: null,
+        baselines: [],
+        residualTargets: null,
+        residualPart: null,
+      };
     }
     const { prepared } = shown.view;
     const scale = shown.scale;
@@ -221,6 +230,7 @@ export class TrainView {
       scale,
       baselines: shown.baselines.map((b) => ({ label: b.label, value: b.loss === null ? null : b.loss * factor })),
       residualTargets: partTargets(prepared, shown.comparedOn),
+      residualPart: shown.comparedOn,
     };
   }
 
@@ -253,7 +263,7 @@ export class TrainView {
   private listen(): void {
     byId('settings', HTMLFormElement).addEventListener('submit', (event) => {
       event.preventDefault();
-      if (!this.lanes.active() && !this.bench.running()) void this.start();
+      if (!this.lanes.active() && !this.bench.running()) void this.start(false, performance.now());
     });
     byId('pause', HTMLButtonElement).addEventListener('click', () => {
       this.lanes.pauseOrResume();
@@ -282,7 +292,8 @@ export class TrainView {
     onLiveResourcesChange(() => this.view.renderLive());
   }
 
-  private async start(forecastOnly = false): Promise<void> {
+  /** Starts a run (or a loaded model's forecast); `pressedAt` is when Start was pressed. */
+  private async start(forecastOnly = false, pressedAt = performance.now()): Promise<void> {
     const { form, csv } = this.settings;
     const result = form.validate(true);
     if (!result.ok) {
@@ -357,6 +368,7 @@ export class TrainView {
       (backend) =>
         new Lane(backend, forecastOnly, (events) => startTraining(request, backend, gpu, events), this.observer),
     );
+    for (const lane of lanes) lane.startedAt = pressedAt;
     this.lanes.replace(lanes);
     for (const lane of lanes) this.view.addLane(lane);
     this.keepNew(run, picked, lanes);
