@@ -183,7 +183,7 @@ function tickRecorder(ticks: TickRecord[]): TickRecorder {
 /** The y range of a scale from its series but the benchmarks (null: uPlot's own, from every series). */
 export type FitRange = (scale: string) => [number, number] | null;
 
-function options(spec: ChartSpec, width: number, ticks: TickRecord[], fit: FitRange): uPlot.Options {
+function options(spec: ChartSpec, width: number, ticks: TickRecord[], rangeOf: FitRange): uPlot.Options {
   const look = axisLook();
   const recorder = tickRecorder(ticks);
   const scales: uPlot.Scales = { x: spec.xLog ? { time: false, distr: 3, log: 2 } : { time: false } };
@@ -193,7 +193,7 @@ function options(spec: ChartSpec, width: number, ticks: TickRecord[], fit: FitRa
       const own = axis.log
         ? (min: number, max: number) => uPlot.rangeLog(min, max, 10, true)
         : (min: number, max: number) => uPlot.rangeNum(min, max, 0.1, true);
-      scales[axis.scale].range = (_u, min, max) => fit(axis.scale) ?? own(min, max);
+      scales[axis.scale].range = (_u, min, max) => rangeOf(axis.scale) ?? own(min, max);
     }
   }
   return {
