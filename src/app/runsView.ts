@@ -97,11 +97,21 @@ export class RunsView {
     if (bodies.length === 0) bodies.push(this.empty);
     const now = [...this.table.tBodies];
     if (now.length !== bodies.length || now.some((body, i) => body !== bodies[i])) {
+      // A control with the focus in a row drawn again keeps it: its twin in the new row takes it.
+      const focused = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+      const focusedRun = focused?.closest('tbody')?.dataset.runId;
+      const focusedAction = focused?.dataset.action;
       for (const body of now) if (!bodies.includes(body)) body.remove();
-      // Appending a tbody already in the table moves it: the order follows `bodies`.
+      // Inserting a tbody already in the table moves it: the order follows `bodies`.
       bodies.forEach((body, i) => {
         if (this.table.tBodies[i] !== body) this.table.insertBefore(body, this.table.tBodies[i] ?? null);
       });
+      if (focused !== null && !focused.isConnected && focusedRun !== undefined && focusedAction !== undefined) {
+        const twin = this.table.querySelector<HTMLElement>(
+          `tbody[data-run-id="${CSS.escape(focusedRun)}"] [data-action="${CSS.escape(focusedAction)}"]`,
+        );
+        twin?.focus();
+      }
     }
   }
 
@@ -127,7 +137,11 @@ export class RunsView {
     const color = this.colorOf(record.id);
     const rows = record.lanes.map((lane, i) => {
       const first = i === 0;
-      const box = el('input', { type: 'checkbox', 'aria-label': `Overlay run #${record.number} on the charts` });
+      const box = el('input', {
+        type: 'checkbox',
+        'data-action': 'overlay',
+        'aria-label': `Overlay run #${record.number} on the charts`,
+      });
       box.checked = this.overlaid.has(record.id);
       box.addEventListener('change', () => {
         if (box.checked) this.overlaid.add(record.id);

@@ -388,6 +388,9 @@ export class TrainView {
     this.racing++;
     this.backends.showAuto(`auto: training on the CPU while WebGPU is timed ${at}…`, 'racing');
     try {
+      // The CPU's time comes from the run's first report; WebGPU is timed after it, so that setting
+      // WebGPU up never slows the run's start.
+      const cpu = await cpuStepTime(lane);
       await this.backends.probed();
       const gpu = this.backends.gpu;
       if (gpu === null) {
@@ -409,7 +412,6 @@ export class TrainView {
         } finally {
           this.timings.delete(key);
         }
-        const cpu = await cpuStepTime(lane);
         if (cpu === null) {
           this.backends.showAuto(`auto: the CPU (the run ended before its steps could be timed ${at}).`, 'cpu');
           return;

@@ -5,12 +5,13 @@
 // across a reload, ten overlaid without a stall, one reopened and its model downloaded; and `auto`
 // reaching its first training step soon after Start on every bundled source.
 
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers.js';
-import { artifactsDir, pickBackend, setField, useApp, waitForPhase } from './harness.js';
+import { artifactsDir, chooseCsv, downloadOf, pickBackend, setField, useApp, waitForPhase } from './harness.js';
 
 const open = useApp();
 
@@ -22,6 +23,11 @@ async function inView(page: Page, selector: string): Promise<{ top: number; bott
     const covered = bar && getComputedStyle(bar).position === 'fixed' ? bar.offsetHeight : 0;
     return { top: box.top, bottom: box.bottom, limit: window.innerHeight - covered };
   }, selector);
+}
+
+/** Opens the settings where a run folded them away. */
+async function openSettings(page: Page): Promise<void> {
+  if ((await page.getAttribute('#settings-toggle', 'aria-expanded')) === 'false') await page.click('#settings-toggle');
 }
 
 async function firstReport(page: Page): Promise<void> {
@@ -65,4 +71,185 @@ describe('the Train view as a workspace', () => {
       expect(problems).toEqual([]);
     });
   }
+});
+
+/** axe-core's serious and critical violations on the page as it is now (WCAG 2.x A and AA rules). */
+async function axeViolations(page: Page): Promise<{ id: string; impact: string; nodes: string[] }[]> {
+  const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(axeSource);
+  const results = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<AxeResults> } }).axe;
+    type AxeResults = { violations: { id: string; impact: string; nodes: { target: string[] }[] }[] };
+    return axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
+    });
+  });
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) }));
+}
+
+describe('the workspace by keyboard, for assistive technology, and across reloads', () => {
+  it('runs from the keyboard alone, the focus on the next control and its ring unlike the selected state', async () => {
+    const { page, problems } = await open({ suffix: '?epochs=200000' });
+    const active = () =>
+      page.evaluate(() => document.activeElement?.id || document.activeElement?.getAttribute('name'));
+    // From the top of the page to the backend choice, and on to the CPU with the arrow keys.
+    for (let i = 0; i < 12 && (await active()) !== 'backend'; i++) await page.keyboard.press('Tab');
+    expect(await active()).toBe('backend');
+    while (!(await page.isChecked('input[name="backend"][value="cpu"]'))) await page.keyboard.press('ArrowRight');
+    const ring = await page.evaluate(() => {
+      const span = document.querySelector('input[name="backend"]:focus-visible + span')!;
+      const style = getComputedStyle(span);
+      return {
+        outline: style.outlineStyle,
+        width: style.outlineWidth,
+        color: style.outlineColor,
+        fill: style.backgroundColor,
+      };
+    });
+    expect(ring.outline).toBe('solid');
+    expect(Number.parseFloat(ring.width)).toBeGreaterThanOrEqual(2);
+    expect(ring.color).not.toBe(ring.fill);
+    await page.keyboard.press('Tab');
+    expect(await active()).toBe('start');
+    await page.keyboard.press('Enter');
+    await waitForPhase(page, ['running'], 10_000);
+    await page.waitForFunction(() => document.activeElement?.id === 'pause');
+    await page.keyboard.press('Space');
+    expect(await waitForPhase(page, ['paused'], 10_000)).toBe('paused');
+    expect(await active()).toBe('pause');
+    await page.keyboard.press('Enter');
+    expect(await waitForPhase(page, ['running'], 10_000)).toBe('running');
+    await page.keyboard.press('Tab');
+    expect(await active()).toBe('stop');
+    await page.keyboard.press('Enter');
+    expect(await waitForPhase(page, ['stopped'], 10_000)).toBe('stopped');
+    await page.waitForFunction(() => document.activeElement?.id === 'start');
+    // Start, then Reset: Tab skips the disabled Pause and Stop.
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Tab');
+    expect(await active()).toBe('start');
+    for (let i = 0; i < 4 && (await active()) !== 'reset'; i++) await page.keyboard.press('Tab');
+    expect(await active()).toBe('reset');
+    await page.keyboard.press('Enter');
+    expect(await waitForPhase(page, ['idle'], 10_000)).toBe('idle');
+    await page.waitForFunction(() => document.activeElement?.id === 'start');
+    const button = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+    expect(button).toBe('solid');
+    expect(problems).toEqual([]);
+  });
+
+  for (const colorScheme of ['light', 'dark'] as const) {
+    it(`has no serious or critical axe violations on the Train, data and Benchmark views (${colorScheme})`, async () => {
+      const { page, problems } = await open({ colorScheme, suffix: '?epochs=20&backend=cpu' });
+      await page.click('#start');
+      expect(await waitForPhase(page, ['finished'], 60_000)).toBe('finished');
+      const train = await axeViolations(page);
+      await page.click('#settings-toggle');
+      await chooseCsv(
+        page,
+        'two.csv',
+        'time,load_a,load_b\n' +
+          Array.from(
+            { length: 60 },
+            (_, i) => `2024-01-01T${String(i % 24).padStart(2, '0')}:00:00Z,${i},${2 * i}`,
+          ).join('\n'),
+      );
+      const data = await axeViolations(page);
+      await page.click('#tab-bench');
+      const bench = await axeViolations(page);
+      console.log(
+        `axe (${colorScheme}): train ${train.length}, data ${data.length}, benchmark ${bench.length} serious or critical`,
+      );
+      expect({ train, data, bench }).toEqual({ train: [], data: [], bench: [] });
+      expect(problems).toEqual([]);
+    });
+  }
+
+  it('keeps runs across a reload, overlays ten, reopens one and downloads its model', async () => {
+    const { page, problems } = await open({ suffix: '?epochs=5&report=5&backend=cpu' });
+    for (let n = 1; n <= 10; n++) {
+      if (n > 1) {
+        await openSettings(page);
+        // The same data (the seed draws the sine's noise), another learning rate: overlays draw predictions.
+        await setField(page, 'lr', String(0.002 * n));
+      }
+      await page.click('#start');
+      expect(await waitForPhase(page, ['finished'], 60_000)).toBe('finished');
+    }
+    const runs = () => page.$$eval('#runs-table tbody[data-run-id]', (bodies) => bodies.length);
+    expect(await runs()).toBe(10);
+    // Kept in the browser: a reload asks nothing (the harness counts any dialog) and lists them all.
+    await page.waitForFunction(() => !document.querySelector('#runs-status')?.textContent);
+    await page.reload();
+    await page.waitForFunction(() => document.querySelectorAll('#runs-table tbody[data-run-id]').length === 10);
+    expect(await page.textContent('#runs-table tbody tr[data-run="10"] th')).toMatch(/^#10/);
+
+    // Ten runs overlaid on the charts while another trains: the longest stall of the page, measured.
+    await page.evaluate(() => {
+      const w = window as unknown as { stall: number };
+      w.stall = 0;
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) w.stall = Math.max(w.stall, entry.duration);
+      }).observe({ type: 'longtask', buffered: false });
+    });
+    const boxes = page.locator('#runs-table tbody[data-run-id] input[data-action="overlay"]');
+    for (let i = 0; i < 10; i++) await boxes.nth(i).check();
+    // Each box keeps the focus as its row is drawn again with its colour.
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-action'))).toBe('overlay');
+    const errors = JSON.parse((await page.getAttribute('#error-chart', 'data-counts')) ?? '{}') as Record<
+      string,
+      number
+    >;
+    expect(Object.keys(errors).filter((label) => /^error \(#\d+ CPU\)$/.test(label))).toHaveLength(10);
+    await openSettings(page);
+    await setField(page, 'epochs', '300');
+    await setField(page, 'report', '10');
+    await page.click('#start');
+    expect(await waitForPhase(page, ['finished'], 60_000)).toBe('finished');
+    const series = JSON.parse((await page.getAttribute('#series-chart', 'data-counts')) ?? '{}') as Record<
+      string,
+      number
+    >;
+    expect(series['prediction (#3 CPU)']).toBe(40);
+    const stall = await page.evaluate(() => (window as unknown as { stall: number }).stall);
+    console.log(`longest stall with ten runs overlaid: ${Math.round(stall)} ms`);
+
+    // Reopen run #3: its settings back in the form, the run alone on the charts.
+    await page.click('#runs-table tbody tr[data-run="3"] [data-action="reopen"]');
+    expect(await page.inputValue('#field-lr')).toBe('0.006');
+    expect(await page.inputValue('#field-epochs')).toBe('5');
+    const model = await downloadOf(page, '#runs-table tbody tr[data-run="3"] [data-action="download"]');
+    expect(model.name).toBe('webgpu-lstm-run-3.json');
+    expect(JSON.parse(model.text)).toMatchObject({ format: 'webgpu-lstm/model', training: { epoch: 5 } });
+    expect(problems).toEqual([]);
+  });
+
+  it('starts auto training within moments of Start on every bundled source, on the CPU while WebGPU is timed', async () => {
+    const times: Record<string, number> = {};
+    for (const source of [
+      '',
+      '?source=bundled&dataset=stocks',
+      '?source=bundled&dataset=sp500',
+      '?source=bundled&dataset=co2',
+    ]) {
+      const { page, problems } = await open({ suffix: source });
+      await page.click('#start');
+      await page.waitForSelector('.lane[data-first-step-ms]', { timeout: 30_000 });
+      times[source || 'sine'] = Number(await page.getAttribute('.lane', 'data-first-step-ms'));
+      // The run did not wait for WebGPU: it trains on the CPU from the start.
+      expect(await page.getAttribute('.lane', 'data-backend')).toBe('cpu');
+      expect(await waitForPhase(page, ['finished'], 120_000)).toBe('finished');
+      await page.waitForSelector('#backend-auto:not([data-auto="racing"])', { timeout: 120_000 });
+      // On a software adapter the CPU wins at these sizes, and says so plainly.
+      if ((await page.getAttribute('#adapter', 'data-software')) === 'true') {
+        expect(await page.textContent('#backend-auto')).toMatch(
+          /^auto: the CPU\. WebGPU here is a software emulation, about [\d,.]+× slower than the CPU at hidden \d+, batch \d+\.$/,
+        );
+      }
+      expect(problems).toEqual([]);
+    }
+    console.log(`auto: Start to the first training step, ms: ${JSON.stringify(times)}`);
+  });
 });
