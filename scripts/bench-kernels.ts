@@ -165,7 +165,7 @@ const fusedPlans = [
   fusedPlan(storage, { onChip: false, maxWorkgroup: 16 }),
   fusedPlan(storage, { onChip: false, maxWorkgroup: 16, groupQuads: 2 }),
 ];
-const TRAIN = { withLoss: false, withGradients: true, meanLoss: false };
+const TRAIN = { withLoss: false, withGradients: true };
 const describePlan = (plan: FusedPlan) =>
   `fused, ${plan.onChip ? 'on chip' : 'off chip'}, ${plan.rowGroups} workgroups of ${plan.workgroup} (${plan.itemsPerLane} items each)${plan.stageDeltas ? ', deltas staged' : ''}`;
 const tiles = {

@@ -5,12 +5,28 @@
 //       with the per-epoch error, after setup and calibration).
 // flops H B [steps]: GFLOP/s of training steps at hidden H, batch B (window 10, 1 input, 1 output),
 //       FLOPs from src/model/flops.ts, the per-epoch error left out (evaluate: false).
+// members [K …] [variant]: populations of K members (default 1 16 64 256) at the blog's size, side by
+//       side in one process (rounds alternating between the Ks, so that a busy moment on a shared
+//       machine falls on all of them): member-steps/s (median of the rounds; each member's error every
+//       epoch, read every 10, as a run does), the process's CPU time a member-step (SwiftShader's
+//       threads included: what a busy machine's preemption does not inflate as it does the wall time),
+//       dispatches a population step and submits an epoch.
+//       `variant` is e.g. fused/software (default: calibrated).
 
+import { sharedRanges } from '../src/backends/population.js';
 import { requestGpuContext } from '../src/backends/webgpu/context.js';
 import { nodeGpu } from '../src/backends/webgpu/nodeGpu.js';
-import { candidateVariants, type Variant, variantName } from '../src/backends/webgpu/tuning.js';
-import { createWebGpuBackend } from '../src/backends/webgpu/webgpuBackend.js';
+import {
+  candidateVariants,
+  type Schedule,
+  type TuningName,
+  type Variant,
+  variantName,
+} from '../src/backends/webgpu/tuning.js';
+import { createWebGpuBackend, createWebGpuPopulation } from '../src/backends/webgpu/webgpuBackend.js';
+import { Rng } from '../src/data/rng.js';
 import { trainStepFlops } from '../src/model/flops.js';
+import { initParams } from '../src/model/init.js';
 import { startRun } from '../src/train/run.js';
 import { trainToEnd } from '../src/train/trainer.js';
 
@@ -58,6 +74,69 @@ async function seedRun(variant: Variant | 'auto', epochs: number, hidden = 30, b
   return info;
 }
 
+/**
+ * Populations of each size in `sizes` at the blog's size (window 10, hidden 30, batch 8, the blog's
+ * sine), each member with its own weights and orders, SGD at 0.01: rounds of epochs alternating
+ * between the sizes; per size the median member-steps/s over the rounds.
+ */
+async function membersBench(sizes: number[], variant: Partial<Variant>) {
+  const run = startRun({
+    seed: 1,
+    source: { kind: 'generated', spec: { kind: 'sine', points: 50, noise: 0.1 } },
+    window: 10,
+    hiddenSizes: [30],
+  });
+  const batch = 8;
+  const data = run.prepared.train;
+  const rng = new Rng(2);
+  const engines = [];
+  for (const K of sizes) {
+    const engine = await createWebGpuPopulation(context!, run.layout, K, variant);
+    for (let m = 0; m < K; m++) engine.setMemberParams(m, initParams(run.layout, new Rng(100 + m)));
+    engine.setMemberTraining(data, batch, sharedRanges(K, data.count));
+    const calibration = await engine.calibrate();
+    const orders = Array.from({ length: K }, () => new Uint32Array(data.count));
+    const learningRates = orders.map(() => 0.01);
+    const epoch = async () => {
+      for (const order of orders) rng.permutation(order);
+      await engine.trainMembers({ orders, learningRates });
+    };
+    // A warm-up: the first epochs build nothing, but let the submit pacer learn the device's rate.
+    for (let e = 0; e < 3; e++) await epoch();
+    await engine.readMemberLosses();
+    engines.push({ K, engine, epoch, calibration, rates: [] as number[], cpuMs: [] as number[], submits: 0 });
+  }
+  const stepsPerEpoch = Math.floor(data.count / batch);
+  for (let round = 0; round < 5; round++) {
+    for (const entry of engines) {
+      // About the same member-steps a round at every size.
+      const epochs = Math.max(2, Math.round(200 / entry.K));
+      const before = entry.engine.counters().submits;
+      const start = performance.now();
+      const cpu = process.cpuUsage();
+      for (let e = 0; e < epochs; e++) {
+        await entry.epoch();
+        if (e % 10 === 9 || e === epochs - 1) await entry.engine.readMemberLosses();
+      }
+      const seconds = (performance.now() - start) / 1000;
+      const { user, system } = process.cpuUsage(cpu);
+      const memberSteps = entry.K * stepsPerEpoch * epochs;
+      entry.rates.push(memberSteps / seconds);
+      entry.cpuMs.push((user + system) / 1000 / memberSteps);
+      entry.submits = (entry.engine.counters().submits - before) / epochs;
+    }
+  }
+  const single = engines.find((entry) => entry.K === 1);
+  for (const { K, engine, rates, cpuMs, submits } of engines) {
+    const rate = median(rates);
+    const ratio = single === undefined ? '' : `, ${(rate / median(single.rates)).toFixed(2)}x K = 1`;
+    console.log(
+      `K ${K}, ${engine.variantName()}: ${rate.toFixed(0)} member-steps/s (rounds: ${rates.map((r) => r.toFixed(0)).join(', ')})${ratio}, CPU ${median(cpuMs).toFixed(2)} ms a member-step, ${engine.dispatchesPerStep()} dispatches a population step, ${submits.toFixed(1)} submits an epoch`,
+    );
+    await engine.dispose();
+  }
+}
+
 const mode = process.argv[2] ?? 'seed';
 if (mode === 'seed') {
   for (const variant of [...candidateVariants(adapter, 'auto', 'auto'), 'auto' as const]) {
@@ -100,5 +179,11 @@ if (mode === 'seed') {
     `hidden ${hidden}, batch ${batch}, window 10, ${backend.variantName()}: ${(perStep / 1e9).toFixed(2)} GFLOP a step, ${(seconds / steps).toFixed(3)} s a step (${steps} steps), ${((perStep * steps) / seconds / 1e9).toFixed(2)} GFLOP/s`,
   );
   backend.dispose();
+} else if (mode === 'members') {
+  const args = process.argv.slice(3);
+  const named = args.find((arg) => arg.includes('/'));
+  const [schedule, tuning] = named === undefined ? [] : (named.split('/') as [Schedule, TuningName]);
+  const sizes = args.filter((arg) => arg !== named).map(Number);
+  await membersBench(sizes.length > 0 ? sizes : [1, 16, 64, 256], named === undefined ? {} : { schedule, tuning });
 }
 context.destroy();

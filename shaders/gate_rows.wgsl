@@ -1,4 +1,4 @@
-// Four rows of the four gates' values (a vec4f a row, gates in the seed's order), and the
+// Four rows of the four gates' values (a vec4f a row, gates in the blog's order), and the
 // multiply-add that the fused kernels' hot loops are made of (appended to lstm_fused_rows.wgsl, where
 // the rows are batch rows, and lstm_fused_gradients.wgsl, where they are product rows). Named members,
 // not an array: an array indexed in a loop lives in memory on SwiftShader.

@@ -2,15 +2,14 @@
 // to the gradient at its outputs in its BPTT):
 //   dInput[t, b, :] = delta[t, b, :] Wᵀ          (T*B, 4H) x (4H, I) -> (T*B, I)
 //
-// Legend: B = batch of this pass, T = window, I = layer input size (the layer below's H),
-//         H = hidden size, P = parameter count.
+// Legend: K = members, B = batch of this pass, C = workspace capacity, T = window, I = layer input
+//         size (the layer below's H), H = hidden size, P = parameter count.
 // Buffers:
-//   params  (P)           W (I, 4H) at W_OFFSET; Wᵀ is read in place
-//   delta   (T, B, 4H)    gate deltas from BPTT
-//   dInput  (T, B, I)     written
+//   params  (K, P)        W (I, 4H) at W_OFFSET; Wᵀ is read in place
+//   delta   (K, T, C, 4H) gate deltas from BPTT (a member's rows m = t * B + b)
+//   dInput  (K, T, C, I)  written (a member's rows m)
 // Entry points (matmul_workgroup_tiles, matmul_registers) and tiling: matmul.wgsl, appended.
 
-override WINDOW: u32;
 override INPUT_SIZE: u32;
 override HIDDEN_SIZE: u32;
 override W_OFFSET: u32;
@@ -35,13 +34,14 @@ fn matmul_depth() -> u32 {
 fn load_a4(m: u32, k: u32, once: bool) -> vec4f {
   let G = 4u * HIDDEN_SIZE;
   let last = WINDOW * batchPass.batch - 1u;
-  return vec4f(delta[m * G + k], delta[min(m + 1u, last) * G + k], delta[min(m + 2u, last) * G + k], delta[min(m + 3u, last) * G + k]);
+  let at = member_steps(batchPass, G) + k;
+  return vec4f(delta[at + m * G], delta[at + min(m + 1u, last) * G], delta[at + min(m + 2u, last) * G], delta[at + min(m + 3u, last) * G]);
 }
 
 fn load_b(k: u32, i: u32) -> f32 {
-  return params[W_OFFSET + i * 4u * HIDDEN_SIZE + k];
+  return params[member_params() + W_OFFSET + i * 4u * HIDDEN_SIZE + k];
 }
 
 fn store_c(m: u32, i: u32, value: f32) {
-  dInput[m * INPUT_SIZE + i] = value;
+  dInput[member_steps(batchPass, INPUT_SIZE) + m * INPUT_SIZE + i] = value;
 }

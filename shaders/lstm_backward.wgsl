@@ -10,17 +10,19 @@
 // An item is 4 hidden units for ROWS = 4 batch rows: the inner loop over the 4H deltas does 16
 // multiply-adds for 8 loads (V's rows are contiguous, so dy_j = delta · V[j, :]).
 //
-// Legend: B = batch of this pass, C = workspace capacity, T = window, H = hidden size, P = parameter count.
+// Workgroup z is the member (params.wgsl): the grids below are each member's.
+//
+// Legend: K = members, B = batch of this pass, C = workspace capacity, T = window, H = hidden size,
+//         P = parameter count.
 // Buffers:
-//   params   (P)           V (H, 4H) at V_OFFSET
-//   gates    (T, B, 4H)    activations f, i, g, o
-//   c        ((T+1) C, H)  cell states, rows by params.wgsl's state_row (step 0: the zero block)
-//   dyAbove  (B, H)        FROM_DENSE: the dense layer's gradient, at the last step only
-//            (T, B, H)     otherwise: the layer above's input gradient at every step
-//   delta    (T, B, 4H)    gate deltas, written
-//   dc       (B, H)        running cell gradient (taken as zero at t = T-1); each cell is one item's
+//   params   (K, P)            V (H, 4H) at V_OFFSET
+//   gates    (K, T, C, 4H)     activations f, i, g, o (a member's rows t * B + b)
+//   c        (K, (T+1) C, H)   cell states, rows by params.wgsl's state_row (step 0: the zero block)
+//   dyAbove  (K, C, H)         FROM_DENSE: the dense layer's gradient, at the last step only
+//            (K, T, C, H)      otherwise: the layer above's input gradient at every step
+//   delta    (K, T, C, 4H)     gate deltas, written
+//   dc       (K, C, H)         running cell gradient (taken as zero at t = T-1); each cell is one item's
 
-override WINDOW: u32;
 override HIDDEN_SIZE: u32;
 override V_OFFSET: u32;
 override FROM_DENSE: bool;
@@ -43,6 +45,12 @@ fn unit_groups() -> u32 {
   return (HIDDEN_SIZE + UNITS - 1u) / UNITS;
 }
 
+/** Where row b's four gates of unit j at step t are in `gates` and `delta` (g at + g H). */
+fn delta_at(t: u32, batch: u32, b: u32, j: u32) -> u32 {
+  let G = 4u * HIDDEN_SIZE;
+  return member_steps(batchPass, G) + (t * batch + b) * G + j;
+}
+
 fn item_count(batch: u32) -> u32 {
   return ((batch + ROWS - 1u) / ROWS) * unit_groups();
 }
@@ -54,16 +62,17 @@ fn backward_cell(t: u32, batch: u32, b: u32, j: u32, dyNext: f32) {
   var dy = dyNext;
   if (FROM_DENSE) {
     if (lastStep) {
-      dy += dyAbove[b * H + j];
+      dy += dyAbove[member_rows(batchPass, H) + b * H + j];
     }
   } else {
-    dy += dyAbove[(t * batch + b) * H + j];
+    dy += dyAbove[member_steps(batchPass, H) + (t * batch + b) * H + j];
   }
+  let dcAt = member_rows(batchPass, H) + b * H + j;
   var dcNext = 0.0;
   if (!lastStep) {
-    dcNext = dc[b * H + j];
+    dcNext = dc[dcAt];
   }
-  let at = (t * batch + b) * 4u * H + j;
+  let at = delta_at(t, batch, b, j);
   let activations = vec4f(gates[at], gates[at + H], gates[at + 2u * H], gates[at + 3u * H]);
   let cPrev = c[state_row(batchPass, t, b) * H + j];
   let cell = cell_backward(activations, cPrev, c[state_row(batchPass, t + 1u, b) * H + j], dy, dcNext);
@@ -71,7 +80,7 @@ fn backward_cell(t: u32, batch: u32, b: u32, j: u32, dyNext: f32) {
   delta[at + H] = cell.delta.y;
   delta[at + 2u * H] = cell.delta.z;
   delta[at + 3u * H] = cell.delta.w;
-  dc[b * H + j] = cell.dcPrev;
+  dc[dcAt] = cell.dcPrev;
 }
 
 /** The cells of row b, units j0..j0+3 (those below H), with their recurrent dy in dyNext's components. */
@@ -100,14 +109,15 @@ fn backward_item(t: u32, batch: u32, item: u32) {
   if (t + 1u < WINDOW) {
     // Rows and units past the edge repeat the last one and are not stored.
     let last = batch - 1u;
-    let n0 = ((t + 1u) * batch + min(row0, last)) * G;
-    let n1 = ((t + 1u) * batch + min(row0 + 1u, last)) * G;
-    let n2 = ((t + 1u) * batch + min(row0 + 2u, last)) * G;
-    let n3 = ((t + 1u) * batch + min(row0 + 3u, last)) * G;
-    let v0 = V_OFFSET + j0 * G;
-    let v1 = V_OFFSET + min(j0 + 1u, H - 1u) * G;
-    let v2 = V_OFFSET + min(j0 + 2u, H - 1u) * G;
-    let v3 = V_OFFSET + min(j0 + 3u, H - 1u) * G;
+    let n0 = delta_at(t + 1u, batch, min(row0, last), 0u);
+    let n1 = delta_at(t + 1u, batch, min(row0 + 1u, last), 0u);
+    let n2 = delta_at(t + 1u, batch, min(row0 + 2u, last), 0u);
+    let n3 = delta_at(t + 1u, batch, min(row0 + 3u, last), 0u);
+    let vAt = member_params() + V_OFFSET;
+    let v0 = vAt + j0 * G;
+    let v1 = vAt + min(j0 + 1u, H - 1u) * G;
+    let v2 = vAt + min(j0 + 2u, H - 1u) * G;
+    let v3 = vAt + min(j0 + 3u, H - 1u) * G;
     for (var k = 0u; k < G; k++) {
       let v = vec4f(params[v0 + k], params[v1 + k], params[v2 + k], params[v3 + k]);
       d0 = fma(vec4f(delta[n0 + k]), v, d0);
@@ -129,7 +139,12 @@ fn backward_item(t: u32, batch: u32, item: u32) {
 }
 
 @compute @workgroup_size(STEP_WORKGROUP)
-fn step_backward(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+fn step_backward(
+  @builtin(global_invocation_id) id: vec3u,
+  @builtin(num_workgroups) groups: vec3u,
+  @builtin(workgroup_id) group: vec3u,
+) {
+  member = group.z;
   let batch = batchPass.batch;
   // The grid is 2-D when the items need more than maxComputeWorkgroupsPerDimension workgroups.
   let item = id.y * groups.x * STEP_WORKGROUP + id.x;
@@ -139,7 +154,8 @@ fn step_backward(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgrou
 }
 
 @compute @workgroup_size(PERSISTENT_WORKGROUP)
-fn persistent_backward(@builtin(local_invocation_index) lane: u32) {
+fn persistent_backward(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) group: vec3u) {
+  member = group.z;
   let batch = batchPass.batch;
   let items = item_count(batch);
   for (var s = 0u; s < WINDOW; s++) {

@@ -11,9 +11,11 @@
 //
 // Legend: as lstm_backward.wgsl; G = 4H.
 // Buffers, besides lstm_backward.wgsl's:
-//   recurrentTransposed  (Σ 4H²)   this layer's Vᵀ (4H, H) at TRANSPOSED_OFFSET
+//   recurrentTransposed  (K, Σ 4H²)   this layer's Vᵀ (4H, H) at TRANSPOSED_OFFSET of the member's block
 
 override TRANSPOSED_OFFSET: u32;
+/** Σ 4H² over the layers: a member's block of recurrentTransposed. */
+override TRANSPOSED_SIZE: u32;
 
 @group(0) @binding(8) var<storage, read> recurrentTransposed: array<f32>;
 
@@ -31,12 +33,13 @@ fn coalesced_backward_item(t: u32, batch: u32, item: u32) {
   if (t + 1u < WINDOW) {
     // Rows past the batch repeat the last one and are not stored.
     let last = batch - 1u;
-    let n0 = ((t + 1u) * batch + min(row0, last)) * G;
-    let n1 = ((t + 1u) * batch + min(row0 + 1u, last)) * G;
-    let n2 = ((t + 1u) * batch + min(row0 + 2u, last)) * G;
-    let n3 = ((t + 1u) * batch + min(row0 + 3u, last)) * G;
+    let n0 = delta_at(t + 1u, batch, min(row0, last), 0u);
+    let n1 = delta_at(t + 1u, batch, min(row0 + 1u, last), 0u);
+    let n2 = delta_at(t + 1u, batch, min(row0 + 2u, last), 0u);
+    let n3 = delta_at(t + 1u, batch, min(row0 + 3u, last), 0u);
+    let transposed = member * TRANSPOSED_SIZE + TRANSPOSED_OFFSET;
     for (var m = 0u; m < G; m++) {
-      let v = recurrentTransposed[TRANSPOSED_OFFSET + m * H + j];
+      let v = recurrentTransposed[transposed + m * H + j];
       dyNext = fma(vec4f(delta[n0 + m], delta[n1 + m], delta[n2 + m], delta[n3 + m]), vec4f(v), dyNext);
     }
   }
@@ -53,7 +56,12 @@ fn coalesced_backward_item(t: u32, batch: u32, item: u32) {
 }
 
 @compute @workgroup_size(STEP_WORKGROUP)
-fn step_backward_coalesced(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+fn step_backward_coalesced(
+  @builtin(global_invocation_id) id: vec3u,
+  @builtin(num_workgroups) groups: vec3u,
+  @builtin(workgroup_id) group: vec3u,
+) {
+  member = group.z;
   let batch = batchPass.batch;
   // The grid is 2-D when the items need more than maxComputeWorkgroupsPerDimension workgroups.
   let item = id.y * groups.x * STEP_WORKGROUP + id.x;
@@ -63,7 +71,8 @@ fn step_backward_coalesced(@builtin(global_invocation_id) id: vec3u, @builtin(nu
 }
 
 @compute @workgroup_size(PERSISTENT_WORKGROUP)
-fn persistent_backward_coalesced(@builtin(local_invocation_index) lane: u32) {
+fn persistent_backward_coalesced(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) group: vec3u) {
+  member = group.z;
   let batch = batchPass.batch;
   let items = coalesced_item_count(batch);
   for (var s = 0u; s < WINDOW; s++) {

@@ -8,7 +8,7 @@
 // (4 units) from workgroup memory for 16 multiply-adds; the epilogue is backward_row for each row.
 // Entry point tiled_backward: one time step a dispatch, a grid of ceil(H / TILE_UNITS) x
 // ceil(B / TILE_ROWS) workgroups of (TILE_UNITS / 4, TILE_ROWS / 4) invocations; tile sizes from
-// src/backends/webgpu/recurrenceTiling.ts.
+// src/backends/webgpu/recurrenceTiling.ts; workgroup z is the member.
 // Appended: lstm_backward.wgsl (bindings, overrides, backward_row), lstm_cell.wgsl.
 //
 // Legend: as lstm_backward.wgsl; G = 4H, BT = TILE_ROWS, JT = TILE_UNITS (both multiples of 4),
@@ -30,6 +30,7 @@ fn tiled_backward(
   @builtin(local_invocation_id) thread: vec3u,
   @builtin(local_invocation_index) flat: u32,
 ) {
+  member = tile.z;
   let t = step.index;
   let batch = batchPass.batch;
   let H = HIDDEN_SIZE;
@@ -49,7 +50,6 @@ fn tiled_backward(
   if (t + 1u < WINDOW) {
     // Rows past the batch repeat the last one; units past H and columns past G read zero.
     let last = batch - 1u;
-    let next = (t + 1u) * batch;
     for (var m0 = 0u; m0 < G; m0 += TILE_DEPTH) {
       for (var i = flat; i < TILE_DEPTH * rowQuads; i += threads) {
         let m = m0 + i % TILE_DEPTH;
@@ -57,10 +57,10 @@ fn tiled_backward(
         var d = vec4f();
         if (m < G) {
           d = vec4f(
-            delta[(next + min(r, last)) * G + m],
-            delta[(next + min(r + 1u, last)) * G + m],
-            delta[(next + min(r + 2u, last)) * G + m],
-            delta[(next + min(r + 3u, last)) * G + m],
+            delta[delta_at(t + 1u, batch, min(r, last), m)],
+            delta[delta_at(t + 1u, batch, min(r + 1u, last), m)],
+            delta[delta_at(t + 1u, batch, min(r + 2u, last), m)],
+            delta[delta_at(t + 1u, batch, min(r + 3u, last), m)],
           );
         }
         deltaTile[(i % TILE_DEPTH) * rowQuads + i / TILE_DEPTH] = d;
@@ -72,7 +72,7 @@ fn tiled_backward(
         if (m < G) {
           for (var e = 0u; e < 4u; e++) {
             if (k + e < H) {
-              v[e] = params[V_OFFSET + (k + e) * G + m];
+              v[e] = params[member_params() + V_OFFSET + (k + e) * G + m];
             }
           }
         }

@@ -1,6 +1,6 @@
 // The LSTM cell's pointwise math, shared by the stepwise and the persistent kernels (prepended to
-// their sources). Gates in the seed's order, packed in a vec4f: x forget, y input, z candidate,
-// w output. The formulas are the seed's (src/backends/cpu/lstm.ts is the readable reference).
+// their sources). Gates in the blog's order, packed in a vec4f: x forget, y input, z candidate,
+// w output. The formulas are the blog's (src/backends/cpu/lstm.ts is the readable reference).
 
 fn sigmoid(x: f32) -> f32 {
   return 1.0 / (1.0 + exp(-x));

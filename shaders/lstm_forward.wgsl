@@ -13,18 +13,20 @@
 // memory: the step's inputs are read from storage (on real GPUs through the caches; on SwiftShader,
 // workgroup memory is slow and its zero-initialisation costs more than the products here).
 //
-// Legend: B = batch of this pass, C = workspace capacity, T = window, I = layer input size,
-//         H = hidden size, S = H + I + 1, P = parameter count.
+// Workgroup z is the member (params.wgsl): the grids below are each member's.
+//
+// Legend: K = members, B = batch of this pass, C = workspace capacity, T = window, I = layer input
+//         size, H = hidden size, S = H + I + 1, P = parameter count.
 // Buffers:
-//   params  (P)            V (H, 4H) at V_OFFSET, row k: unit k's weights to every gate
-//   gates   (T, B, 4H)     pre-activations in, activations out
-//   c       ((T+1) C, H)   cell states, rows by params.wgsl's state_row (step 0: the zero block)
-//   inputs  ((T+1) C, S)   this layer's [y_prev | x | 1] rows: y_prev of step t read from row t,
-//                          y_t written to the y_prev columns of row t+1
-//   above   ((T+1) C, S')  the next layer's inputs rows (ABOVE_HIDDEN_SIZE > 0): y_t written to the x
-//                          columns of its row t, where its input projection and weight gradients read it
+//   params  (K, P)            V (H, 4H) at V_OFFSET, row k: unit k's weights to every gate
+//   gates   (K, T, C, 4H)     pre-activations in, activations out (a member's rows t * B + b)
+//   c       (K, (T+1) C, H)   cell states, rows by params.wgsl's state_row (step 0: the zero block)
+//   inputs  (K, (T+1) C, S)   this layer's [y_prev | x | 1] rows: y_prev of step t read from row t,
+//                             y_t written to the y_prev columns of row t+1
+//   above   (K, (T+1) C, S')  the next layer's inputs rows (ABOVE_HIDDEN_SIZE > 0): y_t written to the
+//                             x columns of its row t, where its input projection and weight gradients
+//                             read it
 
-override WINDOW: u32;
 override INPUT_SIZE: u32;
 override HIDDEN_SIZE: u32;
 override V_OFFSET: u32;
@@ -47,9 +49,15 @@ fn item_count(batch: u32) -> u32 {
   return ((batch + ROWS - 1u) / ROWS) * HIDDEN_SIZE;
 }
 
+/** Where row b's four gates of unit j at step t are in `gates` (g at + g H). */
+fn gate_at(t: u32, batch: u32, b: u32, j: u32) -> u32 {
+  let G = 4u * HIDDEN_SIZE;
+  return member_steps(batchPass, G) + (t * batch + b) * G + j;
+}
+
 fn pre_activations(t: u32, batch: u32, b: u32, j: u32) -> vec4f {
   let H = HIDDEN_SIZE;
-  let at = (t * batch + b) * 4u * H + j;
+  let at = gate_at(t, batch, b, j);
   return vec4f(gates[at], gates[at + H], gates[at + 2u * H], gates[at + 3u * H]);
 }
 
@@ -58,7 +66,7 @@ fn forward_cell(t: u32, batch: u32, b: u32, j: u32, u: vec4f) {
   let now = state_row(batchPass, t, b);
   let next = state_row(batchPass, t + 1u, b);
   let cell = cell_forward(u, c[now * H + j]);
-  let at = (t * batch + b) * 4u * H + j;
+  let at = gate_at(t, batch, b, j);
   gates[at] = cell.gates.x;
   gates[at + H] = cell.gates.y;
   gates[at + 2u * H] = cell.gates.z;
@@ -93,7 +101,7 @@ fn forward_item(t: u32, batch: u32, item: u32) {
     let y2 = state_row(batchPass, t, b2) * S;
     let y3 = state_row(batchPass, t, b3) * S;
     for (var k = 0u; k < H; k++) {
-      let at = V_OFFSET + k * G + j;
+      let at = member_params() + V_OFFSET + k * G + j;
       let v = vec4f(params[at], params[at + H], params[at + 2u * H], params[at + 3u * H]);
       u0 = fma(vec4f(inputs[y0 + k]), v, u0);
       u1 = fma(vec4f(inputs[y1 + k]), v, u1);
@@ -114,7 +122,12 @@ fn forward_item(t: u32, batch: u32, item: u32) {
 }
 
 @compute @workgroup_size(STEP_WORKGROUP)
-fn step_forward(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+fn step_forward(
+  @builtin(global_invocation_id) id: vec3u,
+  @builtin(num_workgroups) groups: vec3u,
+  @builtin(workgroup_id) group: vec3u,
+) {
+  member = group.z;
   let batch = batchPass.batch;
   // The grid is 2-D when the items need more than maxComputeWorkgroupsPerDimension workgroups.
   let item = id.y * groups.x * STEP_WORKGROUP + id.x;
@@ -124,7 +137,8 @@ fn step_forward(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroup
 }
 
 @compute @workgroup_size(PERSISTENT_WORKGROUP)
-fn persistent_forward(@builtin(local_invocation_index) lane: u32) {
+fn persistent_forward(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) group: vec3u) {
+  member = group.z;
   let batch = batchPass.batch;
   let items = item_count(batch);
   for (var t = 0u; t < WINDOW; t++) {

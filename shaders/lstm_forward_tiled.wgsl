@@ -8,7 +8,7 @@
 // of V (4 gates) from workgroup memory for 16 multiply-adds.
 // Entry point tiled_forward: one time step a dispatch (the step uniform says which), a grid of
 // ceil(H / TILE_UNITS) x ceil(B / TILE_ROWS) workgroups of (TILE_UNITS, TILE_ROWS / 4) invocations;
-// tile sizes from src/backends/webgpu/recurrenceTiling.ts.
+// tile sizes from src/backends/webgpu/recurrenceTiling.ts; workgroup z is the member.
 // Appended: lstm_forward.wgsl (bindings, overrides, pre_activations, forward_cell), lstm_cell.wgsl.
 //
 // Legend: as lstm_forward.wgsl; BT = TILE_ROWS (a multiple of 4), JT = TILE_UNITS, KT = TILE_DEPTH.
@@ -29,6 +29,7 @@ fn tiled_forward(
   @builtin(local_invocation_id) thread: vec3u,
   @builtin(local_invocation_index) flat: u32,
 ) {
+  member = tile.z;
   let t = step.index;
   let batch = batchPass.batch;
   let H = HIDDEN_SIZE;
@@ -77,7 +78,7 @@ fn tiled_forward(
         let column = j0 + i % TILE_UNITS;
         var v = vec4f();
         if (k < H && column < H) {
-          let at = V_OFFSET + k * G + column;
+          let at = member_params() + V_OFFSET + k * G + column;
           v = vec4f(params[at], params[at + H], params[at + 2u * H], params[at + 3u * H]);
         }
         vTile[i] = v;

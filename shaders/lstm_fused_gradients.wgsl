@@ -2,22 +2,23 @@
 //   [dV; dW; db] = Σ_t [y_prev; x_t; 1]ᵀ delta_t      (as weight_gradients.wgsl)        WITH_GRADIENTS
 //   dWd = y_Tᵀ delta_out;  dbd = Σ_b delta_out         (as dense.wgsl)                   WITH_GRADIENTS
 //   loss = 0.5 Σ delta_out² / k = 0.5 k Σ (out - target)²                                  WITH_LOSS
+//     (an error pass counts the member's rows only; k as outputs.wgsl's loss_scale)
 // An invocation takes one item: PRODUCT_ROWS (4 or 8) rows of the product [y_prev | x | 1]ᵀ delta x
 // four units (j + u ceil(H / 4)) x the 4 gates, so that the units share each load of the inputs and
 // the rows each load of the deltas (consecutive invocations, consecutive units: the deltas' loads run
 // along a row), or one dense gradient, or the loss; items in that order, the grid as gradientItems()
 // in fusedStep.ts counts them.
-// The summed dimension is m = t * B + b, whose inputs row is C - B + m.
+// The summed dimension is m = t * B + b, whose inputs row is state_row(0, m). Workgroup z is the member
+// (params.wgsl). Appended: gate_rows.wgsl, outputs.wgsl.
 //
-// Legend: B = batch of this pass, C = workspace capacity, T = window, I = input size, H = hidden size,
-//         S = H + I + 1, O = output size, P = parameter count.
+// Legend: K = members, B = batch of this pass, C = workspace capacity, T = window, I = input size,
+//         H = hidden size, S = H + I + 1, O = output size, P = parameter count.
 // Buffers:
-//   inputs   ((T+1) C, S)   [y_prev | x | 1] rows by params.wgsl's state_row; y_T: row T's y_prev
-//   gates    (T, B, 4H)     the gate deltas (lstm_fused_rows.wgsl wrote them over the activations)
-//   outputs  [loss, 3 unused, out (B, O), delta_out (B, O)]   the loss written
-//   grads    (P)            dW, dV, db from W_OFFSET and dWd, dbd at the dense offsets, written
+//   inputs   (K, (T+1) C, S)   [y_prev | x | 1] rows by params.wgsl's state_row; y_T: row T's y_prev
+//   gates    (K, T, C, 4H)     the gate deltas (lstm_fused_rows.wgsl wrote them over the activations)
+//   outputs  (K, outputs_block) then losses (K): outputs.wgsl; delta_out read, the loss written
+//   grads    (K, P)            dW, dV, db from W_OFFSET and dWd, dbd at the dense offsets, written
 
-override WINDOW: u32;
 override INPUT_SIZE: u32;
 override HIDDEN_SIZE: u32;
 override OUTPUT_SIZE: u32;
@@ -26,12 +27,9 @@ override DENSE_W_OFFSET: u32;
 override DENSE_B_OFFSET: u32;
 override WITH_LOSS: bool;
 override WITH_GRADIENTS: bool;
-override MEAN_LOSS: bool;
 override WORKGROUP: u32;
 /** Product rows an item takes: 4, or 8 where loads cost more than arithmetic (software adapters). */
 override PRODUCT_ROWS: u32;
-
-const OUT_OFFSET = 4u;
 
 @group(0) @binding(0) var<storage, read> inputs: array<f32>;
 @group(0) @binding(1) var<storage, read> gates: array<f32>;
@@ -59,7 +57,7 @@ fn store_weight_gradients(k: u32, j: u32, sum: vec4f) {
   } else if (k < H + INPUT_SIZE) {
     parameterRow = k - H;
   }
-  let at = W_OFFSET + parameterRow * 4u * H + j;
+  let at = member_params() + W_OFFSET + parameterRow * 4u * H + j;
   for (var g = 0u; g < 4u; g++) {
     grads[at + g * H] = sum[g];
   }
@@ -68,7 +66,7 @@ fn store_weight_gradients(k: u32, j: u32, sum: vec4f) {
 /** The deltas of summed row m (a step and batch row), unit j, four gates. */
 fn deltas(m: u32, j: u32) -> vec4f {
   let H = HIDDEN_SIZE;
-  let at = m * 4u * H + j;
+  let at = member_steps(batchPass, 4u * H) + m * 4u * H + j;
   return vec4f(gates[at], gates[at + H], gates[at + 2u * H], gates[at + 3u * H]);
 }
 
@@ -96,7 +94,7 @@ fn weight_gradients(item: u32) {
   var next1 = Rows();
   var next2 = Rows();
   var next3 = Rows();
-  let rowStart = batchPass.capacity - batch;
+  let rowStart = state_row(batchPass, 0u, 0u);
   for (var m = 0u; m < WINDOW * batch; m++) {
     let row = (rowStart + m) * S;
     let d0 = deltas(m, units.x);
@@ -160,7 +158,8 @@ fn dense_gradient(q: u32) {
   let H = HIDDEN_SIZE;
   let O = OUTPUT_SIZE;
   let batch = batchPass.batch;
-  let deltaOut = OUT_OFFSET + batch * O;
+  let deltaOut = member_outputs(batchPass) + OUT_OFFSET + batch * O;
+  let weights = member_params();
   if (q < H * O) {
     let k = q / O;
     let o = q % O;
@@ -169,32 +168,37 @@ fn dense_gradient(q: u32) {
     for (var b = 0u; b < batch; b++) {
       sum = fma(inputs[(yLast + b) * (H + INPUT_SIZE + 1u) + k], outputs[deltaOut + b * O + o], sum);
     }
-    grads[DENSE_W_OFFSET + q] = sum;
+    grads[weights + DENSE_W_OFFSET + q] = sum;
   } else {
     let o = q - H * O;
     var sum = 0.0;
     for (var b = 0u; b < batch; b++) {
       sum += outputs[deltaOut + b * O + o];
     }
-    grads[DENSE_B_OFFSET + o] = sum;
+    grads[weights + DENSE_B_OFFSET + o] = sum;
   }
 }
 
-fn loss() {
+fn loss(members: u32) {
   let O = OUTPUT_SIZE;
   let batch = batchPass.batch;
-  let deltaOut = OUT_OFFSET + batch * O;
-  let lossScale = select(1.0, 2.0 / f32(batch * O), MEAN_LOSS);
+  let deltaOut = member_outputs(batchPass) + OUT_OFFSET + batch * O;
+  let lossScale = loss_scale(batchPass);
   var sum = 0.0;
-  for (var p = 0u; p < batch * O; p++) {
+  for (var p = 0u; p < counted_rows(batchPass) * O; p++) {
     let residual = outputs[deltaOut + p] / lossScale;
     sum = fma(residual, residual, sum);
   }
-  outputs[0] = 0.5 * lossScale * sum;
+  outputs[loss_at(batchPass, members)] = 0.5 * lossScale * sum;
 }
 
 @compute @workgroup_size(WORKGROUP)
-fn fused_gradients(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+fn fused_gradients(
+  @builtin(global_invocation_id) id: vec3u,
+  @builtin(num_workgroups) groups: vec3u,
+  @builtin(workgroup_id) group: vec3u,
+) {
+  member = group.z;
   // The grid is 2-D when the items need more than maxComputeWorkgroupsPerDimension workgroups.
   var item = id.y * groups.x * WORKGROUP + id.x;
   if (WITH_GRADIENTS) {
@@ -211,6 +215,6 @@ fn fused_gradients(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgr
     item -= denseItems;
   }
   if (WITH_LOSS && item == 0u) {
-    loss();
+    loss(groups.z);
   }
 }

@@ -16,27 +16,29 @@
 // multiply-add of BPTT, where one unit an item loads 1.25. BPTT overwrites each step's activations in `gates`
 // with that step's deltas once it has used them: the weight gradients read the deltas there.
 // Admission and constants: src/backends/webgpu/fusedStep.ts. Appended: lstm_cell.wgsl, gate_rows.wgsl (an
-// item's Rows: its 4 rows' pre-activations or deltas, one unit's four gates).
+// item's Rows: its 4 rows' pre-activations or deltas, one unit's four gates), outputs.wgsl. Workgroup z
+// is the member (params.wgsl): a grid of row groups for each.
 //
-// Legend: N = samples, B = batch of this pass, C = workspace capacity, T = window, I = input size,
-//         H = hidden size, S = H + I + 1, O = output size, P = parameter count, Q = GROUP_QUADS.
+// Legend: K = members, N = samples, B = batch of this pass, C = workspace capacity, T = window,
+//         I = input size, H = hidden size, S = H + I + 1, O = output size, P = parameter count,
+//         Q = GROUP_QUADS.
 // Buffers:
-//   params   (P)            W (I, 4H), V (H, 4H), b (4H), Wd (H, O), bd (O) at their offsets
-//   samples  (N, T, I)      batch row b is sample order[orderBase + b]
-//   order    (orderBase + B)
+//   params   (K, P)            W (I, 4H), V (H, 4H), b (4H), Wd (H, O), bd (O) at their offsets
+//   samples  (N, T, I)         batch row b is sample order[orderBase + b] (of the member's order)
+//   order    (K, C)
 //   targets  (N, O)
-//   gates    (T, B, 4H)     activations f, i, g, o; then, WITH_GRADIENTS, the gate deltas
-//   c        ((T+1) C, H)   cell states by params.wgsl's state_row (step 0: the zero block)
-//   inputs   ((T+1) C, S)   [y_prev | x | 1] rows: x_t written to row t, y_t to row t+1
-//   outputs  [loss, 3 unused, out (B, O), delta_out (B, O)]   as dense.wgsl's; the loss is
-//            lstm_fused_gradients.wgsl's
+//   gates    (K, T, C, 4H)     activations f, i, g, o; then, WITH_GRADIENTS, the gate deltas (a
+//                              member's rows t * B + b)
+//   c        (K, (T+1) C, H)   cell states by params.wgsl's state_row (step 0: the zero block)
+//   inputs   (K, (T+1) C, S)   [y_prev | x | 1] rows: x_t written to row t, y_t to row t+1
+//   outputs  (K, outputs_block) then losses (K): outputs.wgsl; out (B, O) and delta_out (B, O)
+//            written here, the loss by lstm_fused_gradients.wgsl
 // Workgroup memory (ON_CHIP; one vec4 each otherwise):
 //   vShared      (H, H)     vec4, forward: V[k, g*H + j] at [k * H + j]; backward: V[j, g*H + k] there
 //   yShared      (2, H, Q)  vec4: y of the group's rows 4q .. 4q+3, unit k, at [half + k * Q + q]
 //   deltaShared  (2, H, 4Q) vec4: delta[t, b, g*H + k] over the gates g, row b of the group, at
 //                           [half + k * 4Q + b]  (STAGE_DELTAS)
 
-override WINDOW: u32;
 override INPUT_SIZE: u32;
 override HIDDEN_SIZE: u32;
 override OUTPUT_SIZE: u32;
@@ -47,7 +49,6 @@ override DENSE_W_OFFSET: u32;
 override DENSE_B_OFFSET: u32;
 override WITH_LOSS: bool;
 override WITH_GRADIENTS: bool;
-override MEAN_LOSS: bool;
 override WORKGROUP: u32;
 /** Items an invocation takes on, at most MAX_ITEMS_PER_LANE. */
 override ITEMS_PER_LANE: u32;
@@ -64,7 +65,6 @@ override STAGE_DELTAS: bool;
 const ROWS = 4u;
 const MAX_UNITS = 8u;
 const MAX_ITEMS_PER_LANE = 4u;
-const OUT_OFFSET = 4u;
 
 @group(0) @binding(0) var<storage, read> params: array<f32>;
 @group(0) @binding(1) var<storage, read> samples: array<f32>;
@@ -80,10 +80,17 @@ var<workgroup> vShared: array<vec4f, select(1u, HIDDEN_SIZE * HIDDEN_SIZE, ON_CH
 var<workgroup> yShared: array<vec4f, select(1u, 2u * HIDDEN_SIZE * GROUP_QUADS, ON_CHIP)>;
 var<workgroup> deltaShared: array<vec4f, select(1u, 2u * HIDDEN_SIZE * ROWS * GROUP_QUADS, STAGE_DELTAS)>;
 
-/** params[at + g * H] (or the four gates' values of any (., 4H) row) for the four gates g. */
-fn gate_values(at: u32) -> vec4f {
+/** The member's params[at + g * H] (or the four gates' values of any (., 4H) row) for the four gates g. */
+fn gate_values(parameter: u32) -> vec4f {
   let H = HIDDEN_SIZE;
+  let at = member_params() + parameter;
   return vec4f(params[at], params[at + H], params[at + 2u * H], params[at + 3u * H]);
+}
+
+/** Where row b's four gates of unit j at step t are in `gates` (g at + g H). */
+fn gate_at(t: u32, batch: u32, b: u32, j: u32) -> u32 {
+  let G = 4u * HIDDEN_SIZE;
+  return member_steps(batchPass, G) + (t * batch + b) * G + j;
 }
 
 /** gates[at + g * H] for the four gates g: activations, or deltas once BPTT has passed. */
@@ -93,7 +100,7 @@ fn gate_row(at: u32) -> vec4f {
 }
 
 fn sample_x(t: u32, b: u32, i: u32) -> f32 {
-  return samples[(order[batchPass.orderBase + b] * WINDOW + t) * INPUT_SIZE + i];
+  return samples[(order[member_order(batchPass) + batchPass.orderBase + b] * WINDOW + t) * INPUT_SIZE + i];
 }
 
 /**
@@ -170,13 +177,13 @@ fn next_deltas(t: u32, batch: u32, b: u32, local: u32, k: u32, staged: u32) -> v
   if (STAGE_DELTAS) {
     return deltaShared[staged + k * ROWS * GROUP_QUADS + local];
   }
-  return gate_row(((t + 1u) * batch + b) * 4u * HIDDEN_SIZE + k);
+  return gate_row(gate_at(t + 1u, batch, b, k));
 }
 
 /** What the backward and the weight gradients need of row b, unit j at step t. */
 fn store_cell(t: u32, batch: u32, b: u32, j: u32, cell: CellForward) {
   let H = HIDDEN_SIZE;
-  let at = (t * batch + b) * 4u * H + j;
+  let at = gate_at(t, batch, b, j);
   for (var g = 0u; g < 4u; g++) {
     gates[at + g * H] = cell.gates[g];
   }
@@ -218,7 +225,7 @@ fn finish_backward(t: u32, batch: u32, item: Item, j: u32, groupRow0: u32, dy: v
   var dcPrev = vec4f();
   for (var r = 0u; r < ROWS && item.row0 + r < batch; r++) {
     let b = item.row0 + r;
-    let at = (t * batch + b) * 4u * H + j;
+    let at = gate_at(t, batch, b, j);
     let cPrev = c[state_row(batchPass, t, b) * H + j];
     let cNow = c[state_row(batchPass, t + 1u, b) * H + j];
     let cell = cell_backward(gate_row(at), cPrev, cNow, dy[r], dc[r]);
@@ -235,6 +242,7 @@ fn finish_backward(t: u32, batch: u32, item: Item, j: u32, groupRow0: u32, dy: v
 
 @compute @workgroup_size(WORKGROUP)
 fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) groupId: vec3u) {
+  member = groupId.z;
   let group = groupId.x;
   let batch = batchPass.batch;
   let H = HIDDEN_SIZE;
@@ -351,14 +359,17 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
 
   // The dense layer on the group's rows of y_T, which step T-1 wrote to half (T % 2) on chip.
   let yLast = (WINDOW % 2u) * half;
-  let deltaOut = OUT_OFFSET + batch * O;
-  let lossScale = select(1.0, 2.0 / f32(batch * O), MEAN_LOSS);
+  let outAt = member_outputs(batchPass) + OUT_OFFSET;
+  let deltaOut = outAt + batch * O;
+  let weights = member_params();
+  let order0 = member_order(batchPass) + batchPass.orderBase;
+  let lossScale = loss_scale(batchPass);
   for (var p = lane; p < ROWS * GROUP_QUADS * O; p += WORKGROUP) {
     let local = p / O;
     let b = groupRow0 + local;
     let o = p % O;
     if (b < batch) {
-      var out = params[DENSE_B_OFFSET + o];
+      var out = params[weights + DENSE_B_OFFSET + o];
       for (var k = 0u; k < H; k++) {
         var y: f32;
         if (ON_CHIP) {
@@ -366,11 +377,11 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
         } else {
           y = inputs[state_row(batchPass, WINDOW, b) * S + k];
         }
-        out = fma(y, params[DENSE_W_OFFSET + k * O + o], out);
+        out = fma(y, params[weights + DENSE_W_OFFSET + k * O + o], out);
       }
-      outputs[OUT_OFFSET + b * O + o] = out;
+      outputs[outAt + b * O + o] = out;
       if (WITH_LOSS || WITH_GRADIENTS) {
-        outputs[deltaOut + b * O + o] = lossScale * (out - targets[order[batchPass.orderBase + b] * O + o]);
+        outputs[deltaOut + b * O + o] = lossScale * (out - targets[order[order0 + b] * O + o]);
       }
     }
   }
@@ -416,20 +427,20 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
               outputs[deltaOut + rows.w * O + o],
             );
             let w = vec4f(
-              params[DENSE_W_OFFSET + units.x * O + o],
-              params[DENSE_W_OFFSET + units.y * O + o],
-              params[DENSE_W_OFFSET + units.z * O + o],
-              params[DENSE_W_OFFSET + units.w * O + o],
+              params[weights + DENSE_W_OFFSET + units.x * O + o],
+              params[weights + DENSE_W_OFFSET + units.y * O + o],
+              params[weights + DENSE_W_OFFSET + units.z * O + o],
+              params[weights + DENSE_W_OFFSET + units.w * O + o],
             );
             dy0 = fma(d, vec4f(w.x), dy0);
             dy1 = fma(d, vec4f(w.y), dy1);
             dy2 = fma(d, vec4f(w.z), dy2);
             dy3 = fma(d, vec4f(w.w), dy3);
             let w2 = vec4f(
-              params[DENSE_W_OFFSET + item.more.x * O + o],
-              params[DENSE_W_OFFSET + item.more.y * O + o],
-              params[DENSE_W_OFFSET + item.more.z * O + o],
-              params[DENSE_W_OFFSET + item.more.w * O + o],
+              params[weights + DENSE_W_OFFSET + item.more.x * O + o],
+              params[weights + DENSE_W_OFFSET + item.more.y * O + o],
+              params[weights + DENSE_W_OFFSET + item.more.z * O + o],
+              params[weights + DENSE_W_OFFSET + item.more.w * O + o],
             );
             dy4 = fma(d, vec4f(w2.x), dy4);
             dy5 = fma(d, vec4f(w2.y), dy5);

@@ -19,6 +19,7 @@
 // Sizes need not be multiples of the tile: the hooks clamp at the edge, loads past the depth read zero,
 // stores past the edge are skipped. A large product may be dispatched in parts, each over a band of
 // row tiles starting at TILE_ROW_BASE (workgroup y counts from there), so that no dispatch is long.
+// Workgroup z is the member (params.wgsl): the hooks read and write that member's blocks.
 
 /** The first row tile of this dispatch's band (0: the whole product in one dispatch). */
 override TILE_ROW_BASE: u32 = 0u;
@@ -44,6 +45,7 @@ fn store_row(row: u32, col: u32, value: vec4f) {
 
 @compute @workgroup_size(MATMUL_THREADS, MATMUL_THREADS)
 fn matmul_workgroup_tiles(@builtin(workgroup_id) tile: vec3u, @builtin(local_invocation_id) thread: vec3u) {
+  member = tile.z;
   let rows = matmul_rows();
   let cols = matmul_cols();
   let depth = matmul_depth();
@@ -94,6 +96,7 @@ fn matmul_workgroup_tiles(@builtin(workgroup_id) tile: vec3u, @builtin(local_inv
 
 @compute @workgroup_size(MATMUL_THREADS, MATMUL_THREADS)
 fn matmul_registers(@builtin(workgroup_id) tile: vec3u, @builtin(local_invocation_id) thread: vec3u) {
+  member = tile.z;
   let rows = matmul_rows();
   let cols = matmul_cols();
   let depth = matmul_depth();

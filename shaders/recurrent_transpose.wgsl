@@ -8,11 +8,13 @@
 //   transpose_elements  an invocation moves one value, stores along rows, no workgroup memory or
 //                       barrier (SwiftShader, where those cost more than the scattered loads)
 //
-// Legend: L = LAYER_COUNT, H = a layer's hidden size, P = parameter count.
+// Workgroup z is the member (params.wgsl): each member's V into its own block of Vᵀ.
+//
+// Legend: K = members, L = LAYER_COUNT, H = a layer's hidden size, P = parameter count.
 // Buffers:
-//   params               (P)         V (H, 4H) of layer l at transposeLayers[l].vOffset
-//   recurrentTransposed  (Σ 4H²)     Vᵀ (4H, H) of layer l at transposeLayers[l].transposedOffset
-//   transposeLayers      (L)         per layer: where V and Vᵀ sit, H, the layer's first tile
+//   params               (K, P)         V (H, 4H) of layer l at transposeLayers[l].vOffset
+//   recurrentTransposed  (K, Σ 4H²)     Vᵀ (4H, H) of layer l at transposeLayers[l].transposedOffset
+//   transposeLayers      (L)            per layer: where V and Vᵀ sit, H, the layer's first tile
 
 struct TransposeLayer {
   vOffset: u32,
@@ -22,6 +24,8 @@ struct TransposeLayer {
 }
 
 override LAYER_COUNT: u32;
+/** Σ 4H² over the layers: a member's block of recurrentTransposed. */
+override TRANSPOSED_SIZE: u32;
 
 const TRANSPOSE_TILE = 32u;
 /** Rows of invocations: each moves TRANSPOSE_TILE / TRANSPOSE_ROWS values. */
@@ -43,6 +47,7 @@ fn transpose_tiles(
   @builtin(num_workgroups) groups: vec3u,
   @builtin(local_invocation_id) thread: vec3u,
 ) {
+  member = group.z;
   // The grid is 2-D when the tiles need more than maxComputeWorkgroupsPerDimension workgroups.
   let tileIndex = group.y * groups.x + group.x;
   var l = 0u;
@@ -65,7 +70,7 @@ fn transpose_tiles(
     let k = k0 + r;
     let m = m0 + thread.x;
     if (inTile && k < H && m < G) {
-      tile[r * TILE_STRIDE + thread.x] = params[layer.vOffset + k * G + m];
+      tile[r * TILE_STRIDE + thread.x] = params[member_params() + layer.vOffset + k * G + m];
     }
   }
   workgroupBarrier();
@@ -73,14 +78,19 @@ fn transpose_tiles(
     let m = m0 + r;
     let k = k0 + thread.x;
     if (inTile && k < H && m < G) {
-      recurrentTransposed[layer.transposedOffset + m * H + k] = tile[thread.x * TILE_STRIDE + r];
+      recurrentTransposed[member * TRANSPOSED_SIZE + layer.transposedOffset + m * H + k] = tile[thread.x * TILE_STRIDE + r];
     }
   }
 }
 
 @compute @workgroup_size(ELEMENT_WORKGROUP)
-fn transpose_elements(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  // Element e of the transposed buffer; the grid is 2-D past maxComputeWorkgroupsPerDimension.
+fn transpose_elements(
+  @builtin(global_invocation_id) id: vec3u,
+  @builtin(num_workgroups) groups: vec3u,
+  @builtin(workgroup_id) group: vec3u,
+) {
+  member = group.z;
+  // Element e of the member's Vᵀ; the grid is 2-D past maxComputeWorkgroupsPerDimension.
   let e = id.y * groups.x * ELEMENT_WORKGROUP + id.x;
   var l = 0u;
   for (var next = 1u; next < LAYER_COUNT; next++) {
@@ -93,6 +103,6 @@ fn transpose_elements(@builtin(global_invocation_id) id: vec3u, @builtin(num_wor
   let local = e - layer.transposedOffset;
   if (local < 4u * H * H) {
     // Vᵀ[m, k] = V[k, m]
-    recurrentTransposed[e] = params[layer.vOffset + (local % H) * 4u * H + local / H];
+    recurrentTransposed[member * TRANSPOSED_SIZE + e] = params[member_params() + layer.vOffset + (local % H) * 4u * H + local / H];
   }
 }

@@ -20,6 +20,7 @@ import fusedGradientsSource from '../shaders/lstm_fused_gradients.wgsl?raw';
 import fusedRowsSource from '../shaders/lstm_fused_rows.wgsl?raw';
 import matmulSource from '../shaders/matmul.wgsl?raw';
 import optimizerUpdateSource from '../shaders/optimizer_update.wgsl?raw';
+import outputsSource from '../shaders/outputs.wgsl?raw';
 import transposeSource from '../shaders/recurrent_transpose.wgsl?raw';
 import weightGradientsSource from '../shaders/weight_gradients.wgsl?raw';
 import workgroupSumSource from '../shaders/workgroup_sum.wgsl?raw';
@@ -31,10 +32,13 @@ import {
   fusedRowsConstants,
   gradientWorkgroups,
 } from '../src/backends/webgpu/fusedStep.js';
+import { MEMBER_SETTINGS_WORDS, writeMemberSettings } from '../src/backends/webgpu/optimizerUpdate.js';
 import { type RecurrenceTile, tileConstants, transposePlan } from '../src/backends/webgpu/recurrenceTiling.js';
+import { denseOutputsLength } from '../src/backends/webgpu/workspace.js';
 import { Rng } from '../src/data/rng.js';
 import { initParams } from '../src/model/init.js';
 import { GATES, type ModelConfig, type ParamLayout, paramLayout } from '../src/model/layout.js';
+import { DEFAULT_OPTIMIZER } from '../src/model/optimizer.js';
 import { maxAbsDiff, tensorErrors } from './helpers.js';
 import type { HarnessDispatch, KernelHarness } from './webgpu-kernel-harness.js';
 
@@ -43,15 +47,15 @@ export const SOURCES = {
   inputProjection: [inputProjectionSource, matmulSource],
   forward: [forwardSource, cellSource],
   tiledForward: [tiledForwardSource, forwardSource, cellSource],
-  dense: [denseSource],
+  dense: [denseSource, outputsSource],
   backward: [backwardSource, cellSource],
   coalescedBackward: [coalescedBackwardSource, backwardSource, cellSource],
   tiledBackward: [tiledBackwardSource, backwardSource, cellSource],
   transpose: [transposeSource],
   weightGradients: [weightGradientsSource, matmulSource],
   inputGradients: [inputGradientsSource, matmulSource],
-  fusedRows: [fusedRowsSource, cellSource, gateRowsSource],
-  fusedGradients: [fusedGradientsSource, gateRowsSource],
+  fusedRows: [fusedRowsSource, cellSource, gateRowsSource, outputsSource],
+  fusedGradients: [fusedGradientsSource, gateRowsSource, outputsSource],
   optimizerUpdate: [optimizerUpdateSource, workgroupSumSource],
 } as const;
 
@@ -138,8 +142,8 @@ export interface GpuModel {
   transposeLayers: GPUBuffer;
   batchPass: GPUBuffer;
   step: GPUBuffer;
-  /** The update's: EpochParams (the learning rate), and what SGD without clipping leaves unused. */
-  epoch: GPUBuffer;
+  /** The update's: MemberSettings (SGD, the learning rate), and what SGD without clipping leaves unused. */
+  memberSettings: GPUBuffer;
   unusedUpdateBuffers: GPUBuffer[];
 }
 
@@ -163,6 +167,12 @@ export function uploadModel(harness: KernelHarness, reference: ReferenceStep): G
     };
   });
   const plan = transposePlan(layout, harness.device.limits.maxComputeWorkgroupsPerDimension);
+  // One member's block (its header: the loss, and the pass's rows as its error rows), then its loss.
+  const outputs = new Float32Array(denseOutputsLength(C, O) + 1);
+  outputs[0] = reference.meanLoss ? 1 : 0;
+  new Uint32Array(outputs.buffer)[1] = batch;
+  const settings = new Uint32Array(MEMBER_SETTINGS_WORDS);
+  writeMemberSettings(settings, 0, DEFAULT_OPTIMIZER, LEARNING_RATE, 1);
   return {
     harness,
     reference,
@@ -178,13 +188,13 @@ export function uploadModel(harness: KernelHarness, reference: ReferenceStep): G
     layers,
     dc: harness.storage('dc', C * Math.max(...layout.config.hiddenSizes)),
     dyTop: harness.storage('dyTop', C * layout.dense.inputSize),
-    outputs: harness.storage('outputs', 4 + 2 * C * O + 64),
+    outputs: harness.storage('outputs', outputs),
     noLayerAbove: harness.storage('no layer above', 4),
     recurrentTransposed: harness.storage('recurrent transposed', plan.transposedSize),
     transposeLayers: harness.storage('transpose layers', plan.table),
     batchPass: harness.passUniform(batch, C),
     step: harness.stepUniform(T),
-    epoch: harness.uniformData('epoch', Float32Array.of(LEARNING_RATE)),
+    memberSettings: harness.storage('member settings', settings),
     unusedUpdateBuffers: [0, 1, 2].map((n) => harness.storage(`unused update buffer ${n}`, 4)),
   };
 }
@@ -197,7 +207,7 @@ const UPDATE_WORKGROUP = 64;
 export function updateDispatch(model: GpuModel, paramsPerInvocation: number): HarnessDispatch {
   const { harness } = model;
   const P = model.reference.layout.size;
-  const kernel = harness.kernel('update', [...SOURCES.optimizerUpdate], 'sgd', { PARAM_COUNT: P, CLIP: 0 });
+  const kernel = harness.kernel('update', [...SOURCES.optimizerUpdate], 'update', { PARAM_COUNT: P });
   return {
     kernel,
     bindGroup: harness.bindGroup(kernel, {
@@ -207,7 +217,7 @@ export function updateDispatch(model: GpuModel, paramsPerInvocation: number): Ha
       secondState: model.unusedUpdateBuffers[1],
       gradSquares: model.unusedUpdateBuffers[2],
       corrections: model.unusedUpdateBuffers[2],
-      epoch: model.epoch,
+      members: model.memberSettings,
       batchPass: model.batchPass,
     }),
     workgroups: [Math.ceil(P / (UPDATE_WORKGROUP * paramsPerInvocation)), 1],
@@ -248,6 +258,7 @@ export function forwardDispatches(model: GpuModel, variant: ForwardVariant): Har
     const buffers = model.layers[l];
     const projection = harness.kernel('input projection', [...SOURCES.inputProjection], MATMUL_ENTRY, {
       WINDOW: T,
+      PARAM_COUNT: layout.size,
       INPUT_SIZE: I,
       HIDDEN_SIZE: H,
       W_OFFSET: layer.w,
@@ -268,6 +279,7 @@ export function forwardDispatches(model: GpuModel, variant: ForwardVariant): Har
     });
     const constants = {
       WINDOW: T,
+      PARAM_COUNT: layout.size,
       INPUT_SIZE: I,
       HIDDEN_SIZE: H,
       V_OFFSET: layer.v,
@@ -311,8 +323,8 @@ export function forwardDispatches(model: GpuModel, variant: ForwardVariant): Har
   const denseKernel = harness.kernel('dense', [...SOURCES.dense], 'main', {
     WITH_LOSS: 1,
     WITH_GRADIENTS: 1,
-    MEAN_LOSS: reference.meanLoss ? 1 : 0,
     WINDOW: T,
+    PARAM_COUNT: layout.size,
     HIDDEN_SIZE: dense.inputSize,
     OUTPUT_SIZE: dense.outputSize,
     DENSE_W_OFFSET: dense.w,
@@ -353,7 +365,13 @@ export function backwardDispatches(model: GpuModel, variant: BackwardVariant): H
     const buffers = model.layers[l];
     const fromAbove = l === top ? model.dyTop : model.layers[l + 1].dInput;
     if (fromAbove === null) throw new Error('unreachable: a layer above the first has dInput');
-    const constants = { WINDOW: T, HIDDEN_SIZE: H, V_OFFSET: layer.v, FROM_DENSE: l === top ? 1 : 0 };
+    const constants = {
+      WINDOW: T,
+      PARAM_COUNT: layout.size,
+      HIDDEN_SIZE: H,
+      V_OFFSET: layer.v,
+      FROM_DENSE: l === top ? 1 : 0,
+    };
     const buffersByName: Record<string, GPUBuffer> = {
       params: model.params,
       gates: buffers.gates,
@@ -394,7 +412,11 @@ export function backwardDispatches(model: GpuModel, variant: BackwardVariant): H
       dispatches.push({ kernel, bindGroup: harness.bindGroup(kernel, buffersByName), workgroups: [1, 1] });
     } else {
       buffersByName.recurrentTransposed = model.recurrentTransposed;
-      const coalescedConstants = { ...constants, TRANSPOSED_OFFSET: transposed.transposedOffsets[l] };
+      const coalescedConstants = {
+        ...constants,
+        TRANSPOSED_OFFSET: transposed.transposedOffsets[l],
+        TRANSPOSED_SIZE: transposed.transposedSize,
+      };
       if (variant.kind === 'coalesced-step') {
         steps(
           harness.kernel('coalesced backward', [...SOURCES.coalescedBackward], 'step_backward_coalesced', {
@@ -413,7 +435,7 @@ export function backwardDispatches(model: GpuModel, variant: BackwardVariant): H
         dispatches.push({ kernel, bindGroup: harness.bindGroup(kernel, buffersByName), workgroups: [1, 1] });
       }
     }
-    const gradientConstants = { WINDOW: T, INPUT_SIZE: I, HIDDEN_SIZE: H, W_OFFSET: layer.w };
+    const gradientConstants = { WINDOW: T, PARAM_COUNT: layout.size, INPUT_SIZE: I, HIDDEN_SIZE: H, W_OFFSET: layer.w };
     const weightGradients = harness.kernel(
       'weight gradients',
       [...SOURCES.weightGradients],
@@ -458,6 +480,8 @@ export function transposeDispatch(model: GpuModel, entry: TransposeEntry): Harne
   const plan = transposePlan(reference.layout, harness.device.limits.maxComputeWorkgroupsPerDimension);
   const kernel = harness.kernel('recurrent transpose', [...SOURCES.transpose], `transpose_${entry}`, {
     LAYER_COUNT: reference.layout.layers.length,
+    PARAM_COUNT: reference.layout.size,
+    TRANSPOSED_SIZE: plan.transposedSize,
   });
   return {
     kernel,
@@ -477,7 +501,7 @@ export function transposeDispatch(model: GpuModel, entry: TransposeEntry): Harne
 export function fusedDispatches(
   model: GpuModel,
   plan: FusedPlan,
-  mode: FusedMode = { withLoss: true, withGradients: true, meanLoss: model.reference.meanLoss },
+  mode: FusedMode = { withLoss: true, withGradients: true },
 ): HarnessDispatch[] {
   const { harness, reference } = model;
   const { layout } = reference;
@@ -539,6 +563,7 @@ export async function readResults(model: GpuModel): Promise<StepResults> {
   const { layout, batch: B } = reference;
   const { window: T, outputSize: O } = layout.config;
   const outputs = await harness.read(model.outputs);
+  const block = denseOutputsLength(C, O);
   const gates: Float32Array[] = [];
   const c: Float32Array[] = [];
   for (const [l, { hiddenSize: H }] of layout.layers.entries()) {
@@ -548,7 +573,7 @@ export async function readResults(model: GpuModel): Promise<StepResults> {
     c.push(states.slice((C - B) * H, (C - B + (T + 1) * B) * H));
   }
   return {
-    loss: outputs[0],
+    loss: outputs[block],
     out: outputs.slice(4, 4 + B * O),
     grads: (await harness.read(model.grads)).slice(0, layout.size),
     gates,

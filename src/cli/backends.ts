@@ -145,6 +145,8 @@ export interface OpenedPopulation {
   population: Population;
   /** As OpenedBackend's: which backend, on what (and for `auto`, why). */
   note: string;
+  /** What `auto` measured and chose; null where a backend was named or no adapter exists. */
+  auto: AutoChoice | null;
 }
 
 /**
@@ -178,6 +180,7 @@ export async function openPopulation(
       },
     },
     note: members === 1 ? first.note : `${first.note}; ${members} members, one backend each, trained in turn`,
+    auto: first.auto,
   };
 }
 

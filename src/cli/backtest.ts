@@ -22,7 +22,7 @@ import type { PopulationReport } from '../train/population.js';
 import { openPopulation } from './backends.js';
 import { CLI_SETTINGS, commandOptions } from './commands.js';
 import { option, parseOptions } from './options.js';
-import { readTrainSettings, runSettingsFor, type TrainSettings } from './train.js';
+import { readTrainSettings, runSettingsFor, type TrainSettings } from './trainSettings.js';
 
 /** The benchmarks' names in the JSON (backtest --json's contract). */
 export const BENCHMARK_JSON_NAMES: Record<BenchmarkKey, string> = {

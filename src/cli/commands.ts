@@ -6,7 +6,8 @@ import type { ColumnRef } from '../data/windows.js';
 import { describeValue, InputError } from '../model/errors.js';
 import { BACKTEST_SETTINGS } from '../settings/backtest.js';
 import { BENCH_SETTINGS } from '../settings/bench.js';
-import { choice, custom, defineTable, flag, type Setting, text } from '../settings/setting.js';
+import { SEARCH_SETTINGS } from '../settings/search.js';
+import { choice, custom, defineTable, flag, optional, type Setting, text, whole } from '../settings/setting.js';
 import { OPTIMIZER_SETTINGS, SETTINGS } from '../settings/training.js';
 import { BACKEND_CHOICES } from './backends.js';
 import type { OptionList } from './options.js';
@@ -44,6 +45,10 @@ export const CLI_SETTINGS = defineTable({
   inputs: columns('the columns the model reads (default: every value column)'),
   outputs: columns('the columns the model predicts (default: every value column)'),
   model: text({ placeholder: 'FILE', help: 'a model file' }),
+  'data-seed': optional(
+    whole({ default: 0, min: 0, max: 0xffffffff, help: '' }),
+    'the data noise’s seed where it differs from --seed: member m of --members K --seed S trains alone as --seed S+m --data-seed S',
+  ),
 });
 
 /** `gradients --batch FILE` is a batch file, not the minibatch size. */
@@ -116,6 +121,9 @@ const TRAINING_OPTIONS: OptionList = [
 ];
 
 const B = BACKTEST_SETTINGS;
+const G = SEARCH_SETTINGS;
+/** The training options but those a search lists (learning rate, hidden sizes, window). */
+const SEARCH_TRAINING = TRAINING_OPTIONS.filter((o) => o !== S.lr && o !== S.hidden && o !== S.window);
 
 export interface Command {
   name: string;
@@ -131,7 +139,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'train',
     summary: 'train an LSTM (by default the blog’s noisy sine task)',
-    options: [...TRAINING_OPTIONS, C.load, C.save, C.json],
+    options: [...TRAINING_OPTIONS, S.members, C['data-seed'], C.load, C.save, C.json],
     shared: { title: 'data options', options: DATA_OPTIONS },
   },
   {
@@ -140,6 +148,13 @@ export const COMMANDS: readonly Command[] = [
       'rolling-origin backtest: each fold trained on the rows before its origin, its multi-step forecasts scored per step against six benchmarks, with checked prediction intervals',
     options: [B.folds, B.horizon, B.step, B.levels, B.members, ...TRAINING_OPTIONS, C.json],
     shared: { title: 'data options (no --split: the folds hold out their own rows)', options: BACKTEST_DATA_OPTIONS },
+  },
+  {
+    name: 'search',
+    summary:
+      'train every configuration of a grid (learning rates, hidden sizes, windows) with several seeds and choose one on the validation part',
+    options: [G.lr, G.hidden, G.window, G.seeds, ...SEARCH_TRAINING, C.json],
+    shared: { title: 'data options', options: DATA_OPTIONS },
   },
   {
     name: 'predict',

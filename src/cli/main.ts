@@ -1,4 +1,4 @@
-// The command-line tool: `npm run cli -- <command> [options]`. Commands: train, predict, backtest,
+// The command-line tool: `npm run cli -- <command> [options]`. Commands: train, predict, backtest, search,
 // gradients, export, import, bench, help (generated from commands.ts).
 // A mistake the user can fix (bad option, bad file) prints one line on stderr and exits with 2, as
 // does output that cannot be written (a full disk); a reader that stops early (`| head -1`) ends the
@@ -12,6 +12,7 @@ import { helpText, unknownCommand } from './commands.js';
 import { exportCommand, importCommand } from './exchange.js';
 import { gradientsCommand } from './gradients.js';
 import { predictCommand } from './predict.js';
+import { searchCommand } from './search.js';
 import { trainCommand } from './train.js';
 
 /** Exit status when stdout's reader went away: 128 + SIGPIPE, what a shell reports for `yes | head -1`. */
@@ -60,6 +61,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'backtest':
       await backtestCommand(rest, (line) => writeOut(`${line}\n`));
+      return 0;
+    case 'search':
+      await searchCommand(rest, (line) => writeOut(`${line}\n`));
       return 0;
     case 'export':
       exportCommand(rest, (line) => console.error(line));

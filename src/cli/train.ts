@@ -5,12 +5,8 @@
 
 import type { Backend } from '../backends/backend.js';
 import { CpuBackend } from '../backends/cpu/cpuBackend.js';
-import type { CsvTable } from '../data/csv.js';
-import { fingerprintTable } from '../data/fingerprint.js';
 import { selectionPart } from '../data/split.js';
-import { DEFAULT_OPTIMIZER, type LossName, type OptimizerSettings } from '../model/optimizer.js';
-import type { CpuThreads } from '../settings/threads.js';
-import { optimizerSettingValues, optimizerValues, SETTINGS, type SettingValues } from '../settings/training.js';
+import { SETTINGS } from '../settings/training.js';
 import {
   baselineErrors,
   comparisonPart,
@@ -18,117 +14,20 @@ import {
   evaluate,
   type Overfitting,
   overfitting,
-  type PartErrors,
   predictParts,
 } from '../train/evaluate.js';
-import { type Model, toModelFile } from '../train/modelFile.js';
-import { type Run, type RunSettings, startRun } from '../train/run.js';
+import { toModelFile } from '../train/modelFile.js';
+import type { Run } from '../train/run.js';
 import { continuationOf, savedModel } from '../train/savedModel.js';
-import type { DataOrigin } from '../train/savedSetup.js';
 import { type Fallback, type TrainOptions, type TrainReport, trainToEnd } from '../train/trainer.js';
-import { type BackendChoice, type OpenedBackend, openBackend } from './backends.js';
-import { CLI_SETTINGS, commandOptions } from './commands.js';
-import { type DataOptions, type Fallbacks, fallbacks, readDataOptions } from './dataOptions.js';
-import { checkWritablePath, readModelOption, writeFileAtomic } from './files.js';
-import { option, optionValue, type ParsedOptions, parseOptions } from './options.js';
+import { type OpenedBackend, openBackend } from './backends.js';
+import { baselinesJson, metricsJson } from './evaluationJson.js';
+import { checkWritablePath, writeFileAtomic } from './files.js';
+import { trainMembers } from './members.js';
+import { jsonConfig, jsonData, originOf, savedSettings, startLine } from './trainReport.js';
+import { EXIT_DIVERGED, readTrainSettings, runFor, type TrainSettings } from './trainSettings.js';
 
-/** Exit status when training stopped because the error became NaN or Infinity. */
-export const EXIT_DIVERGED = 3;
-
-export interface TrainSettings {
-  backend: BackendChoice;
-  /** The CPU backend's threads. */
-  threads: CpuThreads;
-  hiddenSizes: number[];
-  window: number;
-  batchSize: number;
-  epochs: number;
-  learningRate: number;
-  seed: number;
-  reportEvery: number;
-  data: DataOptions;
-  optimizer: OptimizerSettings;
-  loss: LossName;
-  lrDecay: number;
-  /** Keep the weights of the best epoch on the validation part. */
-  keepBest: boolean;
-  patience: number | null;
-  load: Model | undefined;
-  save: string | undefined;
-  json: boolean;
-}
-
-/** The training and data options of `train`, or of another command that trains (`backtest`). */
-export function readTrainSettings(argv: string[], command = 'train'): TrainSettings {
-  const values = parseOptions(command, argv, commandOptions(command));
-  const loadPath = optionValue(values, CLI_SETTINGS.load);
-  const load = loadPath === undefined ? undefined : readModelOption(loadPath, '--load');
-  // Each option not given falls back to the loaded model's setting, then to the source's default.
-  const given = fallbacks(values, load);
-  // A loaded model fixes the shape; options may repeat it but not contradict it (startRun checks).
-  const window = option(values, SETTINGS.window, load?.config.window ?? given.value('window'));
-  const data = readDataOptions(values, window, load);
-  if (load?.normalization !== undefined && data.normalize === undefined) data.normalize = load.normalization.method;
-  return {
-    backend: option(values, CLI_SETTINGS.backend),
-    threads: option(values, SETTINGS.threads),
-    hiddenSizes: option(values, SETTINGS.hidden, load?.config.hiddenSizes ?? given.value('hidden')),
-    window,
-    batchSize: given.value('batch'),
-    epochs: given.value('epochs'),
-    learningRate: given.value('lr'),
-    seed: given.value('seed'),
-    reportEvery: given.value('report'),
-    data,
-    ...readOptimizerOptions(values, load, given),
-    keepBest: given.value('best-epoch') === 'on',
-    patience: given.value('patience'),
-    load,
-    save: optionValue(values, CLI_SETTINGS.save),
-    json: option(values, CLI_SETTINGS.json),
-  };
-}
-
-function readOptimizerOptions(
-  values: ParsedOptions,
-  load: Model | undefined,
-  given: Fallbacks,
-): Pick<TrainSettings, 'optimizer' | 'loss' | 'lrDecay'> {
-  // A loaded model's optimizer is the default, so --load goes on as it was trained.
-  const base = load?.optimizer?.settings ?? { ...DEFAULT_OPTIMIZER, name: given.value('optimizer') };
-  return {
-    optimizer: {
-      name: option(values, SETTINGS.optimizer, base.name),
-      ...optimizerValues((key, setting) => option(values, setting, base[key])),
-    },
-    loss: option(values, SETTINGS.loss, load?.optimizer?.loss ?? given.value('loss')),
-    lrDecay: given.value('lr-decay'),
-  };
-}
-
-/** The run the options describe, each setting not given left to the source's default. */
-export function runSettingsFor(s: Pick<TrainSettings, 'seed' | 'window' | 'hiddenSizes' | 'data'>): RunSettings {
-  const { source, trainFraction, validationFraction, normalize, transform, season, defaultColumns } = s.data;
-  const inputs = s.data.inputs ?? defaultColumns;
-  const outputs = s.data.outputs ?? defaultColumns;
-  return {
-    seed: s.seed,
-    source,
-    window: s.window,
-    hiddenSizes: s.hiddenSizes,
-    ...(inputs ? { inputs } : {}),
-    ...(outputs ? { outputs } : {}),
-    ...(trainFraction !== undefined ? { trainFraction } : {}),
-    ...(validationFraction !== undefined ? { validationFraction } : {}),
-    ...(normalize ? { normalize } : {}),
-    ...(transform ? { transform } : {}),
-    ...(season !== undefined ? { season } : {}),
-  };
-}
-
-export function runFor(s: Pick<TrainSettings, 'seed' | 'window' | 'hiddenSizes' | 'data' | 'load'>): Run {
-  return startRun(runSettingsFor(s), s.load);
-}
+export { EXIT_DIVERGED } from './trainSettings.js';
 
 /**
  * `train` from its arguments to its output, one phase a call: read the options, open the backend,
@@ -141,6 +40,7 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
   for (const line of s.data.notes) console.error(line);
   const run = runFor(s);
   SETTINGS.batch.within({ max: run.prepared.train.count }).check(s.batchSize, '--batch');
+  if (s.members > 1) return trainMembers(s, run, log);
   const opened = await openBackend(s.backend, run.layout, s.batchSize, s.threads);
   if (!s.json) log(opened.note);
   try {
@@ -207,20 +107,6 @@ async function trainRun(s: TrainSettings, run: Run, backend: Backend, log: (line
   };
   const result = await trainToEnd(backend, run.prepared.train, run.rng, options, onReport, fallback);
   return { result, firstEpoch, lastEpoch, selection };
-}
-
-/** The line that opens a run for a person: the model, the training and the data. */
-function startLine(s: TrainSettings, run: Run, firstEpoch: number, lastEpoch: number): string {
-  const { prepared } = run;
-  const parts = [
-    prepared.validation ? `${prepared.validation.count} validation` : '',
-    prepared.test ? `${prepared.test.count} held out` : '',
-  ].filter((part) => part !== '');
-  return (
-    `training hidden [${s.hiddenSizes.join(',')}], window ${s.window}, batch ${s.batchSize}, ${s.optimizer.name} lr ${s.learningRate}, ` +
-    `epochs ${firstEpoch}–${lastEpoch} on ${prepared.train.count} samples of ${run.label}` +
-    `${parts.length > 0 ? ` (${parts.join(', ')})` : ''}, ${prepared.transform.kind} (seed ${s.seed})${s.load ? ', from the loaded model' : ''}`
-  );
 }
 
 /** One report's line: the epoch, its error (and validation error) and the rate. */
@@ -325,71 +211,15 @@ function jsonReport(s: TrainSettings, run: Run, opened: OpenedBackend, trained: 
     bestEpoch: best,
     stoppedEarly: result.stoppedEarly,
     overfitting: summary.overfit,
-    metrics: {
-      columns: evaluation.columns,
-      unit: evaluation.unit,
-      train: errorsOf(evaluation.model.train),
-      validation: errorsOf(evaluation.model.validation),
-      test: errorsOf(evaluation.model.test),
-    },
+    metrics: metricsJson(evaluation),
     baselinesOn: evaluation.comparedOn,
-    baselines: evaluation.baselines.map(({ key, label, errors, skipped }) => ({
-      key,
-      label,
-      rmse: errors?.rmse ?? null,
-      mae: errors?.mae ?? null,
-      skipped,
-    })),
+    baselines: baselinesJson(evaluation),
     summary: `${evaluation.summary}${summary.peeked}`,
     diverged: result.diverged,
     threads: summary.cpu?.threads ?? null,
     simd: summary.cpu?.simd ?? null,
     gpu: gpu?.counters() ?? null,
     dispatchesPerStep: gpu?.dispatchesPerStep() ?? null,
-  };
-}
-
-/** --json's `config`: the model's shape and every training setting. */
-function jsonConfig(s: TrainSettings, run: Run) {
-  const { source } = s.data;
-  return {
-    ...run.config,
-    batch: s.batchSize,
-    learningRate: s.learningRate,
-    optimizer: s.optimizer,
-    loss: s.loss,
-    lrDecay: s.lrDecay,
-    epochs: s.epochs,
-    seed: s.seed,
-    bestEpoch: s.keepBest ? 'on' : 'off',
-    patience: s.patience,
-    ...(source.kind === 'generated' ? { series: source.spec } : {}),
-    ...(source.kind === 'generated' ? { points: source.spec.points, noise: source.spec.noise } : {}),
-  };
-}
-
-/** --json's `data`: where the data came from, how it was prepared and split, and its fingerprint. */
-function jsonData(run: Run, selection: Trained['selection']) {
-  const { prepared } = run;
-  return {
-    source: run.label,
-    inputs: prepared.inputs,
-    outputs: prepared.outputs,
-    normalise: prepared.normalization.method,
-    transform: prepared.transform.kind,
-    season: prepared.season,
-    split: run.dataSettings.trainFraction,
-    validation: run.dataSettings.validationFraction,
-    rows: prepared.table.rows,
-    parts: {
-      train: prepared.trainTargets,
-      validation: prepared.validation ? prepared.validationTargets : null,
-      test: prepared.test ? prepared.testTargets : null,
-    },
-    trainSamples: prepared.train.count,
-    validationSamples: selection?.data.count ?? 0,
-    testSamples: prepared.test?.count ?? 0,
-    fingerprint: fingerprintTable(prepared.table),
   };
 }
 
@@ -427,62 +257,4 @@ function printSummary(
     );
   }
   if (s.save !== undefined) log(`model saved to ${s.save}`);
-}
-
-function errorsOf(part: PartErrors | null): { rmse: number[]; mae: number[] } | null {
-  return part === null ? null : { rmse: part.rmse, mae: part.mae };
-}
-
-/** Where the CLI's data came from, as the model file says it. */
-function originOf(data: DataOptions): DataOrigin {
-  const { source } = data;
-  if (source.kind === 'table') {
-    const table = source.table as Partial<CsvTable>;
-    return { kind: 'csv', fileName: source.label, dateColumn: table.dateColumn ?? null };
-  }
-  return { kind: source.kind };
-}
-
-/** Every setting of the run, as the settings table names them (what a model file keeps). */
-function savedSettings(s: TrainSettings, run: Run): Partial<SettingValues> {
-  const { source } = s.data;
-  const dataValues: Partial<SettingValues> =
-    source.kind === 'generated'
-      ? {
-          source: 'generated',
-          series: source.spec.kind,
-          points: source.spec.points,
-          noise: source.spec.noise,
-          amplitude: source.spec.amplitude ?? 1,
-          ...('period' in source.spec ? { period: source.spec.period } : {}),
-          ...('periods' in source.spec ? { periods: source.spec.periods } : {}),
-        }
-      : source.kind === 'bundled'
-        ? {
-            source: 'bundled',
-            dataset: source.name,
-            ...(source.options?.symbol ? { symbol: source.options.symbol } : {}),
-          }
-        : { source: 'csv' };
-  const { dataSettings } = run;
-  return {
-    ...dataValues,
-    split: dataSettings.trainFraction,
-    validation: dataSettings.validationFraction,
-    normalise: dataSettings.normalize,
-    transform: dataSettings.transform,
-    season: s.data.season ?? 'auto',
-    window: s.window,
-    hidden: s.hiddenSizes,
-    batch: s.batchSize,
-    epochs: s.epochs,
-    lr: s.learningRate,
-    ...optimizerSettingValues(s.optimizer),
-    'lr-decay': s.lrDecay,
-    loss: s.loss,
-    'best-epoch': s.keepBest ? 'on' : 'off',
-    patience: s.patience,
-    seed: s.seed,
-    report: s.reportEvery,
-  };
 }

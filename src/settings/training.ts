@@ -45,6 +45,9 @@ export const cpuThreads = custom<CpuThreads>({
   isValid: isThreadChoice,
 });
 
+/** Most members of a population (an ensemble, a search's shape): the GPU's grid and the file's bound. */
+export const MAX_MEMBERS = 4096;
+
 export const SETTINGS = defineTable({
   // ---- Data ----
   /** The app's and the link's; the CLI picks the source by which of --series, --dataset, --data is given. */
@@ -226,6 +229,12 @@ export const SETTINGS = defineTable({
     min: 0,
     max: 0xffffffff,
     help: 'seed for data noise, initial weights and minibatch order',
+  }),
+  members: whole({
+    default: 1,
+    min: 1,
+    max: MAX_MEMBERS,
+    help: 'models trained together, seeds seed, seed + 1, …: an ensemble whose mean predicts and whose spread is a band',
   }),
   report: whole({ default: 10, min: 1, max: MAX_COUNT, help: 'epochs between progress reports (and GPU readbacks)' }),
   threads: cpuThreads,

@@ -7,7 +7,7 @@
 //
 // Legend: K = members, P = parameter count.
 
-import type { Backend, EpochLosses, EpochOptions } from '../backends/backend.js';
+import { type Backend, type EpochLosses, type EpochOptions, GpuFailure } from '../backends/backend.js';
 import type { MemberEpoch, MemberOptimizer, Population, WindowRange } from '../backends/population.js';
 import { checkMember } from '../backends/population.js';
 import type { Dataset } from '../data/dataset.js';
@@ -24,7 +24,7 @@ import {
   type TrainOptions,
   type TrainReport,
   type TrainResult,
-} from './trainer.js';
+} from './options.js';
 
 /** What one member trains with; what it shares with the others is in PopulationOptions. */
 export interface MemberSpec
@@ -37,6 +37,8 @@ export interface MemberSpec
   validation?: WindowRange;
   /** Where it picks up (a report of an earlier run, or a loaded model's training); else from epoch 1. */
   resume?: Checkpoint;
+  /** Set when the member already finished (a population going on elsewhere): it stays as it ended. */
+  finished?: TrainResult;
 }
 
 /** What the members share: the loop's length and cadence, the batch, and the validation windows. */
@@ -58,6 +60,8 @@ export interface PopulationReport {
   /** Minibatch updates of every member together so far (member-steps). */
   memberSteps: number;
   members: TrainReport[];
+  /** Each member's result once it has stopped (diverged, or out of patience), else null. */
+  finished: (TrainResult | null)[];
 }
 
 export interface PopulationResult {
@@ -186,17 +190,35 @@ async function setUp(
   population.setMemberValidation(validation, validation === null ? undefined : validationRanges);
   await population.gpu?.calibrate();
   for (const [m, spec] of specs.entries()) {
-    if (spec.resume) population.setMemberParams(m, spec.resume.params);
+    if (spec.finished) population.setMemberParams(m, spec.finished.params);
+    else if (spec.resume) population.setMemberParams(m, spec.resume.params);
     // The same optimizer goes on where it was; a state of another one starts this one afresh.
     const state = spec.resume?.optimizerState ?? spec.initialOptimizerState;
     if (state !== undefined && state.name === memberOptimizer(spec).optimizer.name) {
       population.setMemberOptimizerState(m, state);
     }
   }
-  const params = await population.readMemberParams();
+  // The weights each member starts from: those it resumes from, else the population's own (one read).
+  const read = specs.every((spec) => spec.resume || spec.finished) ? null : await population.readMemberParams();
+  const params = specs.map((spec, m) => spec.finished?.params ?? spec.resume?.params ?? (read as Float32Array[])[m]);
   const states = await population.readMemberOptimizerStates();
   return specs.map((spec, m) => {
     const keepBest = options.keepBest === true && validationRanges[m].count > 0;
+    if (spec.finished) {
+      const run = new MemberRun(
+        m,
+        spec,
+        trainingRanges[m],
+        validationRanges[m],
+        keepBest,
+        null,
+        options,
+        params[m],
+        states[m],
+      );
+      run.result = spec.finished;
+      return run;
+    }
     const patience = options.patience ?? null;
     return new MemberRun(
       m,
@@ -373,7 +395,14 @@ function finished(population: Population, member: MemberRun, stoppedEarly: numbe
 }
 
 function populationReport(members: MemberRun[], epoch: number, epochs: number, seconds: number): PopulationReport {
-  return { epoch, epochs, seconds, memberSteps: memberStepsOf(members), members: members.map((m) => m.report) };
+  return {
+    epoch,
+    epochs,
+    seconds,
+    memberSteps: memberStepsOf(members),
+    members: members.map((m) => m.report),
+    finished: members.map((m) => m.result),
+  };
 }
 
 function memberStepsOf(members: MemberRun[]): number {
@@ -417,6 +446,77 @@ function maxAbs(values: Float32Array): number {
 function allFinite(values: Float32Array): boolean {
   for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
   return true;
+}
+
+/** A population to go on with when the first one fails (a lost GPU device). */
+export interface PopulationFallback {
+  /** Which failures to recover from: by default a GpuFailure (device lost, out of memory, a validation error). */
+  recoverable?: (error: unknown, population: Population) => boolean;
+  create(): Population;
+  /** Told why and from which epoch training goes on. */
+  onSwitch?(message: string, fromEpoch: number): void;
+}
+
+/**
+ * Runs `trainPopulation` to the end, calling `onReport` at each report. With a fallback, a failure
+ * of the population (a lost GPU device) moves every member to the fallback from its last report
+ * (weights, generator, optimizer state; a member that had stopped stays as it ended): at most one
+ * report interval is lost and the minibatch orders stay those of each member's seed.
+ */
+export async function trainPopulationToEnd(
+  population: Population,
+  data: Dataset,
+  specs: readonly MemberSpec[],
+  options: PopulationOptions,
+  onReport?: (report: PopulationReport) => void,
+  fallback?: PopulationFallback,
+): Promise<PopulationResult & { population: Population; switched: string | null }> {
+  let current = population;
+  let switched: string | null = null;
+  let from = [...specs];
+  let secondsBefore = 0;
+  for (;;) {
+    const loop = trainPopulation(current, data, from, options);
+    const resumed = from;
+    let lastSeconds = 0;
+    try {
+      for (;;) {
+        const next = await loop.next();
+        lastSeconds = next.value.seconds;
+        if (next.done) {
+          const result = next.value;
+          const members = result.members.map((m, i) => (resumed[i].finished ? m : later(m, secondsBefore)));
+          return { ...result, members, seconds: secondsBefore + result.seconds, population: current, switched };
+        }
+        const report = next.value;
+        from = specs.map((spec, m) => {
+          const finished = report.finished[m];
+          return { ...spec, resume: report.members[m], ...(finished ? { finished } : {}) };
+        });
+        const members = report.members.map((m, i) => (resumed[i].finished ? m : later(m, secondsBefore)));
+        onReport?.({ ...report, members, seconds: secondsBefore + report.seconds });
+      }
+    } catch (error) {
+      const recoverable = fallback?.recoverable ?? isGpuFailure;
+      if (fallback === undefined || switched !== null || !recoverable(error, current)) throw error;
+      const fromEpoch = Math.min(...from.filter((spec) => !spec.finished).map((spec) => spec.resume?.epoch ?? 0));
+      switched = `${current.name} failed (${(error as Error).message}); going on from epoch ${fromEpoch}`;
+      fallback.onSwitch?.(switched, fromEpoch);
+      secondsBefore += lastSeconds;
+      void current.dispose();
+      current = fallback.create();
+    }
+  }
+}
+
+/** A report or result of a run that went on from an earlier one: its time counts the earlier one's. */
+function later<T extends { seconds: number }>(report: T, secondsBefore: number): T {
+  return secondsBefore === 0 ? report : { ...report, seconds: secondsBefore + report.seconds };
+}
+
+/** Only the GPU failing is recovered from: bad input and programming errors surface as they are. */
+export function isGpuFailure(error: unknown): boolean {
+  return error instanceof GpuFailure;
 }
 
 /**

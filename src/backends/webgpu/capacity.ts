@@ -1,13 +1,15 @@
-// What the WebGPU backend will ask of the device for a model shape and a batch capacity, checked
-// against the adapter's limits before anything is allocated, so a size the device cannot hold is a
-// clear InputError naming the field and what would fit, not a validation error or a crash later.
+// What the WebGPU backend will ask of the device for a model shape, a batch capacity and K members,
+// checked against the adapter's limits before anything is allocated, so a size the device cannot hold
+// is a clear InputError naming the field and what would fit, not a validation error or a crash later.
+// Every buffer with a member dimension is K times a member's; the samples are shared.
 //
-// Legend: C = batch capacity (rows of the largest pass), N = resident samples, T = window,
-//         I = layer input size, H = hidden size, O = outputSize, P = parameter count.
+// Legend: K = members, C = batch capacity (rows of the largest pass), N = resident samples,
+//         T = window, I = layer input size, H = hidden size, O = outputSize, P = parameter count.
 
 import { InputError } from '../../model/errors.js';
 import { describeConfig, GATES, type ModelConfig, type ParamLayout, paramLayout } from '../../model/layout.js';
 import type { GpuLimits } from './context.js';
+import { MAX_NORM_PARTIALS } from './optimizerUpdate.js';
 import { MATMUL_TILE } from './tuning.js';
 import { denseOutputsLength } from './workspace.js';
 
@@ -17,19 +19,23 @@ interface Need {
   limitName: keyof GpuLimits;
 }
 
-function storageNeeds(layout: ParamLayout, capacity: number, samples: number): Need[] {
+function storageNeeds(layout: ParamLayout, capacity: number, samples: number, members: number): Need[] {
   const { window: T, inputSize, outputSize: O } = layout.config;
   const C = capacity;
-  const needs: Need[] = [{ what: 'parameters (P)', amount: 4 * layout.size, limitName: 'maxStorageBufferBindingSize' }];
+  const K = members;
+  const bytes = 'maxStorageBufferBindingSize';
+  const needs: Need[] = [
+    { what: 'members (K) of a grid', amount: K, limitName: 'maxComputeWorkgroupsPerDimension' },
+    { what: 'parameters (K, P)', amount: 4 * K * layout.size, limitName: bytes },
+    { what: 'gradient norm partial sums (K, W)', amount: 4 * K * MAX_NORM_PARTIALS, limitName: bytes },
+    // An epoch's readback holds every member's weights and 2 x 256 epochs of errors.
+    { what: 'epoch readback (K, P)', amount: 4 * K * (layout.size + 512), limitName: 'maxBufferSize' },
+  ];
   layout.layers.forEach(({ inputSize: I, hiddenSize: H }, l) => {
     needs.push(
-      { what: `lstm[${l}] gates (T, B, 4H)`, amount: 4 * T * C * GATES * H, limitName: 'maxStorageBufferBindingSize' },
-      {
-        what: `lstm[${l}] inputs ((T+1) B, H+I+1)`,
-        amount: 4 * (T + 1) * C * (H + I + 1),
-        limitName: 'maxStorageBufferBindingSize',
-      },
-      { what: `lstm[${l}] input gradient (T, B, I)`, amount: 4 * T * C * I, limitName: 'maxStorageBufferBindingSize' },
+      { what: `lstm[${l}] gates (K, T, B, 4H)`, amount: 4 * K * T * C * GATES * H, limitName: bytes },
+      { what: `lstm[${l}] inputs (K, (T+1) B, H+I+1)`, amount: 4 * K * (T + 1) * C * (H + I + 1), limitName: bytes },
+      { what: `lstm[${l}] input gradient (K, T, B, I)`, amount: 4 * K * T * C * I, limitName: bytes },
       {
         what: `lstm[${l}] input projection workgroups (T*B/${MATMUL_TILE})`,
         amount: Math.ceil((T * C) / MATMUL_TILE),
@@ -48,9 +54,9 @@ function storageNeeds(layout: ParamLayout, capacity: number, samples: number): N
     );
   });
   needs.push(
-    { what: 'samples (N, T, I)', amount: 4 * samples * T * inputSize, limitName: 'maxStorageBufferBindingSize' },
-    { what: 'targets (N, O)', amount: 4 * samples * O, limitName: 'maxStorageBufferBindingSize' },
-    { what: 'dense outputs (2, B, O)', amount: 4 * denseOutputsLength(C, O), limitName: 'maxStorageBufferBindingSize' },
+    { what: 'samples (N, T, I)', amount: 4 * samples * T * inputSize, limitName: bytes },
+    { what: 'targets (N, O)', amount: 4 * samples * O, limitName: bytes },
+    { what: 'dense outputs (K, 2, B, O)', amount: 4 * K * (denseOutputsLength(C, O) + 1), limitName: bytes },
   );
   return needs;
 }
@@ -61,8 +67,15 @@ function limitOf(limits: GpuLimits, name: keyof GpuLimits): number {
   return limits[name];
 }
 
-function firstExcess(layout: ParamLayout, limits: GpuLimits, capacity: number, samples: number): Need | null {
-  return storageNeeds(layout, capacity, samples).find((need) => need.amount > limitOf(limits, need.limitName)) ?? null;
+function firstExcess(
+  layout: ParamLayout,
+  limits: GpuLimits,
+  capacity: number,
+  samples: number,
+  members: number,
+): Need | null {
+  const needs = storageNeeds(layout, capacity, samples, members);
+  return needs.find((need) => need.amount > limitOf(limits, need.limitName)) ?? null;
 }
 
 function describeNeed(need: Need, limits: GpuLimits): string {
@@ -90,10 +103,17 @@ function largestFitting(high: number, fits: (n: number) => boolean): number {
   return low;
 }
 
-/** Throws InputError('hidden') when the model does not fit the device even at batch 1. */
-export function checkModelFits(layout: ParamLayout, limits: GpuLimits): void {
-  const excess = firstExcess(layout, limits, 1, 1);
-  if (excess === null) return;
+/**
+ * Throws InputError('hidden') when one model does not fit the device even at batch 1, and
+ * InputError('members') when it does but `members` of it do not.
+ */
+export function checkModelFits(layout: ParamLayout, limits: GpuLimits, members = 1): void {
+  checkMembersNumber(members);
+  const excess = firstExcess(layout, limits, 1, 1, 1);
+  if (excess === null) {
+    checkMembersFit(layout, limits, 1, 1, members);
+    return;
+  }
   const { config } = layout;
   const capped = (h: number): ModelConfig => ({
     ...config,
@@ -101,7 +121,7 @@ export function checkModelFits(layout: ParamLayout, limits: GpuLimits): void {
   });
   const largest = largestFitting(
     Math.max(...config.hiddenSizes),
-    (h) => firstExcess(paramLayout(capped(h)), limits, 1, 1) === null,
+    (h) => firstExcess(paramLayout(capped(h)), limits, 1, 1, 1) === null,
   );
   const possible =
     largest > 0
@@ -114,8 +134,9 @@ export function checkModelFits(layout: ParamLayout, limits: GpuLimits): void {
 }
 
 /**
- * Throws InputError(field) when passes of `capacity` rows over `samples` resident samples do not fit.
- * `field` names what the user chose that sets the capacity (batch, count, points…).
+ * Throws InputError(field) when passes of `capacity` rows over `samples` resident samples do not fit
+ * one model, and InputError('members') when they do but not for `members` of it. `field` names what
+ * the user chose that sets the capacity (batch, count, points…).
  */
 export function checkBatchFits(
   layout: ParamLayout,
@@ -123,12 +144,40 @@ export function checkBatchFits(
   capacity: number,
   samples: number,
   field: string,
+  members = 1,
 ): void {
-  const excess = firstExcess(layout, limits, capacity, samples);
-  if (excess === null) return;
-  const largest = largestFitting(capacity, (n) => firstExcess(layout, limits, n, Math.min(n, samples)) === null);
+  const excess = firstExcess(layout, limits, capacity, samples, 1);
+  if (excess === null) {
+    checkMembersFit(layout, limits, capacity, samples, members);
+    return;
+  }
+  const largest = largestFitting(capacity, (n) => firstExcess(layout, limits, n, Math.min(n, samples), 1) === null);
   throw new InputError(
     field,
     `${capacity} rows a pass (over ${samples} samples) ${describeNeed(excess, limits)}; at most ${largest} fit for this model`,
+  );
+}
+
+/** Throws InputError('members') unless `members` is a whole number of at least 1. */
+function checkMembersNumber(members: number): void {
+  if (!Number.isInteger(members) || members < 1) {
+    throw new InputError('members', `expected a whole number of at least 1, got ${members}`);
+  }
+}
+
+/** Throws InputError('members') when `members` models with passes of `capacity` rows do not fit (one does). */
+function checkMembersFit(
+  layout: ParamLayout,
+  limits: GpuLimits,
+  capacity: number,
+  samples: number,
+  members: number,
+): void {
+  const excess = firstExcess(layout, limits, capacity, samples, members);
+  if (excess === null) return;
+  const largest = largestFitting(members, (k) => firstExcess(layout, limits, capacity, samples, k) === null);
+  throw new InputError(
+    'members',
+    `${members} members at ${capacity} rows a pass ${describeNeed(excess, limits)}; at most ${largest} fit for this model`,
   );
 }

@@ -2,13 +2,14 @@
 // backward pass of the model over one workspace and sample source, for batches of one size, built once
 // per variant (a schedule under a kernel tuning, tuning.ts) before training. Encoding a minibatch step
 // is a walk over those lists with dynamic uniform offsets (which minibatch, which time step): no
-// buffer, bind group or pipeline is made while training.
+// buffer, bind group or pipeline is made while training. Every dispatch runs all K members: its grid
+// is a member's, repeated K times in z (shaders/params.wgsl).
 //
-// Legend: C = capacity (rows), B = batch of a plan, T = window, I = layer input size, H = hidden size,
-//         G = 4H, O = outputSize, P = parameter count, E = entries (minibatches) of a plan.
+// Legend: K = members, C = capacity (rows), B = batch of a plan, T = window, I = layer input size,
+//         H = hidden size, G = 4H, O = outputSize, P = parameter count, E = entries (minibatches) of a
+//         plan.
 
 import { GATES, type ParamLayout } from '../../model/layout.js';
-import type { LossName } from '../../model/optimizer.js';
 import type { GpuCounters, KernelTimes } from '../backend.js';
 import { type Allocator, uniformStride } from './allocator.js';
 import type { GpuLimits } from './context.js';
@@ -90,9 +91,11 @@ export interface PlanContext {
   pipelines: PipelineCache;
   layout: ParamLayout;
   allocator: Allocator;
-  /** (P) */
+  /** K: the grid's z of every dispatch. */
+  members: number;
+  /** (K, P) */
   params: GPUBuffer;
-  /** (P) */
+  /** (K, P) */
   grads: GPUBuffer;
   /** (T) StepParams, entry t holds t */
   steps: GPUBuffer;
@@ -101,11 +104,9 @@ export interface PlanContext {
   limits: GpuLimits;
   /** FLOPs one dispatch may hold where work can be cut (tuning.ts's MAX_DISPATCH_FLOPS by default). */
   maxDispatchFlops: number;
-  /** Vᵀ of every layer (Σ 4H²), its layer table (L, 4) and grid: the coalesced backward reads it. */
+  /** (K, Σ 4H²) Vᵀ of every layer, its layer table (L, 4) and grid: the coalesced backward reads it. */
   transposed: { buffer: GPUBuffer; layers: GPUBuffer; plan: TransposePlan };
   counters: GpuCounters;
-  /** The loss of training steps, the per-epoch error and gradients(); plans follow it in useLoss(). */
-  loss: LossName;
 }
 
 export interface Dispatch {
@@ -115,9 +116,10 @@ export interface Dispatch {
   dynamicOffsets: 0 | 1 | 2;
   /** Time step (for the step uniform's offset). */
   step: number;
+  /** A member's grid (x, y); z is the member. */
   workgroups: [number, number];
   group: KernelGroup;
-  /** The dispatch's share of src/model/flops.ts's count: what an epoch's slices are budgeted by. */
+  /** A member's share of src/model/flops.ts's count (K of them make what an epoch's slices are budgeted by). */
   flops: number;
 }
 
@@ -136,19 +138,18 @@ export function fixedPass(compute: GPUComputePassEncoder): DispatchTarget {
 }
 
 /**
- * A plan that is one chunk of an error over `lossRows` rows computed in several passes: its entries
- * start at row `firstRow` of the order and at entry index `firstEntry`; their losses add up.
+ * A plan that is one chunk of an error computed in several passes: its entries start at row
+ * `firstRow` of the order and at entry index `firstEntry`; their losses add up (dense.wgsl).
  */
 export interface ErrorChunk {
   firstRow: number;
   firstEntry: number;
-  lossRows: number;
 }
 
 /**
  * Rows a chunk of the error over `count` windows takes: all of them unless its largest dispatch (an
- * input projection or a step of the recurrence) would exceed `maxFlops`, so that an epoch's slices
- * can be cut finely there too.
+ * input projection or a step of the recurrence) would exceed `maxFlops` for one member, so that an
+ * epoch's slices can be cut finely there too (and a member's chunks are the same whatever K).
  */
 export function errorChunkRows(layout: ParamLayout, count: number, maxFlops: number): number {
   const T = layout.config.window;
@@ -198,12 +199,8 @@ interface StepPlan {
 const DENSE_MODES: readonly DenseMode[] = ['predict', 'evaluate', 'train', 'gradients'];
 
 /** What a fused pass sums besides its rows, per mode ('train' and 'gradients' alike: the loss costs one item). */
-function fusedMode(mode: DenseMode, loss: LossName): FusedMode {
-  return {
-    withLoss: mode !== 'predict',
-    withGradients: mode === 'train' || mode === 'gradients',
-    meanLoss: loss === 'mse',
-  };
+function fusedMode(mode: DenseMode): FusedMode {
+  return { withLoss: mode !== 'predict', withGradients: mode === 'train' || mode === 'gradients' };
 }
 
 export class DispatchPlan {
@@ -225,7 +222,6 @@ export class DispatchPlan {
   private readonly products = new Map<TuningName, { forward: Dispatch[][]; backward: Dispatch[][] }>();
   /** Step plans by variant name, built on first use (prepare() builds them before training). */
   private readonly stepPlans = new Map<string, StepPlan>();
-  private loss: LossName;
 
   /** A plan of `batch` rows over `entries` consecutive minibatches of `source`'s order. */
   constructor(
@@ -245,7 +241,6 @@ export class DispatchPlan {
     this.batch = batch;
     this.entries = entries;
     this.workspace = workspace;
-    this.loss = context.loss;
     this.stride = uniformStride(context.allocator.device);
     const { pipelines, layout, params, grads, steps: step } = context;
     // Entry s: batch B, rows from order[s * B], capacity C, entry s (offset by a chunk's first ones).
@@ -309,19 +304,6 @@ export class DispatchPlan {
     return this.stepPlan(variant).variant;
   }
 
-  /** Makes the dense layer (and the fused kernels) compute `loss`; their pipelines are built here, not while training. */
-  useLoss(loss: LossName): void {
-    this.loss = loss;
-    for (const plan of this.stepPlans.values()) {
-      plan.modes = this.modeDispatches(plan.fused);
-      // The fused sums in the backward take the loss's scale too.
-      if (plan.fused !== null) {
-        plan.backward = this.fusedBackward(plan.fused);
-        plan.backwardRuns = groupRuns(plan.backward);
-      }
-    }
-  }
-
   /** Frees the plan's own buffer (the workspace and source belong to the caller). */
   release(): void {
     this.context.allocator.release(this.uniform);
@@ -336,13 +318,14 @@ export class DispatchPlan {
   /** Forward through every layer and the dense layer for minibatch `entry`. */
   encodeForward(target: DispatchTarget, entry: number, variant: Variant, mode: DenseMode): void {
     const plan = this.stepPlan(variant);
-    for (const dispatch of plan.layers) this.encode(target.pass(dispatch.flops), dispatch, entry);
-    for (const dispatch of plan.modes[mode]) this.encode(target.pass(dispatch.flops), dispatch, entry);
+    for (const dispatch of plan.layers) this.encode(this.passFor(target, dispatch), dispatch, entry);
+    for (const dispatch of plan.modes[mode]) this.encode(this.passFor(target, dispatch), dispatch, entry);
   }
 
   /** BPTT and the gradients of every layer for minibatch `entry` (after encodeForward in a gradient mode). */
   encodeBackward(target: DispatchTarget, entry: number, variant: Variant): void {
-    for (const dispatch of this.stepPlan(variant).backward) this.encode(target.pass(dispatch.flops), dispatch, entry);
+    for (const dispatch of this.stepPlan(variant).backward)
+      this.encode(this.passFor(target, dispatch), dispatch, entry);
   }
 
   /** The kernel groups of the compute passes encodeProfiledStep opens, in order. */
@@ -374,12 +357,17 @@ export class DispatchPlan {
     return next;
   }
 
+  /** The pass for `dispatch`: its FLOPs are K members'. */
+  private passFor(target: DispatchTarget, dispatch: Dispatch): GPUComputePassEncoder {
+    return target.pass(this.context.members * dispatch.flops);
+  }
+
   private encode(compute: GPUComputePassEncoder, dispatch: Dispatch, entry: number): void {
     this.offsets[0] = entry * this.stride;
     this.offsets[1] = dispatch.step * this.stride;
     compute.setPipeline(dispatch.pipeline);
     compute.setBindGroup(0, dispatch.bindGroup, this.offsets, 0, dispatch.dynamicOffsets);
-    compute.dispatchWorkgroups(dispatch.workgroups[0], dispatch.workgroups[1]);
+    compute.dispatchWorkgroups(dispatch.workgroups[0], dispatch.workgroups[1], this.context.members);
     this.context.counters.dispatches++;
   }
 
@@ -412,12 +400,12 @@ export class DispatchPlan {
 
   /** The fused schedule's backward: the sums over the rows (the rows' BPTT ran in the forward's dispatch). */
   private fusedBackward(fused: FusedPlan): Dispatch[] {
-    return [this.fusedSums(fused, fusedMode('train', this.loss), 'weightGradients')];
+    return [this.fusedSums(fused, fusedMode('train'), 'weightGradients')];
   }
 
   /** The fused kernels' plan for this pass under `tuning`, or null where it does not admit them. */
   private fusedPlan(tuning: KernelTuning): FusedPlan | null {
-    // A chunk of a larger error adds its loss to the others' (dense.wgsl's LOSS_ROWS); the fused sums do not.
+    // A chunk of a larger error adds its loss to the member's (dense.wgsl); the fused sums do not.
     if (this.chunk !== null) return null;
     const { layout, limits } = this.context;
     const admission = fusedAdmission(layout, this.batch, limits, {
@@ -440,7 +428,7 @@ export class DispatchPlan {
         modes[mode] = [this.denseDispatch(mode)];
         continue;
       }
-      const kind = fusedMode(mode, this.loss);
+      const kind = fusedMode(mode);
       const rows = this.fusedRows(fused, kind);
       // Training and gradients() sum in the backward; an evaluation sums its loss here.
       modes[mode] = mode === 'evaluate' ? [rows, this.fusedSums(fused, kind, 'forward')] : [rows];
@@ -456,14 +444,13 @@ export class DispatchPlan {
       pipeline: pipelines.pipeline('dense', 'main', {
         WITH_LOSS: mode === 'evaluate' || mode === 'gradients' ? 1 : 0,
         WITH_GRADIENTS: mode === 'train' || mode === 'gradients' ? 1 : 0,
-        MEAN_LOSS: this.loss === 'mse' ? 1 : 0,
         WINDOW: layout.config.window,
+        PARAM_COUNT: layout.size,
         HIDDEN_SIZE: dense.inputSize,
         OUTPUT_SIZE: dense.outputSize,
         DENSE_W_OFFSET: dense.w,
         DENSE_B_OFFSET: dense.b,
         TOP_ROW: dense.inputSize + layout.layers[top].inputSize + 1,
-        ...(mode === 'evaluate' && this.chunk !== null ? { LOSS_ROWS: this.chunk.lossRows } : {}),
       }),
       bindGroup: this.denseBindGroup,
       dynamicOffsets: 1,
@@ -590,16 +577,15 @@ export class DispatchPlan {
     const H = layer.hiddenSize;
     const kernels = RECURRENCE[direction];
     const flops = 2 * B * H * GATES * H;
+    const shape = { WINDOW: T, PARAM_COUNT: layout.size, HIDDEN_SIZE: H, V_OFFSET: layer.v };
     const constants: Record<string, number> =
       direction === 'forward'
         ? {
-            WINDOW: T,
+            ...shape,
             INPUT_SIZE: layer.inputSize,
-            HIDDEN_SIZE: H,
-            V_OFFSET: layer.v,
             ABOVE_HIDDEN_SIZE: l < top ? layout.layers[l + 1].hiddenSize : 0,
           }
-        : { WINDOW: T, HIDDEN_SIZE: H, V_OFFSET: layer.v, FROM_DENSE: l === top ? 1 : 0 };
+        : { ...shape, FROM_DENSE: l === top ? 1 : 0 };
     const bindGroup = this.recurrenceBindGroups[l][direction];
     const base = { bindGroup, dynamicOffsets: 2 as const, group: direction, flops };
     if (persistent && admitsPersistent(B, H, T, tuning)) {
@@ -608,6 +594,7 @@ export class DispatchPlan {
         const pipeline = pipelines.pipeline('lstm_backward_coalesced', 'persistent_backward_coalesced', {
           ...constants,
           TRANSPOSED_OFFSET: transposed.plan.transposedOffsets[l],
+          TRANSPOSED_SIZE: transposed.plan.transposedSize,
           PERSISTENT_WORKGROUP: persistentWorkgroup(forwardItems(B, H), tuning),
         });
         const dispatch = { ...whole, pipeline, bindGroup: this.coalescedBindGroup(l) };
@@ -646,7 +633,11 @@ export class DispatchPlan {
   private transposeDispatch(tuning: KernelTuning): Dispatch {
     const { pipelines, layout, params, transposed } = this.context;
     return {
-      pipeline: pipelines.pipeline('recurrent_transpose', tuning.transposeEntry, { LAYER_COUNT: layout.layers.length }),
+      pipeline: pipelines.pipeline('recurrent_transpose', tuning.transposeEntry, {
+        LAYER_COUNT: layout.layers.length,
+        PARAM_COUNT: layout.size,
+        TRANSPOSED_SIZE: transposed.plan.transposedSize,
+      }),
       bindGroup: pipelines.bindGroup('recurrent_transpose', 'Vᵀ refresh', {
         params,
         recurrentTransposed: transposed.buffer,
@@ -707,6 +698,7 @@ export class DispatchPlan {
           'input_projection',
           {
             WINDOW: T,
+            PARAM_COUNT: layout.size,
             INPUT_SIZE: I,
             HIDDEN_SIZE: H,
             W_OFFSET: layer.w,
@@ -727,7 +719,7 @@ export class DispatchPlan {
           2 * T * B * I * G,
         ),
       );
-      const shape = { WINDOW: T, INPUT_SIZE: I, HIDDEN_SIZE: H, W_OFFSET: layer.w };
+      const shape = { WINDOW: T, PARAM_COUNT: layout.size, INPUT_SIZE: I, HIDDEN_SIZE: H, W_OFFSET: layer.w };
       const gradients = this.product(
         tuning,
         'weight_gradients',

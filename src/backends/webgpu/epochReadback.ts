@@ -1,12 +1,13 @@
-// What comes back to the CPU once per report interval: each epoch's error (and its validation error,
-// where a validation set is given) and the weights after the last epoch. Each epoch's work ends with
-// copies of its errors into the next slot of a mappable staging chunk and of the parameters into that
+// What comes back to the CPU once per report interval: each epoch's errors of every member (and their
+// validation errors, where validation windows are given) and the weights after the last epoch. Each
+// epoch's work ends with copies of its errors (one copy: the K losses sit side by side in a
+// workspace's outputs) into the next slot of a mappable staging chunk and of the parameters into that
 // chunk's weights region (overwriting the previous epoch's); read() maps the used chunks once, and the
 // trainer's readParams that follows is answered from those weights. Chunks are made when an interval
 // outgrows them and kept, so in steady state nothing is allocated.
 //
-// Legend: P = parameter count. Chunk: [errors (SLOTS), validation errors (SLOTS), weights (P)], where
-// SLOTS = SLOTS_PER_CHUNK.
+// Legend: K = members, P = parameter count. Chunk: [errors (SLOTS, K), validation errors (SLOTS, K),
+// weights (K, P)], where SLOTS = SLOTS_PER_CHUNK.
 
 import type { GpuCounters } from '../backend.js';
 import type { Allocator } from './allocator.js';
@@ -15,29 +16,37 @@ import type { SubmitPacer } from './submission.js';
 const SLOTS_PER_CHUNK = 256;
 
 export interface EpochResults {
-  /** The errors of the epochs copied since the last read, oldest first. */
-  losses: number[];
-  /** The validation errors of those of them that copied one, oldest first. */
-  validationLosses: number[];
-  /** (P) the weights after the last of them. */
+  /** (K) each member's errors of the epochs copied since the last read, oldest first. */
+  losses: number[][];
+  /** (K) each member's validation errors of those of them that copied one for it, oldest first. */
+  validationLosses: number[][];
+  /** (K, P) the weights after the last of them. */
   params: Float32Array;
+}
+
+/** Where an epoch's K errors are: `offset` bytes into `buffer`. */
+export interface ErrorsAt {
+  buffer: GPUBuffer;
+  offset: number;
 }
 
 export class EpochReadback {
   private readonly allocator: Allocator;
   private readonly counters: GpuCounters;
+  private readonly members: number;
   private readonly paramBytes: number;
   private readonly pacer: SubmitPacer;
   private readonly chunks: GPUBuffer[] = [];
   private pending = 0;
-  /** Per slot of the chunks: whether its pending epoch copied a validation error (1) or not (0). */
-  private withValidation = new Uint8Array(0);
+  /** Per pending slot: which members' validation errors it copied (null: none). */
+  private withValidation: (readonly boolean[] | null)[] = [];
   private mapping = false;
 
-  constructor(allocator: Allocator, counters: GpuCounters, paramCount: number, pacer: SubmitPacer) {
+  constructor(allocator: Allocator, counters: GpuCounters, members: number, paramCount: number, pacer: SubmitPacer) {
     this.allocator = allocator;
     this.counters = counters;
-    this.paramBytes = 4 * paramCount;
+    this.members = members;
+    this.paramBytes = 4 * members * paramCount;
     this.pacer = pacer;
     this.grow();
   }
@@ -48,31 +57,26 @@ export class EpochReadback {
   }
 
   /**
-   * Encodes the copies of an epoch's error (4 bytes of `error` at `offset`), of its validation error
-   * (4 bytes of `validation.buffer` at `validation.offset`, where there is one) and of `params`.
+   * Encodes the copies of an epoch's errors, of its validation errors (where there are, for the
+   * members `validationMembers` says) and of `params` (K, P).
    */
   encodeEpoch(
     encoder: GPUCommandEncoder,
-    error: GPUBuffer,
-    offset: number,
+    errors: ErrorsAt,
     params: GPUBuffer,
-    validation: { buffer: GPUBuffer; offset: number } | null = null,
+    validation: { errors: ErrorsAt; members: readonly boolean[] } | null = null,
   ): void {
     const chunk = Math.floor(this.pending / SLOTS_PER_CHUNK);
     if (chunk === this.chunks.length) this.grow();
-    const slot = (this.pending % SLOTS_PER_CHUNK) * 4;
-    encoder.copyBufferToBuffer(error, offset, this.chunks[chunk], slot, 4);
+    const errorBytes = 4 * this.members;
+    const slot = (this.pending % SLOTS_PER_CHUNK) * errorBytes;
+    encoder.copyBufferToBuffer(errors.buffer, errors.offset, this.chunks[chunk], slot, errorBytes);
     if (validation !== null) {
-      encoder.copyBufferToBuffer(
-        validation.buffer,
-        validation.offset,
-        this.chunks[chunk],
-        4 * SLOTS_PER_CHUNK + slot,
-        4,
-      );
+      const { buffer, offset } = validation.errors;
+      encoder.copyBufferToBuffer(buffer, offset, this.chunks[chunk], SLOTS_PER_CHUNK * errorBytes + slot, errorBytes);
     }
-    encoder.copyBufferToBuffer(params, 0, this.chunks[chunk], 8 * SLOTS_PER_CHUNK, this.paramBytes);
-    this.withValidation[this.pending] = validation === null ? 0 : 1;
+    encoder.copyBufferToBuffer(params, 0, this.chunks[chunk], 2 * SLOTS_PER_CHUNK * errorBytes, this.paramBytes);
+    this.withValidation[this.pending] = validation?.members ?? null;
     this.pending++;
   }
 
@@ -80,6 +84,8 @@ export class EpochReadback {
   async read(): Promise<EpochResults | null> {
     const count = this.pending;
     if (count === 0) return null;
+    const K = this.members;
+    const errorBytes = 4 * K;
     const used = this.chunks.slice(0, Math.ceil(count / SLOTS_PER_CHUNK));
     const last = used.length - 1;
     this.mapping = true;
@@ -89,24 +95,33 @@ export class EpochReadback {
           used.map((chunk, c) => {
             this.counters.readbacks++;
             // Only the last chunk's weights are wanted.
-            const bytes = c === last ? chunk.size : 8 * SLOTS_PER_CHUNK;
+            const bytes = c === last ? chunk.size : 2 * SLOTS_PER_CHUNK * errorBytes;
             return chunk.mapAsync(GPUMapMode.READ, 0, bytes);
           }),
         ),
       );
-      const losses: number[] = [];
-      const validationLosses: number[] = [];
+      const losses: number[][] = Array.from({ length: K }, () => []);
+      const validationLosses: number[][] = Array.from({ length: K }, () => []);
       let params = new Float32Array(0);
       used.forEach((chunk, c) => {
         const first = c * SLOTS_PER_CHUNK;
         const slots = Math.min(SLOTS_PER_CHUNK, count - first);
-        for (const value of new Float32Array(chunk.getMappedRange(0, 4 * slots))) losses.push(value);
-        const validation = new Float32Array(chunk.getMappedRange(4 * SLOTS_PER_CHUNK, 4 * slots));
-        for (let s = 0; s < slots; s++) if (this.withValidation[first + s] === 1) validationLosses.push(validation[s]);
-        if (c === last) params = new Float32Array(chunk.getMappedRange(8 * SLOTS_PER_CHUNK, this.paramBytes).slice(0));
+        const errors = new Float32Array(chunk.getMappedRange(0, slots * errorBytes));
+        const validation = new Float32Array(chunk.getMappedRange(SLOTS_PER_CHUNK * errorBytes, slots * errorBytes));
+        for (let s = 0; s < slots; s++) {
+          const members = this.withValidation[first + s];
+          for (let m = 0; m < K; m++) {
+            losses[m].push(errors[s * K + m]);
+            if (members?.[m] === true) validationLosses[m].push(validation[s * K + m]);
+          }
+        }
+        if (c === last) {
+          params = new Float32Array(chunk.getMappedRange(2 * SLOTS_PER_CHUNK * errorBytes, this.paramBytes).slice(0));
+        }
         chunk.unmap();
       });
       this.pending = 0;
+      this.withValidation = [];
       return { losses, validationLosses, params };
     } finally {
       this.mapping = false;
@@ -114,13 +129,10 @@ export class EpochReadback {
   }
 
   private grow(): void {
-    const flags = new Uint8Array((this.chunks.length + 1) * SLOTS_PER_CHUNK);
-    flags.set(this.withValidation);
-    this.withValidation = flags;
     this.chunks.push(
       this.allocator.buffer(
-        `epoch errors and weights ${this.chunks.length}`,
-        8 * SLOTS_PER_CHUNK + this.paramBytes,
+        `epoch errors and weights ${this.chunks.length} (K = ${this.members})`,
+        2 * SLOTS_PER_CHUNK * 4 * this.members + this.paramBytes,
         GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
       ),
     );

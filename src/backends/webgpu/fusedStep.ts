@@ -174,27 +174,23 @@ export function fusedAdmission(
   };
 }
 
-/** What a fused pass computes besides the outputs (as dense.wgsl's modes). */
+/** What a fused pass computes besides the outputs (as dense.wgsl's modes; each member's loss is data). */
 export interface FusedMode {
   /** The loss (the gradients kernel's last item). */
   withLoss: boolean;
   /** BPTT, and the weight and dense gradients. */
   withGradients: boolean;
-  meanLoss: boolean;
 }
 
 function modeConstants(mode: FusedMode): Record<string, number> {
-  return {
-    WITH_LOSS: mode.withLoss ? 1 : 0,
-    WITH_GRADIENTS: mode.withGradients ? 1 : 0,
-    MEAN_LOSS: mode.meanLoss ? 1 : 0,
-  };
+  return { WITH_LOSS: mode.withLoss ? 1 : 0, WITH_GRADIENTS: mode.withGradients ? 1 : 0 };
 }
 
 function layerConstants(layout: ParamLayout): Record<string, number> {
   const [layer] = layout.layers;
   return {
     WINDOW: layout.config.window,
+    PARAM_COUNT: layout.size,
     INPUT_SIZE: layer.inputSize,
     HIDDEN_SIZE: layer.hiddenSize,
     OUTPUT_SIZE: layout.dense.outputSize,

@@ -21,6 +21,7 @@ import fusedGradientsSource from '../../../shaders/lstm_fused_gradients.wgsl?raw
 import fusedRowsSource from '../../../shaders/lstm_fused_rows.wgsl?raw';
 import matmulSource from '../../../shaders/matmul.wgsl?raw';
 import optimizerUpdateSource from '../../../shaders/optimizer_update.wgsl?raw';
+import outputsSource from '../../../shaders/outputs.wgsl?raw';
 import paramsSource from '../../../shaders/params.wgsl?raw';
 import transposeSource from '../../../shaders/recurrent_transpose.wgsl?raw';
 import weightGradientsSource from '../../../shaders/weight_gradients.wgsl?raw';
@@ -76,7 +77,7 @@ export const KERNELS = {
   lstm_forward: { sources: [forwardSource, cellSource], bindings: FORWARD_BINDINGS },
   lstm_forward_tiled: { sources: [forwardTiledSource, forwardSource, cellSource], bindings: FORWARD_BINDINGS },
   dense: {
-    sources: [denseSource],
+    sources: [denseSource, outputsSource],
     bindings: {
       params: 'read',
       yTop: 'read',
@@ -99,7 +100,7 @@ export const KERNELS = {
     bindings: { params: 'read', recurrentTransposed: 'read_write', transposeLayers: 'read' },
   },
   lstm_fused_rows: {
-    sources: [fusedRowsSource, cellSource, gateRowsSource],
+    sources: [fusedRowsSource, cellSource, gateRowsSource, outputsSource],
     bindings: {
       params: 'read',
       samples: 'read',
@@ -113,7 +114,7 @@ export const KERNELS = {
     },
   },
   lstm_fused_gradients: {
-    sources: [fusedGradientsSource, gateRowsSource],
+    sources: [fusedGradientsSource, gateRowsSource, outputsSource],
     bindings: { inputs: 'read', gates: 'read', outputs: 'read_write', grads: 'read_write', batchPass: 'dynamic' },
   },
   weight_gradients: {
@@ -137,7 +138,7 @@ export const KERNELS = {
       secondState: 'read_write',
       gradSquares: 'read',
       corrections: 'read',
-      epoch: 'uniform',
+      members: 'read',
       batchPass: 'dynamic',
     },
   },

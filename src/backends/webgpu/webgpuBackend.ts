@@ -1,10 +1,13 @@
 // The WebGPU backend: the CPU backend's training (src/backends/cpu/lstm.ts) computed by the WGSL
-// kernels in shaders/, behind the same Backend interface. The training data stays on the GPU; an
-// epoch (every minibatch step, then the error over all samples) is recorded once and handed to the
-// device in as few slices as its cost allows; errors and weights come back once per report.
-// docs/ARCHITECTURE.md draws the step and says why it is built this way.
+// kernels in shaders/, for a population of K models of one shape trained in the same dispatches
+// (src/backends/population.ts), and behind the Backend interface as the population of one. The
+// training data stays on the GPU; an epoch (every minibatch step of every member, then each member's
+// error over its windows) is recorded once and handed to the device in as few slices as its cost
+// allows; errors and weights come back once per report. docs/ARCHITECTURE.md draws the step and says
+// why it is built this way, and how the member dimension runs through the buffers and the grids.
 //
-// Legend: N = samples, B = batch, T = window, I = inputSize, O = outputSize, P = parameter count.
+// Legend: K = members, N = samples, B = batch, T = window, I = inputSize, O = outputSize,
+//         P = parameter count.
 
 import type { Dataset } from '../../data/dataset.js';
 import { describeValue, InputError } from '../../model/errors.js';
@@ -15,6 +18,7 @@ import {
   type LossName,
   type OptimizerSettings,
   type OptimizerState,
+  stateArrays,
 } from '../../model/optimizer.js';
 import {
   type AdapterDescription,
@@ -33,6 +37,15 @@ import {
   type GradientResult,
   type KernelTimes,
 } from '../backend.js';
+import {
+  checkMember,
+  checkMemberRanges,
+  type MemberEpoch,
+  type MemberOptimizer,
+  type Population,
+  sharedRanges,
+  type WindowRange,
+} from '../population.js';
 import { Allocator, BufferBackup } from './allocator.js';
 import {
   type Calibration,
@@ -61,17 +74,24 @@ import {
   type Variant,
   variantName,
 } from './tuning.js';
+import { rangeOrders } from './workspace.js';
 
 export { GpuFailure } from '../backend.js';
 export type { Calibration } from './calibration.js';
 export type { Schedule, TuningName, Variant } from './tuning.js';
+
+/** What a readback copies: `bytes`, by the work `record` encodes. */
+interface ReadBackWork {
+  bytes: number;
+  record: (recorder: SliceRecorder, staging: GPUBuffer) => Slice[];
+}
 
 export interface WebGpuBackendOptions {
   /** How the recurrence is dispatched; 'auto' (the default) lets calibrate() measure. */
   schedule?: Schedule | 'auto';
   /** Which kernels; 'auto' (the default) lets calibrate() measure those for the adapter's kind. */
   tuning?: TuningName | 'auto';
-  /** FLOPs one dispatch may hold where work can be cut (default MAX_DISPATCH_FLOPS; tests cut finer). */
+  /** FLOPs one dispatch may hold a member where work can be cut (default MAX_DISPATCH_FLOPS; tests cut finer). */
   maxDispatchFlops?: number;
   /** GPU time an epoch's slices aim at, ms (default SLICE_MS); Infinity hands every epoch over whole. */
   sliceMs?: number;
@@ -80,10 +100,12 @@ export interface WebGpuBackendOptions {
 /** How long a failed map waits for the device to say it was lost, so that the loss is the reason told. */
 const LOSS_GRACE_MS = 500;
 
-export class WebGpuBackend implements Backend, GpuFacet {
+export class WebGpuBackend implements Backend, Population, GpuFacet {
   readonly name = 'webgpu' as const;
   readonly config: ModelConfig;
   readonly layout: ParamLayout;
+  /** K, fixed for the backend's life; 1 for a single model. */
+  readonly members: number;
   readonly adapter: AdapterDescription;
   readonly context: GpuContext;
   private readonly device: GPUDevice;
@@ -92,15 +114,14 @@ export class WebGpuBackend implements Backend, GpuFacet {
   private readonly planContext: PlanContext;
   private readonly pacer: SubmitPacer;
   private readonly epochResults: EpochReadback;
-  /** (P) parameters and gradients, flat layout */
+  /** (K, P) parameters and gradients, flat layout */
   private readonly params: GPUBuffer;
   private readonly grads: GPUBuffer;
-  /** EpochParams: the learning rate */
-  private readonly epochUniform: GPUBuffer;
-  private readonly epochValues = new Float32Array(4);
-  /** (MAX_NORM_PARTIALS) the gradient norm's partial sums, for clipping */
+  /** (K, MAX_NORM_PARTIALS) the gradient norm's partial sums, for clipping */
   private readonly gradSquares: GPUBuffer;
   private optimizer: GpuOptimizerState;
+  /** (K) each member's loss */
+  private losses: LossName[];
   /** The variants asked for (one, or every one calibration may choose), most promising first. */
   private readonly requested: Variant[];
   /** Those the training data admits (what runs of each requested one), once it is set. */
@@ -111,6 +132,7 @@ export class WebGpuBackend implements Backend, GpuFacet {
   private scratch: Scratch | null = null;
   /** Bumped by everything that changes the parameters; tags the weights that came back with the errors. */
   private paramsVersion = 0;
+  /** (K, P) the weights that came back with the last errors, while current. */
   private returnedParams: { version: number; params: Float32Array } | null = null;
   private lastEpochEvaluated = false;
   /** The epoch still being handed over in slices, if any. */
@@ -122,25 +144,26 @@ export class WebGpuBackend implements Backend, GpuFacet {
   /** Set by dispose(): resolves when the device has finished what it was handed. */
   private disposed: Promise<void> | null = null;
 
-  constructor(context: GpuContext, layout: ParamLayout, options: WebGpuBackendOptions = {}) {
-    checkModelFits(layout, context.limits);
+  constructor(context: GpuContext, layout: ParamLayout, members = 1, options: WebGpuBackendOptions = {}) {
+    checkModelFits(layout, context.limits, members);
     this.context = context;
     this.device = context.device;
     this.adapter = context.adapter;
     this.layout = layout;
     this.config = layout.config;
+    this.members = members;
     this.requested = candidateVariants(context.adapter, options.schedule ?? 'auto', options.tuning ?? 'auto');
     this.allocator = new Allocator(this.device, this.counts);
-    const P = 4 * layout.size;
-    this.params = this.allocator.storage('params (P)', P, GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
-    this.grads = this.allocator.storage('grads (P)', P, GPUBufferUsage.COPY_SRC);
-    this.epochUniform = this.allocator.buffer('epoch', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    const KP = 4 * members * layout.size;
+    this.params = this.allocator.storage('params (K, P)', KP, GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
+    this.grads = this.allocator.storage('grads (K, P)', KP, GPUBufferUsage.COPY_SRC);
     const { limits } = context;
     const transposes = transposePlan(layout, limits.maxComputeWorkgroupsPerDimension);
     this.planContext = {
       pipelines: pipelinesFor(this.device),
       layout,
       allocator: this.allocator,
+      members,
       params: this.params,
       grads: this.grads,
       steps: stepUniform(this.allocator, layout.config.window),
@@ -151,7 +174,7 @@ export class WebGpuBackend implements Backend, GpuFacet {
       limits,
       maxDispatchFlops: options.maxDispatchFlops ?? MAX_DISPATCH_FLOPS,
       transposed: {
-        buffer: this.allocator.storage('Vᵀ of every layer (Σ 4H²)', 4 * transposes.transposedSize),
+        buffer: this.allocator.storage('Vᵀ of every layer (K, Σ 4H²)', 4 * members * transposes.transposedSize),
         layers: this.allocator.buffer(
           'Vᵀ layers (L, 4)',
           transposes.table.byteLength,
@@ -161,16 +184,16 @@ export class WebGpuBackend implements Backend, GpuFacet {
         plan: transposes,
       },
       counters: this.counts,
-      loss: 'sse',
     };
-    this.gradSquares = this.allocator.storage('gradient norm partial sums', 4 * MAX_NORM_PARTIALS);
-    this.optimizer = new GpuOptimizerState(this.allocator, DEFAULT_OPTIMIZER, layout.size);
+    this.gradSquares = this.allocator.storage('gradient norm partial sums (K, W)', 4 * members * MAX_NORM_PARTIALS);
+    this.optimizer = new GpuOptimizerState(this.allocator, this.everyMember(DEFAULT_OPTIMIZER), layout.size);
+    this.losses = this.everyMember<LossName>('sse');
     this.pacer = new SubmitPacer(this.device.queue, this.counts, {
       wait: context.wait,
       software: context.adapter.software,
       sliceMs: options.sliceMs ?? SLICE_MS,
     });
-    this.epochResults = new EpochReadback(this.allocator, this.counts, layout.size, this.pacer);
+    this.epochResults = new EpochReadback(this.allocator, this.counts, members, layout.size, this.pacer);
   }
 
   /** The GPU-only side of the Backend interface: this backend itself. */
@@ -179,7 +202,7 @@ export class WebGpuBackend implements Backend, GpuFacet {
   }
 
   /**
-   * The variant training, gradients() and predict() use now: calibrate()'s pick, or before it the most
+   * The variant training, gradients and predictions use now: calibrate()'s pick, or before it the most
    * promising the training data admits (the first asked for, before any data). A pass that does not
    * admit it (a batch too large for one workgroup, a stacked model on the fused schedule) runs its
    * stepwise schedule under the same tuning.
@@ -194,69 +217,170 @@ export class WebGpuBackend implements Backend, GpuFacet {
     return variantName(training === null ? this.variant() : training.train.effective(this.variant()));
   }
 
+  // The Backend interface: the population of one, member 0.
+
   setParams(params: Float32Array): void {
-    this.assertIdle();
-    checkParams(params, this.layout);
-    upload(this.device.queue, this.params, params, params.length);
-    this.paramsVersion++;
+    this.singleModel('setParams');
+    this.setMemberParams(0, params);
   }
 
   async readParams(): Promise<Float32Array> {
-    await this.queued();
-    // After readLosses, the weights of the last epoch came back with the errors.
-    const returned = this.returnedParams;
-    if (returned !== null && returned.version === this.paramsVersion) {
-      this.assertUsable();
-      return returned.params.slice();
-    }
-    const bytes = 4 * this.layout.size;
-    return this.readBack('read params', bytes, (recorder, staging) =>
-      recorder.finish((encoder) => encoder.copyBufferToBuffer(this.params, 0, staging, 0, bytes)),
-    );
+    this.singleModel('readParams');
+    return (await this.readMemberParams())[0];
   }
 
   async gradients(x: Float32Array, t: Float32Array, batchSize: number): Promise<GradientResult> {
-    checkRows('batch', batchSize, this.config, x, t);
-    const O = this.config.outputSize;
-    const outBytes = 4 * (4 + batchSize * O);
-    await this.queued();
-    const values = await this.readBack('gradients', outBytes + 4 * this.layout.size, (recorder, staging) => {
-      const plan = this.scratchPlan(batchSize, x, t);
-      plan.encodeForward(recorder, 0, this.variant(), 'gradients');
-      plan.encodeBackward(recorder, 0, this.variant());
-      return recorder.finish((encoder) => {
-        encoder.copyBufferToBuffer(plan.workspace.outputs, 0, staging, 0, outBytes);
-        encoder.copyBufferToBuffer(this.grads, 0, staging, outBytes, 4 * this.layout.size);
-      });
-    });
-    return {
-      loss: values[0],
-      y: values.slice(4, 4 + batchSize * O),
-      grads: values.slice(4 + batchSize * O),
-    };
+    this.singleModel('gradients');
+    return (await this.memberGradients(x, t, batchSize))[0];
   }
 
   async predict(x: Float32Array, count: number): Promise<Float32Array> {
-    checkRows('count', count, this.config, x, null);
-    const bytes = 4 * count * this.config.outputSize;
-    await this.queued();
-    return this.readBack('predict', bytes, (recorder, staging) => {
-      const plan = this.scratchPlan(count, x, null);
-      plan.encodeForward(recorder, 0, this.variant(), 'predict');
-      return recorder.finish((encoder) => encoder.copyBufferToBuffer(plan.workspace.outputs, 16, staging, 0, bytes));
-    });
+    this.singleModel('predict');
+    return (await this.predictMembers(x, count))[0];
   }
 
   setTrainingData(data: Dataset, batchSize: number): void {
+    this.singleModel('setTrainingData');
+    this.setMemberTraining(data, batchSize, sharedRanges(1, data.count));
+  }
+
+  setValidationData(data: Dataset | null): void {
+    this.singleModel('setValidationData');
+    this.setMemberValidation(data);
+  }
+
+  async trainEpoch(order: Uint32Array, learningRate: number, options: EpochOptions = {}): Promise<void> {
+    this.singleModel('trainEpoch');
+    this.assertIdle();
+    const training = this.training;
+    if (training === null) throw new Error('trainEpoch before setTrainingData');
+    if (order.length < training.steps * training.batch) {
+      throw new Error(
+        `trainEpoch: order has ${order.length} entries, an epoch needs ${training.steps * training.batch}`,
+      );
+    }
+    await this.trainMembers({ orders: [order], learningRates: [learningRate] }, options);
+  }
+
+  async readLosses(): Promise<EpochLosses> {
+    this.singleModel('readLosses');
+    return (await this.readMemberLosses())[0];
+  }
+
+  /** Chooses the optimizer and the loss; the state starts at zero (new buffers), the parameters stay. */
+  setOptimizer(settings: OptimizerSettings, loss: LossName): void {
+    this.singleModel('setOptimizer');
+    this.setMemberOptimizers([{ optimizer: settings, loss }]);
+  }
+
+  /** The state after every epoch queued so far: one readback (none for SGD, which keeps only the count). */
+  async readOptimizerState(): Promise<OptimizerState> {
+    this.singleModel('readOptimizerState');
+    return (await this.readMemberOptimizerStates())[0];
+  }
+
+  /** Restores a state of this optimizer (from this backend or another): checked, then uploaded. */
+  setOptimizerState(state: OptimizerState): void {
+    this.singleModel('setOptimizerState');
+    this.setMemberOptimizerState(0, state);
+  }
+
+  // The Population interface.
+
+  setMemberParams(member: number, params: Float32Array): void {
+    this.assertIdle();
+    checkMember(member, this.members);
+    checkParams(params, this.layout);
+    const P = this.layout.size;
+    this.device.queue.writeBuffer(this.params, 4 * member * P, params as Float32Array<ArrayBuffer>, 0, P);
+    this.paramsVersion++;
+  }
+
+  async readMemberParams(): Promise<Float32Array[]> {
+    await this.queued();
+    // After readMemberLosses, the weights of the last epoch came back with the errors.
+    const returned = this.returnedParams;
+    if (returned !== null && returned.version === this.paramsVersion) {
+      this.assertUsable();
+      return this.byMember(returned.params, this.layout.size);
+    }
+    const bytes = 4 * this.members * this.layout.size;
+    const values = await this.readBack('read params', () => ({
+      bytes,
+      record: (recorder, staging) =>
+        recorder.finish((encoder) => encoder.copyBufferToBuffer(this.params, 0, staging, 0, bytes)),
+    }));
+    return this.byMember(values, this.layout.size);
+  }
+
+  async predictMembers(x: Float32Array, count: number, each = false): Promise<Float32Array[]> {
+    checkRows('count', count, this.config, x, null);
+    const { window: T, inputSize: I, outputSize: O } = this.config;
+    const K = this.members;
+    const rows = each ? K * count : count;
+    if (x.length < rows * T * I) {
+      throw new InputError('x', `expected ${rows * T * I} values (${K} x ${count} windows), got ${x.length}`);
+    }
+    await this.queued();
+    const blocks = await this.readBack('predict', () => {
+      const plan = this.scratchPlan(count, rows, x, null, each);
+      const { workspace } = plan;
+      // The members' blocks, up to the losses.
+      const bytes = workspace.lossOffset(0);
+      return {
+        bytes,
+        record: (recorder, staging) => {
+          plan.encodeForward(recorder, 0, this.variant(), 'predict');
+          return recorder.finish((encoder) => encoder.copyBufferToBuffer(workspace.outputs, 0, staging, 0, bytes));
+        },
+      };
+    });
+    return this.memberOutputs(blocks, count * O);
+  }
+
+  async memberGradients(x: Float32Array, t: Float32Array, batchSize: number): Promise<GradientResult[]> {
+    checkRows('batch', batchSize, this.config, x, t);
+    const O = this.config.outputSize;
+    const KP = this.members * this.layout.size;
+    await this.queued();
+    // The members' blocks and their losses, then the gradients.
+    let outputsFloats = 0;
+    const values = await this.readBack('gradients', () => {
+      const plan = this.scratchPlan(batchSize, batchSize, x, t, false);
+      const { workspace } = plan;
+      const outputsBytes = workspace.lossOffset(this.members);
+      outputsFloats = outputsBytes / 4;
+      return {
+        bytes: outputsBytes + 4 * KP,
+        record: (recorder, staging) => {
+          plan.encodeForward(recorder, 0, this.variant(), 'gradients');
+          plan.encodeBackward(recorder, 0, this.variant());
+          return recorder.finish((encoder) => {
+            encoder.copyBufferToBuffer(workspace.outputs, 0, staging, 0, outputsBytes);
+            encoder.copyBufferToBuffer(this.grads, 0, staging, outputsBytes, 4 * KP);
+          });
+        },
+      };
+    });
+    const outputs = this.memberOutputs(values, batchSize * O);
+    const grads = this.byMember(values.subarray(outputsFloats), this.layout.size);
+    const losses = values.subarray(outputsFloats - this.members, outputsFloats);
+    return outputs.map((y, m) => ({ loss: losses[m], y, grads: grads[m] }));
+  }
+
+  setMemberTraining(data: Dataset, batchSize: number, ranges: readonly WindowRange[]): void {
     this.assertIdle();
     checkTrainingData(data, batchSize, this.config);
-    checkBatchFits(this.layout, this.context.limits, data.count, data.count, 'points');
+    checkMemberRanges(ranges, this.members, data.count, 'ranges', batchSize);
+    const capacity = Math.max(...ranges.map((range) => range.count));
+    checkBatchFits(this.layout, this.context.limits, capacity, data.count, 'points', this.members);
     this.training?.release();
     this.training = null;
     this.calibrated = null;
     this.candidates = [];
-    const training = new Training(this.planContext, data, batchSize, this.optimizer, this.updateBuffers());
+    const training = new Training(this.planContext, data, batchSize, ranges, this.optimizer, this.gradSquares);
     this.training = training;
+    training.windows.writeHeaders(this.device.queue, this.losses);
     training.prepare(this.requested);
     for (const variant of this.requested.map((v) => training.train.effective(v))) {
       if (!this.candidates.some((known) => sameVariant(known, variant))) this.candidates.push(variant);
@@ -266,25 +390,167 @@ export class WebGpuBackend implements Backend, GpuFacet {
   }
 
   /**
-   * Makes `data` the validation set: checked against the model and the device limits, then its
-   * windows uploaded once, with a workspace and a plan of its own; null removes it.
+   * Makes `data` the validation windows and `ranges` each member's part of them (all of them for every
+   * member by default): checked against the model and the device limits, then uploaded once, with a
+   * workspace and a plan of their own; null removes them.
    */
-  setValidationData(data: Dataset | null): void {
+  setMemberValidation(data: Dataset | null, ranges?: readonly WindowRange[]): void {
     this.assertIdle();
+    let memberRanges: readonly WindowRange[] = [];
     if (data !== null) {
       checkValidationData(data, this.config);
-      checkBatchFits(this.layout, this.context.limits, data.count, data.count, 'validation');
+      memberRanges = ranges ?? sharedRanges(this.members, data.count);
+      checkMemberRanges(memberRanges, this.members, data.count, 'validationRanges');
+      const capacity = Math.max(1, ...memberRanges.map((range) => range.count));
+      checkBatchFits(this.layout, this.context.limits, capacity, data.count, 'validation', this.members);
     }
     this.validation?.release();
-    this.validation = data === null ? null : new ResidentWindows(this.planContext, data, 'validation');
-    this.validation?.all.prepare(this.training === null ? this.requested : this.candidates);
+    this.validation = null;
+    if (data === null) return;
+    const validation = new ResidentWindows(this.planContext, data, memberRanges, 'validation');
+    this.validation = validation;
+    validation.writeHeaders(this.device.queue, this.losses);
+    validation.all.prepare(this.training === null ? this.requested : this.candidates);
   }
+
+  /** Chooses each member's optimizer and loss; every state starts at zero (new buffers), the parameters stay. */
+  setMemberOptimizers(settings: readonly MemberOptimizer[]): void {
+    this.assertIdle();
+    if (settings.length !== this.members) {
+      throw new InputError('optimizers', `expected one per member (${this.members}), got ${settings.length}`);
+    }
+    this.optimizer.release();
+    this.optimizer = new GpuOptimizerState(
+      this.allocator,
+      settings.map((member) => member.optimizer),
+      this.layout.size,
+    );
+    this.losses = settings.map((member) => member.loss);
+    const queue = this.device.queue;
+    this.training?.windows.writeHeaders(queue, this.losses);
+    this.validation?.writeHeaders(queue, this.losses);
+    this.scratch?.writeHeaders(queue, this.losses);
+    const training = this.training;
+    if (training !== null) {
+      training.useOptimizer(this.optimizer);
+      training.prepare(this.candidates);
+    }
+  }
+
+  async trainMembers(epoch: MemberEpoch, options: EpochOptions = {}): Promise<void> {
+    this.assertIdle();
+    const training = this.training;
+    if (training === null) throw new Error('trainMembers before setMemberTraining');
+    if (this.epochResults.busy()) throw new Error('trainMembers while readMemberLosses is still reading');
+    training.writeEpoch(this.device.queue, epoch);
+    const evaluate = options.evaluate ?? true;
+    this.lastEpochEvaluated = evaluate;
+    const recorder = new SliceRecorder(this.device, 'epoch', this.pacer.sliceFlops());
+    this.encodeEpoch(recorder, training, this.variant(), evaluate);
+    const slices = recorder.finish((encoder) => {
+      if (!evaluate) return;
+      const { workspace } = training.windows;
+      const validation = this.validation;
+      this.epochResults.encodeEpoch(
+        encoder,
+        { buffer: workspace.outputs, offset: workspace.lossOffset(0) },
+        this.params,
+        validation?.anyWindows === true
+          ? {
+              errors: { buffer: validation.workspace.outputs, offset: validation.workspace.lossOffset(0) },
+              members: validation.ranges.map((range) => range.count > 0),
+            }
+          : null,
+      );
+    });
+    this.paramsVersion++;
+    const { onProgress } = options;
+    if (onProgress === undefined) {
+      await this.handOver(slices);
+      return;
+    }
+    // Slices finished, as a share of the epoch's FLOPs, as minibatch steps (the error after them is small).
+    const total = slices.reduce((sum, slice) => sum + slice.flops, 0);
+    let reportAt = performance.now() + EPOCH_PROGRESS_MS;
+    let reported = 0;
+    await this.handOver(slices, (flops) => {
+      const done = Math.min(training.steps - 1, Math.floor((training.steps * flops) / total));
+      // Two slices can end inside one step: a report always says the epoch has got further.
+      if (done <= reported || performance.now() < reportAt) return;
+      onProgress(done);
+      reported = done;
+      reportAt = performance.now() + EPOCH_PROGRESS_MS;
+    });
+  }
+
+  async readMemberLosses(): Promise<EpochLosses[]> {
+    await this.queued();
+    this.assertUsable();
+    const version = this.paramsVersion;
+    let results: Awaited<ReturnType<EpochReadback['read']>>;
+    try {
+      results = await this.epochResults.read();
+    } catch (error) {
+      throw await this.deviceError(error);
+    }
+    if (results === null) return this.everyMember(null).map(() => ({ train: [], validation: [] }));
+    // The weights are those after the last epoch that queued an error; current if nothing came after.
+    if (version === this.paramsVersion && this.lastEpochEvaluated) {
+      this.returnedParams = { version, params: results.params };
+    }
+    const { losses, validationLosses } = results;
+    return losses.map((train, m) => ({ train, validation: validationLosses[m] }));
+  }
+
+  /** Each member's state after the epochs queued so far: one readback (none where every member is on SGD). */
+  async readMemberOptimizerStates(): Promise<OptimizerState[]> {
+    await this.queued();
+    this.assertUsable();
+    const { settings, steps } = this.optimizer;
+    const buffers = this.optimizer.buffers();
+    const P = this.layout.size;
+    const bytes = 4 * this.members * P;
+    const values =
+      buffers.length === 0
+        ? new Float32Array(0)
+        : await this.readBack('read optimizer state', () => ({
+            bytes: buffers.length * bytes,
+            record: (recorder, staging) =>
+              recorder.finish((encoder) => {
+                for (const [i, buffer] of buffers.entries()) {
+                  encoder.copyBufferToBuffer(buffer, 0, staging, i * bytes, bytes);
+                }
+              }),
+          }));
+    return settings.map(({ name }, m) => {
+      const slots = new Float32Array(stateArrays(name) * P);
+      for (let i = 0; i < stateArrays(name); i++) {
+        slots.set(values.subarray((i * this.members + m) * P, (i * this.members + m + 1) * P), i * P);
+      }
+      return { name, step: steps[m], slots };
+    });
+  }
+
+  /** Restores member m's state of its optimizer (from this backend or another): checked, then uploaded. */
+  setMemberOptimizerState(member: number, state: OptimizerState): void {
+    this.assertIdle();
+    checkMember(member, this.members);
+    const P = this.layout.size;
+    checkOptimizerState(state, this.optimizer.settings[member].name, P);
+    this.optimizer.buffers().forEach((buffer, i) => {
+      if (i >= stateArrays(state.name)) return;
+      this.device.queue.writeBuffer(buffer, 4 * member * P, state.slots as Float32Array<ArrayBuffer>, i * P, P);
+    });
+    this.optimizer.steps[member] = state.step;
+  }
+
+  // The GPU facet.
 
   /**
    * Times epochs of each variant the training data admits and keeps the fastest for this device, model
-   * shape and batch (calibration.ts); a single one is kept untimed. The parameters and the optimizer's
-   * state are restored afterwards, so it can run at any point; the trainer runs it once after
-   * setTrainingData. Null before training data.
+   * shape, members and batch (calibration.ts); a single one is kept untimed. The parameters and the
+   * optimizer's state are restored afterwards, so it can run at any point; the trainer runs it once
+   * after setTrainingData. Null before training data.
    */
   async calibrate(): Promise<Calibration | null> {
     await this.queued();
@@ -297,6 +563,7 @@ export class WebGpuBackend implements Backend, GpuFacet {
     const backup = this.backupParamsAndState('calibration: params and optimizer state');
     try {
       this.submitEncoded('calibration: save params and state', (encoder) => backup.save(encoder));
+      training.writeTimingSettings(this.device.queue);
       const calibration = await timeVariants(
         {
           queue: this.device.queue,
@@ -321,11 +588,11 @@ export class WebGpuBackend implements Backend, GpuFacet {
   }
 
   /**
-   * GPU time per kernel group of up to `steps` minibatch steps (at most the profiler's maxSteps; the
-   * epoch's steps in turn, as the last trainEpoch ordered them), mean ms per step; null where the
-   * device has no 'timestamp-query'. Each group runs in a compute pass of its own with timestamps at
-   * its beginning and end (profiler.ts). One submit (saving and restoring the parameters and
-   * optimizer state around the steps) and one readback.
+   * GPU time per kernel group of up to `steps` minibatch steps of every member (at most the profiler's
+   * maxSteps; the epoch's steps in turn, as the last trainMembers ordered them), mean ms per step; null
+   * where the device has no 'timestamp-query'. Each group runs in a compute pass of its own with
+   * timestamps at its beginning and end (profiler.ts). One submit (saving and restoring the parameters
+   * and optimizer state around the steps) and one readback.
    */
   async profileSteps(steps: number): Promise<KernelTimes | null> {
     await this.queued();
@@ -347,96 +614,33 @@ export class WebGpuBackend implements Backend, GpuFacet {
     const measured = Math.min(steps, profiler.maxSteps);
     const backup = this.backupParamsAndState('profile: params and optimizer state');
     try {
-      const values = await this.readBack('profile', profiler.bytes(measured), (recorder, staging) =>
-        recorder.finish((encoder) => {
-          backup.save(encoder);
-          let next = 0;
-          for (let s = 0; s < measured; s++) {
-            const entry = s % training.steps;
-            next = training.train.encodeProfiledStep(encoder, entry, variant, profiler.passes, next);
-            const update = encoder.beginComputePass(profiler.passes[next++]);
-            training.update(variant.tuning).encode({ pass: () => update }, entry);
-            update.end();
-          }
-          // Every pass took the descriptor of its own group, or the times would be misattributed.
-          if (next !== measured * profiler.groups.length) {
-            throw new Error(`unreachable: ${next} profiled passes, expected ${measured * profiler.groups.length}`);
-          }
-          profiler.encodeResolve(encoder, measured, staging);
-          backup.restore(encoder);
-        }),
-      );
+      training.writeTimingSettings(this.device.queue);
+      const values = await this.readBack('profile', () => ({
+        bytes: profiler.bytes(measured),
+        record: (recorder, staging) =>
+          recorder.finish((encoder) => {
+            backup.save(encoder);
+            let next = 0;
+            for (let s = 0; s < measured; s++) {
+              const entry = s % training.steps;
+              next = training.train.encodeProfiledStep(encoder, entry, variant, profiler.passes, next);
+              const update = encoder.beginComputePass(profiler.passes[next++]);
+              training.update(variant.tuning).encode({ pass: () => update }, entry);
+              update.end();
+            }
+            // Every pass took the descriptor of its own group, or the times would be misattributed.
+            if (next !== measured * profiler.groups.length) {
+              throw new Error(`unreachable: ${next} profiled passes, expected ${measured * profiler.groups.length}`);
+            }
+            profiler.encodeResolve(encoder, measured, staging);
+            backup.restore(encoder);
+          }),
+      }));
       this.paramsVersion++;
       return profiler.times(new BigUint64Array(values.buffer, values.byteOffset, values.length / 2), measured);
     } finally {
       backup.release();
     }
-  }
-
-  async trainEpoch(order: Uint32Array, learningRate: number, options: EpochOptions = {}): Promise<void> {
-    this.assertIdle();
-    const training = this.training;
-    if (training === null) throw new Error('trainEpoch before setTrainingData');
-    if (this.epochResults.busy()) throw new Error('trainEpoch while readLosses is still reading');
-    if (order.length < training.steps * training.batch) {
-      throw new Error(
-        `trainEpoch: order has ${order.length} entries, an epoch needs ${training.steps * training.batch}`,
-      );
-    }
-    const queue = this.device.queue;
-    upload(queue, training.order, order, Math.min(order.length, training.data.count));
-    this.epochValues[0] = learningRate;
-    queue.writeBuffer(this.epochUniform, 0, this.epochValues);
-    if (this.optimizer.settings.name === 'adam') {
-      this.optimizer.corrections(training.correctionValues, training.steps);
-      upload(queue, training.corrections, training.correctionValues, training.correctionValues.length);
-    }
-    this.optimizer.step += training.steps;
-    const evaluate = options.evaluate ?? true;
-    this.lastEpochEvaluated = evaluate;
-    const recorder = new SliceRecorder(this.device, 'epoch', this.pacer.sliceFlops());
-    this.encodeEpoch(recorder, training, this.variant(), evaluate);
-    const slices = recorder.finish((encoder) => {
-      if (!evaluate) return;
-      const validation = this.validation === null ? null : { buffer: this.validation.workspace.outputs, offset: 0 };
-      this.epochResults.encodeEpoch(encoder, training.windows.workspace.outputs, 0, this.params, validation);
-    });
-    this.paramsVersion++;
-    const { onProgress } = options;
-    if (onProgress === undefined) {
-      await this.handOver(slices);
-      return;
-    }
-    // Slices finished, as a share of the epoch's FLOPs, as minibatch steps (the error after them is small).
-    const total = slices.reduce((sum, slice) => sum + slice.flops, 0);
-    let reportAt = performance.now() + EPOCH_PROGRESS_MS;
-    let reported = 0;
-    await this.handOver(slices, (flops) => {
-      const steps = Math.min(training.steps - 1, Math.floor((training.steps * flops) / total));
-      // Two slices can end inside one step: a report always says the epoch has got further.
-      if (steps <= reported || performance.now() < reportAt) return;
-      onProgress(steps);
-      reported = steps;
-      reportAt = performance.now() + EPOCH_PROGRESS_MS;
-    });
-  }
-
-  async readLosses(): Promise<EpochLosses> {
-    await this.queued();
-    this.assertUsable();
-    const version = this.paramsVersion;
-    let results: Awaited<ReturnType<EpochReadback['read']>>;
-    try {
-      results = await this.epochResults.read();
-    } catch (error) {
-      throw await this.deviceError(error);
-    }
-    if (results === null) return { train: [], validation: [] };
-    // The weights are those after the last epoch that queued an error; current if nothing came after.
-    if (version === this.paramsVersion && this.lastEpochEvaluated) {
-      this.returnedParams = { version, params: results.params };
-    }
-    return { train: results.losses, validation: results.validationLosses };
   }
 
   /** Resolves when the GPU has finished everything queued so far (a benchmark's clock stops here). */
@@ -450,56 +654,12 @@ export class WebGpuBackend implements Backend, GpuFacet {
     return { ...this.counts };
   }
 
+  /** Dispatches of one step of the whole population: the same for any K. */
   dispatchesPerStep(): number | null {
     const training = this.training;
     if (training === null) return null;
     const variant = this.variant();
     return training.train.modelDispatchesPerStep(variant) + training.update(variant.tuning).dispatches;
-  }
-
-  /** Chooses the optimizer and the loss; the state starts at zero (new buffers), the parameters stay. */
-  setOptimizer(settings: OptimizerSettings, loss: LossName): void {
-    this.assertIdle();
-    this.optimizer.release();
-    this.optimizer = new GpuOptimizerState(this.allocator, { ...settings }, this.layout.size);
-    this.planContext.loss = loss;
-    const training = this.training;
-    if (training !== null) {
-      training.train.useLoss(loss);
-      training.windows.all.useLoss(loss);
-      training.useOptimizer(this.optimizer, this.updateBuffers());
-      training.prepare(this.candidates);
-    }
-    this.validation?.all.useLoss(loss);
-    this.scratch?.lastPlan()?.useLoss(loss);
-  }
-
-  /** The state after every epoch queued so far: one readback (none for SGD, which keeps only the count). */
-  async readOptimizerState(): Promise<OptimizerState> {
-    await this.queued();
-    this.assertUsable();
-    const { name } = this.optimizer.settings;
-    const step = this.optimizer.step;
-    const buffers = this.optimizer.buffers();
-    if (buffers.length === 0) return { name, step, slots: new Float32Array(0) };
-    const bytes = 4 * this.layout.size;
-    const slots = await this.readBack('read optimizer state', buffers.length * bytes, (recorder, staging) =>
-      recorder.finish((encoder) => {
-        for (const [i, buffer] of buffers.entries()) encoder.copyBufferToBuffer(buffer, 0, staging, i * bytes, bytes);
-      }),
-    );
-    return { name, step, slots };
-  }
-
-  /** Restores a state of this optimizer (from this backend or another): checked, then uploaded. */
-  setOptimizerState(state: OptimizerState): void {
-    this.assertIdle();
-    const P = this.layout.size;
-    checkOptimizerState(state, this.optimizer.settings.name, P);
-    this.optimizer.buffers().forEach((buffer, i) => {
-      this.device.queue.writeBuffer(buffer, 0, state.slots as Float32Array<ArrayBuffer>, i * P, P);
-    });
-    this.optimizer.step = state.step;
   }
 
   dispose(): Promise<void> {
@@ -518,18 +678,18 @@ export class WebGpuBackend implements Backend, GpuFacet {
 
   /**
    * Builds every pipeline this model can use (the passes' of every variant asked for, the dense layer's
-   * and the fused kernels' in every mode, every optimizer's update and the gradient norm):
-   * createWebGpuBackend runs it inside an error scope, so a kernel that does not build fails there.
-   * (The tiled kernels' tiles depend on the batch: setTrainingData builds those it needs.)
+   * and the fused kernels' in every mode, the update's and the gradient norm's):
+   * createWebGpuPopulation runs it inside an error scope, so a kernel that does not build fails there.
+   * (The tiled kernels' tiles depend on the batch: setMemberTraining builds those it needs.)
    */
   preparePipelines(): void {
-    this.scratchFor(1, 'batch').plan(1).prepare(this.requested);
-    prepareUpdatePipelines(this.planContext.pipelines, DEFAULT_OPTIMIZER, this.layout.size);
+    this.scratchFor(1, 1, 'batch').plan(1).prepare(this.requested);
+    prepareUpdatePipelines(this.planContext, this.layout.size);
   }
 
   /**
-   * Every minibatch step (forward, BPTT, gradients, update), then the error over all samples and,
-   * with a validation set, over the validation samples.
+   * Every minibatch step (forward, BPTT, gradients, update), then each member's error over its
+   * training windows and, with validation windows, over its validation windows.
    */
   private encodeEpoch(target: DispatchTarget, training: Training, variant: Variant, evaluate: boolean): void {
     const update = training.update(variant.tuning);
@@ -540,7 +700,7 @@ export class WebGpuBackend implements Backend, GpuFacet {
     }
     if (evaluate) {
       training.windows.all.encode(target, variant);
-      this.validation?.all.encode(target, variant);
+      if (this.validation?.anyWindows === true) this.validation.all.encode(target, variant);
     }
   }
 
@@ -566,12 +726,9 @@ export class WebGpuBackend implements Backend, GpuFacet {
     while (this.queueing !== null) await this.queueing.catch(() => undefined);
   }
 
-  private updateBuffers() {
-    return { gradSquares: this.gradSquares, epoch: this.epochUniform };
-  }
-
   private backupParamsAndState(label: string): BufferBackup {
-    return new BufferBackup(this.allocator, label, [this.params, ...this.optimizer.buffers()], 4 * this.layout.size);
+    const bytes = 4 * this.members * this.layout.size;
+    return new BufferBackup(this.allocator, label, [this.params, ...this.optimizer.buffers()], bytes);
   }
 
   private submitCommands(commands: GPUCommandBuffer): void {
@@ -585,37 +742,63 @@ export class WebGpuBackend implements Backend, GpuFacet {
     this.submitCommands(encoder.finish());
   }
 
-  /** A plan over the caller's `count` windows (uploaded here), growing the scratch buffers if needed. */
-  private scratchPlan(count: number, x: Float32Array, t: Float32Array | null) {
+  /**
+   * A plan over the caller's `count` windows a member (`rows` uploaded here: the count, or K times it
+   * where each member reads its own), growing the scratch buffers if needed.
+   */
+  private scratchPlan(count: number, rows: number, x: Float32Array, t: Float32Array | null, each: boolean) {
     const { window: T, inputSize: I, outputSize: O } = this.config;
-    const scratch = this.scratchFor(count, t === null ? 'count' : 'batch');
-    upload(this.device.queue, scratch.samples, x, count * T * I);
-    if (t !== null) upload(this.device.queue, scratch.targets, t, count * O);
+    const queue = this.device.queue;
+    const scratch = this.scratchFor(count, rows, t === null ? 'count' : 'batch');
+    queue.writeBuffer(scratch.samples, 0, x as Float32Array<ArrayBuffer>, 0, rows * T * I);
+    if (t !== null) queue.writeBuffer(scratch.targets, 0, t as Float32Array<ArrayBuffer>, 0, rows * O);
+    const ranges = Array.from({ length: this.members }, (_, m) => ({ start: each ? m * count : 0, count }));
+    queue.writeBuffer(scratch.order, 0, rangeOrders(ranges, scratch.capacity, rows));
     return scratch.plan(count);
   }
 
-  /** Scratch buffers for at least `count` rows. */
-  private scratchFor(count: number, field: string): Scratch {
+  /** Scratch buffers for at least `count` rows a member and `rows` rows of samples. */
+  private scratchFor(count: number, rows: number, field: string): Scratch {
     const scratch = this.scratch;
-    if (scratch !== null && scratch.capacity >= count) return scratch;
-    checkBatchFits(this.layout, this.context.limits, count, count, field);
+    if (scratch !== null && scratch.capacity >= count && scratch.rows >= rows) return scratch;
+    const capacity = Math.max(count, scratch?.capacity ?? 0);
+    const sampleRows = Math.max(rows, scratch?.rows ?? 0);
+    checkBatchFits(this.layout, this.context.limits, capacity, sampleRows, field, this.members);
     scratch?.release();
     this.scratch = null;
-    this.scratch = new Scratch(this.planContext, count);
+    this.scratch = new Scratch(this.planContext, capacity, sampleRows);
+    this.scratch.writeHeaders(this.device.queue, this.losses);
     return this.scratch;
   }
 
+  /** (K) each member's first `floats` outputs from a copy of the scratch workspace's member blocks. */
+  private memberOutputs(blocks: Float32Array, floats: number): Float32Array[] {
+    const scratch = this.scratch;
+    if (scratch === null) throw new Error('unreachable: outputs without a scratch workspace');
+    return this.everyMember(null).map((_, m) => {
+      const first = scratch.workspace.outOffset(m) / 4;
+      return blocks.slice(first, first + floats);
+    });
+  }
+
+  /** (K) arrays of `size` from (K, size) values. */
+  private byMember(values: Float32Array, size: number): Float32Array[] {
+    return this.everyMember(null).map((_, m) => values.slice(m * size, (m + 1) * size));
+  }
+
+  private everyMember<T>(value: T): T[] {
+    return Array.from({ length: this.members }, () => value);
+  }
+
   /**
-   * Records work with `record` (which may write inputs, and ends with copies into `staging`), submits
-   * it, and maps the first `bytes` of staging. One at a time: the staging buffer and scratch are shared.
+   * Runs `work` (which may write inputs and grow the scratch buffers, and says how many bytes come
+   * back), records its work with `record` (ending with copies of those bytes into `staging`), submits
+   * it, and maps them. One at a time: the staging buffer and scratch are shared.
    */
-  private readBack(
-    label: string,
-    bytes: number,
-    record: (recorder: SliceRecorder, staging: GPUBuffer) => Slice[],
-  ): Promise<Float32Array> {
+  private readBack(label: string, work: () => ReadBackWork): Promise<Float32Array> {
     const run = async (): Promise<Float32Array> => {
       this.assertUsable();
+      const { bytes, record } = work();
       if (this.staging === null || this.staging.size < bytes) {
         if (this.staging !== null) this.allocator.release(this.staging);
         this.staging = this.allocator.buffer('readback', bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
@@ -636,6 +819,15 @@ export class WebGpuBackend implements Backend, GpuFacet {
     const result = this.readChain.then(run, run);
     this.readChain = result.catch(() => undefined);
     return result;
+  }
+
+  /** Throws for a call of the Backend interface, which means one model, on a population of several. */
+  private singleModel(method: string): void {
+    if (this.members !== 1) {
+      throw new Error(
+        `${method} is a single model's: this population has ${this.members} members (use the member methods)`,
+      );
+    }
   }
 
   private assertUsable(): void {
@@ -662,7 +854,8 @@ export class WebGpuBackend implements Backend, GpuFacet {
   }
 
   private calibrationKey(training: Training): string {
-    return calibrationKey(this.config, training.batch, training.data.count, this.candidates);
+    const shape = { config: this.config, members: this.members, capacity: training.windows.workspace.capacity };
+    return calibrationKey(shape, training.batch, training.data.count, this.candidates);
   }
 
   private remember(key: string, calibration: Calibration): Calibration {
@@ -671,15 +864,11 @@ export class WebGpuBackend implements Backend, GpuFacet {
   }
 }
 
-/** The first `count` elements of `data` into `buffer` (any typed array; the DOM types want ArrayBuffer-backed ones). */
-function upload(queue: GPUQueue, buffer: GPUBuffer, data: Float32Array | Uint32Array, count: number): void {
-  queue.writeBuffer(buffer, 0, data as Float32Array<ArrayBuffer>, 0, count);
-}
-
-/** A WebGPU backend for `layout` on `context`'s device; checks the model against the device limits first. */
-export async function createWebGpuBackend(
+/** A population of `members` models of `layout` on `context`'s device; checks them against the device limits first. */
+export async function createWebGpuPopulation(
   context: GpuContext,
   layout: ParamLayout,
+  members: number,
   options: WebGpuBackendOptions = {},
 ): Promise<WebGpuBackend> {
   const { device } = context;
@@ -687,7 +876,7 @@ export async function createWebGpuBackend(
   let backend: WebGpuBackend | null = null;
   let failure: unknown = null;
   try {
-    backend = new WebGpuBackend(context, layout, options);
+    backend = new WebGpuBackend(context, layout, members, options);
     backend.preparePipelines();
   } catch (error) {
     failure = error;
@@ -699,4 +888,13 @@ export async function createWebGpuBackend(
     throw failure;
   }
   return backend;
+}
+
+/** A WebGPU backend for `layout` on `context`'s device: the population of one. */
+export function createWebGpuBackend(
+  context: GpuContext,
+  layout: ParamLayout,
+  options: WebGpuBackendOptions = {},
+): Promise<WebGpuBackend> {
+  return createWebGpuPopulation(context, layout, 1, options);
 }

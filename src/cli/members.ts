@@ -1,0 +1,163 @@
+// `train --members K`: the run's settings trained with K seeds at once (seed, seed + 1, …, one
+// population on the chosen backend, src/train/population.ts) on the run's data, each member exactly
+// the model its seed trains alone. The output is `train`'s for member 0 (the run's own seed), with
+// every member's errors and metrics and the ensemble's (the mean of the members' predictions) beside
+// it: a line per report and a summary for a person, or one JSON object with --json.
+
+import type { Population } from '../backends/population.js';
+import { selectionPart } from '../data/split.js';
+import { baselineErrors, comparisonPart, type Evaluation, evaluate, overfitting } from '../train/evaluate.js';
+import { consecutiveSeeds, ensembleLevels, memberPartLevels, memberStarts } from '../train/members.js';
+import type { PopulationOptions, PopulationReport, PopulationResult } from '../train/population.js';
+import { type MemberSpec, trainPopulationToEnd } from '../train/population.js';
+import type { Run } from '../train/run.js';
+import { type OpenedPopulation, openPopulation } from './backends.js';
+import { baselinesJson, evaluationJson, metricsJson } from './evaluationJson.js';
+import { jsonConfig, jsonData, startLine } from './trainReport.js';
+import { EXIT_DIVERGED, runSettingsFor, type TrainSettings } from './trainSettings.js';
+
+export async function trainMembers(s: TrainSettings, run: Run, log: (line: string) => void): Promise<void> {
+  const opened = await openPopulation(s.backend, run.layout, s.members, s.batchSize, s.threads);
+  if (!s.json) log(opened.note);
+  try {
+    const trained = await trainAll(s, run, opened.population, log);
+    const evaluations = await evaluateMembers(s, run, opened.population);
+    if (s.json) log(JSON.stringify(membersJson(s, run, opened, trained, evaluations)));
+    else printMembers(s, trained, evaluations, log);
+    const diverged = trained.members.filter((m) => m.diverged !== null).length;
+    if (diverged === s.members) {
+      console.error(`error: every member diverged; member 0: ${trained.members[0].diverged?.message}`);
+      process.exitCode = EXIT_DIVERGED;
+    }
+  } finally {
+    await opened.population.dispose();
+  }
+}
+
+/** Every member from its seed's weights, on the run's data, to the end. */
+async function trainAll(
+  s: TrainSettings,
+  run: Run,
+  population: Population,
+  log: (line: string) => void,
+): Promise<Trained> {
+  const starts = memberStarts(runSettingsFor(s), run, consecutiveSeeds(s.seed, s.members));
+  starts.forEach((start, m) => {
+    population.setMemberParams(m, start.params);
+  });
+  if (!s.json)
+    log(`${startLine(s, run, 1, s.epochs)}, ${s.members} members (seeds ${s.seed}–${s.seed + s.members - 1})`);
+  const specs: MemberSpec[] = starts.map((start) => ({
+    rng: start.rng,
+    learningRate: s.learningRate,
+    lrDecay: s.lrDecay,
+    optimizer: s.optimizer,
+    loss: s.loss,
+  }));
+  const options: PopulationOptions = {
+    epochs: s.epochs,
+    batchSize: s.batchSize,
+    reportEvery: s.reportEvery,
+    validation: selectionPart(run.prepared)?.data ?? null,
+    keepBest: s.keepBest,
+    patience: s.patience,
+  };
+  const onReport = s.json ? undefined : (report: PopulationReport) => log(progressLine(report));
+  return trainPopulationToEnd(population, run.prepared.train, specs, options, onReport);
+}
+
+/** What training gave: every member's result, and the backend it moved to if one failed. */
+type Trained = PopulationResult & { switched: string | null };
+
+interface Evaluations {
+  members: Evaluation[];
+  ensemble: Evaluation;
+}
+
+/** Each member's errors in the data's units, and the ensemble's (the mean of their predictions). */
+async function evaluateMembers(s: TrainSettings, run: Run, population: Population): Promise<Evaluations> {
+  const { prepared } = run;
+  const baselines = baselineErrors(prepared, comparisonPart(prepared), s.loss);
+  const levels = await memberPartLevels(population, prepared);
+  return {
+    members: levels.map((parts) => evaluate(prepared, parts, baselines, run.unit)),
+    ensemble: evaluate(prepared, ensembleLevels(levels), baselines, run.unit),
+  };
+}
+
+/** A report's line: the epoch and the members' mean errors. */
+function progressLine(report: PopulationReport): string {
+  const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+  const errors = report.members.map((m) => m.losses[m.losses.length - 1]).filter(Number.isFinite);
+  const validation = report.members
+    .map((m) => m.validationLosses[m.validationLosses.length - 1]?.loss)
+    .filter((v): v is number => v !== undefined && Number.isFinite(v));
+  return (
+    `epoch ${String(report.epoch).padStart(String(report.epochs).length)}/${report.epochs}  mean error ${mean(errors).toFixed(5)}` +
+    `${validation.length > 0 ? `  mean validation ${mean(validation).toFixed(5)}` : ''}  ` +
+    `${Math.round(report.memberSteps / report.seconds)} member-steps/s`
+  );
+}
+
+function printMembers(
+  s: TrainSettings,
+  trained: PopulationResult,
+  evaluations: Evaluations,
+  log: (line: string) => void,
+) {
+  const rate = Math.round(trained.memberSteps / trained.seconds);
+  log(`done: ${s.members} members in ${trained.seconds.toFixed(2)} s (${rate} member-steps/s)`);
+  trained.members.forEach((member, m) => {
+    const fate =
+      member.diverged !== null ? `diverged at epoch ${member.diverged.epoch}` : `error ${member.finalLoss.toFixed(4)}`;
+    const kept = member.best === null ? '' : `, kept epoch ${member.best.epoch}`;
+    log(`  member ${m} (seed ${s.seed + m}): ${fate}${kept}; ${evaluations.members[m].summary}`);
+  });
+  log(`ensemble (the mean of ${s.members} members): ${evaluations.ensemble.summary}`);
+}
+
+/** `train --members K --json`: member 0's fields as `train --json` has them, every member's, and the ensemble's. */
+function membersJson(s: TrainSettings, run: Run, opened: OpenedPopulation, trained: Trained, evaluations: Evaluations) {
+  const first = trained.members[0];
+  const selection = selectionPart(run.prepared);
+  const { gpu } = opened.population;
+  const stepsPerEpoch = Math.floor(run.prepared.train.count / s.batchSize);
+  return {
+    backend: opened.population.name,
+    adapter: gpu?.adapter ?? null,
+    auto: opened.auto,
+    fallback: trained.switched,
+    config: { ...jsonConfig(s, run), members: s.members },
+    data: jsonData(run, selection),
+    epochs: first.epoch,
+    firstEpoch: 1,
+    steps: first.steps,
+    seconds: trained.seconds,
+    stepsPerSecond: (first.epoch * stepsPerEpoch) / trained.seconds,
+    memberStepsPerSecond: trained.memberSteps / trained.seconds,
+    losses: first.losses,
+    finalLoss: first.finalLoss,
+    validationLosses: first.validationLosses,
+    bestEpoch: first.best?.epoch ?? null,
+    stoppedEarly: first.stoppedEarly,
+    metrics: metricsJson(evaluations.members[0]),
+    baselinesOn: evaluations.members[0].comparedOn,
+    baselines: baselinesJson(evaluations.members[0]),
+    summary: evaluations.members[0].summary,
+    diverged: first.diverged,
+    members: trained.members.map((member, m) => ({
+      seed: s.seed + m,
+      losses: member.losses,
+      validationLosses: member.validationLosses,
+      finalLoss: member.finalLoss,
+      bestEpoch: member.best?.epoch ?? null,
+      stoppedEarly: member.stoppedEarly,
+      overfitting: overfitting(member.losses, member.validationLosses),
+      metrics: metricsJson(evaluations.members[m]),
+      diverged: member.diverged,
+    })),
+    ensemble: evaluationJson(evaluations.ensemble),
+    gpu: gpu?.counters() ?? null,
+    dispatchesPerStep: gpu?.dispatchesPerStep() ?? null,
+  };
+}

@@ -1,0 +1,165 @@
+// `search --lr 0.001,0.003,0.01 --hidden 8,16,32 --window 10,24 --seeds 4 [training and data options]`:
+// every configuration of the grid trained with every seed (src/train/search.ts: one population per
+// shape), the one with the lowest mean validation RMSE chosen (the test part is reported, never used
+// to choose), and its ensemble evaluated. A line as each configuration finishes and a table by
+// default; with --json, exactly one JSON object (docs/FILE-FORMATS.md, "search --json").
+
+import { SEARCH_SETTINGS as G } from '../settings/search.js';
+import { sourceDefault } from '../settings/training.js';
+import { defaultsKeyOf } from '../train/run.js';
+import { type Configuration, runSearch, type SearchResult, type SearchSettings, type Spread } from '../train/search.js';
+import { openPopulation } from './backends.js';
+import { CLI_SETTINGS, commandOptions } from './commands.js';
+import { evaluationJson } from './evaluationJson.js';
+import { option, parseOptions } from './options.js';
+import { readTrainSettings, runSettingsFor, type TrainSettings } from './trainSettings.js';
+
+/** The grid's options: lists here, single values in `train`. */
+const GRID_OPTIONS = ['lr', 'hidden', 'window', 'seeds'] as const;
+
+export interface SearchCommandSettings {
+  train: TrainSettings;
+  search: SearchSettings;
+  json: boolean;
+  /** Lines for a person about defaults the search chose (a validation part it needs). */
+  notes: string[];
+}
+
+export function readSearchSettings(argv: string[]): SearchCommandSettings {
+  const values = parseOptions('search', argv, commandOptions('search'));
+  const train = readTrainSettings(withoutGrid(argv), 'search');
+  const notes: string[] = [];
+  const { seed, hiddenSizes, window, ...run } = runSettingsFor(train);
+  // A search chooses on the validation part: a source without one by default gets the real data's split.
+  const key = defaultsKeyOf(run.source);
+  if (train.data.validationFraction === undefined && sourceDefault('validation', key) === 0) {
+    run.trainFraction = train.data.trainFraction ?? 0.8;
+    run.validationFraction = 0.1;
+    notes.push(
+      `note: a search chooses on a validation part; the ${run.trainFraction * 100}% of rows before the test part end with one of 10% (--validation to change it)`,
+    );
+  }
+  const seeds = option(values, G.seeds);
+  return {
+    train,
+    search: {
+      run,
+      grid: {
+        learningRates: option(values, G.lr) ?? [train.learningRate],
+        hiddenSizes: option(values, G.hidden) ?? [hiddenSizes],
+        windows: option(values, G.window) ?? [window],
+        seeds: Array.from({ length: seeds }, (_, i) => seed + i),
+      },
+      training: {
+        epochs: train.epochs,
+        batchSize: train.batchSize,
+        reportEvery: train.reportEvery,
+        keepBest: train.keepBest,
+        patience: train.patience,
+        optimizer: train.optimizer,
+        loss: train.loss,
+        lrDecay: train.lrDecay,
+      },
+    },
+    json: option(values, CLI_SETTINGS.json),
+    notes,
+  };
+}
+
+/** argv without the grid's options (and their values), for the training options' reader. */
+function withoutGrid(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = GRID_OPTIONS.find((g) => argv[i] === `--${g}` || argv[i].startsWith(`--${g}=`));
+    if (name === undefined) out.push(argv[i]);
+    else if (argv[i] === `--${name}`) i++;
+  }
+  return out;
+}
+
+export async function searchCommand(argv: string[], log: (line: string) => void): Promise<void> {
+  const s = readSearchSettings(argv);
+  for (const line of [...s.train.data.notes, ...s.notes]) console.error(line);
+  let backendNote = '';
+  const result = await runSearch(
+    s.search,
+    async (layout, members, batch) => {
+      const opened = await openPopulation(s.train.backend, layout, members, batch, s.train.threads);
+      if (backendNote === '' && !s.json) log(opened.note);
+      backendNote = opened.note;
+      return opened.population;
+    },
+    (configuration, done, total) => {
+      if (!s.json) log(`${done}/${total}  ${describe(configuration)}`);
+    },
+  );
+  if (s.json) log(JSON.stringify(searchJson(result, backendNote)));
+  else for (const line of searchText(result)) log(line);
+}
+
+function describe(c: Configuration): string {
+  return (
+    `lr ${c.lr}, hidden ${c.hidden.join('/')}, window ${c.window}: validation ${spreadText(c.validation)}, ` +
+    `test ${spreadText(c.test)}${diverged(c)}`
+  );
+}
+
+function diverged(c: Configuration): string {
+  const count = c.members.filter((m) => m.diverged).length;
+  return count === 0 ? '' : ` (${count} of ${c.members.length} seeds diverged)`;
+}
+
+function spreadText(spread: Spread | null): string {
+  if (spread === null) return '–';
+  const f = (v: number) => v.toPrecision(3);
+  return spread.min === spread.max ? f(spread.mean) : `${f(spread.mean)} (${f(spread.min)}–${f(spread.max)})`;
+}
+
+/** The table for a person: every configuration, the chosen one marked, why, and its ensemble. */
+function searchText(result: SearchResult): string[] {
+  const { unit } = result.ensemble;
+  const header = ['', 'lr', 'hidden', 'window', `validation RMSE${unit ? ` (${unit})` : ''}`, 'test RMSE'];
+  const rows = result.configurations.map((c) => [
+    c.index === result.chosen.index ? '*' : '',
+    String(c.lr),
+    c.hidden.join('/'),
+    String(c.window),
+    spreadText(c.validation),
+    spreadText(c.test),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
+  const seeds = result.configurations[0]?.seeds.length ?? 0;
+  return [
+    line(header),
+    ...rows.map(line),
+    `chosen (*): ${result.chosen.reason}`,
+    `its ensemble of ${seeds} seed${seeds === 1 ? '' : 's'}: ${result.ensemble.summary}`,
+    `${result.configurations.length} configurations × ${seeds} seeds in ${result.seconds.toFixed(1)} s`,
+  ];
+}
+
+/** `search --json` (docs/FILE-FORMATS.md). */
+function searchJson(result: SearchResult, backend: string) {
+  return {
+    backend,
+    seconds: result.seconds,
+    unit: result.ensemble.unit,
+    configurations: result.configurations.map((c) => ({
+      index: c.index,
+      lr: c.lr,
+      hidden: c.hidden,
+      window: c.window,
+      seeds: c.seeds,
+      validation: c.validation,
+      test: c.test,
+      members: c.members,
+    })),
+    chosen: result.chosen,
+    ensemble: evaluationJson(result.ensemble),
+  };
+}
