@@ -177,7 +177,7 @@ export class RunView {
       benchRunning
         ? 'Start waits for the benchmark sweep: training would disturb its timings.'
         : active
-          ? ''
+          ? 'The backend and the settings are locked while the run goes: Stop it to change them.'
           : lanes.lanes.length === 0
             ? 'Pause, Stop and Reset apply once a run has started.'
             : 'Pause and Stop apply while a run goes; Reset clears the charts.',

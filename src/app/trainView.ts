@@ -664,6 +664,15 @@ export class TrainView {
       this.view.renderControls(this.lanes, this.bench.running());
       this.backends.setDisabled(this.lanes.active());
       byId('settings-locked', HTMLParagraphElement).hidden = !this.lanes.active();
+      const trained = lanes.some((lane) => lane.last !== null && !lane.forecastOnly);
+      setText(
+        byId('actions-why', HTMLParagraphElement),
+        trained
+          ? this.model.loaded === null
+            ? 'Forecast applies once a model file is loaded (Settings, Model).'
+            : ''
+          : 'The downloads apply once a run has reported; Forecast once a model file is loaded (Settings, Model).',
+      );
       this.view.renderLive();
       this.bench.render();
       this.moveFocus();

@@ -11,7 +11,16 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers.js';
-import { artifactsDir, chooseCsv, downloadOf, pickBackend, setField, useApp, waitForPhase } from './harness.js';
+import {
+  artifactsDir,
+  chooseCsv,
+  downloadOf,
+  dropFile,
+  pickBackend,
+  setField,
+  useApp,
+  waitForPhase,
+} from './harness.js';
 
 const open = useApp();
 
@@ -251,5 +260,77 @@ describe('the workspace by keyboard, for assistive technology, and across reload
       expect(problems).toEqual([]);
     }
     console.log(`auto: Start to the first training step, ms: ${JSON.stringify(times)}`);
+  });
+});
+
+/** Hourly load of two feeders for `days` days: a daily cycle in each. */
+function hourlyLoad(days: number): string {
+  const lines = ['time;load_a;load_b'];
+  const start = Date.UTC(2024, 0, 1);
+  for (let h = 0; h < days * 24; h++) {
+    const time = new Date(start + h * 3_600_000).toISOString().slice(0, 16).replace('T', ' ');
+    const a = 50 + 20 * Math.sin((2 * Math.PI * h) / 24) + (h % 7);
+    lines.push(`${time};${a.toFixed(1).replace('.', ',')};${(a * 1.5).toFixed(1).replace('.', ',')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+describe('charts and data that show what matters', () => {
+  it('marks a far benchmark at the edge instead of squashing the curves, and says which part the residuals are', async () => {
+    const { page, problems } = await open({ suffix: '?source=bundled&dataset=stocks&epochs=30&backend=cpu' });
+    await page.click('#start');
+    expect(await waitForPhase(page, ['finished'], 60_000)).toBe('finished');
+    const offScale = JSON.parse((await page.getAttribute('#error-chart', 'data-off-scale')) ?? '[]') as {
+      label: string;
+      edge: string;
+    }[];
+    expect(offScale.map((m) => m.label)).toContain('seasonal naive (12)');
+    expect(await page.textContent('#residual-title')).toBe('Residuals on the held-out part');
+    // Every axis title fits along its axis.
+    for (const id of ['series-chart', 'error-chart', 'timing-chart', 'residual-chart']) {
+      for (const axis of JSON.parse((await page.getAttribute(`#${id}`, 'data-axes')) ?? '[]') as {
+        label: string;
+        titleWidth: number;
+        length: number;
+      }[]) {
+        expect(axis.titleWidth, `${id}: ${axis.label}`).toBeLessThanOrEqual(axis.length);
+      }
+    }
+    expect(await page.textContent('#series-summary')).toMatch(/^AAPL share price: 123 rows/);
+    expect(problems).toEqual([]);
+  });
+
+  it('reads a CSV dropped on a chart, follows its season, errors per column, and checks a field when it is left', async () => {
+    const { page, problems } = await open({ suffix: '?backend=cpu&epochs=3' });
+    // Dropped on the series chart, not the drop box: the page reads it, the browser stays.
+    await dropFile(page, '#series-chart', 'load.csv', hourlyLoad(20));
+    await page.waitForFunction(() =>
+      (document.querySelector('#csv-status')?.textContent ?? '').startsWith('load.csv:'),
+    );
+    expect(await page.inputValue('#field-source')).toBe('csv');
+    expect(await page.isVisible('#csv-columns')).toBe(true);
+    // Hourly rows: a season of 24, and a window that sees all of it.
+    expect(await page.inputValue('#field-window')).toBe('24');
+    await page.waitForFunction(() => (document.querySelector('#source-note')?.textContent ?? '').includes('hourly'));
+    expect(await page.textContent('#source-note')).toMatch(
+      /dates are hourly: a season of 24 rows, and the window \(24 rows\) sees at least one whole season/,
+    );
+    await page.check('#csv-columns-body input[data-role="outputs"][data-column="1"]');
+    await page.check('#csv-columns-body input[data-role="inputs"][data-column="1"]');
+    // A decimal comma, told what to type; checked as the field is left.
+    await page.fill('#field-lr', '0,5');
+    await page.press('#field-lr', 'Tab');
+    expect(await page.textContent('#field-lr-error')).toBe('expected a number, got "0,5"; use a point: 0.5');
+    await page.fill('#field-lr', '0.01');
+    await page.press('#field-lr', 'Tab');
+    expect(await page.textContent('#field-lr-error')).toBe('');
+    await page.click('#start');
+    expect(await waitForPhase(page, ['finished'], 60_000)).toBe('finished');
+    const heads = await page.$$eval('#stats-head th', (ths) => ths.map((th) => th.textContent));
+    expect(heads).toContain('RMSE load_a, held-out');
+    expect(heads).toContain('RMSE load_b, held-out');
+    const rmse = JSON.parse((await page.getAttribute('#stats-body tr', 'data-rmse-columns')) ?? '[]') as number[];
+    expect(rmse).toHaveLength(2);
+    expect(problems).toEqual([]);
   });
 });
