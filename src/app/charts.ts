@@ -190,10 +190,22 @@ function options(spec: ChartSpec, width: number, ticks: TickRecord[], rangeOf: F
   for (const axis of spec.axes) {
     scales[axis.scale] = axis.log ? { distr: 3, log: 10 } : { distr: 1 };
     if (spec.series.some((s) => s.benchmark && (s.scale ?? 'y') === axis.scale)) {
-      const own = axis.log
-        ? (min: number, max: number) => uPlot.rangeLog(min, max, 10, true)
-        : (min: number, max: number) => uPlot.rangeNum(min, max, 0.1, true);
-      scales[axis.scale].range = (_u, min, max) => rangeOf(axis.scale) ?? own(min, max);
+      // uPlot's own range from every series; with no values at all (a run's first moments), a unit range.
+      const own = (min: number | null, max: number | null): [number, number] => {
+        if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) {
+          return axis.log ? [1, 10] : [0, 1];
+        }
+        return (axis.log ? uPlot.rangeLog(min, max, 10, true) : uPlot.rangeNum(min, max, 0.1, true)) as [
+          number,
+          number,
+        ];
+      };
+      // The fitted series' own extent, widened as uPlot widens any (whole decades on a log axis,
+      // whose ticks need them).
+      scales[axis.scale].range = (_u, min, max) => {
+        const fitted = rangeOf(axis.scale);
+        return fitted === null ? own(min, max) : own(fitted[0], fitted[1]);
+      };
     }
   }
   return {
@@ -464,9 +476,8 @@ export class Chart {
     });
   }
 
-  /** The y range of `scale` from its series but the benchmarks, padded; null when they hold no value yet. */
+  /** The extent of `scale`'s series but the benchmarks; null when they hold no value yet. */
   private fitRange(scale: string): [number, number] | null {
-    const log = this.spec.axes.find((a) => a.scale === scale)?.log ?? false;
     let min = Infinity;
     let max = -Infinity;
     this.spec.series.forEach((series, i) => {
@@ -477,10 +488,7 @@ export class Chart {
         if (v > max) max = v;
       }
     });
-    if (!(min <= max)) return null;
-    if (log) return [min / 1.3, max * 1.3];
-    const pad = max > min ? (max - min) * 0.08 : Math.max(Math.abs(max) * 0.1, 1e-6);
-    return [min - pad, max + pad];
+    return min <= max ? [min, max] : null;
   }
 
   /** Benchmarks beyond the y range: a short line at the edge they lie beyond, and their value. */
@@ -520,9 +528,14 @@ export class Chart {
       ctx.lineTo(left + width, edgeY);
       ctx.stroke();
       ctx.textBaseline = mark.edge === 'top' ? 'top' : 'bottom';
-      const text = `${mark.label} ${(series.format ?? String)(mark.value)} ${mark.edge === 'top' ? '↑' : '↓'} (off the scale)`;
-      const x = left + width - textWidth(ctx, ctx.font, text) - 6 * ratio;
-      ctx.fillText(text, x, y);
+      // The longest of these that fits across the plot: the label, the value and where it lies.
+      const value = `${(series.format ?? String)(mark.value)} ${mark.edge === 'top' ? '↑' : '↓'}`;
+      const room = width - 12 * ratio;
+      const text =
+        [`${mark.label} ${value} (off the scale)`, `${mark.label} ${value}`, value].find(
+          (candidate) => textWidth(ctx, ctx.font, candidate) <= room,
+        ) ?? value;
+      ctx.fillText(text, left + width - textWidth(ctx, ctx.font, text) - 6 * ratio, y);
     }
     ctx.restore();
   }

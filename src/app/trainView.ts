@@ -13,7 +13,7 @@ import { partTargets } from '../data/metrics.js';
 import { selectionPart } from '../data/split.js';
 import { InputError } from '../model/errors.js';
 import { describeConfig, type ParamLayout, paramLayout, sameShape } from '../model/layout.js';
-import { baselineErrors, comparisonPart } from '../train/evaluate.js';
+import { baselineErrors, comparisonPart, type Evaluation } from '../train/evaluate.js';
 import { toModelFile } from '../train/modelFile.js';
 import { capitalize, sentence } from '../util/text.js';
 import { decideAndRemember, describeAuto, rememberedChoice } from './autoChoice.js';
@@ -276,6 +276,9 @@ export class TrainView {
       this.render();
     });
     byId('reset', HTMLButtonElement).addEventListener('click', () => {
+      // A run reset while it goes is kept as it stands (stopped), as after Stop.
+      this.lanes.stop();
+      this.keepIfOver();
       this.clearRun();
       this.shown = null;
       this.current = null;
@@ -373,7 +376,7 @@ export class TrainView {
     for (const lane of lanes) this.view.addLane(lane);
     this.keepNew(run, picked, lanes);
     this.charts.respec();
-    this.afterStart();
+    this.afterStart(forecastOnly);
     this.render();
     if (picked === 'auto' && known === null) void this.decideAuto(lanes[0], layout, batchSize);
   }
@@ -432,9 +435,9 @@ export class TrainView {
   }
 
   /** After Start: the settings fold away, Pause takes the focus and the live results come into view. */
-  private afterStart(): void {
+  private afterStart(forecastOnly: boolean): void {
     this.foldSettings(true);
-    this.focusNext = 'pause';
+    this.focusNext = forecastOnly ? 'start' : 'pause';
     const results = byId('results', HTMLElement);
     const series = byId('series-chart', HTMLElement).closest('section') ?? results;
     // The run buttons stay at the foot of a narrow window: what they cover is out of view.
@@ -454,8 +457,8 @@ export class TrainView {
   }
 
   /** The overlays: runs ticked in the Runs table, but the one on the charts already. */
-  private overlays(on: { view: { prepared: { table: object } } } | null): Overlay[] {
-    const hash = on === null ? null : this.hashOf(on.view.prepared.table as Parameters<typeof fingerprintTable>[0]);
+  private overlays(on: ShownView | null): Overlay[] {
+    const hash = on === null ? null : this.hashOf(on.view.prepared.table);
     return this.records.flatMap((record) => {
       const color = this.runs.colorOf(record.id);
       if (color === null || record === this.current?.record) return [];
@@ -510,12 +513,7 @@ export class TrainView {
   }
 
   /** The current run's row from its lanes as they stand (errors in units from the view's evaluations). */
-  private refreshRecord(
-    evaluations: ReadonlyMap<
-      Lane,
-      { model: Record<string, { rmse: number[]; mae: number[] } | null>; comparedOn: string }
-    >,
-  ): void {
+  private refreshRecord(evaluations: ReadonlyMap<Lane, Evaluation>): void {
     const current = this.current;
     if (current === null) return;
     current.record.lanes = current.lanes.map((lane) => {

@@ -285,6 +285,7 @@ describe('charts and data that show what matters', () => {
       edge: string;
     }[];
     expect(offScale.map((m) => m.label)).toContain('seasonal naive (12)');
+    await page.locator('#error-chart').screenshot({ path: join(artifactsDir, 'workspace-stocks-error.png') });
     expect(await page.textContent('#residual-title')).toBe('Residuals on the held-out part');
     // Every axis title fits along its axis.
     for (const id of ['series-chart', 'error-chart', 'timing-chart', 'residual-chart']) {
