@@ -239,10 +239,13 @@ describe('CSVs as people export them', () => {
     await setField(page, 'epochs', '3');
     await setField(page, 'hidden', '24');
     await page.click('#start');
-    // 27,989 training windows at batch 1 (70% of the rows train; a CSV is differenced): each epoch takes seconds.
+    // 27,989 training windows at batch 1 (70% of the rows train; a CSV is differenced): each epoch takes
+    // seconds. The lane says "0 of" as training starts, then how far it has got.
     await page.waitForFunction(
       () =>
-        /^epoch [12]: \d+% \([\d,]+ of 27,989 steps\)/.test(document.querySelector('.lane-meta')?.textContent ?? ''),
+        /^epoch [12]: \d+% \([1-9][\d,]* of 27,989 steps\)/.test(
+          document.querySelector('.lane-meta')?.textContent ?? '',
+        ),
       null,
       { timeout: 60_000 },
     );
