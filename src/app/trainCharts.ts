@@ -123,6 +123,12 @@ export class TrainCharts {
     this.timing.setSpec(timingChartSpec(this.state().lanes), timingColumns(this.traces()));
   }
 
+  /** The runs overlaid changed: only the charts that draw them take new series. */
+  respecOverlays(): void {
+    this.series.setSpec(this.seriesSpec(), this.seriesData());
+    this.respecErrors();
+  }
+
   /** The series chart's data changed shape (a preview, another output column). */
   respecSeries(): void {
     const title = residualTitle(this.state().residualPart);

@@ -157,7 +157,7 @@ export class TrainView {
     };
     this.runs = new RunsView({
       onOverlay: () => {
-        this.charts.respec();
+        this.charts.respecOverlays();
         this.render();
       },
       reopen: (record) => this.reopen(record),
