@@ -8,34 +8,32 @@
 // (what the page shows).
 
 import type { BackendName } from '../backends/backend.js';
-import { fingerprintTable } from '../data/fingerprint.js';
 import { partTargets } from '../data/metrics.js';
 import { selectionPart } from '../data/split.js';
 import { InputError } from '../model/errors.js';
 import { describeConfig, type ParamLayout, paramLayout, sameShape } from '../model/layout.js';
-import { baselineErrors, comparisonPart, type Evaluation } from '../train/evaluate.js';
-import { toModelFile } from '../train/modelFile.js';
+import { baselineErrors, comparisonPart } from '../train/evaluate.js';
 import { capitalize, sentence } from '../util/text.js';
 import { decideAndRemember, describeAuto, rememberedChoice } from './autoChoice.js';
 import { BackendPicker } from './backendPicker.js';
 import type { ShownView } from './chartSpecs.js';
 import { errorScale } from './columns.js';
 import { checkAgainstData, runSettingsFor, shownData } from './dataView.js';
-import { byId, downloadText, setText } from './dom.js';
+import { byId, setText } from './dom.js';
 import { describeFailure } from './failure.js';
 import { FIELDS, type FieldValues, fieldApplies, fieldOf } from './fields.js';
 import type { GpuAccess, GpuProbe } from './gpu.js';
+import { KeptRuns } from './keptRuns.js';
 import { Lane, type LaneObserver, RunLanes } from './lanes.js';
-import { dataMatches, ModelPanel, modelConfigOf, modelOfLane, type ShownRun } from './modelPanel.js';
+import { dataMatches, ModelPanel, modelConfigOf, type ShownRun } from './modelPanel.js';
 import { hideNotice, showNotice } from './notices.js';
 import type { RunFailure, RunRequest } from './protocol.js';
 import { gpuStepTime, onLiveResourcesChange, startTraining } from './runners.js';
-import { type RunRecord, RunStore } from './runStore.js';
-import { RunsView } from './runsView.js';
+import type { RunRecord } from './runStore.js';
 import { RunView } from './runView.js';
 import { APP_BACKEND, type AppBackendChoice, type AppSettings, messageOf } from './settings.js';
 import { SettingsPanel } from './settingsPanel.js';
-import { type ChartState, type Overlay, TrainCharts } from './trainCharts.js';
+import { type ChartState, TrainCharts } from './trainCharts.js';
 
 /** What the Train view asks of the Benchmark view: training and a sweep never time at once. */
 export interface SweepStatus {
@@ -60,19 +58,11 @@ export class TrainView {
   private racing = 0;
   /** WebGPU's ms a step per shape and batch being timed, so two runs at one shape share a timing. */
   private readonly timings = new Map<string, Promise<number>>();
-  private readonly store = new RunStore();
-  /** Every run kept, oldest first; the current one's lanes are live. */
-  private records: RunRecord[] = [];
-  /** The kept run on the charts, or null. */
-  private current: { record: RunRecord; lanes: readonly Lane[] } | null = null;
-  /** Runs that ended but are not yet written to the browser's storage. */
-  private readonly unsavedIds = new Set<string>();
-  private readonly runs: RunsView;
+  private readonly runs: KeptRuns;
   /** Where focus goes at the next render (after an action whose button disables itself). */
   private focusNext: 'start' | 'pause' | null = null;
   private readonly settingsToggle = byId('settings-toggle', HTMLButtonElement);
   private readonly settingsBody = byId('settings-body', HTMLDivElement);
-  private readonly dataHashes = new WeakMap<object, string>();
   /** The control a person was on last (to find where focus went when it disabled itself). */
   private lastFocused: HTMLButtonElement | HTMLInputElement | null = null;
 
@@ -127,12 +117,12 @@ export class TrainView {
           showNotice(`failed-${lane.backend}`, `The ${lane.label} run stopped: ${sentence(end.message)}`);
           if (end.outcome === 'diverged') this.settings.form.showNote('lr', sentence(capitalize(end.message)));
         }
-        this.keepIfOver();
+        this.runs.endIfOver(this.shown, this.settings.csv.choice());
         this.render();
       },
       failed: (lane, failure) => {
         this.failed(lane, failure);
-        this.keepIfOver();
+        this.runs.endIfOver(this.shown, this.settings.csv.choice());
       },
       switched: (lane, reason, fromEpoch, to) => {
         if (to === 'cpu') {
@@ -155,37 +145,14 @@ export class TrainView {
         this.render();
       },
     };
-    this.runs = new RunsView({
+    this.runs = new KeptRuns({
       onOverlay: () => {
         this.charts.respecOverlays();
         this.render();
       },
+      onChange: () => this.render(),
       reopen: (record) => this.reopen(record),
-      download: (record) => {
-        if (record.model !== null) {
-          downloadText(`webgpu-lstm-run-${record.number}.json`, `${record.model}\n`, 'application/json');
-        }
-      },
-      remove: (record) => {
-        this.records = this.records.filter((r) => r !== record);
-        this.unsavedIds.delete(record.id);
-        void this.store.delete(record.id).then(() => this.render());
-        this.charts.respec();
-        this.render();
-      },
-      clear: () => {
-        const keep = this.current !== null && this.lanes.active() ? [this.current.record] : [];
-        this.records = keep;
-        this.unsavedIds.clear();
-        void this.store.clear().then(() => this.render());
-        this.charts.respec();
-        this.render();
-      },
-    });
-    void this.store.open().then((kept) => {
-      const mine = new Set(this.records.map((r) => r.id));
-      this.records = [...kept.filter((r) => !mine.has(r.id)), ...this.records];
-      this.render();
+      running: () => this.lanes.active(),
     });
     document.addEventListener('focusin', (event) => {
       const target = event.target;
@@ -194,9 +161,9 @@ export class TrainView {
     this.listen();
   }
 
-  /** Whether a finished run is not yet kept in the browser (leaving would lose it). */
+  /** Whether a run that is over is not yet kept in the browser (leaving would lose it). */
   unsaved(): boolean {
-    return this.unsavedIds.size > 0;
+    return this.runs.unsaved();
   }
 
   /** What the charts draw now: the run's data and lanes, or the settings' preview. */
@@ -206,7 +173,7 @@ export class TrainView {
       current: shown ?? this.previewed,
       lanes: this.lanes.lanes,
       horizon: 0,
-      overlays: this.overlays(shown ?? this.previewed),
+      overlays: this.runs.overlays(shown ?? this.previewed),
     };
     if (shown === null) {
       return {
@@ -271,17 +238,17 @@ export class TrainView {
     });
     byId('stop', HTMLButtonElement).addEventListener('click', () => {
       this.lanes.stop();
-      this.keepIfOver();
+      this.runs.endIfOver(this.shown, this.settings.csv.choice());
       this.focusNext = 'start';
       this.render();
     });
     byId('reset', HTMLButtonElement).addEventListener('click', () => {
       // A run reset while it goes is kept as it stands (stopped), as after Stop.
       this.lanes.stop();
-      this.keepIfOver();
+      this.runs.endIfOver(this.shown, this.settings.csv.choice());
       this.clearRun();
       this.shown = null;
-      this.current = null;
+      this.runs.leave();
       this.charts.respec();
       this.settings.preview();
       this.foldSettings(false);
@@ -374,7 +341,7 @@ export class TrainView {
     for (const lane of lanes) lane.startedAt = pressedAt;
     this.lanes.replace(lanes);
     for (const lane of lanes) this.view.addLane(lane);
-    this.keepNew(run, picked, lanes);
+    this.runs.begin(run, picked, lanes);
     this.charts.respec();
     this.afterStart(forecastOnly);
     this.render();
@@ -456,109 +423,6 @@ export class TrainView {
     setText(byId('settings-state', HTMLSpanElement), folded ? 'folded away: show them' : '');
   }
 
-  /** The overlays: runs ticked in the Runs table, but the one on the charts already. */
-  private overlays(on: ShownView | null): Overlay[] {
-    const hash = on === null ? null : this.hashOf(on.view.prepared.table);
-    return this.records.flatMap((record) => {
-      const color = this.runs.colorOf(record.id);
-      if (color === null || record === this.current?.record) return [];
-      const lane = record.lanes.find((l) => l.trace.losses.length > 0 || l.trace.predictions !== null);
-      if (lane === undefined) return [];
-      return [
-        {
-          label: `#${record.number} ${lane.label}`,
-          color,
-          trace: lane.trace,
-          scale: record.data.scale,
-          sameData: record.data.hash === hash,
-        },
-      ];
-    });
-  }
-
-  private hashOf(table: Parameters<typeof fingerprintTable>[0]): string {
-    let hash = this.dataHashes.get(table);
-    if (hash === undefined) {
-      hash = fingerprintTable(table).hash;
-      this.dataHashes.set(table, hash);
-    }
-    return hash;
-  }
-
-  /** A new run in the Runs table (kept in the browser once it ends). */
-  private keepNew(run: ShownRun, choice: AppBackendChoice, lanes: readonly Lane[]): void {
-    const { prepared, label, unit } = run.view;
-    const record: RunRecord = {
-      version: 1,
-      id: `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
-      number: Math.max(0, ...this.records.map((r) => r.number)) + 1,
-      startedAt: Date.now(),
-      fieldValues: { ...run.fieldValues },
-      backendChoice: choice,
-      data: {
-        label,
-        rows: prepared.table.rows,
-        hash: this.hashOf(prepared.table),
-        outputs: [...prepared.outputs],
-        unit,
-        comparedOn: run.comparedOn,
-        scale: { train: run.scale.train, validation: run.scale.validation },
-      },
-      baselines: run.baselines.map((b) => ({ label: b.label, rmse: b.errors?.rmse ?? null })),
-      lanes: [],
-      model: null,
-    };
-    this.records.push(record);
-    this.current = { record, lanes };
-  }
-
-  /** The current run's row from its lanes as they stand (errors in units from the view's evaluations). */
-  private refreshRecord(evaluations: ReadonlyMap<Lane, Evaluation>): void {
-    const current = this.current;
-    if (current === null) return;
-    current.record.lanes = current.lanes.map((lane) => {
-      const evaluation = evaluations.get(lane);
-      const errors = evaluation?.model[evaluation.comparedOn] ?? null;
-      const last = lane.last;
-      return {
-        backend: lane.backend,
-        label: lane.label,
-        status: lane.forecastOnly && lane.status === 'finished' ? 'forecast' : lane.status,
-        epoch: last?.epoch ?? 0,
-        epochs: last?.epochs ?? 0,
-        seconds: last?.seconds ?? 0,
-        steps: last?.steps ?? 0,
-        trace: lane.trace,
-        errors: errors === null ? null : { rmse: [...errors.rmse], mae: [...errors.mae] },
-      };
-    });
-  }
-
-  /** Once the current run is over: its model goes in its row and the run is written to the browser. */
-  private keepIfOver(): void {
-    const current = this.current;
-    if (current === null || current.lanes.some((lane) => lane.active)) return;
-    const { record } = current;
-    const lane = current.lanes.find((l) => l.last !== null && !l.forecastOnly);
-    if (lane !== undefined && this.shown !== null && record.model === null) {
-      try {
-        const kept = modelOfLane(this.shown, lane, this.settings.csv.choice());
-        if (kept !== null) record.model = JSON.stringify(toModelFile(kept.model));
-      } catch (err) {
-        // A model beyond float32's range is not offered (the model panel says why on its button).
-        if (!(err instanceof InputError)) throw err;
-      }
-    }
-    // The row's trace as it ends: the record keeps it when the run is gone from the charts.
-    this.unsavedIds.add(record.id);
-    queueMicrotask(() => {
-      void this.store.put(structuredClone(record)).then((written) => {
-        if (written) this.unsavedIds.delete(record.id);
-        this.render();
-      });
-    });
-  }
-
   /** A kept run's settings back in the form (and its backend), the run alone on the charts as an overlay. */
   private reopen(record: RunRecord): void {
     if (this.lanes.active()) {
@@ -569,9 +433,8 @@ export class TrainView {
     this.backends.pick(backendOf(record.backendChoice));
     this.clearRun();
     this.shown = null;
-    this.current = null;
-    this.runs.overlaid.clear();
-    this.runs.overlaid.add(record.id);
+    this.runs.leave();
+    this.runs.overlayOnly(record);
     this.foldSettings(false);
     this.settings.changed();
     this.charts.respec();
@@ -655,8 +518,7 @@ export class TrainView {
             ? null
             : { prepared: this.shown.view.prepared, baselines: this.shown.baselines, unit: this.shown.view.unit },
       });
-      this.refreshRecord(evaluations);
-      this.runs.render(this.records, this.current?.record.id ?? null, this.runsNote());
+      this.runs.render(evaluations);
       const busy = this.lanes.active() || this.bench.running();
       this.model.render(busy, lanes);
       this.view.renderControls(this.lanes, this.bench.running());
@@ -675,15 +537,6 @@ export class TrainView {
       this.bench.render();
       this.moveFocus();
     });
-  }
-
-  /** What the Runs table says about keeping runs. */
-  private runsNote(): string {
-    if (this.store.problem !== null && !this.store.persistent) {
-      return `Runs are kept while the page is open only: ${this.store.problem}.`;
-    }
-    if (this.store.problem !== null) return `${capitalize(this.store.problem)}; the page asks before you leave.`;
-    return '';
   }
 
   /**
