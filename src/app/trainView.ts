@@ -106,6 +106,16 @@ export class TrainView {
       },
       onForgotten: () => this.render(),
     });
+    // Before the charts: they draw the runs overlaid.
+    this.runs = new KeptRuns({
+      onOverlay: () => {
+        this.charts.respecOverlays();
+        this.render();
+      },
+      onChange: () => this.render(),
+      reopen: (record) => this.reopen(record),
+      running: () => this.lanes.active(),
+    });
     this.charts = new TrainCharts(
       () => this.chartState(),
       () => this.render(),
@@ -145,15 +155,6 @@ export class TrainView {
         this.render();
       },
     };
-    this.runs = new KeptRuns({
-      onOverlay: () => {
-        this.charts.respecOverlays();
-        this.render();
-      },
-      onChange: () => this.render(),
-      reopen: (record) => this.reopen(record),
-      running: () => this.lanes.active(),
-    });
     document.addEventListener('focusin', (event) => {
       const target = event.target;
       if (target instanceof HTMLButtonElement || target instanceof HTMLInputElement) this.lastFocused = target;
