@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { AdapterDescription } from '../src/backends/backend.js';
-import { createCpuBackend } from '../src/backends/cpu/createCpuBackend.js';
+import { createCpuBackend, createCpuPopulation } from '../src/backends/cpu/createCpuBackend.js';
 import { nodeThreadHost } from '../src/backends/cpu/nodeThreads.js';
 import { chooseBackend, decideBackend, timeRacer } from '../src/backends/race.js';
 import { openBackend } from '../src/cli/backends.js';
@@ -45,6 +45,31 @@ describe('auto: the decision', () => {
     await chooseBackend(SOFTWARE, layout, 4, race);
     await chooseBackend(GPU, paramLayout({ ...BLOG, hiddenSizes: [8] }), 4, race);
     expect(races).toBe(4);
+    // A population's members are part of its shape: 64 members race apart from one.
+    const population = await chooseBackend(GPU, layout, 4, race, 64);
+    expect(races).toBe(5);
+    expect(population.reason).toBe('auto: webgpu, 3.0× faster than cpu on this GPU at hidden 7, batch 4, 64 members');
+    expect(await chooseBackend(GPU, layout, 4, race, 64)).toBe(population);
+    expect(races).toBe(5);
+  });
+
+  it('times a population at its shape: every member trains in each timed epoch', async () => {
+    const cpu = await createCpuPopulation(paramLayout(BLOG), 3, { threads: 1, host: nodeThreadHost });
+    try {
+      const epochs: number[][] = [];
+      const trainMembers = cpu.trainMembers.bind(cpu);
+      cpu.trainMembers = (epoch, ...rest) => {
+        epochs.push(epoch.orders.map((order) => order.length));
+        return trainMembers(epoch, ...rest);
+      };
+      await timeRacer(cpu, 4, 0);
+      expect(epochs).toEqual([
+        [8, 8, 8],
+        [8, 8, 8],
+      ]);
+    } finally {
+      await cpu.dispose();
+    }
   });
 });
 
@@ -53,10 +78,11 @@ describe('auto: one half of a race (the app times the CPU in its worker, WebGPU 
     const cpu = await createCpuBackend(paramLayout(BLOG), { threads: 1, host: nodeThreadHost });
     try {
       const epochs: number[] = [];
-      const trainEpoch = cpu.trainEpoch.bind(cpu);
-      cpu.trainEpoch = (order, ...rest) => {
-        epochs.push(order.length);
-        return trainEpoch(order, ...rest);
+      // (A backend races as the population of one it is: its epochs are trainMembers'.)
+      const trainMembers = cpu.trainMembers.bind(cpu);
+      cpu.trainMembers = (epoch, ...rest) => {
+        epochs.push(epoch.orders[0].length);
+        return trainMembers(epoch, ...rest);
       };
       const best = await timeRacer(cpu, 8, 0);
       expect(Number.isFinite(best) && best > 0).toBe(true);

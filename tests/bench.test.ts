@@ -40,6 +40,27 @@ describe('bench on the cpu', () => {
     expect(['simd', 'relaxedSimd']).toContain(result.simd);
   });
 
+  it('times a population: a step is every member’s, and member-steps are the members’ rate', async () => {
+    const { createCpuPopulation } = await import('../src/backends/cpu/createCpuBackend.js');
+    const result = await benchCase(
+      (layout, members) => createCpuPopulation(layout, members),
+      { backend: 'cpu', hidden: 6, batch: 4, window: 5, members: 3 },
+      { steps: 3, repetitions: 3, budgetSeconds: 5 },
+    );
+    expect(result.skipped).toBeNull();
+    expect(result.members).toBe(3);
+    expect(result.memberStepsPerSecond).toBeCloseTo(3 * result.stepsPerSecond, 6);
+    const config = { inputSize: 1, hiddenSizes: [6], outputSize: 1, window: 5 };
+    expect(result.flopsPerStep).toBe(3 * trainStepFlops(config, 4));
+    const single = await benchCase(
+      openCpu,
+      { backend: 'cpu', hidden: 6, batch: 4, window: 5 },
+      { steps: 3, repetitions: 3, budgetSeconds: 5 },
+    );
+    expect(single.members).toBeUndefined();
+    expect(single.memberStepsPerSecond).toBeUndefined();
+  });
+
   it('reports a backend that is not available as skipped, with the reason', async () => {
     const results = await runSweep(
       { backends: ['cpu', 'webgpu'], hidden: [4], batch: [2], window: 3 },
@@ -118,16 +139,16 @@ describe('speed-ups, crossover and export', () => {
     expect(resultsFromCsv(resultsToCsv(results))).toEqual(results);
     expect(JSON.parse(JSON.stringify(results))).toEqual(results);
   });
-  it('appends the kernel times, then the CPU threads and SIMD variant, then the GPU variant, as the last CSV columns, and still reads files written before them', () => {
+  it('appends the kernel times, then the CPU threads and SIMD variant, then the GPU variant (then the members), as CSV columns, and still reads files written before them', () => {
     const withCpu = results.map((r) => (r.backend === 'cpu' ? { ...r, threads: 2, simd: 'relaxedSimd' } : r));
     const csv = resultsToCsv(withCpu);
     expect(resultsFromCsv(csv)).toEqual(withCpu);
     const [header, cpuRow, , , , gpuRow] = csv.split('\n');
     expect(header).toMatch(
-      /,skipped,kernelForwardMs,kernelBackwardMs,kernelWeightGradientsMs,kernelUpdateMs,threads,simd,variant$/,
+      /,skipped,kernelForwardMs,kernelBackwardMs,kernelWeightGradientsMs,kernelUpdateMs,threads,simd,variant,members,memberStepsPerSecond$/,
     );
-    expect(cpuRow).toMatch(/,,,,,2,relaxedSimd,$/);
-    expect(gpuRow).toMatch(/,0\.25,0\.5,0\.125,0\.01,,,fused\/software$/);
+    expect(cpuRow).toMatch(/,,,,,2,relaxedSimd,,,$/);
+    expect(gpuRow).toMatch(/,0\.25,0\.5,0\.125,0\.01,,,fused\/software,,$/);
     // Files of the columns up to the CPU's, up to the kernel times, and up to `skipped` (rows without
     // quoted commas, so they can be cut here).
     const ran = withCpu.filter((r) => r.skipped === null);
@@ -136,12 +157,37 @@ describe('speed-ups, crossover and export', () => {
         .split('\n')
         .map((line) => line.split(',').slice(0, -columns).join(','))
         .join('\n');
-    expect(resultsFromCsv(cut(1))).toEqual(ran.map(({ variant: _, ...older }) => older));
+    expect(resultsFromCsv(cut(2))).toEqual(ran);
+    expect(resultsFromCsv(cut(3))).toEqual(ran.map(({ variant: _, ...older }) => older));
     const withoutCpu = ran.map(({ threads: _t, simd: _s, variant: _v, ...rest }) => rest);
-    expect(resultsFromCsv(cut(3))).toEqual(withoutCpu);
-    const read = resultsFromCsv(cut(7));
+    expect(resultsFromCsv(cut(5))).toEqual(withoutCpu);
+    const read = resultsFromCsv(cut(9));
     expect(read).toEqual(withoutCpu.map(({ kernelMs: _, ...older }) => older));
     for (const r of read) expect('kernelMs' in r || 'threads' in r || 'simd' in r || 'variant' in r).toBe(false);
+  });
+  it('appends a population’s members and member-steps as the last CSV columns, and reads files without them', () => {
+    const populations = results.map((r, i) => ({
+      ...r,
+      members: 1 + i,
+      memberStepsPerSecond: (1 + i) * r.stepsPerSecond,
+    }));
+    const csv = resultsToCsv(populations);
+    expect(csv.split('\n')[0]).toMatch(/,variant,members,memberStepsPerSecond$/);
+    expect(resultsFromCsv(csv)).toEqual(populations);
+    const ran = populations.filter((r) => r.skipped === null);
+    const older = resultsToCsv(ran)
+      .split('\n')
+      .map((line) => line.split(',').slice(0, -2).join(','))
+      .join('\n');
+    expect(resultsFromCsv(older)).toEqual(ran.map(({ members: _m, memberStepsPerSecond: _r, ...rest }) => rest));
+  });
+  it('compares backends at the same members only', () => {
+    const ups = speedups([
+      { ...fake('cpu', 16, 8, 100), members: 64 },
+      { ...fake('webgpu', 16, 8, 300), members: 64 },
+      { ...fake('webgpu', 16, 8, 900), members: 1 },
+    ]);
+    expect(ups).toEqual([{ hidden: 16, batch: 8, members: 64, speedup: 3 }]);
   });
 });
 
@@ -172,6 +218,25 @@ describe('bench on webgpu', () => {
       if (result.variant === 'fused/software') expect(backward).toBe(0);
       else expect(backward).toBeGreaterThan(0);
       for (const ms of Object.values(timed)) expect(ms).toBeGreaterThan(0);
+    } finally {
+      context.destroy();
+    }
+  });
+
+  it('a population of 4 takes one model’s dispatches a step', async () => {
+    const { testGpuContext } = await import('./webgpu-context.js');
+    const { createWebGpuPopulation } = await import('../src/backends/webgpu/webgpuBackend.js');
+    const context = await testGpuContext();
+    try {
+      const open = (layout: Parameters<typeof createWebGpuPopulation>[1], members: number) =>
+        createWebGpuPopulation(context, layout, members, { schedule: 'fused', tuning: 'software' });
+      const options = { steps: 2, repetitions: 1, budgetSeconds: 10 };
+      const one = await benchCase(open, { backend: 'webgpu', hidden: 8, batch: 4, window: 5, members: 1 }, options);
+      const four = await benchCase(open, { backend: 'webgpu', hidden: 8, batch: 4, window: 5, members: 4 }, options);
+      expect(one.variant).toBe('fused/software');
+      expect(four.variant).toBe('fused/software');
+      expect(four.dispatchesPerStep).toBe(one.dispatchesPerStep);
+      expect(four.dispatchesPerStep).toBe(3);
     } finally {
       context.destroy();
     }

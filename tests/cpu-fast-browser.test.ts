@@ -4,7 +4,8 @@
 // the backend must fall back to the reference kernels there and say so, while a worker (whose policy
 // comes from its own response) runs the fast kernels. On a cross-origin isolated page (served with
 // COOP and COEP, as `npm run dev` and `npm run preview` do) the worker runs them on two threads of its
-// own, with relaxed SIMD; elsewhere on one, and says why.
+// own, with relaxed SIMD; elsewhere on one, and says why. A population's members spread over member
+// threads of the worker on any page.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -22,7 +23,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ENTRY = `
 import { CpuBackend, fastKernelsProblem } from ${JSON.stringify(join(repoRoot, 'src/backends/cpu/cpuBackend.ts'))};
 import { browserThreadHost } from ${JSON.stringify(join(repoRoot, 'src/backends/cpu/browserThreads.ts'))};
-import { createCpuBackend } from ${JSON.stringify(join(repoRoot, 'src/backends/cpu/createCpuBackend.ts'))};
+import { createCpuBackend, createCpuPopulation } from ${JSON.stringify(join(repoRoot, 'src/backends/cpu/createCpuBackend.ts'))};
 import { Rng } from ${JSON.stringify(join(repoRoot, 'src/data/rng.ts'))};
 import { initParams } from ${JSON.stringify(join(repoRoot, 'src/model/init.ts'))};
 import { paramLayout } from ${JSON.stringify(join(repoRoot, 'src/model/layout.ts'))};
@@ -60,8 +61,38 @@ async function compareThreads() {
   return { ...result, isolated: self.crossOriginIsolated };
 }
 
+/** Three members on two threads (member threads need no isolation) against each trained alone: identical? */
+async function comparePopulation() {
+  const population = await createCpuPopulation(layout, 3, { threads: 2, host: browserThreadHost });
+  const rng = new Rng(5);
+  const data = {
+    count: 12, window: 5, inputSize: 2, outputSize: 2,
+    x: Float32Array.from({ length: 12 * 5 * 2 }, () => rng.normal()),
+    t: Float32Array.from({ length: 12 * 2 }, () => rng.normal()),
+  };
+  const params = [0, 1, 2].map((m) => initParams(layout, new Rng(10 + m)));
+  const order = rng.permutation(new Uint32Array(12));
+  population.setMemberTraining(data, 4, [0, 1, 2].map(() => ({ start: 0, count: 12 })));
+  params.forEach((p, m) => population.setMemberParams(m, p));
+  await population.trainMembers({ orders: [order, order, order], learningRates: [0.01, 0.02, 0.03] });
+  const together = await population.readMemberParams();
+  let identical = true;
+  for (const [m, p] of params.entries()) {
+    const alone = new CpuBackend(layout, { simd: population.simd });
+    alone.setTrainingData(data, 4);
+    alone.setParams(p);
+    await alone.trainEpoch(order, 0.01 * (m + 1));
+    const want = await alone.readParams();
+    identical &&= want.every((w, i) => Object.is(w, together[m][i]));
+  }
+  const result = { threads: population.threads, note: population.threadsNote, identical };
+  await population.dispose();
+  return { ...result, isolated: self.crossOriginIsolated };
+}
+
 if (typeof window === 'undefined') {
-  self.onmessage = async (event) => self.postMessage(await (event.data === 'threads' ? compareThreads() : compare()));
+  const jobs = { threads: compareThreads, population: comparePopulation, compare };
+  self.onmessage = async (event) => self.postMessage(await jobs[event.data]());
 } else {
   window.compare = compare;
   const inWorker = (job) =>
@@ -73,6 +104,7 @@ if (typeof window === 'undefined') {
     });
   window.compareInWorker = () => inWorker('compare');
   window.compareThreadsInWorker = () => inWorker('threads');
+  window.comparePopulationInWorker = () => inWorker('population');
 }
 `;
 
@@ -153,7 +185,7 @@ afterAll(async () => {
 
 async function runInPage<T = Comparison>(
   csp: 'app' | 'wasm',
-  where: 'compare' | 'compareInWorker' | 'compareThreadsInWorker',
+  where: 'compare' | 'compareInWorker' | 'compareThreadsInWorker' | 'comparePopulationInWorker',
   isolated = false,
 ): Promise<T> {
   const page = await browser.newPage();
@@ -188,6 +220,13 @@ describe('fast CPU kernels in Chromium', () => {
     const result = await runInPage<ThreadComparison>('app', 'compareThreadsInWorker');
     expect(result).toMatchObject({ threads: 1, isolated: false, identical: true });
     expect(result.note).toBe('one thread: CPU threads cannot run here: this page is not cross-origin isolated');
+  });
+
+  it("train a population's members on two threads of a worker, on any page, exactly as each alone", async () => {
+    for (const isolated of [true, false]) {
+      const result = await runInPage('app', 'comparePopulationInWorker', isolated);
+      expect(result).toEqual({ threads: 2, note: null, identical: true, isolated });
+    }
   });
 
   it('fall back to the reference kernels, and say why, where the policy forbids WebAssembly', async () => {

@@ -7,14 +7,15 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { GpuFailure } from '../src/backends/backend.js';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
-import type { WindowRange } from '../src/backends/population.js';
+import type { Population, WindowRange } from '../src/backends/population.js';
 import type { Dataset } from '../src/data/dataset.js';
 import { Rng } from '../src/data/rng.js';
 import { initParams } from '../src/model/init.js';
 import { paramLayout } from '../src/model/layout.js';
 import { DEFAULT_OPTIMIZER, type OptimizerName } from '../src/model/optimizer.js';
-import { type MemberSpec, trainPopulation } from '../src/train/population.js';
+import { type MemberSpec, trainPopulation, trainPopulationToEnd } from '../src/train/population.js';
 import { startRun } from '../src/train/run.js';
 import { type TrainResult, trainToEnd } from '../src/train/trainer.js';
 import { sineRunSettings } from './helpers.js';
@@ -153,6 +154,73 @@ describe('a population trains each member as it would train alone', () => {
     expect(next.value.members[1].diverged).toBeNull();
     expect(next.value.members[1].epoch).toBe(SHARED.epochs);
     expect(reports[2].members[0].epoch).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('a failed population goes on elsewhere', () => {
+  it('every member resumes on the fallback from its last report, and ends as it would have', async () => {
+    const specs = [
+      specOf({ ...BASE, seed: 5 }),
+      specOf({ ...BASE, seed: 6, learningRate: 30 }),
+      specOf({ ...BASE, seed: 7 }),
+    ];
+    const start = (population: Population) => {
+      specs.forEach((spec, m) => {
+        population.setMemberParams(m, spec.params);
+      });
+      return population;
+    };
+    const options = { ...SHARED, epochs: 9, validation, keepBest: true };
+    const uninterrupted = await trainPopulationToEnd(
+      start(loopedPopulation(specs.map(() => new CpuBackend(layout)))),
+      data,
+      specs,
+      options,
+    );
+    const failing = start(loopedPopulation(specs.map(() => new CpuBackend(layout))));
+    let epochs = 0;
+    const trainMembers = failing.trainMembers.bind(failing);
+    failing.trainMembers = async (epoch, epochOptions) => {
+      if (++epochs === 5) throw new GpuFailure('WebGPU failed: the device was lost');
+      await trainMembers(epoch, epochOptions);
+    };
+    const switches: [string, number][] = [];
+    const reports: number[] = [];
+    const moved = await trainPopulationToEnd(failing, data, specs, options, (report) => reports.push(report.epoch), {
+      create: async () => loopedPopulation(specs.map(() => new CpuBackend(layout))),
+      onSwitch: (message, from) => switches.push([message, from]),
+    });
+    expect(switches).toEqual([
+      [expect.stringMatching(/failed \(WebGPU failed: the device was lost\); going on from epoch 3$/), 3],
+    ]);
+    expect(moved.switched).toMatch(/going on from epoch 3/);
+    expect(moved.population).not.toBe(failing);
+    expect(reports).toEqual([3, 3, 6]);
+    for (const m of specs.keys()) {
+      expect(moved.members[m].losses, `member ${m}`).toEqual(uninterrupted.members[m].losses);
+      expect(moved.members[m].params, `member ${m}`).toEqual(uninterrupted.members[m].params);
+      expect(moved.members[m].diverged, `member ${m}`).toEqual(uninterrupted.members[m].diverged);
+    }
+    // The member that diverged before the failure stayed as it ended.
+    expect(moved.members[1].diverged).not.toBeNull();
+  });
+
+  it('anything but a GPU failure surfaces as it is', async () => {
+    const specs = [specOf(BASE)];
+    const failing = loopedPopulation([new CpuBackend(layout)]);
+    failing.setMemberParams(0, specs[0].params);
+    failing.trainMembers = async () => {
+      throw new TypeError('a bug');
+    };
+    let created = 0;
+    const fallback = {
+      create: () => {
+        created++;
+        return loopedPopulation([new CpuBackend(layout)]);
+      },
+    };
+    await expect(trainPopulationToEnd(failing, data, specs, SHARED, undefined, fallback)).rejects.toThrow(/^a bug$/);
+    expect(created).toBe(0);
   });
 });
 

@@ -11,10 +11,10 @@
 // S_m = floor(count_m / B) the minibatch steps of member m's epoch.
 
 import type { Dataset } from '../data/dataset.js';
-import { InputError } from '../model/errors.js';
+import { describeValue, InputError } from '../model/errors.js';
 import type { ModelConfig, ParamLayout } from '../model/layout.js';
 import type { LossName, OptimizerSettings, OptimizerState } from '../model/optimizer.js';
-import type { BackendName, EpochLosses, EpochOptions, GpuFacet, GradientResult } from './backend.js';
+import type { Backend, BackendName, EpochLosses, EpochOptions, GpuFacet, GradientResult } from './backend.js';
 
 /** Windows start .. start + count - 1 of a dataset. */
 export interface WindowRange {
@@ -139,6 +139,47 @@ export function checkMemberRanges(
   }
 }
 
+/**
+ * Throws InputError unless `epoch` holds for each of the members training on `ranges` with batches
+ * of `batchSize` an order, a finite learning rate and (if given) whether it is active, and each
+ * active member's order at least S_m * B positions, those inside its range (0 .. count_m - 1).
+ */
+export function checkMemberEpoch(epoch: MemberEpoch, ranges: readonly WindowRange[], batchSize: number): void {
+  const members = ranges.length;
+  const { orders, learningRates, active } = epoch;
+  for (const [field, list] of [
+    ['orders', orders],
+    ['learningRates', learningRates],
+    ['active', active ?? ranges],
+  ] as const) {
+    if (list.length !== members) {
+      throw new InputError(field, `expected one entry per member (${members}), got ${list.length}`);
+    }
+  }
+  for (const [m, rate] of learningRates.entries()) {
+    if (!Number.isFinite(rate)) {
+      throw new InputError(`learningRates[${m}]`, `expected a finite number, got ${describeValue(rate)}`);
+    }
+  }
+  for (const [m, { count }] of ranges.entries()) {
+    // A member that sits the epoch out reads nothing of its order.
+    if (active?.[m] === false) continue;
+    const used = Math.floor(count / batchSize) * batchSize;
+    const order = orders[m];
+    if (order.length < used) {
+      throw new InputError(
+        `orders[${m}]`,
+        `expected at least ${used} positions (whole batches of ${count} windows), got ${order.length}`,
+      );
+    }
+    for (let p = 0; p < used; p++) {
+      if (order[p] >= count) {
+        throw new InputError(`orders[${m}]`, `expected positions from 0 to ${count - 1}, got ${order[p]} at ${p}`);
+      }
+    }
+  }
+}
+
 /** Every member on all `count` windows: the ranges of a population whose members share their data. */
 export function sharedRanges(members: number, count: number): WindowRange[] {
   return Array.from({ length: members }, () => ({ start: 0, count }));
@@ -147,4 +188,62 @@ export function sharedRanges(members: number, count: number): WindowRange[] {
 /** Minibatch steps of each member's epoch: floor(count_m / B). */
 export function memberSteps(ranges: readonly WindowRange[], batchSize: number): number[] {
   return ranges.map((range) => Math.floor(range.count / batchSize));
+}
+
+/**
+ * A single Backend as a population of one: the trainer's one loop drives a lone model through it.
+ * Member methods take member 0 only.
+ */
+export function singleMember(backend: Backend): Population {
+  const only = (member: number) => checkMember(member, 1);
+  return {
+    name: backend.name,
+    config: backend.config,
+    layout: backend.layout,
+    members: 1,
+    gpu: backend.gpu,
+    setMemberParams(member, params) {
+      only(member);
+      backend.setParams(params);
+    },
+    readMemberParams: async () => [await backend.readParams()],
+    predictMembers: async (x, count) => [await backend.predict(x, count)],
+    memberGradients: async (x, t, batchSize) => [await backend.gradients(x, t, batchSize)],
+    setMemberTraining(data, batchSize, ranges) {
+      backend.setTrainingData(rangeOf(data, ranges[0]), batchSize);
+    },
+    setMemberValidation(data, ranges) {
+      const range = data === null ? null : (ranges?.[0] ?? { start: 0, count: data.count });
+      backend.setValidationData(data === null || range === null || range.count === 0 ? null : rangeOf(data, range));
+    },
+    setMemberOptimizers(settings) {
+      backend.setOptimizer(settings[0].optimizer, settings[0].loss);
+    },
+    trainMembers: (epoch, options) => backend.trainEpoch(epoch.orders[0], epoch.learningRates[0], options),
+    readMemberLosses: async () => [await backend.readLosses()],
+    readMemberOptimizerStates: async () => [await backend.readOptimizerState()],
+    setMemberOptimizerState(member, state) {
+      only(member);
+      backend.setOptimizerState(state);
+    },
+    finish: () => backend.finish(),
+    dispose: () => backend.dispose(),
+  };
+}
+
+/** The windows of `range` (the whole dataset itself when the range covers it). */
+function rangeOf(data: Dataset, range: WindowRange): Dataset {
+  if (range.start === 0 && range.count === data.count) return data;
+  const { window: T, inputSize: I, outputSize: O } = data;
+  return {
+    ...data,
+    count: range.count,
+    x: data.x.subarray(range.start * T * I, (range.start + range.count) * T * I),
+    t: data.t.subarray(range.start * O, (range.start + range.count) * O),
+  };
+}
+
+/** A Backend or a Population as a population (an engine is both; a plain Backend is a population of one). */
+export function asPopulation(racer: Backend | Population): Population {
+  return 'trainMembers' in racer && typeof racer.trainMembers === 'function' ? racer : singleMember(racer as Backend);
 }

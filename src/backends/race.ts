@@ -1,5 +1,6 @@
-// The `auto` backend: a short race of the CPU and WebGPU backends at a model's shape and batch decides
-// which trains faster on this machine, with a one-line reason; remembered per adapter, shape and batch.
+// The `auto` backend: a short race of the CPU and WebGPU backends at a model's shape, batch and
+// members (a population of K trains as one: K is part of the shape) decides which trains faster on
+// this machine, with a one-line reason; remembered per adapter, shape, batch and members.
 //
 // Legend: B = batch, N = samples (RACE_STEPS minibatches), T = window, I = inputSize, O = outputSize.
 
@@ -8,13 +9,14 @@ import { Rng } from '../data/rng.js';
 import { initParams } from '../model/init.js';
 import type { ModelConfig, ParamLayout } from '../model/layout.js';
 import type { AdapterDescription, Backend, BackendName } from './backend.js';
+import { asPopulation, type Population, sharedRanges } from './population.js';
 
 /** Wall time of the whole race, both backends and their warm-up epochs, ms (at least one timed epoch each). */
 export const RACE_BUDGET_MS = 200;
 /** Minibatch steps in a race epoch: enough to amortize an epoch's submit, little enough for the budget. */
 const RACE_STEPS = 2;
 
-/** Best milliseconds a training step of each backend. */
+/** Best milliseconds a training step of each backend (a step of every member of a population). */
 export interface RaceTimes {
   cpu: number;
   webgpu: number;
@@ -36,6 +38,7 @@ export function decideBackend(
   adapter: AdapterDescription,
   config: ModelConfig,
   batch: number,
+  members = 1,
 ): AutoChoice {
   const backend: BackendName = times.webgpu < times.cpu ? 'webgpu' : 'cpu';
   const other: BackendName = backend === 'cpu' ? 'webgpu' : 'cpu';
@@ -46,15 +49,17 @@ export function decideBackend(
     backend,
     ratio,
     msPerStep: { ...times },
-    reason: `auto: ${backend}, ${ratio.toFixed(digits)}× faster than ${other} on ${where} at hidden ${config.hiddenSizes.join(',')}, batch ${batch}`,
+    reason:
+      `auto: ${backend}, ${ratio.toFixed(digits)}× faster than ${other} on ${where} at hidden ${config.hiddenSizes.join(',')}, batch ${batch}` +
+      `${members === 1 ? '' : `, ${members} members`}`,
   };
 }
 
 /** Race results per adapter, model shape and batch, for the life of the page or process. */
 const remembered = new Map<string, AutoChoice>();
 
-function raceKey(adapter: AdapterDescription, config: ModelConfig, batch: number): string {
-  return JSON.stringify([adapter, config, batch]);
+function raceKey(adapter: AdapterDescription, config: ModelConfig, batch: number, members: number): string {
+  return JSON.stringify([adapter, config, batch, members]);
 }
 
 /** Windows of the model's shape with values like a normalized series (the race times work, not learning). */
@@ -68,22 +73,27 @@ function raceData(config: ModelConfig, batch: number): Dataset {
 }
 
 /**
- * Gives a backend the race's training data and parameters, runs its warm-up epoch, and returns the
- * timed epoch (ms). The backend keeps the race's data and parameters: the caller sets its own.
+ * Gives a backend (every member of a population alike) the race's training data and parameters, runs
+ * its warm-up epoch, and returns the timed epoch (ms). The backend keeps the race's data and
+ * parameters: the caller sets its own.
  */
-async function warmRacer(backend: Backend, batch: number): Promise<() => Promise<number>> {
-  const data = raceData(backend.config, batch);
+async function warmRacer(racer: Backend | Population, batch: number): Promise<() => Promise<number>> {
+  const population = asPopulation(racer);
+  const K = population.members;
+  const data = raceData(population.config, batch);
   const order = Uint32Array.from({ length: data.count }, (_, i) => i);
-  backend.setParams(initParams(backend.layout, new Rng(1)));
-  backend.setTrainingData(data, batch);
-  const epoch = async (): Promise<number> => {
+  const params = initParams(population.layout, new Rng(1));
+  for (let m = 0; m < K; m++) population.setMemberParams(m, params);
+  population.setMemberTraining(data, batch, sharedRanges(K, data.count));
+  const epoch = { orders: Array.from({ length: K }, () => order), learningRates: new Array<number>(K).fill(1e-3) };
+  const timed = async (): Promise<number> => {
     const begun = performance.now();
-    await backend.trainEpoch(order, 1e-3, { evaluate: false });
-    await backend.finish();
+    await population.trainMembers(epoch, { evaluate: false });
+    await population.finish();
     return performance.now() - begun;
   };
-  await epoch();
-  return epoch;
+  await timed();
+  return timed;
 }
 
 /**
@@ -92,8 +102,8 @@ async function warmRacer(backend: Backend, batch: number): Promise<() => Promise
  * are left with the race's training data and parameters: the caller sets its own.
  */
 export async function raceBackends(
-  cpu: Backend,
-  webgpu: Backend,
+  cpu: Backend | Population,
+  webgpu: Backend | Population,
   batch: number,
   budgetMs = RACE_BUDGET_MS,
 ): Promise<RaceTimes> {
@@ -111,7 +121,11 @@ export async function raceBackends(
  * WebGPU on the page): a warm-up epoch, then epochs until `budgetMs` is spent (at least one); the
  * best milliseconds a step. Give each half half of RACE_BUDGET_MS.
  */
-export async function timeRacer(backend: Backend, batch: number, budgetMs = RACE_BUDGET_MS / 2): Promise<number> {
+export async function timeRacer(
+  backend: Backend | Population,
+  batch: number,
+  budgetMs = RACE_BUDGET_MS / 2,
+): Promise<number> {
   const start = performance.now();
   const epoch = await warmRacer(backend, batch);
   let best = Infinity;
@@ -120,17 +134,18 @@ export async function timeRacer(backend: Backend, batch: number, budgetMs = RACE
   return best / RACE_STEPS;
 }
 
-/** The remembered choice for this adapter, shape and batch, or a race's (then remembered). */
+/** The remembered choice for this adapter, shape, batch and members, or a race's (then remembered). */
 export async function chooseBackend(
   adapter: AdapterDescription,
   layout: ParamLayout,
   batch: number,
   race: () => Promise<RaceTimes>,
+  members = 1,
 ): Promise<AutoChoice> {
-  const key = raceKey(adapter, layout.config, batch);
+  const key = raceKey(adapter, layout.config, batch, members);
   const known = remembered.get(key);
   if (known !== undefined) return known;
-  const choice = decideBackend(await race(), adapter, layout.config, batch);
+  const choice = decideBackend(await race(), adapter, layout.config, batch, members);
   remembered.set(key, choice);
   return choice;
 }

@@ -6,6 +6,7 @@
 
 import Papa from 'papaparse';
 import type { AdapterDescription, Backend, BackendName, KernelTimes } from '../backends/backend.js';
+import { asPopulation, type Population, sharedRanges } from '../backends/population.js';
 import type { Dataset } from '../data/dataset.js';
 import { Rng } from '../data/rng.js';
 import { InputError } from '../model/errors.js';
@@ -18,16 +19,21 @@ export interface BenchCase {
   hidden: number;
   batch: number;
   window: number;
+  /** Models trained together in each step (a population); absent: 1. */
+  members?: number;
 }
 
 export interface BenchResult extends BenchCase {
+  /** Steps of the whole population (every member's minibatch update) per second. */
   stepsPerSecond: number;
+  /** stepsPerSecond × members: the rate at which models take steps. */
+  memberStepsPerSecond?: number;
   msPerStep: number;
   /** Fastest and slowest repetition, ms per step. */
   msPerStepMin: number;
   msPerStepMax: number;
   gflops: number;
-  /** FLOPs of one training step by trainStepFlops. */
+  /** FLOPs of one training step by trainStepFlops, times the members. */
   flopsPerStep: number;
   dispatchesPerStep: number | null;
   setupMs: number;
@@ -60,7 +66,8 @@ export interface BenchOptions {
   budgetSeconds: number;
 }
 
-export type BackendOpener = (layout: ParamLayout) => Promise<Backend>;
+/** Opens a backend for a layout, or a population of `members` (a backend is a population of one). */
+export type BackendOpener = (layout: ParamLayout, members: number) => Promise<Backend | Population>;
 
 export function benchConfig(c: BenchCase): ModelConfig {
   return { inputSize: 1, hiddenSizes: [c.hidden], outputSize: 1, window: c.window };
@@ -98,7 +105,7 @@ function skippedResult(c: BenchCase, flopsPerStep: number, options: BenchOptions
 }
 
 /** A CPU backend's threads and SIMD variant, read structurally (this file is in the page's bundle, the CPU backend is not). */
-function cpuDetails(backend: Backend): { threads?: number; simd?: string } {
+function cpuDetails(backend: Backend | Population): { threads?: number; simd?: string } {
   const { threads, simd } = backend as { threads?: unknown; simd?: unknown };
   return {
     ...(typeof threads === 'number' ? { threads } : {}),
@@ -115,42 +122,44 @@ export async function benchCase(
 ): Promise<BenchResult> {
   const config = benchConfig(c);
   const layout = paramLayout(config);
-  const flopsPerStep = trainStepFlops(config, c.batch);
+  const K = c.members ?? 1;
+  const flopsPerStep = K * trainStepFlops(config, c.batch);
   const rng = new Rng(1);
   const params = initParams(layout, rng);
   const data = randomData(config, c.batch * options.steps, rng);
   const order = rng.permutation(new Uint32Array(data.count));
-  const learningRate = 1e-4;
-  let backend: Backend | null = null;
+  // Every member the same epoch: the work of K models, whatever their weights.
+  const epoch = { orders: new Array<Uint32Array>(K).fill(order), learningRates: new Array<number>(K).fill(1e-4) };
+  let population: Population | null = null;
   try {
     const setupStart = now();
-    backend = await open(layout);
-    backend.setParams(params);
-    backend.setTrainingData(data, c.batch);
+    population = asPopulation(await open(layout, K));
+    const trained = population;
+    for (let m = 0; m < K; m++) trained.setMemberParams(m, params);
+    trained.setMemberTraining(data, c.batch, sharedRanges(K, data.count));
     // Every case runs the variant this device trains it fastest with, as training would.
-    await backend.gpu?.calibrate();
-    await backend.readParams(); // uploads done
+    await trained.gpu?.calibrate();
+    await trained.readMemberParams(); // uploads done
     const setupMs = now() - setupStart;
-
+    const repetition = async () => {
+      await trained.trainMembers(epoch, { evaluate: false });
+      await trained.readMemberLosses();
+      await trained.finish(); // no error was queued, so this is what waits for the GPU
+    };
     const warmStart = now();
-    await backend.trainEpoch(order, learningRate, { evaluate: false });
-    await backend.readLosses();
-    await backend.finish();
+    await repetition();
     const warmupMs = now() - warmStart;
-    const countersBefore = backend.gpu?.counters() ?? null;
-
+    const countersBefore = trained.gpu?.counters() ?? null;
     const times: number[] = [];
     const budgetStart = now();
     for (let r = 0; r < options.repetitions; r++) {
       const start = now();
-      await backend.trainEpoch(order, learningRate, { evaluate: false });
-      await backend.readLosses();
-      await backend.finish(); // no error was queued, so this is what waits for the GPU
+      await repetition();
       times.push((now() - start) / options.steps);
       if (r >= 2 && (now() - budgetStart) / 1000 > options.budgetSeconds) break;
     }
-    const countersAfter = backend.gpu?.counters() ?? null;
-    const kernelMs = (await backend.gpu?.profileSteps(options.steps)) ?? null;
+    const countersAfter = trained.gpu?.counters() ?? null;
+    const kernelMs = (await trained.gpu?.profileSteps(options.steps)) ?? null;
     times.sort((a, b) => a - b);
     const msPerStep = median(times);
     const dispatchesPerStep =
@@ -160,6 +169,7 @@ export async function benchCase(
     return {
       ...c,
       stepsPerSecond: 1000 / msPerStep,
+      ...(c.members === undefined ? {} : { memberStepsPerSecond: (1000 * K) / msPerStep }),
       msPerStep,
       msPerStepMin: times[0],
       msPerStepMax: times[times.length - 1],
@@ -172,8 +182,8 @@ export async function benchCase(
       steps: options.steps,
       skipped: null,
       ...(kernelMs === null ? {} : { kernelMs }),
-      ...cpuDetails(backend),
-      ...(backend.gpu === null ? {} : { variant: backend.gpu.variantName() }),
+      ...cpuDetails(trained),
+      ...(trained.gpu === null ? {} : { variant: trained.gpu.variantName() }),
     };
   } catch (err) {
     if (err instanceof InputError || err instanceof RangeError) {
@@ -181,7 +191,7 @@ export async function benchCase(
     }
     throw err;
   } finally {
-    await backend?.dispose();
+    await population?.dispose();
   }
 }
 
@@ -190,6 +200,8 @@ export interface SweepSpec {
   hidden: number[];
   batch: number[];
   window: number;
+  /** Populations to time (members a step); absent: single models only. */
+  members?: number[];
 }
 
 export interface BenchReport {
@@ -221,7 +233,10 @@ export async function runSweep(
   const cases: BenchCase[] = [];
   for (const backend of spec.backends)
     for (const batch of spec.batch)
-      for (const hidden of spec.hidden) cases.push({ backend, hidden, batch, window: spec.window });
+      for (const hidden of spec.hidden) {
+        if (spec.members === undefined) cases.push({ backend, hidden, batch, window: spec.window });
+        else for (const members of spec.members) cases.push({ backend, hidden, batch, window: spec.window, members });
+      }
   const results: BenchResult[] = [];
   for (const [index, c] of cases.entries()) {
     const open = openers[c.backend];
@@ -229,7 +244,7 @@ export async function runSweep(
       open === undefined
         ? skippedResult(
             c,
-            trainStepFlops(benchConfig(c), c.batch),
+            (c.members ?? 1) * trainStepFlops(benchConfig(c), c.batch),
             options,
             `backend ${c.backend} is not available here`,
           )
@@ -241,14 +256,28 @@ export async function runSweep(
 }
 
 /** GPU/CPU speed-up per (hidden, batch) where both ran. */
-export function speedups(results: BenchResult[]): { hidden: number; batch: number; speedup: number }[] {
-  const out: { hidden: number; batch: number; speedup: number }[] = [];
+export function speedups(
+  results: BenchResult[],
+): { hidden: number; batch: number; members?: number; speedup: number }[] {
+  const out: { hidden: number; batch: number; members?: number; speedup: number }[] = [];
   for (const gpu of results) {
     if (gpu.backend !== 'webgpu' || gpu.skipped !== null) continue;
     const cpu = results.find(
-      (r) => r.backend === 'cpu' && r.skipped === null && r.hidden === gpu.hidden && r.batch === gpu.batch,
+      (r) =>
+        r.backend === 'cpu' &&
+        r.skipped === null &&
+        r.hidden === gpu.hidden &&
+        r.batch === gpu.batch &&
+        (r.members ?? 1) === (gpu.members ?? 1),
     );
-    if (cpu) out.push({ hidden: gpu.hidden, batch: gpu.batch, speedup: gpu.stepsPerSecond / cpu.stepsPerSecond });
+    if (cpu) {
+      out.push({
+        hidden: gpu.hidden,
+        batch: gpu.batch,
+        ...(gpu.members === undefined ? {} : { members: gpu.members }),
+        speedup: gpu.stepsPerSecond / cpu.stepsPerSecond,
+      });
+    }
   }
   return out;
 }
@@ -298,10 +327,13 @@ const KERNEL_COLUMNS = {
 const KERNEL_COLUMN_NAMES = Object.keys(KERNEL_COLUMNS) as (keyof typeof KERNEL_COLUMNS)[];
 /** Appended after the kernel columns (CPU results only, empty elsewhere). */
 const CPU_COLUMNS = ['threads', 'simd'] as const;
-/** Appended last (GPU results only). */
+/** Appended after the kernel and CPU columns (GPU results only). */
 const VARIANT_COLUMN = 'variant';
+/** Appended last (population cases only; empty for a single model's). */
+const MEMBER_COLUMNS = ['members', 'memberStepsPerSecond'] as const;
 /** The headers files were written with, newest first: each older one is a prefix of the newer. */
 const CSV_HEADERS = [
+  [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES, ...CPU_COLUMNS, VARIANT_COLUMN, ...MEMBER_COLUMNS],
   [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES, ...CPU_COLUMNS, VARIANT_COLUMN],
   [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES, ...CPU_COLUMNS],
   [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES],
@@ -315,14 +347,16 @@ export function resultsToCsv(results: BenchResult[]): string {
     ...KERNEL_COLUMN_NAMES.map((column) => text(r.kernelMs?.[KERNEL_COLUMNS[column]])),
     ...CPU_COLUMNS.map((key) => text(r[key])),
     text(r.variant),
+    ...MEMBER_COLUMNS.map((key) => text(r[key])),
   ]);
-  const fields = [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES, ...CPU_COLUMNS, VARIANT_COLUMN];
+  const fields = [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES, ...CPU_COLUMNS, VARIANT_COLUMN, ...MEMBER_COLUMNS];
   return `${Papa.unparse({ fields, data: rows }, { newline: '\n' })}\n`;
 }
 
 /**
- * Reads back what resultsToCsv wrote, or an older file without the CPU or kernel columns (numbers as
- * numbers, empty as null; no kernel times, no kernelMs; no threads or simd, none of those keys).
+ * Reads back what resultsToCsv wrote, or an older file without the member, variant, CPU or kernel
+ * columns (numbers as numbers, empty as null; no kernel times, no kernelMs; no threads, simd, variant
+ * or members, none of those keys).
  */
 export function resultsFromCsv(text: string): BenchResult[] {
   // papaparse (the project's CSV parser) splits rows and quoted fields; the checks are ours.
@@ -351,10 +385,12 @@ export function resultsFromCsv(text: string): BenchResult[] {
     });
     if (complete) record.kernelMs = kernelMs;
     const at = CSV_COLUMNS.length + KERNEL_COLUMN_NAMES.length;
-    const [threads = '', simd = '', variant = ''] = row.slice(at, at + CPU_COLUMNS.length + 1);
+    const [threads = '', simd = '', variant = '', members = '', memberRate = ''] = row.slice(at);
     if (threads !== '') record.threads = Number(threads);
     if (simd !== '') record.simd = simd;
     if (variant !== '') record.variant = variant;
+    if (members !== '') record.members = Number(members);
+    if (memberRate !== '') record.memberStepsPerSecond = Number(memberRate);
     return record as unknown as BenchResult;
   });
 }

@@ -3,18 +3,17 @@
 // adapter), and a line saying which was picked, on what, and why.
 
 import type { AdapterDescription, Backend, BackendName } from '../backends/backend.js';
-import { createCpuBackend } from '../backends/cpu/createCpuBackend.js';
+import { createCpuBackend, createCpuPopulation } from '../backends/cpu/createCpuBackend.js';
 import { nodeThreadHost } from '../backends/cpu/nodeThreads.js';
 import type { Population } from '../backends/population.js';
 import { type AutoChoice, chooseBackend, raceBackends } from '../backends/race.js';
 import { type GpuContext, requestGpuContext } from '../backends/webgpu/context.js';
 import { nodeGpu, nodeGpuLoadFailure } from '../backends/webgpu/nodeGpu.js';
-import { createWebGpuBackend } from '../backends/webgpu/webgpuBackend.js';
+import { createWebGpuBackend, createWebGpuPopulation } from '../backends/webgpu/webgpuBackend.js';
 import type { BackendOpener } from '../bench/bench.js';
 import { InputError } from '../model/errors.js';
 import type { ParamLayout } from '../model/layout.js';
 import type { CpuThreads } from '../settings/threads.js';
-import { singleMember } from '../train/population.js';
 
 export const BACKEND_CHOICES = ['auto', 'cpu', 'webgpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -122,14 +121,16 @@ export async function backendOpeners(
   const openers: Partial<Record<BackendName, BackendOpener>> = {};
   const notes: string[] = [];
   let context: GpuContext | null = null;
-  if (backends.includes('cpu')) openers.cpu = (layout) => createCpuBackend(layout, { threads, host: nodeThreadHost });
+  if (backends.includes('cpu')) {
+    openers.cpu = (layout, members) => createCpuPopulation(layout, members, { threads, host: nodeThreadHost });
+  }
   if (backends.includes('webgpu')) {
     const gpu = await openGpu();
     if ('reason' in gpu) notes.push(`webgpu: skipped, ${gpu.reason}`);
     else {
       const ctx = gpu.context;
       context = ctx;
-      openers.webgpu = (layout) => createWebGpuBackend(ctx, layout);
+      openers.webgpu = (layout, members) => createWebGpuPopulation(ctx, layout, members);
       notes.push(`webgpu on ${describeAdapterLine(ctx.adapter)}`);
     }
   }
@@ -149,10 +150,24 @@ export interface OpenedPopulation {
   auto: AutoChoice | null;
 }
 
+/** The CPU's population on `threads` threads (its members spread over them); the note says why where it has fewer. */
+async function openCpuPopulation(
+  layout: ParamLayout,
+  members: number,
+  threads: CpuThreads,
+  why: string | null,
+): Promise<OpenedPopulation> {
+  const population = await createCpuPopulation(layout, members, { threads, host: nodeThreadHost });
+  const notes = [why, population.threadsNote].filter((n) => n !== null);
+  const spread =
+    members === 1 ? '' : `, ${members} members on ${population.threads} thread${population.threads === 1 ? '' : 's'}`;
+  return { population, note: `backend: cpu${spread}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`, auto: null };
+}
+
 /**
  * A population of `members` for a model of `layout` at minibatches of `batch`, on the backend
- * `choice` names (`auto` races once, for the first member). Until the population engines are on
- * main this is populationOfSingles: one single backend per member, trained one after another.
+ * `choice` names (`auto` races the two at this shape, batch and members). Disposing of the
+ * population frees the device it used.
  */
 export async function openPopulation(
   choice: BackendChoice,
@@ -161,72 +176,40 @@ export async function openPopulation(
   batch: number,
   threads: CpuThreads = 'auto',
 ): Promise<OpenedPopulation> {
-  const first = await openBackend(choice, layout, batch, threads);
-  const opened = [first];
+  if (choice === 'cpu') return openCpuPopulation(layout, members, threads, null);
+  const gpu = await openGpu();
+  if ('reason' in gpu) {
+    if (choice === 'webgpu') throw new InputError('--backend', `webgpu is not available: ${gpu.reason}`);
+    return openCpuPopulation(layout, members, threads, `auto: ${gpu.reason}`);
+  }
+  const { context } = gpu;
   try {
-    // The others on the backend the first one settled on: one race is enough.
-    for (let m = 1; m < members; m++) opened.push(await openBackend(first.backend.name, layout, batch, threads));
+    let auto: AutoChoice | null = null;
+    if (choice === 'auto') {
+      const race = async () => {
+        const cpu = await createCpuPopulation(layout, members, { threads, host: nodeThreadHost });
+        const webgpu = await createWebGpuPopulation(context, layout, members);
+        try {
+          return await raceBackends(cpu, webgpu, batch);
+        } finally {
+          await Promise.all([cpu.dispose(), webgpu.dispose()]);
+        }
+      };
+      auto = await chooseBackend(context.adapter, layout, batch, race, members);
+      if (auto.backend === 'cpu') {
+        context.destroy();
+        return { ...(await openCpuPopulation(layout, members, threads, auto.reason)), auto };
+      }
+    }
+    const population = await createWebGpuPopulation(context, layout, members, { ownsContext: true });
+    const spread = members === 1 ? '' : `, ${members} members in the same dispatches`;
+    return {
+      population,
+      note: `backend: webgpu${spread}${auto === null ? '' : ` (${auto.reason})`} on ${describeAdapterLine(context.adapter)}`,
+      auto,
+    };
   } catch (err) {
-    for (const backend of opened) backend.close();
+    context.destroy();
     throw err;
   }
-  const population = populationOfSingles(opened.map((o) => o.backend));
-  return {
-    // Closing a backend disposes it and whatever device it used.
-    population: {
-      ...population,
-      dispose: async () => {
-        for (const o of opened) o.close();
-      },
-    },
-    note: members === 1 ? first.note : `${first.note}; ${members} members, one backend each, trained in turn`,
-    auto: first.auto,
-  };
-}
-
-/**
- * TEMPORARY, until the population engines (CPU and WebGPU) land on main and replace it: K single
- * backends behind the Population interface, trained one after another (no shared work). Results are
- * exactly those of a real engine on the CPU. The tests' stand-in engine (tests/population-loop.ts)
- * is this function; when the engines land it moves there.
- */
-export function populationOfSingles(backends: Backend[]): Population {
-  const views = backends.map(singleMember);
-  const each = <T>(f: (view: Population, m: number) => T) => views.map(f);
-  const first = backends[0];
-  const windowValues = first.config.window * first.config.inputSize;
-  return {
-    name: first.name,
-    config: first.config,
-    layout: first.layout,
-    members: backends.length,
-    gpu: null,
-    setMemberParams: (m, params) => views[m].setMemberParams(0, params),
-    readMemberParams: async () => (await Promise.all(each((v) => v.readMemberParams()))).flat(),
-    predictMembers: async (x, count, own) =>
-      (
-        await Promise.all(
-          each((v, m) =>
-            v.predictMembers(own ? x.subarray(m * count * windowValues, (m + 1) * count * windowValues) : x, count),
-          ),
-        )
-      ).flat(),
-    memberGradients: async (x, t, b) => (await Promise.all(each((v) => v.memberGradients(x, t, b)))).flat(),
-    setMemberTraining: (data, batch, ranges) => each((v, m) => v.setMemberTraining(data, batch, [ranges[m]])),
-    setMemberValidation: (data, ranges) => each((v, m) => v.setMemberValidation(data, ranges && [ranges[m]])),
-    setMemberOptimizers: (settings) => each((v, m) => v.setMemberOptimizers([settings[m]])),
-    async trainMembers(epoch, options) {
-      for (const [m, view] of views.entries()) {
-        if (epoch.active?.[m] === false) continue;
-        await view.trainMembers({ orders: [epoch.orders[m]], learningRates: [epoch.learningRates[m]] }, options);
-      }
-    },
-    readMemberLosses: async () => (await Promise.all(each((v) => v.readMemberLosses()))).flat(),
-    readMemberOptimizerStates: async () => (await Promise.all(each((v) => v.readMemberOptimizerStates()))).flat(),
-    setMemberOptimizerState: (m, state) => views[m].setMemberOptimizerState(0, state),
-    finish: async () => undefined,
-    dispose: async () => {
-      await Promise.all(backends.map((b) => b.dispose()));
-    },
-  };
 }

@@ -4,7 +4,7 @@
 // does output that cannot be written (a full disk); a reader that stops early (`| head -1`) ends the
 // program quietly with 141, as SIGPIPE would.
 
-import { allowRelaxedSimd } from '../backends/cpu/nodeThreads.js';
+import { allowRelaxedSimd, isNodeMemberThread, serveNodeMemberThread } from '../backends/cpu/nodeThreads.js';
 import { InputError } from '../model/errors.js';
 import { backtestCommand } from './backtest.js';
 import { benchCommand } from './bench.js';
@@ -87,20 +87,25 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    if (err instanceof InputError) {
-      console.error(`error: ${err.message}`);
-      process.exitCode = 2;
-    } else if (err instanceof RangeError && ALLOCATION_FAILED.test(err.message)) {
-      console.error(`error: not enough memory for what was asked (${err.message})`);
-      process.exitCode = 2;
-    } else {
-      console.error(err);
-      process.exitCode = 1;
-    }
-  },
-);
+// The one-file CLI is also what the CPU backend's member threads load (nodeThreads.ts): there it serves.
+if (isNodeMemberThread()) {
+  serveNodeMemberThread();
+} else {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      if (err instanceof InputError) {
+        console.error(`error: ${err.message}`);
+        process.exitCode = 2;
+      } else if (err instanceof RangeError && ALLOCATION_FAILED.test(err.message)) {
+        console.error(`error: not enough memory for what was asked (${err.message})`);
+        process.exitCode = 2;
+      } else {
+        console.error(err);
+        process.exitCode = 1;
+      }
+    },
+  );
+}

@@ -4,12 +4,14 @@
 // every member's errors and metrics and the ensemble's (the mean of the members' predictions) beside
 // it: a line per report and a summary for a person, or one JSON object with --json.
 
+import { createCpuPopulation } from '../backends/cpu/createCpuBackend.js';
+import { nodeThreadHost } from '../backends/cpu/nodeThreads.js';
 import type { Population } from '../backends/population.js';
 import { selectionPart } from '../data/split.js';
 import { baselineErrors, comparisonPart, type Evaluation, evaluate, overfitting } from '../train/evaluate.js';
 import { consecutiveSeeds, ensembleLevels, memberPartLevels, memberStarts } from '../train/members.js';
 import type { PopulationOptions, PopulationReport, PopulationResult } from '../train/population.js';
-import { type MemberSpec, trainPopulationToEnd } from '../train/population.js';
+import { type MemberSpec, type PopulationFallback, trainPopulationToEnd } from '../train/population.js';
 import type { Run } from '../train/run.js';
 import { type OpenedPopulation, openPopulation } from './backends.js';
 import { baselinesJson, evaluationJson, metricsJson } from './evaluationJson.js';
@@ -19,9 +21,12 @@ import { EXIT_DIVERGED, runSettingsFor, type TrainSettings } from './trainSettin
 export async function trainMembers(s: TrainSettings, run: Run, log: (line: string) => void): Promise<void> {
   const opened = await openPopulation(s.backend, run.layout, s.members, s.batchSize, s.threads);
   if (!s.json) log(opened.note);
+  let finishedOn = opened.population;
   try {
     const trained = await trainAll(s, run, opened.population, log);
-    const evaluations = await evaluateMembers(s, run, opened.population);
+    // The population that finished: the CPU's, if the GPU failed on the way.
+    finishedOn = trained.population;
+    const evaluations = await evaluateMembers(s, run, finishedOn);
     if (s.json) log(JSON.stringify(membersJson(s, run, opened, trained, evaluations)));
     else printMembers(s, trained, evaluations, log);
     const diverged = trained.members.filter((m) => m.diverged !== null).length;
@@ -30,7 +35,7 @@ export async function trainMembers(s: TrainSettings, run: Run, log: (line: strin
       process.exitCode = EXIT_DIVERGED;
     }
   } finally {
-    await opened.population.dispose();
+    await Promise.all([opened.population.dispose(), finishedOn.dispose()]);
   }
 }
 
@@ -63,11 +68,19 @@ async function trainAll(
     patience: s.patience,
   };
   const onReport = s.json ? undefined : (report: PopulationReport) => log(progressLine(report));
-  return trainPopulationToEnd(population, run.prepared.train, specs, options, onReport);
+  // A failed GPU hands every member to the CPU from its last report.
+  const fallback: PopulationFallback | undefined =
+    population.name === 'webgpu'
+      ? {
+          create: () => createCpuPopulation(run.layout, s.members, { threads: s.threads, host: nodeThreadHost }),
+          onSwitch: (message) => console.error(`warning: ${message} on the cpu backend`),
+        }
+      : undefined;
+  return trainPopulationToEnd(population, run.prepared.train, specs, options, onReport, fallback);
 }
 
 /** What training gave: every member's result, and the backend it moved to if one failed. */
-type Trained = PopulationResult & { switched: string | null };
+type Trained = PopulationResult & { population: Population; switched: string | null };
 
 interface Evaluations {
   members: Evaluation[];

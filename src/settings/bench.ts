@@ -5,7 +5,7 @@
 import { describeValue, InputError } from '../model/errors.js';
 import { LIMITS } from '../model/validate.js';
 import { custom, defineTable, real, whole, wholeList } from './setting.js';
-import { cpuThreads } from './training.js';
+import { cpuThreads, MAX_MEMBERS } from './training.js';
 
 /** The backends the sweep can time (the names of src/backends/backend.ts's BackendName). */
 const BENCH_BACKENDS = ['cpu', 'webgpu'] as const;
@@ -61,4 +61,23 @@ export const BENCH_SETTINGS = defineTable({
     help: 'seconds per case after which it stops early with fewer repetitions',
   }),
   threads: cpuThreads,
+  members: custom<number[] | null>({
+    default: null,
+    placeholder: 'K,K,…',
+    valid: `a comma list of whole numbers from 1 to ${MAX_MEMBERS}`,
+    help: 'populations to time: K models of the same shape trained together each step (member-steps/s)',
+    parse: (text, field) => {
+      const values = text.split(',').map((part) => Number(part.trim()));
+      if (values.length > 64 || values.some((k) => !Number.isInteger(k) || k < 1 || k > MAX_MEMBERS)) {
+        throw new InputError(
+          field,
+          `expected a comma list of whole numbers from 1 to ${MAX_MEMBERS} (1,16,64), got ${describeValue(text)}`,
+        );
+      }
+      return [...new Set(values)];
+    },
+    isValid: (value) =>
+      value === null || (Array.isArray(value) && value.every((k) => Number.isInteger(k) && k >= 1 && k <= MAX_MEMBERS)),
+    format: (value) => (value === null ? '' : value.join(',')),
+  }),
 });

@@ -7,9 +7,11 @@
 //
 // Legend: K = members, P = parameter count.
 
-import { type Backend, type EpochLosses, type EpochOptions, GpuFailure } from '../backends/backend.js';
+import { type EpochLosses, type EpochOptions, GpuFailure } from '../backends/backend.js';
 import type { MemberEpoch, MemberOptimizer, Population, WindowRange } from '../backends/population.js';
-import { checkMember } from '../backends/population.js';
+
+export { singleMember } from '../backends/population.js';
+
 import type { Dataset } from '../data/dataset.js';
 import type { Rng } from '../data/rng.js';
 import { DEFAULT_OPTIMIZER, epochLearningRate, type OptimizerState } from '../model/optimizer.js';
@@ -98,8 +100,9 @@ class MemberRun {
     const resume = spec.resume;
     this.order = new Uint32Array(training.count);
     this.stepsPerEpoch = Math.floor(training.count / options.batchSize);
-    this.losses = resume ? [...resume.losses] : [];
-    this.validationLosses = resume?.validationLosses ? [...resume.validationLosses] : [];
+    // (A report's lists may have grown past its epoch since: with keepBest they gain an entry an epoch.)
+    this.losses = resume ? resume.losses.slice(0, resume.epoch) : [];
+    this.validationLosses = resume?.validationLosses?.filter((v) => v.epoch <= resume.epoch) ?? [];
     this.best = keepBest ? (resume?.best ?? null) : null;
     this.rng = (resume?.rng ?? spec.rng).clone();
     const epoch = resume?.epoch ?? 0;
@@ -452,7 +455,8 @@ function allFinite(values: Float32Array): boolean {
 export interface PopulationFallback {
   /** Which failures to recover from: by default a GpuFailure (device lost, out of memory, a validation error). */
   recoverable?: (error: unknown, population: Population) => boolean;
-  create(): Population;
+  /** The population to go on with (its members' weights are set from their last reports). */
+  create(): Population | Promise<Population>;
   /** Told why and from which epoch training goes on. */
   onSwitch?(message: string, fromEpoch: number): void;
 }
@@ -504,7 +508,7 @@ export async function trainPopulationToEnd(
       fallback.onSwitch?.(switched, fromEpoch);
       secondsBefore += lastSeconds;
       void current.dispose();
-      current = fallback.create();
+      current = await fallback.create();
     }
   }
 }
@@ -517,57 +521,4 @@ function later<T extends { seconds: number }>(report: T, secondsBefore: number):
 /** Only the GPU failing is recovered from: bad input and programming errors surface as they are. */
 export function isGpuFailure(error: unknown): boolean {
   return error instanceof GpuFailure;
-}
-
-/**
- * A single Backend as a population of one: the trainer's one loop drives a lone model through it.
- * Member methods take member 0 only.
- */
-export function singleMember(backend: Backend): Population {
-  const only = (member: number) => checkMember(member, 1);
-  return {
-    name: backend.name,
-    config: backend.config,
-    layout: backend.layout,
-    members: 1,
-    gpu: backend.gpu,
-    setMemberParams(member, params) {
-      only(member);
-      backend.setParams(params);
-    },
-    readMemberParams: async () => [await backend.readParams()],
-    predictMembers: async (x, count) => [await backend.predict(x, count)],
-    memberGradients: async (x, t, batchSize) => [await backend.gradients(x, t, batchSize)],
-    setMemberTraining(data, batchSize, ranges) {
-      backend.setTrainingData(rangeOf(data, ranges[0]), batchSize);
-    },
-    setMemberValidation(data, ranges) {
-      const range = data === null ? null : (ranges?.[0] ?? { start: 0, count: data.count });
-      backend.setValidationData(data === null || range === null || range.count === 0 ? null : rangeOf(data, range));
-    },
-    setMemberOptimizers(settings) {
-      backend.setOptimizer(settings[0].optimizer, settings[0].loss);
-    },
-    trainMembers: (epoch, options) => backend.trainEpoch(epoch.orders[0], epoch.learningRates[0], options),
-    readMemberLosses: async () => [await backend.readLosses()],
-    readMemberOptimizerStates: async () => [await backend.readOptimizerState()],
-    setMemberOptimizerState(member, state) {
-      only(member);
-      backend.setOptimizerState(state);
-    },
-    finish: () => backend.finish(),
-    dispose: () => backend.dispose(),
-  };
-}
-
-/** The windows of `range` (the whole dataset itself when the range covers it). */
-function rangeOf(data: Dataset, range: WindowRange): Dataset {
-  if (range.start === 0 && range.count === data.count) return data;
-  const { window: T, inputSize: I, outputSize: O } = data;
-  return {
-    ...data,
-    count: range.count,
-    x: data.x.subarray(range.start * T * I, (range.start + range.count) * T * I),
-    t: data.t.subarray(range.start * O, (range.start + range.count) * O),
-  };
 }

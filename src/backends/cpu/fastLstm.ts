@@ -259,6 +259,15 @@ function carveHeap(padded: PaddedLayout, T: number, B: number, slotFloats: numbe
 }
 
 /**
+ * Bytes of WebAssembly memory a one-thread engine of this layout, maximum batch and optimizer holds
+ * (a population's members each hold one; its capacity check sums them).
+ */
+export function fastLstmBytes(layout: ParamLayout, maxBatch: number, optimizer: OptimizerSettings): number {
+  const padded = paddedLayout(layout);
+  return carveHeap(padded, layout.config.window, maxBatch, stateArrays(optimizer.name) * padded.size, 1).end;
+}
+
+/**
  * The memory and kernels an engine of `bytes` runs on: with a pool, the pool's shared memory (grown
  * to fit; one engine at a time uses it) and kernels; else a private memory and the `simd` kernels.
  */

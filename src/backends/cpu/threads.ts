@@ -21,6 +21,19 @@ export interface ThreadHandle {
   terminate(): void;
 }
 
+/**
+ * A thread that trains whole members of a population (memberGroup.ts), spoken to by messages: it
+ * needs no shared memory, so it runs on a page that is not cross-origin isolated too.
+ */
+export interface MemberThread {
+  /** Posts a message (copied; the transferred buffers move). */
+  post(message: unknown, transfer: Transferable[]): void;
+  /** Sets the listeners for the thread's messages and for its failure (an error it did not catch, or its end). */
+  listen(onMessage: (message: unknown) => void, onFailure: (err: Error) => void): void;
+  /** Ends the thread; resolves once it has ended (or soon after). */
+  terminate(): Promise<void>;
+}
+
 export interface CpuThreadHost {
   /** Logical cores the platform reports. */
   readonly cores: number;
@@ -28,6 +41,11 @@ export interface CpuThreadHost {
   problem(): string | null;
   /** Starts one thread running threadMain(index); resolves once it has instantiated the kernels. */
   spawn(start: ThreadStart): Promise<ThreadHandle>;
+  /**
+   * Starts a member thread (serveMemberGroup); resolves once it listens. A host without it trains a
+   * population's members on the calling thread.
+   */
+  spawnMembers?(): Promise<MemberThread>;
 }
 
 /**

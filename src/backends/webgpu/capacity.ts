@@ -11,7 +11,7 @@ import { describeConfig, GATES, type ModelConfig, type ParamLayout, paramLayout 
 import type { GpuLimits } from './context.js';
 import { MAX_NORM_PARTIALS } from './optimizerUpdate.js';
 import { MATMUL_TILE } from './tuning.js';
-import { denseOutputsLength } from './workspace.js';
+import { denseOutputsLength, INPUTS_PAD } from './workspace.js';
 
 interface Need {
   what: string;
@@ -34,7 +34,11 @@ function storageNeeds(layout: ParamLayout, capacity: number, samples: number, me
   layout.layers.forEach(({ inputSize: I, hiddenSize: H }, l) => {
     needs.push(
       { what: `lstm[${l}] gates (K, T, B, 4H)`, amount: 4 * K * T * C * GATES * H, limitName: bytes },
-      { what: `lstm[${l}] inputs (K, (T+1) B, H+I+1)`, amount: 4 * K * (T + 1) * C * (H + I + 1), limitName: bytes },
+      {
+        what: `lstm[${l}] inputs (K, (T+1) B, H+I+1)`,
+        amount: 4 * (K * (T + 1) * C * (H + I + 1) + INPUTS_PAD),
+        limitName: bytes,
+      },
       { what: `lstm[${l}] input gradient (K, T, B, I)`, amount: 4 * K * T * C * I, limitName: bytes },
       {
         what: `lstm[${l}] input projection workgroups (T*B/${MATMUL_TILE})`,

@@ -95,6 +95,8 @@ export interface WebGpuBackendOptions {
   maxDispatchFlops?: number;
   /** GPU time an epoch's slices aim at, ms (default SLICE_MS); Infinity hands every epoch over whole. */
   sliceMs?: number;
+  /** The backend owns its device: dispose() destroys the context once the device has finished (the CLI's). */
+  ownsContext?: boolean;
 }
 
 /** How long a failed map waits for the device to say it was lost, so that the loss is the reason told. */
@@ -108,6 +110,8 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
   readonly members: number;
   readonly adapter: AdapterDescription;
   readonly context: GpuContext;
+  /** Whether dispose() destroys the context too (WebGpuBackendOptions.ownsContext). */
+  private readonly ownsContext: boolean;
   private readonly device: GPUDevice;
   private readonly counts: GpuCounters = { dispatches: 0, submits: 0, readbacks: 0, buffersCreated: 0 };
   private readonly allocator: Allocator;
@@ -188,6 +192,7 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
     this.gradSquares = this.allocator.storage('gradient norm partial sums (K, W)', 4 * members * MAX_NORM_PARTIALS);
     this.optimizer = new GpuOptimizerState(this.allocator, this.everyMember(DEFAULT_OPTIMIZER), layout.size);
     this.losses = this.everyMember<LossName>('sse');
+    this.ownsContext = options.ownsContext === true;
     this.pacer = new SubmitPacer(this.device.queue, this.counts, {
       wait: context.wait,
       software: context.adapter.software,
@@ -671,7 +676,8 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
       this.profiler = null;
       this.allocator.releaseAll();
       const lost = this.context.lost.then(() => undefined);
-      this.disposed = Promise.race([this.pacer.settle(), lost]);
+      const finished = Promise.race([this.pacer.settle(), lost]);
+      this.disposed = this.ownsContext ? finished.then(() => this.context.destroy()) : finished;
     }
     return this.disposed;
   }

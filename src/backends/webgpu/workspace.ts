@@ -41,6 +41,9 @@ export interface LayerBuffers {
   dInput: GPUBuffer | null;
 }
 
+/** Floats after the inputs rows that a product's vec4 loads may read (and never use). */
+export const INPUTS_PAD = 4;
+
 export class GpuWorkspace {
   /** Rows a member. */
   readonly capacity: number;
@@ -70,9 +73,11 @@ export class GpuWorkspace {
       // params.wgsl's state_row.
       gates: allocator.storage(`${label} lstm[${l}] gates (K, T, C, 4H)`, 4 * K * T * C * GATES * H),
       c: allocator.storage(`${label} lstm[${l}] c (K, (T+1) C, H)`, 4 * K * (T + 1) * C * H),
+      // (+ INPUTS_PAD: weight_gradients.wgsl's vec4 loads of the last row's last columns read up to
+      // 3 floats past it, never stored, and must stay inside the buffer.)
       inputs: allocator.buffer(
         `${label} lstm[${l}] inputs (K, (T+1) C, H+I+1)`,
-        4 * K * (T + 1) * C * (H + I + 1),
+        4 * (K * (T + 1) * C * (H + I + 1) + INPUTS_PAD),
         GPUBufferUsage.STORAGE,
         onesColumn(K * (T + 1) * C, H + I + 1),
       ),
