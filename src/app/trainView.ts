@@ -265,76 +265,23 @@ export class TrainView {
 
   /** Starts a run (or a loaded model's forecast); `pressedAt` is when Start was pressed. */
   private async start(forecastOnly = false, pressedAt = performance.now()): Promise<void> {
-    const { form, csv } = this.settings;
-    const result = form.validate(true);
-    if (!result.ok) {
-      this.settings.say('Not started: fix the settings marked in red.');
-      const first = FIELDS.find((f) => result.errors[f.name] !== undefined);
-      if (first) form.focus(first.name);
-      return;
-    }
-    if (csv.busy()) {
-      this.settings.say('Not started: the CSV file is still being read.');
-      return;
-    }
-    const run = this.prepareRun(result.settings);
+    const run = this.runToStart();
     if (run === null) return;
-    const model = this.model.loaded?.model;
-    if (model !== undefined && !sameShape(model.config, modelConfigOf(run))) {
-      this.model.showError(
-        `The loaded model (${describeConfig(model.config)}) does not fit these settings and data (${describeConfig(modelConfigOf(run))}); change the settings or forget the model.`,
-      );
-      this.settings.say('Not started: the loaded model does not fit.');
-      return;
-    }
     const picked = forecastOnly ? 'cpu' : this.backends.selected();
-    if (picked === 'webgpu' || picked === 'both') {
-      this.view.holdStart();
-      await this.backends.probed();
-      if (this.backends.gpu === null) {
-        this.settings.say(`Not started: ${this.backends.unavailable ?? 'WebGPU is unavailable'} Pick the CPU backend.`);
-        this.render();
-        return;
-      }
-    }
+    if (!(await this.gpuReadyFor(picked))) return;
     const layout = paramLayout(modelConfigOf(run));
     const { batchSize } = run.settings.train;
     const gpu = this.backends.gpu;
     // Auto starts at once: on the backend remembered for this shape, else on the CPU while WebGPU
     // is timed in the background (decideAuto).
     const known = picked === 'auto' && gpu !== null ? rememberedChoice(gpu.adapter, layout.config, batchSize) : null;
-    if (known !== null)
+    if (known !== null) {
       this.backends.showAuto(describeAuto(known, gpu!.adapter.software, layout.config, batchSize), known.backend);
+    }
     const backends: BackendName[] =
       picked === 'both' ? ['webgpu', 'cpu'] : picked === 'auto' ? [known?.backend ?? 'cpu'] : [picked];
-    this.clearRun();
-    this.settings.say('');
-    this.model.showError('');
-    this.shown = run;
-    this.previewed = null;
-    this.model.checkData(run.view);
-    if (model !== undefined && dataMatches(model, run.view)?.same === false) {
-      showNotice(
-        'model-data',
-        'The data differs from the data the loaded model was trained on (see its fingerprint beside the model controls); its errors here say how it does on other data.',
-      );
-    }
-    // A loaded model's optimizer state goes on where it stopped, if the same optimizer is chosen; a
-    // version-2 model's training goes on from its epoch, numbering the new epochs on from there. A
-    // forecast shows the model's training so far on the error chart.
-    const saved = model?.optimizer;
-    const training = model?.training;
-    const request: RunRequest = {
-      run: run.runSettings,
-      train: {
-        ...run.settings.train,
-        ...(saved && saved.name === run.settings.train.optimizer.name ? { initialOptimizerState: saved } : {}),
-        ...(training && !forecastOnly ? { saved: training, epochs: training.epoch + run.settings.train.epochs } : {}),
-        ...(training && forecastOnly ? { saved: training } : {}),
-      },
-      ...(model ? { model } : {}),
-      ...(forecastOnly ? { forecastOnly } : {}),
-    };
+    this.showRun(run);
+    const request = this.requestFor(run, forecastOnly);
     const lanes = backends.map(
       (backend) =>
         new Lane(backend, forecastOnly, (events) => startTraining(request, backend, gpu, events), this.observer),
@@ -347,6 +294,83 @@ export class TrainView {
     this.afterStart(forecastOnly);
     this.render();
     if (picked === 'auto' && known === null) void this.decideAuto(lanes[0], layout, batchSize);
+  }
+
+  /** The run the settings give, checked (fields, the CSV, the data, a loaded model's shape), or null with why. */
+  private runToStart(): ShownRun | null {
+    const { form, csv } = this.settings;
+    const result = form.validate(true);
+    if (!result.ok) {
+      this.settings.say('Not started: fix the settings marked in red.');
+      const first = FIELDS.find((f) => result.errors[f.name] !== undefined);
+      if (first) form.focus(first.name);
+      return null;
+    }
+    if (csv.busy()) {
+      this.settings.say('Not started: the CSV file is still being read.');
+      return null;
+    }
+    const run = this.prepareRun(result.settings);
+    if (run === null) return null;
+    const model = this.model.loaded?.model;
+    if (model !== undefined && !sameShape(model.config, modelConfigOf(run))) {
+      this.model.showError(
+        `The loaded model (${describeConfig(model.config)}) does not fit these settings and data (${describeConfig(modelConfigOf(run))}); change the settings or forget the model.`,
+      );
+      this.settings.say('Not started: the loaded model does not fit.');
+      return null;
+    }
+    return run;
+  }
+
+  /** WebGPU and both wait for the probe (the others never do); false, with why, when there is no WebGPU. */
+  private async gpuReadyFor(picked: AppBackendChoice): Promise<boolean> {
+    if (picked !== 'webgpu' && picked !== 'both') return true;
+    this.view.holdStart();
+    await this.backends.probed();
+    if (this.backends.gpu !== null) return true;
+    this.settings.say(`Not started: ${this.backends.unavailable ?? 'WebGPU is unavailable'} Pick the CPU backend.`);
+    this.render();
+    return false;
+  }
+
+  /** The run on the charts from now on, the previous one's notices gone. */
+  private showRun(run: ShownRun): void {
+    this.clearRun();
+    this.settings.say('');
+    this.model.showError('');
+    this.shown = run;
+    this.previewed = null;
+    this.model.checkData(run.view);
+    const model = this.model.loaded?.model;
+    if (model !== undefined && dataMatches(model, run.view)?.same === false) {
+      showNotice(
+        'model-data',
+        'The data differs from the data the loaded model was trained on (see its fingerprint beside the model controls); its errors here say how it does on other data.',
+      );
+    }
+  }
+
+  /**
+   * What a backend needs to train `run`. A loaded model's optimizer state goes on where it stopped, if
+   * the same optimizer is chosen; a version-2 model's training goes on from its epoch, numbering the
+   * new epochs on from there. A forecast shows the model's training so far on the error chart.
+   */
+  private requestFor(run: ShownRun, forecastOnly: boolean): RunRequest {
+    const model = this.model.loaded?.model;
+    const saved = model?.optimizer;
+    const training = model?.training;
+    return {
+      run: run.runSettings,
+      train: {
+        ...run.settings.train,
+        ...(saved && saved.name === run.settings.train.optimizer.name ? { initialOptimizerState: saved } : {}),
+        ...(training && !forecastOnly ? { saved: training, epochs: training.epoch + run.settings.train.epochs } : {}),
+        ...(training && forecastOnly ? { saved: training } : {}),
+      },
+      ...(model ? { model } : {}),
+      ...(forecastOnly ? { forecastOnly } : {}),
+    };
   }
 
   /**
