@@ -408,3 +408,41 @@ for (const shape of SHAPES) {
     `cuDNN (model): ${format(cudnn * 1e6)} µs a step, ${format(1 / cudnn)} steps/s, ${format((100 * flops) / (cudnn * GPU.peak))}% of peak`,
   );
 }
+
+// ---- Populations (issue 27): K members of one shape in the same dispatches ----
+// Member m's workgroups are grid z = m of each dispatch, so a step of K members is the same
+// dispatches as one model's, each with K times the workgroups, FLOPs and bytes, and the same critical
+// path per workgroup: the GPU fills its SMs with members instead of waiting on one model's chain.
+
+/** One model's kernels at a shape as a population of K: K times the work in the same dispatches. */
+function population(kernels: Kernel[], K: number): Kernel[] {
+  return kernels.map((k) => ({
+    ...k,
+    flops: K * k.flops,
+    l2: K * k.l2,
+    dram: K * k.dram,
+    shared: K * k.shared,
+    workgroups: K * k.workgroups,
+  }));
+}
+
+const POPULATION_SHAPES: Shape[] = [
+  { name: "the blog's (T 10, H 30, B 8)", T: 10, H: 30, B: 8 },
+  { name: 'hidden 128, batch 32, window 10', T: 10, H: 128, B: 32 },
+];
+
+console.log('\n## Populations (paper)\n');
+console.log('| shape | K | dispatches a step | µs a population step | vs one model | member-steps/s | % of peak |');
+console.log('|---|---|---|---|---|---|---|');
+for (const shape of POPULATION_SHAPES) {
+  const flops = trainStepFlops({ inputSize: 1, hiddenSizes: [shape.H], outputSize: 1, window: shape.T }, shape.B);
+  const one = after(shape).reduce((sum, k) => sum + seconds(k), 0);
+  for (const K of [1, 64, 1024]) {
+    const kernels = population(after(shape), K);
+    const step = kernels.reduce((sum, k) => sum + seconds(k), 0);
+    const dispatches = kernels.reduce((n, k) => n + k.dispatches, 0);
+    console.log(
+      `| ${shape.name} | ${K} | ${dispatches} | ${format(step * 1e6)} | ${format(step / one, 2)}× | ${format(K / step)} | ${format((100 * K * flops) / (step * GPU.peak), 2)} |`,
+    );
+  }
+}

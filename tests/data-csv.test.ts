@@ -11,6 +11,7 @@ import {
   type CsvTable,
   checkValueColumns,
   MAX_CELL_CHARS,
+  MAX_CSV_COLUMNS,
   parseCsv,
   parseCsvText,
 } from '../src/data/csv.js';
@@ -653,11 +654,51 @@ describe('CSV files from brokers, spreadsheets in other locales and logging tool
       [1, 3],
       [2, 4],
     ]);
-    const wide = Array.from({ length: 9000 }, (_, c) => `column_${c}`);
+    const wide = Array.from({ length: MAX_CSV_COLUMNS }, (_, c) => `a_column_with_a_long_name_${c}`);
     const rows = [0, 1, 2].map((r) => wide.map((_, c) => String(r + c / 10)).join(','));
     const long = parseCsvText([wide.join(','), ...rows].join('\n'));
     expect(wide.join(',').length).toBeGreaterThan(64 * 1024);
     expect(long.rows).toBe(3);
-    expect(long.columns).toHaveLength(9000);
+    expect(long.columns).toHaveLength(MAX_CSV_COLUMNS);
+  });
+
+  it('refuses more columns than MAX_CSV_COLUMNS at once, whatever the width (no work per column)', () => {
+    for (const width of [MAX_CSV_COLUMNS + 1, 1_000_000]) {
+      const header = Array.from({ length: width }, (_, c) => `c${c}`).join(',');
+      const started = performance.now();
+      const err = inputErrorOf(() => parseCsvText(`${header}\n${'1,'.repeat(width - 1)}1\n`));
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect(err.message).toBe(
+        'csv: row 1: has more than 4,096 columns (separated by commas); at most 4,096 can be read',
+      );
+    }
+    // Delimiters inside a quoted header cell are not columns.
+    const quoted = parseCsvText(`"${','.repeat(5000)}",b\n1,2\n3,4\n`);
+    expect(quoted.allColumns).toHaveLength(2);
+  });
+
+  it('reads a file whose line ends are mixed (CRLF, LF and CR), each ending one row', () => {
+    const table = parseCsvText('date,v\r\n2024-01-01,1\n2024-01-02,2\r\n2024-01-03,3\r2024-01-04,4\n');
+    expect(table.rows).toBe(4);
+    expect(values(table)).toEqual([[1, 2, 3, 4]]);
+    expect(table.dates).toEqual(['2024-01-01', '2024-01-02', '2024-01-03', '2024-01-04']);
+  });
+
+  it('refuses dates that go back mid-file, naming the row (the held-out part must be the newest)', () => {
+    const dates = ['2024-01-01', '2024-01-02', '2024-01-03', '2023-06-01', '2024-01-05', '2024-01-06'];
+    const text = `date,v\n${dates.map((d, i) => `${d},${i}`).join('\n')}\n`;
+    expect(inputErrorOf(() => parseCsvText(text)).message).toBe(
+      'csv: row 5, column "date": the date "2023-06-01" comes before the row above\'s "2024-01-03", where the file runs oldest first (1 row goes against the order); sort the file by its dates',
+    );
+    // Newest first with one row out of order: refused too, not reversed with the stray row inside.
+    const newest = `date,v\n${[...dates]
+      .reverse()
+      .map((d, i) => `${d},${i}`)
+      .join('\n')}\n`;
+    expect(inputErrorOf(() => parseCsvText(newest)).message).toMatch(
+      /^csv: row 5, column "date": the date "2024-01-03" comes after the row above's "2023-06-01", where the file runs newest first/,
+    );
+    // Repeated dates are not out of order.
+    expect(parseCsvText('date,v\n2024-01-01,1\n2024-01-01,2\n2024-01-02,3\n').rows).toBe(3);
   });
 });

@@ -4,10 +4,21 @@ import { describe, expect, it } from 'vitest';
 import { readBatchFile } from '../src/data/dataset.js';
 import { Rng } from '../src/data/rng.js';
 import { InputError } from '../src/model/errors.js';
+import { float32Base64 } from '../src/model/floatCodec.js';
 import { initParams } from '../src/model/init.js';
 import { paramLayout } from '../src/model/layout.js';
 import { DEFAULT_OPTIMIZER } from '../src/model/optimizer.js';
-import { parseJson, readModelFile, toModelFile } from '../src/train/modelFile.js';
+import {
+  checkModelFileSize,
+  MAX_MODEL_FILE_BYTES,
+  type Model,
+  modelFileBound,
+  modelFileBytes,
+  parseJson,
+  readModelBytes,
+  readModelFile,
+  toModelFile,
+} from '../src/train/modelFile.js';
 import { startRun } from '../src/train/run.js';
 import { FIXTURE_CASES, inputErrorOf, loadFixture, sineRunSettings } from './helpers.js';
 
@@ -15,6 +26,8 @@ const config = { inputSize: 2, hiddenSizes: [3, 2], outputSize: 1, window: 4 };
 const layout = paramLayout(config);
 const params = initParams(layout, new Rng(1));
 const good = () => JSON.parse(JSON.stringify(toModelFile({ config, layout, params })));
+/** A version-2 file (weights nested), as earlier builds wrote them. */
+const goodV2 = () => JSON.parse(JSON.stringify(toModelFile({ config, layout, params }, 2)));
 
 function errorOf(value: unknown): InputError {
   try {
@@ -33,8 +46,22 @@ describe('model file', () => {
     expect(Array.from(back.params)).toEqual(Array.from(params));
   });
 
-  it('keeps the file layout: w is [4][I][H], dense.w is [H_last][O]', () => {
+  it('writes version 3: the weights flat in the layout of layout.ts, as base64 of little-endian float32', () => {
     const file = good();
+    expect(file.version).toBe(3);
+    expect(file.lstm).toBeUndefined();
+    expect(file.weights).toEqual({
+      dtype: 'float32',
+      byteOrder: 'little',
+      encoding: 'base64',
+      count: layout.size,
+      data: Buffer.from(params.buffer, params.byteOffset, params.byteLength).toString('base64'),
+    });
+  });
+
+  it('still reads version 2, which keeps the nested layout: w is [4][I][H], dense.w is [H_last][O]', () => {
+    const file = goodV2();
+    expect(Array.from(readModelFile(file).params)).toEqual(Array.from(params));
     expect(file.lstm[0].w).toHaveLength(4);
     expect(file.lstm[0].w[0]).toHaveLength(2);
     expect(file.lstm[0].w[0][0]).toHaveLength(3);
@@ -54,7 +81,7 @@ describe('model file', () => {
   const mutations: [string, (f: Record<string, any>) => unknown, string, RegExp][] = [
     ['not an object', () => [1, 2], 'model', /expected a JSON object/],
     ['wrong format', (f) => ({ ...f, format: 'keras' }), 'format', /expected "webgpu-lstm\/model", got "keras"/],
-    ['wrong version', (f) => ({ ...f, version: 3 }), 'version', /expected 1 or 2 .* got 3/],
+    ['wrong version', (f) => ({ ...f, version: 4 }), 'version', /expected 1, 2 or 3 .* got 4/],
     ['missing config', (f) => ({ ...f, config: undefined }), 'config', /expected an object/],
     [
       'zero hidden',
@@ -181,11 +208,182 @@ describe('model file', () => {
   ];
   for (const [name, mutate, fieldName, message] of mutations) {
     it(`refuses ${name}, naming ${fieldName}`, () => {
+      // The weights' cases are version 2's (nested numbers); the rest hold for every version.
+      const err = errorOf(mutate(goodV2()));
+      expect(err.field).toBe(fieldName);
+      expect(err.message).toMatch(message);
+    });
+  }
+
+  /** Version 3's weights with one value replaced (its bits encoded as they are, NaN and Infinity too). */
+  const withWeight = (index: number, value: number) => {
+    const changed = Float32Array.from(params);
+    changed[index] = value;
+    return float32Base64(changed);
+  };
+  // biome-ignore lint/suspicious/noExplicitAny: each case mutates arbitrary parsed JSON
+  const v3Mutations: [string, (f: Record<string, any>) => unknown, string, RegExp][] = [
+    ['missing weights', ({ weights: _, ...f }) => f, 'weights', /is missing/],
+    [
+      'a count that is not the config’s',
+      (f) => ({ ...f, weights: { ...f.weights, count: 3 } }),
+      'weights.count',
+      /expected 123 .* got 3/,
+    ],
+    [
+      'another dtype',
+      (f) => ({ ...f, weights: { ...f.weights, dtype: 'float64' } }),
+      'weights.dtype',
+      /expected "float32", got "float64"/,
+    ],
+    [
+      'big-endian bytes',
+      (f) => ({ ...f, weights: { ...f.weights, byteOrder: 'big' } }),
+      'weights.byteOrder',
+      /expected "little"/,
+    ],
+    [
+      'data of the wrong length',
+      (f) => ({ ...f, weights: { ...f.weights, data: f.weights.data.slice(4) } }),
+      'weights.data',
+      /expected 656 base64 characters \(123 float32 values\), got 652/,
+    ],
+    [
+      'data that is not base64',
+      (f) => ({ ...f, weights: { ...f.weights, data: `${f.weights.data.slice(0, 10)}*${f.weights.data.slice(11)}` } }),
+      'weights.data',
+      /is not base64: position 10/,
+    ],
+    [
+      'a NaN weight',
+      (f) => ({ ...f, weights: { ...f.weights, data: withWeight(layout.layers[0].b + 1 * 3 + 2, Number.NaN) } }),
+      'weights.lstm[0].b[1][2]',
+      /expected a number finite in float32 .*got NaN/,
+    ],
+    [
+      'an infinite weight',
+      (f) => ({ ...f, weights: { ...f.weights, data: withWeight(layout.dense.b, Number.POSITIVE_INFINITY) } }),
+      'weights.dense.b[0]',
+      /got Infinity/,
+    ],
+    [
+      'a training loss beyond float32 (it could not be saved again)',
+      (f) => ({ ...f, training: { epoch: 1, losses: [1e39], validationLosses: [], rng: { s: [1, 2, 3, 4] } } }),
+      'training.losses[0]',
+      /finite in float32 .*got 1e\+39/,
+    ],
+    [
+      'a validation loss of 1e300',
+      (f) => ({
+        ...f,
+        training: { epoch: 1, losses: [1], validationLosses: [{ epoch: 1, loss: 1e300 }], rng: { s: [1, 2, 3, 4] } },
+      }),
+      'training.validationLosses[0].loss',
+      /got 1e\+300/,
+    ],
+    [
+      'a spare normal of 1e300',
+      (f) => ({
+        ...f,
+        training: { epoch: 0, losses: [], validationLosses: [], rng: { s: [1, 2, 3, 4], spareNormal: 1e300 } },
+      }),
+      'training.rng.spareNormal',
+      /got 1e\+300/,
+    ],
+    [
+      'an optimizer step of 1e300',
+      (f) => ({
+        ...f,
+        optimizer: { name: 'sgd', step: 1e300, slots: { ...f.weights, count: 0, data: '' }, settings: {}, loss: 'sse' },
+      }),
+      'optimizer.step',
+      /from 0 to 9007199254740991, got 1e\+300/,
+    ],
+    [
+      'optimizer slots of the wrong count',
+      (f) => ({ ...f, optimizer: { name: 'adam', step: 1, slots: f.weights, settings: {}, loss: 'sse' } }),
+      'optimizer.slots.count',
+      /expected 246/,
+    ],
+    [
+      'one member',
+      (f) => ({ ...f, members: [{ seed: 1, weights: f.weights }] }),
+      'members',
+      /expected a list of 2 to 4096 members/,
+    ],
+    [
+      'a member 0 that is not the top level',
+      (f) => ({
+        ...f,
+        members: [
+          { seed: 1, weights: { ...f.weights, data: withWeight(0, 5) } },
+          { seed: 2, weights: f.weights },
+        ],
+      }),
+      'members[0].weights',
+      /expected the top level's weights/,
+    ],
+    [
+      'a member with a bad seed',
+      (f) => ({
+        ...f,
+        members: [
+          { seed: 1, weights: f.weights },
+          { seed: -2, weights: f.weights },
+        ],
+      }),
+      'members[1].seed',
+      /from 0 to 4294967295, got -2/,
+    ],
+    [
+      'a member’s NaN weight',
+      (f) => ({
+        ...f,
+        members: [
+          { seed: 1, weights: f.weights },
+          { seed: 2, weights: { ...f.weights, data: withWeight(layout.dense.w + 1, Number.NaN) } },
+        ],
+      }),
+      'members[1].weights.dense.w[1][0]',
+      /got NaN/,
+    ],
+    [
+      'a horizon past the bound',
+      (f) => ({ ...f, settings: { horizon: 1_000_000 } }),
+      'settings.horizon',
+      /from 1 to 10000, got 1000000/,
+    ],
+  ];
+  for (const [name, mutate, fieldName, message] of v3Mutations) {
+    it(`refuses (version 3) ${name}, naming ${fieldName}`, () => {
       const err = errorOf(mutate(good()));
       expect(err.field).toBe(fieldName);
       expect(err.message).toMatch(message);
     });
   }
+
+  it('reads an ensemble: member 0 is the top level, each member its own seed and weights', () => {
+    const other = initParams(layout, new Rng(2));
+    const model: Model = {
+      config,
+      layout,
+      params,
+      members: [
+        { seed: 1, params },
+        { seed: 2, params: other },
+      ],
+    };
+    const back = readModelFile(JSON.parse(JSON.stringify(toModelFile(model))));
+    expect(back.members?.map((m) => m.seed)).toEqual([1, 2]);
+    expect(Array.from(back.members?.[1].params ?? [])).toEqual(Array.from(other));
+    expect(Array.from(back.params)).toEqual(Array.from(params));
+    // A reader that ignores members gets member 0: the top level is a whole model.
+    const { members: _, ...single } = JSON.parse(JSON.stringify(toModelFile(model)));
+    expect(Array.from(readModelFile(single).params)).toEqual(Array.from(params));
+    expect(() => toModelFile({ ...model, members: [{ seed: 1, params: other }, model.members![1]] })).toThrowError(
+      /^members\[0\]\.weights: expected the top level's weights .*; a model file cannot hold it, so the model is not saved$/,
+    );
+  });
 
   it('treats __proto__ and constructor keys as data: no prototype is touched', () => {
     const text = JSON.stringify(good()).replace(
@@ -209,11 +407,12 @@ describe('writing a model file', () => {
     const broken = Float32Array.from(params);
     broken[layout.layers[0].w + 1 * 12 + 0 * 3 + 2] = Number.POSITIVE_INFINITY; // lstm[0].w[0][1][2]
     expect(() => toModelFile({ config, layout, params: broken })).toThrowError(
-      /^lstm\[0\]\.w\[0\]\[1\]\[2\]: is Infinity, not a number finite in float32 .* the model is not saved$/,
+      /^weights\.lstm\[0\]\.w\[0\]\[1\]\[2\]: expected a number finite in float32 .*got Infinity; a model file cannot hold it, so the model is not saved$/,
     );
     broken.fill(0);
     broken[layout.dense.b] = Number.NaN;
-    expect(() => toModelFile({ config, layout, params: broken })).toThrowError(/^dense\.b\[0\]: is NaN/);
+    expect(() => toModelFile({ config, layout, params: broken })).toThrowError(/^weights\.dense\.b\[0\]: .*got NaN/);
+    expect(() => modelFileBytes({ config, layout, params: broken })).toThrowError(/^weights\.dense\.b\[0\]: .*got NaN/);
   });
 
   it('refuses non-finite optimizer state and a normalisation beyond float32', () => {
@@ -221,12 +420,86 @@ describe('writing a model file', () => {
     slots[5] = Number.NEGATIVE_INFINITY;
     const optimizer = { name: 'momentum' as const, step: 1, slots, settings: DEFAULT_OPTIMIZER, loss: 'sse' as const };
     expect(() => toModelFile({ config, layout, params, optimizer })).toThrowError(
-      /^optimizer\.slots\[5\]: is -Infinity/,
+      /^optimizer\.slots\[5\]: .*got -Infinity; a model file cannot hold it/,
     );
     const normalization = { method: 'min-max' as const, columns: ['a'], offset: [0], scale: [6e38] };
     expect(() => toModelFile({ config, layout, params, normalization })).toThrowError(
-      /^normalisation\.scale\[0\]: is 6e\+38/,
+      /^normalisation\.(scale|offset)\[0\]: .*6e\+38/,
     );
+  });
+
+  it('writes what it reads and reads what it writes: a loaded file written again is the same model', () => {
+    const slots = Float32Array.from({ length: 2 * layout.size }, (_, i) => Math.sin(i) * 1e-3);
+    const model: Model = {
+      config,
+      layout,
+      params,
+      optimizer: { name: 'adam', step: 12, slots, settings: { ...DEFAULT_OPTIMIZER, name: 'adam' }, loss: 'mse' },
+      training: {
+        epoch: 2,
+        losses: [0.5, 0.25],
+        validationLosses: [{ epoch: 2, loss: 0.3 }],
+        rng: { s: [1, 2, 3, 4], spareNormal: -0.7 },
+      },
+      // In the settings table's order, as the reader returns them.
+      settings: { window: 4, hidden: [3, 2], horizon: 10_000 },
+    };
+    const file = modelFileBytes(model);
+    const bytes = Buffer.concat([...file.chunks()]);
+    expect(bytes.length).toBe(file.size);
+    const loaded = readModelBytes(bytes, 'saved');
+    const again = Buffer.concat([...modelFileBytes(loaded).chunks()]);
+    expect(again.equals(bytes)).toBe(true);
+    expect(Array.from(loaded.optimizer?.slots ?? [])).toEqual(Array.from(slots));
+    // Version 2 loads into a model that writes back as version 3, the same numbers.
+    const fromV2 = readModelFile(JSON.parse(JSON.stringify(toModelFile(model, 2))));
+    expect(Buffer.concat([...modelFileBytes(fromV2).chunks()]).equals(bytes)).toBe(true);
+  });
+
+  it('reads the base64 of a large model as bytes, never as one string of JSON', () => {
+    const wide = { inputSize: 1, hiddenSizes: [64], outputSize: 1, window: 3 };
+    const wideLayout = paramLayout(wide);
+    const weights = initParams(wideLayout, new Rng(5));
+    const bytes = Buffer.concat([...modelFileBytes({ config: wide, layout: wideLayout, params: weights }).chunks()]);
+    const loaded = readModelBytes(bytes, 'wide.json');
+    expect(Array.from(loaded.params)).toEqual(Array.from(weights));
+    // A damaged byte in the cut-out base64 is refused as the base64 it is.
+    const at = bytes.indexOf('"data":"') + 8 + 100;
+    bytes[at] = 0x2a;
+    expect(() => readModelBytes(bytes, 'wide.json')).toThrowError(/^weights\.data: is not base64: position 100 /);
+  });
+
+  it('saves and loads back the largest model the app trains (2^24 parameters) with Adam’s state', () => {
+    // One layer of 2,046 units on one input: 16,769,023 parameters, just under PAGE_LIMITS.parameters.
+    const big = { inputSize: 1, hiddenSizes: [2046], outputSize: 1, window: 10 };
+    const bigLayout = paramLayout(big);
+    expect(bigLayout.size).toBeLessThanOrEqual(2 ** 24);
+    const weights = new Float32Array(bigLayout.size).map((_, i) => Math.fround(Math.sin(i)));
+    const slots = new Float32Array(2 * bigLayout.size).fill(1e-3);
+    const model: Model = {
+      config: big,
+      layout: bigLayout,
+      params: weights,
+      optimizer: { name: 'adam', step: 1, slots, settings: { ...DEFAULT_OPTIMIZER, name: 'adam' }, loss: 'sse' },
+    };
+    const file = modelFileBytes(model);
+    expect(file.size).toBeLessThan(MAX_MODEL_FILE_BYTES);
+    const back = readModelBytes(Buffer.concat([...file.chunks()]), 'big.json');
+    expect(Buffer.from(back.params.buffer).equals(Buffer.from(weights.buffer))).toBe(true);
+    expect(back.optimizer?.slots.length).toBe(2 * bigLayout.size);
+  }, 60_000);
+
+  it('bounds the file a model will make before training, and refuses what could not be read back', () => {
+    // The app's largest model (2^24 parameters) with Adam and a million epochs fits, with room.
+    const page = modelFileBound({ parameters: 2 ** 24, optimizer: 'adam', epochs: 1_000_000, names: 1000 });
+    expect(page).toBeLessThan(0.75 * MAX_MODEL_FILE_BYTES);
+    const file = modelFileBytes({ config, layout, params });
+    expect(modelFileBound({ parameters: layout.size, optimizer: null, epochs: 0 })).toBeGreaterThanOrEqual(file.size);
+    // The CLI's largest (2^26) with Adam cannot: refused with the limit and the way out.
+    expect(() => checkModelFileSize({ parameters: 2 ** 26, optimizer: 'adam', epochs: 10 }, '--save')).toThrowError(
+      /^--save: the model file of 67,108,864 parameters with adam's state would be up to 1025\.0 MiB; at most 512 MiB can be read back, so it is not saved: use fewer hidden units, an optimizer with less state/,
+    );
+    expect(() => checkModelFileSize({ parameters: 2 ** 26, optimizer: 'sgd', epochs: 10 }, '--save')).not.toThrow();
   });
 });
 

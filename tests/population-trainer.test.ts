@@ -186,10 +186,19 @@ describe('a failed population goes on elsewhere', () => {
     };
     const switches: [string, number][] = [];
     const reports: number[] = [];
-    const moved = await trainPopulationToEnd(failing, data, specs, options, (report) => reports.push(report.epoch), {
-      create: async () => loopedPopulation(specs.map(() => new CpuBackend(layout))),
-      onSwitch: (message, from) => switches.push([message, from]),
-    });
+    const moved = await trainPopulationToEnd(
+      failing,
+      data,
+      specs,
+      options,
+      (report) => {
+        reports.push(report.epoch);
+      },
+      {
+        create: async () => loopedPopulation(specs.map(() => new CpuBackend(layout))),
+        onSwitch: (message, from) => switches.push([message, from]),
+      },
+    );
     expect(switches).toEqual([
       [expect.stringMatching(/failed \(WebGPU failed: the device was lost\); going on from epoch 3$/), 3],
     ]);

@@ -9,11 +9,13 @@
 import { type CsvOptions, type CsvTable, DELIMITER_NAMES } from '../data/csv.js';
 import type { DecimalSetting } from '../data/numberFormat.js';
 import { InputError } from '../model/errors.js';
-import type { CsvParseReply, CsvParseRequest } from './csvWorker.js';
+import type { CsvParseRequest } from './csvWorker.js';
 import type { CsvChoice } from './dataView.js';
 import { byId, el, setText } from './dom.js';
 import type { LinkColumns } from './link.js';
-import { messageOf } from './settings.js';
+import { type PackedTable, unpackTable } from './packedTable.js';
+import { messageOf, PAGE_LIMITS } from './settings.js';
+import { workerJob } from './workerJob.js';
 
 const MAX_CSV_BYTES = 256 * 1024 * 1024;
 
@@ -168,6 +170,7 @@ export class CsvPicker {
         file,
         {
           field: file.name,
+          maxRows: PAGE_LIMITS.csvRows,
           missing: this.missing(),
           decimal: this.decimal(),
           ...(chosenDate !== undefined ? { dateColumn: chosenDate } : {}),
@@ -243,9 +246,11 @@ export class CsvPicker {
     this.columnsBox.hidden = loaded === null;
     if (loaded === null) return;
     // Every column of the file: values (and row counters) can be chosen; the others say what they are.
+    const valueIndex = new Map(loaded.table.columns.map((name, i) => [name, i]));
+    const chosen = { inputs: new Set(loaded.inputs), outputs: new Set(loaded.outputs) };
     const rows = loaded.table.columnInfo.map((column) => {
       const { name, kind, note } = column;
-      const i = loaded.table.columns.indexOf(name);
+      const i = valueIndex.get(name) ?? -1;
       const box = (role: 'inputs' | 'outputs') => {
         if (i < 0) return el('td', { class: 'not-chosen' }, ['–']);
         const input = el('input', {
@@ -254,7 +259,7 @@ export class CsvPicker {
           'data-role': role,
           'aria-label': `${name} as ${role === 'inputs' ? 'an input' : 'an output'}`,
         });
-        input.checked = loaded[role].includes(name);
+        input.checked = chosen[role].has(name);
         input.addEventListener('change', () => this.toggle(role, name, input.checked));
         return el('td', {}, [input]);
       };
@@ -295,46 +300,19 @@ export class CsvPicker {
   }
 }
 
-/**
- * Parses `file` in a worker of its own, ended when the answer comes or `signal` aborts; a failure
- * comes back as an InputError when it names a field, as the parser threw it.
- */
-function parseInWorker(
+/** Parses `file` in a worker of its own (csvWorker.ts), ended when the answer comes or `signal` aborts. */
+async function parseInWorker(
   file: File,
   options: CsvOptions,
   signal: AbortSignal,
   onProgress: (fraction: number) => void,
 ): Promise<CsvTable> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./csvWorker.ts', import.meta.url), { type: 'module', name: 'csv-parse' });
-    const end = () => {
-      worker.terminate();
-      signal.removeEventListener('abort', aborted);
-    };
-    const aborted = () => {
-      end();
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', aborted);
-    worker.onmessage = (event: MessageEvent<CsvParseReply>) => {
-      const reply = event.data;
-      if (reply.type === 'progress') {
-        onProgress(reply.fraction);
-        return;
-      }
-      end();
-      if (reply.type === 'table') resolve(reply.table);
-      else {
-        const { field, message } = reply.failure;
-        reject(field === null ? new Error(message) : new InputError(field, message));
-      }
-    };
-    worker.onerror = (event) => {
-      end();
-      reject(new Error(event.message || 'the CSV reader stopped'));
-    };
-    worker.postMessage({ file, options } satisfies CsvParseRequest);
-  });
+  const packed = await workerJob<CsvParseRequest, PackedTable | CsvTable>(
+    () => new Worker(new URL('./csvWorker.ts', import.meta.url), { type: 'module', name: 'csv-parse' }),
+    { file, options },
+    { signal, onProgress, stopped: 'the CSV reader stopped' },
+  );
+  return unpackTable(packed);
 }
 
 /**

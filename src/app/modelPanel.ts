@@ -3,10 +3,10 @@
 // training so far), or the same model as ONNX or as a TensorFlow.js Layers model (model.json and its
 // weights file, two downloads, as the CLI's export writes them), load a model file to train on or forecast with (its whole setup goes into the
 // form; a CSV it was trained on is asked for and checked against the fingerprint), and forget it.
-// A bad file is explained beside the control; whatever was loaded or trained before stays.
+// A bad file is explained beside the control; whatever was loaded or trained before stays (the file
+// is read in a worker, modelWorker.ts, so no file can stall or crash the page).
 
 import { type DataFingerprint, fingerprintTable, sameFingerprint } from '../data/fingerprint.js';
-import { decodeTextFile } from '../data/textFile.js';
 import { exportOnnx } from '../export/onnx.js';
 import { exportTfjs } from '../export/tfjs.js';
 import { InputError } from '../model/errors.js';
@@ -15,7 +15,7 @@ import type { OptimizerValues } from '../model/optimizer.js';
 import { checkFloat32Tree } from '../model/validate.js';
 import { OPTIMIZER_KEYS, OPTIMIZER_SETTINGS, SETTINGS, type SettingValues, settingOf } from '../settings/training.js';
 import type { BaselineErrors } from '../train/evaluate.js';
-import { type Model, parseJson, readModelFile, toModelFile } from '../train/modelFile.js';
+import { MAX_MODEL_FILE_BYTES, type Model, modelFileBytes } from '../train/modelFile.js';
 import { savedModel } from '../train/savedModel.js';
 import type { DataOrigin } from '../train/savedSetup.js';
 import { sentence } from '../util/text.js';
@@ -28,8 +28,7 @@ import { FIELDS, type FieldName, type FieldValues, fieldApplies, isFieldName } f
 import type { SettingsForm } from './form.js';
 import type { Lane } from './lanes.js';
 import { type AppSettings, messageOf } from './settings.js';
-
-const MAX_MODEL_BYTES = 256 * 1024 * 1024;
+import { workerJob } from './workerJob.js';
 
 /** The run on the charts: its settings, its data as the page prepared it, its errors' scale and the baselines. */
 export interface ShownRun extends ShownView {
@@ -207,14 +206,18 @@ export class ModelPanel {
   private async load(file: File): Promise<void> {
     setText(this.error, '');
     try {
-      if (file.size > MAX_MODEL_BYTES) {
+      if (file.size > MAX_MODEL_FILE_BYTES) {
         throw new InputError(
           file.name,
-          `is ${(file.size / 2 ** 20).toFixed(1)} MiB; model files up to 256 MiB can be loaded`,
+          `is ${(file.size / 2 ** 20).toFixed(1)} MiB; model files up to ${MAX_MODEL_FILE_BYTES / 2 ** 20} MiB can be loaded`,
         );
       }
-      const text = decodeTextFile(new Uint8Array(await file.arrayBuffer()), file.name);
-      const model = readModelFile(parseJson(text, file.name));
+      // Read in a worker of its own: a hostile file costs the page nothing, and what it holds stays.
+      const model = await workerJob<File, Model>(
+        () => new Worker(new URL('./modelWorker.ts', import.meta.url), { type: 'module', name: 'model-file' }),
+        file,
+        { stopped: 'the model file reader stopped' },
+      );
       this.loaded = { model, name: file.name };
     } catch (err) {
       // Whatever was loaded or trained before stays as it was.
@@ -249,7 +252,11 @@ export class ModelPanel {
     if (kept === null) return;
     const { model, name } = kept;
     if (format === 'model') {
-      downloadText(`${name}.json`, `${JSON.stringify(toModelFile(model))}\n`, 'application/json');
+      // A chunk at a time (JSON, then base64 pieces): no string holds the file.
+      downloadBlob(
+        `${name}.json`,
+        new Blob([...modelFileBytes(model).chunks()] as BlobPart[], { type: 'application/json' }),
+      );
       return;
     }
     checkFloat32Tree(model.params, 'weights', 'no runtime could use it, so the model is not exported');

@@ -5,7 +5,7 @@
 //
 // Legend: R = rows, T = window, N = R - T predictions, S = forecast steps, O = output columns.
 
-import Papa from 'papaparse';
+import { writeCsv } from '../util/csvWrite.js';
 import type { LaneLook } from './chartSpecs.js';
 import type { BackendTrace, ErrorScale } from './columns.js';
 import type { ShownData } from './dataView.js';
@@ -82,5 +82,5 @@ export function seriesCsv({ view, lanes, scale }: SeriesExport): string {
       ]);
     }
   }
-  return `${Papa.unparse({ fields: [...SERIES_CSV_COLUMNS], data: rows }, { newline: '\n' })}\n`;
+  return writeCsv(SERIES_CSV_COLUMNS, rows);
 }

@@ -16,6 +16,7 @@ import { DEFAULT_OPTIMIZER, type LossName, type OptimizerSettings } from '../mod
 import { choice } from '../settings/setting.js';
 import type { CpuThreads } from '../settings/threads.js';
 import { optimizerValues, SETTINGS, type SeasonChoice } from '../settings/training.js';
+import { modelFileProblem } from '../train/modelFile.js';
 import { type FieldName, type FieldValues, fieldApplies, fieldOf, isFieldName } from './fields.js';
 import type { SessionOptions } from './session.js';
 
@@ -39,6 +40,8 @@ export const PAGE_LIMITS = {
   inputValues: 2 ** 24,
   /** Forecast steps past the end: one batch-1 forward each on the CPU at every report. */
   horizon: 1000,
+  /** Rows of a CSV: the page prepares, fingerprints and charts them all on its own thread. */
+  csvRows: 2 ** 20,
 } as const;
 
 /** Where the data comes from; a CSV's table joins these settings when a run starts (dataView.ts). */
@@ -138,6 +141,11 @@ function readShape(read: Reader, errors: FieldErrors): Read<Pick<AppRunSettings,
     const size = paramLayout({ inputSize: 1, hiddenSizes, outputSize: 1, window }).size;
     if (size > PAGE_LIMITS.parameters) {
       errors.hidden = `these layer sizes make a model of ${count(size)} parameters; the app allows at most ${count(PAGE_LIMITS.parameters)} (one layer of up to ${largestSingleLayer(window)})`;
+    } else {
+      // A model the page trains can always be downloaded and loaded again: its file, with the most
+      // state (Adam's) and history any run keeps, is within what a model file may be.
+      const problem = modelFileProblem({ parameters: size, optimizer: 'adam', epochs: SETTINGS.epochs.max });
+      if (problem !== null) errors.hidden = problem;
     }
   }
   return { window, hiddenSizes };

@@ -13,6 +13,7 @@ import { InputError } from '../model/errors.js';
 import { trainStepFlops } from '../model/flops.js';
 import { initParams } from '../model/init.js';
 import { type ModelConfig, type ParamLayout, paramLayout } from '../model/layout.js';
+import { writeCsv } from '../util/csvWrite.js';
 
 export interface BenchCase {
   backend: BackendName;
@@ -350,7 +351,7 @@ export function resultsToCsv(results: BenchResult[]): string {
     ...MEMBER_COLUMNS.map((key) => text(r[key])),
   ]);
   const fields = [...CSV_COLUMNS, ...KERNEL_COLUMN_NAMES, ...CPU_COLUMNS, VARIANT_COLUMN, ...MEMBER_COLUMNS];
-  return `${Papa.unparse({ fields, data: rows }, { newline: '\n' })}\n`;
+  return writeCsv(fields, rows);
 }
 
 /**

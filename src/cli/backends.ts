@@ -3,7 +3,9 @@
 // adapter), and a line saying which was picked, on what, and why.
 
 import type { AdapterDescription, Backend, BackendName } from '../backends/backend.js';
+import { fastKernelsProblem } from '../backends/cpu/cpuBackend.js';
 import { createCpuBackend, createCpuPopulation } from '../backends/cpu/createCpuBackend.js';
+import { fastLstmBytes, MAX_KERNEL_BYTES } from '../backends/cpu/fastLstm.js';
 import { nodeThreadHost } from '../backends/cpu/nodeThreads.js';
 import type { Population } from '../backends/population.js';
 import { type AutoChoice, chooseBackend, raceBackends } from '../backends/race.js';
@@ -13,6 +15,7 @@ import { createWebGpuBackend, createWebGpuPopulation } from '../backends/webgpu/
 import type { BackendOpener } from '../bench/bench.js';
 import { InputError } from '../model/errors.js';
 import type { ParamLayout } from '../model/layout.js';
+import { DEFAULT_OPTIMIZER } from '../model/optimizer.js';
 import type { CpuThreads } from '../settings/threads.js';
 
 export const BACKEND_CHOICES = ['auto', 'cpu', 'webgpu'] as const;
@@ -77,6 +80,20 @@ export async function openBackend(
   const { context } = gpu;
   try {
     let auto: AutoChoice | null = null;
+    const cpuProblem = choice === 'auto' ? cpuMemoryProblem(layout, batch) : null;
+    if (cpuProblem !== null) {
+      // No race: the CPU cannot hold the model, so WebGPU is tried (it refuses, naming its limit, if it cannot either).
+      const backend = await createWebGpuBackend(context, layout);
+      return {
+        backend,
+        note: `backend: webgpu (auto: ${cpuProblem}) on ${describeAdapterLine(context.adapter)}`,
+        auto: null,
+        close: () => {
+          backend.dispose();
+          context.destroy();
+        },
+      };
+    }
     if (choice === 'auto') {
       auto = await chooseBackend(context.adapter, layout, batch, async () => {
         const cpu = await createCpuBackend(layout, { threads, host: nodeThreadHost });
@@ -106,6 +123,17 @@ export async function openBackend(
     context.destroy();
     throw err;
   }
+}
+
+/**
+ * Why the CPU backend cannot train `layout` at `batch` (its fast kernels' memory past WebAssembly's
+ * 4 GiB, counting Adam's state, the most an optimizer keeps), or null when it can.
+ */
+export function cpuMemoryProblem(layout: ParamLayout, batch: number): string | null {
+  if (fastKernelsProblem() !== null) return null;
+  const bytes = fastLstmBytes(layout, batch, { ...DEFAULT_OPTIMIZER, name: 'adam' });
+  if (bytes <= MAX_KERNEL_BYTES) return null;
+  return `the CPU backend would need ${(bytes / 2 ** 30).toFixed(1)} GiB, more than WebAssembly memory holds (4 GiB)`;
 }
 
 /** Openers for the benchmark: one device shared by every WebGPU case; the CPU's on `threads` threads. */

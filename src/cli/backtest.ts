@@ -19,6 +19,7 @@ import {
   threeDigits,
 } from '../train/backtest.js';
 import type { PopulationReport } from '../train/population.js';
+import { printable } from '../util/text.js';
 import { openPopulation } from './backends.js';
 import { CLI_SETTINGS, commandOptions } from './commands.js';
 import { option, parseOptions } from './options.js';
@@ -72,7 +73,7 @@ export function readBacktestSettings(argv: string[]): BacktestCommandSettings {
 
 export async function backtestCommand(argv: string[], log: (line: string) => void): Promise<void> {
   const s = readBacktestSettings(argv);
-  for (const line of s.train.data.notes) console.error(line);
+  for (const line of s.train.data.notes) console.error(printable(line));
   let backendNote = '';
   const open = async (layout: Parameters<typeof openPopulation>[1], members: number, batch: number) => {
     const opened = await openPopulation(s.train.backend, layout, members, batch, s.train.threads);

@@ -2,7 +2,7 @@
 // which columns go in and come out, the split, the normalization and the transform. Without a source
 // option, a loaded model's own data is used (its file says where it came from).
 
-import { checkValueColumns, parseCsvText } from '../data/csv.js';
+import { CsvError, type CsvTable, checkValueColumns, parseCsvText } from '../data/csv.js';
 import type { NormalizeMethod } from '../data/normalize.js';
 import type { Transform } from '../data/transform.js';
 import type { ColumnRef } from '../data/windows.js';
@@ -19,6 +19,7 @@ import {
 } from '../settings/training.js';
 import type { Model } from '../train/modelFile.js';
 import type { DataSource } from '../train/run.js';
+import { printable } from '../util/text.js';
 import { CLI_SETTINGS } from './commands.js';
 import { readTextFile } from './files.js';
 import { option, optionValue, type ParsedOptions } from './options.js';
@@ -83,6 +84,36 @@ export function fallbacks(values: ParsedOptions, model: Model | undefined): Fall
   };
 }
 
+/**
+ * The CSV a model file names as its data (`data.origin`), read by `read` as any CSV is, but as a file
+ * the user did not name: a failure says why without a byte of the file's contents (a CSV error quotes
+ * cells and column names; a model file could name /etc/shadow), and the table must hold the model's
+ * own columns.
+ */
+function readModelsData(file: string, model: Model | undefined, read: () => CsvTable): CsvTable {
+  const refuse = (why: string): never => {
+    throw new InputError('--data', `the model was trained on ${JSON.stringify(file)}, which ${why}; give --data FILE`);
+  };
+  let table: CsvTable;
+  try {
+    table = read();
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    if (err instanceof CsvError) {
+      return refuse(`is not a CSV this model can read${err.row === undefined ? '' : ` (at row ${err.row})`}`);
+    }
+    // Reading the file itself (missing, not a regular file, too large): the message names only the path.
+    if (err.field === '--model') return refuse(`cannot be read here (${err.message.replace(/^[^:]*: /, '')})`);
+    return refuse('is not a CSV this model can read');
+  }
+  const wanted = [...new Set([...(model?.data?.inputs ?? []), ...(model?.data?.outputs ?? [])])];
+  const missing = wanted.filter((name) => !table.columns.includes(name));
+  if (missing.length > 0) {
+    refuse(`has no column of numbers named ${missing.map((name) => JSON.stringify(name)).join(', ')}`);
+  }
+  return table;
+}
+
 /** Reads the data options; `window` bounds the number of points. */
 export function readDataOptions(values: ParsedOptions, window: number, model?: Model): DataOptions {
   const chosen = [SETTINGS.series, SETTINGS.dataset, CLI_SETTINGS.data].filter(
@@ -122,7 +153,7 @@ function readSource(
   const origin = given.fromModel ? model?.data?.origin : undefined;
   const file = optionValue(values, CLI_SETTINGS.data) ?? (origin?.kind === 'csv' ? origin.fileName : undefined);
   if (file !== undefined) {
-    const option = optionValue(values, CLI_SETTINGS.data) === undefined ? '--model' : '--data';
+    const named = optionValue(values, CLI_SETTINGS.data) !== undefined;
     const dateOption = optionValue(values, CLI_SETTINGS['date-column']);
     const dateColumn =
       dateOption !== undefined
@@ -132,27 +163,29 @@ function readSource(
         : origin?.kind === 'csv'
           ? origin.dateColumn
           : undefined;
-    let text: string;
-    try {
-      text = readTextFile(file, option);
-    } catch (err) {
-      if (option === '--data' || !(err instanceof InputError)) throw err;
-      throw new InputError(
-        '--data',
-        `the model was trained on ${JSON.stringify(file)}, which cannot be read here (${err.message.replace(/^[^:]*: /, '')}); give --data FILE`,
+    const read = () => {
+      const table = parseCsvText(readTextFile(file, named ? '--data' : '--model'), {
+        field: `${named ? '--data' : 'the model’s data'} ${file}`,
+        missing: given.value('missing'),
+        decimal: given.value('decimal'),
+        ...(dateColumn === undefined ? {} : { dateColumn }),
+      });
+      // A chosen column that is in the file but holds no numbers is refused with the reason.
+      const inputs = optionValue(values, CLI_SETTINGS.inputs);
+      const outputs = optionValue(values, CLI_SETTINGS.outputs);
+      if (inputs !== undefined) checkValueColumns(table, inputs, '--inputs');
+      if (outputs !== undefined) checkValueColumns(table, outputs, '--outputs');
+      return table;
+    };
+    if (!named) {
+      // Said before the file is opened: the user sees which file a model makes the CLI read.
+      console.error(
+        printable(
+          `note: reading the model's data from ${JSON.stringify(file)}, as its file names it (give --data FILE for other data)`,
+        ),
       );
     }
-    const table = parseCsvText(text, {
-      field: `${option === '--data' ? '--data' : 'the model’s data'} ${file}`,
-      missing: given.value('missing'),
-      decimal: given.value('decimal'),
-      ...(dateColumn === undefined ? {} : { dateColumn }),
-    });
-    // A chosen column that is in the file but holds no numbers is refused with the reason.
-    const inputs = optionValue(values, CLI_SETTINGS.inputs);
-    const outputs = optionValue(values, CLI_SETTINGS.outputs);
-    if (inputs !== undefined) checkValueColumns(table, inputs, '--inputs');
-    if (outputs !== undefined) checkValueColumns(table, outputs, '--outputs');
+    const table = named ? read() : readModelsData(file, model, read);
     const notes =
       table.reversedBy === null
         ? []

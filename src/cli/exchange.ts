@@ -9,9 +9,9 @@ import { exportOnnx } from '../export/onnx.js';
 import { exportTfjs, TFJS_WEIGHTS_FILE } from '../export/tfjs.js';
 import { importTfjs } from '../export/tfjsImport.js';
 import { InputError } from '../model/errors.js';
-import { parseJson, toModelFile } from '../train/modelFile.js';
+import { modelFileBytes } from '../train/modelFile.js';
 import { CLI_SETTINGS, commandOptions, EXPORT_FORMAT, EXPORT_OUT, IMPORT_FORMAT, IMPORT_OUT } from './commands.js';
-import { checkWritablePath, readFileBytes, readModelOption, readTextFile, writeFileAtomic } from './files.js';
+import { checkWritablePath, readFileBytes, readJsonOption, readModelOption, writeFileAtomic } from './files.js';
 import { option, parseCommandLine, parseOptions, requiredOption } from './options.js';
 
 export function exportCommand(argv: string[], log: (line: string) => void): void {
@@ -78,13 +78,13 @@ export function importCommand(argv: string[], log: (line: string) => void): void
   const folder = dirname(resolve(modelJsonPath));
   checkWritablePath(out, '--out');
   const source = basename(modelJsonPath);
-  const modelJson = parseJson(readTextFile(modelJsonPath, 'DIR'), `DIR ${modelJsonPath}`);
+  const modelJson = readJsonOption(modelJsonPath, 'DIR');
   const model = importTfjs(
     modelJson,
     (path) => readFileBytes(join(folder, path), `DIR ${source} weightsManifest`),
     source,
   );
-  writeFileAtomic(out, `${JSON.stringify(toModelFile(model))}\n`, '--out');
+  writeFileAtomic(out, modelFileBytes(model, '--out').chunks(), '--out');
   const { inputSize, hiddenSizes, outputSize, window } = model.config;
   log(
     `wrote ${out}: ${[inputSize, ...hiddenSizes, outputSize].join(' → ')}, window ${window}${model.normalization ? ', with its normalisation' : ''}`,

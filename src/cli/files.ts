@@ -9,9 +9,10 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { decodeTextFile } from '../data/textFile.js';
+import { parseJsonBytes } from '../data/jsonFile.js';
+import { checkTextBytes, decodeTextFile } from '../data/textFile.js';
 import { InputError } from '../model/errors.js';
-import { type Model, parseJson, readModelFile } from '../train/modelFile.js';
+import { MAX_MODEL_FILE_BYTES, type Model, readModelBytes } from '../train/modelFile.js';
 
 /** Largest file read (model, batch, CSV): 256 MiB, as the app allows. */
 export const MAX_FILE_BYTES = 256 * 2 ** 20;
@@ -74,8 +75,18 @@ export function readFileBytes(path: string, option: string, maxBytes = MAX_FILE_
   }
 }
 
+/** A JSON file (a batch, a TF.js model.json) of at most MAX_FILE_BYTES, parsed within src/data/jsonFile.ts's bounds. */
+export function readJsonOption(path: string, option: string): unknown {
+  const bytes = readFileBytes(path, option);
+  checkTextBytes(bytes, option, `"${path}"`);
+  return parseJsonBytes(bytes, `${option} ${path}`).value;
+}
+
+/** A model file (up to MAX_MODEL_FILE_BYTES, its JSON bounded: src/data/jsonFile.ts); failures name `option`. */
 export function readModelOption(path: string, option: string): Model {
-  return readModelFile(parseJson(readTextFile(path, option), `${option} ${path}`));
+  const bytes = readFileBytes(path, option, MAX_MODEL_FILE_BYTES);
+  checkTextBytes(bytes, option, `"${path}"`);
+  return readModelBytes(bytes, `${option} ${path}`);
 }
 
 /** The file system calls an atomic write makes (a test injects failures through them). */
@@ -96,8 +107,24 @@ function saveTarget(path: string): string {
   }
 }
 
+/** The longest file name most file systems take (NAME_MAX), in bytes. */
+const NAME_MAX = 255;
+
+/**
+ * A temporary name beside `target`: `.NAME.PID.HEX.tmp`, NAME shortened (by whole characters) so the
+ * whole fits NAME_MAX bytes whatever the target's name.
+ */
 function temporaryPath(target: string): string {
-  return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const suffix = `.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  let name = '';
+  let bytes = 0;
+  for (const ch of basename(target)) {
+    const size = Buffer.byteLength(ch);
+    if (1 + bytes + size + suffix.length > NAME_MAX) break;
+    name += ch;
+    bytes += size;
+  }
+  return join(dirname(target), `.${name}${suffix}`);
 }
 
 /**
@@ -137,13 +164,13 @@ export function checkWritablePath(path: string, option: string): void {
 }
 
 /**
- * Writes `content` (text, as UTF-8, or bytes) to `path` atomically: into a temporary file beside it,
- * flushed, then renamed over it. A failure removes the temporary file and leaves whatever was at
- * `path` as it was.
+ * Writes `content` (text, as UTF-8, or bytes, or bytes a chunk at a time) to `path` atomically: into
+ * a temporary file beside it, flushed, then renamed over it. A failure removes the temporary file and
+ * leaves whatever was at `path` as it was.
  */
 export function writeFileAtomic(
   path: string,
-  content: string | Uint8Array,
+  content: string | Uint8Array | Iterable<Uint8Array>,
   option: string,
   calls: WriteCalls = fs,
 ): void {
@@ -191,9 +218,13 @@ export function writeFileAtomic(
 }
 
 /** Bytes to write, a chunk at a time: text is encoded a chunk at a time, so a large model is not held twice. */
-function* chunks(content: string | Uint8Array): Generator<Uint8Array> {
-  if (typeof content !== 'string') {
+function* chunks(content: string | Uint8Array | Iterable<Uint8Array>): Generator<Uint8Array> {
+  if (content instanceof Uint8Array) {
     yield content;
+    return;
+  }
+  if (typeof content !== 'string') {
+    yield* content;
     return;
   }
   for (let start = 0; start < content.length; ) {

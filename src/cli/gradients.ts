@@ -4,10 +4,10 @@
 import { readBatchFile } from '../data/dataset.js';
 import { InputError } from '../model/errors.js';
 import { checkFloat32Tree } from '../model/validate.js';
-import { parseJson, toNested } from '../train/modelFile.js';
+import { toNested } from '../train/modelFile.js';
 import { openBackend } from './backends.js';
 import { BATCH_FILE, CLI_SETTINGS, commandOptions } from './commands.js';
-import { readModelOption, readTextFile } from './files.js';
+import { readJsonOption, readModelOption } from './files.js';
 import { option, parseOptions, requiredOption } from './options.js';
 
 export async function gradientsCommand(argv: string[], log: (line: string) => void): Promise<void> {
@@ -16,7 +16,7 @@ export async function gradientsCommand(argv: string[], log: (line: string) => vo
   const batchPath = requiredOption(values, BATCH_FILE);
   const choice = option(values, CLI_SETTINGS.backend);
   const model = readModelOption(modelPath, '--model');
-  const batch = readBatchFile(parseJson(readTextFile(batchPath, '--batch'), `--batch ${batchPath}`), model.config);
+  const batch = readBatchFile(readJsonOption(batchPath, '--batch'), model.config);
   const { backend, note, close } = await openBackend(choice, model.layout, batch.count);
   log(note);
   try {

@@ -6,6 +6,7 @@
 
 import { allowRelaxedSimd, isNodeMemberThread, serveNodeMemberThread } from '../backends/cpu/nodeThreads.js';
 import { InputError } from '../model/errors.js';
+import { printable } from '../util/text.js';
 import { backtestCommand } from './backtest.js';
 import { benchCommand } from './bench.js';
 import { helpText, unknownCommand } from './commands.js';
@@ -41,6 +42,16 @@ function writeOut(text: string): void {
   if (process.stdout.errored) outputFailed('stdout', process.stdout.errored);
 }
 
+/** Lines for a person on stdout, each one's control characters escaped (paths and names come from files). */
+function writeLine(text: string): void {
+  writeOut(`${text.split('\n').map(printable).join('\n')}\n`);
+}
+
+/** A line for a person on stderr, escaped alike. */
+function errorLine(line: string): void {
+  console.error(printable(line));
+}
+
 async function main(argv: string[]): Promise<number> {
   // The CPU kernels' fused multiply-add, where this Node has it only behind a flag (Node 20).
   allowRelaxedSimd();
@@ -51,28 +62,28 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'train':
-      await trainCommand(rest, (line) => writeOut(`${line}\n`));
+      await trainCommand(rest, writeLine);
       return typeof process.exitCode === 'number' ? process.exitCode : 0;
     case 'gradients':
-      await gradientsCommand(rest, (line) => console.error(line));
+      await gradientsCommand(rest, errorLine);
       return 0;
     case 'predict':
       await predictCommand(rest, writeOut);
       return 0;
     case 'backtest':
-      await backtestCommand(rest, (line) => writeOut(`${line}\n`));
+      await backtestCommand(rest, writeLine);
       return 0;
     case 'search':
-      await searchCommand(rest, (line) => writeOut(`${line}\n`));
+      await searchCommand(rest, writeLine);
       return 0;
     case 'export':
-      exportCommand(rest, (line) => console.error(line));
+      exportCommand(rest, errorLine);
       return 0;
     case 'import':
-      importCommand(rest, (line) => console.error(line));
+      importCommand(rest, errorLine);
       return 0;
     case 'bench':
-      await benchCommand(rest, (line) => writeOut(`${line}\n`));
+      await benchCommand(rest, writeLine);
       return 0;
     case 'help':
     case '--help':
@@ -97,10 +108,10 @@ if (isNodeMemberThread()) {
     },
     (err: unknown) => {
       if (err instanceof InputError) {
-        console.error(`error: ${err.message}`);
+        errorLine(`error: ${err.message}`);
         process.exitCode = 2;
       } else if (err instanceof RangeError && ALLOCATION_FAILED.test(err.message)) {
-        console.error(`error: not enough memory for what was asked (${err.message})`);
+        errorLine(`error: not enough memory for what was asked (${err.message})`);
         process.exitCode = 2;
       } else {
         console.error(err);

@@ -33,7 +33,7 @@ export function parseCommandLine(
   }
   let parsed: { values: ParsedOptions; positionals: string[] };
   try {
-    parsed = parseArgs({ args: argv, options: spec, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args: joinNegativeValues(argv, spec), options: spec, strict: true, allowPositionals: true });
   } catch (err) {
     // parseArgs' messages name the option already; keep them to one short line.
     const message = (err as Error).message.split('\n')[0].replace(/\. To specify a positional.*$/, '');
@@ -55,6 +55,23 @@ export function parseCommandLine(
     }
   }
   return parsed;
+}
+
+/**
+ * `--horizon -1` as `--horizon=-1`: parseArgs takes a value that starts with a dash for an option and
+ * calls the pair ambiguous, where a negative number is plainly the value (and gets the range message).
+ */
+function joinNegativeValues(argv: string[], spec: Record<string, { type: 'string' | 'boolean' }>): string[] {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith('--') ? argv[i].slice(2) : null;
+    const next = argv[i + 1];
+    if (name !== null && spec[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d|inf|nan)/i.test(next)) {
+      args.push(`${argv[i]}=${next}`);
+      i++;
+    } else args.push(argv[i]);
+  }
+  return args;
 }
 
 function shorten(message: string): string {

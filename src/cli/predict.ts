@@ -4,7 +4,6 @@
 // prediction is fed back as the next input; the path is mapped back to levels in the data's units.
 // Stdout is CSV: `step,<output columns>`.
 
-import Papa from 'papaparse';
 import { denormalizeOutputs, normalizeValues } from '../data/normalize.js';
 import { Rng } from '../data/rng.js';
 import { pathLevels, targetTransform, transformTable } from '../data/transform.js';
@@ -14,6 +13,8 @@ import { isFloat32Finite } from '../model/validate.js';
 import { SETTINGS } from '../settings/training.js';
 import { freeRunForecast } from '../train/forecast.js';
 import { sourceTable } from '../train/run.js';
+import { writeCsv } from '../util/csvWrite.js';
+import { printable } from '../util/text.js';
 import { CLI_SETTINGS, commandOptions } from './commands.js';
 import { readDataOptions } from './dataOptions.js';
 import { readModelOption } from './files.js';
@@ -25,7 +26,7 @@ export async function predictCommand(argv: string[], write: (text: string) => vo
   const steps = option(values, SETTINGS.horizon, model.settings?.horizon);
   const { inputSize: I, outputSize: O, window: T } = model.config;
   const choice = readDataOptions(values, T, model);
-  for (const line of choice.notes) console.error(line);
+  for (const line of choice.notes) console.error(printable(line));
   // The model's transform: its weights predict that, whatever the options say.
   const kind = model.data?.transform ?? 'levels';
   if (choice.transform !== undefined && choice.transform !== kind) {
@@ -61,7 +62,7 @@ export async function predictCommand(argv: string[], write: (text: string) => vo
     const scaled = model.normalization ? normalizeValues(model.normalization, name, column) : column;
     for (let t = 0; t < T; t++) lastWindow[t * I + k] = scaled[t];
   });
-  const forecast = freeRunForecast(model.layout, model.params, lastWindow, steps);
+  const forecast = freeRunForecast(model.layout, model.params, lastWindow, steps, forecastProgress(steps));
   const predicted = model.normalization ? denormalizeOutputs(model.normalization, outputs.columns, forecast) : forecast;
   // (O)(S) each output's path in levels, continuing from the data's last rows.
   const paths = outputs.columns.map((_, o) =>
@@ -82,6 +83,23 @@ export async function predictCommand(argv: string[], write: (text: string) => vo
       );
     }
   }
-  const rows = Array.from({ length: steps }, (_, s) => [String(s + 1), ...paths.map((path) => String(path[s]))]);
-  write(`${Papa.unparse({ fields: ['step', ...outputs.columns], data: rows }, { newline: '\n' })}\n`);
+  const rows = Array.from({ length: steps }, (_, s) => [s + 1, ...paths.map((path) => path[s])]);
+  // Column names from a file: escaped as text a terminal or a spreadsheet could run.
+  write(writeCsv(['step', ...outputs.columns.map(printable)], rows));
+}
+
+/** Seconds between two progress lines of a long forecast. */
+const PROGRESS_SECONDS = 2;
+
+/** Reports a forecast's progress on stderr every PROGRESS_SECONDS, once it has run that long (short ones say nothing). */
+function forecastProgress(steps: number): (done: number) => void {
+  const started = performance.now();
+  let next = started + 1000 * PROGRESS_SECONDS;
+  return (done) => {
+    const now = performance.now();
+    if (now < next || done === steps) return;
+    next = now + 1000 * PROGRESS_SECONDS;
+    const rate = done / ((now - started) / 1000);
+    console.error(`forecast: step ${done} of ${steps} (about ${Math.ceil((steps - done) / rate)} s to go)`);
+  };
 }

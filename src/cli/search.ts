@@ -8,6 +8,7 @@ import { SEARCH_SETTINGS as G } from '../settings/search.js';
 import { sourceDefault } from '../settings/training.js';
 import { defaultsKeyOf } from '../train/run.js';
 import { type Configuration, runSearch, type SearchResult, type SearchSettings, type Spread } from '../train/search.js';
+import { printable } from '../util/text.js';
 import { openPopulation } from './backends.js';
 import { CLI_SETTINGS, commandOptions } from './commands.js';
 import { evaluationJson } from './evaluationJson.js';
@@ -79,7 +80,7 @@ function withoutGrid(argv: string[]): string[] {
 
 export async function searchCommand(argv: string[], log: (line: string) => void): Promise<void> {
   const s = readSearchSettings(argv);
-  for (const line of [...s.train.data.notes, ...s.notes]) console.error(line);
+  for (const line of [...s.train.data.notes, ...s.notes]) console.error(printable(line));
   let backendNote = '';
   const result = await runSearch(
     s.search,

@@ -6,6 +6,8 @@
 import type { Backend } from '../backends/backend.js';
 import { CpuBackend } from '../backends/cpu/cpuBackend.js';
 import { selectionPart } from '../data/split.js';
+import type { ColumnRef } from '../data/windows.js';
+import { paramLayout } from '../model/layout.js';
 import { SETTINGS } from '../settings/training.js';
 import {
   baselineErrors,
@@ -16,10 +18,19 @@ import {
   overfitting,
   predictParts,
 } from '../train/evaluate.js';
-import { toModelFile } from '../train/modelFile.js';
+import {
+  checkModelFile,
+  checkModelFileSize,
+  type Model,
+  modelFileBytes,
+  type SavedOptimizer,
+  type SavedShape,
+} from '../train/modelFile.js';
 import type { Run } from '../train/run.js';
 import { continuationOf, savedModel } from '../train/savedModel.js';
+import type { SavedTraining } from '../train/savedSetup.js';
 import { type Fallback, type TrainOptions, type TrainReport, trainToEnd } from '../train/trainer.js';
+import { printable } from '../util/text.js';
 import { type OpenedBackend, openBackend } from './backends.js';
 import { baselinesJson, metricsJson } from './evaluationJson.js';
 import { checkWritablePath, writeFileAtomic } from './files.js';
@@ -35,16 +46,29 @@ export { EXIT_DIVERGED } from './trainSettings.js';
  */
 export async function trainCommand(argv: string[], log: (line: string) => void): Promise<void> {
   const s = readTrainSettings(argv);
-  // A save that cannot work is refused now, not after the whole run.
-  if (s.save !== undefined) checkWritablePath(s.save, '--save');
-  for (const line of s.data.notes) console.error(line);
+  // A save that cannot work is refused now, not after the whole run (and, for size, before the
+  // weights are even drawn; checkSavable checks again with the data's own columns).
+  if (s.save !== undefined) {
+    checkWritablePath(s.save, '--save');
+    const columns = (given: ColumnRef[] | undefined) => (given ?? s.data.defaultColumns)?.length ?? 1;
+    const shape = s.load?.config ?? {
+      inputSize: columns(s.data.inputs),
+      hiddenSizes: s.hiddenSizes,
+      outputSize: columns(s.data.outputs),
+      window: s.window,
+    };
+    checkModelFileSize(savedShape(s, paramLayout(shape).size, 0), '--save');
+  }
+  for (const line of s.data.notes) console.error(printable(line));
   const run = runFor(s);
   SETTINGS.batch.within({ max: run.prepared.train.count }).check(s.batchSize, '--batch');
   if (s.members > 1) return trainMembers(s, run, log);
+  if (s.save !== undefined) checkSavable(s, run);
   const opened = await openBackend(s.backend, run.layout, s.batchSize, s.threads);
   if (!s.json) log(opened.note);
+  const interrupted = sayWhatIsKeptOnInterrupt(s.save);
   try {
-    const trained = await trainRun(s, run, opened.backend, log);
+    const trained = await trainRun(s, run, opened.backend, log, interrupted.reached);
     const summary = await summarize(s, run, trained);
     if (s.save !== undefined) await saveModel(s.save, s, run, trained.result);
     if (s.json) process.stdout.write(`${JSON.stringify(jsonReport(s, run, opened, trained, summary))}\n`);
@@ -54,8 +78,64 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
       process.exitCode = EXIT_DIVERGED;
     }
   } finally {
+    interrupted.done();
     opened.close();
   }
+}
+
+/** What bounds the size of the file this run saves: its parameters, optimizer, epochs and names. */
+function savedShape(s: TrainSettings, parameters: number, names: number): SavedShape {
+  return {
+    parameters,
+    members: s.members,
+    optimizer: s.optimizer.name,
+    epochs: (s.load?.training?.epoch ?? 0) + s.epochs,
+    names,
+  };
+}
+
+/** Exit status after Ctrl-C: 128 + SIGINT, what a shell reports. */
+const EXIT_INTERRUPTED = 130;
+
+/**
+ * Until `done()`, Ctrl-C (SIGINT) ends the run at the next report with one line saying how far it got
+ * and that nothing of it was saved (the file `--save` names, if any, is as it was: saves are atomic
+ * and come last). `reached(epoch)` records the last epoch reported.
+ */
+function sayWhatIsKeptOnInterrupt(save: string | undefined): { reached(epoch: number): void; done(): void } {
+  let epoch = 0;
+  const onInterrupt = () => {
+    const where = epoch > 0 ? ` after epoch ${epoch}` : ' before the first report';
+    const kept =
+      save === undefined
+        ? 'nothing was saved (give --save FILE to keep the model)'
+        : `the run's progress was not saved; ${printable(save)} is as it was before the run`;
+    process.stderr.write(`interrupted${where}: ${kept}\n`);
+    process.exit(EXIT_INTERRUPTED);
+  };
+  process.once('SIGINT', onInterrupt);
+  return {
+    reached: (e) => {
+      epoch = e;
+    },
+    done: () => process.off('SIGINT', onInterrupt),
+  };
+}
+
+/**
+ * Refuses, before any training, a save that could not be read back: a model file too large (bounded
+ * from the parameter count, the optimizer and the epochs), or a field the reader refuses (a checked
+ * dry run of the file with the starting weights).
+ */
+function checkSavable(s: TrainSettings, run: Run): void {
+  const names = [run.label, ...run.prepared.inputs, ...run.prepared.outputs].reduce(
+    (sum, name) => sum + name.length,
+    0,
+  );
+  checkModelFileSize(savedShape(s, run.layout.size, names), '--save');
+  checkModelFile(
+    modelToSave(s, run, run.params, undefined, { epoch: 0, losses: [], validationLosses: [], rng: run.rng.state() }),
+  );
 }
 
 type TrainedResult = Awaited<ReturnType<typeof trainToEnd>>;
@@ -69,8 +149,17 @@ interface Trained {
   selection: ReturnType<typeof selectionPart>;
 }
 
-/** Trains `backend` from the run's weights (or the loaded model's epoch on), logging progress for a person. */
-async function trainRun(s: TrainSettings, run: Run, backend: Backend, log: (line: string) => void): Promise<Trained> {
+/**
+ * Trains `backend` from the run's weights (or the loaded model's epoch on), logging progress for a
+ * person; `reached` hears each reported epoch.
+ */
+async function trainRun(
+  s: TrainSettings,
+  run: Run,
+  backend: Backend,
+  log: (line: string) => void,
+  reached: (epoch: number) => void,
+): Promise<Trained> {
   backend.setParams(run.params);
   // A version-2 model goes on from the epoch of its weights: --epochs more, numbered on from there.
   const saved = s.load?.training;
@@ -103,7 +192,10 @@ async function trainRun(s: TrainSettings, run: Run, backend: Backend, log: (line
     ...(continueFrom ? { continueFrom } : {}),
   };
   const onReport = (report: TrainReport) => {
+    reached(report.epoch);
     if (!s.json) log(progressLine(report, lastEpoch));
+    // The event loop turns once a report: a Ctrl-C is heard here (the epochs themselves never yield).
+    return new Promise<void>((resolve) => setImmediate(resolve));
   };
   const result = await trainToEnd(backend, run.prepared.train, run.rng, options, onReport, fallback);
   return { result, firstEpoch, lastEpoch, selection };
@@ -164,7 +256,30 @@ async function summarize(s: TrainSettings, run: Run, trained: Trained): Promise<
 async function saveModel(path: string, s: TrainSettings, run: Run, result: TrainedResult): Promise<void> {
   const params = await result.backend.readParams();
   const { kept } = result;
-  const model = savedModel({
+  const model = modelToSave(
+    s,
+    run,
+    params,
+    kept.optimizerState ? { ...kept.optimizerState, settings: s.optimizer, loss: s.loss } : undefined,
+    {
+      epoch: kept.epoch,
+      losses: result.losses.slice(0, kept.epoch),
+      validationLosses: result.validationLosses.filter((v) => v.epoch <= kept.epoch),
+      rng: kept.rng.state(),
+    },
+  );
+  writeFileAtomic(path, modelFileBytes(model, '--save').chunks(), '--save');
+}
+
+/** The model file's contents for this run: `params`, the optimizer's state and the training so far. */
+function modelToSave(
+  s: TrainSettings,
+  run: Run,
+  params: Float32Array,
+  optimizer: SavedOptimizer | undefined,
+  training: SavedTraining,
+): Model {
+  return savedModel({
     config: run.config,
     params,
     prepared: run.prepared,
@@ -173,15 +288,9 @@ async function saveModel(path: string, s: TrainSettings, run: Run, result: Train
     trainFraction: run.dataSettings.trainFraction,
     validationFraction: run.dataSettings.validationFraction,
     settings: savedSettings(s, run),
-    ...(kept.optimizerState ? { optimizer: { ...kept.optimizerState, settings: s.optimizer, loss: s.loss } } : {}),
-    training: {
-      epoch: kept.epoch,
-      losses: result.losses.slice(0, kept.epoch),
-      validationLosses: result.validationLosses.filter((v) => v.epoch <= kept.epoch),
-      rng: kept.rng.state(),
-    },
+    ...(optimizer ? { optimizer } : {}),
+    training,
   });
-  writeFileAtomic(path, `${JSON.stringify(toModelFile(model))}\n`, '--save');
 }
 
 /** The one JSON object of --json (its fields are the README's "train --json"). */

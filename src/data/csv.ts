@@ -8,12 +8,14 @@
 // chunks: parseCsv yields to the event loop between chunks so a 50 MB file does not freeze a page (in
 // a Web Worker it simply runs), parseCsvText does the same work synchronously for the CLI and small
 // texts. A file that runs newest first (by its dates, or a falling row counter) is reversed, so the
-// held-out part is always the newest, and `reversedBy` says so.
+// held-out part is always the newest, and `reversedBy` says so; dates out of order anywhere (a row
+// that goes back) are refused, naming the row. Row 1 may have at most MAX_CSV_COLUMNS fields, counted
+// before any work per column, and no step is quadratic in the columns.
 //
 // Rows are numbered as a spreadsheet numbers them: 1-based, the header (if any) is row 1, blank
 // lines count. A byte-order mark is stripped (UTF-16 is refused); CRLF, LF and CR line ends are all
-// fine. A value that is empty, not a number in its column's format (NaN, Infinity, "abc"), longer
-// than MAX_CELL_CHARS or beyond float32's range is a problem: with missing 'refuse' (the default) the
+// fine, mixed in one file too. A value that is empty, not a number in its column's format (NaN,
+// Infinity, "abc"), longer than MAX_CELL_CHARS or beyond float32's range is a problem: with missing 'refuse' (the default) the
 // first one stops the parse with a CsvError naming its row and column; with 'drop' its row is skipped
 // and reported in `dropped`. Numbers are recognised by one pass over the cell (no backtracking), so
 // a hostile cell costs time in proportion to its length, and at most MAX_CELL_CHARS of it.
@@ -22,7 +24,7 @@
 
 import Papa from 'papaparse';
 import { describeValue, InputError } from '../model/errors.js';
-import { FLOAT32_MAX } from '../model/validate.js';
+import { FLOAT32_MAX, LIMITS } from '../model/validate.js';
 import { DATE_KIND_TEXT, DATE_NAME, type DateFormat, type DateKind, detectDateFormat, readDate } from './dateFormat.js';
 import { isDecimal } from './decimal.js';
 import {
@@ -72,6 +74,8 @@ export interface CsvOptions {
   missing?: 'refuse' | 'drop';
   /** Largest input accepted, in characters (strings) or bytes (files); default 256 MiB. */
   maxBytes?: number;
+  /** Most data rows read (the app's budget); more are refused as soon as they are seen. Default: no bound. */
+  maxRows?: number;
 }
 
 export interface CsvStreamOptions extends CsvOptions {
@@ -141,6 +145,11 @@ export class CsvError extends InputError {
 }
 
 export const MAX_REPORTED_DROPS = 100;
+/**
+ * Most columns a file may have: four times the most inputs a model reads (LIMITS.inputSize), room for
+ * dates, labels and columns left out. Counted on row 1 before any work per column is done.
+ */
+export const MAX_CSV_COLUMNS = 4 * LIMITS.inputSize;
 /** Longest value or date cell read, in characters: a number or a date needs a few dozen. */
 export const MAX_CELL_CHARS = 1000;
 const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
@@ -153,7 +162,8 @@ const SAMPLE_ROWS = 50;
 const INDEX_NAME = /^(|#|n|no\.?|idx|index|id|row|rownum|unnamed: ?0)$/i;
 
 /** Parses a whole CSV text synchronously (the CLI, small texts, a Web Worker). */
-export function parseCsvText(text: string, options: CsvOptions = {}): CsvTable {
+export function parseCsvText(raw: string, options: CsvOptions = {}): CsvTable {
+  const text = oneKindOfLineEnd(raw);
   const plan = planParse(text, options);
   const table = new TableBuilder(plan);
   const body = stripBom(text);
@@ -177,8 +187,9 @@ export async function parseCsv(source: string | Blob, options: CsvStreamOptions 
   }
   const { signal, onProgress } = options;
   signal?.throwIfAborted();
-  const text =
-    typeof source === 'string' ? source : decodeTextFile(new Uint8Array(await source.arrayBuffer()), field, 'the file');
+  const text = oneKindOfLineEnd(
+    typeof source === 'string' ? source : decodeTextFile(new Uint8Array(await source.arrayBuffer()), field, 'the file'),
+  );
   const plan = planParse(text, options);
   const table = new TableBuilder(plan);
   const body = stripBom(text);
@@ -189,6 +200,21 @@ export async function parseCsv(source: string | Blob, options: CsvStreamOptions 
     onProgress?.(end / body.length);
   }
   return table.finish();
+}
+
+/**
+ * The text with one kind of line end: as it is when it uses one (LF, CRLF or CR), else (a file
+ * edited on two systems) every CRLF and lone CR made LF, so that each line end ends one row. A line
+ * end inside a quoted cell changes kind too, which a cell's value does not notice.
+ */
+function oneKindOfLineEnd(text: string): string {
+  const cr = text.indexOf('\r');
+  if (cr < 0) return text;
+  const crlf = text.indexOf('\r\n') >= 0;
+  const loneCr = /\r(?!\n)/.test(text);
+  const loneLf = /(^|[^\r])\n/.test(text);
+  const kinds = Number(crlf) + Number(loneCr) + Number(loneLf);
+  return kinds > 1 ? text.replace(/\r\n?/g, '\n') : text;
 }
 
 /**
@@ -261,6 +287,8 @@ interface ParsePlan {
   drop: boolean;
   /** Records the whole text likely holds, from the sample's average row length: the columns' first size. */
   expectedRows: number;
+  /** Most data rows read, or Infinity. */
+  maxRows: number;
 }
 
 /** A sample row: its cells (trimmed) and its spreadsheet row number. */
@@ -343,7 +371,12 @@ function planParse(raw: string, options: CsvOptions): ParsePlan {
     decimal,
     filter,
     drop: checked.missing === 'drop',
-    expectedRows: Math.min(Math.ceil((1.05 * text.length * rows.length) / Math.max(1, sample.length)) + 16, 1 << 26),
+    maxRows: checked.maxRows,
+    expectedRows: Math.min(
+      Math.ceil((1.05 * text.length * rows.length) / Math.max(1, sample.length)) + 16,
+      1 << 26,
+      checked.maxRows,
+    ),
   };
 }
 
@@ -370,11 +403,44 @@ function checkCsvOptions(raw: string, options: CsvOptions) {
   if (header !== 'auto' && typeof header !== 'boolean') {
     throw new InputError('header', `expected true, false or "auto", got ${describeValue(header)}`);
   }
-  return { field, text, delimiter, decimal, missing, header };
+  const maxRows = options.maxRows ?? Number.POSITIVE_INFINITY;
+  if (maxRows !== Number.POSITIVE_INFINITY && !(Number.isInteger(maxRows) && maxRows >= 2)) {
+    throw new InputError('maxRows', `expected a whole number of at least 2, got ${describeValue(maxRows)}`);
+  }
+  return { field, text, delimiter, decimal, missing, header, maxRows };
+}
+
+/**
+ * Refuses a file whose row 1 has more than MAX_CSV_COLUMNS fields, counting the delimiters of row 1
+ * outside quotes (each candidate's, when the delimiter is 'auto') and stopping at the first count past
+ * the limit: no work is done per column of a file that has too many.
+ */
+function checkColumnCount(text: string, delimiterOption: CsvDelimiter | 'auto', field: string): void {
+  const candidates = delimiterOption === 'auto' ? CSV_DELIMITERS : [delimiterOption];
+  const codes = candidates.map((d) => d.charCodeAt(0));
+  const counts = codes.map(() => 1);
+  let inQuotes = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) inQuotes = !inQuotes;
+    else if (inQuotes) continue;
+    else if (c === 10 || c === 13) return;
+    else {
+      const k = codes.indexOf(c);
+      if (k >= 0 && ++counts[k] > MAX_CSV_COLUMNS) {
+        throw new CsvError(
+          field,
+          `has more than ${MAX_CSV_COLUMNS.toLocaleString('en-US')} columns (separated by ${delimiterName(candidates[k])}); at most ${MAX_CSV_COLUMNS.toLocaleString('en-US')} can be read`,
+          1,
+        );
+      }
+    }
+  }
 }
 
 /** The first rows (trimmed cells, blank lines left out) with the delimiter and line end they use. */
 function sampleRows(text: string, delimiterOption: CsvDelimiter | 'auto', field: string) {
+  checkColumnCount(text, delimiterOption, field);
   const sample = firstRows(text);
   const delimiter = delimiterOption === 'auto' ? guessDelimiter(sample) : delimiterOption;
   // Blank lines are kept here so that an error's row index is the record's, as in the full parse.
@@ -619,6 +685,13 @@ function tooLong(cell: string): string {
   return `the cell holds ${cell.length.toLocaleString('en-US')} characters; a value or date may have at most ${MAX_CELL_CHARS.toLocaleString('en-US')}`;
 }
 
+/** A row whose date goes up or down from the row above: its spreadsheet row, its date and the one above. */
+interface Step {
+  row: number;
+  label: string;
+  previous: string;
+}
+
 /** Appends rows into growing float64 columns, checking and counting as it goes. */
 class TableBuilder {
   private readonly plan: ParsePlan;
@@ -633,9 +706,16 @@ class TableBuilder {
   private dropCount = 0;
   private readonly dropRows: DroppedRow[] = [];
   private readonly filterValuesSeen = new Set<string>();
+  /** Each value column's position in plan.values, by its column (a lookup, not a search per column). */
+  private readonly valueIndex: Map<number, number>;
+  /** How the dates run from row to row: rises, falls, and where the first of each is (spreadsheet rows). */
+  private readonly order = { up: 0, down: 0, firstUp: null as Step | null, firstDown: null as Step | null };
+  private lastTime = Number.NaN;
+  private lastLabel = '';
 
   constructor(plan: ParsePlan) {
     this.plan = plan;
+    this.valueIndex = new Map(plan.values.map((c, k) => [c, k]));
     // Sized once from the estimate, so a large file is not copied again and again as it grows.
     this.columns = plan.values.map(() => new Float64Array(plan.expectedRows));
     this.dates = plan.date >= 0 ? [] : null;
@@ -693,6 +773,13 @@ class TableBuilder {
       }
     }
     const at = this.rows;
+    if (at === plan.maxRows) {
+      throw new CsvError(
+        plan.field,
+        `has more than ${plan.maxRows.toLocaleString('en-US')} data rows, the most read here; use a shorter file (the CLI reads longer ones)`,
+        this.record,
+      );
+    }
     this.grow();
     for (let k = 0; k < plan.values.length; k++) {
       const c = plan.values[k];
@@ -705,8 +792,29 @@ class TableBuilder {
       this.columns[k][at] = value;
     }
     if (this.dates) this.dates.push(date);
-    if (this.times) this.times[at] = time;
+    if (this.times) {
+      this.times[at] = time;
+      this.noteOrder(time, date);
+    }
     this.rows++;
+  }
+
+  /** Counts a rise or a fall of the dates from the last dated row, keeping where the first of each is. */
+  private noteOrder(time: number, label: string): void {
+    if (Number.isNaN(time)) return;
+    const { order } = this;
+    if (time !== this.lastTime && !Number.isNaN(this.lastTime)) {
+      const step: Step = { row: this.record, label, previous: this.lastLabel };
+      if (time > this.lastTime) {
+        order.up++;
+        order.firstUp ??= step;
+      } else {
+        order.down++;
+        order.firstDown ??= step;
+      }
+    }
+    this.lastTime = time;
+    this.lastLabel = label;
   }
 
   /** Refuses (throws) or records the row as dropped; returns true when the row is to be skipped. */
@@ -715,7 +823,7 @@ class TableBuilder {
     const column = plan.allColumns[c];
     const reason =
       c !== plan.date
-        ? problemWith(cell, plan.formats[plan.values.indexOf(c)] ?? PLAIN_FORMAT)
+        ? problemWith(cell, plan.formats[this.valueIndex.get(c) ?? -1] ?? PLAIN_FORMAT)
         : cell === ''
           ? 'the date is missing'
           : tooLong(cell);
@@ -746,26 +854,29 @@ class TableBuilder {
   }
 
   /**
-   * The column that shows the rows run newest first, or null: the dates fall from row to row (at
-   * least 19 falls for every rise, so a stray row does not decide it), or a row counter falls.
+   * The column that shows the rows run newest first, or null: the dates fall from row to row more
+   * often than they rise, or a row counter falls. Dates that go the other way anywhere (a row out of
+   * order) are refused, naming the first such row: the held-out part must be the newest rows.
    */
   private newestFirst(values: Float64Array[]): string | null {
-    const { plan } = this;
-    if (this.times !== null) {
-      let up = 0;
-      let down = 0;
-      let previous = Number.NaN;
-      for (let i = 0; i < this.rows; i++) {
-        const t = this.times[i];
-        if (Number.isNaN(t)) continue;
-        if (t > previous) up++;
-        else if (t < previous) down++;
-        previous = t;
+    const { plan, order } = this;
+    if (this.times !== null && order.up + order.down > 0) {
+      const reversed = order.down > order.up;
+      const against = reversed ? order.firstUp : order.firstDown;
+      if (against !== null) {
+        const count = reversed ? order.up : order.down;
+        throw new CsvError(
+          plan.field,
+          `the date ${JSON.stringify(against.label)} comes ${reversed ? 'after' : 'before'} the row above's ${JSON.stringify(against.previous)}, where the file runs ${reversed ? 'newest' : 'oldest'} first` +
+            ` (${count} row${count === 1 ? '' : 's'} go${count === 1 ? 'es' : ''} against the order); sort the file by its dates`,
+          against.row,
+          plan.allColumns[plan.date],
+        );
       }
-      if (up + down > 0) return down > 0 && down >= 19 * up ? plan.allColumns[plan.date] : null;
+      return reversed ? plan.allColumns[plan.date] : null;
     }
     for (const c of plan.indexColumns) {
-      const column = values[plan.values.indexOf(c)];
+      const column = values[this.valueIndex.get(c) ?? -1];
       let falling = column.length > 1;
       for (let i = 1; i < column.length && falling; i++) falling = column[i] < column[i - 1];
       if (falling) return plan.allColumns[c];

@@ -12,6 +12,13 @@ const SAMPLE_BYTES = 4096;
  * when given (the file's quoted path, "the file").
  */
 export function decodeTextFile(bytes: Uint8Array, field: string, subject?: string): string {
+  checkTextBytes(bytes, field, subject);
+  // The default decoder strips a UTF-8 byte-order mark and replaces malformed bytes with U+FFFD.
+  return new TextDecoder('utf-8').decode(bytes);
+}
+
+/** Refuses bytes that are UTF-16 or hold NUL bytes (what decodeTextFile refuses), without decoding them. */
+export function checkTextBytes(bytes: Uint8Array, field: string, subject?: string): void {
   const what = subject === undefined ? '' : `${subject} `;
   const utf16 = new InputError(field, `${what}is UTF-16 text; save it as UTF-8`);
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) throw utf16;
@@ -25,6 +32,4 @@ export function decodeTextFile(bytes: Uint8Array, field: string, subject?: strin
     if (alternating) throw utf16;
     throw new InputError(field, `${what}is not a text file (it holds NUL bytes); expected UTF-8 text`);
   }
-  // The default decoder strips a UTF-8 byte-order mark and replaces malformed bytes with U+FFFD.
-  return new TextDecoder('utf-8').decode(bytes);
 }

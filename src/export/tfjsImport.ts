@@ -17,7 +17,7 @@
 import { describeValue, InputError } from '../model/errors.js';
 import { GATES, type ModelConfig, paramLayout } from '../model/layout.js';
 import { checkParameterBudget, field, intInRange, isRecord, LIMITS } from '../model/validate.js';
-import { MODEL_FORMAT, MODEL_VERSION, type Model, readModelFile, toNested } from '../train/modelFile.js';
+import { MODEL_FORMAT, type Model, readModelFile, toNested } from '../train/modelFile.js';
 import { restoreGates, TFJS_GATE_ORDER } from './scaling.js';
 import { TFJS_METADATA_KEY } from './tfjs.js';
 
@@ -96,7 +96,8 @@ export function importTfjs(modelJson: unknown, readWeights: ReadWeights, source 
   const metadata = readMetadata(modelJson, at('userDefinedMetadata'));
   const file = {
     format: MODEL_FORMAT,
-    version: MODEL_VERSION,
+    // Version 2's nested weights: errors then name a weight as TF.js users read it (lstm[0].w[1][0][3]).
+    version: 2,
     config,
     ...toNested(layout, params),
     ...(metadata && Object.hasOwn(metadata, 'normalisation') ? { normalisation: metadata.normalisation } : {}),

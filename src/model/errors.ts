@@ -14,6 +14,7 @@ export class InputError extends Error {
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (ArrayBuffer.isView(value) && 'length' in value) return `an array of length ${value.length}`;
   if (value === null) return 'null';
   if (typeof value === 'object') return 'an object';
   return String(value);

@@ -13,7 +13,7 @@
 //              uses the same formula over all samples.
 
 import { describeValue, InputError } from './errors.js';
-import { isRecord, readTensor } from './validate.js';
+import { float32Number, isRecord, readTensor } from './validate.js';
 
 export const OPTIMIZERS = ['sgd', 'momentum', 'adam'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
@@ -162,13 +162,24 @@ export function readOptimizerState(value: unknown, paramCount: number, path = 'o
     throw new InputError(`${path}.name`, `expected one of ${OPTIMIZERS.join(', ')}, got ${describeValue(name)}`);
   }
   const step = value.step;
-  if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) {
-    throw new InputError(`${path}.step`, `expected a whole number of at least 0, got ${describeValue(step)}`);
+  // Whole and exact in a double, as a file writes it back.
+  if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0) {
+    throw new InputError(
+      `${path}.step`,
+      `expected a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, got ${describeValue(step)}`,
+    );
   }
   const expected = stateArrays(name as OptimizerName) * paramCount;
   const slots = value.slots;
-  if (!Array.isArray(slots) || slots.length !== expected) {
+  // A Float32Array: decoded already (a version-3 file's base64), checked here like a list of numbers.
+  const length = slots instanceof Float32Array ? slots.length : Array.isArray(slots) ? slots.length : -1;
+  if (length !== expected) {
     throw new InputError(`${path}.slots`, `expected ${expected} numbers, got ${describeValue(slots)}`);
+  }
+  if (slots instanceof Float32Array) {
+    const bad = slots.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) float32Number(slots[bad], `${path}.slots[${bad}]`);
+    return { name: name as OptimizerName, step, slots };
   }
   const out = new Float32Array(expected);
   readTensor(slots, [expected], `${path}.slots`, (i, x) => {

@@ -13,6 +13,7 @@ export function freeRunForecast(
   params: Float32Array,
   firstWindow: Float32Array,
   steps: number,
+  onStep?: (done: number) => void,
 ): Float32Array {
   const { inputSize: I, outputSize: O, window: T } = layout.config;
   if (I !== O) {
@@ -26,6 +27,7 @@ export function freeRunForecast(
     result.set(ws.out.subarray(0, O), s * O);
     x.copyWithin(0, I);
     x.set(ws.out.subarray(0, O), (T - 1) * I);
+    onStep?.(s + 1);
   }
   return result;
 }

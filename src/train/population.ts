@@ -472,7 +472,7 @@ export async function trainPopulationToEnd(
   data: Dataset,
   specs: readonly MemberSpec[],
   options: PopulationOptions,
-  onReport?: (report: PopulationReport) => void,
+  onReport?: (report: PopulationReport) => void | Promise<void>,
   fallback?: PopulationFallback,
 ): Promise<PopulationResult & { population: Population; switched: string | null }> {
   let current = population;
@@ -498,7 +498,8 @@ export async function trainPopulationToEnd(
           return { ...spec, resume: report.members[m], ...(finished ? { finished } : {}) };
         });
         const members = report.members.map((m, i) => (resumed[i].finished ? m : later(m, secondsBefore)));
-        onReport?.({ ...report, members, seconds: secondsBefore + report.seconds });
+        // Awaited: a caller may let its event loop turn here (the CLI hears Ctrl-C at a report).
+        await onReport?.({ ...report, members, seconds: secondsBefore + report.seconds });
       }
     } catch (error) {
       const recoverable = fallback?.recoverable ?? isGpuFailure;

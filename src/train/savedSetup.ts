@@ -8,7 +8,7 @@ import type { DataFingerprint } from '../data/fingerprint.js';
 import type { RngState } from '../data/rng.js';
 import { TRANSFORMS, type Transform } from '../data/transform.js';
 import { describeValue, InputError } from '../model/errors.js';
-import { field, isRecord } from '../model/validate.js';
+import { field, float32Number, isRecord } from '../model/validate.js';
 import { SETTINGS, type SettingName, type SettingValues } from '../settings/training.js';
 
 /** Where the data came from; the settings (series, points, dataset, symbol…) say the rest. */
@@ -39,11 +39,14 @@ export interface SavedTraining {
   rng: RngState;
 }
 
-const MAX_TEXT = 1000;
-const MAX_HISTORY = 1_000_000;
+/** Longest name or path a file holds: PATH_MAX, so any path a system can open fits. */
+const MAX_TEXT = 4096;
+/** Epochs a file's history may hold: the most that can be trained (the epochs setting's bound). */
+export const MAX_HISTORY = 1_000_000;
 
 function text(value: unknown, path: string): string {
-  if (typeof value !== 'string' || value.length > MAX_TEXT) {
+  // A NUL never belongs in a name or a path (and marks a cut-out string, src/data/jsonFile.ts).
+  if (typeof value !== 'string' || value.length > MAX_TEXT || value.includes('\u0000')) {
     throw new InputError(path, `expected a text of at most ${MAX_TEXT} characters, got ${describeValue(value)}`);
   }
   return value;
@@ -120,45 +123,37 @@ export function readSavedSettings(value: unknown): Partial<SettingValues> {
   return settings as Partial<SettingValues>;
 }
 
-export function readSavedTraining(value: unknown): SavedTraining {
-  if (!isRecord(value)) throw new InputError('training', `expected an object, got ${describeValue(value)}`);
-  const epoch = wholeNumber(field(value, 'epoch', 'training'), 'training.epoch', 0, MAX_HISTORY);
-  const losses = field(value, 'losses', 'training');
+export function readSavedTraining(value: unknown, path = 'training'): SavedTraining {
+  if (!isRecord(value)) throw new InputError(path, `expected an object, got ${describeValue(value)}`);
+  const epoch = wholeNumber(field(value, 'epoch', path), `${path}.epoch`, 0, MAX_HISTORY);
+  const losses = field(value, 'losses', path);
   if (!Array.isArray(losses) || losses.length !== epoch) {
-    throw new InputError('training.losses', `expected ${epoch} errors (one per epoch), got ${describeValue(losses)}`);
+    throw new InputError(`${path}.losses`, `expected ${epoch} errors (one per epoch), got ${describeValue(losses)}`);
   }
-  losses.forEach((loss, i) => {
-    if (typeof loss !== 'number' || !Number.isFinite(loss)) {
-      throw new InputError(`training.losses[${i}]`, `expected a finite number, got ${describeValue(loss)}`);
-    }
-  });
-  const validation = field(value, 'validationLosses', 'training');
+  // Every number finite in float32, as the writer checks them: what loads can be saved again.
+  for (const [i, loss] of losses.entries()) float32Number(loss, `${path}.losses[${i}]`);
+  const validation = field(value, 'validationLosses', path);
   if (!Array.isArray(validation) || validation.length > epoch) {
     throw new InputError(
-      'training.validationLosses',
+      `${path}.validationLosses`,
       `expected at most ${epoch} entries, got ${describeValue(validation)}`,
     );
   }
   const validationLosses = validation.map((entry, i) => {
-    const at = `training.validationLosses[${i}]`;
+    const at = `${path}.validationLosses[${i}]`;
     if (!isRecord(entry)) throw new InputError(at, `expected {epoch, loss}, got ${describeValue(entry)}`);
-    const loss = field(entry, 'loss', at);
-    if (typeof loss !== 'number' || !Number.isFinite(loss)) {
-      throw new InputError(`${at}.loss`, `expected a finite number, got ${describeValue(loss)}`);
-    }
+    const loss = float32Number(field(entry, 'loss', at), `${at}.loss`);
     return { epoch: wholeNumber(field(entry, 'epoch', at), `${at}.epoch`, 1, epoch), loss };
   });
-  const rng = field(value, 'rng', 'training');
-  if (!isRecord(rng)) throw new InputError('training.rng', `expected an object, got ${describeValue(rng)}`);
-  const words = field(rng, 's', 'training.rng');
+  const rng = field(value, 'rng', path);
+  if (!isRecord(rng)) throw new InputError(`${path}.rng`, `expected an object, got ${describeValue(rng)}`);
+  const words = field(rng, 's', `${path}.rng`);
   if (!Array.isArray(words) || words.length !== 4) {
-    throw new InputError('training.rng.s', `expected 4 whole numbers, got ${describeValue(words)}`);
+    throw new InputError(`${path}.rng.s`, `expected 4 whole numbers, got ${describeValue(words)}`);
   }
-  const s = words.map((w, i) => wholeNumber(w, `training.rng.s[${i}]`, 0, 0xffffffff)) as RngState['s'];
-  if (s.every((w) => w === 0)) throw new InputError('training.rng.s', 'expected a state that is not all zeros');
+  const s = words.map((w, i) => wholeNumber(w, `${path}.rng.s[${i}]`, 0, 0xffffffff)) as RngState['s'];
+  if (s.every((w) => w === 0)) throw new InputError(`${path}.rng.s`, 'expected a state that is not all zeros');
   const spare = Object.hasOwn(rng, 'spareNormal') ? rng.spareNormal : null;
-  if (spare !== null && (typeof spare !== 'number' || !Number.isFinite(spare))) {
-    throw new InputError('training.rng.spareNormal', `expected a finite number or null, got ${describeValue(spare)}`);
-  }
-  return { epoch, losses: losses as number[], validationLosses, rng: { s, spareNormal: spare as number | null } };
+  const spareNormal = spare === null ? null : float32Number(spare, `${path}.rng.spareNormal`);
+  return { epoch, losses: losses as number[], validationLosses, rng: { s, spareNormal } };
 }

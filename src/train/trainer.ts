@@ -87,7 +87,7 @@ export async function trainToEnd(
   data: Dataset,
   rng: Rng,
   options: TrainOptions,
-  onReport?: (report: TrainReport) => void,
+  onReport?: (report: TrainReport) => void | Promise<void>,
   fallback?: Fallback,
 ): Promise<TrainResult & { backend: Backend; switched: string | null }> {
   // The start is the first checkpoint, so a failure before the first report loses nothing either.

@@ -324,12 +324,19 @@ describe('the app with real data', () => {
     const file = JSON.parse(saved.text);
     expect(file).toMatchObject({
       format: 'webgpu-lstm/model',
-      version: 2,
+      version: 3,
       config: { inputSize: 1, hiddenSizes: [30], outputSize: 1, window: 10 },
+      weights: { dtype: 'float32', byteOrder: 'little', encoding: 'base64', count: 3871 },
       normalisation: { method: 'none', columns: ['sine'], offset: [0], scale: [1] },
       data: { source: 'sine series', inputs: ['sine'], outputs: ['sine'], trainFraction: 1 },
       // The optimiser and its state, so a load goes on where training stopped (SGD has no slots).
-      optimizer: { name: 'sgd', step: 505, slots: [], loss: 'sse', settings: { name: 'sgd', clipNorm: null } },
+      optimizer: {
+        name: 'sgd',
+        step: 505,
+        slots: { count: 0, data: '' },
+        loss: 'sse',
+        settings: { name: 'sgd', clipNorm: null },
+      },
     });
     // The same model as ONNX and as TF.js: what `export` makes of the downloaded model file.
     const model = readModelFile(file);

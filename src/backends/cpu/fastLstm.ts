@@ -23,6 +23,7 @@
 //   engine's interface, never in the step loop.
 // - The dense layer and the loss (O is small) are plain TypeScript on the calling thread.
 
+import { InputError } from '../../model/errors.js';
 import { GATES, type ParamLayout } from '../../model/layout.js';
 import {
   clipScale,
@@ -258,6 +259,18 @@ function carveHeap(padded: PaddedLayout, T: number, B: number, slotFloats: numbe
   return { params, grads, slots, layerTable, layers, dc, dcRow: maxHp * FLOAT, packed, packedBytes, end: top };
 }
 
+/** The most bytes WebAssembly memory holds (65,536 pages of 64 KiB): what the fast kernels can use. */
+export const MAX_KERNEL_BYTES = 65536 * 65536;
+
+/** Why the fast kernels cannot hold `layout` at batch `B`, as one line for a person. */
+function tooLarge(bytes: number, layout: ParamLayout, B: number, why: string): InputError {
+  const gib = (bytes / 2 ** 30).toFixed(1);
+  return new InputError(
+    'backend',
+    `the CPU backend needs ${gib} GiB for hidden ${layout.config.hiddenSizes.join(',')}, window ${layout.config.window} and batch ${B}, ${why}; use fewer hidden units, a shorter window or a smaller batch, or the webgpu backend`,
+  );
+}
+
 /**
  * Bytes of WebAssembly memory a one-thread engine of this layout, maximum batch and optimizer holds
  * (a population's members each hold one; its capacity check sums them).
@@ -270,6 +283,7 @@ export function fastLstmBytes(layout: ParamLayout, maxBatch: number, optimizer: 
 /**
  * The memory and kernels an engine of `bytes` runs on: with a pool, the pool's shared memory (grown
  * to fit; one engine at a time uses it) and kernels; else a private memory and the `simd` kernels.
+ * Memory beyond WebAssembly's 4 GiB, or that this machine will not give, is an InputError on `backend`.
  */
 function engineMemory(
   pool: KernelPool | null,
@@ -279,20 +293,20 @@ function engineMemory(
   B: number,
 ): { memory: WebAssembly.Memory; kernels: Kernels } {
   const pages = Math.ceil(bytes / 65536);
-  if (pages > 65536) {
-    throw new RangeError(
-      `the fast CPU kernels need ${bytes} bytes for ${layout.config.hiddenSizes.join(',')} hidden and batch ${B}, ` +
-        'more than WebAssembly memory can hold (4 GiB)',
-    );
+  if (bytes > MAX_KERNEL_BYTES) throw tooLarge(bytes, layout, B, 'more than WebAssembly memory holds (4 GiB)');
+  try {
+    if (pool === null) {
+      const memory = new WebAssembly.Memory({ initial: pages });
+      return { memory, kernels: instantiateKernels(compiledKernels(simd, 'private'), memory) };
+    }
+    if (pool.simd !== simd) throw new Error(`the pool runs the ${pool.simd} kernels, not ${simd}`);
+    const have = pool.memory.buffer.byteLength / 65536;
+    if (have < pages) pool.memory.grow(pages - have);
+    return { memory: pool.memory, kernels: pool.kernels };
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    throw tooLarge(bytes, layout, B, `more memory than this machine gave (${err.message})`);
   }
-  if (pool === null) {
-    const memory = new WebAssembly.Memory({ initial: pages });
-    return { memory, kernels: instantiateKernels(compiledKernels(simd, 'private'), memory) };
-  }
-  if (pool.simd !== simd) throw new Error(`the pool runs the ${pool.simd} kernels, not ${simd}`);
-  const have = pool.memory.buffer.byteLength / 65536;
-  if (have < pages) pool.memory.grow(pages - have);
-  return { memory: pool.memory, kernels: pool.kernels };
 }
 
 /** Writes the model block and the layer table (kernelMemory.ts), which kernels.wat's drivers read. */

@@ -1,0 +1,117 @@
+// The built app against hostile and huge files (issue 33), in headless chromium: a model file is
+// read in a worker of its own (nested brackets and an object of too many keys are refused beside the
+// model control, the run already trained stays); a CSV of 100,000 columns is refused by the CSV
+// worker; a large CSV comes back in columns, and the page's longest pause after the worker hands it
+// back is measured (a 10 ms timer's lateness).
+
+import { describe, expect, it } from 'vitest';
+import { chartCounts, pickBackend, setField, statsRows, textFile, useApp, waitForPhase } from './harness.js';
+
+const open = useApp();
+
+/** Starts a 10 ms timer that notes how late it fires (the page's pauses), and notes every worker started. */
+async function watchPage(page: import('playwright-core').Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { workerNames: string[]; stalls: number[]; ticker: number };
+    w.workerNames = [];
+    w.stalls = [];
+    const Original = window.Worker;
+    window.Worker = class extends Original {
+      constructor(url: string | URL, options?: WorkerOptions) {
+        super(url, options);
+        w.workerNames.push(options?.name ?? '');
+      }
+    };
+    let last = performance.now();
+    w.ticker = window.setInterval(() => {
+      const now = performance.now();
+      w.stalls.push(now - last);
+      last = now;
+    }, 10);
+  });
+}
+
+/** The workers started and the page's pauses (ms) since watchPage, or since the last resetStalls. */
+async function watched(page: import('playwright-core').Page): Promise<{ workerNames: string[]; stalls: number[] }> {
+  return page.evaluate(() => {
+    const w = window as unknown as { workerNames: string[]; stalls: number[] };
+    const result = { workerNames: [...w.workerNames], stalls: [...w.stalls] };
+    w.stalls = [];
+    return result;
+  });
+}
+
+describe('hostile and huge files in the app', () => {
+  it('reads model files in a worker: deep nesting and too many keys are refused, and the run trained stays', async () => {
+    const { page, problems } = await open();
+    await pickBackend(page, 'cpu');
+    await setField(page, 'epochs', '20');
+    await page.click('#start');
+    expect(await waitForPhase(page, ['finished'], 60_000)).toBe('finished');
+    const before = await statsRows(page);
+    const chartsBefore = await chartCounts(page, 'error-chart');
+    await watchPage(page);
+
+    await page.setInputFiles('#model-file', textFile('deep.json', '['.repeat(4 * 2 ** 20), 'application/json'));
+    await page.waitForFunction(() =>
+      (document.querySelector('#model-error')?.textContent ?? '').startsWith('deep.json'),
+    );
+    expect(await page.textContent('#model-error')).toBe(
+      'deep.json was not loaded: the file nests arrays and objects more than 64 levels deep (at byte 64); refused before parsing.',
+    );
+    const keys = `{${Array.from({ length: 200_000 }, (_, k) => `"key${k}":0`).join(',')}}`;
+    await page.setInputFiles('#model-file', textFile('keys.json', keys, 'application/json'));
+    await page.waitForFunction(() =>
+      (document.querySelector('#model-error')?.textContent ?? '').startsWith('keys.json'),
+    );
+    expect(await page.textContent('#model-error')).toMatch(
+      /^keys\.json was not loaded: the file has an object of more than 1,000 keys \(at byte [\d,]+\); refused before parsing\.$/,
+    );
+    const { workerNames } = await watched(page);
+    expect(workerNames).toEqual(['model-file', 'model-file']);
+    // Nothing trained was lost.
+    expect(await statsRows(page)).toEqual(before);
+    expect(await chartCounts(page, 'error-chart')).toEqual(chartsBefore);
+    expect(problems).toEqual([]);
+  });
+
+  it('refuses a CSV of 100,000 columns in its worker, and takes a large CSV back in columns', async () => {
+    const { page, problems } = await open();
+    await setField(page, 'source', 'csv');
+    await watchPage(page);
+    const header = Array.from({ length: 100_000 }, (_, c) => `c${c}`).join(',');
+    await page.setInputFiles('#csv-file', textFile('wide.csv', `${header}\n${Array(100_000).fill('1').join(',')}\n`));
+    await page.waitForFunction(() => (document.querySelector('#csv-error')?.textContent ?? '').startsWith('wide.csv'));
+    expect(await page.textContent('#csv-error')).toBe(
+      'wide.csv was not read: row 1: has more than 4,096 columns (separated by commas); at most 4,096 can be read.',
+    );
+
+    // 400,000 dated rows: the table comes back (values transferred, the dates one text) and is charted.
+    const rows = 400_000;
+    const start = Date.UTC(2000, 0, 1);
+    const lines = ['date,value'];
+    for (let i = 0; i < rows; i++) {
+      lines.push(`${new Date(start + i * 3_600_000).toISOString()},${(Math.sin(i / 24) + i / 1e5).toFixed(4)}`);
+    }
+    await page.setInputFiles('#csv-file', textFile('hourly.csv', `${lines.join('\n')}\n`));
+    // From the moment the worker has read the whole file (the bar at its end) to the chart drawn.
+    await page.waitForFunction(() => document.querySelector<HTMLProgressElement>('#csv-progress')?.value === 1, null, {
+      timeout: 120_000,
+      polling: 5,
+    });
+    await watched(page);
+    await page.waitForFunction(
+      (n) =>
+        JSON.parse(document.querySelector('#series-chart')?.getAttribute('data-counts') ?? '{}')['data (value)'] === n,
+      rows,
+      { timeout: 120_000 },
+    );
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+    const { stalls } = await watched(page);
+    expect(await page.textContent('#csv-status')).toMatch(/^hourly\.csv: 400,000 rows, 1 value column/);
+    // The longest pause after the hand-back, for the report (measured, not a speed assertion beyond "no freeze").
+    console.log(`longest pause after the CSV worker handed back ${rows} rows: ${Math.max(...stalls).toFixed(0)} ms`);
+    expect(Math.max(...stalls)).toBeLessThan(5000);
+    expect(problems).toEqual([]);
+  });
+});
