@@ -222,6 +222,7 @@ describe('the workspace by keyboard, for assistive technology, and across reload
       number
     >;
     expect(series['prediction (#3 CPU)']).toBe(40);
+    await page.locator('.runs').screenshot({ path: join(artifactsDir, 'workspace-runs.png') });
     const stall = await page.evaluate(() => (window as unknown as { stall: number }).stall);
     console.log(`longest stall with ten runs overlaid: ${Math.round(stall)} ms`);
 
