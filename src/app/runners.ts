@@ -52,20 +52,62 @@ function countLive(key: keyof LiveResources, delta: number): void {
   for (const listener of liveListeners) listener();
 }
 
-/** A CPU worker, counted until it is terminated. */
-function spawnWorker(name: string): { worker: Worker; terminate(): void } {
+interface CpuWorker {
+  worker: Worker;
+  terminate(): void;
+}
+
+/** A CPU worker, counted from `counted` (at once, or when a spare is taken) until it is terminated. */
+function newWorker(name: string): CpuWorker & { count(): void } {
   const worker = new Worker(new URL('./cpuWorker.ts', import.meta.url), { type: 'module', name });
-  countLive('workers', 1);
+  let counted = false;
   let alive = true;
   return {
     worker,
+    count() {
+      if (counted || !alive) return;
+      counted = true;
+      countLive('workers', 1);
+    },
     terminate() {
       if (!alive) return;
       alive = false;
       worker.terminate();
-      countLive('workers', -1);
+      if (counted) countLive('workers', -1);
     },
   };
+}
+
+function spawnWorker(name: string): CpuWorker {
+  const made = newWorker(name);
+  made.count();
+  return made;
+}
+
+/**
+ * One CPU worker started ahead, while the page is idle, for the next run: loading the worker's
+ * module is most of the time from Start to the first step, so a run that takes the spare starts at
+ * once. It holds no job and is not counted as live until a run takes it.
+ */
+let spare: (CpuWorker & { count(): void }) | null = null;
+
+/**
+ * Starts the spare worker (at load, and when a run took the last one): making it costs the page
+ * little, as the worker loads its module on its own thread.
+ */
+export function prepareSpareWorker(): void {
+  spare ??= newWorker('cpu-training');
+}
+
+/** A worker for a run: the spare where there is one (another is readied for the next run), else a new one. */
+function runWorker(name: string): CpuWorker {
+  const taken = spare;
+  if (taken === null) return spawnWorker(name);
+  spare = null;
+  taken.count();
+  // The next spare loads once this run is under way, not while it starts.
+  setTimeout(prepareSpareWorker, 2000);
+  return taken;
 }
 
 /** A WebGPU backend, counted until it is disposed. */
@@ -108,7 +150,7 @@ export function startTraining(
 
 /** CPU training (or a forecast) in a worker, from the start or from `from.resume`; stop terminates the worker. */
 function cpuSegment(request: RunRequest, events: SegmentEvents, from: SegmentStart): Segment {
-  const { worker, terminate } = spawnWorker(request.forecastOnly ? 'cpu-forecast' : 'cpu-training');
+  const { worker, terminate } = runWorker(request.forecastOnly ? 'cpu-forecast' : 'cpu-training');
   let over = false;
   const finish = () => {
     over = true;

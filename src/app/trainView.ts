@@ -28,7 +28,7 @@ import { Lane, type LaneObserver, RunLanes } from './lanes.js';
 import { dataMatches, ModelPanel, modelConfigOf, type ShownRun } from './modelPanel.js';
 import { hideNotice, showNotice } from './notices.js';
 import type { RunFailure, RunRequest } from './protocol.js';
-import { gpuStepTime, onLiveResourcesChange, startTraining } from './runners.js';
+import { gpuStepTime, onLiveResourcesChange, prepareSpareWorker, startTraining } from './runners.js';
 import type { RunRecord } from './runStore.js';
 import { RunView } from './runView.js';
 import { APP_BACKEND, type AppBackendChoice, type AppSettings, messageOf } from './settings.js';
@@ -226,6 +226,7 @@ export class TrainView {
     this.settings.applyLink();
     this.settings.preview();
     this.render();
+    prepareSpareWorker();
   }
 
   private listen(): void {

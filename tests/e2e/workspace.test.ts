@@ -245,6 +245,8 @@ describe('the workspace by keyboard, for assistive technology, and across reload
       '?source=bundled&dataset=co2',
     ]) {
       const { page, problems } = await open({ suffix: source });
+      // As a person presses Start: a moment after the page has loaded (its spare CPU worker with it).
+      await page.waitForTimeout(1000);
       await page.click('#start');
       await page.waitForSelector('.lane[data-first-step-ms]', { timeout: 30_000 });
       times[source || 'sine'] = Number(await page.getAttribute('.lane', 'data-first-step-ms'));
