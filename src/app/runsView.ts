@@ -150,8 +150,12 @@ export class RunsView {
       });
       const swatch = el('span', { class: 'swatch', 'aria-hidden': 'true' });
       if (color !== null) swatch.style.background = `var(--chart-${color})`;
-      const started = new Date(record.startedAt);
-      const when = `${started.toLocaleDateString('en-CA')} ${started.toTimeString().slice(0, 5)}`;
+      const when = new Date(record.startedAt).toLocaleString('en-GB', {
+        day: 'numeric',
+        month: 'short',
+        hour: '2-digit',
+        minute: '2-digit',
+      });
       const button = (label: string, name: string, run: () => void) => {
         const b = el(
           'button',
@@ -173,7 +177,11 @@ export class RunsView {
         { 'data-run': String(record.number), 'data-backend': lane.backend, 'data-status': lane.status },
         [
           el('td', {}, first ? [box] : []),
-          el('th', { scope: 'row' }, first ? [swatch, `#${record.number}`, el('br'), el('small', {}, [when])] : []),
+          el(
+            'th',
+            { scope: 'row' },
+            first ? [swatch, `#${record.number}`, el('br'), el('small', { class: 'when' }, [when])] : [],
+          ),
           el('td', { class: 'settings' }, first ? [data.label] : []),
           el('td', { class: 'settings' }, first ? [describeRunSettings(record.fieldValues)] : []),
           el('td', {}, [lane.label]),

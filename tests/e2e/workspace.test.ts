@@ -182,7 +182,7 @@ describe('the workspace by keyboard, for assistive technology, and across reload
       if (n > 1) {
         await openSettings(page);
         // The same data (the seed draws the sine's noise), another learning rate: overlays draw predictions.
-        await setField(page, 'lr', String(0.002 * n));
+        await setField(page, 'lr', (0.002 * n).toFixed(3));
       }
       await page.click('#start');
       expect(await waitForPhase(page, ['finished'], 60_000)).toBe('finished');
