@@ -79,9 +79,7 @@ async function trainAll(
   // A loaded ensemble's members go on from their epochs: --epochs more after the furthest of them.
   const furthest = loaded ? Math.max(...loaded.map((member) => member.training?.epoch ?? 0)) : 0;
   if (!s.json) {
-    log(
-      `${startLine(s, run, furthest + 1, furthest + s.epochs)}, ${s.members} members (seeds ${seeds.join(', ')})`,
-    );
+    log(`${startLine(s, run, furthest + 1, furthest + s.epochs)}, ${s.members} members (seeds ${seeds.join(', ')})`);
   }
   const specs: MemberSpec[] = starts.map((start, m) => {
     const member = loaded?.[m];
