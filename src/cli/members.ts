@@ -8,13 +8,19 @@ import { createCpuPopulation } from '../backends/cpu/createCpuBackend.js';
 import { nodeThreadHost } from '../backends/cpu/nodeThreads.js';
 import type { Population } from '../backends/population.js';
 import { selectionPart } from '../data/split.js';
+import { InputError } from '../model/errors.js';
 import { baselineErrors, comparisonPart, type Evaluation, evaluate, overfitting } from '../train/evaluate.js';
 import { consecutiveSeeds, ensembleLevels, memberPartLevels, memberStarts } from '../train/members.js';
+import { modelFileBytes } from '../train/modelFile.js';
 import type { PopulationOptions, PopulationReport, PopulationResult } from '../train/population.js';
 import { type MemberSpec, type PopulationFallback, trainPopulationToEnd } from '../train/population.js';
 import type { Run } from '../train/run.js';
+import { continuationOf } from '../train/savedModel.js';
+import { printable } from '../util/text.js';
 import { type OpenedPopulation, openPopulation } from './backends.js';
 import { baselinesJson, evaluationJson, metricsJson } from './evaluationJson.js';
+import { writeFileAtomic } from './files.js';
+import { ensembleToSave } from './saving.js';
 import { jsonConfig, jsonData, startLine } from './trainReport.js';
 import { EXIT_DIVERGED, runSettingsFor, type TrainSettings } from './trainSettings.js';
 
@@ -27,6 +33,11 @@ export async function trainMembers(s: TrainSettings, run: Run, log: (line: strin
     // The population that finished: the CPU's, if the GPU failed on the way.
     finishedOn = trained.population;
     const evaluations = await evaluateMembers(s, run, finishedOn);
+    if (s.save !== undefined) {
+      const model = ensembleToSave(s, run, trained.members, memberSeeds(s));
+      writeFileAtomic(s.save, modelFileBytes(model, '--save').chunks(), '--save');
+      if (!s.json) log(`ensemble of ${s.members} members saved to ${printable(s.save)}`);
+    }
     if (s.json) log(JSON.stringify(membersJson(s, run, opened, trained, evaluations)));
     else printMembers(s, trained, evaluations, log);
     const diverged = trained.members.filter((m) => m.diverged !== null).length;
@@ -39,28 +50,55 @@ export async function trainMembers(s: TrainSettings, run: Run, log: (line: strin
   }
 }
 
-/** Every member from its seed's weights, on the run's data, to the end. */
+/** The members' seeds: a loaded ensemble's own, else seed, seed + 1, …. */
+function memberSeeds(s: TrainSettings): number[] {
+  const loaded = s.load?.members;
+  if (loaded === undefined) return consecutiveSeeds(s.seed, s.members);
+  if (loaded.length !== s.members) {
+    throw new InputError(
+      '--members',
+      `the loaded model is an ensemble of ${loaded.length} members: give --members ${loaded.length} (or leave it out) to go on with them`,
+    );
+  }
+  return loaded.map((member) => member.seed);
+}
+
+/** Every member from its seed's weights (or a loaded ensemble's), on the run's data, to the end. */
 async function trainAll(
   s: TrainSettings,
   run: Run,
   population: Population,
   log: (line: string) => void,
 ): Promise<Trained> {
-  const starts = memberStarts(runSettingsFor(s), run, consecutiveSeeds(s.seed, s.members));
+  const seeds = memberSeeds(s);
+  const starts = memberStarts(runSettingsFor(s), run, seeds);
+  const loaded = s.load?.members;
   starts.forEach((start, m) => {
-    population.setMemberParams(m, start.params);
+    population.setMemberParams(m, loaded?.[m].params ?? start.params);
   });
-  if (!s.json)
-    log(`${startLine(s, run, 1, s.epochs)}, ${s.members} members (seeds ${s.seed}–${s.seed + s.members - 1})`);
-  const specs: MemberSpec[] = starts.map((start) => ({
-    rng: start.rng,
-    learningRate: s.learningRate,
-    lrDecay: s.lrDecay,
-    optimizer: s.optimizer,
-    loss: s.loss,
-  }));
+  // A loaded ensemble's members go on from their epochs: --epochs more after the furthest of them.
+  const furthest = loaded ? Math.max(...loaded.map((member) => member.training?.epoch ?? 0)) : 0;
+  if (!s.json) {
+    log(`${startLine(s, run, furthest + 1, furthest + s.epochs)}, ${s.members} members (seeds ${seeds.join(', ')})`);
+  }
+  const specs: MemberSpec[] = starts.map((start, m) => {
+    const member = loaded?.[m];
+    const saved = member?.training;
+    const state = member?.optimizer;
+    return {
+      rng: start.rng,
+      learningRate: s.learningRate,
+      lrDecay: s.lrDecay,
+      optimizer: s.optimizer,
+      loss: s.loss,
+      ...(state && state.name === s.optimizer.name ? { initialOptimizerState: state } : {}),
+      ...(member && saved
+        ? { resume: { ...continuationOf(saved, member.params, s.keepBest), params: member.params } }
+        : {}),
+    };
+  });
   const options: PopulationOptions = {
-    epochs: s.epochs,
+    epochs: furthest + s.epochs,
     batchSize: s.batchSize,
     reportEvery: s.reportEvery,
     validation: selectionPart(run.prepared)?.data ?? null,

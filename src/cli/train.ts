@@ -18,24 +18,17 @@ import {
   overfitting,
   predictParts,
 } from '../train/evaluate.js';
-import {
-  checkModelFile,
-  checkModelFileSize,
-  type Model,
-  modelFileBytes,
-  type SavedOptimizer,
-  type SavedShape,
-} from '../train/modelFile.js';
+import { checkModelFileSize, modelFileBytes } from '../train/modelFile.js';
 import type { Run } from '../train/run.js';
-import { continuationOf, savedModel } from '../train/savedModel.js';
-import type { SavedTraining } from '../train/savedSetup.js';
+import { continuationOf } from '../train/savedModel.js';
 import { type Fallback, type TrainOptions, type TrainReport, trainToEnd } from '../train/trainer.js';
 import { printable } from '../util/text.js';
 import { type OpenedBackend, openBackend } from './backends.js';
 import { baselinesJson, metricsJson } from './evaluationJson.js';
 import { checkWritablePath, writeFileAtomic } from './files.js';
 import { trainMembers } from './members.js';
-import { jsonConfig, jsonData, originOf, savedSettings, startLine } from './trainReport.js';
+import { checkSavable, keptOf, modelToSave, savedShape } from './saving.js';
+import { jsonConfig, jsonData, startLine } from './trainReport.js';
 import { EXIT_DIVERGED, readTrainSettings, runFor, type TrainSettings } from './trainSettings.js';
 
 export { EXIT_DIVERGED } from './trainSettings.js';
@@ -62,8 +55,8 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
   for (const line of s.data.notes) console.error(printable(line));
   const run = runFor(s);
   SETTINGS.batch.within({ max: run.prepared.train.count }).check(s.batchSize, '--batch');
-  if (s.members > 1) return trainMembers(s, run, log);
   if (s.save !== undefined) checkSavable(s, run);
+  if (s.members > 1) return trainMembers(s, run, log);
   const opened = await openBackend(s.backend, run.layout, s.batchSize, s.threads);
   if (!s.json) log(opened.note);
   const interrupted = sayWhatIsKeptOnInterrupt(s.save);
@@ -81,17 +74,6 @@ export async function trainCommand(argv: string[], log: (line: string) => void):
     interrupted.done();
     opened.close();
   }
-}
-
-/** What bounds the size of the file this run saves: its parameters, optimizer, epochs and names. */
-function savedShape(s: TrainSettings, parameters: number, names: number): SavedShape {
-  return {
-    parameters,
-    members: s.members,
-    optimizer: s.optimizer.name,
-    epochs: (s.load?.training?.epoch ?? 0) + s.epochs,
-    names,
-  };
 }
 
 /** Exit status after Ctrl-C: 128 + SIGINT, what a shell reports. */
@@ -120,22 +102,6 @@ function sayWhatIsKeptOnInterrupt(save: string | undefined): { reached(epoch: nu
     },
     done: () => process.off('SIGINT', onInterrupt),
   };
-}
-
-/**
- * Refuses, before any training, a save that could not be read back: a model file too large (bounded
- * from the parameter count, the optimizer and the epochs), or a field the reader refuses (a checked
- * dry run of the file with the starting weights).
- */
-function checkSavable(s: TrainSettings, run: Run): void {
-  const names = [run.label, ...run.prepared.inputs, ...run.prepared.outputs].reduce(
-    (sum, name) => sum + name.length,
-    0,
-  );
-  checkModelFileSize(savedShape(s, run.layout.size, names), '--save');
-  checkModelFile(
-    modelToSave(s, run, run.params, undefined, { epoch: 0, losses: [], validationLosses: [], rng: run.rng.state() }),
-  );
 }
 
 type TrainedResult = Awaited<ReturnType<typeof trainToEnd>>;
@@ -254,43 +220,9 @@ async function summarize(s: TrainSettings, run: Run, trained: Trained): Promise<
 
 /** Writes the model file: the weights kept, the data's setup, the settings and where training stopped. */
 async function saveModel(path: string, s: TrainSettings, run: Run, result: TrainedResult): Promise<void> {
-  const params = await result.backend.readParams();
-  const { kept } = result;
-  const model = modelToSave(
-    s,
-    run,
-    params,
-    kept.optimizerState ? { ...kept.optimizerState, settings: s.optimizer, loss: s.loss } : undefined,
-    {
-      epoch: kept.epoch,
-      losses: result.losses.slice(0, kept.epoch),
-      validationLosses: result.validationLosses.filter((v) => v.epoch <= kept.epoch),
-      rng: kept.rng.state(),
-    },
-  );
+  const kept = keptOf(s, result);
+  const model = modelToSave(s, run, await result.backend.readParams(), kept.optimizer, kept.training);
   writeFileAtomic(path, modelFileBytes(model, '--save').chunks(), '--save');
-}
-
-/** The model file's contents for this run: `params`, the optimizer's state and the training so far. */
-function modelToSave(
-  s: TrainSettings,
-  run: Run,
-  params: Float32Array,
-  optimizer: SavedOptimizer | undefined,
-  training: SavedTraining,
-): Model {
-  return savedModel({
-    config: run.config,
-    params,
-    prepared: run.prepared,
-    label: run.label,
-    origin: originOf(s.data),
-    trainFraction: run.dataSettings.trainFraction,
-    validationFraction: run.dataSettings.validationFraction,
-    settings: savedSettings(s, run),
-    ...(optimizer ? { optimizer } : {}),
-    training,
-  });
 }
 
 /** The one JSON object of --json (its fields are the README's "train --json"). */

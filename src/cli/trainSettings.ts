@@ -63,7 +63,8 @@ export function readTrainSettings(argv: string[], command = 'train'): TrainSetti
     epochs: given.value('epochs'),
     learningRate: given.value('lr'),
     seed: given.value('seed'),
-    members: option(values, SETTINGS.members),
+    // A loaded ensemble goes on with all its members unless --members says otherwise.
+    members: option(values, SETTINGS.members, load?.members?.length ?? 1),
     dataSeed: option(values, CLI_SETTINGS['data-seed']),
     reportEvery: given.value('report'),
     data,
