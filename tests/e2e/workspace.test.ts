@@ -319,6 +319,26 @@ describe('charts and data that show what matters', () => {
     expect(await page.textContent('#source-note')).toMatch(
       /dates are hourly: a season of 24 rows, and the window \(24 rows\) sees at least one whole season/,
     );
+    // Daily rows over two years and more: a yearly season, and the window follows it (it was ours).
+    const daily = ['date,temperature'];
+    for (let d = 0; d < 800; d++) {
+      daily.push(
+        `${new Date(Date.UTC(2020, 0, 1) + d * 86_400_000).toISOString().slice(0, 10)},${(10 + 8 * Math.sin((2 * Math.PI * d) / 365)).toFixed(1)}`,
+      );
+    }
+    await dropFile(page, '#error-chart', 'temperature.csv', `${daily.join('\n')}\n`);
+    await page.waitForFunction(() =>
+      (document.querySelector('#csv-status')?.textContent ?? '').startsWith('temperature.csv:'),
+    );
+    expect([await page.inputValue('#field-season'), await page.inputValue('#field-window')]).toEqual(['365', '365']);
+    await page.waitForFunction(() => (document.querySelector('#source-note')?.textContent ?? '').includes('yearly'));
+    // A person's window stays theirs: back to the hourly file, which keeps 24 only as the season's.
+    await setField(page, 'window', '48');
+    await dropFile(page, '#series-chart', 'load.csv', hourlyLoad(20));
+    await page.waitForFunction(() =>
+      (document.querySelector('#csv-status')?.textContent ?? '').startsWith('load.csv:'),
+    );
+    expect([await page.inputValue('#field-season'), await page.inputValue('#field-window')]).toEqual(['auto', '48']);
     await page.check('#csv-columns-body input[data-role="outputs"][data-column="1"]');
     await page.check('#csv-columns-body input[data-role="inputs"][data-column="1"]');
     // A decimal comma, told what to type; checked as the field is left.
