@@ -58,7 +58,7 @@ describe('app data', () => {
     expect(view.unit).toBe('$');
     expect(view.dates?.[0]).toBe('2000-01-01');
     expect(describeData(view, 10)).toBe(
-      'bundled stocks: 123 rows; the model predicts price (as log returns on the row before) from the 10 rows before; ' +
+      'MSFT share price: 123 rows; the model predicts price (as log returns on the row before) from the 10 rows before; ' +
         'rows 87–98 choose the best epoch (validation); rows 99–123 are held out (test). Seasonal period: 12 rows.',
     );
   });

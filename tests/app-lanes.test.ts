@@ -31,6 +31,9 @@ class FakeRun implements RunHandle {
   fallBack() {
     this.calls.push('fallBack');
   }
+  moveTo() {
+    this.calls.push('moveTo');
+  }
 }
 
 function snapshot(epoch: number, losses: number[]): Snapshot {
@@ -167,7 +170,7 @@ describe('the lanes of a run', () => {
               expect(lane.status).toBe(FINAL.has(before) ? before : 'failed');
               break;
             case 'switched':
-              run.events.onSwitched('lost', a.fromEpoch);
+              run.events.onSwitched('lost', a.fromEpoch, 'cpu');
               if (!FINAL.has(before)) {
                 losses = Math.min(losses, a.fromEpoch);
                 expect(lane.switchedAt).toBe(a.fromEpoch);

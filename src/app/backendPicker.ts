@@ -46,6 +46,16 @@ export class BackendPicker {
     });
     // Registered first, so the probe's result is applied before anyone awaiting probed() goes on.
     void probe.then((result) => this.apply(result));
+    // A browser can take long to answer (a busy machine, a GPU process starting): say so, and that
+    // nothing waits for it, rather than leave a bare "Checking…".
+    setTimeout(() => {
+      if (this.gpu === null && this.unavailable === null) {
+        setText(
+          this.note,
+          'Still checking for WebGPU (the browser has not answered yet); Auto and the CPU start runs meanwhile.',
+        );
+      }
+    }, 5000);
   }
 
   /** Resolves once the latest probe's result is applied. */

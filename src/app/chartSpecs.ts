@@ -8,7 +8,7 @@
 
 import type { BackendName } from '../backends/backend.js';
 import { dateAhead } from '../data/futureDates.js';
-import type { ChartSeries, ChartSpec } from './charts.js';
+import type { ChartSeries, ChartSpec, ColorRole } from './charts.js';
 import { type Columns, formatNumber, type SeriesView } from './columns.js';
 import type { ExplicitRunSettings, ShownData } from './dataView.js';
 import { dateTick, isMonthly, monthlyTick } from './ticks.js';
@@ -223,6 +223,7 @@ export function withBaselines(
       dash: BASELINE_DASHES[i % BASELINE_DASHES.length],
       width: 1.5,
       format: formatNumber,
+      benchmark: true,
     }),
   );
   return {
@@ -248,8 +249,53 @@ export function residualChartSpec(
     series: lanes.map(
       (lane): ChartSeries => ({ label: `residual (${lane.label})`, color: lane.backend, points: true, format: fmt3 }),
     ),
-    axes: [{ scale: 'y', label: `${column} actual − predicted${unit ? ` (${unit})` : ''}`, log: false }],
+    axes: [
+      {
+        scale: 'y',
+        label: `${column} actual − predicted${unit ? ` (${unit})` : ''}`,
+        shortLabel: `residual${unit ? ` (${unit})` : ''}`,
+        log: false,
+      },
+    ],
     height: 190,
     marker: null,
   };
+}
+
+/** A kept run overlaid on the charts: its legend name and colour. */
+export interface OverlayLook {
+  label: string;
+  color: ColorRole;
+  /** Its predictions are of the data on the chart (else the series chart leaves it out). */
+  sameData: boolean;
+}
+
+/** The series chart with each overlay's one-step predictions after its series (withOverlayPredictions). */
+export function withOverlayPredictionSeries(spec: ChartSpec, overlays: readonly OverlayLook[]): ChartSpec {
+  const added = overlays
+    .filter((o) => o.sameData)
+    .map((o): ChartSeries => ({ label: `prediction (${o.label})`, color: o.color, width: 1.5, format: fmt3 }));
+  return { ...spec, series: [...spec.series, ...added] };
+}
+
+/** The error chart with each overlay's training (and validation) error after the lanes' (withOverlayErrors). */
+export function withOverlayErrorSeries(
+  spec: ChartSpec,
+  overlays: readonly OverlayLook[],
+  withValidation: boolean,
+): ChartSpec {
+  const added = overlays.flatMap((o): ChartSeries[] => [
+    { label: `error (${o.label})`, color: o.color, width: 1.5, format: formatNumber },
+    ...(withValidation
+      ? [{ label: `validation (${o.label})`, color: o.color, dash: [3, 3], width: 1.5, format: formatNumber }]
+      : []),
+  ]);
+  return { ...spec, series: [...spec.series, ...added] };
+}
+
+/** The residual chart's title: which part's residuals it shows. */
+export function residualTitle(part: 'test' | 'train' | null): string {
+  if (part === 'test') return 'Residuals on the held-out part';
+  if (part === 'train') return 'Residuals on the training windows (nothing is held out)';
+  return 'Residuals';
 }

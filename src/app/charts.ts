@@ -16,7 +16,7 @@ import { keptRows, pickRows } from './thinning.js';
 import { dropRepeatedDays, linearTicks, logTick, ROW_INCREMENTS, wholeRowSplits } from './ticks.js';
 
 /** Colour roles; the values live in styles.css as --chart-<role> and follow the colour scheme. */
-export type ColorRole = 'data' | 'webgpu' | 'cpu' | 'webgpu-alt' | 'cpu-alt';
+export type ColorRole = 'data' | 'webgpu' | 'cpu' | 'webgpu-alt' | 'cpu-alt' | `run-${number}`;
 
 /** One line of a chart: its legend label, colour role and style. */
 export interface ChartSeries {
@@ -29,11 +29,18 @@ export interface ChartSeries {
   /** The y scale: 'y' (left axis) unless given. */
   scale?: string;
   format?: (value: number) => string;
+  /**
+   * A benchmark's level: it never widens the y range, which follows the other series (so a far-off
+   * benchmark cannot squash them flat); when outside, it is marked at the edge with its value.
+   */
+  benchmark?: boolean;
 }
 
 export interface AxisSpec {
   scale: string;
   label: string;
+  /** A shorter title, used where `label` would not fit along the axis. */
+  shortLabel?: string;
   /** Left (default) or right. */
   side?: 'left' | 'right';
   log?: boolean;
@@ -71,6 +78,9 @@ export interface ChartText {
 /** One axis' ticks as last drawn, in CSS pixels, for tests (a canvas cannot be read back). */
 export interface DrawnAxis {
   label: string;
+  /** The title's width across, and the length of the axis it runs along (the title must fit in it). */
+  titleWidth: number;
+  length: number;
   side: 'bottom' | 'left' | 'right';
   /** The axis' breadth for its tick labels (title excluded). */
   size: number;
@@ -170,11 +180,34 @@ function tickRecorder(ticks: TickRecord[]): TickRecorder {
   };
 }
 
-function options(spec: ChartSpec, width: number, ticks: TickRecord[]): uPlot.Options {
+/** The y range of a scale from its series but the benchmarks (null: uPlot's own, from every series). */
+export type FitRange = (scale: string) => [number, number] | null;
+
+function options(spec: ChartSpec, width: number, ticks: TickRecord[], rangeOf: FitRange): uPlot.Options {
   const look = axisLook();
   const recorder = tickRecorder(ticks);
   const scales: uPlot.Scales = { x: spec.xLog ? { time: false, distr: 3, log: 2 } : { time: false } };
-  for (const axis of spec.axes) scales[axis.scale] = axis.log ? { distr: 3, log: 10 } : { distr: 1 };
+  for (const axis of spec.axes) {
+    scales[axis.scale] = axis.log ? { distr: 3, log: 10 } : { distr: 1 };
+    if (spec.series.some((s) => s.benchmark && (s.scale ?? 'y') === axis.scale)) {
+      // uPlot's own range from every series; with no values at all (a run's first moments), a unit range.
+      const own = (min: number | null, max: number | null): [number, number] => {
+        if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) {
+          return axis.log ? [1, 10] : [0, 1];
+        }
+        return (axis.log ? uPlot.rangeLog(min, max, 10, true) : uPlot.rangeNum(min, max, 0.1, true)) as [
+          number,
+          number,
+        ];
+      };
+      // The fitted series' own extent, widened as uPlot widens any (whole decades on a log axis,
+      // whose ticks need them).
+      scales[axis.scale].range = (_u, min, max) => {
+        const fitted = rangeOf(axis.scale);
+        return fitted === null ? own(min, max) : own(fitted[0], fitted[1]);
+      };
+    }
+  }
   return {
     width,
     height: spec.height,
@@ -187,7 +220,10 @@ function options(spec: ChartSpec, width: number, ticks: TickRecord[]): uPlot.Opt
       },
     },
     cursor: { drag: { x: true, y: false }, points: { size: 7 } },
-    axes: [xAxis(spec, look, recorder), ...spec.axes.map((axis, k) => yAxis(axis, k + 1, look, recorder))],
+    axes: [
+      xAxis(spec, look, recorder),
+      ...spec.axes.map((axis, k) => yAxis(axis, k + 1, look, recorder, plotHeight(spec))),
+    ],
     hooks: spec.marker ? { draw: [(u: uPlot) => drawMarker(u, spec.marker!, look.axisColor, look.font)] } : {},
     series: [
       { label: spec.xLabel, value: (_u, v) => (v == null ? '–' : spec.formatX(v)) },
@@ -244,12 +280,32 @@ function xAxis(spec: ChartSpec, look: AxisLook, recorder: TickRecorder): uPlot.A
   };
 }
 
+/** About how tall the plot is (a y axis' title runs along it): the chart less its x axis and padding. */
+function plotHeight(spec: ChartSpec): number {
+  const xAxis = TICK_SIZE + AXIS_GAP + Math.ceil(FONT_PX * 1.5) * (spec.formatXTick ? 2 : 1) + 2 + 20;
+  return spec.height - xAxis - 12;
+}
+
+let measuring: CanvasRenderingContext2D | null = null;
+
+/** A y axis' title that fits along it: the label, else its short form, else the label cut with an ellipsis. */
+export function fittedTitle(axis: AxisSpec, length: number, font: string): string {
+  measuring ??= document.createElement('canvas').getContext('2d');
+  if (measuring === null) return axis.shortLabel ?? axis.label;
+  const fits = (text: string) => textWidth(measuring!, font, text) <= length;
+  if (fits(axis.label)) return axis.label;
+  if (axis.shortLabel !== undefined && fits(axis.shortLabel)) return axis.shortLabel;
+  let text = axis.shortLabel ?? axis.label;
+  while (text.length > 1 && !fits(`${text}…`)) text = text.slice(0, -1);
+  return `${text.trimEnd()}…`;
+}
+
 /** A y axis (`index` 1, 2, …): as wide as its widest tick label plus the tick and the gap, so the title sits clear. */
-function yAxis(axis: AxisSpec, index: number, look: AxisLook, recorder: TickRecorder): uPlot.Axis {
+function yAxis(axis: AxisSpec, index: number, look: AxisLook, recorder: TickRecorder, length: number): uPlot.Axis {
   const fitWidth = (u: uPlot, values: string[] | null) =>
     Math.ceil(TICK_SIZE + AXIS_GAP + Math.max(16, ...(values ?? []).map((v) => textWidth(u.ctx, look.font, v))) + 4);
   return {
-    ...axisBase(look, axis.label),
+    ...axisBase(look, fittedTitle(axis, length, look.labelFont)),
     scale: axis.scale,
     side: axis.side === 'right' ? 1 : 3,
     grid: { stroke: look.gridColor, width: 1, show: axis.side !== 'right' },
@@ -295,7 +351,7 @@ export class Chart {
     private readonly host: HTMLElement,
     spec: ChartSpec,
     columns: Columns,
-    private readonly text: ChartText,
+    private text: ChartText,
   ) {
     this.spec = spec;
     this.columns = drawable(spec, columns);
@@ -334,8 +390,11 @@ export class Chart {
     this.plot?.destroy();
     this.ticks = [];
     this.kept = keptRows(this.columns, this.width());
-    const opts = options(this.spec, this.width(), this.ticks);
-    opts.hooks = { ...opts.hooks, draw: [...(opts.hooks?.draw ?? []), () => this.publishAxes()] };
+    const opts = options(this.spec, this.width(), this.ticks, (scale) => this.fitRange(scale));
+    opts.hooks = {
+      ...opts.hooks,
+      draw: [...(opts.hooks?.draw ?? []), (u: uPlot) => this.markOffScale(u), () => this.publishAxes()],
+    };
     // A thinned series has more rows than pixels: a marker on each kept row would mark nothing.
     if (this.kept !== null) for (const series of opts.series.slice(1)) series.points = { show: false };
     this.plot = new uPlot(opts, pickRows(this.columns, this.kept) as uPlot.AlignedData, this.host);
@@ -417,6 +476,76 @@ export class Chart {
     });
   }
 
+  /** The extent of `scale`'s series but the benchmarks; null when they hold no value yet. */
+  private fitRange(scale: string): [number, number] | null {
+    let min = Infinity;
+    let max = -Infinity;
+    this.spec.series.forEach((series, i) => {
+      if (series.benchmark || (series.scale ?? 'y') !== scale) return;
+      for (const v of this.columns[i + 1] ?? []) {
+        if (v === null) continue;
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+    });
+    return min <= max ? [min, max] : null;
+  }
+
+  /** Benchmarks beyond the y range: a short line at the edge they lie beyond, and their value. */
+  private markOffScale(u: uPlot): void {
+    const marks: { label: string; value: number; edge: 'top' | 'bottom' }[] = [];
+    this.spec.series.forEach((series, i) => {
+      if (!series.benchmark) return;
+      const value = this.columns[i + 1]?.find((v) => v !== null);
+      const scale = u.scales[series.scale ?? 'y'];
+      if (value == null || scale.min == null || scale.max == null) return;
+      if (value > scale.max) marks.push({ label: series.label, value, edge: 'top' });
+      else if (value < scale.min) marks.push({ label: series.label, value, edge: 'bottom' });
+    });
+    this.host.dataset.offScale = JSON.stringify(marks);
+    if (marks.length === 0) return;
+    const ctx = u.ctx;
+    const ratio = devicePixelRatio || 1;
+    const { left, top, width, height } = u.bbox;
+    ctx.save();
+    ctx.font = `${FONT_PX * ratio}px ${fontFamily()}`;
+    const counts = { top: 0, bottom: 0 };
+    for (const mark of marks) {
+      const series = this.spec.series.find((s) => s.label === mark.label)!;
+      const color = cssColor(`--chart-${series.color}`);
+      const row = counts[mark.edge]++;
+      const y =
+        mark.edge === 'top'
+          ? top + (4 + row * (FONT_PX + 4)) * ratio
+          : top + height - (4 + row * (FONT_PX + 4)) * ratio;
+      ctx.strokeStyle = color;
+      ctx.fillStyle = color;
+      ctx.lineWidth = 1.5 * ratio;
+      ctx.setLineDash((series.dash ?? []).map((d) => d * ratio));
+      ctx.beginPath();
+      const edgeY = mark.edge === 'top' ? top : top + height;
+      ctx.moveTo(left, edgeY);
+      ctx.lineTo(left + width, edgeY);
+      ctx.stroke();
+      ctx.textBaseline = mark.edge === 'top' ? 'top' : 'bottom';
+      // The longest of these that fits across the plot: the label, the value and where it lies.
+      const value = `${(series.format ?? String)(mark.value)} ${mark.edge === 'top' ? '↑' : '↓'}`;
+      const room = width - 12 * ratio;
+      const text =
+        [`${mark.label} ${value} (off the scale)`, `${mark.label} ${value}`, value].find(
+          (candidate) => textWidth(ctx, ctx.font, candidate) <= room,
+        ) ?? value;
+      ctx.fillText(text, left + width - textWidth(ctx, ctx.font, text) - 6 * ratio, y);
+    }
+    ctx.restore();
+  }
+
+  /** A new title (the PNG's heading and the canvas' name). */
+  retitle(title: string): void {
+    this.text = { ...this.text, title };
+    this.plot?.ctx.canvas.setAttribute('aria-label', `${title} chart`);
+  }
+
   /** The ticks as drawn, with their places and widths, in the host's data-axes (for tests). */
   private publishAxes(): void {
     const plot = this.plot;
@@ -425,8 +554,11 @@ export class Chart {
     const axes: DrawnAxis[] = plot.axes.map((axis, i) => {
       const record = this.ticks[i] ?? { splits: [], texts: [], size: 0 };
       const scale = axis.scale ?? 'x';
+      const label = typeof axis.label === 'string' ? axis.label : '';
       return {
-        label: typeof axis.label === 'string' ? axis.label : '',
+        label,
+        titleWidth: textWidth(plot.ctx, `600 ${FONT_PX}px ${family}`, label),
+        length: i === 0 ? plot.bbox.width / (devicePixelRatio || 1) : plot.bbox.height / (devicePixelRatio || 1),
         side: i === 0 ? 'bottom' : axis.side === 1 ? 'right' : 'left',
         size: record.size,
         ticks: record.splits.flatMap((split, k) =>

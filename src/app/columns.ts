@@ -219,8 +219,8 @@ export interface BaselineLine {
 }
 
 /**
- * errorColumns, then per run its test error at each report (with `withTest`), then one constant
- * column per baseline over every epoch (horizontal lines).
+ * errorColumns, then each overlay's errors (withOverlayErrors), then per run its test error at each
+ * report (with `withTest`), then one constant column per baseline over every epoch (horizontal lines).
  */
 export function errorColumnsWithBaselines(
   traces: BackendTrace[],
@@ -228,8 +228,9 @@ export function errorColumnsWithBaselines(
   withValidation: boolean,
   withTest: boolean,
   baselines: readonly BaselineLine[],
+  overlays: OverlayTrace[] = [],
 ): Columns {
-  const columns = errorColumns(traces, scale, withValidation);
+  const columns = withOverlayErrors(errorColumns(traces, scale, withValidation), overlays, withValidation);
   const xs = columns[0];
   if (withTest) {
     const s = scale?.test ?? 1;
@@ -329,4 +330,53 @@ export function describeRace(ratio: number | null, softwareAdapter: boolean): st
   return softwareAdapter
     ? `${verdict} The adapter is a software one (the GPU emulated on the CPU), so this says nothing about a real GPU.`
     : verdict;
+}
+
+// ---- Overlays: runs kept in the Runs table, drawn over the current one ----
+
+/** A kept run on the charts: its trace and how its errors are scaled for the error chart. */
+export interface OverlayTrace {
+  trace: BackendTrace;
+  /** Its errors' scale (per sample where it had a held-out part). */
+  scale: { train: number; validation: number };
+  /** Its predictions are of the data on the chart (else only its errors are drawn). */
+  sameData: boolean;
+}
+
+/** The series chart's columns with, after them, each overlay's one-step predictions of the shown column. */
+export function withOverlayPredictions(columns: Columns, view: SeriesView | null, overlays: OverlayTrace[]): Columns {
+  const rows = columns[0].length;
+  const added = overlays
+    .filter((o) => o.sameData)
+    .map(({ trace }): Column => {
+      const column: Column = new Array(rows).fill(null);
+      const { predictions, predictionsFrom } = trace;
+      if (view === null || predictions === null) return column;
+      const steps = Math.floor(predictions.length / view.outputs);
+      for (let n = 0; n < steps && predictionsFrom + n < rows; n++) {
+        column[predictionsFrom + n] = predictions[n * view.outputs + view.output];
+      }
+      return column;
+    });
+  return [...columns, ...added] as Columns;
+}
+
+/**
+ * The error chart's columns with each overlay's training error (and validation error) after them;
+ * the epochs run to the longest of all, the others' columns padded with gaps.
+ */
+export function withOverlayErrors(columns: Columns, overlays: OverlayTrace[], withValidation: boolean): Columns {
+  const epochs = Math.max(
+    columns[0].length,
+    ...overlays.map((o) => Math.max(o.trace.losses.length, lastEpoch(o.trace.validation))),
+  );
+  const xs = Array.from({ length: epochs }, (_, i) => i + 1);
+  const padded = columns.slice(1).map((column) => [...column, ...new Array<null>(epochs - column.length).fill(null)]);
+  const added = overlays.flatMap(({ trace, scale }): Column[] => {
+    const losses = xs.map((_, i) => (i < trace.losses.length ? trace.losses[i] * scale.train : null));
+    if (!withValidation) return [losses];
+    const byEpoch = new Map(trace.validation.map((v) => [v.epoch, v.loss * scale.validation]));
+    return [losses, xs.map((x) => byEpoch.get(x) ?? null)];
+  });
+  return [xs, ...padded, ...added];
 }

@@ -1,8 +1,7 @@
 // The CPU backend off the page's main thread, so the page stays responsive. The page sends one job:
 // 'start' (a training run, from the start, from a loaded model or from where a lost GPU left off,
 // or a forecast only) followed by 'pause', 'resume' or 'stop' at any time, answered with a snapshot
-// at every report; 'bench' (the CPU cases of a benchmark sweep), answered with each result; or 'race'
-// (the CPU's half of `auto`'s race at a shape and batch), answered with its milliseconds a step. It
+// at every report; or 'bench' (the CPU cases of a benchmark sweep), answered with each result. It
 // builds its run from the same settings as the page (startRun), so data, initial weights and
 // minibatch order match any other backend's run.
 //
@@ -14,14 +13,12 @@
 import { browserThreadHost } from '../backends/cpu/browserThreads.js';
 import type { CpuBackend } from '../backends/cpu/cpuBackend.js';
 import { createCpuBackend } from '../backends/cpu/createCpuBackend.js';
-import { timeRacer } from '../backends/race.js';
 import { runSweep } from '../bench/bench.js';
-import { paramLayout } from '../model/layout.js';
 import { startRun } from '../train/run.js';
 import type { EpochProgress } from '../train/trainer.js';
 import { describeFailure } from './failure.js';
 import type { FromWorker, ToWorker } from './protocol.js';
-import { forecastSnapshot, RunControl, runSession, type Snapshot } from './session.js';
+import { firstStep, forecastSnapshot, RunControl, runSession, type Snapshot } from './session.js';
 
 // The project's lib is DOM (not WebWorker); a dedicated worker's scope posts like a port.
 const scope = self as unknown as {
@@ -37,10 +34,9 @@ scope.onmessage = (event: MessageEvent<ToWorker>) => {
   switch (message.type) {
     case 'start':
     case 'bench':
-    case 'race':
       if (!busy) {
         busy = true;
-        void (message.type === 'start' ? train(message) : message.type === 'bench' ? bench(message) : race(message));
+        void (message.type === 'start' ? train(message) : bench(message));
       }
       break;
     case 'pause':
@@ -76,6 +72,7 @@ async function train(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
       return;
     }
     const onEpochProgress = (progress: EpochProgress) => post({ type: 'progress', progress });
+    onEpochProgress(firstStep(run, request.train, resume));
     const end = await runSession(backend, run, { ...request.train, onEpochProgress }, control, postSnapshot, resume);
     post({ type: 'ended', end });
   } catch (err) {
@@ -96,18 +93,5 @@ async function bench(message: Extract<ToWorker, { type: 'bench' }>): Promise<voi
     post({ type: 'bench-done' });
   } catch (err) {
     post({ type: 'error', failure: describeFailure(err) });
-  }
-}
-
-async function race(message: Extract<ToWorker, { type: 'race' }>): Promise<void> {
-  let backend: CpuBackend | null = null;
-  try {
-    const layout = paramLayout(message.config);
-    backend = await createCpuBackend(layout, { threads: message.threads, host: browserThreadHost });
-    post({ type: 'race-time', msPerStep: await timeRacer(backend, message.batch) });
-  } catch (err) {
-    post({ type: 'error', failure: describeFailure(err) });
-  } finally {
-    backend?.dispose();
   }
 }

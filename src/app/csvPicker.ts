@@ -66,16 +66,7 @@ export class CsvPicker {
     this.drop.addEventListener('drop', (event) => {
       event.preventDefault();
       this.drop.classList.remove('dragging');
-      const files = event.dataTransfer?.files;
-      if (!files || files.length === 0) {
-        this.fail('nothing to read was dropped; drop a CSV file');
-        return;
-      }
-      if (files.length > 1) {
-        this.fail(`${files.length} files were dropped; drop one CSV file`);
-        return;
-      }
-      void this.read(files[0], undefined);
+      this.take(event.dataTransfer?.files ?? null);
     });
     this.dateSelect.addEventListener('change', () => {
       if (!this.loaded) return;
@@ -122,6 +113,19 @@ export class CsvPicker {
       this.renderColumns();
       this.changed();
     }
+  }
+
+  /** Reads a dropped file (on the box, or anywhere on the page); says what to drop when it is not one file. */
+  take(files: FileList | null): void {
+    if (!files || files.length === 0) {
+      this.fail('nothing to read was dropped; drop a CSV file');
+      return;
+    }
+    if (files.length > 1) {
+      this.fail(`${files.length} files were dropped; drop one CSV file`);
+      return;
+    }
+    void this.read(files[0], undefined);
   }
 
   /** A note under the control while no file is read (a link asked for a CSV). */

@@ -80,7 +80,8 @@ export interface ShownData {
 
 /** Prepares the data as startRun does (same generator draws, same columns, transform, split and normalization). */
 export function shownData(settings: ExplicitRunSettings): ShownData {
-  const { table, positions, label, unit } = sourceTable(settings.source, new Rng(settings.seed));
+  const { table, positions, label: sourceLabel, unit } = sourceTable(settings.source, new Rng(settings.seed));
+  const label = settings.source.kind === 'bundled' ? bundledLabel(settings.source) : sourceLabel;
   const prepared = prepareData(table, resolveDataSettings(settings, table));
   return {
     prepared,
@@ -149,4 +150,16 @@ export function noForecastReason(view: ShownData): string | null {
       ? `the model reads ${list(inputs)} but predicts only ${list(outputs)}, so a prediction cannot stand in for ${extra.length === 1 ? 'the next input' : 'all of the next inputs'} (${list(extra)} ${extra.length === 1 ? 'is' : 'are'} never predicted)`
       : `the model predicts ${list(outputs)} from ${list(inputs)}, so its predictions are not its next inputs`;
   return `No free-running forecast: ${why}. Choose the same columns as inputs and outputs for one.`;
+}
+
+/** A bundled series as people call it: "AAPL share price", "S&P 500", "CO₂ at Mauna Loa". */
+function bundledLabel(source: Extract<ExplicitRunSettings['source'], { kind: 'bundled' }>): string {
+  switch (source.name) {
+    case 'stocks':
+      return `${(source.options as { symbol?: string }).symbol ?? 'stock'} share price`;
+    case 'sp500':
+      return 'S&P 500';
+    case 'co2':
+      return 'CO₂ at Mauna Loa';
+  }
 }

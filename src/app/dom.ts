@@ -37,3 +37,17 @@ export function downloadBlob(fileName: string, blob: Blob): void {
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
+
+/**
+ * Makes every sideways-scrolling table box reachable by keyboard (a focusable region named by the
+ * heading its data-label names, else "Table"), so the arrow keys scroll what does not fit.
+ */
+export function scrollableByKeyboard(root: ParentNode = document): void {
+  for (const box of root.querySelectorAll<HTMLElement>('.table-scroll')) {
+    box.tabIndex = 0;
+    box.setAttribute('role', 'region');
+    const label = box.dataset.label;
+    if (label !== undefined) box.setAttribute('aria-labelledby', label);
+    else box.setAttribute('aria-label', 'Table');
+  }
+}

@@ -29,6 +29,7 @@ export class SettingsForm {
   private readonly messages = new Map<FieldName, HTMLParagraphElement>();
   private readonly boxes = new Map<FieldName, HTMLElement>();
   private readonly listeners: ((name: FieldName) => void)[] = [];
+  private readonly leaveListeners: ((name: FieldName, valid: boolean) => void)[] = [];
   private readonly typingPause = new Map<FieldName, number>();
   /** The defaults of the source now chosen: a field still at one follows the next source's. */
   private defaults: FieldValues = defaultFieldValues();
@@ -68,6 +69,11 @@ export class SettingsForm {
       this.listen(spec.name, control);
     }
     this.refreshVisibility();
+  }
+
+  /** Called when a text field is left, with whether every field is valid (the page checks it against the data). */
+  onLeave(listener: (name: FieldName, valid: boolean) => void): void {
+    this.leaveListeners.push(listener);
   }
 
   /** Called after any field changes (selects at once, text as typed). */
@@ -142,8 +148,13 @@ export class SettingsForm {
       return;
     }
     // Problems show while typing, after a short pause (at once while a field is marked, so the mark
-    // clears as soon as it is fixed). Not on blur: a message appearing then would shift the buttons
-    // under a pointer that left the field to press one.
+    // clears as soon as it is fixed), and at once when the field is left. The run buttons sit above
+    // the fields, so a message appearing then moves nothing a pointer is heading for.
+    control.addEventListener('blur', () => {
+      clearTimeout(this.typingPause.get(name));
+      const result = this.validate(false, name);
+      for (const listener of this.leaveListeners) listener(name, result.ok);
+    });
     control.addEventListener('input', () => {
       clearTimeout(this.typingPause.get(name));
       if (control.hasAttribute('aria-invalid')) this.validate(false, name);

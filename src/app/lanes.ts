@@ -26,6 +26,8 @@ export interface RunHandle {
   resume(): void;
   stop(): void;
   fallBack(reason: string): void;
+  /** Moves the run to `to` at its next report (auto found it faster). */
+  moveTo(to: BackendName, reason: string): void;
 }
 
 /** What the page does when a lane changes (render, show a notice). */
@@ -34,8 +36,8 @@ export interface LaneObserver {
   /** The run ended on its own; `end.message` says why when it did not finish. */
   ended(lane: Lane, end: SessionEnd): void;
   failed(lane: Lane, failure: RunFailure): void;
-  /** A WebGPU run went on on the CPU from its report at `fromEpoch`. */
-  switched(lane: Lane, reason: string, fromEpoch: number): void;
+  /** The run went on on `to` from its report at `fromEpoch` (a lost GPU, or auto moving to the faster). */
+  switched(lane: Lane, reason: string, fromEpoch: number, to: BackendName): void;
 }
 
 export class Lane {
@@ -46,10 +48,15 @@ export class Lane {
   progress: EpochProgress | null = null;
   /** Why the run stopped early (a failure, a divergence), or null. */
   failure: string | null = null;
-  /** Set when a WebGPU lane went on with the CPU: from which epoch. */
+  /** Set when the run went on on another backend: from which epoch. */
   switchedAt: number | null = null;
+  /** The backend it went on on (the CPU after a lost GPU; WebGPU when auto found it faster). */
+  switchedTo: BackendName | null = null;
   readonly trace: BackendTrace;
   readonly run: RunHandle;
+  /** When Start was pressed, and when the first training step began (performance.now(), ms). */
+  startedAt = performance.now();
+  firstStepAt: number | null = null;
 
   /** `backend` is the one the lane started on (its colour); `run.backend` is the one training now. */
   constructor(
@@ -64,6 +71,7 @@ export class Lane {
       onReport: (snapshot) => this.whileActive(() => this.report(snapshot)),
       onProgress: (progress) =>
         this.whileActive(() => {
+          this.firstStepAt ??= performance.now();
           this.progress = progress;
           this.observer.changed(this);
         }),
@@ -84,7 +92,7 @@ export class Lane {
           this.failure = failure.message;
           this.observer.failed(this, failure);
         }),
-      onSwitched: (reason, fromEpoch) => this.whileActive(() => this.switch(reason, fromEpoch)),
+      onSwitched: (reason, fromEpoch, to) => this.whileActive(() => this.switch(reason, fromEpoch, to)),
     });
   }
 
@@ -92,10 +100,11 @@ export class Lane {
     return ACTIVE.has(this.status);
   }
 
-  /** "WebGPU", "WebGPU → CPU" once it went on on the CPU, or "loaded model" for a forecast. */
+  /** "WebGPU", "WebGPU → CPU" once it went on on the CPU (or "CPU → WebGPU"), or "loaded model" for a forecast. */
   get label(): string {
     if (this.forecastOnly) return 'loaded model';
-    return this.switchedAt === null ? BACKEND_LABEL[this.backend] : `${BACKEND_LABEL[this.backend]} → CPU`;
+    const to = this.switchedTo;
+    return to === null ? BACKEND_LABEL[this.backend] : `${BACKEND_LABEL[this.backend]} → ${BACKEND_LABEL[to]}`;
   }
 
   pause(): void {
@@ -137,7 +146,8 @@ export class Lane {
       this.trace.test = [...others, { epoch, loss: snapshot.testLoss }].sort((a, b) => a.epoch - b.epoch);
     }
     this.trace.best = snapshot.best === null ? null : { epoch: snapshot.best.epoch, loss: snapshot.best.loss };
-    if (snapshot.epoch > previous.epoch) {
+    // A loaded model's forecast brings its saved history, but no time of its own.
+    if (snapshot.epoch > previous.epoch && !this.forecastOnly) {
       this.trace.timing.push(intervalTiming(previous, snapshot, snapshot.stepsPerEpoch));
     }
     this.last = snapshot;
@@ -145,14 +155,15 @@ export class Lane {
     this.observer.changed(this);
   }
 
-  private switch(reason: string, fromEpoch: number): void {
+  private switch(reason: string, fromEpoch: number, to: BackendName): void {
     this.switchedAt = fromEpoch;
-    // What the GPU did after its last report is not kept: the CPU goes on from there.
+    this.switchedTo = to;
+    // What the left backend did after its last report is not kept: the other goes on from there.
     this.trace.losses.length = Math.min(this.trace.losses.length, fromEpoch);
     this.trace.validation = this.trace.validation.filter((v) => v.epoch <= fromEpoch);
     this.trace.test = this.trace.test.filter((v) => v.epoch <= fromEpoch);
     this.trace.timing = this.trace.timing.filter((t) => t.epoch <= fromEpoch);
-    this.observer.switched(this, reason, fromEpoch);
+    this.observer.switched(this, reason, fromEpoch, to);
   }
 }
 

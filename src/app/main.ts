@@ -1,10 +1,12 @@
 // The app's page: the Train view (trainView.ts) and the Benchmark view (benchView.ts) as tabs, with
-// the notices above them. This file only wires the views together and opens the page.
+// the notices above them. This file only wires the views together and opens the page. The tabs come
+// from the tab list in index.html (each names its view and its #hash), so a new view is one more
+// tab there and one more entry in VIEWS below.
 
 import './trustedTypes.js';
 import './styles.css';
 import { BenchView } from './benchView.js';
-import { byId } from './dom.js';
+import { byId, scrollableByKeyboard } from './dom.js';
 import { probeWebGpu } from './gpu.js';
 import { TrainView } from './trainView.js';
 
@@ -12,15 +14,19 @@ import { TrainView } from './trainView.js';
 const train = new TrainView(probeWebGpu());
 const bench = new BenchView({
   gpu: () => train.gpu(),
-  trainingActive: () => train.active(),
+  trainingActive: () => train.busy(),
   onChange: () => train.render(),
 });
 train.attachBench(bench);
 
 const tabs = [
-  { tab: byId('tab-train', HTMLButtonElement), view: byId('train-view', HTMLElement), hash: '' },
-  { tab: byId('tab-bench', HTMLButtonElement), view: byId('bench-view', HTMLElement), hash: '#benchmark' },
-];
+  ...byId('tab-train', HTMLButtonElement).parentElement!.querySelectorAll<HTMLButtonElement>('[role="tab"]'),
+].map((tab) => ({
+  tab,
+  view: byId(tab.getAttribute('aria-controls') ?? '', HTMLElement),
+  hash: tab.dataset.hash ?? '',
+  name: tab.dataset.view ?? '',
+}));
 
 function showView(index: number, focus = false): void {
   tabs.forEach(({ tab, view }, i) => {
@@ -32,22 +38,36 @@ function showView(index: number, focus = false): void {
   if (focus) tabs[index].tab.focus();
   const url = `${location.pathname}${location.search}${tabs[index].hash}`;
   if (url !== `${location.pathname}${location.search}${location.hash}`) history.replaceState(null, '', url);
-  document.body.dataset.view = index === 0 ? 'train' : 'benchmark';
+  document.body.dataset.view = tabs[index].name;
+}
+
+/** The tab that an arrow, Home or End key moves to from tab `i`, or null for another key. */
+function tabAfterKey(key: string, i: number): number | null {
+  const n = tabs.length;
+  if (key === 'ArrowRight') return (i + 1) % n;
+  if (key === 'ArrowLeft') return (i + n - 1) % n;
+  if (key === 'Home') return 0;
+  if (key === 'End') return n - 1;
+  return null;
 }
 
 tabs.forEach(({ tab }, i) => {
   tab.addEventListener('click', () => showView(i));
   tab.addEventListener('keydown', (event) => {
-    if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
+    const next = tabAfterKey(event.key, i);
+    if (next === null) return;
     event.preventDefault();
-    showView((i + (event.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length, true);
+    showView(next, true);
   });
 });
 
-// Leaving or reloading the page while a run or a sweep is in progress asks first (the browser's question).
+// Leaving or reloading the page while a run or a sweep is in progress, or with a finished run not yet
+// kept in the browser, asks first (the browser's question).
 window.addEventListener('beforeunload', (event) => {
-  if (train.active() || bench.running()) event.preventDefault();
+  if (train.active() || train.unsaved() || bench.running()) event.preventDefault();
 });
 
-showView(location.hash === '#benchmark' ? 1 : 0);
+const linked = tabs.findIndex(({ hash }) => hash !== '' && hash === location.hash);
+scrollableByKeyboard();
+showView(Math.max(0, linked));
 train.open();

@@ -22,7 +22,7 @@ import { sentence } from '../util/text.js';
 import type { ShownView } from './chartSpecs.js';
 import type { ErrorScale } from './columns.js';
 import type { CsvPicker } from './csvPicker.js';
-import type { ShownData } from './dataView.js';
+import type { CsvChoice, ShownData } from './dataView.js';
 import { byId, downloadBlob, downloadText, setText } from './dom.js';
 import { FIELDS, type FieldName, type FieldValues, fieldApplies, isFieldName } from './fields.js';
 import type { SettingsForm } from './form.js';
@@ -247,44 +247,10 @@ export class ModelPanel {
   private download(format: DownloadFormat): void {
     const { shown, lanes } = this.deps.run();
     const lane = lanes.find((l) => l.last !== null);
-    if (shown === null || lane === undefined || lane.last === null) return;
-    const last = lane.last;
-    // The weights kept: the best epoch's where the run keeps it, else the latest.
-    const kept = last.best ?? last;
-    const config = modelConfigOf(shown);
-    const { prepared, label } = shown.view;
-    const { optimizer, loss } = shown.settings.train;
-    const state = kept.optimizerState;
-    const { source, trainFraction, validationFraction } = shown.runSettings;
-    const csv = this.deps.csv.choice();
-    const origin: DataOrigin =
-      source.kind === 'table'
-        ? { kind: 'csv', fileName: source.label, dateColumn: csv?.table.dateColumn ?? null }
-        : { kind: source.kind };
-    const model = savedModel({
-      config,
-      params: kept.params,
-      prepared,
-      label,
-      origin,
-      trainFraction,
-      validationFraction,
-      settings: settingsOfFields(shown.fieldValues),
-      // The optimizer's state, so that loading the file goes on training where it stopped.
-      ...(state ? { optimizer: { ...state, settings: optimizer, loss } } : {}),
-      training: {
-        epoch: kept.epoch,
-        losses: lane.trace.losses.slice(0, kept.epoch),
-        validationLosses: lane.trace.validation.filter((v) => v.epoch <= kept.epoch),
-        rng: kept.rng,
-      },
-    });
-    const slug =
-      label
-        .toLowerCase()
-        .replace(/[^a-z0-9]+/g, '-')
-        .replace(/^-|-$/g, '') || 'data';
-    const name = `webgpu-lstm-${slug}-epoch-${kept.epoch}`;
+    if (shown === null || lane === undefined) return;
+    const kept = modelOfLane(shown, lane, this.deps.csv.choice());
+    if (kept === null) return;
+    const { model, name } = kept;
     if (format === 'model') {
       // A chunk at a time (JSON, then base64 pieces): no string holds the file.
       downloadBlob(
@@ -303,4 +269,47 @@ export class ModelPanel {
     downloadText(`${name}.model.json`, `${JSON.stringify(modelJson)}\n`, 'application/json');
     downloadBlob(`${name}.weights.bin`, new Blob([weights], { type: 'application/octet-stream' }));
   }
+}
+
+/**
+ * The model a lane trained, as the CLI's --save writes it (the kept weights: the best epoch's where
+ * the run keeps it, else the latest), and the file name it goes by; null before its first report.
+ */
+export function modelOfLane(shown: ShownRun, lane: Lane, csv: CsvChoice | null): { model: Model; name: string } | null {
+  const last = lane.last;
+  if (last === null) return null;
+  const kept = last.best ?? last;
+  const config = modelConfigOf(shown);
+  const { prepared, label } = shown.view;
+  const { optimizer, loss } = shown.settings.train;
+  const state = kept.optimizerState;
+  const { source, trainFraction, validationFraction } = shown.runSettings;
+  const origin: DataOrigin =
+    source.kind === 'table'
+      ? { kind: 'csv', fileName: source.label, dateColumn: csv?.table.dateColumn ?? null }
+      : { kind: source.kind };
+  const model = savedModel({
+    config,
+    params: kept.params,
+    prepared,
+    label,
+    origin,
+    trainFraction,
+    validationFraction,
+    settings: settingsOfFields(shown.fieldValues),
+    // The optimizer's state, so that loading the file goes on training where it stopped.
+    ...(state ? { optimizer: { ...state, settings: optimizer, loss } } : {}),
+    training: {
+      epoch: kept.epoch,
+      losses: lane.trace.losses.slice(0, kept.epoch),
+      validationLosses: lane.trace.validation.filter((v) => v.epoch <= kept.epoch),
+      rng: kept.rng,
+    },
+  });
+  const slug =
+    label
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || 'data';
+  return { model, name: `webgpu-lstm-${slug}-epoch-${kept.epoch}` };
 }

@@ -1,10 +1,7 @@
 // Messages between the page and the CPU worker (src/app/cpuWorker.ts). A worker does one job: a
-// training run (or a forecast with a loaded model), the CPU part of a benchmark sweep, or the CPU's
-// half of `auto`'s race.
+// training run (or a forecast with a loaded model), or the CPU part of a benchmark sweep.
 
 import type { BenchOptions, BenchResult, SweepSpec } from '../bench/bench.js';
-import type { ModelConfig } from '../model/layout.js';
-import type { CpuThreads } from '../settings/threads.js';
 import type { Model } from '../train/modelFile.js';
 import type { RunSettings } from '../train/run.js';
 import type { EpochProgress } from '../train/trainer.js';
@@ -26,8 +23,7 @@ export type ToWorker =
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }
-  | { type: 'bench'; spec: SweepSpec; options: BenchOptions }
-  | { type: 'race'; config: ModelConfig; batch: number; threads: CpuThreads };
+  | { type: 'bench'; spec: SweepSpec; options: BenchOptions };
 
 /** A failure as the page shows it: beside a field when `field` names one. */
 export interface RunFailure {
@@ -42,5 +38,4 @@ export type FromWorker =
   | { type: 'ended'; end: SessionEnd }
   | { type: 'error'; failure: RunFailure }
   | { type: 'bench-result'; result: BenchResult; index: number; total: number }
-  | { type: 'bench-done' }
-  | { type: 'race-time'; msPerStep: number };
+  | { type: 'bench-done' };

@@ -108,6 +108,7 @@ export class RunView {
   private readonly pauseButton = byId('pause', HTMLButtonElement);
   private readonly stopButton = byId('stop', HTMLButtonElement);
   private readonly resetButton = byId('reset', HTMLButtonElement);
+  private readonly controlsWhy = byId('controls-why', HTMLParagraphElement);
   private readonly rows = new Map<Lane, HTMLElement>();
 
   /** A progress row for a new lane. */
@@ -135,12 +136,14 @@ export class RunView {
     this.startButton.disabled = true;
   }
 
-  render(state: RunViewState): void {
+  /** Renders the run's text; returns each lane's errors in the data's units (for the Runs table). */
+  render(state: RunViewState): Map<Lane, Evaluation> {
     for (const lane of state.lanes) this.renderLane(lane);
     const evaluations = this.evaluations(state);
     this.renderStats(state, evaluations);
     this.renderSummaries(state);
     this.renderForecasting(state, evaluations);
+    return evaluations;
   }
 
   /** Each lane's errors in the data's units from its latest predictions (null before its first report). */
@@ -156,12 +159,12 @@ export class RunView {
     return out;
   }
 
-  /** The run controls; `racing`: auto's race runs, the run starts when it is decided. */
-  renderControls(lanes: RunLanes, benchRunning: boolean, racing: boolean): void {
+  /** The run controls, and in words why those that are off are off. */
+  renderControls(lanes: RunLanes, benchRunning: boolean): void {
     const active = lanes.active();
     const phase = lanes.phase();
     this.settingsFieldset.disabled = active;
-    this.startButton.disabled = active || benchRunning || racing;
+    this.startButton.disabled = active || benchRunning;
     this.startButton.title = benchRunning ? 'The benchmark is running; training would disturb its timings.' : '';
     this.pauseButton.disabled = !active;
     this.stopButton.disabled = !active;
@@ -169,6 +172,16 @@ export class RunView {
     const resumable = active && phase !== 'running';
     setText(this.pauseButton, resumable ? 'Resume' : 'Pause');
     this.pauseButton.setAttribute('aria-pressed', String(resumable));
+    setText(
+      this.controlsWhy,
+      benchRunning
+        ? 'Start waits for the benchmark sweep: training would disturb its timings.'
+        : active
+          ? 'The backend and the settings are locked while the run goes: Stop it to change them.'
+          : lanes.lanes.length === 0
+            ? 'Pause, Stop and Reset apply once a run has started.'
+            : 'Pause and Stop apply while a run goes; Reset clears the charts.',
+    );
     document.body.dataset.phase = phase;
   }
 
@@ -185,6 +198,8 @@ export class RunView {
     const { last } = lane;
     row.dataset.status = lane.status;
     row.dataset.runningOn = lane.run.backend;
+    // How long Start took to reach the first training step, for scripts and tests.
+    if (lane.firstStepAt !== null) row.dataset.firstStepMs = String(Math.round(lane.firstStepAt - lane.startedAt));
     setText(row.querySelector<HTMLElement>('.lane-name')!, lane.label);
     setText(
       row.querySelector<HTMLElement>('.lane-status')!,
@@ -230,15 +245,18 @@ export class RunView {
     const unit = forecasting?.unit ? ` (${forecasting.unit})` : '';
     const compared = forecasting?.prepared.test === null ? 'training' : 'held-out';
     const baselines = (forecasting?.baselines ?? []).filter((b) => b.errors !== null);
+    // Every output column has its own errors: one column of the table each (named when there are several).
+    const outputs = forecasting?.prepared.outputs ?? [];
+    const columns = outputs.length > 1 ? outputs.map((name, i) => ({ name: ` ${name}`, i })) : [{ name: '', i: 0 }];
     const heads = [
       'Backend',
       'Epoch',
       'Training error, epoch 1 → latest',
       'Validation error, latest',
       'Best epoch',
-      `RMSE, ${compared}${unit}`,
-      `MAE, ${compared}${unit}`,
-      ...baselines.map((b) => `${b.label} RMSE${unit}`),
+      ...columns.map((c) => `RMSE${c.name}, ${compared}${unit}`),
+      ...columns.map((c) => `MAE${c.name}, ${compared}${unit}`),
+      ...baselines.flatMap((b) => columns.map((c) => `${b.label} RMSE${c.name}${unit}`)),
       'ms/epoch',
       'steps/s',
     ];
@@ -269,9 +287,9 @@ export class RunView {
         el('td', {}, [`${formatNumber(scaled(first, factor.train))} → ${formatNumber(scaled(final, factor.train))}`]),
         el('td', {}, [formatNumber(scaled(held?.loss ?? null, factor.validation))]),
         el('td', {}, [best === null ? '–' : String(best.epoch)]),
-        el('td', {}, [formatNumber(measured?.rmse[0] ?? null)]),
-        el('td', {}, [formatNumber(measured?.mae[0] ?? null)]),
-        ...baselines.map((b) => el('td', {}, [formatNumber(b.errors!.rmse[0])])),
+        ...columns.map((c) => el('td', {}, [formatNumber(measured?.rmse[c.i] ?? null)])),
+        ...columns.map((c) => el('td', {}, [formatNumber(measured?.mae[c.i] ?? null)])),
+        ...baselines.flatMap((b) => columns.map((c) => el('td', {}, [formatNumber(b.errors!.rmse[c.i])]))),
         el('td', {}, [formatNumber(msPerEpoch)]),
         el('td', {}, [formatNumber(rate)]),
       ]);
@@ -283,6 +301,7 @@ export class RunView {
       row.dataset.validationError = String(held?.loss ?? '');
       row.dataset.bestEpoch = String(best?.epoch ?? '');
       row.dataset.rmse = String(measured?.rmse[0] ?? '');
+      row.dataset.rmseColumns = JSON.stringify(measured?.rmse ?? []);
       row.dataset.stepsPerSecond = String(rate ?? '');
       row.dataset.msPerEpoch = String(msPerEpoch ?? '');
       return row;
@@ -298,10 +317,17 @@ export class RunView {
       forecasting !== null && selectionPart(forecasting.prepared)?.name === 'test' && shown.some((l) => l.trace.best)
         ? ' The best epoch is chosen on the held-out part itself (there is no validation part), so its error there is optimistic.'
         : '';
+    const waiting =
+      lanes.length === 0
+        ? 'Press Start: the run’s summary comes here, with its charts below.'
+        : lanes.some((lane) => lane.active)
+          ? `Training: the summary comes at the first report (${lanes.map((l) => l.label).join(' and ')}).`
+          : '';
     setText(
       this.verdict,
-      shown.map((lane) => `${prefix(lane)}${evaluations.get(lane)!.summary}`).join(' ') +
-        (shown.length > 0 ? peeked : ''),
+      shown.length === 0
+        ? waiting
+        : shown.map((lane) => `${prefix(lane)}${evaluations.get(lane)!.summary}`).join(' ') + peeked,
     );
     this.verdict.dataset.rmse =
       shown.length > 0

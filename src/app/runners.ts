@@ -1,47 +1,33 @@
 // The page's handle on a training run or a benchmark sweep, whatever the backend: CPU work lives in a
 // Web Worker and is driven by messages; WebGPU work lives on the main thread (the GPU does the work,
-// the page only queues it and awaits the read-backs). A WebGPU run whose GPU fails (a lost device)
-// goes on in a CPU worker from its last report: the weights and the generator read back there, so at
-// most one report interval is lost and the minibatch orders stay the same.
+// the page only queues it and awaits the read-backs). A run moves between the two (movableRun.ts):
+// a WebGPU run whose GPU fails goes on in a CPU worker from its last report (at most one report
+// interval is lost and the minibatch orders stay the same), and an `auto` run that started on the
+// CPU moves to WebGPU at a report when WebGPU, timed in the background (gpuStepTime), is faster.
 //
 // Every worker and every WebGPU backend made here is counted while it lives (liveResources), so the
 // page, and the tests through it, can see that stop and reset leave nothing running.
 
-import { type Backend, type BackendName, GpuFailure } from '../backends/backend.js';
-import { type AutoChoice, chooseBackend, timeRacer } from '../backends/race.js';
+import type { Backend, BackendName } from '../backends/backend.js';
+import { timeRacer } from '../backends/race.js';
 import type { BenchOptions, BenchResult, SweepSpec } from '../bench/bench.js';
 import { runSweep } from '../bench/bench.js';
 import type { ParamLayout } from '../model/layout.js';
-import type { CpuThreads } from '../settings/threads.js';
 import { startRun } from '../train/run.js';
-import type { EpochProgress } from '../train/trainer.js';
-import { describeFailure } from './failure.js';
 import type { GpuAccess } from './gpu.js';
-import type { FromWorker, RunFailure, RunRequest, ToWorker } from './protocol.js';
-import { type ResumePoint, RunControl, resumePointOf, runSession, type SessionEnd, type Snapshot } from './session.js';
+import {
+  movableRun,
+  type RunEvents,
+  type Segment,
+  type SegmentEvents,
+  type SegmentStart,
+  type SegmentStarter,
+  sessionSegment,
+  type TrainingRun,
+} from './movableRun.js';
+import type { FromWorker, RunRequest, ToWorker } from './protocol.js';
 
-export interface RunEvents {
-  onReport(snapshot: Snapshot): void;
-  /** How far a long epoch has got (between reports). */
-  onProgress(progress: EpochProgress): void;
-  /** The run has reached a report and is waiting to be resumed. */
-  onPaused(): void;
-  onEnded(end: SessionEnd): void;
-  onFailed(failure: RunFailure): void;
-  /** A WebGPU run goes on with the CPU backend from its last report at `fromEpoch` (0: from the start). */
-  onSwitched(reason: string, fromEpoch: number): void;
-}
-
-export interface TrainingRun {
-  /** The backend training now: a WebGPU run that lost its GPU goes on on the CPU. */
-  readonly backend: BackendName;
-  pause(): void;
-  resume(): void;
-  /** Stops at once from the page's point of view: no event follows. */
-  stop(): void;
-  /** Moves a WebGPU run to the CPU now (the page heard that the device was lost). */
-  fallBack(reason: string): void;
-}
+export type { RunEvents, TrainingRun };
 
 // ---- Live resources ----
 
@@ -66,20 +52,62 @@ function countLive(key: keyof LiveResources, delta: number): void {
   for (const listener of liveListeners) listener();
 }
 
-/** A CPU worker, counted until it is terminated. */
-function spawnWorker(name: string): { worker: Worker; terminate(): void } {
+interface CpuWorker {
+  worker: Worker;
+  terminate(): void;
+}
+
+/** A CPU worker, counted from `counted` (at once, or when a spare is taken) until it is terminated. */
+function newWorker(name: string): CpuWorker & { count(): void } {
   const worker = new Worker(new URL('./cpuWorker.ts', import.meta.url), { type: 'module', name });
-  countLive('workers', 1);
+  let counted = false;
   let alive = true;
   return {
     worker,
+    count() {
+      if (counted || !alive) return;
+      counted = true;
+      countLive('workers', 1);
+    },
     terminate() {
       if (!alive) return;
       alive = false;
       worker.terminate();
-      countLive('workers', -1);
+      if (counted) countLive('workers', -1);
     },
   };
+}
+
+function spawnWorker(name: string): CpuWorker {
+  const made = newWorker(name);
+  made.count();
+  return made;
+}
+
+/**
+ * One CPU worker started ahead, while the page is idle, for the next run: loading the worker's
+ * module is most of the time from Start to the first step, so a run that takes the spare starts at
+ * once. It holds no job and is not counted as live until a run takes it.
+ */
+let spare: (CpuWorker & { count(): void }) | null = null;
+
+/**
+ * Starts the spare worker (at load, and when a run took the last one): making it costs the page
+ * little, as the worker loads its module on its own thread.
+ */
+export function prepareSpareWorker(): void {
+  spare ??= newWorker('cpu-training');
+}
+
+/** A worker for a run: the spare where there is one (another is readied for the next run), else a new one. */
+function runWorker(name: string): CpuWorker {
+  const taken = spare;
+  if (taken === null) return spawnWorker(name);
+  spare = null;
+  taken.count();
+  // The next spare loads once this run is under way, not while it starts.
+  setTimeout(prepareSpareWorker, 2000);
+  return taken;
 }
 
 /** A WebGPU backend, counted until it is disposed. */
@@ -101,15 +129,28 @@ async function openGpuBackend(gpu: GpuAccess, layout: Parameters<GpuAccess['crea
 // ---- Training ----
 
 /**
- * CPU training (or a forecast) in a worker, from the start or from `from.resume`; stop terminates
- * the worker, so it ends even mid-interval.
+ * A training run (or a forecast) that starts on `first` and can move: to the CPU when the GPU fails
+ * (from its last report), and to WebGPU when `auto` finds it faster (at the next report); see
+ * movableRun.ts. `gpu` is the page's device, where the run may use WebGPU.
  */
-export function startCpuRun(
+export function startTraining(
   request: RunRequest,
+  first: BackendName,
+  gpu: GpuAccess | null,
   events: RunEvents,
-  from: { resume?: ResumePoint; paused?: boolean } = {},
 ): TrainingRun {
-  const { worker, terminate } = spawnWorker(request.forecastOnly ? 'cpu-forecast' : 'cpu-training');
+  const starters: Partial<Record<BackendName, SegmentStarter>> = {
+    cpu: (segmentEvents, from) => cpuSegment(request, segmentEvents, from),
+  };
+  if (gpu !== null && !request.forecastOnly) {
+    starters.webgpu = (segmentEvents, from) => gpuSegment(request, gpu, segmentEvents, from);
+  }
+  return movableRun(first, starters, events);
+}
+
+/** CPU training (or a forecast) in a worker, from the start or from `from.resume`; stop terminates the worker. */
+function cpuSegment(request: RunRequest, events: SegmentEvents, from: SegmentStart): Segment {
+  const { worker, terminate } = runWorker(request.forecastOnly ? 'cpu-forecast' : 'cpu-training');
   let over = false;
   const finish = () => {
     over = true;
@@ -149,147 +190,50 @@ export function startCpuRun(
   };
   send({ type: 'start', request, resume: from.resume, paused: from.paused });
   return {
-    backend: 'cpu',
     pause: () => send({ type: 'pause' }),
     resume: () => send({ type: 'resume' }),
     stop: finish,
-    fallBack: () => {},
   };
 }
 
 /**
- * A run on the page's WebGPU device, which goes on in a CPU worker when the GPU fails (the device is
- * lost, a read-back is cut short): from the last report's weights and generator, paused if it was.
- * Only a GpuFailure falls back; anything else (bad input, a bug) ends the run with its message.
+ * A stretch of the run on the page's WebGPU device. The device lost, or a read-back cut short by it,
+ * moves the run to the CPU (movableRun's onGpuFailure); anything else (bad input, a bug) ends the run.
  */
-export function startGpuRun(request: RunRequest, gpu: GpuAccess, events: RunEvents): TrainingRun {
-  let phase: 'gpu' | 'cpu' | 'over' = 'gpu';
-  let paused = false;
-  let last: ResumePoint | undefined;
-  const losses: number[] = [];
-  let cpu: TrainingRun | null = null;
-  const control = new RunControl(() => {
-    if (phase === 'gpu') events.onPaused();
-  });
-
-  const fallBack = (reason: string) => {
-    if (phase !== 'gpu') return;
-    phase = 'cpu';
-    control.stop();
-    events.onSwitched(reason, last?.epoch ?? 0);
-    cpu = startCpuRun(request, events, { resume: last, paused });
+function gpuSegment(request: RunRequest, gpu: GpuAccess, events: SegmentEvents, from: SegmentStart): Segment {
+  let told = false;
+  const failed = (reason: string) => {
+    if (told) return;
+    told = true;
+    events.onGpuFailure(reason);
   };
-
-  let backend: Backend | null = null;
-  const train = async () => {
-    try {
-      const run = startRun(request.run, request.model);
-      backend = await openGpuBackend(gpu, run.layout);
-      if (phase !== 'gpu') return;
-      const onEpochProgress = (progress: EpochProgress) => {
-        if (phase === 'gpu') events.onProgress(progress);
-      };
-      const end = await runSession(backend, run, { ...request.train, onEpochProgress }, control, (snapshot) => {
-        if (phase !== 'gpu') return;
-        losses.push(...snapshot.newLosses);
-        if (!snapshot.done) last = resumePointOf(snapshot, losses);
-        events.onReport(snapshot);
-      });
-      if (phase === 'gpu') {
-        phase = 'over';
-        events.onEnded(end);
-      }
-    } catch (err) {
-      if (phase !== 'gpu') return;
-      if (!(err instanceof GpuFailure)) {
-        phase = 'over';
-        events.onFailed(describeFailure(err));
-      } else {
-        // A read-back cut short by a lost device fails before the device says it was lost: give
-        // the loss a moment to be the reason told (fallBack runs once, whichever comes first).
-        await Promise.race([gpu.lost, new Promise((resolve) => setTimeout(resolve, 500))]);
-        fallBack(`WebGPU failed: ${describeFailure(err).message}`);
-      }
-    } finally {
-      void backend?.dispose();
-    }
-  };
-  void gpu.lost.then((reason) => fallBack(`the GPU device was lost (${reason.replace(/\.$/, '')})`));
-  void train();
-
-  return {
-    get backend(): BackendName {
-      return phase === 'cpu' ? 'cpu' : 'webgpu';
+  void gpu.lost.then((reason) => failed(`the GPU device was lost (${reason.replace(/\.$/, '')})`));
+  return sessionSegment(
+    (run) => openGpuBackend(gpu, run.layout),
+    () => startRun(request.run, request.model),
+    request.train,
+    {
+      ...events,
+      // A read-back cut short by a lost device fails before the device says it was lost: give the
+      // loss a moment to be the reason told (the first of the two is told).
+      onGpuFailure: (reason) => {
+        void Promise.race([gpu.lost, new Promise((resolve) => setTimeout(resolve, 500))]).then(() => failed(reason));
+      },
     },
-    pause: () => {
-      paused = true;
-      if (cpu) cpu.pause();
-      else control.pause();
-    },
-    resume: () => {
-      paused = false;
-      if (cpu) cpu.resume();
-      else control.resume();
-    },
-    stop: () => {
-      phase = 'over';
-      control.stop();
-      // Ends the GPU's work between two slices of an epoch, not at the next report.
-      void backend?.dispose();
-      cpu?.stop();
-    },
-    fallBack,
-  };
+    from,
+  );
 }
 
-// ---- Auto: the race ----
+// ---- Auto: WebGPU timed in the background ----
 
-/** The CPU's half of the race, in a worker of its own (the page's CSP keeps WebAssembly off the page). */
-function cpuRaceTime(layout: ParamLayout, batch: number, threads: CpuThreads): Promise<number> {
-  const { worker, terminate } = spawnWorker('cpu-race');
-  return new Promise<number>((resolve, reject) => {
-    worker.onmessage = (event: MessageEvent<FromWorker>) => {
-      const message = event.data;
-      terminate();
-      if (message.type === 'race-time') resolve(message.msPerStep);
-      else if (message.type === 'error') reject(new Error(`the CPU's race failed: ${message.failure.message}`));
-      else reject(new Error(`the CPU's race answered ${message.type}`));
-    };
-    worker.onerror = (event: ErrorEvent) => {
-      event.preventDefault();
-      terminate();
-      reject(new Error(`the CPU worker failed: ${event.message || 'it could not be loaded'}`));
-    };
-    worker.postMessage({ type: 'race', config: layout.config, batch, threads } satisfies ToWorker);
-  });
-}
-
-/** WebGPU's half of the race, on the page's device. */
-async function gpuRaceTime(gpu: GpuAccess, layout: ParamLayout, batch: number): Promise<number> {
+/** WebGPU's milliseconds a training step at this shape and batch, timed on the page's device. */
+export async function gpuStepTime(gpu: GpuAccess, layout: ParamLayout, batch: number): Promise<number> {
   const backend = await openGpuBackend(gpu, layout);
   try {
     return await timeRacer(backend, batch);
   } finally {
     await backend.dispose();
   }
-}
-
-/**
- * What `auto` trains on at this shape and batch: the remembered choice for the page's adapter, or a
- * race's (the CPU timed in its worker, then WebGPU on the page, one after the other so neither slows
- * the other), with the CLI's decision and reason; `onRace` hears that a race begins.
- */
-export function chooseAutoBackend(
-  gpu: GpuAccess,
-  layout: ParamLayout,
-  batch: number,
-  threads: CpuThreads,
-  onRace: () => void,
-): Promise<AutoChoice> {
-  return chooseBackend(gpu.adapter, layout, batch, async () => {
-    onRace();
-    return { cpu: await cpuRaceTime(layout, batch, threads), webgpu: await gpuRaceTime(gpu, layout, batch) };
-  });
 }
 
 // ---- Benchmark sweeps ----

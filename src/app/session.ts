@@ -24,7 +24,14 @@ import { freeRunForecast } from '../train/forecast.js';
 import type { Run } from '../train/run.js';
 import { continuationOf } from '../train/savedModel.js';
 import type { SavedTraining } from '../train/savedSetup.js';
-import { type BestEpoch, type Checkpoint, type TrainOptions, type TrainReport, train } from '../train/trainer.js';
+import {
+  type BestEpoch,
+  type Checkpoint,
+  type EpochProgress,
+  type TrainOptions,
+  type TrainReport,
+  train,
+} from '../train/trainer.js';
 import { sameList } from '../util/lists.js';
 
 /**
@@ -358,18 +365,23 @@ export async function runSession(
   }
 }
 
-/** The one snapshot of a loaded model on the data, without training (epoch 0): its predictions and forecasts. */
+/**
+ * The one snapshot of a loaded model on the data, without training: its predictions and forecasts,
+ * with the training history the model file keeps (its epoch and errors; none for a version-1 file).
+ */
 export async function forecastSnapshot(backend: Backend, run: Run, options: SessionOptions): Promise<Snapshot> {
   backend.setParams(run.params);
+  const history = options.saved;
+  const epoch = history?.epoch ?? 0;
   const report: TrainReport = {
-    epoch: 0,
-    epochs: 0,
-    losses: [],
+    epoch,
+    epochs: epoch,
+    losses: history?.losses.slice(0, epoch) ?? [],
     steps: 0,
     seconds: 0,
     params: run.params,
     rng: run.rng.clone(),
-    validationLosses: [],
+    validationLosses: history?.validationLosses.filter((v) => v.epoch <= epoch) ?? [],
     best: null,
   };
   return takeSnapshot(backend, run, options, report, 0, 0, true, options.horizon ?? SETTINGS.horizon.default);
@@ -392,5 +404,20 @@ export function resumePointOf(snapshot: Snapshot, losses: number[]): ResumePoint
     ...(snapshot.optimizerState ? { optimizerState: snapshot.optimizerState } : {}),
     best: snapshot.best,
     seconds: snapshot.seconds,
+  };
+}
+
+/** The progress before the first step of a session: training is about to start (the page times Start to it). */
+export function firstStep(
+  run: Run,
+  options: Pick<SessionOptions, 'epochs' | 'batchSize' | 'saved'>,
+  resume?: ResumePoint,
+): EpochProgress {
+  const from = resume?.epoch ?? options.saved?.epoch ?? 0;
+  return {
+    epoch: from + 1,
+    epochs: options.epochs,
+    steps: 0,
+    stepsPerEpoch: Math.floor(run.prepared.train.count / options.batchSize),
   };
 }

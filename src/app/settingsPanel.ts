@@ -3,12 +3,13 @@
 // page's link (link.ts), kept current as the settings change and read once at load.
 
 import type { BundledName } from '../data/bundled.js';
+import { seasonFromDates } from '../data/season.js';
 import { InputError } from '../model/errors.js';
 import { defaultsKey, SOURCE_DEFAULT_REASONS } from '../settings/training.js';
 import { capitalize, sentence } from '../util/text.js';
 import type { ShownView } from './chartSpecs.js';
 import { CsvPicker } from './csvPicker.js';
-import { describeData, runSettingsFor, shownData } from './dataView.js';
+import { checkAgainstData, describeData, runSettingsFor, shownData } from './dataView.js';
 import { byId, setText } from './dom.js';
 import { defaultFieldValues, fieldApplies, fieldOf, isFieldName, type SourceKind } from './fields.js';
 import { SettingsForm } from './form.js';
@@ -27,6 +28,8 @@ export interface SettingsPanelDeps {
   onPreview(preview: ShownView | null): void;
   /** The CSV or its columns changed. */
   onChange(): void;
+  /** A file was dropped on the page: the settings open to show it. */
+  onOpenSettings(): void;
 }
 
 export class SettingsPanel {
@@ -55,7 +58,15 @@ export class SettingsPanel {
       if (name === 'missing' || name === 'decimal') this.csv.reread();
       this.changed();
     });
+    // A field left is checked against the data too (the batch against the training samples, the
+    // window against the rows), with the same checks and words as Start.
+    this.form.onLeave((name, valid) => {
+      if (!valid) return;
+      const problem = this.dataProblem();
+      if (problem !== null && fieldOf(problem.field) === name) this.form.showError(name, problem.message);
+    });
     this.csv.onChange(() => {
+      this.followSeason();
       this.changed();
       deps.onChange();
     });
@@ -65,6 +76,54 @@ export class SettingsPanel {
       this.changed();
     });
     byId('copy-link', HTMLButtonElement).addEventListener('click', () => this.copyLink());
+    this.acceptDropsAnywhere();
+  }
+
+  /**
+   * A file dropped anywhere on the page is read as the CSV (the source becomes "my CSV file" and the
+   * settings open to show its columns); the browser never leaves the app to show a dropped file.
+   */
+  private acceptDropsAnywhere(): void {
+    const overlay = byId('drop-overlay', HTMLDivElement);
+    const locked = () => byId('settings-fields', HTMLFieldSetElement).disabled;
+    const carriesFiles = (event: DragEvent) => event.dataTransfer?.types.includes('Files') ?? false;
+    let depth = 0;
+    document.addEventListener('dragenter', (event) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      depth++;
+      overlay.hidden = locked();
+    });
+    document.addEventListener('dragover', (event) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      if (event.dataTransfer) event.dataTransfer.dropEffect = locked() ? 'none' : 'copy';
+    });
+    document.addEventListener('dragleave', () => {
+      depth = Math.max(0, depth - 1);
+      if (depth === 0) overlay.hidden = true;
+    });
+    document.addEventListener('drop', (event) => {
+      depth = 0;
+      overlay.hidden = true;
+      // The drop box reads its own drops; elsewhere the page does, so the browser never navigates away.
+      if (event.defaultPrevented || !carriesFiles(event)) return;
+      event.preventDefault();
+      if (locked()) {
+        this.say('Not read: the settings are locked while a run goes; drop the file again once it ends.');
+        return;
+      }
+      if (this.form.values().source !== 'csv') {
+        // As if picked: the fields still at the old source's defaults take the CSV's.
+        const source = byId('field-source', HTMLSelectElement);
+        source.value = 'csv';
+        source.dispatchEvent(new Event('change'));
+      }
+      this.csv.show(true);
+      this.deps.onOpenSettings();
+      this.csv.take(event.dataTransfer?.files ?? null);
+      this.changed();
+    });
   }
 
   /** A line under the Start button (why a run did not start, what a button did). */
@@ -104,7 +163,8 @@ export class SettingsPanel {
     this.csv.show(values.source === 'csv');
     const source = values.source as SourceKind;
     const key = defaultsKey(source, source === 'bundled' ? (values.dataset as BundledName) : undefined);
-    setText(this.sourceNote, `Defaults for this source: ${SOURCE_DEFAULT_REASONS[key] ?? ''}.`);
+    const seasonal = source === 'csv' ? (this.seasonOf?.note ?? '') : '';
+    setText(this.sourceNote, `Defaults for this source: ${SOURCE_DEFAULT_REASONS[key] ?? ''}.${seasonal}`);
     const result = parseSettings(values);
     if (!result.ok) {
       setText(this.dataSummary, '');
@@ -124,6 +184,53 @@ export class SettingsPanel {
       preview = null;
     }
     if (this.deps.idle()) this.deps.onPreview(preview);
+  }
+
+  /**
+   * A new CSV brings defaults that follow its dates' season: a window of at least one season, and a
+   * yearly season (365 rows) for daily data of two years or more; fields a person set stay as set.
+   */
+  private followSeason(): void {
+    const choice = this.csv.choice();
+    if (choice === null || choice.table === this.seasonOf?.table) return;
+    const found = seasonFromDates(choice.table.dates);
+    const yearly = found?.name === 'daily' && choice.table.rows >= 2 * 365;
+    const season = yearly ? 365 : (found?.period ?? null);
+    const values = this.form.values();
+    const defaults = defaultFieldValues('csv');
+    const ours = this.seasonOf?.set ?? {};
+    const untouched = (name: 'window' | 'season') => values[name] === defaults[name] || values[name] === ours[name];
+    const set: Partial<Record<'window' | 'season', string>> = {};
+    if (untouched('season')) set.season = yearly ? '365' : defaults.season;
+    if (untouched('window')) {
+      set.window = season !== null && season > Number(defaults.window) ? String(season) : defaults.window;
+    }
+    this.form.setValues(set);
+    const window = set.window ?? values.window;
+    this.seasonOf = {
+      table: choice.table,
+      set,
+      note:
+        found === null || season === null
+          ? ''
+          : ` ${choice.label}'s dates are ${found.name}: ${yearly ? 'a yearly season of 365 rows (it holds two years or more of days)' : `a season of ${season} rows`}, and the window (${window} rows) ${Number(window) >= season ? 'sees at least one whole season' : 'is shorter than one season, as set'}.`,
+    };
+  }
+
+  private seasonOf: { table: object; set: Partial<Record<'window' | 'season', string>>; note: string } | null = null;
+
+  /** What Start would refuse in these settings against their data (the trainer's checks), or null. */
+  private dataProblem(): { field: string; message: string } | null {
+    const result = parseSettings(this.form.values());
+    if (!result.ok) return null;
+    try {
+      const view = shownData(runSettingsFor(result.settings.run, this.csv.choice()));
+      checkAgainstData(result.settings.train, view);
+      return null;
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      return { field: err.field, message: messageOf(err) };
+    }
   }
 
   private updateLink(): void {

@@ -10,13 +10,17 @@ import {
   countValues,
   errorChartSpec,
   type LaneLook,
+  type OverlayLook,
   residualChartSpec,
+  residualTitle,
   type ShownView,
   seriesChartSpec,
   seriesViewOf,
   timingChartSpec,
   withBaselines,
   withFuture,
+  withOverlayErrorSeries,
+  withOverlayPredictionSeries,
 } from './chartSpecs.js';
 import { Chart, offerPng } from './charts.js';
 import {
@@ -24,11 +28,13 @@ import {
   type BaselineLine,
   type ErrorScale,
   errorColumnsWithBaselines,
+  type OverlayTrace,
   residualColumns,
   seriesColumnsWithFuture,
   timingColumns,
+  withOverlayPredictions,
 } from './columns.js';
-import { byId, downloadText, el } from './dom.js';
+import { byId, downloadText, el, setText } from './dom.js';
 import { seriesCsv } from './seriesExport.js';
 
 /** What the charts draw, read afresh at every update. */
@@ -48,13 +54,21 @@ export interface ChartState {
   withTest: boolean;
   /** The target rows the residual chart shows (the held-out part, or the training windows), or null. */
   residualTargets: RowRange | null;
+  /** Kept runs ticked in the Runs table, drawn over the current one. */
+  overlays: readonly Overlay[];
+  /** Which part the residual chart shows: the held-out (test) part, the training windows, or none yet. */
+  residualPart: 'test' | 'train' | null;
 }
+
+/** A kept run on the charts. */
+export type Overlay = OverlayLook & OverlayTrace;
 
 export class TrainCharts {
   private readonly seriesHost = byId('series-chart', HTMLDivElement);
   private readonly errorHost = byId('error-chart', HTMLDivElement);
   private readonly timingHost = byId('timing-chart', HTMLDivElement);
   private readonly residualHost = byId('residual-chart', HTMLDivElement);
+  private readonly residualTitle = byId('residual-title', HTMLHeadingElement);
   private readonly logToggle = byId('log-scale', HTMLInputElement);
   private readonly outputChoice = byId('output-choice', HTMLLabelElement);
   private readonly outputSelect = byId('output-column', HTMLSelectElement);
@@ -84,7 +98,7 @@ export class TrainCharts {
       summaryId: 'timing-summary',
     });
     this.residual = new Chart(this.residualHost, this.residualSpec(), this.residualData(), {
-      title: 'Held-out residuals',
+      title: 'Residuals',
       summaryId: 'residual-summary',
     });
     offerPng('series-png', this.series, 'webgpu-lstm-series.png');
@@ -109,8 +123,17 @@ export class TrainCharts {
     this.timing.setSpec(timingChartSpec(this.state().lanes), timingColumns(this.traces()));
   }
 
+  /** The runs overlaid changed: only the charts that draw them take new series. */
+  respecOverlays(): void {
+    this.series.setSpec(this.seriesSpec(), this.seriesData());
+    this.respecErrors();
+  }
+
   /** The series chart's data changed shape (a preview, another output column). */
   respecSeries(): void {
+    const title = residualTitle(this.state().residualPart);
+    setText(this.residualTitle, title);
+    this.residual.retitle(title);
     this.series.setSpec(this.seriesSpec(), this.seriesData());
     this.residual.setSpec(this.residualSpec(), this.residualData());
   }
@@ -167,18 +190,26 @@ export class TrainCharts {
   }
 
   private seriesSpec() {
-    const { current, lanes } = this.state();
-    return withFuture(seriesChartSpec(current, this.outputIndex, lanes), current, lanes);
+    const { current, lanes, overlays } = this.state();
+    return withOverlayPredictionSeries(
+      withFuture(seriesChartSpec(current, this.outputIndex, lanes), current, lanes),
+      overlays,
+    );
   }
 
   private seriesData() {
-    const { current, horizon } = this.state();
-    return seriesColumnsWithFuture(seriesViewOf(current, this.outputIndex), this.traces(), horizon);
+    const { current, horizon, overlays } = this.state();
+    const view = seriesViewOf(current, this.outputIndex);
+    return withOverlayPredictions(seriesColumnsWithFuture(view, this.traces(), horizon), view, [...overlays]);
   }
 
   private errorSpec() {
-    const { lanes, withValidation, withTest, scale, baselines } = this.state();
-    const spec = errorChartSpec(lanes, withValidation, scale?.label ?? 'error', this.logToggle.checked);
+    const { lanes, withValidation, withTest, scale, baselines, overlays } = this.state();
+    const spec = withOverlayErrorSeries(
+      errorChartSpec(lanes, withValidation, scale?.label ?? 'error', this.logToggle.checked),
+      overlays,
+      withValidation,
+    );
     const lane = lanes.find((l) => l.trace.best !== null);
     const best = lane?.trace.best
       ? { epoch: lane.trace.best.epoch, label: `best epoch ${lane.trace.best.epoch}` }
@@ -187,8 +218,8 @@ export class TrainCharts {
   }
 
   private errorData() {
-    const { withValidation, withTest, scale, baselines } = this.state();
-    return errorColumnsWithBaselines(this.traces(), scale, withValidation, withTest, baselines);
+    const { withValidation, withTest, scale, baselines, overlays } = this.state();
+    return errorColumnsWithBaselines(this.traces(), scale, withValidation, withTest, baselines, [...overlays]);
   }
 
   private residualSpec() {

@@ -162,7 +162,7 @@ export const COMMANDS: readonly Command[] = [
     name: 'search',
     summary:
       'train every configuration of a grid (learning rates, hidden sizes, windows) with several seeds and choose one on the validation part',
-    options: [G.lr, G.hidden, G.window, G.seeds, ...SEARCH_TRAINING, B.horizon, B.levels, C.json],
+    options: [G.lr, G.hidden, G.window, G.seeds, ...SEARCH_TRAINING, B.horizon, B.levels, C.save, C.json],
     shared: { title: 'data options', options: DATA_OPTIONS },
   },
   {

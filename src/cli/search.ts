@@ -6,14 +6,17 @@
 
 import { SEARCH_SETTINGS as G } from '../settings/search.js';
 import { sourceDefault } from '../settings/training.js';
+import { modelFileBytes } from '../train/modelFile.js';
 import { defaultsKeyOf } from '../train/run.js';
 import { type Configuration, runSearch, type SearchResult, type SearchSettings, type Spread } from '../train/search.js';
 import { printable } from '../util/text.js';
 import { openPopulation } from './backends.js';
 import { CLI_SETTINGS, commandOptions } from './commands.js';
 import { evaluationJson } from './evaluationJson.js';
+import { checkWritablePath, writeFileAtomic } from './files.js';
 import { heldOutJson, heldOutText } from './forecastReport.js';
 import { option, parseOptions } from './options.js';
+import { ensembleToSave, keptOf, modelToSave } from './saving.js';
 import { readTrainSettings, runSettingsFor, type TrainSettings } from './trainSettings.js';
 
 /** The grid's options: lists here, single values in `train`. */
@@ -23,6 +26,8 @@ export interface SearchCommandSettings {
   train: TrainSettings;
   search: SearchSettings;
   json: boolean;
+  /** Where to write the chosen configuration's ensemble, if anywhere. */
+  save: string | undefined;
   /** Lines for a person about defaults the search chose (a validation part it needs). */
   notes: string[];
 }
@@ -65,6 +70,7 @@ export function readSearchSettings(argv: string[]): SearchCommandSettings {
       heldOut: { horizon: train.horizon, levels: train.levels },
     },
     json: option(values, CLI_SETTINGS.json),
+    save: train.save,
     notes,
   };
 }
@@ -82,6 +88,8 @@ function withoutGrid(argv: string[]): string[] {
 
 export async function searchCommand(argv: string[], log: (line: string) => void): Promise<void> {
   const s = readSearchSettings(argv);
+  // A save that cannot work is refused now, not after the whole search.
+  if (s.save !== undefined) checkWritablePath(s.save, '--save');
   for (const line of [...s.train.data.notes, ...s.notes]) console.error(printable(line));
   let backendNote = '';
   const result = await runSearch(
@@ -96,8 +104,32 @@ export async function searchCommand(argv: string[], log: (line: string) => void)
       if (!s.json) log(`${done}/${total}  ${describe(configuration)}`);
     },
   );
+  if (s.save !== undefined) saveChosen(s.save, s, result);
   if (s.json) log(JSON.stringify(searchJson(result, backendNote)));
   else for (const line of searchText(result)) log(line);
+  if (s.save !== undefined && !s.json) log(`the chosen configuration's ensemble saved to ${printable(s.save)}`);
+}
+
+/** Writes the chosen configuration's seeds as an ensemble model file (one model where it has one seed). */
+function saveChosen(path: string, s: SearchCommandSettings, result: SearchResult): void {
+  const chosen = result.configurations[result.chosen.index];
+  const { run, results } = result.chosenRun;
+  const settings: TrainSettings = {
+    ...s.train,
+    learningRate: chosen.lr,
+    hiddenSizes: chosen.hidden,
+    window: chosen.window,
+    seed: chosen.seeds[0],
+    members: chosen.seeds.length,
+  };
+  const model =
+    results.length === 1
+      ? (() => {
+          const kept = keptOf(settings, results[0]);
+          return modelToSave(settings, run, results[0].params, kept.optimizer, kept.training);
+        })()
+      : ensembleToSave(settings, run, results, chosen.seeds);
+  writeFileAtomic(path, modelFileBytes(model, '--save').chunks(), '--save');
 }
 
 function describe(c: Configuration): string {

@@ -24,6 +24,7 @@ export function jsonConfig(s: TrainSettings, run: Run) {
     lrDecay: s.lrDecay,
     epochs: s.epochs,
     seed: s.seed,
+    members: s.members,
     bestEpoch: s.keepBest ? 'on' : 'off',
     patience: s.patience,
     ...(source.kind === 'generated' ? { series: source.spec } : {}),
@@ -134,6 +135,7 @@ export function savedSettings(s: TrainSettings, run: Run): Partial<SettingValues
     'best-epoch': s.keepBest ? 'on' : 'off',
     patience: s.patience,
     seed: s.seed,
+    members: s.members,
     report: s.reportEvery,
   };
 }

@@ -361,7 +361,10 @@ function planParse(raw: string, options: CsvOptions): ParsePlan {
   const defaultColumns = (series.length > 0 ? series : values).map((c) => allColumns[c]);
   if (options.valueColumns === undefined && defaultColumns.length === 0) {
     const described = columnInfo.map((column) => `${JSON.stringify(column.name)}: ${column.note}`).join('; ');
-    throw new CsvError(field, `no column holds a series of numbers (${described}); choose the value columns`);
+    throw new CsvError(
+      field,
+      `no column holds a series of numbers (${described}); use a file with at least one column of numbers (one value a row)`,
+    );
   }
   return {
     field,

@@ -55,6 +55,10 @@ export function parseNumber(text: string, field: string): number {
     );
   }
   const value = readDecimal(text);
-  if (Number.isNaN(value)) throw new InputError(field, `expected a number, got ${describeValue(text)}`);
+  if (Number.isNaN(value)) {
+    // "1,5" is how much of the world writes 1.5: say what to type instead.
+    const comma = /^\s*[-+]?\d*,\d+\s*$/.test(text) ? `; use a point: ${text.trim().replace(',', '.')}` : '';
+    throw new InputError(field, `expected a number, got ${describeValue(text)}${comma}`);
+  }
   return value;
 }

@@ -67,6 +67,7 @@ export const BENCH_SETTINGS = defineTable({
     valid: `a comma list of whole numbers from 1 to ${MAX_MEMBERS}`,
     help: 'populations to time: K models of the same shape trained together each step (member-steps/s)',
     parse: (text, field) => {
+      if (text.trim() === '') return null;
       const values = text.split(',').map((part) => Number(part.trim()));
       if (values.length > 64 || values.some((k) => !Number.isInteger(k) || k < 1 || k > MAX_MEMBERS)) {
         throw new InputError(

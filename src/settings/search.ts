@@ -18,6 +18,7 @@ function listOf<T>(setting: Setting<T>, example: string, help: string) {
     valid: `a comma list of 1 to ${MAX_VALUES} values, each ${setting.valid}`,
     help,
     parse: (text, field) => {
+      if (text.trim() === '') return null;
       const parts = text.split(',').map((part) => part.trim());
       if (parts.length > MAX_VALUES || parts.some((part) => part === '')) {
         throw new InputError(

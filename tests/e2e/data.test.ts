@@ -377,6 +377,9 @@ describe('the app with real data', () => {
       'past the end (loaded model)': 25,
     });
     expect(await page.textContent('.lane .lane-status')).toBe('forecast');
+    // The model file's history on the error chart, and its epoch in the row.
+    expect((await chartCounts(page, 'error-chart'))['error (loaded model)']).toBe(101);
+    expect(await page.textContent('#stats-body tr td')).toBe('101/101');
 
     // Training goes on from the loaded weights and numbers on from the model's epoch: 20 more epochs.
     await setField(page, 'epochs', '20');

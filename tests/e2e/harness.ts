@@ -146,6 +146,7 @@ export interface StatsRow {
 
 /** The timing table's row for each backend of the run (exact values from its data attributes). */
 export async function statsRows(page: Page): Promise<Record<string, StatsRow>> {
+  // The current run's table: one row per backend (the Runs table below keeps every run).
   const rows = await page.$$eval('#stats-body tr', (trs) => trs.map((tr) => ({ ...(tr as HTMLElement).dataset })));
   const result: Record<string, StatsRow> = {};
   for (const row of rows) {
@@ -175,9 +176,10 @@ export async function waitForPhase(page: Page, phases: string[], timeoutMs: numb
   return (await page.getAttribute('body', 'data-phase')) ?? '';
 }
 
-/** Types into a text field, or picks an option of a select. */
+/** Types into a text field, or picks an option of a select (opening the settings where a run folded them). */
 export async function setField(page: Page, name: string, value: string): Promise<void> {
   const selector = `#field-${name}`;
+  if ((await page.getAttribute('#settings-toggle', 'aria-expanded')) === 'false') await page.click('#settings-toggle');
   if ((await page.locator(selector).evaluate((node) => node.tagName)) === 'SELECT') {
     await page.selectOption(selector, value);
   } else {

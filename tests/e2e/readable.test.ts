@@ -141,7 +141,7 @@ describe('CSVs as people export them', () => {
     expect(await train(page)).toBe('finished');
     expect(await chartCounts(page, 'series-chart')).toMatchObject({ 'data (Close/Last)': 120, 'forecast (CPU)': 0 });
     for (const id of ['series-chart', 'error-chart', 'timing-chart']) await expectAxesReadable(page, id);
-    await screenshot(page, 'app-broker-csv-1280.png', { at: '#charts' });
+    await screenshot(page, 'app-broker-csv-1280.png', { at: '#results' });
     expect(problems).toEqual([]);
   });
 
@@ -179,7 +179,7 @@ describe('CSVs as people export them', () => {
       // Later ticks of the same day show their time only.
       expect(x.ticks[1].text).toMatch(/^1\d:\d\d$/);
       await expectAxesReadable(page, 'series-chart');
-      await screenshot(page, `app-logging-csv-${width}.png`, { at: '#charts' });
+      await screenshot(page, `app-logging-csv-${width}.png`, { at: '#results' });
       expect(await overflowsSideways(page)).toBe(false);
       expect(problems).toEqual([]);
     }
@@ -239,10 +239,13 @@ describe('CSVs as people export them', () => {
     await setField(page, 'epochs', '3');
     await setField(page, 'hidden', '24');
     await page.click('#start');
-    // 27,989 training windows at batch 1 (70% of the rows train; a CSV is differenced): each epoch takes seconds.
+    // 27,989 training windows at batch 1 (70% of the rows train; a CSV is differenced): each epoch takes
+    // seconds. The lane says "0 of" as training starts, then how far it has got.
     await page.waitForFunction(
       () =>
-        /^epoch [12]: \d+% \([\d,]+ of 27,989 steps\)/.test(document.querySelector('.lane-meta')?.textContent ?? ''),
+        /^epoch [12]: \d+% \([1-9][\d,]* of 27,989 steps\)/.test(
+          document.querySelector('.lane-meta')?.textContent ?? '',
+        ),
       null,
       { timeout: 60_000 },
     );

@@ -1,0 +1,123 @@
+// The CLI's populations: `train --members K` (each member the model its seed trains alone, the
+// ensemble beside them, the ensemble saved and loaded back), `search` (every configuration, chosen on
+// validation only, the chosen ensemble saved) and `bench --members` (member-steps per population).
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readTextFile } from '../src/cli/files.js';
+import { readModelFile } from '../src/train/modelFile.js';
+import { cli } from './helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'webgpu-lstm-population-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const QUICK = ['--backend', 'cpu', '--epochs', '6', '--report', '3', '--points', '60'];
+const SHORT = [...QUICK, '--hidden', '6'];
+
+describe('train --members', () => {
+  it("trains K seeds together, each the model its seed trains alone on the run's data, and saves the ensemble", () => {
+    const save = join(tmp, 'ensemble.json');
+    const together = cli(['train', ...SHORT, '--members', '3', '--seed', '4', '--json', '--save', save]);
+    expect(together.status, together.stderr).toBe(0);
+    const report = JSON.parse(together.stdout);
+    expect(report.members.map((m: { seed: number }) => m.seed)).toEqual([4, 5, 6]);
+    expect(report.config.members).toBe(3);
+    expect(report.memberStepsPerSecond).toBeGreaterThan(0);
+    // Member 0 is the run's own seed: its fields are train --json's.
+    expect(report.losses).toEqual(report.members[0].losses);
+    const alone = JSON.parse(cli(['train', ...SHORT, '--seed', '6', '--data-seed', '4', '--json']).stdout);
+    expect(report.members[2].losses).toEqual(alone.losses);
+    expect(report.members[2].metrics).toEqual(alone.metrics);
+    expect(report.ensemble.summary).toMatch(/RMSE/);
+    expect(report.ensemble.metrics.train.rmse[0]).toBeGreaterThan(0);
+    // The ensemble on disk: version 3, three members, member 0 at the top level.
+    const model = readModelFile(JSON.parse(readTextFile(save, '--model')));
+    expect(model.members?.map((m) => m.seed)).toEqual([4, 5, 6]);
+    expect(model.params).toEqual(model.members?.[0].params);
+    // Loaded, it goes on with all its members from their epochs.
+    const more = cli(['train', ...SHORT, '--load', save, '--epochs', '2', '--json']);
+    expect(more.status, more.stderr).toBe(0);
+    const continued = JSON.parse(more.stdout);
+    expect(continued.members).toHaveLength(3);
+    expect(continued.members[1].losses.slice(0, 6)).toEqual(report.members[1].losses);
+    expect(continued.members[1].losses).toHaveLength(8);
+    const wrong = cli(['train', ...SHORT, '--load', save, '--members', '2']);
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toMatch(/--members: the loaded model is an ensemble of 3 members/);
+  });
+});
+
+describe('search', () => {
+  it('trains every configuration with every seed, chooses on validation only, and saves the chosen ensemble', () => {
+    const save = join(tmp, 'chosen.json');
+    const { status, stdout, stderr } = cli([
+      'search',
+      ...QUICK,
+      '--lr',
+      '0.003,0.03',
+      '--hidden',
+      '4,8',
+      '--seeds',
+      '2',
+      '--json',
+      '--save',
+      save,
+    ]);
+    expect(status, stderr).toBe(0);
+    // The generated series has no validation part by default: the search makes one and says so.
+    expect(stderr).toMatch(/a search chooses on a validation part/);
+    const result = JSON.parse(stdout);
+    expect(result.configurations.map((c: { lr: number; hidden: number[] }) => [c.lr, c.hidden[0]])).toEqual([
+      [0.003, 4],
+      [0.03, 4],
+      [0.003, 8],
+      [0.03, 8],
+    ]);
+    for (const c of result.configurations) {
+      expect(c.seeds).toEqual([0, 1]);
+      const values = c.members.map((m: { validation: number }) => m.validation);
+      expect(c.validation.mean).toBeCloseTo((values[0] + values[1]) / 2, 12);
+    }
+    const means = result.configurations.map((c: { validation: { mean: number } }) => c.validation.mean);
+    expect(result.chosen.index).toBe(means.indexOf(Math.min(...means)));
+    expect(result.chosen.reason).toMatch(/test part was not used to choose/);
+    const chosen = result.configurations[result.chosen.index];
+    const model = readModelFile(JSON.parse(readTextFile(save, '--model')));
+    expect(model.members).toHaveLength(2);
+    expect(model.config.hiddenSizes).toEqual(chosen.hidden);
+    expect(model.settings?.lr).toBe(chosen.lr);
+  });
+
+  it('refuses a list value outside the training setting’s bounds, naming the option', () => {
+    const { status, stderr } = cli(['search', '--lr', '0.01,-1']);
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/^error: --lr: /);
+  });
+});
+
+describe('bench --members', () => {
+  it('times populations: member-steps per second and the members per case', () => {
+    const { status, stdout, stderr } = cli([
+      'bench',
+      '--backend',
+      'cpu',
+      '--hidden',
+      '8',
+      '--batch',
+      '4',
+      '--members',
+      '1,3',
+      '--steps',
+      '2',
+      '--repetitions',
+      '1',
+      '--json',
+    ]);
+    expect(status, stderr).toBe(0);
+    const { results } = JSON.parse(stdout);
+    expect(results.map((r: { members: number }) => r.members)).toEqual([1, 3]);
+    for (const r of results) expect(r.memberStepsPerSecond).toBeCloseTo(r.members * r.stepsPerSecond, 6);
+  });
+});
