@@ -195,6 +195,31 @@ describe('the series chart in words and as CSV', () => {
     ]);
     expect(of('validation error')).toEqual([['validation error', 'CPU', '2', '', '', '', 'error per sample', '3']]);
   });
+
+  it('writes the forecast past the end on the rows after the data, dated as its dates go on, with its bands', () => {
+    const view = csvView(PRICES, ['price'], ['price']);
+    const trace: BackendTrace = { ...emptyTrace('cpu'), future: Float32Array.from([14.5, 15]) };
+    const bands = [
+      {
+        level: 80,
+        column: 'price',
+        lower: Float64Array.from([14, Number.NaN]),
+        upper: Float64Array.from([15, Number.NaN]),
+        unavailable: [null, 'too few calibration forecasts'],
+      },
+    ];
+    const text = seriesCsv({ view, lanes: [{ backend: 'cpu', label: 'CPU', trace, epoch: 3, bands }], scale: null });
+    const rows = Papa.parse<string[]>(text.trim(), { delimiter: ',' }).data;
+    const of = (series: string) => rows.filter((row) => row[0] === series).map((row) => row.slice(2));
+    // Daily dates go on by a day; x by the last step; rows 9 and 10 follow the data's 8.
+    expect(of('past the end')).toEqual([
+      ['3', '9', '8', '2024-01-09', 'price', '14.5'],
+      ['3', '10', '9', '2024-01-10', 'price', '15'],
+    ]);
+    // A step without a band has no line.
+    expect(of('past the end, lower 80%')).toEqual([['3', '9', '8', '2024-01-09', 'price', '14']]);
+    expect(of('past the end, upper 80%')).toEqual([['3', '9', '8', '2024-01-09', 'price', '15']]);
+  });
 });
 
 describe('the benchmark chart in words', () => {

@@ -1,10 +1,13 @@
 // The Train view's charts as one tidy CSV (one value a line; README "File formats"): the data in its
-// own units, each lane's one-step predictions and free-running forecast at its latest report, and
-// each lane's error per epoch (training and validation, as the error chart shows them). Pure: the
-// page offers the text as a download.
+// own units, each lane's one-step predictions, free-running forecast and forecast past the end (with
+// the rows' dates, src/data/futureDates.ts, and its bands where the lane has them) at its latest
+// report, and each lane's error per epoch (training and validation, as the error chart shows them).
+// Pure: the page offers the text as a download.
 //
 // Legend: R = rows, T = window, N = R - T predictions, S = forecast steps, O = output columns.
 
+import { dateAhead } from '../data/futureDates.js';
+import type { Band } from '../train/pastEnd.js';
 import { writeCsv } from '../util/csvWrite.js';
 import type { LaneLook } from './chartSpecs.js';
 import type { BackendTrace, ErrorScale } from './columns.js';
@@ -14,7 +17,8 @@ export const SERIES_CSV_COLUMNS = ['series', 'backend', 'epoch', 'row', 'x', 'da
 
 export interface SeriesExport {
   view: ShownData;
-  lanes: readonly (LaneLook & { trace: BackendTrace; epoch: number | null })[];
+  /** `bands`: the forecast past the end's prediction bands (src/train/pastEnd.ts), where the lane has them. */
+  lanes: readonly (LaneLook & { trace: BackendTrace; epoch: number | null; bands?: readonly Band[] })[];
   /** How the error chart scales the errors (null: as reported). */
   scale: ErrorScale | null;
 }
@@ -57,6 +61,46 @@ export function seriesCsv({ view, lanes, scale }: SeriesExport): string {
     };
     aligned('prediction', trace.predictions, prepared.train.window);
     aligned('forecast', trace.forecast, trace.forecastFrom);
+    // Past the end: rows R+1.. at x continuing by the last step, dated as the data's dates go on.
+    const last = table.rows - 1;
+    const step = last > 0 ? positions[last] - positions[last - 1] : 1;
+    const ahead = (s: number) => [
+      String(table.rows + s + 1),
+      String(positions[last] + step * (s + 1)),
+      dates ? dateAhead(dates, s + 1) : '',
+    ];
+    const future = trace.future;
+    const steps = future === null ? 0 : Math.floor(future.length / O);
+    for (let s = 0; s < steps; s++) {
+      for (let o = 0; o < O; o++) {
+        rows.push([
+          'past the end',
+          lane.label,
+          epoch,
+          ...ahead(s),
+          prepared.outputs[o],
+          float32Text((future as Float32Array)[s * O + o]),
+        ]);
+      }
+    }
+    for (const band of lane.bands ?? []) {
+      for (const [side, values] of [
+        ['lower', band.lower],
+        ['upper', band.upper],
+      ] as const) {
+        for (let s = 0; s < Math.min(steps, values.length); s++) {
+          if (Number.isNaN(values[s])) continue;
+          rows.push([
+            `past the end, ${side} ${band.level}%`,
+            lane.label,
+            epoch,
+            ...ahead(s),
+            band.column,
+            String(values[s]),
+          ]);
+        }
+      }
+    }
     trace.losses.forEach((loss, i) => {
       rows.push([
         'training error',
