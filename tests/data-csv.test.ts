@@ -237,6 +237,44 @@ describe('CSV bad input (issue 7)', () => {
     expect(allBad.message).toMatch(/all 2 data rows were dropped/);
   });
 
+  it('keeps the last rows with missing values as the data’s future when asked, the rest as missing says', () => {
+    const text = 'date,temp,load\n2000-01-01,1,10\n2000-02-01,2,NA\n2000-03-01,3,30\n2000-04-01,4,\n2000-05-01,,\n';
+    // Row 3's load is missing before the last rows: refused, or dropped.
+    expect(csvErrorOf(text, { futureRows: true }).message).toBe(
+      'csv: row 3, column "load": the value is missing, and the row is not among the last rows (the data’s future)',
+    );
+    const table = parseCsvText(text, { futureRows: true, missing: 'drop' });
+    expect(values(table)).toEqual([
+      [1, 3],
+      [10, 30],
+    ]);
+    expect(table.dates).toEqual(['2000-01-01', '2000-03-01']);
+    expect(table.dropped.rows.map((d) => [d.row, d.column])).toEqual([[3, 'load']]);
+    expect(table.future?.columns).toEqual(['temp', 'load']);
+    expect(table.future?.values.map((column) => Array.from(column))).toEqual([
+      [4, Number.NaN],
+      [Number.NaN, Number.NaN],
+    ]);
+    expect(table.future?.dates).toEqual(['2000-04-01', '2000-05-01']);
+    // Without the option the last rows are as any other: refused at the first missing value.
+    expect(csvErrorOf(text.replace('NA', '20')).row).toBe(5);
+    expect(parseCsvText(text.replace('NA', '20'), { missing: 'drop' }).future).toBeNull();
+  });
+
+  it('finds the future at the end of a file that runs newest first, and needs two rows before it', () => {
+    const text = 'date,temp,load\n2000-04-01,4,\n2000-03-01,3,30\n2000-02-01,2,20\n';
+    const table = parseCsvText(text, { futureRows: true });
+    expect(table.reversedBy).toBe('date');
+    expect(values(table)).toEqual([
+      [2, 3],
+      [20, 30],
+    ]);
+    expect(table.future?.dates).toEqual(['2000-04-01']);
+    expect(csvErrorOf('a,b\n1,2\n3,\n4,\n', { futureRows: true }).message).toMatch(
+      /1 data row before the 2 at the end with missing values \(the data's future\); a series needs at least 2/,
+    );
+  });
+
   it('reports mixed delimiters at the row that differs', () => {
     const err = csvErrorOf('a;b\n1;2\n3;4\n5,6\n7;8\n');
     expect(err.row).toBe(4);
