@@ -1,12 +1,14 @@
-// The CLI as a forecaster uses it: `train --json` with the baselines, errors in units and the best
-// epoch; a model file (version 2) that restores its whole setup, so `predict --model` needs no data
-// options; version-1 files still load.
+// The CLI as a forecaster uses it: `train --json` with the baselines, errors in units, the best epoch
+// and the held-out part's multi-step forecasts; a model file that restores its whole setup, so
+// `predict --model` needs no data options; version-1 files still load; predict's dates, bands, an
+// ensemble's mean and inputs known ahead read from the data's future rows.
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { predictCommand } from '../src/cli/predict.js';
 import { readModelFile, toModelFile } from '../src/train/modelFile.js';
 import { repoRoot } from './helpers.js';
 
@@ -54,6 +56,34 @@ describe('train --json on a bundled series at its defaults', () => {
     expect(out.summary).toMatch(
       /^Held-out RMSE [\d.]+ ppm: [\d.]+× (better|worse) than AR\(24\) \(0\.449 ppm\), the strongest baseline, (and|though) [\d.]+× (better|worse) than repeating the last value \(1\.37 ppm\); seasonal naive \(12\) 2\.41 ppm\.$/,
     );
+    // Multi-step: 12 months from each of the 148 held-out rows, beside the six benchmarks.
+    expect(out.horizons).toHaveLength(12);
+    expect(out.horizons.map((h: { count: number }) => h.count)).toEqual(Array.from({ length: 12 }, (_, h) => 148 - h));
+    expect(Object.keys(out.horizons[0].benchmarks)).toEqual([
+      'naive',
+      'seasonalNaive',
+      'naive2',
+      'drift',
+      'autoregression',
+      'theta',
+    ]);
+    expect(out.horizons[11].model.mase).toBeGreaterThan(0);
+    expect(out.heldOutForecasts).toMatchObject({ column: 'CO2', horizon: 12, origins: 148, members: 1 });
+    // The 74 validation rows calibrate the conformal intervals: 74 - h + 1 forecasts h steps ahead.
+    expect(out.heldOutForecasts.calibrationForecasts).toEqual(Array.from({ length: 12 }, (_, h) => 74 - h));
+    expect(out.heldOutForecasts.sentence).toMatch(/^Over the 148 origins of the held-out part, 12-step MASE /);
+    expect(out.intervals.map((i: { level: number; method: string }) => `${i.method} ${i.level}`)).toEqual([
+      'conformal 80',
+      'ensemble 80',
+      'conformal 95',
+      'ensemble 95',
+    ]);
+    const conformal = out.intervals[0];
+    expect(conformal.points).toBe(1710);
+    expect(conformal.steps).toBe(12);
+    expect(conformal.margin).toBeCloseTo(196 * Math.sqrt((0.8 * 0.2) / 148), 9);
+    expect(typeof conformal.holds).toBe('boolean');
+    expect(out.intervals[1].reason).toMatch(/there is 1 model/);
   });
 
   it('says plainly when the held-out part chose the epoch (no validation part)', () => {
@@ -73,6 +103,9 @@ describe('train --json on a bundled series at its defaults', () => {
     expect(out.baselinesOn).toBe('train');
     expect(out.baselines[1].skipped).toBe('no seasonal period');
     expect(out.summary).toMatch(/^RMSE on the training windows \(nothing is held out\) /);
+    expect(out.horizons).toBeNull();
+    expect(out.horizonsReason).toMatch(/^nothing is held out \(the split is 1\)/);
+    expect(out.intervals).toEqual([]);
   });
 });
 
@@ -106,11 +139,20 @@ describe('a model file that restores its whole setup', () => {
     const given = cli('predict', '--model', co2Model, '--dataset', 'co2', '--steps', '6');
     expect(given.stdout).toBe(own.stdout);
     const lines = own.stdout.trim().split('\n');
-    expect(lines[0]).toBe('step,CO2');
+    expect(lines[0]).toBe('step,date,CO2');
     expect(lines).toHaveLength(7);
+    // The months after the data's last (April 2020).
+    expect(lines.slice(1).map((line) => line.split(',')[1])).toEqual([
+      '2020-05-01',
+      '2020-06-01',
+      '2020-07-01',
+      '2020-08-01',
+      '2020-09-01',
+      '2020-10-01',
+    ]);
     // Differences added to the last level (416.18 ppm, April 2020): the path stays near it.
     for (const line of lines.slice(1)) {
-      const value = Number(line.split(',')[1]);
+      const value = Number(line.split(',')[2]);
       expect(Math.abs(value - 416.18)).toBeLessThan(10);
     }
     const refused = cli('predict', '--model', co2Model, '--transform', 'levels');
@@ -169,5 +211,95 @@ describe('a model file that restores its whole setup', () => {
     expect(missing.stderr).toMatch(
       /--data: the model was trained on ".*gone\.csv", which cannot be read here .*give --data FILE/,
     );
+  });
+});
+
+describe('predict with bands, an ensemble and inputs known ahead', () => {
+  /** 60 months of a temperature and a load it drives; the last `future` rows leave the load empty. */
+  function loadCsv(future: number): string {
+    const lines = Array.from({ length: 60 }, (_, r) => {
+      const temp = 10 + 8 * Math.sin((2 * Math.PI * r) / 12) + Math.cos(7 * r);
+      const load = 100 + 0.2 * r + 3 * temp + Math.sin(5 * r);
+      const date = `${2000 + Math.floor(r / 12)}-${String((r % 12) + 1).padStart(2, '0')}-01`;
+      return `${date},${temp.toFixed(3)},${r >= 60 - future ? '' : load.toFixed(3)}`;
+    });
+    return `date,temp,load\n${lines.join('\n')}\n`;
+  }
+  const csv = join(tmp, 'load.csv');
+  writeFileSync(csv, loadCsv(6));
+  const quick = ['--backend', 'cpu', '--data', csv, '--window', '4', '--hidden', '3', '--epochs', '2'];
+
+  async function predict(...args: string[]): Promise<string[][]> {
+    let out = '';
+    await predictCommand(args, (text) => {
+      out += text;
+    });
+    return out
+      .trim()
+      .split('\n')
+      .map((line) => line.split(','));
+  }
+
+  it('reads a known-ahead input from the future rows, records it in the model file, and says how many rows it needs', async () => {
+    const model = join(tmp, 'known.json');
+    const trained = cli('train', ...quick, '--known-ahead', 'temp', '--inputs', 'temp,load', '--save', model);
+    expect(trained.status, trained.stderr).toBe(0);
+    expect(trained.stderr).toMatch(/the last 6 rows of .*load\.csv have missing values: they are the data's future/);
+    const file = JSON.parse(readFileSync(model, 'utf8'));
+    expect(file.data).toMatchObject({ inputs: ['temp', 'load'], outputs: ['load'], knownAhead: ['temp'] });
+    expect(file.data.fingerprint.rows).toBe(54);
+    const rows = await predict('--model', model, '--horizon', '7', '--levels', '80');
+    expect(rows[0]).toEqual(['step', 'date', 'load', 'lower_80', 'upper_80']);
+    // The future rows' own dates (July to December 2004), then the next month.
+    expect(rows.slice(1).map((row) => row[1])).toEqual([
+      '2004-07-01',
+      '2004-08-01',
+      '2004-09-01',
+      '2004-10-01',
+      '2004-11-01',
+      '2004-12-01',
+      '2005-01-01',
+    ]);
+    for (const [, , value, lower, upper] of rows.slice(1)) {
+      expect(Number(lower)).toBeLessThan(Number(value));
+      expect(Number(upper)).toBeGreaterThan(Number(value));
+    }
+    const refused = cli('predict', '--model', model, '--horizon', '8');
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(
+      /--known-ahead: a forecast of 8 steps reads the known-ahead input "temp" at the 7 rows after the data's end, and the data's 6 future rows .* give 6; .* \(--horizon 7\)/,
+    );
+  });
+
+  it('names each output’s bands after it, and forecasts an ensemble as its members’ mean and spread', async () => {
+    const past = join(tmp, 'past.csv');
+    writeFileSync(past, loadCsv(0));
+    const model = join(tmp, 'both.json');
+    const args = ['--backend', 'cpu', '--data', past, '--window', '4', '--hidden', '3', '--epochs', '2'];
+    expect(cli('train', ...args, '--members', '2', '--save', model).status).toBe(0);
+    const rows = await predict('--model', model, '--horizon', '3', '--levels', '80,95');
+    expect(rows[0]).toEqual([
+      'step',
+      'date',
+      'temp',
+      'load',
+      'temp_lower_80',
+      'temp_upper_80',
+      'temp_lower_95',
+      'temp_upper_95',
+      'load_lower_80',
+      'load_upper_80',
+      'load_lower_95',
+      'load_upper_95',
+    ]);
+    expect(rows.slice(1).map((row) => row[1])).toEqual(['2005-01-01', '2005-02-01', '2005-03-01']);
+    // Two members: the mean lies inside their band at every step.
+    for (const row of rows.slice(1)) {
+      const [temp, load, tLow, tHigh, , , lLow, lHigh] = row.slice(2).map(Number);
+      expect(temp).toBeGreaterThanOrEqual(tLow);
+      expect(temp).toBeLessThanOrEqual(tHigh);
+      expect(load).toBeGreaterThanOrEqual(lLow);
+      expect(load).toBeLessThanOrEqual(lHigh);
+    }
   });
 });

@@ -6,7 +6,10 @@
 //     held-out part;
 //   - split conformal bounds from drift forecasts on the validation part, applied to the held-out
 //     part, with their coverage, margin, width and MSIS; and ensemble bounds from the benchmarks as
-//     members.
+//     members;
+//   - train's held-out forecasts (src/train/heldOut.ts) of a stand-in model whose forecasts are a
+//     line from the last value: every origin's forecast, its per-horizon MASE and sMAPE, and the
+//     conformal coverage, width and margin from the validation part's forecasts.
 // src/ is only called: the functions under test, and prepareData with fitAutoregression for the AR fit
 // (which this file recomputes by the normal equations and compares through the forecasts).
 
@@ -26,6 +29,8 @@ import {
   type IntervalTable,
   intervalTable,
 } from '../src/forecast/intervals.js';
+import type { Forecaster } from '../src/train/forecast.js';
+import { heldOutForecasts } from '../src/train/heldOut.js';
 import { repoRoot } from './helpers.js';
 
 const DATA = join(repoRoot, 'node_modules', 'vega-datasets', 'data');
@@ -448,6 +453,119 @@ describe('forecast measures recomputed from the raw CSV', () => {
         agrees(ensemble.intervals[n].upper[HORIZON - 1], upper[HORIZON - 1], `ensemble upper from row ${origin + 1}`);
       });
       compareTables(intervalTable(part, ensemble), bounds, 80, 'ensemble 80%');
+    });
+  }
+});
+
+// ---- train's held-out part, written out once more ----
+
+/**
+ * A stand-in for the model that predicts the same normalized value at every step (a member each):
+ * a transformed value of offset + c · scale, so its forecasts are a straight line (differences) or a
+ * constant growth (log returns) from the last value, which this file can write out from the raw CSV.
+ */
+function constantForecaster(window: number, constants: number[]): Forecaster {
+  return {
+    config: { inputSize: 1, hiddenSizes: [1], outputSize: 1, window },
+    members: constants.length,
+    predictMembers: async (_x, count) => constants.map((c) => new Float32Array(count).fill(c)),
+  };
+}
+
+describe("train's held-out forecasts recomputed from the raw CSV", () => {
+  for (const c of CASES) {
+    const { y, setup } = c;
+    const R = y.length;
+    const B = Math.min(Math.round(R * 0.8), R - 1);
+    const V = Math.round(R * (0.8 - 0.1));
+
+    it(`${c.name}: every origin's forecast, its per-horizon MASE and sMAPE, and conformal coverage from the validation part`, async () => {
+      const prepared = prepareData(tableFromSeries(y), {
+        inputs: [0],
+        outputs: [0],
+        window: setup.window,
+        validationFraction: 0.1,
+        transform: setup.kind,
+        season: SEASON,
+      });
+      const constants = [0.25, -0.5];
+      const result = await heldOutForecasts(
+        constantForecaster(setup.window, constants),
+        { prepared, unit: null, levels: prepared.table },
+        { horizon: HORIZON, levels: [80] },
+      );
+      // The normalization of the transformed training rows [1, V): mean and population deviation.
+      const z = transformed(y, setup.kind).slice(1, V);
+      const mu = mean(z);
+      const sigma = Math.sqrt(mean(z.map((v) => (v - mu) ** 2)));
+      const line = (o: number, constant: number) => {
+        const step = mu + constant * sigma;
+        return Array.from({ length: HORIZON }, (_, k) =>
+          setup.kind === 'differences' ? y[o - 1] + (k + 1) * step : y[o - 1] * Math.exp((k + 1) * step),
+        );
+      };
+      const forecastAt = (o: number) => {
+        const paths = constants.map((constant) => line(o, constant));
+        return paths[0].map((_, k) => mean(paths.map((p) => p[k])));
+      };
+      const forecasts = new Map<number, number[]>();
+      for (let o = B; o < R; o++) forecasts.set(o, forecastAt(o));
+      for (const { origin, forecast } of result.forecasts ?? []) {
+        forecast.forEach((value, k) => {
+          agrees(value, forecasts.get(origin)![k], `forecast from row ${origin + 1} h=${k + 1}`);
+        });
+      }
+      const mine = score(y, forecasts, B, R);
+      const rows = [...(result.model?.steps ?? []), result.model!.overall];
+      rows.forEach((row, i) => {
+        agrees(row.mase, mine.mase[i], `${i < HORIZON ? `h=${i + 1}` : 'all steps'} MASE`);
+        agrees(row.smape, mine.smape[i], `${i < HORIZON ? `h=${i + 1}` : 'all steps'} sMAPE`);
+      });
+
+      // Conformal at 80%: |y - ŷ| of the forecasts from the validation rows, on validation rows only.
+      const residuals: number[][] = Array.from({ length: HORIZON }, () => []);
+      for (let o = V; o < B; o++) {
+        const f = forecastAt(o);
+        for (let k = 0; k < HORIZON && o + k < B; k++) residuals[k].push(Math.abs(y[o + k] - f[k]));
+      }
+      const halfWidths = residuals.map((list) => {
+        const sorted = [...list].sort((p, q) => p - q);
+        const k = Math.ceil(((list.length + 1) * 80) / 100 - 1e-9);
+        return k <= list.length ? sorted[k - 1] : null;
+      });
+      const steps = halfWidths.indexOf(null) < 0 ? HORIZON : halfWidths.indexOf(null);
+      let inside = 0;
+      let count = 0;
+      let width = 0;
+      for (let o = B; o < R; o++) {
+        const f = forecastAt(o);
+        for (let k = 0; k < steps && o + k < R; k++) {
+          const q = halfWidths[k] as number;
+          inside += Math.abs(y[o + k] - f[k]) <= q ? 1 : 0;
+          width += 2 * q;
+          count += 1;
+        }
+      }
+      const conformal = result.intervals.find((i) => i.method === 'conformal' && i.level === 80)!;
+      expect(conformal.steps, 'steps with an interval').toBe(steps);
+      const overall = conformal.table!.overall;
+      expect(overall.count).toBe(count);
+      agrees(overall.coverage, (100 * inside) / count, 'coverage');
+      agrees(overall.width, width / count, 'width');
+      // The margin of the R - B distinct held-out values, not of the pairs that share them.
+      agrees(overall.margin, 196 * Math.sqrt((0.8 * 0.2) / (R - B)), 'margin');
+      // Two members: their spread at 80% lies between them, a tenth of the way in from each.
+      const ensemble = result.intervals.find((i) => i.method === 'ensemble')!;
+      let spread = 0;
+      let pairs = 0;
+      for (let o = B; o < R; o++) {
+        const [first, second] = constants.map((constant) => line(o, constant));
+        for (let k = 0; k < HORIZON && o + k < R; k++) {
+          spread += 0.8 * Math.abs(first[k] - second[k]);
+          pairs += 1;
+        }
+      }
+      agrees(ensemble.table?.overall.width, spread / pairs, 'ensemble width');
     });
   }
 });
