@@ -185,8 +185,8 @@ describe('exports safe to open', () => {
       out += text;
     });
     const [header, first] = out.split('\n');
-    expect(header).toBe(`step,"'=cmd|' /C calc'!A0"`);
-    expect(first).toMatch(/^1,-?\d/);
+    expect(header).toBe(`step,row,"'=cmd|' /C calc'!A0"`);
+    expect(first).toMatch(/^1,31,-?\d/);
   });
 });
 

@@ -217,7 +217,7 @@ describe('unbounded or hostile input files', () => {
     const bom = write('bom.json', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]));
     const predicted = cli(['predict', '--model', bom, '--steps', '2']);
     expect(predicted.status).toBe(0);
-    expect(predicted.stdout.split('\n')[0]).toBe('step,sine');
+    expect(predicted.stdout.split('\n')[0]).toBe('step,row,sine');
     const utf16 = write('utf16.json', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
     expectRefusal(cli(['predict', '--model', utf16]), `error: --model: "${utf16}" is UTF-16 text; save it as UTF-8`);
   });
@@ -240,7 +240,7 @@ describe('stdout closed early or full', () => {
     expect(train).toEqual({ status: 141, first: 'backend: cpu\n', stderr: '' });
     const model = write('for-predict.json', JSON.stringify(modelJson()));
     const predict = headOne(['predict', '--model', model, '--steps', '10000']);
-    expect(predict).toEqual({ status: 141, first: 'step,sine\n', stderr: '' });
+    expect(predict).toEqual({ status: 141, first: 'step,row,sine\n', stderr: '' });
   }, 120_000);
 
   it('a full disk on stdout (/dev/full) is one line naming stdout and exit 2', () => {

@@ -205,10 +205,10 @@ describe('cli data sources, save, load and predict', () => {
     const predicted = cli('predict', '--model', save, '--data', csv, '--steps', '4');
     expect(predicted.status).toBe(0);
     const lines = predicted.stdout.trim().split('\n');
-    expect(lines[0]).toBe('step,price');
+    expect(lines[0]).toBe('step,date,price');
     expect(lines).toHaveLength(5);
     for (const line of lines.slice(1)) {
-      const value = Number(line.split(',')[1]);
+      const value = Number(line.split(',')[2]);
       expect(value).toBeGreaterThan(5); // original units (around 10), not z-scores
       expect(value).toBeLessThan(15);
     }
