@@ -400,4 +400,10 @@ describe('docs/FORECASTING.md', () => {
       expect(section).toContain(`- ${line}\n`);
     }
   });
+
+  it('and the README’s forecasting section explains each number in one line, in the same words', () => {
+    const text = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const section = text.slice(text.indexOf('## Forecasting honestly'), text.indexOf('## Performance'));
+    for (const line of Object.values(MEASURE_EXPLANATIONS)) expect(section).toContain(`- ${line}\n`);
+  });
 });

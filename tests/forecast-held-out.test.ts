@@ -16,6 +16,7 @@ import { horizonTable } from '../src/forecast/horizons.js';
 import { conformalHalfWidth, coverageMargin, quantile } from '../src/forecast/intervals.js';
 import { InputError } from '../src/model/errors.js';
 import { initParams } from '../src/model/init.js';
+import { measuredCoverage } from '../src/train/backtest.js';
 import {
   feedbackProblem,
   freeRunForecast,
@@ -165,6 +166,30 @@ describe('the held-out part, forecast from every origin', () => {
     expect(result.note).toBe('a horizon of 24 steps, not 40: the held-out part has 24 rows');
     const all = startRun(settings(monthly(120), { trainFraction: 1, validationFraction: 0 }));
     expect(noHeldOutPart(all.prepared)).toMatch(/^nothing is held out/);
+  });
+});
+
+describe('coverage of forecasts that share rows', () => {
+  it('takes its margin from the distinct rows scored, and says how many forecasts reach them', () => {
+    const series = Float64Array.from({ length: 16 }, (_, r) => 10 + (r % 3));
+    const interval = (origin: number) => ({
+      origin,
+      lower: Float64Array.from([9, 9, 9, 9]),
+      upper: Float64Array.from([11, 11, 11, 11]),
+    });
+    // Origins 10 and 12, four steps each: rows 10–15, rows 12 and 13 reached twice.
+    const set = { level: 80, intervals: [interval(10), interval(12)], unavailable: [null, null, null, null] };
+    const part = { series, targets: { start: 10, end: 16 }, season: null };
+    const { table, sentence } = measuredCoverage(part, set, '80% test interval', 'kg');
+    expect(table.overall.count).toBe(8);
+    expect(table.overall.margin.value).toBeCloseTo(coverageMargin(80, 6), 12);
+    expect(sentence).toMatch(
+      /^80% test interval: 75% of 8 forecasts of 6 held-out values inside \(80 ± 32\.0 by chance alone on 6 values\)/,
+    );
+    // Apart, every pair is its own row: the margin of the pairs, as before.
+    const apart = measuredCoverage(part, { ...set, intervals: [interval(10)] }, 'band', null);
+    expect(apart.table.overall.margin.value).toBeCloseTo(coverageMargin(80, 4), 12);
+    expect(apart.sentence).toMatch(/of 4 held-out values inside \(80 ± 39\.2 by chance alone\)/);
   });
 });
 

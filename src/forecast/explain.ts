@@ -15,7 +15,7 @@ export const MEASURE_EXPLANATIONS: Record<MeasureName, string> = {
   owa: 'OWA: the mean of sMAPE and MASE, each as a ratio to Naive2’s on the same forecasts; below 1 beats Naive2 (M4’s ranking measure).',
   coverage: 'Coverage: the share of held-out values inside their interval, to compare with the level asked for.',
   margin:
-    'Margin: how far coverage may stray from the level by chance alone on this many points (95% binomial margin, in percentage points).',
+    'Margin: how far coverage may stray from the level by chance alone on this many held-out values, each counted once however many forecasts reach it (95% binomial margin, in percentage points).',
   width: 'Width: the mean distance from the interval’s lower to its upper bound, in the data’s units.',
   msis: 'MSIS: the interval’s width plus a penalty of 2/(1 − level) times each miss beyond a bound, scaled like MASE; lower is better (M4’s interval score).',
 };

@@ -30,13 +30,20 @@ import { Rng } from '../data/rng.js';
 import { seasonFromDates } from '../data/season.js';
 import { splitRows } from '../data/split.js';
 import { targetTransform } from '../data/transform.js';
-import { type ColumnTable, withFutureRows } from '../data/windows.js';
+import { type ColumnTable, type RowRange, withFutureRows } from '../data/windows.js';
 import { type BenchmarkTable, benchmarkBacktest } from '../forecast/backtest.js';
 import { autoregressionModel, BENCHMARK_KEYS, type BenchmarkKey } from '../forecast/benchmarks.js';
-import { type EvaluationPart, type HorizonTable, horizonTable, type OriginForecast } from '../forecast/horizons.js';
+import {
+  type EvaluationPart,
+  type HorizonTable,
+  horizonTable,
+  known,
+  type OriginForecast,
+} from '../forecast/horizons.js';
 import {
   calibrationScores,
   conformalIntervals,
+  coverageMargin,
   ensembleIntervals,
   type IntervalSet,
   type IntervalTable,
@@ -814,12 +821,55 @@ function measured(setup: FoldSetup, sets: IntervalSet[], level: number, method: 
     intervals: complete.flatMap((k) => sets[k].intervals),
     unavailable: new Array(setup.plan.horizon).fill(null),
   };
-  const table = intervalTable(heldOut(setup.series, setup.season, setup.plan), set);
   const on =
     missing.length === 0
       ? ''
       : `; measured on fold${folds.length === 1 ? '' : 's'} ${foldList(folds)} only, as ${unmeasured}`;
-  return { level, method, table, skipped: null, folds, unmeasured, ...coverageVerdict(table, band, setup.unit, on) };
+  const part = heldOut(setup.series, setup.season, setup.plan);
+  return { level, method, skipped: null, folds, unmeasured, ...measuredCoverage(part, set, band, setup.unit, on) };
+}
+
+/**
+ * Coverage, margin, width and MSIS of `set` on the part's rows, with coverageVerdict's sentence. The
+ * pooled margin is that of the distinct rows scored: where forecasts from several origins reach the
+ * same row (a step shorter than the horizon, every row of a held-out part as an origin), its pairs are
+ * no independent draws, and counting each would make the margin too small.
+ */
+export function measuredCoverage(
+  part: EvaluationPart,
+  set: IntervalSet,
+  band: string,
+  unit: string | null,
+  on = '',
+): { table: IntervalTable; holds: boolean | null; sentence: string } {
+  const steps = set.unavailable.length;
+  const rows = scoredRows(
+    part.targets,
+    set.intervals.map((interval) => interval.origin),
+    steps,
+  );
+  const table = withRowsMargin(intervalTable(part, set), rows);
+  return { table, ...coverageVerdict(table, band, unit, on, rows) };
+}
+
+/** How many rows of `targets` the forecasts of `steps` steps from `origins` (ascending) reach. */
+function scoredRows(targets: RowRange, origins: readonly number[], steps: number): number {
+  let rows = 0;
+  let reached = targets.start;
+  for (const origin of origins) {
+    const from = Math.max(origin, reached);
+    const to = Math.min(origin + steps, targets.end);
+    if (to > from) rows += to - from;
+    reached = Math.max(reached, to);
+  }
+  return rows;
+}
+
+/** The pooled row's margin as that of the rows scored. */
+function withRowsMargin(table: IntervalTable, rows: number): IntervalTable {
+  const { overall } = table;
+  if (overall.margin.value === null || rows >= overall.count) return table;
+  return { ...table, overall: { ...overall, margin: known(coverageMargin(overall.nominal, rows)) } };
 }
 
 /**

@@ -19,23 +19,15 @@ import type { PreparedData } from '../data/prepare.js';
 import type { ColumnTable, RowRange } from '../data/windows.js';
 import { type BenchmarkTable, benchmarkBacktest } from '../forecast/backtest.js';
 import { autoregressionModel } from '../forecast/benchmarks.js';
-import {
-  type EvaluationPart,
-  type HorizonTable,
-  horizonTable,
-  known,
-  type OriginForecast,
-} from '../forecast/horizons.js';
+import { type EvaluationPart, type HorizonTable, horizonTable, type OriginForecast } from '../forecast/horizons.js';
 import {
   calibrationScores,
   conformalIntervals,
-  coverageMargin,
   ensembleIntervals,
   type IntervalSet,
   type IntervalTable,
-  intervalTable,
 } from '../forecast/intervals.js';
-import { coverageVerdict, defaultHorizon, type IntervalMethod, maseSentence } from './backtest.js';
+import { defaultHorizon, type IntervalMethod, maseSentence, measuredCoverage } from './backtest.js';
 import { type Forecaster, feedbackProblem, forecastLevels, inputFeed, recursiveOutputs } from './forecast.js';
 import { meanLevels } from './members.js';
 
@@ -289,31 +281,8 @@ function measured(run: HeldOutRun, part: EvaluationPart, set: IntervalSet, metho
     unavailable: set.unavailable.slice(0, steps),
   };
   const on = unmeasured === null ? '' : `; measured on steps 1–${steps} only, as ${unmeasured}`;
-  const origins = set.intervals.map((i) => i.origin);
-  const rows = scoredRows(part.targets, origins, steps);
-  const table = withRowsMargin(intervalTable(part, cut), rows);
-  const verdict = coverageVerdict(table, band, run.unit, on, rows);
+  const { table, ...verdict } = measuredCoverage(part, cut, band, run.unit, on);
   return { level, method, table, skipped: null, steps, unmeasured, ...verdict };
-}
-
-/** How many rows of `targets` the forecasts of `steps` steps from `origins` (ascending) reach. */
-function scoredRows(targets: RowRange, origins: readonly number[], steps: number): number {
-  let rows = 0;
-  let reached = targets.start;
-  for (const origin of origins) {
-    const from = Math.max(origin, reached);
-    const to = Math.min(origin + steps, targets.end);
-    if (to > from) rows += to - from;
-    reached = Math.max(reached, to);
-  }
-  return rows;
-}
-
-/** The pooled row's margin as that of the rows scored (pairs sharing a row are no independent draws). */
-function withRowsMargin(table: IntervalTable, rows: number): IntervalTable {
-  const { overall } = table;
-  if (overall.margin.value === null || rows >= overall.count) return table;
-  return { ...table, overall: { ...overall, margin: known(coverageMargin(overall.nominal, rows)) } };
 }
 
 function conformal(
