@@ -170,7 +170,8 @@ function printMembers(
     log(`  member ${m} (seed ${s.seed + m}): ${fate}${kept}; ${evaluations.members[m].summary}`);
   });
   log(`ensemble (the mean of ${s.members} members): ${evaluations.ensemble.summary}`);
-  for (const line of heldOutText(heldOut, unit)) log(`ensemble: ${line}`);
+  log(`ensemble on the held-out part, step by step (the members' mean forecast, their spread the ensemble interval):`);
+  for (const line of heldOutText(heldOut, unit)) log(line);
 }
 
 /** `train --members K --json`: member 0's fields as `train --json` has them, every member's, and the ensemble's. */
