@@ -55,9 +55,14 @@ import { BACKTEST_SETTINGS } from '../settings/backtest.js';
 import { formatValue, SAME_ERROR } from './evaluate.js';
 import { feedbackProblem, inputFeed, recursiveForecasts } from './forecast.js';
 import { consecutiveSeeds, meanLevels, memberStarts } from './members.js';
-import { type MemberSpec, type PopulationOptions, type PopulationReport, trainPopulation } from './population.js';
+import {
+  type MemberSpec,
+  type OpenPopulation,
+  type PopulationOptions,
+  type PopulationReport,
+  trainPopulation,
+} from './population.js';
 import { type Run, type RunSettings, resolveDataSettings, sourceTable, startRun } from './run.js';
-import type { OpenPopulation } from './search.js';
 import type { TrainResult } from './trainer.js';
 
 export interface BacktestSettings {

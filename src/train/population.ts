@@ -14,6 +14,7 @@ export { singleMember } from '../backends/population.js';
 
 import type { Dataset } from '../data/dataset.js';
 import type { Rng } from '../data/rng.js';
+import type { ParamLayout } from '../model/layout.js';
 import { DEFAULT_OPTIMIZER, epochLearningRate, type OptimizerState } from '../model/optimizer.js';
 import {
   type BestEpoch,
@@ -42,6 +43,9 @@ export interface MemberSpec
   /** Set when the member already finished (a population going on elsewhere): it stays as it ended. */
   finished?: TrainResult;
 }
+
+/** Opens a population of `members` for a layout and batch (the CLI's and app's backend choice). */
+export type OpenPopulation = (layout: ParamLayout, members: number, batchSize: number) => Promise<Population>;
 
 /** What the members share: the loop's length and cadence, the batch, and the validation windows. */
 export type PopulationOptions = Pick<

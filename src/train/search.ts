@@ -5,15 +5,16 @@
 //
 // Legend: C = configurations, S = seeds, K = members of a shape's population (learning rates × S).
 
-import type { Population } from '../backends/population.js';
 import { errorsInUnits, partTargets } from '../data/metrics.js';
 import { InputError } from '../model/errors.js';
-import type { ParamLayout } from '../model/layout.js';
 import type { LossName, OptimizerSettings } from '../model/optimizer.js';
 import { baselineErrors, comparisonPart, type Evaluation, evaluate } from './evaluate.js';
 import { type HeldOutForecasts, type HeldOutSettings, heldOutForecasts, noHeldOutPart } from './heldOut.js';
 import { ensembleLevels, memberPartLevels, memberStarts, type PartLevels } from './members.js';
-import { type MemberSpec, type PopulationOptions, trainPopulation } from './population.js';
+import { type MemberSpec, type OpenPopulation, type PopulationOptions, trainPopulation } from './population.js';
+
+export type { OpenPopulation } from './population.js';
+
 import { type Run, type RunSettings, startRun } from './run.js';
 
 export interface SearchGrid {
@@ -84,9 +85,6 @@ export interface ChosenRun {
   params: Float32Array[];
   results: Awaited<ReturnType<typeof trainShape>>['results'];
 }
-
-/** Opens a population of `members` for a layout and batch (the CLI's and app's backend choice). */
-export type OpenPopulation = (layout: ParamLayout, members: number, batchSize: number) => Promise<Population>;
 
 /** Throws InputError unless every list of the grid has at least one value. */
 export function checkGrid(grid: SearchGrid): void {
