@@ -65,6 +65,8 @@ export interface ChartSpec {
   xLog?: boolean;
   marker?: MarkerSpec | null;
   series: ChartSeries[];
+  /** Shaded bands between two series (indexes as uPlot's: series[i] is i + 1), e.g. an ensemble's spread. */
+  bands?: { lower: number; upper: number; color: ColorRole }[];
   axes: AxisSpec[];
   height: number;
 }
@@ -95,6 +97,11 @@ const LABEL_GAP = 14;
 
 function cssColor(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
+}
+
+/** A colour of the scheme, see-through (a band's fill). */
+function translucent(color: string): string {
+  return /^#[0-9a-f]{6}$/i.test(color) ? `${color}33` : 'rgba(128, 128, 128, 0.2)';
 }
 
 function fontFamily(): string {
@@ -224,6 +231,14 @@ function options(spec: ChartSpec, width: number, ticks: TickRecord[], rangeOf: F
       xAxis(spec, look, recorder),
       ...spec.axes.map((axis, k) => yAxis(axis, k + 1, look, recorder, plotHeight(spec))),
     ],
+    ...(spec.bands && spec.bands.length > 0
+      ? {
+          bands: spec.bands.map((b) => ({
+            series: [b.upper, b.lower] as [number, number],
+            fill: translucent(cssColor(`--chart-${b.color}`)),
+          })),
+        }
+      : {}),
     hooks: spec.marker ? { draw: [(u: uPlot) => drawMarker(u, spec.marker!, look.axisColor, look.font)] } : {},
     series: [
       { label: spec.xLabel, value: (_u, v) => (v == null ? '–' : spec.formatX(v)) },

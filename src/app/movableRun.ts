@@ -6,9 +6,11 @@
 // worker (runners.ts), or a session on the page (sessionSegment below). No DOM, no workers here.
 
 import { type Backend, type BackendName, GpuFailure } from '../backends/backend.js';
-import type { Run } from '../train/run.js';
+import { asPopulation } from '../backends/population.js';
+import type { Run, RunSettings } from '../train/run.js';
 import type { EpochProgress } from '../train/trainer.js';
 import { describeFailure } from './failure.js';
+import { runPopulationSession } from './populationSession.js';
 import type { RunFailure } from './protocol.js';
 import {
   firstStep,
@@ -188,6 +190,8 @@ export function sessionSegment(
   options: SessionOptions,
   events: SegmentEvents,
   from: SegmentStart,
+  /** A population's run (Members above 1): `open` gives a population of that many, trained from these settings' seeds. */
+  population?: { members: number; settings: RunSettings },
 ): Segment {
   let stopped = false;
   let backend: Backend | null = null;
@@ -204,16 +208,21 @@ export function sessionSegment(
         if (!stopped) events.onProgress(progress);
       };
       onEpochProgress(firstStep(made, options, from.resume));
-      const end = await runSession(
-        backend,
-        made,
-        { ...options, onEpochProgress },
-        control,
-        (snapshot) => {
-          if (!stopped) events.onReport(snapshot);
-        },
-        from.resume,
-      );
+      const emit = (snapshot: Snapshot) => {
+        if (!stopped) events.onReport(snapshot);
+      };
+      const members = population?.members ?? 1;
+      const end =
+        members > 1
+          ? await runPopulationSession(
+              asPopulation(backend),
+              made,
+              population!.settings,
+              { ...options, members, onEpochProgress },
+              control,
+              emit,
+            )
+          : await runSession(backend, made, { ...options, onEpochProgress }, control, emit, from.resume);
       if (!stopped) events.onEnded(end);
     } catch (err) {
       if (stopped) return;

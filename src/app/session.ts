@@ -33,6 +33,7 @@ import {
   train,
 } from '../train/trainer.js';
 import { sameList } from '../util/lists.js';
+import type { EnsembleSnapshot } from './ensemble.js';
 
 /**
  * The longest free-running forecast a snapshot computes: it runs one batch-1 forward per step on the
@@ -99,6 +100,11 @@ export interface Snapshot {
   optimizerState?: OptimizerState;
   /** True for the snapshot after the last epoch (or the only one of a forecast). */
   done: boolean;
+  /**
+   * A population's run (Members above 1): predictions, forecasts and errors above are the members'
+   * medians, params and rng member 0's; the band and each member's own are here.
+   */
+  ensemble?: EnsembleSnapshot;
 }
 
 /** A clock that only runs while training runs (train() measures its seconds with it). */
@@ -181,7 +187,7 @@ export function nextTask(): Promise<void> {
 }
 
 /** The free-running forecast of `steps` from the window that ends before row `from`, as levels. (S, O) */
-function forecastLevels(
+export function forecastLevels(
   prepared: PreparedData,
   params: Float32Array,
   run: Run,

@@ -20,11 +20,13 @@ import type { ShownView } from './chartSpecs.js';
 import { errorScale } from './columns.js';
 import { checkAgainstData, runSettingsFor, shownData } from './dataView.js';
 import { byId, setText } from './dom.js';
+import { lanesShowing } from './ensembleBand.js';
 import { describeFailure } from './failure.js';
 import { FIELDS, type FieldValues, fieldApplies, fieldOf } from './fields.js';
 import type { GpuAccess, GpuProbe } from './gpu.js';
 import { KeptRuns } from './keptRuns.js';
 import { Lane, type LaneObserver, RunLanes } from './lanes.js';
+import { MemberChoice } from './memberChoice.js';
 import { dataMatches, ModelPanel, modelConfigOf, type ShownRun } from './modelPanel.js';
 import { hideNotice, showNotice } from './notices.js';
 import type { RunFailure, RunRequest } from './protocol.js';
@@ -52,6 +54,10 @@ export class TrainView {
   private readonly backends: BackendPicker;
   private readonly model: ModelPanel;
   private readonly charts: TrainCharts;
+  private readonly members = new MemberChoice(() => {
+    this.charts.respec();
+    this.render();
+  });
   private readonly view = new RunView();
   private readonly observer: LaneObserver;
   /** WebGPU timings for auto under way in the background (a sweep waits for them). */
@@ -172,7 +178,7 @@ export class TrainView {
     const shown = this.shown;
     const base = {
       current: shown ?? this.previewed,
-      lanes: this.lanes.lanes,
+      lanes: lanesShowing(this.lanes.lanes, this.members.member()),
       horizon: 0,
       overlays: this.runs.overlays(shown ?? this.previewed),
     };
@@ -294,7 +300,9 @@ export class TrainView {
     this.charts.respec();
     this.afterStart(forecastOnly);
     this.render();
-    if (picked === 'auto' && known === null) void this.decideAuto(lanes[0], layout, batchSize);
+    // A population stays where it starts (its members cannot yet move between backends mid-run).
+    const single = run.settings.train.members === 1;
+    if (picked === 'auto' && known === null && single) void this.decideAuto(lanes[0], layout, batchSize);
   }
 
   /** The run the settings give, checked (fields, the CSV, the data, a loaded model's shape), or null with why. */
@@ -530,6 +538,7 @@ export class TrainView {
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
       const lanes = this.lanes.lanes;
+      this.members.render(lanes.map((lane) => lane.ensemble));
       this.charts.update();
       const { form, csv } = this.settings;
       const evaluations = this.view.render({
