@@ -33,6 +33,7 @@ import type { RunFailure, RunRequest } from './protocol.js';
 import { gpuStepTime, onLiveResourcesChange, prepareSpareWorker, startTraining } from './runners.js';
 import type { RunRecord } from './runStore.js';
 import { RunView } from './runView.js';
+import type { SearchBase } from './searchView.js';
 import { APP_BACKEND, type AppBackendChoice, type AppSettings, messageOf } from './settings.js';
 import { SettingsPanel } from './settingsPanel.js';
 import { type ChartState, TrainCharts } from './trainCharts.js';
@@ -225,6 +226,31 @@ export class TrainView {
   /** A run goes or auto times WebGPU in the background: a benchmark sweep would disturb either. */
   busy(): boolean {
     return this.lanes.active() || this.racing > 0;
+  }
+
+  /** The data and training settings a search starts from (the Search view), or why they cannot be used. */
+  searchBase(): SearchBase {
+    const result = this.settings.form.validate(true);
+    if (!result.ok) return { problem: 'fix the Train view’s settings marked in red first' };
+    if (this.settings.form.values().source === 'csv' && this.settings.csv.choice() === null) {
+      return { problem: 'choose the CSV file in the Train view first' };
+    }
+    try {
+      const run = runSettingsFor(result.settings.run, this.settings.csv.choice());
+      return { run, train: result.settings.train };
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      return { problem: messageOf(err) };
+    }
+  }
+
+  /** Puts a search's configuration in the settings (the Train view then shows it, ready to start). */
+  openConfiguration(values: Partial<FieldValues>): void {
+    this.settings.form.setValues(values);
+    this.settings.changed();
+    this.foldSettings(false);
+    this.settings.say('The search’s configuration is in the settings: press Start to train it.');
+    this.render();
   }
 
   /** The page as it loads: the link's settings, then the preview of their data. */
