@@ -14,10 +14,11 @@ import {
   withBandColumns,
   withBandSeries,
 } from '../src/app/ensembleBand.js';
-import { runPopulationSession } from '../src/app/populationSession.js';
+import { membersMemoryProblem, runPopulationSession } from '../src/app/populationSession.js';
 import { RunControl, runSession, type Snapshot } from '../src/app/session.js';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
 import { createCpuPopulation } from '../src/backends/cpu/createCpuBackend.js';
+import { InputError } from '../src/model/errors.js';
 import { DEFAULT_OPTIMIZER } from '../src/model/optimizer.js';
 import { type RunSettings, startRun } from '../src/train/run.js';
 
@@ -150,5 +151,21 @@ describe('ensemble of a population run', () => {
     expect(alone.label).toBe('CPU, member 1 (seed 4)');
     expect(alone.trace.predictions).toBe(e.each!.values[1].predictions);
     expect(alone.trace.losses).toHaveLength(12);
+  });
+
+  it('says a browser that will not give every member its memory is the Members field’s problem', () => {
+    const engine = new InputError(
+      'backend',
+      'the CPU backend needs 0.0 GiB for hidden 30, window 10 and batch 1, more memory than this machine gave (WebAssembly.Memory(): could not allocate memory); use fewer hidden units',
+    );
+    const said = membersMemoryProblem(engine, 256) as InputError;
+    expect(said.field).toBe('members');
+    expect(said.message).toMatch(
+      /each of the 256 members a WebAssembly memory of its own.*could not allocate memory.*use fewer members/,
+    );
+    // One model, or another failure, stays as it was.
+    expect(membersMemoryProblem(engine, 1)).toBe(engine);
+    const other = new InputError('batch', 'expected a batch');
+    expect(membersMemoryProblem(other, 256)).toBe(other);
   });
 });

@@ -18,7 +18,7 @@ import { runSweep } from '../bench/bench.js';
 import { startRun } from '../train/run.js';
 import type { EpochProgress } from '../train/trainer.js';
 import { describeFailure } from './failure.js';
-import { runPopulationSession } from './populationSession.js';
+import { membersMemoryProblem, runPopulationSession } from './populationSession.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { firstStep, forecastSnapshot, RunControl, runSession, type Snapshot } from './session.js';
 
@@ -69,17 +69,22 @@ async function train(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
     const run = startRun(request.run, request.model);
     if (request.train.members > 1 && !request.forecastOnly) {
       // The members share one engine (and its threads); a run that moved here goes on from the start.
-      const population: Population = await createCpuPopulation(run.layout, request.train.members, {
-        threads: request.train.threads,
-        host: browserThreadHost,
-      });
-      backend = population as CpuBackend;
-      const onEpochProgress = (progress: EpochProgress) => post({ type: 'progress', progress });
-      onEpochProgress(firstStep(run, request.train));
-      const options = { ...request.train, onEpochProgress };
-      const end = await runPopulationSession(population, run, request.run, options, control, postSnapshot);
-      post({ type: 'ended', end });
-      return;
+      const K = request.train.members;
+      try {
+        const population: Population = await createCpuPopulation(run.layout, K, {
+          threads: request.train.threads,
+          host: browserThreadHost,
+        });
+        backend = population as CpuBackend;
+        const onEpochProgress = (progress: EpochProgress) => post({ type: 'progress', progress });
+        onEpochProgress(firstStep(run, request.train));
+        const options = { ...request.train, onEpochProgress };
+        const end = await runPopulationSession(population, run, request.run, options, control, postSnapshot);
+        post({ type: 'ended', end });
+        return;
+      } catch (err) {
+        throw membersMemoryProblem(err, K);
+      }
     }
     backend = await createCpuBackend(run.layout, { threads: request.train.threads, host: browserThreadHost });
     if (request.forecastOnly) {

@@ -225,3 +225,17 @@ async function memberValues(
     };
   });
 }
+
+/**
+ * A population's engines failing for memory, said as the Members field's problem: on the CPU every
+ * member holds a WebAssembly memory of its own, and a browser gives a page only so many (Chromium
+ * about a hundred), however small each is.
+ */
+export function membersMemoryProblem(err: unknown, members: number): unknown {
+  if (members < 2 || !(err instanceof InputError) || err.field !== 'backend') return err;
+  if (!/more memory than this machine gave/.test(err.message)) return err;
+  return new InputError(
+    'members',
+    `the CPU backend gives each of the ${members} members a WebAssembly memory of its own, and this browser would not give that many (${err.message.replace(/^.*\((.*)\).*$/, '$1')}); use fewer members (64 fit in Chromium) or the WebGPU backend`,
+  );
+}
