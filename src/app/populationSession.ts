@@ -236,6 +236,6 @@ export function membersMemoryProblem(err: unknown, members: number): unknown {
   if (!/more memory than this machine gave/.test(err.message)) return err;
   return new InputError(
     'members',
-    `the CPU backend gives each of the ${members} members a WebAssembly memory of its own, and this browser would not give that many (${err.message.replace(/^.*\((.*)\).*$/, '$1')}); use fewer members (64 fit in Chromium) or the WebGPU backend`,
+    `the CPU backend gives each of the ${members} members a WebAssembly memory of its own, and this browser would not give that many (${err.message.replace(/^.*\((.*)\).*$/, '$1')}); use fewer members or the WebGPU backend`,
   );
 }
