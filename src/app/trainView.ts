@@ -16,6 +16,7 @@ import { baselineErrors, comparisonPart } from '../train/evaluate.js';
 import { capitalize, sentence } from '../util/text.js';
 import { decideAndRemember, describeAuto, rememberedChoice } from './autoChoice.js';
 import { BackendPicker } from './backendPicker.js';
+import type { BacktestBase } from './backtestView.js';
 import type { ShownView } from './chartSpecs.js';
 import { errorScale } from './columns.js';
 import { checkAgainstData, runSettingsFor, shownData } from './dataView.js';
@@ -31,7 +32,7 @@ import type { RunFailure, RunRequest } from './protocol.js';
 import { gpuStepTime, onLiveResourcesChange, prepareSpareWorker, startTraining } from './runners.js';
 import type { RunRecord } from './runStore.js';
 import { RunView } from './runView.js';
-import { APP_BACKEND, type AppBackendChoice, type AppSettings, messageOf } from './settings.js';
+import { APP_BACKEND, type AppBackendChoice, type AppSettings, messageOf, parseSettings } from './settings.js';
 import { SettingsPanel } from './settingsPanel.js';
 import { type ChartState, TrainCharts } from './trainCharts.js';
 
@@ -214,6 +215,25 @@ export class TrainView {
   /** A run goes (pause, stop and leaving the page apply). */
   active(): boolean {
     return this.lanes.active();
+  }
+
+  /** The form's settings as the Backtest view takes them (backtestView.ts), or the first problem. */
+  backtestBase(): BacktestBase {
+    const result = parseSettings(this.settings.form.values());
+    if (!result.ok) {
+      const [field, message] = Object.entries(result.errors)[0] ?? ['settings', 'not valid'];
+      return { ok: false, problem: `${field}: ${message}` };
+    }
+    try {
+      return {
+        ok: true,
+        run: runSettingsFor(result.settings.run, this.settings.csv.choice()),
+        train: result.settings.train,
+      };
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      return { ok: false, problem: err.message };
+    }
   }
 
   /** A run goes or auto times WebGPU in the background: a benchmark sweep would disturb either. */
