@@ -5,7 +5,7 @@
 //
 // Legend: H = the horizon in steps, K = folds.
 
-import { BENCHMARK_EXPLANATIONS, MEASURE_EXPLANATIONS } from '../forecast/explain.js';
+import { BENCHMARK_EXPLANATIONS, MEASURE_EXPLANATIONS, type MeasureName } from '../forecast/explain.js';
 import type { HorizonRow, HorizonTable, Metric } from '../forecast/horizons.js';
 import { threeDigits } from '../train/backtest.js';
 import type { ChartSeries, ChartSpec, ColorRole } from './charts.js';
@@ -86,7 +86,7 @@ export function stepErrorColumns(
 }
 
 /** The header's titles: what each measure and benchmark means (explain.ts), for the cells' tooltips. */
-export function metricExplanation(metric: StepMetric): string {
+export function metricExplanation(metric: MeasureName): string {
   return MEASURE_EXPLANATIONS[metric];
 }
 

@@ -23,6 +23,7 @@ import { checkAgainstData, runSettingsFor, shownData } from './dataView.js';
 import { byId, setText } from './dom.js';
 import { describeFailure } from './failure.js';
 import { FIELDS, type FieldValues, fieldApplies, fieldOf } from './fields.js';
+import { ForecastPanel } from './forecastPanel.js';
 import type { GpuAccess, GpuProbe } from './gpu.js';
 import { KeptRuns } from './keptRuns.js';
 import { Lane, type LaneObserver, RunLanes } from './lanes.js';
@@ -53,6 +54,7 @@ export class TrainView {
   private readonly backends: BackendPicker;
   private readonly model: ModelPanel;
   private readonly charts: TrainCharts;
+  private readonly forecast: ForecastPanel;
   private readonly view = new RunView();
   private readonly observer: LaneObserver;
   /** WebGPU timings for auto under way in the background (a sweep waits for them). */
@@ -117,6 +119,10 @@ export class TrainView {
       reopen: (record) => this.reopen(record),
       running: () => this.lanes.active(),
     });
+    this.forecast = new ForecastPanel(() => {
+      this.charts.respecSeries();
+      this.render();
+    });
     this.charts = new TrainCharts(
       () => this.chartState(),
       () => this.render(),
@@ -129,6 +135,7 @@ export class TrainView {
           if (end.outcome === 'diverged') this.settings.form.showNote('lr', sentence(capitalize(end.message)));
         }
         this.runs.endIfOver(this.shown, this.settings.csv.choice());
+        this.checkForecast();
         this.render();
       },
       failed: (lane, failure) => {
@@ -176,6 +183,7 @@ export class TrainView {
       lanes: this.lanes.lanes,
       horizon: 0,
       overlays: this.runs.overlays(shown ?? this.previewed),
+      bands: this.forecast.bands(),
     };
     if (shown === null) {
       return {
@@ -539,9 +547,34 @@ export class TrainView {
   }
 
   private clearRun(): void {
+    this.forecast.clear();
     this.lanes.clear();
     this.view.clearLanes();
     for (const key of ['failed-webgpu', 'failed-cpu', 'switched-webgpu', 'model-data']) hideNotice(key);
+  }
+
+  /** Once every lane has ended: the forecast panel checks the first lane's last forecast (forecastPanel.ts). */
+  private checkForecast(): void {
+    const shown = this.shown;
+    const lanes = this.lanes.lanes;
+    const last = lanes[0]?.last;
+    if (shown === null || last == null || lanes.some((lane) => lane.active)) return;
+    const { prepared } = shown.view;
+    const layout = paramLayout({
+      inputSize: prepared.inputs.length,
+      hiddenSizes: shown.runSettings.hiddenSizes,
+      outputSize: prepared.outputs.length,
+      window: shown.runSettings.window,
+    });
+    void this.forecast.check({
+      prepared,
+      layout,
+      unit: shown.view.unit,
+      params: last.params,
+      forecast: last.forecast,
+      forecastFrom: last.forecastFrom,
+      future: last.future,
+    });
   }
 
   /** Schedules one render for the next frame, whatever changed. */

@@ -1,12 +1,13 @@
 // The forecasting parts of the app in headless chromium, on the bundled CO2 series with a small
 // model and few epochs: the Backtest view trains its folds in a worker and fills its fold × step
-// table, its charts and its sentence. Screenshots go to test-results/ (docs/ with UPDATE_SCREENSHOTS).
+// table, its charts and its sentence; a Train run's forecast is scored beside the benchmarks and
+// banded at the Levels field's levels, with the bands' coverage on the held-out part. Screenshots go to test-results/ (docs/ with UPDATE_SCREENSHOTS).
 
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers.js';
-import { artifactsDir, chartCounts, screenshot, useApp } from './harness.js';
+import { artifactsDir, chartCounts, downloadOf, screenshot, useApp, waitForPhase } from './harness.js';
 
 const open = useApp();
 const CO2 = '?source=bundled&dataset=co2&window=12&hidden=8&epochs=3&batch=32&backend=cpu';
@@ -55,6 +56,39 @@ describe('forecasting in the app', () => {
     await screenshot(page, 'backtest.png');
     if (process.env.UPDATE_SCREENSHOTS)
       copyFileSync(join(artifactsDir, 'backtest.png'), join(repoRoot, 'docs', 'screenshot-backtest.png'));
+    expect(problems).toEqual([]);
+  }, 180_000);
+
+  it('scores a finished run’s drawn forecast, draws its 80% and 95% bands and says how often they held', async () => {
+    const { page, problems } = await open({ suffix: CO2 });
+    await page.click('#start');
+    expect(await waitForPhase(page, ['finished'], 120_000)).toBe('finished');
+    await page.waitForFunction(() => document.body.dataset.forecastCheck === 'done', null, { timeout: 60_000 });
+    const sentence = (await page.textContent('#forecast-sentence')) ?? '';
+    expect(sentence).toMatch(
+      /^The forecast drawn over the held-out part, scored on its \d+ steps: MASE [\d.]+ against /,
+    );
+    expect(sentence).toMatch(/The model is (better than|worse than|as good as) the strongest benchmark, /);
+    const coverage = await page.$$eval('#forecast-intervals li', (lis) => lis.map((li) => li.textContent ?? ''));
+    expect(coverage[0]).toMatch(/^80% conformal interval: [\d.]+% of \d+ .*held-out values inside \(80 ± [\d.]+ /);
+    expect(coverage[1]).toMatch(/^95% conformal interval: /);
+    console.log(`coverage in the app: ${coverage.join(' | ')}`);
+    expect(await page.$$eval('#forecast-table tbody tr', (trs) => trs.length)).toBe(7);
+    const counts = await chartCounts(page, 'series-chart');
+    expect(counts['80% band lower']).toBeGreaterThan(12);
+    expect(counts['95% band upper']).toBe(counts['80% band lower']);
+    await screenshot(page, 'forecast.png', { at: '#series-chart' });
+    const csv = await downloadOf(page, '#download-series');
+    expect(csv.text).toMatch(/\n"past the end, lower 80%",[^,]+,\d+,\d+,[\d.]+,\d{4}-\d{2}-\d{2},CO2,[\d.]+\n/);
+    // No levels: no bands.
+    await page.fill('#forecast-levels', '');
+    await page.dispatchEvent('#forecast-levels', 'change');
+    await page.waitForFunction(
+      () => !document.querySelector('#series-chart')?.getAttribute('data-counts')?.includes('band'),
+    );
+    await page.fill('#forecast-levels', '120');
+    await page.dispatchEvent('#forecast-levels', 'change');
+    expect(await page.textContent('#forecast-levels-error')).toMatch(/percentages above 1 and below 100/);
     expect(problems).toEqual([]);
   }, 180_000);
 });
