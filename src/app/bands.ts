@@ -1,5 +1,5 @@
-// The Train view's forecast, checked once a run has ended (on the page, with the CPU reference
-// kernels: paramsForecaster): the free-running forecast it draws over the held-out part scored per
+// The Train view's forecast, checked once a run has ended (in a worker, forecastWorker.ts, with the
+// CPU reference kernels: paramsForecaster): the free-running forecast it draws over the held-out part scored per
 // step beside the six benchmarks from the same origin (scoreFreeRun), the held-out evaluation from
 // every origin with its intervals' coverage (heldOut.ts, what `train --levels` prints), and the bands
 // the series chart draws: split conformal around the drawn forecast over the held-out part, calibrated

@@ -1,14 +1,16 @@
-// The Train view's "Forecast accuracy" panel: once a run has ended, its forecast is checked
-// (bands.ts): the drawn forecast over the held-out part scored beside the six benchmarks (a table,
+// The Train view's "Forecast accuracy" panel: once a run has ended, its forecast is checked in a
+// worker (forecastWorker.ts, bands.ts): the drawn forecast over the held-out part scored beside the six benchmarks (a table,
 // and a sentence naming the strongest of them), the held-out evaluation from every origin, and the
 // prediction bands at the Levels field's levels with their coverage, which the series chart draws.
 
 import { InputError } from '../model/errors.js';
 import { BACKTEST_SETTINGS } from '../settings/backtest.js';
-import { checkForecast, type ForecastCheck, type ForecastInput, type ShownBands } from './bands.js';
+import type { ForecastCheck, ForecastInput, ShownBands } from './bands.js';
 import { byId, el, setText } from './dom.js';
 import { benchmarkExplanation, type Cell, metricCell, metricExplanation } from './forecastTables.js';
+import type { ForecastRequest } from './forecastWorker.js';
 import { messageOf } from './settings.js';
+import { workerJob } from './workerJob.js';
 
 /** The Levels field's text: none when empty, else the levels in percent (an InputError names the field). */
 export function readLevels(text: string): number[] {
@@ -25,6 +27,8 @@ export class ForecastPanel {
   private checked: ForecastCheck | null = null;
   /** Counts the checks asked for: a check that finishes after a newer one (or a clear) is dropped. */
   private generation = 0;
+  /** Ends the check under way when a newer one (or a clear) replaces it. */
+  private abort: AbortController | null = null;
 
   constructor(
     /** The bands changed: the series chart takes new series. */
@@ -46,6 +50,8 @@ export class ForecastPanel {
   /** A new run: nothing is checked until it ends. */
   clear(): void {
     this.generation++;
+    this.abort?.abort();
+    this.abort = null;
     this.input = null;
     const had = this.checked !== null;
     this.checked = null;
@@ -76,8 +82,17 @@ export class ForecastPanel {
     }
     document.body.dataset.forecastCheck = 'checking';
     setText(this.sentence, 'Scoring the forecast and measuring its bands…');
+    const started = performance.now();
     try {
-      const checked = await checkForecast(input, levels, null);
+      this.abort?.abort();
+      const abort = new AbortController();
+      this.abort = abort;
+      const checked = await workerJob<ForecastRequest, ForecastCheck>(
+        () => new Worker(new URL('./forecastWorker.ts', import.meta.url), { type: 'module', name: 'forecast-check' }),
+        { input, levels },
+        { signal: abort.signal, stopped: 'the forecast check stopped' },
+      );
+      document.body.dataset.forecastCheckMs = String(Math.round(performance.now() - started));
       if (generation !== this.generation) return;
       this.checked = checked;
       this.show(checked);

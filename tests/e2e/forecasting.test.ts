@@ -22,6 +22,12 @@ describe('forecasting in the app', () => {
     expect(await page.textContent('#backtest-folds-error')).toMatch(/whole number from 1/);
     await page.fill('#backtest-folds', '3');
     await page.fill('#backtest-horizon', '12');
+    // Stop ends the worker at once and keeps nothing.
+    await page.click('#backtest-run');
+    expect(await page.getAttribute('body', 'data-backtest-phase')).toBe('running');
+    await page.click('#backtest-stop');
+    await page.waitForFunction(() => document.body.dataset.backtestPhase === 'idle');
+    expect(await page.textContent('#backtest-status')).toBe('Stopped: nothing was kept of the unfinished backtest.');
     await page.click('#backtest-run');
     await page.waitForFunction(() => document.body.dataset.backtestPhase !== 'running', null, { timeout: 120_000 });
     expect(await page.getAttribute('body', 'data-backtest-phase')).toBe('done');
@@ -73,6 +79,7 @@ describe('forecasting in the app', () => {
     expect(coverage[0]).toMatch(/^80% conformal interval: [\d.]+% of \d+ .*held-out values inside \(80 ± [\d.]+ /);
     expect(coverage[1]).toMatch(/^95% conformal interval: /);
     console.log(`coverage in the app: ${coverage.join(' | ')}`);
+    console.log(`forecast check: ${await page.getAttribute('body', 'data-forecast-check-ms')} ms`);
     expect(await page.$$eval('#forecast-table tbody tr', (trs) => trs.length)).toBe(7);
     const counts = await chartCounts(page, 'series-chart');
     expect(counts['80% band lower']).toBeGreaterThan(12);
