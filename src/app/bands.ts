@@ -1,11 +1,11 @@
 // The Train view's forecast, checked once a run has ended (in a worker, forecastWorker.ts, with the
-// CPU reference kernels: paramsForecaster): the free-running forecast it draws over the held-out part scored per
-// step beside the six benchmarks from the same origin (scoreFreeRun), the held-out evaluation from
-// every origin with its intervals' coverage (heldOut.ts, what `train --levels` prints), and the bands
-// the series chart draws: split conformal around the drawn forecast over the held-out part, calibrated
-// on the validation part's forecasts only (as the coverage is), and around the forecast past the end,
-// calibrated on every row after the training part (validation and held-out, as `predict` does for
-// one model: pastEnd.ts). No DOM here.
+// CPU reference kernels: paramsForecaster): the free-running forecast it draws over the held-out part
+// scored per step beside the six benchmarks from the same origin (scoreFreeRun), the held-out
+// evaluation from every origin with its intervals' coverage (heldOut.ts, what `train --levels`
+// prints), and the bands the series chart draws: split conformal around the drawn forecast over the
+// held-out part, calibrated on the validation part's forecasts only (as the coverage is), and around
+// the forecast past the end, calibrated on every row after the training part (validation and held
+// out, as `predict` does for one model: pastEnd.ts). No DOM here.
 //
 // Legend: R = rows, B = the first held-out row, V = the first validation row, H = the horizon in
 // steps (the held-out evaluation's), O = output columns. Bands are of the first output.
