@@ -60,6 +60,7 @@ describe('forecasting in the app', () => {
     expect(await page.textContent('#backtest-error-summary')).toMatch(/^RMSE per step ahead/);
     console.log(`backtest in the app: ${await page.getAttribute('body', 'data-backtest-seconds')} s`);
     await screenshot(page, 'backtest.png');
+    await screenshot(page, 'backtest-table.png', { at: '#backtest-error-title' });
     if (process.env.UPDATE_SCREENSHOTS)
       copyFileSync(join(artifactsDir, 'backtest.png'), join(repoRoot, 'docs', 'screenshot-backtest.png'));
     expect(problems).toEqual([]);
