@@ -206,6 +206,17 @@ function trainOptions(run: Run, s: TrainSettings): TrainOptions & { seed: number
   };
 }
 
+function progressOf(report: TrainReport): TrainProgress {
+  const v = report.validationLosses[report.validationLosses.length - 1];
+  return {
+    epoch: report.epoch,
+    epochs: report.epochs,
+    loss: report.losses[report.losses.length - 1],
+    validationLoss: v?.loss ?? null,
+    seconds: report.seconds,
+  };
+}
+
 /** trainToEnd, ended at the first report after the signal aborts, with the reached weights as the result. */
 async function trainAbortably(
   run: Run,
@@ -216,20 +227,15 @@ async function trainAbortably(
   const fallback: Fallback | undefined =
     backend.name === 'webgpu' ? { create: () => new CpuBackend(run.layout) } : undefined;
   const onReport = async (report: TrainReport) => {
-    const v = report.validationLosses[report.validationLosses.length - 1];
-    s.onProgress?.({
-      epoch: report.epoch,
-      epochs: report.epochs,
-      loss: report.losses[report.losses.length - 1],
-      validationLoss: v?.loss ?? null,
-      seconds: report.seconds,
-    });
+    s.onProgress?.(progressOf(report));
     // A turn of the event loop, so that an abort from a timer or a page's button is heard here.
     await new Promise((resolve) => setTimeout(resolve, 0));
     if (s.signal?.aborted && report.epoch < report.epochs) throw new Aborted(report);
   };
   try {
     const result = await trainToEnd(backend, run.prepared.train, run.rng, options, onReport, fallback);
+    // The trainer hands the last epoch back as its result, not as a report.
+    s.onProgress?.(progressOf(result));
     const ended = result.diverged !== null ? 'diverged' : result.stoppedEarly !== null ? 'stopped early' : 'done';
     return { result, ended };
   } catch (err) {
