@@ -71,7 +71,7 @@ export interface TrainSettings {
   /** Time steps per window; default 10. */
   window?: number;
   /** Hidden units of each stacked LSTM layer; default [32]. */
-  hiddenSizes?: number[];
+  hiddenSizes?: readonly number[];
   epochs?: number;
   batchSize?: number;
   learningRate?: number;
@@ -172,7 +172,7 @@ function setUp(data: LstmData, s: TrainSettings): Run {
     seed: SETTINGS.seed.check(s.seed ?? SETTINGS.seed.default, 'seed'),
     source: data.source,
     window: SETTINGS.window.check(s.window ?? SETTINGS.window.default, 'window'),
-    hiddenSizes: SETTINGS.hidden.check(s.hiddenSizes ?? SETTINGS.hidden.default, 'hiddenSizes'),
+    hiddenSizes: SETTINGS.hidden.check(s.hiddenSizes ? [...s.hiddenSizes] : SETTINGS.hidden.default, 'hiddenSizes'),
     trainFraction: optional(s.trainFraction, (v) => SETTINGS.split.check(v, 'trainFraction')),
     validationFraction: optional(s.validationFraction, (v) => SETTINGS.validation.check(v, 'validationFraction')),
     normalize: optional(s.normalize, (v) => SETTINGS.normalise.check(v, 'normalize')),
