@@ -37,17 +37,18 @@ export function modelToJson(model: Model): ModelFile {
 
 /**
  * A model from a model file: its text, its bytes, or its parsed JSON. Any version the CLI and the
- * app write; an InputError names the first field that is wrong.
+ * app write; an InputError names the first field that is wrong, or `source` (the file's name) where
+ * the file as a whole is (too large, not JSON).
  */
-export function loadModel(file: string | Uint8Array | object): Model {
-  if (typeof file === 'string') return readModelBytes(new TextEncoder().encode(file), 'model');
-  if (file instanceof Uint8Array) return readModelBytes(file, 'model');
+export function loadModel(file: string | Uint8Array | object, source = 'model'): Model {
+  if (typeof file === 'string') return readModelBytes(new TextEncoder().encode(file), source);
+  if (file instanceof Uint8Array) return readModelBytes(file, source);
   if (typeof file === 'object' && file !== null) return readModelFile(file);
   throw new InputError('model', `expected the model file's text, bytes or parsed JSON, got ${describeValue(file)}`);
 }
 
 /** The model as one ONNX graph (normalization, LSTM layers, dense layer, output scaling): the .onnx file's bytes. */
-export function exportOnnx(model: Model): Uint8Array {
+export function exportOnnx(model: Model): Uint8Array<ArrayBuffer> {
   return onnxBytes(model);
 }
 
@@ -55,7 +56,7 @@ export function exportOnnx(model: Model): Uint8Array {
 export function exportTfjs(
   model: Model,
   weightsFile = TFJS_WEIGHTS_FILE,
-): { modelJson: TfjsModelJson; weights: Uint8Array } {
+): { modelJson: TfjsModelJson; weights: Uint8Array<ArrayBuffer> } {
   return tfjsFiles(model, weightsFile);
 }
 
