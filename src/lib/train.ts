@@ -14,9 +14,15 @@ import type { ColumnRef } from '../data/windows.js';
 import { describeValue, InputError } from '../model/errors.js';
 import { DEFAULT_OPTIMIZER, type LossName, type OptimizerName } from '../model/optimizer.js';
 import type { CpuThreads } from '../settings/threads.js';
-import { optimizerSettingValues, SETTINGS } from '../settings/training.js';
+import {
+  optimizerSettingValues,
+  SETTINGS,
+  type SettingName,
+  type SettingValue,
+  sourceDefault,
+} from '../settings/training.js';
 import type { Model } from '../train/modelFile.js';
-import { type Run, rowPositions, startRunWith, tableOrGenerated } from '../train/runSetup.js';
+import { defaultsKeyOf, type Run, rowPositions, startRunWith, tableOrGenerated } from '../train/runSetup.js';
 import { keptTraining, savedModel } from '../train/savedModel.js';
 import { type Fallback, type TrainOptions, type TrainReport, type TrainResult, trainToEnd } from '../train/trainer.js';
 import { BACKEND_CHOICES, type BackendChoice, backendFor, type GpuOpening } from './backends.js';
@@ -65,13 +71,19 @@ export async function openBackend(
   };
 }
 
+/**
+ * How to train. Each setting left out takes the data's default where it has one (a bundled series'
+ * window or learning rate: docs/CLI.md, the defaults by data source), else the settings table's
+ * (docs/API.md lists them).
+ */
 export interface TrainSettings {
   /** A backend from openBackend, or a choice opened (and closed) for this training; default 'auto'. */
   backend?: LstmBackend | BackendChoice;
   /** Time steps per window; default 10. */
   window?: number;
-  /** Hidden units of each stacked LSTM layer; default [32]. */
+  /** Hidden units of each stacked LSTM layer; default [30]. */
   hiddenSizes?: readonly number[];
+  /** Default 101. */
   epochs?: number;
   batchSize?: number;
   learningRate?: number;
@@ -133,7 +145,7 @@ class Aborted extends Error {
 /** Trains a model on `data`; see TrainSettings for the options and their defaults. */
 export async function train(data: LstmData, settings: TrainSettings = {}): Promise<Trained> {
   const run = setUp(data, settings);
-  const options = trainOptions(run, settings);
+  const options = trainOptions(data, run, settings);
   const given = settings.backend;
   const handle = typeof given === 'object' && given !== null ? given : await openBackend(given ?? 'auto');
   try {
@@ -161,18 +173,25 @@ export async function train(data: LstmData, settings: TrainSettings = {}): Promi
   }
 }
 
+/** A setting's default for this data: the source's (a bundled series' window, say), else the table's. */
+function defaultsOf(data: LstmData) {
+  const key = defaultsKeyOf(data.source);
+  return <K extends SettingName>(name: K): SettingValue<K> => sourceDefault(name, key);
+}
+
 /** The run: the data's table (a bundled series' as already read), its defaults, split and weights. */
 function setUp(data: LstmData, s: TrainSettings): Run {
+  const byData = defaultsOf(data);
   const read = (source: LstmData['source'], rng: Parameters<typeof tableOrGenerated>[1]) =>
     source.kind === 'bundled'
       ? { table: data.table, positions: rowPositions(data.table.rows), label: data.label, unit: data.unit }
       : tableOrGenerated(source, rng);
   const optional = <T>(value: T | undefined, check: (v: T) => T) => (value === undefined ? undefined : check(value));
   const settings = {
-    seed: SETTINGS.seed.check(s.seed ?? SETTINGS.seed.default, 'seed'),
+    seed: SETTINGS.seed.check(s.seed ?? byData('seed'), 'seed'),
     source: data.source,
-    window: SETTINGS.window.check(s.window ?? SETTINGS.window.default, 'window'),
-    hiddenSizes: SETTINGS.hidden.check(s.hiddenSizes ? [...s.hiddenSizes] : SETTINGS.hidden.default, 'hiddenSizes'),
+    window: SETTINGS.window.check(s.window ?? byData('window'), 'window'),
+    hiddenSizes: SETTINGS.hidden.check(s.hiddenSizes ? [...s.hiddenSizes] : byData('hidden'), 'hiddenSizes'),
     trainFraction: optional(s.trainFraction, (v) => SETTINGS.split.check(v, 'trainFraction')),
     validationFraction: optional(s.validationFraction, (v) => SETTINGS.validation.check(v, 'validationFraction')),
     normalize: optional(s.normalize, (v) => SETTINGS.normalise.check(v, 'normalize')),
@@ -188,20 +207,21 @@ function setUp(data: LstmData, s: TrainSettings): Run {
 }
 
 /** The trainer's options from the settings, each choice against the settings table's bounds. */
-function trainOptions(run: Run, s: TrainSettings): TrainOptions & { seed: number } {
+function trainOptions(data: LstmData, run: Run, s: TrainSettings): TrainOptions & { seed: number } {
+  const byData = defaultsOf(data);
   const selection = selectionPart(run.prepared);
-  const name = SETTINGS.optimizer.check(s.optimizer ?? DEFAULT_OPTIMIZER.name, 'optimizer');
+  const name = SETTINGS.optimizer.check(s.optimizer ?? byData('optimizer'), 'optimizer');
   return {
-    seed: SETTINGS.seed.check(s.seed ?? SETTINGS.seed.default, 'seed'),
-    epochs: SETTINGS.epochs.check(s.epochs ?? SETTINGS.epochs.default, 'epochs'),
+    seed: SETTINGS.seed.check(s.seed ?? byData('seed'), 'seed'),
+    epochs: SETTINGS.epochs.check(s.epochs ?? byData('epochs'), 'epochs'),
     batchSize: SETTINGS.batch
       .within({ max: run.prepared.train.count })
-      .check(s.batchSize ?? Math.min(SETTINGS.batch.default, run.prepared.train.count), 'batchSize'),
-    learningRate: SETTINGS.lr.check(s.learningRate ?? SETTINGS.lr.default, 'learningRate'),
-    reportEvery: SETTINGS.report.check(s.reportEvery ?? SETTINGS.report.default, 'reportEvery'),
+      .check(s.batchSize ?? Math.min(byData('batch'), run.prepared.train.count), 'batchSize'),
+    learningRate: SETTINGS.lr.check(s.learningRate ?? byData('lr'), 'learningRate'),
+    reportEvery: SETTINGS.report.check(s.reportEvery ?? byData('report'), 'reportEvery'),
     validation: selection?.data ?? null,
     optimizer: { ...DEFAULT_OPTIMIZER, name },
-    loss: SETTINGS.loss.check(s.loss ?? SETTINGS.loss.default, 'loss'),
+    loss: SETTINGS.loss.check(s.loss ?? byData('loss'), 'loss'),
     keepBest: s.keepBest === true,
   };
 }
