@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { commandOptions } from '../src/cli/commands.js';
-import { inspect, inspectCommand, inspectionJson, windowInputs } from '../src/cli/inspect.js';
+import { inspect, inspectCommand, inspectionJson } from '../src/cli/inspect.js';
 import { parseOptions } from '../src/cli/options.js';
-import { deadUnits, lagConnectivity, lagTotals, saturation } from '../src/forecast/inside.js';
+import { deadUnits, lagConnectivity, lagTotals, saturation, windowInputs } from '../src/forecast/inside.js';
 import { InputError } from '../src/model/errors.js';
 import { PROBED } from '../src/model/probe.js';
 import { probeReference } from '../src/model/probeReference.js';
@@ -170,7 +170,9 @@ describe('inspect refuses', () => {
     expect(several.field).toBe('--windows');
     expect(several.message).toMatch(/got 999/);
     expect((await fieldOf(['--windows', '1,x'])).field).toBe('--windows');
-    expect((await fieldOf(['--window', '-1'])).field).toBe('--window');
+    const negative = await fieldOf(['--window', '-1']);
+    expect(negative.field).toBe('--window');
+    expect(negative.message).toMatch(/expected a window number \(a whole number from 0\), got "-1"/);
     expect((await fieldOf(['--window', '1', '--windows', '2'])).message).toMatch(/cannot be combined with --window/);
   });
 
