@@ -93,7 +93,7 @@ const AXIS_GAP = 5;
 /** Least space between two x tick labels. */
 const LABEL_GAP = 14;
 
-function cssColor(name: string): string {
+export function cssColor(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
 }
 
@@ -346,6 +346,8 @@ export class Chart {
   private kept: number[] | null = null;
   private readonly resizer: ResizeObserver;
   private ticks: TickRecord[] = [];
+  /** Told the data row under the pointer (hover, or a tap), as the columns number it. */
+  private pointer: ((row: number) => void) | null = null;
 
   constructor(
     private readonly host: HTMLElement,
@@ -380,6 +382,16 @@ export class Chart {
     }
   }
 
+  /** Calls `listener` with the data row under the pointer whenever it moves to another. */
+  onPointer(listener: (row: number) => void): void {
+    this.pointer = listener;
+  }
+
+  private pointedAt(index: number | null | undefined): void {
+    if (index == null || this.pointer === null) return;
+    this.pointer(this.kept === null ? index : (this.kept[index] ?? index));
+  }
+
   /** How many rows the chart draws (all, or those thinning kept), in data-drawn-rows for tests. */
   private publishDrawnRows(): void {
     this.host.dataset.drawnRows = String(this.kept?.length ?? this.columns[0].length);
@@ -394,6 +406,7 @@ export class Chart {
     opts.hooks = {
       ...opts.hooks,
       draw: [...(opts.hooks?.draw ?? []), (u: uPlot) => this.markOffScale(u), () => this.publishAxes()],
+      setCursor: [(u: uPlot) => this.pointedAt(u.cursor.idx)],
     };
     // A thinned series has more rows than pixels: a marker on each kept row would mark nothing.
     if (this.kept !== null) for (const series of opts.series.slice(1)) series.points = { show: false };

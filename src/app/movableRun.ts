@@ -9,6 +9,7 @@ import { type Backend, type BackendName, GpuFailure } from '../backends/backend.
 import type { Run } from '../train/run.js';
 import type { EpochProgress } from '../train/trainer.js';
 import { describeFailure } from './failure.js';
+import type { InsideRequest } from './inside.js';
 import type { RunFailure } from './protocol.js';
 import {
   firstStep,
@@ -44,6 +45,8 @@ export interface TrainingRun {
   fallBack(reason: string): void;
   /** Moves the run to `to` at its next report (or now, while it waits paused); nothing if it is over or there. */
   moveTo(to: BackendName, reason: string): void;
+  /** What the Inside view asks for from the next report on (null: nothing), kept across moves. */
+  inside(request: InsideRequest | null): void;
 }
 
 /** What a segment tells its run; onGpuFailure only from WebGPU segments. */
@@ -56,12 +59,15 @@ export interface Segment {
   pause(): void;
   resume(): void;
   stop(): void;
+  inside(request: InsideRequest | null): void;
 }
 
 /** Where a segment starts: a report to go on from (none: the run's start), and whether to wait there. */
 export interface SegmentStart {
   resume?: ResumePoint;
   paused?: boolean;
+  /** What the Inside view asks for at the segment's reports. */
+  inside?: InsideRequest | null;
 }
 
 export type SegmentStarter = (events: SegmentEvents, from: SegmentStart) => Segment;
@@ -84,6 +90,7 @@ export function movableRun(
   const losses: number[] = [];
   let generation = 0;
   let segment: Segment;
+  let inside: InsideRequest | null = null;
 
   const begin = (backend: BackendName, from: SegmentStart) => {
     const mine = ++generation;
@@ -126,7 +133,7 @@ export function movableRun(
           }
         },
       },
-      from,
+      { ...from, inside },
     );
   };
 
@@ -167,6 +174,10 @@ export function movableRun(
       move = { to: 'cpu', reason };
       switchNow();
     },
+    inside: (request) => {
+      inside = request;
+      if (!over) segment.inside(request);
+    },
     moveTo: (to, reason) => {
       if (over || on === to || move !== null || starters[to] === undefined) return;
       move = { to, reason };
@@ -191,6 +202,7 @@ export function sessionSegment(
 ): Segment {
   let stopped = false;
   let backend: Backend | null = null;
+  let inside = from.inside ?? null;
   const control = new RunControl(() => {
     if (!stopped) events.onPaused();
   });
@@ -207,7 +219,7 @@ export function sessionSegment(
       const end = await runSession(
         backend,
         made,
-        { ...options, onEpochProgress },
+        { ...options, onEpochProgress, inside: () => inside },
         control,
         (snapshot) => {
           if (!stopped) events.onReport(snapshot);
@@ -227,6 +239,9 @@ export function sessionSegment(
   return {
     pause: () => control.pause(),
     resume: () => control.resume(),
+    inside: (request) => {
+      inside = request;
+    },
     stop: () => {
       stopped = true;
       control.stop();

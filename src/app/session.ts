@@ -33,6 +33,7 @@ import {
   train,
 } from '../train/trainer.js';
 import { sameList } from '../util/lists.js';
+import { type InsideReport, type InsideRequest, insideProbe, windowBefore } from './inside.js';
 
 /**
  * The longest free-running forecast a snapshot computes: it runs one batch-1 forward per step on the
@@ -99,6 +100,8 @@ export interface Snapshot {
   optimizerState?: OptimizerState;
   /** True for the snapshot after the last epoch (or the only one of a forecast). */
   done: boolean;
+  /** Inside the network at this report, where the Inside view asked (open); else null. */
+  inside: InsideReport | null;
 }
 
 /** A clock that only runs while training runs (train() measures its seconds with it). */
@@ -188,14 +191,9 @@ function forecastLevels(
   from: number,
   steps: number,
 ): Float32Array {
-  const { window: T, inputSize: I } = prepared.train;
   const O = prepared.outputs.length;
   // (T, I) the window's normalized, transformed values, rows from-T..from-1.
-  const window = new Float32Array(T * I);
-  prepared.inputs.forEach((name, i) => {
-    const column = prepared.normalized.values[prepared.normalized.columns.indexOf(name)];
-    for (let t = 0; t < T; t++) window[t * I + i] = column[from - T + t];
-  });
+  const window = windowBefore(prepared, from);
   const raw = freeRunForecast(run.layout, params, window, steps);
   const values = denormalizeOutputs(prepared.normalization, prepared.outputs, raw);
   const out = new Float32Array(steps * O);
@@ -238,7 +236,7 @@ function bestPoint(best: BestEpoch | null): BestPoint | null {
 export async function takeSnapshot(
   backend: Backend,
   run: Run,
-  options: Pick<TrainOptions, 'batchSize' | 'loss'>,
+  options: Pick<SessionOptions, 'batchSize' | 'loss' | 'inside'>,
   report: TrainReport,
   reported: number,
   secondsBefore: number,
@@ -266,6 +264,8 @@ export async function takeSnapshot(
   const canForecast = sameList(prepared.inputs, prepared.outputs);
   const rows = prepared.table.rows;
   const forecastSteps = Math.min(rows - forecastFrom, MAX_FORECAST_STEPS);
+  const asked = options.inside?.() ?? null;
+  const inside = asked === null ? null : await insideProbe(backend, run, asked);
   return {
     epoch: report.epoch,
     epochs: report.epochs,
@@ -285,6 +285,7 @@ export async function takeSnapshot(
     rng: report.rng.state(),
     ...(report.optimizerState ? { optimizerState: report.optimizerState } : {}),
     done,
+    inside,
   };
 }
 
@@ -294,6 +295,8 @@ export interface SessionOptions extends TrainOptions {
   horizon?: number;
   /** A loaded model's training so far (plain data, as a worker receives it): training goes on from its epoch. */
   saved?: SavedTraining;
+  /** What the Inside view asks for at the next report (read at every report), or null while it is closed. */
+  inside?: () => InsideRequest | null;
 }
 
 /** How a run ended; `message` says why a run diverged (and which weights it kept). */

@@ -23,6 +23,8 @@ import { byId, setText } from './dom.js';
 import { describeFailure } from './failure.js';
 import { FIELDS, type FieldValues, fieldApplies, fieldOf } from './fields.js';
 import type { GpuAccess, GpuProbe } from './gpu.js';
+import { type InsideReport, localInside } from './inside.js';
+import { InsideView } from './insideView.js';
 import { KeptRuns } from './keptRuns.js';
 import { Lane, type LaneObserver, RunLanes } from './lanes.js';
 import { dataMatches, ModelPanel, modelConfigOf, type ShownRun } from './modelPanel.js';
@@ -53,6 +55,9 @@ export class TrainView {
   private readonly model: ModelPanel;
   private readonly charts: TrainCharts;
   private readonly view = new RunView();
+  private readonly inside: InsideView;
+  /** A probe taken on this page after the run (or for a window its last report did not probe), and for what. */
+  private localInside: { key: string; report: InsideReport } | null = null;
   private readonly observer: LaneObserver;
   /** WebGPU timings for auto under way in the background (a sweep waits for them). */
   private racing = 0;
@@ -120,6 +125,13 @@ export class TrainView {
       () => this.chartState(),
       () => this.render(),
     );
+    this.inside = new InsideView({
+      onRequest: (request) => {
+        for (const lane of this.lanes.lanes) if (lane.active) lane.run.inside(request);
+        this.render();
+      },
+    });
+    this.charts.onSeriesPointer((row) => this.inside.choose(row));
     this.observer = {
       changed: () => this.render(),
       ended: (lane, end) => {
@@ -287,7 +299,10 @@ export class TrainView {
       (backend) =>
         new Lane(backend, forecastOnly, (events) => startTraining(request, backend, gpu, events), this.observer),
     );
-    for (const lane of lanes) lane.startedAt = pressedAt;
+    for (const lane of lanes) {
+      lane.startedAt = pressedAt;
+      lane.run.inside(this.inside.request());
+    }
     this.lanes.replace(lanes);
     for (const lane of lanes) this.view.addLane(lane);
     this.runs.begin(run, picked, lanes);
@@ -519,6 +534,8 @@ export class TrainView {
   }
 
   private clearRun(): void {
+    this.inside.clear();
+    this.localInside = null;
     this.lanes.clear();
     this.view.clearLanes();
     for (const key of ['failed-webgpu', 'failed-cpu', 'switched-webgpu', 'model-data']) hideNotice(key);
@@ -559,10 +576,37 @@ export class TrainView {
             : ''
           : 'The downloads apply once a run has reported; Forecast once a model file is loaded (Settings, Model).',
       );
+      this.renderInside();
       this.view.renderLive();
       this.bench.render();
       this.moveFocus();
     });
+  }
+
+  /**
+   * The Inside view, when open: the latest report's probe while the run goes; after it (or for a
+   * loaded model's forecast) the window under the pointer is probed here, on the kept weights.
+   */
+  private renderInside(): void {
+    const request = this.inside.request();
+    const shown = this.shown;
+    const lane = this.lanes.lanes.find((l) => l.last !== null);
+    if (request === null || shown === null || lane === undefined || lane.last === null) return;
+    const last = lane.last;
+    const label = (row: number) => this.charts.rowLabel(row);
+    const fresh = last.inside !== null && (request.row === null || last.inside.row === request.row);
+    if (last.inside !== null && (lane.active || fresh)) {
+      this.inside.show(last.inside, last.epoch, label);
+      return;
+    }
+    if (lane.active) return;
+    const key = `${lane.backend}/${last.epoch}/${request.row}`;
+    if (this.localInside?.key !== key) {
+      const layout = paramLayout(modelConfigOf(shown));
+      const report = localInside(shown.view.prepared, layout, last.params, request, last.inside ?? this.localInside?.report ?? null);
+      this.localInside = { key, report };
+    }
+    this.inside.show(this.localInside.report, last.epoch, label);
   }
 
   /**

@@ -1,0 +1,146 @@
+// What the Inside view asks of a run at a report, and what comes back: the probe (src/model/probe.ts)
+// of the window under the pointer on the series chart, and summaries over a bounded sample of the
+// held-out windows (saturation per gate unit, dead units, connectivity per lag beside the AR
+// baseline's). It runs where the backend lives (the CPU worker, or the page for WebGPU) and only when
+// the view is open; it touches no DOM.
+//
+// Legend: R = rows, T = window, L = the transform's lag, I = input columns, O = output columns,
+// H = hidden size of a layer, W = windows probed (the chosen one, then up to MAX_INSIDE_WINDOWS held out).
+
+import type { Backend } from '../backends/backend.js';
+import type { Dataset } from '../data/dataset.js';
+import type { PreparedData } from '../data/prepare.js';
+import type { ParamLayout } from '../model/layout.js';
+import type { ProbeWindows, WindowProbe } from '../model/probe.js';
+import { probeReference } from '../model/probeReference.js';
+import type { Run } from '../train/run.js';
+import { type InsideSummary, summarizeInside } from './insideSummary.js';
+
+export type { GateSaturation } from './insideSummary.js';
+
+/**
+ * The most held-out windows a report probes: enough for the saturation and the connectivity to settle,
+ * few enough that a probe costs a small part of a report interval at the blog's settings.
+ */
+export const MAX_INSIDE_WINDOWS = 32;
+
+/** What the page asks for while the Inside view is open: the target row of the window to probe. */
+export interface InsideRequest {
+  /** The row whose one-step-ahead prediction the window makes (L + T .. R - 1; clamped); null: the last. */
+  row: number | null;
+}
+
+/** What the Inside view draws at a report. */
+export interface InsideReport extends InsideSummary {
+  /** The probed window's target row (after clamping). */
+  row: number;
+  /** Its gates, states and connectivity. */
+  window: WindowProbe;
+  /** T, the steps of a window (the heatmaps' columns). */
+  steps: number;
+  /** Held-out windows summarised, and which part they came from. */
+  windows: number;
+  part: 'test' | 'validation' | 'train';
+  /** Milliseconds the probe and the summaries took. */
+  ms: number;
+}
+
+/** The first and last target rows a window can be cut for: L + T .. R - 1. */
+export function windowRows(prepared: PreparedData): { first: number; last: number } {
+  return { first: prepared.transform.lag + prepared.train.window, last: prepared.table.rows - 1 };
+}
+
+/** The window that predicts row `row`: rows row-T..row-1 of the normalized, transformed inputs. (T, I) */
+export function windowBefore(prepared: PreparedData, row: number): Float32Array {
+  const { window: T, inputSize: I } = prepared.train;
+  const window = new Float32Array(T * I);
+  prepared.inputs.forEach((name, i) => {
+    const column = prepared.normalized.values[prepared.normalized.columns.indexOf(name)];
+    for (let t = 0; t < T; t++) window[t * I + i] = column[row - T + t];
+  });
+  return window;
+}
+
+/** The held-out windows (the test part, else validation, else the training windows) and their part. */
+function heldOut(prepared: PreparedData): { data: Dataset; part: InsideReport['part'] } {
+  if (prepared.test !== null) return { data: prepared.test, part: 'test' };
+  if (prepared.validation !== null) return { data: prepared.validation, part: 'validation' };
+  return { data: prepared.train, part: 'train' };
+}
+
+/** Indices of up to `most` of `count` windows, evenly spread, first and last included. */
+export function spreadIndices(count: number, most: number): number[] {
+  if (count <= most) return Array.from({ length: count }, (_, i) => i);
+  return Array.from({ length: most }, (_, k) => Math.round((k * (count - 1)) / (most - 1)));
+}
+
+/** The windows to probe, W of them: the chosen one first, then the held-out sample. (W, T, I) */
+export function insideWindows(
+  prepared: PreparedData,
+  row: number | null,
+  most = MAX_INSIDE_WINDOWS,
+): { x: Float32Array; count: number; row: number } {
+  const { first, last } = windowRows(prepared);
+  const chosen = row === null ? last : Math.min(last, Math.max(first, Math.round(row)));
+  const { data } = heldOut(prepared);
+  const picks = spreadIndices(data.count, most);
+  const size = data.window * data.inputSize;
+  const x = new Float32Array((picks.length + 1) * size);
+  x.set(windowBefore(prepared, chosen), 0);
+  picks.forEach((n, k) => {
+    x.set(data.x.subarray(n * size, (n + 1) * size), (k + 1) * size);
+  });
+  return { x, count: picks.length + 1, row: chosen };
+}
+
+/** The report of `probes` (the chosen window at `row`, then the held-out sample), timed from `began`. */
+function reportOf(prepared: PreparedData, probes: WindowProbe[], row: number, began: number): InsideReport {
+  const rest = probes.slice(1);
+  return {
+    row,
+    window: probes[0],
+    steps: prepared.train.window,
+    windows: rest.length,
+    part: heldOut(prepared).part,
+    ...summarizeInside(rest, prepared),
+    ms: performance.now() - began,
+  };
+}
+
+/** The report for `request`: probes the chosen window and the held-out sample with `probe` (a backend's). */
+export async function takeInside(
+  probe: ProbeWindows,
+  prepared: PreparedData,
+  request: InsideRequest,
+): Promise<InsideReport> {
+  const began = performance.now();
+  const { x, count, row } = insideWindows(prepared, request.row);
+  return reportOf(prepared, await probe(x, count), row, began);
+}
+
+/** The report at one of a run's reports: the chosen window and the held-out sample, probed by the run's backend. */
+export function insideProbe(backend: Backend, run: Run, request: InsideRequest): Promise<InsideReport> {
+  return takeInside((x, n, options) => backend.probe(x, n, options), run.prepared, request);
+}
+
+/**
+ * The report for `request` taken on this thread with the float64 reference (after a run, when no
+ * backend is left): the chosen window only, with the summaries of `summarized` where there is one
+ * (the run's last report), so a pointer moving over the chart costs one window each time.
+ */
+export function localInside(
+  prepared: PreparedData,
+  layout: ParamLayout,
+  params: Float32Array,
+  request: InsideRequest,
+  summarized: InsideReport | null,
+): InsideReport {
+  const began = performance.now();
+  if (summarized === null) {
+    const { x, count, row } = insideWindows(prepared, request.row);
+    return reportOf(prepared, probeReference(layout, params, x, count), row, began);
+  }
+  const { x, row } = insideWindows(prepared, request.row, 0);
+  const [window] = probeReference(layout, params, x, 1);
+  return { ...summarized, row, window, ms: performance.now() - began };
+}

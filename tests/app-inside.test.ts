@@ -1,0 +1,116 @@
+// The Inside view's data (src/app/inside.ts, insideSummary.ts): the windows a report probes (the chosen
+// one as the network reads it, then a bounded sample of held-out windows), the summaries of probes
+// (saturation fractions, dead units, connectivity per lag, the AR baseline's, the sentence), and a
+// session that probes at every report only while the view asks.
+
+import { describe, expect, it } from 'vitest';
+import { insideWindows, MAX_INSIDE_WINDOWS, spreadIndices, windowRows } from '../src/app/inside.js';
+import {
+  autoregressionByLag,
+  connectivityByLag,
+  connectivitySentence,
+  deadUnits,
+  recentLags,
+  saturationOf,
+} from '../src/app/insideSummary.js';
+import type { LayerProbe, WindowProbe } from '../src/model/probe.js';
+import { type RunSettings, startRun } from '../src/train/run.js';
+
+/** A probe of one layer (T, H) whose arrays all hold `fill(t, j)`, with connectivity (1, T, 1) `lag`. */
+function probeOf(T: number, H: number, fill: (t: number, j: number) => number, lag: (t: number) => number): WindowProbe {
+  const make = () => Float64Array.from({ length: T * H }, (_, k) => fill(Math.floor(k / H), k % H));
+  const layer: LayerProbe = {
+    forget: make(),
+    input: make(),
+    candidate: make(),
+    output: make(),
+    cell: make(),
+    hidden: make(),
+  };
+  return { layers: [layer], outputs: new Float64Array(1), connectivity: Float64Array.from({ length: T }, (_, t) => lag(t)) };
+}
+
+describe('inside summaries', () => {
+  it('counts the steps below 0.1 and above 0.9 per unit, over every window', () => {
+    // Unit 0 always 0.05 (left), unit 1 0.95 on even steps and 0.5 on odd, unit 2 at 0.5.
+    const fill = (t: number, j: number) => [0.05, t % 2 === 0 ? 0.95 : 0.5, 0.5][j];
+    const probes = [probeOf(4, 3, fill, () => 0), probeOf(4, 3, fill, () => 0)];
+    const [forget] = saturationOf(probes, 4);
+    expect(forget.gate).toBe('forget');
+    expect(Array.from(forget.left)).toEqual([1, 0, 0]);
+    expect(Array.from(forget.right)).toEqual([0, 0.5, 0]);
+    expect(saturationOf(probes, 4).map((s) => s.gate)).toEqual(['forget', 'input', 'output']);
+  });
+
+  it('names the units whose output never changes', () => {
+    const probes = [
+      probeOf(3, 2, (t, j) => (j === 1 ? 0.3 : t / 3), () => 0),
+      probeOf(3, 2, (t, j) => (j === 1 ? 0.3 : -t / 3), () => 0),
+    ];
+    expect(deadUnits(probes, 3)).toEqual(['layer 1 unit 2']);
+  });
+
+  it('averages |connectivity| per lag, lag 1 (the last step) first, and says how far back it looks', () => {
+    const T = 5;
+    // Steps 0..4 in window order: the last step (lag 1) has the largest gradient.
+    const probes = [probeOf(T, 1, () => 0, (t) => (t === 4 ? -8 : t === 3 ? 1 : 0.25)), probeOf(T, 1, () => 0, (t) => (t === 4 ? 8 : 1))];
+    const byLag = connectivityByLag(probes, T, 1);
+    expect(Array.from(byLag)).toEqual([8, 1, 0.625, 0.625, 0.625]);
+    expect(recentLags(byLag)).toBe(2);
+    expect(recentLags([1, 1, 1, 1])).toBe(4);
+    expect(recentLags([0, 0])).toBe(2);
+    expect(connectivitySentence(Float64Array.from([9, 1, 0]), null)).toBe(
+      'The model relies mostly on the last value (80% of its sensitivity).',
+    );
+    expect(connectivitySentence(Float64Array.from([1, 1, 1]), Float64Array.from([1, 1, 0]))).toBe(
+      'The model relies mostly on the whole window of 3 (80% of its sensitivity); the AR baseline on the last 2 values.',
+    );
+  });
+});
+
+const sine: RunSettings = {
+  seed: 3,
+  source: { kind: 'generated', spec: { kind: 'sine', points: 120, noise: 0.05 } },
+  window: 6,
+  hiddenSizes: [4],
+  trainFraction: 0.6,
+};
+
+describe('inside windows', () => {
+  it('cuts the chosen window as the network reads it, then at most MAX_INSIDE_WINDOWS held-out windows', () => {
+    const { prepared } = startRun(sine);
+    const { first, last } = windowRows(prepared);
+    expect([first, last]).toEqual([6, 119]);
+    const test = prepared.test!;
+    expect(test.count).toBeGreaterThan(MAX_INSIDE_WINDOWS);
+    const { x, count, row } = insideWindows(prepared, 80);
+    expect(row).toBe(80);
+    expect(count).toBe(MAX_INSIDE_WINDOWS + 1);
+    // Training window n predicts row first + n: the chosen window is the one the training set holds.
+    const n = 80 - first;
+    expect(Array.from(x.subarray(0, 6))).toEqual(Array.from(prepared.train.x.subarray(n * 6, (n + 1) * 6)));
+    // The held-out sample starts with the test part's first window and ends with its last.
+    expect(Array.from(x.subarray(6, 12))).toEqual(Array.from(test.x.subarray(0, 6)));
+    expect(Array.from(x.subarray(count * 6 - 6))).toEqual(Array.from(test.x.subarray(test.count * 6 - 6)));
+    // Rows outside the windows clamp; null is the last.
+    expect(insideWindows(prepared, 2).row).toBe(first);
+    expect(insideWindows(prepared, 500).row).toBe(last);
+    expect(insideWindows(prepared, null).row).toBe(last);
+    expect(insideWindows(prepared, null, 0).count).toBe(1);
+  });
+
+  it('spreads a bounded sample over all the windows', () => {
+    expect(spreadIndices(3, 5)).toEqual([0, 1, 2]);
+    expect(spreadIndices(100, 4)).toEqual([0, 33, 66, 99]);
+  });
+
+  it("gives the AR baseline's coefficients per lag in the network's units: a sine leans on its last values", () => {
+    const { prepared } = startRun({ ...sine, source: { kind: 'generated', spec: { kind: 'sine', points: 120, noise: 0 } } });
+    const ar = autoregressionByLag(prepared)!;
+    expect(ar.length).toBe(6);
+    expect(ar.every((v) => Number.isFinite(v) && v >= 0)).toBe(true);
+    expect(ar[0]).toBeGreaterThan(0.1);
+    const tooShort = startRun({ ...sine, source: { kind: 'generated', spec: { kind: 'sine', points: 12, noise: 0 } } });
+    expect(autoregressionByLag(tooShort.prepared)).toBeNull();
+  });
+});
