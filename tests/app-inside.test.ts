@@ -4,7 +4,7 @@
 // session that probes at every report only while the view asks.
 
 import { describe, expect, it } from 'vitest';
-import { insideWindows, MAX_INSIDE_WINDOWS, spreadIndices, windowRows } from '../src/app/inside.js';
+import { type InsideRequest, insideWindows, MAX_INSIDE_WINDOWS, spreadIndices, windowRows } from '../src/app/inside.js';
 import {
   autoregressionByLag,
   connectivityByLag,
@@ -13,11 +13,19 @@ import {
   recentLags,
   saturationOf,
 } from '../src/app/insideSummary.js';
+import { RunControl, runSession, type Snapshot } from '../src/app/session.js';
+import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
+import { denormalizeOutputs } from '../src/data/normalize.js';
 import type { LayerProbe, WindowProbe } from '../src/model/probe.js';
 import { type RunSettings, startRun } from '../src/train/run.js';
 
 /** A probe of one layer (T, H) whose arrays all hold `fill(t, j)`, with connectivity (1, T, 1) `lag`. */
-function probeOf(T: number, H: number, fill: (t: number, j: number) => number, lag: (t: number) => number): WindowProbe {
+function probeOf(
+  T: number,
+  H: number,
+  fill: (t: number, j: number) => number,
+  lag: (t: number) => number,
+): WindowProbe {
   const make = () => Float64Array.from({ length: T * H }, (_, k) => fill(Math.floor(k / H), k % H));
   const layer: LayerProbe = {
     forget: make(),
@@ -27,7 +35,11 @@ function probeOf(T: number, H: number, fill: (t: number, j: number) => number, l
     cell: make(),
     hidden: make(),
   };
-  return { layers: [layer], outputs: new Float64Array(1), connectivity: Float64Array.from({ length: T }, (_, t) => lag(t)) };
+  return {
+    layers: [layer],
+    outputs: new Float64Array(1),
+    connectivity: Float64Array.from({ length: T }, (_, t) => lag(t)),
+  };
 }
 
 describe('inside summaries', () => {
@@ -44,8 +56,18 @@ describe('inside summaries', () => {
 
   it('names the units whose output never changes', () => {
     const probes = [
-      probeOf(3, 2, (t, j) => (j === 1 ? 0.3 : t / 3), () => 0),
-      probeOf(3, 2, (t, j) => (j === 1 ? 0.3 : -t / 3), () => 0),
+      probeOf(
+        3,
+        2,
+        (t, j) => (j === 1 ? 0.3 : t / 3),
+        () => 0,
+      ),
+      probeOf(
+        3,
+        2,
+        (t, j) => (j === 1 ? 0.3 : -t / 3),
+        () => 0,
+      ),
     ];
     expect(deadUnits(probes, 3)).toEqual(['layer 1 unit 2']);
   });
@@ -53,7 +75,20 @@ describe('inside summaries', () => {
   it('averages |connectivity| per lag, lag 1 (the last step) first, and says how far back it looks', () => {
     const T = 5;
     // Steps 0..4 in window order: the last step (lag 1) has the largest gradient.
-    const probes = [probeOf(T, 1, () => 0, (t) => (t === 4 ? -8 : t === 3 ? 1 : 0.25)), probeOf(T, 1, () => 0, (t) => (t === 4 ? 8 : 1))];
+    const probes = [
+      probeOf(
+        T,
+        1,
+        () => 0,
+        (t) => (t === 4 ? -8 : t === 3 ? 1 : 0.25),
+      ),
+      probeOf(
+        T,
+        1,
+        () => 0,
+        (t) => (t === 4 ? 8 : 1),
+      ),
+    ];
     const byLag = connectivityByLag(probes, T, 1);
     expect(Array.from(byLag)).toEqual([8, 1, 0.625, 0.625, 0.625]);
     expect(recentLags(byLag)).toBe(2);
@@ -83,11 +118,11 @@ describe('inside windows', () => {
     expect([first, last]).toEqual([6, 119]);
     const test = prepared.test!;
     expect(test.count).toBeGreaterThan(MAX_INSIDE_WINDOWS);
-    const { x, count, row } = insideWindows(prepared, 80);
-    expect(row).toBe(80);
+    const { x, count, row } = insideWindows(prepared, 40);
+    expect(row).toBe(40);
     expect(count).toBe(MAX_INSIDE_WINDOWS + 1);
     // Training window n predicts row first + n: the chosen window is the one the training set holds.
-    const n = 80 - first;
+    const n = 40 - first;
     expect(Array.from(x.subarray(0, 6))).toEqual(Array.from(prepared.train.x.subarray(n * 6, (n + 1) * 6)));
     // The held-out sample starts with the test part's first window and ends with its last.
     expect(Array.from(x.subarray(6, 12))).toEqual(Array.from(test.x.subarray(0, 6)));
@@ -105,12 +140,53 @@ describe('inside windows', () => {
   });
 
   it("gives the AR baseline's coefficients per lag in the network's units: a sine leans on its last values", () => {
-    const { prepared } = startRun({ ...sine, source: { kind: 'generated', spec: { kind: 'sine', points: 120, noise: 0 } } });
+    const { prepared } = startRun({
+      ...sine,
+      source: { kind: 'generated', spec: { kind: 'sine', points: 120, noise: 0 } },
+    });
     const ar = autoregressionByLag(prepared)!;
     expect(ar.length).toBe(6);
     expect(ar.every((v) => Number.isFinite(v) && v >= 0)).toBe(true);
     expect(ar[0]).toBeGreaterThan(0.1);
     const tooShort = startRun({ ...sine, source: { kind: 'generated', spec: { kind: 'sine', points: 12, noise: 0 } } });
     expect(autoregressionByLag(tooShort.prepared)).toBeNull();
+  });
+});
+
+describe('a session with the Inside view', () => {
+  it('probes at a report only while the view asks, the window it asks for', async () => {
+    const run = startRun({ ...sine, hiddenSizes: [4, 3] });
+    let asked: InsideRequest | null = null;
+    const snapshots: Snapshot[] = [];
+    const options = { epochs: 6, batchSize: 8, learningRate: 0.01, reportEvery: 2, inside: () => asked };
+    await runSession(new CpuBackend(run.layout), run, options, new RunControl(), (s) => {
+      snapshots.push(s);
+      asked = { row: 30 };
+    });
+    expect(snapshots.map((s) => s.inside === null)).toEqual([true, false, false]);
+    const inside = snapshots[2].inside!;
+    expect(inside.row).toBe(30);
+    expect(inside.steps).toBe(6);
+    expect(inside.windows).toBe(MAX_INSIDE_WINDOWS);
+    expect(inside.part).toBe('test');
+    expect(inside.window.layers.map((l) => l.forget.length)).toEqual([6 * 4, 6 * 3]);
+    expect(inside.saturation.map((s) => [s.layer, s.gate, s.left.length])).toEqual([
+      [0, 'forget', 4],
+      [0, 'input', 4],
+      [0, 'output', 4],
+      [1, 'forget', 3],
+      [1, 'input', 3],
+      [1, 'output', 3],
+    ]);
+    expect(inside.connectivity.length).toBe(6);
+    expect(inside.sentence).toMatch(/^The model relies mostly on /);
+    // The probe's prediction is the snapshot's: the same weights, the same window.
+    const prediction = snapshots[2].predictions[30 - 6];
+    const level = denormalizeOutputs(
+      run.prepared.normalization,
+      run.prepared.outputs,
+      Float32Array.from(inside.window.outputs),
+    );
+    expect(level[0]).toBeCloseTo(prediction, 4);
   });
 });

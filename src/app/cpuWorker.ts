@@ -81,7 +81,14 @@ async function train(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
     }
     const onEpochProgress = (progress: EpochProgress) => post({ type: 'progress', progress });
     onEpochProgress(firstStep(run, request.train, resume));
-    const end = await runSession(backend, run, { ...request.train, onEpochProgress, inside: insideRequest }, control, postSnapshot, resume);
+    const end = await runSession(
+      backend,
+      run,
+      { ...request.train, onEpochProgress, inside: insideRequest },
+      control,
+      postSnapshot,
+      resume,
+    );
     post({ type: 'ended', end });
   } catch (err) {
     post({ type: 'error', failure: describeFailure(err) });

@@ -118,9 +118,18 @@ export async function takeInside(
   return reportOf(prepared, await probe(x, count), row, began);
 }
 
-/** The report at one of a run's reports: the chosen window and the held-out sample, probed by the run's backend. */
-export function insideProbe(backend: Backend, run: Run, request: InsideRequest): Promise<InsideReport> {
-  return takeInside((x, n, options) => backend.probe(x, n, options), run.prepared, request);
+/**
+ * The report at one of a run's reports, taken in the thread that owns the backend. Until the Backend
+ * contract has its probe, the float64 reference probes the report's weights (`params`); then the
+ * backend's own probe (the same forward pass that trains) takes its place.
+ */
+export function insideProbe(
+  _backend: Backend,
+  run: Run,
+  params: Float32Array,
+  request: InsideRequest,
+): Promise<InsideReport> {
+  return takeInside(async (x, n, options) => probeReference(run.layout, params, x, n, options), run.prepared, request);
 }
 
 /**

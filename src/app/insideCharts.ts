@@ -87,7 +87,10 @@ export function drawLegend(canvas: HTMLCanvasElement, scale: ColourScale): void 
 }
 
 /** A canvas sized to its box at the screen's pixel ratio, with a context in CSS pixels. */
-function fitted(canvas: HTMLCanvasElement, height: number): { ctx: CanvasRenderingContext2D; w: number; h: number } | null {
+function fitted(
+  canvas: HTMLCanvasElement,
+  height: number,
+): { ctx: CanvasRenderingContext2D; w: number; h: number } | null {
   const ratio = window.devicePixelRatio || 1;
   const w = Math.max(120, Math.round(canvas.clientWidth || canvas.parentElement?.clientWidth || 240));
   const h = height;

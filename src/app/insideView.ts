@@ -95,7 +95,10 @@ export class InsideView {
     this.maps.replaceChildren();
     this.scatters.replaceChildren();
     for (const node of [this.dead, this.sentence, this.key]) setText(node, '');
-    setText(this.status, this.isOpen ? 'Start a run (or forecast with a loaded model): the probe comes at its next report.' : '');
+    setText(
+      this.status,
+      this.isOpen ? 'Start a run (or forecast with a loaded model): the probe comes at its next report.' : '',
+    );
     delete this.body.dataset.row;
   }
 
@@ -131,7 +134,10 @@ export class InsideView {
     const l = Math.min(report.window.layers.length - 1, Number(this.layerSelect.value) || 0);
     this.drawMaps(report, l);
     this.drawScatters(l);
-    setText(this.dead, report.dead.length === 0 ? 'No dead units.' : `Dead units (never change): ${report.dead.join(', ')}.`);
+    setText(
+      this.dead,
+      report.dead.length === 0 ? 'No dead units.' : `Dead units (never change): ${report.dead.join(', ')}.`,
+    );
     drawConnectivity(this.connectivity, report.connectivity, report.autoregression);
     this.connectivity.dataset.lags = String(report.connectivity.length);
     setText(

@@ -265,7 +265,7 @@ export async function takeSnapshot(
   const rows = prepared.table.rows;
   const forecastSteps = Math.min(rows - forecastFrom, MAX_FORECAST_STEPS);
   const asked = options.inside?.() ?? null;
-  const inside = asked === null ? null : await insideProbe(backend, run, asked);
+  const inside = asked === null ? null : await insideProbe(backend, run, report.params, asked);
   return {
     epoch: report.epoch,
     epochs: report.epochs,

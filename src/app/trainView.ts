@@ -55,7 +55,13 @@ export class TrainView {
   private readonly model: ModelPanel;
   private readonly charts: TrainCharts;
   private readonly view = new RunView();
-  private readonly inside: InsideView;
+  /** Open, it asks every active lane for a probe at each report (none while closed). */
+  private readonly inside = new InsideView({
+    onRequest: (request) => {
+      for (const lane of this.lanes.lanes) if (lane.active) lane.run.inside(request);
+      this.render();
+    },
+  });
   /** A probe taken on this page after the run (or for a window its last report did not probe), and for what. */
   private localInside: { key: string; report: InsideReport } | null = null;
   private readonly observer: LaneObserver;
@@ -125,13 +131,6 @@ export class TrainView {
       () => this.chartState(),
       () => this.render(),
     );
-    this.inside = new InsideView({
-      onRequest: (request) => {
-        for (const lane of this.lanes.lanes) if (lane.active) lane.run.inside(request);
-        this.render();
-      },
-    });
-    this.charts.onSeriesPointer((row) => this.inside.choose(row));
     this.observer = {
       changed: () => this.render(),
       ended: (lane, end) => {
@@ -274,6 +273,7 @@ export class TrainView {
       this.foldSettings(this.settingsToggle.getAttribute('aria-expanded') === 'true'),
     );
     onLiveResourcesChange(() => this.view.renderLive());
+    this.charts.onSeriesPointer((row) => this.inside.choose(row));
   }
 
   /** Starts a run (or a loaded model's forecast); `pressedAt` is when Start was pressed. */
@@ -603,7 +603,13 @@ export class TrainView {
     const key = `${lane.backend}/${last.epoch}/${request.row}`;
     if (this.localInside?.key !== key) {
       const layout = paramLayout(modelConfigOf(shown));
-      const report = localInside(shown.view.prepared, layout, last.params, request, last.inside ?? this.localInside?.report ?? null);
+      const report = localInside(
+        shown.view.prepared,
+        layout,
+        last.params,
+        request,
+        last.inside ?? this.localInside?.report ?? null,
+      );
       this.localInside = { key, report };
     }
     this.inside.show(this.localInside.report, last.epoch, label);
