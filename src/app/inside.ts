@@ -22,7 +22,14 @@ export type { GateSaturation } from './insideSummary.js';
  * The most held-out windows a report probes: enough for the saturation and the connectivity to settle,
  * few enough that a probe costs a small part of a report interval at the blog's settings.
  */
-export const MAX_INSIDE_WINDOWS = 32;
+export const MAX_INSIDE_WINDOWS = 16;
+
+/**
+ * The share of a run's wall time that probes may take: with the Inside view open, a report whose probe
+ * would exceed it skips its probe (the view keeps the last), so training slows by about this at most,
+ * whatever the model's size and the machine.
+ */
+export const INSIDE_SHARE = 0.08;
 
 /** What the page asks for while the Inside view is open: the target row of the window to probe. */
 export interface InsideRequest {
@@ -43,6 +50,26 @@ export interface InsideReport extends InsideSummary {
   part: 'test' | 'validation' | 'train';
   /** Milliseconds the probe and the summaries took. */
   ms: number;
+}
+
+/** Keeps a run's probes within INSIDE_SHARE of its wall time. */
+export class InsideBudget {
+  private readonly began = performance.now();
+  private spentMs = 0;
+
+  constructor(private readonly asked: (() => InsideRequest | null) | undefined) {}
+
+  /** What to probe at this report: null while the view is closed or the probes have had their share; the last report always probes. */
+  request(last: boolean): InsideRequest | null {
+    const request = this.asked?.() ?? null;
+    if (request === null || last) return request;
+    const rest = performance.now() - this.began - this.spentMs;
+    return this.spentMs <= INSIDE_SHARE * rest ? request : null;
+  }
+
+  spend(report: InsideReport | null): void {
+    if (report !== null) this.spentMs += report.ms;
+  }
 }
 
 /** The first and last target rows a window can be cut for: L + T .. R - 1. */

@@ -6,7 +6,7 @@
 //
 // Legend: W = windows, T = window, I = inputs, O = outputs, H = hidden size of a layer.
 
-import { fitAutoregression } from '../data/baselines.js';
+import { fitAutoregression, type LinearFit } from '../data/baselines.js';
 import type { PreparedData } from '../data/prepare.js';
 import type { WindowProbe } from '../model/probe.js';
 
@@ -108,7 +108,8 @@ export function connectivityByLag(probes: readonly WindowProbe[], T: number, I: 
  * normalized units (coefficient × input scale / output scale), or null where there is no fit.
  */
 export function autoregressionByLag(prepared: PreparedData): Float64Array | null {
-  const fit = fitAutoregression(prepared);
+  if (!fits.has(prepared)) fits.set(prepared, fitAutoregression(prepared));
+  const fit = fits.get(prepared)!;
   if (typeof fit === 'string') return null;
   const T = prepared.train.window;
   const { normalization, inputs, outputs } = prepared;
@@ -123,6 +124,9 @@ export function autoregressionByLag(prepared: PreparedData): Float64Array | null
   for (let k = 0; k < T; k++) byLag[k] /= outputs.length * inputs.length;
   return byLag;
 }
+
+/** The AR fit per prepared data: a run's reports all compare against the same one. */
+const fits = new WeakMap<PreparedData, LinearFit | string>();
 
 /** The fewest most recent lags that hold MOSTLY of the total. */
 export function recentLags(byLag: ArrayLike<number>): number {

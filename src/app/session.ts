@@ -33,7 +33,7 @@ import {
   train,
 } from '../train/trainer.js';
 import { sameList } from '../util/lists.js';
-import { type InsideReport, type InsideRequest, insideProbe, windowBefore } from './inside.js';
+import { InsideBudget, type InsideReport, type InsideRequest, insideProbe, windowBefore } from './inside.js';
 
 /**
  * The longest free-running forecast a snapshot computes: it runs one batch-1 forward per step on the
@@ -349,13 +349,27 @@ export async function runSession(
   const secondsBefore = resume?.seconds ?? 0;
   let reported = resume?.losses.length ?? 0;
   const horizon = options.horizon ?? SETTINGS.horizon.default;
+  const budget = new InsideBudget(options.inside);
   for (;;) {
     clock.start();
     const next = await steps.next();
     clock.stop();
     if (control.isStopped) return stopped;
     const report = next.value;
-    emit(await takeSnapshot(backend, run, options, report, reported, secondsBefore, next.done === true, horizon));
+    const done = next.done === true;
+    const inside = () => budget.request(done);
+    const snapshot = await takeSnapshot(
+      backend,
+      run,
+      { ...options, inside },
+      report,
+      reported,
+      secondsBefore,
+      done,
+      horizon,
+    );
+    budget.spend(snapshot.inside);
+    emit(snapshot);
     reported = report.losses.length;
     if (next.done) {
       const diverged = next.value.diverged;
