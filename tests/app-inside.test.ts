@@ -5,14 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { type InsideRequest, insideWindows, MAX_INSIDE_WINDOWS, spreadIndices, windowRows } from '../src/app/inside.js';
-import {
-  autoregressionByLag,
-  connectivityByLag,
-  connectivitySentence,
-  deadUnits,
-  recentLags,
-  saturationOf,
-} from '../src/app/insideSummary.js';
+import { autoregressionByLag, perLag, summarizeInside } from '../src/app/insideSummary.js';
 import { RunControl, runSession, type Snapshot } from '../src/app/session.js';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
 import { denormalizeOutputs } from '../src/data/normalize.js';
@@ -43,63 +36,43 @@ function probeOf(
 }
 
 describe('inside summaries', () => {
-  it('counts the steps below 0.1 and above 0.9 per unit, over every window', () => {
-    // Unit 0 always 0.05 (left), unit 1 0.95 on even steps and 0.5 on odd, unit 2 at 0.5.
-    const fill = (t: number, j: number) => [0.05, t % 2 === 0 ? 0.95 : 0.5, 0.5][j];
-    const probes = [probeOf(4, 3, fill, () => 0), probeOf(4, 3, fill, () => 0)];
-    const [forget] = saturationOf(probes, 4);
-    expect(forget.gate).toBe('forget');
-    expect(Array.from(forget.left)).toEqual([1, 0, 0]);
-    expect(Array.from(forget.right)).toEqual([0, 0.5, 0]);
-    expect(saturationOf(probes, 4).map((s) => s.gate)).toEqual(['forget', 'input', 'output']);
+  it('brings the connectivity to one number per lag: summed over the inputs, averaged over the outputs', () => {
+    // Two outputs, lags 1..2, two inputs.
+    const byOutput = [
+      [
+        [1, 2],
+        [0, 1],
+      ],
+      [
+        [3, 0],
+        [1, 1],
+      ],
+    ];
+    expect(Array.from(perLag(byOutput, 2))).toEqual([3, 1.5]);
   });
 
-  it('names the units whose output never changes', () => {
-    const probes = [
-      probeOf(
-        3,
-        2,
-        (t, j) => (j === 1 ? 0.3 : t / 3),
-        () => 0,
-      ),
-      probeOf(
-        3,
-        2,
-        (t, j) => (j === 1 ? 0.3 : -t / 3),
-        () => 0,
-      ),
-    ];
-    expect(deadUnits(probes, 3)).toEqual(['layer 1 unit 2']);
-  });
-
-  it('averages |connectivity| per lag, lag 1 (the last step) first, and says how far back it looks', () => {
-    const T = 5;
-    // Steps 0..4 in window order: the last step (lag 1) has the largest gradient.
-    const probes = [
+  it('names dead units, keeps every gate’s saturation, and says how far back the model and the AR baseline look', () => {
+    const { prepared } = startRun(sine);
+    const T = prepared.train.window;
+    // Unit 2 never changes; the gradient sits on the last step (lag 1).
+    const probes = [0, 1, 2].map((w) =>
       probeOf(
         T,
-        1,
-        () => 0,
-        (t) => (t === 4 ? -8 : t === 3 ? 1 : 0.25),
+        2,
+        (t, j) => (j === 1 ? 0.3 : (t + w) / T),
+        (t) => (t === T - 1 ? 5 : 0.1),
       ),
-      probeOf(
-        T,
-        1,
-        () => 0,
-        (t) => (t === 4 ? 8 : 1),
-      ),
-    ];
-    const byLag = connectivityByLag(probes, T, 1);
-    expect(Array.from(byLag)).toEqual([8, 1, 0.625, 0.625, 0.625]);
-    expect(recentLags(byLag)).toBe(2);
-    expect(recentLags([1, 1, 1, 1])).toBe(4);
-    expect(recentLags([0, 0])).toBe(2);
-    expect(connectivitySentence(Float64Array.from([9, 1, 0]), null)).toBe(
-      'The model relies mostly on the last value (80% of its sensitivity).',
     );
-    expect(connectivitySentence(Float64Array.from([1, 1, 1]), Float64Array.from([1, 1, 0]))).toBe(
-      'The model relies mostly on the whole window of 3 (80% of its sensitivity); the AR baseline on the last 2 values.',
+    const summary = summarizeInside(probes, prepared);
+    expect(summary.dead).toEqual(['layer 1 unit 2']);
+    expect(summary.saturation.map((s) => s.gate)).toEqual(['forget', 'input', 'candidate', 'output']);
+    expect(summary.connectivity[0]).toBeCloseTo(5);
+    expect(summary.connectivity[1]).toBeCloseTo(0.1);
+    expect(summary.autoregression?.length).toBe(T);
+    expect(summary.sentence).toMatch(
+      /^The model relies mostly on the last value \(\d+% of its connectivity\); the AR baseline /,
     );
+    expect(summary.sentence.endsWith('.')).toBe(true);
   });
 });
 
@@ -173,9 +146,11 @@ describe('a session with the Inside view', () => {
     expect(inside.saturation.map((s) => [s.layer, s.gate, s.left.length])).toEqual([
       [0, 'forget', 4],
       [0, 'input', 4],
+      [0, 'candidate', 4],
       [0, 'output', 4],
       [1, 'forget', 3],
       [1, 'input', 3],
+      [1, 'candidate', 3],
       [1, 'output', 3],
     ]);
     expect(inside.connectivity.length).toBe(6);

@@ -112,13 +112,15 @@ export interface ScatterPoint {
 }
 
 /**
- * The saturation scatter of one gate: one dot per unit, x = fraction of time < 0.1, y = fraction > 0.9,
+ * The saturation scatter of one gate: one dot per unit, x = fraction of time in the lowest tenth of the
+ * gate's range (< 0.1 for a sigmoid gate), y = in the highest (> 0.9),
  * the previous report's dots drawn faint, so that movement over reports shows; dead units hollow.
  */
 export function drawScatter(
   canvas: HTMLCanvasElement,
   points: readonly ScatterPoint[],
   previous: readonly ScatterPoint[] | null,
+  bounds: { left: number; right: number },
 ): void {
   const box = fitted(canvas, 160);
   if (box === null) return;
@@ -137,13 +139,13 @@ export function drawScatter(
   ctx.textBaseline = 'top';
   ctx.fillText('0', pad.left - 2, pad.top + side + 4);
   ctx.fillText('1', pad.left + side - 4, pad.top + side + 4);
-  ctx.fillText('< 0.1 →', pad.left + side / 2 - 18, pad.top + side + 6);
+  ctx.fillText(`< ${bounds.left} →`, pad.left + side / 2 - 18, pad.top + side + 6);
   ctx.textBaseline = 'middle';
   ctx.fillText('1', pad.left - 10, pad.top + 4);
   ctx.save();
   ctx.translate(10, pad.top + side / 2 + 18);
   ctx.rotate(-Math.PI / 2);
-  ctx.fillText('> 0.9 →', 0, 0);
+  ctx.fillText(`> ${bounds.right} →`, 0, 0);
   ctx.restore();
   const colour = cssColor('--chart-webgpu');
   ctx.globalAlpha = 0.25;

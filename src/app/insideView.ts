@@ -5,6 +5,7 @@
 // baseline's, with its sentence. Closed, it asks for nothing, and a run probes nothing.
 // Counts go into data-* attributes for scripts and tests (a canvas cannot be read back as data).
 
+import { GATE_NAMES, SATURATION_BOUNDS } from '../forecast/inside.js';
 import { PROBED, type Probed } from '../model/probe.js';
 import { byId, el, setText } from './dom.js';
 import type { GateSaturation, InsideReport, InsideRequest } from './inside.js';
@@ -26,7 +27,8 @@ const TITLE: Record<Probed, string> = {
   hidden: 'hidden output',
 };
 
-const SATURATED: readonly GateSaturation['gate'][] = ['forget', 'input', 'output'];
+/** The scatters: every gate, each against a tenth of its range from either end (SATURATION_BOUNDS). */
+const SATURATED = GATE_NAMES;
 
 /** The colour scale each picture shares with those of its range. */
 function scaleOf(name: Probed, cellMax: number): ColourScale {
@@ -185,7 +187,7 @@ export class InsideView {
       const canvas = this.scatters.children[k].querySelector('canvas')!;
       const key = `${l}/${gate}`;
       const points = this.current.get(key) ?? [];
-      drawScatter(canvas, points, this.previous.get(key) ?? null);
+      drawScatter(canvas, points, this.previous.get(key) ?? null, SATURATION_BOUNDS[gate]);
       canvas.dataset.points = String(points.length);
     });
   }
