@@ -4,7 +4,14 @@
 // session that probes at every report only while the view asks.
 
 import { describe, expect, it } from 'vitest';
-import { type InsideRequest, insideWindows, MAX_INSIDE_WINDOWS, spreadIndices, windowRows } from '../src/app/inside.js';
+import {
+  InsideProbes,
+  type InsideRequest,
+  insideWindows,
+  MAX_INSIDE_WINDOWS,
+  spreadIndices,
+  windowRows,
+} from '../src/app/inside.js';
 import { autoregressionByLag, perLag, summarizeInside } from '../src/app/insideSummary.js';
 import { RunControl, runSession, type Snapshot } from '../src/app/session.js';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
@@ -163,5 +170,27 @@ describe('a session with the Inside view', () => {
       Float32Array.from(inside.window.outputs),
     );
     expect(level[0]).toBeCloseTo(prediction, 4);
+  });
+});
+
+describe('the probes of a run', () => {
+  it('probe the chosen window at every report and the held-out sample only within their share of the time', async () => {
+    const run = startRun(sine);
+    const backend = new CpuBackend(run.layout);
+    let row = 30;
+    // A stopped clock: no time passes but the probes' own.
+    const probes = new InsideProbes(() => ({ row }), () => 0);
+    const first = (await probes.take(backend, run, run.params, false))!;
+    expect(first.windows).toBe(MAX_INSIDE_WINDOWS);
+    // At once again: the probes have had no training time to take a share of, so only the window.
+    row = 50;
+    const second = (await probes.take(backend, run, run.params, false))!;
+    expect(second.row).toBe(50);
+    expect(second.saturation).toBe(first.saturation);
+    expect(second.window).not.toBe(first.window);
+    // The last report always summarises afresh.
+    const last = (await probes.take(backend, run, run.params, true))!;
+    expect(last.saturation).not.toBe(first.saturation);
+    expect(await new InsideProbes(() => null).take(backend, run, run.params, true)).toBeNull();
   });
 });

@@ -11,7 +11,7 @@ import type { Backend } from '../backends/backend.js';
 import type { Dataset } from '../data/dataset.js';
 import type { PreparedData } from '../data/prepare.js';
 import type { ParamLayout } from '../model/layout.js';
-import type { ProbeWindows, WindowProbe } from '../model/probe.js';
+import type { WindowProbe } from '../model/probe.js';
 import { probeReference } from '../model/probeReference.js';
 import type { Run } from '../train/run.js';
 import { type InsideSummary, summarizeInside } from './insideSummary.js';
@@ -52,23 +52,35 @@ export interface InsideReport extends InsideSummary {
   ms: number;
 }
 
-/** Keeps a run's probes within INSIDE_SHARE of its wall time. */
-export class InsideBudget {
-  private readonly began = performance.now();
+/**
+ * A run's probes, one a report while the view is open: the chosen window every time (one window costs
+ * little), the held-out sample only while the probes so far stay within INSIDE_SHARE of the run's wall
+ * time; a report without it carries the last summaries (and the last report always takes it).
+ */
+export class InsideProbes {
+  private readonly began: number;
   private spentMs = 0;
+  private summarized: InsideReport | null = null;
 
-  constructor(private readonly asked: (() => InsideRequest | null) | undefined) {}
-
-  /** What to probe at this report: null while the view is closed or the probes have had their share; the last report always probes. */
-  request(last: boolean): InsideRequest | null {
-    const request = this.asked?.() ?? null;
-    if (request === null || last) return request;
-    const rest = performance.now() - this.began - this.spentMs;
-    return this.spentMs <= INSIDE_SHARE * rest ? request : null;
+  /** `now` is the wall clock in ms (a test stops it). */
+  constructor(
+    private readonly asked: (() => InsideRequest | null) | undefined,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.began = now();
   }
 
-  spend(report: InsideReport | null): void {
-    if (report !== null) this.spentMs += report.ms;
+  /** The report at a run's report with weights `params`, or null while the view is closed. */
+  async take(backend: Backend, run: Run, params: Float32Array, last: boolean): Promise<InsideReport | null> {
+    const request = this.asked?.() ?? null;
+    if (request === null) return null;
+    const rest = this.now() - this.began - this.spentMs;
+    const within = this.spentMs <= INSIDE_SHARE * rest;
+    const summarized = last || within || this.summarized === null ? null : this.summarized;
+    const report = await insideProbe(backend, run, params, request, summarized);
+    this.spentMs += report.ms;
+    if (summarized === null) this.summarized = report;
+    return report;
   }
 }
 
@@ -120,8 +132,18 @@ export function insideWindows(
   return { x, count: picks.length + 1, row: chosen };
 }
 
-/** The report of `probes` (the chosen window at `row`, then the held-out sample), timed from `began`. */
-function reportOf(prepared: PreparedData, probes: WindowProbe[], row: number, began: number): InsideReport {
+/**
+ * The report of `probes` (the chosen window at `row`, then the held-out sample), timed from `began`;
+ * with `summarized` (an earlier report) the probes are the chosen window's alone, and its summaries stand.
+ */
+function reportOf(
+  prepared: PreparedData,
+  probes: WindowProbe[],
+  row: number,
+  summarized: InsideReport | null,
+  began: number,
+): InsideReport {
+  if (summarized !== null) return { ...summarized, row, window: probes[0], ms: performance.now() - began };
   const rest = probes.slice(1);
   return {
     row,
@@ -134,49 +156,35 @@ function reportOf(prepared: PreparedData, probes: WindowProbe[], row: number, be
   };
 }
 
-/** The report for `request`: probes the chosen window and the held-out sample with `probe` (a backend's). */
-export async function takeInside(
-  probe: ProbeWindows,
-  prepared: PreparedData,
-  request: InsideRequest,
-): Promise<InsideReport> {
-  const began = performance.now();
-  const { x, count, row } = insideWindows(prepared, request.row);
-  return reportOf(prepared, await probe(x, count), row, began);
-}
-
 /**
- * The report at one of a run's reports, taken in the thread that owns the backend. Until the Backend
- * contract has its probe, the float64 reference probes the report's weights (`params`); then the
- * backend's own probe (the same forward pass that trains) takes its place.
+ * The report at one of a run's reports, taken in the thread that owns the backend: the chosen window
+ * and the held-out sample, or with `summarized` (an earlier report) the chosen window alone and its
+ * summaries. Until the Backend contract has its probe, the float64 reference probes the report's
+ * weights (`params`); then the backend's own probe (the same forward pass that trains) takes its place.
  */
-export function insideProbe(
+export async function insideProbe(
   _backend: Backend,
   run: Run,
   params: Float32Array,
   request: InsideRequest,
+  summarized: InsideReport | null = null,
 ): Promise<InsideReport> {
-  return takeInside(async (x, n, options) => probeReference(run.layout, params, x, n, options), run.prepared, request);
+  return localInside(run.prepared, run.layout, params, request, summarized);
 }
 
 /**
  * The report for `request` taken on this thread with the float64 reference (after a run, when no
- * backend is left): the chosen window only, with the summaries of `summarized` where there is one
- * (the run's last report), so a pointer moving over the chart costs one window each time.
+ * backend is left): with `summarized` (the run's last report) the chosen window only, so a pointer
+ * moving over the chart costs one window each time.
  */
 export function localInside(
   prepared: PreparedData,
   layout: ParamLayout,
   params: Float32Array,
   request: InsideRequest,
-  summarized: InsideReport | null,
+  summarized: InsideReport | null = null,
 ): InsideReport {
   const began = performance.now();
-  if (summarized === null) {
-    const { x, count, row } = insideWindows(prepared, request.row);
-    return reportOf(prepared, probeReference(layout, params, x, count), row, began);
-  }
-  const { x, row } = insideWindows(prepared, request.row, 0);
-  const [window] = probeReference(layout, params, x, 1);
-  return { ...summarized, row, window, ms: performance.now() - began };
+  const { x, count, row } = insideWindows(prepared, request.row, summarized === null ? MAX_INSIDE_WINDOWS : 0);
+  return reportOf(prepared, probeReference(layout, params, x, count), row, summarized, began);
 }

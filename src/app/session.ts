@@ -33,7 +33,7 @@ import {
   train,
 } from '../train/trainer.js';
 import { sameList } from '../util/lists.js';
-import { InsideBudget, type InsideReport, type InsideRequest, insideProbe, windowBefore } from './inside.js';
+import { InsideProbes, type InsideReport, type InsideRequest, windowBefore } from './inside.js';
 
 /**
  * The longest free-running forecast a snapshot computes: it runs one batch-1 forward per step on the
@@ -236,12 +236,13 @@ function bestPoint(best: BestEpoch | null): BestPoint | null {
 export async function takeSnapshot(
   backend: Backend,
   run: Run,
-  options: Pick<SessionOptions, 'batchSize' | 'loss' | 'inside'>,
+  options: Pick<SessionOptions, 'batchSize' | 'loss'>,
   report: TrainReport,
   reported: number,
   secondsBefore: number,
   done: boolean,
   horizon: number,
+  inside: InsideProbes | null = null,
 ): Promise<Snapshot> {
   const { prepared } = run;
   const parts: PartName[] = ['train', 'validation', 'test'];
@@ -264,8 +265,6 @@ export async function takeSnapshot(
   const canForecast = sameList(prepared.inputs, prepared.outputs);
   const rows = prepared.table.rows;
   const forecastSteps = Math.min(rows - forecastFrom, MAX_FORECAST_STEPS);
-  const asked = options.inside?.() ?? null;
-  const inside = asked === null ? null : await insideProbe(backend, run, report.params, asked);
   return {
     epoch: report.epoch,
     epochs: report.epochs,
@@ -285,7 +284,7 @@ export async function takeSnapshot(
     rng: report.rng.state(),
     ...(report.optimizerState ? { optimizerState: report.optimizerState } : {}),
     done,
-    inside,
+    inside: inside === null ? null : await inside.take(backend, run, report.params, done),
   };
 }
 
@@ -349,7 +348,7 @@ export async function runSession(
   const secondsBefore = resume?.seconds ?? 0;
   let reported = resume?.losses.length ?? 0;
   const horizon = options.horizon ?? SETTINGS.horizon.default;
-  const budget = new InsideBudget(options.inside);
+  const inside = new InsideProbes(options.inside);
   for (;;) {
     clock.start();
     const next = await steps.next();
@@ -357,19 +356,7 @@ export async function runSession(
     if (control.isStopped) return stopped;
     const report = next.value;
     const done = next.done === true;
-    const inside = () => budget.request(done);
-    const snapshot = await takeSnapshot(
-      backend,
-      run,
-      { ...options, inside },
-      report,
-      reported,
-      secondsBefore,
-      done,
-      horizon,
-    );
-    budget.spend(snapshot.inside);
-    emit(snapshot);
+    emit(await takeSnapshot(backend, run, options, report, reported, secondsBefore, done, horizon, inside));
     reported = report.losses.length;
     if (next.done) {
       const diverged = next.value.diverged;
@@ -401,7 +388,8 @@ export async function forecastSnapshot(backend: Backend, run: Run, options: Sess
     validationLosses: history?.validationLosses.filter((v) => v.epoch <= epoch) ?? [],
     best: null,
   };
-  return takeSnapshot(backend, run, options, report, 0, 0, true, options.horizon ?? SETTINGS.horizon.default);
+  const horizon = options.horizon ?? SETTINGS.horizon.default;
+  return takeSnapshot(backend, run, options, report, 0, 0, true, horizon, new InsideProbes(options.inside));
 }
 
 function bestEpochOf(best: BestPoint | null): BestEpoch | null {
