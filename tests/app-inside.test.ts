@@ -177,20 +177,24 @@ describe('the probes of a run', () => {
   it('probe the chosen window at every report and the held-out sample only within their share of the time', async () => {
     const run = startRun(sine);
     const backend = new CpuBackend(run.layout);
+    backend.setParams(run.params);
     let row = 30;
     // A stopped clock: no time passes but the probes' own.
-    const probes = new InsideProbes(() => ({ row }), () => 0);
-    const first = (await probes.take(backend, run, run.params, false))!;
+    const probes = new InsideProbes(
+      () => ({ row }),
+      () => 0,
+    );
+    const first = (await probes.take(backend, run.prepared, false))!;
     expect(first.windows).toBe(MAX_INSIDE_WINDOWS);
     // At once again: the probes have had no training time to take a share of, so only the window.
     row = 50;
-    const second = (await probes.take(backend, run, run.params, false))!;
+    const second = (await probes.take(backend, run.prepared, false))!;
     expect(second.row).toBe(50);
     expect(second.saturation).toBe(first.saturation);
     expect(second.window).not.toBe(first.window);
     // The last report always summarises afresh.
-    const last = (await probes.take(backend, run, run.params, true))!;
+    const last = (await probes.take(backend, run.prepared, true))!;
     expect(last.saturation).not.toBe(first.saturation);
-    expect(await new InsideProbes(() => null).take(backend, run, run.params, true)).toBeNull();
+    expect(await new InsideProbes(() => null).take(backend, run.prepared, true)).toBeNull();
   });
 });

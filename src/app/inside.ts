@@ -13,7 +13,6 @@ import type { PreparedData } from '../data/prepare.js';
 import type { ParamLayout } from '../model/layout.js';
 import type { WindowProbe } from '../model/probe.js';
 import { probeReference } from '../model/probeReference.js';
-import type { Run } from '../train/run.js';
 import { type InsideSummary, summarizeInside } from './insideSummary.js';
 
 export type { GateSaturation } from './insideSummary.js';
@@ -70,14 +69,14 @@ export class InsideProbes {
     this.began = now();
   }
 
-  /** The report at a run's report with weights `params`, or null while the view is closed. */
-  async take(backend: Backend, run: Run, params: Float32Array, last: boolean): Promise<InsideReport | null> {
+  /** The report at a run's report (the backend holds its weights), or null while the view is closed. */
+  async take(backend: Backend, prepared: PreparedData, last: boolean): Promise<InsideReport | null> {
     const request = this.asked?.() ?? null;
     if (request === null) return null;
     const rest = this.now() - this.began - this.spentMs;
     const within = this.spentMs <= INSIDE_SHARE * rest;
     const summarized = last || within || this.summarized === null ? null : this.summarized;
-    const report = await insideProbe(backend, run, params, request, summarized);
+    const report = await insideProbe(backend, prepared, request, summarized);
     this.spentMs += report.ms;
     if (summarized === null) this.summarized = report;
     return report;
@@ -157,19 +156,19 @@ function reportOf(
 }
 
 /**
- * The report at one of a run's reports, taken in the thread that owns the backend: the chosen window
- * and the held-out sample, or with `summarized` (an earlier report) the chosen window alone and its
- * summaries. Until the Backend contract has its probe, the float64 reference probes the report's
- * weights (`params`); then the backend's own probe (the same forward pass that trains) takes its place.
+ * The report at one of a run's reports, by the backend's own probe (its current weights), in the
+ * thread that owns it: the chosen window and the held-out sample, or with `summarized` (an earlier
+ * report) the chosen window alone and its summaries.
  */
 export async function insideProbe(
-  _backend: Backend,
-  run: Run,
-  params: Float32Array,
+  backend: Backend,
+  prepared: PreparedData,
   request: InsideRequest,
   summarized: InsideReport | null = null,
 ): Promise<InsideReport> {
-  return localInside(run.prepared, run.layout, params, request, summarized);
+  const began = performance.now();
+  const { x, count, row } = insideWindows(prepared, request.row, summarized === null ? MAX_INSIDE_WINDOWS : 0);
+  return reportOf(prepared, await backend.probe(x, count), row, summarized, began);
 }
 
 /**

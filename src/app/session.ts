@@ -284,7 +284,7 @@ export async function takeSnapshot(
     rng: report.rng.state(),
     ...(report.optimizerState ? { optimizerState: report.optimizerState } : {}),
     done,
-    inside: inside === null ? null : await inside.take(backend, run, report.params, done),
+    inside: inside === null ? null : await inside.take(backend, prepared, done),
   };
 }
 
