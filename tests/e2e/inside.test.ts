@@ -45,7 +45,7 @@ describe('the Inside view', () => {
     const first = await drawn(page);
     // The blog's window of 10 and 30 hidden units: 300 values a picture, 30 dots a gate.
     expect(first.maps).toEqual([300, 300, 300, 300, 300, 300]);
-    expect(first.scatters).toEqual([30, 30, 30]);
+    expect(first.scatters).toEqual([30, 30, 30, 30]);
     expect(first.lags).toBe(10);
     expect(first.sentence).toMatch(/^The model relies mostly on /);
     // Without a pointer on the chart, the last window: the one that predicts the last row.
