@@ -56,6 +56,7 @@ export class InsideView {
   private readonly key = byId('inside-key', HTMLParagraphElement);
   private row: number | null = null;
   private drawn: InsideReport | null = null;
+  private drawnEpoch = 0;
   /** The saturation drawn before the latest, per layer and gate ("0/forget"), for the faint trail. */
   private previous = new Map<string, ScatterPoint[]>();
   private current = new Map<string, ScatterPoint[]>();
@@ -88,6 +89,11 @@ export class InsideView {
     this.events.onRequest(this.request());
   }
 
+  /** What is drawn now, and its epoch (null: nothing yet). */
+  drawnReport(): { report: InsideReport; epoch: number } | null {
+    return this.drawn === null ? null : { report: this.drawn, epoch: this.drawnEpoch };
+  }
+
   /** A new run: nothing drawn, the window back to the last one. */
   clear(): void {
     this.drawn = null;
@@ -108,6 +114,7 @@ export class InsideView {
   show(report: InsideReport, epoch: number, label: (row: number) => string): void {
     if (report === this.drawn) return;
     this.drawn = report;
+    this.drawnEpoch = epoch;
     if (report.saturation.length > 0) {
       this.previous = this.current;
       this.current = new Map(report.saturation.map((s) => [`${s.layer}/${s.gate}`, pointsOf(s, report.dead)]));

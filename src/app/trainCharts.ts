@@ -121,6 +121,11 @@ export class TrainCharts {
     this.series.onPointer(listener);
   }
 
+  /** Shades the rows of the window the Inside view draws on the series chart (null: none). */
+  showWindow(rows: { from: number; to: number } | null): void {
+    this.series.setBand(rows);
+  }
+
   /** A row as the series chart's x axis names it ("x 3.14", "date 1990-01"). */
   rowLabel(row: number): string {
     const view = this.state().current?.view;

@@ -588,31 +588,33 @@ export class TrainView {
    * loaded model's forecast) the window under the pointer is probed here, on the kept weights.
    */
   private renderInside(): void {
+    const report = this.insideReport();
+    if (report !== null) this.inside.show(report.report, report.epoch, (row) => this.charts.rowLabel(row));
+    // The window drawn, shaded on the series chart: the rows it reads and the row it predicts.
+    const steps = report?.report.steps ?? 0;
+    this.charts.showWindow(
+      report === null || !this.inside.isOpen ? null : { from: report.report.row - steps, to: report.report.row },
+    );
+  }
+
+  /** The probe the Inside view draws now, and its epoch; null while it is closed or before a report. */
+  private insideReport(): { report: InsideReport; epoch: number } | null {
     const request = this.inside.request();
     const shown = this.shown;
     const lane = this.lanes.lanes.find((l) => l.last !== null);
-    if (request === null || shown === null || lane === undefined || lane.last === null) return;
+    if (request === null || shown === null || lane === undefined || lane.last === null) return null;
     const last = lane.last;
-    const label = (row: number) => this.charts.rowLabel(row);
     const fresh = last.inside !== null && (request.row === null || last.inside.row === request.row);
-    if (last.inside !== null && (lane.active || fresh)) {
-      this.inside.show(last.inside, last.epoch, label);
-      return;
-    }
-    if (lane.active) return;
+    if (last.inside !== null && (lane.active || fresh)) return { report: last.inside, epoch: last.epoch };
+    if (lane.active) return this.inside.drawnReport();
     const key = `${lane.backend}/${last.epoch}/${request.row}`;
     if (this.localInside?.key !== key) {
       const layout = paramLayout(modelConfigOf(shown));
-      const report = localInside(
-        shown.view.prepared,
-        layout,
-        last.params,
-        request,
-        last.inside ?? this.localInside?.report ?? null,
-      );
+      const summarized = last.inside ?? this.localInside?.report ?? null;
+      const report = localInside(shown.view.prepared, layout, last.params, request, summarized);
       this.localInside = { key, report };
     }
-    this.inside.show(this.localInside.report, last.epoch, label);
+    return { report: this.localInside.report, epoch: last.epoch };
   }
 
   /**

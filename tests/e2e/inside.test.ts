@@ -60,6 +60,11 @@ describe('the Inside view', () => {
     const hovered = await drawn(page);
     expect(hovered.row).toBeGreaterThanOrEqual(10);
     expect(hovered.status).toContain(`x `);
+    // The series chart shades the window drawn: the 10 rows it reads and the row it predicts.
+    await page.waitForFunction(
+      (row) => document.querySelector<HTMLElement>('#series-chart')!.dataset.band === `${row - 10}-${row}`,
+      (await drawn(page)).row,
+    );
     // The page still answers: Pause takes effect at the next report.
     await page.click('#pause');
     await waitForPhase(page, ['paused'], 30_000);
