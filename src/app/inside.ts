@@ -10,6 +10,7 @@
 import type { Backend } from '../backends/backend.js';
 import type { Dataset } from '../data/dataset.js';
 import type { PreparedData } from '../data/prepare.js';
+import { windowInputs } from '../forecast/inside.js';
 import type { ParamLayout } from '../model/layout.js';
 import type { WindowProbe } from '../model/probe.js';
 import { probeReference } from '../model/probeReference.js';
@@ -88,15 +89,9 @@ export function windowRows(prepared: PreparedData): { first: number; last: numbe
   return { first: prepared.transform.lag + prepared.train.window, last: prepared.table.rows - 1 };
 }
 
-/** The window that predicts row `row`: rows row-T..row-1 of the normalized, transformed inputs. (T, I) */
+/** The window that predicts row `row` as the network reads it: rows row-T..row-1. (T, I) */
 export function windowBefore(prepared: PreparedData, row: number): Float32Array {
-  const { window: T, inputSize: I } = prepared.train;
-  const window = new Float32Array(T * I);
-  prepared.inputs.forEach((name, i) => {
-    const column = prepared.normalized.values[prepared.normalized.columns.indexOf(name)];
-    for (let t = 0; t < T; t++) window[t * I + i] = column[row - T + t];
-  });
-  return window;
+  return windowInputs(prepared, row - prepared.transform.lag - prepared.train.window);
 }
 
 /** The held-out windows (the test part, else validation, else the training windows) and their part. */

@@ -5,15 +5,14 @@
 //
 // Legend: T = window, I = inputs, O = outputs, H = hidden size of a layer.
 
-import { fitAutoregression, type LinearFit } from '../data/baselines.js';
 import type { PreparedData } from '../data/prepare.js';
 import {
-  arConnectivity,
   deadUnits,
   type GateSaturation,
   type LagConnectivity,
   lagConnectivity,
   lagTotals,
+  preparedArConnectivity,
   reliance,
   saturation,
 } from '../forecast/inside.js';
@@ -47,18 +46,16 @@ export function perLag(byOutput: LagConnectivity, T: number): Float64Array {
   return out;
 }
 
-/** The AR fit per prepared data: a run's reports all compare against the same one. */
-const fits = new WeakMap<PreparedData, LinearFit | string>();
+/** The AR baseline's connectivity per prepared data: a run's reports all compare against the same one. */
+const fits = new WeakMap<PreparedData, Float64Array | null>();
 
 /** (T) the AR baseline's connectivity per lag in the network's units, or null where there is no fit. */
 export function autoregressionByLag(prepared: PreparedData): Float64Array | null {
-  if (!fits.has(prepared)) fits.set(prepared, fitAutoregression(prepared));
-  const fit = fits.get(prepared)!;
-  if (typeof fit === 'string') return null;
-  const { normalization, inputs, outputs } = prepared;
-  const scaleOf = (name: string) => normalization.scale[normalization.columns.indexOf(name)] ?? 1;
-  const T = prepared.train.window;
-  return perLag(arConnectivity(fit, T, inputs.map(scaleOf), outputs.map(scaleOf)), T);
+  if (!fits.has(prepared)) {
+    const ar = preparedArConnectivity(prepared);
+    fits.set(prepared, typeof ar === 'string' ? null : perLag(ar, prepared.train.window));
+  }
+  return fits.get(prepared) ?? null;
 }
 
 /** Every summary of `probes` (held-out windows) for the Inside view. */
