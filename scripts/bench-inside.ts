@@ -108,5 +108,5 @@ console.log(
 );
 console.log(
   `  probe with ${MAX_INSIDE_WINDOWS} held-out windows: median ${median(probeMs).toFixed(1)} ms, at ${probeMs.length} of ${reports} reports; ` +
-    `the window alone: median ${median(windowMs).toFixed(1)} ms, at ${windowMs.length} (budget ${INSIDE_SHARE * 100}% of the wall time)`,
+    `the window alone: ${windowMs.length === 0 ? 'never' : `median ${median(windowMs).toFixed(1)} ms, at ${windowMs.length}`} (budget ${INSIDE_SHARE * 100}% of the wall time)`,
 );
