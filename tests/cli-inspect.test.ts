@@ -170,7 +170,9 @@ describe('inspect refuses', () => {
     expect(several.field).toBe('--windows');
     expect(several.message).toMatch(/got 999/);
     expect((await fieldOf(['--windows', '1,x'])).field).toBe('--windows');
-    expect((await fieldOf(['--window', '-1'])).field).toBe('--window');
+    const negative = await fieldOf(['--window', '-1']);
+    expect(negative.field).toBe('--window');
+    expect(negative.message).toMatch(/expected a window number \(a whole number from 0\), got "-1"/);
     expect((await fieldOf(['--window', '1', '--windows', '2'])).message).toMatch(/cannot be combined with --window/);
   });
 

@@ -121,11 +121,11 @@ function windowsOf(prepared: PreparedData): { count: number; summary: SummaryWin
 export function chosenWindows(values: ParsedOptions, count: number, summary: SummaryWindows): number[] {
   const one = optionValue(values, INSPECT_WINDOW);
   const several = optionValue(values, INSPECT_WINDOWS);
-  if (one != null && several !== undefined) {
+  if (one !== undefined && several !== undefined) {
     throw new InputError('--windows', 'cannot be combined with --window: give one');
   }
-  const [field, chosen] =
-    several !== undefined ? ['--windows', several] : ['--window', [one ?? summary.first + summary.count - 1]];
+  const field = several !== undefined ? '--windows' : '--window';
+  const chosen = several ?? one ?? [summary.first + summary.count - 1];
   if (chosen.length > MAX_INSPECT_WINDOWS) {
     throw new InputError(field, `expected at most ${MAX_INSPECT_WINDOWS} windows, got ${chosen.length}`);
   }
