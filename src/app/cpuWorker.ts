@@ -17,6 +17,7 @@ import { runSweep } from '../bench/bench.js';
 import { startRun } from '../train/run.js';
 import type { EpochProgress } from '../train/trainer.js';
 import { describeFailure } from './failure.js';
+import type { InsideRequest } from './inside.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { firstStep, forecastSnapshot, RunControl, runSession, type Snapshot } from './session.js';
 
@@ -28,6 +29,9 @@ const scope = self as unknown as {
 const post = (message: FromWorker, transfer: Transferable[] = []) => scope.postMessage(message, transfer);
 const control = new RunControl(() => post({ type: 'paused' }));
 let busy = false;
+/** What the Inside view asks for (null: closed, nothing is probed). */
+let inside: InsideRequest | null = null;
+const insideRequest = () => inside;
 
 scope.onmessage = (event: MessageEvent<ToWorker>) => {
   const message = event.data;
@@ -48,6 +52,9 @@ scope.onmessage = (event: MessageEvent<ToWorker>) => {
     case 'stop':
       control.stop();
       break;
+    case 'inside':
+      inside = message.request;
+      break;
   }
 };
 
@@ -63,17 +70,25 @@ async function train(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
   let backend: CpuBackend | null = null;
   try {
     const { request, resume } = message;
+    inside = message.inside ?? null;
     if (message.paused) control.pause();
     const run = startRun(request.run, request.model);
     backend = await createCpuBackend(run.layout, { threads: request.train.threads, host: browserThreadHost });
     if (request.forecastOnly) {
-      postSnapshot(await forecastSnapshot(backend, run, request.train));
+      postSnapshot(await forecastSnapshot(backend, run, { ...request.train, inside: insideRequest }));
       post({ type: 'ended', end: { outcome: 'finished', message: null } });
       return;
     }
     const onEpochProgress = (progress: EpochProgress) => post({ type: 'progress', progress });
     onEpochProgress(firstStep(run, request.train, resume));
-    const end = await runSession(backend, run, { ...request.train, onEpochProgress }, control, postSnapshot, resume);
+    const end = await runSession(
+      backend,
+      run,
+      { ...request.train, onEpochProgress, inside: insideRequest },
+      control,
+      postSnapshot,
+      resume,
+    );
     post({ type: 'ended', end });
   } catch (err) {
     post({ type: 'error', failure: describeFailure(err) });

@@ -9,6 +9,7 @@ import { type Backend, type BackendName, GpuFailure } from '../backends/backend.
 import type { Run } from '../train/run.js';
 import type { EpochProgress } from '../train/trainer.js';
 import { describeFailure } from './failure.js';
+import type { InsideRequest } from './inside.js';
 import type { RunFailure } from './protocol.js';
 import {
   firstStep,
@@ -44,6 +45,8 @@ export interface TrainingRun {
   fallBack(reason: string): void;
   /** Moves the run to `to` at its next report (or now, while it waits paused); nothing if it is over or there. */
   moveTo(to: BackendName, reason: string): void;
+  /** What the Inside view asks for from the next report on (null: nothing), kept across moves. */
+  inside(request: InsideRequest | null): void;
 }
 
 /** What a segment tells its run; onGpuFailure only from WebGPU segments. */
@@ -56,12 +59,15 @@ export interface Segment {
   pause(): void;
   resume(): void;
   stop(): void;
+  inside(request: InsideRequest | null): void;
 }
 
 /** Where a segment starts: a report to go on from (none: the run's start), and whether to wait there. */
 export interface SegmentStart {
   resume?: ResumePoint;
   paused?: boolean;
+  /** What the Inside view asks for at the segment's reports. */
+  inside?: InsideRequest | null;
 }
 
 export type SegmentStarter = (events: SegmentEvents, from: SegmentStart) => Segment;
@@ -89,6 +95,8 @@ class MovableRun implements TrainingRun {
   private readonly losses: number[] = [];
   private generation = 0;
   private segment!: Segment;
+  /** What the Inside view asks for (null: nothing), kept across moves. */
+  private insideRequest: InsideRequest | null = null;
 
   constructor(
     first: BackendName,
@@ -134,11 +142,16 @@ class MovableRun implements TrainingRun {
     else this.segment.pause();
   }
 
+  inside(request: InsideRequest | null): void {
+    this.insideRequest = request;
+    if (!this.over) this.segment.inside(request);
+  }
+
   private begin(backend: BackendName, from: SegmentStart): void {
     this.waiting = false;
     const start = this.starters[backend];
     if (start === undefined) throw new Error(`no ${backend} backend to run on`);
-    this.segment = start(this.segmentEvents(++this.generation), from);
+    this.segment = start(this.segmentEvents(++this.generation), { ...from, inside: this.insideRequest });
   }
 
   /** The events of segment `mine`: those of a segment that was left (stopped for a move) change nothing. */
@@ -207,6 +220,7 @@ export function sessionSegment(
 ): Segment {
   let stopped = false;
   let backend: Backend | null = null;
+  let inside = from.inside ?? null;
   const control = new RunControl(() => {
     if (!stopped) events.onPaused();
   });
@@ -223,7 +237,7 @@ export function sessionSegment(
       const end = await runSession(
         backend,
         made,
-        { ...options, onEpochProgress },
+        { ...options, onEpochProgress, inside: () => inside },
         control,
         (snapshot) => {
           if (!stopped) events.onReport(snapshot);
@@ -243,6 +257,9 @@ export function sessionSegment(
   return {
     pause: () => control.pause(),
     resume: () => control.resume(),
+    inside: (request) => {
+      inside = request;
+    },
     stop: () => {
       stopped = true;
       control.stop();

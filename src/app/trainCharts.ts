@@ -119,6 +119,24 @@ export class TrainCharts {
     });
   }
 
+  /** Calls `listener` with the series chart's row under the pointer (the Inside view probes its window). */
+  onSeriesPointer(listener: (row: number) => void): void {
+    this.series.onPointer(listener);
+  }
+
+  /** Shades the rows of the window the Inside view draws on the series chart (null: none). */
+  showWindow(rows: { from: number; to: number } | null): void {
+    this.series.setBand(rows);
+  }
+
+  /** A row as the series chart's x axis names it ("x 3.14", "date 1990-01"). */
+  rowLabel(row: number): string {
+    const view = this.state().current?.view;
+    const spec = this.seriesSpec();
+    const position = view?.positions[row];
+    return position === undefined ? `row ${row}` : `${spec.xLabel} ${spec.formatX(position)}`;
+  }
+
   /** New series on every chart (lanes came or went, a lane switched backend). */
   respec(): void {
     this.respecSeries();

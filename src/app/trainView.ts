@@ -25,6 +25,8 @@ import { describeFailure } from './failure.js';
 import { FIELDS, type FieldValues, fieldApplies, fieldOf } from './fields.js';
 import { ForecastPanel } from './forecastPanel.js';
 import type { GpuAccess, GpuProbe } from './gpu.js';
+import { type InsideReport, localInside } from './inside.js';
+import { InsideView } from './insideView.js';
 import { KeptRuns } from './keptRuns.js';
 import { Lane, type LaneObserver, RunLanes } from './lanes.js';
 import { dataMatches, ModelPanel, modelConfigOf, type ShownRun } from './modelPanel.js';
@@ -56,6 +58,15 @@ export class TrainView {
   private readonly charts: TrainCharts;
   private readonly forecast: ForecastPanel;
   private readonly view = new RunView();
+  /** Open, it asks every active lane for a probe at each report (none while closed). */
+  private readonly inside = new InsideView({
+    onRequest: (request) => {
+      for (const lane of this.lanes.lanes) if (lane.active) lane.run.inside(request);
+      this.render();
+    },
+  });
+  /** A probe taken on this page after the run (or for a window its last report did not probe), and for what. */
+  private localInside: { key: string; report: InsideReport } | null = null;
   private readonly observer: LaneObserver;
   /** WebGPU timings for auto under way in the background (a sweep waits for them). */
   private racing = 0;
@@ -290,6 +301,7 @@ export class TrainView {
       this.foldSettings(this.settingsToggle.getAttribute('aria-expanded') === 'true'),
     );
     onLiveResourcesChange(() => this.view.renderLive());
+    this.charts.onSeriesPointer((row) => this.inside.choose(row));
   }
 
   /** Starts a run (or a loaded model's forecast); `pressedAt` is when Start was pressed. */
@@ -315,7 +327,10 @@ export class TrainView {
       (backend) =>
         new Lane(backend, forecastOnly, (events) => startTraining(request, backend, gpu, events), this.observer),
     );
-    for (const lane of lanes) lane.startedAt = pressedAt;
+    for (const lane of lanes) {
+      lane.startedAt = pressedAt;
+      lane.run.inside(this.inside.request());
+    }
     this.lanes.replace(lanes);
     for (const lane of lanes) this.view.addLane(lane);
     this.runs.begin(run, picked, lanes);
@@ -547,6 +562,8 @@ export class TrainView {
   }
 
   private clearRun(): void {
+    this.inside.clear();
+    this.localInside = null;
     this.forecast.clear();
     this.lanes.clear();
     this.view.clearLanes();
@@ -612,10 +629,45 @@ export class TrainView {
             : ''
           : 'The downloads apply once a run has reported; Forecast once a model file is loaded (Settings, Model).',
       );
+      this.renderInside();
       this.view.renderLive();
       this.bench.render();
       this.moveFocus();
     });
+  }
+
+  /**
+   * The Inside view, when open: the latest report's probe while the run goes; after it (or for a
+   * loaded model's forecast) the window under the pointer is probed here, on the kept weights.
+   */
+  private renderInside(): void {
+    const report = this.insideReport();
+    if (report !== null) this.inside.show(report.report, report.epoch, (row) => this.charts.rowLabel(row));
+    // The window drawn, shaded on the series chart: the rows it reads and the row it predicts.
+    const steps = report?.report.steps ?? 0;
+    this.charts.showWindow(
+      report === null || !this.inside.isOpen ? null : { from: report.report.row - steps, to: report.report.row },
+    );
+  }
+
+  /** The probe the Inside view draws now, and its epoch; null while it is closed or before a report. */
+  private insideReport(): { report: InsideReport; epoch: number } | null {
+    const request = this.inside.request();
+    const shown = this.shown;
+    const lane = this.lanes.lanes.find((l) => l.last !== null);
+    if (request === null || shown === null || lane === undefined || lane.last === null) return null;
+    const last = lane.last;
+    const fresh = last.inside !== null && (request.row === null || last.inside.row === request.row);
+    if (last.inside !== null && (lane.active || fresh)) return { report: last.inside, epoch: last.epoch };
+    if (lane.active) return this.inside.drawnReport();
+    const key = `${lane.backend}/${last.epoch}/${request.row}`;
+    if (this.localInside?.key !== key) {
+      const layout = paramLayout(modelConfigOf(shown));
+      const summarized = last.inside ?? this.localInside?.report ?? null;
+      const report = localInside(shown.view.prepared, layout, last.params, request, summarized);
+      this.localInside = { key, report };
+    }
+    return { report: this.localInside.report, epoch: last.epoch };
   }
 
   /**
