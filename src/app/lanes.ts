@@ -11,6 +11,7 @@ import type { BackendName } from '../backends/backend.js';
 import type { EpochProgress } from '../train/trainer.js';
 import { BACKEND_LABEL, type BackendTrace, emptyTrace, intervalTiming } from './columns.js';
 import { addToEnsemble, type EnsembleTrace } from './ensembleBand.js';
+import type { InsideRequest } from './inside.js';
 import type { RunFailure } from './protocol.js';
 import type { RunEvents } from './runners.js';
 import type { SessionEnd, Snapshot } from './session.js';
@@ -29,6 +30,8 @@ export interface RunHandle {
   fallBack(reason: string): void;
   /** Moves the run to `to` at its next report (auto found it faster). */
   moveTo(to: BackendName, reason: string): void;
+  /** What the Inside view asks for at the next reports (null: nothing). */
+  inside(request: InsideRequest | null): void;
 }
 
 /** What the page does when a lane changes (render, show a notice). */

@@ -186,6 +186,8 @@ async function populationSnapshot(
     best: null,
     rng: first.rng.state(),
     done: false,
+    // The Inside view reads a single model's probes; a population's snapshot carries none.
+    inside: null,
     ensemble,
   };
 }

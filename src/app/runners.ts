@@ -192,9 +192,10 @@ function cpuSegment(request: RunRequest, events: SegmentEvents, from: SegmentSta
     finish();
     events.onFailed({ field: null, message: `the CPU worker failed: ${event.message || 'it could not be loaded'}` });
   };
-  send({ type: 'start', request, resume: from.resume, paused: from.paused });
+  send({ type: 'start', request, resume: from.resume, paused: from.paused, inside: from.inside ?? null });
   return {
     pause: () => send({ type: 'pause' }),
+    inside: (inside) => send({ type: 'inside', request: inside }),
     resume: () => send({ type: 'resume' }),
     stop: finish,
   };

@@ -34,6 +34,7 @@ import {
 } from '../train/trainer.js';
 import { sameList } from '../util/lists.js';
 import type { EnsembleSnapshot } from './ensemble.js';
+import { InsideProbes, type InsideReport, type InsideRequest, windowBefore } from './inside.js';
 
 /**
  * The longest free-running forecast a snapshot computes: it runs one batch-1 forward per step on the
@@ -105,6 +106,8 @@ export interface Snapshot {
    * medians, params and rng member 0's; the band and each member's own are here.
    */
   ensemble?: EnsembleSnapshot;
+  /** Inside the network at this report, where the Inside view asked (open); else null. */
+  inside: InsideReport | null;
 }
 
 /** A clock that only runs while training runs (train() measures its seconds with it). */
@@ -194,14 +197,9 @@ export function forecastLevels(
   from: number,
   steps: number,
 ): Float32Array {
-  const { window: T, inputSize: I } = prepared.train;
   const O = prepared.outputs.length;
   // (T, I) the window's normalized, transformed values, rows from-T..from-1.
-  const window = new Float32Array(T * I);
-  prepared.inputs.forEach((name, i) => {
-    const column = prepared.normalized.values[prepared.normalized.columns.indexOf(name)];
-    for (let t = 0; t < T; t++) window[t * I + i] = column[from - T + t];
-  });
+  const window = windowBefore(prepared, from);
   const raw = freeRunForecast(run.layout, params, window, steps);
   const values = denormalizeOutputs(prepared.normalization, prepared.outputs, raw);
   const out = new Float32Array(steps * O);
@@ -244,12 +242,13 @@ function bestPoint(best: BestEpoch | null): BestPoint | null {
 export async function takeSnapshot(
   backend: Backend,
   run: Run,
-  options: Pick<TrainOptions, 'batchSize' | 'loss'>,
+  options: Pick<SessionOptions, 'batchSize' | 'loss'>,
   report: TrainReport,
   reported: number,
   secondsBefore: number,
   done: boolean,
   horizon: number,
+  inside: InsideProbes | null = null,
 ): Promise<Snapshot> {
   const { prepared } = run;
   const parts: PartName[] = ['train', 'validation', 'test'];
@@ -291,6 +290,7 @@ export async function takeSnapshot(
     rng: report.rng.state(),
     ...(report.optimizerState ? { optimizerState: report.optimizerState } : {}),
     done,
+    inside: inside === null ? null : await inside.take(backend, prepared, done),
   };
 }
 
@@ -300,6 +300,8 @@ export interface SessionOptions extends TrainOptions {
   horizon?: number;
   /** A loaded model's training so far (plain data, as a worker receives it): training goes on from its epoch. */
   saved?: SavedTraining;
+  /** What the Inside view asks for at the next report (read at every report), or null while it is closed. */
+  inside?: () => InsideRequest | null;
 }
 
 /** How a run ended; `message` says why a run diverged (and which weights it kept). */
@@ -352,13 +354,15 @@ export async function runSession(
   const secondsBefore = resume?.seconds ?? 0;
   let reported = resume?.losses.length ?? 0;
   const horizon = options.horizon ?? SETTINGS.horizon.default;
+  const inside = new InsideProbes(options.inside);
   for (;;) {
     clock.start();
     const next = await steps.next();
     clock.stop();
     if (control.isStopped) return stopped;
     const report = next.value;
-    emit(await takeSnapshot(backend, run, options, report, reported, secondsBefore, next.done === true, horizon));
+    const done = next.done === true;
+    emit(await takeSnapshot(backend, run, options, report, reported, secondsBefore, done, horizon, inside));
     reported = report.losses.length;
     if (next.done) {
       const diverged = next.value.diverged;
@@ -390,7 +394,8 @@ export async function forecastSnapshot(backend: Backend, run: Run, options: Sess
     validationLosses: history?.validationLosses.filter((v) => v.epoch <= epoch) ?? [],
     best: null,
   };
-  return takeSnapshot(backend, run, options, report, 0, 0, true, options.horizon ?? SETTINGS.horizon.default);
+  const horizon = options.horizon ?? SETTINGS.horizon.default;
+  return takeSnapshot(backend, run, options, report, 0, 0, true, horizon, new InsideProbes(options.inside));
 }
 
 function bestEpochOf(best: BestPoint | null): BestEpoch | null {

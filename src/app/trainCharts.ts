@@ -6,6 +6,7 @@
 // tests (a canvas cannot be read back as data).
 
 import type { RowRange } from '../data/windows.js';
+import { type ShownBands, withBandColumns, withBandSeries } from './bands.js';
 import {
   countValues,
   errorChartSpec,
@@ -38,8 +39,8 @@ import { byId, downloadText, el, setText } from './dom.js';
 import {
   bandKey,
   type EnsembleTrace,
-  withBandColumns,
-  withBandSeries,
+  withBandColumns as withEnsembleBandColumns,
+  withBandSeries as withEnsembleBandSeries,
   withErrorBandColumns,
   withErrorBandSeries,
 } from './ensembleBand.js';
@@ -71,6 +72,8 @@ export interface ChartState {
   overlays: readonly Overlay[];
   /** Which part the residual chart shows: the held-out (test) part, the training windows, or none yet. */
   residualPart: 'test' | 'train' | null;
+  /** The ended run's prediction bands of the first output (bands.ts), or null. */
+  bands?: ShownBands | null;
 }
 
 /** A kept run on the charts. */
@@ -127,6 +130,24 @@ export class TrainCharts {
       this.respecSeries();
       onOutputChange();
     });
+  }
+
+  /** Calls `listener` with the series chart's row under the pointer (the Inside view probes its window). */
+  onSeriesPointer(listener: (row: number) => void): void {
+    this.series.onPointer(listener);
+  }
+
+  /** Shades the rows of the window the Inside view draws on the series chart (null: none). */
+  showWindow(rows: { from: number; to: number } | null): void {
+    this.series.setBand(rows);
+  }
+
+  /** A row as the series chart's x axis names it ("x 3.14", "date 1990-01"). */
+  rowLabel(row: number): string {
+    const view = this.state().current?.view;
+    const spec = this.seriesSpec();
+    const position = view?.positions[row];
+    return position === undefined ? `row ${row}` : `${spec.xLabel} ${spec.formatX(position)}`;
   }
 
   /** New series on every chart (lanes came or went, a lane switched backend). */
@@ -188,15 +209,18 @@ export class TrainCharts {
 
   /** The charts' data as one tidy CSV (seriesExport.ts). */
   private downloadCsv(): void {
-    const { current, lanes, scale } = this.state();
+    const { current, lanes, scale, bands } = this.state();
     if (current === null) return;
+    const column = current.view.prepared.outputs[0];
+    const futureBands = (bands?.future ?? []).map((b) => ({ ...b, column, unavailable: [] }));
     const text = seriesCsv({
       view: current.view,
-      lanes: lanes.map((lane) => ({
+      lanes: lanes.map((lane, i) => ({
         backend: lane.backend,
         label: lane.label,
         trace: lane.trace,
         epoch: lane.last?.epoch ?? null,
+        ...(i === 0 ? { bands: futureBands } : {}),
       })),
       scale,
     });
@@ -213,20 +237,23 @@ export class TrainCharts {
 
   private seriesSpec() {
     const { current, lanes, overlays } = this.state();
-    return withBandSeries(
-      withOverlayPredictionSeries(
-        withFuture(seriesChartSpec(current, this.outputIndex, lanes), current, lanes),
-        overlays,
-      ),
-      lanes,
+    const spec = withOverlayPredictionSeries(
+      withFuture(seriesChartSpec(current, this.outputIndex, lanes), current, lanes),
+      overlays,
     );
+    return withEnsembleBandSeries(withBandSeries(spec, this.shownBands()), lanes);
   }
 
   private seriesData() {
     const { current, horizon, overlays, lanes } = this.state();
     const view = seriesViewOf(current, this.outputIndex);
     const columns = withOverlayPredictions(seriesColumnsWithFuture(view, this.traces(), horizon), view, [...overlays]);
-    return withBandColumns(columns, view, lanes, horizon);
+    return withEnsembleBandColumns(withBandColumns(columns, this.shownBands()), view, lanes, horizon);
+  }
+
+  /** The bands are of the first output: drawn while it is the one shown. */
+  private shownBands(): ShownBands | null {
+    return this.outputIndex === 0 ? (this.state().bands ?? null) : null;
   }
 
   private errorSpec() {

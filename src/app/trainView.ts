@@ -16,6 +16,7 @@ import { baselineErrors, comparisonPart } from '../train/evaluate.js';
 import { capitalize, sentence } from '../util/text.js';
 import { decideAndRemember, describeAuto, rememberedChoice } from './autoChoice.js';
 import { BackendPicker } from './backendPicker.js';
+import type { BacktestBase } from './backtestView.js';
 import type { ShownView } from './chartSpecs.js';
 import { errorScale } from './columns.js';
 import { checkAgainstData, runSettingsFor, shownData } from './dataView.js';
@@ -23,7 +24,10 @@ import { byId, setText } from './dom.js';
 import { lanesShowing } from './ensembleBand.js';
 import { describeFailure } from './failure.js';
 import { FIELDS, type FieldValues, fieldApplies, fieldOf } from './fields.js';
+import { ForecastPanel } from './forecastPanel.js';
 import type { GpuAccess, GpuProbe } from './gpu.js';
+import { type InsideReport, localInside } from './inside.js';
+import { InsideView } from './insideView.js';
 import { KeptRuns } from './keptRuns.js';
 import { Lane, type LaneObserver, RunLanes } from './lanes.js';
 import { MemberChoice } from './memberChoice.js';
@@ -34,7 +38,7 @@ import { gpuStepTime, onLiveResourcesChange, prepareSpareWorker, startTraining }
 import type { RunRecord } from './runStore.js';
 import { RunView } from './runView.js';
 import type { SearchBase } from './searchView.js';
-import { APP_BACKEND, type AppBackendChoice, type AppSettings, messageOf } from './settings.js';
+import { APP_BACKEND, type AppBackendChoice, type AppSettings, messageOf, parseSettings } from './settings.js';
 import { SettingsPanel } from './settingsPanel.js';
 import { type ChartState, TrainCharts } from './trainCharts.js';
 
@@ -59,7 +63,17 @@ export class TrainView {
     this.charts.respec();
     this.render();
   });
+  private readonly forecast: ForecastPanel;
   private readonly view = new RunView();
+  /** Open, it asks every active lane for a probe at each report (none while closed). */
+  private readonly inside = new InsideView({
+    onRequest: (request) => {
+      for (const lane of this.lanes.lanes) if (lane.active) lane.run.inside(request);
+      this.render();
+    },
+  });
+  /** A probe taken on this page after the run (or for a window its last report did not probe), and for what. */
+  private localInside: { key: string; report: InsideReport } | null = null;
   private readonly observer: LaneObserver;
   /** WebGPU timings for auto under way in the background (a sweep waits for them). */
   private racing = 0;
@@ -123,6 +137,10 @@ export class TrainView {
       reopen: (record) => this.reopen(record),
       running: () => this.lanes.active(),
     });
+    this.forecast = new ForecastPanel(() => {
+      this.charts.respecSeries();
+      this.render();
+    });
     this.charts = new TrainCharts(
       () => this.chartState(),
       () => this.render(),
@@ -135,6 +153,7 @@ export class TrainView {
           if (end.outcome === 'diverged') this.settings.form.showNote('lr', sentence(capitalize(end.message)));
         }
         this.runs.endIfOver(this.shown, this.settings.csv.choice());
+        this.checkForecast();
         this.render();
       },
       failed: (lane, failure) => {
@@ -182,6 +201,7 @@ export class TrainView {
       lanes: lanesShowing(this.lanes.lanes, this.members.member()),
       horizon: 0,
       overlays: this.runs.overlays(shown ?? this.previewed),
+      bands: this.forecast.bands(),
     };
     if (shown === null) {
       return {
@@ -221,6 +241,25 @@ export class TrainView {
   /** A run goes (pause, stop and leaving the page apply). */
   active(): boolean {
     return this.lanes.active();
+  }
+
+  /** The form's settings as the Backtest view takes them (backtestView.ts), or the first problem. */
+  backtestBase(): BacktestBase {
+    const result = parseSettings(this.settings.form.values());
+    if (!result.ok) {
+      const [field, message] = Object.entries(result.errors)[0] ?? ['settings', 'not valid'];
+      return { ok: false, problem: `${field}: ${message}` };
+    }
+    try {
+      return {
+        ok: true,
+        run: runSettingsFor(result.settings.run, this.settings.csv.choice()),
+        train: result.settings.train,
+      };
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      return { ok: false, problem: err.message };
+    }
   }
 
   /** A run goes or auto times WebGPU in the background: a benchmark sweep would disturb either. */
@@ -294,6 +333,7 @@ export class TrainView {
       this.foldSettings(this.settingsToggle.getAttribute('aria-expanded') === 'true'),
     );
     onLiveResourcesChange(() => this.view.renderLive());
+    this.charts.onSeriesPointer((row) => this.inside.choose(row));
   }
 
   /** Starts a run (or a loaded model's forecast); `pressedAt` is when Start was pressed. */
@@ -319,7 +359,10 @@ export class TrainView {
       (backend) =>
         new Lane(backend, forecastOnly, (events) => startTraining(request, backend, gpu, events), this.observer),
     );
-    for (const lane of lanes) lane.startedAt = pressedAt;
+    for (const lane of lanes) {
+      lane.startedAt = pressedAt;
+      lane.run.inside(this.inside.request());
+    }
     this.lanes.replace(lanes);
     for (const lane of lanes) this.view.addLane(lane);
     this.runs.begin(run, picked, lanes);
@@ -553,9 +596,36 @@ export class TrainView {
   }
 
   private clearRun(): void {
+    this.inside.clear();
+    this.localInside = null;
+    this.forecast.clear();
     this.lanes.clear();
     this.view.clearLanes();
     for (const key of ['failed-webgpu', 'failed-cpu', 'switched-webgpu', 'model-data']) hideNotice(key);
+  }
+
+  /** Once every lane has ended: the forecast panel checks the first lane's last forecast (forecastPanel.ts). */
+  private checkForecast(): void {
+    const shown = this.shown;
+    const lanes = this.lanes.lanes;
+    const last = lanes[0]?.last;
+    if (shown === null || last == null || lanes.some((lane) => lane.active)) return;
+    const { prepared } = shown.view;
+    const layout = paramLayout({
+      inputSize: prepared.inputs.length,
+      hiddenSizes: shown.runSettings.hiddenSizes,
+      outputSize: prepared.outputs.length,
+      window: shown.runSettings.window,
+    });
+    void this.forecast.check({
+      prepared,
+      layout,
+      unit: shown.view.unit,
+      params: last.params,
+      forecast: last.forecast,
+      forecastFrom: last.forecastFrom,
+      future: last.future,
+    });
   }
 
   /** Schedules one render for the next frame, whatever changed. */
@@ -594,10 +664,45 @@ export class TrainView {
             : ''
           : 'The downloads apply once a run has reported; Forecast once a model file is loaded (Settings, Model).',
       );
+      this.renderInside();
       this.view.renderLive();
       this.bench.render();
       this.moveFocus();
     });
+  }
+
+  /**
+   * The Inside view, when open: the latest report's probe while the run goes; after it (or for a
+   * loaded model's forecast) the window under the pointer is probed here, on the kept weights.
+   */
+  private renderInside(): void {
+    const report = this.insideReport();
+    if (report !== null) this.inside.show(report.report, report.epoch, (row) => this.charts.rowLabel(row));
+    // The window drawn, shaded on the series chart: the rows it reads and the row it predicts.
+    const steps = report?.report.steps ?? 0;
+    this.charts.showWindow(
+      report === null || !this.inside.isOpen ? null : { from: report.report.row - steps, to: report.report.row },
+    );
+  }
+
+  /** The probe the Inside view draws now, and its epoch; null while it is closed or before a report. */
+  private insideReport(): { report: InsideReport; epoch: number } | null {
+    const request = this.inside.request();
+    const shown = this.shown;
+    const lane = this.lanes.lanes.find((l) => l.last !== null);
+    if (request === null || shown === null || lane === undefined || lane.last === null) return null;
+    const last = lane.last;
+    const fresh = last.inside !== null && (request.row === null || last.inside.row === request.row);
+    if (last.inside !== null && (lane.active || fresh)) return { report: last.inside, epoch: last.epoch };
+    if (lane.active) return this.inside.drawnReport();
+    const key = `${lane.backend}/${last.epoch}/${request.row}`;
+    if (this.localInside?.key !== key) {
+      const layout = paramLayout(modelConfigOf(shown));
+      const summarized = last.inside ?? this.localInside?.report ?? null;
+      const report = localInside(shown.view.prepared, layout, last.params, request, summarized);
+      this.localInside = { key, report };
+    }
+    return { report: this.localInside.report, epoch: last.epoch };
   }
 
   /**

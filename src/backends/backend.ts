@@ -8,6 +8,7 @@ import type { Dataset } from '../data/dataset.js';
 import { InputError } from '../model/errors.js';
 import type { ModelConfig, ParamLayout } from '../model/layout.js';
 import type { LossName, OptimizerSettings, OptimizerState } from '../model/optimizer.js';
+import type { ProbeWindows } from '../model/probe.js';
 
 export type BackendName = 'cpu' | 'webgpu';
 
@@ -113,6 +114,14 @@ export interface Backend {
   gradients(x: Float32Array, t: Float32Array, batchSize: number): Promise<GradientResult>;
   /** Forward only: outputs (N, O) for N windows x (N, T, I). */
   predict(x: Float32Array, count: number): Promise<Float32Array>;
+
+  /**
+   * Inside the network (src/model/probe.ts): for `count` windows x (count, T, I), every layer's gates,
+   * cell and hidden state at each step, the outputs, and (unless options.connectivity is false) the
+   * gradient of each output with respect to each input at each step. Waits for queued work; the
+   * parameters and the optimizer's state stay as they were.
+   */
+  probe: ProbeWindows;
 
   /** Makes `data` the training set (on the GPU it stays resident) for minibatches of `batchSize`. */
   setTrainingData(data: Dataset, batchSize: number): void;

@@ -24,6 +24,7 @@ import {
   type OptimizerSettings,
   type OptimizerState,
 } from '../../model/optimizer.js';
+import type { ProbeOptions, WindowProbe } from '../../model/probe.js';
 import type { CpuThreads } from '../../settings/threads.js';
 import {
   type Backend,
@@ -49,6 +50,7 @@ import {
   type WindowRange,
 } from '../population.js';
 import { engineFactory, evaluationRows, trainingRows } from './cpuModel.js';
+import { cpuProbe } from './cpuProbe.js';
 import type { CpuKernels } from './engine.js';
 import { FastLstm, fastLstmBytes } from './fastLstm.js';
 import { fastKernelsProblem, kernelSimd } from './kernelLoader.js';
@@ -299,6 +301,12 @@ export class CpuBackend implements Backend, Population {
   async predict(x: Float32Array, count: number): Promise<Float32Array> {
     this.assertOneModel('predict');
     return (await this.predictMembers(x, count))[0];
+  }
+
+  async probe(x: Float32Array, count: number, options: ProbeOptions = {}): Promise<WindowProbe[]> {
+    this.assertOneModel('probe');
+    checkRows('count', count, this.config, x, null);
+    return cpuProbe(this.layout, await this.readParams(), x, count, options);
   }
 
   setTrainingData(data: Dataset, batchSize: number): void {

@@ -20,6 +20,8 @@ import {
   type OptimizerState,
   stateArrays,
 } from '../../model/optimizer.js';
+import type { ProbeOptions, WindowProbe } from '../../model/probe.js';
+import { probeReference } from '../../model/probeReference.js';
 import {
   type AdapterDescription,
   type Backend,
@@ -242,6 +244,17 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
   async predict(x: Float32Array, count: number): Promise<Float32Array> {
     this.singleModel('predict');
     return (await this.predictMembers(x, count))[0];
+  }
+
+  /**
+   * INTERIM (issue 29): the float64 reference probe run on the host on the parameters read back; the
+   * branch gpuprobe29 replaces it with the forward kernels writing a probe buffer (no second pass).
+   */
+  async probe(x: Float32Array, count: number, options: ProbeOptions = {}): Promise<WindowProbe[]> {
+    this.singleModel('probe');
+    this.assertUsable();
+    checkRows('count', count, this.config, x, null);
+    return probeReference(this.layout, await this.readParams(), x, count, options);
   }
 
   setTrainingData(data: Dataset, batchSize: number): void {
