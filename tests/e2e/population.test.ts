@@ -1,19 +1,16 @@
 // Populations in the built app: Members = 4 trains four seeds on the CPU and draws their median with a
-// band on the series and error charts, one member shown alone on request; at K = 256 of the blog's
-// task the page's longest task is measured (PerformanceObserver 'longtask'; written to
-// test-results/population-longtask.json, not asserted: timings are not tests); and the Search view
+// band on the series and error charts, one member shown alone on request (the page's longest task at
+// K = 256 is a measurement, not a test: docs/PERFORMANCE.md); and the Search view
 // with a tiny grid fills its table and heatmap, marks the chosen configuration with why, and opens a
 // configuration in the Train view. Screenshots go to test-results/.
 
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { artifactsDir, chartCounts, pickBackend, screenshot, setField, useApp, waitForPhase } from './harness.js';
+import { chartCounts, pickBackend, screenshot, setField, useApp, waitForPhase } from './harness.js';
 
 const open = useApp();
 
 describe('populations in the app', () => {
-  it('trains Members = 4 with a band, shows one member alone, and stays responsive at K = 256', async () => {
+  it('trains Members = 4 with a band, shows one member alone, ', async () => {
     const { page, problems } = await open();
     await pickBackend(page, 'cpu');
     await setField(page, 'members', '4');
@@ -47,48 +44,8 @@ describe('populations in the app', () => {
     expect(alone['prediction (CPU, member 2 (seed 2))']).toBe(40);
     expect(Object.keys(alone).some((k) => k.startsWith('10%'))).toBe(false);
 
-    // K = 256 of the blog's task: the longest task the page ran meanwhile.
-    await page.evaluate(() => {
-      const w = window as unknown as { longest: number; longTasks: number };
-      w.longest = 0;
-      w.longTasks = 0;
-      new PerformanceObserver((list) => {
-        for (const entry of list.getEntries()) {
-          w.longest = Math.max(w.longest, entry.duration);
-          w.longTasks++;
-        }
-      }).observe({ type: 'longtask' });
-    });
-    // On WebGPU (SwiftShader here): the members share its dispatches, queued from the page's own
-    // thread, so this is where a stall would show. (The CPU backend gives each member a WebAssembly
-    // memory of its own, and Chromium refuses a renderer some hundred of them.)
-    await pickBackend(page, 'webgpu');
-    await setField(page, 'members', '256');
-    await setField(page, 'epochs', '20');
-    await setField(page, 'report', '1');
-    const started = Date.now();
-    await page.click('#start');
-    // Until the population's first report has reached the charts (SwiftShader takes seconds an epoch
-    // at K = 256), then stopped: the page's longest task over its start, its epochs and a report.
-    await page.waitForFunction(() => document.querySelectorAll('#member-shown option').length === 257, null, {
-      timeout: 240_000,
-    });
-    const seconds = (Date.now() - started) / 1000;
-    const measured = await page.evaluate(() => {
-      const w = window as unknown as { longest: number; longTasks: number };
-      return { longestTaskMs: w.longest, longTasks: w.longTasks };
-    });
-    await page.click('#stop');
-    expect(await waitForPhase(page, ['stopped'], 30_000)).toBe('stopped');
-    writeFileSync(
-      join(artifactsDir, 'population-longtask.json'),
-      `${JSON.stringify({ members: 256, reportEvery: 1, backend: 'webgpu', seconds, ...measured }, null, 2)}\n`,
-    );
-    console.log(
-      `K = 256 on WebGPU to its first report: ${seconds.toFixed(1)} s; longest task ${measured.longestTaskMs} ms (${measured.longTasks} over 50 ms)`,
-    );
     expect(problems).toEqual([]);
-  }, 420_000);
+  }, 180_000);
 
   it('searches a tiny grid, marks the chosen configuration and opens one in Train', async () => {
     const { page, problems } = await open();
