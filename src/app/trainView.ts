@@ -145,7 +145,17 @@ export class TrainView {
       () => this.chartState(),
       () => this.render(),
     );
-    this.observer = {
+    this.observer = this.laneObserver();
+    document.addEventListener('focusin', (event) => {
+      const target = event.target;
+      if (target instanceof HTMLButtonElement || target instanceof HTMLInputElement) this.lastFocused = target;
+    });
+    this.listen();
+  }
+
+  /** What the lanes tell this view: changes, ends, failures and moves between backends. */
+  private laneObserver(): LaneObserver {
+    return {
       changed: () => this.render(),
       ended: (lane, end) => {
         if (end.message !== null) {
@@ -181,11 +191,6 @@ export class TrainView {
         this.render();
       },
     };
-    document.addEventListener('focusin', (event) => {
-      const target = event.target;
-      if (target instanceof HTMLButtonElement || target instanceof HTMLInputElement) this.lastFocused = target;
-    });
-    this.listen();
   }
 
   /** Whether a run that is over is not yet kept in the browser (leaving would lose it). */
