@@ -20,6 +20,7 @@ import {
   type OptimizerState,
   stateArrays,
 } from '../../model/optimizer.js';
+import type { ProbeOptions, WindowProbe } from '../../model/probe.js';
 import {
   type AdapterDescription,
   type Backend,
@@ -31,6 +32,7 @@ import {
   EPOCH_PROGRESS_MS,
   type EpochLosses,
   type EpochOptions,
+  type EpochProbe,
   type GpuCounters,
   type GpuFacet,
   GpuFailure,
@@ -60,6 +62,7 @@ import { type DispatchTarget, type PlanContext, stepUniform } from './dispatchPl
 import { EpochReadback } from './epochReadback.js';
 import { GpuOptimizerState, MAX_NORM_PARTIALS, prepareUpdatePipelines } from './optimizerUpdate.js';
 import { pipelinesFor } from './pipelines.js';
+import { ProbePass, type ProbeRun } from './probePass.js';
 import { TimestampProfiler } from './profiler.js';
 import { transposePlan } from './recurrenceTiling.js';
 import { ResidentWindows, Scratch, Training } from './residentData.js';
@@ -134,6 +137,10 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
   private training: Training | null = null;
   private validation: ResidentWindows | null = null;
   private scratch: Scratch | null = null;
+  /** The buffers of probe(), made by the first. */
+  private probePass: ProbePass | null = null;
+  /** The buffers of the epochs' probes (EpochOptions.probe), made by the first: apart from probe()'s, which may be mid-read. */
+  private epochProbePass: ProbePass | null = null;
   /** Bumped by everything that changes the parameters; tags the weights that came back with the errors. */
   private paramsVersion = 0;
   /** (K, P) the weights that came back with the last errors, while current. */
@@ -242,6 +249,35 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
   async predict(x: Float32Array, count: number): Promise<Float32Array> {
     this.singleModel('predict');
     return (await this.predictMembers(x, count))[0];
+  }
+
+  /**
+   * The probe (src/model/probe.ts) of `count` windows x (count, T, I): the forward kernels training runs (this
+   * variant's, as predict() runs them) leave every step's gates, cell and hidden states in a probe
+   * workspace, and with the connectivity (the default) the backward kernels seeded with a one-hot
+   * output gradient per output leave d out / d x there (probePass.ts). One submit and one readback.
+   */
+  async probe(x: Float32Array, count: number, options: ProbeOptions = {}): Promise<WindowProbe[]> {
+    this.singleModel('probe');
+    checkRows('count', count, this.config, x, null);
+    const connectivity = options.connectivity ?? true;
+    await this.queued();
+    // The run is loaded inside the read chain (probes share their buffers), and reads what came back.
+    const loaded: { run?: ProbeRun } = {};
+    const values = await this.readBack('probe', () => {
+      this.probePass ??= new ProbePass(this.planContext, 'probe');
+      const run = this.probePass.load(this.device.queue, x, count, connectivity, 'count');
+      loaded.run = run;
+      return {
+        bytes: run.bytes,
+        record: (recorder, staging) => {
+          run.encode(recorder, this.variant());
+          return recorder.finish((encoder) => run.copy(encoder, staging, 0));
+        },
+      };
+    });
+    if (loaded.run === undefined) throw new Error('unreachable: a probe read back without its run');
+    return loaded.run.read(values);
   }
 
   setTrainingData(data: Dataset, batchSize: number): void {
@@ -447,11 +483,14 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
     const training = this.training;
     if (training === null) throw new Error('trainMembers before setMemberTraining');
     if (this.epochResults.busy()) throw new Error('trainMembers while readMemberLosses is still reading');
-    training.writeEpoch(this.device.queue, epoch);
     const evaluate = options.evaluate ?? true;
+    const probe = this.epochProbe(options.probe, evaluate);
+    training.writeEpoch(this.device.queue, epoch);
     this.lastEpochEvaluated = evaluate;
     const recorder = new SliceRecorder(this.device, 'epoch', this.pacer.sliceFlops());
-    this.encodeEpoch(recorder, training, this.variant(), evaluate);
+    const variant = this.variant();
+    this.encodeEpoch(recorder, training, variant, evaluate);
+    probe?.encode(recorder.joining(), variant);
     const slices = recorder.finish((encoder) => {
       if (!evaluate) return;
       const { workspace } = training.windows;
@@ -467,6 +506,7 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
             }
           : null,
       );
+      if (probe !== null) this.epochResults.encodeProbe(encoder, probe);
     });
     this.paramsVersion++;
     const { onProgress } = options;
@@ -503,8 +543,8 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
     if (version === this.paramsVersion && this.lastEpochEvaluated) {
       this.returnedParams = { version, params: results.params };
     }
-    const { losses, validationLosses } = results;
-    return losses.map((train, m) => ({ train, validation: validationLosses[m] }));
+    const { losses, validationLosses, probe } = results;
+    return losses.map((train, m) => ({ train, validation: validationLosses[m], ...(probe === null ? {} : { probe }) }));
   }
 
   /** Each member's state after the epochs queued so far: one readback (none where every member is on SGD). */
@@ -672,6 +712,8 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
       this.training = null;
       this.validation = null;
       this.scratch = null;
+      this.probePass = null;
+      this.epochProbePass = null;
       this.profiler?.destroy();
       this.profiler = null;
       this.allocator.releaseAll();
@@ -708,6 +750,24 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
       training.windows.all.encode(target, variant);
       if (this.validation?.anyWindows === true) this.validation.all.encode(target, variant);
     }
+  }
+
+  /**
+   * The epoch's probe (EpochOptions.probe), checked and its windows uploaded; null where none is asked
+   * for. Checked before anything of the epoch is written.
+   */
+  private epochProbe(request: EpochProbe | undefined, evaluate: boolean): ProbeRun | null {
+    if (request === undefined) return null;
+    if (this.members !== 1) {
+      throw new InputError('probe', `an epoch probes a single model's windows: this population has ${this.members}`);
+    }
+    if (!evaluate) {
+      throw new InputError('probe', "an epoch's probe comes back with its errors: it needs evaluate");
+    }
+    const { x, count, options } = request;
+    checkRows('count', count, this.config, x, null);
+    this.epochProbePass ??= new ProbePass(this.planContext, 'epoch probe');
+    return this.epochProbePass.load(this.device.queue, x, count, options?.connectivity ?? true, 'count');
   }
 
   /**
