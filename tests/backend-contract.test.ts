@@ -82,6 +82,8 @@ describe.each(everyBackend(fileGpuContext()))('the contract on the $name backend
         expect(await field(() => backend.gradients(train.x, train.t.subarray(1), train.count))).toBe('t');
         expect(await field(() => backend.predict(train.x.subarray(1), train.count))).toBe('x');
         expect(await field(() => backend.predict(train.x, 0))).toBe('count');
+        expect(await field(() => backend.probe(train.x.subarray(1), train.count))).toBe('x');
+        expect(await field(() => backend.probe(train.x, 0))).toBe('count');
         expect(await field(() => backend.setParams(new Float32Array(3)))).not.toBe('accepted');
       } finally {
         await backend.dispose();
@@ -109,6 +111,7 @@ describe.each(everyBackend(fileGpuContext()))('the contract on the $name backend
         ['readParams', () => backend.readParams()],
         ['gradients', () => backend.gradients(train.x, train.t, 2)],
         ['predict', () => backend.predict(train.x, 2)],
+        ['probe', () => backend.probe(train.x, 2)],
         ['setTrainingData', () => backend.setTrainingData(train, 4)],
         ['setValidationData', () => backend.setValidationData(null)],
         ['trainEpoch', () => backend.trainEpoch(order, 0.05)],

@@ -8,7 +8,7 @@ import type { Dataset } from '../data/dataset.js';
 import { InputError } from '../model/errors.js';
 import type { ModelConfig, ParamLayout } from '../model/layout.js';
 import type { LossName, OptimizerSettings, OptimizerState } from '../model/optimizer.js';
-import type { ProbeOptions, WindowProbe } from '../model/probe.js';
+import type { ProbeOptions, ProbeWindows, WindowProbe } from '../model/probe.js';
 
 export type BackendName = 'cpu' | 'webgpu';
 
@@ -135,6 +135,14 @@ export interface Backend {
   /** Forward only: outputs (N, O) for N windows x (N, T, I). */
   predict(x: Float32Array, count: number): Promise<Float32Array>;
 
+  /**
+   * Inside the network (src/model/probe.ts): for `count` windows x (count, T, I), every layer's gates,
+   * cell and hidden state at each step, the outputs, and (unless options.connectivity is false) the
+   * gradient of each output with respect to each input at each step. Waits for queued work; the
+   * parameters and the optimizer's state stay as they were.
+   */
+  probe: ProbeWindows;
+
   /** Makes `data` the training set (on the GPU it stays resident) for minibatches of `batchSize`. */
   setTrainingData(data: Dataset, batchSize: number): void;
   /**
@@ -225,6 +233,18 @@ export function checkTrainingData(data: Dataset, batchSize: number, config: Mode
 export function checkValidationData(data: Dataset, config: ModelConfig): void {
   if (!(data.count >= 1)) throw new InputError('validation', `expected at least 1 sample, got ${data.count}`);
   checkWindowsFit(data, config, 'validation');
+}
+
+/**
+ * Throws InputError('probe') unless an epoch can carry `probe` (EpochOptions.probe): a single model's
+ * epoch that evaluates; and InputError for windows that do not fit the model, as checkRows.
+ */
+export function checkEpochProbe(probe: EpochProbe, members: number, evaluate: boolean, config: ModelConfig): void {
+  if (members !== 1) {
+    throw new InputError('probe', `an epoch probes a single model's windows: this population has ${members} members`);
+  }
+  if (!evaluate) throw new InputError('probe', "an epoch's probe comes back with its errors: it needs evaluate");
+  checkRows('count', probe.count, config, probe.x, null);
 }
 
 /**

@@ -130,6 +130,29 @@ export const PREDICT_LEVELS = optional(
   LEVELS,
   'add lower_P,upper_P columns at each level: an ensemble’s members’ quantiles, else split conformal from the data’s last part',
 )('levels');
+/** `inspect --window N`: one window to probe, numbered over all the data's windows. */
+export const INSPECT_WINDOW = optional(
+  whole({ default: 0, min: 0, max: 1e9, help: '' }),
+  'the window to probe, numbered 0 (the first full window) on over all the data’s windows (default: the last held-out one)',
+)('window');
+/** `inspect --windows a,b`: several windows to probe. */
+export const INSPECT_WINDOWS = custom<number[] | undefined>({
+  default: undefined,
+  placeholder: 'N,N,…',
+  valid: 'comma-separated whole numbers (window numbers)',
+  help: 'several windows to probe, numbered as --window',
+  parse: (value, field) => {
+    const parts = value.split(',').map((part) => part.trim());
+    if (parts.length === 0 || parts.some((part) => !/^\d+$/.test(part))) {
+      throw new InputError(
+        field,
+        `expected comma-separated whole numbers (window numbers), got ${describeValue(value)}`,
+      );
+    }
+    return parts.map(Number);
+  },
+  format: (value) => (value ?? []).join(','),
+})('windows');
 const G = SEARCH_SETTINGS;
 /** The training options but those a search lists (learning rate, hidden sizes, window). */
 const SEARCH_TRAINING = TRAINING_OPTIONS.filter((o) => o !== S.lr && o !== S.hidden && o !== S.window);
@@ -170,6 +193,13 @@ export const COMMANDS: readonly Command[] = [
     summary:
       'forecast past the end of the data (the model’s own by default) with a saved model (an ensemble: its members’ mean); prints CSV step,date|row,<outputs>[,bands]',
     options: [C.model, S.horizon, PREDICT_LEVELS, S.seed],
+    shared: { title: 'data options', options: DATA_OPTIONS },
+  },
+  {
+    name: 'inspect',
+    summary:
+      'inside a saved model: per layer its gates, cell and hidden state over chosen windows, gate saturation, dead units, and how far back it looks (connectivity per lag beside the AR baseline’s); a text summary, or everything with --json',
+    options: [C.model, INSPECT_WINDOW, INSPECT_WINDOWS, S.seed, C.json],
     shared: { title: 'data options', options: DATA_OPTIONS },
   },
   {

@@ -1,5 +1,5 @@
-// The command-line tool: `npm run cli -- <command> [options]`. Commands: train, predict, backtest, search,
-// gradients, export, import, bench, help (generated from commands.ts).
+// The command-line tool: `npm run cli -- <command> [options]`. Commands: train, predict, inspect, backtest,
+// search, gradients, export, import, bench, help (generated from commands.ts).
 // A mistake the user can fix (bad option, bad file) prints one line on stderr and exits with 2, as
 // does output that cannot be written (a full disk); a reader that stops early (`| head -1`) ends the
 // program quietly with 141, as SIGPIPE would.
@@ -12,6 +12,7 @@ import { benchCommand } from './bench.js';
 import { helpText, unknownCommand } from './commands.js';
 import { exportCommand, importCommand } from './exchange.js';
 import { gradientsCommand } from './gradients.js';
+import { inspectCommand } from './inspect.js';
 import { predictCommand } from './predict.js';
 import { searchCommand } from './search.js';
 import { trainCommand } from './train.js';
@@ -69,6 +70,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'predict':
       await predictCommand(rest, writeOut);
+      return 0;
+    case 'inspect':
+      await inspectCommand(rest, writeOut);
       return 0;
     case 'backtest':
       await backtestCommand(rest, writeLine);

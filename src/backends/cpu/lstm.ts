@@ -21,7 +21,7 @@ interface LayerState {
   tanhC: Float32Array;
   /** (T+1, B, H) outputs; step 0 is zero */
   y: Float32Array;
-  /** (T, B, I) gradient with respect to this layer's input (used by the layer below) */
+  /** (T, B, I) gradient with respect to this layer's input (used by the layer below; layer 0's by the probe) */
   dInput: Float32Array;
 }
 
@@ -268,7 +268,8 @@ function layerBackward(params: Float32Array, grads: Float32Array, ws: Workspace,
           grads[gRow + j] += xk * dj;
           s += dj * params[gRow + j];
         }
-        if (l > 0) st.dInput[(t * B + n) * I + k] = s;
+        // Layer 0's is the gradient at the model's input: the probe's connectivity (cpuProbe.ts).
+        st.dInput[(t * B + n) * I + k] = s;
       }
       const yPrevRow = (t * B + n) * H;
       for (let k = 0; k < H; k++) {

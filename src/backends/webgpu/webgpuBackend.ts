@@ -24,6 +24,7 @@ import type { ProbeOptions, WindowProbe } from '../../model/probe.js';
 import {
   type AdapterDescription,
   type Backend,
+  checkEpochProbe,
   checkParams,
   checkRows,
   checkTrainingData,
@@ -758,14 +759,8 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
    */
   private epochProbe(request: EpochProbe | undefined, evaluate: boolean): ProbeRun | null {
     if (request === undefined) return null;
-    if (this.members !== 1) {
-      throw new InputError('probe', `an epoch probes a single model's windows: this population has ${this.members}`);
-    }
-    if (!evaluate) {
-      throw new InputError('probe', "an epoch's probe comes back with its errors: it needs evaluate");
-    }
+    checkEpochProbe(request, this.members, evaluate, this.config);
     const { x, count, options } = request;
-    checkRows('count', count, this.config, x, null);
     this.epochProbePass ??= new ProbePass(this.planContext, 'epoch probe');
     return this.epochProbePass.load(this.device.queue, x, count, options?.connectivity ?? true, 'count');
   }
