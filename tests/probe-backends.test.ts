@@ -2,7 +2,7 @@
 // and connectivity within |a - e| <= tol * max(1, |e|) per value, tol 1e-5 on the CPU (float32
 // kernels) and 1e-4 on WebGPU, on the gradient fixtures' models and windows and on random shapes
 // (stacked layers, several inputs and outputs). The probe leaves the parameters as they were.
-// The WebGPU backend's probe is, for now, the reference on its parameters read back (see its probe()).
+// The WebGPU backend's probe runs its kernels (src/backends/webgpu/probePass.ts; tests/webgpu-probe.test.ts).
 
 import { describe, expect, it } from 'vitest';
 import { probeReference } from '../src/model/probeReference.js';
