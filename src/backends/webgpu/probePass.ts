@@ -22,6 +22,9 @@ import { DispatchPlan, type DispatchTarget, type PlanContext } from './dispatchP
 import type { Variant } from './tuning.js';
 import { GpuWorkspace } from './workspace.js';
 
+/** Plans kept for probes of different sizes (the hovered window, the held-out windows, …). */
+const MAX_PLANS = 4;
+
 /** One probe's pass, as loaded: what it encodes, what it stages and how the staged floats read. */
 export interface ProbeRun {
   /** Bytes `copy` stages. */
@@ -58,7 +61,8 @@ export class ProbePass {
   private readonly context: PlanContext;
   private readonly label: string;
   private buffers: ProbeBuffers | null = null;
-  private plan: DispatchPlan | null = null;
+  /** The plans over the buffers by rows, the most recently used last (a view may alternate two sizes). */
+  private readonly plans = new Map<number, DispatchPlan>();
 
   /** `label` names the pass's buffers ('probe', 'epoch probe'). */
   constructor(context: PlanContext, label: string) {
@@ -104,8 +108,8 @@ export class ProbePass {
   }
 
   release(): void {
-    this.plan?.release();
-    this.plan = null;
+    for (const plan of this.plans.values()) plan.release();
+    this.plans.clear();
     const buffers = this.buffers;
     if (buffers === null) return;
     buffers.workspace.release();
@@ -137,14 +141,24 @@ export class ProbePass {
     return buffers;
   }
 
-  /** The plan of passes of `rows` rows (made when the rows change, which builds its pipelines). */
+  /**
+   * The plan of passes of `rows` rows over `buffers` (made at a count not seen lately, which makes its
+   * uniform and builds its pipelines); the last MAX_PLANS counts' are kept.
+   */
   private planFor(buffers: ProbeBuffers, rows: number): DispatchPlan {
-    if (this.plan === null || this.plan.batch !== rows || this.plan.workspace !== buffers.workspace) {
-      this.plan?.release();
+    let plan = this.plans.get(rows);
+    this.plans.delete(rows);
+    if (plan === undefined) {
       const source = { samples: buffers.samples, targets: buffers.targets, order: buffers.order };
-      this.plan = new DispatchPlan(this.context, this.label, buffers.workspace, source, rows, 1);
+      plan = new DispatchPlan(this.context, `${this.label} (${rows} rows)`, buffers.workspace, source, rows, 1);
     }
-    return this.plan;
+    this.plans.set(rows, plan);
+    for (const [oldest, stale] of this.plans) {
+      if (this.plans.size <= MAX_PLANS) break;
+      stale.release();
+      this.plans.delete(oldest);
+    }
+    return plan;
   }
 
   /** What is staged, in the order of the header's list: member 0's blocks (the Backend's one model). */
