@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { option } from '../src/cli/options.js';
 import { InputError } from '../src/model/errors.js';
+import { SMALLEST_NORMAL_FLOAT32 } from '../src/settings/setting.js';
 import { SETTINGS } from '../src/settings/training.js';
 
 const batch = SETTINGS.batch.within({ max: 1000 });
@@ -49,6 +50,7 @@ describe('option readers under arbitrary input', () => {
           const value = result.value as number;
           expect(Number.isFinite(value) && Math.fround(value) > 0 && value <= 1e6).toBe(true);
         } else {
+          expect(result.error).toBeInstanceOf(InputError);
           expect((result.error as InputError).field).toBe('--lr');
         }
       }),
@@ -65,6 +67,7 @@ describe('option readers under arbitrary input', () => {
           expect(list.length).toBeLessThanOrEqual(8);
           for (const h of list) expect(Number.isInteger(h) && h >= 1 && h <= 4096).toBe(true);
         } else {
+          expect(result.error).toBeInstanceOf(InputError);
           expect((result.error as InputError).field).toBe('--hidden');
         }
       }),
@@ -78,10 +81,33 @@ describe('option readers under arbitrary input', () => {
     expect(option({ lr: '1e-3' }, SETTINGS.lr)).toBe(0.001);
   });
 
+  // The properties above hold for a reader that refuses everything: these say it accepts what is valid.
   it('accepts every valid value it is given', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 1000 }), (n) => {
         expect(option({ batch: String(n) }, batch)).toBe(n);
+      }),
+    );
+  });
+
+  it('accepts every valid learning rate: above 0 as float32 holds it (normal), at most 1e6', () => {
+    const valid = fc.oneof(
+      fc.double({ min: SMALLEST_NORMAL_FLOAT32, max: 1e6, noNaN: true }),
+      fc.double({ min: 1e-6, max: 1, noNaN: true }),
+      fc.constantFrom(SMALLEST_NORMAL_FLOAT32, 1e-3, 0.01, 1, 1e6),
+    );
+    fc.assert(
+      fc.property(valid, (lr) => {
+        expect(option({ lr: String(lr) }, SETTINGS.lr)).toBe(lr);
+      }),
+    );
+  });
+
+  it('accepts every valid list of hidden sizes: 1 to 8 whole numbers from 1 to 4096, with or without spaces', () => {
+    const sizes = fc.array(fc.integer({ min: 1, max: 4096 }), { minLength: 1, maxLength: 8 });
+    fc.assert(
+      fc.property(sizes, fc.constantFrom(',', ', '), (list, separator) => {
+        expect(option({ hidden: list.join(separator) }, SETTINGS.hidden)).toEqual(list);
       }),
     );
   });

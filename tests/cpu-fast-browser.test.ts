@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { build, type Rollup } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from './helpers.js';
+import { loadFixture, maxAbsDiff, repoRoot, tensorErrors } from './helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -42,12 +42,31 @@ async function gradientsOf(first, second, B, seed) {
 
 const layout = paramLayout({ inputSize: 2, hiddenSizes: [13, 6], outputSize: 2, window: 5 });
 
-async function compare() {
-  const chosen = new CpuBackend(layout);
-  const [a, b] = await gradientsOf(chosen, new CpuBackend(layout, { kernels: 'reference' }), 7, 3);
+/**
+ * The fixture's batch (given by the test, float64 reference beside it) on the backend the page picks,
+ * and on the reference kernels: the chosen one's loss, outputs and gradients, and their largest gap.
+ */
+async function compare(fixture) {
+  const fixtureLayout = paramLayout(fixture.config);
+  const chosen = new CpuBackend(fixtureLayout);
+  const reference = new CpuBackend(fixtureLayout, { kernels: 'reference' });
+  const params = Float32Array.from(fixture.params);
+  const x = Float32Array.from(fixture.x);
+  const t = Float32Array.from(fixture.t);
+  chosen.setParams(params);
+  reference.setParams(params);
+  const a = await chosen.gradients(x, t, fixture.count);
+  const b = await reference.gradients(x, t, fixture.count);
   let diff = Math.abs(a.loss - b.loss);
   for (let p = 0; p < a.grads.length; p++) diff = Math.max(diff, Math.abs(a.grads[p] - b.grads[p]));
-  return { kernels: chosen.kernels, problem: fastKernelsProblem(), diff };
+  return {
+    kernels: chosen.kernels,
+    problem: fastKernelsProblem(),
+    diff,
+    loss: a.loss,
+    y: Array.from(a.y),
+    grads: Array.from(a.grads),
+  };
 }
 
 /** Two threads (where the page allows them) against one, on one batch: the results must be identical. */
@@ -92,17 +111,17 @@ async function comparePopulation() {
 
 if (typeof window === 'undefined') {
   const jobs = { threads: compareThreads, population: comparePopulation, compare };
-  self.onmessage = async (event) => self.postMessage(await jobs[event.data]());
+  self.onmessage = async (event) => self.postMessage(await jobs[event.data.job](event.data.input));
 } else {
   window.compare = compare;
-  const inWorker = (job) =>
+  const inWorker = (job, input) =>
     new Promise((resolve, reject) => {
       const worker = new Worker(new URL('bundle.js', location.href), { type: 'module' });
       worker.onmessage = (event) => resolve(event.data);
       worker.onerror = (event) => reject(new Error(event.message));
-      worker.postMessage(job);
+      worker.postMessage({ job, input });
     });
-  window.compareInWorker = () => inWorker('compare');
+  window.compareInWorker = (input) => inWorker('compare', input);
   window.compareThreadsInWorker = () => inWorker('threads');
   window.comparePopulationInWorker = () => inWorker('population');
 }
@@ -115,8 +134,40 @@ const WASM_CSP = APP_CSP.replace("script-src 'self'", "script-src 'self' 'wasm-u
 interface Comparison {
   kernels: string;
   problem: string | null;
+  /** Largest gap between the chosen kernels and the page's reference kernels. */
   diff: number;
+  loss: number;
+  y: number[];
+  grads: number[];
 }
+
+/** The page's input: a float64 gradient fixture's model and batch, as plain arrays. */
+const FIXTURE = 'stacked';
+function fixtureInput() {
+  const { model, batch } = loadFixture(FIXTURE);
+  return {
+    config: model.config,
+    params: Array.from(model.params),
+    x: Array.from(batch.x),
+    t: Array.from(batch.t),
+    count: batch.count,
+  };
+}
+
+/**
+ * The page's result against the float64 fixture, written apart from every engine (so the reference
+ * kernels are checked too, not only against themselves): within 1e-4 * max(1, max|e|) per tensor.
+ */
+function expectFixtureMatch(result: Comparison) {
+  const { model, expected } = loadFixture(FIXTURE);
+  expect(Math.abs(result.loss - expected.loss)).toBeLessThanOrEqual(TOL * Math.max(1, Math.abs(expected.loss)));
+  const y = maxAbsDiff(result.y, expected.y);
+  expect(y.diff).toBeLessThanOrEqual(TOL * Math.max(1, y.scale));
+  for (const tensor of tensorErrors(model.layout, result.grads, expected.grads, TOL)) {
+    expect(tensor.diff, tensor.name).toBeLessThanOrEqual(tensor.allowed);
+  }
+}
+const TOL = 1e-4;
 
 interface ThreadComparison {
   threads: number;
@@ -192,7 +243,11 @@ async function runInPage<T = Comparison>(
   try {
     await page.goto(`${origin}${isolated ? '/coi/' : '/'}?csp=${csp}`);
     await page.waitForFunction(() => 'compare' in window);
-    return (await page.evaluate(`window.${where}()`)) as T;
+    // The fixture goes to the comparisons of kernels; the thread and population jobs make their own data.
+    const input = where === 'compare' || where === 'compareInWorker' ? fixtureInput() : null;
+    const call = ([name, arg]: [string, unknown]) =>
+      (window as unknown as Record<string, (a: unknown) => unknown>)[name](arg);
+    return (await page.evaluate(call, [where, input] as [string, unknown])) as T;
   } finally {
     await page.close();
   }
@@ -203,12 +258,14 @@ describe('fast CPU kernels in Chromium', () => {
     const result = await runInPage('app', 'compareInWorker');
     expect(result).toMatchObject({ kernels: 'fast', problem: null });
     expect(result.diff).toBeLessThan(1e-4);
+    expectFixtureMatch(result);
   });
 
   it("run on the main thread when the page's policy allows 'wasm-unsafe-eval'", async () => {
     const result = await runInPage('wasm', 'compare');
     expect(result).toMatchObject({ kernels: 'fast', problem: null });
     expect(result.diff).toBeLessThan(1e-4);
+    expectFixtureMatch(result);
   });
 
   it('run on two threads in a worker of a cross-origin isolated page, with relaxed SIMD, exactly as on one', async () => {
@@ -234,5 +291,6 @@ describe('fast CPU kernels in Chromium', () => {
     expect(result.kernels).toBe('reference');
     expect(result.problem).toMatch(/WebAssembly|wasm/i);
     expect(result.diff).toBe(0);
+    expectFixtureMatch(result);
   });
 });

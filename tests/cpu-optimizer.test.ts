@@ -1,5 +1,6 @@
-// The CPU backend's optimisers and loss choice, on both engines, against a plain loop of the
-// reference (src/model/optimizer.ts's optimizerStep on the reference kernels' gradients): SGD,
+// The CPU backend's optimisers and loss choice, on both engines, against a plain loop written here
+// (the formulas of src/model/optimizer.ts's header, spelled out apart from its optimizerStep, clipping,
+// loss factor and decay, on the reference kernels' gradients): SGD,
 // momentum and Adam, each with and without global-norm clipping, with the blog's loss and the MSE,
 // over several epochs with a decaying learning rate.
 
@@ -11,16 +12,13 @@ import { InputError } from '../src/model/errors.js';
 import { initParams } from '../src/model/init.js';
 import { type ModelConfig, type ParamLayout, paramLayout } from '../src/model/layout.js';
 import {
-  clipScale,
   DEFAULT_OPTIMIZER,
   epochLearningRate,
-  initialState,
   type LossName,
   lossScale,
   type OptimizerName,
   type OptimizerSettings,
   type OptimizerState,
-  optimizerStep,
 } from '../src/model/optimizer.js';
 import { startRun } from '../src/train/run.js';
 import { trainToEnd } from '../src/train/trainer.js';
@@ -91,19 +89,65 @@ function epochOrders(count: number): Uint32Array[] {
   });
 }
 
-/** The plain loop: reference gradients of the blog's loss, scaled to the chosen loss, then optimizerStep. */
+/**
+ * The update of optimizer.ts's header, written out here so that a fault in optimizerStep (or in the
+ * clipping, loss factor or decay that every engine shares) shows as a difference: clip to the global
+ * norm, then sgd p -= lr g; momentum v = mu v + g, p -= lr v; adam with bias-corrected m and v.
+ * State in float32 as the engines keep it, operations in the same order, so the reference engine
+ * with the blog's loss matches it bit for bit.
+ */
+function plainStep(
+  settings: OptimizerSettings,
+  state: { step: number; slots: Float32Array },
+  params: Float32Array,
+  grads: Float32Array,
+  learningRate: number,
+): boolean {
+  let squares = 0;
+  for (const g of grads) squares += g * g;
+  const norm = Math.sqrt(squares);
+  const clip = settings.clipNorm !== null && norm > settings.clipNorm ? settings.clipNorm / norm : 1;
+  const P = params.length;
+  state.step += 1;
+  if (settings.name === 'sgd') {
+    for (let i = 0; i < P; i++) params[i] -= learningRate * clip * grads[i];
+  } else if (settings.name === 'momentum') {
+    for (let i = 0; i < P; i++) {
+      state.slots[i] = settings.momentum * state.slots[i] + clip * grads[i];
+      params[i] -= learningRate * state.slots[i];
+    }
+  } else {
+    const { beta1, beta2, epsilon } = settings;
+    const mCorrection = 1 - beta1 ** state.step;
+    const vCorrection = 1 - beta2 ** state.step;
+    for (let i = 0; i < P; i++) {
+      const g = clip * grads[i];
+      state.slots[i] = beta1 * state.slots[i] + (1 - beta1) * g; // m
+      state.slots[P + i] = beta2 * state.slots[P + i] + (1 - beta2) * g * g; // v
+      const mHat = state.slots[i] / mCorrection;
+      params[i] -= (learningRate * mHat) / (Math.sqrt(state.slots[P + i] / vCorrection) + epsilon);
+    }
+  }
+  return clip < 1;
+}
+
+/** The loss's factor over the blog's 0.5 * sum of squares: 1, or 2 / (samples x outputs) for the MSE. */
+const plainLossScale = (loss: LossName, count: number, outputs: number) => (loss === 'sse' ? 1 : 2 / (count * outputs));
+
+/** The plain loop: reference gradients of the blog's loss, scaled to the chosen loss, then plainStep. */
 async function referenceLoop(problem: Problem, settings: OptimizerSettings, loss: LossName): Promise<Run> {
   const { layout, data } = problem;
   const { window: T, inputSize: I, outputSize: O } = layout.config;
   const gradients = new CpuBackend(layout, { kernels: 'reference' });
   const params = problem.params.slice();
-  const state = initialState(settings.name, layout.size);
+  const slotArrays = { sgd: 0, momentum: 1, adam: 2 }[settings.name];
+  const state: OptimizerState = { name: settings.name, step: 0, slots: new Float32Array(slotArrays * layout.size) };
   const losses: number[] = [];
   const x = new Float32Array(BATCH * T * I);
   const t = new Float32Array(BATCH * O);
   let clipped = 0;
   for (const [e, order] of epochOrders(data.count).entries()) {
-    const learningRate = epochLearningRate(LEARNING_RATE, DECAY, e + 1);
+    const learningRate = LEARNING_RATE * DECAY ** e;
     for (let s = 0; s + BATCH <= data.count; s += BATCH) {
       for (let b = 0; b < BATCH; b++) {
         const n = order[s + b];
@@ -112,16 +156,15 @@ async function referenceLoop(problem: Problem, settings: OptimizerSettings, loss
       }
       gradients.setParams(params);
       const { grads } = await gradients.gradients(x, t, BATCH);
-      const scale = lossScale(loss, BATCH, O);
+      const scale = plainLossScale(loss, BATCH, O);
       for (let p = 0; p < grads.length; p++) grads[p] *= scale;
-      if (clipScale(grads, settings.clipNorm) < 1) clipped++;
-      optimizerStep(settings, state, params, grads, learningRate);
+      if (plainStep(settings, state, params, grads, learningRate)) clipped++;
     }
     gradients.setParams(params);
     const y = await gradients.predict(data.x, data.count);
     let sum = 0;
     for (let i = 0; i < y.length; i++) sum += (y[i] - data.t[i]) ** 2;
-    losses.push(lossScale(loss, data.count, O) * 0.5 * sum);
+    losses.push(plainLossScale(loss, data.count, O) * 0.5 * sum);
   }
   return { params, state, losses, clipped };
 }

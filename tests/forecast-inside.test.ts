@@ -3,14 +3,19 @@
 // coefficients rescaled, and the reliance sentence's rule.
 
 import { describe, expect, it } from 'vitest';
+import { prepareData } from '../src/data/prepare.js';
+import { Rng } from '../src/data/rng.js';
+import { tableFromSeries } from '../src/data/windows.js';
 import {
   arConnectivity,
   DEAD_RANGE,
   deadUnits,
   lagConnectivity,
   lagTotals,
+  preparedArConnectivity,
   reliance,
   saturation,
+  windowInputs,
 } from '../src/forecast/inside.js';
 import type { LayerProbe, WindowProbe } from '../src/model/probe.js';
 
@@ -113,5 +118,35 @@ describe('reliance', () => {
       'AR(4) looks across its whole window: only all 4 values together hold 80% of its connectivity',
     );
     expect(reliance([0, 0]).lags).toBe(0);
+  });
+});
+
+describe('on prepared data', () => {
+  // y[r] = 0.8 y[r-1] + noise, offset and scaled so the normalization has work to do.
+  const rng = new Rng(5);
+  const series = new Float64Array(400);
+  for (let r = 1; r < 400; r++) series[r] = 0.8 * series[r - 1] + rng.normal();
+  const table = tableFromSeries(series.map((y) => 100 + 7 * y));
+  const prepared = prepareData(table, {
+    inputs: [0],
+    outputs: [0],
+    window: 3,
+    trainFraction: 0.8,
+    normalize: 'z-score',
+  });
+
+  it('reads window k as rows k .. k + T - 1, normalized, as the split cut the training windows', () => {
+    expect(windowInputs(prepared, 0)).toEqual(prepared.train.x.subarray(0, 3));
+    expect(windowInputs(prepared, 5)).toEqual(prepared.train.x.subarray(15, 18));
+  });
+
+  it('finds an AR(1) series’ dependence on lag 1 alone in the AR baseline’s coefficients', () => {
+    const ar = preparedArConnectivity(prepared);
+    if (typeof ar === 'string') throw new Error(ar);
+    const [lag1, lag2, lag3] = lagTotals(ar[0]);
+    expect(lag1).toBeGreaterThan(0.7);
+    expect(lag1).toBeLessThan(0.9);
+    expect(Math.max(lag2, lag3)).toBeLessThan(0.15);
+    expect(reliance(lagTotals(ar[0]), 'AR(3)').sentence).toMatch(/^AR\(3\) relies mostly on the last value/);
   });
 });

@@ -18,6 +18,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['backends/cpu', 'backends/webgpu'],
   ['train'],
   ['bench', 'export'],
+  ['lib'],
   ['cli', 'app'],
 ];
 

@@ -42,6 +42,40 @@ describe('reference optimisers', () => {
     expect(state.slots).toHaveLength(4);
   });
 
+  it('adam over three steps: bias-corrected moments, beta1 on the mean and beta2 on the square', () => {
+    // At step 1 the corrections cancel the betas (m/(1-b1) = g, v/(1-b2) = g^2): only later steps,
+    // with gradients that change, tell beta1 from beta2. Written out here in float64.
+    const settings = { ...DEFAULT_OPTIMIZER, name: 'adam' as const, beta1: 0.8, beta2: 0.95, epsilon: 1e-8 };
+    const steps = [
+      [3, -4],
+      [1, 2],
+      [-2, 0.5],
+    ];
+    const p = Float32Array.from([0.5, -0.25]);
+    const state = initialState('adam', 2);
+    const want = [0.5, -0.25];
+    const m = [0, 0];
+    const v = [0, 0];
+    for (const [t, g] of steps.entries()) {
+      optimizerStep(settings, state, p, Float32Array.from(g), 0.1);
+      for (let i = 0; i < 2; i++) {
+        m[i] = 0.8 * m[i] + 0.2 * g[i];
+        v[i] = 0.95 * v[i] + 0.05 * g[i] * g[i];
+        const mHat = m[i] / (1 - 0.8 ** (t + 1));
+        const vHat = v[i] / (1 - 0.95 ** (t + 1));
+        want[i] -= (0.1 * mHat) / (Math.sqrt(vHat) + 1e-8);
+      }
+      expect(p[0], `step ${t + 1}`).toBeCloseTo(want[0], 6);
+      expect(p[1], `step ${t + 1}`).toBeCloseTo(want[1], 6);
+    }
+    expect(state.step).toBe(3);
+    // The moments themselves, m then v, as the state holds them.
+    for (let i = 0; i < 2; i++) {
+      expect(state.slots[i]).toBeCloseTo(m[i], 6);
+      expect(state.slots[2 + i]).toBeCloseTo(v[i], 6);
+    }
+  });
+
   it('clips by the global norm', () => {
     expect(clipScale(grads, null)).toBe(1);
     expect(clipScale(grads, 10)).toBe(1);

@@ -26,12 +26,41 @@ const isBounded = (s: Setting<unknown>): s is Setting<unknown> & { min: number; 
 const isReal = (s: Setting<unknown>): s is RealSetting => typeof (s as { float32?: unknown }).float32 === 'boolean';
 
 describe('the settings table', () => {
-  it.each(ALL)('%s: its default reads back from its text, and passes its own check', (_, setting) => {
-    if (setting.default === undefined) return; // a file name: nothing to default to
+  const valued = ALL.filter(([, s]) => s.default !== undefined && !s.flag);
+  const unset = ALL.filter(([, s]) => s.default === undefined);
+  const flags = ALL.filter(([, s]) => s.flag);
+  it('sorts every setting into one of three kinds below, none left unchecked', () => {
+    expect(valued.length + unset.length + flags.length).toBe(ALL.length);
+    expect(unset.length).toBeGreaterThan(0);
+    expect(flags.length).toBeGreaterThan(0);
+  });
+
+  it.each(valued)('%s: its default reads back from its text, and passes its own check', (_, setting) => {
     expect(setting.check(setting.default)).toEqual(setting.default);
-    const text = setting.format(setting.default);
-    if (setting.flag) return;
-    expect(setting.parse(text)).toEqual(setting.default);
+    expect(setting.parse(setting.format(setting.default))).toEqual(setting.default);
+  });
+
+  // File names and column lists: no default, so the round trip starts from a value as typed.
+  it.each(unset)(
+    '%s: no default; a value as typed reads back from its text, and empty text is refused',
+    (_, setting) => {
+      expect(setting.kind).toBe('text');
+      const typed = setting.parse('price,2');
+      expect(typed).toBeDefined();
+      expect(setting.parse(setting.format(typed))).toEqual(typed);
+      expect(setting.check('price,2')).toEqual(typed);
+      expect(inputErrorOf(() => setting.parse('')).field).toBe(setting.name);
+      expect(inputErrorOf(() => setting.check(7)).field).toBe(setting.name);
+    },
+  );
+
+  // Switches (--json): off by default, on when given, and a value from a file must be a boolean.
+  it.each(flags)('%s: off by default, on when given, only booleans from elsewhere', (_, setting) => {
+    expect(setting.default).toBe(false);
+    expect(setting.check(setting.default)).toBe(false);
+    expect(setting.parse('')).toBe(true);
+    expect(setting.check(true)).toBe(true);
+    expect(inputErrorOf(() => setting.check('yes')).field).toBe(setting.name);
   });
 
   it.each(ALL.filter(([, s]) => isBounded(s)))(

@@ -5,9 +5,9 @@
 // renders, and reopens a run's settings; this keeps the rest.
 
 import { fingerprintTable } from '../data/fingerprint.js';
+import { modelToJson } from '../lib/files.js';
 import { InputError } from '../model/errors.js';
 import type { Evaluation } from '../train/evaluate.js';
-import { toModelFile } from '../train/modelFile.js';
 import { capitalize } from '../util/text.js';
 import type { ShownView } from './chartSpecs.js';
 import type { CsvChoice } from './dataView.js';
@@ -129,7 +129,7 @@ export class KeptRuns {
     if (lane !== undefined && shown !== null && record.model === null) {
       try {
         const kept = modelOfLane(shown, lane, csv);
-        if (kept !== null) record.model = JSON.stringify(toModelFile(kept.model));
+        if (kept !== null) record.model = JSON.stringify(modelToJson(kept.model));
       } catch (err) {
         // A model beyond float32's range is not offered (the model panel says why on its button).
         if (!(err instanceof InputError)) throw err;

@@ -1,10 +1,11 @@
-// The app's page: the Train view (trainView.ts) and the Benchmark view (benchView.ts) as tabs, with
-// the notices above them. This file only wires the views together and opens the page. The tabs come
+// The app's page: the Train view (trainView.ts), the Benchmark view (benchView.ts) and the Backtest
+// view (backtestView.ts) as tabs, with the notices above them. This file only wires the views together and opens the page. The tabs come
 // from the tab list in index.html (each names its view and its #hash), so a new view is one more
 // tab there and one more entry in VIEWS below.
 
 import './trustedTypes.js';
 import './styles.css';
+import { BacktestView } from './backtestView.js';
 import { BenchView } from './benchView.js';
 import { byId, scrollableByKeyboard } from './dom.js';
 import { probeWebGpu } from './gpu.js';
@@ -18,6 +19,15 @@ const bench = new BenchView({
   onChange: () => train.render(),
 });
 train.attachBench(bench);
+const backtest = new BacktestView({
+  base: () => train.backtestBase(),
+  busy: () =>
+    train.busy()
+      ? 'a training run is in progress on the Train tab; stop or finish it first, so the two do not share the CPU.'
+      : bench.running()
+        ? 'a benchmark sweep is running; cancel or finish it first.'
+        : null,
+});
 
 const tabs = [
   ...byId('tab-train', HTMLButtonElement).parentElement!.querySelectorAll<HTMLButtonElement>('[role="tab"]'),
@@ -39,6 +49,7 @@ function showView(index: number, focus = false): void {
   const url = `${location.pathname}${location.search}${tabs[index].hash}`;
   if (url !== `${location.pathname}${location.search}${location.hash}`) history.replaceState(null, '', url);
   document.body.dataset.view = tabs[index].name;
+  if (tabs[index].name === 'backtest') backtest.describeBase();
 }
 
 /** The tab that an arrow, Home or End key moves to from tab `i`, or null for another key. */
@@ -64,10 +75,12 @@ tabs.forEach(({ tab }, i) => {
 // Leaving or reloading the page while a run or a sweep is in progress, or with a finished run not yet
 // kept in the browser, asks first (the browser's question).
 window.addEventListener('beforeunload', (event) => {
-  if (train.active() || train.unsaved() || bench.running()) event.preventDefault();
+  if (train.active() || train.unsaved() || bench.running() || backtest.running()) event.preventDefault();
 });
 
 const linked = tabs.findIndex(({ hash }) => hash !== '' && hash === location.hash);
 scrollableByKeyboard();
 showView(Math.max(0, linked));
 train.open();
+// The link's settings are in the Train view's form now: the Backtest view says what it would train.
+backtest.describeBase();

@@ -7,8 +7,7 @@
 // is read in a worker, modelWorker.ts, so no file can stall or crash the page).
 
 import { type DataFingerprint, fingerprintTable, sameFingerprint } from '../data/fingerprint.js';
-import { exportOnnx } from '../export/onnx.js';
-import { exportTfjs } from '../export/tfjs.js';
+import { exportOnnx, exportTfjs } from '../lib/files.js';
 import { InputError } from '../model/errors.js';
 import type { ModelConfig } from '../model/layout.js';
 import type { OptimizerValues } from '../model/optimizer.js';

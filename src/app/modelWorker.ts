@@ -3,14 +3,14 @@
 // (deep nesting, millions of keys, a huge claimed model) costs the page nothing and is refused in
 // one line. In: the File. Out: the Model, its arrays transferred, or the failure.
 
-import { readModelBytes } from '../train/modelFile.js';
+import { loadModel } from '../lib/files.js';
 import { describeFailure } from './failure.js';
 import { workerScope } from './workerJob.js';
 
 workerScope.onmessage = async (event: MessageEvent<File>) => {
   const file = event.data;
   try {
-    const model = readModelBytes(new Uint8Array(await file.arrayBuffer()), file.name);
+    const model = loadModel(new Uint8Array(await file.arrayBuffer()), file.name);
     const arrays = [model.params, model.optimizer?.slots];
     for (const member of model.members ?? []) arrays.push(member.params, member.optimizer?.slots);
     // Each buffer once: member 0 shares the top level's.

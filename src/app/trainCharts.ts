@@ -6,6 +6,7 @@
 // tests (a canvas cannot be read back as data).
 
 import type { RowRange } from '../data/windows.js';
+import { type ShownBands, withBandColumns, withBandSeries } from './bands.js';
 import {
   countValues,
   errorChartSpec,
@@ -58,6 +59,8 @@ export interface ChartState {
   overlays: readonly Overlay[];
   /** Which part the residual chart shows: the held-out (test) part, the training windows, or none yet. */
   residualPart: 'test' | 'train' | null;
+  /** The ended run's prediction bands of the first output (bands.ts), or null. */
+  bands?: ShownBands | null;
 }
 
 /** A kept run on the charts. */
@@ -168,15 +171,18 @@ export class TrainCharts {
 
   /** The charts' data as one tidy CSV (seriesExport.ts). */
   private downloadCsv(): void {
-    const { current, lanes, scale } = this.state();
+    const { current, lanes, scale, bands } = this.state();
     if (current === null) return;
+    const column = current.view.prepared.outputs[0];
+    const futureBands = (bands?.future ?? []).map((b) => ({ ...b, column, unavailable: [] }));
     const text = seriesCsv({
       view: current.view,
-      lanes: lanes.map((lane) => ({
+      lanes: lanes.map((lane, i) => ({
         backend: lane.backend,
         label: lane.label,
         trace: lane.trace,
         epoch: lane.last?.epoch ?? null,
+        ...(i === 0 ? { bands: futureBands } : {}),
       })),
       scale,
     });
@@ -191,16 +197,23 @@ export class TrainCharts {
 
   private seriesSpec() {
     const { current, lanes, overlays } = this.state();
-    return withOverlayPredictionSeries(
+    const spec = withOverlayPredictionSeries(
       withFuture(seriesChartSpec(current, this.outputIndex, lanes), current, lanes),
       overlays,
     );
+    return withBandSeries(spec, this.shownBands());
   }
 
   private seriesData() {
     const { current, horizon, overlays } = this.state();
     const view = seriesViewOf(current, this.outputIndex);
-    return withOverlayPredictions(seriesColumnsWithFuture(view, this.traces(), horizon), view, [...overlays]);
+    const columns = withOverlayPredictions(seriesColumnsWithFuture(view, this.traces(), horizon), view, [...overlays]);
+    return withBandColumns(columns, this.shownBands());
+  }
+
+  /** The bands are of the first output: drawn while it is the one shown. */
+  private shownBands(): ShownBands | null {
+    return this.outputIndex === 0 ? (this.state().bands ?? null) : null;
   }
 
   private errorSpec() {

@@ -16,12 +16,14 @@ import { baselineErrors, comparisonPart } from '../train/evaluate.js';
 import { capitalize, sentence } from '../util/text.js';
 import { decideAndRemember, describeAuto, rememberedChoice } from './autoChoice.js';
 import { BackendPicker } from './backendPicker.js';
+import type { BacktestBase } from './backtestView.js';
 import type { ShownView } from './chartSpecs.js';
 import { errorScale } from './columns.js';
 import { checkAgainstData, runSettingsFor, shownData } from './dataView.js';
 import { byId, setText } from './dom.js';
 import { describeFailure } from './failure.js';
 import { FIELDS, type FieldValues, fieldApplies, fieldOf } from './fields.js';
+import { ForecastPanel } from './forecastPanel.js';
 import type { GpuAccess, GpuProbe } from './gpu.js';
 import { KeptRuns } from './keptRuns.js';
 import { Lane, type LaneObserver, RunLanes } from './lanes.js';
@@ -31,7 +33,7 @@ import type { RunFailure, RunRequest } from './protocol.js';
 import { gpuStepTime, onLiveResourcesChange, prepareSpareWorker, startTraining } from './runners.js';
 import type { RunRecord } from './runStore.js';
 import { RunView } from './runView.js';
-import { APP_BACKEND, type AppBackendChoice, type AppSettings, messageOf } from './settings.js';
+import { APP_BACKEND, type AppBackendChoice, type AppSettings, messageOf, parseSettings } from './settings.js';
 import { SettingsPanel } from './settingsPanel.js';
 import { type ChartState, TrainCharts } from './trainCharts.js';
 
@@ -52,6 +54,7 @@ export class TrainView {
   private readonly backends: BackendPicker;
   private readonly model: ModelPanel;
   private readonly charts: TrainCharts;
+  private readonly forecast: ForecastPanel;
   private readonly view = new RunView();
   private readonly observer: LaneObserver;
   /** WebGPU timings for auto under way in the background (a sweep waits for them). */
@@ -116,6 +119,10 @@ export class TrainView {
       reopen: (record) => this.reopen(record),
       running: () => this.lanes.active(),
     });
+    this.forecast = new ForecastPanel(() => {
+      this.charts.respecSeries();
+      this.render();
+    });
     this.charts = new TrainCharts(
       () => this.chartState(),
       () => this.render(),
@@ -128,6 +135,7 @@ export class TrainView {
           if (end.outcome === 'diverged') this.settings.form.showNote('lr', sentence(capitalize(end.message)));
         }
         this.runs.endIfOver(this.shown, this.settings.csv.choice());
+        this.checkForecast();
         this.render();
       },
       failed: (lane, failure) => {
@@ -175,6 +183,7 @@ export class TrainView {
       lanes: this.lanes.lanes,
       horizon: 0,
       overlays: this.runs.overlays(shown ?? this.previewed),
+      bands: this.forecast.bands(),
     };
     if (shown === null) {
       return {
@@ -214,6 +223,25 @@ export class TrainView {
   /** A run goes (pause, stop and leaving the page apply). */
   active(): boolean {
     return this.lanes.active();
+  }
+
+  /** The form's settings as the Backtest view takes them (backtestView.ts), or the first problem. */
+  backtestBase(): BacktestBase {
+    const result = parseSettings(this.settings.form.values());
+    if (!result.ok) {
+      const [field, message] = Object.entries(result.errors)[0] ?? ['settings', 'not valid'];
+      return { ok: false, problem: `${field}: ${message}` };
+    }
+    try {
+      return {
+        ok: true,
+        run: runSettingsFor(result.settings.run, this.settings.csv.choice()),
+        train: result.settings.train,
+      };
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      return { ok: false, problem: err.message };
+    }
   }
 
   /** A run goes or auto times WebGPU in the background: a benchmark sweep would disturb either. */
@@ -519,9 +547,34 @@ export class TrainView {
   }
 
   private clearRun(): void {
+    this.forecast.clear();
     this.lanes.clear();
     this.view.clearLanes();
     for (const key of ['failed-webgpu', 'failed-cpu', 'switched-webgpu', 'model-data']) hideNotice(key);
+  }
+
+  /** Once every lane has ended: the forecast panel checks the first lane's last forecast (forecastPanel.ts). */
+  private checkForecast(): void {
+    const shown = this.shown;
+    const lanes = this.lanes.lanes;
+    const last = lanes[0]?.last;
+    if (shown === null || last == null || lanes.some((lane) => lane.active)) return;
+    const { prepared } = shown.view;
+    const layout = paramLayout({
+      inputSize: prepared.inputs.length,
+      hiddenSizes: shown.runSettings.hiddenSizes,
+      outputSize: prepared.outputs.length,
+      window: shown.runSettings.window,
+    });
+    void this.forecast.check({
+      prepared,
+      layout,
+      unit: shown.view.unit,
+      params: last.params,
+      forecast: last.forecast,
+      forecastFrom: last.forecastFrom,
+      future: last.future,
+    });
   }
 
   /** Schedules one render for the next frame, whatever changed. */

@@ -130,29 +130,37 @@ export const PREDICT_LEVELS = optional(
   LEVELS,
   'add lower_P,upper_P columns at each level: an ensemble’s members’ quantiles, else split conformal from the data’s last part',
 )('levels');
+/**
+ * Window numbers as `inspect` reads them: one (`--window`) or a comma list (`--windows`). Their range
+ * depends on the data, so inspect checks it and names it (src/cli/inspect.ts, chosenWindows).
+ */
+const windowNumbers = (several: boolean, help: string) =>
+  custom<number[] | undefined>({
+    default: undefined,
+    placeholder: several ? 'N,N,…' : 'N',
+    valid: several
+      ? 'comma-separated window numbers (whole numbers from 0)'
+      : 'a window number (a whole number from 0)',
+    help,
+    parse: (value, field) => {
+      const parts = several ? value.split(',').map((part) => part.trim()) : [value.trim()];
+      if (parts.some((part) => !/^\d{1,9}$/.test(part))) {
+        const what = several
+          ? 'comma-separated window numbers (whole numbers from 0)'
+          : 'a window number (a whole number from 0)';
+        throw new InputError(field, `expected ${what}, got ${describeValue(value)}`);
+      }
+      return parts.map(Number);
+    },
+    format: (value) => (value ?? []).join(','),
+  });
 /** `inspect --window N`: one window to probe, numbered over all the data's windows. */
-export const INSPECT_WINDOW = optional(
-  whole({ default: 0, min: 0, max: 1e9, help: '' }),
+export const INSPECT_WINDOW = windowNumbers(
+  false,
   'the window to probe, numbered 0 (the first full window) on over all the data’s windows (default: the last held-out one)',
 )('window');
 /** `inspect --windows a,b`: several windows to probe. */
-export const INSPECT_WINDOWS = custom<number[] | undefined>({
-  default: undefined,
-  placeholder: 'N,N,…',
-  valid: 'comma-separated whole numbers (window numbers)',
-  help: 'several windows to probe, numbered as --window',
-  parse: (value, field) => {
-    const parts = value.split(',').map((part) => part.trim());
-    if (parts.length === 0 || parts.some((part) => !/^\d+$/.test(part))) {
-      throw new InputError(
-        field,
-        `expected comma-separated whole numbers (window numbers), got ${describeValue(value)}`,
-      );
-    }
-    return parts.map(Number);
-  },
-  format: (value) => (value ?? []).join(','),
-})('windows');
+export const INSPECT_WINDOWS = windowNumbers(true, 'several windows to probe, numbered as --window')('windows');
 const G = SEARCH_SETTINGS;
 /** The training options but those a search lists (learning rate, hidden sizes, window). */
 const SEARCH_TRAINING = TRAINING_OPTIONS.filter((o) => o !== S.lr && o !== S.hidden && o !== S.window);

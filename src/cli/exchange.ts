@@ -5,9 +5,9 @@
 
 import * as fs from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { exportOnnx } from '../export/onnx.js';
-import { exportTfjs, TFJS_WEIGHTS_FILE } from '../export/tfjs.js';
+import { TFJS_WEIGHTS_FILE } from '../export/tfjs.js';
 import { importTfjs } from '../export/tfjsImport.js';
+import { exportOnnx, exportTfjs } from '../lib/files.js';
 import { InputError } from '../model/errors.js';
 import { modelFileBytes } from '../train/modelFile.js';
 import { CLI_SETTINGS, commandOptions, EXPORT_FORMAT, EXPORT_OUT, IMPORT_FORMAT, IMPORT_OUT } from './commands.js';

@@ -11,8 +11,9 @@ import * as fs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseJsonBytes } from '../data/jsonFile.js';
 import { checkTextBytes, decodeTextFile } from '../data/textFile.js';
+import { loadModel } from '../lib/files.js';
 import { InputError } from '../model/errors.js';
-import { MAX_MODEL_FILE_BYTES, type Model, readModelBytes } from '../train/modelFile.js';
+import { MAX_MODEL_FILE_BYTES, type Model } from '../train/modelFile.js';
 
 /** Largest file read (model, batch, CSV): 256 MiB, as the app allows. */
 export const MAX_FILE_BYTES = 256 * 2 ** 20;
@@ -86,7 +87,7 @@ export function readJsonOption(path: string, option: string): unknown {
 export function readModelOption(path: string, option: string): Model {
   const bytes = readFileBytes(path, option, MAX_MODEL_FILE_BYTES);
   checkTextBytes(bytes, option, `"${path}"`);
-  return readModelBytes(bytes, `${option} ${path}`);
+  return loadModel(bytes, `${option} ${path}`);
 }
 
 /** The file system calls an atomic write makes (a test injects failures through them). */

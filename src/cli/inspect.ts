@@ -10,19 +10,19 @@
 // T = window, I = inputSize, H = hidden size of a layer, O = outputSize, L = the transform's lag.
 
 import { CpuBackend } from '../backends/cpu/cpuBackend.js';
-import { fitAutoregression } from '../data/baselines.js';
 import type { PreparedData } from '../data/prepare.js';
 import {
-  arConnectivity,
   type DeadUnit,
   deadUnits,
   type GateSaturation,
   type LagConnectivity,
   lagConnectivity,
   lagTotals,
+  preparedArConnectivity,
   type Reliance,
   reliance,
   saturation,
+  windowInputs,
 } from '../forecast/inside.js';
 import { InputError } from '../model/errors.js';
 import { PROBED, type WindowProbe } from '../model/probe.js';
@@ -121,11 +121,11 @@ function windowsOf(prepared: PreparedData): { count: number; summary: SummaryWin
 export function chosenWindows(values: ParsedOptions, count: number, summary: SummaryWindows): number[] {
   const one = optionValue(values, INSPECT_WINDOW);
   const several = optionValue(values, INSPECT_WINDOWS);
-  if (one != null && several !== undefined) {
+  if (one !== undefined && several !== undefined) {
     throw new InputError('--windows', 'cannot be combined with --window: give one');
   }
-  const [field, chosen] =
-    several !== undefined ? ['--windows', several] : ['--window', [one ?? summary.first + summary.count - 1]];
+  const field = several !== undefined ? '--windows' : '--window';
+  const chosen = several ?? one ?? [summary.first + summary.count - 1];
   if (chosen.length > MAX_INSPECT_WINDOWS) {
     throw new InputError(field, `expected at most ${MAX_INSPECT_WINDOWS} windows, got ${chosen.length}`);
   }
@@ -139,18 +139,6 @@ export function chosenWindows(values: ParsedOptions, count: number, summary: Sum
     }
   }
   return chosen;
-}
-
-/** Window k's inputs as the network reads them (normalized, transformed), (T, I): rows L + k .. L + k + T - 1. */
-export function windowInputs(prepared: PreparedData, index: number): Float32Array {
-  const T = prepared.train.window;
-  const L = prepared.transform.lag;
-  const { normalized, inputs } = prepared;
-  const columns = inputs.map((name) => normalized.values[normalized.columns.indexOf(name)]);
-  const x = new Float32Array(T * columns.length);
-  const I = columns.length;
-  for (let t = 0; t < T; t++) for (let i = 0; i < I; i++) x[t * I + i] = columns[i][L + index + t];
-  return x;
 }
 
 function windowsInputs(prepared: PreparedData, indices: readonly number[]): Float32Array {
@@ -179,8 +167,8 @@ export async function inspect(values: ParsedOptions, model: Model): Promise<Insp
   } finally {
     await backend.dispose();
   }
-  const fit = fitAutoregression(prepared);
-  const ar = typeof fit === 'string' ? null : arConnectivity(fit, T, ...scalesOf(prepared));
+  const fit = preparedArConnectivity(prepared);
+  const ar = typeof fit === 'string' ? null : fit;
   return {
     model,
     prepared,
@@ -193,13 +181,6 @@ export async function inspect(values: ParsedOptions, model: Model): Promise<Insp
     dead: deadUnits(summaryProbes, T),
     connectivity: outputConnectivity(prepared, lagConnectivity(summaryProbes, T, I), ar),
   };
-}
-
-/** The normalization's scales of the inputs and the outputs, in the model's order. */
-function scalesOf(prepared: PreparedData): [number[], number[]] {
-  const { columns, scale } = prepared.normalization;
-  const of = (names: string[]) => names.map((name) => scale[columns.indexOf(name)]);
-  return [of(prepared.inputs), of(prepared.outputs)];
 }
 
 function outputConnectivity(

@@ -6,7 +6,7 @@ import type { Model, ModelMember, SavedOptimizer } from '../train/modelFile.js';
 import { checkModelFile, checkModelFileSize, type SavedShape } from '../train/modelFile.js';
 import type { TrainResult } from '../train/options.js';
 import type { Run } from '../train/run.js';
-import { savedModel } from '../train/savedModel.js';
+import { keptTraining, savedModel } from '../train/savedModel.js';
 import type { SavedTraining } from '../train/savedSetup.js';
 import { originOf, savedSettings } from './trainReport.js';
 import type { TrainSettings } from './trainSettings.js';
@@ -62,16 +62,7 @@ export function modelToSave(
 
 /** Where a result's kept weights stand: the optimizer's state and the training up to them. */
 export function keptOf(s: TrainSettings, result: TrainResult): { optimizer?: SavedOptimizer; training: SavedTraining } {
-  const { kept } = result;
-  return {
-    ...(kept.optimizerState ? { optimizer: { ...kept.optimizerState, settings: s.optimizer, loss: s.loss } } : {}),
-    training: {
-      epoch: kept.epoch,
-      losses: result.losses.slice(0, kept.epoch),
-      validationLosses: result.validationLosses.filter((v) => v.epoch <= kept.epoch),
-      rng: kept.rng.state(),
-    },
-  };
+  return keptTraining(result, s.optimizer, s.loss);
 }
 
 /** An ensemble's model file: member 0 at the top level (a reader without members gets it), every member in `members`. */

@@ -15,18 +15,17 @@ import co2Csv from '../../node_modules/vega-datasets/data/co2-concentration.csv?
 import sp500Csv from '../../node_modules/vega-datasets/data/sp500.csv?raw';
 import stocksCsv from '../../node_modules/vega-datasets/data/stocks.csv?raw';
 import { describeValue, InputError } from '../model/errors.js';
+import { BUNDLED_NAMES, type BundledName, CO2_COLUMNS, STOCK_SYMBOLS, type StockSymbol } from './bundledNames.js';
 import { type CsvTable, parseCsvText } from './csv.js';
 
-export const BUNDLED_NAMES = ['stocks', 'sp500', 'co2'] as const;
-export type BundledName = (typeof BUNDLED_NAMES)[number];
-
-export const STOCK_SYMBOLS = ['AAPL', 'AMZN', 'GOOG', 'IBM', 'MSFT'] as const;
-export type StockSymbol = (typeof STOCK_SYMBOLS)[number];
-
-export const CO2_COLUMNS = ['CO2', 'adjusted CO2'] as const;
-
-/** Each bundled series' unit, for errors stated in it. */
-export const BUNDLED_UNITS: Record<BundledName, string> = { stocks: '$', sp500: 'points', co2: 'ppm' };
+export {
+  BUNDLED_NAMES,
+  BUNDLED_UNITS,
+  type BundledName,
+  CO2_COLUMNS,
+  STOCK_SYMBOLS,
+  type StockSymbol,
+} from './bundledNames.js';
 
 export interface BundledOptions {
   /** stocks only: which company; default 'AAPL'. */

@@ -12,9 +12,11 @@
 // Connectivity per lag: the mean over the windows of |d out[o] / d x[t][i]|, lag 1 = the last step.
 // The AR baseline's is |a[o][t][i]| rescaled to the normalized units the network reads.
 // Reliance: the fewest most recent lags that hold at least RELIANCE_SHARE of the total connectivity
-// (summed over the inputs).
+// (summed over the inputs). The data's windows are numbered k = 0.. in time order (windowInputs), as
+// `inspect --window` and the app number them.
 
-import type { LinearFit } from '../data/baselines.js';
+import { fitAutoregression, type LinearFit } from '../data/baselines.js';
+import type { PreparedData } from '../data/prepare.js';
 import type { WindowProbe } from '../model/probe.js';
 
 export const GATE_NAMES = ['forget', 'input', 'candidate', 'output'] as const;
@@ -174,4 +176,28 @@ export function reliance(totals: readonly number[], who = 'the model', share = R
   }
   const what = lags === 1 ? 'the last value' : `the last ${lags} values`;
   return { lags, share: part, sentence: `${who} relies mostly on ${what} (${percent})` };
+}
+
+/**
+ * Window k of the data's windows as the network reads it (transformed, normalized), (T, I): rows
+ * L + k .. L + k + T - 1 of the input columns (L the transform's lag), predicting row L + k + T.
+ */
+export function windowInputs(prepared: PreparedData, index: number): Float32Array {
+  const T = prepared.train.window;
+  const L = prepared.transform.lag;
+  const { normalized, inputs } = prepared;
+  const columns = inputs.map((name) => normalized.values[normalized.columns.indexOf(name)]);
+  const I = columns.length;
+  const x = new Float32Array(T * I);
+  for (let t = 0; t < T; t++) for (let i = 0; i < I; i++) x[t * I + i] = columns[i][L + index + t];
+  return x;
+}
+
+/** AR(T) fitted on the training windows (baselines.ts) as arConnectivity, or why it was not fitted. */
+export function preparedArConnectivity(prepared: PreparedData): LagConnectivity | string {
+  const fit = fitAutoregression(prepared);
+  if (typeof fit === 'string') return fit;
+  const { columns, scale } = prepared.normalization;
+  const scales = (names: string[]) => names.map((name) => scale[columns.indexOf(name)]);
+  return arConnectivity(fit, prepared.train.window, scales(prepared.inputs), scales(prepared.outputs));
 }

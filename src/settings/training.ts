@@ -4,7 +4,7 @@
 // points, windows of 10, 30 hidden units, batch 8, SGD at 0.01, 101 epochs); bounds are generous
 // for real use and small enough that a typo cannot exhaust memory.
 
-import { BUNDLED_NAMES, type BundledName, STOCK_SYMBOLS } from '../data/bundled.js';
+import { BUNDLED_NAMES, type BundledName, STOCK_SYMBOLS } from '../data/bundledNames.js';
 import { readDecimal } from '../data/decimal.js';
 import { MAX_MAGNITUDE, MAX_POINTS, SERIES_KINDS, type SeriesSpec } from '../data/generators.js';
 import { NORMALIZE_METHODS } from '../data/normalize.js';

@@ -7,10 +7,11 @@ import type { PreparedData } from '../data/prepare.js';
 import { Rng } from '../data/rng.js';
 import type { ModelConfig } from '../model/layout.js';
 import { paramLayout } from '../model/layout.js';
+import type { LossName, OptimizerSettings } from '../model/optimizer.js';
 import type { SettingValues } from '../settings/training.js';
 import type { Model, SavedOptimizer } from './modelFile.js';
 import type { DataOrigin, SavedTraining } from './savedSetup.js';
-import type { TrainOptions } from './trainer.js';
+import type { TrainOptions, TrainResult } from './trainer.js';
 
 export interface SavedRun {
   config: ModelConfig;
@@ -72,5 +73,23 @@ export function continuationOf(
     validationLosses: saved.validationLosses,
     rng,
     best: keepBest && atEpoch ? { epoch: saved.epoch, loss: atEpoch.loss, params, rng: rng.clone() } : null,
+  };
+}
+
+/** Where a result's kept weights stand: the optimizer's state (trained with `optimizer` on `loss`) and the training up to them. */
+export function keptTraining(
+  result: TrainResult,
+  optimizer: OptimizerSettings,
+  loss: LossName,
+): { optimizer?: SavedOptimizer; training: SavedTraining } {
+  const { kept } = result;
+  return {
+    ...(kept.optimizerState ? { optimizer: { ...kept.optimizerState, settings: optimizer, loss } } : {}),
+    training: {
+      epoch: kept.epoch,
+      losses: result.losses.slice(0, kept.epoch),
+      validationLosses: result.validationLosses.filter((v) => v.epoch <= kept.epoch),
+      rng: kept.rng.state(),
+    },
   };
 }

@@ -74,7 +74,8 @@ describe('the app with real data', () => {
     expect(Number.isFinite(validation) && validation > 0).toBe(true);
     // 150 rows, window 10 and one more row for the differences (a CSV's default): 139 one-step
     // predictions; rows 121-150 held out, forecast into them; 24 steps past the end, from the last value.
-    expect(await chartCounts(page, 'series-chart')).toEqual({
+    // (The forecast's bands join once the run's forecast is checked: forecasting.test.ts.)
+    expect(await chartCounts(page, 'series-chart')).toMatchObject({
       'data (price)': 150,
       'prediction (CPU)': 139,
       'forecast (CPU)': 30,
@@ -370,7 +371,7 @@ describe('the app with real data', () => {
 
     await page.click('#forecast');
     expect(await waitForPhase(page, ['finished'], 30_000)).toBe('finished');
-    expect(await chartCounts(page, 'series-chart')).toEqual({
+    expect(await chartCounts(page, 'series-chart')).toMatchObject({
       'data (sine)': 50,
       'prediction (loaded model)': 40,
       'forecast (loaded model)': 40,

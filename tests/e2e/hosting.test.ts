@@ -55,9 +55,11 @@ describe('hosting headers', () => {
     expect(problems).toEqual([]);
   });
 
-  it('cannot be framed by another page', async () => {
+  it('cannot be framed by another page: the browser refuses it for its headers', async () => {
     const { page, context } = await open();
     const other = await context.newPage();
+    const messages: string[] = [];
+    other.on('console', (message) => messages.push(message.text()));
     // setContent waits for the load event, which waits for the frame: the app, or the error page
     // that stands in for a refused one. The app's document is the one whose body has a phase.
     await other.setContent(`<iframe id="app" src="${page.url()}"></iframe>`);
@@ -65,6 +67,14 @@ describe('hosting headers', () => {
     expect(frame).toBeTruthy();
     const phase = await frame?.evaluate(() => document.body?.dataset.phase ?? null).catch(() => null);
     expect(phase ?? null).toBeNull();
+    // Refused for the reason the headers give (frame-ancestors 'none', or X-Frame-Options: DENY where
+    // a browser reads only that), not for any other failure of the frame.
+    const refusal =
+      /violates the following Content Security Policy directive: "frame-ancestors 'none'"|'X-Frame-Options' to 'deny'/i;
+    expect(
+      messages.filter((text) => refusal.test(text)),
+      messages.join('\n'),
+    ).toHaveLength(1);
     await other.close();
   });
 });
