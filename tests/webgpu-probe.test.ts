@@ -29,19 +29,12 @@ function uniform(rng: Rng, length: number): Float32Array {
 }
 
 describe('webgpu probe on random shapes', () => {
+  // On persistent, fused (a single layer: the fused rows kernel's forward) and stepwise, SwiftShader's tuning.
   const shapes: ModelConfig[] = [
     { inputSize: 3, hiddenSizes: [7, 5], outputSize: 2, window: 4 },
+    { inputSize: 2, hiddenSizes: [13], outputSize: 2, window: 5 },
     { inputSize: 2, hiddenSizes: [9, 6, 4], outputSize: 3, window: 5 },
   ];
-  const rng = new Rng(29);
-  for (let i = 0; i < 1; i++) {
-    shapes.push({
-      inputSize: 1 + rng.below(4),
-      hiddenSizes: Array.from({ length: 1 + rng.below(2) }, () => 1 + rng.below(33)),
-      outputSize: 1 + rng.below(3),
-      window: 1 + rng.below(7),
-    });
-  }
   const cases = shapes.map((config, s) => {
     const variant = SOFTWARE[(s + 1) % SOFTWARE.length];
     return { config, variant, name: `${JSON.stringify(config)} on ${variantName(variant)}` };
