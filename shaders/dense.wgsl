@@ -9,6 +9,9 @@
 // One workgroup a member: the layer is tiny next to the recurrence, and a single workgroup can reuse
 // delta after a storage barrier instead of another dispatch. Training steps need no loss (the epoch's
 // error is computed over all samples afterwards); gradients() wants both.
+// SEED_OUTPUTS (a probe's backward, src/backends/webgpu/probePass.ts): no loss and no dense gradients;
+// row b's output gradient is the one-hot of output b mod O, so the BPTT that follows computes
+// d out[b mod O] / d x for row b.
 //
 // Legend: K = members, N = samples, B = batch of this pass, C = workspace capacity, T = window,
 //         H = top hidden size, S = TOP_ROW, O = outputSize, P = parameter count.
@@ -24,6 +27,7 @@
 
 override WITH_LOSS: bool;
 override WITH_GRADIENTS: bool;
+override SEED_OUTPUTS: bool = false;
 override HIDDEN_SIZE: u32;
 override OUTPUT_SIZE: u32;
 override DENSE_W_OFFSET: u32;
@@ -70,7 +74,9 @@ fn main(
       out = fma(yTop[state_row(batchPass, WINDOW, b) * TOP_ROW + k], params[weights + DENSE_W_OFFSET + k * O + o], out);
     }
     outputs[outAt + p] = out;
-    if (WITH_LOSS || WITH_GRADIENTS) {
+    if (SEED_OUTPUTS) {
+      outputs[deltaAt + p] = select(0.0, 1.0, o == b % O);
+    } else if (WITH_LOSS || WITH_GRADIENTS) {
       let residual = out - targets[order[order0 + b] * O + o];
       outputs[deltaAt + p] = lossScale * residual;
       if (b < counted) {
@@ -78,7 +84,7 @@ fn main(
       }
     }
   }
-  if (!WITH_LOSS && !WITH_GRADIENTS) {
+  if (!WITH_LOSS && !WITH_GRADIENTS && !SEED_OUTPUTS) {
     return;
   }
   outputs[partialsAt + lane] = sumSquares;
@@ -94,24 +100,26 @@ fn main(
     let before = select(0.0, outputs[lossAt], error_pass() && batchPass.orderBase > 0u);
     outputs[lossAt] = before + 0.5 * lossScale * sum;
   }
-  if (!WITH_GRADIENTS) {
+  if (!WITH_GRADIENTS && !SEED_OUTPUTS) {
     return;
   }
-  for (var q = lane; q < H * O; q += WORKGROUP) {
-    let k = q / O;
-    let o = q % O;
-    var sum = 0.0;
-    for (var b = 0u; b < batch; b++) {
-      sum = fma(yTop[state_row(batchPass, WINDOW, b) * TOP_ROW + k], outputs[deltaAt + b * O + o], sum);
+  if (WITH_GRADIENTS) {
+    for (var q = lane; q < H * O; q += WORKGROUP) {
+      let k = q / O;
+      let o = q % O;
+      var sum = 0.0;
+      for (var b = 0u; b < batch; b++) {
+        sum = fma(yTop[state_row(batchPass, WINDOW, b) * TOP_ROW + k], outputs[deltaAt + b * O + o], sum);
+      }
+      grads[weights + DENSE_W_OFFSET + q] = sum;
     }
-    grads[weights + DENSE_W_OFFSET + q] = sum;
-  }
-  for (var o = lane; o < O; o += WORKGROUP) {
-    var sum = 0.0;
-    for (var b = 0u; b < batch; b++) {
-      sum += outputs[deltaAt + b * O + o];
+    for (var o = lane; o < O; o += WORKGROUP) {
+      var sum = 0.0;
+      for (var b = 0u; b < batch; b++) {
+        sum += outputs[deltaAt + b * O + o];
+      }
+      grads[weights + DENSE_B_OFFSET + o] = sum;
     }
-    grads[weights + DENSE_B_OFFSET + o] = sum;
   }
   let dyAt = member_rows(batchPass, H);
   for (var q = lane; q < batch * H; q += WORKGROUP) {

@@ -8,7 +8,7 @@ import type { Dataset } from '../data/dataset.js';
 import { InputError } from '../model/errors.js';
 import type { ModelConfig, ParamLayout } from '../model/layout.js';
 import type { LossName, OptimizerSettings, OptimizerState } from '../model/optimizer.js';
-import type { ProbeWindows } from '../model/probe.js';
+import type { ProbeOptions, ProbeWindows, WindowProbe } from '../model/probe.js';
 
 export type BackendName = 'cpu' | 'webgpu';
 
@@ -27,6 +27,19 @@ export interface EpochLosses {
   train: number[];
   /** The error over the validation samples after the same epochs; empty without a validation set. */
   validation: number[];
+  /**
+   * The probe of the last of those epochs that asked for one (EpochOptions.probe), with the
+   * parameters that epoch left; absent where none did.
+   */
+  probe?: WindowProbe[];
+}
+
+/** Windows an epoch probes after its steps (EpochOptions.probe): as Backend.probe's arguments. */
+export interface EpochProbe {
+  /** (count, T, I) the windows as the network reads them (normalized, transformed). */
+  x: Float32Array;
+  count: number;
+  options?: ProbeOptions;
 }
 
 export interface EpochOptions {
@@ -38,6 +51,13 @@ export interface EpochOptions {
    * backend between steps, the WebGPU backend as the device finishes each slice it was handed.
    */
   onProgress?: (stepsDone: number) => void;
+  /**
+   * Probes these windows (src/model/probe.ts) after the epoch, with the parameters it leaves, in the
+   * same work: on the GPU in the epoch's last command buffer (no submit of its own), its result copied
+   * out beside the epoch's errors and mapped with them (one readback more at the next readLosses,
+   * which hands it back). Needs `evaluate`; a single model's (a population of one).
+   */
+  probe?: EpochProbe;
 }
 
 /** Least milliseconds between two calls of EpochOptions.onProgress. */
@@ -213,6 +233,18 @@ export function checkTrainingData(data: Dataset, batchSize: number, config: Mode
 export function checkValidationData(data: Dataset, config: ModelConfig): void {
   if (!(data.count >= 1)) throw new InputError('validation', `expected at least 1 sample, got ${data.count}`);
   checkWindowsFit(data, config, 'validation');
+}
+
+/**
+ * Throws InputError('probe') unless an epoch can carry `probe` (EpochOptions.probe): a single model's
+ * epoch that evaluates; and InputError for windows that do not fit the model, as checkRows.
+ */
+export function checkEpochProbe(probe: EpochProbe, members: number, evaluate: boolean, config: ModelConfig): void {
+  if (members !== 1) {
+    throw new InputError('probe', `an epoch probes a single model's windows: this population has ${members} members`);
+  }
+  if (!evaluate) throw new InputError('probe', "an epoch's probe comes back with its errors: it needs evaluate");
+  checkRows('count', probe.count, config, probe.x, null);
 }
 
 /**

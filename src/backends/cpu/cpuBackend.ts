@@ -28,6 +28,7 @@ import type { ProbeOptions, WindowProbe } from '../../model/probe.js';
 import type { CpuThreads } from '../../settings/threads.js';
 import {
   type Backend,
+  checkEpochProbe,
   checkParams,
   checkRows,
   checkTrainingData,
@@ -159,6 +160,8 @@ export class CpuBackend implements Backend, Population {
   private training: WindowRange[] | null = null;
   private validation: WindowRange[] | null = null;
   private batchSize = 0;
+  /** The probe of the last epoch that asked for one since the last readMemberLosses (EpochOptions.probe). */
+  private epochProbe: Promise<WindowProbe[]> | null = null;
 
   constructor(layout: ParamLayout, options: CpuBackendOptions = {}) {
     this.layout = layout;
@@ -529,6 +532,8 @@ export class CpuBackend implements Backend, Population {
       active: this.split(active),
     };
     const evaluate = options.evaluate !== false;
+    const probe = options.probe;
+    if (probe !== undefined) checkEpochProbe(probe, this.members, evaluate, this.config);
     const groupEpoch = (g: number): GroupEpoch => ({
       orders: split.orders[g],
       learningRates: split.learningRates[g],
@@ -541,13 +546,28 @@ export class CpuBackend implements Backend, Population {
     const own = groupEpoch(0);
     const populationSteps = steps.reduce((most, s, m) => (active[m] ? Math.max(most, s) : most), 0);
     this.group.train(own, progressCounter(options.onProgress, this.group.stepsOf(own), populationSteps));
+    if (probe !== undefined) {
+      // The parameters this epoch leaves, asked for now (a later epoch changes them); the windows copied.
+      const { window: T, inputSize: I } = this.config;
+      const x = probe.x.slice(0, probe.count * T * I);
+      const probed = this.readMemberParams().then(([params]) =>
+        cpuProbe(this.layout, params, x, probe.count, probe.options),
+      );
+      probed.catch(() => undefined);
+      this.epochProbe = probed;
+    }
   }
 
-  readMemberLosses(): Promise<EpochLosses[]> {
-    return this.readAll(
+  async readMemberLosses(): Promise<EpochLosses[]> {
+    const probed = this.epochProbe;
+    this.epochProbe = null;
+    const losses = await this.readAll(
       (group) => group.readLosses(),
       (group) => group.call('readLosses'),
     );
+    if (probed === null) return losses;
+    const probe = await probed;
+    return losses.map((member) => ({ ...member, probe }));
   }
 
   /** Resolves when every member thread has done what it was sent (this thread's work is done when its calls return). */

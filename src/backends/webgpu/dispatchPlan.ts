@@ -85,6 +85,8 @@ const RECURRENCE: Record<Direction, RecurrenceKernels> = {
 export type KernelGroup = keyof KernelTimes;
 /** What the dense kernel computes: outputs; + the loss; + the gradients; both. */
 export type DenseMode = 'predict' | 'evaluate' | 'train' | 'gradients';
+/** The dense kernel in a plan's modes, or seeding a probe's backward with one-hot output gradients. */
+type DenseKernelMode = DenseMode | 'seed';
 
 /** Buffers and pipelines every plan of one backend shares. */
 export interface PlanContext {
@@ -164,6 +166,13 @@ export function stepUniform(allocator: Allocator, window: number): GPUBuffer {
   return allocator.uniformEntries('time steps', window, (t) => [t, 0, 0, 0]);
 }
 
+/** Each layer's products under one tuning (a layer without dInput has no input gradients). */
+interface LayerProducts {
+  forward: Dispatch[][];
+  weightGradients: Dispatch[][];
+  inputGradients: Dispatch[][];
+}
+
 /** Consecutive dispatches of one kernel group: one compute pass when a step is profiled. */
 interface GroupRun {
   group: KernelGroup;
@@ -219,9 +228,11 @@ export class DispatchPlan {
   /** The forward and backward recurrence's bind groups of each layer (every variant's kernels share them). */
   private readonly recurrenceBindGroups: { forward: GPUBindGroup; backward: GPUBindGroup }[];
   /** The products of each tuning (shared by its schedules). */
-  private readonly products = new Map<TuningName, { forward: Dispatch[][]; backward: Dispatch[][] }>();
+  private readonly products = new Map<TuningName, LayerProducts>();
   /** Step plans by variant name, built on first use (prepare() builds them before training). */
   private readonly stepPlans = new Map<string, StepPlan>();
+  /** A probe's backward by variant name, built on first use (probe workspaces only). */
+  private readonly probeBackwards = new Map<string, Dispatch[]>();
 
   /** A plan of `batch` rows over `entries` consecutive minibatches of `source`'s order. */
   constructor(
@@ -326,6 +337,23 @@ export class DispatchPlan {
   encodeBackward(target: DispatchTarget, entry: number, variant: Variant): void {
     for (const dispatch of this.stepPlan(variant).backward)
       this.encode(this.passFor(target, dispatch), dispatch, entry);
+  }
+
+  /**
+   * A probe's backward for entry `entry`, after encodeForward(…, 'predict') (probePass.ts): the dense
+   * layer seeded with a one-hot output gradient per row, then each layer's BPTT and the gradient at its
+   * input, top down, by the kernels training runs under `variant`'s tuning (persistent where admitted,
+   * unless the variant is stepwise). No weight gradients: `grads` is untouched. The workspace must be
+   * a probe's (a dInput at the first layer).
+   */
+  encodeProbeBackward(target: DispatchTarget, entry: number, variant: Variant): void {
+    const key = variantName(variant);
+    let dispatches = this.probeBackwards.get(key);
+    if (dispatches === undefined) {
+      dispatches = this.buildProbeBackward(variant);
+      this.probeBackwards.set(key, dispatches);
+    }
+    for (const dispatch of dispatches) this.encode(this.passFor(target, dispatch), dispatch, entry);
   }
 
   /** The kernel groups of the compute passes encodeProfiledStep opens, in order. */
@@ -436,7 +464,7 @@ export class DispatchPlan {
     return modes;
   }
 
-  private denseDispatch(mode: DenseMode): Dispatch {
+  private denseDispatch(mode: DenseKernelMode): Dispatch {
     const { pipelines, layout } = this.context;
     const { dense } = layout;
     const top = layout.layers.length - 1;
@@ -444,6 +472,7 @@ export class DispatchPlan {
       pipeline: pipelines.pipeline('dense', 'main', {
         WITH_LOSS: mode === 'evaluate' || mode === 'gradients' ? 1 : 0,
         WITH_GRADIENTS: mode === 'train' || mode === 'gradients' ? 1 : 0,
+        ...(mode === 'seed' ? { SEED_OUTPUTS: 1 } : {}),
         WINDOW: layout.config.window,
         PARAM_COUNT: layout.size,
         HIDDEN_SIZE: dense.inputSize,
@@ -541,7 +570,8 @@ export class DispatchPlan {
     // first layer, the gradient at its input, which the layer below's BPTT reads.
     for (let l = top; l >= 0; l--) {
       const recurrence = this.recurrence('backward', l, persistent, tuning);
-      backward.push(...recurrence.dispatches, ...products.backward[l]);
+      backward.push(...recurrence.dispatches, ...products.weightGradients[l]);
+      if (l > 0) backward.push(...products.inputGradients[l]);
       anyPersistent ||= recurrence.persistent;
       anyCoalesced ||= recurrence.coalesced;
     }
@@ -556,6 +586,22 @@ export class DispatchPlan {
       backwardRuns: groupRuns(backward),
       fused: null,
     };
+  }
+
+  private buildProbeBackward(variant: Variant): Dispatch[] {
+    const tuning = this.context.tunings[variant.tuning];
+    const products = this.productsOf(tuning);
+    const dispatches = [this.denseDispatch('seed')];
+    let anyCoalesced = false;
+    for (let l = this.context.layout.layers.length - 1; l >= 0; l--) {
+      const inputGradients = products.inputGradients[l];
+      if (inputGradients.length === 0) throw new Error(`${this.label}: a probe's backward needs dInput at layer ${l}`);
+      const recurrence = this.recurrence('backward', l, variant.schedule !== 'stepwise', tuning);
+      dispatches.push(...recurrence.dispatches, ...inputGradients);
+      anyCoalesced ||= recurrence.coalesced;
+    }
+    if (anyCoalesced) dispatches.unshift(this.transposeDispatch(tuning));
+    return dispatches;
   }
 
   /**
@@ -674,7 +720,7 @@ export class DispatchPlan {
   }
 
   /** Each layer's products under `tuning`: the input projection; the weight and input gradients. */
-  private productsOf(tuning: KernelTuning): { forward: Dispatch[][]; backward: Dispatch[][] } {
+  private productsOf(tuning: KernelTuning): LayerProducts {
     const known = this.products.get(tuning.name);
     if (known !== undefined) return known;
     const { layout, params, grads } = this.context;
@@ -686,7 +732,8 @@ export class DispatchPlan {
       Math.ceil(rows / MATMUL_TILE),
     ];
     const forward: Dispatch[][] = [];
-    const backward: Dispatch[][] = [];
+    const weightGradients: Dispatch[][] = [];
+    const inputGradients: Dispatch[][] = [];
     layout.layers.forEach((layer, l) => {
       const { inputSize: I, hiddenSize: H } = layer;
       const G = GATES * H;
@@ -720,33 +767,34 @@ export class DispatchPlan {
         ),
       );
       const shape = { WINDOW: T, PARAM_COUNT: layout.size, INPUT_SIZE: I, HIDDEN_SIZE: H, W_OFFSET: layer.w };
-      const gradients = this.product(
-        tuning,
-        'weight_gradients',
-        shape,
-        `${name} weight gradients`,
-        { inputs: buffers.inputs, delta: buffers.delta, grads, batchPass },
-        matmulGrid(I + H + 1, G),
-        'weightGradients',
-        2 * T * B * (I + H + 1) * G,
+      weightGradients.push(
+        this.product(
+          tuning,
+          'weight_gradients',
+          shape,
+          `${name} weight gradients`,
+          { inputs: buffers.inputs, delta: buffers.delta, grads, batchPass },
+          matmulGrid(I + H + 1, G),
+          'weightGradients',
+          2 * T * B * (I + H + 1) * G,
+        ),
       );
-      if (buffers.dInput !== null) {
-        gradients.push(
-          ...this.product(
-            tuning,
-            'input_gradients',
-            shape,
-            `${name} input gradients`,
-            { params, delta: buffers.delta, dInput: buffers.dInput, batchPass },
-            matmulGrid(T * B, I),
-            'backward',
-            2 * T * B * I * G,
-          ),
-        );
-      }
-      backward.push(gradients);
+      inputGradients.push(
+        buffers.dInput === null
+          ? []
+          : this.product(
+              tuning,
+              'input_gradients',
+              shape,
+              `${name} input gradients`,
+              { params, delta: buffers.delta, dInput: buffers.dInput, batchPass },
+              matmulGrid(T * B, I),
+              'backward',
+              2 * T * B * I * G,
+            ),
+      );
     });
-    const built = { forward, backward };
+    const built = { forward, weightGradients, inputGradients };
     this.products.set(tuning.name, built);
     return built;
   }

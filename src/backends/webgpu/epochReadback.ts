@@ -4,13 +4,17 @@
 // workspace's outputs) into the next slot of a mappable staging chunk and of the parameters into that
 // chunk's weights region (overwriting the previous epoch's); read() maps the used chunks once, and the
 // trainer's readParams that follows is answered from those weights. Chunks are made when an interval
-// outgrows them and kept, so in steady state nothing is allocated.
+// outgrows them and kept, so in steady state nothing is allocated. An epoch asked to probe windows
+// (EpochOptions.probe) also copies its probe into a staging buffer of its own (made by the first such
+// epoch, grown when a probe outgrows it), mapped by the same read(): one map more, no submit.
 //
 // Legend: K = members, P = parameter count. Chunk: [errors (SLOTS, K), validation errors (SLOTS, K),
 // weights (K, P)], where SLOTS = SLOTS_PER_CHUNK.
 
+import type { WindowProbe } from '../../model/probe.js';
 import type { GpuCounters } from '../backend.js';
 import type { Allocator } from './allocator.js';
+import type { ProbeRun } from './probePass.js';
 import type { SubmitPacer } from './submission.js';
 
 const SLOTS_PER_CHUNK = 256;
@@ -22,6 +26,8 @@ export interface EpochResults {
   validationLosses: number[][];
   /** (K, P) the weights after the last of them. */
   params: Float32Array;
+  /** The probe of the last of them that copied one (encodeProbe); null where none did. */
+  probe: WindowProbe[] | null;
 }
 
 /** Where an epoch's K errors are: `offset` bytes into `buffer`. */
@@ -41,6 +47,10 @@ export class EpochReadback {
   /** Per pending slot: which members' validation errors it copied (null: none). */
   private withValidation: (readonly boolean[] | null)[] = [];
   private mapping = false;
+  /** Where epochs copy their probes, made by the first. */
+  private probeStaging: GPUBuffer | null = null;
+  /** The probe copied since the last read, if any: how its staged floats read. */
+  private pendingProbe: ProbeRun | null = null;
 
   constructor(allocator: Allocator, counters: GpuCounters, members: number, paramCount: number, pacer: SubmitPacer) {
     this.allocator = allocator;
@@ -80,6 +90,23 @@ export class EpochReadback {
     this.pending++;
   }
 
+  /**
+   * Encodes the copy of an epoch's probe (after its work and its encodeEpoch), replacing any earlier
+   * since the last read; grows the probe's staging where it does not fit.
+   */
+  encodeProbe(encoder: GPUCommandEncoder, run: ProbeRun): void {
+    if (this.probeStaging === null || this.probeStaging.size < run.bytes) {
+      if (this.probeStaging !== null) this.allocator.release(this.probeStaging);
+      this.probeStaging = this.allocator.buffer(
+        'epoch probe readback',
+        run.bytes,
+        GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      );
+    }
+    run.copy(encoder, this.probeStaging, 0);
+    this.pendingProbe = run;
+  }
+
   /** What the epochs queued since the last read copied; null when there were none. */
   async read(): Promise<EpochResults | null> {
     const count = this.pending;
@@ -88,18 +115,26 @@ export class EpochReadback {
     const errorBytes = 4 * K;
     const used = this.chunks.slice(0, Math.ceil(count / SLOTS_PER_CHUNK));
     const last = used.length - 1;
+    const probe = this.pendingProbe;
+    const probeStaging = probe === null ? null : this.probeStaging;
     this.mapping = true;
     try {
       await this.pacer.waitFor(() =>
-        Promise.all(
-          used.map((chunk, c) => {
+        Promise.all([
+          ...used.map((chunk, c) => {
             this.counters.readbacks++;
             // Only the last chunk's weights are wanted.
             const bytes = c === last ? chunk.size : 2 * SLOTS_PER_CHUNK * errorBytes;
             return chunk.mapAsync(GPUMapMode.READ, 0, bytes);
           }),
-        ),
+          ...(probe === null || probeStaging === null ? [] : [this.mapProbe(probeStaging, probe.bytes)]),
+        ]),
       );
+      let probes: WindowProbe[] | null = null;
+      if (probe !== null && probeStaging !== null) {
+        probes = probe.read(new Float32Array(probeStaging.getMappedRange(0, probe.bytes)));
+        probeStaging.unmap();
+      }
       const losses: number[][] = Array.from({ length: K }, () => []);
       const validationLosses: number[][] = Array.from({ length: K }, () => []);
       let params = new Float32Array(0);
@@ -122,10 +157,16 @@ export class EpochReadback {
       });
       this.pending = 0;
       this.withValidation = [];
-      return { losses, validationLosses, params };
+      this.pendingProbe = null;
+      return { losses, validationLosses, params, probe: probes };
     } finally {
       this.mapping = false;
     }
+  }
+
+  private mapProbe(staging: GPUBuffer, bytes: number): Promise<void> {
+    this.counters.readbacks++;
+    return staging.mapAsync(GPUMapMode.READ, 0, bytes);
   }
 
   private grow(): void {

@@ -51,9 +51,15 @@ export class SliceRecorder implements DispatchTarget {
 
   pass(flops: number): GPUComputePassEncoder {
     if (this.compute !== null && this.flops + flops > this.budget && flops > 0.1 * this.budget) this.cut();
-    this.flops += flops;
-    this.compute ??= this.encoder.beginComputePass({ label: this.label });
-    return this.compute;
+    return this.join(flops);
+  }
+
+  /**
+   * A target whose dispatches join the slice being recorded whatever they cost: work that must ride
+   * in the same command buffer as what came before it (an epoch's probe adds no submit).
+   */
+  joining(): DispatchTarget {
+    return { pass: (flops) => this.join(flops) };
   }
 
   /** Ends the recording; `tail` encodes what follows the last compute pass (copies). */
@@ -63,6 +69,12 @@ export class SliceRecorder implements DispatchTarget {
     tail?.(this.encoder);
     this.slices.push({ commands: this.encoder.finish(), flops: this.flops });
     return this.slices;
+  }
+
+  private join(flops: number): GPUComputePassEncoder {
+    this.flops += flops;
+    this.compute ??= this.encoder.beginComputePass({ label: this.label });
+    return this.compute;
   }
 
   private cut(): void {

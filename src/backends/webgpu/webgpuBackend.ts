@@ -21,10 +21,10 @@ import {
   stateArrays,
 } from '../../model/optimizer.js';
 import type { ProbeOptions, WindowProbe } from '../../model/probe.js';
-import { probeReference } from '../../model/probeReference.js';
 import {
   type AdapterDescription,
   type Backend,
+  checkEpochProbe,
   checkParams,
   checkRows,
   checkTrainingData,
@@ -33,6 +33,7 @@ import {
   EPOCH_PROGRESS_MS,
   type EpochLosses,
   type EpochOptions,
+  type EpochProbe,
   type GpuCounters,
   type GpuFacet,
   GpuFailure,
@@ -62,6 +63,7 @@ import { type DispatchTarget, type PlanContext, stepUniform } from './dispatchPl
 import { EpochReadback } from './epochReadback.js';
 import { GpuOptimizerState, MAX_NORM_PARTIALS, prepareUpdatePipelines } from './optimizerUpdate.js';
 import { pipelinesFor } from './pipelines.js';
+import { ProbePass, type ProbeRun } from './probePass.js';
 import { TimestampProfiler } from './profiler.js';
 import { transposePlan } from './recurrenceTiling.js';
 import { ResidentWindows, Scratch, Training } from './residentData.js';
@@ -136,6 +138,10 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
   private training: Training | null = null;
   private validation: ResidentWindows | null = null;
   private scratch: Scratch | null = null;
+  /** The buffers of probe(), made by the first. */
+  private probePass: ProbePass | null = null;
+  /** The buffers of the epochs' probes (EpochOptions.probe), made by the first: apart from probe()'s, which may be mid-read. */
+  private epochProbePass: ProbePass | null = null;
   /** Bumped by everything that changes the parameters; tags the weights that came back with the errors. */
   private paramsVersion = 0;
   /** (K, P) the weights that came back with the last errors, while current. */
@@ -247,14 +253,32 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
   }
 
   /**
-   * INTERIM (issue 29): the float64 reference probe run on the host on the parameters read back; the
-   * branch gpuprobe29 replaces it with the forward kernels writing a probe buffer (no second pass).
+   * The probe (src/model/probe.ts) of `count` windows x (count, T, I): the forward kernels training runs (this
+   * variant's, as predict() runs them) leave every step's gates, cell and hidden states in a probe
+   * workspace, and with the connectivity (the default) the backward kernels seeded with a one-hot
+   * output gradient per output leave d out / d x there (probePass.ts). One submit and one readback.
    */
   async probe(x: Float32Array, count: number, options: ProbeOptions = {}): Promise<WindowProbe[]> {
     this.singleModel('probe');
-    this.assertUsable();
     checkRows('count', count, this.config, x, null);
-    return probeReference(this.layout, await this.readParams(), x, count, options);
+    const connectivity = options.connectivity ?? true;
+    await this.queued();
+    // The run is loaded inside the read chain (probes share their buffers), and reads what came back.
+    const loaded: { run?: ProbeRun } = {};
+    const values = await this.readBack('probe', () => {
+      this.probePass ??= new ProbePass(this.planContext, 'probe');
+      const run = this.probePass.load(this.device.queue, x, count, connectivity, 'count');
+      loaded.run = run;
+      return {
+        bytes: run.bytes,
+        record: (recorder, staging) => {
+          run.encode(recorder, this.variant());
+          return recorder.finish((encoder) => run.copy(encoder, staging, 0));
+        },
+      };
+    });
+    if (loaded.run === undefined) throw new Error('unreachable: a probe read back without its run');
+    return loaded.run.read(values);
   }
 
   setTrainingData(data: Dataset, batchSize: number): void {
@@ -460,11 +484,14 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
     const training = this.training;
     if (training === null) throw new Error('trainMembers before setMemberTraining');
     if (this.epochResults.busy()) throw new Error('trainMembers while readMemberLosses is still reading');
-    training.writeEpoch(this.device.queue, epoch);
     const evaluate = options.evaluate ?? true;
+    const probe = this.epochProbe(options.probe, evaluate);
+    training.writeEpoch(this.device.queue, epoch);
     this.lastEpochEvaluated = evaluate;
     const recorder = new SliceRecorder(this.device, 'epoch', this.pacer.sliceFlops());
-    this.encodeEpoch(recorder, training, this.variant(), evaluate);
+    const variant = this.variant();
+    this.encodeEpoch(recorder, training, variant, evaluate);
+    probe?.encode(recorder.joining(), variant);
     const slices = recorder.finish((encoder) => {
       if (!evaluate) return;
       const { workspace } = training.windows;
@@ -480,6 +507,7 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
             }
           : null,
       );
+      if (probe !== null) this.epochResults.encodeProbe(encoder, probe);
     });
     this.paramsVersion++;
     const { onProgress } = options;
@@ -516,8 +544,8 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
     if (version === this.paramsVersion && this.lastEpochEvaluated) {
       this.returnedParams = { version, params: results.params };
     }
-    const { losses, validationLosses } = results;
-    return losses.map((train, m) => ({ train, validation: validationLosses[m] }));
+    const { losses, validationLosses, probe } = results;
+    return losses.map((train, m) => ({ train, validation: validationLosses[m], ...(probe === null ? {} : { probe }) }));
   }
 
   /** Each member's state after the epochs queued so far: one readback (none where every member is on SGD). */
@@ -685,6 +713,8 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
       this.training = null;
       this.validation = null;
       this.scratch = null;
+      this.probePass = null;
+      this.epochProbePass = null;
       this.profiler?.destroy();
       this.profiler = null;
       this.allocator.releaseAll();
@@ -721,6 +751,18 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
       training.windows.all.encode(target, variant);
       if (this.validation?.anyWindows === true) this.validation.all.encode(target, variant);
     }
+  }
+
+  /**
+   * The epoch's probe (EpochOptions.probe), checked and its windows uploaded; null where none is asked
+   * for. Checked before anything of the epoch is written.
+   */
+  private epochProbe(request: EpochProbe | undefined, evaluate: boolean): ProbeRun | null {
+    if (request === undefined) return null;
+    checkEpochProbe(request, this.members, evaluate, this.config);
+    const { x, count, options } = request;
+    this.epochProbePass ??= new ProbePass(this.planContext, 'epoch probe');
+    return this.epochProbePass.load(this.device.queue, x, count, options?.connectivity ?? true, 'count');
   }
 
   /**

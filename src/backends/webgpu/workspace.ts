@@ -37,7 +37,7 @@ export interface LayerBuffers {
   inputs: GPUBuffer;
   /** (T, C, 4H) gate deltas */
   delta: GPUBuffer;
-  /** (T, C, I) gradient at the layer's input (layers above the first only) */
+  /** (T, C, I) gradient at the layer's input (layers above the first; the first too in a probe's workspace) */
   dInput: GPUBuffer | null;
 }
 
@@ -61,28 +61,44 @@ export class GpuWorkspace {
 
   /** Floats of a member's block of `outputs`. */
   readonly outputsBlock: number;
-  constructor(allocator: Allocator, layout: ParamLayout, capacity: number, members: number, label: string) {
+  /**
+   * `probe`: a probe's workspace (probePass.ts): the first layer gets a dInput too, where the probe's
+   * backward writes the gradient at the model's input (the connectivity), and what a probe reads
+   * (gates, c, inputs, dInput) can be copied out.
+   */
+  constructor(
+    allocator: Allocator,
+    layout: ParamLayout,
+    capacity: number,
+    members: number,
+    label: string,
+    probe = false,
+  ) {
     const { window: T, outputSize: O } = layout.config;
     const C = capacity;
     const K = members;
+    const read = probe ? GPUBufferUsage.COPY_SRC : 0;
     this.allocator = allocator;
     this.capacity = capacity;
     this.members = members;
     this.layers = layout.layers.map(({ inputSize: I, hiddenSize: H }, l) => ({
       // Steps 0 of c and of inputs' y_prev (the zero initial state) are rows no pass writes; see
       // params.wgsl's state_row.
-      gates: allocator.storage(`${label} lstm[${l}] gates (K, T, C, 4H)`, 4 * K * T * C * GATES * H),
-      c: allocator.storage(`${label} lstm[${l}] c (K, (T+1) C, H)`, 4 * K * (T + 1) * C * H),
+      gates: allocator.storage(`${label} lstm[${l}] gates (K, T, C, 4H)`, 4 * K * T * C * GATES * H, read),
+      c: allocator.storage(`${label} lstm[${l}] c (K, (T+1) C, H)`, 4 * K * (T + 1) * C * H, read),
       // (+ INPUTS_PAD: weight_gradients.wgsl's vec4 loads of the last row's last columns read up to
       // 3 floats past it, never stored, and must stay inside the buffer.)
       inputs: allocator.buffer(
         `${label} lstm[${l}] inputs (K, (T+1) C, H+I+1)`,
         4 * (K * (T + 1) * C * (H + I + 1) + INPUTS_PAD),
-        GPUBufferUsage.STORAGE,
+        GPUBufferUsage.STORAGE | read,
         onesColumn(K * (T + 1) * C, H + I + 1),
       ),
       delta: allocator.storage(`${label} lstm[${l}] delta (K, T, C, 4H)`, 4 * K * T * C * GATES * H),
-      dInput: l === 0 ? null : allocator.storage(`${label} lstm[${l}] dInput (K, T, C, I)`, 4 * K * T * C * I),
+      dInput:
+        l === 0 && !probe
+          ? null
+          : allocator.storage(`${label} lstm[${l}] dInput (K, T, C, I)`, 4 * K * T * C * I, read),
     }));
     this.noLayerAbove = allocator.storage(`${label} no layer above`, 16);
     const maxHidden = Math.max(...layout.config.hiddenSizes);
