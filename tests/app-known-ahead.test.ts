@@ -3,7 +3,7 @@
 // does), stops where its future values run out, and the page says how far it went and why.
 
 import { describe, expect, it } from 'vitest';
-import { noForecastReason, runSettingsFor, shownData } from '../src/app/dataView.js';
+import { noForecastReason, pastEndSentence, runSettingsFor, shownData } from '../src/app/dataView.js';
 import { defaultFieldValues } from '../src/app/fields.js';
 import { knownAheadOf, pastEndNote, pastEndReach } from '../src/app/knownAhead.js';
 import { forecastSnapshot } from '../src/app/session.js';
@@ -84,7 +84,10 @@ describe('known-ahead inputs in the app', () => {
     expect(snapshot.forecast).not.toBeNull();
     const reach = pastEndReach(view.prepared.knownAhead, view.levels, 40, 10);
     expect(reach).toEqual({ steps: 4, short: { column: 'temp', values: 3 } });
-    expect(pastEndNote(view.prepared.knownAhead, 3, reach, 10)).toMatch(/stops after 4 steps of 10/);
+    expect(pastEndSentence(view, 10)).toMatch(
+      /"temp" \(known ahead\) from the file's 3 future rows .*stops after 4 steps of 10/,
+    );
+    expect(pastEndSentence(view, 4)).toMatch(/: all 4 steps\.$/);
     // The future values are read: changing them changes the steps after the first, not the first.
     const other = (await forecastOf([35, 5, 40])).snapshot.future as Float32Array;
     const first = snapshot.future as Float32Array;

@@ -13,6 +13,7 @@ import { feedbackProblem } from '../train/forecast.js';
 import { type RunSettings, resolveDataSettings, sourceTable } from '../train/run.js';
 import { checkTrainOptions } from '../train/trainer.js';
 import { sameList } from '../util/lists.js';
+import { pastEndNote, pastEndReach } from './knownAhead.js';
 import { type AppRunSettings, type AppTrainOptions, PAGE_LIMITS } from './settings.js';
 
 /** The user's CSV as parsed, and the columns chosen from it. */
@@ -168,6 +169,13 @@ export function noForecastReason(view: ShownData): string | null {
       ? `, or mark ${list(extra)} known ahead where the file gives ${extra.length === 1 ? 'its' : 'their'} future values (rows after the last whose outputs are empty)`
       : '';
   return `No free-running forecast: ${why}. Choose the same columns as inputs and outputs for one${mark}.`;
+}
+
+/** What the page says about the forecast past the end of `horizon` steps with known-ahead inputs: how far it reads them, where it stops and why; null without any. */
+export function pastEndSentence(view: ShownData, horizon: number): string | null {
+  const { prepared, levels } = view;
+  const reach = pastEndReach(prepared.knownAhead, levels, prepared.table.rows, horizon);
+  return pastEndNote(prepared.knownAhead, levels.rows - prepared.table.rows, reach, horizon);
 }
 
 /** A bundled series as people call it: "AAPL share price", "S&P 500", "CO₂ at Mauna Loa". */

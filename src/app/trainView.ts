@@ -596,6 +596,7 @@ export class TrainView {
           this.shown === null
             ? null
             : { prepared: this.shown.view.prepared, baselines: this.shown.baselines, unit: this.shown.view.unit },
+        horizon: this.shown?.view.canForecast ? this.shown.settings.train.horizon : 0,
       });
       this.runs.render(evaluations);
       const busy = this.lanes.active() || this.bench.running();
