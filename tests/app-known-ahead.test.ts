@@ -4,6 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { backtestSettingsOf } from '../src/app/backtestSettings.js';
+import { describeTable } from '../src/app/csvPicker.js';
 import { noForecastReason, pastEndSentence, runSettingsFor, shownData } from '../src/app/dataView.js';
 import { defaultFieldValues } from '../src/app/fields.js';
 import { knownAheadOf, pastEndNote, pastEndReach } from '../src/app/knownAhead.js';
@@ -82,6 +83,9 @@ describe('known-ahead inputs in the app', () => {
       });
       return { view, snapshot };
     };
+    expect(describeTable(choice(csvWith([21, 22, 23]), []).table)).toBe(
+      "40 rows, 3 value columns (commas, a header row); the last 3 rows have missing values: the data's future (columns marked known ahead are read there), not trained on.",
+    );
     const { view, snapshot } = await forecastOf([21, 22, 23]);
     // Three future temperatures: the forecast goes 4 of the 10 steps, and the page says so.
     expect(snapshot.future).not.toBeNull();

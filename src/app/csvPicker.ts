@@ -355,6 +355,10 @@ export function describeTable(table: CsvTable): string {
     const more = dropped.count > shown.length ? `; and ${dropped.count - shown.length} more` : '';
     text += `; ${dropped.count} row${dropped.count === 1 ? '' : 's'} dropped (${shown.join('; ')}${more})`;
   }
+  const future = table.future?.rows ?? 0;
+  if (future > 0) {
+    text += `; the last ${future} row${future === 1 ? ' has' : 's have'} missing values: the data's future (columns marked known ahead are read there), not trained on`;
+  }
   if (table.reversedBy !== null) {
     text += `. The file runs newest first (by ${JSON.stringify(table.reversedBy)}): its rows were reversed, so the held-out part is the newest`;
   }

@@ -468,7 +468,9 @@ describe('the app with real data', () => {
     expect(problems).toEqual([]);
 
     // A link to a CSV setup cannot carry the file: it asks for it, then chooses the link's columns.
-    const csvLink = await open({ suffix: '?source=csv&inputs=price&inputs=volume&outputs=price&backend=cpu' });
+    const csvLink = await open({
+      suffix: '?source=csv&inputs=price&inputs=volume&outputs=price&known=volume&backend=cpu',
+    });
     expect(await csvLink.page.isVisible('#csv-drop')).toBe(true);
     expect(await csvLink.page.textContent('#csv-status')).toBe(
       'This link trains on a CSV file, which a link cannot carry: choose the file (its columns "price", "volume" are chosen when it is read).',
@@ -483,7 +485,15 @@ describe('the app with real data', () => {
           `${box.getAttribute('data-role')} ${box.getAttribute('data-column')} ${(box as HTMLInputElement).checked}`,
       ),
     );
-    expect(checked).toEqual(['inputs 0 true', 'outputs 0 true', 'inputs 1 true', 'outputs 1 false']);
+    // Three boxes a column: input, output, and known ahead (the link's `known`).
+    expect(checked).toEqual([
+      'inputs 0 true',
+      'outputs 0 true',
+      'known 0 false',
+      'inputs 1 true',
+      'outputs 1 false',
+      'known 1 true',
+    ]);
     expect(csvLink.problems).toEqual([]);
   });
 });
