@@ -442,6 +442,29 @@ describe('the app with real data', () => {
     expect(problems).toEqual([]);
   });
 
+  it("forecasts past the end on a known-ahead column's future rows, and says where it stops", async () => {
+    // 60 rows of sales driven by a planned temperature, then 3 rows with the temperature only.
+    const rows = Array.from({ length: 60 }, (_, i) => `${(20 + 5 * Math.sin(i / 3)).toFixed(3)},${100 + i}`);
+    const csv = `${['temp,sales', ...rows, '21,', '22,', '23,'].join('\n')}\n`;
+    const { page, problems } = await open({
+      suffix: '?source=csv&inputs=temp&inputs=sales&outputs=sales&known=temp&backend=cpu&epochs=3&horizon=10',
+    });
+    await page.setInputFiles('#csv-file', textFile('sales.csv', csv));
+    await page.waitForFunction(() =>
+      (document.querySelector('#csv-status')?.textContent ?? '').startsWith('sales.csv:'),
+    );
+    expect(await page.textContent('#csv-status')).toContain('the last 3 rows have missing values');
+    expect(await page.isChecked('#csv-columns-body tr[data-name="temp"] input[data-role="known"]')).toBe(true);
+    expect(await train(page)).toBe('finished');
+    // Three future temperatures: 4 of the 10 steps past the end (drawn from the last value).
+    expect((await chartCounts(page, 'series-chart'))['past the end (CPU)']).toBe(5);
+    expect(await page.textContent('#series-summary')).toContain(
+      'The forecast past the end reads "temp" (known ahead) from the file\'s 3 future rows',
+    );
+    expect(await page.textContent('#series-summary')).toContain('stops after 4 steps of 10');
+    expect(problems).toEqual([]);
+  });
+
   it('loads settings from the link into the form, explains what it refused, and keeps the link current', async () => {
     const { page, problems } = await open({
       suffix: '?source=bundled&dataset=co2&window=12&hidden=16,8&epochs=abc&lr=0.02&backend=cpu&colour=red',
