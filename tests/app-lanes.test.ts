@@ -34,6 +34,9 @@ class FakeRun implements RunHandle {
   moveTo() {
     this.calls.push('moveTo');
   }
+  inside() {
+    this.calls.push('inside');
+  }
 }
 
 function snapshot(epoch: number, losses: number[]): Snapshot {
@@ -48,6 +51,7 @@ function snapshot(epoch: number, losses: number[]): Snapshot {
     predictions: new Float32Array(3),
     predictionsFrom: 10,
     forecast: null,
+    inside: null,
     forecastFrom: 10,
     future: null,
     testLoss: null,

@@ -33,12 +33,24 @@ describe('app settings', () => {
           loss: 'sse',
           lrDecay: 1,
           threads: 'auto',
+          members: 1,
           keepBest: true,
           patience: null,
           horizon: 24,
         },
       },
     });
+  });
+
+  it('takes the members as a whole number from 1 to the page limit, with the field named', () => {
+    const withMembers = (members: string) => parseSettings({ ...defaultFieldValues(), members });
+    const four = withMembers('4');
+    expect(four.ok && four.settings.train.members).toBe(4);
+    for (const text of ['0', '1025', '2.5']) {
+      const result = withMembers(text);
+      expect(result.ok, text).toBe(false);
+      expect(!result.ok && result.errors.members, text).toMatch(/expected a whole number from 1 to 1024/);
+    }
   });
 
   it('takes the CPU threads as auto or a whole number from 1 to 16', () => {

@@ -65,6 +65,8 @@ export interface ChartSpec {
   xLog?: boolean;
   marker?: MarkerSpec | null;
   series: ChartSeries[];
+  /** Shaded bands between two series (indexes as uPlot's: series[i] is i + 1), e.g. an ensemble's spread. */
+  bands?: { lower: number; upper: number; color: ColorRole }[];
   axes: AxisSpec[];
   height: number;
 }
@@ -93,8 +95,13 @@ const AXIS_GAP = 5;
 /** Least space between two x tick labels. */
 const LABEL_GAP = 14;
 
-function cssColor(name: string): string {
+export function cssColor(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
+}
+
+/** A colour of the scheme, see-through (a band's fill). */
+function translucent(color: string): string {
+  return /^#[0-9a-f]{6}$/i.test(color) ? `${color}33` : 'rgba(128, 128, 128, 0.2)';
 }
 
 function fontFamily(): string {
@@ -224,6 +231,14 @@ function options(spec: ChartSpec, width: number, ticks: TickRecord[], rangeOf: F
       xAxis(spec, look, recorder),
       ...spec.axes.map((axis, k) => yAxis(axis, k + 1, look, recorder, plotHeight(spec))),
     ],
+    ...(spec.bands && spec.bands.length > 0
+      ? {
+          bands: spec.bands.map((b) => ({
+            series: [b.upper, b.lower] as [number, number],
+            fill: translucent(cssColor(`--chart-${b.color}`)),
+          })),
+        }
+      : {}),
     hooks: spec.marker ? { draw: [(u: uPlot) => drawMarker(u, spec.marker!, look.axisColor, look.font)] } : {},
     series: [
       { label: spec.xLabel, value: (_u, v) => (v == null ? '–' : spec.formatX(v)) },
@@ -346,6 +361,10 @@ export class Chart {
   private kept: number[] | null = null;
   private readonly resizer: ResizeObserver;
   private ticks: TickRecord[] = [];
+  /** Rows from..to (inclusive) shaded on the plot (the Inside view's window), or null. */
+  private band: { from: number; to: number } | null = null;
+  /** Told the data row under the pointer (hover, or a tap), as the columns number it. */
+  private pointer: ((row: number) => void) | null = null;
 
   constructor(
     private readonly host: HTMLElement,
@@ -380,6 +399,38 @@ export class Chart {
     }
   }
 
+  /** Calls `listener` with the data row under the pointer whenever it moves to another. */
+  onPointer(listener: (row: number) => void): void {
+    this.pointer = listener;
+  }
+
+  /** Shades rows from..to (inclusive; null: none), redrawing only when they change. */
+  setBand(band: { from: number; to: number } | null): void {
+    if (band?.from === this.band?.from && band?.to === this.band?.to) return;
+    this.band = band;
+    this.host.dataset.band = band === null ? '' : `${band.from}-${band.to}`;
+    this.plot?.redraw(false);
+  }
+
+  private shadeBand(u: uPlot): void {
+    const band = this.band;
+    const xs = this.columns[0];
+    if (band === null || xs[band.from] == null || xs[band.to] == null) return;
+    const left = u.valToPos(xs[band.from] as number, 'x', true);
+    const right = u.valToPos(xs[band.to] as number, 'x', true);
+    const { top, height } = u.bbox;
+    u.ctx.save();
+    u.ctx.fillStyle = cssColor('--chart-webgpu');
+    u.ctx.globalAlpha = 0.12;
+    u.ctx.fillRect(left, top, Math.max(2, right - left), height);
+    u.ctx.restore();
+  }
+
+  private pointedAt(index: number | null | undefined): void {
+    if (index == null || this.pointer === null) return;
+    this.pointer(this.kept === null ? index : (this.kept[index] ?? index));
+  }
+
   /** How many rows the chart draws (all, or those thinning kept), in data-drawn-rows for tests. */
   private publishDrawnRows(): void {
     this.host.dataset.drawnRows = String(this.kept?.length ?? this.columns[0].length);
@@ -393,7 +444,13 @@ export class Chart {
     const opts = options(this.spec, this.width(), this.ticks, (scale) => this.fitRange(scale));
     opts.hooks = {
       ...opts.hooks,
-      draw: [...(opts.hooks?.draw ?? []), (u: uPlot) => this.markOffScale(u), () => this.publishAxes()],
+      draw: [
+        ...(opts.hooks?.draw ?? []),
+        (u: uPlot) => this.markOffScale(u),
+        (u: uPlot) => this.shadeBand(u),
+        () => this.publishAxes(),
+      ],
+      setCursor: [(u: uPlot) => this.pointedAt(u.cursor.idx)],
     };
     // A thinned series has more rows than pixels: a marker on each kept row would mark nothing.
     if (this.kept !== null) for (const series of opts.series.slice(1)) series.points = { show: false };

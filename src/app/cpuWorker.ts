@@ -12,11 +12,14 @@
 
 import { browserThreadHost } from '../backends/cpu/browserThreads.js';
 import type { CpuBackend } from '../backends/cpu/cpuBackend.js';
-import { createCpuBackend } from '../backends/cpu/createCpuBackend.js';
+import { createCpuBackend, createCpuPopulation } from '../backends/cpu/createCpuBackend.js';
+import type { Population } from '../backends/population.js';
 import { runSweep } from '../bench/bench.js';
 import { startRun } from '../train/run.js';
 import type { EpochProgress } from '../train/trainer.js';
 import { describeFailure } from './failure.js';
+import type { InsideRequest } from './inside.js';
+import { membersMemoryProblem, runPopulationSession } from './populationSession.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { firstStep, forecastSnapshot, RunControl, runSession, type Snapshot } from './session.js';
 
@@ -28,6 +31,9 @@ const scope = self as unknown as {
 const post = (message: FromWorker, transfer: Transferable[] = []) => scope.postMessage(message, transfer);
 const control = new RunControl(() => post({ type: 'paused' }));
 let busy = false;
+/** What the Inside view asks for (null: closed, nothing is probed). */
+let inside: InsideRequest | null = null;
+const insideRequest = () => inside;
 
 scope.onmessage = (event: MessageEvent<ToWorker>) => {
   const message = event.data;
@@ -48,6 +54,9 @@ scope.onmessage = (event: MessageEvent<ToWorker>) => {
     case 'stop':
       control.stop();
       break;
+    case 'inside':
+      inside = message.request;
+      break;
   }
 };
 
@@ -63,17 +72,44 @@ async function train(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
   let backend: CpuBackend | null = null;
   try {
     const { request, resume } = message;
+    inside = message.inside ?? null;
     if (message.paused) control.pause();
     const run = startRun(request.run, request.model);
+    if (request.train.members > 1 && !request.forecastOnly) {
+      // The members share one engine (and its threads); a run that moved here goes on from the start.
+      const K = request.train.members;
+      try {
+        const population: Population = await createCpuPopulation(run.layout, K, {
+          threads: request.train.threads,
+          host: browserThreadHost,
+        });
+        backend = population as CpuBackend;
+        const onEpochProgress = (progress: EpochProgress) => post({ type: 'progress', progress });
+        onEpochProgress(firstStep(run, request.train));
+        const options = { ...request.train, onEpochProgress };
+        const end = await runPopulationSession(population, run, request.run, options, control, postSnapshot);
+        post({ type: 'ended', end });
+        return;
+      } catch (err) {
+        throw membersMemoryProblem(err, K);
+      }
+    }
     backend = await createCpuBackend(run.layout, { threads: request.train.threads, host: browserThreadHost });
     if (request.forecastOnly) {
-      postSnapshot(await forecastSnapshot(backend, run, request.train));
+      postSnapshot(await forecastSnapshot(backend, run, { ...request.train, inside: insideRequest }));
       post({ type: 'ended', end: { outcome: 'finished', message: null } });
       return;
     }
     const onEpochProgress = (progress: EpochProgress) => post({ type: 'progress', progress });
     onEpochProgress(firstStep(run, request.train, resume));
-    const end = await runSession(backend, run, { ...request.train, onEpochProgress }, control, postSnapshot, resume);
+    const end = await runSession(
+      backend,
+      run,
+      { ...request.train, onEpochProgress, inside: insideRequest },
+      control,
+      postSnapshot,
+      resume,
+    );
     post({ type: 'ended', end });
   } catch (err) {
     post({ type: 'error', failure: describeFailure(err) });

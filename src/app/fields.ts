@@ -152,6 +152,11 @@ const LOOKS = {
   },
   horizon: { label: 'Forecast steps', group: 'training', hint: 'how far past the end of the data' },
   seed: { label: 'Seed', group: 'training', hint: 'data, weights, batches' },
+  members: {
+    label: 'Members',
+    group: 'training',
+    hint: 'seeds trained together (seed, seed + 1, …): their median and 10–90% band; 1: one model',
+  },
   report: { label: 'Report every', group: 'training', hint: 'epochs between updates' },
   threads: { label: 'CPU threads', group: 'training', hint: 'auto: the fastest count, measured; or 1 to 16' },
 } satisfies Partial<Record<SettingName, FieldLook>>;

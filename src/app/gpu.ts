@@ -3,8 +3,9 @@
 // of the app that knows the WebGPU backend's modules.
 
 import type { AdapterDescription, Backend } from '../backends/backend.js';
+import type { Population } from '../backends/population.js';
 import { requestGpuContext } from '../backends/webgpu/context.js';
-import { createWebGpuBackend } from '../backends/webgpu/webgpuBackend.js';
+import { createWebGpuBackend, createWebGpuPopulation } from '../backends/webgpu/webgpuBackend.js';
 import type { ParamLayout } from '../model/layout.js';
 import { adapterLabel } from './columns.js';
 
@@ -13,6 +14,8 @@ export interface GpuAccess {
   /** Resolves with the reason if the device is lost. */
   lost: Promise<string>;
   createBackend(layout: ParamLayout): Promise<Backend>;
+  /** K members of `layout` in the same dispatches (the Members field). */
+  createPopulation(layout: ParamLayout, members: number): Promise<Backend & Population>;
 }
 
 export type GpuProbe = { ok: true; gpu: GpuAccess } | { ok: false; reason: string };
@@ -35,6 +38,7 @@ export async function probeWebGpu(): Promise<GpuProbe> {
       adapter: context.adapter,
       lost: context.lost,
       createBackend: (layout) => createWebGpuBackend(context, layout),
+      createPopulation: (layout, members) => createWebGpuPopulation(context, layout, members),
     },
   };
 }

@@ -10,6 +10,8 @@
 import type { BackendName } from '../backends/backend.js';
 import type { EpochProgress } from '../train/trainer.js';
 import { BACKEND_LABEL, type BackendTrace, emptyTrace, intervalTiming } from './columns.js';
+import { addToEnsemble, type EnsembleTrace } from './ensembleBand.js';
+import type { InsideRequest } from './inside.js';
 import type { RunFailure } from './protocol.js';
 import type { RunEvents } from './runners.js';
 import type { SessionEnd, Snapshot } from './session.js';
@@ -28,6 +30,8 @@ export interface RunHandle {
   fallBack(reason: string): void;
   /** Moves the run to `to` at its next report (auto found it faster). */
   moveTo(to: BackendName, reason: string): void;
+  /** What the Inside view asks for at the next reports (null: nothing). */
+  inside(request: InsideRequest | null): void;
 }
 
 /** What the page does when a lane changes (render, show a notice). */
@@ -53,6 +57,8 @@ export class Lane {
   /** The backend it went on on (the CPU after a lost GPU; WebGPU when auto found it faster). */
   switchedTo: BackendName | null = null;
   readonly trace: BackendTrace;
+  /** A population's run (Members above 1): the members' band and each member's lines; else null. */
+  ensemble: EnsembleTrace | null = null;
   readonly run: RunHandle;
   /** When Start was pressed, and when the first training step began (performance.now(), ms). */
   startedAt = performance.now();
@@ -139,6 +145,7 @@ export class Lane {
     this.trace.forecast = snapshot.forecast;
     this.trace.forecastFrom = snapshot.forecastFrom;
     this.trace.future = snapshot.future;
+    this.ensemble = addToEnsemble(this.ensemble, snapshot);
     if (snapshot.testLoss !== null) {
       // The last snapshot holds the kept weights: the best epoch's where the run keeps it.
       const epoch = snapshot.done && snapshot.best !== null ? snapshot.best.epoch : snapshot.epoch;

@@ -1,5 +1,5 @@
-// The app's page: the Train view (trainView.ts), the Benchmark view (benchView.ts) and the Backtest
-// view (backtestView.ts) as tabs, with the notices above them. This file only wires the views together and opens the page. The tabs come
+// The app's page: the Train view (trainView.ts), the Benchmark view (benchView.ts), the Backtest
+// view (backtestView.ts) and the Search view (searchView.ts) as tabs, with the notices above them. This file only wires the views together and opens the page. The tabs come
 // from the tab list in index.html (each names its view and its #hash), so a new view is one more
 // tab there and one more entry in VIEWS below.
 
@@ -9,6 +9,7 @@ import { BacktestView } from './backtestView.js';
 import { BenchView } from './benchView.js';
 import { byId, scrollableByKeyboard } from './dom.js';
 import { probeWebGpu } from './gpu.js';
+import { SearchView } from './searchView.js';
 import { TrainView } from './trainView.js';
 
 // The WebGPU probe starts first: it takes a while, and both views need its answer.
@@ -37,6 +38,15 @@ const tabs = [
   hash: tab.dataset.hash ?? '',
   name: tab.dataset.view ?? '',
 }));
+
+const search = new SearchView({
+  base: () => train.searchBase(),
+  open: (values) => {
+    train.openConfiguration(values);
+    showView(tabs.findIndex(({ name }) => name === 'train'));
+  },
+  trainingActive: () => train.active() || bench.running(),
+});
 
 function showView(index: number, focus = false): void {
   tabs.forEach(({ tab, view }, i) => {
@@ -75,7 +85,9 @@ tabs.forEach(({ tab }, i) => {
 // Leaving or reloading the page while a run or a sweep is in progress, or with a finished run not yet
 // kept in the browser, asks first (the browser's question).
 window.addEventListener('beforeunload', (event) => {
-  if (train.active() || train.unsaved() || bench.running() || backtest.running()) event.preventDefault();
+  if (train.active() || train.unsaved() || bench.running() || backtest.running() || search.running()) {
+    event.preventDefault();
+  }
 });
 
 const linked = tabs.findIndex(({ hash }) => hash !== '' && hash === location.hash);

@@ -6,9 +6,12 @@
 // worker (runners.ts), or a session on the page (sessionSegment below). No DOM, no workers here.
 
 import { type Backend, type BackendName, GpuFailure } from '../backends/backend.js';
-import type { Run } from '../train/run.js';
+import { asPopulation } from '../backends/population.js';
+import type { Run, RunSettings } from '../train/run.js';
 import type { EpochProgress } from '../train/trainer.js';
 import { describeFailure } from './failure.js';
+import type { InsideRequest } from './inside.js';
+import { runPopulationSession } from './populationSession.js';
 import type { RunFailure } from './protocol.js';
 import {
   firstStep,
@@ -44,6 +47,8 @@ export interface TrainingRun {
   fallBack(reason: string): void;
   /** Moves the run to `to` at its next report (or now, while it waits paused); nothing if it is over or there. */
   moveTo(to: BackendName, reason: string): void;
+  /** What the Inside view asks for from the next report on (null: nothing), kept across moves. */
+  inside(request: InsideRequest | null): void;
 }
 
 /** What a segment tells its run; onGpuFailure only from WebGPU segments. */
@@ -56,12 +61,15 @@ export interface Segment {
   pause(): void;
   resume(): void;
   stop(): void;
+  inside(request: InsideRequest | null): void;
 }
 
 /** Where a segment starts: a report to go on from (none: the run's start), and whether to wait there. */
 export interface SegmentStart {
   resume?: ResumePoint;
   paused?: boolean;
+  /** What the Inside view asks for at the segment's reports. */
+  inside?: InsideRequest | null;
 }
 
 export type SegmentStarter = (events: SegmentEvents, from: SegmentStart) => Segment;
@@ -72,108 +80,131 @@ export function movableRun(
   starters: Partial<Record<BackendName, SegmentStarter>>,
   events: RunEvents,
 ): TrainingRun {
-  let on = first;
-  let over = false;
+  return new MovableRun(first, starters, events);
+}
+
+/** The run's state across its segments: one segment at a time, each on one backend. */
+class MovableRun implements TrainingRun {
+  private on: BackendName;
+  private over = false;
   /** A person paused the run (the next segment starts paused too). */
-  let userPaused = false;
+  private userPaused = false;
   /** The segment has said that it waits at a report. */
-  let waiting = false;
-  let move: { to: BackendName; reason: string } | null = null;
+  private waiting = false;
+  private move: { to: BackendName; reason: string } | null = null;
   /** The last report before the end: where the next segment goes on from. */
-  let last: ResumePoint | undefined;
-  const losses: number[] = [];
-  let generation = 0;
-  let segment: Segment;
+  private last: ResumePoint | undefined;
+  private readonly losses: number[] = [];
+  private generation = 0;
+  private segment!: Segment;
+  /** What the Inside view asks for (null: nothing), kept across moves. */
+  private insideRequest: InsideRequest | null = null;
 
-  const begin = (backend: BackendName, from: SegmentStart) => {
-    const mine = ++generation;
-    // Events of a segment that was left (stopped for a move) change nothing.
-    const live = () => mine === generation && !over;
-    waiting = false;
-    const start = starters[backend];
+  constructor(
+    first: BackendName,
+    private readonly starters: Partial<Record<BackendName, SegmentStarter>>,
+    private readonly events: RunEvents,
+  ) {
+    this.on = first;
+    this.begin(first, {});
+  }
+
+  get backend(): BackendName {
+    return this.on;
+  }
+
+  pause(): void {
+    this.userPaused = true;
+    // A segment about to move is pausing already.
+    if (this.move === null) this.segment.pause();
+  }
+
+  resume(): void {
+    this.userPaused = false;
+    if (this.move !== null) return;
+    this.waiting = false;
+    this.segment.resume();
+  }
+
+  stop(): void {
+    this.over = true;
+    this.segment.stop();
+  }
+
+  fallBack(reason: string): void {
+    if (this.over || this.on !== 'webgpu' || this.starters.cpu === undefined) return;
+    this.move = { to: 'cpu', reason };
+    this.switchNow();
+  }
+
+  moveTo(to: BackendName, reason: string): void {
+    if (this.over || this.on === to || this.move !== null || this.starters[to] === undefined) return;
+    this.move = { to, reason };
+    if (this.waiting) this.switchNow();
+    else this.segment.pause();
+  }
+
+  inside(request: InsideRequest | null): void {
+    this.insideRequest = request;
+    if (!this.over) this.segment.inside(request);
+  }
+
+  private begin(backend: BackendName, from: SegmentStart): void {
+    this.waiting = false;
+    const start = this.starters[backend];
     if (start === undefined) throw new Error(`no ${backend} backend to run on`);
-    segment = start(
-      {
-        onReport: (snapshot) => {
-          if (!live()) return;
-          losses.push(...snapshot.newLosses);
-          if (!snapshot.done) last = resumePointOf(snapshot, losses);
-          events.onReport(snapshot);
-        },
-        onProgress: (progress) => {
-          if (live()) events.onProgress(progress);
-        },
-        onPaused: () => {
-          if (!live()) return;
-          waiting = true;
-          if (move !== null) switchNow();
-          else events.onPaused();
-        },
-        onEnded: (end) => {
-          if (!live()) return;
-          over = true;
-          events.onEnded(end);
-        },
-        onFailed: (failure) => {
-          if (!live()) return;
-          over = true;
-          events.onFailed(failure);
-        },
-        onGpuFailure: (reason) => {
-          if (live() && on === 'webgpu' && starters.cpu !== undefined) {
-            move = { to: 'cpu', reason };
-            switchNow();
-          }
-        },
+    this.segment = start(this.segmentEvents(++this.generation), { ...from, inside: this.insideRequest });
+  }
+
+  /** The events of segment `mine`: those of a segment that was left (stopped for a move) change nothing. */
+  private segmentEvents(mine: number): SegmentEvents {
+    const live = () => mine === this.generation && !this.over;
+    const { events } = this;
+    return {
+      onReport: (snapshot) => {
+        if (!live()) return;
+        this.losses.push(...snapshot.newLosses);
+        if (!snapshot.done) this.last = resumePointOf(snapshot, this.losses);
+        events.onReport(snapshot);
       },
-      from,
-    );
-  };
+      onProgress: (progress) => {
+        if (live()) events.onProgress(progress);
+      },
+      onPaused: () => {
+        if (!live()) return;
+        this.waiting = true;
+        if (this.move !== null) this.switchNow();
+        else events.onPaused();
+      },
+      onEnded: (end) => {
+        if (!live()) return;
+        this.over = true;
+        events.onEnded(end);
+      },
+      onFailed: (failure) => {
+        if (!live()) return;
+        this.over = true;
+        events.onFailed(failure);
+      },
+      onGpuFailure: (reason) => {
+        if (live() && this.on === 'webgpu' && this.starters.cpu !== undefined) {
+          this.move = { to: 'cpu', reason };
+          this.switchNow();
+        }
+      },
+    };
+  }
 
-  const switchNow = () => {
-    const { to, reason } = move!;
-    move = null;
-    segment.stop();
+  private switchNow(): void {
+    const { to, reason } = this.move!;
+    this.move = null;
+    this.segment.stop();
     // Whatever the left segment did after its last report is not kept.
-    losses.length = last?.epoch ?? 0;
-    on = to;
-    events.onSwitched(reason, last?.epoch ?? 0, to);
-    begin(to, { resume: last, paused: userPaused });
-  };
-
-  begin(first, {});
-
-  return {
-    get backend(): BackendName {
-      return on;
-    },
-    pause: () => {
-      userPaused = true;
-      // A segment about to move is pausing already.
-      if (move === null) segment.pause();
-    },
-    resume: () => {
-      userPaused = false;
-      if (move !== null) return;
-      waiting = false;
-      segment.resume();
-    },
-    stop: () => {
-      over = true;
-      segment.stop();
-    },
-    fallBack: (reason) => {
-      if (over || on !== 'webgpu' || starters.cpu === undefined) return;
-      move = { to: 'cpu', reason };
-      switchNow();
-    },
-    moveTo: (to, reason) => {
-      if (over || on === to || move !== null || starters[to] === undefined) return;
-      move = { to, reason };
-      if (waiting) switchNow();
-      else segment.pause();
-    },
-  };
+    this.losses.length = this.last?.epoch ?? 0;
+    this.on = to;
+    this.events.onSwitched(reason, this.last?.epoch ?? 0, to);
+    this.begin(to, { resume: this.last, paused: this.userPaused });
+  }
 }
 
 /**
@@ -188,9 +219,12 @@ export function sessionSegment(
   options: SessionOptions,
   events: SegmentEvents,
   from: SegmentStart,
+  /** A population's run (Members above 1): `open` gives a population of that many, trained from these settings' seeds. */
+  population?: { members: number; settings: RunSettings },
 ): Segment {
   let stopped = false;
   let backend: Backend | null = null;
+  let inside = from.inside ?? null;
   const control = new RunControl(() => {
     if (!stopped) events.onPaused();
   });
@@ -204,16 +238,28 @@ export function sessionSegment(
         if (!stopped) events.onProgress(progress);
       };
       onEpochProgress(firstStep(made, options, from.resume));
-      const end = await runSession(
-        backend,
-        made,
-        { ...options, onEpochProgress },
-        control,
-        (snapshot) => {
-          if (!stopped) events.onReport(snapshot);
-        },
-        from.resume,
-      );
+      const emit = (snapshot: Snapshot) => {
+        if (!stopped) events.onReport(snapshot);
+      };
+      const members = population?.members ?? 1;
+      const end =
+        members > 1
+          ? await runPopulationSession(
+              asPopulation(backend),
+              made,
+              population!.settings,
+              { ...options, members, onEpochProgress },
+              control,
+              emit,
+            )
+          : await runSession(
+              backend,
+              made,
+              { ...options, onEpochProgress, inside: () => inside },
+              control,
+              emit,
+              from.resume,
+            );
       if (!stopped) events.onEnded(end);
     } catch (err) {
       if (stopped) return;
@@ -227,6 +273,9 @@ export function sessionSegment(
   return {
     pause: () => control.pause(),
     resume: () => control.resume(),
+    inside: (request) => {
+      inside = request;
+    },
     stop: () => {
       stopped = true;
       control.stop();

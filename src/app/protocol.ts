@@ -5,6 +5,7 @@ import type { BenchOptions, BenchResult, SweepSpec } from '../bench/bench.js';
 import type { Model } from '../train/modelFile.js';
 import type { RunSettings } from '../train/run.js';
 import type { EpochProgress } from '../train/trainer.js';
+import type { InsideRequest } from './inside.js';
 import type { ResumePoint, SessionEnd, Snapshot } from './session.js';
 import type { AppTrainOptions } from './settings.js';
 
@@ -19,7 +20,9 @@ export interface RunRequest {
 }
 
 export type ToWorker =
-  | { type: 'start'; request: RunRequest; resume?: ResumePoint; paused?: boolean }
+  | { type: 'start'; request: RunRequest; resume?: ResumePoint; paused?: boolean; inside?: InsideRequest | null }
+  /** The Inside view opened, closed or moved to another window: what to probe at the next reports. */
+  | { type: 'inside'; request: InsideRequest | null }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }

@@ -110,9 +110,13 @@ function runWorker(name: string): CpuWorker {
   return taken;
 }
 
-/** A WebGPU backend, counted until it is disposed. */
-async function openGpuBackend(gpu: GpuAccess, layout: Parameters<GpuAccess['createBackend']>[0]): Promise<Backend> {
-  const backend = await gpu.createBackend(layout);
+/** A WebGPU backend (with `members` above 1, a population of them), counted until it is disposed. */
+async function openGpuBackend(
+  gpu: GpuAccess,
+  layout: Parameters<GpuAccess['createBackend']>[0],
+  members = 1,
+): Promise<Backend> {
+  const backend = members > 1 ? await gpu.createPopulation(layout, members) : await gpu.createBackend(layout);
   countLive('gpuBackends', 1);
   const dispose = backend.dispose.bind(backend);
   let disposed = false;
@@ -188,9 +192,10 @@ function cpuSegment(request: RunRequest, events: SegmentEvents, from: SegmentSta
     finish();
     events.onFailed({ field: null, message: `the CPU worker failed: ${event.message || 'it could not be loaded'}` });
   };
-  send({ type: 'start', request, resume: from.resume, paused: from.paused });
+  send({ type: 'start', request, resume: from.resume, paused: from.paused, inside: from.inside ?? null });
   return {
     pause: () => send({ type: 'pause' }),
+    inside: (inside) => send({ type: 'inside', request: inside }),
     resume: () => send({ type: 'resume' }),
     stop: finish,
   };
@@ -209,7 +214,7 @@ function gpuSegment(request: RunRequest, gpu: GpuAccess, events: SegmentEvents, 
   };
   void gpu.lost.then((reason) => failed(`the GPU device was lost (${reason.replace(/\.$/, '')})`));
   return sessionSegment(
-    (run) => openGpuBackend(gpu, run.layout),
+    (run) => openGpuBackend(gpu, run.layout, request.forecastOnly ? 1 : request.train.members),
     () => startRun(request.run, request.model),
     request.train,
     {
@@ -221,6 +226,9 @@ function gpuSegment(request: RunRequest, gpu: GpuAccess, events: SegmentEvents, 
       },
     },
     from,
+    request.train.members > 1 && !request.forecastOnly
+      ? { members: request.train.members, settings: request.run }
+      : undefined,
   );
 }
 

@@ -32,99 +32,101 @@ function float32Text(value: number): string {
   return String(Number(value.toPrecision(9)));
 }
 
+type Lane = SeriesExport['lanes'][number];
+
 export function seriesCsv({ view, lanes, scale }: SeriesExport): string {
-  const { prepared, positions, dates } = view;
-  const { table } = prepared;
+  const rows = dataRows(view);
+  for (const lane of lanes) rows.push(...laneRows(view, lane), ...errorRows(lane, scale));
+  return writeCsv(SERIES_CSV_COLUMNS, rows);
+}
+
+/** A row's number, x and date cells. */
+function rowCells(view: ShownData, row: number): string[] {
+  return [String(row + 1), String(view.positions[row]), view.dates?.[row] ?? ''];
+}
+
+/** Every column the model reads or predicts, in the table's order, a value a line. */
+function dataRows(view: ShownData): string[][] {
+  const { table, inputs, outputs } = view.prepared;
   const rows: string[][] = [];
-  const at = (row: number) => [String(row + 1), String(positions[row]), dates?.[row] ?? ''];
-  // Every column the model reads or predicts, in the table's order.
-  const shown = table.columns.filter((name) => prepared.inputs.includes(name) || prepared.outputs.includes(name));
+  const shown = table.columns.filter((name) => inputs.includes(name) || outputs.includes(name));
   for (let r = 0; r < table.rows; r++) {
     for (const name of shown) {
-      rows.push(['data', '', '', ...at(r), name, String(table.values[table.columns.indexOf(name)][r])]);
+      rows.push(['data', '', '', ...rowCells(view, r), name, String(table.values[table.columns.indexOf(name)][r])]);
     }
   }
+  return rows;
+}
+
+/** A lane's one-step predictions, free-running forecast, forecast past the end and its bands. */
+function laneRows(view: ShownData, lane: Lane): string[][] {
+  const { prepared } = view;
+  const { table } = prepared;
+  const { trace } = lane;
   const O = prepared.outputs.length;
-  const errorLabel = scale?.label ?? 'error';
-  for (const lane of lanes) {
-    const { trace } = lane;
-    const epoch = lane.epoch === null ? '' : String(lane.epoch);
-    /** (count, O) values for rows from..: at most up to the last row. */
-    const aligned = (series: string, values: Float32Array | null, from: number) => {
-      if (values === null) return;
-      const count = Math.min(Math.floor(values.length / O), table.rows - from);
-      for (let n = 0; n < count; n++) {
-        for (let o = 0; o < O; o++) {
-          rows.push([series, lane.label, epoch, ...at(from + n), prepared.outputs[o], float32Text(values[n * O + o])]);
-        }
-      }
-    };
-    aligned('prediction', trace.predictions, prepared.train.window);
-    aligned('forecast', trace.forecast, trace.forecastFrom);
-    // Past the end: rows R+1.. at x continuing by the last step, dated as the data's dates go on.
-    const last = table.rows - 1;
-    const step = last > 0 ? positions[last] - positions[last - 1] : 1;
-    const ahead = (s: number) => [
-      String(table.rows + s + 1),
-      String(positions[last] + step * (s + 1)),
-      dates ? dateAhead(dates, s + 1) : '',
-    ];
-    const future = trace.future;
-    const steps = future === null ? 0 : Math.floor(future.length / O);
-    for (let s = 0; s < steps; s++) {
+  const epoch = lane.epoch === null ? '' : String(lane.epoch);
+  const rows: string[][] = [];
+  /** (count, O) values for rows from..: at most up to the last row. */
+  const aligned = (series: string, values: Float32Array | null, from: number) => {
+    if (values === null) return;
+    const count = Math.min(Math.floor(values.length / O), table.rows - from);
+    for (let n = 0; n < count; n++) {
       for (let o = 0; o < O; o++) {
         rows.push([
-          'past the end',
+          series,
           lane.label,
           epoch,
-          ...ahead(s),
+          ...rowCells(view, from + n),
           prepared.outputs[o],
-          float32Text((future as Float32Array)[s * O + o]),
+          float32Text(values[n * O + o]),
         ]);
       }
     }
-    for (const band of lane.bands ?? []) {
-      for (const [side, values] of [
-        ['lower', band.lower],
-        ['upper', band.upper],
-      ] as const) {
-        for (let s = 0; s < Math.min(steps, values.length); s++) {
-          if (Number.isNaN(values[s])) continue;
-          rows.push([
-            `past the end, ${side} ${band.level}%`,
-            lane.label,
-            epoch,
-            ...ahead(s),
-            band.column,
-            String(values[s]),
-          ]);
-        }
-      }
-    }
-    trace.losses.forEach((loss, i) => {
-      rows.push([
-        'training error',
-        lane.label,
-        String(i + 1),
-        '',
-        '',
-        '',
-        errorLabel,
-        String(loss * (scale?.train ?? 1)),
-      ]);
-    });
-    for (const v of trace.validation) {
-      rows.push([
-        'validation error',
-        lane.label,
-        String(v.epoch),
-        '',
-        '',
-        '',
-        errorLabel,
-        String(v.loss * (scale?.validation ?? 1)),
-      ]);
+  };
+  aligned('prediction', trace.predictions, prepared.train.window);
+  aligned('forecast', trace.forecast, trace.forecastFrom);
+  const future = trace.future;
+  const steps = future === null ? 0 : Math.floor(future.length / O);
+  for (let s = 0; s < steps; s++) {
+    for (let o = 0; o < O; o++) {
+      const value = float32Text((future as Float32Array)[s * O + o]);
+      rows.push(['past the end', lane.label, epoch, ...aheadCells(view, s), prepared.outputs[o], value]);
     }
   }
-  return writeCsv(SERIES_CSV_COLUMNS, rows);
+  for (const band of lane.bands ?? []) {
+    for (const [side, values] of [
+      ['lower', band.lower],
+      ['upper', band.upper],
+    ] as const) {
+      for (let s = 0; s < Math.min(steps, values.length); s++) {
+        if (Number.isNaN(values[s])) continue;
+        const series = `past the end, ${side} ${band.level}%`;
+        rows.push([series, lane.label, epoch, ...aheadCells(view, s), band.column, String(values[s])]);
+      }
+    }
+  }
+  return rows;
+}
+
+/** Step s past the end: row R+1+s at x continuing by the last step, dated as the data's dates go on. */
+function aheadCells(view: ShownData, s: number): string[] {
+  const { positions, dates } = view;
+  const rowCount = view.prepared.table.rows;
+  const last = rowCount - 1;
+  const step = last > 0 ? positions[last] - positions[last - 1] : 1;
+  return [String(rowCount + s + 1), String(positions[last] + step * (s + 1)), dates ? dateAhead(dates, s + 1) : ''];
+}
+
+/** A lane's training and validation error per epoch, scaled as the error chart shows them. */
+function errorRows(lane: Lane, scale: ErrorScale | null): string[][] {
+  const label = scale?.label ?? 'error';
+  const rows: string[][] = [];
+  lane.trace.losses.forEach((loss, i) => {
+    rows.push(['training error', lane.label, String(i + 1), '', '', '', label, String(loss * (scale?.train ?? 1))]);
+  });
+  for (const v of lane.trace.validation) {
+    const value = String(v.loss * (scale?.validation ?? 1));
+    rows.push(['validation error', lane.label, String(v.epoch), '', '', '', label, value]);
+  }
+  return rows;
 }

@@ -18,7 +18,7 @@ import { selectionPart } from '../data/split.js';
 import { lossScale, type OptimizerState } from '../model/optimizer.js';
 import { SETTINGS } from '../settings/training.js';
 import { levelsFromOutputs, partData } from '../train/evaluate.js';
-import { feedbackProblem, forecastLevels, freeRunForecast, inputFeed } from '../train/forecast.js';
+import { feedbackProblem, freeRunForecast, inputFeed, forecastLevels as levelPaths } from '../train/forecast.js';
 import type { Run } from '../train/run.js';
 import { continuationOf } from '../train/savedModel.js';
 import type { SavedTraining } from '../train/savedSetup.js';
@@ -30,6 +30,8 @@ import {
   type TrainReport,
   train,
 } from '../train/trainer.js';
+import type { EnsembleSnapshot } from './ensemble.js';
+import { InsideProbes, type InsideReport, type InsideRequest, windowBefore } from './inside.js';
 import { pastEndReach } from './knownAhead.js';
 
 /**
@@ -97,6 +99,13 @@ export interface Snapshot {
   optimizerState?: OptimizerState;
   /** True for the snapshot after the last epoch (or the only one of a forecast). */
   done: boolean;
+  /**
+   * A population's run (Members above 1): predictions, forecasts and errors above are the members'
+   * medians, params and rng member 0's; the band and each member's own are here.
+   */
+  ensemble?: EnsembleSnapshot;
+  /** Inside the network at this report, where the Inside view asked (open); else null. */
+  inside: InsideReport | null;
 }
 
 /** A clock that only runs while training runs (train() measures its seconds with it). */
@@ -183,29 +192,29 @@ export function nextTask(): Promise<void> {
  * input fed back from its output, or, known ahead, read from the run's levels (its future rows past
  * the end). (S, O)
  */
-function forecastPath(
+export function forecastLevels(
   prepared: PreparedData,
   params: Float32Array,
   run: Run,
   from: number,
   steps: number,
 ): Float32Array {
-  const { window: T, inputSize: I } = prepared.train;
   const O = prepared.outputs.length;
   // (T, I) the window's normalized, transformed values, rows from-T..from-1.
-  const window = new Float32Array(T * I);
-  prepared.inputs.forEach((name, i) => {
-    const column = prepared.normalized.values[prepared.normalized.columns.indexOf(name)];
-    for (let t = 0; t < T; t++) window[t * I + i] = column[from - T + t];
-  });
+  const window = windowBefore(prepared, from);
   const feed = { inputs: inputFeed(prepared, run.levels), origin: from };
   const raw = freeRunForecast(run.layout, params, window, steps, undefined, feed);
-  const paths = forecastLevels(prepared, from, raw); // (O)(S)
+  const paths = levelPaths(prepared, from, raw); // (O)(S)
   const out = new Float32Array(steps * O);
   paths.forEach((path, o) => {
     for (let s = 0; s < steps; s++) out[s * O + o] = path[s];
   });
   return out;
+}
+
+/** The steps of the forecast past the end: the horizon, fewer where known-ahead inputs' future values run out first. */
+export function pastEndSteps(run: Run, horizon: number): number {
+  return pastEndReach(run.prepared.knownAhead, run.levels, run.prepared.table.rows, horizon).steps;
 }
 
 /** The trainer's loss of normalized outputs `y` (N, O) against a dataset's targets. */
@@ -234,12 +243,13 @@ function bestPoint(best: BestEpoch | null): BestPoint | null {
 export async function takeSnapshot(
   backend: Backend,
   run: Run,
-  options: Pick<TrainOptions, 'batchSize' | 'loss'>,
+  options: Pick<SessionOptions, 'batchSize' | 'loss'>,
   report: TrainReport,
   reported: number,
   secondsBefore: number,
   done: boolean,
   horizon: number,
+  inside: InsideProbes | null = null,
 ): Promise<Snapshot> {
   const { prepared } = run;
   const parts: PartName[] = ['train', 'validation', 'test'];
@@ -261,8 +271,7 @@ export async function takeSnapshot(
   const forecastFrom = prepared.test === null ? prepared.trainTargets.start : prepared.boundary;
   const canForecast = feedbackProblem(prepared) === null;
   const rows = prepared.table.rows;
-  // Known-ahead inputs run out where the data's future rows do: the forecast past the end stops there.
-  const pastEnd = pastEndReach(prepared.knownAhead, run.levels, rows, horizon).steps;
+  const pastEnd = pastEndSteps(run, horizon);
   const forecastSteps = Math.min(rows - forecastFrom, MAX_FORECAST_STEPS);
   return {
     epoch: report.epoch,
@@ -274,15 +283,16 @@ export async function takeSnapshot(
     stepsPerEpoch: Math.floor(prepared.train.count / options.batchSize),
     predictions,
     predictionsFrom: prepared.trainTargets.start,
-    forecast: canForecast ? forecastPath(prepared, report.params, run, forecastFrom, forecastSteps) : null,
+    forecast: canForecast ? forecastLevels(prepared, report.params, run, forecastFrom, forecastSteps) : null,
     forecastFrom,
-    future: canForecast ? forecastPath(prepared, report.params, run, rows, pastEnd) : null,
+    future: canForecast ? forecastLevels(prepared, report.params, run, rows, pastEnd) : null,
     testLoss,
     params: report.params.slice(),
     best: bestPoint(report.best),
     rng: report.rng.state(),
     ...(report.optimizerState ? { optimizerState: report.optimizerState } : {}),
     done,
+    inside: inside === null ? null : await inside.take(backend, prepared, done),
   };
 }
 
@@ -292,6 +302,8 @@ export interface SessionOptions extends TrainOptions {
   horizon?: number;
   /** A loaded model's training so far (plain data, as a worker receives it): training goes on from its epoch. */
   saved?: SavedTraining;
+  /** What the Inside view asks for at the next report (read at every report), or null while it is closed. */
+  inside?: () => InsideRequest | null;
 }
 
 /** How a run ended; `message` says why a run diverged (and which weights it kept). */
@@ -344,13 +356,15 @@ export async function runSession(
   const secondsBefore = resume?.seconds ?? 0;
   let reported = resume?.losses.length ?? 0;
   const horizon = options.horizon ?? SETTINGS.horizon.default;
+  const inside = new InsideProbes(options.inside);
   for (;;) {
     clock.start();
     const next = await steps.next();
     clock.stop();
     if (control.isStopped) return stopped;
     const report = next.value;
-    emit(await takeSnapshot(backend, run, options, report, reported, secondsBefore, next.done === true, horizon));
+    const done = next.done === true;
+    emit(await takeSnapshot(backend, run, options, report, reported, secondsBefore, done, horizon, inside));
     reported = report.losses.length;
     if (next.done) {
       const diverged = next.value.diverged;
@@ -382,7 +396,8 @@ export async function forecastSnapshot(backend: Backend, run: Run, options: Sess
     validationLosses: history?.validationLosses.filter((v) => v.epoch <= epoch) ?? [],
     best: null,
   };
-  return takeSnapshot(backend, run, options, report, 0, 0, true, options.horizon ?? SETTINGS.horizon.default);
+  const horizon = options.horizon ?? SETTINGS.horizon.default;
+  return takeSnapshot(backend, run, options, report, 0, 0, true, horizon, new InsideProbes(options.inside));
 }
 
 function bestEpochOf(best: BestPoint | null): BestEpoch | null {

@@ -40,6 +40,8 @@ export const PAGE_LIMITS = {
   inputValues: 2 ** 24,
   /** Forecast steps past the end: one batch-1 forward each on the CPU at every report. */
   horizon: 1000,
+  /** Members trained together: every member's predictions and forecasts come to the page at each report. */
+  members: 1024,
   /** Rows of a CSV: the page prepares, fingerprints and charts them all on its own thread. */
   csvRows: 2 ** 20,
 } as const;
@@ -69,6 +71,8 @@ export interface AppTrainOptions extends SessionOptions {
   lrDecay: number;
   /** The CPU backend's threads (one where the page is not cross-origin isolated). */
   threads: CpuThreads;
+  /** Models trained together, seeds seed, seed + 1, … (1: one model, as the blog's). */
+  members: number;
   keepBest: boolean;
   patience: number | null;
   horizon: number;
@@ -224,7 +228,9 @@ function readTraining(
   const seed = read('seed', (t) => S.seed.parse(t));
   const reportEvery = read('report', (t) => S.report.parse(t));
   const threads = read('threads', (t) => S.threads.parse(t));
+  const members = read('members', (t) => S.members.within({ max: PAGE_LIMITS.members }).parse(t));
   return {
+    members,
     seed,
     epochs,
     batchSize,

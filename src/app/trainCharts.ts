@@ -36,13 +36,26 @@ import {
   withOverlayPredictions,
 } from './columns.js';
 import { byId, downloadText, el, setText } from './dom.js';
+import {
+  bandKey,
+  type EnsembleTrace,
+  withBandColumns as withEnsembleBandColumns,
+  withBandSeries as withEnsembleBandSeries,
+  withErrorBandColumns,
+  withErrorBandSeries,
+} from './ensembleBand.js';
 import { seriesCsv } from './seriesExport.js';
 
 /** What the charts draw, read afresh at every update. */
 export interface ChartState {
   /** The run's data, or the settings' preview; null when there is none. */
   current: ShownView | null;
-  lanes: readonly (LaneLook & { trace: BackendTrace; last: { epoch: number } | null })[];
+  lanes: readonly (LaneLook & {
+    trace: BackendTrace;
+    last: { epoch: number } | null;
+    /** A population's band (Members above 1), drawn after every other series. */
+    ensemble?: EnsembleTrace | null;
+  })[];
   /** The run has a held-out part: the error chart shows validation errors too. */
   withValidation: boolean;
   /** How the errors are scaled for the chart (null: as reported). */
@@ -119,6 +132,24 @@ export class TrainCharts {
     });
   }
 
+  /** Calls `listener` with the series chart's row under the pointer (the Inside view probes its window). */
+  onSeriesPointer(listener: (row: number) => void): void {
+    this.series.onPointer(listener);
+  }
+
+  /** Shades the rows of the window the Inside view draws on the series chart (null: none). */
+  showWindow(rows: { from: number; to: number } | null): void {
+    this.series.setBand(rows);
+  }
+
+  /** A row as the series chart's x axis names it ("x 3.14", "date 1990-01"). */
+  rowLabel(row: number): string {
+    const view = this.state().current?.view;
+    const spec = this.seriesSpec();
+    const position = view?.positions[row];
+    return position === undefined ? `row ${row}` : `${spec.xLabel} ${spec.formatX(position)}`;
+  }
+
   /** New series on every chart (lanes came or went, a lane switched backend). */
   respec(): void {
     this.respecSeries();
@@ -153,9 +184,16 @@ export class TrainCharts {
     const errors = this.errorData();
     const timing = timingColumns(this.traces());
     const residuals = this.residualData();
+    // A population's first report brings its bands: the series they add need new specs.
+    const bands = bandKey(this.state().lanes);
+    if (bands !== this.bands) {
+      this.bands = bands;
+      this.series.setSpec(this.seriesSpec(), series);
+    }
     // The error chart's marker (the best epoch) moves as training goes: its spec follows.
     const errorSpec = this.errorSpec();
-    if (errorSpec.marker?.x !== this.errorMarker) {
+    if (errorSpec.marker?.x !== this.errorMarker || errorSpec.series.length !== this.errorSeries) {
+      this.errorSeries = errorSpec.series.length;
       this.errorMarker = errorSpec.marker?.x;
       this.error.setSpec(errorSpec, errors);
     } else this.error.setData(errors);
@@ -190,6 +228,8 @@ export class TrainCharts {
   }
 
   private errorMarker: number | undefined = undefined;
+  private errorSeries = 0;
+  private bands = '';
 
   private traces(): BackendTrace[] {
     return this.state().lanes.map((lane) => lane.trace);
@@ -201,14 +241,14 @@ export class TrainCharts {
       withFuture(seriesChartSpec(current, this.outputIndex, lanes), current, lanes),
       overlays,
     );
-    return withBandSeries(spec, this.shownBands());
+    return withEnsembleBandSeries(withBandSeries(spec, this.shownBands()), lanes);
   }
 
   private seriesData() {
-    const { current, horizon, overlays } = this.state();
+    const { current, horizon, overlays, lanes } = this.state();
     const view = seriesViewOf(current, this.outputIndex);
     const columns = withOverlayPredictions(seriesColumnsWithFuture(view, this.traces(), horizon), view, [...overlays]);
-    return withBandColumns(columns, this.shownBands());
+    return withEnsembleBandColumns(withBandColumns(columns, this.shownBands()), view, lanes, horizon);
   }
 
   /** The bands are of the first output: drawn while it is the one shown. */
@@ -227,12 +267,13 @@ export class TrainCharts {
     const best = lane?.trace.best
       ? { epoch: lane.trace.best.epoch, label: `best epoch ${lane.trace.best.epoch}` }
       : null;
-    return withBaselines(spec, lanes, withTest, baselines, best);
+    return withErrorBandSeries(withBaselines(spec, lanes, withTest, baselines, best), lanes);
   }
 
   private errorData() {
-    const { withValidation, withTest, scale, baselines, overlays } = this.state();
-    return errorColumnsWithBaselines(this.traces(), scale, withValidation, withTest, baselines, [...overlays]);
+    const { withValidation, withTest, scale, baselines, overlays, lanes } = this.state();
+    const columns = errorColumnsWithBaselines(this.traces(), scale, withValidation, withTest, baselines, [...overlays]);
+    return withErrorBandColumns(columns, lanes, scale);
   }
 
   private residualSpec() {

@@ -21,18 +21,23 @@ import type { ShownView } from './chartSpecs.js';
 import { errorScale } from './columns.js';
 import { checkAgainstData, runSettingsFor, shownData } from './dataView.js';
 import { byId, setText } from './dom.js';
+import { lanesShowing } from './ensembleBand.js';
 import { describeFailure } from './failure.js';
 import { FIELDS, type FieldValues, fieldApplies, fieldOf } from './fields.js';
 import { ForecastPanel } from './forecastPanel.js';
 import type { GpuAccess, GpuProbe } from './gpu.js';
+import { type InsideReport, localInside } from './inside.js';
+import { InsideView } from './insideView.js';
 import { KeptRuns } from './keptRuns.js';
 import { Lane, type LaneObserver, RunLanes } from './lanes.js';
+import { MemberChoice } from './memberChoice.js';
 import { dataMatches, ModelPanel, modelConfigOf, type ShownRun } from './modelPanel.js';
 import { hideNotice, showNotice } from './notices.js';
 import type { RunFailure, RunRequest } from './protocol.js';
 import { gpuStepTime, onLiveResourcesChange, prepareSpareWorker, startTraining } from './runners.js';
 import type { RunRecord } from './runStore.js';
 import { RunView } from './runView.js';
+import type { SearchBase } from './searchView.js';
 import { APP_BACKEND, type AppBackendChoice, type AppSettings, messageOf, parseSettings } from './settings.js';
 import { SettingsPanel } from './settingsPanel.js';
 import { type ChartState, TrainCharts } from './trainCharts.js';
@@ -54,8 +59,21 @@ export class TrainView {
   private readonly backends: BackendPicker;
   private readonly model: ModelPanel;
   private readonly charts: TrainCharts;
+  private readonly members = new MemberChoice(() => {
+    this.charts.respec();
+    this.render();
+  });
   private readonly forecast: ForecastPanel;
   private readonly view = new RunView();
+  /** Open, it asks every active lane for a probe at each report (none while closed). */
+  private readonly inside = new InsideView({
+    onRequest: (request) => {
+      for (const lane of this.lanes.lanes) if (lane.active) lane.run.inside(request);
+      this.render();
+    },
+  });
+  /** A probe taken on this page after the run (or for a window its last report did not probe), and for what. */
+  private localInside: { key: string; report: InsideReport } | null = null;
   private readonly observer: LaneObserver;
   /** WebGPU timings for auto under way in the background (a sweep waits for them). */
   private racing = 0;
@@ -127,7 +145,17 @@ export class TrainView {
       () => this.chartState(),
       () => this.render(),
     );
-    this.observer = {
+    this.observer = this.laneObserver();
+    document.addEventListener('focusin', (event) => {
+      const target = event.target;
+      if (target instanceof HTMLButtonElement || target instanceof HTMLInputElement) this.lastFocused = target;
+    });
+    this.listen();
+  }
+
+  /** What the lanes tell this view: changes, ends, failures and moves between backends. */
+  private laneObserver(): LaneObserver {
+    return {
       changed: () => this.render(),
       ended: (lane, end) => {
         if (end.message !== null) {
@@ -163,11 +191,6 @@ export class TrainView {
         this.render();
       },
     };
-    document.addEventListener('focusin', (event) => {
-      const target = event.target;
-      if (target instanceof HTMLButtonElement || target instanceof HTMLInputElement) this.lastFocused = target;
-    });
-    this.listen();
   }
 
   /** Whether a run that is over is not yet kept in the browser (leaving would lose it). */
@@ -180,7 +203,7 @@ export class TrainView {
     const shown = this.shown;
     const base = {
       current: shown ?? this.previewed,
-      lanes: this.lanes.lanes,
+      lanes: lanesShowing(this.lanes.lanes, this.members.member()),
       horizon: 0,
       overlays: this.runs.overlays(shown ?? this.previewed),
       bands: this.forecast.bands(),
@@ -249,6 +272,31 @@ export class TrainView {
     return this.lanes.active() || this.racing > 0;
   }
 
+  /** The data and training settings a search starts from (the Search view), or why they cannot be used. */
+  searchBase(): SearchBase {
+    const result = this.settings.form.validate(true);
+    if (!result.ok) return { problem: 'fix the Train view’s settings marked in red first' };
+    if (this.settings.form.values().source === 'csv' && this.settings.csv.choice() === null) {
+      return { problem: 'choose the CSV file in the Train view first' };
+    }
+    try {
+      const run = runSettingsFor(result.settings.run, this.settings.csv.choice());
+      return { run, train: result.settings.train };
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      return { problem: messageOf(err) };
+    }
+  }
+
+  /** Puts a search's configuration in the settings (the Train view then shows it, ready to start). */
+  openConfiguration(values: Partial<FieldValues>): void {
+    this.settings.form.setValues(values);
+    this.settings.changed();
+    this.foldSettings(false);
+    this.settings.say('The search’s configuration is in the settings: press Start to train it.');
+    this.render();
+  }
+
   /** The page as it loads: the link's settings, then the preview of their data. */
   open(): void {
     this.settings.applyLink();
@@ -290,6 +338,7 @@ export class TrainView {
       this.foldSettings(this.settingsToggle.getAttribute('aria-expanded') === 'true'),
     );
     onLiveResourcesChange(() => this.view.renderLive());
+    this.charts.onSeriesPointer((row) => this.inside.choose(row));
   }
 
   /** Starts a run (or a loaded model's forecast); `pressedAt` is when Start was pressed. */
@@ -315,14 +364,19 @@ export class TrainView {
       (backend) =>
         new Lane(backend, forecastOnly, (events) => startTraining(request, backend, gpu, events), this.observer),
     );
-    for (const lane of lanes) lane.startedAt = pressedAt;
+    for (const lane of lanes) {
+      lane.startedAt = pressedAt;
+      lane.run.inside(this.inside.request());
+    }
     this.lanes.replace(lanes);
     for (const lane of lanes) this.view.addLane(lane);
     this.runs.begin(run, picked, lanes);
     this.charts.respec();
     this.afterStart(forecastOnly);
     this.render();
-    if (picked === 'auto' && known === null) void this.decideAuto(lanes[0], layout, batchSize);
+    // A population stays where it starts (its members cannot yet move between backends mid-run).
+    const single = run.settings.train.members === 1;
+    if (picked === 'auto' && known === null && single) void this.decideAuto(lanes[0], layout, batchSize);
   }
 
   /** The run the settings give, checked (fields, the CSV, the data, a loaded model's shape), or null with why. */
@@ -547,6 +601,8 @@ export class TrainView {
   }
 
   private clearRun(): void {
+    this.inside.clear();
+    this.localInside = null;
     this.forecast.clear();
     this.lanes.clear();
     this.view.clearLanes();
@@ -583,6 +639,7 @@ export class TrainView {
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
       const lanes = this.lanes.lanes;
+      this.members.render(lanes.map((lane) => lane.ensemble));
       this.charts.update();
       const { form, csv } = this.settings;
       const evaluations = this.view.render({
@@ -613,10 +670,45 @@ export class TrainView {
             : ''
           : 'The downloads apply once a run has reported; Forecast once a model file is loaded (Settings, Model).',
       );
+      this.renderInside();
       this.view.renderLive();
       this.bench.render();
       this.moveFocus();
     });
+  }
+
+  /**
+   * The Inside view, when open: the latest report's probe while the run goes; after it (or for a
+   * loaded model's forecast) the window under the pointer is probed here, on the kept weights.
+   */
+  private renderInside(): void {
+    const report = this.insideReport();
+    if (report !== null) this.inside.show(report.report, report.epoch, (row) => this.charts.rowLabel(row));
+    // The window drawn, shaded on the series chart: the rows it reads and the row it predicts.
+    const steps = report?.report.steps ?? 0;
+    this.charts.showWindow(
+      report === null || !this.inside.isOpen ? null : { from: report.report.row - steps, to: report.report.row },
+    );
+  }
+
+  /** The probe the Inside view draws now, and its epoch; null while it is closed or before a report. */
+  private insideReport(): { report: InsideReport; epoch: number } | null {
+    const request = this.inside.request();
+    const shown = this.shown;
+    const lane = this.lanes.lanes.find((l) => l.last !== null);
+    if (request === null || shown === null || lane === undefined || lane.last === null) return null;
+    const last = lane.last;
+    const fresh = last.inside !== null && (request.row === null || last.inside.row === request.row);
+    if (last.inside !== null && (lane.active || fresh)) return { report: last.inside, epoch: last.epoch };
+    if (lane.active) return this.inside.drawnReport();
+    const key = `${lane.backend}/${last.epoch}/${request.row}`;
+    if (this.localInside?.key !== key) {
+      const layout = paramLayout(modelConfigOf(shown));
+      const summarized = last.inside ?? this.localInside?.report ?? null;
+      const report = localInside(shown.view.prepared, layout, last.params, request, summarized);
+      this.localInside = { key, report };
+    }
+    return { report: this.localInside.report, epoch: last.epoch };
   }
 
   /**

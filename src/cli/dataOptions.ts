@@ -152,6 +152,70 @@ function namesOf(table: ColumnTable, refs: readonly ColumnRef[]): string[] {
   return refs.map((ref, k) => table.columns[columnIndex(table, ref, `--known-ahead[${k}]`)]);
 }
 
+/** A CSV named by --data, or by the model file's data origin: its table, default columns and the reader's notes. */
+function readCsvSource(
+  values: ParsedOptions,
+  given: Fallbacks,
+  model: Model | undefined,
+  knownAhead: readonly ColumnRef[] | undefined,
+  file: string,
+  origin: NonNullable<Model['data']>['origin'] | undefined,
+): { source: DataSource; defaultColumns: ColumnRef[] | undefined; notes: string[] } {
+  const named = optionValue(values, CLI_SETTINGS.data) !== undefined;
+  const dateOption = optionValue(values, CLI_SETTINGS['date-column']);
+  const dateColumn =
+    dateOption !== undefined
+      ? dateOption === 'none'
+        ? null
+        : dateOption
+      : origin?.kind === 'csv'
+        ? origin.dateColumn
+        : undefined;
+  const read = () => {
+    const table = parseCsvText(readTextFile(file, named ? '--data' : '--model'), {
+      field: `${named ? '--data' : 'the model’s data'} ${file}`,
+      missing: given.value('missing'),
+      decimal: given.value('decimal'),
+      ...(dateColumn === undefined ? {} : { dateColumn }),
+      // Inputs known ahead are read past the end: the last rows may leave the outputs empty.
+      futureRows: knownAhead !== undefined && knownAhead.length > 0,
+    });
+    // A chosen column that is in the file but holds no numbers is refused with the reason.
+    const inputs = optionValue(values, CLI_SETTINGS.inputs);
+    const outputs = optionValue(values, CLI_SETTINGS.outputs);
+    if (inputs !== undefined) checkValueColumns(table, inputs, '--inputs');
+    if (outputs !== undefined) checkValueColumns(table, outputs, '--outputs');
+    return table;
+  };
+  if (!named) {
+    // Said before the file is opened: the user sees which file a model makes the CLI read.
+    console.error(
+      printable(
+        `note: reading the model's data from ${JSON.stringify(file)}, as its file names it (give --data FILE for other data)`,
+      ),
+    );
+  }
+  const table = named ? read() : readModelsData(file, model, read);
+  const notes: string[] =
+    table.reversedBy === null
+      ? []
+      : [
+          `note: ${file} runs newest first (by ${JSON.stringify(table.reversedBy)}); its rows were reversed, so the held-out part is the newest`,
+        ];
+  if (table.future !== null) {
+    notes.push(
+      `note: the last ${table.future.rows} row${table.future.rows === 1 ? '' : 's'} of ${file} have missing values: they are the data's future (known-ahead inputs are read there), not trained on`,
+    );
+  }
+  const source: DataSource = {
+    kind: 'table',
+    table,
+    label: file,
+    ...(table.future === null ? {} : { future: table.future }),
+  };
+  return { source, defaultColumns: table.defaultColumns, notes };
+}
+
 /** The data source, with the columns a CSV trains on by default and what its reader did. */
 function readSource(
   values: ParsedOptions,
@@ -162,61 +226,7 @@ function readSource(
 ): { source: DataSource; defaultColumns: ColumnRef[] | undefined; notes: string[] } {
   const origin = given.fromModel ? model?.data?.origin : undefined;
   const file = optionValue(values, CLI_SETTINGS.data) ?? (origin?.kind === 'csv' ? origin.fileName : undefined);
-  if (file !== undefined) {
-    const named = optionValue(values, CLI_SETTINGS.data) !== undefined;
-    const dateOption = optionValue(values, CLI_SETTINGS['date-column']);
-    const dateColumn =
-      dateOption !== undefined
-        ? dateOption === 'none'
-          ? null
-          : dateOption
-        : origin?.kind === 'csv'
-          ? origin.dateColumn
-          : undefined;
-    const read = () => {
-      const table = parseCsvText(readTextFile(file, named ? '--data' : '--model'), {
-        field: `${named ? '--data' : 'the model’s data'} ${file}`,
-        missing: given.value('missing'),
-        decimal: given.value('decimal'),
-        ...(dateColumn === undefined ? {} : { dateColumn }),
-        // Inputs known ahead are read past the end: the last rows may leave the outputs empty.
-        futureRows: knownAhead !== undefined && knownAhead.length > 0,
-      });
-      // A chosen column that is in the file but holds no numbers is refused with the reason.
-      const inputs = optionValue(values, CLI_SETTINGS.inputs);
-      const outputs = optionValue(values, CLI_SETTINGS.outputs);
-      if (inputs !== undefined) checkValueColumns(table, inputs, '--inputs');
-      if (outputs !== undefined) checkValueColumns(table, outputs, '--outputs');
-      return table;
-    };
-    if (!named) {
-      // Said before the file is opened: the user sees which file a model makes the CLI read.
-      console.error(
-        printable(
-          `note: reading the model's data from ${JSON.stringify(file)}, as its file names it (give --data FILE for other data)`,
-        ),
-      );
-    }
-    const table = named ? read() : readModelsData(file, model, read);
-    const notes: string[] =
-      table.reversedBy === null
-        ? []
-        : [
-            `note: ${file} runs newest first (by ${JSON.stringify(table.reversedBy)}); its rows were reversed, so the held-out part is the newest`,
-          ];
-    if (table.future !== null) {
-      notes.push(
-        `note: the last ${table.future.rows} row${table.future.rows === 1 ? '' : 's'} of ${file} have missing values: they are the data's future (known-ahead inputs are read there), not trained on`,
-      );
-    }
-    const source: DataSource = {
-      kind: 'table',
-      table,
-      label: file,
-      ...(table.future === null ? {} : { future: table.future }),
-    };
-    return { source, defaultColumns: table.defaultColumns, notes };
-  }
+  if (file !== undefined) return readCsvSource(values, given, model, knownAhead, file, origin);
   if (optionValue(values, SETTINGS.dataset) !== undefined || origin?.kind === 'bundled') {
     const dataset = given.value('dataset');
     const symbol = optionValue(values, SETTINGS.symbol);

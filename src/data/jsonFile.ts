@@ -126,15 +126,7 @@ function scanJson(bytes: Uint8Array, start: number, source: string, blobKeys: Ui
   for (let i = start; i < n; i++) {
     const c = bytes[i];
     if (c === QUOTE) {
-      let end = i + 1;
-      for (;;) {
-        end = bytes.indexOf(QUOTE, end);
-        if (end < 0) break;
-        let slashes = 0;
-        while (bytes[end - 1 - slashes] === BACKSLASH) slashes++;
-        if (slashes % 2 === 0) break;
-        end++;
-      }
+      const end = closingQuote(bytes, i + 1);
       // Unterminated: JSON.parse says so.
       if (end < 0) return blobs;
       if (expectKey) {
@@ -192,6 +184,19 @@ function scanJson(bytes: Uint8Array, start: number, source: string, blobKeys: Ui
     }
   }
   return blobs;
+}
+
+/** The index of the quote that closes a string whose contents begin at `from` (-1: none). */
+function closingQuote(bytes: Uint8Array, from: number): number {
+  let end = from;
+  for (;;) {
+    end = bytes.indexOf(QUOTE, end);
+    if (end < 0) return end;
+    let slashes = 0;
+    while (bytes[end - 1 - slashes] === BACKSLASH) slashes++;
+    if (slashes % 2 === 0) return end;
+    end++;
+  }
 }
 
 function sameBytes(bytes: Uint8Array, from: number, to: number, key: Uint8Array): boolean {
