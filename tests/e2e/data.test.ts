@@ -455,6 +455,10 @@ describe('the app with real data', () => {
     );
     expect(await page.textContent('#csv-status')).toContain('the last 3 rows have missing values');
     expect(await page.isChecked('#csv-columns-body tr[data-name="temp"] input[data-role="known"]')).toBe(true);
+    // Said before training too, from the form's forecast steps.
+    await page.waitForFunction(() =>
+      (document.querySelector('#series-summary')?.textContent ?? '').includes('stops after 4 steps of 10'),
+    );
     expect(await train(page)).toBe('finished');
     // Three future temperatures: 4 of the 10 steps past the end (drawn from the last value).
     expect((await chartCounts(page, 'series-chart'))['past the end (CPU)']).toBe(5);
