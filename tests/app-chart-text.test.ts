@@ -157,7 +157,7 @@ describe('the series chart in words and as CSV', () => {
   it('says why there is no free-running forecast with more inputs than outputs', () => {
     expect(noForecastReason(csvView(PRICES, ['price'], ['price']))).toBeNull();
     expect(noForecastReason(csvView(PRICES, ['price', 'volume'], ['price']))).toBe(
-      'No free-running forecast: the model reads price, volume but predicts only price, so a prediction cannot stand in for the next input (volume is never predicted). Choose the same columns as inputs and outputs for one.',
+      'No free-running forecast: the model reads price, volume but predicts only price, so a prediction cannot stand in for the next input (volume is never predicted). Choose the same columns as inputs and outputs for one, or mark volume known ahead where the file gives its future values (rows after the last whose outputs are empty).',
     );
   });
 

@@ -8,7 +8,7 @@ import { defaultFieldValues, FIELDS, type FieldName, type FieldValues, fieldAppl
 import { describeNames, readLink, writeLink } from '../src/app/link.js';
 import { parseSettings } from '../src/app/settings.js';
 
-const noColumns = { inputs: null, outputs: null, date: undefined };
+const noColumns = { inputs: null, outputs: null, knownAhead: null, date: undefined };
 
 describe('settings in the link', () => {
   it('writes nothing for the defaults and reads an empty link as the defaults', () => {
@@ -27,7 +27,7 @@ describe('settings in the link', () => {
       'clip-norm': '1',
       window: '24',
     };
-    const columns = { inputs: ['a b', 'c,d'], outputs: ['c,d'], date: null };
+    const columns = { inputs: ['a b', 'c,d'], outputs: ['c,d'], knownAhead: ['a b'], date: null };
     const query = writeLink(values, 'both', columns);
     expect(query).toContain('source=csv');
     expect(query).not.toContain('epochs=');

@@ -12,6 +12,7 @@ import { InputError } from '../model/errors.js';
 import type { CsvParseRequest } from './csvWorker.js';
 import type { CsvChoice } from './dataView.js';
 import { byId, el, setText } from './dom.js';
+import { knownAheadOf } from './knownAhead.js';
 import type { LinkColumns } from './link.js';
 import { type PackedTable, unpackTable } from './packedTable.js';
 import { messageOf, PAGE_LIMITS } from './settings.js';
@@ -19,11 +20,17 @@ import { workerJob } from './workerJob.js';
 
 const MAX_CSV_BYTES = 256 * 1024 * 1024;
 
+/** A checkbox column of the chooser: an input, an output, or known ahead (read from the future rows). */
+type Role = 'inputs' | 'outputs' | 'known';
+const ROLE_WORDS: Record<Role, string> = { inputs: 'as an input', outputs: 'as an output', known: 'known ahead' };
+
 interface Loaded {
   file: File;
   table: CsvTable;
   inputs: string[];
   outputs: string[];
+  /** Columns marked known ahead (their future values are in the file's last rows); only inputs that are not outputs count. */
+  known: string[];
   /** The date column as chosen: undefined while the parser's guess stands. */
   date: string | null | undefined;
 }
@@ -42,7 +49,7 @@ export class CsvPicker {
   /** The file picked or dropped last, read or refused: what a changed reading setting reads again. */
   private picked: File | null = null;
   /** Columns a link or a loaded model asked for, applied when a file is read. */
-  private pending: LinkColumns = { inputs: null, outputs: null, date: undefined };
+  private pending: LinkColumns = { inputs: null, outputs: null, knownAhead: null, date: undefined };
   private parsing: AbortController | null = null;
   private readonly listeners: (() => void)[] = [];
 
@@ -86,8 +93,14 @@ export class CsvPicker {
   /** The table and columns to train on, or null before a file was read. */
   choice(): CsvChoice | null {
     if (this.loaded === null) return null;
-    const { table, file, inputs, outputs } = this.loaded;
-    return { table, label: file.name, inputs: [...inputs], outputs: [...outputs] };
+    const { table, file, inputs, outputs, known } = this.loaded;
+    return {
+      table,
+      label: file.name,
+      inputs: [...inputs],
+      outputs: [...outputs],
+      knownAhead: knownAheadOf(known, inputs, outputs),
+    };
   }
 
   /** Whether a file is being read (a run must wait for it). */
@@ -98,7 +111,8 @@ export class CsvPicker {
   /** The columns as a link carries them. */
   linkColumns(): LinkColumns {
     if (this.loaded === null) return this.pending;
-    return { inputs: this.loaded.inputs, outputs: this.loaded.outputs, date: this.loaded.date };
+    const { inputs, outputs, known, date } = this.loaded;
+    return { inputs, outputs, knownAhead: known.length > 0 ? known : null, date };
   }
 
   /** Columns to choose when a file is read (from a link or a loaded model); applied now if one is. */
@@ -173,6 +187,8 @@ export class CsvPicker {
           maxRows: PAGE_LIMITS.csvRows,
           missing: this.missing(),
           decimal: this.decimal(),
+          // The last rows with missing values are the data's future: known-ahead inputs are read there.
+          futureRows: true,
           ...(chosenDate !== undefined ? { dateColumn: chosenDate } : {}),
         },
         parsing.signal,
@@ -189,6 +205,7 @@ export class CsvPicker {
         // The same file read again keeps the columns chosen; a new one starts from its first column.
         inputs: previous?.file === file ? kept(previous.inputs) : [],
         outputs: previous?.file === file ? kept(previous.outputs) : [],
+        known: previous?.file === file ? kept(previous.known) : [],
         date: chosenDate,
       };
       if (previous?.file !== file) this.applyPending(loaded);
@@ -230,15 +247,17 @@ export class CsvPicker {
     };
     const inputs = pick(this.pending.inputs);
     const outputs = pick(this.pending.outputs);
+    const known = pick(this.pending.knownAhead);
     if (inputs.length > 0) loaded.inputs = inputs;
     if (outputs.length > 0) loaded.outputs = outputs;
+    if (known.length > 0) loaded.known = known;
     if (missingNames.length > 0) {
       setText(
         this.error,
         `${loaded.file.name} has no value column ${[...new Set(missingNames)].map((n) => JSON.stringify(n)).join(', ')}; choose the columns below.`,
       );
     }
-    this.pending = { inputs: null, outputs: null, date: undefined };
+    this.pending = { inputs: null, outputs: null, knownAhead: null, date: undefined };
   }
 
   private renderColumns(): void {
@@ -247,17 +266,17 @@ export class CsvPicker {
     if (loaded === null) return;
     // Every column of the file: values (and row counters) can be chosen; the others say what they are.
     const valueIndex = new Map(loaded.table.columns.map((name, i) => [name, i]));
-    const chosen = { inputs: new Set(loaded.inputs), outputs: new Set(loaded.outputs) };
+    const chosen = { inputs: new Set(loaded.inputs), outputs: new Set(loaded.outputs), known: new Set(loaded.known) };
     const rows = loaded.table.columnInfo.map((column) => {
       const { name, kind, note } = column;
       const i = valueIndex.get(name) ?? -1;
-      const box = (role: 'inputs' | 'outputs') => {
+      const box = (role: Role) => {
         if (i < 0) return el('td', { class: 'not-chosen' }, ['–']);
         const input = el('input', {
           type: 'checkbox',
           'data-column': String(i),
           'data-role': role,
-          'aria-label': `${name} as ${role === 'inputs' ? 'an input' : 'an output'}`,
+          'aria-label': `${name} ${ROLE_WORDS[role]}`,
         });
         input.checked = chosen[role].has(name);
         input.addEventListener('change', () => this.toggle(role, name, input.checked));
@@ -270,6 +289,7 @@ export class CsvPicker {
         ]),
         box('inputs'),
         box('outputs'),
+        box('known'),
       ]);
     });
     this.columnsBody.replaceChildren(...rows);
@@ -280,7 +300,7 @@ export class CsvPicker {
     this.dateSelect.value = loaded.table.dateColumn ?? '';
   }
 
-  private toggle(role: 'inputs' | 'outputs', name: string, on: boolean): void {
+  private toggle(role: Role, name: string, on: boolean): void {
     const loaded = this.loaded;
     if (!loaded) return;
     const order = loaded.table.columns;
@@ -290,7 +310,9 @@ export class CsvPicker {
     loaded[role] = order.filter((column) => chosen.has(column));
     setText(
       this.error,
-      loaded[role].length === 0 ? `choose at least one ${role === 'inputs' ? 'input' : 'output'} column` : '',
+      role !== 'known' && loaded[role].length === 0
+        ? `choose at least one ${ROLE_WORDS[role].replace('as an ', '')} column`
+        : '',
     );
     this.changed();
   }
@@ -332,6 +354,10 @@ export function describeTable(table: CsvTable): string {
       .map((d) => `row ${d.row}${d.column ? `, column ${JSON.stringify(d.column)}` : ''}: ${d.reason}`);
     const more = dropped.count > shown.length ? `; and ${dropped.count - shown.length} more` : '';
     text += `; ${dropped.count} row${dropped.count === 1 ? '' : 's'} dropped (${shown.join('; ')}${more})`;
+  }
+  const future = table.future?.rows ?? 0;
+  if (future > 0) {
+    text += `; the last ${future} row${future === 1 ? ' has' : 's have'} missing values: the data's future (columns marked known ahead are read there), not trained on`;
   }
   if (table.reversedBy !== null) {
     text += `. The file runs newest first (by ${JSON.stringify(table.reversedBy)}): its rows were reversed, so the held-out part is the newest`;

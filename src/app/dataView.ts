@@ -7,10 +7,13 @@
 import type { CsvTable } from '../data/csv.js';
 import { type PreparedData, prepareData } from '../data/prepare.js';
 import { Rng } from '../data/rng.js';
+import { type ColumnTable, selectColumns, withFutureRows } from '../data/windows.js';
 import { InputError } from '../model/errors.js';
+import { feedbackProblem } from '../train/forecast.js';
 import { type RunSettings, resolveDataSettings, sourceTable } from '../train/run.js';
 import { checkTrainOptions } from '../train/trainer.js';
 import { sameList } from '../util/lists.js';
+import { pastEndNote, pastEndReach } from './knownAhead.js';
 import { type AppRunSettings, type AppTrainOptions, PAGE_LIMITS } from './settings.js';
 
 /** The user's CSV as parsed, and the columns chosen from it. */
@@ -20,6 +23,8 @@ export interface CsvChoice {
   label: string;
   inputs: string[];
   outputs: string[];
+  /** The inputs read from the file's future rows, not predicted (knownAhead.ts knownAheadOf). */
+  knownAhead?: string[];
 }
 
 /** RunSettings with every choice made explicit, so the page and the worker prepare the same data. */
@@ -58,9 +63,15 @@ export function runSettingsFor(run: AppRunSettings, csv: CsvChoice | null): Expl
       if (csv === null) throw new InputError('csv', 'choose a CSV file first (or drop one on the box)');
       return {
         ...common,
-        source: { kind: 'table', table: csv.table, label: csv.label },
+        source: {
+          kind: 'table',
+          table: csv.table,
+          label: csv.label,
+          ...(csv.table.future !== null ? { future: csv.table.future } : {}),
+        },
         inputs: csv.inputs,
         outputs: csv.outputs,
+        ...(csv.knownAhead !== undefined && csv.knownAhead.length > 0 ? { knownAhead: csv.knownAhead } : {}),
       };
   }
 }
@@ -74,8 +85,10 @@ export interface ShownData {
   label: string;
   /** The data's unit where it is known ("ppm"), else null. */
   unit: string | null;
-  /** Whether the free-running forecast applies: the outputs are the inputs, in the same order. */
+  /** Whether the free-running forecast applies: every input is an output or known ahead (forecast.ts feedbackProblem). */
   canForecast: boolean;
+  /** The used columns with the source's future rows after them (as a run's `levels`); the data's own rows without any. */
+  levels: ColumnTable;
 }
 
 /** Prepares the data as startRun does (same generator draws, same columns, transform, split and normalization). */
@@ -83,13 +96,15 @@ export function shownData(settings: ExplicitRunSettings): ShownData {
   const { table, positions, label: sourceLabel, unit } = sourceTable(settings.source, new Rng(settings.seed));
   const label = settings.source.kind === 'bundled' ? bundledLabel(settings.source) : sourceLabel;
   const prepared = prepareData(table, resolveDataSettings(settings, table));
+  const future = settings.source.kind === 'table' ? settings.source.future : undefined;
   return {
     prepared,
     positions,
     dates: table.dates ?? null,
     label,
     unit,
-    canForecast: sameList(prepared.inputs, prepared.outputs),
+    canForecast: feedbackProblem(prepared) === null,
+    levels: withFutureRows(prepared.table, future && selectColumns(future, prepared.table.columns)),
   };
 }
 
@@ -149,7 +164,18 @@ export function noForecastReason(view: ShownData): string | null {
     extra.length > 0
       ? `the model reads ${list(inputs)} but predicts only ${list(outputs)}, so a prediction cannot stand in for ${extra.length === 1 ? 'the next input' : 'all of the next inputs'} (${list(extra)} ${extra.length === 1 ? 'is' : 'are'} never predicted)`
       : `the model predicts ${list(outputs)} from ${list(inputs)}, so its predictions are not its next inputs`;
-  return `No free-running forecast: ${why}. Choose the same columns as inputs and outputs for one.`;
+  const mark =
+    extra.length > 0
+      ? `, or mark ${list(extra)} known ahead where the file gives ${extra.length === 1 ? 'its' : 'their'} future values (rows after the last whose outputs are empty)`
+      : '';
+  return `No free-running forecast: ${why}. Choose the same columns as inputs and outputs for one${mark}.`;
+}
+
+/** What the page says about the forecast past the end of `horizon` steps with known-ahead inputs: how far it reads them, where it stops and why; null without any. */
+export function pastEndSentence(view: ShownData, horizon: number): string | null {
+  const { prepared, levels } = view;
+  const reach = pastEndReach(prepared.knownAhead, levels, prepared.table.rows, horizon);
+  return pastEndNote(prepared.knownAhead, levels.rows - prepared.table.rows, reach, horizon);
 }
 
 /** A bundled series as people call it: "AAPL share price", "S&P 500", "CO₂ at Mauna Loa". */

@@ -23,11 +23,13 @@ import { APP_BACKEND, type AppBackendChoice, messageOf, parseSettings } from './
 export interface LinkColumns {
   inputs: string[] | null;
   outputs: string[] | null;
+  /** Columns marked known ahead (read from the file's future rows where they are inputs, not outputs). */
+  knownAhead: string[] | null;
   /** The date column; null for none, undefined to let the parser find one. */
   date: string | null | undefined;
 }
 
-export type LinkKey = FieldName | 'backend' | 'inputs' | 'outputs' | 'date';
+export type LinkKey = FieldName | 'backend' | 'inputs' | 'outputs' | 'known' | 'date';
 
 export interface LinkSetup {
   /** Every field's value: the link's where it was accepted, the default otherwise. */
@@ -41,7 +43,7 @@ export interface LinkSetup {
   unknown: string[];
 }
 
-const LIST_KEYS = new Set(['inputs', 'outputs']);
+const LIST_KEYS = new Set(['inputs', 'outputs', 'known']);
 const OTHER_KEYS = new Set(['backend', 'date', ...LIST_KEYS]);
 
 /** "expected one of a, b": a choice's message without the value (the link's message quotes it). */
@@ -183,11 +185,12 @@ function linkBackend(texts: string[], errors: LinkErrors): AppBackendChoice | nu
 
 /** A CSV's columns as the link names them. */
 function linkColumns(params: Map<string, string[]>, errors: LinkErrors): LinkColumns {
-  const list = (key: 'inputs' | 'outputs'): string[] | null => {
+  const list = (key: 'inputs' | 'outputs' | 'known'): string[] | null => {
     const names = params.get(key) ?? [];
     if (names.length === 0) return null;
     if (names.some((name) => name === '')) {
-      errors[key] = `the link names an empty ${key} column; the page's choice is used`;
+      errors[key] =
+        `the link names an empty ${key === 'known' ? 'known-ahead' : key} column; the page's choice is used`;
       return null;
     }
     return names;
@@ -196,6 +199,7 @@ function linkColumns(params: Map<string, string[]>, errors: LinkErrors): LinkCol
   return {
     inputs: list('inputs'),
     outputs: list('outputs'),
+    knownAhead: list('known'),
     date: dateText.length === 1 ? (dateText[0] === '' ? null : dateText[0]) : undefined,
   };
 }
@@ -214,6 +218,7 @@ export function writeLink(values: FieldValues, backend: AppBackendChoice | null,
   if (values.source === 'csv' && columns !== null) {
     for (const name of columns.inputs ?? []) params.append('inputs', name);
     for (const name of columns.outputs ?? []) params.append('outputs', name);
+    for (const name of columns.knownAhead ?? []) params.append('known', name);
     if (columns.date !== undefined) params.set('date', columns.date ?? '');
   }
   return params.toString();

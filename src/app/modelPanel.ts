@@ -232,7 +232,12 @@ export class ModelPanel {
     form.setValues(fieldsOfModel(this.loaded.model));
     if (data && form.values().source === 'csv') {
       const origin = data.origin?.kind === 'csv' ? data.origin : null;
-      csv.choose({ inputs: data.inputs, outputs: data.outputs, date: origin?.dateColumn ?? undefined });
+      csv.choose({
+        inputs: data.inputs,
+        outputs: data.outputs,
+        knownAhead: data.knownAhead ?? null,
+        date: origin?.dateColumn ?? undefined,
+      });
       csv.show(true);
       if (origin !== null && csv.choice()?.label !== origin.fileName) {
         csv.note(

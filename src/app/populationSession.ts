@@ -12,11 +12,11 @@ import type { Population } from '../backends/population.js';
 import { selectionPart } from '../data/split.js';
 import { InputError } from '../model/errors.js';
 import { SETTINGS } from '../settings/training.js';
+import { feedbackProblem } from '../train/forecast.js';
 import { consecutiveSeeds, memberPartLevels, memberStarts } from '../train/members.js';
 import type { TrainReport } from '../train/options.js';
 import { type MemberSpec, type PopulationOptions, trainPopulation } from '../train/population.js';
 import type { Run, RunSettings } from '../train/run.js';
-import { sameList } from '../util/lists.js';
 import {
   bandOf,
   type EnsembleSnapshot,
@@ -29,6 +29,7 @@ import {
   forecastLevels,
   MAX_FORECAST_STEPS,
   nextTask,
+  pastEndSteps,
   type RunControl,
   type SessionEnd,
   type SessionOptions,
@@ -207,7 +208,7 @@ async function memberValues(
 ): Promise<MemberValues[]> {
   const { prepared } = run;
   const parts = await memberPartLevels(population, prepared);
-  const canForecast = sameList(prepared.inputs, prepared.outputs);
+  const canForecast = feedbackProblem(prepared) === null;
   const rows = prepared.table.rows;
   const from = forecastFromOf(run);
   const steps = Math.min(rows - from, MAX_FORECAST_STEPS);
@@ -223,7 +224,7 @@ async function memberValues(
     return {
       predictions,
       forecast: canForecast ? forecastLevels(prepared, params, run, from, steps) : null,
-      future: canForecast ? forecastLevels(prepared, params, run, rows, horizon) : null,
+      future: canForecast ? forecastLevels(prepared, params, run, rows, pastEndSteps(run, horizon)) : null,
     };
   });
 }

@@ -28,7 +28,7 @@ import {
   raceRatio,
   secondsLeft,
 } from './columns.js';
-import { describeData, noForecastReason } from './dataView.js';
+import { describeData, noForecastReason, pastEndSentence } from './dataView.js';
 import { byId, el, setText } from './dom.js';
 import { adapterName } from './gpu.js';
 import type { Lane, LaneStatus, RunLanes } from './lanes.js';
@@ -57,6 +57,8 @@ export interface RunViewState {
   gpuUnavailable: string | null;
   /** The run's data and baselines, for errors in the data's units; null without a run. */
   forecasting: RunForecasting | null;
+  /** The steps past the end the run's forecast asks for (0 without a run or a forecast). */
+  horizon: number;
 }
 
 /** What the errors in the data's units are measured against. */
@@ -377,7 +379,8 @@ export class RunView {
           ? `the loaded model: ${lane.trace.predictions?.length ?? 0} one-step predictions`
           : `${lane.label} at epoch ${lane.last!.epoch}: one-step predictions${lane.trace.forecast === null ? '' : ' and a free-running forecast'}`,
       );
-      const why = noForecastReason(current.view);
+      const why =
+        noForecastReason(current.view) ?? (state.horizon > 0 ? pastEndSentence(current.view, state.horizon) : null);
       const same = raceCoincidence(lanes, (trace) => [trace.predictions, trace.forecast]);
       setText(
         this.seriesSummary,

@@ -12,15 +12,13 @@
 import type { Backend } from '../backends/backend.js';
 import type { Dataset } from '../data/dataset.js';
 import { type PartName, partTargets } from '../data/metrics.js';
-import { denormalizeOutputs } from '../data/normalize.js';
 import type { PreparedData } from '../data/prepare.js';
 import { Rng, type RngState } from '../data/rng.js';
 import { selectionPart } from '../data/split.js';
-import { pathLevels } from '../data/transform.js';
 import { lossScale, type OptimizerState } from '../model/optimizer.js';
 import { SETTINGS } from '../settings/training.js';
 import { levelsFromOutputs, partData } from '../train/evaluate.js';
-import { freeRunForecast } from '../train/forecast.js';
+import { feedbackProblem, freeRunForecast, inputFeed, forecastLevels as levelPaths } from '../train/forecast.js';
 import type { Run } from '../train/run.js';
 import { continuationOf } from '../train/savedModel.js';
 import type { SavedTraining } from '../train/savedSetup.js';
@@ -32,9 +30,9 @@ import {
   type TrainReport,
   train,
 } from '../train/trainer.js';
-import { sameList } from '../util/lists.js';
 import type { EnsembleSnapshot } from './ensemble.js';
 import { InsideProbes, type InsideReport, type InsideRequest, windowBefore } from './inside.js';
+import { pastEndReach } from './knownAhead.js';
 
 /**
  * The longest free-running forecast a snapshot computes: it runs one batch-1 forward per step on the
@@ -84,11 +82,11 @@ export interface Snapshot {
   predictions: Float32Array;
   /** The row of the first prediction: L + T. */
   predictionsFrom: number;
-  /** (S, O) the free-running forecast for rows forecastFrom.., in original units; null when the outputs are not the inputs. */
+  /** (S, O) the free-running forecast for rows forecastFrom.., in original units; null when an input is neither an output nor known ahead. */
   forecast: Float32Array | null;
   /** The row of the forecast's first value: B with a held-out part (forecasting into it), else L + T (the blog's). */
   forecastFrom: number;
-  /** (H, O) the free-running forecast past the last row (rows R..R+H-1), in original units; null as forecast. */
+  /** (H, O) the free-running forecast past the last row (rows R..R+H-1; fewer where known-ahead inputs' future values run out), in original units; null as forecast. */
   future: Float32Array | null;
   /** The error on the test part (the trainer's loss) at this report, when a validation part chooses the epoch; else null. */
   testLoss: number | null;
@@ -189,7 +187,11 @@ export function nextTask(): Promise<void> {
   });
 }
 
-/** The free-running forecast of `steps` from the window that ends before row `from`, as levels. (S, O) */
+/**
+ * The free-running forecast of `steps` from the window that ends before row `from`, as levels: each
+ * input fed back from its output, or, known ahead, read from the run's levels (its future rows past
+ * the end). (S, O)
+ */
 export function forecastLevels(
   prepared: PreparedData,
   params: Float32Array,
@@ -200,20 +202,19 @@ export function forecastLevels(
   const O = prepared.outputs.length;
   // (T, I) the window's normalized, transformed values, rows from-T..from-1.
   const window = windowBefore(prepared, from);
-  const raw = freeRunForecast(run.layout, params, window, steps);
-  const values = denormalizeOutputs(prepared.normalization, prepared.outputs, raw);
+  const feed = { inputs: inputFeed(prepared, run.levels), origin: from };
+  const raw = freeRunForecast(run.layout, params, window, steps, undefined, feed);
+  const paths = levelPaths(prepared, from, raw); // (O)(S)
   const out = new Float32Array(steps * O);
-  prepared.outputs.forEach((name, o) => {
-    const levels = prepared.table.values[prepared.table.columns.indexOf(name)];
-    const path = pathLevels(
-      prepared.transform,
-      levels,
-      from,
-      Array.from({ length: steps }, (_, s) => values[s * O + o]),
-    );
+  paths.forEach((path, o) => {
     for (let s = 0; s < steps; s++) out[s * O + o] = path[s];
   });
   return out;
+}
+
+/** The steps of the forecast past the end: the horizon, fewer where known-ahead inputs' future values run out first. */
+export function pastEndSteps(run: Run, horizon: number): number {
+  return pastEndReach(run.prepared.knownAhead, run.levels, run.prepared.table.rows, horizon).steps;
 }
 
 /** The trainer's loss of normalized outputs `y` (N, O) against a dataset's targets. */
@@ -268,8 +269,9 @@ export async function takeSnapshot(
     offset += part.length;
   }
   const forecastFrom = prepared.test === null ? prepared.trainTargets.start : prepared.boundary;
-  const canForecast = sameList(prepared.inputs, prepared.outputs);
+  const canForecast = feedbackProblem(prepared) === null;
   const rows = prepared.table.rows;
+  const pastEnd = pastEndSteps(run, horizon);
   const forecastSteps = Math.min(rows - forecastFrom, MAX_FORECAST_STEPS);
   return {
     epoch: report.epoch,
@@ -283,7 +285,7 @@ export async function takeSnapshot(
     predictionsFrom: prepared.trainTargets.start,
     forecast: canForecast ? forecastLevels(prepared, report.params, run, forecastFrom, forecastSteps) : null,
     forecastFrom,
-    future: canForecast ? forecastLevels(prepared, report.params, run, rows, horizon) : null,
+    future: canForecast ? forecastLevels(prepared, report.params, run, rows, pastEnd) : null,
     testLoss,
     params: report.params.slice(),
     best: bestPoint(report.best),

@@ -268,7 +268,8 @@ export class SettingsPanel {
     if (link.backend !== null) this.deps.pickBackend(link.backend);
     if (link.values.source === 'csv') {
       this.csv.choose(link.columns);
-      const named = [...new Set([...(link.columns.inputs ?? []), ...(link.columns.outputs ?? [])])];
+      const { inputs, outputs, knownAhead } = link.columns;
+      const named = [...new Set([...(inputs ?? []), ...(outputs ?? []), ...(knownAhead ?? [])])];
       const columns = named.length > 0 ? ` (its columns ${describeNames(named, true)} are chosen when it is read)` : '';
       this.csv.note(`This link trains on a CSV file, which a link cannot carry: choose the file${columns}.`);
     }

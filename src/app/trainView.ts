@@ -633,6 +633,13 @@ export class TrainView {
     });
   }
 
+  /** The steps past the end the summary speaks of: the run's, or before one the form's (0 where none applies). */
+  private summaryHorizon(): number {
+    if (this.shown !== null) return this.shown.view.canForecast ? this.shown.settings.train.horizon : 0;
+    const typed = Number(this.settings.form.values().horizon);
+    return this.previewed?.view.canForecast && Number.isInteger(typed) && typed > 0 ? typed : 0;
+  }
+
   /** Schedules one render for the next frame, whatever changed. */
   render(): void {
     if (this.frame !== 0) return;
@@ -653,6 +660,7 @@ export class TrainView {
           this.shown === null
             ? null
             : { prepared: this.shown.view.prepared, baselines: this.shown.baselines, unit: this.shown.view.unit },
+        horizon: this.summaryHorizon(),
       });
       this.runs.render(evaluations);
       const busy = this.lanes.active() || this.bench.running();

@@ -442,6 +442,33 @@ describe('the app with real data', () => {
     expect(problems).toEqual([]);
   });
 
+  it("forecasts past the end on a known-ahead column's future rows, and says where it stops", async () => {
+    // 60 rows of sales driven by a planned temperature, then 3 rows with the temperature only.
+    const rows = Array.from({ length: 60 }, (_, i) => `${(20 + 5 * Math.sin(i / 3)).toFixed(3)},${100 + i}`);
+    const csv = `${['temp,sales', ...rows, '21,', '22,', '23,'].join('\n')}\n`;
+    const { page, problems } = await open({
+      suffix: '?source=csv&inputs=temp&inputs=sales&outputs=sales&known=temp&backend=cpu&epochs=3&horizon=10',
+    });
+    await page.setInputFiles('#csv-file', textFile('sales.csv', csv));
+    await page.waitForFunction(() =>
+      (document.querySelector('#csv-status')?.textContent ?? '').startsWith('sales.csv:'),
+    );
+    expect(await page.textContent('#csv-status')).toContain('the last 3 rows have missing values');
+    expect(await page.isChecked('#csv-columns-body tr[data-name="temp"] input[data-role="known"]')).toBe(true);
+    // Said before training too, from the form's forecast steps.
+    await page.waitForFunction(() =>
+      (document.querySelector('#series-summary')?.textContent ?? '').includes('stops after 4 steps of 10'),
+    );
+    expect(await train(page)).toBe('finished');
+    // Three future temperatures: 4 of the 10 steps past the end (drawn from the last value).
+    expect((await chartCounts(page, 'series-chart'))['past the end (CPU)']).toBe(5);
+    expect(await page.textContent('#series-summary')).toContain(
+      'The forecast past the end reads "temp" (known ahead) from the file\'s 3 future rows',
+    );
+    expect(await page.textContent('#series-summary')).toContain('stops after 4 steps of 10');
+    expect(problems).toEqual([]);
+  });
+
   it('loads settings from the link into the form, explains what it refused, and keeps the link current', async () => {
     const { page, problems } = await open({
       suffix: '?source=bundled&dataset=co2&window=12&hidden=16,8&epochs=abc&lr=0.02&backend=cpu&colour=red',
@@ -468,7 +495,9 @@ describe('the app with real data', () => {
     expect(problems).toEqual([]);
 
     // A link to a CSV setup cannot carry the file: it asks for it, then chooses the link's columns.
-    const csvLink = await open({ suffix: '?source=csv&inputs=price&inputs=volume&outputs=price&backend=cpu' });
+    const csvLink = await open({
+      suffix: '?source=csv&inputs=price&inputs=volume&outputs=price&known=volume&backend=cpu',
+    });
     expect(await csvLink.page.isVisible('#csv-drop')).toBe(true);
     expect(await csvLink.page.textContent('#csv-status')).toBe(
       'This link trains on a CSV file, which a link cannot carry: choose the file (its columns "price", "volume" are chosen when it is read).',
@@ -483,7 +512,15 @@ describe('the app with real data', () => {
           `${box.getAttribute('data-role')} ${box.getAttribute('data-column')} ${(box as HTMLInputElement).checked}`,
       ),
     );
-    expect(checked).toEqual(['inputs 0 true', 'outputs 0 true', 'inputs 1 true', 'outputs 1 false']);
+    // Three boxes a column: input, output, and known ahead (the link's `known`).
+    expect(checked).toEqual([
+      'inputs 0 true',
+      'outputs 0 true',
+      'known 0 false',
+      'inputs 1 true',
+      'outputs 1 false',
+      'known 1 true',
+    ]);
     expect(csvLink.problems).toEqual([]);
   });
 });

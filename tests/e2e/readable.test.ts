@@ -114,9 +114,9 @@ describe('CSVs as people export them', () => {
     );
     expect(await columnRows(page)).toEqual([
       { name: 'Date', kind: 'date', note: 'month-first dates', boxes: 0 },
-      { name: 'Close/Last', kind: 'value', note: 'numbers like $1234.5', boxes: 2 },
-      { name: 'Volume', kind: 'value', note: 'numbers like 1234.5', boxes: 2 },
-      { name: 'Open', kind: 'value', note: 'numbers like $1234.5', boxes: 2 },
+      { name: 'Close/Last', kind: 'value', note: 'numbers like $1234.5', boxes: 3 },
+      { name: 'Volume', kind: 'value', note: 'numbers like 1234.5', boxes: 3 },
+      { name: 'Open', kind: 'value', note: 'numbers like $1234.5', boxes: 3 },
       { name: 'Ticker', kind: 'text', note: 'not numbers (row 2 holds "AAPL")', boxes: 0 },
     ]);
     expect(await checkedColumns(page, 'inputs')).toEqual(['Close/Last']);
