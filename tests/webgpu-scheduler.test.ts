@@ -192,7 +192,11 @@ describe('webgpu sizes against the device limits', () => {
   it('refuses training data whose passes do not fit, before allocating anything', async () => {
     const window = 10;
     const layout = paramLayout({ inputSize: 1, hiddenSizes: [1024], outputSize: 1, window });
-    const count = 7000; // (T, N, 4H) gates: 4 bytes * 10 * 7000 * 4096 = 1.07 GiB, over SwiftShader's 1 GiB
+    // Enough samples that one pass's (T, N, 4H) gates exceed what this device binds: past its own
+    // limit (1 GiB on SwiftShader, more on a GPU), not an amount assumed free.
+    const { maxStorageBufferBindingSize, maxBufferSize } = context.limits;
+    const gateBytesPerSample = 4 * window * 4 * 1024;
+    const count = Math.floor(Math.min(maxStorageBufferBindingSize, maxBufferSize) / gateBytesPerSample) + 1;
     const data: Dataset = {
       count,
       window,
