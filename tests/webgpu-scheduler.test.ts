@@ -4,7 +4,7 @@
 // while training; each variant trains like the CPU; sizes the device cannot hold are refused before
 // anything is allocated, naming the field; calibrate() keeps the weights.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
 import type { GpuContext } from '../src/backends/webgpu/context.js';
 import {
@@ -22,7 +22,7 @@ import { paramLayout } from '../src/model/layout.js';
 import { type Run, startRun } from '../src/train/run.js';
 import { trainToEnd } from '../src/train/trainer.js';
 import { sineRunSettings } from './helpers.js';
-import { testGpuContext, withoutGpuErrors } from './webgpu-context.js';
+import { withoutGpuErrors, workerGpuContext } from './webgpu-context.js';
 
 const SEED = { seed: 7, points: 50, noise: 0.1, window: 10, hiddenSizes: [30] };
 const T = SEED.window;
@@ -32,9 +32,8 @@ const MAX_DISPATCHES: Record<Schedule, number> = { stepwise: 2 * T + 8, persiste
 
 let context: GpuContext;
 beforeAll(async () => {
-  context = await testGpuContext();
+  context = await workerGpuContext();
 });
-afterAll(() => context?.destroy());
 
 /** Runs `body` on a fresh backend for the blog's task, disposing of it afterwards, failing on any GPU error. */
 async function withSeedBackend<T>(
