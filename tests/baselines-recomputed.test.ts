@@ -2,11 +2,10 @@
 // with plain code that shares nothing with src/ (its own CSV reading, transform, split and least
 // squares by the normal equations), following the definitions in the README ("Forecasting honestly").
 
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from './helpers.js';
+import { cli, repoRoot } from './helpers.js';
 
 const DATA = join(repoRoot, 'node_modules', 'vega-datasets', 'data');
 
@@ -120,26 +119,9 @@ const CASES: Case[] = [
 
 describe('baselines recomputed from the raw CSV', () => {
   for (const c of CASES) {
-    it(`${c.name}: train --json reports what the definitions give`, () => {
+    it(`${c.name}: train --json reports what the definitions give`, async () => {
       // The baselines need no training: one epoch is enough to get the report.
-      const result = spawnSync(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          '--import',
-          './scripts/register-raw.mjs',
-          'src/cli/main.ts',
-          'train',
-          '--backend',
-          'cpu',
-          '--epochs',
-          '1',
-          '--json',
-          ...c.args,
-        ],
-        { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 },
-      );
+      const result = await cli(['train', '--backend', 'cpu', '--epochs', '1', '--json', ...c.args]);
       expect(result.status, result.stderr).toBe(0);
       const out = JSON.parse(result.stdout);
       expect(out.data).toMatchObject({ transform: c.kind, season: 12 });

@@ -36,30 +36,29 @@ function modelFile(extra: Partial<Model> = {}): Record<string, unknown> {
 }
 
 /** Exit 2 within `seconds`, exactly one line on stderr matching `message`, nothing on stdout. */
-function expectRefusal(args: string[], message: RegExp | string, seconds = 5): { stderr: string } {
+async function expectRefusal(args: string[], message: RegExp | string, seconds = 5): Promise<{ stderr: string }> {
   const started = performance.now();
-  const result = cli(args);
+  const result = await cli(args);
   const elapsed = (performance.now() - started) / 1000;
   expect(result.stderr).toMatch(message);
   expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
   expect(result.stderr).toMatch(/^error: /);
   expect(result.status).toBe(2);
   expect(result.stdout).toBe('');
-  // Node's start and tsx's compile take about a second of it.
   expect(elapsed).toBeLessThan(seconds + 5);
   return result;
 }
 
 describe('model files that would crash or hang a JSON reader', () => {
-  it('refuses 100 MB of nested `[` at once, where JSON.parse ran out of memory (exit 134)', () => {
+  it('refuses 100 MB of nested `[` at once, where JSON.parse ran out of memory (exit 134)', async () => {
     const deep = write('deep.json', Buffer.alloc(100 * 2 ** 20, '['));
-    expectRefusal(
+    await expectRefusal(
       ['predict', '--model', deep],
       `error: --model ${deep}: nests arrays and objects more than 64 levels deep (at byte 64); refused before parsing`,
     );
   });
 
-  it('refuses a 109 MB object of 8.5 million keys at once, where JSON.parse took minutes', () => {
+  it('refuses a 109 MB object of 8.5 million keys at once, where JSON.parse took minutes', async () => {
     const path = join(tmp, 'keys.json');
     const fd = fs.openSync(path, 'w');
     fs.writeSync(fd, '{');
@@ -71,14 +70,17 @@ describe('model files that would crash or hang a JSON reader', () => {
     fs.writeSync(fd, '}');
     fs.closeSync(fd);
     expect(fs.statSync(path).size).toBeGreaterThan(100_000_000);
-    expectRefusal(['predict', '--model', path], /^error: --model .*keys\.json: has an object of more than 1,000 keys/);
+    await expectRefusal(
+      ['predict', '--model', path],
+      /^error: --model .*keys\.json: has an object of more than 1,000 keys/,
+    );
   });
 
-  it('refuses at load what it could not save: a loss of 1e39, naming it, before any training', () => {
+  it('refuses at load what it could not save: a loss of 1e39, naming it, before any training', async () => {
     const file = modelFile();
     file.training = { epoch: 1, losses: [1e39], validationLosses: [], rng: { s: [1, 2, 3, 4] } };
     const path = write('loss.json', JSON.stringify(file));
-    expectRefusal(
+    await expectRefusal(
       ['train', '--backend', 'cpu', '--load', path, '--save', join(tmp, 'never.json')],
       'error: training.losses[0]: expected a number finite in float32 (at most 3.4028235e38 in magnitude), got 1e+39',
     );
@@ -100,8 +102,8 @@ describe('a model file cannot reach outside', () => {
       },
     });
 
-  it('reads the CSV its data origin names only as a CSV, says so, and never echoes the file', () => {
-    const result = cli(['predict', '--model', write('origin.json', withOrigin(secret))]);
+  it('reads the CSV its data origin names only as a CSV, says so, and never echoes the file', async () => {
+    const result = await cli(['predict', '--model', write('origin.json', withOrigin(secret))]);
     expect(result.status).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).not.toMatch(/SECRET|root|daemon/);
@@ -115,14 +117,14 @@ describe('a model file cannot reach outside', () => {
     expect(rest).toEqual([]);
     // A CSV, but without the model's columns: said without listing the file's.
     const other = write('other.csv', 'when,SECRETCOLUMN\n1,2\n2,3\n3,4\n');
-    const columns = cli(['predict', '--model', write('origin-other.json', withOrigin(other))]);
+    const columns = await cli(['predict', '--model', write('origin-other.json', withOrigin(other))]);
     expect(columns.stderr).not.toMatch(/SECRET/);
     expect(columns.stderr).toMatch(/which has no column of numbers named "price"; give --data FILE\n$/);
   });
 
-  it('escapes control characters in every path and value it prints', () => {
+  it('escapes control characters in every path and value it prints', async () => {
     const crafted = `${tmp}/\u001b]0;owned\u0007\u001b[2J\u202e.csv`;
-    const result = cli(['predict', '--model', write('escapes.json', withOrigin(crafted))]);
+    const result = await cli(['predict', '--model', write('escapes.json', withOrigin(crafted))]);
     expect(result.status).toBe(2);
     const raw = [...result.stderr].filter((ch) => {
       const code = ch.charCodeAt(0);
@@ -132,20 +134,20 @@ describe('a model file cannot reach outside', () => {
     expect(result.stderr).toContain('\\u001b]0;owned\\u0007\\u001b[2J\\u202e.csv');
   });
 
-  it('refuses a horizon past its bound, in a model file or as an option, and a negative one by its range', () => {
+  it('refuses a horizon past its bound, in a model file or as an option, and a negative one by its range', async () => {
     const file = modelFile({ settings: { horizon: 10_000 } });
     (file.settings as { horizon: number }).horizon = 1_000_000;
     const path = write('horizon.json', JSON.stringify(file));
-    expectRefusal(
+    await expectRefusal(
       ['predict', '--model', path],
       'error: settings.horizon: expected a whole number from 1 to 10000, got 1000000',
     );
     const ok = write('horizon-ok.json', JSON.stringify(modelFile()));
-    expectRefusal(
+    await expectRefusal(
       ['predict', '--model', ok, '--horizon', '-1'],
       'error: --horizon: expected a whole number from 1 to 10000, got -1',
     );
-    expectRefusal(
+    await expectRefusal(
       ['predict', '--model', ok, '--steps', '10001'],
       /^error: --steps: expected a whole number from 1 to 10000/,
     );
@@ -153,7 +155,7 @@ describe('a model file cannot reach outside', () => {
 });
 
 describe('exports safe to open', () => {
-  it('every CSV writer escapes a text cell that starts a formula (OWASP), and leaves numbers alone', () => {
+  it('every CSV writer escapes a text cell that starts a formula (OWASP), and leaves numbers alone', async () => {
     for (const start of ['=', '+', '-', '@', '\t', '\r']) expect(csvCell(`${start}1+1`)).toBe(`'${start}1+1`);
     expect(['-0.5', '+3e-7', '12', '', 'price', '2024-01-01'].map(csvCell)).toEqual([
       '-0.5',
@@ -191,7 +193,7 @@ describe('exports safe to open', () => {
 });
 
 describe('saves', () => {
-  it('writes a 250-byte name (the temporary name fits NAME_MAX), and nothing else beside it', () => {
+  it('writes a 250-byte name (the temporary name fits NAME_MAX), and nothing else beside it', async () => {
     const folder = fs.mkdtempSync(join(tmp, 'long-'));
     const name = `${'m'.repeat(245)}.json`;
     writeFileAtomic(join(folder, name), 'model\n', '--save');
@@ -202,8 +204,8 @@ describe('saves', () => {
     expect(fs.readFileSync(join(folder, wide), 'utf8')).toBe('model\n');
   });
 
-  it('refuses before training a model whose file could not be read back, with the limit and the way out', () => {
-    expectRefusal(
+  it('refuses before training a model whose file could not be read back, with the limit and the way out', async () => {
+    await expectRefusal(
       ['train', '--backend', 'cpu', '--hidden', '4094', '--optimizer', 'adam', '--save', join(tmp, 'huge.json')],
       /^error: --save: the model file of 67,080,191 parameters with adam's state would be up to 1024\.6 MiB; at most 512 MiB can be read back, so it is not saved: use fewer hidden units/,
     );
@@ -239,8 +241,8 @@ describe('saves', () => {
 });
 
 describe('a CPU model past WebAssembly memory', () => {
-  it('is one line on stderr and exit 2 on the CPU backend, where a stack trace was', () => {
-    const result = cli([
+  it('is one line on stderr and exit 2 on the CPU backend, where a stack trace was', async () => {
+    const result = await cli([
       'train',
       '--backend',
       'cpu',
@@ -261,7 +263,7 @@ describe('a CPU model past WebAssembly memory', () => {
     expect(result.status).toBe(2);
   });
 
-  it('auto goes to WebGPU without racing where the CPU cannot hold the model', () => {
+  it('auto goes to WebGPU without racing where the CPU cannot hold the model', async () => {
     const layout = paramLayout({ inputSize: 1, hiddenSizes: [1000], outputSize: 1, window: 4096 });
     expect(cpuMemoryProblem(layout, 64)).toMatch(
       /^the CPU backend would need [\d.]+ GiB, more than WebAssembly memory holds \(4 GiB\)$/,
@@ -271,10 +273,10 @@ describe('a CPU model past WebAssembly memory', () => {
 });
 
 describe('CSVs that would take minutes', () => {
-  it('refuses 100,000 columns at once, where reading them took 32 s', () => {
+  it('refuses 100,000 columns at once, where reading them took 32 s', async () => {
     const header = Array.from({ length: 100_000 }, (_, c) => `c${c}`).join(',');
     const wide = write('wide.csv', `${header}\n${Array(100_000).fill('1').join(',')}\n`);
-    expectRefusal(
+    await expectRefusal(
       ['train', '--backend', 'cpu', '--data', wide],
       /^error: --data .*wide\.csv: row 1: has more than 4,096 columns \(separated by commas\); at most 4,096 can be read\n$/,
     );

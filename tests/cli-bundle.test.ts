@@ -75,7 +75,10 @@ describe('the CLI bundle', () => {
     expect(refused.stderr.trim()).toBe(
       `error: --backend: webgpu is not available: the webgpu module did not load (WEBGPU_DAWN: no file at ${missing})`,
     );
-    // (Calibrated anew: on a shared machine the pick may differ from the first run's.)
-    expect(table.stdout).toMatch(/^webgpu\s+8\s+4\s.*\s(fused|stepwise|persistent)\/software\s/m);
+    // (Calibrated anew: on a shared machine the pick may differ from the first run's.) The variant
+    // names the adapter's kind as --json reported it: software only on a software adapter (SwiftShader).
+    const kind = gpu.variant.split('/')[1];
+    expect(kind).toBe(out.adapter.software ? 'software' : 'hardware');
+    expect(table.stdout).toMatch(new RegExp(`^webgpu\\s+8\\s+4\\s.*\\s(fused|stepwise|persistent)/${kind}\\s`, 'm'));
   });
 });

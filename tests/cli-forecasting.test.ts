@@ -3,30 +3,34 @@
 // `predict --model` needs no data options; version-1 files still load; predict's dates, bands, an
 // ensemble's mean and inputs known ahead read from the data's future rows.
 
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { predictCommand } from '../src/cli/predict.js';
 import { readModelFile, toModelFile } from '../src/train/modelFile.js';
-import { repoRoot } from './helpers.js';
+import { cli as runCli } from './helpers.js';
 
-function cli(...args: string[]) {
-  const result = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', '--import', './scripts/register-raw.mjs', 'src/cli/main.ts', ...args],
-    { cwd: repoRoot, encoding: 'utf8', timeout: 180_000 },
-  );
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+/** One command in this process (helpers' cli), its arguments spread. */
+const cli = (...args: string[]) => runCli(args);
 
 const tmp = mkdtempSync(join(tmpdir(), 'webgpu-lstm-forecasting-'));
 const co2Model = join(tmp, 'co2.json');
 
 describe('train --json on a bundled series at its defaults', () => {
-  it('reports the parts, the best epoch, errors in ppm and the baselines, with one plain sentence', () => {
-    const run = cli('train', '--backend', 'cpu', '--dataset', 'co2', '--epochs', '4', '--json', '--save', co2Model);
+  it('reports the parts, the best epoch, errors in ppm and the baselines, with one plain sentence', async () => {
+    const run = await cli(
+      'train',
+      '--backend',
+      'cpu',
+      '--dataset',
+      'co2',
+      '--epochs',
+      '4',
+      '--json',
+      '--save',
+      co2Model,
+    );
     expect(run.status, run.stderr).toBe(0);
     const out = JSON.parse(run.stdout);
     // CO2's defaults: first differences, a two-year window, 70/10/20.
@@ -86,8 +90,19 @@ describe('train --json on a bundled series at its defaults', () => {
     expect(out.intervals[1].reason).toMatch(/there is 1 model/);
   });
 
-  it('says plainly when the held-out part chose the epoch (no validation part)', () => {
-    const run = cli('train', '--backend', 'cpu', '--dataset', 'sp500', '--validation', '0', '--epochs', '3', '--json');
+  it('says plainly when the held-out part chose the epoch (no validation part)', async () => {
+    const run = await cli(
+      'train',
+      '--backend',
+      'cpu',
+      '--dataset',
+      'sp500',
+      '--validation',
+      '0',
+      '--epochs',
+      '3',
+      '--json',
+    );
     expect(run.status, run.stderr).toBe(0);
     const out = JSON.parse(run.stdout);
     expect(out.validationPart).toBe('test');
@@ -95,8 +110,8 @@ describe('train --json on a bundled series at its defaults', () => {
     expect(out.summary).toMatch(/chosen on the held-out part itself .* optimistic/);
   });
 
-  it('keeps the blog’s task as it was: levels, nothing held out, the baselines on the training windows', () => {
-    const run = cli('train', '--backend', 'cpu', '--epochs', '3', '--json');
+  it('keeps the blog’s task as it was: levels, nothing held out, the baselines on the training windows', async () => {
+    const run = await cli('train', '--backend', 'cpu', '--epochs', '3', '--json');
     const out = JSON.parse(run.stdout);
     expect(out.data).toMatchObject({ transform: 'levels', season: null, split: 1, validation: 0, testSamples: 0 });
     expect(out.bestEpoch).toBeNull();
@@ -110,7 +125,7 @@ describe('train --json on a bundled series at its defaults', () => {
 });
 
 describe('a model file that restores its whole setup', () => {
-  it('keeps the data’s origin and fingerprint, the transform, every setting and the training so far', () => {
+  it('keeps the data’s origin and fingerprint, the transform, every setting and the training so far', async () => {
     const file = JSON.parse(readFileSync(co2Model, 'utf8'));
     expect(file.version).toBe(3);
     expect(file.data).toMatchObject({
@@ -136,10 +151,10 @@ describe('a model file that restores its whole setup', () => {
     expect(model.training!.losses).toHaveLength(model.training!.epoch);
   });
 
-  it('predict --model with no data options forecasts the model’s own data, past its end, in ppm', () => {
-    const own = cli('predict', '--model', co2Model, '--horizon', '6');
+  it('predict --model with no data options forecasts the model’s own data, past its end, in ppm', async () => {
+    const own = await cli('predict', '--model', co2Model, '--horizon', '6');
     expect(own.status, own.stderr).toBe(0);
-    const given = cli('predict', '--model', co2Model, '--dataset', 'co2', '--steps', '6');
+    const given = await cli('predict', '--model', co2Model, '--dataset', 'co2', '--steps', '6');
     expect(given.stdout).toBe(own.stdout);
     const lines = own.stdout.trim().split('\n');
     expect(lines[0]).toBe('step,date,CO2');
@@ -158,14 +173,14 @@ describe('a model file that restores its whole setup', () => {
       const value = Number(line.split(',')[2]);
       expect(Math.abs(value - 416.18)).toBeLessThan(10);
     }
-    const refused = cli('predict', '--model', co2Model, '--transform', 'levels');
+    const refused = await cli('predict', '--model', co2Model, '--transform', 'levels');
     expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(/--transform: the model predicts differences, not levels/);
   });
 
-  it('goes on training from the epoch it was saved at, on its own data', () => {
+  it('goes on training from the epoch it was saved at, on its own data', async () => {
     const saved = readModelFile(JSON.parse(readFileSync(co2Model, 'utf8')));
-    const run = cli('train', '--backend', 'cpu', '--load', co2Model, '--epochs', '2', '--json');
+    const run = await cli('train', '--backend', 'cpu', '--load', co2Model, '--epochs', '2', '--json');
     expect(run.status, run.stderr).toBe(0);
     const out = JSON.parse(run.stdout);
     expect(out.data.source).toBe('bundled co2');
@@ -173,7 +188,7 @@ describe('a model file that restores its whole setup', () => {
     expect(out.losses).toHaveLength(saved.training!.epoch + 2);
   });
 
-  it('still reads a version-1 file, which says nothing of transforms: levels', () => {
+  it('still reads a version-1 file, which says nothing of transforms: levels', async () => {
     // Version 2's nested weights, as a version-1 file holds them.
     const v2 = toModelFile(readModelFile(JSON.parse(readFileSync(co2Model, 'utf8'))), 2);
     const { settings: _settings, training: _training, ...rest } = v2;
@@ -187,12 +202,12 @@ describe('a model file that restores its whole setup', () => {
     const model = readModelFile(v1);
     expect(model.settings).toBeUndefined();
     expect(model.data?.transform).toBeUndefined();
-    const predicted = cli('predict', '--model', path, '--dataset', 'co2', '--steps', '2');
+    const predicted = await cli('predict', '--model', path, '--dataset', 'co2', '--steps', '2');
     expect(predicted.status, predicted.stderr).toBe(0);
     expect(predicted.stdout.trim().split('\n')).toHaveLength(3);
   });
 
-  it('asks for a CSV it cannot find by the name it was trained on', () => {
+  it('asks for a CSV it cannot find by the name it was trained on', async () => {
     const csv = join(tmp, 'series.csv');
     writeFileSync(
       csv,
@@ -200,16 +215,16 @@ describe('a model file that restores its whole setup', () => {
     );
     const model = join(tmp, 'csv-model.json');
     expect(
-      cli('train', '--backend', 'cpu', '--data', csv, '--window', '4', '--epochs', '2', '--save', model).status,
+      (await cli('train', '--backend', 'cpu', '--data', csv, '--window', '4', '--epochs', '2', '--save', model)).status,
     ).toBe(0);
     const file = JSON.parse(readFileSync(model, 'utf8'));
     expect(file.data.origin).toEqual({ kind: 'csv', fileName: csv, dateColumn: 'date' });
     expect(file.data.season).toBe(12);
-    expect(cli('predict', '--model', model, '--steps', '2').status).toBe(0);
+    expect((await cli('predict', '--model', model, '--steps', '2')).status).toBe(0);
     file.data.origin.fileName = join(tmp, 'gone.csv');
     const moved = join(tmp, 'moved.json');
     writeFileSync(moved, JSON.stringify(file));
-    const missing = cli('predict', '--model', moved);
+    const missing = await cli('predict', '--model', moved);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(
       /--data: the model was trained on ".*gone\.csv", which cannot be read here .*give --data FILE/,
@@ -245,7 +260,7 @@ describe('predict with bands, an ensemble and inputs known ahead', () => {
 
   it('reads a known-ahead input from the future rows, records it in the model file, and says how many rows it needs', async () => {
     const model = join(tmp, 'known.json');
-    const trained = cli('train', ...quick, '--known-ahead', 'temp', '--inputs', 'temp,load', '--save', model);
+    const trained = await cli('train', ...quick, '--known-ahead', 'temp', '--inputs', 'temp,load', '--save', model);
     expect(trained.status, trained.stderr).toBe(0);
     expect(trained.stderr).toMatch(/the last 6 rows of .*load\.csv have missing values: they are the data's future/);
     const file = JSON.parse(readFileSync(model, 'utf8'));
@@ -267,7 +282,7 @@ describe('predict with bands, an ensemble and inputs known ahead', () => {
       expect(Number(lower)).toBeLessThan(Number(value));
       expect(Number(upper)).toBeGreaterThan(Number(value));
     }
-    const refused = cli('predict', '--model', model, '--horizon', '8');
+    const refused = await cli('predict', '--model', model, '--horizon', '8');
     expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(
       /--known-ahead: a forecast of 8 steps reads the known-ahead input "temp" at the 7 rows after the data's end, and the data's 6 future rows .* give 6; .* \(--horizon 7\)/,
@@ -279,7 +294,7 @@ describe('predict with bands, an ensemble and inputs known ahead', () => {
     writeFileSync(past, loadCsv(0));
     const model = join(tmp, 'both.json');
     const args = ['--backend', 'cpu', '--data', past, '--window', '4', '--hidden', '3', '--epochs', '2'];
-    expect(cli('train', ...args, '--members', '2', '--save', model).status).toBe(0);
+    expect((await cli('train', ...args, '--members', '2', '--save', model)).status).toBe(0);
     const rows = await predict('--model', model, '--horizon', '3', '--levels', '80,95');
     expect(rows[0]).toEqual([
       'step',

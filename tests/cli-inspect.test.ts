@@ -45,16 +45,16 @@ function deviation(actual: unknown, expected: unknown): number {
   return Math.abs((actual as number) - (expected as number)) / Math.max(1, Math.abs(expected as number));
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   // The blog's settings (sine, hidden 30, window 10, 101 epochs), seed 2.
-  const blog = cli(['train', '--backend', 'cpu', '--seed', '2', '--save', blogFile]);
+  const blog = await cli(['train', '--backend', 'cpu', '--seed', '2', '--save', blogFile]);
   expect(blog.status, blog.stderr).toBe(0);
   const rows = Array.from(
     { length: 120 },
     (_, r) => `${r},${Math.sin(r / 4).toFixed(4)},${Math.cos(r / 7).toFixed(4)}`,
   );
   fs.writeFileSync(join(tmp, 'two.csv'), ['row,a,b', ...rows].join('\n'));
-  const two = cli([
+  const two = await cli([
     'train',
     '--backend',
     'cpu',
@@ -176,8 +176,8 @@ describe('inspect refuses', () => {
     expect((await fieldOf(['--window', '1', '--windows', '2'])).message).toMatch(/cannot be combined with --window/);
   });
 
-  it('a model that does not fit the data, naming --model (spawned: the message and the exit status)', () => {
-    const result = cli(['inspect', '--model', csvModelFile, '--series', 'sine']);
+  it('a model that does not fit the data, naming --model (the message and the exit status)', async () => {
+    const result = await cli(['inspect', '--model', csvModelFile, '--series', 'sine']);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/--model/);
   });

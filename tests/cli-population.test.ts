@@ -17,9 +17,9 @@ const QUICK = ['--backend', 'cpu', '--epochs', '6', '--report', '3', '--points',
 const SHORT = [...QUICK, '--hidden', '6'];
 
 describe('train --members', () => {
-  it("trains K seeds together, each the model its seed trains alone on the run's data, and saves the ensemble", () => {
+  it("trains K seeds together, each the model its seed trains alone on the run's data, and saves the ensemble", async () => {
     const save = join(tmp, 'ensemble.json');
-    const together = cli(['train', ...SHORT, '--members', '3', '--seed', '4', '--json', '--save', save]);
+    const together = await cli(['train', ...SHORT, '--members', '3', '--seed', '4', '--json', '--save', save]);
     expect(together.status, together.stderr).toBe(0);
     const report = JSON.parse(together.stdout);
     expect(report.members.map((m: { seed: number }) => m.seed)).toEqual([4, 5, 6]);
@@ -27,7 +27,7 @@ describe('train --members', () => {
     expect(report.memberStepsPerSecond).toBeGreaterThan(0);
     // Member 0 is the run's own seed: its fields are train --json's.
     expect(report.losses).toEqual(report.members[0].losses);
-    const alone = JSON.parse(cli(['train', ...SHORT, '--seed', '6', '--data-seed', '4', '--json']).stdout);
+    const alone = JSON.parse((await cli(['train', ...SHORT, '--seed', '6', '--data-seed', '4', '--json'])).stdout);
     expect(report.members[2].losses).toEqual(alone.losses);
     expect(report.members[2].metrics).toEqual(alone.metrics);
     expect(report.ensemble.summary).toMatch(/RMSE/);
@@ -37,22 +37,22 @@ describe('train --members', () => {
     expect(model.members?.map((m) => m.seed)).toEqual([4, 5, 6]);
     expect(model.params).toEqual(model.members?.[0].params);
     // Loaded, it goes on with all its members from their epochs.
-    const more = cli(['train', ...SHORT, '--load', save, '--epochs', '2', '--json']);
+    const more = await cli(['train', ...SHORT, '--load', save, '--epochs', '2', '--json']);
     expect(more.status, more.stderr).toBe(0);
     const continued = JSON.parse(more.stdout);
     expect(continued.members).toHaveLength(3);
     expect(continued.members[1].losses.slice(0, 6)).toEqual(report.members[1].losses);
     expect(continued.members[1].losses).toHaveLength(8);
-    const wrong = cli(['train', ...SHORT, '--load', save, '--members', '2']);
+    const wrong = await cli(['train', ...SHORT, '--load', save, '--members', '2']);
     expect(wrong.status).toBe(2);
     expect(wrong.stderr).toMatch(/--members: the loaded model is an ensemble of 3 members/);
   });
 });
 
 describe('search', () => {
-  it('trains every configuration with every seed, chooses on validation only, and saves the chosen ensemble', () => {
+  it('trains every configuration with every seed, chooses on validation only, and saves the chosen ensemble', async () => {
     const save = join(tmp, 'chosen.json');
-    const { status, stdout, stderr } = cli([
+    const { status, stdout, stderr } = await cli([
       'search',
       ...QUICK,
       '--lr',
@@ -90,16 +90,16 @@ describe('search', () => {
     expect(model.settings?.lr).toBe(chosen.lr);
   });
 
-  it('refuses a list value outside the training setting’s bounds, naming the option', () => {
-    const { status, stderr } = cli(['search', '--lr', '0.01,-1']);
+  it('refuses a list value outside the training setting’s bounds, naming the option', async () => {
+    const { status, stderr } = await cli(['search', '--lr', '0.01,-1']);
     expect(status).toBe(2);
     expect(stderr).toMatch(/^error: --lr: /);
   });
 });
 
 describe('bench --members', () => {
-  it('times populations: member-steps per second and the members per case', () => {
-    const { status, stdout, stderr } = cli([
+  it('times populations: member-steps per second and the members per case', async () => {
+    const { status, stdout, stderr } = await cli([
       'bench',
       '--backend',
       'cpu',

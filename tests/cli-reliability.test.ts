@@ -12,7 +12,7 @@ import { Rng } from '../src/data/rng.js';
 import { initParams } from '../src/model/init.js';
 import { paramLayout } from '../src/model/layout.js';
 import { toModelFile } from '../src/train/modelFile.js';
-import { CLI_ARGS, cli, repoRoot } from './helpers.js';
+import { CLI_ARGS, spawnCli as cli, repoRoot } from './helpers.js';
 
 const tmp = fs.mkdtempSync(join(tmpdir(), 'webgpu-lstm-cli-reliability-'));
 

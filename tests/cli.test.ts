@@ -13,9 +13,9 @@ const cli = (...args: string[]) => runCli(args);
 const tmp = mkdtempSync(join(tmpdir(), 'webgpu-lstm-cli-'));
 
 describe('cli train', () => {
-  it('--json prints exactly one JSON object with the documented fields, and --save writes a loadable model', () => {
+  it('--json prints exactly one JSON object with the documented fields, and --save writes a loadable model', async () => {
     const save = join(tmp, 'model.json');
-    const { status, stdout } = cli(
+    const { status, stdout } = await cli(
       'train',
       '--backend',
       'cpu',
@@ -45,19 +45,21 @@ describe('cli train', () => {
     expect(model.config.hiddenSizes).toEqual([6, 5]);
   });
 
-  it('prints progress and a summary for a person without --json', () => {
-    const { status, stdout } = cli('train', '--backend', 'cpu', '--epochs', '20', '--report', '10');
+  it('prints progress and a summary for a person without --json', async () => {
+    const { status, stdout } = await cli('train', '--backend', 'cpu', '--epochs', '20', '--report', '10');
     expect(status).toBe(0);
     expect(stdout).toMatch(/epoch 10\/20 {2}error \d/);
     expect(stdout).toMatch(/done: error .* -> .* steps\/s.*, \d+ CPU threads?\)/);
   });
 
-  it('--threads sets the CPU backend’s threads, and says how many it ran on', () => {
-    const { status, stdout } = cli('train', '--backend', 'cpu', '--epochs', '3', '--threads', '2', '--json');
+  it('--threads sets the CPU backend’s threads, and says how many it ran on', async () => {
+    const { status, stdout } = await cli('train', '--backend', 'cpu', '--epochs', '3', '--threads', '2', '--json');
     expect(status).toBe(0);
     const out = JSON.parse(stdout);
     expect(out.threads).toBe(2);
-    const one = JSON.parse(cli('train', '--backend', 'cpu', '--epochs', '3', '--threads', '1', '--json').stdout);
+    const one = JSON.parse(
+      (await cli('train', '--backend', 'cpu', '--epochs', '3', '--threads', '1', '--json')).stdout,
+    );
     expect(one.threads).toBe(1);
     // Any thread count gives exactly the one-thread results.
     expect(out.losses).toEqual(one.losses);
@@ -65,9 +67,9 @@ describe('cli train', () => {
 });
 
 describe('cli train that diverges', () => {
-  it('stops, names the epoch, suggests a lower rate, exits 3 and saves the last finite weights', () => {
+  it('stops, names the epoch, suggests a lower rate, exits 3 and saves the last finite weights', async () => {
     const save = join(tmp, 'diverged.json');
-    const { status, stdout, stderr } = cli(
+    const { status, stdout, stderr } = await cli(
       'train',
       '--backend',
       'cpu',
@@ -92,7 +94,7 @@ describe('cli train that diverges', () => {
 });
 
 describe('cli --data as brokers and other locales write CSVs (issue 13)', () => {
-  it('reads dollar prices newest first (reversed, with a note), refuses a text column by its reason, and takes --decimal', () => {
+  it('reads dollar prices newest first (reversed, with a note), refuses a text column by its reason, and takes --decimal', async () => {
     const csv = join(tmp, 'broker.csv');
     const day = (i: number) => new Date(Date.UTC(2024, 0, 1) + i * 86_400_000);
     const mdy = (d: Date) =>
@@ -101,7 +103,7 @@ describe('cli --data as brokers and other locales write CSVs (issue 13)', () => 
       (i) => `${mdy(day(i))},$${(1000 + 20 * Math.sin(i / 3)).toFixed(2)},AAPL`,
     );
     writeFileSync(csv, `Date,Close/Last,Ticker\r\n${rows.join('\r\n')}\r\n`);
-    const run = cli(
+    const run = await cli(
       'train',
       '--backend',
       'cpu',
@@ -116,12 +118,12 @@ describe('cli --data as brokers and other locales write CSVs (issue 13)', () => 
     // Every row read: 40 rows, windows of 5 and one more row for the differences (a CSV's default).
     expect(out.data.trainSamples + out.data.validationSamples + out.data.testSamples).toBe(34);
 
-    const text = cli('train', '--backend', 'cpu', '--data', csv, '--inputs', 'Ticker', '--epochs', '1');
+    const text = await cli('train', '--backend', 'cpu', '--data', csv, '--inputs', 'Ticker', '--epochs', '1');
     expect(text.status).toBe(2);
     expect(text.stderr.trim()).toBe(
       'error: --inputs: "Ticker" is not a column of numbers: not numbers (row 2 holds "AAPL"); the value columns are "Close/Last"',
     );
-    const bad = cli('train', '--backend', 'cpu', '--data', csv, '--decimal', ';');
+    const bad = await cli('train', '--backend', 'cpu', '--data', csv, '--decimal', ';');
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim()).toMatch(/^error: --decimal: expected one of auto, \., ,/);
     // A lone 1.234 is a decimal point unless --decimal says it is a thousands separator.
@@ -141,8 +143,8 @@ describe('cli --data as brokers and other locales write CSVs (issue 13)', () => 
         decimal,
         ...'--window 3 --hidden 2 --epochs 1 --normalise none --json'.split(' '),
       );
-    const point = JSON.parse(predicted('auto').stdout);
-    const comma = JSON.parse(predicted(',').stdout);
+    const point = JSON.parse((await predicted('auto')).stdout);
+    const comma = JSON.parse((await predicted(',')).stdout);
     // The same series read in thousands is a thousand times larger, and so is its error.
     expect(comma.losses[0] / point.losses[0]).toBeGreaterThan(1e4);
   });
@@ -155,9 +157,9 @@ describe('cli data sources, save, load and predict', () => {
     `\ufeffdate;price\r\n${Array.from({ length: 60 }, (_, i) => `2020-01-${String(i + 1).padStart(2, '0')};${(10 + Math.sin(i / 3)).toFixed(4)}`).join('\r\n')}\r\n`,
   );
 
-  it('trains on a CSV file with a validation split, saves normalisation and data settings, and goes on from it', () => {
+  it('trains on a CSV file with a validation split, saves normalisation and data settings, and goes on from it', async () => {
     const save = join(tmp, 'csv-model.json');
-    const first = cli(
+    const first = await cli(
       'train',
       '--backend',
       'cpu',
@@ -190,7 +192,7 @@ describe('cli data sources, save, load and predict', () => {
     expect(saved.normalisation.method).toBe('z-score');
     expect(saved.data).toMatchObject({ inputs: ['price'], outputs: ['price'], trainFraction: 0.8 });
 
-    const again = cli('train', '--backend', 'cpu', '--data', csv, '--load', save, '--epochs', '3', '--json');
+    const again = await cli('train', '--backend', 'cpu', '--data', csv, '--load', save, '--epochs', '3', '--json');
     expect(again.status).toBe(0);
     const next = JSON.parse(again.stdout);
     expect(next.config).toMatchObject({ hiddenSizes: [6], window: 5 });
@@ -202,7 +204,7 @@ describe('cli data sources, save, load and predict', () => {
     // Going on from trained weights starts below where training from scratch started.
     expect(next.losses[kept]).toBeLessThan(out.losses[0]);
 
-    const predicted = cli('predict', '--model', save, '--data', csv, '--steps', '4');
+    const predicted = await cli('predict', '--model', save, '--data', csv, '--steps', '4');
     expect(predicted.status).toBe(0);
     const lines = predicted.stdout.trim().split('\n');
     expect(lines[0]).toBe('step,date,price');
@@ -214,8 +216,8 @@ describe('cli data sources, save, load and predict', () => {
     }
   });
 
-  it('trains on a bundled series and a generated one', () => {
-    const stocks = cli(
+  it('trains on a bundled series and a generated one', async () => {
+    const stocks = await cli(
       'train',
       '--backend',
       'cpu',
@@ -232,7 +234,7 @@ describe('cli data sources, save, load and predict', () => {
     expect(stocks.status).toBe(0);
     // 123 months: the first 86 train (less the window and the log return's lag).
     expect(JSON.parse(stocks.stdout).data.trainSamples).toBe(86 - 10 - 1);
-    const square = cli(
+    const square = await cli(
       'train',
       '--backend',
       'cpu',
@@ -250,24 +252,24 @@ describe('cli data sources, save, load and predict', () => {
     expect(JSON.parse(square.stdout).config.series).toMatchObject({ kind: 'square', period: 8, points: 80 });
   });
 
-  it('refuses a loaded model whose shape does not fit, and mixed sources', () => {
+  it('refuses a loaded model whose shape does not fit, and mixed sources', async () => {
     const save = join(tmp, 'small.json');
-    expect(cli('train', '--backend', 'cpu', '--hidden', '3', '--epochs', '1', '--save', save).status).toBe(0);
-    const bad = cli('train', '--backend', 'cpu', '--load', save, '--hidden', '4');
+    expect((await cli('train', '--backend', 'cpu', '--hidden', '3', '--epochs', '1', '--save', save)).status).toBe(0);
+    const bad = await cli('train', '--backend', 'cpu', '--load', save, '--hidden', '4');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(
       /--load: the model is .*hiddenSizes \[3\].*but the data and options give .*hiddenSizes \[4\]/,
     );
-    const mixed = cli('train', '--backend', 'cpu', '--dataset', 'co2', '--data', csv);
+    const mixed = await cli('train', '--backend', 'cpu', '--dataset', 'co2', '--data', csv);
     expect(mixed.status).toBe(2);
     expect(mixed.stderr).toMatch(/--data: cannot be combined with --dataset/);
   });
 });
 
 describe('cli optimisers', () => {
-  it('trains with adam and mse, saves the optimiser state, and --load goes on with it', () => {
+  it('trains with adam and mse, saves the optimiser state, and --load goes on with it', async () => {
     const save = join(tmp, 'adam.json');
-    const first = cli(
+    const first = await cli(
       'train',
       '--backend',
       'cpu',
@@ -295,7 +297,7 @@ describe('cli optimisers', () => {
     const saved = JSON.parse(readFileSync(save, 'utf8'));
     expect(saved.optimizer).toMatchObject({ name: 'adam', step: 30 * 5, loss: 'mse' });
     expect(saved.optimizer.slots.count).toBe(2 * readModelFile(saved).params.length);
-    const again = cli('train', '--backend', 'cpu', '--load', save, '--lr', '0.005', '--epochs', '5', '--json');
+    const again = await cli('train', '--backend', 'cpu', '--load', save, '--lr', '0.005', '--epochs', '5', '--json');
     expect(again.status).toBe(0);
     const next = JSON.parse(again.stdout);
     expect(next.config.optimizer.name).toBe('adam');
@@ -305,19 +307,19 @@ describe('cli optimisers', () => {
     expect(next.losses[30]).toBeLessThan(out.losses[0]);
   });
 
-  it('refuses unknown optimisers and out-of-range settings', () => {
-    const bad = cli('train', '--backend', 'cpu', '--optimizer', 'rmsprop');
+  it('refuses unknown optimisers and out-of-range settings', async () => {
+    const bad = await cli('train', '--backend', 'cpu', '--optimizer', 'rmsprop');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--optimizer: expected one of sgd, momentum, adam/);
-    const beta = cli('train', '--backend', 'cpu', '--optimizer', 'adam', '--beta2', '1');
+    const beta = await cli('train', '--backend', 'cpu', '--optimizer', 'adam', '--beta2', '1');
     expect(beta.status).toBe(2);
     expect(beta.stderr).toMatch(/--beta2: expected a number/);
   });
 });
 
 describe('cli bench', () => {
-  it('--json runs a tiny sweep on both backends and prints results with the documented fields', () => {
-    const { status, stdout } = cli(
+  it('--json runs a tiny sweep on both backends and prints results with the documented fields', async () => {
+    const { status, stdout } = await cli(
       'bench',
       '--backend',
       'cpu,webgpu',
@@ -371,8 +373,8 @@ describe('cli bench', () => {
     ]);
   });
 
-  it('prints a readable table by default and refuses a bad backend list', () => {
-    const { status, stdout } = cli(
+  it('prints a readable table by default and refuses a bad backend list', async () => {
+    const { status, stdout } = await cli(
       'bench',
       '--backend',
       'cpu,webgpu',
@@ -389,7 +391,7 @@ describe('cli bench', () => {
     expect(stdout).toMatch(/backend\s+hidden\s+batch\s+steps\/s.*kernel ms fwd\/bwd\/wgrad\/upd$/m);
     expect(stdout).toMatch(/^cpu\s+4\s+2\s+\d.*\s-$/m);
     expect(stdout).toMatch(/^webgpu\s+4\s+2\s+\d.*\s[\d.e-]+\/[\d.e-]+\/[\d.e-]+\/[\d.e-]+$/m);
-    const cpuOnly = cli(
+    const cpuOnly = await cli(
       'bench',
       '--backend',
       'cpu',
@@ -403,16 +405,16 @@ describe('cli bench', () => {
       '1',
     );
     expect(cpuOnly.stdout).not.toMatch(/kernel ms/);
-    const bad = cli('bench', '--backend', 'cpu,tpu');
+    const bad = await cli('bench', '--backend', 'cpu,tpu');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--backend: expected a comma list of cpu and webgpu/);
   });
 });
 
 describe('cli gradients', () => {
-  it('matches the fixture', () => {
+  it('matches the fixture', async () => {
     const dir = join(fixturesDir, 'multi');
-    const { status, stdout } = cli(
+    const { status, stdout } = await cli(
       'gradients',
       '--backend',
       'cpu',
@@ -485,8 +487,8 @@ describe('cli bad input: exit 2 and one clear line', () => {
     ],
   ];
   for (const [name, args, message] of cases) {
-    it(name, () => {
-      const { status, stdout, stderr } = cli(
+    it(name, async () => {
+      const { status, stdout, stderr } = await cli(
         ...args,
         ...(args[0] === 'train' && !args.includes('--backend') ? ['--backend', 'cpu'] : []),
       );

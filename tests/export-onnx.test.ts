@@ -97,7 +97,7 @@ describe('ONNX export in ONNX Runtime', () => {
     },
   );
 
-  it('refuses a normalization whose columns the file does not name', () => {
+  it('refuses a normalization whose columns the file does not name', async () => {
     const { model } = namedCase('multi');
     const { data: _, ...unnamed } = model;
     expect(() => exportOnnx(unnamed)).toThrowError(/^data: the model file has a normalisation but no data\.inputs/);
@@ -118,7 +118,7 @@ describe('export --format onnx on the command line', () => {
     const work = fs.mkdtempSync(join(tmpdir(), 'webgpu-lstm-onnx-'));
     try {
       const out = join(work, 'multi.onnx');
-      const result = cli([
+      const result = await cli([
         'export',
         '--model',
         join(fixturesDir, 'multi', 'model.json'),

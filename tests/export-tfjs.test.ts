@@ -84,7 +84,7 @@ describe('TF.js export in TensorFlow.js', () => {
     layers.dispose();
   });
 
-  it('states the layers TF.js needs: sigmoid recurrent activation, return_sequences below the top LSTM', () => {
+  it('states the layers TF.js needs: sigmoid recurrent activation, return_sequences below the top LSTM', async () => {
     const { modelJson } = exportTfjs(namedCase('stacked').model);
     const layers = modelJson.modelTopology.config.layers;
     expect(layers.map((l) => l.class_name)).toEqual(['LSTM', 'LSTM', 'Dense']);
@@ -98,7 +98,7 @@ describe('TF.js export in TensorFlow.js', () => {
 });
 
 describe('TF.js import', () => {
-  it.each(FIXTURE_CASES)('%s: ours → TF.js → ours gives the same weights, normalization and data', (name) => {
+  it.each(FIXTURE_CASES)('%s: ours → TF.js → ours gives the same weights, normalization and data', async (name) => {
     const { model } = namedCase(name, name === 'stacked' ? 'differences' : 'levels');
     const { modelJson, weights } = exportTfjs(model);
     const back = importTfjs(JSON.parse(JSON.stringify(modelJson)), (path) => {
@@ -196,7 +196,7 @@ describe('TF.js import', () => {
     throw new Error('the import did not refuse');
   }
 
-  it('refuses what it cannot read, naming the layer or field', () => {
+  it('refuses what it cannot read, naming the layer or field', async () => {
     const layers = (json: TfjsModelJson) => json.modelTopology.config.layers;
     expect(
       refusal((j) => layers(j).splice(1, 0, { class_name: 'Dropout', config: { name: 'dropout_1', rate: 0.2 } })),
@@ -243,14 +243,14 @@ describe('export and import on the command line', () => {
   const work = mkdtempSync(join(tmpdir(), 'webgpu-lstm-tfjs-'));
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  it('export --format tfjs then import gives the model file’s weights back', () => {
+  it('export --format tfjs then import gives the model file’s weights back', async () => {
     const model = join(fixturesDir, 'stacked', 'model.json');
     const folder = join(work, 'stacked-tfjs');
-    const exported = cli(['export', '--model', model, '--format', 'tfjs', '--out', folder]);
+    const exported = await cli(['export', '--model', model, '--format', 'tfjs', '--out', folder]);
     expect(exported.stderr).toMatch(/wrote .*model\.json and .*weights\.bin/);
     expect(exported.status).toBe(0);
     const back = join(work, 'back.json');
-    const imported = cli(['import', '--format', 'tfjs', folder, '--out', back]);
+    const imported = await cli(['import', '--format', 'tfjs', folder, '--out', back]);
     expect(imported.status).toBe(0);
     const original = readModelFile(JSON.parse(readFileSync(model, 'utf8')));
     const result = readModelFile(JSON.parse(readFileSync(back, 'utf8')));
@@ -258,7 +258,7 @@ describe('export and import on the command line', () => {
     expect(Array.from(result.params)).toEqual(Array.from(original.params));
   });
 
-  it('import refuses an unsupported layer by name, and writes nothing', () => {
+  it('import refuses an unsupported layer by name, and writes nothing', async () => {
     const folder = join(work, 'gru');
     const { modelJson, weights } = exportTfjs(namedCase('tiny').model);
     modelJson.modelTopology.config.layers[0].class_name = 'GRU';
@@ -266,7 +266,7 @@ describe('export and import on the command line', () => {
     writeFileSync(join(folder, 'model.json'), JSON.stringify(modelJson));
     writeFileSync(join(folder, 'weights.bin'), weights);
     const out = join(work, 'never.json');
-    const result = cli(['import', folder, '--out', out]);
+    const result = await cli(['import', folder, '--out', out]);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(
       /^error: model\.json modelTopology\.config\.layers\[0\]\.class_name: "GRU" \(layer "lstm_1"\) is not supported/,

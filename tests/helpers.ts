@@ -4,6 +4,8 @@ import { type SpawnSyncOptions, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inspect } from 'node:util';
+import { runCli } from '../src/cli/run.js';
 import { type Dataset, readBatchFile } from '../src/data/dataset.js';
 import { InputError } from '../src/model/errors.js';
 import type { ParamLayout } from '../src/model/layout.js';
@@ -18,15 +20,75 @@ export const FIXTURE_CASES = FIXTURE_SPECS.map((spec) => spec.name);
 /** `node` arguments that run the CLI from source, as `npm run cli` does (from repoRoot). */
 export const CLI_ARGS = ['--import', 'tsx', '--import', './scripts/register-raw.mjs', 'src/cli/main.ts'];
 
-/** Runs the CLI to the end; `options` may set the environment or stdio. */
-export function cli(args: string[], options: SpawnSyncOptions = {}) {
+/**
+ * What a Vulkan driver, not the program, prints on stderr: SwiftShader's Wayland probe where
+ * VK_ICD_FILENAMES names it by hand (the program quiets it where it picks SwiftShader itself).
+ */
+const DRIVER_CHATTER = /^error: XDG_RUNTIME_DIR is invalid or not set in the environment\.\n/gm;
+
+/** A child's stderr without the driver's lines, so tests hold with and without VK_ICD_FILENAMES set. */
+export const withoutDriverChatter = (stderr: string): string => stderr.replace(DRIVER_CHATTER, '');
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the CLI in its own process to the end; for what only a process shows (exit statuses set by
+ * process.exit, signals, pipes, the environment). `options` may set the environment or stdio.
+ */
+export function spawnCli(args: string[], options: SpawnSyncOptions = {}): CliResult {
   const result = spawnSync(process.execPath, [...CLI_ARGS, ...args], {
     cwd: repoRoot,
     encoding: 'utf8',
     timeout: 120_000,
     ...options,
   });
-  return { status: result.status, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
+  return {
+    status: result.status,
+    stdout: String(result.stdout ?? ''),
+    stderr: withoutDriverChatter(String(result.stderr ?? '')),
+  };
+}
+
+/**
+ * Runs one CLI command in this process (runCli, as main.ts does), capturing what it writes to
+ * stdout and stderr and its exit status; no process start, and the worker's device and compiled
+ * kernels are reused. Commands run one at a time (the tests of a file run in order).
+ */
+export async function cli(args: string[]): Promise<CliResult> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const text = (chunk: unknown) =>
+    typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
+  const line = (values: unknown[]) => `${values.map((v) => (typeof v === 'string' ? v : inspect(v))).join(' ')}\n`;
+  const saved = {
+    stdout: process.stdout.write,
+    stderr: process.stderr.write,
+    log: console.log,
+    error: console.error,
+    warn: console.warn,
+    exitCode: process.exitCode,
+  };
+  process.stdout.write = ((chunk: unknown) => out.push(text(chunk)) > 0) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: unknown) => err.push(text(chunk)) > 0) as typeof process.stderr.write;
+  console.log = (...values: unknown[]) => out.push(line(values));
+  console.error = (...values: unknown[]) => err.push(line(values));
+  console.warn = console.error;
+  process.exitCode = undefined;
+  try {
+    const status = await runCli(args);
+    return { status, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    process.stdout.write = saved.stdout;
+    process.stderr.write = saved.stderr;
+    console.log = saved.log;
+    console.error = saved.error;
+    console.warn = saved.warn;
+    process.exitCode = saved.exitCode;
+  }
 }
 
 export interface Fixture {

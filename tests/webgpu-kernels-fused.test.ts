@@ -7,13 +7,13 @@
 // two and eight units an item (on chip, as the hardware tuning runs it, one: SwiftShader's workgroup
 // memory makes on-chip cases the slowest here).
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../src/backends/webgpu/context.js';
 import { type FusedLimits, type FusedOptions, fusedAdmission } from '../src/backends/webgpu/fusedStep.js';
 import { kernelTuning } from '../src/backends/webgpu/tuning.js';
 import { Rng } from '../src/data/rng.js';
 import { paramLayout } from '../src/model/layout.js';
-import { testGpuContext, withoutGpuErrors } from './webgpu-context.js';
+import { withoutGpuErrors, workerGpuContext } from './webgpu-context.js';
 import { KernelHarness } from './webgpu-kernel-harness.js';
 import {
   fusedDispatches,
@@ -28,9 +28,8 @@ const TOL = 1e-4;
 
 let context: GpuContext;
 beforeAll(async () => {
-  context = await testGpuContext();
+  context = await workerGpuContext();
 });
-afterAll(() => context?.destroy());
 
 function cases(): { name: string; kernelCase: KernelCase }[] {
   const named: { name: string; kernelCase: KernelCase }[] = [

@@ -7,12 +7,12 @@
 // slices (which tiles a device gets: recurrence-tiling.test.ts). Shapes: the fixtures' and random ones (H and B not multiples of 4,
 // B = 1, T = 1, several inputs and outputs, stacked layers).
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../src/backends/webgpu/context.js';
 import { backwardTile, forwardTile, tileOf } from '../src/backends/webgpu/recurrenceTiling.js';
 import { Rng } from '../src/data/rng.js';
 import type { ModelConfig } from '../src/model/layout.js';
-import { testGpuContext, withoutGpuErrors } from './webgpu-context.js';
+import { withoutGpuErrors, workerGpuContext } from './webgpu-context.js';
 import { KernelHarness, parseBindings } from './webgpu-kernel-harness.js';
 import {
   type BackwardVariant,
@@ -31,9 +31,8 @@ const TOL = 1e-4;
 
 let context: GpuContext;
 beforeAll(async () => {
-  context = await testGpuContext();
+  context = await workerGpuContext();
 });
-afterAll(() => context?.destroy());
 
 function config(inputSize: number, hiddenSizes: number[], outputSize: number, window: number): ModelConfig {
   return { inputSize, hiddenSizes, outputSize, window };

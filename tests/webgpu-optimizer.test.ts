@@ -9,7 +9,7 @@
 // checked, calibrate() keeps it, gradients() follows the loss, clipping costs one dispatch a step, and
 // training allocates nothing and reads nothing back between reports.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
 import type { GpuContext } from '../src/backends/webgpu/context.js';
 import {
@@ -29,7 +29,7 @@ import {
 import { type Run, startRun } from '../src/train/run.js';
 import { type TrainOptions, type TrainResult, trainToEnd } from '../src/train/trainer.js';
 import { sineRunSettings } from './helpers.js';
-import { testGpuContext, withoutGpuErrors } from './webgpu-context.js';
+import { withoutGpuErrors, workerGpuContext } from './webgpu-context.js';
 
 const SEED = { seed: 11, points: 50, noise: 0.1, window: 10, hiddenSizes: [30] };
 /** A model whose P (16,961) needs the gradient norm's 256 partial sums at one parameter an invocation. */
@@ -45,9 +45,8 @@ const CLIP_NORM: Record<LossName, number> = { sse: 0.5, mse: 0.05 };
 
 let context: GpuContext;
 beforeAll(async () => {
-  context = await testGpuContext();
+  context = await workerGpuContext();
 });
-afterAll(() => context?.destroy());
 
 function settings(name: OptimizerName, clipNorm: number | null): OptimizerSettings {
   return { ...DEFAULT_OPTIMIZER, name, clipNorm };

@@ -5,7 +5,7 @@
 // coalesced persistent backward, workgroup-memory products, the fused kernels on chip), and one backend
 // serves passes of several batch sizes in turn, so a pass that read another pass's leftovers would show.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { GradientResult } from '../src/backends/backend.js';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
 import type { GpuContext } from '../src/backends/webgpu/context.js';
@@ -15,7 +15,7 @@ import { Rng } from '../src/data/rng.js';
 import { initParams } from '../src/model/init.js';
 import { type ModelConfig, paramLayout } from '../src/model/layout.js';
 import { maxAbsDiff, tensorErrors } from './helpers.js';
-import { testGpuContext, withoutGpuErrors } from './webgpu-context.js';
+import { withoutGpuErrors, workerGpuContext } from './webgpu-context.js';
 
 /** The fixtures' tolerance (the CPU sums in float64, the GPU in float32). */
 const TOL = 1e-4;
@@ -61,9 +61,8 @@ const VARIANTS: Variant[] = SCHEDULES.flatMap((schedule) => TUNING_NAMES.map((tu
 
 let context: GpuContext;
 beforeAll(async () => {
-  context = await testGpuContext();
+  context = await workerGpuContext();
 });
-afterAll(() => context?.destroy());
 
 describe('webgpu against cpu on random shapes', () => {
   const shapes = randomShapes(5, new Rng(20260511));

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { build, type PreviewServer, preview } from 'vite';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { repoRoot } from '../helpers.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -29,41 +29,64 @@ export interface AppServer {
   close(): Promise<void>;
 }
 
-/** Builds the app, serves it, and starts the browser. */
-export async function startApp(): Promise<AppServer> {
+/** Builds the app into a temporary folder and serves it with `vite preview`. */
+export async function serveBuild(): Promise<{ url: string; close(): Promise<void> }> {
   const outDir = mkdtempSync(join(tmpdir(), 'webgpu-lstm-e2e-'));
-  await build({
-    root: repoRoot,
-    logLevel: 'warn',
-    build: { outDir, emptyOutDir: true, minify: process.env.E2E_STACKS ? false : undefined },
-  });
-  let server: PreviewServer | null = null;
-  let browser: Browser | null = null;
   try {
-    server = await preview({
+    await build({
+      root: repoRoot,
+      logLevel: 'warn',
+      build: { outDir, emptyOutDir: true, minify: process.env.E2E_STACKS ? false : undefined },
+    });
+    const server: PreviewServer = await preview({
       root: repoRoot,
       logLevel: 'warn',
       build: { outDir },
       preview: { port: 0, host: 'localhost' },
     });
     const url = server.resolvedUrls?.local[0];
-    if (url === undefined) throw new Error('vite preview did not report a local URL');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    if (url === undefined) {
+      await server.close();
+      throw new Error('vite preview did not report a local URL');
+    }
+    return {
+      url,
+      async close() {
+        await server.close();
+        rmSync(outDir, { recursive: true, force: true });
+      },
+    };
   } catch (err) {
-    await server?.close();
     rmSync(outDir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * The app and a browser: the e2e project's shared ones (global-setup.ts), connected to; or, where a
+ * file runs outside that project, its own build, server and browser.
+ */
+export async function startApp(): Promise<AppServer> {
   mkdirSync(artifactsDir, { recursive: true });
-  const openServer = server;
-  const openBrowser = browser;
+  const shared = inject('e2eApp');
+  if (shared !== undefined) {
+    const browser = await chromium.connect(shared.wsEndpoint);
+    return { url: shared.url, browser, close: () => browser.close() };
+  }
+  const served = await serveBuild();
+  let browser: Browser;
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  } catch (err) {
+    await served.close();
+    throw err;
+  }
   return {
-    url: openServer.resolvedUrls!.local[0],
-    browser: openBrowser,
+    url: served.url,
+    browser,
     async close() {
-      await openBrowser.close();
-      await openServer.close();
-      rmSync(outDir, { recursive: true, force: true });
+      await browser.close();
+      await served.close();
     },
   };
 }
