@@ -5,7 +5,6 @@
 // explained, and settings from a link.
 // Screenshots go to test-results/.
 
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { exportOnnx } from '../../src/export/onnx.js';
 import { exportTfjs } from '../../src/export/tfjs.js';
@@ -15,6 +14,7 @@ import {
   chartCounts,
   chooseCsv,
   downloadBytesOf,
+  downloadedBytes,
   downloadOf,
   dropFile,
   liveResources,
@@ -205,7 +205,7 @@ describe('the app with real data', () => {
     await page.setInputFiles('#csv-file', textFile('bad.csv', bad));
     await page.waitForFunction(() => (document.querySelector('#csv-error')?.textContent ?? '') !== '');
     expect(await page.textContent('#csv-error')).toBe(
-      'bad.csv was not read: row 3, column "level": expected a number, got "n/a" (or choose “drop the row” to skip such rows).',
+      'bad.csv was not read: row 3, column "level": the value is missing, and the row is not among the last rows (the data’s future) (or choose “drop the row” to skip such rows).',
     );
     expect(await page.textContent('#csv-status')).toMatch(/^Still using good\.csv: 80 rows/);
     const empty = textFile('empty.csv', '\n\n');
@@ -354,10 +354,10 @@ describe('the app with real data', () => {
       'webgpu-lstm-sine-series-epoch-101.weights.bin',
     ]);
     const tfjs = exportTfjs(model, 'webgpu-lstm-sine-series-epoch-101.weights.bin');
-    expect(JSON.parse(readFileSync(await modelJson.path(), 'utf8'))).toEqual(
+    expect(JSON.parse((await downloadedBytes(modelJson)).toString('utf8'))).toEqual(
       JSON.parse(JSON.stringify(tfjs.modelJson)),
     );
-    expect(new Uint8Array(readFileSync(await weights.path()))).toEqual(tfjs.weights);
+    expect(new Uint8Array(await downloadedBytes(weights))).toEqual(tfjs.weights);
 
     await page.click('#reset');
     await setField(page, 'hidden', '12');

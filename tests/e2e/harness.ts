@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Download, type Page } from 'playwright-core';
 import { build, type PreviewServer, preview } from 'vite';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { repoRoot } from '../helpers.js';
@@ -246,8 +246,14 @@ export async function downloadOf(page: Page, selector: string): Promise<{ name: 
 /** The bytes of a download the click starts (a PNG, say). */
 export async function downloadBytesOf(page: Page, selector: string): Promise<{ name: string; bytes: Buffer }> {
   const [download] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
-  const path = await download.path();
-  return { name: download.suggestedFilename(), bytes: readFileSync(path) };
+  return { name: download.suggestedFilename(), bytes: await downloadedBytes(download) };
+}
+
+/** A download's bytes, saved to a temporary file first: the shared browser is connected remotely, so a download has no local path. */
+export async function downloadedBytes(download: Download): Promise<Buffer> {
+  const path = join(mkdtempSync(join(tmpdir(), 'webgpu-lstm-download-')), 'file');
+  await download.saveAs(path);
+  return readFileSync(path);
 }
 
 /** Picks the CSV source and a file through the file input, and waits until the page has read it (or refused it). */
