@@ -239,7 +239,7 @@ describe('the app with real data', () => {
     await page.setInputFiles('#csv-file', textFile('bad.csv', bad));
     await page.waitForFunction(() => (document.querySelector('#csv-status')?.textContent ?? '').startsWith('bad.csv:'));
     expect(await page.textContent('#csv-status')).toBe(
-      'bad.csv: 3 rows, 2 value columns (commas, a header row); 2 rows dropped (row 3, column "level": expected a number, got "n/a"; row 5, column "level": expected a finite number, got "NaN").',
+      'bad.csv: 3 rows, 2 value columns (commas, a header row); 2 rows dropped (row 3, column "level": the value is missing, and the row is not among the last rows (the data’s future); row 5, column "level": the value is missing, and the row is not among the last rows (the data’s future)).',
     );
     expect(await page.textContent('#csv-error')).toBe('');
     expect(problems).toEqual([]);
