@@ -4,6 +4,7 @@
 
 import { BACKTEST_SETTINGS } from '../settings/backtest.js';
 import type { BacktestSettings } from '../train/backtest.js';
+import { sharedTraining } from '../train/population.js';
 import type { ExplicitRunSettings } from './dataView.js';
 import { type AppTrainOptions, fieldReader } from './settings.js';
 
@@ -44,16 +45,6 @@ export function backtestSettingsOf(run: ExplicitRunSettings, train: AppTrainOpti
     run: rest,
     seed,
     ...own,
-    training: {
-      epochs: train.epochs,
-      batchSize: train.batchSize,
-      reportEvery: train.reportEvery,
-      keepBest: train.keepBest,
-      patience: train.patience,
-      learningRate: train.learningRate,
-      optimizer: train.optimizer,
-      loss: train.loss,
-      lrDecay: train.lrDecay,
-    },
+    training: { ...sharedTraining(train), learningRate: train.learningRate },
   };
 }

@@ -14,7 +14,7 @@ import {
   type FoldResult,
   runBacktest,
 } from '../train/backtest.js';
-import type { PopulationReport } from '../train/population.js';
+import { type PopulationReport, sharedTraining } from '../train/population.js';
 import { printable } from '../util/text.js';
 import { openPopulation } from './backends.js';
 import { CLI_SETTINGS, commandOptions } from './commands.js';
@@ -52,17 +52,7 @@ export function readBacktestSettings(argv: string[]): BacktestCommandSettings {
       horizon: option(values, B.horizon),
       step: option(values, B.step),
       levels: option(values, B.levels),
-      training: {
-        epochs: train.epochs,
-        batchSize: train.batchSize,
-        reportEvery: train.reportEvery,
-        keepBest: train.keepBest,
-        patience: train.patience,
-        learningRate: train.learningRate,
-        optimizer: train.optimizer,
-        loss: train.loss,
-        lrDecay: train.lrDecay,
-      },
+      training: { ...sharedTraining(train), learningRate: train.learningRate },
     },
     json: option(values, CLI_SETTINGS.json),
   };

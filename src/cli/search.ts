@@ -7,6 +7,7 @@
 import { SEARCH_SETTINGS as G } from '../settings/search.js';
 import { sourceDefault } from '../settings/training.js';
 import { modelFileBytes } from '../train/modelFile.js';
+import { sharedTraining } from '../train/population.js';
 import { defaultsKeyOf } from '../train/run.js';
 import { type Configuration, runSearch, type SearchResult, type SearchSettings, type Spread } from '../train/search.js';
 import { printable } from '../util/text.js';
@@ -57,16 +58,7 @@ export function readSearchSettings(argv: string[]): SearchCommandSettings {
         windows: option(values, G.window) ?? [window],
         seeds: Array.from({ length: seeds }, (_, i) => seed + i),
       },
-      training: {
-        epochs: train.epochs,
-        batchSize: train.batchSize,
-        reportEvery: train.reportEvery,
-        keepBest: train.keepBest,
-        patience: train.patience,
-        optimizer: train.optimizer,
-        loss: train.loss,
-        lrDecay: train.lrDecay,
-      },
+      training: sharedTraining(train),
       heldOut: { horizon: train.horizon, levels: train.levels },
     },
     json: option(values, CLI_SETTINGS.json),

@@ -50,7 +50,6 @@ import {
   intervalTable,
 } from '../forecast/intervals.js';
 import { InputError } from '../model/errors.js';
-import type { LossName, OptimizerSettings } from '../model/optimizer.js';
 import { BACKTEST_SETTINGS } from '../settings/backtest.js';
 import { formatValue, SAME_ERROR } from './evaluate.js';
 import { feedbackProblem, inputFeed, recursiveForecasts } from './forecast.js';
@@ -58,8 +57,8 @@ import { consecutiveSeeds, meanLevels, memberStarts } from './members.js';
 import {
   type MemberSpec,
   type OpenPopulation,
-  type PopulationOptions,
   type PopulationReport,
+  type SharedTraining,
   trainPopulation,
 } from './population.js';
 import { type Run, type RunSettings, resolveDataSettings, sourceTable, startRun } from './run.js';
@@ -79,12 +78,7 @@ export interface BacktestSettings {
   step: number | null;
   /** Interval levels in percent. */
   levels: number[];
-  training: Omit<PopulationOptions, 'validation' | 'onEpochProgress'> & {
-    learningRate: number;
-    optimizer: OptimizerSettings;
-    loss: LossName;
-    lrDecay: number;
-  };
+  training: SharedTraining & { learningRate: number };
 }
 
 export interface FoldPlan {

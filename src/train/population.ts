@@ -15,7 +15,13 @@ export { singleMember } from '../backends/population.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Rng } from '../data/rng.js';
 import type { ParamLayout } from '../model/layout.js';
-import { DEFAULT_OPTIMIZER, epochLearningRate, type OptimizerState } from '../model/optimizer.js';
+import {
+  DEFAULT_OPTIMIZER,
+  epochLearningRate,
+  type LossName,
+  type OptimizerSettings,
+  type OptimizerState,
+} from '../model/optimizer.js';
 import {
   type BestEpoch,
   type Checkpoint,
@@ -55,6 +61,19 @@ export type PopulationOptions = Pick<
   /** Told how far a long epoch has got (the population's steps: the longest member's). */
   onEpochProgress?: (progress: EpochProgress) => void;
 };
+
+/** What a search or a backtest gives every member: the loop's shared options, and the optimizer, loss and decay. */
+export type SharedTraining = Omit<PopulationOptions, 'validation' | 'onEpochProgress'> & {
+  optimizer: OptimizerSettings;
+  loss: LossName;
+  lrDecay: number;
+};
+
+/** The shared training picked from a run's full training settings (the CLI's or the app's). */
+export function sharedTraining(train: SharedTraining): SharedTraining {
+  const { epochs, batchSize, reportEvery, keepBest, patience, optimizer, loss, lrDecay } = train;
+  return { epochs, batchSize, reportEvery, keepBest, patience, optimizer, loss, lrDecay };
+}
 
 /** A report of the whole population: each member's, frozen members' as they stood when they stopped. */
 export interface PopulationReport {

@@ -7,11 +7,10 @@
 
 import { errorsInUnits, partTargets } from '../data/metrics.js';
 import { InputError } from '../model/errors.js';
-import type { LossName, OptimizerSettings } from '../model/optimizer.js';
 import { baselineErrors, comparisonPart, type Evaluation, evaluate } from './evaluate.js';
 import { type HeldOutForecasts, type HeldOutSettings, heldOutForecasts, noHeldOutPart } from './heldOut.js';
 import { ensembleLevels, memberPartLevels, memberStarts, type PartLevels } from './members.js';
-import { type MemberSpec, type OpenPopulation, type PopulationOptions, trainPopulation } from './population.js';
+import { type MemberSpec, type OpenPopulation, type SharedTraining, trainPopulation } from './population.js';
 
 export type { OpenPopulation } from './population.js';
 
@@ -29,11 +28,7 @@ export interface SearchGrid {
 export interface SearchSettings {
   run: Omit<RunSettings, 'window' | 'hiddenSizes' | 'seed'>;
   grid: SearchGrid;
-  training: Omit<PopulationOptions, 'validation' | 'onEpochProgress'> & {
-    optimizer: OptimizerSettings;
-    loss: LossName;
-    lrDecay: number;
-  };
+  training: SharedTraining;
   /** The chosen ensemble's multi-step forecasts on the held-out part; default: the data's horizon, 80 and 95%. */
   heldOut?: HeldOutSettings;
 }
