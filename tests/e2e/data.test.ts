@@ -26,6 +26,8 @@ import {
   textFile,
   useApp,
   waitForPhase,
+  watched,
+  watchPage,
 } from './harness.js';
 
 const open = useApp();
@@ -249,24 +251,7 @@ describe('the app with real data', () => {
     const { page, problems } = await open();
     await setField(page, 'source', 'csv');
     // Note every worker the page starts, and how late a 10 ms timer fires (the page's longest stall).
-    await page.evaluate(() => {
-      const w = window as unknown as { workerNames: string[]; stalls: number[]; ticker: number };
-      w.workerNames = [];
-      w.stalls = [];
-      const Original = window.Worker;
-      window.Worker = class extends Original {
-        constructor(url: string | URL, options?: WorkerOptions) {
-          super(url, options);
-          w.workerNames.push(options?.name ?? '');
-        }
-      };
-      let last = performance.now();
-      w.ticker = window.setInterval(() => {
-        const now = performance.now();
-        w.stalls.push(now - last);
-        last = now;
-      }, 10);
-    });
+    await watchPage(page);
     const digits = `a,b\n1,2\n3,${'9'.repeat(300_000)}x\n5,6\n`;
     await page.setInputFiles('#csv-file', textFile('digits.csv', digits));
     await page.waitForFunction(() =>
@@ -281,11 +266,7 @@ describe('the app with real data', () => {
     expect(await page.textContent('#csv-error')).toBe(
       'utf16.csv was not read: the file is UTF-16 text; save it as UTF-8.',
     );
-    const { workerNames, stalls } = await page.evaluate(() => {
-      const w = window as unknown as { workerNames: string[]; stalls: number[]; ticker: number };
-      clearInterval(w.ticker);
-      return { workerNames: w.workerNames, stalls: w.stalls };
-    });
+    const { workerNames, stalls } = await watched(page);
     expect(workerNames).toEqual(['csv-parse', 'csv-parse']);
     expect(stalls.length).toBeGreaterThan(0);
     expect(Math.max(...stalls)).toBeLessThan(1000);

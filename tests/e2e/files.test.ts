@@ -5,41 +5,19 @@
 // back is measured (a 10 ms timer's lateness).
 
 import { describe, expect, it } from 'vitest';
-import { chartCounts, pickBackend, setField, statsRows, textFile, useApp, waitForPhase } from './harness.js';
+import {
+  chartCounts,
+  pickBackend,
+  setField,
+  statsRows,
+  textFile,
+  useApp,
+  waitForPhase,
+  watched,
+  watchPage,
+} from './harness.js';
 
 const open = useApp();
-
-/** Starts a 10 ms timer that notes how late it fires (the page's pauses), and notes every worker started. */
-async function watchPage(page: import('playwright-core').Page): Promise<void> {
-  await page.evaluate(() => {
-    const w = window as unknown as { workerNames: string[]; stalls: number[]; ticker: number };
-    w.workerNames = [];
-    w.stalls = [];
-    const Original = window.Worker;
-    window.Worker = class extends Original {
-      constructor(url: string | URL, options?: WorkerOptions) {
-        super(url, options);
-        w.workerNames.push(options?.name ?? '');
-      }
-    };
-    let last = performance.now();
-    w.ticker = window.setInterval(() => {
-      const now = performance.now();
-      w.stalls.push(now - last);
-      last = now;
-    }, 10);
-  });
-}
-
-/** The workers started and the page's pauses (ms) since watchPage, or since the last resetStalls. */
-async function watched(page: import('playwright-core').Page): Promise<{ workerNames: string[]; stalls: number[] }> {
-  return page.evaluate(() => {
-    const w = window as unknown as { workerNames: string[]; stalls: number[] };
-    const result = { workerNames: [...w.workerNames], stalls: [...w.stalls] };
-    w.stalls = [];
-    return result;
-  });
-}
 
 describe('hostile and huge files in the app', () => {
   it('reads model files in a worker: deep nesting and too many keys are refused, and the run trained stays', async () => {

@@ -344,3 +344,35 @@ export function useApp(): (options?: Parameters<typeof openApp>[1]) => Promise<A
     return opened;
   };
 }
+
+/** Starts a 10 ms timer that notes how late it fires (the page's pauses), and notes every worker started. */
+export async function watchPage(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { workerNames: string[]; stalls: number[]; ticker: number };
+    w.workerNames = [];
+    w.stalls = [];
+    const Original = window.Worker;
+    window.Worker = class extends Original {
+      constructor(url: string | URL, options?: WorkerOptions) {
+        super(url, options);
+        w.workerNames.push(options?.name ?? '');
+      }
+    };
+    let last = performance.now();
+    w.ticker = window.setInterval(() => {
+      const now = performance.now();
+      w.stalls.push(now - last);
+      last = now;
+    }, 10);
+  });
+}
+
+/** The workers started and the page's pauses (ms) since watchPage or the last call (it starts the pauses afresh). */
+export async function watched(page: Page): Promise<{ workerNames: string[]; stalls: number[] }> {
+  return page.evaluate(() => {
+    const w = window as unknown as { workerNames: string[]; stalls: number[] };
+    const result = { workerNames: [...w.workerNames], stalls: [...w.stalls] };
+    w.stalls = [];
+    return result;
+  });
+}
