@@ -24,10 +24,11 @@ const BACKENDS = everyBackend(fileGpuContext()).filter(
 );
 
 /**
- * The random shapes a backend is checked on: fused/hardware's on-chip kernels take tens of seconds a
- * shape on SwiftShader, so it takes the first two beside the fixtures (whose `stacked` case has two layers).
+ * The random shapes a backend is checked on: fused/hardware's on-chip kernels take 14–19 s a random
+ * shape on SwiftShader, so it is checked on the four fixtures alone: the `stacked` one runs its tiled
+ * forward and coalesced backward, the others its fused rows on chip.
  */
-const randomFor = (name: string) => (name === 'webgpu (fused/hardware)' ? RANDOM.slice(0, 2) : RANDOM);
+const randomFor = (name: string) => (name === 'webgpu (fused/hardware)' ? [] : RANDOM);
 
 describe.each(BACKENDS)('$name backend probe', ({ name, open, run }) => {
   const tol = name.startsWith('cpu') ? 1e-5 : 1e-4;
@@ -48,24 +49,26 @@ describe.each(BACKENDS)('$name backend probe', ({ name, open, run }) => {
     expect(probeDeviation(probes, probeReference(layout, params, x, n))).toBeLessThanOrEqual(tol);
   });
 
-  it.each(randomFor(name))(
-    'random shape $k (I $inputSize, H $hiddenSizes, O $outputSize, T $window, $batch windows)',
-    async ({ batch, k, ...config }) => {
-      const { layout, params, x } = randomProblem(config, batch, 2910 + k);
-      const [probes, bare] = await run(async () => {
-        const backend = await open(layout);
-        try {
-          backend.setParams(params);
-          return [await backend.probe(x, batch), await backend.probe(x, batch, { connectivity: false })];
-        } finally {
-          await backend.dispose();
-        }
-      });
-      expect(probeDeviation(probes, probeReference(layout, params, x, batch))).toBeLessThanOrEqual(tol);
-      expect(
-        probeDeviation(bare, probeReference(layout, params, x, batch, { connectivity: false })),
-      ).toBeLessThanOrEqual(tol);
-      expect(bare[0].connectivity).toHaveLength(0);
-    },
-  );
+  const random = randomFor(name);
+  if (random.length > 0)
+    it.each(random)(
+      'random shape $k (I $inputSize, H $hiddenSizes, O $outputSize, T $window, $batch windows)',
+      async ({ batch, k, ...config }) => {
+        const { layout, params, x } = randomProblem(config, batch, 2910 + k);
+        const [probes, bare] = await run(async () => {
+          const backend = await open(layout);
+          try {
+            backend.setParams(params);
+            return [await backend.probe(x, batch), await backend.probe(x, batch, { connectivity: false })];
+          } finally {
+            await backend.dispose();
+          }
+        });
+        expect(probeDeviation(probes, probeReference(layout, params, x, batch))).toBeLessThanOrEqual(tol);
+        expect(
+          probeDeviation(bare, probeReference(layout, params, x, batch, { connectivity: false })),
+        ).toBeLessThanOrEqual(tol);
+        expect(bare[0].connectivity).toHaveLength(0);
+      },
+    );
 });
