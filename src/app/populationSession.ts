@@ -13,7 +13,7 @@ import { selectionPart } from '../data/split.js';
 import { InputError } from '../model/errors.js';
 import { SETTINGS } from '../settings/training.js';
 import { feedbackProblem } from '../train/forecast.js';
-import { consecutiveSeeds, memberPartLevels, memberStarts } from '../train/members.js';
+import { consecutiveSeeds, type MemberStart, memberPartLevels, memberStarts } from '../train/members.js';
 import type { TrainReport } from '../train/options.js';
 import { type MemberSpec, type PopulationOptions, trainPopulation } from '../train/population.js';
 import type { Run, RunSettings } from '../train/run.js';
@@ -35,6 +35,7 @@ import {
   type SessionOptions,
   type Snapshot,
   Stopwatch,
+  TaskSlices,
 } from './session.js';
 
 /** What a population session trains with: a single run's options and the count of members. */
@@ -71,7 +72,7 @@ export async function runPopulationSession(
   }
   if (!(await control.checkpoint())) return stopped;
   const seeds = consecutiveSeeds(settings.seed, options.members);
-  const starts = memberStarts(settings, run, seeds);
+  const starts = await slicedStarts(settings, run, seeds);
   starts.forEach((start, m) => {
     population.setMemberParams(m, start.params);
   });
@@ -212,7 +213,11 @@ async function memberValues(
   const rows = prepared.table.rows;
   const from = forecastFromOf(run);
   const steps = Math.min(rows - from, MAX_FORECAST_STEPS);
-  return parts.map((levels, m) => {
+  // Each member's forecasts run its forward pass once a step on this thread (the page's, on WebGPU):
+  // at K = 256 seconds of work, so it goes in slices between which the page handles its events.
+  const slices = new TaskSlices();
+  const out: MemberValues[] = [];
+  for (const [m, levels] of parts.entries()) {
     const present = [levels.train, levels.validation, levels.test].filter((l): l is Float64Array => l !== null);
     const predictions = new Float32Array(present.reduce((sum, l) => sum + l.length, 0));
     let offset = 0;
@@ -221,12 +226,25 @@ async function memberValues(
       offset += l.length;
     }
     const params = point.members[m].params;
-    return {
+    out.push({
       predictions,
       forecast: canForecast ? forecastLevels(prepared, params, run, from, steps) : null,
       future: canForecast ? forecastLevels(prepared, params, run, rows, pastEndSteps(run, horizon)) : null,
-    };
-  });
+    });
+    await slices.due();
+  }
+  return out;
+}
+
+/** memberStarts (the same members) seed by seed, in slices: K members' initial weights take a while. */
+async function slicedStarts(settings: RunSettings, run: Run, seeds: readonly number[]): Promise<MemberStart[]> {
+  const slices = new TaskSlices();
+  const starts: MemberStart[] = [];
+  for (const seed of seeds) {
+    starts.push(...memberStarts(settings, run, [seed]));
+    await slices.due();
+  }
+  return starts;
 }
 
 /**

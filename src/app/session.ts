@@ -188,6 +188,23 @@ export function nextTask(): Promise<void> {
 }
 
 /**
+ * Work cut into tasks of about `budgetMs`: `due()` yields to the page (nextTask) once that much has
+ * run since the last yield, so a loop over many members (a population's starts, its forecasts) keeps
+ * every task of the page's thread short however many members there are.
+ */
+export class TaskSlices {
+  private since = performance.now();
+
+  constructor(private readonly budgetMs = 30) {}
+
+  async due(): Promise<void> {
+    if (performance.now() - this.since < this.budgetMs) return;
+    await nextTask();
+    this.since = performance.now();
+  }
+}
+
+/**
  * The free-running forecast of `steps` from the window that ends before row `from`, as levels: each
  * input fed back from its output, or, known ahead, read from the run's levels (its future rows past
  * the end). (S, O)
