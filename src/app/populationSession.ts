@@ -218,6 +218,7 @@ async function memberValues(
   const slices = new TaskSlices();
   const out: MemberValues[] = [];
   for (const [m, levels] of parts.entries()) {
+    await slices.due();
     const present = [levels.train, levels.validation, levels.test].filter((l): l is Float64Array => l !== null);
     const predictions = new Float32Array(present.reduce((sum, l) => sum + l.length, 0));
     let offset = 0;
@@ -231,7 +232,6 @@ async function memberValues(
       forecast: canForecast ? forecastLevels(prepared, params, run, from, steps) : null,
       future: canForecast ? forecastLevels(prepared, params, run, rows, pastEndSteps(run, horizon)) : null,
     });
-    await slices.due();
   }
   return out;
 }
@@ -241,8 +241,8 @@ async function slicedStarts(settings: RunSettings, run: Run, seeds: readonly num
   const slices = new TaskSlices();
   const starts: MemberStart[] = [];
   for (const seed of seeds) {
-    starts.push(...memberStarts(settings, run, [seed]));
     await slices.due();
+    starts.push(...memberStarts(settings, run, [seed]));
   }
   return starts;
 }

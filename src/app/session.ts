@@ -188,14 +188,15 @@ export function nextTask(): Promise<void> {
 }
 
 /**
- * Work cut into tasks of about `budgetMs`: `due()` yields to the page (nextTask) once that much has
- * run since the last yield, so a loop over many members (a population's starts, its forecasts) keeps
- * every task of the page's thread short however many members there are.
+ * Work cut into tasks of about `budgetMs`: `due()`, called before each piece, yields to the page
+ * (nextTask) at the first call and then once that much has run since the last yield, so a loop over
+ * many members (a population's starts, its forecasts) keeps every task of the page's thread short
+ * however many members there are, and does not add to the task that called it.
  */
 export class TaskSlices {
-  private since = performance.now();
+  private since = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly budgetMs = 30) {}
+  constructor(private readonly budgetMs = 15) {}
 
   async due(): Promise<void> {
     if (performance.now() - this.since < this.budgetMs) return;
