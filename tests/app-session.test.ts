@@ -11,6 +11,7 @@ import {
   runSession,
   type Snapshot,
   Stopwatch,
+  TaskSlices,
 } from '../src/app/session.js';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
 import { denormalizeOutputs } from '../src/data/normalize.js';
@@ -194,5 +195,33 @@ describe('app session', () => {
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(clock.read()).toBe(counted);
     expect(counted).toBeGreaterThanOrEqual(15);
+  });
+
+  it('cuts work into tasks: yields at the first piece, then only once its budget has run', async () => {
+    // A message posted now runs in a later task: it has run after `due()` only if due() yielded.
+    const ranAfter = async (slices: TaskSlices): Promise<boolean> => {
+      let ran = false;
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => {
+        ran = true;
+        channel.port1.close();
+      };
+      channel.port2.postMessage(null);
+      await slices.due();
+      const result = ran;
+      if (!ran) await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      channel.port1.close();
+      return result;
+    };
+    const patient = new TaskSlices(60_000);
+    expect(await ranAfter(patient)).toBe(true);
+    expect(await ranAfter(patient)).toBe(false);
+    const brief = new TaskSlices(5);
+    expect(await ranAfter(brief)).toBe(true);
+    const until = performance.now() + 10;
+    while (performance.now() < until) {
+      // busy: the budget runs out
+    }
+    expect(await ranAfter(brief)).toBe(true);
   });
 });
