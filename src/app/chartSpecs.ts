@@ -133,7 +133,11 @@ export function timingChartSpec(lanes: readonly LaneLook[]): ChartSpec {
 export function countValues(columns: Columns, spec: ChartSpec): string {
   const counts: Record<string, number> = {};
   spec.series.forEach((series, i) => {
-    counts[series.label] = columns[i + 1].filter((v) => v !== null).length;
+    // Counted, not filtered: filtering a 400,000-row column copies it.
+    const column = columns[i + 1];
+    let count = 0;
+    for (let row = 0; row < column.length; row++) if (column[row] !== null) count++;
+    counts[series.label] = count;
   });
   return JSON.stringify(counts);
 }

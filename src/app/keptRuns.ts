@@ -160,6 +160,8 @@ export class KeptRuns {
 
   /** The runs ticked in the table, but the one on the charts already; predictions only over the same data. */
   overlays(on: ShownView | null): Overlay[] {
+    // The data's hash reads every value: only worth it when a run other than the current one is kept.
+    if (!this.records.some((record) => record !== this.current?.record)) return [];
     const hash = on === null ? null : this.hashOf(on.view.prepared.table);
     return this.records.flatMap((record) => {
       const color = this.view.colorOf(record.id);

@@ -163,12 +163,16 @@ export class TrainCharts {
     this.respecErrors();
   }
 
-  /** The series chart's data changed shape (a preview, another output column). */
+  /**
+   * The series chart's data changed shape (a preview, another output column): it takes its new
+   * series at the next update (every caller renders next), so a large file's rows are gone over once,
+   * in the frame that draws them, not also in the task that prepared them.
+   */
   respecSeries(): void {
     const title = residualTitle(this.state().residualPart);
     setText(this.residualTitle, title);
     this.residual.retitle(title);
-    this.series.setSpec(this.seriesSpec(), this.seriesData());
+    this.seriesRespec = true;
     this.residual.setSpec(this.residualSpec(), this.residualData());
   }
 
@@ -186,10 +190,9 @@ export class TrainCharts {
     const residuals = this.residualData();
     // A population's first report brings its bands: the series they add need new specs.
     const bands = bandKey(this.state().lanes);
-    if (bands !== this.bands) {
-      this.bands = bands;
-      this.series.setSpec(this.seriesSpec(), series);
-    }
+    const respec = this.seriesRespec || bands !== this.bands;
+    this.bands = bands;
+    this.seriesRespec = false;
     // The error chart's marker (the best epoch) moves as training goes: its spec follows.
     const errorSpec = this.errorSpec();
     if (errorSpec.marker?.x !== this.errorMarker || errorSpec.series.length !== this.errorSeries) {
@@ -197,7 +200,8 @@ export class TrainCharts {
       this.errorMarker = errorSpec.marker?.x;
       this.error.setSpec(errorSpec, errors);
     } else this.error.setData(errors);
-    this.series.setData(series);
+    if (respec) this.series.setSpec(this.seriesSpec(), series);
+    else this.series.setData(series);
     this.timing.setData(timing);
     this.residual.setData(residuals);
     this.seriesHost.dataset.counts = countValues(series, this.seriesSpec());
@@ -228,6 +232,8 @@ export class TrainCharts {
   }
 
   private errorMarker: number | undefined = undefined;
+  /** respecSeries was asked for since the last update. */
+  private seriesRespec = false;
   private errorSeries = 0;
   private bands = '';
 

@@ -22,18 +22,42 @@ function dateMs(text: string): number {
     : Number.NaN;
 }
 
+/** What a season search found: the period in rows and its name ("monthly"). */
+export type FoundSeason = { period: number; name: string } | null;
+
+/**
+ * Seasons already found, by the dates list itself (a list is never changed once read): the page asks
+ * for a large file's season more than once (its defaults, every preview), and the CSV worker finds it
+ * where the page need not (rememberSeason), so a list of 400,000 dates is read once, off the page.
+ */
+const found = new WeakMap<readonly string[], FoundSeason>();
+
 /** The season the dates' spacing implies, with its name ("monthly"), or null (no dates, irregular, yearly). */
-export function seasonFromDates(dates: readonly string[] | undefined | null): { period: number; name: string } | null {
+export function seasonFromDates(dates: readonly string[] | undefined | null): FoundSeason {
   if (!dates || dates.length < 3) return null;
-  const gaps: number[] = [];
+  let season = found.get(dates);
+  if (season === undefined) {
+    season = searchSeason(dates);
+    found.set(dates, season);
+  }
+  return season;
+}
+
+/** Records the season seasonFromDates found for a list elsewhere (in the CSV worker, on the same dates). */
+export function rememberSeason(dates: readonly string[], season: FoundSeason): void {
+  found.set(dates, season);
+}
+
+function searchSeason(dates: readonly string[]): FoundSeason {
+  const gaps = new Float64Array(dates.length - 1);
   let previous = dateMs(dates[0]);
   for (let r = 1; r < dates.length; r++) {
     const current = dateMs(dates[r]);
     if (!Number.isFinite(previous) || !Number.isFinite(current)) return null;
-    gaps.push((current - previous) / DAY_MS);
+    gaps[r - 1] = (current - previous) / DAY_MS;
     previous = current;
   }
-  gaps.sort((a, b) => a - b);
+  gaps.sort();
   const median = gaps[Math.floor(gaps.length / 2)];
   const match = SEASONS.find((s) => median >= s.minDays && median <= s.maxDays);
   return match ? { period: match.period, name: match.name } : null;

@@ -104,19 +104,40 @@ export function windowTable(table: ColumnTable, options: WindowOptions): Dataset
         `limit of ${MAX_DATASET_VALUES}; use a shorter window, fewer rows or fewer input columns`,
     );
   }
-  const x = allocateFloat32(count * window * inputSize, 'window'); // (N, T, I)
   const t = allocateFloat32(count * outputSize, 'window'); // (N, O)
-  const inputColumns = inputs.map((c) => table.values[c]);
   const outputColumns = outputs.map((c) => table.values[c]);
+  for (let n = 0; n < count; n++) {
+    for (let o = 0; o < outputSize; o++) t[n * outputSize + o] = outputColumns[o][start + n + window];
+  }
+  // The windows hold every row T times over: they are cut when first read, so a caller that needs
+  // only the counts (the page's preview of a large file, on its main thread) never cuts them.
+  let x: Float32Array | null = null;
+  const inputColumns = inputs.map((c) => table.values[c]);
+  return {
+    count,
+    window,
+    inputSize,
+    outputSize,
+    get x() {
+      x ??= cutWindows(inputColumns, start, count, window);
+      return x;
+    },
+    t,
+  };
+}
+
+/** (N, T, I) the windows of `window` rows from row `start` on, sample n reading rows start+n.. */
+function cutWindows(inputColumns: Float64Array[], start: number, count: number, window: number): Float32Array {
+  const inputSize = inputColumns.length;
+  const x = allocateFloat32(count * window * inputSize, 'window'); // (N, T, I)
   for (let n = 0; n < count; n++) {
     const first = start + n;
     let p = n * window * inputSize;
     for (let s = 0; s < window; s++) {
       for (let i = 0; i < inputSize; i++) x[p++] = inputColumns[i][first + s];
     }
-    for (let o = 0; o < outputSize; o++) t[n * outputSize + o] = outputColumns[o][first + window];
   }
-  return { count, window, inputSize, outputSize, x, t };
+  return x;
 }
 
 function listColumns(table: ColumnTable): string {

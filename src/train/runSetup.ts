@@ -171,8 +171,11 @@ function firstRows(source: SourceTable, rows: number): { table: ColumnTable; pos
   return { table: cut, positions: positions.subarray(0, rows), label: `${label}, rows 1–${rows}` };
 }
 
+/** 0, 1, … rows - 1: a table's x positions (a loop, not Float32Array.from's callback per row). */
 export function rowPositions(rows: number): Float32Array {
-  return Float32Array.from({ length: rows }, (_, i) => i);
+  const positions = new Float32Array(rows);
+  for (let i = 0; i < rows; i++) positions[i] = i;
+  return positions;
 }
 
 /**

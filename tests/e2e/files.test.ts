@@ -1,9 +1,10 @@
 // The built app against hostile and huge files (issue 33), in headless chromium: a model file is
 // read in a worker of its own (nested brackets and an object of too many keys are refused beside the
 // model control, the run already trained stays); a CSV of 100,000 columns is refused by the CSV
-// worker; a large CSV comes back in columns, and the page's longest pause after the worker hands it
-// back is measured (a 10 ms timer's lateness).
+// worker; a large CSV comes back in columns, and the page's work after the worker hands it back is
+// bounded (its main-thread CPU time) and its longest pause measured (a 10 ms timer's lateness).
 
+import { cpus, loadavg } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import {
   chartCounts,
@@ -78,6 +79,13 @@ describe('hostile and huge files in the app', () => {
       timeout: 120_000,
       polling: 5,
     });
+    // The page's main-thread CPU time (Chromium's ThreadTime): unlike a pause, it hardly grows when
+    // other processes load the machine, so it is what a bound can hold on a shared 2-core machine.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const threadMs = async () =>
+      1000 * ((await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'ThreadTime')?.value ?? NaN);
+    const threadBefore = await threadMs();
     await watched(page);
     await page.waitForFunction(
       (n) =>
@@ -87,9 +95,18 @@ describe('hostile and huge files in the app', () => {
     );
     await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
     const { stalls } = await watched(page);
+    const busy = (await threadMs()) - threadBefore;
     expect(await page.textContent('#csv-status')).toMatch(/^hourly\.csv: 400,000 rows, 1 value column/);
-    // The longest pause after the hand-back, for the report (measured, not a speed assertion beyond "no freeze").
-    console.log(`longest pause after the CSV worker handed back ${rows} rows: ${Math.max(...stalls).toFixed(0)} ms`);
+    // After the hand-back the page does no work per row beyond splitting the dates and drawing: about
+    // 0.18 s of main-thread CPU in all (it was about 1 s, when the page found the season, cut every
+    // window and copied each column several times), spread over several tasks, so no pause on a quiet
+    // machine nears 200 ms. The pause itself is a wall-clock time that a loaded machine stretches
+    // (seconds at a load of 15 on 2 cores), so it is logged with the load and held only to "no freeze".
+    const load = loadavg()[0].toFixed(1);
+    console.log(
+      `after the CSV worker handed back ${rows} rows: longest pause ${Math.max(...stalls).toFixed(0)} ms, main-thread CPU ${busy.toFixed(0)} ms (load ${load} on ${cpus().length} cores)`,
+    );
+    expect(busy).toBeLessThan(400);
     expect(Math.max(...stalls)).toBeLessThan(5000);
     expect(problems).toEqual([]);
   });
