@@ -11,9 +11,9 @@
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { DisposedError, type EpochLosses } from '../src/backends/backend.js';
-import { CpuBackend, type CpuKernels, POPULATION_BYTES } from '../src/backends/cpu/cpuBackend.js';
+import { CpuBackend, type CpuKernels, POPULATION_BYTES, populationBytes } from '../src/backends/cpu/cpuBackend.js';
 import { createCpuPopulation } from '../src/backends/cpu/createCpuBackend.js';
-import { fastLstmBytes } from '../src/backends/cpu/fastLstm.js';
+import { fastLstmBytes, fastLstmStateBytes } from '../src/backends/cpu/fastLstm.js';
 import { liveNodeThreads, nodeThreadHost } from '../src/backends/cpu/nodeThreads.js';
 import type { CpuThreadHost, MemberThread } from '../src/backends/cpu/threads.js';
 import type { MemberOptimizer, Population, WindowRange } from '../src/backends/population.js';
@@ -228,6 +228,8 @@ describe('a population trains each member exactly as alone', () => {
       expect(population.threadsNote).toBeNull();
       const got = await together(plan, population);
       expectSameOutcome(got, await alone(plan, kernels));
+      // One WebAssembly memory a thread, its members taking turns in it; none on the reference kernels.
+      expect(await population.memories()).toBe(kernels === 'fast' ? threads : 0);
       // Errors of the epochs each member trained and evaluated, no others.
       expect(got.losses[3][0].train).toHaveLength(0);
       expect(got.losses[2][0].train).toHaveLength(1);
@@ -397,34 +399,38 @@ describe('what a population refuses', () => {
   });
 
   it('a population larger than memory holds, before anything is allocated, naming the largest that fits', async () => {
-    const tiny = fastLstmBytes(layout, 1, DEFAULT_OPTIMIZER);
-    const tooMany = Math.floor(POPULATION_BYTES / tiny) + 1;
-    const refused = await createCpuPopulation(layout, tooMany).catch((err: unknown) => err);
+    // A member keeps its parameters and optimizer state; its thread's one memory holds the largest carve.
+    const state = fastLstmStateBytes(layout, DEFAULT_OPTIMIZER);
+    const carve = fastLstmBytes(layout, 1, DEFAULT_OPTIMIZER);
+    const fit = Math.floor((POPULATION_BYTES - carve) / state);
+    const refused = await createCpuPopulation(layout, fit + 1).catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(InputError);
     expect((refused as InputError).field).toBe('members');
-    expect((refused as InputError).message).toContain(`at most ${tooMany - 1} fit`);
+    expect((refused as InputError).message).toContain(`at most ${fit} fit`);
+    expect(populationBytes(layout, new Array(fit).fill(1), new Array(fit).fill(DEFAULT_OPTIMIZER)).total).toBe(
+      fit * state + carve,
+    );
 
-    // Members that fit at first, not once their batches grow: refused, and the population goes on.
+    // Batches that grow grow the one memory, not every member's: the carve at 64 rows counts once.
     const long = paramLayout({ inputSize: 1, hiddenSizes: [32], outputSize: 1, window: 1000 });
-    const perMember = fastLstmBytes(long, 64, DEFAULT_OPTIMIZER);
-    const members = Math.floor(POPULATION_BYTES / perMember) + 1;
-    expect(members * fastLstmBytes(long, 1, DEFAULT_OPTIMIZER)).toBeLessThan(POPULATION_BYTES / 8);
+    const members = 200;
+    const grown = populationBytes(long, new Array(members).fill(64), new Array(members).fill(DEFAULT_OPTIMIZER));
+    expect(grown.total).toBe(
+      members * fastLstmStateBytes(long, DEFAULT_OPTIMIZER) + fastLstmBytes(long, 64, DEFAULT_OPTIMIZER),
+    );
+    // Each member holding that carve, as each held a memory of its own, would not have fit.
+    expect(members * fastLstmBytes(long, 64, DEFAULT_OPTIMIZER)).toBeGreaterThan(POPULATION_BYTES);
     const population = await createCpuPopulation(long, members);
     opened.push(population);
     const windows = randomDataset(long.config, 64, 5);
-    const grown = await field(() =>
-      population.setMemberTraining(windows, 64, new Array(members).fill({ start: 0, count: 64 })),
-    );
-    expect(grown).toBe('members');
-    expect(() => population.setMemberTraining(windows, 64, new Array(members).fill({ start: 0, count: 64 }))).toThrow(
-      `at most ${members - 1} fit`,
-    );
+    population.setMemberTraining(windows, 64, new Array(members).fill({ start: 0, count: 64 }));
     population.setMemberTraining(windows, 2, new Array(members).fill({ start: 0, count: 2 }));
     await population.trainMembers({
       orders: new Array(members).fill(Uint32Array.from([1, 0])),
       learningRates: new Array(members).fill(0.01),
     });
     expect((await population.readMemberLosses()).every((l) => l.train.length === 1)).toBe(true);
+    expect(await population.memories()).toBe(1);
     await population.dispose();
   });
 });

@@ -14,6 +14,7 @@ import type { EpochLosses, GradientResult } from '../backend.js';
 import type { MemberOptimizer, WindowRange } from '../population.js';
 import { CpuModel, type EngineFactory, engineFactory, type StepCounter } from './cpuModel.js';
 import type { CpuKernels } from './engine.js';
+import { FastLstm } from './fastLstm.js';
 import type { KernelSimd } from './kernelsWasm.js';
 import type { MemberThread } from './threads.js';
 
@@ -140,6 +141,11 @@ export class MemberGroup {
 
   gradients(x: Float32Array, t: Float32Array, batchSize: number): GradientResult[] {
     return this.models.map((model) => model.gradients(x, t, batchSize));
+  }
+
+  /** The WebAssembly memories the members' engines hold: one for all of them (engineFactory), none on the reference kernels. */
+  memories(): number {
+    return new Set(this.models.flatMap(({ engine }) => (engine instanceof FastLstm ? [engine.host.memory] : []))).size;
   }
 
   /** Nothing: its answer says that every call before it is done. */
