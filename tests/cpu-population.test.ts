@@ -13,7 +13,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DisposedError, type EpochLosses } from '../src/backends/backend.js';
 import { CpuBackend, type CpuKernels, POPULATION_BYTES, populationBytes } from '../src/backends/cpu/cpuBackend.js';
 import { createCpuPopulation } from '../src/backends/cpu/createCpuBackend.js';
-import { fastLstmBytes, fastLstmStateBytes } from '../src/backends/cpu/fastLstm.js';
+import { FastLstm, fastLstmBytes, fastLstmStateBytes } from '../src/backends/cpu/fastLstm.js';
+import { kernelSimd, privateKernels } from '../src/backends/cpu/kernelLoader.js';
 import { liveNodeThreads, nodeThreadHost } from '../src/backends/cpu/nodeThreads.js';
 import type { CpuThreadHost, MemberThread } from '../src/backends/cpu/threads.js';
 import type { MemberOptimizer, Population, WindowRange } from '../src/backends/population.js';
@@ -544,5 +545,122 @@ describe('member threads', () => {
       }
       expect(thrown, name).toBeInstanceOf(DisposedError);
     }
+  });
+});
+
+describe('members share memories', () => {
+  /** Runs `run` with every WebAssembly.Memory made on this thread counted. */
+  async function countingMemories<T>(run: () => Promise<T>): Promise<{ result: T; made: number }> {
+    const wasm = WebAssembly as { Memory: typeof WebAssembly.Memory };
+    const Memory = wasm.Memory;
+    let made = 0;
+    wasm.Memory = class extends Memory {
+      constructor(descriptor: WebAssembly.MemoryDescriptor) {
+        super(descriptor);
+        made++;
+      }
+    };
+    try {
+      return { result: await run(), made };
+    } finally {
+      wasm.Memory = Memory;
+    }
+  }
+
+  it('256 members of the blog’s size train on one memory a thread, each exactly as alone', async () => {
+    const config: ModelConfig = { inputSize: 1, hiddenSizes: [30], outputSize: 1, window: 10 };
+    const layout = paramLayout(config);
+    const K = 256;
+    const batch = 8;
+    const data = randomDataset(config, 64, 21);
+    const ranges = Array.from({ length: K }, (_, m) => ({ start: m % 48, count: 16 }));
+    const params = Array.from({ length: K }, (_, m) => initParams(layout, new Rng(500 + m)));
+    const orders = (epoch: number) =>
+      Array.from({ length: K }, (_, m) => new Rng(epoch * 1000 + m).permutation(new Uint32Array(16)));
+    const epochs = 2;
+    const { result: trained, made } = await countingMemories(async () => {
+      const population = await createCpuPopulation(layout, K, { threads: 1 });
+      opened.push(population);
+      population.setMemberOptimizers(
+        Array.from({ length: K }, (_, m) => ({
+          optimizer: { ...DEFAULT_OPTIMIZER, name: OPTIMIZER_NAMES[m % 3] },
+          loss: 'sse' as const,
+        })),
+      );
+      population.setMemberTraining(data, batch, ranges);
+      for (const [m, p] of params.entries()) population.setMemberParams(m, p);
+      for (let epoch = 0; epoch < epochs; epoch++) {
+        await population.trainMembers({ orders: orders(epoch), learningRates: new Array(K).fill(0.01) });
+      }
+      const losses = await population.readMemberLosses();
+      const weights = await population.readMemberParams();
+      expect(await population.memories()).toBe(1);
+      await population.dispose();
+      return { losses, weights };
+    });
+    // One memory for all 256 (the engines as their batch grows included), where a member each made 256.
+    expect(made).toBe(1);
+    expect(trained.losses.every((l) => l.train.length === epochs && l.train.every(Number.isFinite))).toBe(true);
+    for (const m of [0, 1, 2, 127, 255]) {
+      const alone = new CpuBackend(layout);
+      alone.setOptimizer({ ...DEFAULT_OPTIMIZER, name: OPTIMIZER_NAMES[m % 3] }, 'sse');
+      alone.setTrainingData(windowsOf(data, ranges[m]), batch);
+      alone.setParams(params[m]);
+      for (let epoch = 0; epoch < epochs; epoch++) await alone.trainEpoch(orders(epoch)[m], 0.01);
+      expectSame((await alone.readLosses()).train, trained.losses[m].train, `member ${m}: training errors`);
+      expectSame(await alone.readParams(), trained.weights[m], `member ${m}: parameters`);
+      await alone.dispose();
+    }
+
+    // On two threads: one memory each.
+    const two = await createCpuPopulation(layout, K, { threads: 2, host: nodeThreadHost });
+    opened.push(two);
+    two.setMemberTraining(data, batch, ranges);
+    await two.trainMembers({ orders: orders(0), learningRates: new Array(K).fill(0.01) });
+    expect(await two.memories()).toBe(2);
+    await two.dispose();
+  });
+
+  it('engines taking turns on one memory step by step give each one’s results alone; a batch another moved over is refused', () => {
+    const layout = paramLayout(STACKED);
+    const data = randomDataset(STACKED, 12, 31);
+    const plans = [
+      { maxBatch: 4, optimizer: { ...DEFAULT_OPTIMIZER, name: 'adam' as const }, seed: 1 },
+      { maxBatch: 7, optimizer: { ...DEFAULT_OPTIMIZER, name: 'momentum' as const, momentum: 0.8 }, seed: 2 },
+    ];
+    const host = privateKernels(kernelSimd());
+    const shared = plans.map((p) => new FastLstm(layout, p.maxBatch, p.optimizer, { pool: host }));
+    const alone = plans.map((p) => new FastLstm(layout, p.maxBatch, p.optimizer));
+    for (const [i, p] of plans.entries()) {
+      const params = initParams(layout, new Rng(p.seed));
+      shared[i].setParams(params);
+      alone[i].setParams(params);
+    }
+    const step = (engine: FastLstm, s: number, i: number) => {
+      const B = plans[i].maxBatch - (s % 2);
+      const order = new Rng(s * 10 + i).permutation(new Uint32Array(data.count));
+      engine.loadBatch(data.x, data.t, order, 0, B);
+      engine.forward(B);
+      engine.loss(B, 1);
+      engine.backward(B);
+      engine.update(0.02);
+    };
+    for (let s = 0; s < 5; s++) {
+      for (const i of [0, 1]) step(shared[i], s, i);
+    }
+    for (const i of [0, 1]) for (let s = 0; s < 5; s++) step(alone[i], s, i);
+    for (const i of [0, 1]) {
+      const got = new Float32Array(layout.size);
+      const want = new Float32Array(layout.size);
+      shared[i].readParams(got);
+      alone[i].readParams(want);
+      expectSame(got, want, `engine ${i}: parameters`);
+      expectSame(shared[i].readOptimizerState().slots, alone[i].readOptimizerState().slots, `engine ${i}: state`);
+    }
+    shared[0].loadBatch(data.x, data.t, null, 0, 2);
+    shared[1].loadBatch(data.x, data.t, null, 0, 2);
+    expect(() => shared[0].forward(2)).toThrow(
+      /forward\(\) without a batch loaded since this engine last moved into its memory/,
+    );
   });
 });
