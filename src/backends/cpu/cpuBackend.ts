@@ -5,7 +5,8 @@
 // backend uses. Buffers are allocated when the shape, the largest batch or the optimizer changes,
 // never inside the step loop.
 // A backend trains K members (a population, population.ts; K = 1 unless asked), each a model of its
-// own on an engine of its own (cpuModel.ts). One member is a Backend: with a pool of threads
+// own on an engine of its own (cpuModel.ts; a thread's engines take turns in one WebAssembly memory,
+// fastLstm.ts). One member is a Backend: with a pool of threads
 // (threads.ts; createCpuBackend starts one) its engine splits every step across them, on a count
 // measured per model and batch, or as asked. Several members spread over member threads instead
 // (createCpuPopulation starts them): each thread trains whole members (memberGroup.ts), member m on
