@@ -153,7 +153,7 @@ describe('ensemble of a population run', () => {
     expect(alone.trace.losses).toHaveLength(12);
   });
 
-  it('says a browser that will not give every member its memory is the Members field’s problem', () => {
+  it('says a browser that will not give the members their memory is the Members field’s problem', () => {
     const engine = new InputError(
       'backend',
       'the CPU backend needs 0.0 GiB for hidden 30, window 10 and batch 1, more memory than this machine gave (WebAssembly.Memory(): could not allocate memory); use fewer hidden units',
@@ -161,7 +161,7 @@ describe('ensemble of a population run', () => {
     const said = membersMemoryProblem(engine, 256) as InputError;
     expect(said.field).toBe('members');
     expect(said.message).toMatch(
-      /each of the 256 members a WebAssembly memory of its own.*could not allocate memory.*use fewer members/,
+      /CPU backend's 256 members need more memory than this browser would give \(WebAssembly.Memory\(\): could not allocate memory\); use fewer members/,
     );
     // One model, or another failure, stays as it was.
     expect(membersMemoryProblem(engine, 1)).toBe(engine);

@@ -11,9 +11,10 @@
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { DisposedError, type EpochLosses } from '../src/backends/backend.js';
-import { CpuBackend, type CpuKernels, POPULATION_BYTES } from '../src/backends/cpu/cpuBackend.js';
+import { CpuBackend, type CpuKernels, POPULATION_BYTES, populationBytes } from '../src/backends/cpu/cpuBackend.js';
 import { createCpuPopulation } from '../src/backends/cpu/createCpuBackend.js';
-import { fastLstmBytes } from '../src/backends/cpu/fastLstm.js';
+import { FastLstm, fastLstmBytes, fastLstmStateBytes } from '../src/backends/cpu/fastLstm.js';
+import { kernelSimd, privateKernels } from '../src/backends/cpu/kernelLoader.js';
 import { liveNodeThreads, nodeThreadHost } from '../src/backends/cpu/nodeThreads.js';
 import type { CpuThreadHost, MemberThread } from '../src/backends/cpu/threads.js';
 import type { MemberOptimizer, Population, WindowRange } from '../src/backends/population.js';
@@ -228,6 +229,8 @@ describe('a population trains each member exactly as alone', () => {
       expect(population.threadsNote).toBeNull();
       const got = await together(plan, population);
       expectSameOutcome(got, await alone(plan, kernels));
+      // One WebAssembly memory a thread, its members taking turns in it; none on the reference kernels.
+      expect(await population.memories()).toBe(kernels === 'fast' ? threads : 0);
       // Errors of the epochs each member trained and evaluated, no others.
       expect(got.losses[3][0].train).toHaveLength(0);
       expect(got.losses[2][0].train).toHaveLength(1);
@@ -397,34 +400,38 @@ describe('what a population refuses', () => {
   });
 
   it('a population larger than memory holds, before anything is allocated, naming the largest that fits', async () => {
-    const tiny = fastLstmBytes(layout, 1, DEFAULT_OPTIMIZER);
-    const tooMany = Math.floor(POPULATION_BYTES / tiny) + 1;
-    const refused = await createCpuPopulation(layout, tooMany).catch((err: unknown) => err);
+    // A member keeps its parameters and optimizer state; its thread's one memory holds the largest carve.
+    const state = fastLstmStateBytes(layout, DEFAULT_OPTIMIZER);
+    const carve = fastLstmBytes(layout, 1, DEFAULT_OPTIMIZER);
+    const fit = Math.floor((POPULATION_BYTES - carve) / state);
+    const refused = await createCpuPopulation(layout, fit + 1).catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(InputError);
     expect((refused as InputError).field).toBe('members');
-    expect((refused as InputError).message).toContain(`at most ${tooMany - 1} fit`);
+    expect((refused as InputError).message).toContain(`at most ${fit} fit`);
+    expect(populationBytes(layout, new Array(fit).fill(1), new Array(fit).fill(DEFAULT_OPTIMIZER)).total).toBe(
+      fit * state + carve,
+    );
 
-    // Members that fit at first, not once their batches grow: refused, and the population goes on.
+    // Batches that grow grow the one memory, not every member's: the carve at 64 rows counts once.
     const long = paramLayout({ inputSize: 1, hiddenSizes: [32], outputSize: 1, window: 1000 });
-    const perMember = fastLstmBytes(long, 64, DEFAULT_OPTIMIZER);
-    const members = Math.floor(POPULATION_BYTES / perMember) + 1;
-    expect(members * fastLstmBytes(long, 1, DEFAULT_OPTIMIZER)).toBeLessThan(POPULATION_BYTES / 8);
+    const members = 200;
+    const grown = populationBytes(long, new Array(members).fill(64), new Array(members).fill(DEFAULT_OPTIMIZER));
+    expect(grown.total).toBe(
+      members * fastLstmStateBytes(long, DEFAULT_OPTIMIZER) + fastLstmBytes(long, 64, DEFAULT_OPTIMIZER),
+    );
+    // Each member holding that carve, as each held a memory of its own, would not have fit.
+    expect(members * fastLstmBytes(long, 64, DEFAULT_OPTIMIZER)).toBeGreaterThan(POPULATION_BYTES);
     const population = await createCpuPopulation(long, members);
     opened.push(population);
     const windows = randomDataset(long.config, 64, 5);
-    const grown = await field(() =>
-      population.setMemberTraining(windows, 64, new Array(members).fill({ start: 0, count: 64 })),
-    );
-    expect(grown).toBe('members');
-    expect(() => population.setMemberTraining(windows, 64, new Array(members).fill({ start: 0, count: 64 }))).toThrow(
-      `at most ${members - 1} fit`,
-    );
+    population.setMemberTraining(windows, 64, new Array(members).fill({ start: 0, count: 64 }));
     population.setMemberTraining(windows, 2, new Array(members).fill({ start: 0, count: 2 }));
     await population.trainMembers({
       orders: new Array(members).fill(Uint32Array.from([1, 0])),
       learningRates: new Array(members).fill(0.01),
     });
     expect((await population.readMemberLosses()).every((l) => l.train.length === 1)).toBe(true);
+    expect(await population.memories()).toBe(1);
     await population.dispose();
   });
 });
@@ -538,5 +545,122 @@ describe('member threads', () => {
       }
       expect(thrown, name).toBeInstanceOf(DisposedError);
     }
+  });
+});
+
+describe('members share memories', () => {
+  /** Runs `run` with every WebAssembly.Memory made on this thread counted. */
+  async function countingMemories<T>(run: () => Promise<T>): Promise<{ result: T; made: number }> {
+    const wasm = WebAssembly as { Memory: typeof WebAssembly.Memory };
+    const Memory = wasm.Memory;
+    let made = 0;
+    wasm.Memory = class extends Memory {
+      constructor(descriptor: WebAssembly.MemoryDescriptor) {
+        super(descriptor);
+        made++;
+      }
+    };
+    try {
+      return { result: await run(), made };
+    } finally {
+      wasm.Memory = Memory;
+    }
+  }
+
+  it('256 members of the blog’s size train on one memory a thread, each exactly as alone', async () => {
+    const config: ModelConfig = { inputSize: 1, hiddenSizes: [30], outputSize: 1, window: 10 };
+    const layout = paramLayout(config);
+    const K = 256;
+    const batch = 8;
+    const data = randomDataset(config, 64, 21);
+    const ranges = Array.from({ length: K }, (_, m) => ({ start: m % 48, count: 16 }));
+    const params = Array.from({ length: K }, (_, m) => initParams(layout, new Rng(500 + m)));
+    const orders = (epoch: number) =>
+      Array.from({ length: K }, (_, m) => new Rng(epoch * 1000 + m).permutation(new Uint32Array(16)));
+    const epochs = 2;
+    const { result: trained, made } = await countingMemories(async () => {
+      const population = await createCpuPopulation(layout, K, { threads: 1 });
+      opened.push(population);
+      population.setMemberOptimizers(
+        Array.from({ length: K }, (_, m) => ({
+          optimizer: { ...DEFAULT_OPTIMIZER, name: OPTIMIZER_NAMES[m % 3] },
+          loss: 'sse' as const,
+        })),
+      );
+      population.setMemberTraining(data, batch, ranges);
+      for (const [m, p] of params.entries()) population.setMemberParams(m, p);
+      for (let epoch = 0; epoch < epochs; epoch++) {
+        await population.trainMembers({ orders: orders(epoch), learningRates: new Array(K).fill(0.01) });
+      }
+      const losses = await population.readMemberLosses();
+      const weights = await population.readMemberParams();
+      expect(await population.memories()).toBe(1);
+      await population.dispose();
+      return { losses, weights };
+    });
+    // One memory for all 256 (the engines as their batch grows included), where a member each made 256.
+    expect(made).toBe(1);
+    expect(trained.losses.every((l) => l.train.length === epochs && l.train.every(Number.isFinite))).toBe(true);
+    for (const m of [0, 1, 2, 127, 255]) {
+      const alone = new CpuBackend(layout);
+      alone.setOptimizer({ ...DEFAULT_OPTIMIZER, name: OPTIMIZER_NAMES[m % 3] }, 'sse');
+      alone.setTrainingData(windowsOf(data, ranges[m]), batch);
+      alone.setParams(params[m]);
+      for (let epoch = 0; epoch < epochs; epoch++) await alone.trainEpoch(orders(epoch)[m], 0.01);
+      expectSame((await alone.readLosses()).train, trained.losses[m].train, `member ${m}: training errors`);
+      expectSame(await alone.readParams(), trained.weights[m], `member ${m}: parameters`);
+      await alone.dispose();
+    }
+
+    // On two threads: one memory each.
+    const two = await createCpuPopulation(layout, K, { threads: 2, host: nodeThreadHost });
+    opened.push(two);
+    two.setMemberTraining(data, batch, ranges);
+    await two.trainMembers({ orders: orders(0), learningRates: new Array(K).fill(0.01) });
+    expect(await two.memories()).toBe(2);
+    await two.dispose();
+  });
+
+  it('engines taking turns on one memory step by step give each one’s results alone; a batch another moved over is refused', () => {
+    const layout = paramLayout(STACKED);
+    const data = randomDataset(STACKED, 12, 31);
+    const plans = [
+      { maxBatch: 4, optimizer: { ...DEFAULT_OPTIMIZER, name: 'adam' as const }, seed: 1 },
+      { maxBatch: 7, optimizer: { ...DEFAULT_OPTIMIZER, name: 'momentum' as const, momentum: 0.8 }, seed: 2 },
+    ];
+    const host = privateKernels(kernelSimd());
+    const shared = plans.map((p) => new FastLstm(layout, p.maxBatch, p.optimizer, { pool: host }));
+    const alone = plans.map((p) => new FastLstm(layout, p.maxBatch, p.optimizer));
+    for (const [i, p] of plans.entries()) {
+      const params = initParams(layout, new Rng(p.seed));
+      shared[i].setParams(params);
+      alone[i].setParams(params);
+    }
+    const step = (engine: FastLstm, s: number, i: number) => {
+      const B = plans[i].maxBatch - (s % 2);
+      const order = new Rng(s * 10 + i).permutation(new Uint32Array(data.count));
+      engine.loadBatch(data.x, data.t, order, 0, B);
+      engine.forward(B);
+      engine.loss(B, 1);
+      engine.backward(B);
+      engine.update(0.02);
+    };
+    for (let s = 0; s < 5; s++) {
+      for (const i of [0, 1]) step(shared[i], s, i);
+    }
+    for (const i of [0, 1]) for (let s = 0; s < 5; s++) step(alone[i], s, i);
+    for (const i of [0, 1]) {
+      const got = new Float32Array(layout.size);
+      const want = new Float32Array(layout.size);
+      shared[i].readParams(got);
+      alone[i].readParams(want);
+      expectSame(got, want, `engine ${i}: parameters`);
+      expectSame(shared[i].readOptimizerState().slots, alone[i].readOptimizerState().slots, `engine ${i}: state`);
+    }
+    shared[0].loadBatch(data.x, data.t, null, 0, 2);
+    shared[1].loadBatch(data.x, data.t, null, 0, 2);
+    expect(() => shared[0].forward(2)).toThrow(
+      /forward\(\) without a batch loaded since this engine last moved into its memory/,
+    );
   });
 });

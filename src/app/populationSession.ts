@@ -248,15 +248,18 @@ async function slicedStarts(settings: RunSettings, run: Run, seeds: readonly num
 }
 
 /**
- * A population's engines failing for memory, said as the Members field's problem: on the CPU every
- * member holds a WebAssembly memory of its own, and a browser gives a page only so many (Chromium
- * about a hundred), however small each is.
+ * A population's engines failing for memory, said as the Members field's problem. On the CPU a
+ * thread's members take turns in one WebAssembly memory (a browser gives a page only so many:
+ * Chromium about a hundred), each keeping its weights and optimizer state beside it, so this is a
+ * machine that would not give what the members need together, not a count of memories.
  */
 export function membersMemoryProblem(err: unknown, members: number): unknown {
   if (members < 2 || !(err instanceof InputError) || err.field !== 'backend') return err;
-  if (!/more memory than this machine gave/.test(err.message)) return err;
+  // The reason inside "gave (...);": the engine's message ends in advice with no parentheses.
+  const reason = /more memory than this machine gave \((.*)\);/.exec(err.message);
+  if (reason === null) return err;
   return new InputError(
     'members',
-    `the CPU backend gives each of the ${members} members a WebAssembly memory of its own, and this browser would not give that many (${err.message.replace(/^.*\((.*)\).*$/, '$1')}); use fewer members or the WebGPU backend`,
+    `the CPU backend's ${members} members need more memory than this browser would give (${reason[1]}); use fewer members, a smaller batch or the WebGPU backend`,
   );
 }

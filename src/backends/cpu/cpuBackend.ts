@@ -5,7 +5,8 @@
 // backend uses. Buffers are allocated when the shape, the largest batch or the optimizer changes,
 // never inside the step loop.
 // A backend trains K members (a population, population.ts; K = 1 unless asked), each a model of its
-// own on an engine of its own (cpuModel.ts). One member is a Backend: with a pool of threads
+// own on an engine of its own (cpuModel.ts; a thread's engines take turns in one WebAssembly memory,
+// fastLstm.ts). One member is a Backend: with a pool of threads
 // (threads.ts; createCpuBackend starts one) its engine splits every step across them, on a count
 // measured per model and batch, or as asked. Several members spread over member threads instead
 // (createCpuPopulation starts them): each thread trains whole members (memberGroup.ts), member m on
@@ -53,7 +54,7 @@ import {
 import { engineFactory, evaluationRows, trainingRows } from './cpuModel.js';
 import { cpuProbe } from './cpuProbe.js';
 import type { CpuKernels } from './engine.js';
-import { FastLstm, fastLstmBytes } from './fastLstm.js';
+import { FastLstm, fastLstmBytes, fastLstmStateBytes } from './fastLstm.js';
 import { fastKernelsProblem, kernelSimd } from './kernelLoader.js';
 import type { KernelSimd } from './kernelsWasm.js';
 import { type GroupEpoch, type GroupWindows, MemberGroup, RemoteMemberGroup } from './memberGroup.js';
@@ -93,26 +94,46 @@ export function checkMembers(members: number): void {
 }
 
 /**
- * Throws InputError('members') unless the engines of K members (rows[m] rows, optimizers[m]) fit in
- * POPULATION_BYTES together, naming the largest K that would.
+ * The bytes K members (rows[m] rows, optimizers[m]) hold: each its parameters and optimizer state
+ * (fastLstmStateBytes), and the one memory their engines take turns in, as large as the largest
+ * carve (fastLstmBytes; a thread holds one such memory, as one model does, however many members it
+ * trains). Returns the total, the largest member's state, the largest carve and the most rows.
  */
-function checkMemoryOf(layout: ParamLayout, rows: readonly number[], optimizers: readonly OptimizerSettings[]): void {
+export function populationBytes(
+  layout: ParamLayout,
+  rows: readonly number[],
+  optimizers: readonly OptimizerSettings[],
+): { total: number; mostState: number; mostCarve: number; mostRows: number } {
   // Loops, not spreads: K may be far beyond what a call's arguments can hold.
-  let total = 0;
-  let most = 0;
+  let states = 0;
+  let mostState = 0;
+  let mostCarve = 0;
   let mostRows = 0;
   // Members mostly share their rows and optimizer: each kind's bytes are worked out once.
-  const known = new Map<string, number>();
+  const known = new Map<string, { state: number; carve: number }>();
   rows.forEach((r, m) => {
     const key = `${r} ${optimizers[m].name}`;
-    const bytes = known.get(key) ?? fastLstmBytes(layout, r, optimizers[m]);
+    const bytes = known.get(key) ?? {
+      state: fastLstmStateBytes(layout, optimizers[m]),
+      carve: fastLstmBytes(layout, r, optimizers[m]),
+    };
     known.set(key, bytes);
-    total += bytes;
-    most = Math.max(most, bytes);
+    states += bytes.state;
+    mostState = Math.max(mostState, bytes.state);
+    mostCarve = Math.max(mostCarve, bytes.carve);
     mostRows = Math.max(mostRows, r);
   });
+  return { total: states + mostCarve, mostState, mostCarve, mostRows };
+}
+
+/**
+ * Throws InputError('members') unless the members at these rows and optimizers fit in
+ * POPULATION_BYTES together (populationBytes), naming the largest K that would.
+ */
+function checkMemoryOf(layout: ParamLayout, rows: readonly number[], optimizers: readonly OptimizerSettings[]): void {
+  const { total, mostState, mostCarve, mostRows } = populationBytes(layout, rows, optimizers);
   if (total <= POPULATION_BYTES) return;
-  const largest = Math.floor(POPULATION_BYTES / most);
+  const largest = Math.max(0, Math.floor((POPULATION_BYTES - mostCarve) / mostState));
   throw new InputError(
     'members',
     `${rows.length} members of ${layout.config.hiddenSizes.join(',')} hidden at up to ${mostRows} rows need ` +
@@ -568,6 +589,16 @@ export class CpuBackend implements Backend, Population {
     if (probed === null) return losses;
     const probe = await probed;
     return losses.map((member) => ({ ...member, probe }));
+  }
+
+  /**
+   * The WebAssembly memories the members' engines hold, over every thread: one a thread on the fast
+   * kernels (its members take turns in it), however many members (a browser gives a page only so many).
+   */
+  async memories(): Promise<number> {
+    const own = this.group.memories();
+    const remote = await Promise.all(this.remote.map((group) => group.call('memories')));
+    return remote.reduce((sum, count) => sum + count, own);
   }
 
   /** Resolves when every member thread has done what it was sent (this thread's work is done when its calls return). */

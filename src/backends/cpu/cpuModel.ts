@@ -18,6 +18,7 @@ import {
 import type { EpochLosses, GradientResult } from '../backend.js';
 import { type CpuEngine, type CpuKernels, ReferenceEngine } from './engine.js';
 import { FastLstm } from './fastLstm.js';
+import { type KernelPool, kernelSimd, privateKernels } from './kernelLoader.js';
 import type { KernelSimd } from './kernelsWasm.js';
 import type { CpuThreadPool } from './threads.js';
 
@@ -42,7 +43,9 @@ export type EngineFactory = (maxBatch: number, optimizer: OptimizerSettings) => 
 
 /**
  * Engines of `kernels`: the fast ones with `simd` products (by default kernelSimd()), on one thread
- * or, given a pool, on the pool's memory with threads() of its threads.
+ * or, given a pool, on the pool's memory with threads() of its threads. Without a pool, every engine
+ * of one factory (a group's members, each model's engines as its batch grows) shares one memory and
+ * kernel instance, made with the first (privateKernels): a thread holds one memory, not one a member.
  */
 export function engineFactory(
   layout: ParamLayout,
@@ -51,9 +54,11 @@ export function engineFactory(
   pool: CpuThreadPool | null = null,
   threads: () => number = () => 1,
 ): EngineFactory {
+  let host: KernelPool | null = pool;
   return (maxBatch, optimizer) => {
     if (kernels === 'reference') return new ReferenceEngine(layout, maxBatch, optimizer);
-    const engine = new FastLstm(layout, maxBatch, optimizer, { pool, simd });
+    host ??= privateKernels(simd ?? kernelSimd());
+    const engine = new FastLstm(layout, maxBatch, optimizer, { pool: host });
     engine.threads = threads();
     return engine;
   };

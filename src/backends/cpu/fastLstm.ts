@@ -11,6 +11,15 @@
 // - Every tensor lives in one WebAssembly memory, carved once per (shape, maximum batch) above the
 //   fixed blocks of kernelMemory.ts (the memory map kernels.wat is built from); one kernel call
 //   runs a whole forward pass, backward pass or update.
+// - Engines share memories: every engine on one thread (a population's members there, one model's
+//   engines as its batch grows) runs on one memory and kernel instance (privateKernels), a pool's
+//   engines on the pool's. They take turns: an engine moves in before its first call after another's
+//   (enter), copying its parameters and optimizer state (a member's few thousand floats, once per
+//   epoch of its steps) into the memory's regions and its model table into the model block; the
+//   engine that was there copies its own out first. Everything else in the heap is scratch that each
+//   call writes before it reads (the kernels' c_0 and y_{-1} are zeros they write or skip), so an
+//   engine's results do not depend on what another left: the heap is zeroed only where the carve
+//   changes, as a fresh memory would be.
 // - A layer's parameters are one matrix theta (Kp, G) = [W; b; 0; V], its inputs per step one
 //   matrix z = [x_t, 1, 0, y_{t-1}], so the pre-activation is one product z_t theta and the weight
 //   gradients one product z^T δ. Gate blocks are padded from H to Hp units; the padding has zero
@@ -33,7 +42,7 @@ import {
   stateArrays,
 } from '../../model/optimizer.js';
 import { type CpuEngine, copyOutputs } from './engine.js';
-import { compiledKernels, instantiateKernels, type KernelPool, type Kernels, kernelSimd } from './kernelLoader.js';
+import { type KernelPool, kernelSimd, privateKernels } from './kernelLoader.js';
 import {
   COMMAND,
   CONTROL,
@@ -272,8 +281,8 @@ function tooLarge(bytes: number, layout: ParamLayout, B: number, why: string): I
 }
 
 /**
- * Bytes of WebAssembly memory a one-thread engine of this layout, maximum batch and optimizer holds
- * (a population's members each hold one; its capacity check sums them).
+ * Bytes of WebAssembly memory a one-thread engine of this layout, maximum batch and optimizer carves:
+ * what its memory grows to (engines on one memory take turns in it, so it holds the largest carve).
  */
 export function fastLstmBytes(layout: ParamLayout, maxBatch: number, optimizer: OptimizerSettings): number {
   const padded = paddedLayout(layout);
@@ -281,33 +290,74 @@ export function fastLstmBytes(layout: ParamLayout, maxBatch: number, optimizer: 
 }
 
 /**
- * The memory and kernels an engine of `bytes` runs on: with a pool, the pool's shared memory (grown
- * to fit; one engine at a time uses it) and kernels; else a private memory and the `simd` kernels.
- * Memory beyond WebAssembly's 4 GiB, or that this machine will not give, is an InputError on `backend`.
+ * Bytes an engine keeps beside its memory while another engine is in it: its parameters and
+ * optimizer state, padded (a population's members each keep them; its capacity check sums them).
  */
-function engineMemory(
+export function fastLstmStateBytes(layout: ParamLayout, optimizer: OptimizerSettings): number {
+  return (1 + stateArrays(optimizer.name)) * paddedLayout(layout).size * FLOAT;
+}
+
+/**
+ * The memory and kernels an engine of `bytes` runs on: a pool's (its shared memory, or one thread's
+ * private one: privateKernels), grown to fit, or else a private memory of its own with the `simd`
+ * kernels. Memory beyond WebAssembly's 4 GiB, or that this machine will not give, is an InputError
+ * on `backend`.
+ */
+function engineHost(
   pool: KernelPool | null,
   simd: KernelSimd,
   bytes: number,
   layout: ParamLayout,
   B: number,
-): { memory: WebAssembly.Memory; kernels: Kernels } {
+): KernelPool {
   const pages = Math.ceil(bytes / 65536);
   if (bytes > MAX_KERNEL_BYTES) throw tooLarge(bytes, layout, B, 'more than WebAssembly memory holds (4 GiB)');
   try {
-    if (pool === null) {
-      const memory = new WebAssembly.Memory({ initial: pages });
-      return { memory, kernels: instantiateKernels(compiledKernels(simd, 'private'), memory) };
-    }
-    if (pool.simd !== simd) throw new Error(`the pool runs the ${pool.simd} kernels, not ${simd}`);
-    const have = pool.memory.buffer.byteLength / 65536;
-    if (have < pages) pool.memory.grow(pages - have);
-    return { memory: pool.memory, kernels: pool.kernels };
+    const host = pool ?? privateKernels(simd);
+    if (host.simd !== simd) throw new Error(`the pool runs the ${host.simd} kernels, not ${simd}`);
+    const have = host.memory.buffer.byteLength / 65536;
+    if (have < pages) host.memory.grow(pages - have);
+    return host;
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;
     throw tooLarge(bytes, layout, B, `more memory than this machine gave (${err.message})`);
   }
 }
+
+/** The views of a memory an engine reads and writes while it is in it; made again after the memory grows. */
+interface Views {
+  buffer: ArrayBufferLike;
+  /** The whole memory as floats and as words. */
+  f32: Float32Array;
+  i32: Int32Array;
+  /** kernels.wat's share weights, busy times and busy rows (one per thread). */
+  shareWeights: Float32Array;
+  busy: Float64Array;
+  busyRows: Int32Array;
+  /** (P_padded) the parameters and gradients; (stateArrays, P_padded) the optimizer's state */
+  params: Float32Array;
+  grads: Float32Array;
+  slots: Float32Array;
+}
+
+function viewsOf(buffer: ArrayBufferLike, heap: Heap, paramCount: number, slotCount: number): Views {
+  const f32 = new Float32Array(buffer);
+  return {
+    buffer,
+    f32,
+    i32: new Int32Array(buffer),
+    shareWeights: new Float32Array(buffer, KERNEL_MEMORY.shareWeights, KERNEL_THREADS),
+    busy: new Float64Array(buffer, KERNEL_MEMORY.busy, KERNEL_THREADS),
+    busyRows: new Int32Array(buffer, KERNEL_MEMORY.busyRows, KERNEL_THREADS),
+    params: f32.subarray(heap.params / FLOAT, heap.params / FLOAT + paramCount),
+    grads: f32.subarray(heap.grads / FLOAT, heap.grads / FLOAT + paramCount),
+    slots: f32.subarray(heap.slots / FLOAT, heap.slots / FLOAT + slotCount),
+  };
+}
+
+/** The engine whose state each memory holds now, and the carve (carveKey) its heap was last laid out for. */
+const residents = new WeakMap<WebAssembly.Memory, FastLstm>();
+const carves = new WeakMap<WebAssembly.Memory, string>();
 
 /** Writes the model block and the layer table (kernelMemory.ts), which kernels.wat's drivers read. */
 function writeModelTable(i32: Int32Array, heap: Heap, padded: PaddedLayout, T: number): void {
@@ -358,26 +408,27 @@ export class FastLstm implements CpuEngine {
   readonly simd: KernelSimd;
   /** Threads this engine may use: its pool's, or 1. */
   readonly maxThreads: number;
-  private readonly k: Kernels;
-  /** The whole wasm memory as floats and as words. */
-  private readonly f32: Float32Array;
-  private readonly i32: Int32Array;
-  /** Views of kernels.wat's share weights, busy times and busy rows (one per thread). */
-  private readonly shareWeights: Float32Array;
-  private readonly busy: Float64Array;
-  private readonly busyRows: Int32Array;
-  /** Byte offsets of the regions carved for this engine. */
+  /** The memory and kernels this engine takes turns on with the other engines there. */
+  readonly host: KernelPool;
+  private views: Views;
+  /** Byte offsets of the regions carved for this engine, and what identifies their layout. */
   private readonly heap: Heap;
+  private readonly carveKey: string;
+  /** The parameters and optimizer state (padded) while another engine is in the memory. */
+  private readonly savedParams: Float32Array;
+  private readonly savedSlots: Float32Array;
+  /** The share weights, likewise. */
+  private readonly savedWeights = new Float32Array(KERNEL_THREADS).fill(1);
+  private threadCount = 1;
+  private unitsSplit = false;
   /** Updates so far (Adam's t). */
   private step = 0;
   /** Whether thetaS holds the parameters as they are now. */
   private stripsCurrent = false;
+  /** Whether the heap's scratch holds this engine's batch (loadBatch since it last moved in). */
+  private batchLoaded = false;
   /** Whether splitting the units pays (UNITS_FROM_BYTES) and the layout allows it. */
   private readonly unitsPay: boolean;
-  /** (P_padded) views of the parameters and gradients; (stateArrays, P_padded) of the state */
-  readonly params: Float32Array;
-  readonly grads: Float32Array;
-  readonly slots: Float32Array;
   /** (B, O) targets of the loaded batch, outputs, and out - t */
   private readonly target: Float32Array;
   private readonly out: Float32Array;
@@ -385,8 +436,9 @@ export class FastLstm implements CpuEngine {
   private hasTargets = false;
 
   /**
-   * With a pool, the buffers live in the pool's shared memory (one engine at a time uses it) and the
-   * pool's variant of the kernels runs; else `simd` (by default kernelSimd()).
+   * With a pool, the buffers live in the pool's memory (its threads', or one thread's privateKernels,
+   * shared with the other engines there) and the pool's variant of the kernels runs; else in a memory
+   * of its own, with `simd` (by default kernelSimd()).
    */
   constructor(
     layout: ParamLayout,
@@ -405,18 +457,11 @@ export class FastLstm implements CpuEngine {
     const slotCount = stateArrays(optimizer.name) * P;
     const heap = carveHeap(this.padded, this.window, maxBatch, slotCount, this.maxThreads);
     this.heap = heap;
-
-    const { memory, kernels } = engineMemory(pool, simd, heap.end, layout, maxBatch);
-    this.k = kernels;
-    this.f32 = new Float32Array(memory.buffer);
-    this.i32 = new Int32Array(memory.buffer);
-    this.shareWeights = new Float32Array(memory.buffer, KERNEL_MEMORY.shareWeights, KERNEL_THREADS);
-    this.busy = new Float64Array(memory.buffer, KERNEL_MEMORY.busy, KERNEL_THREADS);
-    this.busyRows = new Int32Array(memory.buffer, KERNEL_MEMORY.busyRows, KERNEL_THREADS);
-    this.busyRows.fill(0);
-    // A pool's memory holds whatever the engine before this one left; the padding must start at 0.
-    this.f32.fill(0, KERNEL_MEMORY.heapBase / FLOAT, heap.end / FLOAT);
-    writeModelTable(this.i32, heap, this.padded, this.window);
+    this.carveKey = JSON.stringify([layout.config, heap]);
+    this.host = engineHost(pool, simd, heap.end, layout, maxBatch);
+    this.views = viewsOf(this.host.memory.buffer, heap, P, slotCount);
+    this.savedParams = new Float32Array(P);
+    this.savedSlots = new Float32Array(slotCount);
 
     const layers = this.padded.layers;
     this.unitsPay =
@@ -424,27 +469,96 @@ export class FastLstm implements CpuEngine {
       layers.every((l) => l.paddedHidden % 8 === 0);
     this.threads = this.maxThreads;
 
-    this.params = this.f32.subarray(heap.params / FLOAT, heap.params / FLOAT + P);
-    this.grads = this.f32.subarray(heap.grads / FLOAT, heap.grads / FLOAT + P);
-    this.slots = this.f32.subarray(heap.slots / FLOAT, heap.slots / FLOAT + slotCount);
     const O = layout.config.outputSize;
     this.target = new Float32Array(maxBatch * O);
     this.out = new Float32Array(maxBatch * O);
     this.outDelta = new Float32Array(maxBatch * O);
   }
 
+  /** Whether this engine's state is in the memory now. */
+  private get resident(): boolean {
+    return residents.get(this.host.memory) === this;
+  }
+
+  /** The views, made again if the memory grew (another engine's carve) since they were made. */
+  private current(): Views {
+    const { buffer } = this.host.memory;
+    if (this.views.buffer !== buffer) {
+      this.views = viewsOf(buffer, this.heap, this.savedParams.length, this.savedSlots.length);
+    }
+    return this.views;
+  }
+
+  /** Puts this engine's state in the memory (the engine there moves out first); returns the views. */
+  private enter(): Views {
+    const views = this.current();
+    if (this.resident) return views;
+    const { memory } = this.host;
+    residents.get(memory)?.leave();
+    const { f32, i32 } = views;
+    // A fresh memory's heap is zeros; another carve's leftovers are cleared to match.
+    if (carves.get(memory) !== this.carveKey) {
+      f32.fill(0, KERNEL_MEMORY.heapBase / FLOAT, this.heap.end / FLOAT);
+      carves.set(memory, this.carveKey);
+    }
+    writeModelTable(i32, this.heap, this.padded, this.window);
+    i32[controlWord('threads')] = this.threadCount;
+    i32[controlWord('splitUnits')] = this.unitsSplit ? 1 : 0;
+    views.shareWeights.set(this.savedWeights);
+    views.busyRows.fill(0);
+    views.params.set(this.savedParams);
+    views.slots.set(this.savedSlots);
+    residents.set(memory, this);
+    this.stripsCurrent = false;
+    this.batchLoaded = false;
+    return views;
+  }
+
+  /** Copies this engine's state out of the memory, for another engine to move in. */
+  private leave(): void {
+    const views = this.current();
+    this.savedParams.set(views.params);
+    this.savedSlots.set(views.slots);
+    this.savedWeights.set(views.shareWeights);
+    residents.delete(this.host.memory);
+  }
+
+  /** The parameters and optimizer state (padded) where they are now: in the memory, or kept aside. */
+  private state(): { params: Float32Array; slots: Float32Array } {
+    return this.resident ? this.current() : { params: this.savedParams, slots: this.savedSlots };
+  }
+
+  /** The views, for a call on the batch loadBatch put in the memory (no other engine may have moved in since). */
+  private loaded(call: string): Views {
+    const views = this.enter();
+    if (!this.batchLoaded)
+      throw new Error(`${call}() without a batch loaded since this engine last moved into its memory`);
+    return views;
+  }
+
+  /** (P_padded) the parameters, in the memory (the engine moves in). */
+  get params(): Float32Array {
+    return this.enter().params;
+  }
+
+  /** (P_padded) the gradients of the last backward(), in the memory (the engine moves in). */
+  get grads(): Float32Array {
+    return this.enter().grads;
+  }
+
   /** Threads every call splits its work across, 1 to maxThreads. */
   get threads(): number {
-    return this.i32[controlWord('threads')];
+    return this.threadCount;
   }
 
   set threads(count: number) {
     if (!Number.isInteger(count) || count < 1 || count > this.maxThreads) {
       throw new RangeError(`threads: expected a whole number from 1 to ${this.maxThreads}, got ${count}`);
     }
-    this.i32[controlWord('threads')] = count;
-    this.shareWeights.fill(1);
+    this.threadCount = count;
+    this.setSharedWeights(new Array<number>(KERNEL_THREADS).fill(1));
     this.splitUnits = count > 1 && this.unitsPay;
+    if (this.resident) this.current().i32[controlWord('threads')] = count;
   }
 
   /**
@@ -454,14 +568,15 @@ export class FastLstm implements CpuEngine {
    * thread count: units where a layer's theta is larger than UNITS_FROM_BYTES.
    */
   get splitUnits(): boolean {
-    return this.i32[controlWord('splitUnits')] !== 0;
+    return this.unitsSplit;
   }
 
   set splitUnits(split: boolean) {
     if (split && !this.padded.layers.every((l) => l.paddedHidden % 8 === 0)) {
       throw new RangeError('splitUnits: every layer needs a multiple of 8 padded hidden units');
     }
-    this.i32[controlWord('splitUnits')] = split && this.threads > 1 ? 1 : 0;
+    this.unitsSplit = split && this.threads > 1;
+    if (this.resident) this.current().i32[controlWord('splitUnits')] = this.unitsSplit ? 1 : 0;
   }
 
   /**
@@ -473,25 +588,31 @@ export class FastLstm implements CpuEngine {
     if (weights.length !== this.threads || !weights.every((w) => w > 0 && Number.isFinite(w))) {
       throw new RangeError(`weights: expected ${this.threads} positive numbers, got [${weights.join(', ')}]`);
     }
-    this.shareWeights.set(weights);
+    this.setSharedWeights(weights);
+  }
+
+  /** Share weights from the first thread on, where they are now. */
+  private setSharedWeights(weights: readonly number[]): void {
+    (this.resident ? this.current().shareWeights : this.savedWeights).set(weights);
   }
 
   /** After a pass whose rows the threads shared: the weights moved toward the threads' measured speeds. */
   private rebalance(): void {
-    rebalanceWeights(this.shareWeights, this.busyRows, this.busy, this.threads);
+    const { shareWeights, busyRows, busy } = this.current();
+    rebalanceWeights(shareWeights, busyRows, busy, this.threads);
   }
 
   setParams(params: Float32Array): void {
-    this.pack(params, this.params);
+    this.pack(params, this.state().params);
     this.stripsCurrent = false;
   }
 
   readParams(out: Float32Array): void {
-    this.unpack(this.params, out);
+    this.unpack(this.state().params, out);
   }
 
   readGrads(out: Float32Array): void {
-    this.unpack(this.grads, out);
+    this.unpack(this.loaded('readGrads').grads, out);
   }
 
   readOptimizerState(): OptimizerState {
@@ -499,8 +620,9 @@ export class FastLstm implements CpuEngine {
     const Pp = this.padded.size;
     const arrays = stateArrays(this.optimizer.name);
     const slots = new Float32Array(arrays * P);
+    const from = this.state().slots;
     for (let s = 0; s < arrays; s++) {
-      this.unpack(this.slots.subarray(s * Pp, (s + 1) * Pp), slots.subarray(s * P, (s + 1) * P));
+      this.unpack(from.subarray(s * Pp, (s + 1) * Pp), slots.subarray(s * P, (s + 1) * P));
     }
     return { name: this.optimizer.name, step: this.step, slots };
   }
@@ -508,8 +630,9 @@ export class FastLstm implements CpuEngine {
   setOptimizerState(state: OptimizerState): void {
     const P = this.layout.size;
     const Pp = this.padded.size;
+    const into = this.state().slots;
     for (let s = 0; s < stateArrays(this.optimizer.name); s++) {
-      this.pack(state.slots.subarray(s * P, (s + 1) * P), this.slots.subarray(s * Pp, (s + 1) * Pp));
+      this.pack(state.slots.subarray(s * P, (s + 1) * P), into.subarray(s * Pp, (s + 1) * Pp));
     }
     this.step = state.step;
   }
@@ -536,7 +659,7 @@ export class FastLstm implements CpuEngine {
     B: number,
   ): void {
     const { window: T, inputSize: I, outputSize: O } = this.layout.config;
-    const f32 = this.f32;
+    const { f32 } = this.enter();
     const { zRow, yAt } = this.padded.layers[0];
     const z = this.heap.layers[0].z / FLOAT;
     // z_t rows [x_t, 1, 0..]: time-major, so each step's rows are one contiguous (B, zRow) block.
@@ -552,9 +675,11 @@ export class FastLstm implements CpuEngine {
       if (t !== null) for (let o = 0; o < O; o++) this.target[b * O + o] = t[n * O + o];
     }
     this.hasTargets = t !== null;
+    this.batchLoaded = true;
   }
 
   forward(B: number): void {
+    const { f32, params } = this.loaded('forward');
     if (!this.stripsCurrent) {
       this.run(COMMAND.pack, 0);
       this.stripsCurrent = true;
@@ -562,7 +687,6 @@ export class FastLstm implements CpuEngine {
     this.run(COMMAND.forward, B);
 
     // The dense layer on the last step's y (in the top layer's z at step T): (B, H) x (H, O).
-    const { f32, params } = this;
     const { dense } = this.padded;
     const O = this.layout.config.outputSize;
     const top = this.padded.layers[this.padded.layers.length - 1];
@@ -588,7 +712,7 @@ export class FastLstm implements CpuEngine {
   }
 
   backward(B: number): void {
-    const { f32, params, grads } = this;
+    const { f32, params, grads } = this.loaded('backward');
     const T = this.window;
     // Dense layer: dWd = y_T^T d, dbd = sum d, and dy_T = d Wd^T into the top layer's gy at step T-1.
     const { dense } = this.padded;
@@ -619,9 +743,10 @@ export class FastLstm implements CpuEngine {
   }
 
   update(learningRate: number): void {
-    const { optimizer, f32, i32 } = this;
+    const { optimizer } = this;
+    const { f32, i32, grads } = this.loaded('update');
     // The padding's gradients are 0, so the norm over the padded gradients is the flat one.
-    const scale = clipScale(this.grads, optimizer.clipNorm);
+    const scale = clipScale(grads, optimizer.clipNorm);
     this.step++;
     i32[controlWord('optimizer')] = OPTIMIZER_CODE[optimizer.name];
     f32[controlWord('scale')] = scale;
@@ -653,11 +778,13 @@ export class FastLstm implements CpuEngine {
   }
 
   private run(command: number, B: number): void {
-    this.i32[controlWord('batch')] = B;
+    // Every caller has moved in (loaded or enter); the views are current.
+    const { i32 } = this.views;
+    i32[controlWord('batch')] = B;
     try {
-      this.k.run(command);
+      this.host.kernels.run(command);
     } catch (err) {
-      if (this.i32[controlWord('failed')] !== 0) {
+      if (i32[controlWord('failed')] !== 0) {
         throw new Error('a thread of the CPU backend failed, so its threads cannot go on', { cause: err });
       }
       throw err;

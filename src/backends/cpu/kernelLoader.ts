@@ -19,8 +19,10 @@ export interface Kernels {
 }
 
 /**
- * What an engine needs of a pool of threads (threads.ts's CpuThreadPool): the shared memory, the
- * kernels instantiated on it for this thread, their variant, and how many threads run them.
+ * The memory and kernels engines run on (FastLstm): a pool of threads' (threads.ts's CpuThreadPool:
+ * the shared memory, the kernels instantiated on it for this thread, their variant, and how many
+ * threads run them), or one thread's (privateKernels). Engines take turns on it: each keeps its own
+ * state beside it while another's is in it (fastLstm.ts).
  */
 export interface KernelPool {
   readonly size: number;
@@ -76,6 +78,17 @@ export function compiledKernels(simd: KernelSimd, memory: KernelMemory): WebAsse
   const key = `${simd} ${memory}` as const;
   modules[key] ??= new WebAssembly.Module(kernelBytes(simd, memory));
   return modules[key];
+}
+
+/**
+ * A memory of its own and the private kernels on it, for one thread: the host of every engine of a
+ * group of members there (cpuModel.ts's engineFactory), or of one engine. Engines grow it to what
+ * they carve. A browser gives a page only so many memories (Chromium about a hundred, each reserving
+ * a large virtual region), so a population must not make one a member.
+ */
+export function privateKernels(simd: KernelSimd): KernelPool {
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  return { size: 1, simd, memory, kernels: instantiateKernels(compiledKernels(simd, 'private'), memory) };
 }
 
 /**

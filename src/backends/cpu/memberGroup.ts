@@ -1,6 +1,8 @@
 // The members of a CPU population that one thread trains: a group of models (cpuModel.ts), each on an
-// engine and memory of its own, so a member's steps never wait for another's and its results are
-// those of the same model trained alone. cpuBackend.ts spreads a population's members over groups:
+// engine of its own, so a member's steps never wait for another's and its results are those of the
+// same model trained alone. The engines take turns in one WebAssembly memory (engineFactory,
+// fastLstm.ts): a browser gives a page only so many memories, and a thread runs one member at a time
+// anyway. cpuBackend.ts spreads a population's members over groups:
 // one on the calling thread, which it calls directly, and one on each member thread, which it calls by
 // messages (RemoteMemberGroup posts them, serveMemberGroup answers them there with the same class).
 // A group's calls take its members in its own order (0 .. size - 1); cpuBackend.ts maps them.
@@ -14,6 +16,7 @@ import type { EpochLosses, GradientResult } from '../backend.js';
 import type { MemberOptimizer, WindowRange } from '../population.js';
 import { CpuModel, type EngineFactory, engineFactory, type StepCounter } from './cpuModel.js';
 import type { CpuKernels } from './engine.js';
+import { FastLstm } from './fastLstm.js';
 import type { KernelSimd } from './kernelsWasm.js';
 import type { MemberThread } from './threads.js';
 
@@ -140,6 +143,11 @@ export class MemberGroup {
 
   gradients(x: Float32Array, t: Float32Array, batchSize: number): GradientResult[] {
     return this.models.map((model) => model.gradients(x, t, batchSize));
+  }
+
+  /** The WebAssembly memories the members' engines hold: one for all of them (engineFactory), none on the reference kernels. */
+  memories(): number {
+    return new Set(this.models.flatMap(({ engine }) => (engine instanceof FastLstm ? [engine.host.memory] : []))).size;
   }
 
   /** Nothing: its answer says that every call before it is done. */
