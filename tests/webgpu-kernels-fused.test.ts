@@ -89,6 +89,16 @@ const TUNINGS: { name: string; limits: FusedLimits; options: FusedOptions }[] = 
     limits: device(32768),
     options: { onChip: false, groupQuads: 2, maxWorkgroup: 8, units: 2 },
   },
+  {
+    name: 'off chip, paired (software, populations): two quads an item, eight units, a pair a workgroup',
+    limits: device(32768),
+    options: { onChip: false, paired: true, maxWorkgroup: 4, units: 8, gradientRows: 8, gradientWorkgroup: 16 },
+  },
+  {
+    name: 'off chip, paired: two pairs a workgroup, four units an item, several items a lane',
+    limits: device(32768),
+    options: { onChip: false, paired: true, groupQuads: 4, maxWorkgroup: 8, units: 4 },
+  },
 ];
 
 describe('fused kernels against the CPU reference', () => {
@@ -105,6 +115,7 @@ describe('fused kernels against the CPU reference', () => {
           const { plan } = admission;
           expect(plan.onChip).toBe(tuning.options.onChip ?? true);
           expect(plan.units).toBe(tuning.options.units ?? 1);
+          expect(plan.paired).toBe(tuning.options.paired ?? false);
           if (tuning.limits.maxComputeWorkgroupStorageSize === 32768 && plan.onChip)
             expect(plan.stageDeltas).toBe(true);
           const reference = referenceStep(kernelCase);
