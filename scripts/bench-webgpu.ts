@@ -13,7 +13,9 @@
 //       dispatches a population step and submits an epoch.
 //       `variant` is e.g. fused/software (default: calibrated). `unpaired` adds, for each K of 2 or
 //       more, the same population with one quad an item of the fused rows kernel (as before paired
-//       items: KernelTuning.fusedPairedMembers), in the same rounds.
+//       items: KernelTuning.fusedPairedMembers), in the same rounds. Then, rounds alternating again,
+//       profileSteps(5) of each (training steps only, no error): the first kernel group's GPU time
+//       (the fused rows kernel on the fused path) and the process's CPU time, a member-step.
 
 import { sharedRanges } from '../src/backends/population.js';
 import { requestGpuContext } from '../src/backends/webgpu/context.js';
@@ -129,12 +131,24 @@ async function membersBench(sizes: number[], variant: Partial<Variant>, unpaired
       entry.submits = (entry.engine.counters().submits - before) / epochs;
     }
   }
+  const profiles = engines.map(() => ({ rowsMs: [] as number[], cpuMs: [] as number[] }));
+  for (let round = 0; round < 5; round++) {
+    for (const [i, { K, engine }] of engines.entries()) {
+      const cpu = process.cpuUsage();
+      const kernels = await engine.profileSteps(5);
+      const { user, system } = process.cpuUsage(cpu);
+      if (kernels !== null) profiles[i].rowsMs.push(kernels.forward / K);
+      profiles[i].cpuMs.push((user + system) / 1000 / (5 * K));
+    }
+  }
   const single = engines.find((entry) => entry.K === 1);
-  for (const { K, paired, engine, rates, cpuMs, submits } of engines) {
+  for (const [i, { K, paired, engine, rates, cpuMs, submits }] of engines.entries()) {
+    const { rowsMs, cpuMs: profiledCpu } = profiles[i];
+    const kernels = `profiled steps: ${rowsMs.length > 0 ? `first kernel group ${median(rowsMs).toFixed(2)} ms, ` : ''}CPU ${median(profiledCpu).toFixed(2)} ms a member-step`;
     const rate = median(rates);
     const ratio = single === undefined ? '' : `, ${(rate / median(single.rates)).toFixed(2)}x K = 1`;
     console.log(
-      `K ${K}${paired ? '' : ' (unpaired)'}, ${engine.variantName()}: ${rate.toFixed(0)} member-steps/s (rounds: ${rates.map((r) => r.toFixed(0)).join(', ')})${ratio}, CPU ${median(cpuMs).toFixed(2)} ms a member-step, ${engine.dispatchesPerStep()} dispatches a population step, ${submits.toFixed(1)} submits an epoch`,
+      `K ${K}${paired ? '' : ' (unpaired)'}, ${engine.variantName()}: ${rate.toFixed(0)} member-steps/s (rounds: ${rates.map((r) => r.toFixed(0)).join(', ')})${ratio}, CPU ${median(cpuMs).toFixed(2)} ms a member-step, ${engine.dispatchesPerStep()} dispatches a population step, ${submits.toFixed(1)} submits an epoch; ${kernels}`,
     );
     await engine.dispose();
   }
