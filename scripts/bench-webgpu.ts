@@ -11,7 +11,11 @@
 //       epoch, read every 10, as a run does), the process's CPU time a member-step (SwiftShader's
 //       threads included: what a busy machine's preemption does not inflate as it does the wall time),
 //       dispatches a population step and submits an epoch.
-//       `variant` is e.g. fused/software (default: calibrated).
+//       `variant` is e.g. fused/software (default: calibrated). `unpaired` adds, for each K of 2 or
+//       more, the same population with one quad an item of the fused rows kernel (as before paired
+//       items: KernelTuning.fusedPairedMembers), in the same rounds. Then, rounds alternating again,
+//       profileSteps(5) of each (training steps only, no error): the first kernel group's GPU time
+//       (the fused rows kernel on the fused path) and the process's CPU time, a member-step.
 
 import { sharedRanges } from '../src/backends/population.js';
 import { requestGpuContext } from '../src/backends/webgpu/context.js';
@@ -79,7 +83,7 @@ async function seedRun(variant: Variant | 'auto', epochs: number, hidden = 30, b
  * sine), each member with its own weights and orders, SGD at 0.01: rounds of epochs alternating
  * between the sizes; per size the median member-steps/s over the rounds.
  */
-async function membersBench(sizes: number[], variant: Partial<Variant>) {
+async function membersBench(sizes: number[], variant: Partial<Variant>, unpaired: boolean) {
   const run = startRun({
     seed: 1,
     source: { kind: 'generated', spec: { kind: 'sine', points: 50, noise: 0.1 } },
@@ -90,8 +94,9 @@ async function membersBench(sizes: number[], variant: Partial<Variant>) {
   const data = run.prepared.train;
   const rng = new Rng(2);
   const engines = [];
-  for (const K of sizes) {
-    const engine = await createWebGpuPopulation(context!, run.layout, K, variant);
+  const cases = sizes.flatMap((K) => [{ K, paired: true }, ...(unpaired && K > 1 ? [{ K, paired: false }] : [])]);
+  for (const { K, paired } of cases) {
+    const engine = await createWebGpuPopulation(context!, run.layout, K, { ...variant, pairedItems: paired });
     for (let m = 0; m < K; m++) engine.setMemberParams(m, initParams(run.layout, new Rng(100 + m)));
     engine.setMemberTraining(data, batch, sharedRanges(K, data.count));
     const calibration = await engine.calibrate();
@@ -104,7 +109,7 @@ async function membersBench(sizes: number[], variant: Partial<Variant>) {
     // A warm-up: the first epochs build nothing, but let the submit pacer learn the device's rate.
     for (let e = 0; e < 3; e++) await epoch();
     await engine.readMemberLosses();
-    engines.push({ K, engine, epoch, calibration, rates: [] as number[], cpuMs: [] as number[], submits: 0 });
+    engines.push({ K, paired, engine, epoch, calibration, rates: [] as number[], cpuMs: [] as number[], submits: 0 });
   }
   const stepsPerEpoch = Math.floor(data.count / batch);
   for (let round = 0; round < 5; round++) {
@@ -126,12 +131,24 @@ async function membersBench(sizes: number[], variant: Partial<Variant>) {
       entry.submits = (entry.engine.counters().submits - before) / epochs;
     }
   }
+  const profiles = engines.map(() => ({ rowsMs: [] as number[], cpuMs: [] as number[] }));
+  for (let round = 0; round < 5; round++) {
+    for (const [i, { K, engine }] of engines.entries()) {
+      const cpu = process.cpuUsage();
+      const kernels = await engine.profileSteps(5);
+      const { user, system } = process.cpuUsage(cpu);
+      if (kernels !== null) profiles[i].rowsMs.push(kernels.forward / K);
+      profiles[i].cpuMs.push((user + system) / 1000 / (5 * K));
+    }
+  }
   const single = engines.find((entry) => entry.K === 1);
-  for (const { K, engine, rates, cpuMs, submits } of engines) {
+  for (const [i, { K, paired, engine, rates, cpuMs, submits }] of engines.entries()) {
+    const { rowsMs, cpuMs: profiledCpu } = profiles[i];
+    const kernels = `profiled steps: ${rowsMs.length > 0 ? `first kernel group ${median(rowsMs).toFixed(2)} ms, ` : ''}CPU ${median(profiledCpu).toFixed(2)} ms a member-step`;
     const rate = median(rates);
     const ratio = single === undefined ? '' : `, ${(rate / median(single.rates)).toFixed(2)}x K = 1`;
     console.log(
-      `K ${K}, ${engine.variantName()}: ${rate.toFixed(0)} member-steps/s (rounds: ${rates.map((r) => r.toFixed(0)).join(', ')})${ratio}, CPU ${median(cpuMs).toFixed(2)} ms a member-step, ${engine.dispatchesPerStep()} dispatches a population step, ${submits.toFixed(1)} submits an epoch`,
+      `K ${K}${paired ? '' : ' (unpaired)'}, ${engine.variantName()}: ${rate.toFixed(0)} member-steps/s (rounds: ${rates.map((r) => r.toFixed(0)).join(', ')})${ratio}, CPU ${median(cpuMs).toFixed(2)} ms a member-step, ${engine.dispatchesPerStep()} dispatches a population step, ${submits.toFixed(1)} submits an epoch; ${kernels}`,
     );
     await engine.dispose();
   }
@@ -183,7 +200,8 @@ if (mode === 'seed') {
   const args = process.argv.slice(3);
   const named = args.find((arg) => arg.includes('/'));
   const [schedule, tuning] = named === undefined ? [] : (named.split('/') as [Schedule, TuningName]);
-  const sizes = args.filter((arg) => arg !== named).map(Number);
-  await membersBench(sizes.length > 0 ? sizes : [1, 16, 64, 256], named === undefined ? {} : { schedule, tuning });
+  const sizes = args.filter((arg) => arg !== named && arg !== 'unpaired').map(Number);
+  const variant = named === undefined ? {} : { schedule, tuning };
+  await membersBench(sizes.length > 0 ? sizes : [1, 16, 64, 256], variant, args.includes('unpaired'));
 }
 context.destroy();

@@ -58,6 +58,14 @@ override UNITS: u32;
 override UNIT_STRIDE: u32;
 /** Row quads a workgroup takes: workgroup w has rows 4 Q w .. 4 Q (w + 1) - 1. */
 override GROUP_QUADS: u32;
+/**
+ * Whether an item takes two quads (8 rows, quads 2p and 2p + 1 of its group; Q even): each load of
+ * the weights then serves 8 rows, not 4. Off chip only, at most MAX_ITEMS_PER_LANE / 2 items a lane
+ * (the second quad's c and dc live in slot + PAIR_SLOTS). For populations on software adapters, where
+ * loads cost most and the members give SwiftShader's threads enough workgroups without cutting a
+ * member's batch in two (src/backends/webgpu/tuning.ts).
+ */
+override PAIRED: bool;
 override ON_CHIP: bool;
 /** Only on chip. */
 override STAGE_DELTAS: bool;
@@ -65,6 +73,9 @@ override STAGE_DELTAS: bool;
 const ROWS = 4u;
 const MAX_UNITS = 8u;
 const MAX_ITEMS_PER_LANE = 4u;
+const PAIR_SLOTS = 2u;
+/** Quads an item takes. */
+override ITEM_QUADS: u32 = select(1u, 2u, PAIRED);
 
 @group(0) @binding(0) var<storage, read> params: array<f32>;
 @group(0) @binding(1) var<storage, read> samples: array<f32>;
@@ -105,8 +116,8 @@ fn sample_x(t: u32, b: u32, i: u32) -> f32 {
 
 /**
  * Where an item works: its units (the first `unitCount` of them below H; the others repeat the first,
- * loaded but not stored), the group's quad q, and the batch rows of that quad (past the batch: the
- * last).
+ * loaded but not stored), the group's quad q (PAIRED: the item's first quad, half 0, or second, half
+ * 1), and the batch rows of that quad (past the batch: the last).
  */
 struct Item {
   units: vec4u,
@@ -117,8 +128,8 @@ struct Item {
   rows: vec4u,
 }
 
-fn item_at(group: u32, item: u32, batch: u32) -> Item {
-  let q = item / UNIT_STRIDE;
+fn item_at(group: u32, item: u32, batch: u32, half: u32) -> Item {
+  let q = (item / UNIT_STRIDE) * ITEM_QUADS + half;
   let j = item % UNIT_STRIDE;
   let all = vec4u(j) + vec4u(0u, 1u, 2u, 3u) * UNIT_STRIDE;
   let real = (all < vec4u(HIDDEN_SIZE)) & (vec4u(0u, 1u, 2u, 3u) < vec4u(UNITS));
@@ -127,13 +138,44 @@ fn item_at(group: u32, item: u32, batch: u32) -> Item {
   let unitCount = dot(select(vec4u(), vec4u(1u), real), vec4u(1u)) + dot(select(vec4u(), vec4u(1u), realMore), vec4u(1u));
   let row0 = ROWS * (group * GROUP_QUADS + q);
   let last = batch - 1u;
-  let rows = vec4u(row0, min(row0 + 1u, last), min(row0 + 2u, last), min(row0 + 3u, last));
+  // Clamped, row0 too: a paired item's second quad may lie wholly past the batch (its loads then read
+  // the last row; nothing of it is stored).
+  let rows = min(vec4u(row0) + vec4u(0u, 1u, 2u, 3u), vec4u(last));
   return Item(select(vec4u(j), all, real), select(vec4u(j), allMore, realMore), unitCount, q, row0, rows);
 }
 
 /** The rows' deltas through one unit's weights v (its four gates): that unit's dy for each row. */
 fn through(deltas: Rows, v: vec4f) -> vec4f {
   return vec4f(dot(deltas.r0, v), dot(deltas.r1, v), dot(deltas.r2, v), dot(deltas.r3, v));
+}
+
+/** acc += x w, and where PAIRED other += xOther w: the item's two quads through the same weights w. */
+fn add_rows(acc: ptr<function, Rows>, other: ptr<function, Rows>, x: vec4f, xOther: vec4f, w: vec4f) {
+  *acc = accumulate(*acc, x, w);
+  if (PAIRED) {
+    *other = accumulate(*other, xOther, w);
+  }
+}
+
+/** dy += the deltas through v, and where PAIRED dyOther += the second quad's. */
+fn add_through(dy: ptr<function, vec4f>, dyOther: ptr<function, vec4f>, deltas: Rows, others: Rows, v: vec4f) {
+  *dy += through(deltas, v);
+  if (PAIRED) {
+    *dyOther += through(others, v);
+  }
+}
+
+/** The item's rows' x_t (input i), to the inputs rows where the weight gradients read it. */
+fn store_x(t: u32, batch: u32, item: Item, i: u32, x: vec4f) {
+  let S = HIDDEN_SIZE + INPUT_SIZE + 1u;
+  for (var r = 0u; r < ROWS && item.row0 + r < batch; r++) {
+    inputs[state_row(batchPass, t, item.row0 + r) * S + HIDDEN_SIZE + i] = x[r];
+  }
+}
+
+fn item_x(t: u32, item: Item, i: u32) -> vec4f {
+  let rows = item.rows;
+  return vec4f(sample_x(t, rows.x, i), sample_x(t, rows.y, i), sample_x(t, rows.z, i), sample_x(t, rows.w, i));
 }
 
 /** V[k, g*H + j] for the four gates g, in the forward's order. */
@@ -249,7 +291,7 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
   let G = 4u * H;
   let S = H + INPUT_SIZE + 1u;
   let O = OUTPUT_SIZE;
-  let items = GROUP_QUADS * UNIT_STRIDE;
+  let items = GROUP_QUADS / ITEM_QUADS * UNIT_STRIDE;
   let groupRow0 = ROWS * GROUP_QUADS * group;
   let half = H * GROUP_QUADS;
   if (ON_CHIP) {
@@ -267,14 +309,16 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
     let now = (t % 2u) * half;
     for (var slot = 0u; slot < ITEMS_PER_LANE; slot++) {
       let index = lane + slot * WORKGROUP;
-      let item = item_at(group, index, batch);
+      let item = item_at(group, index, batch, 0u);
+      // Where PAIRED, the item's second quad: the same units, rows 4 on (past the batch: not stored).
+      let other = item_at(group, index, batch, 1u);
       // Quads wholly past the batch have nothing to do (their rows would be another quad's).
       if (index < items && item.row0 < batch) {
         let units = item.units;
-        let rows = item.rows;
         // The pre-activations of each unit: named, not an array, for the loops below are the kernel's
         // hot ones and an array indexed in a loop lives in memory on SwiftShader. UNITS is constant in
-        // a pipeline, so a tuning with fewer units an item compiles the others away.
+        // a pipeline, so a tuning with fewer units an item compiles the others away (and PAIRED false
+        // the second quad's p0 .. p7).
         var u0 = bias_rows(units.x);
         var u1 = bias_rows(units.y);
         var u2 = bias_rows(units.z);
@@ -283,26 +327,39 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
         var u5 = bias_rows(item.more.y);
         var u6 = bias_rows(item.more.z);
         var u7 = bias_rows(item.more.w);
+        var p0 = u0;
+        var p1 = u1;
+        var p2 = u2;
+        var p3 = u3;
+        var p4 = u4;
+        var p5 = u5;
+        var p6 = u6;
+        var p7 = u7;
         for (var i = 0u; i < INPUT_SIZE; i++) {
-          let x = vec4f(sample_x(t, rows.x, i), sample_x(t, rows.y, i), sample_x(t, rows.z, i), sample_x(t, rows.w, i));
-          u0 = accumulate(u0, x, gate_values(W_OFFSET + i * G + units.x));
+          let x = item_x(t, item, i);
+          var xo = vec4f();
+          if (PAIRED) {
+            xo = item_x(t, other, i);
+          }
+          add_rows(&u0, &p0, x, xo, gate_values(W_OFFSET + i * G + units.x));
           if (UNITS > 1u) {
-            u1 = accumulate(u1, x, gate_values(W_OFFSET + i * G + units.y));
+            add_rows(&u1, &p1, x, xo, gate_values(W_OFFSET + i * G + units.y));
           }
           if (UNITS > 2u) {
-            u2 = accumulate(u2, x, gate_values(W_OFFSET + i * G + units.z));
-            u3 = accumulate(u3, x, gate_values(W_OFFSET + i * G + units.w));
+            add_rows(&u2, &p2, x, xo, gate_values(W_OFFSET + i * G + units.z));
+            add_rows(&u3, &p3, x, xo, gate_values(W_OFFSET + i * G + units.w));
           }
           if (UNITS > 4u) {
-            u4 = accumulate(u4, x, gate_values(W_OFFSET + i * G + item.more.x));
-            u5 = accumulate(u5, x, gate_values(W_OFFSET + i * G + item.more.y));
-            u6 = accumulate(u6, x, gate_values(W_OFFSET + i * G + item.more.z));
-            u7 = accumulate(u7, x, gate_values(W_OFFSET + i * G + item.more.w));
+            add_rows(&u4, &p4, x, xo, gate_values(W_OFFSET + i * G + item.more.x));
+            add_rows(&u5, &p5, x, xo, gate_values(W_OFFSET + i * G + item.more.y));
+            add_rows(&u6, &p6, x, xo, gate_values(W_OFFSET + i * G + item.more.z));
+            add_rows(&u7, &p7, x, xo, gate_values(W_OFFSET + i * G + item.more.w));
           }
           // The weight gradients read x from the inputs rows; one item a quad puts it there.
           if (units.x == 0u) {
-            for (var r = 0u; r < ROWS && item.row0 + r < batch; r++) {
-              inputs[state_row(batchPass, t, item.row0 + r) * S + H + i] = x[r];
+            store_x(t, batch, item, i, x);
+            if (PAIRED) {
+              store_x(t, batch, other, i, xo);
             }
           }
         }
@@ -310,19 +367,23 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
         if (t > 0u) {
           for (var k = 0u; k < H; k++) {
             let y = previous_y(t, item, k, now);
-            u0 = accumulate(u0, y, forward_weights(k, units.x));
+            var yo = vec4f();
+            if (PAIRED) {
+              yo = previous_y(t, other, k, now);
+            }
+            add_rows(&u0, &p0, y, yo, forward_weights(k, units.x));
             if (UNITS > 1u) {
-              u1 = accumulate(u1, y, forward_weights(k, units.y));
+              add_rows(&u1, &p1, y, yo, forward_weights(k, units.y));
             }
             if (UNITS > 2u) {
-              u2 = accumulate(u2, y, forward_weights(k, units.z));
-              u3 = accumulate(u3, y, forward_weights(k, units.w));
+              add_rows(&u2, &p2, y, yo, forward_weights(k, units.z));
+              add_rows(&u3, &p3, y, yo, forward_weights(k, units.w));
             }
             if (UNITS > 4u) {
-              u4 = accumulate(u4, y, forward_weights(k, item.more.x));
-              u5 = accumulate(u5, y, forward_weights(k, item.more.y));
-              u6 = accumulate(u6, y, forward_weights(k, item.more.z));
-              u7 = accumulate(u7, y, forward_weights(k, item.more.w));
+              add_rows(&u4, &p4, y, yo, forward_weights(k, item.more.x));
+              add_rows(&u5, &p5, y, yo, forward_weights(k, item.more.y));
+              add_rows(&u6, &p6, y, yo, forward_weights(k, item.more.z));
+              add_rows(&u7, &p7, y, yo, forward_weights(k, item.more.w));
             }
           }
         }
@@ -347,6 +408,31 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
         }
         if (item.unitCount > 7u) {
           cells[slot][7] = finish_forward(t, batch, item, item.more.w, u7, cells[slot][7]);
+        }
+        if (PAIRED && other.row0 < batch) {
+          let o = slot + PAIR_SLOTS;
+          cells[o][0] = finish_forward(t, batch, other, units.x, p0, cells[o][0]);
+          if (other.unitCount > 1u) {
+            cells[o][1] = finish_forward(t, batch, other, units.y, p1, cells[o][1]);
+          }
+          if (other.unitCount > 2u) {
+            cells[o][2] = finish_forward(t, batch, other, units.z, p2, cells[o][2]);
+          }
+          if (other.unitCount > 3u) {
+            cells[o][3] = finish_forward(t, batch, other, units.w, p3, cells[o][3]);
+          }
+          if (other.unitCount > 4u) {
+            cells[o][4] = finish_forward(t, batch, other, item.more.x, p4, cells[o][4]);
+          }
+          if (other.unitCount > 5u) {
+            cells[o][5] = finish_forward(t, batch, other, item.more.y, p5, cells[o][5]);
+          }
+          if (other.unitCount > 6u) {
+            cells[o][6] = finish_forward(t, batch, other, item.more.z, p6, cells[o][6]);
+          }
+          if (other.unitCount > 7u) {
+            cells[o][7] = finish_forward(t, batch, other, item.more.w, p7, cells[o][7]);
+          }
         }
       }
     }
@@ -405,11 +491,14 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
     let now = (t % 2u) * stagedHalf;
     for (var slot = 0u; slot < ITEMS_PER_LANE; slot++) {
       let index = lane + slot * WORKGROUP;
-      let item = item_at(group, index, batch);
+      let item = item_at(group, index, batch, 0u);
+      let other = item_at(group, index, batch, 1u);
       if (index < items && item.row0 < batch) {
         let units = item.units;
         let rows = item.rows;
         let local = rows - vec4u(groupRow0);
+        let otherLocal = other.rows - vec4u(groupRow0);
+        // dy of each unit for the item's rows, e0 .. e7 for the second quad's (PAIRED).
         var dy0 = vec4f();
         var dy1 = vec4f();
         var dy2 = vec4f();
@@ -418,6 +507,14 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
         var dy5 = vec4f();
         var dy6 = vec4f();
         var dy7 = vec4f();
+        var e0 = vec4f();
+        var e1 = vec4f();
+        var e2 = vec4f();
+        var e3 = vec4f();
+        var e4 = vec4f();
+        var e5 = vec4f();
+        var e6 = vec4f();
+        var e7 = vec4f();
         if (t + 1u == WINDOW) {
           for (var o = 0u; o < O; o++) {
             let d = vec4f(
@@ -426,6 +523,15 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
               outputs[deltaOut + rows.z * O + o],
               outputs[deltaOut + rows.w * O + o],
             );
+            var dOther = vec4f();
+            if (PAIRED) {
+              dOther = vec4f(
+                outputs[deltaOut + other.rows.x * O + o],
+                outputs[deltaOut + other.rows.y * O + o],
+                outputs[deltaOut + other.rows.z * O + o],
+                outputs[deltaOut + other.rows.w * O + o],
+              );
+            }
             let w = vec4f(
               params[weights + DENSE_W_OFFSET + units.x * O + o],
               params[weights + DENSE_W_OFFSET + units.y * O + o],
@@ -446,6 +552,16 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
             dy5 = fma(d, vec4f(w2.y), dy5);
             dy6 = fma(d, vec4f(w2.z), dy6);
             dy7 = fma(d, vec4f(w2.w), dy7);
+            if (PAIRED) {
+              e0 = fma(dOther, vec4f(w.x), e0);
+              e1 = fma(dOther, vec4f(w.y), e1);
+              e2 = fma(dOther, vec4f(w.z), e2);
+              e3 = fma(dOther, vec4f(w.w), e3);
+              e4 = fma(dOther, vec4f(w2.x), e4);
+              e5 = fma(dOther, vec4f(w2.y), e5);
+              e6 = fma(dOther, vec4f(w2.z), e6);
+              e7 = fma(dOther, vec4f(w2.w), e7);
+            }
           }
         } else {
           for (var k = 0u; k < H; k++) {
@@ -455,19 +571,28 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
               next_deltas(t, batch, rows.z, local.z, k, stagedHalf - now),
               next_deltas(t, batch, rows.w, local.w, k, stagedHalf - now),
             );
-            dy0 += through(deltas, backward_weights(k, units.x));
+            var others = Rows();
+            if (PAIRED) {
+              others = Rows(
+                next_deltas(t, batch, other.rows.x, otherLocal.x, k, stagedHalf - now),
+                next_deltas(t, batch, other.rows.y, otherLocal.y, k, stagedHalf - now),
+                next_deltas(t, batch, other.rows.z, otherLocal.z, k, stagedHalf - now),
+                next_deltas(t, batch, other.rows.w, otherLocal.w, k, stagedHalf - now),
+              );
+            }
+            add_through(&dy0, &e0, deltas, others, backward_weights(k, units.x));
             if (UNITS > 1u) {
-              dy1 += through(deltas, backward_weights(k, units.y));
+              add_through(&dy1, &e1, deltas, others, backward_weights(k, units.y));
             }
             if (UNITS > 2u) {
-              dy2 += through(deltas, backward_weights(k, units.z));
-              dy3 += through(deltas, backward_weights(k, units.w));
+              add_through(&dy2, &e2, deltas, others, backward_weights(k, units.z));
+              add_through(&dy3, &e3, deltas, others, backward_weights(k, units.w));
             }
             if (UNITS > 4u) {
-              dy4 += through(deltas, backward_weights(k, item.more.x));
-              dy5 += through(deltas, backward_weights(k, item.more.y));
-              dy6 += through(deltas, backward_weights(k, item.more.z));
-              dy7 += through(deltas, backward_weights(k, item.more.w));
+              add_through(&dy4, &e4, deltas, others, backward_weights(k, item.more.x));
+              add_through(&dy5, &e5, deltas, others, backward_weights(k, item.more.y));
+              add_through(&dy6, &e6, deltas, others, backward_weights(k, item.more.z));
+              add_through(&dy7, &e7, deltas, others, backward_weights(k, item.more.w));
             }
           }
         }
@@ -492,6 +617,31 @@ fn fused_rows(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id)
         }
         if (item.unitCount > 7u) {
           cells[slot][7] = finish_backward(t, batch, item, item.more.w, groupRow0, dy7, cells[slot][7]);
+        }
+        if (PAIRED && other.row0 < batch) {
+          let o = slot + PAIR_SLOTS;
+          cells[o][0] = finish_backward(t, batch, other, units.x, groupRow0, e0, cells[o][0]);
+          if (other.unitCount > 1u) {
+            cells[o][1] = finish_backward(t, batch, other, units.y, groupRow0, e1, cells[o][1]);
+          }
+          if (other.unitCount > 2u) {
+            cells[o][2] = finish_backward(t, batch, other, units.z, groupRow0, e2, cells[o][2]);
+          }
+          if (other.unitCount > 3u) {
+            cells[o][3] = finish_backward(t, batch, other, units.w, groupRow0, e3, cells[o][3]);
+          }
+          if (other.unitCount > 4u) {
+            cells[o][4] = finish_backward(t, batch, other, item.more.x, groupRow0, e4, cells[o][4]);
+          }
+          if (other.unitCount > 5u) {
+            cells[o][5] = finish_backward(t, batch, other, item.more.y, groupRow0, e5, cells[o][5]);
+          }
+          if (other.unitCount > 6u) {
+            cells[o][6] = finish_backward(t, batch, other, item.more.z, groupRow0, e6, cells[o][6]);
+          }
+          if (other.unitCount > 7u) {
+            cells[o][7] = finish_backward(t, batch, other, item.more.w, groupRow0, e7, cells[o][7]);
+          }
         }
       }
     }

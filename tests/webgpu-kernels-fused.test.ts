@@ -89,6 +89,16 @@ const TUNINGS: { name: string; limits: FusedLimits; options: FusedOptions }[] = 
     limits: device(32768),
     options: { onChip: false, groupQuads: 2, maxWorkgroup: 8, units: 2 },
   },
+  {
+    name: 'off chip, paired (software, populations): two quads an item, eight units, a pair a workgroup',
+    limits: device(32768),
+    options: { onChip: false, paired: true, maxWorkgroup: 4, units: 8, gradientRows: 8, gradientWorkgroup: 16 },
+  },
+  {
+    name: 'off chip, paired: two pairs a workgroup, four units an item, several items a lane',
+    limits: device(32768),
+    options: { onChip: false, paired: true, groupQuads: 4, maxWorkgroup: 8, units: 4 },
+  },
 ];
 
 describe('fused kernels against the CPU reference', () => {
@@ -105,6 +115,7 @@ describe('fused kernels against the CPU reference', () => {
           const { plan } = admission;
           expect(plan.onChip).toBe(tuning.options.onChip ?? true);
           expect(plan.units).toBe(tuning.options.units ?? 1);
+          expect(plan.paired).toBe(tuning.options.paired ?? false);
           if (tuning.limits.maxComputeWorkgroupStorageSize === 32768 && plan.onChip)
             expect(plan.stageDeltas).toBe(true);
           const reference = referenceStep(kernelCase);
@@ -153,5 +164,25 @@ describe('fused kernels against the CPU reference', () => {
     expect(plan(100)).toMatchObject({ workgroup: 16, itemsPerLane: 1 });
     expect(software).toMatchObject({ fusedGradientRows: 8, fusedGradientWorkgroup: 16 });
     expect(kernelTuning('hardware', 256)).toMatchObject({ fusedUnits: 1, fusedWarp: 32, fusedGradientRows: 4 });
+  });
+
+  it('a population on the software tuning pairs the quads: one workgroup of 4 a member at the blog size', () => {
+    const software = kernelTuning('software', 256);
+    expect(software.fusedPairedMembers).toBe(2);
+    expect(kernelTuning('hardware', 256).fusedPairedMembers).toBe(Number.POSITIVE_INFINITY);
+    const layout = paramLayout({ inputSize: 1, hiddenSizes: [30], outputSize: 1, window: 10 });
+    const options = { onChip: false, units: 8, warp: 4, maxWorkgroup: software.fusedWorkgroup, paired: true } as const;
+    // Both quads of the batch in one item: 4 items of 8 rows x 8 units, the same 4 invocations.
+    expect(fusedAdmission(layout, 8, device(32768), options)).toMatchObject({
+      admitted: true,
+      plan: { paired: true, groupQuads: 2, rowGroups: 1, workgroup: 4, itemsPerLane: 1 },
+    });
+    // The error's 40 rows: 5 pairs; 3 quads: two groups, the second's second quad past the batch.
+    expect(fusedAdmission(layout, 40, device(32768), options)).toMatchObject({ plan: { rowGroups: 5 } });
+    expect(fusedAdmission(layout, 9, device(32768), options)).toMatchObject({ plan: { rowGroups: 2, groupQuads: 2 } });
+    expect(fusedAdmission(layout, 8, device(32768), { paired: true })).toEqual({
+      admitted: false,
+      reason: 'two quads an item are off chip only',
+    });
   });
 });

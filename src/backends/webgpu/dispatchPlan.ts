@@ -440,6 +440,7 @@ export class DispatchPlan {
       onChip: tuning.fusedOnChip,
       maxWorkgroup: tuning.fusedWorkgroup,
       units: tuning.fusedUnits,
+      paired: !tuning.fusedOnChip && this.context.members >= tuning.fusedPairedMembers,
       warp: tuning.fusedWarp,
       gradientRows: tuning.fusedGradientRows,
       gradientWorkgroup: tuning.fusedGradientWorkgroup,

@@ -62,6 +62,8 @@ export interface FusedPlan {
   itemsPerLane: number;
   /** Units an item takes (UNITS): 1, or up to 8 where loads cost more than arithmetic. */
   units: FusedUnits;
+  /** Whether an item takes two quads, 8 rows (PAIRED): each load of the weights serves 8 rows, not 4. */
+  paired: boolean;
   /** The gradients kernel: product rows an item takes (PRODUCT_ROWS) and invocations a workgroup. */
   gradientRows: GradientRows;
   gradientWorkgroup: number;
@@ -86,6 +88,11 @@ export interface FusedOptions {
   onChip?: boolean;
   /** Units an item takes (default 1; more for software adapters, where each load costs tens of cycles). */
   units?: FusedUnits;
+  /**
+   * Two quads an item (default false; off chip only): half the loads of the weights a multiply-add, at
+   * half the workgroups a member (a population's members fill the threads instead).
+   */
+  paired?: boolean;
   /** Product rows an item of the gradients kernel takes (default 4; 8 share each load of the deltas). */
   gradientRows?: GradientRows;
   /** Invocations a workgroup of the gradients kernel (default 64). */
@@ -113,25 +120,31 @@ export function fusedAdmission(
   }
   const H = config.hiddenSizes[0];
   const T = config.window;
-  const groupQuads = Math.min(options.groupQuads ?? 1, Math.ceil(batch / 4));
+  const paired = options.paired ?? false;
+  const onChip = options.onChip ?? true;
+  if (paired && onChip) return { admitted: false, reason: 'two quads an item are off chip only' };
+  const itemQuads = paired ? 2 : 1;
+  // A paired group takes whole pairs of quads (the last one's second quad may lie past the batch).
+  const groupQuads = itemQuads * Math.ceil(Math.min(options.groupQuads ?? 1, Math.ceil(batch / 4)) / itemQuads);
   const units = options.units ?? 1;
-  const items = groupQuads * Math.ceil(H / units);
+  const items = (groupQuads / itemQuads) * Math.ceil(H / units);
   const maxWorkgroup = Math.min(
     options.maxWorkgroup ?? limits.maxComputeInvocationsPerWorkgroup,
     limits.maxComputeInvocationsPerWorkgroup,
   );
   const itemsPerLane = Math.ceil(items / maxWorkgroup);
-  if (itemsPerLane > MAX_ITEMS_PER_LANE) {
+  // A paired item's second quad keeps its c and dc in slot + MAX_ITEMS_PER_LANE / 2.
+  const maxItems = MAX_ITEMS_PER_LANE / itemQuads;
+  if (itemsPerLane > maxItems) {
     return {
       admitted: false,
-      reason: `${items} items (4 rows x ${units} unit${units === 1 ? '' : 's'}) a workgroup need ${itemsPerLane} a lane of ${maxWorkgroup}, more than ${MAX_ITEMS_PER_LANE}`,
+      reason: `${items} items (${4 * itemQuads} rows x ${units} unit${units === 1 ? '' : 's'}) a workgroup need ${itemsPerLane} a lane of ${maxWorkgroup}, more than ${maxItems}`,
     };
   }
   // As few invocations as the items need at that many a lane, in whole warps where the limit allows.
   const warp = options.warp ?? 32;
   const workgroup = Math.min(maxWorkgroup, Math.ceil(Math.ceil(items / itemsPerLane) / warp) * warp);
   // Off chip, each workgroup array shrinks to one vec4.
-  const onChip = options.onChip ?? true;
   const state = onChip ? BYTES_PER_VEC4 * H * H + BYTES_PER_VEC4 * 2 * H * groupQuads : 2 * BYTES_PER_VEC4;
   const staged = state + BYTES_PER_VEC4 * 2 * H * 4 * groupQuads;
   const available = limits.maxComputeWorkgroupStorageSize;
@@ -164,6 +177,7 @@ export function fusedAdmission(
       workgroup,
       itemsPerLane,
       units,
+      paired,
       gradientRows: options.gradientRows ?? 4,
       gradientWorkgroup: options.gradientWorkgroup ?? 64,
       onChip,
@@ -213,6 +227,7 @@ export function fusedRowsConstants(layout: ParamLayout, plan: FusedPlan, mode: F
     UNITS: plan.units,
     UNIT_STRIDE: Math.ceil(layer.hiddenSize / plan.units),
     GROUP_QUADS: plan.groupQuads,
+    PAIRED: plan.paired ? 1 : 0,
     ON_CHIP: plan.onChip ? 1 : 0,
     STAGE_DELTAS: plan.stageDeltas ? 1 : 0,
   };

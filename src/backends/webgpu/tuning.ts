@@ -79,6 +79,12 @@ export interface KernelTuning {
   fusedWorkgroup: number;
   /** Units an item of the fused rows kernel takes (they share each load: more where loads cost most). */
   fusedUnits: FusedUnits;
+  /**
+   * Members from which an item of the fused rows kernel takes two quads (8 rows; FusedOptions.paired):
+   * half the loads of the weights a multiply-add, one workgroup a member at the blog's batch, so only
+   * where the members, not a member's row quads, keep the adapter's threads busy.
+   */
+  fusedPairedMembers: number;
   /** Invocations that run in lockstep: the fused rows kernel's workgroup is whole multiples of it. */
   fusedWarp: number;
   /** The fused gradients kernel: product rows an item takes, and invocations a workgroup. */
@@ -102,6 +108,7 @@ export function kernelTuning(name: TuningName, maxInvocationsPerWorkgroup: numbe
         fusedWorkgroup: 32,
         fusedWarp: 4,
         fusedUnits: 8,
+        fusedPairedMembers: 2,
         fusedGradientRows: 8,
         fusedGradientWorkgroup: 16,
         updateParamsPerInvocation: 64,
@@ -117,6 +124,7 @@ export function kernelTuning(name: TuningName, maxInvocationsPerWorkgroup: numbe
         fusedOnChip: true,
         fusedWorkgroup: maxInvocationsPerWorkgroup,
         fusedUnits: 1,
+        fusedPairedMembers: Number.POSITIVE_INFINITY,
         fusedWarp: 32,
         fusedGradientRows: 4,
         fusedGradientWorkgroup: 64,

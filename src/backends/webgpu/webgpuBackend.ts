@@ -70,6 +70,7 @@ import { ResidentWindows, Scratch, Training } from './residentData.js';
 import { SLICE_MS, type Slice, SliceRecorder, SubmitPacer } from './submission.js';
 import {
   candidateVariants,
+  type KernelTuning,
   kernelTuning,
   MAX_DISPATCH_FLOPS,
   type Schedule,
@@ -101,6 +102,11 @@ export interface WebGpuBackendOptions {
   sliceMs?: number;
   /** The backend owns its device: dispose() destroys the context once the device has finished (the CLI's). */
   ownsContext?: boolean;
+  /**
+   * false: the fused rows kernel's items keep one quad at every K (KernelTuning.fusedPairedMembers), to
+   * measure what two quads an item gain a population (bench:webgpu's members … unpaired).
+   */
+  pairedItems?: boolean;
 }
 
 /** How long a failed map waits for the device to say it was lost, so that the loss is the reason told. */
@@ -180,8 +186,8 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
       grads: this.grads,
       steps: stepUniform(this.allocator, layout.config.window),
       tunings: {
-        software: kernelTuning('software', limits.maxComputeInvocationsPerWorkgroup),
-        hardware: kernelTuning('hardware', limits.maxComputeInvocationsPerWorkgroup),
+        software: unpaired(kernelTuning('software', limits.maxComputeInvocationsPerWorkgroup), options),
+        hardware: unpaired(kernelTuning('hardware', limits.maxComputeInvocationsPerWorkgroup), options),
       },
       limits,
       maxDispatchFlops: options.maxDispatchFlops ?? MAX_DISPATCH_FLOPS,
@@ -926,6 +932,11 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
 }
 
 /** A population of `members` models of `layout` on `context`'s device; checks them against the device limits first. */
+/** `tuning`, with one quad an item at every K where `options` turn paired items off. */
+function unpaired(tuning: KernelTuning, options: WebGpuBackendOptions): KernelTuning {
+  return options.pairedItems === false ? { ...tuning, fusedPairedMembers: Number.POSITIVE_INFINITY } : tuning;
+}
+
 export async function createWebGpuPopulation(
   context: GpuContext,
   layout: ParamLayout,
