@@ -192,53 +192,47 @@ describe('speed-ups, crossover and export', () => {
 });
 
 describe('bench on webgpu', () => {
+  // The worker's shared device (made by the same testGpuContext, so with timestamp-query where the
+  // adapter offers it): both tests' shape is compiled once, and never again for the other device files.
   it('stops the clock only when the GPU queue is done: rates are finite and dispatches counted', async () => {
-    const { testGpuContext } = await import('./webgpu-context.js');
+    const { workerGpuContext } = await import('./webgpu-context.js');
     const { createWebGpuBackend } = await import('../src/backends/webgpu/webgpuBackend.js');
-    const context = await testGpuContext();
-    try {
-      const result = await benchCase(
-        (layout) => createWebGpuBackend(context, layout),
-        { backend: 'webgpu', hidden: 8, batch: 4, window: 5 },
-        { steps: 4, repetitions: 3, budgetSeconds: 10 },
-      );
-      expect(result.skipped).toBeNull();
-      expect(Number.isFinite(result.stepsPerSecond)).toBe(true);
-      // Calibration chose among the variants this shape admits, and the timed steps ran it.
-      expect(result.variant).toMatch(/^(fused|stepwise|persistent)\/software$/);
-      expect(result.dispatchesPerStep).toBeGreaterThanOrEqual(result.variant === 'fused/software' ? 3 : 6);
-      // Each step is several dispatches of ~17 µs or more on SwiftShader: a clock that stopped before
-      // the GPU ran them would give a fraction of that.
-      expect(result.msPerStep).toBeGreaterThan(0.05);
-      // This machine's adapter offers timestamp-query: the GPU's own split of a step.
-      expect(context.timestamps).toBe(true);
-      expect(Object.keys(result.kernelMs ?? {})).toEqual(['forward', 'backward', 'weightGradients', 'update']);
-      // The fused schedule's BPTT runs in its forward's dispatch: no backward group of its own.
-      const { backward, ...timed } = result.kernelMs ?? {};
-      if (result.variant === 'fused/software') expect(backward).toBe(0);
-      else expect(backward).toBeGreaterThan(0);
-      for (const ms of Object.values(timed)) expect(ms).toBeGreaterThan(0);
-    } finally {
-      context.destroy();
-    }
+    const context = await workerGpuContext();
+    const result = await benchCase(
+      (layout) => createWebGpuBackend(context, layout),
+      { backend: 'webgpu', hidden: 8, batch: 4, window: 5 },
+      { steps: 4, repetitions: 3, budgetSeconds: 10 },
+    );
+    expect(result.skipped).toBeNull();
+    expect(Number.isFinite(result.stepsPerSecond)).toBe(true);
+    // Calibration chose among the variants this shape admits, and the timed steps ran it.
+    expect(result.variant).toMatch(/^(fused|stepwise|persistent)\/software$/);
+    expect(result.dispatchesPerStep).toBeGreaterThanOrEqual(result.variant === 'fused/software' ? 3 : 6);
+    // Each step is several dispatches of ~17 µs or more on SwiftShader: a clock that stopped before
+    // the GPU ran them would give a fraction of that.
+    expect(result.msPerStep).toBeGreaterThan(0.05);
+    // This machine's adapter offers timestamp-query: the GPU's own split of a step.
+    expect(context.timestamps).toBe(true);
+    expect(Object.keys(result.kernelMs ?? {})).toEqual(['forward', 'backward', 'weightGradients', 'update']);
+    // The fused schedule's BPTT runs in its forward's dispatch: no backward group of its own.
+    const { backward, ...timed } = result.kernelMs ?? {};
+    if (result.variant === 'fused/software') expect(backward).toBe(0);
+    else expect(backward).toBeGreaterThan(0);
+    for (const ms of Object.values(timed)) expect(ms).toBeGreaterThan(0);
   });
 
   it('a population of 4 takes one model’s dispatches a step', async () => {
-    const { testGpuContext } = await import('./webgpu-context.js');
+    const { workerGpuContext } = await import('./webgpu-context.js');
     const { createWebGpuPopulation } = await import('../src/backends/webgpu/webgpuBackend.js');
-    const context = await testGpuContext();
-    try {
-      const open = (layout: Parameters<typeof createWebGpuPopulation>[1], members: number) =>
-        createWebGpuPopulation(context, layout, members, { schedule: 'fused', tuning: 'software' });
-      const options = { steps: 2, repetitions: 1, budgetSeconds: 10 };
-      const one = await benchCase(open, { backend: 'webgpu', hidden: 8, batch: 4, window: 5, members: 1 }, options);
-      const four = await benchCase(open, { backend: 'webgpu', hidden: 8, batch: 4, window: 5, members: 4 }, options);
-      expect(one.variant).toBe('fused/software');
-      expect(four.variant).toBe('fused/software');
-      expect(four.dispatchesPerStep).toBe(one.dispatchesPerStep);
-      expect(four.dispatchesPerStep).toBe(3);
-    } finally {
-      context.destroy();
-    }
+    const context = await workerGpuContext();
+    const open = (layout: Parameters<typeof createWebGpuPopulation>[1], members: number) =>
+      createWebGpuPopulation(context, layout, members, { schedule: 'fused', tuning: 'software' });
+    const options = { steps: 2, repetitions: 1, budgetSeconds: 10 };
+    const one = await benchCase(open, { backend: 'webgpu', hidden: 8, batch: 4, window: 5, members: 1 }, options);
+    const four = await benchCase(open, { backend: 'webgpu', hidden: 8, batch: 4, window: 5, members: 4 }, options);
+    expect(one.variant).toBe('fused/software');
+    expect(four.variant).toBe('fused/software');
+    expect(four.dispatchesPerStep).toBe(one.dispatchesPerStep);
+    expect(four.dispatchesPerStep).toBe(3);
   });
 });

@@ -4,7 +4,7 @@
 // alike (which agree with each other); on WebGPU it costs no submit or readback (one submit an epoch,
 // one readback a report) and no buffer while training.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backends/backend.js';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
 import type { GpuContext } from '../src/backends/webgpu/context.js';
@@ -14,7 +14,7 @@ import { InputError } from '../src/model/errors.js';
 import { DEFAULT_OPTIMIZER, type LossName, lossScale } from '../src/model/optimizer.js';
 import { type Run, type RunSettings, startRun } from '../src/train/run.js';
 import { type TrainOptions, trainToEnd } from '../src/train/trainer.js';
-import { testGpuContext, withoutGpuErrors } from './webgpu-context.js';
+import { withoutGpuErrors, workerGpuContext } from './webgpu-context.js';
 
 const SETTINGS: RunSettings = {
   seed: 11,
@@ -144,11 +144,11 @@ describe('validation error every epoch on the CPU', () => {
 });
 
 describe('validation error every epoch on WebGPU', () => {
+  // The worker's shared device: pipelines the other device files built are not built again.
   let context: GpuContext;
   beforeAll(async () => {
-    context = await testGpuContext();
+    context = await workerGpuContext();
   });
-  afterAll(() => context?.destroy());
 
   for (const schedule of ['stepwise', 'persistent'] as Schedule[]) {
     it(`${schedule}: one entry per epoch, each the datasetLoss after that epoch, as on the CPU`, async () => {

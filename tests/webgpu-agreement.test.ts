@@ -2,7 +2,7 @@
 // minibatches, so per-epoch errors agree within 1e-3 relative for the first 20 epochs (float32 on
 // both; only the order of sums differs) and the final error within 2%.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backends/backend.js';
 import { CpuBackend } from '../src/backends/cpu/cpuBackend.js';
 import type { GpuContext } from '../src/backends/webgpu/context.js';
@@ -11,13 +11,13 @@ import type { ParamLayout } from '../src/model/layout.js';
 import { startRun } from '../src/train/run.js';
 import { trainToEnd } from '../src/train/trainer.js';
 import { sineRunSettings } from './helpers.js';
-import { testGpuContext, withoutGpuErrors } from './webgpu-context.js';
+import { withoutGpuErrors, workerGpuContext } from './webgpu-context.js';
 
+// The worker's shared device: the blog's pipelines the other device files built are not built again.
 let context: GpuContext;
 beforeAll(async () => {
-  context = await testGpuContext();
+  context = await workerGpuContext();
 });
-afterAll(() => context?.destroy());
 
 async function trainSeed(open: (layout: ParamLayout) => Promise<Backend>, seed: number) {
   const run = startRun(sineRunSettings({ seed, points: 50, noise: 0.1, window: 10, hiddenSizes: [30] }));
