@@ -104,8 +104,11 @@ export class ColumnChooser {
       if (event.key === 'Enter') event.preventDefault();
     });
     this.more.addEventListener('click', () => {
+      const before = this.body.rows.length;
       this.limit += CHOOSER_PAGE;
       this.render();
+      // The last page shown hides the button: focus goes to the first row it added, not to the page.
+      if (this.more.hidden) (this.body.rows[before]?.querySelector('input') ?? this.find).focus();
     });
   }
 

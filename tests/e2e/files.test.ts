@@ -176,6 +176,12 @@ describe('hostile and huge files in the app', () => {
     await page.click('#csv-columns-more');
     expect(await names()).toHaveLength(200);
     expect(await page.textContent('#csv-columns-more')).toBe('Show 100 more columns');
+    // The last page: the button goes, and the keyboard's focus goes to the first row it added.
+    await page.fill('#csv-column-find', 'c39');
+    await page.click('#csv-columns-more');
+    expect(await names()).toHaveLength(111);
+    expect(await page.isHidden('#csv-columns-more')).toBe(true);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('c3989 as an input');
     // The chart draws the data of the one output shown, not a series per column.
     expect(Object.keys(await chartCounts(page, 'series-chart'))).toEqual(['data (c0)']);
     // The date select lists every column once reached (focus, or a press on it).
