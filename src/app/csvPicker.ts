@@ -1,7 +1,8 @@
 // The user's CSV on the page: a file picker and a drop box, parsed with parseCsv in a Web Worker
 // (csvWorker.ts: the page stays responsive whatever the file, a progress bar moves), then a choice of
 // value columns as inputs and outputs and of the date column; every column of the file is listed,
-// those that are not numbers with the reason. A file that cannot be read gets its message beside the
+// those that are not numbers with the reason (columnChooser.ts: a file of thousands of columns shows
+// them a page at a time, with a find box). A file that cannot be read gets its message beside the
 // control and the file in use before it stays in use; changing how bad values or decimal marks are
 // read reads the file picked last again, even one that was refused. Column names are the file's
 // text: they go in through textContent only, never as markup.
@@ -9,6 +10,7 @@
 import { type CsvOptions, type CsvTable, DELIMITER_NAMES } from '../data/csv.js';
 import type { DecimalSetting } from '../data/numberFormat.js';
 import { InputError } from '../model/errors.js';
+import { CHOOSER_PAGE, ColumnChooser, ROLE_WORDS, type Role } from './columnChooser.js';
 import type { CsvParseRequest } from './csvWorker.js';
 import type { CsvChoice } from './dataView.js';
 import { byId, el, setText } from './dom.js';
@@ -19,10 +21,6 @@ import { messageOf, PAGE_LIMITS } from './settings.js';
 import { workerJob } from './workerJob.js';
 
 const MAX_CSV_BYTES = 256 * 1024 * 1024;
-
-/** A checkbox column of the chooser: an input, an output, or known ahead (read from the future rows). */
-type Role = 'inputs' | 'outputs' | 'known';
-const ROLE_WORDS: Record<Role, string> = { inputs: 'as an input', outputs: 'as an output', known: 'known ahead' };
 
 interface Loaded {
   file: File;
@@ -43,7 +41,10 @@ export class CsvPicker {
   private readonly status = byId('csv-status', HTMLParagraphElement);
   private readonly error = byId('csv-error', HTMLParagraphElement);
   private readonly columnsBox = byId('csv-columns', HTMLDivElement);
-  private readonly columnsBody = byId('csv-columns-body', HTMLTableSectionElement);
+  private readonly chooser = new ColumnChooser(
+    () => this.loaded ?? { inputs: [], outputs: [], known: [] },
+    (role, name, on) => this.toggle(role, name, on),
+  );
   private readonly dateSelect = byId('csv-date', HTMLSelectElement);
   private loaded: Loaded | null = null;
   /** The file picked or dropped last, read or refused: what a changed reading setting reads again. */
@@ -51,6 +52,8 @@ export class CsvPicker {
   /** Columns a link or a loaded model asked for, applied when a file is read. */
   private pending: LinkColumns = { inputs: null, outputs: null, knownAhead: null, date: undefined };
   private parsing: AbortController | null = null;
+  /** Whether the date select lists every column (a long file's lists them once it is reached). */
+  private datesListed = true;
   private readonly listeners: (() => void)[] = [];
 
   constructor(
@@ -75,6 +78,8 @@ export class CsvPicker {
       this.drop.classList.remove('dragging');
       this.take(event.dataTransfer?.files ?? null);
     });
+    for (const type of ['focus', 'pointerdown'] as const)
+      this.dateSelect.addEventListener(type, () => this.listAllDates());
     this.dateSelect.addEventListener('change', () => {
       if (!this.loaded) return;
       const value = this.dateSelect.value;
@@ -208,7 +213,10 @@ export class CsvPicker {
         known: previous?.file === file ? kept(previous.known) : [],
         date: chosenDate,
       };
-      if (previous?.file !== file) this.applyPending(loaded);
+      if (previous?.file !== file) {
+        this.applyPending(loaded);
+        this.chooser.reset();
+      }
       // A column that counts rows is never the first pick.
       if (loaded.inputs.length === 0) loaded.inputs = [table.defaultColumns[0] ?? table.columns[0]];
       if (loaded.outputs.length === 0) loaded.outputs = [...loaded.inputs];
@@ -266,38 +274,28 @@ export class CsvPicker {
     if (loaded === null) return;
     // Every column of the file: values (and row counters) can be chosen; the others say what they are.
     const valueIndex = new Map(loaded.table.columns.map((name, i) => [name, i]));
-    const chosen = { inputs: new Set(loaded.inputs), outputs: new Set(loaded.outputs), known: new Set(loaded.known) };
-    const rows = loaded.table.columnInfo.map((column) => {
-      const { name, kind, note } = column;
-      const i = valueIndex.get(name) ?? -1;
-      const box = (role: Role) => {
-        if (i < 0) return el('td', { class: 'not-chosen' }, ['–']);
-        const input = el('input', {
-          type: 'checkbox',
-          'data-column': String(i),
-          'data-role': role,
-          'aria-label': `${name} ${ROLE_WORDS[role]}`,
-        });
-        input.checked = chosen[role].has(name);
-        input.addEventListener('change', () => this.toggle(role, name, input.checked));
-        return el('td', {}, [input]);
-      };
-      return el('tr', { 'data-kind': kind, 'data-name': name }, [
-        el('th', { scope: 'row' }, [
-          el('span', { class: 'column-name', title: name }, [name]),
-          el('span', { class: 'column-note' }, [note]),
-        ]),
-        box('inputs'),
-        box('outputs'),
-        box('known'),
-      ]);
-    });
-    this.columnsBody.replaceChildren(...rows);
-    // Any column can be the date column (a numeric one, such as epoch seconds, too); it then leaves the values.
-    const options = [el('option', { value: '' }, ['none'])];
-    for (const name of loaded.table.allColumns) options.push(el('option', { value: name }, [name]));
-    this.dateSelect.replaceChildren(...options);
-    this.dateSelect.value = loaded.table.dateColumn ?? '';
+    this.chooser.show({ columns: loaded.table.columnInfo, valueIndex });
+    // Any column can be the date column (a numeric one, such as epoch seconds, too); it then leaves the
+    // values. Thousands of options take the page a few hundred ms to lay out, so a file of more than
+    // CHOOSER_PAGE columns lists them when the select is first reached (focus, or a press on it).
+    const { allColumns, dateColumn } = loaded.table;
+    this.datesListed = allColumns.length <= CHOOSER_PAGE;
+    this.listDates(this.datesListed ? allColumns : dateColumn === null ? [] : [dateColumn], dateColumn);
+  }
+
+  private listDates(names: readonly string[], value: string | null): void {
+    const options = document.createDocumentFragment();
+    options.append(el('option', { value: '' }, ['none']));
+    for (const name of names) options.append(el('option', { value: name }, [name]));
+    this.dateSelect.replaceChildren(options);
+    this.dateSelect.value = value ?? '';
+  }
+
+  /** Lists every column in the date select, if it does not yet (a long file's, on first reaching it). */
+  private listAllDates(): void {
+    if (this.datesListed || this.loaded === null) return;
+    this.datesListed = true;
+    this.listDates(this.loaded.table.allColumns, this.loaded.table.dateColumn);
   }
 
   private toggle(role: Role, name: string, on: boolean): void {
