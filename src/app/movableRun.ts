@@ -11,6 +11,7 @@ import type { Run, RunSettings } from '../train/run.js';
 import type { EpochProgress } from '../train/trainer.js';
 import { describeFailure } from './failure.js';
 import type { InsideRequest } from './inside.js';
+import type { MemberForecaster } from './memberForecasts.js';
 import { runPopulationSession } from './populationSession.js';
 import type { RunFailure } from './protocol.js';
 import {
@@ -219,8 +220,11 @@ export function sessionSegment(
   options: SessionOptions,
   events: SegmentEvents,
   from: SegmentStart,
-  /** A population's run (Members above 1): `open` gives a population of that many, trained from these settings' seeds. */
-  population?: { members: number; settings: RunSettings },
+  /**
+   * A population's run (Members above 1): `open` gives a population of that many, trained from these
+   * settings' seeds; its members' forecasts run in `forecasts` where given (the page's worker).
+   */
+  population?: { members: number; settings: RunSettings; forecasts?: MemberForecaster },
 ): Segment {
   let stopped = false;
   let backend: Backend | null = null;
@@ -248,7 +252,7 @@ export function sessionSegment(
               asPopulation(backend),
               made,
               population!.settings,
-              { ...options, members, onEpochProgress },
+              { ...options, members, onEpochProgress, forecasts: population?.forecasts },
               control,
               emit,
             )

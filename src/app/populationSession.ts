@@ -26,7 +26,13 @@ import {
   validationAcross,
 } from './ensemble.js';
 import {
-  forecastLevels,
+  type MemberForecaster,
+  type MemberForecastRequest,
+  type MemberForecasts,
+  memberForecasts,
+  packParams,
+} from './memberForecasts.js';
+import {
   MAX_FORECAST_STEPS,
   nextTask,
   pastEndSteps,
@@ -41,6 +47,11 @@ import {
 /** What a population session trains with: a single run's options and the count of members. */
 export interface PopulationSessionOptions extends SessionOptions {
   members: number;
+  /**
+   * Where the members' forecasts run at each report (the page gives a worker of their own);
+   * without it, here, in slices.
+   */
+  forecasts?: MemberForecaster;
 }
 
 /** Where the population stands at a report (or at the end). */
@@ -139,7 +150,7 @@ async function populationSnapshot(
   previousEpoch: number,
   seeds: number[],
 ): Promise<Snapshot> {
-  const values = await memberValues(population, run, point, options.horizon ?? SETTINGS.horizon.default);
+  const values = await memberValues(population, run, point, options);
   const predictions = bandOf(values.map((v) => v.predictions));
   const forecast = values[0].forecast === null ? null : bandOf(values.map((v) => v.forecast as Float32Array));
   const future = values[0].future === null ? null : bandOf(values.map((v) => v.future as Float32Array));
@@ -205,20 +216,12 @@ async function memberValues(
   population: Population,
   run: Run,
   point: PopulationPoint,
-  horizon: number,
+  options: PopulationSessionOptions,
 ): Promise<MemberValues[]> {
   const { prepared } = run;
   const parts = await memberPartLevels(population, prepared);
-  const canForecast = feedbackProblem(prepared) === null;
-  const rows = prepared.table.rows;
-  const from = forecastFromOf(run);
-  const steps = Math.min(rows - from, MAX_FORECAST_STEPS);
-  // Each member's forecasts run its forward pass once a step on this thread (the page's, on WebGPU):
-  // at K = 256 seconds of work, so it goes in slices between which the page handles its events.
-  const slices = new TaskSlices();
-  const out: MemberValues[] = [];
-  for (const [m, levels] of parts.entries()) {
-    await slices.due();
+  const forecasts = feedbackProblem(prepared) === null ? await forecastsOf(run, point, options) : null;
+  return parts.map((levels, m) => {
     const present = [levels.train, levels.validation, levels.test].filter((l): l is Float64Array => l !== null);
     const predictions = new Float32Array(present.reduce((sum, l) => sum + l.length, 0));
     let offset = 0;
@@ -226,14 +229,31 @@ async function memberValues(
       predictions.set(l, offset);
       offset += l.length;
     }
-    const params = point.members[m].params;
-    out.push({
-      predictions,
-      forecast: canForecast ? forecastLevels(prepared, params, run, from, steps) : null,
-      future: canForecast ? forecastLevels(prepared, params, run, rows, pastEndSteps(run, horizon)) : null,
-    });
-  }
-  return out;
+    return { predictions, forecast: forecasts?.forecast[m] ?? null, future: forecasts?.future[m] ?? null };
+  });
+}
+
+/**
+ * Every member's forecasts: each runs its forward pass once a step, at K = 256 seconds of work, so in
+ * options.forecasts' worker where the page gives one, else here in slices between which the thread
+ * handles its events.
+ */
+function forecastsOf(run: Run, point: PopulationPoint, options: PopulationSessionOptions): Promise<MemberForecasts> {
+  const { prepared } = run;
+  const rows = prepared.table.rows;
+  const from = forecastFromOf(run);
+  const request: MemberForecastRequest = {
+    prepared,
+    run: { layout: run.layout, levels: run.levels },
+    params: packParams(point.members.map((m) => m.params)),
+    members: point.members.length,
+    from,
+    steps: Math.min(rows - from, MAX_FORECAST_STEPS),
+    futureSteps: pastEndSteps(run, options.horizon ?? SETTINGS.horizon.default),
+  };
+  if (options.forecasts !== undefined) return options.forecasts(request);
+  const slices = new TaskSlices();
+  return memberForecasts(request, () => slices.due());
 }
 
 /** memberStarts (the same members) seed by seed, in slices: K members' initial weights take a while. */

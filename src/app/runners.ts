@@ -15,6 +15,7 @@ import { runSweep } from '../bench/bench.js';
 import type { ParamLayout } from '../model/layout.js';
 import { startRun } from '../train/run.js';
 import type { GpuAccess } from './gpu.js';
+import type { MemberForecaster, MemberForecastRequest, MemberForecasts } from './memberForecasts.js';
 import {
   movableRun,
   type RunEvents,
@@ -26,6 +27,7 @@ import {
   type TrainingRun,
 } from './movableRun.js';
 import type { FromWorker, RunRequest, ToWorker } from './protocol.js';
+import { workerJob } from './workerJob.js';
 
 export type { RunEvents, TrainingRun };
 
@@ -202,6 +204,19 @@ function cpuSegment(request: RunRequest, events: SegmentEvents, from: SegmentSta
 }
 
 /**
+ * A population's members' forecasts at a report, in a worker of their own (memberForecastWorker.ts)
+ * rather than on the page's thread, where WebGPU trains them: at K = 256 they are seconds of CPU. The
+ * members' packed weights move to it; the forecasts move back.
+ */
+const forecastsInWorker: MemberForecaster = (request) =>
+  workerJob<MemberForecastRequest, MemberForecasts>(
+    () =>
+      new Worker(new URL('./memberForecastWorker.ts', import.meta.url), { type: 'module', name: 'member-forecasts' }),
+    request,
+    { transfer: [request.params.buffer as ArrayBuffer], stopped: "the members' forecast worker stopped" },
+  );
+
+/**
  * A stretch of the run on the page's WebGPU device. The device lost, or a read-back cut short by it,
  * moves the run to the CPU (movableRun's onGpuFailure); anything else (bad input, a bug) ends the run.
  */
@@ -227,7 +242,7 @@ function gpuSegment(request: RunRequest, gpu: GpuAccess, events: SegmentEvents, 
     },
     from,
     request.train.members > 1 && !request.forecastOnly
-      ? { members: request.train.members, settings: request.run }
+      ? { members: request.train.members, settings: request.run, forecasts: forecastsInWorker }
       : undefined,
   );
 }

@@ -213,7 +213,7 @@ export class TaskSlices {
 export function forecastLevels(
   prepared: PreparedData,
   params: Float32Array,
-  run: Run,
+  run: Pick<Run, 'layout' | 'levels'>,
   from: number,
   steps: number,
 ): Float32Array {

@@ -17,7 +17,13 @@ export type JobReply<Result> =
 export function workerJob<Request, Result>(
   start: () => Worker,
   request: Request,
-  options: { signal?: AbortSignal; onProgress?: (fraction: number) => void; stopped?: string } = {},
+  options: {
+    signal?: AbortSignal;
+    onProgress?: (fraction: number) => void;
+    stopped?: string;
+    /** Buffers of `request` moved to the worker rather than copied. */
+    transfer?: Transferable[];
+  } = {},
 ): Promise<Result> {
   const { signal, onProgress } = options;
   return new Promise((resolve, reject) => {
@@ -48,7 +54,7 @@ export function workerJob<Request, Result>(
       end();
       reject(new Error(event.message || options.stopped || 'the worker stopped'));
     };
-    worker.postMessage(request);
+    worker.postMessage(request, options.transfer ?? []);
   });
 }
 

@@ -1,12 +1,13 @@
 // Populations in the built app: Members = 4 trains four seeds on the CPU and draws their median with a
-// band on the series and error charts, one member shown alone on request (the page's longest task at
+// band on the series and error charts, one member shown alone on request; on WebGPU the members'
+// forecasts are computed in a worker of their own (memberForecastWorker.ts) (the page's longest task at
 // K = 256 is a measurement, not a test: docs/PERFORMANCE.md); Members = 256 on the CPU trains (once
 // refused: a WebAssembly memory a member, more than Chromium gives a page); and the Search view
 // with a tiny grid fills its table and heatmap, marks the chosen configuration with why, and opens a
 // configuration in the Train view. Screenshots go to test-results/.
 
 import { describe, expect, it } from 'vitest';
-import { chartCounts, pickBackend, screenshot, setField, useApp, waitForPhase } from './harness.js';
+import { chartCounts, pickBackend, screenshot, setField, useApp, waitForPhase, watched, watchPage } from './harness.js';
 
 const open = useApp();
 
@@ -61,6 +62,21 @@ describe('populations in the app', () => {
     expect(await page.$$eval('#member-shown option', (o) => o.length)).toBe(257);
     expect(problems).toEqual([]);
   }, 200_000);
+
+  it("computes the members' forecasts in a worker of their own on WebGPU and draws their band", async () => {
+    const { page, problems } = await open();
+    await watchPage(page);
+    await pickBackend(page, 'webgpu');
+    await setField(page, 'members', '4');
+    await setField(page, 'epochs', '10');
+    await page.click('#start');
+    expect(await waitForPhase(page, ['finished', 'stopped'], 150_000)).toBe('finished');
+    const series = await chartCounts(page, 'series-chart');
+    expect(series['prediction (WebGPU)']).toBe(40);
+    expect(series['90% forecast (WebGPU)']).toBeGreaterThanOrEqual(40 + 24);
+    expect((await watched(page)).workerNames).toContain('member-forecasts');
+    expect(problems).toEqual([]);
+  }, 180_000);
 
   it('searches a tiny grid, marks the chosen configuration and opens one in Train', async () => {
     const { page, problems } = await open();
