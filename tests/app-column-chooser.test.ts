@@ -29,7 +29,7 @@ describe('the column chooser of a wide file', () => {
     expect(chooserSummary(4001, 'c1', 1111, 100, { inputs: many, outputs: ['c1'], known: ['c2'] })).toBe(
       '100 of 1,111 columns whose name holds "c1" shown (4,001 in all). Inputs: c0, c1, c2, c3, c4 and 3 more; outputs: c1; known ahead: c2.',
     );
-    expect(chooserSummary(4001, 'zz', 0, 0, none)).toBe("No column's name holds \"zz\". Inputs: none; outputs: none.");
+    expect(chooserSummary(4001, 'zz', 0, 0, none)).toBe('No column\'s name holds "zz". Inputs: none; outputs: none.');
   });
 });
 
