@@ -22,6 +22,7 @@ import {
 } from '../lib/backends.js';
 import { nodePlatform } from '../lib/nodePlatform.js';
 import { InputError } from '../model/errors.js';
+import { trainStepFlops } from '../model/flops.js';
 import type { ParamLayout } from '../model/layout.js';
 import type { CpuThreads } from '../settings/threads.js';
 
@@ -139,16 +140,7 @@ export async function openPopulation(
   try {
     let auto: AutoChoice | null = null;
     if (choice === 'auto') {
-      const race = async () => {
-        const cpu = await createCpuPopulation(layout, members, { threads, host: nodeThreadHost });
-        const webgpu = await createWebGpuPopulation(context, layout, members);
-        try {
-          return await raceBackends(cpu, webgpu, batch);
-        } finally {
-          await Promise.all([cpu.dispose(), webgpu.dispose()]);
-        }
-      };
-      auto = await chooseBackend(context.adapter, layout, batch, race, members);
+      auto = await raceOn(context, layout, members, batch, threads);
       if (auto.backend === 'cpu') {
         context.destroy();
         return { ...(await openCpuPopulation(layout, members, threads, auto.reason)), auto };
@@ -164,5 +156,100 @@ export async function openPopulation(
   } catch (err) {
     context.destroy();
     throw err;
+  }
+}
+
+/** `auto`'s race of the two backends at this population (remembered per adapter, shape, batch and members). */
+function raceOn(
+  context: GpuContext,
+  layout: ParamLayout,
+  members: number,
+  batch: number,
+  threads: CpuThreads,
+): Promise<AutoChoice> {
+  const race = async () => {
+    const cpu = await createCpuPopulation(layout, members, { threads, host: nodeThreadHost });
+    const webgpu = await createWebGpuPopulation(context, layout, members);
+    try {
+      return await raceBackends(cpu, webgpu, batch);
+    } finally {
+      await Promise.all([cpu.dispose(), webgpu.dispose()]);
+    }
+  };
+  return chooseBackend(context.adapter, layout, batch, race, members);
+}
+
+/** A population's work: what a step of all its members costs, to compare populations of other shapes. */
+function populationFlops(layout: ParamLayout, members: number, batch: number): number {
+  return members * trainStepFlops(layout.config, batch);
+}
+
+/** `auto`'s race at a population, or null without an adapter (then nothing is decided). */
+export type AutoRace = (layout: ParamLayout, members: number, batch: number) => Promise<AutoChoice | null>;
+
+/** A race on a device of its own, given back after it. */
+async function raceAlone(
+  layout: ParamLayout,
+  members: number,
+  batch: number,
+  threads: CpuThreads,
+): Promise<AutoChoice | null> {
+  const gpu = await openGpu();
+  if ('reason' in gpu) return null;
+  try {
+    return await raceOn(gpu.context, layout, members, batch, threads);
+  } finally {
+    gpu.context.destroy();
+  }
+}
+
+/**
+ * Opens the populations of one command one after another (a search's shapes, its chosen ensemble, a
+ * backtest's folds) on one backend choice. Under `auto`, a race the CPU won at a population decides
+ * every later population of no more work a step without a race of its own: a GPU's edge grows with
+ * the work of a step, so the CPU that wins the larger wins the smaller, and a race costs more than its
+ * own time where the adapter is software (the WebGPU racer compiles its pipelines on the CPU first).
+ * A search races its largest shape first (`raceFirst`), so that the CPU's win there decides the grid.
+ */
+export class PopulationOpener {
+  /** The note of the population opened last (which backend, on what, and why). */
+  note = '';
+  private cpuWon: { flops: number; reason: string } | null = null;
+
+  constructor(
+    private readonly choice: BackendChoice,
+    private readonly threads: CpuThreads,
+    private readonly race: AutoRace = (layout, members, batch) => raceAlone(layout, members, batch, threads),
+  ) {}
+
+  /** Under `auto`, races at this population now, so that every later one of no more work follows a CPU win. */
+  async raceFirst(layout: ParamLayout, members: number, batch: number): Promise<void> {
+    if (this.choice !== 'auto') return;
+    const auto = await this.race(layout, members, batch);
+    if (auto !== null) this.remember(auto, layout, members, batch);
+  }
+
+  /** The reason of an earlier CPU win that decides this population without a race, or null. */
+  decidedBy(layout: ParamLayout, members: number, batch: number): string | null {
+    const won = this.cpuWon;
+    if (this.choice !== 'auto' || won === null) return null;
+    return populationFlops(layout, members, batch) <= won.flops ? won.reason : null;
+  }
+
+  async open(layout: ParamLayout, members: number, batch: number): Promise<OpenedPopulation> {
+    const decided = this.decidedBy(layout, members, batch);
+    const opened =
+      decided === null
+        ? await openPopulation(this.choice, layout, members, batch, this.threads)
+        : await openCpuPopulation(layout, members, this.threads, decided);
+    if (opened.auto !== null) this.remember(opened.auto, layout, members, batch);
+    this.note = opened.note;
+    return opened;
+  }
+
+  private remember(auto: AutoChoice, layout: ParamLayout, members: number, batch: number): void {
+    if (auto.backend !== 'cpu') return;
+    const flops = populationFlops(layout, members, batch);
+    if (this.cpuWon === null || flops > this.cpuWon.flops) this.cpuWon = { flops, reason: auto.reason };
   }
 }

@@ -5,6 +5,7 @@
 // object (docs/FILE-FORMATS.md, "backtest --json").
 
 import { BENCHMARK_KEYS, type BenchmarkKey } from '../forecast/benchmarks.js';
+import type { ParamLayout } from '../model/layout.js';
 import { BACKTEST_SETTINGS as B } from '../settings/backtest.js';
 import {
   type BacktestListeners,
@@ -16,7 +17,7 @@ import {
 } from '../train/backtest.js';
 import { type PopulationReport, sharedTraining } from '../train/population.js';
 import { printable } from '../util/text.js';
-import { openPopulation } from './backends.js';
+import { PopulationOpener } from './backends.js';
 import { CLI_SETTINGS, commandOptions } from './commands.js';
 import {
   BENCHMARK_JSON_NAMES,
@@ -61,10 +62,9 @@ export function readBacktestSettings(argv: string[]): BacktestCommandSettings {
 export async function backtestCommand(argv: string[], log: (line: string) => void): Promise<void> {
   const s = readBacktestSettings(argv);
   for (const line of s.train.data.notes) console.error(printable(line));
-  let backendNote = '';
-  const open = async (layout: Parameters<typeof openPopulation>[1], members: number, batch: number) => {
-    const opened = await openPopulation(s.train.backend, layout, members, batch, s.train.threads);
-    backendNote = opened.note;
+  const opener = new PopulationOpener(s.train.backend, s.train.threads);
+  const open = async (layout: ParamLayout, members: number, batch: number) => {
+    const opened = await opener.open(layout, members, batch);
     if (!s.json) log(opened.note);
     return opened.population;
   };
@@ -75,7 +75,7 @@ export async function backtestCommand(argv: string[], log: (line: string) => voi
         onReport: (report) => log(progressLine(report)),
       };
   const result = await runBacktest(s.backtest, open, listeners);
-  if (s.json) log(JSON.stringify(backtestJson(result, s, backendNote)));
+  if (s.json) log(JSON.stringify(backtestJson(result, s, opener.note)));
   else for (const line of backtestText(result)) log(line);
 }
 

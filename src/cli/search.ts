@@ -4,14 +4,16 @@
 // to choose), and its ensemble evaluated. A line as each configuration finishes and a table by
 // default; with --json, exactly one JSON object (docs/FILE-FORMATS.md, "search --json").
 
+import { trainStepFlops } from '../model/flops.js';
+import { type ParamLayout, paramLayout } from '../model/layout.js';
 import { SEARCH_SETTINGS as G } from '../settings/search.js';
 import { sourceDefault } from '../settings/training.js';
 import { modelFileBytes } from '../train/modelFile.js';
 import { sharedTraining } from '../train/population.js';
-import { defaultsKeyOf } from '../train/run.js';
+import { defaultsKeyOf, startRun } from '../train/run.js';
 import { type Configuration, runSearch, type SearchResult, type SearchSettings, type Spread } from '../train/search.js';
 import { printable } from '../util/text.js';
-import { openPopulation } from './backends.js';
+import { PopulationOpener } from './backends.js';
 import { CLI_SETTINGS, commandOptions } from './commands.js';
 import { evaluationJson } from './evaluationJson.js';
 import { checkWritablePath, writeFileAtomic } from './files.js';
@@ -83,13 +85,15 @@ export async function searchCommand(argv: string[], log: (line: string) => void)
   // A save that cannot work is refused now, not after the whole search.
   if (s.save !== undefined) checkWritablePath(s.save, '--save');
   for (const line of [...s.train.data.notes, ...s.notes]) console.error(printable(line));
-  let backendNote = '';
+  const opener = new PopulationOpener(s.train.backend, s.train.threads);
+  const largest = largestPopulation(s.search);
+  await opener.raceFirst(largest.layout, largest.members, largest.batch);
   const result = await runSearch(
     s.search,
     async (layout, members, batch) => {
-      const opened = await openPopulation(s.train.backend, layout, members, batch, s.train.threads);
-      if (backendNote === '' && !s.json) log(opened.note);
-      backendNote = opened.note;
+      const first = opener.note === '';
+      const opened = await opener.open(layout, members, batch);
+      if (first && !s.json) log(opened.note);
       return opened.population;
     },
     (configuration, done, total) => {
@@ -97,9 +101,24 @@ export async function searchCommand(argv: string[], log: (line: string) => void)
     },
   );
   if (s.save !== undefined) saveChosen(s.save, s, result);
-  if (s.json) log(JSON.stringify(searchJson(result, backendNote)));
+  if (s.json) log(JSON.stringify(searchJson(result, opener.note)));
   else for (const line of searchText(result)) log(line);
   if (s.save !== undefined && !s.json) log(`the chosen configuration's ensemble saved to ${printable(s.save)}`);
+}
+
+/** The grid's population with the most work a step (its shapes differ in hidden sizes and window only). */
+export function largestPopulation(search: SearchSettings): { layout: ParamLayout; members: number; batch: number } {
+  const { grid, run, training } = search;
+  const first = startRun({ ...run, window: grid.windows[0], hiddenSizes: grid.hiddenSizes[0], seed: grid.seeds[0] });
+  const { inputSize, outputSize } = first.layout.config;
+  const batch = training.batchSize;
+  const flops = (layout: ParamLayout) => trainStepFlops(layout.config, batch);
+  const layout = grid.windows
+    .flatMap((window) =>
+      grid.hiddenSizes.map((hiddenSizes) => paramLayout({ inputSize, outputSize, hiddenSizes, window })),
+    )
+    .reduce((largest, layout) => (flops(layout) > flops(largest) ? layout : largest));
+  return { layout, members: grid.learningRates.length * grid.seeds.length, batch };
 }
 
 /** Writes the chosen configuration's seeds as an ensemble model file (one model where it has one seed). */
