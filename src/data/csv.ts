@@ -1,4 +1,5 @@
-// The user's own series from a CSV file, read with papaparse into a ColumnTable.
+// The user's own series from a CSV file, split into records and cells by papaparse (or, where a piece
+// of the text holds no quote, in place exactly as papaparse splits it) and read into a ColumnTable.
 //
 // What is decided from the first rows (unless the caller says): the delimiter (comma, semicolon, tab
 // or bar), whether row 1 is a header, how each column writes its numbers (numberFormat.ts: currency,
@@ -237,8 +238,8 @@ function oneKindOfLineEnd(text: string): string {
  * Cuts the text into pieces of whole records: each ends after the first line end past `size`
  * characters that lies outside quotes (an even number of quote characters since the piece began;
  * RFC 4180 doubles quotes inside quoted fields, so the parity holds; a stray quote only makes a
- * piece longer). Papaparse then parses each piece on its own. (Its own chunked mode reports false
- * quote errors when a chunk ends between the CR and the LF of a line end.)
+ * piece longer). Each piece is then split on its own (TableBuilder.addPiece). (Papaparse's own
+ * chunked mode reports false quote errors when a chunk ends between the CR and the LF of a line end.)
  */
 function* pieces(text: string, newline: string, size: number): Generator<[number, number]> {
   const lineEnd = newline === '\r' ? '\r' : '\n';
