@@ -128,6 +128,38 @@ function write(time: number, style: Style): string {
 }
 
 describe('date formats (property-based)', () => {
+  it('reads the common ISO shapes to the time Date.UTC gives, in any order of days (its one-day memory)', () => {
+    const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+    const fields = fc.record({
+      year: fc.integer({ min: 0, max: 9999 }),
+      month: fc.integer({ min: 1, max: 12 }),
+      day: fc.integer({ min: 1, max: 28 }),
+      hour: fc.integer({ min: 0, max: 23 }),
+      minute: fc.integer({ min: 0, max: 59 }),
+      second: fc.integer({ min: 0, max: 59 }),
+      shape: fc.constantFrom('date', 'T', ' ', 'T:ss', ' :ss'),
+    });
+    fc.assert(
+      fc.property(fc.array(fields, { minLength: 1, maxLength: 8 }), (dates) => {
+        for (const d of dates) {
+          const date = `${pad(d.year, 4)}-${pad(d.month)}-${pad(d.day)}`;
+          const withSeconds = d.shape.endsWith(':ss');
+          const cell =
+            d.shape === 'date'
+              ? date
+              : `${date}${d.shape[0]}${pad(d.hour)}:${pad(d.minute)}${withSeconds ? `:${pad(d.second)}` : ''}`;
+          const read = readDate(cell, { kind: 'iso' });
+          const time =
+            d.shape === 'date'
+              ? Date.UTC(d.year, d.month - 1, d.day)
+              : Date.UTC(d.year, d.month - 1, d.day, d.hour, d.minute, withSeconds ? d.second : 0);
+          expect(read).toEqual({ time, label: cell.replace('T', ' ') });
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('reads back a rising series of at least 20 days written in any style', () => {
     fc.assert(
       fc.property(

@@ -1,4 +1,5 @@
-// The user's own series from a CSV file, read with papaparse into a ColumnTable.
+// The user's own series from a CSV file, split into records and cells by papaparse (or, where a piece
+// of the text holds no quote, in place exactly as papaparse splits it) and read into a ColumnTable.
 //
 // What is decided from the first rows (unless the caller says): the delimiter (comma, semicolon, tab
 // or bar), whether row 1 is a header, how each column writes its numbers (numberFormat.ts: currency,
@@ -26,7 +27,7 @@ import Papa from 'papaparse';
 import { describeValue, InputError } from '../model/errors.js';
 import { FLOAT32_MAX, LIMITS } from '../model/validate.js';
 import { DATE_KIND_TEXT, DATE_NAME, type DateFormat, type DateKind, detectDateFormat, readDate } from './dateFormat.js';
-import { isDecimal } from './decimal.js';
+import { isDecimal, readShortDecimal } from './decimal.js';
 import {
   type ColumnVerdict,
   DECIMAL_MARKS,
@@ -179,9 +180,7 @@ export function parseCsvText(raw: string, options: CsvOptions = {}): CsvTable {
   const plan = planParse(text, options);
   const table = new TableBuilder(plan);
   const body = stripBom(text);
-  for (const [start, end] of pieces(body, plan.newline, DEFAULT_CHUNK_SIZE)) {
-    table.addChunk(parsePiece(body, start, end, plan));
-  }
+  for (const [start, end] of pieces(body, plan.newline, DEFAULT_CHUNK_SIZE)) table.addPiece(body, start, end);
   return table.finish();
 }
 
@@ -208,7 +207,7 @@ export async function parseCsv(source: string | Blob, options: CsvStreamOptions 
   for (const [start, end] of pieces(body, plan.newline, chunkSize)) {
     await new Promise((resolve) => setTimeout(resolve, 0));
     signal?.throwIfAborted();
-    table.addChunk(parsePiece(body, start, end, plan));
+    table.addPiece(body, start, end);
     onProgress?.(end / body.length);
   }
   return table.finish();
@@ -223,8 +222,14 @@ function oneKindOfLineEnd(text: string): string {
   const cr = text.indexOf('\r');
   if (cr < 0) return text;
   const crlf = text.indexOf('\r\n') >= 0;
-  const loneCr = /\r(?!\n)/.test(text);
-  const loneLf = /(^|[^\r])\n/.test(text);
+  // From one line end to the next with indexOf, which a file of one kind walks to its end: faster
+  // than a regular expression that looks at every character.
+  let loneCr = false;
+  for (let at = cr; at >= 0 && !loneCr; at = text.indexOf('\r', at + 1)) loneCr = text.charCodeAt(at + 1) !== 10;
+  let loneLf = false;
+  for (let at = text.indexOf('\n'); at >= 0 && !loneLf; at = text.indexOf('\n', at + 1)) {
+    loneLf = at === 0 || text.charCodeAt(at - 1) !== 13;
+  }
   const kinds = Number(crlf) + Number(loneCr) + Number(loneLf);
   return kinds > 1 ? text.replace(/\r\n?/g, '\n') : text;
 }
@@ -233,15 +238,16 @@ function oneKindOfLineEnd(text: string): string {
  * Cuts the text into pieces of whole records: each ends after the first line end past `size`
  * characters that lies outside quotes (an even number of quote characters since the piece began;
  * RFC 4180 doubles quotes inside quoted fields, so the parity holds; a stray quote only makes a
- * piece longer). Papaparse then parses each piece on its own. (Its own chunked mode reports false
- * quote errors when a chunk ends between the CR and the LF of a line end.)
+ * piece longer). Each piece is then split on its own (TableBuilder.addPiece). (Papaparse's own
+ * chunked mode reports false quote errors when a chunk ends between the CR and the LF of a line end.)
  */
 function* pieces(text: string, newline: string, size: number): Generator<[number, number]> {
   const lineEnd = newline === '\r' ? '\r' : '\n';
   let start = 0;
+  // The first quote not yet counted: searched for once, not again for each piece.
+  let quote = text.indexOf('"');
   while (start < text.length) {
     let inQuotes = false;
-    let quote = text.indexOf('"', start);
     let from = Math.min(text.length, start + size);
     let end = text.length;
     for (;;) {
@@ -264,18 +270,144 @@ function* pieces(text: string, newline: string, size: number): Generator<[number
   }
 }
 
-/** One piece through papaparse, which only splits rows and fields: the rest is ours. */
-function parsePiece(text: string, start: number, end: number, plan: ParsePlan): Papa.ParseResult<string[]> {
-  // Every piece but the last ends with its line end; leaving it out keeps papaparse from adding an
-  // empty record, so the pieces' records are exactly those of the whole text.
-  const stop = end < text.length ? end - plan.newline.length : end;
-  return Papa.parse<string[]>(text.slice(start, stop), {
+/** A piece's text (its last line end left out) through papaparse, which only splits rows and fields. */
+function parsePiece(piece: string, plan: ParsePlan): Papa.ParseResult<string[]> {
+  return Papa.parse<string[]>(piece, {
     delimiter: plan.delimiter,
     newline: plan.newline as '\n' | '\r' | '\r\n',
     header: false,
     dynamicTyping: false,
     skipEmptyLines: false,
   });
+}
+
+/** One record's cells, however they were split: as strings (papaparse) or as places in the text. */
+interface RecordCells {
+  readonly count: number;
+  /** Cell c, trimmed. */
+  text(c: number): string;
+  /** Cell c's value under `format` (`plain`: isPlain(format)), NaN where parseNumber gives NaN. */
+  value(c: number, format: NumberFormat, plain: boolean): number;
+  /** The record as written: its cells joined by the delimiter. */
+  joined(delimiter: string): string;
+}
+
+/**
+ * The records of text[start, stop), which holds no quote, split exactly as papaparse splits such a
+ * text (at each line end, then at each delimiter; its fast path), each handed to `visit` in `cells`.
+ */
+function eachPlainRecord(
+  text: string,
+  start: number,
+  stop: number,
+  plan: Pick<ParsePlan, 'newline' | 'delimiter'>,
+  cells: SpanCells,
+  visit: (cells: SpanCells) => void,
+): void {
+  // Papaparse strips a byte-order mark from the start of each text it is given, and reads an empty
+  // text as no records at all.
+  const from = start < stop && text.charCodeAt(start) === 0xfeff ? start + 1 : start;
+  if (from === stop) return;
+  const { newline } = plan;
+  const delimiter = plan.delimiter.charCodeAt(0);
+  for (let rowStart = from; ; ) {
+    let rowEnd = text.indexOf(newline, rowStart);
+    if (rowEnd < 0 || rowEnd + newline.length > stop) rowEnd = stop;
+    cells.split(text, rowStart, rowEnd, delimiter);
+    visit(cells);
+    if (rowEnd === stop) return;
+    rowStart = rowEnd + newline.length;
+  }
+}
+
+/** The cells of a text without quotes as the reader splits it, for tests that hold it to papaparse. */
+export function plainRecords(text: string, newline: '\n' | '\r' | '\r\n', delimiter: CsvDelimiter): string[][] {
+  const records: string[][] = [];
+  eachPlainRecord(text, 0, text.length, { newline, delimiter }, new SpanCells(), (cells) => {
+    records.push(Array.from({ length: cells.count }, (_, c) => cells.raw(c)));
+  });
+  return records;
+}
+
+/** A record papaparse split: one string a cell. */
+class ArrayCells implements RecordCells {
+  cells: string[] = [];
+  get count(): number {
+    return this.cells.length;
+  }
+  text(c: number): string {
+    return this.cells[c].trim();
+  }
+  value(c: number, format: NumberFormat): number {
+    return parseNumber(this.cells[c].trim(), format);
+  }
+  joined(delimiter: string): string {
+    return this.cells.join(delimiter);
+  }
+}
+
+/**
+ * A record of a piece without quotes, split here as papaparse splits one (at each delimiter): each
+ * cell is where it lies in the text, so a plain number is read without making a string of it.
+ */
+class SpanCells implements RecordCells {
+  private source = '';
+  private rowStart = 0;
+  private rowEnd = 0;
+  count = 0;
+  /** Where each cell begins and ends in the text, grown to the widest record seen. */
+  private starts = new Int32Array(16);
+  private ends = new Int32Array(16);
+
+  split(source: string, rowStart: number, rowEnd: number, delimiter: number): void {
+    this.source = source;
+    this.rowStart = rowStart;
+    this.rowEnd = rowEnd;
+    this.count = 0;
+    let cellStart = rowStart;
+    for (let i = rowStart; i < rowEnd; i++) {
+      if (source.charCodeAt(i) === delimiter) {
+        this.push(cellStart, i);
+        cellStart = i + 1;
+      }
+    }
+    this.push(cellStart, rowEnd);
+  }
+
+  private push(start: number, end: number): void {
+    if (this.count === this.starts.length) {
+      const starts = new Int32Array(2 * this.count);
+      const ends = new Int32Array(2 * this.count);
+      starts.set(this.starts);
+      ends.set(this.ends);
+      this.starts = starts;
+      this.ends = ends;
+    }
+    this.starts[this.count] = start;
+    this.ends[this.count] = end;
+    this.count++;
+  }
+
+  /** Cell c as written. */
+  raw(c: number): string {
+    return this.source.slice(this.starts[c], this.ends[c]);
+  }
+
+  text(c: number): string {
+    return this.raw(c).trim();
+  }
+
+  value(c: number, format: NumberFormat, plain: boolean): number {
+    if (plain) {
+      const value = readShortDecimal(this.source, this.starts[c], this.ends[c]);
+      if (value !== undefined) return value;
+    }
+    return parseNumber(this.text(c), format);
+  }
+
+  joined(): string {
+    return this.source.slice(this.rowStart, this.rowEnd);
+  }
 }
 
 interface ParsePlan {
@@ -729,17 +861,45 @@ class TableBuilder {
   private lastLabel = '';
   /** With futureRows: each row (in file order) with a missing value, and where its first one is. */
   private readonly gaps: { at: number; record: number; column: number }[] = [];
+  /** Whether each value column's format is plain (plan.formats[k]). */
+  private readonly plain: boolean[];
+  /** The first quote at or after the last piece's start (the text's length: none), so no search repeats. */
+  private quoteAt = -1;
+  private readonly arrayCells = new ArrayCells();
+  private readonly spanCells = new SpanCells();
 
   constructor(plan: ParsePlan) {
     this.plan = plan;
     this.valueIndex = new Map(plan.values.map((c, k) => [c, k]));
+    this.plain = plan.formats.map(isPlain);
     // Sized once from the estimate, so a large file is not copied again and again as it grows.
     this.columns = plan.values.map(() => new Float64Array(plan.expectedRows));
     this.dates = plan.date >= 0 ? [] : null;
     this.times = plan.dateFormat !== null ? new Float64Array(plan.expectedRows) : null;
   }
 
-  addChunk(results: Papa.ParseResult<string[]>): void {
+  /**
+   * The records of text[start, end), a piece of whole records from pieces(). A piece with a quote goes
+   * through papaparse; one without is split here exactly as papaparse splits it (at each line end, then
+   * at each delimiter), without an array or a string a cell.
+   */
+  addPiece(text: string, start: number, end: number): void {
+    const { plan } = this;
+    // Every piece but the last ends with its line end; leaving it out keeps papaparse from adding an
+    // empty record, so the pieces' records are exactly those of the whole text.
+    const stop = end < text.length ? end - plan.newline.length : end;
+    if (this.quoteAt < start) {
+      const quote = text.indexOf('"', start);
+      this.quoteAt = quote < 0 ? text.length : quote;
+    }
+    if (this.quoteAt < stop) {
+      this.addChunk(parsePiece(text.slice(start, stop), plan));
+      return;
+    }
+    eachPlainRecord(text, start, stop, plan, this.spanCells, this.addRecord);
+  }
+
+  private addChunk(results: Papa.ParseResult<string[]>): void {
     const { plan } = this;
     const first = this.record;
     for (const error of results.errors) {
@@ -747,29 +907,35 @@ class TableBuilder {
       const row = error.row === undefined ? undefined : first + error.row + 1;
       throw new CsvError(plan.field, `${error.message.replace(/\.$/, '')} (check the quotes)`, row);
     }
-    for (const cells of results.data) {
-      this.record++;
-      if (cells.length === 1 && cells[0].trim() === '') continue;
-      if (plan.header && !this.headerSeen) {
-        this.headerSeen = true;
-        continue;
-      }
-      this.addRow(cells);
+    const cells = this.arrayCells;
+    for (const row of results.data) {
+      cells.cells = row;
+      this.addRecord(cells);
     }
   }
 
-  private addRow(cells: string[]): void {
+  private readonly addRecord = (cells: RecordCells): void => {
+    this.record++;
+    if (cells.count === 1 && cells.text(0) === '') return;
+    if (this.plan.header && !this.headerSeen) {
+      this.headerSeen = true;
+      return;
+    }
+    this.addRow(cells);
+  };
+
+  private addRow(cells: RecordCells): void {
     const { plan } = this;
     const width = plan.allColumns.length;
-    if (cells.length !== width) {
-      const fields = `${cells.length} field${cells.length === 1 ? '' : 's'}`;
+    if (cells.count !== width) {
+      const fields = `${cells.count} field${cells.count === 1 ? '' : 's'}`;
       const reason = `has ${fields} but ${plan.header ? 'the header has' : 'the first rows have'} ${width}; is the delimiter mixed? (reading with ${delimiterName(plan.delimiter)})`;
       if (!plan.drop) throw new CsvError(plan.field, reason, this.record);
-      this.dropRow({ row: this.record, column: '', value: cells.join(plan.delimiter).slice(0, 40), reason });
+      this.dropRow({ row: this.record, column: '', value: cells.joined(plan.delimiter).slice(0, 40), reason });
       return;
     }
     if (plan.filter) {
-      const key = cells[plan.filter.index].trim();
+      const key = cells.text(plan.filter.index);
       if (key !== plan.filter.value) {
         if (this.filterValuesSeen.size < 20) this.filterValuesSeen.add(key);
         return;
@@ -778,7 +944,7 @@ class TableBuilder {
     let date = '';
     let time = Number.NaN;
     if (plan.date >= 0) {
-      date = cells[plan.date].trim();
+      date = cells.text(plan.date);
       if ((date === '' || date.length > MAX_CELL_CHARS) && this.problem(plan.date, date)) return;
       if (plan.dateFormat !== null) {
         // A cell outside the column's format keeps its text as the label; its time stays unknown.
@@ -801,9 +967,9 @@ class TableBuilder {
     let gap = -1;
     for (let k = 0; k < plan.values.length; k++) {
       const c = plan.values[k];
-      const cell = cells[c].trim();
-      const value = parseNumber(cell, plan.formats[k]);
+      const value = cells.value(c, plan.formats[k], this.plain[k]);
       if (Number.isNaN(value)) {
+        const cell = cells.text(c);
         // Possibly a future row's value not known yet: settled in finish(), once the last rows are known.
         if (plan.futureRows && (cell === '' || isMissingMarker(cell))) {
           if (gap < 0) gap = c;

@@ -38,6 +38,41 @@ export function isDecimal(text: string, point: '.' | ',' = '.'): boolean {
   return i === text.length;
 }
 
+/** Powers of ten that are exact doubles, for the fraction digits readShortDecimal divides by. */
+const EXACT_POWERS_OF_TEN = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+/** Digits a mantissa may have so that it is an exact double (below 2^53). */
+const MAX_SHORT_DIGITS = 15;
+
+/**
+ * The value of `text.slice(from, to)` when it is `[+-]digits[.digits]` with at most 15 digits, read
+ * without making the slice; undefined for anything else (an exponent, spaces, more digits, no digits),
+ * which the caller reads the slow way. The same double as Number(): the digits are an exact integer and
+ * the power of ten an exact double, so the one division rounds the exact quotient correctly, as
+ * Number() rounds the decimal (Clinger's fast path).
+ */
+export function readShortDecimal(text: string, from: number, to: number): number | undefined {
+  let i = from;
+  const sign = text.charCodeAt(i);
+  if (sign === 45 || sign === 43) i++;
+  let mantissa = 0;
+  let digits = 0;
+  let point = -1;
+  for (; i < to; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d >= 0 && d <= 9) {
+      mantissa = mantissa * 10 + d;
+      digits++;
+    } else if (d === -2 && point < 0) {
+      point = i;
+    } else {
+      return undefined;
+    }
+  }
+  if (digits === 0 || digits > MAX_SHORT_DIGITS) return undefined;
+  const value = point < 0 ? mantissa : mantissa / EXACT_POWERS_OF_TEN[to - 1 - point];
+  return sign === 45 ? -value : value;
+}
+
 /** The number `text` spells (spaces around it allowed), or NaN when it is no finite decimal number. */
 export function readDecimal(text: string): number {
   if (text.length > MAX_NUMBER_TEXT) return Number.NaN;
