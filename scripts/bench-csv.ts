@@ -10,6 +10,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { minuteBarsCsv } from '../tests/large-csv.js';
 
 type ParseCsv = typeof import('../src/data/csv.js').parseCsv;
 
@@ -18,14 +19,7 @@ const root = resolve(process.argv[3] ?? join(dirname(fileURLToPath(import.meta.u
 const { parseCsv } = (await import(pathToFileURL(join(root, 'src/data/csv.ts')).href)) as { parseCsv: ParseCsv };
 
 const rows = 1_600_000;
-const lines = new Array<string>(rows + 1);
-lines[0] = 'date,open,close';
-const start = Date.UTC(1990, 0, 1);
-for (let r = 0; r < rows; r++) {
-  const date = new Date(start + r * 60_000).toISOString().slice(0, 16);
-  lines[r + 1] = `${date},${(r % 1000) / 8},${-r}`;
-}
-const text = lines.join('\r\n');
+const { text } = minuteBarsCsv(rows);
 
 let gcMs = 0;
 new PerformanceObserver((list) => {

@@ -22,6 +22,7 @@ import { isDecimal, readShortDecimal } from '../src/data/decimal.js';
 import { windowTable } from '../src/data/windows.js';
 import { InputError } from '../src/model/errors.js';
 import { inputErrorOf } from './helpers.js';
+import { minuteBarsCsv } from './large-csv.js';
 
 function csvErrorOf(text: string, options?: CsvOptions): CsvError {
   try {
@@ -546,14 +547,7 @@ describe('CSV round trips (property-based)', () => {
 describe('CSV large files', () => {
   it('parses a 50 MB file in chunks, yielding to the event loop, from a string and a Blob', async () => {
     const rows = 1_600_000;
-    const lines = new Array<string>(rows + 1);
-    lines[0] = 'date,open,close';
-    const start = Date.UTC(1990, 0, 1);
-    for (let r = 0; r < rows; r++) {
-      const date = new Date(start + r * 60_000).toISOString().slice(0, 16);
-      lines[r + 1] = `${date},${(r % 1000) / 8},${-r}`;
-    }
-    const text = lines.join('\r\n');
+    const { text, lines } = minuteBarsCsv(rows);
     expect(text.length).toBeGreaterThan(50 * 1000 * 1000);
 
     // A timer that should keep firing while the parse runs: the longest gap is the longest freeze.
