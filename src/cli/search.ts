@@ -86,8 +86,11 @@ export async function searchCommand(argv: string[], log: (line: string) => void)
   if (s.save !== undefined) checkWritablePath(s.save, '--save');
   for (const line of [...s.train.data.notes, ...s.notes]) console.error(printable(line));
   const opener = new PopulationOpener(s.train.backend, s.train.threads);
-  const largest = largestPopulation(s.search);
-  await opener.raceFirst(largest.layout, largest.members, largest.batch);
+  if (s.train.backend === 'auto') {
+    // Only `auto` races, so only it reads the data to size the grid's largest shape.
+    const largest = largestPopulation(s.search);
+    await opener.raceFirst(largest.layout, largest.members, largest.batch);
+  }
   const result = await runSearch(
     s.search,
     async (layout, members, batch) => {
