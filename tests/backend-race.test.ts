@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { AdapterDescription } from '../src/backends/backend.js';
 import { createCpuBackend, createCpuPopulation } from '../src/backends/cpu/createCpuBackend.js';
 import { nodeThreadHost } from '../src/backends/cpu/nodeThreads.js';
-import { chooseBackend, decideBackend, timeRacer } from '../src/backends/race.js';
+import { chooseBackend, decideBackend, raceBackends, timeRacer } from '../src/backends/race.js';
 import { nodeGpu } from '../src/backends/webgpu/nodeGpu.js';
 import { openBackend } from '../src/cli/backends.js';
 import { paramLayout } from '../src/model/layout.js';
@@ -71,6 +71,31 @@ describe('auto: the decision', () => {
       ]);
     } finally {
       await cpu.dispose();
+    }
+  });
+});
+
+describe('auto: the budget of a race', () => {
+  it('starts after the warm-ups: a racer that compiles its pipelines in its warm-up still gets timed rounds', async () => {
+    const layout = paramLayout(BLOG);
+    const fast = await createCpuBackend(layout, { threads: 1, host: nodeThreadHost });
+    const slowStart = await createCpuBackend(layout, { threads: 1, host: nodeThreadHost });
+    try {
+      let epochs = 0;
+      const trainMembers = slowStart.trainMembers.bind(slowStart);
+      slowStart.trainMembers = async (epoch, ...rest) => {
+        // The first epoch (the warm-up) takes longer than the whole budget, as a compile would.
+        if (epochs++ === 0) await new Promise((resolve) => setTimeout(resolve, 120));
+        return trainMembers(epoch, ...rest);
+      };
+      const times = await raceBackends(fast, slowStart, 8, 60);
+      expect(Number.isFinite(times.cpu) && Number.isFinite(times.webgpu)).toBe(true);
+      // The warm-up, then rounds for 60 ms: each of this model's epochs takes well under a millisecond.
+      expect(epochs).toBeGreaterThan(3);
+      // The warm-up's 120 ms is not in the best time a step.
+      expect(times.webgpu).toBeLessThan(60);
+    } finally {
+      await Promise.all([fast.dispose(), slowStart.dispose()]);
     }
   });
 });

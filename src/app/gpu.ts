@@ -13,7 +13,8 @@ export interface GpuAccess {
   adapter: AdapterDescription;
   /** Resolves with the reason if the device is lost. */
   lost: Promise<string>;
-  createBackend(layout: ParamLayout): Promise<Backend>;
+  /** `compileAhead: false` for a racer (WebGpuBackendOptions.compileAhead): it compiles only what it runs. */
+  createBackend(layout: ParamLayout, options?: { compileAhead?: boolean }): Promise<Backend>;
   /** K members of `layout` in the same dispatches (the Members field). */
   createPopulation(layout: ParamLayout, members: number): Promise<Backend & Population>;
 }
@@ -37,7 +38,7 @@ export async function probeWebGpu(): Promise<GpuProbe> {
     gpu: {
       adapter: context.adapter,
       lost: context.lost,
-      createBackend: (layout) => createWebGpuBackend(context, layout),
+      createBackend: (layout, options) => createWebGpuBackend(context, layout, options),
       createPopulation: (layout, members) => createWebGpuPopulation(context, layout, members),
     },
   };

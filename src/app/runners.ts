@@ -117,8 +117,9 @@ async function openGpuBackend(
   gpu: GpuAccess,
   layout: Parameters<GpuAccess['createBackend']>[0],
   members = 1,
+  options?: Parameters<GpuAccess['createBackend']>[1],
 ): Promise<Backend> {
-  const backend = members > 1 ? await gpu.createPopulation(layout, members) : await gpu.createBackend(layout);
+  const backend = members > 1 ? await gpu.createPopulation(layout, members) : await gpu.createBackend(layout, options);
   countLive('gpuBackends', 1);
   const dispose = backend.dispose.bind(backend);
   let disposed = false;
@@ -251,7 +252,8 @@ function gpuSegment(request: RunRequest, gpu: GpuAccess, events: SegmentEvents, 
 
 /** WebGPU's milliseconds a training step at this shape and batch, timed on the page's device. */
 export async function gpuStepTime(gpu: GpuAccess, layout: ParamLayout, batch: number): Promise<number> {
-  const backend = await openGpuBackend(gpu, layout);
+  // It times one variant's training steps: only their pipelines are compiled.
+  const backend = await openGpuBackend(gpu, layout, 1, { compileAhead: false });
   try {
     return await timeRacer(backend, batch);
   } finally {

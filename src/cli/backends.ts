@@ -169,7 +169,8 @@ function raceOn(
 ): Promise<AutoChoice> {
   const race = async () => {
     const cpu = await createCpuPopulation(layout, members, { threads, host: nodeThreadHost });
-    const webgpu = await createWebGpuPopulation(context, layout, members);
+    // The race times one variant's training steps: only their pipelines are compiled.
+    const webgpu = await createWebGpuPopulation(context, layout, members, { compileAhead: false });
     try {
       return await raceBackends(cpu, webgpu, batch);
     } finally {

@@ -113,7 +113,9 @@ export async function backendFor(
   const cpuProblem = cpuMemoryProblem(layout, batch);
   if (cpuProblem !== null) return openWebGpu(context, layout, `auto: ${cpuProblem}`, null);
   const auto = await chooseBackend(context.adapter, layout, batch, async () => {
-    const racers = [await createCpu(layout, cpu), await createWebGpuBackend(context, layout)] as const;
+    // The race times one variant's training steps: only their pipelines are compiled.
+    const webgpu = await createWebGpuBackend(context, layout, { compileAhead: false });
+    const racers = [await createCpu(layout, cpu), webgpu] as const;
     try {
       return await raceBackends(racers[0], racers[1], batch);
     } finally {

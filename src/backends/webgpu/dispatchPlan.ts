@@ -22,7 +22,7 @@ import {
   gradientWorkgroups,
 } from './fusedStep.js';
 import type { Bindings, KernelName } from './kernels.js';
-import type { PipelineCache } from './pipelines.js';
+import type { PipelineCache, PipelineRef } from './pipelines.js';
 import {
   backwardTile,
   forwardTile,
@@ -112,7 +112,8 @@ export interface PlanContext {
 }
 
 export interface Dispatch {
-  pipeline: GPUComputePipeline;
+  /** Compiled at the dispatch's first encoding, or when its plan is prepared. */
+  pipeline: PipelineRef;
   bindGroup: GPUBindGroup;
   /** How many dynamic offsets: none, 1 the plan's entry, 2 the entry and the time step. */
   dynamicOffsets: 0 | 1 | 2;
@@ -305,9 +306,14 @@ export class DispatchPlan {
     });
   }
 
-  /** Builds the step plans (and so the pipelines) of `variants` now rather than at their first use. */
+  /** Builds the step plans of `variants` and compiles their pipelines now rather than at their first use. */
   prepare(variants: readonly Variant[]): void {
-    for (const variant of variants) this.stepPlan(variant);
+    for (const variant of variants) {
+      const plan = this.stepPlan(variant);
+      for (const dispatch of [...plan.layers, ...Object.values(plan.modes).flat(), ...plan.backward]) {
+        dispatch.pipeline.get();
+      }
+    }
   }
 
   /** What runs when `variant` is asked for: itself, or stepwise under its tuning where this pass does not admit it. */
@@ -393,7 +399,7 @@ export class DispatchPlan {
   private encode(compute: GPUComputePassEncoder, dispatch: Dispatch, entry: number): void {
     this.offsets[0] = entry * this.stride;
     this.offsets[1] = dispatch.step * this.stride;
-    compute.setPipeline(dispatch.pipeline);
+    compute.setPipeline(dispatch.pipeline.get());
     compute.setBindGroup(0, dispatch.bindGroup, this.offsets, 0, dispatch.dynamicOffsets);
     compute.dispatchWorkgroups(dispatch.workgroups[0], dispatch.workgroups[1], this.context.members);
     this.context.counters.dispatches++;
@@ -470,7 +476,7 @@ export class DispatchPlan {
     const { dense } = layout;
     const top = layout.layers.length - 1;
     return {
-      pipeline: pipelines.pipeline('dense', 'main', {
+      pipeline: pipelines.later('dense', 'main', {
         WITH_LOSS: mode === 'evaluate' || mode === 'gradients' ? 1 : 0,
         WITH_GRADIENTS: mode === 'train' || mode === 'gradients' ? 1 : 0,
         ...(mode === 'seed' ? { SEED_OUTPUTS: 1 } : {}),
@@ -500,7 +506,7 @@ export class DispatchPlan {
     const buffers = this.workspace.layers[0];
     const perRow = 2 * T * (I + H) * GATES * H + 2 * H * O + (mode.withGradients ? 2 * T * H * GATES * H : 0);
     return {
-      pipeline: pipelines.pipeline('lstm_fused_rows', 'fused_rows', fusedRowsConstants(layout, fused, mode)),
+      pipeline: pipelines.later('lstm_fused_rows', 'fused_rows', fusedRowsConstants(layout, fused, mode)),
       bindGroup: pipelines.bindGroup('lstm_fused_rows', `${this.label} fused rows`, {
         params,
         samples: this.source.samples,
@@ -529,7 +535,7 @@ export class DispatchPlan {
     if (constants === null) throw new Error('unreachable: a fused pass that sums nothing');
     const buffers = this.workspace.layers[0];
     return {
-      pipeline: pipelines.pipeline('lstm_fused_gradients', 'fused_gradients', constants),
+      pipeline: pipelines.later('lstm_fused_gradients', 'fused_gradients', constants),
       bindGroup: pipelines.bindGroup(
         'lstm_fused_gradients',
         `${this.label} fused sums (${fused.rowGroups} row groups)`,
@@ -638,7 +644,7 @@ export class DispatchPlan {
     if (persistent && admitsPersistent(B, H, T, tuning)) {
       const whole = { ...base, step: 0, workgroups: [1, 1] as [number, number], flops: T * flops };
       if (direction === 'backward' && tuning.persistentBackward === 'coalesced') {
-        const pipeline = pipelines.pipeline('lstm_backward_coalesced', 'persistent_backward_coalesced', {
+        const pipeline = pipelines.later('lstm_backward_coalesced', 'persistent_backward_coalesced', {
           ...constants,
           TRANSPOSED_OFFSET: transposed.plan.transposedOffsets[l],
           TRANSPOSED_SIZE: transposed.plan.transposedSize,
@@ -648,24 +654,24 @@ export class DispatchPlan {
         return { dispatches: [dispatch], persistent: true, coalesced: true };
       }
       const { kernel, entry } = kernels.persistent;
-      const pipeline = pipelines.pipeline(kernel, entry, {
+      const pipeline = pipelines.later(kernel, entry, {
         ...constants,
         PERSISTENT_WORKGROUP: persistentWorkgroup(kernels.items(B, H), tuning),
       });
       return { dispatches: [{ ...whole, pipeline }], persistent: true, coalesced: false };
     }
-    let pipeline: GPUComputePipeline;
+    let pipeline: PipelineRef;
     let workgroups: [number, number];
     if (tuning.stepKernels === 'tiled') {
       const tile = kernels.tile(B, H, limits);
-      pipeline = pipelines.pipeline(kernels.tiled.kernel, kernels.tiled.entry, {
+      pipeline = pipelines.later(kernels.tiled.kernel, kernels.tiled.entry, {
         ...constants,
         ...tileConstants(tile),
       });
       workgroups = tile.workgroups;
     } else {
       const { kernel, entry } = kernels.step;
-      pipeline = pipelines.pipeline(kernel, entry, { ...constants, STEP_WORKGROUP: tuning.stepWorkgroup });
+      pipeline = pipelines.later(kernel, entry, { ...constants, STEP_WORKGROUP: tuning.stepWorkgroup });
       const groups = Math.ceil(kernels.items(B, H) / tuning.stepWorkgroup);
       const x = Math.min(groups, limits.maxComputeWorkgroupsPerDimension);
       workgroups = [x, Math.ceil(groups / x)];
@@ -680,7 +686,7 @@ export class DispatchPlan {
   private transposeDispatch(tuning: KernelTuning): Dispatch {
     const { pipelines, layout, params, transposed } = this.context;
     return {
-      pipeline: pipelines.pipeline('recurrent_transpose', tuning.transposeEntry, {
+      pipeline: pipelines.later('recurrent_transpose', tuning.transposeEntry, {
         LAYER_COUNT: layout.layers.length,
         PARAM_COUNT: layout.size,
         TRANSPOSED_SIZE: transposed.plan.transposedSize,
@@ -821,7 +827,7 @@ export class DispatchPlan {
     for (let base = 0; base < rowTiles; base += band) {
       const rows = Math.min(band, rowTiles - base);
       dispatches.push({
-        pipeline: pipelines.pipeline(
+        pipeline: pipelines.later(
           kernel,
           tuning.matmulEntry,
           base === 0 ? constants : { ...constants, TILE_ROW_BASE: base },

@@ -1,12 +1,25 @@
 // Shader modules, layouts, pipelines and bind groups of the kernel table (kernels.ts), made once per
 // device: explicit bind group layouts from each kernel's named bindings, a pipeline per (kernel, entry
 // point, override constants), bind groups from records keyed by binding name. The cache is a WeakMap
-// on the device, so a lost or destroyed device takes its pipelines with it.
+// on the device, so a lost or destroyed device takes its pipelines with it. A plan names its pipelines
+// by PipelineRef: each is compiled at its first use, or ahead of it where the plan is prepared.
 
 import { type BindingAccess, type Bindings, KERNELS, type KernelName, kernelCode } from './kernels.js';
 
 /** Bytes a dynamic uniform binding covers (the largest of params.wgsl's structs, padded). */
 export const UNIFORM_BINDING_SIZE = 16;
+
+/** A pipeline compiled at its first get() (through the cache: one per kernel, entry point and constants). */
+export class PipelineRef {
+  private made: GPUComputePipeline | null = null;
+
+  constructor(private readonly make: () => GPUComputePipeline) {}
+
+  get(): GPUComputePipeline {
+    this.made ??= this.make();
+    return this.made;
+  }
+}
 
 export class PipelineCache {
   private readonly device: GPUDevice;
@@ -51,6 +64,11 @@ export class PipelineCache {
       this.pipelines.set(key, pipeline);
     }
     return pipeline;
+  }
+
+  /** The pipeline of `kernel`'s entry point with its override constants, compiled at its first get(). */
+  later(kernel: KernelName, entryPoint: string, constants: Record<string, number>): PipelineRef {
+    return new PipelineRef(() => this.pipeline(kernel, entryPoint, constants));
   }
 
   /** A bind group of `kernel` over `buffers` by binding name; a dynamic uniform binds one entry's window. */

@@ -103,6 +103,12 @@ export interface WebGpuBackendOptions {
   /** The backend owns its device: dispose() destroys the context once the device has finished (the CLI's). */
   ownsContext?: boolean;
   /**
+   * false: no pipeline is compiled before its first dispatch (default true: every variant's, in every
+   * mode, at creation and with each data set). For a racer that runs one variant's training steps: on
+   * a software adapter that is a fraction of the compiling.
+   */
+  compileAhead?: boolean;
+  /**
    * false: the fused rows kernel's items keep one quad at every K (KernelTuning.fusedPairedMembers), to
    * measure what two quads an item gain a population (bench:webgpu's members … unpaired).
    */
@@ -138,6 +144,8 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
   private losses: LossName[];
   /** The variants asked for (one, or every one calibration may choose), most promising first. */
   private readonly requested: Variant[];
+  /** WebGpuBackendOptions.compileAhead. */
+  private readonly compileAhead: boolean;
   /** Those the training data admits (what runs of each requested one), once it is set. */
   private candidates: Variant[] = [];
   private calibrated: Calibration | null = null;
@@ -171,6 +179,7 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
     this.config = layout.config;
     this.members = members;
     this.requested = candidateVariants(context.adapter, options.schedule ?? 'auto', options.tuning ?? 'auto');
+    this.compileAhead = options.compileAhead ?? true;
     this.allocator = new Allocator(this.device, this.counts);
     const KP = 4 * members * layout.size;
     this.params = this.allocator.storage('params (K, P)', KP, GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
@@ -429,11 +438,11 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
     const training = new Training(this.planContext, data, batchSize, ranges, this.optimizer, this.gradSquares);
     this.training = training;
     training.windows.writeHeaders(this.device.queue, this.losses);
-    training.prepare(this.requested);
+    this.prepare(training, this.requested);
     for (const variant of this.requested.map((v) => training.train.effective(v))) {
       if (!this.candidates.some((known) => sameVariant(known, variant))) this.candidates.push(variant);
     }
-    this.validation?.all.prepare(this.candidates);
+    if (this.validation !== null) this.prepare(this.validation.all, this.candidates);
     this.calibrated = rememberedCalibration(this.device, this.calibrationKey(training));
   }
 
@@ -458,7 +467,7 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
     const validation = new ResidentWindows(this.planContext, data, memberRanges, 'validation');
     this.validation = validation;
     validation.writeHeaders(this.device.queue, this.losses);
-    validation.all.prepare(this.training === null ? this.requested : this.candidates);
+    this.prepare(validation.all, this.training === null ? this.requested : this.candidates);
   }
 
   /** Chooses each member's optimizer and loss; every state starts at zero (new buffers), the parameters stay. */
@@ -481,7 +490,7 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
     const training = this.training;
     if (training !== null) {
       training.useOptimizer(this.optimizer);
-      training.prepare(this.candidates);
+      this.prepare(training, this.candidates);
     }
   }
 
@@ -738,8 +747,14 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
    * (The tiled kernels' tiles depend on the batch: setMemberTraining builds those it needs.)
    */
   preparePipelines(): void {
+    if (!this.compileAhead) return;
     this.scratchFor(1, 1, 'batch').plan(1).prepare(this.requested);
     prepareUpdatePipelines(this.planContext, this.layout.size);
+  }
+
+  /** Compiles the pipelines of `plans` for `variants` now, unless compiling ahead is off. */
+  private prepare(plans: { prepare(variants: readonly Variant[]): void }, variants: readonly Variant[]): void {
+    if (this.compileAhead) plans.prepare(variants);
   }
 
   /**
