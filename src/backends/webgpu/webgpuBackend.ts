@@ -744,7 +744,8 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
    * Builds every pipeline this model can use (the passes' of every variant asked for, the dense layer's
    * and the fused kernels' in every mode, the update's and the gradient norm's):
    * createWebGpuPopulation runs it inside an error scope, so a kernel that does not build fails there.
-   * (The tiled kernels' tiles depend on the batch: setMemberTraining builds those it needs.)
+   * (The tiled kernels' tiles depend on the batch: setMemberTraining builds those it needs.) Nothing
+   * with compileAhead: false, whose pipelines compile at their first dispatch.
    */
   preparePipelines(): void {
     if (!this.compileAhead) return;
