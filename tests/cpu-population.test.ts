@@ -324,6 +324,38 @@ describe('the population trainer on a CPU population', () => {
     expect(next.value.members[0].diverged).not.toBeNull();
     await population.dispose();
   });
+
+  it('epochs of validation errors alone, over the member threads: the same validation errors and weights, no training errors', async () => {
+    const run = startRun(sineRunSettings({ seed: 6, points: 80, noise: 0.1, window: 5, hiddenSizes: [4] }));
+    const train = run.prepared.train;
+    const data = windowsOf(train, { start: 0, count: train.count - 16 });
+    const validation = windowsOf(train, { start: train.count - 16, count: 16 });
+    const rates = [0.01, 0.003, 0.05, 0.02, 0.01];
+    const both = [];
+    for (const trainingError of [false, true]) {
+      const population = await createCpuPopulation(run.layout, rates.length, { threads: 2, host: nodeThreadHost });
+      opened.push(population);
+      const specs = rates.map((learningRate, m) => {
+        const own = new Rng(70 + m);
+        population.setMemberParams(m, initParams(run.layout, own));
+        return { rng: own, learningRate, validation: { start: m, count: 16 - m } };
+      });
+      const options = { epochs: 4, batchSize: 4, reportEvery: 2, validation, keepBest: true, trainingError };
+      const trained = trainPopulation(population, data, specs, options);
+      let next = await trained.next();
+      while (!next.done) next = await trained.next();
+      both.push(next.value.members);
+      await population.dispose();
+    }
+    const [alone, full] = both;
+    for (const [m, got] of alone.entries()) {
+      expect(got.losses, `member ${m}`).toEqual([]);
+      expect(full[m].losses, `member ${m}`).toHaveLength(4);
+      expect(got.validationLosses, `member ${m}`).toEqual(full[m].validationLosses);
+      expectSame(got.params, full[m].params, `member ${m}: weights`);
+      expect(got.kept.epoch, `member ${m}`).toBe(full[m].kept.epoch);
+    }
+  });
 });
 
 describe('what a population refuses', () => {

@@ -157,6 +157,82 @@ describe('a population trains each member as it would train alone', () => {
   });
 });
 
+describe('validation errors alone (a search: PopulationOptions.trainingError false)', () => {
+  async function trainWith(
+    specs: (MemberSpec & { params: Float32Array })[],
+    trainingError: boolean,
+    keepBest: boolean,
+  ) {
+    const population = loopedPopulation(specs.map(() => new CpuBackend(layout)));
+    specs.forEach((spec, m) => {
+      population.setMemberParams(m, spec.params);
+    });
+    const options = { ...SHARED, validation, keepBest, patience: 2, trainingError };
+    const trained = trainPopulation(
+      population,
+      data,
+      specs.map((spec) => ({ ...spec, rng: spec.rng.clone() })),
+      options,
+    );
+    let next = await trained.next();
+    while (!next.done) next = await trained.next();
+    return next.value.members;
+  }
+
+  it('every member ends as with its training errors (best epoch, early stop, divergence), its losses empty', async () => {
+    const withValidation = member.map((drawn) => ({ ...drawn, validationCount: 1 + (drawn.validationCount % 10) }));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(withValidation, { minLength: 2, maxLength: 4 }),
+        fc.boolean(),
+        async (drawn, keepBest) => {
+          const specs = drawn.map(specOf);
+          const alone = await trainWith(specs, false, keepBest);
+          const full = await trainWith(specs, true, keepBest);
+          for (const [m, got] of alone.entries()) {
+            const want = full[m];
+            const where = `member ${m}`;
+            expect(got.losses, where).toEqual([]);
+            expect(got.finalLoss, where).toBeNaN();
+            expect(got.validationLosses, where).toEqual(want.validationLosses);
+            expect(got.params, where).toEqual(want.params);
+            expect(got.kept.epoch, where).toBe(want.kept.epoch);
+            expect(got.best?.epoch ?? null, where).toBe(want.best?.epoch ?? null);
+            expect(got.stoppedEarly, where).toBe(want.stoppedEarly);
+            expect(got.epoch, where).toBe(want.epoch);
+            expect(got.diverged?.epoch ?? null, where).toBe(want.diverged?.epoch ?? null);
+            expect(got.diverged?.restoredEpoch ?? null, where).toBe(want.diverged?.restoredEpoch ?? null);
+          }
+        },
+      ),
+      { numRuns: 10 },
+    );
+  });
+
+  it('a diverging member is judged on its validation error and says so', async () => {
+    const specs = [
+      specOf({ ...BASE, learningRate: 30, validationCount: 5 }),
+      specOf({ ...BASE, seed: 9, validationCount: 5 }),
+    ];
+    const [diverged, going] = await trainWith(specs, false, false);
+    expect(diverged.diverged?.message).toMatch(/the (validation error became|error became finite but the weights)/);
+    expect(diverged.validationLosses.length).toBe((diverged.diverged?.epoch ?? 0) - 1);
+    expect(going.diverged).toBeNull();
+    expect(going.validationLosses).toHaveLength(SHARED.epochs);
+  });
+
+  it('with a member lacking validation windows, every member computes its training errors as usual', async () => {
+    const specs = [specOf({ ...BASE, validationCount: 0 }), specOf({ ...BASE, seed: 9, validationCount: 5 })];
+    const alone = await trainWith(specs, false, true);
+    const full = await trainWith(specs, true, true);
+    for (const m of [0, 1]) {
+      expect(alone[m].losses).toHaveLength(SHARED.epochs);
+      expect(alone[m].losses).toEqual(full[m].losses);
+      expect(alone[m].validationLosses).toEqual(full[m].validationLosses);
+    }
+  });
+});
+
 describe('a failed population goes on elsewhere', () => {
   it('every member resumes on the fallback from its last report, and ends as it would have', async () => {
     const specs = [

@@ -10,6 +10,7 @@ import type { ParamLayout } from '../src/model/layout.js';
 import { DEFAULT_OPTIMIZER } from '../src/model/optimizer.js';
 import { predictParts } from '../src/train/evaluate.js';
 import { startRun } from '../src/train/run.js';
+import { keptTraining } from '../src/train/savedModel.js';
 import { type Configuration, choose, runSearch, type SearchSettings } from '../src/train/search.js';
 import { trainToEnd } from '../src/train/trainer.js';
 import { loopedPopulation } from './population-loop.js';
@@ -92,6 +93,23 @@ describe('search', () => {
       members: [],
     });
     expect(choose([config(0, 2, 0.1), config(1, 1, 5), config(2, 3, 0.01)]).index).toBe(1);
+  });
+
+  it("computes the members' training errors only for a history to keep: the same search either way", async () => {
+    const settings = { ...SETTINGS, grid: { ...SETTINGS.grid, windows: [4], hiddenSizes: [[3]] } };
+    const reported = await runSearch(settings, openLooped);
+    const kept = await runSearch({ ...settings, keepHistory: true }, openLooped);
+    expect(reported.configurations).toEqual(kept.configurations);
+    expect(reported.chosen).toEqual(kept.chosen);
+    expect(reported.chosenRun.params).toEqual(kept.chosenRun.params);
+    for (const [m, result] of kept.chosenRun.results.entries()) {
+      expect(result.losses).toHaveLength(SETTINGS.training.epochs);
+      expect(reported.chosenRun.results[m].losses).toEqual([]);
+      expect(reported.chosenRun.results[m].validationLosses).toEqual(result.validationLosses);
+      expect(keptTraining(result, DEFAULT_OPTIMIZER, 'sse').training.losses).toEqual(result.losses);
+      // A model file's history is never written without its training errors.
+      expect(() => keptTraining(reported.chosenRun.results[m], DEFAULT_OPTIMIZER, 'sse')).toThrow(/training errors/);
+    }
   });
 
   it('refuses a grid without values, and data without a validation part', async () => {

@@ -9,6 +9,7 @@
 // Legend: K = members, N = windows, B = batch, P = parameter count.
 
 import { describe, expect, it } from 'vitest';
+import type { EpochOptions, GpuCounters } from '../src/backends/backend.js';
 import type { WindowRange } from '../src/backends/population.js';
 import { SCHEDULES, TUNING_NAMES, type Variant, variantName } from '../src/backends/webgpu/tuning.js';
 import {
@@ -137,8 +138,16 @@ interface Trained {
   step: number;
 }
 
-/** The population trained for EPOCHS with trainMembers, read member by member. */
-async function trainTogether(population: Population, options: WebGpuBackendOptions): Promise<Trained[]> {
+/**
+ * The population trained for EPOCHS with trainMembers (each epoch with `epoch`'s options), read
+ * member by member; `counted` is told the engine's work counters before it is disposed.
+ */
+async function trainTogether(
+  population: Population,
+  options: WebGpuBackendOptions,
+  epoch: EpochOptions = {},
+  counted?: (counters: GpuCounters) => void,
+): Promise<Trained[]> {
   const { layout, batch, train, validation, members } = population;
   const engine = await createWebGpuPopulation(gpu(), layout, members.length, options);
   try {
@@ -154,15 +163,19 @@ async function trainTogether(population: Population, options: WebGpuBackendOptio
       members.map((member) => member.validation),
     );
     for (let e = 0; e < EPOCHS; e++) {
-      await engine.trainMembers({
-        orders: members.map((member) => member.orders[e]),
-        learningRates: members.map((member) => member.rates[e]),
-        active: members.map((member) => member.active[e]),
-      });
+      await engine.trainMembers(
+        {
+          orders: members.map((member) => member.orders[e]),
+          learningRates: members.map((member) => member.rates[e]),
+          active: members.map((member) => member.active[e]),
+        },
+        epoch,
+      );
     }
     const losses = await engine.readMemberLosses();
     const params = await engine.readMemberParams();
     const states = await engine.readMemberOptimizerStates();
+    counted?.(engine.counters());
     return members.map((_, m) => ({
       losses: losses[m].train,
       validation: losses[m].validation,
@@ -255,6 +268,30 @@ describe('a population trains each member as it would train alone', () => {
       // fused/software compiles both the paired rows kernel (together) and the single model's (alone):
       // 128-158 s at load 15-19 on SwiftShader.
     }, 300_000);
+  });
+});
+
+describe('epochs of validation errors alone (EpochOptions.trainingError false)', () => {
+  it('give the validation errors and weights of epochs with every error, no training errors, and skip their pass', async () => {
+    const population = randomPopulation(31, 4, false);
+    const variant = { schedule: 'fused', tuning: 'software' } as const;
+    const dispatches: number[] = [];
+    const count = (counters: GpuCounters) => dispatches.push(counters.dispatches);
+    const alone = await withoutGpuErrors(gpu(), () =>
+      trainTogether(population, variant, { trainingError: false }, count),
+    );
+    const full = await withoutGpuErrors(gpu(), () => trainTogether(population, variant, {}, count));
+    for (const [m, got] of alone.entries()) {
+      expect(got.losses, `member ${m}`).toEqual([]);
+      expect(full[m].losses, `member ${m}`).toHaveLength(EPOCHS);
+      expect(got.validation, `member ${m}`).toEqual(full[m].validation);
+      expect(got.params, `member ${m}`).toEqual(full[m].params);
+      expect(got.state, `member ${m}`).toEqual(full[m].state);
+    }
+    expect(full[0].validation).toHaveLength(EPOCHS);
+    expect(alone[1].validation).toEqual([]);
+    // The training windows' error pass is not dispatched: fewer dispatches over the same epochs.
+    expect(dispatches[0]).toBeLessThan(dispatches[1]);
   });
 });
 

@@ -46,6 +46,12 @@ export interface EpochOptions {
   /** Compute the error over all samples after the epoch (default true). */
   evaluate?: boolean;
   /**
+   * With `evaluate`, also the error over the training samples (default true). False computes the
+   * validation samples' error alone (a search that reports and chooses on validation only): the
+   * epoch adds a `validation` entry to EpochLosses and no `train` entry.
+   */
+  trainingError?: boolean;
+  /**
    * Told the minibatch steps done so far, between the steps of a long epoch, at most about every
    * EPOCH_PROGRESS_MS (a page shows "epoch 1: 37%" instead of waiting for the epoch's end): the CPU
    * backend between steps, the WebGPU backend as the device finishes each slice it was handed.
@@ -154,7 +160,8 @@ export interface Backend {
   /**
    * Queues one epoch: floor(N / B) minibatches taken from `order` (a permutation of the samples), an
    * update by the chosen optimizer after each, then the error over all samples (and the validation
-   * samples) unless `options.evaluate` is false. Resolves once the epoch is handed to the device; the
+   * samples) unless `options.evaluate` is false (the training samples' unless `options.trainingError`
+   * is). Resolves once the epoch is handed to the device; the
    * WebGPU backend hands a costly epoch over in slices and waits between them, so little work is ever
    * in flight (see docs/ARCHITECTURE.md), and a cheap one at once.
    */
@@ -233,6 +240,14 @@ export function checkTrainingData(data: Dataset, batchSize: number, config: Mode
 export function checkValidationData(data: Dataset, config: ModelConfig): void {
   if (!(data.count >= 1)) throw new InputError('validation', `expected at least 1 sample, got ${data.count}`);
   checkWindowsFit(data, config, 'validation');
+}
+
+/** Which errors an epoch computes after its steps: none, the validation samples' alone, or all. */
+export type EpochErrors = 'none' | 'validation' | 'all';
+
+export function epochErrors(options: EpochOptions): EpochErrors {
+  if (options.evaluate === false) return 'none';
+  return options.trainingError === false ? 'validation' : 'all';
 }
 
 /**

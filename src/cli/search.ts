@@ -92,7 +92,8 @@ export async function searchCommand(argv: string[], log: (line: string) => void)
     await opener.raceFirst(largest.layout, largest.members, largest.batch);
   }
   const result = await runSearch(
-    s.search,
+    // A saved ensemble carries its members' training errors: only then does every epoch compute them.
+    { ...s.search, keepHistory: s.save !== undefined },
     async (layout, members, batch) => {
       const first = opener.note === '';
       const opened = await opener.open(layout, members, batch);

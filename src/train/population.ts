@@ -60,6 +60,14 @@ export type PopulationOptions = Pick<
 > & {
   /** Told how far a long epoch has got (the population's steps: the longest member's). */
   onEpochProgress?: (progress: EpochProgress) => void;
+  /**
+   * Compute each member's error over its training windows every epoch (default true). False, where
+   * every member has validation windows, computes their validation errors alone (EpochOptions.
+   * trainingError): a member is then judged on its validation error (a divergence is the first that
+   * is not finite) and its results' `losses` stay empty, so they are not a model file's history.
+   * With any member lacking validation windows, the training errors are computed as usual.
+   */
+  trainingError?: boolean;
 };
 
 /** What a search or a backtest gives every member: the loop's shared options, and the optimizer, loss and decay. */
@@ -104,6 +112,8 @@ class MemberRun {
   validationLosses: { epoch: number; loss: number }[];
   best: BestEpoch | null;
   rng: Rng;
+  /** Whether its epochs compute its training error (PopulationOptions.trainingError); else its validation error alone. */
+  readonly trainingError: boolean;
   /** The member's last report: what a divergence falls back to (with `best`). */
   report: TrainReport;
   /** Set once the member stops: its result. */
@@ -128,6 +138,7 @@ class MemberRun {
     this.validationLosses = resume?.validationLosses?.filter((v) => v.epoch <= resume.epoch) ?? [];
     this.best = keepBest ? (resume?.best ?? null) : null;
     this.rng = (resume?.rng ?? spec.rng).clone();
+    this.trainingError = options.trainingError !== false;
     const epoch = resume?.epoch ?? 0;
     this.report = {
       epoch,
@@ -145,6 +156,11 @@ class MemberRun {
 
   get active(): boolean {
     return this.result === null;
+  }
+
+  /** The errors the member is judged on in `fresh` epochs: its training errors, else its validation errors. */
+  judged(fresh: EpochLosses): number[] {
+    return this.trainingError ? fresh.train : fresh.validation;
   }
 
   learningRate(epoch: number): number {
@@ -176,7 +192,7 @@ export async function* trainPopulation(
   while (++epoch <= options.epochs && members.some((m) => m.active)) {
     const plan = epochOf(epoch);
     for (const member of members) if (plan.active?.[member.index]) member.rng.permutation(member.order);
-    await population.trainMembers(plan, progressOptions(options, epoch, members));
+    await population.trainMembers(plan, epochOptions(options, epoch, members));
     const reportNow = epoch % options.reportEvery === 0 || epoch === options.epochs;
     if (!reportNow && !members.some((m) => m.active && m.keepBest)) continue;
     const seconds = () => (now() - start) / 1000;
@@ -210,6 +226,9 @@ async function setUp(
     const { training: _t, validation: _v, ...settings } = spec;
     checkTrainOptions({ ...options, ...settings }, { ...data, count: trainingRanges[m].count });
   }
+  // Validation errors alone only where every member has some to be judged on.
+  const trainingError = options.trainingError !== false || validationRanges.some((range) => range.count === 0);
+  const loop = { ...options, trainingError };
   population.setMemberOptimizers(specs.map(memberOptimizer));
   population.setMemberTraining(data, options.batchSize, trainingRanges);
   // (A population kept from an earlier run drops that run's validation set.)
@@ -238,7 +257,7 @@ async function setUp(
         validationRanges[m],
         keepBest,
         null,
-        options,
+        loop,
         params[m],
         states[m],
       );
@@ -253,7 +272,7 @@ async function setUp(
       validationRanges[m],
       keepBest,
       patience,
-      options,
+      loop,
       params[m],
       states[m],
     );
@@ -264,12 +283,14 @@ function memberOptimizer(spec: MemberSpec): MemberOptimizer {
   return { optimizer: spec.optimizer ?? DEFAULT_OPTIMIZER, loss: spec.loss ?? 'sse' };
 }
 
-/** The epoch's progress callback, in the population's steps (its longest member's). */
-function progressOptions(options: PopulationOptions, epoch: number, members: MemberRun[]): EpochOptions | undefined {
+/** The epoch's errors (members[0].trainingError: the same for every member) and its progress callback. */
+function epochOptions(options: PopulationOptions, epoch: number, members: MemberRun[]): EpochOptions {
+  const errors: EpochOptions = members[0]?.trainingError === false ? { trainingError: false } : {};
   const onProgress = options.onEpochProgress;
-  if (onProgress === undefined) return undefined;
+  if (onProgress === undefined) return errors;
+  // In the population's steps: its longest member's.
   const stepsPerEpoch = Math.max(...members.map((m) => m.stepsPerEpoch));
-  return { onProgress: (steps) => onProgress({ epoch, epochs: options.epochs, steps, stepsPerEpoch }) };
+  return { ...errors, onProgress: (steps) => onProgress({ epoch, epochs: options.epochs, steps, stepsPerEpoch }) };
 }
 
 /**
@@ -303,7 +324,7 @@ async function readEpochs(
       member.result = restoreAfterDivergence(population, member, diverged, seconds());
       continue;
     }
-    keepErrors(member, epochs, epoch, epochs.train.length);
+    keepErrors(member, epochs, epoch, member.judged(epochs).length);
     let stop = false;
     if (member.keepBest) stop = await judgeBest(member, epoch, params[member.index], statesNow);
     if (!reportNow && !stop) continue;
@@ -324,25 +345,28 @@ async function readEpochs(
 }
 
 function checkLossCounts(population: Population, member: MemberRun, fresh: EpochLosses): void {
-  if (member.validation.count > 0 && fresh.validation.length !== fresh.train.length) {
+  const mismatch = member.trainingError
+    ? member.validation.count > 0 && fresh.validation.length !== fresh.train.length
+    : fresh.train.length !== 0;
+  if (mismatch) {
     throw new Error(
-      `${population.name} backend: ${fresh.validation.length} validation errors for ${fresh.train.length} epochs of member ${member.index}`,
+      `${population.name} backend: ${fresh.validation.length} validation and ${fresh.train.length} training errors of member ${member.index}`,
     );
   }
 }
 
 /** Keeps the errors of the first `count` fresh epochs (the last of which is `epoch`'s if all are kept). */
 function keepErrors(member: MemberRun, fresh: EpochLosses, epoch: number, count: number): void {
-  const first = epoch - fresh.train.length + 1;
+  const first = epoch - member.judged(fresh).length + 1;
   for (let i = 0; i < count; i++) {
-    member.losses.push(fresh.train[i]);
+    if (member.trainingError) member.losses.push(fresh.train[i]);
     if (member.validation.count > 0) member.validationLosses.push({ epoch: first + i, loss: fresh.validation[i] });
   }
 }
 
 /**
- * The divergence in the fresh epochs, if any: the first error that is not finite, or finite errors
- * with weights that are not. The errors before it are kept.
+ * The divergence in the fresh epochs, if any: the first error judged (member.judged) that is not
+ * finite, or finite errors with weights that are not. The errors before it are kept.
  */
 function divergence(
   member: MemberRun,
@@ -351,18 +375,20 @@ function divergence(
   epoch: number,
   data: Dataset,
 ): Divergence | null {
-  const bad = fresh.train.findIndex((value) => !Number.isFinite(value));
+  const judged = member.judged(fresh);
+  const bad = judged.findIndex((value) => !Number.isFinite(value));
   if (bad < 0 && allFinite(params)) return null;
-  const first = epoch - fresh.train.length + 1;
-  const badEpoch = first + (bad < 0 ? fresh.train.length - 1 : bad);
+  const first = epoch - judged.length + 1;
+  const badEpoch = first + (bad < 0 ? judged.length - 1 : bad);
   keepErrors(member, fresh, epoch, Math.max(0, bad));
   const restored = member.best ?? member.report;
-  const became = bad < 0 ? 'finite but the weights did not stay finite' : String(fresh.train[bad]);
+  const which = member.trainingError ? 'error' : 'validation error';
+  const became = bad < 0 ? 'finite but the weights did not stay finite' : String(judged[bad]);
   return {
     epoch: badEpoch,
     restoredEpoch: restored.epoch,
     message:
-      `training diverged at epoch ${badEpoch} (the error became ${became}); ` +
+      `training diverged at epoch ${badEpoch} (the ${which} became ${became}); ` +
       `the weights after epoch ${restored.epoch} were restored. ${divergenceAdvice(data, member.spec.learningRate)}`,
   };
 }
@@ -417,7 +443,8 @@ function finished(population: Population, member: MemberRun, stoppedEarly: numbe
   }
   const kept = keptOf(best ?? report);
   const { losses } = member;
-  return { ...report, params: kept.params, finalLoss: losses[losses.length - 1], diverged: null, stoppedEarly, kept };
+  const finalLoss = losses.length > 0 ? losses[losses.length - 1] : Number.NaN;
+  return { ...report, params: kept.params, finalLoss, diverged: null, stoppedEarly, kept };
 }
 
 function populationReport(members: MemberRun[], epoch: number, epochs: number, seconds: number): PopulationReport {

@@ -83,6 +83,10 @@ export function keptTraining(
   loss: LossName,
 ): { optimizer?: SavedOptimizer; training: SavedTraining } {
   const { kept } = result;
+  if (result.losses.length < kept.epoch) {
+    // (A search's members without their training errors: PopulationOptions.trainingError.)
+    throw new Error(`a model's history needs its ${kept.epoch} training errors; the run kept ${result.losses.length}`);
+  }
   return {
     ...(kept.optimizerState ? { optimizer: { ...kept.optimizerState, settings: optimizer, loss } } : {}),
     training: {

@@ -31,6 +31,12 @@ export interface SearchSettings {
   training: SharedTraining;
   /** The chosen ensemble's multi-step forecasts on the held-out part; default: the data's horizon, 80 and 95%. */
   heldOut?: HeldOutSettings;
+  /**
+   * Compute every member's training error each epoch, the history a saved model carries (default
+   * false: a search reports and chooses on the validation and test parts only, so its members'
+   * epochs compute their validation errors alone and their results' `losses` stay empty).
+   */
+  keepHistory?: boolean;
 }
 
 /** Mean, least and greatest of a configuration's errors over its seeds. */
@@ -204,7 +210,11 @@ async function trainShape(settings: SearchSettings, window: number, hidden: numb
     specs.forEach((_, m) => {
       population.setMemberParams(m, starts[m % starts.length].params);
     });
-    const loop = trainPopulation(population, prepared.train, specs, { ...training, validation: prepared.validation });
+    const loop = trainPopulation(population, prepared.train, specs, {
+      ...training,
+      validation: prepared.validation,
+      trainingError: settings.keepHistory === true,
+    });
     let next = await loop.next();
     while (!next.done) next = await loop.next();
     const results = next.value.members;

@@ -39,6 +39,7 @@ import {
   EPOCH_PROGRESS_MS,
   type EpochLosses,
   type EpochOptions,
+  epochErrors,
   type GradientResult,
 } from '../backend.js';
 import {
@@ -552,14 +553,14 @@ export class CpuBackend implements Backend, Population {
       learningRates: this.split(epoch.learningRates),
       active: this.split(active),
     };
-    const evaluate = options.evaluate !== false;
+    const errors = epochErrors(options);
     const probe = options.probe;
-    if (probe !== undefined) checkEpochProbe(probe, this.members, evaluate, this.config);
+    if (probe !== undefined) checkEpochProbe(probe, this.members, errors !== 'none', this.config);
     const groupEpoch = (g: number): GroupEpoch => ({
       orders: split.orders[g],
       learningRates: split.learningRates[g],
       active: split.active[g],
-      evaluate,
+      errors,
     });
     this.remote.forEach((group, g) => {
       group.send('train', groupEpoch(g + 1));

@@ -15,7 +15,7 @@ import {
   type OptimizerSettings,
   type OptimizerState,
 } from '../../model/optimizer.js';
-import type { EpochLosses, GradientResult } from '../backend.js';
+import type { EpochErrors, EpochLosses, GradientResult } from '../backend.js';
 import { type CpuEngine, type CpuKernels, ReferenceEngine } from './engine.js';
 import { FastLstm } from './fastLstm.js';
 import { type KernelPool, kernelSimd, privateKernels } from './kernelLoader.js';
@@ -179,9 +179,9 @@ export class CpuModel {
 
   /**
    * One epoch: floor(N / B) minibatches taken from `order` (positions in the training windows), an
-   * update after each, then the errors unless `evaluate` is false. `counted` hears of every step.
+   * update after each, then the `errors` asked for. `counted` hears of every step.
    */
-  trainEpoch(order: Uint32Array, learningRate: number, evaluate: boolean, counted?: StepCounter): void {
+  trainEpoch(order: Uint32Array, learningRate: number, errors: EpochErrors, counted?: StepCounter): void {
     const data = this.data;
     if (data === null) throw new Error('trainEpoch before setTrainingData');
     const B = this.batchSize;
@@ -197,8 +197,8 @@ export class CpuModel {
       engine.update(learningRate);
       counted?.(s + 1);
     }
-    if (!evaluate) return;
-    this.pending.train.push(this.error(engine, data));
+    if (errors === 'none') return;
+    if (errors === 'all') this.pending.train.push(this.error(engine, data));
     if (validation !== null) this.pending.validation.push(this.error(engine, validation));
   }
 

@@ -12,7 +12,7 @@
 import type { Dataset } from '../../data/dataset.js';
 import { type ModelConfig, type ParamLayout, paramLayout } from '../../model/layout.js';
 import type { OptimizerState } from '../../model/optimizer.js';
-import type { EpochLosses, GradientResult } from '../backend.js';
+import type { EpochErrors, EpochLosses, GradientResult } from '../backend.js';
 import type { MemberOptimizer, WindowRange } from '../population.js';
 import { CpuModel, type EngineFactory, engineFactory, type StepCounter } from './cpuModel.js';
 import type { CpuKernels } from './engine.js';
@@ -36,7 +36,7 @@ export interface GroupEpoch {
   learningRates: number[];
   /** (K) whether each member trains (an inactive one keeps its parameters, state and errors as they are) */
   active: boolean[];
-  evaluate: boolean;
+  errors: EpochErrors;
 }
 
 /** What a member thread needs to make its group. */
@@ -125,7 +125,7 @@ export class MemberGroup {
       model.trainEpoch(
         epoch.orders[m],
         epoch.learningRates[m],
-        epoch.evaluate,
+        epoch.errors,
         counted && ((steps) => counted(at + steps)),
       );
       before += model.steps;

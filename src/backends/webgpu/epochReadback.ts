@@ -44,6 +44,8 @@ export class EpochReadback {
   private readonly pacer: SubmitPacer;
   private readonly chunks: GPUBuffer[] = [];
   private pending = 0;
+  /** Per pending slot: whether it copied the errors over the training windows. */
+  private withTraining: boolean[] = [];
   /** Per pending slot: which members' validation errors it copied (null: none). */
   private withValidation: (readonly boolean[] | null)[] = [];
   private mapping = false;
@@ -67,12 +69,13 @@ export class EpochReadback {
   }
 
   /**
-   * Encodes the copies of an epoch's errors, of its validation errors (where there are, for the
-   * members `validationMembers` says) and of `params` (K, P).
+   * Encodes the copies of an epoch's errors (where it computed them: null for an epoch of validation
+   * errors alone), of its validation errors (where there are, for the members `validation.members`
+   * says) and of `params` (K, P).
    */
   encodeEpoch(
     encoder: GPUCommandEncoder,
-    errors: ErrorsAt,
+    errors: ErrorsAt | null,
     params: GPUBuffer,
     validation: { errors: ErrorsAt; members: readonly boolean[] } | null = null,
   ): void {
@@ -80,12 +83,13 @@ export class EpochReadback {
     if (chunk === this.chunks.length) this.grow();
     const errorBytes = 4 * this.members;
     const slot = (this.pending % SLOTS_PER_CHUNK) * errorBytes;
-    encoder.copyBufferToBuffer(errors.buffer, errors.offset, this.chunks[chunk], slot, errorBytes);
+    if (errors !== null) encoder.copyBufferToBuffer(errors.buffer, errors.offset, this.chunks[chunk], slot, errorBytes);
     if (validation !== null) {
       const { buffer, offset } = validation.errors;
       encoder.copyBufferToBuffer(buffer, offset, this.chunks[chunk], SLOTS_PER_CHUNK * errorBytes + slot, errorBytes);
     }
     encoder.copyBufferToBuffer(params, 0, this.chunks[chunk], 2 * SLOTS_PER_CHUNK * errorBytes, this.paramBytes);
+    this.withTraining[this.pending] = errors !== null;
     this.withValidation[this.pending] = validation?.members ?? null;
     this.pending++;
   }
@@ -145,8 +149,9 @@ export class EpochReadback {
         const validation = new Float32Array(chunk.getMappedRange(SLOTS_PER_CHUNK * errorBytes, slots * errorBytes));
         for (let s = 0; s < slots; s++) {
           const members = this.withValidation[first + s];
+          const training = this.withTraining[first + s];
           for (let m = 0; m < K; m++) {
-            losses[m].push(errors[s * K + m]);
+            if (training) losses[m].push(errors[s * K + m]);
             if (members?.[m] === true) validationLosses[m].push(validation[s * K + m]);
           }
         }
@@ -156,6 +161,7 @@ export class EpochReadback {
         chunk.unmap();
       });
       this.pending = 0;
+      this.withTraining = [];
       this.withValidation = [];
       this.pendingProbe = null;
       return { losses, validationLosses, params, probe: probes };

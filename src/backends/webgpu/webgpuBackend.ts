@@ -31,9 +31,11 @@ import {
   checkValidationData,
   DisposedError,
   EPOCH_PROGRESS_MS,
+  type EpochErrors,
   type EpochLosses,
   type EpochOptions,
   type EpochProbe,
+  epochErrors,
   type GpuCounters,
   type GpuFacet,
   GpuFailure,
@@ -499,13 +501,14 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
     const training = this.training;
     if (training === null) throw new Error('trainMembers before setMemberTraining');
     if (this.epochResults.busy()) throw new Error('trainMembers while readMemberLosses is still reading');
-    const evaluate = options.evaluate ?? true;
+    const errors = epochErrors(options);
+    const evaluate = errors !== 'none';
     const probe = this.epochProbe(options.probe, evaluate);
     training.writeEpoch(this.device.queue, epoch);
     this.lastEpochEvaluated = evaluate;
     const recorder = new SliceRecorder(this.device, 'epoch', this.pacer.sliceFlops());
     const variant = this.variant();
-    this.encodeEpoch(recorder, training, variant, evaluate);
+    this.encodeEpoch(recorder, training, variant, errors);
     probe?.encode(recorder.joining(), variant);
     const slices = recorder.finish((encoder) => {
       if (!evaluate) return;
@@ -513,7 +516,7 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
       const validation = this.validation;
       this.epochResults.encodeEpoch(
         encoder,
-        { buffer: workspace.outputs, offset: workspace.lossOffset(0) },
+        errors === 'all' ? { buffer: workspace.outputs, offset: workspace.lossOffset(0) } : null,
         this.params,
         validation?.anyWindows === true
           ? {
@@ -631,7 +634,7 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
           wait: this.context.wait,
           encodeEpoch: (variant) => {
             const recorder = new SliceRecorder(this.device, `calibration: ${variantName(variant)}`, Infinity);
-            this.encodeEpoch(recorder, training, variant, true);
+            this.encodeEpoch(recorder, training, variant, 'all');
             return recorder.finish()[0].commands;
           },
           submit: (commands) => this.submitCommands(commands),
@@ -759,20 +762,18 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
   }
 
   /**
-   * Every minibatch step (forward, BPTT, gradients, update), then each member's error over its
-   * training windows and, with validation windows, over its validation windows.
+   * Every minibatch step (forward, BPTT, gradients, update), then the `errors` asked for: each
+   * member's over its training windows and, with validation windows, over its validation windows.
    */
-  private encodeEpoch(target: DispatchTarget, training: Training, variant: Variant, evaluate: boolean): void {
+  private encodeEpoch(target: DispatchTarget, training: Training, variant: Variant, errors: EpochErrors): void {
     const update = training.update(variant.tuning);
     for (let s = 0; s < training.steps; s++) {
       training.train.encodeForward(target, s, variant, 'train');
       training.train.encodeBackward(target, s, variant);
       update.encode(target, s);
     }
-    if (evaluate) {
-      training.windows.all.encode(target, variant);
-      if (this.validation?.anyWindows === true) this.validation.all.encode(target, variant);
-    }
+    if (errors === 'all') training.windows.all.encode(target, variant);
+    if (errors !== 'none' && this.validation?.anyWindows === true) this.validation.all.encode(target, variant);
   }
 
   /**
