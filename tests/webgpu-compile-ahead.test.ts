@@ -1,8 +1,9 @@
 // A WebGPU backend made with compileAhead: false (what `auto`'s racers use) compiles no pipeline
 // before its first dispatch, then only those its work runs: a training epoch without the error
 // compiles neither the error's nor the predictions' kernels, nor another variant's. It trains exactly
-// as a backend that compiled everything ahead. On a device of its own, so that no other file's
-// pipelines are in its cache.
+// as a backend that compiled ahead. A default backend compiles at its setup what training runs (the
+// steps and the error of every variant), so an epoch compiles nothing, and the predictions' mode at
+// its first use. On a device of its own, so that no other file's pipelines are in its cache.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../src/backends/webgpu/context.js';
@@ -52,6 +53,48 @@ async function aheadWith(params: Float32Array): Promise<{ ahead: WebGpuBackend; 
   return { ahead, labels: compiled.slice(before) };
 }
 
+/** A pipeline of the dense or fused kernel in one mode: training, the error, or predictions. */
+const MODE = {
+  train: '"WITH_LOSS":1,"WITH_GRADIENTS":1',
+  error: '"WITH_LOSS":1,"WITH_GRADIENTS":0',
+  predict: '"WITH_LOSS":0,"WITH_GRADIENTS":0',
+} as const;
+const inMode = (labels: string[], mode: keyof typeof MODE) => labels.filter((label) => label.includes(MODE[mode]));
+
+describe('compileAhead (the default)', () => {
+  it('compiles at setup what training runs, so an epoch compiles nothing, and predictions at their first use', async () => {
+    await withoutGpuErrors(context, async () => {
+      const shape = paramLayout({ ...layout.config, window: 5 });
+      const series = windowSeries(Float32Array.from({ length: 30 }, Math.sin), 5);
+      let backend: WebGpuBackend | null = null;
+      try {
+        const atSetup = await compiledBy(async () => {
+          backend = await createWebGpuBackend(context, shape);
+          backend.setParams(initParams(shape, new Rng(5)));
+          backend.setTrainingData(series, BATCH);
+          backend.setValidationData(series);
+        });
+        const ahead = backend as unknown as WebGpuBackend;
+        expect(inMode(atSetup, 'train').length).toBeGreaterThan(0);
+        expect(inMode(atSetup, 'error').length).toBeGreaterThan(0);
+        expect(inMode(atSetup, 'predict')).toEqual([]);
+        const byEpochs = await compiledBy(async () => {
+          await ahead.trainEpoch(
+            Uint32Array.from({ length: series.count }, (_, i) => i),
+            0.05,
+          );
+          await ahead.readLosses();
+        });
+        expect(byEpochs).toEqual([]);
+        const byPredictions = await compiledBy(() => ahead.predict(series.x, series.count));
+        expect(inMode(byPredictions, 'predict').length).toBeGreaterThan(0);
+      } finally {
+        await (backend as WebGpuBackend | null)?.dispose();
+      }
+    });
+  });
+});
+
 describe('compileAhead: false (a racer)', () => {
   it('compiles only what it runs, when it runs it, and trains as a backend that compiled ahead', async () => {
     await withoutGpuErrors(context, async () => {
@@ -74,7 +117,7 @@ describe('compileAhead: false (a racer)', () => {
         // Training steps only: no pass that leaves the gradients out (the error's, the predictions').
         expect(byTraining.filter((label) => label.includes('"WITH_GRADIENTS":0'))).toEqual([]);
 
-        // The other backend compiles the rest ahead: every variant, in every mode, at its setup.
+        // The other backend compiles ahead, at its setup: every variant's steps and error.
         const made = await aheadWith(params);
         ahead = made.ahead;
         expect(made.labels.some((label) => label.includes('"WITH_GRADIENTS":0'))).toBe(true);

@@ -306,13 +306,21 @@ export class DispatchPlan {
     });
   }
 
-  /** Builds the step plans of `variants` and compiles their pipelines now rather than at their first use. */
-  prepare(variants: readonly Variant[]): void {
+  /**
+   * Builds the step plans of `variants` and compiles, now rather than at their first use, the
+   * pipelines of the `modes` this plan runs: the layers, those modes' dense (or fused) dispatches, and
+   * the backward where a mode has one. A mode not named compiles at its first use.
+   */
+  prepare(variants: readonly Variant[], modes: readonly DenseMode[]): void {
+    const backward = modes.includes('train') || modes.includes('gradients');
     for (const variant of variants) {
       const plan = this.stepPlan(variant);
-      for (const dispatch of [...plan.layers, ...Object.values(plan.modes).flat(), ...plan.backward]) {
-        dispatch.pipeline.get();
-      }
+      const dispatches = [
+        ...plan.layers,
+        ...modes.flatMap((mode) => plan.modes[mode]),
+        ...(backward ? plan.backward : []),
+      ];
+      for (const dispatch of dispatches) dispatch.pipeline.get();
     }
   }
 

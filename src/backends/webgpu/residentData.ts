@@ -57,8 +57,9 @@ export class ErrorPlan {
     }
   }
 
+  /** Compiles the error's pipelines of `variants` now (its one mode: the error). */
   prepare(variants: readonly Variant[]): void {
-    for (const { plan } of this.parts) plan.prepare(variants);
+    for (const { plan } of this.parts) plan.prepare(variants, ['evaluate']);
   }
 
   release(): void {
@@ -258,7 +259,7 @@ export class Training {
 
   /** Builds the steps, the error's passes and the updates of `variants` (their pipelines) now. */
   prepare(variants: readonly Variant[]): void {
-    this.train.prepare(variants);
+    this.train.prepare(variants, ['train']);
     this.windows.all.prepare(variants);
     for (const { tuning } of variants) this.update(tuning);
   }

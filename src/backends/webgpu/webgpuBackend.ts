@@ -744,15 +744,16 @@ export class WebGpuBackend implements Backend, Population, GpuFacet {
   }
 
   /**
-   * Builds every pipeline this model can use (the passes' of every variant asked for, the dense layer's
-   * and the fused kernels' in every mode, the update's and the gradient norm's):
-   * createWebGpuPopulation runs it inside an error scope, so a kernel that does not build fails there.
-   * (The tiled kernels' tiles depend on the batch: setMemberTraining builds those it needs.) Nothing
-   * with compileAhead: false, whose pipelines compile at their first dispatch.
+   * Builds every kernel this model runs, once: a training step's pipelines of every variant asked for
+   * (the layers', the dense layer's or the fused kernel's, the backward's) on one row, the update's and
+   * the gradient norm's. createWebGpuPopulation runs it inside an error scope, so a kernel that does
+   * not build fails there. (The tiled kernels' tiles depend on the batch, and the other modes are the
+   * same kernels under other constants: each pass compiles those it runs when its data comes, or at
+   * their first use.) Nothing with compileAhead: false, whose pipelines compile at their first dispatch.
    */
   preparePipelines(): void {
     if (!this.compileAhead) return;
-    this.scratchFor(1, 1, 'batch').plan(1).prepare(this.requested);
+    this.scratchFor(1, 1, 'batch').plan(1).prepare(this.requested, ['train']);
     prepareUpdatePipelines(this.planContext, this.layout.size);
   }
 
