@@ -32,7 +32,7 @@ import {
 } from '../src/train/backtest.js';
 import { formatValue } from '../src/train/evaluate.js';
 import { freeRunForecast, recursiveForecasts } from '../src/train/forecast.js';
-import { singleMember } from '../src/train/population.js';
+import { type PopulationReport, singleMember } from '../src/train/population.js';
 import { type RunSettings, startRun } from '../src/train/run.js';
 import { trainToEnd } from '../src/train/trainer.js';
 import { repoRoot } from './helpers.js';
@@ -189,6 +189,22 @@ describe('a backtest on a small monthly series', () => {
         await alone.backend.dispose();
       }
     }
+  });
+
+  it("computes its folds' validation errors alone (it never reads their training errors), the same folds", async () => {
+    const reports: PopulationReport[] = [];
+    const again = await runBacktest(settings, openLooped, { onReport: (report) => reports.push(report) });
+    expect(reports.length).toBeGreaterThan(0);
+    for (const report of reports) {
+      for (const member of report.members) {
+        expect(member.losses).toEqual([]);
+        // (A report's lists are the member's own, and grow with the epochs after it.)
+        expect(member.validationLosses.length).toBeGreaterThanOrEqual(member.epoch);
+      }
+    }
+    expect(again.folds.map((f) => f.members.map((m) => m.params))).toEqual(
+      result.folds.map((f) => f.members.map((m) => m.params)),
+    );
   });
 
   it('the recursive forecast is the free-running forecast of the reference kernels, undone to levels', () => {

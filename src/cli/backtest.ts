@@ -99,8 +99,10 @@ function progressLine(report: PopulationReport): string {
   const errors = report.members.map((m) => last(m.losses)).filter((v) => v !== undefined);
   const validation = report.members.map((m) => last(m.validationLosses)?.loss).filter((v) => v !== undefined);
   const width = String(report.epochs).length;
+  // (Folds with validation parts compute their validation errors alone: PopulationOptions.trainingError.)
   return (
-    `epoch ${String(report.epoch).padStart(width)}/${report.epochs}  mean error ${mean(errors).toFixed(5)}` +
+    `epoch ${String(report.epoch).padStart(width)}/${report.epochs}` +
+    `${errors.length > 0 ? `  mean error ${mean(errors).toFixed(5)}` : ''}` +
     `${validation.length > 0 ? `  mean validation ${mean(validation).toFixed(5)}` : ''}  (${report.members.length} members)`
   );
 }

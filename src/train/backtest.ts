@@ -465,9 +465,11 @@ async function trainAndForecast(
     starts.forEach((memberStart, m) => {
       population.setMemberParams(m, memberStart.params);
     });
+    // A backtest scores forecasts and chooses epochs on validation: its folds' training errors are never read.
     const loop = trainPopulation(population, training.data as Dataset, specs, {
       ...shared,
       validation: validation.data,
+      trainingError: false,
     });
     let next = await loop.next();
     while (!next.done) {
