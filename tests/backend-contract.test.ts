@@ -1,5 +1,6 @@
 // The Backend contract (src/backends/backend.ts) on every backend alike: readLosses() hands each
-// epoch's errors over once, the validation errors beside them; bad arguments are refused naming the
+// epoch's errors over once, the validation errors beside them (an epoch asked for validation errors
+// alone hands over those); bad arguments are refused naming the
 // field; dispose() frees the backend, a second call resolves too, and every later call throws (or
 // rejects with) a DisposedError while name, config and layout stay readable.
 
@@ -57,6 +58,28 @@ describe.each(everyBackend(fileGpuContext()))('the contract on the $name backend
         await backend.finish();
       } finally {
         await backend.dispose();
+      }
+    });
+  });
+
+  it('an epoch with trainingError: false hands over its validation error alone, the one a full epoch gives', async () => {
+    await run(async () => {
+      const full = await ready();
+      const alone = await ready();
+      try {
+        await full.backend.trainEpoch(full.order, 0.05);
+        await alone.backend.trainEpoch(alone.order, 0.05, { trainingError: false });
+        await full.backend.trainEpoch(full.order, 0.05);
+        await alone.backend.trainEpoch(alone.order, 0.05);
+        const everything = await full.backend.readLosses();
+        const some = await alone.backend.readLosses();
+        expect(everything.train).toHaveLength(2);
+        // The second epoch computed both errors: the training error of its own epoch only.
+        expect(some.train).toEqual(everything.train.slice(1));
+        expect(some.validation).toEqual(everything.validation);
+        expect(Array.from(await alone.backend.readParams())).toEqual(Array.from(await full.backend.readParams()));
+      } finally {
+        await Promise.all([full.backend.dispose(), alone.backend.dispose()]);
       }
     });
   });
