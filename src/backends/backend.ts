@@ -160,8 +160,8 @@ export interface Backend {
   /**
    * Queues one epoch: floor(N / B) minibatches taken from `order` (a permutation of the samples), an
    * update by the chosen optimizer after each, then the error over all samples (and the validation
-   * samples) unless `options.evaluate` is false (the training samples' unless `options.trainingError`
-   * is). Resolves once the epoch is handed to the device; the
+   * samples) unless `options.evaluate` is false, or the validation samples' alone where
+   * `options.trainingError` is false. Resolves once the epoch is handed to the device; the
    * WebGPU backend hands a costly epoch over in slices and waits between them, so little work is ever
    * in flight (see docs/ARCHITECTURE.md), and a cheap one at once.
    */

@@ -90,8 +90,8 @@ export interface Population {
   /**
    * Queues one epoch of every member: max S_m minibatch steps, member m updating only in its first
    * S_m (and only when active), then each member's error over its training and validation ranges
-   * unless `options.evaluate` is false (the training ranges' unless `options.trainingError` is).
-   * Resolves once the epoch is handed to the device.
+   * unless `options.evaluate` is false, or over its validation range alone where
+   * `options.trainingError` is false. Resolves once the epoch is handed to the device.
    */
   trainMembers(epoch: MemberEpoch, options?: EpochOptions): Promise<void>;
   /** (K) each member's errors of the epochs queued since the last call (waits for them). */
