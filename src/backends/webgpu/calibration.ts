@@ -7,8 +7,14 @@ import { type Variant, variantName } from './tuning.js';
 
 /** Timed rounds at most (after one warm-up round), one epoch of each variant a round. */
 const MAX_ROUNDS = 5;
-/** Wall time after which no further round starts (every variant is timed at least once). */
+/** Wall time after which no further round starts, once every variant still racing has MIN_ROUNDS. */
 const BUDGET_MS = 400;
+/**
+ * Timed rounds every variant still racing gets whatever the budget: where one epoch outlasts the
+ * budget (a large population on a software adapter), a single round would let one busy moment of a
+ * shared machine decide alone.
+ */
+const MIN_ROUNDS = 2;
 /** A variant this many times slower than the fastest after a round is timed no more. */
 const CLEARLY_SLOWER = 2;
 /**
@@ -81,7 +87,7 @@ export async function timeVariants(timer: VariantTimer, variants: readonly Varia
     if (round === 0) continue;
     const fastest = Math.min(...racing.map((variant) => best.get(variant) ?? Infinity));
     racing = racing.filter((variant) => (best.get(variant) ?? Infinity) <= CLEARLY_SLOWER * fastest);
-    if (performance.now() - start > BUDGET_MS) break;
+    if (round >= MIN_ROUNDS && performance.now() - start > BUDGET_MS) break;
   }
   const msPerEpoch: Record<string, number> = {};
   for (const [variant, ms] of best) if (Number.isFinite(ms)) msPerEpoch[variantName(variant)] = ms;
