@@ -24,7 +24,7 @@ import { InputError } from '../src/model/errors.js';
 import { initParams } from '../src/model/init.js';
 import { type ModelConfig, type ParamLayout, paramLayout } from '../src/model/layout.js';
 import { DEFAULT_OPTIMIZER, type OptimizerName, type OptimizerState } from '../src/model/optimizer.js';
-import { trainPopulation } from '../src/train/population.js';
+import { trainPopulation, trainPopulationToEnd } from '../src/train/population.js';
 import { startRun } from '../src/train/run.js';
 import { trainToEnd } from '../src/train/trainer.js';
 import { randomDataset } from './cpu-cases.js';
@@ -341,10 +341,7 @@ describe('the population trainer on a CPU population', () => {
         return { rng: own, learningRate, validation: { start: m, count: 16 - m } };
       });
       const options = { epochs: 4, batchSize: 4, reportEvery: 2, validation, keepBest: true, trainingError };
-      const trained = trainPopulation(population, data, specs, options);
-      let next = await trained.next();
-      while (!next.done) next = await trained.next();
-      both.push(next.value.members);
+      both.push((await trainPopulationToEnd(population, data, specs, options)).members);
       await population.dispose();
     }
     const [alone, full] = both;

@@ -97,16 +97,21 @@ async function alone(spec: MemberSpec & { params: Float32Array }, keepBest: bool
   });
 }
 
+/** The same end: validation errors, weights, kept and best epoch, early stop and last epoch. */
+function expectSameEnd(got: TrainResult, want: TrainResult, where: string): void {
+  expect(got.validationLosses, where).toEqual(want.validationLosses);
+  expect(got.params, where).toEqual(want.params);
+  expect(got.kept.epoch, where).toBe(want.kept.epoch);
+  expect(got.best?.epoch ?? null, where).toBe(want.best?.epoch ?? null);
+  expect(got.stoppedEarly, where).toBe(want.stoppedEarly);
+  expect(got.epoch, where).toBe(want.epoch);
+}
+
 function expectSame(together: TrainResult, single: TrainResult, m: number): void {
   const where = `member ${m}`;
   expect(together.losses, where).toEqual(single.losses);
-  expect(together.validationLosses, where).toEqual(single.validationLosses);
-  expect(together.params, where).toEqual(single.params);
-  expect(together.kept.epoch, where).toBe(single.kept.epoch);
-  expect(together.best?.epoch ?? null, where).toBe(single.best?.epoch ?? null);
   expect(together.diverged, where).toEqual(single.diverged);
-  expect(together.stoppedEarly, where).toBe(single.stoppedEarly);
-  expect(together.epoch, where).toBe(single.epoch);
+  expectSameEnd(together, single, where);
 }
 
 describe('a population trains each member as it would train alone', () => {
@@ -168,15 +173,8 @@ describe('validation errors alone (a search: PopulationOptions.trainingError fal
       population.setMemberParams(m, spec.params);
     });
     const options = { ...SHARED, validation, keepBest, patience: 2, trainingError };
-    const trained = trainPopulation(
-      population,
-      data,
-      specs.map((spec) => ({ ...spec, rng: spec.rng.clone() })),
-      options,
-    );
-    let next = await trained.next();
-    while (!next.done) next = await trained.next();
-    return next.value.members;
+    const clones = specs.map((spec) => ({ ...spec, rng: spec.rng.clone() }));
+    return (await trainPopulationToEnd(population, data, clones, options)).members;
   }
 
   it('every member ends as with its training errors (best epoch, early stop, divergence), its losses empty', async () => {
@@ -194,12 +192,7 @@ describe('validation errors alone (a search: PopulationOptions.trainingError fal
             const where = `member ${m}`;
             expect(got.losses, where).toEqual([]);
             expect(got.finalLoss, where).toBeNaN();
-            expect(got.validationLosses, where).toEqual(want.validationLosses);
-            expect(got.params, where).toEqual(want.params);
-            expect(got.kept.epoch, where).toBe(want.kept.epoch);
-            expect(got.best?.epoch ?? null, where).toBe(want.best?.epoch ?? null);
-            expect(got.stoppedEarly, where).toBe(want.stoppedEarly);
-            expect(got.epoch, where).toBe(want.epoch);
+            expectSameEnd(got, want, where);
             expect(got.diverged?.epoch ?? null, where).toBe(want.diverged?.epoch ?? null);
             expect(got.diverged?.restoredEpoch ?? null, where).toBe(want.diverged?.restoredEpoch ?? null);
           }
