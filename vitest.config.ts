@@ -8,8 +8,9 @@ import { defineConfig } from 'vitest/config';
 //     (tests/webgpu-context.ts).
 //  3. timed: the files that measure time (races, slices, timestamps, thread speed-ups, big files), one at
 //     a time in one process, so no other file competes for the cores while they time something.
-//  4. e2e: the browser files, two at a time, on one build, one server and one browser (global-setup.ts);
-//     each test opens its own browser context, so two files share no page or storage.
+//  4. e2e: the browser files, one at a time, on one build, one server and one browser (global-setup.ts).
+//     Not two at a time: their contexts share the browser's one GPU process, and with two files at once
+//     a WebGPU run lost its device and the next test found no adapter (docs/TESTING.md).
 const GPU_FILES = [
   'tests/webgpu-*.test.ts',
   'tests/gradients.test.ts',
@@ -83,8 +84,7 @@ export default defineConfig({
           ...shared,
           name: 'e2e',
           include: E2E_FILES,
-          fileParallelism: true,
-          maxWorkers: 2,
+          fileParallelism: false,
           globalSetup: ['tests/e2e/global-setup.ts'],
           sequence: { groupOrder: 3 },
         },
