@@ -11,7 +11,7 @@ import { defineConfig } from 'vitest/config';
 //  4. e2e: the browser files, one at a time, on one build, one server and one browser (global-setup.ts).
 //     Not two at a time: their contexts share the browser's one GPU process, and with two files at once
 //     a WebGPU run lost its device and the next test found no adapter (docs/TESTING.md).
-const GPU_FILES = [
+const DEVICE_FILES = [
   'tests/webgpu-*.test.ts',
   'tests/gradients.test.ts',
   'tests/backend-contract.test.ts',
@@ -50,7 +50,7 @@ export default defineConfig({
           ...shared,
           name: 'correctness',
           include: ['tests/**/*.test.ts'],
-          exclude: [...GPU_FILES, ...TIMED_FILES, ...E2E_FILES],
+          exclude: [...DEVICE_FILES, ...TIMED_FILES, ...E2E_FILES],
           fileParallelism: true,
           maxWorkers: 2,
           sequence: { groupOrder: 0 },
@@ -60,7 +60,7 @@ export default defineConfig({
         test: {
           ...shared,
           name: 'device',
-          include: GPU_FILES,
+          include: DEVICE_FILES,
           exclude: TIMED_FILES,
           fileParallelism: true,
           maxWorkers: 2,
