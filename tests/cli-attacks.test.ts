@@ -7,7 +7,6 @@
 
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cpuMemoryProblem } from '../src/cli/backends.js';
@@ -18,9 +17,9 @@ import { initParams } from '../src/model/init.js';
 import { paramLayout } from '../src/model/layout.js';
 import { type Model, toModelFile } from '../src/train/modelFile.js';
 import { csvCell, writeCsv } from '../src/util/csvWrite.js';
-import { CLI_ARGS, cli, repoRoot } from './helpers.js';
+import { CLI_ARGS, cli, repoRoot, temporaryFolder } from './helpers.js';
 
-const tmp = fs.mkdtempSync(join(tmpdir(), 'webgpu-lstm-cli-attacks-'));
+const tmp = temporaryFolder('webgpu-lstm-cli-attacks-');
 
 function write(name: string, content: string | Buffer): string {
   const path = join(tmp, name);

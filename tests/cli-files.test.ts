@@ -5,13 +5,12 @@
 
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkWritablePath, MAX_FILE_BYTES, readTextFile, type WriteCalls, writeFileAtomic } from '../src/cli/files.js';
-import { inputErrorOf } from './helpers.js';
+import { inputErrorOf, temporaryFolder } from './helpers.js';
 
-const tmp = fs.mkdtempSync(join(tmpdir(), 'webgpu-lstm-files-'));
+const tmp = temporaryFolder('webgpu-lstm-files-');
 
 const messageOf = (run: () => unknown) => inputErrorOf(run).message;
 

@@ -3,18 +3,17 @@
 // `predict --model` needs no data options; version-1 files still load; predict's dates, bands, an
 // ensemble's mean and inputs known ahead read from the data's future rows.
 
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { predictCommand } from '../src/cli/predict.js';
 import { readModelFile, toModelFile } from '../src/train/modelFile.js';
-import { cli as runCli } from './helpers.js';
+import { cli as runCli, temporaryFolder } from './helpers.js';
 
 /** One command in this process (helpers' cli), its arguments spread. */
 const cli = (...args: string[]) => runCli(args);
 
-const tmp = mkdtempSync(join(tmpdir(), 'webgpu-lstm-forecasting-'));
+const tmp = temporaryFolder('webgpu-lstm-forecasting-');
 const co2Model = join(tmp, 'co2.json');
 
 describe('train --json on a bundled series at its defaults', () => {

@@ -6,7 +6,6 @@
 // and saturation and the lags that matter; and the blog's trained model looks mostly at recent lags.
 
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { commandOptions } from '../src/cli/commands.js';
@@ -17,9 +16,9 @@ import { InputError } from '../src/model/errors.js';
 import { PROBED } from '../src/model/probe.js';
 import { probeReference } from '../src/model/probeReference.js';
 import { readModelFile } from '../src/train/modelFile.js';
-import { cli } from './helpers.js';
+import { cli, temporaryFolder } from './helpers.js';
 
-const tmp = fs.mkdtempSync(join(tmpdir(), 'webgpu-lstm-inspect-'));
+const tmp = temporaryFolder('webgpu-lstm-inspect-');
 const blogFile = join(tmp, 'blog.json');
 const csvModelFile = join(tmp, 'two.json');
 

@@ -9,16 +9,15 @@
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../src/data/rng.js';
 import { initParams } from '../src/model/init.js';
 import { paramLayout } from '../src/model/layout.js';
 import { toModelFile } from '../src/train/modelFile.js';
-import { CLI_ARGS, type CliResult, cli, repoRoot, spawnCli, withoutDriverChatter } from './helpers.js';
+import { CLI_ARGS, type CliResult, cli, repoRoot, spawnCli, temporaryFolder, withoutDriverChatter } from './helpers.js';
 
-const tmp = fs.mkdtempSync(join(tmpdir(), 'webgpu-lstm-cli-reliability-'));
+const tmp = temporaryFolder('webgpu-lstm-cli-reliability-');
 
 /** A valid model file (a sine model: window 10, one input and output) as parsed JSON. */
 function modelJson(config = { inputSize: 1, hiddenSizes: [4], outputSize: 1, window: 10 }) {

@@ -1,16 +1,15 @@
 // The command-line tool as a user runs it: output formats, saved files, and bad input (exit 2, one
 // line on stderr, no stack trace).
 
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readModelFile } from '../src/train/modelFile.js';
-import { fixturesDir, cli as runCli } from './helpers.js';
+import { fixturesDir, cli as runCli, temporaryFolder } from './helpers.js';
 
 const cli = (...args: string[]) => runCli(args);
 
-const tmp = mkdtempSync(join(tmpdir(), 'webgpu-lstm-cli-'));
+const tmp = temporaryFolder('webgpu-lstm-cli-');
 
 describe('cli train', () => {
   it('--json prints exactly one JSON object with the documented fields, and --save writes a loadable model', async () => {

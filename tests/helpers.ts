@@ -1,10 +1,12 @@
 // Shared test helpers: reading the float64 fixtures and comparing tensors with stated tolerances.
 
 import { type SpawnSyncOptions, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
+import { afterAll } from 'vitest';
 import { runCli } from '../src/cli/run.js';
 import { type Dataset, readBatchFile } from '../src/data/dataset.js';
 import { InputError } from '../src/model/errors.js';
@@ -16,6 +18,16 @@ import { FIXTURE_SPECS } from './fixtures/reference64.js';
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const fixturesDir = join(repoRoot, 'tests', 'fixtures', 'gradients');
 export const FIXTURE_CASES = FIXTURE_SPECS.map((spec) => spec.name);
+
+/**
+ * A new folder under the system's temporary folder, removed with everything in it after the calling
+ * file's tests (call it at a file's top level), so the suite leaves nothing behind.
+ */
+export function temporaryFolder(prefix: string): string {
+  const folder = mkdtempSync(join(tmpdir(), prefix));
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+  return folder;
+}
 
 /** `node` arguments that run the CLI from source, as `npm run cli` does (from repoRoot). */
 export const CLI_ARGS = ['--import', 'tsx', '--import', './scripts/register-raw.mjs', 'src/cli/main.ts'];

@@ -251,9 +251,14 @@ export async function downloadBytesOf(page: Page, selector: string): Promise<{ n
 
 /** A download's bytes, saved to a temporary file first: the shared browser is connected remotely, so a download has no local path. */
 export async function downloadedBytes(download: Download): Promise<Buffer> {
-  const path = join(mkdtempSync(join(tmpdir(), 'webgpu-lstm-download-')), 'file');
-  await download.saveAs(path);
-  return readFileSync(path);
+  const folder = mkdtempSync(join(tmpdir(), 'webgpu-lstm-download-'));
+  try {
+    const path = join(folder, 'file');
+    await download.saveAs(path);
+    return readFileSync(path);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
 }
 
 /** Picks the CSV source and a file through the file input, and waits until the page has read it (or refused it). */
