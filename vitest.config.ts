@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
 //     child processes, and time nothing: two files at a time, each worker one process for all its files
 //     (isolate: false), so a worker's Dawn device and compiled pipelines outlive each file
 //     (tests/webgpu-context.ts).
-//  3. timed: the files that measure time (races, slices, timestamps, thread speed-ups, big files), one at
+//  3. timed: the files that measure time (races, slices, timestamps, thread speed-ups), one at
 //     a time in one process, so no other file competes for the cores while they time something.
 //  4. e2e: the browser files, one at a time, on one build, one server and one browser (global-setup.ts).
 //     Not two at a time: their contexts share the browser's one GPU process, and with two files at once
@@ -27,16 +27,15 @@ const DEVICE_FILES = [
   'tests/cli-bundle.test.ts',
   'tests/cli-reliability.test.ts',
   'tests/soak.test.ts',
+  'tests/bench.test.ts',
 ];
 const TIMED_FILES = [
   'tests/webgpu-slicing.test.ts',
   'tests/webgpu-timestamps.test.ts',
   'tests/webgpu-waits.test.ts',
   'tests/backend-race.test.ts',
-  'tests/bench.test.ts',
   'tests/cpu-threads.test.ts',
   'tests/epoch-progress.test.ts',
-  'tests/data-csv.test.ts',
 ];
 const E2E_FILES = ['tests/e2e/**/*.test.ts'];
 
