@@ -24,18 +24,28 @@ describe('bench on webgpu', () => {
     );
     expect(result.skipped).toBeNull();
     expect(Number.isFinite(result.stepsPerSecond)).toBe(true);
-    // Calibration chose among the variants this shape admits, and the timed steps ran it.
-    expect(result.variant).toMatch(/^(fused|stepwise|persistent)\/software$/);
-    expect(result.dispatchesPerStep).toBeGreaterThanOrEqual(result.variant === 'fused/software' ? 3 : 6);
+    // Calibration chose among the variants this shape admits, and the timed steps ran it: on a
+    // software adapter (this machine's SwiftShader) one of the software tuning's.
+    const software = context.adapter.software;
+    expect(result.variant).toMatch(
+      software ? /^(fused|stepwise|persistent)\/software$/ : /^(fused|stepwise|persistent)\//,
+    );
+    const fused = result.variant?.startsWith('fused/') === true;
+    expect(result.dispatchesPerStep).toBeGreaterThanOrEqual(fused ? 3 : 6);
     // Each step is several dispatches of ~17 µs or more on SwiftShader: a clock that stopped before
-    // the GPU ran them would give a fraction of that.
-    expect(result.msPerStep).toBeGreaterThan(0.05);
-    // This machine's adapter offers timestamp-query: the GPU's own split of a step.
-    expect(context.timestamps).toBe(true);
+    // the GPU ran them would give a fraction of that. (A real GPU runs them in a few µs each.)
+    expect(result.msPerStep).toBeGreaterThan(software ? 0.05 : 0);
+    // This machine's adapter offers timestamp-query: the GPU's own split of a step. One without it
+    // gives no split (webgpu-no-timestamps.test.ts).
+    if (software) expect(context.timestamps).toBe(true);
+    if (!context.timestamps) {
+      expect(result.kernelMs).toBeUndefined();
+      return;
+    }
     expect(Object.keys(result.kernelMs ?? {})).toEqual(['forward', 'backward', 'weightGradients', 'update']);
     // The fused schedule's BPTT runs in its forward's dispatch: no backward group of its own.
     const { backward, ...timed } = result.kernelMs ?? {};
-    if (result.variant === 'fused/software') expect(backward).toBe(0);
+    if (fused) expect(backward).toBe(0);
     else expect(backward).toBeGreaterThan(0);
     for (const ms of Object.values(timed)) expect(ms).toBeGreaterThan(0);
   });
