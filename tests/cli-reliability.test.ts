@@ -282,6 +282,22 @@ function spawnCliAsync(args: string[], env: NodeJS.ProcessEnv): Promise<CliResul
 
 // The five environments are five children that share nothing and time nothing: they run at once
 // (describe.concurrent), each test with the same assertions as when they ran one after another.
+describe('a process whose only pending work is its member threads', () => {
+  it('search on two threads prints its one JSON object and exits 0 (it ended silently, 0, while a population ended)', () => {
+    // Two columns, so the held-out forecast is skipped and the ensemble's population is ended at once,
+    // with the weights it was just sent still being answered.
+    const rows = Array.from({ length: 200 }, (_, i) => `${(10 + Math.sin(i / 5)).toFixed(3)},${(i % 7).toFixed(1)}`);
+    const data = write('two-columns.csv', ['sales,weekday', ...rows].join('\n'));
+    const args = ['search', '--data', data, '--outputs', 'sales', '--lr', '0.01', '--hidden', '4', '--window', '5,6'];
+    const result = spawnCli([...args, '--seeds', '2', '--epochs', '2', '--backend', 'cpu', '--threads', '2', '--json']);
+    expect(withoutDriverChatter(result.stderr)).toBe('');
+    expect(result.status).toBe(0);
+    const out = JSON.parse(result.stdout);
+    expect(out.configurations).toHaveLength(2);
+    expect([0, 1]).toContain(out.chosen.index);
+  });
+});
+
 describe.concurrent("SwiftShader's XDG_RUNTIME_DIR complaint", () => {
   // libwayland (inside SwiftShader) prints it twice unless XDG_RUNTIME_DIR is an absolute path.
   const unwritableTemp = write('not-a-folder', 'a file, so no temporary folder can be made under it');

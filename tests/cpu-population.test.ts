@@ -9,13 +9,14 @@
 // the population trainer (src/train/population.ts) on a CPU population gives each member its result
 // alone.
 
+import { EventEmitter } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DisposedError, type EpochLosses } from '../src/backends/backend.js';
 import { CpuBackend, type CpuKernels, POPULATION_BYTES, populationBytes } from '../src/backends/cpu/cpuBackend.js';
 import { createCpuPopulation } from '../src/backends/cpu/createCpuBackend.js';
 import { FastLstm, fastLstmBytes, fastLstmStateBytes } from '../src/backends/cpu/fastLstm.js';
 import { kernelSimd, privateKernels } from '../src/backends/cpu/kernelLoader.js';
-import { liveNodeThreads, nodeThreadHost } from '../src/backends/cpu/nodeThreads.js';
+import { liveNodeThreads, nodeMemberThread, nodeThreadHost } from '../src/backends/cpu/nodeThreads.js';
 import type { CpuThreadHost, MemberThread } from '../src/backends/cpu/threads.js';
 import type { MemberOptimizer, Population, WindowRange } from '../src/backends/population.js';
 import type { Dataset } from '../src/data/dataset.js';
@@ -527,6 +528,56 @@ describe('member threads', () => {
     await threads[0].terminate();
     await expect(population.readMemberParams()).rejects.toThrow(/a member thread of the CPU backend failed/);
     await population.dispose();
+  });
+
+  it('a member thread keeps Node waiting while an answer is owed and while it ends, whatever answers come in meanwhile', async () => {
+    /** A worker that records whether it holds Node alive; messages and its exit delivered by hand. */
+    class HeldWorker extends EventEmitter {
+      held = false;
+      exit = () => {};
+      ref() {
+        this.held = true;
+      }
+      unref() {
+        this.held = false;
+      }
+      postMessage() {}
+      terminate() {
+        return new Promise<number>((done) => {
+          this.exit = () => done(1);
+        });
+      }
+    }
+    const threadOn = (worker: HeldWorker) => {
+      const thread = nodeMemberThread(worker as unknown as Parameters<typeof nodeMemberThread>[0]);
+      thread.listen(
+        () => undefined,
+        () => undefined,
+      );
+      return thread;
+    };
+    const busy = new HeldWorker();
+    const thread = threadOn(busy);
+    expect(busy.held).toBe(false);
+    thread.post({ id: 0 }, []);
+    thread.post({ id: 1 }, []);
+    busy.emit('message', { id: 0 });
+    expect(busy.held).toBe(true); // one answer still owed
+    busy.emit('message', { id: 1 });
+    expect(busy.held).toBe(false); // none owed: a forgotten population does not keep Node alive
+    // A sent call unanswered when it is ended: its answer must not let Node go before the exit.
+    thread.post({ id: 2 }, []);
+    const ended = thread.terminate();
+    busy.emit('message', { id: 2 });
+    expect(busy.held).toBe(true);
+    busy.exit();
+    await ended;
+    // Ended with nothing owed: held until it has exited, too.
+    const idle = new HeldWorker();
+    const quiet = threadOn(idle).terminate();
+    expect(idle.held).toBe(true);
+    idle.exit();
+    await quiet;
   });
 
   it('dispose ends the threads; a second call resolves too; every other call then throws a DisposedError', async () => {

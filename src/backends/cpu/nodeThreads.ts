@@ -55,14 +55,20 @@ export function liveNodeThreads(): number {
   return alive.size;
 }
 
-/** Starts a worker on `source` (unref'd, counted in `alive`); resolves with it once it posts its first message. */
+/**
+ * Starts a worker on `source` (counted in `alive`); resolves with it once it posts its first message,
+ * and unrefs it then: until that message the caller waits for it, and an unref'd worker would let Node
+ * end with the wait unfinished (where nothing else is pending: exit status 0 and no output).
+ */
 function startWorker(source: string, data: unknown, name: string): Promise<Worker> {
   return new Promise<Worker>((resolve, reject) => {
     const worker = new Worker(source, { eval: true, workerData: data, execArgv: [], name });
-    worker.unref();
     alive.add(worker);
     worker.once('exit', () => alive.delete(worker));
-    worker.once('message', () => resolve(worker));
+    worker.once('message', () => {
+      worker.unref();
+      resolve(worker);
+    });
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`the thread exited (${code}) before it started`)));
   });
@@ -78,9 +84,18 @@ function memberThreadData(): { role: string; typescript: string | null; entry: s
   };
 }
 
-/** A started member thread: ref'd while an answer is owed (each request gets one), so Node waits for it. */
-function memberThreadOf(worker: Worker): MemberThread {
+/**
+ * A started member thread: ref'd while an answer is owed (each request gets one), so Node waits for
+ * it, and from terminate() until it has exited. An answer that comes in while it is being ended (to a
+ * request sent just before) must not unref it: terminate() is awaited, and with nothing else pending
+ * Node would end there, exit status 0 and nothing printed (a search that disposed its last population
+ * with sent calls still unanswered ended so, before its results).
+ */
+export function nodeMemberThread(
+  worker: Pick<Worker, 'ref' | 'unref' | 'postMessage' | 'on' | 'terminate'>,
+): MemberThread {
   let owed = 0;
+  let ending = false;
   return {
     post(message, transfer) {
       if (owed++ === 0) worker.ref();
@@ -88,13 +103,15 @@ function memberThreadOf(worker: Worker): MemberThread {
     },
     listen(onMessage, onFailure) {
       worker.on('message', (message) => {
-        if (--owed === 0) worker.unref();
+        if (--owed === 0 && !ending) worker.unref();
         onMessage(message);
       });
       worker.on('error', onFailure);
       worker.on('exit', (code) => onFailure(new Error(`the thread exited (${code})`)));
     },
     terminate: async () => {
+      ending = true;
+      worker.ref();
       await worker.terminate();
     },
   };
@@ -108,7 +125,7 @@ export const nodeThreadHost: CpuThreadHost = {
     return { terminate: () => void worker.terminate() };
   },
   spawnMembers: async () =>
-    memberThreadOf(await startWorker(MEMBER_THREAD_SOURCE, memberThreadData(), MEMBER_THREAD_ROLE)),
+    nodeMemberThread(await startWorker(MEMBER_THREAD_SOURCE, memberThreadData(), MEMBER_THREAD_ROLE)),
 };
 
 /** Whether this thread is a member thread of the CPU backend (the one-file CLI's entry asks, to serve instead of run). */
