@@ -2,16 +2,13 @@
 // ensemble beside them, the ensemble saved and loaded back), `search` (every configuration, chosen on
 // validation only, the chosen ensemble saved) and `bench --members` (member-steps per population).
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readTextFile } from '../src/cli/files.js';
 import { readModelFile } from '../src/train/modelFile.js';
-import { cli } from './helpers.js';
+import { cli, temporaryFolder } from './helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'webgpu-lstm-population-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = temporaryFolder('webgpu-lstm-population-');
 
 const QUICK = ['--backend', 'cpu', '--epochs', '6', '--report', '3', '--points', '60'];
 const SHORT = [...QUICK, '--hidden', '6'];
@@ -46,6 +43,18 @@ describe('train --members', () => {
     const wrong = await cli(['train', ...SHORT, '--load', save, '--members', '2']);
     expect(wrong.status).toBe(2);
     expect(wrong.stderr).toMatch(/--members: the loaded model is an ensemble of 3 members/);
+    // Exported, it is member 0 alone, and the export says so; a model of one says nothing.
+    const exported = await cli(['export', '--model', save, '--out', join(tmp, 'ensemble.onnx')]);
+    expect(exported.status, exported.stderr).toBe(0);
+    expect(exported.stderr.split('\n')[0]).toBe(
+      "note: the model file is an ensemble of 3 members; the export is member 0 (seed 4) alone, not the members' mean that predict forecasts with",
+    );
+    const single = join(tmp, 'single.json');
+    expect((await cli(['train', ...SHORT, '--save', single])).status).toBe(0);
+    const plain = await cli(['export', '--model', single, '--format', 'tfjs', '--out', join(tmp, 'single-tfjs')]);
+    expect(plain.status, plain.stderr).toBe(0);
+    expect(plain.stderr).toMatch(/^wrote .*model\.json/);
+    expect(plain.stderr).not.toMatch(/note/);
   });
 });
 

@@ -9,7 +9,7 @@ import { TFJS_WEIGHTS_FILE } from '../export/tfjs.js';
 import { importTfjs } from '../export/tfjsImport.js';
 import { exportOnnx, exportTfjs } from '../lib/files.js';
 import { InputError } from '../model/errors.js';
-import { modelFileBytes } from '../train/modelFile.js';
+import { type Model, modelFileBytes } from '../train/modelFile.js';
 import { CLI_SETTINGS, commandOptions, EXPORT_FORMAT, EXPORT_OUT, IMPORT_FORMAT, IMPORT_OUT } from './commands.js';
 import { checkWritablePath, readFileBytes, readJsonOption, readModelOption, writeFileAtomic } from './files.js';
 import { option, parseCommandLine, parseOptions, requiredOption } from './options.js';
@@ -22,6 +22,7 @@ export function exportCommand(argv: string[], log: (line: string) => void): void
   if (format === 'onnx') {
     checkWritablePath(out, '--out');
     const model = readModelOption(modelPath, '--model');
+    noteMemberZero(model);
     const bytes = exportOnnx(model);
     writeFileAtomic(out, bytes, '--out');
     log(`wrote ${out} (ONNX, opset 17, ${bytes.length.toLocaleString('en')} bytes)`);
@@ -31,10 +32,20 @@ export function exportCommand(argv: string[], log: (line: string) => void): void
   const modelJsonPath = join(folder, 'model.json');
   checkWritablePath(modelJsonPath, '--out');
   const model = readModelOption(modelPath, '--model');
+  noteMemberZero(model);
   const { modelJson, weights } = exportTfjs(model);
   writeFileAtomic(join(folder, TFJS_WEIGHTS_FILE), weights, '--out');
   writeFileAtomic(modelJsonPath, `${JSON.stringify(modelJson)}\n`, '--out');
   log(`wrote ${modelJsonPath} and ${join(folder, TFJS_WEIGHTS_FILE)} (TensorFlow.js Layers model)`);
+}
+
+/** Says on stderr that an ensemble's export is its first member alone, not the mean `predict` forecasts with. */
+function noteMemberZero(model: Model): void {
+  const members = model.members;
+  if (members === undefined || members.length < 2) return;
+  console.error(
+    `note: the model file is an ensemble of ${members.length} members; the export is member 0 (seed ${members[0].seed}) alone, not the members' mean that predict forecasts with`,
+  );
 }
 
 /** The folder `path` names, made if it is missing (its parent must exist); a file there is refused. */
