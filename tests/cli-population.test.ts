@@ -43,11 +43,16 @@ describe('train --members', () => {
     const wrong = await cli(['train', ...SHORT, '--load', save, '--members', '2']);
     expect(wrong.status).toBe(2);
     expect(wrong.stderr).toMatch(/--members: the loaded model is an ensemble of 3 members/);
-    // Exported, it is member 0 alone, and the export says so; a model of one says nothing.
-    const exported = await cli(['export', '--model', save, '--out', join(tmp, 'ensemble.onnx')]);
-    expect(exported.status, exported.stderr).toBe(0);
-    expect(exported.stderr.split('\n')[0]).toBe(
-      "note: the model file is an ensemble of 3 members; the export is member 0 (seed 4) alone, not the members' mean that predict forecasts with",
+    // Exported: to ONNX every member and their mean; to TF.js member 0 alone, and it says so.
+    const onnx = await cli(['export', '--model', save, '--out', join(tmp, 'ensemble.onnx')]);
+    expect(onnx.status, onnx.stderr).toBe(0);
+    expect(onnx.stderr).toMatch(
+      /^wrote .*ensemble\.onnx \(ONNX, opset 17, [\d,]+ bytes, an ensemble of 3 members: their mean\)\n$/,
+    );
+    const tfjs = await cli(['export', '--model', save, '--format', 'tfjs', '--out', join(tmp, 'ensemble-tfjs')]);
+    expect(tfjs.status, tfjs.stderr).toBe(0);
+    expect(tfjs.stderr.split('\n')[0]).toBe(
+      "note: the model file is an ensemble of 3 members; a TF.js model (a plain stack of layers) gets member 0 (seed 4) alone, not the members' mean that predict forecasts with (--format onnx holds them all)",
     );
     const single = join(tmp, 'single.json');
     expect((await cli(['train', ...SHORT, '--save', single])).status).toBe(0);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Rng } from '../src/data/rng.js';
 import { TRANSFORMS } from '../src/data/transform.js';
 import { exportOnnx, ONNX_OPSET } from '../src/export/onnx.js';
 import type { Model } from '../src/train/modelFile.js';
@@ -94,6 +95,43 @@ describe('ONNX export in ONNX Runtime', () => {
       );
       expect(worstChange).toBeLessThanOrEqual(RTOL);
       expect(worstLevel).toBeLessThanOrEqual(RTOL);
+    },
+  );
+
+  it.each([
+    ['multi', 'levels'],
+    ['stacked', 'log-returns'],
+  ] as const)(
+    'an ensemble (%s, %s): every member in the graph, the output their mean as predict forecasts',
+    async (name, transform) => {
+      const { model, raw, reference, B } = namedCase(name, transform);
+      // Three members: the case's weights and two others near them (each its own forecast).
+      const rng = new Rng(5);
+      const members = [0, 1, 2].map((m) => ({
+        seed: 10 + m,
+        params: m === 0 ? model.params : model.params.map((w) => w + 0.2 * (rng.uniform() - 0.5)),
+      }));
+      const ensemble: Model = { ...model, members };
+      const { results, names } = await run(ensemble, raw, B, transform === 'levels' ? undefined : reference);
+      expect(names.outputs).toEqual(transform === 'levels' ? ['output'] : ['output', 'transformed']);
+      const each = members.map((member) => ourPrediction({ ...model, params: member.params }, raw, B, reference));
+      const mean = (pick: (p: (typeof each)[number]) => Float64Array) =>
+        pick(each[0]).map((_, i) => each.reduce((sum, p) => sum + pick(p)[i], 0) / each.length);
+      const worst = relativeDifference(
+        results.output.data as Float32Array,
+        mean((p) => p.levels),
+      );
+      measured.push(`  ${name}, ${transform}, an ensemble of 3: ${worst.toExponential(2)}`);
+      expect(worst).toBeLessThanOrEqual(RTOL);
+      if (transform !== 'levels') {
+        const change = relativeDifference(
+          results.transformed.data as Float32Array,
+          mean((p) => p.transformed),
+        );
+        expect(change).toBeLessThanOrEqual(RTOL);
+      }
+      // Not member 0 alone: the members differ enough to tell.
+      expect(relativeDifference(results.output.data as Float32Array, each[0].levels)).toBeGreaterThan(1e-3);
     },
   );
 

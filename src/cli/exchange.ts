@@ -22,10 +22,11 @@ export function exportCommand(argv: string[], log: (line: string) => void): void
   if (format === 'onnx') {
     checkWritablePath(out, '--out');
     const model = readModelOption(modelPath, '--model');
-    noteMemberZero(model);
     const bytes = exportOnnx(model);
     writeFileAtomic(out, bytes, '--out');
-    log(`wrote ${out} (ONNX, opset 17, ${bytes.length.toLocaleString('en')} bytes)`);
+    const members = model.members !== undefined && model.members.length > 1 ? model.members.length : 1;
+    const ensemble = members > 1 ? `, an ensemble of ${members} members: their mean` : '';
+    log(`wrote ${out} (ONNX, opset 17, ${bytes.length.toLocaleString('en')} bytes${ensemble})`);
     return;
   }
   const folder = outputFolder(out);
@@ -39,12 +40,12 @@ export function exportCommand(argv: string[], log: (line: string) => void): void
   log(`wrote ${modelJsonPath} and ${join(folder, TFJS_WEIGHTS_FILE)} (TensorFlow.js Layers model)`);
 }
 
-/** Says on stderr that an ensemble's export is its first member alone, not the mean `predict` forecasts with. */
+/** Says on stderr that an ensemble's TF.js export is its first member alone, not the mean `predict` forecasts with. */
 function noteMemberZero(model: Model): void {
   const members = model.members;
   if (members === undefined || members.length < 2) return;
   console.error(
-    `note: the model file is an ensemble of ${members.length} members; the export is member 0 (seed ${members[0].seed}) alone, not the members' mean that predict forecasts with`,
+    `note: the model file is an ensemble of ${members.length} members; a TF.js model (a plain stack of layers) gets member 0 (seed ${members[0].seed}) alone, not the members' mean that predict forecasts with (--format onnx holds them all)`,
   );
 }
 

@@ -15,6 +15,10 @@
 // the predicted one for seasonal differences), which no window of transformed values holds; its
 // outputs are "output" (levels) and "transformed" (what a free-running forecast feeds back).
 // A model of levels has one input and one output, "output".
+// An ensemble (a model file with members) holds every member's network after the one Transpose, each
+// with its own initializers (member_<m>_lstm_0_W, …) up to its member_<m>_output (and
+// member_<m>_transformed), the output scale and offset shared; "output" is the Mean of the members'
+// outputs in levels, as `predict` forecasts ("transformed", the Mean of theirs).
 //
 // Each LSTM node has the operator's defaults (forward, activations Sigmoid, Tanh, Tanh, no peepholes,
 // no clip), which are our cell's (src/backends/cpu/lstm.ts); weights are reordered to its gate order
@@ -86,6 +90,7 @@ function attribute(a: Attribute): ProtoMessage {
 class GraphBuilder {
   readonly nodes: ProtoMessage[] = [];
   readonly initializers: ProtoMessage[] = [];
+  private readonly names = new Set<string>();
 
   node(opType: string, inputs: readonly string[], outputs: readonly string[], attributes: Attribute[] = []): void {
     const node = new ProtoMessage();
@@ -98,7 +103,13 @@ class GraphBuilder {
 
   floats(name: string, dims: readonly number[], values: ArrayLike<number>): string {
     this.initializers.push(floatTensor(name, dims, values));
+    this.names.add(name);
     return name;
+  }
+
+  /** An initializer several networks read: made at the first call, named again at the others. */
+  sharedFloats(name: string, dims: readonly number[], values: ArrayLike<number>): string {
+    return this.names.has(name) ? name : this.floats(name, dims, values);
   }
 
   int64s(name: string, values: readonly number[]): string {
@@ -107,15 +118,51 @@ class GraphBuilder {
   }
 }
 
-/** The model as an ONNX file's bytes: the graph's nodes input to output, then the file around them. */
+/**
+ * The model as an ONNX file's bytes: the graph's nodes input to output, then the file around them.
+ * An ensemble (a file with members) is every member's network on the same scaled input, each brought
+ * back to the data's units, and their Mean: what `predict` forecasts with.
+ */
 export function exportOnnx(model: Model): Uint8Array<ArrayBuffer> {
   const scaling = modelScaling(model);
   const g = new GraphBuilder();
   const normalized = inputNodes(g, model, scaling);
-  lstmNodes(g, model, normalized);
-  denseNodes(g, model);
-  outputNodes(g, model, scaling);
+  const members = model.members !== undefined && model.members.length > 1 ? model.members : null;
+  if (members === null) {
+    networkNodes(g, model, model.params, normalized, scaling, '');
+  } else {
+    const prefixes = members.map((_, m) => `member_${m}_`);
+    members.forEach((member, m) => {
+      networkNodes(g, model, member.params, normalized, scaling, prefixes[m]);
+    });
+    g.node(
+      'Mean',
+      prefixes.map((prefix) => `${prefix}output`),
+      ['output'],
+    );
+    if (scaling.transform.kind !== 'levels') {
+      g.node(
+        'Mean',
+        prefixes.map((prefix) => `${prefix}transformed`),
+        ['transformed'],
+      );
+    }
+  }
   return onnxFile(g, model, scaling);
+}
+
+/** One network (`params`) from the scaled time-major input to `${prefix}output` (and `${prefix}transformed`). */
+function networkNodes(
+  g: GraphBuilder,
+  model: Model,
+  params: Float32Array,
+  input: string,
+  scaling: ModelScaling,
+  prefix: string,
+): void {
+  lstmNodes(g, model, params, input, prefix);
+  denseNodes(g, model, params, prefix);
+  outputNodes(g, model, scaling, prefix);
 }
 
 /** input (B, T, I), scaled as in training where the model was, to time-major (T, B, I); returns its name. */
@@ -132,80 +179,84 @@ function inputNodes(g: GraphBuilder, model: Model, scaling: ModelScaling): strin
 }
 
 /** One LSTM operator a layer, in ONNX's gate order, from time-major `x` to the last step's output (last_hidden). */
-function lstmNodes(g: GraphBuilder, model: Model, input: string): void {
+function lstmNodes(g: GraphBuilder, model: Model, params: Float32Array, input: string, prefix: string): void {
   const { layers } = model.layout;
   let x = input;
   // Squeeze's axes (an input since opset 13); axis 1 only where layers are stacked (an unused
   // initializer is a runtime's warning).
-  const axis0 = g.int64s('axis_0', [0]);
-  const axis1 = layers.length > 1 ? g.int64s('axis_1', [1]) : '';
+  const axis0 = g.int64s(`${prefix}axis_0`, [0]);
+  const axis1 = layers.length > 1 ? g.int64s(`${prefix}axis_1`, [1]) : '';
   layers.forEach((layer, l) => {
     const { inputSize: In, hiddenSize: H, w, v, b } = layer;
+    const name = `${prefix}lstm_${l}`;
     const weights = g.floats(
-      `lstm_${l}_W`,
+      `${name}_W`,
       [1, GATES * H, In],
-      transpose(reorderGates(model.params, w, In, H, ONNX_GATE_ORDER), In, GATES * H),
+      transpose(reorderGates(params, w, In, H, ONNX_GATE_ORDER), In, GATES * H),
     );
     const recurrent = g.floats(
-      `lstm_${l}_R`,
+      `${name}_R`,
       [1, GATES * H, H],
-      transpose(reorderGates(model.params, v, H, H, ONNX_GATE_ORDER), H, GATES * H),
+      transpose(reorderGates(params, v, H, H, ONNX_GATE_ORDER), H, GATES * H),
     );
     // [Wb, Rb]: our one bias as Wb, Rb zero (the operator adds both).
     const bias = new Float32Array(2 * GATES * H);
-    bias.set(reorderGates(model.params, b, 1, H, ONNX_GATE_ORDER));
-    const biases = g.floats(`lstm_${l}_B`, [1, 2 * GATES * H], bias);
+    bias.set(reorderGates(params, b, 1, H, ONNX_GATE_ORDER));
+    const biases = g.floats(`${name}_B`, [1, 2 * GATES * H], bias);
     const attributes = [{ name: 'hidden_size', int: H }];
     if (l < layers.length - 1) {
       // Y (T, 1, B, H): every step's output feeds the next layer.
-      g.node('LSTM', [x, weights, recurrent, biases], [`lstm_${l}_Y`], attributes);
-      g.node('Squeeze', [`lstm_${l}_Y`, axis1], [`lstm_${l}_sequence`]);
-      x = `lstm_${l}_sequence`;
+      g.node('LSTM', [x, weights, recurrent, biases], [`${name}_Y`], attributes);
+      g.node('Squeeze', [`${name}_Y`, axis1], [`${name}_sequence`]);
+      x = `${name}_sequence`;
     } else {
       // Only Y_h (1, B, H), the last step's output, feeds the dense layer; Y is left out ("").
-      g.node('LSTM', [x, weights, recurrent, biases], ['', `lstm_${l}_Y_h`], attributes);
-      g.node('Squeeze', [`lstm_${l}_Y_h`, axis0], ['last_hidden']);
+      g.node('LSTM', [x, weights, recurrent, biases], ['', `${name}_Y_h`], attributes);
+      g.node('Squeeze', [`${name}_Y_h`, axis0], [`${prefix}last_hidden`]);
     }
   });
 }
 
 /** The dense layer on last_hidden: dense_output (B, O). */
-function denseNodes(g: GraphBuilder, model: Model): void {
+function denseNodes(g: GraphBuilder, model: Model, params: Float32Array, prefix: string): void {
   const { dense } = model.layout;
   const O = model.config.outputSize;
   g.node(
     'MatMul',
     [
-      'last_hidden',
-      g.floats('dense_W', [dense.inputSize, O], model.params.subarray(dense.w, dense.w + dense.inputSize * O)),
+      `${prefix}last_hidden`,
+      g.floats(`${prefix}dense_W`, [dense.inputSize, O], params.subarray(dense.w, dense.w + dense.inputSize * O)),
     ],
-    ['dense_product'],
+    [`${prefix}dense_product`],
   );
   g.node(
     'Add',
-    ['dense_product', g.floats('dense_b', [O], model.params.subarray(dense.b, dense.b + O))],
-    ['dense_output'],
+    [`${prefix}dense_product`, g.floats(`${prefix}dense_b`, [O], params.subarray(dense.b, dense.b + O))],
+    [`${prefix}dense_output`],
   );
 }
 
 /** dense_output back to the data's units, and the transform undone from the reference level: output (B, O). */
-function outputNodes(g: GraphBuilder, model: Model, scaling: ModelScaling): void {
+function outputNodes(g: GraphBuilder, model: Model, scaling: ModelScaling, prefix: string): void {
   const O = model.config.outputSize;
   const transformed = scaling.transform.kind !== 'levels';
-  let y = 'dense_output';
-  const predicted = transformed ? 'transformed' : 'output';
+  const y = `${prefix}dense_output`;
+  const predicted = `${prefix}${transformed ? 'transformed' : 'output'}`;
+  const output = `${prefix}output`;
   if (scaling.output !== null) {
-    g.node('Mul', [y, g.floats('output_scale', [O], scaling.output.scale)], ['output_scaled']);
-    g.node('Add', ['output_scaled', g.floats('output_offset', [O], scaling.output.offset)], [predicted]);
+    // The scale and offset are the members' one pair: made with the first network.
+    const scale = g.sharedFloats('output_scale', [O], scaling.output.scale);
+    const offset = g.sharedFloats('output_offset', [O], scaling.output.offset);
+    g.node('Mul', [y, scale], [`${prefix}output_scaled`]);
+    g.node('Add', [`${prefix}output_scaled`, offset], [predicted]);
   } else {
     g.node('Identity', [y], [predicted]);
   }
-  y = predicted;
   if (scaling.transform.kind === 'log-returns') {
-    g.node('Exp', [y], ['growth']);
-    g.node('Mul', ['reference', 'growth'], ['output']);
+    g.node('Exp', [predicted], [`${prefix}growth`]);
+    g.node('Mul', ['reference', `${prefix}growth`], [output]);
   } else if (transformed) {
-    g.node('Add', ['reference', y], ['output']);
+    g.node('Add', ['reference', predicted], [output]);
   }
 }
 
@@ -262,5 +313,6 @@ function metadata(model: Model, scaling: ModelScaling): Record<string, string> {
     lag: String(scaling.transform.lag),
     window: String(model.config.window),
     normalization: model.normalization?.method ?? 'none',
+    ...(model.members !== undefined && model.members.length > 1 ? { members: String(model.members.length) } : {}),
   };
 }

@@ -47,7 +47,10 @@ export function loadModel(file: string | Uint8Array | object, source = 'model'):
   throw new InputError('model', `expected the model file's text, bytes or parsed JSON, got ${describeValue(file)}`);
 }
 
-/** The model as one ONNX graph (normalization, LSTM layers, dense layer, output scaling): the .onnx file's bytes. */
+/**
+ * The model as one ONNX graph (normalization, LSTM layers, dense layer, output scaling): the .onnx
+ * file's bytes. An ensemble: every member's network and the Mean of their outputs.
+ */
 export function exportOnnx(model: Model): Uint8Array<ArrayBuffer> {
   return onnxBytes(model);
 }
