@@ -455,6 +455,21 @@ describe('cli bad input: exit 2 and one clear line', () => {
     ['fraction', ['train', '--window', '2.5'], /--window: expected a whole number/],
     ['negative rate', ['train', '--lr=-1'], /--lr: expected a number greater than 0/],
     ['option value that looks like an option', ['train', '--lr', '-1'], /--lr/],
+    [
+      'value missing before another option',
+      ['train', '--lr', '--epochs', '3'],
+      /^error: --lr: expected a value \(a number greater than 0 and at most 1000000\), got the option "--epochs" after it\n$/,
+    ],
+    [
+      'value missing at the end',
+      ['search', '--hidden'],
+      /^error: --hidden: expected a value \(a comma list of 1 to 64 values, each 1 to 8 comma-separated whole numbers/,
+    ],
+    [
+      'switch value missing',
+      ['search', '--best-epoch'],
+      /^error: --best-epoch: expected a value \(one of on, off\), got nothing after it\n$/,
+    ],
     ['batch above sample count', ['train', '--batch', '41'], /--batch: expected a whole number from 1 to 40/],
     ['points not above window', ['train', '--points', '10'], /--points: expected a whole number from 11/],
     ['hidden list', ['train', '--hidden', '30,,2'], /--hidden: expected comma-separated whole numbers/],

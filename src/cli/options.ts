@@ -35,6 +35,8 @@ export function parseCommandLine(
   try {
     parsed = parseArgs({ args: joinNegativeValues(argv, spec), options: spec, strict: true, allowPositionals: true });
   } catch (err) {
+    const missing = missingValue(err, argv, options);
+    if (missing !== null) throw missing;
     // parseArgs' messages name the option already; keep them to one short line.
     const message = (err as Error).message.split('\n')[0].replace(/\. To specify a positional.*$/, '');
     throw new InputError(command, `${shorten(message)} (options are ${optionList(options)})`);
@@ -72,6 +74,21 @@ function joinNegativeValues(argv: string[], spec: Record<string, { type: 'string
     } else args.push(argv[i]);
   }
   return args;
+}
+
+/**
+ * An option given without its value (last, or followed by another option: `--lr --epochs 3`) as an
+ * InputError naming it and what is valid; parseArgs says "argument missing" or "argument is ambiguous".
+ */
+function missingValue(err: unknown, argv: string[], options: OptionList): InputError | null {
+  if ((err as { code?: string }).code !== 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return null;
+  const name = /^Option '--([\w-]+)/.exec((err as Error).message)?.[1];
+  const option = options.find((o) => o.name === name || o.aliases.includes(name ?? ''));
+  if (name === undefined || option === undefined) return null;
+  const at = argv.indexOf(`--${name}`);
+  const next = at >= 0 ? argv[at + 1] : undefined;
+  const got = next === undefined ? 'nothing after it' : `the option ${describeValue(next)} after it`;
+  return new InputError(`--${name}`, `expected a value (${option.valid}), got ${got}`);
 }
 
 function shorten(message: string): string {
