@@ -63,6 +63,43 @@ describe('train --members', () => {
   });
 });
 
+describe('train --members with members that diverge', () => {
+  // A held-out part (--split 0.8), so the ensemble's forecasts from its origins are scored too.
+  const args = ['train', '--backend', 'cpu', '--epochs', '6', '--report', '1', '--points', '60', '--hidden', '6'];
+  const held = [...args, '--split', '0.8', '--members'];
+
+  it('leaves them out of the ensemble, its errors, its forecasts and the saved file; all of them only where every one diverged', async () => {
+    const save = join(tmp, 'without-diverged.json');
+    const result = await cli([...held, '6', '--lr', '0.6', '--json', '--save', save]);
+    expect(result.status, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout);
+    const healthy = report.members.filter((m: { diverged: unknown }) => m.diverged === null);
+    // At this rate one member (seed 5) diverges and the other five do not (the same on any machine).
+    expect(healthy.length).toBeGreaterThan(0);
+    expect(healthy.length).toBeLessThan(6);
+    const seeds = healthy.map((m: { seed: number }) => m.seed);
+    expect(report.ensemble.seeds).toEqual(seeds);
+    expect(report.heldOutForecasts.members).toBe(seeds.length);
+    // The mean of the healthy members: its RMSE at most theirs on average (the RMSE of a mean is at
+    // most the mean of the RMSEs), where a diverged member's would swamp it.
+    const rmse = (metrics: { train: { rmse: number[] } }) => metrics.train.rmse[0];
+    const mean = healthy.reduce((sum: number, m: { metrics: never }) => sum + rmse(m.metrics), 0) / healthy.length;
+    expect(rmse(report.ensemble.metrics)).toBeLessThanOrEqual(mean);
+    const model = readModelFile(JSON.parse(readTextFile(save, '--model')));
+    expect(model.members?.map((m) => m.seed)).toEqual(seeds);
+    // One member left: an ensemble of one.
+    const one = JSON.parse((await cli([...held, '6', '--lr', '0.9', '--json'])).stdout);
+    const survivors = one.members.filter((m: { diverged: unknown }) => m.diverged === null);
+    expect(survivors).toHaveLength(1);
+    expect(one.ensemble.seeds).toEqual([survivors[0].seed]);
+    expect(one.heldOutForecasts.members).toBe(1);
+    // Every member diverged: the ensemble is all of them, and the exit status says so.
+    const all = await cli([...held, '3', '--lr', '1.5', '--json']);
+    expect(all.status).toBe(3);
+    expect(JSON.parse(all.stdout).ensemble.seeds).toEqual([0, 1, 2]);
+  });
+});
+
 describe('search', () => {
   it('trains every configuration with every seed, chooses on validation only, and saves the chosen ensemble', async () => {
     const save = join(tmp, 'chosen.json');
@@ -102,6 +139,23 @@ describe('search', () => {
     expect(model.members).toHaveLength(2);
     expect(model.config.hiddenSizes).toEqual(chosen.hidden);
     expect(model.settings?.lr).toBe(chosen.lr);
+  });
+
+  it('scores and saves the chosen configuration without its seeds that diverged', async () => {
+    const save = join(tmp, 'chosen-without-diverged.json');
+    const search = ['search', '--backend', 'cpu', '--epochs', '6', '--report', '1', '--points', '60', '--hidden', '6'];
+    const { status, stdout, stderr } = await cli([...search, '--lr', '0.5', '--seeds', '6', '--json', '--save', save]);
+    expect(status, stderr).toBe(0);
+    const result = JSON.parse(stdout);
+    const members: { diverged: boolean }[] = result.configurations[result.chosen.index].members;
+    const healthy = [0, 1, 2, 3, 4, 5].filter((seed) => !members[seed].diverged);
+    // At this rate one seed (2) diverges (the same on any machine).
+    expect(healthy.length).toBeGreaterThan(0);
+    expect(healthy.length).toBeLessThan(6);
+    expect(result.ensemble.seeds).toEqual(healthy);
+    expect(result.ensemble.heldOutForecasts.members).toBe(healthy.length);
+    const model = readModelFile(JSON.parse(readTextFile(save, '--model')));
+    expect(model.members?.map((m) => m.seed)).toEqual(healthy);
   });
 
   it('refuses a list value outside the training setting’s bounds, naming the option', async () => {

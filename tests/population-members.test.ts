@@ -3,7 +3,14 @@
 // seed is the run itself, and the ensemble's mean and quantiles are what they say.
 
 import { describe, expect, it } from 'vitest';
-import { consecutiveSeeds, meanLevels, memberStarts, quantileLevels } from '../src/train/members.js';
+import {
+  consecutiveSeeds,
+  ensembleMembers,
+  keptForecaster,
+  meanLevels,
+  memberStarts,
+  quantileLevels,
+} from '../src/train/members.js';
 import { type RunSettings, startRun } from '../src/train/run.js';
 import { sineRunSettings } from './helpers.js';
 
@@ -34,6 +41,41 @@ describe('member seeds', () => {
 });
 
 describe('ensembles', () => {
+  it('are made of the members that did not diverge, or all where every one did', () => {
+    expect(ensembleMembers([false, true, false, true])).toEqual([0, 2]);
+    expect(ensembleMembers([true, true])).toEqual([0, 1]);
+    expect(ensembleMembers([false])).toEqual([0]);
+  });
+
+  it('forecast with their kept members alone, each reading its own windows', async () => {
+    // Four members; member m's output for a window is 10 m + the window's first value.
+    const calls: { x: number[]; count: number; each: boolean | undefined }[] = [];
+    const population = {
+      config: { inputSize: 1, hiddenSizes: [2], outputSize: 1, window: 1 },
+      members: 4,
+      async predictMembers(x: Float32Array, count: number, each?: boolean) {
+        calls.push({ x: [...x], count, each });
+        return Array.from({ length: 4 }, (_, m) =>
+          Float32Array.from({ length: count }, (_, n) => 10 * m + x[(each ? m * count : 0) + n]),
+        );
+      },
+    };
+    const kept = keptForecaster(population, [1, 3]);
+    expect(kept.members).toBe(2);
+    // Each kept member its own windows: member 1 reads [1, 2], member 3 reads [5, 6].
+    const own = await kept.predictMembers(Float32Array.of(1, 2, 5, 6), 2, true);
+    expect(own.map((o) => [...o])).toEqual([
+      [11, 12],
+      [35, 36],
+    ]);
+    expect(calls[0]).toEqual({ x: [1, 2, 1, 2, 1, 2, 5, 6], count: 2, each: true });
+    // Shared windows: every member reads the same, the kept ones' outputs come back.
+    const shared = await kept.predictMembers(Float32Array.of(4), 1);
+    expect(shared.map((o) => [...o])).toEqual([[14], [34]]);
+    // Every member kept: the population itself.
+    expect(keptForecaster(population, [0, 1, 2, 3])).toBe(population);
+  });
+
   const members = [Float64Array.of(1, 10), Float64Array.of(3, 30), Float64Array.of(2, 20), Float64Array.of(6, 0)];
 
   it('the mean of the members at every point', () => {

@@ -11,7 +11,14 @@ import { selectionPart } from '../data/split.js';
 import { InputError } from '../model/errors.js';
 import { baselineErrors, comparisonPart, type Evaluation, evaluate, overfitting } from '../train/evaluate.js';
 import type { HeldOutForecasts } from '../train/heldOut.js';
-import { consecutiveSeeds, ensembleLevels, memberPartLevels, memberStarts } from '../train/members.js';
+import {
+  consecutiveSeeds,
+  ensembleLevels,
+  ensembleMembers,
+  keptForecaster,
+  memberPartLevels,
+  memberStarts,
+} from '../train/members.js';
 import { modelFileBytes } from '../train/modelFile.js';
 import type { PopulationOptions, PopulationReport, PopulationResult } from '../train/population.js';
 import { type MemberSpec, type PopulationFallback, trainPopulationToEnd } from '../train/population.js';
@@ -34,12 +41,20 @@ export async function trainMembers(s: TrainSettings, run: Run, log: (line: strin
     const trained = await trainAll(s, run, opened.population, log);
     // The population that finished: the CPU's, if the GPU failed on the way.
     finishedOn = trained.population;
-    const evaluations = await evaluateMembers(s, run, finishedOn);
-    const heldOut = await heldOutOf(s, run, finishedOn);
+    // The ensemble: the members that did not diverge (every one where all did).
+    const kept = ensembleMembers(trained.members.map((member) => member.diverged !== null));
+    const evaluations = await evaluateMembers(s, run, finishedOn, kept);
+    const heldOut = await heldOutOf(s, run, keptForecaster(finishedOn, kept));
     if (s.save !== undefined) {
-      const model = ensembleToSave(s, run, trained.members, memberSeeds(s));
+      const seeds = memberSeeds(s);
+      const model = ensembleToSave(
+        s,
+        run,
+        kept.map((m) => trained.members[m]),
+        kept.map((m) => seeds[m]),
+      );
       writeFileAtomic(s.save, modelFileBytes(model, '--save').chunks(), '--save');
-      if (!s.json) log(`ensemble of ${s.members} members saved to ${printable(s.save)}`);
+      if (!s.json) log(`ensemble of ${kept.length} members saved to ${printable(s.save)}`);
     }
     if (s.json) log(JSON.stringify(membersJson(s, run, opened, trained, evaluations, heldOut)));
     else printMembers(s, trained, evaluations, log, heldOut, run.unit);
@@ -126,16 +141,24 @@ type Trained = PopulationResult & { population: Population; switched: string | n
 interface Evaluations {
   members: Evaluation[];
   ensemble: Evaluation;
+  /** The members in the ensemble (indices): those that did not diverge. */
+  kept: number[];
 }
 
-/** Each member's errors in the data's units, and the ensemble's (the mean of their predictions). */
-async function evaluateMembers(s: TrainSettings, run: Run, population: Population): Promise<Evaluations> {
+/** Each member's errors in the data's units, and the ensemble's (the mean of the `kept` members' predictions). */
+async function evaluateMembers(
+  s: TrainSettings,
+  run: Run,
+  population: Population,
+  kept: number[],
+): Promise<Evaluations> {
   const { prepared } = run;
   const baselines = baselineErrors(prepared, comparisonPart(prepared), s.loss);
   const levels = await memberPartLevels(population, prepared);
   return {
     members: levels.map((parts) => evaluate(prepared, parts, baselines, run.unit)),
-    ensemble: evaluate(prepared, ensembleLevels(levels), baselines, run.unit),
+    ensemble: evaluate(prepared, ensembleLevels(kept.map((m) => levels[m])), baselines, run.unit),
+    kept,
   };
 }
 
@@ -162,14 +185,17 @@ function printMembers(
   unit: string | null,
 ) {
   const rate = Math.round(trained.memberSteps / trained.seconds);
+  const seeds = memberSeeds(s);
   log(`done: ${s.members} members in ${trained.seconds.toFixed(2)} s (${rate} member-steps/s)`);
   trained.members.forEach((member, m) => {
     const fate =
       member.diverged !== null ? `diverged at epoch ${member.diverged.epoch}` : `error ${member.finalLoss.toFixed(4)}`;
     const kept = member.best === null ? '' : `, kept epoch ${member.best.epoch}`;
-    log(`  member ${m} (seed ${s.seed + m}): ${fate}${kept}; ${evaluations.members[m].summary}`);
+    log(`  member ${m} (seed ${seeds[m]}): ${fate}${kept}; ${evaluations.members[m].summary}`);
   });
-  log(`ensemble (the mean of ${s.members} members): ${evaluations.ensemble.summary}`);
+  const { kept } = evaluations;
+  const without = kept.length < s.members ? `; the ${s.members - kept.length} that diverged left out` : '';
+  log(`ensemble (the mean of ${kept.length} members${without}): ${evaluations.ensemble.summary}`);
   log(`ensemble on the held-out part, step by step (the members' mean forecast, their spread the ensemble interval):`);
   for (const line of heldOutText(heldOut, unit)) log(line);
 }
@@ -184,6 +210,7 @@ function membersJson(
   heldOut: HeldOutForecasts | string,
 ) {
   const first = trained.members[0];
+  const seeds = memberSeeds(s);
   const selection = selectionPart(run.prepared);
   const { gpu } = opened.population;
   const stepsPerEpoch = Math.floor(run.prepared.train.count / s.batchSize);
@@ -211,7 +238,7 @@ function membersJson(
     summary: evaluations.members[0].summary,
     diverged: first.diverged,
     members: trained.members.map((member, m) => ({
-      seed: s.seed + m,
+      seed: seeds[m],
       losses: member.losses,
       validationLosses: member.validationLosses,
       finalLoss: member.finalLoss,
@@ -221,8 +248,9 @@ function membersJson(
       metrics: metricsJson(evaluations.members[m]),
       diverged: member.diverged,
     })),
-    ensemble: evaluationJson(evaluations.ensemble),
-    // The ensemble's: the mean of every member's forecast, and the members' spread.
+    // The ensemble: the mean of the members that did not diverge (every one where all did), by seed.
+    ensemble: { seeds: evaluations.kept.map((m) => seeds[m]), ...evaluationJson(evaluations.ensemble) },
+    // The ensemble's: the mean of its members' forecasts, and their spread.
     ...heldOutJson(heldOut),
     gpu: gpu?.counters() ?? null,
     dispatchesPerStep: gpu?.dispatchesPerStep() ?? null,

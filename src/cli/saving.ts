@@ -76,5 +76,7 @@ export function ensembleToSave(
     (result, m): ModelMember => ({ seed: seeds[m], params: result.params, ...keptOf(s, result) }),
   );
   const first = members[0];
-  return { ...modelToSave(s, run, first.params, first.optimizer, first.training as SavedTraining), members };
+  const model = modelToSave(s, run, first.params, first.optimizer, first.training as SavedTraining);
+  // One member left (the others diverged) is a model of one.
+  return members.length > 1 ? { ...model, members } : model;
 }

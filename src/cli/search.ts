@@ -125,17 +125,17 @@ export function largestPopulation(search: SearchSettings): { layout: ParamLayout
   return { layout, members: grid.learningRates.length * grid.seeds.length, batch };
 }
 
-/** Writes the chosen configuration's seeds as an ensemble model file (one model where it has one seed). */
+/** Writes the chosen ensemble's seeds as an ensemble model file (one model where it has one seed). */
 function saveChosen(path: string, s: SearchCommandSettings, result: SearchResult): void {
   const chosen = result.configurations[result.chosen.index];
-  const { run, results } = result.chosenRun;
+  const { run, results, seeds } = result.chosenRun;
   const settings: TrainSettings = {
     ...s.train,
     learningRate: chosen.lr,
     hiddenSizes: chosen.hidden,
     window: chosen.window,
-    seed: chosen.seeds[0],
-    members: chosen.seeds.length,
+    seed: seeds[0],
+    members: seeds.length,
   };
   const model =
     results.length === 1
@@ -143,7 +143,7 @@ function saveChosen(path: string, s: SearchCommandSettings, result: SearchResult
           const kept = keptOf(settings, results[0]);
           return modelToSave(settings, run, results[0].params, kept.optimizer, kept.training);
         })()
-      : ensembleToSave(settings, run, results, chosen.seeds);
+      : ensembleToSave(settings, run, results, seeds);
   writeFileAtomic(path, modelFileBytes(model, '--save').chunks(), '--save');
 }
 
@@ -184,11 +184,13 @@ function searchText(result: SearchResult): string[] {
       .join('  ')
       .trimEnd();
   const seeds = result.configurations[0]?.seeds.length ?? 0;
+  const inEnsemble = result.chosenRun.seeds.length;
+  const without = inEnsemble < seeds ? ` (the ${seeds - inEnsemble} that diverged left out)` : '';
   return [
     line(header),
     ...rows.map(line),
     `chosen (*): ${result.chosen.reason}`,
-    `its ensemble of ${seeds} seed${seeds === 1 ? '' : 's'}: ${result.ensemble.summary}`,
+    `its ensemble of ${inEnsemble} seed${inEnsemble === 1 ? '' : 's'}${without}: ${result.ensemble.summary}`,
     ...heldOutText(result.heldOut, result.ensemble.unit),
     `${result.configurations.length} configurations × ${seeds} seeds in ${result.seconds.toFixed(1)} s`,
   ];
@@ -211,6 +213,6 @@ function searchJson(result: SearchResult, backend: string) {
       members: c.members,
     })),
     chosen: result.chosen,
-    ensemble: { ...evaluationJson(result.ensemble), ...heldOutJson(result.heldOut) },
+    ensemble: { seeds: result.chosenRun.seeds, ...evaluationJson(result.ensemble), ...heldOutJson(result.heldOut) },
   };
 }

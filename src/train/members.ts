@@ -18,6 +18,7 @@ import type { PreparedData } from '../data/prepare.js';
 import { Rng } from '../data/rng.js';
 import { initParams } from '../model/init.js';
 import { levelsFromOutputs, partData } from './evaluate.js';
+import type { Forecaster } from './forecast.js';
 import { type Run, type RunSettings, sourceTable } from './run.js';
 
 export interface MemberStart {
@@ -78,6 +79,40 @@ export function meanLevels(members: readonly (Float64Array | null)[]): Float64Ar
 }
 
 /** The ensemble's predictions on every part. */
+/**
+ * The members an ensemble is made of: every one that did not diverge, or all of them where every one
+ * did. A diverged member's restored weights are those of its last report, which may already be far
+ * off (a search scores its configurations without them too).
+ */
+export function ensembleMembers(diverged: readonly boolean[]): number[] {
+  const kept = diverged.flatMap((gone, m) => (gone ? [] : [m]));
+  return kept.length > 0 ? kept : diverged.map((_, m) => m);
+}
+
+/** `population`'s members `kept` alone, as a forecaster of kept.length members (each reads its own windows). */
+export function keptForecaster(population: Forecaster, kept: readonly number[]): Forecaster {
+  if (kept.length === population.members) return population;
+  return {
+    config: population.config,
+    members: kept.length,
+    async predictMembers(x, count, each) {
+      if (!each) {
+        const all = await population.predictMembers(x, count);
+        return kept.map((m) => all[m]);
+      }
+      // Each kept member's windows in its own place; the others read the first kept member's.
+      const stride = x.length / kept.length;
+      const full = new Float32Array(population.members * stride);
+      for (let m = 0; m < population.members; m++) {
+        const k = Math.max(0, kept.indexOf(m));
+        full.set(x.subarray(k * stride, (k + 1) * stride), m * stride);
+      }
+      const all = await population.predictMembers(full, count, true);
+      return kept.map((m) => all[m]);
+    },
+  };
+}
+
 export function ensembleLevels(members: readonly PartLevels[]): PartLevels {
   return {
     train: meanLevels(members.map((m) => m.train)),

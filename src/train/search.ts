@@ -9,7 +9,7 @@ import { errorsInUnits, partTargets } from '../data/metrics.js';
 import { InputError } from '../model/errors.js';
 import { baselineErrors, comparisonPart, type Evaluation, evaluate } from './evaluate.js';
 import { type HeldOutForecasts, type HeldOutSettings, heldOutForecasts, noHeldOutPart } from './heldOut.js';
-import { ensembleLevels, memberPartLevels, memberStarts, type PartLevels } from './members.js';
+import { ensembleLevels, ensembleMembers, memberPartLevels, memberStarts, type PartLevels } from './members.js';
 import { type MemberSpec, type OpenPopulation, type SharedTraining, trainPopulation } from './population.js';
 
 export type { OpenPopulation } from './population.js';
@@ -82,7 +82,9 @@ export interface SearchResult {
 export interface ChosenRun {
   run: Run;
   settings: RunSettings;
-  /** The chosen configuration's members' kept weights, one per seed. (S of P) */
+  /** The seeds of the chosen ensemble: the configuration's that did not diverge (all where every one did). */
+  seeds: number[];
+  /** Their kept weights, one per seed. (S of P) */
   params: Float32Array[];
   results: Awaited<ReturnType<typeof trainShape>>['results'];
 }
@@ -141,15 +143,18 @@ export async function runSearch(
   const { outcome } = trained[Math.floor(chosen.index / perShape)];
   const lrIndex = chosen.index % perShape;
   const seeds = grid.seeds.length;
-  const memberLevels = outcome.levels.slice(lrIndex * seeds, (lrIndex + 1) * seeds);
+  // The chosen ensemble: its seeds that did not diverge (every one where all did), as it was scored.
+  const inEnsemble = ensembleMembers(configurations[chosen.index].members.map((m) => m.diverged));
+  const kept = inEnsemble.map((k) => lrIndex * seeds + k);
   const { prepared, unit } = outcome.run;
   const ensemble = evaluate(
     prepared,
-    ensembleLevels(memberLevels),
+    ensembleLevels(kept.map((m) => outcome.levels[m])),
     baselineErrors(prepared, comparisonPart(prepared), settings.training.loss),
     unit,
   );
-  const params = outcome.results.slice(lrIndex * seeds, (lrIndex + 1) * seeds).map((r) => r.params);
+  const results = kept.map((m) => outcome.results[m]);
+  const params = results.map((r) => r.params);
   const heldOut = await ensembleHeldOut(outcome.run, params, open, settings);
   return {
     configurations,
@@ -159,8 +164,9 @@ export async function runSearch(
     chosenRun: {
       run: outcome.run,
       settings: outcome.settings,
+      seeds: inEnsemble.map((k) => grid.seeds[k]),
       params,
-      results: outcome.results.slice(lrIndex * seeds, (lrIndex + 1) * seeds),
+      results,
     },
     seconds: (now() - start) / 1000,
   };
