@@ -53,7 +53,7 @@ import { InputError } from '../model/errors.js';
 import { BACKTEST_SETTINGS } from '../settings/backtest.js';
 import { formatValue, SAME_ERROR } from './evaluate.js';
 import { feedbackProblem, inputFeed, recursiveForecasts } from './forecast.js';
-import { consecutiveSeeds, meanLevels, memberStarts } from './members.js';
+import { consecutiveSeeds, ensembleMembers, meanLevels, memberStarts } from './members.js';
 import {
   type MemberSpec,
   type OpenPopulation,
@@ -112,9 +112,9 @@ export interface FoldResult {
   validationRows: number;
   /** (M) empty when the model cannot forecast. */
   members: FoldMember[];
-  /** The model's forecast from the origin (the mean of the seeds'), levels; null when it cannot forecast. (H) */
+  /** The model's forecast from the origin (the mean of its ensemble's seeds'), levels; null when it cannot forecast. (H) */
   forecast: Float64Array | null;
-  /** Each seed's forecast. (M)(H) */
+  /** The forecast of each seed in the fold's ensemble (those that did not diverge; all where every one did). (M)(H) */
   memberForecasts: Float64Array[];
   /** The model's table on this fold's H rows; null when it cannot forecast. */
   model: HorizonTable | null;
@@ -398,8 +398,10 @@ interface Trained {
   results: TrainResult[];
   /** (K·M) the forecast from o_k. (H) */
   test: Float64Array[];
-  /** (K) the mean of fold k's seeds from each validation origin. */
+  /** (K) the mean of fold k's kept seeds from each validation origin. */
   validation: OriginForecast[][];
+  /** (K) fold k's seeds in its ensemble (indices 0 … M-1): those that did not diverge, all where every one did. */
+  kept: number[][];
   seconds: { training: number; forecasting: number };
   memberSteps: number;
 }
@@ -409,6 +411,7 @@ function untrained(runs: Run[]): Trained {
     results: [],
     test: [],
     validation: runs.map(() => []),
+    kept: runs.map(() => []),
     seconds: { training: 0, forecasting: 0 },
     memberSteps: 0,
   };
@@ -487,10 +490,13 @@ async function trainAndForecast(
       })),
     );
     const forecasts = await recursiveForecasts(population, members, plan.horizon);
+    const results = next.value.members;
+    const kept = runs.map((_, k) => ensembleMembers(results.slice(k * M, (k + 1) * M).map((r) => r.diverged !== null)));
     return {
-      results: next.value.members,
+      results,
       test: forecasts.map((own) => own[0].forecast),
-      validation: runs.map((_, k) => meanForecasts(forecasts.slice(k * M, (k + 1) * M).map((own) => own.slice(1)))),
+      validation: kept.map((seedsKept, k) => meanForecasts(seedsKept.map((j) => forecasts[k * M + j].slice(1)))),
+      kept,
       seconds: { training: (forecastStart - trainingStart) / 1000, forecasting: (now() - forecastStart) / 1000 },
       memberSteps: next.value.memberSteps,
     };
@@ -532,7 +538,8 @@ function scoreFold(setup: FoldSetup, run: Run, k: number, trained: Trained, seed
   const { benchmarks, naive2 } = benchmarkBacktest(part, horizon, { autoregression }, [origin]);
   const M = trained.results.length / setup.runs.length;
   const results = trained.results.slice(k * M, (k + 1) * M);
-  const memberForecasts = trained.test.slice(k * M, (k + 1) * M);
+  // The fold's ensemble: its seeds that did not diverge (all where every one did).
+  const memberForecasts = trained.kept[k].map((j) => trained.test[k * M + j]);
   const forecast = meanLevels(memberForecasts);
   const validationRows = run.prepared.validationTargets.end - run.prepared.validationTargets.start;
   return {
@@ -568,7 +575,7 @@ function calibration(setup: FoldSetup, trained: Trained, k: number): Float64Arra
   const M = trained.test.length / origins.length;
   const earlier = origins.slice(0, k).map((origin, j) => ({
     origin,
-    forecast: meanLevels(trained.test.slice(j * M, (j + 1) * M)) as Float64Array,
+    forecast: meanLevels(trained.kept[j].map((i) => trained.test[j * M + i])) as Float64Array,
   }));
   const forecasts = [...trained.validation.slice(0, k + 1).flat(), ...earlier];
   return calibrationScores(series, { start: 0, end: origins[k] }, forecasts, horizon);
@@ -755,12 +762,17 @@ function ensembleResult(
       `an ensemble's interval is the spread of its members' forecasts, and each fold has 1 seed; ask for more (--members)`,
     );
   }
-  const sets = folds.map((fold) =>
-    ensembleIntervals(
+  // A fold whose other seeds all diverged has one forecast left: no spread to make an interval of.
+  const sets = folds.map((fold): IntervalSet => {
+    if (fold.memberForecasts.length < 2) {
+      const reason = `only 1 of its ${members} seeds did not diverge, and an interval is the spread of 2 or more`;
+      return { level, intervals: [], unavailable: new Array(setup.plan.horizon).fill(reason) };
+    }
+    return ensembleIntervals(
       fold.memberForecasts.map((forecast) => [{ origin: fold.origin, forecast }]),
       level,
-    ),
-  );
+    );
+  });
   return measured(setup, sets, level, 'ensemble');
 }
 
