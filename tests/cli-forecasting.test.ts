@@ -229,6 +229,75 @@ describe('a model file that restores its whole setup', () => {
       /--data: the model was trained on ".*gone\.csv", which cannot be read here .*give --data FILE/,
     );
   });
+
+  it('reads its own columns by name from other data, as if they were named', async () => {
+    const months = Array.from(
+      { length: 48 },
+      (_, i) => `${2000 + Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}-01`,
+    );
+    const csv = join(tmp, 'sales.csv');
+    writeFileSync(
+      csv,
+      `date,sales,price\n${months.map((m, i) => `${m},${20 + i + 3 * Math.sin(i)},${5 + (i % 7)}`).join('\n')}\n`,
+    );
+    const model = join(tmp, 'sales-model.json');
+    expect(
+      (
+        await cli(
+          'train',
+          '--backend',
+          'cpu',
+          '--data',
+          csv,
+          '--inputs',
+          'sales',
+          '--outputs',
+          'sales',
+          '--window',
+          '4',
+          '--epochs',
+          '2',
+          '--save',
+          model,
+        )
+      ).status,
+    ).toBe(0);
+    // Newer data with the columns in another order and one more: no --inputs or --outputs needed.
+    const newer = join(tmp, 'newer.csv');
+    writeFileSync(
+      newer,
+      `date,price,region,sales\n${months.map((m, i) => `${m},${5 + (i % 7)},${i % 3},${21 + i + 3 * Math.sin(i)}`).join('\n')}\n`,
+    );
+    const named = await cli(
+      'predict',
+      '--model',
+      model,
+      '--data',
+      newer,
+      '--inputs',
+      'sales',
+      '--outputs',
+      'sales',
+      '--steps',
+      '3',
+    );
+    const implied = await cli('predict', '--model', model, '--data', newer, '--steps', '3');
+    expect(implied.status, implied.stderr).toBe(0);
+    expect(implied.stdout).toBe(named.stdout);
+    expect(implied.stdout.split('\n')[0]).toBe('step,date,sales');
+    // And goes on training on them.
+    const more = await cli('train', '--backend', 'cpu', '--load', model, '--data', newer, '--epochs', '1', '--json');
+    expect(more.status, more.stderr).toBe(0);
+    expect(JSON.parse(more.stdout).data.outputs).toEqual(['sales']);
+    // Data without one of them: the choice is the user's, as before.
+    const other = join(tmp, 'other.csv');
+    writeFileSync(other, `date,price,cost\n${months.map((m, i) => `${m},${5 + (i % 7)},${i}`).join('\n')}\n`);
+    const refused = await cli('predict', '--model', model, '--data', other);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toBe(
+      'error: inputs: the model scales its columns by their statistics in training, and "price" is not one of them ("sales"); give data with those columns\n',
+    );
+  });
 });
 
 describe('predict with bands, an ensemble and inputs known ahead', () => {

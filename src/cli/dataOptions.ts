@@ -132,10 +132,15 @@ export function readDataOptions(values: ParsedOptions, window: number, model?: M
     optionValue(values, settingOf(name)) ?? (given.fromModel ? saved[name] : undefined);
   const knownAhead = optionValue(values, CLI_SETTINGS['known-ahead']) ?? model?.data?.knownAhead;
   const { source, defaultColumns, notes } = readSource(values, window, given, model, knownAhead);
+  // Other data for a model: its own columns, by name, where the new table has every one of them.
+  const modelColumns = (names: string[] | undefined): string[] | undefined =>
+    names !== undefined && source.kind === 'table' && names.every((name) => source.table.columns.includes(name))
+      ? names
+      : undefined;
   return {
     source,
-    inputs: optionValue(values, CLI_SETTINGS.inputs) ?? data?.inputs,
-    outputs: optionValue(values, CLI_SETTINGS.outputs) ?? data?.outputs,
+    inputs: optionValue(values, CLI_SETTINGS.inputs) ?? data?.inputs ?? modelColumns(model?.data?.inputs),
+    outputs: optionValue(values, CLI_SETTINGS.outputs) ?? data?.outputs ?? modelColumns(model?.data?.outputs),
     knownAhead: source.kind === 'table' && knownAhead !== undefined ? namesOf(source.table, knownAhead) : knownAhead,
     trainFraction: asSaved('split') ?? data?.trainFraction,
     validationFraction: asSaved('validation') ?? data?.validationFraction,

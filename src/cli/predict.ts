@@ -47,6 +47,15 @@ export async function predictCommand(argv: string[], write: (text: string) => vo
       `the model reads ${I} column(s) and predicts ${O}, the data gives ${inputs.length} in and ${outputs.length} out`,
     );
   }
+  // A normalization scales each column by its own name's statistics: the data must hold those names.
+  const scaledBy = model.normalization?.columns;
+  const unknown = [...inputs, ...outputs].filter((name) => scaledBy !== undefined && !scaledBy.includes(name));
+  if (unknown.length > 0) {
+    throw new InputError(
+      'inputs',
+      `the model scales its columns by their statistics in training, and ${JSON.stringify(unknown[0])} is not one of them (${scaledBy?.map((name) => JSON.stringify(name)).join(', ')}); give data with those columns`,
+    );
+  }
   const forecast = await forecastPastEnd(
     model,
     table,
