@@ -55,6 +55,19 @@ describe('train --members', () => {
     expect(tfjs.stderr.split('\n')[0]).toBe(
       "note: the model file is an ensemble of 3 members; a TF.js model (a plain stack of layers) gets member 0 (seed 4) alone, not the members' mean that predict forecasts with (--format onnx holds them all)",
     );
+    // Inside one network, and one member's gradients: each says which member.
+    const inspected = await cli(['inspect', '--model', save]);
+    expect(inspected.status, inspected.stderr).toBe(0);
+    expect(inspected.stderr).toMatch(
+      /^note: the model file is an ensemble of 3 members; inside member 0 \(seed 4\), one network of them$/m,
+    );
+    const batch = join(tmp, 'batch.json');
+    writeFileSync(batch, JSON.stringify({ x: [Array.from({ length: 10 }, (_, t) => [t / 10])], t: [[0.5]] }));
+    const gradients = await cli(['gradients', '--model', save, '--batch', batch, '--backend', 'cpu']);
+    expect(gradients.status, gradients.stderr).toBe(0);
+    expect(gradients.stderr).toMatch(
+      /^note: the model file is an ensemble of 3 members; the gradients are member 0 \(seed 4\)'s$/m,
+    );
     const single = join(tmp, 'single.json');
     expect((await cli(['train', ...SHORT, '--save', single])).status).toBe(0);
     const plain = await cli(['export', '--model', single, '--format', 'tfjs', '--out', join(tmp, 'single-tfjs')]);

@@ -9,9 +9,16 @@ import { TFJS_WEIGHTS_FILE } from '../export/tfjs.js';
 import { importTfjs } from '../export/tfjsImport.js';
 import { exportOnnx, exportTfjs } from '../lib/files.js';
 import { InputError } from '../model/errors.js';
-import { type Model, modelFileBytes } from '../train/modelFile.js';
+import { modelFileBytes } from '../train/modelFile.js';
 import { CLI_SETTINGS, commandOptions, EXPORT_FORMAT, EXPORT_OUT, IMPORT_FORMAT, IMPORT_OUT } from './commands.js';
-import { checkWritablePath, readFileBytes, readJsonOption, readModelOption, writeFileAtomic } from './files.js';
+import {
+  checkWritablePath,
+  noteMemberZero,
+  readFileBytes,
+  readJsonOption,
+  readModelOption,
+  writeFileAtomic,
+} from './files.js';
 import { option, parseCommandLine, parseOptions, requiredOption } from './options.js';
 
 export function exportCommand(argv: string[], log: (line: string) => void): void {
@@ -33,20 +40,15 @@ export function exportCommand(argv: string[], log: (line: string) => void): void
   const modelJsonPath = join(folder, 'model.json');
   checkWritablePath(modelJsonPath, '--out');
   const model = readModelOption(modelPath, '--model');
-  noteMemberZero(model);
+  noteMemberZero(
+    model,
+    (member) =>
+      `a TF.js model (a plain stack of layers) gets ${member} alone, not the members' mean that predict forecasts with (--format onnx holds them all)`,
+  );
   const { modelJson, weights } = exportTfjs(model);
   writeFileAtomic(join(folder, TFJS_WEIGHTS_FILE), weights, '--out');
   writeFileAtomic(modelJsonPath, `${JSON.stringify(modelJson)}\n`, '--out');
   log(`wrote ${modelJsonPath} and ${join(folder, TFJS_WEIGHTS_FILE)} (TensorFlow.js Layers model)`);
-}
-
-/** Says on stderr that an ensemble's TF.js export is its first member alone, not the mean `predict` forecasts with. */
-function noteMemberZero(model: Model): void {
-  const members = model.members;
-  if (members === undefined || members.length < 2) return;
-  console.error(
-    `note: the model file is an ensemble of ${members.length} members; a TF.js model (a plain stack of layers) gets member 0 (seed ${members[0].seed}) alone, not the members' mean that predict forecasts with (--format onnx holds them all)`,
-  );
 }
 
 /** The folder `path` names, made if it is missing (its parent must exist); a file there is refused. */

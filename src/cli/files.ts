@@ -90,6 +90,18 @@ export function readModelOption(path: string, option: string): Model {
   return loadModel(bytes, `${option} ${path}`);
 }
 
+/**
+ * Says on stderr, for an ensemble, that a command reads one member of it: `doing` gets "member 0 (seed
+ * S)" and says what is done with it. Nothing for a model of one.
+ */
+export function noteMemberZero(model: Model, doing: (member: string) => string): void {
+  const members = model.members;
+  if (members === undefined || members.length < 2) return;
+  console.error(
+    `note: the model file is an ensemble of ${members.length} members; ${doing(`member 0 (seed ${members[0].seed})`)}`,
+  );
+}
+
 /** The file system calls an atomic write makes (a test injects failures through them). */
 export type WriteCalls = Pick<
   typeof fs,

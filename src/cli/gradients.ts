@@ -7,7 +7,7 @@ import { checkFloat32Tree } from '../model/validate.js';
 import { toNested } from '../train/modelFile.js';
 import { openBackend } from './backends.js';
 import { BATCH_FILE, CLI_SETTINGS, commandOptions } from './commands.js';
-import { readJsonOption, readModelOption } from './files.js';
+import { noteMemberZero, readJsonOption, readModelOption } from './files.js';
 import { option, parseOptions, requiredOption } from './options.js';
 
 export async function gradientsCommand(argv: string[], log: (line: string) => void): Promise<void> {
@@ -16,6 +16,7 @@ export async function gradientsCommand(argv: string[], log: (line: string) => vo
   const batchPath = requiredOption(values, BATCH_FILE);
   const choice = option(values, CLI_SETTINGS.backend);
   const model = readModelOption(modelPath, '--model');
+  noteMemberZero(model, (member) => `the gradients are ${member}'s`);
   const batch = readBatchFile(readJsonOption(batchPath, '--batch'), model.config);
   const { backend, note, close } = await openBackend(choice, model.layout, batch.count);
   log(note);

@@ -31,7 +31,7 @@ import type { Model } from '../train/modelFile.js';
 import { startRun } from '../train/run.js';
 import { CLI_SETTINGS, commandOptions, INSPECT_WINDOW, INSPECT_WINDOWS } from './commands.js';
 import { readDataOptions } from './dataOptions.js';
-import { readModelOption } from './files.js';
+import { noteMemberZero, readModelOption } from './files.js';
 import { option, optionValue, type ParsedOptions, parseOptions, requiredOption } from './options.js';
 import { runSettingsFor } from './trainSettings.js';
 
@@ -76,6 +76,7 @@ export interface Inspection {
 export async function inspectCommand(argv: string[], write: (text: string) => void): Promise<void> {
   const values = parseOptions('inspect', argv, commandOptions('inspect'));
   const model = readModelOption(requiredOption(values, CLI_SETTINGS.model), '--model');
+  noteMemberZero(model, (member) => `inside ${member}, one network of them`);
   const inspection = await inspect(values, model);
   write(
     option(values, CLI_SETTINGS.json) ? `${JSON.stringify(inspectionJson(inspection))}\n` : inspectionText(inspection),
