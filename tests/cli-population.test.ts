@@ -44,6 +44,15 @@ describe('train --members', () => {
     const wrong = await cli(['train', ...SHORT, '--load', save, '--members', '2']);
     expect(wrong.status).toBe(2);
     expect(wrong.stderr).toMatch(/--members: the loaded model is an ensemble of 3 members/);
+    // A model of one is not an ensemble: its other members would start afresh beside it.
+    const one = join(tmp, 'one.json');
+    expect((await cli(['train', ...SHORT, '--save', one])).status).toBe(0);
+    const grown = await cli(['train', ...SHORT, '--load', one, '--members', '3']);
+    expect(grown.status).toBe(2);
+    expect(grown.stdout).toBe('');
+    expect(grown.stderr).toBe(
+      'error: --members: the loaded model is one model, not an ensemble: leave --members out to go on with it, or train 3 seeds afresh without --load\n',
+    );
     // Exported: to ONNX every member and their mean; to TF.js member 0 alone, and it says so.
     const onnx = await cli(['export', '--model', save, '--out', join(tmp, 'ensemble.onnx')]);
     expect(onnx.status, onnx.stderr).toBe(0);

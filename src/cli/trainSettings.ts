@@ -2,6 +2,7 @@
 // TrainSettings, each option not given falling back to a loaded model's setting, then to the
 // source's default; and the run they describe.
 
+import { InputError } from '../model/errors.js';
 import { DEFAULT_OPTIMIZER, type LossName, type OptimizerSettings } from '../model/optimizer.js';
 import { BACKTEST_SETTINGS } from '../settings/backtest.js';
 import type { CpuThreads } from '../settings/threads.js';
@@ -59,6 +60,15 @@ export function readTrainSettings(argv: string[], command = 'train'): TrainSetti
   const window = option(values, SETTINGS.window, load?.config.window ?? given.value('window'));
   const data = readDataOptions(values, window, load);
   if (load?.normalization !== undefined && data.normalize === undefined) data.normalize = load.normalization.method;
+  // A loaded ensemble goes on with all its members unless --members says otherwise.
+  const members = option(values, SETTINGS.members, load?.members?.length ?? 1);
+  if (load !== undefined && load.members === undefined && members > 1) {
+    // Its other members would start from fresh weights beside one trained model: not an ensemble.
+    throw new InputError(
+      '--members',
+      `the loaded model is one model, not an ensemble: leave --members out to go on with it, or train ${members} seeds afresh without --load`,
+    );
+  }
   return {
     backend: option(values, CLI_SETTINGS.backend),
     threads: option(values, SETTINGS.threads),
@@ -68,8 +78,7 @@ export function readTrainSettings(argv: string[], command = 'train'): TrainSetti
     epochs: given.value('epochs'),
     learningRate: given.value('lr'),
     seed: given.value('seed'),
-    // A loaded ensemble goes on with all its members unless --members says otherwise.
-    members: option(values, SETTINGS.members, load?.members?.length ?? 1),
+    members,
     dataSeed: option(values, CLI_SETTINGS['data-seed']),
     reportEvery: given.value('report'),
     data,
