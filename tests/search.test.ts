@@ -95,6 +95,31 @@ describe('search', () => {
     expect(choose([config(0, 2, 0.1), config(1, 1, 5), config(2, 3, 0.01)]).index).toBe(1);
   });
 
+  it('says its mean is over the seeds that did not diverge', () => {
+    const member = (seed: number, diverged: boolean) => ({
+      seed,
+      validation: diverged ? null : 1,
+      test: diverged ? null : 1,
+      bestEpoch: null,
+      diverged,
+    });
+    const chosen = choose([
+      {
+        index: 0,
+        lr: 0.01,
+        hidden: [4],
+        window: 5,
+        seeds: [0, 1, 2],
+        validation: { mean: 1, min: 1, max: 1 },
+        test: { mean: 1, min: 1, max: 1 },
+        members: [member(0, false), member(1, true), member(2, false)],
+      },
+    ]);
+    expect(chosen.reason).toBe(
+      'the lowest mean validation RMSE, 1.00 over 2 seeds; the test part was not used to choose',
+    );
+  });
+
   it("computes the members' training errors only for a history to keep: the same search either way", async () => {
     const settings = { ...SETTINGS, grid: { ...SETTINGS.grid, windows: [4], hiddenSizes: [[3]] } };
     const reported = await runSearch(settings, openLooped);

@@ -265,7 +265,8 @@ export function choose(configurations: readonly Configuration[]): { index: numbe
     if (c.validation !== null && (best === null || c.validation.mean < (best.validation as Spread).mean)) best = c;
   }
   if (best === null) throw new InputError('--lr', 'every configuration diverged: try lower learning rates');
-  const seeds = best.seeds.length;
+  // The seeds its mean is over: those that did not diverge.
+  const seeds = best.members.filter((m) => !m.diverged).length;
   const runnerUp = configurations
     .filter((c) => c !== best && c.validation !== null)
     .sort((a, b) => (a.validation as Spread).mean - (b.validation as Spread).mean)[0];
