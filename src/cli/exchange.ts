@@ -9,7 +9,7 @@ import { TFJS_WEIGHTS_FILE } from '../export/tfjs.js';
 import { importTfjs } from '../export/tfjsImport.js';
 import { exportOnnx, exportTfjs } from '../lib/files.js';
 import { InputError } from '../model/errors.js';
-import { modelFileBytes } from '../train/modelFile.js';
+import { memberParams, modelFileBytes } from '../train/modelFile.js';
 import { CLI_SETTINGS, commandOptions, EXPORT_FORMAT, EXPORT_OUT, IMPORT_FORMAT, IMPORT_OUT } from './commands.js';
 import {
   checkWritablePath,
@@ -31,7 +31,7 @@ export function exportCommand(argv: string[], log: (line: string) => void): void
     const model = readModelOption(modelPath, '--model');
     const bytes = exportOnnx(model);
     writeFileAtomic(out, bytes, '--out');
-    const members = model.members !== undefined && model.members.length > 1 ? model.members.length : 1;
+    const members = memberParams(model).length;
     const ensemble = members > 1 ? `, an ensemble of ${members} members: their mean` : '';
     log(`wrote ${out} (ONNX, opset 17, ${bytes.length.toLocaleString('en')} bytes${ensemble})`);
     return;

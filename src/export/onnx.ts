@@ -33,7 +33,7 @@
 // TensorShapeProto dim 1; Dimension dim_value 1, dim_param 2; StringStringEntryProto key 1, value 2.
 
 import { GATES } from '../model/layout.js';
-import type { Model } from '../train/modelFile.js';
+import { type Model, memberParams } from '../train/modelFile.js';
 import { ProtoMessage } from './protobuf.js';
 import { type ModelScaling, modelScaling, ONNX_GATE_ORDER, reorderGates } from './scaling.js';
 
@@ -127,13 +127,13 @@ export function exportOnnx(model: Model): Uint8Array<ArrayBuffer> {
   const scaling = modelScaling(model);
   const g = new GraphBuilder();
   const normalized = inputNodes(g, model, scaling);
-  const members = model.members !== undefined && model.members.length > 1 ? model.members : null;
-  if (members === null) {
+  const members = memberParams(model);
+  if (members.length === 1) {
     networkNodes(g, model, model.params, normalized, scaling, '');
   } else {
     const prefixes = members.map((_, m) => `member_${m}_`);
-    members.forEach((member, m) => {
-      networkNodes(g, model, member.params, normalized, scaling, prefixes[m]);
+    members.forEach((params, m) => {
+      networkNodes(g, model, params, normalized, scaling, prefixes[m]);
     });
     g.node(
       'Mean',
@@ -306,6 +306,7 @@ function graphDoc(scaling: ModelScaling): string {
 
 /** The file's metadata_props: column names and the transform, as text. */
 function metadata(model: Model, scaling: ModelScaling): Record<string, string> {
+  const members = memberParams(model).length;
   return {
     inputs: JSON.stringify(scaling.inputs),
     outputs: JSON.stringify(scaling.outputs),
@@ -313,6 +314,6 @@ function metadata(model: Model, scaling: ModelScaling): Record<string, string> {
     lag: String(scaling.transform.lag),
     window: String(model.config.window),
     normalization: model.normalization?.method ?? 'none',
-    ...(model.members !== undefined && model.members.length > 1 ? { members: String(model.members.length) } : {}),
+    ...(members > 1 ? { members: String(members) } : {}),
   };
 }

@@ -9,7 +9,7 @@
 import { InputError } from '../model/errors.js';
 import { SETTINGS } from '../settings/training.js';
 import { forecastLevels, type InputFeed, paramsForecaster, recursiveOutputs } from '../train/forecast.js';
-import type { Model } from '../train/modelFile.js';
+import { type Model, memberParams } from '../train/modelFile.js';
 import { type ForecastColumns, forecastPastEnd, modelForecastData, type PastEndForecast } from '../train/pastEnd.js';
 import type { LstmData } from './data.js';
 
@@ -38,11 +38,6 @@ function columnsOf(model: Model): ForecastColumns {
   return { inputs: data.inputs, outputs: data.outputs, knownAhead: data.knownAhead ?? [] };
 }
 
-/** Every member's weights: an ensemble's, or the one model's. (K) */
-function membersOf(model: Model): Float32Array[] {
-  return model.members?.map((member) => member.params) ?? [model.params];
-}
-
 /** The model's one-step-ahead prediction of every row of `data` that a whole window precedes. */
 export async function predict(model: Model, data: LstmData): Promise<Predictions> {
   const forecastData = modelForecastData(model, data.table, columnsOf(model));
@@ -55,7 +50,7 @@ export async function predict(model: Model, data: LstmData): Promise<Predictions
     );
   }
   const origins = Array.from({ length: R - first }, (_, n) => first + n);
-  const members = membersOf(model);
+  const members = memberParams(model);
   // One step: nothing is fed back, so no input needs to be predicted or known ahead.
   const I = model.config.inputSize;
   const feed: InputFeed = { fromOutput: new Array(I).fill(-1), known: new Array(I).fill(null) };

@@ -87,6 +87,11 @@ export interface Model {
   members?: ModelMember[];
 }
 
+/** Every member's weights: an ensemble's (member 0 first), or the one model's. (K) */
+export function memberParams(model: Model): Float32Array[] {
+  return model.members?.map((member) => member.params) ?? [model.params];
+}
+
 export interface SavedOptimizer extends OptimizerState {
   settings: OptimizerSettings;
   loss: LossName;

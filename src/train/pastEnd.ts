@@ -28,7 +28,7 @@ import {
   recursiveOutputs,
 } from './forecast.js';
 import { meanLevels } from './members.js';
-import type { Model } from './modelFile.js';
+import { type Model, memberParams } from './modelFile.js';
 
 /** Most origins a single model's conformal band is calibrated on: the last ones of the data. */
 export const MAX_CALIBRATION_ORIGINS = 2000;
@@ -155,7 +155,7 @@ export async function forecastPastEnd(
     throw new InputError('data', `has ${R} rows, fewer than the model's window (${T})${lag}`);
   }
   const feed = inputFeed(data, withFutureRows(data.table, future && selectColumns(future, data.table.columns)));
-  const members = model.members?.map((member) => member.params) ?? [model.params];
+  const members = memberParams(model);
   const forecaster = paramsForecaster(model.layout, members);
   const calibration = levels.length > 0 && members.length === 1 ? calibrationOrigins(model, R, data) : null;
   const origins = calibration === null ? [R] : [R, ...rangeOf(calibration.origins)];
